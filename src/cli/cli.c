@@ -1,0 +1,33 @@
+#include "cli.h"
+
+#include <stdio.h>
+
+struct cli_globals cli_globals = {CLI_DEFAULT_DATA};
+
+int
+cli_report(const char *what, enum vaern_err err, const struct vaern_msg *msg)
+{
+	if (msg != NULL && msg->text[0] != '\0')
+		fprintf(stderr, "vaern: %s: %s\n", what, msg->text);
+	else
+		fprintf(stderr, "vaern: %s: %s\n", what, vaern_strerror(err));
+	switch (err) {
+	case VAERN_OK:
+		return EXIT_OK;
+	case VAERN_E_INVALID:
+	case VAERN_E_DENIED:
+	case VAERN_E_NOTFOUND:
+	case VAERN_E_EXISTS:
+	case VAERN_E_LIMIT:
+		return EXIT_REFUSED;
+	default:
+		return EXIT_FAILURE_;
+	}
+}
+
+int
+cli_usage(const char *command, const char *text)
+{
+	fprintf(stderr, "vaern %s: %s\n(see 'vaern help')\n", command, text);
+	return EXIT_USAGE;
+}

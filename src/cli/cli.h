@@ -1,0 +1,52 @@
+/*
+ * cli.h -- the vaern command line: one function per command.
+ *
+ * main() takes the global options out of argv (wherever they stand), sets
+ * the clock, and hands the rest to a command. A command writes its result
+ * to stdout (JSON for the vault commands), its diagnostics to stderr, and
+ * returns one of the exit codes below. No command prints personal data to
+ * stderr.
+ */
+#ifndef VAERN_CLI_H
+#define VAERN_CLI_H
+
+#include "../common/err.h"
+
+/* Exit codes, the same for every command. */
+#define EXIT_OK 0       /* done */
+#define EXIT_REFUSED 1  /* the input is invalid or the policy refuses it */
+#define EXIT_USAGE 2    /* the command line is wrong */
+#define EXIT_FAILURE_ 3 /* i/o, storage, crypto or internal failure */
+
+/* The data directory when neither --data nor VAERN_DATA names one. */
+#define CLI_DEFAULT_DATA "vaern-data"
+
+/* Global options, set by main() before a command runs. */
+struct cli_globals {
+	const char *data_dir; /* --data DIR, VAERN_DATA, or CLI_DEFAULT_DATA */
+};
+
+extern struct cli_globals cli_globals;
+
+/* Each command gets argv with argv[0] = its own name ("policy", ...). */
+int cmd_init(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_id(int argc, char **argv);
+int cmd_subject(int argc, char **argv);
+
+/* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
+int cmd_policy_load(int argc, char **argv);
+int cmd_policy_list(int argc, char **argv);
+
+/*
+ * Prints "vaern: <what>: <message>" to stderr and returns the exit code
+ * that err maps to (EXIT_REFUSED for invalid/denied/not found/exists,
+ * EXIT_FAILURE_ otherwise). msg may be NULL or empty.
+ */
+int cli_report(const char *what, enum vaern_err err,
+               const struct vaern_msg *msg);
+
+/* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
+int cli_usage(const char *command, const char *text);
+
+#endif

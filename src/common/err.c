@@ -1,0 +1,36 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *
+vaern_strerror(enum vaern_err err)
+{
+	switch (err) {
+	case VAERN_OK: return "ok";
+	case VAERN_E_NOMEM: return "out of memory";
+	case VAERN_E_INVALID: return "invalid input";
+	case VAERN_E_NOTFOUND: return "not found";
+	case VAERN_E_EXISTS: return "already exists";
+	case VAERN_E_DENIED: return "denied";
+	case VAERN_E_IO: return "i/o error";
+	case VAERN_E_STORE: return "storage error";
+	case VAERN_E_CRYPTO: return "cryptographic failure";
+	case VAERN_E_LIMIT: return "limit exceeded";
+	case VAERN_E_INTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
+
+enum vaern_err
+vaern_fail(struct vaern_msg *msg, enum vaern_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg == NULL)
+		return err;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg->text, sizeof(msg->text), fmt, ap);
+	va_end(ap);
+	return err;
+}

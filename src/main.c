@@ -1,0 +1,131 @@
+/*
+ * main.c -- the vaern command line. See `vaern help` and README.md.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar/calendar.h"
+#include "cli/cli.h"
+
+static const char usage_text[] =
+	"usage: vaern [--data DIR] [--as-of DATE] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  init [--policy FILE]...      create the data directory, database\n"
+	"                               and master key; load policies\n"
+	"  policy check FILE...         check policy files\n"
+	"  policy load FILE...          load (or update) policies in the data\n"
+	"                               directory\n"
+	"  policy list                  list the controllers loaded\n"
+	"  id check TYPE VALUE          validate and normalise an identifier\n"
+	"                               (cpr personnummer cvr orgnr email\n"
+	"                               phone card username other)\n"
+	"  subject add|find|show|rectify|event|erase ...\n"
+	"                               the encrypted vault; see\n"
+	"                               'vaern subject help'\n"
+	"\n"
+	"global options (anywhere on the line):\n"
+	"  --data DIR     data directory (default $VAERN_DATA or ./vaern-data)\n"
+	"  --as-of DATE   run as if now were DATE (YYYY-MM-DD or an ISO 8601\n"
+	"                 instant); also $VAERN_AS_OF\n";
+
+/*
+ * Takes "--data DIR" and "--as-of DATE" out of argv wherever they stand,
+ * so every command accepts them. Returns 0, or -1 after printing an error.
+ */
+static int
+take_globals(int *argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	const char *env;
+	int i, j;
+
+	env = getenv("VAERN_DATA");
+	if (env != NULL && env[0] != '\0')
+		cli_globals.data_dir = env;
+	if (clock_init_env(&msg) != VAERN_OK) {
+		fprintf(stderr, "vaern: %s: %s\n", CLOCK_ENV, msg.text);
+		return -1;
+	}
+	for (i = 1, j = 1; i < *argc; i++) {
+		const char *opt = argv[i];
+		const char *val = NULL;
+		size_t len;
+
+		if (strcmp(opt, "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strncmp(opt, "--data", 6) == 0 && (opt[6] == '\0' || opt[6] == '='))
+			len = 6;
+		else if (strncmp(opt, "--as-of", 7) == 0 && (opt[7] == '\0' || opt[7] == '='))
+			len = 7;
+		else {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (opt[len] == '=')
+			val = opt + len + 1;
+		else if (i + 1 < *argc)
+			val = argv[++i];
+		if (val == NULL || val[0] == '\0') {
+			fprintf(stderr, "vaern: %.*s needs a value\n", (int)len, opt);
+			return -1;
+		}
+		if (len == 6) {
+			cli_globals.data_dir = val;
+		} else {
+			int64_t t;
+
+			if (cal_parse_instant(val, &t, &msg) != VAERN_OK) {
+				fprintf(stderr, "vaern: --as-of: %s\n", msg.text);
+				return -1;
+			}
+			clock_set(t);
+		}
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (sodium_init() < 0) {
+		fputs("vaern: libsodium failed to initialise\n", stderr);
+		return EXIT_FAILURE_;
+	}
+	if (take_globals(&argc, argv) != 0)
+		return EXIT_USAGE;
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		puts("vaern 0.1.0");
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "id") == 0)
+		return cmd_id(argc - 1, argv + 1);
+	if (strcmp(cmd, "subject") == 0)
+		return cmd_subject(argc - 1, argv + 1);
+	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}

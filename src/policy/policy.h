@@ -1,0 +1,264 @@
+/*
+ * policy.h -- a controller's privacy policy, loaded from YAML and compiled.
+ *
+ * The YAML language is documented in docs/policy.md; that document and this
+ * header are the contract. policy_load_file() parses a file with libfyaml,
+ * checks every rule at once and either returns a compiled policy or a list
+ * of diagnostics, each with the line and column it refers to.
+ *
+ * A compiled policy is immutable: every string and array in it is owned by
+ * the struct policy and freed by policy_free(). References between sections
+ * (a purpose's categories, a role's purposes, ...) are resolved to indexes
+ * into the arrays of the struct policy, so the gate never compares names.
+ */
+#ifndef VAERN_POLICY_H
+#define VAERN_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../calendar/calendar.h"
+#include "../common/err.h"
+#include "../ids/ids.h"
+
+/* Limits of the loader (a policy over them is refused, not truncated). */
+#define POLICY_FILE_MAX (1024 * 1024) /* bytes in one YAML file */
+#define POLICY_NAME_MAX 64            /* bytes in an id (key) */
+#define POLICY_TEXT_MAX 4096          /* bytes in a free-text field */
+#define POLICY_ITEMS_MAX 512          /* entries in one section or list */
+#define POLICY_DIAG_MAX 200           /* diagnostics kept; more are counted */
+
+/* GDPR Art. 6(1) legal bases, as a bit set: (a) is bit 0 ... (f) bit 5. */
+#define BASIS_A (1u << 0) /* consent */
+#define BASIS_B (1u << 1) /* contract */
+#define BASIS_C (1u << 2) /* legal obligation */
+#define BASIS_D (1u << 3) /* vital interests */
+#define BASIS_E (1u << 4) /* public task */
+#define BASIS_F (1u << 5) /* legitimate interests */
+
+/* Where a category's data comes from (GDPR Art. 13/14; TEL-CAT-1..3). */
+enum data_source {
+	SOURCE_SUBJECT,     /* the person gave it */
+	SOURCE_AUTOMATIC,   /* collected automatically (cookies, network) */
+	SOURCE_THIRD_PARTY, /* a named third party (credit agency, ...) */
+	SOURCE_CONTROLLER   /* created by the controller (customer number) */
+};
+
+/* How the vault validates a category's values. */
+enum value_format {
+	FORMAT_TEXT,          /* free text (never a full card number) */
+	FORMAT_DATE,          /* YYYY-MM-DD */
+	FORMAT_IDENTIFIER,    /* validated by ids.h as category.identifier */
+	FORMAT_CARD_LAST4_EXP /* "NNNN MM/YY": last 4 digits and expiry only
+	                         (SHOP-PAY-1) */
+};
+
+struct policy_category {
+	char *id;              /* the key in `categories:` */
+	char *description;     /* free text or NULL */
+	int special;           /* 1 if an Art. 9 special category */
+	char *special_kind;    /* "health", ... when special; else NULL */
+	enum id_type identifier; /* ID_NONE unless values are identifiers */
+	enum value_format format;
+	enum data_source source;
+	char *source_party;    /* the third party named, SOURCE_THIRD_PARTY */
+	int about_others;      /* 1 if given by a person about someone else
+	                          (CEK-CONTACT-1) */
+	unsigned line, column; /* where it is defined */
+};
+
+struct policy_purpose {
+	char *id;
+	char *description;          /* free text or NULL */
+	unsigned basis;             /* BASIS_* bits, at least one */
+	char art9;                  /* Art. 9(2) letter 'a'..'j', or 0 */
+	char *legitimate_interests; /* required when BASIS_F is set */
+	size_t *categories;         /* indexes into policy.categories */
+	size_t ncategories;
+	size_t *mandatory;          /* categories that must be given to collect
+	                               under this purpose (CEK-MAND-1) */
+	size_t nmandatory;
+	char **consent_sources;     /* how consent is recorded (web_form, ...);
+	                               required when BASIS_A is set */
+	size_t nconsent_sources;
+	char *consent_text;         /* the text shown when asking, or NULL */
+	int direct_marketing;       /* 1 for direct marketing (GDPR-21) */
+	int service_message;        /* 1 for messages about the person's own
+	                               service, which opt-out does not stop
+	                               (TEL-MKT-1) */
+	int requires_clearance;     /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;       /* allowed while restricted: legal claims,
+	                               protection of a person, public interest
+	                               (GDPR-18) */
+	unsigned line, column;
+};
+
+enum retention_action { RETENTION_DELETE, RETENTION_ANONYMISE };
+
+/* Built-in anchors; any other anchor names an event in policy.events. */
+#define ANCHOR_COLLECTED "collected"                  /* the fact's time */
+#define ANCHOR_FINANCIAL_YEAR_END "financial_year_end" /* end of the
+	financial year in which the fact was collected */
+
+struct policy_retention {
+	char *id;
+	char *clause;              /* the CLAUSES.md id it implements, or NULL */
+	size_t *categories;        /* indexes into policy.categories */
+	size_t ncategories;
+	char **anchors;            /* the period runs from the latest of these */
+	size_t nanchors;
+	struct period period;
+	enum retention_action action;
+	size_t *keep;              /* anonymise: categories that survive */
+	size_t nkeep;
+	char *legal_obligation;    /* the law that requires keeping, or NULL;
+	                              when set, erasure waits for it (GDPR-17) */
+	unsigned line, column;
+};
+
+enum recipient_type {
+	RECIPIENT_PROCESSOR,   /* acts on instructions under a DPA */
+	RECIPIENT_THIRD_PARTY, /* an independent controller */
+	RECIPIENT_AUTHORITY    /* police, tax authority, ... */
+};
+
+enum recipient_condition {
+	NEEDS_AGREEMENT_ON_RECORD, /* processor: its DPA (policy.agreement) */
+	NEEDS_CONSENT,             /* the person's consent */
+	NEEDS_PRIOR_AGREEMENT,     /* agreed with the person beforehand */
+	NEEDS_CONSENT_OR_PRIOR_AGREEMENT,
+	NEEDS_LEGAL_DEMAND         /* a legal demand (court order, ...) */
+};
+
+struct policy_recipient {
+	char *id;
+	char *name;
+	enum recipient_type type;
+	enum recipient_condition needs;
+	char *agreement;   /* processor: the DPA reference */
+	char *demand;      /* authority: the kind of demand ("court_order") */
+	char country[3];   /* ISO 3166 alpha-2 */
+	int outside_eea;   /* 1 if country is outside the EU/EEA */
+	char *safeguard;   /* Art. 46 safeguard when outside_eea */
+	size_t *purposes;  /* purposes it may receive data for */
+	size_t npurposes;
+	size_t *categories;
+	size_t ncategories;
+	unsigned line, column;
+};
+
+struct policy_transfer {
+	char country[3];
+	char *safeguard; /* "scc", "adequacy", "bcr", ... */
+	unsigned line, column;
+};
+
+struct policy_role {
+	char *id;
+	char *description;
+	size_t *purposes; /* indexes into policy.purposes */
+	size_t npurposes;
+	int cleared;      /* security clearance (TEL-LOG-2) */
+	unsigned line, column;
+};
+
+struct policy_event {
+	char *id;          /* e.g. "relationship_end" */
+	char *description;
+};
+
+struct policy_controller {
+	char *id;            /* short name used by the CLI and the API */
+	char *name;
+	char country[3];     /* "DK", "SE", ... */
+	enum id_type registration_type; /* ID_CVR or ID_ORGNR */
+	char *registration;  /* normalised registration number */
+	char *address;
+	char *email;
+	char *phone;
+	char *complaints;    /* who handles complaints first (CEK-COMPLAIN-1) */
+	char *authority_name;
+	char *authority_url;
+	long policy_version; /* days since the epoch (AURA-VER-1) */
+	int fy_end_month;    /* financial-year end, 1..12 */
+	int fy_end_day;      /* 1..31 */
+	char language[3];    /* "da", "sv", "en" */
+};
+
+enum rights_bit {
+	RIGHT_ACCESS = 1u << 0,
+	RIGHT_RECTIFICATION = 1u << 1,
+	RIGHT_ERASURE = 1u << 2,
+	RIGHT_RESTRICTION = 1u << 3,
+	RIGHT_PORTABILITY = 1u << 4,
+	RIGHT_OBJECTION = 1u << 5
+};
+
+struct policy {
+	struct policy_controller controller;
+	struct policy_category *categories;
+	size_t ncategories;
+	struct policy_purpose *purposes;
+	size_t npurposes;
+	struct policy_retention *retention;
+	size_t nretention;
+	struct policy_recipient *recipients;
+	size_t nrecipients;
+	int transfers_none;               /* 1 if `transfers: none` */
+	struct policy_transfer *transfers;
+	size_t ntransfers;
+	struct policy_role *roles;
+	size_t nroles;
+	struct policy_event *events;
+	size_t nevents;
+	unsigned rights;                  /* RIGHT_* bits */
+	unsigned char sha256[32];         /* of the file's bytes */
+};
+
+struct policy_diag {
+	unsigned line;   /* 1-based; 0 if the problem has no position */
+	unsigned column; /* 1-based */
+	char message[256];
+};
+
+struct policy_diags {
+	struct policy_diag items[POLICY_DIAG_MAX];
+	size_t count;    /* items kept */
+	size_t dropped;  /* problems beyond POLICY_DIAG_MAX */
+};
+
+/*
+ * Loads and checks the policy in path. On success returns VAERN_OK and sets
+ * *out to a new policy the caller frees with policy_free(); diags is then
+ * empty. On failure returns VAERN_E_INVALID (the file breaks rules: every
+ * problem found is in diags, in file order) or VAERN_E_IO (the file cannot
+ * be read: one diag with line 0) or VAERN_E_NOMEM; *out is NULL.
+ */
+enum vaern_err policy_load_file(const char *path, struct policy **out,
+                                struct policy_diags *diags)
+	__attribute__((warn_unused_result, nonnull));
+
+/* As policy_load_file, from a buffer of len bytes (need not be NUL-ended). */
+enum vaern_err policy_load_buffer(const char *buf, size_t len,
+                                  struct policy **out,
+                                  struct policy_diags *diags)
+	__attribute__((warn_unused_result, nonnull));
+
+/* Frees p and everything it owns. Accepts NULL. */
+void policy_free(struct policy *p);
+
+/* Lookups by id; each returns the index, or -1 if there is none. */
+long policy_category_index(const struct policy *p, const char *id);
+long policy_purpose_index(const struct policy *p, const char *id);
+long policy_role_index(const struct policy *p, const char *id);
+long policy_recipient_index(const struct policy *p, const char *id);
+long policy_event_index(const struct policy *p, const char *id);
+
+/* Returns 1 if purpose uses category (both indexes), 0 otherwise. */
+int policy_purpose_uses(const struct policy *p, size_t purpose,
+                        size_t category);
+
+/* Returns 1 if the ISO 3166 alpha-2 code is an EU/EEA country. */
+int policy_country_in_eea(const char *country);
+
+#endif
