@@ -1,1 +1,1043 @@
-typedef int vaern_stub_store_sqlite;
+/*
+ * store_sqlite.c -- the embedded storage engine: SQLite in WAL mode.
+ *
+ * Rows are the cost (DESIGN.md): a subject is one subject row, one uid
+ * index entry, one identifier row per identifier and one fact row per
+ * fact. Facts and events are keyed by (subject rowid, ...) in WITHOUT ROWID
+ * tables, so a subject's rows are stored together and inserted in key
+ * order. The short texts repeated on every fact (category, purpose,
+ * source) are interned as small integers in the label table.
+ *
+ * secure_delete is on, so pages freed by an erasure are overwritten with
+ * zeros rather than left for a forensic reader (GDPR-17, GDPR-32).
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_VERSION "1"
+#define LABEL_MAX 128    /* bytes in one interned label */
+#define LABEL_CACHE 256  /* labels kept in memory (open addressing) */
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta("
+	" key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS controller("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" policy TEXT NOT NULL, loaded_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS label("
+	" id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS subject("
+	" id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+	" uid BLOB NOT NULL, wrapped_key BLOB NOT NULL, blinds BLOB NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS subject_uid ON subject(uid);"
+	"CREATE TABLE IF NOT EXISTS identifier("
+	" controller INTEGER NOT NULL, type INTEGER NOT NULL,"
+	" blind BLOB NOT NULL, subject INTEGER NOT NULL,"
+	" PRIMARY KEY(controller, type, blind)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS fact("
+	" subject INTEGER NOT NULL, id INTEGER NOT NULL,"
+	" category INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+	" source INTEGER NOT NULL, collected_at INTEGER NOT NULL,"
+	" provided INTEGER NOT NULL, expires_at INTEGER, ct BLOB NOT NULL,"
+	" PRIMARY KEY(subject, id)) WITHOUT ROWID;"
+	/* Retention reads only what is due (DESIGN.md "Data model"). */
+	"CREATE INDEX IF NOT EXISTS fact_expiry ON fact(expires_at)"
+	" WHERE expires_at IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS event("
+	" subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
+	" PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS consent("
+	" subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, given_at INTEGER NOT NULL,"
+	" withdrawn_at INTEGER, source INTEGER NOT NULL, text_hash BLOB,"
+	" PRIMARY KEY(subject, purpose, seq)) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES"
+	" ('schema_version', '" SCHEMA_VERSION "');";
+
+/* The prepared statements, one per operation, kept for the store's life. */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_LABEL_GET,
+	S_LABEL_PUT,
+	S_LABEL_TEXT,
+	S_CTRL_PUT,
+	S_CTRL_GET,
+	S_CTRL_LIST,
+	S_SUBJ_INSERT,
+	S_SUBJ_BY_UID,
+	S_SUBJ_BY_ROWID,
+	S_SUBJ_SET_BLINDS,
+	S_SUBJ_DELETE,
+	S_SUBJ_DELETE_FACTS,
+	S_SUBJ_DELETE_EVENTS,
+	S_SUBJ_DELETE_CONSENTS,
+	S_SUBJ_COUNT,
+	S_ID_INSERT,
+	S_ID_FIND,
+	S_ID_DELETE,
+	S_FACT_INSERT,
+	S_FACT_MAX,
+	S_FACT_UPDATE,
+	S_FACT_LIST,
+	S_FACT_GET,
+	S_EVENT_INSERT,
+	S_EVENT_LIST,
+	S_CONSENT_INSERT,
+	S_CONSENT_LATEST,
+	S_COUNT_
+};
+
+static const char *const stmt_sql[S_COUNT_] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
+	[S_LABEL_PUT] = "INSERT INTO label(text) VALUES (?1)",
+	[S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
+	[S_CTRL_PUT] = "INSERT INTO controller(name, policy, loaded_at)"
+		       " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
+		       " policy = excluded.policy,"
+		       " loaded_at = excluded.loaded_at RETURNING id",
+	[S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
+	[S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
+	[S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
+			  " blinds, state, created_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_SUBJ_BY_UID] = "SELECT id, controller, uid, wrapped_key, blinds,"
+			  " state, created_at FROM subject WHERE uid = ?1",
+	[S_SUBJ_BY_ROWID] = "SELECT id, controller, uid, wrapped_key, blinds,"
+			    " state, created_at FROM subject WHERE id = ?1",
+	[S_SUBJ_SET_BLINDS] = "UPDATE subject SET blinds = ?2 WHERE id = ?1",
+	[S_SUBJ_DELETE] = "DELETE FROM subject WHERE id = ?1",
+	[S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
+	[S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
+	[S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
+	[S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
+	[S_ID_INSERT] = "INSERT INTO identifier(controller, type, blind,"
+			" subject) VALUES (?1, ?2, ?3, ?4)",
+	[S_ID_FIND] = "SELECT subject FROM identifier"
+		      " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
+	[S_ID_DELETE] = "DELETE FROM identifier"
+			" WHERE controller = ?1 AND type = ?2 AND blind = ?3",
+	[S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
+			  " source, collected_at, provided, expires_at, ct)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_FACT_MAX] = "SELECT max(id) FROM fact WHERE subject = ?1",
+	[S_FACT_UPDATE] = "UPDATE fact SET ct = ?3, collected_at = ?4,"
+			  " source = ?5 WHERE subject = ?1 AND id = ?2",
+	[S_FACT_LIST] = "SELECT subject, id, category, purpose, source,"
+			" collected_at, provided, expires_at, ct"
+			" FROM fact WHERE subject = ?1 ORDER BY id",
+	[S_FACT_GET] = "SELECT subject, id, category, purpose, source,"
+		       " collected_at, provided, expires_at, ct"
+		       " FROM fact WHERE subject = ?1 AND id = ?2",
+	[S_EVENT_INSERT] = "INSERT OR IGNORE INTO event(subject, kind, at)"
+			   " VALUES (?1, ?2, ?3)",
+	[S_EVENT_LIST] = "SELECT subject, kind, at FROM event"
+			 " WHERE subject = ?1 ORDER BY at, kind",
+	[S_CONSENT_INSERT] =
+		"INSERT INTO consent(subject, purpose, seq, given_at,"
+		" withdrawn_at, source, text_hash) VALUES (?1, ?2,"
+		" (SELECT coalesce(max(seq), 0) + 1 FROM consent"
+		"  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
+	[S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
+			     " WHERE subject = ?1 AND purpose = ?2"
+			     " ORDER BY seq DESC LIMIT 1",
+};
+
+/* One interned label, cached. */
+struct label {
+	char *text;  /* owned; NULL for an empty slot */
+	int64_t id;  /* label.id */
+};
+
+struct store {
+	sqlite3 *db;                      /* the connection */
+	sqlite3_stmt *stmt[S_COUNT_];     /* prepared lazily, finalised on
+	                                     close */
+	int in_tx;                        /* 1 between begin and commit */
+	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
+	size_t nlabels;                   /* slots in use */
+	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
+};
+
+static enum vaern_err
+db_fail(struct store *st, struct vaern_msg *msg, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	if ((code & 0xff) == SQLITE_CONSTRAINT)
+		return vaern_fail(msg, VAERN_E_EXISTS, "%s: already exists",
+		                  what);
+	if ((code & 0xff) == SQLITE_FULL)
+		return vaern_fail(msg, VAERN_E_IO, "%s: the disk is full", what);
+	/* SQLite's messages name tables and constraints, never values. */
+	return vaern_fail(msg, VAERN_E_STORE, "%s: sqlite: %s", what,
+	                  sqlite3_errmsg(st->db));
+}
+
+/* Returns the prepared, reset statement id, or NULL with msg set. */
+static sqlite3_stmt *
+stmt_get(struct store *st, enum stmt_id id, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+		                       SQLITE_PREPARE_PERSISTENT, &s,
+		                       NULL) != SQLITE_OK) {
+			(void)db_fail(st, msg, "prepare");
+			return NULL;
+		}
+		st->stmt[id] = s;
+	}
+	return s;
+}
+
+/* Resets s and clears its bindings so no blob pointer outlives a call. */
+static void
+stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static void
+bind_time(sqlite3_stmt *s, int col, int64_t t)
+{
+	if (t == STORE_NO_TIME)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_int64(s, col, t);
+}
+
+static int64_t
+column_time(sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return STORE_NO_TIME;
+	return sqlite3_column_int64(s, col);
+}
+
+static uint32_t
+label_hash(const char *text)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *text != '\0'; text++)
+		h = (h ^ (unsigned char)*text) * 16777619u;
+	return h;
+}
+
+/*
+ * Returns in *id the label id of text, creating the label if needed.
+ * Labels are policy words (category, purpose, source, event kind), never
+ * personal data.
+ */
+static enum vaern_err
+label_id(struct store *st, const char *text, int64_t *id,
+         struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	sqlite3_stmt *s;
+	size_t len = strlen(text), slot;
+	int rc;
+
+	if (len == 0 || len > LABEL_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a label must be 1 to %d bytes", LABEL_MAX);
+	slot = label_hash(text) % LABEL_CACHE;
+	for (size_t n = 0; n < LABEL_CACHE; n++) {
+		struct label *l = &st->labels[(slot + n) % LABEL_CACHE];
+
+		if (l->text == NULL)
+			break;
+		if (strcmp(l->text, text) == 0) {
+			*id = l->id;
+			return VAERN_OK;
+		}
+	}
+	if ((s = stmt_get(st, S_LABEL_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_stmt *p = stmt_get(st, S_LABEL_PUT, msg);
+
+		if (p == NULL) {
+			err = VAERN_E_STORE;
+			goto done;
+		}
+		sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
+		if (sqlite3_step(p) != SQLITE_DONE)
+			err = db_fail(st, msg, "label");
+		else
+			*id = sqlite3_last_insert_rowid(st->db);
+		stmt_done(p);
+		/*
+		 * A label created inside a transaction that is rolled back
+		 * disappears; so only cache labels read back, not made.
+		 */
+		goto done;
+	} else {
+		err = db_fail(st, msg, "label");
+		goto done;
+	}
+	if (st->nlabels < LABEL_CACHE / 2) {
+		for (size_t n = 0; n < LABEL_CACHE; n++) {
+			struct label *l = &st->labels[(slot + n) % LABEL_CACHE];
+
+			if (l->text == NULL) {
+				l->text = strdup(text);
+				if (l->text != NULL) {
+					l->id = *id;
+					st->nlabels++;
+				}
+				break;
+			}
+		}
+	}
+done:
+	stmt_done(s);
+	return err;
+}
+
+/* Copies the text of label id into st->label_text. */
+static const char *
+label_text(struct store *st, int64_t id, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	const char *result = NULL;
+
+	for (size_t n = 0; n < LABEL_CACHE; n++) {
+		if (st->labels[n].text != NULL && st->labels[n].id == id)
+			return st->labels[n].text;
+	}
+	if ((s = stmt_get(st, S_LABEL_TEXT, msg)) == NULL)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		size_t len = t == NULL ? 0 : strlen(t);
+
+		if (len <= LABEL_MAX) {
+			memcpy(st->label_text, t, len);
+			st->label_text[len] = '\0';
+			result = st->label_text;
+		}
+	}
+	if (result == NULL)
+		(void)vaern_fail(msg, VAERN_E_STORE, "label %lld is missing",
+		                 (long long)id);
+	stmt_done(s);
+	return result;
+}
+
+enum vaern_err
+store_open_sqlite(const char *path, int create, struct store **out,
+                  struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	struct store *st;
+	char *errmsg = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot open the database %s: %s", path,
+		                 st->db ? sqlite3_errmsg(st->db)
+		                        : "out of memory");
+		goto done;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	/*
+	 * WAL: readers do not block the writer. synchronous=FULL: a commit
+	 * that returned is on disk, power loss included ("loses nothing").
+	 * secure_delete: erased rows do not linger in free pages.
+	 */
+	if (sqlite3_exec(st->db,
+	                 "PRAGMA journal_mode=WAL;"
+	                 "PRAGMA synchronous=FULL;"
+	                 "PRAGMA secure_delete=ON;"
+	                 "PRAGMA foreign_keys=OFF;"
+	                 "PRAGMA temp_store=MEMORY;"
+	                 "PRAGMA cache_size=-65536;",
+	                 NULL, NULL, &errmsg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) !=
+	            SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot set up the database %s: %s", path,
+		                 errmsg ? errmsg : "unknown error");
+		goto done;
+	}
+done:
+	sqlite3_free(errmsg);
+	if (err != VAERN_OK) {
+		store_close(st);
+		return err;
+	}
+	*out = st;
+	return VAERN_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		store_rollback(st);
+	for (int i = 0; i < S_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	for (size_t i = 0; i < LABEL_CACHE; i++)
+		free(st->labels[i].text);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+void
+store_set_cache_kib(struct store *st, long kib)
+{
+	char sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%ld", kib);
+	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* Runs a statement that returns no row. */
+static enum vaern_err
+step_done(struct store *st, sqlite3_stmt *s, const char *what,
+          struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = db_fail(st, msg, what);
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_begin(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	assert(!st->in_tx);
+	if ((s = stmt_get(st, S_BEGIN, msg)) == NULL)
+		return VAERN_E_STORE;
+	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+		st->in_tx = 1;
+	return err;
+}
+
+enum vaern_err
+store_commit(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	assert(st->in_tx);
+	if ((s = stmt_get(st, S_COMMIT, msg)) == NULL)
+		return VAERN_E_STORE;
+	if ((err = step_done(st, s, "commit", msg)) == VAERN_OK)
+		st->in_tx = 0;
+	return err;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return;
+	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+	/* Labels made in the transaction are gone; the cache holds only
+	 * labels read back, so it stays true. */
+}
+
+enum vaern_err
+store_controller_put(struct store *st, const char *name,
+                     const char *policy_text, size_t len, int64_t loaded_at,
+                     int64_t *rowid, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_CTRL_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, policy_text, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, loaded_at);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*rowid = sqlite3_column_int64(s, 0);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			err = db_fail(st, msg, "controller");
+	} else {
+		err = db_fail(st, msg, "controller");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_controller_get(struct store *st, const char *name, int64_t *rowid,
+                     char **policy_text, size_t *len, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*policy_text = NULL;
+	*len = 0;
+	if ((s = stmt_get(st, S_CTRL_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+
+		*rowid = sqlite3_column_int64(s, 0);
+		if ((*policy_text = malloc(n + 1)) == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
+		memcpy(*policy_text, t, n);
+		(*policy_text)[n] = '\0';
+		*len = n;
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "no controller '%s' is loaded", name);
+	} else {
+		err = db_fail(st, msg, "controller");
+	}
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_controller_foreach(struct store *st,
+                         enum vaern_err (*fn)(void *arg, const char *name,
+                                              int64_t loaded_at),
+                         void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_CTRL_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		err = fn(arg, (const char *)sqlite3_column_text(s, 0),
+		         sqlite3_column_int64(s, 1));
+		if (err != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "controller list");
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_subject_insert(struct store *st, struct store_subject *subj,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_SUBJ_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subj->controller);
+	sqlite3_bind_blob(s, 2, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, subj->wrapped_key, (int)subj->wrapped_len,
+	                  SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, subj->blinds, (int)subj->blinds_len,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, subj->state);
+	sqlite3_bind_int64(s, 6, subj->created_at);
+	err = step_done(st, s, "subject", msg);
+	if (err == VAERN_OK)
+		subj->rowid = sqlite3_last_insert_rowid(st->db);
+	return err;
+}
+
+/* Copies a blob column into buf (size max); returns 0 if it does not fit. */
+static int
+column_copy(sqlite3_stmt *s, int col, unsigned char *buf, size_t max,
+            size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	*len = 0;
+	if (n > max)
+		return 0;
+	if (n > 0)
+		memcpy(buf, p, n);
+	*len = n;
+	return 1;
+}
+
+/* Steps s (bound) and copies the subject row into *subj. */
+static enum vaern_err
+subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
+               struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	size_t uidlen;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		subj->rowid = sqlite3_column_int64(s, 0);
+		subj->controller = sqlite3_column_int64(s, 1);
+		subj->state = sqlite3_column_int(s, 5);
+		subj->created_at = sqlite3_column_int64(s, 6);
+		if (!column_copy(s, 2, subj->uid, STORE_UID_BYTES, &uidlen) ||
+		    uidlen != STORE_UID_BYTES ||
+		    !column_copy(s, 3, subj->wrapped_key, STORE_WRAPPED_MAX,
+		                 &subj->wrapped_len) ||
+		    !column_copy(s, 4, subj->blinds, STORE_BLINDS_MAX,
+		                 &subj->blinds_len))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "subject %lld: malformed row",
+			                 (long long)subj->rowid);
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
+	} else {
+		err = db_fail(st, msg, "subject");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_subject_by_uid(struct store *st, int64_t controller,
+                     const unsigned char *uid, struct store_subject *subj,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_SUBJ_BY_UID, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, uid, STORE_UID_BYTES, SQLITE_STATIC);
+	err = subject_lookup(st, s, subj, msg);
+	/* One controller's subject is invisible to another controller. */
+	if (err == VAERN_OK && subj->controller != controller)
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
+	return err;
+}
+
+enum vaern_err
+store_subject_by_rowid(struct store *st, int64_t rowid,
+                       struct store_subject *subj, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_SUBJ_BY_ROWID, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, rowid);
+	return subject_lookup(st, s, subj, msg);
+}
+
+enum vaern_err
+store_subject_set_blinds(struct store *st, int64_t rowid,
+                         const unsigned char *blinds, size_t len,
+                         struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_SUBJ_SET_BLINDS, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, rowid);
+	sqlite3_bind_blob(s, 2, blinds, (int)len, SQLITE_STATIC);
+	return step_done(st, s, "subject", msg);
+}
+
+static enum vaern_err
+delete_by_subject(struct store *st, enum stmt_id id, int64_t rowid,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, id, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, rowid);
+	return step_done(st, s, "erase", msg);
+}
+
+enum vaern_err
+store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = delete_by_subject(st, S_SUBJ_DELETE_FACTS, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_EVENTS, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_CONSENTS, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_subject_count(struct store *st, int64_t controller, int64_t *count,
+                    struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_SUBJ_COUNT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
+		err = db_fail(st, msg, "subject count");
+	stmt_done(s);
+	return err;
+}
+
+static void
+bind_identifier(sqlite3_stmt *s, int64_t controller, int type,
+                const unsigned char *blind)
+{
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int(s, 2, type);
+	sqlite3_bind_blob(s, 3, blind, STORE_BLIND_BYTES, SQLITE_STATIC);
+}
+
+enum vaern_err
+store_identifier_insert(struct store *st, int64_t controller, int type,
+                        const unsigned char *blind, int64_t subject,
+                        struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_ID_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	bind_identifier(s, controller, type, blind);
+	sqlite3_bind_int64(s, 4, subject);
+	return step_done(st, s, "identifier", msg);
+}
+
+enum vaern_err
+store_identifier_find(struct store *st, int64_t controller, int type,
+                      const unsigned char *blind, int64_t *subject,
+                      struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_ID_FIND, msg)) == NULL)
+		return VAERN_E_STORE;
+	bind_identifier(s, controller, type, blind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*subject = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "no subject has that identifier");
+	else
+		err = db_fail(st, msg, "identifier");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_identifier_delete(struct store *st, int64_t controller, int type,
+                        const unsigned char *blind, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_ID_DELETE, msg)) == NULL)
+		return VAERN_E_STORE;
+	bind_identifier(s, controller, type, blind);
+	return step_done(st, s, "identifier", msg);
+}
+
+enum vaern_err
+store_fact_insert(struct store *st, const struct store_fact *f,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t cat, purpose, source;
+	enum vaern_err err;
+
+	if ((err = label_id(st, f->category, &cat, msg)) != VAERN_OK ||
+	    (err = label_id(st, f->purpose, &purpose, msg)) != VAERN_OK ||
+	    (err = label_id(st, f->source, &source, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_FACT_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, f->subject);
+	sqlite3_bind_int64(s, 2, f->id);
+	sqlite3_bind_int64(s, 3, cat);
+	sqlite3_bind_int64(s, 4, purpose);
+	sqlite3_bind_int64(s, 5, source);
+	sqlite3_bind_int64(s, 6, f->collected_at);
+	sqlite3_bind_int(s, 7, f->provided_by_subject);
+	bind_time(s, 8, f->expires_at);
+	sqlite3_bind_blob(s, 9, f->ct, (int)f->ctlen, SQLITE_STATIC);
+	return step_done(st, s, "fact", msg);
+}
+
+enum vaern_err
+store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_FACT_MAX, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*max = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
+	else
+		err = db_fail(st, msg, "fact");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_update(struct store *st, int64_t subject, int64_t id,
+                  const unsigned char *ct, size_t ctlen,
+                  int64_t collected_at, const char *source,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t src;
+	enum vaern_err err;
+
+	if ((err = label_id(st, source, &src, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_FACT_UPDATE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_blob(s, 3, ct, (int)ctlen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, collected_at);
+	sqlite3_bind_int64(s, 5, src);
+	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
+		                  (long long)id);
+	return VAERN_OK;
+}
+
+/*
+ * Steps s and calls fn for each fact row. The label texts are resolved
+ * into a local copy, since label_text's buffer is shared.
+ */
+static enum vaern_err
+facts_each(struct store *st, sqlite3_stmt *s,
+           enum vaern_err (*fn)(void *arg, const struct store_fact *f),
+           void *arg, int *seen, struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	char cat[LABEL_MAX + 1], purpose[LABEL_MAX + 1], source[LABEL_MAX + 1];
+	int rc;
+
+	*seen = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_fact f;
+		const char *t;
+
+		if ((t = label_text(st, sqlite3_column_int64(s, 2), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			goto done;
+		}
+		memcpy(cat, t, strlen(t) + 1);
+		if ((t = label_text(st, sqlite3_column_int64(s, 3), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			goto done;
+		}
+		memcpy(purpose, t, strlen(t) + 1);
+		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			goto done;
+		}
+		memcpy(source, t, strlen(t) + 1);
+		f.subject = sqlite3_column_int64(s, 0);
+		f.id = sqlite3_column_int64(s, 1);
+		f.category = cat;
+		f.purpose = purpose;
+		f.source = source;
+		f.collected_at = sqlite3_column_int64(s, 5);
+		f.provided_by_subject = sqlite3_column_int(s, 6);
+		f.expires_at = column_time(s, 7);
+		f.ct = sqlite3_column_blob(s, 8);
+		f.ctlen = (size_t)sqlite3_column_bytes(s, 8);
+		*seen = 1;
+		if ((err = fn(arg, &f)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "fact");
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_foreach(struct store *st, int64_t subject,
+                   enum vaern_err (*fn)(void *arg, const struct store_fact *f),
+                   void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int seen;
+
+	if ((s = stmt_get(st, S_FACT_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	return facts_each(st, s, fn, arg, &seen, msg);
+}
+
+enum vaern_err
+store_fact_get(struct store *st, int64_t subject, int64_t id,
+               enum vaern_err (*fn)(void *arg, const struct store_fact *f),
+               void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+	int seen;
+
+	if ((s = stmt_get(st, S_FACT_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, id);
+	err = facts_each(st, s, fn, arg, &seen, msg);
+	if (err == VAERN_OK && !seen)
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
+		                 (long long)id);
+	return err;
+}
+
+enum vaern_err
+store_event_insert(struct store *st, const struct store_event *e,
+                   struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t kind;
+	enum vaern_err err;
+
+	if ((err = label_id(st, e->kind, &kind, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_EVENT_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, e->subject);
+	sqlite3_bind_int64(s, 2, kind);
+	sqlite3_bind_int64(s, 3, e->at);
+	return step_done(st, s, "event", msg);
+}
+
+enum vaern_err
+store_event_foreach(struct store *st, int64_t subject,
+                    enum vaern_err (*fn)(void *arg,
+                                         const struct store_event *e),
+                    void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	char kind[LABEL_MAX + 1];
+	int rc;
+
+	if ((s = stmt_get(st, S_EVENT_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event e;
+		const char *t = label_text(st, sqlite3_column_int64(s, 1), msg);
+
+		if (t == NULL) {
+			err = VAERN_E_STORE;
+			goto done;
+		}
+		memcpy(kind, t, strlen(t) + 1);
+		e.subject = sqlite3_column_int64(s, 0);
+		e.kind = kind;
+		e.at = sqlite3_column_int64(s, 2);
+		if ((err = fn(arg, &e)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "event");
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_consent_insert(struct store *st, const struct store_consent *c,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t purpose, source;
+	enum vaern_err err;
+
+	if ((err = label_id(st, c->purpose, &purpose, msg)) != VAERN_OK ||
+	    (err = label_id(st, c->source, &source, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_CONSENT_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, c->subject);
+	sqlite3_bind_int64(s, 2, purpose);
+	sqlite3_bind_int64(s, 3, c->given_at);
+	bind_time(s, 4, c->withdrawn_at);
+	sqlite3_bind_int64(s, 5, source);
+	if (c->text_hash != NULL)
+		sqlite3_bind_blob(s, 6, c->text_hash, 32, SQLITE_STATIC);
+	return step_done(st, s, "consent", msg);
+}
+
+enum vaern_err
+store_consent_valid(struct store *st, int64_t subject, const char *purpose,
+                    int *valid, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t pid;
+	enum vaern_err err;
+	int rc;
+
+	*valid = 0;
+	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_CONSENT_LATEST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, pid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*valid = sqlite3_column_type(s, 0) == SQLITE_NULL;
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "consent");
+	stmt_done(s);
+	return err;
+}

@@ -1,1 +1,1419 @@
-typedef int vaern_stub_vault;
+/*
+ * vault.c -- the encrypted subject vault (see vault.h for the contract).
+ */
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../calendar/calendar.h"
+#include "../store/store.h"
+
+#define KEY_BYTES 32
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
+#define AD_MAX (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+#define KEY_HEX (2 * KEY_BYTES)
+
+/* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
+#define KDF_CTX_WRAP "vaernwrp" /* wraps subject data keys */
+#define KDF_CTX_BLIND "vaernbix" /* blind-index key, one per controller */
+
+/* A loaded controller: its compiled policy and its blind-index key. */
+struct controller {
+	char *name;                      /* the controller id (owned) */
+	int64_t rowid;                   /* the store's controller id */
+	struct policy *policy;           /* compiled, owned */
+};
+
+/* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
+struct keys {
+	unsigned char master[KEY_BYTES]; /* from the key file or env */
+	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
+	unsigned char blind[VAULT_CONTROLLERS_MAX][KEY_BYTES]; /* derived per
+	                                    controller slot, see blind_key */
+};
+
+struct vault {
+	struct store *store;                /* owned */
+	struct keys *keys;                  /* sodium_malloc'ed, owned */
+	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
+	size_t nctrl;
+	int batch;                          /* 1 inside vault_begin/commit */
+	unsigned char *scratch;             /* ciphertext / plaintext buffer */
+	size_t scratch_len;                 /* VAULT_VALUE_MAX + overhead */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void
+put_le64(unsigned char *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(u >> (8 * i));
+}
+
+void
+vault_uid_format(const unsigned char uid[VAULT_UID_BYTES],
+                 char out[VAULT_UID_HEX])
+{
+	sodium_bin2hex(out, VAULT_UID_HEX, uid, VAULT_UID_BYTES);
+}
+
+enum vaern_err
+vault_uid_parse(const char *hex, unsigned char uid[VAULT_UID_BYTES],
+                struct vaern_msg *msg)
+{
+	size_t len = 0;
+	const char *end = NULL;
+
+	if (strlen(hex) != 2 * VAULT_UID_BYTES ||
+	    sodium_hex2bin(uid, VAULT_UID_BYTES, hex, 2 * VAULT_UID_BYTES,
+	                   NULL, &len, &end) != 0 ||
+	    len != VAULT_UID_BYTES || *end != '\0')
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a subject id is 32 hexadecimal digits");
+	return VAERN_OK;
+}
+
+/* Returns 1 if s (len bytes) is valid UTF-8 without NUL and without
+ * control characters other than tab, newline and carriage return. */
+static int
+text_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+			    c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + n >= len) /* truncated sequence */
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static enum vaern_err
+path_join(char *out, size_t outsz, const char *dir, const char *file,
+          struct vaern_msg *msg)
+{
+	int n = snprintf(out, outsz, "%s/%s", dir, file);
+
+	if (n < 0 || (size_t)n >= outsz)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the data directory path is too long");
+	return VAERN_OK;
+}
+
+/* Reads the master key from VAULT_KEY_ENV or dir/master.key. */
+static enum vaern_err
+key_load(const char *dir, unsigned char key[KEY_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	char path[PATH_MAX], hex[KEY_HEX + 2];
+	const char *env = getenv(VAULT_KEY_ENV);
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+
+	if (env != NULL && env[0] != '\0') {
+		if (strlen(env) != KEY_HEX ||
+		    sodium_hex2bin(key, KEY_BYTES, env, KEY_HEX, NULL, &len,
+		                   NULL) != 0 ||
+		    len != KEY_BYTES)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s must be %d hexadecimal digits",
+			                  VAULT_KEY_ENV, KEY_HEX);
+		return VAERN_OK;
+	}
+	if ((err = path_join(path, sizeof(path), dir, VAULT_KEY_FILE, msg)))
+		return err;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return vaern_fail(msg, VAERN_E_NOTFOUND,
+			                  "%s: no master key; is %s a data "
+			                  "directory? (vaern init --data %s)",
+			                  path, dir, dir);
+		return vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                  strerror(errno));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: not a regular file",
+		                 path);
+		goto done;
+	}
+	/* GDPR-32: a key others can read protects nothing. */
+	if ((sb.st_mode & 077) != 0) {
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "%s is accessible by group or others (mode "
+		                 "%04o); run: chmod 600 %s",
+		                 path, (unsigned)(sb.st_mode & 07777), path);
+		goto done;
+	}
+	if (sb.st_uid != geteuid()) {
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "%s belongs to another user", path);
+		goto done;
+	}
+	n = read(fd, hex, sizeof(hex));
+	if (n < KEY_HEX || (n > KEY_HEX && hex[KEY_HEX] != '\n') ||
+	    sodium_hex2bin(key, KEY_BYTES, hex, KEY_HEX, NULL, &len, NULL) !=
+	            0 ||
+	    len != KEY_BYTES) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "%s: malformed key (expected %d hexadecimal "
+		                 "digits)",
+		                 path, KEY_HEX);
+		goto done;
+	}
+done:
+	sodium_memzero(hex, sizeof(hex));
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Writes a new random key to path with mode 0600; never overwrites. */
+static enum vaern_err
+key_create(const char *path, struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	unsigned char key[KEY_BYTES];
+	char hex[KEY_HEX + 2];
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0600);
+	if (fd < 0)
+		return vaern_fail(msg, errno == EEXIST ? VAERN_E_EXISTS
+		                                       : VAERN_E_IO,
+		                  "%s: %s", path, strerror(errno));
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+	hex[KEY_HEX] = '\n';
+	if (write(fd, hex, KEY_HEX + 1) != KEY_HEX + 1 || fsync(fd) != 0)
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                 strerror(errno));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(hex, sizeof(hex));
+	if (close(fd) != 0 && err == VAERN_OK)
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                 strerror(errno));
+	if (err != VAERN_OK)
+		(void)unlink(path);
+	return err;
+}
+
+/* ---- open, init, close ----------------------------------------------- */
+
+enum vaern_err
+vault_init(const char *dir, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	char kpath[PATH_MAX], dpath[PATH_MAX];
+	struct store *st = NULL;
+	struct stat sb;
+
+	if ((err = path_join(kpath, sizeof(kpath), dir, VAULT_KEY_FILE, msg)) ||
+	    (err = path_join(dpath, sizeof(dpath), dir, VAULT_DB_FILE, msg)))
+		return err;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", dir,
+		                  strerror(errno));
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return vaern_fail(msg, VAERN_E_IO, "%s is not a directory",
+		                  dir);
+	if (stat(kpath, &sb) == 0 || stat(dpath, &sb) == 0)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "%s is already initialised", dir);
+	if ((err = key_create(kpath, msg)) != VAERN_OK)
+		return err;
+	if ((err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK)
+		(void)unlink(kpath);
+	store_close(st);
+	return err;
+}
+
+enum vaern_err
+vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	char dpath[PATH_MAX];
+	struct vault *v;
+
+	*out = NULL;
+	if ((err = path_join(dpath, sizeof(dpath), dir, VAULT_DB_FILE, msg)))
+		return err;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	v->scratch_len = VAULT_VALUE_MAX + SEAL_OVERHEAD + 1;
+	if ((v->keys = sodium_malloc(sizeof(*v->keys))) == NULL ||
+	    (v->scratch = malloc(v->scratch_len)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = key_load(dir, v->keys->master, msg)) != VAERN_OK)
+		goto done;
+	crypto_kdf_derive_from_key(v->keys->wrap, KEY_BYTES, 1, KDF_CTX_WRAP,
+	                           v->keys->master);
+	if (access(dpath, F_OK) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "%s: no database; is %s a data directory? "
+		                 "(vaern init --data %s)",
+		                 dpath, dir, dir);
+		goto done;
+	}
+	err = store_open_sqlite(dpath, 0, &v->store, msg);
+done:
+	if (err != VAERN_OK) {
+		vault_close(v);
+		return err;
+	}
+	*out = v;
+	return VAERN_OK;
+}
+
+void
+vault_close(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	store_close(v->store);
+	for (size_t i = 0; i < v->nctrl; i++) {
+		free(v->ctrl[i].name);
+		policy_free(v->ctrl[i].policy);
+	}
+	if (v->scratch != NULL) {
+		sodium_memzero(v->scratch, v->scratch_len);
+		free(v->scratch);
+	}
+	sodium_free(v->keys); /* wipes */
+	free(v);
+}
+
+void
+vault_set_cache_kib(struct vault *v, long kib)
+{
+	store_set_cache_kib(v->store, kib);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+enum vaern_err
+vault_begin(struct vault *v, struct vaern_msg *msg)
+{
+	enum vaern_err err = store_begin(v->store, msg);
+
+	if (err == VAERN_OK)
+		v->batch = 1;
+	return err;
+}
+
+enum vaern_err
+vault_commit(struct vault *v, struct vaern_msg *msg)
+{
+	enum vaern_err err = store_commit(v->store, msg);
+
+	if (err == VAERN_OK)
+		v->batch = 0;
+	return err;
+}
+
+void
+vault_rollback(struct vault *v)
+{
+	store_rollback(v->store);
+	v->batch = 0;
+}
+
+/* Opens the operation's own transaction unless a batch is open. */
+static enum vaern_err
+op_begin(struct vault *v, struct vaern_msg *msg)
+{
+	return v->batch ? VAERN_OK : store_begin(v->store, msg);
+}
+
+/* Ends the operation: commits on success, rolls back on failure. */
+static enum vaern_err
+op_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
+{
+	if (v->batch)
+		return err;
+	if (err == VAERN_OK)
+		return store_commit(v->store, msg);
+	store_rollback(v->store);
+	return err;
+}
+
+/* ---- controllers -------------------------------------------------------- */
+
+static enum vaern_err
+controller_get(struct vault *v, const char *name, struct controller **out,
+               struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct policy_diags *diags = NULL;
+	struct policy *p = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int64_t rowid;
+
+	for (size_t i = 0; i < v->nctrl; i++) {
+		if (strcmp(v->ctrl[i].name, name) == 0) {
+			*out = &v->ctrl[i];
+			return VAERN_OK;
+		}
+	}
+	if (v->nctrl == VAULT_CONTROLLERS_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "more than %d controllers in one vault",
+		                  VAULT_CONTROLLERS_MAX);
+	if (strlen(name) > POLICY_NAME_MAX)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no such controller");
+	err = store_controller_get(v->store, name, &rowid, &text, &len, msg);
+	if (err != VAERN_OK)
+		goto done;
+	if ((diags = calloc(1, sizeof(*diags))) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = policy_load_buffer(text, len, &p, diags)) != VAERN_OK) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "the stored policy of '%s' no longer passes "
+		                 "the checks (line %u: %s); load a corrected "
+		                 "policy",
+		                 name, diags->count ? diags->items[0].line : 0,
+		                 diags->count ? diags->items[0].message : "?");
+		goto done;
+	}
+	if ((v->ctrl[v->nctrl].name = strdup(name)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	v->ctrl[v->nctrl].rowid = rowid;
+	v->ctrl[v->nctrl].policy = p;
+	p = NULL;
+	/*
+	 * The blind-index key of a controller is derived from the master
+	 * key and the controller's row id: one CPR number in two
+	 * controllers gives two unrelated blind indexes.
+	 */
+	crypto_kdf_derive_from_key(v->keys->blind[v->nctrl], KEY_BYTES,
+	                           (uint64_t)rowid, KDF_CTX_BLIND,
+	                           v->keys->master);
+	*out = &v->ctrl[v->nctrl++];
+done:
+	policy_free(p);
+	free(diags);
+	free(text);
+	return err;
+}
+
+static const unsigned char *
+blind_key(struct vault *v, const struct controller *c)
+{
+	return v->keys->blind[c - v->ctrl];
+}
+
+enum vaern_err
+vault_policy_load(struct vault *v, const char *path,
+                  struct policy_diags *diags, const char **controller,
+                  struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct policy *p = NULL;
+	struct controller *c;
+	char *text = NULL;
+	long size;
+	int64_t rowid;
+	FILE *f = NULL;
+
+	if ((err = policy_load_file(path, &p, diags)) != VAERN_OK) {
+		(void)vaern_fail(msg, err, "%s: the policy has %zu problem(s)",
+		                 path, diags->count + diags->dropped);
+		return err;
+	}
+	/* Store the very bytes that were checked. */
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (size = ftell(f)) < 0 || size > POLICY_FILE_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
+		goto done;
+	}
+	if ((text = malloc((size_t)size + 1)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
+		goto done;
+	}
+	text[size] = '\0';
+	if ((err = store_begin(v->store, msg)) != VAERN_OK)
+		goto done;
+	err = store_controller_put(v->store, p->controller.id, text,
+	                           (size_t)size, clock_now(), &rowid, msg);
+	if (err == VAERN_OK)
+		err = store_commit(v->store, msg);
+	if (err != VAERN_OK) {
+		store_rollback(v->store);
+		goto done;
+	}
+	/* Drop a cached older version, then load the new one. */
+	for (size_t i = 0; i < v->nctrl; i++) {
+		if (strcmp(v->ctrl[i].name, p->controller.id) == 0) {
+			policy_free(v->ctrl[i].policy);
+			v->ctrl[i].policy = p;
+			p = NULL;
+			c = &v->ctrl[i];
+			goto found;
+		}
+	}
+	if ((err = controller_get(v, p->controller.id, &c, msg)) != VAERN_OK)
+		goto done;
+found:
+	if (controller != NULL)
+		*controller = c->name;
+done:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	policy_free(p);
+	return err;
+}
+
+enum vaern_err
+vault_policy(struct vault *v, const char *controller,
+             const struct policy **out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	enum vaern_err err = controller_get(v, controller, &c, msg);
+
+	*out = err == VAERN_OK ? c->policy : NULL;
+	return err;
+}
+
+enum vaern_err
+vault_controller_foreach(struct vault *v,
+                         enum vaern_err (*fn)(void *arg, const char *name,
+                                              int64_t loaded_at),
+                         void *arg, struct vaern_msg *msg)
+{
+	return store_controller_foreach(v->store, fn, arg, msg);
+}
+
+/* ---- cryptography ------------------------------------------------------- */
+
+/* Computes the blind index of an identifier's normal form. */
+static void
+blind_index(const unsigned char *key, enum id_type type, const char *norm,
+            unsigned char out[STORE_BLIND_BYTES])
+{
+	crypto_generichash_state h;
+	unsigned char t = (unsigned char)type;
+
+	crypto_generichash_init(&h, key, KEY_BYTES, STORE_BLIND_BYTES);
+	crypto_generichash_update(&h, &t, 1);
+	crypto_generichash_update(&h, (const unsigned char *)norm,
+	                          strlen(norm));
+	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
+}
+
+static size_t
+fact_ad(unsigned char ad[AD_MAX], const unsigned char uid[VAULT_UID_BYTES],
+        int64_t fact_id, const char *category)
+{
+	size_t clen = strlen(category);
+
+	if (clen > POLICY_NAME_MAX)
+		clen = POLICY_NAME_MAX;
+	memcpy(ad, uid, VAULT_UID_BYTES);
+	put_le64(ad + VAULT_UID_BYTES, fact_id);
+	memcpy(ad + VAULT_UID_BYTES + 8, category, clen);
+	return VAULT_UID_BYTES + 8 + clen;
+}
+
+/* Seals len bytes of value into out (len + SEAL_OVERHEAD bytes). */
+static void
+seal(unsigned char *out, const char *value, size_t len,
+     const unsigned char *ad, size_t adlen, const unsigned char *key)
+{
+	randombytes_buf(out, NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		out + NONCE_BYTES, NULL, (const unsigned char *)value, len, ad,
+		adlen, NULL, out, key);
+}
+
+/* Opens a sealed value into out (ctlen - SEAL_OVERHEAD bytes + NUL). */
+static enum vaern_err
+unseal(unsigned char *out, const unsigned char *ct, size_t ctlen,
+       const unsigned char *ad, size_t adlen, const unsigned char *key,
+       size_t *len, struct vaern_msg *msg)
+{
+	unsigned long long n = 0;
+
+	if (ctlen < SEAL_OVERHEAD ||
+	    crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    out, &n, NULL, ct + NONCE_BYTES, ctlen - NONCE_BYTES, ad,
+		    adlen, ct, key) != 0)
+		return vaern_fail(msg, VAERN_E_CRYPTO,
+		                  "a ciphertext failed authentication: wrong "
+		                  "master key, or the row was altered or moved");
+	out[n] = '\0';
+	*len = (size_t)n;
+	return VAERN_OK;
+}
+
+static size_t
+wrap_ad(unsigned char ad[VAULT_UID_BYTES + 8],
+        const unsigned char uid[VAULT_UID_BYTES], int64_t controller)
+{
+	memcpy(ad, uid, VAULT_UID_BYTES);
+	put_le64(ad + VAULT_UID_BYTES, controller);
+	return VAULT_UID_BYTES + 8;
+}
+
+/* Unwraps the subject's data key into key (wiped by the caller). */
+static enum vaern_err
+unwrap_key(struct vault *v, const struct store_subject *s,
+           unsigned char key[KEY_BYTES], struct vaern_msg *msg)
+{
+	unsigned char ad[VAULT_UID_BYTES + 8], tmp[KEY_BYTES + 1];
+	size_t adlen = wrap_ad(ad, s->uid, s->controller), len = 0;
+	enum vaern_err err;
+
+	if (s->wrapped_len != KEY_BYTES + SEAL_OVERHEAD)
+		return vaern_fail(msg, VAERN_E_CRYPTO, "malformed wrapped key");
+	err = unseal(tmp, s->wrapped_key, s->wrapped_len, ad, adlen,
+	             v->keys->wrap, &len, msg);
+	if (err == VAERN_OK)
+		memcpy(key, tmp, KEY_BYTES);
+	sodium_memzero(tmp, sizeof(tmp));
+	return err;
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+static const char *
+source_name(enum data_source s)
+{
+	switch (s) {
+	case SOURCE_SUBJECT: return "subject";
+	case SOURCE_AUTOMATIC: return "automatic";
+	case SOURCE_THIRD_PARTY: return "third_party";
+	case SOURCE_CONTROLLER: return "controller";
+	}
+	return "subject";
+}
+
+/* Returns 1 if purpose rests on consent alone (no other Art. 6 basis). */
+static int
+consent_only(const struct policy_purpose *pp)
+{
+	return pp->basis == BASIS_A;
+}
+
+/*
+ * Validates value for category c; the value to store is written to *stored
+ * (value itself, or norm holding the normal form of an identifier).
+ * Messages name the fact by position and category, never the value.
+ */
+static enum vaern_err
+value_check(const struct policy *p, const struct policy_category *c,
+            const char *value, size_t pos, char norm[ID_NORM_MAX],
+            const char **stored, struct vaern_msg *msg)
+{
+	size_t len = strlen(value);
+	struct vaern_msg why = {{0}};
+	long days;
+
+	*stored = value;
+	if (len == 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "fact %zu (category '%s'): the value is empty",
+		                  pos, c->id);
+	if (len > VAULT_VALUE_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "fact %zu (category '%s'): the value is over "
+		                  "%d bytes",
+		                  pos, c->id, VAULT_VALUE_MAX);
+	if (!text_ok(value, len))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "fact %zu (category '%s'): the value is not "
+		                  "valid UTF-8 text (or holds control "
+		                  "characters)",
+		                  pos, c->id);
+	switch (c->format) {
+	case FORMAT_IDENTIFIER:
+		if (id_normalise(c->identifier, value, p->controller.country,
+		                 clock_today(), norm, ID_NORM_MAX,
+		                 &why) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu (category '%s'): not a valid "
+			                  "%s: %s",
+			                  pos, c->id, id_type_name(c->identifier),
+			                  why.text);
+		*stored = norm;
+		return VAERN_OK;
+	case FORMAT_DATE:
+		if (cal_parse_date(value, &days, &why) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu (category '%s'): not a date: "
+			                  "%s",
+			                  pos, c->id, why.text);
+		return VAERN_OK;
+	case FORMAT_CARD_LAST4_EXP:
+		/* SHOP-PAY-1: "NNNN MM/YY", the last 4 digits and expiry. */
+		if (len != 10 || value[4] != ' ' || value[7] != '/' ||
+		    strspn(value, "0123456789") != 4 ||
+		    strspn(value + 5, "0123456789") != 2 ||
+		    strspn(value + 8, "0123456789") != 2 ||
+		    !((value[5] == '0' && value[6] >= '1') ||
+		      (value[5] == '1' && value[6] <= '2')))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu (category '%s'): only the "
+			                  "last 4 digits and the expiry may be "
+			                  "stored, as \"NNNN MM/YY\" (SHOP-PAY-1)",
+			                  pos, c->id);
+		return VAERN_OK;
+	case FORMAT_TEXT:
+		break;
+	}
+	/* SHOP-PAY-1, PCI DSS: a full card number is never stored. */
+	if (id_contains_card_number(value))
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "fact %zu (category '%s'): the value holds a "
+		                  "full payment card number, which vaern never "
+		                  "stores (SHOP-PAY-1); keep only the last 4 "
+		                  "digits and the expiry",
+		                  pos, c->id);
+	return VAERN_OK;
+}
+
+/* A fact checked and ready to write. */
+struct fact_plan {
+	const struct policy_category *category;
+	const struct policy_purpose *purpose;
+	const char *value;     /* what to encrypt (a normal form, maybe) */
+	const char *source;
+	int provided;
+	int64_t collected_at;
+	char norm[ID_NORM_MAX];
+};
+
+static enum vaern_err
+source_check(const char *source, size_t pos, struct vaern_msg *msg)
+{
+	size_t len = strlen(source);
+
+	if (len == 0 || len > VAULT_SOURCE_MAX || !text_ok(source, len) ||
+	    strpbrk(source, "\t\r\n") != NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "fact %zu: the source must be 1 to %d "
+		                  "characters of text on one line",
+		                  pos, VAULT_SOURCE_MAX);
+	return VAERN_OK;
+}
+
+static int
+consent_given(const struct vault_consent_in *consents, size_t n,
+              const char *purpose)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(consents[i].purpose, purpose) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static enum vaern_err
+consents_check(const struct policy *p, const struct vault_consent_in *cs,
+               size_t n, int64_t now, struct vaern_msg *msg)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_purpose *pp;
+		long idx = policy_purpose_index(p, cs[i].purpose);
+		int known = 0;
+
+		if (idx < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "consent %zu: the policy has no purpose "
+			                  "'%.64s'",
+			                  i + 1, cs[i].purpose);
+		pp = &p->purposes[idx];
+		if (!(pp->basis & BASIS_A) && pp->art9 != 'a')
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "consent %zu: purpose '%s' does not rest "
+			                  "on consent",
+			                  i + 1, pp->id);
+		for (size_t k = 0; k < pp->nconsent_sources; k++)
+			known |= strcmp(pp->consent_sources[k],
+			                cs[i].source) == 0;
+		if (!known)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "consent %zu: '%.64s' is not a way the "
+			                  "policy records consent to '%s'",
+			                  i + 1, cs[i].source, pp->id);
+		if (cs[i].given_at != INT64_MIN && cs[i].given_at > now)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "consent %zu: given in the future",
+			                  i + 1);
+	}
+	return VAERN_OK;
+}
+
+/* Checks every fact; fills plan. Writes nothing. */
+static enum vaern_err
+facts_check(const struct policy *p, const struct vault_fact_in *facts,
+            size_t nfacts, const struct vault_consent_in *consents,
+            size_t nconsents, int64_t now, struct fact_plan *plan,
+            struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	for (size_t i = 0; i < nfacts; i++) {
+		const struct vault_fact_in *f = &facts[i];
+		struct fact_plan *fp = &plan[i];
+		long ci, pi;
+		size_t pos = i + 1;
+
+		if (f->category == NULL || f->value == NULL ||
+		    f->purpose == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu: category, value and purpose "
+			                  "are required",
+			                  pos);
+		if ((ci = policy_category_index(p, f->category)) < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu: the policy of '%s' has no "
+			                  "category '%.64s'",
+			                  pos, p->controller.id, f->category);
+		if ((pi = policy_purpose_index(p, f->purpose)) < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu: the policy of '%s' has no "
+			                  "purpose '%.64s'",
+			                  pos, p->controller.id, f->purpose);
+		fp->category = &p->categories[ci];
+		fp->purpose = &p->purposes[pi];
+		if (!policy_purpose_uses(p, (size_t)pi, (size_t)ci))
+			return vaern_fail(msg, VAERN_E_DENIED,
+			                  "fact %zu: purpose '%s' does not use "
+			                  "category '%s'",
+			                  pos, fp->purpose->id, fp->category->id);
+		err = value_check(p, fp->category, f->value, pos, fp->norm,
+		                  &fp->value, msg);
+		if (err != VAERN_OK)
+			return err;
+		fp->source = f->source ? f->source
+		                       : source_name(fp->category->source);
+		if ((err = source_check(fp->source, pos, msg)) != VAERN_OK)
+			return err;
+		fp->provided = strcmp(fp->source, "subject") == 0;
+		fp->collected_at = f->collected_at == INT64_MIN
+		                           ? now
+		                           : f->collected_at;
+		if (fp->collected_at > now)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu (category '%s'): collected in "
+			                  "the future",
+			                  pos, fp->category->id);
+		/* GDPR-7: no consent, no processing on consent alone. */
+		if (consent_only(fp->purpose) &&
+		    !consent_given(consents, nconsents, fp->purpose->id))
+			return vaern_fail(msg, VAERN_E_DENIED,
+			                  "fact %zu: purpose '%s' rests on "
+			                  "consent, and no consent to it is given",
+			                  pos, fp->purpose->id);
+		/* CEK-SPECIAL-1, SHOP-SPECIAL-1: special categories only
+		 * under an Art. 9 condition; with explicit consent (9(2)(a))
+		 * only when the person gave the data and consented. */
+		if (fp->category->special) {
+			if (fp->purpose->art9 == 0)
+				return vaern_fail(msg, VAERN_E_DENIED,
+				                  "fact %zu: category '%s' is a "
+				                  "special category and purpose '%s' "
+				                  "has no Art. 9 condition",
+				                  pos, fp->category->id,
+				                  fp->purpose->id);
+			if (fp->purpose->art9 == 'a' &&
+			    (!fp->provided ||
+			     !consent_given(consents, nconsents,
+			                    fp->purpose->id)))
+				return vaern_fail(msg, VAERN_E_DENIED,
+				                  "fact %zu: special category '%s' "
+				                  "needs the person's explicit "
+				                  "consent to '%s' and must come from "
+				                  "the person",
+				                  pos, fp->category->id,
+				                  fp->purpose->id);
+		}
+	}
+	/* CEK-MAND-1: a purpose's mandatory categories come together. */
+	for (size_t i = 0; i < nfacts; i++) {
+		const struct policy_purpose *pp = plan[i].purpose;
+		int first = 1;
+
+		for (size_t k = 0; k < i; k++)
+			first &= plan[k].purpose != pp;
+		if (!first)
+			continue;
+		for (size_t m = 0; m < pp->nmandatory; m++) {
+			const struct policy_category *mc =
+				&p->categories[pp->mandatory[m]];
+			int have = 0;
+
+			for (size_t k = 0; k < nfacts; k++)
+				have |= plan[k].purpose == pp &&
+				        plan[k].category == mc;
+			if (!have)
+				return vaern_fail(msg, VAERN_E_INVALID,
+				                  "purpose '%s' needs category '%s' "
+				                  "(mandatory), which is missing",
+				                  pp->id, mc->id);
+		}
+	}
+	return VAERN_OK;
+}
+
+/* ---- subjects ------------------------------------------------------------ */
+
+enum vaern_err
+vault_subject_add(struct vault *v, const char *controller,
+                  const struct vault_fact_in *facts, size_t nfacts,
+                  const struct vault_consent_in *consents, size_t nconsents,
+                  unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct fact_plan *plan = NULL;
+	struct store_subject s;
+	unsigned char key[KEY_BYTES], ad[AD_MAX];
+	int64_t now = clock_now();
+	size_t nids = 0, adlen;
+	int began = 0;
+
+	memset(&s, 0, sizeof(s));
+	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (nfacts == 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a subject needs at least one fact");
+	if (nfacts > VAULT_FACTS_PER_ADD || nconsents > VAULT_FACTS_PER_ADD)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "at most %d facts and %d consents at once",
+		                  VAULT_FACTS_PER_ADD, VAULT_FACTS_PER_ADD);
+	if ((err = consents_check(c->policy, consents, nconsents, now, msg)))
+		return err;
+	if ((plan = malloc(nfacts * sizeof(*plan))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = facts_check(c->policy, facts, nfacts, consents, nconsents, now,
+	                  plan, msg);
+	if (err != VAERN_OK)
+		goto done;
+
+	/* The blind indexes, each identifier type and value once. */
+	for (size_t i = 0; i < nfacts; i++) {
+		unsigned char *e = s.blinds + nids * (1 + STORE_BLIND_BYTES);
+		int dup = 0;
+
+		if (plan[i].category->format != FORMAT_IDENTIFIER)
+			continue;
+		if (nids == STORE_IDS_PER_SUBJECT) {
+			err = vaern_fail(msg, VAERN_E_LIMIT,
+			                 "at most %d identifiers per subject",
+			                 STORE_IDS_PER_SUBJECT);
+			goto done;
+		}
+		e[0] = (unsigned char)plan[i].category->identifier;
+		blind_index(blind_key(v, c), plan[i].category->identifier,
+		            plan[i].value, e + 1);
+		for (size_t k = 0; k < nids; k++)
+			dup |= memcmp(s.blinds + k * (1 + STORE_BLIND_BYTES), e,
+			              1 + STORE_BLIND_BYTES) == 0;
+		if (!dup)
+			nids++;
+	}
+	s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
+
+	randombytes_buf(s.uid, sizeof(s.uid));
+	randombytes_buf(key, sizeof(key));
+	s.controller = c->rowid;
+	s.created_at = now;
+	adlen = wrap_ad(ad, s.uid, c->rowid);
+	seal(s.wrapped_key, (const char *)key, KEY_BYTES, ad, adlen,
+	     v->keys->wrap);
+	s.wrapped_len = KEY_BYTES + SEAL_OVERHEAD;
+
+	if ((err = op_begin(v, msg)) != VAERN_OK)
+		goto done;
+	began = 1;
+	if ((err = store_subject_insert(v->store, &s, msg)) != VAERN_OK) {
+		if (err == VAERN_E_EXISTS) /* a 2^-128 event, or a bug */
+			err = vaern_fail(msg, VAERN_E_INTERNAL,
+			                 "subject id collision");
+		goto done;
+	}
+	for (size_t k = 0; k < nids; k++) {
+		const unsigned char *e = s.blinds + k * (1 + STORE_BLIND_BYTES);
+
+		err = store_identifier_insert(v->store, c->rowid, e[0], e + 1,
+		                              s.rowid, msg);
+		if (err == VAERN_E_EXISTS)
+			err = vaern_fail(msg, VAERN_E_EXISTS,
+			                 "another subject of '%s' already has "
+			                 "this %s",
+			                 controller, id_type_name((enum id_type)e[0]));
+		if (err != VAERN_OK)
+			goto done;
+	}
+	for (size_t i = 0; i < nfacts; i++) {
+		struct store_fact f;
+		size_t len = strlen(plan[i].value);
+
+		f.subject = s.rowid;
+		f.id = (int64_t)i + 1;
+		f.category = plan[i].category->id;
+		f.purpose = plan[i].purpose->id;
+		f.source = plan[i].source;
+		f.collected_at = plan[i].collected_at;
+		f.provided_by_subject = plan[i].provided;
+		f.expires_at = STORE_NO_TIME;
+		adlen = fact_ad(ad, s.uid, f.id, f.category);
+		seal(v->scratch, plan[i].value, len, ad, adlen, key);
+		f.ct = v->scratch;
+		f.ctlen = len + SEAL_OVERHEAD;
+		if ((err = store_fact_insert(v->store, &f, msg)) != VAERN_OK)
+			goto done;
+	}
+	for (size_t i = 0; i < nconsents; i++) {
+		struct store_consent sc;
+		long pi = policy_purpose_index(c->policy, consents[i].purpose);
+		const struct policy_purpose *pp = &c->policy->purposes[pi];
+		unsigned char hash[crypto_hash_sha256_BYTES];
+
+		sc.subject = s.rowid;
+		sc.purpose = pp->id;
+		sc.given_at = consents[i].given_at == INT64_MIN
+		                      ? now
+		                      : consents[i].given_at;
+		sc.withdrawn_at = STORE_NO_TIME;
+		sc.source = consents[i].source;
+		sc.text_hash = NULL;
+		if (pp->consent_text != NULL) {
+			/* GDPR-7: proof of the text the person agreed to. */
+			crypto_hash_sha256(hash,
+			                   (const unsigned char *)pp->consent_text,
+			                   strlen(pp->consent_text));
+			sc.text_hash = hash;
+		}
+		if ((err = store_consent_insert(v->store, &sc, msg)) != VAERN_OK)
+			goto done;
+	}
+	memcpy(uid, s.uid, VAULT_UID_BYTES);
+done:
+	if (began)
+		err = op_end(v, err, msg);
+	sodium_memzero(key, sizeof(key));
+	if (plan != NULL) {
+		sodium_memzero(plan, nfacts * sizeof(*plan));
+		free(plan);
+	}
+	return err;
+}
+
+enum vaern_err
+vault_subject_find(struct vault *v, const char *controller,
+                   enum id_type type, const char *value,
+                   unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct vaern_msg why = {{0}};
+	unsigned char blind[STORE_BLIND_BYTES];
+	char norm[ID_NORM_MAX];
+	int64_t rowid;
+
+	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (type == ID_NONE || type == ID_CARD)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "subjects are not found by that type");
+	if (id_normalise(type, value, c->policy->controller.country,
+	                 clock_today(), norm, sizeof(norm), &why) != VAERN_OK) {
+		err = vaern_fail(msg, VAERN_E_INVALID, "not a valid %s: %s",
+		                 id_type_name(type), why.text);
+		goto done;
+	}
+	blind_index(blind_key(v, c), type, norm, blind);
+	err = store_identifier_find(v->store, c->rowid, (int)type, blind,
+	                            &rowid, msg);
+	if (err != VAERN_OK)
+		goto done;
+	if ((err = store_subject_by_rowid(v->store, rowid, &s, msg)) == VAERN_OK)
+		memcpy(uid, s.uid, VAULT_UID_BYTES);
+done:
+	sodium_memzero(norm, sizeof(norm));
+	return err;
+}
+
+/* Loads controller and subject for an operation on an existing subject. */
+static enum vaern_err
+subject_get(struct vault *v, const char *controller,
+            const unsigned char uid[VAULT_UID_BYTES], struct controller **c,
+            struct store_subject *s, struct vaern_msg *msg)
+{
+	enum vaern_err err = controller_get(v, controller, c, msg);
+
+	if (err != VAERN_OK)
+		return err;
+	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
+}
+
+/* State of a fact-reading walk. */
+struct fact_walk {
+	struct vault *v;
+	const struct store_subject *s;
+	const unsigned char *key;  /* the subject's data key */
+	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
+	void *arg;
+	struct vaern_msg *msg;
+	size_t count;
+};
+
+static enum vaern_err
+fact_open(void *arg, const struct store_fact *f)
+{
+	struct fact_walk *w = arg;
+	struct vault_fact_out out;
+	unsigned char ad[AD_MAX];
+	size_t adlen = fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
+	enum vaern_err err;
+
+	if (f->ctlen > w->v->scratch_len - 1)
+		return vaern_fail(w->msg, VAERN_E_CRYPTO, "fact %lld: too long",
+		                  (long long)f->id);
+	err = unseal(w->v->scratch, f->ct, f->ctlen, ad, adlen, w->key, &len,
+	             w->msg);
+	if (err != VAERN_OK)
+		return vaern_fail(w->msg, err, "fact %lld: %s",
+		                  (long long)f->id, w->msg ? w->msg->text : "");
+	out.id = f->id;
+	out.category = f->category;
+	out.purpose = f->purpose;
+	out.source = f->source;
+	out.collected_at = f->collected_at;
+	out.provided_by_subject = f->provided_by_subject;
+	out.expires_at = f->expires_at == STORE_NO_TIME ? INT64_MIN
+	                                                : f->expires_at;
+	out.value = (const char *)w->v->scratch;
+	out.len = len;
+	w->count++;
+	err = w->fn != NULL ? w->fn(w->arg, &out) : VAERN_OK;
+	sodium_memzero(w->v->scratch, len + 1);
+	return err;
+}
+
+enum vaern_err
+vault_subject_facts(struct vault *v, const char *controller,
+                    const unsigned char uid[VAULT_UID_BYTES],
+                    enum vaern_err (*fn)(void *arg,
+                                         const struct vault_fact_out *f),
+                    void *arg, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct fact_walk w;
+	unsigned char key[KEY_BYTES];
+
+	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = unwrap_key(v, &s, key, msg)) != VAERN_OK)
+		goto done;
+	w.v = v;
+	w.s = &s;
+	w.key = key;
+	w.fn = fn;
+	w.arg = arg;
+	w.msg = msg;
+	w.count = 0;
+	err = store_fact_foreach(v->store, s.rowid, fact_open, &w, msg);
+done:
+	sodium_memzero(key, sizeof(key));
+	return err;
+}
+
+struct event_walk {
+	enum vaern_err (*fn)(void *arg, const char *kind, int64_t at);
+	void *arg;
+};
+
+static enum vaern_err
+event_each(void *arg, const struct store_event *e)
+{
+	struct event_walk *w = arg;
+
+	return w->fn(w->arg, e->kind, e->at);
+}
+
+enum vaern_err
+vault_subject_events(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES],
+                     enum vaern_err (*fn)(void *arg, const char *kind,
+                                          int64_t at),
+                     void *arg, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct event_walk w = {fn, arg};
+
+	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return store_event_foreach(v->store, s.rowid, event_each, &w, msg);
+}
+
+/* The old value of a fact being rectified, read inside the transaction. */
+struct rectify_old {
+	char category[POLICY_NAME_MAX + 1];
+	char source[VAULT_SOURCE_MAX + 1];
+	char norm[ID_NORM_MAX];  /* the old value, if an identifier */
+	int64_t collected_at;
+};
+
+static enum vaern_err
+rectify_read(void *arg, const struct vault_fact_out *f)
+{
+	struct rectify_old *o = arg;
+	size_t n = strlen(f->category);
+
+	if (n > POLICY_NAME_MAX || strlen(f->source) > VAULT_SOURCE_MAX)
+		return VAERN_E_INTERNAL;
+	memcpy(o->category, f->category, n + 1);
+	memcpy(o->source, f->source, strlen(f->source) + 1);
+	o->collected_at = f->collected_at;
+	if (f->len < ID_NORM_MAX)
+		memcpy(o->norm, f->value, f->len + 1);
+	return VAERN_OK;
+}
+
+/* Replaces the blind entry old with new in the subject's list. */
+static void
+blinds_replace(struct store_subject *s, const unsigned char *old,
+               const unsigned char *new)
+{
+	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= s->blinds_len;
+	     k += 1 + STORE_BLIND_BYTES) {
+		if (memcmp(s->blinds + k, old, 1 + STORE_BLIND_BYTES) == 0) {
+			memcpy(s->blinds + k, new, 1 + STORE_BLIND_BYTES);
+			return;
+		}
+	}
+}
+
+enum vaern_err
+vault_fact_rectify(struct vault *v, const char *controller,
+                   const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+                   const char *value, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct rectify_old old;
+	struct fact_walk w;
+	const struct policy_category *cat;
+	unsigned char key[KEY_BYTES], ad[AD_MAX];
+	unsigned char oldb[1 + STORE_BLIND_BYTES], newb[1 + STORE_BLIND_BYTES];
+	char norm[ID_NORM_MAX];
+	const char *stored;
+	size_t adlen, len;
+	long ci;
+	int began = 0;
+
+	memset(&old, 0, sizeof(old));
+	memset(key, 0, sizeof(key));
+	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = op_begin(v, msg)) != VAERN_OK)
+		goto done;
+	began = 1;
+	if ((err = unwrap_key(v, &s, key, msg)) != VAERN_OK)
+		goto done;
+	w.v = v;
+	w.s = &s;
+	w.key = key;
+	w.fn = rectify_read;
+	w.arg = &old;
+	w.msg = msg;
+	w.count = 0;
+	if ((err = store_fact_get(v->store, s.rowid, fact_id, fact_open, &w,
+	                          msg)) != VAERN_OK)
+		goto done;
+	if ((ci = policy_category_index(c->policy, old.category)) < 0) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "fact %lld: category '%s' is no longer in the "
+		                 "policy",
+		                 (long long)fact_id, old.category);
+		goto done;
+	}
+	cat = &c->policy->categories[ci];
+	if ((err = value_check(c->policy, cat, value, (size_t)fact_id, norm,
+	                       &stored, msg)) != VAERN_OK)
+		goto done;
+	if (cat->format == FORMAT_IDENTIFIER) {
+		oldb[0] = newb[0] = (unsigned char)cat->identifier;
+		blind_index(blind_key(v, c), cat->identifier, old.norm,
+		            oldb + 1);
+		blind_index(blind_key(v, c), cat->identifier, stored, newb + 1);
+		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
+			if ((err = store_identifier_delete(v->store, c->rowid,
+			                                   oldb[0], oldb + 1,
+			                                   msg)) != VAERN_OK)
+				goto done;
+			err = store_identifier_insert(v->store, c->rowid,
+			                              newb[0], newb + 1, s.rowid,
+			                              msg);
+			if (err == VAERN_E_EXISTS)
+				err = vaern_fail(msg, VAERN_E_EXISTS,
+				                 "another subject of '%s' already "
+				                 "has this %s",
+				                 controller,
+				                 id_type_name(cat->identifier));
+			if (err != VAERN_OK)
+				goto done;
+			blinds_replace(&s, oldb, newb);
+			if ((err = store_subject_set_blinds(v->store, s.rowid,
+			                                    s.blinds,
+			                                    s.blinds_len, msg)))
+				goto done;
+		}
+	}
+	len = strlen(stored);
+	adlen = fact_ad(ad, s.uid, fact_id, cat->id);
+	seal(v->scratch, stored, len, ad, adlen, key);
+	err = store_fact_update(v->store, s.rowid, fact_id, v->scratch,
+	                        len + SEAL_OVERHEAD, old.collected_at,
+	                        old.source, msg);
+done:
+	if (began)
+		err = op_end(v, err, msg);
+	sodium_memzero(&old, sizeof(old));
+	sodium_memzero(norm, sizeof(norm));
+	sodium_memzero(key, sizeof(key));
+	return err;
+}
+
+enum vaern_err
+vault_event_record(struct vault *v, const char *controller,
+                   const unsigned char uid[VAULT_UID_BYTES], const char *kind,
+                   int64_t at, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct store_event e;
+
+	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if (policy_event_index(c->policy, kind) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' declares no event '%.64s'",
+		                  controller, kind);
+	if (at == INT64_MIN)
+		at = clock_now();
+	if (at > clock_now())
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "event '%s' is in the future", kind);
+	e.subject = s.rowid;
+	e.kind = kind;
+	e.at = at;
+	if ((err = op_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_event_insert(v->store, &e, msg);
+	return op_end(v, err, msg);
+}
+
+static enum vaern_err
+count_fact(void *arg, const struct store_fact *f)
+{
+	(void)f;
+	(*(size_t *)arg)++;
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_subject_erase(struct vault *v, const char *controller,
+                    const unsigned char uid[VAULT_UID_BYTES], size_t *nfacts,
+                    struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	size_t n = 0;
+
+	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = op_begin(v, msg)) != VAERN_OK)
+		return err;
+	if ((err = store_fact_foreach(v->store, s.rowid, count_fact, &n, msg)))
+		goto done;
+	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= s.blinds_len;
+	     k += 1 + STORE_BLIND_BYTES) {
+		if ((err = store_identifier_delete(v->store, c->rowid,
+		                                   s.blinds[k], s.blinds + k + 1,
+		                                   msg)) != VAERN_OK)
+			goto done;
+	}
+	/* GDPR-17: the wrapped key goes with the subject row. */
+	err = store_subject_delete(v->store, s.rowid, msg);
+done:
+	err = op_end(v, err, msg);
+	if (err == VAERN_OK && nfacts != NULL)
+		*nfacts = n;
+	return err;
+}

@@ -1,0 +1,194 @@
+/*
+ * store.h -- the storage interface: rows in, rows out, no cryptography.
+ *
+ * The vault (src/vault) encrypts and decrypts; the store only keeps the
+ * resulting rows and never sees a personal-data value in clear. This is the
+ * seam where a second engine (PostgreSQL, libpq) plugs in beside the
+ * embedded SQLite one: every function below is engine-neutral in its
+ * contract.
+ *
+ * Every write happens inside a transaction the caller opens with
+ * store_begin() and ends with store_commit() or store_rollback(); a failed
+ * call leaves the transaction open for the caller to roll back.
+ */
+#ifndef VAERN_STORE_H
+#define VAERN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+#define STORE_UID_BYTES 16   /* a subject's public random id */
+#define STORE_BLIND_BYTES 16 /* a blind index (keyed BLAKE2b, truncated) */
+#define STORE_NO_TIME INT64_MIN
+#define STORE_WRAPPED_MAX 128     /* bytes of a wrapped data key */
+#define STORE_IDS_PER_SUBJECT 32  /* identifiers one subject may have */
+#define STORE_BLINDS_MAX (STORE_IDS_PER_SUBJECT * (1 + STORE_BLIND_BYTES))
+
+struct store;
+
+/* A subject row, held by value. */
+struct store_subject {
+	int64_t rowid;                     /* the store's own key */
+	int64_t controller;                /* controller rowid */
+	unsigned char uid[STORE_UID_BYTES];
+	unsigned char wrapped_key[STORE_WRAPPED_MAX]; /* the data key, wrapped */
+	size_t wrapped_len;
+	unsigned char blinds[STORE_BLINDS_MAX]; /* the subject's identifier
+	                                      index entries: (1 type byte,
+	                                      blind) repeated; so erasure finds
+	                                      them */
+	size_t blinds_len;
+	int state;                         /* reserved: restriction etc. */
+	int64_t created_at;                /* seconds since the epoch */
+};
+
+/* A fact row. */
+struct store_fact {
+	int64_t subject;            /* subject rowid */
+	int64_t id;                 /* 1.. within the subject */
+	const char *category;       /* policy category id */
+	const char *purpose;        /* the purpose it was collected for */
+	const char *source;         /* where it came from */
+	int64_t collected_at;
+	int provided_by_subject;    /* 1 if the person gave it (GDPR-20) */
+	int64_t expires_at;         /* STORE_NO_TIME until retention computes */
+	const unsigned char *ct;    /* nonce || ciphertext || tag */
+	size_t ctlen;
+};
+
+/* An event row: an anchor of retention (relationship_end, ...). */
+struct store_event {
+	int64_t subject;
+	const char *kind;
+	int64_t at;
+};
+
+/*
+ * Opens (create=1: creates if missing) the SQLite database at path, in WAL
+ * mode with secure_delete on. Returns VAERN_OK and a store the caller
+ * closes with store_close(), or an error with msg.
+ */
+enum vaern_err store_open_sqlite(const char *path, int create,
+                                 struct store **out, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 3)));
+
+/* Closes st (rolls back an open transaction). Accepts NULL. */
+void store_close(struct store *st);
+
+enum vaern_err store_begin(struct store *st, struct vaern_msg *msg);
+enum vaern_err store_commit(struct store *st, struct vaern_msg *msg);
+/* Rolls back the open transaction, if any. Never fails visibly. */
+void store_rollback(struct store *st);
+
+/* Sets the page cache size in KiB (performance knob for bulk work). */
+void store_set_cache_kib(struct store *st, long kib);
+
+/*
+ * Controllers. store_controller_put inserts or replaces the policy of
+ * controller name and sets *rowid (stable across updates).
+ * store_controller_get copies the policy text into a malloc'ed,
+ * NUL-terminated buffer *policy_text the caller frees; VAERN_E_NOTFOUND if
+ * the controller is unknown.
+ */
+enum vaern_err store_controller_put(struct store *st, const char *name,
+                                    const char *policy_text, size_t len,
+                                    int64_t loaded_at, int64_t *rowid,
+                                    struct vaern_msg *msg);
+enum vaern_err store_controller_get(struct store *st, const char *name,
+                                    int64_t *rowid, char **policy_text,
+                                    size_t *len, struct vaern_msg *msg);
+/* Calls fn for each controller, by name; stops at the first non-OK. */
+enum vaern_err store_controller_foreach(
+	struct store *st,
+	enum vaern_err (*fn)(void *arg, const char *name, int64_t loaded_at),
+	void *arg, struct vaern_msg *msg);
+
+/* Inserts s (s->rowid is set). VAERN_E_EXISTS if the uid is taken. */
+enum vaern_err store_subject_insert(struct store *st, struct store_subject *s,
+                                    struct vaern_msg *msg);
+/* Finds the subject with uid in controller (another controller's subject
+ * is VAERN_E_NOTFOUND). */
+enum vaern_err store_subject_by_uid(struct store *st, int64_t controller,
+                                    const unsigned char *uid,
+                                    struct store_subject *s,
+                                    struct vaern_msg *msg);
+enum vaern_err store_subject_by_rowid(struct store *st, int64_t rowid,
+                                      struct store_subject *s,
+                                      struct vaern_msg *msg);
+enum vaern_err store_subject_set_blinds(struct store *st, int64_t rowid,
+                                        const unsigned char *blinds,
+                                        size_t len, struct vaern_msg *msg);
+/* Deletes the subject row, its facts and its events. */
+enum vaern_err store_subject_delete(struct store *st, int64_t rowid,
+                                    struct vaern_msg *msg);
+
+/* Identifiers: unique per (controller, type, blind). */
+enum vaern_err store_identifier_insert(struct store *st, int64_t controller,
+                                       int type, const unsigned char *blind,
+                                       int64_t subject, struct vaern_msg *msg);
+enum vaern_err store_identifier_find(struct store *st, int64_t controller,
+                                     int type, const unsigned char *blind,
+                                     int64_t *subject, struct vaern_msg *msg);
+enum vaern_err store_identifier_delete(struct store *st, int64_t controller,
+                                       int type, const unsigned char *blind,
+                                       struct vaern_msg *msg);
+
+/* Facts. */
+enum vaern_err store_fact_insert(struct store *st, const struct store_fact *f,
+                                 struct vaern_msg *msg);
+/* The highest fact id of subject, 0 if it has none. */
+enum vaern_err store_fact_max_id(struct store *st, int64_t subject,
+                                 int64_t *max, struct vaern_msg *msg);
+enum vaern_err store_fact_update(struct store *st, int64_t subject,
+                                 int64_t id, const unsigned char *ct,
+                                 size_t ctlen, int64_t collected_at,
+                                 const char *source, struct vaern_msg *msg);
+/*
+ * Calls fn for each fact of subject in id order; the fact's pointers are
+ * valid during the call only. Stops at the first non-OK from fn and
+ * returns it. VAERN_OK if the subject has no facts.
+ */
+enum vaern_err store_fact_foreach(struct store *st, int64_t subject,
+                                  enum vaern_err (*fn)(void *arg,
+                                                       const struct store_fact *f),
+                                  void *arg, struct vaern_msg *msg);
+/* Reads one fact; VAERN_E_NOTFOUND if absent. Pointers as in foreach. */
+enum vaern_err store_fact_get(struct store *st, int64_t subject, int64_t id,
+                              enum vaern_err (*fn)(void *arg,
+                                                   const struct store_fact *f),
+                              void *arg, struct vaern_msg *msg);
+
+/* Events. */
+enum vaern_err store_event_insert(struct store *st, const struct store_event *e,
+                                  struct vaern_msg *msg);
+enum vaern_err store_event_foreach(struct store *st, int64_t subject,
+                                   enum vaern_err (*fn)(void *arg,
+                                                        const struct store_event *e),
+                                   void *arg, struct vaern_msg *msg);
+
+/* A consent row (GDPR-7): the full ledger arrives with the consent issue. */
+struct store_consent {
+	int64_t subject;
+	const char *purpose;
+	int64_t given_at;
+	int64_t withdrawn_at;          /* STORE_NO_TIME while valid */
+	const char *source;            /* web_form, cookie_banner, ... */
+	const unsigned char *text_hash; /* SHA-256 of the text shown, or NULL */
+};
+
+/* Appends a consent record (a new sequence number for subject+purpose). */
+enum vaern_err store_consent_insert(struct store *st,
+                                    const struct store_consent *c,
+                                    struct vaern_msg *msg);
+/* Sets *valid to 1 if subject's latest consent to purpose is not withdrawn. */
+enum vaern_err store_consent_valid(struct store *st, int64_t subject,
+                                   const char *purpose, int *valid,
+                                   struct vaern_msg *msg);
+
+/* Counts subjects of a controller (for summaries and tests). */
+enum vaern_err store_subject_count(struct store *st, int64_t controller,
+                                   int64_t *count, struct vaern_msg *msg);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * vault.h -- the encrypted subject vault.
+ *
+ * A vault is a data directory: the database (vaern.db) and the master key
+ * (master.key, mode 0600, or the environment variable VAERN_MASTER_KEY).
+ * It hosts several controllers, one per loaded policy.
+ *
+ * Cryptography (libsodium; GDPR-32):
+ * - each subject has a random 128-bit id and a random 256-bit data key,
+ *   stored only wrapped (XChaCha20-Poly1305) under a key derived from the
+ *   master key, with the subject id and controller as associated data;
+ * - each fact is encrypted (XChaCha20-Poly1305, random nonce) under the
+ *   subject's data key with the subject id, fact id and category as
+ *   associated data, so a ciphertext moved to another row fails to open;
+ * - identifiers are stored only as blind indexes: a keyed BLAKE2b of the
+ *   normalised value under a key derived per controller (crypto_kdf), so
+ *   one CPR number in two controllers does not link.
+ * Erasing a subject deletes its wrapped key with its rows: what is left of
+ * its facts anywhere (a WAL frame, a free page) is noise.
+ *
+ * Every writing call is one transaction: on failure nothing was written.
+ * Between vault_begin() and vault_commit() calls join the caller's
+ * transaction instead; a failure then leaves the batch to be rolled back
+ * with vault_rollback().
+ *
+ * Messages name categories, purposes and positions, never a value.
+ */
+#ifndef VAERN_VAULT_H
+#define VAERN_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../ids/ids.h"
+#include "../policy/policy.h"
+
+#define VAULT_DB_FILE "vaern.db"
+#define VAULT_KEY_FILE "master.key"
+#define VAULT_KEY_ENV "VAERN_MASTER_KEY" /* 64 hex digits */
+#define VAULT_UID_BYTES 16
+#define VAULT_UID_HEX (2 * VAULT_UID_BYTES + 1)
+#define VAULT_VALUE_MAX 65536     /* bytes in one fact value */
+#define VAULT_FACTS_PER_ADD 1024  /* facts in one vault_subject_add */
+#define VAULT_CONTROLLERS_MAX 64  /* controllers in one vault */
+#define VAULT_SOURCE_MAX 128      /* bytes in a fact's source */
+
+struct vault;
+
+/* A fact to store. The vault copies what it keeps. */
+struct vault_fact_in {
+	const char *category;  /* a category of the controller's policy */
+	const char *value;     /* the personal data, NUL-terminated */
+	const char *purpose;   /* the purpose it is collected for; the
+	                          purpose must use the category */
+	const char *source;    /* NULL: the category's declared source */
+	int64_t collected_at;  /* INT64_MIN: now (the vaern clock) */
+};
+
+/* A consent given with the data (GDPR-7), e.g. a newsletter sign-up. */
+struct vault_consent_in {
+	const char *purpose;   /* a purpose with basis (a) or art9 (a) */
+	const char *source;    /* one of the purpose's consent.sources */
+	int64_t given_at;      /* INT64_MIN: now */
+};
+
+/* A fact as read back; valid during the callback only. */
+struct vault_fact_out {
+	int64_t id;
+	const char *category;
+	const char *purpose;
+	const char *source;
+	int64_t collected_at;
+	int provided_by_subject;
+	int64_t expires_at;     /* INT64_MIN if not computed yet */
+	const char *value;      /* decrypted, NUL-terminated; wiped after the
+	                           callback returns */
+	size_t len;
+};
+
+/*
+ * Creates the data directory dir (mode 0700; it may exist if empty), its
+ * database and a new random master key file (mode 0600). Refuses an
+ * initialised directory (VAERN_E_EXISTS): it never replaces a key.
+ */
+enum vaern_err vault_init(const char *dir, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1)));
+
+/*
+ * Opens the vault in dir. Refuses a key file readable or writable by group
+ * or others, or not owned by the user (VAERN_E_DENIED). The caller closes
+ * the vault with vault_close().
+ */
+enum vaern_err vault_open(const char *dir, struct vault **out,
+                          struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Closes v and wipes its keys. Accepts NULL. */
+void vault_close(struct vault *v);
+
+/*
+ * Checks the policy file at path and loads it as its controller (replacing
+ * an earlier version of that controller's policy). On VAERN_E_INVALID the
+ * problems are in diags. *controller, if not NULL, points to the
+ * controller id, valid while v is open.
+ */
+enum vaern_err vault_policy_load(struct vault *v, const char *path,
+                                 struct policy_diags *diags,
+                                 const char **controller,
+                                 struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* The compiled policy of controller, valid while v is open. */
+enum vaern_err vault_policy(struct vault *v, const char *controller,
+                            const struct policy **out, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Calls fn for every loaded controller id in name order. */
+enum vaern_err vault_controller_foreach(
+	struct vault *v,
+	enum vaern_err (*fn)(void *arg, const char *controller,
+                             int64_t loaded_at),
+	void *arg, struct vaern_msg *msg);
+
+/* Batches: see the top of this file. */
+enum vaern_err vault_begin(struct vault *v, struct vaern_msg *msg);
+enum vaern_err vault_commit(struct vault *v, struct vaern_msg *msg);
+void vault_rollback(struct vault *v);
+
+/*
+ * Adds a subject with its facts and the consents given with them.
+ * Every fact is checked before anything is written: the category and the
+ * purpose exist and the purpose uses the category; identifier categories
+ * validate and normalise (and are blind-indexed: unique per controller and
+ * identifier type, VAERN_E_EXISTS otherwise); dates are dates; no value
+ * holds a full card number (SHOP-PAY-1); a purpose's mandatory categories
+ * are all given (CEK-MAND-1); a fact for a consent-only purpose, and a
+ * special category under an Art. 9(2)(a) purpose, needs its consent given
+ * here (GDPR-7, CEK-SPECIAL-1, SHOP-SPECIAL-1), and such special data must
+ * come from the person. Writes the subject's id to uid.
+ */
+enum vaern_err vault_subject_add(struct vault *v, const char *controller,
+                                 const struct vault_fact_in *facts,
+                                 size_t nfacts,
+                                 const struct vault_consent_in *consents,
+                                 size_t nconsents,
+                                 unsigned char uid[VAULT_UID_BYTES],
+                                 struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 7)));
+
+/* Finds the subject by one identifier (normalised before lookup). */
+enum vaern_err vault_subject_find(struct vault *v, const char *controller,
+                                  enum id_type type, const char *value,
+                                  unsigned char uid[VAULT_UID_BYTES],
+                                  struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
+
+/* Calls fn for each fact of the subject, decrypted, in id order. */
+enum vaern_err vault_subject_facts(
+	struct vault *v, const char *controller,
+	const unsigned char uid[VAULT_UID_BYTES],
+	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+	void *arg, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* Calls fn for each event of the subject, in time order. */
+enum vaern_err vault_subject_events(
+	struct vault *v, const char *controller,
+	const unsigned char uid[VAULT_UID_BYTES],
+	enum vaern_err (*fn)(void *arg, const char *kind, int64_t at),
+	void *arg, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/*
+ * Rectifies fact fact_id (GDPR-16): the new value is validated as its
+ * category demands and replaces the old one; an identifier's blind index
+ * moves with it.
+ */
+enum vaern_err vault_fact_rectify(struct vault *v, const char *controller,
+                                  const unsigned char uid[VAULT_UID_BYTES],
+                                  int64_t fact_id, const char *value,
+                                  struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/* Records an event of a kind the policy declares (retention anchors). */
+enum vaern_err vault_event_record(struct vault *v, const char *controller,
+                                  const unsigned char uid[VAULT_UID_BYTES],
+                                  const char *kind, int64_t at,
+                                  struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/*
+ * Erases the subject: its identifiers, facts, events, consents and wrapped
+ * key (crypto-shredding). *nfacts, if not NULL, gets the facts erased.
+ */
+enum vaern_err vault_subject_erase(struct vault *v, const char *controller,
+                                   const unsigned char uid[VAULT_UID_BYTES],
+                                   size_t *nfacts, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Subject ids as 32 lower-case hex digits. parse: VAERN_E_INVALID if bad. */
+void vault_uid_format(const unsigned char uid[VAULT_UID_BYTES],
+                      char out[VAULT_UID_HEX]);
+enum vaern_err vault_uid_parse(const char *hex,
+                               unsigned char uid[VAULT_UID_BYTES],
+                               struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
+void vault_set_cache_kib(struct vault *v, long kib);
+
+#endif
