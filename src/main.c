@@ -1,6 +1,8 @@
 /*
  * main.c -- the vaern command line. See `vaern help` and README.md.
  */
+#include <jansson.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,24 @@ take_globals(int *argc, char **argv)
 	return 0;
 }
 
+/*
+ * jansson holds decrypted values while a result is printed: its buffers
+ * are wiped before they go back to the allocator (CONVENTIONS.md habit 4).
+ */
+static void *
+json_alloc(size_t size)
+{
+	return malloc(size);
+}
+
+static void
+json_wipe_free(void *p)
+{
+	if (p != NULL)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,6 +121,7 @@ main(int argc, char **argv)
 		fputs("vaern: libsodium failed to initialise\n", stderr);
 		return EXIT_FAILURE_;
 	}
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
 	if (take_globals(&argc, argv) != 0)
 		return EXIT_USAGE;
 	if (argc < 2) {

@@ -1,1 +1,839 @@
+/*
+ * cmd_vault.c -- vaern init, policy load|list, subject ...
+ *
+ * Results go to stdout as JSON, one document per command. Personal data is
+ * printed only on stdout and only where asked for (subject show); errors on
+ * stderr name fields and categories, never values.
+ *
+ * Values can be given on the command line (--fact CATEGORY=VALUE) for
+ * convenience, but the command line is visible to other users of the
+ * machine (ps): real data goes in with --json FILE or --json - (stdin).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
 #include "cli.h"
+
+#define JSON_INPUT_MAX (4 * 1024 * 1024) /* bytes of a --json document */
+#define CLI_FACTS_MAX VAULT_FACTS_PER_ADD
+
+/* Prints j to stdout, compact when not a terminal. Frees j. */
+static int
+print_json(json_t *j)
+{
+	int rc = EXIT_OK;
+
+	if (j == NULL) {
+		fputs("vaern: out of memory\n", stderr);
+		return EXIT_FAILURE_;
+	}
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+		rc = EXIT_FAILURE_;
+	json_decref(j);
+	return rc;
+}
+
+static json_t *
+json_time(int64_t t)
+{
+	char buf[21];
+
+	if (t == INT64_MIN)
+		return json_null();
+	cal_format_instant(t, buf);
+	return json_string(buf);
+}
+
+/* ---- init, policy load, policy list --------------------------------------- */
+
+static void
+print_diags(const char *path, const struct policy_diags *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		if (d->items[i].line == 0)
+			fprintf(stderr, "%s: %s\n", path, d->items[i].message);
+		else
+			fprintf(stderr, "%s:%u:%u: %s\n", path,
+			        d->items[i].line, d->items[i].column,
+			        d->items[i].message);
+	}
+	if (d->dropped > 0)
+		fprintf(stderr, "%s: ... and %zu more problems\n", path,
+		        d->dropped);
+}
+
+/* Loads each policy file into the open vault; prints what was loaded. */
+static int
+load_policies(struct vault *v, int n, char **paths, json_t *loaded)
+{
+	struct policy_diags *diags = calloc(1, sizeof(*diags));
+	struct vaern_msg msg = {{0}};
+	int rc = EXIT_OK;
+
+	if (diags == NULL)
+		return cli_report("policy load", VAERN_E_NOMEM, NULL);
+	for (int i = 0; i < n; i++) {
+		const char *controller = NULL;
+		enum vaern_err err;
+
+		memset(diags, 0, sizeof(*diags));
+		err = vault_policy_load(v, paths[i], diags, &controller, &msg);
+		if (err != VAERN_OK) {
+			print_diags(paths[i], diags);
+			rc = cli_report("policy load", err, &msg);
+			break;
+		}
+		json_array_append_new(loaded, json_string(controller));
+	}
+	free(diags);
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	char **paths;
+	json_t *out, *loaded;
+	enum vaern_err err;
+	int n = 0, rc;
+
+	if ((paths = calloc((size_t)argc, sizeof(*paths))) == NULL)
+		return cli_report("init", VAERN_E_NOMEM, NULL);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+			paths[n++] = argv[++i];
+		} else {
+			free(paths);
+			return cli_usage("init", "usage: vaern [--data DIR] "
+			                         "init [--policy FILE]...");
+		}
+	}
+	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
+		free(paths);
+		return cli_report("init", err, &msg);
+	}
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
+		free(paths);
+		return cli_report("init", err, &msg);
+	}
+	loaded = json_array();
+	rc = load_policies(v, n, paths, loaded);
+	vault_close(v);
+	free(paths);
+	if (rc != EXIT_OK) {
+		json_decref(loaded);
+		return rc;
+	}
+	out = json_pack("{s:s, s:o}", "data", cli_globals.data_dir,
+	                "controllers", loaded);
+	return print_json(out);
+}
+
+int
+cmd_policy_load(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	json_t *loaded;
+	enum vaern_err err;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage("policy load", "usage: vaern [--data DIR] "
+		                                "policy load FILE...");
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
+		return cli_report("policy load", err, &msg);
+	loaded = json_array();
+	rc = load_policies(v, argc - 1, argv + 1, loaded);
+	vault_close(v);
+	if (rc != EXIT_OK) {
+		json_decref(loaded);
+		return rc;
+	}
+	return print_json(json_pack("{s:o}", "loaded", loaded));
+}
+
+struct list_ctx {
+	struct vault *v;
+	json_t *list;
+};
+
+static enum vaern_err
+list_one(void *arg, const char *name, int64_t loaded_at)
+{
+	struct list_ctx *l = arg;
+	struct vaern_msg msg = {{0}};
+	const struct policy *p = NULL;
+	json_t *o;
+
+	o = json_pack("{s:s, s:o}", "controller", name, "loaded_at",
+	              json_time(loaded_at));
+	if (vault_policy(l->v, name, &p, &msg) == VAERN_OK) {
+		char ver[11];
+
+		cal_format_date(p->controller.policy_version, ver);
+		json_object_set_new(o, "name", json_string(p->controller.name));
+		json_object_set_new(o, "country",
+		                    json_string(p->controller.country));
+		json_object_set_new(o, "policy_version", json_string(ver));
+	} else {
+		json_object_set_new(o, "error", json_string(msg.text));
+	}
+	json_array_append_new(l->list, o);
+	return VAERN_OK;
+}
+
+int
+cmd_policy_list(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct list_ctx l = {NULL, NULL};
+	enum vaern_err err;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage("policy list", "usage: vaern [--data DIR] "
+		                                "policy list");
+	if ((err = vault_open(cli_globals.data_dir, &l.v, &msg)) != VAERN_OK)
+		return cli_report("policy list", err, &msg);
+	l.list = json_array();
+	err = vault_controller_foreach(l.v, list_one, &l, &msg);
+	vault_close(l.v);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return cli_report("policy list", err, &msg);
+	}
+	return print_json(json_pack("{s:o}", "controllers", l.list));
+}
+
+/* ---- subject ------------------------------------------------------------ */
+
+static const char subject_usage[] =
+	"usage:\n"
+	"  vaern subject add [--controller ID] [--json FILE|-]\n"
+	"        [--purpose P] [--source S] [--collected-at T]\n"
+	"        [--fact CATEGORY=VALUE]... [--consent PURPOSE:SOURCE]...\n"
+	"  vaern subject find [--controller ID] TYPE VALUE|-\n"
+	"  vaern subject show [--controller ID] SUBJECT\n"
+	"  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
+	"  vaern subject event [--controller ID] SUBJECT KIND [--at TIME]\n"
+	"  vaern subject erase [--controller ID] SUBJECT\n"
+	"A --json document: {\"purpose\": P, \"source\": S, \"facts\": [{\"category\":\n"
+	"C, \"value\": V, \"purpose\": P, \"source\": S, \"collected_at\": T}],\n"
+	"\"consents\": [{\"purpose\": P, \"source\": S, \"given_at\": T}]}.\n"
+	"A VALUE of - is read from standard input (keeps it out of ps).\n";
+
+/* The parsed command line of a subject command. */
+struct subject_args {
+	const char *controller;
+	const char *json;          /* --json FILE|- */
+	const char *purpose;       /* default purpose of --fact */
+	const char *source;        /* default source of --fact */
+	const char *collected_at;  /* default collection time */
+	const char *at;            /* event time */
+	char **facts;              /* --fact CATEGORY=VALUE */
+	int nfacts;
+	char **consents;           /* --consent PURPOSE:SOURCE */
+	int nconsents;
+	char **pos;                /* positional arguments */
+	int npos;
+};
+
+static int
+subject_parse(int argc, char **argv, struct subject_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->facts = calloc((size_t)argc, sizeof(char *));
+	a->consents = calloc((size_t)argc, sizeof(char *));
+	a->pos = calloc((size_t)argc, sizeof(char *));
+	if (a->facts == NULL || a->consents == NULL || a->pos == NULL)
+		return -1;
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		const char **dst = NULL;
+
+		if (strcmp(o, "--controller") == 0)
+			dst = &a->controller;
+		else if (strcmp(o, "--json") == 0)
+			dst = &a->json;
+		else if (strcmp(o, "--purpose") == 0)
+			dst = &a->purpose;
+		else if (strcmp(o, "--source") == 0)
+			dst = &a->source;
+		else if (strcmp(o, "--collected-at") == 0)
+			dst = &a->collected_at;
+		else if (strcmp(o, "--at") == 0)
+			dst = &a->at;
+		if (dst != NULL) {
+			if (i + 1 >= argc)
+				return -1;
+			*dst = argv[++i];
+		} else if (strcmp(o, "--fact") == 0 && i + 1 < argc) {
+			a->facts[a->nfacts++] = argv[++i];
+		} else if (strcmp(o, "--consent") == 0 && i + 1 < argc) {
+			a->consents[a->nconsents++] = argv[++i];
+		} else if (o[0] == '-' && o[1] == '-') {
+			return -1;
+		} else {
+			a->pos[a->npos++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+static void
+subject_args_free(struct subject_args *a)
+{
+	free(a->facts);
+	free(a->consents);
+	free(a->pos);
+}
+
+/* The sole loaded controller, when --controller is not given. */
+static enum vaern_err
+only_controller(void *arg, const char *name, int64_t loaded_at)
+{
+	char **one = arg;
+
+	(void)loaded_at;
+	if (*one != NULL) {
+		free(*one);
+		*one = NULL;
+		return VAERN_E_EXISTS; /* more than one: the caller must say */
+	}
+	*one = strdup(name);
+	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
+}
+
+static int
+pick_controller(struct vault *v, struct subject_args *a, char **owned)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+
+	*owned = NULL;
+	if (a->controller != NULL)
+		return EXIT_OK;
+	err = vault_controller_foreach(v, only_controller, owned, &msg);
+	if (err == VAERN_E_EXISTS || (err == VAERN_OK && *owned == NULL)) {
+		free(*owned);
+		*owned = NULL;
+		fputs("vaern subject: name the controller with --controller ID "
+		      "(see 'vaern policy list')\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	if (err != VAERN_OK)
+		return cli_report("subject", err, &msg);
+	a->controller = *owned;
+	return EXIT_OK;
+}
+
+/* Reads a value given as "-" from stdin (one line, newline dropped). */
+static char *
+value_arg(const char *arg, char *buf, size_t bufsz)
+{
+	size_t n;
+
+	if (strcmp(arg, "-") != 0)
+		return (char *)arg;
+	if (fgets(buf, (int)bufsz, stdin) == NULL)
+		return NULL;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}
+
+static enum vaern_err
+time_arg(const char *text, const char *what, int64_t *t,
+         struct vaern_msg *msg)
+{
+	struct vaern_msg why = {{0}};
+
+	*t = INT64_MIN;
+	if (text == NULL)
+		return VAERN_OK;
+	if (cal_parse_instant(text, t, &why) != VAERN_OK)
+		return vaern_fail(msg, VAERN_E_INVALID, "%s: %s", what,
+		                  why.text);
+	return VAERN_OK;
+}
+
+/* A subject add request being assembled from --json and flags. */
+struct add_request {
+	struct vault_fact_in facts[CLI_FACTS_MAX];
+	size_t nfacts;
+	struct vault_consent_in consents[CLI_FACTS_MAX];
+	size_t nconsents;
+	json_t *doc;     /* the --json document, which owns its strings */
+	char *split;     /* copies of --fact / --consent arguments */
+};
+
+static enum vaern_err
+check_keys(json_t *obj, const char *const *allowed, const char *where,
+           struct vaern_msg *msg)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(obj, key, val) {
+		int ok = 0;
+
+		(void)val;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			ok |= strcmp(allowed[i], key) == 0;
+		if (!ok)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: unknown key '%.64s'", where, key);
+	}
+	return VAERN_OK;
+}
+
+/* Gets an optional string member; VAERN_E_INVALID if not a string. */
+static enum vaern_err
+get_str(json_t *obj, const char *key, const char **out, const char *where,
+        struct vaern_msg *msg)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return VAERN_OK;
+	if (!json_is_string(v))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: '%s' must be a string", where, key);
+	*out = json_string_value(v);
+	return VAERN_OK;
+}
+
+static enum vaern_err
+parse_json_request(const char *path, struct add_request *r,
+                   struct vaern_msg *msg)
+{
+	static const char *const top_keys[] = {"purpose", "source", "facts",
+	                                       "consents", NULL};
+	static const char *const fact_keys[] = {
+		"category", "value", "purpose", "source", "collected_at", NULL};
+	static const char *const consent_keys[] = {"purpose", "source",
+	                                           "given_at", NULL};
+	enum vaern_err err;
+	json_error_t jerr;
+	const char *dpurpose = NULL, *dsource = NULL;
+	json_t *facts, *consents, *item;
+	char *buf;
+	size_t i, len;
+	FILE *f;
+
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL)
+		return vaern_fail(msg, VAERN_E_IO, "--json %s: cannot open",
+		                  path);
+	/* Read at most the limit (plus one byte to notice more). */
+	if ((buf = malloc(JSON_INPUT_MAX + 1)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
+	len = fread(buf, 1, JSON_INPUT_MAX + 1, f);
+	if (f != stdin)
+		fclose(f);
+	if (len > JSON_INPUT_MAX) {
+		explicit_bzero(buf, JSON_INPUT_MAX + 1);
+		free(buf);
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "--json %s: over %d bytes", path,
+		                  JSON_INPUT_MAX);
+	}
+	r->doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (r->doc == NULL)
+		/* jansson's text describes the syntax, not the values. */
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "--json %s:%d:%d: %s", path, jerr.line,
+		                  jerr.column, jerr.text);
+	if (!json_is_object(r->doc))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "--json %s: expected an object", path);
+	if ((err = check_keys(r->doc, top_keys, "--json", msg)) ||
+	    (err = get_str(r->doc, "purpose", &dpurpose, "--json", msg)) ||
+	    (err = get_str(r->doc, "source", &dsource, "--json", msg)))
+		return err;
+	facts = json_object_get(r->doc, "facts");
+	consents = json_object_get(r->doc, "consents");
+	if ((facts != NULL && !json_is_array(facts)) ||
+	    (consents != NULL && !json_is_array(consents)))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "--json: 'facts' and 'consents' are arrays");
+	if (json_array_size(facts) > CLI_FACTS_MAX ||
+	    json_array_size(consents) > CLI_FACTS_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "--json: at most %d facts and consents",
+		                  CLI_FACTS_MAX);
+	json_array_foreach(facts, i, item) {
+		struct vault_fact_in *fi = &r->facts[r->nfacts];
+		const char *at = NULL;
+		char where[32];
+
+		(void)snprintf(where, sizeof(where), "fact %zu", i + 1);
+		if (!json_is_object(item))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: expected an object", where);
+		memset(fi, 0, sizeof(*fi));
+		fi->purpose = dpurpose;
+		fi->source = dsource;
+		if ((err = check_keys(item, fact_keys, where, msg)) ||
+		    (err = get_str(item, "category", &fi->category, where,
+		                   msg)) ||
+		    (err = get_str(item, "value", &fi->value, where, msg)) ||
+		    (err = get_str(item, "purpose", &fi->purpose, where,
+		                   msg)) ||
+		    (err = get_str(item, "source", &fi->source, where, msg)) ||
+		    (err = get_str(item, "collected_at", &at, where, msg)) ||
+		    (err = time_arg(at, where, &fi->collected_at, msg)))
+			return err;
+		r->nfacts++;
+	}
+	json_array_foreach(consents, i, item) {
+		struct vault_consent_in *ci = &r->consents[r->nconsents];
+		const char *at = NULL;
+		char where[32];
+
+		(void)snprintf(where, sizeof(where), "consent %zu", i + 1);
+		if (!json_is_object(item))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: expected an object", where);
+		memset(ci, 0, sizeof(*ci));
+		if ((err = check_keys(item, consent_keys, where, msg)) ||
+		    (err = get_str(item, "purpose", &ci->purpose, where,
+		                   msg)) ||
+		    (err = get_str(item, "source", &ci->source, where, msg)) ||
+		    (err = get_str(item, "given_at", &at, where, msg)) ||
+		    (err = time_arg(at, where, &ci->given_at, msg)))
+			return err;
+		if (ci->purpose == NULL || ci->source == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: purpose and source are required",
+			                  where);
+		r->nconsents++;
+	}
+	return VAERN_OK;
+}
+
+static int
+subject_add(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	struct add_request *r;
+	unsigned char uid[VAULT_UID_BYTES];
+	char hex[VAULT_UID_HEX];
+	int64_t collected = INT64_MIN;
+	enum vaern_err err = VAERN_OK;
+	size_t splitlen = 0, off = 0;
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return cli_report("subject add", VAERN_E_NOMEM, NULL);
+	if (a->npos != 0) {
+		rc = cli_usage("subject add", "unexpected argument");
+		goto done;
+	}
+	if (a->json != NULL &&
+	    (err = parse_json_request(a->json, r, &msg)) != VAERN_OK)
+		goto report;
+	if ((err = time_arg(a->collected_at, "--collected-at", &collected,
+	                    &msg)) != VAERN_OK)
+		goto report;
+	for (int i = 0; i < a->nfacts; i++)
+		splitlen += strlen(a->facts[i]) + 1;
+	for (int i = 0; i < a->nconsents; i++)
+		splitlen += strlen(a->consents[i]) + 1;
+	if ((r->split = malloc(splitlen + 1)) == NULL) {
+		err = VAERN_E_NOMEM;
+		goto report;
+	}
+	for (int i = 0; i < a->nfacts; i++) {
+		struct vault_fact_in *fi = &r->facts[r->nfacts];
+		char *s = r->split + off, *eq;
+
+		if (r->nfacts == CLI_FACTS_MAX) {
+			err = vaern_fail(&msg, VAERN_E_LIMIT, "too many facts");
+			goto report;
+		}
+		memcpy(s, a->facts[i], strlen(a->facts[i]) + 1);
+		off += strlen(s) + 1;
+		if ((eq = strchr(s, '=')) == NULL || eq == s) {
+			rc = cli_usage("subject add",
+			               "--fact wants CATEGORY=VALUE");
+			goto done;
+		}
+		*eq = '\0';
+		fi->category = s;
+		fi->value = eq + 1;
+		fi->purpose = a->purpose;
+		fi->source = a->source;
+		fi->collected_at = collected;
+		r->nfacts++;
+	}
+	for (int i = 0; i < a->nconsents; i++) {
+		struct vault_consent_in *ci = &r->consents[r->nconsents];
+		char *s = r->split + off, *colon;
+
+		if (r->nconsents == CLI_FACTS_MAX) {
+			err = vaern_fail(&msg, VAERN_E_LIMIT,
+			                 "too many consents");
+			goto report;
+		}
+		memcpy(s, a->consents[i], strlen(a->consents[i]) + 1);
+		off += strlen(s) + 1;
+		if ((colon = strchr(s, ':')) == NULL || colon == s) {
+			rc = cli_usage("subject add",
+			               "--consent wants PURPOSE:SOURCE");
+			goto done;
+		}
+		*colon = '\0';
+		ci->purpose = s;
+		ci->source = colon + 1;
+		ci->given_at = INT64_MIN;
+		r->nconsents++;
+	}
+	for (size_t i = 0; i < r->nfacts; i++) {
+		if (r->facts[i].purpose == NULL) {
+			err = vaern_fail(&msg, VAERN_E_INVALID,
+			                 "fact %zu: no purpose (give --purpose "
+			                 "or a purpose per fact)",
+			                 i + 1);
+			goto report;
+		}
+	}
+	err = vault_subject_add(v, a->controller, r->facts, r->nfacts,
+	                        r->consents, r->nconsents, uid, &msg);
+	if (err != VAERN_OK)
+		goto report;
+	vault_uid_format(uid, hex);
+	rc = print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
+	                          "controller", a->controller, "facts",
+	                          (json_int_t)r->nfacts, "consents",
+	                          (json_int_t)r->nconsents));
+	goto done;
+report:
+	rc = cli_report("subject add", err, &msg);
+done:
+	json_decref(r->doc);
+	if (r->split != NULL) {
+		explicit_bzero(r->split, splitlen);
+		free(r->split);
+	}
+	free(r);
+	return rc;
+}
+
+static int
+subject_find(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	char hex[VAULT_UID_HEX], buf[ID_INPUT_MAX + 2];
+	const char *value;
+	enum id_type type;
+	enum vaern_err err;
+	int rc;
+
+	if (a->npos != 2)
+		return cli_usage("subject find", "usage: vaern subject find "
+		                                 "[--controller ID] TYPE "
+		                                 "VALUE|-");
+	if ((type = id_type_from_name(a->pos[0])) == ID_NONE)
+		return cli_usage("subject find", "unknown identifier type");
+	if ((value = value_arg(a->pos[1], buf, sizeof(buf))) == NULL)
+		return cli_usage("subject find", "no value on standard input");
+	err = vault_subject_find(v, a->controller, type, value, uid, &msg);
+	explicit_bzero(buf, sizeof(buf));
+	if (err != VAERN_OK)
+		return cli_report("subject find", err, &msg);
+	vault_uid_format(uid, hex);
+	rc = print_json(json_pack("{s:s, s:s}", "subject", hex, "controller",
+	                          a->controller));
+	return rc;
+}
+
+static enum vaern_err
+show_fact(void *arg, const struct vault_fact_out *f)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b, s:o}",
+	                      "id", (json_int_t)f->id, "category", f->category,
+	                      "value", f->value, f->len, "purpose", f->purpose,
+	                      "source", f->source, "collected_at",
+	                      json_time(f->collected_at), "provided_by_subject",
+	                      f->provided_by_subject, "expires_at",
+	                      json_time(f->expires_at));
+
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+show_event(void *arg, const char *kind, int64_t at)
+{
+	json_t *o = json_pack("{s:s, s:o}", "kind", kind, "at", json_time(at));
+
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+static int
+subject_show(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	json_t *facts = NULL, *events = NULL;
+	enum vaern_err err;
+
+	if (a->npos != 1)
+		return cli_usage("subject show", "usage: vaern subject show "
+		                                 "[--controller ID] SUBJECT");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
+		return cli_report("subject show", err, &msg);
+	facts = json_array();
+	events = json_array();
+	if ((err = vault_subject_facts(v, a->controller, uid, show_fact, facts,
+	                               &msg)) != VAERN_OK ||
+	    (err = vault_subject_events(v, a->controller, uid, show_event,
+	                                events, &msg)) != VAERN_OK) {
+		json_decref(facts);
+		json_decref(events);
+		return cli_report("subject show", err, &msg);
+	}
+	return print_json(json_pack("{s:s, s:s, s:o, s:o}", "subject",
+	                            a->pos[0], "controller", a->controller,
+	                            "facts", facts, "events", events));
+}
+
+static int
+subject_rectify(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	static char buf[VAULT_VALUE_MAX + 2];
+	const char *value;
+	char *end = NULL;
+	long long fact;
+	enum vaern_err err;
+
+	if (a->npos != 3)
+		return cli_usage("subject rectify",
+		                 "usage: vaern subject rectify "
+		                 "[--controller ID] SUBJECT FACT VALUE|-");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
+		return cli_report("subject rectify", err, &msg);
+	fact = strtoll(a->pos[1], &end, 10);
+	if (end == a->pos[1] || *end != '\0' || fact < 1)
+		return cli_usage("subject rectify",
+		                 "FACT is a fact id (a positive number)");
+	if ((value = value_arg(a->pos[2], buf, sizeof(buf))) == NULL)
+		return cli_usage("subject rectify",
+		                 "no value on standard input");
+	err = vault_fact_rectify(v, a->controller, uid, fact, value, &msg);
+	explicit_bzero(buf, sizeof(buf));
+	if (err != VAERN_OK)
+		return cli_report("subject rectify", err, &msg);
+	return print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
+	                            "fact", (json_int_t)fact, "rectified", 1));
+}
+
+static int
+subject_event(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	int64_t at;
+
+	if (a->npos != 2)
+		return cli_usage("subject event",
+		                 "usage: vaern subject event [--controller ID] "
+		                 "SUBJECT KIND [--at TIME]");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = time_arg(a->at, "--at", &at, &msg)) ||
+	    (err = vault_event_record(v, a->controller, uid, a->pos[1], at,
+	                              &msg)))
+		return cli_report("subject event", err, &msg);
+	return print_json(json_pack("{s:s, s:s, s:o}", "subject", a->pos[0],
+	                            "event", a->pos[1], "at",
+	                            json_time(at == INT64_MIN ? clock_now()
+	                                                      : at)));
+}
+
+static int
+subject_erase(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	size_t n = 0;
+
+	if (a->npos != 1)
+		return cli_usage("subject erase", "usage: vaern subject erase "
+		                                  "[--controller ID] SUBJECT");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
+		return cli_report("subject erase", err, &msg);
+	return print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
+	                            "erased", 1, "facts", (json_int_t)n));
+}
+
+int
+cmd_subject(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct vault *, struct subject_args *);
+	} subs[] = {
+		{"add", subject_add},         {"find", subject_find},
+		{"show", subject_show},       {"rectify", subject_rectify},
+		{"event", subject_event},     {"erase", subject_erase},
+	};
+	struct vaern_msg msg = {{0}};
+	struct subject_args a;
+	struct vault *v = NULL;
+	char *owned = NULL;
+	enum vaern_err err;
+	int rc = EXIT_USAGE;
+
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
+		fputs(subject_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (subject_parse(argc, argv, &a) != 0) {
+		subject_args_free(&a);
+		fputs(subject_usage, stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) != 0)
+			continue;
+		if ((err = vault_open(cli_globals.data_dir, &v, &msg))) {
+			rc = cli_report("subject", err, &msg);
+			goto done;
+		}
+		if ((rc = pick_controller(v, &a, &owned)) == EXIT_OK)
+			rc = subs[i].fn(v, &a);
+		goto done;
+	}
+	fprintf(stderr, "vaern subject: unknown subcommand '%s'\n", argv[1]);
+	fputs(subject_usage, stderr);
+done:
+	vault_close(v);
+	free(owned);
+	subject_args_free(&a);
+	return rc;
+}
