@@ -572,9 +572,12 @@ is_label_char(unsigned char c)
 
 /*
  * E-mail address (AOPT-CAT-1, CEK-CAT-1, TEL-CAT-1): one '@'; a local part
- * of 1..64 printable ASCII characters without spaces, kept as given (RFC
- * 5321 lets the receiving host decide its case); a domain of dot-separated
- * LDH labels, lower-cased. Quoted local parts and raw UTF-8 are refused.
+ * of 1..64 printable ASCII characters without spaces; a domain of
+ * dot-separated LDH labels. The whole address is lower-cased: RFC 5321
+ * lets a host treat the local part's case as significant, but practically
+ * none does, and a person who types Anna@ once and anna@ the next time
+ * must be found as one person. Quoted local parts and raw UTF-8 are
+ * refused.
  */
 static enum vaern_err
 norm_email(const char *s, size_t len, char *out, struct vaern_msg *msg)
@@ -659,13 +662,12 @@ norm_email(const char *s, size_t len, char *out, struct vaern_msg *msg)
 		err = id_fail(msg, ID_EMAIL, "the domain has no dot");
 		goto done;
 	}
-	memcpy(out, s, llen + 1);
-	for (i = 0; i < dlen; i++) {
-		char c = dom[i];
+	for (i = 0; i < len; i++) {
+		char c = s[i];
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		out[llen + 1 + i] = c;
+		out[i] = c;
 	}
 	out[len] = '\0';
 	err = VAERN_OK;

@@ -58,7 +58,7 @@ const char *id_type_name(enum id_type type);
  *                 relative to the reference date asof_days, see below)
  *   cvr           "NNNNNNNN"
  *   orgnr         "NNNNNN-NNNN"
- *   email         local part as given, domain lower-cased
+ *   email         lower-cased (local part included)
  *   phone         "+CCNNNN..."
  *   card          digits only
  *   username, other: trimmed of surrounding white space

@@ -191,8 +191,9 @@ static const struct norm_case orgnr_cases[] = {
 
 /* E-mail (AOPT-CAT-1, CEK-CAT-1, TEL-CAT-1). */
 static const struct norm_case email_cases[] = {
+        /* Lower-cased whole, so Anna@ and anna@ are one person. */
         {ID_EMAIL, "Alice.Smith@Example.COM", NULL, OK,
-         "Alice.Smith@example.com", 0},
+         "alice.smith@example.com", 0},
         {ID_EMAIL, "  bob@x.dk \n", NULL, OK, "bob@x.dk", 0},
         {ID_EMAIL, "user+tag@sub.example.co.uk", NULL, OK,
          "user+tag@sub.example.co.uk", 0},

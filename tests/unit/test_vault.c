@@ -1,1 +1,667 @@
-int main(void) { return 0; }
+/*
+ * test_vault.c -- the encrypted vault through its C API.
+ *
+ * Each test makes a fresh data directory under /tmp, loads
+ * tests/fixtures/vault-test.yaml (controller "testshop") and works on it.
+ * Clause IDs are named in the test names and comments.
+ */
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+// clang-format on
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "calendar/calendar.h"
+#include "vault/vault.h"
+
+struct fixture {
+	char dir[64];
+	char db[96];
+	struct vault *v;
+};
+
+static const char *
+source_root(void)
+{
+	const char *r = getenv("VAERN_SOURCE_ROOT");
+
+	return r != NULL ? r : ".";
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct vaern_msg msg = {{0}};
+	struct policy_diags *d = calloc(1, sizeof(*d));
+	char policy[4096];
+
+	assert_non_null(f);
+	assert_non_null(d);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vaern-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	rmdir(f->dir); /* vault_init creates it */
+	snprintf(f->db, sizeof(f->db), "%s/%s", f->dir, VAULT_DB_FILE);
+	clock_set(1767225600); /* 2026-01-01T00:00:00Z */
+	assert_int_equal(vault_init(f->dir, &msg), VAERN_OK);
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	snprintf(policy, sizeof(policy), "%s/tests/fixtures/vault-test.yaml",
+	         source_root());
+	if (vault_policy_load(f->v, policy, d, NULL, &msg) != VAERN_OK)
+		fail_msg("load: %s (%s)", msg.text,
+		         d->count ? d->items[0].message : "");
+	free(d);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	vault_close(f->v);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	clock_unset();
+	free(f);
+	return 0;
+}
+
+/* Counts rows of table in the database, behind the vault's back. */
+static long
+rows(struct fixture *f, const char *table)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char sql[128];
+	long n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+exec_sql(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+#define FACT(c, val, p) {(c), (val), (p), NULL, INT64_MIN}
+
+static const struct vault_fact_in customer[] = {
+	FACT("name", "Anna Hansen", "customer_admin"),
+	FACT("address", "Eksempelvej 2, 8000 Aarhus C", "customer_admin"),
+	FACT("phone", "+45 20 30 40 50", "customer_admin"),
+	FACT("email", "Anna@Example.DK", "customer_admin"),
+	FACT("cpr", "010190-1234", "customer_admin"),
+};
+#define NCUSTOMER (sizeof(customer) / sizeof(customer[0]))
+
+static void
+add_customer(struct fixture *f, unsigned char uid[VAULT_UID_BYTES])
+{
+	struct vaern_msg msg = {{0}};
+
+	if (vault_subject_add(f->v, "testshop", customer, NCUSTOMER, NULL, 0,
+	                      uid, &msg) != VAERN_OK)
+		fail_msg("add: %s", msg.text);
+}
+
+struct collected {
+	char values[16][128];
+	char categories[16][64];
+	int64_t collected_at[16];
+	int provided[16];
+	size_t n;
+};
+
+static enum vaern_err
+collect(void *arg, const struct vault_fact_out *fo)
+{
+	struct collected *c = arg;
+
+	assert_true(c->n < 16);
+	snprintf(c->values[c->n], 128, "%s", fo->value);
+	snprintf(c->categories[c->n], 64, "%s", fo->category);
+	c->collected_at[c->n] = fo->collected_at;
+	c->provided[c->n] = fo->provided_by_subject;
+	c->n++;
+	return VAERN_OK;
+}
+
+/* GDPR-32: stored encrypted, found by identifiers in normal form. */
+static void
+test_add_find_show_GDPR_32(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	struct collected c;
+
+	add_customer(f, uid);
+	/* Another spelling of the same e-mail, phone and CPR. */
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(uid, found, VAULT_UID_BYTES);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_PHONE,
+	                                    "20304050", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(uid, found, VAULT_UID_BYTES);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_CPR,
+	                                    "0101901234", found, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "other@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
+	                                     &c, &msg),
+	                 VAERN_OK);
+	assert_int_equal(c.n, NCUSTOMER);
+	assert_string_equal(c.values[0], "Anna Hansen");
+	assert_string_equal(c.values[2], "+4520304050"); /* normal form */
+	assert_string_equal(c.values[3], "anna@example.dk");
+	assert_int_equal(c.collected_at[0], 1767225600); /* the clock */
+	assert_int_equal(c.provided[0], 1);
+	assert_int_equal(rows(f, "subject"), 1);
+	assert_int_equal(rows(f, "identifier"), 3);
+	assert_int_equal(rows(f, "fact"), (long)NCUSTOMER);
+}
+
+/* GDPR-32: no value and no identifier is in the database file in clear. */
+static void
+test_nothing_in_clear_GDPR_32(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const secrets[] = {"Anna Hansen", "Eksempelvej",
+	                                      "example.dk", "4520304050",
+	                                      "010190"};
+	unsigned char uid[VAULT_UID_BYTES];
+	char path[128];
+
+	add_customer(f, uid);
+	vault_close(f->v);
+	f->v = NULL;
+	for (int k = 0; k < 2; k++) {
+		FILE *fp;
+		char *buf;
+		long len;
+
+		snprintf(path, sizeof(path), "%s%s", f->db, k ? "-wal" : "");
+		if ((fp = fopen(path, "rb")) == NULL)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		len = ftell(fp);
+		fseek(fp, 0, SEEK_SET);
+		buf = malloc((size_t)len + 1);
+		assert_non_null(buf);
+		assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
+		fclose(fp);
+		for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+			assert_null(memmem(buf, (size_t)len, secrets[i],
+			                   strlen(secrets[i])));
+		free(buf);
+	}
+	assert_int_equal(vault_open(f->dir, &f->v, NULL), VAERN_OK);
+}
+
+/* GDPR-32: a ciphertext moved to another row does not open. */
+static void
+test_moved_ciphertext_fails_GDPR_32(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct collected c;
+
+	add_customer(f, uid);
+	vault_close(f->v);
+	f->v = NULL;
+	exec_sql(f, "UPDATE fact SET ct = (SELECT ct FROM fact WHERE id = 2)"
+	            " WHERE id = 1");
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
+	                                     &c, &msg),
+	                 VAERN_E_CRYPTO);
+	assert_null(strstr(msg.text, "Eksempelvej"));
+}
+
+/* GDPR-32: the master key file must be private. */
+static void
+test_key_file_mode_GDPR_32(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault *v2 = NULL;
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s/%s", f->dir, VAULT_KEY_FILE);
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_int_equal(vault_open(f->dir, &v2, &msg), VAERN_E_DENIED);
+	assert_null(v2);
+	assert_non_null(strstr(msg.text, "chmod 600"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(vault_open(f->dir, &v2, &msg), VAERN_OK);
+	vault_close(v2);
+	/* init never replaces a key */
+	assert_int_equal(vault_init(f->dir, &msg), VAERN_E_EXISTS);
+}
+
+/* One bad fact among good ones: refused, and nothing is written. */
+struct bad_case {
+	const char *what;
+	struct vault_fact_in fact;      /* added to a valid customer */
+	const char *consent;            /* purpose consented to, or NULL */
+	enum vaern_err expect;
+	const char *message;            /* a substring of the message */
+};
+
+static void
+test_bad_input_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const struct bad_case cases[] = {
+		{"unknown category", FACT("shoe_size", "42", "customer_admin"),
+		 NULL, VAERN_E_INVALID, "no category 'shoe_size'"},
+		{"unknown purpose", FACT("name", "x", "profiling"), NULL,
+		 VAERN_E_INVALID, "no purpose 'profiling'"},
+		{"purpose does not use category",
+		 FACT("health", "diabetes", "customer_admin"), NULL,
+		 VAERN_E_DENIED, "does not use category 'health'"},
+		{"invalid CPR", FACT("cpr", "320190-1234", "customer_admin"),
+		 NULL, VAERN_E_INVALID, "not a valid cpr"},
+		{"invalid e-mail", FACT("email", "anna@", "customer_admin"),
+		 NULL, VAERN_E_INVALID, "not a valid email"},
+		/* SHOP-PAY-1: never a full card number. */
+		{"card number in text",
+		 FACT("notes", "card 4111 1111 1111 1111 exp 12/27",
+		      "customer_admin"),
+		 NULL, VAERN_E_DENIED, "SHOP-PAY-1"},
+		{"card category with the full number",
+		 FACT("card", "4111111111111111", "customer_admin"), NULL,
+		 VAERN_E_INVALID, "SHOP-PAY-1"},
+		{"card expiry month 13", FACT("card", "1111 13/27",
+		                              "customer_admin"),
+		 NULL, VAERN_E_INVALID, "last 4 digits"},
+		{"not a date", FACT("birth_date", "1990-02-30",
+		                    "customer_admin"),
+		 NULL, VAERN_E_INVALID, "not a date"},
+		/* CEK-SPECIAL-1, SHOP-SPECIAL-1: consent and from the person */
+		{"special category without consent",
+		 FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
+		 "consent"},
+		{"special category from a third party",
+		 {"health", "diabetes", "care", "third_party", INT64_MIN},
+		 "care", VAERN_E_DENIED, "must come from the person"},
+		/* GDPR-7: consent-only purpose needs the consent */
+		{"newsletter without consent",
+		 FACT("email", "anna.news@example.dk", "newsletter"), NULL,
+		 VAERN_E_DENIED, "rests on consent"},
+		{"collected in the future",
+		 {"notes", "x", "customer_admin", NULL, 1893456000}, NULL,
+		 VAERN_E_INVALID, "future"},
+		{"control characters", FACT("notes", "a\001b",
+		                            "customer_admin"),
+		 NULL, VAERN_E_INVALID, "UTF-8"},
+		{"not UTF-8", FACT("notes", "caf\xe9", "customer_admin"), NULL,
+		 VAERN_E_INVALID, "UTF-8"},
+		{"empty value", FACT("notes", "", "customer_admin"), NULL,
+		 VAERN_E_INVALID, "empty"},
+	};
+	unsigned char uid[VAULT_UID_BYTES];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vault_fact_in facts[NCUSTOMER + 1];
+		struct vault_consent_in consent = {cases[i].consent, "web_form",
+		                                   INT64_MIN};
+		struct vaern_msg msg = {{0}};
+		enum vaern_err err;
+
+		memcpy(facts, customer, sizeof(customer));
+		facts[NCUSTOMER] = cases[i].fact;
+		err = vault_subject_add(f->v, "testshop", facts, NCUSTOMER + 1,
+		                        &consent, cases[i].consent ? 1 : 0, uid,
+		                        &msg);
+		if (err != cases[i].expect ||
+		    strstr(msg.text, cases[i].message) == NULL)
+			fail_msg("%s: got %d '%s'", cases[i].what, err,
+			         msg.text);
+		/* The value itself never reaches the message. */
+		if (cases[i].fact.value[0] != '\0' &&
+		    strstr(msg.text, cases[i].fact.value) != NULL)
+			fail_msg("%s: the message holds the value",
+			         cases[i].what);
+		assert_int_equal(rows(f, "subject"), 0);
+		assert_int_equal(rows(f, "fact"), 0);
+		assert_int_equal(rows(f, "identifier"), 0);
+		assert_int_equal(rows(f, "consent"), 0);
+	}
+}
+
+/* CEK-MAND-1: name, address and phone are needed to become a customer. */
+static void
+test_mandatory_categories_CEK_MAND_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+
+	/* customer[] without the phone (index 2) */
+	struct vault_fact_in facts[] = {customer[0], customer[1], customer[3]};
+
+	assert_int_equal(vault_subject_add(f->v, "testshop", facts, 3, NULL, 0,
+	                                   uid, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "'phone' (mandatory)"));
+	assert_int_equal(rows(f, "subject"), 0);
+}
+
+/* GDPR-7, CEK-SPECIAL-1, SHOP-SPECIAL-1: with consent it is accepted, and
+ * the consent is recorded with its source and the text's hash. */
+static void
+test_consent_recorded_GDPR_7_CEK_SPECIAL_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_fact_in facts[] = {
+		FACT("health", "diabetes", "care"),
+		FACT("email", "news@example.dk", "newsletter"),
+	};
+	struct vault_consent_in consents[] = {
+		{"care", "phone", INT64_MIN},
+		{"newsletter", "web_form", 1767139200},
+	};
+	struct vault_consent_in bad = {"newsletter", "carrier_pigeon",
+	                               INT64_MIN};
+
+	assert_int_equal(vault_subject_add(f->v, "testshop", facts + 1, 1, &bad,
+	                                   1, uid, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "not a way the policy records"));
+	if (vault_subject_add(f->v, "testshop", facts, 2, consents, 2, uid,
+	                      &msg) != VAERN_OK)
+		fail_msg("%s", msg.text);
+	assert_int_equal(rows(f, "consent"), 2);
+	assert_int_equal(rows(f, "fact"), 2);
+}
+
+/* Identifiers are unique per controller and type: a second subject with
+ * the same e-mail is refused and the first is untouched. */
+static void
+test_duplicate_identifier(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], uid2[VAULT_UID_BYTES];
+	struct vault_fact_in facts[NCUSTOMER];
+
+	add_customer(f, uid);
+	memcpy(facts, customer, sizeof(customer));
+	facts[2].value = "+45 99 88 77 66";
+	facts[4].value = "020290-4321";
+	facts[3].value = "ANNA@example.dk"; /* same address, other case */
+	assert_int_equal(vault_subject_add(f->v, "testshop", facts, NCUSTOMER,
+	                                   NULL, 0, uid2, &msg),
+	                 VAERN_E_EXISTS);
+	assert_non_null(strstr(msg.text, "already has this email"));
+	assert_int_equal(rows(f, "subject"), 1);
+	assert_int_equal(rows(f, "identifier"), 3);
+	assert_int_equal(rows(f, "fact"), (long)NCUSTOMER);
+}
+
+/* GDPR-16: rectification replaces the value and moves the identifier. */
+static void
+test_rectify_GDPR_16(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	struct collected c;
+
+	add_customer(f, uid);
+	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 1,
+	                                    "Anna Holm", &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 4,
+	                                    "anna.holm@example.dk", &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 4,
+	                                    "not an e-mail", &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 99, "x",
+	                                    &msg),
+	                 VAERN_E_NOTFOUND);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
+	                                     &c, &msg),
+	                 VAERN_OK);
+	assert_string_equal(c.values[0], "Anna Holm");
+	assert_string_equal(c.values[3], "anna.holm@example.dk");
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna.holm@example.dk", found,
+	                                    &msg),
+	                 VAERN_OK);
+	assert_memory_equal(uid, found, VAULT_UID_BYTES);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+	assert_int_equal(rows(f, "identifier"), 3);
+}
+
+static enum vaern_err
+count_events(void *arg, const char *kind, int64_t at)
+{
+	(void)kind;
+	(void)at;
+	(*(int *)arg)++;
+	return VAERN_OK;
+}
+
+/* Events anchor retention; only kinds the policy declares. */
+static void
+test_events(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	int n = 0;
+
+	add_customer(f, uid);
+	assert_int_equal(vault_event_record(f->v, "testshop", uid,
+	                                    "relationship_end", 1764547200,
+	                                    &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_event_record(f->v, "testshop", uid, "birthday",
+	                                    INT64_MIN, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(vault_event_record(f->v, "testshop", uid,
+	                                    "last_contact", 1893456000, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(vault_subject_events(f->v, "testshop", uid,
+	                                      count_events, &n, &msg),
+	                 VAERN_OK);
+	assert_int_equal(n, 1);
+}
+
+/* GDPR-17: erasure removes every row and the wrapped key. */
+static void
+test_erase_GDPR_17(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	size_t n = 0;
+
+	add_customer(f, uid);
+	assert_int_equal(vault_event_record(f->v, "testshop", uid,
+	                                    "last_contact", INT64_MIN, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_erase(f->v, "testshop", uid, &n, &msg),
+	                 VAERN_OK);
+	assert_int_equal(n, NCUSTOMER);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(rows(f, "fact"), 0);
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(rows(f, "event"), 0);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+	assert_int_equal(vault_subject_erase(f->v, "testshop", uid, &n, &msg),
+	                 VAERN_E_NOTFOUND);
+	/* The same person can come back as a new subject. */
+	add_customer(f, found);
+	assert_memory_not_equal(uid, found, VAULT_UID_BYTES);
+}
+
+/* A subject of one controller is invisible to another, and one e-mail in
+ * two controllers gives unrelated blind indexes. */
+static void
+test_controllers_separate(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct policy_diags *d = calloc(1, sizeof(*d));
+	unsigned char uid[VAULT_UID_BYTES], uid2[VAULT_UID_BYTES];
+	struct vault_fact_in ex[] = {
+		FACT("name", "Anna Hansen", "customer_admin"),
+		FACT("email", "anna@example.dk", "customer_admin"),
+	};
+	char policy[4096];
+	struct collected c;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int distinct = 0;
+
+	assert_non_null(d);
+	snprintf(policy, sizeof(policy), "%s/policies/example.yaml",
+	         source_root());
+	assert_int_equal(vault_policy_load(f->v, policy, d, NULL, &msg),
+	                 VAERN_OK);
+	free(d);
+	add_customer(f, uid);
+	if (vault_subject_add(f->v, "example", ex, 2, NULL, 0, uid2, &msg) !=
+	    VAERN_OK)
+		fail_msg("%s", msg.text);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_subject_facts(f->v, "example", uid, collect, &c,
+	                                     &msg),
+	                 VAERN_E_NOTFOUND);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT count(DISTINCT blind) FROM"
+	                                    " identifier WHERE type = 5",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	distinct = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_int_equal(ID_EMAIL, 5);
+	assert_int_equal(distinct, 2);
+}
+
+/* A batch: a failure inside it leaves the whole batch to roll back. */
+static void
+test_batch_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	add_customer(f, uid);
+	assert_int_equal(vault_subject_add(f->v, "testshop", customer,
+	                                   NCUSTOMER, NULL, 0, uid, &msg),
+	                 VAERN_E_EXISTS);
+	vault_rollback(f->v);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	add_customer(f, uid);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "subject"), 1);
+}
+
+static void
+test_uid_parse(void **state)
+{
+	unsigned char uid[VAULT_UID_BYTES];
+	char hex[VAULT_UID_HEX];
+
+	(void)state;
+	assert_int_equal(vault_uid_parse("00112233445566778899aabbccddeeff",
+	                                 uid, NULL),
+	                 VAERN_OK);
+	vault_uid_format(uid, hex);
+	assert_string_equal(hex, "00112233445566778899aabbccddeeff");
+	assert_int_equal(vault_uid_parse("0011", uid, NULL), VAERN_E_INVALID);
+	assert_int_equal(vault_uid_parse("00112233445566778899aabbccddeefg",
+	                                 uid, NULL),
+	                 VAERN_E_INVALID);
+	assert_int_equal(vault_uid_parse("'; DROP TABLE subject; --xxxxxxx",
+	                                 uid, NULL),
+	                 VAERN_E_INVALID);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_add_find_show_GDPR_32,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_in_clear_GDPR_32,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_moved_ciphertext_fails_GDPR_32, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_mode_GDPR_32,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mandatory_categories_CEK_MAND_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_consent_recorded_GDPR_7_CEK_SPECIAL_1, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_identifier,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rectify_GDPR_16, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_GDPR_17, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_controllers_separate,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
+		                                teardown),
+		cmocka_unit_test(test_uid_parse),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
