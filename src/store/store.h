@@ -131,6 +131,11 @@ enum vaern_err store_identifier_insert(struct store *st, int64_t controller,
 enum vaern_err store_identifier_find(struct store *st, int64_t controller,
                                      int type, const unsigned char *blind,
                                      int64_t *subject, struct vaern_msg *msg);
+/* The subject's uid in one lookup (the hot path of "find by identifier"). */
+enum vaern_err store_identifier_find_uid(struct store *st, int64_t controller,
+                                         int type, const unsigned char *blind,
+                                         unsigned char *uid,
+                                         struct vaern_msg *msg);
 enum vaern_err store_identifier_delete(struct store *st, int64_t controller,
                                        int type, const unsigned char *blind,
                                        struct vaern_msg *msg);

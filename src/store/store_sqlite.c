@@ -83,6 +83,7 @@ enum stmt_id {
 	S_ID_INSERT,
 	S_ID_FIND,
 	S_ID_DELETE,
+	S_ID_FIND_UID,
 	S_FACT_INSERT,
 	S_FACT_MAX,
 	S_FACT_UPDATE,
@@ -125,6 +126,10 @@ static const char *const stmt_sql[S_COUNT_] = {
 			" subject) VALUES (?1, ?2, ?3, ?4)",
 	[S_ID_FIND] = "SELECT subject FROM identifier"
 		      " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
+	[S_ID_FIND_UID] = "SELECT s.uid FROM identifier AS i"
+			  " JOIN subject AS s ON s.id = i.subject"
+			  " WHERE i.controller = ?1 AND i.type = ?2"
+			  " AND i.blind = ?3",
 	[S_ID_DELETE] = "DELETE FROM identifier"
 			" WHERE controller = ?1 AND type = ?2 AND blind = ?3",
 	[S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
@@ -762,6 +767,35 @@ store_identifier_find(struct store *st, int64_t controller, int type,
 		                 "no subject has that identifier");
 	else
 		err = db_fail(st, msg, "identifier");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_identifier_find_uid(struct store *st, int64_t controller, int type,
+                          const unsigned char *blind, unsigned char *uid,
+                          struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	size_t len = 0;
+	int rc;
+
+	if ((s = stmt_get(st, S_ID_FIND_UID, msg)) == NULL)
+		return VAERN_E_STORE;
+	bind_identifier(s, controller, type, blind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
+		    len != STORE_UID_BYTES)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "subject: malformed row");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "no subject has that identifier");
+	} else {
+		err = db_fail(st, msg, "identifier");
+	}
 	stmt_done(s);
 	return err;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -950,24 +951,66 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 
 /* ---- subjects ------------------------------------------------------------ */
 
-enum vaern_err
-vault_subject_add(struct vault *v, const char *controller,
-                  const struct vault_fact_in *facts, size_t nfacts,
-                  const struct vault_consent_in *consents, size_t nconsents,
-                  unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+/* A fact encrypted and ready to write. */
+struct sealed_fact {
+	const char *category;  /* policy-owned */
+	const char *purpose;   /* policy-owned */
+	const char *source;    /* the caller's or a static string */
+	int64_t collected_at;
+	int provided;
+	unsigned char *ct;     /* into the prepared record's buffer */
+	size_t ctlen;
+};
+
+/* A consent ready to write. */
+struct sealed_consent {
+	const char *purpose;   /* policy-owned */
+	const char *source;    /* the caller's */
+	int64_t given_at;
+	int has_hash;
+	unsigned char text_hash[crypto_hash_sha256_BYTES];
+};
+
+/*
+ * A subject checked, its identifiers blind-indexed and its facts and data
+ * key sealed: everything the store needs and nothing in clear. Made by
+ * subject_prepare (no store access, so it can run on another thread than
+ * the writer), written by subject_write.
+ */
+struct prepared {
+	struct store_subject s;     /* uid, wrapped key, blinds */
+	size_t nids;
+	struct sealed_fact *facts;  /* in the allocation of this record */
+	size_t nfacts;
+	struct sealed_consent *consents;
+	size_t nconsents;
+	void *mem;                  /* the one allocation behind facts,
+	                               consents and the ciphertexts */
+};
+
+static void
+prepared_clear(struct prepared *pr)
+{
+	free(pr->mem);
+	pr->mem = NULL;
+}
+
+/*
+ * Checks one subject against the policy and seals it into *pr (cleared
+ * with prepared_clear). Uses the random pool of v: one thread at a time.
+ */
+static enum vaern_err
+subject_prepare(struct vault *v, struct controller *c,
+                const struct vault_fact_in *facts, size_t nfacts,
+                const struct vault_consent_in *consents, size_t nconsents,
+                int64_t now, struct prepared *pr, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	struct controller *c;
 	struct fact_plan *plan = NULL;
-	struct store_subject s;
-	unsigned char key[KEY_BYTES], ad[AD_MAX];
-	int64_t now = clock_now();
-	size_t nids = 0, adlen;
-	int began = 0;
+	unsigned char key[KEY_BYTES], ad[AD_MAX], *ct;
+	size_t adlen, ctbytes = 0, nids = 0;
 
-	memset(&s, 0, sizeof(s));
-	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
-		return err;
+	memset(pr, 0, sizeof(*pr));
 	if (nfacts == 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a subject needs at least one fact");
@@ -983,10 +1026,21 @@ vault_subject_add(struct vault *v, const char *controller,
 	                  plan, msg);
 	if (err != VAERN_OK)
 		goto done;
+	for (size_t i = 0; i < nfacts; i++)
+		ctbytes += strlen(plan[i].value) + SEAL_OVERHEAD;
+	pr->mem = malloc(nfacts * sizeof(*pr->facts) +
+	                 nconsents * sizeof(*pr->consents) + ctbytes);
+	if (pr->mem == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	pr->facts = pr->mem;
+	pr->consents = (struct sealed_consent *)(pr->facts + nfacts);
+	ct = (unsigned char *)(pr->consents + nconsents);
 
 	/* The blind indexes, each identifier type and value once. */
 	for (size_t i = 0; i < nfacts; i++) {
-		unsigned char *e = s.blinds + nids * (1 + STORE_BLIND_BYTES);
+		unsigned char *e = pr->s.blinds + nids * (1 + STORE_BLIND_BYTES);
 		int dup = 0;
 
 		if (plan[i].category->format != FORMAT_IDENTIFIER)
@@ -1001,96 +1055,304 @@ vault_subject_add(struct vault *v, const char *controller,
 		blind_index(blind_key(v, c), plan[i].category->identifier,
 		            plan[i].value, e + 1);
 		for (size_t k = 0; k < nids; k++)
-			dup |= memcmp(s.blinds + k * (1 + STORE_BLIND_BYTES), e,
-			              1 + STORE_BLIND_BYTES) == 0;
+			dup |= memcmp(pr->s.blinds + k * (1 + STORE_BLIND_BYTES),
+			              e, 1 + STORE_BLIND_BYTES) == 0;
 		if (!dup)
 			nids++;
 	}
-	s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
+	pr->nids = nids;
+	pr->s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
 
-	random_take(v, s.uid, sizeof(s.uid));
+	random_take(v, pr->s.uid, sizeof(pr->s.uid));
 	random_take(v, key, sizeof(key));
-	s.controller = c->rowid;
-	s.created_at = now;
-	adlen = wrap_ad(ad, s.uid, c->rowid);
-	seal(v, s.wrapped_key, (const char *)key, KEY_BYTES, ad, adlen,
+	pr->s.controller = c->rowid;
+	pr->s.created_at = now;
+	adlen = wrap_ad(ad, pr->s.uid, c->rowid);
+	seal(v, pr->s.wrapped_key, (const char *)key, KEY_BYTES, ad, adlen,
 	     v->keys->wrap);
-	s.wrapped_len = KEY_BYTES + SEAL_OVERHEAD;
+	pr->s.wrapped_len = KEY_BYTES + SEAL_OVERHEAD;
 
-	if ((err = op_begin(v, msg)) != VAERN_OK)
-		goto done;
-	began = 1;
-	if ((err = store_subject_insert(v->store, &s, msg)) != VAERN_OK) {
+	for (size_t i = 0; i < nfacts; i++) {
+		struct sealed_fact *sf = &pr->facts[i];
+		size_t len = strlen(plan[i].value);
+
+		sf->category = plan[i].category->id;
+		sf->purpose = plan[i].purpose->id;
+		sf->source = plan[i].source;
+		sf->collected_at = plan[i].collected_at;
+		sf->provided = plan[i].provided;
+		adlen = fact_ad(ad, pr->s.uid, (int64_t)i + 1, sf->category);
+		seal(v, ct, plan[i].value, len, ad, adlen, key);
+		sf->ct = ct;
+		sf->ctlen = len + SEAL_OVERHEAD;
+		ct += sf->ctlen;
+	}
+	pr->nfacts = nfacts;
+	for (size_t i = 0; i < nconsents; i++) {
+		struct sealed_consent *sc = &pr->consents[i];
+		long pi = policy_purpose_index(c->policy, consents[i].purpose);
+		const struct policy_purpose *pp = &c->policy->purposes[pi];
+
+		sc->purpose = pp->id;
+		sc->source = consents[i].source;
+		sc->given_at = consents[i].given_at == INT64_MIN
+		                       ? now
+		                       : consents[i].given_at;
+		sc->has_hash = pp->consent_text != NULL;
+		if (sc->has_hash)
+			/* GDPR-7: proof of the text the person agreed to. */
+			crypto_hash_sha256(sc->text_hash,
+			                   (const unsigned char *)pp->consent_text,
+			                   strlen(pp->consent_text));
+	}
+	pr->nconsents = nconsents;
+done:
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plan, nfacts * sizeof(*plan));
+	free(plan);
+	if (err != VAERN_OK)
+		prepared_clear(pr);
+	return err;
+}
+
+/* Writes a prepared subject inside the open transaction. */
+static enum vaern_err
+subject_write(struct vault *v, struct controller *c, struct prepared *pr,
+              struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = store_subject_insert(v->store, &pr->s, msg)) != VAERN_OK) {
 		if (err == VAERN_E_EXISTS) /* a 2^-128 event, or a bug */
 			err = vaern_fail(msg, VAERN_E_INTERNAL,
 			                 "subject id collision");
-		goto done;
+		return err;
 	}
-	for (size_t k = 0; k < nids; k++) {
-		const unsigned char *e = s.blinds + k * (1 + STORE_BLIND_BYTES);
+	for (size_t k = 0; k < pr->nids; k++) {
+		const unsigned char *e = pr->s.blinds + k * (1 + STORE_BLIND_BYTES);
 
 		err = store_identifier_insert(v->store, c->rowid, e[0], e + 1,
-		                              s.rowid, msg);
+		                              pr->s.rowid, msg);
 		if (err == VAERN_E_EXISTS)
 			err = vaern_fail(msg, VAERN_E_EXISTS,
 			                 "another subject of '%s' already has "
 			                 "this %s",
-			                 controller, id_type_name((enum id_type)e[0]));
+			                 c->name, id_type_name((enum id_type)e[0]));
 		if (err != VAERN_OK)
-			goto done;
+			return err;
 	}
-	for (size_t i = 0; i < nfacts; i++) {
+	for (size_t i = 0; i < pr->nfacts; i++) {
+		struct sealed_fact *sf = &pr->facts[i];
 		struct store_fact f;
-		size_t len = strlen(plan[i].value);
 
-		f.subject = s.rowid;
+		f.subject = pr->s.rowid;
 		f.id = (int64_t)i + 1;
-		f.category = plan[i].category->id;
-		f.purpose = plan[i].purpose->id;
-		f.source = plan[i].source;
-		f.collected_at = plan[i].collected_at;
-		f.provided_by_subject = plan[i].provided;
+		f.category = sf->category;
+		f.purpose = sf->purpose;
+		f.source = sf->source;
+		f.collected_at = sf->collected_at;
+		f.provided_by_subject = sf->provided;
 		f.expires_at = STORE_NO_TIME;
-		adlen = fact_ad(ad, s.uid, f.id, f.category);
-		seal(v, v->scratch, plan[i].value, len, ad, adlen, key);
-		f.ct = v->scratch;
-		f.ctlen = len + SEAL_OVERHEAD;
+		f.ct = sf->ct;
+		f.ctlen = sf->ctlen;
 		if ((err = store_fact_insert(v->store, &f, msg)) != VAERN_OK)
-			goto done;
+			return err;
 	}
-	for (size_t i = 0; i < nconsents; i++) {
-		struct store_consent sc;
-		long pi = policy_purpose_index(c->policy, consents[i].purpose);
-		const struct policy_purpose *pp = &c->policy->purposes[pi];
-		unsigned char hash[crypto_hash_sha256_BYTES];
+	for (size_t i = 0; i < pr->nconsents; i++) {
+		struct sealed_consent *sc = &pr->consents[i];
+		struct store_consent rec;
 
-		sc.subject = s.rowid;
-		sc.purpose = pp->id;
-		sc.given_at = consents[i].given_at == INT64_MIN
-		                      ? now
-		                      : consents[i].given_at;
-		sc.withdrawn_at = STORE_NO_TIME;
-		sc.source = consents[i].source;
-		sc.text_hash = NULL;
-		if (pp->consent_text != NULL) {
-			/* GDPR-7: proof of the text the person agreed to. */
-			crypto_hash_sha256(hash,
-			                   (const unsigned char *)pp->consent_text,
-			                   strlen(pp->consent_text));
-			sc.text_hash = hash;
-		}
-		if ((err = store_consent_insert(v->store, &sc, msg)) != VAERN_OK)
-			goto done;
+		rec.subject = pr->s.rowid;
+		rec.purpose = sc->purpose;
+		rec.given_at = sc->given_at;
+		rec.withdrawn_at = STORE_NO_TIME;
+		rec.source = sc->source;
+		rec.text_hash = sc->has_hash ? sc->text_hash : NULL;
+		if ((err = store_consent_insert(v->store, &rec, msg)) != VAERN_OK)
+			return err;
 	}
-	memcpy(uid, s.uid, VAULT_UID_BYTES);
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_subject_add(struct vault *v, const char *controller,
+                  const struct vault_fact_in *facts, size_t nfacts,
+                  const struct vault_consent_in *consents, size_t nconsents,
+                  unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct prepared pr;
+
+	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if ((err = subject_prepare(v, c, facts, nfacts, consents, nconsents,
+	                           clock_now(), &pr, msg)) != VAERN_OK)
+		return err;
+	if ((err = op_begin(v, msg)) == VAERN_OK) {
+		err = subject_write(v, c, &pr, msg);
+		err = op_end(v, err, msg);
+	}
+	if (err == VAERN_OK)
+		memcpy(uid, pr.s.uid, VAULT_UID_BYTES);
+	prepared_clear(&pr);
+	return err;
+}
+
+/*
+ * Bulk ingest. Checking and sealing (validation, BLAKE2b, XChaCha20) run on
+ * a second thread, one chunk ahead of the writer, so the two cores share
+ * the work: the writer's B-tree inserts are the floor (DESIGN.md).
+ */
+#define CHUNK 256
+
+struct chunk {
+	struct prepared pr[CHUNK];
+	size_t n;              /* prepared records in pr */
+	int ready;             /* 1: filled by the sealer, not yet written */
+};
+
+struct pipeline {
+	struct vault *v;
+	struct controller *c;
+	const struct vault_subject_in *in;
+	size_t nin;
+	int64_t now;
+	struct chunk chunks[2];
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int stop;               /* the writer failed: the sealer stops */
+	enum vaern_err err;     /* the sealer's failure */
+	size_t failed_at;       /* its subject index */
+	struct vaern_msg msg;   /* its message */
+};
+
+static void *
+sealer_main(void *arg)
+{
+	struct pipeline *p = arg;
+
+	for (size_t base = 0, k = 0; base < p->nin; base += CHUNK, k++) {
+		struct chunk *ch = &p->chunks[k % 2];
+		size_t n = p->nin - base < CHUNK ? p->nin - base : CHUNK;
+		enum vaern_err err = VAERN_OK;
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		while (ch->ready && !p->stop)
+			pthread_cond_wait(&p->changed, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+		if (p->stop)
+			break;
+		for (i = 0; i < n; i++) {
+			const struct vault_subject_in *s = &p->in[base + i];
+
+			err = subject_prepare(p->v, p->c, s->facts, s->nfacts,
+			                      s->consents, s->nconsents, p->now,
+			                      &ch->pr[i], &p->msg);
+			if (err != VAERN_OK)
+				break;
+		}
+		pthread_mutex_lock(&p->lock);
+		ch->n = i;
+		ch->ready = 1;
+		if (err != VAERN_OK) {
+			p->err = err;
+			p->failed_at = base + i;
+		}
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+		if (err != VAERN_OK)
+			break;
+	}
+	return NULL;
+}
+
+enum vaern_err
+vault_subject_add_many(struct vault *v, const char *controller,
+                       const struct vault_subject_in *subjects, size_t n,
+                       unsigned char (*uids)[VAULT_UID_BYTES],
+                       size_t *failed_at, struct vaern_msg *msg)
+{
+	struct pipeline p;
+	struct controller *c;
+	enum vaern_err err;
+	pthread_t sealer;
+	size_t written = 0;
+	int began = 0, started = 0;
+
+	memset(&p, 0, sizeof(p));
+	if (failed_at != NULL)
+		*failed_at = 0;
+	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (n == 0)
+		return VAERN_OK;
+	p.v = v;
+	p.c = c;
+	p.in = subjects;
+	p.nin = n;
+	p.now = clock_now();
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.changed, NULL);
+	if ((err = op_begin(v, msg)) != VAERN_OK)
+		goto done;
+	began = 1;
+	if (pthread_create(&sealer, NULL, sealer_main, &p) != 0) {
+		err = vaern_fail(msg, VAERN_E_INTERNAL,
+		                 "cannot start the sealing thread");
+		goto done;
+	}
+	started = 1;
+	for (size_t k = 0; written < n; k++) {
+		struct chunk *ch = &p.chunks[k % 2];
+
+		pthread_mutex_lock(&p.lock);
+		while (!ch->ready)
+			pthread_cond_wait(&p.changed, &p.lock);
+		pthread_mutex_unlock(&p.lock);
+		for (size_t i = 0; i < ch->n && err == VAERN_OK; i++) {
+			err = subject_write(v, c, &ch->pr[i], msg);
+			if (err != VAERN_OK && failed_at != NULL)
+				*failed_at = written + i;
+			if (err == VAERN_OK && uids != NULL)
+				memcpy(uids[written + i], ch->pr[i].s.uid,
+				       VAULT_UID_BYTES);
+		}
+		for (size_t i = 0; i < ch->n; i++)
+			prepared_clear(&ch->pr[i]);
+		written += ch->n;
+		pthread_mutex_lock(&p.lock);
+		ch->ready = 0;
+		ch->n = 0;
+		if (err != VAERN_OK)
+			p.stop = 1;
+		pthread_cond_broadcast(&p.changed);
+		pthread_mutex_unlock(&p.lock);
+		if (err != VAERN_OK)
+			break;
+		if (p.err != VAERN_OK && written == p.failed_at) {
+			err = p.err;
+			if (failed_at != NULL)
+				*failed_at = p.failed_at;
+			if (msg != NULL)
+				(void)vaern_fail(msg, err, "subject %zu: %s",
+				                 p.failed_at + 1, p.msg.text);
+			break;
+		}
+	}
 done:
+	if (started) {
+		pthread_join(sealer, NULL);
+		for (int k = 0; k < 2; k++) {
+			for (size_t i = 0; i < p.chunks[k].n; i++)
+				prepared_clear(&p.chunks[k].pr[i]);
+		}
+	}
 	if (began)
 		err = op_end(v, err, msg);
-	sodium_memzero(key, sizeof(key));
-	if (plan != NULL) {
-		sodium_memzero(plan, nfacts * sizeof(*plan));
-		free(plan);
-	}
+	pthread_cond_destroy(&p.changed);
+	pthread_mutex_destroy(&p.lock);
 	return err;
 }
 
@@ -1101,11 +1363,9 @@ vault_subject_find(struct vault *v, const char *controller,
 {
 	enum vaern_err err;
 	struct controller *c;
-	struct store_subject s;
 	struct vaern_msg why = {{0}};
 	unsigned char blind[STORE_BLIND_BYTES];
 	char norm[ID_NORM_MAX];
-	int64_t rowid;
 
 	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
 		return err;
@@ -1119,12 +1379,8 @@ vault_subject_find(struct vault *v, const char *controller,
 		goto done;
 	}
 	blind_index(blind_key(v, c), type, norm, blind);
-	err = store_identifier_find(v->store, c->rowid, (int)type, blind,
-	                            &rowid, msg);
-	if (err != VAERN_OK)
-		goto done;
-	if ((err = store_subject_by_rowid(v->store, rowid, &s, msg)) == VAERN_OK)
-		memcpy(uid, s.uid, VAULT_UID_BYTES);
+	err = store_identifier_find_uid(v->store, c->rowid, (int)type, blind,
+	                                uid, msg);
 done:
 	sodium_memzero(norm, sizeof(norm));
 	return err;

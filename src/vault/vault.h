@@ -148,6 +148,30 @@ enum vaern_err vault_subject_add(struct vault *v, const char *controller,
                                  struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 2, 7)));
 
+/* One subject of a bulk ingest. */
+struct vault_subject_in {
+	const struct vault_fact_in *facts;
+	size_t nfacts;
+	const struct vault_consent_in *consents;
+	size_t nconsents;
+};
+
+/*
+ * Adds n subjects, all or nothing, checked exactly as vault_subject_add
+ * does. Checking and encryption run on a second thread ahead of the
+ * writer. uids (NULL, or n entries) gets the new ids. On failure
+ * *failed_at (if not NULL) is the 0-based index of the subject at fault,
+ * msg names it, and nothing was written (inside a vault_begin batch: roll
+ * the batch back).
+ */
+enum vaern_err vault_subject_add_many(struct vault *v, const char *controller,
+                                      const struct vault_subject_in *subjects,
+                                      size_t n,
+                                      unsigned char (*uids)[VAULT_UID_BYTES],
+                                      size_t *failed_at,
+                                      struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
 /* Finds the subject by one identifier (normalised before lookup). */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   enum id_type type, const char *value,

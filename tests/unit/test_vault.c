@@ -46,8 +46,8 @@ setup(void **state)
 	struct policy_diags *d = calloc(1, sizeof(*d));
 	char policy[4096];
 
-	assert_non_null(f);
-	assert_non_null(d);
+	if (f == NULL || d == NULL)
+		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/vaern-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	rmdir(f->dir); /* vault_init creates it */
@@ -607,6 +607,60 @@ test_batch_rollback(void **state)
 	assert_int_equal(rows(f, "subject"), 1);
 }
 
+/* Bulk ingest: all or nothing, and the subject at fault is named. */
+static void
+test_add_many(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	enum { N = 700 }; /* several chunks of the sealing pipeline */
+	static char emails[N][48], phones[N][24];
+	static struct vault_fact_in facts[N][4];
+	static struct vault_subject_in in[N];
+	static unsigned char uids[N][VAULT_UID_BYTES];
+	unsigned char found[VAULT_UID_BYTES];
+	size_t failed_at = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "p%d@example.dk", i);
+		snprintf(phones[i], sizeof(phones[i]), "+45%08d", 30000000 + i);
+		facts[i][0] = (struct vault_fact_in)FACT("name", "P",
+		                                         "customer_admin");
+		facts[i][1] = (struct vault_fact_in)FACT("address", "A",
+		                                         "customer_admin");
+		facts[i][2] = (struct vault_fact_in)FACT("phone", phones[i],
+		                                         "customer_admin");
+		facts[i][3] = (struct vault_fact_in)FACT("email", emails[i],
+		                                         "customer_admin");
+		in[i] = (struct vault_subject_in){facts[i], 4, NULL, 0};
+	}
+	/* Subject 601 is invalid: nothing at all is written. */
+	facts[600][3].value = "not an e-mail";
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        &failed_at, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(failed_at, 600);
+	assert_non_null(strstr(msg.text, "subject 601"));
+	assert_int_equal(rows(f, "subject"), 0);
+	/* A duplicate found while writing: also nothing. */
+	facts[600][3].value = emails[3];
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        &failed_at, &msg),
+	                 VAERN_E_EXISTS);
+	assert_int_equal(failed_at, 600);
+	assert_int_equal(rows(f, "subject"), 0);
+	facts[600][3].value = emails[600];
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        &failed_at, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rows(f, "subject"), N);
+	assert_int_equal(rows(f, "fact"), 4 * N);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "p599@example.dk", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(found, uids[599], VAULT_UID_BYTES);
+}
+
 static void
 test_uid_parse(void **state)
 {
@@ -657,6 +711,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_controllers_separate,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_add_many, setup,
 		                                teardown),
 		cmocka_unit_test(test_uid_parse),
 	};
