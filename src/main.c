@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "calendar/calendar.h"
 #include "cli/cli.h"
@@ -121,6 +122,8 @@ main(int argc, char **argv)
 		fputs("vaern: libsodium failed to initialise\n", stderr);
 		return EXIT_FAILURE_;
 	}
+	/* Every file vaern creates (database, WAL, key) is the user's alone. */
+	umask(077);
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
 	if (take_globals(&argc, argv) != 0)
 		return EXIT_USAGE;

@@ -67,6 +67,36 @@ print_diags(const char *path, const struct policy_diags *d)
 		        d->dropped);
 }
 
+/*
+ * Checks every policy file before anything is written, so a bad file in
+ * the list leaves the data directory as it was. Returns EXIT_OK or prints
+ * the diagnostics and returns EXIT_REFUSED.
+ */
+static int
+check_policies(int n, char **paths)
+{
+	struct policy_diags *diags = calloc(1, sizeof(*diags));
+	int rc = EXIT_OK;
+
+	if (diags == NULL)
+		return cli_report("policy", VAERN_E_NOMEM, NULL);
+	for (int i = 0; i < n; i++) {
+		struct policy *p = NULL;
+
+		memset(diags, 0, sizeof(*diags));
+		if (policy_load_file(paths[i], &p, diags) != VAERN_OK) {
+			print_diags(paths[i], diags);
+			fprintf(stderr, "vaern: %s: not loaded; nothing was "
+			                "changed\n",
+			        paths[i]);
+			rc = EXIT_REFUSED;
+		}
+		policy_free(p);
+	}
+	free(diags);
+	return rc;
+}
+
 /* Loads each policy file into the open vault; prints what was loaded. */
 static int
 load_policies(struct vault *v, int n, char **paths, json_t *loaded)
@@ -115,6 +145,10 @@ cmd_init(int argc, char **argv)
 			                         "init [--policy FILE]...");
 		}
 	}
+	if ((rc = check_policies(n, paths)) != EXIT_OK) {
+		free(paths);
+		return rc;
+	}
 	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
 		free(paths);
 		return cli_report("init", err, &msg);
@@ -148,6 +182,8 @@ cmd_policy_load(int argc, char **argv)
 	if (argc < 2)
 		return cli_usage("policy load", "usage: vaern [--data DIR] "
 		                                "policy load FILE...");
+	if ((rc = check_policies(argc - 1, argv + 1)) != EXIT_OK)
+		return rc;
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("policy load", err, &msg);
 	loaded = json_array();
@@ -336,7 +372,10 @@ pick_controller(struct vault *v, struct subject_args *a, char **owned)
 	return EXIT_OK;
 }
 
-/* Reads a value given as "-" from stdin (one line, newline dropped). */
+/*
+ * Reads a value given as "-" from stdin: all of it, up to bufsz - 1 bytes
+ * (more is refused: NULL), one final newline dropped.
+ */
 static char *
 value_arg(const char *arg, char *buf, size_t bufsz)
 {
@@ -344,11 +383,12 @@ value_arg(const char *arg, char *buf, size_t bufsz)
 
 	if (strcmp(arg, "-") != 0)
 		return (char *)arg;
-	if (fgets(buf, (int)bufsz, stdin) == NULL)
+	n = fread(buf, 1, bufsz - 1, stdin);
+	if (n == 0 || n == bufsz - 1 || memchr(buf, '\0', n) != NULL)
 		return NULL;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
+	if (buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -413,9 +453,29 @@ get_str(json_t *obj, const char *key, const char **out, const char *where,
 	return VAERN_OK;
 }
 
+/* A description of a JSON parse error that quotes none of the input. */
+static const char *
+json_error_kind(const json_error_t *e)
+{
+	switch (json_error_code(e)) {
+	case json_error_invalid_utf8: return "invalid UTF-8";
+	case json_error_premature_end_of_input: return "the input ends early";
+	case json_error_end_of_input_expected:
+		return "text after the JSON value";
+	case json_error_null_character:
+	case json_error_null_byte_in_key: return "a NUL character";
+	case json_error_duplicate_key: return "a duplicate key";
+	case json_error_numeric_overflow: return "a number out of range";
+	case json_error_stack_overflow: return "nested too deeply";
+	case json_error_out_of_memory: return "out of memory";
+	default: return "invalid JSON syntax";
+	}
+}
+
 static enum vaern_err
-parse_json_request(const char *path, struct add_request *r,
-                   struct vaern_msg *msg)
+parse_json_request(const char *path, const char *flag_purpose,
+                   const char *flag_source, int64_t flag_collected,
+                   struct add_request *r, struct vaern_msg *msg)
 {
 	static const char *const top_keys[] = {"purpose", "source", "facts",
 	                                       "consents", NULL};
@@ -425,7 +485,7 @@ parse_json_request(const char *path, struct add_request *r,
 	                                           "given_at", NULL};
 	enum vaern_err err;
 	json_error_t jerr;
-	const char *dpurpose = NULL, *dsource = NULL;
+	const char *dpurpose = flag_purpose, *dsource = flag_source;
 	json_t *facts, *consents, *item;
 	char *buf;
 	size_t i, len;
@@ -455,10 +515,11 @@ parse_json_request(const char *path, struct add_request *r,
 	explicit_bzero(buf, len);
 	free(buf);
 	if (r->doc == NULL)
-		/* jansson's text describes the syntax, not the values. */
+		/* jansson's own text quotes the input near the error, which
+		 * may be personal data: say only where and what kind. */
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "--json %s:%d:%d: %s", path, jerr.line,
-		                  jerr.column, jerr.text);
+		                  jerr.column, json_error_kind(&jerr));
 	if (!json_is_object(r->doc))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "--json %s: expected an object", path);
@@ -499,6 +560,8 @@ parse_json_request(const char *path, struct add_request *r,
 		    (err = get_str(item, "collected_at", &at, where, msg)) ||
 		    (err = time_arg(at, where, &fi->collected_at, msg)))
 			return err;
+		if (at == NULL) /* --collected-at is the default */
+			fi->collected_at = flag_collected;
 		r->nfacts++;
 	}
 	json_array_foreach(consents, i, item) {
@@ -545,11 +608,14 @@ subject_add(struct vault *v, struct subject_args *a)
 		rc = cli_usage("subject add", "unexpected argument");
 		goto done;
 	}
-	if (a->json != NULL &&
-	    (err = parse_json_request(a->json, r, &msg)) != VAERN_OK)
-		goto report;
+	/* --purpose, --source and --collected-at are the defaults of every
+	 * fact, from --json or --fact, that does not say otherwise. */
 	if ((err = time_arg(a->collected_at, "--collected-at", &collected,
 	                    &msg)) != VAERN_OK)
+		goto report;
+	if (a->json != NULL &&
+	    (err = parse_json_request(a->json, a->purpose, a->source,
+	                              collected, r, &msg)) != VAERN_OK)
 		goto report;
 	for (int i = 0; i < a->nfacts; i++)
 		splitlen += strlen(a->facts[i]) + 1;
@@ -653,7 +719,8 @@ subject_find(struct vault *v, struct subject_args *a)
 	if ((type = id_type_from_name(a->pos[0])) == ID_NONE)
 		return cli_usage("subject find", "unknown identifier type");
 	if ((value = value_arg(a->pos[1], buf, sizeof(buf))) == NULL)
-		return cli_usage("subject find", "no value on standard input");
+		return cli_usage("subject find", "no value (or one too long) "
+		                                 "on standard input");
 	err = vault_subject_find(v, a->controller, type, value, uid, &msg);
 	explicit_bzero(buf, sizeof(buf));
 	if (err != VAERN_OK)
@@ -741,7 +808,7 @@ subject_rectify(struct vault *v, struct subject_args *a)
 		                 "FACT is a fact id (a positive number)");
 	if ((value = value_arg(a->pos[2], buf, sizeof(buf))) == NULL)
 		return cli_usage("subject rectify",
-		                 "no value on standard input");
+		                 "no value (or one too long) on standard input");
 	err = vault_fact_rectify(v, a->controller, uid, fact, value, &msg);
 	explicit_bzero(buf, sizeof(buf));
 	if (err != VAERN_OK)

@@ -192,6 +192,16 @@ enum vaern_err store_consent_valid(struct store *st, int64_t subject,
                                    const char *purpose, int *valid,
                                    struct vaern_msg *msg);
 
+/*
+ * The meta table: small named values (schema version, key check).
+ * store_meta_get copies the value into buf (size bufsz, NUL-terminated);
+ * VAERN_E_NOTFOUND if unset.
+ */
+enum vaern_err store_meta_get(struct store *st, const char *key, char *buf,
+                              size_t bufsz, struct vaern_msg *msg);
+enum vaern_err store_meta_put(struct store *st, const char *key,
+                              const char *value, struct vaern_msg *msg);
+
 /* Counts subjects of a controller (for summaries and tests). */
 enum vaern_err store_subject_count(struct store *st, int64_t controller,
                                    int64_t *count, struct vaern_msg *msg);

@@ -93,6 +93,8 @@ enum stmt_id {
 	S_EVENT_LIST,
 	S_CONSENT_INSERT,
 	S_CONSENT_LATEST,
+	S_META_GET,
+	S_META_PUT,
 	S_COUNT_
 };
 
@@ -153,6 +155,9 @@ static const char *const stmt_sql[S_COUNT_] = {
 		" withdrawn_at, source, text_hash) VALUES (?1, ?2,"
 		" (SELECT coalesce(max(seq), 0) + 1 FROM consent"
 		"  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
 			     " WHERE subject = ?1 AND purpose = ?2"
 			     " ORDER BY seq DESC LIMIT 1",
@@ -1074,4 +1079,48 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 		err = db_fail(st, msg, "consent");
 	stmt_done(s);
 	return err;
+}
+
+enum vaern_err
+store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
+               struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_META_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+
+		if (t == NULL || n >= bufsz)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "meta '%s' is malformed", key);
+		else
+			memcpy(buf, t, n + 1);
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "meta '%s' is unset",
+		                 key);
+	} else {
+		err = db_fail(st, msg, "meta");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_meta_put(struct store *st, const char *key, const char *value,
+               struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_META_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	return step_done(st, s, "meta", msg);
 }

@@ -27,6 +27,8 @@
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
 #define KDF_CTX_WRAP "vaernwrp" /* wraps subject data keys */
 #define KDF_CTX_BLIND "vaernbix" /* blind-index key, one per controller */
+#define KDF_CTX_CHECK "vaernchk" /* the key check value */
+#define KEY_CHECK_META "master_key_check"
 
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
@@ -276,11 +278,32 @@ key_create(const char *path, struct vaern_msg *msg)
 
 /* ---- open, init, close ----------------------------------------------- */
 
+/*
+ * The key check value: a keyed hash of a constant under a key derived from
+ * the master key, kept in the database. A wrong master key would otherwise
+ * write data nobody can read, under blind indexes that miss every existing
+ * identifier (and so break their uniqueness).
+ */
+static void
+key_check_value(const unsigned char master[KEY_BYTES],
+                char hex[2 * KEY_BYTES + 1])
+{
+	static const char label[] = "vaern master key check v1";
+	unsigned char k[KEY_BYTES], h[KEY_BYTES];
+
+	crypto_kdf_derive_from_key(k, sizeof(k), 1, KDF_CTX_CHECK, master);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)label,
+	                   sizeof(label) - 1, k, sizeof(k));
+	sodium_bin2hex(hex, 2 * KEY_BYTES + 1, h, sizeof(h));
+	sodium_memzero(k, sizeof(k));
+}
+
 enum vaern_err
 vault_init(const char *dir, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	char kpath[PATH_MAX], dpath[PATH_MAX];
+	char kpath[PATH_MAX], dpath[PATH_MAX], check[2 * KEY_BYTES + 1];
+	unsigned char master[KEY_BYTES];
 	struct store *st = NULL;
 	struct stat sb;
 
@@ -298,9 +321,18 @@ vault_init(const char *dir, struct vaern_msg *msg)
 		                  "%s is already initialised", dir);
 	if ((err = key_create(kpath, msg)) != VAERN_OK)
 		return err;
-	if ((err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK)
-		(void)unlink(kpath);
+	if ((err = key_load(dir, master, msg)) != VAERN_OK ||
+	    (err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK)
+		goto done;
+	key_check_value(master, check);
+	err = store_meta_put(st, KEY_CHECK_META, check, msg);
+done:
+	sodium_memzero(master, sizeof(master));
 	store_close(st);
+	if (err != VAERN_OK) {
+		(void)unlink(kpath);
+		(void)unlink(dpath);
+	}
 	return err;
 }
 
@@ -308,7 +340,8 @@ enum vaern_err
 vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	char dpath[PATH_MAX];
+	char dpath[PATH_MAX], stored[2 * KEY_BYTES + 8];
+	char check[2 * KEY_BYTES + 1];
 	struct vault *v;
 
 	*out = NULL;
@@ -335,7 +368,18 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 		                 dpath, dir, dir);
 		goto done;
 	}
-	err = store_open_sqlite(dpath, 0, &v->store, msg);
+	if ((err = store_open_sqlite(dpath, 0, &v->store, msg)) != VAERN_OK)
+		goto done;
+	if ((err = store_meta_get(v->store, KEY_CHECK_META, stored,
+	                          sizeof(stored), msg)) != VAERN_OK)
+		goto done;
+	key_check_value(v->keys->master, check);
+	if (strlen(stored) != 2 * KEY_BYTES ||
+	    sodium_memcmp(stored, check, 2 * KEY_BYTES) != 0)
+		err = vaern_fail(msg, VAERN_E_CRYPTO,
+		                 "the master key does not belong to the data "
+		                 "directory %s",
+		                 dir);
 done:
 	if (err != VAERN_OK) {
 		vault_close(v);
