@@ -1,1 +1,3136 @@
-typedef int vaern_stub_policy;
+/*
+ * policy.c -- load a policy from YAML, check every rule, compile it.
+ *
+ * Three stages:
+ *  1. libfyaml's event parser feeds a small tree of our own (struct ynode)
+ *     that keeps the line and column of every node. While the tree is
+ *     built the limits are enforced (depth, entries, text, node count) and
+ *     anchors, aliases, tags and duplicate keys are refused, so nothing
+ *     later walks unbounded input and nothing is ever expanded (no
+ *     "billion laughs").
+ *  2. Each section is compiled into struct policy and its references are
+ *     resolved to indexes. A problem is reported and compilation goes on,
+ *     so one run lists every problem (docs/policy.md).
+ *  3. The diagnostics are sorted into file order.
+ *
+ * Every string and array of the compiled policy is allocated here and
+ * freed by policy_free(); the tree is freed before returning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libfyaml.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+/* The language version this loader reads (`vaern: 1`). */
+#define POLICY_LANGUAGE_VERSION "1"
+
+/* The schema nests 6 deep (root, purposes, purpose, consent, sources,
+ * source); anything deeper is refused without being built. */
+#define YAML_DEPTH_MAX 16
+
+/* Nodes in one tree. A 1 MiB file could hold about 500,000 ("[a,a,a...");
+ * a real policy holds a few thousand. */
+#define YAML_NODES_MAX (1u << 18)
+
+/* Diagnostics collected before sorting; more are only counted. */
+#define LOADER_DIAG_MAX (4 * POLICY_DIAG_MAX)
+
+/* Edit-distance computations spent on "did you mean" suggestions. */
+#define SUGGEST_BUDGET 20000
+
+/* A name shown in a message: at most this many bytes, then "...". */
+#define SHOW_MAX 48
+#define SHOW_BUF (SHOW_MAX + 4)
+
+/* "retention rule '<name>'" and the like. */
+#define CTX_MAX 96
+
+/* ---------------------------------------------------------------------
+ * The tree.
+ */
+
+enum ykind { Y_SCALAR, Y_MAP, Y_SEQ };
+
+struct ynode {
+	enum ykind kind;
+	unsigned line, column; /* 1-based; 0 when libfyaml gave no mark */
+	int plain;             /* scalar written plain (not quoted/block) */
+	int bad;               /* refused while building (alias, too long...):
+	                          already reported, checks skip it quietly */
+	char *text;            /* scalar: NUL-terminated copy, never NULL */
+	size_t len;            /* scalar: bytes in text */
+	struct ynode **items;  /* seq: items; map: key, value, key, value... */
+	size_t n, cap;         /* items used and allocated */
+	size_t seen;           /* map: children seen, dropped ones included,
+	                          so the parity says key or value */
+	int drop_value;        /* map: the key just seen was refused, so its
+	                          value is dropped too */
+	int overflow_reported; /* POLICY_ITEMS_MAX reported once */
+};
+
+struct diag_entry {
+	struct policy_diag d;
+	size_t seq; /* order of discovery: ties in position keep it */
+};
+
+/* A name and its index in a section, for resolving references. */
+struct name_ref {
+	const char *name;
+	size_t idx;
+};
+
+struct name_index {
+	struct name_ref *refs; /* sorted by name */
+	size_t n;
+};
+
+struct loader {
+	struct policy *p;         /* being compiled */
+	struct diag_entry *diags; /* LOADER_DIAG_MAX entries, lazily */
+	size_t ndiags;
+	size_t dropped;      /* diagnostics beyond LOADER_DIAG_MAX */
+	int nomem;           /* an allocation failed */
+	long suggest_budget; /* SUGGEST_BUDGET, counting down */
+	struct name_index categories, purposes, events;
+};
+
+/* A resolved reference and the node that named it. */
+struct ref {
+	size_t idx;
+	const struct ynode *at;
+};
+
+/* ---------------------------------------------------------------------
+ * Small helpers.
+ */
+
+/*
+ * Returns the length of the valid UTF-8 prefix of s[0..len) (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), so len if all of
+ * it is valid.
+ */
+static size_t
+utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t need, k;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (len - i <= need)
+			return i;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += need + 1;
+	}
+	return len;
+}
+
+/*
+ * Writes into buf (SHOW_BUF bytes) a copy of s fit for a message: control
+ * characters replaced by '?', cut at SHOW_MAX bytes on a character
+ * boundary with "..." added. Returns buf.
+ */
+static const char *
+show(char *buf, const char *s)
+{
+	size_t len, n, i;
+
+	if (s == NULL)
+		s = "";
+	len = strlen(s);
+	n = len > SHOW_MAX ? SHOW_MAX : len;
+	if (n < len)
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (n < len) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Cuts an incomplete UTF-8 sequence off the end of a truncated message. */
+static void
+trim_utf8(char *s)
+{
+	size_t len = strlen(s);
+
+	len = utf8_valid_prefix((const unsigned char *)s, len);
+	s[len] = '\0';
+}
+
+/* Levenshtein distance of two short strings (both < 64 bytes). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[POLICY_NAME_MAX + 1];
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best;
+
+			best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* A "did you mean" search: the closest candidate seen so far. */
+struct closest {
+	const char *word; /* the unknown word */
+	size_t len;       /* its length */
+	size_t best;      /* distance of found */
+	const char *found;
+};
+
+static void
+closest_init(struct closest *c, const char *word)
+{
+	c->word = word;
+	c->len = strlen(word);
+	c->best = (size_t)-1;
+	c->found = NULL;
+}
+
+/* Weighs one candidate, within the loader's budget. */
+static void
+closest_try(struct loader *ld, struct closest *c, const char *cand)
+{
+	size_t cl = strlen(cand), d;
+
+	if (c->len == 0 || c->len >= POLICY_NAME_MAX || cl >= POLICY_NAME_MAX ||
+	    cl + 2 < c->len || c->len + 2 < cl || ld->suggest_budget <= 0)
+		return;
+	ld->suggest_budget--;
+	d = edit_distance(c->word, cand);
+	if (d < c->best) {
+		c->best = d;
+		c->found = cand;
+	}
+}
+
+/* The closest candidate if it is a likely typo (distance 1, or 2 for
+ * words of 5 bytes or more), else NULL. */
+static const char *
+closest_result(const struct closest *c)
+{
+	if (c->found == NULL || c->best == 0 ||
+	    c->best > (c->len >= 5 ? 2u : 1u))
+		return NULL;
+	return c->found;
+}
+
+static const char *
+suggest(struct loader *ld, const char *word, const char *const *cands,
+        size_t ncands)
+{
+	struct closest c;
+	size_t i;
+
+	closest_init(&c, word);
+	for (i = 0; i < ncands; i++)
+		closest_try(ld, &c, cands[i]);
+	return closest_result(&c);
+}
+
+/* ---------------------------------------------------------------------
+ * Diagnostics.
+ */
+
+static void vdiag_at(struct loader *ld, unsigned line, unsigned column,
+                     const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
+
+static void
+vdiag_at(struct loader *ld, unsigned line, unsigned column, const char *fmt,
+         va_list ap)
+{
+	struct diag_entry *e;
+
+	if (ld->ndiags >= LOADER_DIAG_MAX) {
+		ld->dropped++;
+		return;
+	}
+	if (ld->diags == NULL) {
+		ld->diags = calloc(LOADER_DIAG_MAX, sizeof(*ld->diags));
+		if (ld->diags == NULL) {
+			ld->nomem = 1;
+			ld->dropped++;
+			return;
+		}
+	}
+	e = &ld->diags[ld->ndiags];
+	e->seq = ld->ndiags++;
+	e->d.line = line;
+	e->d.column = line == 0 ? 0 : column;
+	vsnprintf(e->d.message, sizeof(e->d.message), fmt, ap);
+	trim_utf8(e->d.message);
+}
+
+static void diag_at(struct loader *ld, unsigned line, unsigned column,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+diag_at(struct loader *ld, unsigned line, unsigned column, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag_at(ld, line, column, fmt, ap);
+	va_end(ap);
+}
+
+static void diag(struct loader *ld, const struct ynode *at, const char *fmt,
+                 ...) __attribute__((format(printf, 3, 4)));
+
+/* Reports a problem at node at (NULL: no position). */
+static void
+diag(struct loader *ld, const struct ynode *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (at != NULL)
+		vdiag_at(ld, at->line, at->column, fmt, ap);
+	else
+		vdiag_at(ld, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct diag_entry *x = a, *y = b;
+
+	if (x->d.line != y->d.line)
+		return x->d.line < y->d.line ? -1 : 1;
+	if (x->d.column != y->d.column)
+		return x->d.column < y->d.column ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+/* Sorts the diagnostics into file order and keeps the first in out. */
+static void
+diags_export(struct loader *ld, struct policy_diags *out)
+{
+	size_t i, keep;
+
+	memset(out, 0, sizeof(*out));
+	if (ld->ndiags > 1)
+		qsort(ld->diags, ld->ndiags, sizeof(*ld->diags), diag_cmp);
+	keep = ld->ndiags < POLICY_DIAG_MAX ? ld->ndiags : POLICY_DIAG_MAX;
+	for (i = 0; i < keep; i++)
+		out->items[i] = ld->diags[i].d;
+	out->count = keep;
+	out->dropped = ld->ndiags - keep + ld->dropped;
+}
+
+/* ---------------------------------------------------------------------
+ * Strings and arrays owned by the policy.
+ */
+
+/* Returns a NUL-terminated copy of s[0..len) owned by the policy. */
+static char *
+pstrndup(struct loader *ld, const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL) {
+		ld->nomem = 1;
+		return NULL;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+static char *
+pstrdup(struct loader *ld, const char *s)
+{
+	return pstrndup(ld, s, strlen(s));
+}
+
+/* Returns a zeroed array of n elements (NULL for n == 0, or no memory). */
+static void *
+pcalloc(struct loader *ld, size_t n, size_t size)
+{
+	void *a;
+
+	if (n == 0)
+		return NULL;
+	a = calloc(n, size);
+	if (a == NULL)
+		ld->nomem = 1;
+	return a;
+}
+
+/* ---------------------------------------------------------------------
+ * Stage 1: YAML events to a tree.
+ */
+
+static void
+ynode_free(struct ynode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	/* Depth is bounded by YAML_DEPTH_MAX, so recursion is too. */
+	for (i = 0; i < n->n; i++)
+		ynode_free(n->items[i]);
+	free(n->items);
+	free(n->text);
+	free(n);
+}
+
+struct builder {
+	struct loader *ld;
+	const char *buf; /* the input, for single-quoted scalars */
+	size_t len;
+	struct ynode *root;
+	struct ynode *stack[YAML_DEPTH_MAX]; /* open containers */
+	size_t depth;
+	size_t skip;       /* open containers being skipped (not built) */
+	int deep_reported; /* YAML_DEPTH_MAX reported once */
+	int fatal;         /* stop parsing: out of memory */
+};
+
+static void
+mark_pos(const struct fy_mark *m, unsigned *line, unsigned *column)
+{
+	*line = 0;
+	*column = 0;
+	if (m != NULL && m->line >= 0 && m->column >= 0 &&
+	    m->line < 0x7fffffff) {
+		*line = (unsigned)m->line + 1;
+		*column = (unsigned)m->column + 1;
+	}
+}
+
+static struct ynode *
+ynode_new(struct builder *b, enum ykind kind, const struct fy_mark *m)
+{
+	struct ynode *n;
+
+	n = calloc(1, sizeof(*n));
+	if (n == NULL) {
+		b->ld->nomem = 1;
+		b->fatal = 1;
+		return NULL;
+	}
+	n->kind = kind;
+	mark_pos(m, &n->line, &n->column);
+	if (kind == Y_SCALAR) {
+		n->text = calloc(1, 1);
+		if (n->text == NULL) {
+			free(n);
+			b->ld->nomem = 1;
+			b->fatal = 1;
+			return NULL;
+		}
+	}
+	return n;
+}
+
+static int
+push_item(struct builder *b, struct ynode *parent, struct ynode *child)
+{
+	if (parent->n == parent->cap) {
+		size_t cap = parent->cap == 0 ? 8 : parent->cap * 2;
+		struct ynode **items;
+
+		items = reallocarray(parent->items, cap, sizeof(*items));
+		if (items == NULL) {
+			b->ld->nomem = 1;
+			b->fatal = 1;
+			return 0;
+		}
+		parent->items = items;
+		parent->cap = cap;
+	}
+	parent->items[parent->n++] = child;
+	return 1;
+}
+
+/* Reports a list or mapping over POLICY_ITEMS_MAX, once per container. */
+static void
+report_overflow(struct builder *b, struct ynode *parent)
+{
+	if (parent->overflow_reported)
+		return;
+	parent->overflow_reported = 1;
+	diag(b->ld, parent, "more than %d entries in one list or mapping",
+	     POLICY_ITEMS_MAX);
+}
+
+/*
+ * Attaches node to the open container (or makes it the root). Returns 1
+ * if the tree took it, 0 if it was refused (reported where needed); the
+ * caller then frees it.
+ */
+static int
+attach(struct builder *b, struct ynode *node)
+{
+	struct ynode *parent;
+	size_t i;
+
+	if (b->depth == 0) {
+		if (b->root != NULL)
+			return 0;
+		b->root = node;
+		return 1;
+	}
+	parent = b->stack[b->depth - 1];
+	if (parent->kind == Y_SEQ) {
+		if (parent->n >= POLICY_ITEMS_MAX) {
+			report_overflow(b, parent);
+			return 0;
+		}
+		return push_item(b, parent, node);
+	}
+	if (parent->seen++ % 2 == 1) {
+		/* A value: it takes the place of its key when it has none
+		 * of its own (an empty value). */
+		if (parent->drop_value)
+			return 0;
+		if (node->line == 0 && parent->n > 0) {
+			node->line = parent->items[parent->n - 1]->line;
+			node->column = parent->items[parent->n - 1]->column;
+		}
+		return push_item(b, parent, node);
+	}
+	parent->drop_value = 1;
+	if (node->bad)
+		return 0;
+	if (node->kind != Y_SCALAR) {
+		diag(b->ld, node, "a mapping key must be a plain string");
+		return 0;
+	}
+	for (i = 0; i < parent->n; i += 2) {
+		const struct ynode *k = parent->items[i];
+		char nb[SHOW_BUF];
+
+		if (k->len == node->len &&
+		    memcmp(k->text, node->text, k->len) == 0) {
+			diag(b->ld, node,
+			     "duplicate key '%s' (first at line %u)",
+			     show(nb, node->text), k->line);
+			return 0;
+		}
+	}
+	if (parent->n / 2 >= POLICY_ITEMS_MAX) {
+		report_overflow(b, parent);
+		return 0;
+	}
+	if (!push_item(b, parent, node))
+		return 0;
+	parent->drop_value = 0;
+	return 1;
+}
+
+/* Copies at most SHOW_MAX bytes of a token's text into buf (SHOW_MAX + 1
+ * bytes); for a tag, its handle and suffix as written ("!!str"). */
+static void
+token_copy(struct fy_token *tok, int is_tag, char *buf)
+{
+	const char *t = NULL, *suffix = NULL;
+	size_t len = 0, slen = 0;
+
+	if (is_tag) {
+		t = fy_tag_token_handle(tok, &len);
+		suffix = fy_tag_token_suffix(tok, &slen);
+	} else {
+		t = fy_token_get_text(tok, &len);
+	}
+	if (t == NULL)
+		len = 0;
+	if (suffix == NULL)
+		slen = 0;
+	if (len > SHOW_MAX)
+		len = SHOW_MAX;
+	if (slen > SHOW_MAX - len)
+		slen = SHOW_MAX - len;
+	if (len > 0)
+		memcpy(buf, t, len);
+	if (slen > 0)
+		memcpy(buf + len, suffix, slen);
+	buf[len + slen] = '\0';
+}
+
+/* Refuses anchors and tags: plain YAML only (no aliasing, no typing). */
+static void
+check_props(struct builder *b, struct fy_token *anchor, struct fy_token *tag,
+            const struct ynode *node)
+{
+	char nb[SHOW_BUF], tb[SHOW_MAX + 1];
+	unsigned line, column;
+
+	if (anchor != NULL) {
+		token_copy(anchor, 0, tb);
+		mark_pos(fy_token_start_mark(anchor), &line, &column);
+		if (line == 0) {
+			line = node->line;
+			column = node->column;
+		}
+		diag_at(b->ld, line, column,
+		        "anchors (&%s) are not allowed: write the value out",
+		        show(nb, tb));
+	}
+	if (tag != NULL) {
+		token_copy(tag, 1, tb);
+		mark_pos(fy_token_start_mark(tag), &line, &column);
+		if (line == 0) {
+			line = node->line;
+			column = node->column;
+		}
+		diag_at(b->ld, line, column, "tags (%s) are not allowed",
+		        show(nb, tb));
+	}
+}
+
+static int
+is_break(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+/*
+ * Writes the value of a single-quoted scalar whose source (between the
+ * quotes) is src[0..len) into out (len + 1 bytes) and returns its length:
+ * '' is a quote; a line break with the blanks around it folds to a space,
+ * or to one newline per empty line that follows (YAML 1.2, 7.3.2).
+ *
+ * libfyaml 0.7.12 gets these wrong: fy_token_get_text leaks its buffer on
+ * runs of '' and the token iterator mangles them.
+ */
+static size_t
+single_quoted(const char *src, size_t len, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t j = i, empty = 0;
+
+		if (src[i] == '\'' && i + 1 < len && src[i + 1] == '\'') {
+			out[o++] = '\'';
+			i += 2;
+			continue;
+		}
+		while (j < len && (src[j] == ' ' || src[j] == '\t'))
+			j++;
+		if (j == len || !is_break(src[j])) {
+			/* Not blanks before a break: copy one byte. */
+			out[o++] = src[i++];
+			continue;
+		}
+		for (;;) {
+			if (src[j] == '\r' && j + 1 < len && src[j + 1] == '\n')
+				j++;
+			j++;
+			while (j < len && (src[j] == ' ' || src[j] == '\t'))
+				j++;
+			if (j == len || !is_break(src[j]))
+				break;
+			empty++;
+		}
+		if (empty == 0)
+			out[o++] = ' ';
+		while (empty-- > 0)
+			out[o++] = '\n';
+		i = j;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Fills a scalar node from its token, refusing what no field accepts. */
+static void
+scalar_fill(struct builder *b, struct ynode *n, struct fy_token *value)
+{
+	const struct fy_mark *sm, *em;
+	enum fy_scalar_style style;
+	char *copy = NULL;
+	const char *t;
+	size_t len;
+
+	n->plain = 1; /* no token: an empty, null value */
+	if (value == NULL)
+		return;
+	style = fy_token_scalar_style(value);
+	n->plain = style == FYSS_PLAIN;
+	sm = fy_token_start_mark(value);
+	em = fy_token_end_mark(value);
+	if (style == FYSS_SINGLE_QUOTED && sm != NULL && em != NULL &&
+	    sm->input_pos <= em->input_pos && em->input_pos <= b->len) {
+		len = em->input_pos - sm->input_pos;
+		copy = malloc(len + 1);
+		if (copy == NULL) {
+			b->ld->nomem = 1;
+			b->fatal = 1;
+			return;
+		}
+		len = single_quoted(b->buf + sm->input_pos, len, copy);
+		t = copy;
+	} else {
+		t = fy_token_get_text(value, &len);
+		if (t == NULL)
+			return;
+	}
+	if (len > POLICY_TEXT_MAX) {
+		diag(b->ld, n, "text longer than %d bytes", POLICY_TEXT_MAX);
+		n->bad = 1;
+		goto done;
+	}
+	if (memchr(t, '\0', len) != NULL) {
+		diag(b->ld, n, "a value contains a NUL character");
+		n->bad = 1;
+		goto done;
+	}
+	/* An escape ("\ud800") can produce what the file's bytes do not. */
+	if (utf8_valid_prefix((const unsigned char *)t, len) != len) {
+		diag(b->ld, n, "a value is not valid UTF-8");
+		n->bad = 1;
+		goto done;
+	}
+	if (copy == NULL) {
+		copy = malloc(len + 1);
+		if (copy == NULL) {
+			b->ld->nomem = 1;
+			b->fatal = 1;
+			return;
+		}
+		memcpy(copy, t, len);
+		copy[len] = '\0';
+	}
+	free(n->text);
+	n->text = copy;
+	n->len = len;
+	copy = NULL;
+done:
+	free(copy);
+}
+
+/* A scalar, an alias or a too-deep container's stand-in. */
+static void
+take_leaf(struct builder *b, struct ynode *n)
+{
+	if (n != NULL && !attach(b, n))
+		ynode_free(n);
+}
+
+static void
+on_start(struct builder *b, struct fy_event *ev, enum ykind kind)
+{
+	struct fy_token *anchor, *tag;
+	struct ynode *n;
+
+	if (kind == Y_MAP) {
+		anchor = ev->mapping_start.anchor;
+		tag = ev->mapping_start.tag;
+	} else {
+		anchor = ev->sequence_start.anchor;
+		tag = ev->sequence_start.tag;
+	}
+	if (b->skip > 0) {
+		b->skip++;
+		return;
+	}
+	if (b->depth == YAML_DEPTH_MAX) {
+		/* A stand-in keeps the parent's key/value pairing. */
+		n = ynode_new(b, Y_SCALAR, fy_event_start_mark(ev));
+		if (n == NULL)
+			return;
+		n->bad = 1;
+		if (!b->deep_reported) {
+			b->deep_reported = 1;
+			diag(b->ld, n, "nested more than %d levels deep",
+			     YAML_DEPTH_MAX);
+		}
+		take_leaf(b, n);
+		b->skip = 1;
+		return;
+	}
+	n = ynode_new(b, kind, fy_event_start_mark(ev));
+	if (n == NULL)
+		return;
+	check_props(b, anchor, tag, n);
+	if (!attach(b, n)) {
+		ynode_free(n);
+		b->skip = 1;
+		return;
+	}
+	b->stack[b->depth++] = n;
+}
+
+static void
+on_end(struct builder *b)
+{
+	if (b->skip > 0)
+		b->skip--;
+	else if (b->depth > 0)
+		b->depth--;
+}
+
+static void
+on_scalar(struct builder *b, struct fy_event *ev)
+{
+	struct ynode *n;
+
+	if (b->skip > 0)
+		return;
+	n = ynode_new(b, Y_SCALAR, fy_event_start_mark(ev));
+	if (n == NULL)
+		return;
+	check_props(b, ev->scalar.anchor, ev->scalar.tag, n);
+	scalar_fill(b, n, ev->scalar.value);
+	take_leaf(b, n);
+}
+
+static void
+on_alias(struct builder *b, struct fy_event *ev)
+{
+	char nb[SHOW_BUF], tb[SHOW_MAX + 1];
+	struct ynode *n;
+
+	if (b->skip > 0)
+		return;
+	n = ynode_new(b, Y_SCALAR, fy_event_start_mark(ev));
+	if (n == NULL)
+		return;
+	n->bad = 1;
+	tb[0] = '\0';
+	if (ev->alias.anchor != NULL)
+		token_copy(ev->alias.anchor, 0, tb);
+	diag(b->ld, n, "aliases (*%s) are not allowed: write the value out",
+	     show(nb, tb));
+	take_leaf(b, n);
+}
+
+static void
+diag_output_none(struct fy_diag *d, void *user, const char *buf, size_t len)
+{
+	(void)d;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+/* A libfyaml event parser whose messages are collected, not printed. */
+struct yaml_parser {
+	struct fy_diag *fyd;
+	struct fy_parser *fyp;
+};
+
+static void
+parser_close(struct yaml_parser *yp)
+{
+	if (yp->fyp != NULL)
+		fy_parser_destroy(yp->fyp);
+	if (yp->fyd != NULL)
+		fy_diag_destroy(yp->fyd);
+	yp->fyp = NULL;
+	yp->fyd = NULL;
+}
+
+/* Returns 1, or 0 when out of memory (ld->nomem set). */
+static int
+parser_open(struct loader *ld, struct yaml_parser *yp, const char *buf,
+            size_t len)
+{
+	struct fy_diag_cfg dcfg;
+	struct fy_parse_cfg pcfg;
+
+	memset(yp, 0, sizeof(*yp));
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = diag_output_none;
+	dcfg.colorize = false;
+	yp->fyd = fy_diag_create(&dcfg);
+	if (yp->fyd == NULL)
+		goto fail;
+	fy_diag_set_collect_errors(yp->fyd, true);
+	memset(&pcfg, 0, sizeof(pcfg));
+	pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
+	pcfg.diag = yp->fyd;
+	yp->fyp = fy_parser_create(&pcfg);
+	if (yp->fyp == NULL || fy_parser_set_string(yp->fyp, buf, len) != 0)
+		goto fail;
+	return 1;
+fail:
+	parser_close(yp);
+	ld->nomem = 1;
+	return 0;
+}
+
+/* Reports the errors libfyaml collected; at line:column if it has none. */
+static void
+report_syntax(struct loader *ld, struct yaml_parser *yp, unsigned line,
+              unsigned column)
+{
+	struct fy_diag_error *err;
+	void *iter = NULL;
+	int any = 0;
+
+	while ((err = fy_diag_errors_iterate(yp->fyd, &iter)) != NULL) {
+		unsigned el = 0, ec = 0;
+
+		if (err->line > 0 && err->column > 0) {
+			el = (unsigned)err->line;
+			ec = (unsigned)err->column;
+		}
+		diag_at(ld, el, ec, "YAML: %s",
+		        err->msg != NULL ? err->msg : "syntax error");
+		any = 1;
+	}
+	if (!any)
+		diag_at(ld, line, column, "YAML syntax error");
+}
+
+/*
+ * The first pass: returns 1 if buf is one YAML document of at most
+ * YAML_NODES_MAX nodes; reports why not otherwise.
+ *
+ * It reads no scalar's text on purpose. libfyaml 0.7.12 leaks a token's
+ * unescaped text (fy_token_get_text) when a syntax error follows it, so
+ * the pass that reads text, build_tree(), runs only on input known to
+ * parse to the end. (Its token iterator avoids the leak but mangles runs
+ * of '' escapes, so it is no way out.)
+ */
+static int
+yaml_parses(struct loader *ld, const char *buf, size_t len)
+{
+	struct yaml_parser yp;
+	struct fy_event *ev;
+	unsigned line = 0, column = 0, docs = 0;
+	size_t nodes = 0;
+	int ok = 0;
+
+	if (!parser_open(ld, &yp, buf, len))
+		return 0;
+	while ((ev = fy_parser_parse(yp.fyp)) != NULL) {
+		enum fy_event_type type = ev->type;
+
+		mark_pos(fy_event_start_mark(ev), &line, &column);
+		fy_parser_event_free(yp.fyp, ev);
+		if (type == FYET_DOCUMENT_START && ++docs > 1) {
+			diag_at(ld, line, column,
+			        "a policy file holds one YAML document");
+			goto done;
+		}
+		if ((type == FYET_SCALAR || type == FYET_ALIAS ||
+		     type == FYET_MAPPING_START ||
+		     type == FYET_SEQUENCE_START) &&
+		    ++nodes > YAML_NODES_MAX) {
+			diag_at(ld, 0, 0,
+			        "the policy has more than %u YAML nodes",
+			        YAML_NODES_MAX);
+			goto done;
+		}
+	}
+	if (fy_parser_get_stream_error(yp.fyp)) {
+		report_syntax(ld, &yp, line, column);
+		goto done;
+	}
+	if (docs == 0) {
+		diag_at(ld, 0, 0, "the policy file is empty");
+		goto done;
+	}
+	ok = 1;
+done:
+	parser_close(&yp);
+	return ok;
+}
+
+/*
+ * Parses buf into a tree. Returns the root, or NULL if the YAML is broken
+ * or empty (reported) or memory ran out (ld->nomem).
+ */
+static struct ynode *
+build_tree(struct loader *ld, const char *buf, size_t len)
+{
+	struct yaml_parser yp;
+	struct builder b;
+	struct fy_event *ev;
+	struct ynode *root = NULL;
+	unsigned line = 0, column = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.ld = ld;
+	b.buf = buf;
+	b.len = len;
+	if (!yaml_parses(ld, buf, len) || !parser_open(ld, &yp, buf, len))
+		return NULL;
+	while (!b.fatal && (ev = fy_parser_parse(yp.fyp)) != NULL) {
+		mark_pos(fy_event_start_mark(ev), &line, &column);
+		switch (ev->type) {
+		case FYET_MAPPING_START: on_start(&b, ev, Y_MAP); break;
+		case FYET_SEQUENCE_START: on_start(&b, ev, Y_SEQ); break;
+		case FYET_MAPPING_END:
+		case FYET_SEQUENCE_END: on_end(&b); break;
+		case FYET_SCALAR: on_scalar(&b, ev); break;
+		case FYET_ALIAS: on_alias(&b, ev); break;
+		default: break;
+		}
+		fy_parser_event_free(yp.fyp, ev);
+	}
+	if (b.fatal || ld->nomem)
+		goto done;
+	/* Only memory running out can fail a parse the first pass passed. */
+	if (fy_parser_get_stream_error(yp.fyp)) {
+		report_syntax(ld, &yp, line, column);
+		goto done;
+	}
+	if (b.root == NULL) {
+		diag_at(ld, 0, 0, "the policy file is empty");
+		goto done;
+	}
+	root = b.root;
+	b.root = NULL;
+done:
+	ynode_free(b.root);
+	parser_close(&yp);
+	return root;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading the tree.
+ */
+
+/* YAML's null: an empty plain value, "~" or "null". */
+static int
+is_null(const struct ynode *n)
+{
+	return n->kind == Y_SCALAR && n->plain &&
+	       (n->len == 0 || strcmp(n->text, "~") == 0 ||
+	        strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
+	        strcmp(n->text, "NULL") == 0);
+}
+
+/* Returns the value of key in map and its key node in *keyp, or NULL. */
+static const struct ynode *
+map_get(const struct ynode *map, const char *key, const struct ynode **keyp)
+{
+	size_t i, len = strlen(key);
+
+	if (keyp != NULL)
+		*keyp = NULL;
+	if (map == NULL || map->kind != Y_MAP)
+		return NULL;
+	for (i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i];
+
+		if (k->len == len && memcmp(k->text, key, len) == 0) {
+			if (keyp != NULL)
+				*keyp = k;
+			return map->items[i + 1];
+		}
+	}
+	return NULL;
+}
+
+/* Reports every key of map not in allowed (NULL-terminated). */
+static void
+check_keys(struct loader *ld, const struct ynode *map,
+           const char *const *allowed, const char *ctx)
+{
+	size_t i, j, nallowed = 0;
+
+	while (allowed[nallowed] != NULL)
+		nallowed++;
+	for (i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i];
+		char nb[SHOW_BUF];
+		const char *hint;
+
+		for (j = 0; j < nallowed; j++)
+			if (strcmp(k->text, allowed[j]) == 0)
+				break;
+		if (j < nallowed)
+			continue;
+		hint = suggest(ld, k->text, allowed, nallowed);
+		if (hint != NULL)
+			diag(ld, k,
+			     "unknown key '%s' in %s (did you mean '%s'?)",
+			     show(nb, k->text), ctx, hint);
+		else
+			diag(ld, k, "unknown key '%s' in %s", show(nb, k->text),
+			     ctx);
+	}
+}
+
+/*
+ * Returns the scalar value of key in map, or NULL when it is absent or
+ * null (reported as missing at `at` if required), not a scalar (reported)
+ * or already refused.
+ */
+static const struct ynode *
+get_scalar(struct loader *ld, const struct ynode *map, const char *key,
+           const struct ynode *at, const char *ctx, int required)
+{
+	const struct ynode *v = map_get(map, key, NULL);
+
+	if (v == NULL || is_null(v)) {
+		if (required)
+			diag(ld, v != NULL ? v : at, "%s has no %s", ctx, key);
+		return NULL;
+	}
+	if (v->bad)
+		return NULL;
+	if (v->kind != Y_SCALAR) {
+		diag(ld, v, "%s: %s must be a single value, not a %s", ctx, key,
+		     v->kind == Y_MAP ? "mapping" : "list");
+		return NULL;
+	}
+	return v;
+}
+
+/* As get_scalar, for free text: returns a copy owned by the policy. */
+static char *
+get_text(struct loader *ld, const struct ynode *map, const char *key,
+         const struct ynode *at, const char *ctx, int required)
+{
+	const struct ynode *v = get_scalar(ld, map, key, at, ctx, required);
+
+	return v != NULL ? pstrndup(ld, v->text, v->len) : NULL;
+}
+
+/* Booleans are `true` or `false`, unquoted; absent is false. */
+static int
+get_bool(struct loader *ld, const struct ynode *map, const char *key,
+         const char *ctx)
+{
+	const struct ynode *v = get_scalar(ld, map, key, NULL, ctx, 0);
+
+	if (v == NULL)
+		return 0;
+	if (v->plain && strcmp(v->text, "true") == 0)
+		return 1;
+	if (!v->plain || strcmp(v->text, "false") != 0)
+		diag(ld, v, "%s: %s must be true or false", ctx, key);
+	return 0;
+}
+
+/* Returns the index of word in words (NULL-terminated), or -1. */
+static int
+word_index(const char *const *words, const char *word)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(words[i], word) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * A value that is one of words: returns its index, dflt when absent, -1
+ * when invalid (reported, listing the choices).
+ */
+static int
+get_choice(struct loader *ld, const struct ynode *map, const char *key,
+           const char *ctx, const char *const *words, int dflt)
+{
+	const struct ynode *raw = map_get(map, key, NULL);
+	const struct ynode *v = get_scalar(ld, map, key, NULL, ctx, 0);
+	char nb[SHOW_BUF], list[256];
+	size_t used = 0;
+	int i;
+
+	if (v == NULL)
+		return raw == NULL || is_null(raw) ? dflt : -1;
+	i = word_index(words, v->text);
+	if (i >= 0)
+		return i;
+	list[0] = '\0';
+	for (i = 0; words[i] != NULL; i++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+		                 i > 0 ? ", " : "", words[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(list) - used)
+			break;
+		used += (size_t)w;
+	}
+	diag(ld, v, "%s: unknown %s '%s' (one of: %s)", ctx, key,
+	     show(nb, v->text), list);
+	return -1;
+}
+
+/* Ids match [a-z][a-z0-9_-]{0,63} (docs/policy.md). */
+static int
+is_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > POLICY_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 1; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+check_id(struct loader *ld, const struct ynode *n, const char *what)
+{
+	char nb[SHOW_BUF];
+
+	if (!n->bad && !is_id(n->text, n->len))
+		diag(ld, n,
+		     "%s id '%s' is not valid: use a-z, 0-9, '_' and '-', "
+		     "starting with a letter, at most %d bytes",
+		     what, show(nb, n->text), POLICY_NAME_MAX);
+}
+
+/*
+ * The items of a list value: a sequence, or (when one is not NULL) a
+ * single scalar standing for a list of one, kept in *one. Returns the count and
+ * sets *items, or returns 0 with *items NULL after reporting a wrong type.
+ */
+static size_t
+list_items(struct loader *ld, const struct ynode *v, const char *ctx,
+           const char *key, const struct ynode **one,
+           const struct ynode *const **items)
+{
+	*items = NULL;
+	if (v->kind == Y_SEQ) {
+		*items = (const struct ynode *const *)v->items;
+		return v->n;
+	}
+	if (v->kind == Y_SCALAR && one != NULL) {
+		*one = v;
+		*items = one;
+		return 1;
+	}
+	if (!v->bad)
+		diag(ld, v, "%s: %s must be a list", ctx, key);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Names and references.
+ */
+
+static int
+name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Builds a sorted index of n names (got through name_at). */
+static void
+index_build(struct loader *ld, struct name_index *ix, size_t n,
+            const char *(*name_at)(const struct policy *, size_t))
+{
+	size_t i, k = 0;
+
+	free(ix->refs);
+	ix->refs = pcalloc(ld, n, sizeof(*ix->refs));
+	ix->n = 0;
+	if (ix->refs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = name_at(ld->p, i);
+
+		if (name == NULL)
+			continue;
+		ix->refs[k].name = name;
+		ix->refs[k].idx = i;
+		k++;
+	}
+	ix->n = k;
+	qsort(ix->refs, k, sizeof(*ix->refs), name_ref_cmp);
+}
+
+static long
+index_find(const struct name_index *ix, const char *name)
+{
+	struct name_ref key = {name, 0}, *hit;
+
+	if (ix->n == 0)
+		return -1;
+	hit = bsearch(&key, ix->refs, ix->n, sizeof(*ix->refs), name_ref_cmp);
+	return hit != NULL ? (long)hit->idx : -1;
+}
+
+/* Suggests the closest name of the index, for an undefined reference. */
+static const char *
+index_suggest(struct loader *ld, const struct name_index *ix, const char *w)
+{
+	struct closest c;
+	size_t i;
+
+	closest_init(&c, w);
+	for (i = 0; i < ix->n; i++)
+		closest_try(ld, &c, ix->refs[i].name);
+	return closest_result(&c);
+}
+
+static const char *
+category_name(const struct policy *p, size_t i)
+{
+	return p->categories[i].id;
+}
+
+static const char *
+purpose_name(const struct policy *p, size_t i)
+{
+	return p->purposes[i].id;
+}
+
+static const char *
+event_name(const struct policy *p, size_t i)
+{
+	return p->events[i].id;
+}
+
+/*
+ * Resolves the list value v (names of noun, in index ix) of key in ctx.
+ * Returns the count resolved and a new array in *refs (caller frees);
+ * reports undefined names and names listed twice.
+ */
+static size_t
+resolve_list(struct loader *ld, const struct ynode *v, const char *key,
+             const char *ctx, const char *noun, const struct name_index *ix,
+             struct ref **refs)
+{
+	const struct ynode *const *items;
+	size_t n, i, j, k = 0;
+
+	*refs = NULL;
+	n = list_items(ld, v, ctx, key, NULL, &items);
+	if (n == 0)
+		return 0;
+	*refs = pcalloc(ld, n, sizeof(**refs));
+	if (*refs == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+		char nb[SHOW_BUF];
+		const char *hint;
+		long idx;
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_SCALAR || is_null(it)) {
+			diag(ld, it, "%s: %s must list %s ids", ctx, key, noun);
+			continue;
+		}
+		idx = index_find(ix, it->text);
+		if (idx < 0) {
+			hint = index_suggest(ld, ix, it->text);
+			if (hint != NULL)
+				diag(ld, it,
+				     "undefined %s '%s' in %s (did you mean "
+				     "'%s'?)",
+				     noun, show(nb, it->text), ctx, hint);
+			else
+				diag(ld, it, "undefined %s '%s' in %s", noun,
+				     show(nb, it->text), ctx);
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			if ((*refs)[j].idx == (size_t)idx)
+				break;
+		if (j < k) {
+			diag(ld, it, "%s: %s '%s' is listed twice in %s", ctx,
+			     noun, show(nb, it->text), key);
+			continue;
+		}
+		(*refs)[k].idx = (size_t)idx;
+		(*refs)[k].at = it;
+		k++;
+	}
+	return k;
+}
+
+/* Copies the indexes of refs into a new array owned by the policy. */
+static size_t *
+ref_indexes(struct loader *ld, const struct ref *refs, size_t n)
+{
+	size_t *out = pcalloc(ld, n, sizeof(*out)), i;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		out[i] = refs[i].idx;
+	return out;
+}
+
+/*
+ * Resolves the list of key in map into a new index array (*out, *nout).
+ * A required list must be present and not empty. Returns the refs (the
+ * caller frees them) for checks that need the position of each name.
+ */
+static struct ref *
+take_refs(struct loader *ld, const struct ynode *map, const char *key,
+          const struct ynode *at, const char *ctx, const char *noun,
+          const struct name_index *ix, int required, size_t **out, size_t *nout,
+          size_t *nrefs)
+{
+	const struct ynode *v = map_get(map, key, NULL);
+	struct ref *refs = NULL;
+	size_t n;
+
+	*out = NULL;
+	*nout = 0;
+	*nrefs = 0;
+	if (v == NULL || is_null(v)) {
+		if (required)
+			diag(ld, v != NULL ? v : at, "%s has no %s", ctx, key);
+		return NULL;
+	}
+	if (v->kind == Y_SEQ && v->n == 0 && required)
+		diag(ld, v, "%s: %s must not be empty", ctx, key);
+	n = resolve_list(ld, v, key, ctx, noun, ix, &refs);
+	if (n > 0) {
+		*out = ref_indexes(ld, refs, n);
+		if (*out != NULL)
+			*nout = n;
+	}
+	*nrefs = n;
+	return refs;
+}
+
+/* ---------------------------------------------------------------------
+ * Countries (ISO 3166-1 alpha-2, all 249 assigned codes).
+ */
+
+static const char iso_countries[] =
+        "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ "
+        "BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
+        "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ "
+        "DE DJ DK DM DO DZ "
+        "EC EE EG EH ER ES ET "
+        "FI FJ FK FM FO FR "
+        "GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY "
+        "HK HM HN HR HT HU "
+        "ID IE IL IM IN IO IQ IR IS IT "
+        "JE JM JO JP "
+        "KE KG KH KI KM KN KP KR KW KY KZ "
+        "LA LB LC LI LK LR LS LT LU LV LY "
+        "MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY "
+        "MZ "
+        "NA NC NE NF NG NI NL NO NP NR NU NZ "
+        "OM "
+        "PA PE PF PG PH PK PL PM PN PR PS PT PW PY "
+        "QA "
+        "RE RO RS RU RW "
+        "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ "
+        "TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ "
+        "UA UG UM US UY UZ "
+        "VA VC VE VG VI VN VU "
+        "WF WS "
+        "YE YT "
+        "ZA ZM ZW ";
+
+/* The 27 EU member states and the EEA's Iceland, Liechtenstein, Norway. */
+static const char eea_countries[] =
+        "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL "
+        "PT RO SE SI SK "
+        "IS LI NO ";
+
+/* Returns 1 if code is two uppercase letters listed in list. */
+static int
+country_listed(const char *list, const char *code)
+{
+	const char *p;
+
+	if (code == NULL || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
+	    code[1] > 'Z' || code[2] != '\0')
+		return 0;
+	for (p = list; p[0] != '\0'; p += 3)
+		if (p[0] == code[0] && p[1] == code[1])
+			return 1;
+	return 0;
+}
+
+int
+policy_country_in_eea(const char *country)
+{
+	return country_listed(eea_countries, country);
+}
+
+/*
+ * Reads a country code into out (3 bytes). Returns 1 if valid; reports
+ * and returns 0 otherwise.
+ */
+static int
+take_country(struct loader *ld, const struct ynode *v, const char *ctx,
+             const char *key, char out[3])
+{
+	char nb[SHOW_BUF];
+
+	out[0] = '\0';
+	if (country_listed(iso_countries, v->text)) {
+		memcpy(out, v->text, 3);
+		return 1;
+	}
+	/* The two codes people write that ISO 3166 does not have. */
+	if (strcmp(v->text, "UK") == 0)
+		diag(ld, v, "%s: %s 'UK' is not an ISO 3166 code: use GB", ctx,
+		     key);
+	else if (strcmp(v->text, "EL") == 0)
+		diag(ld, v, "%s: %s 'EL' is not an ISO 3166 code: use GR", ctx,
+		     key);
+	else
+		diag(ld, v,
+		     "%s: %s '%s' is not an ISO 3166 alpha-2 country code "
+		     "(two capital letters, e.g. DK)",
+		     ctx, key, show(nb, v->text));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Stage 2: the sections.
+ */
+
+static const char *const top_keys[] = {"vaern",      "controller", "events",
+                                       "categories", "purposes",   "retention",
+                                       "recipients", "transfers",  "roles",
+                                       "rights",     NULL};
+
+static const char *const controller_keys[] = {"id",
+                                              "name",
+                                              "country",
+                                              "registration",
+                                              "address",
+                                              "email",
+                                              "phone",
+                                              "complaints",
+                                              "authority",
+                                              "policy_version",
+                                              "financial_year_end",
+                                              "language",
+                                              NULL};
+
+static const char *const authority_keys[] = {"name", "url", NULL};
+
+static const char *const category_keys[] = {
+        "description", "special", "identifier",   "format",
+        "source",      "from",    "about_others", NULL};
+
+static const char *const purpose_keys[] = {"description",
+                                           "basis",
+                                           "legitimate_interests",
+                                           "art9",
+                                           "categories",
+                                           "mandatory",
+                                           "consent",
+                                           "direct_marketing",
+                                           "service_message",
+                                           "requires_clearance",
+                                           "while_restricted",
+                                           NULL};
+
+static const char *const consent_keys[] = {"sources", "text", NULL};
+
+static const char *const retention_keys[] = {
+        "clause", "categories", "anchor",           "period",
+        "action", "keep",       "legal_obligation", NULL};
+
+static const char *const recipient_keys[] = {
+        "name",    "type",      "agreement", "needs",      "demand",
+        "country", "safeguard", "purposes",  "categories", NULL};
+
+static const char *const transfer_keys[] = {"country", "safeguard", NULL};
+
+static const char *const role_keys[] = {"description", "purposes", "cleared",
+                                        NULL};
+
+/* Art. 9 kinds; the last two are Danish-law sensitive data. */
+static const char *const special_kinds[] = {"health",
+                                            "genetic",
+                                            "biometric",
+                                            "racial_or_ethnic_origin",
+                                            "political_opinions",
+                                            "religious_beliefs",
+                                            "trade_union",
+                                            "sex_life",
+                                            "family_relations",
+                                            "social_problems",
+                                            NULL};
+
+/* In the order of enum value_format, identifier left out: it is implied
+ * by `identifier`. */
+static const char *const format_names[] = {"text", "date", "",
+                                           "card_last4_expiry", NULL};
+
+/* In the order of enum data_source. */
+static const char *const source_names[] = {"subject", "automatic",
+                                           "third_party", "controller", NULL};
+
+/* In the order of enum retention_action. */
+static const char *const action_names[] = {"delete", "anonymise", NULL};
+
+/* In the order of enum recipient_type. */
+static const char *const recipient_types[] = {"processor", "third_party",
+                                              "authority", NULL};
+
+/* In the order of enum recipient_condition, the processor's left out. */
+static const char *const needs_names[] = {"",
+                                          "consent",
+                                          "prior_agreement",
+                                          "consent_or_prior_agreement",
+                                          "legal_demand",
+                                          NULL};
+
+/* In the order of enum rights_bit. */
+static const char *const right_names[] = {
+        "access",      "rectification", "erasure", "restriction",
+        "portability", "objection",     NULL};
+
+static const char *const language_names[] = {"da", "sv", "en", NULL};
+
+/* The section of the root named key: a mapping, or NULL (reported when
+ * required, or when it is not a mapping). */
+static const struct ynode *
+get_section(struct loader *ld, const struct ynode *root, const char *key,
+            int required)
+{
+	const struct ynode *v = map_get(root, key, NULL);
+
+	if (v == NULL || is_null(v)) {
+		if (required)
+			diag(ld, v != NULL ? v : root, "the policy has no %s",
+			     key);
+		return NULL;
+	}
+	if (v->kind != Y_MAP) {
+		if (!v->bad)
+			diag(ld, v, "%s must be a mapping of ids", key);
+		return NULL;
+	}
+	return v;
+}
+
+/* "MM-DD", a real day in a year that is not a leap year. */
+static int
+parse_month_day(const char *s, int *month, int *day)
+{
+	int m, d;
+
+	if (strlen(s) != 5 || s[2] != '-' || s[0] < '0' || s[0] > '9' ||
+	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '9' ||
+	    s[4] < '0' || s[4] > '9')
+		return 0;
+	m = (s[0] - '0') * 10 + (s[1] - '0');
+	d = (s[3] - '0') * 10 + (s[4] - '0');
+	if (m < 1 || m > 12 || d < 1)
+		return 0;
+	/* Feb 29 is not the end of a financial year every year. */
+	if (d > cal_days_in_month(2023, m))
+		return 0;
+	*month = m;
+	*day = d;
+	return 1;
+}
+
+static void
+compile_controller(struct loader *ld, const struct ynode *root)
+{
+	struct policy_controller *c = &ld->p->controller;
+	const struct ynode *at, *map, *v, *auth, *raw;
+	const char *ctx = "controller";
+	struct vaern_msg msg;
+	char norm[ID_NORM_MAX];
+	int country_ok = 0, i;
+
+	map = map_get(root, "controller", &at);
+	if (map == NULL || is_null(map)) {
+		diag(ld, map != NULL ? map : root,
+		     "the policy has no controller");
+		return;
+	}
+	if (map->kind != Y_MAP) {
+		if (!map->bad)
+			diag(ld, map, "controller must be a mapping");
+		return;
+	}
+	check_keys(ld, map, controller_keys, ctx);
+
+	v = get_scalar(ld, map, "id", at, ctx, 1);
+	if (v != NULL) {
+		check_id(ld, v, "controller");
+		c->id = pstrndup(ld, v->text, v->len);
+	}
+	c->name = get_text(ld, map, "name", at, ctx, 1);
+
+	v = get_scalar(ld, map, "country", at, ctx, 1);
+	if (v != NULL)
+		country_ok = take_country(ld, v, ctx, "country", c->country);
+
+	/* Registration: CVR for DK, organisationsnummer for SE. */
+	raw = map_get(map, "registration", NULL);
+	v = get_scalar(ld, map, "registration", NULL, ctx, 0);
+	if (country_ok &&
+	    (strcmp(c->country, "DK") == 0 || strcmp(c->country, "SE") == 0)) {
+		enum id_type type = c->country[0] == 'D' ? ID_CVR : ID_ORGNR;
+
+		c->registration_type = type;
+		if (raw == NULL || is_null(raw))
+			diag(ld, raw != NULL ? raw : at,
+			     "controller has no registration (the %s number "
+			     "is required for %s)",
+			     type == ID_CVR ? "CVR" : "organisationsnummer",
+			     c->country);
+		if (v != NULL) {
+			memset(&msg, 0, sizeof(msg));
+			if (id_normalise(type, v->text, c->country, 0, norm,
+			                 sizeof(norm), &msg) != VAERN_OK)
+				diag(ld, v, "registration: %s",
+				     msg.text[0] != '\0'
+				             ? msg.text
+				             : (type == ID_CVR ? "not a valid "
+				                                 "CVR number"
+				                               : "not a valid "
+				                                 "organisations"
+				                                 "nummer"));
+			else
+				c->registration = pstrdup(ld, norm);
+		}
+	} else if (v != NULL) {
+		c->registration_type = ID_OTHER;
+		c->registration = pstrndup(ld, v->text, v->len);
+	}
+
+	c->address = get_text(ld, map, "address", at, ctx, 0);
+	c->phone = get_text(ld, map, "phone", at, ctx, 0);
+	c->complaints = get_text(ld, map, "complaints", at, ctx, 0);
+
+	v = get_scalar(ld, map, "email", at, ctx, 0);
+	if (v != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (id_normalise(ID_EMAIL, v->text, NULL, 0, norm, sizeof(norm),
+		                 &msg) != VAERN_OK)
+			diag(ld, v, "controller: email: %s",
+			     msg.text[0] != '\0'
+			             ? msg.text
+			             : "not a valid e-mail address");
+		else
+			c->email = pstrdup(ld, norm);
+	}
+
+	/* GDPR Art. 13(1)(d): the supervisory authority is named. */
+	auth = map_get(map, "authority", NULL);
+	if (auth == NULL || is_null(auth)) {
+		diag(ld, auth != NULL ? auth : at,
+		     "controller has no authority");
+	} else if (auth->kind != Y_MAP) {
+		if (!auth->bad)
+			diag(ld, auth,
+			     "controller: authority must be a "
+			     "mapping (name, url)");
+	} else {
+		check_keys(ld, auth, authority_keys, "controller.authority");
+		c->authority_name = get_text(ld, auth, "name", auth,
+		                             "controller.authority", 1);
+		c->authority_url = get_text(ld, auth, "url", auth,
+		                            "controller.authority", 0);
+	}
+
+	/* AURA-VER-1: the policy carries its version date. */
+	v = get_scalar(ld, map, "policy_version", at, ctx, 1);
+	if (v != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (cal_parse_date(v->text, &c->policy_version, &msg) !=
+		    VAERN_OK)
+			diag(ld, v, "controller: policy_version: %s",
+			     msg.text[0] != '\0' ? msg.text
+			                         : "not a date (YYYY-MM-DD)");
+	}
+
+	c->fy_end_month = 12;
+	c->fy_end_day = 31;
+	v = get_scalar(ld, map, "financial_year_end", at, ctx, 0);
+	if (v != NULL &&
+	    !parse_month_day(v->text, &c->fy_end_month, &c->fy_end_day))
+		diag(ld, v,
+		     "controller: financial_year_end must be a day MM-DD "
+		     "of every year (e.g. 12-31; not 02-29)");
+
+	i = get_choice(ld, map, "language", ctx, language_names, -1);
+	if (i >= 0)
+		memcpy(c->language, language_names[i], 3);
+	else if (strcmp(c->country, "DK") == 0)
+		memcpy(c->language, "da", 3);
+	else if (strcmp(c->country, "SE") == 0)
+		memcpy(c->language, "sv", 3);
+	else
+		memcpy(c->language, "en", 3);
+}
+
+static void
+compile_events(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "events", 0);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL)
+		return;
+	p->events = pcalloc(ld, sec->n / 2, sizeof(*p->events));
+	if (p->events == NULL)
+		return;
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		struct policy_event *e = &p->events[p->nevents++];
+		char nb[SHOW_BUF];
+
+		e->id = pstrndup(ld, k->text, k->len);
+		check_id(ld, k, "event");
+		if (strcmp(k->text, ANCHOR_COLLECTED) == 0 ||
+		    strcmp(k->text, ANCHOR_FINANCIAL_YEAR_END) == 0)
+			diag(ld, k,
+			     "event '%s' is a built-in anchor: choose "
+			     "another id",
+			     show(nb, k->text));
+		if (v->bad || is_null(v))
+			continue;
+		if (v->kind != Y_SCALAR) {
+			diag(ld, v, "event '%s' must have a description (text)",
+			     show(nb, k->text));
+			continue;
+		}
+		e->description = pstrndup(ld, v->text, v->len);
+	}
+	index_build(ld, &ld->events, p->nevents, event_name);
+}
+
+static void
+compile_category(struct loader *ld, const struct ynode *k,
+                 const struct ynode *v, struct policy_category *c)
+{
+	const struct ynode *sv;
+	char ctx[CTX_MAX], nb[SHOW_BUF];
+	int i;
+
+	snprintf(ctx, sizeof(ctx), "category '%s'", show(nb, k->text));
+	/* An empty category (`address:`) has no attributes to give. */
+	if (v->bad || is_null(v))
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s must be a mapping ({} for none)", ctx);
+		return;
+	}
+	check_keys(ld, v, category_keys, ctx);
+	c->description = get_text(ld, v, "description", k, ctx, 0);
+
+	sv = get_scalar(ld, v, "special", k, ctx, 0);
+	if (sv != NULL) {
+		i = word_index(special_kinds, sv->text);
+		if (i < 0)
+			diag(ld, sv,
+			     "%s: special '%s' is not an Art. 9 kind (health, "
+			     "genetic, biometric, racial_or_ethnic_origin, "
+			     "political_opinions, religious_beliefs, "
+			     "trade_union, sex_life, family_relations, "
+			     "social_problems)",
+			     ctx, show(nb, sv->text));
+		else {
+			c->special = 1;
+			c->special_kind = pstrdup(ld, special_kinds[i]);
+		}
+	}
+
+	c->identifier = ID_NONE;
+	sv = get_scalar(ld, v, "identifier", k, ctx, 0);
+	if (sv != NULL) {
+		enum id_type t = id_type_from_name(sv->text);
+
+		if (t == ID_CARD)
+			diag(ld, sv,
+			     "identifier: card is refused: vaern never stores "
+			     "a full card number (SHOP-PAY-1)");
+		else if (t == ID_NONE)
+			diag(ld, sv,
+			     "%s: unknown identifier '%s' (one of: cpr, "
+			     "personnummer, cvr, orgnr, email, phone, "
+			     "username, other)",
+			     ctx, show(nb, sv->text));
+		else
+			c->identifier = t;
+	}
+
+	c->format = FORMAT_TEXT;
+	sv = get_scalar(ld, v, "format", k, ctx, 0);
+	if (sv != NULL) {
+		i = sv->len > 0 ? word_index(format_names, sv->text) : -1;
+		if (i < 0)
+			diag(ld, sv,
+			     "%s: unknown format '%s' (one of: text, date, "
+			     "card_last4_expiry)",
+			     ctx, show(nb, sv->text));
+		else if (map_get(v, "identifier", NULL) != NULL)
+			diag(ld, sv,
+			     "%s has an identifier, which sets its format: "
+			     "remove format",
+			     ctx);
+		else
+			c->format = (enum value_format)i;
+	}
+	if (c->identifier != ID_NONE)
+		c->format = FORMAT_IDENTIFIER;
+
+	i = get_choice(ld, v, "source", ctx, source_names, SOURCE_SUBJECT);
+	c->source = i >= 0 ? (enum data_source)i : SOURCE_SUBJECT;
+	/* TEL-CAT-3: the third party a category comes from is named. */
+	c->source_party = get_text(ld, v, "from", k, ctx,
+	                           c->source == SOURCE_THIRD_PARTY);
+	c->about_others = get_bool(ld, v, "about_others", ctx);
+}
+
+static void
+compile_categories(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "categories", 1);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL)
+		return;
+	p->categories = pcalloc(ld, sec->n / 2, sizeof(*p->categories));
+	if (p->categories == NULL)
+		return;
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		struct policy_category *c = &p->categories[p->ncategories++];
+
+		c->id = pstrndup(ld, k->text, k->len);
+		c->line = k->line;
+		c->column = k->column;
+		check_id(ld, k, "category");
+		compile_category(ld, k, v, c);
+	}
+	index_build(ld, &ld->categories, p->ncategories, category_name);
+}
+
+/* Basis: one letter of Art. 6(1), or a list of them. */
+static unsigned
+take_basis(struct loader *ld, const struct ynode *map, const struct ynode *k,
+           const char *ctx, const struct ynode **basis_node)
+{
+	const struct ynode *v = map_get(map, "basis", NULL), *one;
+	const struct ynode *const *items;
+	unsigned basis = 0;
+	size_t n, i;
+
+	*basis_node = v;
+	if (v == NULL || is_null(v)) {
+		diag(ld, v != NULL ? v : k, "%s has no basis", ctx);
+		return 0;
+	}
+	n = list_items(ld, v, ctx, "basis", &one, &items);
+	if (v->kind == Y_SEQ && n == 0)
+		diag(ld, v, "%s has no basis", ctx);
+	for (i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+		char nb[SHOW_BUF];
+
+		if (it->bad)
+			continue;
+		if (it->kind == Y_SCALAR && it->len == 1 &&
+		    it->text[0] >= 'a' && it->text[0] <= 'f') {
+			basis |= 1u << (it->text[0] - 'a');
+			continue;
+		}
+		diag(ld, it,
+		     "%s: basis '%s' is not a letter a-f of GDPR Art. 6(1)",
+		     ctx, it->kind == Y_SCALAR ? show(nb, it->text) : "...");
+	}
+	return basis;
+}
+
+static void
+compile_consent(struct loader *ld, const struct ynode *v,
+                struct policy_purpose *pp, const char *ctx)
+{
+	const struct ynode *src;
+	const struct ynode *const *items;
+	char cctx[CTX_MAX + 10];
+	size_t n, i;
+
+	if (v->bad || is_null(v))
+		return;
+	snprintf(cctx, sizeof(cctx), "%s consent", ctx);
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s: consent must be a mapping (sources, text)",
+		     ctx);
+		return;
+	}
+	check_keys(ld, v, consent_keys, cctx);
+	pp->consent_text = get_text(ld, v, "text", v, cctx, 0);
+	src = map_get(v, "sources", NULL);
+	if (src == NULL || is_null(src))
+		return; /* reported by the caller if consent is needed */
+	n = list_items(ld, src, cctx, "sources", NULL, &items);
+	if (n == 0)
+		return;
+	pp->consent_sources = pcalloc(ld, n, sizeof(char *));
+	if (pp->consent_sources == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_SCALAR || !is_id(it->text, it->len)) {
+			diag(ld, it,
+			     "%s: a consent source is an id such as "
+			     "web_form or cookie_banner",
+			     ctx);
+			continue;
+		}
+		pp->consent_sources[pp->nconsent_sources] =
+		        pstrndup(ld, it->text, it->len);
+		if (pp->consent_sources[pp->nconsent_sources] != NULL)
+			pp->nconsent_sources++;
+	}
+}
+
+static void
+compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
+                struct policy_purpose *pp)
+{
+	const struct ynode *basis_node, *sv, *consent, *art9_node;
+	struct ref *refs = NULL, *mrefs = NULL;
+	char ctx[CTX_MAX], nb[SHOW_BUF], cb[SHOW_BUF];
+	size_t nrefs = 0, nmrefs = 0, i, j;
+
+	snprintf(ctx, sizeof(ctx), "purpose '%s'", show(nb, k->text));
+	if (v->bad)
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s must be a mapping", ctx);
+		return;
+	}
+	check_keys(ld, v, purpose_keys, ctx);
+	pp->description = get_text(ld, v, "description", k, ctx, 0);
+	pp->basis = take_basis(ld, v, k, ctx, &basis_node);
+
+	art9_node = map_get(v, "art9", NULL);
+	sv = get_scalar(ld, v, "art9", k, ctx, 0);
+	if (sv != NULL) {
+		if (sv->len == 1 && sv->text[0] >= 'a' && sv->text[0] <= 'j')
+			pp->art9 = sv->text[0];
+		else
+			diag(ld, sv,
+			     "%s: art9 '%s' is not a letter a-j of GDPR "
+			     "Art. 9(2)",
+			     ctx, show(nb, sv->text));
+	}
+
+	/* Basis (f) names the interests balanced (Art. 13(1)(d)). */
+	pp->legitimate_interests =
+	        get_text(ld, v, "legitimate_interests", k, ctx, 0);
+	if ((pp->basis & BASIS_F) && pp->legitimate_interests == NULL &&
+	    !ld->nomem)
+		diag(ld, basis_node,
+		     "%s uses basis (f) but states no legitimate_interests",
+		     ctx);
+
+	/* GDPR-7: consent is recorded, so the purpose says how. */
+	consent = map_get(v, "consent", NULL);
+	if (consent != NULL)
+		compile_consent(ld, consent, pp, ctx);
+	if (pp->nconsent_sources == 0 && (consent == NULL || !consent->bad)) {
+		if (pp->basis & BASIS_A)
+			diag(ld, basis_node,
+			     "%s uses basis (a) but has no consent.sources "
+			     "(GDPR-7)",
+			     ctx);
+		else if (pp->art9 == 'a')
+			diag(ld, art9_node,
+			     "%s uses art9 (a), explicit consent, but has no "
+			     "consent.sources (GDPR-7)",
+			     ctx);
+	}
+
+	refs = take_refs(ld, v, "categories", k, ctx, "category",
+	                 &ld->categories, 1, &pp->categories, &pp->ncategories,
+	                 &nrefs);
+	/* CEK-SPECIAL-1, SHOP-SPECIAL-1: Art. 9 data needs an Art. 9(2)
+	 * condition besides the Art. 6 basis. */
+	for (i = 0; i < nrefs && art9_node == NULL; i++) {
+		const struct policy_category *c =
+		        &ld->p->categories[refs[i].idx];
+
+		if (c->special)
+			diag(ld, refs[i].at,
+			     "category '%s' is special (Art. 9) but %s has no "
+			     "art9 condition (CEK-SPECIAL-1)",
+			     show(cb, c->id), ctx);
+	}
+
+	/* CEK-MAND-1: the mandatory categories are among the purpose's. */
+	mrefs = take_refs(ld, v, "mandatory", k, ctx, "category",
+	                  &ld->categories, 0, &pp->mandatory, &pp->nmandatory,
+	                  &nmrefs);
+	for (i = 0; i < nmrefs; i++) {
+		for (j = 0; j < pp->ncategories; j++)
+			if (pp->categories[j] == mrefs[i].idx)
+				break;
+		if (j == pp->ncategories && pp->categories != NULL)
+			diag(ld, mrefs[i].at,
+			     "mandatory category '%s' is not in the categories "
+			     "of %s (CEK-MAND-1)",
+			     show(cb, ld->p->categories[mrefs[i].idx].id), ctx);
+	}
+
+	pp->direct_marketing = get_bool(ld, v, "direct_marketing", ctx);
+	pp->service_message = get_bool(ld, v, "service_message", ctx);
+	/* TEL-MKT-1: opting out stops marketing, not service messages, so
+	 * one purpose cannot be both. */
+	if (pp->direct_marketing && pp->service_message)
+		diag(ld, map_get(v, "service_message", NULL),
+		     "%s cannot be both direct_marketing and service_message "
+		     "(TEL-MKT-1)",
+		     ctx);
+	pp->requires_clearance = get_bool(ld, v, "requires_clearance", ctx);
+	pp->while_restricted = get_bool(ld, v, "while_restricted", ctx);
+	free(refs);
+	free(mrefs);
+}
+
+static void
+compile_purposes(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "purposes", 1);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL)
+		return;
+	p->purposes = pcalloc(ld, sec->n / 2, sizeof(*p->purposes));
+	if (p->purposes == NULL)
+		return;
+	/* Names first: nothing here refers to a purpose, but the index is
+	 * complete before any purpose can fail half-way. */
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i];
+		struct policy_purpose *pp = &p->purposes[p->npurposes++];
+
+		pp->id = pstrndup(ld, k->text, k->len);
+		pp->line = k->line;
+		pp->column = k->column;
+		check_id(ld, k, "purpose");
+	}
+	index_build(ld, &ld->purposes, p->npurposes, purpose_name);
+	for (i = 0; i + 1 < sec->n; i += 2)
+		compile_purpose(ld, sec->items[i], sec->items[i + 1],
+		                &p->purposes[i / 2]);
+}
+
+/* Anchors: built-ins or events; the period runs from the latest. */
+static void
+take_anchors(struct loader *ld, const struct ynode *map, const struct ynode *k,
+             const char *ctx, struct policy_retention *r)
+{
+	const struct ynode *v = map_get(map, "anchor", NULL), *one;
+	const struct ynode *const *items;
+	size_t n, i, j;
+
+	if (v == NULL || is_null(v)) {
+		diag(ld, v != NULL ? v : k, "%s has no anchor", ctx);
+		return;
+	}
+	n = list_items(ld, v, ctx, "anchor", &one, &items);
+	if (v->kind == Y_SEQ && n == 0)
+		diag(ld, v, "%s has no anchor", ctx);
+	if (n == 0)
+		return;
+	r->anchors = pcalloc(ld, n, sizeof(char *));
+	if (r->anchors == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+		char nb[SHOW_BUF];
+		const char *hint;
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_SCALAR || is_null(it)) {
+			diag(ld, it, "%s: anchor must name events", ctx);
+			continue;
+		}
+		if (strcmp(it->text, ANCHOR_COLLECTED) != 0 &&
+		    strcmp(it->text, ANCHOR_FINANCIAL_YEAR_END) != 0 &&
+		    index_find(&ld->events, it->text) < 0) {
+			static const char *const builtins[] = {
+			        ANCHOR_COLLECTED, ANCHOR_FINANCIAL_YEAR_END};
+
+			hint = index_suggest(ld, &ld->events, it->text);
+			if (hint == NULL)
+				hint = suggest(ld, it->text, builtins, 2);
+			if (hint != NULL)
+				diag(ld, it,
+				     "undefined event '%s' in %s (did you mean "
+				     "'%s'?)",
+				     show(nb, it->text), ctx, hint);
+			else
+				diag(ld, it,
+				     "undefined event '%s' in %s (an anchor is "
+				     "collected, financial_year_end or an id "
+				     "of events)",
+				     show(nb, it->text), ctx);
+			continue;
+		}
+		for (j = 0; j < r->nanchors; j++)
+			if (strcmp(r->anchors[j], it->text) == 0)
+				break;
+		if (j < r->nanchors) {
+			diag(ld, it, "%s: anchor '%s' is listed twice", ctx,
+			     show(nb, it->text));
+			continue;
+		}
+		r->anchors[r->nanchors] = pstrndup(ld, it->text, it->len);
+		if (r->anchors[r->nanchors] != NULL)
+			r->nanchors++;
+	}
+}
+
+static void
+compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
+             struct policy_retention *r)
+{
+	const struct ynode *sv;
+	struct ref *refs, *krefs;
+	struct vaern_msg msg;
+	char ctx[CTX_MAX], nb[SHOW_BUF];
+	size_t nrefs, nkrefs, i, j;
+	int a;
+
+	snprintf(ctx, sizeof(ctx), "retention rule '%s'", show(nb, k->text));
+	if (v->bad)
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s must be a mapping", ctx);
+		return;
+	}
+	check_keys(ld, v, retention_keys, ctx);
+	r->clause = get_text(ld, v, "clause", k, ctx, 0);
+	refs = take_refs(ld, v, "categories", k, ctx, "category",
+	                 &ld->categories, 1, &r->categories, &r->ncategories,
+	                 &nrefs);
+	free(refs);
+	take_anchors(ld, v, k, ctx, r);
+
+	sv = get_scalar(ld, v, "period", k, ctx, 1);
+	if (sv != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (cal_parse_period(sv->text, &r->period, &msg) != VAERN_OK)
+			diag(ld, sv, "%s: period: %s", ctx,
+			     msg.text[0] != '\0'
+			             ? msg.text
+			             : "not a period (N days, weeks, months "
+			               "or years)");
+	}
+
+	a = get_choice(ld, v, "action", ctx, action_names, RETENTION_DELETE);
+	r->action = a >= 0 ? (enum retention_action)a : RETENTION_DELETE;
+	krefs = take_refs(ld, v, "keep", k, ctx, "category", &ld->categories, 0,
+	                  &r->keep, &r->nkeep, &nkrefs);
+	if (map_get(v, "keep", NULL) != NULL && a != RETENTION_ANONYMISE &&
+	    a >= 0)
+		diag(ld, map_get(v, "keep", NULL),
+		     "%s: keep needs action: anonymise", ctx);
+	for (i = 0; i < nkrefs; i++) {
+		for (j = 0; j < r->ncategories; j++)
+			if (r->categories[j] == krefs[i].idx)
+				break;
+		if (j == r->ncategories && r->categories != NULL)
+			diag(ld, krefs[i].at,
+			     "%s keeps category '%s', which is not one of its "
+			     "categories",
+			     ctx, show(nb, ld->p->categories[krefs[i].idx].id));
+	}
+	free(krefs);
+	/* GDPR-17: erasure waits for the law that requires keeping. */
+	r->legal_obligation = get_text(ld, v, "legal_obligation", k, ctx, 0);
+}
+
+static void
+compile_retention(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "retention", 1);
+	struct policy *p = ld->p;
+	size_t i, j, k;
+	unsigned char *covered;
+
+	if (sec != NULL) {
+		p->retention = pcalloc(ld, sec->n / 2, sizeof(*p->retention));
+		if (p->retention == NULL)
+			return;
+		for (i = 0; i + 1 < sec->n; i += 2) {
+			const struct ynode *key = sec->items[i];
+			struct policy_retention *r =
+			        &p->retention[p->nretention++];
+
+			r->id = pstrndup(ld, key->text, key->len);
+			r->line = key->line;
+			r->column = key->column;
+			check_id(ld, key, "retention rule");
+			compile_rule(ld, key, sec->items[i + 1], r);
+		}
+	}
+
+	/* TEL-RET-1: data is kept only as long as needed, so every category
+	 * has a rule that ends it. */
+	if (sec == NULL || p->ncategories == 0)
+		return;
+	covered = pcalloc(ld, p->ncategories, 1);
+	if (covered == NULL)
+		return;
+	for (j = 0; j < p->nretention; j++)
+		for (k = 0; k < p->retention[j].ncategories; k++)
+			covered[p->retention[j].categories[k]] = 1;
+	for (i = 0; i < p->ncategories; i++) {
+		char nb[SHOW_BUF];
+
+		if (!covered[i])
+			diag_at(ld, p->categories[i].line,
+			        p->categories[i].column,
+			        "category '%s' has no retention rule: it would "
+			        "be kept for ever (TEL-RET-1)",
+			        show(nb, p->categories[i].id));
+	}
+	free(covered);
+}
+
+static void
+compile_transfers(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *at, *v = map_get(root, "transfers", &at);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (v == NULL || is_null(v)) {
+		diag(ld, v != NULL ? v : root,
+		     "the policy has no transfers (none, or a list of "
+		     "{country, safeguard})");
+		return;
+	}
+	if (v->bad)
+		return;
+	if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "none") == 0) {
+		/* CEK-XFER-1: no transfer outside the EU/EEA at all. */
+		p->transfers_none = 1;
+		return;
+	}
+	if (v->kind != Y_SEQ) {
+		diag(ld, v,
+		     "transfers must be none or a list of {country, "
+		     "safeguard}");
+		return;
+	}
+	p->transfers = pcalloc(ld, v->n, sizeof(*p->transfers));
+	if (p->transfers == NULL)
+		return;
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *it = v->items[i], *cv;
+		struct policy_transfer *t = &p->transfers[p->ntransfers];
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_MAP) {
+			diag(ld, it,
+			     "transfers: each entry is a mapping {country, "
+			     "safeguard}");
+			continue;
+		}
+		p->ntransfers++;
+		t->line = it->line;
+		t->column = it->column;
+		check_keys(ld, it, transfer_keys, "transfers");
+		cv = get_scalar(ld, it, "country", it, "transfer", 1);
+		if (cv != NULL)
+			take_country(ld, cv, "transfers", "country",
+			             t->country);
+		/* AURA-XFER-1: a transfer has a recorded safeguard. */
+		t->safeguard = get_text(ld, it, "safeguard", it, "transfer", 1);
+	}
+}
+
+/* The default of recipient.categories: those of its purposes. */
+static void
+recipient_default_categories(struct loader *ld, struct policy_recipient *r)
+{
+	struct policy *p = ld->p;
+	unsigned char *use;
+	size_t i, j, n = 0;
+
+	if (p->ncategories == 0)
+		return;
+	use = pcalloc(ld, p->ncategories, 1);
+	if (use == NULL)
+		return;
+	for (i = 0; i < r->npurposes; i++) {
+		const struct policy_purpose *pp = &p->purposes[r->purposes[i]];
+
+		for (j = 0; j < pp->ncategories; j++)
+			use[pp->categories[j]] = 1;
+	}
+	for (i = 0; i < p->ncategories; i++)
+		n += use[i];
+	r->categories = pcalloc(ld, n, sizeof(size_t));
+	if (r->categories != NULL)
+		for (i = 0; i < p->ncategories; i++)
+			if (use[i])
+				r->categories[r->ncategories++] = i;
+	free(use);
+}
+
+/* AURA-XFER-1, CEK-XFER-1: transfers outside the EU/EEA. */
+static void
+check_recipient_transfer(struct loader *ld, const struct ynode *map,
+                         const struct ynode *k, const char *ctx,
+                         struct policy_recipient *r)
+{
+	const struct ynode *cv = map_get(map, "country", NULL);
+	const struct ynode *at = cv != NULL ? cv : k;
+	struct policy *p = ld->p;
+	size_t i;
+	int country_seen = 0;
+
+	if (p->transfers_none) {
+		diag(ld, at,
+		     "transfers: none, but %s is in %s (outside the EU/EEA) "
+		     "(CEK-XFER-1)",
+		     ctx, r->country);
+		return;
+	}
+	if (r->safeguard == NULL) {
+		diag(ld, at, "%s in %s has no safeguard (AURA-XFER-1)", ctx,
+		     r->country);
+		return;
+	}
+	for (i = 0; i < p->ntransfers; i++) {
+		const struct policy_transfer *t = &p->transfers[i];
+
+		if (strcmp(t->country, r->country) != 0)
+			continue;
+		country_seen = 1;
+		if (t->safeguard != NULL &&
+		    strcmp(t->safeguard, r->safeguard) == 0)
+			return;
+	}
+	diag(ld, map_get(map, "safeguard", NULL),
+	     country_seen
+	             ? "%s in %s: its safeguard matches no transfers entry "
+	               "for %s (AURA-XFER-1)"
+	             : "%s in %s: transfers has no entry for %s "
+	               "(AURA-XFER-1)",
+	     ctx, r->country, r->country);
+}
+
+static void
+compile_recipient(struct loader *ld, const struct ynode *k,
+                  const struct ynode *v, struct policy_recipient *r)
+{
+	const struct policy *p = ld->p;
+	const struct ynode *type_node, *needs_node, *sv;
+	struct ref *refs, *crefs;
+	char ctx[CTX_MAX], nb[SHOW_BUF];
+	size_t nrefs, ncrefs, i, j, m;
+	int t, needs;
+
+	snprintf(ctx, sizeof(ctx), "recipient '%s'", show(nb, k->text));
+	if (v->bad)
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s must be a mapping", ctx);
+		return;
+	}
+	check_keys(ld, v, recipient_keys, ctx);
+	r->name = get_text(ld, v, "name", k, ctx, 1);
+
+	type_node = get_scalar(ld, v, "type", k, ctx, 1);
+	t = type_node != NULL
+	            ? get_choice(ld, v, "type", ctx, recipient_types, -1)
+	            : -1;
+	if (t >= 0)
+		r->type = (enum recipient_type)t;
+	r->agreement = get_text(ld, v, "agreement", k, ctx, 0);
+	r->demand = get_text(ld, v, "demand", k, ctx, 0);
+	needs_node = get_scalar(ld, v, "needs", k, ctx, 0);
+	needs = needs_node != NULL && needs_node->len > 0
+	                ? word_index(needs_names, needs_node->text)
+	                : -1;
+	if (needs_node != NULL && needs < 0)
+		diag(ld, needs_node,
+		     "%s: unknown needs '%s' (one of: consent, "
+		     "prior_agreement, consent_or_prior_agreement, "
+		     "legal_demand)",
+		     ctx, show(nb, needs_node->text));
+
+	switch (t) {
+	case RECIPIENT_PROCESSOR:
+		/* AURA-SHARE-1, AOPT-SHARE-1: processors act under a data
+		 * processing agreement; that agreement is the condition. */
+		r->needs = NEEDS_AGREEMENT_ON_RECORD;
+		if (r->agreement == NULL && !ld->nomem)
+			diag(ld, type_node,
+			     "%s is a processor but has no agreement "
+			     "(AURA-SHARE-1)",
+			     ctx);
+		if (needs_node != NULL)
+			diag(ld, needs_node,
+			     "%s is a processor: its agreement is its "
+			     "condition, remove needs",
+			     ctx);
+		break;
+	case RECIPIENT_THIRD_PARTY:
+		/* AURA-SHARE-1, CEK-SHARE-1: consent or prior agreement. */
+		if (needs_node == NULL)
+			diag(ld, type_node,
+			     "%s is a third party but has no needs (consent, "
+			     "prior_agreement or consent_or_prior_agreement)",
+			     ctx);
+		else if (needs == NEEDS_LEGAL_DEMAND)
+			diag(ld, needs_node,
+			     "%s: needs legal_demand is for an authority", ctx);
+		else if (needs > 0)
+			r->needs = (enum recipient_condition)needs;
+		break;
+	case RECIPIENT_AUTHORITY:
+		/* TEL-LOG-3: an authority gets data on a legal demand. */
+		if (needs != NEEDS_LEGAL_DEMAND &&
+		    (needs_node == NULL || needs > 0))
+			diag(ld, needs_node != NULL ? needs_node : type_node,
+			     "%s is an authority but needs no legal_demand "
+			     "(TEL-LOG-3)",
+			     ctx);
+		r->needs = NEEDS_LEGAL_DEMAND;
+		break;
+	default: break;
+	}
+	if (needs == NEEDS_LEGAL_DEMAND && t == RECIPIENT_AUTHORITY &&
+	    r->demand == NULL && !ld->nomem)
+		diag(ld, needs_node,
+		     "%s needs legal_demand but names no demand (e.g. "
+		     "court_order) (TEL-LOG-3)",
+		     ctx);
+
+	sv = get_scalar(ld, v, "country", k, ctx, 0);
+	if (sv != NULL)
+		take_country(ld, sv, ctx, "country", r->country);
+	else if (map_get(v, "country", NULL) == NULL ||
+	         is_null(map_get(v, "country", NULL)))
+		memcpy(r->country, p->controller.country, 3);
+	r->safeguard = get_text(ld, v, "safeguard", k, ctx, 0);
+	if (r->country[0] != '\0' && !policy_country_in_eea(r->country)) {
+		r->outside_eea = 1;
+		check_recipient_transfer(ld, v, k, ctx, r);
+	}
+
+	refs = take_refs(ld, v, "purposes", k, ctx, "purpose", &ld->purposes, 1,
+	                 &r->purposes, &r->npurposes, &nrefs);
+	free(refs);
+	crefs = take_refs(ld, v, "categories", k, ctx, "category",
+	                  &ld->categories, 0, &r->categories, &r->ncategories,
+	                  &ncrefs);
+	if (map_get(v, "categories", NULL) == NULL) {
+		recipient_default_categories(ld, r);
+	} else {
+		/* A recipient gets no category none of its purposes uses. */
+		for (i = 0; i < ncrefs; i++) {
+			for (j = 0; j < r->npurposes; j++) {
+				const struct policy_purpose *pp =
+				        &p->purposes[r->purposes[j]];
+
+				for (m = 0; m < pp->ncategories; m++)
+					if (pp->categories[m] == crefs[i].idx)
+						break;
+				if (m < pp->ncategories)
+					break;
+			}
+			if (j == r->npurposes && r->npurposes > 0)
+				diag(ld, crefs[i].at,
+				     "%s receives category '%s', which none of "
+				     "its purposes uses",
+				     ctx,
+				     show(nb, p->categories[crefs[i].idx].id));
+		}
+	}
+	free(crefs);
+}
+
+static void
+compile_recipients(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "recipients", 0);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL)
+		return;
+	p->recipients = pcalloc(ld, sec->n / 2, sizeof(*p->recipients));
+	if (p->recipients == NULL)
+		return;
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i];
+		struct policy_recipient *r = &p->recipients[p->nrecipients++];
+
+		r->id = pstrndup(ld, k->text, k->len);
+		r->line = k->line;
+		r->column = k->column;
+		check_id(ld, k, "recipient");
+		compile_recipient(ld, k, sec->items[i + 1], r);
+	}
+}
+
+static void
+compile_role(struct loader *ld, const struct ynode *k, const struct ynode *v,
+             struct policy_role *role)
+{
+	const struct ynode *pv;
+	struct ref *refs;
+	char ctx[CTX_MAX], nb[SHOW_BUF], pb[SHOW_BUF];
+	size_t nrefs, i;
+
+	snprintf(ctx, sizeof(ctx), "role '%s'", show(nb, k->text));
+	if (v->bad)
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "%s must be a mapping", ctx);
+		return;
+	}
+	check_keys(ld, v, role_keys, ctx);
+	role->description = get_text(ld, v, "description", k, ctx, 0);
+	role->cleared = get_bool(ld, v, "cleared", ctx);
+	/* An empty list is a role that may use nothing, but the key is
+	 * required so that no role is left open by omission. */
+	pv = map_get(v, "purposes", NULL);
+	if (pv == NULL || is_null(pv))
+		diag(ld, pv != NULL ? pv : k, "%s has no purposes", ctx);
+	refs = take_refs(ld, v, "purposes", k, ctx, "purpose", &ld->purposes, 0,
+	                 &role->purposes, &role->npurposes, &nrefs);
+	/* TEL-LOG-2: only security-cleared staff read logging data. */
+	for (i = 0; i < nrefs && !role->cleared; i++) {
+		const struct policy_purpose *pp = &ld->p->purposes[refs[i].idx];
+
+		if (pp->requires_clearance)
+			diag(ld, refs[i].at,
+			     "role '%s' lists purpose '%s' which requires "
+			     "clearance, but the role is not cleared "
+			     "(TEL-LOG-2)",
+			     show(nb, k->text), show(pb, pp->id));
+	}
+	free(refs);
+}
+
+static void
+compile_roles(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "roles", 1);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL)
+		return;
+	p->roles = pcalloc(ld, sec->n / 2, sizeof(*p->roles));
+	if (p->roles == NULL)
+		return;
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i];
+		struct policy_role *role = &p->roles[p->nroles++];
+
+		role->id = pstrndup(ld, k->text, k->len);
+		role->line = k->line;
+		role->column = k->column;
+		check_id(ld, k, "role");
+		compile_role(ld, k, sec->items[i + 1], role);
+	}
+}
+
+static void
+compile_rights(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *v = map_get(root, "rights", NULL);
+	const struct ynode *const *items;
+	size_t n, i;
+
+	/* AURA-RIGHTS-1, SHOP-RIGHTS-1: all six unless the policy says. */
+	ld->p->rights = RIGHT_ACCESS | RIGHT_RECTIFICATION | RIGHT_ERASURE |
+	                RIGHT_RESTRICTION | RIGHT_PORTABILITY | RIGHT_OBJECTION;
+	if (v == NULL || is_null(v))
+		return;
+	ld->p->rights = 0;
+	n = list_items(ld, v, "the policy", "rights", NULL, &items);
+	if (v->kind == Y_SEQ && n == 0)
+		diag(ld, v, "rights must not be empty");
+	for (i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+		char nb[SHOW_BUF];
+		int r;
+
+		if (it->bad)
+			continue;
+		r = it->kind == Y_SCALAR ? word_index(right_names, it->text)
+		                         : -1;
+		if (r < 0)
+			diag(ld, it,
+			     "unknown right '%s' (one of: access, "
+			     "rectification, erasure, restriction, "
+			     "portability, objection)",
+			     it->kind == Y_SCALAR ? show(nb, it->text) : "...");
+		else
+			ld->p->rights |= 1u << r;
+	}
+}
+
+static void
+compile(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *v;
+
+	if (root->bad)
+		return;
+	if (root->kind != Y_MAP) {
+		diag(ld, root,
+		     "a policy is a YAML mapping (vaern, controller, "
+		     "categories, ...)");
+		return;
+	}
+	check_keys(ld, root, top_keys, "the policy");
+
+	v = map_get(root, "vaern", NULL);
+	if (v == NULL)
+		diag(ld, root,
+		     "the policy has no vaern (the language "
+		     "version: " POLICY_LANGUAGE_VERSION ")");
+	else if (!v->bad && (v->kind != Y_SCALAR ||
+	                     strcmp(v->text, POLICY_LANGUAGE_VERSION) != 0))
+		diag(ld, v,
+		     "vaern: this is language "
+		     "version " POLICY_LANGUAGE_VERSION);
+
+	/* The order matters: each section refers only to earlier ones. */
+	compile_controller(ld, root);
+	compile_events(ld, root);
+	compile_categories(ld, root);
+	compile_purposes(ld, root);
+	compile_retention(ld, root);
+	compile_transfers(ld, root);
+	compile_recipients(ld, root);
+	compile_roles(ld, root);
+	compile_rights(ld, root);
+}
+
+/* ---------------------------------------------------------------------
+ * The API.
+ */
+
+static void
+free_strings(char **a, size_t n)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+void
+policy_free(struct policy *p)
+{
+	struct policy_controller *c;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	c = &p->controller;
+	free(c->id);
+	free(c->name);
+	free(c->registration);
+	free(c->address);
+	free(c->email);
+	free(c->phone);
+	free(c->complaints);
+	free(c->authority_name);
+	free(c->authority_url);
+	for (i = 0; i < p->ncategories; i++) {
+		free(p->categories[i].id);
+		free(p->categories[i].description);
+		free(p->categories[i].special_kind);
+		free(p->categories[i].source_party);
+	}
+	free(p->categories);
+	for (i = 0; i < p->npurposes; i++) {
+		struct policy_purpose *pp = &p->purposes[i];
+
+		free(pp->id);
+		free(pp->description);
+		free(pp->legitimate_interests);
+		free(pp->categories);
+		free(pp->mandatory);
+		free_strings(pp->consent_sources, pp->nconsent_sources);
+		free(pp->consent_text);
+	}
+	free(p->purposes);
+	for (i = 0; i < p->nretention; i++) {
+		struct policy_retention *r = &p->retention[i];
+
+		free(r->id);
+		free(r->clause);
+		free(r->categories);
+		free_strings(r->anchors, r->nanchors);
+		free(r->keep);
+		free(r->legal_obligation);
+	}
+	free(p->retention);
+	for (i = 0; i < p->nrecipients; i++) {
+		struct policy_recipient *r = &p->recipients[i];
+
+		free(r->id);
+		free(r->name);
+		free(r->agreement);
+		free(r->demand);
+		free(r->safeguard);
+		free(r->purposes);
+		free(r->categories);
+	}
+	free(p->recipients);
+	for (i = 0; i < p->ntransfers; i++)
+		free(p->transfers[i].safeguard);
+	free(p->transfers);
+	for (i = 0; i < p->nroles; i++) {
+		free(p->roles[i].id);
+		free(p->roles[i].description);
+		free(p->roles[i].purposes);
+	}
+	free(p->roles);
+	for (i = 0; i < p->nevents; i++) {
+		free(p->events[i].id);
+		free(p->events[i].description);
+	}
+	free(p->events);
+	free(p);
+}
+
+enum vaern_err
+policy_load_buffer(const char *buf, size_t len, struct policy **out,
+                   struct policy_diags *diags)
+{
+	struct loader ld;
+	struct ynode *root = NULL;
+	enum vaern_err err = VAERN_E_INVALID;
+	size_t valid;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.suggest_budget = SUGGEST_BUDGET;
+
+	if (len > POLICY_FILE_MAX) {
+		diag_at(&ld, 0, 0, "the policy file is larger than %d bytes",
+		        POLICY_FILE_MAX);
+		goto done;
+	}
+	/* libfyaml passes some invalid bytes through; refuse them here. */
+	valid = utf8_valid_prefix((const unsigned char *)buf, len);
+	if (valid == len && memchr(buf, '\0', len) != NULL)
+		valid = (size_t)((const char *)memchr(buf, '\0', len) - buf);
+	if (valid < len) {
+		unsigned line = 1, column = 1;
+		size_t i;
+
+		for (i = 0; i < valid; i++) {
+			if (buf[i] == '\n') {
+				line++;
+				column = 1;
+			} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+				column++;
+			}
+		}
+		diag_at(&ld, line, column,
+		        "the policy file is not UTF-8 text (byte 0x%02x)",
+		        (unsigned char)buf[valid]);
+		goto done;
+	}
+	ld.p = calloc(1, sizeof(*ld.p));
+	if (ld.p == NULL) {
+		ld.nomem = 1;
+		goto done;
+	}
+	root = build_tree(&ld, buf, len);
+	if (root == NULL)
+		goto done;
+	compile(&ld, root);
+	if (ld.nomem || ld.ndiags > 0 || ld.dropped > 0)
+		goto done;
+	if (sodium_init() < 0) {
+		err = VAERN_E_INTERNAL;
+		goto done;
+	}
+	crypto_hash_sha256(ld.p->sha256, (const unsigned char *)buf, len);
+	*out = ld.p;
+	ld.p = NULL;
+	err = VAERN_OK;
+done:
+	if (ld.nomem)
+		err = VAERN_E_NOMEM;
+	if (err != VAERN_OK && err != VAERN_E_INVALID && ld.ndiags == 0)
+		diag_at(&ld, 0, 0, "%s", vaern_strerror(err));
+	diags_export(&ld, diags);
+	ynode_free(root);
+	policy_free(ld.p);
+	free(ld.categories.refs);
+	free(ld.purposes.refs);
+	free(ld.events.refs);
+	free(ld.diags);
+	return err;
+}
+
+/* Reads at most POLICY_FILE_MAX + 1 bytes of fd into a new buffer. */
+static enum vaern_err
+read_limited(int fd, char **bufp, size_t *lenp, int *errnop)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap), *grown;
+	ssize_t got;
+
+	*bufp = NULL;
+	*lenp = 0;
+	*errnop = 0;
+	if (buf == NULL)
+		return VAERN_E_NOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > POLICY_FILE_MAX)
+				break;
+			cap = cap * 2 > POLICY_FILE_MAX + 1
+			              ? POLICY_FILE_MAX + 1
+			              : cap * 2;
+			grown = realloc(buf, cap);
+			if (grown == NULL) {
+				free(buf);
+				return VAERN_E_NOMEM;
+			}
+			buf = grown;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			*errnop = errno;
+			free(buf);
+			return VAERN_E_IO;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return VAERN_OK;
+}
+
+enum vaern_err
+policy_load_file(const char *path, struct policy **out,
+                 struct policy_diags *diags)
+{
+	enum vaern_err err;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, errnum = 0;
+
+	*out = NULL;
+	memset(diags, 0, sizeof(*diags));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		errnum = errno;
+		err = VAERN_E_IO;
+		goto done;
+	}
+	if (fstat(fd, &st) == -1) {
+		errnum = errno;
+		err = VAERN_E_IO;
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errnum = EISDIR;
+		err = VAERN_E_IO;
+		goto done;
+	}
+	/* Refused before reading (a limit checked while parsing). */
+	if (S_ISREG(st.st_mode) && st.st_size > POLICY_FILE_MAX) {
+		len = POLICY_FILE_MAX + 1;
+		err = VAERN_E_INVALID;
+		goto done;
+	}
+	err = read_limited(fd, &buf, &len, &errnum);
+	if (err != VAERN_OK)
+		goto done;
+	if (len > POLICY_FILE_MAX) {
+		err = VAERN_E_INVALID;
+		goto done;
+	}
+	err = policy_load_buffer(buf, len, out, diags);
+done:
+	if (err == VAERN_E_IO) {
+		snprintf(diags->items[0].message,
+		         sizeof(diags->items[0].message), "cannot read: %s",
+		         strerror(errnum));
+		diags->count = 1;
+	} else if (err == VAERN_E_INVALID && len > POLICY_FILE_MAX) {
+		snprintf(diags->items[0].message,
+		         sizeof(diags->items[0].message),
+		         "the policy file is larger than %d bytes",
+		         POLICY_FILE_MAX);
+		diags->count = 1;
+	} else if (err == VAERN_E_NOMEM && diags->count == 0) {
+		snprintf(diags->items[0].message,
+		         sizeof(diags->items[0].message), "%s",
+		         vaern_strerror(err));
+		diags->count = 1;
+	}
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return err;
+}
+
+/* ---------------------------------------------------------------------
+ * Lookups.
+ */
+
+long
+policy_category_index(const struct policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return -1;
+	for (i = 0; i < p->ncategories; i++)
+		if (strcmp(p->categories[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long
+policy_purpose_index(const struct policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return -1;
+	for (i = 0; i < p->npurposes; i++)
+		if (strcmp(p->purposes[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long
+policy_role_index(const struct policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return -1;
+	for (i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long
+policy_recipient_index(const struct policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return -1;
+	for (i = 0; i < p->nrecipients; i++)
+		if (strcmp(p->recipients[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long
+policy_event_index(const struct policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return -1;
+	for (i = 0; i < p->nevents; i++)
+		if (strcmp(p->events[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+int
+policy_purpose_uses(const struct policy *p, size_t purpose, size_t category)
+{
+	const struct policy_purpose *pp;
+	size_t i;
+
+	if (p == NULL || purpose >= p->npurposes)
+		return 0;
+	pp = &p->purposes[purpose];
+	for (i = 0; i < pp->ncategories; i++)
+		if (pp->categories[i] == category)
+			return 1;
+	return 0;
+}

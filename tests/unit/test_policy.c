@@ -1,1 +1,1009 @@
-int main(void) { return 0; }
+/*
+ * test_policy.c -- the policy loader and checker (src/policy).
+ *
+ * Most cases are table-driven: a valid base policy with one defect edited
+ * in; each checks that loading fails, that nothing is returned, and that a
+ * diagnostic with the expected words stands at the expected line. The
+ * clause each case proves is named in its row.
+ */
+/* cmocka.h needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/policy.h"
+
+/* A valid policy that exercises every section. Line numbers matter: the
+ * table below refers to them. */
+static const char base_policy[] =
+        "vaern: 1\n"                                             /*  1 */
+        "controller:\n"                                          /*  2 */
+        "  id: shop\n"                                           /*  3 */
+        "  name: Test ApS\n"                                     /*  4 */
+        "  country: DK\n"                                        /*  5 */
+        "  registration: \"21628549\"\n"                         /*  6 */
+        "  email: privacy@example.dk\n"                          /*  7 */
+        "  authority: {name: Datatilsynet, url: https://x.dk}\n" /*  8 */
+        "  policy_version: 2026-01-01\n"                         /*  9 */
+        "events:\n"                                              /* 10 */
+        "  relationship_end: The relationship ended\n"           /* 11 */
+        "categories:\n"                                          /* 12 */
+        "  name: {description: Full name}\n"                     /* 13 */
+        "  email: {identifier: email}\n"                         /* 14 */
+        "  health: {special: health}\n"                          /* 15 */
+        "  location: {source: automatic}\n"                      /* 16 */
+        "purposes:\n"                                            /* 17 */
+        "  customer_admin:\n"                                    /* 18 */
+        "    basis: b\n"                                         /* 19 */
+        "    categories: [name, email]\n"                        /* 20 */
+        "  care:\n"                                              /* 21 */
+        "    basis: [a]\n"                                       /* 22 */
+        "    art9: a\n"                                          /* 23 */
+        "    categories: [health]\n"                             /* 24 */
+        "    consent: {sources: [web_form]}\n"                   /* 25 */
+        "  logging:\n"                                           /* 26 */
+        "    basis: c\n"                                         /* 27 */
+        "    categories: [location]\n"                           /* 28 */
+        "    requires_clearance: true\n"                         /* 29 */
+        "  stats:\n"                                             /* 30 */
+        "    basis: f\n"                                         /* 31 */
+        "    legitimate_interests: Improve the service\n"        /* 32 */
+        "    categories: [name]\n"                               /* 33 */
+        "retention:\n"                                           /* 34 */
+        "  customers:\n"                                         /* 35 */
+        "    categories: [name, email, health]\n"                /* 36 */
+        "    anchor: relationship_end\n"                         /* 37 */
+        "    period: 2 years\n"                                  /* 38 */
+        "  log:\n"                                               /* 39 */
+        "    categories: [location]\n"                           /* 40 */
+        "    anchor: collected\n"                                /* 41 */
+        "    period: 1 year\n"                                   /* 42 */
+        "recipients:\n"                                          /* 43 */
+        "  host:\n"                                              /* 44 */
+        "    name: Hosting provider\n"                           /* 45 */
+        "    type: processor\n"                                  /* 46 */
+        "    agreement: DPA-1\n"                                 /* 47 */
+        "    purposes: [customer_admin]\n"                       /* 48 */
+        "  police:\n"                                            /* 49 */
+        "    name: Police\n"                                     /* 50 */
+        "    type: authority\n"                                  /* 51 */
+        "    needs: legal_demand\n"                              /* 52 */
+        "    demand: court_order\n"                              /* 53 */
+        "    purposes: [logging]\n"                              /* 54 */
+        "transfers: none\n"                                      /* 55 */
+        "roles:\n"                                               /* 56 */
+        "  support:\n"                                           /* 57 */
+        "    purposes: [customer_admin, care]\n"                 /* 58 */
+        "  security:\n"                                          /* 59 */
+        "    purposes: [logging]\n"                              /* 60 */
+        "    cleared: true\n";                                   /* 61 */
+
+/* One edit: the first occurrence of find becomes replace. */
+struct edit {
+	const char *find;
+	const char *replace;
+};
+
+struct bad_case {
+	const char *name; /* what is wrong, and the clause it proves */
+	struct edit edits[3];
+	const char *expect; /* a substring of the diagnostic */
+	unsigned line;      /* where it must stand */
+};
+
+static const struct bad_case bad_cases[] = {
+        /* docs/policy.md: an unknown key is an error. */
+        {"unknown key",
+         {{"    period: 2 years\n", "    retension: 5 years\n"
+                                    "    period: 2 years\n"}},
+         "unknown key 'retension' in retention rule 'customers'",
+         38},
+        {"unknown key suggests the known one",
+         {{"    period: 2 years\n", "    perid: 2 years\n"}},
+         "did you mean 'period'?",
+         38},
+        {"unknown top-level key",
+         {{"transfers: none\n", "transfers: none\ntransfer: none\n"}},
+         "unknown key 'transfer'",
+         56},
+        {"duplicate key",
+         {{"  name: Test ApS\n", "  name: Test ApS\n  name: Other ApS\n"}},
+         "duplicate key 'name'",
+         5},
+        {"duplicate id in a section",
+         {{"  location: {source: automatic}\n",
+           "  location: {source: automatic}\n  name: {}\n"}},
+         "duplicate key 'name' (first at line 13)",
+         17},
+        {"undefined category, with suggestion",
+         {{"categories: [name, email]", "categories: [name, emial]"}},
+         "undefined category 'emial' in purpose 'customer_admin' (did you "
+         "mean 'email'?)",
+         20},
+        {"undefined purpose in a role",
+         {{"[customer_admin, care]", "[customer_admin, caer]"}},
+         "undefined purpose 'caer' in role 'support'",
+         58},
+        {"undefined purpose in a recipient",
+         {{"purposes: [customer_admin]", "purposes: [custmer_admin]"}},
+         "undefined purpose 'custmer_admin' in recipient 'host'",
+         48},
+        {"undefined event as retention anchor",
+         {{"anchor: relationship_end", "anchor: relation_end"}},
+         "undefined event 'relation_end' in retention rule 'customers'",
+         37},
+        {"category listed twice",
+         {{"categories: [name, email]", "categories: [name, name]"}},
+         "listed twice",
+         20},
+        /* CEK-SPECIAL-1, SHOP-SPECIAL-1: Art. 9 data needs art9. */
+        {"special category without art9 (CEK-SPECIAL-1)",
+         {{"    art9: a\n", ""}},
+         "category 'health' is special (Art. 9) but purpose 'care' has no "
+         "art9 condition",
+         23},
+        {"special category in a basis-f purpose (SHOP-SPECIAL-1)",
+         {{"categories: [name]\n", "categories: [name, health]\n"}},
+         "category 'health' is special (Art. 9) but purpose 'stats'",
+         33},
+        {"art9 letter out of range",
+         {{"    art9: a\n", "    art9: k\n"}},
+         "art9 'k' is not a letter a-j",
+         23},
+        /* GDPR-7: consent is recorded, so the purpose says how. */
+        {"consent basis without consent sources (GDPR-7)",
+         {{"    consent: {sources: [web_form]}\n", ""}},
+         "purpose 'care' uses basis (a) but has no consent.sources",
+         22},
+        {"consent with an empty list of sources (GDPR-7)",
+         {{"{sources: [web_form]}", "{sources: []}"}},
+         "purpose 'care' uses basis (a) but has no consent.sources",
+         22},
+        {"explicit consent (art9 a) without sources (GDPR-7)",
+         {{"    basis: [a]\n", "    basis: [b]\n"},
+          {"    consent: {sources: [web_form]}\n", ""}},
+         "uses art9 (a), explicit consent, but has no consent.sources",
+         23},
+        {"basis f without legitimate interests",
+         {{"    legitimate_interests: Improve the service\n", ""}},
+         "purpose 'stats' uses basis (f) but states no legitimate_interests",
+         31},
+        {"basis not a letter a-f",
+         {{"    basis: b\n", "    basis: g\n"}},
+         "basis 'g' is not a letter a-f",
+         19},
+        {"purpose without basis",
+         {{"    basis: b\n", ""}},
+         "purpose 'customer_admin' has no basis",
+         18},
+        /* CEK-MAND-1: mandatory categories are among the purpose's. */
+        {"mandatory category outside the purpose (CEK-MAND-1)",
+         {{"categories: [name, email]\n",
+           "categories: [name, email]\n    mandatory: [name, health]\n"}},
+         "mandatory category 'health' is not in the categories of purpose "
+         "'customer_admin'",
+         21},
+        /* TEL-MKT-1: service messages are not marketing. */
+        {"direct marketing and service message at once (TEL-MKT-1)",
+         {{"    categories: [name]\n", "    categories: [name]\n"
+                                       "    direct_marketing: true\n"
+                                       "    service_message: true\n"}},
+         "cannot be both direct_marketing and service_message",
+         35},
+        {"boolean other than true/false",
+         {{"    cleared: true\n", "    cleared: yes\n"}},
+         "cleared must be true or false",
+         61},
+        /* Retention: anchor and period are required. */
+        {"retention rule without anchor",
+         {{"    anchor: collected\n", ""}},
+         "retention rule 'log' has no anchor",
+         39},
+        {"retention rule without period",
+         {{"    period: 1 year\n", ""}},
+         "retention rule 'log' has no period",
+         39},
+        {"retention rule with a bad period",
+         {{"period: 1 year", "period: 1 fortnight"}},
+         "retention rule 'log': period",
+         42},
+        {"retention keep without anonymise",
+         {{"    period: 1 year\n", "    period: 1 year\n"
+                                   "    keep: [location]\n"}},
+         "keep needs action: anonymise",
+         43},
+        /* TEL-RET-1: every category has a rule that ends it. */
+        {"category without a retention rule (TEL-RET-1)",
+         {{"[name, email, health]", "[name, email]"}},
+         "category 'health' has no retention rule",
+         15},
+        /* Controller. */
+        {"invalid CVR", {{"\"21628549\"", "\"21628548\""}}, "registration:", 6},
+        {"invalid organisationsnummer",
+         {{"  country: DK\n  registration: \"21628549\"\n",
+           "  country: SE\n  registration: 559331-7324\n"}},
+         "registration:",
+         6},
+        {"valid organisationsnummer, invalid CVR format for DK",
+         {{"\"21628549\"", "559331-7323"}},
+         "registration:",
+         6},
+        {"DK controller without registration",
+         {{"  registration: \"21628549\"\n", ""}},
+         "controller has no registration",
+         2},
+        {"unknown country code",
+         {{"  country: DK\n", "  country: DN\n"}},
+         "country 'DN' is not an ISO 3166 alpha-2 country code",
+         5},
+        {"lower-case country code",
+         {{"  country: DK\n", "  country: dk\n"}},
+         "country 'dk' is not an ISO 3166",
+         5},
+        {"UK instead of GB",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: UK\n"}},
+         "use GB",
+         46},
+        {"invalid controller e-mail",
+         {{"privacy@example.dk", "privacy.example.dk"}},
+         "controller: email",
+         7},
+        /* AURA-VER-1: the policy carries its version date. */
+        {"missing policy_version (AURA-VER-1)",
+         {{"  policy_version: 2026-01-01\n", ""}},
+         "controller has no policy_version",
+         2},
+        {"policy_version not a real date (AURA-VER-1)",
+         {{"2026-01-01", "2026-02-30"}},
+         "policy_version",
+         9},
+        {"financial year ending 02-29",
+         {{"  policy_version: 2026-01-01\n", "  policy_version: 2026-01-01\n"
+                                             "  financial_year_end: 02-29\n"}},
+         "financial_year_end",
+         10},
+        {"language not da, sv or en",
+         {{"  policy_version: 2026-01-01\n", "  policy_version: 2026-01-01\n"
+                                             "  language: de\n"}},
+         "unknown language 'de'",
+         10},
+        {"authority without name",
+         {{"{name: Datatilsynet, url: https://x.dk}", "{url: https://x.dk}"}},
+         "controller.authority has no name",
+         8},
+        {"missing language version",
+         {{"vaern: 1\n", ""}},
+         "the policy has no vaern",
+         1},
+        {"wrong language version",
+         {{"vaern: 1\n", "vaern: 2\n"}},
+         "language version 1",
+         1},
+        {"invalid id",
+         {{"  support:\n", "  Support:\n"}},
+         "role id 'Support' is not valid",
+         57},
+        {"id longer than 64 bytes",
+         {{"  support:\n",
+           "  a234567890123456789012345678901234567890123456789012345678901"
+           "2345:\n"}},
+         "is not valid",
+         57},
+        /* CEK-XFER-1: no transfer outside the EU/EEA at all. */
+        {"recipient outside the EEA under transfers: none (CEK-XFER-1)",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: US\n"}},
+         "transfers: none, but recipient 'host' is in US (outside the "
+         "EU/EEA)",
+         46},
+        /* AURA-XFER-1: a transfer outside needs a recorded safeguard. */
+        {"recipient outside the EEA without safeguard (AURA-XFER-1)",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: US\n"},
+          {"transfers: none\n", "transfers:\n  - {country: US, safeguard: "
+                                "scc}\n"}},
+         "recipient 'host' in US has no safeguard",
+         46},
+        {"safeguard with no matching transfers entry (AURA-XFER-1)",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: US\n"
+                                           "    safeguard: bcr\n"},
+          {"transfers: none\n", "transfers:\n  - {country: US, safeguard: "
+                                "scc}\n"}},
+         "safeguard matches no transfers entry for US",
+         47},
+        {"transfer entry without safeguard (AURA-XFER-1)",
+         {{"transfers: none\n", "transfers:\n  - {country: US}\n"}},
+         "transfer has no safeguard",
+         56},
+        /* AURA-SHARE-1: processors act under an agreement. */
+        {"processor without agreement (AURA-SHARE-1)",
+         {{"    agreement: DPA-1\n", ""}},
+         "recipient 'host' is a processor but has no agreement",
+         46},
+        {"third party without a condition (AURA-SHARE-1, CEK-SHARE-1)",
+         {{"    type: processor\n", "    type: third_party\n"},
+          {"    agreement: DPA-1\n", ""}},
+         "is a third party but has no needs",
+         46},
+        /* TEL-LOG-3: the police get logging data on a court order. */
+        {"authority without legal demand (TEL-LOG-3)",
+         {{"    needs: legal_demand\n", "    needs: consent\n"}},
+         "recipient 'police' is an authority but needs no legal_demand",
+         52},
+        {"authority with no needs at all (TEL-LOG-3)",
+         {{"    needs: legal_demand\n", ""}},
+         "recipient 'police' is an authority but needs no legal_demand",
+         51},
+        {"legal demand without the kind of demand (TEL-LOG-3)",
+         {{"    demand: court_order\n", ""}},
+         "names no demand",
+         52},
+        {"recipient category no purpose of it uses",
+         {{"    purposes: [customer_admin]\n",
+           "    purposes: [customer_admin]\n"
+           "    categories: [health]\n"}},
+         "receives category 'health', which none of its purposes uses",
+         49},
+        /* TEL-LOG-2: only cleared staff read logging data. */
+        {"uncleared role with a clearance purpose (TEL-LOG-2)",
+         {{"    cleared: true\n", ""}},
+         "role 'security' lists purpose 'logging' which requires clearance, "
+         "but the role is not cleared",
+         60},
+        /* SHOP-PAY-1: never a full card number. */
+        {"identifier card (SHOP-PAY-1)",
+         {{"{identifier: email}", "{identifier: card}"}},
+         "identifier: card is refused: vaern never stores a full card number",
+         14},
+        {"unknown special kind",
+         {{"{special: health}", "{special: wealth}"}},
+         "special 'wealth' is not an Art. 9 kind",
+         15},
+        {"third-party source without naming the party (TEL-CAT-3)",
+         {{"{source: automatic}", "{source: third_party}"}},
+         "category 'location' has no from",
+         16},
+        {"unknown right",
+         {{"transfers: none\n",
+           "transfers: none\nrights: [access, oblivion]\n"}},
+         "unknown right 'oblivion'",
+         56},
+        /* Plain YAML only: no anchors, aliases or tags (billion laughs). */
+        {"anchor",
+         {{"  name: {description", "  name: &n {description"}},
+         "anchors (&n) are not allowed",
+         13},
+        {"alias",
+         {{"  name: {description", "  name: &n {description"},
+          {"  email: {identifier: email}", "  email: *n"}},
+         "aliases (*n) are not allowed",
+         14},
+        {"tag",
+         {{"period: 2 years", "period: !!str 2 years"}},
+         "tags (!!str) are not allowed",
+         38},
+        {"value of the wrong type",
+         {{"period: 2 years", "period: [2 years]"}},
+         "period must be a single value, not a list",
+         38},
+        {"a list where a mapping is wanted",
+         {{"  care:\n", "  care: [a]\n  old:\n"}},
+         "purpose 'care' must be a mapping",
+         21},
+        /* The bytes. */
+        {"non-UTF-8 bytes", {{"Full name", "Full \xff name"}}, "not UTF-8", 13},
+        {"NUL byte in a value",
+         {{"Full name", "\"Full \\0 name\""}},
+         "NUL character",
+         13},
+        {"YAML syntax error",
+         {{"  name: Test ApS\n", "  name: [Test ApS\n"}},
+         "YAML",
+         6},
+        {"two YAML documents",
+         {{"    cleared: true\n", "    cleared: true\n---\nvaern: 1\n"}},
+         "one YAML document",
+         62},
+};
+
+/* Returns base_policy with the edits of c applied (caller frees). */
+static char *
+apply_edits(const struct edit *edits)
+{
+	char *text = strdup(base_policy);
+	size_t i;
+
+	assert_non_null(text);
+	for (i = 0; i < 3 && edits[i].find != NULL; i++) {
+		char *at = strstr(text, edits[i].find), *next;
+		size_t head, flen = strlen(edits[i].find);
+		size_t rlen = strlen(edits[i].replace), tail;
+
+		if (at == NULL)
+			fail_msg("edit not found: %s", edits[i].find);
+		head = (size_t)(at - text);
+		tail = strlen(at + flen);
+		next = malloc(head + rlen + tail + 1);
+		assert_non_null(next);
+		memcpy(next, text, head);
+		memcpy(next + head, edits[i].replace, rlen);
+		memcpy(next + head + rlen, at + flen, tail + 1);
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
+static void
+print_diags(const struct policy_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->count; i++)
+		print_message("  %u:%u: %s\n", d->items[i].line,
+		              d->items[i].column, d->items[i].message);
+}
+
+/* Returns 1 if a diagnostic at line holds expect. */
+static int
+has_diag(const struct policy_diags *d, const char *expect, unsigned line)
+{
+	size_t i;
+
+	for (i = 0; i < d->count; i++)
+		if (d->items[i].line == line &&
+		    strstr(d->items[i].message, expect) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+assert_sorted(const struct policy_diags *d)
+{
+	size_t i;
+
+	for (i = 1; i < d->count; i++) {
+		const struct policy_diag *a = &d->items[i - 1],
+		                         *b = &d->items[i];
+
+		assert_true(a->line < b->line ||
+		            (a->line == b->line && a->column <= b->column));
+	}
+}
+
+static void
+test_base_policy_loads(void **state)
+{
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	if (policy_load_buffer(base_policy, strlen(base_policy), &p, &d) !=
+	    VAERN_OK) {
+		print_diags(&d);
+		fail_msg("the base policy must load");
+	}
+	assert_int_equal(d.count, 0);
+	assert_non_null(p);
+	policy_free(p);
+}
+
+static void
+test_bad_policies(void **state)
+{
+	size_t i, failures = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		char *text = apply_edits(c->edits);
+		struct policy *p = (struct policy *)&p;
+		struct policy_diags d;
+		enum vaern_err err;
+
+		err = policy_load_buffer(text, strlen(text), &p, &d);
+		if (err != VAERN_E_INVALID || p != NULL ||
+		    !has_diag(&d, c->expect, c->line)) {
+			print_message("FAIL %s: err %d, want '%s' at line %u; "
+			              "got:\n",
+			              c->name, (int)err, c->expect, c->line);
+			print_diags(&d);
+			failures++;
+		}
+		assert_sorted(&d);
+		policy_free(p == (struct policy *)&p ? NULL : p);
+		free(text);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* Several defects are reported together, in file order. */
+static void
+test_all_problems_at_once(void **state)
+{
+	static const struct edit edits[] = {
+	        /* listed out of file order on purpose */
+	        {"    cleared: true\n", ""},                   /* TEL-LOG-2 */
+	        {"{identifier: email}", "{identifier: card}"}, /* SHOP-PAY-1 */
+	        {"    agreement: DPA-1\n", ""}, /* AURA-SHARE-1 */
+	};
+	struct edit three[3];
+	struct policy *p = NULL;
+	struct policy_diags d;
+	char *text;
+
+	(void)state;
+	memcpy(three, edits, sizeof(three));
+	text = apply_edits(three);
+	assert_int_equal(policy_load_buffer(text, strlen(text), &p, &d),
+	                 VAERN_E_INVALID);
+	assert_null(p);
+	print_diags(&d);
+	assert_int_equal(d.count, 3);
+	assert_int_equal(d.items[0].line, 14);
+	assert_non_null(strstr(d.items[0].message, "SHOP-PAY-1"));
+	assert_int_equal(d.items[1].line, 46);
+	assert_non_null(strstr(d.items[1].message, "AURA-SHARE-1"));
+	assert_int_equal(d.items[2].line, 59);
+	assert_non_null(strstr(d.items[2].message, "TEL-LOG-2"));
+	free(text);
+}
+
+/* Many defects: the first POLICY_DIAG_MAX are kept, the rest counted. */
+static void
+test_diag_overflow(void **state)
+{
+	size_t cap = 64 * 1024, used, i;
+	struct policy *p = NULL;
+	struct policy_diags d;
+	char *text = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+	used = (size_t)snprintf(text, cap, "vaern: 1\ncategories:\n");
+	for (i = 0; i < 300; i++)
+		used += (size_t)snprintf(text + used, cap - used,
+		                         "  Bad%zu: {}\n", i);
+	assert_int_equal(policy_load_buffer(text, used, &p, &d),
+	                 VAERN_E_INVALID);
+	assert_null(p);
+	assert_int_equal(d.count, POLICY_DIAG_MAX);
+	assert_true(d.dropped > 0);
+	assert_sorted(&d);
+	free(text);
+}
+
+static void
+test_empty_file(void **state)
+{
+	static const char *const empties[] = {"", "\n\n", "# only a comment\n"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		struct policy *p = NULL;
+		struct policy_diags d;
+
+		assert_int_equal(policy_load_buffer(empties[i],
+		                                    strlen(empties[i]), &p, &d),
+		                 VAERN_E_INVALID);
+		assert_null(p);
+		assert_true(has_diag(&d, "empty", 0));
+	}
+}
+
+static void
+test_not_a_mapping(void **state)
+{
+	static const char text[] = "- a\n- b\n";
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	assert_int_equal(policy_load_buffer(text, strlen(text), &p, &d),
+	                 VAERN_E_INVALID);
+	assert_true(has_diag(&d, "a policy is a YAML mapping", 1));
+}
+
+/* A billion-laughs document is refused, never expanded. */
+static void
+test_billion_laughs(void **state)
+{
+	static const char text[] =
+	        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	        "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	assert_int_equal(policy_load_buffer(text, strlen(text), &p, &d),
+	                 VAERN_E_INVALID);
+	assert_null(p);
+	assert_true(has_diag(&d, "anchors (&a) are not allowed", 1));
+	assert_true(has_diag(&d, "aliases (*d) are not allowed", 5));
+}
+
+static void
+test_deep_nesting(void **state)
+{
+	char text[512];
+	size_t i, n = 0;
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "vaern: ");
+	for (i = 0; i < 40; i++)
+		text[n++] = '[';
+	for (i = 0; i < 40; i++)
+		text[n++] = ']';
+	text[n++] = '\n';
+	text[n] = '\0';
+	assert_int_not_equal(policy_load_buffer(text, n, &p, &d), VAERN_OK);
+	assert_null(p);
+	assert_true(d.count > 0);
+	assert_true(has_diag(&d, "nested more than", 1) ||
+	            has_diag(&d, "YAML", 1));
+}
+
+static void
+test_too_many_entries(void **state)
+{
+	size_t cap = 16 * 1024, used, i;
+	struct policy *p = NULL;
+	struct policy_diags d;
+	char *text = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+	used = (size_t)snprintf(text, cap, "rights: [");
+	for (i = 0; i <= POLICY_ITEMS_MAX; i++)
+		used += (size_t)snprintf(text + used, cap - used, "access, ");
+	used += (size_t)snprintf(text + used, cap - used, "access]\n");
+	assert_int_equal(policy_load_buffer(text, used, &p, &d),
+	                 VAERN_E_INVALID);
+	assert_true(has_diag(&d, "more than 512 entries", 1));
+	free(text);
+}
+
+static void
+test_text_too_long(void **state)
+{
+	size_t n = POLICY_TEXT_MAX + 1;
+	char *text = malloc(n + 64), *at;
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	assert_non_null(text);
+	at = text + snprintf(text, 64, "vaern: 1\ncomplaints: ");
+	memset(at, 'x', n);
+	at[n] = '\n';
+	at[n + 1] = '\0';
+	assert_int_equal(policy_load_buffer(text, strlen(text), &p, &d),
+	                 VAERN_E_INVALID);
+	assert_true(has_diag(&d, "text longer than 4096 bytes", 2));
+	free(text);
+}
+
+/* A buffer or a file over POLICY_FILE_MAX is refused before parsing. */
+static void
+test_file_too_large(void **state)
+{
+	size_t n = POLICY_FILE_MAX + 1;
+	char *big = malloc(n), path[] = "/tmp/vaern-test-policy-XXXXXX";
+	struct policy *p = NULL;
+	struct policy_diags d;
+	int fd;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, '#', n);
+	big[n - 1] = '\n';
+	assert_int_equal(policy_load_buffer(big, n, &p, &d), VAERN_E_INVALID);
+	assert_null(p);
+	assert_true(has_diag(&d, "larger than", 0));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, big, n), (ssize_t)n);
+	close(fd);
+	assert_int_equal(policy_load_file(path, &p, &d), VAERN_E_INVALID);
+	assert_null(p);
+	assert_int_equal(d.count, 1);
+	assert_true(has_diag(&d, "larger than", 0));
+	unlink(path);
+	free(big);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct policy *p = NULL;
+	struct policy_diags d;
+
+	(void)state;
+	assert_int_equal(policy_load_file("/nonexistent/vaern.yaml", &p, &d),
+	                 VAERN_E_IO);
+	assert_null(p);
+	assert_int_equal(d.count, 1);
+	assert_int_equal(d.items[0].line, 0);
+	assert_non_null(strstr(d.items[0].message, "cannot read"));
+}
+
+static const char *
+source_path(char *buf, size_t size, const char *rel)
+{
+	const char *root = getenv("VAERN_SOURCE_ROOT");
+
+	snprintf(buf, size, "%s/%s", root != NULL ? root : ".", rel);
+	return buf;
+}
+
+static size_t
+idx(long i)
+{
+	assert_true(i >= 0);
+	return (size_t)i;
+}
+
+/* policies/example.yaml loads, and its references resolve to indexes. */
+static void
+test_example_compiles(void **state)
+{
+	struct policy *p = NULL;
+	struct policy_diags d;
+	const struct policy_purpose *news, *admin;
+	const struct policy_recipient *host;
+	const struct policy_retention *book;
+	const struct policy_role *cs;
+	unsigned char sha[32];
+	char path[4096];
+	size_t i, name, email, orders;
+	FILE *f;
+	char *buf;
+	long len;
+
+	(void)state;
+	source_path(path, sizeof(path), "policies/example.yaml");
+	if (policy_load_file(path, &p, &d) != VAERN_OK) {
+		print_diags(&d);
+		fail_msg("policies/example.yaml must load");
+	}
+	assert_non_null(p);
+
+	/* Controller, with its defaults. */
+	assert_string_equal(p->controller.id, "example");
+	assert_string_equal(p->controller.country, "DK");
+	assert_int_equal(p->controller.registration_type, ID_CVR);
+	assert_string_equal(p->controller.registration, "21628549");
+	assert_string_equal(p->controller.language, "da");
+	assert_int_equal(p->controller.fy_end_month, 12);
+	assert_int_equal(p->controller.fy_end_day, 31);
+	assert_string_equal(p->controller.authority_name, "Datatilsynet");
+	{
+		long days;
+
+		assert_int_equal(cal_parse_date("2026-01-01", &days, NULL),
+		                 VAERN_OK);
+		/* AURA-VER-1 */
+		assert_int_equal(p->controller.policy_version, days);
+	}
+	assert_int_equal(p->rights, 0x3f); /* all six by default */
+	assert_int_equal(p->transfers_none, 1);
+
+	/* Sections and lookups. */
+	assert_int_equal(p->ncategories, 5);
+	assert_int_equal(p->npurposes, 3);
+	assert_int_equal(p->nretention, 2);
+	assert_int_equal(p->nrecipients, 1);
+	assert_int_equal(p->nroles, 2);
+	assert_int_equal(p->nevents, 2);
+	name = idx(policy_category_index(p, "name"));
+	email = idx(policy_category_index(p, "email"));
+	orders = idx(policy_category_index(p, "orders"));
+	assert_int_equal(policy_category_index(p, "nope"), -1);
+	assert_int_equal(policy_purpose_index(p, "nope"), -1);
+	assert_int_equal(policy_role_index(p, "nope"), -1);
+	assert_int_equal(policy_recipient_index(p, "nope"), -1);
+	assert_int_equal(policy_event_index(p, "nope"), -1);
+	assert_int_equal(p->categories[email].identifier, ID_EMAIL);
+	assert_int_equal(p->categories[email].format, FORMAT_IDENTIFIER);
+	assert_int_equal(p->categories[name].format, FORMAT_TEXT);
+	assert_int_equal(p->categories[name].line, 21);
+
+	/* Purposes: bases, categories, consent (GDPR-7), CEK-MAND-1. */
+	news = &p->purposes[idx(policy_purpose_index(p, "newsletter"))];
+	assert_int_equal(news->basis, BASIS_A);
+	assert_int_equal(news->ncategories, 2);
+	assert_int_equal(news->categories[0], name);
+	assert_int_equal(news->categories[1], email);
+	assert_int_equal(news->nconsent_sources, 1);
+	assert_string_equal(news->consent_sources[0], "web_form");
+	assert_non_null(news->consent_text);
+	assert_int_equal(news->direct_marketing, 1);
+	admin = &p->purposes[idx(policy_purpose_index(p, "customer_admin"))];
+	assert_int_equal(admin->basis, BASIS_B);
+	assert_int_equal(admin->ncategories, 5);
+	assert_int_equal(admin->nmandatory, 2);
+	assert_int_equal(admin->mandatory[0], name);
+	assert_int_equal(admin->mandatory[1], email);
+	assert_int_equal(
+	        p->purposes[idx(policy_purpose_index(p, "bookkeeping"))]
+	                .while_restricted,
+	        1);
+	assert_true(policy_purpose_uses(
+	        p, idx(policy_purpose_index(p, "newsletter")), email));
+	assert_false(policy_purpose_uses(
+	        p, idx(policy_purpose_index(p, "newsletter")), orders));
+	assert_false(policy_purpose_uses(p, 99, 0));
+
+	/* Retention: anchors, period, legal obligation (GDPR-17). */
+	book = &p->retention[1];
+	assert_string_equal(book->id, "bookkeeping");
+	assert_int_equal(book->ncategories, 1);
+	assert_int_equal(book->categories[0], orders);
+	assert_int_equal(book->nanchors, 1);
+	assert_string_equal(book->anchors[0], ANCHOR_FINANCIAL_YEAR_END);
+	assert_int_equal(book->period.count, 5);
+	assert_int_equal(book->period.unit, PERIOD_YEARS);
+	assert_non_null(book->legal_obligation);
+	assert_int_equal(p->retention[0].nanchors, 2);
+	assert_string_equal(p->retention[0].anchors[0], "relationship_end");
+	assert_string_equal(p->retention[0].anchors[1], "last_contact");
+	assert_int_equal(p->retention[0].action, RETENTION_DELETE);
+
+	/* Recipient: default country and categories (those of its
+	 * purposes), processor under agreement (AURA-SHARE-1). */
+	host = &p->recipients[idx(policy_recipient_index(p, "webhost"))];
+	assert_int_equal(host->type, RECIPIENT_PROCESSOR);
+	assert_int_equal(host->needs, NEEDS_AGREEMENT_ON_RECORD);
+	assert_string_equal(host->country, "DK");
+	assert_int_equal(host->outside_eea, 0);
+	assert_int_equal(host->npurposes, 1);
+	assert_int_equal(host->purposes[0],
+	                 idx(policy_purpose_index(p, "customer_admin")));
+	assert_int_equal(host->ncategories, admin->ncategories);
+	for (i = 0; i < host->ncategories; i++)
+		assert_true(policy_purpose_uses(p, host->purposes[0],
+		                                host->categories[i]));
+
+	/* Roles. */
+	cs = &p->roles[idx(policy_role_index(p, "customer_service"))];
+	assert_int_equal(cs->npurposes, 2);
+	assert_int_equal(cs->purposes[1],
+	                 idx(policy_purpose_index(p, "newsletter")));
+	assert_int_equal(cs->cleared, 0);
+	assert_int_equal(idx(policy_event_index(p, "last_contact")), 1);
+
+	/* The hash is of the file's bytes. */
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	crypto_hash_sha256(sha, (unsigned char *)buf, (unsigned long long)len);
+	assert_memory_equal(sha, p->sha256, 32);
+	free(buf);
+	policy_free(p);
+	policy_free(NULL);
+}
+
+/* Explicit values override the defaults. */
+static void
+test_explicit_values(void **state)
+{
+	static const struct edit edits[] = {
+	        {"  policy_version: 2026-01-01\n",
+	         "  policy_version: 2026-01-01\n  financial_year_end: 06-30\n"
+	         "  language: en\n"},
+	        {"transfers: none\n",
+	         "transfers:\n  - {country: US, safeguard: scc}\n"
+	         "rights: [access, erasure]\n"},
+	        {"    name: Hosting provider\n",
+	         "    name: Hosting provider\n    country: US\n"
+	         "    safeguard: scc\n    categories: [email]\n"},
+	};
+	struct edit three[3];
+	struct policy *p = NULL;
+	struct policy_diags d;
+	const struct policy_recipient *host;
+	char *text;
+
+	(void)state;
+	memcpy(three, edits, sizeof(three));
+	text = apply_edits(three);
+	if (policy_load_buffer(text, strlen(text), &p, &d) != VAERN_OK) {
+		print_diags(&d);
+		fail_msg("must load");
+	}
+	assert_int_equal(p->controller.fy_end_month, 6);
+	assert_int_equal(p->controller.fy_end_day, 30);
+	assert_string_equal(p->controller.language, "en");
+	assert_int_equal(p->rights, RIGHT_ACCESS | RIGHT_ERASURE);
+	assert_int_equal(p->transfers_none, 0);
+	assert_int_equal(p->ntransfers, 1);
+	assert_string_equal(p->transfers[0].country, "US");
+	host = &p->recipients[0];
+	assert_string_equal(host->country, "US");
+	assert_int_equal(host->outside_eea, 1); /* AURA-XFER-1 */
+	assert_string_equal(host->safeguard, "scc");
+	assert_int_equal(host->ncategories, 1);
+	assert_int_equal(host->categories[0],
+	                 idx(policy_category_index(p, "email")));
+	assert_int_equal(p->recipients[1].needs,
+	                 NEEDS_LEGAL_DEMAND); /* TEL-LOG-3 */
+	assert_string_equal(p->recipients[1].demand, "court_order");
+	assert_int_equal(p->roles[1].cleared, 1); /* TEL-LOG-2 */
+	assert_int_equal(p->purposes[2].requires_clearance, 1);
+	assert_int_equal(p->categories[2].special, 1); /* CEK-SPECIAL-1 */
+	assert_string_equal(p->categories[2].special_kind, "health");
+	assert_int_equal(p->purposes[1].art9, 'a');
+	assert_int_equal(p->categories[3].source, SOURCE_AUTOMATIC);
+	policy_free(p);
+	free(text);
+}
+
+static void
+test_country_in_eea(void **state)
+{
+	static const char *const eea[] = {
+	        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR",
+	        "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL",
+	        "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"};
+	static const char *const outside[] = {
+	        "US", "GB", "CH", "CA", "AU",  "JP", "IN", "CN", "FO", "GL",
+	        "EL", "UK", "dk", "D",  "DKK", "",   "TR", "RU", "AX"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(eea) / sizeof(eea[0]); i++)
+		assert_true(policy_country_in_eea(eea[i]));
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+		assert_false(policy_country_in_eea(outside[i]));
+	assert_false(policy_country_in_eea(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_base_policy_loads),
+	        cmocka_unit_test(test_bad_policies),
+	        cmocka_unit_test(test_all_problems_at_once),
+	        cmocka_unit_test(test_diag_overflow),
+	        cmocka_unit_test(test_empty_file),
+	        cmocka_unit_test(test_not_a_mapping),
+	        cmocka_unit_test(test_billion_laughs),
+	        cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_too_many_entries),
+	        cmocka_unit_test(test_text_too_long),
+	        cmocka_unit_test(test_file_too_large),
+	        cmocka_unit_test(test_missing_file),
+	        cmocka_unit_test(test_example_compiles),
+	        cmocka_unit_test(test_explicit_values),
+	        cmocka_unit_test(test_country_in_eea),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
