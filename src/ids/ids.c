@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/utf8.h"
+
 #define SECONDS_PER_DAY 86400
 
 /* 9999-12-31 as days since 1970-01-01: the last date with a 4-digit year. */
@@ -246,41 +248,15 @@ static const char *
 utf8_check(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
-		uint32_t cp;
-		size_t n, k;
-
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			n = 1;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			n = 2;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			n = 3;
-			cp = p[i] & 0x07;
-		} else {
-			return "is not valid UTF-8";
-		}
-		if (len - i - 1 < n)
-			return "is not valid UTF-8";
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return "is not valid UTF-8";
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
 			return "is not valid UTF-8";
 		if (cp >= 0x80 && cp <= 0x9f)
 			return "contains a control character";
-		i += n + 1;
+		i += n;
 	}
 	return NULL;
 }

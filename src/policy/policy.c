@@ -29,6 +29,8 @@
 
 #include "policy.h"
 
+#include "../common/utf8.h"
+
 /* The language version this loader reads (`vaern: 1`). */
 #define POLICY_LANGUAGE_VERSION "1"
 
@@ -111,52 +113,6 @@ struct ref {
 /* ---------------------------------------------------------------------
  * Small helpers.
  */
-
-/*
- * Returns the length of the valid UTF-8 prefix of s[0..len) (RFC 3629: no
- * overlong forms, no surrogates, nothing above U+10FFFF), so len if all of
- * it is valid.
- */
-static size_t
-utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t need, k;
-		unsigned cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (len - i <= need)
-			return i;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += need + 1;
-	}
-	return len;
-}
 
 /*
  * Writes into buf (SHOW_BUF bytes) a copy of s fit for a message: control
