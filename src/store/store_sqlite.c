@@ -363,6 +363,12 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	/*
+	 * No global memory statistics: they take a process-wide mutex on
+	 * every allocation. Effective only before SQLite initialises (the
+	 * first open); later calls fail harmlessly.
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	if (create)
