@@ -82,6 +82,13 @@ enum vaern_err store_commit(struct store *st, struct vaern_msg *msg);
 /* Rolls back the open transaction, if any. Never fails visibly. */
 void store_rollback(struct store *st);
 
+/*
+ * Copies every committed page from the write-ahead log into the database
+ * and truncates the log, so a page that held erased data survives in
+ * neither file (GDPR-17). Outside a transaction only.
+ */
+enum vaern_err store_checkpoint(struct store *st, struct vaern_msg *msg);
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 

@@ -427,6 +427,18 @@ store_close(struct store *st)
 	free(st);
 }
 
+enum vaern_err
+store_checkpoint(struct store *st, struct vaern_msg *msg)
+{
+	int logged = 0, done = 0;
+
+	assert(!st->in_tx);
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	                              &logged, &done) != SQLITE_OK)
+		return db_fail(st, msg, "checkpoint");
+	return VAERN_OK;
+}
+
 void
 store_set_cache_kib(struct store *st, long kib)
 {

@@ -1716,6 +1716,15 @@ vault_subject_erase(struct vault *v, const char *controller,
 	err = store_subject_delete(v->store, s.rowid, msg);
 done:
 	err = op_end(v, err, msg);
+	/*
+	 * The deleted rows' pages are zeroed (secure_delete), but earlier
+	 * versions of them wait in the write-ahead log and in the database
+	 * until a checkpoint: force one, so the wrapped key is gone from both
+	 * when the erasure returns. A busy reader may delay it (SQLITE_BUSY):
+	 * the erasure itself stands, and the next checkpoint completes it.
+	 */
+	if (err == VAERN_OK && !v->batch)
+		(void)store_checkpoint(v->store, NULL);
 	if (err == VAERN_OK && nfacts != NULL)
 		*nfacts = n;
 	return err;

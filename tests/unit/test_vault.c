@@ -539,6 +539,63 @@ test_erase_GDPR_17(void **state)
 	assert_memory_not_equal(uid, found, VAULT_UID_BYTES);
 }
 
+/* Returns 1 if the database or its log holds the bytes needle. */
+static int
+files_hold(struct fixture *f, const unsigned char *needle, size_t len)
+{
+	int found = 0;
+
+	for (int k = 0; k < 2; k++) {
+		char path[128];
+		FILE *fp;
+		char *buf;
+		long n;
+
+		snprintf(path, sizeof(path), "%s%s", f->db, k ? "-wal" : "");
+		if ((fp = fopen(path, "rb")) == NULL)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		fseek(fp, 0, SEEK_SET);
+		buf = malloc((size_t)n + 1);
+		assert_non_null(buf);
+		assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+		fclose(fp);
+		found |= memmem(buf, (size_t)n, needle, len) != NULL;
+		free(buf);
+	}
+	return found;
+}
+
+/* GDPR-17: after an erasure the subject's wrapped data key is in neither
+ * the database nor its write-ahead log (crypto-shredding). */
+static void
+test_erase_shreds_key_GDPR_17(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], wrapped[256];
+	int wrapped_len = 0;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	add_customer(f, uid);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT wrapped_key FROM"
+	                                        " subject", -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	wrapped_len = sqlite3_column_bytes(s, 0);
+	assert_true(wrapped_len > 0 && wrapped_len <= 256);
+	memcpy(wrapped, sqlite3_column_blob(s, 0), (size_t)wrapped_len);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_true(files_hold(f, wrapped, (size_t)wrapped_len));
+	assert_int_equal(vault_subject_erase(f->v, "testshop", uid, NULL, &msg),
+	                 VAERN_OK);
+	assert_false(files_hold(f, wrapped, (size_t)wrapped_len));
+}
+
 /* A subject of one controller is invisible to another, and one e-mail in
  * two controllers gives unrelated blind indexes. */
 static void
@@ -708,6 +765,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_GDPR_17, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_erase_shreds_key_GDPR_17,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_controllers_separate,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
