@@ -46,6 +46,12 @@ int cmd_policy_list(int argc, char **argv);
 int cli_report(const char *what, enum vaern_err err,
                const struct vaern_msg *msg);
 
+struct policy_diags;
+
+/* Prints every problem of a policy file to stderr as
+ * FILE:LINE:COLUMN: message (docs/policy.md). */
+void cli_print_diags(const char *path, const struct policy_diags *d);
+
 /* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *text);
 

@@ -14,9 +14,8 @@ static const char policy_usage[] = "usage: vaern policy check FILE...\n"
                                    "       vaern policy load FILE...\n"
                                    "       vaern policy list";
 
-/* Every problem as FILE:LINE:COLUMN: message (docs/policy.md). */
-static void
-print_diags(const char *path, const struct policy_diags *d)
+void
+cli_print_diags(const char *path, const struct policy_diags *d)
 {
 	size_t i;
 
@@ -86,7 +85,7 @@ policy_check(int nfiles, char **files)
 		enum vaern_err err;
 
 		err = policy_load_file(files[i], &loaded[i], diags);
-		print_diags(files[i], diags);
+		cli_print_diags(files[i], diags);
 		if (err == VAERN_OK)
 			continue;
 		if (err == VAERN_E_INVALID) {

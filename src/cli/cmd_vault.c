@@ -51,22 +51,6 @@ json_time(int64_t t)
 
 /* ---- init, policy load, policy list --------------------------------------- */
 
-static void
-print_diags(const char *path, const struct policy_diags *d)
-{
-	for (size_t i = 0; i < d->count; i++) {
-		if (d->items[i].line == 0)
-			fprintf(stderr, "%s: %s\n", path, d->items[i].message);
-		else
-			fprintf(stderr, "%s:%u:%u: %s\n", path,
-			        d->items[i].line, d->items[i].column,
-			        d->items[i].message);
-	}
-	if (d->dropped > 0)
-		fprintf(stderr, "%s: ... and %zu more problems\n", path,
-		        d->dropped);
-}
-
 /*
  * Checks every policy file before anything is written, so a bad file in
  * the list leaves the data directory as it was. Returns EXIT_OK or prints
@@ -85,7 +69,7 @@ check_policies(int n, char **paths)
 
 		memset(diags, 0, sizeof(*diags));
 		if (policy_load_file(paths[i], &p, diags) != VAERN_OK) {
-			print_diags(paths[i], diags);
+			cli_print_diags(paths[i], diags);
 			fprintf(stderr, "vaern: %s: not loaded; nothing was "
 			                "changed\n",
 			        paths[i]);
@@ -114,7 +98,7 @@ load_policies(struct vault *v, int n, char **paths, json_t *loaded)
 		memset(diags, 0, sizeof(*diags));
 		err = vault_policy_load(v, paths[i], diags, &controller, &msg);
 		if (err != VAERN_OK) {
-			print_diags(paths[i], diags);
+			cli_print_diags(paths[i], diags);
 			rc = cli_report("policy load", err, &msg);
 			break;
 		}
