@@ -433,18 +433,39 @@ static void test_AURA_LOGIN_1_username_or_installation_and_contract(
 	assert_int_equal(id->nmandatory, 0);
 }
 
+/* AURA-PORTAL-2: after login the customer sees agreement and products and
+ * can change product; "for at vi kan opfylde din kontrakt" -> basis (b). */
 static void test_AURA_PORTAL_2_product_change_under_contract(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
 	const struct policy_purpose *pu = purp(p, "self_service");
 	assert_int_equal(pu->basis, BASIS_B);
+	assert_null(pu->legitimate_interests);
+	assert_int_equal(pu->nconsent_sources, 0);
+	assert_false(pu->direct_marketing);
 	assert_true(uses(p, "self_service", "agreement"));
 	assert_true(uses(p, "self_service", "product_change"));
 	assert_int_equal(cat(p, "agreement")->source, SOURCE_CONTROLLER);
 	assert_int_equal(cat(p, "product_change")->source, SOURCE_SUBJECT);
+	/* A product change is processed under (b) only: every purpose that
+	 * uses it rests on the contract alone. */
+	long pc = policy_category_index(p, "product_change");
+	assert_true(pc >= 0);
+	size_t users = 0;
+	for (size_t i = 0; i < p->npurposes; i++)
+		if (policy_purpose_uses(p, i, (size_t)pc)) {
+			assert_int_equal(p->purposes[i].basis, BASIS_B);
+			users++;
+		}
+	assert_int_equal(users, 1);
+	/* The staff who serve the customer in the portal may use it. */
+	assert_true(role_has(p, role(p, "customer_service"), "self_service"));
 }
 
+/* AURA-COOKIE-1: IP address and visit statistics are collected
+ * automatically, only once the visitor accepts cookies; basis (f), the
+ * interest being statistics to optimise, develop and market the services. */
 static void test_AURA_COOKIE_1_automatic_data_after_cookie_consent(
 	void **state)
 {
@@ -457,7 +478,17 @@ static void test_AURA_COOKIE_1_automatic_data_after_cookie_consent(
 	assert_int_equal(pu->basis, BASIS_F);
 	assert_non_null(pu->legitimate_interests);
 	assert_contains(pu->legitimate_interests, "statistik");
+	assert_contains(pu->legitimate_interests, "optimere");
+	assert_contains(pu->legitimate_interests, "markedsføre");
+	assert_false(pu->direct_marketing);
+	/* The cookie acceptance is recorded: the banner is the only way in. */
+	assert_int_equal(pu->nconsent_sources, 1);
 	assert_true(has_source(pu, "cookie_banner"));
+	assert_non_null(pu->consent_text);
+	assert_contains(pu->consent_text, "cookies");
+	assert_int_equal(pu->ncategories, 2);
+	assert_true(uses(p, "visit_statistics", "ip_address"));
+	assert_true(uses(p, "visit_statistics", "visit_statistics"));
 	/* The automatic data serves visit statistics only. */
 	long ip = policy_category_index(p, "ip_address");
 	long vs = policy_category_index(p, "visit_statistics");
@@ -567,11 +598,14 @@ static void test_AURA_RIGHTS_1_all_six_rights(void **state)
 	assert_int_equal(pol(AURA)->rights, ALL_RIGHTS);
 }
 
+/* AURA-COMPLAIN-1: "Du kan enten henvende dig direkte til os eller til
+ * Datatilsynet" (datatilsynet.dk). */
 static void test_AURA_COMPLAIN_1_controller_or_datatilsynet(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
 	assert_dk_authority(p);
+	assert_string_equal(p->controller.country, "DK");
 	assert_contains(p->controller.complaints, "AURA Fiber");
 	assert_contains(p->controller.complaints, "Datatilsynet");
 }
@@ -609,18 +643,39 @@ static void test_AOPT_CAT_1_categories(void **state)
 	assert_true(uses(p, "customer_service", "customer_service_log"));
 }
 
+/* AOPT-PURP-1: identify the customer, handle and deliver orders, invoicing
+ * and payment ("köpeavtal ... rättsliga förpliktelser": b and c), customer
+ * service, complaints under consumer law (a legal obligation). */
 static void test_AOPT_PURP_1_purposes_and_bases(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
-	assert_int_equal(purp(p, "identify_customer")->basis, BASIS_B);
-	assert_int_equal(purp(p, "orders")->basis, BASIS_B);
-	assert_int_equal(purp(p, "invoicing")->basis, BASIS_B | BASIS_C);
-	assert_int_equal(purp(p, "customer_service")->basis, BASIS_B);
-	assert_int_equal(purp(p, "complaints")->basis, BASIS_C);
+	static const struct {
+		const char *id;
+		unsigned basis;
+	} want[] = {
+		{"identify_customer", BASIS_B},
+		{"orders", BASIS_B},
+		{"invoicing", BASIS_B | BASIS_C},
+		{"customer_service", BASIS_B},
+		{"complaints", BASIS_C},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const struct policy_purpose *pu = purp(p, want[i].id);
+		assert_int_equal(pu->basis, want[i].basis);
+		/* The purchase contract, not a consent, is the ground; none of
+		 * these is marketing. */
+		assert_int_equal(pu->nconsent_sources, 0);
+		assert_false(pu->direct_marketing);
+	}
 	assert_true(uses(p, "identify_customer", "personnummer"));
-	assert_true(uses(p, "invoicing", "payment_details"));
+	assert_true(uses(p, "identify_customer", "customer_number"));
 	assert_true(uses(p, "orders", "purchases"));
+	assert_true(uses(p, "orders", "address")); /* delivery */
+	assert_true(uses(p, "invoicing", "payment_details"));
+	assert_true(uses(p, "customer_service", "customer_service_log"));
+	assert_true(uses(p, "complaints", "purchases"));
+	assert_true(uses(p, "complaints", "customer_service_log"));
 }
 
 static void test_AOPT_MKT_1_newsletter_needs_consent(void **state)
@@ -638,29 +693,47 @@ static void test_AOPT_MKT_1_newsletter_needs_consent(void **state)
 			assert_false(p->purposes[i].direct_marketing);
 }
 
+/* AOPT-SHARE-1: shared only where law requires or allows; processors
+ * (transport and logistics, banks and card companies, marketing suppliers)
+ * under a personuppgiftsbiträdesavtal; never sold. */
 static void test_AOPT_SHARE_1_processors_under_agreement_never_sold(
 	void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
-	static const char *const procs[] = {
-		"transport_logistics", "banks_card_companies",
-		"marketing_suppliers",
+	/* Each processor helps with what the text says: orders and delivery,
+	 * payment, marketing. */
+	static const struct {
+		const char *id, *purpose;
+	} procs[] = {
+		{"transport_logistics", "orders"},
+		{"banks_card_companies", "invoicing"},
+		{"marketing_suppliers", "newsletter"},
 	};
-	for (size_t i = 0; i < 3; i++) {
-		const struct policy_recipient *r = rcpt(p, procs[i]);
+	for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++) {
+		const struct policy_recipient *r = rcpt(p, procs[i].id);
 		assert_int_equal(r->type, RECIPIENT_PROCESSOR);
+		assert_int_equal(r->needs, NEEDS_AGREEMENT_ON_RECORD);
 		assert_non_null(r->agreement);
 		assert_true(strlen(r->agreement) > 0);
+		assert_true(rcpt_has_purpose(p, r, procs[i].purpose));
 	}
 	/* Never sold or given to an independent third party; authorities
-	 * only when the law requires it. */
+	 * only when the law requires it; every processor under agreement. */
+	size_t authorities = 0;
 	for (size_t i = 0; i < p->nrecipients; i++) {
 		const struct policy_recipient *r = &p->recipients[i];
 		assert_int_not_equal(r->type, RECIPIENT_THIRD_PARTY);
-		if (r->type == RECIPIENT_AUTHORITY)
+		if (r->type == RECIPIENT_AUTHORITY) {
 			assert_int_equal(r->needs, NEEDS_LEGAL_DEMAND);
+			assert_non_null(r->demand);
+			authorities++;
+		} else {
+			assert_int_equal(r->needs, NEEDS_AGREEMENT_ON_RECORD);
+			assert_non_null(r->agreement);
+		}
 	}
+	assert_true(authorities >= 1);
 	/* The logistics firms get what delivery needs, not the personnummer
 	 * or payment details. */
 	const struct policy_recipient *t = rcpt(p, "transport_logistics");
@@ -669,6 +742,11 @@ static void test_AOPT_SHARE_1_processors_under_agreement_never_sold(
 	assert_false(rcpt_has_category(p, t, "payment_details"));
 }
 
+/* AOPT-CUST-1: a customer while buying, paying by instalments, subscribing,
+ * using a product, or while a warranty runs. The customer-data rule runs
+ * from the latest of those events (an anchor list: docs/policy.md), so the
+ * period cannot start while any of them is still ahead. Computing the
+ * latest anchor is the vault's; here: the list is complete and holds. */
 static void test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 {
 	(void)state;
@@ -683,6 +761,20 @@ static void test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 		assert_true(rule_has_anchor(r, anchors[i]));
 		assert_true(policy_event_index(p, anchors[i]) >= 0);
 	}
+	/* Events only: not the collection time, which would start the
+	 * period at the first purchase. */
+	assert_false(rule_has_anchor(r, ANCHOR_COLLECTED));
+	assert_false(rule_has_anchor(r, ANCHOR_FINANCIAL_YEAR_END));
+	/* A purchase is a customer contact: the last_contact event says so. */
+	long lc = policy_event_index(p, "last_contact");
+	assert_contains(p->events[lc].description, "köp");
+	/* The purchases, instalments, subscriptions and warranties themselves
+	 * fall under this one rule, not a shorter one. */
+	const struct policy_retention *only;
+	assert_int_equal(rules_for(p, "purchases", &only), 1);
+	assert_ptr_equal(only, r);
+	assert_int_equal(rules_for(p, "customer_number", &only), 1);
+	assert_ptr_equal(only, r);
 }
 
 static void test_AOPT_RET_1_three_years_from_latest_contact(void **state)
@@ -733,10 +825,15 @@ static void test_AOPT_ERASE_1_bookkeeping_survives_erasure(void **state)
 	assert_null(r->legal_obligation);
 }
 
+/* AOPT-COMPLAIN-1: complaints to the Swedish supervisory authority
+ * ("Datainspektionen" in the text, IMY since 2021), after contacting
+ * Aurora Optimal if the person wishes. */
 static void test_AOPT_COMPLAIN_1_swedish_authority(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
+	assert_string_equal(p->controller.country, "SE");
+	assert_contains(p->controller.complaints, "support@auroraoptimal.com");
 	assert_contains(p->controller.authority_name, "IMY");
 	assert_contains(p->controller.authority_name, "Datainspektionen");
 	assert_contains(p->controller.authority_url, "imy.se");
@@ -841,22 +938,47 @@ static void test_SHOP_PAY_1_card_last4_and_expiry_only(void **state)
 		                               "card_last4_expiry"));
 }
 
+/* SHOP-PAY-2: billing address and phone are stored to prefill later
+ * purchases (and to contact the buyer about the order); the address may be
+ * shared with the supplier of a welcome gift, which gets nothing else it
+ * does not need. */
 static void test_SHOP_PAY_2_billing_prefill_and_gift_supplier(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
+	const struct policy_purpose *pf = purp(p, "checkout_prefill");
 	assert_true(uses(p, "checkout_prefill", "billing_address"));
 	assert_true(uses(p, "checkout_prefill", "billing_phone"));
+	assert_false(uses(p, "checkout_prefill", "card_last4_expiry"));
+	assert_false(pf->direct_marketing);
+	if (pf->basis & BASIS_F)
+		assert_non_null(pf->legitimate_interests);
+	assert_true(uses(p, "orders", "billing_phone"));
+	assert_int_equal(cat(p, "billing_address")->source, SOURCE_SUBJECT);
+	assert_int_equal(cat(p, "billing_phone")->source, SOURCE_SUBJECT);
 	assert_int_equal(cat(p, "billing_phone")->identifier, ID_PHONE);
+	/* Stored: kept by the customer rule, not dropped after checkout. */
+	const struct policy_retention *r;
+	assert_int_equal(rules_for(p, "billing_address", &r), 1);
+	assert_string_equal(r->id, "customers");
+	assert_int_equal(rules_for(p, "billing_phone", &r), 1);
+	assert_string_equal(r->id, "customers");
 	const struct policy_recipient *g = rcpt(p, "gift_suppliers");
+	assert_int_equal(g->type, RECIPIENT_PROCESSOR);
+	assert_non_null(g->agreement);
 	assert_true(rcpt_has_purpose(p, g, "welcome_gift"));
 	assert_int_equal(g->npurposes, 1);
+	assert_false(purp(p, "welcome_gift")->direct_marketing);
 	/* Only the address (and the name to put on it) goes to the gift
 	 * supplier. */
 	assert_true(rcpt_has_category(p, g, "billing_address"));
 	assert_int_equal(g->ncategories, 2);
 	assert_true(rcpt_has_category(p, g, "customer_name"));
 	assert_false(rcpt_has_category(p, g, "billing_phone"));
+	/* The gift purpose itself needs no more than that either. */
+	assert_int_equal(purp(p, "welcome_gift")->ncategories, 2);
+	assert_true(uses(p, "welcome_gift", "billing_address"));
+	assert_true(uses(p, "welcome_gift", "customer_name"));
 }
 
 static void test_SHOP_SPECIAL_1_no_sensitive_data_without_consent(
@@ -874,11 +996,23 @@ static void test_SHOP_SPECIAL_1_no_sensitive_data_without_consent(
 			assert_true(p->purposes[i].nconsent_sources >= 1);
 }
 
+/* SHOP-MKT-2: data is passed to others for marketing only with consent
+ * (given by accepting cookies, creating a user, or buying); the marketing
+ * pixels of Google, Facebook, LinkedIn, Instagram and Twitter only with
+ * cookie consent; marketing can be refused at any time (direct marketing:
+ * objection is absolute). */
 static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
 	void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
+	const struct policy_recipient *mp = rcpt(p, "marketing_partners");
+	assert_int_equal(mp->type, RECIPIENT_THIRD_PARTY);
+	assert_int_equal(mp->needs, NEEDS_CONSENT);
+	assert_true(rcpt_has_purpose(p, mp, "marketing"));
+	/* The pixels' registrations are collected automatically. */
+	assert_int_equal(cat(p, "web_behaviour")->source, SOURCE_AUTOMATIC);
+	assert_true(uses(p, "marketing_pixels", "web_behaviour"));
 	static const char *const pixels[] = {
 		"google", "facebook", "linkedin", "instagram", "twitter",
 	};
@@ -893,6 +1027,7 @@ static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
 	assert_int_equal(px->basis, BASIS_A);
 	assert_true(px->direct_marketing);
 	assert_true(has_source(px, "cookie_banner"));
+	assert_int_equal(px->nconsent_sources, 1); /* cookie consent only */
 	const struct policy_purpose *m = purp(p, "marketing");
 	assert_int_equal(m->basis, BASIS_A);
 	assert_true(m->direct_marketing);
@@ -909,6 +1044,14 @@ static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
 		for (size_t j = 0; j < r->npurposes; j++)
 			assert_true(p->purposes[r->purposes[j]].basis &
 			            BASIS_A);
+	}
+	/* No recipient of any kind gets data for marketing without the
+	 * person's consent. */
+	for (size_t i = 0; i < p->nrecipients; i++) {
+		const struct policy_recipient *r = &p->recipients[i];
+		for (size_t j = 0; j < r->npurposes; j++)
+			if (p->purposes[r->purposes[j]].direct_marketing)
+				assert_int_equal(r->needs, NEEDS_CONSENT);
 	}
 }
 
@@ -1018,18 +1161,38 @@ static void test_CEK_CONTACT_1_contact_persons_and_data_about_others(
 	assert_true(uses(p, "customer_admin", "company_name"));
 }
 
+/* CEK-PURP-1: administration of potential and existing customer
+ * relationships, "artikel 6, stk. 1, litra b og litra f"; the legitimate
+ * interests: no disclosure to anyone but the customer, marketing the
+ * products, compliance with the law. */
 static void test_CEK_PURP_1_customer_admin_b_and_f(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
 	const struct policy_purpose *pu = purp(p, "customer_admin");
 	assert_int_equal(pu->basis, BASIS_B | BASIS_F);
+	assert_non_null(pu->legitimate_interests);
 	assert_contains(pu->legitimate_interests, "udlevering");
 	assert_contains(pu->legitimate_interests, "markedsføre");
 	assert_contains(pu->legitimate_interests, "lovgivning");
+	assert_int_equal(pu->nconsent_sources, 0);
 	assert_false(pu->direct_marketing);
+	/* Entering and administering the agreement: identification,
+	 * payment, delivery, consumption. */
+	assert_true(uses(p, "customer_admin", "name"));
+	assert_true(uses(p, "customer_admin", "cpr"));
+	assert_true(uses(p, "customer_admin", "payment_details"));
+	assert_true(uses(p, "customer_admin", "delivery_point"));
+	assert_true(uses(p, "customer_admin", "consumption_delivery"));
+	/* Not special data: that is on consent only (CEK-SPECIAL-1). */
+	assert_int_equal(pu->art9, 0);
+	assert_false(uses(p, "customer_admin", "health"));
 }
 
+/* CEK-PURP-2: electronic or phone marketing on consent (a), which may be
+ * given by entering a competition; postal marketing, targeted ads on
+ * cekura.dk and segmentation under (f); the customer can always opt out
+ * (direct marketing: objection is unconditional). */
 static void test_CEK_PURP_2_marketing_consent_and_post(void **state)
 {
 	(void)state;
@@ -1038,20 +1201,39 @@ static void test_CEK_PURP_2_marketing_consent_and_post(void **state)
 	assert_int_equal(e->basis, BASIS_A);
 	assert_true(e->direct_marketing);
 	assert_true(has_source(e, "competition_entry"));
+	assert_non_null(e->consent_text);
 	assert_true(uses(p, "marketing_consent", "email"));
 	assert_true(uses(p, "marketing_consent", "phone"));
 	const struct policy_purpose *post = purp(p, "marketing_post");
 	assert_int_equal(post->basis, BASIS_F);
 	assert_non_null(post->legitimate_interests);
+	assert_contains(post->legitimate_interests, "markedsføre");
+	assert_contains(post->description, "post");
+	assert_contains(post->description, "annoncering");
+	assert_contains(post->description, "segmentering");
+	/* The competitions through which the consent is given. */
+	assert_true(uses(p, "competitions", "competition_entries"));
 	/* Opt-out is always possible: objection to it is absolute. */
 	assert_true(post->direct_marketing);
 	assert_true(uses(p, "marketing_post", "address"));
 	/* Electronic contact details are not used for marketing without
-	 * consent. */
+	 * consent: no direct-marketing purpose without (a) uses them. */
 	assert_false(uses(p, "marketing_post", "email"));
 	assert_false(uses(p, "marketing_post", "phone"));
+	long em = policy_category_index(p, "email");
+	long ph = policy_category_index(p, "phone");
+	for (size_t i = 0; i < p->npurposes; i++) {
+		const struct policy_purpose *pu = &p->purposes[i];
+		if (!pu->direct_marketing || (pu->basis & BASIS_A))
+			continue;
+		assert_false(policy_purpose_uses(p, i, (size_t)em));
+		assert_false(policy_purpose_uses(p, i, (size_t)ph));
+	}
 }
 
+/* CEK-PURP-3: registering visits to cekura.dk to develop and improve the
+ * digital services, and for statistics, market research and internal
+ * studies: basis (f). */
 static void test_CEK_PURP_3_digital_services_legitimate_interest(
 	void **state)
 {
@@ -1060,9 +1242,16 @@ static void test_CEK_PURP_3_digital_services_legitimate_interest(
 	const struct policy_purpose *pu = purp(p, "digital_services");
 	assert_int_equal(pu->basis, BASIS_F);
 	assert_non_null(pu->legitimate_interests);
+	assert_contains(pu->legitimate_interests, "digitale tjenester");
+	assert_contains(pu->description, "statistik");
+	assert_false(pu->direct_marketing);
 	assert_true(uses(p, "digital_services", "digital_behaviour"));
+	assert_int_equal(cat(p, "digital_behaviour")->source,
+	                 SOURCE_AUTOMATIC);
 }
 
+/* CEK-PURP-4: "Vi optager også løbende telefonsamtaler til dokumentation
+ * og uddannelse af medarbejdere": basis (f). */
 static void test_CEK_PURP_4_call_recording_legitimate_interest(
 	void **state)
 {
@@ -1071,7 +1260,18 @@ static void test_CEK_PURP_4_call_recording_legitimate_interest(
 	const struct policy_purpose *pu = purp(p, "call_recording");
 	assert_int_equal(pu->basis, BASIS_F);
 	assert_contains(pu->legitimate_interests, "uddanne");
+	assert_contains(pu->legitimate_interests, "dokumentere");
+	assert_int_equal(pu->nconsent_sources, 0);
+	assert_false(pu->direct_marketing);
 	assert_true(uses(p, "call_recording", "call_recordings"));
+	/* The recordings are used for documentation and training only, and
+	 * each use is on (f). */
+	long cr = policy_category_index(p, "call_recordings");
+	for (size_t i = 0; i < p->npurposes; i++)
+		if (policy_purpose_uses(p, i, (size_t)cr)) {
+			assert_true(p->purposes[i].basis & BASIS_F);
+			assert_false(p->purposes[i].direct_marketing);
+		}
 }
 
 static void test_CEK_SHARE_1_only_by_prior_agreement(void **state)
@@ -1226,13 +1426,19 @@ static void test_CEK_RIGHTS_1_all_rights(void **state)
 	assert_true(purp(p, "marketing_post")->direct_marketing);
 }
 
+/* CEK-COMPLAIN-1: complaints to the customer service manager; if
+ * dissatisfied with the answer, to Datatilsynet (datatilsynet.dk). */
 static void test_CEK_COMPLAIN_1_customer_service_manager_then_authority(
 	void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
-	assert_contains(p->controller.complaints, "kundeservicechef");
-	assert_contains(p->controller.complaints, "Datatilsynet");
+	const char *c = p->controller.complaints;
+	assert_contains(c, "kundeservicechef");
+	assert_contains(c, "Datatilsynet");
+	assert_contains(c, "mail@cekura.dk");
+	/* First the customer service manager, then the authority. */
+	assert_true(strstr(c, "kundeservicechef") < strstr(c, "Datatilsynet"));
 	assert_dk_authority(p);
 	(void)role(p, "customer_service_manager");
 }
@@ -1257,6 +1463,9 @@ static void test_TEL_CAT_1_self_provided(void **state)
 	assert_true(uses(p, "contract", "contract_type"));
 }
 
+/* TEL-CAT-2: collected automatically: usage including the calls made, and
+ * the phone's location (the mast it is attached to), to run and
+ * troubleshoot the network and to meet the logging duty. */
 static void test_TEL_CAT_2_automatic_usage_and_location(void **state)
 {
 	(void)state;
@@ -1264,11 +1473,18 @@ static void test_TEL_CAT_2_automatic_usage_and_location(void **state)
 	assert_int_equal(cat(p, "usage")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "location")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "logging_data")->source, SOURCE_AUTOMATIC);
+	assert_contains(cat(p, "usage")->description, "opkald");
+	assert_contains(cat(p, "location")->description, "mast");
 	/* To run and troubleshoot the network ... */
 	assert_true(uses(p, "network_operation", "location"));
 	assert_true(uses(p, "network_operation", "usage"));
-	/* ... and for the logging duty. */
+	assert_true(role_has(p, role(p, "network_operations"),
+	                     "network_operation"));
+	/* ... and for the logging duty, a legal obligation. */
 	assert_true(uses(p, "data_retention_logging", "logging_data"));
+	assert_int_equal(purp(p, "data_retention_logging")->basis, BASIS_C);
+	/* The location is not marketing material. */
+	assert_false(uses(p, "marketing", "location"));
 }
 
 static void test_TEL_CAT_3_third_party_sources_recorded(void **state)
@@ -1402,6 +1618,8 @@ static void test_TEL_MKT_2_consents_kept_2_years_after_last_use(
 	                 "marketing_consent_record"));
 }
 
+/* TEL-STAT-1: statistics and analyses for internal use, about e.g. sales,
+ * services and network traffic. */
 static void test_TEL_STAT_1_internal_statistics(void **state)
 {
 	(void)state;
@@ -1409,7 +1627,10 @@ static void test_TEL_STAT_1_internal_statistics(void **state)
 	const struct policy_purpose *pu = purp(p, "statistics");
 	assert_int_equal(pu->basis, BASIS_F);
 	assert_non_null(pu->legitimate_interests);
+	assert_contains(pu->legitimate_interests, "netværkstrafik");
+	assert_contains(pu->description, "internt");
 	assert_false(pu->direct_marketing);
+	assert_true(role_has(p, role(p, "analytics"), "statistics"));
 	assert_true(uses(p, "statistics", "usage"));
 	assert_false(uses(p, "statistics", "logging_data"));
 	assert_false(uses(p, "statistics", "cpr"));
