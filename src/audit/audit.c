@@ -1,0 +1,1 @@
+typedef int vaern_stub_audit;
