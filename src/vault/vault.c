@@ -17,8 +17,8 @@
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
 #include "../store/store.h"
+#include "vault_internal.h"
 
-#define KEY_BYTES 32
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
@@ -30,34 +30,6 @@
 #define KDF_CTX_BLIND "vaernbix" /* blind-index key, one per controller */
 #define KDF_CTX_CHECK "vaernchk" /* the key check value */
 #define KEY_CHECK_META "master_key_check"
-
-/* A loaded controller: its compiled policy and its blind-index key. */
-struct controller {
-	char *name;                      /* the controller id (owned) */
-	int64_t rowid;                   /* the store's controller id */
-	struct policy *policy;           /* compiled, owned */
-};
-
-/* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
-struct keys {
-	unsigned char master[KEY_BYTES]; /* from the key file or env */
-	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
-	unsigned char blind[VAULT_CONTROLLERS_MAX][KEY_BYTES]; /* derived per
-	                                    controller slot, see blind_key */
-};
-
-struct vault {
-	struct store *store;                /* owned */
-	struct keys *keys;                  /* sodium_malloc'ed, owned */
-	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
-	size_t nctrl;
-	int batch;                          /* 1 inside vault_begin/commit */
-	unsigned char *scratch;             /* ciphertext / plaintext buffer */
-	size_t scratch_len;                 /* VAULT_VALUE_MAX + overhead */
-	unsigned char *pool;                /* random bytes from the kernel,
-	                                       RANDOM_POOL of them */
-	size_t pool_used;                   /* bytes of pool handed out */
-};
 
 /*
  * Random bytes (ids, keys, nonces) come from the kernel CSPRNG, fetched
@@ -418,15 +390,15 @@ vault_rollback(struct vault *v)
 }
 
 /* Opens the operation's own transaction unless a batch is open. */
-static enum vaern_err
-op_begin(struct vault *v, struct vaern_msg *msg)
+enum vaern_err
+vlt_begin(struct vault *v, struct vaern_msg *msg)
 {
 	return v->batch ? VAERN_OK : store_begin(v->store, msg);
 }
 
 /* Ends the operation: commits on success, rolls back on failure. */
-static enum vaern_err
-op_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
+enum vaern_err
+vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 {
 	if (v->batch)
 		return err;
@@ -438,8 +410,8 @@ op_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 
 /* ---- controllers -------------------------------------------------------- */
 
-static enum vaern_err
-controller_get(struct vault *v, const char *name, struct controller **out,
+enum vaern_err
+vlt_controller(struct vault *v, const char *name, struct controller **out,
                struct vaern_msg *msg)
 {
 	enum vaern_err err;
@@ -501,8 +473,8 @@ done:
 	return err;
 }
 
-static const unsigned char *
-blind_key(struct vault *v, const struct controller *c)
+const unsigned char *
+vlt_blind_key(struct vault *v, const struct controller *c)
 {
 	return v->keys->blind[c - v->ctrl];
 }
@@ -561,7 +533,7 @@ vault_policy_load(struct vault *v, const char *path,
 			goto found;
 		}
 	}
-	if ((err = controller_get(v, p->controller.id, &c, msg)) != VAERN_OK)
+	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
 		goto done;
 found:
 	if (controller != NULL)
@@ -579,7 +551,7 @@ vault_policy(struct vault *v, const char *controller,
              const struct policy **out, struct vaern_msg *msg)
 {
 	struct controller *c;
-	enum vaern_err err = controller_get(v, controller, &c, msg);
+	enum vaern_err err = vlt_controller(v, controller, &c, msg);
 
 	*out = err == VAERN_OK ? c->policy : NULL;
 	return err;
@@ -666,8 +638,8 @@ wrap_ad(unsigned char ad[VAULT_UID_BYTES + 8],
 }
 
 /* Unwraps the subject's data key into key (wiped by the caller). */
-static enum vaern_err
-unwrap_key(struct vault *v, const struct store_subject *s,
+enum vaern_err
+vlt_unwrap_key(struct vault *v, const struct store_subject *s,
            unsigned char key[KEY_BYTES], struct vaern_msg *msg)
 {
 	unsigned char ad[VAULT_UID_BYTES + 8], tmp[KEY_BYTES + 1];
@@ -1070,7 +1042,7 @@ subject_prepare(struct vault *v, struct controller *c,
 			goto done;
 		}
 		e[0] = (unsigned char)plan[i].category->identifier;
-		blind_index(blind_key(v, c), plan[i].category->identifier,
+		blind_index(vlt_blind_key(v, c), plan[i].category->identifier,
 		            plan[i].value, e + 1);
 		for (size_t k = 0; k < nids; k++)
 			dup |= memcmp(pr->s.blinds + k * (1 + STORE_BLIND_BYTES),
@@ -1202,14 +1174,14 @@ vault_subject_add(struct vault *v, const char *controller,
 	struct controller *c;
 	struct prepared pr;
 
-	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if ((err = subject_prepare(v, c, facts, nfacts, consents, nconsents,
 	                           clock_now(), &pr, msg)) != VAERN_OK)
 		return err;
-	if ((err = op_begin(v, msg)) == VAERN_OK) {
+	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
 		err = subject_write(v, c, &pr, msg);
-		err = op_end(v, err, msg);
+		err = vlt_end(v, err, msg);
 	}
 	if (err == VAERN_OK)
 		memcpy(uid, pr.s.uid, VAULT_UID_BYTES);
@@ -1302,7 +1274,7 @@ vault_subject_add_many(struct vault *v, const char *controller,
 	memset(&p, 0, sizeof(p));
 	if (failed_at != NULL)
 		*failed_at = 0;
-	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if (n == 0)
 		return VAERN_OK;
@@ -1313,7 +1285,7 @@ vault_subject_add_many(struct vault *v, const char *controller,
 	p.now = clock_now();
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.changed, NULL);
-	if ((err = op_begin(v, msg)) != VAERN_OK)
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
 	began = 1;
 	if (pthread_create(&sealer, NULL, sealer_main, &p) != 0) {
@@ -1368,7 +1340,7 @@ done:
 		}
 	}
 	if (began)
-		err = op_end(v, err, msg);
+		err = vlt_end(v, err, msg);
 	pthread_cond_destroy(&p.changed);
 	pthread_mutex_destroy(&p.lock);
 	return err;
@@ -1385,7 +1357,7 @@ vault_subject_find(struct vault *v, const char *controller,
 	unsigned char blind[STORE_BLIND_BYTES];
 	char norm[ID_NORM_MAX];
 
-	if ((err = controller_get(v, controller, &c, msg)) != VAERN_OK)
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if (type == ID_NONE || type == ID_CARD)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -1396,7 +1368,7 @@ vault_subject_find(struct vault *v, const char *controller,
 		                 id_type_name(type), why.text);
 		goto done;
 	}
-	blind_index(blind_key(v, c), type, norm, blind);
+	blind_index(vlt_blind_key(v, c), type, norm, blind);
 	err = store_identifier_find_uid(v->store, c->rowid, (int)type, blind,
 	                                uid, msg);
 done:
@@ -1405,31 +1377,21 @@ done:
 }
 
 /* Loads controller and subject for an operation on an existing subject. */
-static enum vaern_err
-subject_get(struct vault *v, const char *controller,
+enum vaern_err
+vlt_subject(struct vault *v, const char *controller,
             const unsigned char uid[VAULT_UID_BYTES], struct controller **c,
             struct store_subject *s, struct vaern_msg *msg)
 {
-	enum vaern_err err = controller_get(v, controller, c, msg);
+	enum vaern_err err = vlt_controller(v, controller, c, msg);
 
 	if (err != VAERN_OK)
 		return err;
 	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
 }
 
-/* State of a fact-reading walk. */
-struct fact_walk {
-	struct vault *v;
-	const struct store_subject *s;
-	const unsigned char *key;  /* the subject's data key */
-	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
-	void *arg;
-	struct vaern_msg *msg;
-	size_t count;
-};
 
-static enum vaern_err
-fact_open(void *arg, const struct store_fact *f)
+enum vaern_err
+vlt_fact_open(void *arg, const struct store_fact *f)
 {
 	struct fact_walk *w = arg;
 	struct vault_fact_out out;
@@ -1474,9 +1436,9 @@ vault_subject_facts(struct vault *v, const char *controller,
 	struct fact_walk w;
 	unsigned char key[KEY_BYTES];
 
-	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
-	if ((err = unwrap_key(v, &s, key, msg)) != VAERN_OK)
+	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
 		goto done;
 	w.v = v;
 	w.s = &s;
@@ -1485,7 +1447,7 @@ vault_subject_facts(struct vault *v, const char *controller,
 	w.arg = arg;
 	w.msg = msg;
 	w.count = 0;
-	err = store_fact_foreach(v->store, s.rowid, fact_open, &w, msg);
+	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w, msg);
 done:
 	sodium_memzero(key, sizeof(key));
 	return err;
@@ -1516,7 +1478,7 @@ vault_subject_events(struct vault *v, const char *controller,
 	struct store_subject s;
 	struct event_walk w = {fn, arg};
 
-	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
 	return store_event_foreach(v->store, s.rowid, event_each, &w, msg);
 }
@@ -1580,12 +1542,12 @@ vault_fact_rectify(struct vault *v, const char *controller,
 
 	memset(&old, 0, sizeof(old));
 	memset(key, 0, sizeof(key));
-	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
-	if ((err = op_begin(v, msg)) != VAERN_OK)
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
 	began = 1;
-	if ((err = unwrap_key(v, &s, key, msg)) != VAERN_OK)
+	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
 		goto done;
 	w.v = v;
 	w.s = &s;
@@ -1594,7 +1556,7 @@ vault_fact_rectify(struct vault *v, const char *controller,
 	w.arg = &old;
 	w.msg = msg;
 	w.count = 0;
-	if ((err = store_fact_get(v->store, s.rowid, fact_id, fact_open, &w,
+	if ((err = store_fact_get(v->store, s.rowid, fact_id, vlt_fact_open, &w,
 	                          msg)) != VAERN_OK)
 		goto done;
 	if ((ci = policy_category_index(c->policy, old.category)) < 0) {
@@ -1610,9 +1572,9 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		goto done;
 	if (cat->format == FORMAT_IDENTIFIER) {
 		oldb[0] = newb[0] = (unsigned char)cat->identifier;
-		blind_index(blind_key(v, c), cat->identifier, old.norm,
+		blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
 		            oldb + 1);
-		blind_index(blind_key(v, c), cat->identifier, stored, newb + 1);
+		blind_index(vlt_blind_key(v, c), cat->identifier, stored, newb + 1);
 		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
 			if ((err = store_identifier_delete(v->store, c->rowid,
 			                                   oldb[0], oldb + 1,
@@ -1644,7 +1606,7 @@ vault_fact_rectify(struct vault *v, const char *controller,
 	                        old.source, msg);
 done:
 	if (began)
-		err = op_end(v, err, msg);
+		err = vlt_end(v, err, msg);
 	sodium_memzero(&old, sizeof(old));
 	sodium_memzero(norm, sizeof(norm));
 	sodium_memzero(key, sizeof(key));
@@ -1661,7 +1623,7 @@ vault_event_record(struct vault *v, const char *controller,
 	struct store_subject s;
 	struct store_event e;
 
-	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if (policy_event_index(c->policy, kind) < 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -1675,10 +1637,10 @@ vault_event_record(struct vault *v, const char *controller,
 	e.subject = s.rowid;
 	e.kind = kind;
 	e.at = at;
-	if ((err = op_begin(v, msg)) != VAERN_OK)
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_event_insert(v->store, &e, msg);
-	return op_end(v, err, msg);
+	return vlt_end(v, err, msg);
 }
 
 static enum vaern_err
@@ -1699,9 +1661,9 @@ vault_subject_erase(struct vault *v, const char *controller,
 	struct store_subject s;
 	size_t n = 0;
 
-	if ((err = subject_get(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
-	if ((err = op_begin(v, msg)) != VAERN_OK)
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	if ((err = store_fact_foreach(v->store, s.rowid, count_fact, &n, msg)))
 		goto done;
@@ -1715,7 +1677,7 @@ vault_subject_erase(struct vault *v, const char *controller,
 	/* GDPR-17: the wrapped key goes with the subject row. */
 	err = store_subject_delete(v->store, s.rowid, msg);
 done:
-	err = op_end(v, err, msg);
+	err = vlt_end(v, err, msg);
 	/*
 	 * The deleted rows' pages are zeroed (secure_delete), but earlier
 	 * versions of them wait in the write-ahead log and in the database

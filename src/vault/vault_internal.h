@@ -1,0 +1,82 @@
+/*
+ * vault_internal.h -- what the files of the vault module share. Not an
+ * API: only the .c files of src/vault include it.
+ */
+#ifndef VAERN_VAULT_INTERNAL_H
+#define VAERN_VAULT_INTERNAL_H
+
+#include <sodium.h>
+
+#include "../store/store.h"
+#include "vault.h"
+
+#define KEY_BYTES 32
+
+/* A loaded controller: its compiled policy and its blind-index key. */
+struct controller {
+	char *name;                      /* the controller id (owned) */
+	int64_t rowid;                   /* the store's controller id */
+	struct policy *policy;           /* compiled, owned */
+};
+
+/* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
+struct keys {
+	unsigned char master[KEY_BYTES]; /* from the key file or env */
+	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
+	unsigned char blind[VAULT_CONTROLLERS_MAX][KEY_BYTES]; /* derived per
+	                                    controller slot, see vlt_blind_key */
+};
+
+struct vault {
+	struct store *store;                /* owned */
+	struct keys *keys;                  /* sodium_malloc'ed, owned */
+	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
+	size_t nctrl;
+	int batch;                          /* 1 inside vault_begin/commit */
+	unsigned char *scratch;             /* ciphertext / plaintext buffer */
+	size_t scratch_len;                 /* VAULT_VALUE_MAX + overhead */
+	unsigned char *pool;                /* random bytes from the kernel,
+	                                       RANDOM_POOL of them */
+	size_t pool_used;                   /* bytes of pool handed out */
+};
+
+
+/* State of a fact-reading walk. */
+struct fact_walk {
+	struct vault *v;
+	const struct store_subject *s;
+	const unsigned char *key;  /* the subject's data key */
+	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
+	void *arg;
+	struct vaern_msg *msg;
+	size_t count;
+};
+
+/* The loaded controller named controller (loads and compiles it). */
+enum vaern_err vlt_controller(struct vault *v, const char *name,
+                              struct controller **out, struct vaern_msg *msg);
+
+/* The blind-index key of controller c. */
+const unsigned char *vlt_blind_key(struct vault *v, const struct controller *c);
+
+/* An operation's own transaction, unless a batch is open; vlt_end commits
+ * on success and rolls back on failure, and returns the final result. */
+enum vaern_err vlt_begin(struct vault *v, struct vaern_msg *msg);
+enum vaern_err vlt_end(struct vault *v, enum vaern_err err,
+                       struct vaern_msg *msg);
+
+/* Loads controller and subject row for an operation on a subject. */
+enum vaern_err vlt_subject(struct vault *v, const char *controller,
+                           const unsigned char uid[VAULT_UID_BYTES],
+                           struct controller **c, struct store_subject *s,
+                           struct vaern_msg *msg);
+
+/* Unwraps the subject's data key into key (the caller wipes it). */
+enum vaern_err vlt_unwrap_key(struct vault *v, const struct store_subject *s,
+                              unsigned char key[KEY_BYTES],
+                              struct vaern_msg *msg);
+
+/* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
+enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);
+
+#endif
