@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"  id check TYPE VALUE          validate and normalise an identifier\n"
 	"                               (cpr personnummer cvr orgnr email\n"
 	"                               phone card username other)\n"
+	"  actor add|list|revoke ...       who may call the API (bearer\n"
+	"                               tokens)\n"
 	"  subject add|find|show|rectify|event|erase ...\n"
 	"                               the encrypted vault; see\n"
 	"                               'vaern subject help'\n"
@@ -149,6 +151,8 @@ main(int argc, char **argv)
 		return cmd_id(argc - 1, argv + 1);
 	if (strcmp(cmd, "subject") == 0)
 		return cmd_subject(argc - 1, argv + 1);
+	if (strcmp(cmd, "actor") == 0)
+		return cmd_actor(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

@@ -209,6 +209,54 @@ enum vaern_err store_meta_get(struct store *st, const char *key, char *buf,
 enum vaern_err store_meta_put(struct store *st, const char *key,
                               const char *value, struct vaern_msg *msg);
 
+/* Subject state bits (struct store_subject.state). */
+#define STORE_STATE_RESTRICTED 0x1         /* GDPR-18 */
+#define STORE_STATE_OBJECTED_MARKETING 0x2 /* GDPR-21 */
+
+/* Sets the subject's state bits. */
+enum vaern_err store_subject_set_state(struct store *st, int64_t rowid,
+                                       int state, struct vaern_msg *msg);
+
+/* A prior agreement with the person to disclose to a recipient
+ * (CEK-SHARE-1), appended; the latest record of a recipient decides. */
+enum vaern_err store_agreement_insert(struct store *st, int64_t subject,
+                                      const char *recipient, int64_t at,
+                                      int withdrawn, struct vaern_msg *msg);
+enum vaern_err store_agreement_valid(struct store *st, int64_t subject,
+                                     const char *recipient, int *valid,
+                                     struct vaern_msg *msg);
+
+#define STORE_NAME_MAX 64     /* bytes of an actor name or role */
+#define STORE_TOKEN_ID_HEX 16 /* hex digits of a token's public id */
+
+/* An actor: who calls the API, in which role, with which token. */
+struct store_actor {
+	int64_t id;
+	int64_t controller;
+	char name[STORE_NAME_MAX + 1];
+	char role[STORE_NAME_MAX + 1];
+	char token_id[STORE_TOKEN_ID_HEX + 1]; /* public part of the token */
+	unsigned char token_hash[32];  /* BLAKE2b of the token's secret part;
+	                                  the secret itself is never stored */
+	int64_t created_at;
+	int64_t revoked_at;            /* STORE_NO_TIME while valid */
+};
+
+/* Inserts a (VAERN_E_EXISTS if the name is taken in the controller). */
+enum vaern_err store_actor_insert(struct store *st, struct store_actor *a,
+                                  struct vaern_msg *msg);
+enum vaern_err store_actor_by_token_id(struct store *st, const char *token_id,
+                                       struct store_actor *a,
+                                       struct vaern_msg *msg);
+/* Sets revoked_at of the named actor; VAERN_E_NOTFOUND if none is valid. */
+enum vaern_err store_actor_revoke(struct store *st, int64_t controller,
+                                  const char *name, int64_t at,
+                                  struct vaern_msg *msg);
+enum vaern_err store_actor_foreach(struct store *st, int64_t controller,
+                                   enum vaern_err (*fn)(void *arg,
+                                                        const struct store_actor *a),
+                                   void *arg, struct vaern_msg *msg);
+
 /* Counts subjects of a controller (for summaries and tests). */
 enum vaern_err store_subject_count(struct store *st, int64_t controller,
                                    int64_t *count, struct vaern_msg *msg);

@@ -57,6 +57,19 @@ static const char schema_sql[] =
 	" seq INTEGER NOT NULL, given_at INTEGER NOT NULL,"
 	" withdrawn_at INTEGER, source INTEGER NOT NULL, text_hash BLOB,"
 	" PRIMARY KEY(subject, purpose, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS agreement("
+	" subject INTEGER NOT NULL, recipient INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, at INTEGER NOT NULL, withdrawn INTEGER NOT NULL,"
+	" PRIMARY KEY(subject, recipient, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS actor("
+	" id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+	" name TEXT NOT NULL, role TEXT NOT NULL, token_id TEXT NOT NULL UNIQUE,"
+	" token_hash BLOB NOT NULL, created_at INTEGER NOT NULL,"
+	" revoked_at INTEGER);"
+	/* A name is unique among the valid actors; revoked ones stay on
+	 * record and their names can be given again. */
+	"CREATE UNIQUE INDEX IF NOT EXISTS actor_name ON actor(controller, name)"
+	" WHERE revoked_at IS NULL;"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES"
 	" ('schema_version', '" SCHEMA_VERSION "');";
 
@@ -95,6 +108,14 @@ enum stmt_id {
 	S_CONSENT_LATEST,
 	S_META_GET,
 	S_META_PUT,
+	S_SUBJ_SET_STATE,
+	S_SUBJ_DELETE_AGREEMENTS,
+	S_AGREEMENT_INSERT,
+	S_AGREEMENT_LATEST,
+	S_ACTOR_INSERT,
+	S_ACTOR_BY_TOKEN,
+	S_ACTOR_REVOKE,
+	S_ACTOR_LIST,
 	S_COUNT_
 };
 
@@ -155,6 +176,27 @@ static const char *const stmt_sql[S_COUNT_] = {
 		" withdrawn_at, source, text_hash) VALUES (?1, ?2,"
 		" (SELECT coalesce(max(seq), 0) + 1 FROM consent"
 		"  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
+	[S_SUBJ_SET_STATE] = "UPDATE subject SET state = ?2 WHERE id = ?1",
+	[S_SUBJ_DELETE_AGREEMENTS] = "DELETE FROM agreement WHERE subject = ?1",
+	[S_AGREEMENT_INSERT] =
+		"INSERT INTO agreement(subject, recipient, seq, at, withdrawn)"
+		" VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM"
+		" agreement WHERE subject = ?1 AND recipient = ?2), ?3, ?4)",
+	[S_AGREEMENT_LATEST] = "SELECT withdrawn FROM agreement"
+			       " WHERE subject = ?1 AND recipient = ?2"
+			       " ORDER BY seq DESC LIMIT 1",
+	[S_ACTOR_INSERT] = "INSERT INTO actor(controller, name, role, token_id,"
+			   " token_hash, created_at) VALUES (?1, ?2, ?3, ?4,"
+			   " ?5, ?6)",
+	[S_ACTOR_BY_TOKEN] = "SELECT id, controller, name, role, token_id,"
+			     " token_hash, created_at, revoked_at FROM actor"
+			     " WHERE token_id = ?1",
+	[S_ACTOR_REVOKE] = "UPDATE actor SET revoked_at = ?3 WHERE"
+			   " controller = ?1 AND name = ?2 AND revoked_at IS"
+			   " NULL",
+	[S_ACTOR_LIST] = "SELECT id, controller, name, role, token_id,"
+			 " token_hash, created_at, revoked_at FROM actor"
+			 " WHERE controller = ?1 ORDER BY name",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
 		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -722,6 +764,8 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	if ((err = delete_by_subject(st, S_SUBJ_DELETE_FACTS, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_EVENTS, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CONSENTS, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_AGREEMENTS, rowid,
+	                             msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
 	if (sqlite3_changes(st->db) != 1)
@@ -1141,4 +1185,199 @@ store_meta_put(struct store *st, const char *key, const char *value,
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return step_done(st, s, "meta", msg);
+}
+
+enum vaern_err
+store_subject_set_state(struct store *st, int64_t rowid, int state,
+                        struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_SUBJ_SET_STATE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, rowid);
+	sqlite3_bind_int(s, 2, state);
+	if ((err = step_done(st, s, "subject", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_agreement_insert(struct store *st, int64_t subject,
+                       const char *recipient, int64_t at, int withdrawn,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t rid;
+	enum vaern_err err;
+
+	if ((err = label_id(st, recipient, &rid, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_AGREEMENT_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, rid);
+	sqlite3_bind_int64(s, 3, at);
+	sqlite3_bind_int(s, 4, withdrawn != 0);
+	return step_done(st, s, "agreement", msg);
+}
+
+enum vaern_err
+store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
+                      int *valid, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t rid;
+	enum vaern_err err;
+	int rc;
+
+	*valid = 0;
+	if ((err = label_id(st, recipient, &rid, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_AGREEMENT_LATEST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, rid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*valid = sqlite3_column_int(s, 0) == 0;
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "agreement");
+	stmt_done(s);
+	return err;
+}
+
+/* Copies text column col into buf (max + 1 bytes); 0 if it does not fit. */
+static int
+column_text_copy(sqlite3_stmt *s, int col, char *buf, size_t max)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	if (t == NULL || n > max)
+		return 0;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+static int
+actor_from_row(sqlite3_stmt *s, struct store_actor *a)
+{
+	size_t hlen = 0;
+
+	a->id = sqlite3_column_int64(s, 0);
+	a->controller = sqlite3_column_int64(s, 1);
+	a->created_at = sqlite3_column_int64(s, 6);
+	a->revoked_at = column_time(s, 7);
+	return column_text_copy(s, 2, a->name, STORE_NAME_MAX) &&
+	       column_text_copy(s, 3, a->role, STORE_NAME_MAX) &&
+	       column_text_copy(s, 4, a->token_id, STORE_TOKEN_ID_HEX) &&
+	       column_copy(s, 5, a->token_hash, sizeof(a->token_hash),
+	                   &hlen) &&
+	       hlen == sizeof(a->token_hash);
+}
+
+enum vaern_err
+store_actor_insert(struct store *st, struct store_actor *a,
+                   struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_ACTOR_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, a->controller);
+	sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->token_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, a->token_hash, sizeof(a->token_hash),
+	                  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, a->created_at);
+	err = step_done(st, s, "actor", msg);
+	if (err == VAERN_E_EXISTS)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "an actor named '%s' already exists", a->name);
+	if (err == VAERN_OK)
+		a->id = sqlite3_last_insert_rowid(st->db);
+	return err;
+}
+
+enum vaern_err
+store_actor_by_token_id(struct store *st, const char *token_id,
+                        struct store_actor *a, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_ACTOR_BY_TOKEN, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, token_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (!actor_from_row(s, a))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "actor: malformed row");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such token");
+	} else {
+		err = db_fail(st, msg, "actor");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_actor_revoke(struct store *st, int64_t controller, const char *name,
+                   int64_t at, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_ACTOR_REVOKE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	if ((err = step_done(st, s, "actor", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no valid actor named '%.64s'", name);
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_actor_foreach(struct store *st, int64_t controller,
+                    enum vaern_err (*fn)(void *arg,
+                                         const struct store_actor *a),
+                    void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_ACTOR_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_actor a;
+
+		if (!actor_from_row(s, &a)) {
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "actor: malformed row");
+			goto done;
+		}
+		if ((err = fn(arg, &a)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "actor");
+done:
+	stmt_done(s);
+	return err;
 }

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../gate/gate.h"
 #include "../ids/ids.h"
 #include "../policy/policy.h"
 
@@ -229,6 +230,135 @@ enum vaern_err vault_uid_parse(const char *hex,
                                unsigned char uid[VAULT_UID_BYTES],
                                struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* ---- access: actors, subject state, the gated read (issue 3) ---------- */
+
+#define VAULT_TOKEN_MAX 96 /* bytes of a bearer token, NUL included */
+
+/* An authenticated caller. */
+struct vault_actor {
+	int64_t id;
+	char controller[POLICY_NAME_MAX + 1];
+	char name[POLICY_NAME_MAX + 1];
+	char role[POLICY_NAME_MAX + 1];
+};
+
+/*
+ * Adds an actor of controller in role (a role of its policy) and writes
+ * its bearer token to token, once: only a hash of the token's secret is
+ * stored. Names are [A-Za-z0-9._@-], 1..64 bytes.
+ */
+enum vaern_err vault_actor_add(struct vault *v, const char *controller,
+                               const char *name, const char *role,
+                               char token[VAULT_TOKEN_MAX],
+                               struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* Revokes the named actor's token. */
+enum vaern_err vault_actor_revoke(struct vault *v, const char *controller,
+                                  const char *name, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Calls fn for each actor of controller (revoked ones included). */
+enum vaern_err vault_actor_foreach(
+	struct vault *v, const char *controller,
+	enum vaern_err (*fn)(void *arg, const char *name, const char *role,
+                             int64_t created_at, int64_t revoked_at),
+	void *arg, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * Authenticates a bearer token: VAERN_OK and *out, or VAERN_E_DENIED for
+ * an unknown, malformed or revoked token (one message for all, so a
+ * caller learns nothing about which). The secret is compared in constant
+ * time.
+ */
+enum vaern_err vault_actor_auth(struct vault *v, const char *token,
+                                struct vault_actor *out,
+                                struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Restriction of processing on or off (GDPR-18). */
+enum vaern_err vault_subject_restrict(struct vault *v, const char *controller,
+                                      const unsigned char uid[VAULT_UID_BYTES],
+                                      int on, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Objection to direct marketing recorded or lifted (GDPR-21). */
+enum vaern_err vault_subject_object(struct vault *v, const char *controller,
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    int on, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * Records consent to purpose given (withdraw = 0) or withdrawn (1), from
+ * source, at time at (INT64_MIN: now). Appended: earlier records stay
+ * (GDPR-7: withdrawal is not retroactive). Giving needs a source the
+ * policy lists for the purpose.
+ */
+enum vaern_err vault_consent_record(struct vault *v, const char *controller,
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    const char *purpose, const char *source,
+                                    int withdraw, int64_t at,
+                                    struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* Records a prior agreement with the person to disclose to recipient, or
+ * its withdrawal (CEK-SHARE-1). */
+enum vaern_err vault_agreement_record(struct vault *v, const char *controller,
+                                      const unsigned char uid[VAULT_UID_BYTES],
+                                      const char *recipient, int withdraw,
+                                      int64_t at, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* What a caller asks for. */
+struct vault_access {
+	const struct vault_actor *actor;
+	const char *purpose;
+	enum gate_action action;
+	const char *const *categories; /* NULL: all the purpose uses */
+	size_t ncategories;
+	const char *recipient;         /* GATE_DISCLOSE only */
+	const char *demand;            /* e.g. "court_order" */
+	const char *demand_ref;        /* its reference */
+};
+
+/* One gate decision, as the audit trail records it: ids only. */
+struct vault_audit_event {
+	const char *controller;
+	const char *actor;
+	const char *role;
+	const char *purpose;
+	const char *action;          /* "read", "export", "disclose:<id>" */
+	const unsigned char *subject; /* VAULT_UID_BYTES, or NULL */
+	const char *categories;      /* released (allow) or asked (deny),
+	                                comma-separated */
+	int allowed;
+	const char *rule;
+	const char *reason;
+};
+
+typedef enum vaern_err (*vault_audit_fn)(void *arg,
+                                         const struct vault_audit_event *e,
+                                         struct vaern_msg *msg);
+
+/* Sets where gate decisions are audited. Without one, the gated read
+ * refuses everything: no release without an audit entry (GDPR-32). */
+void vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg);
+
+/*
+ * The gated read (DESIGN.md "One gate"): reads the subject's state, asks
+ * the gate, audits the decision (allowed or denied) and, only if allowed
+ * and audited, decrypts and passes to fn the facts of the released
+ * categories. *d gets the decision. Returns VAERN_E_DENIED on a deny
+ * (msg = the reason), VAERN_OK when released.
+ */
+enum vaern_err vault_subject_access(
+	struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
+	const struct vault_access *a,
+	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+	void *arg, struct gate_decision *d, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);

@@ -38,6 +38,8 @@ struct vault {
 	unsigned char *pool;                /* random bytes from the kernel,
 	                                       RANDOM_POOL of them */
 	size_t pool_used;                   /* bytes of pool handed out */
+	vault_audit_fn audit_fn;            /* where gate decisions go */
+	void *audit_arg;
 };
 
 

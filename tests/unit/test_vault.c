@@ -718,6 +718,65 @@ test_add_many(void **state)
 	assert_memory_equal(found, uids[599], VAULT_UID_BYTES);
 }
 
+/* Bearer tokens: shown once, only a hash kept, constant-time check,
+ * revocable (issue 3, section 2). */
+static void
+test_actors_and_tokens(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_actor a;
+	char token[VAULT_TOKEN_MAX], token2[VAULT_TOKEN_MAX], bad[VAULT_TOKEN_MAX];
+	size_t len;
+
+	assert_int_equal(vault_actor_add(f->v, "testshop", "alice", "staff",
+	                                 token, &msg),
+	                 VAERN_OK);
+	assert_int_equal(strncmp(token, "vaern_", 6), 0);
+	assert_int_equal(vault_actor_add(f->v, "testshop", "alice", "staff",
+	                                 token2, &msg),
+	                 VAERN_E_EXISTS);
+	assert_int_equal(vault_actor_add(f->v, "testshop", "bob", "admin",
+	                                 token2, &msg),
+	                 VAERN_E_INVALID); /* no such role */
+	assert_int_equal(vault_actor_add(f->v, "testshop", "bob smith",
+	                                 "staff", token2, &msg),
+	                 VAERN_E_INVALID); /* bad name */
+	assert_int_equal(vault_actor_auth(f->v, token, &a, &msg), VAERN_OK);
+	assert_string_equal(a.controller, "testshop");
+	assert_string_equal(a.name, "alice");
+	assert_string_equal(a.role, "staff");
+	/* The secret is not stored: the database does not hold it. */
+	assert_false(files_hold(f, (const unsigned char *)token + 6 + 17,
+	                        strlen(token) - 6 - 17));
+	/* A changed secret, id, prefix or length is refused alike. */
+	len = strlen(token);
+	memcpy(bad, token, len + 1);
+	bad[len - 1] = bad[len - 1] == 'A' ? 'B' : 'A';
+	assert_int_equal(vault_actor_auth(f->v, bad, &a, &msg), VAERN_E_DENIED);
+	assert_string_equal(msg.text, "the bearer token is not valid");
+	memcpy(bad, token, len + 1);
+	bad[8] = bad[8] == '0' ? '1' : '0';
+	assert_int_equal(vault_actor_auth(f->v, bad, &a, &msg), VAERN_E_DENIED);
+	assert_int_equal(vault_actor_auth(f->v, token + 1, &a, &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(vault_actor_auth(f->v, "", &a, &msg), VAERN_E_DENIED);
+	memcpy(bad, token, len - 3);
+	bad[len - 3] = '\0';
+	assert_int_equal(vault_actor_auth(f->v, bad, &a, &msg), VAERN_E_DENIED);
+	/* Revoked: refused; the name can be given to a new actor. */
+	assert_int_equal(vault_actor_revoke(f->v, "testshop", "alice", &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_actor_auth(f->v, token, &a, &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(vault_actor_revoke(f->v, "testshop", "alice", &msg),
+	                 VAERN_E_NOTFOUND);
+	assert_int_equal(vault_actor_add(f->v, "testshop", "alice", "staff",
+	                                 token2, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_actor_auth(f->v, token2, &a, &msg), VAERN_OK);
+}
+
 static void
 test_uid_parse(void **state)
 {
@@ -772,6 +831,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_add_many, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 		                                teardown),
 		cmocka_unit_test(test_uid_parse),
 	};

@@ -1,0 +1,557 @@
+/*
+ * vault_access.c -- who may see what: actors and their tokens, the
+ * subject's state (restriction, objection, consents, agreements), and the
+ * gated read that every release of personal data goes through.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "vault_internal.h"
+
+#define TOKEN_PREFIX "vaern_"
+#define TOKEN_ID_BYTES (STORE_TOKEN_ID_HEX / 2)
+#define TOKEN_SECRET_BYTES 32
+#define CATEGORY_LIST_MAX 4096
+
+/* Names of actors: short, printable, no separators that confuse logs. */
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                 "0123456789._@-") == n;
+}
+
+static void
+token_hash(const unsigned char *secret, size_t len, unsigned char out[32])
+{
+	crypto_generichash(out, 32, secret, len, NULL, 0);
+}
+
+enum vaern_err
+vault_actor_add(struct vault *v, const char *controller, const char *name,
+                const char *role, char token[VAULT_TOKEN_MAX],
+                struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_actor a;
+	unsigned char id[TOKEN_ID_BYTES], secret[TOKEN_SECRET_BYTES];
+	char secret64[sodium_base64_ENCODED_LEN(
+		TOKEN_SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	int n;
+
+	token[0] = '\0';
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (!name_ok(name))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "an actor name is 1 to %d characters of "
+		                  "A-Z a-z 0-9 . _ @ -",
+		                  STORE_NAME_MAX);
+	if (policy_role_index(c->policy, role) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no role '%.64s'",
+		                  controller, role);
+	memset(&a, 0, sizeof(a));
+	randombytes_buf(id, sizeof(id));
+	randombytes_buf(secret, sizeof(secret));
+	sodium_bin2hex(a.token_id, sizeof(a.token_id), id, sizeof(id));
+	token_hash(secret, sizeof(secret), a.token_hash);
+	a.controller = c->rowid;
+	memcpy(a.name, name, strlen(name) + 1);
+	memcpy(a.role, role, strlen(role) + 1);
+	a.created_at = clock_now();
+	a.revoked_at = STORE_NO_TIME;
+	sodium_bin2base64(secret64, sizeof(secret64), secret, sizeof(secret),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
+		err = store_actor_insert(v->store, &a, msg);
+		err = vlt_end(v, err, msg);
+	}
+	if (err == VAERN_OK) {
+		/* vaern_<public id>_<secret>: the id finds the row, the
+		 * secret proves the caller holds the token. */
+		n = snprintf(token, VAULT_TOKEN_MAX, TOKEN_PREFIX "%s_%s",
+		             a.token_id, secret64);
+		if (n < 0 || n >= VAULT_TOKEN_MAX)
+			err = vaern_fail(msg, VAERN_E_INTERNAL,
+			                 "token too long");
+	}
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(secret64, sizeof(secret64));
+	return err;
+}
+
+enum vaern_err
+vault_actor_revoke(struct vault *v, const char *controller, const char *name,
+                   struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_actor_revoke(v->store, c->rowid, name, clock_now(), msg);
+	return vlt_end(v, err, msg);
+}
+
+struct actor_walk {
+	enum vaern_err (*fn)(void *arg, const char *name, const char *role,
+	                     int64_t created_at, int64_t revoked_at);
+	void *arg;
+};
+
+static enum vaern_err
+actor_each(void *arg, const struct store_actor *a)
+{
+	struct actor_walk *w = arg;
+
+	return w->fn(w->arg, a->name, a->role, a->created_at,
+	             a->revoked_at == STORE_NO_TIME ? INT64_MIN
+	                                            : a->revoked_at);
+}
+
+enum vaern_err
+vault_actor_foreach(struct vault *v, const char *controller,
+                    enum vaern_err (*fn)(void *arg, const char *name,
+                                         const char *role,
+                                         int64_t created_at,
+                                         int64_t revoked_at),
+                    void *arg, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct actor_walk w = {fn, arg};
+
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	return store_actor_foreach(v->store, c->rowid, actor_each, &w, msg);
+}
+
+/* The controller name of a controller row id, among the loaded ones. */
+static enum vaern_err
+controller_by_rowid(struct vault *v, int64_t rowid, struct controller **out,
+                    struct vaern_msg *msg)
+{
+	for (size_t i = 0; i < v->nctrl; i++) {
+		if (v->ctrl[i].rowid == rowid) {
+			*out = &v->ctrl[i];
+			return VAERN_OK;
+		}
+	}
+	return vaern_fail(msg, VAERN_E_NOTFOUND, "controller not loaded");
+}
+
+static enum vaern_err
+load_all_controllers(void *arg, const char *name, int64_t loaded_at)
+{
+	struct controller *c;
+
+	(void)loaded_at;
+	return vlt_controller(arg, name, &c, NULL);
+}
+
+enum vaern_err
+vault_actor_auth(struct vault *v, const char *token, struct vault_actor *out,
+                 struct vaern_msg *msg)
+{
+	static const char denied[] = "the bearer token is not valid";
+	char id[STORE_TOKEN_ID_HEX + 1];
+	unsigned char secret[TOKEN_SECRET_BYTES], hash[32];
+	struct store_actor a;
+	struct controller *c = NULL;
+	const char *p = token;
+	size_t len = 0;
+	enum vaern_err err = VAERN_E_DENIED;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(p, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
+		return vaern_fail(msg, VAERN_E_DENIED, denied);
+	p += strlen(TOKEN_PREFIX);
+	if (strlen(p) < STORE_TOKEN_ID_HEX + 1 ||
+	    strspn(p, "0123456789abcdef") != STORE_TOKEN_ID_HEX ||
+	    p[STORE_TOKEN_ID_HEX] != '_')
+		return vaern_fail(msg, VAERN_E_DENIED, denied);
+	memcpy(id, p, STORE_TOKEN_ID_HEX);
+	id[STORE_TOKEN_ID_HEX] = '\0';
+	p += STORE_TOKEN_ID_HEX + 1;
+	if (sodium_base642bin(secret, sizeof(secret), p, strlen(p), NULL, &len,
+	                      NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(secret))
+		goto done;
+	if (store_actor_by_token_id(v->store, id, &a, NULL) != VAERN_OK)
+		goto done;
+	token_hash(secret, sizeof(secret), hash);
+	if (sodium_memcmp(hash, a.token_hash, sizeof(hash)) != 0 ||
+	    a.revoked_at != STORE_NO_TIME)
+		goto done;
+	if (controller_by_rowid(v, a.controller, &c, NULL) != VAERN_OK) {
+		(void)vault_controller_foreach(v, load_all_controllers, v,
+		                               NULL);
+		if (controller_by_rowid(v, a.controller, &c, NULL) != VAERN_OK)
+			goto done;
+	}
+	out->id = a.id;
+	(void)snprintf(out->controller, sizeof(out->controller), "%s",
+	               c->name);
+	memcpy(out->name, a.name, sizeof(out->name));
+	memcpy(out->role, a.role, sizeof(out->role));
+	err = VAERN_OK;
+done:
+	sodium_memzero(secret, sizeof(secret));
+	if (err != VAERN_OK)
+		return vaern_fail(msg, VAERN_E_DENIED, denied);
+	return VAERN_OK;
+}
+
+/* ---- subject state ------------------------------------------------------ */
+
+static enum vaern_err
+state_flag(struct vault *v, const char *controller,
+           const unsigned char uid[VAULT_UID_BYTES], int bit, int on,
+           struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_subject_set_state(v->store, s.rowid,
+	                              on ? (s.state | bit) : (s.state & ~bit),
+	                              msg);
+	return vlt_end(v, err, msg);
+}
+
+enum vaern_err
+vault_subject_restrict(struct vault *v, const char *controller,
+                       const unsigned char uid[VAULT_UID_BYTES], int on,
+                       struct vaern_msg *msg)
+{
+	return state_flag(v, controller, uid, STORE_STATE_RESTRICTED, on, msg);
+}
+
+enum vaern_err
+vault_subject_object(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES], int on,
+                     struct vaern_msg *msg)
+{
+	return state_flag(v, controller, uid, STORE_STATE_OBJECTED_MARKETING,
+	                  on, msg);
+}
+
+enum vaern_err
+vault_consent_record(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES],
+                     const char *purpose, const char *source, int withdraw,
+                     int64_t at, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct store_consent rec;
+	const struct policy_purpose *pp;
+	unsigned char hash[crypto_hash_sha256_BYTES];
+	size_t slen = strlen(source);
+	long pi;
+	int known = 0;
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((pi = policy_purpose_index(c->policy, purpose)) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no purpose '%.64s'",
+		                  controller, purpose);
+	pp = &c->policy->purposes[pi];
+	if (!(pp->basis & BASIS_A) && pp->art9 != 'a')
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "purpose '%s' does not rest on consent", pp->id);
+	for (size_t k = 0; k < pp->nconsent_sources; k++)
+		known |= strcmp(pp->consent_sources[k], source) == 0;
+	/* GDPR-7: withdrawing is as easy as giving, by any channel. */
+	if (!withdraw && !known)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "'%.64s' is not a way the policy records "
+		                  "consent to '%s'",
+		                  source, pp->id);
+	if (slen == 0 || slen > VAULT_SOURCE_MAX ||
+	    strspn(source, "abcdefghijklmnopqrstuvwxyz0123456789_-") != slen)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a consent source is 1 to %d characters of "
+		                  "a-z 0-9 _ -",
+		                  VAULT_SOURCE_MAX);
+	if (at == INT64_MIN)
+		at = clock_now();
+	if (at > clock_now())
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "consent recorded in the future");
+	rec.subject = s.rowid;
+	rec.purpose = pp->id;
+	rec.given_at = at;
+	rec.withdrawn_at = withdraw ? at : STORE_NO_TIME;
+	rec.source = source;
+	rec.text_hash = NULL;
+	if (!withdraw && pp->consent_text != NULL) {
+		crypto_hash_sha256(hash, (const unsigned char *)pp->consent_text,
+		                   strlen(pp->consent_text));
+		rec.text_hash = hash;
+	}
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_consent_insert(v->store, &rec, msg);
+	return vlt_end(v, err, msg);
+}
+
+enum vaern_err
+vault_agreement_record(struct vault *v, const char *controller,
+                       const unsigned char uid[VAULT_UID_BYTES],
+                       const char *recipient, int withdraw, int64_t at,
+                       struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	long ri;
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((ri = policy_recipient_index(c->policy, recipient)) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no recipient '%.64s'",
+		                  controller, recipient);
+	if (at == INT64_MIN)
+		at = clock_now();
+	if (at > clock_now())
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "agreement recorded in the future");
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_agreement_insert(v->store, s.rowid,
+	                             c->policy->recipients[ri].id, at,
+	                             withdraw, msg);
+	return vlt_end(v, err, msg);
+}
+
+/* ---- the gated read ----------------------------------------------------- */
+
+void
+vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg)
+{
+	v->audit_fn = fn;
+	v->audit_arg = arg;
+}
+
+/* Appends the ids of categories idx[0..n) to buf as "a,b,c". */
+static void
+category_list(const struct policy *p, const size_t *idx, size_t n, char *buf,
+              size_t bufsz)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + off, bufsz - off, "%s%s", i ? "," : "",
+		                 p->categories[idx[i]].id);
+
+		if (w < 0 || (size_t)w >= bufsz - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Filters facts to the released categories. */
+struct release_walk {
+	const struct policy *p;
+	const unsigned char *released; /* [ncategories] */
+	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
+	void *arg;
+};
+
+static enum vaern_err
+release_fact(void *arg, const struct vault_fact_out *f)
+{
+	struct release_walk *w = arg;
+	long ci = policy_category_index(w->p, f->category);
+
+	if (ci < 0 || !w->released[ci])
+		return VAERN_OK;
+	return w->fn(w->arg, f);
+}
+
+static const char *
+action_name(enum gate_action a)
+{
+	switch (a) {
+	case GATE_READ: return "read";
+	case GATE_EXPORT: return "export";
+	case GATE_DISCLOSE: return "disclose";
+	}
+	return "read";
+}
+
+enum vaern_err
+vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
+                     const struct vault_access *a,
+                     enum vaern_err (*fn)(void *arg,
+                                          const struct vault_fact_out *f),
+                     void *arg, struct gate_decision *d,
+                     struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+	struct gate_request r;
+	struct gate_state gs;
+	struct vault_audit_event ev;
+	const struct policy *p;
+	unsigned char *consent = NULL, *agreed = NULL, *released_set = NULL;
+	size_t *wanted = NULL, *released = NULL;
+	char cats[CATEGORY_LIST_MAX], action[POLICY_NAME_MAX + 16];
+	long ri = -1, pi, rl;
+	struct release_walk rw;
+	struct fact_walk fw;
+	unsigned char key[KEY_BYTES];
+
+	memset(d, 0, sizeof(*d));
+	sodium_memzero(key, sizeof(key));
+	if (v->audit_fn == NULL)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "no audit trail is attached: nothing is "
+		                  "released without an audit entry");
+	if ((err = vlt_subject(v, a->actor->controller, uid, &c, &s, msg)))
+		return err;
+	p = c->policy;
+	if ((pi = policy_purpose_index(p, a->purpose)) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no purpose '%.64s'",
+		                  c->name, a->purpose);
+	if ((rl = policy_role_index(p, a->actor->role)) < 0)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "role '%s' is no longer in the policy",
+		                  a->actor->role);
+	if (a->recipient != NULL &&
+	    (ri = policy_recipient_index(p, a->recipient)) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no recipient '%.64s'",
+		                  c->name, a->recipient);
+	consent = calloc(p->npurposes + 1, 1);
+	agreed = calloc(p->nrecipients + 1, 1);
+	released_set = calloc(p->ncategories + 1, 1);
+	wanted = calloc(a->ncategories + 1, sizeof(*wanted));
+	released = calloc(p->ncategories + 1, sizeof(*released));
+	if (!consent || !agreed || !released_set || !wanted || !released) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < a->ncategories; i++) {
+		long ci = policy_category_index(p, a->categories[i]);
+
+		if (ci < 0) {
+			err = vaern_fail(msg, VAERN_E_INVALID,
+			                 "the policy of '%s' has no category "
+			                 "'%.64s'",
+			                 c->name, a->categories[i]);
+			goto done;
+		}
+		wanted[i] = (size_t)ci;
+	}
+	/* The subject's state, as the gate needs it. */
+	for (size_t i = 0; i < p->npurposes; i++) {
+		int valid = 0;
+
+		if (!(p->purposes[i].basis & BASIS_A) &&
+		    p->purposes[i].art9 != 'a')
+			continue;
+		if ((err = store_consent_valid(v->store, s.rowid,
+		                               p->purposes[i].id, &valid, msg)))
+			goto done;
+		consent[i] = (unsigned char)valid;
+	}
+	if (ri >= 0) {
+		int valid = 0;
+
+		if ((err = store_agreement_valid(v->store, s.rowid,
+		                                 p->recipients[ri].id, &valid,
+		                                 msg)))
+			goto done;
+		agreed[ri] = (unsigned char)valid;
+	}
+	gs.restricted = (s.state & STORE_STATE_RESTRICTED) != 0;
+	gs.objected_marketing = (s.state & STORE_STATE_OBJECTED_MARKETING) != 0;
+	gs.consent = consent;
+	gs.agreed = agreed;
+	r.role = (size_t)rl;
+	r.purpose = (size_t)pi;
+	r.action = a->action;
+	r.categories = a->categories != NULL ? wanted : NULL;
+	r.ncategories = a->categories != NULL ? a->ncategories : 0;
+	r.recipient = ri;
+	r.demand = a->demand;
+	r.demand_ref = a->demand_ref;
+	if ((err = gate_decide(p, &r, &gs, d, released)) != VAERN_OK)
+		d->allow = 0;
+
+	/* Every decision is audited, allowed or denied (GDPR-32). */
+	if (d->allow)
+		category_list(p, released, d->nreleased, cats, sizeof(cats));
+	else if (a->categories != NULL)
+		category_list(p, wanted, a->ncategories, cats, sizeof(cats));
+	else
+		(void)snprintf(cats, sizeof(cats), "*");
+	(void)snprintf(action, sizeof(action), "%s%s%s",
+	               action_name(a->action), ri >= 0 ? ":" : "",
+	               ri >= 0 ? p->recipients[ri].id : "");
+	ev.controller = c->name;
+	ev.actor = a->actor->name;
+	ev.role = a->actor->role;
+	ev.purpose = p->purposes[pi].id;
+	ev.action = action;
+	ev.subject = s.uid;
+	ev.categories = cats;
+	ev.allowed = d->allow;
+	ev.rule = d->rule != NULL ? d->rule : "";
+	ev.reason = d->reason;
+	if ((err = v->audit_fn(v->audit_arg, &ev, msg)) != VAERN_OK)
+		goto done; /* no audit entry, no release */
+	if (!d->allow) {
+		err = vaern_fail(msg, VAERN_E_DENIED, "%s (%s)", d->reason,
+		                 d->rule != NULL ? d->rule : "policy");
+		goto done;
+	}
+	for (size_t i = 0; i < d->nreleased; i++)
+		released_set[released[i]] = 1;
+	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+		goto done;
+	rw.p = p;
+	rw.released = released_set;
+	rw.fn = fn;
+	rw.arg = arg;
+	fw.v = v;
+	fw.s = &s;
+	fw.key = key;
+	fw.fn = release_fact;
+	fw.arg = &rw;
+	fw.msg = msg;
+	fw.count = 0;
+	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &fw, msg);
+done:
+	sodium_memzero(key, sizeof(key));
+	free(consent);
+	free(agreed);
+	free(released_set);
+	free(wanted);
+	free(released);
+	return err;
+}
