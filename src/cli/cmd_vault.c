@@ -245,6 +245,11 @@ static const char subject_usage[] =
 	"  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
 	"  vaern subject event [--controller ID] SUBJECT KIND [--at TIME]\n"
 	"  vaern subject erase [--controller ID] SUBJECT\n"
+	"  vaern subject restrict|object [--controller ID] SUBJECT [--lift]\n"
+	"  vaern subject consent [--controller ID] SUBJECT PURPOSE --source S\n"
+	"        [--withdraw] [--at TIME]\n"
+	"  vaern subject agreement [--controller ID] SUBJECT RECIPIENT\n"
+	"        [--withdraw] [--at TIME]\n"
 	"A --json document: {\"purpose\": P, \"source\": S, \"facts\": [{\"category\":\n"
 	"C, \"value\": V, \"purpose\": P, \"source\": S, \"collected_at\": T}],\n"
 	"\"consents\": [{\"purpose\": P, \"source\": S, \"given_at\": T}]}.\n"
@@ -264,6 +269,8 @@ struct subject_args {
 	int nconsents;
 	char **pos;                /* positional arguments */
 	int npos;
+	int lift;                  /* --lift */
+	int withdraw;              /* --withdraw */
 };
 
 static int
@@ -295,6 +302,10 @@ subject_parse(int argc, char **argv, struct subject_args *a)
 			if (i + 1 >= argc)
 				return -1;
 			*dst = argv[++i];
+		} else if (strcmp(o, "--lift") == 0) {
+			a->lift = 1;
+		} else if (strcmp(o, "--withdraw") == 0) {
+			a->withdraw = 1;
 		} else if (strcmp(o, "--fact") == 0 && i + 1 < argc) {
 			a->facts[a->nfacts++] = argv[++i];
 		} else if (strcmp(o, "--consent") == 0 && i + 1 < argc) {
@@ -842,6 +853,91 @@ subject_erase(struct vault *v, struct subject_args *a)
 	                            "erased", 1, "facts", (json_int_t)n));
 }
 
+/* restrict and object: a state flag on or off (GDPR-18, GDPR-21). */
+static int
+subject_flag(struct vault *v, struct subject_args *a, const char *what,
+             enum vaern_err (*set)(struct vault *, const char *,
+                                   const unsigned char *, int,
+                                   struct vaern_msg *))
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+
+	if (a->npos != 1)
+		return cli_usage(what, "usage: vaern subject restrict|object "
+		                       "[--controller ID] SUBJECT [--lift]");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = set(v, a->controller, uid, !a->lift, &msg)))
+		return cli_report(what, err, &msg);
+	return print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
+	                            strcmp(what, "subject restrict") == 0
+	                                    ? "restricted"
+	                                    : "objected_to_marketing",
+	                            !a->lift));
+}
+
+static int
+subject_restrict(struct vault *v, struct subject_args *a)
+{
+	return subject_flag(v, a, "subject restrict", vault_subject_restrict);
+}
+
+static int
+subject_object(struct vault *v, struct subject_args *a)
+{
+	return subject_flag(v, a, "subject object", vault_subject_object);
+}
+
+static int
+subject_consent(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	int64_t at;
+
+	if (a->npos != 2 || a->source == NULL)
+		return cli_usage("subject consent",
+		                 "usage: vaern subject consent [--controller "
+		                 "ID] SUBJECT PURPOSE --source S [--withdraw] "
+		                 "[--at TIME]");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = time_arg(a->at, "--at", &at, &msg)) ||
+	    (err = vault_consent_record(v, a->controller, uid, a->pos[1],
+	                                a->source, a->withdraw, at, &msg)))
+		return cli_report("subject consent", err, &msg);
+	return print_json(json_pack("{s:s, s:s, s:s, s:o}", "subject",
+	                            a->pos[0], "purpose", a->pos[1],
+	                            "consent",
+	                            a->withdraw ? "withdrawn" : "given", "at",
+	                            json_time(at == INT64_MIN ? clock_now()
+	                                                      : at)));
+}
+
+static int
+subject_agreement(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	int64_t at;
+
+	if (a->npos != 2)
+		return cli_usage("subject agreement",
+		                 "usage: vaern subject agreement [--controller "
+		                 "ID] SUBJECT RECIPIENT [--withdraw] [--at "
+		                 "TIME]");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = time_arg(a->at, "--at", &at, &msg)) ||
+	    (err = vault_agreement_record(v, a->controller, uid, a->pos[1],
+	                                  a->withdraw, at, &msg)))
+		return cli_report("subject agreement", err, &msg);
+	return print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
+	                            "recipient", a->pos[1], "agreement",
+	                            a->withdraw ? "withdrawn" : "given"));
+}
+
 int
 cmd_subject(int argc, char **argv)
 {
@@ -852,6 +948,8 @@ cmd_subject(int argc, char **argv)
 		{"add", subject_add},         {"find", subject_find},
 		{"show", subject_show},       {"rectify", subject_rectify},
 		{"event", subject_event},     {"erase", subject_erase},
+		{"restrict", subject_restrict}, {"object", subject_object},
+		{"consent", subject_consent}, {"agreement", subject_agreement},
 	};
 	struct vaern_msg msg = {{0}};
 	struct subject_args a;
