@@ -1550,7 +1550,7 @@ static const char *const recipient_keys[] = {
 static const char *const transfer_keys[] = {"country", "safeguard", NULL};
 
 static const char *const role_keys[] = {"description", "purposes", "cleared",
-                                        NULL};
+                                        "audit", NULL};
 
 /* Art. 9 kinds; the last two are Danish-law sensitive data. */
 static const char *const special_kinds[] = {"health",
@@ -2612,6 +2612,7 @@ compile_role(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	check_keys(ld, v, role_keys, ctx);
 	role->description = get_text(ld, v, "description", k, ctx, 0);
 	role->cleared = get_bool(ld, v, "cleared", ctx);
+	role->audit = get_bool(ld, v, "audit", ctx);
 	/* An empty list is a role that may use nothing, but the key is
 	 * required so that no role is left open by omission. */
 	pv = map_get(v, "purposes", NULL);

@@ -159,6 +159,8 @@ struct policy_role {
 	size_t *purposes; /* indexes into policy.purposes */
 	size_t npurposes;
 	int cleared;      /* security clearance (TEL-LOG-2) */
+	int audit;        /* may read the audit trail: the data-protection
+	                     officer (GDPR-32) */
 	unsigned line, column;
 };
 

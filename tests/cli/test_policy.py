@@ -61,7 +61,7 @@ class PolicyCheck(unittest.TestCase):
             out,
             EXAMPLE + ": ok: controller example (Eksempel ApS, DK), "
             "5 categories, 3 purposes, 2 retention rules, 1 recipient, "
-            "2 roles\n")
+            "3 roles\n")
 
     def test_bad_file_lists_every_problem_in_order(self):
         # Three defects, each on its own line: SHOP-PAY-1 (identifier

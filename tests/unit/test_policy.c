@@ -811,8 +811,13 @@ test_example_compiles(void **state)
 	assert_int_equal(p->npurposes, 3);
 	assert_int_equal(p->nretention, 2);
 	assert_int_equal(p->nrecipients, 1);
-	assert_int_equal(p->nroles, 2);
+	assert_int_equal(p->nroles, 3);
 	assert_int_equal(p->nevents, 2);
+	/* GDPR-32: the data-protection officer reads the audit trail. */
+	assert_int_equal(p->roles[idx(policy_role_index(p, "dpo"))].audit, 1);
+	assert_int_equal(
+		p->roles[idx(policy_role_index(p, "customer_service"))].audit,
+		0);
 	name = idx(policy_category_index(p, "name"));
 	email = idx(policy_category_index(p, "email"));
 	orders = idx(policy_category_index(p, "orders"));
