@@ -777,6 +777,146 @@ test_actors_and_tokens(void **state)
 	assert_int_equal(vault_actor_auth(f->v, token2, &a, &msg), VAERN_OK);
 }
 
+/* The audit hook of the gated-read tests: keeps the last event. */
+struct audit_log {
+	int n;
+	int allowed;
+	char categories[256];
+	char rule[32];
+	char purpose[64];
+	int fail; /* 1: the audit trail refuses (disk full, ...) */
+};
+
+static enum vaern_err
+audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
+{
+	struct audit_log *l = arg;
+
+	if (l->fail)
+		return vaern_fail(msg, VAERN_E_IO, "audit trail unavailable");
+	l->n++;
+	l->allowed = e->allowed;
+	snprintf(l->categories, sizeof(l->categories), "%s", e->categories);
+	snprintf(l->rule, sizeof(l->rule), "%s", e->rule);
+	snprintf(l->purpose, sizeof(l->purpose), "%s", e->purpose);
+	return VAERN_OK;
+}
+
+/* DESIGN "One gate", GDPR-32: every read goes through the gate and is
+ * audited first; only released categories are decrypted. AURA-SHARE-1
+ * need-to-know, GDPR-18 restriction, GDPR-21 objection, GDPR-7 consent. */
+static void
+test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_log log;
+	struct gate_decision d;
+	struct vault_actor staff = {1, "testshop", "alice", "staff"};
+	struct vault_actor mkt = {2, "testshop", "bob", "marketing"};
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *only_name[] = {"name"};
+	struct vault_access acc = {&staff, "customer_admin", GATE_READ, NULL,
+	                           0, NULL, NULL, NULL};
+	struct collected c;
+
+	add_customer(f, uid);
+	memset(&log, 0, sizeof(log));
+	memset(&c, 0, sizeof(c));
+	/* No audit trail attached: nothing is released. */
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(c.n, 0);
+	vault_set_audit(f->v, audit_hook, &log);
+
+	/* Allowed, audited, only the purpose's categories. */
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_OK);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.allowed, 1);
+	assert_int_equal(c.n, NCUSTOMER);
+	/* Asking for one category releases that one only. */
+	memset(&c, 0, sizeof(c));
+	acc.categories = only_name;
+	acc.ncategories = 1;
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_OK);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.values[0], "Anna Hansen");
+	assert_string_equal(log.categories, "name");
+
+	/* AURA-SHARE-1: a role without the purpose gets nothing, and the
+	 * refusal is audited too. */
+	memset(&c, 0, sizeof(c));
+	acc.actor = &mkt;
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.allowed, 0);
+	assert_string_equal(log.rule, "AURA-SHARE-1");
+
+	/* GDPR-7: the newsletter rests on consent; none is on record. */
+	acc.purpose = "newsletter";
+	acc.categories = NULL;
+	acc.ncategories = 0;
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_string_equal(log.rule, "GDPR-7");
+	assert_int_equal(vault_consent_record(f->v, "testshop", uid,
+	                                      "newsletter", "web_form", 0,
+	                                      INT64_MIN, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_OK);
+	/* GDPR-21: an objection to direct marketing stops it. */
+	assert_int_equal(vault_subject_object(f->v, "testshop", uid, 1, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_string_equal(log.rule, "GDPR-21");
+	assert_int_equal(vault_subject_object(f->v, "testshop", uid, 0, &msg),
+	                 VAERN_OK);
+	/* GDPR-7: withdrawal stops it again, and is not retroactive: the
+	 * ledger keeps both records. */
+	assert_int_equal(vault_consent_record(f->v, "testshop", uid,
+	                                      "newsletter", "phone", 1,
+	                                      INT64_MIN, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(rows(f, "consent"), 2);
+
+	/* GDPR-18: while restricted, only storage. */
+	acc.actor = &staff;
+	acc.purpose = "customer_admin";
+	assert_int_equal(vault_subject_restrict(f->v, "testshop", uid, 1, &msg),
+	                 VAERN_OK);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_DENIED);
+	assert_string_equal(log.rule, "GDPR-18");
+	assert_int_equal(c.n, 0);
+	assert_int_equal(vault_subject_restrict(f->v, "testshop", uid, 0, &msg),
+	                 VAERN_OK);
+
+	/* No audit entry, no release. */
+	log.fail = 1;
+	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
+	                                      &msg),
+	                 VAERN_E_IO);
+	assert_int_equal(c.n, 0);
+}
+
 static void
 test_uid_parse(void **state)
 {
@@ -834,6 +974,9 @@ main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21, setup,
+			teardown),
 		cmocka_unit_test(test_uid_parse),
 	};
 
