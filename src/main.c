@@ -25,8 +25,10 @@ static const char usage_text[] =
 	"  id check TYPE VALUE          validate and normalise an identifier\n"
 	"                               (cpr personnummer cvr orgnr email\n"
 	"                               phone card username other)\n"
-	"  actor add|list|revoke ...       who may call the API (bearer\n"
+	"  actor add|list|revoke ...    who may call the API (bearer\n"
 	"                               tokens)\n"
+	"  serve [--listen ADDR] ...    the HTTP/JSON API (docs/api.md)\n"
+	"  audit verify|show ...        the tamper-evident audit trail\n"
 	"  subject add|find|show|rectify|event|erase ...\n"
 	"                               the encrypted vault; see\n"
 	"                               'vaern subject help'\n"
@@ -153,6 +155,10 @@ main(int argc, char **argv)
 		return cmd_subject(argc - 1, argv + 1);
 	if (strcmp(cmd, "actor") == 0)
 		return cmd_actor(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

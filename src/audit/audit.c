@@ -1,1 +1,815 @@
-typedef int vaern_stub_audit;
+/*
+ * audit.c -- the hash chain, the group-commit writer, verify and read
+ * (GDPR-32: logging of access; see audit.h for the format).
+ *
+ * The writer: callers check their entry in their own thread, put a node
+ * on their own stack into a FIFO queue and sleep. One thread takes
+ * everything queued (up to max_batch entries), and in one transaction
+ * reads the chain head, hashes and inserts the entries in queue order,
+ * and commits; then it wakes every caller of that batch. So N concurrent
+ * callers pay one fsync, not N, and the chain order is the commit order.
+ */
+#include "audit.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../calendar/calendar.h"
+#include "../common/utf8.h"
+#include "../store/store_audit.h"
+
+/* An absent field in the encoding: no length can be this large. */
+#define ENC_NULL 0xFFFFFFFFu
+
+/*
+ * How long the writer may hold a batch open for the callers it just woke
+ * to come back (see writer_main). A fraction of one fsync (about 300 us
+ * on the development machine).
+ */
+#define LINGER_NS 100000L
+
+/* A caller's request, on the caller's stack while it waits. */
+struct pending {
+	const struct audit_entry *entries; /* the caller's, n of them */
+	size_t n;                          /* >= 1 */
+	int64_t at;                        /* clock_now() at the call */
+	int64_t first_seq;                 /* out: seq of entries[0] */
+	enum vaern_err err;                /* out: the commit's result */
+	struct vaern_msg msg;              /* out: detail if err */
+	sem_t done;                        /* posted when the out members
+	                                      are final; the node vanishes
+	                                      as soon as it is */
+	struct pending *next;              /* queue link */
+};
+
+struct audit_writer {
+	pthread_mutex_t lock; /* guards everything below but st */
+	pthread_cond_t work;  /* the thread waits: queue or stopping */
+	struct pending *head; /* FIFO of waiting callers */
+	struct pending *tail;
+	size_t queued;     /* entries in the queue */
+	uint64_t arrivals; /* nodes ever queued */
+	uint64_t expect;   /* arrivals the next batch may wait for:
+	                      those so far plus the callers the last
+	                      commit woke */
+	enum {
+		WRITER_BUSY,    /* committing: it looks at the queue next */
+		WRITER_GROUP,   /* lingering: wake it when arrivals reach
+		                   expect or the batch is full */
+		WRITER_IDLE     /* wake it on any arrival */
+	} state;                /* what an enqueuer must do to wake it */
+	int stopping;           /* set by stop: drain, then exit */
+	size_t max_batch;       /* entries one transaction takes */
+	uint64_t entries;       /* committed since start */
+	uint64_t batches;       /* transactions committed since start */
+	pthread_t thread;       /* the one writer */
+	struct audit_store *st; /* used by the thread only, once started */
+};
+
+/* ---- checks -------------------------------------------------------------- */
+
+/* An id field: printable ASCII without spaces, so a free-text value
+ * (a name, an address) does not fit by accident. */
+enum token_rule {
+	TOKEN_OPTIONAL, /* NULL or 1..max bytes */
+	TOKEN_REQUIRED, /* 1..max bytes */
+	TOKEN_LIST      /* NULL or 0..max bytes: an empty list is a list */
+};
+
+static enum vaern_err
+check_token(const char *field, const char *s, size_t max, enum token_rule rule,
+            struct vaern_msg *msg)
+{
+	size_t len;
+
+	if (s == NULL)
+		return rule == TOKEN_REQUIRED
+		               ? vaern_fail(msg, VAERN_E_INVALID,
+		                            "audit entry: %s is required",
+		                            field)
+		               : VAERN_OK;
+	len = strnlen(s, max + 1);
+	if (len == 0 && rule != TOKEN_LIST)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "audit entry: %s is empty (use NULL)", field);
+	if (len > max)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "audit entry: %s is longer than %zu bytes",
+		                  field, max);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c > 0x7e)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "audit entry: %s has a character "
+			                  "other than printable ASCII at byte "
+			                  "%zu",
+			                  field, i);
+	}
+	return VAERN_OK;
+}
+
+/* A text field: UTF-8 without control characters. */
+static enum vaern_err
+check_text(const char *field, const char *s, struct vaern_msg *msg)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len, i = 0;
+
+	if (s == NULL)
+		return VAERN_OK;
+	len = strnlen(s, AUDIT_TEXT_MAX + 1);
+	if (len > AUDIT_TEXT_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "audit entry: %s is longer than %d bytes",
+		                  field, AUDIT_TEXT_MAX);
+	while (i < len) {
+		uint32_t cp;
+		size_t k = utf8_decode(p + i, len - i, &cp);
+
+		if (k == 0)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "audit entry: %s is not UTF-8 at byte "
+			        "%zu",
+			        field, i);
+		if (utf8_is_control(cp))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "audit entry: %s has a control "
+			                  "character at byte %zu",
+			                  field, i);
+		i += k;
+	}
+	return VAERN_OK;
+}
+
+enum vaern_err
+audit_entry_check(const struct audit_entry *e, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = check_token("controller", e->controller, AUDIT_ID_MAX,
+	                       TOKEN_OPTIONAL, msg)) ||
+	    (err = check_token("actor", e->actor, AUDIT_ID_MAX, TOKEN_OPTIONAL,
+	                       msg)) ||
+	    (err = check_token("role", e->role, AUDIT_ID_MAX, TOKEN_OPTIONAL,
+	                       msg)) ||
+	    (err = check_token("purpose", e->purpose, AUDIT_ID_MAX,
+	                       TOKEN_OPTIONAL, msg)) ||
+	    (err = check_token("action", e->action, AUDIT_ID_MAX,
+	                       TOKEN_REQUIRED, msg)) ||
+	    (err = check_token("categories", e->categories,
+	                       AUDIT_CATEGORIES_MAX, TOKEN_LIST, msg)) ||
+	    (err = check_text("rule", e->rule, msg)) ||
+	    (err = check_text("reason", e->reason, msg)))
+		return err;
+	if (e->allowed != 0 && e->allowed != 1)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "audit entry: the decision must be 0 (deny) "
+		                  "or 1 (allow)");
+	return VAERN_OK;
+}
+
+/* ---- the hash ------------------------------------------------------------ */
+
+static void
+put_u32(crypto_generichash_state *h, uint32_t v)
+{
+	unsigned char b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+put_i64(crypto_generichash_state *h, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(u >> (8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+put_bytes(crypto_generichash_state *h, const void *p, size_t len)
+{
+	if (p == NULL) {
+		put_u32(h, ENC_NULL);
+		return;
+	}
+	/* Stored fields are checked to be far below 4 GiB; a longer one
+	 * (tampering) gets a length that cannot match the original. */
+	put_u32(h, len >= ENC_NULL ? ENC_NULL - 1 : (uint32_t)len);
+	crypto_generichash_update(h, p, len);
+}
+
+static void
+put_text(crypto_generichash_state *h, const char *s)
+{
+	put_bytes(h, s, s == NULL ? 0 : strlen(s));
+}
+
+/* The chain hash of row r (its prev_hash and hash members unused). */
+static void
+hash_row(const unsigned char prev[AUDIT_HASH_BYTES], const struct audit_row *r,
+         unsigned char out[AUDIT_HASH_BYTES])
+{
+	crypto_generichash_state h;
+	const unsigned char version = AUDIT_ENCODING_VERSION;
+
+	crypto_generichash_init(&h, NULL, 0, AUDIT_HASH_BYTES);
+	crypto_generichash_update(&h, prev, AUDIT_HASH_BYTES);
+	crypto_generichash_update(&h, &version, 1);
+	put_i64(&h, r->seq);
+	put_i64(&h, r->at);
+	put_text(&h, r->controller);
+	put_text(&h, r->actor);
+	put_text(&h, r->role);
+	put_text(&h, r->purpose);
+	put_text(&h, r->action);
+	put_bytes(&h, r->subject, AUDIT_SUBJECT_BYTES);
+	put_text(&h, r->categories);
+	put_i64(&h, r->decision);
+	put_text(&h, r->rule);
+	put_text(&h, r->reason);
+	crypto_generichash_final(&h, out, AUDIT_HASH_BYTES);
+}
+
+static void
+row_from_entry(struct audit_row *r, int64_t seq, int64_t at,
+               const struct audit_entry *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->at = at;
+	r->controller = e->controller;
+	r->actor = e->actor;
+	r->role = e->role;
+	r->purpose = e->purpose;
+	r->action = e->action;
+	r->subject = e->subject;
+	r->categories = e->categories;
+	r->decision = e->allowed;
+	r->rule = e->rule;
+	r->reason = e->reason;
+}
+
+void
+audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq, int64_t at,
+           const struct audit_entry *e, unsigned char out[AUDIT_HASH_BYTES])
+{
+	struct audit_row r;
+
+	row_from_entry(&r, seq, at, e);
+	hash_row(prev, &r, out);
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/*
+ * Inside an open transaction: appends entries[0..n) at time at after the
+ * chain head (*seq, hash), which it advances.
+ */
+static enum vaern_err
+insert_entries(struct audit_store *st, const struct audit_entry *entries,
+               size_t n, int64_t at, int64_t *seq,
+               unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char next[AUDIT_HASH_BYTES];
+		struct audit_row r;
+
+		row_from_entry(&r, *seq + 1, at, &entries[i]);
+		hash_row(hash, &r, next);
+		r.prev_hash = hash;
+		r.hash = next;
+		if ((err = audit_store_insert(st, &r, msg)) != VAERN_OK)
+			return err;
+		*seq += 1;
+		memcpy(hash, next, AUDIT_HASH_BYTES);
+	}
+	return VAERN_OK;
+}
+
+/*
+ * Commits the nodes of batch (linked by next, ending at NULL) in one
+ * transaction. The head is read under the write lock, so another writer
+ * (a CLI process) in between cannot fork the chain. On failure every node
+ * gets the error: none of them was written.
+ */
+static void
+commit_batch(struct audit_writer *w, struct pending *batch)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char hash[AUDIT_HASH_BYTES];
+	enum vaern_err err;
+	int64_t seq;
+	uint64_t n = 0, callers = 0;
+
+	if ((err = audit_store_begin(w->st, &msg)) != VAERN_OK)
+		goto done;
+	if ((err = audit_store_head(w->st, &seq, hash, &msg)) != VAERN_OK)
+		goto done;
+	for (struct pending *p = batch; p != NULL; p = p->next) {
+		p->first_seq = seq + 1;
+		err = insert_entries(w->st, p->entries, p->n, p->at, &seq, hash,
+		                     &msg);
+		if (err != VAERN_OK)
+			goto done;
+		n += p->n;
+	}
+	err = audit_store_commit(w->st, &msg);
+done:
+	if (err != VAERN_OK)
+		audit_store_rollback(w->st);
+	for (struct pending *p = batch; p != NULL; p = p->next)
+		callers++;
+	pthread_mutex_lock(&w->lock);
+	if (err == VAERN_OK) {
+		w->entries += n;
+		w->batches++;
+	}
+	w->expect = w->arrivals + callers;
+	pthread_mutex_unlock(&w->lock);
+	/*
+	 * One semaphore per caller: each wakes alone, with no lock to take
+	 * (a shared condition variable woke every caller on every commit).
+	 * sem_post orders the out members before the caller's sem_wait.
+	 */
+	while (batch != NULL) {
+		struct pending *next = batch->next;
+
+		batch->err = err;
+		if (err != VAERN_OK)
+			batch->msg = msg;
+		sem_post(&batch->done);
+		batch = next; /* batch itself may be gone now */
+	}
+}
+
+/* t + ns, for pthread_cond_timedwait on CLOCK_MONOTONIC. */
+static struct timespec
+deadline_after(long ns)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += ns;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Whether a batch may start now (lock held). */
+static int
+batch_ready(const struct audit_writer *w, int lingered)
+{
+	if (w->head == NULL)
+		return 0;
+	return lingered || w->stopping || w->arrivals >= w->expect ||
+	       w->queued >= w->max_batch;
+}
+
+/*
+ * The writer. After a commit it holds the next batch open, at most
+ * LINGER_NS, until as many callers have queued since the commit as it
+ * woke (or the batch is full). Without that, T callers that append again
+ * at once split into two halves that alternate, one committing while the
+ * other queues: T/2 entries per fsync instead of T. Callers that do not
+ * come back cost the others at most LINGER_NS. Enqueuers wake the writer
+ * only when it can start (state), not on every arrival.
+ */
+static void *
+writer_main(void *arg)
+{
+	struct audit_writer *w = arg;
+	struct timespec until = {0, 0};
+	int lingered = 1; /* nothing to wait for before the first batch */
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct pending *batch, *last;
+		size_t taken;
+
+		while (!batch_ready(w, lingered)) {
+			if (w->head == NULL && w->stopping)
+				break;
+			if (lingered) {
+				w->state = WRITER_IDLE;
+				pthread_cond_wait(&w->work, &w->lock);
+			} else {
+				w->state = WRITER_GROUP;
+				if (pthread_cond_timedwait(&w->work, &w->lock,
+				                           &until) != 0)
+					lingered = 1; /* timed out */
+			}
+		}
+		w->state = WRITER_BUSY;
+		if (w->head == NULL)
+			break; /* stopping, and drained */
+		/* Take whole nodes, at least one, up to max_batch entries. */
+		batch = last = w->head;
+		taken = batch->n;
+		while (last->next != NULL &&
+		       taken + last->next->n <= w->max_batch) {
+			last = last->next;
+			taken += last->n;
+		}
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		last->next = NULL;
+		w->queued -= taken;
+		pthread_mutex_unlock(&w->lock);
+		commit_batch(w, batch);
+		until = deadline_after(LINGER_NS);
+		lingered = 0;
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+enum vaern_err
+audit_writer_start(const char *db_path, size_t max_batch,
+                   struct audit_writer **out, struct vaern_msg *msg)
+{
+	struct audit_writer *w;
+	pthread_condattr_t attr;
+	enum vaern_err err;
+	int rc;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return vaern_fail(msg, VAERN_E_CRYPTO,
+		                  "libsodium failed to initialise");
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	w->max_batch = max_batch == 0 ? AUDIT_BATCH_DEFAULT : max_batch;
+	if ((err = audit_store_open(db_path, 1, &w->st, msg)) != VAERN_OK) {
+		free(w);
+		return err;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */
+	pthread_cond_init(&w->work, &attr);
+	pthread_condattr_destroy(&attr);
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		audit_store_close(w->st);
+		pthread_cond_destroy(&w->work);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return vaern_fail(msg, VAERN_E_IO,
+		                  "cannot start the audit writer: %s",
+		                  strerror(rc));
+	}
+	(void)pthread_setname_np(w->thread, "vaern-audit");
+	*out = w;
+	return VAERN_OK;
+}
+
+/* Queues p and sleeps until the writer has committed it (or failed). */
+static enum vaern_err
+enqueue_wait(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "the audit writer is stopping");
+	}
+	if (sem_init(&p->done, 0, 0) != 0) {
+		pthread_mutex_unlock(&w->lock);
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "audit: sem_init failed");
+	}
+	if (w->tail != NULL)
+		w->tail->next = p;
+	else
+		w->head = p;
+	w->tail = p;
+	w->queued += p->n;
+	w->arrivals++;
+	if (w->state == WRITER_IDLE ||
+	    (w->state == WRITER_GROUP &&
+	     (w->arrivals >= w->expect || w->queued >= w->max_batch)))
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	while (sem_wait(&p->done) != 0)
+		; /* EINTR: a signal handler ran */
+	sem_destroy(&p->done);
+	if (p->err != VAERN_OK && msg != NULL)
+		*msg = p->msg;
+	return p->err;
+}
+
+enum vaern_err
+audit_append_many(struct audit_writer *w, const struct audit_entry *entries,
+                  size_t n, int64_t *first_seq, struct vaern_msg *msg)
+{
+	struct pending p;
+	enum vaern_err err;
+
+	if (n == 0 || n > AUDIT_MANY_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "audit: 1 to %d entries at a time",
+		                  AUDIT_MANY_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((err = audit_entry_check(&entries[i], msg)) != VAERN_OK)
+			return err;
+	}
+	memset(&p, 0, sizeof(p));
+	p.entries = entries;
+	p.n = n;
+	p.at = clock_now();
+	if ((err = enqueue_wait(w, &p, msg)) == VAERN_OK && first_seq != NULL)
+		*first_seq = p.first_seq;
+	return err;
+}
+
+enum vaern_err
+audit_append(struct audit_writer *w, const struct audit_entry *e, int64_t *seq,
+             struct vaern_msg *msg)
+{
+	return audit_append_many(w, e, 1, seq, msg);
+}
+
+void
+audit_writer_stats(struct audit_writer *w, uint64_t *entries, uint64_t *batches)
+{
+	pthread_mutex_lock(&w->lock);
+	if (entries != NULL)
+		*entries = w->entries;
+	if (batches != NULL)
+		*batches = w->batches;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+audit_writer_stop(struct audit_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	assert(w->head == NULL);
+	audit_store_close(w->st);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+enum vaern_err
+audit_append_direct(const char *db_path, const struct audit_entry *entries,
+                    size_t n, int64_t *first_seq, struct vaern_msg *msg)
+{
+	struct audit_store *st = NULL;
+	unsigned char hash[AUDIT_HASH_BYTES];
+	enum vaern_err err;
+	int64_t seq, first;
+
+	if (n == 0 || n > AUDIT_MANY_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "audit: 1 to %d entries at a time",
+		                  AUDIT_MANY_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((err = audit_entry_check(&entries[i], msg)) != VAERN_OK)
+			return err;
+	}
+	if (sodium_init() < 0)
+		return vaern_fail(msg, VAERN_E_CRYPTO,
+		                  "libsodium failed to initialise");
+	if ((err = audit_store_open(db_path, 1, &st, msg)) != VAERN_OK)
+		return err;
+	if ((err = audit_store_begin(st, msg)) != VAERN_OK ||
+	    (err = audit_store_head(st, &seq, hash, msg)) != VAERN_OK)
+		goto done;
+	first = seq + 1;
+	if ((err = insert_entries(st, entries, n, clock_now(), &seq, hash,
+	                          msg)) != VAERN_OK)
+		goto done;
+	if ((err = audit_store_commit(st, msg)) == VAERN_OK &&
+	    first_seq != NULL)
+		*first_seq = first;
+done:
+	audit_store_close(st); /* rolls back what did not commit */
+	return err;
+}
+
+/* ---- verify -------------------------------------------------------------- */
+
+struct verify_walk {
+	const struct audit_anchor *anchor;    /* or NULL */
+	struct audit_verify_result *res;      /* being filled */
+	int64_t last_seq;                     /* 0 before entry 1 */
+	unsigned char last[AUDIT_HASH_BYTES]; /* its hash; zeros: genesis */
+	int anchor_seen;                      /* the anchor's entry passed */
+};
+
+/* Returned by the walk to stop at the first bad entry; never escapes. */
+#define WALK_STOP VAERN_E_DENIED
+
+static enum vaern_err walk_bad(struct verify_walk *v, int64_t seq,
+                               enum audit_problem problem, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum vaern_err
+walk_bad(struct verify_walk *v, int64_t seq, enum audit_problem problem,
+         const char *fmt, ...)
+{
+	va_list ap;
+
+	v->res->ok = 0;
+	v->res->first_bad = seq;
+	v->res->problem = problem;
+	va_start(ap, fmt);
+	(void)vsnprintf(v->res->message, sizeof(v->res->message), fmt, ap);
+	va_end(ap);
+	return WALK_STOP;
+}
+
+/*
+ * Checks in the order that names the cause best: a gap in seq is a
+ * removal; a prev_hash that is not the previous hash is a reordering (or
+ * a removal hidden by renumbering); a hash that does not match the
+ * entry's own content is a change.
+ */
+static enum vaern_err
+verify_one(void *arg, const struct audit_row *r)
+{
+	struct verify_walk *v = arg;
+	unsigned char h[AUDIT_HASH_BYTES];
+	int64_t want = v->last_seq + 1;
+
+	if (r->seq == want + 1)
+		return walk_bad(v, want, AUDIT_MISSING,
+		                "entry %lld is missing (removed)",
+		                (long long)want);
+	if (r->seq > want)
+		return walk_bad(v, want, AUDIT_MISSING,
+		                "entry %lld is missing (removed, with the ones "
+		                "up to %lld)",
+		                (long long)want, (long long)(r->seq - 1));
+	if (r->seq < want)
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: sequence number out of range "
+		                "(changed)",
+		                (long long)r->seq);
+	if (r->malformed)
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: content changed (a column has the "
+		                "wrong type or size)",
+		                (long long)r->seq);
+	if (sodium_memcmp(r->prev_hash, v->last, AUDIT_HASH_BYTES) != 0) {
+		if (r->seq == 1)
+			return walk_bad(v, 1, AUDIT_LINK,
+			                "entry 1: previous hash is not the "
+			                "start of the chain (reordered or "
+			                "removed)");
+		return walk_bad(v, r->seq, AUDIT_LINK,
+		                "entry %lld: previous hash does not match "
+		                "entry %lld (reordered or removed)",
+		                (long long)r->seq, (long long)v->last_seq);
+	}
+	hash_row(v->last, r, h);
+	if (sodium_memcmp(h, r->hash, AUDIT_HASH_BYTES) != 0)
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: content changed (hash does not "
+		                "match)",
+		                (long long)r->seq);
+	if (v->anchor != NULL && r->seq == v->anchor->seq) {
+		if (sodium_memcmp(r->hash, v->anchor->hash, AUDIT_HASH_BYTES) !=
+		    0)
+			return walk_bad(v, r->seq, AUDIT_ANCHOR,
+			                "entry %lld: hash differs from the "
+			                "anchor (the trail was rewritten up to "
+			                "here)",
+			                (long long)r->seq);
+		v->anchor_seen = 1;
+	}
+	v->last_seq = r->seq;
+	memcpy(v->last, r->hash, AUDIT_HASH_BYTES);
+	v->res->entries++;
+	return VAERN_OK;
+}
+
+enum vaern_err
+audit_verify(const char *db_path, const struct audit_anchor *anchor,
+             struct audit_verify_result *res, struct vaern_msg *msg)
+{
+	struct audit_store_filter all = {NULL, INT64_MIN, INT64_MAX,
+	                                 0,    0,         NULL};
+	struct audit_store *st = NULL;
+	struct verify_walk v;
+	enum vaern_err err;
+
+	memset(res, 0, sizeof(*res));
+	memset(&v, 0, sizeof(v));
+	v.anchor = anchor;
+	v.res = res;
+	if (anchor != NULL && anchor->seq < 1)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "an anchor's entry number starts at 1");
+	if (sodium_init() < 0)
+		return vaern_fail(msg, VAERN_E_CRYPTO,
+		                  "libsodium failed to initialise");
+	if ((err = audit_store_open(db_path, 0, &st, msg)) != VAERN_OK)
+		return err;
+	res->ok = 1; /* until the walk finds a bad entry */
+	err = audit_store_foreach(st, &all, verify_one, &v, msg);
+	audit_store_close(st);
+	if (err == WALK_STOP)
+		return VAERN_OK;
+	if (err != VAERN_OK) {
+		res->ok = 0;
+		return err;
+	}
+	if (anchor != NULL && !v.anchor_seen) {
+		(void)walk_bad(&v, anchor->seq, AUDIT_ANCHOR,
+		               "entry %lld is missing (the trail ends at %lld: "
+		               "entries were cut off the end)",
+		               (long long)anchor->seq, (long long)v.last_seq);
+		return VAERN_OK;
+	}
+	res->head_seq = v.last_seq;
+	memcpy(res->head, v.last, AUDIT_HASH_BYTES);
+	return VAERN_OK;
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+struct read_walk {
+	enum vaern_err (*fn)(void *arg, const struct audit_record *r);
+	void *arg;
+};
+
+static enum vaern_err
+read_one(void *arg, const struct audit_row *r)
+{
+	struct read_walk *rw = arg;
+	struct audit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.seq = r->seq;
+	rec.at = r->at;
+	rec.entry.controller = r->controller;
+	rec.entry.actor = r->actor;
+	rec.entry.role = r->role;
+	rec.entry.purpose = r->purpose;
+	rec.entry.action = r->action;
+	rec.entry.subject = r->subject;
+	rec.entry.categories = r->categories;
+	rec.entry.allowed = r->decision == 1;
+	rec.entry.rule = r->rule;
+	rec.entry.reason = r->reason;
+	if (r->prev_hash != NULL)
+		memcpy(rec.prev_hash, r->prev_hash, AUDIT_HASH_BYTES);
+	if (r->hash != NULL)
+		memcpy(rec.hash, r->hash, AUDIT_HASH_BYTES);
+	rec.malformed = r->malformed || (r->decision != 0 && r->decision != 1);
+	return rw->fn(rw->arg, &rec);
+}
+
+enum vaern_err
+audit_read(const char *db_path, const struct audit_filter *f,
+           enum vaern_err (*fn)(void *arg, const struct audit_record *r),
+           void *arg, struct vaern_msg *msg)
+{
+	struct audit_store_filter sf;
+	struct audit_store *st = NULL;
+	struct read_walk rw = {fn, arg};
+	enum vaern_err err;
+
+	if (f->limit < 0 || f->after_seq < 0 || f->from_at > f->to_at)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "audit read: a bound is out of range");
+	sf.subject = f->subject;
+	sf.from_at = f->from_at;
+	sf.to_at = f->to_at;
+	sf.after_seq = f->after_seq;
+	sf.limit = f->limit;
+	sf.controller = f->controller;
+	if ((err = audit_store_open(db_path, 0, &st, msg)) != VAERN_OK)
+		return err;
+	err = audit_store_foreach(st, &sf, read_one, &rw, msg);
+	audit_store_close(st);
+	return err;
+}

@@ -34,6 +34,8 @@ int cmd_policy(int argc, char **argv);
 int cmd_id(int argc, char **argv);
 int cmd_subject(int argc, char **argv);
 int cmd_actor(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);

@@ -1,1 +1,459 @@
-typedef int vaern_stub_store_audit;
+/*
+ * store_audit.c -- the audit table on a SQLite connection of its own.
+ *
+ * The vault's connection (store_sqlite.c) and this one share the file and
+ * its write lock: SQLite admits one writer at a time, so an audit commit
+ * waits (busy timeout) while the vault writes, and the other way round.
+ * Nothing here rewrites or deletes a row (GDPR-32: the log of access is
+ * append-only); src/audit hashes the rows into a chain so that a change
+ * made behind this interface's back is found.
+ */
+#include "store_audit.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* How long a commit waits for the vault (or another process) to release
+ * the write lock; a bulk import holds it for about a second. */
+#define AUDIT_BUSY_MS 10000
+
+/* One transaction, so a reader sees the table with both indexes or none. */
+static const char schema_sql[] =
+	"BEGIN IMMEDIATE;"
+	"CREATE TABLE IF NOT EXISTS audit("
+	" seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
+	" action TEXT NOT NULL, subject BLOB, categories TEXT,"
+	" decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
+	" prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+	/* A subject's entries (DPO reads, access reports). */
+	"CREATE INDEX IF NOT EXISTS audit_subject ON audit(subject, seq)"
+	" WHERE subject IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
+	"COMMIT;";
+
+#define COLUMNS                                                                \
+	"seq, at, controller, actor, role, purpose, action, subject,"          \
+	" categories, decision, rule, reason, prev_hash, hash"
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_HEAD,
+	S_INSERT,
+	S_ALL,     /* every row after a seq */
+	S_RANGE,   /* rows in a time range */
+	S_SUBJECT, /* one subject's rows, optionally in a time range */
+	S_COUNT_
+};
+
+static const char *const stmt_sql[S_COUNT_] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+	[S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
+                     " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                     " ?13, ?14)",
+	/* The controller is a filter in SQL, so LIMIT counts only the
+         * rows one controller's officer may see. */
+	[S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
+                  " AND (?6 IS NULL OR controller = ?6)"
+                  " ORDER BY seq LIMIT ?4",
+	[S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
+                    " WHERE at >= ?2 AND at < ?3 AND seq > ?1"
+                    " AND (?6 IS NULL OR controller = ?6)"
+                    " ORDER BY seq LIMIT ?4",
+	[S_SUBJECT] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
+                      " AND seq > ?1 AND at >= ?2 AND at < ?3"
+                      " AND (?6 IS NULL OR controller = ?6)"
+                      " ORDER BY seq LIMIT ?4",
+};
+
+struct audit_store {
+	sqlite3 *db;                  /* this store's own connection */
+	sqlite3_stmt *stmt[S_COUNT_]; /* prepared lazily, finalised on close */
+	int in_tx;                    /* 1 between begin and commit */
+	int has_table;                /* 0: a read-only open found no trail */
+};
+
+static enum vaern_err
+db_fail(struct audit_store *st, struct vaern_msg *msg, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	if (code == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    code == SQLITE_CONSTRAINT_UNIQUE)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "audit %s: already exists", what);
+	if ((code & 0xff) == SQLITE_FULL)
+		return vaern_fail(msg, VAERN_E_IO, "audit %s: the disk is full",
+		                  what);
+	/* SQLite's messages name tables and constraints, never values. */
+	return vaern_fail(msg, VAERN_E_STORE, "audit %s: sqlite: %s", what,
+	                  sqlite3_errmsg(st->db));
+}
+
+/* Returns the prepared, reset statement id, or NULL with msg set. */
+static sqlite3_stmt *
+stmt_get(struct audit_store *st, enum stmt_id id, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+		                       SQLITE_PREPARE_PERSISTENT, &s,
+		                       NULL) != SQLITE_OK) {
+			(void)db_fail(st, msg, "prepare");
+			return NULL;
+		}
+		st->stmt[id] = s;
+	}
+	return s;
+}
+
+/* Resets s and clears its bindings so no pointer outlives a call. */
+static void
+stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static enum vaern_err
+exec_simple(struct audit_store *st, enum stmt_id id, const char *what,
+            struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = stmt_get(st, id, msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = db_fail(st, msg, what);
+	stmt_done(s);
+	return err;
+}
+
+static enum vaern_err
+table_exists(struct audit_store *st, int *exists, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = NULL;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+	            " AND name = 'audit'",
+	            -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, msg, "schema");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*exists = 1;
+	else if (rc == SQLITE_DONE)
+		*exists = 0;
+	else
+		err = db_fail(st, msg, "schema");
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+audit_store_open(const char *path, int writable, struct audit_store **out,
+                 struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	struct audit_store *st;
+	struct stat sb;
+	char *errmsg = NULL;
+
+	*out = NULL;
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT ? vaern_fail(msg, VAERN_E_NOTFOUND,
+		                                    "no database at %s", path)
+		                       : vaern_fail(msg, VAERN_E_IO, "%s: %s",
+		                                    path, strerror(errno));
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	/* No SQLITE_OPEN_CREATE: the vault (vaern init) makes the file. */
+	if (sqlite3_open_v2(path, &st->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot open the database %s: %s", path,
+		                 st->db ? sqlite3_errmsg(st->db)
+		                        : "out of memory");
+		goto done;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, AUDIT_BUSY_MS);
+	/*
+	 * synchronous=FULL: a commit that returned is on disk, power loss
+	 * included, so "the call returns only after its audit entry is
+	 * durable" holds. journal_mode is persistent in the file; setting
+	 * it again is a no-op when the vault already did.
+	 */
+	if (sqlite3_exec(st->db,
+	                 writable ? "PRAGMA journal_mode=WAL;"
+	                            "PRAGMA synchronous=FULL;"
+	                            "PRAGMA foreign_keys=OFF;"
+	                          : "PRAGMA synchronous=FULL;",
+	                 NULL, NULL, &errmsg) != SQLITE_OK ||
+	    (writable && sqlite3_exec(st->db, schema_sql, NULL, NULL,
+	                              &errmsg) != SQLITE_OK)) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot set up the audit trail in %s: %s",
+		                 path, errmsg ? errmsg : "unknown error");
+		goto done;
+	}
+	if (writable)
+		st->has_table = 1;
+	else
+		err = table_exists(st, &st->has_table, msg);
+done:
+	sqlite3_free(errmsg);
+	if (err != VAERN_OK) {
+		audit_store_close(st);
+		return err;
+	}
+	*out = st;
+	return VAERN_OK;
+}
+
+void
+audit_store_close(struct audit_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		audit_store_rollback(st);
+	for (size_t i = 0; i < S_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+enum vaern_err
+audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if (!st->has_table)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "the audit store was opened read-only");
+	if ((err = exec_simple(st, S_BEGIN, "begin", msg)) == VAERN_OK)
+		st->in_tx = 1;
+	return err;
+}
+
+enum vaern_err
+audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
+{
+	enum vaern_err err = exec_simple(st, S_COMMIT, "commit", msg);
+
+	/* A failed COMMIT may leave the transaction open: roll it back so
+	 * the next batch starts clean. */
+	if (err != VAERN_OK)
+		audit_store_rollback(st);
+	st->in_tx = 0;
+	return err;
+}
+
+void
+audit_store_rollback(struct audit_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)exec_simple(st, S_ROLLBACK, "rollback", NULL);
+	st->in_tx = 0;
+}
+
+enum vaern_err
+audit_store_head(struct audit_store *st, int64_t *seq,
+                 unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, AUDIT_HASH_BYTES);
+	if (!st->has_table)
+		return VAERN_OK;
+	if ((s = stmt_get(st, S_HEAD, msg)) == NULL)
+		return VAERN_E_STORE;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const void *h = sqlite3_column_blob(s, 1);
+
+		*seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_BLOB || h == NULL ||
+		    sqlite3_column_bytes(s, 1) != AUDIT_HASH_BYTES)
+			err = vaern_fail(
+			        msg, VAERN_E_STORE,
+			        "audit entry %lld: malformed hash; run "
+			        "'vaern audit verify'",
+			        (long long)*seq);
+		else
+			memcpy(hash, h, AUDIT_HASH_BYTES);
+	} else if (rc != SQLITE_DONE) {
+		err = db_fail(st, msg, "head");
+	}
+	stmt_done(s);
+	return err;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int col, const char *t)
+{
+	if (t == NULL)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+}
+
+enum vaern_err
+audit_store_insert(struct audit_store *st, const struct audit_row *r,
+                   struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, r->seq);
+	sqlite3_bind_int64(s, 2, r->at);
+	bind_text(s, 3, r->controller);
+	bind_text(s, 4, r->actor);
+	bind_text(s, 5, r->role);
+	bind_text(s, 6, r->purpose);
+	bind_text(s, 7, r->action);
+	if (r->subject != NULL)
+		sqlite3_bind_blob(s, 8, r->subject, AUDIT_SUBJECT_BYTES,
+		                  SQLITE_STATIC);
+	bind_text(s, 9, r->categories);
+	sqlite3_bind_int64(s, 10, r->decision);
+	bind_text(s, 11, r->rule);
+	bind_text(s, 12, r->reason);
+	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = db_fail(st, msg, "entry");
+	stmt_done(s);
+	return err;
+}
+
+/*
+ * Reads text column col into *out: NULL for SQL NULL (if nullable), else
+ * the text. Returns 0 if the column is of another type or holds a NUL.
+ */
+static int
+column_text(sqlite3_stmt *s, int col, int nullable, const char **out)
+{
+	int type = sqlite3_column_type(s, col);
+	const char *t;
+
+	*out = NULL;
+	if (type == SQLITE_NULL)
+		return nullable;
+	if (type != SQLITE_TEXT)
+		return 0;
+	t = (const char *)sqlite3_column_text(s, col);
+	if (t == NULL || strlen(t) != (size_t)sqlite3_column_bytes(s, col))
+		return 0;
+	*out = t;
+	return 1;
+}
+
+/* Reads blob column col of exactly len bytes (or NULL if nullable). */
+static int
+column_blob(sqlite3_stmt *s, int col, int nullable, size_t len,
+            const unsigned char **out)
+{
+	int type = sqlite3_column_type(s, col);
+	const unsigned char *b;
+
+	*out = NULL;
+	if (type == SQLITE_NULL)
+		return nullable;
+	if (type != SQLITE_BLOB)
+		return 0;
+	b = sqlite3_column_blob(s, col);
+	if (b == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
+		return 0;
+	*out = b;
+	return 1;
+}
+
+static void
+read_row(sqlite3_stmt *s, struct audit_row *r)
+{
+	int ok = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(s, 0);
+	ok &= sqlite3_column_type(s, 1) == SQLITE_INTEGER;
+	r->at = sqlite3_column_int64(s, 1);
+	ok &= column_text(s, 2, 1, &r->controller);
+	ok &= column_text(s, 3, 1, &r->actor);
+	ok &= column_text(s, 4, 1, &r->role);
+	ok &= column_text(s, 5, 1, &r->purpose);
+	ok &= column_text(s, 6, 0, &r->action);
+	ok &= column_blob(s, 7, 1, AUDIT_SUBJECT_BYTES, &r->subject);
+	ok &= column_text(s, 8, 1, &r->categories);
+	ok &= sqlite3_column_type(s, 9) == SQLITE_INTEGER;
+	r->decision = sqlite3_column_int64(s, 9);
+	ok &= column_text(s, 10, 1, &r->rule);
+	ok &= column_text(s, 11, 1, &r->reason);
+	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
+	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
+	r->malformed = !ok;
+}
+
+enum vaern_err
+audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
+                    enum vaern_err (*fn)(void *arg, const struct audit_row *r),
+                    void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	enum stmt_id id;
+	int rc;
+
+	if (!st->has_table)
+		return VAERN_OK;
+	if (f->subject != NULL)
+		id = S_SUBJECT;
+	else if (f->from_at != INT64_MIN || f->to_at != INT64_MAX)
+		id = S_RANGE;
+	else
+		id = S_ALL;
+	if ((s = stmt_get(st, id, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, f->after_seq);
+	if (id != S_ALL) {
+		sqlite3_bind_int64(s, 2, f->from_at);
+		sqlite3_bind_int64(s, 3, f->to_at);
+	}
+	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
+	if (id == S_SUBJECT)
+		sqlite3_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES,
+		                  SQLITE_STATIC);
+	bind_text(s, 6, f->controller);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct audit_row r;
+
+		read_row(s, &r);
+		if ((err = fn(arg, &r)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "read");
+done:
+	stmt_done(s);
+	return err;
+}

@@ -23,7 +23,7 @@
 
 #include "../common/err.h"
 
-#define AUDIT_HASH_BYTES 32    /* BLAKE2b-256 */
+#define AUDIT_HASH_BYTES    32 /* BLAKE2b-256 */
 #define AUDIT_SUBJECT_BYTES 16 /* a subject's public random id */
 
 struct audit_store;
@@ -62,6 +62,7 @@ struct audit_store_filter {
 	int64_t to_at;                /* at < to_at (INT64_MAX: no bound) */
 	int64_t after_seq;            /* seq > after_seq (0: from the start) */
 	int64_t limit;                /* at most this many rows; 0: all */
+	const char *controller;       /* only this controller's, or NULL */
 };
 
 /*
@@ -74,8 +75,7 @@ struct audit_store_filter {
  * file at path; VAERN_E_STORE with msg otherwise.
  */
 enum vaern_err audit_store_open(const char *path, int writable,
-                                struct audit_store **out,
-                                struct vaern_msg *msg)
+                                struct audit_store **out, struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 3)));
 
 /* Closes st (rolls back an open transaction). Accepts NULL. */
@@ -85,8 +85,7 @@ void audit_store_close(struct audit_store *st);
  * timeout for the vault or another process to release it). */
 enum vaern_err audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1)));
-enum vaern_err audit_store_commit(struct audit_store *st,
-                                  struct vaern_msg *msg)
+enum vaern_err audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1)));
 /* Rolls back the open transaction, if any. Never fails visibly. */
 void audit_store_rollback(struct audit_store *st);
@@ -113,11 +112,10 @@ enum vaern_err audit_store_insert(struct audit_store *st,
  * non-OK from fn and returns it. Rows with the wrong column types are
  * passed with r->malformed set, not skipped.
  */
-enum vaern_err audit_store_foreach(struct audit_store *st,
-                                   const struct audit_store_filter *f,
-                                   enum vaern_err (*fn)(void *arg,
-                                                        const struct audit_row *r),
-                                   void *arg, struct vaern_msg *msg)
+enum vaern_err
+audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
+                    enum vaern_err (*fn)(void *arg, const struct audit_row *r),
+                    void *arg, struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 #endif

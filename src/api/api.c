@@ -1,0 +1,1294 @@
+/*
+ * api.c -- the /v1 handlers: authentication, the gated reads and
+ * disclosures, the subject's state, the audit trail for the DPO.
+ */
+#include "api.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
+#include "openapi.h"
+
+#define CATEGORIES_MAX 64      /* categories named in one request */
+#define FACTS_MAX VAULT_FACTS_PER_ADD
+
+struct api {
+	char *dir;                      /* the data directory */
+	char db_path[PATH_MAX];         /* dir/vaern.db */
+	struct audit_writer *audit;     /* the one audit writer */
+	pthread_key_t vault_key;        /* each worker thread's vault */
+	atomic_ulong allowed;           /* gate decisions, for /metrics */
+	atomic_ulong denied;
+	atomic_ulong audit_failures;
+};
+
+/* ---- plumbing -------------------------------------------------------- */
+
+static void
+vault_destroy(void *v)
+{
+	vault_close(v);
+}
+
+/* The audit hook of every vault: one entry per gate decision. */
+static enum vaern_err
+audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
+{
+	struct api *a = arg;
+	struct audit_entry ae;
+	enum vaern_err err;
+
+	ae.controller = e->controller;
+	ae.actor = e->actor;
+	ae.role = e->role;
+	ae.purpose = e->purpose;
+	ae.action = e->action;
+	ae.subject = e->subject;
+	ae.categories = e->categories;
+	ae.allowed = e->allowed;
+	ae.rule = e->rule;
+	ae.reason = e->reason;
+	if (e->allowed)
+		atomic_fetch_add(&a->allowed, 1);
+	else
+		atomic_fetch_add(&a->denied, 1);
+	err = audit_append(a->audit, &ae, NULL, msg);
+	if (err != VAERN_OK)
+		atomic_fetch_add(&a->audit_failures, 1);
+	return err;
+}
+
+/* This thread's vault, opened on first use. */
+static struct vault *
+thread_vault(struct api *a, struct vaern_msg *msg)
+{
+	struct vault *v = pthread_getspecific(a->vault_key);
+
+	if (v != NULL)
+		return v;
+	if (vault_open(a->dir, &v, msg) != VAERN_OK)
+		return NULL;
+	vault_set_audit(v, audit_hook, a);
+	if (pthread_setspecific(a->vault_key, v) != 0) {
+		vault_close(v);
+		(void)vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	return v;
+}
+
+enum vaern_err
+api_new(const char *dir, struct api **out, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct api *a;
+	struct vault *probe = NULL;
+	int n;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if ((a->dir = strdup(dir)) == NULL) {
+		free(a);
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
+	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
+	             VAULT_DB_FILE);
+	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
+		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
+		goto fail;
+	}
+	/* Opening once checks the key and the database before serving. */
+	if ((err = vault_open(dir, &probe, msg)) != VAERN_OK)
+		goto fail;
+	vault_close(probe);
+	if (pthread_key_create(&a->vault_key, vault_destroy) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
+		pthread_key_delete(a->vault_key);
+		goto fail;
+	}
+	*out = a;
+	return VAERN_OK;
+fail:
+	free(a->dir);
+	free(a);
+	return err;
+}
+
+void
+api_free(struct api *a)
+{
+	struct vault *v;
+
+	if (a == NULL)
+		return;
+	audit_writer_stop(a->audit);
+	/* The calling thread's own vault, if it served requests. */
+	if ((v = pthread_getspecific(a->vault_key)) != NULL) {
+		vault_close(v);
+		pthread_setspecific(a->vault_key, NULL);
+	}
+	pthread_key_delete(a->vault_key);
+	free(a->dir);
+	free(a);
+}
+
+void
+api_metrics(void *app, struct http_buf *out)
+{
+	struct api *a = app;
+	uint64_t entries = 0, batches = 0;
+
+	audit_writer_stats(a->audit, &entries, &batches);
+	(void)http_buf_printf(
+		out,
+		"# HELP vaern_gate_decisions_total Gate decisions by outcome.\n"
+		"# TYPE vaern_gate_decisions_total counter\n"
+		"vaern_gate_decisions_total{decision=\"allow\"} %lu\n"
+		"vaern_gate_decisions_total{decision=\"deny\"} %lu\n"
+		"# HELP vaern_audit_entries_total Audit entries written.\n"
+		"# TYPE vaern_audit_entries_total counter\n"
+		"vaern_audit_entries_total %llu\n"
+		"# HELP vaern_audit_batches_total Audit group commits.\n"
+		"# TYPE vaern_audit_batches_total counter\n"
+		"vaern_audit_batches_total %llu\n"
+		"# HELP vaern_audit_failures_total Audit appends that failed "
+		"(nothing was released).\n"
+		"# TYPE vaern_audit_failures_total counter\n"
+		"vaern_audit_failures_total %lu\n",
+		atomic_load(&a->allowed), atomic_load(&a->denied),
+		(unsigned long long)entries, (unsigned long long)batches,
+		atomic_load(&a->audit_failures));
+}
+
+/* Maps a vault error to an HTTP answer. */
+static int
+fail(struct http_response *res, enum vaern_err err,
+     const struct vaern_msg *msg)
+{
+	int status;
+	const char *code;
+
+	switch (err) {
+	case VAERN_E_INVALID: status = 400; code = "invalid"; break;
+	case VAERN_E_LIMIT: status = 413; code = "too_large"; break;
+	case VAERN_E_NOTFOUND: status = 404; code = "not_found"; break;
+	case VAERN_E_EXISTS: status = 409; code = "conflict"; break;
+	case VAERN_E_DENIED: status = 403; code = "forbidden"; break;
+	case VAERN_E_NOMEM: status = 503; code = "unavailable"; break;
+	default: status = 500; code = "internal"; break;
+	}
+	return http_respond_error(res, status, code, "%s",
+	                          msg != NULL && msg->text[0]
+	                                  ? msg->text
+	                                  : vaern_strerror(err));
+}
+
+/*
+ * The request's actor and thread vault. Like subject_param and body it
+ * returns 0 to go on, or 1 once it has answered the request itself
+ * (401, 404, 400, 500): the handler then returns 0.
+ */
+struct ctx {
+	struct api *api;
+	struct vault *v;
+	struct vault_actor actor;
+	const struct policy *policy;
+	struct vaern_msg msg;
+};
+
+static int
+begin(struct http_request *req, struct http_response *res, void *app,
+      struct ctx *c)
+{
+	const char *auth = http_request_header(req, "Authorization");
+
+	memset(c, 0, sizeof(*c));
+	c->api = app;
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
+		http_respond_header(res, "WWW-Authenticate", "Bearer");
+		(void)http_respond_error(res, 401, "unauthorized",
+		                          "a bearer token is required");
+		return 1;
+	}
+	if ((c->v = thread_vault(c->api, &c->msg)) == NULL) {
+		(void)fail(res, VAERN_E_STORE, &c->msg);
+		return 1;
+	}
+	if (vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg) != VAERN_OK) {
+		http_respond_header(res, "WWW-Authenticate",
+		                    "Bearer error=\"invalid_token\"");
+		(void)http_respond_error(res, 401, "unauthorized", "%s",
+		                          c->msg.text);
+		return 1;
+	}
+	if (vault_policy(c->v, c->actor.controller, &c->policy, &c->msg) !=
+	    VAERN_OK) {
+		(void)fail(res, VAERN_E_STORE, &c->msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+subject_param(struct http_request *req, struct http_response *res,
+              unsigned char uid[VAULT_UID_BYTES])
+{
+	const char *id = http_request_param(req, "id");
+	struct vaern_msg msg = {{0}};
+
+	if (id == NULL || vault_uid_parse(id, uid, &msg) != VAERN_OK) {
+		(void)http_respond_error(res, 404, "not_found",
+		                         "no such subject");
+		return 1;
+	}
+	return 0;
+}
+
+/* Audits a change to a subject (create, rectify, consent ...). */
+static enum vaern_err
+audit_change(struct ctx *c, const char *action, const char *purpose,
+             const unsigned char *uid, const char *categories, int allowed,
+             const char *rule, const char *reason)
+{
+	struct audit_entry e;
+
+	e.controller = c->actor.controller;
+	e.actor = c->actor.name;
+	e.role = c->actor.role;
+	e.purpose = purpose;
+	e.action = action;
+	e.subject = uid;
+	e.categories = categories;
+	e.allowed = allowed;
+	e.rule = rule;
+	e.reason = reason;
+	return audit_append(c->api->audit, &e, NULL, &c->msg);
+}
+
+static int
+role_has_purpose(const struct ctx *c, const char *purpose)
+{
+	long ri = policy_role_index(c->policy, c->actor.role);
+	long pi = policy_purpose_index(c->policy, purpose);
+
+	if (ri < 0 || pi < 0)
+		return 0;
+	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
+		if (c->policy->roles[ri].purposes[i] == (size_t)pi)
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *
+time_json(int64_t t)
+{
+	char buf[21];
+
+	if (t == INT64_MIN)
+		return json_null();
+	cal_format_instant(t, buf);
+	return json_string(buf);
+}
+
+/* Optional string member; sets *out, or answers 400 and returns -1. */
+static const char *
+str_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(o, key, val) {
+		int ok = 0;
+
+		(void)val;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			ok |= strcmp(allowed[i], key) == 0;
+		if (!ok) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 "unknown key '%.64s'", key);
+			return -1;
+		}
+		if (!json_is_string(val) && !json_is_array(val) &&
+		    !json_is_null(val)) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 "'%.64s' must be a string or a list",
+			                 key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_time(const char *text, int64_t *t, struct vaern_msg *msg)
+{
+	struct vaern_msg why = {{0}};
+
+	*t = INT64_MIN;
+	if (text == NULL)
+		return 0;
+	if (cal_parse_instant(text, t, &why) != VAERN_OK) {
+		(void)vaern_fail(msg, VAERN_E_INVALID, "a time: %s", why.text);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a JSON body (object), checking keys; answers errors itself. */
+static int
+body(struct http_request *req, struct http_response *res,
+     const char *const *keys, json_t **doc)
+{
+	struct vaern_msg msg = {{0}};
+	int st;
+
+	*doc = NULL;
+	if ((st = http_request_json(req, doc, &msg)) != 0) {
+		(void)http_respond_error(res, st, http_error_code(st), "%s",
+		                         msg.text);
+		return 1;
+	}
+	if (!json_is_object(*doc) || check_keys(*doc, keys, &msg) != 0) {
+		json_decref(*doc);
+		*doc = NULL;
+		(void)http_respond_error(res, 400, "invalid", "%s",
+		                          msg.text[0] ? msg.text
+		                                      : "expected an object");
+		return 1;
+	}
+	return 0;
+}
+
+/* Parses a category list: a JSON array of strings, or "a,b" text. */
+static int
+categories_of(json_t *list, const char *text, const char **out, size_t *n,
+              char *buf, size_t bufsz, struct vaern_msg *msg)
+{
+	size_t i;
+	json_t *item;
+
+	*n = 0;
+	if (list != NULL && !json_is_null(list)) {
+		if (!json_is_array(list) ||
+		    json_array_size(list) > CATEGORIES_MAX) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 "'categories' is a list of at most %d "
+			                 "category ids",
+			                 CATEGORIES_MAX);
+			return -1;
+		}
+		json_array_foreach(list, i, item) {
+			if (!json_is_string(item)) {
+				(void)vaern_fail(msg, VAERN_E_INVALID,
+				                 "'categories' holds category ids");
+				return -1;
+			}
+			out[(*n)++] = json_string_value(item);
+		}
+		return 1;
+	}
+	if (text != NULL) {
+		char *p, *save = NULL;
+		size_t len = strlen(text);
+
+		if (len >= bufsz) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 "'categories' is too long");
+			return -1;
+		}
+		memcpy(buf, text, len + 1);
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (*n == CATEGORIES_MAX) {
+				(void)vaern_fail(msg, VAERN_E_INVALID,
+				                 "too many categories");
+				return -1;
+			}
+			out[(*n)++] = p;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Collects released facts as JSON. */
+static enum vaern_err
+fact_json(void *arg, const struct vault_fact_out *f)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b}", "id",
+	                      (json_int_t)f->id, "category", f->category,
+	                      "value", f->value, f->len, "purpose", f->purpose,
+	                      "source", f->source, "collected_at",
+	                      time_json(f->collected_at), "provided_by_subject",
+	                      f->provided_by_subject);
+
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+/* The gated read or disclosure, answered as JSON. */
+static int
+access_respond(struct ctx *c, struct http_response *res,
+               const unsigned char uid[VAULT_UID_BYTES],
+               struct vault_access *acc, int status)
+{
+	struct gate_decision d;
+	char hex[VAULT_UID_HEX];
+	json_t *facts = json_array();
+	enum vaern_err err;
+
+	acc->actor = &c->actor;
+	err = vault_subject_access(c->v, uid, acc, fact_json, facts, &d,
+	                           &c->msg);
+	if (err != VAERN_OK) {
+		json_decref(facts);
+		if (err == VAERN_E_DENIED)
+			return http_respond_error(res, 403, "forbidden", "%s",
+			                          c->msg.text);
+		return fail(res, err, &c->msg);
+	}
+	vault_uid_format(uid, hex);
+	return http_respond_json(
+		res, status,
+		json_pack("{s:s, s:s, s:s, s:o}", "subject", hex, "purpose",
+		          acc->purpose, "rule", d.rule ? d.rule : "", "facts",
+		          facts));
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static int
+h_openapi(struct http_request *req, struct http_response *res, void *app)
+{
+	(void)req;
+	(void)app;
+	return http_respond_text(res, 200, "application/json", openapi_json);
+}
+
+static json_t *
+ids_of_categories(const struct policy *p, const size_t *idx, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(p->categories[idx[i]].id));
+	return a;
+}
+
+static json_t *
+basis_json(unsigned basis)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < 6; i++) {
+		char letter[2] = {(char)('a' + i), '\0'};
+
+		if (basis & (1u << i))
+			json_array_append_new(a, json_string(letter));
+	}
+	return a;
+}
+
+static int
+h_policy(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	const struct policy *p;
+	json_t *cats, *purposes, *recipients, *roles;
+	char ver[11];
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	p = c.policy;
+	cats = json_object();
+	for (size_t i = 0; i < p->ncategories; i++) {
+		const struct policy_category *pc = &p->categories[i];
+
+		json_object_set_new(
+			cats, pc->id,
+			json_pack("{s:s?, s:b, s:s?, s:s?}", "description",
+			          pc->description, "special", pc->special,
+			          "special_kind", pc->special_kind,
+			          "identifier",
+			          pc->identifier ? id_type_name(pc->identifier)
+			                         : NULL));
+	}
+	purposes = json_object();
+	for (size_t i = 0; i < p->npurposes; i++) {
+		const struct policy_purpose *pp = &p->purposes[i];
+		char art9[2] = {pp->art9, '\0'};
+
+		json_object_set_new(
+			purposes, pp->id,
+			json_pack("{s:s?, s:o, s:s?, s:s?, s:o, s:b, s:b, s:b, "
+			          "s:b}",
+			          "description", pp->description, "basis",
+			          basis_json(pp->basis), "art9",
+			          pp->art9 ? art9 : NULL, "legitimate_interests",
+			          pp->legitimate_interests, "categories",
+			          ids_of_categories(p, pp->categories,
+			                            pp->ncategories),
+			          "direct_marketing", pp->direct_marketing,
+			          "service_message", pp->service_message,
+			          "requires_clearance", pp->requires_clearance,
+			          "while_restricted", pp->while_restricted));
+	}
+	recipients = json_object();
+	for (size_t i = 0; i < p->nrecipients; i++) {
+		const struct policy_recipient *r = &p->recipients[i];
+		static const char *const types[] = {"processor", "third_party",
+		                                    "authority"};
+
+		json_object_set_new(recipients, r->id,
+		                    json_pack("{s:s, s:s, s:s, s:o}", "name",
+		                              r->name, "type", types[r->type],
+		                              "country", r->country,
+		                              "categories",
+		                              ids_of_categories(p, r->categories,
+		                                                r->ncategories)));
+	}
+	roles = json_object();
+	for (size_t i = 0; i < p->nroles; i++) {
+		const struct policy_role *r = &p->roles[i];
+		json_t *list = json_array();
+
+		for (size_t k = 0; k < r->npurposes; k++)
+			json_array_append_new(
+				list,
+				json_string(p->purposes[r->purposes[k]].id));
+		json_object_set_new(roles, r->id,
+		                    json_pack("{s:o, s:b, s:b}", "purposes",
+		                              list, "cleared", r->cleared,
+		                              "audit", r->audit));
+	}
+	cal_format_date(p->controller.policy_version, ver);
+	return http_respond_json(
+		res, 200,
+		json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
+		          "s:o, s:b}",
+		          "controller", "id", p->controller.id, "name",
+		          p->controller.name, "country", p->controller.country,
+		          "registration", p->controller.registration,
+		          "policy_version", ver, "authority",
+		          p->controller.authority_name, "categories", cats,
+		          "purposes", purposes, "recipients", recipients,
+		          "roles", roles, "transfers_none", p->transfers_none));
+}
+
+static const char *const fact_keys[] = {"category", "value", "purpose",
+                                        "source", "collected_at", NULL};
+static const char *const consent_keys[] = {"purpose", "source", "given_at",
+                                           NULL};
+
+/* POST /v1/subjects: {"purpose", "source", "facts": [...], "consents"} */
+static int
+h_subject_create(struct http_request *req, struct http_response *res,
+                 void *app)
+{
+	static const char *const keys[] = {"purpose", "source", "facts",
+	                                   "consents", NULL};
+	struct ctx c;
+	struct vault_fact_in *facts = NULL;
+	struct vault_consent_in *consents = NULL;
+	unsigned char uid[VAULT_UID_BYTES];
+	char hex[VAULT_UID_HEX], cats[4096];
+	const char *dpurpose, *dsource;
+	json_t *doc = NULL, *jf, *jc, *item;
+	size_t nf = 0, nc = 0, i, off = 0;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	dpurpose = str_member(doc, "purpose");
+	dsource = str_member(doc, "source");
+	jf = json_object_get(doc, "facts");
+	jc = json_object_get(doc, "consents");
+	if (!json_is_array(jf) || json_array_size(jf) == 0 ||
+	    json_array_size(jf) > FACTS_MAX ||
+	    (jc != NULL && (!json_is_array(jc) ||
+	                    json_array_size(jc) > FACTS_MAX))) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'facts' is a list of 1 to %d facts; "
+		                        "'consents' a list",
+		                        FACTS_MAX);
+		goto done;
+	}
+	facts = calloc(json_array_size(jf), sizeof(*facts));
+	consents = calloc(json_array_size(jc) + 1, sizeof(*consents));
+	if (facts == NULL || consents == NULL) {
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	cats[0] = '\0';
+	json_array_foreach(jf, i, item) {
+		struct vault_fact_in *f = &facts[nf];
+
+		if (!json_is_object(item) ||
+		    check_keys(item, fact_keys, &c.msg) != 0) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "fact %zu: %s", i + 1,
+			                        c.msg.text[0] ? c.msg.text
+			                                      : "not an object");
+			goto done;
+		}
+		f->category = str_member(item, "category");
+		f->value = str_member(item, "value");
+		f->purpose = str_member(item, "purpose");
+		f->source = str_member(item, "source");
+		if (f->purpose == NULL)
+			f->purpose = dpurpose;
+		if (f->source == NULL)
+			f->source = dsource;
+		if (parse_time(str_member(item, "collected_at"),
+		               &f->collected_at, &c.msg) != 0) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "fact %zu: %s", i + 1,
+			                        c.msg.text);
+			goto done;
+		}
+		if (f->purpose == NULL || f->category == NULL ||
+		    f->value == NULL) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "fact %zu: category, value and "
+			                        "purpose are required",
+			                        i + 1);
+			goto done;
+		}
+		/* AURA-SHARE-1: collect only for the role's purposes. */
+		if (!role_has_purpose(&c, f->purpose)) {
+			rc = http_respond_error(
+				res, 403, "forbidden",
+				"fact %zu: role '%s' may not use purpose "
+				"'%.64s' (AURA-SHARE-1)",
+				i + 1, c.actor.role, f->purpose);
+			goto done;
+		}
+		if (off + strlen(f->category) + 2 < sizeof(cats)) {
+			off += (size_t)snprintf(cats + off, sizeof(cats) - off,
+			                        "%s%.64s", nf ? "," : "",
+			                        f->category);
+		}
+		nf++;
+	}
+	json_array_foreach(jc, i, item) {
+		struct vault_consent_in *ci = &consents[nc];
+
+		if (!json_is_object(item) ||
+		    check_keys(item, consent_keys, &c.msg) != 0 ||
+		    (ci->purpose = str_member(item, "purpose")) == NULL ||
+		    (ci->source = str_member(item, "source")) == NULL ||
+		    parse_time(str_member(item, "given_at"), &ci->given_at,
+		               &c.msg) != 0) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "consent %zu: purpose and source "
+			                        "are required%s%s",
+			                        i + 1, c.msg.text[0] ? ": " : "",
+			                        c.msg.text);
+			goto done;
+		}
+		nc++;
+	}
+	err = vault_subject_add(c.v, c.actor.controller, facts, nf, consents,
+	                        nc, uid, &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	if ((err = audit_change(&c, "create", facts[0].purpose, uid, cats, 1,
+	                        "GDPR-32", "subject created")) != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	vault_uid_format(uid, hex);
+	http_respond_header(res, "Location", "/v1/subjects");
+	rc = http_respond_json(res, 201,
+	                       json_pack("{s:s, s:I, s:I}", "subject", hex,
+	                                 "facts", (json_int_t)nf, "consents",
+	                                 (json_int_t)nc));
+done:
+	free(facts);
+	free(consents);
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/subjects/lookup: {"type", "value", "purpose", "categories"}:
+ * find by identifier and read for the purpose, in one audited call. */
+static int
+h_lookup(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"type", "value", "purpose",
+	                                   "categories", NULL};
+	struct ctx c;
+	struct vault_access acc;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *type, *value, *cats[CATEGORIES_MAX];
+	char buf[1];
+	size_t ncats = 0;
+	enum id_type t;
+	enum vaern_err err;
+	json_t *doc = NULL;
+	int rc, have;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	type = str_member(doc, "type");
+	value = str_member(doc, "value");
+	memset(&acc, 0, sizeof(acc));
+	acc.purpose = str_member(doc, "purpose");
+	if (type == NULL || value == NULL || acc.purpose == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "type, value and purpose are required");
+		goto done;
+	}
+	if ((t = id_type_from_name(type)) == ID_NONE) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "unknown identifier type");
+		goto done;
+	}
+	have = categories_of(json_object_get(doc, "categories"), NULL, cats,
+	                     &ncats, buf, sizeof(buf), &c.msg);
+	if (have < 0) {
+		rc = http_respond_error(res, 400, "invalid", "%s", c.msg.text);
+		goto done;
+	}
+	if (policy_purpose_index(c.policy, acc.purpose) < 0) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "the policy has no purpose '%.64s'",
+		                        acc.purpose);
+		goto done;
+	}
+	err = vault_subject_find(c.v, c.actor.controller, t, value, uid,
+	                         &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	acc.action = GATE_READ;
+	acc.categories = have ? cats : NULL;
+	acc.ncategories = ncats;
+	rc = access_respond(&c, res, uid, &acc, 200);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* GET /v1/subjects/{id}/facts?purpose=P[&categories=a,b] */
+static int
+h_facts(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	struct vault_access acc;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *cats[CATEGORIES_MAX];
+	char buf[HTTP_QUERY_VALUE_MAX + 1];
+	size_t ncats = 0;
+	int have;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	memset(&acc, 0, sizeof(acc));
+	acc.purpose = http_request_query(req, "purpose");
+	if (acc.purpose == NULL)
+		return http_respond_error(res, 400, "invalid",
+		                          "every read declares a purpose "
+		                          "(?purpose=...)");
+	have = categories_of(NULL, http_request_query(req, "categories"), cats,
+	                     &ncats, buf, sizeof(buf), &c.msg);
+	if (have < 0)
+		return http_respond_error(res, 400, "invalid", "%s",
+		                          c.msg.text);
+	acc.action = GATE_READ;
+	acc.categories = have ? cats : NULL;
+	acc.ncategories = ncats;
+	return access_respond(&c, res, uid, &acc, 200);
+}
+
+/* POST /v1/subjects/{id}/disclosures:
+ * {"recipient", "purpose", "categories", "demand", "demand_ref"} */
+static int
+h_disclose(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"recipient", "purpose",
+	                                   "categories", "demand",
+	                                   "demand_ref", NULL};
+	struct ctx c;
+	struct vault_access acc;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *cats[CATEGORIES_MAX];
+	char buf[1];
+	size_t ncats = 0;
+	json_t *doc = NULL;
+	int rc, have;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	memset(&acc, 0, sizeof(acc));
+	acc.recipient = str_member(doc, "recipient");
+	acc.purpose = str_member(doc, "purpose");
+	acc.demand = str_member(doc, "demand");
+	acc.demand_ref = str_member(doc, "demand_ref");
+	have = categories_of(json_object_get(doc, "categories"), NULL, cats,
+	                     &ncats, buf, sizeof(buf), &c.msg);
+	if (acc.recipient == NULL || acc.purpose == NULL || have < 0) {
+		rc = http_respond_error(res, 400, "invalid", "%s",
+		                        have < 0 ? c.msg.text
+		                                 : "recipient and purpose are "
+		                                   "required");
+		goto done;
+	}
+	acc.action = GATE_DISCLOSE;
+	acc.categories = have ? cats : NULL;
+	acc.ncategories = ncats;
+	rc = access_respond(&c, res, uid, &acc, 200);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* PATCH /v1/subjects/{id}/facts/{fact}: {"value"} (GDPR-16) */
+static int
+h_rectify(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"value", NULL};
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *fact = http_request_param(req, "fact"), *value;
+	char *end = NULL;
+	long long id;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	id = fact != NULL ? strtoll(fact, &end, 10) : 0;
+	if (fact == NULL || end == fact || *end != '\0' || id < 1)
+		return http_respond_error(res, 404, "not_found", "no such fact");
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	if ((value = str_member(doc, "value")) == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'value' is required");
+		goto done;
+	}
+	err = vault_fact_rectify(c.v, c.actor.controller, uid, id, value,
+	                         &c.msg);
+	if (err == VAERN_OK)
+		err = audit_change(&c, "rectify", NULL, uid, NULL, 1, "GDPR-16",
+		                   "fact rectified");
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(res, 200,
+	                       json_pack("{s:s, s:I, s:b}", "subject",
+	                                 http_request_param(req, "id"), "fact",
+	                                 (json_int_t)id, "rectified", 1));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/subjects/{id}/events: {"kind", "at"} */
+static int
+h_event(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"kind", "at", NULL};
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *kind;
+	int64_t at;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	if ((kind = str_member(doc, "kind")) == NULL ||
+	    parse_time(str_member(doc, "at"), &at, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid", "%s",
+		                        c.msg.text[0] ? c.msg.text
+		                                      : "'kind' is required");
+		goto done;
+	}
+	err = vault_event_record(c.v, c.actor.controller, uid, kind, at,
+	                         &c.msg);
+	if (err == VAERN_OK)
+		err = audit_change(&c, "event", NULL, uid, NULL, 1, "GDPR-32",
+		                   kind);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(res, 201,
+	                       json_pack("{s:s, s:s, s:o}", "subject",
+	                                 http_request_param(req, "id"), "event",
+	                                 kind,
+	                                 "at", time_json(at == INT64_MIN
+	                                                         ? clock_now()
+	                                                         : at)));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/subjects/{id}/consents: {"purpose", "source", "given_at"};
+ * DELETE /v1/subjects/{id}/consents/{purpose}?source=S (GDPR-7). */
+static int
+consent(struct http_request *req, struct http_response *res, void *app,
+        int withdraw)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *purpose, *source;
+	int64_t at = INT64_MIN;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if (withdraw) {
+		purpose = http_request_param(req, "purpose");
+		source = http_request_query(req, "source");
+		if (source == NULL)
+			source = "api";
+	} else {
+		if (body(req, res, consent_keys, &doc))
+			return 0; /* answered */
+		purpose = str_member(doc, "purpose");
+		source = str_member(doc, "source");
+		if (purpose == NULL || source == NULL ||
+		    parse_time(str_member(doc, "given_at"), &at, &c.msg) != 0) {
+			rc = http_respond_error(res, 400, "invalid", "%s",
+			                        c.msg.text[0]
+			                                ? c.msg.text
+			                                : "purpose and source "
+			                                  "are required");
+			goto done;
+		}
+	}
+	err = vault_consent_record(c.v, c.actor.controller, uid, purpose,
+	                           source, withdraw, at, &c.msg);
+	if (err == VAERN_OK)
+		err = audit_change(&c, withdraw ? "consent_withdraw"
+		                                : "consent_give",
+		                   purpose, uid, NULL, 1, "GDPR-7", source);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(res, withdraw ? 200 : 201,
+	                       json_pack("{s:s, s:s, s:s}", "subject",
+	                                 http_request_param(req, "id"),
+	                                 "purpose", purpose, "consent",
+	                                 withdraw ? "withdrawn" : "given"));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+static int
+h_consent_give(struct http_request *req, struct http_response *res,
+               void *app)
+{
+	return consent(req, res, app, 0);
+}
+
+static int
+h_consent_withdraw(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	return consent(req, res, app, 1);
+}
+
+/* PUT and DELETE of /objection, /restriction (GDPR-21, GDPR-18). */
+static int
+flag(struct http_request *req, struct http_response *res, void *app,
+     int restriction, int on)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	err = restriction
+	              ? vault_subject_restrict(c.v, c.actor.controller, uid, on,
+	                                       &c.msg)
+	              : vault_subject_object(c.v, c.actor.controller, uid, on,
+	                                     &c.msg);
+	if (err == VAERN_OK)
+		err = audit_change(&c,
+		                   restriction ? (on ? "restrict" : "lift")
+		                               : (on ? "object" : "withdraw_"
+		                                                  "objection"),
+		                   NULL, uid, NULL, 1,
+		                   restriction ? "GDPR-18" : "GDPR-21",
+		                   restriction ? "restriction of processing"
+		                               : "objection to direct "
+		                                 "marketing");
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200,
+	                         json_pack("{s:s, s:b}", "subject",
+	                                   http_request_param(req, "id"),
+	                                   restriction ? "restricted"
+	                                               : "objected",
+	                                   on));
+}
+
+static int
+h_restrict(struct http_request *req, struct http_response *res, void *app)
+{
+	return flag(req, res, app, 1, 1);
+}
+
+static int
+h_unrestrict(struct http_request *req, struct http_response *res, void *app)
+{
+	return flag(req, res, app, 1, 0);
+}
+
+static int
+h_object(struct http_request *req, struct http_response *res, void *app)
+{
+	return flag(req, res, app, 0, 1);
+}
+
+static int
+h_unobject(struct http_request *req, struct http_response *res, void *app)
+{
+	return flag(req, res, app, 0, 0);
+}
+
+/* PUT and DELETE of /agreements/{recipient} (CEK-SHARE-1). */
+static int
+agreement(struct http_request *req, struct http_response *res, void *app,
+          int on)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *recipient = http_request_param(req, "recipient");
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	err = vault_agreement_record(c.v, c.actor.controller, uid, recipient,
+	                             !on, INT64_MIN, &c.msg);
+	if (err == VAERN_OK)
+		err = audit_change(&c, on ? "agreement" : "agreement_withdraw",
+		                   NULL, uid, NULL, 1, "CEK-SHARE-1", recipient);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200,
+	                         json_pack("{s:s, s:s, s:b}", "subject",
+	                                   http_request_param(req, "id"),
+	                                   "recipient", recipient, "agreed",
+	                                   on));
+}
+
+static int
+h_agree(struct http_request *req, struct http_response *res, void *app)
+{
+	return agreement(req, res, app, 1);
+}
+
+static int
+h_disagree(struct http_request *req, struct http_response *res, void *app)
+{
+	return agreement(req, res, app, 0);
+}
+
+static enum vaern_err
+audit_json(void *arg, const struct audit_record *r)
+{
+	char hex[VAULT_UID_HEX] = "", hash[AUDIT_HASH_HEX];
+	json_t *o;
+
+	if (r->malformed) {
+		/* A row changed behind vaern's back: say so, show nothing of
+		 * it (vaern audit verify names it). */
+		o = json_pack("{s:I, s:b}", "seq", (json_int_t)r->seq,
+		              "malformed", 1);
+		if (o == NULL || json_array_append_new(arg, o) != 0)
+			return VAERN_E_NOMEM;
+		return VAERN_OK;
+	}
+	if (r->entry.subject != NULL)
+		vault_uid_format(r->entry.subject, hex);
+	sodium_bin2hex(hash, sizeof(hash), r->hash, sizeof(r->hash));
+	o = json_pack("{s:I, s:o, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, "
+	              "s:b, s:s*, s:s*, s:s}",
+	              "seq", (json_int_t)r->seq, "at", time_json(r->at),
+	              "controller", r->entry.controller, "actor",
+	              r->entry.actor, "role", r->entry.role, "purpose",
+	              r->entry.purpose, "action", r->entry.action, "subject",
+	              r->entry.subject ? hex : NULL, "categories",
+	              r->entry.categories, "allowed", r->entry.allowed, "rule",
+	              r->entry.rule, "reason", r->entry.reason, "hash", hash);
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+/* Keeps only the entries of one controller. */
+struct audit_scope {
+	const char *controller;
+	json_t *list;
+};
+
+static enum vaern_err
+audit_scoped(void *arg, const struct audit_record *r)
+{
+	struct audit_scope *s = arg;
+
+	if (r->entry.controller == NULL ||
+	    strcmp(r->entry.controller, s->controller) != 0)
+		return VAERN_OK;
+	return audit_json(s->list, r);
+}
+
+/* GET /v1/audit?subject=HEX&from=T&to=T&after=SEQ&limit=N: the
+ * data-protection officer's view (roles with audit: true). */
+static int
+h_audit(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	struct audit_filter f;
+	struct audit_scope scope;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *q;
+	char *end = NULL;
+	long ri;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	ri = policy_role_index(c.policy, c.actor.role);
+	if (ri < 0 || !c.policy->roles[ri].audit)
+		return http_respond_error(res, 403, "forbidden",
+		                          "role '%s' may not read the audit "
+		                          "trail",
+		                          c.actor.role);
+	memset(&f, 0, sizeof(f));
+	f.from_at = INT64_MIN;
+	f.to_at = INT64_MAX;
+	f.limit = 1000;
+	if ((q = http_request_query(req, "subject")) != NULL) {
+		if (vault_uid_parse(q, uid, &c.msg) != VAERN_OK)
+			return http_respond_error(res, 400, "invalid", "%s",
+			                          c.msg.text);
+		f.subject = uid;
+	}
+	if (parse_time(http_request_query(req, "from"), &f.from_at, &c.msg) ||
+	    parse_time(http_request_query(req, "to"), &f.to_at, &c.msg))
+		return http_respond_error(res, 400, "invalid", "%s",
+		                          c.msg.text);
+	if (f.from_at == INT64_MIN && http_request_query(req, "from") == NULL)
+		f.from_at = INT64_MIN;
+	if (http_request_query(req, "to") == NULL)
+		f.to_at = INT64_MAX;
+	if ((q = http_request_query(req, "after")) != NULL) {
+		f.after_seq = strtoll(q, &end, 10);
+		if (end == q || *end != '\0' || f.after_seq < 0)
+			return http_respond_error(res, 400, "invalid",
+			                          "'after' is a sequence number");
+	}
+	if ((q = http_request_query(req, "limit")) != NULL) {
+		f.limit = strtoll(q, &end, 10);
+		if (end == q || *end != '\0' || f.limit < 1 || f.limit > 10000)
+			return http_respond_error(res, 400, "invalid",
+			                          "'limit' is 1 to 10000");
+	}
+	/* One controller's DPO sees that controller's entries only. */
+	f.controller = c.actor.controller;
+	scope.controller = c.actor.controller;
+	scope.list = json_array();
+	err = audit_read(c.api->db_path, &f, audit_scoped, &scope, &c.msg);
+	if (err != VAERN_OK) {
+		json_decref(scope.list);
+		return fail(res, err, &c.msg);
+	}
+	return http_respond_json(res, 200,
+	                         json_pack("{s:o}", "entries", scope.list));
+}
+
+static const struct http_route routes[] = {
+	{"GET", "/v1/openapi.json", h_openapi, "openapi"},
+	{"GET", "/v1/policy", h_policy, "policy"},
+	{"POST", "/v1/subjects", h_subject_create, "subject_create"},
+	{"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
+	{"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
+	{"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
+	 "subject_rectify"},
+	{"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},
+	{"POST", "/v1/subjects/{id}/consents", h_consent_give,
+	 "consent_give"},
+	{"DELETE", "/v1/subjects/{id}/consents/{purpose}",
+	 h_consent_withdraw, "consent_withdraw"},
+	{"PUT", "/v1/subjects/{id}/restriction", h_restrict, "restrict"},
+	{"DELETE", "/v1/subjects/{id}/restriction", h_unrestrict,
+	 "restrict_lift"},
+	{"PUT", "/v1/subjects/{id}/objection", h_object, "object"},
+	{"DELETE", "/v1/subjects/{id}/objection", h_unobject, "object_lift"},
+	{"PUT", "/v1/subjects/{id}/agreements/{recipient}", h_agree,
+	 "agreement"},
+	{"DELETE", "/v1/subjects/{id}/agreements/{recipient}", h_disagree,
+	 "agreement_withdraw"},
+	{"POST", "/v1/subjects/{id}/disclosures", h_disclose, "disclose"},
+	{"GET", "/v1/audit", h_audit, "audit"},
+};
+
+const struct http_route *
+api_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}

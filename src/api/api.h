@@ -1,0 +1,44 @@
+/*
+ * api.h -- the HTTP/JSON API under /v1 (docs/api.md; the OpenAPI document
+ * is served at /v1/openapi.json).
+ *
+ * Every request carries a bearer token (vaern actor add); the actor's
+ * controller and role follow from it. Every read of personal data declares
+ * a purpose and goes through the gate (vault_subject_access); every
+ * decision and every change to a subject is audited before the response
+ * is sent (GDPR-32). Identifiers travel in request bodies, never in URLs,
+ * so they reach no access log.
+ *
+ * Each worker thread opens its own vault (its own SQLite connection) on
+ * first use; the audit trail has one writer thread for the whole server
+ * (group commit).
+ */
+#ifndef VAERN_API_H
+#define VAERN_API_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../http/http.h"
+
+struct api;
+
+/*
+ * Prepares the API over the data directory dir: starts the audit writer.
+ * The caller frees it with api_free() after the server has stopped.
+ */
+enum vaern_err api_new(const char *dir, struct api **out,
+                       struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull));
+
+/* Stops the audit writer (draining it) and frees a. Accepts NULL. */
+void api_free(struct api *a);
+
+/* The route table, for http_server_start(..., app = the struct api). */
+const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
+
+/* Appends the API's own metrics (gate decisions by outcome, audit
+ * entries) to /metrics: the http_config.metrics_extra hook. */
+void api_metrics(void *app, struct http_buf *out);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * audit.h -- the tamper-evident audit trail (GDPR-32: logging of access;
+ * DESIGN.md "One gate": every decision, allowed or denied, is audited).
+ *
+ * The trail is append-only. Each entry has a sequence number (1, 2, 3,
+ * ... in commit order), a time, the ids of who asked what for which
+ * purpose about which subject, the decision and its rule and reason, and
+ *
+ *     hash = BLAKE2b-256(prev_hash || encoding(entry))
+ *
+ * where prev_hash is the previous entry's hash (32 zero bytes for entry
+ * 1) and the encoding is canonical: a version byte (1), then seq, at,
+ * controller, actor, role, purpose, action, subject, categories,
+ * decision, rule, reason in that order; integers as 8-byte little-endian,
+ * texts and the subject as a 4-byte little-endian length and the bytes,
+ * an absent (NULL) field as the length 0xFFFFFFFF alone. audit_verify()
+ * recomputes the chain and names the first entry that was changed,
+ * removed or reordered.
+ *
+ * What the chain cannot show: entries cut off the end, or a trail
+ * rewritten from some entry on by someone who recomputes the hashes
+ * (BLAKE2b is unkeyed). Both are caught only against an anchor kept
+ * elsewhere: export the head (seq and hash, printed by `vaern audit
+ * verify`) regularly to a place the database's writers cannot change,
+ * and pass it back with --anchor.
+ *
+ * NO PERSONAL DATA. An entry holds ids and policy words only: the
+ * controller, actor name, role, purpose and action ids, the subject's
+ * random id, category ids, the gate's rule and reason. Callers must never
+ * put a value (a name, an e-mail address, a CPR number, a fact) into any
+ * field: the trail cannot be erased, so a value written here outlives
+ * the subject's erasure (GDPR-17). The id fields accept printable ASCII
+ * without spaces only, which keeps most values out but cannot prove the
+ * rule; it is the caller's duty.
+ *
+ * Durability: an append returns only after the transaction holding its
+ * entry is committed with synchronous=FULL (on disk, power loss
+ * included). One writer thread commits whatever is queued in one
+ * transaction (group commit), so concurrent callers share an fsync.
+ *
+ * Locking rule: the trail shares the vault's database file and so its one
+ * write lock. Never append while holding an open write transaction on the
+ * vault's store from the same thread: the writer would wait for a lock
+ * that thread holds (until the busy timeout fails the append). Commit,
+ * then audit; or audit, then write.
+ */
+#ifndef VAERN_AUDIT_H
+#define VAERN_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+#define AUDIT_HASH_BYTES       32     /* BLAKE2b-256 */
+#define AUDIT_SUBJECT_BYTES    16     /* a subject's public random id */
+#define AUDIT_HASH_HEX         65     /* hex digits of a hash, NUL included */
+#define AUDIT_ID_MAX           128    /* bytes of an id field */
+#define AUDIT_CATEGORIES_MAX   4096   /* bytes of the category list */
+#define AUDIT_TEXT_MAX         512    /* bytes of the rule or the reason */
+#define AUDIT_MANY_MAX         100000 /* entries in one audit_append_many */
+#define AUDIT_BATCH_DEFAULT    4096   /* entries one group commit takes */
+#define AUDIT_ENCODING_VERSION 1      /* first byte of the hashed encoding */
+
+struct audit_writer;
+
+/*
+ * One audit entry as a caller gives it. Pointers are the caller's; an
+ * append copies nothing it needs after returning. Absent fields are NULL.
+ *
+ * Id fields (controller, actor, role, purpose, action): 1..AUDIT_ID_MAX
+ * bytes of printable ASCII without spaces (0x21..0x7e).
+ * categories: 0..AUDIT_CATEGORIES_MAX bytes of the same, comma-separated
+ * ("" for none released, "*" for all asked).
+ * rule, reason: 0..AUDIT_TEXT_MAX bytes of UTF-8 without control
+ * characters.
+ */
+struct audit_entry {
+	const char *controller;       /* the controller's policy id */
+	const char *actor;            /* who asked: an actor name, or a
+	                                 system task ("retention") */
+	const char *role;             /* the actor's role id */
+	const char *purpose;          /* the purpose declared */
+	const char *action;           /* required: "read", "export",
+	                                 "disclose:<recipient>", "erase" ... */
+	const unsigned char *subject; /* AUDIT_SUBJECT_BYTES, or NULL */
+	const char *categories;       /* released (allow) or asked (deny) */
+	int allowed;                  /* the decision: 1 allow, 0 deny */
+	const char *rule;             /* the clause that decided ("GDPR-18") */
+	const char *reason;           /* why, in words; no values */
+};
+
+/* One entry as read back. Pointers are valid during the callback only. */
+struct audit_record {
+	int64_t seq;                               /* 1, 2, 3, ... */
+	int64_t at;                                /* seconds since epoch */
+	struct audit_entry entry;                  /* what was recorded */
+	unsigned char prev_hash[AUDIT_HASH_BYTES]; /* the chain link */
+	unsigned char hash[AUDIT_HASH_BYTES];      /* this entry's hash */
+	int malformed;                             /* 1: a column has the
+	                                              wrong type (the row was
+	                                              tampered with); fields
+	                                              may be NULL or zero */
+};
+
+/*
+ * Returns VAERN_OK if e may be appended, or VAERN_E_INVALID /
+ * VAERN_E_LIMIT with msg naming the field (never its content).
+ */
+enum vaern_err audit_entry_check(const struct audit_entry *e,
+                                 struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1)));
+
+/*
+ * The hash of entry e with sequence number seq and time at, chained to
+ * prev (the encoding above). e is not checked. For tests and for tools
+ * that check an exported trail.
+ */
+void audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
+                int64_t at, const struct audit_entry *e,
+                unsigned char out[AUDIT_HASH_BYTES])
+	__attribute__((nonnull(1, 4, 5)));
+
+/* ---- the writer: one thread, group commit -------------------------------- */
+
+/*
+ * Opens the database at db_path (which must exist) on a connection of
+ * its own, creates the audit table if missing, and starts the writer
+ * thread. max_batch caps the entries one transaction takes (0:
+ * AUDIT_BATCH_DEFAULT; 1: one transaction per entry). Returns VAERN_OK
+ * and *out, which the caller stops with audit_writer_stop(); on failure
+ * *out is NULL and nothing was started.
+ */
+enum vaern_err audit_writer_start(const char *db_path, size_t max_batch,
+                                  struct audit_writer **out,
+                                  struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Appends e and blocks until the transaction holding it is committed
+ * and on disk; then *seq (if not NULL) is its sequence number. Safe to
+ * call from any number of threads at once. Returns VAERN_OK; or
+ * VAERN_E_INVALID / VAERN_E_LIMIT if e breaks a rule (nothing queued);
+ * or the store's error if the commit failed, in which case the entry
+ * (and the others in its transaction) was not written: the caller must
+ * then refuse the access it was auditing.
+ * The time recorded is clock_now() at the call.
+ */
+enum vaern_err audit_append(struct audit_writer *w, const struct audit_entry *e,
+                            int64_t *seq, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * Appends n entries (1..AUDIT_MANY_MAX) with consecutive sequence
+ * numbers from *first_seq, all or none: every entry is checked first,
+ * and they commit in one transaction.
+ */
+enum vaern_err audit_append_many(struct audit_writer *w,
+                                 const struct audit_entry *entries, size_t n,
+                                 int64_t *first_seq, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Entries committed and transactions used since start (for metrics). */
+void audit_writer_stats(struct audit_writer *w, uint64_t *entries,
+                        uint64_t *batches) __attribute__((nonnull(1)));
+
+/*
+ * Commits what is queued, stops the thread, closes the connection and
+ * frees w. Appends must not be started once stop is called (they are
+ * refused with VAERN_E_INTERNAL if they get in). Accepts NULL.
+ */
+void audit_writer_stop(struct audit_writer *w);
+
+/*
+ * One-shot append for a short-lived process (the CLI): opens db_path,
+ * appends entries as audit_append_many does, commits, closes. Safe beside
+ * a running writer in another process: every transaction reads the chain
+ * head under the write lock.
+ */
+enum vaern_err audit_append_direct(const char *db_path,
+                                   const struct audit_entry *entries, size_t n,
+                                   int64_t *first_seq, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* ---- verify -------------------------------------------------------------- */
+
+enum audit_problem {
+	AUDIT_INTACT = 0, /* the chain holds */
+	AUDIT_CHANGED,    /* an entry's content does not match its hash */
+	AUDIT_MISSING,    /* a sequence number is absent: removed */
+	AUDIT_LINK,       /* prev_hash is not the previous entry's hash:
+	                     reordered, or removed and renumbered */
+	AUDIT_ANCHOR      /* the trail disagrees with the anchor given:
+	                     cut off or rewritten */
+};
+
+/* A head exported earlier: the entry seq had hash. */
+struct audit_anchor {
+	int64_t seq;                          /* >= 1 */
+	unsigned char hash[AUDIT_HASH_BYTES]; /* its hash then */
+};
+
+struct audit_verify_result {
+	int ok;                               /* 1 if the chain holds */
+	int64_t entries;                      /* entries found intact (all
+	                                         of them when ok) */
+	int64_t head_seq;                     /* ok: the last seq (0 if none) */
+	unsigned char head[AUDIT_HASH_BYTES]; /* ok: its hash (zeros if none) */
+	int64_t first_bad;                    /* !ok: the entry named */
+	enum audit_problem problem;           /* !ok: what is wrong with it */
+	char message[VAERN_MSG_MAX];          /* !ok: e.g. "entry 42: content
+	                                         changed (hash does not
+	                                         match)" */
+};
+
+/*
+ * Walks the whole trail of db_path by seq, from one read snapshot, and
+ * recomputes every hash. If anchor is not NULL the entry anchor->seq must
+ * exist with that hash. Returns VAERN_OK with *res filled (res->ok = 0
+ * names the first bad entry), or an error with msg if the trail could not
+ * be read at all.
+ */
+enum vaern_err
+audit_verify(const char *db_path, const struct audit_anchor *anchor,
+             struct audit_verify_result *res, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 3)));
+
+/* ---- read (the DPO's view) ----------------------------------------------- */
+
+/* Which entries audit_read returns; the bounds combine (AND). */
+struct audit_filter {
+	const unsigned char *subject; /* AUDIT_SUBJECT_BYTES, or NULL: all */
+	int64_t from_at;              /* at >= from_at; INT64_MIN: no bound */
+	int64_t to_at;                /* at < to_at; INT64_MAX: no bound */
+	int64_t after_seq;            /* seq > after_seq (paging); 0 */
+	int64_t limit;                /* at most this many; 0: no limit */
+	const char *controller;       /* only this controller's (a DPO sees
+	                                 their own), or NULL: all */
+};
+
+/*
+ * Calls fn for each entry of db_path that f selects, in seq order; stops
+ * at the first non-OK from fn and returns it. Who may read is the
+ * caller's decision (the data-protection officer's role, GDPR-32).
+ */
+enum vaern_err audit_read(const char *db_path, const struct audit_filter *f,
+                          enum vaern_err (*fn)(void *arg,
+                                               const struct audit_record *r),
+                          void *arg, struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * cmd_serve.c -- vaern serve: the HTTP/JSON API (src/api) on the embedded
+ * HTTP server (src/http) until SIGTERM or SIGINT, which drain in-flight
+ * requests and the audit queue before exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/api.h"
+#include "../http/http.h"
+#include "../vault/vault.h"
+#include "cli.h"
+
+static const char serve_usage[] =
+	"usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
+	"        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
+	"        [--body-max BYTES]\n"
+	"ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port 0\n"
+	"picks a free port. Plain HTTP is served on loopback only, unless\n"
+	"--insecure (AURA-SEC-1).";
+
+/* One line per request on stderr: no path, no query, no body. */
+static void
+log_request(void *app, const struct http_log_record *r)
+{
+	(void)app;
+	fprintf(stderr,
+	        "{\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
+	        "\"ms\":%.3f}\n",
+	        r->method, r->route, r->status, r->seconds * 1000.0);
+}
+
+static int
+number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end != '\0' || v > max || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct http_config cfg;
+	struct vaern_msg msg = {{0}};
+	struct http_server *srv = NULL;
+	struct api *api = NULL;
+	struct vault *v = NULL;
+	struct policy_diags *diags = NULL;
+	const struct http_route *routes;
+	size_t nroutes;
+	unsigned long n;
+	char **policies;
+	int npolicies = 0, rc = EXIT_OK, quiet = 0;
+	enum vaern_err err;
+	sigset_t sigs;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = HTTP_LISTEN_DEFAULT;
+	if ((policies = calloc((size_t)argc, sizeof(*policies))) == NULL)
+		return cli_report("serve", VAERN_E_NOMEM, NULL);
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(o, "--insecure") == 0) {
+			cfg.insecure = 1;
+			continue;
+		}
+		if (strcmp(o, "--quiet") == 0) {
+			quiet = 1;
+			continue;
+		}
+		if (val == NULL) {
+			rc = cli_usage("serve", serve_usage);
+			goto done;
+		}
+		i++;
+		if (strcmp(o, "--policy") == 0) {
+			policies[npolicies++] = argv[i];
+		} else if (strcmp(o, "--listen") == 0) {
+			cfg.listen = val;
+		} else if (strcmp(o, "--tls-cert") == 0) {
+			cfg.tls_cert = val;
+		} else if (strcmp(o, "--tls-key") == 0) {
+			cfg.tls_key = val;
+		} else if (strcmp(o, "--threads") == 0 &&
+		           number(val, HTTP_THREADS_MAX, &n) == 0) {
+			cfg.threads = (unsigned)n;
+		} else if (strcmp(o, "--body-max") == 0 &&
+		           number(val, 64ul * 1024 * 1024, &n) == 0 && n > 0) {
+			cfg.body_max = n;
+		} else {
+			rc = cli_usage("serve", serve_usage);
+			goto done;
+		}
+	}
+	/* Policies given on the command line are checked, then loaded. */
+	if (npolicies > 0) {
+		if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
+			rc = cli_report("serve", err, &msg);
+			goto done;
+		}
+		if ((diags = calloc(1, sizeof(*diags))) == NULL) {
+			rc = cli_report("serve", VAERN_E_NOMEM, NULL);
+			goto done;
+		}
+		for (int i = 0; i < npolicies; i++) {
+			memset(diags, 0, sizeof(*diags));
+			err = vault_policy_load(v, policies[i], diags, NULL,
+			                        &msg);
+			if (err != VAERN_OK) {
+				cli_print_diags(policies[i], diags);
+				rc = cli_report("serve", err, &msg);
+				goto done;
+			}
+		}
+		vault_close(v);
+		v = NULL;
+	}
+	/*
+	 * SIGTERM and SIGINT are taken by sigwait in
+	 * http_server_run_until_signal: block them before any thread (the
+	 * audit writer, the HTTP workers) starts, so none of them dies of
+	 * one.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if ((err = api_new(cli_globals.data_dir, &api, &msg)) != VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
+	cfg.signals = 1;
+	cfg.log = quiet ? NULL : log_request;
+	cfg.metrics_extra = api_metrics;
+	routes = api_routes(&nroutes);
+	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv,
+	                             &msg)) != VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
+	/* The address actually bound (port 0 picks one), for scripts. */
+	printf("{\"listening\": \"%s\", \"port\": %u, \"tls\": %s}\n",
+	       cfg.listen, (unsigned)http_server_port(srv),
+	       cfg.tls_cert != NULL ? "true" : "false");
+	fflush(stdout);
+	(void)http_server_run_until_signal(srv);
+	http_server_stop(srv);
+	srv = NULL;
+	fputs("{\"stopped\": true}\n", stderr);
+done:
+	http_server_stop(srv);
+	api_free(api);
+	vault_close(v);
+	free(diags);
+	free(policies);
+	return rc;
+}
