@@ -312,6 +312,85 @@ done:
 	return rc;
 }
 
+static enum vaern_err
+no_audit(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
+{
+	(void)arg;
+	(void)e;
+	(void)msg;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+count_fact(void *arg, const struct vault_fact_out *f)
+{
+	(void)f;
+	(*(long *)arg)++;
+	return VAERN_OK;
+}
+
+/*
+ * --load DIR: makes DIR a data directory with the bench controller and n
+ * subjects (for scripts/bench-api), then measures in-process what one
+ * API read does: find by e-mail + the gated read for customer_admin, with
+ * a no-op audit hook (so HTTP and audit overhead show beside it).
+ */
+static int
+load_dir(const char *dir, const char *policy, struct person *people, long n,
+         long *order, const struct vault_subject_in *in)
+{
+	struct vaern_msg msg = {{0}};
+	struct policy_diags *diags = calloc(1, sizeof(*diags));
+	struct vault *v = NULL;
+	struct vault_actor actor = {0, "bench", "bench", "staff"};
+	struct vault_access acc = {&actor, "customer_admin", GATE_READ, NULL,
+	                           0, NULL, NULL, NULL};
+	struct gate_decision d;
+	unsigned char uid[VAULT_UID_BYTES];
+	double t0, t1;
+	long facts = 0;
+	int rc = 1;
+
+	if (diags == NULL || vault_init(dir, &msg) != VAERN_OK ||
+	    vault_open(dir, &v, &msg) != VAERN_OK ||
+	    vault_policy_load(v, policy, diags, NULL, &msg) != VAERN_OK)
+		goto fail;
+	vault_set_cache_kib(v, 256 * 1024);
+	t0 = now_s();
+	for (long i = 0; i < n; i += BATCH) {
+		size_t m = (size_t)(n - i < BATCH ? n - i : BATCH);
+
+		if (vault_subject_add_many(v, "bench", in + i, m, NULL, NULL,
+		                           &msg) != VAERN_OK)
+			goto fail;
+	}
+	t1 = now_s();
+	printf("loaded %ld subjects in %.1f s (%.0f/s)\n", n, t1 - t0,
+	       (double)n / (t1 - t0));
+	vault_set_audit(v, no_audit, NULL);
+	t0 = now_s();
+	for (long i = 0; i < n; i++) {
+		if (vault_subject_find(v, "bench", ID_EMAIL,
+		                       people[order[i]].v[1], uid,
+		                       &msg) != VAERN_OK ||
+		    vault_subject_access(v, uid, &acc, count_fact, &facts, &d,
+		                         &msg) != VAERN_OK)
+			goto fail;
+	}
+	t1 = now_s();
+	printf("in-process read (find by e-mail + gated read, audit hook "
+	       "no-op, 1 thread): %.0f reads/s, %.1f us each\n",
+	       (double)n / (t1 - t0), (t1 - t0) * 1e6 / (double)n);
+	rc = 0;
+	goto done;
+fail:
+	fprintf(stderr, "bench: load: %s\n", msg.text);
+done:
+	vault_close(v);
+	free(diags);
+	return rc;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -331,6 +410,7 @@ int
 main(int argc, char **argv)
 {
 	const char *dir = "bench-data", *policy = "bench/bench-policy.yaml";
+	const char *load = NULL;
 	long n = 200000, *order;
 	struct vault_fact_in *facts = NULL;
 	struct vault_subject_in *in;
@@ -354,6 +434,8 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
 			policy = argv[++i];
+		} else if (strcmp(argv[i], "--load") == 0 && i + 1 < argc) {
+			load = argv[++i];
 		} else {
 			goto usage;
 		}
@@ -377,6 +459,8 @@ main(int argc, char **argv)
 		order[i] = order[j];
 		order[j] = t;
 	}
+	if (load != NULL)
+		return load_dir(load, policy, people, n, order, in);
 	rss_base = peak_rss_kib();
 	printf("vaern bench: %ld subjects, 3 identifiers + 6 facts each, "
 	       "%d per transaction, %d runs (medians)\n",
@@ -425,7 +509,7 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fputs("usage: vaern-bench [--subjects N] [--runs R] [--dir DIR] "
-	      "[--policy FILE]\n",
+	      "[--policy FILE] [--load DIR]\n",
 	      stderr);
 	return 2;
 }

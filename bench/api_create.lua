@@ -1,0 +1,34 @@
+-- wrk script: subject creates, each with a unique e-mail and phone.
+local token = os.getenv("VAERN_TOKEN")
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Authorization"] = "Bearer " .. token
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  counter = counter + 1
+  local n = tid * 10000000 + counter
+  local body = '{"purpose":"customer_admin","facts":[' ..
+    '{"category":"name","value":"Bench Person"},' ..
+    '{"category":"email","value":"new' .. n .. '@bench.dk"},' ..
+    '{"category":"phone","value":"+45' .. string.format("%08d", 30000000 + n % 60000000) .. '"},' ..
+    '{"category":"address","value":"Benchvej 1, 8000 Aarhus C"}]}'
+  return wrk.format(nil, "/v1/subjects", nil, body)
+end
+
+function done(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect +
+              summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT creates/s %.0f p50_ms %.2f p99_ms %.2f errors %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, bad))
+end
