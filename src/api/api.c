@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sodium.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,28 @@
 #define CATEGORIES_MAX 64      /* categories named in one request */
 #define FACTS_MAX VAULT_FACTS_PER_ADD
 
+/* A subject create waiting for the writer (group commit). */
+struct create_job {
+	struct vault_prepared *prepared; /* sealed by the handler's thread */
+	struct audit_entry audit;        /* its audit entry, subject unset */
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;              /* the writer's result */
+	struct vaern_msg msg;
+	sem_t done;                      /* posted when written and audited */
+	struct create_job *next;
+};
+
+#define CREATE_BATCH_MAX 1024
+
 struct api {
 	char *dir;                      /* the data directory */
+	struct vault *writer_vault;     /* the create writer's own vault */
+	pthread_t writer;               /* writes creates in batches */
+	int writer_started;
+	pthread_mutex_t wlock;          /* guards the queue and stop */
+	pthread_cond_t wcond;
+	struct create_job *head, *tail; /* the queue */
+	int stop;
 	char db_path[PATH_MAX];         /* dir/vaern.db */
 	struct audit_writer *audit;     /* the one audit writer */
 	pthread_key_t vault_key;        /* each worker thread's vault */
@@ -85,6 +106,92 @@ thread_vault(struct api *a, struct vaern_msg *msg)
 	return v;
 }
 
+/*
+ * The create writer: takes every create queued, writes them in one
+ * transaction (each under its own savepoint, so one taken identifier
+ * fails one create), commits once, audits the batch with one group
+ * commit, then wakes the handlers. Creates share fsyncs instead of
+ * queueing for SQLite's write lock one by one.
+ */
+static void *
+writer_main(void *arg)
+{
+	struct api *a = arg;
+	struct audit_entry entries[CREATE_BATCH_MAX];
+	struct create_job *batch[CREATE_BATCH_MAX];
+
+	for (;;) {
+		struct vaern_msg msg = {{0}};
+		enum vaern_err err;
+		size_t n = 0, ne = 0;
+
+		pthread_mutex_lock(&a->wlock);
+		while (a->head == NULL && !a->stop)
+			pthread_cond_wait(&a->wcond, &a->wlock);
+		while (a->head != NULL && n < CREATE_BATCH_MAX) {
+			batch[n++] = a->head;
+			a->head = a->head->next;
+		}
+		if (a->head == NULL)
+			a->tail = NULL;
+		pthread_mutex_unlock(&a->wlock);
+		if (n == 0)
+			break; /* stopping, queue empty */
+		if ((err = vault_begin(a->writer_vault, &msg)) == VAERN_OK) {
+			for (size_t i = 0; i < n; i++)
+				batch[i]->err = vault_subject_write(
+					a->writer_vault, batch[i]->prepared,
+					batch[i]->uid, &batch[i]->msg);
+			err = vault_commit(a->writer_vault, &msg);
+			if (err != VAERN_OK)
+				vault_rollback(a->writer_vault);
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (err != VAERN_OK) {
+				batch[i]->err = err;
+				batch[i]->msg = msg;
+			} else if (batch[i]->err == VAERN_OK) {
+				batch[i]->audit.subject = batch[i]->uid;
+				entries[ne++] = batch[i]->audit;
+			}
+		}
+		if (ne > 0 &&
+		    (err = audit_append_many(a->audit, entries, ne, NULL,
+		                             &msg)) != VAERN_OK) {
+			/* Written but not audited: say so, as a failure. */
+			atomic_fetch_add(&a->audit_failures, 1);
+			for (size_t i = 0; i < n; i++) {
+				if (batch[i]->err == VAERN_OK) {
+					batch[i]->err = err;
+					batch[i]->msg = msg;
+				}
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			sem_post(&batch[i]->done);
+	}
+	return NULL;
+}
+
+/* Queues job for the writer and waits until it is written and audited. */
+static void
+create_submit(struct api *a, struct create_job *job)
+{
+	sem_init(&job->done, 0, 0);
+	job->next = NULL;
+	pthread_mutex_lock(&a->wlock);
+	if (a->tail != NULL)
+		a->tail->next = job;
+	else
+		a->head = job;
+	a->tail = job;
+	pthread_cond_signal(&a->wcond);
+	pthread_mutex_unlock(&a->wlock);
+	while (sem_wait(&job->done) != 0)
+		;
+	sem_destroy(&job->done);
+}
+
 enum vaern_err
 api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 {
@@ -118,6 +225,17 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		pthread_key_delete(a->vault_key);
 		goto fail;
 	}
+	pthread_mutex_init(&a->wlock, NULL);
+	pthread_cond_init(&a->wcond, NULL);
+	if ((err = vault_open(dir, &a->writer_vault, msg)) != VAERN_OK ||
+	    pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+		if (err == VAERN_OK)
+			err = vaern_fail(msg, VAERN_E_INTERNAL,
+			                 "cannot start the writer thread");
+		api_free(a);
+		return err;
+	}
+	a->writer_started = 1;
 	*out = a;
 	return VAERN_OK;
 fail:
@@ -133,6 +251,16 @@ api_free(struct api *a)
 
 	if (a == NULL)
 		return;
+	if (a->writer_started) {
+		pthread_mutex_lock(&a->wlock);
+		a->stop = 1;
+		pthread_cond_signal(&a->wcond);
+		pthread_mutex_unlock(&a->wlock);
+		pthread_join(a->writer, NULL);
+	}
+	vault_close(a->writer_vault);
+	pthread_cond_destroy(&a->wcond);
+	pthread_mutex_destroy(&a->wlock);
 	audit_writer_stop(a->audit);
 	/* The calling thread's own vault, if it served requests. */
 	if ((v = pthread_getspecific(a->vault_key)) != NULL) {
@@ -610,6 +738,7 @@ h_subject_create(struct http_request *req, struct http_response *res,
 	static const char *const keys[] = {"purpose", "source", "facts",
 	                                   "consents", NULL};
 	struct ctx c;
+	struct create_job job;
 	struct vault_fact_in *facts = NULL;
 	struct vault_consent_in *consents = NULL;
 	unsigned char uid[VAULT_UID_BYTES];
@@ -620,6 +749,7 @@ h_subject_create(struct http_request *req, struct http_response *res,
 	enum vaern_err err;
 	int rc;
 
+	memset(&job, 0, sizeof(job));
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
 	if (body(req, res, keys, &doc))
@@ -713,17 +843,28 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		}
 		nc++;
 	}
-	err = vault_subject_add(c.v, c.actor.controller, facts, nf, consents,
-	                        nc, uid, &c.msg);
+	err = vault_subject_prepare(c.v, c.actor.controller, facts, nf,
+	                            consents, nc, &job.prepared, &c.msg);
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
 	}
-	if ((err = audit_change(&c, "create", facts[0].purpose, uid, cats, 1,
-	                        "GDPR-32", "subject created")) != VAERN_OK) {
-		rc = fail(res, err, &c.msg);
+	job.audit.controller = c.actor.controller;
+	job.audit.actor = c.actor.name;
+	job.audit.role = c.actor.role;
+	job.audit.purpose = facts[0].purpose;
+	job.audit.action = "create";
+	job.audit.categories = cats;
+	job.audit.allowed = 1;
+	job.audit.rule = "GDPR-32";
+	job.audit.reason = "subject created";
+	create_submit(c.api, &job);
+	vault_prepared_free(job.prepared);
+	if (job.err != VAERN_OK) {
+		rc = fail(res, job.err, &job.msg);
 		goto done;
 	}
+	memcpy(uid, job.uid, VAULT_UID_BYTES);
 	vault_uid_format(uid, hex);
 	http_respond_header(res, "Location", "/v1/subjects");
 	rc = http_respond_json(res, 201,

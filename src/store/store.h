@@ -89,6 +89,17 @@ void store_rollback(struct store *st);
  */
 enum vaern_err store_checkpoint(struct store *st, struct vaern_msg *msg);
 
+/*
+ * Savepoints inside the open transaction: a failure after store_savepoint
+ * is undone by store_savepoint_rollback without losing the rest of the
+ * transaction (one subject of a batch). Each savepoint ends with
+ * store_savepoint_release or store_savepoint_rollback.
+ */
+enum vaern_err store_savepoint(struct store *st, struct vaern_msg *msg);
+enum vaern_err store_savepoint_release(struct store *st,
+                                       struct vaern_msg *msg);
+void store_savepoint_rollback(struct store *st);
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 

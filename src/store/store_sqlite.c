@@ -108,6 +108,8 @@ enum stmt_id {
 	S_CONSENT_LATEST,
 	S_META_GET,
 	S_META_PUT,
+	S_SAVEPOINT,
+	S_RELEASE,
 	S_SUBJ_SET_STATE,
 	S_SUBJ_DELETE_AGREEMENTS,
 	S_AGREEMENT_INSERT,
@@ -176,6 +178,8 @@ static const char *const stmt_sql[S_COUNT_] = {
 		" withdrawn_at, source, text_hash) VALUES (?1, ?2,"
 		" (SELECT coalesce(max(seq), 0) + 1 FROM consent"
 		"  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
+	[S_SAVEPOINT] = "SAVEPOINT one",
+	[S_RELEASE] = "RELEASE one",
 	[S_SUBJ_SET_STATE] = "UPDATE subject SET state = ?2 WHERE id = ?1",
 	[S_SUBJ_DELETE_AGREEMENTS] = "DELETE FROM agreement WHERE subject = ?1",
 	[S_AGREEMENT_INSERT] =
@@ -501,6 +505,34 @@ step_done(struct store *st, sqlite3_stmt *s, const char *what,
 		err = db_fail(st, msg, what);
 	stmt_done(s);
 	return err;
+}
+
+enum vaern_err
+store_savepoint(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	assert(st->in_tx);
+	if ((s = stmt_get(st, S_SAVEPOINT, msg)) == NULL)
+		return VAERN_E_STORE;
+	return step_done(st, s, "savepoint", msg);
+}
+
+enum vaern_err
+store_savepoint_release(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_RELEASE, msg)) == NULL)
+		return VAERN_E_STORE;
+	return step_done(st, s, "savepoint", msg);
+}
+
+void
+store_savepoint_rollback(struct store *st)
+{
+	(void)sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL,
+	                   NULL);
 }
 
 enum vaern_err

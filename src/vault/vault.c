@@ -1189,6 +1189,71 @@ vault_subject_add(struct vault *v, const char *controller,
 	return err;
 }
 
+struct vault_prepared {
+	struct prepared pr;
+	char controller[POLICY_NAME_MAX + 1];
+};
+
+enum vaern_err
+vault_subject_prepare(struct vault *v, const char *controller,
+                      const struct vault_fact_in *facts, size_t nfacts,
+                      const struct vault_consent_in *consents,
+                      size_t nconsents, struct vault_prepared **out,
+                      struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct vault_prepared *p;
+
+	*out = NULL;
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	(void)snprintf(p->controller, sizeof(p->controller), "%s", c->name);
+	err = subject_prepare(v, c, facts, nfacts, consents, nconsents,
+	                      clock_now(), &p->pr, msg);
+	if (err != VAERN_OK) {
+		free(p);
+		return err;
+	}
+	*out = p;
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_subject_write(struct vault *v, struct vault_prepared *p,
+                    unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+
+	if (!v->batch)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "vault_subject_write outside a batch");
+	if ((err = vlt_controller(v, p->controller, &c, msg)) != VAERN_OK)
+		return err;
+	if ((err = store_savepoint(v->store, msg)) != VAERN_OK)
+		return err;
+	if ((err = subject_write(v, c, &p->pr, msg)) != VAERN_OK) {
+		store_savepoint_rollback(v->store);
+		return err;
+	}
+	if ((err = store_savepoint_release(v->store, msg)) != VAERN_OK)
+		return err;
+	memcpy(uid, p->pr.s.uid, VAULT_UID_BYTES);
+	return VAERN_OK;
+}
+
+void
+vault_prepared_free(struct vault_prepared *p)
+{
+	if (p == NULL)
+		return;
+	prepared_clear(&p->pr);
+	free(p);
+}
+
 /*
  * Bulk ingest. Checking and sealing (validation, BLAKE2b, XChaCha20) run on
  * a second thread, one chunk ahead of the writer, so the two cores share

@@ -173,6 +173,35 @@ enum vaern_err vault_subject_add_many(struct vault *v, const char *controller,
                                       struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 2)));
 
+/*
+ * A subject checked and sealed, ready to write: prepare on any thread with
+ * its own vault (the CPU part: validation, blind indexes, encryption),
+ * write on the one writer thread inside a batch (vault_begin/commit), so
+ * many creates share one commit. The prepared record points into the
+ * preparing vault's policy and into the caller's strings (sources): keep
+ * both until it is written or freed.
+ */
+struct vault_prepared;
+
+enum vaern_err vault_subject_prepare(struct vault *v, const char *controller,
+                                     const struct vault_fact_in *facts,
+                                     size_t nfacts,
+                                     const struct vault_consent_in *consents,
+                                     size_t nconsents,
+                                     struct vault_prepared **out,
+                                     struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 7)));
+
+/* Writes p inside the open batch, under a savepoint: a failure (an
+ * identifier taken) undoes this subject only. uid gets its id. */
+enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
+                                   unsigned char uid[VAULT_UID_BYTES],
+                                   struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Frees p. Accepts NULL. */
+void vault_prepared_free(struct vault_prepared *p);
+
 /* Finds the subject by one identifier (normalised before lookup). */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   enum id_type type, const char *value,
