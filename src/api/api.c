@@ -43,7 +43,7 @@ struct api {
 	pthread_cond_t wcond;
 	struct create_job *head, *tail; /* the queue */
 	int stop;
-	char db_path[PATH_MAX];         /* dir/vaern.db */
+	char db_path[PATH_MAX];         /* dir/audit.db */
 	struct audit_writer *audit;     /* the one audit writer */
 	pthread_key_t vault_key;        /* each worker thread's vault */
 	atomic_ulong allowed;           /* gate decisions, for /metrics */
@@ -208,7 +208,7 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	}
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
-	             VAULT_DB_FILE);
+	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
 		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
 		goto fail;
@@ -221,7 +221,8 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
+	if ((err = audit_create(a->db_path, msg)) != VAERN_OK ||
+	    (err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
 		pthread_key_delete(a->vault_key);
 		goto fail;
 	}

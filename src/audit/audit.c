@@ -12,14 +12,18 @@
 #include "audit.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
@@ -442,6 +446,41 @@ writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+enum vaern_err
+audit_create(const char *db_path, struct vaern_msg *msg)
+{
+	struct audit_store *st = NULL;
+	enum vaern_err err;
+	sqlite3 *db = NULL;
+	int fd;
+
+	/* O_EXCL: never truncate an existing trail; 0600: ours alone. */
+	fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0600);
+	if (fd < 0 && errno != EEXIST)
+		return vaern_fail(msg, VAERN_E_IO, "%s: %s", db_path,
+		                  strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+		            SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+		                 NULL) != SQLITE_OK) {
+			sqlite3_close(db);
+			(void)unlink(db_path);
+			return vaern_fail(msg, VAERN_E_STORE,
+			                  "%s: cannot set up the audit database",
+			                  db_path);
+		}
+		sqlite3_close(db);
+	}
+	/* Opening the store creates the table. */
+	if ((err = audit_store_open(db_path, 1, &st, msg)) != VAERN_OK)
+		return err;
+	audit_store_close(st);
+	return VAERN_OK;
 }
 
 enum vaern_err

@@ -52,6 +52,14 @@
 
 #include "../common/err.h"
 
+/*
+ * The audit trail's own database in the data directory. Apart from the
+ * vault's: its constant commits would otherwise reset every vault reader's
+ * page cache and compete for the vault's single write lock, and it can be
+ * copied off (anchored) on its own.
+ */
+#define AUDIT_DB_FILE "audit.db"
+
 #define AUDIT_HASH_BYTES       32     /* BLAKE2b-256 */
 #define AUDIT_SUBJECT_BYTES    16     /* a subject's public random id */
 #define AUDIT_HASH_HEX         65     /* hex digits of a hash, NUL included */
@@ -131,6 +139,13 @@ void audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
  * and *out, which the caller stops with audit_writer_stop(); on failure
  * *out is NULL and nothing was started.
  */
+/*
+ * Creates the audit database at db_path (mode 0600, WAL, the audit table)
+ * if it does not exist; VAERN_OK if it already does. vaern init calls it.
+ */
+enum vaern_err audit_create(const char *db_path, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 enum vaern_err audit_writer_start(const char *db_path, size_t max_batch,
                                   struct audit_writer **out,
                                   struct vaern_msg *msg)

@@ -51,12 +51,12 @@ usage(const char *text)
 	return cli_usage("audit", text != NULL ? text : usage_text);
 }
 
-/* The database of the data directory: DIR/vaern.db. */
+/* The audit database of the data directory: DIR/audit.db. */
 static int
 db_path(char *out, size_t size)
 {
 	int n = snprintf(out, size, "%s/%s", cli_globals.data_dir,
-	                 VAULT_DB_FILE);
+	                 AUDIT_DB_FILE);
 
 	return n > 0 && (size_t)n < size;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../vault/vault.h"
 #include "cli.h"
@@ -136,6 +137,19 @@ cmd_init(int argc, char **argv)
 	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
 		free(paths);
 		return cli_report("init", err, &msg);
+	}
+	/* The audit trail has its own database (src/audit/audit.h). */
+	{
+		char apath[4096];
+		int w = snprintf(apath, sizeof(apath), "%s/%s",
+		                 cli_globals.data_dir, AUDIT_DB_FILE);
+
+		if (w < 0 || (size_t)w >= sizeof(apath) ||
+		    (err = audit_create(apath, &msg)) != VAERN_OK) {
+			free(paths);
+			return cli_report("init", err ? err : VAERN_E_INVALID,
+			                  &msg);
+		}
 	}
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
 		free(paths);
