@@ -222,6 +222,9 @@ struct store {
 	int in_tx;                        /* 1 between begin and commit */
 	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
 	size_t nlabels;                   /* slots in use */
+	const char *by_id[LABEL_CACHE];   /* text of cached label id i, for
+	                                     ids below LABEL_CACHE: reading a
+	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
 };
 
@@ -358,6 +361,8 @@ label_id(struct store *st, const char *text, int64_t *id,
 				if (l->text != NULL) {
 					l->id = *id;
 					st->nlabels++;
+					if (*id >= 0 && *id < LABEL_CACHE)
+						st->by_id[*id] = l->text;
 				}
 				break;
 			}
@@ -375,10 +380,8 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 	sqlite3_stmt *s;
 	const char *result = NULL;
 
-	for (size_t n = 0; n < LABEL_CACHE; n++) {
-		if (st->labels[n].text != NULL && st->labels[n].id == id)
-			return st->labels[n].text;
-	}
+	if (id >= 0 && id < LABEL_CACHE && st->by_id[id] != NULL)
+		return st->by_id[id];
 	if ((s = stmt_get(st, S_LABEL_TEXT, msg)) == NULL)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
@@ -390,6 +393,28 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 			memcpy(st->label_text, t, len);
 			st->label_text[len] = '\0';
 			result = st->label_text;
+		}
+		/* Cache it by id (a committed label: it was read back). */
+		if (result != NULL && id >= 0 && id < LABEL_CACHE &&
+		    st->nlabels < LABEL_CACHE / 2) {
+			size_t slot = label_hash(result) % LABEL_CACHE;
+
+			for (size_t n = 0; n < LABEL_CACHE; n++) {
+				struct label *l =
+					&st->labels[(slot + n) % LABEL_CACHE];
+
+				if (l->text != NULL &&
+				    strcmp(l->text, result) == 0)
+					break;
+				if (l->text == NULL) {
+					if ((l->text = strdup(result)) != NULL) {
+						l->id = id;
+						st->nlabels++;
+						st->by_id[id] = l->text;
+					}
+					break;
+				}
+			}
 		}
 	}
 	if (result == NULL)

@@ -353,7 +353,8 @@ vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg)
 	v->audit_arg = arg;
 }
 
-/* Appends the ids of categories idx[0..n) to buf as "a,b,c". */
+/* Writes the ids of categories idx[0..n) to buf as "a,b,c" (cut at the
+ * last id that fits). */
 static void
 category_list(const struct policy *p, const size_t *idx, size_t n, char *buf,
               size_t bufsz)
@@ -362,12 +363,15 @@ category_list(const struct policy *p, const size_t *idx, size_t n, char *buf,
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(buf + off, bufsz - off, "%s%s", i ? "," : "",
-		                 p->categories[idx[i]].id);
+		const char *id = p->categories[idx[i]].id;
+		size_t len = strlen(id);
 
-		if (w < 0 || (size_t)w >= bufsz - off)
+		if (off + len + 2 > bufsz)
 			break;
-		off += (size_t)w;
+		if (i > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, id, len + 1);
+		off += len;
 	}
 }
 
