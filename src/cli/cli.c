@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 struct cli_globals cli_globals = {CLI_DEFAULT_DATA};
@@ -30,4 +31,20 @@ cli_usage(const char *command, const char *text)
 {
 	fprintf(stderr, "vaern %s: %s\n(see 'vaern help')\n", command, text);
 	return EXIT_USAGE;
+}
+
+int
+cli_print_json(json_t *j)
+{
+	int rc = EXIT_OK;
+
+	if (j == NULL) {
+		fputs("vaern: out of memory\n", stderr);
+		return EXIT_FAILURE_;
+	}
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+		rc = EXIT_FAILURE_;
+	json_decref(j);
+	return rc;
 }

@@ -50,6 +50,11 @@ int cli_report(const char *what, enum vaern_err err,
                const struct vaern_msg *msg);
 
 struct policy_diags;
+struct json_t;
+
+/* Prints j (indented) and a newline to stdout and frees j; returns
+ * EXIT_OK, or EXIT_FAILURE_ if j is NULL (out of memory) or stdout fails. */
+int cli_print_json(struct json_t *j);
 
 /* Prints every problem of a policy file to stderr as
  * FILE:LINE:COLUMN: message (docs/policy.md). */

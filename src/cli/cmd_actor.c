@@ -41,19 +41,6 @@ list_one(void *arg, const char *name, const char *role, int64_t created_at,
 	return VAERN_OK;
 }
 
-static int
-print_and_free(json_t *j)
-{
-	int rc = EXIT_OK;
-
-	if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) |
-	                                        JSON_PRESERVE_ORDER) != 0 ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
-		rc = EXIT_FAILURE_;
-	json_decref(j);
-	return rc;
-}
-
 int
 cmd_actor(int argc, char **argv)
 {
@@ -95,7 +82,7 @@ cmd_actor(int argc, char **argv)
 	if (strcmp(sub, "add") == 0) {
 		err = vault_actor_add(v, controller, name, role, token, &msg);
 		if (err == VAERN_OK)
-			rc = print_and_free(json_pack(
+			rc = cli_print_json(json_pack(
 				"{s:s, s:s, s:s, s:s}", "controller",
 				controller, "name", name, "role", role, "token",
 				token));
@@ -104,7 +91,7 @@ cmd_actor(int argc, char **argv)
 		list = json_array();
 		err = vault_actor_foreach(v, controller, list_one, list, &msg);
 		if (err == VAERN_OK)
-			rc = print_and_free(json_pack("{s:s, s:o}", "controller",
+			rc = cli_print_json(json_pack("{s:s, s:o}", "controller",
 			                              controller, "actors",
 			                              list));
 		else
@@ -112,7 +99,7 @@ cmd_actor(int argc, char **argv)
 	} else {
 		err = vault_actor_revoke(v, controller, pos, &msg);
 		if (err == VAERN_OK)
-			rc = print_and_free(json_pack("{s:s, s:s, s:b}",
+			rc = cli_print_json(json_pack("{s:s, s:s, s:b}",
 			                              "controller", controller,
 			                              "name", pos, "revoked",
 			                              1));

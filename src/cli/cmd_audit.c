@@ -101,22 +101,6 @@ print_line(json_t *j)
 	return ok;
 }
 
-static int
-print_json(json_t *j)
-{
-	int rc = EXIT_OK;
-
-	if (j == NULL) {
-		fputs("vaern: out of memory\n", stderr);
-		return EXIT_FAILURE_;
-	}
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
-		rc = EXIT_FAILURE_;
-	json_decref(j);
-	return rc;
-}
-
 static json_t *
 json_hex(const unsigned char *bin, size_t len)
 {
@@ -186,14 +170,14 @@ cmd_audit_verify(int argc, char **argv)
 		              (json_int_t)res.entries, "head_seq",
 		              (json_int_t)res.head_seq, "head",
 		              json_hex(res.head, AUDIT_HASH_BYTES));
-		return print_json(j);
+		return cli_print_json(j);
 	}
 	fprintf(stderr, "vaern audit verify: %s\n", res.message);
 	j = json_pack("{s:b, s:I, s:I, s:s, s:s}", "ok", 0, "entries",
 	              (json_int_t)res.entries, "first_bad",
 	              (json_int_t)res.first_bad, "problem",
 	              problem_name(res.problem), "message", res.message);
-	return print_json(j) == EXIT_OK ? EXIT_REFUSED : EXIT_FAILURE_;
+	return cli_print_json(j) == EXIT_OK ? EXIT_REFUSED : EXIT_FAILURE_;
 }
 
 /* ---- show ---------------------------------------------------------------- */

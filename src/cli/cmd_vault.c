@@ -22,22 +22,6 @@
 #define JSON_INPUT_MAX (4 * 1024 * 1024) /* bytes of a --json document */
 #define CLI_FACTS_MAX VAULT_FACTS_PER_ADD
 
-/* Prints j to stdout, compact when not a terminal. Frees j. */
-static int
-print_json(json_t *j)
-{
-	int rc = EXIT_OK;
-
-	if (j == NULL) {
-		fputs("vaern: out of memory\n", stderr);
-		return EXIT_FAILURE_;
-	}
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
-		rc = EXIT_FAILURE_;
-	json_decref(j);
-	return rc;
-}
 
 static json_t *
 json_time(int64_t t)
@@ -165,7 +149,7 @@ cmd_init(int argc, char **argv)
 	}
 	out = json_pack("{s:s, s:o}", "data", cli_globals.data_dir,
 	                "controllers", loaded);
-	return print_json(out);
+	return cli_print_json(out);
 }
 
 int
@@ -191,7 +175,7 @@ cmd_policy_load(int argc, char **argv)
 		json_decref(loaded);
 		return rc;
 	}
-	return print_json(json_pack("{s:o}", "loaded", loaded));
+	return cli_print_json(json_pack("{s:o}", "loaded", loaded));
 }
 
 struct list_ctx {
@@ -244,7 +228,7 @@ cmd_policy_list(int argc, char **argv)
 		json_decref(l.list);
 		return cli_report("policy list", err, &msg);
 	}
-	return print_json(json_pack("{s:o}", "controllers", l.list));
+	return cli_print_json(json_pack("{s:o}", "controllers", l.list));
 }
 
 /* ---- subject ------------------------------------------------------------ */
@@ -693,7 +677,7 @@ subject_add(struct vault *v, struct subject_args *a)
 	if (err != VAERN_OK)
 		goto report;
 	vault_uid_format(uid, hex);
-	rc = print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
+	rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
 	                          "controller", a->controller, "facts",
 	                          (json_int_t)r->nfacts, "consents",
 	                          (json_int_t)r->nconsents));
@@ -735,7 +719,7 @@ subject_find(struct vault *v, struct subject_args *a)
 	if (err != VAERN_OK)
 		return cli_report("subject find", err, &msg);
 	vault_uid_format(uid, hex);
-	rc = print_json(json_pack("{s:s, s:s}", "subject", hex, "controller",
+	rc = cli_print_json(json_pack("{s:s, s:s}", "subject", hex, "controller",
 	                          a->controller));
 	return rc;
 }
@@ -789,7 +773,7 @@ subject_show(struct vault *v, struct subject_args *a)
 		json_decref(events);
 		return cli_report("subject show", err, &msg);
 	}
-	return print_json(json_pack("{s:s, s:s, s:o, s:o}", "subject",
+	return cli_print_json(json_pack("{s:s, s:s, s:o, s:o}", "subject",
 	                            a->pos[0], "controller", a->controller,
 	                            "facts", facts, "events", events));
 }
@@ -822,7 +806,7 @@ subject_rectify(struct vault *v, struct subject_args *a)
 	explicit_bzero(buf, sizeof(buf));
 	if (err != VAERN_OK)
 		return cli_report("subject rectify", err, &msg);
-	return print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
+	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
 	                            "fact", (json_int_t)fact, "rectified", 1));
 }
 
@@ -843,7 +827,7 @@ subject_event(struct vault *v, struct subject_args *a)
 	    (err = vault_event_record(v, a->controller, uid, a->pos[1], at,
 	                              &msg)))
 		return cli_report("subject event", err, &msg);
-	return print_json(json_pack("{s:s, s:s, s:o}", "subject", a->pos[0],
+	return cli_print_json(json_pack("{s:s, s:s, s:o}", "subject", a->pos[0],
 	                            "event", a->pos[1], "at",
 	                            json_time(at == INT64_MIN ? clock_now()
 	                                                      : at)));
@@ -863,7 +847,7 @@ subject_erase(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
 		return cli_report("subject erase", err, &msg);
-	return print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
+	return cli_print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
 	                            "erased", 1, "facts", (json_int_t)n));
 }
 
@@ -884,7 +868,7 @@ subject_flag(struct vault *v, struct subject_args *a, const char *what,
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = set(v, a->controller, uid, !a->lift, &msg)))
 		return cli_report(what, err, &msg);
-	return print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
+	return cli_print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
 	                            strcmp(what, "subject restrict") == 0
 	                                    ? "restricted"
 	                                    : "objected_to_marketing",
@@ -921,7 +905,7 @@ subject_consent(struct vault *v, struct subject_args *a)
 	    (err = vault_consent_record(v, a->controller, uid, a->pos[1],
 	                                a->source, a->withdraw, at, &msg)))
 		return cli_report("subject consent", err, &msg);
-	return print_json(json_pack("{s:s, s:s, s:s, s:o}", "subject",
+	return cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "subject",
 	                            a->pos[0], "purpose", a->pos[1],
 	                            "consent",
 	                            a->withdraw ? "withdrawn" : "given", "at",
@@ -947,7 +931,7 @@ subject_agreement(struct vault *v, struct subject_args *a)
 	    (err = vault_agreement_record(v, a->controller, uid, a->pos[1],
 	                                  a->withdraw, at, &msg)))
 		return cli_report("subject agreement", err, &msg);
-	return print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
+	return cli_print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
 	                            "recipient", a->pos[1], "agreement",
 	                            a->withdraw ? "withdrawn" : "given"));
 }
