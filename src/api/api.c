@@ -5,6 +5,7 @@
 #include "api.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
@@ -345,7 +347,8 @@ begin(struct http_request *req, struct http_response *res, void *app,
 
 	memset(c, 0, sizeof(*c));
 	c->api = app;
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
+	/* RFC 7235: the scheme name is case-insensitive. */
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
 		http_respond_header(res, "WWW-Authenticate", "Bearer");
 		(void)http_respond_error(res, 401, "unauthorized",
 		                          "a bearer token is required");
@@ -419,6 +422,60 @@ role_has_purpose(const struct ctx *c, const char *purpose)
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether the role may use some purpose that uses category. */
+static int
+role_has_category(const struct ctx *c, const char *category)
+{
+	long ri = policy_role_index(c->policy, c->actor.role);
+	long ci = policy_category_index(c->policy, category);
+
+	if (ri < 0 || ci < 0)
+		return 0;
+	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
+		if (policy_purpose_uses(c->policy, c->policy->roles[ri].purposes[i],
+		                        (size_t)ci))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Changes to a subject's state (restriction, objection, events,
+ * agreements) are for roles that process the subject's data: a role with
+ * at least one purpose. An audit-only role (the DPO) reads, never writes.
+ */
+static int
+role_operational(const struct ctx *c)
+{
+	long ri = policy_role_index(c->policy, c->actor.role);
+
+	return ri >= 0 && c->policy->roles[ri].npurposes > 0;
+}
+
+/* Refuses with 403 and audits the refusal (GDPR-32). */
+static int
+refuse(struct ctx *c, struct http_response *res, const char *action,
+       const char *purpose, const unsigned char *uid, const char *rule,
+       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static int
+refuse(struct ctx *c, struct http_response *res, const char *action,
+       const char *purpose, const unsigned char *uid, const char *rule,
+       const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (audit_change(c, action, purpose, uid, NULL, 0, rule, reason) !=
+	    VAERN_OK)
+		return fail(res, VAERN_E_IO, &c->msg);
+	return http_respond_error(res, 403, "forbidden", "%s (%s)", reason,
+	                          rule);
 }
 
 static json_t *
@@ -812,11 +869,16 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		}
 		/* AURA-SHARE-1: collect only for the role's purposes. */
 		if (!role_has_purpose(&c, f->purpose)) {
-			rc = http_respond_error(
-				res, 403, "forbidden",
-				"fact %zu: role '%s' may not use purpose "
-				"'%.64s' (AURA-SHARE-1)",
-				i + 1, c.actor.role, f->purpose);
+			int known = policy_purpose_index(c.policy,
+			                                 f->purpose) >= 0;
+
+			rc = refuse(&c, res, "create",
+			            known ? f->purpose : NULL, NULL,
+			            "AURA-SHARE-1",
+			            "fact %zu: role '%s' may not use purpose "
+			            "'%.64s'",
+			            i + 1, c.actor.role,
+			            known ? f->purpose : "(unknown)");
 			goto done;
 		}
 		if (off + strlen(f->category) + 2 < sizeof(cats)) {
@@ -846,6 +908,12 @@ h_subject_create(struct http_request *req, struct http_response *res,
 	}
 	err = vault_subject_prepare(c.v, c.actor.controller, facts, nf,
 	                            consents, nc, &job.prepared, &c.msg);
+	if (err == VAERN_E_DENIED) {
+		/* The policy refused the collection: audited like a read. */
+		rc = refuse(&c, res, "create", facts[0].purpose, NULL,
+		            "collection", "%s", c.msg.text);
+		goto done;
+	}
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
@@ -925,6 +993,14 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 		rc = http_respond_error(res, 400, "invalid",
 		                        "the policy has no purpose '%.64s'",
 		                        acc.purpose);
+		goto done;
+	}
+	/* Need-to-know before the lookup: a role that may not use the
+	 * purpose learns nothing, not even whether the person exists. */
+	if (!role_has_purpose(&c, acc.purpose)) {
+		rc = refuse(&c, res, "lookup", acc.purpose, NULL,
+		            "AURA-SHARE-1", "role '%s' may not use purpose '%s'",
+		            c.actor.role, acc.purpose);
 		goto done;
 	}
 	err = vault_subject_find(c.v, c.actor.controller, t, value, uid,
@@ -1029,6 +1105,7 @@ h_rectify(struct http_request *req, struct http_response *res, void *app)
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
 	const char *fact = http_request_param(req, "fact"), *value;
+	char category[POLICY_NAME_MAX + 1];
 	char *end = NULL;
 	long long id;
 	json_t *doc = NULL;
@@ -1047,6 +1124,19 @@ h_rectify(struct http_request *req, struct http_response *res, void *app)
 	if ((value = str_member(doc, "value")) == NULL) {
 		rc = http_respond_error(res, 400, "invalid",
 		                        "'value' is required");
+		goto done;
+	}
+	/* AURA-SHARE-1: only a role that processes the fact's category. */
+	err = vault_fact_category(c.v, c.actor.controller, uid, id, category,
+	                          &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	if (!role_has_category(&c, category)) {
+		rc = refuse(&c, res, "rectify", NULL, uid, "AURA-SHARE-1",
+		            "role '%s' may not process category '%s'",
+		            c.actor.role, category);
 		goto done;
 	}
 	err = vault_fact_rectify(c.v, c.actor.controller, uid, id, value,
@@ -1091,6 +1181,18 @@ h_event(struct http_request *req, struct http_response *res, void *app)
 		rc = http_respond_error(res, 400, "invalid", "%s",
 		                        c.msg.text[0] ? c.msg.text
 		                                      : "'kind' is required");
+		goto done;
+	}
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	if (!role_operational(&c)) {
+		rc = refuse(&c, res, "event", NULL, uid, "AURA-SHARE-1",
+		            "role '%s' uses no purpose and may not record "
+		            "events",
+		            c.actor.role);
 		goto done;
 	}
 	err = vault_event_record(c.v, c.actor.controller, uid, kind, at,
@@ -1152,6 +1254,21 @@ consent(struct http_request *req, struct http_response *res, void *app,
 			goto done;
 		}
 	}
+	/* Another controller's subject is not found, whatever the role. */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	if (policy_purpose_index(c.policy, purpose) >= 0 &&
+	    !role_has_purpose(&c, purpose)) {
+		rc = refuse(&c, res, withdraw ? "consent_withdraw"
+		                              : "consent_give",
+		            purpose, uid, "AURA-SHARE-1",
+		            "role '%s' may not use purpose '%s'", c.actor.role,
+		            purpose);
+		goto done;
+	}
 	err = vault_consent_record(c.v, c.actor.controller, uid, purpose,
 	                           source, withdraw, at, &c.msg);
 	if (err == VAERN_OK)
@@ -1199,6 +1316,15 @@ flag(struct http_request *req, struct http_response *res, void *app,
 		return 0; /* answered */
 	if (subject_param(req, res, uid))
 		return 0; /* answered */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK)
+		return fail(res, err, &c.msg);
+	if (!role_operational(&c))
+		return refuse(&c, res, restriction ? "restrict" : "object",
+		              NULL, uid, "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not change "
+		              "the subject's state",
+		              c.actor.role);
 	err = restriction
 	              ? vault_subject_restrict(c.v, c.actor.controller, uid, on,
 	                                       &c.msg)
@@ -1262,6 +1388,15 @@ agreement(struct http_request *req, struct http_response *res, void *app,
 		return 0; /* answered */
 	if (subject_param(req, res, uid))
 		return 0; /* answered */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK)
+		return fail(res, err, &c.msg);
+	if (!role_operational(&c))
+		return refuse(&c, res, on ? "agreement" : "agreement_withdraw",
+		              NULL, uid, "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not record "
+		              "agreements",
+		              c.actor.role);
 	err = vault_agreement_record(c.v, c.actor.controller, uid, recipient,
 	                             !on, INT64_MIN, &c.msg);
 	if (err == VAERN_OK)

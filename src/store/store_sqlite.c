@@ -126,7 +126,7 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
-	[S_LABEL_PUT] = "INSERT INTO label(text) VALUES (?1)",
+	[S_LABEL_PUT] = "INSERT OR IGNORE INTO label(text) VALUES (?1)",
 	[S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
 	[S_CTRL_PUT] = "INSERT INTO controller(name, policy, loaded_at)"
 		       " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
@@ -297,18 +297,83 @@ label_hash(const char *text)
 }
 
 /*
- * Returns in *id the label id of text, creating the label if needed.
- * Labels are policy words (category, purpose, source, event kind), never
- * personal data.
+ * Empties the label cache. A rollback calls it: a label read back inside
+ * the transaction may have been made in it, and is gone now.
+ */
+static void
+label_cache_clear(struct store *st)
+{
+	for (size_t i = 0; i < LABEL_CACHE; i++) {
+		free(st->labels[i].text);
+		st->labels[i].text = NULL;
+		st->by_id[i] = NULL;
+	}
+	st->nlabels = 0;
+}
+
+/* Caches label text -> id. */
+static void
+label_cache(struct store *st, const char *text, int64_t id)
+{
+	size_t slot = label_hash(text) % LABEL_CACHE;
+
+	if (st->nlabels >= LABEL_CACHE / 2)
+		return;
+	for (size_t n = 0; n < LABEL_CACHE; n++) {
+		struct label *l = &st->labels[(slot + n) % LABEL_CACHE];
+
+		if (l->text != NULL && strcmp(l->text, text) == 0)
+			return;
+		if (l->text == NULL) {
+			if ((l->text = strdup(text)) != NULL) {
+				l->id = id;
+				st->nlabels++;
+				if (id >= 0 && id < LABEL_CACHE)
+					st->by_id[id] = l->text;
+			}
+			return;
+		}
+	}
+}
+
+/* Reads the id of label text: 1 found, 0 not found, -1 error. */
+static int
+label_select(struct store *st, const char *text, size_t len, int64_t *id,
+             struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	if ((s = stmt_get(st, S_LABEL_GET, msg)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		(void)db_fail(st, msg, "label");
+	}
+	stmt_done(s);
+	return found;
+}
+
+/*
+ * Returns in *id the label id of text; with create, makes the label if it
+ * is missing, else VAERN_E_NOTFOUND (a read never writes). Labels are
+ * policy words (category, purpose, source, event kind), never personal
+ * data. INSERT OR IGNORE then SELECT: two connections creating the same
+ * label at once both end with its one id.
  */
 static enum vaern_err
-label_id(struct store *st, const char *text, int64_t *id,
-         struct vaern_msg *msg)
+label_find(struct store *st, const char *text, int create, int64_t *id,
+           struct vaern_msg *msg)
 {
-	enum vaern_err err = VAERN_OK;
-	sqlite3_stmt *s;
 	size_t len = strlen(text), slot;
-	int rc;
+	sqlite3_stmt *p;
+	int found;
 
 	if (len == 0 || len > LABEL_MAX)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -324,53 +389,38 @@ label_id(struct store *st, const char *text, int64_t *id,
 			return VAERN_OK;
 		}
 	}
-	if ((s = stmt_get(st, S_LABEL_GET, msg)) == NULL)
+	if ((found = label_select(st, text, len, id, msg)) < 0)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-	} else if (rc == SQLITE_DONE) {
-		sqlite3_stmt *p = stmt_get(st, S_LABEL_PUT, msg);
+	if (found) {
+		label_cache(st, text, *id);
+		return VAERN_OK;
+	}
+	if (!create)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no label");
+	if ((p = stmt_get(st, S_LABEL_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(p) != SQLITE_DONE) {
+		enum vaern_err err = db_fail(st, msg, "label");
 
-		if (p == NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
-		if (sqlite3_step(p) != SQLITE_DONE)
-			err = db_fail(st, msg, "label");
-		else
-			*id = sqlite3_last_insert_rowid(st->db);
 		stmt_done(p);
-		/*
-		 * A label created inside a transaction that is rolled back
-		 * disappears; so only cache labels read back, not made.
-		 */
-		goto done;
-	} else {
-		err = db_fail(st, msg, "label");
-		goto done;
+		return err;
 	}
-	if (st->nlabels < LABEL_CACHE / 2) {
-		for (size_t n = 0; n < LABEL_CACHE; n++) {
-			struct label *l = &st->labels[(slot + n) % LABEL_CACHE];
+	stmt_done(p);
+	/* A rollback empties the cache, so caching here is safe. */
+	if ((found = label_select(st, text, len, id, msg)) <= 0)
+		return found < 0 ? VAERN_E_STORE
+		                 : vaern_fail(msg, VAERN_E_STORE,
+		                              "label vanished");
+	label_cache(st, text, *id);
+	return VAERN_OK;
+}
 
-			if (l->text == NULL) {
-				l->text = strdup(text);
-				if (l->text != NULL) {
-					l->id = *id;
-					st->nlabels++;
-					if (*id >= 0 && *id < LABEL_CACHE)
-						st->by_id[*id] = l->text;
-				}
-				break;
-			}
-		}
-	}
-done:
-	stmt_done(s);
-	return err;
+static enum vaern_err
+label_id(struct store *st, const char *text, int64_t *id,
+         struct vaern_msg *msg)
+{
+	return label_find(st, text, 1, id, msg);
 }
 
 /* Copies the text of label id into st->label_text. */
@@ -395,27 +445,8 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 			result = st->label_text;
 		}
 		/* Cache it by id (a committed label: it was read back). */
-		if (result != NULL && id >= 0 && id < LABEL_CACHE &&
-		    st->nlabels < LABEL_CACHE / 2) {
-			size_t slot = label_hash(result) % LABEL_CACHE;
-
-			for (size_t n = 0; n < LABEL_CACHE; n++) {
-				struct label *l =
-					&st->labels[(slot + n) % LABEL_CACHE];
-
-				if (l->text != NULL &&
-				    strcmp(l->text, result) == 0)
-					break;
-				if (l->text == NULL) {
-					if ((l->text = strdup(result)) != NULL) {
-						l->id = id;
-						st->nlabels++;
-						st->by_id[id] = l->text;
-					}
-					break;
-				}
-			}
-		}
+		if (result != NULL)
+			label_cache(st, result, id);
 	}
 	if (result == NULL)
 		(void)vaern_fail(msg, VAERN_E_STORE, "label %lld is missing",
@@ -558,6 +589,7 @@ store_savepoint_rollback(struct store *st)
 {
 	(void)sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL,
 	                   NULL);
+	label_cache_clear(st);
 }
 
 enum vaern_err
@@ -595,8 +627,7 @@ store_rollback(struct store *st)
 		return;
 	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;
-	/* Labels made in the transaction are gone; the cache holds only
-	 * labels read back, so it stays true. */
+	label_cache_clear(st);
 }
 
 enum vaern_err
@@ -1185,8 +1216,10 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 	int rc;
 
 	*valid = 0;
-	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
-		return err;
+	if ((err = label_find(st, purpose, 0, &pid, NULL)) == VAERN_E_NOTFOUND)
+		return VAERN_OK; /* no consent to it was ever recorded */
+	if (err != VAERN_OK)
+		return vaern_fail(msg, err, "consent: label lookup failed");
 	if ((s = stmt_get(st, S_CONSENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
@@ -1292,8 +1325,10 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 	int rc;
 
 	*valid = 0;
-	if ((err = label_id(st, recipient, &rid, msg)) != VAERN_OK)
-		return err;
+	if ((err = label_find(st, recipient, 0, &rid, NULL)) == VAERN_E_NOTFOUND)
+		return VAERN_OK; /* no agreement was ever recorded */
+	if (err != VAERN_OK)
+		return vaern_fail(msg, err, "agreement: label lookup failed");
 	if ((s = stmt_get(st, S_AGREEMENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);

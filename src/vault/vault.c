@@ -1679,6 +1679,44 @@ done:
 }
 
 enum vaern_err
+vault_subject_exists(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES],
+                     struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+
+	return vlt_subject(v, controller, uid, &c, &s, msg);
+}
+
+static enum vaern_err
+copy_category(void *arg, const struct store_fact *f)
+{
+	size_t n = strlen(f->category);
+
+	if (n > POLICY_NAME_MAX)
+		return VAERN_E_STORE;
+	memcpy(arg, f->category, n + 1);
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_fact_category(struct vault *v, const char *controller,
+                    const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+                    char category[POLICY_NAME_MAX + 1], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	struct store_subject s;
+
+	category[0] = '\0';
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return store_fact_get(v->store, s.rowid, fact_id, copy_category,
+	                      category, msg);
+}
+
+enum vaern_err
 vault_event_record(struct vault *v, const char *controller,
                    const unsigned char uid[VAULT_UID_BYTES], const char *kind,
                    int64_t at, struct vaern_msg *msg)

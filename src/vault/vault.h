@@ -236,6 +236,20 @@ enum vaern_err vault_fact_rectify(struct vault *v, const char *controller,
                                   struct vaern_msg *msg)
 	__attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
+/* VAERN_OK if the subject exists in controller, VAERN_E_NOTFOUND if not. */
+enum vaern_err vault_subject_exists(struct vault *v, const char *controller,
+                                   const unsigned char uid[VAULT_UID_BYTES],
+                                   struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* The category of fact fact_id (no decryption); category gets its id. */
+enum vaern_err vault_fact_category(struct vault *v, const char *controller,
+                                   const unsigned char uid[VAULT_UID_BYTES],
+                                   int64_t fact_id,
+                                   char category[POLICY_NAME_MAX + 1],
+                                   struct vaern_msg *msg)
+	__attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
 /* Records an event of a kind the policy declares (retention anchors). */
 enum vaern_err vault_event_record(struct vault *v, const char *controller,
                                   const unsigned char uid[VAULT_UID_BYTES],

@@ -423,6 +423,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	unsigned char *consent = NULL, *agreed = NULL, *released_set = NULL;
 	size_t *wanted = NULL, *released = NULL;
 	char cats[CATEGORY_LIST_MAX], action[POLICY_NAME_MAX + 16];
+	char reason[GATE_REASON_MAX + 200];
 	long ri = -1, pi, rl;
 	struct release_walk rw;
 	struct fact_walk fw;
@@ -527,6 +528,13 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	ev.allowed = d->allow;
 	ev.rule = d->rule != NULL ? d->rule : "";
 	ev.reason = d->reason;
+	/* TEL-LOG-3: which legal demand a disclosure rested on is part of
+	 * its record (a case reference, not personal data). */
+	if (a->demand != NULL && a->demand_ref != NULL && d->allow) {
+		(void)snprintf(reason, sizeof(reason), "%s; %.32s %.128s",
+		               d->reason, a->demand, a->demand_ref);
+		ev.reason = reason;
+	}
 	if ((err = v->audit_fn(v->audit_arg, &ev, msg)) != VAERN_OK)
 		goto done; /* no audit entry, no release */
 	if (!d->allow) {
