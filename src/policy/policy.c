@@ -22,6 +22,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -3012,69 +3013,69 @@ done:
  * Lookups.
  */
 
+/*
+ * The index of the entry whose id is id in an array of n structs of size
+ * stride, each with its char *id at offset off; -1 if none.
+ */
+static long
+index_by_id(const void *base, size_t n, size_t stride, size_t off,
+            const char *id)
+{
+	const char *p = base;
+
+	if (id == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *const *entry_id =
+			(const char *const *)(const void *)(p + i * stride +
+		                                            off);
+
+		if (strcmp(*entry_id, id) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+#define INDEX_BY_ID(arr, n, type, want)                                      \
+	index_by_id((arr), (n), sizeof(type), offsetof(type, id), (want))
+
 long
 policy_category_index(const struct policy *p, const char *id)
 {
-	size_t i;
-
-	if (p == NULL || id == NULL)
-		return -1;
-	for (i = 0; i < p->ncategories; i++)
-		if (strcmp(p->categories[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return p == NULL ? -1
+	                 : INDEX_BY_ID(p->categories, p->ncategories,
+	                               struct policy_category, id);
 }
 
 long
 policy_purpose_index(const struct policy *p, const char *id)
 {
-	size_t i;
-
-	if (p == NULL || id == NULL)
-		return -1;
-	for (i = 0; i < p->npurposes; i++)
-		if (strcmp(p->purposes[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return p == NULL ? -1
+	                 : INDEX_BY_ID(p->purposes, p->npurposes,
+	                               struct policy_purpose, id);
 }
 
 long
 policy_role_index(const struct policy *p, const char *id)
 {
-	size_t i;
-
-	if (p == NULL || id == NULL)
-		return -1;
-	for (i = 0; i < p->nroles; i++)
-		if (strcmp(p->roles[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return p == NULL ? -1
+	                 : INDEX_BY_ID(p->roles, p->nroles, struct policy_role, id);
 }
 
 long
 policy_recipient_index(const struct policy *p, const char *id)
 {
-	size_t i;
-
-	if (p == NULL || id == NULL)
-		return -1;
-	for (i = 0; i < p->nrecipients; i++)
-		if (strcmp(p->recipients[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return p == NULL ? -1
+	                 : INDEX_BY_ID(p->recipients, p->nrecipients,
+	                               struct policy_recipient, id);
 }
 
 long
 policy_event_index(const struct policy *p, const char *id)
 {
-	size_t i;
-
-	if (p == NULL || id == NULL)
-		return -1;
-	for (i = 0; i < p->nevents; i++)
-		if (strcmp(p->events[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return p == NULL ? -1
+	                 : INDEX_BY_ID(p->events, p->nevents,
+	                               struct policy_event, id);
 }
 
 int
