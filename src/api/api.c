@@ -100,6 +100,7 @@ thread_vault(struct api *a, struct vaern_msg *msg)
 	if (vault_open(a->dir, &v, msg) != VAERN_OK)
 		return NULL;
 	vault_set_audit(v, audit_hook, a);
+	vault_set_shared_reads(v);
 	if (pthread_setspecific(a->vault_key, v) != 0) {
 		vault_close(v);
 		(void)vaern_fail(msg, VAERN_E_NOMEM, "out of memory");

@@ -100,6 +100,10 @@ enum vaern_err store_savepoint_release(struct store *st,
                                        struct vaern_msg *msg);
 void store_savepoint_rollback(struct store *st);
 
+/* Reads through a shared mmap of up to bytes of the file (0: off), for
+ * many connections reading one database (the server's workers). */
+void store_set_mmap(struct store *st, long long bytes);
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 

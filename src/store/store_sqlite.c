@@ -495,11 +495,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	                 "PRAGMA secure_delete=ON;"
 	                 "PRAGMA foreign_keys=OFF;"
 	                 "PRAGMA temp_store=MEMORY;"
-	                 /* Reads go through one shared mmap of the file
-	                  * instead of a private page cache per connection
-	                  * (the server has one connection per worker). */
-	                 "PRAGMA mmap_size=4294967296;"
-	                 "PRAGMA cache_size=-16384;",
+	                 "PRAGMA cache_size=-65536;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) !=
 	            SQLITE_OK) {
@@ -543,6 +539,15 @@ store_checkpoint(struct store *st, struct vaern_msg *msg)
 	                              &logged, &done) != SQLITE_OK)
 		return db_fail(st, msg, "checkpoint");
 	return VAERN_OK;
+}
+
+void
+store_set_mmap(struct store *st, long long bytes)
+{
+	char sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", bytes);
+	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
 void

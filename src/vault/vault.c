@@ -360,6 +360,13 @@ vault_set_cache_kib(struct vault *v, long kib)
 	store_set_cache_kib(v->store, kib);
 }
 
+void
+vault_set_shared_reads(struct vault *v)
+{
+	store_set_mmap(v->store, 4LL << 30);
+	store_set_cache_kib(v->store, 2048);
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 enum vaern_err

@@ -406,4 +406,8 @@ enum vaern_err vault_subject_access(
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);
 
+/* Tuning for a server with one vault per worker thread: reads share one
+ * mmap of the database instead of a private page cache each. */
+void vault_set_shared_reads(struct vault *v);
+
 #endif
