@@ -65,8 +65,8 @@ cmp_double(const void *a, const void *b)
 }
 
 static const unsigned char subject[AUDIT_SUBJECT_BYTES] = {
-	0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-	0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00};
+        0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+        0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00};
 
 static void *
 worker_main(void *arg)
@@ -187,7 +187,7 @@ cmp_fig_rate(const void *a, const void *b)
 /* The median run (by rate) of r runs. */
 static int
 measure(const char *path, int threads, long total, size_t max_batch, int runs,
-	struct figures *median)
+        struct figures *median)
 {
 	struct figures f[RUNS_MAX];
 

@@ -29,8 +29,8 @@
 #include "calendar/calendar.h"
 #include "vault/vault.h"
 
-#define BATCH 20000
-#define FACTS 6
+#define BATCH     20000
+#define FACTS     6
 #define VALUE_MAX 64
 
 struct person {
@@ -52,9 +52,9 @@ now_s(void)
 static void
 make_people(struct person *p, long n)
 {
-	static const char *const first[] = {"Jens", "Mette", "Søren", "Anna",
+	static const char *const first[] = {"Jens", "Mette", "Søren",  "Anna",
 	                                    "Lars", "Ida",   "Mikkel", "Sofie"};
-	static const char *const last[] = {"Jensen", "Nielsen", "Hansen",
+	static const char *const last[] = {"Jensen",   "Nielsen",  "Hansen",
 	                                   "Pedersen", "Andersen", "Larsen"};
 
 	for (long i = 0; i < n; i++) {
@@ -93,9 +93,9 @@ peak_rss_kib(void)
 }
 
 struct result {
-	double ingest;   /* subjects per second */
-	double lookup;   /* lookups per second */
-	double bytes;    /* bytes on disk per subject */
+	double ingest; /* subjects per second */
+	double lookup; /* lookups per second */
+	double bytes;  /* bytes on disk per subject */
 };
 
 /* ---- vaern --------------------------------------------------------------- */
@@ -104,7 +104,8 @@ struct result {
 static struct vault_subject_in *
 make_input(struct person *people, long n, struct vault_fact_in **factsp)
 {
-	struct vault_fact_in *facts = malloc((size_t)n * FACTS * sizeof(*facts));
+	struct vault_fact_in *facts =
+	        malloc((size_t)n * FACTS * sizeof(*facts));
 	struct vault_subject_in *in = malloc((size_t)n * sizeof(*in));
 
 	if (facts == NULL || in == NULL) {
@@ -187,19 +188,19 @@ done:
 /* ---- plain SQLite floor ------------------------------------------------ */
 
 static const char floor_schema[] =
-	"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	"PRAGMA cache_size=-262144;"
-	"CREATE TABLE subject(id INTEGER PRIMARY KEY, controller INTEGER"
-	" NOT NULL, uid BLOB NOT NULL, created_at INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX subject_uid ON subject(uid);"
-	"CREATE TABLE identifier(controller INTEGER NOT NULL, type INTEGER"
-	" NOT NULL, value TEXT NOT NULL, subject INTEGER NOT NULL,"
-	" PRIMARY KEY(controller, type, value)) WITHOUT ROWID;"
-	"CREATE TABLE fact(subject INTEGER NOT NULL, id INTEGER NOT NULL,"
-	" category INTEGER NOT NULL, purpose INTEGER NOT NULL, source INTEGER"
-	" NOT NULL, collected_at INTEGER NOT NULL, provided INTEGER NOT NULL,"
-	" expires_at INTEGER, value TEXT NOT NULL,"
-	" PRIMARY KEY(subject, id)) WITHOUT ROWID;";
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+        "PRAGMA cache_size=-262144;"
+        "CREATE TABLE subject(id INTEGER PRIMARY KEY, controller INTEGER"
+        " NOT NULL, uid BLOB NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE UNIQUE INDEX subject_uid ON subject(uid);"
+        "CREATE TABLE identifier(controller INTEGER NOT NULL, type INTEGER"
+        " NOT NULL, value TEXT NOT NULL, subject INTEGER NOT NULL,"
+        " PRIMARY KEY(controller, type, value)) WITHOUT ROWID;"
+        "CREATE TABLE fact(subject INTEGER NOT NULL, id INTEGER NOT NULL,"
+        " category INTEGER NOT NULL, purpose INTEGER NOT NULL, source INTEGER"
+        " NOT NULL, collected_at INTEGER NOT NULL, provided INTEGER NOT NULL,"
+        " expires_at INTEGER, value TEXT NOT NULL,"
+        " PRIMARY KEY(subject, id)) WITHOUT ROWID;";
 
 static int
 run_floor(const char *dir, struct person *people, long n, long *order,
@@ -343,8 +344,8 @@ load_dir(const char *dir, const char *policy, struct person *people, long n,
 	struct policy_diags *diags = calloc(1, sizeof(*diags));
 	struct vault *v = NULL;
 	struct vault_actor actor = {0, "bench", "bench", "staff"};
-	struct vault_access acc = {&actor, "customer_admin", GATE_READ, NULL,
-	                           0, NULL, NULL, NULL};
+	struct vault_access acc = {
+	        &actor, "customer_admin", GATE_READ, NULL, 0, NULL, NULL, NULL};
 	struct gate_decision d;
 	unsigned char uid[VAULT_UID_BYTES];
 	double t0, t1;
@@ -452,7 +453,8 @@ main(int argc, char **argv)
 		return 1;
 	for (long i = 0; i < n; i++)
 		order[i] = i;
-	for (long i = n - 1; i > 0; i--) { /* shuffle: lookups in random order */
+	for (long i = n - 1; i > 0;
+	     i--) { /* shuffle: lookups in random order */
 		long j = (long)randombytes_uniform((uint32_t)(i + 1)), t;
 
 		t = order[i];
@@ -492,7 +494,8 @@ main(int argc, char **argv)
 		       "plain SQLite", "ratio", "goal");
 		printf("%-22s %14.0f %14.0f %8.2f   >= 30000/s, ratio <= 1.3\n",
 		       "ingest subjects/s", mvi, mfi, mfi / mvi);
-		printf("%-22s %14.0f %14.0f %8.2f   >= 150000/s, ratio <= 1.3\n",
+		printf("%-22s %14.0f %14.0f %8.2f   >= 150000/s, ratio <= "
+		       "1.3\n",
 		       "lookups/s", mvl, mfl, mfl / mvl);
 		printf("%-22s %14.0f %14.0f %8.2f   1M subjects < 1 GiB\n",
 		       "bytes/subject on disk", mvb, mfb, mvb / mfb);

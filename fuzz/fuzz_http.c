@@ -65,8 +65,8 @@ check_route(const char *path)
 {
 	static struct route_entry entries[N_TABLE];
 	static int compiled;
-	static const char *const methods[] = {"GET", "HEAD", "POST",
-	                                      "DELETE", "PUT"};
+	static const char *const methods[] = {"GET", "HEAD", "POST", "DELETE",
+	                                      "PUT"};
 	struct http_request req;
 	char allow[HTTP_ALLOW_MAX];
 	size_t index;

@@ -13,30 +13,31 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-	"usage: vaern [--data DIR] [--as-of DATE] COMMAND [ARGS]\n"
-	"\n"
-	"commands:\n"
-	"  init [--policy FILE]...      create the data directory, database\n"
-	"                               and master key; load policies\n"
-	"  policy check FILE...         check policy files\n"
-	"  policy load FILE...          load (or update) policies in the data\n"
-	"                               directory\n"
-	"  policy list                  list the controllers loaded\n"
-	"  id check TYPE VALUE          validate and normalise an identifier\n"
-	"                               (cpr personnummer cvr orgnr email\n"
-	"                               phone card username other)\n"
-	"  actor add|list|revoke ...    who may call the API (bearer\n"
-	"                               tokens)\n"
-	"  serve [--listen ADDR] ...    the HTTP/JSON API (docs/api.md)\n"
-	"  audit verify|show ...        the tamper-evident audit trail\n"
-	"  subject add|find|show|rectify|event|erase ...\n"
-	"                               the encrypted vault; see\n"
-	"                               'vaern subject help'\n"
-	"\n"
-	"global options (anywhere on the line):\n"
-	"  --data DIR     data directory (default $VAERN_DATA or ./vaern-data)\n"
-	"  --as-of DATE   run as if now were DATE (YYYY-MM-DD or an ISO 8601\n"
-	"                 instant); also $VAERN_AS_OF\n";
+        "usage: vaern [--data DIR] [--as-of DATE] COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  init [--policy FILE]...      create the data directory, database\n"
+        "                               and master key; load policies\n"
+        "  policy check FILE...         check policy files\n"
+        "  policy load FILE...          load (or update) policies in the data\n"
+        "                               directory\n"
+        "  policy list                  list the controllers loaded\n"
+        "  id check TYPE VALUE          validate and normalise an identifier\n"
+        "                               (cpr personnummer cvr orgnr email\n"
+        "                               phone card username other)\n"
+        "  actor add|list|revoke ...    who may call the API (bearer\n"
+        "                               tokens)\n"
+        "  serve [--listen ADDR] ...    the HTTP/JSON API (docs/api.md)\n"
+        "  audit verify|show ...        the tamper-evident audit trail\n"
+        "  subject add|find|show|rectify|event|erase ...\n"
+        "                               the encrypted vault; see\n"
+        "                               'vaern subject help'\n"
+        "\n"
+        "global options (anywhere on the line):\n"
+        "  --data DIR     data directory (default $VAERN_DATA or "
+        "./vaern-data)\n"
+        "  --as-of DATE   run as if now were DATE (YYYY-MM-DD or an ISO 8601\n"
+        "                 instant); also $VAERN_AS_OF\n";
 
 /*
  * Takes "--data DIR" and "--as-of DATE" out of argv wherever they stand,
@@ -66,9 +67,11 @@ take_globals(int *argc, char **argv)
 				argv[j++] = argv[i++];
 			break;
 		}
-		if (strncmp(opt, "--data", 6) == 0 && (opt[6] == '\0' || opt[6] == '='))
+		if (strncmp(opt, "--data", 6) == 0 &&
+		    (opt[6] == '\0' || opt[6] == '='))
 			len = 6;
-		else if (strncmp(opt, "--as-of", 7) == 0 && (opt[7] == '\0' || opt[7] == '='))
+		else if (strncmp(opt, "--as-of", 7) == 0 &&
+		         (opt[7] == '\0' || opt[7] == '='))
 			len = 7;
 		else {
 			argv[j++] = argv[i];
@@ -79,7 +82,8 @@ take_globals(int *argc, char **argv)
 		else if (i + 1 < *argc)
 			val = argv[++i];
 		if (val == NULL || val[0] == '\0') {
-			fprintf(stderr, "vaern: %.*s needs a value\n", (int)len, opt);
+			fprintf(stderr, "vaern: %.*s needs a value\n", (int)len,
+			        opt);
 			return -1;
 		}
 		if (len == 6) {
@@ -88,7 +92,8 @@ take_globals(int *argc, char **argv)
 			int64_t t;
 
 			if (cal_parse_instant(val, &t, &msg) != VAERN_OK) {
-				fprintf(stderr, "vaern: --as-of: %s\n", msg.text);
+				fprintf(stderr, "vaern: --as-of: %s\n",
+				        msg.text);
 				return -1;
 			}
 			clock_set(t);

@@ -5,10 +5,10 @@
 #include "api.h"
 
 #include <limits.h>
-#include <stdarg.h>
-#include <sodium.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,35 +20,35 @@
 #include "../vault/vault.h"
 #include "openapi.h"
 
-#define CATEGORIES_MAX 64      /* categories named in one request */
-#define FACTS_MAX VAULT_FACTS_PER_ADD
+#define CATEGORIES_MAX 64 /* categories named in one request */
+#define FACTS_MAX      VAULT_FACTS_PER_ADD
 
 /* A subject create waiting for the writer (group commit). */
 struct create_job {
 	struct vault_prepared *prepared; /* sealed by the handler's thread */
 	struct audit_entry audit;        /* its audit entry, subject unset */
 	unsigned char uid[VAULT_UID_BYTES];
-	enum vaern_err err;              /* the writer's result */
+	enum vaern_err err; /* the writer's result */
 	struct vaern_msg msg;
-	sem_t done;                      /* posted when written and audited */
+	sem_t done; /* posted when written and audited */
 	struct create_job *next;
 };
 
 #define CREATE_BATCH_MAX 1024
 
 struct api {
-	char *dir;                      /* the data directory */
-	struct vault *writer_vault;     /* the create writer's own vault */
-	pthread_t writer;               /* writes creates in batches */
+	char *dir;                  /* the data directory */
+	struct vault *writer_vault; /* the create writer's own vault */
+	pthread_t writer;           /* writes creates in batches */
 	int writer_started;
-	pthread_mutex_t wlock;          /* guards the queue and stop */
+	pthread_mutex_t wlock; /* guards the queue and stop */
 	pthread_cond_t wcond;
 	struct create_job *head, *tail; /* the queue */
 	int stop;
-	char db_path[PATH_MAX];         /* dir/audit.db */
-	struct audit_writer *audit;     /* the one audit writer */
-	pthread_key_t vault_key;        /* each worker thread's vault */
-	atomic_ulong allowed;           /* gate decisions, for /metrics */
+	char db_path[PATH_MAX];     /* dir/audit.db */
+	struct audit_writer *audit; /* the one audit writer */
+	pthread_key_t vault_key;    /* each worker thread's vault */
+	atomic_ulong allowed;       /* gate decisions, for /metrics */
 	atomic_ulong denied;
 	atomic_ulong audit_failures;
 };
@@ -143,8 +143,8 @@ writer_main(void *arg)
 		if ((err = vault_begin(a->writer_vault, &msg)) == VAERN_OK) {
 			for (size_t i = 0; i < n; i++)
 				batch[i]->err = vault_subject_write(
-					a->writer_vault, batch[i]->prepared,
-					batch[i]->uid, &batch[i]->msg);
+				        a->writer_vault, batch[i]->prepared,
+				        batch[i]->uid, &batch[i]->msg);
 			err = vault_commit(a->writer_vault, &msg);
 			if (err != VAERN_OK)
 				vault_rollback(a->writer_vault);
@@ -284,47 +284,66 @@ api_metrics(void *app, struct http_buf *out)
 
 	audit_writer_stats(a->audit, &entries, &batches);
 	(void)http_buf_printf(
-		out,
-		"# HELP vaern_gate_decisions_total Gate decisions by outcome.\n"
-		"# TYPE vaern_gate_decisions_total counter\n"
-		"vaern_gate_decisions_total{decision=\"allow\"} %lu\n"
-		"vaern_gate_decisions_total{decision=\"deny\"} %lu\n"
-		"# HELP vaern_audit_entries_total Audit entries written.\n"
-		"# TYPE vaern_audit_entries_total counter\n"
-		"vaern_audit_entries_total %llu\n"
-		"# HELP vaern_audit_batches_total Audit group commits.\n"
-		"# TYPE vaern_audit_batches_total counter\n"
-		"vaern_audit_batches_total %llu\n"
-		"# HELP vaern_audit_failures_total Audit appends that failed "
-		"(nothing was released).\n"
-		"# TYPE vaern_audit_failures_total counter\n"
-		"vaern_audit_failures_total %lu\n",
-		atomic_load(&a->allowed), atomic_load(&a->denied),
-		(unsigned long long)entries, (unsigned long long)batches,
-		atomic_load(&a->audit_failures));
+	        out,
+	        "# HELP vaern_gate_decisions_total Gate decisions by outcome.\n"
+	        "# TYPE vaern_gate_decisions_total counter\n"
+	        "vaern_gate_decisions_total{decision=\"allow\"} %lu\n"
+	        "vaern_gate_decisions_total{decision=\"deny\"} %lu\n"
+	        "# HELP vaern_audit_entries_total Audit entries written.\n"
+	        "# TYPE vaern_audit_entries_total counter\n"
+	        "vaern_audit_entries_total %llu\n"
+	        "# HELP vaern_audit_batches_total Audit group commits.\n"
+	        "# TYPE vaern_audit_batches_total counter\n"
+	        "vaern_audit_batches_total %llu\n"
+	        "# HELP vaern_audit_failures_total Audit appends that failed "
+	        "(nothing was released).\n"
+	        "# TYPE vaern_audit_failures_total counter\n"
+	        "vaern_audit_failures_total %lu\n",
+	        atomic_load(&a->allowed), atomic_load(&a->denied),
+	        (unsigned long long)entries, (unsigned long long)batches,
+	        atomic_load(&a->audit_failures));
 }
 
 /* Maps a vault error to an HTTP answer. */
 static int
-fail(struct http_response *res, enum vaern_err err,
-     const struct vaern_msg *msg)
+fail(struct http_response *res, enum vaern_err err, const struct vaern_msg *msg)
 {
 	int status;
 	const char *code;
 
 	switch (err) {
-	case VAERN_E_INVALID: status = 400; code = "invalid"; break;
-	case VAERN_E_LIMIT: status = 413; code = "too_large"; break;
-	case VAERN_E_NOTFOUND: status = 404; code = "not_found"; break;
-	case VAERN_E_EXISTS: status = 409; code = "conflict"; break;
-	case VAERN_E_DENIED: status = 403; code = "forbidden"; break;
-	case VAERN_E_NOMEM: status = 503; code = "unavailable"; break;
-	default: status = 500; code = "internal"; break;
+	case VAERN_E_INVALID:
+		status = 400;
+		code = "invalid";
+		break;
+	case VAERN_E_LIMIT:
+		status = 413;
+		code = "too_large";
+		break;
+	case VAERN_E_NOTFOUND:
+		status = 404;
+		code = "not_found";
+		break;
+	case VAERN_E_EXISTS:
+		status = 409;
+		code = "conflict";
+		break;
+	case VAERN_E_DENIED:
+		status = 403;
+		code = "forbidden";
+		break;
+	case VAERN_E_NOMEM:
+		status = 503;
+		code = "unavailable";
+		break;
+	default:
+		status = 500;
+		code = "internal";
+		break;
 	}
-	return http_respond_error(res, status, code, "%s",
-	                          msg != NULL && msg->text[0]
-	                                  ? msg->text
-	                                  : vaern_strerror(err));
+	return http_respond_error(
+	        res, status, code, "%s",
+	        msg != NULL && msg->text[0] ? msg->text : vaern_strerror(err));
 }
 
 /*
@@ -352,7 +371,7 @@ begin(struct http_request *req, struct http_response *res, void *app,
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
 		http_respond_header(res, "WWW-Authenticate", "Bearer");
 		(void)http_respond_error(res, 401, "unauthorized",
-		                          "a bearer token is required");
+		                         "a bearer token is required");
 		return 1;
 	}
 	if ((c->v = thread_vault(c->api, &c->msg)) == NULL) {
@@ -363,7 +382,7 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		http_respond_header(res, "WWW-Authenticate",
 		                    "Bearer error=\"invalid_token\"");
 		(void)http_respond_error(res, 401, "unauthorized", "%s",
-		                          c->msg.text);
+		                         c->msg.text);
 		return 1;
 	}
 	if (vault_policy(c->v, c->actor.controller, &c->policy, &c->msg) !=
@@ -435,7 +454,8 @@ role_has_category(const struct ctx *c, const char *category)
 	if (ri < 0 || ci < 0)
 		return 0;
 	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
-		if (policy_purpose_uses(c->policy, c->policy->roles[ri].purposes[i],
+		if (policy_purpose_uses(c->policy,
+		                        c->policy->roles[ri].purposes[i],
 		                        (size_t)ci))
 			return 1;
 	}
@@ -456,10 +476,10 @@ role_operational(const struct ctx *c)
 }
 
 /* Refuses with 403 and audits the refusal (GDPR-32). */
-static int
-refuse(struct ctx *c, struct http_response *res, const char *action,
-       const char *purpose, const unsigned char *uid, const char *rule,
-       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int refuse(struct ctx *c, struct http_response *res, const char *action,
+                  const char *purpose, const unsigned char *uid,
+                  const char *rule, const char *fmt, ...)
+        __attribute__((format(printf, 7, 8)));
 
 static int
 refuse(struct ctx *c, struct http_response *res, const char *action,
@@ -505,7 +525,8 @@ check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(o, key, val) {
+	json_object_foreach(o, key, val)
+	{
 		int ok = 0;
 
 		(void)val;
@@ -560,8 +581,8 @@ body(struct http_request *req, struct http_response *res,
 		json_decref(*doc);
 		*doc = NULL;
 		(void)http_respond_error(res, 400, "invalid", "%s",
-		                          msg.text[0] ? msg.text
-		                                      : "expected an object");
+		                         msg.text[0] ? msg.text
+		                                     : "expected an object");
 		return 1;
 	}
 	return 0;
@@ -585,10 +606,12 @@ categories_of(json_t *list, const char *text, const char **out, size_t *n,
 			                 CATEGORIES_MAX);
 			return -1;
 		}
-		json_array_foreach(list, i, item) {
+		json_array_foreach(list, i, item)
+		{
 			if (!json_is_string(item)) {
-				(void)vaern_fail(msg, VAERN_E_INVALID,
-				                 "'categories' holds category ids");
+				(void)vaern_fail(
+				        msg, VAERN_E_INVALID,
+				        "'categories' holds category ids");
 				return -1;
 			}
 			out[(*n)++] = json_string_value(item);
@@ -623,12 +646,12 @@ categories_of(json_t *list, const char *text, const char **out, size_t *n,
 static enum vaern_err
 fact_json(void *arg, const struct vault_fact_out *f)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b}", "id",
-	                      (json_int_t)f->id, "category", f->category,
-	                      "value", f->value, f->len, "purpose", f->purpose,
-	                      "source", f->source, "collected_at",
-	                      time_json(f->collected_at), "provided_by_subject",
-	                      f->provided_by_subject);
+	json_t *o =
+	        json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b}", "id",
+	                  (json_int_t)f->id, "category", f->category, "value",
+	                  f->value, f->len, "purpose", f->purpose, "source",
+	                  f->source, "collected_at", time_json(f->collected_at),
+	                  "provided_by_subject", f->provided_by_subject);
 
 	if (o == NULL || json_array_append_new(arg, o) != 0)
 		return VAERN_E_NOMEM;
@@ -657,11 +680,11 @@ access_respond(struct ctx *c, struct http_response *res,
 		return fail(res, err, &c->msg);
 	}
 	vault_uid_format(uid, hex);
-	return http_respond_json(
-		res, status,
-		json_pack("{s:s, s:s, s:s, s:o}", "subject", hex, "purpose",
-		          acc->purpose, "rule", d.rule ? d.rule : "", "facts",
-		          facts));
+	return http_respond_json(res, status,
+	                         json_pack("{s:s, s:s, s:s, s:o}", "subject",
+	                                   hex, "purpose", acc->purpose, "rule",
+	                                   d.rule ? d.rule : "", "facts",
+	                                   facts));
 }
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -714,13 +737,13 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		const struct policy_category *pc = &p->categories[i];
 
 		json_object_set_new(
-			cats, pc->id,
-			json_pack("{s:s?, s:b, s:s?, s:s?}", "description",
-			          pc->description, "special", pc->special,
-			          "special_kind", pc->special_kind,
-			          "identifier",
-			          pc->identifier ? id_type_name(pc->identifier)
-			                         : NULL));
+		        cats, pc->id,
+		        json_pack("{s:s?, s:b, s:s?, s:s?}", "description",
+		                  pc->description, "special", pc->special,
+		                  "special_kind", pc->special_kind,
+		                  "identifier",
+		                  pc->identifier ? id_type_name(pc->identifier)
+		                                 : NULL));
 	}
 	purposes = json_object();
 	for (size_t i = 0; i < p->npurposes; i++) {
@@ -728,19 +751,20 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		char art9[2] = {pp->art9, '\0'};
 
 		json_object_set_new(
-			purposes, pp->id,
-			json_pack("{s:s?, s:o, s:s?, s:s?, s:o, s:b, s:b, s:b, "
-			          "s:b}",
-			          "description", pp->description, "basis",
-			          basis_json(pp->basis), "art9",
-			          pp->art9 ? art9 : NULL, "legitimate_interests",
-			          pp->legitimate_interests, "categories",
-			          ids_of_categories(p, pp->categories,
-			                            pp->ncategories),
-			          "direct_marketing", pp->direct_marketing,
-			          "service_message", pp->service_message,
-			          "requires_clearance", pp->requires_clearance,
-			          "while_restricted", pp->while_restricted));
+		        purposes, pp->id,
+		        json_pack("{s:s?, s:o, s:s?, s:s?, s:o, s:b, s:b, s:b, "
+		                  "s:b}",
+		                  "description", pp->description, "basis",
+		                  basis_json(pp->basis), "art9",
+		                  pp->art9 ? art9 : NULL,
+		                  "legitimate_interests",
+		                  pp->legitimate_interests, "categories",
+		                  ids_of_categories(p, pp->categories,
+		                                    pp->ncategories),
+		                  "direct_marketing", pp->direct_marketing,
+		                  "service_message", pp->service_message,
+		                  "requires_clearance", pp->requires_clearance,
+		                  "while_restricted", pp->while_restricted));
 	}
 	recipients = json_object();
 	for (size_t i = 0; i < p->nrecipients; i++) {
@@ -748,13 +772,13 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		static const char *const types[] = {"processor", "third_party",
 		                                    "authority"};
 
-		json_object_set_new(recipients, r->id,
-		                    json_pack("{s:s, s:s, s:s, s:o}", "name",
-		                              r->name, "type", types[r->type],
-		                              "country", r->country,
-		                              "categories",
-		                              ids_of_categories(p, r->categories,
-		                                                r->ncategories)));
+		json_object_set_new(
+		        recipients, r->id,
+		        json_pack("{s:s, s:s, s:s, s:o}", "name", r->name,
+		                  "type", types[r->type], "country", r->country,
+		                  "categories",
+		                  ids_of_categories(p, r->categories,
+		                                    r->ncategories)));
 	}
 	roles = json_object();
 	for (size_t i = 0; i < p->nroles; i++) {
@@ -763,8 +787,8 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 
 		for (size_t k = 0; k < r->npurposes; k++)
 			json_array_append_new(
-				list,
-				json_string(p->purposes[r->purposes[k]].id));
+			        list,
+			        json_string(p->purposes[r->purposes[k]].id));
 		json_object_set_new(roles, r->id,
 		                    json_pack("{s:o, s:b, s:b}", "purposes",
 		                              list, "cleared", r->cleared,
@@ -772,27 +796,26 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	}
 	cal_format_date(p->controller.policy_version, ver);
 	return http_respond_json(
-		res, 200,
-		json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-		          "s:o, s:b}",
-		          "controller", "id", p->controller.id, "name",
-		          p->controller.name, "country", p->controller.country,
-		          "registration", p->controller.registration,
-		          "policy_version", ver, "authority",
-		          p->controller.authority_name, "categories", cats,
-		          "purposes", purposes, "recipients", recipients,
-		          "roles", roles, "transfers_none", p->transfers_none));
+	        res, 200,
+	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
+	                  "s:o, s:b}",
+	                  "controller", "id", p->controller.id, "name",
+	                  p->controller.name, "country", p->controller.country,
+	                  "registration", p->controller.registration,
+	                  "policy_version", ver, "authority",
+	                  p->controller.authority_name, "categories", cats,
+	                  "purposes", purposes, "recipients", recipients,
+	                  "roles", roles, "transfers_none", p->transfers_none));
 }
 
-static const char *const fact_keys[] = {"category", "value", "purpose",
-                                        "source", "collected_at", NULL};
+static const char *const fact_keys[] = {"category", "value",        "purpose",
+                                        "source",   "collected_at", NULL};
 static const char *const consent_keys[] = {"purpose", "source", "given_at",
                                            NULL};
 
 /* POST /v1/subjects: {"purpose", "source", "facts": [...], "consents"} */
 static int
-h_subject_create(struct http_request *req, struct http_response *res,
-                 void *app)
+h_subject_create(struct http_request *req, struct http_response *res, void *app)
 {
 	static const char *const keys[] = {"purpose", "source", "facts",
 	                                   "consents", NULL};
@@ -819,8 +842,8 @@ h_subject_create(struct http_request *req, struct http_response *res,
 	jc = json_object_get(doc, "consents");
 	if (!json_is_array(jf) || json_array_size(jf) == 0 ||
 	    json_array_size(jf) > FACTS_MAX ||
-	    (jc != NULL && (!json_is_array(jc) ||
-	                    json_array_size(jc) > FACTS_MAX))) {
+	    (jc != NULL &&
+	     (!json_is_array(jc) || json_array_size(jc) > FACTS_MAX))) {
 		rc = http_respond_error(res, 400, "invalid",
 		                        "'facts' is a list of 1 to %d facts; "
 		                        "'consents' a list",
@@ -834,15 +857,15 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		goto done;
 	}
 	cats[0] = '\0';
-	json_array_foreach(jf, i, item) {
+	json_array_foreach(jf, i, item)
+	{
 		struct vault_fact_in *f = &facts[nf];
 
 		if (!json_is_object(item) ||
 		    check_keys(item, fact_keys, &c.msg) != 0) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "fact %zu: %s", i + 1,
-			                        c.msg.text[0] ? c.msg.text
-			                                      : "not an object");
+			rc = http_respond_error(
+			        res, 400, "invalid", "fact %zu: %s", i + 1,
+			        c.msg.text[0] ? c.msg.text : "not an object");
 			goto done;
 		}
 		f->category = str_member(item, "category");
@@ -870,8 +893,8 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		}
 		/* AURA-SHARE-1: collect only for the role's purposes. */
 		if (!role_has_purpose(&c, f->purpose)) {
-			int known = policy_purpose_index(c.policy,
-			                                 f->purpose) >= 0;
+			int known =
+			        policy_purpose_index(c.policy, f->purpose) >= 0;
 
 			rc = refuse(&c, res, "create",
 			            known ? f->purpose : NULL, NULL,
@@ -889,7 +912,8 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		}
 		nf++;
 	}
-	json_array_foreach(jc, i, item) {
+	json_array_foreach(jc, i, item)
+	{
 		struct vault_consent_in *ci = &consents[nc];
 
 		if (!json_is_object(item) ||
@@ -898,11 +922,11 @@ h_subject_create(struct http_request *req, struct http_response *res,
 		    (ci->source = str_member(item, "source")) == NULL ||
 		    parse_time(str_member(item, "given_at"), &ci->given_at,
 		               &c.msg) != 0) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "consent %zu: purpose and source "
-			                        "are required%s%s",
-			                        i + 1, c.msg.text[0] ? ": " : "",
-			                        c.msg.text);
+			rc = http_respond_error(
+			        res, 400, "invalid",
+			        "consent %zu: purpose and source "
+			        "are required%s%s",
+			        i + 1, c.msg.text[0] ? ": " : "", c.msg.text);
 			goto done;
 		}
 		nc++;
@@ -1000,8 +1024,9 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 	 * purpose learns nothing, not even whether the person exists. */
 	if (!role_has_purpose(&c, acc.purpose)) {
 		rc = refuse(&c, res, "lookup", acc.purpose, NULL,
-		            "AURA-SHARE-1", "role '%s' may not use purpose '%s'",
-		            c.actor.role, acc.purpose);
+		            "AURA-SHARE-1",
+		            "role '%s' may not use purpose '%s'", c.actor.role,
+		            acc.purpose);
 		goto done;
 	}
 	err = vault_subject_find(c.v, c.actor.controller, t, value, uid,
@@ -1057,7 +1082,7 @@ h_facts(struct http_request *req, struct http_response *res, void *app)
 static int
 h_disclose(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"recipient", "purpose",
+	static const char *const keys[] = {"recipient",  "purpose",
 	                                   "categories", "demand",
 	                                   "demand_ref", NULL};
 	struct ctx c;
@@ -1119,7 +1144,8 @@ h_rectify(struct http_request *req, struct http_response *res, void *app)
 		return 0; /* answered */
 	id = fact != NULL ? strtoll(fact, &end, 10) : 0;
 	if (fact == NULL || end == fact || *end != '\0' || id < 1)
-		return http_respond_error(res, 404, "not_found", "no such fact");
+		return http_respond_error(res, 404, "not_found",
+		                          "no such fact");
 	if (body(req, res, keys, &doc))
 		return 0; /* answered */
 	if ((value = str_member(doc, "value")) == NULL) {
@@ -1205,13 +1231,11 @@ h_event(struct http_request *req, struct http_response *res, void *app)
 		rc = fail(res, err, &c.msg);
 		goto done;
 	}
-	rc = http_respond_json(res, 201,
-	                       json_pack("{s:s, s:s, s:o}", "subject",
-	                                 http_request_param(req, "id"), "event",
-	                                 kind,
-	                                 "at", time_json(at == INT64_MIN
-	                                                         ? clock_now()
-	                                                         : at)));
+	rc = http_respond_json(
+	        res, 201,
+	        json_pack("{s:s, s:s, s:o}", "subject",
+	                  http_request_param(req, "id"), "event", kind, "at",
+	                  time_json(at == INT64_MIN ? clock_now() : at)));
 done:
 	json_decref(doc);
 	return rc;
@@ -1263,8 +1287,8 @@ consent(struct http_request *req, struct http_response *res, void *app,
 	}
 	if (policy_purpose_index(c.policy, purpose) >= 0 &&
 	    !role_has_purpose(&c, purpose)) {
-		rc = refuse(&c, res, withdraw ? "consent_withdraw"
-		                              : "consent_give",
+		rc = refuse(&c, res,
+		            withdraw ? "consent_withdraw" : "consent_give",
 		            purpose, uid, "AURA-SHARE-1",
 		            "role '%s' may not use purpose '%s'", c.actor.role,
 		            purpose);
@@ -1273,9 +1297,9 @@ consent(struct http_request *req, struct http_response *res, void *app,
 	err = vault_consent_record(c.v, c.actor.controller, uid, purpose,
 	                           source, withdraw, at, &c.msg);
 	if (err == VAERN_OK)
-		err = audit_change(&c, withdraw ? "consent_withdraw"
-		                                : "consent_give",
-		                   purpose, uid, NULL, 1, "GDPR-7", source);
+		err = audit_change(
+		        &c, withdraw ? "consent_withdraw" : "consent_give",
+		        purpose, uid, NULL, 1, "GDPR-7", source);
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
@@ -1291,8 +1315,7 @@ done:
 }
 
 static int
-h_consent_give(struct http_request *req, struct http_response *res,
-               void *app)
+h_consent_give(struct http_request *req, struct http_response *res, void *app)
 {
 	return consent(req, res, app, 0);
 }
@@ -1326,16 +1349,16 @@ flag(struct http_request *req, struct http_response *res, void *app,
 		              "role '%s' uses no purpose and may not change "
 		              "the subject's state",
 		              c.actor.role);
-	err = restriction
-	              ? vault_subject_restrict(c.v, c.actor.controller, uid, on,
-	                                       &c.msg)
-	              : vault_subject_object(c.v, c.actor.controller, uid, on,
-	                                     &c.msg);
+	err = restriction ? vault_subject_restrict(c.v, c.actor.controller, uid,
+	                                           on, &c.msg)
+	                  : vault_subject_object(c.v, c.actor.controller, uid,
+	                                         on, &c.msg);
 	if (err == VAERN_OK)
 		err = audit_change(&c,
 		                   restriction ? (on ? "restrict" : "lift")
-		                               : (on ? "object" : "withdraw_"
-		                                                  "objection"),
+		                               : (on ? "object"
+		                                     : "withdraw_"
+		                                       "objection"),
 		                   NULL, uid, NULL, 1,
 		                   restriction ? "GDPR-18" : "GDPR-21",
 		                   restriction ? "restriction of processing"
@@ -1343,12 +1366,11 @@ flag(struct http_request *req, struct http_response *res, void *app,
 		                                 "marketing");
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
-	return http_respond_json(res, 200,
-	                         json_pack("{s:s, s:b}", "subject",
-	                                   http_request_param(req, "id"),
-	                                   restriction ? "restricted"
-	                                               : "objected",
-	                                   on));
+	return http_respond_json(
+	        res, 200,
+	        json_pack("{s:s, s:b}", "subject",
+	                  http_request_param(req, "id"),
+	                  restriction ? "restricted" : "objected", on));
 }
 
 static int
@@ -1402,7 +1424,8 @@ agreement(struct http_request *req, struct http_response *res, void *app,
 	                             !on, INT64_MIN, &c.msg);
 	if (err == VAERN_OK)
 		err = audit_change(&c, on ? "agreement" : "agreement_withdraw",
-		                   NULL, uid, NULL, 1, "CEK-SHARE-1", recipient);
+		                   NULL, uid, NULL, 1, "CEK-SHARE-1",
+		                   recipient);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
 	return http_respond_json(res, 200,
@@ -1516,8 +1539,9 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 	if ((q = http_request_query(req, "after")) != NULL) {
 		f.after_seq = strtoll(q, &end, 10);
 		if (end == q || *end != '\0' || f.after_seq < 0)
-			return http_respond_error(res, 400, "invalid",
-			                          "'after' is a sequence number");
+			return http_respond_error(
+			        res, 400, "invalid",
+			        "'after' is a sequence number");
 	}
 	if ((q = http_request_query(req, "limit")) != NULL) {
 		f.limit = strtoll(q, &end, 10);
@@ -1539,29 +1563,28 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 }
 
 static const struct http_route routes[] = {
-	{"GET", "/v1/openapi.json", h_openapi, "openapi"},
-	{"GET", "/v1/policy", h_policy, "policy"},
-	{"POST", "/v1/subjects", h_subject_create, "subject_create"},
-	{"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
-	{"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
-	{"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
-	 "subject_rectify"},
-	{"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},
-	{"POST", "/v1/subjects/{id}/consents", h_consent_give,
-	 "consent_give"},
-	{"DELETE", "/v1/subjects/{id}/consents/{purpose}",
-	 h_consent_withdraw, "consent_withdraw"},
-	{"PUT", "/v1/subjects/{id}/restriction", h_restrict, "restrict"},
-	{"DELETE", "/v1/subjects/{id}/restriction", h_unrestrict,
-	 "restrict_lift"},
-	{"PUT", "/v1/subjects/{id}/objection", h_object, "object"},
-	{"DELETE", "/v1/subjects/{id}/objection", h_unobject, "object_lift"},
-	{"PUT", "/v1/subjects/{id}/agreements/{recipient}", h_agree,
-	 "agreement"},
-	{"DELETE", "/v1/subjects/{id}/agreements/{recipient}", h_disagree,
-	 "agreement_withdraw"},
-	{"POST", "/v1/subjects/{id}/disclosures", h_disclose, "disclose"},
-	{"GET", "/v1/audit", h_audit, "audit"},
+        {"GET", "/v1/openapi.json", h_openapi, "openapi"},
+        {"GET", "/v1/policy", h_policy, "policy"},
+        {"POST", "/v1/subjects", h_subject_create, "subject_create"},
+        {"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
+        {"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
+        {"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
+         "subject_rectify"},
+        {"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},
+        {"POST", "/v1/subjects/{id}/consents", h_consent_give, "consent_give"},
+        {"DELETE", "/v1/subjects/{id}/consents/{purpose}", h_consent_withdraw,
+         "consent_withdraw"},
+        {"PUT", "/v1/subjects/{id}/restriction", h_restrict, "restrict"},
+        {"DELETE", "/v1/subjects/{id}/restriction", h_unrestrict,
+         "restrict_lift"},
+        {"PUT", "/v1/subjects/{id}/objection", h_object, "object"},
+        {"DELETE", "/v1/subjects/{id}/objection", h_unobject, "object_lift"},
+        {"PUT", "/v1/subjects/{id}/agreements/{recipient}", h_agree,
+         "agreement"},
+        {"DELETE", "/v1/subjects/{id}/agreements/{recipient}", h_disagree,
+         "agreement_withdraw"},
+        {"POST", "/v1/subjects/{id}/disclosures", h_disclose, "disclose"},
+        {"GET", "/v1/audit", h_audit, "audit"},
 };
 
 const struct http_route *

@@ -27,9 +27,8 @@ struct api;
  * Prepares the API over the data directory dir: starts the audit writer.
  * The caller frees it with api_free() after the server has stopped.
  */
-enum vaern_err api_new(const char *dir, struct api **out,
-                       struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull));
+enum vaern_err api_new(const char *dir, struct api **out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
 
 /* Stops the audit writer (draining it) and frees a. Accepts NULL. */
 void api_free(struct api *a);

@@ -464,15 +464,16 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 		                  strerror(errno));
 	if (fd >= 0) {
 		close(fd);
-		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) !=
-		            SQLITE_OK ||
+		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE,
+		                    NULL) != SQLITE_OK ||
 		    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
 		                 NULL) != SQLITE_OK) {
 			sqlite3_close(db);
 			(void)unlink(db_path);
-			return vaern_fail(msg, VAERN_E_STORE,
-			                  "%s: cannot set up the audit database",
-			                  db_path);
+			return vaern_fail(
+			        msg, VAERN_E_STORE,
+			        "%s: cannot set up the audit database",
+			        db_path);
 		}
 		sqlite3_close(db);
 	}
@@ -668,7 +669,7 @@ struct verify_walk {
 
 static enum vaern_err walk_bad(struct verify_walk *v, int64_t seq,
                                enum audit_problem problem, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static enum vaern_err
 walk_bad(struct verify_walk *v, int64_t seq, enum audit_problem problem,

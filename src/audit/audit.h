@@ -117,7 +117,7 @@ struct audit_record {
  */
 enum vaern_err audit_entry_check(const struct audit_entry *e,
                                  struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1)));
+        __attribute__((warn_unused_result, nonnull(1)));
 
 /*
  * The hash of entry e with sequence number seq and time at, chained to
@@ -127,7 +127,7 @@ enum vaern_err audit_entry_check(const struct audit_entry *e,
 void audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
                 int64_t at, const struct audit_entry *e,
                 unsigned char out[AUDIT_HASH_BYTES])
-	__attribute__((nonnull(1, 4, 5)));
+        __attribute__((nonnull(1, 4, 5)));
 
 /* ---- the writer: one thread, group commit -------------------------------- */
 
@@ -149,7 +149,7 @@ enum vaern_err audit_create(const char *db_path, struct vaern_msg *msg)
 enum vaern_err audit_writer_start(const char *db_path, size_t max_batch,
                                   struct audit_writer **out,
                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /*
  * Appends e and blocks until the transaction holding it is committed
@@ -163,7 +163,7 @@ enum vaern_err audit_writer_start(const char *db_path, size_t max_batch,
  */
 enum vaern_err audit_append(struct audit_writer *w, const struct audit_entry *e,
                             int64_t *seq, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Appends n entries (1..AUDIT_MANY_MAX) with consecutive sequence
@@ -173,7 +173,7 @@ enum vaern_err audit_append(struct audit_writer *w, const struct audit_entry *e,
 enum vaern_err audit_append_many(struct audit_writer *w,
                                  const struct audit_entry *entries, size_t n,
                                  int64_t *first_seq, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* Entries committed and transactions used since start (for metrics). */
 void audit_writer_stats(struct audit_writer *w, uint64_t *entries,
@@ -195,7 +195,7 @@ void audit_writer_stop(struct audit_writer *w);
 enum vaern_err audit_append_direct(const char *db_path,
                                    const struct audit_entry *entries, size_t n,
                                    int64_t *first_seq, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* ---- verify -------------------------------------------------------------- */
 
@@ -238,7 +238,7 @@ struct audit_verify_result {
 enum vaern_err
 audit_verify(const char *db_path, const struct audit_anchor *anchor,
              struct audit_verify_result *res, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /* ---- read (the DPO's view) ----------------------------------------------- */
 
@@ -262,6 +262,6 @@ enum vaern_err audit_read(const char *db_path, const struct audit_filter *f,
                           enum vaern_err (*fn)(void *arg,
                                                const struct audit_record *r),
                           void *arg, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 #endif

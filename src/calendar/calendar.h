@@ -61,7 +61,7 @@ long cal_add_period(long days, struct period p);
  */
 enum vaern_err cal_parse_date(const char *text, long *days,
                               struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Parses "YYYY-MM-DD" (midnight UTC), "YYYY-MM-DDTHH:MM[:SS]Z" or with a
@@ -69,7 +69,7 @@ enum vaern_err cal_parse_date(const char *text, long *days,
  */
 enum vaern_err cal_parse_instant(const char *text, int64_t *seconds,
                                  struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Parses a period: "<n> day(s)|week(s)|month(s)|year(s)" (also "2 months",
@@ -77,7 +77,7 @@ enum vaern_err cal_parse_instant(const char *text, int64_t *seconds,
  */
 enum vaern_err cal_parse_period(const char *text, struct period *p,
                                 struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* Writes "YYYY-MM-DD" for days into out (at least 11 bytes). */
 void cal_format_date(long days, char out[static 11]);
@@ -113,6 +113,6 @@ long clock_today(void);
 void clock_set(int64_t seconds);
 void clock_unset(void);
 enum vaern_err clock_init_env(struct vaern_msg *msg)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

@@ -13,16 +13,13 @@ cli_report(const char *what, enum vaern_err err, const struct vaern_msg *msg)
 	else
 		fprintf(stderr, "vaern: %s: %s\n", what, vaern_strerror(err));
 	switch (err) {
-	case VAERN_OK:
-		return EXIT_OK;
+	case VAERN_OK: return EXIT_OK;
 	case VAERN_E_INVALID:
 	case VAERN_E_DENIED:
 	case VAERN_E_NOTFOUND:
 	case VAERN_E_EXISTS:
-	case VAERN_E_LIMIT:
-		return EXIT_REFUSED;
-	default:
-		return EXIT_FAILURE_;
+	case VAERN_E_LIMIT: return EXIT_REFUSED;
+	default: return EXIT_FAILURE_;
 	}
 }
 

@@ -13,9 +13,9 @@
 #include "../common/err.h"
 
 /* Exit codes, the same for every command. */
-#define EXIT_OK 0       /* done */
-#define EXIT_REFUSED 1  /* the input is invalid or the policy refuses it */
-#define EXIT_USAGE 2    /* the command line is wrong */
+#define EXIT_OK       0 /* done */
+#define EXIT_REFUSED  1 /* the input is invalid or the policy refuses it */
+#define EXIT_USAGE    2 /* the command line is wrong */
 #define EXIT_FAILURE_ 3 /* i/o, storage, crypto or internal failure */
 
 /* The data directory when neither --data nor VAERN_DATA names one. */

@@ -13,9 +13,9 @@
 #include "cli.h"
 
 static const char actor_usage[] =
-	"usage: vaern actor add --controller ID --name NAME --role ROLE\n"
-	"       vaern actor list --controller ID\n"
-	"       vaern actor revoke --controller ID NAME";
+        "usage: vaern actor add --controller ID --name NAME --role ROLE\n"
+        "       vaern actor list --controller ID\n"
+        "       vaern actor revoke --controller ID NAME";
 
 static json_t *
 time_or_null(int64_t t)
@@ -69,8 +69,8 @@ cmd_actor(int argc, char **argv)
 			return cli_usage("actor", actor_usage);
 	}
 	if (controller == NULL ||
-	    (strcmp(sub, "add") == 0 && (name == NULL || role == NULL ||
-	                                 pos != NULL)) ||
+	    (strcmp(sub, "add") == 0 &&
+	     (name == NULL || role == NULL || pos != NULL)) ||
 	    (strcmp(sub, "list") == 0 && pos != NULL) ||
 	    (strcmp(sub, "revoke") == 0 && pos == NULL))
 		return cli_usage("actor", actor_usage);
@@ -82,27 +82,26 @@ cmd_actor(int argc, char **argv)
 	if (strcmp(sub, "add") == 0) {
 		err = vault_actor_add(v, controller, name, role, token, &msg);
 		if (err == VAERN_OK)
-			rc = cli_print_json(json_pack(
-				"{s:s, s:s, s:s, s:s}", "controller",
-				controller, "name", name, "role", role, "token",
-				token));
+			rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s}",
+			                              "controller", controller,
+			                              "name", name, "role",
+			                              role, "token", token));
 		explicit_bzero(token, sizeof(token));
 	} else if (strcmp(sub, "list") == 0) {
 		list = json_array();
 		err = vault_actor_foreach(v, controller, list_one, list, &msg);
 		if (err == VAERN_OK)
-			rc = cli_print_json(json_pack("{s:s, s:o}", "controller",
-			                              controller, "actors",
-			                              list));
+			rc = cli_print_json(json_pack("{s:s, s:o}",
+			                              "controller", controller,
+			                              "actors", list));
 		else
 			json_decref(list);
 	} else {
 		err = vault_actor_revoke(v, controller, pos, &msg);
 		if (err == VAERN_OK)
-			rc = cli_print_json(json_pack("{s:s, s:s, s:b}",
-			                              "controller", controller,
-			                              "name", pos, "revoked",
-			                              1));
+			rc = cli_print_json(json_pack(
+			        "{s:s, s:s, s:b}", "controller", controller,
+			        "name", pos, "revoked", 1));
 	}
 	vault_close(v);
 	if (err != VAERN_OK)

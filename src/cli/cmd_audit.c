@@ -38,12 +38,12 @@
 #define SHOW_LIMIT_MAX     10000000
 
 static const char usage_text[] =
-	"usage: vaern audit verify [--anchor SEQ:HASH]\n"
-	"       vaern audit show [--subject ID] [--controller NAME]\n"
-	"                        [--from TIME] [--to TIME] [--after SEQ]\n"
-	"                        [--limit N]\n"
-	"TIME: YYYY-MM-DD or an ISO 8601 instant; FROM <= time < TO;\n"
-	"--limit: 1..10000000 entries, default 1000";
+        "usage: vaern audit verify [--anchor SEQ:HASH]\n"
+        "       vaern audit show [--subject ID] [--controller NAME]\n"
+        "                        [--from TIME] [--to TIME] [--after SEQ]\n"
+        "                        [--limit N]\n"
+        "TIME: YYYY-MM-DD or an ISO 8601 instant; FROM <= time < TO;\n"
+        "--limit: 1..10000000 entries, default 1000";
 
 static int
 usage(const char *text)

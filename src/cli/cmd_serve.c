@@ -16,14 +16,15 @@
 #define SERVE_THREADS_DEFAULT 32
 
 static const char serve_usage[] =
-	"usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
-	"        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
-	"        [--body-max BYTES] [--quiet]\n"
-	"--threads: worker threads (default 32: requests wait on the audit\n"
-	"commit, not on the CPU); --quiet: no request log on stderr.\n"
-	"ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port 0\n"
-	"picks a free port. Plain HTTP is served on loopback only, unless\n"
-	"--insecure (AURA-SEC-1).";
+        "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
+        "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
+        "        [--body-max BYTES] [--quiet]\n"
+        "--threads: worker threads (default 32: requests wait on the audit\n"
+        "commit, not on the CPU); --quiet: no request log on stderr.\n"
+        "ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port "
+        "0\n"
+        "picks a free port. Plain HTTP is served on loopback only, unless\n"
+        "--insecure (AURA-SEC-1).";
 
 /* One line per request on stderr: no path, no query, no body. */
 static void
@@ -113,7 +114,8 @@ cmd_serve(int argc, char **argv)
 	}
 	/* Policies given on the command line are checked, then loaded. */
 	if (npolicies > 0) {
-		if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
+		if ((err = vault_open(cli_globals.data_dir, &v, &msg)) !=
+		    VAERN_OK) {
 			rc = cli_report("serve", err, &msg);
 			goto done;
 		}
@@ -152,8 +154,8 @@ cmd_serve(int argc, char **argv)
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = api_metrics;
 	routes = api_routes(&nroutes);
-	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv,
-	                             &msg)) != VAERN_OK) {
+	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv, &msg)) !=
+	    VAERN_OK) {
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}

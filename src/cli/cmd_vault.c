@@ -20,8 +20,7 @@
 #include "cli.h"
 
 #define JSON_INPUT_MAX (4 * 1024 * 1024) /* bytes of a --json document */
-#define CLI_FACTS_MAX VAULT_FACTS_PER_ADD
-
+#define CLI_FACTS_MAX  VAULT_FACTS_PER_ADD
 
 static json_t *
 json_time(int64_t t)
@@ -34,7 +33,8 @@ json_time(int64_t t)
 	return json_string(buf);
 }
 
-/* ---- init, policy load, policy list --------------------------------------- */
+/* ---- init, policy load, policy list ---------------------------------------
+ */
 
 /*
  * Checks every policy file before anything is written, so a bad file in
@@ -55,8 +55,9 @@ check_policies(int n, char **paths)
 		memset(diags, 0, sizeof(*diags));
 		if (policy_load_file(paths[i], &p, diags) != VAERN_OK) {
 			cli_print_diags(paths[i], diags);
-			fprintf(stderr, "vaern: %s: not loaded; nothing was "
-			                "changed\n",
+			fprintf(stderr,
+			        "vaern: %s: not loaded; nothing was "
+			        "changed\n",
 			        paths[i]);
 			rc = EXIT_REFUSED;
 		}
@@ -234,41 +235,43 @@ cmd_policy_list(int argc, char **argv)
 /* ---- subject ------------------------------------------------------------ */
 
 static const char subject_usage[] =
-	"usage:\n"
-	"  vaern subject add [--controller ID] [--json FILE|-]\n"
-	"        [--purpose P] [--source S] [--collected-at T]\n"
-	"        [--fact CATEGORY=VALUE]... [--consent PURPOSE:SOURCE]...\n"
-	"  vaern subject find [--controller ID] TYPE VALUE|-\n"
-	"  vaern subject show [--controller ID] SUBJECT\n"
-	"  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
-	"  vaern subject event [--controller ID] SUBJECT KIND [--at TIME]\n"
-	"  vaern subject erase [--controller ID] SUBJECT\n"
-	"  vaern subject restrict|object [--controller ID] SUBJECT [--lift]\n"
-	"  vaern subject consent [--controller ID] SUBJECT PURPOSE --source S\n"
-	"        [--withdraw] [--at TIME]\n"
-	"  vaern subject agreement [--controller ID] SUBJECT RECIPIENT\n"
-	"        [--withdraw] [--at TIME]\n"
-	"A --json document: {\"purpose\": P, \"source\": S, \"facts\": [{\"category\":\n"
-	"C, \"value\": V, \"purpose\": P, \"source\": S, \"collected_at\": T}],\n"
-	"\"consents\": [{\"purpose\": P, \"source\": S, \"given_at\": T}]}.\n"
-	"A VALUE of - is read from standard input (keeps it out of ps).\n";
+        "usage:\n"
+        "  vaern subject add [--controller ID] [--json FILE|-]\n"
+        "        [--purpose P] [--source S] [--collected-at T]\n"
+        "        [--fact CATEGORY=VALUE]... [--consent PURPOSE:SOURCE]...\n"
+        "  vaern subject find [--controller ID] TYPE VALUE|-\n"
+        "  vaern subject show [--controller ID] SUBJECT\n"
+        "  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
+        "  vaern subject event [--controller ID] SUBJECT KIND [--at TIME]\n"
+        "  vaern subject erase [--controller ID] SUBJECT\n"
+        "  vaern subject restrict|object [--controller ID] SUBJECT [--lift]\n"
+        "  vaern subject consent [--controller ID] SUBJECT PURPOSE --source S\n"
+        "        [--withdraw] [--at TIME]\n"
+        "  vaern subject agreement [--controller ID] SUBJECT RECIPIENT\n"
+        "        [--withdraw] [--at TIME]\n"
+        "A --json document: {\"purpose\": P, \"source\": S, \"facts\": "
+        "[{\"category\":\n"
+        "C, \"value\": V, \"purpose\": P, \"source\": S, \"collected_at\": "
+        "T}],\n"
+        "\"consents\": [{\"purpose\": P, \"source\": S, \"given_at\": T}]}.\n"
+        "A VALUE of - is read from standard input (keeps it out of ps).\n";
 
 /* The parsed command line of a subject command. */
 struct subject_args {
 	const char *controller;
-	const char *json;          /* --json FILE|- */
-	const char *purpose;       /* default purpose of --fact */
-	const char *source;        /* default source of --fact */
-	const char *collected_at;  /* default collection time */
-	const char *at;            /* event time */
-	char **facts;              /* --fact CATEGORY=VALUE */
+	const char *json;         /* --json FILE|- */
+	const char *purpose;      /* default purpose of --fact */
+	const char *source;       /* default source of --fact */
+	const char *collected_at; /* default collection time */
+	const char *at;           /* event time */
+	char **facts;             /* --fact CATEGORY=VALUE */
 	int nfacts;
-	char **consents;           /* --consent PURPOSE:SOURCE */
+	char **consents; /* --consent PURPOSE:SOURCE */
 	int nconsents;
-	char **pos;                /* positional arguments */
+	char **pos; /* positional arguments */
 	int npos;
-	int lift;                  /* --lift */
-	int withdraw;              /* --withdraw */
+	int lift;     /* --lift */
+	int withdraw; /* --withdraw */
 };
 
 static int
@@ -386,8 +389,7 @@ value_arg(const char *arg, char *buf, size_t bufsz)
 }
 
 static enum vaern_err
-time_arg(const char *text, const char *what, int64_t *t,
-         struct vaern_msg *msg)
+time_arg(const char *text, const char *what, int64_t *t, struct vaern_msg *msg)
 {
 	struct vaern_msg why = {{0}};
 
@@ -406,8 +408,8 @@ struct add_request {
 	size_t nfacts;
 	struct vault_consent_in consents[CLI_FACTS_MAX];
 	size_t nconsents;
-	json_t *doc;     /* the --json document, which owns its strings */
-	char *split;     /* copies of --fact / --consent arguments */
+	json_t *doc; /* the --json document, which owns its strings */
+	char *split; /* copies of --fact / --consent arguments */
 };
 
 static enum vaern_err
@@ -417,7 +419,8 @@ check_keys(json_t *obj, const char *const *allowed, const char *where,
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		int ok = 0;
 
 		(void)val;
@@ -425,7 +428,8 @@ check_keys(json_t *obj, const char *const *allowed, const char *where,
 			ok |= strcmp(allowed[i], key) == 0;
 		if (!ok)
 			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "%s: unknown key '%.64s'", where, key);
+			                  "%s: unknown key '%.64s'", where,
+			                  key);
 	}
 	return VAERN_OK;
 }
@@ -473,7 +477,7 @@ parse_json_request(const char *path, const char *flag_purpose,
 	static const char *const top_keys[] = {"purpose", "source", "facts",
 	                                       "consents", NULL};
 	static const char *const fact_keys[] = {
-		"category", "value", "purpose", "source", "collected_at", NULL};
+	        "category", "value", "purpose", "source", "collected_at", NULL};
 	static const char *const consent_keys[] = {"purpose", "source",
 	                                           "given_at", NULL};
 	enum vaern_err err;
@@ -510,9 +514,9 @@ parse_json_request(const char *path, const char *flag_purpose,
 	if (r->doc == NULL)
 		/* jansson's own text quotes the input near the error, which
 		 * may be personal data: say only where and what kind. */
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "--json %s:%d:%d: %s", path, jerr.line,
-		                  jerr.column, json_error_kind(&jerr));
+		return vaern_fail(msg, VAERN_E_INVALID, "--json %s:%d:%d: %s",
+		                  path, jerr.line, jerr.column,
+		                  json_error_kind(&jerr));
 	if (!json_is_object(r->doc))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "--json %s: expected an object", path);
@@ -531,7 +535,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 		return vaern_fail(msg, VAERN_E_LIMIT,
 		                  "--json: at most %d facts and consents",
 		                  CLI_FACTS_MAX);
-	json_array_foreach(facts, i, item) {
+	json_array_foreach(facts, i, item)
+	{
 		struct vault_fact_in *fi = &r->facts[r->nfacts];
 		const char *at = NULL;
 		char where[32];
@@ -557,7 +562,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 			fi->collected_at = flag_collected;
 		r->nfacts++;
 	}
-	json_array_foreach(consents, i, item) {
+	json_array_foreach(consents, i, item)
+	{
 		struct vault_consent_in *ci = &r->consents[r->nconsents];
 		const char *at = NULL;
 		char where[32];
@@ -607,8 +613,8 @@ subject_add(struct vault *v, struct subject_args *a)
 	                    &msg)) != VAERN_OK)
 		goto report;
 	if (a->json != NULL &&
-	    (err = parse_json_request(a->json, a->purpose, a->source,
-	                              collected, r, &msg)) != VAERN_OK)
+	    (err = parse_json_request(a->json, a->purpose, a->source, collected,
+	                              r, &msg)) != VAERN_OK)
 		goto report;
 	for (int i = 0; i < a->nfacts; i++)
 		splitlen += strlen(a->facts[i]) + 1;
@@ -678,9 +684,9 @@ subject_add(struct vault *v, struct subject_args *a)
 		goto report;
 	vault_uid_format(uid, hex);
 	rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
-	                          "controller", a->controller, "facts",
-	                          (json_int_t)r->nfacts, "consents",
-	                          (json_int_t)r->nconsents));
+	                              "controller", a->controller, "facts",
+	                              (json_int_t)r->nfacts, "consents",
+	                              (json_int_t)r->nconsents));
 	goto done;
 report:
 	rc = cli_report("subject add", err, &msg);
@@ -719,21 +725,21 @@ subject_find(struct vault *v, struct subject_args *a)
 	if (err != VAERN_OK)
 		return cli_report("subject find", err, &msg);
 	vault_uid_format(uid, hex);
-	rc = cli_print_json(json_pack("{s:s, s:s}", "subject", hex, "controller",
-	                          a->controller));
+	rc = cli_print_json(json_pack("{s:s, s:s}", "subject", hex,
+	                              "controller", a->controller));
 	return rc;
 }
 
 static enum vaern_err
 show_fact(void *arg, const struct vault_fact_out *f)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b, s:o}",
-	                      "id", (json_int_t)f->id, "category", f->category,
-	                      "value", f->value, f->len, "purpose", f->purpose,
-	                      "source", f->source, "collected_at",
-	                      json_time(f->collected_at), "provided_by_subject",
-	                      f->provided_by_subject, "expires_at",
-	                      json_time(f->expires_at));
+	json_t *o =
+	        json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b, s:o}", "id",
+	                  (json_int_t)f->id, "category", f->category, "value",
+	                  f->value, f->len, "purpose", f->purpose, "source",
+	                  f->source, "collected_at", json_time(f->collected_at),
+	                  "provided_by_subject", f->provided_by_subject,
+	                  "expires_at", json_time(f->expires_at));
 
 	if (o == NULL || json_array_append_new(arg, o) != 0)
 		return VAERN_E_NOMEM;
@@ -774,8 +780,8 @@ subject_show(struct vault *v, struct subject_args *a)
 		return cli_report("subject show", err, &msg);
 	}
 	return cli_print_json(json_pack("{s:s, s:s, s:o, s:o}", "subject",
-	                            a->pos[0], "controller", a->controller,
-	                            "facts", facts, "events", events));
+	                                a->pos[0], "controller", a->controller,
+	                                "facts", facts, "events", events));
 }
 
 static int
@@ -800,14 +806,16 @@ subject_rectify(struct vault *v, struct subject_args *a)
 		return cli_usage("subject rectify",
 		                 "FACT is a fact id (a positive number)");
 	if ((value = value_arg(a->pos[2], buf, sizeof(buf))) == NULL)
-		return cli_usage("subject rectify",
-		                 "no value (or one too long) on standard input");
+		return cli_usage(
+		        "subject rectify",
+		        "no value (or one too long) on standard input");
 	err = vault_fact_rectify(v, a->controller, uid, fact, value, &msg);
 	explicit_bzero(buf, sizeof(buf));
 	if (err != VAERN_OK)
 		return cli_report("subject rectify", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
-	                            "fact", (json_int_t)fact, "rectified", 1));
+	                                "fact", (json_int_t)fact, "rectified",
+	                                1));
 }
 
 static int
@@ -827,10 +835,9 @@ subject_event(struct vault *v, struct subject_args *a)
 	    (err = vault_event_record(v, a->controller, uid, a->pos[1], at,
 	                              &msg)))
 		return cli_report("subject event", err, &msg);
-	return cli_print_json(json_pack("{s:s, s:s, s:o}", "subject", a->pos[0],
-	                            "event", a->pos[1], "at",
-	                            json_time(at == INT64_MIN ? clock_now()
-	                                                      : at)));
+	return cli_print_json(json_pack(
+	        "{s:s, s:s, s:o}", "subject", a->pos[0], "event", a->pos[1],
+	        "at", json_time(at == INT64_MIN ? clock_now() : at)));
 }
 
 static int
@@ -848,7 +855,7 @@ subject_erase(struct vault *v, struct subject_args *a)
 	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
 		return cli_report("subject erase", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
-	                            "erased", 1, "facts", (json_int_t)n));
+	                                "erased", 1, "facts", (json_int_t)n));
 }
 
 /* restrict and object: a state flag on or off (GDPR-18, GDPR-21). */
@@ -869,10 +876,10 @@ subject_flag(struct vault *v, struct subject_args *a, const char *what,
 	    (err = set(v, a->controller, uid, !a->lift, &msg)))
 		return cli_report(what, err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
-	                            strcmp(what, "subject restrict") == 0
-	                                    ? "restricted"
-	                                    : "objected_to_marketing",
-	                            !a->lift));
+	                                strcmp(what, "subject restrict") == 0
+	                                        ? "restricted"
+	                                        : "objected_to_marketing",
+	                                !a->lift));
 }
 
 static int
@@ -905,12 +912,10 @@ subject_consent(struct vault *v, struct subject_args *a)
 	    (err = vault_consent_record(v, a->controller, uid, a->pos[1],
 	                                a->source, a->withdraw, at, &msg)))
 		return cli_report("subject consent", err, &msg);
-	return cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "subject",
-	                            a->pos[0], "purpose", a->pos[1],
-	                            "consent",
-	                            a->withdraw ? "withdrawn" : "given", "at",
-	                            json_time(at == INT64_MIN ? clock_now()
-	                                                      : at)));
+	return cli_print_json(json_pack(
+	        "{s:s, s:s, s:s, s:o}", "subject", a->pos[0], "purpose",
+	        a->pos[1], "consent", a->withdraw ? "withdrawn" : "given", "at",
+	        json_time(at == INT64_MIN ? clock_now() : at)));
 }
 
 static int
@@ -932,8 +937,8 @@ subject_agreement(struct vault *v, struct subject_args *a)
 	                                  a->withdraw, at, &msg)))
 		return cli_report("subject agreement", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
-	                            "recipient", a->pos[1], "agreement",
-	                            a->withdraw ? "withdrawn" : "given"));
+	                                "recipient", a->pos[1], "agreement",
+	                                a->withdraw ? "withdrawn" : "given"));
 }
 
 int
@@ -943,11 +948,16 @@ cmd_subject(int argc, char **argv)
 		const char *name;
 		int (*fn)(struct vault *, struct subject_args *);
 	} subs[] = {
-		{"add", subject_add},         {"find", subject_find},
-		{"show", subject_show},       {"rectify", subject_rectify},
-		{"event", subject_event},     {"erase", subject_erase},
-		{"restrict", subject_restrict}, {"object", subject_object},
-		{"consent", subject_consent}, {"agreement", subject_agreement},
+	        {"add", subject_add},
+	        {"find", subject_find},
+	        {"show", subject_show},
+	        {"rectify", subject_rectify},
+	        {"event", subject_event},
+	        {"erase", subject_erase},
+	        {"restrict", subject_restrict},
+	        {"object", subject_object},
+	        {"consent", subject_consent},
+	        {"agreement", subject_agreement},
 	};
 	struct vaern_msg msg = {{0}};
 	struct subject_args a;

@@ -14,16 +14,16 @@
 
 enum vaern_err {
 	VAERN_OK = 0,
-	VAERN_E_NOMEM,      /* an allocation failed */
-	VAERN_E_INVALID,    /* the input is malformed or breaks a rule */
-	VAERN_E_NOTFOUND,   /* the thing asked for does not exist */
-	VAERN_E_EXISTS,     /* a unique thing already exists */
-	VAERN_E_DENIED,     /* the policy or the permissions refuse it */
-	VAERN_E_IO,         /* a file or the operating system failed */
-	VAERN_E_STORE,      /* the storage engine failed */
-	VAERN_E_CRYPTO,     /* a key is wrong or a ciphertext was tampered with */
-	VAERN_E_LIMIT,      /* a size or count limit was exceeded */
-	VAERN_E_INTERNAL    /* an invariant broke: a bug */
+	VAERN_E_NOMEM,    /* an allocation failed */
+	VAERN_E_INVALID,  /* the input is malformed or breaks a rule */
+	VAERN_E_NOTFOUND, /* the thing asked for does not exist */
+	VAERN_E_EXISTS,   /* a unique thing already exists */
+	VAERN_E_DENIED,   /* the policy or the permissions refuse it */
+	VAERN_E_IO,       /* a file or the operating system failed */
+	VAERN_E_STORE,    /* the storage engine failed */
+	VAERN_E_CRYPTO,   /* a key is wrong or a ciphertext was tampered with */
+	VAERN_E_LIMIT,    /* a size or count limit was exceeded */
+	VAERN_E_INTERNAL  /* an invariant broke: a bug */
 };
 
 /* Largest message, terminating NUL included. */
@@ -44,6 +44,6 @@ const char *vaern_strerror(enum vaern_err err);
  */
 enum vaern_err vaern_fail(struct vaern_msg *msg, enum vaern_err err,
                           const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #endif

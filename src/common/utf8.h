@@ -14,11 +14,11 @@
  * sequence (or len is 0).
  */
 size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* The length of the longest valid UTF-8 prefix of s[0..len): len if all. */
 size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* Returns 1 if cp is a C0 or C1 control character or DEL. */
 int utf8_is_control(uint32_t cp);

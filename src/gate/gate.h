@@ -24,9 +24,9 @@
 #define GATE_REASON_MAX 256
 
 enum gate_action {
-	GATE_READ,     /* read facts for a purpose */
-	GATE_EXPORT,   /* export (portability, access report) */
-	GATE_DISCLOSE  /* hand over to a recipient */
+	GATE_READ,    /* read facts for a purpose */
+	GATE_EXPORT,  /* export (portability, access report) */
+	GATE_DISCLOSE /* hand over to a recipient */
 };
 
 /* What the vault knows of the subject. Arrays are indexed like the
@@ -44,26 +44,26 @@ struct gate_state {
 };
 
 struct gate_request {
-	size_t role;               /* index into policy->roles */
-	size_t purpose;            /* index into policy->purposes */
+	size_t role;    /* index into policy->roles */
+	size_t purpose; /* index into policy->purposes */
 	enum gate_action action;
-	const size_t *categories;  /* the categories asked for (indexes);
-	                              NULL: all the purpose uses */
+	const size_t *categories; /* the categories asked for (indexes);
+	                             NULL: all the purpose uses */
 	size_t ncategories;
-	long recipient;            /* index into policy->recipients with
-	                              GATE_DISCLOSE, else -1 */
-	const char *demand;        /* the kind of legal demand presented
-	                              ("court_order"), or NULL */
-	const char *demand_ref;    /* its reference (case number); required
-	                              with demand (TEL-LOG-3) */
+	long recipient;         /* index into policy->recipients with
+	                           GATE_DISCLOSE, else -1 */
+	const char *demand;     /* the kind of legal demand presented
+	                           ("court_order"), or NULL */
+	const char *demand_ref; /* its reference (case number); required
+	                           with demand (TEL-LOG-3) */
 };
 
 struct gate_decision {
-	int allow;                     /* 1 allow, 0 deny */
-	const char *rule;              /* the clause or article that decided,
-	                                  e.g. "GDPR-18"; static */
-	char reason[GATE_REASON_MAX];  /* why, in words */
-	size_t nreleased;              /* categories released (allow only) */
+	int allow;                    /* 1 allow, 0 deny */
+	const char *rule;             /* the clause or article that decided,
+	                                 e.g. "GDPR-18"; static */
+	char reason[GATE_REASON_MAX]; /* why, in words */
+	size_t nreleased;             /* categories released (allow only) */
 };
 
 /*
@@ -74,8 +74,8 @@ struct gate_decision {
  * out of range: a caller bug, also a deny).
  */
 enum vaern_err gate_decide(const struct policy *p, const struct gate_request *r,
-                           const struct gate_state *s,
-                           struct gate_decision *d, size_t *released)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+                           const struct gate_state *s, struct gate_decision *d,
+                           size_t *released)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 #endif

@@ -54,20 +54,20 @@
 #define HTTP_DRAIN_DEFAULT_MS        10000u
 
 /* Hard limits. */
-#define HTTP_THREADS_MAX       256    /* worker threads */
-#define HTTP_ROUTES_MAX        256    /* routes in a table */
-#define HTTP_SEGMENTS_MAX      16     /* '/'-separated segments in a pattern */
-#define HTTP_PATTERN_MAX       256    /* bytes in a route pattern */
-#define HTTP_ROUTE_NAME_MAX    64     /* bytes in a route name */
-#define HTTP_PARAMS_MAX        8      /* {name} segments in one pattern */
-#define HTTP_PARAM_MAX         256    /* bytes of a decoded path parameter */
-#define HTTP_QUERY_MAX         32     /* query parameters in one request */
-#define HTTP_QUERY_KEY_MAX     64     /* bytes of a decoded query key */
-#define HTTP_QUERY_VALUE_MAX   2048   /* bytes of a decoded query value */
-#define HTTP_RES_HEADERS_MAX   16     /* headers a handler may add */
-#define HTTP_TLS_FILE_MAX      ((size_t)1024 * 1024) /* PEM file size */
-#define HTTP_METRICS_MAX       ((size_t)4 * 1024 * 1024) /* /metrics body */
-#define HTTP_HEADER_MAX_LIMIT  ((size_t)1024 * 1024) /* header_max ceiling */
+#define HTTP_THREADS_MAX      256  /* worker threads */
+#define HTTP_ROUTES_MAX       256  /* routes in a table */
+#define HTTP_SEGMENTS_MAX     16   /* '/'-separated segments in a pattern */
+#define HTTP_PATTERN_MAX      256  /* bytes in a route pattern */
+#define HTTP_ROUTE_NAME_MAX   64   /* bytes in a route name */
+#define HTTP_PARAMS_MAX       8    /* {name} segments in one pattern */
+#define HTTP_PARAM_MAX        256  /* bytes of a decoded path parameter */
+#define HTTP_QUERY_MAX        32   /* query parameters in one request */
+#define HTTP_QUERY_KEY_MAX    64   /* bytes of a decoded query key */
+#define HTTP_QUERY_VALUE_MAX  2048 /* bytes of a decoded query value */
+#define HTTP_RES_HEADERS_MAX  16   /* headers a handler may add */
+#define HTTP_TLS_FILE_MAX     ((size_t)1024 * 1024)     /* PEM file size */
+#define HTTP_METRICS_MAX      ((size_t)4 * 1024 * 1024) /* /metrics body */
+#define HTTP_HEADER_MAX_LIMIT ((size_t)1024 * 1024)     /* header_max ceiling */
 
 struct http_server;   /* a running server; opaque */
 struct http_request;  /* one request, valid during its handler call */
@@ -124,37 +124,37 @@ struct http_log_record {
  * struct serves plain HTTP on HTTP_LISTEN_DEFAULT.
  */
 struct http_config {
-	const char *listen;        /* "127.0.0.1:8080", "[::1]:0",
-	                              "0.0.0.0:443": a numeric IPv4 or
-	                              bracketed IPv6 address and a port; port
-	                              0 picks a free one (http_server_port) */
-	unsigned threads;          /* worker threads; 0: the number of CPUs */
-	const char *tls_cert;      /* PEM certificate (chain) file, or NULL */
-	const char *tls_key;       /* PEM private key file (unencrypted), or
-	                              NULL; both or neither */
-	int insecure;              /* 1 allows plain HTTP on a non-loopback
-	                              address (AURA-SEC-1 otherwise refuses) */
-	size_t body_max;           /* largest request body: 413 past it */
-	size_t header_max;         /* largest request line + headers: 431
-	                              past it */
-	unsigned timeout_s;        /* idle connection timeout, seconds */
-	unsigned per_ip_max;       /* concurrent connections per client IP */
-	unsigned connections_max;  /* concurrent connections in all; the
-	                              daemon divides it evenly among the
-	                              worker threads */
-	unsigned drain_ms;         /* how long a stop waits for in-flight
-	                              requests */
-	int signals;               /* 1: block SIGINT and SIGTERM in the
-	                              calling thread (so in every thread it
-	                              starts afterwards) for
-	                              http_server_run_until_signal */
+	const char *listen;       /* "127.0.0.1:8080", "[::1]:0",
+	                             "0.0.0.0:443": a numeric IPv4 or
+	                             bracketed IPv6 address and a port; port
+	                             0 picks a free one (http_server_port) */
+	unsigned threads;         /* worker threads; 0: the number of CPUs */
+	const char *tls_cert;     /* PEM certificate (chain) file, or NULL */
+	const char *tls_key;      /* PEM private key file (unencrypted), or
+	                             NULL; both or neither */
+	int insecure;             /* 1 allows plain HTTP on a non-loopback
+	                             address (AURA-SEC-1 otherwise refuses) */
+	size_t body_max;          /* largest request body: 413 past it */
+	size_t header_max;        /* largest request line + headers: 431
+	                             past it */
+	unsigned timeout_s;       /* idle connection timeout, seconds */
+	unsigned per_ip_max;      /* concurrent connections per client IP */
+	unsigned connections_max; /* concurrent connections in all; the
+	                             daemon divides it evenly among the
+	                             worker threads */
+	unsigned drain_ms;        /* how long a stop waits for in-flight
+	                             requests */
+	int signals;              /* 1: block SIGINT and SIGTERM in the
+	                             calling thread (so in every thread it
+	                             starts afterwards) for
+	                             http_server_run_until_signal */
 	void (*log)(void *app, const struct http_log_record *rec);
-	                           /* called once per finished request, on a
-	                              worker thread; NULL: no logging */
+	/* called once per finished request, on a
+	   worker thread; NULL: no logging */
 	void (*metrics_extra)(void *app, struct http_buf *out);
-	                           /* appends the app's own metrics to
-	                              /metrics (Prometheus text format);
-	                              NULL: none */
+	/* appends the app's own metrics to
+	   /metrics (Prometheus text format);
+	   NULL: none */
 };
 
 /*
@@ -178,12 +178,11 @@ struct http_config {
  * The key file's contents are wiped from this module's memory once the
  * daemon holds the key.
  */
-enum vaern_err http_server_start(const struct http_config *cfg,
-                                 const struct http_route *routes,
-                                 size_t nroutes, void *app,
-                                 struct http_server **out,
-                                 struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 5)));
+enum vaern_err
+http_server_start(const struct http_config *cfg,
+                  const struct http_route *routes, size_t nroutes, void *app,
+                  struct http_server **out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 5)));
 
 /*
  * Stops and frees srv (NULL is a no-op; a server stopped by
@@ -198,7 +197,7 @@ void http_server_stop(struct http_server *srv);
 
 /* The port srv listens on: the one picked by the system for port 0. */
 uint16_t http_server_port(const struct http_server *srv)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /*
  * Blocks until SIGINT or SIGTERM, then drains and stops srv as
@@ -210,30 +209,29 @@ uint16_t http_server_port(const struct http_server *srv)
  * before creating other threads.
  */
 int http_server_run_until_signal(struct http_server *srv)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* ---- the request ---- */
 
 /* The method as received ("GET"). */
 const char *http_request_method(const struct http_request *req)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* The path as received: still percent-encoded, without the query. */
 const char *http_request_path(const struct http_request *req)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* The name of the route that matched. */
 const char *http_request_route(const struct http_request *req)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /*
  * The value of path parameter {name}, percent-decoded and checked: at
  * most HTTP_PARAM_MAX bytes of valid UTF-8 without control characters
  * (the request got 400 otherwise). NULL if the pattern has no {name}.
  */
-const char *http_request_param(const struct http_request *req,
-                               const char *name)
-	__attribute__((nonnull));
+const char *http_request_param(const struct http_request *req, const char *name)
+        __attribute__((nonnull));
 
 /*
  * The value of query parameter key (the first if repeated),
@@ -242,20 +240,18 @@ const char *http_request_param(const struct http_request *req,
  * at most HTTP_QUERY_MAX parameters); "" for "?key" without '='. NULL if
  * absent.
  */
-const char *http_request_query(const struct http_request *req,
-                               const char *key)
-	__attribute__((nonnull));
+const char *http_request_query(const struct http_request *req, const char *key)
+        __attribute__((nonnull));
 
 /* A request header by name, case-insensitive, as received; NULL if absent.
  * With repeated headers, one of them. */
 const char *http_request_header(const struct http_request *req,
-                                const char *name)
-	__attribute__((nonnull));
+                                const char *name) __attribute__((nonnull));
 
 /* The client's IP address as text ("127.0.0.1", "::1"). Personal data
  * under the GDPR: do not log it. */
 const char *http_request_client(const struct http_request *req)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* 1 if the request came over TLS. */
 int http_request_tls(const struct http_request *req) __attribute__((nonnull));
@@ -266,7 +262,7 @@ int http_request_tls(const struct http_request *req) __attribute__((nonnull));
  * "" with *len 0 when there is none. len may be NULL.
  */
 const char *http_request_body(const struct http_request *req, size_t *len)
-	__attribute__((nonnull(1)));
+        __attribute__((nonnull(1)));
 
 /*
  * Parses the body as JSON into *out (a new reference the caller
@@ -285,7 +281,7 @@ const char *http_request_body(const struct http_request *req, size_t *len)
  */
 int http_request_json(const struct http_request *req, json_t **out,
                       struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* ---- the response ---- */
 
@@ -303,7 +299,7 @@ int http_request_json(const struct http_request *req, json_t **out,
  * whatever the outcome; take NULL (a json_pack that failed) returns -1.
  * Content-Type: application/json. */
 int http_respond_json(struct http_response *res, int status, json_t *take)
-	__attribute__((nonnull(1)));
+        __attribute__((nonnull(1)));
 
 /*
  * Answers status with {"error":{"code":code,"message":...}}. code is a
@@ -311,19 +307,19 @@ int http_respond_json(struct http_response *res, int status, json_t *take)
  * formatted from fmt and truncated to VAERN_MSG_MAX. Never pass personal
  * data or request input as an argument.
  */
-int http_respond_error(struct http_response *res, int status,
-                       const char *code, const char *fmt, ...)
-	__attribute__((nonnull(1, 3, 4), format(printf, 4, 5)));
+int http_respond_error(struct http_response *res, int status, const char *code,
+                       const char *fmt, ...)
+        __attribute__((nonnull(1, 3, 4), format(printf, 4, 5)));
 
 /* Answers status with a copy of the NUL-terminated text. */
 int http_respond_text(struct http_response *res, int status,
                       const char *content_type, const char *text)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 
 /* Answers status with a copy of body[0..len). */
 int http_respond_body(struct http_response *res, int status,
                       const char *content_type, const void *body, size_t len)
-	__attribute__((nonnull(1, 3)));
+        __attribute__((nonnull(1, 3)));
 
 /*
  * Adds a header (copied), or replaces a security header of the same name.
@@ -347,8 +343,8 @@ const char *http_error_code(int status);
  * /metrics request answers 500; so a hook may ignore the return value.
  */
 int http_buf_append(struct http_buf *b, const char *s, size_t len)
-	__attribute__((nonnull));
+        __attribute__((nonnull));
 int http_buf_printf(struct http_buf *b, const char *fmt, ...)
-	__attribute__((nonnull, format(printf, 2, 3)));
+        __attribute__((nonnull, format(printf, 2, 3)));
 
 #endif

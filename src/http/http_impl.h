@@ -44,11 +44,11 @@ extern const double http_bucket_bounds[HTTP_BUCKETS];
 
 /* A bounded, growable text buffer (curl habit: a maximum set at init). */
 struct http_buf {
-	char *data;  /* NUL-terminated when len > 0; owned */
-	size_t len;  /* bytes used, NUL excluded */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* len never exceeds this */
-	int failed;  /* 1 after an append failed; sticky */
+	char *data; /* NUL-terminated when len > 0; owned */
+	size_t len; /* bytes used, NUL excluded */
+	size_t cap; /* bytes allocated */
+	size_t max; /* len never exceeds this */
+	int failed; /* 1 after an append failed; sticky */
 };
 
 /* One '/'-separated segment of a compiled pattern. */
@@ -61,19 +61,19 @@ struct route_segment {
 
 /* A compiled route: the caller's route split into segments. */
 struct route_entry {
-	const char *method;         /* the route's method; caller's string */
-	const char *name;           /* metrics label; caller's string */
-	http_handler_fn handler;    /* the handler */
-	int builtin;                /* 1: a module route, app is the server */
-	size_t nsegments;           /* segments in seg */
+	const char *method;      /* the route's method; caller's string */
+	const char *name;        /* metrics label; caller's string */
+	http_handler_fn handler; /* the handler */
+	int builtin;             /* 1: a module route, app is the server */
+	size_t nsegments;        /* segments in seg */
 	struct route_segment seg[HTTP_SEGMENTS_MAX]; /* the pattern */
 };
 
 /* Outcome of matching a request against the table. */
 enum route_match {
-	ROUTE_FOUND,       /* a route matches path and method */
-	ROUTE_NO_PATH,     /* no pattern matches the path: 404 */
-	ROUTE_NO_METHOD    /* a pattern matches, no method does: 405 */
+	ROUTE_FOUND,    /* a route matches path and method */
+	ROUTE_NO_PATH,  /* no pattern matches the path: 404 */
+	ROUTE_NO_METHOD /* a pattern matches, no method does: 405 */
 };
 
 /* Counters of one route; updated with relaxed atomics, no lock. */
@@ -87,9 +87,9 @@ struct route_stats {
 
 /* A decoded path parameter. */
 struct http_param {
-	const char *name;                /* into the route pattern */
-	size_t name_len;                 /* bytes of name */
-	char value[HTTP_PARAM_MAX + 1];  /* decoded, NUL-terminated */
+	const char *name;               /* into the route pattern */
+	size_t name_len;                /* bytes of name */
+	char value[HTTP_PARAM_MAX + 1]; /* decoded, NUL-terminated */
 };
 
 /* A decoded query parameter. */
@@ -99,21 +99,21 @@ struct http_query {
 };
 
 struct http_request {
-	struct http_server *srv;          /* the server */
-	struct MHD_Connection *conn;      /* the daemon's connection */
-	const char *method;               /* as received; daemon's memory */
-	const char *path;                 /* raw path; daemon's memory */
-	const struct route_entry *route;  /* the matched route, or NULL */
-	size_t nparams;                   /* entries in params */
+	struct http_server *srv;         /* the server */
+	struct MHD_Connection *conn;     /* the daemon's connection */
+	const char *method;              /* as received; daemon's memory */
+	const char *path;                /* raw path; daemon's memory */
+	const struct route_entry *route; /* the matched route, or NULL */
+	size_t nparams;                  /* entries in params */
 	struct http_param params[HTTP_PARAMS_MAX]; /* path parameters */
-	size_t nquery;                    /* entries in query */
-	struct http_query query[HTTP_QUERY_MAX];  /* query parameters */
-	char *body;                       /* body + NUL; owned, wiped;
-	                                     NULL when there is none */
-	size_t body_len;                  /* bytes of body, NUL excluded */
-	size_t body_cap;                  /* bytes allocated for body */
-	char client[INET6_ADDRSTRLEN];    /* client address as text */
-	int tls;                          /* 1 over TLS */
+	size_t nquery;                             /* entries in query */
+	struct http_query query[HTTP_QUERY_MAX];   /* query parameters */
+	char *body;                                /* body + NUL; owned, wiped;
+	                                              NULL when there is none */
+	size_t body_len;               /* bytes of body, NUL excluded */
+	size_t body_cap;               /* bytes allocated for body */
+	char client[INET6_ADDRSTRLEN]; /* client address as text */
+	int tls;                       /* 1 over TLS */
 };
 
 /* A response body allocation: the length travels with the bytes, so the
@@ -130,45 +130,44 @@ struct http_res_header {
 };
 
 struct http_response {
-	int set;                                   /* 1 once a respond
-	                                              helper succeeded */
-	int status;                                /* 200..599 */
-	char content_type[HTTP_CONTENT_TYPE_MAX];  /* "" for none */
-	struct http_body *body;                    /* owned; NULL: empty */
-	size_t nheaders;                           /* entries in headers */
+	int set;                                  /* 1 once a respond
+	                                             helper succeeded */
+	int status;                               /* 200..599 */
+	char content_type[HTTP_CONTENT_TYPE_MAX]; /* "" for none */
+	struct http_body *body;                   /* owned; NULL: empty */
+	size_t nheaders;                          /* entries in headers */
 	struct http_res_header headers[HTTP_RES_HEADERS_MAX];
 };
 
 struct http_server {
-	struct MHD_Daemon *daemon;      /* the running daemon */
-	struct route_entry *routes;     /* app routes, then built-ins */
-	size_t nroutes;                 /* entries in routes */
-	struct route_stats *stats;      /* [nroutes + 1]; the last counts
-	                                   requests that matched no route */
-	void *app;                      /* handed to app handlers and hooks */
-	size_t body_max;                /* from the config */
-	size_t header_max;              /* from the config */
-	unsigned drain_ms;              /* from the config */
-	int tls;                        /* 1: serving TLS */
+	struct MHD_Daemon *daemon;  /* the running daemon */
+	struct route_entry *routes; /* app routes, then built-ins */
+	size_t nroutes;             /* entries in routes */
+	struct route_stats *stats;  /* [nroutes + 1]; the last counts
+	                               requests that matched no route */
+	void *app;                  /* handed to app handlers and hooks */
+	size_t body_max;            /* from the config */
+	size_t header_max;          /* from the config */
+	unsigned drain_ms;          /* from the config */
+	int tls;                    /* 1: serving TLS */
 	void (*log)(void *, const struct http_log_record *); /* or NULL */
-	void (*metrics_extra)(void *, struct http_buf *);     /* or NULL */
-	uint16_t port;                  /* the bound port */
-	int listen_fd;                  /* ours until the daemon starts, and
-	                                   again after quiesce; else -1 */
-	dev_t listen_dev;               /* the listening socket's identity, */
-	ino_t listen_ino;               /* to tell it from a reused number */
-	atomic_uint in_flight;          /* requests between headers and
-	                                   completion */
-	atomic_int draining;            /* 1 once a stop began */
+	void (*metrics_extra)(void *, struct http_buf *);    /* or NULL */
+	uint16_t port;         /* the bound port */
+	int listen_fd;         /* ours until the daemon starts, and
+	                          again after quiesce; else -1 */
+	dev_t listen_dev;      /* the listening socket's identity, */
+	ino_t listen_ino;      /* to tell it from a reused number */
+	atomic_uint in_flight; /* requests between headers and
+	                          completion */
+	atomic_int draining;   /* 1 once a stop began */
 };
 
 /* ---- route.c ---- */
 
 /* Compiles r into e. Returns VAERN_OK or VAERN_E_INVALID with msg naming
  * route index i. */
-enum vaern_err route_compile(const struct http_route *r, size_t i,
-                             int builtin, struct route_entry *e,
-                             struct vaern_msg *msg);
+enum vaern_err route_compile(const struct http_route *r, size_t i, int builtin,
+                             struct route_entry *e, struct vaern_msg *msg);
 
 /* 1 if a and b have the same method and the same pattern shape. */
 int route_same(const struct route_entry *a, const struct route_entry *b);
@@ -179,8 +178,8 @@ int route_same(const struct route_entry *a, const struct route_entry *b);
  * HEAD matches GET routes.
  */
 enum route_match route_find(const struct route_entry *routes, size_t n,
-                            const char *method, const char *path,
-                            size_t *index, char allow[HTTP_ALLOW_MAX]);
+                            const char *method, const char *path, size_t *index,
+                            char allow[HTTP_ALLOW_MAX]);
 
 /* Decodes the parameters of req->route from req->path into req->params.
  * Returns VAERN_OK or VAERN_E_INVALID with a fixed-phrase msg. */
@@ -193,10 +192,10 @@ enum vaern_err route_query(struct http_request *req, struct vaern_msg *msg);
 /* Outcome of http_pct_decode. */
 enum pct_result {
 	PCT_OK,
-	PCT_BAD_ESCAPE,  /* '%' not followed by two hex digits */
-	PCT_CONTROL,     /* decodes to NUL or another control character */
-	PCT_BAD_UTF8,    /* decodes to invalid UTF-8 */
-	PCT_TOO_LONG     /* decodes to more than dstmax bytes */
+	PCT_BAD_ESCAPE, /* '%' not followed by two hex digits */
+	PCT_CONTROL,    /* decodes to NUL or another control character */
+	PCT_BAD_UTF8,   /* decodes to invalid UTF-8 */
+	PCT_TOO_LONG    /* decodes to more than dstmax bytes */
 };
 
 /*

@@ -1008,8 +1008,8 @@ id_contains_card_number(const char *text)
 		if (is_digit(c)) {
 			if (!in_group) {
 				if (ng == SCAN_GROUPS || nd == SCAN_DIGITS) {
-					found = card_in_run(digits, gstart,
-					                    ng, nd);
+					found = card_in_run(digits, gstart, ng,
+					                    nd);
 					nd = ng = 0;
 				}
 				gstart[ng++] = nd;

@@ -70,7 +70,7 @@ const char *id_type_name(enum id_type type);
 enum vaern_err id_normalise(enum id_type type, const char *value,
                             const char *default_country, long asof_days,
                             char *out, size_t outsz, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(2, 5)));
+        __attribute__((warn_unused_result, nonnull(2, 5)));
 
 /*
  * Returns 1 if the NUL-terminated digits string passes the Luhn check,

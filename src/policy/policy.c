@@ -21,8 +21,8 @@
 #include <libfyaml.h>
 #include <sodium.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -3027,7 +3027,7 @@ index_by_id(const void *base, size_t n, size_t stride, size_t off,
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *const *entry_id =
-			(const char *const *)(const void *)(p + i * stride +
+		        (const char *const *)(const void *)(p + i * stride +
 		                                            off);
 
 		if (strcmp(*entry_id, id) == 0)
@@ -3036,7 +3036,7 @@ index_by_id(const void *base, size_t n, size_t stride, size_t off,
 	return -1;
 }
 
-#define INDEX_BY_ID(arr, n, type, want)                                      \
+#define INDEX_BY_ID(arr, n, type, want)                                        \
 	index_by_id((arr), (n), sizeof(type), offsetof(type, id), (want))
 
 long
@@ -3059,7 +3059,8 @@ long
 policy_role_index(const struct policy *p, const char *id)
 {
 	return p == NULL ? -1
-	                 : INDEX_BY_ID(p->roles, p->nroles, struct policy_role, id);
+	                 : INDEX_BY_ID(p->roles, p->nroles, struct policy_role,
+	                               id);
 }
 
 long

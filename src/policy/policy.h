@@ -22,11 +22,11 @@
 #include "../ids/ids.h"
 
 /* Limits of the loader (a policy over them is refused, not truncated). */
-#define POLICY_FILE_MAX (1024 * 1024) /* bytes in one YAML file */
-#define POLICY_NAME_MAX 64            /* bytes in an id (key) */
-#define POLICY_TEXT_MAX 4096          /* bytes in a free-text field */
-#define POLICY_ITEMS_MAX 512          /* entries in one section or list */
-#define POLICY_DIAG_MAX 200           /* diagnostics kept; more are counted */
+#define POLICY_FILE_MAX  (1024 * 1024) /* bytes in one YAML file */
+#define POLICY_NAME_MAX  64            /* bytes in an id (key) */
+#define POLICY_TEXT_MAX  4096          /* bytes in a free-text field */
+#define POLICY_ITEMS_MAX 512           /* entries in one section or list */
+#define POLICY_DIAG_MAX  200           /* diagnostics kept; more are counted */
 
 /* GDPR Art. 6(1) legal bases, as a bit set: (a) is bit 0 ... (f) bit 5. */
 #define BASIS_A (1u << 0) /* consent */
@@ -54,10 +54,10 @@ enum value_format {
 };
 
 struct policy_category {
-	char *id;              /* the key in `categories:` */
-	char *description;     /* free text or NULL */
-	int special;           /* 1 if an Art. 9 special category */
-	char *special_kind;    /* "health", ... when special; else NULL */
+	char *id;                /* the key in `categories:` */
+	char *description;       /* free text or NULL */
+	int special;             /* 1 if an Art. 9 special category */
+	char *special_kind;      /* "health", ... when special; else NULL */
 	enum id_type identifier; /* ID_NONE unless values are identifiers */
 	enum value_format format;
 	enum data_source source;
@@ -75,44 +75,45 @@ struct policy_purpose {
 	char *legitimate_interests; /* required when BASIS_F is set */
 	size_t *categories;         /* indexes into policy.categories */
 	size_t ncategories;
-	size_t *mandatory;          /* categories that must be given to collect
-	                               under this purpose (CEK-MAND-1) */
+	size_t *mandatory; /* categories that must be given to collect
+	                      under this purpose (CEK-MAND-1) */
 	size_t nmandatory;
-	char **consent_sources;     /* how consent is recorded (web_form, ...);
-	                               required when BASIS_A is set */
+	char **consent_sources; /* how consent is recorded (web_form, ...);
+	                           required when BASIS_A is set */
 	size_t nconsent_sources;
-	char *consent_text;         /* the text shown when asking, or NULL */
-	int direct_marketing;       /* 1 for direct marketing (GDPR-21) */
-	int service_message;        /* 1 for messages about the person's own
-	                               service, which opt-out does not stop
-	                               (TEL-MKT-1) */
-	int requires_clearance;     /* only cleared roles (TEL-LOG-2) */
-	int while_restricted;       /* allowed while restricted: legal claims,
-	                               protection of a person, public interest
-	                               (GDPR-18) */
+	char *consent_text;     /* the text shown when asking, or NULL */
+	int direct_marketing;   /* 1 for direct marketing (GDPR-21) */
+	int service_message;    /* 1 for messages about the person's own
+	                           service, which opt-out does not stop
+	                           (TEL-MKT-1) */
+	int requires_clearance; /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;   /* allowed while restricted: legal claims,
+	                           protection of a person, public interest
+	                           (GDPR-18) */
 	unsigned line, column;
 };
 
 enum retention_action { RETENTION_DELETE, RETENTION_ANONYMISE };
 
 /* Built-in anchors; any other anchor names an event in policy.events. */
-#define ANCHOR_COLLECTED "collected"                  /* the fact's time */
-#define ANCHOR_FINANCIAL_YEAR_END "financial_year_end" /* end of the
-	financial year in which the fact was collected */
+#define ANCHOR_COLLECTED "collected" /* the fact's time */
+#define ANCHOR_FINANCIAL_YEAR_END                                              \
+	"financial_year_end" /* end of the                                     \
+financial year in which the fact was collected */
 
 struct policy_retention {
 	char *id;
-	char *clause;              /* the CLAUSES.md id it implements, or NULL */
-	size_t *categories;        /* indexes into policy.categories */
+	char *clause;       /* the CLAUSES.md id it implements, or NULL */
+	size_t *categories; /* indexes into policy.categories */
 	size_t ncategories;
-	char **anchors;            /* the period runs from the latest of these */
+	char **anchors; /* the period runs from the latest of these */
 	size_t nanchors;
 	struct period period;
 	enum retention_action action;
-	size_t *keep;              /* anonymise: categories that survive */
+	size_t *keep; /* anonymise: categories that survive */
 	size_t nkeep;
-	char *legal_obligation;    /* the law that requires keeping, or NULL;
-	                              when set, erasure waits for it (GDPR-17) */
+	char *legal_obligation; /* the law that requires keeping, or NULL;
+	                           when set, erasure waits for it (GDPR-17) */
 	unsigned line, column;
 };
 
@@ -127,7 +128,7 @@ enum recipient_condition {
 	NEEDS_CONSENT,             /* the person's consent */
 	NEEDS_PRIOR_AGREEMENT,     /* agreed with the person beforehand */
 	NEEDS_CONSENT_OR_PRIOR_AGREEMENT,
-	NEEDS_LEGAL_DEMAND         /* a legal demand (court order, ...) */
+	NEEDS_LEGAL_DEMAND /* a legal demand (court order, ...) */
 };
 
 struct policy_recipient {
@@ -135,12 +136,12 @@ struct policy_recipient {
 	char *name;
 	enum recipient_type type;
 	enum recipient_condition needs;
-	char *agreement;   /* processor: the DPA reference */
-	char *demand;      /* authority: the kind of demand ("court_order") */
-	char country[3];   /* ISO 3166 alpha-2 */
-	int outside_eea;   /* 1 if country is outside the EU/EEA */
-	char *safeguard;   /* Art. 46 safeguard when outside_eea */
-	size_t *purposes;  /* purposes it may receive data for */
+	char *agreement;  /* processor: the DPA reference */
+	char *demand;     /* authority: the kind of demand ("court_order") */
+	char country[3];  /* ISO 3166 alpha-2 */
+	int outside_eea;  /* 1 if country is outside the EU/EEA */
+	char *safeguard;  /* Art. 46 safeguard when outside_eea */
+	size_t *purposes; /* purposes it may receive data for */
 	size_t npurposes;
 	size_t *categories;
 	size_t ncategories;
@@ -158,27 +159,27 @@ struct policy_role {
 	char *description;
 	size_t *purposes; /* indexes into policy.purposes */
 	size_t npurposes;
-	int cleared;      /* security clearance (TEL-LOG-2) */
-	int audit;        /* may read the audit trail: the data-protection
-	                     officer (GDPR-32) */
+	int cleared; /* security clearance (TEL-LOG-2) */
+	int audit;   /* may read the audit trail: the data-protection
+	                officer (GDPR-32) */
 	unsigned line, column;
 };
 
 struct policy_event {
-	char *id;          /* e.g. "relationship_end" */
+	char *id; /* e.g. "relationship_end" */
 	char *description;
 };
 
 struct policy_controller {
-	char *id;            /* short name used by the CLI and the API */
+	char *id; /* short name used by the CLI and the API */
 	char *name;
-	char country[3];     /* "DK", "SE", ... */
+	char country[3];                /* "DK", "SE", ... */
 	enum id_type registration_type; /* ID_CVR or ID_ORGNR */
-	char *registration;  /* normalised registration number */
+	char *registration;             /* normalised registration number */
 	char *address;
 	char *email;
 	char *phone;
-	char *complaints;    /* who handles complaints first (CEK-COMPLAIN-1) */
+	char *complaints; /* who handles complaints first (CEK-COMPLAIN-1) */
 	char *authority_name;
 	char *authority_url;
 	long policy_version; /* days since the epoch (AURA-VER-1) */
@@ -206,15 +207,15 @@ struct policy {
 	size_t nretention;
 	struct policy_recipient *recipients;
 	size_t nrecipients;
-	int transfers_none;               /* 1 if `transfers: none` */
+	int transfers_none; /* 1 if `transfers: none` */
 	struct policy_transfer *transfers;
 	size_t ntransfers;
 	struct policy_role *roles;
 	size_t nroles;
 	struct policy_event *events;
 	size_t nevents;
-	unsigned rights;                  /* RIGHT_* bits */
-	unsigned char sha256[32];         /* of the file's bytes */
+	unsigned rights;          /* RIGHT_* bits */
+	unsigned char sha256[32]; /* of the file's bytes */
 };
 
 struct policy_diag {
@@ -225,8 +226,8 @@ struct policy_diag {
 
 struct policy_diags {
 	struct policy_diag items[POLICY_DIAG_MAX];
-	size_t count;    /* items kept */
-	size_t dropped;  /* problems beyond POLICY_DIAG_MAX */
+	size_t count;   /* items kept */
+	size_t dropped; /* problems beyond POLICY_DIAG_MAX */
 };
 
 /*
@@ -238,13 +239,13 @@ struct policy_diags {
  */
 enum vaern_err policy_load_file(const char *path, struct policy **out,
                                 struct policy_diags *diags)
-	__attribute__((warn_unused_result, nonnull));
+        __attribute__((warn_unused_result, nonnull));
 
 /* As policy_load_file, from a buffer of len bytes (need not be NUL-ended). */
 enum vaern_err policy_load_buffer(const char *buf, size_t len,
                                   struct policy **out,
                                   struct policy_diags *diags)
-	__attribute__((warn_unused_result, nonnull));
+        __attribute__((warn_unused_result, nonnull));
 
 /* Frees p and everything it owns. Accepts NULL. */
 void policy_free(struct policy *p);

@@ -19,42 +19,43 @@
 
 #include "../common/err.h"
 
-#define STORE_UID_BYTES 16   /* a subject's public random id */
-#define STORE_BLIND_BYTES 16 /* a blind index (keyed BLAKE2b, truncated) */
-#define STORE_NO_TIME INT64_MIN
-#define STORE_WRAPPED_MAX 128     /* bytes of a wrapped data key */
+#define STORE_UID_BYTES       16 /* a subject's public random id */
+#define STORE_BLIND_BYTES     16 /* a blind index (keyed BLAKE2b, truncated) */
+#define STORE_NO_TIME         INT64_MIN
+#define STORE_WRAPPED_MAX     128 /* bytes of a wrapped data key */
 #define STORE_IDS_PER_SUBJECT 32  /* identifiers one subject may have */
-#define STORE_BLINDS_MAX (STORE_IDS_PER_SUBJECT * (1 + STORE_BLIND_BYTES))
+#define STORE_BLINDS_MAX      (STORE_IDS_PER_SUBJECT * (1 + STORE_BLIND_BYTES))
 
 struct store;
 
 /* A subject row, held by value. */
 struct store_subject {
-	int64_t rowid;                     /* the store's own key */
-	int64_t controller;                /* controller rowid */
+	int64_t rowid;      /* the store's own key */
+	int64_t controller; /* controller rowid */
 	unsigned char uid[STORE_UID_BYTES];
-	unsigned char wrapped_key[STORE_WRAPPED_MAX]; /* the data key, wrapped */
+	unsigned char
+	        wrapped_key[STORE_WRAPPED_MAX]; /* the data key, wrapped */
 	size_t wrapped_len;
 	unsigned char blinds[STORE_BLINDS_MAX]; /* the subject's identifier
 	                                      index entries: (1 type byte,
 	                                      blind) repeated; so erasure finds
 	                                      them */
 	size_t blinds_len;
-	int state;                         /* reserved: restriction etc. */
-	int64_t created_at;                /* seconds since the epoch */
+	int state;          /* reserved: restriction etc. */
+	int64_t created_at; /* seconds since the epoch */
 };
 
 /* A fact row. */
 struct store_fact {
-	int64_t subject;            /* subject rowid */
-	int64_t id;                 /* 1.. within the subject */
-	const char *category;       /* policy category id */
-	const char *purpose;        /* the purpose it was collected for */
-	const char *source;         /* where it came from */
+	int64_t subject;      /* subject rowid */
+	int64_t id;           /* 1.. within the subject */
+	const char *category; /* policy category id */
+	const char *purpose;  /* the purpose it was collected for */
+	const char *source;   /* where it came from */
 	int64_t collected_at;
-	int provided_by_subject;    /* 1 if the person gave it (GDPR-20) */
-	int64_t expires_at;         /* STORE_NO_TIME until retention computes */
-	const unsigned char *ct;    /* nonce || ciphertext || tag */
+	int provided_by_subject; /* 1 if the person gave it (GDPR-20) */
+	int64_t expires_at;      /* STORE_NO_TIME until retention computes */
+	const unsigned char *ct; /* nonce || ciphertext || tag */
 	size_t ctlen;
 };
 
@@ -72,7 +73,7 @@ struct store_event {
  */
 enum vaern_err store_open_sqlite(const char *path, int create,
                                  struct store **out, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /* Closes st (rolls back an open transaction). Accepts NULL. */
 void store_close(struct store *st);
@@ -96,8 +97,7 @@ enum vaern_err store_checkpoint(struct store *st, struct vaern_msg *msg);
  * store_savepoint_release or store_savepoint_rollback.
  */
 enum vaern_err store_savepoint(struct store *st, struct vaern_msg *msg);
-enum vaern_err store_savepoint_release(struct store *st,
-                                       struct vaern_msg *msg);
+enum vaern_err store_savepoint_release(struct store *st, struct vaern_msg *msg);
 void store_savepoint_rollback(struct store *st);
 
 /* Reads through a shared mmap of up to bytes of the file (0: off), for
@@ -122,10 +122,11 @@ enum vaern_err store_controller_get(struct store *st, const char *name,
                                     int64_t *rowid, char **policy_text,
                                     size_t *len, struct vaern_msg *msg);
 /* Calls fn for each controller, by name; stops at the first non-OK. */
-enum vaern_err store_controller_foreach(
-	struct store *st,
-	enum vaern_err (*fn)(void *arg, const char *name, int64_t loaded_at),
-	void *arg, struct vaern_msg *msg);
+enum vaern_err store_controller_foreach(struct store *st,
+                                        enum vaern_err (*fn)(void *arg,
+                                                             const char *name,
+                                                             int64_t loaded_at),
+                                        void *arg, struct vaern_msg *msg);
 
 /* Inserts s (s->rowid is set). VAERN_E_EXISTS if the uid is taken. */
 enum vaern_err store_subject_insert(struct store *st, struct store_subject *s,
@@ -140,8 +141,8 @@ enum vaern_err store_subject_by_rowid(struct store *st, int64_t rowid,
                                       struct store_subject *s,
                                       struct vaern_msg *msg);
 enum vaern_err store_subject_set_blinds(struct store *st, int64_t rowid,
-                                        const unsigned char *blinds,
-                                        size_t len, struct vaern_msg *msg);
+                                        const unsigned char *blinds, size_t len,
+                                        struct vaern_msg *msg);
 /* Deletes the subject row, its facts and its events. */
 enum vaern_err store_subject_delete(struct store *st, int64_t rowid,
                                     struct vaern_msg *msg);
@@ -168,19 +169,19 @@ enum vaern_err store_fact_insert(struct store *st, const struct store_fact *f,
 /* The highest fact id of subject, 0 if it has none. */
 enum vaern_err store_fact_max_id(struct store *st, int64_t subject,
                                  int64_t *max, struct vaern_msg *msg);
-enum vaern_err store_fact_update(struct store *st, int64_t subject,
-                                 int64_t id, const unsigned char *ct,
-                                 size_t ctlen, int64_t collected_at,
-                                 const char *source, struct vaern_msg *msg);
+enum vaern_err store_fact_update(struct store *st, int64_t subject, int64_t id,
+                                 const unsigned char *ct, size_t ctlen,
+                                 int64_t collected_at, const char *source,
+                                 struct vaern_msg *msg);
 /*
  * Calls fn for each fact of subject in id order; the fact's pointers are
  * valid during the call only. Stops at the first non-OK from fn and
  * returns it. VAERN_OK if the subject has no facts.
  */
-enum vaern_err store_fact_foreach(struct store *st, int64_t subject,
-                                  enum vaern_err (*fn)(void *arg,
-                                                       const struct store_fact *f),
-                                  void *arg, struct vaern_msg *msg);
+enum vaern_err
+store_fact_foreach(struct store *st, int64_t subject,
+                   enum vaern_err (*fn)(void *arg, const struct store_fact *f),
+                   void *arg, struct vaern_msg *msg);
 /* Reads one fact; VAERN_E_NOTFOUND if absent. Pointers as in foreach. */
 enum vaern_err store_fact_get(struct store *st, int64_t subject, int64_t id,
                               enum vaern_err (*fn)(void *arg,
@@ -190,18 +191,18 @@ enum vaern_err store_fact_get(struct store *st, int64_t subject, int64_t id,
 /* Events. */
 enum vaern_err store_event_insert(struct store *st, const struct store_event *e,
                                   struct vaern_msg *msg);
-enum vaern_err store_event_foreach(struct store *st, int64_t subject,
-                                   enum vaern_err (*fn)(void *arg,
-                                                        const struct store_event *e),
-                                   void *arg, struct vaern_msg *msg);
+enum vaern_err store_event_foreach(
+        struct store *st, int64_t subject,
+        enum vaern_err (*fn)(void *arg, const struct store_event *e), void *arg,
+        struct vaern_msg *msg);
 
 /* A consent row (GDPR-7): the full ledger arrives with the consent issue. */
 struct store_consent {
 	int64_t subject;
 	const char *purpose;
 	int64_t given_at;
-	int64_t withdrawn_at;          /* STORE_NO_TIME while valid */
-	const char *source;            /* web_form, cookie_banner, ... */
+	int64_t withdrawn_at;           /* STORE_NO_TIME while valid */
+	const char *source;             /* web_form, cookie_banner, ... */
 	const unsigned char *text_hash; /* SHA-256 of the text shown, or NULL */
 };
 
@@ -225,7 +226,7 @@ enum vaern_err store_meta_put(struct store *st, const char *key,
                               const char *value, struct vaern_msg *msg);
 
 /* Subject state bits (struct store_subject.state). */
-#define STORE_STATE_RESTRICTED 0x1         /* GDPR-18 */
+#define STORE_STATE_RESTRICTED         0x1 /* GDPR-18 */
 #define STORE_STATE_OBJECTED_MARKETING 0x2 /* GDPR-21 */
 
 /* Sets the subject's state bits. */
@@ -241,7 +242,7 @@ enum vaern_err store_agreement_valid(struct store *st, int64_t subject,
                                      const char *recipient, int *valid,
                                      struct vaern_msg *msg);
 
-#define STORE_NAME_MAX 64     /* bytes of an actor name or role */
+#define STORE_NAME_MAX     64 /* bytes of an actor name or role */
 #define STORE_TOKEN_ID_HEX 16 /* hex digits of a token's public id */
 
 /* An actor: who calls the API, in which role, with which token. */
@@ -251,10 +252,10 @@ struct store_actor {
 	char name[STORE_NAME_MAX + 1];
 	char role[STORE_NAME_MAX + 1];
 	char token_id[STORE_TOKEN_ID_HEX + 1]; /* public part of the token */
-	unsigned char token_hash[32];  /* BLAKE2b of the token's secret part;
-	                                  the secret itself is never stored */
+	unsigned char token_hash[32]; /* BLAKE2b of the token's secret part;
+	                                 the secret itself is never stored */
 	int64_t created_at;
-	int64_t revoked_at;            /* STORE_NO_TIME while valid */
+	int64_t revoked_at; /* STORE_NO_TIME while valid */
 };
 
 /* Inserts a (VAERN_E_EXISTS if the name is taken in the controller). */
@@ -267,10 +268,10 @@ enum vaern_err store_actor_by_token_id(struct store *st, const char *token_id,
 enum vaern_err store_actor_revoke(struct store *st, int64_t controller,
                                   const char *name, int64_t at,
                                   struct vaern_msg *msg);
-enum vaern_err store_actor_foreach(struct store *st, int64_t controller,
-                                   enum vaern_err (*fn)(void *arg,
-                                                        const struct store_actor *a),
-                                   void *arg, struct vaern_msg *msg);
+enum vaern_err store_actor_foreach(
+        struct store *st, int64_t controller,
+        enum vaern_err (*fn)(void *arg, const struct store_actor *a), void *arg,
+        struct vaern_msg *msg);
 
 /* Counts subjects of a controller (for summaries and tests). */
 enum vaern_err store_subject_count(struct store *st, int64_t controller,

@@ -22,18 +22,18 @@
 
 /* One transaction, so a reader sees the table with both indexes or none. */
 static const char schema_sql[] =
-	"BEGIN IMMEDIATE;"
-	"CREATE TABLE IF NOT EXISTS audit("
-	" seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
-	" controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
-	" action TEXT NOT NULL, subject BLOB, categories TEXT,"
-	" decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
-	" prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
-	/* A subject's entries (DPO reads, access reports). */
-	"CREATE INDEX IF NOT EXISTS audit_subject ON audit(subject, seq)"
-	" WHERE subject IS NOT NULL;"
-	"CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
-	"COMMIT;";
+        "BEGIN IMMEDIATE;"
+        "CREATE TABLE IF NOT EXISTS audit("
+        " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+        " controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
+        " action TEXT NOT NULL, subject BLOB, categories TEXT,"
+        " decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+        /* A subject's entries (DPO reads, access reports). */
+        "CREATE INDEX IF NOT EXISTS audit_subject ON audit(subject, seq)"
+        " WHERE subject IS NOT NULL;"
+        "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
+        "COMMIT;";
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
@@ -52,23 +52,23 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT_] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-	[S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
+        [S_BEGIN] = "BEGIN IMMEDIATE",
+        [S_COMMIT] = "COMMIT",
+        [S_ROLLBACK] = "ROLLBACK",
+        [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
                      " ?13, ?14)",
-	/* The controller is a filter in SQL, so LIMIT counts only the
+        /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
-	[S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
+        [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
                   " AND (?6 IS NULL OR controller = ?6)"
                   " ORDER BY seq LIMIT ?4",
-	[S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
+        [S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
                     " WHERE at >= ?2 AND at < ?3 AND seq > ?1"
                     " AND (?6 IS NULL OR controller = ?6)"
                     " ORDER BY seq LIMIT ?4",
-	[S_SUBJECT] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
+        [S_SUBJECT] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
                       " AND seq > ?1 AND at >= ?2 AND at < ?3"
                       " AND (?6 IS NULL OR controller = ?6)"
                       " ORDER BY seq LIMIT ?4",

@@ -76,7 +76,7 @@ struct audit_store_filter {
  */
 enum vaern_err audit_store_open(const char *path, int writable,
                                 struct audit_store **out, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /* Closes st (rolls back an open transaction). Accepts NULL. */
 void audit_store_close(struct audit_store *st);
@@ -84,9 +84,9 @@ void audit_store_close(struct audit_store *st);
 /* BEGIN IMMEDIATE: takes the database's write lock (waits up to the busy
  * timeout for the vault or another process to release it). */
 enum vaern_err audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1)));
+        __attribute__((warn_unused_result, nonnull(1)));
 enum vaern_err audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1)));
+        __attribute__((warn_unused_result, nonnull(1)));
 /* Rolls back the open transaction, if any. Never fails visibly. */
 void audit_store_rollback(struct audit_store *st);
 
@@ -98,13 +98,13 @@ void audit_store_rollback(struct audit_store *st);
 enum vaern_err audit_store_head(struct audit_store *st, int64_t *seq,
                                 unsigned char hash[AUDIT_HASH_BYTES],
                                 struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Inserts r (inside a transaction). VAERN_E_EXISTS if r->seq is taken. */
 enum vaern_err audit_store_insert(struct audit_store *st,
                                   const struct audit_row *r,
                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Calls fn for each row that f selects, in seq order, from one read
@@ -116,6 +116,6 @@ enum vaern_err
 audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
                     enum vaern_err (*fn)(void *arg, const struct audit_row *r),
                     void *arg, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 #endif

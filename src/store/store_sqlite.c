@@ -20,58 +20,61 @@
 #include <string.h>
 
 #define SCHEMA_VERSION "1"
-#define LABEL_MAX 128    /* bytes in one interned label */
-#define LABEL_CACHE 256  /* labels kept in memory (open addressing) */
+#define LABEL_MAX      128 /* bytes in one interned label */
+#define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS meta("
-	" key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS controller("
-	" id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-	" policy TEXT NOT NULL, loaded_at INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS label("
-	" id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);"
-	"CREATE TABLE IF NOT EXISTS subject("
-	" id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
-	" uid BLOB NOT NULL, wrapped_key BLOB NOT NULL, blinds BLOB NOT NULL,"
-	" state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS subject_uid ON subject(uid);"
-	"CREATE TABLE IF NOT EXISTS identifier("
-	" controller INTEGER NOT NULL, type INTEGER NOT NULL,"
-	" blind BLOB NOT NULL, subject INTEGER NOT NULL,"
-	" PRIMARY KEY(controller, type, blind)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS fact("
-	" subject INTEGER NOT NULL, id INTEGER NOT NULL,"
-	" category INTEGER NOT NULL, purpose INTEGER NOT NULL,"
-	" source INTEGER NOT NULL, collected_at INTEGER NOT NULL,"
-	" provided INTEGER NOT NULL, expires_at INTEGER, ct BLOB NOT NULL,"
-	" PRIMARY KEY(subject, id)) WITHOUT ROWID;"
-	/* Retention reads only what is due (DESIGN.md "Data model"). */
-	"CREATE INDEX IF NOT EXISTS fact_expiry ON fact(expires_at)"
-	" WHERE expires_at IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS event("
-	" subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
-	" PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS consent("
-	" subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
-	" seq INTEGER NOT NULL, given_at INTEGER NOT NULL,"
-	" withdrawn_at INTEGER, source INTEGER NOT NULL, text_hash BLOB,"
-	" PRIMARY KEY(subject, purpose, seq)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS agreement("
-	" subject INTEGER NOT NULL, recipient INTEGER NOT NULL,"
-	" seq INTEGER NOT NULL, at INTEGER NOT NULL, withdrawn INTEGER NOT NULL,"
-	" PRIMARY KEY(subject, recipient, seq)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS actor("
-	" id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
-	" name TEXT NOT NULL, role TEXT NOT NULL, token_id TEXT NOT NULL UNIQUE,"
-	" token_hash BLOB NOT NULL, created_at INTEGER NOT NULL,"
-	" revoked_at INTEGER);"
-	/* A name is unique among the valid actors; revoked ones stay on
-	 * record and their names can be given again. */
-	"CREATE UNIQUE INDEX IF NOT EXISTS actor_name ON actor(controller, name)"
-	" WHERE revoked_at IS NULL;"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES"
-	" ('schema_version', '" SCHEMA_VERSION "');";
+        "CREATE TABLE IF NOT EXISTS meta("
+        " key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS controller("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " policy TEXT NOT NULL, loaded_at INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS label("
+        " id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE IF NOT EXISTS subject("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " uid BLOB NOT NULL, wrapped_key BLOB NOT NULL, blinds BLOB NOT NULL,"
+        " state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+        "CREATE UNIQUE INDEX IF NOT EXISTS subject_uid ON subject(uid);"
+        "CREATE TABLE IF NOT EXISTS identifier("
+        " controller INTEGER NOT NULL, type INTEGER NOT NULL,"
+        " blind BLOB NOT NULL, subject INTEGER NOT NULL,"
+        " PRIMARY KEY(controller, type, blind)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS fact("
+        " subject INTEGER NOT NULL, id INTEGER NOT NULL,"
+        " category INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+        " source INTEGER NOT NULL, collected_at INTEGER NOT NULL,"
+        " provided INTEGER NOT NULL, expires_at INTEGER, ct BLOB NOT NULL,"
+        " PRIMARY KEY(subject, id)) WITHOUT ROWID;"
+        /* Retention reads only what is due (DESIGN.md "Data model"). */
+        "CREATE INDEX IF NOT EXISTS fact_expiry ON fact(expires_at)"
+        " WHERE expires_at IS NOT NULL;"
+        "CREATE TABLE IF NOT EXISTS event("
+        " subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
+        " PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS consent("
+        " subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+        " seq INTEGER NOT NULL, given_at INTEGER NOT NULL,"
+        " withdrawn_at INTEGER, source INTEGER NOT NULL, text_hash BLOB,"
+        " PRIMARY KEY(subject, purpose, seq)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS agreement("
+        " subject INTEGER NOT NULL, recipient INTEGER NOT NULL,"
+        " seq INTEGER NOT NULL, at INTEGER NOT NULL, withdrawn INTEGER NOT "
+        "NULL,"
+        " PRIMARY KEY(subject, recipient, seq)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS actor("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " name TEXT NOT NULL, role TEXT NOT NULL, token_id TEXT NOT NULL "
+        "UNIQUE,"
+        " token_hash BLOB NOT NULL, created_at INTEGER NOT NULL,"
+        " revoked_at INTEGER);"
+        /* A name is unique among the valid actors; revoked ones stay on
+         * record and their names can be given again. */
+        "CREATE UNIQUE INDEX IF NOT EXISTS actor_name ON actor(controller, "
+        "name)"
+        " WHERE revoked_at IS NULL;"
+        "INSERT OR IGNORE INTO meta(key, value) VALUES"
+        " ('schema_version', '" SCHEMA_VERSION "');";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -122,97 +125,97 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT_] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
-	[S_LABEL_PUT] = "INSERT OR IGNORE INTO label(text) VALUES (?1)",
-	[S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
-	[S_CTRL_PUT] = "INSERT INTO controller(name, policy, loaded_at)"
-		       " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
-		       " policy = excluded.policy,"
-		       " loaded_at = excluded.loaded_at RETURNING id",
-	[S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
-	[S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
-	[S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
-			  " blinds, state, created_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_SUBJ_BY_UID] = "SELECT id, controller, uid, wrapped_key, blinds,"
-			  " state, created_at FROM subject WHERE uid = ?1",
-	[S_SUBJ_BY_ROWID] = "SELECT id, controller, uid, wrapped_key, blinds,"
-			    " state, created_at FROM subject WHERE id = ?1",
-	[S_SUBJ_SET_BLINDS] = "UPDATE subject SET blinds = ?2 WHERE id = ?1",
-	[S_SUBJ_DELETE] = "DELETE FROM subject WHERE id = ?1",
-	[S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
-	[S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
-	[S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
-	[S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
-	[S_ID_INSERT] = "INSERT INTO identifier(controller, type, blind,"
-			" subject) VALUES (?1, ?2, ?3, ?4)",
-	[S_ID_FIND] = "SELECT subject FROM identifier"
-		      " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
-	[S_ID_FIND_UID] = "SELECT s.uid FROM identifier AS i"
-			  " JOIN subject AS s ON s.id = i.subject"
-			  " WHERE i.controller = ?1 AND i.type = ?2"
-			  " AND i.blind = ?3",
-	[S_ID_DELETE] = "DELETE FROM identifier"
-			" WHERE controller = ?1 AND type = ?2 AND blind = ?3",
-	[S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
-			  " source, collected_at, provided, expires_at, ct)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[S_FACT_MAX] = "SELECT max(id) FROM fact WHERE subject = ?1",
-	[S_FACT_UPDATE] = "UPDATE fact SET ct = ?3, collected_at = ?4,"
-			  " source = ?5 WHERE subject = ?1 AND id = ?2",
-	[S_FACT_LIST] = "SELECT subject, id, category, purpose, source,"
-			" collected_at, provided, expires_at, ct"
-			" FROM fact WHERE subject = ?1 ORDER BY id",
-	[S_FACT_GET] = "SELECT subject, id, category, purpose, source,"
-		       " collected_at, provided, expires_at, ct"
-		       " FROM fact WHERE subject = ?1 AND id = ?2",
-	[S_EVENT_INSERT] = "INSERT OR IGNORE INTO event(subject, kind, at)"
-			   " VALUES (?1, ?2, ?3)",
-	[S_EVENT_LIST] = "SELECT subject, kind, at FROM event"
-			 " WHERE subject = ?1 ORDER BY at, kind",
-	[S_CONSENT_INSERT] =
-		"INSERT INTO consent(subject, purpose, seq, given_at,"
-		" withdrawn_at, source, text_hash) VALUES (?1, ?2,"
-		" (SELECT coalesce(max(seq), 0) + 1 FROM consent"
-		"  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
-	[S_SAVEPOINT] = "SAVEPOINT one",
-	[S_RELEASE] = "RELEASE one",
-	[S_SUBJ_SET_STATE] = "UPDATE subject SET state = ?2 WHERE id = ?1",
-	[S_SUBJ_DELETE_AGREEMENTS] = "DELETE FROM agreement WHERE subject = ?1",
-	[S_AGREEMENT_INSERT] =
-		"INSERT INTO agreement(subject, recipient, seq, at, withdrawn)"
-		" VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM"
-		" agreement WHERE subject = ?1 AND recipient = ?2), ?3, ?4)",
-	[S_AGREEMENT_LATEST] = "SELECT withdrawn FROM agreement"
-			       " WHERE subject = ?1 AND recipient = ?2"
-			       " ORDER BY seq DESC LIMIT 1",
-	[S_ACTOR_INSERT] = "INSERT INTO actor(controller, name, role, token_id,"
-			   " token_hash, created_at) VALUES (?1, ?2, ?3, ?4,"
-			   " ?5, ?6)",
-	[S_ACTOR_BY_TOKEN] = "SELECT id, controller, name, role, token_id,"
-			     " token_hash, created_at, revoked_at FROM actor"
-			     " WHERE token_id = ?1",
-	[S_ACTOR_REVOKE] = "UPDATE actor SET revoked_at = ?3 WHERE"
-			   " controller = ?1 AND name = ?2 AND revoked_at IS"
-			   " NULL",
-	[S_ACTOR_LIST] = "SELECT id, controller, name, role, token_id,"
-			 " token_hash, created_at, revoked_at FROM actor"
-			 " WHERE controller = ?1 ORDER BY name",
-	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
-		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-	[S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
-			     " WHERE subject = ?1 AND purpose = ?2"
-			     " ORDER BY seq DESC LIMIT 1",
+        [S_BEGIN] = "BEGIN IMMEDIATE",
+        [S_COMMIT] = "COMMIT",
+        [S_ROLLBACK] = "ROLLBACK",
+        [S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
+        [S_LABEL_PUT] = "INSERT OR IGNORE INTO label(text) VALUES (?1)",
+        [S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
+        [S_CTRL_PUT] = "INSERT INTO controller(name, policy, loaded_at)"
+                       " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
+                       " policy = excluded.policy,"
+                       " loaded_at = excluded.loaded_at RETURNING id",
+        [S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
+        [S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
+        [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
+                          " blinds, state, created_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [S_SUBJ_BY_UID] = "SELECT id, controller, uid, wrapped_key, blinds,"
+                          " state, created_at FROM subject WHERE uid = ?1",
+        [S_SUBJ_BY_ROWID] = "SELECT id, controller, uid, wrapped_key, blinds,"
+                            " state, created_at FROM subject WHERE id = ?1",
+        [S_SUBJ_SET_BLINDS] = "UPDATE subject SET blinds = ?2 WHERE id = ?1",
+        [S_SUBJ_DELETE] = "DELETE FROM subject WHERE id = ?1",
+        [S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
+        [S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
+        [S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
+        [S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
+        [S_ID_INSERT] = "INSERT INTO identifier(controller, type, blind,"
+                        " subject) VALUES (?1, ?2, ?3, ?4)",
+        [S_ID_FIND] = "SELECT subject FROM identifier"
+                      " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
+        [S_ID_FIND_UID] = "SELECT s.uid FROM identifier AS i"
+                          " JOIN subject AS s ON s.id = i.subject"
+                          " WHERE i.controller = ?1 AND i.type = ?2"
+                          " AND i.blind = ?3",
+        [S_ID_DELETE] = "DELETE FROM identifier"
+                        " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
+        [S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
+                          " source, collected_at, provided, expires_at, ct)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [S_FACT_MAX] = "SELECT max(id) FROM fact WHERE subject = ?1",
+        [S_FACT_UPDATE] = "UPDATE fact SET ct = ?3, collected_at = ?4,"
+                          " source = ?5 WHERE subject = ?1 AND id = ?2",
+        [S_FACT_LIST] = "SELECT subject, id, category, purpose, source,"
+                        " collected_at, provided, expires_at, ct"
+                        " FROM fact WHERE subject = ?1 ORDER BY id",
+        [S_FACT_GET] = "SELECT subject, id, category, purpose, source,"
+                       " collected_at, provided, expires_at, ct"
+                       " FROM fact WHERE subject = ?1 AND id = ?2",
+        [S_EVENT_INSERT] = "INSERT OR IGNORE INTO event(subject, kind, at)"
+                           " VALUES (?1, ?2, ?3)",
+        [S_EVENT_LIST] = "SELECT subject, kind, at FROM event"
+                         " WHERE subject = ?1 ORDER BY at, kind",
+        [S_CONSENT_INSERT] =
+                "INSERT INTO consent(subject, purpose, seq, given_at,"
+                " withdrawn_at, source, text_hash) VALUES (?1, ?2,"
+                " (SELECT coalesce(max(seq), 0) + 1 FROM consent"
+                "  WHERE subject = ?1 AND purpose = ?2), ?3, ?4, ?5, ?6)",
+        [S_SAVEPOINT] = "SAVEPOINT one",
+        [S_RELEASE] = "RELEASE one",
+        [S_SUBJ_SET_STATE] = "UPDATE subject SET state = ?2 WHERE id = ?1",
+        [S_SUBJ_DELETE_AGREEMENTS] = "DELETE FROM agreement WHERE subject = ?1",
+        [S_AGREEMENT_INSERT] =
+                "INSERT INTO agreement(subject, recipient, seq, at, withdrawn)"
+                " VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM"
+                " agreement WHERE subject = ?1 AND recipient = ?2), ?3, ?4)",
+        [S_AGREEMENT_LATEST] = "SELECT withdrawn FROM agreement"
+                               " WHERE subject = ?1 AND recipient = ?2"
+                               " ORDER BY seq DESC LIMIT 1",
+        [S_ACTOR_INSERT] = "INSERT INTO actor(controller, name, role, token_id,"
+                           " token_hash, created_at) VALUES (?1, ?2, ?3, ?4,"
+                           " ?5, ?6)",
+        [S_ACTOR_BY_TOKEN] = "SELECT id, controller, name, role, token_id,"
+                             " token_hash, created_at, revoked_at FROM actor"
+                             " WHERE token_id = ?1",
+        [S_ACTOR_REVOKE] = "UPDATE actor SET revoked_at = ?3 WHERE"
+                           " controller = ?1 AND name = ?2 AND revoked_at IS"
+                           " NULL",
+        [S_ACTOR_LIST] = "SELECT id, controller, name, role, token_id,"
+                         " token_hash, created_at, revoked_at FROM actor"
+                         " WHERE controller = ?1 ORDER BY name",
+        [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
+                             " WHERE subject = ?1 AND purpose = ?2"
+                             " ORDER BY seq DESC LIMIT 1",
 };
 
 /* One interned label, cached. */
 struct label {
-	char *text;  /* owned; NULL for an empty slot */
-	int64_t id;  /* label.id */
+	char *text; /* owned; NULL for an empty slot */
+	int64_t id; /* label.id */
 };
 
 struct store {
@@ -237,7 +240,8 @@ db_fail(struct store *st, struct vaern_msg *msg, const char *what)
 		return vaern_fail(msg, VAERN_E_EXISTS, "%s: already exists",
 		                  what);
 	if ((code & 0xff) == SQLITE_FULL)
-		return vaern_fail(msg, VAERN_E_IO, "%s: the disk is full", what);
+		return vaern_fail(msg, VAERN_E_IO, "%s: the disk is full",
+		                  what);
 	/* SQLite's messages name tables and constraints, never values. */
 	return vaern_fail(msg, VAERN_E_STORE, "%s: sqlite: %s", what,
 	                  sqlite3_errmsg(st->db));
@@ -417,8 +421,7 @@ label_find(struct store *st, const char *text, int create, int64_t *id,
 }
 
 static enum vaern_err
-label_id(struct store *st, const char *text, int64_t *id,
-         struct vaern_msg *msg)
+label_id(struct store *st, const char *text, int64_t *id, struct vaern_msg *msg)
 {
 	return label_find(st, text, 1, id, msg);
 }
@@ -1022,9 +1025,8 @@ store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
 
 enum vaern_err
 store_fact_update(struct store *st, int64_t subject, int64_t id,
-                  const unsigned char *ct, size_t ctlen,
-                  int64_t collected_at, const char *source,
-                  struct vaern_msg *msg)
+                  const unsigned char *ct, size_t ctlen, int64_t collected_at,
+                  const char *source, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	int64_t src;
@@ -1305,9 +1307,8 @@ store_subject_set_state(struct store *st, int64_t rowid, int state,
 }
 
 enum vaern_err
-store_agreement_insert(struct store *st, int64_t subject,
-                       const char *recipient, int64_t at, int withdrawn,
-                       struct vaern_msg *msg)
+store_agreement_insert(struct store *st, int64_t subject, const char *recipient,
+                       int64_t at, int withdrawn, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	int64_t rid;
@@ -1334,7 +1335,8 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 	int rc;
 
 	*valid = 0;
-	if ((err = label_find(st, recipient, 0, &rid, NULL)) == VAERN_E_NOTFOUND)
+	if ((err = label_find(st, recipient, 0, &rid, NULL)) ==
+	    VAERN_E_NOTFOUND)
 		return VAERN_OK; /* no agreement was ever recorded */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "agreement: label lookup failed");
@@ -1377,8 +1379,7 @@ actor_from_row(sqlite3_stmt *s, struct store_actor *a)
 	return column_text_copy(s, 2, a->name, STORE_NAME_MAX) &&
 	       column_text_copy(s, 3, a->role, STORE_NAME_MAX) &&
 	       column_text_copy(s, 4, a->token_id, STORE_TOKEN_ID_HEX) &&
-	       column_copy(s, 5, a->token_hash, sizeof(a->token_hash),
-	                   &hlen) &&
+	       column_copy(s, 5, a->token_hash, sizeof(a->token_hash), &hlen) &&
 	       hlen == sizeof(a->token_hash);
 }
 
@@ -1401,7 +1402,8 @@ store_actor_insert(struct store *st, struct store_actor *a,
 	err = step_done(st, s, "actor", msg);
 	if (err == VAERN_E_EXISTS)
 		return vaern_fail(msg, VAERN_E_EXISTS,
-		                  "an actor named '%s' already exists", a->name);
+		                  "an actor named '%s' already exists",
+		                  a->name);
 	if (err == VAERN_OK)
 		a->id = sqlite3_last_insert_rowid(st->db);
 	return err;

@@ -19,16 +19,16 @@
 #include "../store/store.h"
 #include "vault_internal.h"
 
-#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
-#define AD_MAX (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
-#define KEY_HEX (2 * KEY_BYTES)
+#define AD_MAX        (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+#define KEY_HEX       (2 * KEY_BYTES)
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
-#define KDF_CTX_WRAP "vaernwrp" /* wraps subject data keys */
-#define KDF_CTX_BLIND "vaernbix" /* blind-index key, one per controller */
-#define KDF_CTX_CHECK "vaernchk" /* the key check value */
+#define KDF_CTX_WRAP   "vaernwrp" /* wraps subject data keys */
+#define KDF_CTX_BLIND  "vaernbix" /* blind-index key, one per controller */
+#define KDF_CTX_CHECK  "vaernchk" /* the key check value */
 #define KEY_CHECK_META "master_key_check"
 
 /*
@@ -80,8 +80,8 @@ vault_uid_parse(const char *hex, unsigned char uid[VAULT_UID_BYTES],
 	const char *end = NULL;
 
 	if (strlen(hex) != 2 * VAULT_UID_BYTES ||
-	    sodium_hex2bin(uid, VAULT_UID_BYTES, hex, 2 * VAULT_UID_BYTES,
-	                   NULL, &len, &end) != 0 ||
+	    sodium_hex2bin(uid, VAULT_UID_BYTES, hex, 2 * VAULT_UID_BYTES, NULL,
+	                   &len, &end) != 0 ||
 	    len != VAULT_UID_BYTES || *end != '\0')
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a subject id is 32 hexadecimal digits");
@@ -203,8 +203,8 @@ key_create(const char *path, struct vaern_msg *msg)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	          0600);
 	if (fd < 0)
-		return vaern_fail(msg, errno == EEXIST ? VAERN_E_EXISTS
-		                                       : VAERN_E_IO,
+		return vaern_fail(msg,
+		                  errno == EEXIST ? VAERN_E_EXISTS : VAERN_E_IO,
 		                  "%s: %s", path, strerror(errno));
 	randombytes_buf(key, sizeof(key));
 	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
@@ -439,8 +439,7 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 		                  "more than %d controllers in one vault",
 		                  VAULT_CONTROLLERS_MAX);
 	if (strlen(name) > POLICY_NAME_MAX)
-		return vaern_fail(msg, VAERN_E_NOTFOUND,
-		                  "no such controller");
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such controller");
 	err = store_controller_get(v->store, name, &rowid, &text, &len, msg);
 	if (err != VAERN_OK)
 		goto done;
@@ -487,9 +486,8 @@ vlt_blind_key(struct vault *v, const struct controller *c)
 }
 
 enum vaern_err
-vault_policy_load(struct vault *v, const char *path,
-                  struct policy_diags *diags, const char **controller,
-                  struct vaern_msg *msg)
+vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
+                  const char **controller, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	struct policy *p = NULL;
@@ -554,8 +552,8 @@ done:
 }
 
 enum vaern_err
-vault_policy(struct vault *v, const char *controller,
-             const struct policy **out, struct vaern_msg *msg)
+vault_policy(struct vault *v, const char *controller, const struct policy **out,
+             struct vaern_msg *msg)
 {
 	struct controller *c;
 	enum vaern_err err = vlt_controller(v, controller, &c, msg);
@@ -611,8 +609,8 @@ seal(struct vault *v, unsigned char *out, const char *value, size_t len,
 {
 	random_take(v, out, NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
-		out + NONCE_BYTES, NULL, (const unsigned char *)value, len, ad,
-		adlen, NULL, out, key);
+	        out + NONCE_BYTES, NULL, (const unsigned char *)value, len, ad,
+	        adlen, NULL, out, key);
 }
 
 /* Opens a sealed value into out (ctlen - SEAL_OVERHEAD bytes + NUL). */
@@ -625,11 +623,12 @@ unseal(unsigned char *out, const unsigned char *ct, size_t ctlen,
 
 	if (ctlen < SEAL_OVERHEAD ||
 	    crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    out, &n, NULL, ct + NONCE_BYTES, ctlen - NONCE_BYTES, ad,
-		    adlen, ct, key) != 0)
-		return vaern_fail(msg, VAERN_E_CRYPTO,
-		                  "a ciphertext failed authentication: wrong "
-		                  "master key, or the row was altered or moved");
+	            out, &n, NULL, ct + NONCE_BYTES, ctlen - NONCE_BYTES, ad,
+	            adlen, ct, key) != 0)
+		return vaern_fail(
+		        msg, VAERN_E_CRYPTO,
+		        "a ciphertext failed authentication: wrong "
+		        "master key, or the row was altered or moved");
 	out[n] = '\0';
 	*len = (size_t)n;
 	return VAERN_OK;
@@ -647,7 +646,7 @@ wrap_ad(unsigned char ad[VAULT_UID_BYTES + 8],
 /* Unwraps the subject's data key into key (wiped by the caller). */
 enum vaern_err
 vlt_unwrap_key(struct vault *v, const struct store_subject *s,
-           unsigned char key[KEY_BYTES], struct vaern_msg *msg)
+               unsigned char key[KEY_BYTES], struct vaern_msg *msg)
 {
 	unsigned char ad[VAULT_UID_BYTES + 8], tmp[KEY_BYTES + 1];
 	size_t adlen = wrap_ad(ad, s->uid, s->controller), len = 0;
@@ -700,9 +699,10 @@ value_check(const struct policy *p, const struct policy_category *c,
 
 	*stored = value;
 	if (len == 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "fact %zu (category '%s'): the value is empty",
-		                  pos, c->id);
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "fact %zu (category '%s'): the value is empty", pos,
+		        c->id);
 	if (len > VAULT_VALUE_MAX)
 		return vaern_fail(msg, VAERN_E_LIMIT,
 		                  "fact %zu (category '%s'): the value is over "
@@ -719,19 +719,21 @@ value_check(const struct policy *p, const struct policy_category *c,
 		if (id_normalise(c->identifier, value, p->controller.country,
 		                 clock_today(), norm, ID_NORM_MAX,
 		                 &why) != VAERN_OK)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu (category '%s'): not a valid "
-			                  "%s: %s",
-			                  pos, c->id, id_type_name(c->identifier),
-			                  why.text);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu (category '%s'): not a valid "
+			        "%s: %s",
+			        pos, c->id, id_type_name(c->identifier),
+			        why.text);
 		*stored = norm;
 		return VAERN_OK;
 	case FORMAT_DATE:
 		if (cal_parse_date(value, &days, &why) != VAERN_OK)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu (category '%s'): not a date: "
-			                  "%s",
-			                  pos, c->id, why.text);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu (category '%s'): not a date: "
+			        "%s",
+			        pos, c->id, why.text);
 		return VAERN_OK;
 	case FORMAT_CARD_LAST4_EXP:
 		/* SHOP-PAY-1: "NNNN MM/YY", the last 4 digits and expiry. */
@@ -741,14 +743,14 @@ value_check(const struct policy *p, const struct policy_category *c,
 		    strspn(value + 8, "0123456789") != 2 ||
 		    !((value[5] == '0' && value[6] >= '1') ||
 		      (value[5] == '1' && value[6] <= '2')))
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu (category '%s'): only the "
-			                  "last 4 digits and the expiry may be "
-			                  "stored, as \"NNNN MM/YY\" (SHOP-PAY-1)",
-			                  pos, c->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu (category '%s'): only the "
+			        "last 4 digits and the expiry may be "
+			        "stored, as \"NNNN MM/YY\" (SHOP-PAY-1)",
+			        pos, c->id);
 		return VAERN_OK;
-	case FORMAT_TEXT:
-		break;
+	case FORMAT_TEXT: break;
 	}
 	/* SHOP-PAY-1, PCI DSS: a full card number is never stored. */
 	if (id_contains_card_number(value))
@@ -765,7 +767,7 @@ value_check(const struct policy *p, const struct policy_category *c,
 struct fact_plan {
 	const struct policy_category *category;
 	const struct policy_purpose *purpose;
-	const char *value;     /* what to encrypt (a normal form, maybe) */
+	const char *value; /* what to encrypt (a normal form, maybe) */
 	const char *source;
 	int provided;
 	int64_t collected_at;
@@ -807,24 +809,27 @@ consents_check(const struct policy *p, const struct vault_consent_in *cs,
 		int known = 0;
 
 		if (idx < 0)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "consent %zu: the policy has no purpose "
-			                  "'%.64s'",
-			                  i + 1, cs[i].purpose);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "consent %zu: the policy has no purpose "
+			        "'%.64s'",
+			        i + 1, cs[i].purpose);
 		pp = &p->purposes[idx];
 		if (!(pp->basis & BASIS_A) && pp->art9 != 'a')
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "consent %zu: purpose '%s' does not rest "
-			                  "on consent",
-			                  i + 1, pp->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "consent %zu: purpose '%s' does not rest "
+			        "on consent",
+			        i + 1, pp->id);
 		for (size_t k = 0; k < pp->nconsent_sources; k++)
-			known |= strcmp(pp->consent_sources[k],
-			                cs[i].source) == 0;
+			known |= strcmp(pp->consent_sources[k], cs[i].source) ==
+			         0;
 		if (!known)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "consent %zu: '%.64s' is not a way the "
-			                  "policy records consent to '%s'",
-			                  i + 1, cs[i].source, pp->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "consent %zu: '%.64s' is not a way the "
+			        "policy records consent to '%s'",
+			        i + 1, cs[i].source, pp->id);
 		if (cs[i].given_at != INT64_MIN && cs[i].given_at > now)
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "consent %zu: given in the future",
@@ -850,10 +855,11 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 
 		if (f->category == NULL || f->value == NULL ||
 		    f->purpose == NULL)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu: category, value and purpose "
-			                  "are required",
-			                  pos);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu: category, value and purpose "
+			        "are required",
+			        pos);
 		if ((ci = policy_category_index(p, f->category)) < 0)
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "fact %zu: the policy of '%s' has no "
@@ -870,7 +876,8 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			return vaern_fail(msg, VAERN_E_DENIED,
 			                  "fact %zu: purpose '%s' does not use "
 			                  "category '%s'",
-			                  pos, fp->purpose->id, fp->category->id);
+			                  pos, fp->purpose->id,
+			                  fp->category->id);
 		err = value_check(p, fp->category, f->value, pos, fp->norm,
 		                  &fp->value, msg);
 		if (err != VAERN_OK)
@@ -880,43 +887,44 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		if ((err = source_check(fp->source, pos, msg)) != VAERN_OK)
 			return err;
 		fp->provided = strcmp(fp->source, "subject") == 0;
-		fp->collected_at = f->collected_at == INT64_MIN
-		                           ? now
-		                           : f->collected_at;
+		fp->collected_at =
+		        f->collected_at == INT64_MIN ? now : f->collected_at;
 		if (fp->collected_at > now)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu (category '%s'): collected in "
-			                  "the future",
-			                  pos, fp->category->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu (category '%s'): collected in "
+			        "the future",
+			        pos, fp->category->id);
 		/* GDPR-7: no consent, no processing on consent alone. */
 		if (consent_only(fp->purpose) &&
 		    !consent_given(consents, nconsents, fp->purpose->id))
-			return vaern_fail(msg, VAERN_E_DENIED,
-			                  "fact %zu: purpose '%s' rests on "
-			                  "consent, and no consent to it is given",
-			                  pos, fp->purpose->id);
+			return vaern_fail(
+			        msg, VAERN_E_DENIED,
+			        "fact %zu: purpose '%s' rests on "
+			        "consent, and no consent to it is given",
+			        pos, fp->purpose->id);
 		/* CEK-SPECIAL-1, SHOP-SPECIAL-1: special categories only
 		 * under an Art. 9 condition; with explicit consent (9(2)(a))
 		 * only when the person gave the data and consented. */
 		if (fp->category->special) {
 			if (fp->purpose->art9 == 0)
-				return vaern_fail(msg, VAERN_E_DENIED,
-				                  "fact %zu: category '%s' is a "
-				                  "special category and purpose '%s' "
-				                  "has no Art. 9 condition",
-				                  pos, fp->category->id,
-				                  fp->purpose->id);
+				return vaern_fail(
+				        msg, VAERN_E_DENIED,
+				        "fact %zu: category '%s' is a "
+				        "special category and purpose '%s' "
+				        "has no Art. 9 condition",
+				        pos, fp->category->id, fp->purpose->id);
 			if (fp->purpose->art9 == 'a' &&
 			    (!fp->provided ||
 			     !consent_given(consents, nconsents,
 			                    fp->purpose->id)))
-				return vaern_fail(msg, VAERN_E_DENIED,
-				                  "fact %zu: special category '%s' "
-				                  "needs the person's explicit "
-				                  "consent to '%s' and must come from "
-				                  "the person",
-				                  pos, fp->category->id,
-				                  fp->purpose->id);
+				return vaern_fail(
+				        msg, VAERN_E_DENIED,
+				        "fact %zu: special category '%s' "
+				        "needs the person's explicit "
+				        "consent to '%s' and must come from "
+				        "the person",
+				        pos, fp->category->id, fp->purpose->id);
 		}
 	}
 	/* CEK-MAND-1: a purpose's mandatory categories come together. */
@@ -930,17 +938,18 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			continue;
 		for (size_t m = 0; m < pp->nmandatory; m++) {
 			const struct policy_category *mc =
-				&p->categories[pp->mandatory[m]];
+			        &p->categories[pp->mandatory[m]];
 			int have = 0;
 
 			for (size_t k = 0; k < nfacts; k++)
 				have |= plan[k].purpose == pp &&
 				        plan[k].category == mc;
 			if (!have)
-				return vaern_fail(msg, VAERN_E_INVALID,
-				                  "purpose '%s' needs category '%s' "
-				                  "(mandatory), which is missing",
-				                  pp->id, mc->id);
+				return vaern_fail(
+				        msg, VAERN_E_INVALID,
+				        "purpose '%s' needs category '%s' "
+				        "(mandatory), which is missing",
+				        pp->id, mc->id);
 		}
 	}
 	return VAERN_OK;
@@ -950,19 +959,19 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 
 /* A fact encrypted and ready to write. */
 struct sealed_fact {
-	const char *category;  /* policy-owned */
-	const char *purpose;   /* policy-owned */
-	const char *source;    /* the caller's or a static string */
+	const char *category; /* policy-owned */
+	const char *purpose;  /* policy-owned */
+	const char *source;   /* the caller's or a static string */
 	int64_t collected_at;
 	int provided;
-	unsigned char *ct;     /* into the prepared record's buffer */
+	unsigned char *ct; /* into the prepared record's buffer */
 	size_t ctlen;
 };
 
 /* A consent ready to write. */
 struct sealed_consent {
-	const char *purpose;   /* policy-owned */
-	const char *source;    /* the caller's */
+	const char *purpose; /* policy-owned */
+	const char *source;  /* the caller's */
 	int64_t given_at;
 	int has_hash;
 	unsigned char text_hash[crypto_hash_sha256_BYTES];
@@ -975,14 +984,14 @@ struct sealed_consent {
  * the writer), written by subject_write.
  */
 struct prepared {
-	struct store_subject s;     /* uid, wrapped key, blinds */
+	struct store_subject s; /* uid, wrapped key, blinds */
 	size_t nids;
-	struct sealed_fact *facts;  /* in the allocation of this record */
+	struct sealed_fact *facts; /* in the allocation of this record */
 	size_t nfacts;
 	struct sealed_consent *consents;
 	size_t nconsents;
-	void *mem;                  /* the one allocation behind facts,
-	                               consents and the ciphertexts */
+	void *mem; /* the one allocation behind facts,
+	              consents and the ciphertexts */
 };
 
 static void
@@ -1037,7 +1046,8 @@ subject_prepare(struct vault *v, struct controller *c,
 
 	/* The blind indexes, each identifier type and value once. */
 	for (size_t i = 0; i < nfacts; i++) {
-		unsigned char *e = pr->s.blinds + nids * (1 + STORE_BLIND_BYTES);
+		unsigned char *e =
+		        pr->s.blinds + nids * (1 + STORE_BLIND_BYTES);
 		int dup = 0;
 
 		if (plan[i].category->format != FORMAT_IDENTIFIER)
@@ -1052,7 +1062,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		blind_index(vlt_blind_key(v, c), plan[i].category->identifier,
 		            plan[i].value, e + 1);
 		for (size_t k = 0; k < nids; k++)
-			dup |= memcmp(pr->s.blinds + k * (1 + STORE_BLIND_BYTES),
+			dup |= memcmp(pr->s.blinds +
+			                      k * (1 + STORE_BLIND_BYTES),
 			              e, 1 + STORE_BLIND_BYTES) == 0;
 		if (!dup)
 			nids++;
@@ -1098,9 +1109,10 @@ subject_prepare(struct vault *v, struct controller *c,
 		sc->has_hash = pp->consent_text != NULL;
 		if (sc->has_hash)
 			/* GDPR-7: proof of the text the person agreed to. */
-			crypto_hash_sha256(sc->text_hash,
-			                   (const unsigned char *)pp->consent_text,
-			                   strlen(pp->consent_text));
+			crypto_hash_sha256(
+			        sc->text_hash,
+			        (const unsigned char *)pp->consent_text,
+			        strlen(pp->consent_text));
 	}
 	pr->nconsents = nconsents;
 done:
@@ -1126,7 +1138,8 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		return err;
 	}
 	for (size_t k = 0; k < pr->nids; k++) {
-		const unsigned char *e = pr->s.blinds + k * (1 + STORE_BLIND_BYTES);
+		const unsigned char *e =
+		        pr->s.blinds + k * (1 + STORE_BLIND_BYTES);
 
 		err = store_identifier_insert(v->store, c->rowid, e[0], e + 1,
 		                              pr->s.rowid, msg);
@@ -1134,7 +1147,8 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 			err = vaern_fail(msg, VAERN_E_EXISTS,
 			                 "another subject of '%s' already has "
 			                 "this %s",
-			                 c->name, id_type_name((enum id_type)e[0]));
+			                 c->name,
+			                 id_type_name((enum id_type)e[0]));
 		if (err != VAERN_OK)
 			return err;
 	}
@@ -1165,7 +1179,8 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		rec.withdrawn_at = STORE_NO_TIME;
 		rec.source = sc->source;
 		rec.text_hash = sc->has_hash ? sc->text_hash : NULL;
-		if ((err = store_consent_insert(v->store, &rec, msg)) != VAERN_OK)
+		if ((err = store_consent_insert(v->store, &rec, msg)) !=
+		    VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;
@@ -1204,9 +1219,8 @@ struct vault_prepared {
 enum vaern_err
 vault_subject_prepare(struct vault *v, const char *controller,
                       const struct vault_fact_in *facts, size_t nfacts,
-                      const struct vault_consent_in *consents,
-                      size_t nconsents, struct vault_prepared **out,
-                      struct vaern_msg *msg)
+                      const struct vault_consent_in *consents, size_t nconsents,
+                      struct vault_prepared **out, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	struct controller *c;
@@ -1270,8 +1284,8 @@ vault_prepared_free(struct vault_prepared *p)
 
 struct chunk {
 	struct prepared pr[CHUNK];
-	size_t n;              /* prepared records in pr */
-	int ready;             /* 1: filled by the sealer, not yet written */
+	size_t n;  /* prepared records in pr */
+	int ready; /* 1: filled by the sealer, not yet written */
 };
 
 struct pipeline {
@@ -1283,10 +1297,10 @@ struct pipeline {
 	struct chunk chunks[2];
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	int stop;               /* the writer failed: the sealer stops */
-	enum vaern_err err;     /* the sealer's failure */
-	size_t failed_at;       /* its subject index */
-	struct vaern_msg msg;   /* its message */
+	int stop;             /* the writer failed: the sealer stops */
+	enum vaern_err err;   /* the sealer's failure */
+	size_t failed_at;     /* its subject index */
+	struct vaern_msg msg; /* its message */
 };
 
 static void *
@@ -1419,9 +1433,9 @@ done:
 }
 
 enum vaern_err
-vault_subject_find(struct vault *v, const char *controller,
-                   enum id_type type, const char *value,
-                   unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+vault_subject_find(struct vault *v, const char *controller, enum id_type type,
+                   const char *value, unsigned char uid[VAULT_UID_BYTES],
+                   struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	struct controller *c;
@@ -1461,7 +1475,6 @@ vlt_subject(struct vault *v, const char *controller,
 	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
 }
 
-
 enum vaern_err
 vlt_fact_open(void *arg, const struct store_fact *f)
 {
@@ -1485,8 +1498,8 @@ vlt_fact_open(void *arg, const struct store_fact *f)
 	out.source = f->source;
 	out.collected_at = f->collected_at;
 	out.provided_by_subject = f->provided_by_subject;
-	out.expires_at = f->expires_at == STORE_NO_TIME ? INT64_MIN
-	                                                : f->expires_at;
+	out.expires_at =
+	        f->expires_at == STORE_NO_TIME ? INT64_MIN : f->expires_at;
 	out.value = (const char *)w->v->scratch;
 	out.len = len;
 	w->count++;
@@ -1559,7 +1572,7 @@ vault_subject_events(struct vault *v, const char *controller,
 struct rectify_old {
 	char category[POLICY_NAME_MAX + 1];
 	char source[VAULT_SOURCE_MAX + 1];
-	char norm[ID_NORM_MAX];  /* the old value, if an identifier */
+	char norm[ID_NORM_MAX]; /* the old value, if an identifier */
 	int64_t collected_at;
 };
 
@@ -1646,21 +1659,23 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		oldb[0] = newb[0] = (unsigned char)cat->identifier;
 		blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
 		            oldb + 1);
-		blind_index(vlt_blind_key(v, c), cat->identifier, stored, newb + 1);
+		blind_index(vlt_blind_key(v, c), cat->identifier, stored,
+		            newb + 1);
 		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
 			if ((err = store_identifier_delete(v->store, c->rowid,
 			                                   oldb[0], oldb + 1,
 			                                   msg)) != VAERN_OK)
 				goto done;
 			err = store_identifier_insert(v->store, c->rowid,
-			                              newb[0], newb + 1, s.rowid,
-			                              msg);
+			                              newb[0], newb + 1,
+			                              s.rowid, msg);
 			if (err == VAERN_E_EXISTS)
-				err = vaern_fail(msg, VAERN_E_EXISTS,
-				                 "another subject of '%s' already "
-				                 "has this %s",
-				                 controller,
-				                 id_type_name(cat->identifier));
+				err = vaern_fail(
+				        msg, VAERN_E_EXISTS,
+				        "another subject of '%s' already "
+				        "has this %s",
+				        controller,
+				        id_type_name(cat->identifier));
 			if (err != VAERN_OK)
 				goto done;
 			blinds_replace(&s, oldb, newb);
@@ -1736,9 +1751,10 @@ vault_event_record(struct vault *v, const char *controller,
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if (policy_event_index(c->policy, kind) < 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the policy of '%s' declares no event '%.64s'",
-		                  controller, kind);
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "the policy of '%s' declares no event '%.64s'",
+		        controller, kind);
 	if (at == INT64_MIN)
 		at = clock_now();
 	if (at > clock_now())
@@ -1779,9 +1795,9 @@ vault_subject_erase(struct vault *v, const char *controller,
 		goto done;
 	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= s.blinds_len;
 	     k += 1 + STORE_BLIND_BYTES) {
-		if ((err = store_identifier_delete(v->store, c->rowid,
-		                                   s.blinds[k], s.blinds + k + 1,
-		                                   msg)) != VAERN_OK)
+		if ((err = store_identifier_delete(
+		             v->store, c->rowid, s.blinds[k], s.blinds + k + 1,
+		             msg)) != VAERN_OK)
 			goto done;
 	}
 	/* GDPR-17: the wrapped key goes with the subject row. */

@@ -36,33 +36,33 @@
 #include "../ids/ids.h"
 #include "../policy/policy.h"
 
-#define VAULT_DB_FILE "vaern.db"
-#define VAULT_KEY_FILE "master.key"
-#define VAULT_KEY_ENV "VAERN_MASTER_KEY" /* 64 hex digits */
-#define VAULT_UID_BYTES 16
-#define VAULT_UID_HEX (2 * VAULT_UID_BYTES + 1)
-#define VAULT_VALUE_MAX 65536     /* bytes in one fact value */
-#define VAULT_FACTS_PER_ADD 1024  /* facts in one vault_subject_add */
-#define VAULT_CONTROLLERS_MAX 64  /* controllers in one vault */
-#define VAULT_SOURCE_MAX 128      /* bytes in a fact's source */
+#define VAULT_DB_FILE         "vaern.db"
+#define VAULT_KEY_FILE        "master.key"
+#define VAULT_KEY_ENV         "VAERN_MASTER_KEY" /* 64 hex digits */
+#define VAULT_UID_BYTES       16
+#define VAULT_UID_HEX         (2 * VAULT_UID_BYTES + 1)
+#define VAULT_VALUE_MAX       65536 /* bytes in one fact value */
+#define VAULT_FACTS_PER_ADD   1024  /* facts in one vault_subject_add */
+#define VAULT_CONTROLLERS_MAX 64    /* controllers in one vault */
+#define VAULT_SOURCE_MAX      128   /* bytes in a fact's source */
 
 struct vault;
 
 /* A fact to store. The vault copies what it keeps. */
 struct vault_fact_in {
-	const char *category;  /* a category of the controller's policy */
-	const char *value;     /* the personal data, NUL-terminated */
-	const char *purpose;   /* the purpose it is collected for; the
-	                          purpose must use the category */
-	const char *source;    /* NULL: the category's declared source */
-	int64_t collected_at;  /* INT64_MIN: now (the vaern clock) */
+	const char *category; /* a category of the controller's policy */
+	const char *value;    /* the personal data, NUL-terminated */
+	const char *purpose;  /* the purpose it is collected for; the
+	                         purpose must use the category */
+	const char *source;   /* NULL: the category's declared source */
+	int64_t collected_at; /* INT64_MIN: now (the vaern clock) */
 };
 
 /* A consent given with the data (GDPR-7), e.g. a newsletter sign-up. */
 struct vault_consent_in {
-	const char *purpose;   /* a purpose with basis (a) or art9 (a) */
-	const char *source;    /* one of the purpose's consent.sources */
-	int64_t given_at;      /* INT64_MIN: now */
+	const char *purpose; /* a purpose with basis (a) or art9 (a) */
+	const char *source;  /* one of the purpose's consent.sources */
+	int64_t given_at;    /* INT64_MIN: now */
 };
 
 /* A fact as read back; valid during the callback only. */
@@ -73,9 +73,9 @@ struct vault_fact_out {
 	const char *source;
 	int64_t collected_at;
 	int provided_by_subject;
-	int64_t expires_at;     /* INT64_MIN if not computed yet */
-	const char *value;      /* decrypted, NUL-terminated; wiped after the
-	                           callback returns */
+	int64_t expires_at; /* INT64_MIN if not computed yet */
+	const char *value;  /* decrypted, NUL-terminated; wiped after the
+	                       callback returns */
 	size_t len;
 };
 
@@ -85,7 +85,7 @@ struct vault_fact_out {
  * initialised directory (VAERN_E_EXISTS): it never replaces a key.
  */
 enum vaern_err vault_init(const char *dir, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1)));
+        __attribute__((warn_unused_result, nonnull(1)));
 
 /*
  * Opens the vault in dir. Refuses a key file readable or writable by group
@@ -94,7 +94,7 @@ enum vaern_err vault_init(const char *dir, struct vaern_msg *msg)
  */
 enum vaern_err vault_open(const char *dir, struct vault **out,
                           struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* Closes v and wipes its keys. Accepts NULL. */
 void vault_close(struct vault *v);
@@ -107,21 +107,20 @@ void vault_close(struct vault *v);
  */
 enum vaern_err vault_policy_load(struct vault *v, const char *path,
                                  struct policy_diags *diags,
-                                 const char **controller,
-                                 struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                                 const char **controller, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* The compiled policy of controller, valid while v is open. */
 enum vaern_err vault_policy(struct vault *v, const char *controller,
                             const struct policy **out, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Calls fn for every loaded controller id in name order. */
-enum vaern_err vault_controller_foreach(
-	struct vault *v,
-	enum vaern_err (*fn)(void *arg, const char *controller,
-                             int64_t loaded_at),
-	void *arg, struct vaern_msg *msg);
+enum vaern_err
+vault_controller_foreach(struct vault *v,
+                         enum vaern_err (*fn)(void *arg, const char *controller,
+                                              int64_t loaded_at),
+                         void *arg, struct vaern_msg *msg);
 
 /* Batches: see the top of this file. */
 enum vaern_err vault_begin(struct vault *v, struct vaern_msg *msg);
@@ -140,14 +139,12 @@ void vault_rollback(struct vault *v);
  * here (GDPR-7, CEK-SPECIAL-1, SHOP-SPECIAL-1), and such special data must
  * come from the person. Writes the subject's id to uid.
  */
-enum vaern_err vault_subject_add(struct vault *v, const char *controller,
-                                 const struct vault_fact_in *facts,
-                                 size_t nfacts,
-                                 const struct vault_consent_in *consents,
-                                 size_t nconsents,
-                                 unsigned char uid[VAULT_UID_BYTES],
-                                 struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 7)));
+enum vaern_err
+vault_subject_add(struct vault *v, const char *controller,
+                  const struct vault_fact_in *facts, size_t nfacts,
+                  const struct vault_consent_in *consents, size_t nconsents,
+                  unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 7)));
 
 /* One subject of a bulk ingest. */
 struct vault_subject_in {
@@ -169,9 +166,8 @@ enum vaern_err vault_subject_add_many(struct vault *v, const char *controller,
                                       const struct vault_subject_in *subjects,
                                       size_t n,
                                       unsigned char (*uids)[VAULT_UID_BYTES],
-                                      size_t *failed_at,
-                                      struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+                                      size_t *failed_at, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * A subject checked and sealed, ready to write: prepare on any thread with
@@ -183,21 +179,19 @@ enum vaern_err vault_subject_add_many(struct vault *v, const char *controller,
  */
 struct vault_prepared;
 
-enum vaern_err vault_subject_prepare(struct vault *v, const char *controller,
-                                     const struct vault_fact_in *facts,
-                                     size_t nfacts,
-                                     const struct vault_consent_in *consents,
-                                     size_t nconsents,
-                                     struct vault_prepared **out,
-                                     struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 7)));
+enum vaern_err
+vault_subject_prepare(struct vault *v, const char *controller,
+                      const struct vault_fact_in *facts, size_t nfacts,
+                      const struct vault_consent_in *consents, size_t nconsents,
+                      struct vault_prepared **out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 7)));
 
 /* Writes p inside the open batch, under a savepoint: a failure (an
  * identifier taken) undoes this subject only. uid gets its id. */
 enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
                                    unsigned char uid[VAULT_UID_BYTES],
                                    struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Frees p. Accepts NULL. */
 void vault_prepared_free(struct vault_prepared *p);
@@ -207,23 +201,24 @@ enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   enum id_type type, const char *value,
                                   unsigned char uid[VAULT_UID_BYTES],
                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
 /* Calls fn for each fact of the subject, decrypted, in id order. */
 enum vaern_err vault_subject_facts(
-	struct vault *v, const char *controller,
-	const unsigned char uid[VAULT_UID_BYTES],
-	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-	void *arg, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+        struct vault *v, const char *controller,
+        const unsigned char uid[VAULT_UID_BYTES],
+        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /* Calls fn for each event of the subject, in time order. */
-enum vaern_err vault_subject_events(
-	struct vault *v, const char *controller,
-	const unsigned char uid[VAULT_UID_BYTES],
-	enum vaern_err (*fn)(void *arg, const char *kind, int64_t at),
-	void *arg, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+enum vaern_err vault_subject_events(struct vault *v, const char *controller,
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    enum vaern_err (*fn)(void *arg,
+                                                         const char *kind,
+                                                         int64_t at),
+                                    void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
  * Rectifies fact fact_id (GDPR-16): the new value is validated as its
@@ -234,28 +229,27 @@ enum vaern_err vault_fact_rectify(struct vault *v, const char *controller,
                                   const unsigned char uid[VAULT_UID_BYTES],
                                   int64_t fact_id, const char *value,
                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /* VAERN_OK if the subject exists in controller, VAERN_E_NOTFOUND if not. */
 enum vaern_err vault_subject_exists(struct vault *v, const char *controller,
-                                   const unsigned char uid[VAULT_UID_BYTES],
-                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* The category of fact fact_id (no decryption); category gets its id. */
-enum vaern_err vault_fact_category(struct vault *v, const char *controller,
-                                   const unsigned char uid[VAULT_UID_BYTES],
-                                   int64_t fact_id,
-                                   char category[POLICY_NAME_MAX + 1],
-                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+enum vaern_err
+vault_fact_category(struct vault *v, const char *controller,
+                    const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+                    char category[POLICY_NAME_MAX + 1], struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /* Records an event of a kind the policy declares (retention anchors). */
 enum vaern_err vault_event_record(struct vault *v, const char *controller,
                                   const unsigned char uid[VAULT_UID_BYTES],
                                   const char *kind, int64_t at,
                                   struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
  * Erases the subject: its identifiers, facts, events, consents and wrapped
@@ -264,7 +258,7 @@ enum vaern_err vault_event_record(struct vault *v, const char *controller,
 enum vaern_err vault_subject_erase(struct vault *v, const char *controller,
                                    const unsigned char uid[VAULT_UID_BYTES],
                                    size_t *nfacts, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Subject ids as 32 lower-case hex digits. parse: VAERN_E_INVALID if bad. */
 void vault_uid_format(const unsigned char uid[VAULT_UID_BYTES],
@@ -272,7 +266,7 @@ void vault_uid_format(const unsigned char uid[VAULT_UID_BYTES],
 enum vaern_err vault_uid_parse(const char *hex,
                                unsigned char uid[VAULT_UID_BYTES],
                                struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /* ---- access: actors, subject state, the gated read (issue 3) ---------- */
 
@@ -295,20 +289,21 @@ enum vaern_err vault_actor_add(struct vault *v, const char *controller,
                                const char *name, const char *role,
                                char token[VAULT_TOKEN_MAX],
                                struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 /* Revokes the named actor's token. */
 enum vaern_err vault_actor_revoke(struct vault *v, const char *controller,
                                   const char *name, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Calls fn for each actor of controller (revoked ones included). */
-enum vaern_err vault_actor_foreach(
-	struct vault *v, const char *controller,
-	enum vaern_err (*fn)(void *arg, const char *name, const char *role,
-                             int64_t created_at, int64_t revoked_at),
-	void *arg, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+enum vaern_err
+vault_actor_foreach(struct vault *v, const char *controller,
+                    enum vaern_err (*fn)(void *arg, const char *name,
+                                         const char *role, int64_t created_at,
+                                         int64_t revoked_at),
+                    void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*
  * Authenticates a bearer token: VAERN_OK and *out, or VAERN_E_DENIED for
@@ -317,21 +312,20 @@ enum vaern_err vault_actor_foreach(
  * time.
  */
 enum vaern_err vault_actor_auth(struct vault *v, const char *token,
-                                struct vault_actor *out,
-                                struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                                struct vault_actor *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Restriction of processing on or off (GDPR-18). */
 enum vaern_err vault_subject_restrict(struct vault *v, const char *controller,
                                       const unsigned char uid[VAULT_UID_BYTES],
                                       int on, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Objection to direct marketing recorded or lifted (GDPR-21). */
 enum vaern_err vault_subject_object(struct vault *v, const char *controller,
                                     const unsigned char uid[VAULT_UID_BYTES],
                                     int on, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*
  * Records consent to purpose given (withdraw = 0) or withdrawn (1), from
@@ -344,7 +338,7 @@ enum vaern_err vault_consent_record(struct vault *v, const char *controller,
                                     const char *purpose, const char *source,
                                     int withdraw, int64_t at,
                                     struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 /* Records a prior agreement with the person to disclose to recipient, or
  * its withdrawal (CEK-SHARE-1). */
@@ -352,7 +346,7 @@ enum vaern_err vault_agreement_record(struct vault *v, const char *controller,
                                       const unsigned char uid[VAULT_UID_BYTES],
                                       const char *recipient, int withdraw,
                                       int64_t at, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /* What a caller asks for. */
 struct vault_access {
@@ -361,9 +355,9 @@ struct vault_access {
 	enum gate_action action;
 	const char *const *categories; /* NULL: all the purpose uses */
 	size_t ncategories;
-	const char *recipient;         /* GATE_DISCLOSE only */
-	const char *demand;            /* e.g. "court_order" */
-	const char *demand_ref;        /* its reference */
+	const char *recipient;  /* GATE_DISCLOSE only */
+	const char *demand;     /* e.g. "court_order" */
+	const char *demand_ref; /* its reference */
 };
 
 /* One gate decision, as the audit trail records it: ids only. */
@@ -372,10 +366,10 @@ struct vault_audit_event {
 	const char *actor;
 	const char *role;
 	const char *purpose;
-	const char *action;          /* "read", "export", "disclose:<id>" */
+	const char *action;           /* "read", "export", "disclose:<id>" */
 	const unsigned char *subject; /* VAULT_UID_BYTES, or NULL */
-	const char *categories;      /* released (allow) or asked (deny),
-	                                comma-separated */
+	const char *categories;       /* released (allow) or asked (deny),
+	                                 comma-separated */
 	int allowed;
 	const char *rule;
 	const char *reason;
@@ -397,11 +391,11 @@ void vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg);
  * (msg = the reason), VAERN_OK when released.
  */
 enum vaern_err vault_subject_access(
-	struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
-	const struct vault_access *a,
-	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-	void *arg, struct gate_decision *d, struct vaern_msg *msg)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
+        struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
+        const struct vault_access *a,
+        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+        void *arg, struct gate_decision *d, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);

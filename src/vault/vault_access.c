@@ -11,10 +11,10 @@
 #include "../calendar/calendar.h"
 #include "vault_internal.h"
 
-#define TOKEN_PREFIX "vaern_"
-#define TOKEN_ID_BYTES (STORE_TOKEN_ID_HEX / 2)
+#define TOKEN_PREFIX       "vaern_"
+#define TOKEN_ID_BYTES     (STORE_TOKEN_ID_HEX / 2)
 #define TOKEN_SECRET_BYTES 32
-#define CATEGORY_LIST_MAX 4096
+#define CATEGORY_LIST_MAX  4096
 
 /* Names of actors: short, printable, no separators that confuse logs. */
 static int
@@ -44,7 +44,7 @@ vault_actor_add(struct vault *v, const char *controller, const char *name,
 	struct store_actor a;
 	unsigned char id[TOKEN_ID_BYTES], secret[TOKEN_SECRET_BYTES];
 	char secret64[sodium_base64_ENCODED_LEN(
-		TOKEN_SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	        TOKEN_SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	int n;
 
 	token[0] = '\0';
@@ -123,8 +123,7 @@ actor_each(void *arg, const struct store_actor *a)
 enum vaern_err
 vault_actor_foreach(struct vault *v, const char *controller,
                     enum vaern_err (*fn)(void *arg, const char *name,
-                                         const char *role,
-                                         int64_t created_at,
+                                         const char *role, int64_t created_at,
                                          int64_t revoked_at),
                     void *arg, struct vaern_msg *msg)
 {
@@ -202,8 +201,7 @@ vault_actor_auth(struct vault *v, const char *token, struct vault_actor *out,
 			goto done;
 	}
 	out->id = a.id;
-	(void)snprintf(out->controller, sizeof(out->controller), "%s",
-	               c->name);
+	(void)snprintf(out->controller, sizeof(out->controller), "%s", c->name);
 	memcpy(out->name, a.name, sizeof(out->name));
 	memcpy(out->role, a.role, sizeof(out->role));
 	err = VAERN_OK;
@@ -277,7 +275,8 @@ vault_consent_record(struct vault *v, const char *controller,
 	pp = &c->policy->purposes[pi];
 	if (!(pp->basis & BASIS_A) && pp->art9 != 'a')
 		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "purpose '%s' does not rest on consent", pp->id);
+		                  "purpose '%s' does not rest on consent",
+		                  pp->id);
 	for (size_t k = 0; k < pp->nconsent_sources; k++)
 		known |= strcmp(pp->consent_sources[k], source) == 0;
 	/* GDPR-7: withdrawing is as easy as giving, by any channel. */
@@ -304,7 +303,8 @@ vault_consent_record(struct vault *v, const char *controller,
 	rec.source = source;
 	rec.text_hash = NULL;
 	if (!withdraw && pp->consent_text != NULL) {
-		crypto_hash_sha256(hash, (const unsigned char *)pp->consent_text,
+		crypto_hash_sha256(hash,
+		                   (const unsigned char *)pp->consent_text,
 		                   strlen(pp->consent_text));
 		rec.text_hash = hash;
 	}
@@ -339,8 +339,8 @@ vault_agreement_record(struct vault *v, const char *controller,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_agreement_insert(v->store, s.rowid,
-	                             c->policy->recipients[ri].id, at,
-	                             withdraw, msg);
+	                             c->policy->recipients[ri].id, at, withdraw,
+	                             msg);
 	return vlt_end(v, err, msg);
 }
 
@@ -410,8 +410,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
                      const struct vault_access *a,
                      enum vaern_err (*fn)(void *arg,
                                           const struct vault_fact_out *f),
-                     void *arg, struct gate_decision *d,
-                     struct vaern_msg *msg)
+                     void *arg, struct gate_decision *d, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	struct controller *c;
@@ -515,9 +514,8 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		category_list(p, wanted, a->ncategories, cats, sizeof(cats));
 	else
 		(void)snprintf(cats, sizeof(cats), "*");
-	(void)snprintf(action, sizeof(action), "%s%s%s",
-	               action_name(a->action), ri >= 0 ? ":" : "",
-	               ri >= 0 ? p->recipients[ri].id : "");
+	(void)snprintf(action, sizeof(action), "%s%s%s", action_name(a->action),
+	               ri >= 0 ? ":" : "", ri >= 0 ? p->recipients[ri].id : "");
 	ev.controller = c->name;
 	ev.actor = a->actor->name;
 	ev.role = a->actor->role;

@@ -14,40 +14,40 @@
 
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
-	char *name;                      /* the controller id (owned) */
-	int64_t rowid;                   /* the store's controller id */
-	struct policy *policy;           /* compiled, owned */
+	char *name;            /* the controller id (owned) */
+	int64_t rowid;         /* the store's controller id */
+	struct policy *policy; /* compiled, owned */
 };
 
 /* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
 struct keys {
 	unsigned char master[KEY_BYTES]; /* from the key file or env */
 	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
-	unsigned char blind[VAULT_CONTROLLERS_MAX][KEY_BYTES]; /* derived per
-	                                    controller slot, see vlt_blind_key */
+	unsigned char blind[VAULT_CONTROLLERS_MAX]
+	                   [KEY_BYTES]; /* derived per
+	             controller slot, see vlt_blind_key */
 };
 
 struct vault {
-	struct store *store;                /* owned */
-	struct keys *keys;                  /* sodium_malloc'ed, owned */
+	struct store *store; /* owned */
+	struct keys *keys;   /* sodium_malloc'ed, owned */
 	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
 	size_t nctrl;
-	int batch;                          /* 1 inside vault_begin/commit */
-	unsigned char *scratch;             /* ciphertext / plaintext buffer */
-	size_t scratch_len;                 /* VAULT_VALUE_MAX + overhead */
-	unsigned char *pool;                /* random bytes from the kernel,
-	                                       RANDOM_POOL of them */
-	size_t pool_used;                   /* bytes of pool handed out */
-	vault_audit_fn audit_fn;            /* where gate decisions go */
+	int batch;               /* 1 inside vault_begin/commit */
+	unsigned char *scratch;  /* ciphertext / plaintext buffer */
+	size_t scratch_len;      /* VAULT_VALUE_MAX + overhead */
+	unsigned char *pool;     /* random bytes from the kernel,
+	                            RANDOM_POOL of them */
+	size_t pool_used;        /* bytes of pool handed out */
+	vault_audit_fn audit_fn; /* where gate decisions go */
 	void *audit_arg;
 };
-
 
 /* State of a fact-reading walk. */
 struct fact_walk {
 	struct vault *v;
 	const struct store_subject *s;
-	const unsigned char *key;  /* the subject's data key */
+	const unsigned char *key; /* the subject's data key */
 	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
 	void *arg;
 	struct vaern_msg *msg;

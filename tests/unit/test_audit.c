@@ -71,11 +71,11 @@ teardown(void **state)
 /* ---- helpers ------------------------------------------------------------- */
 
 static const unsigned char subject_a[AUDIT_SUBJECT_BYTES] = {
-	0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
+        0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+        0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
 static const unsigned char subject_b[AUDIT_SUBJECT_BYTES] = {
-	0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
-	0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf};
+        0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+        0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf};
 
 /* A typical gate decision: ids and policy words only. */
 static struct audit_entry
@@ -767,18 +767,18 @@ two_decision(struct audit_entry *e)
 }
 
 static const struct bad_case bad_cases[] = {
-	{"action is required", no_action, VAERN_E_INVALID},
-	{"role is empty", empty_role, VAERN_E_INVALID},
-	{"actor has a character", spaced_actor, VAERN_E_INVALID},
-	{"purpose has a character", newline_purpose, VAERN_E_INVALID},
-	{"controller is longer", long_controller, VAERN_E_LIMIT},
-	{"categories is longer", long_categories, VAERN_E_LIMIT},
-	{"reason is longer", long_reason, VAERN_E_LIMIT},
-	{"reason has a control character", ctrl_reason, VAERN_E_INVALID},
-	{"rule has a control character", c1_rule, VAERN_E_INVALID},
-	{"reason is not UTF-8", bad_utf8, VAERN_E_INVALID},
-	{"action has a character", utf8_action, VAERN_E_INVALID},
-	{"decision must be", two_decision, VAERN_E_INVALID},
+        {"action is required", no_action, VAERN_E_INVALID},
+        {"role is empty", empty_role, VAERN_E_INVALID},
+        {"actor has a character", spaced_actor, VAERN_E_INVALID},
+        {"purpose has a character", newline_purpose, VAERN_E_INVALID},
+        {"controller is longer", long_controller, VAERN_E_LIMIT},
+        {"categories is longer", long_categories, VAERN_E_LIMIT},
+        {"reason is longer", long_reason, VAERN_E_LIMIT},
+        {"reason has a control character", ctrl_reason, VAERN_E_INVALID},
+        {"rule has a control character", c1_rule, VAERN_E_INVALID},
+        {"reason is not UTF-8", bad_utf8, VAERN_E_INVALID},
+        {"action has a character", utf8_action, VAERN_E_INVALID},
+        {"decision must be", two_decision, VAERN_E_INVALID},
 };
 
 /*

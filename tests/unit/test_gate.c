@@ -782,12 +782,24 @@ run_case(void **state)
 		r.categories = cats;
 		r.ncategories = ncats;
 	}
-	for (i = 0; c->state.consent && c->state.consent[i]; i++)
-		consent[index_of(policy_purpose_index(p, c->state.consent[i]),
-		                 "purpose", c->state.consent[i], c->name)] = 1;
-	for (i = 0; c->state.agreed && c->state.agreed[i]; i++)
-		agreed[index_of(policy_recipient_index(p, c->state.agreed[i]),
-		                "recipient", c->state.agreed[i], c->name)] = 1;
+	for (i = 0; c->state.consent && c->state.consent[i]; i++) {
+		size_t k =
+		        index_of(policy_purpose_index(p, c->state.consent[i]),
+		                 "purpose", c->state.consent[i], c->name);
+
+		assert_true(k < POLICY_ITEMS_MAX);
+		if (k < POLICY_ITEMS_MAX)
+			consent[k] = 1;
+	}
+	for (i = 0; c->state.agreed && c->state.agreed[i]; i++) {
+		size_t k =
+		        index_of(policy_recipient_index(p, c->state.agreed[i]),
+		                 "recipient", c->state.agreed[i], c->name);
+
+		assert_true(k < POLICY_ITEMS_MAX);
+		if (k < POLICY_ITEMS_MAX)
+			agreed[k] = 1;
+	}
 	struct gate_state s = {
 	        .restricted = c->state.restricted,
 	        .objected_marketing = c->state.objected_marketing,

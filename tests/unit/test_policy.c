@@ -816,8 +816,8 @@ test_example_compiles(void **state)
 	/* GDPR-32: the data-protection officer reads the audit trail. */
 	assert_int_equal(p->roles[idx(policy_role_index(p, "dpo"))].audit, 1);
 	assert_int_equal(
-		p->roles[idx(policy_role_index(p, "customer_service"))].audit,
-		0);
+	        p->roles[idx(policy_role_index(p, "customer_service"))].audit,
+	        0);
 	name = idx(policy_category_index(p, "name"));
 	email = idx(policy_category_index(p, "email"));
 	orders = idx(policy_category_index(p, "orders"));

@@ -13,11 +13,13 @@
  * The source root comes from the environment variable VAERN_SOURCE_ROOT
  * (set by meson), else ".".
  */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,8 @@
 
 #include "policy/policy.h"
 
-#define ALL_RIGHTS                                                        \
-	(RIGHT_ACCESS | RIGHT_RECTIFICATION | RIGHT_ERASURE |             \
+#define ALL_RIGHTS                                                             \
+	(RIGHT_ACCESS | RIGHT_RECTIFICATION | RIGHT_ERASURE |                  \
 	 RIGHT_RESTRICTION | RIGHT_PORTABILITY | RIGHT_OBJECTION)
 
 /* Days since 1970-01-01 (computed independently of the calendar module). */
@@ -40,26 +42,29 @@
 enum seed { AURA, AOPT, SHOP, CEK, TEL, EXAMPLE, NSEEDS };
 
 static const char *const seed_file[NSEEDS] = {
-	"aura-fiber.yaml", "aurora-optimal.yaml", "webshop.yaml",
-	"cekura.yaml",     "telenor.yaml",        "example.yaml",
+        "aura-fiber.yaml", "aurora-optimal.yaml", "webshop.yaml",
+        "cekura.yaml",     "telenor.yaml",        "example.yaml",
 };
 
 static struct policy *loaded[NSEEDS];
 
-static const char *source_root(void)
+static const char *
+source_root(void)
 {
 	const char *root = getenv("VAERN_SOURCE_ROOT");
 	return root && *root ? root : ".";
 }
 
-static void seed_path(enum seed s, char *out, size_t outsz)
+static void
+seed_path(enum seed s, char *out, size_t outsz)
 {
 	int n = snprintf(out, outsz, "%s/policies/%s", source_root(),
 	                 seed_file[s]);
 	assert_true(n > 0 && (size_t)n < outsz);
 }
 
-static void print_diags(const char *what, const struct policy_diags *d)
+static void
+print_diags(const char *what, const struct policy_diags *d)
 {
 	for (size_t i = 0; i < d->count; i++)
 		print_error("%s:%u:%u: %s\n", what, d->items[i].line,
@@ -69,7 +74,8 @@ static void print_diags(const char *what, const struct policy_diags *d)
 }
 
 /* The compiled policy of seed s, loaded once; fails the test if refused. */
-static const struct policy *pol(enum seed s)
+static const struct policy *
+pol(enum seed s)
 {
 	if (loaded[s])
 		return loaded[s];
@@ -90,7 +96,8 @@ static const struct policy *pol(enum seed s)
 }
 
 /* The file's text, NUL-terminated (caller frees). */
-static char *seed_text(enum seed s)
+static char *
+seed_text(enum seed s)
 {
 	char path[4096];
 	seed_path(s, path, sizeof path);
@@ -109,8 +116,8 @@ static char *seed_text(enum seed s)
 }
 
 /* text with the one occurrence of needle replaced by repl (caller frees). */
-static char *replace_once(const char *text, const char *needle,
-                          const char *repl)
+static char *
+replace_once(const char *text, const char *needle, const char *repl)
 {
 	const char *at = strstr(text, needle);
 	assert_non_null(at);
@@ -126,7 +133,8 @@ static char *replace_once(const char *text, const char *needle,
 }
 
 /* Loads text as a policy; returns the result, frees the policy. */
-static enum vaern_err load_text(const char *text, int show_diags)
+static enum vaern_err
+load_text(const char *text, int show_diags)
 {
 	static struct policy_diags diags;
 	memset(&diags, 0, sizeof diags);
@@ -146,8 +154,8 @@ static enum vaern_err load_text(const char *text, int show_diags)
 /* Lookups                                                            */
 /* ------------------------------------------------------------------ */
 
-static const struct policy_category *cat(const struct policy *p,
-                                         const char *id)
+static const struct policy_category *
+cat(const struct policy *p, const char *id)
 {
 	long i = policy_category_index(p, id);
 	if (i < 0)
@@ -156,8 +164,8 @@ static const struct policy_category *cat(const struct policy *p,
 	return &p->categories[i];
 }
 
-static const struct policy_purpose *purp(const struct policy *p,
-                                         const char *id)
+static const struct policy_purpose *
+purp(const struct policy *p, const char *id)
 {
 	long i = policy_purpose_index(p, id);
 	if (i < 0)
@@ -166,8 +174,8 @@ static const struct policy_purpose *purp(const struct policy *p,
 	return &p->purposes[i];
 }
 
-static const struct policy_recipient *rcpt(const struct policy *p,
-                                           const char *id)
+static const struct policy_recipient *
+rcpt(const struct policy *p, const char *id)
 {
 	long i = policy_recipient_index(p, id);
 	if (i < 0)
@@ -176,7 +184,8 @@ static const struct policy_recipient *rcpt(const struct policy *p,
 	return &p->recipients[i];
 }
 
-static const struct policy_role *role(const struct policy *p, const char *id)
+static const struct policy_role *
+role(const struct policy *p, const char *id)
 {
 	long i = policy_role_index(p, id);
 	if (i < 0)
@@ -185,8 +194,8 @@ static const struct policy_role *role(const struct policy *p, const char *id)
 	return &p->roles[i];
 }
 
-static const struct policy_retention *rule(const struct policy *p,
-                                           const char *id)
+static const struct policy_retention *
+rule(const struct policy *p, const char *id)
 {
 	for (size_t i = 0; i < p->nretention; i++)
 		if (strcmp(p->retention[i].id, id) == 0)
@@ -195,9 +204,9 @@ static const struct policy_retention *rule(const struct policy *p,
 	return NULL;
 }
 
-static int rule_has_category(const struct policy *p,
-                             const struct policy_retention *r,
-                             const char *cat_id)
+static int
+rule_has_category(const struct policy *p, const struct policy_retention *r,
+                  const char *cat_id)
 {
 	long c = policy_category_index(p, cat_id);
 	assert_true(c >= 0);
@@ -207,7 +216,8 @@ static int rule_has_category(const struct policy *p,
 	return 0;
 }
 
-static int rule_has_anchor(const struct policy_retention *r, const char *a)
+static int
+rule_has_anchor(const struct policy_retention *r, const char *a)
 {
 	for (size_t i = 0; i < r->nanchors; i++)
 		if (strcmp(r->anchors[i], a) == 0)
@@ -216,8 +226,9 @@ static int rule_has_anchor(const struct policy_retention *r, const char *a)
 }
 
 /* The retention rules covering category cat_id: count, and the first. */
-static size_t rules_for(const struct policy *p, const char *cat_id,
-                        const struct policy_retention **first)
+static size_t
+rules_for(const struct policy *p, const char *cat_id,
+          const struct policy_retention **first)
 {
 	size_t n = 0;
 	*first = NULL;
@@ -230,8 +241,8 @@ static size_t rules_for(const struct policy *p, const char *cat_id,
 	return n;
 }
 
-static int uses(const struct policy *p, const char *purpose_id,
-                const char *cat_id)
+static int
+uses(const struct policy *p, const char *purpose_id, const char *cat_id)
 {
 	long pu = policy_purpose_index(p, purpose_id);
 	long c = policy_category_index(p, cat_id);
@@ -240,8 +251,9 @@ static int uses(const struct policy *p, const char *purpose_id,
 	return policy_purpose_uses(p, (size_t)pu, (size_t)c);
 }
 
-static int is_mandatory(const struct policy *p,
-                        const struct policy_purpose *pu, const char *cat_id)
+static int
+is_mandatory(const struct policy *p, const struct policy_purpose *pu,
+             const char *cat_id)
 {
 	long c = policy_category_index(p, cat_id);
 	assert_true(c >= 0);
@@ -251,7 +263,8 @@ static int is_mandatory(const struct policy *p,
 	return 0;
 }
 
-static int has_source(const struct policy_purpose *pu, const char *src)
+static int
+has_source(const struct policy_purpose *pu, const char *src)
 {
 	for (size_t i = 0; i < pu->nconsent_sources; i++)
 		if (strcmp(pu->consent_sources[i], src) == 0)
@@ -259,8 +272,9 @@ static int has_source(const struct policy_purpose *pu, const char *src)
 	return 0;
 }
 
-static int role_has(const struct policy *p, const struct policy_role *r,
-                    const char *purpose_id)
+static int
+role_has(const struct policy *p, const struct policy_role *r,
+         const char *purpose_id)
 {
 	long pu = policy_purpose_index(p, purpose_id);
 	assert_true(pu >= 0);
@@ -270,9 +284,9 @@ static int role_has(const struct policy *p, const struct policy_role *r,
 	return 0;
 }
 
-static int rcpt_has_purpose(const struct policy *p,
-                            const struct policy_recipient *r,
-                            const char *purpose_id)
+static int
+rcpt_has_purpose(const struct policy *p, const struct policy_recipient *r,
+                 const char *purpose_id)
 {
 	long pu = policy_purpose_index(p, purpose_id);
 	assert_true(pu >= 0);
@@ -282,9 +296,9 @@ static int rcpt_has_purpose(const struct policy *p,
 	return 0;
 }
 
-static int rcpt_has_category(const struct policy *p,
-                             const struct policy_recipient *r,
-                             const char *cat_id)
+static int
+rcpt_has_category(const struct policy *p, const struct policy_recipient *r,
+                  const char *cat_id)
 {
 	long c = policy_category_index(p, cat_id);
 	assert_true(c >= 0);
@@ -294,21 +308,24 @@ static int rcpt_has_category(const struct policy *p,
 	return 0;
 }
 
-static void assert_period(const struct policy_retention *r, int count,
-                          enum period_unit unit)
+static void
+assert_period(const struct policy_retention *r, int count,
+              enum period_unit unit)
 {
 	assert_int_equal(r->period.count, count);
 	assert_int_equal(r->period.unit, unit);
 }
 
-static void assert_contains(const char *haystack, const char *needle)
+static void
+assert_contains(const char *haystack, const char *needle)
 {
 	assert_non_null(haystack);
 	if (!strstr(haystack, needle))
 		fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
 }
 
-static void assert_dk_authority(const struct policy *p)
+static void
+assert_dk_authority(const struct policy *p)
 {
 	assert_string_equal(p->controller.authority_name, "Datatilsynet");
 	assert_contains(p->controller.authority_url, "datatilsynet.dk");
@@ -318,7 +335,8 @@ static void assert_dk_authority(const struct policy *p)
 /* Every seed loads, with its controller's identity                   */
 /* ------------------------------------------------------------------ */
 
-static void test_example_loads(void **state)
+static void
+test_example_loads(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(EXAMPLE);
@@ -330,7 +348,8 @@ static void test_example_loads(void **state)
 	assert_non_null(r->legal_obligation);
 }
 
-static void test_AURA_controller_identity(void **state)
+static void
+test_AURA_controller_identity(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -342,7 +361,8 @@ static void test_AURA_controller_identity(void **state)
 	assert_string_equal(p->controller.language, "da");
 }
 
-static void test_AOPT_controller_identity(void **state)
+static void
+test_AOPT_controller_identity(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -354,7 +374,8 @@ static void test_AOPT_controller_identity(void **state)
 	assert_string_equal(p->controller.language, "sv");
 }
 
-static void test_SHOP_controller_identity_placeholder_cvr(void **state)
+static void
+test_SHOP_controller_identity_placeholder_cvr(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -367,7 +388,8 @@ static void test_SHOP_controller_identity_placeholder_cvr(void **state)
 	assert_contains(p->controller.name, "navn ikke oplyst");
 }
 
-static void test_CEK_controller_identity(void **state)
+static void
+test_CEK_controller_identity(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -380,7 +402,8 @@ static void test_CEK_controller_identity(void **state)
 	assert_int_equal(p->controller.policy_version, DAYS_2018_05_25);
 }
 
-static void test_TEL_controller_identity(void **state)
+static void
+test_TEL_controller_identity(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -393,7 +416,8 @@ static void test_TEL_controller_identity(void **state)
 /* Storage limitation: in every seed, each category is covered by exactly
  * one retention rule, so nothing is kept without a period and no two
  * periods compete for one fact. */
-static void test_seeds_every_category_has_one_retention_rule(void **state)
+static void
+test_seeds_every_category_has_one_retention_rule(void **state)
 {
 	(void)state;
 	for (int s = 0; s < NSEEDS; s++) {
@@ -405,8 +429,8 @@ static void test_seeds_every_category_has_one_retention_rule(void **state)
 			size_t n = rules_for(p, p->categories[c].id, &r);
 			if (n != 1)
 				fail_msg("%s: category %s is in %zu retention "
-				         "rules", seed_file[s],
-				         p->categories[c].id, n);
+				         "rules",
+				         seed_file[s], p->categories[c].id, n);
 		}
 	}
 }
@@ -415,8 +439,8 @@ static void test_seeds_every_category_has_one_retention_rule(void **state)
 /* AURA -- AURA Fiber A/S                                             */
 /* ------------------------------------------------------------------ */
 
-static void test_AURA_LOGIN_1_username_or_installation_and_contract(
-	void **state)
+static void
+test_AURA_LOGIN_1_username_or_installation_and_contract(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -435,7 +459,8 @@ static void test_AURA_LOGIN_1_username_or_installation_and_contract(
 
 /* AURA-PORTAL-2: after login the customer sees agreement and products and
  * can change product; "for at vi kan opfylde din kontrakt" -> basis (b). */
-static void test_AURA_PORTAL_2_product_change_under_contract(void **state)
+static void
+test_AURA_PORTAL_2_product_change_under_contract(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -466,14 +491,13 @@ static void test_AURA_PORTAL_2_product_change_under_contract(void **state)
 /* AURA-COOKIE-1: IP address and visit statistics are collected
  * automatically, only once the visitor accepts cookies; basis (f), the
  * interest being statistics to optimise, develop and market the services. */
-static void test_AURA_COOKIE_1_automatic_data_after_cookie_consent(
-	void **state)
+static void
+test_AURA_COOKIE_1_automatic_data_after_cookie_consent(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
 	assert_int_equal(cat(p, "ip_address")->source, SOURCE_AUTOMATIC);
-	assert_int_equal(cat(p, "visit_statistics")->source,
-	                 SOURCE_AUTOMATIC);
+	assert_int_equal(cat(p, "visit_statistics")->source, SOURCE_AUTOMATIC);
 	const struct policy_purpose *pu = purp(p, "visit_statistics");
 	assert_int_equal(pu->basis, BASIS_F);
 	assert_non_null(pu->legitimate_interests);
@@ -500,7 +524,8 @@ static void test_AURA_COOKIE_1_automatic_data_after_cookie_consent(
 	}
 }
 
-static void test_AURA_RET_1_cookie_data_24_months(void **state)
+static void
+test_AURA_RET_1_cookie_data_24_months(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -515,8 +540,8 @@ static void test_AURA_RET_1_cookie_data_24_months(void **state)
 	assert_null(r->legal_obligation);
 }
 
-static void test_AURA_SHARE_1_need_to_know_processors_and_law_only(
-	void **state)
+static void
+test_AURA_SHARE_1_need_to_know_processors_and_law_only(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -556,7 +581,8 @@ static void test_AURA_SHARE_1_need_to_know_processors_and_law_only(
 	assert_false(role_has(p, wa, "self_service"));
 }
 
-static void test_AURA_XFER_1_transfer_needs_safeguard(void **state)
+static void
+test_AURA_XFER_1_transfer_needs_safeguard(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -570,7 +596,8 @@ static void test_AURA_XFER_1_transfer_needs_safeguard(void **state)
 	char *text = seed_text(AURA);
 	/* A recipient in the US without a safeguard is refused ... */
 	char *no_sg = replace_once(text, "\nrecipients:\n",
-	                           "\n" "recipients:\n"
+	                           "\n"
+	                           "recipients:\n"
 	                           "  us_host:\n"
 	                           "    name: US hosting\n"
 	                           "    type: processor\n"
@@ -592,7 +619,8 @@ static void test_AURA_XFER_1_transfer_needs_safeguard(void **state)
 	free(text);
 }
 
-static void test_AURA_RIGHTS_1_all_six_rights(void **state)
+static void
+test_AURA_RIGHTS_1_all_six_rights(void **state)
 {
 	(void)state;
 	assert_int_equal(pol(AURA)->rights, ALL_RIGHTS);
@@ -600,7 +628,8 @@ static void test_AURA_RIGHTS_1_all_six_rights(void **state)
 
 /* AURA-COMPLAIN-1: "Du kan enten henvende dig direkte til os eller til
  * Datatilsynet" (datatilsynet.dk). */
-static void test_AURA_COMPLAIN_1_controller_or_datatilsynet(void **state)
+static void
+test_AURA_COMPLAIN_1_controller_or_datatilsynet(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AURA);
@@ -610,25 +639,29 @@ static void test_AURA_COMPLAIN_1_controller_or_datatilsynet(void **state)
 	assert_contains(p->controller.complaints, "Datatilsynet");
 }
 
-static void test_AURA_VER_1_version_2021_03_23(void **state)
+static void
+test_AURA_VER_1_version_2021_03_23(void **state)
 {
 	(void)state;
-	assert_int_equal(pol(AURA)->controller.policy_version,
-	                 DAYS_2021_03_23);
+	assert_int_equal(pol(AURA)->controller.policy_version, DAYS_2021_03_23);
 }
 
 /* ------------------------------------------------------------------ */
 /* AOPT -- Aurora Optimal AB                                          */
 /* ------------------------------------------------------------------ */
 
-static void test_AOPT_CAT_1_categories(void **state)
+static void
+test_AOPT_CAT_1_categories(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
 	static const char *const ids[] = {
-		"name", "personnummer", "address", "phone", "email",
-		"payment_details", "account_info", "ip_address", "site_usage",
-		"customer_number", "purchases", "customer_service_log",
+	        "name",         "personnummer",
+	        "address",      "phone",
+	        "email",        "payment_details",
+	        "account_info", "ip_address",
+	        "site_usage",   "customer_number",
+	        "purchases",    "customer_service_log",
 	};
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
 		assert_false(cat(p, ids[i])->special);
@@ -646,7 +679,8 @@ static void test_AOPT_CAT_1_categories(void **state)
 /* AOPT-PURP-1: identify the customer, handle and deliver orders, invoicing
  * and payment ("köpeavtal ... rättsliga förpliktelser": b and c), customer
  * service, complaints under consumer law (a legal obligation). */
-static void test_AOPT_PURP_1_purposes_and_bases(void **state)
+static void
+test_AOPT_PURP_1_purposes_and_bases(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -654,11 +688,9 @@ static void test_AOPT_PURP_1_purposes_and_bases(void **state)
 		const char *id;
 		unsigned basis;
 	} want[] = {
-		{"identify_customer", BASIS_B},
-		{"orders", BASIS_B},
-		{"invoicing", BASIS_B | BASIS_C},
-		{"customer_service", BASIS_B},
-		{"complaints", BASIS_C},
+	        {"identify_customer", BASIS_B},   {"orders", BASIS_B},
+	        {"invoicing", BASIS_B | BASIS_C}, {"customer_service", BASIS_B},
+	        {"complaints", BASIS_C},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct policy_purpose *pu = purp(p, want[i].id);
@@ -678,7 +710,8 @@ static void test_AOPT_PURP_1_purposes_and_bases(void **state)
 	assert_true(uses(p, "complaints", "customer_service_log"));
 }
 
-static void test_AOPT_MKT_1_newsletter_needs_consent(void **state)
+static void
+test_AOPT_MKT_1_newsletter_needs_consent(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -696,8 +729,8 @@ static void test_AOPT_MKT_1_newsletter_needs_consent(void **state)
 /* AOPT-SHARE-1: shared only where law requires or allows; processors
  * (transport and logistics, banks and card companies, marketing suppliers)
  * under a personuppgiftsbiträdesavtal; never sold. */
-static void test_AOPT_SHARE_1_processors_under_agreement_never_sold(
-	void **state)
+static void
+test_AOPT_SHARE_1_processors_under_agreement_never_sold(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -706,9 +739,9 @@ static void test_AOPT_SHARE_1_processors_under_agreement_never_sold(
 	static const struct {
 		const char *id, *purpose;
 	} procs[] = {
-		{"transport_logistics", "orders"},
-		{"banks_card_companies", "invoicing"},
-		{"marketing_suppliers", "newsletter"},
+	        {"transport_logistics", "orders"},
+	        {"banks_card_companies", "invoicing"},
+	        {"marketing_suppliers", "newsletter"},
 	};
 	for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++) {
 		const struct policy_recipient *r = rcpt(p, procs[i].id);
@@ -747,14 +780,15 @@ static void test_AOPT_SHARE_1_processors_under_agreement_never_sold(
  * from the latest of those events (an anchor list: docs/policy.md), so the
  * period cannot start while any of them is still ahead. Computing the
  * latest anchor is the vault's; here: the list is complete and holds. */
-static void test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
+static void
+test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
 	const struct policy_retention *r = rule(p, "customer_data");
 	static const char *const anchors[] = {
-		"last_contact", "instalment_end", "subscription_end",
-		"product_use_end", "warranty_end",
+	        "last_contact",    "instalment_end", "subscription_end",
+	        "product_use_end", "warranty_end",
 	};
 	assert_int_equal(r->nanchors, 5);
 	for (size_t i = 0; i < 5; i++) {
@@ -777,7 +811,8 @@ static void test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 	assert_ptr_equal(only, r);
 }
 
-static void test_AOPT_RET_1_three_years_from_latest_contact(void **state)
+static void
+test_AOPT_RET_1_three_years_from_latest_contact(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -791,7 +826,8 @@ static void test_AOPT_RET_1_three_years_from_latest_contact(void **state)
 	assert_false(rule_has_category(p, r, "bookkeeping_records"));
 }
 
-static void test_AOPT_RET_2_bookkeeping_7_years(void **state)
+static void
+test_AOPT_RET_2_bookkeeping_7_years(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -808,7 +844,8 @@ static void test_AOPT_RET_2_bookkeeping_7_years(void **state)
 	assert_int_equal(p->controller.fy_end_day, 31);
 }
 
-static void test_AOPT_ERASE_1_bookkeeping_survives_erasure(void **state)
+static void
+test_AOPT_ERASE_1_bookkeeping_survives_erasure(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -828,7 +865,8 @@ static void test_AOPT_ERASE_1_bookkeeping_survives_erasure(void **state)
 /* AOPT-COMPLAIN-1: complaints to the Swedish supervisory authority
  * ("Datainspektionen" in the text, IMY since 2021), after contacting
  * Aurora Optimal if the person wishes. */
-static void test_AOPT_COMPLAIN_1_swedish_authority(void **state)
+static void
+test_AOPT_COMPLAIN_1_swedish_authority(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(AOPT);
@@ -844,8 +882,8 @@ static void test_AOPT_COMPLAIN_1_swedish_authority(void **state)
 /* SHOP -- Danish web shop                                            */
 /* ------------------------------------------------------------------ */
 
-static void test_SHOP_RET_1_contact_form_2_years_from_last_contact(
-	void **state)
+static void
+test_SHOP_RET_1_contact_form_2_years_from_last_contact(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -855,8 +893,10 @@ static void test_SHOP_RET_1_contact_form_2_years_from_last_contact(
 	assert_string_equal(r->anchors[0], "last_contact");
 	assert_period(r, 2, PERIOD_YEARS);
 	static const char *const ids[] = {
-		"contact_name", "contact_address", "contact_phone",
-		"contact_email",
+	        "contact_name",
+	        "contact_address",
+	        "contact_phone",
+	        "contact_email",
 	};
 	for (size_t i = 0; i < 4; i++) {
 		assert_true(rule_has_category(p, r, ids[i]));
@@ -866,7 +906,8 @@ static void test_SHOP_RET_1_contact_form_2_years_from_last_contact(
 	assert_int_equal(cat(p, "contact_phone")->identifier, ID_PHONE);
 }
 
-static void test_SHOP_MKT_1_newsletter_until_unsubscribed(void **state)
+static void
+test_SHOP_MKT_1_newsletter_until_unsubscribed(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -883,8 +924,8 @@ static void test_SHOP_MKT_1_newsletter_until_unsubscribed(void **state)
 	assert_period(r, 0, PERIOD_DAYS);
 }
 
-static void test_SHOP_RET_2_customers_5_years_from_relationship_end(
-	void **state)
+static void
+test_SHOP_RET_2_customers_5_years_from_relationship_end(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -898,8 +939,8 @@ static void test_SHOP_RET_2_customers_5_years_from_relationship_end(
 	assert_true(rule_has_category(p, r, "card_last4_expiry"));
 }
 
-static void test_SHOP_RET_3_direct_contact_5_years_from_last_contact(
-	void **state)
+static void
+test_SHOP_RET_3_direct_contact_5_years_from_last_contact(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -912,7 +953,8 @@ static void test_SHOP_RET_3_direct_contact_5_years_from_last_contact(
 	assert_true(rule_has_category(p, r, "direct_contact_phone"));
 }
 
-static void test_SHOP_PAY_1_card_last4_and_expiry_only(void **state)
+static void
+test_SHOP_PAY_1_card_last4_and_expiry_only(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -942,7 +984,8 @@ static void test_SHOP_PAY_1_card_last4_and_expiry_only(void **state)
  * purchases (and to contact the buyer about the order); the address may be
  * shared with the supplier of a welcome gift, which gets nothing else it
  * does not need. */
-static void test_SHOP_PAY_2_billing_prefill_and_gift_supplier(void **state)
+static void
+test_SHOP_PAY_2_billing_prefill_and_gift_supplier(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -981,8 +1024,8 @@ static void test_SHOP_PAY_2_billing_prefill_and_gift_supplier(void **state)
 	assert_true(uses(p, "welcome_gift", "customer_name"));
 }
 
-static void test_SHOP_SPECIAL_1_no_sensitive_data_without_consent(
-	void **state)
+static void
+test_SHOP_SPECIAL_1_no_sensitive_data_without_consent(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -1001,8 +1044,8 @@ static void test_SHOP_SPECIAL_1_no_sensitive_data_without_consent(
  * pixels of Google, Facebook, LinkedIn, Instagram and Twitter only with
  * cookie consent; marketing can be refused at any time (direct marketing:
  * objection is absolute). */
-static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
-	void **state)
+static void
+test_SHOP_MKT_2_marketing_sharing_only_with_consent(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -1014,7 +1057,7 @@ static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
 	assert_int_equal(cat(p, "web_behaviour")->source, SOURCE_AUTOMATIC);
 	assert_true(uses(p, "marketing_pixels", "web_behaviour"));
 	static const char *const pixels[] = {
-		"google", "facebook", "linkedin", "instagram", "twitter",
+	        "google", "facebook", "linkedin", "instagram", "twitter",
 	};
 	for (size_t i = 0; i < 5; i++) {
 		const struct policy_recipient *r = rcpt(p, pixels[i]);
@@ -1055,8 +1098,8 @@ static void test_SHOP_MKT_2_marketing_sharing_only_with_consent(
 	}
 }
 
-static void test_SHOP_RIGHTS_1_rights_and_restriction_exceptions(
-	void **state)
+static void
+test_SHOP_RIGHTS_1_rights_and_restriction_exceptions(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -1070,7 +1113,8 @@ static void test_SHOP_RIGHTS_1_rights_and_restriction_exceptions(
 	assert_false(purp(p, "orders")->while_restricted);
 }
 
-static void test_SHOP_BREACH_1_reports_anonymous_allowed(void **state)
+static void
+test_SHOP_BREACH_1_reports_anonymous_allowed(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(SHOP);
@@ -1086,16 +1130,29 @@ static void test_SHOP_BREACH_1_reports_anonymous_allowed(void **state)
 /* CEK -- CEKURA A/S                                                  */
 /* ------------------------------------------------------------------ */
 
-static void test_CEK_CAT_1_categories(void **state)
+static void
+test_CEK_CAT_1_categories(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
 	static const char *const ids[] = {
-		"name", "address", "email", "phone", "birth_date",
-		"payment_details", "delivery_point", "customer_number",
-		"power_of_attorney", "cpr", "orders", "consumption_delivery",
-		"call_recordings", "correspondence", "digital_behaviour",
-		"company_cvr", "company_name",
+	        "name",
+	        "address",
+	        "email",
+	        "phone",
+	        "birth_date",
+	        "payment_details",
+	        "delivery_point",
+	        "customer_number",
+	        "power_of_attorney",
+	        "cpr",
+	        "orders",
+	        "consumption_delivery",
+	        "call_recordings",
+	        "correspondence",
+	        "digital_behaviour",
+	        "company_cvr",
+	        "company_name",
 	};
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
 		assert_false(cat(p, ids[i])->special);
@@ -1104,22 +1161,21 @@ static void test_CEK_CAT_1_categories(void **state)
 	assert_int_equal(cat(p, "phone")->identifier, ID_PHONE);
 	assert_int_equal(cat(p, "company_cvr")->identifier, ID_CVR);
 	assert_int_equal(cat(p, "birth_date")->format, FORMAT_DATE);
-	assert_int_equal(cat(p, "digital_behaviour")->source,
-	                 SOURCE_AUTOMATIC);
+	assert_int_equal(cat(p, "digital_behaviour")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "customer_number")->source, SOURCE_CONTROLLER);
 }
 
-static void test_CEK_SPECIAL_1_special_only_given_and_consented(
-	void **state)
+static void
+test_CEK_SPECIAL_1_special_only_given_and_consented(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
 	static const struct {
 		const char *id, *kind;
 	} sp[] = {
-		{"health", "health"},
-		{"family_relations", "family_relations"},
-		{"social_problems", "social_problems"},
+	        {"health", "health"},
+	        {"family_relations", "family_relations"},
+	        {"social_problems", "social_problems"},
 	};
 	for (size_t i = 0; i < 3; i++) {
 		const struct policy_category *c = cat(p, sp[i].id);
@@ -1148,8 +1204,8 @@ static void test_CEK_SPECIAL_1_special_only_given_and_consented(
 	assert_false(role_has(p, mk, "special_needs"));
 }
 
-static void test_CEK_CONTACT_1_contact_persons_and_data_about_others(
-	void **state)
+static void
+test_CEK_CONTACT_1_contact_persons_and_data_about_others(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1165,7 +1221,8 @@ static void test_CEK_CONTACT_1_contact_persons_and_data_about_others(
  * relationships, "artikel 6, stk. 1, litra b og litra f"; the legitimate
  * interests: no disclosure to anyone but the customer, marketing the
  * products, compliance with the law. */
-static void test_CEK_PURP_1_customer_admin_b_and_f(void **state)
+static void
+test_CEK_PURP_1_customer_admin_b_and_f(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1193,7 +1250,8 @@ static void test_CEK_PURP_1_customer_admin_b_and_f(void **state)
  * given by entering a competition; postal marketing, targeted ads on
  * cekura.dk and segmentation under (f); the customer can always opt out
  * (direct marketing: objection is unconditional). */
-static void test_CEK_PURP_2_marketing_consent_and_post(void **state)
+static void
+test_CEK_PURP_2_marketing_consent_and_post(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1234,8 +1292,8 @@ static void test_CEK_PURP_2_marketing_consent_and_post(void **state)
 /* CEK-PURP-3: registering visits to cekura.dk to develop and improve the
  * digital services, and for statistics, market research and internal
  * studies: basis (f). */
-static void test_CEK_PURP_3_digital_services_legitimate_interest(
-	void **state)
+static void
+test_CEK_PURP_3_digital_services_legitimate_interest(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1246,14 +1304,13 @@ static void test_CEK_PURP_3_digital_services_legitimate_interest(
 	assert_contains(pu->description, "statistik");
 	assert_false(pu->direct_marketing);
 	assert_true(uses(p, "digital_services", "digital_behaviour"));
-	assert_int_equal(cat(p, "digital_behaviour")->source,
-	                 SOURCE_AUTOMATIC);
+	assert_int_equal(cat(p, "digital_behaviour")->source, SOURCE_AUTOMATIC);
 }
 
 /* CEK-PURP-4: "Vi optager også løbende telefonsamtaler til dokumentation
  * og uddannelse af medarbejdere": basis (f). */
-static void test_CEK_PURP_4_call_recording_legitimate_interest(
-	void **state)
+static void
+test_CEK_PURP_4_call_recording_legitimate_interest(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1274,22 +1331,23 @@ static void test_CEK_PURP_4_call_recording_legitimate_interest(
 		}
 }
 
-static void test_CEK_SHARE_1_only_by_prior_agreement(void **state)
+static void
+test_CEK_SHARE_1_only_by_prior_agreement(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
 	assert_true(p->nrecipients >= 3);
 	for (size_t i = 0; i < p->nrecipients; i++) {
 		assert_int_equal(p->recipients[i].type, RECIPIENT_THIRD_PARTY);
-		assert_int_equal(p->recipients[i].needs,
-		                 NEEDS_PRIOR_AGREEMENT);
+		assert_int_equal(p->recipients[i].needs, NEEDS_PRIOR_AGREEMENT);
 	}
 	(void)rcpt(p, "family_members");
 	(void)rcpt(p, "general_practitioner");
 	(void)rcpt(p, "public_authorities");
 }
 
-static void test_CEK_XFER_1_no_transfers(void **state)
+static void
+test_CEK_XFER_1_no_transfers(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1301,7 +1359,8 @@ static void test_CEK_XFER_1_no_transfers(void **state)
 	 * refused. */
 	char *text = seed_text(CEK);
 	char *mod = replace_once(text, "\nrecipients:\n",
-	                         "\n" "recipients:\n"
+	                         "\n"
+	                         "recipients:\n"
 	                         "  us_cloud:\n"
 	                         "    name: US cloud\n"
 	                         "    type: third_party\n"
@@ -1311,8 +1370,9 @@ static void test_CEK_XFER_1_no_transfers(void **state)
 	                         "    purposes: [customer_admin]\n");
 	assert_int_equal(load_text(mod, 0), VAERN_E_INVALID);
 	/* Control: the same recipient inside the EEA is accepted. */
-	char *ctl = replace_once(mod, "    country: US\n"
-	                              "    safeguard: scc\n",
+	char *ctl = replace_once(mod,
+	                         "    country: US\n"
+	                         "    safeguard: scc\n",
 	                         "    country: SE\n");
 	assert_int_equal(load_text(ctl, 1), VAERN_OK);
 	free(ctl);
@@ -1320,8 +1380,8 @@ static void test_CEK_XFER_1_no_transfers(void **state)
 	free(text);
 }
 
-static void test_CEK_RET_1_two_months_after_relationship_or_dialogue(
-	void **state)
+static void
+test_CEK_RET_1_two_months_after_relationship_or_dialogue(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1337,7 +1397,8 @@ static void test_CEK_RET_1_two_months_after_relationship_or_dialogue(
 	assert_true(rule_has_category(p, r, "health"));
 }
 
-static void test_CEK_RET_2_bookkeeping_5y_from_fy_end(void **state)
+static void
+test_CEK_RET_2_bookkeeping_5y_from_fy_end(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1350,7 +1411,8 @@ static void test_CEK_RET_2_bookkeeping_5y_from_fy_end(void **state)
 	assert_true(rule_has_category(p, r, "bookkeeping_records"));
 }
 
-static void test_CEK_RET_3_marketing_records_1_year(void **state)
+static void
+test_CEK_RET_3_marketing_records_1_year(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1362,8 +1424,8 @@ static void test_CEK_RET_3_marketing_records_1_year(void **state)
 	assert_period(r, 1, PERIOD_YEARS);
 }
 
-static void test_CEK_RET_4_calls_2_months_after_subscription_end(
-	void **state)
+static void
+test_CEK_RET_4_calls_2_months_after_subscription_end(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1377,7 +1439,8 @@ static void test_CEK_RET_4_calls_2_months_after_subscription_end(
 	assert_null(r->legal_obligation);
 }
 
-static void test_CEK_RET_5_competitions_1_year_after_end(void **state)
+static void
+test_CEK_RET_5_competitions_1_year_after_end(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1389,8 +1452,8 @@ static void test_CEK_RET_5_competitions_1_year_after_end(void **state)
 	assert_period(r, 1, PERIOD_YEARS);
 }
 
-static void test_CEK_HOLD_1_dispute_documentation_while_restricted(
-	void **state)
+static void
+test_CEK_HOLD_1_dispute_documentation_while_restricted(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1402,7 +1465,8 @@ static void test_CEK_HOLD_1_dispute_documentation_while_restricted(
 	assert_int_equal(pu->art9, 0); /* no special data (CEK-SPECIAL-1) */
 }
 
-static void test_CEK_MAND_1_name_address_phone_mandatory(void **state)
+static void
+test_CEK_MAND_1_name_address_phone_mandatory(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1415,7 +1479,8 @@ static void test_CEK_MAND_1_name_address_phone_mandatory(void **state)
 	assert_false(is_mandatory(p, pu, "email"));
 }
 
-static void test_CEK_RIGHTS_1_all_rights(void **state)
+static void
+test_CEK_RIGHTS_1_all_rights(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1428,8 +1493,8 @@ static void test_CEK_RIGHTS_1_all_rights(void **state)
 
 /* CEK-COMPLAIN-1: complaints to the customer service manager; if
  * dissatisfied with the answer, to Datatilsynet (datatilsynet.dk). */
-static void test_CEK_COMPLAIN_1_customer_service_manager_then_authority(
-	void **state)
+static void
+test_CEK_COMPLAIN_1_customer_service_manager_then_authority(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(CEK);
@@ -1447,14 +1512,16 @@ static void test_CEK_COMPLAIN_1_customer_service_manager_then_authority(
 /* TEL -- Telenor                                                     */
 /* ------------------------------------------------------------------ */
 
-static void test_TEL_CAT_1_self_provided(void **state)
+static void
+test_TEL_CAT_1_self_provided(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
 	static const char *const ids[] = {
-		"name", "address", "email", "phone", "cpr",
-		"payment_details", "contract_type",
-		"customer_service_contacts",
+	        "name",          "address",
+	        "email",         "phone",
+	        "cpr",           "payment_details",
+	        "contract_type", "customer_service_contacts",
 	};
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
 		assert_int_equal(cat(p, ids[i])->source, SOURCE_SUBJECT);
@@ -1466,7 +1533,8 @@ static void test_TEL_CAT_1_self_provided(void **state)
 /* TEL-CAT-2: collected automatically: usage including the calls made, and
  * the phone's location (the mast it is attached to), to run and
  * troubleshoot the network and to meet the logging duty. */
-static void test_TEL_CAT_2_automatic_usage_and_location(void **state)
+static void
+test_TEL_CAT_2_automatic_usage_and_location(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1487,7 +1555,8 @@ static void test_TEL_CAT_2_automatic_usage_and_location(void **state)
 	assert_false(uses(p, "marketing", "location"));
 }
 
-static void test_TEL_CAT_3_third_party_sources_recorded(void **state)
+static void
+test_TEL_CAT_3_third_party_sources_recorded(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1501,7 +1570,8 @@ static void test_TEL_CAT_3_third_party_sources_recorded(void **state)
 	assert_true(uses(p, "credit_check", "credit_rating"));
 }
 
-static void test_TEL_LOG_1_logging_kept_1_year(void **state)
+static void
+test_TEL_LOG_1_logging_kept_1_year(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1516,7 +1586,8 @@ static void test_TEL_LOG_1_logging_kept_1_year(void **state)
 	assert_int_equal(pu->basis, BASIS_C);
 }
 
-static void test_TEL_LOG_2_only_cleared_staff_read_logging(void **state)
+static void
+test_TEL_LOG_2_only_cleared_staff_read_logging(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1543,12 +1614,14 @@ static void test_TEL_LOG_2_only_cleared_staff_read_logging(void **state)
 	 * role with clearance is accepted. */
 	char *text = seed_text(TEL);
 	char *bad = replace_once(text, "\nroles:\n",
-	                         "\n" "roles:\n"
+	                         "\n"
+	                         "roles:\n"
 	                         "  intruder:\n"
 	                         "    purposes: [data_retention_logging]\n");
 	assert_int_equal(load_text(bad, 0), VAERN_E_INVALID);
 	char *ok = replace_once(text, "\nroles:\n",
-	                        "\n" "roles:\n"
+	                        "\n"
+	                        "roles:\n"
 	                        "  intruder:\n"
 	                        "    cleared: true\n"
 	                        "    purposes: [data_retention_logging]\n");
@@ -1558,7 +1631,8 @@ static void test_TEL_LOG_2_only_cleared_staff_read_logging(void **state)
 	free(text);
 }
 
-static void test_TEL_LOG_3_police_only_on_court_order(void **state)
+static void
+test_TEL_LOG_3_police_only_on_court_order(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1577,8 +1651,8 @@ static void test_TEL_LOG_3_police_only_on_court_order(void **state)
 			                               "logging_data"));
 }
 
-static void test_TEL_MKT_1_consent_marketing_and_service_messages(
-	void **state)
+static void
+test_TEL_MKT_1_consent_marketing_and_service_messages(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1602,8 +1676,8 @@ static void test_TEL_MKT_1_consent_marketing_and_service_messages(
 			assert_true(p->purposes[i].basis & BASIS_A);
 }
 
-static void test_TEL_MKT_2_consents_kept_2_years_after_last_use(
-	void **state)
+static void
+test_TEL_MKT_2_consents_kept_2_years_after_last_use(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1614,13 +1688,14 @@ static void test_TEL_MKT_2_consents_kept_2_years_after_last_use(
 	assert_true(rule_has_anchor(r, "consent_end"));
 	assert_true(rule_has_anchor(r, "consent_last_used"));
 	assert_period(r, 2, PERIOD_YEARS);
-	assert_true(uses(p, "consent_documentation",
-	                 "marketing_consent_record"));
+	assert_true(
+	        uses(p, "consent_documentation", "marketing_consent_record"));
 }
 
 /* TEL-STAT-1: statistics and analyses for internal use, about e.g. sales,
  * services and network traffic. */
-static void test_TEL_STAT_1_internal_statistics(void **state)
+static void
+test_TEL_STAT_1_internal_statistics(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1636,11 +1711,12 @@ static void test_TEL_STAT_1_internal_statistics(void **state)
 	assert_false(uses(p, "statistics", "cpr"));
 	/* Internal: no recipient receives data for statistics. */
 	for (size_t i = 0; i < p->nrecipients; i++)
-		assert_false(rcpt_has_purpose(p, &p->recipients[i],
-		                              "statistics"));
+		assert_false(
+		        rcpt_has_purpose(p, &p->recipients[i], "statistics"));
 }
 
-static void test_TEL_RET_1_only_as_long_as_needed_unless_law(void **state)
+static void
+test_TEL_RET_1_only_as_long_as_needed_unless_law(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
@@ -1668,7 +1744,8 @@ static void test_TEL_RET_1_only_as_long_as_needed_unless_law(void **state)
 
 /* ------------------------------------------------------------------ */
 
-static int teardown_all(void **state)
+static int
+teardown_all(void **state)
 {
 	(void)state;
 	for (int s = 0; s < NSEEDS; s++) {
@@ -1678,77 +1755,107 @@ static int teardown_all(void **state)
 	return 0;
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example_loads),
-		cmocka_unit_test(test_AURA_controller_identity),
-		cmocka_unit_test(test_AOPT_controller_identity),
-		cmocka_unit_test(test_SHOP_controller_identity_placeholder_cvr),
-		cmocka_unit_test(test_CEK_controller_identity),
-		cmocka_unit_test(test_TEL_controller_identity),
-		cmocka_unit_test(test_seeds_every_category_has_one_retention_rule),
+	        cmocka_unit_test(test_example_loads),
+	        cmocka_unit_test(test_AURA_controller_identity),
+	        cmocka_unit_test(test_AOPT_controller_identity),
+	        cmocka_unit_test(test_SHOP_controller_identity_placeholder_cvr),
+	        cmocka_unit_test(test_CEK_controller_identity),
+	        cmocka_unit_test(test_TEL_controller_identity),
+	        cmocka_unit_test(
+	                test_seeds_every_category_has_one_retention_rule),
 
-		cmocka_unit_test(test_AURA_LOGIN_1_username_or_installation_and_contract),
-		cmocka_unit_test(test_AURA_PORTAL_2_product_change_under_contract),
-		cmocka_unit_test(test_AURA_COOKIE_1_automatic_data_after_cookie_consent),
-		cmocka_unit_test(test_AURA_RET_1_cookie_data_24_months),
-		cmocka_unit_test(test_AURA_SHARE_1_need_to_know_processors_and_law_only),
-		cmocka_unit_test(test_AURA_XFER_1_transfer_needs_safeguard),
-		cmocka_unit_test(test_AURA_RIGHTS_1_all_six_rights),
-		cmocka_unit_test(test_AURA_COMPLAIN_1_controller_or_datatilsynet),
-		cmocka_unit_test(test_AURA_VER_1_version_2021_03_23),
+	        cmocka_unit_test(
+	                test_AURA_LOGIN_1_username_or_installation_and_contract),
+	        cmocka_unit_test(
+	                test_AURA_PORTAL_2_product_change_under_contract),
+	        cmocka_unit_test(
+	                test_AURA_COOKIE_1_automatic_data_after_cookie_consent),
+	        cmocka_unit_test(test_AURA_RET_1_cookie_data_24_months),
+	        cmocka_unit_test(
+	                test_AURA_SHARE_1_need_to_know_processors_and_law_only),
+	        cmocka_unit_test(test_AURA_XFER_1_transfer_needs_safeguard),
+	        cmocka_unit_test(test_AURA_RIGHTS_1_all_six_rights),
+	        cmocka_unit_test(
+	                test_AURA_COMPLAIN_1_controller_or_datatilsynet),
+	        cmocka_unit_test(test_AURA_VER_1_version_2021_03_23),
 
-		cmocka_unit_test(test_AOPT_CAT_1_categories),
-		cmocka_unit_test(test_AOPT_PURP_1_purposes_and_bases),
-		cmocka_unit_test(test_AOPT_MKT_1_newsletter_needs_consent),
-		cmocka_unit_test(test_AOPT_SHARE_1_processors_under_agreement_never_sold),
-		cmocka_unit_test(test_AOPT_CUST_1_customer_while_any_relation_runs),
-		cmocka_unit_test(test_AOPT_RET_1_three_years_from_latest_contact),
-		cmocka_unit_test(test_AOPT_RET_2_bookkeeping_7_years),
-		cmocka_unit_test(test_AOPT_ERASE_1_bookkeeping_survives_erasure),
-		cmocka_unit_test(test_AOPT_COMPLAIN_1_swedish_authority),
+	        cmocka_unit_test(test_AOPT_CAT_1_categories),
+	        cmocka_unit_test(test_AOPT_PURP_1_purposes_and_bases),
+	        cmocka_unit_test(test_AOPT_MKT_1_newsletter_needs_consent),
+	        cmocka_unit_test(
+	                test_AOPT_SHARE_1_processors_under_agreement_never_sold),
+	        cmocka_unit_test(
+	                test_AOPT_CUST_1_customer_while_any_relation_runs),
+	        cmocka_unit_test(
+	                test_AOPT_RET_1_three_years_from_latest_contact),
+	        cmocka_unit_test(test_AOPT_RET_2_bookkeeping_7_years),
+	        cmocka_unit_test(
+	                test_AOPT_ERASE_1_bookkeeping_survives_erasure),
+	        cmocka_unit_test(test_AOPT_COMPLAIN_1_swedish_authority),
 
-		cmocka_unit_test(test_SHOP_RET_1_contact_form_2_years_from_last_contact),
-		cmocka_unit_test(test_SHOP_MKT_1_newsletter_until_unsubscribed),
-		cmocka_unit_test(test_SHOP_RET_2_customers_5_years_from_relationship_end),
-		cmocka_unit_test(test_SHOP_RET_3_direct_contact_5_years_from_last_contact),
-		cmocka_unit_test(test_SHOP_PAY_1_card_last4_and_expiry_only),
-		cmocka_unit_test(test_SHOP_PAY_2_billing_prefill_and_gift_supplier),
-		cmocka_unit_test(test_SHOP_SPECIAL_1_no_sensitive_data_without_consent),
-		cmocka_unit_test(test_SHOP_MKT_2_marketing_sharing_only_with_consent),
-		cmocka_unit_test(test_SHOP_RIGHTS_1_rights_and_restriction_exceptions),
-		cmocka_unit_test(test_SHOP_BREACH_1_reports_anonymous_allowed),
+	        cmocka_unit_test(
+	                test_SHOP_RET_1_contact_form_2_years_from_last_contact),
+	        cmocka_unit_test(test_SHOP_MKT_1_newsletter_until_unsubscribed),
+	        cmocka_unit_test(
+	                test_SHOP_RET_2_customers_5_years_from_relationship_end),
+	        cmocka_unit_test(
+	                test_SHOP_RET_3_direct_contact_5_years_from_last_contact),
+	        cmocka_unit_test(test_SHOP_PAY_1_card_last4_and_expiry_only),
+	        cmocka_unit_test(
+	                test_SHOP_PAY_2_billing_prefill_and_gift_supplier),
+	        cmocka_unit_test(
+	                test_SHOP_SPECIAL_1_no_sensitive_data_without_consent),
+	        cmocka_unit_test(
+	                test_SHOP_MKT_2_marketing_sharing_only_with_consent),
+	        cmocka_unit_test(
+	                test_SHOP_RIGHTS_1_rights_and_restriction_exceptions),
+	        cmocka_unit_test(test_SHOP_BREACH_1_reports_anonymous_allowed),
 
-		cmocka_unit_test(test_CEK_CAT_1_categories),
-		cmocka_unit_test(test_CEK_SPECIAL_1_special_only_given_and_consented),
-		cmocka_unit_test(test_CEK_CONTACT_1_contact_persons_and_data_about_others),
-		cmocka_unit_test(test_CEK_PURP_1_customer_admin_b_and_f),
-		cmocka_unit_test(test_CEK_PURP_2_marketing_consent_and_post),
-		cmocka_unit_test(test_CEK_PURP_3_digital_services_legitimate_interest),
-		cmocka_unit_test(test_CEK_PURP_4_call_recording_legitimate_interest),
-		cmocka_unit_test(test_CEK_SHARE_1_only_by_prior_agreement),
-		cmocka_unit_test(test_CEK_XFER_1_no_transfers),
-		cmocka_unit_test(test_CEK_RET_1_two_months_after_relationship_or_dialogue),
-		cmocka_unit_test(test_CEK_RET_2_bookkeeping_5y_from_fy_end),
-		cmocka_unit_test(test_CEK_RET_3_marketing_records_1_year),
-		cmocka_unit_test(test_CEK_RET_4_calls_2_months_after_subscription_end),
-		cmocka_unit_test(test_CEK_RET_5_competitions_1_year_after_end),
-		cmocka_unit_test(test_CEK_HOLD_1_dispute_documentation_while_restricted),
-		cmocka_unit_test(test_CEK_MAND_1_name_address_phone_mandatory),
-		cmocka_unit_test(test_CEK_RIGHTS_1_all_rights),
-		cmocka_unit_test(test_CEK_COMPLAIN_1_customer_service_manager_then_authority),
+	        cmocka_unit_test(test_CEK_CAT_1_categories),
+	        cmocka_unit_test(
+	                test_CEK_SPECIAL_1_special_only_given_and_consented),
+	        cmocka_unit_test(
+	                test_CEK_CONTACT_1_contact_persons_and_data_about_others),
+	        cmocka_unit_test(test_CEK_PURP_1_customer_admin_b_and_f),
+	        cmocka_unit_test(test_CEK_PURP_2_marketing_consent_and_post),
+	        cmocka_unit_test(
+	                test_CEK_PURP_3_digital_services_legitimate_interest),
+	        cmocka_unit_test(
+	                test_CEK_PURP_4_call_recording_legitimate_interest),
+	        cmocka_unit_test(test_CEK_SHARE_1_only_by_prior_agreement),
+	        cmocka_unit_test(test_CEK_XFER_1_no_transfers),
+	        cmocka_unit_test(
+	                test_CEK_RET_1_two_months_after_relationship_or_dialogue),
+	        cmocka_unit_test(test_CEK_RET_2_bookkeeping_5y_from_fy_end),
+	        cmocka_unit_test(test_CEK_RET_3_marketing_records_1_year),
+	        cmocka_unit_test(
+	                test_CEK_RET_4_calls_2_months_after_subscription_end),
+	        cmocka_unit_test(test_CEK_RET_5_competitions_1_year_after_end),
+	        cmocka_unit_test(
+	                test_CEK_HOLD_1_dispute_documentation_while_restricted),
+	        cmocka_unit_test(test_CEK_MAND_1_name_address_phone_mandatory),
+	        cmocka_unit_test(test_CEK_RIGHTS_1_all_rights),
+	        cmocka_unit_test(
+	                test_CEK_COMPLAIN_1_customer_service_manager_then_authority),
 
-		cmocka_unit_test(test_TEL_CAT_1_self_provided),
-		cmocka_unit_test(test_TEL_CAT_2_automatic_usage_and_location),
-		cmocka_unit_test(test_TEL_CAT_3_third_party_sources_recorded),
-		cmocka_unit_test(test_TEL_LOG_1_logging_kept_1_year),
-		cmocka_unit_test(test_TEL_LOG_2_only_cleared_staff_read_logging),
-		cmocka_unit_test(test_TEL_LOG_3_police_only_on_court_order),
-		cmocka_unit_test(test_TEL_MKT_1_consent_marketing_and_service_messages),
-		cmocka_unit_test(test_TEL_MKT_2_consents_kept_2_years_after_last_use),
-		cmocka_unit_test(test_TEL_STAT_1_internal_statistics),
-		cmocka_unit_test(test_TEL_RET_1_only_as_long_as_needed_unless_law),
+	        cmocka_unit_test(test_TEL_CAT_1_self_provided),
+	        cmocka_unit_test(test_TEL_CAT_2_automatic_usage_and_location),
+	        cmocka_unit_test(test_TEL_CAT_3_third_party_sources_recorded),
+	        cmocka_unit_test(test_TEL_LOG_1_logging_kept_1_year),
+	        cmocka_unit_test(
+	                test_TEL_LOG_2_only_cleared_staff_read_logging),
+	        cmocka_unit_test(test_TEL_LOG_3_police_only_on_court_order),
+	        cmocka_unit_test(
+	                test_TEL_MKT_1_consent_marketing_and_service_messages),
+	        cmocka_unit_test(
+	                test_TEL_MKT_2_consents_kept_2_years_after_last_use),
+	        cmocka_unit_test(test_TEL_STAT_1_internal_statistics),
+	        cmocka_unit_test(
+	                test_TEL_RET_1_only_as_long_as_needed_unless_law),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
 }

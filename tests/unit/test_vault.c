@@ -108,14 +108,17 @@ exec_sql(struct fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
-#define FACT(c, val, p) {(c), (val), (p), NULL, INT64_MIN}
+#define FACT(c, val, p)                                                        \
+	{                                                                      \
+		(c), (val), (p), NULL, INT64_MIN                               \
+	}
 
 static const struct vault_fact_in customer[] = {
-	FACT("name", "Anna Hansen", "customer_admin"),
-	FACT("address", "Eksempelvej 2, 8000 Aarhus C", "customer_admin"),
-	FACT("phone", "+45 20 30 40 50", "customer_admin"),
-	FACT("email", "Anna@Example.DK", "customer_admin"),
-	FACT("cpr", "010190-1234", "customer_admin"),
+        FACT("name", "Anna Hansen", "customer_admin"),
+        FACT("address", "Eksempelvej 2, 8000 Aarhus C", "customer_admin"),
+        FACT("phone", "+45 20 30 40 50", "customer_admin"),
+        FACT("email", "Anna@Example.DK", "customer_admin"),
+        FACT("cpr", "010190-1234", "customer_admin"),
 };
 #define NCUSTOMER (sizeof(customer) / sizeof(customer[0]))
 
@@ -178,9 +181,9 @@ test_add_find_show_GDPR_32(void **state)
 	                 VAERN_E_NOTFOUND);
 
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
-	                                     &c, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_OK);
 	assert_int_equal(c.n, NCUSTOMER);
 	assert_string_equal(c.values[0], "Anna Hansen");
 	assert_string_equal(c.values[2], "+4520304050"); /* normal form */
@@ -221,7 +224,8 @@ test_nothing_in_clear_GDPR_32(void **state)
 		assert_non_null(buf);
 		assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
 		fclose(fp);
-		for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]);
+		     i++)
 			assert_null(memmem(buf, (size_t)len, secrets[i],
 			                   strlen(secrets[i])));
 		free(buf);
@@ -245,9 +249,9 @@ test_moved_ciphertext_fails_GDPR_32(void **state)
 	            " WHERE id = 1");
 	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
-	                                     &c, &msg),
-	                 VAERN_E_CRYPTO);
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_E_CRYPTO);
 	assert_null(strstr(msg.text, "Eksempelvej"));
 }
 
@@ -275,10 +279,10 @@ test_key_file_mode_GDPR_32(void **state)
 /* One bad fact among good ones: refused, and nothing is written. */
 struct bad_case {
 	const char *what;
-	struct vault_fact_in fact;      /* added to a valid customer */
-	const char *consent;            /* purpose consented to, or NULL */
+	struct vault_fact_in fact; /* added to a valid customer */
+	const char *consent;       /* purpose consented to, or NULL */
 	enum vaern_err expect;
-	const char *message;            /* a substring of the message */
+	const char *message; /* a substring of the message */
 };
 
 static void
@@ -286,52 +290,56 @@ test_bad_input_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
 	static const struct bad_case cases[] = {
-		{"unknown category", FACT("shoe_size", "42", "customer_admin"),
-		 NULL, VAERN_E_INVALID, "no category 'shoe_size'"},
-		{"unknown purpose", FACT("name", "x", "profiling"), NULL,
-		 VAERN_E_INVALID, "no purpose 'profiling'"},
-		{"purpose does not use category",
-		 FACT("health", "diabetes", "customer_admin"), NULL,
-		 VAERN_E_DENIED, "does not use category 'health'"},
-		{"invalid CPR", FACT("cpr", "320190-1234", "customer_admin"),
-		 NULL, VAERN_E_INVALID, "not a valid cpr"},
-		{"invalid e-mail", FACT("email", "anna@", "customer_admin"),
-		 NULL, VAERN_E_INVALID, "not a valid email"},
-		/* SHOP-PAY-1: never a full card number. */
-		{"card number in text",
-		 FACT("notes", "card 4111 1111 1111 1111 exp 12/27",
-		      "customer_admin"),
-		 NULL, VAERN_E_DENIED, "SHOP-PAY-1"},
-		{"card category with the full number",
-		 FACT("card", "4111111111111111", "customer_admin"), NULL,
-		 VAERN_E_INVALID, "SHOP-PAY-1"},
-		{"card expiry month 13", FACT("card", "1111 13/27",
-		                              "customer_admin"),
-		 NULL, VAERN_E_INVALID, "last 4 digits"},
-		{"not a date", FACT("birth_date", "1990-02-30",
-		                    "customer_admin"),
-		 NULL, VAERN_E_INVALID, "not a date"},
-		/* CEK-SPECIAL-1, SHOP-SPECIAL-1: consent and from the person */
-		{"special category without consent",
-		 FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
-		 "consent"},
-		{"special category from a third party",
-		 {"health", "diabetes", "care", "third_party", INT64_MIN},
-		 "care", VAERN_E_DENIED, "must come from the person"},
-		/* GDPR-7: consent-only purpose needs the consent */
-		{"newsletter without consent",
-		 FACT("email", "anna.news@example.dk", "newsletter"), NULL,
-		 VAERN_E_DENIED, "rests on consent"},
-		{"collected in the future",
-		 {"notes", "x", "customer_admin", NULL, 1893456000}, NULL,
-		 VAERN_E_INVALID, "future"},
-		{"control characters", FACT("notes", "a\001b",
-		                            "customer_admin"),
-		 NULL, VAERN_E_INVALID, "UTF-8"},
-		{"not UTF-8", FACT("notes", "caf\xe9", "customer_admin"), NULL,
-		 VAERN_E_INVALID, "UTF-8"},
-		{"empty value", FACT("notes", "", "customer_admin"), NULL,
-		 VAERN_E_INVALID, "empty"},
+	        {"unknown category", FACT("shoe_size", "42", "customer_admin"),
+	         NULL, VAERN_E_INVALID, "no category 'shoe_size'"},
+	        {"unknown purpose", FACT("name", "x", "profiling"), NULL,
+	         VAERN_E_INVALID, "no purpose 'profiling'"},
+	        {"purpose does not use category",
+	         FACT("health", "diabetes", "customer_admin"), NULL,
+	         VAERN_E_DENIED, "does not use category 'health'"},
+	        {"invalid CPR", FACT("cpr", "320190-1234", "customer_admin"),
+	         NULL, VAERN_E_INVALID, "not a valid cpr"},
+	        {"invalid e-mail", FACT("email", "anna@", "customer_admin"),
+	         NULL, VAERN_E_INVALID, "not a valid email"},
+	        /* SHOP-PAY-1: never a full card number. */
+	        {"card number in text",
+	         FACT("notes", "card 4111 1111 1111 1111 exp 12/27",
+	              "customer_admin"),
+	         NULL, VAERN_E_DENIED, "SHOP-PAY-1"},
+	        {"card category with the full number",
+	         FACT("card", "4111111111111111", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "SHOP-PAY-1"},
+	        {"card expiry month 13",
+	         FACT("card", "1111 13/27", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "last 4 digits"},
+	        {"not a date",
+	         FACT("birth_date", "1990-02-30", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "not a date"},
+	        /* CEK-SPECIAL-1, SHOP-SPECIAL-1: consent and from the person */
+	        {"special category without consent",
+	         FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
+	         "consent"},
+	        {"special category from a third party",
+	         {"health", "diabetes", "care", "third_party", INT64_MIN},
+	         "care",
+	         VAERN_E_DENIED,
+	         "must come from the person"},
+	        /* GDPR-7: consent-only purpose needs the consent */
+	        {"newsletter without consent",
+	         FACT("email", "anna.news@example.dk", "newsletter"), NULL,
+	         VAERN_E_DENIED, "rests on consent"},
+	        {"collected in the future",
+	         {"notes", "x", "customer_admin", NULL, 1893456000},
+	         NULL,
+	         VAERN_E_INVALID,
+	         "future"},
+	        {"control characters",
+	         FACT("notes", "a\001b", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "UTF-8"},
+	        {"not UTF-8", FACT("notes", "caf\xe9", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "UTF-8"},
+	        {"empty value", FACT("notes", "", "customer_admin"), NULL,
+	         VAERN_E_INVALID, "empty"},
 	};
 	unsigned char uid[VAULT_UID_BYTES];
 
@@ -390,12 +398,12 @@ test_consent_recorded_GDPR_7_CEK_SPECIAL_1(void **state)
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	struct vault_fact_in facts[] = {
-		FACT("health", "diabetes", "care"),
-		FACT("email", "news@example.dk", "newsletter"),
+	        FACT("health", "diabetes", "care"),
+	        FACT("email", "news@example.dk", "newsletter"),
 	};
 	struct vault_consent_in consents[] = {
-		{"care", "phone", INT64_MIN},
-		{"newsletter", "web_form", 1767139200},
+	        {"care", "phone", INT64_MIN},
+	        {"newsletter", "web_form", 1767139200},
 	};
 	struct vault_consent_in bad = {"newsletter", "carrier_pigeon",
 	                               INT64_MIN};
@@ -445,22 +453,22 @@ test_rectify_GDPR_16(void **state)
 	struct collected c;
 
 	add_customer(f, uid);
-	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 1,
-	                                    "Anna Holm", &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_fact_rectify(f->v, "testshop", uid, 1, "Anna Holm", &msg),
+	        VAERN_OK);
 	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 4,
 	                                    "anna.holm@example.dk", &msg),
 	                 VAERN_OK);
 	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 4,
 	                                    "not an e-mail", &msg),
 	                 VAERN_E_INVALID);
-	assert_int_equal(vault_fact_rectify(f->v, "testshop", uid, 99, "x",
-	                                    &msg),
-	                 VAERN_E_NOTFOUND);
+	assert_int_equal(
+	        vault_fact_rectify(f->v, "testshop", uid, 99, "x", &msg),
+	        VAERN_E_NOTFOUND);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(vault_subject_facts(f->v, "testshop", uid, collect,
-	                                     &c, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_OK);
 	assert_string_equal(c.values[0], "Anna Holm");
 	assert_string_equal(c.values[3], "anna.holm@example.dk");
 	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
@@ -581,8 +589,10 @@ test_erase_shreds_key_GDPR_17(void **state)
 
 	add_customer(f, uid);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT wrapped_key FROM"
-	                                        " subject", -1, &s, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT wrapped_key FROM"
+	                                    " subject",
+	                                    -1, &s, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	wrapped_len = sqlite3_column_bytes(s, 0);
@@ -606,8 +616,8 @@ test_controllers_separate(void **state)
 	struct policy_diags *d = calloc(1, sizeof(*d));
 	unsigned char uid[VAULT_UID_BYTES], uid2[VAULT_UID_BYTES];
 	struct vault_fact_in ex[] = {
-		FACT("name", "Anna Hansen", "customer_admin"),
-		FACT("email", "anna@example.dk", "customer_admin"),
+	        FACT("name", "Anna Hansen", "customer_admin"),
+	        FACT("email", "anna@example.dk", "customer_admin"),
 	};
 	char policy[4096];
 	struct collected c;
@@ -626,9 +636,9 @@ test_controllers_separate(void **state)
 	    VAERN_OK)
 		fail_msg("%s", msg.text);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(vault_subject_facts(f->v, "example", uid, collect, &c,
-	                                     &msg),
-	                 VAERN_E_NOTFOUND);
+	assert_int_equal(
+	        vault_subject_facts(f->v, "example", uid, collect, &c, &msg),
+	        VAERN_E_NOTFOUND);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 	                                    "SELECT count(DISTINCT blind) FROM"
@@ -726,7 +736,8 @@ test_actors_and_tokens(void **state)
 	struct fixture *f = *state;
 	struct vaern_msg msg = {{0}};
 	struct vault_actor a;
-	char token[VAULT_TOKEN_MAX], token2[VAULT_TOKEN_MAX], bad[VAULT_TOKEN_MAX];
+	char token[VAULT_TOKEN_MAX], token2[VAULT_TOKEN_MAX],
+	        bad[VAULT_TOKEN_MAX];
 	size_t len;
 
 	assert_int_equal(vault_actor_add(f->v, "testshop", "alice", "staff",
@@ -736,11 +747,11 @@ test_actors_and_tokens(void **state)
 	assert_int_equal(vault_actor_add(f->v, "testshop", "alice", "staff",
 	                                 token2, &msg),
 	                 VAERN_E_EXISTS);
-	assert_int_equal(vault_actor_add(f->v, "testshop", "bob", "admin",
+	assert_int_equal(
+	        vault_actor_add(f->v, "testshop", "bob", "admin", token2, &msg),
+	        VAERN_E_INVALID); /* no such role */
+	assert_int_equal(vault_actor_add(f->v, "testshop", "bob smith", "staff",
 	                                 token2, &msg),
-	                 VAERN_E_INVALID); /* no such role */
-	assert_int_equal(vault_actor_add(f->v, "testshop", "bob smith",
-	                                 "staff", token2, &msg),
 	                 VAERN_E_INVALID); /* bad name */
 	assert_int_equal(vault_actor_auth(f->v, token, &a, &msg), VAERN_OK);
 	assert_string_equal(a.controller, "testshop");
@@ -816,24 +827,24 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	struct vault_actor mkt = {2, "testshop", "bob", "marketing"};
 	unsigned char uid[VAULT_UID_BYTES];
 	const char *only_name[] = {"name"};
-	struct vault_access acc = {&staff, "customer_admin", GATE_READ, NULL,
-	                           0, NULL, NULL, NULL};
+	struct vault_access acc = {
+	        &staff, "customer_admin", GATE_READ, NULL, 0, NULL, NULL, NULL};
 	struct collected c;
 
 	add_customer(f, uid);
 	memset(&log, 0, sizeof(log));
 	memset(&c, 0, sizeof(c));
 	/* No audit trail attached: nothing is released. */
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_int_equal(c.n, 0);
 	vault_set_audit(f->v, audit_hook, &log);
 
 	/* Allowed, audited, only the purpose's categories. */
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_OK);
 	assert_int_equal(log.n, 1);
 	assert_int_equal(log.allowed, 1);
 	assert_int_equal(c.n, NCUSTOMER);
@@ -841,9 +852,9 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	memset(&c, 0, sizeof(c));
 	acc.categories = only_name;
 	acc.ncategories = 1;
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_OK);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.values[0], "Anna Hansen");
 	assert_string_equal(log.categories, "name");
@@ -852,9 +863,9 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	 * refusal is audited too. */
 	memset(&c, 0, sizeof(c));
 	acc.actor = &mkt;
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(log.n, 3);
 	assert_int_equal(log.allowed, 0);
@@ -864,23 +875,23 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	acc.purpose = "newsletter";
 	acc.categories = NULL;
 	acc.ncategories = 0;
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_string_equal(log.rule, "GDPR-7");
 	assert_int_equal(vault_consent_record(f->v, "testshop", uid,
 	                                      "newsletter", "web_form", 0,
 	                                      INT64_MIN, &msg),
 	                 VAERN_OK);
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_OK);
 	/* GDPR-21: an objection to direct marketing stops it. */
 	assert_int_equal(vault_subject_object(f->v, "testshop", uid, 1, &msg),
 	                 VAERN_OK);
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_string_equal(log.rule, "GDPR-21");
 	assert_int_equal(vault_subject_object(f->v, "testshop", uid, 0, &msg),
 	                 VAERN_OK);
@@ -890,9 +901,9 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	                                      "newsletter", "phone", 1,
 	                                      INT64_MIN, &msg),
 	                 VAERN_OK);
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_int_equal(rows(f, "consent"), 2);
 
 	/* GDPR-18: while restricted, only storage. */
@@ -901,9 +912,9 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	assert_int_equal(vault_subject_restrict(f->v, "testshop", uid, 1, &msg),
 	                 VAERN_OK);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_DENIED);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_DENIED);
 	assert_string_equal(log.rule, "GDPR-18");
 	assert_int_equal(c.n, 0);
 	assert_int_equal(vault_subject_restrict(f->v, "testshop", uid, 0, &msg),
@@ -911,9 +922,9 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 
 	/* No audit entry, no release. */
 	log.fail = 1;
-	assert_int_equal(vault_subject_access(f->v, uid, &acc, collect, &c, &d,
-	                                      &msg),
-	                 VAERN_E_IO);
+	assert_int_equal(
+	        vault_subject_access(f->v, uid, &acc, collect, &c, &d, &msg),
+	        VAERN_E_IO);
 	assert_int_equal(c.n, 0);
 }
 
@@ -924,60 +935,59 @@ test_uid_parse(void **state)
 	char hex[VAULT_UID_HEX];
 
 	(void)state;
-	assert_int_equal(vault_uid_parse("00112233445566778899aabbccddeeff",
-	                                 uid, NULL),
-	                 VAERN_OK);
+	assert_int_equal(
+	        vault_uid_parse("00112233445566778899aabbccddeeff", uid, NULL),
+	        VAERN_OK);
 	vault_uid_format(uid, hex);
 	assert_string_equal(hex, "00112233445566778899aabbccddeeff");
 	assert_int_equal(vault_uid_parse("0011", uid, NULL), VAERN_E_INVALID);
-	assert_int_equal(vault_uid_parse("00112233445566778899aabbccddeefg",
-	                                 uid, NULL),
-	                 VAERN_E_INVALID);
-	assert_int_equal(vault_uid_parse("'; DROP TABLE subject; --xxxxxxx",
-	                                 uid, NULL),
-	                 VAERN_E_INVALID);
+	assert_int_equal(
+	        vault_uid_parse("00112233445566778899aabbccddeefg", uid, NULL),
+	        VAERN_E_INVALID);
+	assert_int_equal(
+	        vault_uid_parse("'; DROP TABLE subject; --xxxxxxx", uid, NULL),
+	        VAERN_E_INVALID);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_add_find_show_GDPR_32,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nothing_in_clear_GDPR_32,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_moved_ciphertext_fails_GDPR_32, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_file_mode_GDPR_32,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_mandatory_categories_CEK_MAND_1, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_consent_recorded_GDPR_7_CEK_SPECIAL_1, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_identifier,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rectify_GDPR_16, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_erase_GDPR_17, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_erase_shreds_key_GDPR_17,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_controllers_separate,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_add_many, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(
-			test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21, setup,
-			teardown),
-		cmocka_unit_test(test_uid_parse),
+	        cmocka_unit_test_setup_teardown(test_add_find_show_GDPR_32,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_nothing_in_clear_GDPR_32,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_moved_ciphertext_fails_GDPR_32, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_key_file_mode_GDPR_32,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_mandatory_categories_CEK_MAND_1, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_consent_recorded_GDPR_7_CEK_SPECIAL_1, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_duplicate_identifier,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rectify_GDPR_16, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_erase_GDPR_17, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_erase_shreds_key_GDPR_17,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_controllers_separate,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_add_many, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21, setup,
+	                teardown),
+	        cmocka_unit_test(test_uid_parse),
 	};
 
 	if (sodium_init() < 0)
