@@ -1775,25 +1775,69 @@ compile_controller(struct loader *ld, const struct ynode *root)
 		memcpy(c->language, "en", 3);
 }
 
+/*
+ * The common start of a section of named entries (categories, purposes,
+ * retention, recipients, roles, events): allocates one struct of size
+ * elem per key into *array, and names each from its key: the char *id at
+ * offset id_off and, when line_off is not NO_POS, the unsigned line and
+ * column at line_off and col_off. *count is the number named. Returns the
+ * section, or NULL if it is absent or the allocation failed (nothing
+ * named then).
+ */
+#define NO_POS ((size_t)-1)
+
+static const struct ynode *
+name_entries(struct loader *ld, const struct ynode *root, const char *section,
+             int required, const char *kind, size_t elem, size_t id_off,
+             size_t line_off, size_t col_off, void **array, size_t *count)
+{
+	const struct ynode *sec = get_section(ld, root, section, required);
+	char *base;
+
+	*array = NULL;
+	*count = 0;
+	if (sec == NULL)
+		return NULL;
+	if ((base = pcalloc(ld, sec->n / 2, elem)) == NULL)
+		return NULL;
+	*array = base;
+	for (size_t i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i];
+		char *e = base + (*count)++ * elem;
+		char *id = pstrndup(ld, k->text, k->len);
+
+		memcpy(e + id_off, &id, sizeof(id));
+		if (line_off != NO_POS) {
+			memcpy(e + line_off, &k->line, sizeof(unsigned));
+			memcpy(e + col_off, &k->column, sizeof(unsigned));
+		}
+		check_id(ld, k, kind);
+	}
+	return sec;
+}
+
+#define NAME_ENTRIES(ld, root, section, required, kind, type, arr, n)          \
+	name_entries((ld), (root), (section), (required), (kind),              \
+	             sizeof(type), offsetof(type, id), offsetof(type, line),   \
+	             offsetof(type, column), (void **)&(arr), &(n))
+
 static void
 compile_events(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "events", 0);
 	struct policy *p = ld->p;
+	const struct ynode *sec = name_entries(
+	        ld, root, "events", 0, "event", sizeof(struct policy_event),
+	        offsetof(struct policy_event, id), NO_POS, NO_POS,
+	        (void **)&p->events, &p->nevents);
 	size_t i;
 
 	if (sec == NULL)
 		return;
-	p->events = pcalloc(ld, sec->n / 2, sizeof(*p->events));
-	if (p->events == NULL)
-		return;
 	for (i = 0; i + 1 < sec->n; i += 2) {
 		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
-		struct policy_event *e = &p->events[p->nevents++];
+		struct policy_event *e = &p->events[i / 2];
 		char nb[SHOW_BUF];
 
-		e->id = pstrndup(ld, k->text, k->len);
-		check_id(ld, k, "event");
 		if (strcmp(k->text, ANCHOR_COLLECTED) == 0 ||
 		    strcmp(k->text, ANCHOR_FINANCIAL_YEAR_END) == 0)
 			diag(ld, k,
@@ -1898,25 +1942,16 @@ compile_category(struct loader *ld, const struct ynode *k,
 static void
 compile_categories(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "categories", 1);
 	struct policy *p = ld->p;
-	size_t i;
+	const struct ynode *sec = NAME_ENTRIES(
+	        ld, root, "categories", 1, "category", struct policy_category,
+	        p->categories, p->ncategories);
 
 	if (sec == NULL)
 		return;
-	p->categories = pcalloc(ld, sec->n / 2, sizeof(*p->categories));
-	if (p->categories == NULL)
-		return;
-	for (i = 0; i + 1 < sec->n; i += 2) {
-		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
-		struct policy_category *c = &p->categories[p->ncategories++];
-
-		c->id = pstrndup(ld, k->text, k->len);
-		c->line = k->line;
-		c->column = k->column;
-		check_id(ld, k, "category");
-		compile_category(ld, k, v, c);
-	}
+	for (size_t i = 0; i + 1 < sec->n; i += 2)
+		compile_category(ld, sec->items[i], sec->items[i + 1],
+		                 &p->categories[i / 2]);
 	index_build(ld, &ld->categories, p->ncategories, category_name);
 }
 
@@ -2110,26 +2145,16 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 static void
 compile_purposes(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "purposes", 1);
 	struct policy *p = ld->p;
+	/* Names first: nothing here refers to a purpose, but the index is
+	 * complete before any purpose can fail half-way. */
+	const struct ynode *sec =
+	        NAME_ENTRIES(ld, root, "purposes", 1, "purpose",
+	                     struct policy_purpose, p->purposes, p->npurposes);
 	size_t i;
 
 	if (sec == NULL)
 		return;
-	p->purposes = pcalloc(ld, sec->n / 2, sizeof(*p->purposes));
-	if (p->purposes == NULL)
-		return;
-	/* Names first: nothing here refers to a purpose, but the index is
-	 * complete before any purpose can fail half-way. */
-	for (i = 0; i + 1 < sec->n; i += 2) {
-		const struct ynode *k = sec->items[i];
-		struct policy_purpose *pp = &p->purposes[p->npurposes++];
-
-		pp->id = pstrndup(ld, k->text, k->len);
-		pp->line = k->line;
-		pp->column = k->column;
-		check_id(ld, k, "purpose");
-	}
 	index_build(ld, &ld->purposes, p->npurposes, purpose_name);
 	for (i = 0; i + 1 < sec->n; i += 2)
 		compile_purpose(ld, sec->items[i], sec->items[i + 1],
@@ -2267,27 +2292,18 @@ compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
 static void
 compile_retention(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "retention", 1);
 	struct policy *p = ld->p;
+	const struct ynode *sec = NAME_ENTRIES(
+	        ld, root, "retention", 1, "retention rule",
+	        struct policy_retention, p->retention, p->nretention);
 	size_t i, j, k;
 	unsigned char *covered;
 
-	if (sec != NULL) {
-		p->retention = pcalloc(ld, sec->n / 2, sizeof(*p->retention));
-		if (p->retention == NULL)
-			return;
-		for (i = 0; i + 1 < sec->n; i += 2) {
-			const struct ynode *key = sec->items[i];
-			struct policy_retention *r =
-			        &p->retention[p->nretention++];
-
-			r->id = pstrndup(ld, key->text, key->len);
-			r->line = key->line;
-			r->column = key->column;
-			check_id(ld, key, "retention rule");
-			compile_rule(ld, key, sec->items[i + 1], r);
-		}
-	}
+	if (sec != NULL && p->retention == NULL)
+		return;
+	for (i = 0; sec != NULL && i + 1 < sec->n; i += 2)
+		compile_rule(ld, sec->items[i], sec->items[i + 1],
+		             &p->retention[i / 2]);
 
 	/* TEL-RET-1: data is kept only as long as needed, so every category
 	 * has a rule that ends it. */
@@ -2573,25 +2589,16 @@ compile_recipient(struct loader *ld, const struct ynode *k,
 static void
 compile_recipients(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "recipients", 0);
 	struct policy *p = ld->p;
-	size_t i;
+	const struct ynode *sec = NAME_ENTRIES(
+	        ld, root, "recipients", 0, "recipient", struct policy_recipient,
+	        p->recipients, p->nrecipients);
 
 	if (sec == NULL)
 		return;
-	p->recipients = pcalloc(ld, sec->n / 2, sizeof(*p->recipients));
-	if (p->recipients == NULL)
-		return;
-	for (i = 0; i + 1 < sec->n; i += 2) {
-		const struct ynode *k = sec->items[i];
-		struct policy_recipient *r = &p->recipients[p->nrecipients++];
-
-		r->id = pstrndup(ld, k->text, k->len);
-		r->line = k->line;
-		r->column = k->column;
-		check_id(ld, k, "recipient");
-		compile_recipient(ld, k, sec->items[i + 1], r);
-	}
+	for (size_t i = 0; i + 1 < sec->n; i += 2)
+		compile_recipient(ld, sec->items[i], sec->items[i + 1],
+		                  &p->recipients[i / 2]);
 }
 
 static void
@@ -2638,25 +2645,16 @@ compile_role(struct loader *ld, const struct ynode *k, const struct ynode *v,
 static void
 compile_roles(struct loader *ld, const struct ynode *root)
 {
-	const struct ynode *sec = get_section(ld, root, "roles", 1);
 	struct policy *p = ld->p;
-	size_t i;
+	const struct ynode *sec =
+	        NAME_ENTRIES(ld, root, "roles", 1, "role", struct policy_role,
+	                     p->roles, p->nroles);
 
 	if (sec == NULL)
 		return;
-	p->roles = pcalloc(ld, sec->n / 2, sizeof(*p->roles));
-	if (p->roles == NULL)
-		return;
-	for (i = 0; i + 1 < sec->n; i += 2) {
-		const struct ynode *k = sec->items[i];
-		struct policy_role *role = &p->roles[p->nroles++];
-
-		role->id = pstrndup(ld, k->text, k->len);
-		role->line = k->line;
-		role->column = k->column;
-		check_id(ld, k, "role");
-		compile_role(ld, k, sec->items[i + 1], role);
-	}
+	for (size_t i = 0; i + 1 < sec->n; i += 2)
+		compile_role(ld, sec->items[i], sec->items[i + 1],
+		             &p->roles[i / 2]);
 }
 
 static void
