@@ -12,6 +12,8 @@
 #include "calendar/calendar.h"
 #include "cli/cli.h"
 
+int cmd_import(int argc, char **argv); /* not yet in cli.h */
+
 static const char usage_text[] =
         "usage: vaern [--data DIR] [--as-of DATE] COMMAND [ARGS]\n"
         "\n"
@@ -29,6 +31,10 @@ static const char usage_text[] =
         "                               tokens)\n"
         "  serve [--listen ADDR] ...    the HTTP/JSON API (docs/api.md)\n"
         "  audit verify|show ...        the tamper-evident audit trail\n"
+        "  import --controller ID FILE.csv ...\n"
+        "                               load a customer base from CSV\n"
+        "                               (docs/import.md)\n"
+        "  retention plan|sweep ...     what goes when, and taking it\n"
         "  subject add|find|show|rectify|event|erase ...\n"
         "                               the encrypted vault; see\n"
         "                               'vaern subject help'\n"
@@ -164,6 +170,10 @@ main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0) /* src/cli/cmd_import.c */
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "retention") == 0)
+		return cmd_retention(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

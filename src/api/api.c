@@ -1,12 +1,21 @@
 /*
  * api.c -- the /v1 handlers: authentication, the gated reads and
  * disclosures, the subject's state, the audit trail for the DPO.
+ *
+ * No handler waits for the disk. An audit entry is queued to the audit
+ * writer with a hold on the request's response (http_respond_later): the
+ * handler builds its answer and returns, and the answer goes out when the
+ * writer has committed the entry (GDPR-32: no answer, and so no release,
+ * before the entry is durable; if the commit fails, the answer becomes an
+ * error and the body is wiped). A create is sealed on the handler's
+ * thread and handed with a hold to the create writer, which writes the
+ * subjects of many creates in one transaction and audits them in one
+ * group commit.
  */
 #include "api.h"
 
 #include <limits.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,15 +32,26 @@
 #define CATEGORIES_MAX 64 /* categories named in one request */
 #define FACTS_MAX      VAULT_FACTS_PER_ADD
 
-/* A subject create waiting for the writer (group commit). */
+/*
+ * A subject create handed to the writer (group commit), with a hold on
+ * its response; the hold's finish callback (create_answer) answers from
+ * it and frees it.
+ */
 struct create_job {
-	struct vault_prepared *prepared; /* sealed by the handler's thread */
-	struct audit_entry audit;        /* its audit entry, subject unset */
-	unsigned char uid[VAULT_UID_BYTES];
-	enum vaern_err err; /* the writer's result */
-	struct vaern_msg msg;
-	sem_t done; /* posted when written and audited */
-	struct create_job *next;
+	struct vault_prepared *prepared; /* sealed by the handler's thread;
+	                                    the writer frees it */
+	json_t *doc;                     /* the request body, and */
+	struct vault_fact_in *facts;     /* what prepared points into: */
+	struct vault_consent_in *consents; /* kept until it is written */
+	struct vault_actor actor;        /* who asked: the audit entry's ids */
+	char purpose[POLICY_NAME_MAX + 1];
+	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
+	size_t nfacts, nconsents;              /* for the answer */
+	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
+	enum vaern_err err;                    /* the writer's result */
+	struct vaern_msg msg;                  /* its detail */
+	struct http_pending *hold;             /* on the response */
+	struct create_job *next;               /* queue link */
 };
 
 #define CREATE_BATCH_MAX 1024
@@ -50,7 +70,23 @@ struct api {
 	pthread_key_t vault_key;    /* each worker thread's vault */
 	atomic_ulong allowed;       /* gate decisions, for /metrics */
 	atomic_ulong denied;
-	atomic_ulong audit_failures;
+	atomic_ulong audit_failures; /* appends refused before queueing;
+	                                the writer counts failed commits */
+};
+
+/*
+ * The request's actor, thread vault and response. Like subject_param and
+ * body, begin() returns 0 to go on, or 1 once it has answered the request
+ * itself (401, 404, 400, 500): the handler then returns 0.
+ */
+struct ctx {
+	struct api *api;
+	struct vault *v;
+	struct vault_actor actor;
+	const struct policy *policy;
+	struct http_response *res; /* held until the request's audit
+	                              entries are durable */
+	struct vaern_msg msg;
 };
 
 /* ---- plumbing -------------------------------------------------------- */
@@ -61,13 +97,72 @@ vault_destroy(void *v)
 	vault_close(v);
 }
 
-/* The audit hook of every vault: one entry per gate decision. */
+/* Maps a vault error to a status and an error code. */
+static int
+status_of(enum vaern_err err, const char **code)
+{
+	switch (err) {
+	case VAERN_E_INVALID: *code = "invalid"; return 400;
+	case VAERN_E_LIMIT: *code = "too_large"; return 413;
+	case VAERN_E_NOTFOUND: *code = "not_found"; return 404;
+	case VAERN_E_EXISTS: *code = "conflict"; return 409;
+	case VAERN_E_DENIED: *code = "forbidden"; return 403;
+	case VAERN_E_NOMEM: *code = "unavailable"; return 503;
+	default: *code = "internal"; return 500;
+	}
+}
+
+/* The audit writer's word on an entry a response was held for. */
+static void
+audit_done(void *arg, enum vaern_err err, int64_t seq,
+           const struct vaern_msg *msg)
+{
+	struct http_pending *hold = arg;
+	const char *code;
+	int status;
+
+	(void)seq;
+	if (err == VAERN_OK) {
+		http_pending_complete(hold);
+		return;
+	}
+	/* GDPR-32: not audited, not released; the held body is wiped. */
+	status = status_of(err, &code);
+	http_pending_fail(hold, status, code,
+	                  msg != NULL && msg->text[0] ? msg->text
+	                                              : vaern_strerror(err));
+}
+
+/*
+ * Audits e for the request of c: queues it and holds the response until
+ * it is durable. VAERN_OK once queued; an error (nothing queued, nothing
+ * held) refuses whatever e was auditing. When no hold can be had (the
+ * server is past its drain deadline) it waits for the commit in place.
+ */
+static enum vaern_err
+audit_submit(struct ctx *c, const struct audit_entry *e, struct vaern_msg *msg)
+{
+	struct http_pending *hold = http_respond_later(c->res, NULL, NULL);
+	enum vaern_err err;
+
+	if (hold == NULL)
+		err = audit_append(c->api->audit, e, NULL, msg);
+	else if ((err = audit_append_async(c->api->audit, e, 1, audit_done,
+	                                   hold, msg)) != VAERN_OK)
+		http_pending_complete(hold);
+	if (err != VAERN_OK)
+		atomic_fetch_add(&c->api->audit_failures, 1);
+	return err;
+}
+
+/* The audit hook of the request's vault: one entry per gate decision.
+ * arg is the request's struct ctx (begin() sets it). */
 static enum vaern_err
 audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 {
-	struct api *a = arg;
+	struct ctx *c = arg;
+	struct api *a = c->api;
 	struct audit_entry ae;
-	enum vaern_err err;
 
 	ae.controller = e->controller;
 	ae.actor = e->actor;
@@ -83,13 +178,11 @@ audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 		atomic_fetch_add(&a->allowed, 1);
 	else
 		atomic_fetch_add(&a->denied, 1);
-	err = audit_append(a->audit, &ae, NULL, msg);
-	if (err != VAERN_OK)
-		atomic_fetch_add(&a->audit_failures, 1);
-	return err;
+	return audit_submit(c, &ae, msg);
 }
 
-/* This thread's vault, opened on first use. */
+/* This thread's vault, opened on first use. Its audit hook is set per
+ * request, by begin(). */
 static struct vault *
 thread_vault(struct api *a, struct vaern_msg *msg)
 {
@@ -99,7 +192,6 @@ thread_vault(struct api *a, struct vaern_msg *msg)
 		return v;
 	if (vault_open(a->dir, &v, msg) != VAERN_OK)
 		return NULL;
-	vault_set_audit(v, audit_hook, a);
 	vault_set_shared_reads(v);
 	if (pthread_setspecific(a->vault_key, v) != 0) {
 		vault_close(v);
@@ -109,12 +201,44 @@ thread_vault(struct api *a, struct vaern_msg *msg)
 	return v;
 }
 
+/* Releases the holds of the creates linked from job: each answers from
+ * its job (create_answer), which may be freed at once. */
+static void
+creates_release(struct create_job *job)
+{
+	while (job != NULL) {
+		struct create_job *next = job->next;
+
+		http_pending_complete(job->hold);
+		job = next;
+	}
+}
+
+/* The audit writer's word on a batch of written creates (linked by
+ * next). */
+static void
+creates_audited(void *arg, enum vaern_err err, int64_t seq,
+                const struct vaern_msg *msg)
+{
+	(void)seq;
+	if (err != VAERN_OK) {
+		/* Written but not audited: say so, as a failure. */
+		for (struct create_job *j = arg; j != NULL; j = j->next) {
+			j->err = err;
+			if (msg != NULL)
+				j->msg = *msg;
+		}
+	}
+	creates_release(arg);
+}
+
 /*
  * The create writer: takes every create queued, writes them in one
  * transaction (each under its own savepoint, so one taken identifier
- * fails one create), commits once, audits the batch with one group
- * commit, then wakes the handlers. Creates share fsyncs instead of
- * queueing for SQLite's write lock one by one.
+ * fails one create), commits once, queues the batch's audit entries as
+ * one group and goes on to the next batch while the audit writer commits
+ * them; each create is answered once its entry is durable. Creates share
+ * fsyncs instead of queueing for SQLite's write lock one by one.
  */
 static void *
 writer_main(void *arg)
@@ -125,6 +249,7 @@ writer_main(void *arg)
 
 	for (;;) {
 		struct vaern_msg msg = {{0}};
+		struct create_job *written = NULL, *failed = NULL;
 		enum vaern_err err;
 		size_t n = 0, ne = 0;
 
@@ -149,38 +274,56 @@ writer_main(void *arg)
 			if (err != VAERN_OK)
 				vault_rollback(a->writer_vault);
 		}
-		for (size_t i = 0; i < n; i++) {
+		/* Built back to front, so both lists keep the queue order. */
+		for (size_t i = n; i-- > 0;) {
+			struct create_job *j = batch[i];
+
+			vault_prepared_free(j->prepared);
+			j->prepared = NULL;
 			if (err != VAERN_OK) {
-				batch[i]->err = err;
-				batch[i]->msg = msg;
-			} else if (batch[i]->err == VAERN_OK) {
-				batch[i]->audit.subject = batch[i]->uid;
-				entries[ne++] = batch[i]->audit;
+				j->err = err;
+				j->msg = msg;
 			}
+			if (j->err != VAERN_OK) {
+				j->next = failed;
+				failed = j;
+				continue;
+			}
+			j->next = written;
+			written = j;
 		}
+		for (struct create_job *j = written; j != NULL; j = j->next) {
+			struct audit_entry *e = &entries[ne++];
+
+			memset(e, 0, sizeof(*e));
+			e->controller = j->actor.controller;
+			e->actor = j->actor.name;
+			e->role = j->actor.role;
+			e->purpose = j->purpose;
+			e->action = "create";
+			e->subject = j->uid;
+			e->categories = j->categories;
+			e->allowed = 1;
+			e->rule = "GDPR-32";
+			e->reason = "subject created";
+		}
+		creates_release(failed); /* not written: nothing to audit */
 		if (ne > 0 &&
-		    (err = audit_append_many(a->audit, entries, ne, NULL,
-		                             &msg)) != VAERN_OK) {
-			/* Written but not audited: say so, as a failure. */
+		    (err = audit_append_async(a->audit, entries, ne,
+		                              creates_audited, written, &msg)) !=
+		            VAERN_OK) {
 			atomic_fetch_add(&a->audit_failures, 1);
-			for (size_t i = 0; i < n; i++) {
-				if (batch[i]->err == VAERN_OK) {
-					batch[i]->err = err;
-					batch[i]->msg = msg;
-				}
-			}
+			creates_audited(written, err, 0, &msg);
 		}
-		for (size_t i = 0; i < n; i++)
-			sem_post(&batch[i]->done);
 	}
 	return NULL;
 }
 
-/* Queues job for the writer and waits until it is written and audited. */
+/* Queues job for the writer: its hold is released once it is written
+ * and audited (or failed). */
 static void
 create_submit(struct api *a, struct create_job *job)
 {
-	sem_init(&job->done, 0, 0);
 	job->next = NULL;
 	pthread_mutex_lock(&a->wlock);
 	if (a->tail != NULL)
@@ -190,9 +333,6 @@ create_submit(struct api *a, struct create_job *job)
 	a->tail = job;
 	pthread_cond_signal(&a->wcond);
 	pthread_mutex_unlock(&a->wlock);
-	while (sem_wait(&job->done) != 0)
-		;
-	sem_destroy(&job->done);
 }
 
 enum vaern_err
@@ -280,9 +420,10 @@ void
 api_metrics(void *app, struct http_buf *out)
 {
 	struct api *a = app;
-	uint64_t entries = 0, batches = 0;
+	uint64_t entries = 0, batches = 0, failed;
 
 	audit_writer_stats(a->audit, &entries, &batches);
+	failed = audit_writer_failures(a->audit);
 	(void)http_buf_printf(
 	        out,
 	        "# HELP vaern_gate_decisions_total Gate decisions by outcome.\n"
@@ -301,63 +442,20 @@ api_metrics(void *app, struct http_buf *out)
 	        "vaern_audit_failures_total %lu\n",
 	        atomic_load(&a->allowed), atomic_load(&a->denied),
 	        (unsigned long long)entries, (unsigned long long)batches,
-	        atomic_load(&a->audit_failures));
+	        atomic_load(&a->audit_failures) + (unsigned long)failed);
 }
 
 /* Maps a vault error to an HTTP answer. */
 static int
 fail(struct http_response *res, enum vaern_err err, const struct vaern_msg *msg)
 {
-	int status;
 	const char *code;
+	int status = status_of(err, &code);
 
-	switch (err) {
-	case VAERN_E_INVALID:
-		status = 400;
-		code = "invalid";
-		break;
-	case VAERN_E_LIMIT:
-		status = 413;
-		code = "too_large";
-		break;
-	case VAERN_E_NOTFOUND:
-		status = 404;
-		code = "not_found";
-		break;
-	case VAERN_E_EXISTS:
-		status = 409;
-		code = "conflict";
-		break;
-	case VAERN_E_DENIED:
-		status = 403;
-		code = "forbidden";
-		break;
-	case VAERN_E_NOMEM:
-		status = 503;
-		code = "unavailable";
-		break;
-	default:
-		status = 500;
-		code = "internal";
-		break;
-	}
 	return http_respond_error(
 	        res, status, code, "%s",
 	        msg != NULL && msg->text[0] ? msg->text : vaern_strerror(err));
 }
-
-/*
- * The request's actor and thread vault. Like subject_param and body it
- * returns 0 to go on, or 1 once it has answered the request itself
- * (401, 404, 400, 500): the handler then returns 0.
- */
-struct ctx {
-	struct api *api;
-	struct vault *v;
-	struct vault_actor actor;
-	const struct policy *policy;
-	struct vaern_msg msg;
-};
 
 static int
 begin(struct http_request *req, struct http_response *res, void *app,
@@ -378,6 +476,9 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		(void)fail(res, VAERN_E_STORE, &c->msg);
 		return 1;
 	}
+	/* Gate decisions of this request are audited for this response. */
+	c->res = res;
+	vault_set_audit(c->v, audit_hook, c);
 	if (vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg) != VAERN_OK) {
 		http_respond_header(res, "WWW-Authenticate",
 		                    "Bearer error=\"invalid_token\"");
@@ -426,7 +527,7 @@ audit_change(struct ctx *c, const char *action, const char *purpose,
 	e.allowed = allowed;
 	e.rule = rule;
 	e.reason = reason;
-	return audit_append(c->api->audit, &e, NULL, &c->msg);
+	return audit_submit(c, &e, &c->msg);
 }
 
 static int
@@ -813,6 +914,38 @@ static const char *const fact_keys[] = {"category", "value",        "purpose",
 static const char *const consent_keys[] = {"purpose", "source", "given_at",
                                            NULL};
 
+static void
+create_job_free(struct create_job *job)
+{
+	vault_prepared_free(job->prepared); /* if never written */
+	free(job->facts);
+	free(job->consents);
+	json_decref(job->doc);
+	free(job);
+}
+
+/* The answer to a create, once the writer is done with it: the hold's
+ * finish callback, on the worker thread. Frees job. */
+static void
+create_answer(void *arg, struct http_response *res)
+{
+	struct create_job *job = arg;
+	char hex[VAULT_UID_HEX];
+
+	if (job->err != VAERN_OK) {
+		(void)fail(res, job->err, &job->msg);
+	} else {
+		vault_uid_format(job->uid, hex);
+		(void)http_respond_header(res, "Location", "/v1/subjects");
+		(void)http_respond_json(
+		        res, 201,
+		        json_pack("{s:s, s:I, s:I}", "subject", hex, "facts",
+		                  (json_int_t)job->nfacts, "consents",
+		                  (json_int_t)job->nconsents));
+	}
+	create_job_free(job);
+}
+
 /* POST /v1/subjects: {"purpose", "source", "facts": [...], "consents"} */
 static int
 h_subject_create(struct http_request *req, struct http_response *res, void *app)
@@ -820,18 +953,16 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 	static const char *const keys[] = {"purpose", "source", "facts",
 	                                   "consents", NULL};
 	struct ctx c;
-	struct create_job job;
+	struct create_job *job = NULL;
 	struct vault_fact_in *facts = NULL;
 	struct vault_consent_in *consents = NULL;
-	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX], cats[4096];
+	char cats[AUDIT_CATEGORIES_MAX];
 	const char *dpurpose, *dsource;
 	json_t *doc = NULL, *jf, *jc, *item;
 	size_t nf = 0, nc = 0, i, off = 0;
 	enum vaern_err err;
 	int rc;
 
-	memset(&job, 0, sizeof(job));
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
 	if (body(req, res, keys, &doc))
@@ -931,8 +1062,12 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		}
 		nc++;
 	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+		goto done;
+	}
 	err = vault_subject_prepare(c.v, c.actor.controller, facts, nf,
-	                            consents, nc, &job.prepared, &c.msg);
+	                            consents, nc, &job->prepared, &c.msg);
 	if (err == VAERN_E_DENIED) {
 		/* The policy refused the collection: audited like a read. */
 		rc = refuse(&c, res, "create", facts[0].purpose, NULL,
@@ -943,29 +1078,32 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		rc = fail(res, err, &c.msg);
 		goto done;
 	}
-	job.audit.controller = c.actor.controller;
-	job.audit.actor = c.actor.name;
-	job.audit.role = c.actor.role;
-	job.audit.purpose = facts[0].purpose;
-	job.audit.action = "create";
-	job.audit.categories = cats;
-	job.audit.allowed = 1;
-	job.audit.rule = "GDPR-32";
-	job.audit.reason = "subject created";
-	create_submit(c.api, &job);
-	vault_prepared_free(job.prepared);
-	if (job.err != VAERN_OK) {
-		rc = fail(res, job.err, &job.msg);
+	/* The audit entry's ids outlive this call: copied into the job. */
+	job->actor = c.actor;
+	if (strlen(facts[0].purpose) >= sizeof(job->purpose)) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "fact 1: the purpose id is too long");
 		goto done;
 	}
-	memcpy(uid, job.uid, VAULT_UID_BYTES);
-	vault_uid_format(uid, hex);
-	http_respond_header(res, "Location", "/v1/subjects");
-	rc = http_respond_json(res, 201,
-	                       json_pack("{s:s, s:I, s:I}", "subject", hex,
-	                                 "facts", (json_int_t)nf, "consents",
-	                                 (json_int_t)nc));
+	memcpy(job->purpose, facts[0].purpose, strlen(facts[0].purpose) + 1);
+	memcpy(job->categories, cats, sizeof(cats));
+	job->nfacts = nf;
+	job->nconsents = nc;
+	/* Answered by create_answer once written and audited. */
+	if ((job->hold = http_respond_later(res, create_answer, job)) == NULL) {
+		rc = http_respond_error(res, 503, "unavailable",
+		                        "the server is stopping");
+		goto done;
+	}
+	/* The prepared subject points into these until it is written. */
+	job->doc = doc;
+	job->facts = facts;
+	job->consents = consents;
+	create_submit(c.api, job);
+	return 0;
 done:
+	if (job != NULL)
+		create_job_free(job);
 	free(facts);
 	free(consents);
 	json_decref(doc);

@@ -8,6 +8,10 @@
  * reads the chain head, hashes and inserts the entries in queue order,
  * and commits; then it wakes every caller of that batch. So N concurrent
  * callers pay one fsync, not N, and the chain order is the commit order.
+ * An asynchronous caller queues a node on the heap holding copies of its
+ * entries and goes on; the writer calls its callback after the commit
+ * and frees the node (the HTTP API holds its response back meanwhile,
+ * without a thread waiting).
  */
 #include "audit.h"
 
@@ -39,14 +43,22 @@
  */
 #define LINGER_NS 100000L
 
-/* A caller's request, on the caller's stack while it waits. */
+/* A caller's request: on the caller's stack while it waits, or on the
+ * heap for an asynchronous append. */
 struct pending {
-	const struct audit_entry *entries; /* the caller's, n of them */
+	const struct audit_entry *entries; /* the caller's, n of them; for
+	                                      an asynchronous append, copies
+	                                      in the same allocation */
 	size_t n;                          /* >= 1 */
 	int64_t at;                        /* clock_now() at the call */
 	int64_t first_seq;                 /* out: seq of entries[0] */
 	enum vaern_err err;                /* out: the commit's result */
 	struct vaern_msg msg;              /* out: detail if err */
+	audit_done_fn done_fn;             /* NULL: the caller sleeps on
+	                                      done; else called by the
+	                                      writer, which then frees the
+	                                      node */
+	void *done_arg;                    /* done_fn's argument */
 	sem_t done;                        /* posted when the out members
 	                                      are final; the node vanishes
 	                                      as soon as it is */
@@ -73,6 +85,7 @@ struct audit_writer {
 	size_t max_batch;       /* entries one transaction takes */
 	uint64_t entries;       /* committed since start */
 	uint64_t batches;       /* transactions committed since start */
+	uint64_t failures;      /* appends whose transaction failed */
 	pthread_t thread;       /* the one writer */
 	struct audit_store *st; /* used by the thread only, once started */
 };
@@ -344,21 +357,32 @@ done:
 	if (err == VAERN_OK) {
 		w->entries += n;
 		w->batches++;
+	} else {
+		w->failures += callers;
 	}
 	w->expect = w->arrivals + callers;
 	pthread_mutex_unlock(&w->lock);
 	/*
-	 * One semaphore per caller: each wakes alone, with no lock to take
-	 * (a shared condition variable woke every caller on every commit).
-	 * sem_post orders the out members before the caller's sem_wait.
+	 * One semaphore per sleeping caller: each wakes alone, with no lock
+	 * to take (a shared condition variable woke every caller on every
+	 * commit). sem_post orders the out members before the caller's
+	 * sem_wait. An asynchronous caller is told by its callback: no
+	 * thread to wake.
 	 */
 	while (batch != NULL) {
 		struct pending *next = batch->next;
 
-		batch->err = err;
-		if (err != VAERN_OK)
-			batch->msg = msg;
-		sem_post(&batch->done);
+		if (batch->done_fn != NULL) {
+			batch->done_fn(batch->done_arg, err,
+			               err == VAERN_OK ? batch->first_seq : 0,
+			               err == VAERN_OK ? NULL : &msg);
+			free(batch); /* the node and its copies */
+		} else {
+			batch->err = err;
+			if (err != VAERN_OK)
+				batch->msg = msg;
+			sem_post(&batch->done);
+		}
 		batch = next; /* batch itself may be gone now */
 	}
 }
@@ -523,21 +547,18 @@ audit_writer_start(const char *db_path, size_t max_batch,
 	return VAERN_OK;
 }
 
-/* Queues p and sleeps until the writer has committed it (or failed). */
+/*
+ * Queues p (lock held by the caller) and wakes the writer if it waits
+ * for this arrival. Returns VAERN_E_INTERNAL, queueing nothing, if the
+ * writer is stopping.
+ */
 static enum vaern_err
-enqueue_wait(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
+enqueue_locked(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
 {
-	pthread_mutex_lock(&w->lock);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->lock);
+	if (w->stopping)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "the audit writer is stopping");
-	}
-	if (sem_init(&p->done, 0, 0) != 0) {
-		pthread_mutex_unlock(&w->lock);
-		return vaern_fail(msg, VAERN_E_INTERNAL,
-		                  "audit: sem_init failed");
-	}
+	p->next = NULL;
 	if (w->tail != NULL)
 		w->tail->next = p;
 	else
@@ -549,7 +570,25 @@ enqueue_wait(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
 	    (w->state == WRITER_GROUP &&
 	     (w->arrivals >= w->expect || w->queued >= w->max_batch)))
 		pthread_cond_signal(&w->work);
+	return VAERN_OK;
+}
+
+/* Queues p and sleeps until the writer has committed it (or failed). */
+static enum vaern_err
+enqueue_wait(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if (sem_init(&p->done, 0, 0) != 0)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "audit: sem_init failed");
+	pthread_mutex_lock(&w->lock);
+	err = enqueue_locked(w, p, msg);
 	pthread_mutex_unlock(&w->lock);
+	if (err != VAERN_OK) {
+		sem_destroy(&p->done);
+		return err;
+	}
 	while (sem_wait(&p->done) != 0)
 		; /* EINTR: a signal handler ran */
 	sem_destroy(&p->done);
@@ -558,11 +597,11 @@ enqueue_wait(struct audit_writer *w, struct pending *p, struct vaern_msg *msg)
 	return p->err;
 }
 
-enum vaern_err
-audit_append_many(struct audit_writer *w, const struct audit_entry *entries,
-                  size_t n, int64_t *first_seq, struct vaern_msg *msg)
+/* Checks n entries for an append. */
+static enum vaern_err
+check_entries(const struct audit_entry *entries, size_t n,
+              struct vaern_msg *msg)
 {
-	struct pending p;
 	enum vaern_err err;
 
 	if (n == 0 || n > AUDIT_MANY_MAX)
@@ -573,6 +612,115 @@ audit_append_many(struct audit_writer *w, const struct audit_entry *entries,
 		if ((err = audit_entry_check(&entries[i], msg)) != VAERN_OK)
 			return err;
 	}
+	return VAERN_OK;
+}
+
+/* Bytes of a copy of s, NUL included; 0 for NULL. */
+static size_t
+text_bytes(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies s to *at and advances it; NULL stays NULL. */
+static const char *
+text_copy(char **at, const char *s)
+{
+	size_t len;
+	char *copy = *at;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	memcpy(copy, s, len);
+	*at += len;
+	return copy;
+}
+
+/*
+ * A heap node holding copies of entries[0..n), which were checked (so
+ * every field is bounded): one allocation, freed by the writer. NULL when
+ * out of memory.
+ */
+static struct pending *
+pending_copy(const struct audit_entry *entries, size_t n)
+{
+	size_t size = sizeof(struct pending) + n * sizeof(struct audit_entry);
+	struct audit_entry *copies;
+	struct pending *p;
+	char *at;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct audit_entry *e = &entries[i];
+
+		size += text_bytes(e->controller) + text_bytes(e->actor) +
+		        text_bytes(e->role) + text_bytes(e->purpose) +
+		        text_bytes(e->action) + text_bytes(e->categories) +
+		        text_bytes(e->rule) + text_bytes(e->reason) +
+		        (e->subject != NULL ? AUDIT_SUBJECT_BYTES : 0);
+	}
+	if ((p = malloc(size)) == NULL)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	copies = (struct audit_entry *)(void *)(p + 1);
+	at = (char *)(copies + n);
+	for (size_t i = 0; i < n; i++) {
+		const struct audit_entry *e = &entries[i];
+		struct audit_entry *c = &copies[i];
+
+		c->controller = text_copy(&at, e->controller);
+		c->actor = text_copy(&at, e->actor);
+		c->role = text_copy(&at, e->role);
+		c->purpose = text_copy(&at, e->purpose);
+		c->action = text_copy(&at, e->action);
+		c->categories = text_copy(&at, e->categories);
+		c->rule = text_copy(&at, e->rule);
+		c->reason = text_copy(&at, e->reason);
+		c->allowed = e->allowed;
+		c->subject = NULL;
+		if (e->subject != NULL) {
+			memcpy(at, e->subject, AUDIT_SUBJECT_BYTES);
+			c->subject = (const unsigned char *)at;
+			at += AUDIT_SUBJECT_BYTES;
+		}
+	}
+	p->entries = copies;
+	p->n = n;
+	return p;
+}
+
+enum vaern_err
+audit_append_async(struct audit_writer *w, const struct audit_entry *entries,
+                   size_t n, audit_done_fn done, void *arg,
+                   struct vaern_msg *msg)
+{
+	struct pending *p;
+	enum vaern_err err;
+
+	if ((err = check_entries(entries, n, msg)) != VAERN_OK)
+		return err;
+	if ((p = pending_copy(entries, n)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	p->at = clock_now();
+	p->done_fn = done;
+	p->done_arg = arg;
+	pthread_mutex_lock(&w->lock);
+	err = enqueue_locked(w, p, msg);
+	pthread_mutex_unlock(&w->lock);
+	if (err != VAERN_OK)
+		free(p);
+	return err;
+}
+
+enum vaern_err
+audit_append_many(struct audit_writer *w, const struct audit_entry *entries,
+                  size_t n, int64_t *first_seq, struct vaern_msg *msg)
+{
+	struct pending p;
+	enum vaern_err err;
+
+	if ((err = check_entries(entries, n, msg)) != VAERN_OK)
+		return err;
 	memset(&p, 0, sizeof(p));
 	p.entries = entries;
 	p.n = n;
@@ -598,6 +746,17 @@ audit_writer_stats(struct audit_writer *w, uint64_t *entries, uint64_t *batches)
 	if (batches != NULL)
 		*batches = w->batches;
 	pthread_mutex_unlock(&w->lock);
+}
+
+uint64_t
+audit_writer_failures(struct audit_writer *w)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->failures;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 void
@@ -626,14 +785,8 @@ audit_append_direct(const char *db_path, const struct audit_entry *entries,
 	enum vaern_err err;
 	int64_t seq, first;
 
-	if (n == 0 || n > AUDIT_MANY_MAX)
-		return vaern_fail(msg, VAERN_E_LIMIT,
-		                  "audit: 1 to %d entries at a time",
-		                  AUDIT_MANY_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if ((err = audit_entry_check(&entries[i], msg)) != VAERN_OK)
-			return err;
-	}
+	if ((err = check_entries(entries, n, msg)) != VAERN_OK)
+		return err;
 	if (sodium_init() < 0)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
 		                  "libsodium failed to initialise");

@@ -35,8 +35,9 @@
  *
  * Durability: an append returns only after the transaction holding its
  * entry is committed with synchronous=FULL (on disk, power loss
- * included). One writer thread commits whatever is queued in one
- * transaction (group commit), so concurrent callers share an fsync.
+ * included); an asynchronous append says so through its callback. One
+ * writer thread commits whatever is queued in one transaction (group
+ * commit), so concurrent callers share an fsync.
  *
  * Locking rule: the trail shares the vault's database file and so its one
  * write lock. Never append while holding an open write transaction on the
@@ -175,9 +176,38 @@ enum vaern_err audit_append_many(struct audit_writer *w,
                                  int64_t *first_seq, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/*
+ * Called once for each audit_append_async, on the writer thread, after
+ * the transaction holding the entries committed (err VAERN_OK, first_seq
+ * the sequence number of the first entry) or failed (err and msg say
+ * why; none of the entries was written). It must be quick, and must not
+ * append synchronously (the writer would wait for itself).
+ */
+typedef void (*audit_done_fn)(void *arg, enum vaern_err err, int64_t first_seq,
+                              const struct vaern_msg *msg);
+
+/*
+ * Queues n entries (1..AUDIT_MANY_MAX) as audit_append_many does, but
+ * returns at once: the entries are checked and copied, so the caller's
+ * strings may go; done(arg, ...) says when they are durable. Returns
+ * VAERN_OK once queued (done will be called exactly once); or, with
+ * nothing queued and done never called, VAERN_E_INVALID / VAERN_E_LIMIT
+ * for an entry that breaks a rule, VAERN_E_NOMEM, or VAERN_E_INTERNAL
+ * when the writer is stopping. The caller that audits an access must
+ * hold back what it releases until done reports VAERN_OK.
+ */
+enum vaern_err audit_append_async(struct audit_writer *w,
+                                  const struct audit_entry *entries, size_t n,
+                                  audit_done_fn done, void *arg,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4)));
+
 /* Entries committed and transactions used since start (for metrics). */
 void audit_writer_stats(struct audit_writer *w, uint64_t *entries,
                         uint64_t *batches) __attribute__((nonnull(1)));
+
+/* Appends whose transaction failed since start (for metrics). */
+uint64_t audit_writer_failures(struct audit_writer *w) __attribute__((nonnull));
 
 /*
  * Commits what is queued, stops the thread, closes the connection and

@@ -36,6 +36,13 @@ int cmd_subject(int argc, char **argv);
 int cmd_actor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_retention(int argc, char **argv);
+
+struct vault;
+/* Sends the vault's audit events of a local command straight into
+ * DIR/audit.db; path (PATH_MAX bytes) must outlive the vault. 0 on
+ * success. In cmd_retention.c. */
+int cli_audit_local(struct vault *v, char *path);
 
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);

@@ -10,6 +10,7 @@
  * machine (ps): real data goes in with --json FILE or --json - (stdin).
  */
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,10 @@ static const char subject_usage[] =
         "        [--withdraw] [--at TIME]\n"
         "  vaern subject agreement [--controller ID] SUBJECT RECIPIENT\n"
         "        [--withdraw] [--at TIME]\n"
+        "  vaern subject hold [--controller ID] SUBJECT --reason TEXT\n"
+        "        [--category C] [--review DATE]      (legal hold)\n"
+        "  vaern subject unhold [--controller ID] SUBJECT HOLD\n"
+        "  vaern subject holds [--controller ID] SUBJECT\n"
         "A --json document: {\"purpose\": P, \"source\": S, \"facts\": "
         "[{\"category\":\n"
         "C, \"value\": V, \"purpose\": P, \"source\": S, \"collected_at\": "
@@ -264,6 +269,9 @@ struct subject_args {
 	const char *source;       /* default source of --fact */
 	const char *collected_at; /* default collection time */
 	const char *at;           /* event time */
+	const char *reason;       /* hold: why */
+	const char *category;     /* hold: one category */
+	const char *review;       /* hold: review date */
 	char **facts;             /* --fact CATEGORY=VALUE */
 	int nfacts;
 	char **consents; /* --consent PURPOSE:SOURCE */
@@ -299,6 +307,12 @@ subject_parse(int argc, char **argv, struct subject_args *a)
 			dst = &a->collected_at;
 		else if (strcmp(o, "--at") == 0)
 			dst = &a->at;
+		else if (strcmp(o, "--reason") == 0)
+			dst = &a->reason;
+		else if (strcmp(o, "--category") == 0)
+			dst = &a->category;
+		else if (strcmp(o, "--review") == 0)
+			dst = &a->review;
 		if (dst != NULL) {
 			if (i + 1 >= argc)
 				return -1;
@@ -858,6 +872,97 @@ subject_erase(struct vault *v, struct subject_args *a)
 	                                "erased", 1, "facts", (json_int_t)n));
 }
 
+/* Legal holds (CEK-HOLD-1): placed and lifted by the local operator,
+ * audited. */
+static int
+subject_hold(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	char path[PATH_MAX];
+	enum vaern_err err;
+	int64_t review, id;
+
+	if (a->npos != 1 || a->reason == NULL)
+		return cli_usage("subject hold",
+		                 "usage: vaern subject hold [--controller ID] "
+		                 "SUBJECT --reason TEXT [--category C] "
+		                 "[--review DATE]");
+	if (cli_audit_local(v, path) != 0)
+		return cli_report("subject hold", VAERN_E_INVALID, NULL);
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = time_arg(a->review, "--review", &review, &msg)) ||
+	    (err = vault_hold_place(v, a->controller, uid, a->category,
+	                            a->reason, review, "operator", &id, &msg)))
+		return cli_report("subject hold", err, &msg);
+	return cli_print_json(json_pack("{s:s, s:I, s:s*, s:o}", "subject",
+	                                a->pos[0], "hold", (json_int_t)id,
+	                                "category", a->category, "review_at",
+	                                json_time(review)));
+}
+
+static int
+subject_unhold(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	char path[PATH_MAX], *end = NULL;
+	enum vaern_err err;
+	long long id;
+
+	if (a->npos != 2)
+		return cli_usage(
+		        "subject unhold",
+		        "usage: vaern subject unhold [--controller ID] "
+		        "SUBJECT HOLD");
+	id = strtoll(a->pos[1], &end, 10);
+	if (end == a->pos[1] || *end != '\0' || id <= 0)
+		return cli_usage("subject unhold", "HOLD is a hold's number");
+	if (cli_audit_local(v, path) != 0)
+		return cli_report("subject unhold", VAERN_E_INVALID, NULL);
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = vault_hold_lift(v, a->controller, uid, id, &msg)))
+		return cli_report("subject unhold", err, &msg);
+	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
+	                                "hold", (json_int_t)id, "lifted", 1));
+}
+
+static enum vaern_err
+hold_json(void *arg, const struct vault_hold *h)
+{
+	json_array_append_new(
+	        arg,
+	        json_pack("{s:I, s:s*, s:s, s:o, s:o, s:s, s:o}", "hold",
+	                  (json_int_t)h->id, "category", h->category, "reason",
+	                  h->reason, "review_at", json_time(h->review_at),
+	                  "placed_at", json_time(h->placed_at), "placed_by",
+	                  h->placed_by, "lifted_at", json_time(h->lifted_at)));
+	return VAERN_OK;
+}
+
+static int
+subject_holds(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	json_t *list = json_array();
+
+	if (a->npos != 1) {
+		json_decref(list);
+		return cli_usage("subject holds", "usage: vaern subject holds "
+		                                  "[--controller ID] SUBJECT");
+	}
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
+	    (err = vault_hold_foreach(v, a->controller, uid, hold_json, list,
+	                              &msg))) {
+		json_decref(list);
+		return cli_report("subject holds", err, &msg);
+	}
+	return cli_print_json(
+	        json_pack("{s:s, s:o}", "subject", a->pos[0], "holds", list));
+}
+
 /* restrict and object: a state flag on or off (GDPR-18, GDPR-21). */
 static int
 subject_flag(struct vault *v, struct subject_args *a, const char *what,
@@ -958,6 +1063,9 @@ cmd_subject(int argc, char **argv)
 	        {"object", subject_object},
 	        {"consent", subject_consent},
 	        {"agreement", subject_agreement},
+	        {"hold", subject_hold},
+	        {"unhold", subject_unhold},
+	        {"holds", subject_holds},
 	};
 	struct vaern_msg msg = {{0}};
 	struct subject_args a;

@@ -19,7 +19,10 @@
  *
  * Threads: handlers run on the daemon's worker threads, up to
  * http_config.threads at once, so the app pointer must be safe to use
- * concurrently. A handler blocks its worker while it runs.
+ * concurrently. A handler blocks its worker while it runs, and with it
+ * every connection the worker serves; so a handler that waits (for a
+ * disk, another thread) defers its response instead (http_respond_later)
+ * and returns.
  *
  * Limits are checked while reading (CONVENTIONS.md, OpenBSD httpd):
  * headers over header_max get 431 before the body is read; a
@@ -65,6 +68,7 @@
 #define HTTP_QUERY_KEY_MAX    64   /* bytes of a decoded query key */
 #define HTTP_QUERY_VALUE_MAX  2048 /* bytes of a decoded query value */
 #define HTTP_RES_HEADERS_MAX  16   /* headers a handler may add */
+#define HTTP_PENDING_MAX      8    /* http_respond_later per request */
 #define HTTP_TLS_FILE_MAX     ((size_t)1024 * 1024)     /* PEM file size */
 #define HTTP_METRICS_MAX      ((size_t)4 * 1024 * 1024) /* /metrics body */
 #define HTTP_HEADER_MAX_LIMIT ((size_t)1024 * 1024)     /* header_max ceiling */
@@ -73,6 +77,7 @@ struct http_server;   /* a running server; opaque */
 struct http_request;  /* one request, valid during its handler call */
 struct http_response; /* the response a handler builds */
 struct http_buf;      /* a bounded text buffer (metrics) */
+struct http_pending;  /* a hold on a deferred response */
 
 /*
  * A route handler. It reads the request through the http_request_*
@@ -334,6 +339,59 @@ int http_respond_header(struct http_response *res, const char *name,
 /* The default error code word for a status: 400 "bad_request", 404
  * "not_found", 415 "unsupported_media_type", ...; static. */
 const char *http_error_code(int status);
+
+/* ---- deferred responses ---- */
+
+/*
+ * Called when a deferred response is about to go out, on a worker
+ * thread: may set or change res (with the http_respond_* helpers) from
+ * what only the completer knew, and frees arg. Called exactly once for
+ * each hold that has one, in the order the holds were taken, after
+ * every hold was completed; also when the client went away meanwhile
+ * (the response is then dropped), so arg is never leaked.
+ */
+typedef void (*http_finish_fn)(void *arg, struct http_response *res);
+
+/*
+ * Takes a hold on res, the response of the running handler: once the
+ * handler has returned, its worker goes on serving other connections,
+ * and res goes out only after every hold taken on it has been released
+ * with http_pending_complete or http_pending_fail, from any thread (a
+ * hold released before the handler returns costs nothing). The handler
+ * keeps setting res as usual until it returns; after that, only finish
+ * touches it. finish may be NULL.
+ *
+ * Typical use: an append to a log that must be durable before the
+ * answer goes out; the handler queues it, takes a hold, returns, and the
+ * log's writer releases the hold after its commit. A handler that
+ * returns non-zero still gets 500 (after its holds are released).
+ *
+ * Returns NULL, taking no hold, when called outside a handler, after
+ * HTTP_PENDING_MAX holds on one response, or once a stop is past its
+ * drain deadline: the handler must then wait in place instead.
+ *
+ * Every hold must be released: a stop waits for them, past the drain
+ * deadline (as it waits for a running handler), since the daemon cannot
+ * drop a parked connection. A client that disconnects while its
+ * response is held is noticed only when the hold is released.
+ */
+struct http_pending *http_respond_later(struct http_response *res,
+                                        http_finish_fn finish, void *arg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Releases hold p, from any thread; p is gone afterwards. */
+void http_pending_complete(struct http_pending *p) __attribute__((nonnull));
+
+/*
+ * Releases hold p as failed: the response becomes status with
+ * {"error":{"code":code,"message":message}} whatever else was set (the
+ * body set before is wiped; the first failure of a response wins), e.g.
+ * because the log entry it waited for could not be written. code and
+ * message are copied (truncated to 63 and VAERN_MSG_MAX - 1 bytes); never
+ * pass personal data. status must be 400..599 (else 500).
+ */
+void http_pending_fail(struct http_pending *p, int status, const char *code,
+                       const char *message) __attribute__((nonnull));
 
 /* ---- text buffers for metrics_extra ---- */
 

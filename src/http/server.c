@@ -10,6 +10,15 @@
  * when the response has gone out or the connection died; it records the
  * metrics and frees the request state.
  *
+ * A deferred response (http_respond_later): the handler takes holds on
+ * its response and returns; finish() then suspends the connection (the
+ * daemon drops it from its poll set, the worker serves others) and the
+ * thread that releases the last hold resumes it, upon which the daemon
+ * calls on_request() again and the response goes out. holds_left counts
+ * the holds plus one for the running handler, so whichever of the
+ * handler and the last releaser comes second sees 1 -> 0 and goes on:
+ * the connection is resumed only once it is suspended, and only once.
+ *
  * What libmicrohttpd 0.9.75 does that shapes this file:
  *   - Headers that overflow the connection's memory pool get the daemon's
  *     own 431 (414 for a long request line), an HTML page without our
@@ -38,6 +47,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,6 +77,17 @@
 
 #define LISTEN_BACKLOG 511
 
+/* A hold on a deferred response; the handle http_respond_later returns. */
+struct http_pending {
+	struct exchange *x;    /* the request held */
+	http_finish_fn finish; /* called before the response goes out, or
+	                          NULL */
+	void *arg;             /* finish's argument */
+};
+
+/* Room for the error code of a failed hold. */
+#define FAIL_CODE_MAX 64
+
 /* The state of one request, kept by the daemon in *con_cls. */
 struct exchange {
 	struct http_request req;  /* what the handler reads */
@@ -81,7 +103,26 @@ struct exchange {
 	                             end of the request */
 	int overflow;             /* 1 once the body passed body_max */
 	size_t discarded;         /* body bytes dropped after that */
+	int in_handler;           /* 1 while the handler runs: holds may
+	                             be taken */
+	int handler_failed;       /* 1: the handler returned non-zero */
+	int parked;               /* 1: suspended until the last hold is
+	                             released */
+	int finished;             /* 1: the holds' finish callbacks ran */
+	size_t nholds;            /* holds taken: hold[0..nholds) */
+	struct http_pending hold[HTTP_PENDING_MAX];
+	atomic_uint holds_left;   /* holds not yet released, plus 1 until
+	                             the handler has returned and parked */
+	atomic_int failed;        /* 1 once a hold failed; the first
+	                             failure owns the fail_* members */
+	int fail_status;          /* the failed hold's answer */
+	char fail_code[FAIL_CODE_MAX];
+	char fail_message[VAERN_MSG_MAX];
 };
+
+#define exchange_of(res)                                                       \
+	((struct exchange *)(void *)((char *)(res) -                           \
+	                             offsetof(struct exchange, res)))
 
 /* The module's own routes, after the app's. */
 static const struct http_route builtin_routes[] = {
@@ -612,6 +653,61 @@ take_body(struct http_server *srv, struct exchange *x, const char *data,
 	return MHD_YES;
 }
 
+/* Calls the finish callbacks of the holds, once. */
+static void
+run_finishers(struct exchange *x)
+{
+	if (x->finished)
+		return;
+	x->finished = 1;
+	for (size_t i = 0; i < x->nholds; i++) {
+		if (x->hold[i].finish != NULL)
+			x->hold[i].finish(x->hold[i].arg, &x->res);
+	}
+}
+
+/* Every hold is released: the response as the holds left it. */
+static enum MHD_Result
+answer_held(struct http_server *srv, struct exchange *x)
+{
+	x->parked = 0;
+	run_finishers(x);
+	if (atomic_load(&x->failed)) {
+		/* What was set is wiped: the body may hold what the failed
+		 * hold was to make safe to release. */
+		response_clear(&x->res);
+		(void)http_respond_error(&x->res, x->fail_status, x->fail_code,
+		                         "%s", x->fail_message);
+		return answer(srv, x);
+	}
+	if (x->handler_failed || !x->res.set)
+		return answer_error(srv, x, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                    "internal error");
+	return answer(srv, x);
+}
+
+/*
+ * The handler returned with holds taken: answers now if they are all
+ * released, else parks the connection for the last releaser to resume.
+ */
+static enum MHD_Result
+park(struct http_server *srv, struct exchange *x)
+{
+	if (atomic_load(&x->holds_left) == 1) {
+		/* Released while the handler ran: no need to park. */
+		atomic_fetch_sub(&srv->holding, 1);
+		return answer_held(srv, x);
+	}
+	MHD_suspend_connection(x->req.conn);
+	x->parked = 1;
+	if (atomic_fetch_sub(&x->holds_left, 1) == 1) {
+		/* The last hold went between the look and the suspend. */
+		MHD_resume_connection(x->req.conn);
+		atomic_fetch_sub(&srv->holding, 1);
+	}
+	return MHD_YES;
+}
+
 /* The request is complete: run the handler. */
 static enum MHD_Result
 finish(struct http_server *srv, struct exchange *x)
@@ -619,6 +715,8 @@ finish(struct http_server *srv, struct exchange *x)
 	const struct route_entry *e = x->req.route;
 	int rc;
 
+	if (x->parked)
+		return answer_held(srv, x); /* resumed: the holds are gone */
 	if (x->pending)
 		return answer(srv, x);
 	if (x->overflow)
@@ -629,7 +727,14 @@ finish(struct http_server *srv, struct exchange *x)
 		assert(x->req.body_len < x->req.body_cap);
 		x->req.body[x->req.body_len] = '\0';
 	}
+	atomic_store(&x->holds_left, 1);
+	x->in_handler = 1;
 	rc = e->handler(&x->req, &x->res, e->builtin ? (void *)srv : srv->app);
+	x->in_handler = 0;
+	if (x->nholds > 0) {
+		x->handler_failed = rc != 0;
+		return park(srv, x);
+	}
 	if (rc != 0 || !x->res.set)
 		return answer_error(srv, x, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "internal error");
@@ -666,6 +771,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (x == NULL)
 		return;
+	/* Never while parked: a stop waits for every hold first. */
+	assert(!x->parked);
+	run_finishers(x); /* the client went away before the answer */
 	ns = elapsed_ns(&x->start);
 	metrics_record(srv, x->route, x->status, ns);
 	if (srv->log != NULL) {
@@ -683,6 +791,67 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	assert(atomic_load(&srv->in_flight) > 0);
 	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* ---- deferred responses ---- */
+
+struct http_pending *
+http_respond_later(struct http_response *res, http_finish_fn fn, void *arg)
+{
+	struct exchange *x = exchange_of(res);
+	struct http_server *srv = x->req.srv;
+	struct http_pending *p;
+
+	if (!x->in_handler || x->nholds == HTTP_PENDING_MAX)
+		return NULL;
+	if (x->nholds == 0) {
+		/* Counted before the flag is read, and a stop sets the flag
+		 * before it reads the count: one of the two sees the other. */
+		atomic_fetch_add(&srv->holding, 1);
+		if (atomic_load(&srv->past_deadline)) {
+			atomic_fetch_sub(&srv->holding, 1);
+			return NULL;
+		}
+	}
+	p = &x->hold[x->nholds++];
+	p->x = x;
+	p->finish = fn;
+	p->arg = arg;
+	atomic_fetch_add(&x->holds_left, 1);
+	return p;
+}
+
+void
+http_pending_complete(struct http_pending *p)
+{
+	struct exchange *x = p->x;
+	struct http_server *srv = x->req.srv;
+	struct MHD_Connection *conn = x->req.conn;
+
+	/* x may be freed by its worker as soon as the connection resumes:
+	 * nothing of it is touched after. */
+	if (atomic_fetch_sub(&x->holds_left, 1) != 1)
+		return;
+	MHD_resume_connection(conn);
+	atomic_fetch_sub(&srv->holding, 1);
+}
+
+void
+http_pending_fail(struct http_pending *p, int status, const char *code,
+                  const char *message)
+{
+	struct exchange *x = p->x;
+	int expected = 0;
+
+	if (atomic_compare_exchange_strong(&x->failed, &expected, 1)) {
+		x->fail_status = status >= 400 && status <= HTTP_STATUS_MAX
+		                         ? status
+		                         : MHD_HTTP_INTERNAL_SERVER_ERROR;
+		(void)snprintf(x->fail_code, sizeof(x->fail_code), "%s", code);
+		(void)snprintf(x->fail_message, sizeof(x->fail_message), "%s",
+		               message);
+	}
+	http_pending_complete(p);
 }
 
 /* The path and query reach route.c still percent-encoded (see the top of
@@ -807,6 +976,8 @@ http_server_start(const struct http_config *cfg,
 	srv->metrics_extra = c.metrics_extra;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->draining, 0);
+	atomic_init(&srv->holding, 0);
+	atomic_init(&srv->past_deadline, 0);
 	err = compile_routes(srv, routes, nroutes, msg);
 	if (err != VAERN_OK)
 		goto fail;
@@ -843,7 +1014,7 @@ http_server_start(const struct http_config *cfg,
 	sigaddset(&shutdown_signals, SIGTERM);
 	(void)pthread_sigmask(SIG_BLOCK, &shutdown_signals, &old_mask);
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-	        (srv->tls ? MHD_USE_TLS : 0);
+	        MHD_ALLOW_SUSPEND_RESUME | (srv->tls ? MHD_USE_TLS : 0);
 	srv->daemon = MHD_start_daemon(
 	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET,
 	        (MHD_socket)srv->listen_fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -937,6 +1108,17 @@ server_drain(struct http_server *srv, const sigset_t *interrupt)
 		} else {
 			(void)nanosleep(&pause, NULL);
 		}
+	}
+	/*
+	 * Past the deadline no hold is taken any more, and the ones taken
+	 * are waited for: the daemon cannot stop with a parked connection,
+	 * and a releaser would resume one that is gone.
+	 */
+	atomic_store(&srv->past_deadline, 1);
+	while (atomic_load(&srv->holding) > 0) {
+		struct timespec pause = {0, DRAIN_POLL_NS / 10};
+
+		(void)nanosleep(&pause, NULL);
 	}
 	/* Waits for handlers still running: they cannot be cancelled. */
 	MHD_stop_daemon(srv->daemon);

@@ -1540,9 +1540,15 @@ static const char *const purpose_keys[] = {"description",
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
 
+static const char *const event_keys[] = {"description", "ends", NULL};
+
 static const char *const retention_keys[] = {
-        "clause", "categories", "anchor",           "period",
+        "clause", "categories", "consents",         "anchor", "period",
         "action", "keep",       "legal_obligation", NULL};
+
+/* In the order of enum generalise. */
+static const char *const generalise_names[] = {"as_is", "year", "age_band",
+                                               "area",  "drop", NULL};
 
 static const char *const recipient_keys[] = {
         "name",    "type",      "agreement", "needs",      "demand",
@@ -1821,22 +1827,64 @@ name_entries(struct loader *ld, const struct ynode *root, const char *section,
 	             sizeof(type), offsetof(type, id), offsetof(type, line),   \
 	             offsetof(type, column), (void **)&(arr), &(n))
 
+/*
+ * `ends: S` of event k (value v): S is the event that starts the state k
+ * ends. Resolved once every event is named, so S may come later in the
+ * file. A start is not itself an end, so states do not chain.
+ */
+static void
+resolve_ends(struct loader *ld, const struct ynode *k, const struct ynode *v,
+             struct policy_event *e)
+{
+	const struct ynode *sv;
+	char ctx[CTX_MAX], nb[SHOW_BUF];
+	const char *hint;
+	long s;
+
+	snprintf(ctx, sizeof(ctx), "event '%s'", show(nb, k->text));
+	sv = get_scalar(ld, v, "ends", k, ctx, 0);
+	if (sv == NULL)
+		return;
+	s = index_find(&ld->events, sv->text);
+	if (s < 0) {
+		hint = index_suggest(ld, &ld->events, sv->text);
+		if (hint != NULL)
+			diag(ld, sv,
+			     "%s: ends undefined event '%s' (did you mean "
+			     "'%s'?)",
+			     ctx, show(nb, sv->text), hint);
+		else
+			diag(ld, sv,
+			     "%s: ends undefined event '%s' (ends names the "
+			     "event that starts the state, e.g. "
+			     "relationship_start)",
+			     ctx, show(nb, sv->text));
+		return;
+	}
+	if (&ld->p->events[s] == e) {
+		diag(ld, sv, "%s cannot end itself", ctx);
+		return;
+	}
+	e->ends = s;
+}
+
 static void
 compile_events(struct loader *ld, const struct ynode *root)
 {
 	struct policy *p = ld->p;
-	const struct ynode *sec = name_entries(
-	        ld, root, "events", 0, "event", sizeof(struct policy_event),
-	        offsetof(struct policy_event, id), NO_POS, NO_POS,
-	        (void **)&p->events, &p->nevents);
+	const struct ynode *sec =
+	        NAME_ENTRIES(ld, root, "events", 0, "event",
+	                     struct policy_event, p->events, p->nevents);
 	size_t i;
 
 	if (sec == NULL)
 		return;
+	for (i = 0; i < p->nevents; i++)
+		p->events[i].ends = -1;
 	for (i = 0; i + 1 < sec->n; i += 2) {
 		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
 		struct policy_event *e = &p->events[i / 2];
-		char nb[SHOW_BUF];
+		char ctx[CTX_MAX], nb[SHOW_BUF];
 
 		if (strcmp(k->text, ANCHOR_COLLECTED) == 0 ||
 		    strcmp(k->text, ANCHOR_FINANCIAL_YEAR_END) == 0)
@@ -1846,14 +1894,39 @@ compile_events(struct loader *ld, const struct ynode *root)
 			     show(nb, k->text));
 		if (v->bad || is_null(v))
 			continue;
-		if (v->kind != Y_SCALAR) {
-			diag(ld, v, "event '%s' must have a description (text)",
+		if (v->kind == Y_SCALAR) {
+			e->description = pstrndup(ld, v->text, v->len);
+			continue;
+		}
+		if (v->kind != Y_MAP) {
+			diag(ld, v,
+			     "event '%s' must have a description (text) or be "
+			     "a mapping (description, ends)",
 			     show(nb, k->text));
 			continue;
 		}
-		e->description = pstrndup(ld, v->text, v->len);
+		snprintf(ctx, sizeof(ctx), "event '%s'", show(nb, k->text));
+		check_keys(ld, v, event_keys, ctx);
+		e->description = get_text(ld, v, "description", k, ctx, 0);
 	}
 	index_build(ld, &ld->events, p->nevents, event_name);
+
+	/* CEK-RET-1, AOPT-CUST-1: an end event names the start it ends. */
+	for (i = 0; i + 1 < sec->n; i += 2)
+		if (sec->items[i + 1]->kind == Y_MAP && !sec->items[i + 1]->bad)
+			resolve_ends(ld, sec->items[i], sec->items[i + 1],
+			             &p->events[i / 2]);
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		const struct policy_event *e = &p->events[i / 2];
+		char nb[SHOW_BUF], sb[SHOW_BUF];
+
+		if (e->ends >= 0 && p->events[e->ends].ends >= 0)
+			diag(ld, map_get(sec->items[i + 1], "ends", NULL),
+			     "event '%s' ends '%s', which itself ends a state: "
+			     "ends must name the event that starts one",
+			     show(nb, sec->items[i]->text),
+			     show(sb, p->events[e->ends].id));
+	}
 }
 
 static void
@@ -2180,7 +2253,8 @@ take_anchors(struct loader *ld, const struct ynode *map, const struct ynode *k,
 	if (n == 0)
 		return;
 	r->anchors = pcalloc(ld, n, sizeof(char *));
-	if (r->anchors == NULL)
+	r->anchor_event = pcalloc(ld, n, sizeof(long));
+	if (r->anchors == NULL || r->anchor_event == NULL)
 		return;
 	for (i = 0; i < n; i++) {
 		const struct ynode *it = items[i];
@@ -2223,22 +2297,205 @@ take_anchors(struct loader *ld, const struct ynode *map, const struct ynode *k,
 			     show(nb, it->text));
 			continue;
 		}
+		if (strcmp(it->text, ANCHOR_COLLECTED) == 0)
+			r->anchor_event[r->nanchors] = ANCHOR_EVENT_COLLECTED;
+		else if (strcmp(it->text, ANCHOR_FINANCIAL_YEAR_END) == 0)
+			r->anchor_event[r->nanchors] = ANCHOR_EVENT_FY_END;
+		else
+			r->anchor_event[r->nanchors] =
+			        index_find(&ld->events, it->text);
 		r->anchors[r->nanchors] = pstrndup(ld, it->text, it->len);
 		if (r->anchors[r->nanchors] != NULL)
 			r->nanchors++;
 	}
 }
 
+/*
+ * Why category c cannot survive anonymisation generalised by how, or NULL
+ * if it can (TEL-STAT-1; docs/policy.md "retention").
+ */
+static const char *
+keep_misfit(const struct policy_category *c, enum generalise how)
+{
+	if (how == GENERALISE_DROP)
+		return NULL;
+	if (c->special)
+		return "special (Art. 9) data does not survive anonymisation";
+	switch (how) {
+	case GENERALISE_AS_IS:
+		if (c->format == FORMAT_IDENTIFIER)
+			return "an identifier kept as is still identifies";
+		if (c->format == FORMAT_DATE)
+			return "a date kept as is can single a person out "
+			       "(use year or age_band)";
+		if (c->format == FORMAT_CARD_LAST4_EXP)
+			return "card digits do not survive anonymisation";
+		return NULL;
+	case GENERALISE_YEAR:
+	case GENERALISE_AGE_BAND:
+		return c->format == FORMAT_DATE ? NULL
+		                                : "it needs a category of "
+		                                  "format date";
+	case GENERALISE_AREA:
+		return c->format == FORMAT_TEXT ? NULL
+		                                : "it needs a postcode "
+		                                  "category of format text";
+	case GENERALISE_DROP: break;
+	}
+	return NULL;
+}
+
+/* One kept category: checks it against the rule, then records it. */
+static void
+keep_one(struct loader *ld, struct policy_retention *r, const char *ctx,
+         size_t cat, enum generalise how, const struct ynode *at,
+         const struct ynode *how_at, int listed)
+{
+	const struct policy_category *c = &ld->p->categories[cat];
+	const char *why;
+	char nb[SHOW_BUF];
+	size_t j;
+
+	for (j = 0; j < r->ncategories; j++)
+		if (r->categories[j] == cat)
+			break;
+	if (j == r->ncategories && r->categories != NULL) {
+		diag(ld, at,
+		     "%s keeps category '%s', which is not one of its "
+		     "categories",
+		     ctx, show(nb, c->id));
+		return;
+	}
+	why = keep_misfit(c, how);
+	if (why != NULL && listed)
+		diag(ld, at,
+		     "%s: keep lists category '%s', which would survive as "
+		     "is, but %s: name a generalisation that fits it "
+		     "(keep: {category: year}) or leave it out (TEL-STAT-1)",
+		     ctx, show(nb, c->id), why);
+	else if (why != NULL)
+		diag(ld, how_at, "%s: category '%s' cannot be kept as %s: %s",
+		     ctx, show(nb, c->id), generalise_names[how], why);
+	/* Dropped is not kept: keep lists only what survives. */
+	if (why != NULL || how == GENERALISE_DROP)
+		return;
+	r->keep[r->nkeep] = cat;
+	r->keep_as[r->nkeep] = how;
+	r->nkeep++;
+}
+
+/*
+ * `keep`: a mapping of category id -> generalisation, or (kept as is) a
+ * list of category ids. Duplicate keys are refused while building.
+ */
+static void
+take_keep(struct loader *ld, const struct ynode *v, const char *ctx,
+          struct policy_retention *r)
+{
+	struct ref *refs = NULL;
+	size_t n, i;
+
+	if (v->kind == Y_SCALAR && !is_null(v)) {
+		diag(ld, v,
+		     "%s: keep must be a mapping (category: generalisation) "
+		     "or a list",
+		     ctx);
+		return;
+	}
+	n = v->kind == Y_MAP ? v->n / 2 : v->n;
+	if (n == 0)
+		return;
+	r->keep = pcalloc(ld, n, sizeof(*r->keep));
+	r->keep_as = pcalloc(ld, n, sizeof(*r->keep_as));
+	if (r->keep == NULL || r->keep_as == NULL)
+		return;
+	if (v->kind == Y_SEQ) {
+		n = resolve_list(ld, v, "keep", ctx, "category",
+		                 &ld->categories, &refs);
+		for (i = 0; i < n; i++)
+			keep_one(ld, r, ctx, refs[i].idx, GENERALISE_AS_IS,
+			         refs[i].at, refs[i].at, 1);
+		free(refs);
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *key = v->items[i], *how = v->items[i + 1];
+		char nb[SHOW_BUF], hb[SHOW_BUF];
+		const char *hint;
+		long cat;
+		int g;
+
+		cat = index_find(&ld->categories, key->text);
+		if (cat < 0) {
+			hint = index_suggest(ld, &ld->categories, key->text);
+			if (hint != NULL)
+				diag(ld, key,
+				     "undefined category '%s' in %s keep (did "
+				     "you mean '%s'?)",
+				     show(nb, key->text), ctx, hint);
+			else
+				diag(ld, key,
+				     "undefined category '%s' in %s keep",
+				     show(nb, key->text), ctx);
+			continue;
+		}
+		if (how->bad)
+			continue;
+		g = how->kind == Y_SCALAR
+		            ? word_index(generalise_names, how->text)
+		            : -1;
+		if (g < 0) {
+			diag(ld, how,
+			     "%s: keep '%s': unknown generalisation '%s' (one "
+			     "of: as_is, year, age_band, area, drop)",
+			     ctx, show(nb, key->text),
+			     how->kind == Y_SCALAR ? show(hb, how->text)
+			                           : "...");
+			continue;
+		}
+		keep_one(ld, r, ctx, (size_t)cat, (enum generalise)g, key, how,
+		         0);
+	}
+}
+
+/*
+ * `consents`: purposes whose consent records the rule holds (TEL-MKT-2).
+ * Only a purpose that records consent has such records.
+ */
+static void
+take_consents(struct loader *ld, const struct ynode *v, const struct ynode *k,
+              const char *ctx, struct policy_retention *r)
+{
+	struct ref *refs;
+	size_t n, i;
+
+	refs = take_refs(ld, v, "consents", k, ctx, "purpose", &ld->purposes, 0,
+	                 &r->consents, &r->nconsents, &n);
+	for (i = 0; i < n; i++) {
+		const struct policy_purpose *pp = &ld->p->purposes[refs[i].idx];
+		char nb[SHOW_BUF];
+
+		if (pp->nconsent_sources == 0 && !(pp->basis & BASIS_A) &&
+		    pp->art9 != 'a')
+			diag(ld, refs[i].at,
+			     "%s: purpose '%s' records no consent (basis a, "
+			     "art9 a or consent.sources), so it has no "
+			     "consent records to keep",
+			     ctx, show(nb, pp->id));
+	}
+	free(refs);
+}
+
 static void
 compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
              struct policy_retention *r)
 {
-	const struct ynode *sv;
-	struct ref *refs, *krefs;
+	const struct ynode *sv, *kv, *cv, *av;
+	struct ref *refs;
 	struct vaern_msg msg;
 	char ctx[CTX_MAX], nb[SHOW_BUF];
-	size_t nrefs, nkrefs, i, j;
-	int a;
+	size_t nrefs;
+	int a, consents_only;
 
 	snprintf(ctx, sizeof(ctx), "retention rule '%s'", show(nb, k->text));
 	if (v->bad)
@@ -2249,11 +2506,30 @@ compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	}
 	check_keys(ld, v, retention_keys, ctx);
 	r->clause = get_text(ld, v, "clause", k, ctx, 0);
+
+	/* A rule holds facts of categories, consent records, or both. */
+	cv = map_get(v, "consents", NULL);
+	av = map_get(v, "categories", NULL);
+	consents_only =
+	        cv != NULL && !is_null(cv) && (av == NULL || is_null(av));
+	if (cv != NULL && !is_null(cv))
+		take_consents(ld, v, k, ctx, r);
 	refs = take_refs(ld, v, "categories", k, ctx, "category",
-	                 &ld->categories, 1, &r->categories, &r->ncategories,
-	                 &nrefs);
+	                 &ld->categories, !consents_only, &r->categories,
+	                 &r->ncategories, &nrefs);
 	free(refs);
-	take_anchors(ld, v, k, ctx, r);
+
+	/* TEL-MKT-2: a consent record's clock is fixed (the later of the
+	 * consent's end and its last use); anchors are for facts. */
+	av = map_get(v, "anchor", NULL);
+	if (!consents_only)
+		take_anchors(ld, v, k, ctx, r);
+	else if (av != NULL)
+		diag(ld, av,
+		     "%s: anchor applies to categories; a consent record is "
+		     "kept from the later of the consent's end and its last "
+		     "use (TEL-MKT-2)",
+		     ctx);
 
 	sv = get_scalar(ld, v, "period", k, ctx, 1);
 	if (sv != NULL) {
@@ -2268,23 +2544,16 @@ compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
 
 	a = get_choice(ld, v, "action", ctx, action_names, RETENTION_DELETE);
 	r->action = a >= 0 ? (enum retention_action)a : RETENTION_DELETE;
-	krefs = take_refs(ld, v, "keep", k, ctx, "category", &ld->categories, 0,
-	                  &r->keep, &r->nkeep, &nkrefs);
-	if (map_get(v, "keep", NULL) != NULL && a != RETENTION_ANONYMISE &&
-	    a >= 0)
-		diag(ld, map_get(v, "keep", NULL),
-		     "%s: keep needs action: anonymise", ctx);
-	for (i = 0; i < nkrefs; i++) {
-		for (j = 0; j < r->ncategories; j++)
-			if (r->categories[j] == krefs[i].idx)
-				break;
-		if (j == r->ncategories && r->categories != NULL)
-			diag(ld, krefs[i].at,
-			     "%s keeps category '%s', which is not one of its "
-			     "categories",
-			     ctx, show(nb, ld->p->categories[krefs[i].idx].id));
-	}
-	free(krefs);
+	if (consents_only && a == RETENTION_ANONYMISE)
+		diag(ld, map_get(v, "action", NULL),
+		     "%s: consent records are documentation: they are "
+		     "deleted, not anonymised (GDPR-7)",
+		     ctx);
+	kv = map_get(v, "keep", NULL);
+	if (kv != NULL && a != RETENTION_ANONYMISE && a >= 0)
+		diag(ld, kv, "%s: keep needs action: anonymise", ctx);
+	else if (kv != NULL && !kv->bad && a >= 0)
+		take_keep(ld, kv, ctx, r); /* TEL-STAT-1 */
 	/* GDPR-17: erasure waits for the law that requires keeping. */
 	r->legal_obligation = get_text(ld, v, "legal_obligation", k, ctx, 0);
 }
@@ -2791,7 +3060,10 @@ policy_free(struct policy *p)
 		free(r->clause);
 		free(r->categories);
 		free_strings(r->anchors, r->nanchors);
+		free(r->anchor_event);
 		free(r->keep);
+		free(r->keep_as);
+		free(r->consents);
 		free(r->legal_obligation);
 	}
 	free(p->retention);

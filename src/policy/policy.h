@@ -95,23 +95,54 @@ struct policy_purpose {
 
 enum retention_action { RETENTION_DELETE, RETENTION_ANONYMISE };
 
+/*
+ * How a kept category survives anonymisation (TEL-STAT-1: the policy names
+ * what survives). The loader allows each only on the category formats it
+ * fits; src/retention/retention.h applies them to values.
+ */
+enum generalise {
+	GENERALISE_AS_IS,    /* unchanged: only plain text that is not an
+	                        identifier, a date or special (Art. 9) data */
+	GENERALISE_YEAR,     /* a date (format date) to its year: "1984" */
+	GENERALISE_AGE_BAND, /* a birth date (format date) to a ten-year age
+	                        band on the day of anonymisation: "30-39" */
+	GENERALISE_AREA,     /* a Danish or Swedish postcode (format text) to
+	                        its first two digits: "83xx" */
+	GENERALISE_DROP      /* does not survive: the same as not kept */
+};
+
 /* Built-in anchors; any other anchor names an event in policy.events. */
 #define ANCHOR_COLLECTED "collected" /* the fact's time */
 #define ANCHOR_FINANCIAL_YEAR_END                                              \
 	"financial_year_end" /* end of the                                     \
 financial year in which the fact was collected */
 
+/* policy_retention.anchor_event of the built-in anchors (events are >= 0). */
+#define ANCHOR_EVENT_COLLECTED (-1L)
+#define ANCHOR_EVENT_FY_END    (-2L)
+
 struct policy_retention {
 	char *id;
 	char *clause;       /* the CLAUSES.md id it implements, or NULL */
-	size_t *categories; /* indexes into policy.categories */
+	size_t *categories; /* indexes into policy.categories; none when the
+	                       rule holds consent records only */
 	size_t ncategories;
 	char **anchors; /* the period runs from the latest of these */
 	size_t nanchors;
+	long *anchor_event; /* parallel to anchors: the index into
+	                       policy.events, or ANCHOR_EVENT_COLLECTED or
+	                       ANCHOR_EVENT_FY_END */
 	struct period period;
 	enum retention_action action;
 	size_t *keep; /* anonymise: categories that survive */
 	size_t nkeep;
+	enum generalise *keep_as; /* parallel to keep: how each survives
+	                             (never GENERALISE_DROP; TEL-STAT-1) */
+	size_t *consents; /* purposes (consent-based) whose consent records
+	                     the rule holds: kept while the consent is valid
+	                     and until period after the later of its end and
+	                     its last use (TEL-MKT-2) */
+	size_t nconsents;
 	char *legal_obligation; /* the law that requires keeping, or NULL;
 	                           when set, erasure waits for it (GDPR-17) */
 	unsigned line, column;
@@ -168,6 +199,11 @@ struct policy_role {
 struct policy_event {
 	char *id; /* e.g. "relationship_end" */
 	char *description;
+	long ends; /* the event whose state this one ends (`ends:`), as an
+	              index into policy.events, or -1: an anchor that ends a
+	              state is open while the state has started again since
+	              (CEK-RET-1, AOPT-CUST-1) */
+	unsigned line, column; /* where it is defined */
 };
 
 struct policy_controller {

@@ -54,7 +54,12 @@ struct store_fact {
 	const char *source;   /* where it came from */
 	int64_t collected_at;
 	int provided_by_subject; /* 1 if the person gave it (GDPR-20) */
-	int64_t expires_at;      /* STORE_NO_TIME until retention computes */
+	int64_t expires_at;      /* when retention removes it; STORE_NO_TIME
+	                            while no rule's clock runs (an open
+	                            relationship, an event not yet
+	                            recorded) */
+	const char *rule;        /* the deciding retention rule, as
+	                            "controller/rule", or NULL */
 	const unsigned char *ct; /* nonce || ciphertext || tag */
 	size_t ctlen;
 };
@@ -241,6 +246,166 @@ enum vaern_err store_agreement_insert(struct store *st, int64_t subject,
 enum vaern_err store_agreement_valid(struct store *st, int64_t subject,
                                      const char *recipient, int *valid,
                                      struct vaern_msg *msg);
+
+/* ---- retention (issue 4) ------------------------------------------ */
+
+/* Sets a fact's expiry and deciding rule ("controller/rule" or NULL). */
+enum vaern_err store_fact_set_expiry(struct store *st, int64_t subject,
+                                     int64_t id, int64_t expires_at,
+                                     const char *rule, struct vaern_msg *msg);
+/* Deletes one fact; VAERN_E_NOTFOUND if absent. */
+enum vaern_err store_fact_delete(struct store *st, int64_t subject, int64_t id,
+                                 struct vaern_msg *msg);
+
+/* A fact that is due, by position in the due order. */
+struct store_due {
+	int64_t expires_at;
+	int64_t subject;
+	int64_t id;
+	int64_t category; /* label ids: store_label_text */
+	int64_t rule;     /* 0 if none */
+};
+
+/*
+ * Fills out (up to max) with facts due at now (expires_at <= now), in
+ * (expires_at, subject, id) order, starting after *after (NULL: from the
+ * start); *n gets the count.
+ */
+enum vaern_err store_fact_due(struct store *st, int64_t now,
+                              const struct store_due *after,
+                              struct store_due *out, size_t max, size_t *n,
+                              struct vaern_msg *msg);
+
+/* Calls fn once per (rule, expires_at) with the number of facts, in
+ * expires_at order; expires_at STORE_NO_TIME first (waiting). */
+enum vaern_err store_fact_plan(struct store *st,
+                               enum vaern_err (*fn)(void *arg, int64_t rule,
+                                                    int64_t expires_at,
+                                                    int64_t count),
+                               void *arg, struct vaern_msg *msg);
+
+/* The text of a label id into buf (size LABEL bytes + 1). */
+#define STORE_LABEL_MAX 128
+enum vaern_err store_label_text(struct store *st, int64_t id,
+                                char buf[STORE_LABEL_MAX + 1],
+                                struct vaern_msg *msg);
+/* The id of label text, made if missing. */
+enum vaern_err store_label_id(struct store *st, const char *text, int64_t *id,
+                              struct vaern_msg *msg);
+
+/* Sets *remains to 1 if subject still has a fact, or consent records kept
+ * on their own (consent_state.expires_at after now). */
+enum vaern_err store_subject_remains(struct store *st, int64_t subject,
+                                     int64_t now, int *remains,
+                                     struct vaern_msg *msg);
+
+/* A legal hold (CEK-HOLD-1). */
+struct store_hold {
+	int64_t id;
+	int64_t subject;
+	const char *category; /* NULL: the whole subject */
+	const char *reason;
+	int64_t review_at; /* STORE_NO_TIME if none */
+	int64_t placed_at;
+	const char *placed_by;
+	int64_t lifted_at; /* STORE_NO_TIME while in force */
+};
+enum vaern_err store_hold_insert(struct store *st, struct store_hold *h,
+                                 struct vaern_msg *msg);
+/* Lifts hold id of subject; VAERN_E_NOTFOUND if none is in force. */
+enum vaern_err store_hold_lift(struct store *st, int64_t subject, int64_t id,
+                               int64_t at, struct vaern_msg *msg);
+/* Calls fn for each hold of subject (subject 0: every hold in force). */
+enum vaern_err
+store_hold_foreach(struct store *st, int64_t subject,
+                   enum vaern_err (*fn)(void *arg, const struct store_hold *h),
+                   void *arg, struct vaern_msg *msg);
+
+/* Keeps an anonymised record (JSON text of generalised values). */
+enum vaern_err store_anon_insert(struct store *st, int64_t controller,
+                                 const char *rule, int64_t at, const char *data,
+                                 struct vaern_msg *msg);
+enum vaern_err store_anon_count(struct store *st, int64_t controller,
+                                int64_t *count, struct vaern_msg *msg);
+
+/* ---- the consent ledger (GDPR-7, TEL-MKT-2) -------------------------- */
+
+/* Keeps a consent text once, under its SHA-256. */
+enum vaern_err store_consent_text_put(struct store *st,
+                                      const unsigned char hash[32],
+                                      const char *text, struct vaern_msg *msg);
+/* Copies the text of hash into a malloc'ed string *text. */
+enum vaern_err store_consent_text_get(struct store *st,
+                                      const unsigned char hash[32], char **text,
+                                      struct vaern_msg *msg);
+
+/* One record of the ledger, as read back. */
+struct store_consent_rec {
+	const char *purpose;
+	int64_t seq;
+	int64_t at;
+	int withdrawn;
+	const char *source;
+	const unsigned char *text_hash; /* 32 bytes, or NULL */
+};
+enum vaern_err store_consent_foreach(
+        struct store *st, int64_t subject,
+        enum vaern_err (*fn)(void *arg, const struct store_consent_rec *r),
+        void *arg, struct vaern_msg *msg);
+
+/* The consent's state: last use and when its records go. */
+struct store_consent_state {
+	int64_t last_used;  /* STORE_NO_TIME if never used */
+	int64_t expires_at; /* STORE_NO_TIME: with the subject */
+};
+enum vaern_err store_consent_state_get(struct store *st, int64_t subject,
+                                       const char *purpose,
+                                       struct store_consent_state *cs,
+                                       struct vaern_msg *msg);
+enum vaern_err store_consent_state_put(struct store *st, int64_t subject,
+                                       const char *purpose,
+                                       const struct store_consent_state *cs,
+                                       struct vaern_msg *msg);
+/* Up to max (subject, purpose label) pairs whose records are due. */
+enum vaern_err store_consent_due(struct store *st, int64_t now,
+                                 int64_t *subjects, int64_t *purposes,
+                                 size_t max, size_t *n, struct vaern_msg *msg);
+/* Deletes subject's ledger for purpose (label id), its state and its
+ * unsubscribe tokens. */
+enum vaern_err store_consent_delete(struct store *st, int64_t subject,
+                                    int64_t purpose, struct vaern_msg *msg);
+
+/* Unsubscribe tokens (SHOP-MKT-1, AOPT-MKT-1): only their hash. */
+enum vaern_err store_unsubscribe_put(struct store *st,
+                                     const unsigned char hash[32],
+                                     int64_t subject, const char *purpose,
+                                     struct vaern_msg *msg);
+/* Finds a token's subject and purpose (copied into purpose, size
+ * STORE_LABEL_MAX + 1); VAERN_E_NOTFOUND if unknown. */
+enum vaern_err store_unsubscribe_find(struct store *st,
+                                      const unsigned char hash[32],
+                                      int64_t *subject,
+                                      char purpose[STORE_LABEL_MAX + 1],
+                                      struct vaern_msg *msg);
+
+/* Cookie choices of a visitor (AURA-COOKIE-1, SHOP-MKT-2), appended. */
+struct store_choice {
+	int64_t at;
+	int statistics;
+	int marketing;
+	const char *source; /* "banner", "gpc", ... */
+};
+enum vaern_err store_choice_insert(struct store *st, int64_t controller,
+                                   const unsigned char *visitor,
+                                   const struct store_choice *c,
+                                   struct vaern_msg *msg);
+/* The latest choice; VAERN_E_NOTFOUND if the visitor never chose. The
+ * source is copied into source (STORE_LABEL_MAX + 1). */
+enum vaern_err store_choice_latest(struct store *st, int64_t controller,
+                                   const unsigned char *visitor,
+                                   struct store_choice *c,
+                                   char source[STORE_LABEL_MAX + 1],
+                                   struct vaern_msg *msg);
 
 #define STORE_NAME_MAX     64 /* bytes of an actor name or role */
 #define STORE_TOKEN_ID_HEX 16 /* hex digits of a token's public id */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -45,10 +45,49 @@ static const char schema_sql[] =
         " category INTEGER NOT NULL, purpose INTEGER NOT NULL,"
         " source INTEGER NOT NULL, collected_at INTEGER NOT NULL,"
         " provided INTEGER NOT NULL, expires_at INTEGER, ct BLOB NOT NULL,"
+        " rule INTEGER,"
         " PRIMARY KEY(subject, id)) WITHOUT ROWID;"
-        /* Retention reads only what is due (DESIGN.md "Data model"). */
-        "CREATE INDEX IF NOT EXISTS fact_expiry ON fact(expires_at)"
+        /* Retention reads only what is due (DESIGN.md "Data model"), and
+         * the plan counts by rule and day from this index alone. NULL
+         * expiry (waiting for an event) sorts first. */
+        "CREATE INDEX IF NOT EXISTS fact_due ON fact(expires_at, rule);"
+        /* Legal holds (CEK-HOLD-1): category NULL holds the whole
+         * subject. */
+        "CREATE TABLE IF NOT EXISTS hold("
+        " id INTEGER PRIMARY KEY, subject INTEGER NOT NULL,"
+        " category INTEGER, reason TEXT NOT NULL, review_at INTEGER,"
+        " placed_at INTEGER NOT NULL, placed_by TEXT NOT NULL,"
+        " lifted_at INTEGER);"
+        "CREATE INDEX IF NOT EXISTS hold_subject ON hold(subject);"
+        /* What anonymisation keeps (TEL-STAT-1): no subject, no key. */
+        "CREATE TABLE IF NOT EXISTS anon("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " rule INTEGER NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL);"
+        /* Consent texts, each kept once, by SHA-256 (GDPR-7). */
+        "CREATE TABLE IF NOT EXISTS consent_text("
+        " hash BLOB PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;"
+        /* Per subject and purpose: the consent's last use and when its
+         * records go (TEL-MKT-2); NULL: with the subject. */
+        "CREATE TABLE IF NOT EXISTS consent_state("
+        " subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+        " last_used INTEGER, expires_at INTEGER,"
+        " PRIMARY KEY(subject, purpose)) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS consent_due ON consent_state(expires_at)"
         " WHERE expires_at IS NOT NULL;"
+        /* Unsubscribe tokens (SHOP-MKT-1): only their hash. */
+        "CREATE TABLE IF NOT EXISTS unsubscribe("
+        " token_hash BLOB PRIMARY KEY, subject INTEGER NOT NULL,"
+        " purpose INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS unsubscribe_subject"
+        " ON unsubscribe(subject);"
+        /* Cookie choices per visitor (AURA-COOKIE-1): the visitor id only
+         * as a blind index. Appended; the latest decides. */
+        "CREATE TABLE IF NOT EXISTS visitor_choice("
+        " controller INTEGER NOT NULL, visitor BLOB NOT NULL,"
+        " seq INTEGER NOT NULL, at INTEGER NOT NULL,"
+        " statistics INTEGER NOT NULL, marketing INTEGER NOT NULL,"
+        " source INTEGER NOT NULL,"
+        " PRIMARY KEY(controller, visitor, seq)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS event("
         " subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
         " PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
@@ -75,6 +114,12 @@ static const char schema_sql[] =
         " WHERE revoked_at IS NULL;"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
+
+/* From schema 1 (issue 2/3 data directories) to 2: retention columns. */
+static const char migrate_1_sql[] =
+        "ALTER TABLE fact ADD COLUMN rule INTEGER;"
+        "DROP INDEX IF EXISTS fact_expiry;"
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -121,6 +166,35 @@ enum stmt_id {
 	S_ACTOR_BY_TOKEN,
 	S_ACTOR_REVOKE,
 	S_ACTOR_LIST,
+	S_FACT_SET_EXPIRY,
+	S_FACT_DELETE,
+	S_FACT_DUE_FIRST,
+	S_FACT_DUE_NEXT,
+	S_FACT_PLAN,
+	S_FACT_ANY,
+	S_CONSENT_KEPT,
+	S_HOLD_INSERT,
+	S_HOLD_LIFT,
+	S_HOLD_LIST,
+	S_HOLD_ACTIVE,
+	S_ANON_INSERT,
+	S_ANON_COUNT,
+	S_CTEXT_PUT,
+	S_CTEXT_GET,
+	S_CONSENT_LIST,
+	S_CSTATE_GET,
+	S_CSTATE_PUT,
+	S_CONSENT_DUE,
+	S_CONSENT_DELETE,
+	S_CSTATE_DELETE,
+	S_UNSUB_DELETE,
+	S_UNSUB_PUT,
+	S_UNSUB_FIND,
+	S_CHOICE_INSERT,
+	S_CHOICE_LATEST,
+	S_SUBJ_DELETE_HOLDS,
+	S_SUBJ_DELETE_CSTATE,
+	S_SUBJ_DELETE_UNSUB,
 	S_COUNT_
 };
 
@@ -161,8 +235,9 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_ID_DELETE] = "DELETE FROM identifier"
                         " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
         [S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
-                          " source, collected_at, provided, expires_at, ct)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                          " source, collected_at, provided, expires_at, ct,"
+                          " rule)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         [S_FACT_MAX] = "SELECT max(id) FROM fact WHERE subject = ?1",
         [S_FACT_UPDATE] = "UPDATE fact SET ct = ?3, collected_at = ?4,"
                           " source = ?5 WHERE subject = ?1 AND id = ?2",
@@ -207,6 +282,75 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
+                              " WHERE subject = ?1 AND id = ?2",
+        [S_FACT_DELETE] = "DELETE FROM fact WHERE subject = ?1 AND id = ?2",
+        [S_FACT_DUE_FIRST] = "SELECT expires_at, subject, id, category,"
+                             " coalesce(rule, 0) FROM fact"
+                             " WHERE expires_at <= ?1"
+                             " ORDER BY expires_at, subject, id LIMIT ?2",
+        [S_FACT_DUE_NEXT] = "SELECT expires_at, subject, id, category,"
+                            " coalesce(rule, 0) FROM fact"
+                            " WHERE expires_at <= ?1"
+                            " AND (expires_at, subject, id) > (?3, ?4, ?5)"
+                            " ORDER BY expires_at, subject, id LIMIT ?2",
+        [S_FACT_PLAN] = "SELECT coalesce(rule, 0), expires_at, count(*)"
+                        " FROM fact GROUP BY expires_at, rule",
+        [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
+        [S_CONSENT_KEPT] = "SELECT 1 FROM consent_state WHERE subject = ?1"
+                           " AND expires_at > ?2 LIMIT 1",
+        [S_HOLD_INSERT] = "INSERT INTO hold(subject, category, reason,"
+                          " review_at, placed_at, placed_by)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [S_HOLD_LIFT] = "UPDATE hold SET lifted_at = ?3 WHERE subject = ?1"
+                        " AND id = ?2 AND lifted_at IS NULL",
+        [S_HOLD_LIST] = "SELECT id, subject, category, reason, review_at,"
+                        " placed_at, placed_by, lifted_at FROM hold"
+                        " WHERE subject = ?1 ORDER BY id",
+        [S_HOLD_ACTIVE] = "SELECT id, subject, category, reason, review_at,"
+                          " placed_at, placed_by, lifted_at FROM hold"
+                          " WHERE lifted_at IS NULL ORDER BY subject, id",
+        [S_ANON_INSERT] = "INSERT INTO anon(controller, rule, at, data)"
+                          " VALUES (?1, ?2, ?3, ?4)",
+        [S_ANON_COUNT] = "SELECT count(*) FROM anon WHERE controller = ?1",
+        [S_CTEXT_PUT] = "INSERT OR IGNORE INTO consent_text(hash, text)"
+                        " VALUES (?1, ?2)",
+        [S_CTEXT_GET] = "SELECT text FROM consent_text WHERE hash = ?1",
+        [S_CONSENT_LIST] = "SELECT purpose, seq, given_at, withdrawn_at,"
+                           " source, text_hash FROM consent"
+                           " WHERE subject = ?1 ORDER BY given_at, purpose,"
+                           " seq",
+        [S_CSTATE_GET] = "SELECT last_used, expires_at FROM consent_state"
+                         " WHERE subject = ?1 AND purpose = ?2",
+        [S_CSTATE_PUT] = "INSERT INTO consent_state(subject, purpose,"
+                         " last_used, expires_at) VALUES (?1, ?2, ?3, ?4)"
+                         " ON CONFLICT(subject, purpose) DO UPDATE SET"
+                         " last_used = excluded.last_used,"
+                         " expires_at = excluded.expires_at",
+        [S_CONSENT_DUE] = "SELECT subject, purpose FROM consent_state"
+                          " WHERE expires_at <= ?1 LIMIT ?2",
+        [S_CONSENT_DELETE] = "DELETE FROM consent"
+                             " WHERE subject = ?1 AND purpose = ?2",
+        [S_CSTATE_DELETE] = "DELETE FROM consent_state"
+                            " WHERE subject = ?1 AND purpose = ?2",
+        [S_UNSUB_DELETE] = "DELETE FROM unsubscribe"
+                           " WHERE subject = ?1 AND purpose = ?2",
+        [S_UNSUB_PUT] = "INSERT INTO unsubscribe(token_hash, subject, purpose)"
+                        " VALUES (?1, ?2, ?3)",
+        [S_UNSUB_FIND] = "SELECT subject, purpose FROM unsubscribe"
+                         " WHERE token_hash = ?1",
+        [S_CHOICE_INSERT] =
+                "INSERT INTO visitor_choice(controller, visitor, seq, at,"
+                " statistics, marketing, source) VALUES (?1, ?2,"
+                " (SELECT coalesce(max(seq), 0) + 1 FROM visitor_choice"
+                "  WHERE controller = ?1 AND visitor = ?2), ?3, ?4, ?5, ?6)",
+        [S_CHOICE_LATEST] = "SELECT at, statistics, marketing, source"
+                            " FROM visitor_choice WHERE controller = ?1"
+                            " AND visitor = ?2 ORDER BY seq DESC LIMIT 1",
+        [S_SUBJ_DELETE_HOLDS] = "DELETE FROM hold WHERE subject = ?1",
+        [S_SUBJ_DELETE_CSTATE] = "DELETE FROM consent_state"
+                                 " WHERE subject = ?1",
+        [S_SUBJ_DELETE_UNSUB] = "DELETE FROM unsubscribe WHERE subject = ?1",
         [S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
                              " WHERE subject = ?1 AND purpose = ?2"
                              " ORDER BY seq DESC LIMIT 1",
@@ -458,6 +602,40 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 	return result;
 }
 
+/*
+ * Creates the schema, or brings an older one up to date, in one
+ * transaction: a crash half-way leaves the old schema whole.
+ */
+static int
+schema_setup(sqlite3 *db, char **errmsg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, old = 0;
+
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
+	    SQLITE_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT value FROM meta"
+	                       " WHERE key = 'schema_version'",
+	                       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+
+		old = v != NULL && strcmp(v, "1") == 0;
+	}
+	sqlite3_finalize(s);
+	if (old)
+		rc = sqlite3_exec(db, migrate_1_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
+	if (rc != SQLITE_OK)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 enum vaern_err
 store_open_sqlite(const char *path, int create, struct store **out,
                   struct vaern_msg *msg)
@@ -500,8 +678,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	                 "PRAGMA temp_store=MEMORY;"
 	                 "PRAGMA cache_size=-65536;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) !=
-	            SQLITE_OK) {
+	    schema_setup(st->db, &errmsg) != SQLITE_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
@@ -866,6 +1043,9 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CONSENTS, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_AGREEMENTS, rowid,
 	                             msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_HOLDS, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_CSTATE, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
 	if (sqlite3_changes(st->db) != 1)
@@ -984,12 +1164,14 @@ store_fact_insert(struct store *st, const struct store_fact *f,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	int64_t cat, purpose, source;
+	int64_t cat, purpose, source, rule = 0;
 	enum vaern_err err;
 
 	if ((err = label_id(st, f->category, &cat, msg)) != VAERN_OK ||
 	    (err = label_id(st, f->purpose, &purpose, msg)) != VAERN_OK ||
-	    (err = label_id(st, f->source, &source, msg)) != VAERN_OK)
+	    (err = label_id(st, f->source, &source, msg)) != VAERN_OK ||
+	    (f->rule != NULL &&
+	     (err = label_id(st, f->rule, &rule, msg)) != VAERN_OK))
 		return err;
 	if ((s = stmt_get(st, S_FACT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -1002,6 +1184,8 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 	sqlite3_bind_int(s, 7, f->provided_by_subject);
 	bind_time(s, 8, f->expires_at);
 	sqlite3_bind_blob(s, 9, f->ct, (int)f->ctlen, SQLITE_STATIC);
+	if (rule != 0)
+		sqlite3_bind_int64(s, 10, rule);
 	return step_done(st, s, "fact", msg);
 }
 
@@ -1093,6 +1277,7 @@ facts_each(struct store *st, sqlite3_stmt *s,
 		f.collected_at = sqlite3_column_int64(s, 5);
 		f.provided_by_subject = sqlite3_column_int(s, 6);
 		f.expires_at = column_time(s, 7);
+		f.rule = NULL;
 		f.ct = sqlite3_column_blob(s, 8);
 		f.ctlen = (size_t)sqlite3_column_bytes(s, 8);
 		*seen = 1;
@@ -1482,5 +1667,579 @@ store_actor_foreach(struct store *st, int64_t controller,
 		err = db_fail(st, msg, "actor");
 done:
 	stmt_done(s);
+	return err;
+}
+
+/* ---- retention -------------------------------------------------------- */
+
+enum vaern_err
+store_label_text(struct store *st, int64_t id, char buf[STORE_LABEL_MAX + 1],
+                 struct vaern_msg *msg)
+{
+	const char *t = label_text(st, id, msg);
+
+	if (t == NULL)
+		return VAERN_E_STORE;
+	memcpy(buf, t, strlen(t) + 1);
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_label_id(struct store *st, const char *text, int64_t *id,
+               struct vaern_msg *msg)
+{
+	return label_id(st, text, id, msg);
+}
+
+enum vaern_err
+store_fact_set_expiry(struct store *st, int64_t subject, int64_t id,
+                      int64_t expires_at, const char *rule,
+                      struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t r = 0;
+	enum vaern_err err;
+
+	if (rule != NULL && (err = label_id(st, rule, &r, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_FACT_SET_EXPIRY, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, id);
+	bind_time(s, 3, expires_at);
+	if (r != 0)
+		sqlite3_bind_int64(s, 4, r);
+	return step_done(st, s, "fact", msg);
+}
+
+enum vaern_err
+store_fact_delete(struct store *st, int64_t subject, int64_t id,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_FACT_DELETE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, id);
+	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
+		                  (long long)id);
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_fact_due(struct store *st, int64_t now, const struct store_due *after,
+               struct store_due *out, size_t max, size_t *n,
+               struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*n = 0;
+	s = stmt_get(st, after ? S_FACT_DUE_NEXT : S_FACT_DUE_FIRST, msg);
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	if (after != NULL) {
+		sqlite3_bind_int64(s, 3, after->expires_at);
+		sqlite3_bind_int64(s, 4, after->subject);
+		sqlite3_bind_int64(s, 5, after->id);
+	}
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_due *d = &out[(*n)++];
+
+		d->expires_at = sqlite3_column_int64(s, 0);
+		d->subject = sqlite3_column_int64(s, 1);
+		d->id = sqlite3_column_int64(s, 2);
+		d->category = sqlite3_column_int64(s, 3);
+		d->rule = sqlite3_column_int64(s, 4);
+	}
+	if (*n < max && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "retention");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_plan(struct store *st,
+                enum vaern_err (*fn)(void *arg, int64_t rule,
+                                     int64_t expires_at, int64_t count),
+                void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_FACT_PLAN, msg)) == NULL)
+		return VAERN_E_STORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, sqlite3_column_int64(s, 0),
+		              column_time(s, 1), sqlite3_column_int64(s, 2))) !=
+		    VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "retention plan");
+	stmt_done(s);
+	return err;
+}
+
+/* Runs s (bound already) and sets *found to whether it returned a row. */
+static enum vaern_err
+step_exists(struct store *st, sqlite3_stmt *s, int *found,
+            struct vaern_msg *msg)
+{
+	int rc = sqlite3_step(s);
+	enum vaern_err err = VAERN_OK;
+
+	*found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "lookup");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_subject_remains(struct store *st, int64_t subject, int64_t now,
+                      int *remains, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_FACT_ANY, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
+		return err;
+	if ((s = stmt_get(st, S_CONSENT_KEPT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, now);
+	return step_exists(st, s, remains, msg);
+}
+
+enum vaern_err
+store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t cat = 0;
+	enum vaern_err err;
+
+	if (h->category != NULL &&
+	    (err = label_id(st, h->category, &cat, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_HOLD_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, h->subject);
+	if (h->category != NULL)
+		sqlite3_bind_int64(s, 2, cat);
+	sqlite3_bind_text(s, 3, h->reason, -1, SQLITE_STATIC);
+	bind_time(s, 4, h->review_at);
+	sqlite3_bind_int64(s, 5, h->placed_at);
+	sqlite3_bind_text(s, 6, h->placed_by, -1, SQLITE_STATIC);
+	if ((err = step_done(st, s, "hold", msg)) == VAERN_OK)
+		h->id = sqlite3_last_insert_rowid(st->db);
+	return err;
+}
+
+enum vaern_err
+store_hold_lift(struct store *st, int64_t subject, int64_t id, int64_t at,
+                struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_HOLD_LIFT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_int64(s, 3, at);
+	if ((err = step_done(st, s, "hold", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no hold %lld in force on this subject",
+		                  (long long)id);
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_hold_foreach(struct store *st, int64_t subject,
+                   enum vaern_err (*fn)(void *arg, const struct store_hold *h),
+                   void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	char cat[LABEL_MAX + 1];
+	int rc;
+
+	if ((s = stmt_get(st, subject ? S_HOLD_LIST : S_HOLD_ACTIVE, msg)) ==
+	    NULL)
+		return VAERN_E_STORE;
+	if (subject)
+		sqlite3_bind_int64(s, 1, subject);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_hold h;
+
+		h.category = NULL;
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+			const char *t =
+			        label_text(st, sqlite3_column_int64(s, 2), msg);
+
+			if (t == NULL) {
+				err = VAERN_E_STORE;
+				break;
+			}
+			memcpy(cat, t, strlen(t) + 1);
+			h.category = cat;
+		}
+		h.id = sqlite3_column_int64(s, 0);
+		h.subject = sqlite3_column_int64(s, 1);
+		h.reason = (const char *)sqlite3_column_text(s, 3);
+		h.review_at = column_time(s, 4);
+		h.placed_at = sqlite3_column_int64(s, 5);
+		h.placed_by = (const char *)sqlite3_column_text(s, 6);
+		h.lifted_at = column_time(s, 7);
+		if (h.reason == NULL || h.placed_by == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			break;
+		}
+		if ((err = fn(arg, &h)) != VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "hold");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_anon_insert(struct store *st, int64_t controller, const char *rule,
+                  int64_t at, const char *data, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t r;
+	enum vaern_err err;
+
+	if ((err = label_id(st, rule, &r, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_ANON_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int64(s, 2, r);
+	sqlite3_bind_int64(s, 3, at);
+	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
+	return step_done(st, s, "anonymised record", msg);
+}
+
+enum vaern_err
+store_anon_count(struct store *st, int64_t controller, int64_t *count,
+                 struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_ANON_COUNT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
+		err = db_fail(st, msg, "anonymised records");
+	stmt_done(s);
+	return err;
+}
+
+/* ---- the consent ledger ------------------------------------------------ */
+
+enum vaern_err
+store_consent_text_put(struct store *st, const unsigned char hash[32],
+                       const char *text, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_CTEXT_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	return step_done(st, s, "consent text", msg);
+}
+
+enum vaern_err
+store_consent_text_get(struct store *st, const unsigned char hash[32],
+                       char **text, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*text = NULL;
+	if ((s = stmt_get(st, S_CTEXT_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (t == NULL || (*text = strdup(t)) == NULL)
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such consent text");
+	} else {
+		err = db_fail(st, msg, "consent text");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_consent_foreach(struct store *st, int64_t subject,
+                      enum vaern_err (*fn)(void *arg,
+                                           const struct store_consent_rec *r),
+                      void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	char purpose[LABEL_MAX + 1], source[LABEL_MAX + 1];
+	int rc;
+
+	if ((s = stmt_get(st, S_CONSENT_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_consent_rec r;
+		const char *t;
+
+		if ((t = label_text(st, sqlite3_column_int64(s, 0), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			break;
+		}
+		memcpy(purpose, t, strlen(t) + 1);
+		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			break;
+		}
+		memcpy(source, t, strlen(t) + 1);
+		r.purpose = purpose;
+		r.seq = sqlite3_column_int64(s, 1);
+		r.at = sqlite3_column_int64(s, 2);
+		r.withdrawn = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		r.source = source;
+		r.text_hash = sqlite3_column_bytes(s, 5) == 32
+		                      ? sqlite3_column_blob(s, 5)
+		                      : NULL;
+		if ((err = fn(arg, &r)) != VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "consent");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
+                        struct store_consent_state *cs, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t pid;
+	enum vaern_err err;
+	int rc;
+
+	cs->last_used = STORE_NO_TIME;
+	cs->expires_at = STORE_NO_TIME;
+	if ((err = label_find(st, purpose, 0, &pid, NULL)) == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err != VAERN_OK)
+		return vaern_fail(msg, err, "consent: label lookup failed");
+	if ((s = stmt_get(st, S_CSTATE_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, pid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		cs->last_used = column_time(s, 0);
+		cs->expires_at = column_time(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		err = db_fail(st, msg, "consent state");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_consent_state_put(struct store *st, int64_t subject, const char *purpose,
+                        const struct store_consent_state *cs,
+                        struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t pid;
+	enum vaern_err err;
+
+	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_CSTATE_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, pid);
+	bind_time(s, 3, cs->last_used);
+	bind_time(s, 4, cs->expires_at);
+	return step_done(st, s, "consent state", msg);
+}
+
+enum vaern_err
+store_consent_due(struct store *st, int64_t now, int64_t *subjects,
+                  int64_t *purposes, size_t max, size_t *n,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if ((s = stmt_get(st, S_CONSENT_DUE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		subjects[*n] = sqlite3_column_int64(s, 0);
+		purposes[*n] = sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "consent retention");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_consent_delete(struct store *st, int64_t subject, int64_t purpose,
+                     struct vaern_msg *msg)
+{
+	static const enum stmt_id ids[] = {S_CONSENT_DELETE, S_CSTATE_DELETE,
+	                                   S_UNSUB_DELETE};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		sqlite3_stmt *s = stmt_get(st, ids[i], msg);
+		enum vaern_err err;
+
+		if (s == NULL)
+			return VAERN_E_STORE;
+		sqlite3_bind_int64(s, 1, subject);
+		sqlite3_bind_int64(s, 2, purpose);
+		if ((err = step_done(st, s, "consent", msg)) != VAERN_OK)
+			return err;
+	}
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_unsubscribe_put(struct store *st, const unsigned char hash[32],
+                      int64_t subject, const char *purpose,
+                      struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t pid;
+	enum vaern_err err;
+
+	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_UNSUB_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, subject);
+	sqlite3_bind_int64(s, 3, pid);
+	return step_done(st, s, "unsubscribe token", msg);
+}
+
+enum vaern_err
+store_unsubscribe_find(struct store *st, const unsigned char hash[32],
+                       int64_t *subject, char purpose[STORE_LABEL_MAX + 1],
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int64_t pid = 0;
+	int rc;
+
+	if ((s = stmt_get(st, S_UNSUB_FIND, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*subject = sqlite3_column_int64(s, 0);
+		pid = sqlite3_column_int64(s, 1);
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "no such unsubscribe token");
+	} else {
+		err = db_fail(st, msg, "unsubscribe token");
+	}
+	stmt_done(s);
+	if (err == VAERN_OK)
+		err = store_label_text(st, pid, purpose, msg);
+	return err;
+}
+
+enum vaern_err
+store_choice_insert(struct store *st, int64_t controller,
+                    const unsigned char *visitor, const struct store_choice *c,
+                    struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t src;
+	enum vaern_err err;
+
+	if ((err = label_id(st, c->source, &src, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_CHOICE_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, c->at);
+	sqlite3_bind_int(s, 4, c->statistics);
+	sqlite3_bind_int(s, 5, c->marketing);
+	sqlite3_bind_int64(s, 6, src);
+	return step_done(st, s, "cookie choice", msg);
+}
+
+enum vaern_err
+store_choice_latest(struct store *st, int64_t controller,
+                    const unsigned char *visitor, struct store_choice *c,
+                    char source[STORE_LABEL_MAX + 1], struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int64_t src = 0;
+	int rc;
+
+	if ((s = stmt_get(st, S_CHOICE_LATEST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c->at = sqlite3_column_int64(s, 0);
+		c->statistics = sqlite3_column_int(s, 1);
+		c->marketing = sqlite3_column_int(s, 2);
+		src = sqlite3_column_int64(s, 3);
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "the visitor has made no choice");
+	} else {
+		err = db_fail(st, msg, "cookie choice");
+	}
+	stmt_done(s);
+	if (err == VAERN_OK &&
+	    (err = store_label_text(st, src, source, msg)) == VAERN_OK)
+		c->source = source;
 	return err;
 }

@@ -574,9 +574,9 @@ vault_controller_foreach(struct vault *v,
 /* ---- cryptography ------------------------------------------------------- */
 
 /* Computes the blind index of an identifier's normal form. */
-static void
-blind_index(const unsigned char *key, enum id_type type, const char *norm,
-            unsigned char out[STORE_BLIND_BYTES])
+void
+vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
+                unsigned char out[STORE_BLIND_BYTES])
 {
 	crypto_generichash_state h;
 	unsigned char t = (unsigned char)type;
@@ -1059,8 +1059,9 @@ subject_prepare(struct vault *v, struct controller *c,
 			goto done;
 		}
 		e[0] = (unsigned char)plan[i].category->identifier;
-		blind_index(vlt_blind_key(v, c), plan[i].category->identifier,
-		            plan[i].value, e + 1);
+		vlt_blind_index(vlt_blind_key(v, c),
+		                plan[i].category->identifier, plan[i].value,
+		                e + 1);
 		for (size_t k = 0; k < nids; k++)
 			dup |= memcmp(pr->s.blinds +
 			                      k * (1 + STORE_BLIND_BYTES),
@@ -1155,6 +1156,7 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 	for (size_t i = 0; i < pr->nfacts; i++) {
 		struct sealed_fact *sf = &pr->facts[i];
 		struct store_fact f;
+		char rule[VAULT_RULE_MAX + 1];
 
 		f.subject = pr->s.rowid;
 		f.id = (int64_t)i + 1;
@@ -1163,7 +1165,11 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		f.source = sf->source;
 		f.collected_at = sf->collected_at;
 		f.provided_by_subject = sf->provided;
-		f.expires_at = STORE_NO_TIME;
+		if ((err = vlt_fact_expiry(c, sf->category, sf->collected_at,
+		                           &f.expires_at, rule, msg)) !=
+		    VAERN_OK)
+			return err;
+		f.rule = rule[0] ? rule : NULL;
 		f.ct = sf->ct;
 		f.ctlen = sf->ctlen;
 		if ((err = store_fact_insert(v->store, &f, msg)) != VAERN_OK)
@@ -1454,7 +1460,7 @@ vault_subject_find(struct vault *v, const char *controller, enum id_type type,
 		                 id_type_name(type), why.text);
 		goto done;
 	}
-	blind_index(vlt_blind_key(v, c), type, norm, blind);
+	vlt_blind_index(vlt_blind_key(v, c), type, norm, blind);
 	err = store_identifier_find_uid(v->store, c->rowid, (int)type, blind,
 	                                uid, msg);
 done:
@@ -1657,10 +1663,10 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		goto done;
 	if (cat->format == FORMAT_IDENTIFIER) {
 		oldb[0] = newb[0] = (unsigned char)cat->identifier;
-		blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
-		            oldb + 1);
-		blind_index(vlt_blind_key(v, c), cat->identifier, stored,
-		            newb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
+		                oldb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, stored,
+		                newb + 1);
 		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
 			if ((err = store_identifier_delete(v->store, c->rowid,
 			                                   oldb[0], oldb + 1,
@@ -1765,7 +1771,8 @@ vault_event_record(struct vault *v, const char *controller,
 	e.at = at;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = store_event_insert(v->store, &e, msg);
+	if ((err = store_event_insert(v->store, &e, msg)) == VAERN_OK)
+		err = vlt_retention_recompute(v, c, s.rowid, msg);
 	return vlt_end(v, err, msg);
 }
 
@@ -1787,8 +1794,17 @@ vault_subject_erase(struct vault *v, const char *controller,
 	struct store_subject s;
 	size_t n = 0;
 
+	int held;
+
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
+	/* CEK-HOLD-1: held data is never erased while the hold stands. */
+	if ((err = vlt_subject_held(v, s.rowid, NULL, &held, msg)) != VAERN_OK)
+		return err;
+	if (held)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "the subject is under a legal hold "
+		                  "(CEK-HOLD-1): lift the hold first");
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	if ((err = store_fact_foreach(v->store, s.rowid, count_fact, &n, msg)))

@@ -397,6 +397,122 @@ enum vaern_err vault_subject_access(
         void *arg, struct gate_decision *d, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
+#define VAULT_RULE_MAX (2 * POLICY_NAME_MAX + 1) /* "controller/rule" */
+
+/* ---- retention (issue 4) ---------------------------------------------- */
+
+#define VAULT_SWEEP_RULES_MAX 64 /* rules counted by name in a report */
+
+/* What a sweep did (or, dry, would do). */
+struct vault_sweep_report {
+	int64_t facts_deleted;
+	int64_t facts_anonymised; /* facts that became anonymised records */
+	int64_t anon_records;     /* anonymised records kept */
+	int64_t subjects_shredded;
+	int64_t facts_held;       /* due, kept by a legal hold (CEK-HOLD-1) */
+	int64_t consents_expired; /* consent ledgers past their retention */
+	size_t nrules;
+	struct {
+		char rule[VAULT_RULE_MAX + 1]; /* "controller/rule" */
+		int64_t facts;
+	} rules[VAULT_SWEEP_RULES_MAX];
+	int64_t other_rules; /* facts of rules past the table */
+};
+
+/* Progress of a sweep: facts handled so far. */
+typedef void (*vault_progress_fn)(void *arg, int64_t done);
+
+/*
+ * Removes everything due at as_of (seconds): each due fact is deleted or,
+ * when its rule anonymises, its kept categories become an anonymised
+ * record (TEL-STAT-1); a subject with nothing left is crypto-shredded
+ * (its wrapped key deleted). Held facts (legal hold) stay. Consent
+ * ledgers past their retention (TEL-MKT-2) go. Works in transactions of
+ * a few thousand facts, each subject whole in one: killed half-way, it
+ * leaves nothing half-deleted and the next sweep completes it. Each
+ * committed batch is audited with its counts by rule. dry_run: counts
+ * only, changes nothing.
+ */
+enum vaern_err vault_retention_sweep(struct vault *v, int64_t as_of,
+                                     int dry_run, vault_progress_fn progress,
+                                     void *parg, struct vault_sweep_report *rep,
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 6)));
+
+/* One line of a retention plan. */
+struct vault_plan_row {
+	const char *controller;
+	const char *rule;   /* the rule id, or "(none)" */
+	const char *action; /* "delete", "anonymise" */
+	const char *clause; /* the clause it implements, or NULL */
+	int legal;          /* 1 if a legal obligation (bookkeeping) */
+	int64_t due;        /* the day it goes; INT64_MIN: waiting for an
+	                       event (open relationship) */
+	int64_t facts;
+};
+
+/*
+ * Calls fn with the number of facts per rule and due day, in due order
+ * (waiting facts first), for controller (NULL: all). The caller groups
+ * days into months.
+ */
+enum vaern_err vault_retention_plan(
+        struct vault *v, const char *controller,
+        enum vaern_err (*fn)(void *arg, const struct vault_plan_row *r),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/* Recomputes the expiry of every fact of the subject (after its events
+ * changed). vault_event_record calls it itself. */
+enum vaern_err
+vault_retention_recompute(struct vault *v, const char *controller,
+                          const unsigned char uid[VAULT_UID_BYTES],
+                          struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* A legal hold as read back. */
+struct vault_hold {
+	int64_t id;
+	const char *category; /* NULL: the whole subject */
+	const char *reason;
+	int64_t review_at; /* INT64_MIN if none */
+	int64_t placed_at;
+	const char *placed_by;
+	int64_t lifted_at; /* INT64_MIN while in force */
+};
+
+#define VAULT_HOLD_REASON_MAX 512
+
+/*
+ * Places a legal hold (CEK-HOLD-1) on the subject, or on one category of
+ * it (category NULL: all): held data is never swept and never erased.
+ * reason (1..VAULT_HOLD_REASON_MAX bytes of text) says why; review_at
+ * (INT64_MIN: none) when to look again. *id gets the hold's number.
+ */
+enum vaern_err vault_hold_place(struct vault *v, const char *controller,
+                                const unsigned char uid[VAULT_UID_BYTES],
+                                const char *category, const char *reason,
+                                int64_t review_at, const char *placed_by,
+                                int64_t *id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 7, 8)));
+enum vaern_err vault_hold_lift(struct vault *v, const char *controller,
+                               const unsigned char uid[VAULT_UID_BYTES],
+                               int64_t id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+enum vaern_err
+vault_hold_foreach(struct vault *v, const char *controller,
+                   const unsigned char uid[VAULT_UID_BYTES],
+                   enum vaern_err (*fn)(void *arg, const struct vault_hold *h),
+                   void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+/* Sets *held if a hold in force covers category (NULL: any) of the
+ * subject. */
+enum vaern_err vault_subject_held(struct vault *v, const char *controller,
+                                  const unsigned char uid[VAULT_UID_BYTES],
+                                  const char *category, int *held,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);
 

@@ -73,10 +73,28 @@ enum vaern_err vlt_subject(struct vault *v, const char *controller,
                            struct controller **c, struct store_subject *s,
                            struct vaern_msg *msg);
 
+/* Computes the blind index of an identifier's normal form. */
+void vlt_blind_index(const unsigned char *key, enum id_type type,
+                     const char *norm, unsigned char out[STORE_BLIND_BYTES]);
+
 /* Unwraps the subject's data key into key (the caller wipes it). */
 enum vaern_err vlt_unwrap_key(struct vault *v, const struct store_subject *s,
                               unsigned char key[KEY_BYTES],
                               struct vaern_msg *msg);
+
+/* The expiry of a new fact (no events yet) and its rule label. */
+enum vaern_err vlt_fact_expiry(const struct controller *c, const char *category,
+                               int64_t collected_at, int64_t *expires_at,
+                               char rule[VAULT_RULE_MAX + 1],
+                               struct vaern_msg *msg);
+/* Recomputes the expiry of the subject's facts, inside a transaction. */
+enum vaern_err vlt_retention_recompute(struct vault *v,
+                                       const struct controller *c,
+                                       int64_t subject, struct vaern_msg *msg);
+/* Sets *held if a hold in force covers category (NULL: any). */
+enum vaern_err vlt_subject_held(struct vault *v, int64_t subject,
+                                const char *category, int *held,
+                                struct vaern_msg *msg);
 
 /* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
 enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);

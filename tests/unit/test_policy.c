@@ -100,6 +100,14 @@ struct bad_case {
 	unsigned line;      /* where it must stand */
 };
 
+/* As bad_case, with the column the diagnostic must stand at too. */
+struct bad_pos_case {
+	const char *name;
+	struct edit edits[3];
+	const char *expect;
+	unsigned line, column;
+};
+
 static const struct bad_case bad_cases[] = {
         /* docs/policy.md: an unknown key is an error. */
         {"unknown key",
@@ -417,6 +425,160 @@ static const struct bad_case bad_cases[] = {
          62},
 };
 
+/* The retention keys: each defect at its line and column. */
+static const struct bad_pos_case bad_pos_cases[] = {
+        /* Events that end a state (`ends:`; CEK-RET-1, AOPT-CUST-1). */
+        {"event ends an undefined event (CEK-RET-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_start: Started\n"
+           "  relationship_end: {description: Ended, ends: rel_begin}\n"}},
+         "event 'relationship_end': ends undefined event 'rel_begin'",
+         12,
+         48},
+        {"event ends itself (CEK-RET-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_end: {ends: relationship_end}\n"}},
+         "event 'relationship_end' cannot end itself",
+         11,
+         28},
+        {"event ends an end (AOPT-CUST-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_start: Started\n"
+           "  relationship_end: {ends: relationship_start}\n"
+           "  relationship_end_end: {ends: relationship_end}\n"}},
+         "event 'relationship_end_end' ends 'relationship_end', which "
+         "itself ends a state",
+         13,
+         32},
+        {"unknown key in an event",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_start: Started\n"
+           "  relationship_end: {description: Ended, end: "
+           "relationship_start}\n"}},
+         "unknown key 'end' in event 'relationship_end' (did you mean "
+         "'ends'?)",
+         12,
+         42},
+        {"event that is a list",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_end: [ended]\n"}},
+         "event 'relationship_end' must have a description (text) or be a "
+         "mapping",
+         11,
+         21},
+        /* TEL-STAT-1: what survives anonymisation fits its category. */
+        {"keep year on a text category (TEL-STAT-1)",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: {name: year}\n"}},
+         "retention rule 'customers': category 'name' cannot be kept as "
+         "year: it needs a category of format date",
+         40,
+         18},
+        {"keep area on an identifier (TEL-STAT-1)",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep:\n"
+                                    "      name: as_is\n"
+                                    "      email: area\n"}},
+         "category 'email' cannot be kept as area: it needs a postcode "
+         "category of format text",
+         42,
+         14},
+        {"keep lists an identifier, kept as is (TEL-STAT-1)",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: [name, email]\n"}},
+         "keep lists category 'email', which would survive as is, but an "
+         "identifier kept as is still identifies",
+         40,
+         18},
+        {"keep special data (TEL-STAT-1, CEK-SPECIAL-1)",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: {health: as_is}\n"}},
+         "category 'health' cannot be kept as as_is: special (Art. 9) data "
+         "does not survive anonymisation",
+         40,
+         20},
+        {"keep with an unknown generalisation (TEL-STAT-1)",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: {name: blur}\n"}},
+         "keep 'name': unknown generalisation 'blur' (one of: as_is, year, "
+         "age_band, area, drop)",
+         40,
+         18},
+        {"keep an undefined category, with suggestion",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: {nme: as_is}\n"}},
+         "undefined category 'nme' in retention rule 'customers' keep (did "
+         "you mean 'name'?)",
+         40,
+         12},
+        {"keep a category of another rule",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: {location: as_is}\n"}},
+         "retention rule 'customers' keeps category 'location', which is "
+         "not one of its categories",
+         40,
+         12},
+        {"keep that is a single value",
+         {{"    period: 2 years\n", "    period: 2 years\n"
+                                    "    action: anonymise\n"
+                                    "    keep: name\n"}},
+         "keep must be a mapping (category: generalisation) or a list",
+         40,
+         11},
+        /* TEL-MKT-2: rules that hold consent records. */
+        {"consents of a purpose without consent (TEL-MKT-2)",
+         {{"  log:\n", "  consent_records:\n"
+                       "    consents: [care, customer_admin]\n"
+                       "    period: 2 years\n"
+                       "  log:\n"}},
+         "purpose 'customer_admin' records no consent (basis a, art9 a or "
+         "consent.sources)",
+         40,
+         22},
+        {"consents of an undefined purpose (TEL-MKT-2)",
+         {{"  log:\n", "  consent_records:\n"
+                       "    consents: [carx]\n"
+                       "    period: 2 years\n"
+                       "  log:\n"}},
+         "undefined purpose 'carx' in retention rule 'consent_records' (did "
+         "you mean 'care'?)",
+         40,
+         16},
+        {"consent records with an anchor (TEL-MKT-2)",
+         {{"  log:\n", "  consent_records:\n"
+                       "    consents: [care]\n"
+                       "    anchor: collected\n"
+                       "    period: 2 years\n"
+                       "  log:\n"}},
+         "anchor applies to categories; a consent record is kept from the "
+         "later of the consent's end and its last use",
+         41,
+         13},
+        {"consent records anonymised (TEL-MKT-2, GDPR-7)",
+         {{"  log:\n", "  consent_records:\n"
+                       "    consents: [care]\n"
+                       "    period: 2 years\n"
+                       "    action: anonymise\n"
+                       "  log:\n"}},
+         "consent records are documentation: they are deleted, not "
+         "anonymised",
+         42,
+         13},
+        {"retention rule with neither categories nor consents",
+         {{"    categories: [location]\n    anchor: collected\n",
+           "    anchor: collected\n"}},
+         "retention rule 'log' has no categories",
+         39,
+         3},
+};
+
 /* Returns base_policy with the edits of c applied (caller frees). */
 static char *
 apply_edits(const struct edit *edits)
@@ -455,17 +617,25 @@ print_diags(const struct policy_diags *d)
 		              d->items[i].column, d->items[i].message);
 }
 
-/* Returns 1 if a diagnostic at line holds expect. */
+/* Returns 1 if a diagnostic at line (and column, unless 0) holds expect. */
 static int
-has_diag(const struct policy_diags *d, const char *expect, unsigned line)
+has_diag_at(const struct policy_diags *d, const char *expect, unsigned line,
+            unsigned column)
 {
 	size_t i;
 
 	for (i = 0; i < d->count; i++)
 		if (d->items[i].line == line &&
+		    (column == 0 || d->items[i].column == column) &&
 		    strstr(d->items[i].message, expect) != NULL)
 			return 1;
 	return 0;
+}
+
+static int
+has_diag(const struct policy_diags *d, const char *expect, unsigned line)
+{
+	return has_diag_at(d, expect, line, 0);
 }
 
 static void
@@ -499,32 +669,58 @@ test_base_policy_loads(void **state)
 	policy_free(p);
 }
 
+/* Loads base_policy with edits; 1 if refused with expect at line (and
+ * column, unless 0), nothing returned; else prints what came. */
+static int
+refused_at(const char *name, const struct edit *edits, const char *expect,
+           unsigned line, unsigned column)
+{
+	char *text = apply_edits(edits);
+	struct policy *p = (struct policy *)&p;
+	struct policy_diags d;
+	enum vaern_err err;
+	int ok;
+
+	err = policy_load_buffer(text, strlen(text), &p, &d);
+	ok = err == VAERN_E_INVALID && p == NULL &&
+	     has_diag_at(&d, expect, line, column);
+	if (!ok) {
+		print_message("FAIL %s: err %d, want '%s' at %u:%u; got:\n",
+		              name, (int)err, expect, line, column);
+		print_diags(&d);
+	}
+	assert_sorted(&d);
+	policy_free(p == (struct policy *)&p ? NULL : p);
+	free(text);
+	return ok;
+}
+
 static void
 test_bad_policies(void **state)
 {
 	size_t i, failures = 0;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *c = &bad_cases[i];
-		char *text = apply_edits(c->edits);
-		struct policy *p = (struct policy *)&p;
-		struct policy_diags d;
-		enum vaern_err err;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		failures +=
+		        !refused_at(bad_cases[i].name, bad_cases[i].edits,
+		                    bad_cases[i].expect, bad_cases[i].line, 0);
+	assert_int_equal(failures, 0);
+}
 
-		err = policy_load_buffer(text, strlen(text), &p, &d);
-		if (err != VAERN_E_INVALID || p != NULL ||
-		    !has_diag(&d, c->expect, c->line)) {
-			print_message("FAIL %s: err %d, want '%s' at line %u; "
-			              "got:\n",
-			              c->name, (int)err, c->expect, c->line);
-			print_diags(&d);
-			failures++;
-		}
-		assert_sorted(&d);
-		policy_free(p == (struct policy *)&p ? NULL : p);
-		free(text);
-	}
+/* CEK-RET-1, AOPT-CUST-1, TEL-STAT-1, TEL-MKT-2: the retention keys'
+ * defects, each reported at its line:column. */
+static void
+test_bad_retention_keys_positioned(void **state)
+{
+	size_t i, failures = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_pos_cases) / sizeof(bad_pos_cases[0]); i++)
+		failures += !refused_at(
+		        bad_pos_cases[i].name, bad_pos_cases[i].edits,
+		        bad_pos_cases[i].expect, bad_pos_cases[i].line,
+		        bad_pos_cases[i].column);
 	assert_int_equal(failures, 0);
 }
 
@@ -967,6 +1163,124 @@ test_explicit_values(void **state)
 	free(text);
 }
 
+/*
+ * The retention keys of the language: an event that ends the state
+ * another starts (CEK-RET-1, AOPT-CUST-1), anchors resolved to events,
+ * kept categories with their generalisation (TEL-STAT-1), and a rule
+ * holding consent records (TEL-MKT-2).
+ */
+static void
+test_retention_keys_compile(void **state)
+{
+	static const struct edit edits[] = {
+	        {"  relationship_end: The relationship ended\n",
+	         "  relationship_start: Started\n"
+	         "  relationship_end:\n"
+	         "    description: Ended\n"
+	         "    ends: relationship_start\n"},
+	        {"  location: {source: automatic}\n",
+	         "  location: {source: automatic}\n"
+	         "  birth: {format: date}\n"
+	         "  zip: {}\n"},
+	        {"    categories: [name, email, health]\n"
+	         "    anchor: relationship_end\n"
+	         "    period: 2 years\n",
+	         "    categories: [name, email, health, birth, zip]\n"
+	         "    anchor: [relationship_end, collected]\n"
+	         "    period: 2 years\n"
+	         "    action: anonymise\n"
+	         "    keep: {birth: age_band, zip: area, name: drop}\n"
+	         "  care_consents:\n"
+	         "    consents: [care]\n"
+	         "    period: 1 year\n"},
+	};
+	struct edit three[3];
+	struct policy *p = NULL;
+	struct policy_diags d;
+	const struct policy_retention *r;
+	char *text;
+
+	(void)state;
+	memcpy(three, edits, sizeof(three));
+	text = apply_edits(three);
+	if (policy_load_buffer(text, strlen(text), &p, &d) != VAERN_OK) {
+		print_diags(&d);
+		fail_msg("must load");
+	}
+	/* relationship_end ends relationship_start; its position is kept. */
+	assert_int_equal(p->nevents, 2);
+	assert_string_equal(p->events[1].id, "relationship_end");
+	assert_string_equal(p->events[1].description, "Ended");
+	assert_int_equal(p->events[1].ends, 0);
+	assert_int_equal(p->events[0].ends, -1);
+	assert_string_equal(p->events[0].description, "Started");
+	assert_int_equal(p->events[1].line, 12);
+	assert_int_equal(p->events[1].column, 3);
+
+	r = &p->retention[0];
+	assert_string_equal(r->id, "customers");
+	assert_int_equal(r->nanchors, 2);
+	assert_int_equal(r->anchor_event[0], 1);
+	assert_int_equal(r->anchor_event[1], ANCHOR_EVENT_COLLECTED);
+	assert_int_equal(r->action, RETENTION_ANONYMISE);
+	/* name: drop says it does not survive: it is not kept. */
+	assert_int_equal(r->nkeep, 2);
+	assert_int_equal(r->keep[0], idx(policy_category_index(p, "birth")));
+	assert_int_equal(r->keep_as[0], GENERALISE_AGE_BAND);
+	assert_int_equal(r->keep[1], idx(policy_category_index(p, "zip")));
+	assert_int_equal(r->keep_as[1], GENERALISE_AREA);
+	assert_int_equal(r->nconsents, 0);
+
+	/* TEL-MKT-2: consent records only: no categories, no anchor. */
+	r = &p->retention[1];
+	assert_string_equal(r->id, "care_consents");
+	assert_int_equal(r->ncategories, 0);
+	assert_int_equal(r->nanchors, 0);
+	assert_int_equal(r->nconsents, 1);
+	assert_int_equal(r->consents[0], idx(policy_purpose_index(p, "care")));
+	assert_int_equal(r->period.count, 1);
+	assert_int_equal(r->period.unit, PERIOD_YEARS);
+	assert_int_equal(p->retention[2].anchor_event[0],
+	                 ANCHOR_EVENT_COLLECTED);
+	policy_free(p);
+	free(text);
+}
+
+/* The list form of keep stays valid for plain text (kept as is), and the
+ * plain string form of an event stays valid (ends: none). */
+static void
+test_keep_list_form_and_plain_events(void **state)
+{
+	static const struct edit edits[] = {
+	        {"    period: 2 years\n", "    period: 2 years\n"
+	                                  "    action: anonymise\n"
+	                                  "    keep: [name]\n"},
+	        {"    anchor: collected\n", "    anchor: financial_year_end\n"},
+	        {NULL, NULL},
+	};
+	struct edit three[3];
+	struct policy *p = NULL;
+	struct policy_diags d;
+	char *text;
+
+	(void)state;
+	memcpy(three, edits, sizeof(three));
+	text = apply_edits(three);
+	if (policy_load_buffer(text, strlen(text), &p, &d) != VAERN_OK) {
+		print_diags(&d);
+		fail_msg("must load");
+	}
+	assert_int_equal(p->retention[0].nkeep, 1);
+	assert_int_equal(p->retention[0].keep[0],
+	                 idx(policy_category_index(p, "name")));
+	assert_int_equal(p->retention[0].keep_as[0], GENERALISE_AS_IS);
+	assert_int_equal(p->events[0].ends, -1);
+	assert_int_equal(p->retention[0].anchor_event[0], 0);
+	assert_int_equal(p->retention[1].anchor_event[0], ANCHOR_EVENT_FY_END);
+	policy_free(p);
+	free(text);
+}
+
 static void
 test_country_in_eea(void **state)
 {
@@ -993,6 +1307,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_base_policy_loads),
 	        cmocka_unit_test(test_bad_policies),
+	        cmocka_unit_test(test_bad_retention_keys_positioned),
 	        cmocka_unit_test(test_all_problems_at_once),
 	        cmocka_unit_test(test_diag_overflow),
 	        cmocka_unit_test(test_empty_file),
@@ -1005,6 +1320,8 @@ main(void)
 	        cmocka_unit_test(test_missing_file),
 	        cmocka_unit_test(test_example_compiles),
 	        cmocka_unit_test(test_explicit_values),
+	        cmocka_unit_test(test_retention_keys_compile),
+	        cmocka_unit_test(test_keep_list_form_and_plain_events),
 	        cmocka_unit_test(test_country_in_eea),
 	};
 

@@ -8,7 +8,10 @@
  * policy with one entry added (policy_load_buffer) to show that what the
  * file says is enforced: a transfer without safeguard (AURA-XFER-1), any
  * transfer at all (CEK-XFER-1), an uncleared role on logging data
- * (TEL-LOG-2).
+ * (TEL-LOG-2), a state's end naming no start (AOPT-CUST-1), consent
+ * records of a purpose without consent (TEL-MKT-2), a generalisation that
+ * does not fit its category (TEL-STAT-1). The due dates the retention
+ * clauses promise are computed in test_retention.c.
  *
  * The source root comes from the environment variable VAERN_SOURCE_ROOT
  * (set by meson), else ".".
@@ -225,6 +228,20 @@ rule_has_anchor(const struct policy_retention *r, const char *a)
 	return 0;
 }
 
+/* Asserts that event end_id ends the state event start_id starts (`ends:`;
+ * CEK-RET-1, AOPT-CUST-1): while start is later, end's rules do not run. */
+static void
+assert_ends(const struct policy *p, const char *end_id, const char *start_id)
+{
+	long e = policy_event_index(p, end_id);
+	long s = policy_event_index(p, start_id);
+	if (e < 0 || s < 0)
+		fail_msg("no event %s or %s", end_id, start_id);
+	if (p->events[e].ends != s)
+		fail_msg("event %s does not end %s", end_id, start_id);
+	assert_int_equal(p->events[s].ends, -1);
+}
+
 /* The retention rules covering category cat_id: count, and the first. */
 static size_t
 rules_for(const struct policy *p, const char *cat_id,
@@ -413,11 +430,13 @@ test_TEL_controller_identity(void **state)
 	assert_dk_authority(p);
 }
 
-/* Storage limitation: in every seed, each category is covered by exactly
- * one retention rule, so nothing is kept without a period and no two
- * periods compete for one fact. */
+/* Storage limitation: in every seed, each category is covered by one
+ * retention rule, so nothing is kept without a period; a second rule may
+ * hold it only when a law requires keeping it (bookkeeping), and then the
+ * later of the two expiries decides (src/retention; AOPT-RET-2,
+ * CEK-RET-2). */
 static void
-test_seeds_every_category_has_one_retention_rule(void **state)
+test_seeds_every_category_has_one_general_retention_rule(void **state)
 {
 	(void)state;
 	for (int s = 0; s < NSEEDS; s++) {
@@ -425,12 +444,24 @@ test_seeds_every_category_has_one_retention_rule(void **state)
 			continue;
 		const struct policy *p = pol((enum seed)s);
 		for (size_t c = 0; c < p->ncategories; c++) {
-			const struct policy_retention *r;
-			size_t n = rules_for(p, p->categories[c].id, &r);
-			if (n != 1)
-				fail_msg("%s: category %s is in %zu retention "
-				         "rules",
-				         seed_file[s], p->categories[c].id, n);
+			size_t general = 0, legal = 0;
+			for (size_t i = 0; i < p->nretention; i++) {
+				const struct policy_retention *r =
+				        &p->retention[i];
+				if (!rule_has_category(p, r,
+				                       p->categories[c].id))
+					continue;
+				if (r->legal_obligation)
+					legal++;
+				else
+					general++;
+			}
+			if (general + legal == 0 || general > 1 || legal > 1)
+				fail_msg(
+				        "%s: category %s is in %zu general and "
+				        "%zu legal retention rules",
+				        seed_file[s], p->categories[c].id,
+				        general, legal);
 		}
 	}
 }
@@ -777,9 +808,11 @@ test_AOPT_SHARE_1_processors_under_agreement_never_sold(void **state)
 
 /* AOPT-CUST-1: a customer while buying, paying by instalments, subscribing,
  * using a product, or while a warranty runs. The customer-data rule runs
- * from the latest of those events (an anchor list: docs/policy.md), so the
- * period cannot start while any of them is still ahead. Computing the
- * latest anchor is the vault's; here: the list is complete and holds. */
+ * from the latest of those events (an anchor list: docs/policy.md); each
+ * end names the start of its state (`ends:`), so the period does not run
+ * while an instalment plan, subscription or product use has started again,
+ * and a warranty end recorded at the sale lies ahead. The dates themselves:
+ * tests/unit/test_retention.c. */
 static void
 test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 {
@@ -802,13 +835,30 @@ test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 	/* A purchase is a customer contact: the last_contact event says so. */
 	long lc = policy_event_index(p, "last_contact");
 	assert_contains(p->events[lc].description, "köp");
+	assert_int_equal(p->events[lc].ends, -1);
+	/* While a state runs, the person is a customer. */
+	assert_ends(p, "instalment_end", "instalment_start");
+	assert_ends(p, "subscription_end", "subscription_start");
+	assert_ends(p, "product_use_end", "product_use_start");
+	/* The warranty's end is known at the sale (dated ahead). */
+	assert_int_equal(p->events[policy_event_index(p, "warranty_end")].ends,
+	                 -1);
 	/* The purchases, instalments, subscriptions and warranties themselves
 	 * fall under this one rule, not a shorter one. */
 	const struct policy_retention *only;
 	assert_int_equal(rules_for(p, "purchases", &only), 1);
 	assert_ptr_equal(only, r);
-	assert_int_equal(rules_for(p, "customer_number", &only), 1);
+	/* The customer number also documents the bookkeeping (AOPT-RET-2). */
+	assert_int_equal(rules_for(p, "customer_number", &only), 2);
 	assert_ptr_equal(only, r);
+
+	/* A state's end that names no real start is refused. */
+	char *text = seed_text(AOPT);
+	char *bad = replace_once(text, "    ends: subscription_start\n",
+	                         "    ends: subscription_begin\n");
+	assert_int_equal(load_text(bad, 0), VAERN_E_INVALID);
+	free(bad);
+	free(text);
 }
 
 static void
@@ -838,6 +888,11 @@ test_AOPT_RET_2_bookkeeping_7_years(void **state)
 	assert_period(r, 7, PERIOD_YEARS);
 	assert_contains(r->legal_obligation, "Bokföringslagen");
 	assert_true(rule_has_category(p, r, "bookkeeping_records"));
+	/* The customer number links the records: held by both rules, the
+	 * later expiry wins (test_retention.c). */
+	assert_true(rule_has_category(p, r, "customer_number"));
+	assert_true(rule_has_category(p, rule(p, "customer_data"),
+	                              "customer_number"));
 	/* Calendar-year financial year: BFL's "calendar year in which the
 	 * financial year ended" is then the financial year's end. */
 	assert_int_equal(p->controller.fy_end_month, 12);
@@ -889,8 +944,13 @@ test_SHOP_RET_1_contact_form_2_years_from_last_contact(void **state)
 	const struct policy *p = pol(SHOP);
 	const struct policy_retention *r = rule(p, "contact_form");
 	assert_string_equal(r->clause, "SHOP-RET-1");
-	assert_int_equal(r->nanchors, 1);
+	/* "Hvis du ikke efterfølgende indgår i en yderligere relation": the
+	 * latest contact, or the end of a relationship that followed (open
+	 * while it runs). */
+	assert_int_equal(r->nanchors, 2);
 	assert_string_equal(r->anchors[0], "last_contact");
+	assert_string_equal(r->anchors[1], "relationship_end");
+	assert_ends(p, "relationship_end", "relationship_start");
 	assert_period(r, 2, PERIOD_YEARS);
 	static const char *const ids[] = {
 	        "contact_name",
@@ -920,7 +980,8 @@ test_SHOP_MKT_1_newsletter_until_unsubscribed(void **state)
 	assert_true(rule_has_category(p, r, "newsletter_email"));
 	assert_int_equal(r->nanchors, 1);
 	assert_string_equal(r->anchors[0], "newsletter_unsubscribed");
-	assert_true(policy_event_index(p, "newsletter_unsubscribed") >= 0);
+	/* Subscribing again makes an earlier unsubscription stale. */
+	assert_ends(p, "newsletter_unsubscribed", "newsletter_subscribed");
 	assert_period(r, 0, PERIOD_DAYS);
 }
 
@@ -933,6 +994,8 @@ test_SHOP_RET_2_customers_5_years_from_relationship_end(void **state)
 	assert_string_equal(r->clause, "SHOP-RET-2");
 	assert_int_equal(r->nanchors, 1);
 	assert_string_equal(r->anchors[0], "relationship_end");
+	/* Kept while the relationship runs. */
+	assert_ends(p, "relationship_end", "relationship_start");
 	assert_period(r, 5, PERIOD_YEARS);
 	assert_true(rule_has_category(p, r, "customer_name"));
 	assert_true(rule_has_category(p, r, "billing_address"));
@@ -946,8 +1009,9 @@ test_SHOP_RET_3_direct_contact_5_years_from_last_contact(void **state)
 	const struct policy *p = pol(SHOP);
 	const struct policy_retention *r = rule(p, "direct_contact");
 	assert_string_equal(r->clause, "SHOP-RET-3");
-	assert_int_equal(r->nanchors, 1);
+	assert_int_equal(r->nanchors, 2);
 	assert_string_equal(r->anchors[0], "last_contact");
+	assert_string_equal(r->anchors[1], "relationship_end");
 	assert_period(r, 5, PERIOD_YEARS);
 	assert_true(rule_has_category(p, r, "direct_contact_notes"));
 	assert_true(rule_has_category(p, r, "direct_contact_phone"));
@@ -1390,6 +1454,8 @@ test_CEK_RET_1_two_months_after_relationship_or_dialogue(void **state)
 	assert_int_equal(r->nanchors, 2);
 	assert_true(rule_has_anchor(r, "relationship_end"));
 	assert_true(rule_has_anchor(r, "last_contact"));
+	/* "efter du er stoppet som kunde": not while still a customer. */
+	assert_ends(p, "relationship_end", "relationship_start");
 	assert_period(r, 2, PERIOD_MONTHS);
 	assert_null(r->legal_obligation);
 	assert_true(rule_has_category(p, r, "name"));
@@ -1409,6 +1475,14 @@ test_CEK_RET_2_bookkeeping_5y_from_fy_end(void **state)
 	assert_period(r, 5, PERIOD_YEARS);
 	assert_contains(r->legal_obligation, "Bogføringsloven");
 	assert_true(rule_has_category(p, r, "bookkeeping_records"));
+	/* "bl.a. fakturaer, tilgodehavender, betalingsoplysninger": payment
+	 * details are bookkeeping data as well as customer data; the later
+	 * expiry of the two rules wins (test_retention.c). */
+	assert_true(rule_has_category(p, r, "payment_details"));
+	assert_true(
+	        rule_has_category(p, rule(p, "general"), "payment_details"));
+	assert_true(uses(p, "bookkeeping", "payment_details"));
+	assert_true(rule_has_category(p, r, "customer_number"));
 }
 
 static void
@@ -1434,6 +1508,8 @@ test_CEK_RET_4_calls_2_months_after_subscription_end(void **state)
 	assert_true(rule_has_category(p, r, "call_recordings"));
 	assert_int_equal(r->nanchors, 1);
 	assert_string_equal(r->anchors[0], "subscription_end");
+	/* "mens du er kunde hos os": kept while the subscription runs. */
+	assert_ends(p, "subscription_end", "subscription_start");
 	assert_period(r, 2, PERIOD_MONTHS);
 	/* Deleted sooner on request: no legal obligation holds it back. */
 	assert_null(r->legal_obligation);
@@ -1683,13 +1759,29 @@ test_TEL_MKT_2_consents_kept_2_years_after_last_use(void **state)
 	const struct policy *p = pol(TEL);
 	const struct policy_retention *r = rule(p, "marketing_consents");
 	assert_string_equal(r->clause, "TEL-MKT-2");
+	/* The consent ledger's records of the marketing consent ... */
+	assert_int_equal(r->nconsents, 1);
+	assert_int_equal(r->consents[0], policy_purpose_index(p, "marketing"));
+	/* ... and the documentation facts, on the same clock: open while the
+	 * consent runs, then 2 years from the later of its end and its last
+	 * use. The dates: test_retention.c. */
 	assert_true(rule_has_category(p, r, "marketing_consent_record"));
 	assert_int_equal(r->nanchors, 2);
 	assert_true(rule_has_anchor(r, "consent_end"));
 	assert_true(rule_has_anchor(r, "consent_last_used"));
+	assert_ends(p, "consent_end", "consent_given");
 	assert_period(r, 2, PERIOD_YEARS);
+	assert_int_equal(r->action, RETENTION_DELETE);
 	assert_true(
 	        uses(p, "consent_documentation", "marketing_consent_record"));
+
+	/* A purpose that records no consent has no consent records. */
+	char *text = seed_text(TEL);
+	char *bad = replace_once(text, "    consents: [marketing]\n",
+	                         "    consents: [statistics]\n");
+	assert_int_equal(load_text(bad, 0), VAERN_E_INVALID);
+	free(bad);
+	free(text);
 }
 
 /* TEL-STAT-1: statistics and analyses for internal use, about e.g. sales,
@@ -1713,6 +1805,44 @@ test_TEL_STAT_1_internal_statistics(void **state)
 	for (size_t i = 0; i < p->nrecipients; i++)
 		assert_false(
 		        rcpt_has_purpose(p, &p->recipients[i], "statistics"));
+
+	/* What survives the person for the statistics: the policy names it
+	 * (contract type as is, postcode area, birth year); the rest of the
+	 * customer data is deleted. */
+	const struct policy_retention *r = rule(p, "customer_data");
+	assert_int_equal(r->action, RETENTION_ANONYMISE);
+	assert_int_equal(r->nkeep, 3);
+	static const struct {
+		const char *category;
+		enum generalise as;
+	} keep[] = {
+	        {"contract_type", GENERALISE_AS_IS},
+	        {"postcode", GENERALISE_AREA},
+	        {"birth_date", GENERALISE_YEAR},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		long c = policy_category_index(p, keep[i].category);
+		assert_true(c >= 0);
+		assert_int_equal(r->keep[i], c);
+		assert_int_equal(r->keep_as[i], keep[i].as);
+		assert_true(uses(p, "statistics", keep[i].category));
+	}
+	assert_int_equal(cat(p, "birth_date")->format, FORMAT_DATE);
+
+	/* A generalisation that does not fit the category is refused, and
+	 * so is an identifier kept as is. */
+	char *text = seed_text(TEL);
+	static const char *const misfits[][2] = {
+	        {"      birth_date: year\n", "      birth_date: area\n"},
+	        {"      postcode: area\n", "      postcode: year\n"},
+	        {"      contract_type: as_is\n", "      cpr: as_is\n"},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		char *bad = replace_once(text, misfits[i][0], misfits[i][1]);
+		assert_int_equal(load_text(bad, 0), VAERN_E_INVALID);
+		free(bad);
+	}
+	free(text);
 }
 
 static void
@@ -1723,9 +1853,11 @@ test_TEL_RET_1_only_as_long_as_needed_unless_law(void **state)
 	const struct policy_retention *r = rule(p, "customer_data");
 	assert_string_equal(r->clause, "TEL-RET-1");
 	assert_int_equal(r->nanchors, 1);
-	/* The text gives no period: bounded by the end of the relationship
-	 * (the period itself is the controller's to confirm). */
+	/* The text gives no period: bounded by the end of the relationship,
+	 * kept while it runs (the period itself is the controller's to
+	 * confirm). */
 	assert_string_equal(r->anchors[0], "relationship_end");
+	assert_ends(p, "relationship_end", "relationship_start");
 	assert_null(r->legal_obligation);
 	assert_true(rule_has_category(p, r, "cpr"));
 	assert_true(rule_has_category(p, r, "location"));
@@ -1766,7 +1898,7 @@ main(void)
 	        cmocka_unit_test(test_CEK_controller_identity),
 	        cmocka_unit_test(test_TEL_controller_identity),
 	        cmocka_unit_test(
-	                test_seeds_every_category_has_one_retention_rule),
+	                test_seeds_every_category_has_one_general_retention_rule),
 
 	        cmocka_unit_test(
 	                test_AURA_LOGIN_1_username_or_installation_and_contract),

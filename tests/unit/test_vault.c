@@ -13,12 +13,14 @@
 #include <cmocka.h>
 // clang-format on
 
+#include <signal.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "calendar/calendar.h"
@@ -728,6 +730,111 @@ test_add_many(void **state)
 	assert_memory_equal(found, uids[599], VAULT_UID_BYTES);
 }
 
+static enum vaern_err
+audit_none(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
+{
+	(void)e;
+	(void)msg;
+	(*(int *)arg)++;
+	return VAERN_OK;
+}
+
+/* The first batch is committed and audited: die like kill -9. */
+static void
+die_after_batch(void *arg, int64_t done)
+{
+	(void)arg;
+	(void)done;
+	raise(SIGKILL);
+}
+
+/*
+ * Issue 4: a sweep killed half-way (SIGKILL after its first committed
+ * batch) leaves every subject whole or shredded, never half-deleted, and
+ * the next sweep completes it (GDPR-17, TEL-RET-1).
+ */
+static void
+test_sweep_killed_half_way_completes_GDPR_17(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	enum { N = 700 }; /* 2800 due facts: more than one sweep batch */
+	static char emails[N][48], phones[N][24];
+	static struct vault_fact_in facts[N][4];
+	static struct vault_subject_in in[N];
+	static unsigned char uids[N][VAULT_UID_BYTES];
+	struct vault_sweep_report rep;
+	int audits = 0, status;
+	pid_t pid;
+	long left;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "k%d@example.dk", i);
+		snprintf(phones[i], sizeof(phones[i]), "+45%08d", 40000000 + i);
+		facts[i][0] = (struct vault_fact_in)FACT("name", "P",
+		                                         "customer_admin");
+		facts[i][1] = (struct vault_fact_in)FACT("address", "A",
+		                                         "customer_admin");
+		facts[i][2] = (struct vault_fact_in)FACT("phone", phones[i],
+		                                         "customer_admin");
+		facts[i][3] = (struct vault_fact_in)FACT("email", emails[i],
+		                                         "customer_admin");
+		in[i] = (struct vault_subject_in){facts[i], 4, NULL, 0};
+	}
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        NULL, &msg),
+	                 VAERN_OK);
+	/* The relationship ended 2026-01-01: due 2026-03-01 (2 months). */
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(vault_event_record(f->v, "testshop", uids[i],
+		                                    "relationship_end",
+		                                    INT64_MIN, &msg),
+		                 VAERN_OK);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "fact"), 4 * N);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct vault *v;
+
+		if (vault_open(f->dir, &v, &msg) != VAERN_OK)
+			_exit(3);
+		vault_set_audit(v, audit_none, &audits);
+		if (vault_retention_sweep(v, 1772323200 /* 2026-03-01 */, 0,
+		                          die_after_batch, NULL, &rep,
+		                          &msg) != VAERN_OK)
+			_exit(5);
+		_exit(4); /* not reached: killed after the first batch */
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* Part done, and nothing half-deleted: every subject left has its
+	 * 4 facts and its 2 identifiers. */
+	left = rows(f, "subject");
+	assert_true(left > 0 && left < N);
+	assert_int_equal(rows(f, "fact"), 4 * left);
+	assert_int_equal(rows(f, "identifier"), 2 * left);
+	/* Not due yet the day before: nothing moves. */
+	vault_set_audit(f->v, audit_none, &audits);
+	assert_int_equal(vault_retention_sweep(f->v, 1772236800, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, 0);
+	assert_int_equal(rows(f, "subject"), left);
+	/* The next sweep completes it. */
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, 4 * left);
+	assert_int_equal(rep.subjects_shredded, left);
+	assert_true(audits >= 1);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(rows(f, "fact"), 0);
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(rows(f, "event"), 0);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -982,6 +1089,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_add_many, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_killed_half_way_completes_GDPR_17, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(

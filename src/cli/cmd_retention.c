@@ -1,0 +1,354 @@
+/*
+ * cmd_retention.c -- vaern retention plan|sweep: what goes when, and
+ * taking it (issue 4; DESIGN.md "Retention").
+ *
+ *   vaern retention plan [--controller ID] [--as-of DATE]
+ *                        [--format table|csv|json] [--by day|month]
+ *       counts the facts that will go, by rule and by month (or day):
+ *       "overdue" for what is due at --as-of and not swept yet, "waiting"
+ *       for facts whose clock has not started (an open customer
+ *       relationship, an event not yet recorded). A table on a terminal,
+ *       JSON otherwise, unless --format says.
+ *
+ *   vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]
+ *       removes what is due: deletes facts or keeps their anonymised
+ *       survivors, crypto-shreds subjects with nothing left, leaves held
+ *       data alone. Each batch is committed whole and audited with its
+ *       counts by rule. A progress bar on a terminal (stderr). Prints the
+ *       report as JSON.
+ *
+ * --as-of is the global clock (vaern --as-of DATE retention ...) or the
+ * command's own; both mean the same instant.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
+#include "cli.h"
+
+static const char usage_text[] =
+        "usage: vaern retention plan [--controller ID] [--as-of DATE]\n"
+        "                            [--format table|csv|json] [--by "
+        "day|month]\n"
+        "       vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]\n";
+
+struct args {
+	const char *controller;
+	const char *as_of;
+	const char *format;
+	const char *by;
+	int dry_run;
+	int quiet;
+};
+
+static int
+parse(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 2; i < argc; i++) {
+		const char **dst = NULL;
+
+		if (strcmp(argv[i], "--controller") == 0)
+			dst = &a->controller;
+		else if (strcmp(argv[i], "--as-of") == 0)
+			dst = &a->as_of;
+		else if (strcmp(argv[i], "--format") == 0)
+			dst = &a->format;
+		else if (strcmp(argv[i], "--by") == 0)
+			dst = &a->by;
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			a->dry_run = 1;
+		else if (strcmp(argv[i], "--quiet") == 0)
+			a->quiet = 1;
+		else
+			return -1;
+		if (dst != NULL) {
+			if (i + 1 >= argc)
+				return -1;
+			*dst = argv[++i];
+		}
+	}
+	return 0;
+}
+
+/* The audit hook of a local command: straight into DIR/audit.db. */
+static enum vaern_err
+audit_direct(void *arg, const struct vault_audit_event *e,
+             struct vaern_msg *msg)
+{
+	struct audit_entry a;
+
+	a.controller = e->controller;
+	a.actor = e->actor;
+	a.role = e->role;
+	a.purpose = e->purpose;
+	a.action = e->action;
+	a.subject = e->subject;
+	a.categories = e->categories;
+	a.allowed = e->allowed;
+	a.rule = e->rule;
+	a.reason = e->reason;
+	return audit_append_direct(arg, &a, 1, NULL, msg);
+}
+
+int
+cli_audit_local(struct vault *v, char *path)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", cli_globals.data_dir,
+	                 AUDIT_DB_FILE);
+
+	if (n < 0 || n >= PATH_MAX)
+		return -1;
+	vault_set_audit(v, audit_direct, path);
+	return 0;
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+struct plan_line {
+	char controller[72];
+	char rule[72];
+	char action[12];
+	char clause[32];
+	int legal;
+	char when[12]; /* "waiting", "overdue", "YYYY-MM" or "YYYY-MM-DD" */
+	int64_t facts;
+};
+
+struct plan {
+	struct plan_line *lines;
+	size_t n, cap;
+	int64_t as_of;
+	int by_day;
+	int64_t total, overdue, waiting;
+};
+
+static enum vaern_err
+plan_add(void *arg, const struct vault_plan_row *r)
+{
+	struct plan *p = arg;
+	struct plan_line l;
+	char day[11];
+
+	memset(&l, 0, sizeof(l));
+	(void)snprintf(l.controller, sizeof(l.controller), "%s", r->controller);
+	(void)snprintf(l.rule, sizeof(l.rule), "%s", r->rule);
+	(void)snprintf(l.action, sizeof(l.action), "%s", r->action);
+	(void)snprintf(l.clause, sizeof(l.clause), "%s",
+	               r->clause ? r->clause : "");
+	l.legal = r->legal;
+	l.facts = r->facts;
+	if (r->due == INT64_MIN) {
+		strcpy(l.when, "waiting");
+		p->waiting += r->facts;
+	} else if (r->due <= p->as_of) {
+		strcpy(l.when, "overdue");
+		p->overdue += r->facts;
+	} else {
+		cal_format_date((long)(r->due / 86400), day);
+		(void)snprintf(l.when, sizeof(l.when), "%.*s",
+		               p->by_day ? 10 : 7, day);
+	}
+	p->total += r->facts;
+	/* Rows come in due order: merge into the line of the same rule and
+	 * period, searching back over this period's lines only. */
+	for (size_t i = p->n; i-- > 0;) {
+		struct plan_line *o = &p->lines[i];
+
+		if (strcmp(o->when, l.when) != 0)
+			break;
+		if (strcmp(o->controller, l.controller) == 0 &&
+		    strcmp(o->rule, l.rule) == 0) {
+			o->facts += l.facts;
+			return VAERN_OK;
+		}
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		struct plan_line *nl = realloc(p->lines, cap * sizeof(*nl));
+
+		if (nl == NULL)
+			return VAERN_E_NOMEM;
+		p->lines = nl;
+		p->cap = cap;
+	}
+	p->lines[p->n++] = l;
+	return VAERN_OK;
+}
+
+static void
+plan_csv(const struct plan *p)
+{
+	printf("controller,rule,clause,action,legal_obligation,when,facts\n");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_line *l = &p->lines[i];
+
+		printf("%s,%s,%s,%s,%s,%s,%lld\n", l->controller, l->rule,
+		       l->clause, l->action, l->legal ? "yes" : "no", l->when,
+		       (long long)l->facts);
+	}
+}
+
+static void
+plan_table(const struct plan *p)
+{
+	printf("%-16s %-22s %-12s %-9s %-10s %12s\n", "CONTROLLER", "RULE",
+	       "CLAUSE", "ACTION", "WHEN", "FACTS");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_line *l = &p->lines[i];
+
+		printf("%-16s %-22s %-12s %-9s %-10s %12lld%s\n", l->controller,
+		       l->rule, l->clause, l->action, l->when,
+		       (long long)l->facts,
+		       l->legal ? "  (legal obligation)" : "");
+	}
+	printf("%lld facts: %lld overdue, %lld waiting for an event\n",
+	       (long long)p->total, (long long)p->overdue,
+	       (long long)p->waiting);
+}
+
+static int
+plan_json(const struct plan *p)
+{
+	json_t *rows = json_array();
+
+	for (size_t i = 0; rows != NULL && i < p->n; i++) {
+		const struct plan_line *l = &p->lines[i];
+
+		json_array_append_new(
+		        rows,
+		        json_pack("{s:s, s:s, s:s*, s:s, s:b, s:s, s:I}",
+		                  "controller", l->controller, "rule", l->rule,
+		                  "clause", l->clause[0] ? l->clause : NULL,
+		                  "action", l->action, "legal_obligation",
+		                  l->legal, "when", l->when, "facts",
+		                  (json_int_t)l->facts));
+	}
+	return cli_print_json(json_pack("{s:o, s:I, s:I, s:I}", "plan", rows,
+	                                "facts", (json_int_t)p->total,
+	                                "overdue", (json_int_t)p->overdue,
+	                                "waiting", (json_int_t)p->waiting));
+}
+
+static int
+plan_cmd(struct vault *v, const struct args *a, int64_t as_of)
+{
+	struct plan p;
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	const char *fmt = a->format;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.as_of = as_of;
+	if (a->by != NULL && strcmp(a->by, "day") != 0 &&
+	    strcmp(a->by, "month") != 0)
+		return cli_usage("retention plan", "--by is day or month");
+	p.by_day = a->by != NULL && strcmp(a->by, "day") == 0;
+	if (fmt == NULL)
+		fmt = isatty(STDOUT_FILENO) ? "table" : "json";
+	if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 &&
+	    strcmp(fmt, "json") != 0)
+		return cli_usage("retention plan",
+		                 "--format is table, csv or json");
+	err = vault_retention_plan(v, a->controller, plan_add, &p, &msg);
+	if (err != VAERN_OK) {
+		free(p.lines);
+		return cli_report("retention plan", err, &msg);
+	}
+	rc = EXIT_OK;
+	if (strcmp(fmt, "table") == 0)
+		plan_table(&p);
+	else if (strcmp(fmt, "csv") == 0)
+		plan_csv(&p);
+	else
+		rc = plan_json(&p);
+	free(p.lines);
+	return rc;
+}
+
+/* ---- sweep -------------------------------------------------------------- */
+
+static void
+progress_bar(void *arg, int64_t done)
+{
+	(void)arg;
+	fprintf(stderr, "\rsweeping: %lld due facts examined", (long long)done);
+	fflush(stderr);
+}
+
+static int
+sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
+{
+	struct vault_sweep_report rep;
+	struct vaern_msg msg = {{0}};
+	char path[PATH_MAX];
+	enum vaern_err err;
+	int bar = !a->quiet && isatty(STDERR_FILENO);
+	json_t *rules;
+
+	if (!a->dry_run && cli_audit_local(v, path) != 0)
+		return cli_report("retention sweep", VAERN_E_INVALID, NULL);
+	err = vault_retention_sweep(v, as_of, a->dry_run,
+	                            bar ? progress_bar : NULL, NULL, &rep,
+	                            &msg);
+	if (bar)
+		fputc('\n', stderr);
+	if (err != VAERN_OK)
+		return cli_report("retention sweep", err, &msg);
+	rules = json_object();
+	for (size_t i = 0; rules != NULL && i < rep.nrules; i++)
+		json_object_set_new(rules, rep.rules[i].rule,
+		                    json_integer(rep.rules[i].facts));
+	return cli_print_json(json_pack(
+	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "dry_run",
+	        a->dry_run, "facts_deleted", (json_int_t)rep.facts_deleted,
+	        "facts_anonymised", (json_int_t)rep.facts_anonymised,
+	        "anonymised_records", (json_int_t)rep.anon_records,
+	        "subjects_shredded", (json_int_t)rep.subjects_shredded,
+	        "facts_held", (json_int_t)rep.facts_held, "consents_expired",
+	        (json_int_t)rep.consents_expired, "by_rule", rules));
+}
+
+int
+cmd_retention(int argc, char **argv)
+{
+	struct args a;
+	struct vault *v = NULL;
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	int64_t as_of;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0) ||
+	    parse(argc, argv, &a) != 0) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (a.as_of != NULL) {
+		if (cal_parse_instant(a.as_of, &as_of, &msg) != VAERN_OK)
+			return cli_usage("retention", "--as-of: a date "
+			                              "YYYY-MM-DD or an ISO "
+			                              "8601 instant");
+		clock_set(as_of);
+	}
+	as_of = clock_now();
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
+		return cli_report("retention", err, &msg);
+	if (strcmp(argv[1], "plan") == 0)
+		rc = plan_cmd(v, &a, as_of);
+	else
+		rc = sweep_cmd(v, &a, as_of);
+	vault_close(v);
+	return rc;
+}

@@ -1,0 +1,1082 @@
+/*
+ * vault_retention.c -- when every fact goes, and the sweep that takes it
+ * (issue 4; DESIGN.md "Retention").
+ *
+ * Each fact carries its expiry and the rule that decided it, computed by
+ * src/retention from the policy and the subject's events, and recomputed
+ * whenever an event is recorded. The sweep reads only what is due through
+ * the (expires_at, rule) index; the plan counts from that index alone.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "../common/utf8.h"
+#include "../retention/retention.h"
+#include "vault_internal.h"
+
+#define EVENTS_MAX    256  /* events of one subject used for retention */
+#define SWEEP_BATCH   2048 /* due facts read and removed per transaction */
+#define ANON_DATA_MAX 2048 /* bytes of one anonymised record (JSON) */
+#define SUBJECT_FACTS 4096 /* facts of one subject recomputed at once */
+#define REASON_MAX    512  /* bytes of an audit reason (AUDIT_TEXT_MAX) */
+
+/* ---- expiry of one fact ------------------------------------------------- */
+
+struct events {
+	const struct policy *p;
+	struct retention_event ev[EVENTS_MAX];
+	size_t n;
+};
+
+static enum vaern_err
+event_collect(void *arg, const struct store_event *e)
+{
+	struct events *es = arg;
+	long ei = policy_event_index(es->p, e->kind);
+
+	if (ei < 0)
+		return VAERN_OK; /* no longer in the policy: no anchor */
+	if (es->n == EVENTS_MAX) {
+		/* In time order: the oldest matter least. */
+		memmove(es->ev, es->ev + 1,
+		        (EVENTS_MAX - 1) * sizeof(es->ev[0]));
+		es->n--;
+	}
+	es->ev[es->n].event = (size_t)ei;
+	es->ev[es->n].at = e->at;
+	es->n++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+events_load(struct vault *v, const struct controller *c, int64_t subject,
+            struct events *es, struct vaern_msg *msg)
+{
+	es->p = c->policy;
+	es->n = 0;
+	return store_event_foreach(v->store, subject, event_collect, es, msg);
+}
+
+static void
+rule_label(const struct controller *c, long rule, char out[VAULT_RULE_MAX + 1])
+{
+	(void)snprintf(out, VAULT_RULE_MAX + 1, "%s/%s", c->name,
+	               c->policy->retention[rule].id);
+}
+
+/*
+ * The expiry of a fact of category collected at collected_at, given the
+ * subject's events: *expires_at (STORE_NO_TIME while no clock runs) and
+ * the deciding rule's label into rule ("" if none).
+ */
+static enum vaern_err
+fact_expiry(const struct controller *c, const char *category,
+            int64_t collected_at, const struct events *es, int64_t *expires_at,
+            char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
+{
+	struct retention_result r;
+	long ci = policy_category_index(c->policy, category);
+	enum vaern_err err;
+
+	*expires_at = STORE_NO_TIME;
+	rule[0] = '\0';
+	if (ci < 0)
+		return VAERN_OK; /* dropped from the policy: kept, shown */
+	err = retention_fact_expiry(c->policy, (size_t)ci, collected_at,
+	                            es ? es->ev : NULL, es ? es->n : 0, &r);
+	if (err != VAERN_OK)
+		return vaern_fail(msg, err,
+		                  "category '%s': no retention rule holds it",
+		                  category);
+	if (r.expires_at != RETENTION_NEVER)
+		*expires_at = r.expires_at;
+	if (r.rule >= 0)
+		rule_label(c, r.rule, rule);
+	return VAERN_OK;
+}
+
+enum vaern_err
+vlt_fact_expiry(const struct controller *c, const char *category,
+                int64_t collected_at, int64_t *expires_at,
+                char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
+{
+	return fact_expiry(c, category, collected_at, NULL, expires_at, rule,
+	                   msg);
+}
+
+/* ---- recompute ---------------------------------------------------------- */
+
+struct fact_ref {
+	int64_t id;
+	int64_t collected_at;
+	int64_t expires_at;
+	char category[POLICY_NAME_MAX + 1];
+};
+
+struct fact_refs {
+	struct fact_ref *items;
+	size_t n, cap;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+ref_collect(void *arg, const struct store_fact *f)
+{
+	struct fact_refs *r = arg;
+	size_t len = strlen(f->category);
+
+	if (r->n == r->cap)
+		return vaern_fail(r->msg, VAERN_E_LIMIT,
+		                  "more than %d facts in one subject",
+		                  SUBJECT_FACTS);
+	if (len > POLICY_NAME_MAX)
+		return vaern_fail(r->msg, VAERN_E_STORE,
+		                  "a category is too long");
+	r->items[r->n].id = f->id;
+	r->items[r->n].collected_at = f->collected_at;
+	r->items[r->n].expires_at = f->expires_at;
+	memcpy(r->items[r->n].category, f->category, len + 1);
+	r->n++;
+	return VAERN_OK;
+}
+
+/* Inside the caller's transaction. */
+enum vaern_err
+vlt_retention_recompute(struct vault *v, const struct controller *c,
+                        int64_t subject, struct vaern_msg *msg)
+{
+	struct events *es;
+	struct fact_refs refs = {0};
+	enum vaern_err err;
+
+	es = malloc(sizeof(*es));
+	refs.items = calloc(SUBJECT_FACTS, sizeof(*refs.items));
+	refs.cap = SUBJECT_FACTS;
+	refs.msg = msg;
+	if (es == NULL || refs.items == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = events_load(v, c, subject, es, msg)) != VAERN_OK ||
+	    (err = store_fact_foreach(v->store, subject, ref_collect, &refs,
+	                              msg)) != VAERN_OK)
+		goto done;
+	for (size_t i = 0; i < refs.n; i++) {
+		char rule[VAULT_RULE_MAX + 1];
+		int64_t exp;
+
+		if ((err = fact_expiry(c, refs.items[i].category,
+		                       refs.items[i].collected_at, es, &exp,
+		                       rule, msg)) != VAERN_OK ||
+		    (err = store_fact_set_expiry(
+		             v->store, subject, refs.items[i].id, exp,
+		             rule[0] ? rule : NULL, msg)) != VAERN_OK)
+			goto done;
+	}
+done:
+	free(es);
+	free(refs.items);
+	return err;
+}
+
+enum vaern_err
+vault_retention_recompute(struct vault *v, const char *controller,
+                          const unsigned char uid[VAULT_UID_BYTES],
+                          struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+	enum vaern_err err;
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = vlt_retention_recompute(v, c, s.rowid, msg);
+	return vlt_end(v, err, msg);
+}
+
+/* ---- holds -------------------------------------------------------------- */
+
+static int
+text_ok(const char *t, size_t max)
+{
+	size_t len = strlen(t), i = 0;
+
+	if (len == 0 || len > max ||
+	    utf8_valid_prefix((const unsigned char *)t, len) != len)
+		return 0;
+	while (i < len) {
+		uint32_t cp;
+		size_t n =
+		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
+
+		if (n == 0 || utf8_is_control(cp))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+static enum vaern_err
+audit_event(struct vault *v, const char *controller, const char *actor,
+            const char *action, const unsigned char *uid,
+            const char *categories, const char *rule, const char *reason,
+            struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+
+	if (v->audit_fn == NULL)
+		return VAERN_OK;
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = actor;
+	e.role = "retention";
+	e.purpose = "retention";
+	e.action = action;
+	e.subject = uid;
+	e.categories = categories;
+	e.allowed = 1;
+	e.rule = rule;
+	e.reason = reason;
+	return v->audit_fn(v->audit_arg, &e, msg);
+}
+
+enum vaern_err
+vault_hold_place(struct vault *v, const char *controller,
+                 const unsigned char uid[VAULT_UID_BYTES], const char *category,
+                 const char *reason, int64_t review_at, const char *placed_by,
+                 int64_t *id, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+	struct store_hold h;
+	enum vaern_err err;
+	char why[64];
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if (category != NULL && policy_category_index(c->policy, category) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no category '%.64s'",
+		                  controller, category);
+	if (!text_ok(reason, VAULT_HOLD_REASON_MAX))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a hold's reason is 1 to %d bytes of UTF-8 "
+		                  "text without control characters",
+		                  VAULT_HOLD_REASON_MAX);
+	if (review_at != INT64_MIN && review_at <= clock_now())
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a hold's review date must be in the future");
+	h.subject = s.rowid;
+	h.category = category;
+	h.reason = reason;
+	h.review_at = review_at == INT64_MIN ? STORE_NO_TIME : review_at;
+	h.placed_at = clock_now();
+	h.placed_by = placed_by;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_hold_insert(v->store, &h, msg);
+	err = vlt_end(v, err, msg);
+	if (err != VAERN_OK)
+		return err;
+	*id = h.id;
+	/* The reason is the operator's words: not in the trail. */
+	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
+	return audit_event(v, controller, placed_by, "hold_place", uid,
+	                   category, "CEK-HOLD-1", why, msg);
+}
+
+enum vaern_err
+vault_hold_lift(struct vault *v, const char *controller,
+                const unsigned char uid[VAULT_UID_BYTES], int64_t id,
+                struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+	enum vaern_err err;
+	char why[64];
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_hold_lift(v->store, s.rowid, id, clock_now(), msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		return err;
+	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
+	return audit_event(v, controller, "operator", "hold_lift", uid, NULL,
+	                   "CEK-HOLD-1", why, msg);
+}
+
+struct hold_walk {
+	enum vaern_err (*fn)(void *arg, const struct vault_hold *h);
+	void *arg;
+	const char *category; /* vault_subject_held: NULL any */
+	int held;
+};
+
+static enum vaern_err
+hold_out(void *arg, const struct store_hold *h)
+{
+	struct hold_walk *w = arg;
+	struct vault_hold o;
+
+	if (w->fn == NULL) {
+		if (h->lifted_at == STORE_NO_TIME &&
+		    (h->category == NULL || w->category == NULL ||
+		     strcmp(h->category, w->category) == 0))
+			w->held = 1;
+		return VAERN_OK;
+	}
+	o.id = h->id;
+	o.category = h->category;
+	o.reason = h->reason;
+	o.review_at = h->review_at == STORE_NO_TIME ? INT64_MIN : h->review_at;
+	o.placed_at = h->placed_at;
+	o.placed_by = h->placed_by;
+	o.lifted_at = h->lifted_at == STORE_NO_TIME ? INT64_MIN : h->lifted_at;
+	return w->fn(w->arg, &o);
+}
+
+enum vaern_err
+vault_hold_foreach(struct vault *v, const char *controller,
+                   const unsigned char uid[VAULT_UID_BYTES],
+                   enum vaern_err (*fn)(void *arg, const struct vault_hold *h),
+                   void *arg, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+	struct hold_walk w = {fn, arg, NULL, 0};
+	enum vaern_err err;
+
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return store_hold_foreach(v->store, s.rowid, hold_out, &w, msg);
+}
+
+enum vaern_err
+vlt_subject_held(struct vault *v, int64_t subject, const char *category,
+                 int *held, struct vaern_msg *msg)
+{
+	struct hold_walk w = {NULL, NULL, category, 0};
+	enum vaern_err err;
+
+	err = store_hold_foreach(v->store, subject, hold_out, &w, msg);
+	*held = w.held;
+	return err;
+}
+
+enum vaern_err
+vault_subject_held(struct vault *v, const char *controller,
+                   const unsigned char uid[VAULT_UID_BYTES],
+                   const char *category, int *held, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject s;
+	enum vaern_err err;
+
+	*held = 0;
+	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return vlt_subject_held(v, s.rowid, category, held, msg);
+}
+
+/* ---- the sweep ---------------------------------------------------------- */
+
+/* Holds in force, by subject, loaded once per sweep. */
+struct hold_ref {
+	int64_t subject;
+	char category[POLICY_NAME_MAX + 1]; /* "" for the whole subject */
+};
+
+struct holds {
+	struct hold_ref *items;
+	size_t n, cap;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+hold_collect(void *arg, const struct store_hold *h)
+{
+	struct holds *hs = arg;
+	size_t len = h->category ? strlen(h->category) : 0;
+
+	if (hs->n == hs->cap) {
+		size_t cap = hs->cap ? hs->cap * 2 : 64;
+		struct hold_ref *p = realloc(hs->items, cap * sizeof(*p));
+
+		if (p == NULL)
+			return vaern_fail(hs->msg, VAERN_E_NOMEM,
+			                  "out of memory");
+		hs->items = p;
+		hs->cap = cap;
+	}
+	if (len > POLICY_NAME_MAX)
+		len = POLICY_NAME_MAX;
+	hs->items[hs->n].subject = h->subject;
+	memcpy(hs->items[hs->n].category, h->category ? h->category : "", len);
+	hs->items[hs->n].category[len] = '\0';
+	hs->n++;
+	return VAERN_OK;
+}
+
+/* Whether a hold covers category of subject (holds sorted by subject). */
+static int
+is_held(const struct holds *hs, int64_t subject, const char *category)
+{
+	size_t lo = 0, hi = hs->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (hs->items[mid].subject < subject)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < hs->n && hs->items[lo].subject == subject; lo++) {
+		if (hs->items[lo].category[0] == '\0' ||
+		    strcmp(hs->items[lo].category, category) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A due fact with its names, ready to remove. */
+struct due {
+	struct store_due d;
+	char category[STORE_LABEL_MAX + 1];
+	char rule[VAULT_RULE_MAX + 1];
+};
+
+static int
+due_by_subject(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->d.subject != y->d.subject)
+		return x->d.subject < y->d.subject ? -1 : 1;
+	return x->d.id < y->d.id ? -1 : x->d.id > y->d.id;
+}
+
+static void
+count_rule(struct vault_sweep_report *rep, const char *rule)
+{
+	for (size_t i = 0; i < rep->nrules; i++) {
+		if (strcmp(rep->rules[i].rule, rule) == 0) {
+			rep->rules[i].facts++;
+			return;
+		}
+	}
+	if (rep->nrules == VAULT_SWEEP_RULES_MAX) {
+		rep->other_rules++;
+		return;
+	}
+	(void)snprintf(rep->rules[rep->nrules].rule, sizeof(rep->rules[0].rule),
+	               "%s", rule);
+	rep->rules[rep->nrules++].facts = 1;
+}
+
+/* Splits "controller/rule" and finds both; 0 on success. */
+static int
+rule_find(struct vault *v, const char *label, struct controller **c, long *rule)
+{
+	char name[POLICY_NAME_MAX + 1];
+	const char *slash = strchr(label, '/');
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - label)) > POLICY_NAME_MAX)
+		return -1;
+	memcpy(name, label, n);
+	name[n] = '\0';
+	if (vlt_controller(v, name, c, NULL) != VAERN_OK)
+		return -1;
+	for (size_t i = 0; i < (*c)->policy->nretention; i++) {
+		if (strcmp((*c)->policy->retention[i].id, slash + 1) == 0) {
+			*rule = (long)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Reading one fact's value (identifier blinds, anonymisation). */
+struct value_read {
+	char value[VAULT_VALUE_MAX + 1];
+	size_t len;
+};
+
+static enum vaern_err
+value_copy(void *arg, const struct vault_fact_out *f)
+{
+	struct value_read *r = arg;
+
+	r->len = f->len < VAULT_VALUE_MAX ? f->len : VAULT_VALUE_MAX;
+	memcpy(r->value, f->value, r->len);
+	r->value[r->len] = '\0';
+	return VAERN_OK;
+}
+
+static enum vaern_err
+fact_value(struct vault *v, const struct store_subject *s,
+           const unsigned char *key, int64_t id, struct value_read *out,
+           struct vaern_msg *msg)
+{
+	struct fact_walk w;
+
+	w.v = v;
+	w.s = s;
+	w.key = key;
+	w.fn = value_copy;
+	w.arg = out;
+	w.msg = msg;
+	w.count = 0;
+	return store_fact_get(v->store, s->rowid, id, vlt_fact_open, &w, msg);
+}
+
+/* Removes the blind entry e (type byte + blind) from the subject's list. */
+static void
+blinds_remove(struct store_subject *s, const unsigned char *e)
+{
+	const size_t w = 1 + STORE_BLIND_BYTES;
+
+	for (size_t k = 0; k + w <= s->blinds_len; k += w) {
+		if (memcmp(s->blinds + k, e, w) == 0) {
+			memmove(s->blinds + k, s->blinds + k + w,
+			        s->blinds_len - k - w);
+			s->blinds_len -= w;
+			return;
+		}
+	}
+}
+
+/* Crypto-shreds the subject: identifiers, rows, and the wrapped key. */
+static enum vaern_err
+shred(struct vault *v, const struct store_subject *s, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= s->blinds_len;
+	     k += 1 + STORE_BLIND_BYTES) {
+		err = store_identifier_delete(v->store, s->controller,
+		                              s->blinds[k], s->blinds + k + 1,
+		                              msg);
+		if (err != VAERN_OK)
+			return err;
+	}
+	return store_subject_delete(v->store, s->rowid, msg);
+}
+
+/* Per-batch counts of one controller, for its audit entry. */
+struct batch_counts {
+	struct controller *c;
+	struct vault_sweep_report r;
+};
+
+static struct batch_counts *
+batch_slot(struct batch_counts *bc, size_t *n, struct controller *c)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (bc[i].c == c)
+			return &bc[i];
+	}
+	if (*n == VAULT_CONTROLLERS_MAX)
+		return NULL;
+	memset(&bc[*n], 0, sizeof(bc[*n]));
+	bc[*n].c = c;
+	return &bc[(*n)++];
+}
+
+static enum vaern_err
+audit_batch(struct vault *v, const struct batch_counts *b,
+            struct vaern_msg *msg)
+{
+	char reason[REASON_MAX + 1];
+	size_t off;
+
+	off = (size_t)snprintf(
+	        reason, sizeof(reason),
+	        "deleted %lld, anonymised %lld, shredded %lld "
+	        "subjects, held %lld, consents %lld; by rule:",
+	        (long long)b->r.facts_deleted, (long long)b->r.facts_anonymised,
+	        (long long)b->r.subjects_shredded, (long long)b->r.facts_held,
+	        (long long)b->r.consents_expired);
+	for (size_t i = 0; i < b->r.nrules && off < sizeof(reason); i++) {
+		const char *slash = strchr(b->r.rules[i].rule, '/');
+
+		off += (size_t)snprintf(reason + off, sizeof(reason) - off,
+		                        " %s=%lld",
+		                        slash ? slash + 1 : b->r.rules[i].rule,
+		                        (long long)b->r.rules[i].facts);
+	}
+	if (off >= sizeof(reason))
+		reason[sizeof(reason) - 1] = '\0';
+	return audit_event(v, b->c->name, "retention", "retention_sweep", NULL,
+	                   NULL, "GDPR-5(1)(e)", reason, msg);
+}
+
+static void
+report_add(struct vault_sweep_report *to, const struct vault_sweep_report *r)
+{
+	to->facts_deleted += r->facts_deleted;
+	to->facts_anonymised += r->facts_anonymised;
+	to->anon_records += r->anon_records;
+	to->subjects_shredded += r->subjects_shredded;
+	to->facts_held += r->facts_held;
+	to->consents_expired += r->consents_expired;
+	for (size_t i = 0; i < r->nrules; i++) {
+		for (int64_t k = 0; k < r->rules[i].facts; k++)
+			count_rule(to, r->rules[i].rule);
+	}
+	to->other_rules += r->other_rules;
+}
+
+/* An anonymised record being built for one subject and rule. */
+struct anon {
+	long rule;
+	char data[ANON_DATA_MAX];
+	size_t len;
+	int any;
+};
+
+static void
+anon_put(struct anon *a, const char *category, const char *value)
+{
+	int n;
+
+	if (a->len == 0)
+		a->len = (size_t)snprintf(a->data, sizeof(a->data), "{");
+	/* Generalised values are digits, letters and '-' (year, area,
+	 * band): no JSON escaping is needed. */
+	n = snprintf(a->data + a->len, sizeof(a->data) - a->len,
+	             "%s\"%s\":\"%s\"", a->any ? "," : "", category, value);
+	if (n > 0 && (size_t)n < sizeof(a->data) - a->len - 1) {
+		a->len += (size_t)n;
+		a->any = 1;
+	}
+}
+
+/*
+ * Removes one subject's due facts (items[0..n), sorted by id), inside the
+ * open transaction, counting into the controller's batch counts.
+ */
+static enum vaern_err
+sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
+              struct batch_counts *bc, size_t *nbc, struct vaern_msg *msg)
+{
+	struct store_subject s;
+	struct controller *c = NULL;
+	struct batch_counts *b;
+	unsigned char key[KEY_BYTES];
+	struct value_read *val = NULL;
+	struct anon anon[8];
+	size_t nanon = 0;
+	int have_key = 0, blinds_dirty = 0, remains;
+	enum vaern_err err;
+	long r;
+
+	if ((err = store_subject_by_rowid(v->store, items[0].d.subject, &s,
+	                                  msg)) != VAERN_OK)
+		return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
+	for (size_t i = 0; i < n && c == NULL; i++) {
+		if (rule_find(v, items[i].rule, &c, &r) != 0)
+			c = NULL;
+	}
+	if (c == NULL || (b = batch_slot(bc, nbc, c)) == NULL)
+		return VAERN_OK; /* no known rule: kept, the plan shows it */
+	for (size_t i = 0; i < n; i++) {
+		struct due *d = &items[i];
+		const struct policy_retention *pr;
+		const struct policy_category *cat;
+		struct controller *rc;
+		long ci = policy_category_index(c->policy, d->category);
+
+		if (rule_find(v, d->rule, &rc, &r) != 0 || rc != c || ci < 0)
+			continue; /* the policy changed: kept, plan shows */
+		pr = &c->policy->retention[r];
+		cat = &c->policy->categories[ci];
+		if (cat->format == FORMAT_IDENTIFIER ||
+		    pr->action == RETENTION_ANONYMISE) {
+			if (!have_key) {
+				if ((err = vlt_unwrap_key(v, &s, key, msg)))
+					goto done;
+				have_key = 1;
+			}
+			if (val == NULL &&
+			    (val = sodium_malloc(sizeof(*val))) == NULL) {
+				err = vaern_fail(msg, VAERN_E_NOMEM,
+				                 "out of memory");
+				goto done;
+			}
+			if ((err = fact_value(v, &s, key, d->d.id, val, msg)))
+				goto done;
+		}
+		if (cat->format == FORMAT_IDENTIFIER) {
+			unsigned char e[1 + STORE_BLIND_BYTES];
+
+			e[0] = (unsigned char)cat->identifier;
+			vlt_blind_index(vlt_blind_key(v, c), cat->identifier,
+			                val->value, e + 1);
+			err = store_identifier_delete(v->store, c->rowid, e[0],
+			                              e + 1, msg);
+			if (err != VAERN_OK && err != VAERN_E_NOTFOUND)
+				goto done;
+			blinds_remove(&s, e);
+			blinds_dirty = 1;
+		}
+		if (pr->action == RETENTION_ANONYMISE) {
+			size_t k;
+			char out[64];
+
+			for (k = 0; k < nanon && anon[k].rule != r; k++)
+				;
+			if (k == nanon &&
+			    nanon < sizeof(anon) / sizeof(*anon)) {
+				memset(&anon[nanon], 0, sizeof(anon[0]));
+				anon[nanon++].rule = r;
+			}
+			for (size_t j = 0; j < pr->nkeep && k < nanon; j++) {
+				if (pr->keep[j] != (size_t)ci)
+					continue;
+				if (pr->keep_as[j] == GENERALISE_DROP)
+					continue;
+				if (retention_generalise(
+				            pr->keep_as[j], val->value,
+				            (long)(now / 86400), out,
+				            sizeof(out), NULL) == VAERN_OK)
+					anon_put(&anon[k], cat->id, out);
+			}
+			b->r.facts_anonymised++;
+		} else {
+			b->r.facts_deleted++;
+		}
+		if ((err = store_fact_delete(v->store, s.rowid, d->d.id,
+		                             msg)) != VAERN_OK &&
+		    err != VAERN_E_NOTFOUND)
+			goto done;
+		err = VAERN_OK;
+		count_rule(&b->r, d->rule);
+	}
+	for (size_t k = 0; k < nanon; k++) {
+		char label[VAULT_RULE_MAX + 1];
+
+		if (!anon[k].any)
+			continue;
+		anon[k].data[anon[k].len++] = '}';
+		anon[k].data[anon[k].len] = '\0';
+		rule_label(c, anon[k].rule, label);
+		if ((err = store_anon_insert(v->store, c->rowid, label, now,
+		                             anon[k].data, msg)) != VAERN_OK)
+			goto done;
+		b->r.anon_records++;
+	}
+	if (blinds_dirty &&
+	    (err = store_subject_set_blinds(v->store, s.rowid, s.blinds,
+	                                    s.blinds_len, msg)) != VAERN_OK)
+		goto done;
+	if ((err = store_subject_remains(v->store, s.rowid, now, &remains,
+	                                 msg)) != VAERN_OK)
+		goto done;
+	if (!remains) {
+		if ((err = shred(v, &s, msg)) != VAERN_OK)
+			goto done;
+		b->r.subjects_shredded++;
+	}
+done:
+	if (have_key)
+		sodium_memzero(key, sizeof(key));
+	if (val != NULL)
+		sodium_free(val);
+	for (size_t k = 0; k < nanon; k++)
+		sodium_memzero(anon[k].data, sizeof(anon[k].data));
+	return err;
+}
+
+/* Commits the batch and audits each controller's counts. */
+static enum vaern_err
+batch_end(struct vault *v, enum vaern_err err, struct batch_counts *bc,
+          size_t nbc, struct vault_sweep_report *rep, struct vaern_msg *msg)
+{
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; i < nbc; i++) {
+		report_add(rep, &bc[i].r);
+		if ((err = audit_batch(v, &bc[i], msg)) != VAERN_OK)
+			return err;
+	}
+	return VAERN_OK;
+}
+
+static enum vaern_err
+sweep_consents(struct vault *v, int64_t now, int dry_run,
+               struct vault_sweep_report *rep, struct vaern_msg *msg)
+{
+	int64_t subjects[256], purposes[256];
+	size_t n;
+	enum vaern_err err;
+
+	for (;;) {
+		struct batch_counts bc[VAULT_CONTROLLERS_MAX];
+		size_t nbc = 0;
+
+		if ((err = store_consent_due(v->store, now, subjects, purposes,
+		                             256, &n, msg)) != VAERN_OK)
+			return err;
+		if (n == 0)
+			return VAERN_OK;
+		if (dry_run) {
+			rep->consents_expired += (int64_t)n;
+			return VAERN_OK; /* the due set does not shrink */
+		}
+		if ((err = vlt_begin(v, msg)) != VAERN_OK)
+			return err;
+		for (size_t i = 0; i < n && err == VAERN_OK; i++) {
+			struct store_subject s;
+			struct batch_counts *b = NULL;
+			int remains;
+
+			err = store_subject_by_rowid(v->store, subjects[i], &s,
+			                             msg);
+			if (err != VAERN_OK)
+				break;
+			for (size_t k = 0; k < v->nctrl && b == NULL; k++) {
+				if (v->ctrl[k].rowid == s.controller)
+					b = batch_slot(bc, &nbc, &v->ctrl[k]);
+			}
+			if ((err = store_consent_delete(v->store, s.rowid,
+			                                purposes[i], msg)) ||
+			    (err = store_subject_remains(v->store, s.rowid, now,
+			                                 &remains, msg)))
+				break;
+			if (b != NULL)
+				b->r.consents_expired++;
+			else
+				rep->consents_expired++;
+			if (!remains) {
+				if ((err = shred(v, &s, msg)) != VAERN_OK)
+					break;
+				if (b != NULL)
+					b->r.subjects_shredded++;
+				else
+					rep->subjects_shredded++;
+			}
+		}
+		if ((err = batch_end(v, err, bc, nbc, rep, msg)) != VAERN_OK)
+			return err;
+	}
+}
+
+/* Loads every controller, so consent sweeps can name theirs. */
+static enum vaern_err
+load_controller(void *arg, const char *name, int64_t loaded_at)
+{
+	struct controller *c;
+
+	(void)loaded_at;
+	return vlt_controller(arg, name, &c, NULL);
+}
+
+enum vaern_err
+vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
+                      vault_progress_fn progress, void *parg,
+                      struct vault_sweep_report *rep, struct vaern_msg *msg)
+{
+	struct holds hs = {NULL, 0, 0, msg};
+	struct due *items = NULL;
+	struct store_due *raw = NULL, last;
+	int have_last = 0, any = 0;
+	int64_t done_n = 0;
+	enum vaern_err err;
+
+	memset(rep, 0, sizeof(*rep));
+	if (v->batch)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a sweep runs its own transactions");
+	if (!dry_run && v->audit_fn == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a sweep needs the audit trail");
+	if ((err = vault_controller_foreach(v, load_controller, v, msg)) !=
+	    VAERN_OK)
+		return err;
+	if ((err = store_hold_foreach(v->store, 0, hold_collect, &hs, msg)) !=
+	    VAERN_OK)
+		goto done;
+	items = malloc(SWEEP_BATCH * sizeof(*items));
+	raw = malloc(SWEEP_BATCH * sizeof(*raw));
+	if (items == NULL || raw == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		struct batch_counts bc[VAULT_CONTROLLERS_MAX];
+		size_t n, m = 0, nbc = 0;
+
+		/*
+		 * Keyset paging: held facts stay due, so each page starts
+		 * after the last one seen, not at the first due fact.
+		 */
+		if ((err = store_fact_due(v->store, as_of,
+		                          have_last ? &last : NULL, raw,
+		                          SWEEP_BATCH, &n, msg)) != VAERN_OK)
+			goto done;
+		if (n == 0)
+			break;
+		last = raw[n - 1];
+		have_last = 1;
+		for (size_t i = 0; i < n; i++) {
+			struct due *d = &items[m];
+
+			d->d = raw[i];
+			if ((err = store_label_text(v->store, raw[i].category,
+			                            d->category, msg)) !=
+			    VAERN_OK)
+				goto done;
+			d->rule[0] = '\0';
+			if (raw[i].rule != 0) {
+				char t[STORE_LABEL_MAX + 1];
+
+				if ((err = store_label_text(
+				             v->store, raw[i].rule, t, msg)))
+					goto done;
+				(void)snprintf(d->rule, sizeof(d->rule), "%s",
+				               t);
+			}
+			if (is_held(&hs, d->d.subject, d->category)) {
+				rep->facts_held++;
+				continue;
+			}
+			m++;
+		}
+		done_n += (int64_t)n;
+		if (dry_run) {
+			for (size_t i = 0; i < m; i++) {
+				struct controller *c;
+				long r;
+
+				if (items[i].rule[0] == '\0' ||
+				    rule_find(v, items[i].rule, &c, &r) != 0)
+					continue;
+				if (c->policy->retention[r].action ==
+				    RETENTION_ANONYMISE)
+					rep->facts_anonymised++;
+				else
+					rep->facts_deleted++;
+				count_rule(rep, items[i].rule);
+			}
+		} else if (m > 0) {
+			qsort(items, m, sizeof(*items), due_by_subject);
+			if ((err = vlt_begin(v, msg)) != VAERN_OK)
+				goto done;
+			for (size_t i = 0; i < m && err == VAERN_OK;) {
+				size_t j = i + 1;
+
+				while (j < m &&
+				       items[j].d.subject == items[i].d.subject)
+					j++;
+				err = sweep_subject(v, items + i, j - i, as_of,
+				                    bc, &nbc, msg);
+				i = j;
+			}
+			if ((err = batch_end(v, err, bc, nbc, rep, msg)) !=
+			    VAERN_OK)
+				goto done;
+			any = 1;
+		}
+		if (progress != NULL)
+			progress(parg, done_n);
+		if (n < SWEEP_BATCH)
+			break;
+	}
+	if ((err = sweep_consents(v, as_of, dry_run, rep, msg)) != VAERN_OK)
+		goto done;
+	any |= rep->consents_expired > 0;
+	/* As after an erasure: no page of removed data stays in the log. */
+	if (any && !dry_run)
+		(void)store_checkpoint(v->store, NULL);
+done:
+	free(hs.items);
+	if (items != NULL)
+		sodium_memzero(items, SWEEP_BATCH * sizeof(*items));
+	free(items);
+	free(raw);
+	return err;
+}
+
+/* ---- the plan ----------------------------------------------------------- */
+
+struct plan_walk {
+	struct vault *v;
+	const char *controller;
+	enum vaern_err (*fn)(void *arg, const struct vault_plan_row *r);
+	void *arg;
+	struct vaern_msg *msg;
+	int64_t cached_rule;
+	struct controller *c;
+	long r;
+};
+
+static enum vaern_err
+plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
+{
+	struct plan_walk *w = arg;
+	struct vault_plan_row row;
+	char label[STORE_LABEL_MAX + 1];
+	enum vaern_err err;
+
+	if (rule != w->cached_rule) {
+		w->cached_rule = rule;
+		w->c = NULL;
+		if (rule != 0) {
+			err = store_label_text(w->v->store, rule, label,
+			                       w->msg);
+			if (err != VAERN_OK)
+				return err;
+			if (rule_find(w->v, label, &w->c, &w->r) != 0)
+				w->c = NULL;
+		}
+	}
+	memset(&row, 0, sizeof(row));
+	if (w->c == NULL) {
+		if (w->controller != NULL)
+			return VAERN_OK;
+		row.controller = "(unknown)";
+		row.rule = "(none)";
+		row.action = "keep";
+	} else {
+		const struct policy_retention *pr =
+		        &w->c->policy->retention[w->r];
+
+		if (w->controller != NULL &&
+		    strcmp(w->controller, w->c->name) != 0)
+			return VAERN_OK;
+		row.controller = w->c->name;
+		row.rule = pr->id;
+		row.action = pr->action == RETENTION_ANONYMISE ? "anonymise"
+		                                               : "delete";
+		row.clause = pr->clause;
+		row.legal = pr->legal_obligation != NULL;
+	}
+	row.due = expires_at == STORE_NO_TIME ? INT64_MIN : expires_at;
+	row.facts = count;
+	return w->fn(w->arg, &row);
+}
+
+enum vaern_err
+vault_retention_plan(struct vault *v, const char *controller,
+                     enum vaern_err (*fn)(void *arg,
+                                          const struct vault_plan_row *r),
+                     void *arg, struct vaern_msg *msg)
+{
+	struct plan_walk w = {v, controller, fn, arg, msg, -1, NULL, -1};
+	struct controller *c;
+	enum vaern_err err;
+
+	if (controller != NULL &&
+	    (err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	return store_fact_plan(v->store, plan_row, &w, msg);
+}

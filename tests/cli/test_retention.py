@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Black-box tests of the retention engine through the vaern CLI.
+
+Each test loads a seed policy, adds subjects with concrete dates (the
+global --as-of clock), records events, and checks `retention plan`,
+`retention sweep` and what is left in the vault, by clause:
+
+CEK-RET-1 (2 months after the relationship ends, not while a customer),
+CEK-RET-2 (bookkeeping 5 years from the end of the financial year outlasts
+the general rule), CEK-HOLD-1 (legal hold: never swept, never erased,
+placing and lifting audited), GDPR-17 (crypto-shredding when nothing remains), GDPR-32 (the sweep's
+report is in the audit trail, which still verifies).
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+
+VAERN = os.environ.get("VAERN_BIN")
+ROOT = os.environ.get("VAERN_SOURCE_ROOT",
+                      os.path.join(os.path.dirname(__file__), "..", ".."))
+POL = os.path.join(ROOT, "policies")
+TIMEOUT = 60
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+
+
+class Result:
+    def __init__(self, p):
+        self.rc = p.returncode
+        self.out = p.stdout.decode("utf-8", "replace")
+        self.err = p.stderr.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.out)
+
+    def __repr__(self):
+        return "rc=%d stdout=%r stderr=%r" % (self.rc, self.out[:600],
+                                              self.err[:600])
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class RetentionTest(unittest.TestCase):
+    policy = "cekura.yaml"
+    controller = "cekura"
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-ret-")
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = os.path.join(self._tmp.name, "data")
+        r = self.vaern("init", "--policy", os.path.join(POL, self.policy))
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def vaern(self, *args, stdin=None, as_of=None):
+        pre = ["--data", self.dir]
+        if as_of is not None:
+            pre += ["--as-of", as_of]
+        p = subprocess.run([VAERN, *pre, *args], input=stdin,
+                           capture_output=True, env=BASE_ENV,
+                           timeout=TIMEOUT)
+        return Result(p)
+
+    def add(self, facts, as_of, purpose="customer_admin"):
+        doc = {"purpose": purpose,
+               "facts": [{"category": c, "value": v} for c, v in facts]}
+        r = self.vaern("subject", "add", "--controller", self.controller,
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["subject"]
+
+    def event(self, sid, kind, at):
+        r = self.vaern("subject", "event", "--controller", self.controller,
+                       sid, kind, "--at", at, as_of=at)
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def show(self, sid):
+        r = self.vaern("subject", "show", "--controller", self.controller,
+                       sid)
+        return r
+
+    def categories(self, sid):
+        r = self.show(sid)
+        if r.rc != EXIT_OK:
+            return None
+        return sorted(f["category"] for f in r.json()["facts"])
+
+    def expiry(self, sid):
+        return {f["category"]: f.get("expires_at")
+                for f in self.show(sid).json()["facts"]}
+
+    def sweep(self, as_of, *extra):
+        r = self.vaern("retention", "sweep", *extra, as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+    def plan(self, as_of, *extra):
+        r = self.vaern("retention", "plan", "--format", "json", *extra,
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+    def audit_entries(self):
+        r = self.vaern("audit", "show", "--limit", "10000")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+
+CUSTOMER = [("name", "Karen Jensen"), ("address", "Vestergade 3, 8000 Aarhus C"),
+            ("phone", "+45 21 22 23 24"), ("email", "karen@example.dk")]
+
+
+class CekuraTest(RetentionTest):
+    def test_CEK_RET_1_two_months_after_relationship_end_GDPR_17(self):
+        sid = self.add(CUSTOMER, "2025-03-10")
+        self.event(sid, "relationship_start", "2025-03-10")
+        # A customer: no clock runs, whatever the dialogue.
+        self.event(sid, "last_contact", "2025-04-01")
+        self.assertEqual(set(self.expiry(sid).values()), {None})
+        self.event(sid, "relationship_end", "2025-12-31")
+        # 31 December + 2 months is the end of February.
+        self.assertEqual(set(self.expiry(sid).values()),
+                         {"2026-02-28T00:00:00Z"})
+        rep = self.sweep("2026-02-27")
+        self.assertEqual(rep["facts_deleted"], 0, rep)
+        self.assertEqual(self.categories(sid), ["address", "email", "name",
+                                                "phone"])
+        rep = self.sweep("2026-02-28")
+        self.assertEqual(rep["facts_deleted"], 4, rep)
+        self.assertEqual(rep["subjects_shredded"], 1, rep)
+        self.assertEqual(rep["by_rule"], {"cekura/general": 4})
+        # Crypto-shredded: the subject and its identifiers are gone.
+        self.assertIsNone(self.categories(sid))
+        r = self.vaern("subject", "find", "--controller", "cekura", "email",
+                       "-", stdin=b"karen@example.dk")
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        try:
+            for t in ("subject", "identifier", "fact", "event"):
+                self.assertEqual(db.execute(
+                    "SELECT count(*) FROM %s" % t).fetchone()[0], 0, t)
+        finally:
+            db.close()
+        # GDPR-32: the report is in the trail, which still verifies.
+        swept = [e for e in self.audit_entries()
+                 if e.get("action") == "retention_sweep"]
+        self.assertEqual(len(swept), 1, swept)
+        self.assertIn("general=4", swept[0]["reason"])
+        self.assertNotIn("Karen", json.dumps(swept))
+        self.assertEqual(self.vaern("audit", "verify").rc, EXIT_OK)
+
+    def test_CEK_RET_1_returning_customer_is_a_customer_again(self):
+        sid = self.add(CUSTOMER, "2024-01-10")
+        self.event(sid, "relationship_start", "2024-01-10")
+        self.event(sid, "relationship_end", "2024-06-30")
+        self.assertEqual(set(self.expiry(sid).values()),
+                         {"2024-08-30T00:00:00Z"})
+        self.event(sid, "relationship_start", "2024-07-15")
+        self.assertEqual(set(self.expiry(sid).values()), {None})
+        rep = self.sweep("2025-01-01")
+        self.assertEqual(rep["facts_deleted"], 0, rep)
+
+    def test_CEK_RET_2_bookkeeping_outlasts_the_general_rule(self):
+        facts = CUSTOMER + [("payment_details", "Betalingsservice, aftale 4411")]
+        sid = self.add(facts, "2024-05-02")
+        self.event(sid, "relationship_start", "2024-05-02")
+        self.event(sid, "relationship_end", "2024-10-31")
+        exp = self.expiry(sid)
+        # Financial year ends 31 December: 5 years from the end of 2024.
+        self.assertEqual(exp["payment_details"], "2030-01-01T00:00:00Z")
+        self.assertEqual(exp["name"], "2024-12-31T00:00:00Z")
+        rep = self.sweep("2025-01-01")
+        self.assertEqual(rep["facts_deleted"], 4, rep)
+        self.assertEqual(rep["subjects_shredded"], 0, rep)
+        self.assertEqual(self.categories(sid), ["payment_details"])
+        plan = self.plan("2025-01-01")
+        rows = [p for p in plan["plan"] if p["rule"] == "bookkeeping"]
+        self.assertEqual(rows, [{"controller": "cekura", "rule": "bookkeeping",
+                                 "clause": "CEK-RET-2", "action": "delete",
+                                 "legal_obligation": True, "when": "2030-01",
+                                 "facts": 1}])
+        rep = self.sweep("2030-01-01")
+        self.assertEqual(rep["facts_deleted"], 1, rep)
+        self.assertEqual(rep["subjects_shredded"], 1, rep)
+
+    def test_CEK_HOLD_1_held_data_is_never_swept_nor_erased(self):
+        sid = self.add(CUSTOMER, "2025-01-05")
+        self.event(sid, "relationship_start", "2025-01-05")
+        self.event(sid, "relationship_end", "2025-03-31")
+        r = self.vaern("subject", "hold", "--controller", "cekura", sid,
+                       "--reason", "Tvist, sag 2025-117", "--review",
+                       "2026-06-01", as_of="2025-04-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        hold = r.json()["hold"]
+        rep = self.sweep("2025-07-01")
+        self.assertEqual(rep["facts_deleted"], 0, rep)
+        self.assertEqual(rep["facts_held"], 4, rep)
+        self.assertEqual(len(self.categories(sid)), 4)
+        r = self.vaern("subject", "erase", "--controller", "cekura", sid)
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        self.assertIn("hold", r.err)
+        self.assertEqual(len(self.categories(sid)), 4)
+        r = self.vaern("subject", "unhold", "--controller", "cekura", sid,
+                       str(hold), as_of="2025-07-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        rep = self.sweep("2025-07-02")
+        self.assertEqual(rep["facts_deleted"], 4, rep)
+        actions = [e["action"] for e in self.audit_entries()]
+        self.assertIn("hold_place", actions)
+        self.assertIn("hold_lift", actions)
+        self.assertNotIn("sag 2025-117", json.dumps(self.audit_entries()))
+
+    def test_CEK_HOLD_1_one_category_held(self):
+        sid = self.add(CUSTOMER, "2025-01-05")
+        self.event(sid, "relationship_start", "2025-01-05")
+        self.event(sid, "relationship_end", "2025-03-31")
+        r = self.vaern("subject", "hold", "--controller", "cekura", sid,
+                       "--reason", "Dokumentation til myndighed",
+                       "--category", "email", as_of="2025-04-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        rep = self.sweep("2025-07-01")
+        self.assertEqual(rep["facts_deleted"], 3, rep)
+        self.assertEqual(rep["facts_held"], 1, rep)
+        self.assertEqual(self.categories(sid), ["email"])
+
+    def test_plan_dry_run_changes_nothing(self):
+        sid = self.add(CUSTOMER, "2025-03-10")
+        self.event(sid, "relationship_start", "2025-03-10")
+        other = self.add([("name", "Bo Lund"), ("address", "Torvet 1, 5000 Odense"),
+                          ("phone", "+45 31 32 33 34")], "2025-03-11")
+        self.event(other, "relationship_start", "2025-03-11")
+        self.event(other, "relationship_end", "2025-05-20")
+        plan = self.plan("2025-06-01")
+        self.assertEqual(plan["facts"], 7)
+        self.assertEqual(plan["waiting"], 4)
+        when = {p["when"]: p["facts"] for p in plan["plan"]}
+        self.assertEqual(when, {"waiting": 4, "2025-07": 3})
+        r = self.vaern("retention", "plan", "--format", "csv",
+                       as_of="2025-06-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn("cekura,general,CEK-RET-1,delete,no,2025-07,3",
+                      r.out)
+        before = self.categories(other)
+        rep = self.sweep("2025-08-01", "--dry-run")
+        self.assertEqual(rep["facts_deleted"], 3, rep)
+        self.assertEqual(self.categories(other), before)
+        self.assertEqual(self.plan("2025-08-01")["overdue"], 3)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
