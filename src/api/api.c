@@ -38,12 +38,12 @@
  * it and frees it.
  */
 struct create_job {
-	struct vault_prepared *prepared; /* sealed by the handler's thread;
-	                                    the writer frees it */
-	json_t *doc;                     /* the request body, and */
-	struct vault_fact_in *facts;     /* what prepared points into: */
+	struct vault_prepared *prepared;   /* sealed by the handler's thread;
+	                                      the writer frees it */
+	json_t *doc;                       /* the request body, and */
+	struct vault_fact_in *facts;       /* what prepared points into: */
 	struct vault_consent_in *consents; /* kept until it is written */
-	struct vault_actor actor;        /* who asked: the audit entry's ids */
+	struct vault_actor actor; /* who asked: the audit entry's ids */
 	char purpose[POLICY_NAME_MAX + 1];
 	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
 	size_t nfacts, nconsents;              /* for the answer */
@@ -308,10 +308,9 @@ writer_main(void *arg)
 			e->reason = "subject created";
 		}
 		creates_release(failed); /* not written: nothing to audit */
-		if (ne > 0 &&
-		    (err = audit_append_async(a->audit, entries, ne,
-		                              creates_audited, written, &msg)) !=
-		            VAERN_OK) {
+		if (ne > 0 && (err = audit_append_async(
+		                       a->audit, entries, ne, creates_audited,
+		                       written, &msg)) != VAERN_OK) {
 			atomic_fetch_add(&a->audit_failures, 1);
 			creates_audited(written, err, 0, &msg);
 		}

@@ -1428,14 +1428,14 @@ print_summary(struct import *im, int committed)
 	double rate = secs > 0 ? (double)im->rows / secs : 0.0;
 
 	return cli_print_json(json_pack(
-	        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:f, s:f}",
+	        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:f, s:I}",
 	        "controller", im->controller, "file", im->m.file, "rows",
 	        (json_int_t)im->rows, "imported", (json_int_t)im->imported,
 	        "bad", (json_int_t)im->bad, "facts", (json_int_t)im->facts,
 	        "consents", (json_int_t)im->consents, "events",
 	        (json_int_t)im->events, "committed", committed, "seconds",
 	        (double)(int64_t)(secs * 1000) / 1000, "rows_per_second",
-	        (double)(int64_t)rate));
+	        (json_int_t)rate));
 }
 
 static int

@@ -145,10 +145,10 @@ plan_add(void *arg, const struct vault_plan_row *r)
 	l.legal = r->legal;
 	l.facts = r->facts;
 	if (r->due == INT64_MIN) {
-		strcpy(l.when, "waiting");
+		(void)snprintf(l.when, sizeof(l.when), "waiting");
 		p->waiting += r->facts;
 	} else if (r->due <= p->as_of) {
-		strcpy(l.when, "overdue");
+		(void)snprintf(l.when, sizeof(l.when), "overdue");
 		p->overdue += r->facts;
 	} else {
 		cal_format_date((long)(r->due / 86400), day);

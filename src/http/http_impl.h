@@ -152,17 +152,17 @@ struct http_server {
 	int tls;                    /* 1: serving TLS */
 	void (*log)(void *, const struct http_log_record *); /* or NULL */
 	void (*metrics_extra)(void *, struct http_buf *);    /* or NULL */
-	uint16_t port;         /* the bound port */
-	int listen_fd;         /* ours until the daemon starts, and
-	                          again after quiesce; else -1 */
-	dev_t listen_dev;      /* the listening socket's identity, */
-	ino_t listen_ino;      /* to tell it from a reused number */
-	atomic_uint in_flight;   /* requests between headers and
-	                            completion */
-	atomic_int draining;     /* 1 once a stop began */
-	atomic_uint holding;     /* requests with holds taken
-	                            (http_respond_later) and not all
-	                            released: a stop waits for them */
+	uint16_t port;            /* the bound port */
+	int listen_fd;            /* ours until the daemon starts, and
+	                             again after quiesce; else -1 */
+	dev_t listen_dev;         /* the listening socket's identity, */
+	ino_t listen_ino;         /* to tell it from a reused number */
+	atomic_uint in_flight;    /* requests between headers and
+	                             completion */
+	atomic_int draining;      /* 1 once a stop began */
+	atomic_uint holding;      /* requests with holds taken
+	                             (http_respond_later) and not all
+	                             released: a stop waits for them */
 	atomic_int past_deadline; /* 1 once a stop is past its drain
 	                             deadline: no new holds */
 };

@@ -111,18 +111,18 @@ struct exchange {
 	int finished;             /* 1: the holds' finish callbacks ran */
 	size_t nholds;            /* holds taken: hold[0..nholds) */
 	struct http_pending hold[HTTP_PENDING_MAX];
-	atomic_uint holds_left;   /* holds not yet released, plus 1 until
-	                             the handler has returned and parked */
-	atomic_int failed;        /* 1 once a hold failed; the first
-	                             failure owns the fail_* members */
-	int fail_status;          /* the failed hold's answer */
+	atomic_uint holds_left; /* holds not yet released, plus 1 until
+	                           the handler has returned and parked */
+	atomic_int failed;      /* 1 once a hold failed; the first
+	                           failure owns the fail_* members */
+	int fail_status;        /* the failed hold's answer */
 	char fail_code[FAIL_CODE_MAX];
 	char fail_message[VAERN_MSG_MAX];
 };
 
 #define exchange_of(res)                                                       \
-	((struct exchange *)(void *)((char *)(res) -                           \
-	                             offsetof(struct exchange, res)))
+	((struct exchange *)(void *)((char *)(res)-offsetof(struct exchange,   \
+	                                                    res)))
 
 /* The module's own routes, after the app's. */
 static const struct http_route builtin_routes[] = {
