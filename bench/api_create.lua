@@ -1,5 +1,8 @@
 -- wrk script: subject creates, each with a unique e-mail and phone.
+-- RUN (0..14) tells repeated runs on one data directory apart: each
+-- thread of each run numbers its subjects in a range of its own.
 local token = os.getenv("VAERN_TOKEN")
+local run = tonumber(os.getenv("RUN") or "0")
 local threads = {}
 local counter = 0
 
@@ -16,11 +19,11 @@ end
 
 function request()
   counter = counter + 1
-  local n = tid * 10000000 + counter
+  local n = (run * 2 + tid) * 2000000 + counter
   local body = '{"purpose":"customer_admin","facts":[' ..
     '{"category":"name","value":"Bench Person"},' ..
     '{"category":"email","value":"new' .. n .. '@bench.dk"},' ..
-    '{"category":"phone","value":"+45' .. string.format("%08d", 30000000 + n % 60000000) .. '"},' ..
+    '{"category":"phone","value":"+45' .. string.format("%08d", 30000000 + n) .. '"},' ..
     '{"category":"address","value":"Benchvej 1, 8000 Aarhus C"}]}'
   return wrk.format(nil, "/v1/subjects", nil, body)
 end

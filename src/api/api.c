@@ -2,15 +2,17 @@
  * api.c -- the /v1 handlers: authentication, the gated reads and
  * disclosures, the subject's state, the audit trail for the DPO.
  *
- * No handler waits for the disk. An audit entry is queued to the audit
- * writer with a hold on the request's response (http_respond_later): the
- * handler builds its answer and returns, and the answer goes out when the
- * writer has committed the entry (GDPR-32: no answer, and so no release,
- * before the entry is durable; if the commit fails, the answer becomes an
- * error and the body is wiped). A create is sealed on the handler's
- * thread and handed with a hold to the create writer, which writes the
- * subjects of many creates in one transaction and audits them in one
- * group commit.
+ * No handler waits for an audit commit. An audit entry is queued to the
+ * audit writer with a hold on the request's response (http_respond_later):
+ * the handler builds its answer and returns, and the answer goes out when
+ * the writer has committed the entry (GDPR-32: no answer, and so no
+ * release, before the entry is durable; if the commit fails, the answer
+ * becomes an error and the body is wiped). A create is sealed on the
+ * handler's thread and handed with a hold to the create writer, which
+ * writes the subjects of many creates in one transaction and audits them
+ * in one group commit. The other changes to a subject (rectify, consent,
+ * events, restriction, objection, agreements) still commit their vault
+ * write on the handler's thread, then audit as above.
  */
 #include "api.h"
 
@@ -26,11 +28,36 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/utf8.h"
 #include "../vault/vault.h"
 #include "openapi.h"
 
 #define CATEGORIES_MAX 64 /* categories named in one request */
 #define FACTS_MAX      VAULT_FACTS_PER_ADD
+
+/* A released subject's JSON text: a first allocation and the most one
+ * answer may take. */
+#define TEXT_MIN ((size_t)4096)
+#define TEXT_MAX ((size_t)64 * 1024 * 1024)
+
+/*
+ * JSON text written straight into a buffer (no jansson tree, no second
+ * copy for sizing): the answer of a gated read, which holds decrypted
+ * values. Grown by fresh allocation, so no copy is left behind in freed
+ * memory; wiped after every answer (CONVENTIONS.md habit 4).
+ */
+struct text {
+	char *data; /* owned */
+	size_t len; /* bytes written */
+	size_t cap; /* bytes allocated */
+	int failed; /* 1 after a write failed; sticky until reset */
+};
+
+/* What each worker thread keeps between requests. */
+struct worker {
+	struct vault *v;  /* its own vault (its own SQLite connection) */
+	struct text body; /* the answer being written */
+};
 
 /*
  * A subject create handed to the writer (group commit), with a hold on
@@ -67,7 +94,7 @@ struct api {
 	int stop;
 	char db_path[PATH_MAX];     /* dir/audit.db */
 	struct audit_writer *audit; /* the one audit writer */
-	pthread_key_t vault_key;    /* each worker thread's vault */
+	pthread_key_t worker_key;   /* each worker thread's struct worker */
 	atomic_ulong allowed;       /* gate decisions, for /metrics */
 	atomic_ulong denied;
 	atomic_ulong audit_failures; /* appends refused before queueing;
@@ -81,7 +108,8 @@ struct api {
  */
 struct ctx {
 	struct api *api;
-	struct vault *v;
+	struct worker *w; /* the thread's state */
+	struct vault *v;  /* w->v */
 	struct vault_actor actor;
 	const struct policy *policy;
 	struct http_response *res; /* held until the request's audit
@@ -92,9 +120,165 @@ struct ctx {
 /* ---- plumbing -------------------------------------------------------- */
 
 static void
-vault_destroy(void *v)
+text_wipe(struct text *t)
 {
-	vault_close(v);
+	if (t->data != NULL)
+		sodium_memzero(t->data, t->len);
+	t->len = 0;
+	t->failed = 0;
+}
+
+static void
+worker_free(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w == NULL)
+		return;
+	vault_close(w->v);
+	if (w->body.data != NULL) {
+		sodium_memzero(w->body.data, w->body.cap);
+		free(w->body.data);
+	}
+	free(w);
+}
+
+/* Makes room for n more bytes. Returns 0, or -1 (failed) past TEXT_MAX
+ * or out of memory. */
+static int
+text_room(struct text *t, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (t->failed)
+		return -1;
+	if (n <= t->cap - t->len)
+		return 0;
+	if (n > TEXT_MAX - t->len) {
+		t->failed = 1;
+		return -1;
+	}
+	for (cap = t->cap < TEXT_MIN ? TEXT_MIN : t->cap; cap - t->len < n;)
+		cap = cap > TEXT_MAX / 2 ? TEXT_MAX : cap * 2;
+	if ((p = malloc(cap)) == NULL) {
+		t->failed = 1;
+		return -1;
+	}
+	if (t->data != NULL) {
+		memcpy(p, t->data, t->len);
+		sodium_memzero(t->data, t->cap);
+		free(t->data);
+	}
+	t->data = p;
+	t->cap = cap;
+	return 0;
+}
+
+static void
+text_raw(struct text *t, const char *s, size_t n)
+{
+	if (text_room(t, n) == 0) {
+		memcpy(t->data + t->len, s, n);
+		t->len += n;
+	}
+}
+
+#define text_lit(t, lit) text_raw((t), (lit), sizeof(lit) - 1)
+
+/*
+ * A JSON string: s[0..n) quoted and escaped as RFC 8259 asks (quote,
+ * backslash, control characters), UTF-8 passed through. Bytes that are
+ * not UTF-8 fail the text: nothing is written half-escaped.
+ */
+static void
+text_str(struct text *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	/* Each byte takes at most 6 ("\u00XX"), plus the quotes. */
+	if (n > (TEXT_MAX - 2) / 6 || text_room(t, 6 * n + 2) != 0) {
+		t->failed = 1;
+		return;
+	}
+	t->data[t->len++] = '"';
+	while (i < n) {
+		unsigned char ch = p[i];
+		char *out = t->data + t->len;
+		uint32_t cp;
+		size_t k;
+
+		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+			*out = (char)ch;
+			t->len++;
+			i++;
+			continue;
+		}
+		if (ch == '"' || ch == '\\') {
+			out[0] = '\\';
+			out[1] = (char)ch;
+			t->len += 2;
+			i++;
+			continue;
+		}
+		if (ch < 0x20) {
+			memcpy(out, "\\u00", 4);
+			out[4] = hex[ch >> 4];
+			out[5] = hex[ch & 0xf];
+			t->len += 6;
+			i++;
+			continue;
+		}
+		if ((k = utf8_decode(p + i, n - i, &cp)) == 0) {
+			t->failed = 1;
+			return;
+		}
+		memcpy(out, p + i, k);
+		t->len += k;
+		i += k;
+	}
+	t->data[t->len++] = '"';
+}
+
+static void
+text_cstr(struct text *t, const char *s)
+{
+	if (s == NULL)
+		text_lit(t, "null");
+	else
+		text_str(t, s, strlen(s));
+}
+
+static void
+text_int(struct text *t, int64_t v)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	text_raw(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* An instant as JSON: "2026-01-01T00:00:00Z", or null for none. */
+static void
+text_time(struct text *t, int64_t at)
+{
+	char buf[21];
+
+	if (at == INT64_MIN) {
+		text_lit(t, "null");
+		return;
+	}
+	cal_format_instant(at, buf);
+	text_str(t, buf, strlen(buf));
 }
 
 /* Maps a vault error to a status and an error code. */
@@ -142,16 +326,21 @@ audit_done(void *arg, enum vaern_err err, int64_t seq,
 static enum vaern_err
 audit_submit(struct ctx *c, const struct audit_entry *e, struct vaern_msg *msg)
 {
-	struct http_pending *hold = http_respond_later(c->res, NULL, NULL);
+	struct http_pending *hold;
 	enum vaern_err err;
 
-	if (hold == NULL)
-		err = audit_append(c->api->audit, e, NULL, msg);
-	else if ((err = audit_append_async(c->api->audit, e, 1, audit_done,
-	                                   hold, msg)) != VAERN_OK)
-		http_pending_complete(hold);
-	if (err != VAERN_OK)
+	/* A failed commit is counted by the writer; a refusal here. */
+	if ((err = audit_entry_check(e, msg)) != VAERN_OK) {
 		atomic_fetch_add(&c->api->audit_failures, 1);
+		return err;
+	}
+	if ((hold = http_respond_later(c->res, NULL, NULL)) == NULL)
+		return audit_append(c->api->audit, e, NULL, msg);
+	err = audit_append_async(c->api->audit, e, 1, audit_done, hold, msg);
+	if (err != VAERN_OK) {
+		atomic_fetch_add(&c->api->audit_failures, 1);
+		http_pending_complete(hold);
+	}
 	return err;
 }
 
@@ -181,24 +370,30 @@ audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 	return audit_submit(c, &ae, msg);
 }
 
-/* This thread's vault, opened on first use. Its audit hook is set per
- * request, by begin(). */
-static struct vault *
-thread_vault(struct api *a, struct vaern_msg *msg)
+/* This thread's state, its vault opened on first use. The vault's audit
+ * hook is set per request, by begin(). */
+static struct worker *
+thread_worker(struct api *a, struct vaern_msg *msg)
 {
-	struct vault *v = pthread_getspecific(a->vault_key);
+	struct worker *w = pthread_getspecific(a->worker_key);
 
-	if (v != NULL)
-		return v;
-	if (vault_open(a->dir, &v, msg) != VAERN_OK)
-		return NULL;
-	vault_set_shared_reads(v);
-	if (pthread_setspecific(a->vault_key, v) != 0) {
-		vault_close(v);
+	if (w != NULL)
+		return w;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		(void)vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	return v;
+	if (vault_open(a->dir, &w->v, msg) != VAERN_OK) {
+		free(w);
+		return NULL;
+	}
+	vault_set_shared_reads(w->v);
+	if (pthread_setspecific(a->worker_key, w) != 0) {
+		worker_free(w);
+		(void)vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	return w;
 }
 
 /* Releases the holds of the creates linked from job: each answers from
@@ -359,13 +554,13 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	if ((err = vault_open(dir, &probe, msg)) != VAERN_OK)
 		goto fail;
 	vault_close(probe);
-	if (pthread_key_create(&a->vault_key, vault_destroy) != 0) {
+	if (pthread_key_create(&a->worker_key, worker_free) != 0) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	if ((err = audit_create(a->db_path, msg)) != VAERN_OK ||
 	    (err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
-		pthread_key_delete(a->vault_key);
+		pthread_key_delete(a->worker_key);
 		goto fail;
 	}
 	pthread_mutex_init(&a->wlock, NULL);
@@ -390,7 +585,7 @@ fail:
 void
 api_free(struct api *a)
 {
-	struct vault *v;
+	struct worker *w;
 
 	if (a == NULL)
 		return;
@@ -405,12 +600,12 @@ api_free(struct api *a)
 	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->wlock);
 	audit_writer_stop(a->audit);
-	/* The calling thread's own vault, if it served requests. */
-	if ((v = pthread_getspecific(a->vault_key)) != NULL) {
-		vault_close(v);
-		pthread_setspecific(a->vault_key, NULL);
+	/* The calling thread's own state, if it served requests. */
+	if ((w = pthread_getspecific(a->worker_key)) != NULL) {
+		worker_free(w);
+		pthread_setspecific(a->worker_key, NULL);
 	}
-	pthread_key_delete(a->vault_key);
+	pthread_key_delete(a->worker_key);
 	free(a->dir);
 	free(a);
 }
@@ -471,10 +666,11 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		                         "a bearer token is required");
 		return 1;
 	}
-	if ((c->v = thread_vault(c->api, &c->msg)) == NULL) {
+	if ((c->w = thread_worker(c->api, &c->msg)) == NULL) {
 		(void)fail(res, VAERN_E_STORE, &c->msg);
 		return 1;
 	}
+	c->v = c->w->v;
 	/* Gate decisions of this request are audited for this response. */
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);
@@ -742,49 +938,76 @@ categories_of(json_t *list, const char *text, const char **out, size_t *n,
 	return 0;
 }
 
-/* Collects released facts as JSON. */
+/* Writes one released fact into the answer (a struct text). */
 static enum vaern_err
 fact_json(void *arg, const struct vault_fact_out *f)
 {
-	json_t *o =
-	        json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b}", "id",
-	                  (json_int_t)f->id, "category", f->category, "value",
-	                  f->value, f->len, "purpose", f->purpose, "source",
-	                  f->source, "collected_at", time_json(f->collected_at),
-	                  "provided_by_subject", f->provided_by_subject);
+	struct text *t = arg;
 
-	if (o == NULL || json_array_append_new(arg, o) != 0)
-		return VAERN_E_NOMEM;
-	return VAERN_OK;
+	if (t->len > 0 && t->data[t->len - 1] == '}')
+		text_lit(t, ",");
+	text_lit(t, "{\"id\":");
+	text_int(t, f->id);
+	text_lit(t, ",\"category\":");
+	text_cstr(t, f->category);
+	text_lit(t, ",\"value\":");
+	text_str(t, f->value, f->len);
+	text_lit(t, ",\"purpose\":");
+	text_cstr(t, f->purpose);
+	text_lit(t, ",\"source\":");
+	text_cstr(t, f->source);
+	text_lit(t, ",\"collected_at\":");
+	text_time(t, f->collected_at);
+	if (f->provided_by_subject)
+		text_lit(t, ",\"provided_by_subject\":true}");
+	else
+		text_lit(t, ",\"provided_by_subject\":false}");
+	return t->failed ? VAERN_E_NOMEM : VAERN_OK;
 }
 
-/* The gated read or disclosure, answered as JSON. */
+/*
+ * The gated read or disclosure, answered as JSON:
+ *   {"subject","purpose","facts":[{"id","category","value","purpose",
+ *    "source","collected_at","provided_by_subject"}...],"rule"}
+ * written straight into the thread's buffer, which is wiped after.
+ */
 static int
 access_respond(struct ctx *c, struct http_response *res,
                const unsigned char uid[VAULT_UID_BYTES],
                struct vault_access *acc, int status)
 {
+	struct text *t = &c->w->body;
 	struct gate_decision d;
 	char hex[VAULT_UID_HEX];
-	json_t *facts = json_array();
 	enum vaern_err err;
+	int rc;
 
 	acc->actor = &c->actor;
-	err = vault_subject_access(c->v, uid, acc, fact_json, facts, &d,
-	                           &c->msg);
+	vault_uid_format(uid, hex);
+	text_wipe(t);
+	text_lit(t, "{\"subject\":");
+	text_cstr(t, hex);
+	text_lit(t, ",\"purpose\":");
+	text_cstr(t, acc->purpose);
+	text_lit(t, ",\"facts\":[");
+	err = vault_subject_access(c->v, uid, acc, fact_json, t, &d, &c->msg);
 	if (err != VAERN_OK) {
-		json_decref(facts);
+		text_wipe(t);
 		if (err == VAERN_E_DENIED)
 			return http_respond_error(res, 403, "forbidden", "%s",
 			                          c->msg.text);
 		return fail(res, err, &c->msg);
 	}
-	vault_uid_format(uid, hex);
-	return http_respond_json(res, status,
-	                         json_pack("{s:s, s:s, s:s, s:o}", "subject",
-	                                   hex, "purpose", acc->purpose, "rule",
-	                                   d.rule ? d.rule : "", "facts",
-	                                   facts));
+	text_lit(t, "],\"rule\":");
+	text_cstr(t, d.rule != NULL ? d.rule : "");
+	text_lit(t, "}");
+	if (t->failed)
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+	else
+		rc = http_respond_body(res, status, "application/json", t->data,
+		                       t->len);
+	text_wipe(t);
+	return rc;
 }
 
 /* ---- handlers ------------------------------------------------------------ */

@@ -7,20 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../api/api.h"
 #include "../http/http.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
-#define SERVE_THREADS_DEFAULT 32
+/* Worker threads per CPU by default. */
+#define SERVE_THREADS_PER_CPU 2
 
 static const char serve_usage[] =
         "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
         "        [--body-max BYTES] [--quiet]\n"
-        "--threads: worker threads (default 32: requests wait on the audit\n"
-        "commit, not on the CPU); --quiet: no request log on stderr.\n"
+        "--threads: worker threads (default two per CPU: a request waiting\n"
+        "for its audit entry holds no thread); --quiet: no request log on\n"
+        "stderr.\n"
         "ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port "
         "0\n"
         "picks a free port. Plain HTTP is served on loopback only, unless\n"
@@ -55,6 +58,7 @@ cmd_serve(int argc, char **argv)
 	struct http_config cfg;
 	struct vaern_msg msg = {{0}};
 	struct http_server *srv = NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct api *api = NULL;
 	struct vault *v = NULL;
 	struct policy_diags *diags = NULL;
@@ -69,11 +73,17 @@ cmd_serve(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.listen = HTTP_LISTEN_DEFAULT;
 	/*
-	 * A request waits for its audit entry to be durable (one fsync per
-	 * group commit). More worker threads than cores keep more requests
-	 * waiting on the same commit, so the audit trail is not the limit.
+	 * A request's answer waits for its audit entry to be durable (one
+	 * fsync per group commit), but no thread waits with it (the response
+	 * is held, src/api): the workers only need to keep the CPUs busy.
+	 * Two per CPU, so one blocked on a page fault or a lock leaves the
+	 * CPU to another; more would only switch contexts.
 	 */
-	cfg.threads = SERVE_THREADS_DEFAULT;
+	if (cpus < 1)
+		cpus = 1;
+	cfg.threads = cpus > HTTP_THREADS_MAX / SERVE_THREADS_PER_CPU
+	                      ? HTTP_THREADS_MAX
+	                      : (unsigned)cpus * SERVE_THREADS_PER_CPU;
 	if ((policies = calloc((size_t)argc, sizeof(*policies))) == NULL)
 		return cli_report("serve", VAERN_E_NOMEM, NULL);
 	for (int i = 1; i < argc; i++) {

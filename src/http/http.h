@@ -196,7 +196,8 @@ http_server_start(const struct http_config *cfg,
  * connections with "Connection: close", waits up to cfg->drain_ms for the
  * requests whose headers have arrived to finish, then closes every
  * connection. A handler still running at the deadline is waited for: a
- * handler cannot be cancelled.
+ * handler cannot be cancelled; so is a response still held
+ * (http_respond_later), which then has up to a second to go out.
  */
 void http_server_stop(struct http_server *srv);
 

@@ -75,6 +75,10 @@
 /* How often a drain looks at the in-flight count, in nanoseconds. */
 #define DRAIN_POLL_NS 10000000L
 
+/* How long a stop past its deadline lets the answers whose holds were
+ * released late go out, once no hold is left. */
+#define HELD_GRACE_MS 1000u
+
 #define LISTEN_BACKLOG 511
 
 /* A hold on a deferred response; the handle http_respond_later returns. */
@@ -771,8 +775,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (x == NULL)
 		return;
-	/* Never while parked: a stop waits for every hold first. */
-	assert(!x->parked);
+	/* Parked only if the stop closes it after its last hold went: a
+	 * stop waits for every hold first. */
+	assert(!x->parked || atomic_load(&x->holds_left) == 0);
 	run_finishers(x); /* the client went away before the answer */
 	ns = elapsed_ns(&x->start);
 	metrics_record(srv, x->route, x->status, ns);
@@ -1064,10 +1069,38 @@ http_server_port(const struct http_server *srv)
 	return srv->port;
 }
 
+/* CLOCK_MONOTONIC now plus ms. */
+static struct timespec
+deadline_after_ms(unsigned ms)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* 1 once CLOCK_MONOTONIC has reached t. */
+static int
+passed(const struct timespec *t)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec ||
+	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
 /*
  * Stops srv's daemon: no new connections, in-flight requests finish until
- * the drain deadline (or a signal in interrupt arrives), then every
- * connection closes. srv stays allocated, stopped.
+ * the drain deadline (or a signal in interrupt arrives); then the held
+ * responses are waited for, with HELD_GRACE_MS to go out once released,
+ * and every connection closes. srv stays allocated, stopped.
  */
 static void
 server_drain(struct http_server *srv, const sigset_t *interrupt)
@@ -1087,21 +1120,10 @@ server_drain(struct http_server *srv, const sigset_t *interrupt)
 		srv->listen_fd = fd;
 		(void)shutdown(fd, SHUT_RDWR);
 	}
-	(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += srv->drain_ms / 1000;
-	deadline.tv_nsec += (long)(srv->drain_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	while (atomic_load(&srv->in_flight) > 0) {
-		struct timespec now, pause = {0, DRAIN_POLL_NS};
+	deadline = deadline_after_ms(srv->drain_ms);
+	while (atomic_load(&srv->in_flight) > 0 && !passed(&deadline)) {
+		struct timespec pause = {0, DRAIN_POLL_NS};
 
-		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > deadline.tv_sec ||
-		    (now.tv_sec == deadline.tv_sec &&
-		     now.tv_nsec >= deadline.tv_nsec))
-			break;
 		if (interrupt != NULL) {
 			if (sigtimedwait(interrupt, NULL, &pause) > 0)
 				break; /* a second signal: stop now */
@@ -1116,6 +1138,13 @@ server_drain(struct http_server *srv, const sigset_t *interrupt)
 	 */
 	atomic_store(&srv->past_deadline, 1);
 	while (atomic_load(&srv->holding) > 0) {
+		struct timespec pause = {0, DRAIN_POLL_NS / 10};
+
+		(void)nanosleep(&pause, NULL);
+	}
+	/* The answers released late are ready: a moment to send them. */
+	deadline = deadline_after_ms(HELD_GRACE_MS);
+	while (atomic_load(&srv->in_flight) > 0 && !passed(&deadline)) {
 		struct timespec pause = {0, DRAIN_POLL_NS / 10};
 
 		(void)nanosleep(&pause, NULL);

@@ -12,8 +12,9 @@
  *         decision NOT NULL, rule, reason, prev_hash BLOB(32),
  *         hash BLOB(32))
  *
- * with an index on (subject, seq) for the subjects' entries and one on
- * (at) for time ranges (DPO reads, GDPR-32 logging of access).
+ * with an index on (seq >> 9, subject) for the subjects' entries (by runs
+ * of 512, so that a commit writes few index pages; store_audit.c) and
+ * one on (at) for time ranges (DPO reads, GDPR-32 logging of access).
  */
 #ifndef VAERN_STORE_AUDIT_H
 #define VAERN_STORE_AUDIT_H

@@ -871,6 +871,112 @@ class DrainTest(ApiCase):
                                      timeout=2).close()
 
 
+class HeldAnswerTest(ApiCase):
+    """GDPR-32: an answer is held until its audit entry is durable: no
+    handler waits for the disk, but no answer (and so no personal data)
+    goes out before the entry is committed, and none if it cannot be."""
+
+    policies = (TELENOR,)
+    actors = (("telenor", "customer_service"), ("telenor", "marketing"))
+    CS = ("telenor", "customer_service")
+    MKT = ("telenor", "marketing")
+
+    def entries_of(self, sid):
+        """Entries about sid committed in the trail, read on a connection
+        of the test's own."""
+        con = sqlite3.connect("file:%s?mode=ro"
+                              % os.path.join(self.dir, "audit.db"),
+                              uri=True, timeout=10)
+        try:
+            return con.execute("SELECT action, decision FROM audit"
+                               " WHERE subject = ? ORDER BY seq",
+                               (bytes.fromhex(sid),)).fetchall()
+        finally:
+            con.close()
+
+    def test_answer_only_after_entry_is_durable_GDPR_32(self):
+        """Parallel creates, reads, lookups and refused reads: each
+        answer finds its own entry already committed."""
+        import threading
+        problems, lock = [], threading.Lock()
+
+        def client():
+            for _ in range(4):
+                doc = telenor_customer()
+                email = doc["facts"][2]["value"]
+                r = self.call("POST", "/v1/subjects", doc, self.CS)
+                if r.status != 201:
+                    with lock:
+                        problems.append(("create", r.status, r.text))
+                    continue
+                sid = r.json()["subject"]
+                seen = [self.entries_of(sid)]
+                r1 = self.read(self.CS, sid, "contract")
+                seen.append(self.entries_of(sid))
+                r2 = self.call("POST", "/v1/subjects/lookup",
+                               {"type": "email", "value": email,
+                                "purpose": "contract"}, self.CS)
+                seen.append(self.entries_of(sid))
+                r3 = self.read(self.MKT, sid, "contract")
+                seen.append(self.entries_of(sid))
+                got = [len(e) for e in seen]
+                if ([r1.status, r2.status, r3.status] != [200, 200, 403]
+                        or got != [1, 2, 3, 4]
+                        or seen[0][0] != ("create", 1)
+                        or seen[3][3][1] != 0):
+                    with lock:
+                        problems.append((r1.status, r2.status, r3.status,
+                                         seen))
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(problems, [])
+        r = run_vaern(["--data", self.dir, "audit", "verify"])
+        self.assertEqual(r.rc, 0, r)
+
+    def test_no_durable_entry_no_data_GDPR_32(self):
+        """While the trail cannot commit, reads, lookups and creates
+        answer 500 with no fact in them; afterwards all is as before."""
+        doc = telenor_customer()
+        email = doc["facts"][2]["value"]
+        sid = self.create(self.CS, doc)
+        audit_db = os.path.join(self.dir, "audit.db")
+        con = sqlite3.connect(audit_db, timeout=10)
+        try:
+            con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit"
+                        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+            con.commit()
+            before = len(self.entries_of(sid))
+            secrets = ("Ole Jensen", "Nørregade", email)
+            r = self.read(self.CS, sid, "contract")
+            self.assertError(r, 500, "internal", secrets=secrets)
+            r = self.call("POST", "/v1/subjects/lookup",
+                          {"type": "email", "value": email,
+                           "purpose": "contract"}, self.CS)
+            self.assertError(r, 500, "internal", secrets=secrets)
+            r = self.read(self.MKT, sid, "contract")
+            self.assertError(r, 500, "internal")
+            r = self.call("POST", "/v1/subjects", telenor_customer(),
+                          self.CS)
+            self.assertError(r, 500, "internal", secrets=("Ole Jensen",))
+            self.assertEqual(len(self.entries_of(sid)), before)
+            r = self.call("GET", "/metrics")
+            self.assertRegex(r.text, r"vaern_audit_failures_total [1-9]")
+        finally:
+            con.execute("DROP TRIGGER IF EXISTS no_audit")
+            con.commit()
+            con.close()
+        r = self.read(self.CS, sid, "contract")
+        self.assertReleased(r, ["name", "address", "email", "phone",
+                                "contract_type"])
+        self.assertEqual(len(self.entries_of(sid)), before + 1)
+        r = run_vaern(["--data", self.dir, "audit", "verify"])
+        self.assertEqual(r.rc, 0, r)
+
+
 class FirstReadRaceTest(ApiCase):
     """GDPR-32: parallel first reads on a fresh server all answer 200.
     Before the first consent is stored, the label of each consent purpose

@@ -868,6 +868,23 @@ struct collected {
 	int subject_a; /* entries about subject_a seen */
 };
 
+/* Sequence numbers read, into the caller's array. */
+struct seq_list {
+	int64_t *seqs; /* [max] */
+	size_t n;      /* filled */
+	size_t max;
+};
+
+static enum vaern_err
+collect_seq(void *arg, const struct audit_record *r)
+{
+	struct seq_list *list = arg;
+
+	if (list->n < list->max)
+		list->seqs[list->n++] = r->seq;
+	return VAERN_OK;
+}
+
 static enum vaern_err
 collect(void *arg, const struct audit_record *r)
 {
@@ -978,6 +995,100 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 	                 VAERN_E_INVALID);
 }
 
+/* 1 if the database at path has an index called name. */
+static int
+has_index(const char *path, const char *name)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int found;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT 1 FROM sqlite_master WHERE"
+	                                    " type = 'index' AND name = ?1",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return found;
+}
+
+/* The seqs of the entries about subject, after after_seq, at most limit
+ * (0: all), by audit_read. */
+static size_t
+subject_seqs(const char *db, const unsigned char *subject, int64_t after_seq,
+             int64_t limit, int64_t *out, size_t max)
+{
+	struct vaern_msg msg = {{0}};
+	struct audit_filter flt = {subject,   INT64_MIN, INT64_MAX,
+	                           after_seq, limit,     NULL};
+	struct seq_list list = {out, 0, max};
+
+	assert_int_equal(audit_read(db, &flt, collect_seq, &list, &msg),
+	                 VAERN_OK);
+	return list.n;
+}
+
+/*
+ * GDPR-32: one subject's entries are found across the runs the subject
+ * index is kept in (512 entries each), in order, paged over run
+ * boundaries; also on a trail made before the index by runs, which a
+ * read-only open reads by the old index and the writer's open converts.
+ */
+static void
+test_gdpr32_read_subject_across_index_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w = NULL;
+	int64_t *got = calloc(2000, sizeof(*got));
+	size_t n;
+
+	assert_non_null(got);
+	/* 1400 entries; every seventh about subject_a: seq 7, 14, ... */
+	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	for (int i = 1; i <= 1400; i++) {
+		struct audit_entry e =
+		        entry("lars", i % 7 == 0 ? subject_a : subject_b, 1);
+		assert_int_equal(audit_append(w, &e, NULL, &msg), VAERN_OK);
+	}
+	audit_writer_stop(w);
+	n = subject_seqs(f->db, subject_a, 0, 0, got, 2000);
+	assert_int_equal(n, 200);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i], 7 * (int64_t)(i + 1));
+	/* A page that crosses from run 0 (seq < 512) into run 1. */
+	n = subject_seqs(f->db, subject_a, 500, 3, got, 2000);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0], 504);
+	assert_int_equal(got[1], 511);
+	assert_int_equal(got[2], 518);
+	/* Past the end, and after the last. */
+	assert_int_equal(subject_seqs(f->db, subject_a, 1400, 0, got, 2000), 0);
+	assert_int_equal(subject_seqs(f->db, subject_a, 1393, 0, got, 2000), 1);
+	assert_int_equal(subject_seqs(f->db, subject_b, 1398, 0, got, 2000), 1);
+
+	/* The trail as an older vaern made it: index by subject alone. */
+	exec_sql(f->db, "DROP INDEX audit_subject_run;"
+	                "CREATE INDEX audit_subject ON audit(subject, seq)"
+	                " WHERE subject IS NOT NULL;");
+	n = subject_seqs(f->db, subject_a, 690, 2, got, 2000);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0], 693);
+	assert_int_equal(got[1], 700);
+	/* The writer's open converts it. */
+	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	audit_writer_stop(w);
+	assert_true(has_index(f->db, "audit_subject_run"));
+	assert_false(has_index(f->db, "audit_subject"));
+	assert_int_equal(subject_seqs(f->db, subject_a, 0, 0, got, 2000), 200);
+	assert_true(verify(f->db, NULL).ok);
+	free(got);
+}
+
 struct readback {
 	struct audit_entry want; /* what was written */
 	int64_t at;              /* when */
@@ -1039,6 +1150,203 @@ test_gdpr32_read_returns_what_was_written(void **state)
 	assert_memory_equal(res.head, h, AUDIT_HASH_BYTES);
 }
 
+/* ---- asynchronous appends ----------------------------------------------- */
+
+#define ASYNC_N 300
+
+/* What the writer's callbacks reported, by append. */
+struct async_log {
+	pthread_mutex_t lock;
+	pthread_cond_t all_done;
+	int called[ASYNC_N];         /* callbacks per append: must be 1 */
+	enum vaern_err err[ASYNC_N]; /* their results */
+	int64_t seq[ASYNC_N];        /* first_seq */
+	int64_t rows_seen[ASYNC_N];  /* rows committed when called */
+	char message[VAERN_MSG_MAX]; /* the last failure's message */
+	int done;                    /* callbacks so far */
+	const char *db;              /* to count committed rows */
+};
+
+struct async_ticket {
+	struct async_log *log;
+	int i;
+};
+
+static void
+async_done(void *arg, enum vaern_err err, int64_t first_seq,
+           const struct vaern_msg *msg)
+{
+	struct async_ticket *t = arg;
+	struct async_log *l = t->log;
+
+	pthread_mutex_lock(&l->lock);
+	l->called[t->i]++;
+	l->err[t->i] = err;
+	l->seq[t->i] = first_seq;
+	if (err != VAERN_OK && msg != NULL)
+		memcpy(l->message, msg->text, sizeof(l->message));
+	if (l->db != NULL)
+		l->rows_seen[t->i] = count_rows(l->db);
+	l->done++;
+	pthread_cond_broadcast(&l->all_done);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void
+async_wait(struct async_log *l, int n)
+{
+	pthread_mutex_lock(&l->lock);
+	while (l->done < n)
+		pthread_cond_wait(&l->all_done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static struct async_log *
+async_log_new(const char *db)
+{
+	struct async_log *l = calloc(1, sizeof(*l));
+
+	assert_non_null(l);
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->all_done, NULL);
+	l->db = db;
+	return l;
+}
+
+static void
+async_log_free(struct async_log *l)
+{
+	pthread_cond_destroy(&l->all_done);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+/*
+ * GDPR-32: an asynchronous append returns at once and reports each
+ * append exactly once, after the transaction holding it committed (its
+ * row is there when told); sequence numbers follow the order of the
+ * calls; the entries are copied, so the caller's strings may change at
+ * once; the chain verifies.
+ */
+static void
+test_gdpr32_async_appends_reported_once_committed(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w = NULL;
+	struct async_log *l = async_log_new(f->db);
+	struct async_ticket t[ASYNC_N];
+	struct audit_filter all = {NULL, INT64_MIN, INT64_MAX, 0, 0, NULL};
+	struct readback rb;
+	char actor[16];
+
+	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	for (int i = 0; i < ASYNC_N; i++) {
+		struct audit_entry e = entry(actor, subject_a, 1);
+
+		/* The first entry's actor is "hugo"; the buffer is reused. */
+		snprintf(actor, sizeof(actor), "%s", i == 0 ? "hugo" : "ida");
+		t[i] = (struct async_ticket){l, i};
+		assert_int_equal(
+		        audit_append_async(w, &e, 1, async_done, &t[i], &msg),
+		        VAERN_OK);
+		memset(actor, 'X', sizeof(actor) - 1);
+	}
+	async_wait(l, ASYNC_N);
+	audit_writer_stop(w);
+	for (int i = 0; i < ASYNC_N; i++) {
+		assert_int_equal(l->called[i], 1);
+		assert_int_equal(l->err[i], VAERN_OK);
+		assert_int_equal(l->seq[i], i + 1);
+		assert_true(l->rows_seen[i] >= i + 1);
+	}
+	assert_int_equal(count_rows(f->db), ASYNC_N);
+	assert_true(verify(f->db, NULL).ok);
+	/* Entry 1 is what was given, not what the buffer held later. */
+	memset(&rb, 0, sizeof(rb));
+	rb.want = entry("hugo", subject_a, 1);
+	rb.at = T0;
+	all.limit = 1;
+	assert_int_equal(audit_read(f->db, &all, compare, &rb, &msg), VAERN_OK);
+	assert_int_equal(rb.same, 1);
+	async_log_free(l);
+}
+
+/* GDPR-32: a failed commit is reported to every asynchronous append of
+ * its transaction, which then wrote nothing; a bad entry is refused at
+ * the call, with no callback. */
+static void
+test_gdpr32_async_failure_reported_nothing_written(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w = NULL;
+	struct async_log *l = async_log_new(NULL);
+	struct async_ticket t[3];
+	struct audit_entry e = entry("jens", subject_b, 0);
+	struct audit_entry bad = entry("has space", subject_b, 0);
+
+	append_n(f->db, 2);
+	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(
+	        audit_append_async(w, &bad, 1, async_done, &t[0], &msg),
+	        VAERN_E_INVALID);
+	exec_sql(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit"
+	                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;");
+	for (int i = 0; i < 2; i++) {
+		t[i] = (struct async_ticket){l, i};
+		assert_int_equal(
+		        audit_append_async(w, &e, 1, async_done, &t[i], &msg),
+		        VAERN_OK);
+	}
+	async_wait(l, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(l->called[i], 1);
+		assert_int_equal(l->err[i], VAERN_E_STORE);
+	}
+	assert_non_null(strstr(l->message, "disk trouble"));
+	assert_int_equal(count_rows(f->db), 2);
+	assert_int_equal(audit_writer_failures(w), 2);
+	exec_sql(f->db, "DROP TRIGGER no_audit");
+	t[2] = (struct async_ticket){l, 2};
+	assert_int_equal(audit_append_async(w, &e, 1, async_done, &t[2], &msg),
+	                 VAERN_OK);
+	async_wait(l, 3);
+	assert_int_equal(l->err[2], VAERN_OK);
+	assert_int_equal(l->seq[2], 3);
+	audit_writer_stop(w);
+	assert_int_equal(l->called[0] + l->called[1] + l->called[2], 3);
+	assert_true(verify(f->db, NULL).ok);
+	async_log_free(l);
+}
+
+/* GDPR-32: stopping the writer commits the asynchronous appends queued
+ * and reports each before the stop returns. */
+static void
+test_gdpr32_stop_commits_queued_async_appends(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w = NULL;
+	struct async_log *l = async_log_new(NULL);
+	struct async_ticket t[ASYNC_N];
+	struct audit_entry e = entry("karl", NULL, 1);
+
+	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	for (int i = 0; i < ASYNC_N; i++) {
+		t[i] = (struct async_ticket){l, i};
+		assert_int_equal(
+		        audit_append_async(w, &e, 1, async_done, &t[i], &msg),
+		        VAERN_OK);
+	}
+	audit_writer_stop(w);
+	assert_int_equal(l->done, ASYNC_N);
+	for (int i = 0; i < ASYNC_N; i++)
+		assert_int_equal(l->err[i], VAERN_OK);
+	assert_int_equal(count_rows(f->db), ASYNC_N);
+	async_log_free(l);
+}
+
 int
 main(void)
 {
@@ -1051,6 +1359,9 @@ main(void)
 	        T(test_gdpr32_concurrent_appends_contiguous_and_committed),
 	        T(test_gdpr32_writers_continue_one_chain),
 	        T(test_gdpr32_failed_commit_fails_append_and_writes_nothing),
+	        T(test_gdpr32_async_appends_reported_once_committed),
+	        T(test_gdpr32_async_failure_reported_nothing_written),
+	        T(test_gdpr32_stop_commits_queued_async_appends),
 	        T(test_gdpr32_verify_names_changed_entry),
 	        T(test_gdpr32_verify_names_changed_fields),
 	        T(test_gdpr32_verify_names_malformed_entry),
@@ -1062,6 +1373,7 @@ main(void)
 	        T(test_gdpr32_bad_entries_refused_nothing_written),
 	        T(test_gdpr32_read_by_subject_and_time_range),
 	        T(test_gdpr32_read_returns_what_was_written),
+	        T(test_gdpr32_read_subject_across_index_runs),
 #undef T
 	};
 

@@ -8,7 +8,8 @@
  * that never quotes the body, 415, duplicate keys), path and query
  * decoding, security headers, /healthz, /metrics, the listen rules and
  * TLS (AURA-SEC-1), connection limits, the draining stop and the signal
- * wait.
+ * wait, and deferred responses (holds released from another thread, a
+ * client gone meanwhile, a stop with responses held).
  */
 /* cmocka needs these first, in this order. */
 /* clang-format off */
@@ -310,12 +311,149 @@ page(struct http_request *req, struct http_response *res, void *app)
 	                                               : "<p>plain</p>");
 }
 
+/* ---- deferred responses: the holds the handlers took ---- */
+
+#define LATER_MAX 16
+
+static struct {
+	pthread_mutex_t lock;
+	struct http_pending *hold[LATER_MAX]; /* taken, not yet released */
+	int n;                                /* entries in hold */
+	atomic_int finished;                  /* finish callbacks run */
+	atomic_int refused;                   /* http_respond_later: NULL */
+} later = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void
+later_finish(void *arg, struct http_response *res)
+{
+	atomic_fetch_add(&later.finished, 1);
+	if (arg != NULL)
+		(void)http_respond_text(res, 201, "text/plain", arg);
+}
+
+/* Takes a hold on res and keeps it for the test; 0, or -1 if refused. */
+static int
+later_take(struct http_response *res, void *finish_arg)
+{
+	struct http_pending *p =
+	        http_respond_later(res, later_finish, finish_arg);
+
+	if (p == NULL) {
+		atomic_fetch_add(&later.refused, 1);
+		return -1;
+	}
+	pthread_mutex_lock(&later.lock);
+	later.hold[later.n++] = p;
+	pthread_mutex_unlock(&later.lock);
+	return 0;
+}
+
+/*
+ * GET /later?holds=N&finish=1: answers "held answer" once its N holds
+ * (default 1) are released; with finish=1 the finish callback answers
+ * 201 "from finish" instead; "not held" if no hold could be had.
+ */
+static int
+later_get(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *q = http_request_query(req, "holds");
+	int fin = http_request_query(req, "finish") != NULL;
+	long n = q != NULL ? strtol(q, NULL, 10) : 1;
+
+	(void)app;
+	if (http_respond_text(res, 200, "text/plain", "held answer") != 0)
+		return -1;
+	for (long i = 0; i < n && i < LATER_MAX; i++) {
+		if (later_take(res, fin ? "from finish" : NULL) != 0)
+			return http_respond_text(res, 200, "text/plain",
+			                         "not held");
+	}
+	return 0;
+}
+
+/* GET /later-now: a hold released before the handler returns. */
+static int
+later_now(struct http_request *req, struct http_response *res, void *app)
+{
+	struct http_pending *p = http_respond_later(res, later_finish, NULL);
+
+	(void)req;
+	(void)app;
+	if (p == NULL)
+		return -1;
+	http_pending_complete(p);
+	return http_respond_text(res, 200, "text/plain", "released at once");
+}
+
+/* GET /later-broken: holds, then fails; what it set must not go out. */
+static int
+later_broken(struct http_request *req, struct http_response *res, void *app)
+{
+	(void)req;
+	(void)app;
+	(void)http_respond_text(res, 200, "text/plain", "half-done");
+	(void)later_take(res, NULL);
+	return -1;
+}
+
+static int
+later_waiting(void)
+{
+	int n;
+
+	pthread_mutex_lock(&later.lock);
+	n = later.n;
+	pthread_mutex_unlock(&later.lock);
+	return n;
+}
+
+/* Waits (5 s at most) until n holds are waiting. */
+static void
+later_wait(int n)
+{
+	for (int i = 0; i < 5000 && later_waiting() < n; i++)
+		usleep(1000);
+	assert_int_equal(later_waiting(), n);
+}
+
+/* Releases the oldest waiting hold: completed, or failed with 503. */
+static void
+later_release_one(int fail)
+{
+	struct http_pending *p;
+
+	pthread_mutex_lock(&later.lock);
+	assert_true(later.n > 0);
+	p = later.hold[0];
+	memmove(later.hold, later.hold + 1,
+	        (size_t)(later.n - 1) * sizeof(later.hold[0]));
+	later.n--;
+	pthread_mutex_unlock(&later.lock);
+	if (fail)
+		http_pending_fail(p, 503, "unavailable", "the log is down");
+	else
+		http_pending_complete(p);
+}
+
+static void
+later_reset(void)
+{
+	pthread_mutex_lock(&later.lock);
+	later.n = 0;
+	pthread_mutex_unlock(&later.lock);
+	atomic_store(&later.finished, 0);
+	atomic_store(&later.refused, 0);
+}
+
 static const struct http_route test_routes[] = {
         {"POST", "/v1/subjects/{id}/facts", facts_post, "facts.post"},
         {"GET", "/v1/subjects/{id}/facts", facts_get, "facts.get"},
         {"GET", "/slow", slow, "slow"},
         {"GET", "/fail", broken, "fail"},
         {"GET", "/page", page, "page"},
+        {"GET", "/later", later_get, "later"},
+        {"GET", "/later-now", later_now, "later_now"},
+        {"GET", "/later-broken", later_broken, "later_broken"},
 };
 
 /* The app's extra metrics. */
@@ -1554,6 +1692,285 @@ test_stop_null(void **state)
 	http_server_stop(NULL);
 }
 
+/* ---- deferred responses ---- */
+
+/* A GET in a thread of its own, with a flag set once answered. */
+struct held_job {
+	struct client_job job; /* the request and its reply */
+	pthread_t thread;
+	atomic_int answered; /* 1 once the reply is in */
+};
+
+static void *
+held_thread(void *arg)
+{
+	struct held_job *h = arg;
+
+	request(h->job.port, "GET", h->job.path, NULL, NULL, &h->job.r);
+	atomic_store(&h->answered, 1);
+	return NULL;
+}
+
+static void
+held_start(struct held_job *h, uint16_t p, const char *path)
+{
+	memset(h, 0, sizeof(*h));
+	h->job.port = p;
+	h->job.path = path;
+	assert_int_equal(pthread_create(&h->thread, NULL, held_thread, h), 0);
+}
+
+/*
+ * A held response goes out when its hold is released from another
+ * thread, and meanwhile the only worker serves other requests: the
+ * handler returned, nothing waits on a thread.
+ */
+static void
+test_deferred_worker_stays_free(void **state)
+{
+	struct http_config cfg = test_config();
+	struct http_server *srv;
+	struct held_job h;
+	struct reply r;
+	char v[64];
+
+	(void)state;
+	cfg.threads = 1;
+	srv = start(&cfg);
+	later_reset();
+	held_start(&h, http_server_port(srv), "/later");
+	later_wait(1);
+	for (int i = 0; i < 3; i++) {
+		request(http_server_port(srv), "GET", "/healthz", NULL, NULL,
+		        &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	assert_false(atomic_load(&h.answered));
+	later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(h.job.r.status, 200);
+	assert_string_equal(h.job.r.body, "held answer");
+	/* The security headers of any response. */
+	assert_string_equal(
+	        reply_header(&h.job.r, "Cache-Control", v, sizeof(v)),
+	        "no-store");
+	reply_free(&h.job.r);
+	assert_int_equal(atomic_load(&later.finished), 1);
+	http_server_stop(srv);
+}
+
+/* Several holds: the answer waits for the last; the finish callbacks
+ * may set it; a hold released inside the handler costs nothing. */
+static void
+test_deferred_several_holds_and_finish(void **state)
+{
+	struct held_job h;
+	struct reply r;
+
+	(void)state;
+	later_reset();
+	held_start(&h, port, "/later?holds=3&finish=1");
+	later_wait(3);
+	later_release_one(0);
+	later_release_one(0);
+	usleep(50000);
+	assert_false(atomic_load(&h.answered));
+	later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(h.job.r.status, 201);
+	assert_string_equal(h.job.r.body, "from finish");
+	reply_free(&h.job.r);
+	assert_int_equal(atomic_load(&later.finished), 3);
+
+	request(port, "GET", "/later-now", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "released at once");
+	reply_free(&r);
+}
+
+/* A failed hold replaces the response (its body never goes out) with
+ * the error it names; a handler that fails with a hold answers 500. */
+static void
+test_deferred_failure_replaces_body(void **state)
+{
+	struct held_job h;
+	char m[128];
+
+	(void)state;
+	later_reset();
+	held_start(&h, port, "/later?holds=2");
+	later_wait(2);
+	later_release_one(1);
+	later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_error(&h.job.r, 503, "unavailable");
+	assert_string_equal(error_message(&h.job.r, m, sizeof(m)),
+	                    "the log is down");
+	assert_null(strstr(h.job.r.raw, "held answer"));
+	reply_free(&h.job.r);
+
+	held_start(&h, port, "/later-broken");
+	later_wait(1);
+	later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_error(&h.job.r, 500, "internal_error");
+	assert_null(strstr(h.job.r.raw, "half-done"));
+	reply_free(&h.job.r);
+}
+
+/*
+ * A client that goes away while its response is held: the daemon
+ * notices once the hold is released; the finish callback still runs (its
+ * argument would leak otherwise) and the server goes on (ASan: nothing
+ * used after free).
+ */
+static void
+test_deferred_client_gone(void **state)
+{
+	static const char raw[] =
+	        "GET /later?finish=1 HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct reply r;
+	int fd;
+
+	(void)state;
+	later_reset();
+	fd = connect_to(port);
+	assert_true(fd >= 0);
+	send_all(fd, raw, sizeof(raw) - 1);
+	later_wait(1);
+	close(fd);
+	usleep(20000);
+	later_release_one(0);
+	for (int i = 0; i < 5000 && atomic_load(&later.finished) < 1; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&later.finished), 1);
+	request(port, "GET", "/healthz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+/* http_server_stop waits for a held response (it cannot drop a parked
+ * connection), which still goes out, with Connection: close. */
+static void
+test_deferred_stop_waits_for_holds(void **state)
+{
+	struct http_config cfg = test_config();
+	struct http_server *srv;
+	struct held_job h;
+	pthread_t stopper;
+	char v[64];
+
+	(void)state;
+	srv = start(&cfg);
+	later_reset();
+	held_start(&h, http_server_port(srv), "/later");
+	later_wait(1);
+	assert_int_equal(pthread_create(&stopper, NULL, stop_thread, srv), 0);
+	usleep(100000);
+	assert_false(atomic_load(&h.answered));
+	later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(h.job.r.status, 200);
+	assert_string_equal(h.job.r.body, "held answer");
+	assert_string_equal(reply_header(&h.job.r, "Connection", v, sizeof(v)),
+	                    "close");
+	reply_free(&h.job.r);
+	pthread_join(stopper, NULL);
+}
+
+/* What the helper thread of the SIGTERM test saw. */
+struct drain_probe {
+	int keep;       /* a connection opened before the signal */
+	struct reply r; /* the reply to a request on it past the deadline */
+};
+
+static void *
+drain_probe_thread(void *arg)
+{
+	static const char raw[] = "GET /later HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct drain_probe *d = arg;
+
+	usleep(50000);
+	kill(getpid(), SIGTERM);
+	/* Past the drain deadline (100 ms) with the first response still
+	 * held: a new request gets no hold and is answered in place. */
+	usleep(300000);
+	send_all(d->keep, raw, sizeof(raw) - 1);
+	read_reply(d->keep, &d->r);
+	later_release_one(0);
+	return NULL;
+}
+
+/*
+ * SIGTERM with a response held past the drain deadline: the drain waits
+ * for the hold (the held request is answered, with Connection: close),
+ * a request that arrives meanwhile on an open connection gets no hold
+ * (its handler waits in place instead), and then the server stops.
+ */
+static void
+test_deferred_sigterm_drain(void **state)
+{
+	struct http_config cfg = test_config();
+	struct http_server *srv;
+	struct drain_probe d;
+	struct held_job h;
+	sigset_t set;
+	pthread_t t;
+	uint16_t p;
+
+	(void)state;
+	cfg.signals = 1;
+	cfg.drain_ms = 100;
+	srv = start(&cfg);
+	p = http_server_port(srv);
+	later_reset();
+	memset(&d, 0, sizeof(d));
+	d.keep = connect_to(p);
+	assert_true(d.keep >= 0);
+	usleep(100000); /* accepted before the stop */
+	held_start(&h, p, "/later");
+	later_wait(1);
+	assert_int_equal(pthread_create(&t, NULL, drain_probe_thread, &d), 0);
+	assert_int_equal(http_server_run_until_signal(srv), SIGTERM);
+	pthread_join(t, NULL);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(h.job.r.status, 200);
+	assert_string_equal(h.job.r.body, "held answer");
+	assert_int_equal(d.r.status, 200);
+	assert_string_equal(d.r.body, "not held");
+	assert_int_equal(atomic_load(&later.refused), 1);
+	reply_free(&h.job.r);
+	reply_free(&d.r);
+	close(d.keep);
+	assert_true(connect_to(p) < 0);
+	http_server_stop(srv);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* At most HTTP_PENDING_MAX holds per response: one more is refused
+ * (NULL), and the handler answers without it. */
+static void
+test_deferred_hold_limit(void **state)
+{
+	struct held_job h;
+
+	(void)state;
+	later_reset();
+	held_start(&h, port, "/later?holds=9");
+	later_wait(HTTP_PENDING_MAX);
+	assert_int_equal(atomic_load(&later.refused), 1);
+	for (int i = 0; i < HTTP_PENDING_MAX; i++)
+		later_release_one(0);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(h.job.r.status, 200);
+	assert_string_equal(h.job.r.body, "not held");
+	reply_free(&h.job.r);
+}
+
 int
 main(void)
 {
@@ -1585,6 +2002,13 @@ main(void)
 	        cmocka_unit_test(test_stop_drains),
 	        cmocka_unit_test(test_run_until_signal),
 	        cmocka_unit_test(test_stop_null),
+	        cmocka_unit_test(test_deferred_worker_stays_free),
+	        cmocka_unit_test(test_deferred_several_holds_and_finish),
+	        cmocka_unit_test(test_deferred_failure_replaces_body),
+	        cmocka_unit_test(test_deferred_client_gone),
+	        cmocka_unit_test(test_deferred_stop_waits_for_holds),
+	        cmocka_unit_test(test_deferred_sigterm_drain),
+	        cmocka_unit_test(test_deferred_hold_limit),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
