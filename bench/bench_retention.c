@@ -230,7 +230,7 @@ main(int argc, char **argv)
 	double t0, plan_s, sweep_s, fplan_s, fsweep_s;
 	long subjects, kib;
 	pid_t pid;
-	int status;
+	int status = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--facts") == 0 && i + 1 < argc)

@@ -1370,8 +1370,8 @@ run_batches(struct import *im, struct batch *cur, struct batch *next)
 	int more = 1;
 
 	fill_batch(im, cur, &more);
-	if (im->fatal)
-		return;
+	if (im->fatal || cur->n == 0)
+		return; /* no worker was started */
 	prepare_start(im, cur);
 	while (cur->n > 0) {
 		struct batch *t;
@@ -1394,6 +1394,8 @@ run_batches(struct import *im, struct batch *cur, struct batch *next)
 			break;
 		}
 	}
+	/* No thread outlives the batches it reads. */
+	prepare_wait(im);
 	batch_reset(cur);
 	batch_reset(next);
 }
