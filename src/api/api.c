@@ -611,6 +611,16 @@ api_free(struct api *a)
 }
 
 void
+api_after_handler(void *app)
+{
+	struct api *a = app;
+	struct worker *w = pthread_getspecific(a->worker_key);
+
+	if (w != NULL)
+		vault_read_end(w->v);
+}
+
+void
 api_metrics(void *app, struct http_buf *out)
 {
 	struct api *a = app;
@@ -671,6 +681,9 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		return 1;
 	}
 	c->v = c->w->v;
+	/* The request's reads share one snapshot (api_after_handler ends
+	 * it); without one they still work, each in its own. */
+	(void)vault_read_begin(c->v, NULL);
 	/* Gate decisions of this request are audited for this response. */
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);

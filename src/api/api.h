@@ -40,4 +40,8 @@ const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
  * entries) to /metrics: the http_config.metrics_extra hook. */
 void api_metrics(void *app, struct http_buf *out);
 
+/* Ends the request's read snapshot on this thread: the
+ * http_config.after_handler hook. */
+void api_after_handler(void *app);
+
 #endif

@@ -163,6 +163,7 @@ cmd_serve(int argc, char **argv)
 	cfg.signals = 1;
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = api_metrics;
+	cfg.after_handler = api_after_handler;
 	routes = api_routes(&nroutes);
 	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv, &msg)) !=
 	    VAERN_OK) {

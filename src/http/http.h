@@ -156,6 +156,10 @@ struct http_config {
 	void (*log)(void *app, const struct http_log_record *rec);
 	/* called once per finished request, on a
 	   worker thread; NULL: no logging */
+	void (*after_handler)(void *app);
+	/* called on the worker thread each time an
+	   app handler returns (e.g. to end the
+	   thread's read transaction); NULL: none */
 	void (*metrics_extra)(void *app, struct http_buf *out);
 	/* appends the app's own metrics to
 	   /metrics (Prometheus text format);

@@ -152,6 +152,7 @@ struct http_server {
 	int tls;                    /* 1: serving TLS */
 	void (*log)(void *, const struct http_log_record *); /* or NULL */
 	void (*metrics_extra)(void *, struct http_buf *);    /* or NULL */
+	void (*after_handler)(void *);                       /* or NULL */
 	uint16_t port;            /* the bound port */
 	int listen_fd;            /* ours until the daemon starts, and
 	                             again after quiesce; else -1 */

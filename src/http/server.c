@@ -735,6 +735,8 @@ finish(struct http_server *srv, struct exchange *x)
 	x->in_handler = 1;
 	rc = e->handler(&x->req, &x->res, e->builtin ? (void *)srv : srv->app);
 	x->in_handler = 0;
+	if (!e->builtin && srv->after_handler != NULL)
+		srv->after_handler(srv->app);
 	if (x->nholds > 0) {
 		x->handler_failed = rc != 0;
 		return park(srv, x);
@@ -979,6 +981,7 @@ http_server_start(const struct http_config *cfg,
 	srv->tls = c.tls_cert != NULL;
 	srv->log = c.log;
 	srv->metrics_extra = c.metrics_extra;
+	srv->after_handler = c.after_handler;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->draining, 0);
 	atomic_init(&srv->holding, 0);

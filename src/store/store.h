@@ -89,6 +89,16 @@ enum vaern_err store_commit(struct store *st, struct vaern_msg *msg);
 void store_rollback(struct store *st);
 
 /*
+ * A read transaction: the statements up to store_read_end() read one
+ * snapshot and share its locks, instead of taking them each. It is ended
+ * by store_read_end(), store_begin() (a write sees the latest data),
+ * store_checkpoint() and store_close(). A no-op inside a transaction.
+ * Never hold one across a wait: it keeps the log from being checkpointed.
+ */
+enum vaern_err store_read_begin(struct store *st, struct vaern_msg *msg);
+void store_read_end(struct store *st);
+
+/*
  * Copies every committed page from the write-ahead log into the database
  * and truncates the log, so a page that held erased data survives in
  * neither file (GDPR-17). Outside a transaction only.

@@ -126,6 +126,7 @@ enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
+	S_READ_BEGIN,
 	S_LABEL_GET,
 	S_LABEL_PUT,
 	S_LABEL_TEXT,
@@ -202,6 +203,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
         [S_ROLLBACK] = "ROLLBACK",
+        [S_READ_BEGIN] = "BEGIN DEFERRED",
         [S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
         [S_LABEL_PUT] = "INSERT OR IGNORE INTO label(text) VALUES (?1)",
         [S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
@@ -367,6 +369,7 @@ struct store {
 	sqlite3_stmt *stmt[S_COUNT_];     /* prepared lazily, finalised on
 	                                     close */
 	int in_tx;                        /* 1 between begin and commit */
+	int in_read;                      /* 1 in a read transaction */
 	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
 	size_t nlabels;                   /* slots in use */
 	const char *by_id[LABEL_CACHE];   /* text of cached label id i, for
@@ -701,6 +704,7 @@ store_close(struct store *st)
 		return;
 	if (st->in_tx)
 		store_rollback(st);
+	store_read_end(st);
 	for (int i = 0; i < S_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	for (size_t i = 0; i < LABEL_CACHE; i++)
@@ -715,6 +719,7 @@ store_checkpoint(struct store *st, struct vaern_msg *msg)
 	int logged = 0, done = 0;
 
 	assert(!st->in_tx);
+	store_read_end(st);
 	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	                              &logged, &done) != SQLITE_OK)
 		return db_fail(st, msg, "checkpoint");
@@ -788,11 +793,43 @@ store_begin(struct store *st, struct vaern_msg *msg)
 	enum vaern_err err;
 
 	assert(!st->in_tx);
+	/* A write ends the read snapshot: it sees the latest data. */
+	store_read_end(st);
 	if ((s = stmt_get(st, S_BEGIN, msg)) == NULL)
 		return VAERN_E_STORE;
 	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
+}
+
+enum vaern_err
+store_read_begin(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if (st->in_tx || st->in_read)
+		return VAERN_OK;
+	if ((s = stmt_get(st, S_READ_BEGIN, msg)) == NULL)
+		return VAERN_E_STORE;
+	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+		st->in_read = 1;
+	return err;
+}
+
+void
+store_read_end(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (!st->in_read)
+		return;
+	st->in_read = 0;
+	if ((s = stmt_get(st, S_COMMIT, NULL)) == NULL ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s != NULL)
+		stmt_done(s);
 }
 
 enum vaern_err

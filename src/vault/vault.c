@@ -370,6 +370,18 @@ vault_set_shared_reads(struct vault *v)
 /* ---- transactions ------------------------------------------------------- */
 
 enum vaern_err
+vault_read_begin(struct vault *v, struct vaern_msg *msg)
+{
+	return v->batch ? VAERN_OK : store_read_begin(v->store, msg);
+}
+
+void
+vault_read_end(struct vault *v)
+{
+	store_read_end(v->store);
+}
+
+enum vaern_err
 vault_begin(struct vault *v, struct vaern_msg *msg)
 {
 	enum vaern_err err = store_begin(v->store, msg);

@@ -520,4 +520,13 @@ void vault_set_cache_kib(struct vault *v, long kib);
  * mmap of the database instead of a private page cache each. */
 void vault_set_shared_reads(struct vault *v);
 
+/*
+ * One read snapshot for the calls up to vault_read_end(): a request that
+ * reads several times takes the database's locks once. A write in
+ * between ends it (the write sees the latest data). End it before any
+ * wait: an open snapshot keeps the log from being checkpointed.
+ */
+enum vaern_err vault_read_begin(struct vault *v, struct vaern_msg *msg);
+void vault_read_end(struct vault *v);
+
 #endif

@@ -197,6 +197,53 @@ test_add_find_show_GDPR_32(void **state)
 	assert_int_equal(rows(f, "fact"), (long)NCUSTOMER);
 }
 
+/*
+ * A read snapshot (one per HTTP request): reads in it do not see another
+ * connection's commit until it ends; a write on the same vault ends it
+ * and succeeds.
+ */
+static void
+test_read_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault *v2 = NULL;
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	size_t erased = 0;
+
+	assert_int_equal(vault_open(f->dir, &v2, &msg), VAERN_OK);
+	assert_int_equal(vault_read_begin(f->v, &msg), VAERN_OK);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+	if (vault_subject_add(v2, "testshop", customer, NCUSTOMER, NULL, 0, uid,
+	                      &msg) != VAERN_OK)
+		fail_msg("add: %s", msg.text);
+	/* Still the snapshot taken before the add. */
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+	vault_read_end(f->v);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(uid, found, VAULT_UID_BYTES);
+
+	/* A write inside a snapshot ends it and is committed. */
+	assert_int_equal(vault_read_begin(f->v, &msg), VAERN_OK);
+	assert_int_equal(vault_subject_exists(f->v, "testshop", uid, &msg),
+	                 VAERN_OK);
+	assert_int_equal(
+	        vault_subject_erase(f->v, "testshop", uid, &erased, &msg),
+	        VAERN_OK);
+	assert_int_equal(erased, NCUSTOMER);
+	vault_read_end(f->v); /* nothing left to end: a no-op */
+	assert_int_equal(vault_subject_find(v2, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_E_NOTFOUND);
+	vault_close(v2);
+}
+
 /* GDPR-32: no value and no identifier is in the database file in clear. */
 static void
 test_nothing_in_clear_GDPR_32(void **state)
@@ -1064,6 +1111,8 @@ main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_nothing_in_clear_GDPR_32,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_read_snapshot, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_moved_ciphertext_fails_GDPR_32, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_key_file_mode_GDPR_32,
