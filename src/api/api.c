@@ -30,6 +30,7 @@
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
 #include "../vault/vault.h"
+#include "api_report.h"
 #include "openapi.h"
 
 #define CATEGORIES_MAX 64 /* categories named in one request */
@@ -1935,6 +1936,77 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 	                         json_pack("{s:o}", "entries", scope.list));
 }
 
+/* ---- the person's reports (GDPR-15, GDPR-20) --------------------------- */
+
+/*
+ * GET /v1/subjects/{id}/report?format=json|html[&lang=da|sv|en]: the
+ * access report (GDPR-15); GET /v1/subjects/{id}/export?format=json|csv:
+ * the portable copy (GDPR-20). The data-protection officer's role only
+ * (src/api/api_report.c).
+ */
+static int
+report_respond(struct http_request *req, struct http_response *res, void *app,
+               enum vault_export kind)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *format = http_request_query(req, "format");
+	const char *lang = http_request_query(req, "lang");
+	enum api_report_format fmt;
+	enum vaern_err err;
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if (format == NULL || strcmp(format, "json") == 0)
+		fmt = API_REPORT_JSON;
+	else if (kind == VAULT_EXPORT_ACCESS && strcmp(format, "html") == 0)
+		fmt = API_REPORT_HTML;
+	else if (kind == VAULT_EXPORT_PORTABILITY && strcmp(format, "csv") == 0)
+		fmt = API_REPORT_CSV;
+	else
+		return http_respond_error(res, 400, "invalid", "format: %s",
+		                          kind == VAULT_EXPORT_ACCESS
+		                                  ? "json or html"
+		                                  : "json or csv");
+	if (lang != NULL && strcmp(lang, "da") != 0 &&
+	    strcmp(lang, "sv") != 0 && strcmp(lang, "en") != 0)
+		return http_respond_error(res, 400, "invalid",
+		                          "lang: da, sv or en");
+	err = api_report_build(c.v, c.api->db_path, &c.actor, c.policy, uid,
+	                       kind, fmt, lang, &body, &len, &c.msg);
+	if (err == VAERN_E_DENIED)
+		return http_respond_error(res, 403, "forbidden", "%s",
+		                          c.msg.text);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	rc = http_respond_body(
+	        res, 200,
+	        fmt == API_REPORT_HTML  ? "text/html; charset=utf-8"
+	        : fmt == API_REPORT_CSV ? "text/csv; charset=utf-8"
+	                                : "application/json",
+	        body, len);
+	sodium_memzero(body, len);
+	free(body);
+	return rc;
+}
+
+static int
+h_report(struct http_request *req, struct http_response *res, void *app)
+{
+	return report_respond(req, res, app, VAULT_EXPORT_ACCESS);
+}
+
+static int
+h_export(struct http_request *req, struct http_response *res, void *app)
+{
+	return report_respond(req, res, app, VAULT_EXPORT_PORTABILITY);
+}
+
 static const struct http_route routes[] = {
         {"GET", "/v1/openapi.json", h_openapi, "openapi"},
         {"GET", "/v1/policy", h_policy, "policy"},
@@ -1958,6 +2030,8 @@ static const struct http_route routes[] = {
          "agreement_withdraw"},
         {"POST", "/v1/subjects/{id}/disclosures", h_disclose, "disclose"},
         {"GET", "/v1/audit", h_audit, "audit"},
+        {"GET", "/v1/subjects/{id}/report", h_report, "subject_report"},
+        {"GET", "/v1/subjects/{id}/export", h_export, "subject_export"},
 };
 
 const struct http_route *

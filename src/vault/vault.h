@@ -397,6 +397,26 @@ enum vaern_err vault_subject_access(
         void *arg, struct gate_decision *d, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
+enum vault_export {
+	VAULT_EXPORT_ACCESS,     /* the access report (GDPR-15) */
+	VAULT_EXPORT_PORTABILITY /* the portable copy (GDPR-20) */
+};
+
+/*
+ * The read behind a person's access report or portable copy: passes every
+ * fact of the subject to fn (the caller shapes the answer, src/report/).
+ * Only a role with `audit: true` (the data-protection officer) may; the
+ * decision is audited first, allowed or denied (rule GDPR-15 or GDPR-20),
+ * and nothing is released without its entry. VAERN_E_DENIED for another
+ * role.
+ */
+enum vaern_err vault_subject_export(
+        struct vault *v, const struct vault_actor *actor,
+        const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
+        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
 #define VAULT_RULE_MAX (2 * POLICY_NAME_MAX + 1) /* "controller/rule" */
 
 /* ---- retention (issue 4) ---------------------------------------------- */

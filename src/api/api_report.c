@@ -1,0 +1,228 @@
+/*
+ * api_report.c -- the person's access report and portable copy, built
+ * from the vault and the audit trail; see api_report.h.
+ */
+#include "api_report.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../report/report.h"
+
+/* Strings copied for a report, in chunks that are wiped when freed: they
+ * hold personal data. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct gathered {
+	const struct policy *policy;
+	const char *controller;
+	struct arena_chunk *chunks;
+	struct report_fact *facts;
+	size_t nfacts, capfacts;
+	struct report_event *events;
+	size_t nevents, capevents;
+	struct report_use *uses;
+	size_t nuses, capuses;
+};
+
+static const char *
+arena_dup(struct gathered *g, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct arena_chunk *c = g->chunks;
+
+	if (c == NULL || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		if ((c = malloc(sizeof(*c) + cap)) == NULL)
+			return NULL;
+		c->next = g->chunks;
+		c->used = 0;
+		c->cap = cap;
+		g->chunks = c;
+	}
+	memcpy(c->data + c->used, s, n);
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* Grows *arr (of elem bytes) to hold one more; 0 on success. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	if ((p = realloc(*arr, ncap * elem)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static void
+gathered_free(struct gathered *g)
+{
+	while (g->chunks != NULL) {
+		struct arena_chunk *next = g->chunks->next;
+
+		sodium_memzero(g->chunks->data, g->chunks->cap);
+		free(g->chunks);
+		g->chunks = next;
+	}
+	free(g->facts);
+	free(g->events);
+	free(g->uses);
+}
+
+static enum vaern_err
+gather_fact(void *arg, const struct vault_fact_out *f)
+{
+	struct gathered *g = arg;
+	struct report_fact *r;
+
+	if (grow((void **)&g->facts, &g->capfacts, g->nfacts, sizeof(*r)))
+		return VAERN_E_NOMEM;
+	r = &g->facts[g->nfacts];
+	r->id = f->id;
+	r->category = arena_dup(g, f->category);
+	r->purpose = arena_dup(g, f->purpose);
+	r->value = arena_dup(g, f->value);
+	r->collected_at = f->collected_at;
+	/* No clock runs yet (a relationship still open): no date. */
+	r->expires_at =
+	        f->expires_at == INT64_MIN ? REPORT_NEVER : f->expires_at;
+	r->provided = f->provided_by_subject;
+	if (r->category == NULL || r->purpose == NULL || r->value == NULL)
+		return VAERN_E_NOMEM;
+	g->nfacts++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+gather_event(void *arg, const char *kind, int64_t at)
+{
+	struct gathered *g = arg;
+	struct report_event *e;
+
+	if (grow((void **)&g->events, &g->capevents, g->nevents, sizeof(*e)))
+		return VAERN_E_NOMEM;
+	e = &g->events[g->nevents];
+	e->kind = arena_dup(g, kind);
+	e->at = at;
+	if (e->kind == NULL)
+		return VAERN_E_NOMEM;
+	g->nevents++;
+	return VAERN_OK;
+}
+
+static const char *
+dup_or_empty(struct gathered *g, const char *s)
+{
+	return arena_dup(g, s != NULL ? s : "");
+}
+
+static enum vaern_err
+gather_use(void *arg, const struct audit_record *r)
+{
+	struct gathered *g = arg;
+	struct report_use *u;
+
+	if (r->entry.controller == NULL ||
+	    strcmp(r->entry.controller, g->controller) != 0)
+		return VAERN_OK;
+	if (grow((void **)&g->uses, &g->capuses, g->nuses, sizeof(*u)))
+		return VAERN_E_NOMEM;
+	u = &g->uses[g->nuses];
+	u->seq = r->seq;
+	u->at = r->at;
+	u->allowed = r->entry.allowed;
+	if ((u->role = dup_or_empty(g, r->entry.role)) == NULL ||
+	    (u->purpose = dup_or_empty(g, r->entry.purpose)) == NULL ||
+	    (u->action = dup_or_empty(g, r->entry.action)) == NULL ||
+	    (u->categories = dup_or_empty(g, r->entry.categories)) == NULL ||
+	    (u->rule = dup_or_empty(g, r->entry.rule)) == NULL)
+		return VAERN_E_NOMEM;
+	g->nuses++;
+	return VAERN_OK;
+}
+
+enum vaern_err
+api_report_build(struct vault *v, const char *audit_db,
+                 const struct vault_actor *actor, const struct policy *p,
+                 const unsigned char uid[VAULT_UID_BYTES],
+                 enum vault_export kind, enum api_report_format format,
+                 const char *lang, char **body, size_t *len,
+                 struct vaern_msg *msg)
+{
+	struct gathered g;
+	struct report_input in;
+	struct audit_filter f;
+	char hex[VAULT_UID_HEX];
+	enum vaern_err err;
+	json_t *doc;
+
+	*body = NULL;
+	*len = 0;
+	memset(&g, 0, sizeof(g));
+	g.policy = p;
+	g.controller = actor->controller;
+	err = vault_subject_export(v, actor, uid, kind, gather_fact, &g, msg);
+	if (err == VAERN_OK && kind == VAULT_EXPORT_ACCESS)
+		err = vault_subject_events(v, actor->controller, uid,
+		                           gather_event, &g, msg);
+	if (err == VAERN_OK && kind == VAULT_EXPORT_ACCESS) {
+		memset(&f, 0, sizeof(f));
+		f.subject = uid;
+		f.from_at = INT64_MIN;
+		f.to_at = INT64_MAX;
+		f.controller = actor->controller;
+		err = audit_read(audit_db, &f, gather_use, &g, msg);
+	}
+	if (err != VAERN_OK) {
+		gathered_free(&g);
+		return err;
+	}
+	vault_uid_format(uid, hex);
+	in.policy = p;
+	in.subject = hex;
+	in.now = clock_now();
+	in.facts = g.facts;
+	in.nfacts = g.nfacts;
+	in.events = g.events;
+	in.nevents = g.nevents;
+	in.uses = g.uses;
+	in.nuses = g.nuses;
+	if (format == API_REPORT_CSV) {
+		*body = report_portable_csv(&in, len);
+		gathered_free(&g);
+		return *body != NULL ? VAERN_OK
+		                     : vaern_fail(msg, VAERN_E_NOMEM,
+		                                  "out of memory");
+	}
+	doc = kind == VAULT_EXPORT_ACCESS ? report_access(&in)
+	                                  : report_portable(&in);
+	gathered_free(&g);
+	if (doc == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if (format == API_REPORT_HTML) {
+		*body = report_access_html(
+		        doc, lang != NULL ? lang : p->controller.language, len);
+	} else {
+		*body = json_dumps(doc, JSON_COMPACT);
+		*len = *body != NULL ? strlen(*body) : 0;
+	}
+	json_decref(doc);
+	return *body != NULL ? VAERN_OK
+	                     : vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+}

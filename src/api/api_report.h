@@ -1,0 +1,35 @@
+/*
+ * api_report.h -- builds a person's access report (GDPR-15) or portable
+ * copy (GDPR-20) from the vault and the audit trail: the work behind
+ * GET /v1/subjects/{id}/report and /export, apart from HTTP so that the
+ * benchmark (bench/bench_rights.c) times the same code.
+ */
+#ifndef VAERN_API_REPORT_H
+#define VAERN_API_REPORT_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../vault/vault.h"
+
+enum api_report_format { API_REPORT_JSON, API_REPORT_HTML, API_REPORT_CSV };
+
+/*
+ * Reads the subject's facts through vault_subject_export (audited; the
+ * data-protection officer's role only), and for an access report its
+ * events and the audit entries about it in audit_db, then renders the
+ * answer: *body (malloc'd, holds personal data: the caller wipes it with
+ * sodium_memzero and frees it) of *len bytes. lang: "da", "sv", "en" or
+ * NULL (the controller's language). HTML is for the access report, CSV
+ * for the portable copy.
+ */
+enum vaern_err api_report_build(struct vault *v, const char *audit_db,
+                                const struct vault_actor *actor,
+                                const struct policy *p,
+                                const unsigned char uid[VAULT_UID_BYTES],
+                                enum vault_export kind,
+                                enum api_report_format format, const char *lang,
+                                char **body, size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 9, 10)));
+
+#endif

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Black-box tests of the person's reports through the real `vaern serve`:
+
+  GDPR-15          the access report: the data, and per category its
+                   purposes, legal basis, recipients, source and the date
+                   each fact goes; the processing recorded; the rights
+  TEL-CAT-3        the source of each category is in the report
+  AURA-COMPLAIN-1, AOPT-COMPLAIN-1, CEK-COMPLAIN-1
+                   who to complain to, in the report
+  GDPR-20, SHOP-RIGHTS-1
+                   the portable copy: only what the person provided under
+                   consent or contract, as JSON and CSV
+  GDPR-32          only the data-protection officer's role gets a report;
+                   every answer, given or refused, is audited first
+
+The server and its helpers come from test_api.py.
+"""
+import csv
+import io
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api  # noqa: E402
+from test_api import (AURA, CEKURA, POLICY_DIR, TELENOR, WEBSHOP,  # noqa
+                      ApiCase, aura_customer, cekura_customer, fact, q,
+                      telenor_customer, uniq_email)
+
+AOPT = os.path.join(POLICY_DIR, "aurora-optimal.yaml")
+
+
+def aopt_customer():
+    return {"purpose": "orders", "source": "web_form", "facts": [
+        fact("name", "Sven Berg"),
+        fact("email", uniq_email("sven")),
+        fact("address", "Storgatan 1, 111 22 Stockholm"),
+    ]}
+
+
+class ReportTest(ApiCase):
+    policies = (TELENOR, CEKURA, AURA, WEBSHOP, AOPT)
+    actors = (
+        ("telenor", "customer_service"), ("telenor", "dpo"),
+        ("cekura", "customer_service"), ("cekura", "dpo"),
+        ("aura-fiber", "customer_service"), ("aura-fiber", "dpo"),
+        ("webshop", "customer_service"), ("webshop", "dpo"),
+        ("aurora-optimal", "customer_service"), ("aurora-optimal", "dpo"),
+    )
+
+    def report(self, controller, sid, status=200, **params):
+        r = self.call("GET", q("/v1/subjects/%s/report" % sid, **params)
+                      if params else "/v1/subjects/%s/report" % sid,
+                      who=(controller, "dpo"))
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def policy(self, controller, who):
+        r = self.call("GET", "/v1/policy", who=(controller, who))
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def test_GDPR_15_access_report_TEL_CAT_3(self):
+        cs = ("telenor", "customer_service")
+        doc = telenor_customer()
+        sid = self.create(cs, doc)
+        # A read the report must show as processing.
+        self.assertEqual(self.read(cs, sid, "contract").status, 200)
+        rep = self.report("telenor", sid).json()
+        self.assertEqual(rep["report"], "access")
+        self.assertEqual(rep["subject"], sid)
+        self.assertEqual(rep["controller"]["id"], "telenor")
+        # Exactly the categories the person has data in: none other.
+        got = sorted(c["category"] for c in rep["categories"])
+        self.assertEqual(got, sorted(f["category"] for f in doc["facts"]))
+        values = {c["category"]: [f["value"] for f in c["facts"]]
+                  for c in rep["categories"]}
+        self.assertEqual(values["name"], ["Ole Jensen"])
+        for c in rep["categories"]:
+            # TEL-CAT-3: where the data came from.
+            self.assertIn(c["source"], ("subject", "automatic",
+                                        "third_party", "controller"), c)
+            self.assertTrue(c["purposes"], c)
+            for p in c["purposes"]:
+                self.assertTrue(p["legal_basis"], p)
+                self.assertTrue(set(p["legal_basis"]) <= {
+                    "consent", "contract", "legal_obligation",
+                    "vital_interests", "public_task",
+                    "legitimate_interests"}, p)
+            self.assertIsInstance(c["recipients"], list)
+            for f in c["facts"]:
+                # The date the fact goes, or null while no rule ends it.
+                d = f["deleted_by"]
+                self.assertTrue(d is None or (len(d) == 10 and d[4] == "-"),
+                                f)
+        # The purposes named are the policy's own for the category.
+        pol = self.policy("telenor", "customer_service")["purposes"]
+        for c in rep["categories"]:
+            for p in c["purposes"]:
+                self.assertIn(p["id"], pol)
+                self.assertIn(c["category"], pol[p["id"]]["categories"])
+        # The read above is in the processing part.
+        reads = [u for u in rep["processing"]
+                 if u["action"] == "read" and u["purpose"] == "contract"]
+        self.assertTrue(reads, rep["processing"])
+        self.assertIn("access", rep["rights"])
+        self.assertIn("withdraw_consent", rep["rights"])
+        # Audited before it was released.
+        self.audited("telenor", sid, True, "GDPR-15", action="export",
+                     role="dpo")
+
+    def test_GDPR_15_only_the_dpo_GDPR_32(self):
+        cs = ("telenor", "customer_service")
+        sid = self.create(cs, telenor_customer())
+        r = self.call("GET", "/v1/subjects/%s/report" % sid, who=cs)
+        self.assertDenied(r, "audit: true")
+        self.assertNotIn("Ole Jensen", r.text)
+        self.audited("telenor", sid, False, "GDPR-15",
+                     role="customer_service")
+        r = self.call("GET", "/v1/subjects/%s/export" % sid, who=cs)
+        self.assertDenied(r, "audit: true")
+        self.audited("telenor", sid, False, "GDPR-20",
+                     role="customer_service")
+
+    def test_AURA_RIGHTS_1_one_controller_per_report(self):
+        """One installation, several companies: another controller's DPO
+        does not find the subject."""
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("cekura", "dpo"))
+        self.assertError(r, 404, secrets=("Ole Jensen",))
+
+    def test_CEK_COMPLAIN_1_AURA_COMPLAIN_1_AOPT_COMPLAIN_1_in_report(self):
+        for controller, doc in (("cekura", cekura_customer()),
+                                ("aura-fiber", aura_customer()),
+                                ("aurora-optimal", aopt_customer())):
+            with self.subTest(controller=controller):
+                sid = self.create((controller, "customer_service"), doc)
+                rep = self.report(controller, sid).json()
+                auth = rep["controller"]["authority"]
+                self.assertTrue(auth["name"], rep["controller"])
+                self.assertTrue(auth["url"].startswith("http"), auth)
+                html = self.report(controller, sid, format="html").text
+                self.assertIn(auth["url"], html)
+                if controller == "cekura":
+                    # CEK-COMPLAIN-1: to the company first.
+                    self.assertTrue(rep["controller"]["complaints"])
+
+    def test_GDPR_15_html_in_the_controllers_language(self):
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        r = self.report("telenor", sid, format="html")
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIn('<html lang="da">', r.text)
+        self.assertIn("Dine personoplysninger", r.text)
+        self.assertIn("Ole Jensen", r.text)
+        sid2 = self.create(("aurora-optimal", "customer_service"),
+                           aopt_customer())
+        r = self.report("aurora-optimal", sid2, format="html")
+        self.assertIn('<html lang="sv">', r.text)
+        self.assertIn("Dina personuppgifter", r.text)
+        r = self.report("aurora-optimal", sid2, format="html", lang="en")
+        self.assertIn("Your personal data", r.text)
+
+    def test_GDPR_15_html_escapes_values(self):
+        doc = telenor_customer()
+        doc["facts"][0] = fact("name", "<script>alert(1)</script> & Co")
+        sid = self.create(("telenor", "customer_service"), doc)
+        r = self.report("telenor", sid, format="html")
+        self.assertNotIn("<script>", r.text)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co",
+                      r.text)
+
+    def test_GDPR_20_SHOP_RIGHTS_1_portable_copy(self):
+        """Only what the person provided, under consent or contract."""
+        cs = ("webshop", "customer_service")
+        doc = {"purpose": "orders", "facts": [
+            fact("customer_name", "Mette Lund", source="subject"),
+            fact("customer_email", uniq_email("mette"), source="subject"),
+            # Not given by the person: the shop wrote it.
+            fact("orders", "Abonnement: kaffe, \"månedlig\"",
+                 source="controller"),
+        ]}
+        sid = self.create(cs, doc)
+        r = self.call("GET", "/v1/subjects/%s/export" % sid,
+                      who=("webshop", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        exp = r.json()
+        self.assertEqual(exp["format"], "vaern-portable/1")
+        self.assertEqual(exp["subject"], sid)
+        cats = sorted(d["category"] for d in exp["data"])
+        self.assertEqual(cats, ["customer_email", "customer_name"])
+        r = self.call("GET", q("/v1/subjects/%s/export" % sid, format="csv"),
+                      who=("webshop", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/csv"))
+        rows = list(csv.reader(io.StringIO(r.text)))
+        self.assertEqual(rows[0], ["category", "value", "purpose",
+                                   "collected_at"])
+        self.assertEqual(sorted(x[0] for x in rows[1:]),
+                         ["customer_email", "customer_name"])
+        self.assertIn(["customer_name", "Mette Lund", "orders"],
+                      [x[:3] for x in rows[1:]])
+        self.audited("webshop", sid, True, "GDPR-20", action="export")
+
+    def test_bad_input_changes_nothing(self):
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        before = self.counts()
+        for path, mention in (
+                (q("/v1/subjects/%s/report" % sid, format="xml"), "format"),
+                (q("/v1/subjects/%s/report" % sid, format="html",
+                   lang="de"), "lang"),
+                (q("/v1/subjects/%s/export" % sid, format="html"),
+                 "format")):
+            r = self.call("GET", path, who=("telenor", "dpo"))
+            self.assertError(r, 400, "invalid", mentions=mention)
+        r = self.call("GET", "/v1/subjects/%s/report" % ("0" * 32),
+                      who=("telenor", "dpo"))
+        self.assertError(r, 404)
+        r = self.call("GET", "/v1/subjects/..%2f..%2fetc/report",
+                      who=("telenor", "dpo"))
+        self.assertIn(r.status, (400, 404), r)
+        self.assertEqual(self.counts(), before)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
