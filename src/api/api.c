@@ -34,7 +34,7 @@
 #include "openapi.h"
 
 #define CATEGORIES_MAX 64 /* categories named in one request */
-#define FACTS_MAX      VAULT_FACTS_PER_ADD
+#define FACTS_MAX      VAULT_FACTS_PER_DOC
 
 /* A released subject's JSON text: a first allocation and the most one
  * answer may take. */

@@ -210,19 +210,24 @@ api_report_build(struct vault *v, const char *audit_db,
 		                     : vaern_fail(msg, VAERN_E_NOMEM,
 		                                  "out of memory");
 	}
-	doc = kind == VAULT_EXPORT_ACCESS ? report_access(&in)
-	                                  : report_portable(&in);
-	gathered_free(&g);
-	if (doc == NULL)
-		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	if (format == API_REPORT_HTML) {
-		*body = report_access_html(
-		        doc, lang != NULL ? lang : p->controller.language, len);
+	if (kind == VAULT_EXPORT_ACCESS) {
+		*body = format == API_REPORT_HTML
+		                ? report_access_html(
+		                          &in,
+		                          lang != NULL ? lang
+		                                       : p->controller.language,
+		                          len)
+		                : report_access_json(&in, len);
+		gathered_free(&g);
 	} else {
+		doc = report_portable(&in);
+		gathered_free(&g);
+		if (doc == NULL)
+			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		*body = json_dumps(doc, JSON_COMPACT);
 		*len = *body != NULL ? strlen(*body) : 0;
+		json_decref(doc);
 	}
-	json_decref(doc);
 	return *body != NULL ? VAERN_OK
 	                     : vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 }

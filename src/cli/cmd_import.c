@@ -50,7 +50,7 @@ int cmd_import(int argc, char **argv);
 #define IMPORT_ERRORS_DEFAULT 100    /* bad rows listed (--max-errors) */
 #define IMPORT_WORKERS_MAX    4      /* threads that prepare rows */
 #define IMPORT_MAP_MAX        (1024 * 1024)       /* bytes in a --map file */
-#define IMPORT_ENTRIES_MAX    VAULT_FACTS_PER_ADD /* mapping entries */
+#define IMPORT_ENTRIES_MAX    VAULT_FACTS_PER_DOC /* mapping entries */
 #define IMPORT_HEADER_SHOWN   64 /* characters of a header in a message */
 #define IMPORT_CACHE_KIB      (256 * 1024)  /* SQLite page cache */
 #define IMPORT_ARENA_BLOCK    (1024 * 1024) /* >= CSV_FIELD_MAX + 1 */

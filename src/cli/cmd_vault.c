@@ -21,7 +21,7 @@
 #include "cli.h"
 
 #define JSON_INPUT_MAX (4 * 1024 * 1024) /* bytes of a --json document */
-#define CLI_FACTS_MAX  VAULT_FACTS_PER_ADD
+#define CLI_FACTS_MAX  VAULT_FACTS_PER_DOC
 
 static json_t *
 json_time(int64_t t)

@@ -60,20 +60,6 @@ instant_json(int64_t at)
 	return json_string(buf);
 }
 
-/* A fact's end: its date, null when it never goes, or "unknown". */
-static json_t *
-expiry_json(int64_t at)
-{
-	char buf[11];
-
-	if (at == REPORT_NEVER)
-		return json_null();
-	if (at == INT64_MIN)
-		return json_string("unknown");
-	cal_format_date(days_of(at), buf);
-	return json_string(buf);
-}
-
 static int
 has_category(const size_t *cats, size_t n, size_t ci)
 {
@@ -99,265 +85,403 @@ append(json_t *a, json_t *v, int *failed)
 		*failed = 1;
 }
 
-static json_t *
-str_or_null(const char *s)
+/* A growing string whose old copies are wiped: it holds personal data. */
+struct buf {
+	char *data;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
 {
-	return s != NULL ? json_string(s) : json_null();
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *d;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((d = malloc(cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		if (b->data != NULL) {
+			memcpy(d, b->data, b->len);
+			sodium_memzero(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
 }
 
-/* ---- the access report ------------------------------------------------- */
+/* Makes room for n bytes up front (an empty buffer only). */
+static void
+buf_reserve(struct buf *b, size_t n)
+{
+	if (b->data != NULL || b->failed)
+		return;
+	if ((b->data = malloc(n + 1)) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	b->cap = n + 1;
+	b->data[0] = '\0';
+}
 
-static json_t *
-controller_json(const struct policy *p, int *failed)
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static char *
+buf_finish(struct buf *b, size_t *len)
+{
+	if (b->failed) {
+		if (b->data != NULL) {
+			sodium_memzero(b->data, b->cap);
+			free(b->data);
+		}
+		return NULL;
+	}
+	if (b->data == NULL)
+		buf_add(b, "", 0);
+	if (b->failed)
+		return NULL;
+	if (len != NULL)
+		*len = b->len;
+	return b->data;
+}
+
+/* ---- the access report (streamed JSON) -------------------------------- */
+
+static void
+j_str(struct buf *b, const char *s)
+{
+	const char *run = s;
+
+	buf_add(b, "\"", 1);
+	for (const char *q = s; *q; q++) {
+		unsigned char ch = (unsigned char)*q;
+		char esc[8];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		buf_add(b, run, (size_t)(q - run));
+		run = q + 1;
+		switch (ch) {
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		default:
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			buf_add(b, esc, 6);
+		}
+	}
+	buf_add(b, run, strlen(run));
+	buf_add(b, "\"", 1);
+}
+
+/* ,"key": (the comma unless first) */
+static void
+j_key(struct buf *b, const char *key, int first)
+{
+	if (!first)
+		buf_add(b, ",", 1);
+	j_str(b, key);
+	buf_add(b, ":", 1);
+}
+
+static void
+j_kstr(struct buf *b, const char *key, const char *v, int first)
+{
+	j_key(b, key, first);
+	if (v == NULL)
+		buf_str(b, "null");
+	else
+		j_str(b, v);
+}
+
+static void
+j_kint(struct buf *b, const char *key, int64_t v, int first)
+{
+	char num[24];
+
+	j_key(b, key, first);
+	(void)snprintf(num, sizeof(num), "%lld", (long long)v);
+	buf_str(b, num);
+}
+
+static void
+j_kbool(struct buf *b, const char *key, int v)
+{
+	j_key(b, key, 0);
+	buf_str(b, v ? "true" : "false");
+}
+
+static void
+j_kinstant(struct buf *b, const char *key, int64_t at)
+{
+	char when[21];
+
+	cal_format_instant(at, when);
+	j_kstr(b, key, when, 0);
+}
+
+static void
+j_kexpiry(struct buf *b, const char *key, int64_t at)
+{
+	char day[11];
+
+	if (at == REPORT_NEVER) {
+		j_kstr(b, key, NULL, 0);
+		return;
+	}
+	if (at == INT64_MIN) {
+		j_kstr(b, key, "unknown", 0);
+		return;
+	}
+	cal_format_date(days_of(at), day);
+	j_kstr(b, key, day, 0);
+}
+
+static void
+j_controller(struct buf *b, const struct policy *p)
 {
 	const struct policy_controller *c = &p->controller;
-	json_t *o = json_object(), *auth = json_object();
 
-	if (o == NULL || auth == NULL) {
-		json_decref(o);
-		json_decref(auth);
-		*failed = 1;
-		return NULL;
-	}
-	put(o, "id", json_string(c->id), failed);
-	put(o, "name", str_or_null(c->name), failed);
-	put(o, "registration", str_or_null(c->registration), failed);
-	put(o, "address", str_or_null(c->address), failed);
-	put(o, "email", str_or_null(c->email), failed);
-	put(o, "phone", str_or_null(c->phone), failed);
-	put(o, "country", json_string(c->country), failed);
-	put(auth, "name", str_or_null(c->authority_name), failed);
-	put(auth, "url", str_or_null(c->authority_url), failed);
-	put(o, "complaints", str_or_null(c->complaints), failed);
-	put(o, "authority", auth, failed);
-	return o;
+	buf_add(b, "{", 1);
+	j_kstr(b, "id", c->id, 1);
+	j_kstr(b, "name", c->name, 0);
+	j_kstr(b, "registration", c->registration, 0);
+	j_kstr(b, "address", c->address, 0);
+	j_kstr(b, "email", c->email, 0);
+	j_kstr(b, "phone", c->phone, 0);
+	j_kstr(b, "country", c->country, 0);
+	j_kstr(b, "complaints", c->complaints, 0);
+	j_key(b, "authority", 0);
+	buf_add(b, "{", 1);
+	j_kstr(b, "name", c->authority_name, 1);
+	j_kstr(b, "url", c->authority_url, 0);
+	buf_str(b, "}}");
 }
 
-static json_t *
-purposes_json(const struct policy *p, size_t ci, int *failed)
+static void
+j_purposes(struct buf *b, const struct policy *p, size_t ci)
 {
-	json_t *a = json_array();
+	int first = 1;
 
-	if (a == NULL) {
-		*failed = 1;
-		return NULL;
-	}
+	buf_add(b, "[", 1);
 	for (size_t i = 0; i < p->npurposes; i++) {
 		const struct policy_purpose *pu = &p->purposes[i];
-		json_t *o, *basis;
+		int bfirst = 1;
 
 		if (!has_category(pu->categories, pu->ncategories, ci))
 			continue;
-		o = json_object();
-		basis = json_array();
-		if (o == NULL || basis == NULL) {
-			json_decref(o);
-			json_decref(basis);
-			*failed = 1;
-			continue;
+		if (!first)
+			buf_add(b, ",", 1);
+		first = 0;
+		buf_add(b, "{", 1);
+		j_kstr(b, "id", pu->id, 1);
+		j_kstr(b, "description", pu->description, 0);
+		j_key(b, "legal_basis", 0);
+		buf_add(b, "[", 1);
+		for (int k = 0; k < 6; k++) {
+			if (!(pu->basis & (1u << k)))
+				continue;
+			if (!bfirst)
+				buf_add(b, ",", 1);
+			bfirst = 0;
+			j_str(b, basis_names[k]);
 		}
-		for (int b = 0; b < 6; b++)
-			if (pu->basis & (1u << b))
-				append(basis, json_string(basis_names[b]),
-				       failed);
-		put(o, "id", json_string(pu->id), failed);
-		put(o, "description", str_or_null(pu->description), failed);
-		put(o, "legal_basis", basis, failed);
+		buf_add(b, "]", 1);
 		if (pu->art9) {
 			char letter[2] = {pu->art9, '\0'};
 
-			put(o, "art9", json_string(letter), failed);
+			j_kstr(b, "art9", letter, 0);
 		}
 		if (pu->legitimate_interests != NULL)
-			put(o, "legitimate_interests",
-			    json_string(pu->legitimate_interests), failed);
-		append(a, o, failed);
+			j_kstr(b, "legitimate_interests",
+			       pu->legitimate_interests, 0);
+		buf_add(b, "}", 1);
 	}
-	return a;
+	buf_add(b, "]", 1);
 }
 
-static json_t *
-recipients_json(const struct policy *p, size_t ci, int *failed)
+static void
+j_recipients(struct buf *b, const struct policy *p, size_t ci)
 {
-	json_t *a = json_array();
+	int first = 1;
 
-	if (a == NULL) {
-		*failed = 1;
-		return NULL;
-	}
+	buf_add(b, "[", 1);
 	for (size_t i = 0; i < p->nrecipients; i++) {
 		const struct policy_recipient *r = &p->recipients[i];
-		json_t *o;
 
 		if (!has_category(r->categories, r->ncategories, ci))
 			continue;
-		if ((o = json_object()) == NULL) {
-			*failed = 1;
-			continue;
-		}
-		put(o, "id", json_string(r->id), failed);
-		put(o, "name", str_or_null(r->name), failed);
-		put(o, "type", json_string(recipient_type_name(r->type)),
-		    failed);
-		put(o, "country", json_string(r->country), failed);
-		put(o, "outside_eea", json_boolean(r->outside_eea), failed);
+		if (!first)
+			buf_add(b, ",", 1);
+		first = 0;
+		buf_add(b, "{", 1);
+		j_kstr(b, "id", r->id, 1);
+		j_kstr(b, "name", r->name, 0);
+		j_kstr(b, "type", recipient_type_name(r->type), 0);
+		j_kstr(b, "country", r->country, 0);
+		j_kbool(b, "outside_eea", r->outside_eea);
 		if (r->safeguard != NULL)
-			put(o, "safeguard", json_string(r->safeguard), failed);
-		append(a, o, failed);
+			j_kstr(b, "safeguard", r->safeguard, 0);
+		buf_add(b, "}", 1);
 	}
-	return a;
+	buf_add(b, "]", 1);
 }
 
-static json_t *
-fact_json(const struct report_fact *f, int with_expiry, int *failed)
+/* For each fact, the index of its category in the policy (-1: none). */
+static long *
+fact_categories(const struct report_input *in, unsigned char *present)
 {
-	json_t *o = json_object();
+	long *fc = malloc((in->nfacts + 1) * sizeof(*fc));
 
-	if (o == NULL) {
-		*failed = 1;
+	if (fc == NULL)
 		return NULL;
+	for (size_t i = 0; i < in->nfacts; i++) {
+		fc[i] = policy_category_index(in->policy,
+		                              in->facts[i].category);
+		if (fc[i] >= 0)
+			present[fc[i]] = 1;
 	}
-	put(o, "id", json_integer(f->id), failed);
-	put(o, "value", json_string(f->value), failed);
-	put(o, "purpose", json_string(f->purpose), failed);
-	put(o, "collected_at", instant_json(f->collected_at), failed);
-	put(o, "provided_by_subject", json_boolean(f->provided), failed);
-	if (with_expiry)
-		put(o, "deleted_by", expiry_json(f->expires_at), failed);
-	return o;
+	return fc;
 }
 
-static json_t *
-category_json(const struct policy *p, size_t ci, const struct report_input *in,
-              int *failed)
-{
-	const struct policy_category *c = &p->categories[ci];
-	json_t *o = json_object(), *facts = json_array();
+static const char *const rights_names[7] = {
+        "access",      "rectification", "erasure",         "restriction",
+        "portability", "objection",     "withdraw_consent"};
 
-	if (o == NULL || facts == NULL) {
-		json_decref(o);
-		json_decref(facts);
-		*failed = 1;
-		return NULL;
-	}
-	for (size_t i = 0; i < in->nfacts; i++)
-		if (strcmp(in->facts[i].category, c->id) == 0)
-			append(facts, fact_json(&in->facts[i], 1, failed),
-			       failed);
-	put(o, "category", json_string(c->id), failed);
-	put(o, "description", str_or_null(c->description), failed);
-	put(o, "special", json_boolean(c->special), failed);
-	put(o, "source", json_string(source_name(c->source)), failed);
-	if (c->source == SOURCE_THIRD_PARTY && c->source_party != NULL)
-		put(o, "source_party", json_string(c->source_party), failed);
-	put(o, "purposes", purposes_json(p, ci, failed), failed);
-	put(o, "recipients", recipients_json(p, ci, failed), failed);
-	put(o, "facts", facts, failed);
-	return o;
-}
-
-static json_t *
-rights_json(const struct policy *p, int *failed)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} rights[] = {
-	        {RIGHT_ACCESS, "access"},
-	        {RIGHT_RECTIFICATION, "rectification"},
-	        {RIGHT_ERASURE, "erasure"},
-	        {RIGHT_RESTRICTION, "restriction"},
-	        {RIGHT_PORTABILITY, "portability"},
-	        {RIGHT_OBJECTION, "objection"},
-	};
-	json_t *a = json_array();
-
-	if (a == NULL) {
-		*failed = 1;
-		return NULL;
-	}
-	/* The GDPR gives all six whatever the policy text lists; the
-	 * policy's list is what it promises on top (none can be dropped). */
-	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++)
-		append(a, json_string(rights[i].name), failed);
-	(void)p;
-	append(a, json_string("withdraw_consent"), failed);
-	return a;
-}
-
-json_t *
-report_access(const struct report_input *in)
+char *
+report_access_json(const struct report_input *in, size_t *len)
 {
 	const struct policy *p = in->policy;
-	json_t *doc = json_object(), *cats = json_array(),
-	       *events = json_array(), *uses = json_array();
-	int failed = 0;
+	struct buf b = {NULL, 0, 0, 0};
+	unsigned char *present = calloc(p->ncategories + 1, 1);
+	long *fc = present != NULL ? fact_categories(in, present) : NULL;
+	int first = 1;
 
-	if (doc == NULL || cats == NULL || events == NULL || uses == NULL) {
-		json_decref(doc);
-		json_decref(cats);
-		json_decref(events);
-		json_decref(uses);
+	if (fc == NULL) {
+		free(present);
 		return NULL;
 	}
-	put(doc, "report", json_string("access"), &failed);
-	put(doc, "article", json_string("GDPR Art. 15"), &failed);
-	put(doc, "subject", json_string(in->subject), &failed);
-	put(doc, "generated_at", instant_json(in->now), &failed);
-	put(doc, "language", json_string(p->controller.language), &failed);
-	put(doc, "controller", controller_json(p, &failed), &failed);
-	/* Only the categories the person has data in. */
+	/* One allocation in the common case: the values and a line of
+	 * JSON around each fact and each entry. */
+	{
+		size_t want = 65536 + in->nfacts * 200 + in->nuses * 240;
+
+		for (size_t i = 0; i < in->nfacts; i++)
+			want += strlen(in->facts[i].value);
+		buf_reserve(&b, want);
+	}
+	buf_add(&b, "{", 1);
+	j_kstr(&b, "report", "access", 1);
+	j_kstr(&b, "article", "GDPR Art. 15", 0);
+	j_kstr(&b, "subject", in->subject, 0);
+	j_kinstant(&b, "generated_at", in->now);
+	j_kstr(&b, "language", p->controller.language, 0);
+	j_key(&b, "controller", 0);
+	j_controller(&b, p);
+	/* Only the categories the person has data in, in the policy's
+	 * order. */
+	j_key(&b, "categories", 0);
+	buf_add(&b, "[", 1);
 	for (size_t ci = 0; ci < p->ncategories; ci++) {
-		int any = 0;
+		const struct policy_category *c = &p->categories[ci];
+		int ffirst = 1;
 
-		for (size_t i = 0; i < in->nfacts && !any; i++)
-			any = strcmp(in->facts[i].category,
-			             p->categories[ci].id) == 0;
-		if (any)
-			append(cats, category_json(p, ci, in, &failed),
-			       &failed);
-	}
-	put(doc, "categories", cats, &failed);
-	for (size_t i = 0; i < in->nevents; i++) {
-		json_t *o = json_object();
+		if (!present[ci])
+			continue;
+		if (!first)
+			buf_add(&b, ",", 1);
+		first = 0;
+		buf_add(&b, "{", 1);
+		j_kstr(&b, "category", c->id, 1);
+		j_kstr(&b, "description", c->description, 0);
+		j_kbool(&b, "special", c->special);
+		j_kstr(&b, "source", source_name(c->source), 0);
+		if (c->source == SOURCE_THIRD_PARTY && c->source_party)
+			j_kstr(&b, "source_party", c->source_party, 0);
+		j_key(&b, "purposes", 0);
+		j_purposes(&b, p, ci);
+		j_key(&b, "recipients", 0);
+		j_recipients(&b, p, ci);
+		j_key(&b, "facts", 0);
+		buf_add(&b, "[", 1);
+		for (size_t i = 0; i < in->nfacts; i++) {
+			const struct report_fact *f = &in->facts[i];
 
-		if (o == NULL) {
-			failed = 1;
-			break;
+			if (fc[i] != (long)ci)
+				continue;
+			if (!ffirst)
+				buf_add(&b, ",", 1);
+			ffirst = 0;
+			buf_add(&b, "{", 1);
+			j_kint(&b, "id", f->id, 1);
+			j_kstr(&b, "value", f->value, 0);
+			j_kstr(&b, "purpose", f->purpose, 0);
+			j_kinstant(&b, "collected_at", f->collected_at);
+			j_kbool(&b, "provided_by_subject", f->provided);
+			j_kexpiry(&b, "deleted_by", f->expires_at);
+			buf_add(&b, "}", 1);
 		}
-		put(o, "kind", json_string(in->events[i].kind), &failed);
-		put(o, "at", instant_json(in->events[i].at), &failed);
-		append(events, o, &failed);
+		buf_str(&b, "]}");
 	}
-	put(doc, "events", events, &failed);
+	buf_add(&b, "]", 1);
+	j_key(&b, "events", 0);
+	buf_add(&b, "[", 1);
+	for (size_t i = 0; i < in->nevents; i++) {
+		if (i > 0)
+			buf_add(&b, ",", 1);
+		buf_add(&b, "{", 1);
+		j_kstr(&b, "kind", in->events[i].kind, 1);
+		j_kinstant(&b, "at", in->events[i].at);
+		buf_add(&b, "}", 1);
+	}
+	buf_add(&b, "]", 1);
+	j_key(&b, "processing", 0);
+	buf_add(&b, "[", 1);
 	for (size_t i = 0; i < in->nuses; i++) {
 		const struct report_use *u = &in->uses[i];
-		json_t *o = json_object();
 
-		if (o == NULL) {
-			failed = 1;
-			break;
-		}
-		put(o, "seq", json_integer(u->seq), &failed);
-		put(o, "at", instant_json(u->at), &failed);
-		put(o, "role", json_string(u->role ? u->role : ""), &failed);
-		put(o, "purpose", json_string(u->purpose ? u->purpose : ""),
-		    &failed);
-		put(o, "action", json_string(u->action ? u->action : ""),
-		    &failed);
-		put(o, "categories",
-		    json_string(u->categories ? u->categories : ""), &failed);
-		put(o, "allowed", json_boolean(u->allowed), &failed);
-		put(o, "rule", json_string(u->rule ? u->rule : ""), &failed);
-		append(uses, o, &failed);
+		if (i > 0)
+			buf_add(&b, ",", 1);
+		buf_add(&b, "{", 1);
+		j_kint(&b, "seq", u->seq, 1);
+		j_kinstant(&b, "at", u->at);
+		j_kstr(&b, "role", u->role ? u->role : "", 0);
+		j_kstr(&b, "purpose", u->purpose ? u->purpose : "", 0);
+		j_kstr(&b, "action", u->action ? u->action : "", 0);
+		j_kstr(&b, "categories", u->categories ? u->categories : "", 0);
+		j_kbool(&b, "allowed", u->allowed);
+		j_kstr(&b, "rule", u->rule ? u->rule : "", 0);
+		buf_add(&b, "}", 1);
 	}
-	put(doc, "processing", uses, &failed);
-	put(doc, "rights", rights_json(p, &failed), &failed);
-	if (failed) {
-		json_decref(doc);
-		return NULL;
+	buf_add(&b, "]", 1);
+	/* The GDPR gives all of them whatever the policy text lists. */
+	j_key(&b, "rights", 0);
+	buf_add(&b, "[", 1);
+	for (int r = 0; r < 7; r++) {
+		if (r > 0)
+			buf_add(&b, ",", 1);
+		j_str(&b, rights_names[r]);
 	}
-	return doc;
+	buf_str(&b, "]}");
+	free(fc);
+	free(present);
+	return buf_finish(&b, len);
 }
 
 /* ---- the portable copy ------------------------------------------------- */
@@ -411,66 +535,6 @@ report_portable(const struct report_input *in)
 		return NULL;
 	}
 	return doc;
-}
-
-/* A growing string whose old copies are wiped: it holds personal data. */
-struct buf {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((d = malloc(cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		if (b->data != NULL) {
-			memcpy(d, b->data, b->len);
-			sodium_memzero(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static char *
-buf_finish(struct buf *b, size_t *len)
-{
-	if (b->failed) {
-		if (b->data != NULL) {
-			sodium_memzero(b->data, b->cap);
-			free(b->data);
-		}
-		return NULL;
-	}
-	if (b->data == NULL)
-		buf_add(b, "", 0);
-	if (b->failed)
-		return NULL;
-	if (len != NULL)
-		*len = b->len;
-	return b->data;
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line
@@ -661,14 +725,6 @@ html_text(struct buf *b, const char *s)
 	}
 }
 
-static const char *
-member(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 static void
 tag(struct buf *b, const char *open, const char *text, const char *close)
 {
@@ -677,87 +733,107 @@ tag(struct buf *b, const char *open, const char *text, const char *close)
 	buf_str(b, close);
 }
 
-static void
-html_category(struct buf *b, const char *const *l, const json_t *c)
+static const char *
+or_empty(const char *s)
 {
-	const json_t *v;
-	size_t i;
+	return s != NULL ? s : "";
+}
 
-	tag(b, "<section><h2>",
-	    member(c, "description")[0] ? member(c, "description")
-	                                : member(c, "category"),
+static void
+html_category(struct buf *b, const char *const *l,
+              const struct report_input *in, size_t ci, const long *fc)
+{
+	const struct policy *p = in->policy;
+	const struct policy_category *c = &p->categories[ci];
+	int any = 0;
+	char when[21], day[11];
+
+	tag(b, "<section><h2>", c->description ? c->description : c->id,
 	    "</h2>\n<dl>");
 	tag(b, "<dt>", l[L_CATEGORY], "</dt>");
-	tag(b, "<dd><code>", member(c, "category"), "</code></dd>");
-	tag(b, "<dt>", l[L_SOURCE], "</dt>");
-	buf_str(b, "<dd>");
-	html_text(b, member(c, "source"));
-	if (json_object_get(c, "source_party") != NULL)
-		tag(b, " (", member(c, "source_party"), ")");
+	tag(b, "<dd><code>", c->id, "</code></dd>");
+	tag(b, "<dt>", l[L_SOURCE], "</dt><dd>");
+	html_text(b, source_name(c->source));
+	if (c->source == SOURCE_THIRD_PARTY && c->source_party != NULL)
+		tag(b, " (", c->source_party, ")");
 	buf_str(b, "</dd>");
 	tag(b, "<dt>", l[L_PURPOSES], "</dt><dd><ul>");
-	json_array_foreach(json_object_get(c, "purposes"), i, v)
-	{
-		const json_t *basis;
-		size_t k;
+	for (size_t i = 0; i < p->npurposes; i++) {
+		const struct policy_purpose *pu = &p->purposes[i];
+		int bfirst = 1;
 
-		tag(b, "<li>",
-		    member(v, "description")[0] ? member(v, "description")
-		                                : member(v, "id"),
-		    "");
+		if (!has_category(pu->categories, pu->ncategories, ci))
+			continue;
+		tag(b, "<li>", pu->description ? pu->description : pu->id, "");
 		tag(b, " &mdash; ", l[L_BASIS], ": ");
-		json_array_foreach(json_object_get(v, "legal_basis"), k, basis)
-		{
-			if (k > 0)
+		for (int k = 0; k < 6; k++) {
+			if (!(pu->basis & (1u << k)))
+				continue;
+			if (!bfirst)
 				buf_str(b, ", ");
-			html_text(b, json_string_value(basis));
+			bfirst = 0;
+			html_text(b, basis_names[k]);
 		}
 		buf_str(b, "</li>");
 	}
 	buf_str(b, "</ul></dd>");
 	tag(b, "<dt>", l[L_RECIPIENTS], "</dt><dd>");
-	if (json_array_size(json_object_get(c, "recipients")) == 0)
-		html_text(b, l[L_NONE]);
-	json_array_foreach(json_object_get(c, "recipients"), i, v)
-	{
-		if (i > 0)
+	for (size_t i = 0; i < p->nrecipients; i++) {
+		const struct policy_recipient *r = &p->recipients[i];
+
+		if (!has_category(r->categories, r->ncategories, ci))
+			continue;
+		if (any)
 			buf_str(b, ", ");
-		html_text(b, member(v, "name")[0] ? member(v, "name")
-		                                  : member(v, "id"));
-		tag(b, " (", member(v, "country"), ")");
+		any = 1;
+		html_text(b, r->name ? r->name : r->id);
+		tag(b, " (", r->country, ")");
 	}
+	if (!any)
+		html_text(b, l[L_NONE]);
 	buf_str(b, "</dd></dl>\n<table><tr>");
 	tag(b, "<th>", l[L_VALUE], "</th>");
 	tag(b, "<th>", l[L_PURPOSES], "</th>");
 	tag(b, "<th>", l[L_COLLECTED], "</th>");
 	tag(b, "<th>", l[L_DELETED_BY], "</th></tr>\n");
-	json_array_foreach(json_object_get(c, "facts"), i, v)
-	{
-		const json_t *end = json_object_get(v, "deleted_by");
+	for (size_t i = 0; i < in->nfacts; i++) {
+		const struct report_fact *f = &in->facts[i];
 
-		tag(b, "<tr><td>", member(v, "value"), "</td>");
-		tag(b, "<td>", member(v, "purpose"), "</td>");
-		tag(b, "<td>", member(v, "collected_at"), "</td>");
-		tag(b, "<td>",
-		    json_is_string(end) ? json_string_value(end)
-		                        : l[L_KEPT_OPEN],
-		    "</td></tr>\n");
+		if (fc[i] != (long)ci)
+			continue;
+		tag(b, "<tr><td>", f->value, "</td>");
+		tag(b, "<td>", f->purpose, "</td>");
+		cal_format_instant(f->collected_at, when);
+		tag(b, "<td>", when, "</td>");
+		if (f->expires_at == REPORT_NEVER ||
+		    f->expires_at == INT64_MIN) {
+			tag(b, "<td>", l[L_KEPT_OPEN], "</td></tr>\n");
+		} else {
+			cal_format_date(days_of(f->expires_at), day);
+			tag(b, "<td>", day, "</td></tr>\n");
+		}
 	}
 	buf_str(b, "</table></section>\n");
 }
 
 char *
-report_access_html(const json_t *report, const char *lang, size_t *len)
+report_access_html(const struct report_input *in, const char *lang, size_t *len)
 {
+	const struct policy *p = in->policy;
+	const struct policy_controller *ctrl = &p->controller;
 	int li = lang != NULL && strcmp(lang, "da") == 0   ? 1
 	         : lang != NULL && strcmp(lang, "sv") == 0 ? 2
 	                                                   : 0;
 	const char *const *l = labels[li];
-	const json_t *ctrl = json_object_get(report, "controller"), *v;
-	const json_t *auth = json_object_get(ctrl, "authority");
 	struct buf b = {NULL, 0, 0, 0};
-	size_t i;
+	unsigned char *present = calloc(p->ncategories + 1, 1);
+	long *fc = present != NULL ? fact_categories(in, present) : NULL;
+	char when[21];
 
+	if (fc == NULL) {
+		free(present);
+		return NULL;
+	}
 	buf_str(&b, "<!DOCTYPE html>\n<html lang=\"");
 	buf_str(&b, li == 1 ? "da" : li == 2 ? "sv" : "en");
 	buf_str(&b, "\"><head><meta charset=\"utf-8\"><title>");
@@ -766,19 +842,21 @@ report_access_html(const json_t *report, const char *lang, size_t *len)
 	tag(&b, "<h1>", l[L_TITLE], "</h1>\n");
 	tag(&b, "<p>", l[L_INTRO], "</p>\n<p>");
 	tag(&b, "", l[L_CONTROLLER], ": ");
-	tag(&b, "<strong>", member(ctrl, "name"), "</strong>");
-	tag(&b, ", ", member(ctrl, "address"), "");
-	tag(&b, ", ", member(ctrl, "email"), "<br>");
+	tag(&b, "<strong>", or_empty(ctrl->name), "</strong>");
+	tag(&b, ", ", or_empty(ctrl->address), "");
+	tag(&b, ", ", or_empty(ctrl->email), "<br>");
 	tag(&b, "", l[L_GENERATED], ": ");
-	tag(&b, "<time>", member(report, "generated_at"), "</time></p>\n");
-	json_array_foreach(json_object_get(report, "categories"), i, v)
-	        html_category(&b, l, v);
-	if (json_array_size(json_object_get(report, "events")) > 0) {
+	cal_format_instant(in->now, when);
+	tag(&b, "<time>", when, "</time></p>\n");
+	for (size_t ci = 0; ci < p->ncategories; ci++)
+		if (present[ci])
+			html_category(&b, l, in, ci, fc);
+	if (in->nevents > 0) {
 		tag(&b, "<section><h2>", l[L_EVENTS], "</h2><ul>");
-		json_array_foreach(json_object_get(report, "events"), i, v)
-		{
-			tag(&b, "<li>", member(v, "at"), " ");
-			tag(&b, "", member(v, "kind"), "</li>");
+		for (size_t i = 0; i < in->nevents; i++) {
+			cal_format_instant(in->events[i].at, when);
+			tag(&b, "<li>", when, " ");
+			tag(&b, "", in->events[i].kind, "</li>");
 		}
 		buf_str(&b, "</ul></section>\n");
 	}
@@ -788,15 +866,15 @@ report_access_html(const json_t *report, const char *lang, size_t *len)
 	tag(&b, "<th>", l[L_PURPOSES], "</th>");
 	tag(&b, "<th>", l[L_ACTION], "</th>");
 	tag(&b, "<th>", l[L_DECISION], "</th></tr>\n");
-	json_array_foreach(json_object_get(report, "processing"), i, v)
-	{
-		tag(&b, "<tr><td>", member(v, "at"), "</td>");
-		tag(&b, "<td>", member(v, "role"), "</td>");
-		tag(&b, "<td>", member(v, "purpose"), "</td>");
-		tag(&b, "<td>", member(v, "action"), "</td>");
-		tag(&b, "<td>",
-		    json_is_true(json_object_get(v, "allowed")) ? l[L_ALLOWED]
-		                                                : l[L_DENIED],
+	for (size_t i = 0; i < in->nuses; i++) {
+		const struct report_use *u = &in->uses[i];
+
+		cal_format_instant(u->at, when);
+		tag(&b, "<tr><td>", when, "</td>");
+		tag(&b, "<td>", or_empty(u->role), "</td>");
+		tag(&b, "<td>", or_empty(u->purpose), "</td>");
+		tag(&b, "<td>", or_empty(u->action), "</td>");
+		tag(&b, "<td>", u->allowed ? l[L_ALLOWED] : l[L_DENIED],
 		    "</td></tr>\n");
 	}
 	buf_str(&b, "</table></section>\n");
@@ -805,17 +883,19 @@ report_access_html(const json_t *report, const char *lang, size_t *len)
 		tag(&b, "<li>", right_labels[li][r], "</li>");
 	buf_str(&b, "</ul></section>\n");
 	tag(&b, "<section><h2>", l[L_COMPLAIN], "</h2>");
-	if (member(ctrl, "complaints")[0])
-		tag(&b, "<p>", member(ctrl, "complaints"), "</p>");
+	if (ctrl->complaints != NULL)
+		tag(&b, "<p>", ctrl->complaints, "</p>");
 	tag(&b, "<p>", l[L_AUTHORITY], ": ");
-	html_text(&b, member(auth, "name"));
-	if (member(auth, "url")[0]) {
+	html_text(&b, or_empty(ctrl->authority_name));
+	if (ctrl->authority_url != NULL) {
 		buf_str(&b, " <a href=\"");
-		html_text(&b, member(auth, "url"));
+		html_text(&b, ctrl->authority_url);
 		buf_str(&b, "\">");
-		html_text(&b, member(auth, "url"));
+		html_text(&b, ctrl->authority_url);
 		buf_str(&b, "</a>");
 	}
 	buf_str(&b, "</p></section>\n</body></html>\n");
+	free(fc);
+	free(present);
 	return buf_finish(&b, len);
 }

@@ -70,11 +70,12 @@ struct report_input {
 };
 
 /*
- * The access report as a JSON object (new reference), or NULL when out of
- * memory. Categories appear in the policy's order, facts in the order
- * given.
+ * The access report as JSON (documented in docs/api.md): a malloc'd,
+ * NUL-terminated string of *len bytes the caller wipes and frees, or NULL
+ * when out of memory. Categories appear in the policy's order, facts in
+ * the order given.
  */
-json_t *report_access(const struct report_input *in);
+char *report_access_json(const struct report_input *in, size_t *len);
 
 /* The portable copy as a JSON object, or NULL when out of memory. */
 json_t *report_portable(const struct report_input *in);
@@ -87,11 +88,11 @@ json_t *report_portable(const struct report_input *in);
 char *report_portable_csv(const struct report_input *in, size_t *len);
 
 /*
- * Renders an access report made by report_access as an HTML page in
- * language lang ("da", "sv" or "en"; anything else: "en"). Every value is
- * escaped. A malloc'd string, or NULL when out of memory.
+ * The access report as an HTML page in language lang ("da", "sv" or "en";
+ * anything else: "en"). Every value is escaped. A malloc'd string the
+ * caller wipes and frees, or NULL when out of memory.
  */
-char *report_access_html(const json_t *report, const char *lang,
+char *report_access_html(const struct report_input *in, const char *lang,
                          size_t *len);
 
 /* 1 if the fact goes into the portable copy (provided by the person,

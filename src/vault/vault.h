@@ -42,7 +42,8 @@
 #define VAULT_UID_BYTES       16
 #define VAULT_UID_HEX         (2 * VAULT_UID_BYTES + 1)
 #define VAULT_VALUE_MAX       65536 /* bytes in one fact value */
-#define VAULT_FACTS_PER_ADD   1024  /* facts in one vault_subject_add */
+#define VAULT_FACTS_PER_ADD   16384 /* facts in one vault_subject_add */
+#define VAULT_FACTS_PER_DOC   1024  /* facts in one API or CLI document */
 #define VAULT_CONTROLLERS_MAX 64    /* controllers in one vault */
 #define VAULT_SOURCE_MAX      128   /* bytes in a fact's source */
 
