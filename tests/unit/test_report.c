@@ -1,0 +1,192 @@
+/*
+ * test_report.c -- the person's reports (src/report/), from a fixture
+ * policy and hand-made facts: GDPR-15 (only the categories the person has
+ * data in; purposes, legal basis, source, the date each fact goes; valid
+ * JSON whatever the values hold), GDPR-20 (the portable copy holds only
+ * what the person provided under consent or contract; CSV that no
+ * spreadsheet runs as a formula), and the HTML page escapes every value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+#define T0 1767225600LL /* 2026-01-01T00:00:00Z */
+
+static struct policy *
+fixture(void)
+{
+	struct policy_diags *d = calloc(1, sizeof(*d));
+	struct policy *p = NULL;
+	char path[1024];
+	const char *root = getenv("VAERN_SOURCE_ROOT");
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/vault-test.yaml",
+	         root ? root : ".");
+	assert_non_null(d);
+	assert_int_equal(policy_load_file(path, &p, d), VAERN_OK);
+	free(d);
+	return p;
+}
+
+static const struct report_fact facts[] = {
+        {1, "name", "customer_admin", T0, T0 + 86400 * 400, 1,
+         "Anna \"A\" Hansen\n<b>&"},
+        {2, "email", "newsletter", T0, REPORT_NEVER, 1, "anna@example.dk"},
+        {3, "notes", "customer_admin", T0, INT64_MIN, 0,
+         "=HYPERLINK(\"http://x\")"},
+        {4, "credit_rating", "customer_admin", T0, REPORT_NEVER, 0, "A"},
+        {5, "notes", "customer_admin", T0, REPORT_NEVER, 1, "-2+3, \"q\""},
+};
+#define NFACTS (sizeof(facts) / sizeof(facts[0]))
+
+static struct report_input
+input(const struct policy *p)
+{
+	static const struct report_use uses[] = {
+	        {7, T0 + 60, "customer_service", "customer_admin", "read",
+	         "name,email", 1, "GDPR-32"},
+	};
+	struct report_input in = {p,         "00112233445566778899aabbccddeeff",
+	                          T0 + 3600, facts,
+	                          NFACTS,    NULL,
+	                          0,         uses,
+	                          1};
+
+	return in;
+}
+
+/* GDPR-15, TEL-CAT-3: the categories the person has data in and no other,
+ * each with its source, purposes and legal basis, and each fact's end. */
+static void
+test_access_json_GDPR_15_TEL_CAT_3(void **state)
+{
+	struct policy *p = fixture();
+	struct report_input in = input(p);
+	json_error_t jerr;
+	size_t len = 0, i;
+	char *s = report_access_json(&in, &len);
+	json_t *doc, *c, *cats, *f;
+	int seen_name = 0;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(strlen(s), len);
+	doc = json_loads(s, 0, &jerr); /* valid JSON whatever the values */
+	assert_non_null(doc);
+	cats = json_object_get(doc, "categories");
+	assert_int_equal(json_array_size(cats), 4); /* name email notes cr */
+	json_array_foreach(cats, i, c)
+	{
+		const char *id =
+		        json_string_value(json_object_get(c, "category"));
+
+		assert_string_not_equal(id, "health");
+		assert_string_not_equal(id, "phone");
+		assert_true(json_array_size(json_object_get(c, "purposes")) >
+		            0);
+		if (strcmp(id, "credit_rating") == 0)
+			assert_string_equal(
+			        json_string_value(json_object_get(c, "source")),
+			        "third_party");
+		if (strcmp(id, "name") == 0) {
+			seen_name = 1;
+			f = json_array_get(json_object_get(c, "facts"), 0);
+			assert_string_equal(
+			        json_string_value(json_object_get(f, "value")),
+			        "Anna \"A\" Hansen\n<b>&");
+			/* 400 days after 2026-01-01. */
+			assert_string_equal(json_string_value(json_object_get(
+			                            f, "deleted_by")),
+			                    "2027-02-05");
+		}
+	}
+	assert_true(seen_name);
+	assert_int_equal(json_array_size(json_object_get(doc, "processing")),
+	                 1);
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(json_object_get(doc, "controller"),
+	                                "authority"),
+	                "name")),
+	        p->controller.authority_name);
+	json_decref(doc);
+	free(s);
+	policy_free(p);
+}
+
+/* GDPR-20: only provided facts under consent or contract. */
+static void
+test_portable_GDPR_20(void **state)
+{
+	struct policy *p = fixture();
+	struct report_input in = input(p);
+	json_t *doc = report_portable(&in), *d;
+	size_t len = 0;
+	char *csv = report_portable_csv(&in, &len);
+
+	(void)state;
+	assert_non_null(doc);
+	d = json_object_get(doc, "data");
+	assert_int_equal(json_array_size(d), 3); /* facts 1, 2 and 5 */
+	assert_non_null(csv);
+	assert_int_equal(strlen(csv), len);
+	assert_true(strncmp(csv, "category,value,purpose,collected_at\r\n",
+	                    37) == 0);
+	/* Quotes doubled, the line break kept inside quotes. */
+	assert_non_null(strstr(csv, "\"Anna \"\"A\"\" Hansen\n<b>&\""));
+	/* Not a formula: a leading - is quoted behind a '. */
+	assert_non_null(strstr(csv, "\"'-2+3, \"\"q\"\"\""));
+	/* Not provided by the person: not in the copy. */
+	assert_null(strstr(csv, "HYPERLINK"));
+	assert_null(strstr(csv, "credit_rating"));
+	json_decref(doc);
+	free(csv);
+	policy_free(p);
+}
+
+/* The HTML page escapes every value; the language picks the labels. */
+static void
+test_access_html_escapes(void **state)
+{
+	struct policy *p = fixture();
+	struct report_input in = input(p);
+	size_t len = 0;
+	char *da = report_access_html(&in, "da", &len);
+	char *sv = report_access_html(&in, "sv", &len);
+	char *en = report_access_html(&in, "xx", &len);
+
+	(void)state;
+	assert_non_null(da);
+	assert_non_null(strstr(da, "<html lang=\"da\">"));
+	assert_non_null(strstr(da, "Dine personoplysninger"));
+	assert_non_null(strstr(sv, "Dina personuppgifter"));
+	assert_non_null(strstr(en, "Your personal data"));
+	assert_null(strstr(da, "<b>&"));
+	assert_non_null(strstr(da, "&quot;A&quot; Hansen\n&lt;b&gt;&amp;"));
+	free(da);
+	free(sv);
+	free(en);
+	policy_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_access_json_GDPR_15_TEL_CAT_3),
+	        cmocka_unit_test(test_portable_GDPR_20),
+	        cmocka_unit_test(test_access_html_escapes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
