@@ -975,6 +975,7 @@ struct sealed_consent {
 	int64_t given_at;
 	int has_hash;
 	unsigned char text_hash[crypto_hash_sha256_BYTES];
+	const char *text; /* policy-owned: the text hashed, kept once */
 };
 
 /*
@@ -1108,6 +1109,7 @@ subject_prepare(struct vault *v, struct controller *c,
 		                       ? now
 		                       : consents[i].given_at;
 		sc->has_hash = pp->consent_text != NULL;
+		sc->text = pp->consent_text;
 		if (sc->has_hash)
 			/* GDPR-7: proof of the text the person agreed to. */
 			crypto_hash_sha256(
@@ -1185,6 +1187,11 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		rec.withdrawn_at = STORE_NO_TIME;
 		rec.source = sc->source;
 		rec.text_hash = sc->has_hash ? sc->text_hash : NULL;
+		/* GDPR-7: the text itself, once, so the hash proves it. */
+		if (sc->has_hash &&
+		    (err = store_consent_text_put(v->store, sc->text_hash,
+		                                  sc->text, msg)) != VAERN_OK)
+			return err;
 		if ((err = store_consent_insert(v->store, &rec, msg)) !=
 		    VAERN_OK)
 			return err;

@@ -96,6 +96,12 @@ enum vaern_err vlt_subject_held(struct vault *v, int64_t subject,
                                 const char *category, int *held,
                                 struct vaern_msg *msg);
 
+/* Records a use of the consent to purpose pi (in force) by a release
+ * (TEL-MKT-2): written at most once per day per subject and purpose. */
+enum vaern_err vlt_consent_touch(struct vault *v, const struct controller *c,
+                                 int64_t subject, size_t pi,
+                                 struct vaern_msg *msg);
+
 /* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
 enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);
 
