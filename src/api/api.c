@@ -1759,7 +1759,7 @@ history_json(void *arg, const struct vault_consent_rec *r)
 	if (r->text_hash != NULL)
 		sodium_bin2hex(hex, sizeof(hex), r->text_hash,
 		               VAULT_TEXT_HASH_BYTES);
-	o = json_pack("{s:s, s:I, s:o, s:s, s:s, s:s*}", "purpose", r->purpose,
+	o = json_pack("{s:s, s:I, s:o, s:s, s:s, s:s?}", "purpose", r->purpose,
 	              "seq", (json_int_t)r->seq, "at", time_json(r->at),
 	              "event", r->withdrawn ? "withdrawn" : "given", "source",
 	              r->source, "text_hash", r->text_hash ? hex : NULL);
