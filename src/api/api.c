@@ -1134,8 +1134,8 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 
 static const char *const fact_keys[] = {"category", "value",        "purpose",
                                         "source",   "collected_at", NULL};
-static const char *const consent_keys[] = {"purpose",  "source", "given_at",
-                                           "text",     "text_hash", NULL};
+static const char *const consent_keys[] = {"purpose", "source",    "given_at",
+                                           "text",    "text_hash", NULL};
 
 static void
 create_job_free(struct create_job *job)
@@ -1660,8 +1660,8 @@ consent(struct http_request *req, struct http_response *res, void *app,
 		act.text = str_member(doc, "text");
 		hash_hex = str_member(doc, "text_hash");
 		if (act.purpose == NULL || act.source == NULL ||
-		    parse_time(str_member(doc, "given_at"), &act.at,
-		               &c.msg) != 0) {
+		    parse_time(str_member(doc, "given_at"), &act.at, &c.msg) !=
+		            0) {
 			rc = http_respond_error(res, 400, "invalid", "%s",
 			                        c.msg.text[0]
 			                                ? c.msg.text
@@ -1705,11 +1705,11 @@ consent(struct http_request *req, struct http_response *res, void *app,
 		rc = fail(res, err, &c.msg);
 		goto done;
 	}
-	answer = json_pack("{s:s, s:s, s:s, s:s, s:o}", "subject",
-	                   http_request_param(req, "id"), "purpose",
-	                   act.purpose, "consent",
-	                   withdraw ? "withdrawn" : "given", "source",
-	                   act.source, "at", time_json(done.at));
+	answer =
+	        json_pack("{s:s, s:s, s:s, s:s, s:o}", "subject",
+	                  http_request_param(req, "id"), "purpose", act.purpose,
+	                  "consent", withdraw ? "withdrawn" : "given", "source",
+	                  act.source, "at", time_json(done.at));
 	if (done.has_text_hash) {
 		sodium_bin2hex(hex, sizeof(hex), done.text_hash,
 		               sizeof(done.text_hash));
@@ -1853,9 +1853,9 @@ h_consent_text(struct http_request *req, struct http_response *res, void *app)
 	err = vault_consent_text(c.v, hash, &text, &c.msg);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
-	rc = http_respond_json(res, 200,
-	                       json_pack("{s:s, s:s}", "text_hash", hex, "text",
-	                                 text));
+	rc = http_respond_json(
+	        res, 200,
+	        json_pack("{s:s, s:s}", "text_hash", hex, "text", text));
 	free(text);
 	return rc;
 }
@@ -1911,7 +1911,7 @@ unsubscribe_answer(struct http_request *req, struct http_response *res,
 	             "<p>Consent to <b>%s</b> of <b>%s</b>: %s.</p>%s"
 	             "</body></html>\n",
 	             u->purpose, u->controller,
-	             changed      ? "withdrawn"
+	             changed       ? "withdrawn"
 	             : u->in_force ? "in force"
 	                           : "already withdrawn",
 	             u->in_force && !changed
@@ -2071,8 +2071,8 @@ choice_answer(struct http_response *res, int status,
 {
 	return http_respond_json(
 	        res, status,
-	        json_pack("{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}", "necessary", 1,
-	                  "statistics", ch->statistics, "marketing",
+	        json_pack("{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}", "necessary",
+	                  1, "statistics", ch->statistics, "marketing",
 	                  ch->marketing, "chosen", chosen, "source",
 	                  chosen ? ch->source : NULL, "at",
 	                  time_json(chosen ? ch->at : INT64_MIN), "gpc", gpc));
@@ -2207,8 +2207,8 @@ short_text_ok(const char *t, size_t max)
 		return 0;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode((const unsigned char *)t + i, len - i,
-		                       &cp);
+		size_t n =
+		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
 
 		if (n == 0 || utf8_is_control(cp))
 			return 0;
@@ -2240,9 +2240,10 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 	char action[POLICY_NAME_MAX + 8];
 	const char *visitor = http_request_param(req, "visitor_id");
 	const char *ip, *page, *recipient = NULL;
-	const char *what = kind == COOKIE_STATISTICS ? "statistics" : "marketing";
-	const char *rule = kind == COOKIE_STATISTICS ? "AURA-COOKIE-1"
-	                                             : "SHOP-MKT-2";
+	const char *what =
+	        kind == COOKIE_STATISTICS ? "statistics" : "marketing";
+	const char *rule =
+	        kind == COOKIE_STATISTICS ? "AURA-COOKIE-1" : "SHOP-MKT-2";
 	const struct policy_purpose *pp;
 	unsigned char addr[16];
 	json_t *doc = NULL;
@@ -2273,31 +2274,32 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 		goto done;
 	}
 	if ((pi = policy_cookie_purpose(c.policy, kind)) < 0) {
-		rc = http_respond_error(res, 403, "forbidden",
-		                        "the policy of '%s' has no purpose with "
-		                        "cookie: %s: nothing is collected "
-		                        "automatically for it (%s)",
-		                        c.actor.controller, what, rule);
+		rc = http_respond_error(
+		        res, 403, "forbidden",
+		        "the policy of '%s' has no purpose with "
+		        "cookie: %s: nothing is collected "
+		        "automatically for it (%s)",
+		        c.actor.controller, what, rule);
 		goto done;
 	}
 	pp = &c.policy->purposes[pi];
 	if (kind == COOKIE_MARKETING &&
 	    (recipient = str_member(doc, "recipient")) != NULL) {
 		ri = policy_recipient_index(c.policy, recipient);
-		for (size_t k = 0; ri >= 0 &&
-		                   k < c.policy->recipients[ri].npurposes;
-		     k++) {
+		for (size_t k = 0;
+		     ri >= 0 && k < c.policy->recipients[ri].npurposes; k++) {
 			if (c.policy->recipients[ri].purposes[k] == (size_t)pi)
 				break;
 			if (k + 1 == c.policy->recipients[ri].npurposes)
 				ri = -1;
 		}
 		if (ri < 0) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "'recipient': the policy has no "
-			                        "recipient '%.64s' of purpose "
-			                        "'%s'",
-			                        recipient, pp->id);
+			rc = http_respond_error(
+			        res, 400, "invalid",
+			        "'recipient': the policy has no "
+			        "recipient '%.64s' of purpose "
+			        "'%s'",
+			        recipient, pp->id);
 			goto done;
 		}
 	}
@@ -2334,8 +2336,8 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 		                  : chosen ? "the visitor refused"
 		                           : "the visitor has not chosen";
 
-		if (audit_change(&c, action, pp->id, NULL, cats, 0, rule, why) !=
-		    VAERN_OK) {
+		if (audit_change(&c, action, pp->id, NULL, cats, 0, rule,
+		                 why) != VAERN_OK) {
 			rc = fail(res, VAERN_E_IO, &c.msg);
 			goto done;
 		}

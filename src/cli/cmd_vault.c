@@ -1006,10 +1006,9 @@ subject_object(struct vault *v, struct subject_args *a)
 
 /* Audits a consent given or withdrawn by the local operator (GDPR-7). */
 static enum vaern_err
-consent_audit(struct vault *v, const char *controller,
-              const unsigned char *uid, const char *purpose, int withdraw,
-              const char *source, const struct vault_consent_done *done,
-              struct vaern_msg *msg)
+consent_audit(struct vault *v, const char *controller, const unsigned char *uid,
+              const char *purpose, int withdraw, const char *source,
+              const struct vault_consent_done *done, struct vaern_msg *msg)
 {
 	struct vault_audit_event e;
 	char hex[2 * VAULT_TEXT_HASH_BYTES + 1], reason[160];
@@ -1134,7 +1133,8 @@ subject_consents(struct vault *v, struct subject_args *a)
 		                            consent_row_json, rows, &msg);
 	json_array_foreach(rows, i, row)
 	{
-		const char *p = json_string_value(json_object_get(row, "purpose"));
+		const char *p =
+		        json_string_value(json_object_get(row, "purpose"));
 		struct vault_consent_state st;
 
 		if (err != VAERN_OK)
@@ -1155,9 +1155,8 @@ subject_consents(struct vault *v, struct subject_args *a)
 		json_decref(states);
 		return cli_report("subject consents", err, &msg);
 	}
-	return cli_print_json(json_pack("{s:s, s:o, s:o}", "subject",
-	                                a->pos[0], "consents", rows,
-	                                "purposes", states));
+	return cli_print_json(json_pack("{s:s, s:o, s:o}", "subject", a->pos[0],
+	                                "consents", rows, "purposes", states));
 }
 
 static int

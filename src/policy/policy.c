@@ -2119,8 +2119,8 @@ compile_consent(struct loader *ld, const struct ynode *v,
  * is direct marketing (GDPR-21 and Sec-GPC apply to it).
  */
 static void
-take_cookie(struct loader *ld, const struct ynode *v,
-            struct policy_purpose *pp, const char *ctx)
+take_cookie(struct loader *ld, const struct ynode *v, struct policy_purpose *pp,
+            const char *ctx)
 {
 	static const char *const kinds[] = {"necessary", "statistics",
 	                                    "marketing", NULL};
@@ -3375,8 +3375,7 @@ policy_purpose_index(const struct policy *p, const char *id)
 long
 policy_cookie_purpose(const struct policy *p, enum policy_cookie kind)
 {
-	for (size_t i = 0; p != NULL && kind != COOKIE_NONE &&
-	                   i < p->npurposes;
+	for (size_t i = 0; p != NULL && kind != COOKIE_NONE && i < p->npurposes;
 	     i++) {
 		if (p->purposes[i].cookie == kind)
 			return (long)i;

@@ -91,15 +91,15 @@ struct policy_purpose {
 	char **consent_sources; /* how consent is recorded (web_form, ...);
 	                           required when BASIS_A is set */
 	size_t nconsent_sources;
-	char *consent_text;     /* the text shown when asking, or NULL */
-	int direct_marketing;   /* 1 for direct marketing (GDPR-21) */
-	int service_message;    /* 1 for messages about the person's own
-	                           service, which opt-out does not stop
-	                           (TEL-MKT-1) */
-	int requires_clearance; /* only cleared roles (TEL-LOG-2) */
-	int while_restricted;   /* allowed while restricted: legal claims,
-	                           protection of a person, public interest
-	                           (GDPR-18) */
+	char *consent_text;        /* the text shown when asking, or NULL */
+	int direct_marketing;      /* 1 for direct marketing (GDPR-21) */
+	int service_message;       /* 1 for messages about the person's own
+	                              service, which opt-out does not stop
+	                              (TEL-MKT-1) */
+	int requires_clearance;    /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;      /* allowed while restricted: legal claims,
+	                              protection of a person, public interest
+	                              (GDPR-18) */
 	enum policy_cookie cookie; /* the cookie category whose choice
 	                              allows collecting under it
 	                              (AURA-COOKIE-1, SHOP-MKT-2) */

@@ -545,8 +545,8 @@ struct vault_consent_act {
 
 /* What recording it did. */
 struct vault_consent_done {
-	int64_t at;                                  /* the record's time */
-	int has_text_hash;                           /* give: 1 */
+	int64_t at;        /* the record's time */
+	int has_text_hash; /* give: 1 */
 	unsigned char text_hash[VAULT_TEXT_HASH_BYTES];
 	char unsubscribe_token[VAULT_UNSUB_TOKEN_MAX]; /* give to a direct-
 	                        marketing purpose: a new token, shown only
@@ -610,9 +610,10 @@ enum vaern_err vault_consent_state(struct vault *v, const char *controller,
 
 /* The consent text kept under hash, into a malloc'ed *text the caller
  * frees; VAERN_E_NOTFOUND if none. */
-enum vaern_err vault_consent_text(struct vault *v,
-                                  const unsigned char hash[VAULT_TEXT_HASH_BYTES],
-                                  char **text, struct vaern_msg *msg)
+enum vaern_err
+vault_consent_text(struct vault *v,
+                   const unsigned char hash[VAULT_TEXT_HASH_BYTES], char **text,
+                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Parses 64 hex digits into hash; VAERN_E_INVALID otherwise. */
@@ -653,10 +654,9 @@ struct vault_choice {
  * visitor id (keyed per controller: the id itself is not kept). A
  * visitor id is VAULT_VISITOR_MIN..MAX characters of A-Z a-z 0-9 _ -.
  */
-enum vaern_err vault_choice_put(struct vault *v, const char *controller,
-                                const char *visitor,
-                                const struct vault_choice *ch,
-                                struct vaern_msg *msg)
+enum vaern_err
+vault_choice_put(struct vault *v, const char *controller, const char *visitor,
+                 const struct vault_choice *ch, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 /* The latest choice (source copied into source); VAERN_E_NOTFOUND if the
  * visitor never chose. */

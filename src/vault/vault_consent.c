@@ -52,12 +52,11 @@ text_ok(const char *t)
 		return 0;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode((const unsigned char *)t + i, len - i,
-		                       &cp);
+		size_t n =
+		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
 
-		if (n == 0 ||
-		    (utf8_is_control(cp) && cp != '\n' && cp != '\t' &&
-		     cp != '\r'))
+		if (n == 0 || (utf8_is_control(cp) && cp != '\n' &&
+		               cp != '\t' && cp != '\r'))
 			return 0;
 		i += n;
 	}
@@ -65,13 +64,15 @@ text_ok(const char *t)
 }
 
 enum vaern_err
-vault_text_hash_parse(const char *hex, unsigned char hash[VAULT_TEXT_HASH_BYTES],
+vault_text_hash_parse(const char *hex,
+                      unsigned char hash[VAULT_TEXT_HASH_BYTES],
                       struct vaern_msg *msg)
 {
 	size_t len = 0;
 
 	if (strlen(hex) != 2 * VAULT_TEXT_HASH_BYTES ||
-	    strspn(hex, "0123456789abcdefABCDEF") != 2 * VAULT_TEXT_HASH_BYTES ||
+	    strspn(hex, "0123456789abcdefABCDEF") !=
+	            2 * VAULT_TEXT_HASH_BYTES ||
 	    sodium_hex2bin(hash, VAULT_TEXT_HASH_BYTES, hex, strlen(hex), NULL,
 	                   &len, NULL) != 0 ||
 	    len != VAULT_TEXT_HASH_BYTES)
@@ -129,7 +130,8 @@ ledger_expiry(const struct policy *p, size_t pi, int64_t withdrawn_at,
 	err = retention_consent_expiry(p, pi, withdrawn_at, last_used, &res);
 	*expires = STORE_NO_TIME;
 	if (err == VAERN_E_NOTFOUND)
-		return VAERN_OK; /* no rule holds it: it goes with the subject */
+		return VAERN_OK; /* no rule holds it: it goes with the subject
+		                  */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err,
 		                  "consent to '%s': its retention cannot be "
@@ -508,7 +510,8 @@ vault_unsubscribe_find(struct vault *v, const char *token,
 	    policy_purpose_index(c->policy, purpose) < 0)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, unsub_unknown);
 	n = strlen(c->name);
-	if (n >= sizeof(out->controller) || strlen(purpose) >= sizeof(out->purpose))
+	if (n >= sizeof(out->controller) ||
+	    strlen(purpose) >= sizeof(out->purpose))
 		return vaern_fail(msg, VAERN_E_NOTFOUND, unsub_unknown);
 	memcpy(out->controller, c->name, n + 1);
 	memcpy(out->purpose, purpose, strlen(purpose) + 1);
