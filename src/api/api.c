@@ -75,6 +75,9 @@ struct create_job {
 	char purpose[POLICY_NAME_MAX + 1];
 	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
 	size_t nfacts, nconsents;              /* for the answer */
+	json_t *unsubscribe;                   /* purpose -> token, made
+	                                          with the subject
+	                                          (SHOP-MKT-1), or NULL */
 	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
 	enum vaern_err err;                    /* the writer's result */
 	struct vaern_msg msg;                  /* its detail */
@@ -389,6 +392,8 @@ thread_worker(struct api *a, struct vaern_msg *msg)
 		return NULL;
 	}
 	vault_set_shared_reads(w->v);
+	/* SHOP-MKT-1: a subscriber created here gets its link at once. */
+	vault_set_unsubscribe_tokens(w->v, 1);
 	if (pthread_setspecific(a->worker_key, w) != 0) {
 		worker_free(w);
 		(void)vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
@@ -1144,6 +1149,7 @@ create_job_free(struct create_job *job)
 	free(job->facts);
 	free(job->consents);
 	json_decref(job->doc);
+	json_decref(job->unsubscribe);
 	free(job);
 }
 
@@ -1159,12 +1165,17 @@ create_answer(void *arg, struct http_response *res)
 		(void)fail(res, job->err, &job->msg);
 	} else {
 		vault_uid_format(job->uid, hex);
-		(void)http_respond_header(res, "Location", "/v1/subjects");
-		(void)http_respond_json(
-		        res, 201,
+		json_t *answer =
 		        json_pack("{s:s, s:I, s:I}", "subject", hex, "facts",
 		                  (json_int_t)job->nfacts, "consents",
-		                  (json_int_t)job->nconsents));
+		                  (json_int_t)job->nconsents);
+
+		/* SHOP-MKT-1: each newsletter's link, shown once. */
+		if (answer != NULL && job->unsubscribe != NULL)
+			json_object_set(answer, "unsubscribe_tokens",
+			                job->unsubscribe);
+		(void)http_respond_header(res, "Location", "/v1/subjects");
+		(void)http_respond_json(res, 201, answer);
 	}
 	create_job_free(job);
 }
@@ -1310,6 +1321,17 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 	}
 	memcpy(job->purpose, facts[0].purpose, strlen(facts[0].purpose) + 1);
 	memcpy(job->categories, cats, sizeof(cats));
+	for (i = 0; i < nc; i++) {
+		const char *purpose, *token;
+
+		token = vault_prepared_unsubscribe(job->prepared, i, &purpose);
+		if (token == NULL)
+			continue;
+		if (job->unsubscribe == NULL)
+			job->unsubscribe = json_object();
+		json_object_set_new(job->unsubscribe, purpose,
+		                    json_string(token));
+	}
 	job->nfacts = nf;
 	job->nconsents = nc;
 	/* Answered by create_answer once written and audited. */

@@ -193,8 +193,19 @@ enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
                                    struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
-/* Frees p. Accepts NULL. */
+/* Frees p (its tokens wiped). Accepts NULL. */
 void vault_prepared_free(struct vault_prepared *p);
+
+/* With on, vault_subject_prepare makes an unsubscribe token for each
+ * consent to a direct-marketing purpose on consent (SHOP-MKT-1), for a
+ * caller that hands it out (the API's create answer). Off by default. */
+void vault_set_unsubscribe_tokens(struct vault *v, int on);
+
+/* The unsubscribe token made for consent i of p, or NULL; *purpose gets the
+ * purpose. Valid while p is; only its hash is written. */
+const char *vault_prepared_unsubscribe(const struct vault_prepared *p, size_t i,
+                                       const char **purpose)
+        __attribute__((nonnull(1, 3)));
 
 /* Finds the subject by one identifier (normalised before lookup). */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,

@@ -143,8 +143,8 @@ ledger_expiry(const struct policy *p, size_t pi, int64_t withdrawn_at,
 }
 
 /* A new unsubscribe token: the text to hand out and the hash to keep. */
-static void
-unsub_token_new(char token[VAULT_UNSUB_TOKEN_MAX], unsigned char hash[32])
+void
+vlt_unsub_token_new(char token[VAULT_UNSUB_TOKEN_MAX], unsigned char hash[32])
 {
 	unsigned char secret[UNSUB_SECRET_BYTES];
 
@@ -324,7 +324,7 @@ vault_consent_apply(struct vault *v, const char *controller,
 	rec.source = act->source;
 	rec.text_hash = done->has_text_hash ? done->text_hash : NULL;
 	if (token)
-		unsub_token_new(done->unsubscribe_token, token_hash);
+		vlt_unsub_token_new(done->unsubscribe_token, token_hash);
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto out;
 	if (text_new != NULL)
@@ -604,6 +604,12 @@ vault_choice_get(struct vault *v, const char *controller, const char *visitor,
 	(void)snprintf(source, VAULT_SOURCE_MAX + 1, "%s", label);
 	ch->source = source;
 	return VAERN_OK;
+}
+
+void
+vault_set_unsubscribe_tokens(struct vault *v, int on)
+{
+	v->unsub_tokens = on != 0;
 }
 
 enum vaern_err

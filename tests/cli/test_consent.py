@@ -568,6 +568,41 @@ class WebshopNewsletterTest(ConsentCase):
         self.assertEqual(acts[0]["rule"], "SHOP-MKT-1")
         self.assertNotIn(token.encode(), self.audit_file_bytes())
 
+    def test_SHOP_MKT_1_every_subscriber_gets_a_link_at_sign_up(self):
+        """A subscriber created with the newsletter consent in the same
+        request gets the link in the create answer, once."""
+        self.serve("2024-03-01")
+        r = self.call("POST", "/v1/subjects", {
+            "purpose": "newsletter", "source": "web_form",
+            "facts": [{"category": "newsletter_email",
+                       "value": "lars@example.dk"}],
+            "consents": [{"purpose": "newsletter", "source": "web_form"}]},
+            "marketing")
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        token = r.json()["unsubscribe_tokens"]["newsletter"]
+        self.assertNotIn(token.encode(), self.vault_file_bytes())
+        rows = self.history("marketing", sid)["consents"]
+        self.assertEqual(len(rows), 1, rows)
+        # The policy's text is kept, so the hash proves what was shown.
+        r = self.call("GET", "/v1/consent-texts/" + rows[0]["text_hash"],
+                      None, "marketing")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("nyhedsbrevet", r.json()["text"])
+        r = self.call("POST", "/v1/unsubscribe/" + token,
+                      b"List-Unsubscribe=One-Click",
+                      content_type="application/x-www-form-urlencoded")
+        self.assertEqual(r.json()["unsubscribed"], True, r)
+        self.assertError(self.read("marketing", sid, "newsletter"), 403,
+                         mentions="GDPR-7")
+        # A create without a newsletter consent has no link.
+        r = self.call("POST", "/v1/subjects", {
+            "purpose": "contact_requests", "source": "web_form",
+            "facts": [{"category": "contact_name", "value": "Lis"}]},
+            "customer_service")
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("unsubscribe_tokens", r.json())
+
     def test_SHOP_MKT_1_unknown_token_reveals_nothing(self):
         self.serve("2024-02-01")
         sid, token = self.subscriber()
