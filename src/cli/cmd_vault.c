@@ -11,6 +11,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,7 +248,8 @@ static const char subject_usage[] =
         "  vaern subject erase [--controller ID] SUBJECT\n"
         "  vaern subject restrict|object [--controller ID] SUBJECT [--lift]\n"
         "  vaern subject consent [--controller ID] SUBJECT PURPOSE --source S\n"
-        "        [--withdraw] [--at TIME]\n"
+        "        [--withdraw] [--at TIME] [--text-hash H]\n"
+        "  vaern subject consents [--controller ID] SUBJECT  (the ledger)\n"
         "  vaern subject agreement [--controller ID] SUBJECT RECIPIENT\n"
         "        [--withdraw] [--at TIME]\n"
         "  vaern subject hold [--controller ID] SUBJECT --reason TEXT\n"
@@ -272,6 +274,7 @@ struct subject_args {
 	const char *reason;       /* hold: why */
 	const char *category;     /* hold: one category */
 	const char *review;       /* hold: review date */
+	const char *text_hash;    /* consent: SHA-256 of a text on record */
 	char **facts;             /* --fact CATEGORY=VALUE */
 	int nfacts;
 	char **consents; /* --consent PURPOSE:SOURCE */
@@ -313,6 +316,8 @@ subject_parse(int argc, char **argv, struct subject_args *a)
 			dst = &a->category;
 		else if (strcmp(o, "--review") == 0)
 			dst = &a->review;
+		else if (strcmp(o, "--text-hash") == 0)
+			dst = &a->text_hash;
 		if (dst != NULL) {
 			if (i + 1 >= argc)
 				return -1;
@@ -999,28 +1004,159 @@ subject_object(struct vault *v, struct subject_args *a)
 	return subject_flag(v, a, "subject object", vault_subject_object);
 }
 
+/* Audits a consent given or withdrawn by the local operator (GDPR-7). */
+static enum vaern_err
+consent_audit(struct vault *v, const char *controller, const unsigned char *uid,
+              const char *purpose, int withdraw, const char *source,
+              const struct vault_consent_done *done, struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+	char hex[2 * VAULT_TEXT_HASH_BYTES + 1], reason[160];
+
+	if (done->has_text_hash) {
+		sodium_bin2hex(hex, sizeof(hex), done->text_hash,
+		               sizeof(done->text_hash));
+		(void)snprintf(reason, sizeof(reason),
+		               "source %.64s; text sha256 %.16s", source, hex);
+	} else {
+		(void)snprintf(reason, sizeof(reason), "source %.64s", source);
+	}
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = "operator";
+	e.role = "operator";
+	e.purpose = purpose;
+	e.action = withdraw ? "consent_withdraw" : "consent_give";
+	e.subject = uid;
+	e.allowed = 1;
+	e.rule = "GDPR-7";
+	e.reason = reason;
+	return vault_audit_record(v, &e, msg);
+}
+
 static int
 subject_consent(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
-	unsigned char uid[VAULT_UID_BYTES];
+	unsigned char uid[VAULT_UID_BYTES], hash[VAULT_TEXT_HASH_BYTES];
+	struct vault_consent_act act;
+	struct vault_consent_done done;
+	char path[PATH_MAX], hex[2 * VAULT_TEXT_HASH_BYTES + 1];
 	enum vaern_err err;
-	int64_t at;
+	json_t *out;
+	int rc;
 
 	if (a->npos != 2 || a->source == NULL)
 		return cli_usage("subject consent",
 		                 "usage: vaern subject consent [--controller "
 		                 "ID] SUBJECT PURPOSE --source S [--withdraw] "
-		                 "[--at TIME]");
+		                 "[--at TIME] [--text-hash H]");
+	if (cli_audit_local(v, path) != 0)
+		return cli_report("subject consent", VAERN_E_INVALID, NULL);
+	memset(&act, 0, sizeof(act));
+	act.purpose = a->pos[1];
+	act.source = a->source;
+	act.withdraw = a->withdraw;
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = time_arg(a->at, "--at", &at, &msg)) ||
-	    (err = vault_consent_record(v, a->controller, uid, a->pos[1],
-	                                a->source, a->withdraw, at, &msg)))
+	    (err = time_arg(a->at, "--at", &act.at, &msg)) ||
+	    (a->text_hash != NULL &&
+	     (err = vault_text_hash_parse(a->text_hash, hash, &msg))))
 		return cli_report("subject consent", err, &msg);
-	return cli_print_json(json_pack(
-	        "{s:s, s:s, s:s, s:o}", "subject", a->pos[0], "purpose",
-	        a->pos[1], "consent", a->withdraw ? "withdrawn" : "given", "at",
-	        json_time(at == INT64_MIN ? clock_now() : at)));
+	if (a->text_hash != NULL)
+		act.text_hash = hash;
+	if ((err = vault_consent_apply(v, a->controller, uid, &act, &done,
+	                               &msg)) ||
+	    (err = consent_audit(v, a->controller, uid, act.purpose,
+	                         act.withdraw, act.source, &done, &msg))) {
+		sodium_memzero(&done, sizeof(done));
+		return cli_report("subject consent", err, &msg);
+	}
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "subject", a->pos[0],
+	                "purpose", a->pos[1], "consent",
+	                a->withdraw ? "withdrawn" : "given", "source",
+	                act.source, "at", json_time(done.at));
+	if (done.has_text_hash) {
+		sodium_bin2hex(hex, sizeof(hex), done.text_hash,
+		               sizeof(done.text_hash));
+		json_object_set_new(out, "text_hash", json_string(hex));
+	}
+	if (a->withdraw)
+		json_object_set_new(out, "kept_until",
+		                    json_time(done.expires_at));
+	if (done.unsubscribe_token[0] != '\0')
+		json_object_set_new(out, "unsubscribe_token",
+		                    json_string(done.unsubscribe_token));
+	rc = cli_print_json(out);
+	sodium_memzero(&done, sizeof(done));
+	return rc;
+}
+
+static enum vaern_err
+consent_row_json(void *arg, const struct vault_consent_rec *r)
+{
+	char hex[2 * VAULT_TEXT_HASH_BYTES + 1];
+	json_t *o;
+
+	if (r->text_hash != NULL)
+		sodium_bin2hex(hex, sizeof(hex), r->text_hash,
+		               VAULT_TEXT_HASH_BYTES);
+	o = json_pack("{s:s, s:I, s:o, s:s, s:s, s:s?}", "purpose", r->purpose,
+	              "seq", (json_int_t)r->seq, "at", json_time(r->at),
+	              "event", r->withdrawn ? "withdrawn" : "given", "source",
+	              r->source, "text_hash", r->text_hash ? hex : NULL);
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+/* The consent ledger of a subject (GDPR-7), with each purpose's state
+ * (TEL-MKT-2). */
+static int
+subject_consents(struct vault *v, struct subject_args *a)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+	json_t *rows = json_array(), *states = json_object(), *row;
+	size_t i;
+
+	if (a->npos != 1) {
+		json_decref(rows);
+		json_decref(states);
+		return cli_usage("subject consents",
+		                 "usage: vaern subject consents [--controller "
+		                 "ID] SUBJECT");
+	}
+	err = vault_uid_parse(a->pos[0], uid, &msg);
+	if (err == VAERN_OK)
+		err = vault_consent_history(v, a->controller, uid,
+		                            consent_row_json, rows, &msg);
+	json_array_foreach(rows, i, row)
+	{
+		const char *p =
+		        json_string_value(json_object_get(row, "purpose"));
+		struct vault_consent_state st;
+
+		if (err != VAERN_OK)
+			break;
+		if (json_object_get(states, p) != NULL)
+			continue;
+		if ((err = vault_consent_state(v, a->controller, uid, p, &st,
+		                               &msg)) != VAERN_OK)
+			break;
+		json_object_set_new(
+		        states, p,
+		        json_pack("{s:b, s:o, s:o}", "in_force", st.in_force,
+		                  "last_used", json_time(st.last_used),
+		                  "kept_until", json_time(st.expires_at)));
+	}
+	if (err != VAERN_OK) {
+		json_decref(rows);
+		json_decref(states);
+		return cli_report("subject consents", err, &msg);
+	}
+	return cli_print_json(json_pack("{s:s, s:o, s:o}", "subject", a->pos[0],
+	                                "consents", rows, "purposes", states));
 }
 
 static int
@@ -1062,6 +1198,7 @@ cmd_subject(int argc, char **argv)
 	        {"restrict", subject_restrict},
 	        {"object", subject_object},
 	        {"consent", subject_consent},
+	        {"consents", subject_consents},
 	        {"agreement", subject_agreement},
 	        {"hold", subject_hold},
 	        {"unhold", subject_unhold},

@@ -1536,6 +1536,7 @@ static const char *const purpose_keys[] = {"description",
                                            "service_message",
                                            "requires_clearance",
                                            "while_restricted",
+                                           "cookie",
                                            NULL};
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
@@ -2111,6 +2112,51 @@ compile_consent(struct loader *ld, const struct ynode *v,
 	}
 }
 
+/*
+ * The purpose's cookie category (AURA-COOKIE-1, AOPT-COOKIE-1, SHOP-MKT-2):
+ * one of necessary, statistics, marketing; each named by one purpose at
+ * most, so a visit or a pixel has one purpose; a marketing cookie purpose
+ * is direct marketing (GDPR-21 and Sec-GPC apply to it).
+ */
+static void
+take_cookie(struct loader *ld, const struct ynode *v, struct policy_purpose *pp,
+            const char *ctx)
+{
+	static const char *const kinds[] = {"necessary", "statistics",
+	                                    "marketing", NULL};
+	const struct ynode *sv = get_scalar(ld, v, "cookie", NULL, ctx, 0);
+	char nb[SHOW_BUF];
+	int k;
+
+	pp->cookie = COOKIE_NONE;
+	if (sv == NULL)
+		return;
+	if ((k = word_index(kinds, sv->text)) < 0) {
+		diag(ld, sv,
+		     "%s: cookie '%s' is not a cookie category (necessary, "
+		     "statistics or marketing)",
+		     ctx, show(nb, sv->text));
+		return;
+	}
+	for (const struct policy_purpose *o = ld->p->purposes; o < pp; o++) {
+		if (o->cookie == (enum policy_cookie)(k + 1)) {
+			diag(ld, sv,
+			     "%s: cookie category '%s' is already that of "
+			     "purpose '%s'",
+			     ctx, kinds[k], show(nb, o->id));
+			return;
+		}
+	}
+	if (k + 1 == COOKIE_MARKETING && !pp->direct_marketing) {
+		diag(ld, sv,
+		     "%s: cookie 'marketing' needs direct_marketing: true "
+		     "(SHOP-MKT-2)",
+		     ctx);
+		return;
+	}
+	pp->cookie = (enum policy_cookie)(k + 1);
+}
+
 static void
 compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
                 struct policy_purpose *pp)
@@ -2211,6 +2257,7 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		     ctx);
 	pp->requires_clearance = get_bool(ld, v, "requires_clearance", ctx);
 	pp->while_restricted = get_bool(ld, v, "while_restricted", ctx);
+	take_cookie(ld, v, pp, ctx);
 	free(refs);
 	free(mrefs);
 }
@@ -3323,6 +3370,17 @@ policy_purpose_index(const struct policy *p, const char *id)
 	return p == NULL ? -1
 	                 : INDEX_BY_ID(p->purposes, p->npurposes,
 	                               struct policy_purpose, id);
+}
+
+long
+policy_cookie_purpose(const struct policy *p, enum policy_cookie kind)
+{
+	for (size_t i = 0; p != NULL && kind != COOKIE_NONE && i < p->npurposes;
+	     i++) {
+		if (p->purposes[i].cookie == kind)
+			return (long)i;
+	}
+	return -1;
 }
 
 long

@@ -67,6 +67,16 @@ struct policy_category {
 	unsigned line, column; /* where it is defined */
 };
 
+/* The cookie categories a visitor chooses (AURA-COOKIE-1, AOPT-COOKIE-1,
+ * SHOP-MKT-2). A purpose that names one collects data automatically only
+ * when the visitor's latest choice has that category on. */
+enum policy_cookie {
+	COOKIE_NONE,       /* not collected through cookies */
+	COOKIE_NECESSARY,  /* session cookies (login, cart): never refused */
+	COOKIE_STATISTICS, /* visit statistics, IP address */
+	COOKIE_MARKETING   /* marketing pixels */
+};
+
 struct policy_purpose {
 	char *id;
 	char *description;          /* free text or NULL */
@@ -81,15 +91,18 @@ struct policy_purpose {
 	char **consent_sources; /* how consent is recorded (web_form, ...);
 	                           required when BASIS_A is set */
 	size_t nconsent_sources;
-	char *consent_text;     /* the text shown when asking, or NULL */
-	int direct_marketing;   /* 1 for direct marketing (GDPR-21) */
-	int service_message;    /* 1 for messages about the person's own
-	                           service, which opt-out does not stop
-	                           (TEL-MKT-1) */
-	int requires_clearance; /* only cleared roles (TEL-LOG-2) */
-	int while_restricted;   /* allowed while restricted: legal claims,
-	                           protection of a person, public interest
-	                           (GDPR-18) */
+	char *consent_text;        /* the text shown when asking, or NULL */
+	int direct_marketing;      /* 1 for direct marketing (GDPR-21) */
+	int service_message;       /* 1 for messages about the person's own
+	                              service, which opt-out does not stop
+	                              (TEL-MKT-1) */
+	int requires_clearance;    /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;      /* allowed while restricted: legal claims,
+	                              protection of a person, public interest
+	                              (GDPR-18) */
+	enum policy_cookie cookie; /* the cookie category whose choice
+	                              allows collecting under it
+	                              (AURA-COOKIE-1, SHOP-MKT-2) */
 	unsigned line, column;
 };
 
@@ -296,6 +309,9 @@ long policy_event_index(const struct policy *p, const char *id);
 /* Returns 1 if purpose uses category (both indexes), 0 otherwise. */
 int policy_purpose_uses(const struct policy *p, size_t purpose,
                         size_t category);
+
+/* The first purpose declaring cookie category kind, or -1. */
+long policy_cookie_purpose(const struct policy *p, enum policy_cookie kind);
 
 /* Returns 1 if the ISO 3166 alpha-2 code is an EU/EEA country. */
 int policy_country_in_eea(const char *country);

@@ -987,6 +987,10 @@ struct sealed_consent {
 	int64_t given_at;
 	int has_hash;
 	unsigned char text_hash[crypto_hash_sha256_BYTES];
+	const char *text; /* policy-owned: the text hashed, kept once */
+	int has_token;    /* an unsubscribe token was made (SHOP-MKT-1) */
+	unsigned char token_hash[32];
+	char token[VAULT_UNSUB_TOKEN_MAX]; /* handed out once, wiped */
 };
 
 /*
@@ -1009,6 +1013,9 @@ struct prepared {
 static void
 prepared_clear(struct prepared *pr)
 {
+	if (pr->consents != NULL)
+		sodium_memzero(pr->consents,
+		               pr->nconsents * sizeof(*pr->consents));
 	free(pr->mem);
 	pr->mem = NULL;
 }
@@ -1120,6 +1127,11 @@ subject_prepare(struct vault *v, struct controller *c,
 		                       ? now
 		                       : consents[i].given_at;
 		sc->has_hash = pp->consent_text != NULL;
+		sc->text = pp->consent_text;
+		sc->has_token = v->unsub_tokens && pp->direct_marketing &&
+		                (pp->basis & BASIS_A);
+		if (sc->has_token)
+			vlt_unsub_token_new(sc->token, sc->token_hash);
 		if (sc->has_hash)
 			/* GDPR-7: proof of the text the person agreed to. */
 			crypto_hash_sha256(
@@ -1197,8 +1209,18 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		rec.withdrawn_at = STORE_NO_TIME;
 		rec.source = sc->source;
 		rec.text_hash = sc->has_hash ? sc->text_hash : NULL;
+		/* GDPR-7: the text itself, once, so the hash proves it. */
+		if (sc->has_hash &&
+		    (err = store_consent_text_put(v->store, sc->text_hash,
+		                                  sc->text, msg)) != VAERN_OK)
+			return err;
 		if ((err = store_consent_insert(v->store, &rec, msg)) !=
 		    VAERN_OK)
+			return err;
+		if (sc->has_token &&
+		    (err = store_unsubscribe_put(v->store, sc->token_hash,
+		                                 pr->s.rowid, sc->purpose,
+		                                 msg)) != VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;
@@ -1282,6 +1304,20 @@ vault_subject_write(struct vault *v, struct vault_prepared *p,
 		return err;
 	memcpy(uid, p->pr.s.uid, VAULT_UID_BYTES);
 	return VAERN_OK;
+}
+
+const char *
+vault_prepared_unsubscribe(const struct vault_prepared *p, size_t i,
+                           const char **purpose)
+{
+	const struct sealed_consent *sc;
+
+	*purpose = NULL;
+	if (i >= p->pr.nconsents)
+		return NULL;
+	sc = &p->pr.consents[i];
+	*purpose = sc->purpose;
+	return sc->has_token ? sc->token : NULL;
 }
 
 void

@@ -194,8 +194,19 @@ enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
                                    struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
-/* Frees p. Accepts NULL. */
+/* Frees p (its tokens wiped). Accepts NULL. */
 void vault_prepared_free(struct vault_prepared *p);
+
+/* With on, vault_subject_prepare makes an unsubscribe token for each
+ * consent to a direct-marketing purpose on consent (SHOP-MKT-1), for a
+ * caller that hands it out (the API's create answer). Off by default. */
+void vault_set_unsubscribe_tokens(struct vault *v, int on);
+
+/* The unsubscribe token made for consent i of p, or NULL; *purpose gets the
+ * purpose. Valid while p is; only its hash is written. */
+const char *vault_prepared_unsubscribe(const struct vault_prepared *p, size_t i,
+                                       const char **purpose)
+        __attribute__((nonnull(1, 3)));
 
 /* Finds the subject by one identifier (normalised before lookup). */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,
@@ -549,5 +560,157 @@ void vault_set_shared_reads(struct vault *v);
  */
 enum vaern_err vault_read_begin(struct vault *v, struct vaern_msg *msg);
 void vault_read_end(struct vault *v);
+
+/* ---- the consent ledger (issue 4: GDPR-7, TEL-MKT-2, SHOP-MKT-1) ------- */
+
+#define VAULT_CONSENT_TEXT_MAX 16384 /* bytes of a consent text shown */
+#define VAULT_TEXT_HASH_BYTES  32    /* SHA-256 of a consent text */
+#define VAULT_UNSUB_TOKEN_MAX  48    /* an unsubscribe token + NUL */
+#define VAULT_VISITOR_MIN      8     /* bytes of a visitor id */
+#define VAULT_VISITOR_MAX      64
+
+/* A consent given or withdrawn. */
+struct vault_consent_act {
+	const char *purpose; /* a purpose with basis (a) or art9 (a) */
+	const char *source;  /* give: one of the purpose's consent.sources;
+	                        withdraw: any channel (a-z 0-9 _ -) */
+	int withdraw;        /* 0 give, 1 withdraw */
+	int64_t at;          /* INT64_MIN: now; never in the future, never
+	                        before the purpose's latest record */
+	const char *text;    /* give: the text shown (kept once, by its
+	                        SHA-256), or NULL */
+	const unsigned char *text_hash; /* give: the SHA-256 of a text on
+	                                   record, or NULL; with neither,
+	                                   the policy's consent.text */
+};
+
+/* What recording it did. */
+struct vault_consent_done {
+	int64_t at;        /* the record's time */
+	int has_text_hash; /* give: 1 */
+	unsigned char text_hash[VAULT_TEXT_HASH_BYTES];
+	char unsubscribe_token[VAULT_UNSUB_TOKEN_MAX]; /* give to a direct-
+	                        marketing purpose: a new token, shown only
+	                        here (only its hash is kept); "" otherwise.
+	                        The caller wipes it. */
+	int64_t expires_at; /* withdraw: when the ledger of the purpose
+	                       goes (TEL-MKT-2); INT64_MIN while valid or
+	                       when no rule holds it (it goes with the
+	                       subject) */
+};
+
+/*
+ * Records consent given or withdrawn (GDPR-7), appended as a new row of
+ * the ledger: nothing is overwritten, so processing before a withdrawal
+ * stays documented. Giving keeps the text shown once under its SHA-256
+ * and, for a direct-marketing purpose, makes an unsubscribe token
+ * (SHOP-MKT-1, AOPT-MKT-1). Withdrawing computes when the purpose's
+ * ledger goes (retention_consent_expiry). One transaction; on failure
+ * nothing is written. VAERN_E_INVALID names the field at fault;
+ * VAERN_E_EXISTS: a withdrawal with no consent in force. Not audited
+ * here: the caller audits (vault_audit_record).
+ */
+enum vaern_err vault_consent_apply(struct vault *v, const char *controller,
+                                   const unsigned char uid[VAULT_UID_BYTES],
+                                   const struct vault_consent_act *act,
+                                   struct vault_consent_done *done,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* One record of the ledger as read back; valid during the callback. */
+struct vault_consent_rec {
+	const char *purpose;
+	int64_t seq; /* 1.. per purpose, in the order recorded */
+	int64_t at;
+	int withdrawn; /* 1: a withdrawal */
+	const char *source;
+	const unsigned char *text_hash; /* VAULT_TEXT_HASH_BYTES, or NULL */
+};
+
+/* Calls fn for each record of the subject's ledger, in time order. */
+enum vaern_err vault_consent_history(
+        struct vault *v, const char *controller,
+        const unsigned char uid[VAULT_UID_BYTES],
+        enum vaern_err (*fn)(void *arg, const struct vault_consent_rec *r),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* A purpose's consent now: in force, last use, when its ledger goes
+ * (INT64_MIN for none). */
+struct vault_consent_state {
+	int in_force;
+	int64_t last_used;
+	int64_t expires_at;
+};
+enum vaern_err vault_consent_state(struct vault *v, const char *controller,
+                                   const unsigned char uid[VAULT_UID_BYTES],
+                                   const char *purpose,
+                                   struct vault_consent_state *st,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* The consent text kept under hash, into a malloc'ed *text the caller
+ * frees; VAERN_E_NOTFOUND if none. */
+enum vaern_err
+vault_consent_text(struct vault *v,
+                   const unsigned char hash[VAULT_TEXT_HASH_BYTES], char **text,
+                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Parses 64 hex digits into hash; VAERN_E_INVALID otherwise. */
+enum vaern_err vault_text_hash_parse(const char *hex,
+                                     unsigned char hash[VAULT_TEXT_HASH_BYTES],
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* What an unsubscribe token stands for. */
+struct vault_unsubscribe {
+	char controller[POLICY_NAME_MAX + 1];
+	unsigned char uid[VAULT_UID_BYTES];
+	char purpose[POLICY_NAME_MAX + 1];
+	int in_force; /* 1 while the consent is not withdrawn */
+};
+
+/*
+ * Finds what token stands for (SHOP-MKT-1); changes nothing.
+ * VAERN_E_NOTFOUND for a malformed, unknown or expired token, with one
+ * message for all.
+ */
+enum vaern_err vault_unsubscribe_find(struct vault *v, const char *token,
+                                      struct vault_unsubscribe *out,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Cookie choices of a visitor (AURA-COOKIE-1, AOPT-COOKIE-1, SHOP-MKT-2);
+ * necessary cookies are always on. */
+struct vault_choice {
+	int statistics;
+	int marketing;
+	const char *source; /* "banner", "gpc", ...: a-z 0-9 _ - */
+	int64_t at;         /* INT64_MIN: now (put); the time (get) */
+};
+
+/*
+ * Appends a visitor's choice, stored against a blind index of the
+ * visitor id (keyed per controller: the id itself is not kept). A
+ * visitor id is VAULT_VISITOR_MIN..MAX characters of A-Z a-z 0-9 _ -.
+ */
+enum vaern_err
+vault_choice_put(struct vault *v, const char *controller, const char *visitor,
+                 const struct vault_choice *ch, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+/* The latest choice (source copied into source); VAERN_E_NOTFOUND if the
+ * visitor never chose. */
+enum vaern_err vault_choice_get(struct vault *v, const char *controller,
+                                const char *visitor, struct vault_choice *ch,
+                                char source[VAULT_SOURCE_MAX + 1],
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* Writes e to the attached audit trail (VAERN_OK without one). */
+enum vaern_err vault_audit_record(struct vault *v,
+                                  const struct vault_audit_event *e,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 #endif

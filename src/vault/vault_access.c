@@ -256,62 +256,18 @@ vault_consent_record(struct vault *v, const char *controller,
                      const char *purpose, const char *source, int withdraw,
                      int64_t at, struct vaern_msg *msg)
 {
+	struct vault_consent_act act;
+	struct vault_consent_done done;
 	enum vaern_err err;
-	struct controller *c;
-	struct store_subject s;
-	struct store_consent rec;
-	const struct policy_purpose *pp;
-	unsigned char hash[crypto_hash_sha256_BYTES];
-	size_t slen = strlen(source);
-	long pi;
-	int known = 0;
 
-	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
-		return err;
-	if ((pi = policy_purpose_index(c->policy, purpose)) < 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the policy of '%s' has no purpose '%.64s'",
-		                  controller, purpose);
-	pp = &c->policy->purposes[pi];
-	if (!(pp->basis & BASIS_A) && pp->art9 != 'a')
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "purpose '%s' does not rest on consent",
-		                  pp->id);
-	for (size_t k = 0; k < pp->nconsent_sources; k++)
-		known |= strcmp(pp->consent_sources[k], source) == 0;
-	/* GDPR-7: withdrawing is as easy as giving, by any channel. */
-	if (!withdraw && !known)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "'%.64s' is not a way the policy records "
-		                  "consent to '%s'",
-		                  source, pp->id);
-	if (slen == 0 || slen > VAULT_SOURCE_MAX ||
-	    strspn(source, "abcdefghijklmnopqrstuvwxyz0123456789_-") != slen)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "a consent source is 1 to %d characters of "
-		                  "a-z 0-9 _ -",
-		                  VAULT_SOURCE_MAX);
-	if (at == INT64_MIN)
-		at = clock_now();
-	if (at > clock_now())
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "consent recorded in the future");
-	rec.subject = s.rowid;
-	rec.purpose = pp->id;
-	rec.given_at = at;
-	rec.withdrawn_at = withdraw ? at : STORE_NO_TIME;
-	rec.source = source;
-	rec.text_hash = NULL;
-	if (!withdraw && pp->consent_text != NULL) {
-		crypto_hash_sha256(hash,
-		                   (const unsigned char *)pp->consent_text,
-		                   strlen(pp->consent_text));
-		rec.text_hash = hash;
-	}
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
-		return err;
-	err = store_consent_insert(v->store, &rec, msg);
-	return vlt_end(v, err, msg);
+	memset(&act, 0, sizeof(act));
+	act.purpose = purpose;
+	act.source = source;
+	act.withdraw = withdraw;
+	act.at = at;
+	err = vault_consent_apply(v, controller, uid, &act, &done, msg);
+	sodium_memzero(&done, sizeof(done));
+	return err;
 }
 
 enum vaern_err
@@ -506,6 +462,11 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	r.demand_ref = a->demand_ref;
 	if ((err = gate_decide(p, &r, &gs, d, released)) != VAERN_OK)
 		d->allow = 0;
+	/* TEL-MKT-2: a release under a consent is its use. Recorded before
+	 * the release, so a consent's ledger never goes early. */
+	if (d->allow && consent[pi] &&
+	    (err = vlt_consent_touch(v, c, s.rowid, (size_t)pi, msg)))
+		goto done;
 
 	/* Every decision is audited, allowed or denied (GDPR-32). */
 	if (d->allow)

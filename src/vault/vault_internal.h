@@ -39,6 +39,7 @@ struct vault {
 	unsigned char *pool;     /* random bytes from the kernel,
 	                            RANDOM_POOL of them */
 	size_t pool_used;        /* bytes of pool handed out */
+	int unsub_tokens;        /* prepare makes unsubscribe tokens */
 	vault_audit_fn audit_fn; /* where gate decisions go */
 	void *audit_arg;
 };
@@ -95,6 +96,17 @@ enum vaern_err vlt_retention_recompute(struct vault *v,
 enum vaern_err vlt_subject_held(struct vault *v, int64_t subject,
                                 const char *category, int *held,
                                 struct vaern_msg *msg);
+
+/* A new unsubscribe token (base64url of 32 random bytes) and the BLAKE2b
+ * hash that is kept of it (SHOP-MKT-1). */
+void vlt_unsub_token_new(char token[VAULT_UNSUB_TOKEN_MAX],
+                         unsigned char hash[32]);
+
+/* Records a use of the consent to purpose pi (in force) by a release
+ * (TEL-MKT-2): written at most once per day per subject and purpose. */
+enum vaern_err vlt_consent_touch(struct vault *v, const struct controller *c,
+                                 int64_t subject, size_t pi,
+                                 struct vaern_msg *msg);
 
 /* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
 enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);

@@ -633,8 +633,17 @@ class ServerTest(ApiCase):
         self.assertIn("/v1/subjects/{id}/facts", paths)
         email = uniq_email("openapi")
         sid = self.create(self.CS, telenor_customer(email=email))
+        # A consent with its unsubscribe link and text, for the consent
+        # routes (issue 4).
+        r = self.call("POST", "/v1/subjects/%s/consents" % sid,
+                      {"purpose": "marketing", "source": "web_form"},
+                      ("telenor", "marketing"))
+        self.assertEqual(r.status, 201, r)
         values = {"id": sid, "fact": "1", "purpose": "marketing",
-                  "recipient": "marketing_partners"}
+                  "recipient": "marketing_partners",
+                  "hash": r.json()["text_hash"],
+                  "token": r.json()["unsubscribe_token"],
+                  "visitor_id": "openapi-visitor-1"}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
             ("post", "/v1/subjects/lookup"): {
@@ -646,6 +655,10 @@ class ServerTest(ApiCase):
                 "purpose": "marketing", "source": "web_form"},
             ("post", "/v1/subjects/{id}/disclosures"): {
                 "recipient": "marketing_partners", "purpose": "marketing"},
+            ("put", "/v1/visitors/{visitor_id}/choices"): {
+                "statistics": False, "marketing": False},
+            ("post", "/v1/visitors/{visitor_id}/visits"): {
+                "ip": "192.0.2.1"},
         }
         tried = 0
         for path, ops in paths.items():
@@ -668,7 +681,7 @@ class ServerTest(ApiCase):
                                  "%s %s: %r" % (method, url, r))
                 self.assertLess(r.status, 500, "%s %s: %r"
                                 % (method, url, r))
-        self.assertGreaterEqual(tried, 17)
+        self.assertGreaterEqual(tried, 25)
 
     def test_undocumented_route_404(self):
         for path in ("/v1/nope", "/v1/subjects/x/y/z/w", "/admin",

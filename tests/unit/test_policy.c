@@ -207,6 +207,27 @@ static const struct bad_case bad_cases[] = {
                                        "    service_message: true\n"}},
          "cannot be both direct_marketing and service_message",
          35},
+        /* AURA-COOKIE-1, SHOP-MKT-2: the cookie category of a purpose. */
+        {"unknown cookie category (AURA-COOKIE-1)",
+         {{"    legitimate_interests: Improve the service\n",
+           "    legitimate_interests: Improve the service\n"
+           "    cookie: analytics\n"}},
+         "cookie 'analytics' is not a cookie category",
+         33},
+        {"marketing cookie purpose that is not marketing (SHOP-MKT-2)",
+         {{"    legitimate_interests: Improve the service\n",
+           "    legitimate_interests: Improve the service\n"
+           "    cookie: marketing\n"}},
+         "cookie 'marketing' needs direct_marketing: true",
+         33},
+        {"one cookie category named by two purposes (AURA-COOKIE-1)",
+         {{"    basis: b\n", "    basis: b\n    cookie: statistics\n"},
+          {"    legitimate_interests: Improve the service\n",
+           "    legitimate_interests: Improve the service\n"
+           "    cookie: statistics\n"}},
+         "cookie category 'statistics' is already that of purpose "
+         "'customer_admin'",
+         34},
         {"boolean other than true/false",
          {{"    cleared: true\n", "    cleared: yes\n"}},
          "cleared must be true or false",

@@ -536,6 +536,11 @@ test_AURA_COOKIE_1_automatic_data_after_cookie_consent(void **state)
 	assert_contains(pu->legitimate_interests, "optimere");
 	assert_contains(pu->legitimate_interests, "markedsføre");
 	assert_false(pu->direct_marketing);
+	/* The visit endpoint takes it only with the statistics choice. */
+	assert_int_equal(pu->cookie, COOKIE_STATISTICS);
+	assert_ptr_equal(
+	        &p->purposes[policy_cookie_purpose(p, COOKIE_STATISTICS)], pu);
+	assert_int_equal(policy_cookie_purpose(p, COOKIE_MARKETING), -1);
 	/* The cookie acceptance is recorded: the banner is the only way in. */
 	assert_int_equal(pu->nconsent_sources, 1);
 	assert_true(has_source(pu, "cookie_banner"));

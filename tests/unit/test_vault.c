@@ -468,6 +468,120 @@ test_consent_recorded_GDPR_7_CEK_SPECIAL_1(void **state)
 	assert_int_equal(rows(f, "fact"), 2);
 }
 
+/* GDPR-7: a text hash is 64 hex digits, nothing else. */
+static void
+test_text_hash_parse_GDPR_7(void **state)
+{
+	static const struct {
+		const char *hex;
+		int ok;
+	} cases[] = {
+	        {"00112233445566778899aabbccddeeff"
+	         "00112233445566778899aabbccddeeff",
+	         1},
+	        {"00112233445566778899AABBCCDDEEFF"
+	         "00112233445566778899AABBCCDDEEFF",
+	         1},
+	        {"", 0},
+	        {"abc", 0},
+	        {"00112233445566778899aabbccddeeff"
+	         "00112233445566778899aabbccddeef",
+	         0},
+	        {"00112233445566778899aabbccddeeff"
+	         "00112233445566778899aabbccddeeff0",
+	         0},
+	        {"g0112233445566778899aabbccddeeff"
+	         "00112233445566778899aabbccddeeff",
+	         0},
+	        {"00112233445566778899aabbccddeeff"
+	         "00112233445566778899aabbccddee f",
+	         0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char hash[VAULT_TEXT_HASH_BYTES];
+		struct vaern_msg msg = {{0}};
+		enum vaern_err err =
+		        vault_text_hash_parse(cases[i].hex, hash, &msg);
+
+		if ((err == VAERN_OK) != cases[i].ok)
+			fail_msg("case %zu: %s", i, msg.text);
+		if (!cases[i].ok)
+			assert_non_null(strstr(msg.text, "text_hash"));
+	}
+}
+
+/* GDPR-7: the ledger is appended to, a withdrawal is not retroactive and
+ * needs a consent in force; bad input writes nothing. AURA-COOKIE-1: a
+ * visitor id is checked and only its blind index is kept. */
+static void
+test_consent_ledger_GDPR_7_AURA_COOKIE_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_consent_act act;
+	struct vault_consent_done done;
+	struct vault_choice ch = {1, 0, "banner", INT64_MIN};
+	char source[VAULT_SOURCE_MAX + 1];
+
+	add_customer(f, uid);
+	memset(&act, 0, sizeof(act));
+	act.purpose = "newsletter";
+	act.source = "web_form";
+	act.at = 1767139200; /* 2025-12-31 */
+	act.text = "Send me the newsletter, monthly.";
+	if (vault_consent_apply(f->v, "testshop", uid, &act, &done, &msg))
+		fail_msg("give: %s", msg.text);
+	assert_true(done.has_text_hash);
+	assert_true(done.unsubscribe_token[0] != '\0');
+	assert_int_equal(rows(f, "consent"), 1);
+	assert_int_equal(rows(f, "consent_text"), 1);
+	assert_int_equal(rows(f, "unsubscribe"), 1);
+	/* Dated before the consent: refused, nothing written. */
+	memset(&act, 0, sizeof(act));
+	act.purpose = "newsletter";
+	act.source = "phone";
+	act.withdraw = 1;
+	act.at = 1767139200 - 86400;
+	assert_int_equal(
+	        vault_consent_apply(f->v, "testshop", uid, &act, &done, &msg),
+	        VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "retroactive"));
+	assert_int_equal(rows(f, "consent"), 1);
+	act.at = INT64_MIN;
+	if (vault_consent_apply(f->v, "testshop", uid, &act, &done, &msg))
+		fail_msg("withdraw: %s", msg.text);
+	assert_int_equal(rows(f, "consent"), 2);
+	assert_int_equal(
+	        vault_consent_apply(f->v, "testshop", uid, &act, &done, &msg),
+	        VAERN_E_EXISTS);
+	assert_int_equal(rows(f, "consent"), 2);
+	/* Visitor ids. */
+	assert_int_equal(vault_choice_put(f->v, "testshop", "short", &ch, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(vault_choice_put(f->v, "testshop", "has space 123456",
+	                                  &ch, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(rows(f, "visitor_choice"), 0);
+	assert_int_equal(vault_choice_get(f->v, "testshop", "visitor-0001", &ch,
+	                                  source, &msg),
+	                 VAERN_E_NOTFOUND);
+	ch.statistics = 1;
+	ch.marketing = 0;
+	ch.source = "banner";
+	ch.at = INT64_MIN;
+	if (vault_choice_put(f->v, "testshop", "visitor-0001", &ch, &msg))
+		fail_msg("choice: %s", msg.text);
+	memset(&ch, 0, sizeof(ch));
+	if (vault_choice_get(f->v, "testshop", "visitor-0001", &ch, source,
+	                     &msg))
+		fail_msg("choice: %s", msg.text);
+	assert_int_equal(ch.statistics, 1);
+	assert_int_equal(ch.marketing, 0);
+	assert_string_equal(source, "banner");
+}
+
 /* Identifiers are unique per controller and type: a second subject with
  * the same e-mail is refused and the first is untouched. */
 static void
@@ -1147,6 +1261,10 @@ main(void)
 	                test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21, setup,
 	                teardown),
 	        cmocka_unit_test(test_uid_parse),
+	        cmocka_unit_test(test_text_hash_parse_GDPR_7),
+	        cmocka_unit_test_setup_teardown(
+	                test_consent_ledger_GDPR_7_AURA_COOKIE_1, setup,
+	                teardown),
 	};
 
 	if (sodium_init() < 0)
