@@ -740,12 +740,14 @@ audit_none(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 }
 
 /* The first batch is committed and audited: die like kill -9. */
-static void
-die_after_batch(void *arg, int64_t done)
+static int
+die_after_batch(void *arg, int64_t done, int64_t total)
 {
 	(void)arg;
 	(void)done;
+	(void)total;
 	raise(SIGKILL);
+	return 0;
 }
 
 /*
