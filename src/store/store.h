@@ -109,6 +109,15 @@ void store_savepoint_rollback(struct store *st);
  * many connections reading one database (the server's workers). */
 void store_set_mmap(struct store *st, long long bytes);
 
+/*
+ * Sets after how many pages of write-ahead log a commit of this
+ * connection copies the log into the database (0: never; SQLite's
+ * default is 1000). Bulk work that ends with store_checkpoint() turns it
+ * off meanwhile, so each page is copied once, not once per transaction.
+ */
+#define STORE_AUTOCHECKPOINT_DEFAULT 1000
+void store_set_autocheckpoint(struct store *st, int pages);
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 

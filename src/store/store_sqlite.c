@@ -756,6 +756,12 @@ store_set_mmap(struct store *st, long long bytes)
 }
 
 void
+store_set_autocheckpoint(struct store *st, int pages)
+{
+	(void)sqlite3_wal_autocheckpoint(st->db, pages);
+}
+
+void
 store_set_cache_kib(struct store *st, long kib)
 {
 	char sql[64];

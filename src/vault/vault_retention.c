@@ -1176,6 +1176,9 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
+	/* The log is copied once, at the end (below), not per batch. */
+	if (!dry_run)
+		store_set_autocheckpoint(v->store, 0);
 	for (;;) {
 		struct batch_counts bc[VAULT_CONTROLLERS_MAX];
 		size_t n = 0, nbc = 0;
@@ -1242,10 +1245,11 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 	    (err = sweep_consents(v, as_of, dry_run, rep, msg)) != VAERN_OK)
 		goto done;
 	any |= rep->consents_expired > 0;
+done:
 	/* As after an erasure: no page of removed data stays in the log. */
 	if (any && !dry_run)
 		(void)store_checkpoint(v->store, NULL);
-done:
+	store_set_autocheckpoint(v->store, STORE_AUTOCHECKPOINT_DEFAULT);
 	free(sw.hs.items);
 	free(sw.rules.items);
 	free(sw.cats.items);
