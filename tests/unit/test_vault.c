@@ -837,6 +837,78 @@ test_sweep_killed_half_way_completes_GDPR_17(void **state)
 	assert_int_equal(rows(f, "event"), 0);
 }
 
+/*
+ * Issue 4: a subject whose due facts fall under two rules lies in two
+ * places of the due order (bench/bench-retention.yaml: visits a year
+ * after collection, the e-mail ten years after). Killed after the first
+ * batch, which holds only visit facts, no subject is left with its
+ * e-mail alone: each subject is swept whole, all its due facts in one
+ * transaction (GDPR-17).
+ */
+static void
+test_sweep_takes_each_subject_whole_GDPR_17(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct policy_diags *d = calloc(1, sizeof(*d));
+	enum { N = 1500 }; /* 3000 due facts: the first page is 1024 */
+	static char emails[N][48];
+	static struct vault_fact_in facts[N][2];
+	static struct vault_subject_in in[N];
+	struct vault_sweep_report rep;
+	int64_t collected = 1767225600 - 11 * 366 * 86400LL;
+	char policy[4096];
+	int audits = 0, status;
+	pid_t pid;
+	long left;
+
+	assert_non_null(d);
+	snprintf(policy, sizeof(policy), "%s/bench/bench-retention.yaml",
+	         source_root());
+	assert_int_equal(vault_policy_load(f->v, policy, d, NULL, &msg),
+	                 VAERN_OK);
+	free(d);
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "w%d@example.dk", i);
+		facts[i][0] = (struct vault_fact_in){
+		        "email", emails[i], "customer_admin", NULL, collected};
+		facts[i][1] = (struct vault_fact_in){"visits", "3 visits",
+		                                     "customer_admin", NULL,
+		                                     collected};
+		in[i] = (struct vault_subject_in){facts[i], 2, NULL, 0};
+	}
+	assert_int_equal(
+	        vault_subject_add_many(f->v, "bench", in, N, NULL, NULL, &msg),
+	        VAERN_OK);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct vault *v;
+
+		if (vault_open(f->dir, &v, &msg) != VAERN_OK)
+			_exit(3);
+		vault_set_audit(v, audit_none, &audits);
+		if (vault_retention_sweep(v, 1767225600, 0, die_after_batch,
+		                          NULL, &rep, &msg) != VAERN_OK)
+			_exit(5);
+		_exit(4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	left = rows(f, "subject");
+	assert_true(left > 0 && left < N);
+	assert_int_equal(rows(f, "fact"), 2 * left);
+	assert_int_equal(rows(f, "identifier"), left);
+	vault_set_audit(f->v, audit_none, &audits);
+	assert_int_equal(vault_retention_sweep(f->v, 1767225600, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, 2 * left);
+	assert_int_equal(rep.subjects_shredded, left);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(rows(f, "identifier"), 0);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -1093,6 +1165,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_add_many, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_killed_half_way_completes_GDPR_17, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_takes_each_subject_whole_GDPR_17, setup,
 	                teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
