@@ -368,13 +368,44 @@ cmd_retention(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
+	/* Each subcommand takes its own options only: a plan option given
+	 * to a sweep must not be silently ignored while the sweep runs. */
+	if (strcmp(argv[1], "sweep") == 0 &&
+	    (a.format != NULL || a.by != NULL || a.controller != NULL))
+		return cli_usage("retention sweep",
+		                 a.format != NULL ? "--format is a plan option"
+		                 : a.by != NULL   ? "--by is a plan option"
+		                                  : "a sweep takes no "
+		                                    "--controller: it sweeps "
+		                                    "every controller");
+	if (strcmp(argv[1], "plan") == 0 && (a.dry_run || a.quiet))
+		return cli_usage("retention plan",
+		                 a.dry_run ? "--dry-run is a sweep option "
+		                             "(a plan changes nothing)"
+		                           : "--quiet is a sweep option");
 	if (a.as_of != NULL) {
-		if (cal_parse_instant(a.as_of, &as_of, &msg) != VAERN_OK)
-			return cli_usage("retention", "--as-of: a date "
-			                              "YYYY-MM-DD or an ISO "
-			                              "8601 instant");
+		char why[sizeof(msg.text) + 80];
+
+		if (cal_parse_instant(a.as_of, &as_of, &msg) != VAERN_OK) {
+			/* An operator's argument, not personal data: say
+			 * exactly what is wrong. */
+			(void)snprintf(why, sizeof(why),
+			               "--as-of: %s (a date YYYY-MM-DD or an "
+			               "ISO 8601 instant)",
+			               msg.text);
+			return cli_usage(argv[1][0] == 'p' ? "retention plan"
+			                                   : "retention sweep",
+			                 why);
+		}
 		clock_set(as_of);
 	}
+	if (a.by != NULL && strcmp(a.by, "day") != 0 &&
+	    strcmp(a.by, "month") != 0)
+		return cli_usage("retention plan", "--by is day or month");
+	if (a.format != NULL && strcmp(a.format, "table") != 0 &&
+	    strcmp(a.format, "csv") != 0 && strcmp(a.format, "json") != 0)
+		return cli_usage("retention plan",
+		                 "--format is table, csv or json");
 	as_of = clock_now();
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("retention", err, &msg);

@@ -248,6 +248,150 @@ class CekuraTest(RetentionTest):
         self.assertEqual(self.categories(other), before)
         self.assertEqual(self.plan("2025-08-01")["overdue"], 3)
 
+    # ---- bad input (issue 4): a clear message, exit non-zero, nothing
+    # changes (CONVENTIONS.md habit 5) -----------------------------------
+
+    def _held_customer(self):
+        sid = self.add(CUSTOMER, "2025-01-05")
+        self.event(sid, "relationship_start", "2025-01-05")
+        self.event(sid, "relationship_end", "2025-03-31")
+        return sid
+
+    def assert_no_hold(self, sid):
+        r = self.vaern("subject", "holds", "--controller", "cekura", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["holds"], [])
+        actions = [e["action"] for e in self.audit_entries()]
+        self.assertNotIn("hold_place", actions)
+
+    def test_CEK_HOLD_1_bad_hold_input_is_refused(self):
+        sid = self._held_customer()
+        cases = [
+            (["--reason", ""], "reason"),
+            ([], "--reason"),
+            (["--reason", "x" * 513], "reason"),
+            (["--reason", "Tvist\x07"], "reason"),
+            (["--reason", "Tvist", "--review", "2026-02-30"], "--review"),
+            (["--reason", "Tvist", "--review", "next week"], "--review"),
+            (["--reason", "Tvist", "--review", "2025-03-01"], "review"),
+            (["--reason", "Tvist", "--category", "shoe_size"],
+             "shoe_size"),
+        ]
+        for extra, named in cases:
+            with self.subTest(extra=extra):
+                r = self.vaern("subject", "hold", "--controller", "cekura",
+                               sid, *extra, as_of="2025-04-02")
+                self.assertNotEqual(r.rc, EXIT_OK, r)
+                self.assertIn(named, r.err)
+                self.assertNotIn("Traceback", r.err)
+        self.assert_no_hold(sid)
+        # Nothing held: the sweep takes the subject.
+        self.assertEqual(self.sweep("2025-07-01")["facts_deleted"], 4)
+
+    def test_bad_retention_arguments_are_refused_and_change_nothing(self):
+        sid = self._held_customer()
+        cases = [
+            (["plan", "--as-of", "2026-02-30"], "--as-of", "day 30"),
+            (["sweep", "--as-of", "2026-02-30"], "--as-of", "day 30"),
+            (["plan", "--as-of", "yesterday"], "--as-of", "YYYY-MM-DD"),
+            (["sweep", "--as-of", "2025-13-01"], "--as-of", "month 13"),
+            (["plan", "--format", "xml"], "--format", "table, csv or json"),
+            (["plan", "--by", "week"], "--by", "day or month"),
+            (["sweep", "--format", "json"], "--format", "plan option"),
+            (["sweep", "--by", "day"], "--by", "plan option"),
+            (["plan", "--dry-run"], "--dry-run", "sweep option"),
+            (["sweep", "--as-of"], "--as-of", "needs a value"),
+            (["sweep", "--now"], "usage", ""),
+        ]
+        for args, named, why in cases:
+            with self.subTest(args=args):
+                r = self.vaern("retention", *args, as_of="2025-07-01")
+                self.assertEqual(r.rc, EXIT_USAGE, r)
+                self.assertIn(named, r.err)
+                self.assertIn(why, r.err)
+        # Due since 2025-06-01, and still there: nothing was swept.
+        self.assertEqual(len(self.categories(sid)), 4)
+        actions = [e["action"] for e in self.audit_entries()]
+        self.assertNotIn("retention_sweep", actions)
+
+    def test_a_bad_birth_date_is_not_echoed_GDPR_32(self):
+        """Personal data never in an error: a birth date that is no
+        calendar date is refused without its day, month or year."""
+        facts = CUSTOMER + [("birth_date", "1987-02-30")]
+        doc = {"purpose": "customer_admin",
+               "facts": [{"category": c, "value": v} for c, v in facts]}
+        r = self.vaern("subject", "add", "--controller", "cekura",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2025-04-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("birth_date", r.err)
+        self.assertIn("not a real calendar date", r.err)
+        for part in ("1987", "30", "02-30", "month 2"):
+            self.assertNotIn(part, r.err + r.out)
+        # Over HTTP-free paths too: --fact takes the same check.
+        r = self.vaern("subject", "add", "--controller", "cekura",
+                       "--purpose", "customer_admin",
+                       "--fact", "name=Karen Jensen",
+                       "--fact", "address=Vestergade 3, 8000 Aarhus C",
+                       "--fact", "phone=+45 21 22 23 24",
+                       "--fact", "birth_date=1991-13-45", as_of="2025-04-02")
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        for part in ("1991", "13", "45"):
+            self.assertNotIn(part, r.err + r.out)
+        r = self.vaern("audit", "show", "--limit", "100")
+        self.assertNotIn("1987", r.out)
+
+    # ---- the progress bar (issue 4) -------------------------------------
+
+    def sweep_on_a_terminal(self, *extra):
+        """Runs a sweep with stderr on a pseudo-terminal: (rc, stdout,
+        what the terminal showed)."""
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen(
+                [VAERN, "--data", self.dir, "--as-of", "2025-07-01",
+                 "retention", "sweep", *extra],
+                stdout=subprocess.PIPE, stderr=slave, env=BASE_ENV)
+            os.close(slave)
+            slave = None
+            shown = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            out = p.stdout.read()
+            p.wait(timeout=TIMEOUT)
+            p.stdout.close()
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        return p.returncode, out.decode(), shown.decode("utf-8", "replace")
+
+    def test_sweep_draws_a_progress_bar_on_a_terminal(self):
+        self._held_customer()
+        rc, out, shown = self.sweep_on_a_terminal()
+        self.assertEqual(rc, EXIT_OK, shown)
+        self.assertEqual(json.loads(out)["facts_deleted"], 4)
+        self.assertIn("[##############################] 100%", shown)
+        self.assertIn("4 of 4 due facts", shown)
+        self.assertTrue(shown.endswith("\r\x1b[K"), repr(shown))
+
+    def test_sweep_quiet_or_piped_draws_no_progress(self):
+        self._held_customer()
+        rc, out, shown = self.sweep_on_a_terminal("--quiet")
+        self.assertEqual(rc, EXIT_OK, shown)
+        self.assertEqual(shown, "")
+        self._held_customer()
+        r = self.vaern("retention", "sweep", as_of="2025-07-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.err, "")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
