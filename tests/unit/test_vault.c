@@ -316,7 +316,7 @@ test_bad_input_changes_nothing(void **state)
 	         VAERN_E_INVALID, "last 4 digits"},
 	        {"not a date",
 	         FACT("birth_date", "1990-02-30", "customer_admin"), NULL,
-	         VAERN_E_INVALID, "not a date"},
+	         VAERN_E_INVALID, "not a real calendar date"},
 	        /* CEK-SPECIAL-1, SHOP-SPECIAL-1: consent and from the person */
 	        {"special category without consent",
 	         FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
