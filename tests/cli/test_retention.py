@@ -392,6 +392,110 @@ class CekuraTest(RetentionTest):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(r.err, "")
 
+    # ---- the server sweeps on a schedule (issue 4) -----------------------
+
+    def serve(self, *extra, as_of="2025-07-01"):
+        """Starts vaern serve on a free loopback port: (process, port)."""
+        import signal  # noqa: F401 (the caller stops it with SIGTERM)
+        p = subprocess.Popen(
+            [VAERN, "--data", self.dir, "--as-of", as_of, "serve",
+             "--listen", "127.0.0.1:0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+        self.addCleanup(self._stop, p)
+        line = p.stdout.readline()
+        self.assertTrue(line, p.stderr.read() if p.poll() is not None
+                        else "no listening line")
+        return p, json.loads(line)["port"]
+
+    def _stop(self, p):
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=TIMEOUT)
+        for f in (p.stdout, p.stderr):
+            if f is not None:
+                f.close()
+
+    def metrics(self, port):
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                    timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("vaern_retention"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def wait_for_sweeps(self, port, n, seconds=30):
+        import time
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            m = self.metrics(port)
+            if m.get('vaern_retention_sweeps_total{result="ok"}', 0) >= n:
+                return m
+            time.sleep(0.2)
+        self.fail("no scheduled sweep within %d s: %r" % (seconds, m))
+
+    def test_serve_sweeps_on_schedule_GDPR_5_1_e(self):
+        """vaern serve --sweep-every: a due subject goes without anyone
+        running the CLI; the sweep is audited like the CLI's, its result
+        is in /metrics, and SIGTERM stops the server cleanly."""
+        import signal
+        import time
+        sid = self._held_customer()     # due since 2025-06-01
+        kept = self.add([("name", "Bo Lund"),
+                         ("address", "Torvet 1, 5000 Odense"),
+                         ("phone", "+45 31 32 33 34")], "2025-06-20")
+        self.event(kept, "relationship_start", "2025-06-20")
+        started = time.time()
+        p, port = self.serve("--sweep-every", "1s")
+        m = self.wait_for_sweeps(port, 1)
+        self.assertEqual(m["vaern_retention_sweep_interval_seconds"], 1)
+        self.assertEqual(
+            m['vaern_retention_sweeps_total{result="failed"}'], 0)
+        self.assertEqual(m["vaern_retention_facts_deleted_total"], 4)
+        self.assertGreaterEqual(
+            m["vaern_retention_sweep_last_success_timestamp_seconds"],
+            started - 1)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        err = p.stderr.read().decode()
+        self.assertIn('"retention_sweep":"ok","facts_deleted":4', err)
+        self.assertIn('"stopped": true', err)
+        self.assertIsNone(self.categories(sid))   # shredded (GDPR-17)
+        self.assertEqual(len(self.categories(kept)), 3)  # a customer still
+        sweeps = [e for e in self.audit_entries()
+                  if e["action"] == "retention_sweep"]
+        self.assertEqual(len(sweeps), 1, sweeps)
+        self.assertEqual(sweeps[0]["actor"], "retention")
+        self.assertIn("deleted 4", sweeps[0]["reason"])
+        self.assertIn("general=4", sweeps[0]["reason"])
+        self.assertNotIn("Karen", json.dumps(sweeps))
+        r = self.vaern("audit", "verify")
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def test_serve_sweep_off_and_bad_interval(self):
+        import signal
+        import time
+        sid = self._held_customer()
+        p, port = self.serve("--sweep-every", "off")
+        time.sleep(1.5)
+        m = self.metrics(port)
+        self.assertEqual(m["vaern_retention_sweep_interval_seconds"], 0)
+        self.assertEqual(m['vaern_retention_sweeps_total{result="ok"}'], 0)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(len(self.categories(sid)), 4)
+        for bad in ("5x", "-1", "1.5h", "h", "367d", ""):
+            with self.subTest(bad=bad):
+                r = self.vaern("serve", "--listen", "127.0.0.1:0",
+                               "--sweep-every", bad)
+                self.assertEqual(r.rc, EXIT_USAGE, r)
+                self.assertIn("--sweep-every", r.err)
+                self.assertNotIn("listening", r.out)
+        self.assertEqual(len(self.categories(sid)), 4)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -909,6 +909,80 @@ test_sweep_takes_each_subject_whole_GDPR_17(void **state)
 	assert_int_equal(rows(f, "identifier"), 0);
 }
 
+static int
+stop_after_batch(void *arg, int64_t done, int64_t total)
+{
+	int64_t *seen = arg;
+
+	seen[0] = done;
+	seen[1] = total;
+	return 1;
+}
+
+/*
+ * A server stopping (SIGTERM) stops its sweep between batches: what was
+ * done is committed and audited, the report says it stopped, and the next
+ * sweep takes the rest (issue 4).
+ */
+static void
+test_sweep_stops_between_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	enum { N = 700 };
+	static char emails[N][48], phones[N][24];
+	static struct vault_fact_in facts[N][4];
+	static struct vault_subject_in in[N];
+	static unsigned char uids[N][VAULT_UID_BYTES];
+	struct vault_sweep_report rep;
+	int64_t seen[2] = {0, 0};
+	int audits = 0;
+	long left;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "s%d@example.dk", i);
+		snprintf(phones[i], sizeof(phones[i]), "+45%08d", 50000000 + i);
+		facts[i][0] = (struct vault_fact_in)FACT("name", "P",
+		                                         "customer_admin");
+		facts[i][1] = (struct vault_fact_in)FACT("address", "A",
+		                                         "customer_admin");
+		facts[i][2] = (struct vault_fact_in)FACT("phone", phones[i],
+		                                         "customer_admin");
+		facts[i][3] = (struct vault_fact_in)FACT("email", emails[i],
+		                                         "customer_admin");
+		in[i] = (struct vault_subject_in){facts[i], 4, NULL, 0};
+	}
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        NULL, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(vault_event_record(f->v, "testshop", uids[i],
+		                                    "relationship_end",
+		                                    INT64_MIN, &msg),
+		                 VAERN_OK);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	vault_set_audit(f->v, audit_none, &audits);
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0,
+	                                       stop_after_batch, seen, &rep,
+	                                       &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.stopped, 1);
+	assert_int_equal(seen[1], 4 * N); /* the total, counted first */
+	assert_true(seen[0] > 0 && seen[0] < 4 * N);
+	assert_int_equal(audits, 1);
+	left = rows(f, "subject");
+	assert_true(left > 0 && left < N);
+	assert_int_equal(rows(f, "fact"), 4 * left);
+	assert_int_equal(rep.facts_deleted, 4 * (N - left));
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.stopped, 0);
+	assert_int_equal(rep.subjects_shredded, left);
+	assert_int_equal(rows(f, "subject"), 0);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -1169,6 +1243,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_takes_each_subject_whole_GDPR_17, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_stops_between_batches, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
