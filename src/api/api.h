@@ -33,6 +33,23 @@ enum vaern_err api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 /* Stops the audit writer (draining it) and frees a. Accepts NULL. */
 void api_free(struct api *a);
 
+/*
+ * Sweeps retention on a schedule (issue 4): every `every` seconds (0: not
+ * at all), the first sweep after at most 5 minutes, on a thread of its
+ * own with its own vault, as of the vaern clock. Each batch commits on
+ * its own and is audited through the server's audit writer like every
+ * other change, so a request waits for one batch at most. log: one line
+ * of counts per sweep on stderr. Its figures are in /metrics.
+ */
+enum vaern_err api_sweep_start(struct api *a, unsigned long every, int log,
+                               struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Stops the schedule: a sweep under way ends after the batch it is in
+ * (committed and audited: never half a batch). Waits for it. api_free
+ * calls it. Accepts NULL. */
+void api_sweep_stop(struct api *a);
+
 /* The route table, for http_server_start(..., app = the struct api). */
 const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
 

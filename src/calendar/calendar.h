@@ -57,7 +57,12 @@ long cal_add_period(long days, struct period p);
 
 /*
  * Parses "YYYY-MM-DD" into days since the epoch. Returns VAERN_OK or
- * VAERN_E_INVALID with msg saying what is wrong.
+ * VAERN_E_INVALID with msg (may be NULL) saying what is wrong.
+ *
+ * Risk: the message names the part that is wrong ("day 30 does not exist
+ * in month 2 ..."), which is right for a command-line argument but
+ * echoes personal data when the text is a value (a birth date). Such
+ * callers pass msg NULL and say only that the value is not a date.
  */
 enum vaern_err cal_parse_date(const char *text, long *days,
                               struct vaern_msg *msg)
@@ -65,7 +70,8 @@ enum vaern_err cal_parse_date(const char *text, long *days,
 
 /*
  * Parses "YYYY-MM-DD" (midnight UTC), "YYYY-MM-DDTHH:MM[:SS]Z" or with a
- * "+HH:MM"/"-HH:MM" offset, into seconds since the epoch (UTC).
+ * "+HH:MM"/"-HH:MM" offset, into seconds since the epoch (UTC). The
+ * message names the part that is wrong, as cal_parse_date's does.
  */
 enum vaern_err cal_parse_instant(const char *text, int64_t *seconds,
                                  struct vaern_msg *msg)

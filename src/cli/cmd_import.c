@@ -1148,12 +1148,9 @@ attribute(struct row *row)
 static void
 report_row(struct import *im, struct row *row)
 {
+	/* The vault's messages never hold the value: a date that is not
+	 * one is "not a real calendar date" without its parts (GDPR-32). */
 	const char *text = attribute(row);
-
-	/* The calendar's detail names the day and month it refused: part of
-	 * the value (a birth date), which no message holds (GDPR-32). */
-	if (strncmp(text, "not a date: ", 12) == 0)
-		text = "not a date (YYYY-MM-DD)";
 
 	im->bad++;
 	if (im->a->max_errors != 0 && im->bad > im->a->max_errors)

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../audit/audit.h"
@@ -275,12 +276,43 @@ plan_cmd(struct vault *v, const struct args *a, int64_t as_of)
 
 /* ---- sweep -------------------------------------------------------------- */
 
-static void
-progress_bar(void *arg, int64_t done)
+/* The progress line on a terminal, drawn as cmd_import.c draws its. */
+struct progress {
+	double started, drawn; /* CLOCK_MONOTONIC seconds */
+};
+
+static double
+now_s(void)
 {
-	(void)arg;
-	fprintf(stderr, "\rsweeping: %lld due facts examined", (long long)done);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+progress_bar(void *arg, int64_t done, int64_t total)
+{
+	struct progress *p = arg;
+	double t = now_s(), secs = t - p->started;
+	char bar[31];
+	size_t full;
+
+	if (t - p->drawn < 0.2 && done < total)
+		return 0;
+	p->drawn = t;
+	full = total > 0 ? (size_t)(done * 30 / total) : 30;
+	if (full > 30)
+		full = 30;
+	memset(bar, '#', full);
+	memset(bar + full, '.', 30 - full);
+	bar[30] = '\0';
+	fprintf(stderr, "\r\033[K[%s] %3d%% %lld of %lld due facts, %.0f/s",
+	        bar, total > 0 ? (int)(done * 100 / total) : 100,
+	        (long long)done, (long long)total,
+	        secs > 0 ? (double)done / secs : 0.0);
 	fflush(stderr);
+	return 0;
 }
 
 static int
@@ -291,15 +323,16 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	char path[PATH_MAX];
 	enum vaern_err err;
 	int bar = !a->quiet && isatty(STDERR_FILENO);
+	struct progress prog = {now_s(), 0.0};
 	json_t *rules;
 
 	if (!a->dry_run && cli_audit_local(v, path) != 0)
 		return cli_report("retention sweep", VAERN_E_INVALID, NULL);
 	err = vault_retention_sweep(v, as_of, a->dry_run,
-	                            bar ? progress_bar : NULL, NULL, &rep,
+	                            bar ? progress_bar : NULL, &prog, &rep,
 	                            &msg);
 	if (bar)
-		fputc('\n', stderr);
+		fputs("\r\033[K", stderr);
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();
@@ -335,13 +368,44 @@ cmd_retention(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
+	/* Each subcommand takes its own options only: a plan option given
+	 * to a sweep must not be silently ignored while the sweep runs. */
+	if (strcmp(argv[1], "sweep") == 0 &&
+	    (a.format != NULL || a.by != NULL || a.controller != NULL))
+		return cli_usage("retention sweep",
+		                 a.format != NULL ? "--format is a plan option"
+		                 : a.by != NULL   ? "--by is a plan option"
+		                                  : "a sweep takes no "
+		                                    "--controller: it sweeps "
+		                                    "every controller");
+	if (strcmp(argv[1], "plan") == 0 && (a.dry_run || a.quiet))
+		return cli_usage("retention plan",
+		                 a.dry_run ? "--dry-run is a sweep option "
+		                             "(a plan changes nothing)"
+		                           : "--quiet is a sweep option");
 	if (a.as_of != NULL) {
-		if (cal_parse_instant(a.as_of, &as_of, &msg) != VAERN_OK)
-			return cli_usage("retention", "--as-of: a date "
-			                              "YYYY-MM-DD or an ISO "
-			                              "8601 instant");
+		char why[sizeof(msg.text) + 80];
+
+		if (cal_parse_instant(a.as_of, &as_of, &msg) != VAERN_OK) {
+			/* An operator's argument, not personal data: say
+			 * exactly what is wrong. */
+			(void)snprintf(why, sizeof(why),
+			               "--as-of: %s (a date YYYY-MM-DD or an "
+			               "ISO 8601 instant)",
+			               msg.text);
+			return cli_usage(argv[1][0] == 'p' ? "retention plan"
+			                                   : "retention sweep",
+			                 why);
+		}
 		clock_set(as_of);
 	}
+	if (a.by != NULL && strcmp(a.by, "day") != 0 &&
+	    strcmp(a.by, "month") != 0)
+		return cli_usage("retention plan", "--by is day or month");
+	if (a.format != NULL && strcmp(a.format, "table") != 0 &&
+	    strcmp(a.format, "csv") != 0 && strcmp(a.format, "json") != 0)
+		return cli_usage("retention plan",
+		                 "--format is table, csv or json");
 	as_of = clock_now();
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("retention", err, &msg);

@@ -17,13 +17,20 @@
 /* Worker threads per CPU by default. */
 #define SERVE_THREADS_PER_CPU 2
 
+/* The retention sweep's default interval, and the longest one. */
+#define SERVE_SWEEP_EVERY (24ul * 3600)
+#define SERVE_SWEEP_MAX   (366ul * 24 * 3600)
+
 static const char serve_usage[] =
         "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
-        "        [--body-max BYTES] [--quiet]\n"
+        "        [--body-max BYTES] [--sweep-every DURATION] [--quiet]\n"
         "--threads: worker threads (default two per CPU: a request waiting\n"
         "for its audit entry holds no thread); --quiet: no request log on\n"
         "stderr.\n"
+        "--sweep-every: the retention sweep's interval, N followed by s, m,\n"
+        "h or d (default 24h; the first sweep at most 5 minutes after\n"
+        "start); 0 or off: no scheduled sweep.\n"
         "ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port "
         "0\n"
         "picks a free port. Plain HTTP is served on loopback only, unless\n"
@@ -38,6 +45,48 @@ log_request(void *app, const struct http_log_record *r)
 	        "{\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
 	        "\"ms\":%.3f}\n",
 	        r->method, r->route, r->status, r->seconds * 1000.0);
+}
+
+/*
+ * Parses a duration: "N" seconds, or N followed by s, m, h or d; "0" and
+ * "off" are 0 (no schedule). At most SERVE_SWEEP_MAX seconds.
+ */
+static int
+duration(const char *s, unsigned long *out)
+{
+	static const struct {
+		char unit;
+		unsigned long seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	unsigned long n = 0, mult = 1;
+	const char *p = s;
+
+	if (strcmp(s, "off") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > SERVE_SWEEP_MAX)
+			return -1;
+	}
+	if (*p != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (units[i].unit == *p)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]) || p[1] != '\0')
+			return -1;
+		mult = units[i].seconds;
+	}
+	if (n > SERVE_SWEEP_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
 }
 
 static int
@@ -64,7 +113,7 @@ cmd_serve(int argc, char **argv)
 	struct policy_diags *diags = NULL;
 	const struct http_route *routes;
 	size_t nroutes;
-	unsigned long n;
+	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;
 	int npolicies = 0, rc = EXIT_OK, quiet = 0;
 	enum vaern_err err;
@@ -117,6 +166,15 @@ cmd_serve(int argc, char **argv)
 		} else if (strcmp(o, "--body-max") == 0 &&
 		           number(val, 64ul * 1024 * 1024, &n) == 0 && n > 0) {
 			cfg.body_max = n;
+		} else if (strcmp(o, "--sweep-every") == 0) {
+			if (duration(val, &sweep_every) != 0) {
+				rc = cli_usage(
+				        "serve",
+				        "--sweep-every: N followed by s, "
+				        "m, h or d (at most 366d), or 0 "
+				        "or off");
+				goto done;
+			}
 		} else {
 			rc = cli_usage("serve", serve_usage);
 			goto done;
@@ -170,12 +228,19 @@ cmd_serve(int argc, char **argv)
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}
+	if ((err = api_sweep_start(api, sweep_every, !quiet, &msg)) !=
+	    VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
 	/* The address actually bound (port 0 picks one), for scripts. */
 	printf("{\"listening\": \"%s\", \"port\": %u, \"tls\": %s}\n",
 	       cfg.listen, (unsigned)http_server_port(srv),
 	       cfg.tls_cert != NULL ? "true" : "false");
 	fflush(stdout);
 	(void)http_server_run_until_signal(srv);
+	/* A sweep under way ends with the batch it is in. */
+	api_sweep_stop(api);
 	http_server_stop(srv);
 	srv = NULL;
 	fputs("{\"stopped\": true}\n", stderr);

@@ -888,11 +888,15 @@ subject_hold(struct vault *v, struct subject_args *a)
 	enum vaern_err err;
 	int64_t review, id;
 
-	if (a->npos != 1 || a->reason == NULL)
+	if (a->npos != 1)
 		return cli_usage("subject hold",
 		                 "usage: vaern subject hold [--controller ID] "
 		                 "SUBJECT --reason TEXT [--category C] "
 		                 "[--review DATE]");
+	if (a->reason == NULL)
+		return cli_usage("subject hold",
+		                 "--reason TEXT is required: why the data is "
+		                 "held (a case, a claim)");
 	if (cli_audit_local(v, path) != 0)
 		return cli_report("subject hold", VAERN_E_INVALID, NULL);
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||

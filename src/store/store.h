@@ -119,6 +119,15 @@ void store_savepoint_rollback(struct store *st);
  * many connections reading one database (the server's workers). */
 void store_set_mmap(struct store *st, long long bytes);
 
+/*
+ * Sets after how many pages of write-ahead log a commit of this
+ * connection copies the log into the database (0: never; SQLite's
+ * default is 1000). Bulk work that ends with store_checkpoint() turns it
+ * off meanwhile, so each page is copied once, not once per transaction.
+ */
+#define STORE_AUTOCHECKPOINT_DEFAULT 1000
+void store_set_autocheckpoint(struct store *st, int pages);
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 
@@ -272,19 +281,37 @@ struct store_due {
 	int64_t expires_at;
 	int64_t subject;
 	int64_t id;
-	int64_t category; /* label ids: store_label_text */
-	int64_t rule;     /* 0 if none */
+	int64_t rule; /* label id (store_label_text), 0 if none */
 };
 
 /*
  * Fills out (up to max) with facts due at now (expires_at <= now), in
- * (expires_at, subject, id) order, starting after *after (NULL: from the
- * start); *n gets the count.
+ * (expires_at, rule, subject, id) order -- the order of the due index, a
+ * rule of 0 (none) first within its day -- starting after *after (NULL:
+ * from the start; else the last row of the previous page); *n gets the
+ * count. Each page costs its own rows only, so paging over facts that
+ * stay due (held) is linear.
  */
 enum vaern_err store_fact_due(struct store *st, int64_t now,
                               const struct store_due *after,
                               struct store_due *out, size_t max, size_t *n,
                               struct vaern_msg *msg);
+/* A fact's key and retention columns, without its value. */
+struct store_fact_key {
+	int64_t id;
+	int64_t category;   /* label id */
+	int64_t rule;       /* label id, 0 if none */
+	int64_t expires_at; /* STORE_NO_TIME while no clock runs */
+};
+/* Calls fn for each fact of subject in id order (no ciphertext read);
+ * stops at the first non-OK from fn and returns it. */
+enum vaern_err store_fact_key_foreach(
+        struct store *st, int64_t subject,
+        enum vaern_err (*fn)(void *arg, const struct store_fact_key *k),
+        void *arg, struct vaern_msg *msg);
+/* The number of facts due at now, from the due index alone. */
+enum vaern_err store_fact_due_count(struct store *st, int64_t now,
+                                    int64_t *count, struct vaern_msg *msg);
 
 /* Calls fn once per (rule, expires_at) with the number of facts, in
  * expires_at order; expires_at STORE_NO_TIME first (waiting). */

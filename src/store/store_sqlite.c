@@ -171,6 +171,9 @@ enum stmt_id {
 	S_FACT_DELETE,
 	S_FACT_DUE_FIRST,
 	S_FACT_DUE_NEXT,
+	S_FACT_DUE_NEXT_NULL,
+	S_FACT_DUE_COUNT,
+	S_FACT_KEYS,
 	S_FACT_PLAN,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
@@ -287,15 +290,37 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
                               " WHERE subject = ?1 AND id = ?2",
         [S_FACT_DELETE] = "DELETE FROM fact WHERE subject = ?1 AND id = ?2",
-        [S_FACT_DUE_FIRST] = "SELECT expires_at, subject, id, category,"
+        /*
+         * In the order of the fact_due index (expires_at, rule, then the
+         * key), so a page is a range of the index, read from the index
+         * alone: no sort, no table row, and each due fact is read once
+         * per sweep however many pages there are. A
+         * NULL rule (facts of schema 1) sorts first within its day;
+         * the row value with a NULL in it is never true, hence the
+         * statement for a page that ends on one.
+         */
+        [S_FACT_DUE_FIRST] = "SELECT expires_at, subject, id,"
                              " coalesce(rule, 0) FROM fact"
                              " WHERE expires_at <= ?1"
-                             " ORDER BY expires_at, subject, id LIMIT ?2",
-        [S_FACT_DUE_NEXT] = "SELECT expires_at, subject, id, category,"
+                             " ORDER BY expires_at, rule, subject, id"
+                             " LIMIT ?2",
+        [S_FACT_DUE_NEXT] = "SELECT expires_at, subject, id,"
                             " coalesce(rule, 0) FROM fact"
                             " WHERE expires_at <= ?1"
-                            " AND (expires_at, subject, id) > (?3, ?4, ?5)"
-                            " ORDER BY expires_at, subject, id LIMIT ?2",
+                            " AND (expires_at, rule, subject, id) >"
+                            " (?3, ?6, ?4, ?5)"
+                            " ORDER BY expires_at, rule, subject, id"
+                            " LIMIT ?2",
+        [S_FACT_DUE_NEXT_NULL] =
+                "SELECT expires_at, subject, id, coalesce(rule, 0)"
+                " FROM fact WHERE expires_at <= ?1 AND (expires_at > ?3"
+                " OR (expires_at = ?3 AND (rule IS NOT NULL"
+                " OR (subject, id) > (?4, ?5))))"
+                " ORDER BY expires_at, rule, subject, id LIMIT ?2",
+        [S_FACT_KEYS] = "SELECT id, category, coalesce(rule, 0), expires_at"
+                        " FROM fact WHERE subject = ?1 ORDER BY id",
+        [S_FACT_DUE_COUNT] = "SELECT count(*) FROM fact"
+                             " WHERE expires_at <= ?1",
         [S_FACT_PLAN] = "SELECT coalesce(rule, 0), expires_at, count(*)"
                         " FROM fact GROUP BY expires_at, rule",
         [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
@@ -733,6 +758,12 @@ store_set_mmap(struct store *st, long long bytes)
 
 	(void)snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", bytes);
 	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+void
+store_set_autocheckpoint(struct store *st, int pages)
+{
+	(void)sqlite3_wal_autocheckpoint(st->db, pages);
 }
 
 void
@@ -1778,7 +1809,11 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 	int rc;
 
 	*n = 0;
-	s = stmt_get(st, after ? S_FACT_DUE_NEXT : S_FACT_DUE_FIRST, msg);
+	s = stmt_get(st,
+	             after == NULL      ? S_FACT_DUE_FIRST
+	             : after->rule != 0 ? S_FACT_DUE_NEXT
+	                                : S_FACT_DUE_NEXT_NULL,
+	             msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
@@ -1787,6 +1822,8 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 		sqlite3_bind_int64(s, 3, after->expires_at);
 		sqlite3_bind_int64(s, 4, after->subject);
 		sqlite3_bind_int64(s, 5, after->id);
+		if (after->rule != 0)
+			sqlite3_bind_int64(s, 6, after->rule);
 	}
 	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_due *d = &out[(*n)++];
@@ -1794,10 +1831,57 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 		d->expires_at = sqlite3_column_int64(s, 0);
 		d->subject = sqlite3_column_int64(s, 1);
 		d->id = sqlite3_column_int64(s, 2);
-		d->category = sqlite3_column_int64(s, 3);
-		d->rule = sqlite3_column_int64(s, 4);
+		d->rule = sqlite3_column_int64(s, 3);
 	}
 	if (*n < max && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "retention");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_key_foreach(struct store *st, int64_t subject,
+                       enum vaern_err (*fn)(void *arg,
+                                            const struct store_fact_key *k),
+                       void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_FACT_KEYS, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_fact_key k;
+
+		k.id = sqlite3_column_int64(s, 0);
+		k.category = sqlite3_column_int64(s, 1);
+		k.rule = sqlite3_column_int64(s, 2);
+		k.expires_at = column_time(s, 3);
+		if ((err = fn(arg, &k)) != VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "fact");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_due_count(struct store *st, int64_t now, int64_t *count,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	*count = 0;
+	if ((s = stmt_get(st, S_FACT_DUE_COUNT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
 		err = db_fail(st, msg, "retention");
 	stmt_done(s);
 	return err;

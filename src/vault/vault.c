@@ -740,12 +740,13 @@ value_check(const struct policy *p, const struct policy_category *c,
 		*stored = norm;
 		return VAERN_OK;
 	case FORMAT_DATE:
-		if (cal_parse_date(value, &days, &why) != VAERN_OK)
-			return vaern_fail(
-			        msg, VAERN_E_INVALID,
-			        "fact %zu (category '%s'): not a date: "
-			        "%s",
-			        pos, c->id, why.text);
+		/* The value is personal data (a birth date): say what is
+		 * wrong, never which day or month it named. */
+		if (cal_parse_date(value, &days, NULL) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu (category '%s'): not a "
+			                  "real calendar date (YYYY-MM-DD)",
+			                  pos, c->id);
 		return VAERN_OK;
 	case FORMAT_CARD_LAST4_EXP:
 		/* SHOP-PAY-1: "NNNN MM/YY", the last 4 digits and expiry. */

@@ -449,10 +449,18 @@ struct vault_sweep_report {
 		int64_t facts;
 	} rules[VAULT_SWEEP_RULES_MAX];
 	int64_t other_rules; /* facts of rules past the table */
+	int stopped;         /* 1 if the progress callback stopped it: what
+	                        was done is whole, the rest waits for the
+	                        next sweep */
 };
 
-/* Progress of a sweep: facts handled so far. */
-typedef void (*vault_progress_fn)(void *arg, int64_t done);
+/*
+ * Progress of a sweep, called after each committed (and audited) batch:
+ * done due facts examined so far, of total (counted when the sweep
+ * started; held facts included). Returns 0 to go on, non-zero to stop
+ * there (a server shutting down).
+ */
+typedef int (*vault_progress_fn)(void *arg, int64_t done, int64_t total);
 
 /*
  * Removes everything due at as_of (seconds): each due fact is deleted or,
@@ -460,10 +468,13 @@ typedef void (*vault_progress_fn)(void *arg, int64_t done);
  * record (TEL-STAT-1); a subject with nothing left is crypto-shredded
  * (its wrapped key deleted). Held facts (legal hold) stay. Consent
  * ledgers past their retention (TEL-MKT-2) go. Works in transactions of
- * a few thousand facts, each subject whole in one: killed half-way, it
- * leaves nothing half-deleted and the next sweep completes it. Each
- * committed batch is audited with its counts by rule. dry_run: counts
- * only, changes nothing.
+ * up to 16,384 due facts (the first ones smaller), each subject whole in
+ * one (all its due facts, not only those of the page): killed half-way,
+ * it leaves nothing half-deleted and the next sweep completes it. Holds
+ * are read again in each transaction. Each committed batch that changed
+ * something is audited with its counts by rule. progress (may be NULL)
+ * may stop it between batches (rep->stopped). dry_run: counts only,
+ * changes nothing.
  */
 enum vaern_err vault_retention_sweep(struct vault *v, int64_t as_of,
                                      int dry_run, vault_progress_fn progress,

@@ -17,11 +17,12 @@
 #include "../retention/retention.h"
 #include "vault_internal.h"
 
-#define EVENTS_MAX    256  /* events of one subject used for retention */
-#define SWEEP_BATCH   2048 /* due facts read and removed per transaction */
-#define ANON_DATA_MAX 2048 /* bytes of one anonymised record (JSON) */
-#define SUBJECT_FACTS 4096 /* facts of one subject recomputed at once */
-#define REASON_MAX    512  /* bytes of an audit reason (AUDIT_TEXT_MAX) */
+#define EVENTS_MAX        256   /* events of one subject used for retention */
+#define SWEEP_BATCH_FIRST 1024  /* due facts of a sweep's first page */
+#define SWEEP_BATCH_MAX   16384 /* and of its largest (one transaction) */
+#define ANON_DATA_MAX     2048  /* bytes of one anonymised record (JSON) */
+#define SUBJECT_FACTS     4096  /* facts of one subject recomputed at once */
+#define REASON_MAX        512   /* bytes of an audit reason (AUDIT_TEXT_MAX) */
 
 /* ---- expiry of one fact ------------------------------------------------- */
 
@@ -446,39 +447,80 @@ is_held(const struct holds *hs, int64_t subject, const char *category)
 	return 0;
 }
 
-/* A due fact with its names, ready to remove. */
-struct due {
-	struct store_due d;
-	char category[STORE_LABEL_MAX + 1];
-	char rule[VAULT_RULE_MAX + 1];
+/*
+ * What a rule or category label id of the due index means in the
+ * policies, resolved once per sweep.
+ */
+struct label_ref {
+	int64_t id;           /* the label id; 0: no rule */
+	struct controller *c; /* rules: the rule's controller (NULL: not in
+	                         any policy); categories: whose policy */
+	long index;           /* into c's retention rules or categories;
+	                         -1 if the policy no longer has it */
+	char text[STORE_LABEL_MAX + 1]; /* "controller/rule" or the
+	                                   category id */
+};
+
+struct label_refs {
+	struct label_ref *items; /* malloc'ed, grows */
+	size_t n, cap;
+};
+
+/* A fact of the subject being swept, with its labels resolved. */
+struct subject_fact {
+	struct store_fact_key k;
+	size_t rule;     /* index into sweep.rules (when due) */
+	size_t category; /* index into sweep.cats (when due) */
+	int in_page;     /* its due entry is in the current page */
+	int go;          /* due, not held, its rule known: it goes */
+};
+
+/* One sweep's state. */
+struct sweep {
+	struct vault *v;
+	int64_t as_of;
+	int dry_run;
+	struct holds hs;            /* the holds in force */
+	struct label_refs rules;    /* rule labels met so far */
+	struct label_refs cats;     /* (category label, controller) met */
+	struct subject_fact *facts; /* the subject being swept */
+	size_t nfacts, facts_cap;   /* malloc'ed, grows */
+	struct vault_sweep_report *rep;
+	struct vaern_msg *msg;
 };
 
 static int
 due_by_subject(const void *a, const void *b)
 {
-	const struct due *x = a, *y = b;
+	const struct store_due *x = a, *y = b;
 
-	if (x->d.subject != y->d.subject)
-		return x->d.subject < y->d.subject ? -1 : 1;
-	return x->d.id < y->d.id ? -1 : x->d.id > y->d.id;
+	if (x->subject != y->subject)
+		return x->subject < y->subject ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void
+count_rule_n(struct vault_sweep_report *rep, const char *rule, int64_t n)
+{
+	for (size_t i = 0; i < rep->nrules; i++) {
+		if (strcmp(rep->rules[i].rule, rule) == 0) {
+			rep->rules[i].facts += n;
+			return;
+		}
+	}
+	if (rep->nrules == VAULT_SWEEP_RULES_MAX) {
+		rep->other_rules += n;
+		return;
+	}
+	(void)snprintf(rep->rules[rep->nrules].rule, sizeof(rep->rules[0].rule),
+	               "%s", rule);
+	rep->rules[rep->nrules++].facts = n;
 }
 
 static void
 count_rule(struct vault_sweep_report *rep, const char *rule)
 {
-	for (size_t i = 0; i < rep->nrules; i++) {
-		if (strcmp(rep->rules[i].rule, rule) == 0) {
-			rep->rules[i].facts++;
-			return;
-		}
-	}
-	if (rep->nrules == VAULT_SWEEP_RULES_MAX) {
-		rep->other_rules++;
-		return;
-	}
-	(void)snprintf(rep->rules[rep->nrules].rule, sizeof(rep->rules[0].rule),
-	               "%s", rule);
-	rep->rules[rep->nrules++].facts = 1;
+	count_rule_n(rep, rule, 1);
 }
 
 /* Splits "controller/rule" and finds both; 0 on success. */
@@ -628,10 +670,8 @@ report_add(struct vault_sweep_report *to, const struct vault_sweep_report *r)
 	to->subjects_shredded += r->subjects_shredded;
 	to->facts_held += r->facts_held;
 	to->consents_expired += r->consents_expired;
-	for (size_t i = 0; i < r->nrules; i++) {
-		for (int64_t k = 0; k < r->rules[i].facts; k++)
-			count_rule(to, r->rules[i].rule);
-	}
+	for (size_t i = 0; i < r->nrules; i++)
+		count_rule_n(to, r->rules[i].rule, r->rules[i].facts);
 	to->other_rules += r->other_rules;
 }
 
@@ -660,47 +700,246 @@ anon_put(struct anon *a, const char *category, const char *value)
 	}
 }
 
+static enum vaern_err
+label_slot(struct label_refs *l, struct vaern_msg *msg)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		struct label_ref *p = realloc(l->items, cap * sizeof(*p));
+
+		if (p == NULL)
+			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		l->items = p;
+		l->cap = cap;
+	}
+	memset(&l->items[l->n], 0, sizeof(l->items[0]));
+	return VAERN_OK;
+}
+
+/* The rule of label id (0: none) as *at, an index into sw->rules. */
+static enum vaern_err
+rule_ref(struct sweep *sw, int64_t id, size_t *at)
+{
+	struct label_ref *l;
+	enum vaern_err err;
+
+	for (size_t i = 0; i < sw->rules.n; i++) {
+		if (sw->rules.items[i].id == id) {
+			*at = i;
+			return VAERN_OK;
+		}
+	}
+	if ((err = label_slot(&sw->rules, sw->msg)) != VAERN_OK)
+		return err;
+	l = &sw->rules.items[sw->rules.n];
+	l->id = id;
+	l->index = -1;
+	if (id != 0) {
+		if ((err = store_label_text(sw->v->store, id, l->text,
+		                            sw->msg)) != VAERN_OK)
+			return err;
+		if (rule_find(sw->v, l->text, &l->c, &l->index) != 0) {
+			l->c = NULL;
+			l->index = -1;
+		}
+	}
+	*at = sw->rules.n++;
+	return VAERN_OK;
+}
+
+/* The category of label id in c's policy as *at, into sw->cats. */
+static enum vaern_err
+category_ref(struct sweep *sw, int64_t id, struct controller *c, size_t *at)
+{
+	struct label_ref *l;
+	enum vaern_err err;
+
+	for (size_t i = 0; i < sw->cats.n; i++) {
+		if (sw->cats.items[i].id == id && sw->cats.items[i].c == c) {
+			*at = i;
+			return VAERN_OK;
+		}
+	}
+	if ((err = label_slot(&sw->cats, sw->msg)) != VAERN_OK)
+		return err;
+	l = &sw->cats.items[sw->cats.n];
+	l->id = id;
+	l->c = c;
+	if ((err = store_label_text(sw->v->store, id, l->text, sw->msg)) !=
+	    VAERN_OK)
+		return err;
+	l->index = c != NULL ? policy_category_index(c->policy, l->text) : -1;
+	*at = sw->cats.n++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+fact_key_collect(void *arg, const struct store_fact_key *k)
+{
+	struct sweep *sw = arg;
+
+	if (sw->nfacts == sw->facts_cap) {
+		size_t cap = sw->facts_cap ? 2 * sw->facts_cap : 64;
+		struct subject_fact *p = realloc(sw->facts, cap * sizeof(*p));
+
+		if (p == NULL)
+			return vaern_fail(sw->msg, VAERN_E_NOMEM,
+			                  "out of memory");
+		sw->facts = p;
+		sw->facts_cap = cap;
+	}
+	memset(&sw->facts[sw->nfacts], 0, sizeof(sw->facts[0]));
+	sw->facts[sw->nfacts++].k = *k;
+	return VAERN_OK;
+}
+
 /*
- * Removes one subject's due facts (items[0..n), sorted by id), inside the
- * open transaction, counting into the controller's batch counts.
+ * Reads the subject's facts and decides which go: due, not held, of a
+ * rule the policy still has, of the subject's controller (*c, the first
+ * such rule's). Those of the page (pe[0..npe), sorted by id) are marked;
+ * held ones of the page are counted (each held fact once per sweep: the
+ * page passes it once). *remains: a fact stays.
  */
 static enum vaern_err
-sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
-              struct batch_counts *bc, size_t *nbc, struct vaern_msg *msg)
+subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
+             struct controller **c, int *remains, size_t *ngo,
+             struct batch_counts *bc, size_t *nbc)
 {
+	int64_t subject = pe[0].subject;
+	size_t k = 0;
+	enum vaern_err err;
+
+	*c = NULL;
+	*remains = 0;
+	*ngo = 0;
+	sw->nfacts = 0;
+	if ((err = store_fact_key_foreach(sw->v->store, subject,
+	                                  fact_key_collect, sw, sw->msg)) !=
+	    VAERN_OK)
+		return err;
+	for (size_t i = 0; i < sw->nfacts; i++) {
+		struct subject_fact *f = &sw->facts[i];
+
+		while (k < npe && pe[k].id < f->k.id)
+			k++;
+		f->in_page = k < npe && pe[k].id == f->k.id;
+		if (f->k.expires_at == STORE_NO_TIME ||
+		    f->k.expires_at > sw->as_of)
+			continue;
+		if ((err = rule_ref(sw, f->k.rule, &f->rule)) != VAERN_OK)
+			return err;
+		if (*c == NULL)
+			*c = sw->rules.items[f->rule].c;
+	}
+	for (size_t i = 0; i < sw->nfacts; i++) {
+		struct subject_fact *f = &sw->facts[i];
+		const struct label_ref *rl, *cl;
+
+		if (f->k.expires_at == STORE_NO_TIME ||
+		    f->k.expires_at > sw->as_of) {
+			*remains = 1;
+			continue;
+		}
+		rl = &sw->rules.items[f->rule];
+		if ((err = category_ref(sw, f->k.category, rl->c,
+		                        &f->category)) != VAERN_OK)
+			return err;
+		cl = &sw->cats.items[f->category];
+		if (is_held(&sw->hs, subject, cl->text)) {
+			struct batch_counts *b =
+			        sw->dry_run || *c == NULL
+			                ? NULL
+			                : batch_slot(bc, nbc, *c);
+
+			if (f->in_page) {
+				if (b != NULL)
+					b->r.facts_held++;
+				else
+					sw->rep->facts_held++;
+			}
+			*remains = 1;
+			continue;
+		}
+		if (rl->c == NULL || rl->c != *c || cl->index < 0) {
+			*remains = 1; /* the policy changed: kept, plan shows */
+			continue;
+		}
+		f->go = 1;
+		(*ngo)++;
+	}
+	return VAERN_OK;
+}
+
+/*
+ * Sweeps one subject inside the open transaction: every due fact of it,
+ * not only those of the page, so the subject is whole in one
+ * transaction (killed half-way, nothing of it is half-deleted). The
+ * subject row is read only to unwrap its key (identifiers, anonymised
+ * survivors) or to shred it. Dry: counts the page's entries only.
+ */
+static enum vaern_err
+sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
+              struct batch_counts *bc, size_t *nbc)
+{
+	struct vault *v = sw->v;
+	struct vaern_msg *msg = sw->msg;
 	struct store_subject s;
-	struct controller *c = NULL;
+	struct controller *c;
 	struct batch_counts *b;
 	unsigned char key[KEY_BYTES];
 	struct value_read *val = NULL;
 	struct anon anon[8];
-	size_t nanon = 0;
-	int have_key = 0, blinds_dirty = 0, remains;
+	size_t nanon = 0, ngo;
+	int have_row = 0, have_key = 0, blinds_dirty = 0, remains;
 	enum vaern_err err;
-	long r;
 
-	if ((err = store_subject_by_rowid(v->store, items[0].d.subject, &s,
-	                                  msg)) != VAERN_OK)
-		return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
-	for (size_t i = 0; i < n && c == NULL; i++) {
-		if (rule_find(v, items[i].rule, &c, &r) != 0)
-			c = NULL;
+	if ((err = subject_plan(sw, pe, npe, &c, &remains, &ngo, bc, nbc)) !=
+	            VAERN_OK ||
+	    ngo == 0)
+		return err;
+	if (sw->dry_run) {
+		for (size_t i = 0; i < sw->nfacts; i++) {
+			const struct subject_fact *f = &sw->facts[i];
+			const struct label_ref *rl = &sw->rules.items[f->rule];
+
+			if (!f->go || !f->in_page)
+				continue;
+			if (c->policy->retention[rl->index].action ==
+			    RETENTION_ANONYMISE)
+				sw->rep->facts_anonymised++;
+			else
+				sw->rep->facts_deleted++;
+			count_rule(sw->rep, rl->text);
+		}
+		return VAERN_OK;
 	}
-	if (c == NULL || (b = batch_slot(bc, nbc, c)) == NULL)
-		return VAERN_OK; /* no known rule: kept, the plan shows it */
-	for (size_t i = 0; i < n; i++) {
-		struct due *d = &items[i];
+	if ((b = batch_slot(bc, nbc, c)) == NULL)
+		return VAERN_OK; /* more controllers than a vault loads */
+	for (size_t i = 0; i < sw->nfacts; i++) {
+		struct subject_fact *f = &sw->facts[i];
+		const struct label_ref *rl = &sw->rules.items[f->rule];
 		const struct policy_retention *pr;
 		const struct policy_category *cat;
-		struct controller *rc;
-		long ci = policy_category_index(c->policy, d->category);
+		long r = rl->index, ci;
 
-		if (rule_find(v, d->rule, &rc, &r) != 0 || rc != c || ci < 0)
-			continue; /* the policy changed: kept, plan shows */
+		if (!f->go)
+			continue;
+		ci = sw->cats.items[f->category].index;
 		pr = &c->policy->retention[r];
 		cat = &c->policy->categories[ci];
 		if (cat->format == FORMAT_IDENTIFIER ||
 		    pr->action == RETENTION_ANONYMISE) {
+			if (!have_row) {
+				err = store_subject_by_rowid(
+				        v->store, pe[0].subject, &s, msg);
+				if (err != VAERN_OK) {
+					/* Facts of no subject: left alone. */
+					if (err == VAERN_E_NOTFOUND)
+						err = VAERN_OK;
+					goto done;
+				}
+				have_row = 1;
+			}
 			if (!have_key) {
 				if ((err = vlt_unwrap_key(v, &s, key, msg)))
 					goto done;
@@ -712,7 +951,7 @@ sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
 				                 "out of memory");
 				goto done;
 			}
-			if ((err = fact_value(v, &s, key, d->d.id, val, msg)))
+			if ((err = fact_value(v, &s, key, f->k.id, val, msg)))
 				goto done;
 		}
 		if (cat->format == FORMAT_IDENTIFIER) {
@@ -746,7 +985,7 @@ sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
 					continue;
 				if (retention_generalise(
 				            pr->keep_as[j], val->value,
-				            (long)(now / 86400), out,
+				            (long)(sw->as_of / 86400), out,
 				            sizeof(out), NULL) == VAERN_OK)
 					anon_put(&anon[k], cat->id, out);
 			}
@@ -754,12 +993,12 @@ sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
 		} else {
 			b->r.facts_deleted++;
 		}
-		if ((err = store_fact_delete(v->store, s.rowid, d->d.id,
+		if ((err = store_fact_delete(v->store, pe[0].subject, f->k.id,
 		                             msg)) != VAERN_OK &&
 		    err != VAERN_E_NOTFOUND)
 			goto done;
 		err = VAERN_OK;
-		count_rule(&b->r, d->rule);
+		count_rule(&b->r, rl->text);
 	}
 	for (size_t k = 0; k < nanon; k++) {
 		char label[VAULT_RULE_MAX + 1];
@@ -769,8 +1008,9 @@ sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
 		anon[k].data[anon[k].len++] = '}';
 		anon[k].data[anon[k].len] = '\0';
 		rule_label(c, anon[k].rule, label);
-		if ((err = store_anon_insert(v->store, c->rowid, label, now,
-		                             anon[k].data, msg)) != VAERN_OK)
+		if ((err = store_anon_insert(v->store, c->rowid, label,
+		                             sw->as_of, anon[k].data, msg)) !=
+		    VAERN_OK)
 			goto done;
 		b->r.anon_records++;
 	}
@@ -778,10 +1018,22 @@ sweep_subject(struct vault *v, struct due *items, size_t n, int64_t now,
 	    (err = store_subject_set_blinds(v->store, s.rowid, s.blinds,
 	                                    s.blinds_len, msg)) != VAERN_OK)
 		goto done;
-	if ((err = store_subject_remains(v->store, s.rowid, now, &remains,
-	                                 msg)) != VAERN_OK)
+	/* Nothing left of its facts: consent records kept on their own? */
+	if (!remains &&
+	    (err = store_subject_remains(v->store, pe[0].subject, sw->as_of,
+	                                 &remains, msg)) != VAERN_OK)
 		goto done;
 	if (!remains) {
+		if (!have_row) {
+			err = store_subject_by_rowid(v->store, pe[0].subject,
+			                             &s, msg);
+			if (err == VAERN_E_NOTFOUND) {
+				err = VAERN_OK;
+				goto done;
+			}
+			if (err != VAERN_OK)
+				goto done;
+		}
 		if ((err = shred(v, &s, msg)) != VAERN_OK)
 			goto done;
 		b->r.subjects_shredded++;
@@ -804,7 +1056,14 @@ batch_end(struct vault *v, enum vaern_err err, struct batch_counts *bc,
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
 		return err;
 	for (size_t i = 0; i < nbc; i++) {
-		report_add(rep, &bc[i].r);
+		const struct vault_sweep_report *r = &bc[i].r;
+
+		report_add(rep, r);
+		/* A page that only passed held facts changed nothing. */
+		if (r->facts_deleted + r->facts_anonymised +
+		            r->subjects_shredded + r->consents_expired ==
+		    0)
+			continue;
 		if ((err = audit_batch(v, &bc[i], msg)) != VAERN_OK)
 			return err;
 	}
@@ -885,14 +1144,21 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
                       vault_progress_fn progress, void *parg,
                       struct vault_sweep_report *rep, struct vaern_msg *msg)
 {
-	struct holds hs = {NULL, 0, 0, msg};
-	struct due *items = NULL;
-	struct store_due *raw = NULL, last;
+	struct sweep sw;
+	struct store_due *page = NULL, last;
+	size_t batch = SWEEP_BATCH_FIRST;
 	int have_last = 0, any = 0;
-	int64_t done_n = 0;
+	int64_t done_n = 0, total = 0;
 	enum vaern_err err;
 
 	memset(rep, 0, sizeof(*rep));
+	memset(&sw, 0, sizeof(sw));
+	sw.v = v;
+	sw.as_of = as_of;
+	sw.dry_run = dry_run;
+	sw.rep = rep;
+	sw.msg = msg;
+	sw.hs.msg = msg;
 	if (v->batch)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a sweep runs its own transactions");
@@ -902,107 +1168,93 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 	if ((err = vault_controller_foreach(v, load_controller, v, msg)) !=
 	    VAERN_OK)
 		return err;
-	if ((err = store_hold_foreach(v->store, 0, hold_collect, &hs, msg)) !=
-	    VAERN_OK)
-		goto done;
-	items = malloc(SWEEP_BATCH * sizeof(*items));
-	raw = malloc(SWEEP_BATCH * sizeof(*raw));
-	if (items == NULL || raw == NULL) {
+	if (progress != NULL &&
+	    (err = store_fact_due_count(v->store, as_of, &total, msg)) !=
+	            VAERN_OK)
+		return err;
+	if ((page = malloc(SWEEP_BATCH_MAX * sizeof(*page))) == NULL) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
+	/* The log is copied once, at the end (below), not per batch. */
+	if (!dry_run)
+		store_set_autocheckpoint(v->store, 0);
 	for (;;) {
 		struct batch_counts bc[VAULT_CONTROLLERS_MAX];
-		size_t n, m = 0, nbc = 0;
+		size_t n = 0, nbc = 0;
 
+		/*
+		 * One transaction per page: the holds, the page and each of
+		 * its subjects are read under the write lock, so a hold
+		 * placed meanwhile is seen before anything it holds goes.
+		 */
+		if (!dry_run && (err = vlt_begin(v, msg)) != VAERN_OK)
+			goto done;
+		if (!dry_run || !have_last) {
+			sw.hs.n = 0;
+			err = store_hold_foreach(v->store, 0, hold_collect,
+			                         &sw.hs, msg);
+			if (err != VAERN_OK)
+				goto page_done;
+		}
 		/*
 		 * Keyset paging: held facts stay due, so each page starts
 		 * after the last one seen, not at the first due fact.
 		 */
 		if ((err = store_fact_due(v->store, as_of,
-		                          have_last ? &last : NULL, raw,
-		                          SWEEP_BATCH, &n, msg)) != VAERN_OK)
-			goto done;
-		if (n == 0)
-			break;
-		last = raw[n - 1];
+		                          have_last ? &last : NULL, page, batch,
+		                          &n, msg)) != VAERN_OK ||
+		    n == 0)
+			goto page_done;
+		last = page[n - 1];
 		have_last = 1;
-		for (size_t i = 0; i < n; i++) {
-			struct due *d = &items[m];
+		qsort(page, n, sizeof(*page), due_by_subject);
+		for (size_t i = 0; i < n && err == VAERN_OK;) {
+			size_t j = i + 1;
 
-			d->d = raw[i];
-			if ((err = store_label_text(v->store, raw[i].category,
-			                            d->category, msg)) !=
-			    VAERN_OK)
-				goto done;
-			d->rule[0] = '\0';
-			if (raw[i].rule != 0) {
-				char t[STORE_LABEL_MAX + 1];
-
-				if ((err = store_label_text(
-				             v->store, raw[i].rule, t, msg)))
-					goto done;
-				(void)snprintf(d->rule, sizeof(d->rule), "%s",
-				               t);
-			}
-			if (is_held(&hs, d->d.subject, d->category)) {
-				rep->facts_held++;
-				continue;
-			}
-			m++;
+			while (j < n && page[j].subject == page[i].subject)
+				j++;
+			err = sweep_subject(&sw, page + i, j - i, bc, &nbc);
+			i = j;
 		}
-		done_n += (int64_t)n;
-		if (dry_run) {
-			for (size_t i = 0; i < m; i++) {
-				struct controller *c;
-				long r;
-
-				if (items[i].rule[0] == '\0' ||
-				    rule_find(v, items[i].rule, &c, &r) != 0)
-					continue;
-				if (c->policy->retention[r].action ==
-				    RETENTION_ANONYMISE)
-					rep->facts_anonymised++;
-				else
-					rep->facts_deleted++;
-				count_rule(rep, items[i].rule);
-			}
-		} else if (m > 0) {
-			qsort(items, m, sizeof(*items), due_by_subject);
-			if ((err = vlt_begin(v, msg)) != VAERN_OK)
-				goto done;
-			for (size_t i = 0; i < m && err == VAERN_OK;) {
-				size_t j = i + 1;
-
-				while (j < m &&
-				       items[j].d.subject == items[i].d.subject)
-					j++;
-				err = sweep_subject(v, items + i, j - i, as_of,
-				                    bc, &nbc, msg);
-				i = j;
-			}
+	page_done:
+		if (!dry_run) {
 			if ((err = batch_end(v, err, bc, nbc, rep, msg)) !=
 			    VAERN_OK)
 				goto done;
-			any = 1;
+		} else if (err != VAERN_OK) {
+			goto done;
 		}
-		if (progress != NULL)
-			progress(parg, done_n);
-		if (n < SWEEP_BATCH)
+		if (!have_last || n == 0)
 			break;
+		any = 1;
+		done_n += (int64_t)n;
+		if (progress != NULL &&
+		    progress(parg, done_n, total > done_n ? total : done_n)) {
+			rep->stopped = 1;
+			break;
+		}
+		if (n < batch)
+			break;
+		/* Small first pages answer at once; larger ones amortise
+		 * the commits of a big sweep. */
+		if (batch < SWEEP_BATCH_MAX)
+			batch *= 2;
 	}
-	if ((err = sweep_consents(v, as_of, dry_run, rep, msg)) != VAERN_OK)
+	if (!rep->stopped &&
+	    (err = sweep_consents(v, as_of, dry_run, rep, msg)) != VAERN_OK)
 		goto done;
 	any |= rep->consents_expired > 0;
+done:
 	/* As after an erasure: no page of removed data stays in the log. */
 	if (any && !dry_run)
 		(void)store_checkpoint(v->store, NULL);
-done:
-	free(hs.items);
-	if (items != NULL)
-		sodium_memzero(items, SWEEP_BATCH * sizeof(*items));
-	free(items);
-	free(raw);
+	store_set_autocheckpoint(v->store, STORE_AUTOCHECKPOINT_DEFAULT);
+	free(sw.hs.items);
+	free(sw.rules.items);
+	free(sw.cats.items);
+	free(sw.facts);
+	free(page);
 	return err;
 }
 

@@ -267,7 +267,8 @@ class ImportTest(unittest.TestCase):
                 'column "notes": the value holds a full payment card '
                 'number'),
             9: (person(7, birth_date="1990-02-30"),
-                'column "birth_date": not a date (YYYY-MM-DD)'),
+                'column "birth_date": not a real calendar date '
+                '(YYYY-MM-DD)'),
             10: (None, "the row has 3 fields, the header 7"),
             11: (person(8, email=good[0]["email"]),
                  'column "email": the same email as line 2'),

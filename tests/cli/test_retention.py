@@ -248,6 +248,254 @@ class CekuraTest(RetentionTest):
         self.assertEqual(self.categories(other), before)
         self.assertEqual(self.plan("2025-08-01")["overdue"], 3)
 
+    # ---- bad input (issue 4): a clear message, exit non-zero, nothing
+    # changes (CONVENTIONS.md habit 5) -----------------------------------
+
+    def _held_customer(self):
+        sid = self.add(CUSTOMER, "2025-01-05")
+        self.event(sid, "relationship_start", "2025-01-05")
+        self.event(sid, "relationship_end", "2025-03-31")
+        return sid
+
+    def assert_no_hold(self, sid):
+        r = self.vaern("subject", "holds", "--controller", "cekura", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["holds"], [])
+        actions = [e["action"] for e in self.audit_entries()]
+        self.assertNotIn("hold_place", actions)
+
+    def test_CEK_HOLD_1_bad_hold_input_is_refused(self):
+        sid = self._held_customer()
+        cases = [
+            (["--reason", ""], "reason"),
+            ([], "--reason"),
+            (["--reason", "x" * 513], "reason"),
+            (["--reason", "Tvist\x07"], "reason"),
+            (["--reason", "Tvist", "--review", "2026-02-30"], "--review"),
+            (["--reason", "Tvist", "--review", "next week"], "--review"),
+            (["--reason", "Tvist", "--review", "2025-03-01"], "review"),
+            (["--reason", "Tvist", "--category", "shoe_size"],
+             "shoe_size"),
+        ]
+        for extra, named in cases:
+            with self.subTest(extra=extra):
+                r = self.vaern("subject", "hold", "--controller", "cekura",
+                               sid, *extra, as_of="2025-04-02")
+                self.assertNotEqual(r.rc, EXIT_OK, r)
+                self.assertIn(named, r.err)
+                self.assertNotIn("Traceback", r.err)
+        self.assert_no_hold(sid)
+        # Nothing held: the sweep takes the subject.
+        self.assertEqual(self.sweep("2025-07-01")["facts_deleted"], 4)
+
+    def test_bad_retention_arguments_are_refused_and_change_nothing(self):
+        sid = self._held_customer()
+        cases = [
+            (["plan", "--as-of", "2026-02-30"], "--as-of", "day 30"),
+            (["sweep", "--as-of", "2026-02-30"], "--as-of", "day 30"),
+            (["plan", "--as-of", "yesterday"], "--as-of", "YYYY-MM-DD"),
+            (["sweep", "--as-of", "2025-13-01"], "--as-of", "month 13"),
+            (["plan", "--format", "xml"], "--format", "table, csv or json"),
+            (["plan", "--by", "week"], "--by", "day or month"),
+            (["sweep", "--format", "json"], "--format", "plan option"),
+            (["sweep", "--by", "day"], "--by", "plan option"),
+            (["plan", "--dry-run"], "--dry-run", "sweep option"),
+            (["sweep", "--as-of"], "--as-of", "needs a value"),
+            (["sweep", "--now"], "usage", ""),
+        ]
+        for args, named, why in cases:
+            with self.subTest(args=args):
+                r = self.vaern("retention", *args, as_of="2025-07-01")
+                self.assertEqual(r.rc, EXIT_USAGE, r)
+                self.assertIn(named, r.err)
+                self.assertIn(why, r.err)
+        # Due since 2025-06-01, and still there: nothing was swept.
+        self.assertEqual(len(self.categories(sid)), 4)
+        actions = [e["action"] for e in self.audit_entries()]
+        self.assertNotIn("retention_sweep", actions)
+
+    def test_a_bad_birth_date_is_not_echoed_GDPR_32(self):
+        """Personal data never in an error: a birth date that is no
+        calendar date is refused without its day, month or year."""
+        facts = CUSTOMER + [("birth_date", "1987-02-30")]
+        doc = {"purpose": "customer_admin",
+               "facts": [{"category": c, "value": v} for c, v in facts]}
+        r = self.vaern("subject", "add", "--controller", "cekura",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2025-04-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("birth_date", r.err)
+        self.assertIn("not a real calendar date", r.err)
+        for part in ("1987", "30", "02-30", "month 2"):
+            self.assertNotIn(part, r.err + r.out)
+        # Over HTTP-free paths too: --fact takes the same check.
+        r = self.vaern("subject", "add", "--controller", "cekura",
+                       "--purpose", "customer_admin",
+                       "--fact", "name=Karen Jensen",
+                       "--fact", "address=Vestergade 3, 8000 Aarhus C",
+                       "--fact", "phone=+45 21 22 23 24",
+                       "--fact", "birth_date=1991-13-45", as_of="2025-04-02")
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        for part in ("1991", "13", "45"):
+            self.assertNotIn(part, r.err + r.out)
+        r = self.vaern("audit", "show", "--limit", "100")
+        self.assertNotIn("1987", r.out)
+
+    # ---- the progress bar (issue 4) -------------------------------------
+
+    def sweep_on_a_terminal(self, *extra):
+        """Runs a sweep with stderr on a pseudo-terminal: (rc, stdout,
+        what the terminal showed)."""
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen(
+                [VAERN, "--data", self.dir, "--as-of", "2025-07-01",
+                 "retention", "sweep", *extra],
+                stdout=subprocess.PIPE, stderr=slave, env=BASE_ENV)
+            os.close(slave)
+            slave = None
+            shown = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            out = p.stdout.read()
+            p.wait(timeout=TIMEOUT)
+            p.stdout.close()
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        return p.returncode, out.decode(), shown.decode("utf-8", "replace")
+
+    def test_sweep_draws_a_progress_bar_on_a_terminal(self):
+        self._held_customer()
+        rc, out, shown = self.sweep_on_a_terminal()
+        self.assertEqual(rc, EXIT_OK, shown)
+        self.assertEqual(json.loads(out)["facts_deleted"], 4)
+        self.assertIn("[##############################] 100%", shown)
+        self.assertIn("4 of 4 due facts", shown)
+        self.assertTrue(shown.endswith("\r\x1b[K"), repr(shown))
+
+    def test_sweep_quiet_or_piped_draws_no_progress(self):
+        self._held_customer()
+        rc, out, shown = self.sweep_on_a_terminal("--quiet")
+        self.assertEqual(rc, EXIT_OK, shown)
+        self.assertEqual(shown, "")
+        self._held_customer()
+        r = self.vaern("retention", "sweep", as_of="2025-07-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.err, "")
+
+    # ---- the server sweeps on a schedule (issue 4) -----------------------
+
+    def serve(self, *extra, as_of="2025-07-01"):
+        """Starts vaern serve on a free loopback port: (process, port)."""
+        import signal  # noqa: F401 (the caller stops it with SIGTERM)
+        p = subprocess.Popen(
+            [VAERN, "--data", self.dir, "--as-of", as_of, "serve",
+             "--listen", "127.0.0.1:0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+        self.addCleanup(self._stop, p)
+        line = p.stdout.readline()
+        self.assertTrue(line, p.stderr.read() if p.poll() is not None
+                        else "no listening line")
+        return p, json.loads(line)["port"]
+
+    def _stop(self, p):
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=TIMEOUT)
+        for f in (p.stdout, p.stderr):
+            if f is not None:
+                f.close()
+
+    def metrics(self, port):
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                    timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("vaern_retention"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def wait_for_sweeps(self, port, n, seconds=30):
+        import time
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            m = self.metrics(port)
+            if m.get('vaern_retention_sweeps_total{result="ok"}', 0) >= n:
+                return m
+            time.sleep(0.2)
+        self.fail("no scheduled sweep within %d s: %r" % (seconds, m))
+
+    def test_serve_sweeps_on_schedule_GDPR_5_1_e(self):
+        """vaern serve --sweep-every: a due subject goes without anyone
+        running the CLI; the sweep is audited like the CLI's, its result
+        is in /metrics, and SIGTERM stops the server cleanly."""
+        import signal
+        import time
+        sid = self._held_customer()     # due since 2025-06-01
+        kept = self.add([("name", "Bo Lund"),
+                         ("address", "Torvet 1, 5000 Odense"),
+                         ("phone", "+45 31 32 33 34")], "2025-06-20")
+        self.event(kept, "relationship_start", "2025-06-20")
+        started = time.time()
+        p, port = self.serve("--sweep-every", "1s")
+        m = self.wait_for_sweeps(port, 1)
+        self.assertEqual(m["vaern_retention_sweep_interval_seconds"], 1)
+        self.assertEqual(
+            m['vaern_retention_sweeps_total{result="failed"}'], 0)
+        self.assertEqual(m["vaern_retention_facts_deleted_total"], 4)
+        self.assertGreaterEqual(
+            m["vaern_retention_sweep_last_success_timestamp_seconds"],
+            started - 1)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        err = p.stderr.read().decode()
+        self.assertIn('"retention_sweep":"ok","facts_deleted":4', err)
+        self.assertIn('"stopped": true', err)
+        self.assertIsNone(self.categories(sid))   # shredded (GDPR-17)
+        self.assertEqual(len(self.categories(kept)), 3)  # a customer still
+        sweeps = [e for e in self.audit_entries()
+                  if e["action"] == "retention_sweep"]
+        self.assertEqual(len(sweeps), 1, sweeps)
+        self.assertEqual(sweeps[0]["actor"], "retention")
+        self.assertIn("deleted 4", sweeps[0]["reason"])
+        self.assertIn("general=4", sweeps[0]["reason"])
+        self.assertNotIn("Karen", json.dumps(sweeps))
+        r = self.vaern("audit", "verify")
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def test_serve_sweep_off_and_bad_interval(self):
+        import signal
+        import time
+        sid = self._held_customer()
+        p, port = self.serve("--sweep-every", "off")
+        time.sleep(1.5)
+        m = self.metrics(port)
+        self.assertEqual(m["vaern_retention_sweep_interval_seconds"], 0)
+        self.assertEqual(m['vaern_retention_sweeps_total{result="ok"}'], 0)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(len(self.categories(sid)), 4)
+        for bad in ("5x", "-1", "1.5h", "h", "367d", ""):
+            with self.subTest(bad=bad):
+                r = self.vaern("serve", "--listen", "127.0.0.1:0",
+                               "--sweep-every", bad)
+                self.assertEqual(r.rc, EXIT_USAGE, r)
+                self.assertIn("--sweep-every", r.err)
+                self.assertNotIn("listening", r.out)
+        self.assertEqual(len(self.categories(sid)), 4)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
