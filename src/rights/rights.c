@@ -124,10 +124,6 @@ rights_transition(enum rights_status from, enum rights_status to, int verified,
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "the request is %s: nothing may follow",
 		                  status_names[from]);
-	if (!(allowed[from] & (1u << to)))
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "a request may not go from %s to %s",
-		                  status_names[from], status_names[to]);
 	if (to == RIGHTS_VERIFIED && verified)
 		return vaern_fail(
 		        msg, VAERN_E_INVALID,
@@ -138,6 +134,10 @@ rights_transition(enum rights_status from, enum rights_status to, int verified,
 		                  "requester's identity is verified "
 		                  "(AOPT-ACCESS-1)",
 		                  status_names[to]);
+	if (!(allowed[from] & (1u << to)))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a request may not go from %s to %s",
+		                  status_names[from], status_names[to]);
 	return VAERN_OK;
 }
 

@@ -633,8 +633,13 @@ class ServerTest(ApiCase):
         self.assertIn("/v1/subjects/{id}/facts", paths)
         email = uniq_email("openapi")
         sid = self.create(self.CS, telenor_customer(email=email))
+        # A rights request of the same subject (issue 5 routes).
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": sid, "channel": "email"}, self.CS)
+        self.assertEqual(r.status, 201, r)
         values = {"id": sid, "fact": "1", "purpose": "marketing",
-                  "recipient": "marketing_partners"}
+                  "recipient": "marketing_partners",
+                  "request": r.json()["id"]}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
             ("post", "/v1/subjects/lookup"): {
