@@ -2374,6 +2374,46 @@ done:
 	return rc;
 }
 
+/* POST /v1/requests/{request}/erasure: executes a verified erasure
+ * request (GDPR-17, AOPT-ERASE-1): what is kept, under which law, until
+ * when. A role that uses no purpose (the DPO) may not erase. */
+static int
+h_request_erase(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	struct vault_erasure *rep;
+	enum vaern_err err;
+	json_t *j;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (!role_operational(&c))
+		return refuse(&c, res, "request_erasure", NULL, NULL,
+		              "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not erase",
+		              c.actor.role);
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	who = rq_who(&c);
+	err = vault_request_erase(c.v, c.actor.controller, id ? id : "", &who,
+	                          rep, &r, &c.msg);
+	if (err != VAERN_OK) {
+		free(rep);
+		return fail(res, err, &c.msg);
+	}
+	j = vault_request_json(c.actor.controller, &r, clock_today());
+	if (j != NULL)
+		json_object_set_new(j, "erasure", vault_erasure_json(rep));
+	free(rep);
+	rc = j != NULL ? http_respond_json(res, 200, j)
+	               : fail(res, VAERN_E_NOMEM, NULL);
+	return rc;
+}
+
 /* ---- OpenDSR v2 beside the native API ------------------------------- */
 
 static const char *
@@ -2672,6 +2712,8 @@ static const struct http_route routes[] = {
         {"POST", "/v1/requests/{request}/code", h_request_code, "request_code"},
         {"POST", "/v1/requests/{request}/verification", h_request_verify,
          "request_verify"},
+        {"POST", "/v1/requests/{request}/erasure", h_request_erase,
+         "request_erase"},
         {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
          "opendsr_discovery"},
         {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},

@@ -9,6 +9,7 @@
  *   vaern requests verify REQUEST --attest METHOD
  *   vaern requests extend REQUEST --months 1|2 --reason TEXT
  *   vaern requests status REQUEST STATUS [--reason TEXT]
+ *   vaern requests erase REQUEST     (a verified erasure request)
  *
  * Every command takes [--controller ID] (optional with one controller)
  * and [--actor NAME] (default "operator"), recorded with each transition
@@ -40,6 +41,7 @@ static const char usage_text[] =
         "       vaern requests status REQUEST "
         "in_progress|completed|refused|cancelled\n"
         "                             [--reason TEXT]\n"
+        "       vaern requests erase REQUEST\n"
         "  every command: [--controller ID] [--actor NAME]\n"
         "  TYPE: access portability rectification erasure restriction\n"
         "        objection consent_withdrawal\n"
@@ -370,6 +372,35 @@ req_status(struct vault *v, const char *controller, struct args *a,
 	return print_request(v, controller, &r, 0);
 }
 
+/* Executes a verified erasure request (GDPR-17, AOPT-ERASE-1). */
+static int
+req_erase(struct vault *v, const char *controller, struct args *a,
+          const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	struct vault_erasure *rep = calloc(1, sizeof(*rep));
+	enum vaern_err err;
+	json_t *j;
+
+	if (rep == NULL)
+		return cli_report("requests erase", VAERN_E_NOMEM, NULL);
+	if (a->npos != 1) {
+		free(rep);
+		return cli_usage("requests erase", "REQUEST is required");
+	}
+	err = vault_request_erase(v, controller, a->pos[0], who, rep, &r, &msg);
+	if (err != VAERN_OK) {
+		free(rep);
+		return cli_report("requests erase", err, &msg);
+	}
+	j = vault_request_json(controller, &r, clock_today());
+	if (j != NULL)
+		json_object_set_new(j, "erasure", vault_erasure_json(rep));
+	free(rep);
+	return cli_print_json(j);
+}
+
 int
 cmd_requests(int argc, char **argv)
 {
@@ -382,6 +413,7 @@ cmd_requests(int argc, char **argv)
 	        {"add", req_add, 1},       {"list", req_list, 0},
 	        {"show", req_show, 0},     {"verify", req_verify, 1},
 	        {"extend", req_extend, 1}, {"status", req_status, 1},
+	        {"erase", req_erase, 1},
 	};
 	struct vaern_msg msg = {{0}};
 	struct vault_request_actor who = {"operator", "operator"};

@@ -698,6 +698,48 @@ enum vaern_err vault_request_check_code(struct vault *v, const char *controller,
                                         struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
 
+/* ---- executing an erasure request (GDPR-17, AOPT-ERASE-1) ---- */
+
+#define VAULT_ERASE_KEPT_MAX 64 /* categories kept, listed in a report */
+
+/* What an erasure did: what went, and what a legal obligation keeps. */
+struct vault_erasure {
+	size_t erased; /* facts erased */
+	int shredded;  /* 1 if the subject and its key are gone */
+	size_t nkept;  /* entries of kept */
+	struct {
+		char category[POLICY_NAME_MAX + 1];
+		size_t facts;
+		const char *law; /* the rule's legal_obligation: valid while
+		                    the vault is open */
+		char rule[POLICY_NAME_MAX + 1];
+		int64_t until; /* when it goes; INT64_MIN: when the rule's
+		                  clock starts (an event not yet recorded) */
+	} kept[VAULT_ERASE_KEPT_MAX];
+};
+
+/*
+ * Executes a verified erasure request: every fact of the subject goes
+ * except those a retention rule with a legal_obligation still holds
+ * (GDPR-17, AOPT-ERASE-1); identifiers no kept fact needs go too, and
+ * what is kept is restricted (GDPR-18: only stored). With nothing kept the
+ * subject is crypto-shredded. The request is completed with a reason that
+ * says what was kept, under which law, until when; rep gets the same.
+ * Refused (nothing changed): not an erasure request, not verified
+ * (AOPT-ACCESS-1), final, or a legal hold on the subject (CEK-HOLD-1).
+ * One transaction; audited.
+ */
+enum vaern_err
+vault_request_erase(struct vault *v, const char *controller, const char *id,
+                    const struct vault_request_actor *who,
+                    struct vault_erasure *rep, struct vault_request *out,
+                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
+struct json_t;
+/* rep as JSON (new reference): {"erased", "shredded", "kept": [...]}. */
+struct json_t *vault_erasure_json(const struct vault_erasure *rep);
+
 struct json_t;
 /* The request as JSON (new reference; NULL when out of memory), with
  * "overdue" and "days_left" as of day today. No personal data but the

@@ -19,6 +19,7 @@
 
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
+#include "../retention/retention.h"
 #include "vault_internal.h"
 
 #define KDF_CTX_CODE   "vaerncod" /* the key that hashes one-time codes */
@@ -26,6 +27,7 @@
 #define PURPOSE        "rights_request" /* the audit entries' purpose */
 #define MESSAGE_MAX    4096             /* bytes of one spooled message */
 #define SPOOL_NAME_MAX 128
+#define AUDIT_CATS_MAX 1024 /* kept categories named in the audit */
 
 static const char *const channels[] = {"email", "letter",  "phone",
                                        "web",   "portal",  "in_person",
@@ -962,4 +964,344 @@ vault_request_json(const char *controller, const struct vault_request *r,
 	        text_or_null(r->created_by), "status",
 	        rights_status_name(r->status), "updated_at",
 	        time_or_null(r->updated_at));
+}
+
+/* ---- executing an erasure (GDPR-17, AOPT-ERASE-1) ------------------------
+ */
+
+#define ERASE_EVENTS_MAX 256  /* events of the subject considered */
+#define ERASE_FACTS_MAX  4096 /* facts of one subject erased at once */
+
+struct erase_fact {
+	int64_t id;
+	int64_t collected_at;
+	long category; /* index into the policy; -1: no longer in it */
+};
+
+struct erase_walk {
+	const struct policy *p;
+	struct retention_event ev[ERASE_EVENTS_MAX];
+	size_t nev;
+	struct erase_fact *facts;
+	size_t nfacts;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+erase_event(void *arg, const struct store_event *e)
+{
+	struct erase_walk *w = arg;
+	long ei = policy_event_index(w->p, e->kind);
+
+	if (ei < 0)
+		return VAERN_OK;
+	if (w->nev == ERASE_EVENTS_MAX) {
+		memmove(w->ev, w->ev + 1,
+		        (ERASE_EVENTS_MAX - 1) * sizeof(w->ev[0]));
+		w->nev--;
+	}
+	w->ev[w->nev].event = (size_t)ei;
+	w->ev[w->nev].at = e->at;
+	w->nev++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+erase_fact_collect(void *arg, const struct store_fact *f)
+{
+	struct erase_walk *w = arg;
+
+	if (w->nfacts == ERASE_FACTS_MAX)
+		return vaern_fail(w->msg, VAERN_E_LIMIT,
+		                  "more than %d facts in one subject",
+		                  ERASE_FACTS_MAX);
+	w->facts[w->nfacts].id = f->id;
+	w->facts[w->nfacts].collected_at = f->collected_at;
+	w->facts[w->nfacts].category = policy_category_index(w->p, f->category);
+	w->nfacts++;
+	return VAERN_OK;
+}
+
+/* The first legal rule holding category ci (the law it names). */
+static long
+legal_rule(const struct policy *p, long ci)
+{
+	for (size_t r = 0; r < p->nretention; r++) {
+		if (p->retention[r].legal_obligation == NULL)
+			continue;
+		for (size_t k = 0; k < p->retention[r].ncategories; k++) {
+			if (p->retention[r].categories[k] == (size_t)ci)
+				return (long)r;
+		}
+	}
+	return -1;
+}
+
+/* Decides fact by fact; fills rep->kept and marks kept facts (id < 0
+ * never happens, so kept facts get category | KEEP_BIT in keep[]). */
+static enum vaern_err
+erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
+           struct vault_erasure *rep, int64_t now, struct vaern_msg *msg)
+{
+	for (size_t i = 0; i < w->nfacts; i++) {
+		struct retention_result r;
+		long ci = w->facts[i].category, lr;
+		size_t k;
+
+		keep[i] = 0;
+		if (ci < 0)
+			continue;
+		if (retention_fact_expiry(p, (size_t)ci,
+		                          w->facts[i].collected_at, w->ev,
+		                          w->nev, &r) != VAERN_OK)
+			continue; /* no rule holds it: nothing keeps it */
+		/* GDPR-17(3)(b): kept while a legal obligation runs. */
+		if (!r.legal || r.legal_until == INT64_MIN ||
+		    (r.legal_until != RETENTION_NEVER && r.legal_until <= now))
+			continue;
+		keep[i] = 1;
+		lr = legal_rule(p, ci);
+		for (k = 0; k < rep->nkept; k++) {
+			if (strcmp(rep->kept[k].category,
+			           p->categories[ci].id) == 0)
+				break;
+		}
+		if (k == rep->nkept) {
+			if (rep->nkept == VAULT_ERASE_KEPT_MAX)
+				return vaern_fail(msg, VAERN_E_LIMIT,
+				                  "too many categories kept");
+			rep->nkept++;
+			word_copy(rep->kept[k].category,
+			          sizeof(rep->kept[k].category),
+			          p->categories[ci].id);
+			rep->kept[k].law =
+			        lr >= 0 ? p->retention[lr].legal_obligation
+			                : "";
+			word_copy(rep->kept[k].rule, sizeof(rep->kept[k].rule),
+			          lr >= 0 ? p->retention[lr].id : "");
+			rep->kept[k].until = INT64_MIN;
+		}
+		rep->kept[k].facts++;
+		if (r.legal_until != RETENTION_NEVER &&
+		    (rep->kept[k].until == INT64_MIN ||
+		     r.legal_until > rep->kept[k].until))
+			rep->kept[k].until = r.legal_until;
+	}
+	return VAERN_OK;
+}
+
+/* The answer told to the person, as the completed request's reason. */
+static void
+erase_reason(const struct vault_erasure *rep, char *out, size_t size)
+{
+	size_t len;
+
+	(void)snprintf(out, size, "erased %zu facts%s", rep->erased,
+	               rep->shredded ? "; nothing kept" : "; kept:");
+	for (size_t k = 0; k < rep->nkept; k++) {
+		char until[11] = "";
+
+		len = strlen(out);
+		if (rep->kept[k].until != INT64_MIN)
+			cal_format_date(day_of(rep->kept[k].until), until);
+		(void)snprintf(out + len, size - len, "%s %s until %s (%s)",
+		               k ? ";" : "", rep->kept[k].category,
+		               until[0] ? until : "its retention starts",
+		               rep->kept[k].law);
+	}
+}
+
+/* Deletes what is not kept, inside the caller's transaction. */
+static enum vaern_err
+erase_write(struct vault *v, const struct controller *c,
+            const struct store_subject *subj, const struct erase_walk *w,
+            const unsigned char *keep, struct vault_erasure *rep,
+            struct vaern_msg *msg)
+{
+	unsigned char blinds[STORE_BLINDS_MAX];
+	size_t nb = 0;
+	unsigned types = 0; /* identifier types of kept facts */
+	enum vaern_err err;
+
+	for (size_t i = 0; i < w->nfacts; i++) {
+		if (keep[i]) {
+			types |= 1u
+			         << c->policy->categories[w->facts[i].category]
+			                    .identifier;
+			continue;
+		}
+		if (rep->nkept > 0 &&
+		    (err = store_fact_delete(v->store, subj->rowid,
+		                             w->facts[i].id, msg)) != VAERN_OK)
+			return err;
+		rep->erased++;
+	}
+	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= subj->blinds_len;
+	     k += 1 + STORE_BLIND_BYTES) {
+		if (rep->nkept > 0 && (types & (1u << subj->blinds[k]))) {
+			memcpy(blinds + nb, subj->blinds + k,
+			       1 + STORE_BLIND_BYTES);
+			nb += 1 + STORE_BLIND_BYTES;
+			continue;
+		}
+		if ((err = store_identifier_delete(
+		             v->store, c->rowid, subj->blinds[k],
+		             subj->blinds + k + 1, msg)) != VAERN_OK)
+			return err;
+	}
+	if (rep->nkept == 0) {
+		/* GDPR-17: the wrapped key goes with the subject row. */
+		rep->shredded = 1;
+		return store_subject_delete(v->store, subj->rowid, msg);
+	}
+	/* What the law keeps is only stored (GDPR-18). */
+	if ((err = store_subject_set_blinds(v->store, subj->rowid, blinds, nb,
+	                                    msg)) != VAERN_OK)
+		return err;
+	return store_subject_set_state(v->store, subj->rowid,
+	                               subj->state | STORE_STATE_RESTRICTED,
+	                               msg);
+}
+
+enum vaern_err
+vault_request_erase(struct vault *v, const char *controller, const char *id,
+                    const struct vault_request_actor *who,
+                    struct vault_erasure *rep, struct vault_request *out,
+                    struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	struct store_subject subj;
+	struct erase_walk *w = NULL;
+	unsigned char *keep = NULL;
+	enum rights_status from;
+	enum vaern_err err;
+	int held = 0, gone = 0;
+	char was[STORE_WORD_MAX + 1], why[160], cats[AUDIT_CATS_MAX];
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(s.type, rights_type_name(RIGHTS_ERASURE)) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is a %s request, not erasure",
+		                  s.type);
+	if ((err = rights_transition(from, RIGHTS_COMPLETED,
+	                             s.verified_at != STORE_NO_TIME, msg)) !=
+	    VAERN_OK)
+		return err;
+	err = store_subject_by_uid(v->store, c->rowid, s.subject, &subj, msg);
+	if (err == VAERN_E_NOTFOUND)
+		gone = 1; /* erased before: nothing left to erase */
+	else if (err != VAERN_OK)
+		return err;
+	if (!gone) {
+		/* CEK-HOLD-1: held data is never erased while the hold
+		 * stands. */
+		if ((err = vlt_subject_held(v, subj.rowid, NULL, &held, msg)) !=
+		    VAERN_OK)
+			return err;
+		if (held)
+			return vaern_fail(
+			        msg, VAERN_E_DENIED,
+			        "the subject is under a legal hold "
+			        "(CEK-HOLD-1): lift the hold first, or "
+			        "refuse the request with the reason");
+		if ((w = calloc(1, sizeof(*w))) == NULL ||
+		    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) ==
+		            NULL ||
+		    (keep = calloc(ERASE_FACTS_MAX, 1)) == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
+		w->p = c->policy;
+		w->msg = msg;
+		if ((err = store_event_foreach(v->store, subj.rowid,
+		                               erase_event, w, msg)) !=
+		            VAERN_OK ||
+		    (err = store_fact_foreach(v->store, subj.rowid,
+		                              erase_fact_collect, w, msg)) !=
+		            VAERN_OK ||
+		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
+		                      msg)) != VAERN_OK)
+			goto done;
+	} else {
+		rep->shredded = 1;
+	}
+	word_copy(was, sizeof(was), s.status);
+	word_copy(s.status, sizeof(s.status),
+	          rights_status_name(RIGHTS_COMPLETED));
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		goto done;
+	if (!gone)
+		err = erase_write(v, c, &subj, w, keep, rep, msg);
+	erase_reason(rep, s.status_reason, sizeof(s.status_reason));
+	if (err == VAERN_OK)
+		err = request_write(v, &s, was, who, s.status_reason, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		goto done;
+	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	cats[0] = '\0';
+	for (size_t k = 0; k < rep->nkept; k++) {
+		size_t len = strlen(cats);
+
+		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
+		               k ? "," : "", rep->kept[k].category);
+	}
+	(void)snprintf(why, sizeof(why),
+	               "request %s (erasure): %s -> completed; %zu facts "
+	               "erased, %zu categories kept by law",
+	               s.id, was, rep->erased, rep->nkept);
+	{
+		/* Kept categories are ids, not values: they may be named. */
+		struct vault_audit_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.controller = controller;
+		e.actor = who->name;
+		e.role = who->role;
+		e.purpose = PURPOSE;
+		e.action = "request_erasure";
+		e.subject = s.subject;
+		e.categories = cats[0] ? cats : NULL;
+		e.allowed = 1;
+		e.rule = "GDPR-17";
+		e.reason = why;
+		if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
+			goto done;
+	}
+	err = request_out(&s, out, msg);
+done:
+	if (w != NULL)
+		free(w->facts);
+	free(w);
+	free(keep);
+	return err;
+}
+
+json_t *
+vault_erasure_json(const struct vault_erasure *rep)
+{
+	json_t *kept = json_array();
+
+	for (size_t k = 0; kept != NULL && k < rep->nkept; k++) {
+		char until[11] = "";
+
+		if (rep->kept[k].until != INT64_MIN)
+			cal_format_date(day_of(rep->kept[k].until), until);
+		json_array_append_new(
+		        kept,
+		        json_pack("{s:s, s:I, s:s, s:s, s:s?}", "category",
+		                  rep->kept[k].category, "facts",
+		                  (json_int_t)rep->kept[k].facts, "law",
+		                  rep->kept[k].law, "rule", rep->kept[k].rule,
+		                  "until", until[0] ? until : NULL));
+	}
+	return json_pack("{s:I, s:b, s:o}", "erased", (json_int_t)rep->erased,
+	                 "shredded", rep->shredded, "kept", kept);
 }

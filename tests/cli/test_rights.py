@@ -13,6 +13,9 @@ Clauses of mission/CLAUSES.md proved here, each named in the test:
                  limited, only a hash stored) or a staff attestation
   AURA-RIGHTS-1  a request names its controller; one controller never sees
                  another's subjects or requests
+  GDPR-17 / AOPT-ERASE-1  a verified erasure request removes everything
+                 but what a legal obligation holds, and says what was kept,
+                 under which law, until when; CEK-HOLD-1 refuses it
 and the OpenDSR v2 field names beside the native API.
 
 Standard library only.
@@ -307,6 +310,97 @@ class DueDateTest(RightsBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class ErasureTest(RightsBase):
+    """GDPR-17, AOPT-ERASE-1: executing a verified erasure request."""
+
+    def customer_with_orders(self, email):
+        doc = {"purpose": "customer_admin",
+               "facts": [{"category": "name", "value": "Ole Olsen"},
+                         {"category": "email", "value": email},
+                         {"category": "orders", "value": "order 17"}]}
+        r = self.vaern("subject", "add", "--controller", "example",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2026-01-10")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["subject"]
+
+    def verified_erasure(self, sid, as_of="2026-02-01"):
+        rid = self.add(sid, as_of, type_="erasure")["id"]
+        r = self.req("verify", rid, "--attest", "id card seen",
+                     as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return rid
+
+    def test_GDPR_17_AOPT_ERASE_1_keeps_only_what_law_holds(self):
+        sid = self.customer_with_orders("ole@example.dk")
+        rid = self.verified_erasure(sid)
+        r = self.req("erase", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["erasure"]["erased"], 2)
+        self.assertFalse(doc["erasure"]["shredded"])
+        self.assertEqual(doc["erasure"]["kept"], [{
+            "category": "orders", "facts": 1, "law": "Bogføringsloven § 10",
+            "rule": "bookkeeping", "until": "2032-01-01"}])
+        # The answer to the person says what was kept, why, until when.
+        self.assertIn("orders until 2032-01-01 (Bogføringsloven § 10)",
+                      doc["status_reason"])
+        r = self.vaern("subject", "show", "--controller", "example", sid)
+        self.assertEqual([f["category"] for f in r.json()["facts"]],
+                         ["orders"])
+        # The e-mail address no longer finds the person.
+        r = self.vaern("subject", "find", "--controller", "example",
+                       "email", "-", stdin=b"ole@example.dk")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        # What is kept is only stored (GDPR-18).
+        (state,), = self.sql("SELECT state FROM subject WHERE uid = ?",
+                             (bytes.fromhex(sid),))
+        self.assertEqual(state & 1, 1)
+        r = self.vaern("audit", "show", "--subject", sid)
+        self.assertIn("request_erasure", r.out)
+        self.assertNotIn("ole@example.dk", r.out)
+
+    def test_GDPR_17_nothing_kept_shreds_the_subject(self):
+        sid = self.subject("shred@example.dk")
+        rid = self.verified_erasure(sid)
+        r = self.req("erase", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(r.json()["erasure"]["shredded"])
+        self.assertEqual(r.json()["erasure"]["kept"], [])
+        self.assertEqual(self.sql("SELECT count(*) FROM subject WHERE"
+                                  " uid = ?", (bytes.fromhex(sid),)),
+                         [(0,)])
+        # The request outlives the subject.
+        self.assertEqual(self.req("show", rid).json()["status"],
+                         "completed")
+
+    def test_AOPT_ACCESS_1_CEK_HOLD_1_erasure_refusals_change_nothing(self):
+        sid = self.customer_with_orders("held@example.dk")
+        rid = self.add(sid, "2026-02-01", type_="erasure")["id"]
+        before = self.rows()
+        r = self.req("erase", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("AOPT-ACCESS-1", r.err)
+        access = self.add(sid, "2026-02-01")["id"]
+        self.req("verify", access, "--attest", "seen", as_of="2026-02-01")
+        r = self.req("erase", access, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("not erasure", r.err)
+        self.req("verify", rid, "--attest", "seen", as_of="2026-02-01")
+        r = self.vaern("subject", "hold", "--controller", "example", sid,
+                       "--reason", "dispute", as_of="2026-02-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        before = self.rows()
+        r = self.req("erase", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("CEK-HOLD-1", r.err)
+        self.assertEqual(self.rows(), before)
+        r = self.vaern("subject", "show", "--controller", "example", sid)
+        self.assertEqual(len(r.json()["facts"]), 3)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class RightsApiTest(api.ApiCase):
     """The native routes and OpenDSR on `vaern serve`, clock fixed."""
 
@@ -573,6 +667,22 @@ class RightsApiTest(api.ApiCase):
         r = self.call("GET", "/v1/requests/" + rid, who=self.CS)
         self.assertEqual(r.json()["status"], "received")
         self.assertEqual(r.json()["controller"], "example")
+
+    def test_GDPR_17_api_erasure_lists_what_was_kept(self):
+        sid, email = self.subject()
+        rid = self.new_request(sid, type="erasure")["id"]
+        path = "/v1/requests/%s/erasure" % rid
+        self.assertError(self.call("POST", path, None, self.CS), 400)
+        self.call("POST", "/v1/requests/%s/verification" % rid,
+                  {"attestation": "id card"}, self.CS)
+        self.assertDenied(self.call("POST", path, None,
+                                    ("example", "dpo")), "AURA-SHARE-1")
+        r = self.call("POST", path, None, self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "completed")
+        self.assertTrue(r.json()["erasure"]["shredded"])
+        self.assertNotIn(email, r.text)
+        self.assertError(self.call("POST", path, None, self.CS), 400)
 
     def test_OpenDSR_discovery_field_names(self):
         r = self.call("GET", "/v1/opendsr/discovery", who=self.CS)
