@@ -2414,6 +2414,34 @@ h_request_erase(struct http_request *req, struct http_response *res, void *app)
 	return rc;
 }
 
+/* GET /v1/requests/{request}/report: the answer to a verified access
+ * (GDPR-15) or portability (GDPR-20) request, audited before it is
+ * released. A role that uses no purpose (the DPO) may not read data. */
+static int
+h_request_report(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request_actor who;
+	enum vaern_err err;
+	json_t *j = NULL;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (!role_operational(&c))
+		return refuse(&c, res, "request_report", NULL, NULL,
+		              "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not read "
+		              "personal data",
+		              c.actor.role);
+	who = rq_who(&c);
+	err = vault_request_report(c.v, c.actor.controller, id ? id : "", &who,
+	                           &j, &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200, j);
+}
+
 /* ---- OpenDSR v2 beside the native API ------------------------------- */
 
 static const char *
@@ -2714,6 +2742,8 @@ static const struct http_route routes[] = {
          "request_verify"},
         {"POST", "/v1/requests/{request}/erasure", h_request_erase,
          "request_erase"},
+        {"GET", "/v1/requests/{request}/report", h_request_report,
+         "request_report"},
         {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
          "opendsr_discovery"},
         {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},

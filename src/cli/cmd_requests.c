@@ -10,6 +10,7 @@
  *   vaern requests extend REQUEST --months 1|2 --reason TEXT
  *   vaern requests status REQUEST STATUS [--reason TEXT]
  *   vaern requests erase REQUEST     (a verified erasure request)
+ *   vaern requests report REQUEST    (a verified access/portability one)
  *
  * Every command takes [--controller ID] (optional with one controller)
  * and [--actor NAME] (default "operator"), recorded with each transition
@@ -42,6 +43,7 @@ static const char usage_text[] =
         "in_progress|completed|refused|cancelled\n"
         "                             [--reason TEXT]\n"
         "       vaern requests erase REQUEST\n"
+        "       vaern requests report REQUEST\n"
         "  every command: [--controller ID] [--actor NAME]\n"
         "  TYPE: access portability rectification erasure restriction\n"
         "        objection consent_withdrawal\n"
@@ -372,6 +374,24 @@ req_status(struct vault *v, const char *controller, struct args *a,
 	return print_request(v, controller, &r, 0);
 }
 
+/* The answer to a verified access or portability request (GDPR-15,
+ * GDPR-20): personal data, on stdout only. */
+static int
+req_report(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	json_t *j = NULL;
+
+	if (a->npos != 1)
+		return cli_usage("requests report", "REQUEST is required");
+	err = vault_request_report(v, controller, a->pos[0], who, &j, &msg);
+	if (err != VAERN_OK)
+		return cli_report("requests report", err, &msg);
+	return cli_print_json(j);
+}
+
 /* Executes a verified erasure request (GDPR-17, AOPT-ERASE-1). */
 static int
 req_erase(struct vault *v, const char *controller, struct args *a,
@@ -413,7 +433,7 @@ cmd_requests(int argc, char **argv)
 	        {"add", req_add, 1},       {"list", req_list, 0},
 	        {"show", req_show, 0},     {"verify", req_verify, 1},
 	        {"extend", req_extend, 1}, {"status", req_status, 1},
-	        {"erase", req_erase, 1},
+	        {"erase", req_erase, 1},   {"report", req_report, 1},
 	};
 	struct vaern_msg msg = {{0}};
 	struct vault_request_actor who = {"operator", "operator"};

@@ -737,6 +737,25 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
 
 struct json_t;
+
+/*
+ * The answer to a verified access (GDPR-15) or portability (GDPR-20)
+ * request, as JSON (*out, a new reference the caller frees; it holds the
+ * decrypted data): the controller, and per category the facts, the
+ * purposes with their legal basis, the recipients, the source (TEL-CAT-3)
+ * and the retention date; then the rights, the complaints contact and the
+ * supervisory authority (AURA-COMPLAIN-1, AOPT-COMPLAIN-1,
+ * CEK-COMPLAIN-1). A portability answer holds only the facts the person
+ * provided under basis (a) or (b). Audited (the categories released)
+ * before it is returned; refused (VAERN_E_INVALID) unless the request is
+ * of that type, verified (AOPT-ACCESS-1) and open.
+ */
+enum vaern_err vault_request_report(struct vault *v, const char *controller,
+                                    const char *id,
+                                    const struct vault_request_actor *who,
+                                    struct json_t **out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
 /* rep as JSON (new reference): {"erased", "shredded", "kept": [...]}. */
 struct json_t *vault_erasure_json(const struct vault_erasure *rep);
 

@@ -1305,3 +1305,230 @@ vault_erasure_json(const struct vault_erasure *rep)
 	return json_pack("{s:I, s:b, s:o}", "erased", (json_int_t)rep->erased,
 	                 "shredded", rep->shredded, "kept", kept);
 }
+
+/* ---- the access report (GDPR-15, GDPR-20) ------------------------------- */
+
+struct report_walk {
+	const struct policy *p;
+	json_t *cats;    /* category id -> {"facts": [...], ...} */
+	int portability; /* GDPR-20: only what the person provided */
+	size_t released; /* facts released */
+};
+
+static enum vaern_err
+report_fact(void *arg, const struct vault_fact_out *f)
+{
+	struct report_walk *w = arg;
+	json_t *cat, *fact;
+	long pi = policy_purpose_index(w->p, f->purpose);
+
+	/* GDPR-20: data the person provided, on consent or contract. */
+	if (w->portability &&
+	    (!f->provided_by_subject || pi < 0 ||
+	     !(w->p->purposes[pi].basis & (BASIS_A | BASIS_B))))
+		return VAERN_OK;
+	if ((cat = json_object_get(w->cats, f->category)) == NULL) {
+		cat = json_pack("{s:[], s:b, s:o}", "facts", "waiting", 0,
+		                "retention_until", json_null());
+		if (cat == NULL ||
+		    json_object_set_new(w->cats, f->category, cat))
+			return VAERN_E_NOMEM;
+	}
+	fact = json_pack("{s:s%, s:o, s:s, s:s, s:o}", "value", f->value,
+	                 f->len, "collected_at", time_or_null(f->collected_at),
+	                 "purpose", f->purpose, "source", f->source,
+	                 "expires_at", time_or_null(f->expires_at));
+	if (fact == NULL ||
+	    json_array_append_new(json_object_get(cat, "facts"), fact))
+		return VAERN_E_NOMEM;
+	/* The category's retention date: the latest of its facts', none
+	 * while one waits for an event. */
+	if (f->expires_at == INT64_MIN) {
+		json_object_set_new(cat, "waiting", json_true());
+	} else {
+		json_t *cur = json_object_get(cat, "retention_until");
+		char day[11];
+
+		cal_format_date(day_of(f->expires_at), day);
+		if (json_is_null(cur) ||
+		    strcmp(json_string_value(cur), day) < 0)
+			json_object_set_new(cat, "retention_until",
+			                    json_string(day));
+	}
+	w->released++;
+	return VAERN_OK;
+}
+
+static json_t *
+basis_letters(unsigned basis)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a != NULL && i < 6; i++) {
+		char letter[2] = {(char)('a' + i), '\0'};
+
+		if (basis & (1u << i))
+			json_array_append_new(a, json_string(letter));
+	}
+	return a;
+}
+
+/* Purposes, recipients and source of category ci, into cat. */
+static void
+report_category(const struct policy *p, size_t ci, json_t *cat)
+{
+	static const char *const sources[] = {"subject", "automatic",
+	                                      "third_party", "controller"};
+	static const char *const types[] = {"processor", "third_party",
+	                                    "authority"};
+	const struct policy_category *pc = &p->categories[ci];
+	json_t *purposes = json_array(), *recipients = json_array();
+
+	for (size_t i = 0; i < p->npurposes; i++) {
+		const struct policy_purpose *pp = &p->purposes[i];
+
+		if (!policy_purpose_uses(p, i, ci))
+			continue;
+		json_array_append_new(
+		        purposes,
+		        json_pack("{s:s, s:s?, s:o, s:s?}", "purpose", pp->id,
+		                  "description", pp->description, "basis",
+		                  basis_letters(pp->basis),
+		                  "legitimate_interests",
+		                  pp->legitimate_interests));
+	}
+	for (size_t i = 0; i < p->nrecipients; i++) {
+		const struct policy_recipient *r = &p->recipients[i];
+		int takes = 0;
+
+		for (size_t k = 0; k < r->ncategories; k++)
+			takes |= r->categories[k] == ci;
+		if (!takes)
+			continue;
+		json_array_append_new(recipients,
+		                      json_pack("{s:s, s:s, s:s, s:s}",
+		                                "recipient", r->id, "name",
+		                                r->name, "type", types[r->type],
+		                                "country", r->country));
+	}
+	json_object_set_new(cat, "description",
+	                    pc->description ? json_string(pc->description)
+	                                    : json_null());
+	json_object_set_new(cat, "purposes", purposes);
+	json_object_set_new(cat, "recipients", recipients);
+	/* TEL-CAT-3: where it came from. */
+	json_object_set_new(cat, "source",
+	                    json_pack("{s:s, s:s?}", "kind",
+	                              sources[pc->source], "party",
+	                              pc->source_party));
+}
+
+enum vaern_err
+vault_request_report(struct vault *v, const char *controller, const char *id,
+                     const struct vault_request_actor *who, json_t **out,
+                     struct vaern_msg *msg)
+{
+	static const char *const rights[] = {"access",      "rectification",
+	                                     "erasure",     "restriction",
+	                                     "portability", "objection"};
+	struct controller *c;
+	struct store_request s;
+	struct report_walk w;
+	struct vault_audit_event e;
+	enum rights_status status;
+	enum vaern_err err;
+	json_t *doc = NULL, *list, *val;
+	const char *key;
+	char uid[VAULT_UID_HEX], why[160], cats[AUDIT_CATS_MAX], ver[11];
+	const struct policy_controller *pc;
+
+	*out = NULL;
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(s.type, "access") != 0 && strcmp(s.type, "portability") != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is a %s request: a report "
+		                  "answers access and portability",
+		                  s.type);
+	if (rights_status_final(status))
+		return vaern_fail(msg, VAERN_E_INVALID, "the request is %s",
+		                  s.status);
+	if (s.verified_at == STORE_NO_TIME)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "nothing is disclosed before the requester's "
+		                  "identity is verified (AOPT-ACCESS-1)");
+	memset(&w, 0, sizeof(w));
+	w.p = c->policy;
+	w.portability = strcmp(s.type, "portability") == 0;
+	if ((w.cats = json_object()) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = vault_subject_facts(v, controller, s.subject, report_fact, &w,
+	                          msg);
+	if (err == VAERN_E_NOTFOUND)
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "the request's subject is no longer in the "
+		                 "vault");
+	if (err != VAERN_OK)
+		goto done;
+	cats[0] = '\0';
+	json_object_foreach(w.cats, key, val)
+	{
+		long ci = policy_category_index(c->policy, key);
+		size_t len = strlen(cats);
+
+		if (ci >= 0)
+			report_category(c->policy, (size_t)ci, val);
+		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
+		               len ? "," : "", key);
+	}
+	list = json_array();
+	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++) {
+		if (c->policy->rights & (1u << i))
+			json_array_append_new(list, json_string(rights[i]));
+	}
+	/* Consent can always be withdrawn (GDPR-7). */
+	json_array_append_new(list, json_string("consent_withdrawal"));
+	pc = &c->policy->controller;
+	vault_uid_format(s.subject, uid);
+	cal_format_date(pc->policy_version, ver);
+	doc = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s?, s:s?, s:s?,"
+	                " s:s}, s:o, s:o, s:s?, s:{s:s?, s:s?}}",
+	                "request", s.id, "type", s.type, "subject", uid,
+	                "generated_at", time_or_null(clock_now()), "controller",
+	                "id", pc->id, "name", pc->name, "registration",
+	                pc->registration, "address", pc->address, "email",
+	                pc->email, "policy_version", ver, "categories", w.cats,
+	                "rights", list, "complaints", pc->complaints,
+	                "authority", "name", pc->authority_name, "url",
+	                pc->authority_url);
+	w.cats = NULL; /* doc holds it now */
+	if (doc == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	/* Audited before anything is released (GDPR-32). */
+	(void)snprintf(why, sizeof(why), "request %s (%s): report of %zu facts",
+	               s.id, s.type, w.released);
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = who->name;
+	e.role = who->role;
+	e.purpose = PURPOSE;
+	e.action = "request_report";
+	e.subject = s.subject;
+	e.categories = cats[0] ? cats : NULL;
+	e.allowed = 1;
+	e.rule = w.portability ? "GDPR-20" : "GDPR-15";
+	e.reason = why;
+	if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(w.cats);
+	json_decref(doc);
+	return err;
+}

@@ -16,6 +16,10 @@ Clauses of mission/CLAUSES.md proved here, each named in the test:
   GDPR-17 / AOPT-ERASE-1  a verified erasure request removes everything
                  but what a legal obligation holds, and says what was kept,
                  under which law, until when; CEK-HOLD-1 refuses it
+  GDPR-15 / GDPR-20 / TEL-CAT-3 / *-COMPLAIN-1  the access report: data,
+                 purposes with basis, recipients, source, retention date,
+                 rights and the authority; portability: what the person
+                 provided
 and the OpenDSR v2 field names beside the native API.
 
 Standard library only.
@@ -401,6 +405,75 @@ class ErasureTest(RightsBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class AccessReportTest(RightsBase):
+    """GDPR-15, GDPR-20, TEL-CAT-3, *-COMPLAIN-1: the access report."""
+
+    TELENOR = os.path.join(ROOT, "policies", "telenor.yaml")
+
+    def test_GDPR_15_TEL_CAT_3_report_purposes_basis_source_complaints(self):
+        r = self.vaern("policy", "load", self.TELENOR)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc = api.telenor_customer(email="t@example.dk")
+        doc["facts"].append({"category": "credit_rating", "value": "A",
+                             "purpose": "credit_check",
+                             "source": "kreditoplysningsbureau"})
+        r = self.vaern("subject", "add", "--controller", "telenor",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2026-01-10")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        sid = r.json()["subject"]
+        r = self.vaern("requests", "add", "--controller", "telenor",
+                       "--type", "access", "--subject", sid, "--channel",
+                       "web", as_of="2026-02-01")
+        rid = r.json()["id"]
+        # AOPT-ACCESS-1: nothing before verification.
+        r = self.vaern("requests", "report", rid, "--controller", "telenor")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("AOPT-ACCESS-1", r.err)
+        self.assertEqual(r.out, "")
+        self.vaern("requests", "verify", rid, "--attest", "MitID",
+                   "--controller", "telenor", as_of="2026-02-01")
+        r = self.vaern("requests", "report", rid, "--controller", "telenor",
+                       as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        rep = r.json()
+        cats = rep["categories"]
+        self.assertEqual(cats["email"]["facts"][0]["value"], "t@example.dk")
+        credit = cats["credit_rating"]
+        self.assertEqual(credit["source"], {"kind": "third_party",
+                                            "party": "kreditoplysningsbureau"})
+        self.assertIn("credit_check",
+                      [p["purpose"] for p in credit["purposes"]])
+        self.assertTrue(all(p["basis"] for p in credit["purposes"]))
+        for c in cats.values():
+            self.assertIn("recipients", c)
+            self.assertIn("retention_until", c)
+        self.assertIn("access", rep["rights"])
+        self.assertIn("erasure", rep["rights"])
+        self.assertEqual(rep["authority"]["name"], "Datatilsynet")
+        self.assertEqual(rep["controller"]["id"], "telenor")
+        # Audited with the categories released, never the values.
+        r = self.vaern("audit", "show", "--subject", sid)
+        entry = [e for e in json.loads(r.out)
+                 if e["action"] == "request_report"][0]
+        self.assertEqual(entry["rule"], "GDPR-15")
+        self.assertIn("credit_rating", entry["categories"])
+        self.assertNotIn("t@example.dk", r.out)
+
+    def test_GDPR_20_portability_only_what_the_person_provided(self):
+        sid = self.subject("p@example.dk")
+        rid = self.add(sid, "2026-02-01", type_="portability")["id"]
+        self.req("verify", rid, "--attest", "seen", as_of="2026-02-01")
+        r = self.req("report", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(sorted(r.json()["categories"]), ["email", "name"])
+        erasure = self.add(sid, "2026-02-01", type_="erasure")["id"]
+        self.req("verify", erasure, "--attest", "seen", as_of="2026-02-01")
+        r = self.req("report", erasure, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class RightsApiTest(api.ApiCase):
     """The native routes and OpenDSR on `vaern serve`, clock fixed."""
 
@@ -683,6 +756,22 @@ class RightsApiTest(api.ApiCase):
         self.assertTrue(r.json()["erasure"]["shredded"])
         self.assertNotIn(email, r.text)
         self.assertError(self.call("POST", path, None, self.CS), 400)
+
+    def test_GDPR_15_api_report_after_verification_only(self):
+        sid, email = self.subject()
+        rid = self.new_request(sid)["id"]
+        path = "/v1/requests/%s/report" % rid
+        self.assertError(self.call("GET", path, who=self.CS), 400,
+                         secrets=(email,))
+        self.call("POST", "/v1/requests/%s/verification" % rid,
+                  {"attestation": "id card"}, self.CS)
+        self.assertDenied(self.call("GET", path, who=("example", "dpo")),
+                          "AURA-SHARE-1")
+        r = self.call("GET", path, who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["categories"]["email"]["facts"][0]
+                         ["value"], email)
+        self.assertError(self.call("GET", path, who=self.AURA_CS), 404)
 
     def test_OpenDSR_discovery_field_names(self):
         r = self.call("GET", "/v1/opendsr/discovery", who=self.CS)
