@@ -35,6 +35,9 @@ static const char usage_text[] =
         "                               load a customer base from CSV\n"
         "                               (docs/import.md)\n"
         "  retention plan|sweep ...     what goes when, and taking it\n"
+        "  requests add|list|show|verify|extend|status ...\n"
+        "                               rights requests; see\n"
+        "                               'vaern requests help'\n"
         "  subject add|find|show|rectify|event|erase ...\n"
         "                               the encrypted vault; see\n"
         "                               'vaern subject help'\n"
@@ -174,6 +177,8 @@ main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "retention") == 0)
 		return cmd_retention(argc - 1, argv + 1);
+	if (strcmp(cmd, "requests") == 0)
+		return cmd_requests(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

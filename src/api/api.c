@@ -2978,6 +2978,792 @@ h_export(struct http_request *req, struct http_response *res, void *app)
 	return report_respond(req, res, app, VAULT_EXPORT_PORTABILITY);
 }
 
+/* ---- rights requests (issue 5) -------------------------------------- */
+
+/*
+ * Every actor of a controller may register and handle its rights requests:
+ * a request shows no personal data but the subject's id, and the code is
+ * sent only to a contact already on record (AOPT-ACCESS-1). A request
+ * names its controller through the caller's token: another controller's
+ * requests and subjects are not found (AURA-RIGHTS-1).
+ */
+
+#define OPENDSR_VERSION    "2.0"
+#define OPENDSR_IDENTITIES 16 /* subject_identities in one request */
+
+/* A JSON object body whose keys are all in allowed; values of any type
+ * (the handler checks them). Answers errors itself, like body(). */
+static int
+rq_body(struct http_request *req, struct http_response *res,
+        const char *const *allowed, json_t **doc)
+{
+	struct vaern_msg msg = {{0}};
+	const char *key;
+	json_t *val;
+	int st;
+
+	*doc = NULL;
+	if ((st = http_request_json(req, doc, &msg)) != 0)
+		return http_respond_error(res, st, http_error_code(st), "%s",
+		                          msg.text),
+		       1;
+	if (!json_is_object(*doc)) {
+		json_decref(*doc);
+		*doc = NULL;
+		(void)http_respond_error(res, 400, "invalid",
+		                         "expected an object");
+		return 1;
+	}
+	json_object_foreach(*doc, key, val)
+	{
+		int ok = 0;
+
+		(void)val;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			ok |= strcmp(allowed[i], key) == 0;
+		if (!ok) {
+			(void)http_respond_error(res, 400, "invalid",
+			                         "unknown key '%.64s'", key);
+			json_decref(*doc);
+			*doc = NULL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A string member, or NULL; answers 400 (and returns 1) if present but
+ * not a string. */
+static int
+rq_string(struct http_response *res, json_t *doc, const char *key,
+          const char **out)
+{
+	json_t *v = json_object_get(doc, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		(void)http_respond_error(res, 400, "invalid",
+		                         "'%s' must be a string", key);
+		return 1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int
+rq_fail(struct http_response *res, enum vaern_err err,
+        const struct vaern_msg *msg)
+{
+	/* Too many codes for a request: not a body size. */
+	if (err == VAERN_E_LIMIT)
+		return http_respond_error(res, 429, "too_many", "%s",
+		                          msg->text);
+	return fail(res, err, msg);
+}
+
+static struct vault_request_actor
+rq_who(const struct ctx *c)
+{
+	struct vault_request_actor who = {c->actor.name, c->actor.role};
+
+	return who;
+}
+
+static json_t *
+rq_transition_json_new(const struct vault_transition *t)
+{
+	return json_pack("{s:o, s:s?, s:s, s:s, s:s?}", "at", time_json(t->at),
+	                 "from", t->from, "to", t->to, "actor", t->actor,
+	                 "reason", t->reason);
+}
+
+static enum vaern_err
+rq_transition_json(void *arg, const struct vault_transition *t)
+{
+	json_t *j = rq_transition_json_new(t);
+
+	return j != NULL && json_array_append_new(arg, j) == 0 ? VAERN_OK
+	                                                       : VAERN_E_NOMEM;
+}
+
+/* Answers status with the request (and its history if asked). */
+static int
+rq_respond(struct ctx *c, struct http_response *res, int status,
+           const struct vault_request *r, int history)
+{
+	json_t *j = vault_request_json(c->actor.controller, r, clock_today());
+	json_t *list;
+	enum vaern_err err;
+
+	if (j == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	if (history) {
+		list = json_array();
+		err = vault_request_transitions(c->v, c->actor.controller,
+		                                r->id, rq_transition_json, list,
+		                                &c->msg);
+		if (err != VAERN_OK) {
+			json_decref(list);
+			json_decref(j);
+			return fail(res, err, &c->msg);
+		}
+		json_object_set_new(j, "transitions", list);
+	}
+	return http_respond_json(res, status, j);
+}
+
+/* POST /v1/requests: {"type", "subject", "channel", "received_at"} */
+static int
+h_request_add(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"type", "subject", "channel",
+	                                   "received_at", NULL};
+	struct ctx c;
+	struct vault_request_in in;
+	struct vault_request r;
+	struct vault_request_actor who;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *subject, *received;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	memset(&in, 0, sizeof(in));
+	if (rq_string(res, doc, "type", &in.type) ||
+	    rq_string(res, doc, "subject", &subject) ||
+	    rq_string(res, doc, "channel", &in.channel) ||
+	    rq_string(res, doc, "received_at", &received)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	if (in.type == NULL || subject == NULL || in.channel == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'type', 'subject' and 'channel' are "
+		                        "required");
+		goto done;
+	}
+	if (parse_time(received, &in.received_at, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'received_at': %s", c.msg.text);
+		goto done;
+	}
+	if (vault_uid_parse(subject, uid, &c.msg) != VAERN_OK) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'subject' is a subject id: 32 hex "
+		                        "digits");
+		goto done;
+	}
+	in.subject = uid;
+	who = rq_who(&c);
+	err = vault_request_add(c.v, c.actor.controller, &in, &who, &r, &c.msg);
+	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
+	                     : rq_respond(&c, res, 201, &r, 0);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+struct rq_list {
+	const char *controller;
+	json_t *list;
+};
+
+static enum vaern_err
+rq_list_each(void *arg, const struct vault_request *r)
+{
+	struct rq_list *l = arg;
+	json_t *j = vault_request_json(l->controller, r, clock_today());
+
+	return j != NULL && json_array_append_new(l->list, j) == 0
+	               ? VAERN_OK
+	               : VAERN_E_NOMEM;
+}
+
+/* GET /v1/requests?due_within=7d&all=1: the open requests (all with
+ * all=1), due within N days (overdue ones included), by due date. */
+static int
+h_request_list(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *within = http_request_query(req, "due_within");
+	const char *all = http_request_query(req, "all");
+	struct ctx c;
+	struct rq_list l;
+	long days = 0, due_by = LONG_MAX;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (within != NULL) {
+		char *end = NULL;
+
+		days = strtol(within, &end, 10);
+		if (end != within && *end == 'w' && end[1] == '\0')
+			days *= 7;
+		else if (end == within ||
+		         !(*end == '\0' || (*end == 'd' && end[1] == '\0')))
+			days = -1;
+		if (days < 0 || days > 3660)
+			return http_respond_error(res, 400, "invalid",
+			                          "'due_within' is a number of "
+			                          "days: 7, 7d or 2w");
+		due_by = clock_today() + days;
+	}
+	if (all != NULL && strcmp(all, "1") != 0 && strcmp(all, "0") != 0 &&
+	    strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
+		return http_respond_error(res, 400, "invalid",
+		                          "'all' is true or false");
+	l.controller = c.actor.controller;
+	if ((l.list = json_array()) == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	err = vault_request_foreach(
+	        c.v, c.actor.controller, due_by,
+	        !(all != NULL &&
+	          (strcmp(all, "1") == 0 || strcmp(all, "true") == 0)),
+	        rq_list_each, &l, &c.msg);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return fail(res, err, &c.msg);
+	}
+	return http_respond_json(res, 200,
+	                         json_pack("{s:o}", "requests", l.list));
+}
+
+/* GET /v1/requests/{request}: the request and its transitions. */
+static int
+h_request_get(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
+	                        &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return rq_respond(&c, res, 200, &r, 1);
+}
+
+/* PATCH /v1/requests/{request}: {"status", "reason"} */
+static int
+h_request_status(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"status", "reason", NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	enum rights_status to;
+	const char *status, *reason;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_string(res, doc, "status", &status) ||
+	    rq_string(res, doc, "reason", &reason)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	if (status == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'status' is required");
+		goto done;
+	}
+	who = rq_who(&c);
+	if ((err = rights_status_parse(status, &to, &c.msg)) == VAERN_OK)
+		err = vault_request_set_status(c.v, c.actor.controller,
+		                               id ? id : "", to, reason, &who,
+		                               &r, &c.msg);
+	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
+	                     : rq_respond(&c, res, 200, &r, 0);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/requests/{request}/extension: {"months", "reason"} (GDPR-12) */
+static int
+h_request_extend(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"months", "reason", NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	const char *reason;
+	json_t *doc = NULL, *months;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_string(res, doc, "reason", &reason)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	months = json_object_get(doc, "months");
+	if (!json_is_integer(months) || reason == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'months' (1 or 2) and 'reason' are "
+		                        "required (GDPR-12)");
+		goto done;
+	}
+	who = rq_who(&c);
+	err = vault_request_extend(c.v, c.actor.controller, id ? id : "",
+	                           json_integer_value(months) > 100 ||
+	                                           json_integer_value(months) <
+	                                                   -100
+	                                   ? 100
+	                                   : (int)json_integer_value(months),
+	                           reason, &who, &r, &c.msg);
+	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
+	                     : rq_respond(&c, res, 200, &r, 0);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/requests/{request}/code: {"contact": "email"|"phone"}: sends a
+ * one-time code to the contact on record (AOPT-ACCESS-1). */
+static int
+h_request_code(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"contact", NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_code_sent sent;
+	struct vault_request_actor who;
+	enum id_type contact = ID_NONE;
+	const char *name;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_string(res, doc, "contact", &name)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	if (name != NULL) {
+		contact = id_type_from_name(name);
+		if (contact != ID_EMAIL && contact != ID_PHONE) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "'contact' is email or phone");
+			goto done;
+		}
+	}
+	who = rq_who(&c);
+	err = vault_request_send_code(c.v, c.actor.controller, id ? id : "",
+	                              contact, &who, &sent, &c.msg);
+	rc = err != VAERN_OK
+	             ? rq_fail(res, err, &c.msg)
+	             : http_respond_json(res, 202,
+	                                 json_pack("{s:s, s:s, s:o, s:i}",
+	                                           "request", id, "sent_to",
+	                                           sent.contact_type,
+	                                           "expires_at",
+	                                           time_json(sent.expires_at),
+	                                           "attempts", sent.attempts));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/requests/{request}/verification: {"code"} or {"attestation"}
+ * (AOPT-ACCESS-1). */
+static int
+h_request_verify(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"code", "attestation", NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	const char *code, *attestation;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_string(res, doc, "code", &code) ||
+	    rq_string(res, doc, "attestation", &attestation)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	if ((code == NULL) == (attestation == NULL)) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "one of 'code' and 'attestation' is "
+		                        "required");
+		goto done;
+	}
+	who = rq_who(&c);
+	err = code != NULL ? vault_request_check_code(c.v, c.actor.controller,
+	                                              id ? id : "", code, &who,
+	                                              &r, &c.msg)
+	                   : vault_request_attest(c.v, c.actor.controller,
+	                                          id ? id : "", attestation,
+	                                          &who, &r, &c.msg);
+	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
+	                     : rq_respond(&c, res, 200, &r, 0);
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* POST /v1/requests/{request}/erasure: executes a verified erasure
+ * request (GDPR-17, AOPT-ERASE-1): what is kept, under which law, until
+ * when. A role that uses no purpose (the DPO) may not erase. */
+static int
+h_request_erase(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	struct vault_erasure *rep;
+	enum vaern_err err;
+	json_t *j;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (!role_operational(&c))
+		return refuse(&c, res, "request_erasure", NULL, NULL,
+		              "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not erase",
+		              c.actor.role);
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	who = rq_who(&c);
+	err = vault_request_erase(c.v, c.actor.controller, id ? id : "", &who,
+	                          rep, &r, &c.msg);
+	if (err != VAERN_OK) {
+		free(rep);
+		return fail(res, err, &c.msg);
+	}
+	j = vault_request_json(c.actor.controller, &r, clock_today());
+	if (j != NULL)
+		json_object_set_new(j, "erasure", vault_erasure_json(rep));
+	free(rep);
+	rc = j != NULL ? http_respond_json(res, 200, j)
+	               : fail(res, VAERN_E_NOMEM, NULL);
+	return rc;
+}
+
+/* GET /v1/requests/{request}/report: the answer to a verified access
+ * (GDPR-15) or portability (GDPR-20) request, audited before it is
+ * released. A role that uses no purpose (the DPO) may not read data. */
+static int
+h_request_report(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request_actor who;
+	enum vaern_err err;
+	json_t *j = NULL;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (!role_operational(&c))
+		return refuse(&c, res, "request_report", NULL, NULL,
+		              "AURA-SHARE-1",
+		              "role '%s' uses no purpose and may not read "
+		              "personal data",
+		              c.actor.role);
+	who = rq_who(&c);
+	err = vault_request_report(c.v, c.actor.controller, id ? id : "", &who,
+	                           &j, &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200, j);
+}
+
+/* ---- OpenDSR v2 beside the native API ------------------------------- */
+
+static const char *
+opendsr_status(enum rights_status s)
+{
+	switch (s) {
+	case RIGHTS_IN_PROGRESS: return "in_progress";
+	case RIGHTS_COMPLETED:
+	case RIGHTS_REFUSED: return "completed";
+	case RIGHTS_CANCELLED: return "cancelled";
+	default: return "pending";
+	}
+}
+
+/* The due day's last second: what "due on the 28th" means. */
+static json_t *
+opendsr_due(long due)
+{
+	return time_json((int64_t)due * 86400 + 86399);
+}
+
+/* GET /v1/opendsr/discovery */
+static int
+h_opendsr_discovery(struct http_request *req, struct http_response *res,
+                    void *app)
+{
+	struct ctx c;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	return http_respond_json(
+	        res, 200,
+	        json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}],"
+	                  " s:[s, s, s], s:n}",
+	                  "api_version", OPENDSR_VERSION, "controller_id",
+	                  c.actor.controller, "supported_identities",
+	                  "identity_type", "email", "identity_format", "raw",
+	                  "identity_type", "phone_number", "identity_format",
+	                  "raw", "identity_type", "controller_customer_id",
+	                  "identity_format", "raw",
+	                  "supported_subject_request_types", "access",
+	                  "portability", "erasure", "processor_certificate"));
+}
+
+/* Finds the one subject that subject_identities name; answers errors. */
+static int
+opendsr_subject(struct ctx *c, struct http_response *res, json_t *ids,
+                unsigned char uid[VAULT_UID_BYTES])
+{
+	int found = 0;
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(ids) || json_array_size(ids) == 0 ||
+	    json_array_size(ids) > OPENDSR_IDENTITIES)
+		return http_respond_error(res, 400, "invalid",
+		                          "'subject_identities' is a list of 1 "
+		                          "to %d identities",
+		                          OPENDSR_IDENTITIES),
+		       1;
+	json_array_foreach(ids, i, item)
+	{
+		const char *type = NULL, *value = NULL, *format = NULL;
+		unsigned char one[VAULT_UID_BYTES];
+		enum vaern_err err;
+
+		if (json_is_object(item)) {
+			type = str_member(item, "identity_type");
+			value = str_member(item, "identity_value");
+			format = str_member(item, "identity_format");
+		}
+		if (type == NULL || value == NULL)
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "subject_identities[%zu]: "
+			               "'identity_type' and 'identity_value' "
+			               "are required",
+			               i),
+			       1;
+		if (format != NULL && strcmp(format, "raw") != 0)
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "subject_identities[%zu]: only "
+			               "identity_format 'raw' is supported",
+			               i),
+			       1;
+		if (strcmp(type, "email") == 0)
+			err = vault_subject_find(c->v, c->actor.controller,
+			                         ID_EMAIL, value, one, &c->msg);
+		else if (strcmp(type, "phone_number") == 0)
+			err = vault_subject_find(c->v, c->actor.controller,
+			                         ID_PHONE, value, one, &c->msg);
+		else if (strcmp(type, "controller_customer_id") == 0)
+			err = vault_uid_parse(value, one, &c->msg) == VAERN_OK
+			              ? vault_subject_exists(
+			                        c->v, c->actor.controller, one,
+			                        &c->msg)
+			              : VAERN_E_NOTFOUND;
+		else
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "subject_identities[%zu]: unsupported "
+			               "identity_type '%.32s' (email, "
+			               "phone_number, controller_customer_id)",
+			               i, type),
+			       1;
+		if (err == VAERN_E_INVALID)
+			return http_respond_error(res, 400, "invalid",
+			                          "subject_identities[%zu]: "
+			                          "not a valid %s",
+			                          i, type),
+			       1;
+		if (err == VAERN_E_NOTFOUND)
+			continue;
+		if (err != VAERN_OK)
+			return fail(res, err, &c->msg), 1;
+		if (found && memcmp(one, uid, VAULT_UID_BYTES) != 0)
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "subject_identities name two different "
+			               "subjects"),
+			       1;
+		memcpy(uid, one, VAULT_UID_BYTES);
+		found = 1;
+	}
+	if (!found)
+		return http_respond_error(res, 404, "not_found",
+		                          "no subject of controller '%s' has "
+		                          "these subject_identities",
+		                          c->actor.controller),
+		       1;
+	return 0;
+}
+
+/* POST /v1/opendsr/requests */
+static int
+h_opendsr_create(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"subject_request_id",
+	                                   "subject_request_type",
+	                                   "submitted_time",
+	                                   "subject_identities",
+	                                   "api_version",
+	                                   "property_id",
+	                                   "status_callback_urls",
+	                                   "extensions",
+	                                   NULL};
+	struct ctx c;
+	struct vault_request_in in;
+	struct vault_request r;
+	struct vault_request_actor who;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *type, *submitted, *rid;
+	json_t *doc = NULL;
+	enum vaern_err err;
+	int rc;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	memset(&in, 0, sizeof(in));
+	if (rq_string(res, doc, "subject_request_type", &type) ||
+	    rq_string(res, doc, "submitted_time", &submitted) ||
+	    rq_string(res, doc, "subject_request_id", &rid)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	if (type == NULL ||
+	    (strcmp(type, "access") != 0 && strcmp(type, "portability") != 0 &&
+	     strcmp(type, "erasure") != 0)) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'subject_request_type' is access, "
+		                        "portability or erasure");
+		goto done;
+	}
+	if (submitted == NULL ||
+	    parse_time(submitted, &in.received_at, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'submitted_time' is required: an RFC "
+		                        "3339 time");
+		goto done;
+	}
+	if (opendsr_subject(&c, res, json_object_get(doc, "subject_identities"),
+	                    uid)) {
+		rc = 0; /* answered */
+		goto done;
+	}
+	in.type = type;
+	in.subject = uid;
+	in.channel = "opendsr";
+	in.id = rid;
+	who = rq_who(&c);
+	err = vault_request_add(c.v, c.actor.controller, &in, &who, &r, &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(
+	        res, 201,
+	        json_pack("{s:s, s:s, s:o, s:o, s:s}", "subject_request_id",
+	                  r.id, "controller_id", c.actor.controller,
+	                  "received_time", time_json(r.received_at),
+	                  "expected_completion_time", opendsr_due(r.due),
+	                  "api_version", OPENDSR_VERSION));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+static json_t *
+opendsr_json(const char *controller, const struct vault_request *r)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:n,"
+	                 " s:{s:s}}",
+	                 "subject_request_id", r->id, "controller_id",
+	                 controller, "subject_request_type",
+	                 rights_type_name(r->type), "request_status",
+	                 opendsr_status(r->status), "received_time",
+	                 time_json(r->received_at), "expected_completion_time",
+	                 opendsr_due(r->due), "api_version", OPENDSR_VERSION,
+	                 "results_url", "extensions", "vaern_status",
+	                 rights_status_name(r->status));
+}
+
+/* GET /v1/opendsr/requests/{request} */
+static int
+h_opendsr_get(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
+	                        &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200,
+	                         opendsr_json(c.actor.controller, &r));
+}
+
+/* DELETE /v1/opendsr/requests/{request}: the person cancels. */
+static int
+h_opendsr_cancel(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	who = rq_who(&c);
+	err = vault_request_set_status(c.v, c.actor.controller, id ? id : "",
+	                               RIGHTS_CANCELLED, NULL, &who, &r,
+	                               &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 202,
+	                         opendsr_json(c.actor.controller, &r));
+}
+
 static const struct http_route routes[] = {
         {"GET", "/v1/openapi.json", h_openapi, "openapi"},
         {"GET", "/v1/policy", h_policy, "policy"},
@@ -3015,6 +3801,25 @@ static const struct http_route routes[] = {
         {"GET", "/v1/audit", h_audit, "audit"},
         {"GET", "/v1/subjects/{id}/report", h_report, "subject_report"},
         {"GET", "/v1/subjects/{id}/export", h_export, "subject_export"},
+        {"POST", "/v1/requests", h_request_add, "request_add"},
+        {"GET", "/v1/requests", h_request_list, "request_list"},
+        {"GET", "/v1/requests/{request}", h_request_get, "request_get"},
+        {"PATCH", "/v1/requests/{request}", h_request_status, "request_status"},
+        {"POST", "/v1/requests/{request}/extension", h_request_extend,
+         "request_extend"},
+        {"POST", "/v1/requests/{request}/code", h_request_code, "request_code"},
+        {"POST", "/v1/requests/{request}/verification", h_request_verify,
+         "request_verify"},
+        {"POST", "/v1/requests/{request}/erasure", h_request_erase,
+         "request_erase"},
+        {"GET", "/v1/requests/{request}/report", h_request_report,
+         "request_report"},
+        {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
+         "opendsr_discovery"},
+        {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},
+        {"GET", "/v1/opendsr/requests/{request}", h_opendsr_get, "opendsr_get"},
+        {"DELETE", "/v1/opendsr/requests/{request}", h_opendsr_cancel,
+         "opendsr_cancel"},
 };
 
 const struct http_route *

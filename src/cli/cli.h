@@ -37,6 +37,7 @@ int cmd_actor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
+int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
 
 struct vault;
 /* Sends the vault's audit events of a local command straight into

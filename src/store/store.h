@@ -475,6 +475,96 @@ enum vaern_err store_actor_foreach(
         enum vaern_err (*fn)(void *arg, const struct store_actor *a), void *arg,
         struct vaern_msg *msg);
 
+/* ---- rights requests (issue 5) -------------------------------------- */
+
+#define STORE_REQUEST_ID_LEN 36  /* a UUID in text, NUL excluded */
+#define STORE_WORD_MAX       32  /* a type, status, channel or method */
+#define STORE_TEXT_MAX       512 /* a reason or an attestation */
+
+/* A rights request, held by value. Texts are "" when unset. */
+struct store_request {
+	int64_t rowid;      /* the store's own key */
+	int64_t controller; /* controller rowid (AURA-RIGHTS-1) */
+	char id[STORE_REQUEST_ID_LEN + 1]; /* its public id */
+	char type[STORE_WORD_MAX + 1];     /* "access", ... */
+	unsigned char subject[STORE_UID_BYTES];
+	char channel[STORE_WORD_MAX + 1]; /* how it arrived */
+	int64_t received_at;
+	long due;            /* days since the epoch: the deadline in force */
+	int extended_months; /* 0 if not extended */
+	char extension_reason[STORE_TEXT_MAX + 1];
+	int64_t extended_at;             /* STORE_NO_TIME if not extended */
+	char status[STORE_WORD_MAX + 1]; /* "received", ... */
+	char status_reason[STORE_TEXT_MAX + 1]; /* why refused, ... */
+	int64_t verified_at;                    /* STORE_NO_TIME until then */
+	char verified_by[STORE_NAME_MAX + 1];   /* the actor */
+	char verify_method[STORE_WORD_MAX + 1]; /* "code", "attestation" */
+	char attestation[STORE_TEXT_MAX + 1];   /* how staff verified */
+	char created_by[STORE_NAME_MAX + 1];
+	int64_t updated_at;
+};
+
+/* Inserts r (its id, type, subject, channel, received_at, due, status,
+ * created_by, updated_at); sets r->rowid. VAERN_E_EXISTS if the id is
+ * taken. */
+enum vaern_err store_request_insert(struct store *st, struct store_request *r,
+                                    struct vaern_msg *msg);
+/* The request id of controller; another controller's is
+ * VAERN_E_NOTFOUND. */
+enum vaern_err store_request_get(struct store *st, int64_t controller,
+                                 const char *id, struct store_request *r,
+                                 struct vaern_msg *msg);
+/* Writes r's changeable fields (due, extension, status, verification,
+ * updated_at) to row r->rowid. */
+enum vaern_err store_request_update(struct store *st,
+                                    const struct store_request *r,
+                                    struct vaern_msg *msg);
+/* Calls fn for each request of controller due on or before due_by (days),
+ * open ones only if open_only, by due day. */
+enum vaern_err store_request_foreach(
+        struct store *st, int64_t controller, long due_by, int open_only,
+        enum vaern_err (*fn)(void *arg, const struct store_request *r),
+        void *arg, struct vaern_msg *msg);
+
+/* A status change of a request. */
+struct store_transition {
+	int64_t seq;
+	int64_t at;
+	const char *from; /* NULL for the first */
+	const char *to;
+	const char *actor;
+	const char *reason; /* NULL if none */
+};
+enum vaern_err store_transition_insert(struct store *st, int64_t request,
+                                       const struct store_transition *t,
+                                       struct vaern_msg *msg);
+enum vaern_err store_transition_foreach(
+        struct store *st, int64_t request,
+        enum vaern_err (*fn)(void *arg, const struct store_transition *t),
+        void *arg, struct vaern_msg *msg);
+
+/* A one-time verification code: only its keyed hash. */
+struct store_code {
+	int64_t seq;
+	unsigned char hash[32];
+	char contact[STORE_WORD_MAX + 1]; /* "email", "phone" */
+	int64_t created_at;
+	int64_t expires_at;
+	int attempts;
+	int64_t used_at; /* STORE_NO_TIME while unused */
+};
+/* Appends c (c->seq is set). */
+enum vaern_err store_code_insert(struct store *st, int64_t request,
+                                 struct store_code *c, struct vaern_msg *msg);
+/* The request's latest code; VAERN_E_NOTFOUND if none was sent. */
+enum vaern_err store_code_latest(struct store *st, int64_t request,
+                                 struct store_code *c, struct vaern_msg *msg);
+enum vaern_err store_code_count(struct store *st, int64_t request, int64_t *n,
+                                struct vaern_msg *msg);
+enum vaern_err store_code_update(struct store *st, int64_t request,
+                                 const struct store_code *c,
+                                 struct vaern_msg *msg);
+
 /* Counts subjects of a controller (for summaries and tests). */
 enum vaern_err store_subject_count(struct store *st, int64_t controller,
                                    int64_t *count, struct vaern_msg *msg);

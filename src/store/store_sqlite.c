@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -112,6 +112,35 @@ static const char schema_sql[] =
         "CREATE UNIQUE INDEX IF NOT EXISTS actor_name ON actor(controller, "
         "name)"
         " WHERE revoked_at IS NULL;"
+        /* Rights requests (issue 5; GDPR-12): one row each, named by a
+         * public UUID, scoped by controller (AURA-RIGHTS-1). The subject
+         * is its public uid, so the request outlives an erasure. */
+        "CREATE TABLE IF NOT EXISTS request("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " rid TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+        " subject BLOB NOT NULL, channel TEXT NOT NULL,"
+        " received_at INTEGER NOT NULL, due INTEGER NOT NULL,"
+        " extended_months INTEGER NOT NULL DEFAULT 0,"
+        " extension_reason TEXT, extended_at INTEGER,"
+        " status TEXT NOT NULL, status_reason TEXT,"
+        " verified_at INTEGER, verified_by TEXT, verify_method TEXT,"
+        " attestation TEXT, created_by TEXT NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS request_due"
+        " ON request(controller, due);"
+        /* Every status change, appended (no personal data). */
+        "CREATE TABLE IF NOT EXISTS request_transition("
+        " request INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " at INTEGER NOT NULL, from_status TEXT, to_status TEXT NOT NULL,"
+        " actor TEXT NOT NULL, reason TEXT,"
+        " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
+        /* One-time codes (AOPT-ACCESS-1): only a keyed hash of each. */
+        "CREATE TABLE IF NOT EXISTS request_code("
+        " request INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " hash BLOB NOT NULL, contact TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
+        " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
 
@@ -120,6 +149,11 @@ static const char migrate_1_sql[] =
         "ALTER TABLE fact ADD COLUMN rule INTEGER;"
         "DROP INDEX IF EXISTS fact_expiry;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+
+/* From schema 2 (issue 4 data directories) to 3: the rights-request
+ * tables, which schema_sql then creates. */
+static const char migrate_2_sql[] =
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -199,6 +233,16 @@ enum stmt_id {
 	S_SUBJ_DELETE_HOLDS,
 	S_SUBJ_DELETE_CSTATE,
 	S_SUBJ_DELETE_UNSUB,
+	S_REQ_INSERT,
+	S_REQ_GET,
+	S_REQ_UPDATE,
+	S_REQ_LIST,
+	S_TRANS_INSERT,
+	S_TRANS_LIST,
+	S_CODE_INSERT,
+	S_CODE_LATEST,
+	S_CODE_COUNT,
+	S_CODE_UPDATE,
 	S_COUNT_
 };
 
@@ -381,6 +425,49 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_CONSENT_LATEST] = "SELECT withdrawn_at FROM consent"
                              " WHERE subject = ?1 AND purpose = ?2"
                              " ORDER BY seq DESC LIMIT 1",
+#define REQ_COLUMNS                                                            \
+	"id, controller, rid, type, subject, channel, received_at, due,"       \
+	" extended_months, extension_reason, extended_at, status,"             \
+	" status_reason, verified_at, verified_by, verify_method,"             \
+	" attestation, created_by, updated_at"
+        [S_REQ_INSERT] = "INSERT INTO request(controller, rid, type, subject,"
+                         " channel, received_at, due, status, created_by,"
+                         " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                         " ?8, ?9, ?10)",
+        [S_REQ_GET] = "SELECT " REQ_COLUMNS " FROM request"
+                      " WHERE controller = ?1 AND rid = ?2",
+        [S_REQ_UPDATE] = "UPDATE request SET due = ?2, extended_months = ?3,"
+                         " extension_reason = ?4, extended_at = ?5,"
+                         " status = ?6, status_reason = ?7,"
+                         " verified_at = ?8, verified_by = ?9,"
+                         " verify_method = ?10, attestation = ?11,"
+                         " updated_at = ?12 WHERE id = ?1",
+        [S_REQ_LIST] = "SELECT " REQ_COLUMNS " FROM request"
+                       " WHERE controller = ?1 AND due <= ?2"
+                       " AND (?3 = 0 OR status NOT IN"
+                       " ('completed', 'refused', 'cancelled'))"
+                       " ORDER BY due, received_at, id",
+#undef REQ_COLUMNS
+        [S_TRANS_INSERT] =
+                "INSERT INTO request_transition(request, seq, at,"
+                " from_status, to_status, actor, reason) VALUES (?1,"
+                " (SELECT coalesce(max(seq), 0) + 1 FROM request_transition"
+                "  WHERE request = ?1), ?2, ?3, ?4, ?5, ?6)",
+        [S_TRANS_LIST] = "SELECT seq, at, from_status, to_status, actor,"
+                         " reason FROM request_transition"
+                         " WHERE request = ?1 ORDER BY seq",
+        [S_CODE_INSERT] =
+                "INSERT INTO request_code(request, seq, hash, contact,"
+                " created_at, expires_at) VALUES (?1,"
+                " (SELECT coalesce(max(seq), 0) + 1 FROM request_code"
+                "  WHERE request = ?1), ?2, ?3, ?4, ?5) RETURNING seq",
+        [S_CODE_LATEST] = "SELECT seq, hash, contact, created_at, expires_at,"
+                          " attempts, used_at FROM request_code"
+                          " WHERE request = ?1 ORDER BY seq DESC LIMIT 1",
+        [S_CODE_COUNT] = "SELECT count(*) FROM request_code"
+                         " WHERE request = ?1",
+        [S_CODE_UPDATE] = "UPDATE request_code SET attempts = ?3,"
+                          " used_at = ?4 WHERE request = ?1 AND seq = ?2",
 };
 
 /* One interned label, cached. */
@@ -650,11 +737,14 @@ schema_setup(sqlite3 *db, char **errmsg)
 	    sqlite3_step(s) == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
 
-		old = v != NULL && strcmp(v, "1") == 0;
+		if (v != NULL)
+			old = (int)strtol(v, NULL, 10);
 	}
 	sqlite3_finalize(s);
-	if (old)
+	if (old == 1)
 		rc = sqlite3_exec(db, migrate_1_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && (old == 1 || old == 2))
+		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
@@ -2363,4 +2453,310 @@ store_choice_latest(struct store *st, int64_t controller,
 	    (err = store_label_text(st, src, source, msg)) == VAERN_OK)
 		c->source = source;
 	return err;
+}
+
+/* ---- rights requests (issue 5) ---------------------------------------- */
+
+/* Copies text column col (NULL: "") into buf of max bytes + 1. */
+static int
+column_word(sqlite3_stmt *s, int col, char *buf, size_t max)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
+		buf[0] = '\0';
+		return 1;
+	}
+	return column_text_copy(s, col, buf, max);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int col, const char *t)
+{
+	if (t == NULL || t[0] == '\0')
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+}
+
+static int
+request_from_row(sqlite3_stmt *s, struct store_request *r)
+{
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->rowid = sqlite3_column_int64(s, 0);
+	r->controller = sqlite3_column_int64(s, 1);
+	r->received_at = sqlite3_column_int64(s, 6);
+	r->due = (long)sqlite3_column_int64(s, 7);
+	r->extended_months = sqlite3_column_int(s, 8);
+	r->extended_at = column_time(s, 10);
+	r->verified_at = column_time(s, 13);
+	r->updated_at = sqlite3_column_int64(s, 18);
+	return column_word(s, 2, r->id, STORE_REQUEST_ID_LEN) &&
+	       column_word(s, 3, r->type, STORE_WORD_MAX) &&
+	       column_copy(s, 4, r->subject, STORE_UID_BYTES, &n) &&
+	       n == STORE_UID_BYTES &&
+	       column_word(s, 5, r->channel, STORE_WORD_MAX) &&
+	       column_word(s, 9, r->extension_reason, STORE_TEXT_MAX) &&
+	       column_word(s, 11, r->status, STORE_WORD_MAX) &&
+	       column_word(s, 12, r->status_reason, STORE_TEXT_MAX) &&
+	       column_word(s, 14, r->verified_by, STORE_NAME_MAX) &&
+	       column_word(s, 15, r->verify_method, STORE_WORD_MAX) &&
+	       column_word(s, 16, r->attestation, STORE_TEXT_MAX) &&
+	       column_word(s, 17, r->created_by, STORE_NAME_MAX);
+}
+
+enum vaern_err
+store_request_insert(struct store *st, struct store_request *r,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_REQ_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, r->controller);
+	sqlite3_bind_text(s, 2, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->type, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, r->subject, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, r->received_at);
+	sqlite3_bind_int64(s, 7, r->due);
+	sqlite3_bind_text(s, 8, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, r->created_by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, r->updated_at);
+	if ((err = step_done(st, s, "request", msg)) == VAERN_OK)
+		r->rowid = sqlite3_last_insert_rowid(st->db);
+	return err;
+}
+
+enum vaern_err
+store_request_get(struct store *st, int64_t controller, const char *id,
+                  struct store_request *r, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_REQ_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (!request_from_row(s, r))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request: malformed row");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
+	} else {
+		err = db_fail(st, msg, "request");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_request_update(struct store *st, const struct store_request *r,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = stmt_get(st, S_REQ_UPDATE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, r->rowid);
+	sqlite3_bind_int64(s, 2, r->due);
+	sqlite3_bind_int(s, 3, r->extended_months);
+	bind_text_or_null(s, 4, r->extension_reason);
+	bind_time(s, 5, r->extended_at);
+	sqlite3_bind_text(s, 6, r->status, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 7, r->status_reason);
+	bind_time(s, 8, r->verified_at);
+	bind_text_or_null(s, 9, r->verified_by);
+	bind_text_or_null(s, 10, r->verify_method);
+	bind_text_or_null(s, 11, r->attestation);
+	sqlite3_bind_int64(s, 12, r->updated_at);
+	if ((err = step_done(st, s, "request", msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_changes(st->db) != 1)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
+	return VAERN_OK;
+}
+
+enum vaern_err
+store_request_foreach(struct store *st, int64_t controller, long due_by,
+                      int open_only,
+                      enum vaern_err (*fn)(void *arg,
+                                           const struct store_request *r),
+                      void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_REQ_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int64(s, 2, due_by);
+	sqlite3_bind_int(s, 3, open_only);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_request r;
+
+		if (!request_from_row(s, &r)) {
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request: malformed row");
+			goto done;
+		}
+		if ((err = fn(arg, &r)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "request");
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_transition_insert(struct store *st, int64_t request,
+                        const struct store_transition *t, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_TRANS_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_int64(s, 2, t->at);
+	bind_text_or_null(s, 3, t->from);
+	sqlite3_bind_text(s, 4, t->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, t->actor, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 6, t->reason);
+	return step_done(st, s, "request transition", msg);
+}
+
+enum vaern_err
+store_transition_foreach(struct store *st, int64_t request,
+                         enum vaern_err (*fn)(void *arg,
+                                              const struct store_transition *t),
+                         void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = stmt_get(st, S_TRANS_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_transition t;
+
+		t.seq = sqlite3_column_int64(s, 0);
+		t.at = sqlite3_column_int64(s, 1);
+		t.from = (const char *)sqlite3_column_text(s, 2);
+		t.to = (const char *)sqlite3_column_text(s, 3);
+		t.actor = (const char *)sqlite3_column_text(s, 4);
+		t.reason = (const char *)sqlite3_column_text(s, 5);
+		if (t.to == NULL || t.actor == NULL) {
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request transition: malformed row");
+			goto done;
+		}
+		if ((err = fn(arg, &t)) != VAERN_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "request transition");
+done:
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_code_insert(struct store *st, int64_t request, struct store_code *c,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_CODE_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_blob(s, 2, c->hash, sizeof(c->hash), SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, c->contact, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, c->created_at);
+	sqlite3_bind_int64(s, 5, c->expires_at);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		c->seq = sqlite3_column_int64(s, 0);
+	else
+		err = db_fail(st, msg, "verification code");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_code_latest(struct store *st, int64_t request, struct store_code *c,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	size_t n = 0;
+	int rc;
+
+	if ((s = stmt_get(st, S_CODE_LATEST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c->seq = sqlite3_column_int64(s, 0);
+		c->created_at = sqlite3_column_int64(s, 3);
+		c->expires_at = sqlite3_column_int64(s, 4);
+		c->attempts = sqlite3_column_int(s, 5);
+		c->used_at = column_time(s, 6);
+		if (!column_copy(s, 1, c->hash, sizeof(c->hash), &n) ||
+		    n != sizeof(c->hash) ||
+		    !column_word(s, 2, c->contact, STORE_WORD_MAX))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "verification code: malformed row");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "no verification code was sent for this "
+		                 "request");
+	} else {
+		err = db_fail(st, msg, "verification code");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_code_count(struct store *st, int64_t request, int64_t *n,
+                 struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+
+	if ((s = stmt_get(st, S_CODE_COUNT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		err = db_fail(st, msg, "verification code");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_code_update(struct store *st, int64_t request, const struct store_code *c,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_CODE_UPDATE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_int64(s, 2, c->seq);
+	sqlite3_bind_int(s, 3, c->attempts);
+	bind_time(s, 4, c->used_at);
+	return step_done(st, s, "verification code", msg);
 }

@@ -305,6 +305,11 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 	}
 	if ((err = key_load(dir, v->keys->master, msg)) != VAERN_OK)
 		goto done;
+	/* Messages to people go to the spool by default (issue 5). */
+	if ((err = path_join(v->outbox_dir, sizeof(v->outbox_dir), dir,
+	                     VAULT_OUTBOX_DIR, msg)) != VAERN_OK)
+		goto done;
+	vault_set_outbox(v, vault_outbox_spool, v->outbox_dir);
 	crypto_kdf_derive_from_key(v->keys->wrap, KEY_BYTES, 1, KDF_CTX_WRAP,
 	                           v->keys->master);
 	if (access(dpath, F_OK) != 0) {

@@ -35,6 +35,7 @@
 #include "../gate/gate.h"
 #include "../ids/ids.h"
 #include "../policy/policy.h"
+#include "../rights/rights.h"
 
 #define VAULT_DB_FILE         "vaern.db"
 #define VAULT_KEY_FILE        "master.key"
@@ -555,6 +556,258 @@ enum vaern_err vault_subject_held(struct vault *v, const char *controller,
                                   const char *category, int *held,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/* ---- rights requests (issue 5) ---------------------------------------- */
+
+#define VAULT_REQUEST_ID_LEN    37  /* a UUID and its NUL */
+#define VAULT_WORD_MAX          32  /* a channel or method, NUL excluded */
+#define VAULT_REQUEST_TEXT_MAX  512 /* a reason or an attestation */
+#define VAULT_CODE_DIGITS       8   /* a one-time code: 8 decimal digits */
+#define VAULT_CODE_TTL          (30 * 60) /* seconds a code stays valid */
+#define VAULT_CODE_ATTEMPTS     5         /* wrong entries that kill a code */
+#define VAULT_CODES_PER_REQUEST 5         /* codes one request may be sent */
+#define VAULT_OUTBOX_DIR        "outbox"  /* the default spool, in DIR */
+
+/* A rights request as read back, held by value. */
+struct vault_request {
+	char id[VAULT_REQUEST_ID_LEN]; /* public id (UUID v4) */
+	enum rights_type type;
+	unsigned char subject[VAULT_UID_BYTES];
+	char channel[VAULT_WORD_MAX + 1]; /* how it arrived */
+	int64_t received_at;
+	long due_original;   /* day: one month after receipt (GDPR-12) */
+	long due;            /* day: the deadline in force */
+	int extended_months; /* 0 if not extended */
+	char extension_reason[VAULT_REQUEST_TEXT_MAX + 1]; /* told to the
+	                                                      person */
+	int64_t extended_at; /* INT64_MIN if not extended */
+	enum rights_status status;
+	char status_reason[VAULT_REQUEST_TEXT_MAX + 1]; /* why refused */
+	int64_t verified_at; /* INT64_MIN until verified (AOPT-ACCESS-1) */
+	char verified_by[POLICY_NAME_MAX + 1];
+	char verify_method[VAULT_WORD_MAX + 1]; /* "code", "attestation" */
+	char attestation[VAULT_REQUEST_TEXT_MAX + 1];
+	char created_by[POLICY_NAME_MAX + 1];
+	int64_t updated_at;
+};
+
+/* Who acts on a request: recorded with each transition and audited. */
+struct vault_request_actor {
+	const char *name; /* an actor name, or "operator" for the CLI */
+	const char *role; /* its role, or "operator" */
+};
+
+/* A new request. */
+struct vault_request_in {
+	const char *type;             /* a rights_type name */
+	const unsigned char *subject; /* VAULT_UID_BYTES, of controller */
+	const char *channel;          /* email, letter, phone, web,
+	                                 portal, in_person, api, opendsr */
+	int64_t received_at;          /* INT64_MIN: now; not later */
+	const char *id;               /* NULL: a new UUID; else a UUID
+	                                 the caller chose (OpenDSR) */
+};
+
+/*
+ * Registers a request to controller about one of its subjects
+ * (AURA-RIGHTS-1): status received, due one calendar month after the day
+ * of receipt (GDPR-12). out gets the request. Audited; needs the audit
+ * trail attached (vault_set_audit), like every call below that writes.
+ */
+enum vaern_err vault_request_add(struct vault *v, const char *controller,
+                                 const struct vault_request_in *in,
+                                 const struct vault_request_actor *who,
+                                 struct vault_request *out,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* The request id of controller (another controller's: VAERN_E_NOTFOUND). */
+enum vaern_err vault_request_get(struct vault *v, const char *controller,
+                                 const char *id, struct vault_request *out,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* Calls fn for each request of controller due on or before day due_by
+ * (LONG_MAX: all), only the open ones if open_only, by due day. */
+enum vaern_err vault_request_foreach(
+        struct vault *v, const char *controller, long due_by, int open_only,
+        enum vaern_err (*fn)(void *arg, const struct vault_request *r),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/* One status change, as read back; valid during the callback. */
+struct vault_transition {
+	int64_t at;
+	const char *from; /* NULL for the first */
+	const char *to;
+	const char *actor;
+	const char *reason; /* NULL if none */
+};
+enum vaern_err vault_request_transitions(
+        struct vault *v, const char *controller, const char *id,
+        enum vaern_err (*fn)(void *arg, const struct vault_transition *t),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/*
+ * Moves the request to status to: in_progress, completed, refused (reason
+ * required: it is told to the person) or cancelled (rights.h says which
+ * follows which; verification and extension have their own calls). An
+ * illegal transition is VAERN_E_INVALID and changes nothing.
+ */
+enum vaern_err vault_request_set_status(struct vault *v, const char *controller,
+                                        const char *id, enum rights_status to,
+                                        const char *reason,
+                                        const struct vault_request_actor *who,
+                                        struct vault_request *out,
+                                        struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
+
+/* Extends the deadline once, by months (1..2) from receipt, with a reason
+ * told to the person, before the first month has run out (GDPR-12). */
+enum vaern_err
+vault_request_extend(struct vault *v, const char *controller, const char *id,
+                     int months, const char *reason,
+                     const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 6, 7)));
+
+/* Verifies the requester's identity by a staff attestation: how it was
+ * done (method, 1..512 bytes), recorded with the actor (AOPT-ACCESS-1). */
+enum vaern_err
+vault_request_attest(struct vault *v, const char *controller, const char *id,
+                     const char *method, const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
+/* A message for the person, handed to the outbox. */
+struct vault_message {
+	const char *controller;   /* the sender's controller id */
+	const char *request;      /* the request id */
+	const char *contact_type; /* "email" or "phone" */
+	const char *to;           /* personal data: the address on record */
+	const char *title;        /* e-mail subject line */
+	const char *body;         /* holds the code: a secret */
+};
+
+typedef enum vaern_err (*vault_outbox_fn)(void *arg,
+                                          const struct vault_message *m,
+                                          struct vaern_msg *msg);
+
+/* Sets where messages to people go. vault_open sets the spool directory
+ * DIR/outbox (vault_outbox_spool); an SMTP sender plugs in here. */
+void vault_set_outbox(struct vault *v, vault_outbox_fn fn, void *arg);
+
+/* The spool outbox: writes m as one JSON file (mode 0600) into the
+ * directory arg (a path, created 0700 if missing), atomically (a mailer
+ * never sees half a file). The file holds the address and the code. */
+enum vaern_err vault_outbox_spool(void *arg, const struct vault_message *m,
+                                  struct vaern_msg *msg);
+
+/* What vault_request_send_code did. */
+struct vault_code_sent {
+	const char *contact_type; /* "email" or "phone" (static) */
+	int64_t expires_at;
+	int attempts; /* wrong entries the code allows */
+};
+
+/*
+ * Sends a one-time code (AOPT-ACCESS-1) to a contact identifier already
+ * on record for the subject: its e-mail address (contact ID_EMAIL, or
+ * ID_NONE: e-mail if there is one, else phone) or phone (ID_PHONE),
+ * through the outbox. Only a keyed hash of the code is stored; the code
+ * expires after VAULT_CODE_TTL and dies after VAULT_CODE_ATTEMPTS wrong
+ * entries; at most VAULT_CODES_PER_REQUEST are sent per request. A new
+ * code replaces the earlier ones.
+ */
+enum vaern_err vault_request_send_code(struct vault *v, const char *controller,
+                                       const char *id, enum id_type contact,
+                                       const struct vault_request_actor *who,
+                                       struct vault_code_sent *sent,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 6)));
+
+/*
+ * Checks a code against the latest one sent, in constant time. Right: the
+ * code is used up and the request verified. Wrong, expired, used or out
+ * of attempts: VAERN_E_DENIED (a wrong entry is counted and audited, the
+ * request does not change). Not VAULT_CODE_DIGITS digits:
+ * VAERN_E_INVALID, nothing counted.
+ */
+enum vaern_err vault_request_check_code(struct vault *v, const char *controller,
+                                        const char *id, const char *code,
+                                        const struct vault_request_actor *who,
+                                        struct vault_request *out,
+                                        struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
+/* ---- executing an erasure request (GDPR-17, AOPT-ERASE-1) ---- */
+
+#define VAULT_ERASE_KEPT_MAX 64 /* categories kept, listed in a report */
+
+/* What an erasure did: what went, and what a legal obligation keeps. */
+struct vault_erasure {
+	size_t erased; /* facts erased */
+	int shredded;  /* 1 if the subject and its key are gone */
+	size_t nkept;  /* entries of kept */
+	struct {
+		char category[POLICY_NAME_MAX + 1];
+		size_t facts;
+		const char *law; /* the rule's legal_obligation: valid while
+		                    the vault is open */
+		char rule[POLICY_NAME_MAX + 1];
+		int64_t until; /* when it goes; INT64_MIN: when the rule's
+		                  clock starts (an event not yet recorded) */
+	} kept[VAULT_ERASE_KEPT_MAX];
+};
+
+/*
+ * Executes a verified erasure request: every fact of the subject goes
+ * except those a retention rule with a legal_obligation still holds
+ * (GDPR-17, AOPT-ERASE-1); identifiers no kept fact needs go too, and
+ * what is kept is restricted (GDPR-18: only stored). With nothing kept the
+ * subject is crypto-shredded. The request is completed with a reason that
+ * says what was kept, under which law, until when; rep gets the same.
+ * Refused (nothing changed): not an erasure request, not verified
+ * (AOPT-ACCESS-1), final, or a legal hold on the subject (CEK-HOLD-1).
+ * One transaction; audited.
+ */
+enum vaern_err
+vault_request_erase(struct vault *v, const char *controller, const char *id,
+                    const struct vault_request_actor *who,
+                    struct vault_erasure *rep, struct vault_request *out,
+                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
+struct json_t;
+
+/*
+ * The answer to a verified access (GDPR-15) or portability (GDPR-20)
+ * request, as JSON (*out, a new reference the caller frees; it holds the
+ * decrypted data): the controller, and per category the facts, the
+ * purposes with their legal basis, the recipients, the source (TEL-CAT-3)
+ * and the retention date; then the rights, the complaints contact and the
+ * supervisory authority (AURA-COMPLAIN-1, AOPT-COMPLAIN-1,
+ * CEK-COMPLAIN-1). A portability answer holds only the facts the person
+ * provided under basis (a) or (b). Audited (the categories released)
+ * before it is returned; refused (VAERN_E_INVALID) unless the request is
+ * of that type, verified (AOPT-ACCESS-1) and open.
+ */
+enum vaern_err vault_request_report(struct vault *v, const char *controller,
+                                    const char *id,
+                                    const struct vault_request_actor *who,
+                                    struct json_t **out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* rep as JSON (new reference): {"erased", "shredded", "kept": [...]}. */
+struct json_t *vault_erasure_json(const struct vault_erasure *rep);
+
+struct json_t;
+/* The request as JSON (new reference; NULL when out of memory), with
+ * "overdue" and "days_left" as of day today. No personal data but the
+ * subject's id and the staff's reasons. */
+struct json_t *vault_request_json(const char *controller,
+                                  const struct vault_request *r, long today);
 
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);

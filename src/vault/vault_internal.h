@@ -5,6 +5,7 @@
 #ifndef VAERN_VAULT_INTERNAL_H
 #define VAERN_VAULT_INTERNAL_H
 
+#include <limits.h>
 #include <sodium.h>
 
 #include "../store/store.h"
@@ -42,6 +43,9 @@ struct vault {
 	int unsub_tokens;        /* prepare makes unsubscribe tokens */
 	vault_audit_fn audit_fn; /* where gate decisions go */
 	void *audit_arg;
+	vault_outbox_fn outbox_fn; /* where messages to people go */
+	void *outbox_arg;          /* its argument: by default */
+	char outbox_dir[PATH_MAX]; /* DIR/outbox, the spool */
 };
 
 /* State of a fact-reading walk. */

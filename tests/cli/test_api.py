@@ -639,11 +639,17 @@ class ServerTest(ApiCase):
                       {"purpose": "marketing", "source": "web_form"},
                       ("telenor", "marketing"))
         self.assertEqual(r.status, 201, r)
+        consent = r.json()
+        # A rights request of the same subject (issue 5 routes).
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": sid, "channel": "email"}, self.CS)
+        self.assertEqual(r.status, 201, r)
         values = {"id": sid, "fact": "1", "purpose": "marketing",
                   "recipient": "marketing_partners",
-                  "hash": r.json()["text_hash"],
-                  "token": r.json()["unsubscribe_token"],
-                  "visitor_id": "openapi-visitor-1"}
+                  "hash": consent["text_hash"],
+                  "token": consent["unsubscribe_token"],
+                  "visitor_id": "openapi-visitor-1",
+                  "request": r.json()["id"]}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
             ("post", "/v1/subjects/lookup"): {

@@ -1,0 +1,489 @@
+/*
+ * cmd_requests.c -- vaern requests: rights requests (issue 5).
+ *
+ *   vaern requests add --type T --subject ID --channel C [--received TIME]
+ *   vaern requests list [--due-within 7d] [--all]
+ *   vaern requests show REQUEST
+ *   vaern requests verify REQUEST --send-code [--contact email|phone]
+ *   vaern requests verify REQUEST --code -|CODE
+ *   vaern requests verify REQUEST --attest METHOD
+ *   vaern requests extend REQUEST --months 1|2 --reason TEXT
+ *   vaern requests status REQUEST STATUS [--reason TEXT]
+ *   vaern requests erase REQUEST     (a verified erasure request)
+ *   vaern requests report REQUEST    (a verified access/portability one)
+ *
+ * Every command takes [--controller ID] (optional with one controller)
+ * and [--actor NAME] (default "operator"), recorded with each transition
+ * and in the audit trail. A code is best given on stdin (--code -): the
+ * command line is visible to other users of the machine.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
+#include "cli.h"
+
+static const char usage_text[] =
+        "usage: vaern requests add --type TYPE --subject SUBJECT --channel C\n"
+        "                          [--received TIME]\n"
+        "       vaern requests list [--due-within N[d|w]] [--all]\n"
+        "       vaern requests show REQUEST\n"
+        "       vaern requests verify REQUEST --send-code [--contact "
+        "email|phone]\n"
+        "       vaern requests verify REQUEST --code -|CODE\n"
+        "       vaern requests verify REQUEST --attest METHOD\n"
+        "       vaern requests extend REQUEST --months 1|2 --reason TEXT\n"
+        "       vaern requests status REQUEST "
+        "in_progress|completed|refused|cancelled\n"
+        "                             [--reason TEXT]\n"
+        "       vaern requests erase REQUEST\n"
+        "       vaern requests report REQUEST\n"
+        "  every command: [--controller ID] [--actor NAME]\n"
+        "  TYPE: access portability rectification erasure restriction\n"
+        "        objection consent_withdrawal\n"
+        "  C: email letter phone web portal in_person api opendsr\n";
+
+struct args {
+	const char *controller, *actor, *type, *subject, *channel, *received;
+	const char *due_within, *contact, *code, *attest, *months, *reason;
+	int all, send_code;
+	const char *pos[2];
+	int npos;
+};
+
+static int
+parse(int argc, char **argv, struct args *a)
+{
+	static const struct {
+		const char *flag;
+		size_t off;
+	} opts[] = {
+	        {"--controller", offsetof(struct args, controller)},
+	        {"--actor", offsetof(struct args, actor)},
+	        {"--type", offsetof(struct args, type)},
+	        {"--subject", offsetof(struct args, subject)},
+	        {"--channel", offsetof(struct args, channel)},
+	        {"--received", offsetof(struct args, received)},
+	        {"--due-within", offsetof(struct args, due_within)},
+	        {"--contact", offsetof(struct args, contact)},
+	        {"--code", offsetof(struct args, code)},
+	        {"--attest", offsetof(struct args, attest)},
+	        {"--months", offsetof(struct args, months)},
+	        {"--reason", offsetof(struct args, reason)},
+	};
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 2; i < argc; i++) {
+		size_t k, n = sizeof(opts) / sizeof(opts[0]);
+
+		if (strcmp(argv[i], "--all") == 0) {
+			a->all = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--send-code") == 0) {
+			a->send_code = 1;
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			if (strcmp(argv[i], opts[k].flag) == 0)
+				break;
+		}
+		if (k < n) {
+			if (i + 1 >= argc)
+				return -1;
+			*(const char **)((char *)a + opts[k].off) = argv[++i];
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return -1;
+		if (a->npos == 2)
+			return -1;
+		a->pos[a->npos++] = argv[i];
+	}
+	return 0;
+}
+
+static enum vaern_err
+only_controller(void *arg, const char *name, int64_t loaded_at)
+{
+	char **one = arg;
+
+	(void)loaded_at;
+	if (*one != NULL) {
+		free(*one);
+		*one = NULL;
+		return VAERN_E_EXISTS;
+	}
+	*one = strdup(name);
+	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
+}
+
+/* A request's JSON with its transitions. */
+static enum vaern_err
+transition_json(void *arg, const struct vault_transition *t)
+{
+	char at[21];
+
+	cal_format_instant(t->at, at);
+	return json_array_append_new(
+	               arg, json_pack("{s:s, s:s?, s:s, s:s, s:s?}", "at", at,
+	                              "from", t->from, "to", t->to, "actor",
+	                              t->actor, "reason", t->reason)) == 0
+	               ? VAERN_OK
+	               : VAERN_E_NOMEM;
+}
+
+static int
+print_request(struct vault *v, const char *controller,
+              const struct vault_request *r, int history)
+{
+	struct vaern_msg msg = {{0}};
+	json_t *j = vault_request_json(controller, r, clock_today());
+	json_t *list;
+	enum vaern_err err;
+
+	if (j == NULL || !history)
+		return cli_print_json(j);
+	list = json_array();
+	err = vault_request_transitions(v, controller, r->id, transition_json,
+	                                list, &msg);
+	if (err != VAERN_OK) {
+		json_decref(list);
+		json_decref(j);
+		return cli_report("requests show", err, &msg);
+	}
+	json_object_set_new(j, "transitions", list);
+	return cli_print_json(j);
+}
+
+static int
+req_add(struct vault *v, const char *controller, struct args *a,
+        const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request_in in;
+	struct vault_request r;
+	unsigned char uid[VAULT_UID_BYTES];
+	enum vaern_err err;
+
+	if (a->npos != 0 || a->type == NULL || a->subject == NULL)
+		return cli_usage("requests add",
+		                 "--type and --subject are required");
+	memset(&in, 0, sizeof(in));
+	in.type = a->type;
+	in.channel = a->channel;
+	in.received_at = INT64_MIN;
+	if (a->received != NULL &&
+	    (err = cal_parse_instant(a->received, &in.received_at, &msg)) !=
+	            VAERN_OK)
+		return cli_report("requests add: --received", err, &msg);
+	if ((err = vault_uid_parse(a->subject, uid, &msg)) != VAERN_OK)
+		return cli_report("requests add: --subject", err, &msg);
+	in.subject = uid;
+	if ((err = vault_request_add(v, controller, &in, who, &r, &msg)))
+		return cli_report("requests add", err, &msg);
+	return print_request(v, controller, &r, 0);
+}
+
+struct list_ctx {
+	const char *controller;
+	json_t *list;
+};
+
+static enum vaern_err
+list_each(void *arg, const struct vault_request *r)
+{
+	struct list_ctx *l = arg;
+	json_t *j = vault_request_json(l->controller, r, clock_today());
+
+	return j != NULL && json_array_append_new(l->list, j) == 0
+	               ? VAERN_OK
+	               : VAERN_E_NOMEM;
+}
+
+/* "7", "7d", "2w": days. */
+static int
+parse_within(const char *text, long *days)
+{
+	char *end = NULL;
+	long n = strtol(text, &end, 10);
+
+	if (end == text || n < 0 || n > 3660)
+		return -1;
+	if (*end == 'w' && end[1] == '\0')
+		n *= 7;
+	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
+		return -1;
+	*days = n;
+	return 0;
+}
+
+static int
+req_list(struct vault *v, const char *controller, struct args *a,
+         const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct list_ctx l = {controller, json_array()};
+	long within = 0, due_by = LONG_MAX;
+	enum vaern_err err;
+
+	(void)who;
+	if (a->npos != 0) {
+		json_decref(l.list);
+		return cli_usage("requests list", "no argument expected");
+	}
+	if (a->due_within != NULL) {
+		if (parse_within(a->due_within, &within) != 0) {
+			json_decref(l.list);
+			return cli_usage(
+			        "requests list",
+			        "--due-within takes days: 7, 7d or 2w");
+		}
+		due_by = clock_today() + within;
+	}
+	err = vault_request_foreach(v, controller, due_by, !a->all, list_each,
+	                            &l, &msg);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return cli_report("requests list", err, &msg);
+	}
+	return cli_print_json(json_pack("{s:s, s:o}", "controller", controller,
+	                                "requests", l.list));
+}
+
+static int
+req_show(struct vault *v, const char *controller, struct args *a,
+         const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	enum vaern_err err;
+
+	(void)who;
+	if (a->npos != 1)
+		return cli_usage("requests show", "REQUEST is required");
+	if ((err = vault_request_get(v, controller, a->pos[0], &r, &msg)))
+		return cli_report("requests show", err, &msg);
+	return print_request(v, controller, &r, 1);
+}
+
+static int
+req_verify(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	enum vaern_err err;
+	char buf[64];
+	int ways =
+	        (a->send_code != 0) + (a->code != NULL) + (a->attest != NULL);
+
+	if (a->npos != 1 || ways != 1)
+		return cli_usage("requests verify",
+		                 "REQUEST and one of --send-code, --code, "
+		                 "--attest");
+	if (a->send_code) {
+		struct vault_code_sent sent;
+		enum id_type contact = ID_NONE;
+		char until[21];
+
+		if (a->contact != NULL) {
+			contact = id_type_from_name(a->contact);
+			if (contact != ID_EMAIL && contact != ID_PHONE)
+				return cli_usage("requests verify",
+				                 "--contact is email or phone");
+		}
+		err = vault_request_send_code(v, controller, a->pos[0], contact,
+		                              who, &sent, &msg);
+		if (err != VAERN_OK)
+			return cli_report("requests verify", err, &msg);
+		cal_format_instant(sent.expires_at, until);
+		return cli_print_json(
+		        json_pack("{s:s, s:s, s:s, s:i}", "request", a->pos[0],
+		                  "sent_to", sent.contact_type, "expires_at",
+		                  until, "attempts", sent.attempts));
+	}
+	if (a->code != NULL) {
+		const char *code = a->code;
+
+		if (strcmp(code, "-") == 0) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, stdin);
+
+			while (n > 0 &&
+			       (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+				n--;
+			buf[n] = '\0';
+			code = buf;
+		}
+		err = vault_request_check_code(v, controller, a->pos[0], code,
+		                               who, &r, &msg);
+		sodium_memzero(buf, sizeof(buf));
+	} else {
+		err = vault_request_attest(v, controller, a->pos[0], a->attest,
+		                           who, &r, &msg);
+	}
+	if (err != VAERN_OK)
+		return cli_report("requests verify", err, &msg);
+	return print_request(v, controller, &r, 0);
+}
+
+static int
+req_extend(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	enum vaern_err err;
+	char *end = NULL;
+	long months;
+
+	if (a->npos != 1 || a->months == NULL || a->reason == NULL)
+		return cli_usage("requests extend",
+		                 "REQUEST, --months and --reason are required");
+	months = strtol(a->months, &end, 10);
+	if (end == a->months || *end != '\0' || months < -1000 || months > 1000)
+		return cli_usage("requests extend", "--months is a number");
+	err = vault_request_extend(v, controller, a->pos[0], (int)months,
+	                           a->reason, who, &r, &msg);
+	if (err != VAERN_OK)
+		return cli_report("requests extend", err, &msg);
+	return print_request(v, controller, &r, 0);
+}
+
+static int
+req_status(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	enum rights_status to;
+	enum vaern_err err;
+
+	if (a->npos != 2)
+		return cli_usage("requests status", "REQUEST and STATUS");
+	if ((err = rights_status_parse(a->pos[1], &to, &msg)) ||
+	    (err = vault_request_set_status(v, controller, a->pos[0], to,
+	                                    a->reason, who, &r, &msg)))
+		return cli_report("requests status", err, &msg);
+	return print_request(v, controller, &r, 0);
+}
+
+/* The answer to a verified access or portability request (GDPR-15,
+ * GDPR-20): personal data, on stdout only. */
+static int
+req_report(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	json_t *j = NULL;
+
+	if (a->npos != 1)
+		return cli_usage("requests report", "REQUEST is required");
+	err = vault_request_report(v, controller, a->pos[0], who, &j, &msg);
+	if (err != VAERN_OK)
+		return cli_report("requests report", err, &msg);
+	return cli_print_json(j);
+}
+
+/* Executes a verified erasure request (GDPR-17, AOPT-ERASE-1). */
+static int
+req_erase(struct vault *v, const char *controller, struct args *a,
+          const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	struct vault_erasure *rep = calloc(1, sizeof(*rep));
+	enum vaern_err err;
+	json_t *j;
+
+	if (rep == NULL)
+		return cli_report("requests erase", VAERN_E_NOMEM, NULL);
+	if (a->npos != 1) {
+		free(rep);
+		return cli_usage("requests erase", "REQUEST is required");
+	}
+	err = vault_request_erase(v, controller, a->pos[0], who, rep, &r, &msg);
+	if (err != VAERN_OK) {
+		free(rep);
+		return cli_report("requests erase", err, &msg);
+	}
+	j = vault_request_json(controller, &r, clock_today());
+	if (j != NULL)
+		json_object_set_new(j, "erasure", vault_erasure_json(rep));
+	free(rep);
+	return cli_print_json(j);
+}
+
+int
+cmd_requests(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct vault *, const char *, struct args *,
+		          const struct vault_request_actor *);
+		int writes; /* needs the audit trail */
+	} subs[] = {
+	        {"add", req_add, 1},       {"list", req_list, 0},
+	        {"show", req_show, 0},     {"verify", req_verify, 1},
+	        {"extend", req_extend, 1}, {"status", req_status, 1},
+	        {"erase", req_erase, 1},   {"report", req_report, 1},
+	};
+	struct vaern_msg msg = {{0}};
+	struct vault_request_actor who = {"operator", "operator"};
+	struct vault *v = NULL;
+	struct args a;
+	char *owned = NULL, path[PATH_MAX];
+	const char *controller;
+	enum vaern_err err;
+	int rc = EXIT_USAGE;
+
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (parse(argc, argv, &a) != 0) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (a.actor != NULL)
+		who.name = a.actor;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) != 0)
+			continue;
+		if ((err = vault_open(cli_globals.data_dir, &v, &msg))) {
+			rc = cli_report("requests", err, &msg);
+			goto done;
+		}
+		controller = a.controller;
+		if (controller == NULL) {
+			err = vault_controller_foreach(v, only_controller,
+			                               &owned, &msg);
+			if (err != VAERN_OK || owned == NULL) {
+				rc = cli_usage("requests",
+				               "name the controller with "
+				               "--controller ID");
+				goto done;
+			}
+			controller = owned;
+		}
+		if (subs[i].writes && cli_audit_local(v, path) != 0) {
+			rc = cli_report("requests", VAERN_E_INVALID, NULL);
+			goto done;
+		}
+		rc = subs[i].fn(v, controller, &a, &who);
+		goto done;
+	}
+	fprintf(stderr, "vaern requests: unknown subcommand '%s'\n", argv[1]);
+	fputs(usage_text, stderr);
+done:
+	vault_close(v);
+	free(owned);
+	return rc;
+}

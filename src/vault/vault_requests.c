@@ -1,0 +1,1541 @@
+/*
+ * vault_requests.c -- rights requests (issue 5): registration, the legal
+ * deadline and its one extension (GDPR-12), identity verification by a
+ * one-time code or a staff attestation (AOPT-ACCESS-1), status changes,
+ * each one transaction and each audited without personal data; scoped by
+ * controller (AURA-RIGHTS-1).
+ *
+ * The rules (deadline arithmetic, which status follows which) are in
+ * src/rights; this file stores and audits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../calendar/calendar.h"
+#include "../common/utf8.h"
+#include "../retention/retention.h"
+#include "vault_internal.h"
+
+#define KDF_CTX_CODE   "vaerncod" /* the key that hashes one-time codes */
+#define CODE_HASH      32
+#define PURPOSE        "rights_request" /* the audit entries' purpose */
+#define MESSAGE_MAX    4096             /* bytes of one spooled message */
+#define SPOOL_NAME_MAX 128
+#define AUDIT_CATS_MAX 1024 /* kept categories named in the audit */
+
+static const char *const channels[] = {"email", "letter",  "phone",
+                                       "web",   "portal",  "in_person",
+                                       "api",   "opendsr", NULL};
+
+void
+vault_set_outbox(struct vault *v, vault_outbox_fn fn, void *arg)
+{
+	v->outbox_fn = fn;
+	v->outbox_arg = arg;
+}
+
+/* 1..max bytes of UTF-8 text without control characters. */
+static int
+text_ok(const char *t, size_t max)
+{
+	size_t len = strlen(t), i = 0;
+
+	if (len == 0 || len > max ||
+	    utf8_valid_prefix((const unsigned char *)t, len) != len)
+		return 0;
+	while (i < len) {
+		uint32_t cp;
+		size_t n =
+		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
+
+		if (n == 0 || utf8_is_control(cp))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* A UUID in lower-case text: 8-4-4-4-12 hex digits. */
+static int
+uuid_ok(const char *id)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	for (i = 0; shape[i] != '\0'; i++) {
+		if (shape[i] == '-' ? id[i] != '-'
+		                    : !((id[i] >= '0' && id[i] <= '9') ||
+		                        (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	}
+	return id[i] == '\0';
+}
+
+static void
+uuid_new(char out[VAULT_REQUEST_ID_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t o = 0;
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	for (size_t i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0xf];
+	}
+	out[o] = '\0';
+}
+
+static long
+day_of(int64_t t)
+{
+	return (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
+}
+
+static void
+word_copy(char *dst, size_t size, const char *src)
+{
+	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+/* store row -> vault view. */
+static enum vaern_err
+request_out(const struct store_request *s, struct vault_request *r,
+            struct vaern_msg *msg)
+{
+	struct vaern_msg why = {{0}};
+
+	memset(r, 0, sizeof(*r));
+	word_copy(r->id, sizeof(r->id), s->id);
+	if (rights_type_parse(s->type, &r->type, &why) != VAERN_OK ||
+	    rights_status_parse(s->status, &r->status, &why) != VAERN_OK)
+		return vaern_fail(msg, VAERN_E_STORE,
+		                  "request %s: malformed row: %s", s->id,
+		                  why.text);
+	memcpy(r->subject, s->subject, VAULT_UID_BYTES);
+	word_copy(r->channel, sizeof(r->channel), s->channel);
+	r->received_at = s->received_at;
+	r->due_original = rights_due(day_of(s->received_at));
+	r->due = s->due;
+	r->extended_months = s->extended_months;
+	word_copy(r->extension_reason, sizeof(r->extension_reason),
+	          s->extension_reason);
+	r->extended_at =
+	        s->extended_at == STORE_NO_TIME ? INT64_MIN : s->extended_at;
+	word_copy(r->status_reason, sizeof(r->status_reason), s->status_reason);
+	r->verified_at =
+	        s->verified_at == STORE_NO_TIME ? INT64_MIN : s->verified_at;
+	word_copy(r->verified_by, sizeof(r->verified_by), s->verified_by);
+	word_copy(r->verify_method, sizeof(r->verify_method), s->verify_method);
+	word_copy(r->attestation, sizeof(r->attestation), s->attestation);
+	word_copy(r->created_by, sizeof(r->created_by), s->created_by);
+	r->updated_at = s->updated_at;
+	return VAERN_OK;
+}
+
+/* One audit entry per transition: ids, statuses and the clause only --
+ * never a reason, an attestation, a code or an address (they may hold
+ * personal data). */
+static enum vaern_err
+audit_request(struct vault *v, const char *controller,
+              const struct vault_request_actor *who, const char *action,
+              const unsigned char *uid, int allowed, const char *rule,
+              const char *reason, struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = who->name;
+	e.role = who->role;
+	e.purpose = PURPOSE;
+	e.action = action;
+	e.subject = uid;
+	e.allowed = allowed;
+	e.rule = rule;
+	e.reason = reason;
+	return v->audit_fn(v->audit_arg, &e, msg);
+}
+
+static enum vaern_err
+need_audit(struct vault *v, const struct vault_request_actor *who,
+           struct vaern_msg *msg)
+{
+	if (v->audit_fn == NULL)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "no audit trail is attached: a request is "
+		                  "not changed without an audit entry");
+	if (who->name == NULL || who->role == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID, "no actor");
+	return VAERN_OK;
+}
+
+/* Loads controller and request; VAERN_E_NOTFOUND names neither value. */
+static enum vaern_err
+request_load(struct vault *v, const char *controller, const char *id,
+             struct controller **c, struct store_request *s,
+             struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = vlt_controller(v, controller, c, msg)) != VAERN_OK)
+		return err;
+	if (!uuid_ok(id))
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
+	err = store_request_get(v->store, (*c)->rowid, id, s, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no such request of controller '%s'",
+		                  controller);
+	return err;
+}
+
+/* Writes s and its transition from -> s->status in the open transaction. */
+static enum vaern_err
+request_write(struct vault *v, struct store_request *s, const char *from,
+              const struct vault_request_actor *who, const char *reason,
+              struct vaern_msg *msg)
+{
+	struct store_transition t;
+	enum vaern_err err;
+
+	s->updated_at = clock_now();
+	t.seq = 0;
+	t.at = s->updated_at;
+	t.from = from;
+	t.to = s->status;
+	t.actor = who->name;
+	t.reason = reason;
+	if (from != NULL &&
+	    (err = store_request_update(v->store, s, msg)) != VAERN_OK)
+		return err;
+	return store_transition_insert(v->store, s->rowid, &t, msg);
+}
+
+/* Commits a transition and audits it. */
+static enum vaern_err
+request_commit(struct vault *v, const char *controller, struct store_request *s,
+               const char *from, const struct vault_request_actor *who,
+               const char *reason, const char *rule, struct vault_request *out,
+               struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	char action[64], why[160];
+
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = request_write(v, s, from, who, reason, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		return err;
+	(void)snprintf(action, sizeof(action), "request_%s", s->status);
+	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s", s->id,
+	               s->type, from != NULL ? from : "new", s->status);
+	if ((err = audit_request(v, controller, who, action, s->subject, 1,
+	                         rule, why, msg)) != VAERN_OK)
+		return err;
+	return request_out(s, out, msg);
+}
+
+enum vaern_err
+vault_request_add(struct vault *v, const char *controller,
+                  const struct vault_request_in *in,
+                  const struct vault_request_actor *who,
+                  struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject subj;
+	struct store_request s;
+	enum rights_type type;
+	enum vaern_err err;
+	int64_t now = clock_now();
+	size_t i;
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (in->type == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a request needs its type");
+	if ((err = rights_type_parse(in->type, &type, msg)) != VAERN_OK)
+		return err;
+	if (in->channel == NULL)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "a request needs its channel (email, letter, "
+		        "phone, web, portal, in_person, api, opendsr)");
+	for (i = 0; channels[i] != NULL; i++) {
+		if (strcmp(channels[i], in->channel) == 0)
+			break;
+	}
+	if (channels[i] == NULL)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "unknown channel '%.32s' (email, letter, phone, "
+		        "web, portal, in_person, api, opendsr)",
+		        in->channel);
+	if (in->received_at != INT64_MIN && in->received_at > now)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the time of receipt lies in the future");
+	if (in->id != NULL && !uuid_ok(in->id))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a request id is a UUID in lower-case hex");
+	/* AURA-RIGHTS-1: the subject must be one of this controller's. */
+	if (in->subject == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a request needs its subject");
+	err = vlt_subject(v, controller, in->subject, &c, &subj, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no such subject of controller '%s'",
+		                  controller);
+	if (err != VAERN_OK)
+		return err;
+	memset(&s, 0, sizeof(s));
+	s.controller = c->rowid;
+	if (in->id != NULL)
+		word_copy(s.id, sizeof(s.id), in->id);
+	else
+		uuid_new(s.id);
+	word_copy(s.type, sizeof(s.type), rights_type_name(type));
+	memcpy(s.subject, in->subject, VAULT_UID_BYTES);
+	word_copy(s.channel, sizeof(s.channel), in->channel);
+	s.received_at = in->received_at == INT64_MIN ? now : in->received_at;
+	s.due = rights_due(day_of(s.received_at)); /* GDPR-12 */
+	s.extended_at = STORE_NO_TIME;
+	s.verified_at = STORE_NO_TIME;
+	word_copy(s.status, sizeof(s.status),
+	          rights_status_name(RIGHTS_RECEIVED));
+	word_copy(s.created_by, sizeof(s.created_by), who->name);
+	s.updated_at = now;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_request_insert(v->store, &s, msg);
+	if (err == VAERN_E_EXISTS)
+		err = vaern_fail(msg, VAERN_E_EXISTS,
+		                 "a request with this id already exists");
+	if (err == VAERN_OK)
+		err = request_write(v, &s, NULL, who, NULL, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		return err;
+	{
+		char why[160];
+
+		(void)snprintf(why, sizeof(why), "request %s (%s) received",
+		               s.id, s.type);
+		if ((err = audit_request(v, controller, who, "request_received",
+		                         s.subject, 1, "GDPR-12", why, msg)) !=
+		    VAERN_OK)
+			return err;
+	}
+	return request_out(&s, out, msg);
+}
+
+enum vaern_err
+vault_request_get(struct vault *v, const char *controller, const char *id,
+                  struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum vaern_err err;
+
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return request_out(&s, out, msg);
+}
+
+struct request_walk {
+	enum vaern_err (*fn)(void *arg, const struct vault_request *r);
+	void *arg;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+request_each(void *arg, const struct store_request *s)
+{
+	struct request_walk *w = arg;
+	struct vault_request r;
+	enum vaern_err err;
+
+	if ((err = request_out(s, &r, w->msg)) != VAERN_OK)
+		return err;
+	return w->fn(w->arg, &r);
+}
+
+enum vaern_err
+vault_request_foreach(struct vault *v, const char *controller, long due_by,
+                      int open_only,
+                      enum vaern_err (*fn)(void *arg,
+                                           const struct vault_request *r),
+                      void *arg, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct request_walk w = {fn, arg, msg};
+	enum vaern_err err;
+
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	return store_request_foreach(v->store, c->rowid, due_by, open_only,
+	                             request_each, &w, msg);
+}
+
+struct transition_walk {
+	enum vaern_err (*fn)(void *arg, const struct vault_transition *t);
+	void *arg;
+};
+
+static enum vaern_err
+transition_each(void *arg, const struct store_transition *s)
+{
+	struct transition_walk *w = arg;
+	struct vault_transition t = {s->at, s->from, s->to, s->actor,
+	                             s->reason};
+
+	return w->fn(w->arg, &t);
+}
+
+enum vaern_err
+vault_request_transitions(
+        struct vault *v, const char *controller, const char *id,
+        enum vaern_err (*fn)(void *arg, const struct vault_transition *t),
+        void *arg, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	struct transition_walk w = {fn, arg};
+	enum vaern_err err;
+
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return store_transition_foreach(v->store, s.rowid, transition_each, &w,
+	                                msg);
+}
+
+enum vaern_err
+vault_request_set_status(struct vault *v, const char *controller,
+                         const char *id, enum rights_status to,
+                         const char *reason,
+                         const struct vault_request_actor *who,
+                         struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum rights_status from;
+	enum vaern_err err;
+	char was[STORE_WORD_MAX + 1];
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (to == RIGHTS_VERIFIED)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a request is verified by a code or a staff "
+		                  "attestation, not by setting its status "
+		                  "(AOPT-ACCESS-1)");
+	if (to == RIGHTS_EXTENDED)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "a deadline is extended with its reason and "
+		        "months, not by setting the status (GDPR-12)");
+	if (to == RIGHTS_REFUSED && (reason == NULL || reason[0] == '\0'))
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "a refusal needs its reason: it is told to the "
+		        "person (GDPR-12)");
+	if (reason != NULL && reason[0] != '\0' &&
+	    !text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a reason is 1 to %d bytes of UTF-8 text "
+		                  "without control characters",
+		                  VAULT_REQUEST_TEXT_MAX);
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
+		return err;
+	if ((err = rights_transition(from, to, s.verified_at != STORE_NO_TIME,
+	                             msg)) != VAERN_OK)
+		return err;
+	word_copy(was, sizeof(was), s.status);
+	word_copy(s.status, sizeof(s.status), rights_status_name(to));
+	if (reason != NULL && reason[0] != '\0')
+		word_copy(s.status_reason, sizeof(s.status_reason), reason);
+	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	                      out, msg);
+}
+
+enum vaern_err
+vault_request_extend(struct vault *v, const char *controller, const char *id,
+                     int months, const char *reason,
+                     const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum rights_status from;
+	enum vaern_err err;
+	char was[STORE_WORD_MAX + 1];
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (!text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "an extension needs its reason, told to the "
+		                  "person: 1 to %d bytes of UTF-8 text without "
+		                  "control characters (GDPR-12)",
+		                  VAULT_REQUEST_TEXT_MAX);
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
+		return err;
+	if ((err = rights_extension_check(from, s.extended_months > 0, months,
+	                                  day_of(s.received_at), clock_today(),
+	                                  msg)) != VAERN_OK ||
+	    (err = rights_transition(from, RIGHTS_EXTENDED,
+	                             s.verified_at != STORE_NO_TIME, msg)) !=
+	            VAERN_OK)
+		return err;
+	word_copy(was, sizeof(was), s.status);
+	word_copy(s.status, sizeof(s.status),
+	          rights_status_name(RIGHTS_EXTENDED));
+	s.extended_months = months;
+	s.extended_at = clock_now();
+	s.due = rights_due_extended(day_of(s.received_at), months);
+	word_copy(s.extension_reason, sizeof(s.extension_reason), reason);
+	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	                      out, msg);
+}
+
+/* Marks s verified by method, moving it to verified. */
+static enum vaern_err
+verify_prepare(struct store_request *s, const char *method,
+               const char *attestation, const struct vault_request_actor *who,
+               char was[STORE_WORD_MAX + 1], struct vaern_msg *msg)
+{
+	enum rights_status from;
+	enum vaern_err err;
+
+	if ((err = rights_status_parse(s->status, &from, msg)) != VAERN_OK ||
+	    (err = rights_transition(from, RIGHTS_VERIFIED,
+	                             s->verified_at != STORE_NO_TIME, msg)) !=
+	            VAERN_OK)
+		return err;
+	word_copy(was, STORE_WORD_MAX + 1, s->status);
+	word_copy(s->status, sizeof(s->status),
+	          rights_status_name(RIGHTS_VERIFIED));
+	s->verified_at = clock_now();
+	word_copy(s->verified_by, sizeof(s->verified_by), who->name);
+	word_copy(s->verify_method, sizeof(s->verify_method), method);
+	word_copy(s->attestation, sizeof(s->attestation), attestation);
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_request_attest(struct vault *v, const char *controller, const char *id,
+                     const char *method, const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum vaern_err err;
+	char was[STORE_WORD_MAX + 1];
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (!text_ok(method, VAULT_REQUEST_TEXT_MAX))
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "an attestation says how the identity was "
+		        "verified: 1 to %d bytes of UTF-8 text without "
+		        "control characters",
+		        VAULT_REQUEST_TEXT_MAX);
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = verify_prepare(&s, "attestation", method, who, was, msg)) !=
+	            VAERN_OK)
+		return err;
+	return request_commit(v, controller, &s, was, who, "staff attestation",
+	                      "AOPT-ACCESS-1", out, msg);
+}
+
+/* ---- one-time codes (AOPT-ACCESS-1) ------------------------------------ */
+
+/* keyed BLAKE2b(request id || code) under a key derived per controller
+ * from the master key: the stored hash cannot be searched without it. */
+static void
+code_hash(struct vault *v, const struct controller *c, const char *id,
+          const char *code, unsigned char out[CODE_HASH])
+{
+	unsigned char key[KEY_BYTES];
+	crypto_generichash_state st;
+
+	crypto_kdf_derive_from_key(key, sizeof(key), (uint64_t)c->rowid,
+	                           KDF_CTX_CODE, v->keys->master);
+	crypto_generichash_init(&st, key, sizeof(key), CODE_HASH);
+	crypto_generichash_update(&st, (const unsigned char *)id, strlen(id));
+	crypto_generichash_update(&st, (const unsigned char *)":", 1);
+	crypto_generichash_update(&st, (const unsigned char *)code,
+	                          strlen(code));
+	crypto_generichash_final(&st, out, CODE_HASH);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(&st, sizeof(st));
+}
+
+/* Finds the first e-mail (or phone) fact of the subject. */
+struct contact_find {
+	const struct policy *p;
+	enum id_type want; /* ID_EMAIL, ID_PHONE */
+	char value[ID_NORM_MAX];
+	int found;
+};
+
+static enum vaern_err
+contact_each(void *arg, const struct vault_fact_out *f)
+{
+	struct contact_find *cf = arg;
+	long ci;
+
+	if (cf->found)
+		return VAERN_OK;
+	ci = policy_category_index(cf->p, f->category);
+	if (ci < 0 || cf->p->categories[ci].identifier != cf->want ||
+	    f->len >= sizeof(cf->value))
+		return VAERN_OK;
+	memcpy(cf->value, f->value, f->len);
+	cf->value[f->len] = '\0';
+	cf->found = 1;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+contact_of(struct vault *v, const char *controller, const struct controller *c,
+           const unsigned char *uid, enum id_type want, struct contact_find *cf,
+           struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	enum id_type order[2] = {want, ID_NONE};
+
+	if (want == ID_NONE) {
+		order[0] = ID_EMAIL;
+		order[1] = ID_PHONE;
+	}
+	for (size_t i = 0; i < 2 && order[i] != ID_NONE; i++) {
+		memset(cf, 0, sizeof(*cf));
+		cf->p = c->policy;
+		cf->want = order[i];
+		err = vault_subject_facts(v, controller, uid, contact_each, cf,
+		                          msg);
+		if (err == VAERN_E_NOTFOUND)
+			return vaern_fail(
+			        msg, VAERN_E_NOTFOUND,
+			        "the request's subject is no longer in "
+			        "the vault");
+		if (err != VAERN_OK)
+			return err;
+		if (cf->found)
+			return VAERN_OK;
+	}
+	sodium_memzero(cf, sizeof(*cf));
+	return vaern_fail(msg, VAERN_E_INVALID,
+	                  "the subject has no %s on record to send a code "
+	                  "to: verify the identity by a staff attestation",
+	                  want == ID_PHONE   ? "phone number"
+	                  : want == ID_EMAIL ? "e-mail address"
+	                                     : "e-mail address or phone "
+	                                       "number");
+}
+
+enum vaern_err
+vault_request_send_code(struct vault *v, const char *controller, const char *id,
+                        enum id_type contact,
+                        const struct vault_request_actor *who,
+                        struct vault_code_sent *sent, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	struct store_code code;
+	struct contact_find cf;
+	struct vault_message m;
+	enum rights_status status;
+	enum vaern_err err;
+	int64_t n = 0;
+	char digits[VAULT_CODE_DIGITS + 1], body[512], expiry[21], why[160];
+
+	memset(&cf, 0, sizeof(cf));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (contact != ID_NONE && contact != ID_EMAIL && contact != ID_PHONE)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a code goes to an e-mail address or a phone "
+		                  "number");
+	if (v->outbox_fn == NULL)
+		return vaern_fail(msg, VAERN_E_IO, "no outbox is set");
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
+		return err;
+	if (rights_status_final(status))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is %s: no code is sent",
+		                  s.status);
+	if (s.verified_at != STORE_NO_TIME)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "the requester's identity is already verified");
+	if ((err = store_code_count(v->store, s.rowid, &n, msg)) != VAERN_OK)
+		return err;
+	if (n >= VAULT_CODES_PER_REQUEST)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "%d codes were sent for this request: verify "
+		                  "the identity by a staff attestation",
+		                  VAULT_CODES_PER_REQUEST);
+	if ((err = contact_of(v, controller, c, s.subject, contact, &cf,
+	                      msg)) != VAERN_OK)
+		return err;
+	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_CODE_DIGITS,
+	               (unsigned)randombytes_uniform(100000000u));
+	memset(&code, 0, sizeof(code));
+	code_hash(v, c, s.id, digits, code.hash);
+	word_copy(code.contact, sizeof(code.contact), id_type_name(cf.want));
+	code.created_at = clock_now();
+	code.expires_at = code.created_at + VAULT_CODE_TTL;
+	code.used_at = STORE_NO_TIME;
+	cal_format_instant(code.expires_at, expiry);
+	(void)snprintf(body, sizeof(body),
+	               "Your code to confirm your %s request to %s is %s. "
+	               "It is valid until %s and can be used once.",
+	               s.type, c->policy->controller.name, digits, expiry);
+	m.controller = controller;
+	m.request = s.id;
+	m.contact_type = code.contact;
+	m.to = cf.value;
+	m.title = "Your verification code";
+	m.body = body;
+	/* The code is stored and sent in one transaction: a message that
+	 * cannot be spooled leaves no code behind. */
+	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
+		err = store_code_insert(v->store, s.rowid, &code, msg);
+		if (err == VAERN_OK)
+			err = v->outbox_fn(v->outbox_arg, &m, msg);
+		err = vlt_end(v, err, msg);
+	}
+	sent->contact_type = cf.want == ID_PHONE ? "phone" : "email";
+	sodium_memzero(digits, sizeof(digits));
+	sodium_memzero(body, sizeof(body));
+	sodium_memzero(&cf, sizeof(cf));
+	if (err != VAERN_OK)
+		return err;
+	sent->expires_at = code.expires_at;
+	sent->attempts = VAULT_CODE_ATTEMPTS;
+	(void)snprintf(why, sizeof(why), "request %s: code %lld sent by %s",
+	               s.id, (long long)code.seq, sent->contact_type);
+	return audit_request(v, controller, who, "request_code_sent", s.subject,
+	                     1, "AOPT-ACCESS-1", why, msg);
+}
+
+enum vaern_err
+vault_request_check_code(struct vault *v, const char *controller,
+                         const char *id, const char *code,
+                         const struct vault_request_actor *who,
+                         struct vault_request *out, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	struct store_code sc;
+	enum rights_status status;
+	enum vaern_err err;
+	unsigned char hash[CODE_HASH];
+	char was[STORE_WORD_MAX + 1], why[160];
+	const char *refusal = NULL;
+	int64_t now = clock_now();
+	size_t len = strlen(code);
+	int right;
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; i < len; i++) {
+		if (code[i] < '0' || code[i] > '9')
+			len = 0;
+	}
+	if (len != VAULT_CODE_DIGITS)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a code is %d decimal digits",
+		                  VAULT_CODE_DIGITS);
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
+		return err;
+	if (rights_status_final(status))
+		return vaern_fail(msg, VAERN_E_INVALID, "the request is %s",
+		                  s.status);
+	if (s.verified_at != STORE_NO_TIME)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "the requester's identity is already verified");
+	err = store_code_latest(v->store, s.rowid, &sc, msg);
+	if (err != VAERN_OK)
+		return err == VAERN_E_NOTFOUND ? VAERN_E_INVALID : err;
+	code_hash(v, c, s.id, code, hash);
+	right = sodium_memcmp(hash, sc.hash, CODE_HASH) == 0;
+	sodium_memzero(hash, sizeof(hash));
+	if (sc.used_at != STORE_NO_TIME)
+		refusal = "the code was already used; send a new one";
+	else if (now >= sc.expires_at)
+		refusal = "the code has expired; send a new one";
+	else if (sc.attempts >= VAULT_CODE_ATTEMPTS)
+		refusal = "too many wrong codes; send a new one";
+	if (refusal != NULL)
+		return vaern_fail(msg, VAERN_E_DENIED, "%s (AOPT-ACCESS-1)",
+		                  refusal);
+	sc.attempts++;
+	if (!right) {
+		/* The one write of a wrong entry: its count. */
+		if ((err = vlt_begin(v, msg)) != VAERN_OK)
+			return err;
+		err = store_code_update(v->store, s.rowid, &sc, msg);
+		if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+			return err;
+		(void)snprintf(why, sizeof(why),
+		               "request %s: wrong code, attempt %d of %d", s.id,
+		               sc.attempts, VAULT_CODE_ATTEMPTS);
+		if ((err = audit_request(v, controller, who,
+		                         "request_code_rejected", s.subject, 0,
+		                         "AOPT-ACCESS-1", why, msg)) !=
+		    VAERN_OK)
+			return err;
+		return vaern_fail(
+		        msg, VAERN_E_DENIED,
+		        "wrong code; %d attempts left (AOPT-ACCESS-1)",
+		        VAULT_CODE_ATTEMPTS - sc.attempts);
+	}
+	sc.used_at = now;
+	if ((err = verify_prepare(&s, "code", NULL, who, was, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_code_update(v->store, s.rowid, &sc, msg);
+	if (err == VAERN_OK)
+		err = request_write(v, &s, was, who, "one-time code", msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		return err;
+	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> verified",
+	               s.id, s.type, was);
+	if ((err = audit_request(v, controller, who, "request_verified",
+	                         s.subject, 1, "AOPT-ACCESS-1", why, msg)) !=
+	    VAERN_OK)
+		return err;
+	return request_out(&s, out, msg);
+}
+
+/* ---- the spool outbox ----------------------------------------------------
+ */
+
+enum vaern_err
+vault_outbox_spool(void *arg, const struct vault_message *m,
+                   struct vaern_msg *msg)
+{
+	const char *dir = arg;
+	char path[PATH_MAX], tmp[PATH_MAX], name[SPOOL_NAME_MAX];
+	char stamp[21];
+	struct timespec ts;
+	unsigned char r[4];
+	json_t *doc;
+	char *text = NULL;
+	enum vaern_err err = VAERN_OK;
+	size_t len, off = 0;
+	int fd = -1;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return vaern_fail(msg, VAERN_E_IO,
+		                  "cannot create the outbox %s", dir);
+	cal_format_instant(clock_now(), stamp);
+	randombytes_buf(r, sizeof(r));
+	/* Names sort in the order written: the (possibly set) clock, then
+	 * the real time in nanoseconds. */
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)snprintf(name, sizeof(name),
+	               "%s-%010lld%09ld-%s-%02x%02x%02x%02x", stamp,
+	               (long long)ts.tv_sec, (long)ts.tv_nsec, m->request, r[0],
+	               r[1], r[2], r[3]);
+	if (snprintf(path, sizeof(path), "%s/%s.json", dir, name) >=
+	            (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >=
+	            (int)sizeof(tmp))
+		return vaern_fail(msg, VAERN_E_IO, "outbox path too long");
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "controller",
+	                m->controller, "request", m->request, "channel",
+	                m->contact_type, "to", m->to, "title", m->title, "body",
+	                m->body);
+	if (doc == NULL ||
+	    (text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	len = strlen(text);
+	if (len > MESSAGE_MAX) {
+		err = vaern_fail(msg, VAERN_E_LIMIT, "message too long");
+		goto done;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot write to the outbox");
+		goto done;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot write to the outbox");
+			goto done;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		err = vaern_fail(msg, VAERN_E_IO, "cannot write to the outbox");
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		err = vaern_fail(msg, VAERN_E_IO, "cannot write to the outbox");
+done:
+	if (fd >= 0)
+		(void)close(fd);
+	if (err != VAERN_OK)
+		(void)unlink(tmp);
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	json_decref(doc); /* the strings hold the address and the code */
+	return err;
+}
+
+/* ---- JSON ---------------------------------------------------------------
+ */
+
+static json_t *
+time_or_null(int64_t t)
+{
+	char buf[21];
+
+	if (t == INT64_MIN)
+		return json_null();
+	cal_format_instant(t, buf);
+	return json_string(buf);
+}
+
+static json_t *
+text_or_null(const char *t)
+{
+	return t[0] != '\0' ? json_string(t) : json_null();
+}
+
+json_t *
+vault_request_json(const char *controller, const struct vault_request *r,
+                   long today)
+{
+	char uid[VAULT_UID_HEX], due[11], due0[11];
+	int open = !rights_status_final(r->status);
+
+	vault_uid_format(r->subject, uid);
+	cal_format_date(r->due, due);
+	cal_format_date(r->due_original, due0);
+	return json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:I, s:o, s:b,"
+	        " s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
+	        "id", r->id, "controller", controller, "type",
+	        rights_type_name(r->type), "subject", uid, "channel",
+	        r->channel, "received_at", time_or_null(r->received_at),
+	        "due_date", due, "due_date_original", due0, "overdue",
+	        open && today > r->due, "days_left",
+	        (json_int_t)(r->due - today), "extension",
+	        r->extended_months > 0 ? json_pack("{s:i, s:s, s:o}", "months",
+	                                           r->extended_months, "reason",
+	                                           r->extension_reason, "at",
+	                                           time_or_null(r->extended_at))
+	                               : json_null(),
+	        "verified", (int)(r->verified_at != INT64_MIN), "verified_at",
+	        time_or_null(r->verified_at), "verified_by",
+	        text_or_null(r->verified_by), "verify_method",
+	        text_or_null(r->verify_method), "attestation",
+	        text_or_null(r->attestation), "status_reason",
+	        text_or_null(r->status_reason), "created_by",
+	        text_or_null(r->created_by), "status",
+	        rights_status_name(r->status), "updated_at",
+	        time_or_null(r->updated_at));
+}
+
+/* ---- executing an erasure (GDPR-17, AOPT-ERASE-1) ------------------------
+ */
+
+#define ERASE_EVENTS_MAX 256  /* events of the subject considered */
+#define ERASE_FACTS_MAX  4096 /* facts of one subject erased at once */
+
+struct erase_fact {
+	int64_t id;
+	int64_t collected_at;
+	long category; /* index into the policy; -1: no longer in it */
+};
+
+struct erase_walk {
+	const struct policy *p;
+	struct retention_event ev[ERASE_EVENTS_MAX];
+	size_t nev;
+	struct erase_fact *facts;
+	size_t nfacts;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+erase_event(void *arg, const struct store_event *e)
+{
+	struct erase_walk *w = arg;
+	long ei = policy_event_index(w->p, e->kind);
+
+	if (ei < 0)
+		return VAERN_OK;
+	if (w->nev == ERASE_EVENTS_MAX) {
+		memmove(w->ev, w->ev + 1,
+		        (ERASE_EVENTS_MAX - 1) * sizeof(w->ev[0]));
+		w->nev--;
+	}
+	w->ev[w->nev].event = (size_t)ei;
+	w->ev[w->nev].at = e->at;
+	w->nev++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+erase_fact_collect(void *arg, const struct store_fact *f)
+{
+	struct erase_walk *w = arg;
+
+	if (w->nfacts == ERASE_FACTS_MAX)
+		return vaern_fail(w->msg, VAERN_E_LIMIT,
+		                  "more than %d facts in one subject",
+		                  ERASE_FACTS_MAX);
+	w->facts[w->nfacts].id = f->id;
+	w->facts[w->nfacts].collected_at = f->collected_at;
+	w->facts[w->nfacts].category = policy_category_index(w->p, f->category);
+	w->nfacts++;
+	return VAERN_OK;
+}
+
+/* The first legal rule holding category ci (the law it names). */
+static long
+legal_rule(const struct policy *p, long ci)
+{
+	for (size_t r = 0; r < p->nretention; r++) {
+		if (p->retention[r].legal_obligation == NULL)
+			continue;
+		for (size_t k = 0; k < p->retention[r].ncategories; k++) {
+			if (p->retention[r].categories[k] == (size_t)ci)
+				return (long)r;
+		}
+	}
+	return -1;
+}
+
+/* Decides fact by fact; fills rep->kept and marks kept facts (id < 0
+ * never happens, so kept facts get category | KEEP_BIT in keep[]). */
+static enum vaern_err
+erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
+           struct vault_erasure *rep, int64_t now, struct vaern_msg *msg)
+{
+	for (size_t i = 0; i < w->nfacts; i++) {
+		struct retention_result r;
+		long ci = w->facts[i].category, lr;
+		size_t k;
+
+		keep[i] = 0;
+		if (ci < 0)
+			continue;
+		if (retention_fact_expiry(p, (size_t)ci,
+		                          w->facts[i].collected_at, w->ev,
+		                          w->nev, &r) != VAERN_OK)
+			continue; /* no rule holds it: nothing keeps it */
+		/* GDPR-17(3)(b): kept while a legal obligation runs. */
+		if (!r.legal || r.legal_until == INT64_MIN ||
+		    (r.legal_until != RETENTION_NEVER && r.legal_until <= now))
+			continue;
+		keep[i] = 1;
+		lr = legal_rule(p, ci);
+		for (k = 0; k < rep->nkept; k++) {
+			if (strcmp(rep->kept[k].category,
+			           p->categories[ci].id) == 0)
+				break;
+		}
+		if (k == rep->nkept) {
+			if (rep->nkept == VAULT_ERASE_KEPT_MAX)
+				return vaern_fail(msg, VAERN_E_LIMIT,
+				                  "too many categories kept");
+			rep->nkept++;
+			word_copy(rep->kept[k].category,
+			          sizeof(rep->kept[k].category),
+			          p->categories[ci].id);
+			rep->kept[k].law =
+			        lr >= 0 ? p->retention[lr].legal_obligation
+			                : "";
+			word_copy(rep->kept[k].rule, sizeof(rep->kept[k].rule),
+			          lr >= 0 ? p->retention[lr].id : "");
+			rep->kept[k].until = INT64_MIN;
+		}
+		rep->kept[k].facts++;
+		if (r.legal_until != RETENTION_NEVER &&
+		    (rep->kept[k].until == INT64_MIN ||
+		     r.legal_until > rep->kept[k].until))
+			rep->kept[k].until = r.legal_until;
+	}
+	return VAERN_OK;
+}
+
+/* The answer told to the person, as the completed request's reason. */
+static void
+erase_reason(const struct vault_erasure *rep, char *out, size_t size)
+{
+	size_t len;
+
+	(void)snprintf(out, size, "erased %zu facts%s", rep->erased,
+	               rep->shredded ? "; nothing kept" : "; kept:");
+	for (size_t k = 0; k < rep->nkept; k++) {
+		char until[11] = "";
+
+		len = strlen(out);
+		if (rep->kept[k].until != INT64_MIN)
+			cal_format_date(day_of(rep->kept[k].until), until);
+		(void)snprintf(out + len, size - len, "%s %s until %s (%s)",
+		               k ? ";" : "", rep->kept[k].category,
+		               until[0] ? until : "its retention starts",
+		               rep->kept[k].law);
+	}
+}
+
+/* Deletes what is not kept, inside the caller's transaction. */
+static enum vaern_err
+erase_write(struct vault *v, const struct controller *c,
+            const struct store_subject *subj, const struct erase_walk *w,
+            const unsigned char *keep, struct vault_erasure *rep,
+            struct vaern_msg *msg)
+{
+	unsigned char blinds[STORE_BLINDS_MAX];
+	size_t nb = 0;
+	unsigned types = 0; /* identifier types of kept facts */
+	enum vaern_err err;
+
+	for (size_t i = 0; i < w->nfacts; i++) {
+		if (keep[i]) {
+			types |= 1u
+			         << c->policy->categories[w->facts[i].category]
+			                    .identifier;
+			continue;
+		}
+		if (rep->nkept > 0 &&
+		    (err = store_fact_delete(v->store, subj->rowid,
+		                             w->facts[i].id, msg)) != VAERN_OK)
+			return err;
+		rep->erased++;
+	}
+	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= subj->blinds_len;
+	     k += 1 + STORE_BLIND_BYTES) {
+		if (rep->nkept > 0 && (types & (1u << subj->blinds[k]))) {
+			memcpy(blinds + nb, subj->blinds + k,
+			       1 + STORE_BLIND_BYTES);
+			nb += 1 + STORE_BLIND_BYTES;
+			continue;
+		}
+		if ((err = store_identifier_delete(
+		             v->store, c->rowid, subj->blinds[k],
+		             subj->blinds + k + 1, msg)) != VAERN_OK)
+			return err;
+	}
+	if (rep->nkept == 0) {
+		/* GDPR-17: the wrapped key goes with the subject row. */
+		rep->shredded = 1;
+		return store_subject_delete(v->store, subj->rowid, msg);
+	}
+	/* What the law keeps is only stored (GDPR-18). */
+	if ((err = store_subject_set_blinds(v->store, subj->rowid, blinds, nb,
+	                                    msg)) != VAERN_OK)
+		return err;
+	return store_subject_set_state(v->store, subj->rowid,
+	                               subj->state | STORE_STATE_RESTRICTED,
+	                               msg);
+}
+
+enum vaern_err
+vault_request_erase(struct vault *v, const char *controller, const char *id,
+                    const struct vault_request_actor *who,
+                    struct vault_erasure *rep, struct vault_request *out,
+                    struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	struct store_subject subj;
+	struct erase_walk *w = NULL;
+	unsigned char *keep = NULL;
+	enum rights_status from;
+	enum vaern_err err;
+	int held = 0, gone = 0;
+	char was[STORE_WORD_MAX + 1], why[160], cats[AUDIT_CATS_MAX];
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(s.type, rights_type_name(RIGHTS_ERASURE)) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is a %s request, not erasure",
+		                  s.type);
+	if ((err = rights_transition(from, RIGHTS_COMPLETED,
+	                             s.verified_at != STORE_NO_TIME, msg)) !=
+	    VAERN_OK)
+		return err;
+	err = store_subject_by_uid(v->store, c->rowid, s.subject, &subj, msg);
+	if (err == VAERN_E_NOTFOUND)
+		gone = 1; /* erased before: nothing left to erase */
+	else if (err != VAERN_OK)
+		return err;
+	if (!gone) {
+		/* CEK-HOLD-1: held data is never erased while the hold
+		 * stands. */
+		if ((err = vlt_subject_held(v, subj.rowid, NULL, &held, msg)) !=
+		    VAERN_OK)
+			return err;
+		if (held)
+			return vaern_fail(
+			        msg, VAERN_E_DENIED,
+			        "the subject is under a legal hold "
+			        "(CEK-HOLD-1): lift the hold first, or "
+			        "refuse the request with the reason");
+		if ((w = calloc(1, sizeof(*w))) == NULL ||
+		    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) ==
+		            NULL ||
+		    (keep = calloc(ERASE_FACTS_MAX, 1)) == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
+		w->p = c->policy;
+		w->msg = msg;
+		if ((err = store_event_foreach(v->store, subj.rowid,
+		                               erase_event, w, msg)) !=
+		            VAERN_OK ||
+		    (err = store_fact_foreach(v->store, subj.rowid,
+		                              erase_fact_collect, w, msg)) !=
+		            VAERN_OK ||
+		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
+		                      msg)) != VAERN_OK)
+			goto done;
+	} else {
+		rep->shredded = 1;
+	}
+	word_copy(was, sizeof(was), s.status);
+	word_copy(s.status, sizeof(s.status),
+	          rights_status_name(RIGHTS_COMPLETED));
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		goto done;
+	if (!gone)
+		err = erase_write(v, c, &subj, w, keep, rep, msg);
+	erase_reason(rep, s.status_reason, sizeof(s.status_reason));
+	if (err == VAERN_OK)
+		err = request_write(v, &s, was, who, s.status_reason, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		goto done;
+	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	cats[0] = '\0';
+	for (size_t k = 0; k < rep->nkept; k++) {
+		size_t len = strlen(cats);
+
+		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
+		               k ? "," : "", rep->kept[k].category);
+	}
+	(void)snprintf(why, sizeof(why),
+	               "request %s (erasure): %s -> completed; %zu facts "
+	               "erased, %zu categories kept by law",
+	               s.id, was, rep->erased, rep->nkept);
+	{
+		/* Kept categories are ids, not values: they may be named. */
+		struct vault_audit_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.controller = controller;
+		e.actor = who->name;
+		e.role = who->role;
+		e.purpose = PURPOSE;
+		e.action = "request_erasure";
+		e.subject = s.subject;
+		e.categories = cats[0] ? cats : NULL;
+		e.allowed = 1;
+		e.rule = "GDPR-17";
+		e.reason = why;
+		if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
+			goto done;
+	}
+	err = request_out(&s, out, msg);
+done:
+	if (w != NULL)
+		free(w->facts);
+	free(w);
+	free(keep);
+	return err;
+}
+
+json_t *
+vault_erasure_json(const struct vault_erasure *rep)
+{
+	json_t *kept = json_array();
+
+	for (size_t k = 0; kept != NULL && k < rep->nkept; k++) {
+		char until[11] = "";
+
+		if (rep->kept[k].until != INT64_MIN)
+			cal_format_date(day_of(rep->kept[k].until), until);
+		json_array_append_new(
+		        kept,
+		        json_pack("{s:s, s:I, s:s, s:s, s:s?}", "category",
+		                  rep->kept[k].category, "facts",
+		                  (json_int_t)rep->kept[k].facts, "law",
+		                  rep->kept[k].law, "rule", rep->kept[k].rule,
+		                  "until", until[0] ? until : NULL));
+	}
+	return json_pack("{s:I, s:b, s:o}", "erased", (json_int_t)rep->erased,
+	                 "shredded", rep->shredded, "kept", kept);
+}
+
+/* ---- the access report (GDPR-15, GDPR-20) ------------------------------- */
+
+struct report_walk {
+	const struct policy *p;
+	json_t *cats;    /* category id -> {"facts": [...], ...} */
+	int portability; /* GDPR-20: only what the person provided */
+	size_t released; /* facts released */
+};
+
+static enum vaern_err
+report_fact(void *arg, const struct vault_fact_out *f)
+{
+	struct report_walk *w = arg;
+	json_t *cat, *fact;
+	long pi = policy_purpose_index(w->p, f->purpose);
+
+	/* GDPR-20: data the person provided, on consent or contract. */
+	if (w->portability &&
+	    (!f->provided_by_subject || pi < 0 ||
+	     !(w->p->purposes[pi].basis & (BASIS_A | BASIS_B))))
+		return VAERN_OK;
+	if ((cat = json_object_get(w->cats, f->category)) == NULL) {
+		cat = json_pack("{s:[], s:b, s:o}", "facts", "waiting", 0,
+		                "retention_until", json_null());
+		if (cat == NULL ||
+		    json_object_set_new(w->cats, f->category, cat))
+			return VAERN_E_NOMEM;
+	}
+	fact = json_pack("{s:s%, s:o, s:s, s:s, s:o}", "value", f->value,
+	                 f->len, "collected_at", time_or_null(f->collected_at),
+	                 "purpose", f->purpose, "source", f->source,
+	                 "expires_at", time_or_null(f->expires_at));
+	if (fact == NULL ||
+	    json_array_append_new(json_object_get(cat, "facts"), fact))
+		return VAERN_E_NOMEM;
+	/* The category's retention date: the latest of its facts', none
+	 * while one waits for an event. */
+	if (f->expires_at == INT64_MIN) {
+		json_object_set_new(cat, "waiting", json_true());
+	} else {
+		json_t *cur = json_object_get(cat, "retention_until");
+		char day[11];
+
+		cal_format_date(day_of(f->expires_at), day);
+		if (json_is_null(cur) ||
+		    strcmp(json_string_value(cur), day) < 0)
+			json_object_set_new(cat, "retention_until",
+			                    json_string(day));
+	}
+	w->released++;
+	return VAERN_OK;
+}
+
+static json_t *
+basis_letters(unsigned basis)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a != NULL && i < 6; i++) {
+		char letter[2] = {(char)('a' + i), '\0'};
+
+		if (basis & (1u << i))
+			json_array_append_new(a, json_string(letter));
+	}
+	return a;
+}
+
+/* Purposes, recipients and source of category ci, into cat. */
+static void
+report_category(const struct policy *p, size_t ci, json_t *cat)
+{
+	static const char *const sources[] = {"subject", "automatic",
+	                                      "third_party", "controller"};
+	static const char *const types[] = {"processor", "third_party",
+	                                    "authority"};
+	const struct policy_category *pc = &p->categories[ci];
+	json_t *purposes = json_array(), *recipients = json_array();
+
+	for (size_t i = 0; i < p->npurposes; i++) {
+		const struct policy_purpose *pp = &p->purposes[i];
+
+		if (!policy_purpose_uses(p, i, ci))
+			continue;
+		json_array_append_new(
+		        purposes,
+		        json_pack("{s:s, s:s?, s:o, s:s?}", "purpose", pp->id,
+		                  "description", pp->description, "basis",
+		                  basis_letters(pp->basis),
+		                  "legitimate_interests",
+		                  pp->legitimate_interests));
+	}
+	for (size_t i = 0; i < p->nrecipients; i++) {
+		const struct policy_recipient *r = &p->recipients[i];
+		int takes = 0;
+
+		for (size_t k = 0; k < r->ncategories; k++)
+			takes |= r->categories[k] == ci;
+		if (!takes)
+			continue;
+		json_array_append_new(recipients,
+		                      json_pack("{s:s, s:s, s:s, s:s}",
+		                                "recipient", r->id, "name",
+		                                r->name, "type", types[r->type],
+		                                "country", r->country));
+	}
+	json_object_set_new(cat, "description",
+	                    pc->description ? json_string(pc->description)
+	                                    : json_null());
+	json_object_set_new(cat, "purposes", purposes);
+	json_object_set_new(cat, "recipients", recipients);
+	/* TEL-CAT-3: where it came from. */
+	json_object_set_new(cat, "source",
+	                    json_pack("{s:s, s:s?}", "kind",
+	                              sources[pc->source], "party",
+	                              pc->source_party));
+}
+
+enum vaern_err
+vault_request_report(struct vault *v, const char *controller, const char *id,
+                     const struct vault_request_actor *who, json_t **out,
+                     struct vaern_msg *msg)
+{
+	static const char *const rights[] = {"access",      "rectification",
+	                                     "erasure",     "restriction",
+	                                     "portability", "objection"};
+	struct controller *c;
+	struct store_request s;
+	struct report_walk w;
+	struct vault_audit_event e;
+	enum rights_status status;
+	enum vaern_err err;
+	json_t *doc = NULL, *list, *val;
+	const char *key;
+	char uid[VAULT_UID_HEX], why[160], cats[AUDIT_CATS_MAX], ver[11];
+	const struct policy_controller *pc;
+
+	*out = NULL;
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(s.type, "access") != 0 && strcmp(s.type, "portability") != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is a %s request: a report "
+		                  "answers access and portability",
+		                  s.type);
+	if (rights_status_final(status))
+		return vaern_fail(msg, VAERN_E_INVALID, "the request is %s",
+		                  s.status);
+	if (s.verified_at == STORE_NO_TIME)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "nothing is disclosed before the requester's "
+		                  "identity is verified (AOPT-ACCESS-1)");
+	memset(&w, 0, sizeof(w));
+	w.p = c->policy;
+	w.portability = strcmp(s.type, "portability") == 0;
+	if ((w.cats = json_object()) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = vault_subject_facts(v, controller, s.subject, report_fact, &w,
+	                          msg);
+	if (err == VAERN_E_NOTFOUND)
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 "the request's subject is no longer in the "
+		                 "vault");
+	if (err != VAERN_OK)
+		goto done;
+	cats[0] = '\0';
+	json_object_foreach(w.cats, key, val)
+	{
+		long ci = policy_category_index(c->policy, key);
+		size_t len = strlen(cats);
+
+		if (ci >= 0)
+			report_category(c->policy, (size_t)ci, val);
+		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
+		               len ? "," : "", key);
+	}
+	list = json_array();
+	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++) {
+		if (c->policy->rights & (1u << i))
+			json_array_append_new(list, json_string(rights[i]));
+	}
+	/* Consent can always be withdrawn (GDPR-7). */
+	json_array_append_new(list, json_string("consent_withdrawal"));
+	pc = &c->policy->controller;
+	vault_uid_format(s.subject, uid);
+	cal_format_date(pc->policy_version, ver);
+	doc = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s?, s:s?, s:s?,"
+	                " s:s}, s:o, s:o, s:s?, s:{s:s?, s:s?}}",
+	                "request", s.id, "type", s.type, "subject", uid,
+	                "generated_at", time_or_null(clock_now()), "controller",
+	                "id", pc->id, "name", pc->name, "registration",
+	                pc->registration, "address", pc->address, "email",
+	                pc->email, "policy_version", ver, "categories", w.cats,
+	                "rights", list, "complaints", pc->complaints,
+	                "authority", "name", pc->authority_name, "url",
+	                pc->authority_url);
+	w.cats = NULL; /* doc holds it now */
+	if (doc == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	/* Audited before anything is released (GDPR-32). */
+	(void)snprintf(why, sizeof(why), "request %s (%s): report of %zu facts",
+	               s.id, s.type, w.released);
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = who->name;
+	e.role = who->role;
+	e.purpose = PURPOSE;
+	e.action = "request_report";
+	e.subject = s.subject;
+	e.categories = cats[0] ? cats : NULL;
+	e.allowed = 1;
+	e.rule = w.portability ? "GDPR-20" : "GDPR-15";
+	e.reason = why;
+	if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(w.cats);
+	json_decref(doc);
+	return err;
+}
