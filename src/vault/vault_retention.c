@@ -222,9 +222,10 @@ text_ok(const char *t, size_t max)
 	return 1;
 }
 
+/* role NULL: "retention" (the sweep, the local operator). */
 static enum vaern_err
 audit_event(struct vault *v, const char *controller, const char *actor,
-            const char *action, const unsigned char *uid,
+            const char *role, const char *action, const unsigned char *uid,
             const char *categories, const char *rule, const char *reason,
             struct vaern_msg *msg)
 {
@@ -235,7 +236,7 @@ audit_event(struct vault *v, const char *controller, const char *actor,
 	memset(&e, 0, sizeof(e));
 	e.controller = controller;
 	e.actor = actor;
-	e.role = "retention";
+	e.role = role != NULL ? role : "retention";
 	e.purpose = "retention";
 	e.action = action;
 	e.subject = uid;
@@ -250,7 +251,7 @@ enum vaern_err
 vault_hold_place(struct vault *v, const char *controller,
                  const unsigned char uid[VAULT_UID_BYTES], const char *category,
                  const char *reason, int64_t review_at, const char *placed_by,
-                 int64_t *id, struct vaern_msg *msg)
+                 const char *role, int64_t *id, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_subject s;
@@ -287,14 +288,14 @@ vault_hold_place(struct vault *v, const char *controller,
 	*id = h.id;
 	/* The reason is the operator's words: not in the trail. */
 	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
-	return audit_event(v, controller, placed_by, "hold_place", uid,
+	return audit_event(v, controller, placed_by, role, "hold_place", uid,
 	                   category, "CEK-HOLD-1", why, msg);
 }
 
 enum vaern_err
 vault_hold_lift(struct vault *v, const char *controller,
                 const unsigned char uid[VAULT_UID_BYTES], int64_t id,
-                struct vaern_msg *msg)
+                const char *lifted_by, const char *role, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_subject s;
@@ -309,8 +310,8 @@ vault_hold_lift(struct vault *v, const char *controller,
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
 		return err;
 	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
-	return audit_event(v, controller, "operator", "hold_lift", uid, NULL,
-	                   "CEK-HOLD-1", why, msg);
+	return audit_event(v, controller, lifted_by, role, "hold_lift", uid,
+	                   NULL, "CEK-HOLD-1", why, msg);
 }
 
 struct hold_walk {
@@ -657,8 +658,8 @@ audit_batch(struct vault *v, const struct batch_counts *b,
 	}
 	if (off >= sizeof(reason))
 		reason[sizeof(reason) - 1] = '\0';
-	return audit_event(v, b->c->name, "retention", "retention_sweep", NULL,
-	                   NULL, "GDPR-5(1)(e)", reason, msg);
+	return audit_event(v, b->c->name, "retention", NULL, "retention_sweep",
+	                   NULL, NULL, "GDPR-5(1)(e)", reason, msg);
 }
 
 static void

@@ -634,7 +634,7 @@ class ServerTest(ApiCase):
         email = uniq_email("openapi")
         sid = self.create(self.CS, telenor_customer(email=email))
         values = {"id": sid, "fact": "1", "purpose": "marketing",
-                  "recipient": "marketing_partners"}
+                  "recipient": "marketing_partners", "hold": "1"}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
             ("post", "/v1/subjects/lookup"): {

@@ -496,6 +496,101 @@ class CekuraTest(RetentionTest):
                 self.assertNotIn("listening", r.out)
         self.assertEqual(len(self.categories(sid)), 4)
 
+    # ---- legal holds over HTTP (CEK-HOLD-1) --------------------------------
+
+    def actor(self, name, role):
+        r = self.vaern("actor", "add", "--controller", "cekura", "--name",
+                       name, "--role", role)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["token"]
+
+    def http(self, port, method, path, token, body=None):
+        import urllib.error
+        import urllib.request
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (port, path), data=data,
+            method=method, headers={"Authorization": "Bearer " + token})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def test_CEK_HOLD_1_holds_over_http(self):
+        """PUT/GET/DELETE /v1/subjects/{id}/holds: the DPO (audit: true)
+        places, lists and lifts holds, audited under its own name; other
+        roles get 403 (audited); bad input is 400 and places nothing;
+        the sweep keeps what is held."""
+        import signal
+        sid = self._held_customer()
+        dpo = self.actor("dpo-1", "dpo")
+        cs = self.actor("kundeservice-1", "customer_service")
+        p, port = self.serve("--sweep-every", "off", as_of="2025-04-02")
+        path = "/v1/subjects/%s/holds" % sid
+        st, doc = self.http(port, "PUT", path, cs, {"reason": "Tvist"})
+        self.assertEqual(st, 403, doc)
+        self.assertIn("CEK-HOLD-1", doc["error"]["message"])
+        for bad, says in [({}, "reason"),
+                          ({"reason": ""}, "reason"),
+                          ({"reason": "x" * 513}, "reason"),
+                          ({"reason": "Tvist", "category": "shoe_size"},
+                           "shoe_size"),
+                          ({"reason": "Tvist", "category": 7}, "category"),
+                          ({"reason": "Tvist", "review": "2026-02-30"},
+                           "review"),
+                          ({"reason": "Tvist", "review": "2025-01-01"},
+                           "review"),
+                          ({"reason": "Tvist", "until": "2026-01-01"},
+                           "until")]:
+            with self.subTest(body=bad):
+                st, doc = self.http(port, "PUT", path, dpo, bad)
+                self.assertEqual(st, 400, doc)
+                self.assertIn(says, doc["error"]["message"])
+        st, doc = self.http(port, "GET", path, dpo)
+        self.assertEqual((st, doc["holds"]), (200, []))
+        st, doc = self.http(port, "PUT", path, dpo,
+                            {"reason": "Tvist, sag 2025-117",
+                             "category": "email", "review": "2026-06-01"})
+        self.assertEqual(st, 201, doc)
+        hold = doc["hold"]
+        self.assertEqual(doc["category"], "email")
+        self.assertEqual(doc["review_at"], "2026-06-01T00:00:00Z")
+        st, doc = self.http(port, "GET", path, cs)
+        self.assertEqual(st, 403, doc)
+        st, doc = self.http(port, "GET", path, dpo)
+        self.assertEqual(st, 200, doc)
+        self.assertEqual([(h["hold"], h["category"], h["placed_by"])
+                          for h in doc["holds"]],
+                         [(hold, "email", "dpo-1")])
+        # The sweep (CLI, as of after the due date) keeps the held e-mail.
+        rep = self.sweep("2025-07-01")
+        self.assertEqual((rep["facts_deleted"], rep["facts_held"]), (3, 1))
+        self.assertEqual(self.categories(sid), ["email"])
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), cs)
+        self.assertEqual(st, 403, doc)
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), dpo)
+        self.assertEqual((st, doc["lifted"]), (200, True))
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), dpo)
+        self.assertEqual(st, 404, doc)
+        st, doc = self.http(port, "DELETE", path + "/x", dpo)
+        self.assertEqual(st, 404, doc)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        entries = self.audit_entries()
+        mine = [(e["action"], e["actor"], e["role"], e["decision"])
+                for e in entries if e["action"].startswith("hold")]
+        self.assertIn(("hold_place", "dpo-1", "dpo", "allow"), mine)
+        self.assertIn(("hold_lift", "dpo-1", "dpo", "allow"), mine)
+        self.assertIn(("hold_place", "kundeservice-1", "customer_service",
+                       "deny"), mine)
+        self.assertNotIn("sag 2025-117", json.dumps(entries))
+        rep = self.sweep("2025-07-02")
+        self.assertEqual(rep["facts_deleted"], 1, rep)
+        self.assertIsNone(self.categories(sid))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
