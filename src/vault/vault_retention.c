@@ -486,6 +486,8 @@ struct sweep {
 	struct label_refs cats;     /* (category label, controller) met */
 	struct subject_fact *facts; /* the subject being swept */
 	size_t nfacts, facts_cap;   /* malloc'ed, grows */
+	int64_t ahead; /* facts taken before their page came (a subject's
+	                  facts of later pages), for the progress count */
 	struct vault_sweep_report *rep;
 	struct vaern_msg *msg;
 };
@@ -999,6 +1001,8 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 		    err != VAERN_E_NOTFOUND)
 			goto done;
 		err = VAERN_OK;
+		if (!f->in_page)
+			sw->ahead++;
 		count_rule(&b->r, rl->text);
 	}
 	for (size_t k = 0; k < nanon; k++) {
@@ -1229,7 +1233,8 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 		if (!have_last || n == 0)
 			break;
 		any = 1;
-		done_n += (int64_t)n;
+		done_n += (int64_t)n + sw.ahead;
+		sw.ahead = 0;
 		if (progress != NULL &&
 		    progress(parg, done_n, total > done_n ? total : done_n)) {
 			rep->stopped = 1;
