@@ -873,6 +873,29 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 	return VAERN_OK;
 }
 
+/* Whether every due fact of the subject goes, by deletion, and none is an
+ * identifier (whose blind index goes with it). */
+static int
+all_plain(const struct sweep *sw, const struct controller *c)
+{
+	for (size_t i = 0; i < sw->nfacts; i++) {
+		const struct subject_fact *f = &sw->facts[i];
+		long r, ci;
+
+		if (f->k.expires_at == STORE_NO_TIME ||
+		    f->k.expires_at > sw->as_of)
+			continue;
+		if (!f->go)
+			return 0; /* held or kept: not every due fact */
+		r = sw->rules.items[f->rule].index;
+		ci = sw->cats.items[f->category].index;
+		if (c->policy->retention[r].action != RETENTION_DELETE ||
+		    c->policy->categories[ci].format == FORMAT_IDENTIFIER)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Sweeps one subject inside the open transaction: every due fact of it,
  * not only those of the page, so the subject is whole in one
@@ -918,6 +941,27 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 	}
 	if ((b = batch_slot(bc, nbc, c)) == NULL)
 		return VAERN_OK; /* more controllers than a vault loads */
+	if (all_plain(sw, c)) {
+		int64_t n;
+
+		/* The common case in one statement: every due fact goes
+		 * and none needs its value. */
+		if ((err = store_fact_delete_due(v->store, pe[0].subject,
+		                                 sw->as_of, &n, msg)) !=
+		    VAERN_OK)
+			goto done;
+		for (size_t i = 0; i < sw->nfacts; i++) {
+			const struct subject_fact *f = &sw->facts[i];
+
+			if (!f->go)
+				continue;
+			b->r.facts_deleted++;
+			count_rule(&b->r, sw->rules.items[f->rule].text);
+			if (!f->in_page)
+				sw->ahead++;
+		}
+		goto left;
+	}
 	for (size_t i = 0; i < sw->nfacts; i++) {
 		struct subject_fact *f = &sw->facts[i];
 		const struct label_ref *rl = &sw->rules.items[f->rule];
@@ -1023,6 +1067,7 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 	    (err = store_subject_set_blinds(v->store, s.rowid, s.blinds,
 	                                    s.blinds_len, msg)) != VAERN_OK)
 		goto done;
+left:
 	/* Nothing left of its facts: consent records kept on their own? */
 	if (!remains &&
 	    (err = store_subject_remains(v->store, pe[0].subject, sw->as_of,
