@@ -592,5 +592,66 @@ class CekuraTest(RetentionTest):
         self.assertIsNone(self.categories(sid))
 
 
+class TelenorTest(RetentionTest):
+    """TEL-STAT-1: anonymisation by the sweep; TEL-RET-1: bookkeeping
+    outlasts it."""
+    policy = "telenor.yaml"
+    controller = "telenor"
+
+    def test_TEL_STAT_1_sweep_anonymises_and_keeps_the_invoices(self):
+        facts = [("name", "Ole Jensen"),
+                 ("address", "Strandvejen 10, 8300 Odder"),
+                 ("phone", "+45 41 42 43 44"),
+                 ("email", "ole@example.dk"),
+                 ("contract_type", "Mobil 100 GB"),
+                 ("postcode", "8300"),
+                 ("birth_date", "1984-07-09")]
+        doc = {"purpose": "contract",
+               "facts": [{"category": c, "value": v} for c, v in facts] +
+               [{"category": "invoices", "value": "Faktura 1001",
+                 "purpose": "bookkeeping"}]}
+        r = self.vaern("subject", "add", "--controller", "telenor",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2025-01-10")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        sid = r.json()["subject"]
+        self.event(sid, "relationship_start", "2025-01-10")
+        self.event(sid, "relationship_end", "2025-05-31")
+        dry = self.sweep("2025-06-01", "--dry-run")
+        self.assertEqual(dry["facts_anonymised"], 7, dry)
+        rep = self.sweep("2025-06-01")
+        self.assertEqual((rep["facts_anonymised"], rep["facts_deleted"],
+                          rep["anonymised_records"],
+                          rep["subjects_shredded"]), (7, 0, 1, 0), rep)
+        self.assertEqual(rep["by_rule"], {"telenor/customer_data": 7})
+        self.assertEqual(self.categories(sid), ["invoices"])
+        # The identifiers went with their facts: no longer found by them.
+        for kind, value in (("email", "ole@example.dk"),
+                            ("phone", "+45 41 42 43 44")):
+            r = self.vaern("subject", "find", "--controller", "telenor",
+                           kind, value)
+            self.assertNotEqual(r.rc, EXIT_OK, r)
+        # What survives: generalised, without the person (TEL-STAT-1).
+        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        try:
+            rows = [json.loads(d) for (d,) in
+                    db.execute("SELECT data FROM anon")]
+        finally:
+            db.close()
+        self.assertEqual(rows, [{"contract_type": "Mobil 100 GB",
+                                 "postcode": "83xx",
+                                 "birth_date": "1984"}])
+        sweeps = [e for e in self.audit_entries()
+                  if e["action"] == "retention_sweep"]
+        self.assertEqual(len(sweeps), 1)
+        self.assertIn("anonymised 7", sweeps[0]["reason"])
+        self.assertNotIn("Ole", json.dumps(sweeps))
+        # Bookkeeping: 5 years from the end of the financial year 2025.
+        self.assertEqual(self.sweep("2030-12-31")["facts_deleted"], 0)
+        rep = self.sweep("2031-01-01")
+        self.assertEqual((rep["facts_deleted"], rep["subjects_shredded"]),
+                         (1, 1), rep)
+        self.assertIsNone(self.categories(sid))
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
