@@ -1101,16 +1101,21 @@ check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
 	return 0;
 }
 
+/*
+ * A time of a request body: when a person's relationship ended, when a
+ * fact was collected. Personal data, so the message says what a time
+ * looks like, never which day or month of it was wrong (GDPR-32).
+ */
 static int
 parse_time(const char *text, int64_t *t, struct vaern_msg *msg)
 {
-	struct vaern_msg why = {{0}};
-
 	*t = INT64_MIN;
 	if (text == NULL)
 		return 0;
-	if (cal_parse_instant(text, t, &why) != VAERN_OK) {
-		(void)vaern_fail(msg, VAERN_E_INVALID, "a time: %s", why.text);
+	if (cal_parse_instant(text, t, NULL) != VAERN_OK) {
+		(void)vaern_fail(msg, VAERN_E_INVALID,
+		                 "a time: not a real date or instant "
+		                 "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
 		return -1;
 	}
 	return 0;

@@ -577,6 +577,15 @@ class CekuraTest(RetentionTest):
         self.assertEqual(st, 404, doc)
         st, doc = self.http(port, "DELETE", path + "/x", dpo)
         self.assertEqual(st, 404, doc)
+        # A retention anchor's time is personal data too: a bad one is
+        # refused without its parts (GDPR-32).
+        st, doc = self.http(port, "POST", "/v1/subjects/%s/events" % sid,
+                            cs, {"kind": "relationship_end",
+                                 "at": "2025-02-30"})
+        self.assertEqual(st, 400, doc)
+        self.assertIn("not a real date", doc["error"]["message"])
+        for part in ("2025", "30", "month 2"):
+            self.assertNotIn(part, doc["error"]["message"])
         p.send_signal(signal.SIGTERM)
         self.assertEqual(p.wait(timeout=TIMEOUT), 0)
         entries = self.audit_entries()
