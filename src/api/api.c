@@ -1121,16 +1121,21 @@ check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
 	return 0;
 }
 
+/*
+ * A time of a request body: when a person's relationship ended, when a
+ * fact was collected. Personal data, so the message says what a time
+ * looks like, never which day or month of it was wrong (GDPR-32).
+ */
 static int
 parse_time(const char *text, int64_t *t, struct vaern_msg *msg)
 {
-	struct vaern_msg why = {{0}};
-
 	*t = INT64_MIN;
 	if (text == NULL)
 		return 0;
-	if (cal_parse_instant(text, t, &why) != VAERN_OK) {
-		(void)vaern_fail(msg, VAERN_E_INVALID, "a time: %s", why.text);
+	if (cal_parse_instant(text, t, NULL) != VAERN_OK) {
+		(void)vaern_fail(msg, VAERN_E_INVALID,
+		                 "a time: not a real date or instant "
+		                 "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
 		return -1;
 	}
 	return 0;
@@ -3764,6 +3769,195 @@ h_opendsr_cancel(struct http_request *req, struct http_response *res, void *app)
 	                         opendsr_json(c.actor.controller, &r));
 }
 
+/* ---- legal holds (CEK-HOLD-1) ------------------------------------------ */
+
+/*
+ * Holds are placed and lifted by the roles that may read the audit trail
+ * (audit: true, the data-protection officer): a hold overrides retention
+ * and erasure, a compliance decision, not a customer-service one.
+ * Answers 403 (audited) for any other role; 0 when allowed.
+ */
+static int
+hold_role(struct ctx *c, struct http_response *res, const char *action,
+          const unsigned char *uid, int *answered)
+{
+	long ri = policy_role_index(c->policy, c->actor.role);
+
+	*answered = 0;
+	if (ri >= 0 && c->policy->roles[ri].audit)
+		return 0;
+	*answered = 1;
+	return refuse(c, res, action, NULL, uid, "CEK-HOLD-1",
+	              "role '%s' may not place or lift legal holds (roles "
+	              "with audit: true may)",
+	              c->actor.role);
+}
+
+/* PUT /v1/subjects/{id}/holds: {"reason", "category", "review"}. */
+static int
+h_hold_place(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"reason", "category", "review",
+	                                   NULL};
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *reason, *category;
+	json_t *doc = NULL, *cat;
+	int64_t review, id;
+	enum vaern_err err;
+	int rc, answered;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK)
+		return fail(res, err, &c.msg);
+	rc = hold_role(&c, res, "hold_place", uid, &answered);
+	if (answered)
+		return rc;
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	cat = json_object_get(doc, "category");
+	category = str_member(doc, "category");
+	if ((reason = str_member(doc, "reason")) == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'reason' is required: why the data "
+		                        "is held");
+		goto done;
+	}
+	if (cat != NULL && !json_is_null(cat) && category == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'category' is a category id");
+		goto done;
+	}
+	if (json_object_get(doc, "review") != NULL &&
+	    str_member(doc, "review") == NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'review' is a date (YYYY-MM-DD)");
+		goto done;
+	}
+	if (parse_time(str_member(doc, "review"), &review, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid", "'review': %s",
+		                        c.msg.text);
+		goto done;
+	}
+	/* Audited through the request's hook: answered once durable. */
+	err = vault_hold_place(c.v, c.actor.controller, uid, category, reason,
+	                       review, c.actor.name, c.actor.role, &id, &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(
+	        res, 201,
+	        json_pack("{s:s, s:I, s:s*, s:o}", "subject",
+	                  http_request_param(req, "id"), "hold", (json_int_t)id,
+	                  "category", category, "review_at",
+	                  review == INT64_MIN ? json_null()
+	                                      : time_json(review)));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/* DELETE /v1/subjects/{id}/holds/{hold}. */
+static int
+h_hold_lift(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	const char *hold = http_request_param(req, "hold");
+	char *end = NULL;
+	long long id;
+	enum vaern_err err;
+	int rc, answered;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK)
+		return fail(res, err, &c.msg);
+	rc = hold_role(&c, res, "hold_lift", uid, &answered);
+	if (answered)
+		return rc;
+	id = hold != NULL ? strtoll(hold, &end, 10) : 0;
+	if (hold == NULL || end == hold || *end != '\0' || id < 1)
+		return http_respond_error(res, 404, "not_found",
+		                          "no such hold");
+	err = vault_hold_lift(c.v, c.actor.controller, uid, (int64_t)id,
+	                      c.actor.name, c.actor.role, &c.msg);
+	if (err == VAERN_E_NOTFOUND)
+		return http_respond_error(res, 404, "not_found",
+		                          "no hold %lld in force", id);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(res, 200,
+	                         json_pack("{s:s, s:I, s:b}", "subject",
+	                                   http_request_param(req, "id"),
+	                                   "hold", (json_int_t)id, "lifted",
+	                                   1));
+}
+
+static enum vaern_err
+hold_item(void *arg, const struct vault_hold *h)
+{
+	json_t *list = arg;
+
+	return json_array_append_new(
+	               list,
+	               json_pack("{s:I, s:s*, s:s, s:o, s:o, s:s, s:o}", "hold",
+	                         (json_int_t)h->id, "category", h->category,
+	                         "reason", h->reason, "review_at",
+	                         h->review_at == INT64_MIN
+	                                 ? json_null()
+	                                 : time_json(h->review_at),
+	                         "placed_at", time_json(h->placed_at),
+	                         "placed_by", h->placed_by, "lifted_at",
+	                         h->lifted_at == INT64_MIN
+	                                 ? json_null()
+	                                 : time_json(h->lifted_at))) == 0
+	               ? VAERN_OK
+	               : VAERN_E_NOMEM;
+}
+
+/* GET /v1/subjects/{id}/holds: every hold, lifted ones included. */
+static int
+h_holds(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	json_t *list;
+	enum vaern_err err;
+	int rc, answered;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
+	                                &c.msg)) != VAERN_OK)
+		return fail(res, err, &c.msg);
+	rc = hold_role(&c, res, "holds", uid, &answered);
+	if (answered)
+		return rc;
+	if ((list = json_array()) == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	err = vault_hold_foreach(c.v, c.actor.controller, uid, hold_item, list,
+	                         &c.msg);
+	if (err != VAERN_OK) {
+		json_decref(list);
+		return fail(res, err, &c.msg);
+	}
+	return http_respond_json(res, 200,
+	                         json_pack("{s:s, s:o}", "subject",
+	                                   http_request_param(req, "id"),
+	                                   "holds", list));
+}
+
 static const struct http_route routes[] = {
         {"GET", "/v1/openapi.json", h_openapi, "openapi"},
         {"GET", "/v1/policy", h_policy, "policy"},
@@ -3798,6 +3992,9 @@ static const struct http_route routes[] = {
         {"DELETE", "/v1/subjects/{id}/agreements/{recipient}", h_disagree,
          "agreement_withdraw"},
         {"POST", "/v1/subjects/{id}/disclosures", h_disclose, "disclose"},
+        {"PUT", "/v1/subjects/{id}/holds", h_hold_place, "hold_place"},
+        {"GET", "/v1/subjects/{id}/holds", h_holds, "holds"},
+        {"DELETE", "/v1/subjects/{id}/holds/{hold}", h_hold_lift, "hold_lift"},
         {"GET", "/v1/audit", h_audit, "audit"},
         {"GET", "/v1/subjects/{id}/report", h_report, "subject_report"},
         {"GET", "/v1/subjects/{id}/export", h_export, "subject_export"},

@@ -248,16 +248,10 @@ plan_cmd(struct vault *v, const struct args *a, int64_t as_of)
 
 	memset(&p, 0, sizeof(p));
 	p.as_of = as_of;
-	if (a->by != NULL && strcmp(a->by, "day") != 0 &&
-	    strcmp(a->by, "month") != 0)
-		return cli_usage("retention plan", "--by is day or month");
+	/* --by and --format were checked before the vault was opened. */
 	p.by_day = a->by != NULL && strcmp(a->by, "day") == 0;
 	if (fmt == NULL)
 		fmt = isatty(STDOUT_FILENO) ? "table" : "json";
-	if (strcmp(fmt, "table") != 0 && strcmp(fmt, "csv") != 0 &&
-	    strcmp(fmt, "json") != 0)
-		return cli_usage("retention plan",
-		                 "--format is table, csv or json");
 	err = vault_retention_plan(v, a->controller, plan_add, &p, &msg);
 	if (err != VAERN_OK) {
 		free(p.lines);

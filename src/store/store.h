@@ -309,6 +309,10 @@ enum vaern_err store_fact_key_foreach(
         struct store *st, int64_t subject,
         enum vaern_err (*fn)(void *arg, const struct store_fact_key *k),
         void *arg, struct vaern_msg *msg);
+/* Deletes every fact of subject due at now; *deleted gets how many. */
+enum vaern_err store_fact_delete_due(struct store *st, int64_t subject,
+                                     int64_t now, int64_t *deleted,
+                                     struct vaern_msg *msg);
 /* The number of facts due at now, from the due index alone. */
 enum vaern_err store_fact_due_count(struct store *st, int64_t now,
                                     int64_t *count, struct vaern_msg *msg);

@@ -208,6 +208,7 @@ enum stmt_id {
 	S_FACT_DUE_NEXT_NULL,
 	S_FACT_DUE_COUNT,
 	S_FACT_KEYS,
+	S_FACT_DELETE_DUE,
 	S_FACT_PLAN,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
@@ -363,6 +364,8 @@ static const char *const stmt_sql[S_COUNT_] = {
                 " ORDER BY expires_at, rule, subject, id LIMIT ?2",
         [S_FACT_KEYS] = "SELECT id, category, coalesce(rule, 0), expires_at"
                         " FROM fact WHERE subject = ?1 ORDER BY id",
+        [S_FACT_DELETE_DUE] = "DELETE FROM fact WHERE subject = ?1"
+                              " AND expires_at <= ?2",
         [S_FACT_DUE_COUNT] = "SELECT count(*) FROM fact"
                              " WHERE expires_at <= ?1",
         [S_FACT_PLAN] = "SELECT coalesce(rule, 0), expires_at, count(*)"
@@ -1955,6 +1958,23 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 	if (err == VAERN_OK && rc != SQLITE_DONE)
 		err = db_fail(st, msg, "fact");
 	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_fact_delete_due(struct store *st, int64_t subject, int64_t now,
+                      int64_t *deleted, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*deleted = 0;
+	if ((s = stmt_get(st, S_FACT_DELETE_DUE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_int64(s, 2, now);
+	if ((err = step_done(st, s, "fact", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes(st->db);
 	return err;
 }
 

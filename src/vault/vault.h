@@ -531,18 +531,23 @@ struct vault_hold {
  * Places a legal hold (CEK-HOLD-1) on the subject, or on one category of
  * it (category NULL: all): held data is never swept and never erased.
  * reason (1..VAULT_HOLD_REASON_MAX bytes of text) says why; review_at
- * (INT64_MIN: none) when to look again. *id gets the hold's number.
+ * (INT64_MIN: none) when to look again. *id gets the hold's number. The
+ * audit entry names placed_by in role (NULL: "retention", the local
+ * operator); the reason is the operator's words and stays out of it.
  */
-enum vaern_err vault_hold_place(struct vault *v, const char *controller,
-                                const unsigned char uid[VAULT_UID_BYTES],
-                                const char *category, const char *reason,
-                                int64_t review_at, const char *placed_by,
-                                int64_t *id, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 7, 8)));
+enum vaern_err
+vault_hold_place(struct vault *v, const char *controller,
+                 const unsigned char uid[VAULT_UID_BYTES], const char *category,
+                 const char *reason, int64_t review_at, const char *placed_by,
+                 const char *role, int64_t *id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 7, 9)));
+/* Lifts hold id (VAERN_E_NOTFOUND if none of the subject is in force),
+ * audited as lifted_by in role (NULL: "retention"). */
 enum vaern_err vault_hold_lift(struct vault *v, const char *controller,
                                const unsigned char uid[VAULT_UID_BYTES],
-                               int64_t id, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                               int64_t id, const char *lifted_by,
+                               const char *role, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 enum vaern_err
 vault_hold_foreach(struct vault *v, const char *controller,
                    const unsigned char uid[VAULT_UID_BYTES],

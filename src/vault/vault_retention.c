@@ -222,9 +222,10 @@ text_ok(const char *t, size_t max)
 	return 1;
 }
 
+/* role NULL: "retention" (the sweep, the local operator). */
 static enum vaern_err
 audit_event(struct vault *v, const char *controller, const char *actor,
-            const char *action, const unsigned char *uid,
+            const char *role, const char *action, const unsigned char *uid,
             const char *categories, const char *rule, const char *reason,
             struct vaern_msg *msg)
 {
@@ -235,7 +236,7 @@ audit_event(struct vault *v, const char *controller, const char *actor,
 	memset(&e, 0, sizeof(e));
 	e.controller = controller;
 	e.actor = actor;
-	e.role = "retention";
+	e.role = role != NULL ? role : "retention";
 	e.purpose = "retention";
 	e.action = action;
 	e.subject = uid;
@@ -250,7 +251,7 @@ enum vaern_err
 vault_hold_place(struct vault *v, const char *controller,
                  const unsigned char uid[VAULT_UID_BYTES], const char *category,
                  const char *reason, int64_t review_at, const char *placed_by,
-                 int64_t *id, struct vaern_msg *msg)
+                 const char *role, int64_t *id, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_subject s;
@@ -287,14 +288,14 @@ vault_hold_place(struct vault *v, const char *controller,
 	*id = h.id;
 	/* The reason is the operator's words: not in the trail. */
 	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
-	return audit_event(v, controller, placed_by, "hold_place", uid,
+	return audit_event(v, controller, placed_by, role, "hold_place", uid,
 	                   category, "CEK-HOLD-1", why, msg);
 }
 
 enum vaern_err
 vault_hold_lift(struct vault *v, const char *controller,
                 const unsigned char uid[VAULT_UID_BYTES], int64_t id,
-                struct vaern_msg *msg)
+                const char *lifted_by, const char *role, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_subject s;
@@ -309,8 +310,8 @@ vault_hold_lift(struct vault *v, const char *controller,
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
 		return err;
 	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
-	return audit_event(v, controller, "operator", "hold_lift", uid, NULL,
-	                   "CEK-HOLD-1", why, msg);
+	return audit_event(v, controller, lifted_by, role, "hold_lift", uid,
+	                   NULL, "CEK-HOLD-1", why, msg);
 }
 
 struct hold_walk {
@@ -485,6 +486,8 @@ struct sweep {
 	struct label_refs cats;     /* (category label, controller) met */
 	struct subject_fact *facts; /* the subject being swept */
 	size_t nfacts, facts_cap;   /* malloc'ed, grows */
+	int64_t ahead; /* facts taken before their page came (a subject's
+	                  facts of later pages), for the progress count */
 	struct vault_sweep_report *rep;
 	struct vaern_msg *msg;
 };
@@ -657,8 +660,8 @@ audit_batch(struct vault *v, const struct batch_counts *b,
 	}
 	if (off >= sizeof(reason))
 		reason[sizeof(reason) - 1] = '\0';
-	return audit_event(v, b->c->name, "retention", "retention_sweep", NULL,
-	                   NULL, "GDPR-5(1)(e)", reason, msg);
+	return audit_event(v, b->c->name, "retention", NULL, "retention_sweep",
+	                   NULL, NULL, "GDPR-5(1)(e)", reason, msg);
 }
 
 static void
@@ -870,6 +873,29 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 	return VAERN_OK;
 }
 
+/* Whether every due fact of the subject goes, by deletion, and none is an
+ * identifier (whose blind index goes with it). */
+static int
+all_plain(const struct sweep *sw, const struct controller *c)
+{
+	for (size_t i = 0; i < sw->nfacts; i++) {
+		const struct subject_fact *f = &sw->facts[i];
+		long r, ci;
+
+		if (f->k.expires_at == STORE_NO_TIME ||
+		    f->k.expires_at > sw->as_of)
+			continue;
+		if (!f->go)
+			return 0; /* held or kept: not every due fact */
+		r = sw->rules.items[f->rule].index;
+		ci = sw->cats.items[f->category].index;
+		if (c->policy->retention[r].action != RETENTION_DELETE ||
+		    c->policy->categories[ci].format == FORMAT_IDENTIFIER)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Sweeps one subject inside the open transaction: every due fact of it,
  * not only those of the page, so the subject is whole in one
@@ -915,6 +941,27 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 	}
 	if ((b = batch_slot(bc, nbc, c)) == NULL)
 		return VAERN_OK; /* more controllers than a vault loads */
+	if (all_plain(sw, c)) {
+		int64_t n;
+
+		/* The common case in one statement: every due fact goes
+		 * and none needs its value. */
+		if ((err = store_fact_delete_due(v->store, pe[0].subject,
+		                                 sw->as_of, &n, msg)) !=
+		    VAERN_OK)
+			goto done;
+		for (size_t i = 0; i < sw->nfacts; i++) {
+			const struct subject_fact *f = &sw->facts[i];
+
+			if (!f->go)
+				continue;
+			b->r.facts_deleted++;
+			count_rule(&b->r, sw->rules.items[f->rule].text);
+			if (!f->in_page)
+				sw->ahead++;
+		}
+		goto left;
+	}
 	for (size_t i = 0; i < sw->nfacts; i++) {
 		struct subject_fact *f = &sw->facts[i];
 		const struct label_ref *rl = &sw->rules.items[f->rule];
@@ -998,6 +1045,8 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 		    err != VAERN_E_NOTFOUND)
 			goto done;
 		err = VAERN_OK;
+		if (!f->in_page)
+			sw->ahead++;
 		count_rule(&b->r, rl->text);
 	}
 	for (size_t k = 0; k < nanon; k++) {
@@ -1018,6 +1067,7 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 	    (err = store_subject_set_blinds(v->store, s.rowid, s.blinds,
 	                                    s.blinds_len, msg)) != VAERN_OK)
 		goto done;
+left:
 	/* Nothing left of its facts: consent records kept on their own? */
 	if (!remains &&
 	    (err = store_subject_remains(v->store, pe[0].subject, sw->as_of,
@@ -1228,7 +1278,8 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 		if (!have_last || n == 0)
 			break;
 		any = 1;
-		done_n += (int64_t)n;
+		done_n += (int64_t)n + sw.ahead;
+		sw.ahead = 0;
 		if (progress != NULL &&
 		    progress(parg, done_n, total > done_n ? total : done_n)) {
 			rep->stopped = 1;

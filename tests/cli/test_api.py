@@ -645,7 +645,7 @@ class ServerTest(ApiCase):
             "type": "access", "subject": sid, "channel": "email"}, self.CS)
         self.assertEqual(r.status, 201, r)
         values = {"id": sid, "fact": "1", "purpose": "marketing",
-                  "recipient": "marketing_partners",
+                  "recipient": "marketing_partners", "hold": "1",
                   "hash": consent["text_hash"],
                   "token": consent["unsubscribe_token"],
                   "visitor_id": "openapi-visitor-1",

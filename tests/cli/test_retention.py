@@ -496,6 +496,171 @@ class CekuraTest(RetentionTest):
                 self.assertNotIn("listening", r.out)
         self.assertEqual(len(self.categories(sid)), 4)
 
+    # ---- legal holds over HTTP (CEK-HOLD-1) --------------------------------
+
+    def actor(self, name, role):
+        r = self.vaern("actor", "add", "--controller", "cekura", "--name",
+                       name, "--role", role)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["token"]
+
+    def http(self, port, method, path, token, body=None):
+        import urllib.error
+        import urllib.request
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (port, path), data=data,
+            method=method, headers={"Authorization": "Bearer " + token})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def test_CEK_HOLD_1_holds_over_http(self):
+        """PUT/GET/DELETE /v1/subjects/{id}/holds: the DPO (audit: true)
+        places, lists and lifts holds, audited under its own name; other
+        roles get 403 (audited); bad input is 400 and places nothing;
+        the sweep keeps what is held."""
+        import signal
+        sid = self._held_customer()
+        dpo = self.actor("dpo-1", "dpo")
+        cs = self.actor("kundeservice-1", "customer_service")
+        p, port = self.serve("--sweep-every", "off", as_of="2025-04-02")
+        path = "/v1/subjects/%s/holds" % sid
+        st, doc = self.http(port, "PUT", path, cs, {"reason": "Tvist"})
+        self.assertEqual(st, 403, doc)
+        self.assertIn("CEK-HOLD-1", doc["error"]["message"])
+        for bad, says in [({}, "reason"),
+                          ({"reason": ""}, "reason"),
+                          ({"reason": "x" * 513}, "reason"),
+                          ({"reason": "Tvist", "category": "shoe_size"},
+                           "shoe_size"),
+                          ({"reason": "Tvist", "category": 7}, "category"),
+                          ({"reason": "Tvist", "review": "2026-02-30"},
+                           "review"),
+                          ({"reason": "Tvist", "review": "2025-01-01"},
+                           "review"),
+                          ({"reason": "Tvist", "until": "2026-01-01"},
+                           "until")]:
+            with self.subTest(body=bad):
+                st, doc = self.http(port, "PUT", path, dpo, bad)
+                self.assertEqual(st, 400, doc)
+                self.assertIn(says, doc["error"]["message"])
+        st, doc = self.http(port, "GET", path, dpo)
+        self.assertEqual((st, doc["holds"]), (200, []))
+        st, doc = self.http(port, "PUT", path, dpo,
+                            {"reason": "Tvist, sag 2025-117",
+                             "category": "email", "review": "2026-06-01"})
+        self.assertEqual(st, 201, doc)
+        hold = doc["hold"]
+        self.assertEqual(doc["category"], "email")
+        self.assertEqual(doc["review_at"], "2026-06-01T00:00:00Z")
+        st, doc = self.http(port, "GET", path, cs)
+        self.assertEqual(st, 403, doc)
+        st, doc = self.http(port, "GET", path, dpo)
+        self.assertEqual(st, 200, doc)
+        self.assertEqual([(h["hold"], h["category"], h["placed_by"])
+                          for h in doc["holds"]],
+                         [(hold, "email", "dpo-1")])
+        # The sweep (CLI, as of after the due date) keeps the held e-mail.
+        rep = self.sweep("2025-07-01")
+        self.assertEqual((rep["facts_deleted"], rep["facts_held"]), (3, 1))
+        self.assertEqual(self.categories(sid), ["email"])
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), cs)
+        self.assertEqual(st, 403, doc)
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), dpo)
+        self.assertEqual((st, doc["lifted"]), (200, True))
+        st, doc = self.http(port, "DELETE", "%s/%d" % (path, hold), dpo)
+        self.assertEqual(st, 404, doc)
+        st, doc = self.http(port, "DELETE", path + "/x", dpo)
+        self.assertEqual(st, 404, doc)
+        # A retention anchor's time is personal data too: a bad one is
+        # refused without its parts (GDPR-32).
+        st, doc = self.http(port, "POST", "/v1/subjects/%s/events" % sid,
+                            cs, {"kind": "relationship_end",
+                                 "at": "2025-02-30"})
+        self.assertEqual(st, 400, doc)
+        self.assertIn("not a real date", doc["error"]["message"])
+        for part in ("2025", "30", "month 2"):
+            self.assertNotIn(part, doc["error"]["message"])
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        entries = self.audit_entries()
+        mine = [(e["action"], e["actor"], e["role"], e["decision"])
+                for e in entries if e["action"].startswith("hold")]
+        self.assertIn(("hold_place", "dpo-1", "dpo", "allow"), mine)
+        self.assertIn(("hold_lift", "dpo-1", "dpo", "allow"), mine)
+        self.assertIn(("hold_place", "kundeservice-1", "customer_service",
+                       "deny"), mine)
+        self.assertNotIn("sag 2025-117", json.dumps(entries))
+        rep = self.sweep("2025-07-02")
+        self.assertEqual(rep["facts_deleted"], 1, rep)
+        self.assertIsNone(self.categories(sid))
+
+
+class TelenorTest(RetentionTest):
+    """TEL-STAT-1: anonymisation by the sweep; TEL-RET-1: bookkeeping
+    outlasts it."""
+    policy = "telenor.yaml"
+    controller = "telenor"
+
+    def test_TEL_STAT_1_sweep_anonymises_and_keeps_the_invoices(self):
+        facts = [("name", "Ole Jensen"),
+                 ("address", "Strandvejen 10, 8300 Odder"),
+                 ("phone", "+45 41 42 43 44"),
+                 ("email", "ole@example.dk"),
+                 ("contract_type", "Mobil 100 GB"),
+                 ("postcode", "8300"),
+                 ("birth_date", "1984-07-09")]
+        doc = {"purpose": "contract",
+               "facts": [{"category": c, "value": v} for c, v in facts] +
+               [{"category": "invoices", "value": "Faktura 1001",
+                 "purpose": "bookkeeping"}]}
+        r = self.vaern("subject", "add", "--controller", "telenor",
+                       "--json", "-", stdin=json.dumps(doc).encode(),
+                       as_of="2025-01-10")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        sid = r.json()["subject"]
+        self.event(sid, "relationship_start", "2025-01-10")
+        self.event(sid, "relationship_end", "2025-05-31")
+        dry = self.sweep("2025-06-01", "--dry-run")
+        self.assertEqual(dry["facts_anonymised"], 7, dry)
+        rep = self.sweep("2025-06-01")
+        self.assertEqual((rep["facts_anonymised"], rep["facts_deleted"],
+                          rep["anonymised_records"],
+                          rep["subjects_shredded"]), (7, 0, 1, 0), rep)
+        self.assertEqual(rep["by_rule"], {"telenor/customer_data": 7})
+        self.assertEqual(self.categories(sid), ["invoices"])
+        # The identifiers went with their facts: no longer found by them.
+        for kind, value in (("email", "ole@example.dk"),
+                            ("phone", "+45 41 42 43 44")):
+            r = self.vaern("subject", "find", "--controller", "telenor",
+                           kind, value)
+            self.assertNotEqual(r.rc, EXIT_OK, r)
+        # What survives: generalised, without the person (TEL-STAT-1).
+        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        try:
+            rows = [json.loads(d) for (d,) in
+                    db.execute("SELECT data FROM anon")]
+        finally:
+            db.close()
+        self.assertEqual(rows, [{"contract_type": "Mobil 100 GB",
+                                 "postcode": "83xx",
+                                 "birth_date": "1984"}])
+        sweeps = [e for e in self.audit_entries()
+                  if e["action"] == "retention_sweep"]
+        self.assertEqual(len(sweeps), 1)
+        self.assertIn("anonymised 7", sweeps[0]["reason"])
+        self.assertNotIn("Ole", json.dumps(sweeps))
+        # Bookkeeping: 5 years from the end of the financial year 2025.
+        self.assertEqual(self.sweep("2030-12-31")["facts_deleted"], 0)
+        rep = self.sweep("2031-01-01")
+        self.assertEqual((rep["facts_deleted"], rep["subjects_shredded"]),
+                         (1, 1), rep)
+        self.assertIsNone(self.categories(sid))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1144,6 +1144,146 @@ test_sweep_stops_between_batches(void **state)
 	assert_int_equal(rows(f, "subject"), 0);
 }
 
+/*
+ * Facts due with no rule on record (data directories of schema 1) stay,
+ * and the sweep pages past them: with half the due facts ruleless, the
+ * first page ends on one (they sort first), and the rest is swept.
+ */
+static void
+test_sweep_pages_past_facts_without_a_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	enum { N = 700 };
+	static char emails[N][48], phones[N][24];
+	static struct vault_fact_in facts[N][4];
+	static struct vault_subject_in in[N];
+	static unsigned char uids[N][VAULT_UID_BYTES];
+	struct vault_sweep_report rep;
+	int audits = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "r%d@example.dk", i);
+		snprintf(phones[i], sizeof(phones[i]), "+45%08d", 70000000 + i);
+		facts[i][0] = (struct vault_fact_in)FACT("name", "P",
+		                                         "customer_admin");
+		facts[i][1] = (struct vault_fact_in)FACT("address", "A",
+		                                         "customer_admin");
+		facts[i][2] = (struct vault_fact_in)FACT("phone", phones[i],
+		                                         "customer_admin");
+		facts[i][3] = (struct vault_fact_in)FACT("email", emails[i],
+		                                         "customer_admin");
+		in[i] = (struct vault_subject_in){facts[i], 4, NULL, 0};
+	}
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        NULL, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(vault_event_record(f->v, "testshop", uids[i],
+		                                    "relationship_end",
+		                                    INT64_MIN, &msg),
+		                 VAERN_OK);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	exec_sql(f, "UPDATE fact SET rule = NULL WHERE subject % 2 = 0");
+	vault_set_audit(f->v, audit_none, &audits);
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, 4 * (N / 2));
+	assert_int_equal(rep.subjects_shredded, N / 2);
+	assert_int_equal(rows(f, "subject"), N / 2);
+	assert_int_equal(rows(f, "fact"), 4 * (N / 2));
+	/* Again: nothing more goes, and the sweep ends. */
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, 0);
+}
+
+struct hold_meanwhile {
+	struct vault *v;
+	const unsigned char *uid;
+	int placed;
+};
+
+static int
+hold_after_batch(void *arg, int64_t done, int64_t total)
+{
+	struct hold_meanwhile *h = arg;
+	struct vaern_msg msg = {{0}};
+	int64_t id;
+
+	(void)done;
+	(void)total;
+	if (!h->placed++)
+		assert_int_equal(vault_hold_place(h->v, "testshop", h->uid,
+		                                  NULL, "Tvist", INT64_MIN,
+		                                  "dpo", NULL, &id, &msg),
+		                 VAERN_OK);
+	return 0;
+}
+
+/*
+ * CEK-HOLD-1: a hold placed while a sweep runs (here between its
+ * batches, as another connection would) is honoured: each batch reads
+ * the holds again inside its transaction.
+ */
+static void
+test_sweep_honours_a_hold_placed_meanwhile_CEK_HOLD_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	enum { N = 700 };
+	static char emails[N][48], phones[N][24];
+	static struct vault_fact_in facts[N][4];
+	static struct vault_subject_in in[N];
+	static unsigned char uids[N][VAULT_UID_BYTES];
+	struct vault_sweep_report rep;
+	struct hold_meanwhile h = {f->v, uids[N - 1], 0};
+	int audits = 0, held;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(emails[i], sizeof(emails[i]), "h%d@example.dk", i);
+		snprintf(phones[i], sizeof(phones[i]), "+45%08d", 60000000 + i);
+		facts[i][0] = (struct vault_fact_in)FACT("name", "P",
+		                                         "customer_admin");
+		facts[i][1] = (struct vault_fact_in)FACT("address", "A",
+		                                         "customer_admin");
+		facts[i][2] = (struct vault_fact_in)FACT("phone", phones[i],
+		                                         "customer_admin");
+		facts[i][3] = (struct vault_fact_in)FACT("email", emails[i],
+		                                         "customer_admin");
+		in[i] = (struct vault_subject_in){facts[i], 4, NULL, 0};
+	}
+	assert_int_equal(vault_subject_add_many(f->v, "testshop", in, N, uids,
+	                                        NULL, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(vault_event_record(f->v, "testshop", uids[i],
+		                                    "relationship_end",
+		                                    INT64_MIN, &msg),
+		                 VAERN_OK);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	vault_set_audit(f->v, audit_none, &audits);
+	/* The last subject added is the last in the due order: its page
+	 * comes after the first batch. */
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0,
+	                                       hold_after_batch, &h, &rep,
+	                                       &msg),
+	                 VAERN_OK);
+	assert_true(h.placed >= 2); /* more than one batch */
+	assert_int_equal(rep.facts_held, 4);
+	assert_int_equal(rep.facts_deleted, 4 * (N - 1));
+	assert_int_equal(rows(f, "subject"), 1);
+	assert_int_equal(rows(f, "fact"), 4);
+	assert_int_equal(vault_subject_held(f->v, "testshop", uids[N - 1], NULL,
+	                                    &held, &msg),
+	                 VAERN_OK);
+	assert_true(held);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -1408,6 +1548,12 @@ main(void)
 	                teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_stops_between_batches, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_honours_a_hold_placed_meanwhile_CEK_HOLD_1,
+	                setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_pages_past_facts_without_a_rule, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
