@@ -26,6 +26,7 @@
 
 #include "../src/api/api_report.h"
 #include "../src/audit/audit.h"
+#include "../src/common/heap.h"
 #include "../src/vault/vault.h"
 
 #define T0 1767225600LL /* 2026-01-01T00:00:00Z */
@@ -183,6 +184,8 @@ main(int argc, char **argv)
 	                                           : ".");
 	(void)snprintf(hook.db, sizeof(hook.db), "%s/audit.db", dir);
 	(void)snprintf(dbpath, sizeof(dbpath), "%s/vaern.db", dir);
+	/* As `vaern serve` does (src/main.c). */
+	heap_keep_freed();
 	clock_set(T0);
 	if (sodium_init() < 0 || diags == NULL || vault_init(dir, &msg) ||
 	    vault_open(dir, &v, &msg) ||

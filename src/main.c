@@ -11,6 +11,7 @@
 
 #include "calendar/calendar.h"
 #include "cli/cli.h"
+#include "common/heap.h"
 
 int cmd_import(int argc, char **argv); /* not yet in cli.h */
 
@@ -142,6 +143,7 @@ main(int argc, char **argv)
 	}
 	/* Every file vaern creates (database, WAL, key) is the user's alone. */
 	umask(077);
+	heap_keep_freed();
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
 	if (take_globals(&argc, argv) != 0)
 		return EXIT_USAGE;

@@ -480,8 +480,23 @@ cal_format_date(long days, char out[static DATE_TEXT_SIZE])
 {
 	struct cal_date d = cal_from_days(days);
 
-	(void)snprintf(out, DATE_TEXT_SIZE, "%04d-%02d-%02d", d.year, d.month,
-	               d.day);
+	/* Reports format one date a fact: digits by hand for 0..9999. */
+	if (d.year < 0 || d.year > 9999) {
+		(void)snprintf(out, DATE_TEXT_SIZE, "%04d-%02d-%02d", d.year,
+		               d.month, d.day);
+		return;
+	}
+	out[0] = (char)('0' + d.year / 1000);
+	out[1] = (char)('0' + d.year / 100 % 10);
+	out[2] = (char)('0' + d.year / 10 % 10);
+	out[3] = (char)('0' + d.year % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + d.month / 10);
+	out[6] = (char)('0' + d.month % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d.day / 10);
+	out[9] = (char)('0' + d.day % 10);
+	out[10] = '\0';
 }
 
 void
@@ -496,10 +511,23 @@ cal_format_instant(int64_t seconds, char out[static INSTANT_TEXT_SIZE])
 		days = days > 0 ? DAYS_LIMIT : -DAYS_LIMIT;
 	/* The date fills at most 10 bytes, the time the other 11. */
 	cal_format_date((long)days, out);
-	(void)snprintf(out + DATE_TEXT_SIZE - 1,
-	               INSTANT_TEXT_SIZE - (DATE_TEXT_SIZE - 1),
-	               "T%02u:%02u:%02uZ", rest / 3600 % 24, rest / 60 % 60,
-	               rest % 60);
+	{
+		char *t = out + DATE_TEXT_SIZE - 1; /* the date is 10 bytes */
+		unsigned h = rest / 3600 % 24, m = rest / 60 % 60,
+		         sec = rest % 60;
+
+		t[0] = 'T';
+		t[1] = (char)('0' + h / 10);
+		t[2] = (char)('0' + h % 10);
+		t[3] = ':';
+		t[4] = (char)('0' + m / 10);
+		t[5] = (char)('0' + m % 10);
+		t[6] = ':';
+		t[7] = (char)('0' + sec / 10);
+		t[8] = (char)('0' + sec % 10);
+		t[9] = 'Z';
+		t[10] = '\0';
+	}
 }
 
 /* Meeus/Jones/Butcher, the anonymous Gregorian algorithm. */

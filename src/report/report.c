@@ -92,29 +92,36 @@ struct buf {
 	int failed;
 };
 
-static void
+/* Grows b to hold n more bytes; 0 on success. The old copy is wiped. */
+static int
+buf_grow(struct buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *d;
+
+	if (b->failed)
+		return -1;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if ((d = malloc(cap)) == NULL) {
+		b->failed = 1;
+		return -1;
+	}
+	if (b->data != NULL) {
+		memcpy(d, b->data, b->len);
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = d;
+	b->cap = cap;
+	return 0;
+}
+
+static inline void
 buf_add(struct buf *b, const char *s, size_t n)
 {
-	if (b->failed)
+	if (b->len + n + 1 > b->cap && buf_grow(b, n) != 0)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((d = malloc(cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		if (b->data != NULL) {
-			memcpy(d, b->data, b->len);
-			sodium_memzero(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = d;
-		b->cap = cap;
-	}
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';
@@ -161,32 +168,44 @@ buf_finish(struct buf *b, size_t *len)
 
 /* ---- the access report (streamed JSON) -------------------------------- */
 
+/* 1 for the bytes a JSON string must escape: controls, '"', '\\'. */
+static const unsigned char needs_escape[256] = {
+        [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+        [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+        [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+        [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+        [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+        [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
 static void
 j_str(struct buf *b, const char *s)
 {
+	const unsigned char *q = (const unsigned char *)s;
 	const char *run = s;
 
 	buf_add(b, "\"", 1);
-	for (const char *q = s; *q; q++) {
-		unsigned char ch = (unsigned char)*q;
+	for (;; q++) {
 		char esc[8];
 
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		buf_add(b, run, (size_t)(q - run));
-		run = q + 1;
-		switch (ch) {
+		while (!needs_escape[*q])
+			q++;
+		if (*q == '\0')
+			break;
+		buf_add(b, run, (size_t)((const char *)q - run));
+		run = (const char *)q + 1;
+		switch (*q) {
 		case '"': buf_add(b, "\\\"", 2); break;
 		case '\\': buf_add(b, "\\\\", 2); break;
 		case '\n': buf_add(b, "\\n", 2); break;
 		case '\r': buf_add(b, "\\r", 2); break;
 		case '\t': buf_add(b, "\\t", 2); break;
 		default:
-			(void)snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", *q);
 			buf_add(b, esc, 6);
 		}
 	}
-	buf_add(b, run, strlen(run));
+	buf_add(b, run, (size_t)((const char *)q - run));
 	buf_add(b, "\"", 1);
 }
 
@@ -194,10 +213,14 @@ j_str(struct buf *b, const char *s)
 static void
 j_key(struct buf *b, const char *key, int first)
 {
+	/* Keys are this file's own literals: nothing in them to escape. */
+	size_t n = strlen(key);
+
 	if (!first)
 		buf_add(b, ",", 1);
-	j_str(b, key);
-	buf_add(b, ":", 1);
+	buf_add(b, "\"", 1);
+	buf_add(b, key, n);
+	buf_add(b, "\":", 2);
 }
 
 static void
@@ -213,11 +236,16 @@ j_kstr(struct buf *b, const char *key, const char *v, int first)
 static void
 j_kint(struct buf *b, const char *key, int64_t v, int first)
 {
-	char num[24];
+	char num[24], *d = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
 	j_key(b, key, first);
-	(void)snprintf(num, sizeof(num), "%lld", (long long)v);
-	buf_str(b, num);
+	do
+		*--d = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--d = '-';
+	buf_add(b, d, (size_t)(num + sizeof(num) - d));
 }
 
 static void
