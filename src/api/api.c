@@ -102,7 +102,9 @@ struct api {
 	char db_path[PATH_MAX];     /* dir/audit.db */
 	struct audit_writer *audit; /* the one audit writer */
 	pthread_key_t worker_key;   /* each worker thread's struct worker */
-	atomic_ulong allowed;       /* gate decisions, for /metrics */
+	vault_outbox_fn outbox_fn;  /* where codes go; NULL: the spool */
+	void *outbox_arg;
+	atomic_ulong allowed; /* gate decisions, for /metrics */
 	atomic_ulong denied;
 	atomic_ulong audit_failures; /* appends refused before queueing;
 	                                the writer counts failed commits */
@@ -315,6 +317,7 @@ status_of(enum vaern_err err, const char **code)
 	case VAERN_E_EXISTS: *code = "conflict"; return 409;
 	case VAERN_E_DENIED: *code = "forbidden"; return 403;
 	case VAERN_E_NOMEM: *code = "unavailable"; return 503;
+	case VAERN_E_UPSTREAM: *code = "bad_gateway"; return 502;
 	default: *code = "internal"; return 500;
 	}
 }
@@ -411,6 +414,8 @@ thread_worker(struct api *a, struct vaern_msg *msg)
 		return NULL;
 	}
 	vault_set_shared_reads(w->v);
+	if (a->outbox_fn != NULL)
+		vault_set_outbox(w->v, a->outbox_fn, a->outbox_arg);
 	/* SHOP-MKT-1: a subscriber created here gets its link at once. */
 	vault_set_unsubscribe_tokens(w->v, 1);
 	if (pthread_setspecific(a->worker_key, w) != 0) {
@@ -616,6 +621,13 @@ fail:
 	free(a->dir);
 	free(a);
 	return err;
+}
+
+void
+api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
+{
+	a->outbox_fn = fn;
+	a->outbox_arg = arg;
 }
 
 void

@@ -20,6 +20,7 @@
 
 #include "../common/err.h"
 #include "../http/http.h"
+#include "../vault/vault.h"
 
 struct api;
 
@@ -29,6 +30,15 @@ struct api;
  */
 enum vaern_err api_new(const char *dir, struct api **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Sends the messages to people (one-time codes, AOPT-ACCESS-1) through fn
+ * (a vault_outbox_fn, e.g. smtp_outbox_send) instead of the spool: set
+ * before the server starts; arg must outlive the server and be safe to
+ * use from every worker thread at once.
+ */
+void api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
+        __attribute__((nonnull(1, 2)));
 
 /* Stops the audit writer (draining it) and frees a. Accepts NULL. */
 void api_free(struct api *a);

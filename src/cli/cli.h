@@ -71,4 +71,34 @@ void cli_print_diags(const char *path, const struct policy_diags *d);
 /* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *text);
 
+/* ---- the SMTP outbox (cli_outbox.c) ---- */
+
+/* The --smtp* options as given (pointers into argv); NULL: not given. */
+struct cli_smtp {
+	const char *url, *from, *user, *password_file, *ca_file, *timeout;
+	int insecure;    /* --smtp-insecure: smtp:// on loopback in the clear */
+	int spool_phone; /* --smtp-spool-phone: phone codes to DIR/outbox */
+};
+
+struct smtp_outbox;
+
+/* Takes the --smtp* option at argv[*i] (and its value, moving *i on).
+ * 1: taken; 0: not an --smtp option; -1: bad (a value missing, or
+ * --smtp-password, which is refused: a password comes from a file). */
+int cli_smtp_option(struct cli_smtp *s, int argc, char **argv, int *i);
+
+/*
+ * Opens the SMTP outbox s names; when s names no server, the VAERN_SMTP_*
+ * variables (URL, FROM, USER, PASSWORD_FILE, CA, TIMEOUT, INSECURE,
+ * SPOOL_PHONE) do. *out is NULL if neither names one (the spool stays).
+ * Returns EXIT_OK, or the exit code after reporting the problem.
+ */
+int cli_smtp_open(const char *command, struct cli_smtp *s,
+                  struct smtp_outbox **out);
+
+/* cli_smtp_open from the environment alone, plugged into v's outbox.
+ * The caller frees *out (smtp_outbox_free) after its last send. */
+int cli_outbox_from_env(const char *command, struct vault *v,
+                        struct smtp_outbox **out);
+
 #endif

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../outbox/smtp.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -290,8 +291,10 @@ req_verify(struct vault *v, const char *controller, struct args *a,
 		                 "--attest");
 	if (a->send_code) {
 		struct vault_code_sent sent;
+		struct smtp_outbox *smtp = NULL;
 		enum id_type contact = ID_NONE;
 		char until[21];
+		int rc;
 
 		if (a->contact != NULL) {
 			contact = id_type_from_name(a->contact);
@@ -299,8 +302,13 @@ req_verify(struct vault *v, const char *controller, struct args *a,
 				return cli_usage("requests verify",
 				                 "--contact is email or phone");
 		}
+		/* VAERN_SMTP_URL set: by e-mail, not to the spool. */
+		if ((rc = cli_outbox_from_env("requests verify", v, &smtp)) !=
+		    EXIT_OK)
+			return rc;
 		err = vault_request_send_code(v, controller, a->pos[0], contact,
 		                              who, &sent, &msg);
+		smtp_outbox_free(smtp);
 		if (err != VAERN_OK)
 			return cli_report("requests verify", err, &msg);
 		cal_format_instant(sent.expires_at, until);

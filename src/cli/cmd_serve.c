@@ -11,6 +11,7 @@
 
 #include "../api/api.h"
 #include "../http/http.h"
+#include "../outbox/smtp.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -25,6 +26,10 @@ static const char serve_usage[] =
         "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
         "        [--body-max BYTES] [--sweep-every DURATION] [--quiet]\n"
+        "        [--smtp URL --smtp-from ADDR [--smtp-user U\n"
+        "         --smtp-password-file FILE] [--smtp-ca FILE]\n"
+        "         [--smtp-timeout SECONDS] [--smtp-insecure]\n"
+        "         [--smtp-spool-phone]]\n"
         "--threads: worker threads (default two per CPU: a request waiting\n"
         "for its audit entry holds no thread); --quiet: no request log on\n"
         "stderr.\n"
@@ -34,7 +39,17 @@ static const char serve_usage[] =
         "ADDR is 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:443 ...; port "
         "0\n"
         "picks a free port. Plain HTTP is served on loopback only, unless\n"
-        "--insecure (AURA-SEC-1).";
+        "--insecure (AURA-SEC-1).\n"
+        "--smtp: one-time codes (AOPT-ACCESS-1) go by e-mail through the\n"
+        "mail server smtp://HOST[:PORT] (STARTTLS required) or\n"
+        "smtps://HOST[:PORT], not to the spool DIR/outbox. The password is\n"
+        "read from the first line of FILE (never the command line). Mail in\n"
+        "the clear only to smtp:// on a loopback address with\n"
+        "--smtp-insecure. --smtp-timeout: a whole send (default 30).\n"
+        "A phone contact cannot be reached by e-mail: refused, unless\n"
+        "--smtp-spool-phone spools it to DIR/outbox. VAERN_SMTP_URL,\n"
+        "_FROM, _USER, _PASSWORD_FILE, _CA, _TIMEOUT, _INSECURE and\n"
+        "_SPOOL_PHONE stand in when --smtp is not given.";
 
 /* One line per request on stderr: no path, no query, no body. */
 static void
@@ -110,6 +125,8 @@ cmd_serve(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct api *api = NULL;
 	struct vault *v = NULL;
+	struct smtp_outbox *smtp = NULL;
+	struct cli_smtp smtp_opts;
 	struct policy_diags *diags = NULL;
 	const struct http_route *routes;
 	size_t nroutes;
@@ -120,6 +137,7 @@ cmd_serve(int argc, char **argv)
 	sigset_t sigs;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&smtp_opts, 0, sizeof(smtp_opts));
 	cfg.listen = HTTP_LISTEN_DEFAULT;
 	/*
 	 * A request's answer waits for its audit entry to be durable (one
@@ -146,6 +164,11 @@ cmd_serve(int argc, char **argv)
 		if (strcmp(o, "--quiet") == 0) {
 			quiet = 1;
 			continue;
+		}
+		switch (cli_smtp_option(&smtp_opts, argc, argv, &i)) {
+		case 1: continue;
+		case -1: rc = cli_usage("serve", serve_usage); goto done;
+		default: break;
 		}
 		if (val == NULL) {
 			rc = cli_usage("serve", serve_usage);
@@ -204,6 +227,10 @@ cmd_serve(int argc, char **argv)
 		vault_close(v);
 		v = NULL;
 	}
+	/* Before any thread starts: it initialises libcurl. A bad mail
+	 * server setting stops the start, as a bad --listen does. */
+	if ((rc = cli_smtp_open("serve", &smtp_opts, &smtp)) != EXIT_OK)
+		goto done;
 	/*
 	 * SIGTERM and SIGINT are taken by sigwait in
 	 * http_server_run_until_signal: block them before any thread (the
@@ -218,6 +245,8 @@ cmd_serve(int argc, char **argv)
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}
+	if (smtp != NULL)
+		api_set_outbox(api, smtp_outbox_send, smtp);
 	cfg.signals = 1;
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = api_metrics;
@@ -234,9 +263,13 @@ cmd_serve(int argc, char **argv)
 		goto done;
 	}
 	/* The address actually bound (port 0 picks one), for scripts. */
-	printf("{\"listening\": \"%s\", \"port\": %u, \"tls\": %s}\n",
+	printf("{\"listening\": \"%s\", \"port\": %u, \"tls\": %s, "
+	       "\"outbox\": \"%s\"}\n",
 	       cfg.listen, (unsigned)http_server_port(srv),
-	       cfg.tls_cert != NULL ? "true" : "false");
+	       cfg.tls_cert != NULL ? "true" : "false",
+	       smtp == NULL            ? "spool"
+	       : smtp_outbox_tls(smtp) ? "smtp"
+	                               : "smtp-insecure");
 	fflush(stdout);
 	(void)http_server_run_until_signal(srv);
 	/* A sweep under way ends with the batch it is in. */
@@ -247,6 +280,7 @@ cmd_serve(int argc, char **argv)
 done:
 	http_server_stop(srv);
 	api_free(api);
+	smtp_outbox_free(smtp); /* after every worker has stopped */
 	vault_close(v);
 	free(diags);
 	free(policies);

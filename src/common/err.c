@@ -18,6 +18,7 @@ vaern_strerror(enum vaern_err err)
 	case VAERN_E_CRYPTO: return "cryptographic failure";
 	case VAERN_E_LIMIT: return "limit exceeded";
 	case VAERN_E_INTERNAL: return "internal error";
+	case VAERN_E_UPSTREAM: return "upstream server failed";
 	}
 	return "unknown error";
 }

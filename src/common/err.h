@@ -23,7 +23,9 @@ enum vaern_err {
 	VAERN_E_STORE,    /* the storage engine failed */
 	VAERN_E_CRYPTO,   /* a key is wrong or a ciphertext was tampered with */
 	VAERN_E_LIMIT,    /* a size or count limit was exceeded */
-	VAERN_E_INTERNAL  /* an invariant broke: a bug */
+	VAERN_E_INTERNAL, /* an invariant broke: a bug */
+	VAERN_E_UPSTREAM  /* a server vaern relies on (the mail server) is
+	                     unreachable, too slow or refused */
 };
 
 /* Largest message, terminating NUL included. */

@@ -716,12 +716,12 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	m.to = cf.value;
 	m.title = "Your verification code";
 	m.body = body;
-	/* The code is stored and sent in one transaction: a message that
-	 * cannot be spooled leaves no code behind. */
-	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
+	/* Sent first, then stored: a message that cannot be sent leaves no
+	 * code behind, and no write transaction waits on an outbox (an SMTP
+	 * server may take its whole timeout) holding every writer up. */
+	err = v->outbox_fn(v->outbox_arg, &m, msg);
+	if (err == VAERN_OK && (err = vlt_begin(v, msg)) == VAERN_OK) {
 		err = store_code_insert(v->store, s.rowid, &code, msg);
-		if (err == VAERN_OK)
-			err = v->outbox_fn(v->outbox_arg, &m, msg);
 		err = vlt_end(v, err, msg);
 	}
 	sent->contact_type = cf.want == ID_PHONE ? "phone" : "email";
