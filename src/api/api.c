@@ -103,8 +103,8 @@ struct api {
 	struct audit_writer *audit; /* the one audit writer */
 	pthread_key_t worker_key;   /* each worker thread's struct worker */
 	vault_outbox_fn outbox_fn;  /* where codes go; NULL: the spool */
-	void *outbox_arg;
-	atomic_ulong allowed; /* gate decisions, for /metrics */
+	void *outbox_arg;           /* its argument */
+	atomic_ulong allowed;       /* gate decisions, for /metrics */
 	atomic_ulong denied;
 	atomic_ulong audit_failures; /* appends refused before queueing;
 	                                the writer counts failed commits */
