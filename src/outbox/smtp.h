@@ -82,11 +82,11 @@ int smtp_outbox_tls(const struct smtp_outbox *o) __attribute__((nonnull));
 /*
  * A vault_outbox_fn (arg: the struct smtp_outbox). Sends an e-mail
  * message to m->to, on a connection of its own (safe from any number of
- * threads). A phone message goes to the phone spool, or is refused
- * (VAERN_E_INVALID: no SMS sender is configured). A malformed message
- * (header injection, bad UTF-8, too long): VAERN_E_INVALID. The server
- * unreachable, refusing or too slow: VAERN_E_UPSTREAM. No error message
- * holds the address or the body.
+ * threads), dated by vaern's clock (clock_now, as the code's expiry). A phone
+ * message goes to the phone spool, or is refused (VAERN_E_INVALID: no SMS
+ * sender is configured). A malformed message (header injection, bad UTF-8, too
+ * long): VAERN_E_INVALID. The server unreachable, refusing or too slow:
+ * VAERN_E_UPSTREAM. No error message holds the address or the body.
  */
 enum vaern_err smtp_outbox_send(void *arg, const struct vault_message *m,
                                 struct vaern_msg *msg)
