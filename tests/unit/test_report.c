@@ -60,7 +60,8 @@ input(const struct policy *p)
 	                          T0 + 3600, facts,
 	                          NFACTS,    NULL,
 	                          0,         uses,
-	                          1};
+	                          1,         NULL,
+	                          NULL};
 
 	return in;
 }
