@@ -3445,6 +3445,28 @@ done:
 	return rc;
 }
 
+/*
+ * begin() for a handler that executes a right on a request's subject:
+ * only a role that processes the subject's data, not an audit-only role
+ * (the DPO reads, never writes); a refusal is audited under action.
+ * Returns 1 once it has answered.
+ */
+static int
+rq_begin_operational(struct http_request *req, struct http_response *res,
+                     void *app, struct ctx *c, const char *action)
+{
+	if (begin(req, res, app, c))
+		return 1;
+	if (!role_operational(c)) {
+		(void)refuse(c, res, action, NULL, NULL, "AURA-SHARE-1",
+		             "role '%s' uses no purpose and may not execute "
+		             "a request",
+		             c->actor.role);
+		return 1;
+	}
+	return 0;
+}
+
 /* POST /v1/requests/{request}/erasure: executes a verified erasure
  * request (GDPR-17, AOPT-ERASE-1): what is kept, under which law, until
  * when. A role that uses no purpose (the DPO) may not erase. */
@@ -3460,13 +3482,8 @@ h_request_erase(struct http_request *req, struct http_response *res, void *app)
 	json_t *j;
 	int rc;
 
-	if (begin(req, res, app, &c))
+	if (rq_begin_operational(req, res, app, &c, "request_erasure"))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_erasure", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not erase",
-		              c.actor.role);
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return fail(res, VAERN_E_NOMEM, NULL);
 	who = rq_who(&c);
@@ -3655,13 +3672,8 @@ h_request_rectify(struct http_request *req, struct http_response *res,
 	int complete, rc = 0;
 	enum vaern_err err;
 
-	if (begin(req, res, app, &c))
+	if (rq_begin_operational(req, res, app, &c, "request_rectification"))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_rectification", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not rectify",
-		              c.actor.role);
 	if (rq_body(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_bool(res, doc, "complete", 1, &complete))
@@ -3770,14 +3782,8 @@ h_request_restrict(struct http_request *req, struct http_response *res,
 	int lift, complete, rc = 0;
 	enum vaern_err err;
 
-	if (begin(req, res, app, &c))
+	if (rq_begin_operational(req, res, app, &c, "request_restriction"))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_restriction", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not change "
-		              "the subject's state",
-		              c.actor.role);
 	if (rq_body(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_bool(res, doc, "lift", 0, &lift) ||
@@ -3798,57 +3804,16 @@ done:
 /*
  * POST /v1/requests/{request}/objection: {"purposes": [...]} (optional;
  * direct-marketing purposes only): the objection to direct marketing,
- * absolute (GDPR-21, CEK-RIGHTS-1). The answer lists the purposes the
+ * absolute (GDPR-21, CEK-RIGHTS-1); the answer lists the purposes the
  * gate refuses from now on.
- */
-static int
-h_request_object(struct http_request *req, struct http_response *res, void *app)
-{
-	static const char *const keys[] = {"purpose", "purposes", NULL};
-	const char *id = http_request_param(req, "request");
-	const char *purposes[VAULT_PURPOSES_MAX];
-	struct ctx c;
-	struct vault_request r;
-	struct vault_request_actor who;
-	json_t *doc = NULL;
-	size_t n = 0;
-	int rc = 0;
-	enum vaern_err err;
-
-	if (begin(req, res, app, &c))
-		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_objection", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not change "
-		              "the subject's state",
-		              c.actor.role);
-	if (rq_body(req, res, keys, &doc))
-		return 0; /* answered */
-	if (rq_purposes(res, doc, purposes, &n))
-		goto done; /* answered */
-	who = rq_who(&c);
-	err = vault_request_object(c.v, c.actor.controller, id ? id : "",
-	                           purposes, n, &who, &r, &c.msg);
-	if (err != VAERN_OK) {
-		rc = fail(res, err, &c.msg);
-		goto done;
-	}
-	rc = rq_done(&c, res, &r, "objection", vault_objection_json(c.policy));
-done:
-	json_decref(doc);
-	return rc;
-}
-
-/*
  * POST /v1/requests/{request}/consent-withdrawal: {"purpose"} or
  * {"purposes": [...]} (neither: every consent in force) (GDPR-7,
- * CEK-RIGHTS-1). The answer says until when each ledger is kept as proof
+ * CEK-RIGHTS-1); the answer says until when each ledger is kept as proof
  * (TEL-MKT-2).
  */
 static int
-h_request_withdraw(struct http_request *req, struct http_response *res,
-                   void *app)
+rq_purposes_exec(struct http_request *req, struct http_response *res, void *app,
+                 int withdraw)
 {
 	static const char *const keys[] = {"purpose", "purposes", NULL};
 	const char *id = http_request_param(req, "request");
@@ -3862,14 +3827,10 @@ h_request_withdraw(struct http_request *req, struct http_response *res,
 	int rc = 0;
 	enum vaern_err err;
 
-	if (begin(req, res, app, &c))
+	if (rq_begin_operational(req, res, app, &c,
+	                         withdraw ? "request_consent_withdrawal"
+	                                  : "request_objection"))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_consent_withdrawal", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not change "
-		              "the subject's consents",
-		              c.actor.role);
 	if (rq_body(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_purposes(res, doc, purposes, &n))
@@ -3879,18 +3840,37 @@ h_request_withdraw(struct http_request *req, struct http_response *res,
 		goto done;
 	}
 	who = rq_who(&c);
-	err = vault_request_withdraw(c.v, c.actor.controller, id ? id : "",
-	                             purposes, n, &who, rep, &r, &c.msg);
-	if (err != VAERN_OK) {
+	err = withdraw ? vault_request_withdraw(c.v, c.actor.controller,
+	                                        id ? id : "", purposes, n, &who,
+	                                        rep, &r, &c.msg)
+	               : vault_request_object(c.v, c.actor.controller,
+	                                      id ? id : "", purposes, n, &who,
+	                                      &r, &c.msg);
+	if (err != VAERN_OK)
 		rc = fail(res, err, &c.msg);
-		goto done;
-	}
-	rc = rq_done(&c, res, &r, "consent_withdrawal",
-	             vault_withdrawal_json(rep));
+	else if (withdraw)
+		rc = rq_done(&c, res, &r, "consent_withdrawal",
+		             vault_withdrawal_json(rep));
+	else
+		rc = rq_done(&c, res, &r, "objection",
+		             vault_objection_json(c.policy));
 done:
 	free(rep);
 	json_decref(doc);
 	return rc;
+}
+
+static int
+h_request_object(struct http_request *req, struct http_response *res, void *app)
+{
+	return rq_purposes_exec(req, res, app, 0);
+}
+
+static int
+h_request_withdraw(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	return rq_purposes_exec(req, res, app, 1);
 }
 
 /* ---- OpenDSR v2 beside the native API ------------------------------- */

@@ -404,6 +404,113 @@ class ErasureTest(RightsBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class ExecuteCliTest(RightsBase):
+    """GDPR-16, GDPR-18, GDPR-21, GDPR-7, CEK-RIGHTS-1 through `vaern
+    requests rectify|restrict|object|withdraw-consent`, dated."""
+
+    def newsletter_subject(self, email):
+        r = self.vaern("subject", "add", "--controller", "example",
+                       "--json", "-", stdin=json.dumps({
+                           "purpose": "customer_admin",
+                           "facts": [{"category": "name",
+                                      "value": "Ib Lund"},
+                                     {"category": "email", "value": email}],
+                           "consents": [{"purpose": "newsletter",
+                                         "source": "web_form"}]}).encode(),
+                       as_of="2026-01-05")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["subject"]
+
+    def verified(self, sid, type_, as_of="2026-02-01"):
+        rid = self.add(sid, as_of, type_=type_)["id"]
+        r = self.req("verify", rid, "--attest", "id card", as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return rid
+
+    def facts(self, sid):
+        r = self.vaern("subject", "show", "--controller", "example", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return {f["category"]: f["value"] for f in r.json()["facts"]}
+
+    def state(self, sid):
+        (state,), = self.sql("SELECT state FROM subject WHERE uid = ?",
+                             (bytes.fromhex(sid),))
+        return state
+
+    def test_GDPR_16_cli_rectify_value_on_stdin(self):
+        sid = self.subject("r@example.dk")
+        rid = self.verified(sid, "rectification")
+        before = self.rows()
+        r = self.req("rectify", rid, "--fact", "2", "--value", "-",
+                     stdin=b"not-an-address\n", as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("email", r.err)
+        self.assertNotIn("not-an-address", r.err)
+        r = self.req("rectify", rid, "--fact", "x", "--value", "y")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertEqual(self.rows(), before)
+        self.assertEqual(self.facts(sid)["email"], "r@example.dk")
+        r = self.req("rectify", rid, "--fact", "2", "--value", "-",
+                     stdin=b"ny@example.dk\n", as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["updated_at"], "2026-02-02T00:00:00Z")
+        self.assertEqual(doc["rectification"]["facts"],
+                         [{"fact": 2, "category": "email"}])
+        self.assertNotIn("ny@example.dk", r.out)
+        self.assertEqual(self.facts(sid)["email"], "ny@example.dk")
+        r = self.vaern("audit", "show", "--subject", sid)
+        self.assertIn("request_rectification", r.out)
+        self.assertNotIn("ny@example.dk", r.out)
+
+    def test_GDPR_18_cli_restrict_then_lift(self):
+        sid = self.subject("s@example.dk")
+        rid = self.verified(sid, "restriction")
+        r = self.req("restrict", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["status"], "in_progress")
+        self.assertEqual(self.state(sid) & 1, 1)
+        r = self.req("restrict", rid, "--lift", as_of="2026-02-03")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertEqual(self.state(sid) & 1, 1)
+        r = self.req("restrict", rid, "--lift", "--reason",
+                     "accuracy confirmed", as_of="2026-02-03")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["status"], "completed")
+        self.assertEqual(r.json()["status_reason"], "accuracy confirmed")
+        self.assertEqual(self.state(sid) & 1, 0)
+
+    def test_GDPR_21_GDPR_7_CEK_RIGHTS_1_cli_object_and_withdraw(self):
+        sid = self.newsletter_subject("o@example.dk")
+        rid = self.verified(sid, "objection")
+        r = self.req("object", rid, "--purposes", "customer_admin",
+                     as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("not direct marketing", r.err)
+        self.assertEqual(self.state(sid) & 2, 0)
+        r = self.req("object", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["objection"]["purposes_refused"],
+                         ["newsletter"])
+        self.assertEqual(self.state(sid) & 2, 2)
+        wid = self.verified(sid, "consent_withdrawal")
+        r = self.req("withdraw-consent", wid, "--purposes", "newsletter,",
+                     as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        r = self.req("withdraw-consent", wid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual([p["purpose"] for p in
+                          r.json()["consent_withdrawal"]["purposes"]],
+                         ["newsletter"])
+        rows = self.sql("SELECT c.withdrawn_at IS NOT NULL, l.text FROM"
+                        " consent c JOIN label l ON l.id = c.source"
+                        " ORDER BY c.seq")
+        self.assertEqual([tuple(x) for x in rows],
+                         [(0, "web_form"), (1, "email")])
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class AccessReportTest(RightsBase):
     """GDPR-15, GDPR-20, TEL-CAT-3, *-COMPLAIN-1: the access report."""
 
