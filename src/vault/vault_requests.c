@@ -3,7 +3,13 @@
  * deadline and its one extension (GDPR-12), identity verification by a
  * one-time code or a staff attestation (AOPT-ACCESS-1), status changes,
  * each one transaction and each audited without personal data; scoped by
- * controller (AURA-RIGHTS-1).
+ * controller (AURA-RIGHTS-1). Executing a verified request: erasure
+ * (GDPR-17), rectification (GDPR-16), restriction and its lifting
+ * (GDPR-18), objection to direct marketing (GDPR-21), consent withdrawal
+ * (GDPR-7), each through the vault calls the direct API uses, in one
+ * transaction with the request's transition; and the authority a verified
+ * access or portability request gives to release its report
+ * (vault_report.c renders nothing: src/report does).
  *
  * The rules (deadline arithmetic, which status follows which) are in
  * src/rights; this file stores and audits.
