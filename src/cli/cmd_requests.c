@@ -551,6 +551,7 @@ req_rectify(struct vault *v, const char *controller, struct args *a,
 	}
 	err = vault_request_rectify(v, controller, a->pos[0], &ch, 1,
 	                            !a->in_progress, who, &r, &msg);
+	ch.value = NULL; /* the answer names the fact, not its value */
 	if (buf != NULL) {
 		sodium_memzero(buf, VAULT_VALUE_MAX + 2);
 		free(buf);
