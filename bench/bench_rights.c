@@ -278,7 +278,7 @@ main(int argc, char **argv)
 		t = now_ms();
 		if (api_report_build(v, hook.db, &dpo, p, uid,
 		                     VAULT_EXPORT_ACCESS, API_REPORT_JSON, NULL,
-		                     &body, &len, &msg)) {
+		                     NULL, &body, &len, &msg)) {
 			fprintf(stderr, "bench: report: %s\n", msg.text);
 			return 1;
 		}

@@ -2927,17 +2927,16 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 /* ---- the person's reports (GDPR-15, GDPR-20) --------------------------- */
 
 /*
- * GET /v1/subjects/{id}/report?format=json|html[&lang=da|sv|en]: the
- * access report (GDPR-15); GET /v1/subjects/{id}/export?format=json|csv:
- * the portable copy (GDPR-20). The data-protection officer's role only
- * (src/api/api_report.c).
+ * Answers the access report (GDPR-15) or portable copy (GDPR-20) of the
+ * subject uid, as format=json|html[&lang=da|sv|en] for access and
+ * format=json|csv for portability (src/api/api_report.c). request: the
+ * rights request it answers, or NULL for the bare report.
  */
 static int
-report_respond(struct http_request *req, struct http_response *res, void *app,
-               enum vault_export kind)
+report_send(struct ctx *c, struct http_request *req, struct http_response *res,
+            const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
+            const char *request)
 {
-	struct ctx c;
-	unsigned char uid[VAULT_UID_BYTES];
 	const char *format = http_request_query(req, "format");
 	const char *lang = http_request_query(req, "lang");
 	enum api_report_format fmt;
@@ -2946,10 +2945,6 @@ report_respond(struct http_request *req, struct http_response *res, void *app,
 	size_t len = 0;
 	int rc;
 
-	if (begin(req, res, app, &c))
-		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
 	if (format == NULL || strcmp(format, "json") == 0)
 		fmt = API_REPORT_JSON;
 	else if (kind == VAULT_EXPORT_ACCESS && strcmp(format, "html") == 0)
@@ -2965,13 +2960,10 @@ report_respond(struct http_request *req, struct http_response *res, void *app,
 	    strcmp(lang, "sv") != 0 && strcmp(lang, "en") != 0)
 		return http_respond_error(res, 400, "invalid",
 		                          "lang: da, sv or en");
-	err = api_report_build(c.v, c.api->db_path, &c.actor, c.policy, uid,
-	                       kind, fmt, lang, &body, &len, &c.msg);
-	if (err == VAERN_E_DENIED)
-		return http_respond_error(res, 403, "forbidden", "%s",
-		                          c.msg.text);
+	err = api_report_build(c->v, c->api->db_path, &c->actor, c->policy, uid,
+	                       kind, fmt, lang, request, &body, &len, &c->msg);
 	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
+		return fail(res, err, &c->msg);
 	rc = http_respond_body(
 	        res, 200,
 	        fmt == API_REPORT_HTML  ? "text/html; charset=utf-8"
@@ -2981,6 +2973,24 @@ report_respond(struct http_request *req, struct http_response *res, void *app,
 	sodium_memzero(body, len);
 	free(body);
 	return rc;
+}
+
+/*
+ * GET /v1/subjects/{id}/report and /export: the bare reports, for the
+ * data-protection officer's role only (roles with audit: true).
+ */
+static int
+report_respond(struct http_request *req, struct http_response *res, void *app,
+               enum vault_export kind)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	return report_send(&c, req, res, uid, kind, NULL);
 }
 
 static int
@@ -3447,6 +3457,28 @@ done:
 	return rc;
 }
 
+/*
+ * begin() for a handler that executes a right on a request's subject:
+ * only a role that processes the subject's data, not an audit-only role
+ * (the DPO reads, never writes); a refusal is audited under action.
+ * Returns 1 once it has answered.
+ */
+static int
+rq_begin_operational(struct http_request *req, struct http_response *res,
+                     void *app, struct ctx *c, const char *action)
+{
+	if (begin(req, res, app, c))
+		return 1;
+	if (!role_operational(c)) {
+		(void)refuse(c, res, action, NULL, NULL, "AURA-SHARE-1",
+		             "role '%s' uses no purpose and may not execute "
+		             "a request",
+		             c->actor.role);
+		return 1;
+	}
+	return 0;
+}
+
 /* POST /v1/requests/{request}/erasure: executes a verified erasure
  * request (GDPR-17, AOPT-ERASE-1): what is kept, under which law, until
  * when. A role that uses no purpose (the DPO) may not erase. */
@@ -3462,13 +3494,8 @@ h_request_erase(struct http_request *req, struct http_response *res, void *app)
 	json_t *j;
 	int rc;
 
-	if (begin(req, res, app, &c))
+	if (rq_begin_operational(req, res, app, &c, "request_erasure"))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_erasure", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not erase",
-		              c.actor.role);
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return fail(res, VAERN_E_NOMEM, NULL);
 	who = rq_who(&c);
@@ -3487,32 +3514,375 @@ h_request_erase(struct http_request *req, struct http_response *res, void *app)
 	return rc;
 }
 
-/* GET /v1/requests/{request}/report: the answer to a verified access
- * (GDPR-15) or portability (GDPR-20) request, audited before it is
- * released. A role that uses no purpose (the DPO) may not read data. */
+/*
+ * GET /v1/requests/{request}/report?format=&lang=: the answer to a
+ * verified, open access (GDPR-15: json or html) or portability (GDPR-20:
+ * json or csv) request, the same document as the subject's report with
+ * the request named. Any role of the controller may fetch it: verifying
+ * the person is what authorises this disclosure (AOPT-ACCESS-1); the
+ * audit entry names the request.
+ */
 static int
 h_request_report(struct http_request *req, struct http_response *res, void *app)
 {
 	const char *id = http_request_param(req, "request");
 	struct ctx c;
-	struct vault_request_actor who;
+	struct vault_request r;
 	enum vaern_err err;
-	json_t *j = NULL;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (!role_operational(&c))
-		return refuse(&c, res, "request_report", NULL, NULL,
-		              "AURA-SHARE-1",
-		              "role '%s' uses no purpose and may not read "
-		              "personal data",
-		              c.actor.role);
-	who = rq_who(&c);
-	err = vault_request_report(c.v, c.actor.controller, id ? id : "", &who,
-	                           &j, &c.msg);
+	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
+	                        &c.msg);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
+	if (r.type != RIGHTS_ACCESS && r.type != RIGHTS_PORTABILITY)
+		return http_respond_error(
+		        res, 400, "invalid",
+		        "the request is a %s request: a report "
+		        "answers access and portability",
+		        rights_type_name(r.type));
+	return report_send(&c, req, res, r.subject,
+	                   r.type == RIGHTS_ACCESS ? VAULT_EXPORT_ACCESS
+	                                           : VAULT_EXPORT_PORTABILITY,
+	                   r.id);
+}
+
+/*
+ * Executing the other rights through a request (GDPR-16, GDPR-18,
+ * GDPR-21, GDPR-7): only a role that processes the subject's data (not
+ * the DPO, like erasure); the vault checks the request (its type, open,
+ * verified) and acts through the same calls as the direct routes.
+ */
+
+/* "complete": an optional boolean; answers 400 (and returns 1) if it is
+ * something else. */
+static int
+rq_bool(struct http_response *res, json_t *doc, const char *key, int dflt,
+        int *out)
+{
+	json_t *v = json_object_get(doc, key);
+
+	*out = dflt;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		(void)http_respond_error(res, 400, "invalid",
+		                         "'%s' must be true or false", key);
+		return 1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* "purpose" (a string) or "purposes" (a list of strings), or neither. */
+static int
+rq_purposes(struct http_response *res, json_t *doc,
+            const char *out[VAULT_PURPOSES_MAX], size_t *n)
+{
+	json_t *one = json_object_get(doc, "purpose");
+	json_t *list = json_object_get(doc, "purposes"), *item;
+	size_t i;
+
+	*n = 0;
+	if (one != NULL && list != NULL)
+		return http_respond_error(res, 400, "invalid",
+		                          "'purpose' or 'purposes', not both"),
+		       1;
+	if (one != NULL) {
+		if (!json_is_string(one))
+			return http_respond_error(res, 400, "invalid",
+			                          "'purpose' must be a string"),
+			       1;
+		out[(*n)++] = json_string_value(one);
+		return 0;
+	}
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > VAULT_PURPOSES_MAX)
+		return http_respond_error(res, 400, "invalid",
+		                          "'purposes' is a list of 1 to %d "
+		                          "purpose ids",
+		                          VAULT_PURPOSES_MAX),
+		       1;
+	json_array_foreach(list, i, item)
+	{
+		if (!json_is_string(item))
+			return http_respond_error(res, 400, "invalid",
+			                          "'purposes' holds purpose "
+			                          "ids"),
+			       1;
+		out[(*n)++] = json_string_value(item);
+	}
+	return 0;
+}
+
+/* Answers 200 with the request and, under key, what was done (taken). */
+static int
+rq_done(struct ctx *c, struct http_response *res, const struct vault_request *r,
+        const char *key, json_t *what)
+{
+	json_t *j = vault_request_json(c->actor.controller, r, clock_today());
+
+	if (j == NULL || what == NULL ||
+	    json_object_set_new(j, key, what) != 0) {
+		json_decref(j);
+		return fail(res, VAERN_E_NOMEM, NULL);
+	}
 	return http_respond_json(res, 200, j);
+}
+
+/* One change of a rectification body: {"fact": N, "value": "..."}. */
+static int
+rq_change(struct http_response *res, json_t *o, struct vault_rectification *ch)
+{
+	json_t *fact = json_object_get(o, "fact");
+	json_t *value = json_object_get(o, "value");
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(o, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "fact") != 0 && strcmp(key, "value") != 0)
+			return http_respond_error(res, 400, "invalid",
+			                          "unknown key '%.64s'", key),
+			       1;
+	}
+	if (!json_is_integer(fact) || !json_is_string(value))
+		return http_respond_error(res, 400, "invalid",
+		                          "a change is {\"fact\": its id, "
+		                          "\"value\": the new value}"),
+		       1;
+	memset(ch, 0, sizeof(*ch));
+	ch->fact = json_integer_value(fact);
+	ch->value = json_string_value(value);
+	return 0;
+}
+
+/*
+ * POST /v1/requests/{request}/rectification: {"fact", "value"} or
+ * {"facts": [{"fact", "value"}, ...]}, and "complete" (default true; false
+ * keeps the request in progress for a further call) (GDPR-16). The role
+ * must process each fact's category (AURA-SHARE-1), as for PATCH
+ * /v1/subjects/{id}/facts/{fact}.
+ */
+static int
+h_request_rectify(struct http_request *req, struct http_response *res,
+                  void *app)
+{
+	static const char *const keys[] = {"fact", "value", "facts", "complete",
+	                                   NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	struct vault_rectification *changes = NULL;
+	json_t *doc = NULL, *list, *item;
+	size_t n = 0, i;
+	int complete, rc = 0;
+	enum vaern_err err;
+
+	if (rq_begin_operational(req, res, app, &c, "request_rectification"))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_bool(res, doc, "complete", 1, &complete))
+		goto done; /* answered */
+	list = json_object_get(doc, "facts");
+	if ((list != NULL) == (json_object_get(doc, "fact") != NULL ||
+	                       json_object_get(doc, "value") != NULL) ||
+	    (list != NULL &&
+	     (!json_is_array(list) || json_array_size(list) == 0 ||
+	      json_array_size(list) > VAULT_RECTIFY_MAX))) {
+		rc = http_respond_error(
+		        res, 400, "invalid",
+		        "give 'fact' and 'value', or 'facts': a "
+		        "list of 1 to %d of them",
+		        VAULT_RECTIFY_MAX);
+		goto done;
+	}
+	if ((changes = calloc(VAULT_RECTIFY_MAX, sizeof(*changes))) == NULL) {
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	if (list == NULL) {
+		json_t *one = json_pack("{s:O?, s:O?}", "fact",
+		                        json_object_get(doc, "fact"), "value",
+		                        json_object_get(doc, "value"));
+
+		if (one == NULL) {
+			rc = fail(res, VAERN_E_NOMEM, NULL);
+			goto done;
+		}
+		i = (size_t)rq_change(res, one, &changes[n++]);
+		json_decref(one);
+		if (i != 0)
+			goto done; /* answered */
+	}
+	json_array_foreach(list, i, item)
+	{
+		if (!json_is_object(item)) {
+			rc = http_respond_error(res, 400, "invalid",
+			                        "'facts' holds objects");
+			goto done;
+		}
+		if (rq_change(res, item, &changes[n++]))
+			goto done; /* answered */
+	}
+	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
+	                        &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	/* AURA-SHARE-1, once the request may be executed (the vault says
+	 * why not otherwise): only a role that processes each category. */
+	for (i = 0;
+	     r.type == RIGHTS_RECTIFICATION && r.verified_at != INT64_MIN &&
+	     !rights_status_final(r.status) && i < n;
+	     i++) {
+		char category[POLICY_NAME_MAX + 1];
+
+		if (changes[i].fact < 1 ||
+		    vault_fact_category(c.v, c.actor.controller, r.subject,
+		                        changes[i].fact, category,
+		                        &c.msg) != VAERN_OK)
+			break; /* the vault names it */
+		if (!role_has_category(&c, category)) {
+			rc = refuse(&c, res, "request_rectification", NULL,
+			            r.subject, "AURA-SHARE-1",
+			            "role '%s' may not process category '%s'",
+			            c.actor.role, category);
+			goto done;
+		}
+	}
+	who = rq_who(&c);
+	err = vault_request_rectify(c.v, c.actor.controller, r.id, changes, n,
+	                            complete, &who, &r, &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = rq_done(&c, res, &r, "rectification",
+	             vault_rectification_json(changes, n));
+done:
+	free(changes);
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * POST /v1/requests/{request}/restriction: {"lift": false, "complete":
+ * false} restricts processing and keeps the request in progress (with
+ * "complete": true it is completed with the restriction in force);
+ * {"lift": true, "reason"} lifts it and completes the request, the reason
+ * told to the person (GDPR-18).
+ */
+static int
+h_request_restrict(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	static const char *const keys[] = {"lift", "complete", "reason", NULL};
+	const char *id = http_request_param(req, "request");
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	const char *reason;
+	json_t *doc = NULL;
+	int lift, complete, rc = 0;
+	enum vaern_err err;
+
+	if (rq_begin_operational(req, res, app, &c, "request_restriction"))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_bool(res, doc, "lift", 0, &lift) ||
+	    rq_bool(res, doc, "complete", 0, &complete) ||
+	    rq_string(res, doc, "reason", &reason))
+		goto done; /* answered */
+	who = rq_who(&c);
+	err = vault_request_restrict(c.v, c.actor.controller, id ? id : "",
+	                             lift, complete, reason, &who, &r, &c.msg);
+	rc = err != VAERN_OK ? fail(res, err, &c.msg)
+	                     : rq_done(&c, res, &r, "restriction",
+	                               json_pack("{s:b}", "restricted", !lift));
+done:
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * POST /v1/requests/{request}/objection: {"purposes": [...]} (optional;
+ * direct-marketing purposes only): the objection to direct marketing,
+ * absolute (GDPR-21, CEK-RIGHTS-1); the answer lists the purposes the
+ * gate refuses from now on.
+ * POST /v1/requests/{request}/consent-withdrawal: {"purpose"} or
+ * {"purposes": [...]} (neither: every consent in force) (GDPR-7,
+ * CEK-RIGHTS-1); the answer says until when each ledger is kept as proof
+ * (TEL-MKT-2).
+ */
+static int
+rq_purposes_exec(struct http_request *req, struct http_response *res, void *app,
+                 int withdraw)
+{
+	static const char *const keys[] = {"purpose", "purposes", NULL};
+	const char *id = http_request_param(req, "request");
+	const char *purposes[VAULT_PURPOSES_MAX];
+	struct ctx c;
+	struct vault_request r;
+	struct vault_request_actor who;
+	struct vault_withdrawal *rep = NULL;
+	json_t *doc = NULL;
+	size_t n = 0;
+	int rc = 0;
+	enum vaern_err err;
+
+	if (rq_begin_operational(req, res, app, &c,
+	                         withdraw ? "request_consent_withdrawal"
+	                                  : "request_objection"))
+		return 0; /* answered */
+	if (rq_body(req, res, keys, &doc))
+		return 0; /* answered */
+	if (rq_purposes(res, doc, purposes, &n))
+		goto done; /* answered */
+	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	who = rq_who(&c);
+	err = withdraw ? vault_request_withdraw(c.v, c.actor.controller,
+	                                        id ? id : "", purposes, n, &who,
+	                                        rep, &r, &c.msg)
+	               : vault_request_object(c.v, c.actor.controller,
+	                                      id ? id : "", purposes, n, &who,
+	                                      &r, &c.msg);
+	if (err != VAERN_OK)
+		rc = fail(res, err, &c.msg);
+	else if (withdraw)
+		rc = rq_done(&c, res, &r, "consent_withdrawal",
+		             vault_withdrawal_json(rep));
+	else
+		rc = rq_done(&c, res, &r, "objection",
+		             vault_objection_json(c.policy));
+done:
+	free(rep);
+	json_decref(doc);
+	return rc;
+}
+
+static int
+h_request_object(struct http_request *req, struct http_response *res, void *app)
+{
+	return rq_purposes_exec(req, res, app, 0);
+}
+
+static int
+h_request_withdraw(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	return rq_purposes_exec(req, res, app, 1);
 }
 
 /* ---- OpenDSR v2 beside the native API ------------------------------- */
@@ -4023,6 +4393,14 @@ static const struct http_route routes[] = {
          "request_erase"},
         {"GET", "/v1/requests/{request}/report", h_request_report,
          "request_report"},
+        {"POST", "/v1/requests/{request}/rectification", h_request_rectify,
+         "request_rectify"},
+        {"POST", "/v1/requests/{request}/restriction", h_request_restrict,
+         "request_restrict"},
+        {"POST", "/v1/requests/{request}/objection", h_request_object,
+         "request_object"},
+        {"POST", "/v1/requests/{request}/consent-withdrawal",
+         h_request_withdraw, "request_withdraw_consent"},
         {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
          "opendsr_discovery"},
         {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},

@@ -162,8 +162,8 @@ api_report_build(struct vault *v, const char *audit_db,
                  const struct vault_actor *actor, const struct policy *p,
                  const unsigned char uid[VAULT_UID_BYTES],
                  enum vault_export kind, enum api_report_format format,
-                 const char *lang, char **body, size_t *len,
-                 struct vaern_msg *msg)
+                 const char *lang, const char *request, char **body,
+                 size_t *len, struct vaern_msg *msg)
 {
 	struct gathered g;
 	struct report_input in;
@@ -177,7 +177,8 @@ api_report_build(struct vault *v, const char *audit_db,
 	memset(&g, 0, sizeof(g));
 	g.policy = p;
 	g.controller = actor->controller;
-	err = vault_subject_export(v, actor, uid, kind, gather_fact, &g, msg);
+	err = vault_subject_export(v, actor, uid, kind, request, gather_fact,
+	                           &g, msg);
 	if (err == VAERN_OK && kind == VAULT_EXPORT_ACCESS)
 		err = vault_subject_events(v, actor->controller, uid,
 		                           gather_event, &g, msg);
@@ -203,6 +204,9 @@ api_report_build(struct vault *v, const char *audit_db,
 	in.nevents = g.nevents;
 	in.uses = g.uses;
 	in.nuses = g.nuses;
+	in.request = request;
+	in.request_type =
+	        kind == VAULT_EXPORT_ACCESS ? "access" : "portability";
 	if (format == API_REPORT_CSV) {
 		*body = report_portable_csv(&in, len);
 		gathered_free(&g);

@@ -10,12 +10,19 @@
  *   vaern requests extend REQUEST --months 1|2 --reason TEXT
  *   vaern requests status REQUEST STATUS [--reason TEXT]
  *   vaern requests erase REQUEST     (a verified erasure request)
- *   vaern requests report REQUEST    (a verified access/portability one)
+ *   vaern requests report REQUEST [--format json|html|csv] [--lang L]
+ *                                    (a verified access/portability one)
+ *   vaern requests rectify REQUEST --fact N --value -|TEXT [--in-progress]
+ *   vaern requests restrict REQUEST [--complete]
+ *   vaern requests restrict REQUEST --lift --reason TEXT
+ *   vaern requests object REQUEST [--purposes P,Q]
+ *   vaern requests withdraw-consent REQUEST [--purposes P,Q]
  *
  * Every command takes [--controller ID] (optional with one controller)
  * and [--actor NAME] (default "operator"), recorded with each transition
- * and in the audit trail. A code is best given on stdin (--code -): the
- * command line is visible to other users of the machine.
+ * and in the audit trail. A code, and a rectified value, are best given
+ * on stdin (--code -, --value -): the command line is visible to other
+ * users of the machine.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -25,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/api_report.h"
 #include "../calendar/calendar.h"
 #include "../outbox/smtp.h"
 #include "../vault/vault.h"
@@ -44,7 +52,14 @@ static const char usage_text[] =
         "in_progress|completed|refused|cancelled\n"
         "                             [--reason TEXT]\n"
         "       vaern requests erase REQUEST\n"
-        "       vaern requests report REQUEST\n"
+        "       vaern requests report REQUEST [--format json|html|csv] "
+        "[--lang da|sv|en]\n"
+        "       vaern requests rectify REQUEST --fact N --value -|TEXT "
+        "[--in-progress]\n"
+        "       vaern requests restrict REQUEST [--complete]\n"
+        "       vaern requests restrict REQUEST --lift --reason TEXT\n"
+        "       vaern requests object REQUEST [--purposes P,Q]\n"
+        "       vaern requests withdraw-consent REQUEST [--purposes P,Q]\n"
         "  every command: [--controller ID] [--actor NAME]\n"
         "  TYPE: access portability rectification erasure restriction\n"
         "        objection consent_withdrawal\n"
@@ -53,9 +68,11 @@ static const char usage_text[] =
 struct args {
 	const char *controller, *actor, *type, *subject, *channel, *received;
 	const char *due_within, *contact, *code, *attest, *months, *reason;
-	int all, send_code;
+	const char *fact, *value, *purposes, *format, *lang;
+	int all, send_code, lift, complete, in_progress;
 	const char *pos[2];
 	int npos;
+	const char *audit_db; /* DIR/audit.db, set for writing commands */
 };
 
 static int
@@ -77,18 +94,33 @@ parse(int argc, char **argv, struct args *a)
 	        {"--attest", offsetof(struct args, attest)},
 	        {"--months", offsetof(struct args, months)},
 	        {"--reason", offsetof(struct args, reason)},
+	        {"--fact", offsetof(struct args, fact)},
+	        {"--value", offsetof(struct args, value)},
+	        {"--purposes", offsetof(struct args, purposes)},
+	        {"--format", offsetof(struct args, format)},
+	        {"--lang", offsetof(struct args, lang)},
+	};
+	static const struct {
+		const char *flag;
+		size_t off;
+	} flags[] = {
+	        {"--all", offsetof(struct args, all)},
+	        {"--send-code", offsetof(struct args, send_code)},
+	        {"--lift", offsetof(struct args, lift)},
+	        {"--complete", offsetof(struct args, complete)},
+	        {"--in-progress", offsetof(struct args, in_progress)},
 	};
 
 	memset(a, 0, sizeof(*a));
 	for (int i = 2; i < argc; i++) {
 		size_t k, n = sizeof(opts) / sizeof(opts[0]);
 
-		if (strcmp(argv[i], "--all") == 0) {
-			a->all = 1;
-			continue;
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			if (strcmp(argv[i], flags[k].flag) == 0)
+				break;
 		}
-		if (strcmp(argv[i], "--send-code") == 0) {
-			a->send_code = 1;
+		if (k < sizeof(flags) / sizeof(flags[0])) {
+			*(int *)((char *)a + flags[k].off) = 1;
 			continue;
 		}
 		for (k = 0; k < n; k++) {
@@ -383,21 +415,239 @@ req_status(struct vault *v, const char *controller, struct args *a,
 }
 
 /* The answer to a verified access or portability request (GDPR-15,
- * GDPR-20): personal data, on stdout only. */
+ * GDPR-20): the same document as the subject's report (api_report.c),
+ * naming the request; personal data, on stdout only. */
 static int
 req_report(struct vault *v, const char *controller, struct args *a,
            const struct vault_request_actor *who)
 {
 	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	struct vault_actor actor;
+	const struct policy *p;
+	enum api_report_format fmt = API_REPORT_JSON;
+	enum vault_export kind;
 	enum vaern_err err;
-	json_t *j = NULL;
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
 
 	if (a->npos != 1)
 		return cli_usage("requests report", "REQUEST is required");
-	err = vault_request_report(v, controller, a->pos[0], who, &j, &msg);
+	if (a->lang != NULL && strcmp(a->lang, "da") != 0 &&
+	    strcmp(a->lang, "sv") != 0 && strcmp(a->lang, "en") != 0)
+		return cli_usage("requests report", "--lang is da, sv or en");
+	if ((err = vault_request_get(v, controller, a->pos[0], &r, &msg)) ||
+	    (err = vault_policy(v, controller, &p, &msg)))
+		return cli_report("requests report", err, &msg);
+	if (r.type != RIGHTS_ACCESS && r.type != RIGHTS_PORTABILITY) {
+		(void)vaern_fail(
+		        &msg, VAERN_E_INVALID,
+		        "the request is a %s request: a report answers "
+		        "access and portability",
+		        rights_type_name(r.type));
+		return cli_report("requests report", VAERN_E_INVALID, &msg);
+	}
+	kind = r.type == RIGHTS_ACCESS ? VAULT_EXPORT_ACCESS
+	                               : VAULT_EXPORT_PORTABILITY;
+	if (a->format == NULL || strcmp(a->format, "json") == 0)
+		fmt = API_REPORT_JSON;
+	else if (kind == VAULT_EXPORT_ACCESS && strcmp(a->format, "html") == 0)
+		fmt = API_REPORT_HTML;
+	else if (kind == VAULT_EXPORT_PORTABILITY &&
+	         strcmp(a->format, "csv") == 0)
+		fmt = API_REPORT_CSV;
+	else
+		return cli_usage("requests report",
+		                 kind == VAULT_EXPORT_ACCESS
+		                         ? "--format is json or html for access"
+		                         : "--format is json or csv for "
+		                           "portability");
+	memset(&actor, 0, sizeof(actor));
+	(void)snprintf(actor.controller, sizeof(actor.controller), "%s",
+	               controller);
+	(void)snprintf(actor.name, sizeof(actor.name), "%s", who->name);
+	(void)snprintf(actor.role, sizeof(actor.role), "%s", who->role);
+	err = api_report_build(v, a->audit_db, &actor, p, r.subject, kind, fmt,
+	                       a->lang, r.id, &body, &len, &msg);
 	if (err != VAERN_OK)
 		return cli_report("requests report", err, &msg);
+	rc = fwrite(body, 1, len, stdout) == len && fputc('\n', stdout) != EOF
+	             ? EXIT_OK
+	             : cli_report("requests report", VAERN_E_IO, NULL);
+	sodium_memzero(body, len);
+	free(body);
+	return rc;
+}
+
+/* Splits "a,b" into up to VAULT_PURPOSES_MAX ids in buf (size bytes). */
+static int
+split_purposes(const char *text, char *buf, size_t size, const char **out,
+               size_t *n)
+{
+	size_t len;
+	char *p;
+
+	*n = 0;
+	if (text == NULL)
+		return 0;
+	if ((len = strlen(text)) == 0 || len >= size)
+		return -1;
+	memcpy(buf, text, len + 1);
+	for (p = buf;;) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p == '\0' || *n == VAULT_PURPOSES_MAX)
+			return -1;
+		out[(*n)++] = p;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Prints the request and, under key, what was done (taken). */
+static int
+print_done(const char *controller, const struct vault_request *r,
+           const char *key, json_t *what)
+{
+	json_t *j = vault_request_json(controller, r, clock_today());
+
+	if (j == NULL || what == NULL || json_object_set_new(j, key, what)) {
+		json_decref(j);
+		return cli_report("requests", VAERN_E_NOMEM, NULL);
+	}
 	return cli_print_json(j);
+}
+
+/* Rectifies one fact through a verified rectification request (GDPR-16).
+ * The new value is personal data: best on stdin (--value -). */
+static int
+req_rectify(struct vault *v, const char *controller, struct args *a,
+            const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	struct vault_rectification ch;
+	enum vaern_err err;
+	char *end = NULL, *buf = NULL;
+	long long fact;
+	int rc;
+
+	if (a->npos != 1 || a->fact == NULL || a->value == NULL)
+		return cli_usage("requests rectify",
+		                 "REQUEST, --fact and --value are required");
+	fact = strtoll(a->fact, &end, 10);
+	if (end == a->fact || *end != '\0' || fact < 1)
+		return cli_usage("requests rectify", "--fact is a fact's id");
+	memset(&ch, 0, sizeof(ch));
+	ch.fact = fact;
+	ch.value = a->value;
+	if (strcmp(a->value, "-") == 0) {
+		size_t n;
+
+		if ((buf = malloc(VAULT_VALUE_MAX + 2)) == NULL)
+			return cli_report("requests rectify", VAERN_E_NOMEM,
+			                  NULL);
+		n = fread(buf, 1, VAULT_VALUE_MAX + 1, stdin);
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			n--;
+		buf[n] = '\0';
+		ch.value = buf;
+	}
+	err = vault_request_rectify(v, controller, a->pos[0], &ch, 1,
+	                            !a->in_progress, who, &r, &msg);
+	ch.value = NULL; /* the answer names the fact, not its value */
+	if (buf != NULL) {
+		sodium_memzero(buf, VAULT_VALUE_MAX + 2);
+		free(buf);
+	}
+	if (err != VAERN_OK)
+		return cli_report("requests rectify", err, &msg);
+	rc = print_done(controller, &r, "rectification",
+	                vault_rectification_json(&ch, 1));
+	return rc;
+}
+
+/* Restricts processing, or lifts the restriction (GDPR-18). */
+static int
+req_restrict(struct vault *v, const char *controller, struct args *a,
+             const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	enum vaern_err err;
+
+	if (a->npos != 1)
+		return cli_usage("requests restrict", "REQUEST is required");
+	if (a->lift && a->reason == NULL)
+		return cli_usage("requests restrict",
+		                 "--lift needs --reason: the person is told "
+		                 "before the restriction is lifted");
+	err = vault_request_restrict(v, controller, a->pos[0], a->lift,
+	                             a->complete, a->reason, who, &r, &msg);
+	if (err != VAERN_OK)
+		return cli_report("requests restrict", err, &msg);
+	return print_done(controller, &r, "restriction",
+	                  json_pack("{s:b}", "restricted", !a->lift));
+}
+
+/* Objection to direct marketing (GDPR-21) or consent withdrawal (GDPR-7):
+ * both name purposes (or none: all that apply). */
+static int
+req_purposes(struct vault *v, const char *controller, struct args *a,
+             const struct vault_request_actor *who, int withdraw)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_request r;
+	struct vault_withdrawal *rep = NULL;
+	const char *purposes[VAULT_PURPOSES_MAX];
+	const char *what =
+	        withdraw ? "requests withdraw-consent" : "requests object";
+	const struct policy *p;
+	char buf[4096];
+	enum vaern_err err;
+	size_t n;
+	int rc;
+
+	if (a->npos != 1)
+		return cli_usage(what, "REQUEST is required");
+	if (split_purposes(a->purposes, buf, sizeof(buf), purposes, &n) != 0)
+		return cli_usage(what, "--purposes is a list of purpose ids: "
+		                       "P or P,Q");
+	if (!withdraw) {
+		if ((err = vault_request_object(v, controller, a->pos[0],
+		                                purposes, n, who, &r, &msg)) ||
+		    (err = vault_policy(v, controller, &p, &msg)))
+			return cli_report(what, err, &msg);
+		return print_done(controller, &r, "objection",
+		                  vault_objection_json(p));
+	}
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return cli_report(what, VAERN_E_NOMEM, NULL);
+	err = vault_request_withdraw(v, controller, a->pos[0], purposes, n, who,
+	                             rep, &r, &msg);
+	rc = err != VAERN_OK ? cli_report(what, err, &msg)
+	                     : print_done(controller, &r, "consent_withdrawal",
+	                                  vault_withdrawal_json(rep));
+	free(rep);
+	return rc;
+}
+
+static int
+req_object(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	return req_purposes(v, controller, a, who, 0);
+}
+
+static int
+req_withdraw(struct vault *v, const char *controller, struct args *a,
+             const struct vault_request_actor *who)
+{
+	return req_purposes(v, controller, a, who, 1);
 }
 
 /* Executes a verified erasure request (GDPR-17, AOPT-ERASE-1). */
@@ -438,10 +688,18 @@ cmd_requests(int argc, char **argv)
 		          const struct vault_request_actor *);
 		int writes; /* needs the audit trail */
 	} subs[] = {
-	        {"add", req_add, 1},       {"list", req_list, 0},
-	        {"show", req_show, 0},     {"verify", req_verify, 1},
-	        {"extend", req_extend, 1}, {"status", req_status, 1},
-	        {"erase", req_erase, 1},   {"report", req_report, 1},
+	        {"add", req_add, 1},
+	        {"list", req_list, 0},
+	        {"show", req_show, 0},
+	        {"verify", req_verify, 1},
+	        {"extend", req_extend, 1},
+	        {"status", req_status, 1},
+	        {"erase", req_erase, 1},
+	        {"report", req_report, 1},
+	        {"rectify", req_rectify, 1},
+	        {"restrict", req_restrict, 1},
+	        {"object", req_object, 1},
+	        {"withdraw-consent", req_withdraw, 1},
 	};
 	struct vaern_msg msg = {{0}};
 	struct vault_request_actor who = {"operator", "operator"};
@@ -485,6 +743,7 @@ cmd_requests(int argc, char **argv)
 			rc = cli_report("requests", VAERN_E_INVALID, NULL);
 			goto done;
 		}
+		a.audit_db = path;
 		rc = subs[i].fn(v, controller, &a, &who);
 		goto done;
 	}

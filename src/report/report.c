@@ -418,6 +418,10 @@ report_access_json(const struct report_input *in, size_t *len)
 	j_kstr(&b, "report", "access", 1);
 	j_kstr(&b, "article", "GDPR Art. 15", 0);
 	j_kstr(&b, "subject", in->subject, 0);
+	if (in->request != NULL) {
+		j_kstr(&b, "request", in->request, 0);
+		j_kstr(&b, "request_type", in->request_type, 0);
+	}
 	j_kinstant(&b, "generated_at", in->now);
 	j_kstr(&b, "language", p->controller.language, 0);
 	j_key(&b, "controller", 0);
@@ -540,6 +544,11 @@ report_portable(const struct report_input *in)
 	put(doc, "article", json_string("GDPR Art. 20"), &failed);
 	put(doc, "controller", json_string(in->policy->controller.id), &failed);
 	put(doc, "subject", json_string(in->subject), &failed);
+	if (in->request != NULL) {
+		put(doc, "request", json_string(in->request), &failed);
+		put(doc, "request_type", json_string(in->request_type),
+		    &failed);
+	}
 	put(doc, "generated_at", instant_json(in->now), &failed);
 	for (size_t i = 0; i < in->nfacts; i++) {
 		const struct report_fact *f = &in->facts[i];
@@ -642,6 +651,7 @@ enum label {
 	L_COMPLAIN,
 	L_AUTHORITY,
 	L_EVENTS,
+	L_REQUEST,
 	L_COUNT
 };
 
@@ -672,7 +682,8 @@ static const char *const labels[3][L_COUNT] = {
          "Your rights",
          "Complaints",
          "Supervisory authority",
-         "Events"},
+         "Events",
+         "Your request"},
         /* Danish */
         {"Dine personoplysninger",
          "Her er de oplysninger, vi har om dig, "
@@ -699,7 +710,8 @@ static const char *const labels[3][L_COUNT] = {
          "Dine rettigheder",
          "Klager",
          "Tilsynsmyndighed",
-         "Hændelser"},
+         "Hændelser",
+         "Din anmodning"},
         /* Swedish */
         {"Dina personuppgifter",
          "Här är de uppgifter vi har om dig och "
@@ -726,7 +738,8 @@ static const char *const labels[3][L_COUNT] = {
          "Dina rättigheter",
          "Klagomål",
          "Tillsynsmyndighet",
-         "Händelser"},
+         "Händelser",
+         "Din begäran"},
 };
 
 static const char *const right_labels[3][7] = {
@@ -875,7 +888,12 @@ report_access_html(const struct report_input *in, const char *lang, size_t *len)
 	tag(&b, ", ", or_empty(ctrl->email), "<br>");
 	tag(&b, "", l[L_GENERATED], ": ");
 	cal_format_instant(in->now, when);
-	tag(&b, "<time>", when, "</time></p>\n");
+	tag(&b, "<time>", when, "</time>");
+	if (in->request != NULL) {
+		tag(&b, "<br>", l[L_REQUEST], ": ");
+		tag(&b, "<code>", in->request, "</code>");
+	}
+	buf_str(&b, "</p>\n");
 	for (size_t ci = 0; ci < p->ncategories; ci++)
 		if (present[ci])
 			html_category(&b, l, in, ci, fc);

@@ -17,6 +17,10 @@
  * The portable copy holds only what the person provided, under consent or
  * contract (GDPR-20): JSON or CSV, format "vaern-portable/1", documented in
  * docs/api.md.
+ *
+ * A report that answers a rights request names it ("request" and
+ * "request_type" in JSON, a line of the HTML page; not in CSV, whose
+ * columns are the data).
  */
 #ifndef VAERN_REPORT_H
 #define VAERN_REPORT_H
@@ -67,6 +71,10 @@ struct report_input {
 	size_t nevents;
 	const struct report_use *uses;
 	size_t nuses;
+	const char *request;      /* the rights request it answers (its
+	                             id), or NULL for the bare report */
+	const char *request_type; /* "access" or "portability"; with
+	                             request */
 };
 
 /*

@@ -418,17 +418,28 @@ enum vault_export {
 /*
  * The read behind a person's access report or portable copy: passes every
  * fact of the subject to fn (the caller shapes the answer, src/report/).
- * Only a role with `audit: true` (the data-protection officer) may; the
- * decision is audited first, allowed or denied (rule GDPR-15 or GDPR-20),
- * and nothing is released without its entry. VAERN_E_DENIED for another
- * role.
+ * The decision is audited first, allowed or denied (rule GDPR-15 or
+ * GDPR-20), and nothing is released without its entry.
+ *
+ * Without a request (request NULL) only a role with `audit: true` (the
+ * data-protection officer) may: VAERN_E_DENIED for another role.
+ *
+ * With request, the id of a rights request of the actor's controller, the
+ * request authorises the release to any actor who handles the
+ * controller's requests (any of its roles, or the local operator): it
+ * must be about this subject, of this kind (access or portability), open
+ * and verified (AOPT-ACCESS-1), since verifying the person is what
+ * authorises this disclosure; otherwise VAERN_E_INVALID saying why
+ * (audited as refused), or VAERN_E_NOTFOUND for no such request (nothing
+ * audited). The entry (action "request_report") names the request.
  */
 enum vaern_err vault_subject_export(
         struct vault *v, const struct vault_actor *actor,
         const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
+        const char *request,
         enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
         void *arg, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 #define VAULT_RULE_MAX (2 * POLICY_NAME_MAX + 1) /* "controller/rule" */
 
@@ -784,28 +795,121 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
                     struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
 
-struct json_t;
+/* ---- executing the other rights (GDPR-16, GDPR-18, GDPR-21, GDPR-7) ----
+ *
+ * Each call below acts on the request's subject through the same vault
+ * call as the direct API (vault_fact_rectify, vault_subject_restrict,
+ * vault_subject_object, vault_consent_apply), so what the gate then allows
+ * is decided in one place. Each is refused (VAERN_E_INVALID, nothing
+ * changed) unless the request is of that type, verified (AOPT-ACCESS-1)
+ * and open; VAERN_E_NOTFOUND if the request or its subject is gone. The
+ * change and the request's transition are one transaction (inside an open
+ * vault_begin batch they join it); then one audit entry names the request
+ * in its reason and the clause as its rule, never a value. out gets the
+ * request after the change.
+ */
+
+#define VAULT_RECTIFY_MAX 64 /* facts one rectification call changes */
+#define VAULT_PURPOSES_MAX                                                     \
+	64 /* purposes one objection or withdrawal                             \
+	      names */
+
+/* One fact to rectify. */
+struct vault_rectification {
+	int64_t fact;      /* the fact's id */
+	const char *value; /* the new value: personal data, never logged */
+	char category[POLICY_NAME_MAX + 1]; /* out: the fact's category */
+};
 
 /*
- * The answer to a verified access (GDPR-15) or portability (GDPR-20)
- * request, as JSON (*out, a new reference the caller frees; it holds the
- * decrypted data): the controller, and per category the facts, the
- * purposes with their legal basis, the recipients, the source (TEL-CAT-3)
- * and the retention date; then the rights, the complaints contact and the
- * supervisory authority (AURA-COMPLAIN-1, AOPT-COMPLAIN-1,
- * CEK-COMPLAIN-1). A portability answer holds only the facts the person
- * provided under basis (a) or (b). Audited (the categories released)
- * before it is returned; refused (VAERN_E_INVALID) unless the request is
- * of that type, verified (AOPT-ACCESS-1) and open.
+ * Rectifies facts of the request's subject (GDPR-16): each new value is
+ * validated as its category demands and replaces the old one; all or
+ * none. With complete the request is completed, else it moves to (or
+ * stays) in_progress for a further call. VAERN_E_NOTFOUND names an
+ * unknown fact by its id; a value the category refuses is
+ * VAERN_E_INVALID naming the fact and category.
  */
-enum vaern_err vault_request_report(struct vault *v, const char *controller,
-                                    const char *id,
-                                    const struct vault_request_actor *who,
-                                    struct json_t **out, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+enum vaern_err
+vault_request_rectify(struct vault *v, const char *controller, const char *id,
+                      struct vault_rectification *changes, size_t n,
+                      int complete, const struct vault_request_actor *who,
+                      struct vault_request *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 7, 8)));
+
+/*
+ * Restricts the subject's processing (GDPR-18: only stored, and used for
+ * the purposes marked while_restricted). The restriction usually lasts
+ * while a contested point is examined (Art. 18(1)(a), (d)), so the request
+ * moves to in_progress; with complete it is completed with the
+ * restriction in force (Art. 18(1)(b), (c)). With lift the restriction is
+ * lifted instead and the request completed; reason (1..512 bytes of text)
+ * is required, as the person is told before it is lifted (Art. 18(3)).
+ * Lifting a subject not restricted is VAERN_E_INVALID.
+ */
+enum vaern_err
+vault_request_restrict(struct vault *v, const char *controller, const char *id,
+                       int lift, int complete, const char *reason,
+                       const struct vault_request_actor *who,
+                       struct vault_request *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 7, 8)));
+
+/*
+ * Records the person's objection to direct marketing (GDPR-21(2), (3);
+ * CEK-RIGHTS-1: absolute): from then on the gate refuses every purpose
+ * marked direct_marketing. purposes (n may be 0: all of them) names
+ * the direct-marketing purposes objected to; another purpose is
+ * VAERN_E_INVALID, as an objection under Art. 21(1) is weighed by the
+ * controller, not executed (answer it by status with the reason). The
+ * vault keeps one objection for all direct-marketing purposes (the
+ * subject's state), so it covers every one of them. Completes the
+ * request.
+ */
+enum vaern_err
+vault_request_object(struct vault *v, const char *controller, const char *id,
+                     const char *const *purposes, size_t n,
+                     const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
+
+/* What a withdrawal did, purpose by purpose. */
+struct vault_withdrawal {
+	size_t n;
+	struct {
+		char purpose[POLICY_NAME_MAX + 1];
+		int64_t kept_until; /* when the ledger of the purpose goes
+		                       (TEL-MKT-2); INT64_MIN: with the
+		                       subject */
+	} purposes[VAULT_PURPOSES_MAX];
+};
+
+/*
+ * Withdraws the person's consent (GDPR-7, CEK-RIGHTS-1) to each purpose
+ * of purposes, or with n = 0 to every purpose whose consent is in force:
+ * a withdrawal record is appended to the ledger with the request's
+ * channel as its source (earlier processing stays documented: withdrawal
+ * is not retroactive). VAERN_E_EXISTS if a named purpose (or, with n = 0,
+ * any) has no consent in force; VAERN_E_INVALID for a purpose that does
+ * not rest on consent. Completes the request.
+ */
+enum vaern_err
+vault_request_withdraw(struct vault *v, const char *controller, const char *id,
+                       const char *const *purposes, size_t n,
+                       const struct vault_request_actor *who,
+                       struct vault_withdrawal *rep, struct vault_request *out,
+                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7, 8)));
 
 /* rep as JSON (new reference): {"erased", "shredded", "kept": [...]}. */
 struct json_t *vault_erasure_json(const struct vault_erasure *rep);
+
+/* What an execution did, as JSON (new references; NULL when out of
+ * memory; no value): {"facts": [{"fact", "category"}]};
+ * {"direct_marketing": true, "purposes_refused": [the policy's
+ * direct-marketing purposes]}; {"purposes": [{"purpose", "kept_until"}]}. */
+struct json_t *vault_rectification_json(const struct vault_rectification *ch,
+                                        size_t n);
+struct json_t *vault_objection_json(const struct policy *p);
+struct json_t *vault_withdrawal_json(const struct vault_withdrawal *rep);
 
 struct json_t;
 /* The request as JSON (new reference; NULL when out of memory), with

@@ -112,6 +112,18 @@ enum vaern_err vlt_consent_touch(struct vault *v, const struct controller *c,
                                  int64_t subject, size_t pi,
                                  struct vaern_msg *msg);
 
+/*
+ * Whether request id of controller c authorises the release of subject
+ * uid's access report (portability 0) or portable copy (1): a request of
+ * that type about that subject, open and verified (AOPT-ACCESS-1).
+ * VAERN_OK with why naming the request; VAERN_E_NOTFOUND for no such
+ * request; VAERN_E_INVALID with msg saying why not.
+ */
+enum vaern_err vlt_request_authorises(struct vault *v, struct controller *c,
+                                      const char *id, const unsigned char *uid,
+                                      int portability, char *why, size_t whysz,
+                                      struct vaern_msg *msg);
+
 /* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
 enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);
 

@@ -3,7 +3,13 @@
  * deadline and its one extension (GDPR-12), identity verification by a
  * one-time code or a staff attestation (AOPT-ACCESS-1), status changes,
  * each one transaction and each audited without personal data; scoped by
- * controller (AURA-RIGHTS-1).
+ * controller (AURA-RIGHTS-1). Executing a verified request: erasure
+ * (GDPR-17), rectification (GDPR-16), restriction and its lifting
+ * (GDPR-18), objection to direct marketing (GDPR-21), consent withdrawal
+ * (GDPR-7), each through the vault calls the direct API uses, in one
+ * transaction with the request's transition; and the authority a verified
+ * access or portability request gives to release its report
+ * (vault_report.c renders nothing: src/report does).
  *
  * The rules (deadline arithmetic, which status follows which) are in
  * src/rights; this file stores and audits.
@@ -28,7 +34,8 @@
 #define PURPOSE        "rights_request" /* the audit entries' purpose */
 #define MESSAGE_MAX    4096             /* bytes of one spooled message */
 #define SPOOL_NAME_MAX 128
-#define AUDIT_CATS_MAX 1024 /* kept categories named in the audit */
+#define AUDIT_CATS_MAX 1024 /* categories named in the audit */
+#define AUDIT_WHY_MAX  480  /* bytes of an audit reason (< AUDIT_TEXT_MAX) */
 
 static const char *const channels[] = {"email", "letter",  "phone",
                                        "web",   "portal",  "in_person",
@@ -146,12 +153,12 @@ request_out(const struct store_request *s, struct vault_request *r,
 
 /* One audit entry per transition: ids, statuses and the clause only --
  * never a reason, an attestation, a code or an address (they may hold
- * personal data). */
+ * personal data). categories (ids, or NULL) are those acted on. */
 static enum vaern_err
-audit_request(struct vault *v, const char *controller,
-              const struct vault_request_actor *who, const char *action,
-              const unsigned char *uid, int allowed, const char *rule,
-              const char *reason, struct vaern_msg *msg)
+audit_categories(struct vault *v, const char *controller,
+                 const struct vault_request_actor *who, const char *action,
+                 const unsigned char *uid, const char *categories, int allowed,
+                 const char *rule, const char *reason, struct vaern_msg *msg)
 {
 	struct vault_audit_event e;
 
@@ -162,10 +169,21 @@ audit_request(struct vault *v, const char *controller,
 	e.purpose = PURPOSE;
 	e.action = action;
 	e.subject = uid;
+	e.categories = categories != NULL && categories[0] ? categories : NULL;
 	e.allowed = allowed;
 	e.rule = rule;
 	e.reason = reason;
 	return v->audit_fn(v->audit_arg, &e, msg);
+}
+
+static enum vaern_err
+audit_request(struct vault *v, const char *controller,
+              const struct vault_request_actor *who, const char *action,
+              const unsigned char *uid, int allowed, const char *rule,
+              const char *reason, struct vaern_msg *msg)
+{
+	return audit_categories(v, controller, who, action, uid, NULL, allowed,
+	                        rule, reason, msg);
 }
 
 static enum vaern_err
@@ -1264,24 +1282,11 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	               "request %s (erasure): %s -> completed; %zu facts "
 	               "erased, %zu categories kept by law",
 	               s.id, was, rep->erased, rep->nkept);
-	{
-		/* Kept categories are ids, not values: they may be named. */
-		struct vault_audit_event e;
-
-		memset(&e, 0, sizeof(e));
-		e.controller = controller;
-		e.actor = who->name;
-		e.role = who->role;
-		e.purpose = PURPOSE;
-		e.action = "request_erasure";
-		e.subject = s.subject;
-		e.categories = cats[0] ? cats : NULL;
-		e.allowed = 1;
-		e.rule = "GDPR-17";
-		e.reason = why;
-		if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
-			goto done;
-	}
+	/* Kept categories are ids, not values: they may be named. */
+	if ((err = audit_categories(v, controller, who, "request_erasure",
+	                            s.subject, cats, 1, "GDPR-17", why, msg)) !=
+	    VAERN_OK)
+		goto done;
 	err = request_out(&s, out, msg);
 done:
 	if (w != NULL)
@@ -1313,153 +1318,461 @@ vault_erasure_json(const struct vault_erasure *rep)
 	                 "shredded", rep->shredded, "kept", kept);
 }
 
-/* ---- the access report (GDPR-15, GDPR-20) ------------------------------- */
+json_t *
+vault_rectification_json(const struct vault_rectification *ch, size_t n)
+{
+	json_t *facts = json_array();
 
-struct report_walk {
-	const struct policy *p;
-	json_t *cats;    /* category id -> {"facts": [...], ...} */
-	int portability; /* GDPR-20: only what the person provided */
-	size_t released; /* facts released */
+	for (size_t i = 0; facts != NULL && i < n; i++)
+		json_array_append_new(facts,
+		                      json_pack("{s:I, s:s}", "fact",
+		                                (json_int_t)ch[i].fact,
+		                                "category", ch[i].category));
+	return json_pack("{s:o*}", "facts", facts);
+}
+
+json_t *
+vault_objection_json(const struct policy *p)
+{
+	json_t *refused = json_array();
+
+	for (size_t i = 0; refused != NULL && i < p->npurposes; i++) {
+		if (p->purposes[i].direct_marketing)
+			json_array_append_new(refused,
+			                      json_string(p->purposes[i].id));
+	}
+	return json_pack("{s:b, s:o*}", "direct_marketing", 1,
+	                 "purposes_refused", refused);
+}
+
+json_t *
+vault_withdrawal_json(const struct vault_withdrawal *rep)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list != NULL && i < rep->n; i++)
+		json_array_append_new(
+		        list,
+		        json_pack("{s:s, s:o}", "purpose",
+		                  rep->purposes[i].purpose, "kept_until",
+		                  time_or_null(rep->purposes[i].kept_until)));
+	return json_pack("{s:o*}", "purposes", list);
+}
+
+/* ---- executing the other rights (GDPR-16, GDPR-18, GDPR-21, GDPR-7) ----
+ */
+
+#define EXEC_WHAT_MAX 320 /* bytes of what an execution did, in words */
+
+/* An execution: the request, where it goes, whose transaction. */
+struct exec {
+	struct controller *c;
+	struct store_request s;
+	struct store_subject subj;    /* the request's subject */
+	enum rights_status to;        /* completed or in_progress */
+	char was[STORE_WORD_MAX + 1]; /* the status before */
+	int own;                      /* 1: the transaction is ours, not a
+	                                 caller's batch */
 };
 
+/*
+ * Loads request id for executing a right of type, and checks that it may
+ * go to completed (complete) or in_progress: of that type, open, verified
+ * (AOPT-ACCESS-1), its subject still in the vault. A request in progress
+ * may stay there for a further step.
+ */
 static enum vaern_err
-report_fact(void *arg, const struct vault_fact_out *f)
+exec_load(struct vault *v, const char *controller, const char *id,
+          enum rights_type type, int complete,
+          const struct vault_request_actor *who, struct exec *x,
+          struct vaern_msg *msg)
 {
-	struct report_walk *w = arg;
-	json_t *cat, *fact;
-	long pi = policy_purpose_index(w->p, f->purpose);
+	enum rights_status from;
+	enum vaern_err err;
 
-	/* GDPR-20: data the person provided, on consent or contract. */
-	if (w->portability &&
-	    (!f->provided_by_subject || pi < 0 ||
-	     !(w->p->purposes[pi].basis & (BASIS_A | BASIS_B))))
+	memset(x, 0, sizeof(*x));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK ||
+	    (err = request_load(v, controller, id, &x->c, &x->s, msg)) !=
+	            VAERN_OK ||
+	    (err = rights_status_parse(x->s.status, &from, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(x->s.type, rights_type_name(type)) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is a %s request, not %s",
+		                  x->s.type, rights_type_name(type));
+	x->to = complete ? RIGHTS_COMPLETED : RIGHTS_IN_PROGRESS;
+	word_copy(x->was, sizeof(x->was), x->s.status);
+	/* Only a request in progress may stay where it is. */
+	if (!(from == RIGHTS_IN_PROGRESS && x->to == from) &&
+	    (err = rights_transition(from, x->to,
+	                             x->s.verified_at != STORE_NO_TIME, msg)) !=
+	            VAERN_OK)
+		return err;
+	err = store_subject_by_uid(v->store, x->c->rowid, x->s.subject,
+	                           &x->subj, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "the request's subject is no longer in the "
+		                  "vault");
+	return err;
+}
+
+/* Opens the execution's transaction, or joins the caller's batch. */
+static enum vaern_err
+exec_begin(struct vault *v, struct exec *x, struct vaern_msg *msg)
+{
+	x->own = !v->batch;
+	return x->own ? vault_begin(v, msg) : VAERN_OK;
+}
+
+/*
+ * After the right's own writes (err): writes the request's new status
+ * with its transition (or, for a further step in progress, its time), in
+ * the same transaction, and ends it: committed if all went well, rolled
+ * back otherwise (a caller's batch is left to the caller). reason is
+ * told to the person: no personal data but what staff wrote.
+ */
+static enum vaern_err
+exec_end(struct vault *v, struct exec *x, enum vaern_err err,
+         const struct vault_request_actor *who, const char *reason,
+         struct vaern_msg *msg)
+{
+	if (err == VAERN_OK) {
+		word_copy(x->s.status, sizeof(x->s.status),
+		          rights_status_name(x->to));
+		if (x->to == RIGHTS_COMPLETED)
+			word_copy(x->s.status_reason,
+			          sizeof(x->s.status_reason), reason);
+		if (strcmp(x->was, x->s.status) != 0) {
+			err = request_write(v, &x->s, x->was, who, reason, msg);
+		} else {
+			x->s.updated_at = clock_now();
+			err = store_request_update(v->store, &x->s, msg);
+		}
+	}
+	if (!x->own)
+		return err;
+	if (err == VAERN_OK && (err = vault_commit(v, msg)) == VAERN_OK)
 		return VAERN_OK;
-	if ((cat = json_object_get(w->cats, f->category)) == NULL) {
-		cat = json_pack("{s:[], s:b, s:o}", "facts", "waiting", 0,
-		                "retention_until", json_null());
-		if (cat == NULL ||
-		    json_object_set_new(w->cats, f->category, cat))
-			return VAERN_E_NOMEM;
-	}
-	fact = json_pack("{s:s%, s:o, s:s, s:s, s:o}", "value", f->value,
-	                 f->len, "collected_at", time_or_null(f->collected_at),
-	                 "purpose", f->purpose, "source", f->source,
-	                 "expires_at", time_or_null(f->expires_at));
-	if (fact == NULL ||
-	    json_array_append_new(json_object_get(cat, "facts"), fact))
-		return VAERN_E_NOMEM;
-	/* The category's retention date: the latest of its facts', none
-	 * while one waits for an event. */
-	if (f->expires_at == INT64_MIN) {
-		json_object_set_new(cat, "waiting", json_true());
-	} else {
-		json_t *cur = json_object_get(cat, "retention_until");
-		char day[11];
-
-		cal_format_date(day_of(f->expires_at), day);
-		if (json_is_null(cur) ||
-		    strcmp(json_string_value(cur), day) < 0)
-			json_object_set_new(cat, "retention_until",
-			                    json_string(day));
-	}
-	w->released++;
-	return VAERN_OK;
+	vault_rollback(v);
+	return err;
 }
 
-static json_t *
-basis_letters(unsigned basis)
+/* The execution's audit entry: the request, its transition and what was
+ * done (ids and counts), under the clause that grants the right. */
+static enum vaern_err
+exec_audit(struct vault *v, const char *controller,
+           const struct vault_request_actor *who, const struct exec *x,
+           const char *action, const char *categories, const char *rule,
+           const char *what, struct vaern_msg *msg)
 {
-	json_t *a = json_array();
+	char why[AUDIT_WHY_MAX];
 
-	for (int i = 0; a != NULL && i < 6; i++) {
-		char letter[2] = {(char)('a' + i), '\0'};
-
-		if (basis & (1u << i))
-			json_array_append_new(a, json_string(letter));
-	}
-	return a;
+	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s; %s",
+	               x->s.id, x->s.type, x->was, x->s.status, what);
+	return audit_categories(v, controller, who, action, x->s.subject,
+	                        categories, 1, rule, why, msg);
 }
 
-/* Purposes, recipients and source of category ci, into cat. */
+/* Appends name to a comma-separated list of ids unless it is there. */
 static void
-report_category(const struct policy *p, size_t ci, json_t *cat)
+list_add(char *list, size_t size, const char *name)
 {
-	static const char *const sources[] = {"subject", "automatic",
-	                                      "third_party", "controller"};
-	static const char *const types[] = {"processor", "third_party",
-	                                    "authority"};
-	const struct policy_category *pc = &p->categories[ci];
-	json_t *purposes = json_array(), *recipients = json_array();
+	size_t len = strlen(list), n = strlen(name);
 
-	for (size_t i = 0; i < p->npurposes; i++) {
-		const struct policy_purpose *pp = &p->purposes[i];
+	for (const char *p = list; *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t k = end != NULL ? (size_t)(end - p) : strlen(p);
 
-		if (!policy_purpose_uses(p, i, ci))
-			continue;
-		json_array_append_new(
-		        purposes,
-		        json_pack("{s:s, s:s?, s:o, s:s?}", "purpose", pp->id,
-		                  "description", pp->description, "basis",
-		                  basis_letters(pp->basis),
-		                  "legitimate_interests",
-		                  pp->legitimate_interests));
+		if (k == n && memcmp(p, name, n) == 0)
+			return;
+		p += k + (end != NULL);
 	}
-	for (size_t i = 0; i < p->nrecipients; i++) {
-		const struct policy_recipient *r = &p->recipients[i];
-		int takes = 0;
-
-		for (size_t k = 0; k < r->ncategories; k++)
-			takes |= r->categories[k] == ci;
-		if (!takes)
-			continue;
-		json_array_append_new(recipients,
-		                      json_pack("{s:s, s:s, s:s, s:s}",
-		                                "recipient", r->id, "name",
-		                                r->name, "type", types[r->type],
-		                                "country", r->country));
-	}
-	json_object_set_new(cat, "description",
-	                    pc->description ? json_string(pc->description)
-	                                    : json_null());
-	json_object_set_new(cat, "purposes", purposes);
-	json_object_set_new(cat, "recipients", recipients);
-	/* TEL-CAT-3: where it came from. */
-	json_object_set_new(cat, "source",
-	                    json_pack("{s:s, s:s?}", "kind",
-	                              sources[pc->source], "party",
-	                              pc->source_party));
+	(void)snprintf(list + len, size - len, "%s%s", len ? "," : "", name);
 }
 
 enum vaern_err
-vault_request_report(struct vault *v, const char *controller, const char *id,
-                     const struct vault_request_actor *who, json_t **out,
-                     struct vaern_msg *msg)
+vault_request_rectify(struct vault *v, const char *controller, const char *id,
+                      struct vault_rectification *changes, size_t n,
+                      int complete, const struct vault_request_actor *who,
+                      struct vault_request *out, struct vaern_msg *msg)
 {
-	static const char *const rights[] = {"access",      "rectification",
-	                                     "erasure",     "restriction",
-	                                     "portability", "objection"};
-	struct controller *c;
+	struct exec x;
+	enum vaern_err err;
+	char cats[AUDIT_CATS_MAX] = "", what[EXEC_WHAT_MAX];
+
+	if ((err = exec_load(v, controller, id, RIGHTS_RECTIFICATION, complete,
+	                     who, &x, msg)) != VAERN_OK)
+		return err;
+	if (n == 0 || n > VAULT_RECTIFY_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a rectification names 1 to %d facts, each "
+		                  "with its new value",
+		                  VAULT_RECTIFY_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (changes[i].value == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %lld: the new value is missing",
+			                  (long long)changes[i].fact);
+		for (size_t k = 0; k < i; k++) {
+			if (changes[k].fact == changes[i].fact)
+				return vaern_fail(msg, VAERN_E_INVALID,
+				                  "fact %lld is named twice",
+				                  (long long)changes[i].fact);
+		}
+		err = changes[i].fact < 1
+		              ? VAERN_E_NOTFOUND
+		              : vault_fact_category(v, controller, x.s.subject,
+		                                    changes[i].fact,
+		                                    changes[i].category, msg);
+		if (err == VAERN_E_NOTFOUND)
+			return vaern_fail(msg, VAERN_E_NOTFOUND,
+			                  "the request's subject has no fact "
+			                  "%lld",
+			                  (long long)changes[i].fact);
+		if (err != VAERN_OK)
+			return err;
+		list_add(cats, sizeof(cats), changes[i].category);
+	}
+	(void)snprintf(what, sizeof(what), "rectified %zu fact%s: %s", n,
+	               n == 1 ? "" : "s", cats);
+	/* GDPR-16: the new values replace the old ones, all or none. */
+	if ((err = exec_begin(v, &x, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; err == VAERN_OK && i < n; i++)
+		err = vault_fact_rectify(v, controller, x.s.subject,
+		                         changes[i].fact, changes[i].value,
+		                         msg);
+	if ((err = exec_end(v, &x, err, who, what, msg)) != VAERN_OK ||
+	    (err = exec_audit(v, controller, who, &x, "request_rectification",
+	                      cats, "GDPR-16", what, msg)) != VAERN_OK)
+		return err;
+	return request_out(&x.s, out, msg);
+}
+
+enum vaern_err
+vault_request_restrict(struct vault *v, const char *controller, const char *id,
+                       int lift, int complete, const char *reason,
+                       const struct vault_request_actor *who,
+                       struct vault_request *out, struct vaern_msg *msg)
+{
+	struct exec x;
+	enum vaern_err err;
+	char what[EXEC_WHAT_MAX];
+
+	if (reason != NULL && reason[0] == '\0')
+		reason = NULL;
+	if (lift && reason == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "lifting a restriction needs its reason: the "
+		                  "person is told before it is lifted "
+		                  "(GDPR-18)");
+	if (reason != NULL && !text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a reason is 1 to %d bytes of UTF-8 text "
+		                  "without control characters",
+		                  VAULT_REQUEST_TEXT_MAX);
+	if ((err = exec_load(v, controller, id, RIGHTS_RESTRICTION,
+	                     lift || complete, who, &x, msg)) != VAERN_OK)
+		return err;
+	if (lift && !(x.subj.state & STORE_STATE_RESTRICTED))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the subject's processing is not restricted: "
+		                  "there is nothing to lift");
+	(void)snprintf(what, sizeof(what), "%s",
+	               lift ? "restriction of processing lifted"
+	                    : "processing restricted: only stored, and used "
+	                      "only for purposes allowed while restricted");
+	if ((err = exec_begin(v, &x, msg)) != VAERN_OK)
+		return err;
+	err = vault_subject_restrict(v, controller, x.s.subject, !lift, msg);
+	/* The staff's reason (told to the person) goes to the request's
+	 * history, never to the audit trail. */
+	if ((err = exec_end(v, &x, err, who, reason != NULL ? reason : what,
+	                    msg)) != VAERN_OK ||
+	    (err = exec_audit(v, controller, who, &x,
+	                      lift ? "request_restriction_lifted"
+	                           : "request_restriction",
+	                      NULL, "GDPR-18", what, msg)) != VAERN_OK)
+		return err;
+	return request_out(&x.s, out, msg);
+}
+
+/* Checks a list of purpose ids: at most VAULT_PURPOSES_MAX, each once. */
+static enum vaern_err
+purposes_check(const char *const *purposes, size_t n, struct vaern_msg *msg)
+{
+	if (n > VAULT_PURPOSES_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "at most %d purposes in one request",
+		                  VAULT_PURPOSES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (purposes[i] == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "a purpose is missing");
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(purposes[k], purposes[i]) == 0)
+				return vaern_fail(
+				        msg, VAERN_E_INVALID,
+				        "purpose '%.64s' is named twice",
+				        purposes[i]);
+		}
+	}
+	return VAERN_OK;
+}
+
+enum vaern_err
+vault_request_object(struct vault *v, const char *controller, const char *id,
+                     const char *const *purposes, size_t n,
+                     const struct vault_request_actor *who,
+                     struct vault_request *out, struct vaern_msg *msg)
+{
+	struct exec x;
+	const struct policy *p;
+	enum vaern_err err;
+	char list[AUDIT_CATS_MAX] = "", what[EXEC_WHAT_MAX];
+
+	if ((err = exec_load(v, controller, id, RIGHTS_OBJECTION, 1, who, &x,
+	                     msg)) != VAERN_OK ||
+	    (err = purposes_check(purposes, n, msg)) != VAERN_OK)
+		return err;
+	p = x.c->policy;
+	for (size_t i = 0; i < n; i++) {
+		long pi = policy_purpose_index(p, purposes[i]);
+
+		if (pi < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "the policy of '%s' has no purpose "
+			                  "'%.64s'",
+			                  controller, purposes[i]);
+		if (!p->purposes[pi].direct_marketing)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "purpose '%s' is not direct marketing: an "
+			        "objection to it is weighed by the controller "
+			        "(GDPR-21(1)), not executed here; answer the "
+			        "request by its status, with the reason",
+			        p->purposes[pi].id);
+	}
+	/* GDPR-21(3), CEK-RIGHTS-1: absolute, so it covers every
+	 * direct-marketing purpose (the subject's one objection flag). */
+	for (size_t i = 0; i < p->npurposes; i++) {
+		if (p->purposes[i].direct_marketing)
+			list_add(list, sizeof(list), p->purposes[i].id);
+	}
+	(void)snprintf(what, sizeof(what),
+	               "objection to direct marketing recorded; refused from "
+	               "now on: %s",
+	               list[0] ? list : "(no direct-marketing purpose)");
+	if ((err = exec_begin(v, &x, msg)) != VAERN_OK)
+		return err;
+	err = vault_subject_object(v, controller, x.s.subject, 1, msg);
+	if ((err = exec_end(v, &x, err, who, what, msg)) != VAERN_OK ||
+	    (err = exec_audit(v, controller, who, &x, "request_objection", NULL,
+	                      "GDPR-21", what, msg)) != VAERN_OK)
+		return err;
+	return request_out(&x.s, out, msg);
+}
+
+enum vaern_err
+vault_request_withdraw(struct vault *v, const char *controller, const char *id,
+                       const char *const *purposes, size_t n,
+                       const struct vault_request_actor *who,
+                       struct vault_withdrawal *rep, struct vault_request *out,
+                       struct vaern_msg *msg)
+{
+	struct exec x;
+	const struct policy *p;
+	struct vault_consent_act act;
+	struct vault_consent_done done;
+	enum vaern_err err;
+	char list[AUDIT_CATS_MAX] = "", what[EXEC_WHAT_MAX];
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = exec_load(v, controller, id, RIGHTS_CONSENT_WITHDRAWAL, 1,
+	                     who, &x, msg)) != VAERN_OK ||
+	    (err = purposes_check(purposes, n, msg)) != VAERN_OK)
+		return err;
+	p = x.c->policy;
+	for (size_t i = 0; i < n; i++)
+		word_copy(rep->purposes[rep->n++].purpose,
+		          sizeof(rep->purposes[0].purpose), purposes[i]);
+	/* None named: every consent of the person in force. */
+	for (size_t i = 0; n == 0 && i < p->npurposes; i++) {
+		const struct policy_purpose *pp = &p->purposes[i];
+		struct vault_consent_state st;
+
+		if (!((pp->basis & BASIS_A) || pp->art9 == 'a'))
+			continue;
+		if ((err = vault_consent_state(v, controller, x.s.subject,
+		                               pp->id, &st, msg)) != VAERN_OK)
+			return err;
+		if (st.in_force && rep->n < VAULT_PURPOSES_MAX)
+			word_copy(rep->purposes[rep->n++].purpose,
+			          sizeof(rep->purposes[0].purpose), pp->id);
+	}
+	if (rep->n == 0)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "no consent of the request's subject is in "
+		                  "force");
+	for (size_t i = 0; i < rep->n; i++)
+		list_add(list, sizeof(list), rep->purposes[i].purpose);
+	(void)snprintf(what, sizeof(what),
+	               "consent withdrawn: %s (processing before stays "
+	               "lawful)",
+	               list);
+	/* GDPR-7: appended to the ledger, never overwriting it; by the
+	 * channel the request came through. */
+	memset(&act, 0, sizeof(act));
+	act.source = x.s.channel;
+	act.withdraw = 1;
+	act.at = INT64_MIN;
+	if ((err = exec_begin(v, &x, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; err == VAERN_OK && i < rep->n; i++) {
+		act.purpose = rep->purposes[i].purpose;
+		err = vault_consent_apply(v, controller, x.s.subject, &act,
+		                          &done, msg);
+		rep->purposes[i].kept_until = done.expires_at;
+	}
+	sodium_memzero(&done, sizeof(done));
+	if ((err = exec_end(v, &x, err, who, what, msg)) != VAERN_OK ||
+	    (err = exec_audit(v, controller, who, &x,
+	                      "request_consent_withdrawal", NULL, "GDPR-7",
+	                      what, msg)) != VAERN_OK)
+		return err;
+	return request_out(&x.s, out, msg);
+}
+
+/* ---- the report's authority (GDPR-15, GDPR-20; vault_report.c) -------- */
+
+enum vaern_err
+vlt_request_authorises(struct vault *v, struct controller *c, const char *id,
+                       const unsigned char *uid, int portability, char *why,
+                       size_t whysz, struct vaern_msg *msg)
+{
 	struct store_request s;
-	struct report_walk w;
-	struct vault_audit_event e;
 	enum rights_status status;
 	enum vaern_err err;
-	json_t *doc = NULL, *list, *val;
-	const char *key;
-	char uid[VAULT_UID_HEX], why[160], cats[AUDIT_CATS_MAX], ver[11];
-	const struct policy_controller *pc;
+	const char *type = portability ? "portability" : "access";
 
-	*out = NULL;
-	if ((err = need_audit(v, who, msg)) != VAERN_OK)
-		return err;
-	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
+	if (!uuid_ok(id))
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
+	err = store_request_get(v->store, c->rowid, id, &s, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "no such request of controller '%s'",
+		                  c->name);
+	if (err != VAERN_OK ||
 	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
 		return err;
-	if (strcmp(s.type, "access") != 0 && strcmp(s.type, "portability") != 0)
+	if (strcmp(s.type, type) != 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the request is a %s request: a report "
-		                  "answers access and portability",
-		                  s.type);
+		                  "the request is a %s request, not %s", s.type,
+		                  type);
+	if (memcmp(s.subject, uid, VAULT_UID_BYTES) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the request is about another subject");
 	if (rights_status_final(status))
 		return vaern_fail(msg, VAERN_E_INVALID, "the request is %s",
 		                  s.status);
@@ -1467,75 +1780,9 @@ vault_request_report(struct vault *v, const char *controller, const char *id,
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "nothing is disclosed before the requester's "
 		                  "identity is verified (AOPT-ACCESS-1)");
-	memset(&w, 0, sizeof(w));
-	w.p = c->policy;
-	w.portability = strcmp(s.type, "portability") == 0;
-	if ((w.cats = json_object()) == NULL)
-		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	err = vault_subject_facts(v, controller, s.subject, report_fact, &w,
-	                          msg);
-	if (err == VAERN_E_NOTFOUND)
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "the request's subject is no longer in the "
-		                 "vault");
-	if (err != VAERN_OK)
-		goto done;
-	cats[0] = '\0';
-	json_object_foreach(w.cats, key, val)
-	{
-		long ci = policy_category_index(c->policy, key);
-		size_t len = strlen(cats);
-
-		if (ci >= 0)
-			report_category(c->policy, (size_t)ci, val);
-		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
-		               len ? "," : "", key);
-	}
-	list = json_array();
-	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++) {
-		if (c->policy->rights & (1u << i))
-			json_array_append_new(list, json_string(rights[i]));
-	}
-	/* Consent can always be withdrawn (GDPR-7). */
-	json_array_append_new(list, json_string("consent_withdrawal"));
-	pc = &c->policy->controller;
-	vault_uid_format(s.subject, uid);
-	cal_format_date(pc->policy_version, ver);
-	doc = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s?, s:s?, s:s?,"
-	                " s:s}, s:o, s:o, s:s?, s:{s:s?, s:s?}}",
-	                "request", s.id, "type", s.type, "subject", uid,
-	                "generated_at", time_or_null(clock_now()), "controller",
-	                "id", pc->id, "name", pc->name, "registration",
-	                pc->registration, "address", pc->address, "email",
-	                pc->email, "policy_version", ver, "categories", w.cats,
-	                "rights", list, "complaints", pc->complaints,
-	                "authority", "name", pc->authority_name, "url",
-	                pc->authority_url);
-	w.cats = NULL; /* doc holds it now */
-	if (doc == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	/* Audited before anything is released (GDPR-32). */
-	(void)snprintf(why, sizeof(why), "request %s (%s): report of %zu facts",
-	               s.id, s.type, w.released);
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = who->name;
-	e.role = who->role;
-	e.purpose = PURPOSE;
-	e.action = "request_report";
-	e.subject = s.subject;
-	e.categories = cats[0] ? cats : NULL;
-	e.allowed = 1;
-	e.rule = w.portability ? "GDPR-20" : "GDPR-15";
-	e.reason = why;
-	if ((err = v->audit_fn(v->audit_arg, &e, msg)) != VAERN_OK)
-		goto done;
-	*out = doc;
-	doc = NULL;
-done:
-	json_decref(w.cats);
-	json_decref(doc);
-	return err;
+	(void)snprintf(why, whysz,
+	               "the person's %s request %s, verified by %s: its "
+	               "answer",
+	               type, s.id, s.verify_method);
+	return VAERN_OK;
 }

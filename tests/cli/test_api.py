@@ -665,6 +665,16 @@ class ServerTest(ApiCase):
                 "statistics": False, "marketing": False},
             ("post", "/v1/visitors/{visitor_id}/visits"): {
                 "ip": "192.0.2.1"},
+            # The request is an unverified access request: each right's
+            # execution answers 400 (wrong type), never 404/405.
+            ("post", "/v1/requests/{request}/rectification"): {
+                "fact": 1, "value": "Ole J"},
+            ("post", "/v1/requests/{request}/restriction"): {
+                "lift": False},
+            ("post", "/v1/requests/{request}/objection"): {
+                "purposes": ["marketing"]},
+            ("post", "/v1/requests/{request}/consent-withdrawal"): {
+                "purpose": "marketing"},
         }
         tried = 0
         for path, ops in paths.items():

@@ -404,6 +404,113 @@ class ErasureTest(RightsBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class ExecuteCliTest(RightsBase):
+    """GDPR-16, GDPR-18, GDPR-21, GDPR-7, CEK-RIGHTS-1 through `vaern
+    requests rectify|restrict|object|withdraw-consent`, dated."""
+
+    def newsletter_subject(self, email):
+        r = self.vaern("subject", "add", "--controller", "example",
+                       "--json", "-", stdin=json.dumps({
+                           "purpose": "customer_admin",
+                           "facts": [{"category": "name",
+                                      "value": "Ib Lund"},
+                                     {"category": "email", "value": email}],
+                           "consents": [{"purpose": "newsletter",
+                                         "source": "web_form"}]}).encode(),
+                       as_of="2026-01-05")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["subject"]
+
+    def verified(self, sid, type_, as_of="2026-02-01"):
+        rid = self.add(sid, as_of, type_=type_)["id"]
+        r = self.req("verify", rid, "--attest", "id card", as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return rid
+
+    def facts(self, sid):
+        r = self.vaern("subject", "show", "--controller", "example", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return {f["category"]: f["value"] for f in r.json()["facts"]}
+
+    def state(self, sid):
+        (state,), = self.sql("SELECT state FROM subject WHERE uid = ?",
+                             (bytes.fromhex(sid),))
+        return state
+
+    def test_GDPR_16_cli_rectify_value_on_stdin(self):
+        sid = self.subject("r@example.dk")
+        rid = self.verified(sid, "rectification")
+        before = self.rows()
+        r = self.req("rectify", rid, "--fact", "2", "--value", "-",
+                     stdin=b"not-an-address\n", as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("email", r.err)
+        self.assertNotIn("not-an-address", r.err)
+        r = self.req("rectify", rid, "--fact", "x", "--value", "y")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertEqual(self.rows(), before)
+        self.assertEqual(self.facts(sid)["email"], "r@example.dk")
+        r = self.req("rectify", rid, "--fact", "2", "--value", "-",
+                     stdin=b"ny@example.dk\n", as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["updated_at"], "2026-02-02T00:00:00Z")
+        self.assertEqual(doc["rectification"]["facts"],
+                         [{"fact": 2, "category": "email"}])
+        self.assertNotIn("ny@example.dk", r.out)
+        self.assertEqual(self.facts(sid)["email"], "ny@example.dk")
+        r = self.vaern("audit", "show", "--subject", sid)
+        self.assertIn("request_rectification", r.out)
+        self.assertNotIn("ny@example.dk", r.out)
+
+    def test_GDPR_18_cli_restrict_then_lift(self):
+        sid = self.subject("s@example.dk")
+        rid = self.verified(sid, "restriction")
+        r = self.req("restrict", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["status"], "in_progress")
+        self.assertEqual(self.state(sid) & 1, 1)
+        r = self.req("restrict", rid, "--lift", as_of="2026-02-03")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertEqual(self.state(sid) & 1, 1)
+        r = self.req("restrict", rid, "--lift", "--reason",
+                     "accuracy confirmed", as_of="2026-02-03")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["status"], "completed")
+        self.assertEqual(r.json()["status_reason"], "accuracy confirmed")
+        self.assertEqual(self.state(sid) & 1, 0)
+
+    def test_GDPR_21_GDPR_7_CEK_RIGHTS_1_cli_object_and_withdraw(self):
+        sid = self.newsletter_subject("o@example.dk")
+        rid = self.verified(sid, "objection")
+        r = self.req("object", rid, "--purposes", "customer_admin",
+                     as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("not direct marketing", r.err)
+        self.assertEqual(self.state(sid) & 2, 0)
+        r = self.req("object", rid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["objection"]["purposes_refused"],
+                         ["newsletter"])
+        self.assertEqual(self.state(sid) & 2, 2)
+        wid = self.verified(sid, "consent_withdrawal")
+        r = self.req("withdraw-consent", wid, "--purposes", "newsletter,",
+                     as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        r = self.req("withdraw-consent", wid, as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual([p["purpose"] for p in
+                          r.json()["consent_withdrawal"]["purposes"]],
+                         ["newsletter"])
+        rows = self.sql("SELECT c.withdrawn_at IS NOT NULL, l.text FROM"
+                        " consent c JOIN label l ON l.id = c.source"
+                        " ORDER BY c.seq")
+        self.assertEqual([tuple(x) for x in rows],
+                         [(0, "web_form"), (1, "email")])
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class AccessReportTest(RightsBase):
     """GDPR-15, GDPR-20, TEL-CAT-3, *-COMPLAIN-1: the access report."""
 
@@ -436,27 +543,46 @@ class AccessReportTest(RightsBase):
                        as_of="2026-02-02")
         self.assertEqual(r.rc, EXIT_OK, r)
         rep = r.json()
-        cats = rep["categories"]
+        # The subject's report (src/report) with the request named.
+        self.assertEqual(rep["report"], "access")
+        self.assertEqual(rep["request"], rid)
+        self.assertEqual(rep["request_type"], "access")
+        self.assertEqual(rep["subject"], sid)
+        self.assertEqual(rep["generated_at"], "2026-02-02T00:00:00Z")
+        cats = {c["category"]: c for c in rep["categories"]}
         self.assertEqual(cats["email"]["facts"][0]["value"], "t@example.dk")
         credit = cats["credit_rating"]
-        self.assertEqual(credit["source"], {"kind": "third_party",
-                                            "party": "kreditoplysningsbureau"})
-        self.assertIn("credit_check",
-                      [p["purpose"] for p in credit["purposes"]])
-        self.assertTrue(all(p["basis"] for p in credit["purposes"]))
+        self.assertEqual(credit["source"], "third_party")
+        self.assertEqual(credit["source_party"], "kreditoplysningsbureau")
+        self.assertIn("credit_check", [p["id"] for p in credit["purposes"]])
+        self.assertTrue(all(p["legal_basis"] for p in credit["purposes"]))
         for c in cats.values():
             self.assertIn("recipients", c)
-            self.assertIn("retention_until", c)
+            self.assertTrue(all("deleted_by" in f for f in c["facts"]))
         self.assertIn("access", rep["rights"])
         self.assertIn("erasure", rep["rights"])
-        self.assertEqual(rep["authority"]["name"], "Datatilsynet")
+        self.assertEqual(rep["controller"]["authority"]["name"],
+                         "Datatilsynet")
         self.assertEqual(rep["controller"]["id"], "telenor")
-        # Audited with the categories released, never the values.
+        # The readable page, in Swedish on request.
+        r = self.vaern("requests", "report", rid, "--controller", "telenor",
+                       "--format", "html", "--lang", "sv",
+                       as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn('<html lang="sv">', r.out)
+        self.assertIn("Din begäran", r.out)
+        self.assertIn(rid, r.out)
+        r = self.vaern("requests", "report", rid, "--controller", "telenor",
+                       "--format", "csv")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        # Audited, naming the request, never the values.
         r = self.vaern("audit", "show", "--subject", sid)
         entry = [e for e in json.loads(r.out)
-                 if e["action"] == "request_report"][0]
+                 if e["action"] == "request_report"][-1]
         self.assertEqual(entry["rule"], "GDPR-15")
-        self.assertIn("credit_rating", entry["categories"])
+        self.assertEqual(entry["categories"], ["*"])
+        self.assertEqual(entry["decision"], "allow")
+        self.assertIn(rid, entry["reason"])
         self.assertNotIn("t@example.dk", r.out)
 
     def test_GDPR_20_portability_only_what_the_person_provided(self):
@@ -465,11 +591,25 @@ class AccessReportTest(RightsBase):
         self.req("verify", rid, "--attest", "seen", as_of="2026-02-01")
         r = self.req("report", rid, as_of="2026-02-02")
         self.assertEqual(r.rc, EXIT_OK, r)
-        self.assertEqual(sorted(r.json()["categories"]), ["email", "name"])
+        doc = r.json()
+        self.assertEqual(doc["format"], "vaern-portable/1")
+        self.assertEqual(doc["request"], rid)
+        self.assertEqual(doc["request_type"], "portability")
+        self.assertEqual(sorted(d["category"] for d in doc["data"]),
+                         ["email", "name"])
+        r = self.req("report", rid, "--format", "csv", as_of="2026-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(r.out.startswith(
+            "category,value,purpose,collected_at\r\n"), r.out)
+        self.assertIn("email,p@example.dk,customer_admin,", r.out)
+        r = self.req("report", rid, "--format", "html")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
         erasure = self.add(sid, "2026-02-01", type_="erasure")["id"]
         self.req("verify", erasure, "--attest", "seen", as_of="2026-02-01")
         r = self.req("report", erasure, as_of="2026-02-02")
         self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("access and portability", r.err)
+        self.assertEqual(r.out, "")
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
@@ -478,7 +618,7 @@ class RightsApiTest(api.ApiCase):
 
     policies = (EXAMPLE, AURA)
     actors = (("example", "customer_service"), ("example", "dpo"),
-              ("aura-fiber", "customer_service"))
+              ("example", "bookkeeper"), ("aura-fiber", "customer_service"))
     serve_extra = ("--as-of", SERVER_NOW)
     CS = ("example", "customer_service")
     AURA_CS = ("aura-fiber", "customer_service")
@@ -757,20 +897,386 @@ class RightsApiTest(api.ApiCase):
         self.assertError(self.call("POST", path, None, self.CS), 400)
 
     def test_GDPR_15_api_report_after_verification_only(self):
+        """GDPR-15, AOPT-ACCESS-1, dated 2026-03-02: the request's report
+        is the subject's report naming the request; nothing before the
+        identity is verified; the DPO or any role of the controller may
+        fetch it once verified; audited naming the request."""
         sid, email = self.subject()
         rid = self.new_request(sid)["id"]
         path = "/v1/requests/%s/report" % rid
-        self.assertError(self.call("GET", path, who=self.CS), 400,
-                         secrets=(email,))
+        err = self.assertError(self.call("GET", path, who=self.CS), 400,
+                               secrets=(email,))
+        self.assertIn("AOPT-ACCESS-1", err["message"])
         self.call("POST", "/v1/requests/%s/verification" % rid,
                   {"attestation": "id card"}, self.CS)
-        self.assertDenied(self.call("GET", path, who=("example", "dpo")),
-                          "AURA-SHARE-1")
+        for who in (self.CS, ("example", "dpo"),
+                    ("example", "bookkeeper")):
+            r = self.call("GET", path, who=who)
+            self.assertEqual(r.status, 200, (who, r))
+        rep = r.json()
+        self.assertEqual(rep["report"], "access")
+        self.assertEqual((rep["request"], rep["request_type"]),
+                         (rid, "access"))
+        self.assertEqual(rep["generated_at"], SERVER_NOW)
+        cats = {c["category"]: c for c in rep["categories"]}
+        self.assertEqual(sorted(cats), ["email", "name"])
+        self.assertEqual(cats["email"]["facts"][0]["value"], email)
+        self.assertIn("processing", rep)
+        # The readable page (GDPR-15: in the controller's language, or
+        # the one asked for).
+        r = self.call("GET", path + "?format=html", who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('<html lang="da">', r.text)
+        self.assertIn("Din anmodning", r.text)
+        self.assertIn(rid, r.text)
+        r = self.call("GET", path + "?format=html&lang=en", who=self.CS)
+        self.assertIn("Your request", r.text)
+        self.assertError(self.call("GET", path + "?format=csv",
+                                   who=self.CS), 400)
+        self.assertError(self.call("GET", path + "?format=html&lang=de",
+                                   who=self.CS), 400)
+        self.assertError(self.call("GET", path, who=self.AURA_CS), 404)
+        entries = [e for e in self.audit("example", subject=sid)
+                   if e["action"] == "request_report"]
+        self.assertEqual([e["role"] for e in entries if e["allowed"]],
+                         ["customer_service", "dpo", "bookkeeper",
+                          "customer_service", "customer_service"])
+        self.assertTrue(all(rid in e["reason"] and e["rule"] == "GDPR-15"
+                            for e in entries))
+        self.assertNotIn(email, json.dumps(entries))
+        # Once the request is closed the report is no longer released.
+        self.call("PATCH", "/v1/requests/" + rid, {"status": "completed"},
+                  self.CS)
+        err = self.assertError(self.call("GET", path, who=self.CS), 400,
+                               secrets=(email,))
+        self.assertIn("completed", err["message"])
+
+    def test_GDPR_20_api_portability_request_json_and_csv(self):
+        """GDPR-20, dated 2026-03-02: the portable copy answers a verified
+        portability request, only what the person provided, as JSON and
+        CSV; the bare /export stays the DPO's."""
+        sid, email = self.subject()
+        rid = self.verified(sid, "portability")
+        path = "/v1/requests/%s/report" % rid
         r = self.call("GET", path, who=self.CS)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json()["categories"]["email"]["facts"][0]
-                         ["value"], email)
-        self.assertError(self.call("GET", path, who=self.AURA_CS), 404)
+        doc = r.json()
+        self.assertEqual(doc["format"], "vaern-portable/1")
+        self.assertEqual((doc["request"], doc["request_type"]),
+                         (rid, "portability"))
+        self.assertEqual(doc["generated_at"], SERVER_NOW)
+        self.assertEqual(sorted(d["category"] for d in doc["data"]),
+                         ["email", "name"])
+        r = self.call("GET", path + "?format=csv", who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/csv"))
+        self.assertIn("email,%s,customer_admin," % email, r.text)
+        self.assertError(self.call("GET", path + "?format=html",
+                                   who=self.CS), 400)
+        # Without a request, customer service gets no copy.
+        self.assertDenied(self.call("GET", "/v1/subjects/%s/export" % sid,
+                                    who=self.CS), "audit: true")
+        # An erasure request has no report.
+        erase = self.verified(sid, "erasure")
+        err = self.assertError(self.call(
+            "GET", "/v1/requests/%s/report" % erase, who=self.CS), 400)
+        self.assertIn("access and portability", err["message"])
+
+    # -- executing the other rights (issue 5, "What each right does") --
+
+    def verified(self, sid, type_):
+        rid = self.new_request(sid, type=type_)["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        return rid
+
+    def facts_of(self, sid, purpose="customer_admin", who=None):
+        r = self.call("GET", api.q("/v1/subjects/%s/facts" % sid,
+                                   purpose=purpose), who=who or self.CS)
+        return r
+
+    def values(self, sid):
+        r = self.facts_of(sid)
+        self.assertEqual(r.status, 200, r)
+        return {f["id"]: f["value"] for f in r.json()["facts"]}
+
+    def entries(self, sid, action):
+        return [e for e in self.audit("example", subject=sid)
+                if e["action"] == action]
+
+    def newsletter_subject(self):
+        """A customer who signed up for the newsletter, created on the
+        server's clock (the consent's time)."""
+        email = api.uniq_email("news")
+        sid = self.create(self.CS, {
+            "purpose": "customer_admin",
+            "facts": [{"category": "name", "value": "Ida Holm"},
+                      {"category": "email", "value": email}],
+            "consents": [{"purpose": "newsletter", "source": "web_form"}]})
+        return sid, email
+
+    def test_GDPR_16_rectification_request_replaces_values_audited(self):
+        """GDPR-16, dated 2026-03-02: a verified rectification request
+        replaces the old values (read back through the gate), all or none,
+        audited with the request and the categories, never a value."""
+        sid, email = self.subject()
+        new_email = api.uniq_email("moved")
+        rid = self.new_request(sid, type="rectification")["id"]
+        path = "/v1/requests/%s/rectification" % rid
+        before = self.values(sid)
+        name_id = [k for k, v in before.items() if v == "Anna Hansen"][0]
+        email_id = [k for k, v in before.items() if v == email][0]
+        err = self.assertError(self.call("POST", path, {
+            "fact": name_id, "value": "Anna Berg"}, self.CS), 400,
+            secrets=("Anna Berg",))
+        self.assertIn("AOPT-ACCESS-1", err["message"])
+        self.call("POST", "/v1/requests/%s/verification" % rid,
+                  {"attestation": "passport"}, self.CS)
+        nreq = self.nrequests()
+        bad = [
+            ({"fact": 999, "value": "x"}, 404, "fact 999"),
+            ({"fact": email_id, "value": "no-at-sign"}, 400, "email"),
+            ({"facts": [{"fact": name_id, "value": "Anna Berg"},
+                        {"fact": email_id, "value": "no-at-sign"}]}, 400,
+             "email"),
+            ({"facts": [{"fact": name_id, "value": "A"},
+                        {"fact": name_id, "value": "B"}]}, 400, "twice"),
+            ({"fact": name_id}, 400, "value"),
+            ({"fact": "1", "value": "Anna Berg"}, 400, "fact"),
+            ({"fact": name_id, "value": "Anna Berg", "complete": "yes"},
+             400, "complete"),
+            ({"fact": name_id, "value": "Anna Berg", "facts": []}, 400,
+             "facts"),
+            ({"facts": [{"fact": name_id, "value": "A", "x": 1}]}, 400,
+             "unknown key"),
+            ({}, 400, "fact"),
+        ]
+        for body, status, mention in bad:
+            err = self.assertError(self.call("POST", path, body, self.CS),
+                                   status, secrets=("no-at-sign",
+                                                    "Anna Berg", email))
+            self.assertIn(mention, err["message"], body)
+        # Nothing changed: not the first fact of a refused pair either.
+        self.assertEqual(self.values(sid), before)
+        self.assertEqual(self.nrequests(), nreq)
+        # AURA-SHARE-1: only a role that processes the category, and not
+        # the DPO (as for PATCH /v1/subjects/{id}/facts/{fact}).
+        self.assertDenied(self.call("POST", path, {
+            "fact": email_id, "value": new_email},
+            ("example", "bookkeeper")), "AURA-SHARE-1")
+        self.assertDenied(self.call("POST", path, {
+            "fact": name_id, "value": "Anna Berg"}, ("example", "dpo")),
+            "AURA-SHARE-1")
+        self.assertEqual(self.values(sid), before)
+        # One change now, the request kept open for another.
+        r = self.call("POST", path, {"fact": name_id, "value": "Anna Berg",
+                                     "complete": False}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "in_progress")
+        self.assertNotIn("Anna Berg", r.text)
+        r = self.call("POST", path, {"facts": [
+            {"fact": email_id, "value": new_email}]}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["updated_at"], SERVER_NOW)
+        self.assertEqual(doc["rectification"]["facts"],
+                         [{"fact": email_id, "category": "email"}])
+        self.assertNotIn(new_email, r.text)
+        after = self.values(sid)
+        self.assertEqual((after[name_id], after[email_id]),
+                         ("Anna Berg", new_email))
+        # The blind index moved with the e-mail address.
+        r = self.call("POST", "/v1/subjects/lookup", {
+            "type": "email", "value": new_email,
+            "purpose": "customer_admin"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        r = self.call("POST", "/v1/subjects/lookup", {
+            "type": "email", "value": email,
+            "purpose": "customer_admin"}, self.CS)
+        self.assertError(r, 404, secrets=(email,))
+        r = self.call("GET", "/v1/requests/" + rid, who=self.CS)
+        self.assertEqual([t["to"] for t in r.json()["transitions"]],
+                         ["received", "verified", "in_progress",
+                          "completed"])
+        entries = self.entries(sid, "request_rectification")
+        self.assertEqual([e["allowed"] for e in entries],
+                         [False, True, True])  # the bookkeeper refused
+        entries = [e for e in entries if e["allowed"]]
+        self.assertEqual([(e["rule"], e["categories"]) for e in entries],
+                         [("GDPR-16", "name"), ("GDPR-16", "email")])
+        self.assertTrue(all(rid in e["reason"] for e in entries))
+        text = json.dumps(self.audit("example", subject=sid))
+        for secret in ("Anna Berg", new_email, "no-at-sign"):
+            self.assertNotIn(secret, text)
+            self.assertNotIn(secret, self.server.log())
+        # Closed now; and a request of another type is not rectification.
+        err = self.assertError(self.call("POST", path, {
+            "fact": name_id, "value": "Anna C"}, self.CS), 400)
+        self.assertIn("completed", err["message"])
+        access = self.verified(sid, "access")
+        err = self.assertError(self.call(
+            "POST", "/v1/requests/%s/rectification" % access,
+            {"fact": name_id, "value": "Anna C"}, self.CS), 400)
+        self.assertIn("not rectification", err["message"])
+        self.assertEqual(self.values(sid)[name_id], "Anna Berg")
+
+    def test_GDPR_18_restriction_request_and_its_lifting(self):
+        """GDPR-18, dated 2026-03-02: while restricted the data is only
+        stored (and used for purposes allowed while restricted: the
+        bookkeeping of the example); lifting needs its reason and
+        restores processing."""
+        sid, email = self.subject()
+        rid = self.verified(sid, "restriction")
+        path = "/v1/requests/%s/restriction" % rid
+        self.assertEqual(self.facts_of(sid).status, 200)
+        # Nothing to lift yet; a lift without its reason; bad flags.
+        nreq = self.nrequests()
+        for body, mention in (({"lift": True, "reason": "checked"},
+                               "not restricted"),
+                              ({"lift": True}, "reason"),
+                              ({"lift": "yes"}, "lift"),
+                              ({"complete": 1}, "complete"),
+                              ({"other": 1}, "unknown key")):
+            err = self.assertError(self.call("POST", path, body, self.CS),
+                                   400)
+            self.assertIn(mention, err["message"], body)
+            self.assertEqual(self.facts_of(sid).status, 200)
+        self.assertDenied(self.call("POST", path, {}, ("example", "dpo")),
+                          "AURA-SHARE-1")
+        r = self.call("POST", path, {}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "in_progress")
+        self.assertTrue(r.json()["restriction"]["restricted"])
+        self.assertGreater(self.nrequests()[1], nreq[1])
+        # Only stored: the contract's purpose is refused ...
+        self.assertDenied(self.facts_of(sid), "GDPR-18")
+        # ... the bookkeeping (while_restricted: legal claims) is not.
+        r = self.facts_of(sid, "bookkeeping", ("example", "bookkeeper"))
+        self.assertEqual(r.status, 200, r)
+        # Lifting: the reason is told to the person, kept in the
+        # request's history, not in the audit trail.
+        err = self.assertError(self.call("POST", path, {"lift": True},
+                                         self.CS), 400)
+        self.assertIn("reason", err["message"])
+        self.assertDenied(self.facts_of(sid), "GDPR-18")
+        r = self.call("POST", path, {"lift": True, "reason":
+                                     "the address was checked and is "
+                                     "correct"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertFalse(doc["restriction"]["restricted"])
+        self.assertEqual(doc["status_reason"],
+                         "the address was checked and is correct")
+        self.assertEqual(self.facts_of(sid).status, 200)
+        entries = self.entries(sid, "request_restriction") + \
+            self.entries(sid, "request_restriction_lifted")
+        self.assertEqual(len(entries), 2)
+        self.assertTrue(all(e["rule"] == "GDPR-18" and rid in e["reason"]
+                            for e in entries))
+        self.assertNotIn("was checked", json.dumps(entries))
+        self.assertError(self.call("POST", path, {}, self.CS), 400)
+        # Restricted for good (Art. 18(1)(b), (c)): completed at once.
+        rid2 = self.verified(sid, "restriction")
+        r = self.call("POST", "/v1/requests/%s/restriction" % rid2,
+                      {"complete": True}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "completed")
+        self.assertDenied(self.facts_of(sid), "GDPR-18")
+
+    def test_GDPR_21_CEK_RIGHTS_1_objection_to_direct_marketing(self):
+        """GDPR-21, CEK-RIGHTS-1, dated 2026-03-02: an objection to direct
+        marketing is absolute: the newsletter is refused even with the
+        consent in force; other purposes go on; an objection to a purpose
+        that is not direct marketing is not executed."""
+        sid, email = self.newsletter_subject()
+        rid = self.verified(sid, "objection")
+        path = "/v1/requests/%s/objection" % rid
+        self.assertEqual(self.facts_of(sid, "newsletter").status, 200)
+        nreq = self.nrequests()
+        for body, mention in (
+                ({"purposes": ["customer_admin"]}, "not direct marketing"),
+                ({"purposes": ["nope"]}, "no purpose 'nope'"),
+                ({"purposes": "newsletter"}, "purposes"),
+                ({"purposes": []}, "purposes"),
+                ({"purposes": ["newsletter", "newsletter"]}, "twice"),
+                ({"purpose": "newsletter", "purposes": ["newsletter"]},
+                 "not both")):
+            err = self.assertError(self.call("POST", path, body, self.CS),
+                                   400)
+            self.assertIn(mention, err["message"], body)
+        self.assertEqual(self.nrequests(), nreq)
+        self.assertEqual(self.facts_of(sid, "newsletter").status, 200)
+        r = self.call("POST", path, {"purposes": ["newsletter"]}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["objection"], {"direct_marketing": True,
+                                            "purposes_refused":
+                                            ["newsletter"]})
+        self.assertDenied(self.facts_of(sid, "newsletter"), "GDPR-21")
+        self.assertEqual(self.facts_of(sid).status, 200)
+        # The consent is still on record: the objection wins over it.
+        r = self.call("GET", "/v1/subjects/%s/consents" % sid, who=self.CS)
+        self.assertTrue(r.json()["purposes"]["newsletter"]["in_force"])
+        (e,) = self.entries(sid, "request_objection")
+        self.assertEqual(e["rule"], "GDPR-21")
+        self.assertIn(rid, e["reason"])
+        self.assertNotIn(email, json.dumps(e))
+        err = self.assertError(self.call("POST", path, {}, self.CS), 400)
+        self.assertIn("completed", err["message"])
+
+    def test_GDPR_7_CEK_RIGHTS_1_consent_withdrawal_request(self):
+        """GDPR-7, CEK-RIGHTS-1, dated 2026-03-02: a verified withdrawal
+        request appends a withdrawal to the ledger (by the request's
+        channel; the giving stays on record: not retroactive) and the
+        newsletter is refused from then on."""
+        sid, email = self.newsletter_subject()
+        rid = self.verified(sid, "consent_withdrawal")
+        path = "/v1/requests/%s/consent-withdrawal" % rid
+        ledger = self.sql("SELECT count(*) FROM consent")[0][0]
+        for body, status, mention in (
+                ({"purpose": "customer_admin"}, 400, "rest on consent"),
+                ({"purpose": "nope"}, 400, "no purpose"),
+                ({"purpose": 3}, 400, "purpose"),
+                ({"purposes": ["newsletter", 1]}, 400, "purpose ids")):
+            err = self.assertError(self.call("POST", path, body, self.CS),
+                                   status)
+            self.assertIn(mention, err["message"], body)
+        self.assertEqual(self.sql("SELECT count(*) FROM consent")[0][0],
+                         ledger)
+        self.assertEqual(self.facts_of(sid, "newsletter").status, 200)
+        self.assertDenied(self.call("POST", path, {}, ("example", "dpo")),
+                          "AURA-SHARE-1")
+        r = self.call("POST", path, {"purpose": "newsletter"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual([p["purpose"] for p in
+                          doc["consent_withdrawal"]["purposes"]],
+                         ["newsletter"])
+        self.assertDenied(self.facts_of(sid, "newsletter"), "GDPR-7")
+        self.assertEqual(self.facts_of(sid).status, 200)
+        r = self.call("GET", "/v1/subjects/%s/consents" % sid, who=self.CS)
+        hist = [(h["event"], h["source"], h["at"])
+                for h in r.json()["consents"]]
+        self.assertEqual(hist, [("given", "web_form", SERVER_NOW),
+                                ("withdrawn", "email", SERVER_NOW)])
+        self.assertFalse(r.json()["purposes"]["newsletter"]["in_force"])
+        (e,) = self.entries(sid, "request_consent_withdrawal")
+        self.assertEqual(e["rule"], "GDPR-7")
+        self.assertIn(rid, e["reason"])
+        self.assertIn("newsletter", e["reason"])
+        # Nothing left in force: a second request says so (409) and
+        # stays open.
+        rid2 = self.verified(sid, "consent_withdrawal")
+        self.assertError(self.call(
+            "POST", "/v1/requests/%s/consent-withdrawal" % rid2, {},
+            self.CS), 409)
+        r = self.call("GET", "/v1/requests/" + rid2, who=self.CS)
+        self.assertEqual(r.json()["status"], "verified")
 
     def test_OpenDSR_discovery_field_names(self):
         r = self.call("GET", "/v1/opendsr/discovery", who=self.CS)

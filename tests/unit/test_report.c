@@ -60,7 +60,8 @@ input(const struct policy *p)
 	                          T0 + 3600, facts,
 	                          NFACTS,    NULL,
 	                          0,         uses,
-	                          1};
+	                          1,         NULL,
+	                          NULL};
 
 	return in;
 }
@@ -179,6 +180,56 @@ test_access_html_escapes(void **state)
 	policy_free(p);
 }
 
+/* GDPR-15, GDPR-20: a report that answers a rights request names it (the
+ * same document otherwise); the bare report does not. */
+static void
+test_request_named(void **state)
+{
+	static const char id[] = "6f1ac3b2-4c1d-4e8a-9b7f-0123456789ab";
+	struct policy *p = fixture();
+	struct report_input in = input(p);
+	size_t len = 0;
+	char *bare = report_access_json(&in, &len), *named, *page;
+	json_t *doc, *copy;
+
+	(void)state;
+	assert_non_null(bare);
+	assert_null(strstr(bare, "\"request\""));
+	in.request = id;
+	in.request_type = "access";
+	named = report_access_json(&in, &len);
+	doc = json_loads(named, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "request")),
+	                    id);
+	assert_string_equal(
+	        json_string_value(json_object_get(doc, "request_type")),
+	        "access");
+	/* Only the two fields differ. */
+	json_object_del(doc, "request");
+	json_object_del(doc, "request_type");
+	{
+		json_t *b = json_loads(bare, 0, NULL);
+
+		assert_true(json_equal(doc, b));
+		json_decref(b);
+	}
+	page = report_access_html(&in, "sv", &len);
+	assert_non_null(strstr(page, "Din begäran"));
+	assert_non_null(strstr(page, id));
+	in.request_type = "portability";
+	copy = report_portable(&in);
+	assert_string_equal(
+	        json_string_value(json_object_get(copy, "request_type")),
+	        "portability");
+	json_decref(copy);
+	json_decref(doc);
+	free(bare);
+	free(named);
+	free(page);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -186,6 +237,7 @@ main(void)
 	        cmocka_unit_test(test_access_json_GDPR_15_TEL_CAT_3),
 	        cmocka_unit_test(test_portable_GDPR_20),
 	        cmocka_unit_test(test_access_html_escapes),
+	        cmocka_unit_test(test_request_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

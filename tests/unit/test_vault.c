@@ -1505,6 +1505,151 @@ test_uid_parse(void **state)
 	        VAERN_E_INVALID);
 }
 
+static enum vaern_err
+count_facts(void *arg, const struct vault_fact_out *fo)
+{
+	(void)fo;
+	(*(int *)arg)++;
+	return VAERN_OK;
+}
+
+/* A verified request of type about uid; its id into id. */
+static void
+verified_request(struct fixture *f, const unsigned char *uid, const char *type,
+                 char id[VAULT_REQUEST_ID_LEN])
+{
+	static const struct vault_request_actor who = {"mette", "staff"};
+	struct vault_request_in in = {type, uid, "email", INT64_MIN, NULL};
+	struct vault_request r;
+	struct vaern_msg msg = {{0}};
+
+	if (vault_request_add(f->v, "testshop", &in, &who, &r, &msg) ||
+	    vault_request_attest(f->v, "testshop", r.id, "id card", &who, &r,
+	                         &msg))
+		fail_msg("request: %s", msg.text);
+	memcpy(id, r.id, VAULT_REQUEST_ID_LEN);
+}
+
+/*
+ * Issue 5: a right executed through a request is one transaction with
+ * the request's transition (GDPR-16: all or none), joins a caller's
+ * batch, and is refused on a closed request; a request authorises the
+ * release of its report only when verified, open, of that kind and about
+ * that subject, every decision audited (GDPR-15, AOPT-ACCESS-1).
+ */
+static void
+test_request_executions_GDPR_16_GDPR_15(void **state)
+{
+	static const struct vault_request_actor who = {"mette", "staff"};
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_actor staff = {1, "testshop", "mette", "staff"};
+	unsigned char uid[VAULT_UID_BYTES], other[VAULT_UID_BYTES];
+	char rect[VAULT_REQUEST_ID_LEN], access[VAULT_REQUEST_ID_LEN];
+	struct vault_rectification ch[2];
+	struct vault_request r;
+	struct collected c;
+	int audits = 0, before, n = 0;
+	const struct vault_fact_in second[] = {
+	        FACT("name", "Bo Berg", "customer_admin"),
+	        FACT("address", "Eksempelvej 3, 8000 Aarhus C",
+	             "customer_admin"),
+	        FACT("phone", "+45 21 31 41 51", "customer_admin"),
+	};
+
+	vault_set_audit(f->v, audit_none, &audits);
+	add_customer(f, uid);
+	verified_request(f, uid, "rectification", rect);
+	memset(ch, 0, sizeof(ch));
+	ch[0].fact = 1;
+	ch[0].value = "Anna Holm";
+	ch[1].fact = 4;
+	ch[1].value = "not an e-mail";
+	/* Inside a caller's batch: the failure leaves it to roll back. */
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	assert_int_equal(vault_request_rectify(f->v, "testshop", rect, ch, 2, 1,
+	                                       &who, &r, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "category 'email'"));
+	assert_null(strstr(msg.text, "not an e-mail"));
+	vault_rollback(f->v);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_OK);
+	assert_string_equal(c.values[0], "Anna Hansen");
+	assert_int_equal(vault_request_get(f->v, "testshop", rect, &r, &msg),
+	                 VAERN_OK);
+	assert_int_equal(r.status, RIGHTS_VERIFIED);
+	/* Its own transaction: both values, the request completed, one
+	 * audit entry. */
+	ch[1].value = "anna.holm@example.dk";
+	before = audits;
+	assert_int_equal(vault_request_rectify(f->v, "testshop", rect, ch, 2, 1,
+	                                       &who, &r, &msg),
+	                 VAERN_OK);
+	assert_int_equal(r.status, RIGHTS_COMPLETED);
+	assert_string_equal(ch[1].category, "email");
+	assert_int_equal(audits, before + 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_OK);
+	assert_string_equal(c.values[0], "Anna Holm");
+	assert_string_equal(c.values[3], "anna.holm@example.dk");
+	ch[0].value = "Anna Berg";
+	assert_int_equal(vault_request_rectify(f->v, "testshop", rect, ch, 1, 1,
+	                                       &who, &r, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "completed"));
+	/* The report's authority. */
+	verified_request(f, uid, "access", access);
+	assert_int_equal(vault_subject_export(f->v, &staff, uid,
+	                                      VAULT_EXPORT_ACCESS, NULL,
+	                                      count_facts, &n, &msg),
+	                 VAERN_E_DENIED); /* no request: the DPO only */
+	before = audits;
+	assert_int_equal(vault_subject_export(f->v, &staff, uid,
+	                                      VAULT_EXPORT_PORTABILITY, access,
+	                                      count_facts, &n, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "not portability"));
+	assert_int_equal(vault_subject_export(f->v, &staff, uid,
+	                                      VAULT_EXPORT_ACCESS, rect,
+	                                      count_facts, &n, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(audits, before + 2); /* refusals are audited */
+	assert_int_equal(n, 0);
+	if (vault_subject_add(f->v, "testshop", second, 3, NULL, 0, other,
+	                      &msg) != VAERN_OK)
+		fail_msg("add: %s", msg.text);
+	assert_int_equal(vault_subject_export(f->v, &staff, other,
+	                                      VAULT_EXPORT_ACCESS, access,
+	                                      count_facts, &n, &msg),
+	                 VAERN_E_INVALID);
+	assert_non_null(strstr(msg.text, "another subject"));
+	assert_int_equal(
+	        vault_subject_export(f->v, &staff, uid, VAULT_EXPORT_ACCESS,
+	                             "6f1ac3b2-4c1d-4e8a-9b7f-0123456789ab",
+	                             count_facts, &n, &msg),
+	        VAERN_E_NOTFOUND);
+	assert_int_equal(n, 0);
+	assert_int_equal(vault_subject_export(f->v, &staff, uid,
+	                                      VAULT_EXPORT_ACCESS, access,
+	                                      count_facts, &n, &msg),
+	                 VAERN_OK);
+	assert_int_equal(n, (int)NCUSTOMER);
+	assert_int_equal(vault_request_set_status(f->v, "testshop", access,
+	                                          RIGHTS_COMPLETED, NULL, &who,
+	                                          &r, &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_subject_export(f->v, &staff, uid,
+	                                      VAULT_EXPORT_ACCESS, access,
+	                                      count_facts, &n, &msg),
+	                 VAERN_E_INVALID);
+	assert_int_equal(n, (int)NCUSTOMER);
+}
+
 int
 main(void)
 {
@@ -1563,6 +1708,9 @@ main(void)
 	        cmocka_unit_test(test_text_hash_parse_GDPR_7),
 	        cmocka_unit_test_setup_teardown(
 	                test_consent_ledger_GDPR_7_AURA_COOKIE_1, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_request_executions_GDPR_16_GDPR_15, setup,
 	                teardown),
 	};
 
