@@ -334,8 +334,13 @@ enum vaern_err store_label_text(struct store *st, int64_t id,
 enum vaern_err store_label_id(struct store *st, const char *text, int64_t *id,
                               struct vaern_msg *msg);
 
-/* Sets *remains to 1 if subject still has a fact, or consent records kept
- * on their own (consent_state.expires_at after now). */
+/*
+ * Sets *remains to 1 if subject still has a fact, a consent in force (the
+ * latest record of a purpose is a give: its ledger is kept while valid,
+ * TEL-MKT-2), or consent records kept on their own after a withdrawal
+ * (consent_state.expires_at after now); 0 if nothing of it is left and
+ * it may be crypto-shredded.
+ */
 enum vaern_err store_subject_remains(struct store *st, int64_t subject,
                                      int64_t now, int *remains,
                                      struct vaern_msg *msg);

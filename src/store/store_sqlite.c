@@ -67,7 +67,9 @@ static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS consent_text("
         " hash BLOB PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;"
         /* Per subject and purpose: the consent's last use and when its
-         * records go (TEL-MKT-2); NULL: with the subject. */
+         * records go (TEL-MKT-2); NULL while the consent is in force
+         * (kept, and keeping its subject), or after a withdrawal no rule
+         * holds (they go with the subject). */
         "CREATE TABLE IF NOT EXISTS consent_state("
         " subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
         " last_used INTEGER, expires_at INTEGER,"
@@ -212,6 +214,7 @@ enum stmt_id {
 	S_FACT_PLAN,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
+	S_CONSENT_IN_FORCE,
 	S_HOLD_INSERT,
 	S_HOLD_LIFT,
 	S_HOLD_LIST,
@@ -373,6 +376,15 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
         [S_CONSENT_KEPT] = "SELECT 1 FROM consent_state WHERE subject = ?1"
                            " AND expires_at > ?2 LIMIT 1",
+        /* A purpose whose latest record is a give: a consent in force
+         * (TEL-MKT-2: kept "while valid"). One seek per purpose of the
+         * subject in the consent key. */
+        [S_CONSENT_IN_FORCE] = "SELECT 1 FROM consent AS c"
+                               " WHERE c.subject = ?1"
+                               " AND c.withdrawn_at IS NULL"
+                               " AND c.seq = (SELECT max(seq) FROM consent"
+                               "  WHERE subject = ?1 AND purpose = c.purpose)"
+                               " LIMIT 1",
         [S_HOLD_INSERT] = "INSERT INTO hold(subject, category, reason,"
                           " review_at, placed_at, placed_by)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -2052,6 +2064,11 @@ store_subject_remains(struct store *st, int64_t subject, int64_t now,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
+	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
+		return err;
+	if ((s = stmt_get(st, S_CONSENT_IN_FORCE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
 	return step_exists(st, s, remains, msg);
 }
 

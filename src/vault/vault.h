@@ -467,7 +467,8 @@ typedef int (*vault_progress_fn)(void *arg, int64_t done, int64_t total);
  * Removes everything due at as_of (seconds): each due fact is deleted or,
  * when its rule anonymises, its kept categories become an anonymised
  * record (TEL-STAT-1); a subject with nothing left is crypto-shredded
- * (its wrapped key deleted). Held facts (legal hold) stay. Consent
+ * (its wrapped key deleted): no fact, no consent in force, no consent
+ * ledger kept past its withdrawal. Held facts (legal hold) stay. Consent
  * ledgers past their retention (TEL-MKT-2) go. Works in transactions of
  * up to 16,384 due facts (the first ones smaller), each subject whole in
  * one (all its due facts, not only those of the page): killed half-way,
@@ -863,9 +864,10 @@ struct vault_consent_done {
 	                        here (only its hash is kept); "" otherwise.
 	                        The caller wipes it. */
 	int64_t expires_at; /* withdraw: when the ledger of the purpose
-	                       goes (TEL-MKT-2); INT64_MIN while valid or
-	                       when no rule holds it (it goes with the
-	                       subject) */
+	                       goes (TEL-MKT-2). When no rule holds it, it
+	                       goes with the subject: the withdrawal's time
+	                       if nothing else keeps the subject (the next
+	                       sweep takes both), else INT64_MIN */
 };
 
 /*

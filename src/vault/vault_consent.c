@@ -332,6 +332,19 @@ vault_consent_apply(struct vault *v, const char *controller,
 		                             text_new, msg);
 	if (err == VAERN_OK)
 		err = store_consent_insert(v->store, &rec, msg);
+	/* A consent in force keeps its subject through a sweep (TEL-MKT-2).
+	 * Withdrawn, with no rule holding its records, they go with the
+	 * subject: at the next sweep if this consent was all that kept it,
+	 * else when its facts go. */
+	if (err == VAERN_OK && act->withdraw &&
+	    cs.expires_at == STORE_NO_TIME) {
+		int remains = 1;
+
+		err = store_subject_remains(v->store, s.rowid, now, &remains,
+		                            msg);
+		if (err == VAERN_OK && !remains)
+			cs.expires_at = at;
+	}
 	/* A state row only where one is needed: a withdrawal, or a give
 	 * that ends an earlier withdrawal's countdown. */
 	if (err == VAERN_OK &&

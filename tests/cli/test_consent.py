@@ -467,6 +467,60 @@ class TelenorLedgerTest(ConsentCase):
         r = self.cli("subject", "show", "--controller", "telenor", sid)
         self.assertEqual(r.returncode, 0, r)
 
+    def test_TEL_MKT_2_consent_in_force_keeps_its_subject_through_a_sweep(
+            self):
+        # A customer who consents to marketing, then leaves: the customer
+        # data goes the day after the relationship ends (TEL-RET-1,
+        # anonymised), but the consent is still in force, so its ledger
+        # is kept as documentation -- and the subject with it.
+        self.serve("2024-01-10")
+        sid = self.create("customer_service",
+                          telenor_customer("ole.keep@example.dk"))
+        self.give("marketing", sid, "marketing", "web_form")
+        for kind, at in (("relationship_start", "2024-01-10"),
+                         ("relationship_end", "2024-06-30")):
+            self.serve(at)
+            r = self.call("POST", "/v1/subjects/%s/events" % sid,
+                          {"kind": kind, "at": at}, "customer_service")
+            self.assertEqual(r.status, 201, r)
+        self.stop()
+        r = self.cli("retention", "sweep", as_of="2024-07-01")
+        self.assertEqual(r.returncode, 0, r)
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["facts_anonymised"], 4, rep)
+        self.assertEqual(rep["subjects_shredded"], 0, rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM fact")[0][0], 0)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 1)
+        r = self.cli("subject", "consents", "--controller", "telenor", sid,
+                     as_of="2024-07-01")
+        self.assertEqual(r.returncode, 0, r)
+        led = json.loads(r.stdout)
+        self.assertEqual([x["event"] for x in led["consents"]], ["given"])
+        self.assertTrue(led["purposes"]["marketing"]["in_force"])
+        # Unused for more than 2 years, still in force: kept (the clause
+        # keeps it "while valid"; vaern does not end a consent the person
+        # has not withdrawn).
+        r = self.cli("retention", "sweep", as_of="2026-09-01")
+        self.assertEqual(json.loads(r.stdout)["subjects_shredded"], 0, r)
+        self.assertEqual(self.counts()["consent"], 1)
+        # Withdrawn: 2 years from the withdrawal (never used), then the
+        # ledger goes and with it the last of the subject.
+        self.serve("2026-09-01")
+        w = self.withdraw("marketing", sid, "marketing")
+        self.assertEqual(w["kept_until"], "2028-09-01T00:00:00Z")
+        self.stop()
+        r = self.cli("retention", "sweep", as_of="2028-08-31")
+        rep = json.loads(r.stdout)
+        self.assertEqual((rep["consents_expired"], rep["subjects_shredded"]),
+                         (0, 0), rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 1)
+        r = self.cli("retention", "sweep", as_of="2028-09-01")
+        rep = json.loads(r.stdout)
+        self.assertEqual((rep["consents_expired"], rep["subjects_shredded"]),
+                         (1, 1), rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 0)
+        self.assertEqual(self.counts()["consent"], 0)
+
     def test_TEL_MKT_1_withdrawn_marketing_leaves_service_messages(self):
         self.serve("2024-09-01")
         sid = self.create("customer_service",

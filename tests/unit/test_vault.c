@@ -1284,6 +1284,103 @@ test_sweep_honours_a_hold_placed_meanwhile_CEK_HOLD_1(void **state)
 	assert_true(held);
 }
 
+/* Gives (withdraw 0) or withdraws the newsletter consent of uid at at. */
+static void
+newsletter(struct fixture *f, const unsigned char uid[VAULT_UID_BYTES],
+           int withdraw, int64_t at, struct vault_consent_done *done)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_consent_act act;
+
+	memset(&act, 0, sizeof(act));
+	act.purpose = "newsletter";
+	act.source = "web_form";
+	act.withdraw = withdraw;
+	act.at = at;
+	if (vault_consent_apply(f->v, "testshop", uid, &act, done, &msg))
+		fail_msg("consent: %s", msg.text);
+}
+
+/*
+ * TEL-MKT-2: a consent in force is documented while valid, so it keeps
+ * its subject (and the key) when every fact of the subject is swept.
+ * The testshop's newsletter ledger is held by no rule: withdrawn, it goes
+ * with the subject -- at the next sweep when the consent was all that
+ * kept the subject (A), with the facts when they go (B).
+ */
+static void
+test_sweep_keeps_a_subject_with_a_consent_in_force_TEL_MKT_2(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_consent_done done;
+	struct vault_sweep_report rep;
+	struct vault_consent_state cs;
+	static const struct vault_fact_in other[] = {
+	        FACT("name", "Bo Lund", "customer_admin"),
+	        FACT("address", "Torvet 1, 5000 Odense C", "customer_admin"),
+	        FACT("phone", "+45 31 32 33 34", "customer_admin"),
+	};
+	unsigned char a[VAULT_UID_BYTES], b[VAULT_UID_BYTES];
+	int audits = 0;
+
+	vault_set_audit(f->v, audit_none, &audits);
+	add_customer(f, a); /* 2026-01-01 */
+	if (vault_subject_add(f->v, "testshop", other, 3, NULL, 0, b, &msg))
+		fail_msg("add: %s", msg.text);
+	newsletter(f, a, 0, INT64_MIN, &done);
+	newsletter(f, b, 0, INT64_MIN, &done);
+	/* B withdraws while its facts are kept: its ledger waits for them. */
+	newsletter(f, b, 1, INT64_MIN, &done);
+	assert_true(done.expires_at == INT64_MIN);
+	assert_int_equal(vault_event_record(f->v, "testshop", a,
+	                                    "relationship_end", INT64_MIN,
+	                                    &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_event_record(f->v, "testshop", b,
+	                                    "relationship_end", INT64_MIN,
+	                                    &msg),
+	                 VAERN_OK);
+	/* 2026-03-01, 2 months on: every fact of both is due. */
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, (int64_t)NCUSTOMER + 3);
+	assert_int_equal(rep.subjects_shredded, 1); /* B only */
+	assert_int_equal(rows(f, "subject"), 1);
+	assert_int_equal(rows(f, "fact"), 0);
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(vault_consent_state(f->v, "testshop", a, "newsletter",
+	                                     &cs, &msg),
+	                 VAERN_OK);
+	assert_true(cs.in_force);
+	/* Years later, unused, still in force: still kept. */
+	assert_int_equal(vault_retention_sweep(f->v,
+	                                       1861920000 /* 2029-01-01 */, 0,
+	                                       NULL, NULL, &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.subjects_shredded, 0);
+	assert_int_equal(rows(f, "consent"), 1);
+	/* A withdraws on 2029-01-10: nothing else keeps it, so the ledger
+	 * goes with the subject at the next sweep, not before it. */
+	clock_set(1862697600);
+	newsletter(f, a, 1, INT64_MIN, &done);
+	assert_true(done.expires_at == 1862697600);
+	assert_int_equal(vault_retention_sweep(f->v, 1862697600 - 1, 0, NULL,
+	                                       NULL, &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.subjects_shredded, 0);
+	assert_int_equal(vault_retention_sweep(f->v, 1862697600, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.consents_expired, 1);
+	assert_int_equal(rep.subjects_shredded, 1);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(rows(f, "consent"), 0);
+	assert_int_equal(rows(f, "consent_state"), 0);
+	assert_int_equal(rows(f, "unsubscribe"), 0);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -1554,6 +1651,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_pages_past_facts_without_a_rule, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_keeps_a_subject_with_a_consent_in_force_TEL_MKT_2,
+	                setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
