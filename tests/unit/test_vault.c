@@ -558,10 +558,10 @@ test_consent_ledger_GDPR_7_AURA_COOKIE_1(void **state)
 	        VAERN_E_EXISTS);
 	assert_int_equal(rows(f, "consent"), 2);
 	/* Visitor ids. */
-	assert_int_equal(vault_choice_put(f->v, "testshop", "short", &ch, &msg),
+	assert_int_equal(vault_choice_put(f->v, "testshop", "short", &ch, NULL, &msg),
 	                 VAERN_E_INVALID);
 	assert_int_equal(vault_choice_put(f->v, "testshop", "has space 123456",
-	                                  &ch, &msg),
+	                                  &ch, NULL, &msg),
 	                 VAERN_E_INVALID);
 	assert_int_equal(rows(f, "visitor_choice"), 0);
 	assert_int_equal(vault_choice_get(f->v, "testshop", "visitor-0001", &ch,
@@ -571,7 +571,7 @@ test_consent_ledger_GDPR_7_AURA_COOKIE_1(void **state)
 	ch.marketing = 0;
 	ch.source = "banner";
 	ch.at = INT64_MIN;
-	if (vault_choice_put(f->v, "testshop", "visitor-0001", &ch, &msg))
+	if (vault_choice_put(f->v, "testshop", "visitor-0001", &ch, NULL, &msg))
 		fail_msg("choice: %s", msg.text);
 	memset(&ch, 0, sizeof(ch));
 	if (vault_choice_get(f->v, "testshop", "visitor-0001", &ch, source,
