@@ -2383,12 +2383,11 @@ choice_answer(struct http_response *res, int status,
               const struct vault_choice *ch, int chosen, int gpc,
               const struct vault_choice_done *d)
 {
-	json_t *doc = json_pack("{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}",
-	                        "necessary", 1, "statistics", ch->statistics,
-	                        "marketing", ch->marketing, "chosen", chosen,
-	                        "source", chosen ? ch->source : NULL, "at",
-	                        time_json(chosen ? ch->at : INT64_MIN), "gpc",
-	                        gpc);
+	json_t *doc = json_pack(
+	        "{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}", "necessary", 1,
+	        "statistics", ch->statistics, "marketing", ch->marketing,
+	        "chosen", chosen, "source", chosen ? ch->source : NULL, "at",
+	        time_json(chosen ? ch->at : INT64_MIN), "gpc", gpc);
 
 	/* What the choice deleted at once (GDPR-7, GDPR-21). */
 	if (doc != NULL && d != NULL)
@@ -2760,13 +2759,12 @@ visit_item(void *arg, const struct vault_visit_out *o)
 		r->pixels++;
 	return json_array_append_new(
 	               r->list,
-	               json_pack("{s:s, s:o, s:s?, s:s?, s:s?, s:o, s:s}",
-	                         "kind",
-	                         o->kind == VAULT_VISIT ? "visit" : "pixel",
-	                         "at", time_json(o->at), "ip", o->ip, "page",
-	                         o->page, "recipient", o->recipient,
-	                         "kept_until", time_json(o->expires_at),
-	                         "rule", o->rule)) == 0
+	               json_pack(
+	                       "{s:s, s:o, s:s?, s:s?, s:s?, s:o, s:s}", "kind",
+	                       o->kind == VAULT_VISIT ? "visit" : "pixel", "at",
+	                       time_json(o->at), "ip", o->ip, "page", o->page,
+	                       "recipient", o->recipient, "kept_until",
+	                       time_json(o->expires_at), "rule", o->rule)) == 0
 	               ? VAERN_OK
 	               : VAERN_E_NOMEM;
 }
@@ -2809,7 +2807,8 @@ h_visits_get(struct http_request *req, struct http_response *res, void *app)
 	}
 	cats[0] = '\0';
 	for (int k = COOKIE_STATISTICS; k <= COOKIE_MARKETING; k++) {
-		long pi = policy_cookie_purpose(c.policy, (enum policy_cookie)k);
+		long pi =
+		        policy_cookie_purpose(c.policy, (enum policy_cookie)k);
 		const struct policy_purpose *pp;
 
 		if (pi < 0)

@@ -14,9 +14,9 @@
  *   vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]
  *       removes what is due: deletes facts or keeps their anonymised
  *       survivors, crypto-shreds subjects with nothing left, leaves held
- *       data alone, deletes visitors' visits and pixels (AURA-RET-1). Each batch is committed whole and audited with its
- *       counts by rule. A progress bar on a terminal (stderr). Prints the
- *       report as JSON.
+ *       data alone, deletes visitors' visits and pixels (AURA-RET-1). Each
+ * batch is committed whole and audited with its counts by rule. A progress bar
+ * on a terminal (stderr). Prints the report as JSON.
  *
  * --as-of is the global clock (vaern --as-of DATE retention ...) or the
  * command's own; both mean the same instant.
@@ -354,13 +354,12 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 			                    json_integer(rep.rules[i].visits));
 	}
 	return cli_print_json(json_pack(
-	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}",
-	        "dry_run", a->dry_run, "facts_deleted",
-	        (json_int_t)rep.facts_deleted, "facts_anonymised",
-	        (json_int_t)rep.facts_anonymised, "anonymised_records",
-	        (json_int_t)rep.anon_records, "subjects_shredded",
-	        (json_int_t)rep.subjects_shredded, "facts_held",
-	        (json_int_t)rep.facts_held, "consents_expired",
+	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "dry_run",
+	        a->dry_run, "facts_deleted", (json_int_t)rep.facts_deleted,
+	        "facts_anonymised", (json_int_t)rep.facts_anonymised,
+	        "anonymised_records", (json_int_t)rep.anon_records,
+	        "subjects_shredded", (json_int_t)rep.subjects_shredded,
+	        "facts_held", (json_int_t)rep.facts_held, "consents_expired",
 	        (json_int_t)rep.consents_expired, "by_rule", rules,
 	        "visits_deleted", (json_int_t)rep.visits_deleted,
 	        "visits_by_rule", vrules));

@@ -463,26 +463,25 @@ enum vaern_err store_choice_latest(struct store *st, int64_t controller,
 #define STORE_VISIT_MARKETING  2 /* a pixel: marketing cookies */
 
 struct store_visit {
-	int64_t id;         /* the store's key (read back only) */
-	int64_t controller; /* controller rowid */
+	int64_t id;                   /* the store's key (read back only) */
+	int64_t controller;           /* controller rowid */
 	const unsigned char *visitor; /* blind index, STORE_BLIND_BYTES */
 	int kind;                     /* STORE_VISIT_* */
 	int64_t at;                   /* when it was collected */
-	int64_t expires_at; /* midnight UTC of its due day (AURA-RET-1) */
-	const char *rule;   /* the deciding rule, "controller/rule" */
+	int64_t expires_at;      /* midnight UTC of its due day (AURA-RET-1) */
+	const char *rule;        /* the deciding rule, "controller/rule" */
 	const unsigned char *ct; /* nonce || ciphertext || tag */
 	size_t ctlen;
 };
 
-enum vaern_err store_visit_insert(struct store *st,
-                                  const struct store_visit *v,
+enum vaern_err store_visit_insert(struct store *st, const struct store_visit *v,
                                   struct vaern_msg *msg);
 /* Calls fn for each visit of visitor in controller, by time; the
  * pointers are valid during the call only. Stops at the first non-OK. */
 enum vaern_err store_visit_foreach(
         struct store *st, int64_t controller, const unsigned char *visitor,
-        enum vaern_err (*fn)(void *arg, const struct store_visit *v),
-        void *arg, struct vaern_msg *msg);
+        enum vaern_err (*fn)(void *arg, const struct store_visit *v), void *arg,
+        struct vaern_msg *msg);
 /* Deletes the visitor's visits of kind; *deleted gets how many. */
 enum vaern_err store_visit_delete(struct store *st, int64_t controller,
                                   const unsigned char *visitor, int kind,
@@ -495,11 +494,11 @@ enum vaern_err store_visit_take_due(struct store *st, int64_t now, size_t max,
                                     struct vaern_msg *msg);
 /* Calls fn once per rule with the number of visits due at now
  * (expires_at is STORE_NO_TIME). */
-enum vaern_err store_visit_due_count(
-        struct store *st, int64_t now,
-        enum vaern_err (*fn)(void *arg, int64_t rule, int64_t expires_at,
-                             int64_t count),
-        void *arg, struct vaern_msg *msg);
+enum vaern_err
+store_visit_due_count(struct store *st, int64_t now,
+                      enum vaern_err (*fn)(void *arg, int64_t rule,
+                                           int64_t expires_at, int64_t count),
+                      void *arg, struct vaern_msg *msg);
 /* Calls fn once per (rule, expires_at) with the number of visits, in
  * expires_at order. */
 enum vaern_err store_visit_plan(struct store *st,

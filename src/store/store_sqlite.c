@@ -2582,7 +2582,8 @@ store_visit_insert(struct store *st, const struct store_visit *v,
 enum vaern_err
 store_visit_foreach(struct store *st, int64_t controller,
                     const unsigned char *visitor,
-                    enum vaern_err (*fn)(void *arg, const struct store_visit *v),
+                    enum vaern_err (*fn)(void *arg,
+                                         const struct store_visit *v),
                     void *arg, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
@@ -2643,8 +2644,8 @@ store_visit_delete(struct store *st, int64_t controller,
 
 enum vaern_err
 store_visit_take_due(struct store *st, int64_t now, size_t max,
-                     void (*fn)(void *arg, int64_t rule), void *arg,
-                     size_t *n, struct vaern_msg *msg)
+                     void (*fn)(void *arg, int64_t rule), void *arg, size_t *n,
+                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;

@@ -1040,11 +1040,10 @@ struct vault_visit_done {
  * from an event (no date: nothing is kept without one). VAERN_E_INVALID
  * names the field at fault, never its value. Not audited here.
  */
-enum vaern_err vault_visit_add(struct vault *v, const char *controller,
-                               const char *visitor,
-                               const struct vault_visit_in *in,
-                               struct vault_visit_done *done,
-                               struct vaern_msg *msg)
+enum vaern_err
+vault_visit_add(struct vault *v, const char *controller, const char *visitor,
+                const struct vault_visit_in *in, struct vault_visit_done *done,
+                struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 /* One stored visit as read back; valid during the callback only. */

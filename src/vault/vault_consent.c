@@ -605,8 +605,8 @@ vault_choice_put(struct vault *v, const char *controller, const char *visitor,
 		                         &d.visits_deleted, msg);
 	if (err == VAERN_OK && !sc.marketing)
 		err = store_visit_delete(v->store, c->rowid, blind,
-		                         STORE_VISIT_MARKETING, &d.pixels_deleted,
-		                         msg);
+		                         STORE_VISIT_MARKETING,
+		                         &d.pixels_deleted, msg);
 	if ((err = vlt_end(v, err, msg)) == VAERN_OK && done != NULL)
 		*done = d;
 	return err;

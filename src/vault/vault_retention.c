@@ -666,10 +666,9 @@ audit_batch(struct vault *v, const struct batch_counts *b,
 		const char *id = slash ? slash + 1 : b->r.rules[i].rule;
 
 		if (b->r.rules[i].facts > 0 && off < sizeof(reason))
-			off += (size_t)snprintf(reason + off,
-			                        sizeof(reason) - off, " %s=%lld",
-			                        id,
-			                        (long long)b->r.rules[i].facts);
+			off += (size_t)snprintf(
+			        reason + off, sizeof(reason) - off, " %s=%lld",
+			        id, (long long)b->r.rules[i].facts);
 		if (b->r.rules[i].visits > 0 && off < sizeof(reason))
 			off += (size_t)snprintf(
 			        reason + off, sizeof(reason) - off,
@@ -1250,9 +1249,8 @@ tally_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
  * loaded.
  */
 static enum vaern_err
-count_visits(struct vault *v, int64_t label, int64_t n,
-             struct batch_counts *bc, size_t *nbc,
-             struct vault_sweep_report *rep, struct vaern_msg *msg)
+count_visits(struct vault *v, int64_t label, int64_t n, struct batch_counts *bc,
+             size_t *nbc, struct vault_sweep_report *rep, struct vaern_msg *msg)
 {
 	char text[STORE_LABEL_MAX + 1];
 	struct controller *c = NULL;
@@ -1296,8 +1294,7 @@ sweep_visits(struct vault *v, int64_t now, int dry_run,
 		for (size_t i = 0; i < t.k; i++) {
 			char text[STORE_LABEL_MAX + 1];
 
-			err = store_label_text(v->store, t.label[i], text,
-			                       msg);
+			err = store_label_text(v->store, t.label[i], text, msg);
 			if (err != VAERN_OK)
 				return err;
 			rep->visits_deleted += t.n[i];
@@ -1486,7 +1483,7 @@ struct plan_walk {
 	int64_t cached_rule;
 	struct controller *c;
 	long r;
-	struct visit_row *visits; /* malloc'ed, in expires_at order */
+	struct visit_row *visits;  /* malloc'ed, in expires_at order */
 	size_t nvisits, cap, next; /* next: the first not passed on yet */
 };
 
@@ -1596,8 +1593,8 @@ vault_retention_plan(struct vault *v, const char *controller,
                                           const struct vault_plan_row *r),
                      void *arg, struct vaern_msg *msg)
 {
-	struct plan_walk w = {v,    controller, fn, arg, msg, -1, NULL,
-	                      -1,   NULL,       0,  0,   0};
+	struct plan_walk w = {v,    controller, fn,   arg, msg, -1,
+	                      NULL, -1,         NULL, 0,   0,   0};
 	struct controller *c;
 	enum vaern_err err;
 

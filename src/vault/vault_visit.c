@@ -305,8 +305,7 @@ visit_check(const struct controller *c, const struct vault_visit_in *in,
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "'recipient': the policy has no "
 			                  "recipient '%.64s' of purpose '%s'",
-			                  in->recipient,
-			                  p->purposes[*pi].id);
+			                  in->recipient, p->purposes[*pi].id);
 	}
 	return VAERN_OK;
 }
@@ -335,8 +334,8 @@ vault_visit_add(struct vault *v, const char *controller, const char *visitor,
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK ||
 	    (err = vlt_visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK ||
 	    (err = visit_check(c, in, ip, &pi, msg)) != VAERN_OK ||
-	    (err = visit_expiry(c, (size_t)pi, now, &expires_at, &rule,
-	                        msg)) != VAERN_OK)
+	    (err = visit_expiry(c, (size_t)pi, now, &expires_at, &rule, msg)) !=
+	            VAERN_OK)
 		goto wipe;
 	(void)snprintf(label, sizeof(label), "%s/%s", c->name,
 	               c->policy->retention[rule].id);
@@ -346,8 +345,7 @@ vault_visit_add(struct vault *v, const char *controller, const char *visitor,
 		goto wipe;
 	/* The choice is read under the write lock: a withdrawal that
 	 * commits first is seen, one that commits after deletes this. */
-	err = store_choice_latest(v->store, c->rowid, blind, &sc, source,
-	                          NULL);
+	err = store_choice_latest(v->store, c->rowid, blind, &sc, source, NULL);
 	if (err == VAERN_E_NOTFOUND ||
 	    (err == VAERN_OK &&
 	     !(kind == STORE_VISIT_STATISTICS ? sc.statistics : sc.marketing)))
@@ -356,15 +354,15 @@ vault_visit_add(struct vault *v, const char *controller, const char *visitor,
 		                 "off: nothing is stored (%s)",
 		                 kind == STORE_VISIT_STATISTICS ? "statistics"
 		                                                : "marketing",
-		                 kind == STORE_VISIT_STATISTICS ? "AURA-COOKIE-1"
-		                                                : "SHOP-MKT-2");
+		                 kind == STORE_VISIT_STATISTICS
+		                         ? "AURA-COOKIE-1"
+		                         : "SHOP-MKT-2");
 	else if (err != VAERN_OK)
 		err = vaern_fail(msg, err, "cookie choice: lookup failed");
 	if (err == VAERN_OK)
 		err = day_key(v, c->rowid, expires_at, 1, key, msg);
 	if (err == VAERN_OK) {
-		vlt_seal(v, ct, pt, len,
-		         ad,
+		vlt_seal(v, ct, pt, len, ad,
 		         visit_ad(ad, c->rowid, blind, kind, now, expires_at),
 		         key);
 		sv.id = 0;
@@ -401,9 +399,9 @@ struct visit_walk {
 	enum vaern_err (*fn)(void *arg, const struct vault_visit_out *o);
 	void *arg;
 	struct vaern_msg *msg;
-	unsigned char key[KEY_BYTES]; /* the day key of key_day */
-	int64_t key_day;              /* INT64_MIN: none loaded */
-	unsigned char pt[PAYLOAD_MAX + 1];          /* decrypted */
+	unsigned char key[KEY_BYTES];            /* the day key of key_day */
+	int64_t key_day;                         /* INT64_MIN: none loaded */
+	unsigned char pt[PAYLOAD_MAX + 1];       /* decrypted */
 	char text[PAYLOAD_MAX + PAYLOAD_FIELDS]; /* its fields */
 };
 
