@@ -180,7 +180,7 @@ day_key(struct vault *v, int64_t controller, int64_t expires_at, int create,
 	enum vaern_err err;
 
 	err = store_visit_key_get(v->store, controller, expires_at, wrapped,
-	                          &len, create ? NULL : msg);
+	                          &len, msg);
 	if (err == VAERN_OK) {
 		if (len != KEY_BYTES + VLT_SEAL_OVERHEAD)
 			return vaern_fail(msg, VAERN_E_CRYPTO,
