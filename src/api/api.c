@@ -2360,9 +2360,24 @@ visitor_choice(struct ctx *c, struct http_request *req,
 	}
 	if (gpc_signal(req) && (!*chosen || ch->marketing)) {
 		struct vault_choice g = {ch->statistics, 0, "gpc", INT64_MIN};
+		struct vault_choice_done d;
+		char reason[128];
 
 		if ((err = vault_choice_put(c->v, c->actor.controller, visitor,
-		                            &g, &c->msg)) != VAERN_OK) {
+		                            &g, &d, &c->msg)) != VAERN_OK) {
+			(void)fail(res, err, &c->msg);
+			return 1;
+		}
+		/* SHOP-MKT-2: the refusal ends the marketing processing;
+		 * what it deleted is on record. */
+		(void)snprintf(reason, sizeof(reason),
+		               "statistics %s, marketing off (gpc); deleted "
+		               "%lld visits, %lld pixels",
+		               g.statistics ? "on" : "off",
+		               (long long)d.visits_deleted,
+		               (long long)d.pixels_deleted);
+		if ((err = audit_change(c, "cookie_choice", NULL, NULL, NULL, 1,
+		                        "SHOP-MKT-2", reason)) != VAERN_OK) {
 			(void)fail(res, err, &c->msg);
 			return 1;
 		}
@@ -2377,15 +2392,23 @@ visitor_choice(struct ctx *c, struct http_request *req,
 
 static int
 choice_answer(struct http_response *res, int status,
-              const struct vault_choice *ch, int chosen, int gpc)
+              const struct vault_choice *ch, int chosen, int gpc,
+              const struct vault_choice_done *d)
 {
-	return http_respond_json(
-	        res, status,
-	        json_pack("{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}", "necessary",
-	                  1, "statistics", ch->statistics, "marketing",
-	                  ch->marketing, "chosen", chosen, "source",
-	                  chosen ? ch->source : NULL, "at",
-	                  time_json(chosen ? ch->at : INT64_MIN), "gpc", gpc));
+	json_t *doc = json_pack(
+	        "{s:b, s:b, s:b, s:b, s:s?, s:o, s:b}", "necessary", 1,
+	        "statistics", ch->statistics, "marketing", ch->marketing,
+	        "chosen", chosen, "source", chosen ? ch->source : NULL, "at",
+	        time_json(chosen ? ch->at : INT64_MIN), "gpc", gpc);
+
+	/* What the choice deleted at once (GDPR-7, GDPR-21). */
+	if (doc != NULL && d != NULL)
+		json_object_set_new(doc, "deleted",
+		                    json_pack("{s:I, s:I}", "visits",
+		                              (json_int_t)d->visits_deleted,
+		                              "pixels",
+		                              (json_int_t)d->pixels_deleted));
+	return http_respond_json(res, status, doc);
 }
 
 /* A boolean member of a choice: 1, 0, or -1 (absent); -2 if not a
@@ -2407,9 +2430,10 @@ h_choice_put(struct http_request *req, struct http_response *res, void *app)
 {
 	struct ctx c;
 	struct vault_choice ch;
+	struct vault_choice_done d;
 	const char *visitor = http_request_param(req, "visitor_id");
 	const char *key;
-	char reason[128];
+	char reason[160];
 	json_t *doc = NULL, *val;
 	int st, necessary, gpc = gpc_signal(req), rc;
 	enum vaern_err err;
@@ -2469,12 +2493,15 @@ h_choice_put(struct http_request *req, struct http_response *res, void *app)
 	ch.source = gpc ? "gpc" : "banner";
 	ch.at = INT64_MIN;
 	err = vault_choice_put(c.v, c.actor.controller, visitor ? visitor : "",
-	                       &ch, &c.msg);
+	                       &ch, &d, &c.msg);
 	if (err == VAERN_OK) {
 		(void)snprintf(reason, sizeof(reason),
-		               "statistics %s, marketing %s (%s)",
+		               "statistics %s, marketing %s (%s); deleted %lld "
+		               "visits, %lld pixels",
 		               ch.statistics ? "on" : "off",
-		               ch.marketing ? "on" : "off", ch.source);
+		               ch.marketing ? "on" : "off", ch.source,
+		               (long long)d.visits_deleted,
+		               (long long)d.pixels_deleted);
 		err = audit_change(&c, "cookie_choice", NULL, NULL, NULL, 1,
 		                   "AURA-COOKIE-1", reason);
 	}
@@ -2483,7 +2510,7 @@ h_choice_put(struct http_request *req, struct http_response *res, void *app)
 		goto done;
 	}
 	ch.at = clock_now();
-	rc = choice_answer(res, 200, &ch, 1, gpc);
+	rc = choice_answer(res, 200, &ch, 1, gpc, &d);
 done:
 	json_decref(doc);
 	return rc;
@@ -2504,7 +2531,7 @@ h_choice_get(struct http_request *req, struct http_response *res, void *app)
 	if (visitor_choice(&c, req, res, visitor ? visitor : "", &ch, source,
 	                   &chosen))
 		return 0; /* answered */
-	return choice_answer(res, 200, &ch, chosen, gpc_signal(req));
+	return choice_answer(res, 200, &ch, chosen, gpc_signal(req), NULL);
 }
 
 /* Text of at most max bytes of UTF-8 without control characters. */
@@ -2527,16 +2554,17 @@ short_text_ok(const char *t, size_t max)
 	return 1;
 }
 
-#define PAGE_MAX 2048 /* bytes of a page address */
+#define PAGE_MAX VAULT_PAGE_MAX /* bytes of a page address */
 
 /*
  * POST /v1/visitors/{visitor_id}/visits {"ip", "page"} (AURA-COOKIE-1,
  * AOPT-COOKIE-1) and POST /v1/visitors/{visitor_id}/pixels {"recipient",
  * "page"} (SHOP-MKT-2): automatically collected data, accepted only when
- * the visitor's latest choice has the cookie category of the purpose on.
- * What is accepted is recorded as an audit entry of the purpose and its
- * categories, without the address or the page (see docs/api.md): vaern
- * keeps no visit data of its own.
+ * the visitor's latest choice has the cookie category of the purpose on,
+ * and then stored encrypted until the policy's rule for the purpose's
+ * categories (AURA-RET-1; vault_visit_add). Each decision is an audit
+ * entry of the purpose and its categories, without the address, the page
+ * or the visitor.
  */
 static int
 automatic(struct http_request *req, struct http_response *res, void *app,
@@ -2555,6 +2583,9 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 	const char *rule =
 	        kind == COOKIE_STATISTICS ? "AURA-COOKIE-1" : "SHOP-MKT-2";
 	const struct policy_purpose *pp;
+	struct vault_visit_in in;
+	struct vault_visit_done done;
+	char kept[256];
 	unsigned char addr[16];
 	json_t *doc = NULL;
 	size_t off = 0;
@@ -2660,18 +2691,45 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 		        why, what, pp->id, rule);
 		goto done;
 	}
-	err = audit_change(&c, action, pp->id, NULL, cats, 1, rule,
-	                   kind == COOKIE_STATISTICS
-	                           ? "visit accepted: statistics cookies on"
-	                           : "pixel accepted: marketing cookies on");
+	in.kind = kind == COOKIE_STATISTICS ? VAULT_VISIT : VAULT_PIXEL;
+	in.ip = kind == COOKIE_STATISTICS ? ip : NULL;
+	in.page = page;
+	in.recipient = ri >= 0 ? recipient : NULL;
+	err = vault_visit_add(c.v, c.actor.controller, visitor ? visitor : "",
+	                      &in, &done, &c.msg);
+	if (err == VAERN_E_DENIED) {
+		/* The policy keeps it without a date, or the choice changed
+		 * meanwhile: nothing stored, and the refusal on record. The
+		 * message names policy terms only. */
+		if (audit_change(&c, action, pp->id, NULL, cats, 0, rule,
+		                 c.msg.text) != VAERN_OK) {
+			rc = fail(res, VAERN_E_IO, &c.msg);
+			goto done;
+		}
+		rc = http_respond_error(res, 403, "forbidden", "%s",
+		                        c.msg.text);
+		goto done;
+	}
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
 	}
-	rc = http_respond_json(res, 201,
-	                       json_pack("{s:b, s:s, s:s}", "accepted", 1,
-	                                 "purpose", pp->id, "categories",
-	                                 cats));
+	cal_format_instant(done.expires_at, kept);
+	(void)snprintf(kept + strlen(kept), sizeof(kept) - strlen(kept),
+	               ": %s stored, kept until then by rule %s",
+	               kind == COOKIE_STATISTICS ? "visit" : "pixel",
+	               done.rule);
+	err = audit_change(&c, action, pp->id, NULL, cats, 1, rule, kept);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	rc = http_respond_json(
+	        res, 201,
+	        json_pack("{s:b, s:b, s:s, s:s, s:o, s:s}", "accepted", 1,
+	                  "stored", 1, "purpose", pp->id, "categories", cats,
+	                  "kept_until", time_json(done.expires_at), "rule",
+	                  done.rule));
 done:
 	json_decref(doc);
 	return rc;
@@ -2687,6 +2745,110 @@ static int
 h_pixel(struct http_request *req, struct http_response *res, void *app)
 {
 	return automatic(req, res, app, COOKIE_MARKETING);
+}
+
+#define VISITS_READ_MAX 10000 /* visits in one answer */
+
+/* The stored visits of a visitor being read, as JSON. */
+struct visits_read {
+	json_t *list;
+	int64_t visits, pixels;
+	int truncated;
+};
+
+static enum vaern_err
+visit_item(void *arg, const struct vault_visit_out *o)
+{
+	struct visits_read *r = arg;
+
+	if (json_array_size(r->list) == VISITS_READ_MAX) {
+		r->truncated = 1;
+		return VAERN_E_LIMIT; /* stops the walk; not an error */
+	}
+	if (o->kind == VAULT_VISIT)
+		r->visits++;
+	else
+		r->pixels++;
+	return json_array_append_new(
+	               r->list,
+	               json_pack(
+	                       "{s:s, s:o, s:s?, s:s?, s:s?, s:o, s:s}", "kind",
+	                       o->kind == VAULT_VISIT ? "visit" : "pixel", "at",
+	                       time_json(o->at), "ip", o->ip, "page", o->page,
+	                       "recipient", o->recipient, "kept_until",
+	                       time_json(o->expires_at), "rule", o->rule)) == 0
+	               ? VAERN_OK
+	               : VAERN_E_NOMEM;
+}
+
+/*
+ * GET /v1/visitors/{visitor_id}/visits: what vaern keeps of a visitor's
+ * visits and pixels, decrypted, for a role with `audit: true` (the DPO
+ * answering a visitor's access request, GDPR-15). Audited before it is
+ * released: the counts only, never the data or the visitor.
+ */
+static int
+h_visits_get(struct http_request *req, struct http_response *res, void *app)
+{
+	struct ctx c;
+	struct visits_read r = {NULL, 0, 0, 0};
+	const char *visitor = http_request_param(req, "visitor_id");
+	char cats[AUDIT_CATEGORIES_MAX], reason[128];
+	size_t off = 0;
+	long ri;
+	enum vaern_err err;
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	ri = policy_role_index(c.policy, c.actor.role);
+	if (ri < 0 || !c.policy->roles[ri].audit)
+		return refuse(&c, res, "visitor_visits", NULL, NULL, "GDPR-32",
+		              "role '%s' may not read a visitor's stored "
+		              "data: roles with audit: true only",
+		              c.actor.role);
+	if ((r.list = json_array()) == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	err = vault_visit_foreach(c.v, c.actor.controller,
+	                          visitor ? visitor : "", visit_item, &r,
+	                          &c.msg);
+	if (err == VAERN_E_LIMIT && r.truncated)
+		err = VAERN_OK;
+	if (err != VAERN_OK) {
+		json_decref(r.list);
+		return fail(res, err, &c.msg);
+	}
+	cats[0] = '\0';
+	for (int k = COOKIE_STATISTICS; k <= COOKIE_MARKETING; k++) {
+		long pi =
+		        policy_cookie_purpose(c.policy, (enum policy_cookie)k);
+		const struct policy_purpose *pp;
+
+		if (pi < 0)
+			continue;
+		pp = &c.policy->purposes[pi];
+		for (size_t i = 0; i < pp->ncategories; i++) {
+			const char *id =
+			        c.policy->categories[pp->categories[i]].id;
+
+			if (off + strlen(id) + 2 >= sizeof(cats))
+				break;
+			off += (size_t)snprintf(cats + off, sizeof(cats) - off,
+			                        "%s%s", off ? "," : "", id);
+		}
+	}
+	(void)snprintf(reason, sizeof(reason),
+	               "read %lld visits, %lld pixels of a visitor%s",
+	               (long long)r.visits, (long long)r.pixels,
+	               r.truncated ? " (first part)" : "");
+	if ((err = audit_change(&c, "visitor_visits", NULL, NULL,
+	                        off ? cats : NULL, 1, "GDPR-15", reason)) !=
+	    VAERN_OK) {
+		json_decref(r.list);
+		return fail(res, err, &c.msg);
+	}
+	return http_respond_json(res, 200,
+	                         json_pack("{s:o, s:b}", "visits", r.list,
+	                                   "truncated", r.truncated));
 }
 
 /* PUT and DELETE of /objection, /restriction (GDPR-21, GDPR-18). */
@@ -4363,6 +4525,8 @@ static const struct http_route routes[] = {
         {"PUT", "/v1/visitors/{visitor_id}/choices", h_choice_put,
          "visitor_choose"},
         {"POST", "/v1/visitors/{visitor_id}/visits", h_visit, "visit"},
+        {"GET", "/v1/visitors/{visitor_id}/visits", h_visits_get,
+         "visitor_visits"},
         {"POST", "/v1/visitors/{visitor_id}/pixels", h_pixel, "pixel"},
         {"PUT", "/v1/subjects/{id}/restriction", h_restrict, "restrict"},
         {"DELETE", "/v1/subjects/{id}/restriction", h_unrestrict,

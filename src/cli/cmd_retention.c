@@ -4,18 +4,19 @@
  *
  *   vaern retention plan [--controller ID] [--as-of DATE]
  *                        [--format table|csv|json] [--by day|month]
- *       counts the facts that will go, by rule and by month (or day):
- *       "overdue" for what is due at --as-of and not swept yet, "waiting"
- *       for facts whose clock has not started (an open customer
- *       relationship, an event not yet recorded). A table on a terminal,
- *       JSON otherwise, unless --format says.
+ *       counts the facts, and the visitors' visits and pixels, that will
+ *       go, by rule and by month (or day): "overdue" for what is due at
+ *       --as-of and not swept yet, "waiting" for facts whose clock has
+ *       not started (an open customer relationship, an event not yet
+ *       recorded). A table on a terminal, JSON otherwise, unless --format
+ *       says.
  *
  *   vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]
  *       removes what is due: deletes facts or keeps their anonymised
  *       survivors, crypto-shreds subjects with nothing left, leaves held
- *       data alone. Each batch is committed whole and audited with its
- *       counts by rule. A progress bar on a terminal (stderr). Prints the
- *       report as JSON.
+ *       data alone, deletes visitors' visits and pixels (AURA-RET-1). Each
+ * batch is committed whole and audited with its counts by rule. A progress bar
+ * on a terminal (stderr). Prints the report as JSON.
  *
  * --as-of is the global clock (vaern --as-of DATE retention ...) or the
  * command's own; both mean the same instant.
@@ -120,6 +121,7 @@ struct plan_line {
 	int legal;
 	char when[12]; /* "waiting", "overdue", "YYYY-MM" or "YYYY-MM-DD" */
 	int64_t facts;
+	int64_t visits; /* visits and pixels of visitors */
 };
 
 struct plan {
@@ -128,6 +130,7 @@ struct plan {
 	int64_t as_of;
 	int by_day;
 	int64_t total, overdue, waiting;
+	int64_t visits, visits_overdue;
 };
 
 static enum vaern_err
@@ -145,18 +148,21 @@ plan_add(void *arg, const struct vault_plan_row *r)
 	               r->clause ? r->clause : "");
 	l.legal = r->legal;
 	l.facts = r->facts;
+	l.visits = r->visits;
 	if (r->due == INT64_MIN) {
 		(void)snprintf(l.when, sizeof(l.when), "waiting");
 		p->waiting += r->facts;
 	} else if (r->due <= p->as_of) {
 		(void)snprintf(l.when, sizeof(l.when), "overdue");
 		p->overdue += r->facts;
+		p->visits_overdue += r->visits;
 	} else {
 		cal_format_date((long)(r->due / 86400), day);
 		(void)snprintf(l.when, sizeof(l.when), "%.*s",
 		               p->by_day ? 10 : 7, day);
 	}
 	p->total += r->facts;
+	p->visits += r->visits;
 	/* Rows come in due order: merge into the line of the same rule and
 	 * period, searching back over this period's lines only. */
 	for (size_t i = p->n; i-- > 0;) {
@@ -167,6 +173,7 @@ plan_add(void *arg, const struct vault_plan_row *r)
 		if (strcmp(o->controller, l.controller) == 0 &&
 		    strcmp(o->rule, l.rule) == 0) {
 			o->facts += l.facts;
+			o->visits += l.visits;
 			return VAERN_OK;
 		}
 	}
@@ -186,32 +193,35 @@ plan_add(void *arg, const struct vault_plan_row *r)
 static void
 plan_csv(const struct plan *p)
 {
-	printf("controller,rule,clause,action,legal_obligation,when,facts\n");
+	printf("controller,rule,clause,action,legal_obligation,when,facts,"
+	       "visits\n");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_line *l = &p->lines[i];
 
-		printf("%s,%s,%s,%s,%s,%s,%lld\n", l->controller, l->rule,
+		printf("%s,%s,%s,%s,%s,%s,%lld,%lld\n", l->controller, l->rule,
 		       l->clause, l->action, l->legal ? "yes" : "no", l->when,
-		       (long long)l->facts);
+		       (long long)l->facts, (long long)l->visits);
 	}
 }
 
 static void
 plan_table(const struct plan *p)
 {
-	printf("%-16s %-22s %-12s %-9s %-10s %12s\n", "CONTROLLER", "RULE",
-	       "CLAUSE", "ACTION", "WHEN", "FACTS");
+	printf("%-16s %-22s %-12s %-9s %-10s %12s %12s\n", "CONTROLLER", "RULE",
+	       "CLAUSE", "ACTION", "WHEN", "FACTS", "VISITS");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_line *l = &p->lines[i];
 
-		printf("%-16s %-22s %-12s %-9s %-10s %12lld%s\n", l->controller,
-		       l->rule, l->clause, l->action, l->when,
-		       (long long)l->facts,
+		printf("%-16s %-22s %-12s %-9s %-10s %12lld %12lld%s\n",
+		       l->controller, l->rule, l->clause, l->action, l->when,
+		       (long long)l->facts, (long long)l->visits,
 		       l->legal ? "  (legal obligation)" : "");
 	}
 	printf("%lld facts: %lld overdue, %lld waiting for an event\n",
 	       (long long)p->total, (long long)p->overdue,
 	       (long long)p->waiting);
+	printf("%lld visits and pixels: %lld overdue\n", (long long)p->visits,
+	       (long long)p->visits_overdue);
 }
 
 static int
@@ -224,17 +234,20 @@ plan_json(const struct plan *p)
 
 		json_array_append_new(
 		        rows,
-		        json_pack("{s:s, s:s, s:s*, s:s, s:b, s:s, s:I}",
+		        json_pack("{s:s, s:s, s:s*, s:s, s:b, s:s, s:I, s:I}",
 		                  "controller", l->controller, "rule", l->rule,
 		                  "clause", l->clause[0] ? l->clause : NULL,
 		                  "action", l->action, "legal_obligation",
 		                  l->legal, "when", l->when, "facts",
-		                  (json_int_t)l->facts));
+		                  (json_int_t)l->facts, "visits",
+		                  (json_int_t)l->visits));
 	}
-	return cli_print_json(json_pack("{s:o, s:I, s:I, s:I}", "plan", rows,
-	                                "facts", (json_int_t)p->total,
-	                                "overdue", (json_int_t)p->overdue,
-	                                "waiting", (json_int_t)p->waiting));
+	return cli_print_json(json_pack(
+	        "{s:o, s:I, s:I, s:I, s:I, s:I}", "plan", rows, "facts",
+	        (json_int_t)p->total, "overdue", (json_int_t)p->overdue,
+	        "waiting", (json_int_t)p->waiting, "visits",
+	        (json_int_t)p->visits, "visits_overdue",
+	        (json_int_t)p->visits_overdue));
 }
 
 static int
@@ -318,7 +331,7 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	enum vaern_err err;
 	int bar = !a->quiet && isatty(STDERR_FILENO);
 	struct progress prog = {now_s(), 0.0};
-	json_t *rules;
+	json_t *rules, *vrules;
 
 	if (!a->dry_run && cli_audit_local(v, path) != 0)
 		return cli_report("retention sweep", VAERN_E_INVALID, NULL);
@@ -330,17 +343,26 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();
-	for (size_t i = 0; rules != NULL && i < rep.nrules; i++)
-		json_object_set_new(rules, rep.rules[i].rule,
-		                    json_integer(rep.rules[i].facts));
+	vrules = json_object();
+	for (size_t i = 0; rules != NULL && vrules != NULL && i < rep.nrules;
+	     i++) {
+		if (rep.rules[i].facts > 0)
+			json_object_set_new(rules, rep.rules[i].rule,
+			                    json_integer(rep.rules[i].facts));
+		if (rep.rules[i].visits > 0)
+			json_object_set_new(vrules, rep.rules[i].rule,
+			                    json_integer(rep.rules[i].visits));
+	}
 	return cli_print_json(json_pack(
-	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "dry_run",
+	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "dry_run",
 	        a->dry_run, "facts_deleted", (json_int_t)rep.facts_deleted,
 	        "facts_anonymised", (json_int_t)rep.facts_anonymised,
 	        "anonymised_records", (json_int_t)rep.anon_records,
 	        "subjects_shredded", (json_int_t)rep.subjects_shredded,
 	        "facts_held", (json_int_t)rep.facts_held, "consents_expired",
-	        (json_int_t)rep.consents_expired, "by_rule", rules));
+	        (json_int_t)rep.consents_expired, "by_rule", rules,
+	        "visits_deleted", (json_int_t)rep.visits_deleted,
+	        "visits_by_rule", vrules));
 }
 
 int

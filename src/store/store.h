@@ -334,8 +334,13 @@ enum vaern_err store_label_text(struct store *st, int64_t id,
 enum vaern_err store_label_id(struct store *st, const char *text, int64_t *id,
                               struct vaern_msg *msg);
 
-/* Sets *remains to 1 if subject still has a fact, or consent records kept
- * on their own (consent_state.expires_at after now). */
+/*
+ * Sets *remains to 1 if subject still has a fact, a consent in force (the
+ * latest record of a purpose is a give: its ledger is kept while valid,
+ * TEL-MKT-2), or consent records kept on their own after a withdrawal
+ * (consent_state.expires_at after now); 0 if nothing of it is left and
+ * it may be crypto-shredded.
+ */
 enum vaern_err store_subject_remains(struct store *st, int64_t subject,
                                      int64_t now, int *remains,
                                      struct vaern_msg *msg);
@@ -447,6 +452,76 @@ enum vaern_err store_choice_latest(struct store *st, int64_t controller,
                                    struct store_choice *c,
                                    char source[STORE_LABEL_MAX + 1],
                                    struct vaern_msg *msg);
+
+/*
+ * Data collected automatically about a visitor (AURA-COOKIE-1,
+ * SHOP-MKT-2): no subject, found by the visitor's blind index. The
+ * payload is sealed by the vault under the data key of the visit's expiry
+ * day (store_visit_key_*); the store sees ciphertext only.
+ */
+#define STORE_VISIT_STATISTICS 1 /* a visit: statistics cookies */
+#define STORE_VISIT_MARKETING  2 /* a pixel: marketing cookies */
+
+struct store_visit {
+	int64_t id;                   /* the store's key (read back only) */
+	int64_t controller;           /* controller rowid */
+	const unsigned char *visitor; /* blind index, STORE_BLIND_BYTES */
+	int kind;                     /* STORE_VISIT_* */
+	int64_t at;                   /* when it was collected */
+	int64_t expires_at;      /* midnight UTC of its due day (AURA-RET-1) */
+	const char *rule;        /* the deciding rule, "controller/rule" */
+	const unsigned char *ct; /* nonce || ciphertext || tag */
+	size_t ctlen;
+};
+
+enum vaern_err store_visit_insert(struct store *st, const struct store_visit *v,
+                                  struct vaern_msg *msg);
+/* Calls fn for each visit of visitor in controller, by time; the
+ * pointers are valid during the call only. Stops at the first non-OK. */
+enum vaern_err store_visit_foreach(
+        struct store *st, int64_t controller, const unsigned char *visitor,
+        enum vaern_err (*fn)(void *arg, const struct store_visit *v), void *arg,
+        struct vaern_msg *msg);
+/* Deletes the visitor's visits of kind; *deleted gets how many. */
+enum vaern_err store_visit_delete(struct store *st, int64_t controller,
+                                  const unsigned char *visitor, int kind,
+                                  int64_t *deleted, struct vaern_msg *msg);
+/* Deletes up to max visits due at now (expires_at <= now), in due order,
+ * calling fn(arg, rule label id) for each; *n gets how many. */
+enum vaern_err store_visit_take_due(struct store *st, int64_t now, size_t max,
+                                    void (*fn)(void *arg, int64_t rule),
+                                    void *arg, size_t *n,
+                                    struct vaern_msg *msg);
+/* Calls fn once per rule with the number of visits due at now
+ * (expires_at is STORE_NO_TIME). */
+enum vaern_err
+store_visit_due_count(struct store *st, int64_t now,
+                      enum vaern_err (*fn)(void *arg, int64_t rule,
+                                           int64_t expires_at, int64_t count),
+                      void *arg, struct vaern_msg *msg);
+/* Calls fn once per (rule, expires_at) with the number of visits, in
+ * expires_at order. */
+enum vaern_err store_visit_plan(struct store *st,
+                                enum vaern_err (*fn)(void *arg, int64_t rule,
+                                                     int64_t expires_at,
+                                                     int64_t count),
+                                void *arg, struct vaern_msg *msg);
+/* The wrapped data key of controller's visits due at expires_at, copied
+ * into wrapped (*len bytes); VAERN_E_NOTFOUND if none was made. */
+enum vaern_err store_visit_key_get(struct store *st, int64_t controller,
+                                   int64_t expires_at,
+                                   unsigned char wrapped[STORE_WRAPPED_MAX],
+                                   size_t *len, struct vaern_msg *msg);
+/* Keeps a new wrapped day key (VAERN_E_EXISTS if the day has one). */
+enum vaern_err store_visit_key_put(struct store *st, int64_t controller,
+                                   int64_t expires_at,
+                                   const unsigned char *wrapped, size_t len,
+                                   struct vaern_msg *msg);
+/* Deletes the day keys due at now whose visits are all gone (the
+ * crypto-shredding of swept visit data); *dropped gets how many. */
+enum vaern_err store_visit_key_drop_due(struct store *st, int64_t now,
+                                        int64_t *dropped,
+                                        struct vaern_msg *msg);
 
 #define STORE_NAME_MAX     64 /* bytes of an actor name or role */
 #define STORE_TOKEN_ID_HEX 16 /* hex digits of a token's public id */

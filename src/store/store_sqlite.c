@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION "4"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -67,7 +67,9 @@ static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS consent_text("
         " hash BLOB PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;"
         /* Per subject and purpose: the consent's last use and when its
-         * records go (TEL-MKT-2); NULL: with the subject. */
+         * records go (TEL-MKT-2); NULL while the consent is in force
+         * (kept, and keeping its subject), or after a withdrawal no rule
+         * holds (they go with the subject). */
         "CREATE TABLE IF NOT EXISTS consent_state("
         " subject INTEGER NOT NULL, purpose INTEGER NOT NULL,"
         " last_used INTEGER, expires_at INTEGER,"
@@ -88,6 +90,26 @@ static const char schema_sql[] =
         " statistics INTEGER NOT NULL, marketing INTEGER NOT NULL,"
         " source INTEGER NOT NULL,"
         " PRIMARY KEY(controller, visitor, seq)) WITHOUT ROWID;"
+        /* Data collected automatically about a visitor (schema 4;
+         * AURA-COOKIE-1, SHOP-MKT-2): the visitor as its blind index,
+         * kind 1 a visit (statistics), 2 a pixel (marketing), the
+         * payload sealed under the key of its expiry day (visit_key).
+         * Swept by its expiry and rule (AURA-RET-1), like facts. */
+        "CREATE TABLE IF NOT EXISTS visit("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " visitor BLOB NOT NULL, kind INTEGER NOT NULL,"
+        " at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " rule INTEGER NOT NULL, ct BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS visit_visitor"
+        " ON visit(controller, visitor, kind);"
+        "CREATE INDEX IF NOT EXISTS visit_due ON visit(expires_at, rule);"
+        /* One data key per controller and expiry day, wrapped under the
+         * master key: dropped once that day's visits are swept, so every
+         * copy of them (backups included) becomes noise. */
+        "CREATE TABLE IF NOT EXISTS visit_key("
+        " controller INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " wrapped BLOB NOT NULL,"
+        " PRIMARY KEY(controller, expires_at)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS event("
         " subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
         " PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
@@ -155,6 +177,11 @@ static const char migrate_1_sql[] =
 static const char migrate_2_sql[] =
         "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
+/* From schema 3 (issue 5 data directories) to 4: the visit tables, which
+ * schema_sql then creates. */
+static const char migrate_3_sql[] =
+        "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
 	S_BEGIN,
@@ -212,6 +239,7 @@ enum stmt_id {
 	S_FACT_PLAN,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
+	S_CONSENT_IN_FORCE,
 	S_HOLD_INSERT,
 	S_HOLD_LIFT,
 	S_HOLD_LIST,
@@ -231,6 +259,15 @@ enum stmt_id {
 	S_UNSUB_FIND,
 	S_CHOICE_INSERT,
 	S_CHOICE_LATEST,
+	S_VISIT_INSERT,
+	S_VISIT_LIST,
+	S_VISIT_DELETE_KIND,
+	S_VISIT_TAKE_DUE,
+	S_VISIT_DUE_COUNT,
+	S_VISIT_PLAN,
+	S_VKEY_GET,
+	S_VKEY_PUT,
+	S_VKEY_DROP_DUE,
 	S_SUBJ_DELETE_HOLDS,
 	S_SUBJ_DELETE_CSTATE,
 	S_SUBJ_DELETE_UNSUB,
@@ -373,6 +410,15 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
         [S_CONSENT_KEPT] = "SELECT 1 FROM consent_state WHERE subject = ?1"
                            " AND expires_at > ?2 LIMIT 1",
+        /* A purpose whose latest record is a give: a consent in force
+         * (TEL-MKT-2: kept "while valid"). One seek per purpose of the
+         * subject in the consent key. */
+        [S_CONSENT_IN_FORCE] = "SELECT 1 FROM consent AS c"
+                               " WHERE c.subject = ?1"
+                               " AND c.withdrawn_at IS NULL"
+                               " AND c.seq = (SELECT max(seq) FROM consent"
+                               "  WHERE subject = ?1 AND purpose = c.purpose)"
+                               " LIMIT 1",
         [S_HOLD_INSERT] = "INSERT INTO hold(subject, category, reason,"
                           " review_at, placed_at, placed_by)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -421,6 +467,33 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_CHOICE_LATEST] = "SELECT at, statistics, marketing, source"
                             " FROM visitor_choice WHERE controller = ?1"
                             " AND visitor = ?2 ORDER BY seq DESC LIMIT 1",
+        [S_VISIT_INSERT] = "INSERT INTO visit(controller, visitor, kind, at,"
+                           " expires_at, rule, ct)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [S_VISIT_LIST] = "SELECT id, kind, at, expires_at, rule, ct"
+                         " FROM visit WHERE controller = ?1"
+                         " AND visitor = ?2 ORDER BY at, id",
+        [S_VISIT_DELETE_KIND] = "DELETE FROM visit WHERE controller = ?1"
+                                " AND visitor = ?2 AND kind = ?3",
+        /* A page of the due order, deleted in one statement; RETURNING
+         * gives each row's rule for the sweep's counts. */
+        [S_VISIT_TAKE_DUE] = "DELETE FROM visit WHERE id IN"
+                             " (SELECT id FROM visit WHERE expires_at <= ?1"
+                             "  ORDER BY expires_at, rule LIMIT ?2)"
+                             " RETURNING rule",
+        [S_VISIT_DUE_COUNT] = "SELECT rule, count(*) FROM visit"
+                              " WHERE expires_at <= ?1 GROUP BY rule",
+        [S_VISIT_PLAN] = "SELECT rule, expires_at, count(*) FROM visit"
+                         " GROUP BY expires_at, rule",
+        [S_VKEY_GET] = "SELECT wrapped FROM visit_key"
+                       " WHERE controller = ?1 AND expires_at = ?2",
+        [S_VKEY_PUT] = "INSERT INTO visit_key(controller, expires_at, wrapped)"
+                       " VALUES (?1, ?2, ?3)",
+        /* A day's key goes when no visit of that day is left. */
+        [S_VKEY_DROP_DUE] = "DELETE FROM visit_key WHERE expires_at <= ?1"
+                            " AND NOT EXISTS (SELECT 1 FROM visit AS v"
+                            "  WHERE v.expires_at = visit_key.expires_at"
+                            "  AND v.controller = visit_key.controller)",
         [S_SUBJ_DELETE_HOLDS] = "DELETE FROM hold WHERE subject = ?1",
         [S_SUBJ_DELETE_CSTATE] = "DELETE FROM consent_state"
                                  " WHERE subject = ?1",
@@ -748,6 +821,8 @@ schema_setup(sqlite3 *db, char **errmsg)
 		rc = sqlite3_exec(db, migrate_1_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && (old == 1 || old == 2))
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 3)
+		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
@@ -2052,6 +2127,11 @@ store_subject_remains(struct store *st, int64_t subject, int64_t now,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
+	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
+		return err;
+	if ((s = stmt_get(st, S_CONSENT_IN_FORCE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
 	return step_exists(st, s, remains, msg);
 }
 
@@ -2472,6 +2552,227 @@ store_choice_latest(struct store *st, int64_t controller,
 	if (err == VAERN_OK &&
 	    (err = store_label_text(st, src, source, msg)) == VAERN_OK)
 		c->source = source;
+	return err;
+}
+
+/* ---- visit data (AURA-RET-1, AURA-COOKIE-1, SHOP-MKT-2) ---------------- */
+
+enum vaern_err
+store_visit_insert(struct store *st, const struct store_visit *v,
+                   struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int64_t rule;
+	enum vaern_err err;
+
+	if ((err = label_id(st, v->rule, &rule, msg)) != VAERN_OK)
+		return err;
+	if ((s = stmt_get(st, S_VISIT_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, v->controller);
+	sqlite3_bind_blob(s, 2, v->visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, v->kind);
+	sqlite3_bind_int64(s, 4, v->at);
+	sqlite3_bind_int64(s, 5, v->expires_at);
+	sqlite3_bind_int64(s, 6, rule);
+	sqlite3_bind_blob(s, 7, v->ct, (int)v->ctlen, SQLITE_STATIC);
+	return step_done(st, s, "visit", msg);
+}
+
+enum vaern_err
+store_visit_foreach(struct store *st, int64_t controller,
+                    const unsigned char *visitor,
+                    enum vaern_err (*fn)(void *arg,
+                                         const struct store_visit *v),
+                    void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	char rule[STORE_LABEL_MAX + 1];
+	int rc;
+
+	if ((s = stmt_get(st, S_VISIT_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_visit v;
+		const char *t;
+
+		v.id = sqlite3_column_int64(s, 0);
+		v.controller = controller;
+		v.visitor = visitor;
+		v.kind = sqlite3_column_int(s, 1);
+		v.at = sqlite3_column_int64(s, 2);
+		v.expires_at = sqlite3_column_int64(s, 3);
+		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
+		    NULL) {
+			err = VAERN_E_STORE;
+			break;
+		}
+		(void)snprintf(rule, sizeof(rule), "%s", t);
+		v.rule = rule;
+		v.ct = sqlite3_column_blob(s, 5);
+		v.ctlen = (size_t)sqlite3_column_bytes(s, 5);
+		if ((err = fn(arg, &v)) != VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "visit");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_visit_delete(struct store *st, int64_t controller,
+                   const unsigned char *visitor, int kind, int64_t *deleted,
+                   struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*deleted = 0;
+	if ((s = stmt_get(st, S_VISIT_DELETE_KIND, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, kind);
+	if ((err = step_done(st, s, "visit", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes64(st->db);
+	return err;
+}
+
+enum vaern_err
+store_visit_take_due(struct store *st, int64_t now, size_t max,
+                     void (*fn)(void *arg, int64_t rule), void *arg, size_t *n,
+                     struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*n = 0;
+	if ((s = stmt_get(st, S_VISIT_TAKE_DUE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fn(arg, sqlite3_column_int64(s, 0));
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, msg, "visit retention");
+	stmt_done(s);
+	return err;
+}
+
+/* Calls fn(arg, rule, expires_at, count) for each row of s. */
+static enum vaern_err
+rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
+            enum vaern_err (*fn)(void *arg, int64_t rule, int64_t expires_at,
+                                 int64_t count),
+            void *arg, struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, sqlite3_column_int64(s, 0),
+		              with_time ? sqlite3_column_int64(s, 1)
+		                        : STORE_NO_TIME,
+		              sqlite3_column_int64(s, with_time ? 2 : 1))) !=
+		    VAERN_OK)
+			break;
+	}
+	if (err == VAERN_OK && rc != SQLITE_DONE)
+		err = db_fail(st, msg, "visit retention");
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_visit_due_count(struct store *st, int64_t now,
+                      enum vaern_err (*fn)(void *arg, int64_t rule,
+                                           int64_t expires_at, int64_t count),
+                      void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_VISIT_DUE_COUNT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	return rule_counts(st, s, 0, fn, arg, msg);
+}
+
+enum vaern_err
+store_visit_plan(struct store *st,
+                 enum vaern_err (*fn)(void *arg, int64_t rule,
+                                      int64_t expires_at, int64_t count),
+                 void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_VISIT_PLAN, msg)) == NULL)
+		return VAERN_E_STORE;
+	return rule_counts(st, s, 1, fn, arg, msg);
+}
+
+enum vaern_err
+store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
+                    unsigned char wrapped[STORE_WRAPPED_MAX], size_t *len,
+                    struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*len = 0;
+	if ((s = stmt_get(st, S_VKEY_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int64(s, 2, expires_at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (!column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "a visit key is malformed");
+	} else if (rc == SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no visit key");
+	} else {
+		err = db_fail(st, msg, "visit key");
+	}
+	stmt_done(s);
+	return err;
+}
+
+enum vaern_err
+store_visit_key_put(struct store *st, int64_t controller, int64_t expires_at,
+                    const unsigned char *wrapped, size_t len,
+                    struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_VKEY_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int64(s, 2, expires_at);
+	sqlite3_bind_blob(s, 3, wrapped, (int)len, SQLITE_STATIC);
+	return step_done(st, s, "visit key", msg);
+}
+
+enum vaern_err
+store_visit_key_drop_due(struct store *st, int64_t now, int64_t *dropped,
+                         struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*dropped = 0;
+	if ((s = stmt_get(st, S_VKEY_DROP_DUE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, now);
+	if ((err = step_done(st, s, "visit key", msg)) == VAERN_OK)
+		*dropped = sqlite3_changes64(st->db);
 	return err;
 }
 

@@ -651,6 +651,28 @@ unseal(unsigned char *out, const unsigned char *ct, size_t ctlen,
 	return VAERN_OK;
 }
 
+void
+vlt_random(struct vault *v, unsigned char *out, size_t n)
+{
+	random_take(v, out, n);
+}
+
+void
+vlt_seal(struct vault *v, unsigned char *out, const unsigned char *value,
+         size_t len, const unsigned char *ad, size_t adlen,
+         const unsigned char *key)
+{
+	seal(v, out, (const char *)value, len, ad, adlen, key);
+}
+
+enum vaern_err
+vlt_unseal(unsigned char *out, const unsigned char *ct, size_t ctlen,
+           const unsigned char *ad, size_t adlen, const unsigned char *key,
+           size_t *len, struct vaern_msg *msg)
+{
+	return unseal(out, ct, ctlen, ad, adlen, key, len, msg);
+}
+
 static size_t
 wrap_ad(unsigned char ad[VAULT_UID_BYTES + 8],
         const unsigned char uid[VAULT_UID_BYTES], int64_t controller)

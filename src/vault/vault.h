@@ -455,12 +455,14 @@ struct vault_sweep_report {
 	int64_t subjects_shredded;
 	int64_t facts_held;       /* due, kept by a legal hold (CEK-HOLD-1) */
 	int64_t consents_expired; /* consent ledgers past their retention */
+	int64_t visits_deleted;   /* visits and pixels (AURA-RET-1) */
 	size_t nrules;
 	struct {
 		char rule[VAULT_RULE_MAX + 1]; /* "controller/rule" */
 		int64_t facts;
+		int64_t visits; /* visits and pixels */
 	} rules[VAULT_SWEEP_RULES_MAX];
-	int64_t other_rules; /* facts of rules past the table */
+	int64_t other_rules; /* facts and visits of rules past the table */
 	int stopped;         /* 1 if the progress callback stopped it: what
 	                        was done is whole, the rest waits for the
 	                        next sweep */
@@ -478,8 +480,11 @@ typedef int (*vault_progress_fn)(void *arg, int64_t done, int64_t total);
  * Removes everything due at as_of (seconds): each due fact is deleted or,
  * when its rule anonymises, its kept categories become an anonymised
  * record (TEL-STAT-1); a subject with nothing left is crypto-shredded
- * (its wrapped key deleted). Held facts (legal hold) stay. Consent
- * ledgers past their retention (TEL-MKT-2) go. Works in transactions of
+ * (its wrapped key deleted): no fact, no consent in force, no consent
+ * ledger kept past its withdrawal. Held facts (legal hold) stay. Consent
+ * ledgers past their retention (TEL-MKT-2) go, and visitors' visits and
+ * pixels past theirs (AURA-RET-1; no subject, so no hold applies), then
+ * the data keys of the days they emptied. Works in transactions of
  * up to 16,384 due facts (the first ones smaller), each subject whole in
  * one (all its due facts, not only those of the page): killed half-way,
  * it leaves nothing half-deleted and the next sweep completes it. Holds
@@ -504,12 +509,14 @@ struct vault_plan_row {
 	int64_t due;        /* the day it goes; INT64_MIN: waiting for an
 	                       event (open relationship) */
 	int64_t facts;
+	int64_t visits; /* visits and pixels of visitors (no subject) */
 };
 
 /*
- * Calls fn with the number of facts per rule and due day, in due order
- * (waiting facts first), for controller (NULL: all). The caller groups
- * days into months.
+ * Calls fn with the number of facts, or of visits, per rule and due day,
+ * in due order (waiting facts first), for controller (NULL: all). A row
+ * counts facts or visits, never both. The caller groups days into
+ * months.
  */
 enum vaern_err vault_retention_plan(
         struct vault *v, const char *controller,
@@ -967,9 +974,10 @@ struct vault_consent_done {
 	                        here (only its hash is kept); "" otherwise.
 	                        The caller wipes it. */
 	int64_t expires_at; /* withdraw: when the ledger of the purpose
-	                       goes (TEL-MKT-2); INT64_MIN while valid or
-	                       when no rule holds it (it goes with the
-	                       subject) */
+	                       goes (TEL-MKT-2). When no rule holds it, it
+	                       goes with the subject: the withdrawal's time
+	                       if nothing else keeps the subject (the next
+	                       sweep takes both), else INT64_MIN */
 };
 
 /*
@@ -1063,14 +1071,26 @@ struct vault_choice {
 	int64_t at;         /* INT64_MIN: now (put); the time (get) */
 };
 
+/* What recording a choice deleted: the visitor's stored data of each
+ * category the choice has off. */
+struct vault_choice_done {
+	int64_t visits_deleted; /* statistics off */
+	int64_t pixels_deleted; /* marketing off */
+};
+
 /*
  * Appends a visitor's choice, stored against a blind index of the
  * visitor id (keyed per controller: the id itself is not kept). A
  * visitor id is VAULT_VISITOR_MIN..MAX characters of A-Z a-z 0-9 _ -.
+ * In the same transaction, the visitor's stored visits go when the choice
+ * has statistics off, its pixels when it has marketing off: a withdrawn
+ * cookie consent ends the processing at once (GDPR-7, GDPR-21,
+ * GDPR-17(1)(b)-(c)). done (may be NULL) gets the counts.
  */
 enum vaern_err
 vault_choice_put(struct vault *v, const char *controller, const char *visitor,
-                 const struct vault_choice *ch, struct vaern_msg *msg)
+                 const struct vault_choice *ch, struct vault_choice_done *done,
+                 struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 /* The latest choice (source copied into source); VAERN_E_NOTFOUND if the
  * visitor never chose. */
@@ -1079,6 +1099,76 @@ enum vaern_err vault_choice_get(struct vault *v, const char *controller,
                                 char source[VAULT_SOURCE_MAX + 1],
                                 struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* ---- visit data (AURA-COOKIE-1, SHOP-MKT-2, AURA-RET-1) ---------------- */
+
+#define VAULT_PAGE_MAX 2048 /* bytes of a page address */
+#define VAULT_IP_MAX   45   /* bytes of an IP address in text (IPv6) */
+
+/* What was collected automatically: a visit (statistics cookies) or a
+ * marketing pixel (marketing cookies). */
+enum vault_visit_kind {
+	VAULT_VISIT = 1, /* AURA-COOKIE-1: needs the statistics choice */
+	VAULT_PIXEL = 2  /* SHOP-MKT-2: needs the marketing choice */
+};
+
+struct vault_visit_in {
+	enum vault_visit_kind kind;
+	const char *ip;        /* IPv4 or IPv6 text; required for a visit,
+	                          NULL for none on a pixel */
+	const char *page;      /* 1..VAULT_PAGE_MAX bytes of text, or NULL */
+	const char *recipient; /* a pixel's recipient: a policy recipient of
+	                          the pixel purpose, or NULL */
+};
+
+struct vault_visit_done {
+	int64_t at;         /* when it was collected (now) */
+	int64_t expires_at; /* when the sweep deletes it (AURA-RET-1) */
+	char rule[VAULT_RULE_MAX + 1]; /* the deciding rule's id */
+	char purpose[POLICY_NAME_MAX + 1];
+};
+
+/*
+ * Stores data collected automatically about visitor, sealed under the
+ * controller's data key of its expiry day (see vault_visit.c), with its
+ * expiry from the policy's retention rules of the categories of the
+ * purpose that names the cookie category (cookie: statistics for a
+ * visit, marketing for a pixel): the latest rule wins, counted from the
+ * collection (anchor `collected` or `financial_year_end`; a visitor has
+ * no events). The IP address is kept in its normal text form.
+ *
+ * In one transaction that first reads the visitor's latest choice:
+ * VAERN_E_DENIED (nothing stored) when that choice has the category off
+ * or the visitor never chose, when the policy has no purpose with the
+ * cookie category, or when a rule of one of its categories counts only
+ * from an event (no date: nothing is kept without one). VAERN_E_INVALID
+ * names the field at fault, never its value. Not audited here.
+ */
+enum vaern_err
+vault_visit_add(struct vault *v, const char *controller, const char *visitor,
+                const struct vault_visit_in *in, struct vault_visit_done *done,
+                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/* One stored visit as read back; valid during the callback only. */
+struct vault_visit_out {
+	enum vault_visit_kind kind;
+	int64_t at;
+	int64_t expires_at;
+	const char *rule;      /* the deciding rule's id */
+	const char *ip;        /* NULL if none */
+	const char *page;      /* NULL if none */
+	const char *recipient; /* NULL if none */
+};
+
+/* Calls fn for each stored visit and pixel of visitor, by time (the
+ * controller's answer to a visitor's access request, GDPR-15). Not
+ * audited here. */
+enum vaern_err vault_visit_foreach(
+        struct vault *v, const char *controller, const char *visitor,
+        enum vaern_err (*fn)(void *arg, const struct vault_visit_out *o),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /* Writes e to the attached audit trail (VAERN_OK without one). */
 enum vaern_err vault_audit_record(struct vault *v,

@@ -332,6 +332,19 @@ vault_consent_apply(struct vault *v, const char *controller,
 		                             text_new, msg);
 	if (err == VAERN_OK)
 		err = store_consent_insert(v->store, &rec, msg);
+	/* A consent in force keeps its subject through a sweep (TEL-MKT-2).
+	 * Withdrawn, with no rule holding its records, they go with the
+	 * subject: at the next sweep if this consent was all that kept it,
+	 * else when its facts go. */
+	if (err == VAERN_OK && act->withdraw &&
+	    cs.expires_at == STORE_NO_TIME) {
+		int remains = 1;
+
+		err = store_subject_remains(v->store, s.rowid, now, &remains,
+		                            msg);
+		if (err == VAERN_OK && !remains)
+			cs.expires_at = at;
+	}
 	/* A state row only where one is needed: a withdrawal, or a give
 	 * that ends an earlier withdrawal's countdown. */
 	if (err == VAERN_OK &&
@@ -524,9 +537,10 @@ vault_unsubscribe_find(struct vault *v, const char *token,
 
 /* The visitor id's blind index under the controller's key: the id is a
  * cookie value (personal data under the ePrivacy rules), never stored. */
-static enum vaern_err
-visitor_blind(struct vault *v, const struct controller *c, const char *visitor,
-              unsigned char out[STORE_BLIND_BYTES], struct vaern_msg *msg)
+enum vaern_err
+vlt_visitor_blind(struct vault *v, const struct controller *c,
+                  const char *visitor, unsigned char out[STORE_BLIND_BYTES],
+                  struct vaern_msg *msg)
 {
 	static const char domain[] = "vaern visitor\n";
 	crypto_generichash_state h;
@@ -550,16 +564,21 @@ visitor_blind(struct vault *v, const struct controller *c, const char *visitor,
 
 enum vaern_err
 vault_choice_put(struct vault *v, const char *controller, const char *visitor,
-                 const struct vault_choice *ch, struct vaern_msg *msg)
+                 const struct vault_choice *ch, struct vault_choice_done *done,
+                 struct vaern_msg *msg)
 {
 	unsigned char blind[STORE_BLIND_BYTES];
 	struct controller *c;
 	struct store_choice sc;
+	struct vault_choice_done d = {0, 0};
 	enum vaern_err err;
 	int64_t now = clock_now();
 
+	if (done != NULL)
+		*done = d;
+
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK ||
-	    (err = visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK)
+	    (err = vlt_visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK)
 		return err;
 	if (ch->source == NULL || !source_ok(ch->source))
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -576,7 +595,21 @@ vault_choice_put(struct vault *v, const char *controller, const char *visitor,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_choice_insert(v->store, c->rowid, blind, &sc, msg);
-	return vlt_end(v, err, msg);
+	/* A category turned off ends its processing: what was collected
+	 * under it goes now, in this transaction, not at its retention date
+	 * (consent withdrawn, GDPR-17(1)(b); objection to statistics under
+	 * (f) with no overriding ground stated, GDPR-21, GDPR-17(1)(c)). */
+	if (err == VAERN_OK && !sc.statistics)
+		err = store_visit_delete(v->store, c->rowid, blind,
+		                         STORE_VISIT_STATISTICS,
+		                         &d.visits_deleted, msg);
+	if (err == VAERN_OK && !sc.marketing)
+		err = store_visit_delete(v->store, c->rowid, blind,
+		                         STORE_VISIT_MARKETING,
+		                         &d.pixels_deleted, msg);
+	if ((err = vlt_end(v, err, msg)) == VAERN_OK && done != NULL)
+		*done = d;
+	return err;
 }
 
 enum vaern_err
@@ -593,7 +626,7 @@ vault_choice_get(struct vault *v, const char *controller, const char *visitor,
 	memset(ch, 0, sizeof(*ch));
 	source[0] = '\0';
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK ||
-	    (err = visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK)
+	    (err = vlt_visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK)
 		return err;
 	if ((err = store_choice_latest(v->store, c->rowid, blind, &sc, label,
 	                               msg)) != VAERN_OK)

@@ -124,6 +124,33 @@ enum vaern_err vlt_request_authorises(struct vault *v, struct controller *c,
                                       int portability, char *why, size_t whysz,
                                       struct vaern_msg *msg);
 
+/* Bytes a sealed value adds: the nonce and the tag. */
+#define VLT_SEAL_OVERHEAD                                                      \
+	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +                        \
+	 crypto_aead_xchacha20poly1305_ietf_ABYTES)
+
+/* n random bytes from the vault's pool. */
+void vlt_random(struct vault *v, unsigned char *out, size_t n);
+/* Seals len bytes of value under key into out (len + VLT_SEAL_OVERHEAD
+ * bytes: a fresh nonce, the ciphertext and its tag), bound to ad. */
+void vlt_seal(struct vault *v, unsigned char *out, const unsigned char *value,
+              size_t len, const unsigned char *ad, size_t adlen,
+              const unsigned char *key);
+/* Opens a sealed value into out (ctlen - VLT_SEAL_OVERHEAD bytes and a
+ * NUL); VAERN_E_CRYPTO if it does not authenticate. */
+enum vaern_err vlt_unseal(unsigned char *out, const unsigned char *ct,
+                          size_t ctlen, const unsigned char *ad, size_t adlen,
+                          const unsigned char *key, size_t *len,
+                          struct vaern_msg *msg);
+
+/* The blind index of a visitor id under controller c's key;
+ * VAERN_E_INVALID if visitor is not an id (VAULT_VISITOR_MIN..MAX
+ * characters of A-Z a-z 0-9 _ -). */
+enum vaern_err vlt_visitor_blind(struct vault *v, const struct controller *c,
+                                 const char *visitor,
+                                 unsigned char out[STORE_BLIND_BYTES],
+                                 struct vaern_msg *msg);
+
 /* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
 enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);
 

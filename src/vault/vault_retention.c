@@ -502,22 +502,32 @@ due_by_subject(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Adds facts and visits to rule's line of rep. */
 static void
-count_rule_n(struct vault_sweep_report *rep, const char *rule, int64_t n)
+count_rule_fv(struct vault_sweep_report *rep, const char *rule, int64_t facts,
+              int64_t visits)
 {
 	for (size_t i = 0; i < rep->nrules; i++) {
 		if (strcmp(rep->rules[i].rule, rule) == 0) {
-			rep->rules[i].facts += n;
+			rep->rules[i].facts += facts;
+			rep->rules[i].visits += visits;
 			return;
 		}
 	}
 	if (rep->nrules == VAULT_SWEEP_RULES_MAX) {
-		rep->other_rules += n;
+		rep->other_rules += facts + visits;
 		return;
 	}
 	(void)snprintf(rep->rules[rep->nrules].rule, sizeof(rep->rules[0].rule),
 	               "%s", rule);
-	rep->rules[rep->nrules++].facts = n;
+	rep->rules[rep->nrules].facts = facts;
+	rep->rules[rep->nrules++].visits = visits;
+}
+
+static void
+count_rule_n(struct vault_sweep_report *rep, const char *rule, int64_t n)
+{
+	count_rule_fv(rep, rule, n, 0);
 }
 
 static void
@@ -646,17 +656,24 @@ audit_batch(struct vault *v, const struct batch_counts *b,
 	off = (size_t)snprintf(
 	        reason, sizeof(reason),
 	        "deleted %lld, anonymised %lld, shredded %lld "
-	        "subjects, held %lld, consents %lld; by rule:",
+	        "subjects, held %lld, consents %lld, visits %lld; by rule:",
 	        (long long)b->r.facts_deleted, (long long)b->r.facts_anonymised,
 	        (long long)b->r.subjects_shredded, (long long)b->r.facts_held,
-	        (long long)b->r.consents_expired);
+	        (long long)b->r.consents_expired,
+	        (long long)b->r.visits_deleted);
 	for (size_t i = 0; i < b->r.nrules && off < sizeof(reason); i++) {
 		const char *slash = strchr(b->r.rules[i].rule, '/');
+		const char *id = slash ? slash + 1 : b->r.rules[i].rule;
 
-		off += (size_t)snprintf(reason + off, sizeof(reason) - off,
-		                        " %s=%lld",
-		                        slash ? slash + 1 : b->r.rules[i].rule,
-		                        (long long)b->r.rules[i].facts);
+		if (b->r.rules[i].facts > 0 && off < sizeof(reason))
+			off += (size_t)snprintf(
+			        reason + off, sizeof(reason) - off, " %s=%lld",
+			        id, (long long)b->r.rules[i].facts);
+		if (b->r.rules[i].visits > 0 && off < sizeof(reason))
+			off += (size_t)snprintf(
+			        reason + off, sizeof(reason) - off,
+			        " %s:visits=%lld", id,
+			        (long long)b->r.rules[i].visits);
 	}
 	if (off >= sizeof(reason))
 		reason[sizeof(reason) - 1] = '\0';
@@ -673,8 +690,10 @@ report_add(struct vault_sweep_report *to, const struct vault_sweep_report *r)
 	to->subjects_shredded += r->subjects_shredded;
 	to->facts_held += r->facts_held;
 	to->consents_expired += r->consents_expired;
+	to->visits_deleted += r->visits_deleted;
 	for (size_t i = 0; i < r->nrules; i++)
-		count_rule_n(to, r->rules[i].rule, r->rules[i].facts);
+		count_rule_fv(to, r->rules[i].rule, r->rules[i].facts,
+		              r->rules[i].visits);
 	to->other_rules += r->other_rules;
 }
 
@@ -1111,7 +1130,8 @@ batch_end(struct vault *v, enum vaern_err err, struct batch_counts *bc,
 		report_add(rep, r);
 		/* A page that only passed held facts changed nothing. */
 		if (r->facts_deleted + r->facts_anonymised +
-		            r->subjects_shredded + r->consents_expired ==
+		            r->subjects_shredded + r->consents_expired +
+		            r->visits_deleted ==
 		    0)
 			continue;
 		if ((err = audit_batch(v, &bc[i], msg)) != VAERN_OK)
@@ -1176,6 +1196,139 @@ sweep_consents(struct vault *v, int64_t now, int dry_run,
 		}
 		if ((err = batch_end(v, err, bc, nbc, rep, msg)) != VAERN_OK)
 			return err;
+	}
+}
+
+/* ---- visits (AURA-RET-1) ------------------------------------------------ */
+
+#define TALLY_LABELS 64 /* distinct rules counted in one visit batch */
+
+/* Visits taken by one batch, by rule label id. */
+struct tally {
+	int64_t label[TALLY_LABELS];
+	int64_t n[TALLY_LABELS];
+	size_t k;
+	int64_t other; /* of labels past the table */
+};
+
+static void
+tally_addn(struct tally *t, int64_t label, int64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < t->k && t->label[i] != label; i++)
+		;
+	if (i == t->k) {
+		if (t->k == TALLY_LABELS) {
+			t->other += n;
+			return;
+		}
+		t->label[t->k] = label;
+		t->n[t->k++] = 0;
+	}
+	t->n[i] += n;
+}
+
+static void
+tally_add(void *arg, int64_t label)
+{
+	tally_addn(arg, label, 1);
+}
+
+static enum vaern_err
+tally_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
+{
+	(void)expires_at;
+	tally_addn(arg, rule, count);
+	return VAERN_OK;
+}
+
+/*
+ * Counts n visits of rule label into the batch slot of its controller
+ * (audited with the batch), or into rep for a controller no longer
+ * loaded.
+ */
+static enum vaern_err
+count_visits(struct vault *v, int64_t label, int64_t n, struct batch_counts *bc,
+             size_t *nbc, struct vault_sweep_report *rep, struct vaern_msg *msg)
+{
+	char text[STORE_LABEL_MAX + 1];
+	struct controller *c = NULL;
+	struct batch_counts *b;
+	long r;
+	enum vaern_err err;
+
+	if ((err = store_label_text(v->store, label, text, msg)) != VAERN_OK)
+		return err;
+	/* A visit's expiry was fixed at collection: it goes even if the
+	 * policy has dropped its rule since. */
+	(void)rule_find(v, text, &c, &r);
+	if (c != NULL && (b = batch_slot(bc, nbc, c)) != NULL) {
+		b->r.visits_deleted += n;
+		count_rule_fv(&b->r, text, 0, n);
+	} else {
+		rep->visits_deleted += n;
+		count_rule_fv(rep, text, 0, n);
+	}
+	return VAERN_OK;
+}
+
+/*
+ * Deletes the visits due at now, in transactions of up to
+ * SWEEP_BATCH_MAX, each audited with its counts by rule; then the day
+ * keys those days no longer need (crypto-shredding every copy). Holds do
+ * not apply: a visit has no subject. dry_run: counts only.
+ */
+static enum vaern_err
+sweep_visits(struct vault *v, int64_t now, int dry_run,
+             struct vault_sweep_report *rep, struct vaern_msg *msg)
+{
+	struct tally t;
+	enum vaern_err err;
+
+	if (dry_run) {
+		memset(&t, 0, sizeof(t));
+		if ((err = store_visit_due_count(v->store, now, tally_row, &t,
+		                                 msg)) != VAERN_OK)
+			return err;
+		for (size_t i = 0; i < t.k; i++) {
+			char text[STORE_LABEL_MAX + 1];
+
+			err = store_label_text(v->store, t.label[i], text, msg);
+			if (err != VAERN_OK)
+				return err;
+			rep->visits_deleted += t.n[i];
+			count_rule_fv(rep, text, 0, t.n[i]);
+		}
+		rep->visits_deleted += t.other;
+		rep->other_rules += t.other;
+		return VAERN_OK;
+	}
+	for (;;) {
+		struct batch_counts bc[VAULT_CONTROLLERS_MAX];
+		size_t nbc = 0, n = 0;
+		int64_t dropped;
+
+		memset(&t, 0, sizeof(t));
+		if ((err = vlt_begin(v, msg)) != VAERN_OK)
+			return err;
+		err = store_visit_take_due(v->store, now, SWEEP_BATCH_MAX,
+		                           tally_add, &t, &n, msg);
+		for (size_t i = 0; i < t.k && err == VAERN_OK; i++)
+			err = count_visits(v, t.label[i], t.n[i], bc, &nbc, rep,
+			                   msg);
+		if (err == VAERN_OK && t.other > 0) {
+			rep->visits_deleted += t.other;
+			rep->other_rules += t.other;
+		}
+		/* The last batch: the keys of the emptied days go too. */
+		if (err == VAERN_OK && n < SWEEP_BATCH_MAX)
+			err = store_visit_key_drop_due(v->store, now, &dropped,
+			                               msg);
+		if ((err = batch_end(v, err, bc, nbc, rep, msg)) != VAERN_OK)
+			return err;
+		if (n < SWEEP_BATCH_MAX)
+			return VAERN_OK;
 	}
 }
 
@@ -1295,7 +1448,10 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 	if (!rep->stopped &&
 	    (err = sweep_consents(v, as_of, dry_run, rep, msg)) != VAERN_OK)
 		goto done;
-	any |= rep->consents_expired > 0;
+	if (!rep->stopped &&
+	    (err = sweep_visits(v, as_of, dry_run, rep, msg)) != VAERN_OK)
+		goto done;
+	any |= rep->consents_expired > 0 || rep->visits_deleted > 0;
 done:
 	/* As after an erasure: no page of removed data stays in the log. */
 	if (any && !dry_run)
@@ -1311,6 +1467,13 @@ done:
 
 /* ---- the plan ----------------------------------------------------------- */
 
+/* A (rule, day) count of visits, read before the facts' plan. */
+struct visit_row {
+	int64_t rule;
+	int64_t expires_at;
+	int64_t count;
+};
+
 struct plan_walk {
 	struct vault *v;
 	const char *controller;
@@ -1320,12 +1483,35 @@ struct plan_walk {
 	int64_t cached_rule;
 	struct controller *c;
 	long r;
+	struct visit_row *visits;  /* malloc'ed, in expires_at order */
+	size_t nvisits, cap, next; /* next: the first not passed on yet */
 };
 
 static enum vaern_err
-plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
+visit_row_add(void *arg, int64_t rule, int64_t expires_at, int64_t count)
 {
 	struct plan_walk *w = arg;
+
+	if (w->nvisits == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct visit_row *p = realloc(w->visits, cap * sizeof(*p));
+
+		if (p == NULL)
+			return vaern_fail(w->msg, VAERN_E_NOMEM,
+			                  "out of memory");
+		w->visits = p;
+		w->cap = cap;
+	}
+	w->visits[w->nvisits].rule = rule;
+	w->visits[w->nvisits].expires_at = expires_at;
+	w->visits[w->nvisits++].count = count;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+plan_emit(struct plan_walk *w, int64_t rule, int64_t expires_at, int64_t facts,
+          int64_t visits)
+{
 	struct vault_plan_row row;
 	char label[STORE_LABEL_MAX + 1];
 	enum vaern_err err;
@@ -1348,7 +1534,7 @@ plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
 			return VAERN_OK;
 		row.controller = "(unknown)";
 		row.rule = "(none)";
-		row.action = "keep";
+		row.action = visits > 0 ? "delete" : "keep";
 	} else {
 		const struct policy_retention *pr =
 		        &w->c->policy->retention[w->r];
@@ -1358,14 +1544,47 @@ plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
 			return VAERN_OK;
 		row.controller = w->c->name;
 		row.rule = pr->id;
-		row.action = pr->action == RETENTION_ANONYMISE ? "anonymise"
-		                                               : "delete";
+		/* A visit has no subject: nothing of it survives. */
+		row.action = pr->action == RETENTION_ANONYMISE && visits == 0
+		                     ? "anonymise"
+		                     : "delete";
 		row.clause = pr->clause;
 		row.legal = pr->legal_obligation != NULL;
 	}
 	row.due = expires_at == STORE_NO_TIME ? INT64_MIN : expires_at;
-	row.facts = count;
+	row.facts = facts;
+	row.visits = visits;
 	return w->fn(w->arg, &row);
+}
+
+/* Passes on the visit rows due before until (all: INT64_MAX). */
+static enum vaern_err
+plan_visits_until(struct plan_walk *w, int64_t until)
+{
+	enum vaern_err err;
+
+	for (; w->next < w->nvisits && w->visits[w->next].expires_at < until;
+	     w->next++) {
+		const struct visit_row *r = &w->visits[w->next];
+
+		if ((err = plan_emit(w, r->rule, r->expires_at, 0, r->count)) !=
+		    VAERN_OK)
+			return err;
+	}
+	return VAERN_OK;
+}
+
+/* A fact row of the plan, after the visit rows due before it. */
+static enum vaern_err
+plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
+{
+	struct plan_walk *w = arg;
+	enum vaern_err err;
+
+	if (expires_at != STORE_NO_TIME &&
+	    (err = plan_visits_until(w, expires_at)) != VAERN_OK)
+		return err;
+	return plan_emit(w, rule, expires_at, count, 0);
 }
 
 enum vaern_err
@@ -1374,12 +1593,20 @@ vault_retention_plan(struct vault *v, const char *controller,
                                           const struct vault_plan_row *r),
                      void *arg, struct vaern_msg *msg)
 {
-	struct plan_walk w = {v, controller, fn, arg, msg, -1, NULL, -1};
+	struct plan_walk w = {v,    controller, fn,   arg, msg, -1,
+	                      NULL, -1,         NULL, 0,   0,   0};
 	struct controller *c;
 	enum vaern_err err;
 
 	if (controller != NULL &&
 	    (err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
-	return store_fact_plan(v->store, plan_row, &w, msg);
+	/* Facts and visits in one due order: the visits' (rule, day)
+	 * counts are few (a day per rule), read first and merged in. */
+	if ((err = store_visit_plan(v->store, visit_row_add, &w, msg)) ==
+	            VAERN_OK &&
+	    (err = store_fact_plan(v->store, plan_row, &w, msg)) == VAERN_OK)
+		err = plan_visits_until(&w, INT64_MAX);
+	free(w.visits);
+	return err;
 }

@@ -23,7 +23,13 @@ Clauses proved, each named in the test that proves it:
   AOPT-COOKIE-1  session cookies are not refusable (refusing them means
                  no ordering); persistent ones are off until chosen
   SHOP-MKT-2     marketing pixels only with the marketing choice; Sec-GPC
-                 refuses marketing
+                 refuses marketing; a pixel is stored until its rule's date
+                 and goes at once when marketing is refused
+  AURA-RET-1     visits are stored encrypted (the address is nowhere in
+                 the database file) and swept exactly 24 calendar months
+                 after collection (29 February -> 28 February); a
+                 withdrawn statistics choice deletes them at once; the
+                 DPO, and only the DPO, reads a visitor's stored visits
   TEL-MKT-1      withdrawing marketing consent leaves service messages
 """
 import hashlib
@@ -49,7 +55,7 @@ START_TIMEOUT = 10
 HTTP_TIMEOUT = 15
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
 LEDGER = ("consent", "consent_text", "consent_state", "unsubscribe",
-          "visitor_choice")
+          "visitor_choice", "visit", "visit_key")
 
 
 def sha256(text):
@@ -467,6 +473,60 @@ class TelenorLedgerTest(ConsentCase):
         r = self.cli("subject", "show", "--controller", "telenor", sid)
         self.assertEqual(r.returncode, 0, r)
 
+    def test_TEL_MKT_2_consent_in_force_keeps_its_subject_through_a_sweep(
+            self):
+        # A customer who consents to marketing, then leaves: the customer
+        # data goes the day after the relationship ends (TEL-RET-1,
+        # anonymised), but the consent is still in force, so its ledger
+        # is kept as documentation -- and the subject with it.
+        self.serve("2024-01-10")
+        sid = self.create("customer_service",
+                          telenor_customer("ole.keep@example.dk"))
+        self.give("marketing", sid, "marketing", "web_form")
+        for kind, at in (("relationship_start", "2024-01-10"),
+                         ("relationship_end", "2024-06-30")):
+            self.serve(at)
+            r = self.call("POST", "/v1/subjects/%s/events" % sid,
+                          {"kind": kind, "at": at}, "customer_service")
+            self.assertEqual(r.status, 201, r)
+        self.stop()
+        r = self.cli("retention", "sweep", as_of="2024-07-01")
+        self.assertEqual(r.returncode, 0, r)
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["facts_anonymised"], 4, rep)
+        self.assertEqual(rep["subjects_shredded"], 0, rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM fact")[0][0], 0)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 1)
+        r = self.cli("subject", "consents", "--controller", "telenor", sid,
+                     as_of="2024-07-01")
+        self.assertEqual(r.returncode, 0, r)
+        led = json.loads(r.stdout)
+        self.assertEqual([x["event"] for x in led["consents"]], ["given"])
+        self.assertTrue(led["purposes"]["marketing"]["in_force"])
+        # Unused for more than 2 years, still in force: kept (the clause
+        # keeps it "while valid"; vaern does not end a consent the person
+        # has not withdrawn).
+        r = self.cli("retention", "sweep", as_of="2026-09-01")
+        self.assertEqual(json.loads(r.stdout)["subjects_shredded"], 0, r)
+        self.assertEqual(self.counts()["consent"], 1)
+        # Withdrawn: 2 years from the withdrawal (never used), then the
+        # ledger goes and with it the last of the subject.
+        self.serve("2026-09-01")
+        w = self.withdraw("marketing", sid, "marketing")
+        self.assertEqual(w["kept_until"], "2028-09-01T00:00:00Z")
+        self.stop()
+        r = self.cli("retention", "sweep", as_of="2028-08-31")
+        rep = json.loads(r.stdout)
+        self.assertEqual((rep["consents_expired"], rep["subjects_shredded"]),
+                         (0, 0), rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 1)
+        r = self.cli("retention", "sweep", as_of="2028-09-01")
+        rep = json.loads(r.stdout)
+        self.assertEqual((rep["consents_expired"], rep["subjects_shredded"]),
+                         (1, 1), rep)
+        self.assertEqual(self.sql("SELECT count(*) FROM subject")[0][0], 0)
+        self.assertEqual(self.counts()["consent"], 0)
+
     def test_TEL_MKT_1_withdrawn_marketing_leaves_service_messages(self):
         self.serve("2024-09-01")
         sid = self.create("customer_service",
@@ -850,6 +910,162 @@ class AuraCookieTest(ConsentCase):
         self.assertEqual(self.counts(), before)
 
 
+    def dpo_visits(self, visitor, who="dpo"):
+        return self.call("GET", "/v1/visitors/%s/visits" % visitor, None,
+                         who)
+
+    def test_AURA_COOKIE_1_visit_stored_encrypted_only_with_statistics_on(
+            self):
+        self.serve("2024-02-29T10:30:00Z")
+        self.assertError(self.visit(VISITOR), 403, "no_statistics_consent")
+        self.choices(VISITOR, {"statistics": False, "marketing": True})
+        self.assertError(self.visit(VISITOR), 403, "no_statistics_consent")
+        self.assertEqual(self.counts()["visit"], 0)
+        self.choices(VISITOR, {"statistics": True, "marketing": False})
+        r = self.visit(VISITOR)
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertEqual((doc["accepted"], doc["stored"], doc["rule"]),
+                         (True, True, "cookie_data"), doc)
+        # AURA-RET-1: 24 calendar months from a leap day is 28 February.
+        self.assertEqual(doc["kept_until"], "2026-02-28T00:00:00Z")
+        r = self.visit(VISITOR, ip="2001:DB8:0::1")
+        self.assertEqual(r.status, 201, r)
+        c = self.counts()
+        # One data key for the day both visits are due.
+        self.assertEqual((c["visit"], c["visit_key"]), (2, 1), c)
+        visits = self.dpo_visits(VISITOR).json()["visits"]
+        self.assertEqual([(v["kind"], v["ip"], v["page"], v["at"])
+                          for v in visits],
+                         [("visit", "192.0.2.17", "/fiber/priser",
+                           "2024-02-29T10:30:00Z"),
+                          ("visit", "2001:db8::1", "/fiber/priser",
+                           "2024-02-29T10:30:00Z")])
+        self.stop()
+        # GDPR-32: sealed; neither the address, the page nor the visitor
+        # id is anywhere in the database files, nor in the trail.
+        db = self.vault_file_bytes()
+        trail = self.audit_file_bytes()
+        for secret in (b"192.0.2.17", b"2001:db8::1", b"2001:DB8",
+                       b"/fiber/priser", VISITOR.encode()):
+            self.assertNotIn(secret, db)
+            self.assertNotIn(secret, trail)
+        rows = self.sql("SELECT kind, length(ct) FROM visit")
+        self.assertEqual([k for k, _ in rows], [1, 1])
+        stored = [e for e in self.audit_actions()
+                  if e.get("action") == "visit" and e["decision"] == "allow"]
+        self.assertEqual(len(stored), 2)
+        self.assertIn("2026-02-28", stored[0]["reason"])
+
+    def test_AURA_RET_1_visits_swept_24_calendar_months_after_collection(
+            self):
+        self.serve("2024-02-29T23:59:59Z")
+        self.choices(VISITOR, {"statistics": True, "marketing": False})
+        self.assertEqual(self.visit(VISITOR).status, 201)
+        self.serve("2024-03-31T12:00:00Z")
+        self.assertEqual(self.visit(VISITOR).status, 201)
+        self.stop()
+        r = self.cli("retention", "plan", "--format", "json",
+                     as_of="2026-01-01")
+        self.assertEqual(r.returncode, 0, r)
+        plan = json.loads(r.stdout)
+        rows = [(p["rule"], p["when"], p["facts"], p["visits"])
+                for p in plan["plan"]]
+        self.assertEqual(rows, [("cookie_data", "2026-02", 0, 1),
+                                ("cookie_data", "2026-03", 0, 1)])
+        self.assertEqual((plan["visits"], plan["visits_overdue"]), (2, 0))
+        r = self.cli("retention", "plan", "--format", "csv", "--by", "day",
+                     as_of="2026-01-01")
+        self.assertIn("aura-fiber,cookie_data,AURA-RET-1,delete,no,"
+                      "2026-02-28,0,1", r.stdout.decode())
+        # A dry run counts and changes nothing.
+        r = self.cli("retention", "sweep", "--dry-run", as_of="2026-02-28")
+        self.assertEqual(json.loads(r.stdout)["visits_deleted"], 1, r)
+        self.assertEqual(self.counts()["visit"], 2)
+        # Not a day before its 24 calendar months.
+        r = self.cli("retention", "sweep", as_of="2026-02-27T23:59:59Z")
+        self.assertEqual(json.loads(r.stdout)["visits_deleted"], 0, r)
+        self.assertEqual(self.counts()["visit"], 2)
+        r = self.cli("retention", "sweep", as_of="2026-02-28")
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["visits_deleted"], 1, rep)
+        self.assertEqual(rep["visits_by_rule"],
+                         {"aura-fiber/cookie_data": 1}, rep)
+        self.assertEqual(rep["by_rule"], {}, rep)
+        c = self.counts()
+        # The emptied day's key went with it: backups of it are noise.
+        self.assertEqual((c["visit"], c["visit_key"]), (1, 1), c)
+        r = self.cli("retention", "plan", "--format", "json",
+                     as_of="2026-02-28")
+        self.assertEqual(json.loads(r.stdout)["visits"], 1)
+        r = self.cli("retention", "sweep", as_of="2026-03-30")
+        self.assertEqual(json.loads(r.stdout)["visits_deleted"], 0, r)
+        r = self.cli("retention", "sweep", as_of="2026-03-31")
+        self.assertEqual(json.loads(r.stdout)["visits_deleted"], 1, r)
+        c = self.counts()
+        self.assertEqual((c["visit"], c["visit_key"]), (0, 0), c)
+        # Each sweep that took visits is in the trail, with its counts.
+        sweeps = [e for e in self.audit_actions()
+                  if e.get("action") == "retention_sweep"]
+        self.assertEqual(len(sweeps), 2, sweeps)
+        self.assertIn("visits 1", sweeps[0]["reason"])
+        self.assertIn("cookie_data:visits=1", sweeps[0]["reason"])
+        r = self.cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r)
+
+    def test_AURA_COOKIE_1_statistics_withdrawn_deletes_stored_visits(self):
+        self.serve("2025-06-01")
+        other = "v-another-visitor-42"
+        for v in (VISITOR, other):
+            self.choices(v, {"statistics": True, "marketing": False})
+        for v in (VISITOR, VISITOR, other):
+            self.assertEqual(self.visit(v).status, 201)
+        # Withdrawn: what was collected under it goes now, not in 24
+        # months (GDPR-7, GDPR-21); the answer says how much.
+        c = self.choices(VISITOR, {"statistics": False, "marketing": False})
+        self.assertEqual(c["deleted"], {"visits": 2, "pixels": 0}, c)
+        self.assertEqual(self.counts()["visit"], 1)
+        self.assertEqual(self.dpo_visits(VISITOR).json()["visits"], [])
+        self.assertEqual(len(self.dpo_visits(other).json()["visits"]), 1)
+        # Choosing again deletes nothing more.
+        c = self.choices(VISITOR, {"statistics": False, "marketing": False})
+        self.assertEqual(c["deleted"], {"visits": 0, "pixels": 0}, c)
+        self.stop()
+        choices = [e for e in self.audit_actions()
+                   if e.get("action") == "cookie_choice"]
+        self.assertIn("deleted 2 visits", choices[-2]["reason"])
+
+    def test_AURA_RET_1_only_the_dpo_reads_a_visitors_visits(self):
+        self.serve("2025-06-01T08:15:00Z")
+        self.choices(VISITOR, {"statistics": True, "marketing": False})
+        self.assertEqual(self.visit(VISITOR).status, 201)
+        r = self.dpo_visits(VISITOR)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"truncated": False, "visits": [{
+            "kind": "visit", "at": "2025-06-01T08:15:00Z",
+            "ip": "192.0.2.17", "page": "/fiber/priser",
+            "recipient": None, "kept_until": "2027-06-01T00:00:00Z",
+            "rule": "cookie_data"}]})
+        for who in ("web_analytics", "customer_service"):
+            r = self.dpo_visits(VISITOR, who)
+            self.assertError(r, 403, "forbidden", mentions="audit: true",
+                             secrets=("192.0.2.17",))
+        self.assertError(self.dpo_visits(VISITOR, None), 401)
+        self.assertError(self.dpo_visits("short"), 400, "invalid",
+                         mentions="visitor id")
+        self.assertEqual(self.dpo_visits("v-never-seen-000").json()["visits"],
+                         [])
+        self.stop()
+        reads = [(e["role"], e["decision"], e["rule"])
+                 for e in self.audit_actions()
+                 if e.get("action") == "visitor_visits"]
+        self.assertEqual(reads, [("dpo", "allow", "GDPR-15"),
+                                 ("web_analytics", "deny", "GDPR-32"),
+                                 ("customer_service", "deny", "GDPR-32"),
+                                 ("dpo", "allow", "GDPR-15")])
+        self.assertNotIn(b"192.0.2.17", self.audit_file_bytes())
+
+
 class AoptCookieTest(ConsentCase):
     policies = (os.path.join(POL, "aurora-optimal.yaml"),)
     roles = (("aurora-optimal", "marketing"),)
@@ -885,7 +1101,8 @@ class AoptCookieTest(ConsentCase):
 
 class ShopPixelTest(ConsentCase):
     policies = (os.path.join(POL, "webshop.yaml"),)
-    roles = (("webshop", "marketing"), ("webshop", "customer_service"))
+    roles = (("webshop", "marketing"), ("webshop", "customer_service"),
+             ("webshop", "dpo"))
 
     def pixel(self, visitor, recipient="google", **kw):
         body = {"page": "/kurv"}
@@ -946,6 +1163,51 @@ class ShopPixelTest(ConsentCase):
         self.assertEqual([(e["action"], e["decision"]) for e in pixels][:3],
                          [("pixel:google", "deny"), ("pixel:google", "allow"),
                           ("pixel", "allow")])
+
+    def test_SHOP_MKT_2_pixels_stored_with_marketing_on_gone_when_refused(
+            self):
+        self.serve("2025-10-01T09:00:00Z")
+        visitor = "shop-visitor-0815"
+        self.assertError(self.pixel(visitor), 403, "no_marketing_consent")
+        self.assertEqual(self.counts()["visit"], 0)
+        r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
+                      {"statistics": False, "marketing": True}, "marketing")
+        self.assertEqual(r.status, 200, r)
+        r = self.pixel(visitor)
+        self.assertEqual(r.status, 201, r)
+        # The shop's rule keeps pixel data 0 days: due at once, it goes
+        # with the next sweep.
+        self.assertEqual((r.json()["stored"], r.json()["rule"],
+                          r.json()["kept_until"]),
+                         (True, "web_behaviour", "2025-10-01T00:00:00Z"))
+        self.assertEqual(self.pixel(visitor, recipient=None).status, 201)
+        r = self.call("GET", "/v1/visitors/%s/visits" % visitor, None, "dpo")
+        self.assertEqual([(v["kind"], v["recipient"], v["page"], v["ip"])
+                          for v in r.json()["visits"]],
+                         [("pixel", "google", "/kurv", None),
+                          ("pixel", None, "/kurv", None)])
+        self.assertEqual(self.sql("SELECT kind FROM visit"), [(2,), (2,)])
+        # Sec-GPC: 1 refuses marketing: nothing more is stored, and what
+        # was stored under the marketing choice goes now.
+        r = self.pixel(visitor, headers={"Sec-GPC": "1"})
+        self.assertError(r, 403, "no_marketing_consent", mentions="Sec-GPC")
+        self.assertEqual(self.counts()["visit"], 0)
+        # Chosen again: stored again; the sweep of the day takes it.
+        r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
+                      {"statistics": False, "marketing": True}, "marketing")
+        self.assertEqual(self.pixel(visitor).status, 201)
+        self.stop()
+        r = self.cli("retention", "sweep", as_of="2025-10-01T12:00:00Z")
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["visits_by_rule"],
+                         {"webshop/web_behaviour": 1}, rep)
+        c = self.counts()
+        self.assertEqual((c["visit"], c["visit_key"]), (0, 0), c)
+        gpc = [e for e in self.audit_actions()
+               if e.get("action") == "cookie_choice"
+               and e["rule"] == "SHOP-MKT-2"]
+        self.assertEqual(len(gpc), 1, gpc)
+        self.assertIn("deleted 0 visits, 2 pixels", gpc[0]["reason"])
 
 
 if __name__ == "__main__":

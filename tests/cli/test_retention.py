@@ -180,7 +180,7 @@ class CekuraTest(RetentionTest):
         self.assertEqual(rows, [{"controller": "cekura", "rule": "bookkeeping",
                                  "clause": "CEK-RET-2", "action": "delete",
                                  "legal_obligation": True, "when": "2030-01",
-                                 "facts": 1}])
+                                 "facts": 1, "visits": 0}])
         rep = self.sweep("2030-01-01")
         self.assertEqual(rep["facts_deleted"], 1, rep)
         self.assertEqual(rep["subjects_shredded"], 1, rep)

@@ -879,6 +879,16 @@ test_AOPT_RET_1_three_years_from_latest_contact(void **state)
 	assert_true(rule_has_category(p, r, "personnummer"));
 	assert_true(rule_has_category(p, r, "customer_service_log"));
 	assert_false(rule_has_category(p, r, "bookkeeping_records"));
+	/* The statistics cookies' data (AOPT-COOKIE-1) is a visitor's, who
+	 * has no customer events: 3 years from the visit. */
+	assert_false(rule_has_category(p, r, "ip_address"));
+	r = rule(p, "site_statistics");
+	assert_string_equal(r->clause, "AOPT-RET-1");
+	assert_period(r, 3, PERIOD_YEARS);
+	assert_int_equal(r->nanchors, 1);
+	assert_string_equal(r->anchors[0], ANCHOR_COLLECTED);
+	assert_true(rule_has_category(p, r, "ip_address"));
+	assert_true(rule_has_category(p, r, "site_usage"));
 }
 
 static void

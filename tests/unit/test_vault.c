@@ -558,10 +558,11 @@ test_consent_ledger_GDPR_7_AURA_COOKIE_1(void **state)
 	        VAERN_E_EXISTS);
 	assert_int_equal(rows(f, "consent"), 2);
 	/* Visitor ids. */
-	assert_int_equal(vault_choice_put(f->v, "testshop", "short", &ch, &msg),
-	                 VAERN_E_INVALID);
+	assert_int_equal(
+	        vault_choice_put(f->v, "testshop", "short", &ch, NULL, &msg),
+	        VAERN_E_INVALID);
 	assert_int_equal(vault_choice_put(f->v, "testshop", "has space 123456",
-	                                  &ch, &msg),
+	                                  &ch, NULL, &msg),
 	                 VAERN_E_INVALID);
 	assert_int_equal(rows(f, "visitor_choice"), 0);
 	assert_int_equal(vault_choice_get(f->v, "testshop", "visitor-0001", &ch,
@@ -571,7 +572,7 @@ test_consent_ledger_GDPR_7_AURA_COOKIE_1(void **state)
 	ch.marketing = 0;
 	ch.source = "banner";
 	ch.at = INT64_MIN;
-	if (vault_choice_put(f->v, "testshop", "visitor-0001", &ch, &msg))
+	if (vault_choice_put(f->v, "testshop", "visitor-0001", &ch, NULL, &msg))
 		fail_msg("choice: %s", msg.text);
 	memset(&ch, 0, sizeof(ch));
 	if (vault_choice_get(f->v, "testshop", "visitor-0001", &ch, source,
@@ -1284,6 +1285,356 @@ test_sweep_honours_a_hold_placed_meanwhile_CEK_HOLD_1(void **state)
 	assert_true(held);
 }
 
+/* Gives (withdraw 0) or withdraws the newsletter consent of uid at at. */
+static void
+newsletter(struct fixture *f, const unsigned char uid[VAULT_UID_BYTES],
+           int withdraw, int64_t at, struct vault_consent_done *done)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_consent_act act;
+
+	memset(&act, 0, sizeof(act));
+	act.purpose = "newsletter";
+	act.source = "web_form";
+	act.withdraw = withdraw;
+	act.at = at;
+	if (vault_consent_apply(f->v, "testshop", uid, &act, done, &msg))
+		fail_msg("consent: %s", msg.text);
+}
+
+/*
+ * TEL-MKT-2: a consent in force is documented while valid, so it keeps
+ * its subject (and the key) when every fact of the subject is swept.
+ * The testshop's newsletter ledger is held by no rule: withdrawn, it goes
+ * with the subject -- at the next sweep when the consent was all that
+ * kept the subject (A), with the facts when they go (B).
+ */
+static void
+test_sweep_keeps_a_subject_with_a_consent_in_force_TEL_MKT_2(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_consent_done done;
+	struct vault_sweep_report rep;
+	struct vault_consent_state cs;
+	static const struct vault_fact_in other[] = {
+	        FACT("name", "Bo Lund", "customer_admin"),
+	        FACT("address", "Torvet 1, 5000 Odense C", "customer_admin"),
+	        FACT("phone", "+45 31 32 33 34", "customer_admin"),
+	};
+	unsigned char a[VAULT_UID_BYTES], b[VAULT_UID_BYTES];
+	int audits = 0;
+
+	vault_set_audit(f->v, audit_none, &audits);
+	add_customer(f, a); /* 2026-01-01 */
+	if (vault_subject_add(f->v, "testshop", other, 3, NULL, 0, b, &msg))
+		fail_msg("add: %s", msg.text);
+	newsletter(f, a, 0, INT64_MIN, &done);
+	newsletter(f, b, 0, INT64_MIN, &done);
+	/* B withdraws while its facts are kept: its ledger waits for them. */
+	newsletter(f, b, 1, INT64_MIN, &done);
+	assert_true(done.expires_at == INT64_MIN);
+	assert_int_equal(vault_event_record(f->v, "testshop", a,
+	                                    "relationship_end", INT64_MIN,
+	                                    &msg),
+	                 VAERN_OK);
+	assert_int_equal(vault_event_record(f->v, "testshop", b,
+	                                    "relationship_end", INT64_MIN,
+	                                    &msg),
+	                 VAERN_OK);
+	/* 2026-03-01, 2 months on: every fact of both is due. */
+	assert_int_equal(vault_retention_sweep(f->v, 1772323200, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.facts_deleted, (int64_t)NCUSTOMER + 3);
+	assert_int_equal(rep.subjects_shredded, 1); /* B only */
+	assert_int_equal(rows(f, "subject"), 1);
+	assert_int_equal(rows(f, "fact"), 0);
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(vault_consent_state(f->v, "testshop", a, "newsletter",
+	                                     &cs, &msg),
+	                 VAERN_OK);
+	assert_true(cs.in_force);
+	/* Years later, unused, still in force: still kept. */
+	assert_int_equal(vault_retention_sweep(f->v,
+	                                       1861920000 /* 2029-01-01 */, 0,
+	                                       NULL, NULL, &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.subjects_shredded, 0);
+	assert_int_equal(rows(f, "consent"), 1);
+	/* A withdraws on 2029-01-10: nothing else keeps it, so the ledger
+	 * goes with the subject at the next sweep, not before it. */
+	clock_set(1862697600);
+	newsletter(f, a, 1, INT64_MIN, &done);
+	assert_true(done.expires_at == 1862697600);
+	assert_int_equal(vault_retention_sweep(f->v, 1862697600 - 1, 0, NULL,
+	                                       NULL, &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.subjects_shredded, 0);
+	assert_int_equal(vault_retention_sweep(f->v, 1862697600, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.consents_expired, 1);
+	assert_int_equal(rep.subjects_shredded, 1);
+	assert_int_equal(rows(f, "subject"), 0);
+	assert_int_equal(rows(f, "consent"), 0);
+	assert_int_equal(rows(f, "consent_state"), 0);
+	assert_int_equal(rows(f, "unsubscribe"), 0);
+}
+
+/* Loads policies/aura-fiber.yaml beside the testshop. */
+static void
+load_aura(struct fixture *f)
+{
+	struct vaern_msg msg = {{0}};
+	struct policy_diags *d = calloc(1, sizeof(*d));
+	char policy[4096];
+
+	assert_non_null(d);
+	snprintf(policy, sizeof(policy), "%s/policies/aura-fiber.yaml",
+	         source_root());
+	if (vault_policy_load(f->v, policy, d, NULL, &msg) != VAERN_OK)
+		fail_msg("load: %s", msg.text);
+	free(d);
+}
+
+static enum vaern_err
+visit_collect(void *arg, const struct vault_visit_out *o)
+{
+	struct collected *c = arg;
+
+	assert_true(c->n < 16);
+	snprintf(c->values[c->n], 128, "%s|%s|%s", o->ip ? o->ip : "-",
+	         o->page ? o->page : "-", o->recipient ? o->recipient : "-");
+	snprintf(c->categories[c->n], 64, "%s", o->rule);
+	c->collected_at[c->n] = o->expires_at;
+	c->n++;
+	return VAERN_OK;
+}
+
+static void
+choose_statistics(struct fixture *f, const char *visitor, int on)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault_choice ch = {on, 0, "banner", INT64_MIN};
+
+	if (vault_choice_put(f->v, "aura-fiber", visitor, &ch, NULL, &msg))
+		fail_msg("choice: %s", msg.text);
+}
+
+/*
+ * AURA-COOKIE-1, AURA-RET-1, GDPR-32: a visit is stored only with the
+ * statistics choice, sealed under the controller's key of its expiry day
+ * (2026-01-01 + 24 months), bound to its visitor and kind; bad input is
+ * refused and writes nothing.
+ */
+static void
+test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_visit_in in = {VAULT_VISIT, "192.0.2.9", "/fiber", NULL};
+	struct vault_visit_done done;
+	struct collected c;
+	static const struct {
+		const char *visitor, *ip, *page, *recipient, *mention;
+		enum vaern_err err;
+	} bad[] = {
+	        {"short", "192.0.2.9", NULL, NULL, "visitor id",
+	         VAERN_E_INVALID},
+	        {"visitor-0001", "300.1.2.3", NULL, NULL, "'ip'",
+	         VAERN_E_INVALID},
+	        {"visitor-0001", NULL, NULL, NULL, "'ip'", VAERN_E_INVALID},
+	        {"visitor-0001", "192.0.2.9", "a\nb", NULL, "'page'",
+	         VAERN_E_INVALID},
+	        {"visitor-0001", "192.0.2.9", NULL, "it_suppliers",
+	         "'recipient'", VAERN_E_INVALID},
+	        {"visitor-0002", "192.0.2.9", NULL, NULL, "statistics",
+	         VAERN_E_DENIED}, /* never chose */
+	};
+
+	load_aura(f);
+	choose_statistics(f, "visitor-0001", 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vault_visit_in b = {VAULT_VISIT, bad[i].ip, bad[i].page,
+		                           bad[i].recipient};
+
+		msg.text[0] = '\0';
+		assert_int_equal(vault_visit_add(f->v, "aura-fiber",
+		                                 bad[i].visitor, &b, &done,
+		                                 &msg),
+		                 bad[i].err);
+		if (strstr(msg.text, bad[i].mention) == NULL)
+			fail_msg("case %zu: %s", i, msg.text);
+		assert_null(strstr(msg.text, "300.1.2.3"));
+	}
+	/* The testshop has no statistics purpose. */
+	assert_int_equal(vault_visit_add(f->v, "testshop", "visitor-0001", &in,
+	                                 &done, &msg),
+	                 VAERN_E_DENIED);
+	assert_int_equal(rows(f, "visit"), 0);
+	assert_int_equal(rows(f, "visit_key"), 0);
+	if (vault_visit_add(f->v, "aura-fiber", "visitor-0001", &in, &done,
+	                    &msg))
+		fail_msg("visit: %s", msg.text);
+	assert_true(done.expires_at == 1830297600); /* 2028-01-01 */
+	assert_string_equal(done.rule, "cookie_data");
+	assert_string_equal(done.purpose, "visit_statistics");
+	in.ip = "2001:DB8::0:1";
+	in.page = NULL;
+	if (vault_visit_add(f->v, "aura-fiber", "visitor-0001", &in, &done,
+	                    &msg))
+		fail_msg("visit: %s", msg.text);
+	assert_int_equal(rows(f, "visit"), 2);
+	assert_int_equal(rows(f, "visit_key"), 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0001",
+	                                     visit_collect, &c, &msg),
+	                 VAERN_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.values[0], "192.0.2.9|/fiber|-");
+	assert_string_equal(c.values[1], "2001:db8::1|-|-");
+	assert_string_equal(c.categories[0], "cookie_data");
+	/* Another visitor's, another controller's: nothing. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0002",
+	                                     visit_collect, &c, &msg),
+	                 VAERN_OK);
+	assert_int_equal(c.n, 0);
+	/* A row moved to another kind does not open. */
+	exec_sql(f, "UPDATE visit SET kind = 2 WHERE id = 1");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0001",
+	                                     visit_collect, &c, &msg),
+	                 VAERN_E_CRYPTO);
+	exec_sql(f, "UPDATE visit SET kind = 1 WHERE id = 1");
+	/* Without its day key the data is noise. */
+	exec_sql(f, "DELETE FROM visit_key");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0001",
+	                                     visit_collect, &c, &msg),
+	                 VAERN_E_CRYPTO);
+	assert_non_null(strstr(msg.text, "day key"));
+}
+
+/*
+ * AURA-RET-1: more due visits than one sweep transaction takes: every
+ * batch committed and audited, each visit counted by its rule, and the
+ * day keys dropped at the end; a statistics choice turned off deletes a
+ * visitor's visits at once (GDPR-21).
+ */
+static void
+test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct vault_visit_in in = {VAULT_VISIT, "198.51.100.7", NULL, NULL};
+	struct vault_visit_done done;
+	struct vault_sweep_report rep;
+	struct vault_choice off = {0, 0, "banner", INT64_MIN};
+	struct vault_choice_done cd;
+	enum { N = 16384 + 300 };
+	int audits = 0;
+
+	load_aura(f);
+	vault_set_audit(f->v, audit_none, &audits);
+	choose_statistics(f, "visitor-0001", 1);
+	choose_statistics(f, "visitor-0002", 1);
+	assert_int_equal(vault_begin(f->v, &msg), VAERN_OK);
+	for (int i = 0; i < N; i++)
+		if (vault_visit_add(f->v, "aura-fiber", "visitor-0001", &in,
+		                    &done, &msg))
+			fail_msg("visit %d: %s", i, msg.text);
+	assert_int_equal(vault_commit(f->v, &msg), VAERN_OK);
+	clock_set(1767225600 + 86400); /* the next day: another day key */
+	for (int i = 0; i < 3; i++)
+		if (vault_visit_add(f->v, "aura-fiber", "visitor-0002", &in,
+		                    &done, &msg))
+			fail_msg("visit: %s", msg.text);
+	assert_int_equal(rows(f, "visit"), N + 3);
+	assert_int_equal(rows(f, "visit_key"), 2);
+	/* The day before 2028-01-01 nothing goes. */
+	assert_int_equal(vault_retention_sweep(f->v, 1830297600 - 1, 0, NULL,
+	                                       NULL, &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.visits_deleted, 0);
+	assert_int_equal(audits, 0);
+	assert_int_equal(vault_retention_sweep(f->v, 1830297600, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rep.visits_deleted, N);
+	assert_int_equal(rep.nrules, 1);
+	assert_string_equal(rep.rules[0].rule, "aura-fiber/cookie_data");
+	assert_int_equal(rep.rules[0].visits, N);
+	assert_int_equal(rep.rules[0].facts, 0);
+	assert_int_equal(audits, 2); /* two transactions, each audited */
+	assert_int_equal(rows(f, "visit"), 3);
+	assert_int_equal(rows(f, "visit_key"), 1);
+	/* Withdrawn: the rest goes now, not in 2028. */
+	clock_set(1767225600 + 2 * 86400);
+	if (vault_choice_put(f->v, "aura-fiber", "visitor-0002", &off, &cd,
+	                     &msg))
+		fail_msg("choice: %s", msg.text);
+	assert_int_equal(cd.visits_deleted, 3);
+	assert_int_equal(cd.pixels_deleted, 0);
+	assert_int_equal(rows(f, "visit"), 0);
+	assert_int_equal(vault_visit_add(f->v, "aura-fiber", "visitor-0002",
+	                                 &in, &done, &msg),
+	                 VAERN_E_DENIED);
+	/* Its key goes with the sweep of its day. */
+	assert_int_equal(vault_retention_sweep(f->v, 1830384000, 0, NULL, NULL,
+	                                       &rep, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rows(f, "visit_key"), 0);
+}
+
+/* Schema 3 (issue 5 data directories) opens as 4, with the visit tables;
+ * what it held is untouched. */
+static void
+test_schema_3_migrates_to_4(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_visit_in in = {VAULT_VISIT, "192.0.2.1", NULL, NULL};
+	struct vault_visit_done done;
+	struct collected c;
+	char version[16];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	load_aura(f);
+	add_customer(f, uid);
+	vault_close(f->v);
+	f->v = NULL;
+	exec_sql(f, "DROP TABLE visit; DROP TABLE visit_key;"
+	            " UPDATE meta SET value = '3'"
+	            " WHERE key = 'schema_version'");
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT value FROM meta WHERE key"
+	                                    " = 'schema_version'",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_string_equal(version, "4");
+	assert_int_equal(rows(f, "visit"), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
+	        VAERN_OK);
+	assert_int_equal(c.n, NCUSTOMER);
+	choose_statistics(f, "visitor-0001", 1);
+	assert_int_equal(vault_visit_add(f->v, "aura-fiber", "visitor-0001",
+	                                 &in, &done, &msg),
+	                 VAERN_OK);
+	assert_int_equal(rows(f, "visit"), 1);
+}
+
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
  * revocable (issue 3, section 2). */
 static void
@@ -1699,6 +2050,17 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_pages_past_facts_without_a_rule, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_keeps_a_subject_with_a_consent_in_force_TEL_MKT_2,
+	                setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_visits_sealed_under_day_keys_AURA_RET_1, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_sweep_takes_visits_in_batches_AURA_RET_1, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_4,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
