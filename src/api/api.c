@@ -122,6 +122,7 @@ struct api {
 		double last_success;      /* Unix time it ended; 0: none */
 		double last_seconds;      /* how long the last one took */
 		int64_t facts_deleted_total;
+		int64_t visits_deleted_total;
 		struct vault_sweep_report last; /* the last one's report */
 	} stats;
 };
@@ -735,6 +736,7 @@ sweep_once(struct api *a, struct vault **v)
 		a->stats.ok++;
 		a->stats.last_success = t1;
 		a->stats.facts_deleted_total += rep.facts_deleted;
+		a->stats.visits_deleted_total += rep.visits_deleted;
 	} else {
 		a->stats.failed++;
 	}
@@ -747,13 +749,14 @@ sweep_once(struct api *a, struct vault **v)
 		        "{\"retention_sweep\":\"%s\",\"facts_deleted\":%lld,"
 		        "\"facts_anonymised\":%lld,\"subjects_shredded\":%lld,"
 		        "\"facts_held\":%lld,\"consents_expired\":%lld,"
-		        "\"seconds\":%.3f}\n",
+		        "\"visits_deleted\":%lld,\"seconds\":%.3f}\n",
 		        rep.stopped ? "stopped" : "ok",
 		        (long long)rep.facts_deleted,
 		        (long long)rep.facts_anonymised,
 		        (long long)rep.subjects_shredded,
 		        (long long)rep.facts_held,
-		        (long long)rep.consents_expired, t1 - t0);
+		        (long long)rep.consents_expired,
+		        (long long)rep.visits_deleted, t1 - t0);
 	else if (a->sweep_log)
 		fprintf(stderr,
 		        "{\"retention_sweep\":\"failed\",\"error\":\"%s\"}\n",
@@ -871,10 +874,18 @@ sweep_metrics(struct api *a, struct http_buf *out)
 	        "ledgers the last sweep removed.\n"
 	        "# TYPE vaern_retention_sweep_last_consents_expired gauge\n"
 	        "vaern_retention_sweep_last_consents_expired %lld\n"
+	        "# HELP vaern_retention_sweep_last_visits_deleted Visits and "
+	        "pixels the last sweep deleted (AURA-RET-1).\n"
+	        "# TYPE vaern_retention_sweep_last_visits_deleted gauge\n"
+	        "vaern_retention_sweep_last_visits_deleted %lld\n"
 	        "# HELP vaern_retention_facts_deleted_total Facts deleted by "
 	        "scheduled sweeps since start.\n"
 	        "# TYPE vaern_retention_facts_deleted_total counter\n"
-	        "vaern_retention_facts_deleted_total %lld\n",
+	        "vaern_retention_facts_deleted_total %lld\n"
+	        "# HELP vaern_retention_visits_deleted_total Visits and pixels "
+	        "deleted by scheduled sweeps since start.\n"
+	        "# TYPE vaern_retention_visits_deleted_total counter\n"
+	        "vaern_retention_visits_deleted_total %lld\n",
 	        a->sweeper_started ? a->sweep_every : 0ul, st.ok, st.failed,
 	        st.last_success, st.last_seconds,
 	        (long long)st.last.facts_deleted,
@@ -882,7 +893,9 @@ sweep_metrics(struct api *a, struct http_buf *out)
 	        (long long)st.last.facts_held,
 	        (long long)st.last.subjects_shredded,
 	        (long long)st.last.consents_expired,
-	        (long long)st.facts_deleted_total);
+	        (long long)st.last.visits_deleted,
+	        (long long)st.facts_deleted_total,
+	        (long long)st.visits_deleted_total);
 }
 
 void

@@ -79,10 +79,11 @@ class Response:
 class Server:
     """One `vaern --as-of DATE serve` on a free loopback port."""
 
-    def __init__(self, data_dir, log_path, as_of):
+    def __init__(self, data_dir, log_path, as_of, extra=()):
         self.data_dir = data_dir
         self.log_path = log_path
         self.as_of = as_of
+        self.extra = list(extra)
         self.proc = None
         self.port = None
 
@@ -90,7 +91,7 @@ class Server:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [VAERN, "--data", self.data_dir, "--as-of", self.as_of, "serve",
-             "--listen", "127.0.0.1:0"],
+             "--listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=self._log, env=BASE_ENV)
         line = b""
         deadline = time.monotonic() + START_TIMEOUT
@@ -189,10 +190,10 @@ class ConsentCase(unittest.TestCase):
                               capture_output=True, env=BASE_ENV,
                               timeout=CLI_TIMEOUT)
 
-    def serve(self, as_of):
+    def serve(self, as_of, *extra):
         self.stop()
         self.server = Server(self.dir, os.path.join(self.tmp, "serve.log"),
-                             as_of).start()
+                             as_of, extra).start()
 
     def stop(self):
         if self.server is not None:
@@ -1012,6 +1013,38 @@ class AuraCookieTest(ConsentCase):
         self.assertIn("cookie_data:visits=1", sweeps[0]["reason"])
         r = self.cli("audit", "verify")
         self.assertEqual(r.returncode, 0, r)
+
+    def test_AURA_RET_1_the_servers_scheduled_sweep_deletes_due_visits(self):
+        """vaern serve --sweep-every: a visit past its 24 months goes
+        without anyone running the CLI, and /metrics counts it."""
+        self.serve("2024-02-29T23:59:59Z")
+        self.choices(VISITOR, {"statistics": True, "marketing": False})
+        self.assertEqual(self.visit(VISITOR).status, 201)
+        self.serve("2024-03-31T12:00:00Z")
+        self.assertEqual(self.visit(VISITOR).status, 201)
+        self.serve("2026-03-01", "--sweep-every", "1s")
+        deadline = time.monotonic() + 30
+        metrics = {}
+        while time.monotonic() < deadline:
+            r = self.server.request("GET", "/metrics")
+            self.assertEqual(r.status, 200, r)
+            metrics = dict(line.rsplit(" ", 1) for line in
+                           r.text.splitlines()
+                           if line and not line.startswith("#"))
+            if metrics.get('vaern_retention_sweeps_total{result="ok"}',
+                           "0") != "0":
+                break
+            time.sleep(0.2)
+        self.assertEqual(metrics["vaern_retention_visits_deleted_total"],
+                         "1", metrics)
+        self.assertEqual(
+            metrics["vaern_retention_sweep_last_visits_deleted"], "1")
+        self.assertEqual(metrics["vaern_retention_facts_deleted_total"], "0")
+        self.stop()
+        # The February visit went; March's waits for 2026-03-31.
+        self.assertEqual(self.counts()["visit"], 1)
+        with open(os.path.join(self.tmp, "serve.log")) as f:
+            self.assertIn('"visits_deleted":1', f.read())
 
     def test_AURA_COOKIE_1_statistics_withdrawn_deletes_stored_visits(self):
         self.serve("2025-06-01")
