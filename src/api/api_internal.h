@@ -1,0 +1,136 @@
+/*
+ * api_internal.h -- what the files of the HTTP API share, and nothing
+ * else reads: the server's state (struct api), a request's context
+ * (struct ctx), the helpers every handler uses, and the handlers the
+ * route table names (api.c). Not an API: api.h is.
+ *
+ *   api.c           the core: struct api, each worker's vault, the create
+ *                   writer, begin/fail/refuse, the audit helpers, body
+ *                   parsing, metrics, the route table, api_new/api_free
+ *   api_sweep.c     the scheduled retention sweep (issue 4)
+ *   api_policy.c    the OpenAPI document and the controller's policy
+ *   api_subjects.c  subjects: create, gated reads and disclosures,
+ *                   rectification, events, restriction, objection,
+ *                   agreements, legal holds
+ *   api_consent.c   consents, unsubscribe links, visitors' cookie choices,
+ *                   visits and pixels
+ *   api_audit.c     the audit trail read by the data-protection officer
+ *   api_report.c    the person's reports: the builder and their handlers
+ *   api_requests.c  rights requests (issue 5) and OpenDSR v2
+ *
+ * A helper that answers the request itself returns 1 once it has (the
+ * handler then returns 0), and 0 to go on.
+ */
+#ifndef VAERN_API_INTERNAL_H
+#define VAERN_API_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../audit/audit.h"
+#include "../http/http.h"
+#include "../vault/vault.h"
+#include "api.h"
+
+/*
+ * JSON text written straight into a buffer (no jansson tree, no second
+ * copy for sizing): the answer of a gated read, which holds decrypted
+ * values. Grown by fresh allocation, so no copy is left behind in freed
+ * memory; wiped after every answer (CONVENTIONS.md habit 4).
+ */
+struct text {
+	char *data; /* owned */
+	size_t len; /* bytes written */
+	size_t cap; /* bytes allocated */
+	int failed; /* 1 after a write failed; sticky until reset */
+};
+
+/* What each worker thread keeps between requests. */
+struct worker {
+	struct vault *v;  /* its own vault (its own SQLite connection) */
+	struct text body; /* the answer being written */
+};
+
+/*
+ * A subject create handed to the writer (group commit), with a hold on
+ * its response; the hold's finish callback (create_answer) answers from
+ * it and frees it.
+ */
+struct create_job {
+	struct vault_prepared *prepared;   /* sealed by the handler's thread;
+	                                      the writer frees it */
+	json_t *doc;                       /* the request body, and */
+	struct vault_fact_in *facts;       /* what prepared points into: */
+	struct vault_consent_in *consents; /* kept until it is written */
+	struct vault_actor actor; /* who asked: the audit entry's ids */
+	char purpose[POLICY_NAME_MAX + 1];
+	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
+	size_t nfacts, nconsents;              /* for the answer */
+	json_t *unsubscribe;                   /* purpose -> token, made
+	                                          with the subject
+	                                          (SHOP-MKT-1), or NULL */
+	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
+	enum vaern_err err;                    /* the writer's result */
+	struct vaern_msg msg;                  /* its detail */
+	struct http_pending *hold;             /* on the response */
+	struct create_job *next;               /* queue link */
+};
+
+/* The server's state, shared by every worker thread (api_new). */
+struct api {
+	char *dir;                  /* the data directory */
+	struct vault *writer_vault; /* the create writer's own vault */
+	pthread_t writer;           /* writes creates in batches */
+	int writer_started;
+	pthread_mutex_t wlock; /* guards the queue and stop */
+	pthread_cond_t wcond;
+	struct create_job *head, *tail; /* the queue */
+	int stop;
+	char db_path[PATH_MAX];     /* dir/audit.db */
+	struct audit_writer *audit; /* the one audit writer */
+	pthread_key_t worker_key;   /* each worker thread's struct worker */
+	vault_outbox_fn outbox_fn;  /* where codes go; NULL: the spool */
+	void *outbox_arg;           /* its argument */
+	atomic_ulong allowed;       /* gate decisions, for /metrics */
+	atomic_ulong denied;
+	atomic_ulong audit_failures; /* appends refused before queueing;
+	                                the writer counts failed commits */
+	/* The scheduled retention sweep (api_sweep_start). */
+	pthread_t sweeper; /* its thread, with its own vault */
+	int sweeper_started;
+	unsigned long sweep_every; /* seconds between sweeps */
+	int sweep_log;             /* one line per sweep on stderr */
+	pthread_mutex_t slock;     /* guards sweep_stop and stats */
+	pthread_cond_t scond;      /* wakes the sweeper to stop */
+	int sweep_stop;            /* 1: the sweeper ends */
+	atomic_int sweep_stopping; /* read between batches */
+	struct sweep_stats {
+		unsigned long ok, failed; /* sweeps by result */
+		double last_success;      /* Unix time it ended; 0: none */
+		double last_seconds;      /* how long the last one took */
+		int64_t facts_deleted_total;
+		int64_t visits_deleted_total;
+		struct vault_sweep_report last; /* the last one's report */
+	} stats;
+};
+
+/*
+ * The request's actor, thread vault and response. Like subject_param and
+ * body, begin() returns 0 to go on, or 1 once it has answered the request
+ * itself (401, 404, 400, 500): the handler then returns 0.
+ */
+struct ctx {
+	struct api *api;
+	struct worker *w; /* the thread's state */
+	struct vault *v;  /* w->v */
+	struct vault_actor actor;
+	const struct policy *policy;
+	struct http_response *res; /* held until the request's audit
+	                              entries are durable */
+	struct vaern_msg msg;
+};
+
+#endif
