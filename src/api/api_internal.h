@@ -133,4 +133,9 @@ struct ctx {
 	struct vaern_msg msg;
 };
 
+/* ---- api_sweep.c --------------------------------------------------------- */
+
+/* Appends the scheduled sweep's figures to /metrics (for api_metrics). */
+void sweep_metrics(struct api *a, struct http_buf *out);
+
 #endif
