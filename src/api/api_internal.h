@@ -133,9 +133,139 @@ struct ctx {
 	struct vaern_msg msg;
 };
 
+/* ---- api.c: the request's context and answers ------------------------- */
+
+/*
+ * Starts an authenticated request: the bearer token's actor, the thread's
+ * vault (audit hook set to c, one read snapshot for the request) and the
+ * actor's policy into c. 1 once it has answered (401, 500).
+ */
+int begin(struct http_request *req, struct http_response *res, void *app,
+          struct ctx *c);
+
+/*
+ * begin() for the public routes, without a bearer token (an unsubscribe
+ * token in the path is the only credential): c has no actor and no
+ * policy. 1 once it has answered (500).
+ */
+int begin_public(struct http_request *req, struct http_response *res, void *app,
+                 struct ctx *c);
+
+/* The subject id of the path ({id}) into uid; 1 once it has answered
+ * 404. */
+int subject_param(struct http_request *req, struct http_response *res,
+                  unsigned char uid[VAULT_UID_BYTES]);
+
+/* Answers a vault error: its status and code, msg's text (or the
+ * error's) as the message. Returns what http_respond_error returns. */
+int fail(struct http_response *res, enum vaern_err err,
+         const struct vaern_msg *msg);
+
+/*
+ * Refuses with 403 and audits the refusal (GDPR-32) under action; the
+ * reason (fmt) names ids and rules, never a value. If the refusal cannot
+ * be audited, answers that failure instead.
+ */
+int refuse(struct ctx *c, struct http_response *res, const char *action,
+           const char *purpose, const unsigned char *uid, const char *rule,
+           const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* ---- api.c: the audit trail --------------------------------------------- */
+
+/*
+ * Audits e for the request of c: queues it and holds c->res until it is
+ * durable (GDPR-32). VAERN_OK once queued; an error (nothing queued,
+ * nothing held) refuses whatever e was auditing.
+ */
+enum vaern_err audit_submit(struct ctx *c, const struct audit_entry *e,
+                            struct vaern_msg *msg);
+
+/* Audits a change to a subject (create, rectify, consent ...) by c's
+ * actor, through audit_submit; the detail in c->msg. */
+enum vaern_err audit_change(struct ctx *c, const char *action,
+                            const char *purpose, const unsigned char *uid,
+                            const char *categories, int allowed,
+                            const char *rule, const char *reason);
+
+/* ---- api.c: what the actor's role may do (AURA-SHARE-1) ----------------- */
+
+/* Whether the role may use purpose (0 for a purpose the policy lacks). */
+int role_has_purpose(const struct ctx *c, const char *purpose);
+
+/* Whether the role may use some purpose that uses category. */
+int role_has_category(const struct ctx *c, const char *category);
+
+/*
+ * Whether the role has at least one purpose: changes to a subject's state
+ * (restriction, objection, events, agreements, executing a request) are
+ * for roles that process the subject's data. An audit-only role (the DPO)
+ * reads, never writes.
+ */
+int role_operational(const struct ctx *c);
+
+/* ---- api.c: request bodies and JSON ------------------------------------- */
+
+/* The keys of a consent: in a create's "consents" and in POST
+ * /v1/subjects/{id}/consents. NULL-terminated. */
+extern const char *const consent_keys[];
+
+/*
+ * Reads a JSON body: an object whose keys are all in keys (NULL-
+ * terminated) and whose values are strings, lists or null. *doc is the
+ * caller's to json_decref. 1 once it has answered (400, 413, 415 ...;
+ * *doc NULL).
+ */
+int body(struct http_request *req, struct http_response *res,
+         const char *const *keys, json_t **doc);
+
+/* Checks that o's keys are all in allowed and its values strings, lists
+ * or null. 0, or -1 with the reason in msg. */
+int check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg);
+
+/* The string member key of o, or NULL when absent or not a string. */
+const char *str_member(json_t *o, const char *key);
+
+/*
+ * A time of a request body (YYYY-MM-DD or an RFC 3339 instant) into *t;
+ * INT64_MIN for text NULL. 0, or -1 with a message that never repeats
+ * the time (it may be personal data; GDPR-32).
+ */
+int parse_time(const char *text, int64_t *t, struct vaern_msg *msg);
+
+/* An instant as JSON: "2026-01-01T00:00:00Z", or null for INT64_MIN. */
+json_t *time_json(int64_t t);
+
+/* ---- api.c: the create writer ------------------------------------------- */
+
+/* Queues job for the create writer: its hold is released once it is
+ * written and audited (or has failed), and answers from job. */
+void create_submit(struct api *a, struct create_job *job);
+
 /* ---- api_sweep.c --------------------------------------------------------- */
 
 /* Appends the scheduled sweep's figures to /metrics (for api_metrics). */
 void sweep_metrics(struct api *a, struct http_buf *out);
+
+/* ---- the handlers of the route table (api.c) ---------------------------- */
+
+/* api_subjects.c */
+int h_subject_create(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_lookup(struct http_request *req, struct http_response *res, void *app);
+int h_facts(struct http_request *req, struct http_response *res, void *app);
+int h_disclose(struct http_request *req, struct http_response *res, void *app);
+int h_rectify(struct http_request *req, struct http_response *res, void *app);
+int h_event(struct http_request *req, struct http_response *res, void *app);
+int h_restrict(struct http_request *req, struct http_response *res, void *app);
+int h_unrestrict(struct http_request *req, struct http_response *res,
+                 void *app);
+int h_object(struct http_request *req, struct http_response *res, void *app);
+int h_unobject(struct http_request *req, struct http_response *res, void *app);
+int h_agree(struct http_request *req, struct http_response *res, void *app);
+int h_disagree(struct http_request *req, struct http_response *res, void *app);
+int h_hold_place(struct http_request *req, struct http_response *res,
+                 void *app);
+int h_hold_lift(struct http_request *req, struct http_response *res, void *app);
+int h_holds(struct http_request *req, struct http_response *res, void *app);
 
 #endif
