@@ -268,4 +268,26 @@ int h_hold_place(struct http_request *req, struct http_response *res,
 int h_hold_lift(struct http_request *req, struct http_response *res, void *app);
 int h_holds(struct http_request *req, struct http_response *res, void *app);
 
+/* api_consent.c */
+int h_consent_give(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_consent_withdraw(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_consent_history(struct http_request *req, struct http_response *res,
+                      void *app);
+int h_consent_text(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_unsubscribe_show(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_unsubscribe(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_choice_get(struct http_request *req, struct http_response *res,
+                 void *app);
+int h_choice_put(struct http_request *req, struct http_response *res,
+                 void *app);
+int h_visit(struct http_request *req, struct http_response *res, void *app);
+int h_visits_get(struct http_request *req, struct http_response *res,
+                 void *app);
+int h_pixel(struct http_request *req, struct http_response *res, void *app);
+
 #endif
