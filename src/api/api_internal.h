@@ -246,6 +246,20 @@ void create_submit(struct api *a, struct create_job *job);
 /* Appends the scheduled sweep's figures to /metrics (for api_metrics). */
 void sweep_metrics(struct api *a, struct http_buf *out);
 
+/* ---- api_report.c ------------------------------------------------------- */
+
+/*
+ * Answers the access report (GDPR-15) or portable copy (GDPR-20) of the
+ * subject uid, as the query asks: format=json|html[&lang=da|sv|en] for
+ * access, format=json|csv for portability. request: the rights request
+ * it answers, or NULL for the bare report (api_report_build says who may
+ * have which).
+ */
+int report_send(struct ctx *c, struct http_request *req,
+                struct http_response *res,
+                const unsigned char uid[VAULT_UID_BYTES],
+                enum vault_export kind, const char *request);
+
 /* ---- the handlers of the route table (api.c) ---------------------------- */
 
 /* api_subjects.c */
@@ -289,5 +303,12 @@ int h_visit(struct http_request *req, struct http_response *res, void *app);
 int h_visits_get(struct http_request *req, struct http_response *res,
                  void *app);
 int h_pixel(struct http_request *req, struct http_response *res, void *app);
+
+/* api_audit.c */
+int h_audit(struct http_request *req, struct http_response *res, void *app);
+
+/* api_report.c */
+int h_report(struct http_request *req, struct http_response *res, void *app);
+int h_export(struct http_request *req, struct http_response *res, void *app);
 
 #endif
