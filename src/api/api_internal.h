@@ -311,4 +311,40 @@ int h_audit(struct http_request *req, struct http_response *res, void *app);
 int h_report(struct http_request *req, struct http_response *res, void *app);
 int h_export(struct http_request *req, struct http_response *res, void *app);
 
+/* api_requests.c */
+int h_request_add(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_request_list(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_request_get(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_request_status(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_request_extend(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_request_code(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_request_verify(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_request_erase(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_request_report(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_request_rectify(struct http_request *req, struct http_response *res,
+                      void *app);
+int h_request_restrict(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_request_object(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_request_withdraw(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_opendsr_discovery(struct http_request *req, struct http_response *res,
+                        void *app);
+int h_opendsr_create(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_opendsr_get(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_opendsr_cancel(struct http_request *req, struct http_response *res,
+                     void *app);
+
 #endif
