@@ -262,6 +262,10 @@ int report_send(struct ctx *c, struct http_request *req,
 
 /* ---- the handlers of the route table (api.c) ---------------------------- */
 
+/* api_policy.c */
+int h_openapi(struct http_request *req, struct http_response *res, void *app);
+int h_policy(struct http_request *req, struct http_response *res, void *app);
+
 /* api_subjects.c */
 int h_subject_create(struct http_request *req, struct http_response *res,
                      void *app);
