@@ -118,6 +118,23 @@ audit_submit(struct ctx *c, const struct audit_entry *e, struct vaern_msg *msg)
 	return err;
 }
 
+/* The audit entry of a vault's gate decision or change, field by
+ * field. */
+void
+audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e)
+{
+	ae->controller = e->controller;
+	ae->actor = e->actor;
+	ae->role = e->role;
+	ae->purpose = e->purpose;
+	ae->action = e->action;
+	ae->subject = e->subject;
+	ae->categories = e->categories;
+	ae->allowed = e->allowed;
+	ae->rule = e->rule;
+	ae->reason = e->reason;
+}
+
 /* The audit hook of the request's vault: one entry per gate decision.
  * arg is the request's struct ctx (begin() sets it). */
 static enum vaern_err
@@ -127,16 +144,7 @@ audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 	struct api *a = c->api;
 	struct audit_entry ae;
 
-	ae.controller = e->controller;
-	ae.actor = e->actor;
-	ae.role = e->role;
-	ae.purpose = e->purpose;
-	ae.action = e->action;
-	ae.subject = e->subject;
-	ae.categories = e->categories;
-	ae.allowed = e->allowed;
-	ae.rule = e->rule;
-	ae.reason = e->reason;
+	audit_entry_of(&ae, e);
 	if (e->allowed)
 		atomic_fetch_add(&a->allowed, 1);
 	else

@@ -180,6 +180,10 @@ int refuse(struct ctx *c, struct http_response *res, const char *action,
 enum vaern_err audit_submit(struct ctx *c, const struct audit_entry *e,
                             struct vaern_msg *msg);
 
+/* Copies a vault's audit event (a gate decision, a sweep's batch) into
+ * the audit entry ae: the same fields, pointing at the same strings. */
+void audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e);
+
 /* Audits a change to a subject (create, rectify, consent ...) by c's
  * actor, through audit_submit; the detail in c->msg. */
 enum vaern_err audit_change(struct ctx *c, const char *action,

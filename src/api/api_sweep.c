@@ -29,16 +29,7 @@ sweep_audit(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 	struct audit_entry ae;
 	enum vaern_err err;
 
-	ae.controller = e->controller;
-	ae.actor = e->actor;
-	ae.role = e->role;
-	ae.purpose = e->purpose;
-	ae.action = e->action;
-	ae.subject = e->subject;
-	ae.categories = e->categories;
-	ae.allowed = e->allowed;
-	ae.rule = e->rule;
-	ae.reason = e->reason;
+	audit_entry_of(&ae, e);
 	if ((err = audit_append(a->audit, &ae, NULL, msg)) != VAERN_OK)
 		atomic_fetch_add(&a->audit_failures, 1);
 	return err;
