@@ -658,8 +658,11 @@ str_member(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int
-check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
+/* Checks that o's keys are all in allowed and, if typed, that each value
+ * is a string, a list or null. 0, or -1 with the reason in msg. */
+static int
+keys_check(json_t *o, const char *const *allowed, int typed,
+           struct vaern_msg *msg)
 {
 	const char *key;
 	json_t *val;
@@ -676,7 +679,7 @@ check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
 			                 "unknown key '%.64s'", key);
 			return -1;
 		}
-		if (!json_is_string(val) && !json_is_array(val) &&
+		if (typed && !json_is_string(val) && !json_is_array(val) &&
 		    !json_is_null(val)) {
 			(void)vaern_fail(msg, VAERN_E_INVALID,
 			                 "'%.64s' must be a string or a list",
@@ -685,6 +688,18 @@ check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
 		}
 	}
 	return 0;
+}
+
+int
+check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg)
+{
+	return keys_check(o, allowed, 1, msg);
+}
+
+int
+check_key_names(json_t *o, const char *const *allowed, struct vaern_msg *msg)
+{
+	return keys_check(o, allowed, 0, msg);
 }
 
 /*
@@ -707,10 +722,11 @@ parse_time(const char *text, int64_t *t, struct vaern_msg *msg)
 	return 0;
 }
 
-/* Reads a JSON body (object), checking keys; answers errors itself. */
-int
-body(struct http_request *req, struct http_response *res,
-     const char *const *keys, json_t **doc)
+/* Reads a JSON body (object), checking its keys and, if typed, the types
+ * of its values; answers errors itself. */
+static int
+body_read(struct http_request *req, struct http_response *res,
+          const char *const *keys, int typed, json_t **doc)
 {
 	struct vaern_msg msg = {{0}};
 	int st;
@@ -721,7 +737,7 @@ body(struct http_request *req, struct http_response *res,
 		                         msg.text);
 		return 1;
 	}
-	if (!json_is_object(*doc) || check_keys(*doc, keys, &msg) != 0) {
+	if (!json_is_object(*doc) || keys_check(*doc, keys, typed, &msg) != 0) {
 		json_decref(*doc);
 		*doc = NULL;
 		(void)http_respond_error(res, 400, "invalid", "%s",
@@ -730,6 +746,20 @@ body(struct http_request *req, struct http_response *res,
 		return 1;
 	}
 	return 0;
+}
+
+int
+body(struct http_request *req, struct http_response *res,
+     const char *const *keys, json_t **doc)
+{
+	return body_read(req, res, keys, 1, doc);
+}
+
+int
+body_any(struct http_request *req, struct http_response *res,
+         const char *const *keys, json_t **doc)
+{
+	return body_read(req, res, keys, 0, doc);
 }
 
 /* The keys of a consent: in a create's "consents" and in POST

@@ -514,13 +514,14 @@ bool_member(json_t *o, const char *key)
 int
 h_choice_put(struct http_request *req, struct http_response *res, void *app)
 {
+	static const char *const keys[] = {"necessary", "statistics",
+	                                   "marketing", NULL};
 	struct ctx c;
 	struct vault_choice ch;
 	struct vault_choice_done d;
 	const char *visitor = http_request_param(req, "visitor_id");
-	const char *key;
 	char reason[160];
-	json_t *doc = NULL, *val;
+	json_t *doc = NULL;
 	int st, necessary, gpc = gpc_signal(req), rc;
 	enum vaern_err err;
 
@@ -535,16 +536,9 @@ h_choice_put(struct http_request *req, struct http_response *res, void *app)
 		                        "statistics, marketing}");
 		goto done;
 	}
-	json_object_foreach(doc, key, val)
-	{
-		(void)val;
-		if (strcmp(key, "necessary") != 0 &&
-		    strcmp(key, "statistics") != 0 &&
-		    strcmp(key, "marketing") != 0) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "unknown key '%.64s'", key);
-			goto done;
-		}
+	if (check_key_names(doc, keys, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid", "%s", c.msg.text);
+		goto done;
 	}
 	necessary = bool_member(doc, "necessary");
 	ch.statistics = bool_member(doc, "statistics");

@@ -222,9 +222,17 @@ extern const char *const consent_keys[];
 int body(struct http_request *req, struct http_response *res,
          const char *const *keys, json_t **doc);
 
+/* body() with values of any type: the handler checks them. */
+int body_any(struct http_request *req, struct http_response *res,
+             const char *const *keys, json_t **doc);
+
 /* Checks that o's keys are all in allowed and its values strings, lists
  * or null. 0, or -1 with the reason in msg. */
 int check_keys(json_t *o, const char *const *allowed, struct vaern_msg *msg);
+
+/* check_keys() of the keys only, values of any type. */
+int check_key_names(json_t *o, const char *const *allowed,
+                    struct vaern_msg *msg);
 
 /* The string member key of o, or NULL when absent or not a string. */
 const char *str_member(json_t *o, const char *key);

@@ -23,47 +23,6 @@
 #define OPENDSR_VERSION    "2.0"
 #define OPENDSR_IDENTITIES 16 /* subject_identities in one request */
 
-/* A JSON object body whose keys are all in allowed; values of any type
- * (the handler checks them). Answers errors itself, like body(). */
-static int
-rq_body(struct http_request *req, struct http_response *res,
-        const char *const *allowed, json_t **doc)
-{
-	struct vaern_msg msg = {{0}};
-	const char *key;
-	json_t *val;
-	int st;
-
-	*doc = NULL;
-	if ((st = http_request_json(req, doc, &msg)) != 0)
-		return http_respond_error(res, st, http_error_code(st), "%s",
-		                          msg.text),
-		       1;
-	if (!json_is_object(*doc)) {
-		json_decref(*doc);
-		*doc = NULL;
-		(void)http_respond_error(res, 400, "invalid",
-		                         "expected an object");
-		return 1;
-	}
-	json_object_foreach(*doc, key, val)
-	{
-		int ok = 0;
-
-		(void)val;
-		for (size_t i = 0; allowed[i] != NULL; i++)
-			ok |= strcmp(allowed[i], key) == 0;
-		if (!ok) {
-			(void)http_respond_error(res, 400, "invalid",
-			                         "unknown key '%.64s'", key);
-			json_decref(*doc);
-			*doc = NULL;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* A string member, or NULL; answers 400 (and returns 1) if present but
  * not a string. */
 static int
@@ -164,7 +123,7 @@ h_request_add(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	memset(&in, 0, sizeof(in));
 	if (rq_string(res, doc, "type", &in.type) ||
@@ -301,7 +260,7 @@ h_request_status(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_string(res, doc, "status", &status) ||
 	    rq_string(res, doc, "reason", &reason)) {
@@ -341,7 +300,7 @@ h_request_extend(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_string(res, doc, "reason", &reason)) {
 		rc = 0; /* answered */
@@ -387,7 +346,7 @@ h_request_code(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_string(res, doc, "contact", &name)) {
 		rc = 0; /* answered */
@@ -435,7 +394,7 @@ h_request_verify(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_string(res, doc, "code", &code) ||
 	    rq_string(res, doc, "attestation", &attestation)) {
@@ -642,19 +601,14 @@ rq_done(struct ctx *c, struct http_response *res, const struct vault_request *r,
 static int
 rq_change(struct http_response *res, json_t *o, struct vault_rectification *ch)
 {
+	static const char *const keys[] = {"fact", "value", NULL};
 	json_t *fact = json_object_get(o, "fact");
 	json_t *value = json_object_get(o, "value");
-	const char *key;
-	json_t *val;
+	struct vaern_msg msg = {{0}};
 
-	json_object_foreach(o, key, val)
-	{
-		(void)val;
-		if (strcmp(key, "fact") != 0 && strcmp(key, "value") != 0)
-			return http_respond_error(res, 400, "invalid",
-			                          "unknown key '%.64s'", key),
-			       1;
-	}
+	if (check_key_names(o, keys, &msg) != 0)
+		return http_respond_error(res, 400, "invalid", "%s", msg.text),
+		       1;
 	if (!json_is_integer(fact) || !json_is_string(value))
 		return http_respond_error(res, 400, "invalid",
 		                          "a change is {\"fact\": its id, "
@@ -691,7 +645,7 @@ h_request_rectify(struct http_request *req, struct http_response *res,
 
 	if (rq_begin_operational(req, res, app, &c, "request_rectification"))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_bool(res, doc, "complete", 1, &complete))
 		goto done; /* answered */
@@ -801,7 +755,7 @@ h_request_restrict(struct http_request *req, struct http_response *res,
 
 	if (rq_begin_operational(req, res, app, &c, "request_restriction"))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_bool(res, doc, "lift", 0, &lift) ||
 	    rq_bool(res, doc, "complete", 0, &complete) ||
@@ -848,7 +802,7 @@ rq_purposes_exec(struct http_request *req, struct http_response *res, void *app,
 	                         withdraw ? "request_consent_withdrawal"
 	                                  : "request_objection"))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	if (rq_purposes(res, doc, purposes, &n))
 		goto done; /* answered */
@@ -1049,7 +1003,7 @@ h_opendsr_create(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (rq_body(req, res, keys, &doc))
+	if (body_any(req, res, keys, &doc))
 		return 0; /* answered */
 	memset(&in, 0, sizeof(in));
 	if (rq_string(res, doc, "subject_request_type", &type) ||
