@@ -551,6 +551,27 @@ subject_param(struct http_request *req, struct http_response *res,
 	return 0;
 }
 
+/*
+ * begin(), then the subject of the path ({id}) into uid, which must be a
+ * subject of the actor's controller. 1 once it has answered (401, 404
+ * ...).
+ */
+int
+begin_subject(struct http_request *req, struct http_response *res, void *app,
+              struct ctx *c, unsigned char uid[VAULT_UID_BYTES])
+{
+	enum vaern_err err;
+
+	if (begin(req, res, app, c) || subject_param(req, res, uid))
+		return 1;
+	if ((err = vault_subject_exists(c->v, c->actor.controller, uid,
+	                                &c->msg)) != VAERN_OK) {
+		(void)fail(res, err, &c->msg);
+		return 1;
+	}
+	return 0;
+}
+
 /* Audits a change to a subject (create, rectify, consent ...). */
 enum vaern_err
 audit_change(struct ctx *c, const char *action, const char *purpose,
@@ -616,6 +637,14 @@ role_operational(const struct ctx *c)
 	long ri = policy_role_index(c->policy, c->actor.role);
 
 	return ri >= 0 && c->policy->roles[ri].npurposes > 0;
+}
+
+int
+role_audits(const struct ctx *c)
+{
+	long ri = policy_role_index(c->policy, c->actor.role);
+
+	return ri >= 0 && c->policy->roles[ri].audit;
 }
 
 int

@@ -71,13 +71,11 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 	unsigned char uid[VAULT_UID_BYTES];
 	const char *q;
 	char *end = NULL;
-	long ri;
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	ri = policy_role_index(c.policy, c.actor.role);
-	if (ri < 0 || !c.policy->roles[ri].audit)
+	if (!role_audits(&c))
 		return http_respond_error(res, 403, "forbidden",
 		                          "role '%s' may not read the audit "
 		                          "trail",

@@ -196,17 +196,10 @@ h_consent_history(struct http_request *req, struct http_response *res,
 	const char *purpose;
 	json_t *val;
 	enum vaern_err err;
-	long ri;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
-	ri = policy_role_index(c.policy, c.actor.role);
-	if (!role_operational(&c) && (ri < 0 || !c.policy->roles[ri].audit))
+	if (!role_operational(&c) && !role_audits(&c))
 		return refuse(&c, res, "consent_history", NULL, uid,
 		              "AURA-SHARE-1",
 		              "role '%s' uses no purpose and may not read the "
@@ -321,6 +314,25 @@ unsubscribe_answer(struct http_request *req, struct http_response *res,
 	                         (size_t)n);
 }
 
+/* begin_public(), then what the token of the path ({token}) was made for
+ * into *u. 1 once it has answered (404 for an unknown token). */
+static int
+begin_unsubscribe(struct http_request *req, struct http_response *res,
+                  void *app, struct ctx *c, struct vault_unsubscribe *u)
+{
+	const char *token = http_request_param(req, "token");
+	enum vaern_err err;
+
+	if (begin_public(req, res, app, c))
+		return 1;
+	err = vault_unsubscribe_find(c->v, token ? token : "", u, &c->msg);
+	if (err != VAERN_OK) {
+		(void)fail(res, err, &c->msg);
+		return 1;
+	}
+	return 0;
+}
+
 /* GET /v1/unsubscribe/{token}: what a POST would do; changes nothing. */
 int
 h_unsubscribe_show(struct http_request *req, struct http_response *res,
@@ -328,14 +340,9 @@ h_unsubscribe_show(struct http_request *req, struct http_response *res,
 {
 	struct ctx c;
 	struct vault_unsubscribe u;
-	const char *token = http_request_param(req, "token");
-	enum vaern_err err;
 
-	if (begin_public(req, res, app, &c))
+	if (begin_unsubscribe(req, res, app, &c, &u))
 		return 0; /* answered */
-	err = vault_unsubscribe_find(c.v, token ? token : "", &u, &c.msg);
-	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
 	return unsubscribe_answer(req, res, &u, 200, 0);
 }
 
@@ -364,14 +371,10 @@ h_unsubscribe(struct http_request *req, struct http_response *res, void *app)
 	struct vault_consent_act act;
 	struct vault_consent_done done;
 	struct audit_entry e;
-	const char *token = http_request_param(req, "token");
 	enum vaern_err err;
 
-	if (begin_public(req, res, app, &c))
+	if (begin_unsubscribe(req, res, app, &c, &u))
 		return 0; /* answered */
-	err = vault_unsubscribe_find(c.v, token ? token : "", &u, &c.msg);
-	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
 	if (!one_click_body(req))
 		return http_respond_error(res, 400, "invalid",
 		                          "the body of a one-click unsubscribe "
@@ -875,13 +878,11 @@ h_visits_get(struct http_request *req, struct http_response *res, void *app)
 	const char *visitor = http_request_param(req, "visitor_id");
 	char cats[AUDIT_CATEGORIES_MAX], reason[128];
 	size_t off = 0;
-	long ri;
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	ri = policy_role_index(c.policy, c.actor.role);
-	if (ri < 0 || !c.policy->roles[ri].audit)
+	if (!role_audits(&c))
 		return refuse(&c, res, "visitor_visits", NULL, NULL, "GDPR-32",
 		              "role '%s' may not read a visitor's stored "
 		              "data: roles with audit: true only",

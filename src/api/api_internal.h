@@ -156,6 +156,11 @@ int begin_public(struct http_request *req, struct http_response *res, void *app,
 int subject_param(struct http_request *req, struct http_response *res,
                   unsigned char uid[VAULT_UID_BYTES]);
 
+/* begin(), subject_param(), and the subject must be one of the actor's
+ * controller's (404 otherwise). 1 once it has answered. */
+int begin_subject(struct http_request *req, struct http_response *res,
+                  void *app, struct ctx *c, unsigned char uid[VAULT_UID_BYTES]);
+
 /* Answers a vault error: its status and code, msg's text (or the
  * error's) as the message. Returns what http_respond_error returns. */
 int fail(struct http_response *res, enum vaern_err err,
@@ -206,6 +211,11 @@ int role_has_category(const struct ctx *c, const char *category);
  * reads, never writes.
  */
 int role_operational(const struct ctx *c);
+
+/* Whether the role reads the audit trail (audit: true): the
+ * data-protection officer's, who alone reads a visitor's stored data and
+ * places legal holds. */
+int role_audits(const struct ctx *c);
 
 /* ---- api.c: request bodies and JSON ------------------------------------- */
 

@@ -105,6 +105,34 @@ rq_respond(struct ctx *c, struct http_response *res, int status,
 	return http_respond_json(res, status, j);
 }
 
+/* Answers a change to a request: the failure err (rq_fail), or status
+ * with the request as it is now. */
+static int
+rq_answer(struct ctx *c, struct http_response *res, enum vaern_err err,
+          int status, const struct vault_request *r)
+{
+	return err != VAERN_OK ? rq_fail(res, err, &c->msg)
+	                       : rq_respond(c, res, status, r, 0);
+}
+
+/* The request of the path ({request}) into *r, if it is one of the
+ * actor's controller; 1 once it has answered (404, 500). */
+static int
+rq_get(struct ctx *c, struct http_request *req, struct http_response *res,
+       struct vault_request *r)
+{
+	const char *id = http_request_param(req, "request");
+	enum vaern_err err;
+
+	err = vault_request_get(c->v, c->actor.controller, id ? id : "", r,
+	                        &c->msg);
+	if (err != VAERN_OK) {
+		(void)fail(res, err, &c->msg);
+		return 1;
+	}
+	return 0;
+}
+
 /* POST /v1/requests: {"type", "subject", "channel", "received_at"} */
 int
 h_request_add(struct http_request *req, struct http_response *res, void *app)
@@ -153,8 +181,7 @@ h_request_add(struct http_request *req, struct http_response *res, void *app)
 	in.subject = uid;
 	who = rq_who(&c);
 	err = vault_request_add(c.v, c.actor.controller, &in, &who, &r, &c.msg);
-	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
-	                     : rq_respond(&c, res, 201, &r, 0);
+	rc = rq_answer(&c, res, err, 201, &r);
 done:
 	json_decref(doc);
 	return rc;
@@ -229,17 +256,13 @@ h_request_list(struct http_request *req, struct http_response *res, void *app)
 int
 h_request_get(struct http_request *req, struct http_response *res, void *app)
 {
-	const char *id = http_request_param(req, "request");
 	struct ctx c;
 	struct vault_request r;
-	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
-	                        &c.msg);
-	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
+	if (rq_get(&c, req, res, &r))
+		return 0; /* answered */
 	return rq_respond(&c, res, 200, &r, 1);
 }
 
@@ -277,8 +300,7 @@ h_request_status(struct http_request *req, struct http_response *res, void *app)
 		err = vault_request_set_status(c.v, c.actor.controller,
 		                               id ? id : "", to, reason, &who,
 		                               &r, &c.msg);
-	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
-	                     : rq_respond(&c, res, 200, &r, 0);
+	rc = rq_answer(&c, res, err, 200, &r);
 done:
 	json_decref(doc);
 	return rc;
@@ -321,8 +343,7 @@ h_request_extend(struct http_request *req, struct http_response *res, void *app)
 	                                   ? 100
 	                                   : (int)json_integer_value(months),
 	                           reason, &who, &r, &c.msg);
-	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
-	                     : rq_respond(&c, res, 200, &r, 0);
+	rc = rq_answer(&c, res, err, 200, &r);
 done:
 	json_decref(doc);
 	return rc;
@@ -414,8 +435,7 @@ h_request_verify(struct http_request *req, struct http_response *res, void *app)
 	                   : vault_request_attest(c.v, c.actor.controller,
 	                                          id ? id : "", attestation,
 	                                          &who, &r, &c.msg);
-	rc = err != VAERN_OK ? rq_fail(res, err, &c.msg)
-	                     : rq_respond(&c, res, 200, &r, 0);
+	rc = rq_answer(&c, res, err, 200, &r);
 done:
 	json_decref(doc);
 	return rc;
@@ -489,17 +509,13 @@ h_request_erase(struct http_request *req, struct http_response *res, void *app)
 int
 h_request_report(struct http_request *req, struct http_response *res, void *app)
 {
-	const char *id = http_request_param(req, "request");
 	struct ctx c;
 	struct vault_request r;
-	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
-	                        &c.msg);
-	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
+	if (rq_get(&c, req, res, &r))
+		return 0; /* answered */
 	if (r.type != RIGHTS_ACCESS && r.type != RIGHTS_PORTABILITY)
 		return http_respond_error(
 		        res, 400, "invalid",
@@ -633,7 +649,6 @@ h_request_rectify(struct http_request *req, struct http_response *res,
 {
 	static const char *const keys[] = {"fact", "value", "facts", "complete",
 	                                   NULL};
-	const char *id = http_request_param(req, "request");
 	struct ctx c;
 	struct vault_request r;
 	struct vault_request_actor who;
@@ -690,12 +705,8 @@ h_request_rectify(struct http_request *req, struct http_response *res,
 		if (rq_change(res, item, &changes[n++]))
 			goto done; /* answered */
 	}
-	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
-	                        &c.msg);
-	if (err != VAERN_OK) {
-		rc = fail(res, err, &c.msg);
-		goto done;
-	}
+	if (rq_get(&c, req, res, &r))
+		goto done; /* answered */
 	/* AURA-SHARE-1, once the request may be executed (the vault says
 	 * why not otherwise): only a role that processes each category. */
 	for (i = 0;
@@ -1073,17 +1084,13 @@ opendsr_json(const char *controller, const struct vault_request *r)
 int
 h_opendsr_get(struct http_request *req, struct http_response *res, void *app)
 {
-	const char *id = http_request_param(req, "request");
 	struct ctx c;
 	struct vault_request r;
-	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	err = vault_request_get(c.v, c.actor.controller, id ? id : "", &r,
-	                        &c.msg);
-	if (err != VAERN_OK)
-		return fail(res, err, &c.msg);
+	if (rq_get(&c, req, res, &r))
+		return 0; /* answered */
 	return http_respond_json(res, 200,
 	                         opendsr_json(c.actor.controller, &r));
 }

@@ -791,13 +791,8 @@ flag(struct http_request *req, struct http_response *res, void *app,
 	unsigned char uid[VAULT_UID_BYTES];
 	enum vaern_err err;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
 	if (!role_operational(&c))
 		return refuse(&c, res, restriction ? "restrict" : "object",
 		              NULL, uid, "AURA-SHARE-1",
@@ -862,13 +857,8 @@ agreement(struct http_request *req, struct http_response *res, void *app,
 	const char *recipient = http_request_param(req, "recipient");
 	enum vaern_err err;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
 	if (!role_operational(&c))
 		return refuse(&c, res, on ? "agreement" : "agreement_withdraw",
 		              NULL, uid, "AURA-SHARE-1",
@@ -914,10 +904,8 @@ static int
 hold_role(struct ctx *c, struct http_response *res, const char *action,
           const unsigned char *uid, int *answered)
 {
-	long ri = policy_role_index(c->policy, c->actor.role);
-
 	*answered = 0;
-	if (ri >= 0 && c->policy->roles[ri].audit)
+	if (role_audits(c))
 		return 0;
 	*answered = 1;
 	return refuse(c, res, action, NULL, uid, "CEK-HOLD-1",
@@ -940,13 +928,8 @@ h_hold_place(struct http_request *req, struct http_response *res, void *app)
 	enum vaern_err err;
 	int rc, answered;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
 	rc = hold_role(&c, res, "hold_place", uid, &answered);
 	if (answered)
 		return rc;
@@ -1007,13 +990,8 @@ h_hold_lift(struct http_request *req, struct http_response *res, void *app)
 	enum vaern_err err;
 	int rc, answered;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
 	rc = hold_role(&c, res, "hold_lift", uid, &answered);
 	if (answered)
 		return rc;
@@ -1067,13 +1045,8 @@ h_holds(struct http_request *req, struct http_response *res, void *app)
 	enum vaern_err err;
 	int rc, answered;
 
-	if (begin(req, res, app, &c))
+	if (begin_subject(req, res, app, &c, uid))
 		return 0; /* answered */
-	if (subject_param(req, res, uid))
-		return 0; /* answered */
-	if ((err = vault_subject_exists(c.v, c.actor.controller, uid,
-	                                &c.msg)) != VAERN_OK)
-		return fail(res, err, &c.msg);
 	rc = hold_role(&c, res, "holds", uid, &answered);
 	if (answered)
 		return rc;
