@@ -226,8 +226,8 @@ extern const char *const consent_keys[];
 /*
  * Reads a JSON body: an object whose keys are all in keys (NULL-
  * terminated) and whose values are strings, lists or null. *doc is the
- * caller's to json_decref. 1 once it has answered (400, 413, 415 ...;
- * *doc NULL).
+ * caller's to json_decref. 1 once it has answered (400, 415; *doc
+ * NULL).
  */
 int body(struct http_request *req, struct http_response *res,
          const char *const *keys, json_t **doc);
@@ -248,7 +248,7 @@ int check_key_names(json_t *o, const char *const *allowed,
 const char *str_member(json_t *o, const char *key);
 
 /*
- * A time of a request body (YYYY-MM-DD or an RFC 3339 instant) into *t;
+ * A time of a request body (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ) into *t;
  * INT64_MIN for text NULL. 0, or -1 with a message that never repeats
  * the time (it may be personal data; GDPR-32).
  */
