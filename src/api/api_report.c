@@ -1,6 +1,8 @@
 /*
  * api_report.c -- the person's access report and portable copy, built
- * from the vault and the audit trail; see api_report.h.
+ * from the vault and the audit trail (see api_report.h), and the handlers
+ * that answer with them: GET /v1/subjects/{id}/report and /export, and
+ * report_send for GET /v1/requests/{request}/report (api_requests.c).
  */
 #include "api_report.h"
 
@@ -11,6 +13,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../report/report.h"
+#include "api_internal.h"
 
 /* Strings copied for a report, in chunks that are wiped when freed: they
  * hold personal data. */
@@ -234,4 +237,85 @@ api_report_build(struct vault *v, const char *audit_db,
 	}
 	return *body != NULL ? VAERN_OK
 	                     : vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+}
+
+/* ---- the person's reports (GDPR-15, GDPR-20) --------------------------- */
+
+/*
+ * Answers the access report (GDPR-15) or portable copy (GDPR-20) of the
+ * subject uid, as format=json|html[&lang=da|sv|en] for access and
+ * format=json|csv for portability (api_report_build). request: the
+ * rights request it answers, or NULL for the bare report.
+ */
+int
+report_send(struct ctx *c, struct http_request *req, struct http_response *res,
+            const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
+            const char *request)
+{
+	const char *format = http_request_query(req, "format");
+	const char *lang = http_request_query(req, "lang");
+	enum api_report_format fmt;
+	enum vaern_err err;
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (format == NULL || strcmp(format, "json") == 0)
+		fmt = API_REPORT_JSON;
+	else if (kind == VAULT_EXPORT_ACCESS && strcmp(format, "html") == 0)
+		fmt = API_REPORT_HTML;
+	else if (kind == VAULT_EXPORT_PORTABILITY && strcmp(format, "csv") == 0)
+		fmt = API_REPORT_CSV;
+	else
+		return http_respond_error(res, 400, "invalid", "format: %s",
+		                          kind == VAULT_EXPORT_ACCESS
+		                                  ? "json or html"
+		                                  : "json or csv");
+	if (lang != NULL && strcmp(lang, "da") != 0 &&
+	    strcmp(lang, "sv") != 0 && strcmp(lang, "en") != 0)
+		return http_respond_error(res, 400, "invalid",
+		                          "lang: da, sv or en");
+	err = api_report_build(c->v, c->api->db_path, &c->actor, c->policy, uid,
+	                       kind, fmt, lang, request, &body, &len, &c->msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c->msg);
+	rc = http_respond_body(
+	        res, 200,
+	        fmt == API_REPORT_HTML  ? "text/html; charset=utf-8"
+	        : fmt == API_REPORT_CSV ? "text/csv; charset=utf-8"
+	                                : "application/json",
+	        body, len);
+	sodium_memzero(body, len);
+	free(body);
+	return rc;
+}
+
+/*
+ * GET /v1/subjects/{id}/report and /export: the bare reports, for the
+ * data-protection officer's role only (roles with audit: true).
+ */
+static int
+report_respond(struct http_request *req, struct http_response *res, void *app,
+               enum vault_export kind)
+{
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+
+	if (begin(req, res, app, &c))
+		return 0; /* answered */
+	if (subject_param(req, res, uid))
+		return 0; /* answered */
+	return report_send(&c, req, res, uid, kind, NULL);
+}
+
+int
+h_report(struct http_request *req, struct http_response *res, void *app)
+{
+	return report_respond(req, res, app, VAULT_EXPORT_ACCESS);
+}
+
+int
+h_export(struct http_request *req, struct http_response *res, void *app)
+{
+	return report_respond(req, res, app, VAULT_EXPORT_PORTABILITY);
 }

@@ -1,0 +1,241 @@
+/*
+ * api_sweep.c -- the scheduled retention sweep (issue 4; api.h): a thread
+ * of its own with its own vault, auditing through the server's audit
+ * writer, and its figures for /metrics.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
+#include "api.h"
+#include "api_internal.h"
+
+/* The first sweep comes this soon after start at most, so a server
+ * restarted more often than its interval still sweeps. */
+#define SWEEP_FIRST_MAX 300
+
+/* The sweeper's audit hook: each batch's entry, durable before the next
+ * batch starts (GDPR-5(1)(e), GDPR-32). */
+static enum vaern_err
+sweep_audit(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
+{
+	struct api *a = arg;
+	struct audit_entry ae;
+	enum vaern_err err;
+
+	audit_entry_of(&ae, e);
+	if ((err = audit_append(a->audit, &ae, NULL, msg)) != VAERN_OK)
+		atomic_fetch_add(&a->audit_failures, 1);
+	return err;
+}
+
+/* Between batches: stop when the server is stopping. */
+static int
+sweep_progress(void *arg, int64_t done, int64_t total)
+{
+	struct api *a = arg;
+
+	(void)done;
+	(void)total;
+	return atomic_load(&a->sweep_stopping);
+}
+
+static double
+unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One sweep as of the vaern clock; the vault is opened on first use and
+ * again after a failure. */
+static void
+sweep_once(struct api *a, struct vault **v)
+{
+	struct vault_sweep_report rep;
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	double t0 = unix_now(), t1;
+
+	memset(&rep, 0, sizeof(rep));
+	err = *v == NULL ? vault_open(a->dir, v, &msg) : VAERN_OK;
+	if (err == VAERN_OK) {
+		vault_set_audit(*v, sweep_audit, a);
+		err = vault_retention_sweep(*v, clock_now(), 0, sweep_progress,
+		                            a, &rep, &msg);
+	}
+	t1 = unix_now();
+	pthread_mutex_lock(&a->slock);
+	if (err == VAERN_OK) {
+		a->stats.ok++;
+		a->stats.last_success = t1;
+		a->stats.facts_deleted_total += rep.facts_deleted;
+		a->stats.visits_deleted_total += rep.visits_deleted;
+	} else {
+		a->stats.failed++;
+	}
+	a->stats.last_seconds = t1 - t0;
+	a->stats.last = rep;
+	pthread_mutex_unlock(&a->slock);
+	/* Counts and the store's words only: no personal data. */
+	if (a->sweep_log && err == VAERN_OK)
+		fprintf(stderr,
+		        "{\"retention_sweep\":\"%s\",\"facts_deleted\":%lld,"
+		        "\"facts_anonymised\":%lld,\"subjects_shredded\":%lld,"
+		        "\"facts_held\":%lld,\"consents_expired\":%lld,"
+		        "\"visits_deleted\":%lld,\"seconds\":%.3f}\n",
+		        rep.stopped ? "stopped" : "ok",
+		        (long long)rep.facts_deleted,
+		        (long long)rep.facts_anonymised,
+		        (long long)rep.subjects_shredded,
+		        (long long)rep.facts_held,
+		        (long long)rep.consents_expired,
+		        (long long)rep.visits_deleted, t1 - t0);
+	else if (a->sweep_log)
+		fprintf(stderr,
+		        "{\"retention_sweep\":\"failed\",\"error\":\"%s\"}\n",
+		        vaern_strerror(err));
+	if (err != VAERN_OK) {
+		vault_close(*v);
+		*v = NULL;
+	}
+}
+
+static void *
+sweeper_main(void *arg)
+{
+	struct api *a = arg;
+	struct vault *v = NULL;
+	unsigned long wait = a->sweep_every < SWEEP_FIRST_MAX ? a->sweep_every
+	                                                      : SWEEP_FIRST_MAX;
+
+	pthread_mutex_lock(&a->slock);
+	for (;;) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)wait;
+		while (!a->sweep_stop &&
+		       pthread_cond_timedwait(&a->scond, &a->slock, &until) !=
+		               ETIMEDOUT)
+			;
+		if (a->sweep_stop)
+			break;
+		pthread_mutex_unlock(&a->slock);
+		sweep_once(a, &v);
+		pthread_mutex_lock(&a->slock);
+		wait = a->sweep_every;
+	}
+	pthread_mutex_unlock(&a->slock);
+	vault_close(v);
+	return NULL;
+}
+
+enum vaern_err
+api_sweep_start(struct api *a, unsigned long every, int log,
+                struct vaern_msg *msg)
+{
+	if (a->sweeper_started)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the sweep is scheduled already");
+	if (every == 0)
+		return VAERN_OK;
+	a->sweep_every = every;
+	a->sweep_log = log;
+	if (pthread_create(&a->sweeper, NULL, sweeper_main, a) != 0)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "cannot start the sweep thread");
+	a->sweeper_started = 1;
+	return VAERN_OK;
+}
+
+void
+api_sweep_stop(struct api *a)
+{
+	if (a == NULL || !a->sweeper_started)
+		return;
+	atomic_store(&a->sweep_stopping, 1);
+	pthread_mutex_lock(&a->slock);
+	a->sweep_stop = 1;
+	pthread_cond_signal(&a->scond);
+	pthread_mutex_unlock(&a->slock);
+	pthread_join(a->sweeper, NULL);
+	a->sweeper_started = 0;
+}
+
+/* The sweep's figures for /metrics. */
+void
+sweep_metrics(struct api *a, struct http_buf *out)
+{
+	struct sweep_stats st;
+
+	pthread_mutex_lock(&a->slock);
+	st = a->stats;
+	pthread_mutex_unlock(&a->slock);
+	(void)http_buf_printf(
+	        out,
+	        "# HELP vaern_retention_sweep_interval_seconds Seconds between "
+	        "scheduled retention sweeps (0: not scheduled).\n"
+	        "# TYPE vaern_retention_sweep_interval_seconds gauge\n"
+	        "vaern_retention_sweep_interval_seconds %lu\n"
+	        "# HELP vaern_retention_sweeps_total Scheduled retention "
+	        "sweeps "
+	        "by result.\n"
+	        "# TYPE vaern_retention_sweeps_total counter\n"
+	        "vaern_retention_sweeps_total{result=\"ok\"} %lu\n"
+	        "vaern_retention_sweeps_total{result=\"failed\"} %lu\n"
+	        "# HELP vaern_retention_sweep_last_success_timestamp_seconds "
+	        "When the last sweep that succeeded ended (0: none yet).\n"
+	        "# TYPE vaern_retention_sweep_last_success_timestamp_seconds "
+	        "gauge\n"
+	        "vaern_retention_sweep_last_success_timestamp_seconds %.3f\n"
+	        "# HELP vaern_retention_sweep_last_duration_seconds How long "
+	        "the last sweep took.\n"
+	        "# TYPE vaern_retention_sweep_last_duration_seconds gauge\n"
+	        "vaern_retention_sweep_last_duration_seconds %.3f\n"
+	        "# HELP vaern_retention_sweep_last_facts Facts the last sweep "
+	        "deleted, anonymised or found held.\n"
+	        "# TYPE vaern_retention_sweep_last_facts gauge\n"
+	        "vaern_retention_sweep_last_facts{outcome=\"deleted\"} %lld\n"
+	        "vaern_retention_sweep_last_facts{outcome=\"anonymised\"} "
+	        "%lld\n"
+	        "vaern_retention_sweep_last_facts{outcome=\"held\"} %lld\n"
+	        "# HELP vaern_retention_sweep_last_subjects_shredded Subjects "
+	        "the last sweep crypto-shredded.\n"
+	        "# TYPE vaern_retention_sweep_last_subjects_shredded gauge\n"
+	        "vaern_retention_sweep_last_subjects_shredded %lld\n"
+	        "# HELP vaern_retention_sweep_last_consents_expired Consent "
+	        "ledgers the last sweep removed.\n"
+	        "# TYPE vaern_retention_sweep_last_consents_expired gauge\n"
+	        "vaern_retention_sweep_last_consents_expired %lld\n"
+	        "# HELP vaern_retention_sweep_last_visits_deleted Visits and "
+	        "pixels the last sweep deleted (AURA-RET-1).\n"
+	        "# TYPE vaern_retention_sweep_last_visits_deleted gauge\n"
+	        "vaern_retention_sweep_last_visits_deleted %lld\n"
+	        "# HELP vaern_retention_facts_deleted_total Facts deleted by "
+	        "scheduled sweeps since start.\n"
+	        "# TYPE vaern_retention_facts_deleted_total counter\n"
+	        "vaern_retention_facts_deleted_total %lld\n"
+	        "# HELP vaern_retention_visits_deleted_total Visits and pixels "
+	        "deleted by scheduled sweeps since start.\n"
+	        "# TYPE vaern_retention_visits_deleted_total counter\n"
+	        "vaern_retention_visits_deleted_total %lld\n",
+	        a->sweeper_started ? a->sweep_every : 0ul, st.ok, st.failed,
+	        st.last_success, st.last_seconds,
+	        (long long)st.last.facts_deleted,
+	        (long long)st.last.facts_anonymised,
+	        (long long)st.last.facts_held,
+	        (long long)st.last.subjects_shredded,
+	        (long long)st.last.consents_expired,
+	        (long long)st.last.visits_deleted,
+	        (long long)st.facts_deleted_total,
+	        (long long)st.visits_deleted_total);
+}
