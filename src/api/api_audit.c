@@ -75,11 +75,10 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (!role_audits(&c))
-		return http_respond_error(res, 403, "forbidden",
-		                          "role '%s' may not read the audit "
-		                          "trail",
-		                          c.actor.role);
+	if (!role_audits(&c)) /* the refusal is itself audited */
+		return refuse(&c, res, "audit_read", NULL, NULL, "GDPR-32",
+		              "role '%s' may not read the audit trail",
+		              c.actor.role);
 	memset(&f, 0, sizeof(f));
 	f.from_at = INT64_MIN;
 	f.to_at = INT64_MAX;
@@ -94,8 +93,7 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 	    parse_time(http_request_query(req, "to"), &f.to_at, &c.msg))
 		return http_respond_error(res, 400, "invalid", "%s",
 		                          c.msg.text);
-	if (f.from_at == INT64_MIN && http_request_query(req, "from") == NULL)
-		f.from_at = INT64_MIN;
+	/* parse_time leaves INT64_MIN for a missing bound. */
 	if (http_request_query(req, "to") == NULL)
 		f.to_at = INT64_MAX;
 	if ((q = http_request_query(req, "after")) != NULL) {

@@ -43,11 +43,12 @@ rq_string(struct http_response *res, json_t *doc, const char *key,
 	return 0;
 }
 
+/* The answer to a failed code send: too many codes for a request is 429,
+ * not a body size (fail() would say 413). */
 static int
 rq_fail(struct http_response *res, enum vaern_err err,
         const struct vaern_msg *msg)
 {
-	/* Too many codes for a request: not a body size. */
 	if (err == VAERN_E_LIMIT)
 		return http_respond_error(res, 429, "too_many", "%s",
 		                          msg->text);
@@ -105,13 +106,13 @@ rq_respond(struct ctx *c, struct http_response *res, int status,
 	return http_respond_json(res, status, j);
 }
 
-/* Answers a change to a request: the failure err (rq_fail), or status
- * with the request as it is now. */
+/* Answers a change to a request: the failure err, or status with the
+ * request as it is now. */
 static int
 rq_answer(struct ctx *c, struct http_response *res, enum vaern_err err,
           int status, const struct vault_request *r)
 {
-	return err != VAERN_OK ? rq_fail(res, err, &c->msg)
+	return err != VAERN_OK ? fail(res, err, &c->msg)
 	                       : rq_respond(c, res, status, r, 0);
 }
 
@@ -317,6 +318,7 @@ h_request_extend(struct http_request *req, struct http_response *res, void *app)
 	struct vault_request_actor who;
 	const char *reason;
 	json_t *doc = NULL, *months;
+	json_int_t n;
 	enum vaern_err err;
 	int rc;
 
@@ -336,13 +338,11 @@ h_request_extend(struct http_request *req, struct http_response *res, void *app)
 		goto done;
 	}
 	who = rq_who(&c);
+	/* Out of int range is as wrong as 3: the vault refuses it. */
+	n = json_integer_value(months);
 	err = vault_request_extend(c.v, c.actor.controller, id ? id : "",
-	                           json_integer_value(months) > 100 ||
-	                                           json_integer_value(months) <
-	                                                   -100
-	                                   ? 100
-	                                   : (int)json_integer_value(months),
-	                           reason, &who, &r, &c.msg);
+	                           n < -100 || n > 100 ? 100 : (int)n, reason,
+	                           &who, &r, &c.msg);
 	rc = rq_answer(&c, res, err, 200, &r);
 done:
 	json_decref(doc);
