@@ -74,7 +74,7 @@ h_audit(struct http_request *req, struct http_response *res, void *app)
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
-		return 0; /* answered */
+		return 0;     /* answered */
 	if (!role_audits(&c)) /* the refusal is itself audited */
 		return refuse(&c, res, "audit_read", NULL, NULL, "GDPR-32",
 		              "role '%s' may not read the audit trail",
