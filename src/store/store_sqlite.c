@@ -13,6 +13,8 @@
  */
 #include "store.h"
 
+#include "sqlite_util.h"
+
 #include <assert.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -553,9 +555,9 @@ struct label {
 };
 
 struct store {
-	sqlite3 *db;                      /* the connection */
-	sqlite3_stmt *stmt[S_COUNT_];     /* prepared lazily, finalised on
-	                                     close */
+	struct sqlu_conn conn;            /* the connection */
+	sqlite3_stmt *stmt[S_COUNT_];     /* conn's statements, prepared
+	                                     lazily, finalised on close */
 	int in_tx;                        /* 1 between begin and commit */
 	int in_read;                      /* 1 in a read transaction */
 	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
@@ -565,48 +567,6 @@ struct store {
 	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
 };
-
-static enum vaern_err
-db_fail(struct store *st, struct vaern_msg *msg, const char *what)
-{
-	int code = sqlite3_extended_errcode(st->db);
-
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return vaern_fail(msg, VAERN_E_EXISTS, "%s: already exists",
-		                  what);
-	if ((code & 0xff) == SQLITE_FULL)
-		return vaern_fail(msg, VAERN_E_IO, "%s: the disk is full",
-		                  what);
-	/* SQLite's messages name tables and constraints, never values. */
-	return vaern_fail(msg, VAERN_E_STORE, "%s: sqlite: %s", what,
-	                  sqlite3_errmsg(st->db));
-}
-
-/* Returns the prepared, reset statement id, or NULL with msg set. */
-static sqlite3_stmt *
-stmt_get(struct store *st, enum stmt_id id, struct vaern_msg *msg)
-{
-	sqlite3_stmt *s = st->stmt[id];
-
-	if (s == NULL) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
-		                       SQLITE_PREPARE_PERSISTENT, &s,
-		                       NULL) != SQLITE_OK) {
-			(void)db_fail(st, msg, "prepare");
-			return NULL;
-		}
-		st->stmt[id] = s;
-	}
-	return s;
-}
-
-/* Resets s and clears its bindings so no blob pointer outlives a call. */
-static void
-stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
 
 static void
 bind_time(sqlite3_stmt *s, int col, int64_t t)
@@ -683,7 +643,7 @@ label_select(struct store *st, const char *text, size_t len, int64_t *id,
 	sqlite3_stmt *s;
 	int rc, found = -1;
 
-	if ((s = stmt_get(st, S_LABEL_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_LABEL_GET, msg)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -693,9 +653,9 @@ label_select(struct store *st, const char *text, size_t len, int64_t *id,
 	} else if (rc == SQLITE_DONE) {
 		found = 0;
 	} else {
-		(void)db_fail(st, msg, "label");
+		(void)sqlu_fail(&st->conn, msg, "label");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return found;
 }
 
@@ -736,16 +696,16 @@ label_find(struct store *st, const char *text, int create, int64_t *id,
 	}
 	if (!create)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no label");
-	if ((p = stmt_get(st, S_LABEL_PUT, msg)) == NULL)
+	if ((p = sqlu_stmt(&st->conn, S_LABEL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(p) != SQLITE_DONE) {
-		enum vaern_err err = db_fail(st, msg, "label");
+		enum vaern_err err = sqlu_fail(&st->conn, msg, "label");
 
-		stmt_done(p);
+		sqlu_reset(p);
 		return err;
 	}
-	stmt_done(p);
+	sqlu_reset(p);
 	/* A rollback empties the cache, so caching here is safe. */
 	if ((found = label_select(st, text, len, id, msg)) <= 0)
 		return found < 0 ? VAERN_E_STORE
@@ -770,7 +730,7 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 
 	if (id >= 0 && id < LABEL_CACHE && st->by_id[id] != NULL)
 		return st->by_id[id];
-	if ((s = stmt_get(st, S_LABEL_TEXT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_LABEL_TEXT, msg)) == NULL)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -789,7 +749,7 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 	if (result == NULL)
 		(void)vaern_fail(msg, VAERN_E_STORE, "label %lld is missing",
 		                 (long long)id);
-	stmt_done(s);
+	sqlu_reset(s);
 	return result;
 }
 
@@ -850,23 +810,21 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	st->conn.sql = stmt_sql;
+	st->conn.stmt = st->stmt;
+	st->conn.nstmt = S_COUNT_;
+	st->conn.prefix = "";
+	st->conn.any_constraint = 1;
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		err = vaern_fail(msg, VAERN_E_STORE,
-		                 "cannot open the database %s: %s", path,
-		                 st->db ? sqlite3_errmsg(st->db)
-		                        : "out of memory");
+	if ((err = sqlu_open(&st->conn, path, flags, 5000, msg)) != VAERN_OK)
 		goto done;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
 	/*
 	 * WAL: readers do not block the writer. synchronous=FULL: a commit
 	 * that returned is on disk, power loss included ("loses nothing").
 	 * secure_delete: erased rows do not linger in free pages.
 	 */
-	if (sqlite3_exec(st->db,
+	if (sqlite3_exec(st->conn.db,
 	                 "PRAGMA journal_mode=WAL;"
 	                 "PRAGMA synchronous=FULL;"
 	                 "PRAGMA secure_delete=ON;"
@@ -874,7 +832,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	                 "PRAGMA temp_store=MEMORY;"
 	                 "PRAGMA cache_size=-65536;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    schema_setup(st->db, &errmsg) != SQLITE_OK) {
+	    schema_setup(st->conn.db, &errmsg) != SQLITE_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
@@ -898,11 +856,9 @@ store_close(struct store *st)
 	if (st->in_tx)
 		store_rollback(st);
 	store_read_end(st);
-	for (int i = 0; i < S_COUNT_; i++)
-		sqlite3_finalize(st->stmt[i]);
 	for (size_t i = 0; i < LABEL_CACHE; i++)
 		free(st->labels[i].text);
-	sqlite3_close(st->db);
+	sqlu_close(&st->conn);
 	free(st);
 }
 
@@ -913,9 +869,10 @@ store_checkpoint(struct store *st, struct vaern_msg *msg)
 
 	assert(!st->in_tx);
 	store_read_end(st);
-	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	                              &logged, &done) != SQLITE_OK)
-		return db_fail(st, msg, "checkpoint");
+	if (sqlite3_wal_checkpoint_v2(st->conn.db, NULL,
+	                              SQLITE_CHECKPOINT_TRUNCATE, &logged,
+	                              &done) != SQLITE_OK)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
 	return VAERN_OK;
 }
 
@@ -925,13 +882,13 @@ store_set_mmap(struct store *st, long long bytes)
 	char sql[64];
 
 	(void)snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", bytes);
-	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
 }
 
 void
 store_set_autocheckpoint(struct store *st, int pages)
 {
-	(void)sqlite3_wal_autocheckpoint(st->db, pages);
+	(void)sqlite3_wal_autocheckpoint(st->conn.db, pages);
 }
 
 void
@@ -940,20 +897,7 @@ store_set_cache_kib(struct store *st, long kib)
 	char sql[64];
 
 	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%ld", kib);
-	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-}
-
-/* Runs a statement that returns no row. */
-static enum vaern_err
-step_done(struct store *st, sqlite3_stmt *s, const char *what,
-          struct vaern_msg *msg)
-{
-	enum vaern_err err = VAERN_OK;
-
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = db_fail(st, msg, what);
-	stmt_done(s);
-	return err;
+	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
 }
 
 enum vaern_err
@@ -962,9 +906,9 @@ store_savepoint(struct store *st, struct vaern_msg *msg)
 	sqlite3_stmt *s;
 
 	assert(st->in_tx);
-	if ((s = stmt_get(st, S_SAVEPOINT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SAVEPOINT, msg)) == NULL)
 		return VAERN_E_STORE;
-	return step_done(st, s, "savepoint", msg);
+	return sqlu_step_done(&st->conn, s, "savepoint", msg);
 }
 
 enum vaern_err
@@ -972,16 +916,16 @@ store_savepoint_release(struct store *st, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_RELEASE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_RELEASE, msg)) == NULL)
 		return VAERN_E_STORE;
-	return step_done(st, s, "savepoint", msg);
+	return sqlu_step_done(&st->conn, s, "savepoint", msg);
 }
 
 void
 store_savepoint_rollback(struct store *st)
 {
-	(void)sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL,
-	                   NULL);
+	(void)sqlite3_exec(st->conn.db, "ROLLBACK TO one; RELEASE one", NULL,
+	                   NULL, NULL);
 	label_cache_clear(st);
 }
 
@@ -994,9 +938,9 @@ store_begin(struct store *st, struct vaern_msg *msg)
 	assert(!st->in_tx);
 	/* A write ends the read snapshot: it sees the latest data. */
 	store_read_end(st);
-	if ((s = stmt_get(st, S_BEGIN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_BEGIN, msg)) == NULL)
 		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "begin", msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -1009,9 +953,9 @@ store_read_begin(struct store *st, struct vaern_msg *msg)
 
 	if (st->in_tx || st->in_read)
 		return VAERN_OK;
-	if ((s = stmt_get(st, S_READ_BEGIN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_READ_BEGIN, msg)) == NULL)
 		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "begin", msg)) == VAERN_OK)
 		st->in_read = 1;
 	return err;
 }
@@ -1024,11 +968,11 @@ store_read_end(struct store *st)
 	if (!st->in_read)
 		return;
 	st->in_read = 0;
-	if ((s = stmt_get(st, S_COMMIT, NULL)) == NULL ||
+	if ((s = sqlu_stmt(&st->conn, S_COMMIT, NULL)) == NULL ||
 	    sqlite3_step(s) != SQLITE_DONE)
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
 	if (s != NULL)
-		stmt_done(s);
+		sqlu_reset(s);
 }
 
 enum vaern_err
@@ -1038,9 +982,9 @@ store_commit(struct store *st, struct vaern_msg *msg)
 	enum vaern_err err;
 
 	assert(st->in_tx);
-	if ((s = stmt_get(st, S_COMMIT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_COMMIT, msg)) == NULL)
 		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "commit", msg)) == VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "commit", msg)) == VAERN_OK)
 		st->in_tx = 0;
 	return err;
 }
@@ -1050,7 +994,7 @@ store_rollback(struct store *st)
 {
 	if (!st->in_tx)
 		return;
-	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;
 	label_cache_clear(st);
 }
@@ -1063,7 +1007,7 @@ store_controller_put(struct store *st, const char *name,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CTRL_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, policy_text, (int)len, SQLITE_STATIC);
@@ -1071,11 +1015,11 @@ store_controller_put(struct store *st, const char *name,
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*rowid = sqlite3_column_int64(s, 0);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			err = db_fail(st, msg, "controller");
+			err = sqlu_fail(&st->conn, msg, "controller");
 	} else {
-		err = db_fail(st, msg, "controller");
+		err = sqlu_fail(&st->conn, msg, "controller");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1089,7 +1033,7 @@ store_controller_get(struct store *st, const char *name, int64_t *rowid,
 
 	*policy_text = NULL;
 	*len = 0;
-	if ((s = stmt_get(st, S_CTRL_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -1109,10 +1053,10 @@ store_controller_get(struct store *st, const char *name, int64_t *rowid,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no controller '%s' is loaded", name);
 	} else {
-		err = db_fail(st, msg, "controller");
+		err = sqlu_fail(&st->conn, msg, "controller");
 	}
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1126,7 +1070,7 @@ store_controller_foreach(struct store *st,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_CTRL_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		err = fn(arg, (const char *)sqlite3_column_text(s, 0),
@@ -1135,9 +1079,9 @@ store_controller_foreach(struct store *st,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "controller list");
+		err = sqlu_fail(&st->conn, msg, "controller list");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1148,7 +1092,7 @@ store_subject_insert(struct store *st, struct store_subject *subj,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subj->controller);
 	sqlite3_bind_blob(s, 2, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
@@ -1158,9 +1102,9 @@ store_subject_insert(struct store *st, struct store_subject *subj,
 	                  SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, subj->state);
 	sqlite3_bind_int64(s, 6, subj->created_at);
-	err = step_done(st, s, "subject", msg);
+	err = sqlu_step_done(&st->conn, s, "subject", msg);
 	if (err == VAERN_OK)
-		subj->rowid = sqlite3_last_insert_rowid(st->db);
+		subj->rowid = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -1207,9 +1151,9 @@ subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
 	} else if (rc == SQLITE_DONE) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
 	} else {
-		err = db_fail(st, msg, "subject");
+		err = sqlu_fail(&st->conn, msg, "subject");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1221,7 +1165,7 @@ store_subject_by_uid(struct store *st, int64_t controller,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_BY_UID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, uid, STORE_UID_BYTES, SQLITE_STATIC);
 	err = subject_lookup(st, s, subj, msg);
@@ -1237,7 +1181,7 @@ store_subject_by_rowid(struct store *st, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_SUBJ_BY_ROWID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_ROWID, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	return subject_lookup(st, s, subj, msg);
@@ -1250,11 +1194,11 @@ store_subject_set_blinds(struct store *st, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_SUBJ_SET_BLINDS, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_BLINDS, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_blob(s, 2, blinds, (int)len, SQLITE_STATIC);
-	return step_done(st, s, "subject", msg);
+	return sqlu_step_done(&st->conn, s, "subject", msg);
 }
 
 static enum vaern_err
@@ -1263,10 +1207,10 @@ delete_by_subject(struct store *st, enum stmt_id id, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, id, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, id, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
-	return step_done(st, s, "erase", msg);
+	return sqlu_step_done(&st->conn, s, "erase", msg);
 }
 
 enum vaern_err
@@ -1284,7 +1228,7 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
 	return VAERN_OK;
 }
@@ -1296,14 +1240,14 @@ store_subject_count(struct store *st, int64_t controller, int64_t *count,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_SUBJ_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
 	else
-		err = db_fail(st, msg, "subject count");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "subject count");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1323,11 +1267,11 @@ store_identifier_insert(struct store *st, int64_t controller, int type,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_ID_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	sqlite3_bind_int64(s, 4, subject);
-	return step_done(st, s, "identifier", msg);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
 enum vaern_err
@@ -1339,7 +1283,7 @@ store_identifier_find(struct store *st, int64_t controller, int type,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_ID_FIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	rc = sqlite3_step(s);
@@ -1349,8 +1293,8 @@ store_identifier_find(struct store *st, int64_t controller, int type,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no subject has that identifier");
 	else
-		err = db_fail(st, msg, "identifier");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "identifier");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1364,7 +1308,7 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
 	size_t len = 0;
 	int rc;
 
-	if ((s = stmt_get(st, S_ID_FIND_UID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_FIND_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	rc = sqlite3_step(s);
@@ -1377,9 +1321,9 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no subject has that identifier");
 	} else {
-		err = db_fail(st, msg, "identifier");
+		err = sqlu_fail(&st->conn, msg, "identifier");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1389,10 +1333,10 @@ store_identifier_delete(struct store *st, int64_t controller, int type,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_ID_DELETE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	return step_done(st, s, "identifier", msg);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
 enum vaern_err
@@ -1409,7 +1353,7 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 	    (f->rule != NULL &&
 	     (err = label_id(st, f->rule, &rule, msg)) != VAERN_OK))
 		return err;
-	if ((s = stmt_get(st, S_FACT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, f->subject);
 	sqlite3_bind_int64(s, 2, f->id);
@@ -1422,7 +1366,7 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 	sqlite3_bind_blob(s, 9, f->ct, (int)f->ctlen, SQLITE_STATIC);
 	if (rule != 0)
 		sqlite3_bind_int64(s, 10, rule);
-	return step_done(st, s, "fact", msg);
+	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
 enum vaern_err
@@ -1432,14 +1376,14 @@ store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_FACT_MAX, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_MAX, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*max = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
 	else
-		err = db_fail(st, msg, "fact");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "fact");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1454,16 +1398,16 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
 
 	if ((err = label_id(st, source, &src, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_FACT_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_blob(s, 3, ct, (int)ctlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, collected_at);
 	sqlite3_bind_int64(s, 5, src);
-	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
 		                  (long long)id);
 	return VAERN_OK;
@@ -1521,9 +1465,9 @@ facts_each(struct store *st, sqlite3_stmt *s,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "fact");
+		err = sqlu_fail(&st->conn, msg, "fact");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1535,7 +1479,7 @@ store_fact_foreach(struct store *st, int64_t subject,
 	sqlite3_stmt *s;
 	int seen;
 
-	if ((s = stmt_get(st, S_FACT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	return facts_each(st, s, fn, arg, &seen, msg);
@@ -1550,7 +1494,7 @@ store_fact_get(struct store *st, int64_t subject, int64_t id,
 	enum vaern_err err;
 	int seen;
 
-	if ((s = stmt_get(st, S_FACT_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
@@ -1571,12 +1515,12 @@ store_event_insert(struct store *st, const struct store_event *e,
 
 	if ((err = label_id(st, e->kind, &kind, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_EVENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_EVENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, e->subject);
 	sqlite3_bind_int64(s, 2, kind);
 	sqlite3_bind_int64(s, 3, e->at);
-	return step_done(st, s, "event", msg);
+	return sqlu_step_done(&st->conn, s, "event", msg);
 }
 
 enum vaern_err
@@ -1590,7 +1534,7 @@ store_event_foreach(struct store *st, int64_t subject,
 	char kind[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_EVENT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_EVENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1609,9 +1553,9 @@ store_event_foreach(struct store *st, int64_t subject,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "event");
+		err = sqlu_fail(&st->conn, msg, "event");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1626,7 +1570,7 @@ store_consent_insert(struct store *st, const struct store_consent *c,
 	if ((err = label_id(st, c->purpose, &purpose, msg)) != VAERN_OK ||
 	    (err = label_id(st, c->source, &source, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, c->subject);
 	sqlite3_bind_int64(s, 2, purpose);
@@ -1635,7 +1579,7 @@ store_consent_insert(struct store *st, const struct store_consent *c,
 	sqlite3_bind_int64(s, 5, source);
 	if (c->text_hash != NULL)
 		sqlite3_bind_blob(s, 6, c->text_hash, 32, SQLITE_STATIC);
-	return step_done(st, s, "consent", msg);
+	return sqlu_step_done(&st->conn, s, "consent", msg);
 }
 
 enum vaern_err
@@ -1652,7 +1596,7 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 		return VAERN_OK; /* no consent to it was ever recorded */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "consent: label lookup failed");
-	if ((s = stmt_get(st, S_CONSENT_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
@@ -1660,8 +1604,8 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 	if (rc == SQLITE_ROW)
 		*valid = sqlite3_column_type(s, 0) == SQLITE_NULL;
 	else if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "consent");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1673,7 +1617,7 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_META_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_META_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -1690,9 +1634,9 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "meta '%s' is unset",
 		                 key);
 	} else {
-		err = db_fail(st, msg, "meta");
+		err = sqlu_fail(&st->conn, msg, "meta");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1702,11 +1646,11 @@ store_meta_put(struct store *st, const char *key, const char *value,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_META_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_META_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	return step_done(st, s, "meta", msg);
+	return sqlu_step_done(&st->conn, s, "meta", msg);
 }
 
 enum vaern_err
@@ -1716,13 +1660,13 @@ store_subject_set_state(struct store *st, int64_t rowid, int state,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_SET_STATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_STATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_int(s, 2, state);
-	if ((err = step_done(st, s, "subject", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "subject", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
 	return VAERN_OK;
 }
@@ -1737,13 +1681,13 @@ store_agreement_insert(struct store *st, int64_t subject, const char *recipient,
 
 	if ((err = label_id(st, recipient, &rid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_AGREEMENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, rid);
 	sqlite3_bind_int64(s, 3, at);
 	sqlite3_bind_int(s, 4, withdrawn != 0);
-	return step_done(st, s, "agreement", msg);
+	return sqlu_step_done(&st->conn, s, "agreement", msg);
 }
 
 enum vaern_err
@@ -1761,7 +1705,7 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 		return VAERN_OK; /* no agreement was ever recorded */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "agreement: label lookup failed");
-	if ((s = stmt_get(st, S_AGREEMENT_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, rid);
@@ -1769,8 +1713,8 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 	if (rc == SQLITE_ROW)
 		*valid = sqlite3_column_int(s, 0) == 0;
 	else if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "agreement");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "agreement");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1811,7 +1755,7 @@ store_actor_insert(struct store *st, struct store_actor *a,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ACTOR_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, a->controller);
 	sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
@@ -1820,13 +1764,13 @@ store_actor_insert(struct store *st, struct store_actor *a,
 	sqlite3_bind_blob(s, 5, a->token_hash, sizeof(a->token_hash),
 	                  SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, a->created_at);
-	err = step_done(st, s, "actor", msg);
+	err = sqlu_step_done(&st->conn, s, "actor", msg);
 	if (err == VAERN_E_EXISTS)
 		return vaern_fail(msg, VAERN_E_EXISTS,
 		                  "an actor named '%s' already exists",
 		                  a->name);
 	if (err == VAERN_OK)
-		a->id = sqlite3_last_insert_rowid(st->db);
+		a->id = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -1838,7 +1782,7 @@ store_actor_by_token_id(struct store *st, const char *token_id,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_ACTOR_BY_TOKEN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_BY_TOKEN, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, token_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -1849,9 +1793,9 @@ store_actor_by_token_id(struct store *st, const char *token_id,
 	} else if (rc == SQLITE_DONE) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such token");
 	} else {
-		err = db_fail(st, msg, "actor");
+		err = sqlu_fail(&st->conn, msg, "actor");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1862,14 +1806,14 @@ store_actor_revoke(struct store *st, int64_t controller, const char *name,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ACTOR_REVOKE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_REVOKE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = step_done(st, s, "actor", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "actor", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND,
 		                  "no valid actor named '%.64s'", name);
 	return VAERN_OK;
@@ -1885,7 +1829,7 @@ store_actor_foreach(struct store *st, int64_t controller,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_ACTOR_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1900,9 +1844,9 @@ store_actor_foreach(struct store *st, int64_t controller,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "actor");
+		err = sqlu_fail(&st->conn, msg, "actor");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1938,14 +1882,14 @@ store_fact_set_expiry(struct store *st, int64_t subject, int64_t id,
 
 	if (rule != NULL && (err = label_id(st, rule, &r, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_FACT_SET_EXPIRY, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_SET_EXPIRY, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	bind_time(s, 3, expires_at);
 	if (r != 0)
 		sqlite3_bind_int64(s, 4, r);
-	return step_done(st, s, "fact", msg);
+	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
 enum vaern_err
@@ -1955,13 +1899,13 @@ store_fact_delete(struct store *st, int64_t subject, int64_t id,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_FACT_DELETE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
-	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
 		                  (long long)id);
 	return VAERN_OK;
@@ -1977,11 +1921,11 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 	int rc;
 
 	*n = 0;
-	s = stmt_get(st,
-	             after == NULL      ? S_FACT_DUE_FIRST
-	             : after->rule != 0 ? S_FACT_DUE_NEXT
-	                                : S_FACT_DUE_NEXT_NULL,
-	             msg);
+	s = sqlu_stmt(&st->conn,
+	              after == NULL      ? S_FACT_DUE_FIRST
+	              : after->rule != 0 ? S_FACT_DUE_NEXT
+	                                 : S_FACT_DUE_NEXT_NULL,
+	              msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
@@ -2002,8 +1946,8 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 		d->rule = sqlite3_column_int64(s, 3);
 	}
 	if (*n < max && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2017,7 +1961,7 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_FACT_KEYS, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_KEYS, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2031,8 +1975,8 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "fact");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "fact");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2044,12 +1988,12 @@ store_fact_delete_due(struct store *st, int64_t subject, int64_t now,
 	enum vaern_err err;
 
 	*deleted = 0;
-	if ((s = stmt_get(st, S_FACT_DELETE_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
-	if ((err = step_done(st, s, "fact", msg)) == VAERN_OK)
-		*deleted = sqlite3_changes(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes(st->conn.db);
 	return err;
 }
 
@@ -2061,14 +2005,14 @@ store_fact_due_count(struct store *st, int64_t now, int64_t *count,
 	enum vaern_err err = VAERN_OK;
 
 	*count = 0;
-	if ((s = stmt_get(st, S_FACT_DUE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
 	else
-		err = db_fail(st, msg, "retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2082,7 +2026,7 @@ store_fact_plan(struct store *st,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_FACT_PLAN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN, msg)) == NULL)
 		return VAERN_E_STORE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((err = fn(arg, sqlite3_column_int64(s, 0),
@@ -2091,8 +2035,8 @@ store_fact_plan(struct store *st,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "retention plan");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "retention plan");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2106,8 +2050,8 @@ step_exists(struct store *st, sqlite3_stmt *s, int *found,
 
 	*found = rc == SQLITE_ROW;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "lookup");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "lookup");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2118,18 +2062,18 @@ store_subject_remains(struct store *st, int64_t subject, int64_t now,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_FACT_ANY, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_ANY, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_KEPT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_KEPT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_IN_FORCE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_IN_FORCE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	return step_exists(st, s, remains, msg);
@@ -2145,7 +2089,7 @@ store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 	if (h->category != NULL &&
 	    (err = label_id(st, h->category, &cat, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_HOLD_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_HOLD_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, h->subject);
 	if (h->category != NULL)
@@ -2154,8 +2098,8 @@ store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 	bind_time(s, 4, h->review_at);
 	sqlite3_bind_int64(s, 5, h->placed_at);
 	sqlite3_bind_text(s, 6, h->placed_by, -1, SQLITE_STATIC);
-	if ((err = step_done(st, s, "hold", msg)) == VAERN_OK)
-		h->id = sqlite3_last_insert_rowid(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "hold", msg)) == VAERN_OK)
+		h->id = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -2166,14 +2110,14 @@ store_hold_lift(struct store *st, int64_t subject, int64_t id, int64_t at,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_HOLD_LIFT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_HOLD_LIFT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = step_done(st, s, "hold", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "hold", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND,
 		                  "no hold %lld in force on this subject",
 		                  (long long)id);
@@ -2190,8 +2134,8 @@ store_hold_foreach(struct store *st, int64_t subject,
 	char cat[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, subject ? S_HOLD_LIST : S_HOLD_ACTIVE, msg)) ==
-	    NULL)
+	if ((s = sqlu_stmt(&st->conn, subject ? S_HOLD_LIST : S_HOLD_ACTIVE,
+	                   msg)) == NULL)
 		return VAERN_E_STORE;
 	if (subject)
 		sqlite3_bind_int64(s, 1, subject);
@@ -2225,8 +2169,8 @@ store_hold_foreach(struct store *st, int64_t subject,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "hold");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "hold");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2240,13 +2184,13 @@ store_anon_insert(struct store *st, int64_t controller, const char *rule,
 
 	if ((err = label_id(st, rule, &r, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_ANON_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ANON_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, r);
 	sqlite3_bind_int64(s, 3, at);
 	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
-	return step_done(st, s, "anonymised record", msg);
+	return sqlu_step_done(&st->conn, s, "anonymised record", msg);
 }
 
 enum vaern_err
@@ -2256,14 +2200,14 @@ store_anon_count(struct store *st, int64_t controller, int64_t *count,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_ANON_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ANON_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
 	else
-		err = db_fail(st, msg, "anonymised records");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "anonymised records");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2275,11 +2219,11 @@ store_consent_text_put(struct store *st, const unsigned char hash[32],
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_CTEXT_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTEXT_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-	return step_done(st, s, "consent text", msg);
+	return sqlu_step_done(&st->conn, s, "consent text", msg);
 }
 
 enum vaern_err
@@ -2291,7 +2235,7 @@ store_consent_text_get(struct store *st, const unsigned char hash[32],
 	int rc;
 
 	*text = NULL;
-	if ((s = stmt_get(st, S_CTEXT_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTEXT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -2303,9 +2247,9 @@ store_consent_text_get(struct store *st, const unsigned char hash[32],
 	} else if (rc == SQLITE_DONE) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such consent text");
 	} else {
-		err = db_fail(st, msg, "consent text");
+		err = sqlu_fail(&st->conn, msg, "consent text");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2320,7 +2264,7 @@ store_consent_foreach(struct store *st, int64_t subject,
 	char purpose[LABEL_MAX + 1], source[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_CONSENT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2351,8 +2295,8 @@ store_consent_foreach(struct store *st, int64_t subject,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "consent");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2371,7 +2315,7 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 		return VAERN_OK;
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "consent: label lookup failed");
-	if ((s = stmt_get(st, S_CSTATE_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CSTATE_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
@@ -2380,9 +2324,9 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 		cs->last_used = column_time(s, 0);
 		cs->expires_at = column_time(s, 1);
 	} else if (rc != SQLITE_DONE) {
-		err = db_fail(st, msg, "consent state");
+		err = sqlu_fail(&st->conn, msg, "consent state");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2397,13 +2341,13 @@ store_consent_state_put(struct store *st, int64_t subject, const char *purpose,
 
 	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CSTATE_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CSTATE_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
 	bind_time(s, 3, cs->last_used);
 	bind_time(s, 4, cs->expires_at);
-	return step_done(st, s, "consent state", msg);
+	return sqlu_step_done(&st->conn, s, "consent state", msg);
 }
 
 enum vaern_err
@@ -2416,7 +2360,7 @@ store_consent_due(struct store *st, int64_t now, int64_t *subjects,
 	int rc = SQLITE_DONE;
 
 	*n = 0;
-	if ((s = stmt_get(st, S_CONSENT_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -2426,8 +2370,8 @@ store_consent_due(struct store *st, int64_t now, int64_t *subjects,
 		(*n)++;
 	}
 	if (*n < max && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "consent retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2439,14 +2383,15 @@ store_consent_delete(struct store *st, int64_t subject, int64_t purpose,
 	                                   S_UNSUB_DELETE};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		sqlite3_stmt *s = stmt_get(st, ids[i], msg);
+		sqlite3_stmt *s = sqlu_stmt(&st->conn, ids[i], msg);
 		enum vaern_err err;
 
 		if (s == NULL)
 			return VAERN_E_STORE;
 		sqlite3_bind_int64(s, 1, subject);
 		sqlite3_bind_int64(s, 2, purpose);
-		if ((err = step_done(st, s, "consent", msg)) != VAERN_OK)
+		if ((err = sqlu_step_done(&st->conn, s, "consent", msg)) !=
+		    VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;
@@ -2463,12 +2408,12 @@ store_unsubscribe_put(struct store *st, const unsigned char hash[32],
 
 	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_UNSUB_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_UNSUB_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, subject);
 	sqlite3_bind_int64(s, 3, pid);
-	return step_done(st, s, "unsubscribe token", msg);
+	return sqlu_step_done(&st->conn, s, "unsubscribe token", msg);
 }
 
 enum vaern_err
@@ -2481,7 +2426,7 @@ store_unsubscribe_find(struct store *st, const unsigned char hash[32],
 	int64_t pid = 0;
 	int rc;
 
-	if ((s = stmt_get(st, S_UNSUB_FIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_UNSUB_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -2492,9 +2437,9 @@ store_unsubscribe_find(struct store *st, const unsigned char hash[32],
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no such unsubscribe token");
 	} else {
-		err = db_fail(st, msg, "unsubscribe token");
+		err = sqlu_fail(&st->conn, msg, "unsubscribe token");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	if (err == VAERN_OK)
 		err = store_label_text(st, pid, purpose, msg);
 	return err;
@@ -2511,7 +2456,7 @@ store_choice_insert(struct store *st, int64_t controller,
 
 	if ((err = label_id(st, c->source, &src, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CHOICE_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CHOICE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2519,7 +2464,7 @@ store_choice_insert(struct store *st, int64_t controller,
 	sqlite3_bind_int(s, 4, c->statistics);
 	sqlite3_bind_int(s, 5, c->marketing);
 	sqlite3_bind_int64(s, 6, src);
-	return step_done(st, s, "cookie choice", msg);
+	return sqlu_step_done(&st->conn, s, "cookie choice", msg);
 }
 
 enum vaern_err
@@ -2532,7 +2477,7 @@ store_choice_latest(struct store *st, int64_t controller,
 	int64_t src = 0;
 	int rc;
 
-	if ((s = stmt_get(st, S_CHOICE_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CHOICE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2546,9 +2491,9 @@ store_choice_latest(struct store *st, int64_t controller,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "the visitor has made no choice");
 	} else {
-		err = db_fail(st, msg, "cookie choice");
+		err = sqlu_fail(&st->conn, msg, "cookie choice");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	if (err == VAERN_OK &&
 	    (err = store_label_text(st, src, source, msg)) == VAERN_OK)
 		c->source = source;
@@ -2567,7 +2512,7 @@ store_visit_insert(struct store *st, const struct store_visit *v,
 
 	if ((err = label_id(st, v->rule, &rule, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_VISIT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, v->controller);
 	sqlite3_bind_blob(s, 2, v->visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2576,7 +2521,7 @@ store_visit_insert(struct store *st, const struct store_visit *v,
 	sqlite3_bind_int64(s, 5, v->expires_at);
 	sqlite3_bind_int64(s, 6, rule);
 	sqlite3_bind_blob(s, 7, v->ct, (int)v->ctlen, SQLITE_STATIC);
-	return step_done(st, s, "visit", msg);
+	return sqlu_step_done(&st->conn, s, "visit", msg);
 }
 
 enum vaern_err
@@ -2591,7 +2536,7 @@ store_visit_foreach(struct store *st, int64_t controller,
 	char rule[STORE_LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_VISIT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2618,8 +2563,8 @@ store_visit_foreach(struct store *st, int64_t controller,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "visit");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2632,13 +2577,13 @@ store_visit_delete(struct store *st, int64_t controller,
 	enum vaern_err err;
 
 	*deleted = 0;
-	if ((s = stmt_get(st, S_VISIT_DELETE_KIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_DELETE_KIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, kind);
-	if ((err = step_done(st, s, "visit", msg)) == VAERN_OK)
-		*deleted = sqlite3_changes64(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "visit", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes64(st->conn.db);
 	return err;
 }
 
@@ -2652,7 +2597,7 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
 	int rc;
 
 	*n = 0;
-	if ((s = stmt_get(st, S_VISIT_TAKE_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_TAKE_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -2661,8 +2606,8 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "visit retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2685,8 +2630,8 @@ rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
 			break;
 	}
 	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "visit retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2698,7 +2643,7 @@ store_visit_due_count(struct store *st, int64_t now,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VISIT_DUE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	return rule_counts(st, s, 0, fn, arg, msg);
@@ -2712,7 +2657,7 @@ store_visit_plan(struct store *st,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VISIT_PLAN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_PLAN, msg)) == NULL)
 		return VAERN_E_STORE;
 	return rule_counts(st, s, 1, fn, arg, msg);
 }
@@ -2727,7 +2672,7 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
 	int rc;
 
 	*len = 0;
-	if ((s = stmt_get(st, S_VKEY_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
@@ -2739,9 +2684,9 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
 	} else if (rc == SQLITE_DONE) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no visit key");
 	} else {
-		err = db_fail(st, msg, "visit key");
+		err = sqlu_fail(&st->conn, msg, "visit key");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2752,12 +2697,12 @@ store_visit_key_put(struct store *st, int64_t controller, int64_t expires_at,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VKEY_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
 	sqlite3_bind_blob(s, 3, wrapped, (int)len, SQLITE_STATIC);
-	return step_done(st, s, "visit key", msg);
+	return sqlu_step_done(&st->conn, s, "visit key", msg);
 }
 
 enum vaern_err
@@ -2768,11 +2713,11 @@ store_visit_key_drop_due(struct store *st, int64_t now, int64_t *dropped,
 	enum vaern_err err;
 
 	*dropped = 0;
-	if ((s = stmt_get(st, S_VKEY_DROP_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_DROP_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
-	if ((err = step_done(st, s, "visit key", msg)) == VAERN_OK)
-		*dropped = sqlite3_changes64(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "visit key", msg)) == VAERN_OK)
+		*dropped = sqlite3_changes64(st->conn.db);
 	return err;
 }
 
@@ -2833,7 +2778,7 @@ store_request_insert(struct store *st, struct store_request *r,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_REQ_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->controller);
 	sqlite3_bind_text(s, 2, r->id, -1, SQLITE_STATIC);
@@ -2845,8 +2790,8 @@ store_request_insert(struct store *st, struct store_request *r,
 	sqlite3_bind_text(s, 8, r->status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, r->created_by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 10, r->updated_at);
-	if ((err = step_done(st, s, "request", msg)) == VAERN_OK)
-		r->rowid = sqlite3_last_insert_rowid(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "request", msg)) == VAERN_OK)
+		r->rowid = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -2858,7 +2803,7 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_REQ_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
@@ -2870,9 +2815,9 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 	} else if (rc == SQLITE_DONE) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
 	} else {
-		err = db_fail(st, msg, "request");
+		err = sqlu_fail(&st->conn, msg, "request");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2883,7 +2828,7 @@ store_request_update(struct store *st, const struct store_request *r,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_REQ_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->rowid);
 	sqlite3_bind_int64(s, 2, r->due);
@@ -2897,9 +2842,9 @@ store_request_update(struct store *st, const struct store_request *r,
 	bind_text_or_null(s, 10, r->verify_method);
 	bind_text_or_null(s, 11, r->attestation);
 	sqlite3_bind_int64(s, 12, r->updated_at);
-	if ((err = step_done(st, s, "request", msg)) != VAERN_OK)
+	if ((err = sqlu_step_done(&st->conn, s, "request", msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
 	return VAERN_OK;
 }
@@ -2915,7 +2860,7 @@ store_request_foreach(struct store *st, int64_t controller, long due_by,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_REQ_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, due_by);
@@ -2932,9 +2877,9 @@ store_request_foreach(struct store *st, int64_t controller, long due_by,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "request");
+		err = sqlu_fail(&st->conn, msg, "request");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2944,7 +2889,7 @@ store_transition_insert(struct store *st, int64_t request,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_TRANS_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_TRANS_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_int64(s, 2, t->at);
@@ -2952,7 +2897,7 @@ store_transition_insert(struct store *st, int64_t request,
 	sqlite3_bind_text(s, 4, t->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, t->actor, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 6, t->reason);
-	return step_done(st, s, "request transition", msg);
+	return sqlu_step_done(&st->conn, s, "request transition", msg);
 }
 
 enum vaern_err
@@ -2965,7 +2910,7 @@ store_transition_foreach(struct store *st, int64_t request,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_TRANS_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_TRANS_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2986,9 +2931,9 @@ store_transition_foreach(struct store *st, int64_t request,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "request transition");
+		err = sqlu_fail(&st->conn, msg, "request transition");
 done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2999,7 +2944,7 @@ store_code_insert(struct store *st, int64_t request, struct store_code *c,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CODE_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_blob(s, 2, c->hash, sizeof(c->hash), SQLITE_STATIC);
@@ -3009,8 +2954,8 @@ store_code_insert(struct store *st, int64_t request, struct store_code *c,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		c->seq = sqlite3_column_int64(s, 0);
 	else
-		err = db_fail(st, msg, "verification code");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "verification code");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -3023,7 +2968,7 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
 	size_t n = 0;
 	int rc;
 
-	if ((s = stmt_get(st, S_CODE_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	rc = sqlite3_step(s);
@@ -3043,9 +2988,9 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
 		                 "no verification code was sent for this "
 		                 "request");
 	} else {
-		err = db_fail(st, msg, "verification code");
+		err = sqlu_fail(&st->conn, msg, "verification code");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -3056,14 +3001,14 @@ store_code_count(struct store *st, int64_t request, int64_t *n,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CODE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	else
-		err = db_fail(st, msg, "verification code");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "verification code");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -3073,11 +3018,11 @@ store_code_update(struct store *st, int64_t request, const struct store_code *c,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_CODE_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_int64(s, 2, c->seq);
 	sqlite3_bind_int(s, 3, c->attempts);
 	bind_time(s, 4, c->used_at);
-	return step_done(st, s, "verification code", msg);
+	return sqlu_step_done(&st->conn, s, "verification code", msg);
 }
