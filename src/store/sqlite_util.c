@@ -4,6 +4,9 @@
  */
 #include "sqlite_util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 enum vaern_err
 sqlu_open(struct sqlu_conn *c, const char *path, int flags, int busy_ms,
           struct vaern_msg *msg)
@@ -61,4 +64,21 @@ sqlu_prepare(struct sqlu_conn *c, size_t id, struct vaern_msg *msg)
 	}
 	c->stmt[id] = s;
 	return s;
+}
+
+enum vaern_err
+sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+                  struct vaern_msg *msg, const char *notfound, ...)
+{
+	char text[VAERN_MSG_MAX];
+	enum vaern_err err;
+	va_list ap;
+
+	if ((err = sqlu_step_done(c, s, what, msg)) != VAERN_OK ||
+	    sqlite3_changes(c->db) == 1)
+		return err;
+	va_start(ap, notfound);
+	(void)vsnprintf(text, sizeof(text), notfound, ap);
+	va_end(ap);
+	return vaern_fail(msg, VAERN_E_NOTFOUND, "%s", text);
 }

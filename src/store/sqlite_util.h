@@ -109,20 +109,14 @@ sqlu_exec(struct sqlu_conn *c, size_t id, const char *what,
 }
 
 /*
- * sqlu_step_done for an UPDATE or DELETE of one row by its key; returns
- * VAERN_E_NOTFOUND, msg untouched, if it changed no row (or several), so
- * the caller names what was missing.
+ * sqlu_step_done for an UPDATE or DELETE of one row by its key. If it
+ * changed no row (or several) returns VAERN_E_NOTFOUND with msg set from
+ * the printf-style notfound and what follows it.
  */
-static inline enum vaern_err
-sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
-                  struct vaern_msg *msg)
-{
-	enum vaern_err err = sqlu_step_done(c, s, what, msg);
-
-	if (err == VAERN_OK && sqlite3_changes(c->db) != 1)
-		err = VAERN_E_NOTFOUND;
-	return err;
-}
+enum vaern_err sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s,
+                                 const char *what, struct vaern_msg *msg,
+                                 const char *notfound, ...)
+        __attribute__((format(printf, 5, 6), nonnull(1, 2, 3, 5)));
 
 /*
  * Steps s (bound already) to its first row and leaves s to the caller,

@@ -636,27 +636,21 @@ label_cache(struct store *st, const char *text, int64_t id)
 }
 
 /* Reads the id of label text: 1 found, 0 not found, -1 error. */
+/* Reads the id of label text: 1 found, 0 not found, -1 error. */
 static int
 label_select(struct store *st, const char *text, size_t len, int64_t *id,
              struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_LABEL_GET, msg)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "label", NULL, msg)) == VAERN_OK)
 		*id = sqlite3_column_int64(s, 0);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		(void)sqlu_fail(&st->conn, msg, "label");
-	}
 	sqlu_reset(s);
-	return found;
+	return err == VAERN_OK ? 1 : err == VAERN_E_NOTFOUND ? 0 : -1;
 }
 
 /*
@@ -751,6 +745,20 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 		                 (long long)id);
 	sqlu_reset(s);
 	return result;
+}
+
+/* Copies the text of label id into buf: label_text's own buffer is shared,
+ * and a row often names several labels. */
+static inline enum vaern_err
+label_copy(struct store *st, int64_t id, char buf[LABEL_MAX + 1],
+           struct vaern_msg *msg)
+{
+	const char *t = label_text(st, id, msg);
+
+	if (t == NULL)
+		return VAERN_E_STORE;
+	memcpy(buf, t, strlen(t) + 1);
+	return VAERN_OK;
 }
 
 /*
@@ -1028,34 +1036,30 @@ store_controller_get(struct store *st, const char *name, int64_t *rowid,
                      char **policy_text, size_t *len, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*policy_text = NULL;
 	*len = 0;
 	if ((s = sqlu_stmt(&st->conn, S_CTRL_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "controller", NULL, msg);
+	if (err == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 1);
 		size_t n = (size_t)sqlite3_column_bytes(s, 1);
 
 		*rowid = sqlite3_column_int64(s, 0);
 		if ((*policy_text = malloc(n + 1)) == NULL) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-			goto done;
+		} else {
+			memcpy(*policy_text, t, n);
+			(*policy_text)[n] = '\0';
+			*len = n;
 		}
-		memcpy(*policy_text, t, n);
-		(*policy_text)[n] = '\0';
-		*len = n;
-	} else if (rc == SQLITE_DONE) {
+	} else if (err == VAERN_E_NOTFOUND) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no controller '%s' is loaded", name);
-	} else {
-		err = sqlu_fail(&st->conn, msg, "controller");
 	}
-done:
 	sqlu_reset(s);
 	return err;
 }
@@ -1073,16 +1077,11 @@ store_controller_foreach(struct store *st,
 	if ((s = sqlu_stmt(&st->conn, S_CTRL_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		err = fn(arg, (const char *)sqlite3_column_text(s, 0),
-		         sqlite3_column_int64(s, 1));
-		if (err != VAERN_OK)
-			goto done;
+		if ((err = fn(arg, (const char *)sqlite3_column_text(s, 0),
+		              sqlite3_column_int64(s, 1))) != VAERN_OK)
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "controller list");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "controller list", msg);
 }
 
 enum vaern_err
@@ -1126,15 +1125,16 @@ column_copy(sqlite3_stmt *s, int col, unsigned char *buf, size_t max,
 }
 
 /* Steps s (bound) and copies the subject row into *subj. */
+/* Steps s (bound) and copies the subject row into *subj. */
 static enum vaern_err
 subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
                struct vaern_msg *msg)
 {
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t uidlen;
-	int rc = sqlite3_step(s);
 
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "subject", "no such subject", msg);
+	if (err == VAERN_OK) {
 		subj->rowid = sqlite3_column_int64(s, 0);
 		subj->controller = sqlite3_column_int64(s, 1);
 		subj->state = sqlite3_column_int(s, 5);
@@ -1148,10 +1148,6 @@ subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "subject %lld: malformed row",
 			                 (long long)subj->rowid);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "subject");
 	}
 	sqlu_reset(s);
 	return err;
@@ -1238,17 +1234,11 @@ store_subject_count(struct store *st, int64_t controller, int64_t *count,
                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = sqlu_fail(&st->conn, msg, "subject count");
-	sqlu_reset(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "subject count", msg);
 }
 
 static void
@@ -1280,20 +1270,15 @@ store_identifier_find(struct store *st, int64_t controller, int type,
                       struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "identifier",
+	                         "no subject has that identifier", msg)) ==
+	    VAERN_OK)
 		*subject = sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no subject has that identifier");
-	else
-		err = sqlu_fail(&st->conn, msg, "identifier");
 	sqlu_reset(s);
 	return err;
 }
@@ -1304,25 +1289,18 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
                           struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t len = 0;
-	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_FIND_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
-		    len != STORE_UID_BYTES)
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "subject: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no subject has that identifier");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "identifier");
-	}
+	if ((err = sqlu_step_row(&st->conn, s, "identifier",
+	                         "no subject has that identifier", msg)) ==
+	            VAERN_OK &&
+	    (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
+	     len != STORE_UID_BYTES))
+		err = vaern_fail(msg, VAERN_E_STORE, "subject: malformed row");
 	sqlu_reset(s);
 	return err;
 }
@@ -1374,17 +1352,12 @@ store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_MAX, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*max = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
-	else
-		err = sqlu_fail(&st->conn, msg, "fact");
-	sqlu_reset(s);
-	return err;
+	/* max(id) of no fact is NULL, which reads as 0 */
+	return sqlu_step_int64(&st->conn, s, max, "fact", msg);
 }
 
 enum vaern_err
@@ -1405,18 +1378,15 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
 	sqlite3_bind_blob(s, 3, ct, (int)ctlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, collected_at);
 	sqlite3_bind_int64(s, 5, src);
-	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
+	                         (long long)id);
 }
 
 /*
  * Steps s and calls fn for each fact row. The label texts are resolved
  * into a local copy, since label_text's buffer is shared.
  */
+/* Steps s and calls fn for each fact row. */
 static enum vaern_err
 facts_each(struct store *st, sqlite3_stmt *s,
            enum vaern_err (*fn)(void *arg, const struct store_fact *f),
@@ -1429,26 +1399,14 @@ facts_each(struct store *st, sqlite3_stmt *s,
 	*seen = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_fact f;
-		const char *t;
 
-		if ((t = label_text(st, sqlite3_column_int64(s, 2), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(cat, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 3), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(purpose, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(source, t, strlen(t) + 1);
+		if ((err = label_copy(st, sqlite3_column_int64(s, 2), cat,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 3), purpose,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		                      msg)) != VAERN_OK)
+			break;
 		f.subject = sqlite3_column_int64(s, 0);
 		f.id = sqlite3_column_int64(s, 1);
 		f.category = cat;
@@ -1462,13 +1420,9 @@ facts_each(struct store *st, sqlite3_stmt *s,
 		f.ctlen = (size_t)sqlite3_column_bytes(s, 8);
 		*seen = 1;
 		if ((err = fn(arg, &f)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "fact");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "fact", msg);
 }
 
 enum vaern_err
@@ -1539,24 +1493,17 @@ store_event_foreach(struct store *st, int64_t subject,
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_event e;
-		const char *t = label_text(st, sqlite3_column_int64(s, 1), msg);
 
-		if (t == NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(kind, t, strlen(t) + 1);
+		if ((err = label_copy(st, sqlite3_column_int64(s, 1), kind,
+		                      msg)) != VAERN_OK)
+			break;
 		e.subject = sqlite3_column_int64(s, 0);
 		e.kind = kind;
 		e.at = sqlite3_column_int64(s, 2);
 		if ((err = fn(arg, &e)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "event");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "event", msg);
 }
 
 enum vaern_err
@@ -1589,7 +1536,6 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 	sqlite3_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
-	int rc;
 
 	*valid = 0;
 	if ((err = label_find(st, purpose, 0, &pid, NULL)) == VAERN_E_NOTFOUND)
@@ -1600,13 +1546,11 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "consent", NULL, msg)) ==
+	    VAERN_OK)
 		*valid = sqlite3_column_type(s, 0) == SQLITE_NULL;
-	else if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "consent");
 	sqlu_reset(s);
-	return err;
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -1614,14 +1558,13 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
                struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_META_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "meta", NULL, msg);
+	if (err == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 
@@ -1630,11 +1573,9 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
 			                 "meta '%s' is malformed", key);
 		else
 			memcpy(buf, t, n + 1);
-	} else if (rc == SQLITE_DONE) {
+	} else if (err == VAERN_E_NOTFOUND) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "meta '%s' is unset",
 		                 key);
-	} else {
-		err = sqlu_fail(&st->conn, msg, "meta");
 	}
 	sqlu_reset(s);
 	return err;
@@ -1658,17 +1599,13 @@ store_subject_set_state(struct store *st, int64_t rowid, int state,
                         struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_STATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_int(s, 2, state);
-	if ((err = sqlu_step_done(&st->conn, s, "subject", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "subject", msg,
+	                         "no such subject");
 }
 
 enum vaern_err
@@ -1697,7 +1634,6 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 	sqlite3_stmt *s;
 	int64_t rid;
 	enum vaern_err err;
-	int rc;
 
 	*valid = 0;
 	if ((err = label_find(st, recipient, 0, &rid, NULL)) ==
@@ -1709,13 +1645,11 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, rid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "agreement", NULL, msg)) ==
+	    VAERN_OK)
 		*valid = sqlite3_column_int(s, 0) == 0;
-	else if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "agreement");
 	sqlu_reset(s);
-	return err;
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 /* Copies text column col into buf (max + 1 bytes); 0 if it does not fit. */
@@ -1779,22 +1713,15 @@ store_actor_by_token_id(struct store *st, const char *token_id,
                         struct store_actor *a, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_ACTOR_BY_TOKEN, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, token_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!actor_from_row(s, a))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "actor: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such token");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "actor");
-	}
+	if ((err = sqlu_step_row(&st->conn, s, "actor", "no such token",
+	                         msg)) == VAERN_OK &&
+	    !actor_from_row(s, a))
+		err = vaern_fail(msg, VAERN_E_STORE, "actor: malformed row");
 	sqlu_reset(s);
 	return err;
 }
@@ -1804,19 +1731,14 @@ store_actor_revoke(struct store *st, int64_t controller, const char *name,
                    int64_t at, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_ACTOR_REVOKE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = sqlu_step_done(&st->conn, s, "actor", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND,
-		                  "no valid actor named '%.64s'", name);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "actor", msg,
+	                         "no valid actor named '%.64s'", name);
 }
 
 enum vaern_err
@@ -1838,16 +1760,12 @@ store_actor_foreach(struct store *st, int64_t controller,
 		if (!actor_from_row(s, &a)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "actor: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &a)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "actor");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "actor", msg);
 }
 
 /* ---- retention -------------------------------------------------------- */
@@ -1856,12 +1774,7 @@ enum vaern_err
 store_label_text(struct store *st, int64_t id, char buf[STORE_LABEL_MAX + 1],
                  struct vaern_msg *msg)
 {
-	const char *t = label_text(st, id, msg);
-
-	if (t == NULL)
-		return VAERN_E_STORE;
-	memcpy(buf, t, strlen(t) + 1);
-	return VAERN_OK;
+	return label_copy(st, id, buf, msg);
 }
 
 enum vaern_err
@@ -1897,18 +1810,13 @@ store_fact_delete(struct store *st, int64_t subject, int64_t id,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
-	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
+	                         (long long)id);
 }
 
 enum vaern_err
@@ -1974,10 +1882,7 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &k)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "fact");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "fact", msg);
 }
 
 enum vaern_err
@@ -2002,18 +1907,12 @@ store_fact_due_count(struct store *st, int64_t now, int64_t *count,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	*count = 0;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = sqlu_fail(&st->conn, msg, "retention");
-	sqlu_reset(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "retention", msg);
 }
 
 enum vaern_err
@@ -2034,25 +1933,20 @@ store_fact_plan(struct store *st,
 		    VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "retention plan");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
 }
 
+/* Runs s (bound already) and sets *found to whether it returned a row. */
 /* Runs s (bound already) and sets *found to whether it returned a row. */
 static enum vaern_err
 step_exists(struct store *st, sqlite3_stmt *s, int *found,
             struct vaern_msg *msg)
 {
-	int rc = sqlite3_step(s);
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err = sqlu_step_row(&st->conn, s, "lookup", NULL, msg);
 
-	*found = rc == SQLITE_ROW;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "lookup");
+	*found = err == VAERN_OK;
 	sqlu_reset(s);
-	return err;
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -2108,20 +2002,15 @@ store_hold_lift(struct store *st, int64_t subject, int64_t id, int64_t at,
                 struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_HOLD_LIFT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = sqlu_step_done(&st->conn, s, "hold", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND,
-		                  "no hold %lld in force on this subject",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "hold", msg,
+	                         "no hold %lld in force on this subject",
+	                         (long long)id);
 }
 
 enum vaern_err
@@ -2144,14 +2033,9 @@ store_hold_foreach(struct store *st, int64_t subject,
 
 		h.category = NULL;
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
-			const char *t =
-			        label_text(st, sqlite3_column_int64(s, 2), msg);
-
-			if (t == NULL) {
-				err = VAERN_E_STORE;
+			if ((err = label_copy(st, sqlite3_column_int64(s, 2),
+			                      cat, msg)) != VAERN_OK)
 				break;
-			}
-			memcpy(cat, t, strlen(t) + 1);
 			h.category = cat;
 		}
 		h.id = sqlite3_column_int64(s, 0);
@@ -2168,10 +2052,7 @@ store_hold_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &h)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "hold");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "hold", msg);
 }
 
 enum vaern_err
@@ -2198,17 +2079,11 @@ store_anon_count(struct store *st, int64_t controller, int64_t *count,
                  struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_ANON_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = sqlu_fail(&st->conn, msg, "anonymised records");
-	sqlu_reset(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "anonymised records", msg);
 }
 
 /* ---- the consent ledger ------------------------------------------------ */
@@ -2231,23 +2106,18 @@ store_consent_text_get(struct store *st, const unsigned char hash[32],
                        char **text, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*text = NULL;
 	if ((s = sqlu_stmt(&st->conn, S_CTEXT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "consent text",
+	                         "no such consent text", msg)) == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 
 		if (t == NULL || (*text = strdup(t)) == NULL)
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such consent text");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "consent text");
 	}
 	sqlu_reset(s);
 	return err;
@@ -2269,20 +2139,12 @@ store_consent_foreach(struct store *st, int64_t subject,
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_consent_rec r;
-		const char *t;
 
-		if ((t = label_text(st, sqlite3_column_int64(s, 0), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
+		if ((err = label_copy(st, sqlite3_column_int64(s, 0), purpose,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		                      msg)) != VAERN_OK)
 			break;
-		}
-		memcpy(purpose, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			break;
-		}
-		memcpy(source, t, strlen(t) + 1);
 		r.purpose = purpose;
 		r.seq = sqlite3_column_int64(s, 1);
 		r.at = sqlite3_column_int64(s, 2);
@@ -2294,10 +2156,7 @@ store_consent_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &r)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "consent");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "consent", msg);
 }
 
 enum vaern_err
@@ -2307,7 +2166,6 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 	sqlite3_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
-	int rc;
 
 	cs->last_used = STORE_NO_TIME;
 	cs->expires_at = STORE_NO_TIME;
@@ -2319,15 +2177,13 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "consent state", NULL, msg)) ==
+	    VAERN_OK) {
 		cs->last_used = column_time(s, 0);
 		cs->expires_at = column_time(s, 1);
-	} else if (rc != SQLITE_DONE) {
-		err = sqlu_fail(&st->conn, msg, "consent state");
 	}
 	sqlu_reset(s);
-	return err;
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -2422,22 +2278,17 @@ store_unsubscribe_find(struct store *st, const unsigned char hash[32],
                        struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	int64_t pid = 0;
-	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_UNSUB_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "unsubscribe token",
+	                         "no such unsubscribe token", msg)) ==
+	    VAERN_OK) {
 		*subject = sqlite3_column_int64(s, 0);
 		pid = sqlite3_column_int64(s, 1);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no such unsubscribe token");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "unsubscribe token");
 	}
 	sqlu_reset(s);
 	if (err == VAERN_OK)
@@ -2473,25 +2324,20 @@ store_choice_latest(struct store *st, int64_t controller,
                     char source[STORE_LABEL_MAX + 1], struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	int64_t src = 0;
-	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_CHOICE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "cookie choice",
+	                         "the visitor has made no choice", msg)) ==
+	    VAERN_OK) {
 		c->at = sqlite3_column_int64(s, 0);
 		c->statistics = sqlite3_column_int(s, 1);
 		c->marketing = sqlite3_column_int(s, 2);
 		src = sqlite3_column_int64(s, 3);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "the visitor has made no choice");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "cookie choice");
 	}
 	sqlu_reset(s);
 	if (err == VAERN_OK &&
@@ -2542,7 +2388,6 @@ store_visit_foreach(struct store *st, int64_t controller,
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_visit v;
-		const char *t;
 
 		v.id = sqlite3_column_int64(s, 0);
 		v.controller = controller;
@@ -2550,22 +2395,16 @@ store_visit_foreach(struct store *st, int64_t controller,
 		v.kind = sqlite3_column_int(s, 1);
 		v.at = sqlite3_column_int64(s, 2);
 		v.expires_at = sqlite3_column_int64(s, 3);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
+		if ((err = label_copy(st, sqlite3_column_int64(s, 4), rule,
+		                      msg)) != VAERN_OK)
 			break;
-		}
-		(void)snprintf(rule, sizeof(rule), "%s", t);
 		v.rule = rule;
 		v.ct = sqlite3_column_blob(s, 5);
 		v.ctlen = (size_t)sqlite3_column_bytes(s, 5);
 		if ((err = fn(arg, &v)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "visit");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "visit", msg);
 }
 
 enum vaern_err
@@ -2593,7 +2432,6 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	*n = 0;
@@ -2605,12 +2443,11 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
 		fn(arg, sqlite3_column_int64(s, 0));
 		(*n)++;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "visit retention");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, VAERN_OK, "visit retention",
+	                     msg);
 }
 
+/* Calls fn(arg, rule, expires_at, count) for each row of s. */
 /* Calls fn(arg, rule, expires_at, count) for each row of s. */
 static enum vaern_err
 rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
@@ -2629,10 +2466,7 @@ rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
 		    VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "visit retention");
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "visit retention", msg);
 }
 
 enum vaern_err
@@ -2668,24 +2502,18 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*len = 0;
 	if ((s = sqlu_stmt(&st->conn, S_VKEY_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "a visit key is malformed");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no visit key");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "visit key");
-	}
+	if ((err = sqlu_step_row(&st->conn, s, "visit key", "no visit key",
+	                         msg)) == VAERN_OK &&
+	    !column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "a visit key is malformed");
 	sqlu_reset(s);
 	return err;
 }
@@ -2800,23 +2628,16 @@ store_request_get(struct store *st, int64_t controller, const char *id,
                   struct store_request *r, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_REQ_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!request_from_row(s, r))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "request: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "request");
-	}
+	if ((err = sqlu_step_row(&st->conn, s, "request", "no such request",
+	                         msg)) == VAERN_OK &&
+	    !request_from_row(s, r))
+		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
 	sqlu_reset(s);
 	return err;
 }
@@ -2826,7 +2647,6 @@ store_request_update(struct store *st, const struct store_request *r,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_REQ_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -2842,11 +2662,8 @@ store_request_update(struct store *st, const struct store_request *r,
 	bind_text_or_null(s, 10, r->verify_method);
 	bind_text_or_null(s, 11, r->attestation);
 	sqlite3_bind_int64(s, 12, r->updated_at);
-	if ((err = sqlu_step_done(&st->conn, s, "request", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "request", msg,
+	                         "no such request");
 }
 
 enum vaern_err
@@ -2871,16 +2688,12 @@ store_request_foreach(struct store *st, int64_t controller, long due_by,
 		if (!request_from_row(s, &r)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "request: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &r)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "request");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "request", msg);
 }
 
 enum vaern_err
@@ -2925,16 +2738,12 @@ store_transition_foreach(struct store *st, int64_t request,
 		if (t.to == NULL || t.actor == NULL) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "request transition: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &t)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = sqlu_fail(&st->conn, msg, "request transition");
-done:
-	sqlu_reset(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "request transition", msg);
 }
 
 enum vaern_err
@@ -2942,7 +2751,6 @@ store_code_insert(struct store *st, int64_t request, struct store_code *c,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_CODE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -2951,12 +2759,8 @@ store_code_insert(struct store *st, int64_t request, struct store_code *c,
 	sqlite3_bind_text(s, 3, c->contact, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, c->created_at);
 	sqlite3_bind_int64(s, 5, c->expires_at);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		c->seq = sqlite3_column_int64(s, 0);
-	else
-		err = sqlu_fail(&st->conn, msg, "verification code");
-	sqlu_reset(s);
-	return err;
+	/* RETURNING seq: the insert is done by the first step */
+	return sqlu_step_int64(&st->conn, s, &c->seq, "verification code", msg);
 }
 
 enum vaern_err
@@ -2964,15 +2768,16 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t n = 0;
-	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_CODE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "verification code",
+	                    "no verification code was sent for this request",
+	                    msg);
+	if (err == VAERN_OK) {
 		c->seq = sqlite3_column_int64(s, 0);
 		c->created_at = sqlite3_column_int64(s, 3);
 		c->expires_at = sqlite3_column_int64(s, 4);
@@ -2983,12 +2788,6 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
 		    !column_word(s, 2, c->contact, STORE_WORD_MAX))
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "verification code: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no verification code was sent for this "
-		                 "request");
-	} else {
-		err = sqlu_fail(&st->conn, msg, "verification code");
 	}
 	sqlu_reset(s);
 	return err;
@@ -2999,17 +2798,11 @@ store_code_count(struct store *st, int64_t request, int64_t *n,
                  struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_CODE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		err = sqlu_fail(&st->conn, msg, "verification code");
-	sqlu_reset(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, n, "verification code", msg);
 }
 
 enum vaern_err
