@@ -636,7 +636,6 @@ label_cache(struct store *st, const char *text, int64_t id)
 }
 
 /* Reads the id of label text: 1 found, 0 not found, -1 error. */
-/* Reads the id of label text: 1 found, 0 not found, -1 error. */
 static int
 label_select(struct store *st, const char *text, size_t len, int64_t *id,
              struct vaern_msg *msg)
@@ -911,22 +910,14 @@ store_set_cache_kib(struct store *st, long kib)
 enum vaern_err
 store_savepoint(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-
 	assert(st->in_tx);
-	if ((s = sqlu_stmt(&st->conn, S_SAVEPOINT, msg)) == NULL)
-		return VAERN_E_STORE;
-	return sqlu_step_done(&st->conn, s, "savepoint", msg);
+	return sqlu_exec(&st->conn, S_SAVEPOINT, "savepoint", msg);
 }
 
 enum vaern_err
 store_savepoint_release(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-
-	if ((s = sqlu_stmt(&st->conn, S_RELEASE, msg)) == NULL)
-		return VAERN_E_STORE;
-	return sqlu_step_done(&st->conn, s, "savepoint", msg);
+	return sqlu_exec(&st->conn, S_RELEASE, "savepoint", msg);
 }
 
 void
@@ -940,15 +931,12 @@ store_savepoint_rollback(struct store *st)
 enum vaern_err
 store_begin(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	assert(!st->in_tx);
 	/* A write ends the read snapshot: it sees the latest data. */
 	store_read_end(st);
-	if ((s = sqlu_stmt(&st->conn, S_BEGIN, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = sqlu_step_done(&st->conn, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_BEGIN, "begin", msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -956,14 +944,12 @@ store_begin(struct store *st, struct vaern_msg *msg)
 enum vaern_err
 store_read_begin(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	if (st->in_tx || st->in_read)
 		return VAERN_OK;
-	if ((s = sqlu_stmt(&st->conn, S_READ_BEGIN, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = sqlu_step_done(&st->conn, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_READ_BEGIN, "begin", msg)) ==
+	    VAERN_OK)
 		st->in_read = 1;
 	return err;
 }
@@ -986,13 +972,10 @@ store_read_end(struct store *st)
 enum vaern_err
 store_commit(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	assert(st->in_tx);
-	if ((s = sqlu_stmt(&st->conn, S_COMMIT, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = sqlu_step_done(&st->conn, s, "commit", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg)) == VAERN_OK)
 		st->in_tx = 0;
 	return err;
 }
@@ -1124,7 +1107,6 @@ column_copy(sqlite3_stmt *s, int col, unsigned char *buf, size_t max,
 	return 1;
 }
 
-/* Steps s (bound) and copies the subject row into *subj. */
 /* Steps s (bound) and copies the subject row into *subj. */
 static enum vaern_err
 subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
@@ -1295,9 +1277,9 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
 	if ((s = sqlu_stmt(&st->conn, S_ID_FIND_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	if ((err = sqlu_step_row(&st->conn, s, "identifier",
-	                         "no subject has that identifier", msg)) ==
-	            VAERN_OK &&
+	err = sqlu_step_row(&st->conn, s, "identifier",
+	                    "no subject has that identifier", msg);
+	if (err == VAERN_OK &&
 	    (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
 	     len != STORE_UID_BYTES))
 		err = vaern_fail(msg, VAERN_E_STORE, "subject: malformed row");
@@ -1382,10 +1364,6 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
 	                         (long long)id);
 }
 
-/*
- * Steps s and calls fn for each fact row. The label texts are resolved
- * into a local copy, since label_text's buffer is shared.
- */
 /* Steps s and calls fn for each fact row. */
 static enum vaern_err
 facts_each(struct store *st, sqlite3_stmt *s,
@@ -1718,9 +1696,8 @@ store_actor_by_token_id(struct store *st, const char *token_id,
 	if ((s = sqlu_stmt(&st->conn, S_ACTOR_BY_TOKEN, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, token_id, -1, SQLITE_STATIC);
-	if ((err = sqlu_step_row(&st->conn, s, "actor", "no such token",
-	                         msg)) == VAERN_OK &&
-	    !actor_from_row(s, a))
+	err = sqlu_step_row(&st->conn, s, "actor", "no such token", msg);
+	if (err == VAERN_OK && !actor_from_row(s, a))
 		err = vaern_fail(msg, VAERN_E_STORE, "actor: malformed row");
 	sqlu_reset(s);
 	return err;
@@ -1936,7 +1913,6 @@ store_fact_plan(struct store *st,
 	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
 }
 
-/* Runs s (bound already) and sets *found to whether it returned a row. */
 /* Runs s (bound already) and sets *found to whether it returned a row. */
 static enum vaern_err
 step_exists(struct store *st, sqlite3_stmt *s, int *found,
@@ -2448,7 +2424,6 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
 }
 
 /* Calls fn(arg, rule, expires_at, count) for each row of s. */
-/* Calls fn(arg, rule, expires_at, count) for each row of s. */
 static enum vaern_err
 rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
             enum vaern_err (*fn)(void *arg, int64_t rule, int64_t expires_at,
@@ -2509,8 +2484,8 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
-	if ((err = sqlu_step_row(&st->conn, s, "visit key", "no visit key",
-	                         msg)) == VAERN_OK &&
+	err = sqlu_step_row(&st->conn, s, "visit key", "no visit key", msg);
+	if (err == VAERN_OK &&
 	    !column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "a visit key is malformed");
@@ -2634,9 +2609,8 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	if ((err = sqlu_step_row(&st->conn, s, "request", "no such request",
-	                         msg)) == VAERN_OK &&
-	    !request_from_row(s, r))
+	err = sqlu_step_row(&st->conn, s, "request", "no such request", msg);
+	if (err == VAERN_OK && !request_from_row(s, r))
 		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
 	sqlu_reset(s);
 	return err;
