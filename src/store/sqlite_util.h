@@ -6,9 +6,9 @@
  *
  * A message names the operation ("what") and SQLite's own text, which
  * names tables and constraints, never values (CONVENTIONS.md habit 4).
- * The step helpers are inline: the read path and the sweep call them once
- * per statement, and a statement of the read path takes about a
- * microsecond.
+ * The step helpers are inline, as the static functions they replace in
+ * each store were: the read path (find by identifier, fact reads) and the
+ * sweep run them once per statement, which vaern-bench measures.
  */
 #ifndef VAERN_SQLITE_UTIL_H
 #define VAERN_SQLITE_UTIL_H
