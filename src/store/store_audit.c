@@ -10,6 +10,8 @@
  */
 #include "store_audit.h"
 
+#include "sqlite_util.h"
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -110,70 +112,13 @@ static const char *const stmt_sql[S_COUNT_] = {
 };
 
 struct audit_store {
-	sqlite3 *db;                  /* this store's own connection */
-	sqlite3_stmt *stmt[S_COUNT_]; /* prepared lazily, finalised on close */
+	struct sqlu_conn conn;        /* this store's own connection */
+	sqlite3_stmt *stmt[S_COUNT_]; /* conn's statements, prepared lazily,
+	                                 finalised on close */
 	int in_tx;                    /* 1 between begin and commit */
 	int has_table;                /* 0: a read-only open found no trail */
 	int by_run;                   /* 1: the subject index is by run */
 };
-
-static enum vaern_err
-db_fail(struct audit_store *st, struct vaern_msg *msg, const char *what)
-{
-	int code = sqlite3_extended_errcode(st->db);
-
-	if (code == SQLITE_CONSTRAINT_PRIMARYKEY ||
-	    code == SQLITE_CONSTRAINT_UNIQUE)
-		return vaern_fail(msg, VAERN_E_EXISTS,
-		                  "audit %s: already exists", what);
-	if ((code & 0xff) == SQLITE_FULL)
-		return vaern_fail(msg, VAERN_E_IO, "audit %s: the disk is full",
-		                  what);
-	/* SQLite's messages name tables and constraints, never values. */
-	return vaern_fail(msg, VAERN_E_STORE, "audit %s: sqlite: %s", what,
-	                  sqlite3_errmsg(st->db));
-}
-
-/* Returns the prepared, reset statement id, or NULL with msg set. */
-static sqlite3_stmt *
-stmt_get(struct audit_store *st, enum stmt_id id, struct vaern_msg *msg)
-{
-	sqlite3_stmt *s = st->stmt[id];
-
-	if (s == NULL) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
-		                       SQLITE_PREPARE_PERSISTENT, &s,
-		                       NULL) != SQLITE_OK) {
-			(void)db_fail(st, msg, "prepare");
-			return NULL;
-		}
-		st->stmt[id] = s;
-	}
-	return s;
-}
-
-/* Resets s and clears its bindings so no pointer outlives a call. */
-static void
-stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-static enum vaern_err
-exec_simple(struct audit_store *st, enum stmt_id id, const char *what,
-            struct vaern_msg *msg)
-{
-	sqlite3_stmt *s = stmt_get(st, id, msg);
-	enum vaern_err err = VAERN_OK;
-
-	if (s == NULL)
-		return VAERN_E_STORE;
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = db_fail(st, msg, what);
-	stmt_done(s);
-	return err;
-}
 
 /* Sets *exists to 1 if the schema has an object of type and name. */
 static enum vaern_err
@@ -181,23 +126,20 @@ schema_has(struct audit_store *st, const char *type, const char *name,
            int *exists, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s = NULL;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
-	if (sqlite3_prepare_v2(st->db,
+	if (sqlite3_prepare_v2(st->conn.db,
 	                       "SELECT 1 FROM sqlite_master WHERE type = ?1"
 	                       " AND name = ?2",
 	                       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, msg, "schema");
+		return sqlu_fail(&st->conn, msg, "schema");
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*exists = 1;
-	else if (rc == SQLITE_DONE)
-		*exists = 0;
-	else
-		err = db_fail(st, msg, "schema");
+	err = sqlu_step_row(&st->conn, s, "schema", NULL, msg);
+	if (err == VAERN_OK || err == VAERN_E_NOTFOUND) {
+		*exists = err == VAERN_OK;
+		err = VAERN_OK;
+	}
 	sqlite3_finalize(s);
 	return err;
 }
@@ -219,31 +161,31 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 		                                    path, strerror(errno));
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	st->conn.sql = stmt_sql;
+	st->conn.stmt = st->stmt;
+	st->conn.nstmt = S_COUNT_;
+	st->conn.prefix = "audit ";
+	/* A duplicate seq is "already exists"; any other constraint failure
+	 * keeps SQLite's message, which names the column. */
+	st->conn.any_constraint = 0;
 	/* No SQLITE_OPEN_CREATE: the vault (vaern init) makes the file. */
-	if (sqlite3_open_v2(path, &st->db,
-	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-	                    NULL) != SQLITE_OK) {
-		err = vaern_fail(msg, VAERN_E_STORE,
-		                 "cannot open the database %s: %s", path,
-		                 st->db ? sqlite3_errmsg(st->db)
-		                        : "out of memory");
+	if ((err = sqlu_open(&st->conn, path,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                     AUDIT_BUSY_MS, msg)) != VAERN_OK)
 		goto done;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, AUDIT_BUSY_MS);
 	/*
 	 * synchronous=FULL: a commit that returned is on disk, power loss
 	 * included, so "the call returns only after its audit entry is
 	 * durable" holds. journal_mode is persistent in the file; setting
 	 * it again is a no-op when the vault already did.
 	 */
-	if (sqlite3_exec(st->db,
+	if (sqlite3_exec(st->conn.db,
 	                 writable ? "PRAGMA journal_mode=WAL;"
 	                            "PRAGMA synchronous=FULL;"
 	                            "PRAGMA foreign_keys=OFF;" CACHE_PRAGMA
 	                          : "PRAGMA synchronous=FULL;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    (writable && sqlite3_exec(st->db, schema_sql, NULL, NULL,
+	    (writable && sqlite3_exec(st->conn.db, schema_sql, NULL, NULL,
 	                              &errmsg) != SQLITE_OK)) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the audit trail in %s: %s",
@@ -275,9 +217,7 @@ audit_store_close(struct audit_store *st)
 		return;
 	if (st->in_tx)
 		audit_store_rollback(st);
-	for (size_t i = 0; i < S_COUNT_; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	sqlu_close(&st->conn);
 	free(st);
 }
 
@@ -289,7 +229,7 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 	if (!st->has_table)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "the audit store was opened read-only");
-	if ((err = exec_simple(st, S_BEGIN, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_BEGIN, "begin", msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -297,7 +237,7 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 enum vaern_err
 audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 {
-	enum vaern_err err = exec_simple(st, S_COMMIT, "commit", msg);
+	enum vaern_err err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg);
 
 	/* A failed COMMIT may leave the transaction open: roll it back so
 	 * the next batch starts clean. */
@@ -310,8 +250,8 @@ audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 void
 audit_store_rollback(struct audit_store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		(void)exec_simple(st, S_ROLLBACK, "rollback", NULL);
+	if (!sqlite3_get_autocommit(st->conn.db))
+		(void)sqlu_exec(&st->conn, S_ROLLBACK, "rollback", NULL);
 	st->in_tx = 0;
 }
 
@@ -320,17 +260,18 @@ audit_store_head(struct audit_store *st, int64_t *seq,
                  unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*seq = 0;
 	memset(hash, 0, AUDIT_HASH_BYTES);
 	if (!st->has_table)
 		return VAERN_OK;
-	if ((s = stmt_get(st, S_HEAD, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_HEAD, msg)) == NULL)
 		return VAERN_E_STORE;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "head", NULL, msg)) ==
+	    VAERN_E_NOTFOUND) {
+		err = VAERN_OK; /* an empty trail */
+	} else if (err == VAERN_OK) {
 		const void *h = sqlite3_column_blob(s, 1);
 
 		*seq = sqlite3_column_int64(s, 0);
@@ -343,10 +284,8 @@ audit_store_head(struct audit_store *st, int64_t *seq,
 			        (long long)*seq);
 		else
 			memcpy(hash, h, AUDIT_HASH_BYTES);
-	} else if (rc != SQLITE_DONE) {
-		err = db_fail(st, msg, "head");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -364,9 +303,8 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->seq);
 	sqlite3_bind_int64(s, 2, r->at);
@@ -384,10 +322,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	bind_text(s, 12, r->reason);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = db_fail(st, msg, "entry");
-	stmt_done(s);
-	return err;
+	return sqlu_step_done(&st->conn, s, "entry", msg);
 }
 
 /*
@@ -490,7 +425,7 @@ rows_each(struct audit_store *st, sqlite3_stmt *s,
 		if ((err = fn(arg, &r)) != VAERN_OK)
 			return err;
 	}
-	return rc == SQLITE_DONE ? VAERN_OK : db_fail(st, msg, "read");
+	return rc == SQLITE_DONE ? VAERN_OK : sqlu_fail(&st->conn, msg, "read");
 }
 
 /* One subject's rows, run by run of the index, in one snapshot. */
@@ -499,22 +434,24 @@ subject_each(struct audit_store *st, const struct audit_store_filter *f,
              enum vaern_err (*fn)(void *arg, const struct audit_row *r),
              void *arg, struct vaern_msg *msg)
 {
-	int own = sqlite3_get_autocommit(st->db); /* not in a transaction */
+	int own =
+	        sqlite3_get_autocommit(st->conn.db); /* not in a transaction */
 	int64_t last = 0, rows = 0, want = f->limit > 0 ? f->limit : INT64_MAX;
 	enum vaern_err err;
 	sqlite3_stmt *s;
 
-	if (own && (err = exec_simple(st, S_READ, "read", msg)) != VAERN_OK)
+	if (own &&
+	    (err = sqlu_exec(&st->conn, S_READ, "read", msg)) != VAERN_OK)
 		return err;
 	/* The first read takes the snapshot the runs are read from. */
-	if ((s = stmt_get(st, S_LAST, msg)) == NULL) {
+	if ((s = sqlu_stmt(&st->conn, S_LAST, msg)) == NULL) {
 		err = VAERN_E_STORE;
 		goto done;
 	}
 	if (sqlite3_step(s) == SQLITE_ROW)
 		last = sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	if ((s = stmt_get(st, S_SUBJECT, msg)) == NULL) {
+	sqlu_reset(s);
+	if ((s = sqlu_stmt(&st->conn, S_SUBJECT, msg)) == NULL) {
 		err = VAERN_E_STORE;
 		goto done;
 	}
@@ -526,7 +463,7 @@ subject_each(struct audit_store *st, const struct audit_store_filter *f,
 		bind_filter(s, f, want == INT64_MAX ? -1 : want - rows);
 		sqlite3_bind_int64(s, 7, run);
 		err = rows_each(st, s, fn, arg, &rows, msg);
-		stmt_done(s);
+		sqlu_reset(s);
 	}
 done:
 	if (own)
@@ -554,10 +491,10 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
 		id = S_RANGE;
 	else
 		id = S_ALL;
-	if ((s = stmt_get(st, id, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, id, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_filter(s, f, f->limit > 0 ? f->limit : -1);
 	err = rows_each(st, s, fn, arg, &rows, msg);
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }

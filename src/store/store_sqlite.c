@@ -13,6 +13,8 @@
  */
 #include "store.h"
 
+#include "sqlite_util.h"
+
 #include <assert.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -553,9 +555,9 @@ struct label {
 };
 
 struct store {
-	sqlite3 *db;                      /* the connection */
-	sqlite3_stmt *stmt[S_COUNT_];     /* prepared lazily, finalised on
-	                                     close */
+	struct sqlu_conn conn;            /* the connection */
+	sqlite3_stmt *stmt[S_COUNT_];     /* conn's statements, prepared
+	                                     lazily, finalised on close */
 	int in_tx;                        /* 1 between begin and commit */
 	int in_read;                      /* 1 in a read transaction */
 	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
@@ -565,48 +567,6 @@ struct store {
 	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
 };
-
-static enum vaern_err
-db_fail(struct store *st, struct vaern_msg *msg, const char *what)
-{
-	int code = sqlite3_extended_errcode(st->db);
-
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return vaern_fail(msg, VAERN_E_EXISTS, "%s: already exists",
-		                  what);
-	if ((code & 0xff) == SQLITE_FULL)
-		return vaern_fail(msg, VAERN_E_IO, "%s: the disk is full",
-		                  what);
-	/* SQLite's messages name tables and constraints, never values. */
-	return vaern_fail(msg, VAERN_E_STORE, "%s: sqlite: %s", what,
-	                  sqlite3_errmsg(st->db));
-}
-
-/* Returns the prepared, reset statement id, or NULL with msg set. */
-static sqlite3_stmt *
-stmt_get(struct store *st, enum stmt_id id, struct vaern_msg *msg)
-{
-	sqlite3_stmt *s = st->stmt[id];
-
-	if (s == NULL) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
-		                       SQLITE_PREPARE_PERSISTENT, &s,
-		                       NULL) != SQLITE_OK) {
-			(void)db_fail(st, msg, "prepare");
-			return NULL;
-		}
-		st->stmt[id] = s;
-	}
-	return s;
-}
-
-/* Resets s and clears its bindings so no blob pointer outlives a call. */
-static void
-stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
 
 static void
 bind_time(sqlite3_stmt *s, int col, int64_t t)
@@ -681,22 +641,15 @@ label_select(struct store *st, const char *text, size_t len, int64_t *id,
              struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_LABEL_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_LABEL_GET, msg)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "label", NULL, msg)) == VAERN_OK)
 		*id = sqlite3_column_int64(s, 0);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		(void)db_fail(st, msg, "label");
-	}
-	stmt_done(s);
-	return found;
+	sqlu_reset(s);
+	return err == VAERN_OK ? 1 : err == VAERN_E_NOTFOUND ? 0 : -1;
 }
 
 /*
@@ -736,16 +689,16 @@ label_find(struct store *st, const char *text, int create, int64_t *id,
 	}
 	if (!create)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no label");
-	if ((p = stmt_get(st, S_LABEL_PUT, msg)) == NULL)
+	if ((p = sqlu_stmt(&st->conn, S_LABEL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(p) != SQLITE_DONE) {
-		enum vaern_err err = db_fail(st, msg, "label");
+		enum vaern_err err = sqlu_fail(&st->conn, msg, "label");
 
-		stmt_done(p);
+		sqlu_reset(p);
 		return err;
 	}
-	stmt_done(p);
+	sqlu_reset(p);
 	/* A rollback empties the cache, so caching here is safe. */
 	if ((found = label_select(st, text, len, id, msg)) <= 0)
 		return found < 0 ? VAERN_E_STORE
@@ -770,7 +723,7 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 
 	if (id >= 0 && id < LABEL_CACHE && st->by_id[id] != NULL)
 		return st->by_id[id];
-	if ((s = stmt_get(st, S_LABEL_TEXT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_LABEL_TEXT, msg)) == NULL)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -789,8 +742,22 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 	if (result == NULL)
 		(void)vaern_fail(msg, VAERN_E_STORE, "label %lld is missing",
 		                 (long long)id);
-	stmt_done(s);
+	sqlu_reset(s);
 	return result;
+}
+
+/* Copies the text of label id into buf: label_text's own buffer is shared,
+ * and a row often names several labels. */
+static inline enum vaern_err
+label_copy(struct store *st, int64_t id, char buf[LABEL_MAX + 1],
+           struct vaern_msg *msg)
+{
+	const char *t = label_text(st, id, msg);
+
+	if (t == NULL)
+		return VAERN_E_STORE;
+	memcpy(buf, t, strlen(t) + 1);
+	return VAERN_OK;
 }
 
 /*
@@ -850,23 +817,21 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	st->conn.sql = stmt_sql;
+	st->conn.stmt = st->stmt;
+	st->conn.nstmt = S_COUNT_;
+	st->conn.prefix = "";
+	st->conn.any_constraint = 1;
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		err = vaern_fail(msg, VAERN_E_STORE,
-		                 "cannot open the database %s: %s", path,
-		                 st->db ? sqlite3_errmsg(st->db)
-		                        : "out of memory");
+	if ((err = sqlu_open(&st->conn, path, flags, 5000, msg)) != VAERN_OK)
 		goto done;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
 	/*
 	 * WAL: readers do not block the writer. synchronous=FULL: a commit
 	 * that returned is on disk, power loss included ("loses nothing").
 	 * secure_delete: erased rows do not linger in free pages.
 	 */
-	if (sqlite3_exec(st->db,
+	if (sqlite3_exec(st->conn.db,
 	                 "PRAGMA journal_mode=WAL;"
 	                 "PRAGMA synchronous=FULL;"
 	                 "PRAGMA secure_delete=ON;"
@@ -874,7 +839,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	                 "PRAGMA temp_store=MEMORY;"
 	                 "PRAGMA cache_size=-65536;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    schema_setup(st->db, &errmsg) != SQLITE_OK) {
+	    schema_setup(st->conn.db, &errmsg) != SQLITE_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
@@ -898,11 +863,9 @@ store_close(struct store *st)
 	if (st->in_tx)
 		store_rollback(st);
 	store_read_end(st);
-	for (int i = 0; i < S_COUNT_; i++)
-		sqlite3_finalize(st->stmt[i]);
 	for (size_t i = 0; i < LABEL_CACHE; i++)
 		free(st->labels[i].text);
-	sqlite3_close(st->db);
+	sqlu_close(&st->conn);
 	free(st);
 }
 
@@ -913,9 +876,10 @@ store_checkpoint(struct store *st, struct vaern_msg *msg)
 
 	assert(!st->in_tx);
 	store_read_end(st);
-	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	                              &logged, &done) != SQLITE_OK)
-		return db_fail(st, msg, "checkpoint");
+	if (sqlite3_wal_checkpoint_v2(st->conn.db, NULL,
+	                              SQLITE_CHECKPOINT_TRUNCATE, &logged,
+	                              &done) != SQLITE_OK)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
 	return VAERN_OK;
 }
 
@@ -925,13 +889,13 @@ store_set_mmap(struct store *st, long long bytes)
 	char sql[64];
 
 	(void)snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", bytes);
-	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
 }
 
 void
 store_set_autocheckpoint(struct store *st, int pages)
 {
-	(void)sqlite3_wal_autocheckpoint(st->db, pages);
+	(void)sqlite3_wal_autocheckpoint(st->conn.db, pages);
 }
 
 void
@@ -940,63 +904,39 @@ store_set_cache_kib(struct store *st, long kib)
 	char sql[64];
 
 	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%ld", kib);
-	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-}
-
-/* Runs a statement that returns no row. */
-static enum vaern_err
-step_done(struct store *st, sqlite3_stmt *s, const char *what,
-          struct vaern_msg *msg)
-{
-	enum vaern_err err = VAERN_OK;
-
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = db_fail(st, msg, what);
-	stmt_done(s);
-	return err;
+	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
 }
 
 enum vaern_err
 store_savepoint(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-
 	assert(st->in_tx);
-	if ((s = stmt_get(st, S_SAVEPOINT, msg)) == NULL)
-		return VAERN_E_STORE;
-	return step_done(st, s, "savepoint", msg);
+	return sqlu_exec(&st->conn, S_SAVEPOINT, "savepoint", msg);
 }
 
 enum vaern_err
 store_savepoint_release(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-
-	if ((s = stmt_get(st, S_RELEASE, msg)) == NULL)
-		return VAERN_E_STORE;
-	return step_done(st, s, "savepoint", msg);
+	return sqlu_exec(&st->conn, S_RELEASE, "savepoint", msg);
 }
 
 void
 store_savepoint_rollback(struct store *st)
 {
-	(void)sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL,
-	                   NULL);
+	(void)sqlite3_exec(st->conn.db, "ROLLBACK TO one; RELEASE one", NULL,
+	                   NULL, NULL);
 	label_cache_clear(st);
 }
 
 enum vaern_err
 store_begin(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	assert(!st->in_tx);
 	/* A write ends the read snapshot: it sees the latest data. */
 	store_read_end(st);
-	if ((s = stmt_get(st, S_BEGIN, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_BEGIN, "begin", msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -1004,14 +944,12 @@ store_begin(struct store *st, struct vaern_msg *msg)
 enum vaern_err
 store_read_begin(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	if (st->in_tx || st->in_read)
 		return VAERN_OK;
-	if ((s = stmt_get(st, S_READ_BEGIN, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_READ_BEGIN, "begin", msg)) ==
+	    VAERN_OK)
 		st->in_read = 1;
 	return err;
 }
@@ -1024,23 +962,20 @@ store_read_end(struct store *st)
 	if (!st->in_read)
 		return;
 	st->in_read = 0;
-	if ((s = stmt_get(st, S_COMMIT, NULL)) == NULL ||
+	if ((s = sqlu_stmt(&st->conn, S_COMMIT, NULL)) == NULL ||
 	    sqlite3_step(s) != SQLITE_DONE)
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
 	if (s != NULL)
-		stmt_done(s);
+		sqlu_reset(s);
 }
 
 enum vaern_err
 store_commit(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
 	enum vaern_err err;
 
 	assert(st->in_tx);
-	if ((s = stmt_get(st, S_COMMIT, msg)) == NULL)
-		return VAERN_E_STORE;
-	if ((err = step_done(st, s, "commit", msg)) == VAERN_OK)
+	if ((err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg)) == VAERN_OK)
 		st->in_tx = 0;
 	return err;
 }
@@ -1050,7 +985,7 @@ store_rollback(struct store *st)
 {
 	if (!st->in_tx)
 		return;
-	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;
 	label_cache_clear(st);
 }
@@ -1063,7 +998,7 @@ store_controller_put(struct store *st, const char *name,
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CTRL_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, policy_text, (int)len, SQLITE_STATIC);
@@ -1071,11 +1006,11 @@ store_controller_put(struct store *st, const char *name,
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*rowid = sqlite3_column_int64(s, 0);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			err = db_fail(st, msg, "controller");
+			err = sqlu_fail(&st->conn, msg, "controller");
 	} else {
-		err = db_fail(st, msg, "controller");
+		err = sqlu_fail(&st->conn, msg, "controller");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1084,35 +1019,31 @@ store_controller_get(struct store *st, const char *name, int64_t *rowid,
                      char **policy_text, size_t *len, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*policy_text = NULL;
 	*len = 0;
-	if ((s = stmt_get(st, S_CTRL_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "controller", NULL, msg);
+	if (err == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 1);
 		size_t n = (size_t)sqlite3_column_bytes(s, 1);
 
 		*rowid = sqlite3_column_int64(s, 0);
 		if ((*policy_text = malloc(n + 1)) == NULL) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-			goto done;
+		} else {
+			memcpy(*policy_text, t, n);
+			(*policy_text)[n] = '\0';
+			*len = n;
 		}
-		memcpy(*policy_text, t, n);
-		(*policy_text)[n] = '\0';
-		*len = n;
-	} else if (rc == SQLITE_DONE) {
+	} else if (err == VAERN_E_NOTFOUND) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no controller '%s' is loaded", name);
-	} else {
-		err = db_fail(st, msg, "controller");
 	}
-done:
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1126,19 +1057,14 @@ store_controller_foreach(struct store *st,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_CTRL_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTRL_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		err = fn(arg, (const char *)sqlite3_column_text(s, 0),
-		         sqlite3_column_int64(s, 1));
-		if (err != VAERN_OK)
-			goto done;
+		if ((err = fn(arg, (const char *)sqlite3_column_text(s, 0),
+		              sqlite3_column_int64(s, 1))) != VAERN_OK)
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "controller list");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "controller list", msg);
 }
 
 enum vaern_err
@@ -1148,7 +1074,7 @@ store_subject_insert(struct store *st, struct store_subject *subj,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subj->controller);
 	sqlite3_bind_blob(s, 2, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
@@ -1158,9 +1084,9 @@ store_subject_insert(struct store *st, struct store_subject *subj,
 	                  SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, subj->state);
 	sqlite3_bind_int64(s, 6, subj->created_at);
-	err = step_done(st, s, "subject", msg);
+	err = sqlu_step_done(&st->conn, s, "subject", msg);
 	if (err == VAERN_OK)
-		subj->rowid = sqlite3_last_insert_rowid(st->db);
+		subj->rowid = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -1186,11 +1112,11 @@ static enum vaern_err
 subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
                struct vaern_msg *msg)
 {
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t uidlen;
-	int rc = sqlite3_step(s);
 
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "subject", "no such subject", msg);
+	if (err == VAERN_OK) {
 		subj->rowid = sqlite3_column_int64(s, 0);
 		subj->controller = sqlite3_column_int64(s, 1);
 		subj->state = sqlite3_column_int(s, 5);
@@ -1204,12 +1130,8 @@ subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "subject %lld: malformed row",
 			                 (long long)subj->rowid);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
-	} else {
-		err = db_fail(st, msg, "subject");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1221,7 +1143,7 @@ store_subject_by_uid(struct store *st, int64_t controller,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_BY_UID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, uid, STORE_UID_BYTES, SQLITE_STATIC);
 	err = subject_lookup(st, s, subj, msg);
@@ -1237,7 +1159,7 @@ store_subject_by_rowid(struct store *st, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_SUBJ_BY_ROWID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_ROWID, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	return subject_lookup(st, s, subj, msg);
@@ -1250,11 +1172,11 @@ store_subject_set_blinds(struct store *st, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_SUBJ_SET_BLINDS, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_BLINDS, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_blob(s, 2, blinds, (int)len, SQLITE_STATIC);
-	return step_done(st, s, "subject", msg);
+	return sqlu_step_done(&st->conn, s, "subject", msg);
 }
 
 static enum vaern_err
@@ -1263,10 +1185,10 @@ delete_by_subject(struct store *st, enum stmt_id id, int64_t rowid,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, id, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, id, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
-	return step_done(st, s, "erase", msg);
+	return sqlu_step_done(&st->conn, s, "erase", msg);
 }
 
 enum vaern_err
@@ -1284,7 +1206,7 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
-	if (sqlite3_changes(st->db) != 1)
+	if (sqlite3_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
 	return VAERN_OK;
 }
@@ -1294,17 +1216,11 @@ store_subject_count(struct store *st, int64_t controller, int64_t *count,
                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_SUBJ_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = db_fail(st, msg, "subject count");
-	stmt_done(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "subject count", msg);
 }
 
 static void
@@ -1323,11 +1239,11 @@ store_identifier_insert(struct store *st, int64_t controller, int type,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_ID_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	sqlite3_bind_int64(s, 4, subject);
-	return step_done(st, s, "identifier", msg);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
 enum vaern_err
@@ -1336,21 +1252,16 @@ store_identifier_find(struct store *st, int64_t controller, int type,
                       struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ID_FIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "identifier",
+	                         "no subject has that identifier", msg)) ==
+	    VAERN_OK)
 		*subject = sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no subject has that identifier");
-	else
-		err = db_fail(st, msg, "identifier");
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1360,26 +1271,19 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
                           struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t len = 0;
-	int rc;
 
-	if ((s = stmt_get(st, S_ID_FIND_UID, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_FIND_UID, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
-		    len != STORE_UID_BYTES)
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "subject: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no subject has that identifier");
-	} else {
-		err = db_fail(st, msg, "identifier");
-	}
-	stmt_done(s);
+	err = sqlu_step_row(&st->conn, s, "identifier",
+	                    "no subject has that identifier", msg);
+	if (err == VAERN_OK &&
+	    (!column_copy(s, 0, uid, STORE_UID_BYTES, &len) ||
+	     len != STORE_UID_BYTES))
+		err = vaern_fail(msg, VAERN_E_STORE, "subject: malformed row");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1389,10 +1293,10 @@ store_identifier_delete(struct store *st, int64_t controller, int type,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_ID_DELETE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ID_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	return step_done(st, s, "identifier", msg);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
 enum vaern_err
@@ -1409,7 +1313,7 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 	    (f->rule != NULL &&
 	     (err = label_id(st, f->rule, &rule, msg)) != VAERN_OK))
 		return err;
-	if ((s = stmt_get(st, S_FACT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, f->subject);
 	sqlite3_bind_int64(s, 2, f->id);
@@ -1422,7 +1326,7 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 	sqlite3_bind_blob(s, 9, f->ct, (int)f->ctlen, SQLITE_STATIC);
 	if (rule != 0)
 		sqlite3_bind_int64(s, 10, rule);
-	return step_done(st, s, "fact", msg);
+	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
 enum vaern_err
@@ -1430,17 +1334,12 @@ store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_FACT_MAX, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_MAX, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*max = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
-	else
-		err = db_fail(st, msg, "fact");
-	stmt_done(s);
-	return err;
+	/* max(id) of no fact is NULL, which reads as 0 */
+	return sqlu_step_int64(&st->conn, s, max, "fact", msg);
 }
 
 enum vaern_err
@@ -1454,25 +1353,18 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
 
 	if ((err = label_id(st, source, &src, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_FACT_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_blob(s, 3, ct, (int)ctlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, collected_at);
 	sqlite3_bind_int64(s, 5, src);
-	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
+	                         (long long)id);
 }
 
-/*
- * Steps s and calls fn for each fact row. The label texts are resolved
- * into a local copy, since label_text's buffer is shared.
- */
+/* Steps s and calls fn for each fact row. */
 static enum vaern_err
 facts_each(struct store *st, sqlite3_stmt *s,
            enum vaern_err (*fn)(void *arg, const struct store_fact *f),
@@ -1485,26 +1377,14 @@ facts_each(struct store *st, sqlite3_stmt *s,
 	*seen = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_fact f;
-		const char *t;
 
-		if ((t = label_text(st, sqlite3_column_int64(s, 2), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(cat, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 3), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(purpose, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(source, t, strlen(t) + 1);
+		if ((err = label_copy(st, sqlite3_column_int64(s, 2), cat,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 3), purpose,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		                      msg)) != VAERN_OK)
+			break;
 		f.subject = sqlite3_column_int64(s, 0);
 		f.id = sqlite3_column_int64(s, 1);
 		f.category = cat;
@@ -1518,13 +1398,9 @@ facts_each(struct store *st, sqlite3_stmt *s,
 		f.ctlen = (size_t)sqlite3_column_bytes(s, 8);
 		*seen = 1;
 		if ((err = fn(arg, &f)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "fact");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "fact", msg);
 }
 
 enum vaern_err
@@ -1535,7 +1411,7 @@ store_fact_foreach(struct store *st, int64_t subject,
 	sqlite3_stmt *s;
 	int seen;
 
-	if ((s = stmt_get(st, S_FACT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	return facts_each(st, s, fn, arg, &seen, msg);
@@ -1550,7 +1426,7 @@ store_fact_get(struct store *st, int64_t subject, int64_t id,
 	enum vaern_err err;
 	int seen;
 
-	if ((s = stmt_get(st, S_FACT_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
@@ -1571,12 +1447,12 @@ store_event_insert(struct store *st, const struct store_event *e,
 
 	if ((err = label_id(st, e->kind, &kind, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_EVENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_EVENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, e->subject);
 	sqlite3_bind_int64(s, 2, kind);
 	sqlite3_bind_int64(s, 3, e->at);
-	return step_done(st, s, "event", msg);
+	return sqlu_step_done(&st->conn, s, "event", msg);
 }
 
 enum vaern_err
@@ -1590,29 +1466,22 @@ store_event_foreach(struct store *st, int64_t subject,
 	char kind[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_EVENT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_EVENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_event e;
-		const char *t = label_text(st, sqlite3_column_int64(s, 1), msg);
 
-		if (t == NULL) {
-			err = VAERN_E_STORE;
-			goto done;
-		}
-		memcpy(kind, t, strlen(t) + 1);
+		if ((err = label_copy(st, sqlite3_column_int64(s, 1), kind,
+		                      msg)) != VAERN_OK)
+			break;
 		e.subject = sqlite3_column_int64(s, 0);
 		e.kind = kind;
 		e.at = sqlite3_column_int64(s, 2);
 		if ((err = fn(arg, &e)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "event");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "event", msg);
 }
 
 enum vaern_err
@@ -1626,7 +1495,7 @@ store_consent_insert(struct store *st, const struct store_consent *c,
 	if ((err = label_id(st, c->purpose, &purpose, msg)) != VAERN_OK ||
 	    (err = label_id(st, c->source, &source, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, c->subject);
 	sqlite3_bind_int64(s, 2, purpose);
@@ -1635,7 +1504,7 @@ store_consent_insert(struct store *st, const struct store_consent *c,
 	sqlite3_bind_int64(s, 5, source);
 	if (c->text_hash != NULL)
 		sqlite3_bind_blob(s, 6, c->text_hash, 32, SQLITE_STATIC);
-	return step_done(st, s, "consent", msg);
+	return sqlu_step_done(&st->conn, s, "consent", msg);
 }
 
 enum vaern_err
@@ -1645,24 +1514,21 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 	sqlite3_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
-	int rc;
 
 	*valid = 0;
 	if ((err = label_find(st, purpose, 0, &pid, NULL)) == VAERN_E_NOTFOUND)
 		return VAERN_OK; /* no consent to it was ever recorded */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "consent: label lookup failed");
-	if ((s = stmt_get(st, S_CONSENT_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "consent", NULL, msg)) ==
+	    VAERN_OK)
 		*valid = sqlite3_column_type(s, 0) == SQLITE_NULL;
-	else if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent");
-	stmt_done(s);
-	return err;
+	sqlu_reset(s);
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -1670,14 +1536,13 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
                struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_META_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_META_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "meta", NULL, msg);
+	if (err == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 
@@ -1686,13 +1551,11 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
 			                 "meta '%s' is malformed", key);
 		else
 			memcpy(buf, t, n + 1);
-	} else if (rc == SQLITE_DONE) {
+	} else if (err == VAERN_E_NOTFOUND) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "meta '%s' is unset",
 		                 key);
-	} else {
-		err = db_fail(st, msg, "meta");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1702,11 +1565,11 @@ store_meta_put(struct store *st, const char *key, const char *value,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_META_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_META_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	return step_done(st, s, "meta", msg);
+	return sqlu_step_done(&st->conn, s, "meta", msg);
 }
 
 enum vaern_err
@@ -1714,17 +1577,13 @@ store_subject_set_state(struct store *st, int64_t rowid, int state,
                         struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_SUBJ_SET_STATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_STATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_int(s, 2, state);
-	if ((err = step_done(st, s, "subject", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "subject", msg,
+	                         "no such subject");
 }
 
 enum vaern_err
@@ -1737,13 +1596,13 @@ store_agreement_insert(struct store *st, int64_t subject, const char *recipient,
 
 	if ((err = label_id(st, recipient, &rid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_AGREEMENT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, rid);
 	sqlite3_bind_int64(s, 3, at);
 	sqlite3_bind_int(s, 4, withdrawn != 0);
-	return step_done(st, s, "agreement", msg);
+	return sqlu_step_done(&st->conn, s, "agreement", msg);
 }
 
 enum vaern_err
@@ -1753,7 +1612,6 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 	sqlite3_stmt *s;
 	int64_t rid;
 	enum vaern_err err;
-	int rc;
 
 	*valid = 0;
 	if ((err = label_find(st, recipient, 0, &rid, NULL)) ==
@@ -1761,17 +1619,15 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 		return VAERN_OK; /* no agreement was ever recorded */
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "agreement: label lookup failed");
-	if ((s = stmt_get(st, S_AGREEMENT_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, rid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((err = sqlu_step_row(&st->conn, s, "agreement", NULL, msg)) ==
+	    VAERN_OK)
 		*valid = sqlite3_column_int(s, 0) == 0;
-	else if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "agreement");
-	stmt_done(s);
-	return err;
+	sqlu_reset(s);
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 /* Copies text column col into buf (max + 1 bytes); 0 if it does not fit. */
@@ -1811,7 +1667,7 @@ store_actor_insert(struct store *st, struct store_actor *a,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ACTOR_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, a->controller);
 	sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
@@ -1820,13 +1676,13 @@ store_actor_insert(struct store *st, struct store_actor *a,
 	sqlite3_bind_blob(s, 5, a->token_hash, sizeof(a->token_hash),
 	                  SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, a->created_at);
-	err = step_done(st, s, "actor", msg);
+	err = sqlu_step_done(&st->conn, s, "actor", msg);
 	if (err == VAERN_E_EXISTS)
 		return vaern_fail(msg, VAERN_E_EXISTS,
 		                  "an actor named '%s' already exists",
 		                  a->name);
 	if (err == VAERN_OK)
-		a->id = sqlite3_last_insert_rowid(st->db);
+		a->id = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -1835,23 +1691,15 @@ store_actor_by_token_id(struct store *st, const char *token_id,
                         struct store_actor *a, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ACTOR_BY_TOKEN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_BY_TOKEN, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_text(s, 1, token_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!actor_from_row(s, a))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "actor: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such token");
-	} else {
-		err = db_fail(st, msg, "actor");
-	}
-	stmt_done(s);
+	err = sqlu_step_row(&st->conn, s, "actor", "no such token", msg);
+	if (err == VAERN_OK && !actor_from_row(s, a))
+		err = vaern_fail(msg, VAERN_E_STORE, "actor: malformed row");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -1860,19 +1708,14 @@ store_actor_revoke(struct store *st, int64_t controller, const char *name,
                    int64_t at, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_ACTOR_REVOKE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_REVOKE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = step_done(st, s, "actor", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND,
-		                  "no valid actor named '%.64s'", name);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "actor", msg,
+	                         "no valid actor named '%.64s'", name);
 }
 
 enum vaern_err
@@ -1885,7 +1728,7 @@ store_actor_foreach(struct store *st, int64_t controller,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_ACTOR_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ACTOR_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1894,16 +1737,12 @@ store_actor_foreach(struct store *st, int64_t controller,
 		if (!actor_from_row(s, &a)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "actor: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &a)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "actor");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "actor", msg);
 }
 
 /* ---- retention -------------------------------------------------------- */
@@ -1912,12 +1751,7 @@ enum vaern_err
 store_label_text(struct store *st, int64_t id, char buf[STORE_LABEL_MAX + 1],
                  struct vaern_msg *msg)
 {
-	const char *t = label_text(st, id, msg);
-
-	if (t == NULL)
-		return VAERN_E_STORE;
-	memcpy(buf, t, strlen(t) + 1);
-	return VAERN_OK;
+	return label_copy(st, id, buf, msg);
 }
 
 enum vaern_err
@@ -1938,14 +1772,14 @@ store_fact_set_expiry(struct store *st, int64_t subject, int64_t id,
 
 	if (rule != NULL && (err = label_id(st, rule, &r, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_FACT_SET_EXPIRY, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_SET_EXPIRY, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	bind_time(s, 3, expires_at);
 	if (r != 0)
 		sqlite3_bind_int64(s, 4, r);
-	return step_done(st, s, "fact", msg);
+	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
 enum vaern_err
@@ -1953,18 +1787,13 @@ store_fact_delete(struct store *st, int64_t subject, int64_t id,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_FACT_DELETE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
-	if ((err = step_done(st, s, "fact", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
+	                         (long long)id);
 }
 
 enum vaern_err
@@ -1977,11 +1806,11 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 	int rc;
 
 	*n = 0;
-	s = stmt_get(st,
-	             after == NULL      ? S_FACT_DUE_FIRST
-	             : after->rule != 0 ? S_FACT_DUE_NEXT
-	                                : S_FACT_DUE_NEXT_NULL,
-	             msg);
+	s = sqlu_stmt(&st->conn,
+	              after == NULL      ? S_FACT_DUE_FIRST
+	              : after->rule != 0 ? S_FACT_DUE_NEXT
+	                                 : S_FACT_DUE_NEXT_NULL,
+	              msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
@@ -2002,8 +1831,8 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 		d->rule = sqlite3_column_int64(s, 3);
 	}
 	if (*n < max && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2017,7 +1846,7 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_FACT_KEYS, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_KEYS, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2030,10 +1859,7 @@ store_fact_key_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &k)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "fact");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "fact", msg);
 }
 
 enum vaern_err
@@ -2044,12 +1870,12 @@ store_fact_delete_due(struct store *st, int64_t subject, int64_t now,
 	enum vaern_err err;
 
 	*deleted = 0;
-	if ((s = stmt_get(st, S_FACT_DELETE_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
-	if ((err = step_done(st, s, "fact", msg)) == VAERN_OK)
-		*deleted = sqlite3_changes(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes(st->conn.db);
 	return err;
 }
 
@@ -2058,18 +1884,12 @@ store_fact_due_count(struct store *st, int64_t now, int64_t *count,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
 	*count = 0;
-	if ((s = stmt_get(st, S_FACT_DUE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = db_fail(st, msg, "retention");
-	stmt_done(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "retention", msg);
 }
 
 enum vaern_err
@@ -2082,7 +1902,7 @@ store_fact_plan(struct store *st,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_FACT_PLAN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN, msg)) == NULL)
 		return VAERN_E_STORE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((err = fn(arg, sqlite3_column_int64(s, 0),
@@ -2090,10 +1910,7 @@ store_fact_plan(struct store *st,
 		    VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "retention plan");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
 }
 
 /* Runs s (bound already) and sets *found to whether it returned a row. */
@@ -2101,14 +1918,11 @@ static enum vaern_err
 step_exists(struct store *st, sqlite3_stmt *s, int *found,
             struct vaern_msg *msg)
 {
-	int rc = sqlite3_step(s);
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err = sqlu_step_row(&st->conn, s, "lookup", NULL, msg);
 
-	*found = rc == SQLITE_ROW;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "lookup");
-	stmt_done(s);
-	return err;
+	*found = err == VAERN_OK;
+	sqlu_reset(s);
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -2118,18 +1932,18 @@ store_subject_remains(struct store *st, int64_t subject, int64_t now,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_FACT_ANY, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_FACT_ANY, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_KEPT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_KEPT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, now);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
-	if ((s = stmt_get(st, S_CONSENT_IN_FORCE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_IN_FORCE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	return step_exists(st, s, remains, msg);
@@ -2145,7 +1959,7 @@ store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 	if (h->category != NULL &&
 	    (err = label_id(st, h->category, &cat, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_HOLD_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_HOLD_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, h->subject);
 	if (h->category != NULL)
@@ -2154,8 +1968,8 @@ store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 	bind_time(s, 4, h->review_at);
 	sqlite3_bind_int64(s, 5, h->placed_at);
 	sqlite3_bind_text(s, 6, h->placed_by, -1, SQLITE_STATIC);
-	if ((err = step_done(st, s, "hold", msg)) == VAERN_OK)
-		h->id = sqlite3_last_insert_rowid(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "hold", msg)) == VAERN_OK)
+		h->id = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -2164,20 +1978,15 @@ store_hold_lift(struct store *st, int64_t subject, int64_t id, int64_t at,
                 struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_HOLD_LIFT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_HOLD_LIFT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_int64(s, 3, at);
-	if ((err = step_done(st, s, "hold", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND,
-		                  "no hold %lld in force on this subject",
-		                  (long long)id);
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "hold", msg,
+	                         "no hold %lld in force on this subject",
+	                         (long long)id);
 }
 
 enum vaern_err
@@ -2190,8 +1999,8 @@ store_hold_foreach(struct store *st, int64_t subject,
 	char cat[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, subject ? S_HOLD_LIST : S_HOLD_ACTIVE, msg)) ==
-	    NULL)
+	if ((s = sqlu_stmt(&st->conn, subject ? S_HOLD_LIST : S_HOLD_ACTIVE,
+	                   msg)) == NULL)
 		return VAERN_E_STORE;
 	if (subject)
 		sqlite3_bind_int64(s, 1, subject);
@@ -2200,14 +2009,9 @@ store_hold_foreach(struct store *st, int64_t subject,
 
 		h.category = NULL;
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
-			const char *t =
-			        label_text(st, sqlite3_column_int64(s, 2), msg);
-
-			if (t == NULL) {
-				err = VAERN_E_STORE;
+			if ((err = label_copy(st, sqlite3_column_int64(s, 2),
+			                      cat, msg)) != VAERN_OK)
 				break;
-			}
-			memcpy(cat, t, strlen(t) + 1);
 			h.category = cat;
 		}
 		h.id = sqlite3_column_int64(s, 0);
@@ -2224,10 +2028,7 @@ store_hold_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &h)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "hold");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "hold", msg);
 }
 
 enum vaern_err
@@ -2240,13 +2041,13 @@ store_anon_insert(struct store *st, int64_t controller, const char *rule,
 
 	if ((err = label_id(st, rule, &r, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_ANON_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ANON_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, r);
 	sqlite3_bind_int64(s, 3, at);
 	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
-	return step_done(st, s, "anonymised record", msg);
+	return sqlu_step_done(&st->conn, s, "anonymised record", msg);
 }
 
 enum vaern_err
@@ -2254,17 +2055,11 @@ store_anon_count(struct store *st, int64_t controller, int64_t *count,
                  struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_ANON_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_ANON_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	else
-		err = db_fail(st, msg, "anonymised records");
-	stmt_done(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, count, "anonymised records", msg);
 }
 
 /* ---- the consent ledger ------------------------------------------------ */
@@ -2275,11 +2070,11 @@ store_consent_text_put(struct store *st, const unsigned char hash[32],
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_CTEXT_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTEXT_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-	return step_done(st, s, "consent text", msg);
+	return sqlu_step_done(&st->conn, s, "consent text", msg);
 }
 
 enum vaern_err
@@ -2287,25 +2082,20 @@ store_consent_text_get(struct store *st, const unsigned char hash[32],
                        char **text, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*text = NULL;
-	if ((s = stmt_get(st, S_CTEXT_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CTEXT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "consent text",
+	                         "no such consent text", msg)) == VAERN_OK) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 
 		if (t == NULL || (*text = strdup(t)) == NULL)
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such consent text");
-	} else {
-		err = db_fail(st, msg, "consent text");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2320,25 +2110,17 @@ store_consent_foreach(struct store *st, int64_t subject,
 	char purpose[LABEL_MAX + 1], source[LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_CONSENT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_consent_rec r;
-		const char *t;
 
-		if ((t = label_text(st, sqlite3_column_int64(s, 0), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
+		if ((err = label_copy(st, sqlite3_column_int64(s, 0), purpose,
+		                      msg)) != VAERN_OK ||
+		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		                      msg)) != VAERN_OK)
 			break;
-		}
-		memcpy(purpose, t, strlen(t) + 1);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
-			break;
-		}
-		memcpy(source, t, strlen(t) + 1);
 		r.purpose = purpose;
 		r.seq = sqlite3_column_int64(s, 1);
 		r.at = sqlite3_column_int64(s, 2);
@@ -2350,10 +2132,7 @@ store_consent_foreach(struct store *st, int64_t subject,
 		if ((err = fn(arg, &r)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "consent", msg);
 }
 
 enum vaern_err
@@ -2363,7 +2142,6 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 	sqlite3_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
-	int rc;
 
 	cs->last_used = STORE_NO_TIME;
 	cs->expires_at = STORE_NO_TIME;
@@ -2371,19 +2149,17 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 		return VAERN_OK;
 	if (err != VAERN_OK)
 		return vaern_fail(msg, err, "consent: label lookup failed");
-	if ((s = stmt_get(st, S_CSTATE_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CSTATE_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "consent state", NULL, msg)) ==
+	    VAERN_OK) {
 		cs->last_used = column_time(s, 0);
 		cs->expires_at = column_time(s, 1);
-	} else if (rc != SQLITE_DONE) {
-		err = db_fail(st, msg, "consent state");
 	}
-	stmt_done(s);
-	return err;
+	sqlu_reset(s);
+	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
 
 enum vaern_err
@@ -2397,13 +2173,13 @@ store_consent_state_put(struct store *st, int64_t subject, const char *purpose,
 
 	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CSTATE_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CSTATE_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_int64(s, 2, pid);
 	bind_time(s, 3, cs->last_used);
 	bind_time(s, 4, cs->expires_at);
-	return step_done(st, s, "consent state", msg);
+	return sqlu_step_done(&st->conn, s, "consent state", msg);
 }
 
 enum vaern_err
@@ -2416,7 +2192,7 @@ store_consent_due(struct store *st, int64_t now, int64_t *subjects,
 	int rc = SQLITE_DONE;
 
 	*n = 0;
-	if ((s = stmt_get(st, S_CONSENT_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CONSENT_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -2426,8 +2202,8 @@ store_consent_due(struct store *st, int64_t now, int64_t *subjects,
 		(*n)++;
 	}
 	if (*n < max && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "consent retention");
-	stmt_done(s);
+		err = sqlu_fail(&st->conn, msg, "consent retention");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2439,14 +2215,15 @@ store_consent_delete(struct store *st, int64_t subject, int64_t purpose,
 	                                   S_UNSUB_DELETE};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		sqlite3_stmt *s = stmt_get(st, ids[i], msg);
+		sqlite3_stmt *s = sqlu_stmt(&st->conn, ids[i], msg);
 		enum vaern_err err;
 
 		if (s == NULL)
 			return VAERN_E_STORE;
 		sqlite3_bind_int64(s, 1, subject);
 		sqlite3_bind_int64(s, 2, purpose);
-		if ((err = step_done(st, s, "consent", msg)) != VAERN_OK)
+		if ((err = sqlu_step_done(&st->conn, s, "consent", msg)) !=
+		    VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;
@@ -2463,12 +2240,12 @@ store_unsubscribe_put(struct store *st, const unsigned char hash[32],
 
 	if ((err = label_id(st, purpose, &pid, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_UNSUB_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_UNSUB_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, subject);
 	sqlite3_bind_int64(s, 3, pid);
-	return step_done(st, s, "unsubscribe token", msg);
+	return sqlu_step_done(&st->conn, s, "unsubscribe token", msg);
 }
 
 enum vaern_err
@@ -2477,24 +2254,19 @@ store_unsubscribe_find(struct store *st, const unsigned char hash[32],
                        struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	int64_t pid = 0;
-	int rc;
 
-	if ((s = stmt_get(st, S_UNSUB_FIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_UNSUB_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "unsubscribe token",
+	                         "no such unsubscribe token", msg)) ==
+	    VAERN_OK) {
 		*subject = sqlite3_column_int64(s, 0);
 		pid = sqlite3_column_int64(s, 1);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no such unsubscribe token");
-	} else {
-		err = db_fail(st, msg, "unsubscribe token");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	if (err == VAERN_OK)
 		err = store_label_text(st, pid, purpose, msg);
 	return err;
@@ -2511,7 +2283,7 @@ store_choice_insert(struct store *st, int64_t controller,
 
 	if ((err = label_id(st, c->source, &src, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_CHOICE_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CHOICE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2519,7 +2291,7 @@ store_choice_insert(struct store *st, int64_t controller,
 	sqlite3_bind_int(s, 4, c->statistics);
 	sqlite3_bind_int(s, 5, c->marketing);
 	sqlite3_bind_int64(s, 6, src);
-	return step_done(st, s, "cookie choice", msg);
+	return sqlu_step_done(&st->conn, s, "cookie choice", msg);
 }
 
 enum vaern_err
@@ -2528,27 +2300,22 @@ store_choice_latest(struct store *st, int64_t controller,
                     char source[STORE_LABEL_MAX + 1], struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	int64_t src = 0;
-	int rc;
 
-	if ((s = stmt_get(st, S_CHOICE_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CHOICE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((err = sqlu_step_row(&st->conn, s, "cookie choice",
+	                         "the visitor has made no choice", msg)) ==
+	    VAERN_OK) {
 		c->at = sqlite3_column_int64(s, 0);
 		c->statistics = sqlite3_column_int(s, 1);
 		c->marketing = sqlite3_column_int(s, 2);
 		src = sqlite3_column_int64(s, 3);
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "the visitor has made no choice");
-	} else {
-		err = db_fail(st, msg, "cookie choice");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	if (err == VAERN_OK &&
 	    (err = store_label_text(st, src, source, msg)) == VAERN_OK)
 		c->source = source;
@@ -2567,7 +2334,7 @@ store_visit_insert(struct store *st, const struct store_visit *v,
 
 	if ((err = label_id(st, v->rule, &rule, msg)) != VAERN_OK)
 		return err;
-	if ((s = stmt_get(st, S_VISIT_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, v->controller);
 	sqlite3_bind_blob(s, 2, v->visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
@@ -2576,7 +2343,7 @@ store_visit_insert(struct store *st, const struct store_visit *v,
 	sqlite3_bind_int64(s, 5, v->expires_at);
 	sqlite3_bind_int64(s, 6, rule);
 	sqlite3_bind_blob(s, 7, v->ct, (int)v->ctlen, SQLITE_STATIC);
-	return step_done(st, s, "visit", msg);
+	return sqlu_step_done(&st->conn, s, "visit", msg);
 }
 
 enum vaern_err
@@ -2591,13 +2358,12 @@ store_visit_foreach(struct store *st, int64_t controller,
 	char rule[STORE_LABEL_MAX + 1];
 	int rc;
 
-	if ((s = stmt_get(st, S_VISIT_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_visit v;
-		const char *t;
 
 		v.id = sqlite3_column_int64(s, 0);
 		v.controller = controller;
@@ -2605,22 +2371,16 @@ store_visit_foreach(struct store *st, int64_t controller,
 		v.kind = sqlite3_column_int(s, 1);
 		v.at = sqlite3_column_int64(s, 2);
 		v.expires_at = sqlite3_column_int64(s, 3);
-		if ((t = label_text(st, sqlite3_column_int64(s, 4), msg)) ==
-		    NULL) {
-			err = VAERN_E_STORE;
+		if ((err = label_copy(st, sqlite3_column_int64(s, 4), rule,
+		                      msg)) != VAERN_OK)
 			break;
-		}
-		(void)snprintf(rule, sizeof(rule), "%s", t);
 		v.rule = rule;
 		v.ct = sqlite3_column_blob(s, 5);
 		v.ctlen = (size_t)sqlite3_column_bytes(s, 5);
 		if ((err = fn(arg, &v)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "visit", msg);
 }
 
 enum vaern_err
@@ -2632,13 +2392,13 @@ store_visit_delete(struct store *st, int64_t controller,
 	enum vaern_err err;
 
 	*deleted = 0;
-	if ((s = stmt_get(st, S_VISIT_DELETE_KIND, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_DELETE_KIND, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, kind);
-	if ((err = step_done(st, s, "visit", msg)) == VAERN_OK)
-		*deleted = sqlite3_changes64(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "visit", msg)) == VAERN_OK)
+		*deleted = sqlite3_changes64(st->conn.db);
 	return err;
 }
 
@@ -2648,11 +2408,10 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	*n = 0;
-	if ((s = stmt_get(st, S_VISIT_TAKE_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_TAKE_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -2660,10 +2419,8 @@ store_visit_take_due(struct store *st, int64_t now, size_t max,
 		fn(arg, sqlite3_column_int64(s, 0));
 		(*n)++;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit retention");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, VAERN_OK, "visit retention",
+	                     msg);
 }
 
 /* Calls fn(arg, rule, expires_at, count) for each row of s. */
@@ -2684,10 +2441,7 @@ rule_counts(struct store *st, sqlite3_stmt *s, int with_time,
 		    VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
-		err = db_fail(st, msg, "visit retention");
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "visit retention", msg);
 }
 
 enum vaern_err
@@ -2698,7 +2452,7 @@ store_visit_due_count(struct store *st, int64_t now,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VISIT_DUE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
 	return rule_counts(st, s, 0, fn, arg, msg);
@@ -2712,7 +2466,7 @@ store_visit_plan(struct store *st,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VISIT_PLAN, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VISIT_PLAN, msg)) == NULL)
 		return VAERN_E_STORE;
 	return rule_counts(st, s, 1, fn, arg, msg);
 }
@@ -2723,25 +2477,19 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
 	*len = 0;
-	if ((s = stmt_get(st, S_VKEY_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "a visit key is malformed");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no visit key");
-	} else {
-		err = db_fail(st, msg, "visit key");
-	}
-	stmt_done(s);
+	err = sqlu_step_row(&st->conn, s, "visit key", "no visit key", msg);
+	if (err == VAERN_OK &&
+	    !column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "a visit key is malformed");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2752,12 +2500,12 @@ store_visit_key_put(struct store *st, int64_t controller, int64_t expires_at,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_VKEY_PUT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
 	sqlite3_bind_blob(s, 3, wrapped, (int)len, SQLITE_STATIC);
-	return step_done(st, s, "visit key", msg);
+	return sqlu_step_done(&st->conn, s, "visit key", msg);
 }
 
 enum vaern_err
@@ -2768,11 +2516,11 @@ store_visit_key_drop_due(struct store *st, int64_t now, int64_t *dropped,
 	enum vaern_err err;
 
 	*dropped = 0;
-	if ((s = stmt_get(st, S_VKEY_DROP_DUE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_VKEY_DROP_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, now);
-	if ((err = step_done(st, s, "visit key", msg)) == VAERN_OK)
-		*dropped = sqlite3_changes64(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "visit key", msg)) == VAERN_OK)
+		*dropped = sqlite3_changes64(st->conn.db);
 	return err;
 }
 
@@ -2833,7 +2581,7 @@ store_request_insert(struct store *st, struct store_request *r,
 	sqlite3_stmt *s;
 	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_REQ_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->controller);
 	sqlite3_bind_text(s, 2, r->id, -1, SQLITE_STATIC);
@@ -2845,8 +2593,8 @@ store_request_insert(struct store *st, struct store_request *r,
 	sqlite3_bind_text(s, 8, r->status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, r->created_by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 10, r->updated_at);
-	if ((err = step_done(st, s, "request", msg)) == VAERN_OK)
-		r->rowid = sqlite3_last_insert_rowid(st->db);
+	if ((err = sqlu_step_done(&st->conn, s, "request", msg)) == VAERN_OK)
+		r->rowid = sqlite3_last_insert_rowid(st->conn.db);
 	return err;
 }
 
@@ -2855,24 +2603,16 @@ store_request_get(struct store *st, int64_t controller, const char *id,
                   struct store_request *r, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
-	int rc;
+	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_REQ_GET, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_GET, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (!request_from_row(s, r))
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "request: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
-	} else {
-		err = db_fail(st, msg, "request");
-	}
-	stmt_done(s);
+	err = sqlu_step_row(&st->conn, s, "request", "no such request", msg);
+	if (err == VAERN_OK && !request_from_row(s, r))
+		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
+	sqlu_reset(s);
 	return err;
 }
 
@@ -2881,9 +2621,8 @@ store_request_update(struct store *st, const struct store_request *r,
                      struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err;
 
-	if ((s = stmt_get(st, S_REQ_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->rowid);
 	sqlite3_bind_int64(s, 2, r->due);
@@ -2897,11 +2636,8 @@ store_request_update(struct store *st, const struct store_request *r,
 	bind_text_or_null(s, 10, r->verify_method);
 	bind_text_or_null(s, 11, r->attestation);
 	sqlite3_bind_int64(s, 12, r->updated_at);
-	if ((err = step_done(st, s, "request", msg)) != VAERN_OK)
-		return err;
-	if (sqlite3_changes(st->db) != 1)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
-	return VAERN_OK;
+	return sqlu_step_changed(&st->conn, s, "request", msg,
+	                         "no such request");
 }
 
 enum vaern_err
@@ -2915,7 +2651,7 @@ store_request_foreach(struct store *st, int64_t controller, long due_by,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_REQ_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_REQ_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, due_by);
@@ -2926,16 +2662,12 @@ store_request_foreach(struct store *st, int64_t controller, long due_by,
 		if (!request_from_row(s, &r)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "request: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &r)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "request");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "request", msg);
 }
 
 enum vaern_err
@@ -2944,7 +2676,7 @@ store_transition_insert(struct store *st, int64_t request,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_TRANS_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_TRANS_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_int64(s, 2, t->at);
@@ -2952,7 +2684,7 @@ store_transition_insert(struct store *st, int64_t request,
 	sqlite3_bind_text(s, 4, t->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, t->actor, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 6, t->reason);
-	return step_done(st, s, "request transition", msg);
+	return sqlu_step_done(&st->conn, s, "request transition", msg);
 }
 
 enum vaern_err
@@ -2965,7 +2697,7 @@ store_transition_foreach(struct store *st, int64_t request,
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if ((s = stmt_get(st, S_TRANS_LIST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_TRANS_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2980,16 +2712,12 @@ store_transition_foreach(struct store *st, int64_t request,
 		if (t.to == NULL || t.actor == NULL) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "request transition: malformed row");
-			goto done;
+			break;
 		}
 		if ((err = fn(arg, &t)) != VAERN_OK)
-			goto done;
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(st, msg, "request transition");
-done:
-	stmt_done(s);
-	return err;
+	return sqlu_rows_end(&st->conn, s, rc, err, "request transition", msg);
 }
 
 enum vaern_err
@@ -2997,21 +2725,16 @@ store_code_insert(struct store *st, int64_t request, struct store_code *c,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CODE_INSERT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_blob(s, 2, c->hash, sizeof(c->hash), SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, c->contact, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, c->created_at);
 	sqlite3_bind_int64(s, 5, c->expires_at);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		c->seq = sqlite3_column_int64(s, 0);
-	else
-		err = db_fail(st, msg, "verification code");
-	stmt_done(s);
-	return err;
+	/* RETURNING seq: the insert is done by the first step */
+	return sqlu_step_int64(&st->conn, s, &c->seq, "verification code", msg);
 }
 
 enum vaern_err
@@ -3019,15 +2742,16 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
                   struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
+	enum vaern_err err;
 	size_t n = 0;
-	int rc;
 
-	if ((s = stmt_get(st, S_CODE_LATEST, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	err = sqlu_step_row(&st->conn, s, "verification code",
+	                    "no verification code was sent for this request",
+	                    msg);
+	if (err == VAERN_OK) {
 		c->seq = sqlite3_column_int64(s, 0);
 		c->created_at = sqlite3_column_int64(s, 3);
 		c->expires_at = sqlite3_column_int64(s, 4);
@@ -3038,14 +2762,8 @@ store_code_latest(struct store *st, int64_t request, struct store_code *c,
 		    !column_word(s, 2, c->contact, STORE_WORD_MAX))
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "verification code: malformed row");
-	} else if (rc == SQLITE_DONE) {
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "no verification code was sent for this "
-		                 "request");
-	} else {
-		err = db_fail(st, msg, "verification code");
 	}
-	stmt_done(s);
+	sqlu_reset(s);
 	return err;
 }
 
@@ -3054,17 +2772,11 @@ store_code_count(struct store *st, int64_t request, int64_t *n,
                  struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
-	enum vaern_err err = VAERN_OK;
 
-	if ((s = stmt_get(st, S_CODE_COUNT, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		err = db_fail(st, msg, "verification code");
-	stmt_done(s);
-	return err;
+	return sqlu_step_int64(&st->conn, s, n, "verification code", msg);
 }
 
 enum vaern_err
@@ -3073,11 +2785,11 @@ store_code_update(struct store *st, int64_t request, const struct store_code *c,
 {
 	sqlite3_stmt *s;
 
-	if ((s = stmt_get(st, S_CODE_UPDATE, msg)) == NULL)
+	if ((s = sqlu_stmt(&st->conn, S_CODE_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, request);
 	sqlite3_bind_int64(s, 2, c->seq);
 	sqlite3_bind_int(s, 3, c->attempts);
 	bind_time(s, 4, c->used_at);
-	return step_done(st, s, "verification code", msg);
+	return sqlu_step_done(&st->conn, s, "verification code", msg);
 }
