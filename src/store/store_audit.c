@@ -444,13 +444,15 @@ subject_each(struct audit_store *st, const struct audit_store_filter *f,
 	    (err = sqlu_exec(&st->conn, S_READ, "read", msg)) != VAERN_OK)
 		return err;
 	/* The first read takes the snapshot the runs are read from. */
+	/* A failure here is an error, not an empty trail (max() of no rows
+	 * is one NULL row: 0). */
 	if ((s = sqlu_stmt(&st->conn, S_LAST, msg)) == NULL) {
 		err = VAERN_E_STORE;
 		goto done;
 	}
-	if (sqlite3_step(s) == SQLITE_ROW)
-		last = sqlite3_column_int64(s, 0);
-	sqlu_reset(s);
+	if ((err = sqlu_step_int64(&st->conn, s, &last, "read", msg)) !=
+	    VAERN_OK)
+		goto done;
 	if ((s = sqlu_stmt(&st->conn, S_SUBJECT, msg)) == NULL) {
 		err = VAERN_E_STORE;
 		goto done;
