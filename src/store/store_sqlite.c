@@ -720,13 +720,21 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	const char *result = NULL;
+	int rc;
 
 	if (id >= 0 && id < LABEL_CACHE && st->by_id[id] != NULL)
 		return st->by_id[id];
 	if ((s = sqlu_stmt(&st->conn, S_LABEL_TEXT, msg)) == NULL)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		/* busy, I/O, corruption: say that, not "missing" */
+		(void)sqlu_fail(&st->conn, msg, "read a label");
+		sqlu_reset(s);
+		return NULL;
+	}
+	if (rc == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 		size_t len = t == NULL ? 0 : strlen(t);
 
@@ -739,7 +747,7 @@ label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 		if (result != NULL)
 			label_cache(st, result, id);
 	}
-	if (result == NULL)
+	if (result == NULL) /* no row, or text over LABEL_MAX */
 		(void)vaern_fail(msg, VAERN_E_STORE, "label %lld is missing",
 		                 (long long)id);
 	sqlu_reset(s);
