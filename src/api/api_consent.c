@@ -617,26 +617,6 @@ h_choice_get(struct http_request *req, struct http_response *res, void *app)
 	return choice_answer(res, 200, &ch, chosen, gpc_signal(req), NULL);
 }
 
-/* Text of at most max bytes of UTF-8 without control characters. */
-static int
-short_text_ok(const char *t, size_t max)
-{
-	size_t len = strlen(t), i = 0;
-
-	if (len == 0 || len > max)
-		return 0;
-	while (i < len) {
-		uint32_t cp;
-		size_t n =
-		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
-
-		if (n == 0 || utf8_is_control(cp))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 #define PAGE_MAX VAULT_PAGE_MAX /* bytes of a page address */
 
 /*
@@ -691,7 +671,7 @@ automatic(struct http_request *req, struct http_response *res, void *app,
 		                        "address");
 		goto done;
 	}
-	if (page != NULL && !short_text_ok(page, PAGE_MAX)) {
+	if (page != NULL && !utf8_line_ok(page, PAGE_MAX)) {
 		rc = http_respond_error(res, 400, "invalid",
 		                        "'page' is 1 to %d bytes of text",
 		                        PAGE_MAX);

@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include <string.h>
+
 size_t
 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
@@ -55,4 +57,23 @@ int
 utf8_is_control(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+int
+utf8_line_ok(const char *t, size_t max)
+{
+	size_t len = strlen(t), i = 0;
+
+	if (len == 0 || len > max)
+		return 0;
+	while (i < len) {
+		uint32_t cp;
+		size_t n =
+		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
+
+		if (n == 0 || utf8_is_control(cp))
+			return 0;
+		i += n;
+	}
+	return 1;
 }

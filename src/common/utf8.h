@@ -23,4 +23,8 @@ size_t utf8_valid_prefix(const unsigned char *s, size_t len)
 /* Returns 1 if cp is a C0 or C1 control character or DEL. */
 int utf8_is_control(uint32_t cp);
 
+/* Returns 1 if t is 1..max bytes of valid UTF-8 with no control
+ * character (one line of text: a reason, a page address); else 0. */
+int utf8_line_ok(const char *t, size_t max) __attribute__((nonnull));
+
 #endif

@@ -48,27 +48,6 @@ vault_set_outbox(struct vault *v, vault_outbox_fn fn, void *arg)
 	v->outbox_arg = arg;
 }
 
-/* 1..max bytes of UTF-8 text without control characters. */
-static int
-text_ok(const char *t, size_t max)
-{
-	size_t len = strlen(t), i = 0;
-
-	if (len == 0 || len > max ||
-	    utf8_valid_prefix((const unsigned char *)t, len) != len)
-		return 0;
-	while (i < len) {
-		uint32_t cp;
-		size_t n =
-		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
-
-		if (n == 0 || utf8_is_control(cp))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* A UUID in lower-case text: 8-4-4-4-12 hex digits. */
 static int
 uuid_ok(const char *id)
@@ -469,7 +448,7 @@ vault_request_set_status(struct vault *v, const char *controller,
 		        "a refusal needs its reason: it is told to the "
 		        "person (GDPR-12)");
 	if (reason != NULL && reason[0] != '\0' &&
-	    !text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+	    !utf8_line_ok(reason, VAULT_REQUEST_TEXT_MAX))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",
@@ -503,7 +482,7 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
 		return err;
-	if (!text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+	if (!utf8_line_ok(reason, VAULT_REQUEST_TEXT_MAX))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "an extension needs its reason, told to the "
 		                  "person: 1 to %d bytes of UTF-8 text without "
@@ -567,7 +546,7 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
 		return err;
-	if (!text_ok(method, VAULT_REQUEST_TEXT_MAX))
+	if (!utf8_line_ok(method, VAULT_REQUEST_TEXT_MAX))
 		return vaern_fail(
 		        msg, VAERN_E_INVALID,
 		        "an attestation says how the identity was "
@@ -1567,7 +1546,7 @@ vault_request_restrict(struct vault *v, const char *controller, const char *id,
 		                  "lifting a restriction needs its reason: the "
 		                  "person is told before it is lifted "
 		                  "(GDPR-18)");
-	if (reason != NULL && !text_ok(reason, VAULT_REQUEST_TEXT_MAX))
+	if (reason != NULL && !utf8_line_ok(reason, VAULT_REQUEST_TEXT_MAX))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",

@@ -202,26 +202,6 @@ vault_retention_recompute(struct vault *v, const char *controller,
 
 /* ---- holds -------------------------------------------------------------- */
 
-static int
-text_ok(const char *t, size_t max)
-{
-	size_t len = strlen(t), i = 0;
-
-	if (len == 0 || len > max ||
-	    utf8_valid_prefix((const unsigned char *)t, len) != len)
-		return 0;
-	while (i < len) {
-		uint32_t cp;
-		size_t n =
-		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
-
-		if (n == 0 || utf8_is_control(cp))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* role NULL: "retention" (the sweep, the local operator). */
 static enum vaern_err
 audit_event(struct vault *v, const char *controller, const char *actor,
@@ -265,7 +245,7 @@ vault_hold_place(struct vault *v, const char *controller,
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "the policy of '%s' has no category '%.64s'",
 		                  controller, category);
-	if (!text_ok(reason, VAULT_HOLD_REASON_MAX))
+	if (!utf8_line_ok(reason, VAULT_HOLD_REASON_MAX))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a hold's reason is 1 to %d bytes of UTF-8 "
 		                  "text without control characters",

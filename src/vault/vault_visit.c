@@ -50,26 +50,6 @@ le64(unsigned char *p, int64_t v)
 		p[i] = (unsigned char)(u >> (8 * i));
 }
 
-/* Text of 1..max bytes of UTF-8 without control characters. */
-static int
-text_ok(const char *t, size_t max)
-{
-	size_t len = strlen(t), i = 0;
-
-	if (len == 0 || len > max)
-		return 0;
-	while (i < len) {
-		uint32_t cp;
-		size_t n =
-		        utf8_decode((const unsigned char *)t + i, len - i, &cp);
-
-		if (n == 0 || utf8_is_control(cp))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* The normal text form of an IPv4 or IPv6 address; -1 if it is none. */
 static int
 ip_normal(const char *ip, char out[VAULT_IP_MAX + 1])
@@ -280,7 +260,7 @@ visit_check(const struct controller *c, const struct vault_visit_in *in,
 	if (in->ip != NULL && ip_normal(in->ip, ip) != 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "'ip' is an IPv4 or IPv6 address");
-	if (in->page != NULL && !text_ok(in->page, VAULT_PAGE_MAX))
+	if (in->page != NULL && !utf8_line_ok(in->page, VAULT_PAGE_MAX))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "'page' is 1 to %d bytes of text",
 		                  VAULT_PAGE_MAX);
