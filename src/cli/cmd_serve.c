@@ -26,6 +26,9 @@ static const char serve_usage[] =
         "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
         "        [--body-max BYTES] [--sweep-every DURATION] [--quiet]\n"
+        "        [--max-connections N] [--per-address-max N]\n"
+        "        [--header-timeout SECONDS] [--idle-timeout SECONDS]\n"
+        "        [--trusted-proxy LIST]\n"
         "        [--smtp URL --smtp-from ADDR [--smtp-user U\n"
         "         --smtp-password-file FILE] [--smtp-ca FILE]\n"
         "         [--smtp-timeout SECONDS] [--smtp-insecure]\n"
@@ -33,6 +36,15 @@ static const char serve_usage[] =
         "--threads: worker threads (default two per CPU: a request waiting\n"
         "for its audit entry holds no thread); --quiet: no request log on\n"
         "stderr.\n"
+        "--max-connections: connections at once (default 1024); past it\n"
+        "the connection that has waited longest for a request's headers\n"
+        "is closed. --per-address-max: connections from one client\n"
+        "address (default 64). --header-timeout: a request's headers\n"
+        "must be in within SECONDS of the connection's start or of the\n"
+        "previous answer (default 10). --idle-timeout: no byte for\n"
+        "SECONDS closes a connection (default 30). --trusted-proxy:\n"
+        "comma-separated addresses or address/prefix whose\n"
+        "X-Forwarded-For names the client (default none).\n"
         "--sweep-every: the retention sweep's interval, N followed by s, m,\n"
         "h or d (default 24h; the first sweep at most 5 minutes after\n"
         "start); 0 or off: no scheduled sweep.\n"
@@ -186,6 +198,22 @@ cmd_serve(int argc, char **argv)
 		} else if (strcmp(o, "--threads") == 0 &&
 		           number(val, HTTP_THREADS_MAX, &n) == 0) {
 			cfg.threads = (unsigned)n;
+		} else if (strcmp(o, "--max-connections") == 0 &&
+		           number(val, HTTP_CONNECTIONS_MAX_LIMIT, &n) == 0 &&
+		           n > 0) {
+			cfg.connections_max = (unsigned)n;
+		} else if (strcmp(o, "--per-address-max") == 0 &&
+		           number(val, HTTP_CONNECTIONS_MAX_LIMIT, &n) == 0 &&
+		           n > 0) {
+			cfg.per_ip_max = (unsigned)n;
+		} else if (strcmp(o, "--header-timeout") == 0 &&
+		           number(val, HTTP_TIMEOUT_MAX_S, &n) == 0 && n > 0) {
+			cfg.header_timeout_s = (unsigned)n;
+		} else if (strcmp(o, "--idle-timeout") == 0 &&
+		           number(val, HTTP_TIMEOUT_MAX_S, &n) == 0 && n > 0) {
+			cfg.timeout_s = (unsigned)n;
+		} else if (strcmp(o, "--trusted-proxy") == 0) {
+			cfg.trusted_proxies = val;
 		} else if (strcmp(o, "--body-max") == 0 &&
 		           number(val, 64ul * 1024 * 1024, &n) == 0 && n > 0) {
 			cfg.body_max = n;

@@ -81,6 +81,9 @@
 
 #define LISTEN_BACKLOG 511
 
+/* X-Forwarded-For headers looked at in one request. */
+#define HTTP_FORWARDED_MAX 8
+
 /* A hold on a deferred response; the handle http_respond_later returns. */
 struct http_pending {
 	struct exchange *x;    /* the request held */
@@ -123,6 +126,10 @@ struct exchange {
 	char fail_code[FAIL_CODE_MAX];
 	char fail_message[VAERN_MSG_MAX];
 };
+
+/* The *con_cls of a request whose query on_uri cut: only its address
+ * is used. */
+static char query_cut;
 
 #define exchange_of(res)                                                       \
 	((struct exchange *)(void *)((char *)(res)-offsetof(struct exchange,   \
@@ -508,11 +515,69 @@ client_text(struct MHD_Connection *conn, char out[INET6_ADDRSTRLEN])
 		                out, INET6_ADDRSTRLEN);
 }
 
-/* The headers are in: limits, routing, parameters, Content-Length. */
+/* X-Forwarded-For values, for resolve_client. */
+struct forwarded_walk {
+	size_t n;                               /* entries in values */
+	const char *values[HTTP_FORWARDED_MAX]; /* daemon's memory */
+	int overflow;                           /* 1: more headers */
+};
+
+static enum MHD_Result
+forwarded_one(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+	struct forwarded_walk *w = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+		return MHD_YES;
+	if (w->n == HTTP_FORWARDED_MAX) {
+		w->overflow = 1;
+		return MHD_NO;
+	}
+	w->values[w->n++] = value;
+	return MHD_YES;
+}
+
+/* The client of a request from a trusted proxy: the one its
+ * X-Forwarded-For names. -1 for a malformed X-Forwarded-For. */
+static int
+resolve_client(struct http_server *srv, struct exchange *x)
+{
+	struct forwarded_walk w = {0, {NULL}, 0};
+	const struct guard_cidr *proxies;
+	uint8_t ip[GUARD_IP_LEN];
+	size_t n;
+
+	if (!guard_is_proxy(srv, x->req.conn))
+		return 0; /* X-Forwarded-For from anyone else is ignored */
+	(void)MHD_get_connection_values(x->req.conn, MHD_HEADER_KIND,
+	                                forwarded_one, &w);
+	if (w.n == 0)
+		return 0;
+	proxies = guard_proxies(srv, &n);
+	if (w.overflow ||
+	    guard_forwarded_client(proxies, n, w.values, w.n, ip) != 0)
+		return -1;
+	if (memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		(void)inet_ntop(AF_INET, ip + 12, x->req.client,
+		                sizeof(x->req.client));
+	else
+		(void)inet_ntop(AF_INET6, ip, x->req.client,
+		                sizeof(x->req.client));
+	return 0;
+}
+
+/*
+ * The headers are in: the guard, strict framing, limits, routing,
+ * parameters, Content-Length. cut: the query had more than HTTP_QUERY_MAX
+ * parameters (on_uri).
+ */
 static enum MHD_Result
 begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
-      const char *method, void **con_cls)
+      const char *method, const char *version, int cut, void **con_cls)
 {
+	enum strict_result strict;
 	const union MHD_ConnectionInfo *ci;
 	struct vaern_msg msg = {{0}};
 	char allow[HTTP_ALLOW_MAX];
@@ -537,6 +602,11 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	x->req.tls = srv->tls;
 	client_text(conn, x->req.client);
 
+	/* Shut down by the guard (its header deadline passed) while the
+	 * last bytes came in: nothing to answer on. */
+	if (guard_headers_in(srv, conn) != 0)
+		return MHD_NO;
+
 	/* 431 before anything else is looked at; and the connection goes. */
 	ci = MHD_get_connection_info(conn,
 	                             MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -544,6 +614,27 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 		return answer_error(srv, x,
 		                    MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		                    "the request headers are too large");
+	/*
+	 * Issue 12, request smuggling: a framing a proxy may read otherwise
+	 * gets 400, answered at once, which closes the connection: whatever
+	 * follows on it (a hidden second request) is never read.
+	 */
+	strict = strict_check(conn, method, version);
+	if (strict != STRICT_OK)
+		return answer_error(
+		        srv, x,
+		        strict == STRICT_TOO_MANY
+		                ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
+		                : MHD_HTTP_BAD_REQUEST,
+		        strict_phrase(strict));
+	if (cut)
+		return answer_error(srv, x, MHD_HTTP_URI_TOO_LONG,
+		                    "too many query parameters");
+	if (resolve_client(srv, x) != 0)
+		return answer_error(
+		        srv, x, MHD_HTTP_BAD_REQUEST,
+		        "X-Forwarded-For from a trusted proxy holds "
+		        "an entry that is not a numeric address");
 
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -755,9 +846,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct exchange *x = *con_cls;
 
-	(void)version;
-	if (x == NULL)
-		return begin(srv, conn, url, method, con_cls);
+	if (x == NULL || (void *)x == (void *)&query_cut)
+		return begin(srv, conn, url, method, version,
+		             (void *)x == (void *)&query_cut, con_cls);
 	if (x->status != 0)
 		return MHD_YES; /* answered: the daemon drops the rest */
 	if (*upload_data_size != 0)
@@ -773,9 +864,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct exchange *x = *con_cls;
 	uint64_t ns;
 
-	(void)conn;
 	(void)toe;
-	if (x == NULL)
+	guard_request_done(srv, conn);
+	if (x == NULL || (void *)x == (void *)&query_cut)
 		return;
 	/* Parked only if the stop closes it after its last hold went: a
 	 * stop waits for every hold first. */
@@ -861,6 +952,23 @@ http_pending_fail(struct http_pending *p, int status, const char *code,
 	http_pending_complete(p);
 }
 
+/*
+ * The daemon's MHD_OPTION_URI_LOG_CALLBACK: the raw request target,
+ * before the daemon splits the query. Its return value becomes the
+ * request's *con_cls: &query_cut marks a request whose query was cut
+ * (strict_query_cut), which begin() answers 414.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	/* uri points into the daemon's writable read buffer (strict.c). */
+	if (uri != NULL && strict_query_cut((char *)(uintptr_t)uri))
+		return &query_cut;
+	return NULL;
+}
+
 /* The path and query reach route.c still percent-encoded (see the top of
  * this file); the daemon has only turned '+' into ' ' in the query. */
 static size_t
@@ -878,6 +986,7 @@ server_free(struct http_server *srv)
 {
 	if (srv->daemon != NULL)
 		MHD_stop_daemon(srv->daemon);
+	guard_stop(srv); /* every connection has reported its close */
 	if (srv->listen_fd >= 0)
 		(void)close(srv->listen_fd);
 	free(srv->routes);
@@ -907,6 +1016,19 @@ check_limits(const struct http_config *cfg, struct http_config *c,
 		c->connections_max = HTTP_CONNECTIONS_MAX_DEFAULT;
 	if (c->drain_ms == 0)
 		c->drain_ms = HTTP_DRAIN_DEFAULT_MS;
+	if (c->header_timeout_s == 0)
+		c->header_timeout_s = HTTP_HEADER_TIMEOUT_DEFAULT_S;
+	if (c->connections_max > HTTP_CONNECTIONS_MAX_LIMIT ||
+	    c->per_ip_max > HTTP_CONNECTIONS_MAX_LIMIT)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "connections_max, per_ip_max: at most %u",
+		                  HTTP_CONNECTIONS_MAX_LIMIT);
+	if (c->timeout_s > HTTP_TIMEOUT_MAX_S ||
+	    c->header_timeout_s > HTTP_TIMEOUT_MAX_S)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "timeout_s, header_timeout_s: at most %u "
+		                  "seconds",
+		                  HTTP_TIMEOUT_MAX_S);
 	if (c->threads == 0) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		c->threads = cpus < 1                  ? 1
@@ -987,6 +1109,8 @@ http_server_start(const struct http_config *cfg,
 	atomic_init(&srv->holding, 0);
 	atomic_init(&srv->past_deadline, 0);
 	err = compile_routes(srv, routes, nroutes, msg);
+	if (err == VAERN_OK)
+		err = guard_start(srv, &c, msg);
 	if (err != VAERN_OK)
 		goto fail;
 
@@ -1035,10 +1159,12 @@ http_server_start(const struct http_config *cfg,
 	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET,
 	        (MHD_socket)srv->listen_fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        (size_t)(c.header_max + POOL_SLACK),
-	        MHD_OPTION_CONNECTION_LIMIT, c.connections_max,
-	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, c.per_ip_max,
+	        MHD_OPTION_CONNECTION_LIMIT,
+	        guard_daemon_limit(c.connections_max, c.threads),
 	        MHD_OPTION_CONNECTION_TIMEOUT, c.timeout_s,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	        MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv,
+	        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 	        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	        MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 	if (!c.signals || srv->daemon == NULL)

@@ -1065,8 +1065,10 @@ test_query_count_limit(void **state)
 	n = (size_t)snprintf(path, sizeof(path), "/v1/subjects/s1/facts?");
 	for (int i = 0; i <= HTTP_QUERY_MAX; i++)
 		n += (size_t)snprintf(path + n, sizeof(path) - n, "k%d=v&", i);
+	/* Issue 12: refused as too long a URI before the daemon records
+	 * the parameters (1,000 of them went unanswered). */
 	request(port, "GET", path, NULL, NULL, &r);
-	assert_error(&r, 400, "bad_request");
+	assert_error(&r, 414, "uri_too_long");
 	reply_free(&r);
 }
 
@@ -1535,7 +1537,9 @@ test_connection_limits(void **state)
 	reply_free(&r);
 	http_server_stop(srv);
 
-	/* The global limit (divided among the worker threads: one here). */
+	/* Issue 12: past the global limit the connection that has waited
+	 * longest for its request's headers (here the idle a) is closed, and
+	 * the newcomer is served. */
 	cfg = test_config();
 	cfg.threads = 1;
 	cfg.connections_max = 1;
@@ -1543,11 +1547,10 @@ test_connection_limits(void **state)
 	a = connect_to(http_server_port(srv));
 	assert_true(a >= 0);
 	usleep(100000);
-	c = connect_to(http_server_port(srv));
-	if (c >= 0) {
-		assert_unanswered(c);
-		close(c);
-	}
+	request(http_server_port(srv), "GET", "/healthz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	assert_unanswered(a);
 	close(a);
 	http_server_stop(srv);
 }
