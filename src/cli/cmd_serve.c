@@ -4,6 +4,7 @@
  * requests and the audit queue before exit.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,35 @@ number(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* The connection limits of issue 12: option, field, ceiling. */
+struct limit_option {
+	const char *name;  /* "--max-connections" */
+	size_t offset;     /* of the unsigned field in struct http_config */
+	unsigned long max; /* largest value; the smallest is 1 */
+	const char *usage; /* the message for a bad value */
+};
+
+static const struct limit_option limit_options[] = {
+        {"--max-connections", offsetof(struct http_config, connections_max),
+         HTTP_CONNECTIONS_MAX_LIMIT, "--max-connections: 1 to 65536"},
+        {"--per-address-max", offsetof(struct http_config, per_ip_max),
+         HTTP_CONNECTIONS_MAX_LIMIT, "--per-address-max: 1 to 65536"},
+        {"--header-timeout", offsetof(struct http_config, header_timeout_s),
+         HTTP_TIMEOUT_MAX_S, "--header-timeout: 1 to 3600 seconds"},
+        {"--idle-timeout", offsetof(struct http_config, timeout_s),
+         HTTP_TIMEOUT_MAX_S, "--idle-timeout: 1 to 3600 seconds"},
+};
+
+static const struct limit_option *
+limit_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(limit_options) / sizeof(limit_options[0]);
+	     i++)
+		if (strcmp(name, limit_options[i].name) == 0)
+			return &limit_options[i];
+	return NULL;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -198,20 +228,15 @@ cmd_serve(int argc, char **argv)
 		} else if (strcmp(o, "--threads") == 0 &&
 		           number(val, HTTP_THREADS_MAX, &n) == 0) {
 			cfg.threads = (unsigned)n;
-		} else if (strcmp(o, "--max-connections") == 0 &&
-		           number(val, HTTP_CONNECTIONS_MAX_LIMIT, &n) == 0 &&
-		           n > 0) {
-			cfg.connections_max = (unsigned)n;
-		} else if (strcmp(o, "--per-address-max") == 0 &&
-		           number(val, HTTP_CONNECTIONS_MAX_LIMIT, &n) == 0 &&
-		           n > 0) {
-			cfg.per_ip_max = (unsigned)n;
-		} else if (strcmp(o, "--header-timeout") == 0 &&
-		           number(val, HTTP_TIMEOUT_MAX_S, &n) == 0 && n > 0) {
-			cfg.header_timeout_s = (unsigned)n;
-		} else if (strcmp(o, "--idle-timeout") == 0 &&
-		           number(val, HTTP_TIMEOUT_MAX_S, &n) == 0 && n > 0) {
-			cfg.timeout_s = (unsigned)n;
+		} else if (limit_option(o) != NULL) {
+			const struct limit_option *l = limit_option(o);
+
+			if (number(val, l->max, &n) != 0 || n == 0) {
+				rc = cli_usage("serve", l->usage);
+				goto done;
+			}
+			*(unsigned *)(void *)((char *)&cfg + l->offset) =
+			        (unsigned)n;
 		} else if (strcmp(o, "--trusted-proxy") == 0) {
 			cfg.trusted_proxies = val;
 		} else if (strcmp(o, "--body-max") == 0 &&

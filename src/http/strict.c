@@ -51,6 +51,12 @@ is_tchar(unsigned char c)
 }
 
 static int
+ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
 name_is(const struct strict_header *h, const char *name)
 {
 	return h->key_len == strlen(name) &&
@@ -115,10 +121,16 @@ strict_layout(const char *block, size_t len, const struct strict_header *h,
 enum strict_result
 strict_framing(const struct strict_header *h, size_t n, int http11)
 {
-	const struct strict_header *cl = NULL;
-	size_t hosts = 0, encodings = 0;
+	struct strict_header cl = {NULL, 0, NULL, 0};
+	size_t hosts = 0, encodings = 0, ncl = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		struct strict_header t = h[i];
+
+		/* Trailing whitespace is not part of a value (RFC 9110 5.5);
+		 * the daemon keeps it. */
+		while (t.value_len > 0 && ows(t.value[t.value_len - 1]))
+			t.value_len--;
 		for (size_t j = 0; j < h[i].key_len; j++)
 			if (!is_tchar((unsigned char)h[i].key[j]))
 				return STRICT_BAD_NAME;
@@ -132,20 +144,21 @@ strict_framing(const struct strict_header *h, size_t n, int http11)
 			hosts++;
 		} else if (name_is(&h[i], "Transfer-Encoding")) {
 			encodings++;
-			if (h[i].value_len != 7 ||
-			    strncasecmp(h[i].value, "chunked", 7) != 0)
+			if (t.value_len != 7 ||
+			    strncasecmp(t.value, "chunked", 7) != 0)
 				return STRICT_BAD_ENCODING;
 		} else if (name_is(&h[i], "Content-Length")) {
-			if (cl != NULL && (cl->value_len != h[i].value_len ||
-			                   memcmp(cl->value, h[i].value,
-			                          h[i].value_len) != 0))
+			if (ncl > 0 &&
+			    (cl.value_len != t.value_len ||
+			     memcmp(cl.value, t.value, t.value_len) != 0))
 				return STRICT_TWO_LENGTHS;
-			cl = &h[i];
+			cl = t;
+			ncl++;
 		}
 	}
 	if (encodings > 1 || (encodings > 0 && !http11))
 		return STRICT_BAD_ENCODING;
-	if (encodings > 0 && cl != NULL)
+	if (encodings > 0 && ncl > 0)
 		return STRICT_LENGTH_AND_ENCODING;
 	if (hosts > 1 || (hosts == 0 && http11))
 		return STRICT_BAD_HOST;
