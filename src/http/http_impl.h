@@ -264,6 +264,8 @@ enum strict_result {
 	STRICT_TWO_LENGTHS,         /* Content-Length values differ */
 	STRICT_LENGTH_AND_ENCODING, /* both framings */
 	STRICT_BAD_HOST,            /* no Host in 1.1, or two */
+	STRICT_BAD_REQUEST_LINE,    /* a NUL or extra spaces in it
+	                               (server.c checks) */
 	STRICT_TOO_MANY             /* more header lines than looked at:
 	                               431 */
 };
@@ -278,11 +280,12 @@ struct strict_header {
 
 /*
  * The layout check (see strict.c): block[0..len) is the header block as
- * the daemon left it, h[0..n) its header records in arrival order.
+ * the daemon left it, line_end the offset where its request line's
+ * version ends, h[0..n) its header records in arrival order.
  * Never reads outside block, whatever the records point to (a record
  * outside it fails). The fuzz harness's entry point.
  */
-enum strict_result strict_layout(const char *block, size_t len,
+enum strict_result strict_layout(const char *block, size_t len, size_t line_end,
                                  const struct strict_header *h, size_t n);
 
 /* The framing rules over the records (http11: the request is HTTP/1.1). */

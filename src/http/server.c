@@ -103,6 +103,13 @@ struct exchange {
 	size_t route;             /* stats index: the route, or nroutes */
 	const char *method_label; /* static: a known method or "OTHER" */
 	int status;               /* the status queued; 0 until then */
+	int begun;                /* 1 once begin() ran: counted in
+	                             in_flight */
+	const char *target;       /* the request target as on_uri saw it,
+	                             in the daemon's buffer */
+	size_t target_len;        /* its strlen then: the daemon has split
+	                             it since */
+	int cut;                  /* 1: its query was cut (on_uri) */
 	int bodiless;             /* 1: no Content-Length nor
 	                             Transfer-Encoding, the request is
 	                             complete with its headers */
@@ -126,10 +133,6 @@ struct exchange {
 	char fail_code[FAIL_CODE_MAX];
 	char fail_message[VAERN_MSG_MAX];
 };
-
-/* The *con_cls of a request whose query on_uri cut: only its address
- * is used. */
-static char query_cut;
 
 #define exchange_of(res)                                                       \
 	((struct exchange *)(void *)((char *)(res)-offsetof(struct exchange,   \
@@ -574,24 +577,20 @@ resolve_client(struct http_server *srv, struct exchange *x)
  * parameters (on_uri).
  */
 static enum MHD_Result
-begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
-      const char *method, const char *version, int cut, void **con_cls)
+begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
+      const char *url, const char *method, const char *version)
 {
 	enum strict_result strict;
 	const union MHD_ConnectionInfo *ci;
 	struct vaern_msg msg = {{0}};
 	char allow[HTTP_ALLOW_MAX];
-	struct exchange *x;
 	const char *cl;
 	uint64_t len = 0;
 	enum vaern_err err;
 	size_t index;
 
-	x = calloc(1, sizeof(*x));
-	if (x == NULL)
-		return MHD_NO;
 	(void)clock_gettime(CLOCK_MONOTONIC, &x->start);
-	*con_cls = x;
+	x->begun = 1;
 	atomic_fetch_add(&srv->in_flight, 1);
 	x->route = srv->nroutes;
 	x->method_label = method_label(method);
@@ -620,6 +619,15 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	 * follows on it (a hidden second request) is never read.
 	 */
 	strict = strict_check(conn, method, version);
+	/* The request line: method SP target SP version, each whole. A
+	 * NUL in the target ended it early for the daemon, which would
+	 * route what came before; more than one space is tolerated by the
+	 * daemon and by no rule. */
+	if (strict == STRICT_OK &&
+	    ((uintptr_t)url != (uintptr_t)method + strlen(method) + 1 ||
+	     (uintptr_t)url != (uintptr_t)x->target ||
+	     (uintptr_t)version != (uintptr_t)url + x->target_len + 1))
+		strict = STRICT_BAD_REQUEST_LINE;
 	if (strict != STRICT_OK)
 		return answer_error(
 		        srv, x,
@@ -627,7 +635,7 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 		                ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
 		                : MHD_HTTP_BAD_REQUEST,
 		        strict_phrase(strict));
-	if (cut)
+	if (x->cut)
 		return answer_error(srv, x, MHD_HTTP_URI_TOO_LONG,
 		                    "too many query parameters");
 	if (resolve_client(srv, x) != 0)
@@ -846,9 +854,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct exchange *x = *con_cls;
 
-	if (x == NULL || (void *)x == (void *)&query_cut)
-		return begin(srv, conn, url, method, version,
-		             (void *)x == (void *)&query_cut, con_cls);
+	if (x == NULL)
+		return MHD_NO; /* on_uri ran out of memory */
+	if (!x->begun)
+		return begin(srv, x, conn, url, method, version);
 	if (x->status != 0)
 		return MHD_YES; /* answered: the daemon drops the rest */
 	if (*upload_data_size != 0)
@@ -866,8 +875,15 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)toe;
 	guard_request_done(srv, conn);
-	if (x == NULL || (void *)x == (void *)&query_cut)
+	if (x == NULL)
 		return;
+	if (!x->begun) {
+		/* The daemon refused the request itself (its own 400, 414,
+		 * 431) or the client went before its headers were in. */
+		free(x);
+		*con_cls = NULL;
+		return;
+	}
 	/* Parked only if the stop closes it after its last hold went: a
 	 * stop waits for every hold first. */
 	assert(!x->parked || atomic_load(&x->holds_left) == 0);
@@ -953,20 +969,27 @@ http_pending_fail(struct http_pending *p, int status, const char *code,
 }
 
 /*
- * The daemon's MHD_OPTION_URI_LOG_CALLBACK: the raw request target,
- * before the daemon splits the query. Its return value becomes the
- * request's *con_cls: &query_cut marks a request whose query was cut
- * (strict_query_cut), which begin() answers 414.
+ * The daemon's MHD_OPTION_URI_LOG_CALLBACK, once per request with its
+ * raw target, before the daemon splits the query: the request's state
+ * starts here and becomes its *con_cls. Notes the target's length for
+ * the request-line check and cuts a query of too many parameters
+ * (strict_query_cut), which begin() answers 414. NULL when out of
+ * memory: on_request then closes the connection.
  */
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	struct exchange *x = calloc(1, sizeof(*x));
+
 	(void)cls;
 	(void)conn;
+	if (x == NULL || uri == NULL)
+		return x;
+	x->target = uri;
+	x->target_len = strlen(uri);
 	/* uri points into the daemon's writable read buffer (strict.c). */
-	if (uri != NULL && strict_query_cut((char *)(uintptr_t)uri))
-		return &query_cut;
-	return NULL;
+	x->cut = strict_query_cut((char *)(uintptr_t)uri);
+	return x;
 }
 
 /* The path and query reach route.c still percent-encoded (see the top of

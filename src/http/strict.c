@@ -64,20 +64,18 @@ name_is(const struct strict_header *h, const char *name)
 }
 
 enum strict_result
-strict_layout(const char *block, size_t len, const struct strict_header *h,
-              size_t n)
+strict_layout(const char *block, size_t len, size_t line_end,
+              const struct strict_header *h, size_t n)
 {
 	const unsigned char *b = (const unsigned char *)block;
 	uintptr_t base = (uintptr_t)block;
 	size_t next;
 
-	if (n == 0) {
-		/* The request line alone, then CRLF CRLF. */
-		if (len < 5 || b[len - 1] != 0 || b[len - 2] != 0 ||
-		    b[len - 3] != 0 || b[len - 4] != 0 || b[len - 5] == 0)
-			return STRICT_BAD_LINE;
-		return STRICT_OK;
-	}
+	/* The request line ends in CRLF: two NULs, the version before. */
+	if (line_end == 0 || line_end > len || len - line_end < 4 ||
+	    b[line_end - 1] == 0 || b[line_end] != 0 || b[line_end + 1] != 0)
+		return STRICT_BAD_LINE;
+	next = line_end + 2;
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t k = (uintptr_t)h[i].key, v = (uintptr_t)h[i].value;
 		size_t ko, vo;
@@ -86,15 +84,8 @@ strict_layout(const char *block, size_t len, const struct strict_header *h,
 			return STRICT_BAD_LINE;
 		ko = (size_t)(k - base);
 		vo = (size_t)(v - base);
-		if (i == 0) {
-			/* The request line ends in CRLF: two NULs, and
-			 * the version before them. */
-			if (ko < 3 || b[ko - 1] != 0 || b[ko - 2] != 0 ||
-			    b[ko - 3] == 0)
-				return STRICT_BAD_LINE;
-		} else if (ko != next) {
+		if (ko != next)
 			return STRICT_BAD_LINE;
-		}
 		/* name, its colon (now NUL), optional whitespace, value */
 		if (h[i].key_len == 0 || h[i].key_len >= len - ko ||
 		    memchr(b + ko, 0, h[i].key_len) != NULL ||
@@ -184,6 +175,8 @@ strict_phrase(enum strict_result r)
 		return "Content-Length together with Transfer-Encoding";
 	case STRICT_BAD_HOST: return "HTTP/1.1 needs exactly one Host header";
 	case STRICT_TOO_MANY: return "too many header lines";
+	case STRICT_BAD_REQUEST_LINE:
+		return "a request line with a NUL or more than single spaces";
 	}
 	return "malformed request";
 }
@@ -211,10 +204,13 @@ strict_check(struct MHD_Connection *conn, const char *method,
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 	        conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	uintptr_t end = (uintptr_t)version + strlen(version);
 	struct strict_walk *w;
 	enum strict_result r;
 
-	if (ci == NULL)
+	/* The version is the request line's last word. */
+	if (ci == NULL || end <= (uintptr_t)method ||
+	    end - (uintptr_t)method >= ci->header_size)
 		return STRICT_BAD_LINE;
 	w = malloc(sizeof(*w));
 	if (w == NULL)
@@ -224,8 +220,9 @@ strict_check(struct MHD_Connection *conn, const char *method,
 	(void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect, w);
 	if (w->overflow)
 		r = STRICT_TOO_MANY;
-	else if ((r = strict_layout(method, ci->header_size, w->h, w->n)) ==
-	         STRICT_OK)
+	else if ((r = strict_layout(method, ci->header_size,
+	                            (size_t)(end - (uintptr_t)method), w->h,
+	                            w->n)) == STRICT_OK)
 		r = strict_framing(w->h, w->n,
 		                   strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
 	free(w);

@@ -211,6 +211,18 @@ class StrictHttpTest(ApiCase):
         self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
                                  b"X-A: a\rb\r\n\r\n",
                                  mentions="control character")
+        # The request line: a NUL in the target (the daemon routed what
+        # came before it) and more than single spaces.
+        self.assertRefusedClosed(b"GET /healthz\x00/x HTTP/1.1\r\n"
+                                 b"Host: t\r\n\r\n", mentions="request line")
+        self.assertRefusedClosed(b"GET /healthz?a=1\x00 HTTP/1.1\r\n"
+                                 b"Host: t\r\n\r\n", mentions="request line")
+        self.assertRefusedClosed(b"GET  /healthz HTTP/1.1\r\n"
+                                 b"Host: t\r\n\r\n", mentions="request line")
+        # A line that starts with a NUL the daemon took for the end of
+        # the headers.
+        self.assertRefusedClosed(b"GET /healthz HTTP/1.0\r\n\x00X: y\r\n"
+                                 b"\r\n", mentions="NUL")
         # obs-fold (RFC 9112 5.2) and a space before the colon.
         self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
                                  b"X-A: a\r\n b\r\n\r\n", mentions="folded")
