@@ -200,34 +200,35 @@ class StrictHttpTest(ApiCase):
             statuses, out, _ = exchange(self.server.port, req)
             self.assertEqual(statuses, [200], out[:300])
 
+    # (header lines after "GET /healthz HTTP/1.1\r\nHost: t\r\n", or a
+    # whole request line; what the message names)
+    REFUSED_LINES = (
+        (b"X-A: a\x00b\r\n", "NUL"),
+        (b"X-A: a\x00\r\n", "NUL"),
+        (b"X-A: a\x01b\r\n", "control character"),
+        (b"X-A: a\rb\r\n", "control character"),
+        # obs-fold (RFC 9112 5.2) and a space before the colon
+        (b"X-A: a\r\n b\r\n", "folded"),
+        (b"X-A : a\r\n", "token"),
+        # a line that starts with a NUL, which the daemon took for the
+        # end of the headers
+        (b"\x00X: y\r\n", "NUL"),
+        # the request line: a NUL in the target (the daemon routed what
+        # came before it), more than single spaces
+        (b"GET /healthz\x00/x HTTP/1.1", "request line"),
+        (b"GET /healthz?a=1\x00 HTTP/1.1", "request line"),
+        (b"GET  /healthz HTTP/1.1", "request line"),
+    )
+
     def test_GDPR_32_nul_and_controls_in_headers(self):
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A: a\x00b\r\n\r\n", mentions="NUL")
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A: a\x00\r\n\r\n", mentions="NUL")
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A: a\x01b\r\n\r\n",
-                                 mentions="control character")
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A: a\rb\r\n\r\n",
-                                 mentions="control character")
-        # The request line: a NUL in the target (the daemon routed what
-        # came before it) and more than single spaces.
-        self.assertRefusedClosed(b"GET /healthz\x00/x HTTP/1.1\r\n"
-                                 b"Host: t\r\n\r\n", mentions="request line")
-        self.assertRefusedClosed(b"GET /healthz?a=1\x00 HTTP/1.1\r\n"
-                                 b"Host: t\r\n\r\n", mentions="request line")
-        self.assertRefusedClosed(b"GET  /healthz HTTP/1.1\r\n"
-                                 b"Host: t\r\n\r\n", mentions="request line")
-        # A line that starts with a NUL the daemon took for the end of
-        # the headers.
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.0\r\n\x00X: y\r\n"
-                                 b"\r\n", mentions="NUL")
-        # obs-fold (RFC 9112 5.2) and a space before the colon.
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A: a\r\n b\r\n\r\n", mentions="folded")
-        self.assertRefusedClosed(b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
-                                 b"X-A : a\r\n\r\n", mentions="token")
+        for line, mentions in self.REFUSED_LINES:
+            if line.startswith(b"GET "):
+                req = line + b"\r\nHost: t\r\n\r\n"
+            else:
+                req = b"GET /healthz HTTP/1.1\r\nHost: t\r\n" + line + \
+                    b"\r\n"
+            with self.subTest(line=line):
+                self.assertRefusedClosed(req, mentions=mentions)
         # A tab and UTF-8 in a value are fine.
         statuses, out, _ = exchange(
             self.server.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
