@@ -17,10 +17,15 @@
  *     order they began to wait, oldest first;
  *   - a watchdog thread shuts down (shutdown(2)) every connection that has
  *     waited header_timeout_s, however many bytes it sent meanwhile;
+ *   - from the headers until its request is complete, a connection is
+ *     "reading" its body (guard_body_done ends it), in the reading list;
  *   - a connection that takes the number of live connections past
- *     connections_max shuts down the oldest waiting one; only if none is
- *     waiting is the new one refused. The daemon's own limit is set higher
- *     (guard_daemon_limit), so it keeps accepting and the guard chooses;
+ *     connections_max shuts down the oldest waiting one, else the one
+ *     that has been reading its body longest (a slow upload); only if
+ *     none is either is the new one refused. A connection whose request
+ *     is being answered is never chosen. The daemon's own limit is set
+ *     higher (guard_daemon_limit), so it keeps accepting and the guard
+ *     chooses;
  *   - a connection that takes its address past per_ip_max is refused,
  *     except from a trusted proxy.
  *
@@ -57,13 +62,26 @@ struct guard_addr {
 	unsigned count;           /* registered connections */
 };
 
+/* Where a connection is: the lists it can be chosen from. */
+enum guard_state {
+	GUARD_SERVED,  /* its request is being answered, or it is doomed */
+	GUARD_WAITING, /* for a request's headers */
+	GUARD_READING  /* a request's body */
+};
+
+/* A list of connections, oldest first. */
+struct guard_list {
+	struct guard_conn *head; /* the oldest */
+	struct guard_conn *tail; /* the newest */
+};
+
 /* One registered connection; the daemon's socket_context. */
 struct guard_conn {
-	struct guard_conn *prev, *next; /* in the waiting list, if waiting */
+	struct guard_conn *prev, *next; /* in the list of its state */
 	MHD_socket fd;                  /* the connection's socket */
 	struct guard_addr *addr;        /* its address's count */
-	struct timespec since;          /* when it began waiting */
-	int waiting;                    /* 1: in the waiting list */
+	struct timespec since;          /* when it entered its state */
+	enum guard_state state;         /* and so its list */
 	int doomed;                     /* 1: shut down by the guard */
 	int proxy;                      /* 1: from a trusted proxy */
 };
@@ -78,8 +96,8 @@ struct http_guard {
 	unsigned connections_max;  /* from the config */
 	unsigned per_ip_max;       /* from the config */
 	unsigned live;             /* registered, not doomed */
-	struct guard_conn *head;   /* waiting list, oldest first */
-	struct guard_conn *tail;   /* its newest */
+	struct guard_list waiting; /* for headers, oldest first */
+	struct guard_list reading; /* their bodies, oldest first */
 	size_t nproxies;           /* entries in proxies */
 	struct guard_cidr proxies[HTTP_PROXIES_MAX]; /* trusted proxies */
 	struct guard_addr *bucket[GUARD_BUCKETS];    /* counts by address */
@@ -278,36 +296,49 @@ addr_slot(struct http_guard *g, const uint8_t ip[GUARD_IP_LEN])
 	return pp;
 }
 
-static void
-wait_remove(struct http_guard *g, struct guard_conn *c)
+static struct guard_list *
+list_of(struct http_guard *g, enum guard_state state)
 {
-	if (!c->waiting)
+	return state == GUARD_WAITING ? &g->waiting : &g->reading;
+}
+
+/* Takes c out of its list: it is served now. */
+static void
+set_served(struct http_guard *g, struct guard_conn *c)
+{
+	struct guard_list *l;
+
+	if (c->state == GUARD_SERVED)
 		return;
+	l = list_of(g, c->state);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		g->head = c->next;
+		l->head = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	else
-		g->tail = c->prev;
+		l->tail = c->prev;
 	c->prev = c->next = NULL;
-	c->waiting = 0;
+	c->state = GUARD_SERVED;
 }
 
+/* Moves c to the end of the list of state, from now. */
 static void
-wait_append(struct http_guard *g, struct guard_conn *c)
+set_state(struct http_guard *g, struct guard_conn *c, enum guard_state state)
 {
-	assert(!c->waiting);
+	struct guard_list *l = list_of(g, state);
+
+	set_served(g, c);
 	(void)clock_gettime(CLOCK_MONOTONIC, &c->since);
-	c->prev = g->tail;
+	c->prev = l->tail;
 	c->next = NULL;
-	if (g->tail != NULL)
-		g->tail->next = c;
+	if (l->tail != NULL)
+		l->tail->next = c;
 	else
-		g->head = c;
-	g->tail = c;
-	c->waiting = 1;
+		l->head = c;
+	l->tail = c;
+	c->state = state;
 }
 
 /* Shuts c down: its worker reads end-of-file and closes it. Under the
@@ -317,7 +348,7 @@ doom(struct http_guard *g, struct guard_conn *c)
 {
 	if (c->doomed)
 		return;
-	wait_remove(g, c);
+	set_served(g, c);
 	c->doomed = 1;
 	assert(g->live > 0);
 	g->live--;
@@ -364,15 +395,19 @@ conn_started(struct http_guard *g, struct MHD_Connection *conn,
 	c->proxy = trusted(g->proxies, g->nproxies, ip);
 	*socket_context = c;
 	g->live++;
-	wait_append(g, c);
+	set_state(g, c, GUARD_WAITING);
 	if (!c->proxy && c->addr->count > g->per_ip_max) {
 		doom(g, c);
 		atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
 	} else if (g->live > g->connections_max) {
-		/* The oldest waiting connection makes room: a newer one
-		 * has not had its chance yet. */
-		if (g->head != c) {
-			doom(g, g->head);
+		/* The oldest waiting connection makes room (a newer one
+		 * has not had its chance yet), else the slowest upload. */
+		struct guard_conn *victim = g->waiting.head != c
+		                                    ? g->waiting.head
+		                                    : g->reading.head;
+
+		if (victim != NULL) {
+			doom(g, victim);
 			atomic_fetch_add_explicit(&g->shed_pressure, 1,
 			                          memory_order_relaxed);
 		} else {
@@ -390,7 +425,7 @@ conn_closed(struct http_guard *g, struct guard_conn *c)
 	struct guard_addr **slot;
 
 	pthread_mutex_lock(&g->lock);
-	wait_remove(g, c);
+	set_served(g, c);
 	if (!c->doomed) {
 		assert(g->live > 0);
 		g->live--;
@@ -440,9 +475,24 @@ guard_headers_in(struct http_server *srv, struct MHD_Connection *conn)
 		return -1;
 	pthread_mutex_lock(&g->lock);
 	ok = !c->doomed;
-	wait_remove(g, c);
+	if (ok)
+		set_state(g, c, GUARD_READING);
 	pthread_mutex_unlock(&g->lock);
 	return ok ? 0 : -1;
+}
+
+void
+guard_body_done(struct http_server *srv, struct MHD_Connection *conn)
+{
+	struct http_guard *g = srv->guard;
+	struct guard_conn *c = conn_of(conn);
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&g->lock);
+	if (c->state == GUARD_READING)
+		set_served(g, c);
+	pthread_mutex_unlock(&g->lock);
 }
 
 void
@@ -454,8 +504,8 @@ guard_request_done(struct http_server *srv, struct MHD_Connection *conn)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&g->lock);
-	if (!c->doomed && !c->waiting)
-		wait_append(g, c);
+	if (!c->doomed)
+		set_state(g, c, GUARD_WAITING);
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -487,13 +537,13 @@ watchdog(void *arg)
 		struct timespec now, wake;
 
 		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		while (g->head != NULL &&
-		       now.tv_sec - g->head->since.tv_sec >=
+		while (g->waiting.head != NULL &&
+		       now.tv_sec - g->waiting.head->since.tv_sec >=
 		               (time_t)g->header_timeout_s &&
-		       (now.tv_sec - g->head->since.tv_sec >
+		       (now.tv_sec - g->waiting.head->since.tv_sec >
 		                (time_t)g->header_timeout_s ||
-		        now.tv_nsec >= g->head->since.tv_nsec)) {
-			doom(g, g->head);
+		        now.tv_nsec >= g->waiting.head->since.tv_nsec)) {
+			doom(g, g->waiting.head);
 			atomic_fetch_add_explicit(&g->shed_deadline, 1,
 			                          memory_order_relaxed);
 		}
@@ -578,7 +628,7 @@ guard_stop(struct http_server *srv)
 		pthread_mutex_destroy(&g->lock);
 	}
 	/* The daemon has stopped: every connection reported its close. */
-	assert(g->head == NULL);
+	assert(g->waiting.head == NULL && g->reading.head == NULL);
 	for (size_t i = 0; i < GUARD_BUCKETS; i++)
 		assert(g->bucket[i] == NULL);
 	free(g);

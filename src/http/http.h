@@ -161,8 +161,9 @@ struct http_config {
 	                                connection past it closes the one that
 	                                has waited longest for its request's
 	                                headers (idle kept-alive ones included),
-	                                and is itself refused only if none is
-	                                waiting */
+	                                else the one longest reading a request
+	                                body, and is itself refused only if
+	                                there is neither */
 	const char *trusted_proxies; /* comma-separated addresses or
 	                                address/prefix ("10.0.0.0/8, ::1"):
 	                                a request from one of them names its

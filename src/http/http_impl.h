@@ -355,6 +355,10 @@ void guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
  * guard has shut the connection down meanwhile. */
 int guard_headers_in(struct http_server *srv, struct MHD_Connection *conn);
 
+/* The request on conn is complete (its body in): it is being served,
+ * and no longer a candidate to close for a newcomer. */
+void guard_body_done(struct http_server *srv, struct MHD_Connection *conn);
+
 /* The request on conn has ended: the connection waits for the next. */
 void guard_request_done(struct http_server *srv, struct MHD_Connection *conn);
 

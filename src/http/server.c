@@ -818,6 +818,7 @@ finish(struct http_server *srv, struct exchange *x)
 	const struct route_entry *e = x->req.route;
 	int rc;
 
+	guard_body_done(srv, x->req.conn);
 	if (x->parked)
 		return answer_held(srv, x); /* resumed: the holds are gone */
 	if (x->pending)

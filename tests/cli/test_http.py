@@ -370,6 +370,28 @@ class ConnectionLimitsTest(ApiCase):
             for s in idle:
                 s.close()
 
+    def test_GDPR_32_slow_upload_closed_first(self):
+        # With nobody waiting for headers, the upload that has been
+        # reading its body longest makes room.
+        head = (b"POST /v1/subjects HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                b"application/json\r\nContent-Length: 1000\r\n\r\n{")
+        slow = []
+        try:
+            for i in range(20):
+                s = connect_from("127.0.4.%d" % (i + 1), self.server.port)
+                s.sendall(head)
+                slow.append(s)
+                time.sleep(0.02)
+            time.sleep(0.3)
+            status, took = probe(self.server.port, "127.0.2.2")
+            self.assertEqual(status, 200)
+            self.assertLess(took, 1.0)
+            self.assertTrue(closed_by_server(slow[0], 2))
+            self.assertFalse(closed_by_server(slow[-1], 0.3))
+        finally:
+            for s in slow:
+                s.close()
+
     def test_GDPR_32_per_address_limit(self):
         held = [connect_from("127.0.3.1", self.server.port)
                 for _ in range(3)]
