@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../api/api.h"
@@ -177,6 +178,7 @@ cmd_serve(int argc, char **argv)
 	int npolicies = 0, rc = EXIT_OK, quiet = 0;
 	enum vaern_err err;
 	sigset_t sigs;
+	struct rlimit nofile;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&smtp_opts, 0, sizeof(smtp_opts));
@@ -301,6 +303,13 @@ cmd_serve(int argc, char **argv)
 	if (smtp != NULL)
 		api_set_outbox(api, smtp_outbox_send, smtp);
 	cfg.signals = 1;
+	/* A server holds a descriptor per connection: as many as the hard
+	 * limit allows (the HTTP module fits --max-connections to them). */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = api_metrics;
 	cfg.after_handler = api_after_handler;

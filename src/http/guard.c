@@ -54,6 +54,13 @@
  * see a connection to evict another for it. */
 #define GUARD_DAEMON_SLACK 64u
 
+/* Descriptors kept for the rest of the process: databases, the log, the
+ * listening socket, the daemon's own. */
+#define GUARD_FD_RESERVE 128u
+
+/* The least connections_max the descriptors may cut it to. */
+#define GUARD_CONNECTIONS_MIN 16u
+
 /* One client address and how many connections it holds. */
 struct guard_addr {
 	struct guard_addr *next;  /* in its bucket */
@@ -564,6 +571,26 @@ guard_daemon_limit(unsigned connections_max, unsigned threads)
 	/* Every worker's share must keep room for the newcomer. */
 	return connections_max + connections_max / 4 + GUARD_DAEMON_SLACK +
 	       threads * 8u;
+}
+
+unsigned
+guard_fit_descriptors(unsigned connections_max, unsigned threads,
+                      uint64_t descriptors)
+{
+	/*
+	 * A connection the daemon cannot accept (no descriptor left) is
+	 * never seen, so nothing is evicted for it and new clients wait in
+	 * the backlog: the daemon's limit must fit the descriptors.
+	 */
+	uint64_t room = descriptors > GUARD_FD_RESERVE
+	                        ? descriptors - GUARD_FD_RESERVE
+	                        : 0;
+
+	while (connections_max > GUARD_CONNECTIONS_MIN &&
+	       guard_daemon_limit(connections_max, threads) > room)
+		connections_max -=
+		        connections_max / 8 > 0 ? connections_max / 8 : 1;
+	return connections_max;
 }
 
 enum vaern_err

@@ -373,6 +373,11 @@ const struct guard_cidr *guard_proxies(const struct http_server *srv,
  * the guard sees the connection that makes it evict. */
 unsigned guard_daemon_limit(unsigned connections_max, unsigned threads);
 
+/* connections_max, lowered as far as needed (not below 16) for the
+ * daemon's limit to fit within descriptors less a reserve. */
+unsigned guard_fit_descriptors(unsigned connections_max, unsigned threads,
+                               uint64_t descriptors);
+
 /* The guard's counters, for /metrics. */
 void guard_metrics(const struct http_server *srv, struct http_buf *out);
 

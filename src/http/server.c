@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1023,6 +1024,7 @@ static enum vaern_err
 check_limits(const struct http_config *cfg, struct http_config *c,
              struct vaern_msg *msg)
 {
+	struct rlimit rl;
 	long cpus;
 
 	*c = *cfg;
@@ -1074,6 +1076,9 @@ check_limits(const struct http_config *cfg, struct http_config *c,
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "tls_cert and tls_key go together");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		c->connections_max = guard_fit_descriptors(
+		        c->connections_max, c->threads, (uint64_t)rl.rlim_cur);
 	return VAERN_OK;
 }
 

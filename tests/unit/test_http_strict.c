@@ -318,6 +318,37 @@ test_forwarded_client(void **state)
 	}
 }
 
+/* connections_max fits the descriptors, with the daemon's slack. */
+static void
+test_fit_descriptors(void **state)
+{
+	static const struct {
+		unsigned max, threads;
+		uint64_t fds;
+	} cases[] = {
+	        {1024, 4, 20000}, {1024, 4, 1024}, {1024, 256, 4096},
+	        {10, 4, 50},      {64, 1, 100},    {65536, 4, 1u << 20},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		unsigned got = guard_fit_descriptors(
+		        cases[i].max, cases[i].threads, cases[i].fds);
+
+		assert_true(got <= cases[i].max);
+		if (got > 16)
+			assert_true(guard_daemon_limit(got, cases[i].threads) +
+			                    128 <=
+			            cases[i].fds);
+		if (guard_daemon_limit(cases[i].max, cases[i].threads) + 128 <=
+		    cases[i].fds)
+			assert_int_equal(got, cases[i].max);
+	}
+	assert_int_equal(guard_fit_descriptors(1024, 4, 20000), 1024);
+	assert_true(guard_fit_descriptors(1024, 4, 1024) < 1024);
+	assert_int_equal(guard_fit_descriptors(10, 4, 50), 10);
+}
+
 int
 main(void)
 {
@@ -328,6 +359,7 @@ main(void)
 	        cmocka_unit_test(test_query_cut),
 	        cmocka_unit_test(test_parse_proxies),
 	        cmocka_unit_test(test_forwarded_client),
+	        cmocka_unit_test(test_fit_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
