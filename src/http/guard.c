@@ -26,8 +26,10 @@
  *     is being answered is never chosen. The daemon's own limit is set
  *     higher (guard_daemon_limit), so it keeps accepting and the guard
  *     chooses;
- *   - a connection that takes its address past per_ip_max is refused,
- *     except from a trusted proxy.
+ *   - a connection that takes its address past per_ip_max shuts down
+ *     that address's oldest waiting (else slowest reading) connection,
+ *     and is refused only if the address has neither; trusted proxies
+ *     have no such limit.
  *
  * A shut-down connection reads end-of-file in its worker, which closes
  * it. The register entry goes when the daemon reports the close, which it
@@ -361,6 +363,17 @@ doom(struct http_guard *g, struct guard_conn *c)
 	(void)shutdown(c->fd, SHUT_RDWR);
 }
 
+/* The oldest connection of l from addr other than not; NULL if none. */
+static struct guard_conn *
+oldest_of(const struct guard_list *l, const struct guard_addr *addr,
+          const struct guard_conn * not )
+{
+	for (struct guard_conn *c = l->head; c != NULL; c = c->next)
+		if (c->addr == addr && c != not )
+			return c;
+	return NULL;
+}
+
 static void
 conn_started(struct http_guard *g, struct MHD_Connection *conn,
              void **socket_context)
@@ -403,8 +416,16 @@ conn_started(struct http_guard *g, struct MHD_Connection *conn,
 	g->live++;
 	set_state(g, c, GUARD_WAITING);
 	if (!c->proxy && c->addr->count > g->per_ip_max) {
-		doom(g, c);
-		atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
+		/* The address's own oldest waiting or slow connection makes
+		 * room; only if it has none is the new one refused. */
+		struct guard_conn *victim = oldest_of(&g->waiting, c->addr, c);
+
+		if (victim == NULL)
+			victim = oldest_of(&g->reading, c->addr, c);
+		doom(g, victim != NULL ? victim : c);
+		atomic_fetch_add_explicit(victim != NULL ? &g->shed_pressure
+		                                         : &g->refused,
+		                          1, memory_order_relaxed);
 	} else if (g->live > g->connections_max) {
 		/* The oldest waiting connection makes room (a newer one
 		 * has not had its chance yet), else the slowest upload. */

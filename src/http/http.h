@@ -155,8 +155,10 @@ struct http_config {
 	                                meanwhile; else the connection is
 	                                closed unanswered */
 	unsigned per_ip_max;         /* concurrent connections per client
-	                                address; past it a new one is closed
-	                                unanswered (trusted proxies exempt) */
+	                                address; past it the address's
+	                                oldest waiting or slow connection is
+	                                closed, or if it has none the new one
+	                                (trusted proxies exempt) */
 	unsigned connections_max;    /* concurrent connections in all; a
 	                                connection past it closes the one that
 	                                has waited longest for its request's
