@@ -354,46 +354,42 @@ class ConnectionLimitsTest(ApiCase):
     serve_extra = ("--max-connections", "20", "--per-address-max", "3",
                    "--trusted-proxy", "127.0.0.4, 127.0.9.0/24")
 
-    def test_GDPR_32_oldest_waiting_closed_first(self):
-        idle = []
+    def assertOldestMakesRoom(self, open_one, source):
+        """Fills --max-connections with open_one(i), i = 0..19; then a
+        client from source is served within a second, the first opened
+        is closed to make room and the last is still open."""
+        held = []
         try:
             for i in range(20):
-                idle.append(connect_from("127.0.1.%d" % (i + 1),
-                                         self.server.port))
+                held.append(open_one(i))
+                time.sleep(0.02)
             time.sleep(0.3)
-            # The 21st client is served within a second ...
-            status, took = probe(self.server.port, "127.0.2.1")
+            status, took = probe(self.server.port, source)
             self.assertEqual(status, 200)
             self.assertLess(took, 1.0)
-            # ... and the connection that waited longest made the room,
-            # while the newest idle one is still open.
-            self.assertTrue(closed_by_server(idle[0], 2))
-            self.assertFalse(closed_by_server(idle[-1], 0.3))
+            self.assertTrue(closed_by_server(held[0], 2))
+            self.assertFalse(closed_by_server(held[-1], 0.3))
         finally:
-            for s in idle:
+            for s in held:
                 s.close()
+
+    def test_GDPR_32_oldest_waiting_closed_first(self):
+        # Idle connections: the one that waited longest for its headers.
+        self.assertOldestMakesRoom(
+            lambda i: connect_from("127.0.1.%d" % (i + 1), self.server.port),
+            "127.0.2.1")
 
     def test_GDPR_32_slow_upload_closed_first(self):
         # With nobody waiting for headers, the upload that has been
         # reading its body longest makes room.
         head = (b"POST /v1/subjects HTTP/1.1\r\nHost: t\r\nContent-Type: "
                 b"application/json\r\nContent-Length: 1000\r\n\r\n{")
-        slow = []
-        try:
-            for i in range(20):
-                s = connect_from("127.0.4.%d" % (i + 1), self.server.port)
-                s.sendall(head)
-                slow.append(s)
-                time.sleep(0.02)
-            time.sleep(0.3)
-            status, took = probe(self.server.port, "127.0.2.2")
-            self.assertEqual(status, 200)
-            self.assertLess(took, 1.0)
-            self.assertTrue(closed_by_server(slow[0], 2))
-            self.assertFalse(closed_by_server(slow[-1], 0.3))
-        finally:
-            for s in slow:
-                s.close()
+
+        def upload(i):
+            s = connect_from("127.0.4.%d" % (i + 1), self.server.port)
+            s.sendall(head)
+            return s
+        self.assertOldestMakesRoom(upload, "127.0.2.2")
 
     def test_GDPR_32_per_address_limit(self):
         other = connect_from("127.0.3.2", self.server.port)
