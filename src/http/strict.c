@@ -23,9 +23,13 @@
  * bytes, each line end and each name's colon overwritten with NUL, each
  * record pointing into the block. A CRLF leaves two NULs, a bare LF one,
  * a NUL in a value leaves bytes after the value's end. strict_layout
- * walks the records through the block and accepts only the layout that
- * CRLF-ended lines without NULs leave; any other layout (a future daemon
- * that copies the records, for instance) fails closed with 400.
+ * walks from the end of the request line (the version's end) through the
+ * records and accepts only the layout that CRLF-ended lines without NULs
+ * leave; any other layout (a future daemon that copies the records, for
+ * instance) fails closed with 400. Its one blind spot: a NUL and a bare
+ * LF that together leave what a CRLF leaves (LF NUL CR LF for CR LF CR
+ * LF); docs/api.md says so. The request line itself (a NUL in the target,
+ * extra spaces) is checked in server.c against what on_uri saw.
  */
 #include "http_impl.h"
 
