@@ -259,6 +259,8 @@ guard_forwarded_client(const struct guard_cidr *proxies, size_t nproxies,
                        const char *const *values, size_t nvalues,
                        uint8_t ip[GUARD_IP_LEN])
 {
+	int found = 0;
+
 	/* Right to left: each proxy appends the address it saw, so the
 	 * rightmost entry not a trusted proxy is the client. */
 	for (size_t v = nvalues; v-- > 0;) {
@@ -281,11 +283,12 @@ guard_forwarded_client(const struct guard_cidr *proxies, size_t nproxies,
 			if (ip_parse(b, (size_t)(e - b), cand, &v4) != 0)
 				return -1;
 			memcpy(ip, cand, GUARD_IP_LEN);
+			found = 1;
 			if (!trusted(proxies, nproxies, cand))
 				return 0;
 		}
 	}
-	return 0;
+	return found ? 0 : 1;
 }
 
 /* ---- the register ---- */

@@ -330,8 +330,8 @@ enum vaern_err guard_parse_proxies(const char *text, struct guard_cidr *out,
  * comma-separated list, in arrival order) for a request that came from a
  * trusted proxy: the rightmost address that is not a trusted proxy, or
  * the leftmost if all are. Writes it to ip and returns 0; -1 if an entry
- * is not a numeric address (ip then unspecified). 0 with ip untouched if
- * the values hold no entry.
+ * is not a numeric address (ip then unspecified); 1, ip untouched, if the
+ * values hold no entry (empty headers).
  */
 int guard_forwarded_client(const struct guard_cidr *proxies, size_t nproxies,
                            const char *const *values, size_t nvalues,

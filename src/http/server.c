@@ -552,6 +552,7 @@ resolve_client(struct http_server *srv, struct exchange *x)
 	const struct guard_cidr *proxies;
 	uint8_t ip[GUARD_IP_LEN];
 	size_t n;
+	int rc;
 
 	if (!guard_is_proxy(srv, x->req.conn))
 		return 0; /* X-Forwarded-For from anyone else is ignored */
@@ -560,9 +561,10 @@ resolve_client(struct http_server *srv, struct exchange *x)
 	if (w.n == 0)
 		return 0;
 	proxies = guard_proxies(srv, &n);
-	if (w.overflow ||
-	    guard_forwarded_client(proxies, n, w.values, w.n, ip) != 0)
-		return -1;
+	rc = w.overflow ? -1
+	                : guard_forwarded_client(proxies, n, w.values, w.n, ip);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0; /* malformed, or no entry: the peer */
 	if (memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
 		(void)inet_ntop(AF_INET, ip + 12, x->req.client,
 		                sizeof(x->req.client));

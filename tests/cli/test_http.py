@@ -432,6 +432,10 @@ class ConnectionLimitsTest(ApiCase):
                              [200])
         self.assertEqual(exchange(self.server.port, bad, "127.0.0.5")[0],
                          [200])
+        # An empty one names nobody: the proxy is the client.
+        empty = bad.replace(b"198.51.100.7, not-an-address", b"")
+        self.assertEqual(exchange(self.server.port, empty, "127.0.0.4")[0],
+                         [200])
 
     def test_GDPR_32_limit_options_checked(self):
         for args, rc, needle in (

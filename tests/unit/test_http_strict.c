@@ -294,6 +294,8 @@ test_forwarded_client(void **state)
 	        {{"198.51.100.7, x"}, 1, -1, NULL},
 	        {{"unknown, 198.51.100.7"}, 1, 0, "198.51.100.7"},
 	        {{"198.51.100.7,"}, 1, -1, NULL},
+	        {{""}, 1, 1, NULL},
+	        {{"", " "}, 2, -1, NULL},
 	};
 	struct guard_cidr proxies[1];
 	struct vaern_msg msg = {{0}};
