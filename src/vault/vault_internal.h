@@ -13,6 +13,9 @@
 
 #define KEY_BYTES 32
 
+/* The crypto_kdf context of the blind-index keys, one per controller. */
+#define KDF_CTX_BLIND "vaernbix"
+
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
 	char *name;            /* the controller id (owned) */
