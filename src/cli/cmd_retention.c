@@ -84,7 +84,7 @@ static enum vaern_err
 audit_direct(void *arg, const struct vault_audit_event *e,
              struct vaern_msg *msg)
 {
-	struct audit_entry a;
+	struct audit_entry a = {0};
 
 	a.controller = e->controller;
 	a.actor = e->actor;

@@ -204,6 +204,10 @@ list_one(void *arg, const char *name, int64_t loaded_at)
 		json_object_set_new(o, "country",
 		                    json_string(p->controller.country));
 		json_object_set_new(o, "policy_version", json_string(ver));
+		/* Issue 12: what audit entries name as policy_digest. */
+		json_object_set_new(
+		        o, "policy_digest",
+		        json_string(vault_policy_version(l->v, name)));
 	} else {
 		json_object_set_new(o, "error", json_string(msg.text));
 	}

@@ -345,10 +345,7 @@ vault_close(struct vault *v)
 	if (v == NULL)
 		return;
 	store_close(v->store);
-	for (size_t i = 0; i < v->nctrl; i++) {
-		free(v->ctrl[i].name);
-		policy_free(v->ctrl[i].policy);
-	}
+	vlt_controllers_clear(v);
 	if (v->scratch != NULL) {
 		sodium_memzero(v->scratch, v->scratch_len);
 		free(v->scratch);
@@ -1125,6 +1122,8 @@ vault_subject_add(struct vault *v, const char *controller,
 struct vault_prepared {
 	struct prepared pr;
 	char controller[POLICY_NAME_MAX + 1];
+	struct vlt_policy *policy; /* a reference to the policy pr was
+	                              checked under and points into */
 };
 
 enum vaern_err
@@ -1149,6 +1148,7 @@ vault_subject_prepare(struct vault *v, const char *controller,
 		free(p);
 		return err;
 	}
+	p->policy = vlt_policy_hold(c->ref);
 	*out = p;
 	return VAERN_OK;
 }
@@ -1197,7 +1197,14 @@ vault_prepared_free(struct vault_prepared *p)
 	if (p == NULL)
 		return;
 	prepared_clear(&p->pr);
+	vlt_policy_release(p->policy);
 	free(p);
+}
+
+const char *
+vault_prepared_policy_version(const struct vault_prepared *p)
+{
+	return p->policy->version;
 }
 
 /*

@@ -1,8 +1,10 @@
 /*
  * vault_policy.c -- the vault's controllers: each one's policy, loaded
- * from the store and compiled, and its blind-index key (moved from
- * vault.c, no change).
+ * from the store and compiled, shared by reference with the subjects
+ * prepared under it, and dropped when a newer policy is loaded (issue 12,
+ * vault_policy_sync); and each one's blind-index key.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,86 @@
 #include "../store/store.h"
 #include "vault.h"
 #include "vault_internal.h"
+
+/* ---- policies by reference ---------------------------------------------- */
+
+struct vlt_policy *
+vlt_policy_hold(struct vlt_policy *r)
+{
+	atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+	return r;
+}
+
+void
+vlt_policy_release(struct vlt_policy *r)
+{
+	if (r == NULL ||
+	    atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	policy_free(r->policy);
+	free(r);
+}
+
+/* A reference (count 1) to p, which it takes, versioned by text. */
+static enum vaern_err
+policy_ref_new(struct policy *p, const char *text, size_t len,
+               struct vlt_policy **out, struct vaern_msg *msg)
+{
+	unsigned char digest[VAULT_POLICY_VERSION_BYTES];
+	struct vlt_policy *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		policy_free(p);
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)text,
+	                   len, NULL, 0);
+	sodium_bin2hex(r->version, sizeof(r->version), digest, sizeof(digest));
+	atomic_init(&r->refs, 1);
+	r->policy = p;
+	*out = r;
+	return VAERN_OK;
+}
+
+/* Sets c's policy to r (taken), dropping the one it had. */
+static void
+controller_set(struct controller *c, struct vlt_policy *r)
+{
+	vlt_policy_release(c->ref);
+	c->ref = r;
+	c->policy = r->policy;
+}
+
+void
+vlt_controllers_clear(struct vault *v)
+{
+	for (size_t i = 0; i < v->nctrl; i++) {
+		free(v->ctrl[i].name);
+		vlt_policy_release(v->ctrl[i].ref);
+		memset(&v->ctrl[i], 0, sizeof(v->ctrl[i]));
+	}
+	v->nctrl = 0;
+}
+
+enum vaern_err
+vault_policy_generation(struct vault *v, int64_t *out, struct vaern_msg *msg)
+{
+	return store_policy_generation(v->store, out, msg);
+}
+
+void
+vault_policy_sync(struct vault *v, int64_t epoch)
+{
+	if (epoch == v->policy_epoch)
+		return;
+	/* Inside a batch the controllers are in use: the next call, at
+	 * the start of the next operation, drops them. */
+	if (v->batch)
+		return;
+	vlt_controllers_clear(v);
+	v->policy_epoch = epoch;
+}
 
 /* ---- controllers -------------------------------------------------------- */
 
@@ -21,6 +103,7 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 	enum vaern_err err;
 	struct policy_diags *diags = NULL;
 	struct policy *p = NULL;
+	struct vlt_policy *ref = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int64_t rowid;
@@ -53,13 +136,17 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 		                 diags->count ? diags->items[0].message : "?");
 		goto done;
 	}
+	err = policy_ref_new(p, text, len, &ref, msg);
+	p = NULL;
+	if (err != VAERN_OK)
+		goto done;
 	if ((v->ctrl[v->nctrl].name = strdup(name)) == NULL) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
 	v->ctrl[v->nctrl].rowid = rowid;
-	v->ctrl[v->nctrl].policy = p;
-	p = NULL;
+	controller_set(&v->ctrl[v->nctrl], ref);
+	ref = NULL;
 	/*
 	 * The blind-index key of a controller is derived from the master
 	 * key and the controller's row id: one CPR number in two
@@ -70,6 +157,7 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 	                           v->keys->master);
 	*out = &v->ctrl[v->nctrl++];
 done:
+	vlt_policy_release(ref);
 	policy_free(p);
 	free(diags);
 	free(text);
@@ -125,15 +213,19 @@ vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
 		store_rollback(v->store);
 		goto done;
 	}
-	/* Drop a cached older version, then load the new one. */
+	/* Replace a cached older version, or load the new one. */
 	for (size_t i = 0; i < v->nctrl; i++) {
-		if (strcmp(v->ctrl[i].name, p->controller.id) == 0) {
-			policy_free(v->ctrl[i].policy);
-			v->ctrl[i].policy = p;
-			p = NULL;
-			c = &v->ctrl[i];
-			goto found;
-		}
+		struct vlt_policy *ref;
+
+		if (strcmp(v->ctrl[i].name, p->controller.id) != 0)
+			continue;
+		err = policy_ref_new(p, text, (size_t)size, &ref, msg);
+		p = NULL;
+		if (err != VAERN_OK)
+			goto done;
+		c = &v->ctrl[i];
+		controller_set(c, ref);
+		goto found;
 	}
 	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
 		goto done;
@@ -157,6 +249,16 @@ vault_policy(struct vault *v, const char *controller, const struct policy **out,
 
 	*out = err == VAERN_OK ? c->policy : NULL;
 	return err;
+}
+
+const char *
+vault_policy_version(struct vault *v, const char *controller)
+{
+	struct controller *c;
+
+	if (vlt_controller(v, controller, &c, NULL) != VAERN_OK)
+		return NULL;
+	return c->ref->version;
 }
 
 enum vaern_err
