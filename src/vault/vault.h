@@ -965,8 +965,8 @@ struct json_t *vault_request_json(const char *controller,
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);
 
-/* Tuning for a server with one vault per worker thread: reads share one
- * mmap of the database instead of a private page cache each. */
+/* Tuning for a server with one vault per worker thread: a small private
+ * page cache each, no mmap (a commit elsewhere unmaps it; vault.c). */
 void vault_set_shared_reads(struct vault *v);
 
 /*
