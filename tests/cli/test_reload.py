@@ -212,6 +212,25 @@ class PolicyVersionTest(ReloadCase):
         self.assertEqual(r.json()["policy_digest"], version_of(TELENOR))
 
 
+class CliVersionTest(ReloadCase):
+
+    def test_cli_decisions_name_the_policy_version_GDPR_32(self):
+        sid = self.create(self.CS, telenor_customer())
+
+        def hold():
+            r = run_vaern(["--data", self.dir, "subject", "hold", sid,
+                           "--reason", "-"], stdin=b"case 1")
+            self.assertEqual(r.rc, 0, r)
+            r = run_vaern(["--data", self.dir, "audit", "show"])
+            self.assertEqual(r.rc, 0, r)
+            return [e for e in r.json() if e["action"] == "hold_place"][-1]
+
+        self.assertEqual(hold()["policy_digest"], version_of(TELENOR))
+        self.write_policy(policy_text().replace(ROLE_LINE, NARROWED_LINE))
+        self.load()
+        self.assertEqual(hold()["policy_digest"], version_of(self.policy))
+
+
 class SighupTest(ReloadCase):
     """serve --policy FILE: SIGHUP reads FILE again."""
 
