@@ -331,6 +331,17 @@ create_submit(struct api *a, struct create_job *job)
 
 /* ---- the API's life, metrics -------------------------------------------- */
 
+void
+api_cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 enum vaern_err
 api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 {
@@ -346,17 +357,10 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		free(a);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	}
-	{
-		pthread_condattr_t ca;
-
-		/* The sweeper waits on the monotonic clock: setting the
-		 * system time neither hurries nor delays a sweep. */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&a->scond, &ca);
-		pthread_condattr_destroy(&ca);
-		pthread_mutex_init(&a->slock, NULL);
-	}
+	/* The sweeper waits on the monotonic clock: setting the system
+	 * time neither hurries nor delays a sweep. */
+	api_cond_init_monotonic(&a->scond);
+	pthread_mutex_init(&a->slock, NULL);
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
 	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {

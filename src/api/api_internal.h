@@ -152,6 +152,9 @@ enum vaern_err api_policy_watch_start(struct api *a, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 void api_policy_watch_stop(struct api *a);
 
+/* Initialises c to wait on CLOCK_MONOTONIC (api.c). */
+void api_cond_init_monotonic(pthread_cond_t *c) __attribute__((nonnull));
+
 /* The newest policy epoch, for vault_policy_sync. */
 int64_t api_policy_epoch(struct api *a) __attribute__((nonnull(1)));
 

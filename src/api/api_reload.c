@@ -66,7 +66,6 @@ watcher_main(void *arg)
 enum vaern_err
 api_policy_watch_start(struct api *a, struct vaern_msg *msg)
 {
-	pthread_condattr_t ca;
 	enum vaern_err err;
 
 	atomic_init(&a->policy_epoch, 1);
@@ -76,10 +75,7 @@ api_policy_watch_start(struct api *a, struct vaern_msg *msg)
 	                                   msg)) != VAERN_OK)
 		goto fail;
 	/* The monotonic clock: setting the system time changes nothing. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->pcond, &ca);
-	pthread_condattr_destroy(&ca);
+	api_cond_init_monotonic(&a->pcond);
 	pthread_mutex_init(&a->plock, NULL);
 	if (pthread_create(&a->watcher, NULL, watcher_main, a) != 0) {
 		pthread_cond_destroy(&a->pcond);
