@@ -25,7 +25,7 @@
 
 /* How often the watcher reads the generation: a loaded policy is in
  * force on every worker well within a second. */
-#define POLICY_POLL_MS 200
+#define POLICY_POLL_MS 100
 
 static void *
 watcher_main(void *arg)
