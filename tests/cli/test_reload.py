@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -268,6 +269,37 @@ class SighupTest(ReloadCase):
         r = run_vaern(["--data", self.dir, "policy", "list"])
         [c] = [c for c in r.json()["controllers"] if c["controller"] == "telenor"]
         self.assertEqual(c["policy_digest"], version_of(self.policy))
+
+
+class SighupStoreTest(ReloadCase):
+    """serve without --policy: SIGHUP recompiles what the data directory
+    holds, and the server goes on serving."""
+
+    def test_sighup_without_policy_files_reloads_from_the_store_GDPR_32(
+            self):
+        sid = self.create(self.CS, telenor_customer())
+        with Load(self, sid) as load:
+            self.server.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 5
+            while '"policy_reload":"ok","files":0' not in self.server.log():
+                self.assertLess(time.monotonic(), deadline,
+                                self.server.log())
+                time.sleep(0.05)
+        self.assertEqual(load.failures, [])
+        self.assertEqual(self.read(self.CS, sid, "credit_check").status, 200)
+        self.assertEqual(self.server.proc.poll(), None)
+        # A policy put in the database behind vaern's back (no load, so
+        # no new generation): SIGHUP is what makes the workers read it.
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            con.execute("UPDATE controller SET policy = ? WHERE name = ?",
+                        (policy_text().replace(ROLE_LINE, NARROWED_LINE),
+                         "telenor"))
+            con.commit()
+        finally:
+            con.close()
+        self.server.proc.send_signal(signal.SIGHUP)
+        self.refused_within(lambda: self.read(self.CS, sid, "credit_check"))
 
 
 if __name__ == "__main__":
