@@ -60,7 +60,7 @@ static const char serve_usage[] =
         "--max-connections: connections at once (default 1024); past it\n"
         "the connection that has waited longest for a request's headers\n"
         "(else the slowest upload) is closed. --per-address-max:\n"
-        "connections from one client address (default 64); past it that\n"
+        "connections from one client address (default 256); past it that\n"
         "address's own longest waiting. --header-timeout: a request's headers\n"
         "must be in within SECONDS of the connection's start or of the\n"
         "previous answer (default 10). --idle-timeout: no byte for\n"
