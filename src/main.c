@@ -39,6 +39,9 @@ static const char usage_text[] =
         "  requests add|list|show|verify|extend|status ...\n"
         "                               rights requests; see\n"
         "                               'vaern requests help'\n"
+        "  traffic cells|import|plan|sweep|query|verify|pubkey ...\n"
+        "                               the telecom retained-data store\n"
+        "                               (docs/traffic.md)\n"
         "  subject add|find|show|rectify|event|erase ...\n"
         "                               the encrypted vault; see\n"
         "                               'vaern subject help'\n"
@@ -181,6 +184,8 @@ main(int argc, char **argv)
 		return cmd_retention(argc - 1, argv + 1);
 	if (strcmp(cmd, "requests") == 0)
 		return cmd_requests(argc - 1, argv + 1);
+	if (strcmp(cmd, "traffic") == 0) /* src/cli/cmd_traffic.c */
+		return cmd_traffic(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

@@ -40,6 +40,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
+int cmd_traffic(int argc, char **argv);  /* retained data (issue 18) */
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry

@@ -103,6 +103,9 @@ struct loader {
 	int nomem;           /* an allocation failed */
 	long suggest_budget; /* SUGGEST_BUDGET, counting down */
 	struct name_index categories, purposes, events;
+	const char *traffic_purpose; /* the purpose `traffic:` names: its
+	                                records are in the traffic store, so
+	                                its category list may be empty */
 };
 
 /* A resolved reference and the node that named it. */
@@ -1503,7 +1506,7 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
 static const char *const top_keys[] = {"vaern",      "controller", "events",
                                        "categories", "purposes",   "retention",
                                        "recipients", "transfers",  "roles",
-                                       "rights",     NULL};
+                                       "rights",     "traffic",    NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1556,6 +1559,9 @@ static const char *const recipient_keys[] = {
         "country", "safeguard", "purposes",  "categories", NULL};
 
 static const char *const transfer_keys[] = {"country", "safeguard", NULL};
+
+static const char *const traffic_keys[] = {"purpose", "recipient", "period",
+                                           "ingest", NULL};
 
 static const char *const role_keys[] = {"description", "purposes", "cleared",
                                         "audit", NULL};
@@ -2216,8 +2222,10 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	}
 
 	refs = take_refs(ld, v, "categories", k, ctx, "category",
-	                 &ld->categories, 1, &pp->categories, &pp->ncategories,
-	                 &nrefs);
+	                 &ld->categories,
+	                 ld->traffic_purpose == NULL ||
+	                         strcmp(ld->traffic_purpose, k->text) != 0,
+	                 &pp->categories, &pp->ncategories, &nrefs);
 	/* CEK-SPECIAL-1, SHOP-SPECIAL-1: Art. 9 data needs an Art. 9(2)
 	 * condition besides the Art. 6 basis. */
 	for (i = 0; i < nrefs && art9_node == NULL; i++) {
@@ -2973,6 +2981,116 @@ compile_roles(struct loader *ld, const struct ynode *root)
 		             &p->roles[i / 2]);
 }
 
+/* Returns the index of the entry of a named section whose id is name, or
+ * -1 (a small linear search: roles and recipients are few). */
+static long
+find_named(const char *name, size_t n, size_t size, const void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *const *id =
+		        (const char *const *)((const char *)base + i * size);
+
+		if (*id != NULL && strcmp(*id, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * `traffic:` -- the telecom retained-data store (issue 18): the purpose
+ * it serves (one that requires clearance, TEL-LOG-2), the recipient a
+ * delivery goes to (an authority on a court order, TEL-LOG-3), how long a
+ * day is kept (TEL-LOG-1) and the cleared roles that ingest.
+ */
+static void
+compile_traffic(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *at, *v = map_get(root, "traffic", &at);
+	const struct ynode *pv, *rv, *sv, *iv;
+	struct policy_traffic *t = &ld->p->traffic;
+	struct vaern_msg msg;
+	char nb[SHOW_BUF];
+	const char *ctx = "traffic";
+	long i;
+
+	if (v == NULL || is_null(v) || v->bad)
+		return;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "traffic must be a mapping");
+		return;
+	}
+	t->declared = 1;
+	t->line = v->line;
+	t->column = v->column;
+	check_keys(ld, v, traffic_keys, ctx);
+	pv = get_scalar(ld, v, "purpose", v, ctx, 1);
+	if (pv != NULL) {
+		i = find_named(pv->text, ld->p->npurposes,
+		               sizeof(*ld->p->purposes), ld->p->purposes);
+		if (i < 0)
+			diag(ld, pv, "traffic: unknown purpose '%s'",
+			     show(nb, pv->text));
+		else if (!ld->p->purposes[i].requires_clearance)
+			diag(ld, pv,
+			     "traffic: purpose '%s' must require clearance "
+			     "(TEL-LOG-2)",
+			     show(nb, pv->text));
+		else
+			t->purpose = (size_t)i;
+	}
+	rv = get_scalar(ld, v, "recipient", v, ctx, 1);
+	if (rv != NULL) {
+		i = find_named(rv->text, ld->p->nrecipients,
+		               sizeof(*ld->p->recipients), ld->p->recipients);
+		if (i < 0)
+			diag(ld, rv, "traffic: unknown recipient '%s'",
+			     show(nb, rv->text));
+		else if (ld->p->recipients[i].demand == NULL ||
+		         strcmp(ld->p->recipients[i].demand, "court_order") !=
+		                 0)
+			diag(ld, rv,
+			     "traffic: recipient '%s' must need a court_order "
+			     "(TEL-LOG-3)",
+			     show(nb, rv->text));
+		else
+			t->recipient = (size_t)i;
+	}
+	sv = get_scalar(ld, v, "period", v, ctx, 1);
+	if (sv != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (cal_parse_period(sv->text, &t->period, &msg) != VAERN_OK)
+			diag(ld, sv, "traffic: period: %s", msg.text);
+	}
+	iv = map_get(v, "ingest", NULL);
+	if (iv == NULL || is_null(iv) || iv->bad)
+		return;
+	if (iv->kind != Y_SEQ) {
+		diag(ld, iv, "traffic: ingest must be a list of roles");
+		return;
+	}
+	t->ingest = pcalloc(ld, iv->n, sizeof(*t->ingest));
+	for (size_t k = 0; t->ingest != NULL && k < iv->n; k++) {
+		const struct ynode *it = iv->items[k];
+
+		if (it->bad || it->kind != Y_SCALAR) {
+			diag(ld, it, "traffic: ingest: each entry is a role");
+			continue;
+		}
+		i = find_named(it->text, ld->p->nroles, sizeof(*ld->p->roles),
+		               ld->p->roles);
+		if (i < 0)
+			diag(ld, it, "traffic: ingest: unknown role '%s'",
+			     show(nb, it->text));
+		else if (!ld->p->roles[i].cleared)
+			diag(ld, it,
+			     "traffic: ingest: role '%s' is not cleared "
+			     "(TEL-LOG-2)",
+			     show(nb, it->text));
+		else
+			t->ingest[t->ningest++] = (size_t)i;
+	}
+}
+
 static void
 compile_rights(struct loader *ld, const struct ynode *root)
 {
@@ -3036,6 +3154,15 @@ compile(struct loader *ld, const struct ynode *root)
 		     "version " POLICY_LANGUAGE_VERSION);
 
 	/* The order matters: each section refers only to earlier ones. */
+	{
+		const struct ynode *tv = map_get(root, "traffic", NULL), *tp;
+
+		tp = tv != NULL && tv->kind == Y_MAP && !tv->bad
+		             ? map_get(tv, "purpose", NULL)
+		             : NULL;
+		if (tp != NULL && tp->kind == Y_SCALAR && !tp->bad)
+			ld->traffic_purpose = tp->text;
+	}
 	compile_controller(ld, root);
 	compile_events(ld, root);
 	compile_categories(ld, root);
@@ -3045,6 +3172,7 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_recipients(ld, root);
 	compile_roles(ld, root);
 	compile_rights(ld, root);
+	compile_traffic(ld, root);
 }
 
 /* ---------------------------------------------------------------------
@@ -3135,6 +3263,7 @@ policy_free(struct policy *p)
 		free(p->roles[i].purposes);
 	}
 	free(p->roles);
+	free(p->traffic.ingest);
 	for (i = 0; i < p->nevents; i++) {
 		free(p->events[i].id);
 		free(p->events[i].description);

@@ -246,6 +246,24 @@ enum rights_bit {
 	RIGHT_OBJECTION = 1u << 5
 };
 
+/*
+ * The telecom retained-data store (`traffic:`, issue 18; TEL-LOG-1..3):
+ * declared means the controller keeps call, SMS and MMS records in
+ * src/traffic, not as facts of a person.
+ */
+struct policy_traffic {
+	int declared;         /* 1 if the policy has `traffic:` */
+	size_t purpose;       /* index into purposes: requires clearance;
+	                         cleared roles with it may query */
+	size_t recipient;     /* index into recipients: the authority a
+	                         delivery goes to (a court order) */
+	struct period period; /* a day is kept this long after it ends */
+	size_t *ingest;       /* indexes into roles: cleared roles that
+	                         may feed the store (a mediation system) */
+	size_t ningest;
+	unsigned line, column;
+};
+
 struct policy {
 	struct policy_controller controller;
 	struct policy_category *categories;
@@ -263,8 +281,9 @@ struct policy {
 	size_t nroles;
 	struct policy_event *events;
 	size_t nevents;
-	unsigned rights;          /* RIGHT_* bits */
-	unsigned char sha256[32]; /* of the file's bytes */
+	unsigned rights;               /* RIGHT_* bits */
+	struct policy_traffic traffic; /* the retained-data store */
+	unsigned char sha256[32];      /* of the file's bytes */
 };
 
 struct policy_diag {

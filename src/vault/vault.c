@@ -1771,3 +1771,11 @@ done:
 		*nfacts = n;
 	return err;
 }
+
+void
+vault_traffic_key(const struct vault *v, unsigned subkey,
+                  unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+{
+	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, subkey,
+	                           "vaerntrf", v->keys->master);
+}
