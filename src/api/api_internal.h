@@ -358,6 +358,12 @@ int h_pixel(struct http_request *req, struct http_response *res, void *app);
 /* api_audit.c */
 int h_audit(struct http_request *req, struct http_response *res, void *app);
 
+/* api_traffic.c (issue 18) */
+int h_traffic_ingest(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_traffic_query(struct http_request *req, struct http_response *res,
+                    void *app);
+
 /* api_report.c */
 int h_report(struct http_request *req, struct http_response *res, void *app);
 int h_export(struct http_request *req, struct http_response *res, void *app);

@@ -325,23 +325,6 @@ cmd_sweep(const struct opts *o)
 	                                "records", (json_int_t)recs));
 }
 
-/* "LAT,LON,LAT,LON" in millionths of a degree. */
-static int
-parse_area(const char *s, int32_t v[4])
-{
-	for (int i = 0; i < 4; i++) {
-		char *end;
-		double d = strtod(s, &end);
-
-		if (end == s || (i < 3 && *end != ',') ||
-		    (i == 3 && *end != '\0') || d < -180.0 || d > 180.0)
-			return -1;
-		v[i] = (int32_t)(d * 1e6 + (d < 0 ? -0.5 : 0.5));
-		s = end + 1;
-	}
-	return 0;
-}
-
 /* TEL-LOG-3: one identifier or an area over a range, on a court order. */
 static int
 cmd_query(const struct opts *o)
@@ -350,22 +333,15 @@ cmd_query(const struct opts *o)
 	struct vaern_msg msg = {{0}};
 	struct vault_actor actor;
 	struct traffic_ask a;
-	uint32_t *cells = NULL;
 	const char *token = o->token != NULL ? o->token : getenv("VAERN_TOKEN");
 	char *out = NULL;
 	size_t outlen = 0;
-	int ntargets = (o->msisdn != NULL) + (o->imsi != NULL) +
-	               (o->imei != NULL) + (o->cell != NULL) +
-	               (o->area != NULL);
 	enum vaern_err err;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
 	if (token == NULL)
 		return usage("query: --token (or VAERN_TOKEN) is required");
-	if (ntargets != 1)
-		return usage("query: exactly one of --msisdn, --imsi, --imei, "
-		             "--cell, --area");
 	if (o->from == NULL || o->to == NULL)
 		return usage("query: --from and --to are required");
 	if (o->format != NULL && strcmp(o->format, "xml") != 0 &&
@@ -384,71 +360,21 @@ cmd_query(const struct opts *o)
 	a.order.case_id = o->case_id;
 	a.order.country = o->country != NULL ? o->country : "DK";
 	a.xml = o->format != NULL && strcmp(o->format, "xml") == 0;
-	if (cal_parse_instant(o->from, &a.q.from, &msg) != VAERN_OK) {
+	if (cal_parse_instant(o->from, &a.from, &msg) != VAERN_OK) {
 		rc = cli_report("traffic query", VAERN_E_INVALID,
 		                &(struct vaern_msg){"from: not an instant"});
 		goto done;
 	}
-	if (cal_parse_instant(o->to, &a.q.to, &msg) != VAERN_OK) {
+	if (cal_parse_instant(o->to, &a.to, &msg) != VAERN_OK) {
 		rc = cli_report("traffic query", VAERN_E_INVALID,
 		                &(struct vaern_msg){"to: not an instant"});
 		goto done;
 	}
-	err = VAERN_OK;
-	if (o->msisdn != NULL) {
-		a.q.target = TRAFFIC_BY_MSISDN;
-		if (traffic_parse_msisdn(o->msisdn, &a.q.value) != VAERN_OK)
-			err = vaern_fail(&msg, VAERN_E_INVALID,
-			                 "msisdn: not an E.164 number");
-	} else if (o->imsi != NULL) {
-		uint8_t nd;
-
-		a.q.target = TRAFFIC_BY_IMSI;
-		if (traffic_parse_imsi(o->imsi, &a.q.value, &nd) != VAERN_OK)
-			err = vaern_fail(&msg, VAERN_E_INVALID,
-			                 "imsi: not an IMSI");
-	} else if (o->imei != NULL) {
-		a.q.target = TRAFFIC_BY_IMEI;
-		if (traffic_parse_imei(o->imei, &a.q.value) != VAERN_OK)
-			err = vaern_fail(&msg, VAERN_E_INVALID,
-			                 "imei: not an IMEI");
-	} else {
-		a.q.target = TRAFFIC_BY_CELLS;
-		cells = calloc(TRAFFIC_AREA_CELLS, sizeof(*cells));
-		if (cells == NULL) {
-			err = VAERN_E_NOMEM;
-		} else if (o->cell != NULL) {
-			a.q.ncells = 1;
-			if (traffic_cell_find(s.st, o->cell, cells) != VAERN_OK)
-				err = vaern_fail(&msg, VAERN_E_INVALID,
-				                 "cell: not a known cell");
-		} else {
-			int32_t box[4];
-
-			if (parse_area(o->area, box) != 0)
-				err = vaern_fail(&msg, VAERN_E_INVALID,
-				                 "area: LAT,LON,LAT,LON");
-			else if (traffic_cells_in_area(
-			                 s.st,
-			                 box[0] < box[2] ? box[0] : box[2],
-			                 box[1] < box[3] ? box[1] : box[3],
-			                 box[0] < box[2] ? box[2] : box[0],
-			                 box[1] < box[3] ? box[3] : box[1],
-			                 cells, TRAFFIC_AREA_CELLS,
-			                 &a.q.ncells) != VAERN_OK)
-				err = vaern_fail(&msg, VAERN_E_INVALID,
-				                 "area: more than %d cells",
-				                 TRAFFIC_AREA_CELLS);
-			else if (a.q.ncells == 0)
-				err = vaern_fail(&msg, VAERN_E_INVALID,
-				                 "area: no known cell in it");
-		}
-		a.q.cells = cells;
-	}
-	if (err != VAERN_OK) {
-		rc = cli_report("traffic query", err, &msg);
-		goto done;
-	}
+	a.target.msisdn = o->msisdn;
+	a.target.imsi = o->imsi;
+	a.target.imei = o->imei;
+	a.target.cell = o->cell;
+	a.target.area = o->area;
 	err = traffic_disclose(s.v, cli_globals.data_dir, &a, audit_to_file, &s,
 	                       &out, &outlen, &msg);
 	if (err != VAERN_OK) {
@@ -461,7 +387,6 @@ cmd_query(const struct opts *o)
 	sodium_memzero(out, outlen);
 	free(out);
 done:
-	free(cells);
 	session_close(&s);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * before the delivery leaves (GDPR-32).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../policy/policy.h"
@@ -117,6 +118,88 @@ traffic_audit(traffic_audit_fn audit, void *audit_arg, struct vault *v,
 	return audit(audit_arg, &e, msg);
 }
 
+/* "LAT,LON,LAT,LON" in millionths of a degree, as a box. */
+static int
+parse_area(const char *s, int32_t box[4])
+{
+	int32_t v[4];
+
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		double d = strtod(s, &end);
+
+		if (end == s || (i < 3 && *end != ',') ||
+		    (i == 3 && *end != '\0') || !(d >= -180.0 && d <= 180.0))
+			return -1;
+		v[i] = (int32_t)(d * 1e6 + (d < 0 ? -0.5 : 0.5));
+		s = end + 1;
+	}
+	box[0] = v[0] < v[2] ? v[0] : v[2]; /* south */
+	box[1] = v[1] < v[3] ? v[1] : v[3]; /* west */
+	box[2] = v[0] < v[2] ? v[2] : v[0]; /* north */
+	box[3] = v[1] < v[3] ? v[3] : v[1]; /* east */
+	return 0;
+}
+
+enum vaern_err
+traffic_target_parse(const struct traffic_store *st,
+                     const struct traffic_target_text *t,
+                     struct traffic_query *q, uint32_t *cells,
+                     struct vaern_msg *msg)
+{
+	int n = (t->msisdn != NULL) + (t->imsi != NULL) + (t->imei != NULL) +
+	        (t->cell != NULL) + (t->area != NULL);
+	int32_t box[4];
+	uint8_t nd;
+
+	if (n != 1)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a query names exactly one of msisdn, imsi, "
+		                  "imei, cell, area");
+	if (t->msisdn != NULL) {
+		q->target = TRAFFIC_BY_MSISDN;
+		if (traffic_parse_msisdn(t->msisdn, &q->value) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "msisdn: not an E.164 number");
+		return VAERN_OK;
+	}
+	if (t->imsi != NULL) {
+		q->target = TRAFFIC_BY_IMSI;
+		if (traffic_parse_imsi(t->imsi, &q->value, &nd) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "imsi: not an IMSI");
+		return VAERN_OK;
+	}
+	if (t->imei != NULL) {
+		q->target = TRAFFIC_BY_IMEI;
+		if (traffic_parse_imei(t->imei, &q->value) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "imei: not an IMEI");
+		return VAERN_OK;
+	}
+	q->target = TRAFFIC_BY_CELLS;
+	q->cells = cells;
+	if (t->cell != NULL) {
+		q->ncells = 1;
+		if (traffic_cell_find(st, t->cell, cells) != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "cell: not a known cell");
+		return VAERN_OK;
+	}
+	if (parse_area(t->area, box) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "area: LAT,LON,LAT,LON in degrees");
+	if (traffic_cells_in_area(st, box[0], box[1], box[2], box[3], cells,
+	                          TRAFFIC_AREA_CELLS, &q->ncells) != VAERN_OK)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "area: more than %d cells",
+		                  TRAFFIC_AREA_CELLS);
+	if (q->ncells == 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "area: no known cell in it");
+	return VAERN_OK;
+}
+
 struct collect {
 	struct traffic_delivery *d;
 };
@@ -158,6 +241,8 @@ traffic_disclose(struct vault *v, const char *data_dir,
 	const struct policy *p;
 	struct traffic_delivery *d = NULL;
 	struct traffic_order order = a->order;
+	struct traffic_query q;
+	uint32_t *cells = NULL;
 	struct collect c;
 	unsigned char seed[TRAFFIC_SIGN_SEED_BYTES];
 	unsigned char digest[TRAFFIC_DIGEST_BYTES];
@@ -170,6 +255,7 @@ traffic_disclose(struct vault *v, const char *data_dir,
 
 	*out = NULL;
 	*outlen = 0;
+	memset(&q, 0, sizeof(q));
 	if (msg == NULL)
 		msg = &local;
 	err = traffic_store_for(v, data_dir, a->controller, &st, &p, msg);
@@ -185,13 +271,25 @@ traffic_disclose(struct vault *v, const char *data_dir,
 		err = refuse(a, v, audit, audit_arg, err, "TEL-LOG-3", msg);
 		goto done;
 	}
-	if (a->q.to <= a->q.from || a->q.to - a->q.from > TRAFFIC_RANGE_MAX) {
+	if (a->to <= a->from || a->to - a->from > TRAFFIC_RANGE_MAX) {
 		vaern_fail(msg, VAERN_E_INVALID,
-		           a->q.to <= a->q.from
+		           a->to <= a->from
 		                   ? "to: must be after from"
 		                   : "the range is longer than a year");
 		err = refuse(a, v, audit, audit_arg, VAERN_E_INVALID,
 		             "TEL-LOG-3", msg);
+		goto done;
+	}
+	q.from = a->from;
+	q.to = a->to;
+	cells = calloc(TRAFFIC_AREA_CELLS, sizeof(*cells));
+	if (cells == NULL) {
+		err = VAERN_E_NOMEM;
+		goto done;
+	}
+	if ((err = traffic_target_parse(st, &a->target, &q, cells, msg)) !=
+	    VAERN_OK) {
+		err = refuse(a, v, audit, audit_arg, err, "TEL-LOG-3", msg);
 		goto done;
 	}
 	order.provider = p->controller.registration != NULL
@@ -203,7 +301,7 @@ traffic_disclose(struct vault *v, const char *data_dir,
 		goto done;
 	}
 	c.d = d;
-	if ((err = traffic_query(st, &a->q, collect_one, &c, msg)) != VAERN_OK)
+	if ((err = traffic_query(st, &q, collect_one, &c, msg)) != VAERN_OK)
 		goto done;
 	traffic_signing_seed(v, a->controller, seed);
 	err = traffic_delivery_finish(d, a->xml, seed, &text, &len, digest,
@@ -235,5 +333,6 @@ done:
 	}
 	traffic_delivery_free(d);
 	traffic_close(st);
+	free(cells);
 	return err;
 }

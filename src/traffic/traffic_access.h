@@ -48,13 +48,34 @@ enum vaern_err traffic_authorize(const struct policy *p, const char *controller,
                                  enum traffic_use use, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
+/* What a query asks for, as text: exactly one of them set. */
+struct traffic_target_text {
+	const char *msisdn, *imsi, *imei; /* one subscriber identifier */
+	const char *cell;                 /* one cell, "MCC-MNC-LAC-CI" */
+	const char *area;                 /* "LAT,LON,LAT,LON": the cells of
+	                                     the box */
+};
+
+/*
+ * Fills q's target from t: the identifier's value, or the cells (into
+ * cells, TRAFFIC_AREA_CELLS of room, which q then points to).
+ * VAERN_E_INVALID naming the field if none or several are set, or the
+ * one set is malformed, unknown or empty.
+ */
+enum vaern_err traffic_target_parse(const struct traffic_store *st,
+                                    const struct traffic_target_text *t,
+                                    struct traffic_query *q, uint32_t *cells,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
 /* A court-order query as the caller asked it. */
 struct traffic_ask {
 	const char *controller;
 	const struct vault_actor *actor;
 	struct traffic_order order;
-	struct traffic_query q;
-	int xml; /* 1: the delivery as XML, 0: JSON */
+	struct traffic_target_text target; /* what is asked for */
+	int64_t from, to;                  /* [from, to) */
+	int xml;                           /* 1: the delivery as XML, 0: JSON */
 };
 
 /*

@@ -488,27 +488,13 @@ static const struct gate_case cases[] = {
  CLEAN, TWEAK_NONE, DENY, "TEL-LOG-2",
  "purpose 'data_retention_logging' requires clearance; role "
  "'customer_service' is not cleared"},
-{"TEL-LOG-2 the cleared logging officer reads logging data", TEL,
- "logging_officer", "data_retention_logging", R, IDS("logging_data"),
- NOBODY, NODEMAND, CLEAN, TWEAK_NONE, ALLOW, "GDPR-32",
- "role 'logging_officer' may read for purpose 'data_retention_logging'"},
+/* Telenor keeps its logging data in the traffic store (issue 18), not as
+ * facts of a person: a cleared read and a disclosure on a court order are
+ * proven there (tests/cli/test_traffic.py, TEL-LOG-2, TEL-LOG-3); the
+ * gate's clearance and court-order rules by the test policy's rows above. */
 {"TEL-LOG-2 logging officer without clearance (hand-built)", TEL,
  "logging_officer", "data_retention_logging", R, ALL, NOBODY, NODEMAND,
  CLEAN, TWEAK_UNCLEARED, DENY, "TEL-LOG-2", "requires clearance"},
-{"TEL-LOG-3 police on a court order with reference", TEL,
- "logging_officer", "data_retention_logging", D, ALL, "police", COURT, REF,
- CLEAN, TWEAK_NONE, ALLOW, "TEL-LOG-3",
- "may disclose to recipient 'police' for purpose 'data_retention_logging' "
- "on a court_order"},
-{"TEL-LOG-3 police without a court order", TEL, "logging_officer",
- "data_retention_logging", D, ALL, "police", NODEMAND, CLEAN, TWEAK_NONE,
- DENY, "TEL-LOG-3", "needs a court_order"},
-{"TEL-LOG-3 police with a court order but no reference", TEL,
- "logging_officer", "data_retention_logging", D, ALL, "police", COURT, "",
- CLEAN, TWEAK_NONE, DENY, "TEL-LOG-3", "no reference"},
-{"TEL-LOG-3 GDPR-18 logging duty continues while restricted", TEL,
- "logging_officer", "data_retention_logging", D, ALL, "police", COURT, REF,
- RESTRICTED(NONE), TWEAK_NONE, ALLOW, "TEL-LOG-3", "court_order"},
 {"TEL-MKT-1 marketing with consent", TEL, "marketing", "marketing", R,
  ALL, NOBODY, NODEMAND, CONSENT("marketing"), TWEAK_NONE, ALLOW,
  "GDPR-32", "marketing"},
