@@ -6,7 +6,7 @@
  *   vaern traffic import --controller ID [--format csv|ndjson]
  *                        [--skip-bad] FILE|-
  *   vaern traffic plan   --controller ID
- *   vaern traffic sweep  --controller ID
+ *   vaern traffic sweep  [--controller ID]
  *   vaern traffic query  --controller ID --token TOKEN
  *                        --authority A --reference R --case C
  *                        [--country CC] --from T --to T
@@ -36,7 +36,7 @@ static const char usage_text[] =
         "       vaern traffic import --controller ID [--format csv|ndjson] "
         "[--skip-bad] FILE|-\n"
         "       vaern traffic plan   --controller ID\n"
-        "       vaern traffic sweep  --controller ID\n"
+        "       vaern traffic sweep  [--controller ID]\n"
         "       vaern traffic query  --controller ID --token TOKEN "
         "--authority A\n"
         "                            --reference R --case C [--country CC]\n"
@@ -296,29 +296,32 @@ cmd_plan(const struct opts *o)
 	                                days));
 }
 
-/* TEL-LOG-1: every day a full year old goes whole, with its key. */
+/* The audit sink of a command without a store open. */
+static enum vaern_err
+audit_to_path(void *arg, const struct audit_entry *e, struct vaern_msg *msg)
+{
+	return audit_append_direct(arg, e, 1, NULL, msg);
+}
+
+/* TEL-LOG-1: every day a full year old goes whole, with its key; every
+ * controller's store, or the one --controller names. */
 static int
 cmd_sweep(const struct opts *o)
 {
-	struct session s;
+	struct vault *v = NULL;
 	struct vaern_msg msg = {{0}};
 	uint64_t days = 0, recs = 0;
-	char reason[AUDIT_TEXT_MAX];
+	char path[PATH_MAX];
 	enum vaern_err err;
-	int rc;
 
-	if ((rc = session_open("traffic sweep", o->controller, &s)) != EXIT_OK)
-		return rc;
-	err = traffic_sweep(s.st, clock_now(), &days, &recs, &msg);
-	if (err == VAERN_OK && days > 0) {
-		snprintf(reason, sizeof(reason),
-		         "%llu days (%llu records) deleted with their keys",
-		         (unsigned long long)days, (unsigned long long)recs);
-		err = traffic_audit(audit_to_file, &s, s.v, o->controller,
-		                    "retention", NULL, "traffic-sweep", 1,
-		                    "TEL-LOG-1", reason, &msg);
-	}
-	session_close(&s);
+	snprintf(path, sizeof(path), "%s/%s", cli_globals.data_dir,
+	         AUDIT_DB_FILE);
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
+		return cli_report("traffic sweep", err, &msg);
+	err = traffic_sweep_all(v, cli_globals.data_dir, o->controller,
+	                        clock_now(), audit_to_path, path, &days, &recs,
+	                        &msg);
+	vault_close(v);
 	if (err != VAERN_OK)
 		return cli_report("traffic sweep", err, &msg);
 	return cli_print_json(json_pack("{s:I,s:I}", "days", (json_int_t)days,

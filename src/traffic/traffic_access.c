@@ -3,6 +3,7 @@
  * clearance (TEL-LOG-2), the court order (TEL-LOG-3), the audit entry
  * before the delivery leaves (GDPR-32).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,5 +335,82 @@ done:
 	traffic_delivery_free(d);
 	traffic_close(st);
 	free(cells);
+	return err;
+}
+
+/* Sweeps one controller's store; audits what went. */
+static enum vaern_err
+sweep_one(struct vault *v, const char *data_dir, const char *controller,
+          int64_t now, traffic_audit_fn audit, void *audit_arg, uint64_t *days,
+          uint64_t *records, struct vaern_msg *msg)
+{
+	struct traffic_store *st;
+	uint64_t d = 0, r = 0;
+	char reason[AUDIT_TEXT_MAX];
+	enum vaern_err err;
+
+	err = traffic_store_for(v, data_dir, controller, &st, NULL, msg);
+	if (err != VAERN_OK)
+		return err;
+	err = traffic_sweep(st, now, &d, &r, msg);
+	traffic_close(st);
+	*days += d;
+	*records += r;
+	if (d == 0 && err == VAERN_OK)
+		return VAERN_OK;
+	/* What went is audited even when the sweep stopped part way. */
+	snprintf(reason, sizeof(reason),
+	         "%llu days (%llu records) of retained data deleted with "
+	         "their keys, a full retention period after they ended",
+	         (unsigned long long)d, (unsigned long long)r);
+	if (d > 0) {
+		struct vaern_msg am;
+		enum vaern_err aerr;
+
+		aerr = traffic_audit(audit, audit_arg, v, controller,
+		                     "retention", NULL, "traffic-sweep", 1,
+		                     "TEL-LOG-1", reason, &am);
+		if (err == VAERN_OK && aerr != VAERN_OK) {
+			*msg = am;
+			err = aerr;
+		}
+	}
+	return err;
+}
+
+enum vaern_err
+traffic_sweep_all(struct vault *v, const char *data_dir, const char *controller,
+                  int64_t now, traffic_audit_fn audit, void *audit_arg,
+                  uint64_t *days, uint64_t *records, struct vaern_msg *msg)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	enum vaern_err err = VAERN_OK;
+	DIR *d;
+
+	*days = 0;
+	*records = 0;
+	if (controller != NULL)
+		return sweep_one(v, data_dir, controller, now, audit, audit_arg,
+		                 days, records, msg);
+	snprintf(dir, sizeof(dir), "%s/%s", data_dir, TRAFFIC_DIR);
+	d = opendir(dir);
+	if (d == NULL)
+		return VAERN_OK; /* no store yet */
+	while (err == VAERN_OK && (e = readdir(d)) != NULL) {
+		const struct policy *p;
+		struct vaern_msg m;
+
+		if (e->d_name[0] == '.')
+			continue;
+		/* A controller no longer loaded, or whose policy dropped
+		 * the store, keeps its days until an operator decides. */
+		if (vault_policy(v, e->d_name, &p, &m) != VAERN_OK ||
+		    !p->traffic.declared)
+			continue;
+		err = sweep_one(v, data_dir, e->d_name, now, audit, audit_arg,
+		                days, records, msg);
+	}
+	closedir(d);
 	return err;
 }

@@ -105,4 +105,18 @@ enum vaern_err traffic_audit(traffic_audit_fn audit, void *audit_arg,
                              const char *reason, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3, 4, 7, 9)));
 
+/*
+ * The retention sweep of the store (TEL-LOG-1): for every controller with
+ * a traffic directory whose policy declares the store (only, if
+ * controller is not NULL), deletes each day a full period old at now,
+ * audited per controller (rule TEL-LOG-1, counts only). *days and
+ * *records get the totals. Called by `vaern traffic sweep`, `vaern
+ * retention sweep` and the server's scheduled sweep.
+ */
+enum vaern_err
+traffic_sweep_all(struct vault *v, const char *data_dir, const char *controller,
+                  int64_t now, traffic_audit_fn audit, void *audit_arg,
+                  uint64_t *days, uint64_t *records, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5, 7, 8)));
+
 #endif

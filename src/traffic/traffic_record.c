@@ -660,6 +660,10 @@ record_fields(struct parse *p, char *const *f, struct traffic_record *r)
 		return "end: in the future";
 	if (r->start < 0)
 		return "start: before 1970";
+	/* TEL-LOG-1: a day already a full period old is not kept. */
+	if (p->now >=
+	    (int64_t)cal_add_period(r->start / 86400 + 1, p->st->keep) * 86400)
+		return "start: older than the retention period (TEL-LOG-1)";
 	if (traffic_parse_msisdn(f[3], &r->a) != VAERN_OK)
 		return "a: not an E.164 number (+ and 6 to 15 digits)";
 	if (traffic_parse_msisdn(f[4], &r->b) != VAERN_OK)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -266,6 +267,7 @@ day_key_read(const struct traffic_store *st, int fd, long day,
 
 struct day_undo {
 	char path[TRAFFIC_PATH_MAX];
+	int fd;      /* open and locked (flock) until the batch ends */
 	off_t size;  /* before this batch */
 	int created; /* 1 if this batch created the file */
 };
@@ -366,16 +368,27 @@ day_append(struct traffic_store *st, long day,
 	enum vaern_err err = VAERN_OK;
 	struct stat sb;
 	size_t used = 0;
-	int fd;
+	int fd = -1;
 
+	u->fd = -1;
 	day_path(st, day, u->path, sizeof(u->path));
-	fd = open(u->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		err = vaern_fail(msg, VAERN_E_IO,
-		                 "cannot open a traffic day file: %s",
-		                 strerror(errno));
-		goto done;
+	/* One writer per day at a time (the CLI beside the server), and
+	 * never into a file the sweep has just unlinked. */
+	for (;;) {
+		struct stat now;
+
+		fd = open(u->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot open a traffic day file: %s",
+			                 strerror(errno));
+			goto done;
+		}
+		if (stat(u->path, &now) == 0 && now.st_ino == sb.st_ino)
+			break;
+		close(fd);
 	}
+	u->fd = fd;
 	u->size = sb.st_size;
 	u->created = sb.st_size == 0;
 	key = sodium_malloc(TRAFFIC_KEY_BYTES);
@@ -428,7 +441,7 @@ day_append(struct traffic_store *st, long day,
 done:
 	sodium_memzero(ixkey, sizeof(ixkey));
 	sodium_free(key);
-	if (fd >= 0)
+	if (fd >= 0 && u->fd != fd)
 		close(fd);
 	return err;
 }
@@ -491,16 +504,20 @@ traffic_append(struct traffic_store *st, const struct traffic_record *recs,
 	}
 	dir_sync(st->dir);
 done:
-	if (err != VAERN_OK) {
-		/* All or nothing: every day back to what it held. */
-		for (size_t i = 0; i < nundo; i++) {
+	/* All or nothing: on failure every day back to what it held, under
+	 * its lock; then the locks go. */
+	for (size_t i = 0; undo != NULL && i < nundo; i++) {
+		if (err != VAERN_OK && undo[i].fd >= 0) {
 			if (undo[i].created)
 				unlink(undo[i].path);
-			else if (truncate(undo[i].path, undo[i].size) != 0)
+			else if (ftruncate(undo[i].fd, undo[i].size) != 0 ||
+			         fsync(undo[i].fd) != 0)
 				err = vaern_fail(msg, VAERN_E_IO,
 				                 "a failed batch could not be "
 				                 "undone");
 		}
+		if (undo[i].fd >= 0)
+			close(undo[i].fd);
 	}
 	free(ord);
 	free(run);
@@ -657,6 +674,7 @@ traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
+		(void)flock(fd, LOCK_EX); /* after any append under way */
 		if (fstat(fd, &sb) == 0)
 			*records += day_records(fd, sb.st_size);
 		/* The key first: once it is gone the blocks are noise,
@@ -770,12 +788,15 @@ day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
 		if (get32(h) != BLK_MAGIC || nrec == 0 ||
 		    nrec > TRAFFIC_BLOCK_RECS ||
 		    ctl != nrec * TRAFFIC_RECORD_BYTES + SEAL_ABYTES ||
-		    bb != bloom_bytes(nrec) ||
-		    off + BLK_HDR_BYTES + bb + ctl > size) {
+		    bb != bloom_bytes(nrec)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "a traffic day file is damaged");
 			break;
 		}
+		/* A block still being appended (the writer holds the lock;
+		 * this reader does not wait) ends what there is to read. */
+		if (off + BLK_HDR_BYTES + bb + ctl > size)
+			break;
 		off += BLK_HDR_BYTES + bb + ctl;
 		if (tmax < q->from || tmin >= q->to)
 			continue;

@@ -319,6 +319,26 @@ class TrafficTest(Base):
         self.assertEqual(r.json(), {"days": 1, "records": 1})
         self.assertEqual(self.day_files(), [])
 
+    def test_TEL_LOG_1_retention_sweep_takes_the_days_too(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        r = self.vaern("retention", "sweep", as_of="2026-03-01T23:59:59Z")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_deleted"], 0)
+        r = self.vaern("retention", "sweep", as_of="2026-03-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_deleted"], 1)
+        self.assertEqual(r.json()["traffic_records_deleted"], 2)
+        self.assertEqual(self.day_files(), ["2025-03-02.day"])
+
+    def test_TEL_LOG_1_a_day_already_a_year_old_is_not_stored(self):
+        r = self.imp(ROWS[1:2], as_of="2026-03-02")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("rec.csv:2: start: older than the retention period "
+                      "(TEL-LOG-1)", r.err)
+        self.assertEqual(self.day_files(), [])
+        r = self.imp(ROWS[1:2], as_of="2026-03-01T23:59:59Z")
+        self.assertEqual(r.rc, EXIT_OK, r)
+
     # ---- TEL-LOG-2: cleared roles only --------------------------------------
 
     def test_TEL_LOG_2_uncleared_roles_refused_and_audited(self):
