@@ -128,32 +128,41 @@ bloom_bytes(uint32_t nrec)
 	return ((bits + 63) / 64) * 8;
 }
 
+/*
+ * A blocked Bloom filter: a key sets BLOOM_K bits in one 64-bit word (one
+ * cache access, no division), the word chosen by the hash's low half, the
+ * bits by a remix of it.
+ */
+static uint64_t
+bloom_mask(uint64_t h)
+{
+	uint64_t m = 0, x = h * 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < BLOOM_K; i++)
+		m |= (uint64_t)1 << ((x >> (64 - 6 * (i + 1))) & 63);
+	return m;
+}
+
+static size_t
+bloom_word(uint64_t h, size_t nbytes)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)(nbytes / 8)) >> 32);
+}
+
 static void
 bloom_add(unsigned char *bloom, size_t nbytes, uint64_t h)
 {
-	uint64_t nbits = (uint64_t)nbytes * 8;
-	uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+	unsigned char *w = bloom + 8 * bloom_word(h, nbytes);
 
-	for (uint32_t i = 0; i < BLOOM_K; i++) {
-		uint64_t bit = ((uint64_t)h1 + (uint64_t)i * h2) % nbits;
-
-		bloom[bit / 8] |= (unsigned char)(1u << (bit % 8));
-	}
+	putn(w, getn(w, 8) | bloom_mask(h), 8);
 }
 
 static int
 bloom_has(const unsigned char *bloom, size_t nbytes, uint64_t h)
 {
-	uint64_t nbits = (uint64_t)nbytes * 8;
-	uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+	uint64_t m = bloom_mask(h);
 
-	for (uint32_t i = 0; i < BLOOM_K; i++) {
-		uint64_t bit = ((uint64_t)h1 + (uint64_t)i * h2) % nbits;
-
-		if (!(bloom[bit / 8] & (1u << (bit % 8))))
-			return 0;
-	}
-	return 1;
+	return (getn(bloom + 8 * bloom_word(h, nbytes), 8) & m) == m;
 }
 
 /* ---- opening and closing ---------------------------------------------- */
@@ -272,19 +281,79 @@ struct day_undo {
 	int created; /* 1 if this batch created the file */
 };
 
-struct sort_ent {
-	long day;
-	size_t idx;
+#define BATCH_DAYS_MAX 400 /* days one batch may touch */
+
+/* The distinct days of a batch in order, with their record counts. */
+struct batch_days {
+	long day[BATCH_DAYS_MAX];
+	size_t count[BATCH_DAYS_MAX];
+	size_t n;
 };
 
 static int
-sort_cmp(const void *x, const void *y)
+long_cmp(const void *x, const void *y)
 {
-	const struct sort_ent *a = x, *b = y;
+	long a = *(const long *)x, b = *(const long *)y;
 
-	if (a->day != b->day)
-		return a->day < b->day ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
+	return a < b ? -1 : a > b;
+}
+
+/* Index of day in bd (sorted), found by binary search. */
+static size_t
+day_slot(const struct batch_days *bd, long day)
+{
+	size_t lo = 0, hi = bd->n;
+
+	while (lo + 1 < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (bd->day[mid] <= day)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Groups the records by day, each day's in input order, without a
+ * comparison sort (a counting sort over the batch's few days): run gets
+ * the records day after day. -1 if the batch spans too many days.
+ */
+static int
+group_by_day(const struct traffic_record *recs, size_t n,
+             const struct traffic_record **run, struct batch_days *bd)
+{
+	size_t next[BATCH_DAYS_MAX], at = 0;
+	long last = LONG_MIN;
+
+	bd->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		long d = day_of(recs[i].start);
+		size_t k;
+
+		if (d == last)
+			continue;
+		last = d;
+		for (k = 0; k < bd->n && bd->day[k] != d; k++)
+			;
+		if (k == bd->n) {
+			if (bd->n == BATCH_DAYS_MAX)
+				return -1;
+			bd->day[bd->n++] = d;
+		}
+	}
+	qsort(bd->day, bd->n, sizeof(bd->day[0]), long_cmp);
+	memset(bd->count, 0, sizeof(bd->count));
+	for (size_t i = 0; i < n; i++)
+		bd->count[day_slot(bd, day_of(recs[i].start))]++;
+	for (size_t k = 0; k < bd->n; k++) {
+		next[k] = at;
+		at += bd->count[k];
+	}
+	for (size_t i = 0; i < n; i++)
+		run[next[day_slot(bd, day_of(recs[i].start))]++] = &recs[i];
+	return 0;
 }
 
 static int
@@ -461,7 +530,7 @@ enum vaern_err
 traffic_append(struct traffic_store *st, const struct traffic_record *recs,
                size_t n, struct vaern_msg *msg)
 {
-	struct sort_ent *ord = NULL;
+	struct batch_days *bd = NULL;
 	const struct traffic_record **run = NULL;
 	struct day_undo *undo = NULL;
 	unsigned char *wbuf = NULL, *plain = NULL;
@@ -470,37 +539,28 @@ traffic_append(struct traffic_store *st, const struct traffic_record *recs,
 
 	if (n == 0)
 		return VAERN_OK;
-	ord = malloc(n * sizeof(*ord));
+	bd = malloc(sizeof(*bd));
 	run = malloc(n * sizeof(*run));
-	undo = calloc(n < 400 ? n : 400, sizeof(*undo));
+	undo = calloc(n < BATCH_DAYS_MAX ? n : BATCH_DAYS_MAX, sizeof(*undo));
 	wbuf = malloc(WRITE_BUF);
 	plain = sodium_malloc(TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES);
-	if (ord == NULL || run == NULL || undo == NULL || wbuf == NULL ||
+	if (bd == NULL || run == NULL || undo == NULL || wbuf == NULL ||
 	    plain == NULL) {
 		err = VAERN_E_NOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		ord[i].day = day_of(recs[i].start);
-		ord[i].idx = i;
+	if (group_by_day(recs, n, run, bd) != 0) {
+		err = vaern_fail(msg, VAERN_E_LIMIT,
+		                 "a batch spans more than %d days",
+		                 BATCH_DAYS_MAX);
+		goto done;
 	}
-	qsort(ord, n, sizeof(*ord), sort_cmp);
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-
-		if (nundo == 400) {
-			err = vaern_fail(msg, VAERN_E_LIMIT,
-			                 "a batch spans more than 400 days");
-			goto done;
-		}
-		for (; j < n && ord[j].day == ord[i].day; j++)
-			run[j - i] = &recs[ord[j].idx];
-		err = day_append(st, ord[i].day, run, j - i, &undo[nundo], wbuf,
-		                 plain, msg);
+	for (size_t k = 0, i = 0; k < bd->n; i += bd->count[k], k++) {
+		err = day_append(st, bd->day[k], run + i, bd->count[k],
+		                 &undo[nundo], wbuf, plain, msg);
 		nundo++;
 		if (err != VAERN_OK)
 			goto done;
-		i = j;
 	}
 	dir_sync(st->dir);
 done:
@@ -519,7 +579,7 @@ done:
 		if (undo[i].fd >= 0)
 			close(undo[i].fd);
 	}
-	free(ord);
+	free(bd);
 	free(run);
 	free(undo);
 	free(wbuf);
@@ -549,14 +609,6 @@ day_name(const char *name, long *day)
 	memcpy(date, name, 10);
 	date[10] = '\0';
 	return cal_parse_date(date, day, &m) == VAERN_OK ? 0 : -1;
-}
-
-static int
-long_cmp(const void *x, const void *y)
-{
-	long a = *(const long *)x, b = *(const long *)y;
-
-	return a < b ? -1 : a > b;
 }
 
 /* The days present, sorted; the caller frees *days. */
