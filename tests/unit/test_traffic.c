@@ -43,8 +43,7 @@ static const struct id_case id_cases[] = {
         {"TEL-CAT-2 IMSI 13", 1, "2380100000001", 0, 0},
         {"TEL-CAT-2 IMSI 16", 1, "2380100000000011", 0, 0},
         {"TEL-CAT-2 IMSI MCC 1xx", 1, "138010000000001", 0, 0},
-        {"TEL-CAT-2 IMEI Luhn ok", 2, "490154203237518", 1,
-         490154203237518ULL},
+        {"TEL-CAT-2 IMEI Luhn ok", 2, "490154203237518", 1, 490154203237518ULL},
         {"TEL-CAT-2 IMEI Luhn ok 2", 2, "356938035643809", 1,
          356938035643809ULL},
         {"TEL-CAT-2 IMEI Luhn bad", 2, "490154203237519", 0, 0},
@@ -353,9 +352,10 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_bad_records, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_sealed_block_tamper_and_torn_tail, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_TEL_LOG_1_sweep_edge, setup,
-	                                        teardown),
+	                test_sealed_block_tamper_and_torn_tail, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_TEL_LOG_1_sweep_edge,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_TEL_LOG_3_signature, setup,
 	                                        teardown),
 	};
