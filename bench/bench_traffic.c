@@ -120,6 +120,30 @@ count_rec(void *arg, const struct traffic_record *r)
 	return VAERN_OK;
 }
 
+/* Runs q three times; prints the best time and what it found. */
+static int
+time_query(struct traffic_store *st, const struct traffic_query *q,
+           const char *what)
+{
+	struct vaern_msg msg = {{0}};
+	double best = 1e9, t0;
+	uint64_t got = 0;
+
+	for (int run = 0; run < 3; run++) {
+		got = 0;
+		t0 = now_s();
+		if (traffic_query(st, q, count_rec, &got, &msg) != VAERN_OK) {
+			fprintf(stderr, "query: %s\n", msg.text);
+			return -1;
+		}
+		t0 = now_s() - t0;
+		best = t0 < best ? t0 : best;
+	}
+	printf("%-28s %11.1f ms  (%llu records, best of 3)\n", what, best * 1e3,
+	       (unsigned long long)got);
+	return 0;
+}
+
 /* The plain-SQLite floor: the same columns, one index per identifier and
  * cell, prepared statement, one transaction per day. */
 static double
@@ -192,7 +216,7 @@ main(int argc, char **argv)
 	struct vaern_msg msg = {{0}};
 	struct period keep = {1, PERIOD_YEARS};
 	char path[4096], cmd[4200];
-	uint64_t seed = 42, total = 0, bytes, sbytes = 0, got = 0, nd, nr;
+	uint64_t seed = 42, total = 0, bytes, sbytes = 0, nd, nr;
 	double t_ingest = 0, t_plain, t0, sql_rate;
 	size_t added;
 	int fd;
@@ -300,55 +324,25 @@ main(int argc, char **argv)
 	       nsql > 0 ? (double)sbytes / (double)nsql : 0.0);
 	unlink(path);
 
-	/* One subscriber over all the days. */
+	/* One subscriber over all the days; one cell over one hour. */
 	{
 		struct traffic_query q = {0};
-		double best = 1e9;
+		uint32_t cell = 77 % cells;
 
 		q.target = TRAFFIC_BY_MSISDN;
 		q.value = 4520000000ULL + 12345 % subs;
 		q.from = (int64_t)DAY0 * 86400;
 		q.to = (int64_t)(DAY0 + days) * 86400;
-		for (int run = 0; run < 3; run++) {
-			got = 0;
-			t0 = now_s();
-			if (traffic_query(st, &q, count_rec, &got, &msg) !=
-			    VAERN_OK) {
-				fprintf(stderr, "query: %s\n", msg.text);
-				return 1;
-			}
-			t0 = now_s() - t0;
-			best = t0 < best ? t0 : best;
-		}
-		printf("%-28s %11.1f ms  (%llu records, best of 3)\n",
-		       "one subscriber, all days", best * 1e3,
-		       (unsigned long long)got);
-	}
-	/* One cell over one hour. */
-	{
-		struct traffic_query q = {0};
-		uint32_t cell = 77 % cells;
-		double best = 1e9;
-
+		if (time_query(st, &q, "one subscriber, all days") != 0)
+			return 1;
+		memset(&q, 0, sizeof(q));
 		q.target = TRAFFIC_BY_CELLS;
 		q.cells = &cell;
 		q.ncells = 1;
 		q.from = (int64_t)(DAY0 + days / 2) * 86400 + 3600 * 10;
 		q.to = q.from + 3600;
-		for (int run = 0; run < 3; run++) {
-			got = 0;
-			t0 = now_s();
-			if (traffic_query(st, &q, count_rec, &got, &msg) !=
-			    VAERN_OK) {
-				fprintf(stderr, "query: %s\n", msg.text);
-				return 1;
-			}
-			t0 = now_s() - t0;
-			best = t0 < best ? t0 : best;
-		}
-		printf("%-28s %11.1f ms  (%llu records, best of 3)\n",
-		       "one cell, one hour", best * 1e3,
-		       (unsigned long long)got);
+		if (time_query(st, &q, "one cell, one hour") != 0)
+			return 1;
 	}
 	/* Expiring the oldest day: due one year after it ends. */
 	t0 = now_s();

@@ -94,25 +94,7 @@ traffic_delivery_new(const struct traffic_store *st,
 enum vaern_err
 traffic_delivery_add(struct traffic_delivery *d, const struct traffic_record *r)
 {
-	struct traffic_batch *b = &d->recs;
-
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct traffic_record *a;
-
-		if (cap > TRAFFIC_BATCH_MAX)
-			return VAERN_E_LIMIT;
-		a = sodium_allocarray(cap, sizeof(*a));
-		if (a == NULL)
-			return VAERN_E_NOMEM;
-		if (b->n > 0)
-			memcpy(a, b->recs, b->n * sizeof(*a));
-		sodium_free(b->recs);
-		b->recs = a;
-		b->cap = cap;
-	}
-	b->recs[b->n++] = *r;
-	return VAERN_OK;
+	return traffic_batch_push(&d->recs, r);
 }
 
 size_t

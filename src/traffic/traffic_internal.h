@@ -37,6 +37,12 @@ enum vaern_err traffic_cells_read(struct traffic_store *st,
 
 void traffic_cells_free(struct traffic_cells *t);
 
+/* Appends a copy of r to b, growing it (wiping what it drops) up to
+ * TRAFFIC_BATCH_MAX records: VAERN_E_LIMIT past it. */
+enum vaern_err traffic_batch_push(struct traffic_batch *b,
+                                  const struct traffic_record *r)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
 /* ---- traffic_key.c: the day keys (the one place they are wrapped) ---- */
 
 #define TRAFFIC_WRAPPED_BYTES                                                  \

@@ -690,8 +690,8 @@ record_fields(struct parse *p, char *const *f, struct traffic_record *r)
 	}
 }
 
-static enum vaern_err
-push(struct traffic_batch *b, const struct traffic_record *r)
+enum vaern_err
+traffic_batch_push(struct traffic_batch *b, const struct traffic_record *r)
 {
 	if (b->n >= TRAFFIC_BATCH_MAX)
 		return VAERN_E_LIMIT;
@@ -762,7 +762,7 @@ csv_line(struct parse *p, const char *line, size_t l, size_t lineno)
 		bad(p, lineno, why);
 		return VAERN_OK;
 	}
-	return push(p->out, &r);
+	return traffic_batch_push(p->out, &r);
 }
 
 static enum vaern_err
@@ -815,7 +815,7 @@ json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 	if (why != NULL)
 		bad(p, lineno, why);
 	else
-		err = push(p->out, &r);
+		err = traffic_batch_push(p->out, &r);
 	json_decref(o);
 	return err;
 }
