@@ -202,7 +202,7 @@ static void
 sep(struct rw *w, size_t i)
 {
 	if (i > 0)
-		rw_raw(w, w->csv ? "; " : "<br>");
+		rw_raw(w, w->csv ? " | " : "<br>");
 }
 
 static void
