@@ -1,26 +1,31 @@
 /*
- * cmd_render.c -- vaern policy render and vaern policy ropa: the privacy
- * notice (Art. 13/14) and the records of processing (Art. 30) of a policy
- * file or of a controller loaded in the data directory (issue 15).
- * Rendering reads only: nothing is written, nothing is audited (the policy
- * holds no personal data).
+ * cmd_render.c -- the policy given back (issue 15): vaern policy render
+ * (the privacy notice, Art. 13/14), ropa (the records of processing, Art.
+ * 30), history (the stored versions) and diff (what changed, in words), of
+ * a policy file, of a controller loaded in the data directory, or of one
+ * of its stored versions (CONTROLLER@VERSION, or --at DATE: the version in
+ * force that day). Reads only: nothing is written, nothing is audited
+ * (the policy holds no personal data).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
+#include "../calendar/calendar.h"
 #include "../policy/policy.h"
 #include "../render/render.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
 static const char render_usage[] =
-        "usage: vaern [--data DIR] policy render FILE|CONTROLLER "
-        "[--lang da|sv|en] [--format html|md|txt]";
+        "usage: vaern [--data DIR] policy render FILE|CONTROLLER[@VERSION] "
+        "[--at DATE] [--lang da|sv|en] [--format html|md|txt]";
 static const char ropa_usage[] =
-        "usage: vaern [--data DIR] policy ropa FILE|CONTROLLER "
-        "[--lang da|sv|en] [--format json|csv|html]";
+        "usage: vaern [--data DIR] policy ropa FILE|CONTROLLER[@VERSION] "
+        "[--at DATE] [--lang da|sv|en] [--format json|csv|html]";
 
 /* The parsed command line of render and ropa. */
 struct render_args {
@@ -28,6 +33,7 @@ struct render_args {
 	const char *source; /* FILE or CONTROLLER */
 	const char *lang;   /* --lang, or NULL: the policy's language */
 	const char *format; /* --format, or NULL: the default */
+	const char *at;     /* --at DATE, or NULL */
 };
 
 /* 0, or the exit code after saying what is wrong. */
@@ -39,6 +45,8 @@ parse_args(int argc, char **argv, struct render_args *a, const char *usage)
 			a->lang = argv[++i];
 		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
 			a->format = argv[++i];
+		else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+			a->at = argv[++i];
 		else if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0)
 			return cli_usage(a->what, usage);
 		else if (a->source == NULL)
@@ -63,24 +71,36 @@ is_file(const char *s)
 }
 
 /*
- * The policy a->source names into *owned (a file: the caller frees it) or
- * *p (a controller: valid while *v is open; the caller closes *v).
- * Returns 0, or the exit code after reporting.
+ * The policy source names into *owned (a file or a stored version: the
+ * caller frees it) or *p (a controller's policy in force: valid while *v
+ * is open; the caller closes *v). source is FILE, CONTROLLER or
+ * CONTROLLER@VERSION; at (a date, or NULL) picks the version in force at
+ * the end of that day. Returns 0, or the exit code after reporting.
  */
 static int
-open_policy(const struct render_args *a, struct policy **owned,
-            struct vault **v, const struct policy **p)
+open_policy(const char *what, const char *source, const char *at,
+            struct policy **owned, struct vault **v, const struct policy **p)
 {
 	struct vaern_msg msg = {{0}};
+	char name[POLICY_NAME_MAX + 1], found[VAULT_POLICY_VERSION_LEN + 1];
+	const char *version = NULL, *sep;
+	long day = 0;
 	enum vaern_err err;
 
-	if (is_file(a->source)) {
-		struct policy_diags *diags = calloc(1, sizeof(*diags));
+	if (is_file(source)) {
+		struct policy_diags *diags;
 
-		if (diags == NULL)
-			return cli_report(a->what, VAERN_E_NOMEM, NULL);
-		err = policy_load_file(a->source, owned, diags);
-		cli_print_diags(a->source, diags);
+		if (at != NULL) {
+			fprintf(stderr,
+			        "vaern: %s: --at picks a stored version: give "
+			        "a CONTROLLER, not a file\n",
+			        what);
+			return EXIT_REFUSED;
+		}
+		if ((diags = calloc(1, sizeof(*diags))) == NULL)
+			return cli_report(what, VAERN_E_NOMEM, NULL);
+		err = policy_load_file(source, owned, diags);
+		cli_print_diags(source, diags);
 		free(diags);
 		if (err != VAERN_OK)
 			return err == VAERN_E_INVALID ? EXIT_REFUSED
@@ -88,10 +108,44 @@ open_policy(const struct render_args *a, struct policy **owned,
 		*p = *owned;
 		return 0;
 	}
+	sep = strchr(source, '@');
+	if ((size_t)(sep != NULL ? sep - source : (long)strlen(source)) >
+	    POLICY_NAME_MAX) {
+		fprintf(stderr, "vaern: %s: no such controller\n", what);
+		return EXIT_REFUSED;
+	}
+	snprintf(name, sizeof(name), "%.*s",
+	         (int)(sep != NULL ? sep - source : (long)strlen(source)),
+	         source);
+	if (sep != NULL)
+		version = sep + 1;
+	if (at != NULL) {
+		if (version != NULL) {
+			fprintf(stderr,
+			        "vaern: %s: give @VERSION or --at, not both\n",
+			        what);
+			return EXIT_REFUSED;
+		}
+		if (cal_parse_date(at, &day, &msg) != VAERN_OK) {
+			fprintf(stderr, "vaern: %s: --at: %s\n", what,
+			        msg.text);
+			return EXIT_REFUSED;
+		}
+	}
 	if ((err = vault_open(cli_globals.data_dir, v, &msg)) != VAERN_OK)
-		return cli_report(a->what, err, &msg);
-	if ((err = vault_policy(*v, a->source, p, &msg)) != VAERN_OK)
-		return cli_report(a->what, err, &msg);
+		return cli_report(what, err, &msg);
+	if (version == NULL && at == NULL) {
+		if ((err = vault_policy(*v, name, p, &msg)) != VAERN_OK)
+			return cli_report(what, err, &msg);
+		return 0;
+	}
+	/* The end of the day asked for: what had been loaded by then. */
+	err = vault_policy_stored(*v, name, version,
+	                          ((int64_t)day + 1) * 86400 - 1, owned, found,
+	                          &msg);
+	if (err != VAERN_OK)
+		return cli_report(what, err, &msg);
+	*p = *owned;
 	return 0;
 }
 
@@ -126,7 +180,7 @@ static int
 run(int argc, char **argv, int ropa)
 {
 	struct render_args a = {ropa ? "policy ropa" : "policy render", NULL,
-	                        NULL, NULL};
+	                        NULL, NULL, NULL};
 	struct policy *owned = NULL;
 	struct vault *v = NULL;
 	const struct policy *p = NULL;
@@ -157,7 +211,7 @@ run(int argc, char **argv, int ropa)
 		        a.what);
 		return EXIT_REFUSED;
 	}
-	if ((rc = open_policy(&a, &owned, &v, &p)) != 0)
+	if ((rc = open_policy(a.what, a.source, a.at, &owned, &v, &p)) != 0)
 		goto done;
 	if (take_lang(&a, p, &lang) != 0) {
 		rc = EXIT_REFUSED;
@@ -188,4 +242,110 @@ int
 cmd_policy_ropa(int argc, char **argv)
 {
 	return run(argc, argv, 1);
+}
+
+/* ---- history and diff (issue 15 point 3) ------------------------------- */
+
+struct history_ctx {
+	json_t *list;        /* the versions, oldest first */
+	const char *current; /* the version in force */
+};
+
+static enum vaern_err
+history_one(void *arg, const char *version, int64_t loaded_at,
+            const struct policy *p)
+{
+	struct history_ctx *h = arg;
+	char at[21], date[11] = "";
+	json_t *o;
+
+	cal_format_instant(loaded_at, at);
+	if (p != NULL)
+		cal_format_date(p->controller.policy_version, date);
+	o = json_pack("{s:s, s:s, s:s?, s:b}", "version", version, "loaded_at",
+	              at, "policy_version", p != NULL ? date : NULL, "current",
+	              strcmp(version, h->current) == 0);
+	if (o == NULL || json_array_append_new(h->list, o) != 0)
+		return VAERN_E_NOMEM;
+	return VAERN_OK;
+}
+
+/* vaern policy history CONTROLLER: the stored versions, oldest first. */
+int
+cmd_policy_history(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	struct history_ctx h = {NULL, NULL};
+	const struct policy *p;
+	enum vaern_err err;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage("policy history",
+		                 "usage: vaern [--data DIR] policy history "
+		                 "CONTROLLER");
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
+		return cli_report("policy history", err, &msg);
+	if ((err = vault_policy(v, argv[1], &p, &msg)) != VAERN_OK) {
+		rc = cli_report("policy history", err, &msg);
+		goto done;
+	}
+	h.current = vault_policy_version(v, argv[1]);
+	h.list = json_array();
+	if (h.list == NULL || h.current == NULL) {
+		rc = cli_report("policy history", VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	err = vault_policy_history(v, argv[1], history_one, &h, &msg);
+	if (err != VAERN_OK) {
+		rc = cli_report("policy history", err, &msg);
+		goto done;
+	}
+	rc = cli_print_json(json_pack("{s:s, s:O}", "controller", argv[1],
+	                              "versions", h.list));
+done:
+	json_decref(h.list);
+	vault_close(v);
+	return rc;
+}
+
+/* vaern policy diff A B: A and B are FILE, CONTROLLER (the version in
+ * force) or CONTROLLER@VERSION, of one controller. */
+int
+cmd_policy_diff(int argc, char **argv)
+{
+	static const char usage[] =
+	        "usage: vaern [--data DIR] policy diff A B   (each "
+	        "FILE, CONTROLLER or CONTROLLER@VERSION)";
+	struct policy *owned[2] = {NULL, NULL};
+	struct vault *v[2] = {NULL, NULL};
+	const struct policy *p[2] = {NULL, NULL};
+	struct vaern_msg msg = {{0}};
+	char *text = NULL;
+	size_t len = 0;
+	enum vaern_err err;
+	int rc = EXIT_OK;
+
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return cli_usage("policy diff", usage);
+	for (int i = 0; i < 2 && rc == EXIT_OK; i++)
+		rc = open_policy("policy diff", argv[1 + i], NULL, &owned[i],
+		                 &v[i], &p[i]);
+	if (rc != EXIT_OK)
+		goto done;
+	if ((err = render_policy_diff(p[0], p[1], &text, &len, &msg)) !=
+	    VAERN_OK) {
+		rc = cli_report("policy diff", err, &msg);
+		goto done;
+	}
+	rc = put("policy diff", text, len);
+done:
+	free(text);
+	for (int i = 0; i < 2; i++) {
+		policy_free(owned[i]);
+		if (v[i] != NULL)
+			vault_close(v[i]);
+	}
+	return rc;
 }

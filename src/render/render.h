@@ -72,6 +72,19 @@ enum vaern_err render_ropa(const struct policy *p, enum render_lang lang,
         __attribute__((warn_unused_result, nonnull(1, 4, 5)));
 
 /*
+ * What changed from a to b, two versions of one controller's policy, in
+ * words, one "- ..." line per change (issue 15 point 3): the version
+ * date, purposes, legal bases, categories, recipients, transfers,
+ * retention periods, rights, the complaint route; a line saying there is
+ * no change otherwise. VAERN_E_INVALID (msg says so) if a and b are of
+ * different controllers. Ownership as render_notice.
+ */
+enum vaern_err render_policy_diff(const struct policy *a,
+                                  const struct policy *b, char **out,
+                                  size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/*
  * The Content-Security-Policy of a rendered HTML page: nothing may load,
  * no script runs, only the page's own style block (by its hash) applies.
  * Written into out, NUL-ended.

@@ -401,6 +401,153 @@ class Ropa(unittest.TestCase):
         self.assertNotIn("<script", r.out)
 
 
+def vaern_env(args, **env):
+    """Runs vaern with extra environment (VAERN_AS_OF: the clock)."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+    e.update(env)
+    p = subprocess.run([os.environ.get("VAERN_BIN"), *args],
+                       capture_output=True, env=e, timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+class Versions(unittest.TestCase):
+    """Issue 15 point 3: earlier versions kept, listed, compared in words,
+    rendered as they were on a date."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-versions-")
+        self.tmp = self._tmp.name
+        self.data = os.path.join(self.tmp, "data")
+        with open(CEKURA, encoding="utf-8") as f:
+            text = f.read()
+        for old, new in (
+                ("policy_version: 2018-05-25", "policy_version: 2026-03-01"),
+                ("    categories: [digital_behaviour]\n",
+                 "    categories: [digital_behaviour, email]\n"),
+                ("    anchor: competition_end\n    period: 1 year\n",
+                 "    anchor: competition_end\n    period: 2 years\n"),
+                ("    # taking part is on the competition's terms: (b).\n"
+                 "    basis: b\n",
+                 "    basis: [a]\n    consent:\n"
+                 "      sources: [competition_entry]\n")):
+            self.assertIn(old, text)
+            text = text.replace(old, new, 1)
+        self.v2 = os.path.join(self.tmp, "cekura-v2.yaml")
+        with open(self.v2, "w", encoding="utf-8") as f:
+            f.write(text)
+        r = vaern_env(["--data", self.data, "init", "--policy", CEKURA],
+                      VAERN_AS_OF="2026-01-10")
+        self.assertEqual(r[0], 0, r)
+        r = vaern_env(["--data", self.data, "policy", "load", self.v2],
+                      VAERN_AS_OF="2026-03-01T09:00:00Z")
+        self.assertEqual(r[0], 0, r)
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def cli(self, *args):
+        return vaern_env(["--data", self.data, *args])
+
+    def history(self):
+        rc, out, err = self.cli("policy", "history", "cekura")
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)["versions"]
+
+    def test_history_keeps_earlier_versions(self):
+        """Loading keeps the earlier version; the list is oldest first,
+        names the version in force; loading the same text again adds
+        nothing."""
+        h = self.history()
+        self.assertEqual([v["policy_version"] for v in h],
+                         ["2018-05-25", "2026-03-01"])
+        self.assertEqual([v["current"] for v in h], [False, True])
+        self.assertEqual(h[0]["loaded_at"], "2026-01-10T00:00:00Z")
+        self.assertEqual(h[1]["loaded_at"], "2026-03-01T09:00:00Z")
+        rc, out, _ = self.cli("policy", "list")
+        self.assertIn(h[1]["version"], out)
+        r = vaern_env(["--data", self.data, "policy", "load", self.v2],
+                      VAERN_AS_OF="2026-03-02")
+        self.assertEqual(r[0], 0, r)
+        self.assertEqual(len(self.history()), 2)
+        # Back to the first text: a third entry, the first text again.
+        r = vaern_env(["--data", self.data, "policy", "load", CEKURA],
+                      VAERN_AS_OF="2026-03-03")
+        self.assertEqual(r[0], 0, r)
+        h3 = self.history()
+        self.assertEqual(len(h3), 3)
+        self.assertEqual(h3[2]["version"], h[0]["version"])
+        self.assertEqual([v["current"] for v in h3], [True, False, True])
+
+    def test_diff_in_words(self):
+        """vaern policy diff A B says what changed: bases, categories,
+        retention periods, the version date; files and stored versions
+        alike; the same policy: no change."""
+        want = ("- version date changed from 2018-05-25 to 2026-03-01\n"
+                "- purpose competitions: legal basis changed from b to a\n"
+                "- purpose digital_services: categories added: email\n"
+                "- retention competitions: period changed from 1 year "
+                "after Konkurrencen er udløbet to 2 years after "
+                "Konkurrencen er udløbet\n")
+        rc, out, err = self.cli("policy", "diff", CEKURA, self.v2)
+        self.assertEqual((rc, out), (0, want), err)
+        old = self.history()[0]["version"]
+        rc, out, err = self.cli("policy", "diff", "cekura@" + old[:8],
+                                "cekura")
+        self.assertEqual((rc, out), (0, want), err)
+        rc, out, err = self.cli("policy", "diff", "cekura", self.v2)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "no changes to purposes, categories, bases, "
+                              "recipients, transfers or retention\n")
+
+    def test_render_a_stored_version_and_the_day_before(self):
+        """AURA-VER-1: the notice of a stored version; --at the day before
+        the new version gives the old one, the day of it the new one."""
+        old = self.history()[0]["version"]
+        rc, out, err = self.cli("policy", "render", "cekura@" + old,
+                                "--lang", "en", "--format", "md")
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(NOTICES, "cekura.en.md"),
+                  encoding="utf-8") as f:
+            self.assertEqual(out, f.read())
+        rc, out, err = self.cli("policy", "render", "cekura", "--at",
+                                "2026-02-28", "--format", "txt")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Version af 2018-05-25", out)
+        rc, out, err = self.cli("policy", "render", "cekura", "--at",
+                                "2026-03-01", "--format", "txt")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Version af 2026-03-01", out)
+        rc, out, err = self.cli("policy", "ropa", "cekura", "--at",
+                                "2026-02-28")
+        self.assertEqual(rc, 0, err)
+        procs = {p["id"]: p for p in json.loads(out)["processing"]}
+        self.assertEqual(procs["competitions"]["legal_basis"], "b")
+
+    def test_bad_versions_refused_nothing_written(self):
+        """A version that does not exist, a malformed one, a date before
+        the first load, a diff of two controllers: exit 1 with the reason;
+        nothing in the data directory changes."""
+        before = tree_digest(self.data)
+        for args, msg in (
+                (("policy", "render", "cekura@ffffffff"),
+                 "'cekura' has no stored version 'ffffffff'"),
+                (("policy", "render", "cekura@XYZ"),
+                 "a version is 4 to 32 lowercase hex digits"),
+                (("policy", "render", "cekura", "--at", "2026-01-09"),
+                 "'cekura' had no policy loaded by then"),
+                (("policy", "render", "cekura", "--at", "2026-02-30"),
+                 "--at: "),
+                (("policy", "diff", "cekura", TELENOR),
+                 "the two policies are of different controllers (cekura, "
+                 "telenor)"),
+                (("policy", "history", "nosuch"), "nosuch")):
+            rc, out, err = self.cli(*args)
+            self.assertEqual(rc, 1, (args, err))
+            self.assertIn(msg, err, args)
+            self.assertEqual(out, "", args)
+        self.assertEqual(tree_digest(self.data), before)
+
+
 class Http(ApiCase):
     """The public notice and the DPO's records over HTTP."""
 
