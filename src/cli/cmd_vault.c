@@ -608,13 +608,84 @@ parse_json_request(const char *path, const char *flag_purpose,
 	return VAERN_OK;
 }
 
+/* ---- the local operator, audited (GDPR-32) ------------------------------ */
+
+/* Set by cmd_subject for the command it runs: where the audit entries go
+ * and who the operator is. */
+static char operator_audit_db[PATH_MAX];
+static char operator_name[CLI_OPERATOR_MAX + 1];
+
+/*
+ * Audits what the local operator did to (or read of) subject uid, like
+ * the API audits its callers: actor "operator:<OS user>", role
+ * "operator"; ids and counts only, never a value.
+ */
+static enum vaern_err
+operator_audit_for(struct vault *v, const char *controller, const char *purpose,
+                   const char *action, const unsigned char *uid,
+                   const char *categories, const char *rule, const char *reason,
+                   struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = operator_name;
+	e.role = "operator";
+	e.purpose = purpose;
+	e.action = action;
+	e.subject = uid;
+	e.categories = categories;
+	e.allowed = 1;
+	e.rule = rule;
+	e.reason = reason;
+	return vault_audit_record(v, &e, msg);
+}
+
+/* operator_audit_for under the purpose "vault_operation": the
+ * operator's own upkeep of the vault, not one of the policy's purposes. */
+static enum vaern_err
+operator_audit(struct vault *v, const char *controller, const char *action,
+               const unsigned char *uid, const char *categories,
+               const char *rule, const char *reason, struct vaern_msg *msg)
+{
+	return operator_audit_for(v, controller, "vault_operation", action, uid,
+	                          categories, rule, reason, msg);
+}
+
+/* The distinct category ids of facts as "a,b" (cut where it is full). */
+static void
+fact_categories(const struct vault_fact_in *facts, size_t n, char *buf,
+                size_t bufsz)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(facts[i].category);
+		int seen = 0;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(facts[k].category, facts[i].category) ==
+			       0;
+		if (seen)
+			continue;
+		if (off + len + 2 > bufsz)
+			break;
+		if (off > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, facts[i].category, len + 1);
+		off += len;
+	}
+}
+
 static int
 subject_add(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	struct add_request *r;
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX];
+	char hex[VAULT_UID_HEX], cats[AUDIT_CATEGORIES_MAX], reason[128];
 	int64_t collected = INT64_MIN;
 	enum vaern_err err = VAERN_OK;
 	size_t splitlen = 0, off = 0;
@@ -701,6 +772,15 @@ subject_add(struct vault *v, struct subject_args *a)
 	                        r->consents, r->nconsents, uid, &msg);
 	if (err != VAERN_OK)
 		goto report;
+	fact_categories(r->facts, r->nfacts, cats, sizeof(cats));
+	(void)snprintf(reason, sizeof(reason),
+	               "subject created by the local operator: %zu facts, "
+	               "%zu consents",
+	               r->nfacts, r->nconsents);
+	if ((err = operator_audit_for(v, a->controller, r->facts[0].purpose,
+	                              "create", uid, cats[0] ? cats : NULL,
+	                              "GDPR-32", reason, &msg)) != VAERN_OK)
+		goto report;
 	vault_uid_format(uid, hex);
 	rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
 	                              "controller", a->controller, "facts",
@@ -724,7 +804,7 @@ subject_find(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX], buf[ID_INPUT_MAX + 2];
+	char hex[VAULT_UID_HEX], buf[ID_INPUT_MAX + 2], reason[96];
 	const char *value;
 	enum id_type type;
 	enum vaern_err err;
@@ -741,6 +821,12 @@ subject_find(struct vault *v, struct subject_args *a)
 		                                 "on standard input");
 	err = vault_subject_find(v, a->controller, type, value, uid, &msg);
 	explicit_bzero(buf, sizeof(buf));
+	(void)snprintf(reason, sizeof(reason),
+	               "found by the local operator by its %s",
+	               id_type_name(type));
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "find", uid, NULL,
+		                     "GDPR-32", reason, &msg);
 	if (err != VAERN_OK)
 		return cli_report("subject find", err, &msg);
 	vault_uid_format(uid, hex);
@@ -775,12 +861,20 @@ show_event(void *arg, const char *kind, int64_t at)
 	return VAERN_OK;
 }
 
+/*
+ * The local operator reads a subject through the gate like any caller
+ * (GATE_ROLE_OPERATOR): the decision is audited before a fact is
+ * decrypted (GDPR-32).
+ */
 static int
 subject_show(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	json_t *facts = NULL, *events = NULL;
+	struct vault_actor actor;
+	struct vault_access acc;
+	struct gate_decision d;
 	enum vaern_err err;
 
 	if (a->npos != 1)
@@ -788,10 +882,18 @@ subject_show(struct vault *v, struct subject_args *a)
 		                                 "[--controller ID] SUBJECT");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
 		return cli_report("subject show", err, &msg);
+	memset(&actor, 0, sizeof(actor));
+	(void)snprintf(actor.controller, sizeof(actor.controller), "%s",
+	               a->controller);
+	(void)snprintf(actor.name, sizeof(actor.name), "%s", operator_name);
+	(void)snprintf(actor.role, sizeof(actor.role), "operator");
+	memset(&acc, 0, sizeof(acc));
+	acc.actor = &actor;
+	acc.action = GATE_READ;
 	facts = json_array();
 	events = json_array();
-	if ((err = vault_subject_facts(v, a->controller, uid, show_fact, facts,
-	                               &msg)) != VAERN_OK ||
+	if ((err = vault_subject_access(v, uid, &acc, show_fact, facts, &d,
+	                                &msg)) != VAERN_OK ||
 	    (err = vault_subject_events(v, a->controller, uid, show_event,
 	                                events, &msg)) != VAERN_OK) {
 		json_decref(facts);
@@ -810,7 +912,7 @@ subject_rectify(struct vault *v, struct subject_args *a)
 	unsigned char uid[VAULT_UID_BYTES];
 	static char buf[VAULT_VALUE_MAX + 2];
 	const char *value;
-	char *end = NULL;
+	char *end = NULL, reason[96];
 	long long fact;
 	enum vaern_err err;
 
@@ -830,6 +932,11 @@ subject_rectify(struct vault *v, struct subject_args *a)
 		        "no value (or one too long) on standard input");
 	err = vault_fact_rectify(v, a->controller, uid, fact, value, &msg);
 	explicit_bzero(buf, sizeof(buf));
+	(void)snprintf(reason, sizeof(reason),
+	               "fact %lld rectified by the local operator", fact);
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "rectify", uid, NULL,
+		                     "GDPR-16", reason, &msg);
 	if (err != VAERN_OK)
 		return cli_report("subject rectify", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
@@ -852,7 +959,9 @@ subject_event(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->at, "--at", &at, &msg)) ||
 	    (err = vault_event_record(v, a->controller, uid, a->pos[1], at,
-	                              &msg)))
+	                              &msg)) ||
+	    (err = operator_audit(v, a->controller, "event", uid, NULL,
+	                          "GDPR-32", a->pos[1], &msg)))
 		return cli_report("subject event", err, &msg);
 	return cli_print_json(json_pack(
 	        "{s:s, s:s, s:o}", "subject", a->pos[0], "event", a->pos[1],
@@ -865,6 +974,7 @@ subject_erase(struct vault *v, struct subject_args *a)
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	enum vaern_err err;
+	char reason[96];
 	size_t n = 0;
 
 	if (a->npos != 1)
@@ -872,6 +982,11 @@ subject_erase(struct vault *v, struct subject_args *a)
 		                                  "[--controller ID] SUBJECT");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
+		return cli_report("subject erase", err, &msg);
+	(void)snprintf(reason, sizeof(reason),
+	               "erased by the local operator: %zu facts", n);
+	if ((err = operator_audit(v, a->controller, "erase", uid, NULL,
+	                          "GDPR-17", reason, &msg)) != VAERN_OK)
 		return cli_report("subject erase", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
 	                                "erased", 1, "facts", (json_int_t)n));
@@ -989,7 +1104,17 @@ subject_flag(struct vault *v, struct subject_args *a, const char *what,
 		return cli_usage(what, "usage: vaern subject restrict|object "
 		                       "[--controller ID] SUBJECT [--lift]");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = set(v, a->controller, uid, !a->lift, &msg)))
+	    (err = set(v, a->controller, uid, !a->lift, &msg)) ||
+	    (err = operator_audit(
+	             v, a->controller,
+	             strcmp(what, "subject restrict") == 0 ? "restrict"
+	                                                   : "object",
+	             uid, NULL,
+	             strcmp(what, "subject restrict") == 0 ? "GDPR-18"
+	                                                   : "GDPR-21",
+	             a->lift ? "lifted by the local operator"
+	                     : "set by the local operator",
+	             &msg)))
 		return cli_report(what, err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
 	                                strcmp(what, "subject restrict") == 0
@@ -1029,7 +1154,7 @@ consent_audit(struct vault *v, const char *controller, const unsigned char *uid,
 	}
 	memset(&e, 0, sizeof(e));
 	e.controller = controller;
-	e.actor = "operator";
+	e.actor = operator_name;
 	e.role = "operator";
 	e.purpose = purpose;
 	e.action = withdraw ? "consent_withdraw" : "consent_give";
@@ -1231,6 +1356,11 @@ cmd_subject(int argc, char **argv)
 			continue;
 		if ((err = vault_open(cli_globals.data_dir, &v, &msg))) {
 			rc = cli_report("subject", err, &msg);
+			goto done;
+		}
+		cli_operator_name(operator_name);
+		if (cli_audit_local(v, operator_audit_db) != 0) {
+			rc = cli_report("subject", VAERN_E_INVALID, NULL);
 			goto done;
 		}
 		if ((rc = pick_controller(v, &a, &owned)) == EXIT_OK)

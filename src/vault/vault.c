@@ -3,6 +3,7 @@
  */
 #include "vault.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1557,23 +1558,24 @@ vlt_subject(struct vault *v, const char *controller,
 	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
 }
 
-enum vaern_err
-vlt_fact_open(void *arg, const struct store_fact *f)
+/* Decrypts fact f for walk w and hands it to w->fn (wiped after). */
+static enum vaern_err
+fact_open(struct fact_walk *w, const struct store_fact *f)
 {
-	struct fact_walk *w = arg;
 	struct vault_fact_out out;
 	unsigned char ad[AD_MAX];
 	size_t adlen = fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
 	enum vaern_err err;
+	struct vaern_msg why = {{0}};
 
 	if (f->ctlen > w->v->scratch_len - 1)
 		return vaern_fail(w->msg, VAERN_E_CRYPTO, "fact %lld: too long",
 		                  (long long)f->id);
 	err = unseal(w->v->scratch, f->ct, f->ctlen, ad, adlen, w->key, &len,
-	             w->msg);
+	             &why);
 	if (err != VAERN_OK)
 		return vaern_fail(w->msg, err, "fact %lld: %s",
-		                  (long long)f->id, w->msg ? w->msg->text : "");
+		                  (long long)f->id, why.text);
 	out.id = f->id;
 	out.category = f->category;
 	out.purpose = f->purpose;
@@ -1591,30 +1593,57 @@ vlt_fact_open(void *arg, const struct store_fact *f)
 }
 
 enum vaern_err
-vault_subject_facts(struct vault *v, const char *controller,
-                    const unsigned char uid[VAULT_UID_BYTES],
-                    enum vaern_err (*fn)(void *arg,
-                                         const struct vault_fact_out *f),
-                    void *arg, struct vaern_msg *msg)
+vlt_fact_open(void *arg, const struct store_fact *f)
+{
+	struct fact_walk *w = arg;
+	const struct gate_release *rel = w->rel;
+	long ci;
+
+	/* CONVENTIONS.md item 13: no release, no plaintext. */
+	assert(rel != NULL && rel->audit_seq > 0 &&
+	       rel->audit_seq <= w->v->audited);
+	if (rel == NULL || rel->audit_seq <= 0 ||
+	    rel->audit_seq > w->v->audited)
+		return vaern_fail(w->msg, VAERN_E_INTERNAL,
+		                  "a fact read without a gate release");
+	ci = policy_category_index(rel->policy, f->category);
+	if (ci < 0 || !gate_release_allows(rel, w->s->uid, (size_t)ci)) {
+		if (ci >= 0 && w->withheld != NULL)
+			w->withheld[ci]++;
+		return VAERN_OK; /* not released: never decrypted */
+	}
+	return fact_open(w, f);
+}
+
+enum vaern_err
+vlt_fact_open_upkeep(void *arg, const struct store_fact *f)
+{
+	return fact_open(arg, f);
+}
+
+enum vaern_err
+vlt_release_walk(struct vault *v, const struct store_subject *s,
+                 const struct gate_release *rel,
+                 enum vaern_err (*fn)(void *arg,
+                                      const struct vault_fact_out *f),
+                 void *arg, size_t *withheld, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	struct controller *c;
-	struct store_subject s;
 	struct fact_walk w;
 	unsigned char key[KEY_BYTES];
 
-	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
-		return err;
-	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+	if ((err = vlt_unwrap_key(v, s, key, msg)) != VAERN_OK)
 		goto done;
 	w.v = v;
-	w.s = &s;
+	w.s = s;
 	w.key = key;
+	w.rel = rel;
+	w.withheld = withheld;
 	w.fn = fn;
 	w.arg = arg;
 	w.msg = msg;
 	w.count = 0;
-	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w, msg);
+	err = store_fact_foreach(v->store, s->rowid, vlt_fact_open, &w, msg);
 done:
 	sodium_memzero(key, sizeof(key));
 	return err;
@@ -1719,12 +1748,14 @@ vault_fact_rectify(struct vault *v, const char *controller,
 	w.v = v;
 	w.s = &s;
 	w.key = key;
+	w.rel = NULL;
+	w.withheld = NULL;
 	w.fn = rectify_read;
 	w.arg = &old;
 	w.msg = msg;
 	w.count = 0;
-	if ((err = store_fact_get(v->store, s.rowid, fact_id, vlt_fact_open, &w,
-	                          msg)) != VAERN_OK)
+	if ((err = store_fact_get(v->store, s.rowid, fact_id,
+	                          vlt_fact_open_upkeep, &w, msg)) != VAERN_OK)
 		goto done;
 	if ((ci = policy_category_index(c->policy, old.category)) < 0) {
 		err = vaern_fail(msg, VAERN_E_INVALID,

@@ -216,14 +216,6 @@ enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
-/* Calls fn for each fact of the subject, decrypted, in id order. */
-enum vaern_err vault_subject_facts(
-        struct vault *v, const char *controller,
-        const unsigned char uid[VAULT_UID_BYTES],
-        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-        void *arg, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
-
 /* Calls fn for each event of the subject, in time order. */
 enum vaern_err vault_subject_events(struct vault *v, const char *controller,
                                     const unsigned char uid[VAULT_UID_BYTES],
@@ -415,30 +407,44 @@ enum vault_export {
 	VAULT_EXPORT_PORTABILITY /* the portable copy (GDPR-20) */
 };
 
+/* A category the answer holds back from the asking role, and why. */
+struct vault_withheld {
+	size_t category;  /* index into the policy's categories */
+	size_t facts;     /* the subject's facts of it (not decrypted) */
+	const char *rule; /* the rule that withholds it (static) */
+	char reason[GATE_REASON_MAX]; /* ids only */
+};
+
 /*
- * The read behind a person's access report or portable copy: passes every
- * fact of the subject to fn (the caller shapes the answer, src/report/).
- * The decision is audited first, allowed or denied (rule GDPR-15 or
- * GDPR-20), and nothing is released without its entry.
+ * The read behind a person's access report or portable copy: asks the
+ * gate (GATE_ANSWER) who may answer and which categories it may show,
+ * audits the decision (allowed or denied, rule GDPR-15 or GDPR-20, the
+ * categories released), and only then passes the released facts to fn
+ * (the caller shapes the answer, src/report/). A category the role may
+ * not see (TEL-LOG-2: logging data to an uncleared role) is not
+ * decrypted: it goes to withheld (NULL, or room for the policy's
+ * categories; *nwithheld its count) with the rule, so the report can
+ * still tell the person it exists (GDPR-15(1)).
  *
  * Without a request (request NULL) only a role with `audit: true` (the
- * data-protection officer) may: VAERN_E_DENIED for another role.
+ * data-protection officer), or the local operator, answers:
+ * VAERN_E_DENIED for another role.
  *
  * With request, the id of a rights request of the actor's controller, the
- * request authorises the release to any actor who handles the
- * controller's requests (any of its roles, or the local operator): it
- * must be about this subject, of this kind (access or portability), open
- * and verified (AOPT-ACCESS-1), since verifying the person is what
- * authorises this disclosure; otherwise VAERN_E_INVALID saying why
- * (audited as refused), or VAERN_E_NOTFOUND for no such request (nothing
- * audited). The entry (action "request_report") names the request.
+ * request authorises the answer to any actor who handles the controller's
+ * requests: it must be about this subject, of this kind (access or
+ * portability), open and verified (AOPT-ACCESS-1); otherwise
+ * VAERN_E_INVALID saying why (audited as refused), or VAERN_E_NOTFOUND
+ * for no such request (nothing audited). The entry (action
+ * "request_report") names the request.
  */
 enum vaern_err vault_subject_export(
         struct vault *v, const struct vault_actor *actor,
         const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
         const char *request,
         enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-        void *arg, struct vaern_msg *msg)
+        void *arg, struct vault_withheld *withheld, size_t *nwithheld,
+        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 #define VAULT_RULE_MAX (2 * POLICY_NAME_MAX + 1) /* "controller/rule" */
@@ -1161,11 +1167,16 @@ struct vault_visit_out {
 	const char *recipient; /* NULL if none */
 };
 
-/* Calls fn for each stored visit and pixel of visitor, by time (the
- * controller's answer to a visitor's access request, GDPR-15). Not
- * audited here. */
+/*
+ * Calls fn for each stored visit and pixel of visitor, by time (the
+ * controller's answer to a visitor's access request, GDPR-15), for actor
+ * of its controller: the gate decides (GATE_ANSWER: the data-protection
+ * officer or the local operator; VAERN_E_DENIED for another role) and the
+ * decision is audited (action "visitor_visits", the categories of the
+ * cookie purposes, no visitor id) before anything is decrypted.
+ */
 enum vaern_err vault_visit_foreach(
-        struct vault *v, const char *controller, const char *visitor,
+        struct vault *v, const struct vault_actor *actor, const char *visitor,
         enum vaern_err (*fn)(void *arg, const struct vault_visit_out *o),
         void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
