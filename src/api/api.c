@@ -788,6 +788,7 @@ static const struct http_route routes[] = {
         {"POST", "/v1/subjects", h_subject_create, "subject_create"},
         {"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
         {"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
+        {"POST", "/v1/subjects/{id}/facts", h_facts_add, "subject_facts_add"},
         {"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
          "subject_rectify"},
         {"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},

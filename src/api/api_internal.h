@@ -292,6 +292,7 @@ int h_policy(struct http_request *req, struct http_response *res, void *app);
 int h_subject_create(struct http_request *req, struct http_response *res,
                      void *app);
 int h_lookup(struct http_request *req, struct http_response *res, void *app);
+int h_facts_add(struct http_request *req, struct http_response *res, void *app);
 int h_facts(struct http_request *req, struct http_response *res, void *app);
 int h_disclose(struct http_request *req, struct http_response *res, void *app);
 int h_rectify(struct http_request *req, struct http_response *res, void *app);

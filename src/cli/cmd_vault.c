@@ -241,6 +241,9 @@ static const char subject_usage[] =
         "  vaern subject add [--controller ID] [--json FILE|-]\n"
         "        [--purpose P] [--source S] [--collected-at T]\n"
         "        [--fact CATEGORY=VALUE]... [--consent PURPOSE:SOURCE]...\n"
+        "  vaern subject add-facts [--controller ID] SUBJECT [--json FILE|-]\n"
+        "        [--purpose P] [--source S] [--collected-at T]\n"
+        "        [--fact CATEGORY=VALUE]...   (facts for a known person)\n"
         "  vaern subject find [--controller ID] TYPE VALUE|-\n"
         "  vaern subject show [--controller ID] SUBJECT\n"
         "  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
@@ -679,8 +682,51 @@ fact_categories(const struct vault_fact_in *facts, size_t n, char *buf,
 	}
 }
 
+/* The local operator as the vault's actor (GATE_ROLE_OPERATOR). */
+static void
+operator_actor(struct vault_actor *actor, const char *controller)
+{
+	memset(actor, 0, sizeof(*actor));
+	(void)snprintf(actor->controller, sizeof(actor->controller), "%s",
+	               controller);
+	(void)snprintf(actor->name, sizeof(actor->name), "%s", operator_name);
+	(void)snprintf(actor->role, sizeof(actor->role), "operator");
+}
+
+/* Facts added to a known person (AURA-PORTAL-2, TEL-LOG-1, CEK-RET-4),
+ * through the gate and audited by the vault (action "collect"). */
 static int
-subject_add(struct vault *v, struct subject_args *a)
+facts_add(struct vault *v, struct subject_args *a, struct add_request *r)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_actor actor;
+	enum vaern_err err;
+	int64_t first = 0;
+	json_t *ids;
+
+	if (r->nconsents > 0)
+		return cli_usage("subject add-facts",
+		                 "consents are given with `subject consent`");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
+		return cli_report("subject add-facts", err, &msg);
+	operator_actor(&actor, a->controller);
+	if ((err = vault_facts_add(v, &actor, uid, r->facts, r->nfacts, &first,
+	                           &msg)) != VAERN_OK)
+		return cli_report("subject add-facts", err, &msg);
+	ids = json_array();
+	for (size_t i = 0; ids != NULL && i < r->nfacts; i++)
+		json_array_append_new(ids, json_integer(first + (json_int_t)i));
+	return cli_print_json(json_pack("{s:s, s:s, s:I, s:o*}", "subject",
+	                                a->pos[0], "controller", a->controller,
+	                                "facts", (json_int_t)r->nfacts,
+	                                "fact_ids", ids));
+}
+
+/* `subject add` (existing 0) and `subject add-facts SUBJECT` (1): the
+ * same options make the facts. */
+static int
+subject_add_or_facts(struct vault *v, struct subject_args *a, int existing)
 {
 	struct vaern_msg msg = {{0}};
 	struct add_request *r;
@@ -693,8 +739,13 @@ subject_add(struct vault *v, struct subject_args *a)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return cli_report("subject add", VAERN_E_NOMEM, NULL);
-	if (a->npos != 0) {
-		rc = cli_usage("subject add", "unexpected argument");
+	if (a->npos != (existing ? 1 : 0)) {
+		rc = cli_usage(existing ? "subject add-facts" : "subject add",
+		               existing ? "usage: vaern subject add-facts "
+		                          "[--controller ID] SUBJECT "
+		                          "(--fact C=V ... | --json FILE) "
+		                          "[--purpose P]"
+		                        : "unexpected argument");
 		goto done;
 	}
 	/* --purpose, --source and --collected-at are the defaults of every
@@ -767,6 +818,10 @@ subject_add(struct vault *v, struct subject_args *a)
 			                 i + 1);
 			goto report;
 		}
+	}
+	if (existing) {
+		rc = facts_add(v, a, r);
+		goto done;
 	}
 	err = vault_subject_add(v, a->controller, r->facts, r->nfacts,
 	                        r->consents, r->nconsents, uid, &msg);
@@ -861,6 +916,18 @@ show_event(void *arg, const char *kind, int64_t at)
 	return VAERN_OK;
 }
 
+static int
+subject_add(struct vault *v, struct subject_args *a)
+{
+	return subject_add_or_facts(v, a, 0);
+}
+
+static int
+subject_add_facts(struct vault *v, struct subject_args *a)
+{
+	return subject_add_or_facts(v, a, 1);
+}
+
 /*
  * The local operator reads a subject through the gate like any caller
  * (GATE_ROLE_OPERATOR): the decision is audited before a fact is
@@ -882,11 +949,7 @@ subject_show(struct vault *v, struct subject_args *a)
 		                                 "[--controller ID] SUBJECT");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
 		return cli_report("subject show", err, &msg);
-	memset(&actor, 0, sizeof(actor));
-	(void)snprintf(actor.controller, sizeof(actor.controller), "%s",
-	               a->controller);
-	(void)snprintf(actor.name, sizeof(actor.name), "%s", operator_name);
-	(void)snprintf(actor.role, sizeof(actor.role), "operator");
+	operator_actor(&actor, a->controller);
 	memset(&acc, 0, sizeof(acc));
 	acc.actor = &actor;
 	acc.action = GATE_READ;
@@ -1321,6 +1384,7 @@ cmd_subject(int argc, char **argv)
 		int (*fn)(struct vault *, struct subject_args *);
 	} subs[] = {
 	        {"add", subject_add},
+	        {"add-facts", subject_add_facts},
 	        {"find", subject_find},
 	        {"show", subject_show},
 	        {"rectify", subject_rectify},

@@ -123,6 +123,7 @@ action_name(enum gate_action a)
 	case GATE_READ: return "read";
 	case GATE_EXPORT: return "export";
 	case GATE_DISCLOSE: return "disclose";
+	case GATE_COLLECT: return "collect";
 	case GATE_ANSWER: return "answer";
 	}
 	return "?";
@@ -154,7 +155,8 @@ check_request(const struct policy *p, const struct gate_request *r,
 		return 0;
 	}
 	if (r->action != GATE_READ && r->action != GATE_EXPORT &&
-	    r->action != GATE_DISCLOSE && r->action != GATE_ANSWER) {
+	    r->action != GATE_DISCLOSE && r->action != GATE_COLLECT &&
+	    r->action != GATE_ANSWER) {
 		deny(d, RULE_ACCESS, "malformed request: unknown action %d",
 		     (int)r->action);
 		return 0;
@@ -421,15 +423,15 @@ static enum vaern_err
 decide_operator(const struct policy *p, const struct gate_request *r,
                 struct gate_decision *d, size_t *released)
 {
-	if (r->action != GATE_READ) {
+	if (r->action != GATE_READ && r->action != GATE_COLLECT) {
 		deny(d, RULE_ACCESS,
-		     "the local operator may read and answer the person's "
-		     "requests, not %s for a purpose",
+		     "the local operator may read, collect and answer the "
+		     "person's requests, not %s for a purpose",
 		     action_name(r->action));
 		return VAERN_OK;
 	}
-	allow(d, RULE_ACCESS,
-	      "the local operator reads the subject's data (audited)");
+	allow(d, RULE_ACCESS, "the local operator may %s (audited)",
+	      action_name(r->action));
 	d->nreleased = asked_set(p, r, released);
 	return VAERN_OK;
 }
@@ -488,7 +490,7 @@ decide_answer(const struct policy *p, const struct gate_request *r,
 	if (q != NULL && q->present) {
 		/* AOPT-ACCESS-1: the verified request authorises its
 		 * answer, to whoever handles the controller's requests. */
-		if (!q->kind_matches) {
+		if (q->kind == NULL || strcmp(q->kind, kind) != 0) {
 			deny(d, rule, "the request is a %s request, not %s",
 			     q->kind != NULL ? q->kind : "other", kind);
 			return VAERN_OK;

@@ -28,6 +28,8 @@ enum gate_action {
 	GATE_READ,     /* read facts for a purpose */
 	GATE_EXPORT,   /* export facts for a purpose */
 	GATE_DISCLOSE, /* hand over to a recipient */
+	GATE_COLLECT,  /* store new facts for a purpose (added to a known
+	                  person): the same rules as a read */
 	GATE_ANSWER    /* answer the person's own rights request: the access
 	                  report (GDPR-15) or the portable copy (GDPR-20);
 	                  no purpose, decided category by category
@@ -37,7 +39,9 @@ enum gate_action {
 /*
  * The role of the local operator (the `vaern` CLI on the data directory,
  * who holds the master key): not a role of the policy. It may read
- * (GATE_READ) and answer (GATE_ANSWER) every category, and nothing else;
+ * (GATE_READ), collect (GATE_COLLECT; the vault still checks consent and
+ * special categories) and answer (GATE_ANSWER) every category, and
+ * nothing else;
  * each such decision is audited like any other (GDPR-32).
  */
 #define GATE_ROLE_OPERATOR ((size_t)-1)
@@ -46,12 +50,10 @@ enum gate_action {
  * a GATE_ANSWER (AOPT-ACCESS-1); the gate decides on it. */
 struct gate_rights_request {
 	int present;        /* 1: a request of the controller was named */
-	int kind_matches;   /* it is of the kind answered (access,
-	                       portability) */
 	int about_subject;  /* it is about this subject */
 	int open;           /* not completed, refused or withdrawn */
 	int verified;       /* the person's identity was verified */
-	const char *kind;   /* its kind ("access"), for the reason */
+	const char *kind;   /* its kind ("access", "portability", ...) */
 	const char *status; /* its status ("completed"), for the reason */
 	const char *method; /* how it was verified ("code"), or NULL */
 };

@@ -23,7 +23,7 @@
 #define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
-#define AD_MAX        (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+#define AD_MAX        VLT_AD_MAX
 #define KEY_HEX       (2 * KEY_BYTES)
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
@@ -606,9 +606,10 @@ vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
 	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
 }
 
-static size_t
-fact_ad(unsigned char ad[AD_MAX], const unsigned char uid[VAULT_UID_BYTES],
-        int64_t fact_id, const char *category)
+size_t
+vlt_fact_ad(unsigned char ad[VLT_AD_MAX],
+            const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+            const char *category)
 {
 	size_t clen = strlen(category);
 
@@ -805,15 +806,6 @@ value_check(const struct policy *p, const struct policy_category *c,
 }
 
 /* A fact checked and ready to write. */
-struct fact_plan {
-	const struct policy_category *category;
-	const struct policy_purpose *purpose;
-	const char *value; /* what to encrypt (a normal form, maybe) */
-	const char *source;
-	int provided;
-	int64_t collected_at;
-	char norm[ID_NORM_MAX];
-};
 
 static enum vaern_err
 source_check(const char *source, size_t pos, struct vaern_msg *msg)
@@ -880,11 +872,11 @@ consents_check(const struct policy *p, const struct vault_consent_in *cs,
 }
 
 /* Checks every fact; fills plan. Writes nothing. */
-static enum vaern_err
-facts_check(const struct policy *p, const struct vault_fact_in *facts,
-            size_t nfacts, const struct vault_consent_in *consents,
-            size_t nconsents, int64_t now, struct fact_plan *plan,
-            struct vaern_msg *msg)
+enum vaern_err
+vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
+                size_t nfacts, const struct vault_consent_in *consents,
+                size_t nconsents, const size_t *have, size_t nhave, int64_t now,
+                struct fact_plan *plan, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
@@ -980,12 +972,17 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		for (size_t m = 0; m < pp->nmandatory; m++) {
 			const struct policy_category *mc =
 			        &p->categories[pp->mandatory[m]];
-			int have = 0;
+			int present = 0;
 
 			for (size_t k = 0; k < nfacts; k++)
-				have |= plan[k].purpose == pp &&
-				        plan[k].category == mc;
-			if (!have)
+				present |= plan[k].purpose == pp &&
+				           plan[k].category == mc;
+			/* Added to a known person: on record already. */
+			for (size_t k = 0; k < nhave; k++)
+				present |=
+				        &p->purposes[have[2 * k]] == pp &&
+				        &p->categories[have[2 * k + 1]] == mc;
+			if (!present)
 				return vaern_fail(
 				        msg, VAERN_E_INVALID,
 				        "purpose '%s' needs category '%s' "
@@ -1076,8 +1073,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		return err;
 	if ((plan = malloc(nfacts * sizeof(*plan))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	err = facts_check(c->policy, facts, nfacts, consents, nconsents, now,
-	                  plan, msg);
+	err = vlt_facts_check(c->policy, facts, nfacts, consents, nconsents,
+	                      NULL, 0, now, plan, msg);
 	if (err != VAERN_OK)
 		goto done;
 	for (size_t i = 0; i < nfacts; i++)
@@ -1138,7 +1135,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		sf->source = plan[i].source;
 		sf->collected_at = plan[i].collected_at;
 		sf->provided = plan[i].provided;
-		adlen = fact_ad(ad, pr->s.uid, (int64_t)i + 1, sf->category);
+		adlen = vlt_fact_ad(ad, pr->s.uid, (int64_t)i + 1,
+		                    sf->category);
 		seal(v, ct, plan[i].value, len, ad, adlen, key);
 		sf->ct = ct;
 		sf->ctlen = len + SEAL_OVERHEAD;
@@ -1564,7 +1562,7 @@ fact_open(struct fact_walk *w, const struct store_fact *f)
 {
 	struct vault_fact_out out;
 	unsigned char ad[AD_MAX];
-	size_t adlen = fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
+	size_t adlen = vlt_fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
 	enum vaern_err err;
 	struct vaern_msg why = {{0}};
 
@@ -1799,7 +1797,7 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		}
 	}
 	len = strlen(stored);
-	adlen = fact_ad(ad, s.uid, fact_id, cat->id);
+	adlen = vlt_fact_ad(ad, s.uid, fact_id, cat->id);
 	seal(v, v->scratch, stored, len, ad, adlen, key);
 	err = store_fact_update(v->store, s.rowid, fact_id, v->scratch,
 	                        len + SEAL_OVERHEAD, old.collected_at,

@@ -49,6 +49,7 @@
 #define VAULT_SOURCE_MAX      128   /* bytes in a fact's source */
 
 struct vault;
+struct vault_actor;
 
 /* A fact to store. The vault copies what it keeps. */
 struct vault_fact_in {
@@ -215,6 +216,24 @@ enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   unsigned char uid[VAULT_UID_BYTES],
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
+
+/*
+ * Adds facts to subject uid of actor's controller (AURA-PORTAL-2,
+ * TEL-LOG-1, CEK-RET-4), all or nothing, with every check
+ * vault_subject_add makes (a mandatory category already on record need
+ * not come again; a consent-only purpose needs its consent in force in
+ * the ledger). The gate decides per purpose whether actor's role may
+ * collect for it (GATE_COLLECT: AURA-SHARE-1, TEL-LOG-2, GDPR-18,
+ * GDPR-21, GDPR-7, CEK-SPECIAL-1): a refusal is audited and is
+ * VAERN_E_DENIED; an allow is audited (action "collect") in the write's
+ * transaction. *first_id gets the id of the first new fact (the others
+ * follow in order). VAERN_E_INVALID names the fact (1-based) and rule.
+ */
+enum vaern_err vault_facts_add(struct vault *v, const struct vault_actor *actor,
+                               const unsigned char uid[VAULT_UID_BYTES],
+                               const struct vault_fact_in *facts, size_t nfacts,
+                               int64_t *first_id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 /* Calls fn for each event of the subject, in time order. */
 enum vaern_err vault_subject_events(struct vault *v, const char *controller,

@@ -339,6 +339,7 @@ action_name(enum gate_action a)
 	case GATE_READ: return "read";
 	case GATE_EXPORT: return "export";
 	case GATE_DISCLOSE: return "disclose";
+	case GATE_COLLECT: return "collect";
 	case GATE_ANSWER: return "export";
 	}
 	return "read";
@@ -416,11 +417,11 @@ vlt_gate(struct vault *v, const struct controller *c, const unsigned char *uid,
 
 /* The subject's state, as the gate needs it: consents in force (consent,
  * [npurposes]) and the agreement with recipient ri (agreed). */
-static enum vaern_err
-subject_state(struct vault *v, const struct policy *p,
-              const struct store_subject *s, long ri, unsigned char *consent,
-              unsigned char *agreed, struct gate_state *gs,
-              struct vaern_msg *msg)
+enum vaern_err
+vlt_subject_state(struct vault *v, const struct policy *p,
+                  const struct store_subject *s, long ri,
+                  unsigned char *consent, unsigned char *agreed,
+                  struct gate_state *gs, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
@@ -518,7 +519,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		}
 		wanted[i] = (size_t)ci;
 	}
-	if ((err = subject_state(v, p, &s, ri, consent, agreed, &gs, msg)))
+	if ((err = vlt_subject_state(v, p, &s, ri, consent, agreed, &gs, msg)))
 		goto done;
 	r.role = rl;
 	r.purpose = pi >= 0 ? (size_t)pi : 0;

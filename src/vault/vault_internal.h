@@ -65,6 +65,41 @@ struct fact_walk {
 	size_t count;
 };
 
+/* A fact checked against the policy (vlt_facts_check), ready to seal. */
+struct fact_plan {
+	const struct policy_category *category;
+	const struct policy_purpose *purpose;
+	const char *value; /* what to encrypt (a normal form, maybe) */
+	const char *source;
+	int provided;
+	int64_t collected_at;
+	char norm[ID_NORM_MAX];
+};
+
+/* Bytes of a fact's associated data: subject id, fact id, category. */
+#define VLT_AD_MAX (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+
+/* Writes a fact's associated data (subject, fact id, category) to ad;
+ * its length. A ciphertext moved to another row fails to open. */
+size_t vlt_fact_ad(unsigned char ad[VLT_AD_MAX],
+                   const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+                   const char *category);
+
+/*
+ * Checks facts against policy p as vault_subject_add documents (category,
+ * purpose using it, value and identifier format, no card number, source,
+ * time, GDPR-7 consent among consents, special categories, CEK-MAND-1)
+ * into plan ([nfacts]). have (nhave pairs of purpose, category indexes)
+ * is what the subject has on record already: a mandatory category there
+ * need not come again. msg names the fact by its 1-based position.
+ */
+enum vaern_err
+vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
+                size_t nfacts, const struct vault_consent_in *consents,
+                size_t nconsents, const size_t *have, size_t nhave, int64_t now,
+                struct fact_plan *plan, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* The loaded controller named controller (loads and compiles it). */
 enum vaern_err vlt_controller(struct vault *v, const char *name,
                               struct controller **out, struct vaern_msg *msg);
@@ -128,15 +163,14 @@ struct vlt_request_evidence {
 };
 
 /*
- * Reads request id of controller c as evidence for the answer to subject
- * uid's access report (portability 0) or portable copy (1): its kind,
- * subject, status and verification. Decides nothing: the gate does.
- * VAERN_E_NOTFOUND for no such request.
+ * Reads request id of controller c as evidence for an answer about
+ * subject uid: its kind, subject, status and verification. Decides nothing: the
+ * gate does. VAERN_E_NOTFOUND for no such request.
  */
-enum vaern_err
-vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
-                     const unsigned char *uid, int portability,
-                     struct vlt_request_evidence *ev, struct vaern_msg *msg)
+enum vaern_err vlt_request_evidence(struct vault *v, struct controller *c,
+                                    const char *id, const unsigned char *uid,
+                                    struct vlt_request_evidence *ev,
+                                    struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
 /* Bytes a sealed value adds: the nonce and the tag. */
@@ -202,6 +236,15 @@ vlt_gate(struct vault *v, const struct controller *c, const unsigned char *uid,
          const struct gate_state *gs, const char *purpose, const char *action,
          const char *reason_extra, struct gate_decision *d, size_t *released,
          struct gate_release *rel, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* The state of subject s as the gate needs it (gs): restriction,
+ * objection, consents in force into consent ([npurposes]), the agreement
+ * with recipient ri (-1: none) into agreed ([nrecipients]). */
+enum vaern_err vlt_subject_state(struct vault *v, const struct policy *p,
+                                 const struct store_subject *s, long ri,
+                                 unsigned char *consent, unsigned char *agreed,
+                                 struct gate_state *gs, struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
 /* The role of actor in policy p for the gate into *role: its index, or

@@ -46,9 +46,8 @@ vault_subject_export(struct vault *v, const struct vault_actor *actor,
 	if ((err = vlt_controller(v, actor->controller, &c, msg)))
 		return err;
 	if (request != NULL &&
-	    (err = vlt_request_evidence(v, c, request, uid,
-	                                kind == VAULT_EXPORT_PORTABILITY, &ev,
-	                                msg)) != VAERN_OK)
+	    (err = vlt_request_evidence(v, c, request, uid, &ev, msg)) !=
+	            VAERN_OK)
 		return err;
 	err = vlt_subject(v, actor->controller, uid, &c, &s, msg);
 	if (err == VAERN_E_NOTFOUND && request != NULL)

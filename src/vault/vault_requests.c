@@ -1783,13 +1783,12 @@ vault_request_withdraw(struct vault *v, const char *controller, const char *id,
 
 enum vaern_err
 vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
-                     const unsigned char *uid, int portability,
-                     struct vlt_request_evidence *ev, struct vaern_msg *msg)
+                     const unsigned char *uid, struct vlt_request_evidence *ev,
+                     struct vaern_msg *msg)
 {
 	struct store_request s;
 	enum rights_status status;
 	enum vaern_err err;
-	const char *type = portability ? "portability" : "access";
 
 	memset(ev, 0, sizeof(*ev));
 	if (!uuid_ok(id))
@@ -1809,7 +1808,6 @@ vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
 	(void)snprintf(ev->method, sizeof(ev->method), "%s", s.verify_method);
 	(void)snprintf(ev->id, sizeof(ev->id), "%s", s.id);
 	ev->q.present = 1;
-	ev->q.kind_matches = strcmp(s.type, type) == 0;
 	ev->q.about_subject = memcmp(s.subject, uid, VAULT_UID_BYTES) == 0;
 	ev->q.open = !rights_status_final(status);
 	ev->q.verified = s.verified_at != STORE_NO_TIME;
