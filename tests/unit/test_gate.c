@@ -958,7 +958,7 @@ test_malformed(void **state)
 	          NULL, NULL, 0, NULL},
 	         "empty list"},
 	        {"unknown action",
-	         {(size_t)support, (size_t)admin, (enum gate_action)4, NULL, 0,
+	         {(size_t)support, (size_t)admin, (enum gate_action)5, NULL, 0,
 	          -1, NULL, NULL, 0, NULL},
 	         "unknown action"},
 	        {"disclose without recipient",
