@@ -1369,7 +1369,11 @@ subject_agreement(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->at, "--at", &at, &msg)) ||
 	    (err = vault_agreement_record(v, a->controller, uid, a->pos[1],
-	                                  a->withdraw, at, &msg)))
+	                                  a->withdraw, at, &msg)) ||
+	    (err = operator_audit(v, a->controller,
+	                          a->withdraw ? "agreement_withdraw"
+	                                      : "agreement_give",
+	                          uid, NULL, "CEK-SHARE-1", a->pos[1], &msg)))
 		return cli_report("subject agreement", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
 	                                "recipient", a->pos[1], "agreement",

@@ -155,6 +155,38 @@ done:
 	return err;
 }
 
+/* Audits a refusal by the policy's checks (consent, special category,
+ * card number: msg says which, never a value); returns VAERN_E_DENIED, or
+ * the audit's failure. */
+static enum vaern_err
+audit_refusal(struct vault *v, const struct controller *c,
+              const struct store_subject *s, const struct vault_actor *actor,
+              const char *purpose, struct vaern_msg *msg)
+{
+	struct vault_audit_event ev;
+	struct vaern_msg why = {{0}};
+	enum vaern_err err;
+
+	if (msg != NULL)
+		memcpy(why.text, msg->text, sizeof(why.text));
+	memset(&ev, 0, sizeof(ev));
+	ev.controller = c->name;
+	ev.actor = actor->name;
+	ev.role = actor->role;
+	ev.purpose =
+	        policy_purpose_index(c->policy, purpose ? purpose : "") >= 0
+	                ? purpose
+	                : NULL;
+	ev.action = "collect";
+	ev.subject = s->uid;
+	ev.allowed = 0;
+	ev.rule = "collection";
+	ev.reason = why.text;
+	if ((err = v->audit_fn(v->audit_arg, &ev, msg)) != VAERN_OK)
+		return err;
+	return vaern_fail(msg, VAERN_E_DENIED, "%s", why.text);
+}
+
 /* Audits each purpose's allowed collection (inside the write's
  * transaction: no entry, no write). */
 static enum vaern_err
@@ -388,8 +420,12 @@ vault_facts_add(struct vault *v, const struct vault_actor *actor,
 	    (err = consents_in_force(v, p, &s, facts, nfacts, cons, &ncons,
 	                             msg)) != VAERN_OK ||
 	    (err = vlt_facts_check(p, facts, nfacts, cons, ncons, hw.pairs,
-	                           hw.n, clock_now(), plan, msg)) != VAERN_OK)
+	                           hw.n, clock_now(), plan, msg)) != VAERN_OK) {
+		if (err == VAERN_E_DENIED)
+			err = audit_refusal(v, c, &s, actor, facts[0].purpose,
+			                    msg);
 		goto done;
+	}
 	/* The gate, per purpose: a refusal is audited, nothing written. */
 	if ((err = gate_collect(v, c, &s, actor, role, plan, nfacts, d, msg)))
 		goto done;
