@@ -257,6 +257,7 @@ vault_request_add(struct vault *v, const char *controller,
 	enum rights_type type;
 	enum vaern_err err;
 	int64_t now = clock_now();
+	char accepted[128];
 	size_t i;
 
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
@@ -298,6 +299,16 @@ vault_request_add(struct vault *v, const char *controller,
 		                  controller);
 	if (err != VAERN_OK)
 		return err;
+	/* AOPT-ACCESS-1: the policy says by which channels each right is
+	 * accepted ("written" means written). */
+	if (!policy_request_channel_ok(c->policy, rights_type_name(type),
+	                               in->channel, accepted, sizeof(accepted)))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "channel: the policy of '%s' accepts %s "
+		                  "requests only by %s, not by %s "
+		                  "(AOPT-ACCESS-1)",
+		                  controller, rights_type_name(type), accepted,
+		                  in->channel);
 	memset(&s, 0, sizeof(s));
 	s.controller = c->rowid;
 	if (in->id != NULL)

@@ -1367,5 +1367,72 @@ class RightsApiTest(api.ApiCase):
         self.assertEqual(self.nrequests(), before)
 
 
+class WrittenRequestTest(api.ApiCase):
+    """AOPT-ACCESS-1: Aurora Optimal takes an access request only in
+    writing (policies/aurora-optimal.yaml, request_channels); a request by
+    phone or in person is refused with the reason and nothing is stored.
+    Other rights, and other controllers, accept any channel."""
+
+    policies = (api.TELENOR, os.path.join(api.POLICY_DIR,
+                                          "aurora-optimal.yaml"))
+    actors = (("aurora-optimal", "customer_service"),
+              ("telenor", "customer_service"))
+    AOPT = ("aurora-optimal", "customer_service")
+
+    def aopt_subject(self):
+        r = self.call("POST", "/v1/subjects", {
+            "purpose": "orders", "source": "web_form", "facts": [
+                api.fact("name", "Sven Berg"),
+                api.fact("email", api.uniq_email("sven"))]}, self.AOPT)
+        self.assertEqual(r.status, 201, r)
+        return r.json()["subject"]
+
+    def nrequests(self):
+        return self.sql("SELECT count(*) FROM request")[0][0]
+
+    def test_AOPT_ACCESS_1_access_by_phone_or_in_person_refused(self):
+        sid = self.aopt_subject()
+        before = self.nrequests()
+        for channel in ("phone", "in_person"):
+            r = self.call("POST", "/v1/requests", {
+                "type": "access", "subject": sid, "channel": channel},
+                self.AOPT)
+            err = self.assertError(r, 400, "invalid",
+                                   mentions="AOPT-ACCESS-1")
+            self.assertIn("not by %s" % channel, err["message"])
+            self.assertIn("email, letter, web, portal", err["message"])
+        self.assertEqual(self.nrequests(), before)
+        # The CLI refuses alike (exit 1, the same reason).
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "aurora-optimal", "--type",
+                           "access", "--channel", "phone", "--subject",
+                           sid])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("AOPT-ACCESS-1", r.err)
+        self.assertEqual(self.nrequests(), before)
+
+    def test_AOPT_ACCESS_1_written_access_and_other_rights_accepted(self):
+        sid = self.aopt_subject()
+        for channel in ("email", "letter", "web", "portal"):
+            r = self.call("POST", "/v1/requests", {
+                "type": "access", "subject": sid, "channel": channel},
+                self.AOPT)
+            self.assertEqual(r.status, 201, (channel, r))
+        # Erasure by phone: the policy restricts access requests only.
+        r = self.call("POST", "/v1/requests", {
+            "type": "erasure", "subject": sid, "channel": "phone"},
+            self.AOPT)
+        self.assertEqual(r.status, 201, r)
+        # Telenor's policy declares no channels: an access request by
+        # phone is taken.
+        r = self.call("POST", "/v1/subjects", api.telenor_customer(),
+                      ("telenor", "customer_service"))
+        tsid = r.json()["subject"]
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": tsid, "channel": "phone"},
+            ("telenor", "customer_service"))
+        self.assertEqual(r.status, 201, r)
+
+
 if __name__ == "__main__":
     unittest.main()
