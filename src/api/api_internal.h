@@ -48,6 +48,10 @@ struct text {
 	int failed; /* 1 after a write failed; sticky until reset */
 };
 
+#define CATEGORIES_MAX                                                         \
+	64 /* categories named in one request body or                          \
+	      query (a read, a rights request) */
+
 /* What each worker thread keeps between requests. */
 struct worker {
 	struct vault *v;  /* its own vault (its own SQLite connection) */

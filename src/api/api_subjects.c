@@ -16,8 +16,7 @@
 #include "../vault/vault.h"
 #include "api_internal.h"
 
-#define CATEGORIES_MAX 64 /* categories named in one request */
-#define FACTS_MAX      VAULT_FACTS_PER_DOC
+#define FACTS_MAX VAULT_FACTS_PER_DOC
 
 /* A released subject's JSON text: a first allocation and the most one
  * answer may take. */

@@ -647,13 +647,17 @@ struct vault_request_actor {
 
 /* A new request. */
 struct vault_request_in {
-	const char *type;             /* a rights_type name */
-	const unsigned char *subject; /* VAULT_UID_BYTES, of controller */
-	const char *channel;          /* email, letter, phone, web,
-	                                 portal, in_person, api, opendsr */
-	int64_t received_at;          /* INT64_MIN: now; not later */
-	const char *id;               /* NULL: a new UUID; else a UUID
-	                                 the caller chose (OpenDSR) */
+	const char *type;              /* a rights_type name */
+	const unsigned char *subject;  /* VAULT_UID_BYTES, of controller */
+	const char *channel;           /* email, letter, phone, web,
+	                                  portal, in_person, api, opendsr */
+	int64_t received_at;           /* INT64_MIN: now; not later */
+	const char *id;                /* NULL: a new UUID; else a UUID
+	                                  the caller chose (OpenDSR) */
+	const char *const *categories; /* AURA-RIGHTS-1: the data the
+	                                  request concerns (category ids of
+	                                  the policy), or NULL: all of it */
+	size_t ncategories;
 };
 
 /*
@@ -668,6 +672,23 @@ enum vaern_err vault_request_add(struct vault *v, const char *controller,
                                  struct vault_request *out,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/*
+ * The data request id of controller concerns (AURA-RIGHTS-1): its
+ * category ids, comma-separated, into out (VAULT_SCOPE_MAX + 1 bytes);
+ * "" when it concerns all of it. Its report and rectification are
+ * limited to them.
+ */
+#define VAULT_SCOPE_MAX 4096
+#define VAULT_SCOPE_IDS 64 /* categories one request names */
+enum vaern_err
+vault_request_scope(struct vault *v, const char *controller, const char *id,
+                    char out[VAULT_SCOPE_MAX + 1], struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* A scope as vault_request_scope writes it, as JSON: a list of category
+ * ids, or null for all the data (new reference; NULL when out of memory). */
+struct json_t *vault_scope_json(const char *scope);
 
 /* The request id of controller (another controller's: VAERN_E_NOTFOUND). */
 enum vaern_err vault_request_get(struct vault *v, const char *controller,
@@ -795,9 +816,11 @@ enum vaern_err vault_request_check_code(struct vault *v, const char *controller,
 
 /* What an erasure did: what went, and what a legal obligation keeps. */
 struct vault_erasure {
-	size_t erased; /* facts erased */
-	int shredded;  /* 1 if the subject and its key are gone */
-	size_t nkept;  /* entries of kept */
+	size_t erased;        /* facts erased */
+	int shredded;         /* 1 if the subject and its key are gone */
+	size_t not_concerned; /* facts outside the data the request
+	                         concerns, left as they are (AURA-RIGHTS-1) */
+	size_t nkept;         /* entries of kept */
 	struct {
 		char category[POLICY_NAME_MAX + 1];
 		size_t facts;

@@ -160,6 +160,9 @@ struct vlt_request_evidence {
 	char kind[VAULT_WORD_MAX + 1];
 	char status[VAULT_WORD_MAX + 1];
 	char method[VAULT_WORD_MAX + 1];
+	size_t categories[POLICY_ITEMS_MAX]; /* the data it concerns
+	                                        (AURA-RIGHTS-1) */
+	size_t ncategories;                  /* 0: all of it */
 };
 
 /*

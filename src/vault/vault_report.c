@@ -72,6 +72,11 @@ vault_subject_export(struct vault *v, const struct vault_actor *actor,
 	r.recipient = -1;
 	r.portability = kind == VAULT_EXPORT_PORTABILITY;
 	r.request = request != NULL ? &ev.q : NULL;
+	/* AURA-RIGHTS-1: a request's answer covers the data it concerns. */
+	if (request != NULL && ev.ncategories > 0) {
+		r.categories = ev.categories;
+		r.ncategories = ev.ncategories;
+	}
 	gs.restricted = (s.state & STORE_STATE_RESTRICTED) != 0;
 	if (request != NULL)
 		(void)snprintf(extra, sizeof(extra), "request %s", ev.id);
@@ -89,7 +94,13 @@ vault_subject_export(struct vault *v, const struct vault_actor *actor,
 	if ((err = vlt_release_walk(v, &s, &rel, fn, arg, counts, msg)))
 		goto done;
 	for (size_t ci = 0; withheld != NULL && ci < p->ncategories; ci++) {
-		if (counts[ci] == 0)
+		int asked = r.categories == NULL;
+
+		for (size_t k = 0; !asked && k < r.ncategories; k++)
+			asked = r.categories[k] == ci;
+		/* Data the request does not concern is not withheld: it is
+		 * not part of the question (AURA-RIGHTS-1). */
+		if (counts[ci] == 0 || !asked)
 			continue;
 		withheld[n].category = ci;
 		withheld[n].facts = counts[ci];

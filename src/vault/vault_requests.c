@@ -245,6 +245,84 @@ request_commit(struct vault *v, const char *controller, struct store_request *s,
 	return request_out(s, out, msg);
 }
 
+/*
+ * The data a request concerns (AURA-RIGHTS-1) as stored: category ids of
+ * p, each once, comma-separated; "" for none given (all of it).
+ */
+static enum vaern_err
+scope_build(const struct policy *p, const char *const *cats, size_t n,
+            char *out, size_t size, struct vaern_msg *msg)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	if (cats != NULL && n == 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "categories: an empty list; leave it out for "
+		                  "all the data");
+	if (n > VAULT_SCOPE_IDS)
+		return vaern_fail(msg, VAERN_E_LIMIT, "categories: at most %d",
+		                  VAULT_SCOPE_IDS);
+	for (size_t i = 0; cats != NULL && i < n; i++) {
+		long ci = cats[i] != NULL ? policy_category_index(p, cats[i])
+		                          : -1;
+		size_t len;
+
+		if (ci < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "categories: item %zu is not a "
+			                  "category of '%s'",
+			                  i + 1, p->controller.id);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(cats[k], cats[i]) == 0)
+				return vaern_fail(msg, VAERN_E_INVALID,
+				                  "categories: '%s' is named "
+				                  "twice",
+				                  p->categories[ci].id);
+		len = strlen(p->categories[ci].id);
+		if (off + len + 2 > size)
+			return vaern_fail(msg, VAERN_E_LIMIT,
+			                  "categories: too many");
+		off += (size_t)snprintf(out + off, size - off, "%s%s",
+		                        off ? "," : "", p->categories[ci].id);
+	}
+	return VAERN_OK;
+}
+
+/* The stored scope of request rowid into out ("" for all of it). */
+static enum vaern_err
+scope_read(struct vault *v, int64_t rowid, char *out, size_t size,
+           struct vaern_msg *msg)
+{
+	enum vaern_err err =
+	        store_request_scope_get(v->store, rowid, out, size, msg);
+
+	if (err == VAERN_E_NOTFOUND) {
+		out[0] = '\0';
+		return VAERN_OK;
+	}
+	return err;
+}
+
+/* Whether category is in the scope text (comma-separated; "": all). */
+static int
+scope_has(const char *scope, const char *category)
+{
+	size_t len = strlen(category);
+
+	if (scope[0] == '\0')
+		return 1;
+	for (const char *p = scope; p != NULL && *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && strncmp(p, category, n) == 0)
+			return 1;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 enum vaern_err
 vault_request_add(struct vault *v, const char *controller,
                   const struct vault_request_in *in,
@@ -257,7 +335,7 @@ vault_request_add(struct vault *v, const char *controller,
 	enum rights_type type;
 	enum vaern_err err;
 	int64_t now = clock_now();
-	char accepted[128];
+	char accepted[128], scope[STORE_SCOPE_MAX];
 	size_t i;
 
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
@@ -309,6 +387,9 @@ vault_request_add(struct vault *v, const char *controller,
 		                  "(AOPT-ACCESS-1)",
 		                  controller, rights_type_name(type), accepted,
 		                  in->channel);
+	if ((err = scope_build(c->policy, in->categories, in->ncategories,
+	                       scope, sizeof(scope), msg)) != VAERN_OK)
+		return err;
 	memset(&s, 0, sizeof(s));
 	s.controller = c->rowid;
 	if (in->id != NULL)
@@ -332,6 +413,8 @@ vault_request_add(struct vault *v, const char *controller,
 	if (err == VAERN_E_EXISTS)
 		err = vaern_fail(msg, VAERN_E_EXISTS,
 		                 "a request with this id already exists");
+	if (err == VAERN_OK && scope[0] != '\0')
+		err = store_request_scope_put(v->store, s.rowid, scope, msg);
 	if (err == VAERN_OK)
 		err = request_write(v, &s, NULL, who, NULL, msg);
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
@@ -1161,6 +1244,31 @@ erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
 	return VAERN_OK;
 }
 
+/* AURA-RIGHTS-1: a request that names the data it concerns erases only
+ * that; the rest is kept as it is (rep->not_concerned). */
+static enum vaern_err
+erase_scope(struct vault *v, const struct policy *p, int64_t request,
+            const struct erase_walk *w, unsigned char *keep,
+            struct vault_erasure *rep, struct vaern_msg *msg)
+{
+	char scope[STORE_SCOPE_MAX];
+	enum vaern_err err;
+
+	if ((err = scope_read(v, request, scope, sizeof(scope), msg)) ||
+	    scope[0] == '\0')
+		return err;
+	for (size_t i = 0; i < w->nfacts; i++) {
+		long ci = w->facts[i].category;
+
+		/* A category gone from the policy is erased as before. */
+		if (keep[i] || ci < 0 || scope_has(scope, p->categories[ci].id))
+			continue;
+		keep[i] = 1;
+		rep->not_concerned++;
+	}
+	return VAERN_OK;
+}
+
 /* The answer told to the person, as the completed request's reason. */
 static void
 erase_reason(const struct vault_erasure *rep, char *out, size_t size)
@@ -1168,7 +1276,16 @@ erase_reason(const struct vault_erasure *rep, char *out, size_t size)
 	size_t len;
 
 	(void)snprintf(out, size, "erased %zu facts%s", rep->erased,
-	               rep->shredded ? "; nothing kept" : "; kept:");
+	               rep->shredded ? "; nothing kept"
+	               : rep->nkept  ? "; kept:"
+	                             : "");
+	if (rep->not_concerned > 0) {
+		len = strlen(out);
+		(void)snprintf(out + len, size - len,
+		               "; %zu facts the request does not concern left "
+		               "as they are",
+		               rep->not_concerned);
+	}
 	for (size_t k = 0; k < rep->nkept; k++) {
 		char until[11] = "";
 
@@ -1192,6 +1309,7 @@ erase_write(struct vault *v, const struct controller *c,
 	unsigned char blinds[STORE_BLINDS_MAX];
 	size_t nb = 0;
 	unsigned types = 0; /* identifier types of kept facts */
+	int partial = rep->nkept > 0 || rep->not_concerned > 0;
 	enum vaern_err err;
 
 	for (size_t i = 0; i < w->nfacts; i++) {
@@ -1201,7 +1319,7 @@ erase_write(struct vault *v, const struct controller *c,
 			                    .identifier;
 			continue;
 		}
-		if (rep->nkept > 0 &&
+		if (partial &&
 		    (err = store_fact_delete(v->store, subj->rowid,
 		                             w->facts[i].id, msg)) != VAERN_OK)
 			return err;
@@ -1209,7 +1327,7 @@ erase_write(struct vault *v, const struct controller *c,
 	}
 	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= subj->blinds_len;
 	     k += 1 + STORE_BLIND_BYTES) {
-		if (rep->nkept > 0 && (types & (1u << subj->blinds[k]))) {
+		if (partial && (types & (1u << subj->blinds[k]))) {
 			memcpy(blinds + nb, subj->blinds + k,
 			       1 + STORE_BLIND_BYTES);
 			nb += 1 + STORE_BLIND_BYTES;
@@ -1220,15 +1338,18 @@ erase_write(struct vault *v, const struct controller *c,
 		             subj->blinds + k + 1, msg)) != VAERN_OK)
 			return err;
 	}
-	if (rep->nkept == 0) {
+	if (!partial) {
 		/* GDPR-17: the wrapped key goes with the subject row. */
 		rep->shredded = 1;
 		return store_subject_delete(v->store, subj->rowid, msg);
 	}
-	/* What the law keeps is only stored (GDPR-18). */
 	if ((err = store_subject_set_blinds(v->store, subj->rowid, blinds, nb,
 	                                    msg)) != VAERN_OK)
 		return err;
+	/* AURA-RIGHTS-1: data the request does not concern stays as it
+	 * is; only what the law keeps is restricted (GDPR-18). */
+	if (rep->nkept == 0)
+		return VAERN_OK;
 	return store_subject_set_state(v->store, subj->rowid,
 	                               subj->state | STORE_STATE_RESTRICTED,
 	                               msg);
@@ -1297,7 +1418,9 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 		                              erase_fact_collect, w, msg)) !=
 		            VAERN_OK ||
 		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
-		                      msg)) != VAERN_OK)
+		                      msg)) != VAERN_OK ||
+		    (err = erase_scope(v, c->policy, s.rowid, w, keep, rep,
+		                       msg)) != VAERN_OK)
 			goto done;
 	} else {
 		rep->shredded = 1;
@@ -1360,8 +1483,10 @@ vault_erasure_json(const struct vault_erasure *rep)
 		                  rep->kept[k].law, "rule", rep->kept[k].rule,
 		                  "until", until[0] ? until : NULL));
 	}
-	return json_pack("{s:I, s:b, s:o}", "erased", (json_int_t)rep->erased,
-	                 "shredded", rep->shredded, "kept", kept);
+	return json_pack("{s:I, s:b, s:o, s:I}", "erased",
+	                 (json_int_t)rep->erased, "shredded", rep->shredded,
+	                 "kept", kept, "not_concerned",
+	                 (json_int_t)rep->not_concerned);
 }
 
 json_t *
@@ -1546,6 +1671,7 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 	struct exec x;
 	enum vaern_err err;
 	char cats[AUDIT_CATS_MAX] = "", what[EXEC_WHAT_MAX];
+	char scope[STORE_SCOPE_MAX];
 
 	if ((err = exec_load(v, controller, id, RIGHTS_RECTIFICATION, complete,
 	                     who, &x, msg)) != VAERN_OK)
@@ -1555,6 +1681,8 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 		                  "a rectification names 1 to %d facts, each "
 		                  "with its new value",
 		                  VAULT_RECTIFY_MAX);
+	if ((err = scope_read(v, x.s.rowid, scope, sizeof(scope), msg)))
+		return err;
 	for (size_t i = 0; i < n; i++) {
 		if (changes[i].value == NULL)
 			return vaern_fail(msg, VAERN_E_INVALID,
@@ -1578,6 +1706,15 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 			                  (long long)changes[i].fact);
 		if (err != VAERN_OK)
 			return err;
+		/* AURA-RIGHTS-1: only the data the request concerns. */
+		if (!scope_has(scope, changes[i].category))
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %lld: category '%s' is not among "
+			        "the data the request concerns (%s; "
+			        "AURA-RIGHTS-1)",
+			        (long long)changes[i].fact, changes[i].category,
+			        scope);
 		list_add(cats, sizeof(cats), changes[i].category);
 	}
 	(void)snprintf(what, sizeof(what), "rectified %zu fact%s: %s", n,
@@ -1790,6 +1927,43 @@ vault_request_withdraw(struct vault *v, const char *controller, const char *id,
 	return request_out(&x.s, out, msg);
 }
 
+enum vaern_err
+vault_request_scope(struct vault *v, const char *controller, const char *id,
+                    char out[VAULT_SCOPE_MAX + 1], struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum vaern_err err;
+
+	out[0] = '\0';
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return scope_read(v, s.rowid, out, VAULT_SCOPE_MAX + 1, msg);
+}
+
+json_t *
+vault_scope_json(const char *scope)
+{
+	json_t *list;
+	const char *p = scope;
+
+	if (scope[0] == '\0')
+		return json_null();
+	if ((list = json_array()) == NULL)
+		return NULL;
+	while (p != NULL) {
+		const char *end = strchr(p, ',');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (json_array_append_new(list, json_stringn(p, n)) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return list;
+}
+
 /* ---- the report's authority (GDPR-15, GDPR-20; vault_report.c) -------- */
 
 enum vaern_err
@@ -1818,6 +1992,18 @@ vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
 	(void)snprintf(ev->status, sizeof(ev->status), "%s", s.status);
 	(void)snprintf(ev->method, sizeof(ev->method), "%s", s.verify_method);
 	(void)snprintf(ev->id, sizeof(ev->id), "%s", s.id);
+	{
+		char scope[STORE_SCOPE_MAX];
+
+		if ((err = scope_read(v, s.rowid, scope, sizeof(scope), msg)) !=
+		    VAERN_OK)
+			return err;
+		/* AURA-RIGHTS-1: the answer covers the data concerned. */
+		for (size_t ci = 0; ci < c->policy->ncategories; ci++)
+			if (scope[0] != '\0' &&
+			    scope_has(scope, c->policy->categories[ci].id))
+				ev->categories[ev->ncategories++] = ci;
+	}
 	ev->q.present = 1;
 	ev->q.about_subject = memcmp(s.subject, uid, VAULT_UID_BYTES) == 0;
 	ev->q.open = !rights_status_final(status);

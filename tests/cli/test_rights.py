@@ -1434,5 +1434,145 @@ class WrittenRequestTest(api.ApiCase):
         self.assertEqual(r.status, 201, r)
 
 
+class ScopedRequestTest(api.ApiCase):
+    """AURA-RIGHTS-1: a request names the company and may name the data it
+    concerns; its report and rectification are limited to them."""
+
+    policies = (api.TELENOR, api.AURA)
+    actors = (("telenor", "customer_service"),
+              ("aura-fiber", "customer_service"))
+    CS = ("telenor", "customer_service")
+
+    def customer(self):
+        doc = api.telenor_customer()
+        r = self.call("POST", "/v1/subjects", doc, self.CS)
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        r = self.read(self.CS, sid, "contract")
+        ids = {f["category"]: f["id"] for f in r.json()["facts"]}
+        return sid, ids, doc
+
+    def request(self, sid, status=201, **extra):
+        body = {"type": "access", "subject": sid, "channel": "email",
+                "controller": "telenor"}
+        body.update(extra)
+        r = self.call("POST", "/v1/requests", body, self.CS)
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def verify(self, rid):
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+
+    def test_AURA_RIGHTS_1_company_and_categories_recorded(self):
+        sid, _, _ = self.customer()
+        n = self.sql("SELECT count(*) FROM request")[0][0]
+        r = self.request(sid, categories=["email", "phone"])
+        self.assertEqual(r.json()["categories"], ["email", "phone"])
+        self.assertEqual(r.json()["controller"], "telenor")
+        rid = r.json()["id"]
+        r = self.call("GET", "/v1/requests/" + rid, who=self.CS)
+        self.assertEqual(r.json()["categories"], ["email", "phone"])
+        # Without categories: all the data.
+        self.assertIsNone(self.request(sid).json()["categories"])
+        # The CLI takes them too.
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "telenor", "--type", "erasure",
+                           "--channel", "letter", "--subject", sid,
+                           "--categories", "phone,email"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["categories"], ["phone", "email"])
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "telenor", "--type", "erasure",
+                           "--channel", "letter", "--subject", sid,
+                           "--categories", "phone,shoe_size"])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("categories: item 2", r.err)
+        n += 3
+        # Bad input: another company, an unknown or repeated category.
+        for body, mention in (
+                ({"controller": "aura-fiber"}, "'controller'"),
+                ({"categories": ["shoe_size"]}, "categories: item 1"),
+                ({"categories": ["email", "email"]}, "twice"),
+                ({"categories": []}, "'categories'"),
+                ({"categories": "email"}, "'categories'")):
+            r = self.request(sid, status=400, **body)
+            self.assertError(r, 400, "invalid", mentions=mention)
+        self.assertEqual(self.sql("SELECT count(*) FROM request")[0][0], n)
+
+    def test_AURA_RIGHTS_1_report_limited_to_the_data_concerned(self):
+        sid, _, doc = self.customer()
+        rid = self.request(sid, categories=["email"]).json()["id"]
+        self.verify(rid)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        cats = [c["category"] for c in r.json()["categories"]]
+        self.assertEqual(cats, ["email"])
+        self.assertNotIn("Ole Jensen", r.text)
+        # The other side: a request for all the data shows the name.
+        rid = self.request(sid).json()["id"]
+        self.verify(rid)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=self.CS)
+        self.assertIn("Ole Jensen", r.text)
+        self.assertEqual(len(r.json()["categories"]), len(doc["facts"]))
+
+    def test_AURA_RIGHTS_1_rectification_limited_to_the_data_concerned(self):
+        sid, ids, _ = self.customer()
+        rid = self.request(sid, type="rectification",
+                           categories=["address"]).json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/rectification" % rid,
+                      {"fact": ids["name"], "value": "Ole Juhl"}, self.CS)
+        err = self.assertError(r, 400, "invalid", secrets=("Ole Juhl",))
+        self.assertIn("AURA-RIGHTS-1", err["message"])
+        got = self.read(self.CS, sid, "contract", ["name"]).json()
+        self.assertEqual(got["facts"][0]["value"], "Ole Jensen")
+        r = self.call("POST", "/v1/requests/%s/rectification" % rid,
+                      {"fact": ids["address"],
+                       "value": "Vestergade 1, 8000 Aarhus C"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        got = self.read(self.CS, sid, "contract", ["address"]).json()
+        self.assertEqual(got["facts"][0]["value"],
+                         "Vestergade 1, 8000 Aarhus C")
+
+    def test_AURA_RIGHTS_1_erasure_limited_to_the_data_concerned(self):
+        """An erasure request naming the phone number erases that, and
+        leaves the rest (not restricted, still found); one naming
+        nothing shreds the subject."""
+        sid, ids, doc = self.customer()
+        phone = [f["value"] for f in doc["facts"]
+                 if f["category"] == "phone"][0]
+        email = [f["value"] for f in doc["facts"]
+                 if f["category"] == "email"][0]
+        rid = self.request(sid, type="erasure",
+                           categories=["phone"]).json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None,
+                      self.CS)
+        self.assertEqual(r.status, 200, r)
+        er = r.json()["erasure"]
+        self.assertEqual((er["erased"], er["shredded"],
+                          er["not_concerned"]),
+                         (1, False, len(doc["facts"]) - 1))
+        got = self.read(self.CS, sid, "contract")
+        self.assertEqual(got.status, 200, got)  # not restricted
+        self.assertNotIn("phone", [f["category"]
+                                   for f in got.json()["facts"]])
+        for typ, value, found in (("phone", phone, False),
+                                  ("email", email, True)):
+            r = self.call("POST", "/v1/subjects/lookup", {
+                "type": typ, "value": value, "purpose": "contract"},
+                self.CS)
+            self.assertEqual(r.status, 200 if found else 404, r)
+        # The other side: the whole of it.
+        rid = self.request(sid, type="erasure").json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None,
+                      self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["erasure"]["shredded"], r)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1927,7 +1927,8 @@ verified_request(struct fixture *f, const unsigned char *uid, const char *type,
                  char id[VAULT_REQUEST_ID_LEN])
 {
 	static const struct vault_request_actor who = {"mette", "staff"};
-	struct vault_request_in in = {type, uid, "email", INT64_MIN, NULL};
+	struct vault_request_in in = {type, uid,  "email", INT64_MIN,
+	                              NULL, NULL, 0};
 	struct vault_request r;
 	struct vaern_msg msg = {{0}};
 
