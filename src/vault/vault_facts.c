@@ -81,6 +81,30 @@ purpose_categories(const struct fact_plan *plan, size_t n,
 	return k;
 }
 
+/* Writes one collection decision about subject s to the audit trail
+ * (GDPR-32): ids, the rule and the reason, never a value. */
+static enum vaern_err
+collect_audit(struct vault *v, const struct controller *c,
+              const struct store_subject *s, const struct vault_actor *actor,
+              const char *purpose, const char *cats, int allowed,
+              const char *rule, const char *reason, struct vaern_msg *msg)
+{
+	struct vault_audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.controller = c->name;
+	ev.actor = actor->name;
+	ev.role = actor->role;
+	ev.purpose = purpose;
+	ev.action = "collect";
+	ev.subject = s->uid;
+	ev.categories = cats != NULL && cats[0] ? cats : NULL;
+	ev.allowed = allowed;
+	ev.rule = rule != NULL ? rule : "";
+	ev.reason = reason;
+	return v->audit_fn(v->audit_arg, &ev, msg);
+}
+
 /* Asks the gate whether actor may collect for every purpose of plan;
  * a refusal is audited and returned (VAERN_E_DENIED). On allow, each
  * purpose's decision is in d[pi]. */
@@ -110,7 +134,6 @@ gate_collect(struct vault *v, const struct controller *c,
 		const struct policy_purpose *pp = plan[i].purpose;
 		size_t pi = (size_t)(pp - p->purposes);
 		struct gate_request r;
-		struct vault_audit_event ev;
 		int first = 1;
 
 		for (size_t k = 0; k < i; k++)
@@ -130,18 +153,9 @@ gate_collect(struct vault *v, const struct controller *c,
 		if (d[pi].allow)
 			continue;
 		/* GDPR-32: the refusal is audited; nothing is written. */
-		memset(&ev, 0, sizeof(ev));
-		ev.controller = c->name;
-		ev.actor = actor->name;
-		ev.role = actor->role;
-		ev.purpose = pp->id;
-		ev.action = "collect";
-		ev.subject = s->uid;
-		ev.categories = cats[0] ? cats : NULL;
-		ev.allowed = 0;
-		ev.rule = d[pi].rule != NULL ? d[pi].rule : "";
-		ev.reason = d[pi].reason;
-		if ((err = v->audit_fn(v->audit_arg, &ev, msg)) == VAERN_OK)
+		if ((err = collect_audit(v, c, s, actor, pp->id, cats, 0,
+		                         d[pi].rule, d[pi].reason, msg)) ==
+		    VAERN_OK)
 			err = vaern_fail(msg, VAERN_E_DENIED, "%s (%s)",
 			                 d[pi].reason,
 			                 d[pi].rule ? d[pi].rule : "policy");
@@ -205,7 +219,6 @@ audit_collect(struct vault *v, const struct controller *c,
 	for (size_t i = 0; err == VAERN_OK && i < n; i++) {
 		const struct policy_purpose *pp = plan[i].purpose;
 		size_t pi = (size_t)(pp - p->purposes), count = 0;
-		struct vault_audit_event ev;
 		int first = 1;
 
 		for (size_t k = 0; k < i; k++)
@@ -219,18 +232,8 @@ audit_collect(struct vault *v, const struct controller *c,
 		(void)snprintf(reason, sizeof(reason),
 		               "%s; %zu facts added to the subject",
 		               d[pi].reason, count);
-		memset(&ev, 0, sizeof(ev));
-		ev.controller = c->name;
-		ev.actor = actor->name;
-		ev.role = actor->role;
-		ev.purpose = pp->id;
-		ev.action = "collect";
-		ev.subject = s->uid;
-		ev.categories = cats[0] ? cats : NULL;
-		ev.allowed = 1;
-		ev.rule = d[pi].rule != NULL ? d[pi].rule : "";
-		ev.reason = reason;
-		err = v->audit_fn(v->audit_arg, &ev, msg);
+		err = collect_audit(v, c, s, actor, pp->id, cats, 1, d[pi].rule,
+		                    reason, msg);
 	}
 	free(idx);
 	return err;
