@@ -228,7 +228,7 @@ enum vaern_err vlt_fact_open_upkeep(void *arg, const struct store_fact *f)
  * (audited; NULL for a visitor) whose release is bound to bind (the
  * subject's id, or a visitor's blind index), the state in gs, audits the
  * decision (allow or deny; action, purpose, categories and reason as given,
- * reason_extra appended to an allow's reason), and only then, on allow, mints
+ * reason_extra appended to the gate's reason), and only then, on allow, mints
  * rel. released has room for the policy's categories. VAERN_E_DENIED (msg: the
  * reason and rule) on a deny; no audit entry, no release.
  */
