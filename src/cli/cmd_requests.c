@@ -20,7 +20,8 @@
  *   vaern requests withdraw-consent REQUEST [--purposes P,Q]
  *
  * Every command takes [--controller ID] (optional with one controller)
- * and [--actor NAME] (default "operator"), recorded with each transition
+ * and [--actor NAME] (default "operator:<OS user>"), recorded with each
+ * transition
  * and in the audit trail. A code, and a rectified value, are best given
  * on stdin (--code -, --value -): the command line is visible to other
  * users of the machine.
@@ -724,7 +725,8 @@ cmd_requests(int argc, char **argv)
 	        {"withdraw-consent", req_withdraw, 1},
 	};
 	struct vaern_msg msg = {{0}};
-	struct vault_request_actor who = {"operator", "operator"};
+	static char op[CLI_OPERATOR_MAX + 1];
+	struct vault_request_actor who = {op, "operator"};
 	struct vault *v = NULL;
 	struct args a;
 	char *owned = NULL, path[PATH_MAX];
@@ -732,6 +734,8 @@ cmd_requests(int argc, char **argv)
 	enum vaern_err err;
 	int rc = EXIT_USAGE;
 
+	/* GDPR-32: the local operator as the OS user running the command. */
+	cli_operator_name(op);
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;

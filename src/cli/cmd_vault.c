@@ -1080,7 +1080,7 @@ subject_hold(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->review, "--review", &review, &msg)) ||
 	    (err = vault_hold_place(v, a->controller, uid, a->category,
-	                            a->reason, review, "operator", NULL, &id,
+	                            a->reason, review, operator_name, NULL, &id,
 	                            &msg)))
 		return cli_report("subject hold", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:s*, s:o}", "subject",
@@ -1109,8 +1109,8 @@ subject_unhold(struct vault *v, struct subject_args *a)
 	if (cli_audit_local(v, path) != 0)
 		return cli_report("subject unhold", VAERN_E_INVALID, NULL);
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = vault_hold_lift(v, a->controller, uid, id, "operator", NULL,
-	                           &msg)))
+	    (err = vault_hold_lift(v, a->controller, uid, id, operator_name,
+	                           NULL, &msg)))
 		return cli_report("subject unhold", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
 	                                "hold", (json_int_t)id, "lifted", 1));

@@ -1398,6 +1398,9 @@ class OperatorAudited(VaultTest):
                        "data_retention_logging", "--fact",
                        "logging_data=Mast 17 Aarhus")
         self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("requests", "add", "--type", "access", "--channel",
+                       "letter", "--subject", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("subject", "rectify", sid, "1", "Ole Juhl Jensen")
         self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("subject", "restrict", sid)
@@ -1408,6 +1411,7 @@ class OperatorAudited(VaultTest):
         got = [(e["action"], e["decision"]) for e in entries]
         self.assertEqual(got, [("create", "allow"), ("read", "allow"),
                                ("find", "allow"), ("collect", "allow"),
+                               ("request_received", "allow"),
                                ("rectify", "allow"), ("restrict", "allow"),
                                ("erase", "allow")], entries)
         for e in entries:
