@@ -314,6 +314,7 @@ struct gate_case {
 #define R     GATE_READ
 #define X     GATE_EXPORT
 #define D     GATE_DISCLOSE
+#define C     GATE_COLLECT
 #define COURT "court_order"
 #define REF   "BS-4711/2025"
 
@@ -542,6 +543,33 @@ static const struct gate_case cases[] = {
  "counsel", "health_claims", X, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NO_ART9,
  DENY, "CEK-SPECIAL-1", "has no Art. 9 condition"},
 /* ---- Telenor ---- */
+{"AURA-SHARE-1 need-to-know: collection for a purpose the role lacks", TP,
+ "support", "legal_claims", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "AURA-SHARE-1", "role 'support' may not use purpose 'legal_claims'"},
+{"TEL-LOG-2 uncleared role collects for a clearance purpose (hand-built)",
+ TP, "logging_officer", "logging", C, ALL, NOBODY, NODEMAND, CLEAN,
+ TWEAK_UNCLEARED, DENY, "TEL-LOG-2", "requires clearance"},
+{"TEL-LOG-1 the cleared officer collects logging data", TP,
+ "logging_officer", "logging", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ ALLOW, "GDPR-32", "may collect for purpose 'logging'"},
+{"GDPR-18 restricted: no new collection for an ordinary purpose", TP,
+ "support", "customer_admin", C, IDS("name"), NOBODY, NODEMAND,
+ RESTRICTED(NONE), TWEAK_NONE, DENY, "GDPR-18", "customer_admin"},
+{"GDPR-18 restricted: collection for legal claims goes on", TP, "counsel",
+ "legal_claims", C, ALL, NOBODY, NODEMAND, RESTRICTED(NONE), TWEAK_NONE,
+ ALLOW, "GDPR-32", "legal_claims"},
+{"GDPR-21 objection stops collection for direct marketing", TP,
+ "marketer", "marketing", C, ALL, NOBODY, NODEMAND,
+ OBJECTED(IDS("marketing")), TWEAK_NONE, DENY, "GDPR-21", "marketing"},
+{"GDPR-7 consent-only purpose: collection without consent", TP, "marketer",
+ "marketing", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY, "GDPR-7",
+ "rests on consent"},
+{"GDPR-32 collection of a category outside the purpose", TP, "support",
+ "customer_admin", C, IDS("invoices"), NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "GDPR-32", "category 'invoices' is not used by purpose"},
+{"CEK-SPECIAL-1 collection of a special category without consent", TP,
+ "carer", "care", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY,
+ "CEK-SPECIAL-1", "category 'health' is special"},
 {"TEL-LOG-2 customer service cannot read logging data", TEL,
  "customer_service", "data_retention_logging", R, ALL, NOBODY, NODEMAND,
  CLEAN, TWEAK_NONE, DENY, "TEL-LOG-2",
