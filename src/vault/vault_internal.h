@@ -153,6 +153,22 @@ enum vaern_err vlt_consent_touch(struct vault *v, const struct controller *c,
                                  int64_t subject, size_t pi,
                                  struct vaern_msg *msg);
 
+/* ---- what a request concerns (vault_scope.c; AURA-RIGHTS-1) ---------- */
+
+/* The categories cats[0..n) (ids of p; NULL: none named) as stored:
+ * each once, comma-separated, into out; "" for none. VAERN_E_INVALID
+ * names the item at fault. */
+enum vaern_err vlt_scope_build(const struct policy *p, const char *const *cats,
+                               size_t n, char *out, size_t size,
+                               struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* The stored scope of request row rowid into out ("" for all). */
+enum vaern_err vlt_scope_read(struct vault *v, int64_t rowid, char *out,
+                              size_t size, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* 1 if category is in scope ("" holds every category). */
+int vlt_scope_has(const char *scope, const char *category);
+
 /* What the vault found of a rights request, for the gate (GATE_ANSWER). */
 struct vlt_request_evidence {
 	struct gate_rights_request q; /* points into the strings below */

@@ -245,84 +245,6 @@ request_commit(struct vault *v, const char *controller, struct store_request *s,
 	return request_out(s, out, msg);
 }
 
-/*
- * The data a request concerns (AURA-RIGHTS-1) as stored: category ids of
- * p, each once, comma-separated; "" for none given (all of it).
- */
-static enum vaern_err
-scope_build(const struct policy *p, const char *const *cats, size_t n,
-            char *out, size_t size, struct vaern_msg *msg)
-{
-	size_t off = 0;
-
-	out[0] = '\0';
-	if (cats != NULL && n == 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "categories: an empty list; leave it out for "
-		                  "all the data");
-	if (n > VAULT_SCOPE_IDS)
-		return vaern_fail(msg, VAERN_E_LIMIT, "categories: at most %d",
-		                  VAULT_SCOPE_IDS);
-	for (size_t i = 0; cats != NULL && i < n; i++) {
-		long ci = cats[i] != NULL ? policy_category_index(p, cats[i])
-		                          : -1;
-		size_t len;
-
-		if (ci < 0)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "categories: item %zu is not a "
-			                  "category of '%s'",
-			                  i + 1, p->controller.id);
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(cats[k], cats[i]) == 0)
-				return vaern_fail(msg, VAERN_E_INVALID,
-				                  "categories: '%s' is named "
-				                  "twice",
-				                  p->categories[ci].id);
-		len = strlen(p->categories[ci].id);
-		if (off + len + 2 > size)
-			return vaern_fail(msg, VAERN_E_LIMIT,
-			                  "categories: too many");
-		off += (size_t)snprintf(out + off, size - off, "%s%s",
-		                        off ? "," : "", p->categories[ci].id);
-	}
-	return VAERN_OK;
-}
-
-/* The stored scope of request rowid into out ("" for all of it). */
-static enum vaern_err
-scope_read(struct vault *v, int64_t rowid, char *out, size_t size,
-           struct vaern_msg *msg)
-{
-	enum vaern_err err =
-	        store_request_scope_get(v->store, rowid, out, size, msg);
-
-	if (err == VAERN_E_NOTFOUND) {
-		out[0] = '\0';
-		return VAERN_OK;
-	}
-	return err;
-}
-
-/* Whether category is in the scope text (comma-separated; "": all). */
-static int
-scope_has(const char *scope, const char *category)
-{
-	size_t len = strlen(category);
-
-	if (scope[0] == '\0')
-		return 1;
-	for (const char *p = scope; p != NULL && *p != '\0';) {
-		const char *end = strchr(p, ',');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-
-		if (n == len && strncmp(p, category, n) == 0)
-			return 1;
-		p = end != NULL ? end + 1 : NULL;
-	}
-	return 0;
-}
-
 enum vaern_err
 vault_request_add(struct vault *v, const char *controller,
                   const struct vault_request_in *in,
@@ -387,8 +309,8 @@ vault_request_add(struct vault *v, const char *controller,
 		                  "(AOPT-ACCESS-1)",
 		                  controller, rights_type_name(type), accepted,
 		                  in->channel);
-	if ((err = scope_build(c->policy, in->categories, in->ncategories,
-	                       scope, sizeof(scope), msg)) != VAERN_OK)
+	if ((err = vlt_scope_build(c->policy, in->categories, in->ncategories,
+	                           scope, sizeof(scope), msg)) != VAERN_OK)
 		return err;
 	memset(&s, 0, sizeof(s));
 	s.controller = c->rowid;
@@ -1254,14 +1176,15 @@ erase_scope(struct vault *v, const struct policy *p, int64_t request,
 	char scope[STORE_SCOPE_MAX];
 	enum vaern_err err;
 
-	if ((err = scope_read(v, request, scope, sizeof(scope), msg)) ||
+	if ((err = vlt_scope_read(v, request, scope, sizeof(scope), msg)) ||
 	    scope[0] == '\0')
 		return err;
 	for (size_t i = 0; i < w->nfacts; i++) {
 		long ci = w->facts[i].category;
 
 		/* A category gone from the policy is erased as before. */
-		if (keep[i] || ci < 0 || scope_has(scope, p->categories[ci].id))
+		if (keep[i] || ci < 0 ||
+		    vlt_scope_has(scope, p->categories[ci].id))
 			continue;
 		keep[i] = 1;
 		rep->not_concerned++;
@@ -1681,7 +1604,7 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 		                  "a rectification names 1 to %d facts, each "
 		                  "with its new value",
 		                  VAULT_RECTIFY_MAX);
-	if ((err = scope_read(v, x.s.rowid, scope, sizeof(scope), msg)))
+	if ((err = vlt_scope_read(v, x.s.rowid, scope, sizeof(scope), msg)))
 		return err;
 	for (size_t i = 0; i < n; i++) {
 		if (changes[i].value == NULL)
@@ -1707,7 +1630,7 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 		if (err != VAERN_OK)
 			return err;
 		/* AURA-RIGHTS-1: only the data the request concerns. */
-		if (!scope_has(scope, changes[i].category))
+		if (!vlt_scope_has(scope, changes[i].category))
 			return vaern_fail(
 			        msg, VAERN_E_INVALID,
 			        "fact %lld: category '%s' is not among "
@@ -1938,30 +1861,7 @@ vault_request_scope(struct vault *v, const char *controller, const char *id,
 	out[0] = '\0';
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
-	return scope_read(v, s.rowid, out, VAULT_SCOPE_MAX + 1, msg);
-}
-
-json_t *
-vault_scope_json(const char *scope)
-{
-	json_t *list;
-	const char *p = scope;
-
-	if (scope[0] == '\0')
-		return json_null();
-	if ((list = json_array()) == NULL)
-		return NULL;
-	while (p != NULL) {
-		const char *end = strchr(p, ',');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-
-		if (json_array_append_new(list, json_stringn(p, n)) != 0) {
-			json_decref(list);
-			return NULL;
-		}
-		p = end != NULL ? end + 1 : NULL;
-	}
-	return list;
+	return vlt_scope_read(v, s.rowid, out, VAULT_SCOPE_MAX + 1, msg);
 }
 
 /* ---- the report's authority (GDPR-15, GDPR-20; vault_report.c) -------- */
@@ -1995,13 +1895,13 @@ vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
 	{
 		char scope[STORE_SCOPE_MAX];
 
-		if ((err = scope_read(v, s.rowid, scope, sizeof(scope), msg)) !=
-		    VAERN_OK)
+		if ((err = vlt_scope_read(v, s.rowid, scope, sizeof(scope),
+		                          msg)) != VAERN_OK)
 			return err;
 		/* AURA-RIGHTS-1: the answer covers the data concerned. */
 		for (size_t ci = 0; ci < c->policy->ncategories; ci++)
 			if (scope[0] != '\0' &&
-			    scope_has(scope, c->policy->categories[ci].id))
+			    vlt_scope_has(scope, c->policy->categories[ci].id))
 				ev->categories[ev->ncategories++] = ci;
 	}
 	ev->q.present = 1;
