@@ -430,7 +430,8 @@ decide_operator(const struct policy *p, const struct gate_request *r,
 		     action_name(r->action));
 		return VAERN_OK;
 	}
-	allow(d, RULE_ACCESS, "the local operator may %s (audited)",
+	allow(d, RULE_ACCESS,
+	      "the operator (the local operator, or the vault itself) may %s",
 	      action_name(r->action));
 	d->nreleased = asked_set(p, r, released);
 	return VAERN_OK;
