@@ -1144,7 +1144,12 @@ subject_holds(struct vault *v, struct subject_args *a)
 	}
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_hold_foreach(v, a->controller, uid, hold_json, list,
-	                              &msg))) {
+	                              &msg)) ||
+	    (err = operator_audit(v, a->controller, "holds_read", uid, NULL,
+	                          "GDPR-32",
+	                          "the subject's legal holds read by the "
+	                          "local operator",
+	                          &msg))) {
 		json_decref(list);
 		return cli_report("subject holds", err, &msg);
 	}
@@ -1344,6 +1349,12 @@ subject_consents(struct vault *v, struct subject_args *a)
 		                  "last_used", json_time(st.last_used),
 		                  "kept_until", json_time(st.expires_at)));
 	}
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "consents_read", uid,
+		                     NULL, "GDPR-32",
+		                     "the subject's consent ledger read by the "
+		                     "local operator",
+		                     &msg);
 	if (err != VAERN_OK) {
 		json_decref(rows);
 		json_decref(states);

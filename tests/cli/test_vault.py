@@ -1401,6 +1401,9 @@ class OperatorAudited(VaultTest):
         r = self.vaern("requests", "add", "--type", "access", "--channel",
                        "letter", "--subject", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
+        for what in ("consents", "holds"):
+            r = self.vaern("subject", what, sid)
+            self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("subject", "rectify", sid, "1", "Ole Juhl Jensen")
         self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("subject", "restrict", sid)
@@ -1412,6 +1415,8 @@ class OperatorAudited(VaultTest):
         self.assertEqual(got, [("create", "allow"), ("read", "allow"),
                                ("find", "allow"), ("collect", "allow"),
                                ("request_received", "allow"),
+                               ("consents_read", "allow"),
+                               ("holds_read", "allow"),
                                ("rectify", "allow"), ("restrict", "allow"),
                                ("erase", "allow")], entries)
         for e in entries:
