@@ -1438,10 +1438,40 @@ class ScopedRequestTest(api.ApiCase):
     """AURA-RIGHTS-1: a request names the company and may name the data it
     concerns; its report and rectification are limited to them."""
 
-    policies = (api.TELENOR, api.AURA)
+    policies = (api.TELENOR, api.AURA, api.CEKURA)
     actors = (("telenor", "customer_service"),
-              ("aura-fiber", "customer_service"))
+              ("aura-fiber", "customer_service"),
+              ("cekura", "customer_service_manager"))
     CS = ("telenor", "customer_service")
+
+    def test_CEK_RET_4_call_recording_erased_sooner_on_request(self):
+        """CEK-RET-4: call recordings go sooner on request: an erasure
+        request naming them erases the recording and nothing else."""
+        csm = ("cekura", "customer_service_manager")
+        r = self.call("POST", "/v1/subjects", api.cekura_customer(), csm)
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        r = self.call("POST", "/v1/subjects/%s/facts" % sid, api.fact(
+            "call_recordings", "opkald-0105.ogg", purpose="call_recording"),
+            csm)
+        self.assertEqual(r.status, 201, r)
+        r = self.call("POST", "/v1/requests", {
+            "type": "erasure", "subject": sid, "channel": "phone",
+            "controller": "cekura", "categories": ["call_recordings"]},
+            csm)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "called back on the number"}, csm)
+        self.assertEqual(r.status, 200, r)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None, csm)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["erasure"]["erased"], 1, r)
+        got = self.read(csm, sid, "call_recording")
+        self.assertEqual(got.status, 200, got)
+        cats = [f["category"] for f in got.json()["facts"]]
+        self.assertNotIn("call_recordings", cats)
+        self.assertIn("name", cats)
 
     def customer(self):
         doc = api.telenor_customer()
