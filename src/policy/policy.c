@@ -1605,7 +1605,7 @@ static const char *const right_names[] = {
 static const char *const language_names[] = {"da", "sv", "en", NULL};
 
 /* In the order of policy.request_channels (rights_type of src/rights). */
-static const char *const request_type_names[POLICY_REQUEST_TYPES + 1] = {
+const char *const policy_request_type_names[POLICY_REQUEST_TYPES + 1] = {
         "access",      "portability", "rectification",      "erasure",
         "restriction", "objection",   "consent_withdrawal", NULL};
 
@@ -3037,7 +3037,8 @@ compile_request_channels(struct loader *ld, const struct ynode *root)
 		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
 		const struct ynode *one = NULL;
 		const struct ynode *const *items;
-		int t = k->bad ? -1 : word_index(request_type_names, k->text);
+		int t = k->bad ? -1
+		               : word_index(policy_request_type_names, k->text);
 		size_t n;
 
 		if (k->bad)
@@ -3078,15 +3079,35 @@ compile_request_channels(struct loader *ld, const struct ynode *root)
 	}
 }
 
+/* The channels of set, comma-separated, into out (cut where full). */
+static void
+channel_list(unsigned set, char *out, size_t size)
+{
+	size_t off = 0;
+
+	if (size > 0)
+		out[0] = '\0';
+	for (int i = 0; channel_names[i] != NULL; i++) {
+		int w;
+
+		if (!(set & (1u << i)))
+			continue;
+		w = snprintf(out + off, size - off, "%s%s", off ? ", " : "",
+		             channel_names[i]);
+		if (w < 0 || (size_t)w >= size - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
 int
 policy_request_channel_ok(const struct policy *p, const char *type,
                           const char *channel, char *accepted,
                           size_t accepted_size)
 {
-	int t = word_index(request_type_names, type);
+	int t = word_index(policy_request_type_names, type);
 	int c = word_index(channel_names, channel);
 	unsigned set;
-	size_t off = 0;
 
 	if (accepted != NULL && accepted_size > 0)
 		accepted[0] = '\0';
@@ -3095,18 +3116,23 @@ policy_request_channel_ok(const struct policy *p, const char *type,
 	set = p->request_channels[t];
 	if (set == 0 || (set & (1u << c)))
 		return 1;
-	for (int i = 0; accepted != NULL && channel_names[i] != NULL; i++) {
-		int w;
-
-		if (!(set & (1u << i)))
-			continue;
-		w = snprintf(accepted + off, accepted_size - off, "%s%s",
-		             off ? ", " : "", channel_names[i]);
-		if (w < 0 || (size_t)w >= accepted_size - off)
-			break;
-		off += (size_t)w;
-	}
+	if (accepted != NULL)
+		channel_list(set, accepted, accepted_size);
 	return 0;
+}
+
+int
+policy_request_channels(const struct policy *p, const char *type, char *out,
+                        size_t size)
+{
+	int t = word_index(policy_request_type_names, type);
+
+	if (size > 0)
+		out[0] = '\0';
+	if (t < 0 || p->request_channels[t] == 0)
+		return 0;
+	channel_list(p->request_channels[t], out, size);
+	return 1;
 }
 
 static void

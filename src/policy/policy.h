@@ -318,6 +318,14 @@ int policy_request_channel_ok(const struct policy *p, const char *type,
                               size_t accepted_size)
         __attribute__((nonnull(1, 2, 3)));
 
+/* 1 if p restricts the channels of request type, with them written to
+ * out ("email, letter"); 0 if every channel is accepted (out ""). */
+int policy_request_channels(const struct policy *p, const char *type, char *out,
+                            size_t size) __attribute__((nonnull(1, 2, 3)));
+
+/* The request types of request_channels, in order (NULL-terminated). */
+extern const char *const policy_request_type_names[];
+
 /* Frees p and everything it owns. Accepts NULL. */
 void policy_free(struct policy *p);
 

@@ -1412,6 +1412,14 @@ class WrittenRequestTest(api.ApiCase):
         self.assertEqual(self.nrequests(), before)
 
     def test_AOPT_ACCESS_1_written_access_and_other_rights_accepted(self):
+        # The policy says so, for any caller to read.
+        r = self.call("GET", "/v1/policy", who=self.AOPT)
+        self.assertEqual(r.json()["request_channels"], {
+            "access": ["email", "letter", "web", "portal", "api",
+                       "opendsr"]})
+        r = self.call("GET", "/v1/policy", who=("telenor",
+                                                "customer_service"))
+        self.assertEqual(r.json()["request_channels"], {})
         sid = self.aopt_subject()
         for channel in ("email", "letter", "web", "portal"):
             r = self.call("POST", "/v1/requests", {
