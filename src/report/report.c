@@ -739,6 +739,7 @@ enum label {
 	L_EVENTS,
 	L_REQUEST,
 	L_WITHHELD,
+	L_RETENTION,
 	L_COUNT
 };
 
@@ -771,8 +772,9 @@ static const char *const labels[3][L_COUNT] = {
          "Supervisory authority",
          "Events",
          "Your request",
-         "Not shown to the staff member who made this report; ask the "
-         "data-protection officer for it"},
+         "Kept about you, but not shown in this report (the rule in "
+         "brackets)",
+         "Kept"},
         /* Danish */
         {"Dine personoplysninger",
          "Her er de oplysninger, vi har om dig, "
@@ -801,8 +803,9 @@ static const char *const labels[3][L_COUNT] = {
          "Tilsynsmyndighed",
          "Hændelser",
          "Din anmodning",
-         "Vises ikke for den medarbejder, der har dannet denne rapport; "
-         "spørg databeskyttelsesrådgiveren"},
+         "Opbevares om dig, men vises ikke i denne rapport (reglen i "
+         "parentes)",
+         "Opbevares"},
         /* Swedish */
         {"Dina personuppgifter",
          "Här är de uppgifter vi har om dig och "
@@ -831,8 +834,9 @@ static const char *const labels[3][L_COUNT] = {
          "Tillsynsmyndighet",
          "Händelser",
          "Din begäran",
-         "Visas inte för den medarbetare som skapade denna rapport; "
-         "fråga dataskyddsombudet"},
+         "Sparas om dig men visas inte i denna rapport (regeln inom "
+         "parentes)",
+         "Sparas"},
 };
 
 static const char *const right_labels[3][7] = {
@@ -932,7 +936,26 @@ html_category(struct buf *b, const char *const *l,
 		/* TEL-LOG-2, GDPR-15(1): told it exists, not shown. */
 		tag(b, "<p class=\"withheld\">", l[L_WITHHELD], " (");
 		html_text(b, w->rule);
-		buf_str(b, ").</p>\n");
+		buf_str(b, ").</p>\n<dl>");
+		/* GDPR-15(1)(d): for how long, even when not shown. */
+		tag(b, "<dt>", l[L_RETENTION], "</dt><dd><ul>");
+		for (size_t i = 0; i < p->nretention; i++) {
+			const struct policy_retention *r = &p->retention[i];
+			char period[32];
+
+			if (!has_category(r->categories, r->ncategories, ci))
+				continue;
+			(void)snprintf(period, sizeof(period), "%d %s",
+			               r->period.count,
+			               unit_name(r->period.unit));
+			tag(b, "<li><code>", r->id, "</code>: ");
+			html_text(b, period);
+			for (size_t k = 0; k < r->nanchors; k++)
+				tag(b, k ? ", " : " &mdash; ", r->anchors[k],
+				    "");
+			buf_str(b, "</li>");
+		}
+		buf_str(b, "</ul></dd></dl>\n");
 	}
 	buf_str(b, "<table><tr>");
 	tag(b, "<th>", l[L_VALUE], "</th>");

@@ -162,6 +162,9 @@ class ReportTest(ApiCase):
         html = self.report("telenor", sid, format="html").text
         self.assertNotIn(secret, html)
         self.assertIn("TEL-LOG-2", html)
+        # Told how long it is kept (GDPR-15(1)(d)), in Danish.
+        self.assertIn("Opbevares", html)
+        self.assertIn("<code>logging</code>: 1 years", html)
         self.assertIn("logningsbekendtgørelsen", html.lower())
         r = self.call("GET", "/v1/subjects/%s/export" % sid,
                       who=("telenor", "dpo"))
