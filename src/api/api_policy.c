@@ -139,7 +139,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:b, s:o}",
+	                  "s:o, s:b, s:o, s:s?}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
@@ -147,5 +147,6 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	                  p->controller.authority_name, "categories", cats,
 	                  "purposes", purposes, "recipients", recipients,
 	                  "roles", roles, "transfers_none", p->transfers_none,
-	                  "request_channels", channels));
+	                  "request_channels", channels, "policy_digest",
+	                  vault_policy_version(c.v, c.actor.controller)));
 }

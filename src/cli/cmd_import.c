@@ -1267,6 +1267,8 @@ import_audit(struct import *im, struct vaern_msg *msg)
 			e[j].allowed = 1;
 			e[j].rule = "GDPR-32";
 			e[j].reason = "imported by the local operator";
+			e[j].policy =
+			        vault_policy_version(im->v, im->controller);
 		}
 		err = audit_append_direct(path, e, k, NULL, msg);
 	}
