@@ -795,9 +795,40 @@ sec_retention(struct rw *w, const struct policy *p)
 	ul_end(w);
 }
 
+/* " (only by e-mail, letter)" when the policy restricts the channels of
+ * request type (AOPT-ACCESS-1); nothing when every channel is accepted. */
+static void
+channels(struct rw *w, const struct policy *p, const char *type)
+{
+	static const enum render_key words[] = {
+	        R_ch_email,  R_ch_letter,    R_ch_phone, R_ch_web,
+	        R_ch_portal, R_ch_in_person, R_ch_api,   R_ch_opendsr};
+	unsigned mask = 0;
+	size_t n = 0;
+
+	for (size_t t = 0; policy_request_type_names[t] != NULL; t++)
+		if (t < POLICY_REQUEST_TYPES &&
+		    strcmp(policy_request_type_names[t], type) == 0)
+			mask = p->request_channels[t];
+	if (mask == 0)
+		return;
+	rw_raw(w, " (");
+	rw_word(w, R_rights_only_by);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		rw_raw(w, n++ > 0 ? ", " : " ");
+		rw_word(w, words[i]);
+	}
+	rw_raw(w, ")");
+}
+
 static void
 sec_rights(struct rw *w, const struct policy *p)
 {
+	static const char *const types[] = {"access",      "rectification",
+	                                    "erasure",     "restriction",
+	                                    "portability", "objection"};
 	static const enum render_key rights[] = {
 	        R_right_access,      R_right_rectification, R_right_erasure,
 	        R_right_restriction, R_right_portability,   R_right_objection};
@@ -810,6 +841,7 @@ sec_rights(struct rw *w, const struct policy *p)
 		if (p->rights & (1u << i)) {
 			li_begin(w);
 			rw_word(w, rights[i]);
+			channels(w, p, types[i]);
 			li_end(w);
 		}
 	ul_end(w);
@@ -837,6 +869,7 @@ sec_consent(struct rw *w, const struct policy *p)
 	h2(w, R_h_consent);
 	p_begin(w);
 	rw_word(w, R_consent_withdraw);
+	channels(w, p, "consent_withdrawal");
 	p_end(w);
 	ul_begin(w);
 	for (size_t i = 0; i < p->npurposes; i++) {

@@ -222,6 +222,20 @@ class Notice(unittest.TestCase):
         self.assertIn("Statistics cookies (only if you accept them): ",
                       r.out)  # AURA-COOKIE-1
 
+    def test_rights_and_how_to_use_them_aopt_access_1(self):
+        """AOPT-ACCESS-1: the notice says an access request is accepted
+        only in writing (the policy's request_channels); a right without a
+        restriction is listed without one."""
+        r = render(AOPT, "--format", "txt")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("  * tillgång till dina uppgifter (endast via e-post, "
+                      "brev, webbformuläret, kundportalen, vårt API, "
+                      "OpenDSR)\n", r.out)
+        self.assertIn("  * radering\n", r.out)
+        self.assertNotIn("telefon)", r.out)
+        r = render(CEKURA, "--lang", "en", "--format", "txt")
+        self.assertIn("  * access to your data\n", r.out)
+
     def test_retention_in_words_each_language(self):
         """SHOP-RET-2 in words in each language, from the policy's event."""
         want = {"en": "5 years after ", "da": "5 år efter ",
