@@ -115,6 +115,10 @@ rw_escape_byte(struct rw *w, unsigned char c)
 		return;
 	}
 	if (w->csv) {
+		/* No spreadsheet runs a cell as a formula. */
+		if (w->cell_start && strchr("=+-@", c) != NULL)
+			rw_raw(w, "'");
+		w->cell_start = 0;
 		rw_raw(w, c == '"' ? "\"\"" : one);
 		return;
 	}

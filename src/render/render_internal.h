@@ -24,6 +24,7 @@ struct rw {
 	enum render_format fmt; /* how text is escaped and laid out */
 	enum render_lang lang;  /* the templates' language */
 	int csv;                /* 1: text is escaped as a CSV field */
+	int cell_start;         /* 1 before a CSV cell's first byte */
 };
 
 /* The template text of key in lang. */

@@ -176,9 +176,10 @@ ropa_json(const struct policy *p, enum render_lang lang)
 static void
 cell_begin(struct rw *w, int first)
 {
-	if (w->csv)
+	if (w->csv) {
 		rw_raw(w, first ? "\"" : ",\"");
-	else
+		w->cell_start = 1;
+	} else
 		rw_raw(w, "<td>");
 }
 

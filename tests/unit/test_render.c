@@ -48,7 +48,7 @@ static const char policy_text[] =
         "transfers: none\n"
         "roles:\n"
         "  staff: {purposes: [p]}\n"
-        "security: [Kryptering]\n";
+        "security: [\"=1+1\", Kryptering]\n";
 
 static struct policy *
 fixture(void)
@@ -154,11 +154,12 @@ test_new_keys_gdpr_30(void **state)
 	assert_null(p->controller.representative);
 	assert_int_equal(p->purposes[0].nsubjects, 2);
 	assert_string_equal(p->purposes[0].subjects[1], "Leverandører");
-	assert_int_equal(p->nsecurity, 1);
+	assert_int_equal(p->nsecurity, 2);
 	assert_int_equal(render_ropa(p, RENDER_EN, ROPA_CSV, &out, &len, &msg),
 	                 VAERN_OK);
 	assert_non_null(strstr(out, "\"Kunder | Leverandører\""));
-	assert_non_null(strstr(out, "\"Kryptering\""));
+	/* A cell never starts a formula. */
+	assert_non_null(strstr(out, "\"'=1+1 | Kryptering\""));
 	assert_non_null(strstr(out, "\"not stated\"")); /* representative */
 	free(out);
 	assert_int_equal(
@@ -185,7 +186,7 @@ test_new_keys_refused(void **state)
 	         "controller: dpo must be a mapping"},
 	        {"    subjects: [Kunder, Leverandører]\n", "    subjects: []\n",
 	         "purpose 'p': subjects must not be empty"},
-	        {"security: [Kryptering]\n", "security: {a: b}\n",
+	        {"security: [\"=1+1\", Kryptering]\n", "security: {a: b}\n",
 	         "the policy: security must be a list"},
 	};
 
