@@ -43,6 +43,7 @@ class ReportTest(ApiCase):
     policies = (TELENOR, CEKURA, AURA, WEBSHOP, AOPT)
     actors = (
         ("telenor", "customer_service"), ("telenor", "dpo"),
+        ("telenor", "logging_officer"),
         ("cekura", "customer_service"), ("cekura", "dpo"),
         ("aura-fiber", "customer_service"), ("aura-fiber", "dpo"),
         ("webshop", "customer_service"), ("webshop", "dpo"),
@@ -109,6 +110,93 @@ class ReportTest(ApiCase):
         # Audited before it was released.
         self.audited("telenor", sid, True, "GDPR-15", action="export",
                      role="dpo")
+
+    def logging_customer(self):
+        """A Telenor customer. Logging data (TEL-LOG-1) is refused as a
+        fact even from the cleared officer: since issue 18 it lives in the
+        retained-data store, outside the person's facts and reports."""
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        r = self.call("POST", "/v1/subjects/%s/facts" % sid, fact(
+            "logging_data", "Mast 4711 Odder 2026-01-05T10:00",
+            purpose="data_retention_logging"),
+            who=("telenor", "logging_officer"))
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("kept in the traffic store", r.text)
+        return sid, "Mast 4711 Odder"
+
+    def verified_request(self, sid, who, type_="access"):
+        r = self.call("POST", "/v1/requests", {
+            "type": type_, "subject": sid, "channel": "letter"}, who)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, who)
+        self.assertEqual(r.status, 200, r)
+        return rid
+
+    def assertWithheld(self, rep, secret):
+        """No logging data among the person's facts (issue 18: the
+        retained-data store holds it), and no value of it anywhere."""
+        cats = {c["category"]: c for c in rep["categories"]}
+        if "logging_data" in cats:
+            self.assertEqual(cats["logging_data"]["facts"], [])
+        # The rest of the report is there.
+        self.assertTrue(cats["name"]["facts"])
+        self.assertNotIn("withheld", cats["name"])
+        self.assertNotIn(secret, json.dumps(rep))
+
+    def test_TEL_LOG_1_GDPR_15_dpo_report_has_no_logging_facts(self):
+        """TEL-LOG-1 (issue 18), GDPR-15: logging data is no fact of the
+        person, so the DPO's report (JSON and HTML) and portable copy hold
+        none of it; it is in the retained-data store."""
+        sid, secret = self.logging_customer()
+        r = self.report("telenor", sid)
+        self.assertWithheld(r.json(), secret)
+        html = self.report("telenor", sid, format="html").text
+        self.assertNotIn(secret, html)
+        r = self.call("GET", "/v1/subjects/%s/export" % sid,
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
+        r = self.call("GET", q("/v1/subjects/%s/export" % sid,
+                               format="csv"), who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
+        # Audited with what was released: everything but logging_data.
+        entries = [e for e in self.audit("telenor", subject=sid)
+                   if e["action"] == "export" and e["role"] == "dpo"]
+        self.assertTrue(entries)
+        for e in entries:
+            self.assertNotIn("logging_data", e["categories"], e)
+            self.assertIn("name", e["categories"], e)
+
+    def test_TEL_LOG_2_AOPT_ACCESS_1_request_report_by_role(self):
+        """TEL-LOG-2: customer service and the cleared logging officer
+        answer verified requests; neither report carries logging data,
+        which since issue 18 only a court order releases (TEL-LOG-3)."""
+        sid, secret = self.logging_customer()
+        cs = ("telenor", "customer_service")
+        rid = self.verified_request(sid, cs)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertWithheld(r.json(), secret)
+        r = self.call("GET", q("/v1/requests/%s/report" % rid,
+                               format="html"), who=cs)
+        self.assertNotIn(secret, r.text)
+        # The cleared logging officer answering the same request finds no
+        # logging data among the facts either: it is in the traffic store,
+        # released only on a court order (TEL-LOG-3, test_traffic.py).
+        log = ("telenor", "logging_officer")
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=log)
+        self.assertEqual(r.status, 200, r)
+        self.assertWithheld(r.json(), secret)
+        # A portability request answered by customer service: no
+        # logging data either (it is not the person's to carry anyway).
+        rid = self.verified_request(sid, cs, "portability")
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
 
     def test_GDPR_15_only_the_dpo_GDPR_32(self):
         cs = ("telenor", "customer_service")

@@ -1010,9 +1010,15 @@ test_TEL_RET_1_as_long_as_needed_unless_law_requires_longer(void **state)
 	         RETENTION_WAIT_NONE,
 	         NULL,
 	         0},
-	        /* Logging data (TEL-LOG-1) is in the traffic store, a day
-	         * dropped whole a year after it ends: tests/cli/
-	         * test_traffic.py. */
+	        {"logging data: 1 year, by law",
+	         "logging_data",
+	         "2024-03-15T20:00:00Z",
+	         {{"relationship_start", "2020-01-01"}},
+	         "2025-03-15",
+	         "logging",
+	         RETENTION_WAIT_NONE,
+	         NULL,
+	         1},
 	        {"invoices: 5 years from FY end, by law",
 	         "invoices",
 	         "2024-03-15",

@@ -1631,9 +1631,18 @@ test_TEL_CAT_2_automatic_usage_and_location(void **state)
 	const struct policy *p = pol(TEL);
 	assert_int_equal(cat(p, "usage")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "location")->source, SOURCE_AUTOMATIC);
-	/* Logging data is no fact of the person: the traffic store. */
-	assert_true(policy_category_index(p, "logging_data") < 0);
+	assert_int_equal(cat(p, "logging_data")->source, SOURCE_AUTOMATIC);
+	/* Issue 18: kept in the retained-data store, not as facts. */
+	assert_true(cat(p, "logging_data")->traffic);
 	assert_true(p->traffic.declared);
+	assert_string_equal(p->purposes[p->traffic.purpose].id,
+	                    "data_retention_logging");
+	assert_int_equal(p->traffic.period.count, 1);
+	assert_int_equal(p->traffic.period.unit, PERIOD_YEARS);
+	assert_ptr_equal(&p->recipients[p->traffic.recipient],
+	                 rcpt(p, "police"));
+	for (size_t i = 0; i < p->traffic.ningest; i++)
+		assert_true(p->roles[p->traffic.ingest[i]].cleared);
 	assert_contains(cat(p, "usage")->description, "opkald");
 	assert_contains(cat(p, "location")->description, "mast");
 	/* To run and troubleshoot the network ... */
@@ -1641,10 +1650,8 @@ test_TEL_CAT_2_automatic_usage_and_location(void **state)
 	assert_true(uses(p, "network_operation", "usage"));
 	assert_true(role_has(p, role(p, "network_operations"),
 	                     "network_operation"));
-	/* ... and for the logging duty, a legal obligation: the purpose of
-	 * the traffic store. */
-	assert_string_equal(p->purposes[p->traffic.purpose].id,
-	                    "data_retention_logging");
+	/* ... and for the logging duty, a legal obligation. */
+	assert_true(uses(p, "data_retention_logging", "logging_data"));
 	assert_int_equal(purp(p, "data_retention_logging")->basis, BASIS_C);
 	/* The location is not marketing material. */
 	assert_false(uses(p, "marketing", "location"));
@@ -1670,10 +1677,13 @@ test_TEL_LOG_1_logging_kept_1_year(void **state)
 {
 	(void)state;
 	const struct policy *p = pol(TEL);
-	/* The traffic store keeps a day one year after it ends. */
-	assert_true(p->traffic.declared);
-	assert_int_equal(p->traffic.period.count, 1);
-	assert_int_equal(p->traffic.period.unit, PERIOD_YEARS);
+	const struct policy_retention *r = rule(p, "logging");
+	assert_string_equal(r->clause, "TEL-LOG-1");
+	assert_true(rule_has_category(p, r, "logging_data"));
+	assert_int_equal(r->nanchors, 1);
+	assert_string_equal(r->anchors[0], ANCHOR_COLLECTED);
+	assert_period(r, 1, PERIOD_YEARS);
+	assert_contains(r->legal_obligation, "Logningsbekendtgørelsen");
 	const struct policy_purpose *pu = purp(p, "data_retention_logging");
 	assert_int_equal(pu->basis, BASIS_C);
 }
@@ -1685,12 +1695,12 @@ test_TEL_LOG_2_only_cleared_staff_read_logging(void **state)
 	const struct policy *p = pol(TEL);
 	const struct policy_purpose *pu = purp(p, "data_retention_logging");
 	assert_true(pu->requires_clearance);
-	/* The traffic store is read through a clearance purpose, fed only
-	 * by cleared roles. */
-	assert_true(p->purposes[p->traffic.purpose].requires_clearance);
-	assert_true(p->traffic.ningest >= 1);
-	for (size_t i = 0; i < p->traffic.ningest; i++)
-		assert_true(p->roles[p->traffic.ingest[i]].cleared);
+	/* The logging data is reachable only through clearance purposes. */
+	long ld = policy_category_index(p, "logging_data");
+	assert_true(ld >= 0);
+	for (size_t i = 0; i < p->npurposes; i++)
+		if (policy_purpose_uses(p, i, (size_t)ld))
+			assert_true(p->purposes[i].requires_clearance);
 	/* Only cleared roles list it, and there is one. */
 	size_t cleared = 0;
 	for (size_t i = 0; i < p->nroles; i++)
@@ -1734,8 +1744,13 @@ test_TEL_LOG_3_police_only_on_court_order(void **state)
 	assert_string_equal(r->demand, "court_order");
 	assert_int_equal(r->npurposes, 1);
 	assert_true(rcpt_has_purpose(p, r, "data_retention_logging"));
-	/* What the police get is the traffic store's delivery. */
-	assert_ptr_equal(&p->recipients[p->traffic.recipient], r);
+	assert_int_equal(r->ncategories, 1);
+	assert_true(rcpt_has_category(p, r, "logging_data"));
+	/* No other recipient gets logging data. */
+	for (size_t i = 0; i < p->nrecipients; i++)
+		if (&p->recipients[i] != r)
+			assert_false(rcpt_has_category(p, &p->recipients[i],
+			                               "logging_data"));
 }
 
 static void
@@ -1810,6 +1825,7 @@ test_TEL_STAT_1_internal_statistics(void **state)
 	assert_false(pu->direct_marketing);
 	assert_true(role_has(p, role(p, "analytics"), "statistics"));
 	assert_true(uses(p, "statistics", "usage"));
+	assert_false(uses(p, "statistics", "logging_data"));
 	assert_false(uses(p, "statistics", "cpr"));
 	/* Internal: no recipient receives data for statistics. */
 	for (size_t i = 0; i < p->nrecipients; i++)
