@@ -157,6 +157,17 @@ class Base(unittest.TestCase):
 class TrafficTest(Base):
     # ---- TEL-CAT-2, TEL-LOG-1: ingest ---------------------------------------
 
+    def test_TEL_LOG_1_logging_data_is_no_fact_of_a_person(self):
+        doc = {"purpose": "data_retention_logging", "source": "network",
+               "facts": [{"category": "logging_data",
+                          "value": "Mast 4711 Odder"}]}
+        r = self.vaern("subject", "add", "--controller", "telenor",
+                       "--json", "-", stdin=json.dumps(doc).encode())
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("category 'logging_data' is kept in the traffic store",
+                      r.err)
+        self.assertNotIn("Mast 4711", r.err)
+
     def test_TEL_CAT_2_TEL_LOG_1_csv_import_stored_by_day(self):
         r = self.imp(ROWS)
         self.assertEqual(r.rc, EXIT_OK, r)
@@ -396,6 +407,12 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_REFUSED, r)
         self.assertIn("traffic: purpose 'statistics' must require "
                       "clearance (TEL-LOG-2)", r.err)
+        # A category kept in the store needs the store declared.
+        bad = self.write("bad3.yaml", text[:text.index("\ntraffic:")] + "\n")
+        r = self.vaern("policy", "check", bad)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("category 'logging_data' is kept in the traffic store, "
+                      "but the policy declares no traffic:", r.err)
 
     # ---- TEL-LOG-3: a court order for every disclosure ------------------------
 
