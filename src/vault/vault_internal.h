@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sodium.h>
 
+#include "../keys/keys.h"
 #include "../store/store.h"
 #include "vault.h"
 
@@ -20,18 +21,19 @@ struct controller {
 	struct policy *policy; /* compiled, owned */
 };
 
-/* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
+/* The derived keys, in one sodium_malloc'ed block (guard pages, mlock);
+ * the master keys and the index root are in the ring (src/keys). */
 struct keys {
-	unsigned char master[KEY_BYTES]; /* from the key file or env */
-	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
 	unsigned char blind[VAULT_CONTROLLERS_MAX]
 	                   [KEY_BYTES]; /* derived per
 	             controller slot, see vlt_blind_key */
 };
 
 struct vault {
-	struct store *store; /* owned */
-	struct keys *keys;   /* sodium_malloc'ed, owned */
+	struct store *store;    /* owned */
+	struct keys *keys;      /* sodium_malloc'ed, owned */
+	struct keys_ring *ring; /* the master keys and the index root,
+	                           sodium_malloc'ed, owned (src/keys) */
 	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
 	size_t nctrl;
 	int batch;               /* 1 inside vault_begin/commit */

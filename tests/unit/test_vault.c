@@ -81,6 +81,19 @@ teardown(void **state)
 	return 0;
 }
 
+/* Opens the database with the keystore attached as "ks" (issue 13). */
+static sqlite3 *
+open_db(struct fixture *f)
+{
+	sqlite3 *db;
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "ATTACH '%s/keystore.db' AS ks", f->dir);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
 /* Counts rows of table in the database, behind the vault's back. */
 static long
 rows(struct fixture *f, const char *table)
@@ -91,7 +104,7 @@ rows(struct fixture *f, const char *table)
 	long n = -1;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	db = open_db(f);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
@@ -103,9 +116,8 @@ rows(struct fixture *f, const char *table)
 static void
 exec_sql(struct fixture *f, const char *sql)
 {
-	sqlite3 *db;
+	sqlite3 *db = open_db(f);
 
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -717,13 +729,19 @@ files_hold(struct fixture *f, const unsigned char *needle, size_t len)
 {
 	int found = 0;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 4; k++) {
 		char path[128];
 		FILE *fp;
 		char *buf;
 		long n;
 
-		snprintf(path, sizeof(path), "%s%s", f->db, k ? "-wal" : "");
+		/* the database and the keystore, each with its log */
+		if (k < 2)
+			snprintf(path, sizeof(path), "%s%s", f->db,
+			         k ? "-wal" : "");
+		else
+			snprintf(path, sizeof(path), "%s/keystore.db%s", f->dir,
+			         k == 3 ? "-wal" : "");
 		if ((fp = fopen(path, "rb")) == NULL)
 			continue;
 		fseek(fp, 0, SEEK_END);
@@ -752,10 +770,10 @@ test_erase_shreds_key_GDPR_17(void **state)
 	sqlite3_stmt *s;
 
 	add_customer(f, uid);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	db = open_db(f);
 	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT wrapped_key FROM"
-	                                    " subject",
+	                                    "SELECT wrapped FROM"
+	                                    " ks.subject_key",
 	                                    -1, &s, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -1473,7 +1491,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	                                 &done, &msg),
 	                 VAERN_E_DENIED);
 	assert_int_equal(rows(f, "visit"), 0);
-	assert_int_equal(rows(f, "visit_key"), 0);
+	assert_int_equal(rows(f, "ks.day_key"), 0);
 	if (vault_visit_add(f->v, "aura-fiber", "visitor-0001", &in, &done,
 	                    &msg))
 		fail_msg("visit: %s", msg.text);
@@ -1486,7 +1504,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	                    &msg))
 		fail_msg("visit: %s", msg.text);
 	assert_int_equal(rows(f, "visit"), 2);
-	assert_int_equal(rows(f, "visit_key"), 1);
+	assert_int_equal(rows(f, "ks.day_key"), 1);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0001",
 	                                     visit_collect, &c, &msg),
@@ -1509,7 +1527,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	                 VAERN_E_CRYPTO);
 	exec_sql(f, "UPDATE visit SET kind = 1 WHERE id = 1");
 	/* Without its day key the data is noise. */
-	exec_sql(f, "DELETE FROM visit_key");
+	exec_sql(f, "DELETE FROM ks.day_key");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(vault_visit_foreach(f->v, "aura-fiber", "visitor-0001",
 	                                     visit_collect, &c, &msg),
@@ -1552,7 +1570,7 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 		                    &done, &msg))
 			fail_msg("visit: %s", msg.text);
 	assert_int_equal(rows(f, "visit"), N + 3);
-	assert_int_equal(rows(f, "visit_key"), 2);
+	assert_int_equal(rows(f, "ks.day_key"), 2);
 	/* The day before 2028-01-01 nothing goes. */
 	assert_int_equal(vault_retention_sweep(f->v, 1830297600 - 1, 0, NULL,
 	                                       NULL, &rep, &msg),
@@ -1569,7 +1587,7 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 	assert_int_equal(rep.rules[0].facts, 0);
 	assert_int_equal(audits, 2); /* two transactions, each audited */
 	assert_int_equal(rows(f, "visit"), 3);
-	assert_int_equal(rows(f, "visit_key"), 1);
+	assert_int_equal(rows(f, "ks.day_key"), 1);
 	/* Withdrawn: the rest goes now, not in 2028. */
 	clock_set(1767225600 + 2 * 86400);
 	if (vault_choice_put(f->v, "aura-fiber", "visitor-0002", &off, &cd,
@@ -1585,13 +1603,14 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 	assert_int_equal(vault_retention_sweep(f->v, 1830384000, 0, NULL, NULL,
 	                                       &rep, &msg),
 	                 VAERN_OK);
-	assert_int_equal(rows(f, "visit_key"), 0);
+	assert_int_equal(rows(f, "ks.day_key"), 0);
 }
 
-/* Schema 3 (issue 5 data directories) opens as 4, with the visit tables;
- * what it held is untouched. */
+/* Schema 3 (issue 5 data directories) opens as 5, with the visit tables
+ * and the wrapped keys moved to a new keystore under generation 1 (issue
+ * 13); what it held is untouched and readable. */
 static void
-test_schema_3_migrates_to_4(void **state)
+test_schema_3_migrates_to_5(void **state)
 {
 	struct fixture *f = *state;
 	struct vaern_msg msg = {{0}};
@@ -1607,9 +1626,27 @@ test_schema_3_migrates_to_4(void **state)
 	add_customer(f, uid);
 	vault_close(f->v);
 	f->v = NULL;
-	exec_sql(f, "DROP TABLE visit; DROP TABLE visit_key;"
+	/* Back to schema 3: the wrapped key in the subject row, the check
+	 * value in meta, no keystore. */
+	exec_sql(f, "ALTER TABLE subject ADD COLUMN wrapped_key BLOB;"
+	            " UPDATE subject SET wrapped_key = (SELECT wrapped FROM"
+	            " ks.subject_key AS k WHERE k.uid = subject.uid);"
+	            " INSERT INTO meta(key, value) SELECT 'master_key_check',"
+	            " check_value FROM ks.kek WHERE gen = 1;"
+	            " DELETE FROM meta WHERE key = 'vault_id';"
+	            " DROP TABLE visit;"
 	            " UPDATE meta SET value = '3'"
 	            " WHERE key = 'schema_version'");
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/keystore.db", f->dir);
+		assert_int_equal(unlink(path), 0);
+		snprintf(path, sizeof(path), "%s/keystore.db-wal", f->dir);
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/keystore.db-shm", f->dir);
+		(void)unlink(path);
+	}
 	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -1621,7 +1658,9 @@ test_schema_3_migrates_to_4(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "4");
+	assert_string_equal(version, "5");
+	assert_int_equal(rows(f, "ks.subject_key"), 1);
+	assert_int_equal(rows(f, "ks.kek"), 1);
 	assert_int_equal(rows(f, "visit"), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(
@@ -2059,7 +2098,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_takes_visits_in_batches_AURA_RET_1, setup,
 	                teardown),
-	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_4,
+	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_5,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),
