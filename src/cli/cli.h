@@ -38,6 +38,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
+/* Keys and backups (issue 13): in cmd_key.c. */
+int cmd_key(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 struct vault;
 /* Sends the vault's audit events of a local command straight into

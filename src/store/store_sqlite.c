@@ -239,6 +239,30 @@ static const char migrate_4_sql[] =
         "DELETE FROM meta WHERE key = 'master_key_check';"
         "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Schema 4 to 5 for a database whose keys have moved already. */
+static const char migrate_4_done_sql[] =
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+
+/* 1 if table has column (a schema step that may have been taken). */
+static int
+has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT count(*) FROM pragma_table_info(?1)"
+	                       " WHERE name = ?2",
+	                       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			found = sqlite3_column_int(s, 0) > 0;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
 	S_BEGIN,
@@ -871,7 +895,11 @@ schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, ks_schema_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 4)
-		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, errmsg);
+		rc = sqlite3_exec(db,
+		                  has_column(db, "subject", "wrapped_key")
+		                          ? migrate_4_sql
+		                          : migrate_4_done_sql,
+		                  NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && ks_new)
 		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
