@@ -785,7 +785,7 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 	if (!query_text(db, sql, text, sizeof(text)) ||
 	    strcmp(text, "retired") == 0)
 		err = vaern_fail(
-		        msg, VAERN_E_CRYPTO,
+		        msg, VAERN_E_INVALID,
 		        "the master key is not the key of the keystore "
 		        "backup %s%s",
 		        ks,

@@ -507,8 +507,12 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 		rep->resumed = rep->key_file_renamed = 1;
 		goto done;
 	}
-	if ((err = keys_ring_open(st, dir, &r, msg)) != VAERN_OK)
+	if ((err = keys_ring_open(st, dir, &r, msg)) != VAERN_OK) {
+		/* A wrong or retired master key is the caller's input. */
+		if (err == VAERN_E_CRYPTO)
+			err = VAERN_E_INVALID;
 		goto done;
+	}
 	rep->from_gen = r->newest;
 	{
 		sqlite3_stmt *s = NULL;
