@@ -10,6 +10,8 @@
 #ifndef VAERN_CLI_H
 #define VAERN_CLI_H
 
+#include <stdint.h>
+
 #include "../common/err.h"
 
 /* Exit codes, the same for every command. */
@@ -71,6 +73,10 @@ int cli_print_json(struct json_t *j);
 /* Prints every problem of a policy file to stderr as
  * FILE:LINE:COLUMN: message (docs/policy.md). */
 void cli_print_diags(const char *path, const struct policy_diags *d);
+
+/* Parses a whole decimal number in [min, max] (no sign, no spaces) into
+ * *out: 1, or 0 if text is not one. */
+int cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 
 /* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *text);

@@ -44,23 +44,6 @@ static const char backup_usage[] =
 static const char restore_usage[] =
         "usage: vaern restore BACKUP --keystore DIR";
 
-/* Parses a whole decimal number in [min, max]. */
-static int
-parse_num(const char *text, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (text[0] < '0' || text[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
 /* One operator entry in the data directory's audit trail (GDPR-32). */
 static enum vaern_err
 audit_op(const char *dir, const char *action, const char *reason,
@@ -98,7 +81,7 @@ key_rotate(int argc, char **argv)
 	struct vaern_msg msg = {{0}};
 	enum vaern_err err;
 	char reason[512];
-	long long v;
+	int64_t v;
 	int quiet = 0;
 	json_t *j;
 
@@ -110,7 +93,7 @@ key_rotate(int argc, char **argv)
 		         i + 1 < argc)
 			o.new_key_command = argv[++i];
 		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
-			if (!parse_num(argv[++i], 1, BATCH_MAX, &v))
+			if (!cli_parse_i64(argv[++i], 1, BATCH_MAX, &v))
 				return cli_usage("key rotate",
 				                 "--batch: 1..1000000 keys");
 			o.batch = (size_t)v;
@@ -177,14 +160,14 @@ cmd_backup(int argc, char **argv)
 	const char *dir = NULL, *ksdir = NULL;
 	char path[PATH_MAX], reason[PATH_MAX + 64];
 	enum vaern_err err;
-	long long keep = KEYS_KEEP_DAYS;
+	int64_t keep = KEYS_KEEP_DAYS;
 	int expired = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--keystore") == 0 && i + 1 < argc)
 			ksdir = argv[++i];
 		else if (strcmp(argv[i], "--keep-days") == 0 && i + 1 < argc) {
-			if (!parse_num(argv[++i], 1, KEEP_DAYS_MAX, &keep))
+			if (!cli_parse_i64(argv[++i], 1, KEEP_DAYS_MAX, &keep))
 				return cli_usage("backup",
 				                 "--keep-days: 1..36500 days");
 		} else if (argv[i][0] != '-' && dir == NULL)

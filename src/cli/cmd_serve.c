@@ -4,11 +4,11 @@
  * requests and the audit queue before exit.
  */
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../api/api.h"

@@ -720,6 +720,32 @@ db_open_backup(const char *path, sqlite3 **db, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
+#define VAULT_ID_SQL "SELECT value FROM meta WHERE key = 'vault_id'"
+
+/*
+ * Opens the backed-up database dir/file into *db (the caller closes it,
+ * also on failure) and checks that sql answers want: VAERN_E_INVALID
+ * naming the file and what (a manifest that does not match) otherwise.
+ */
+static enum vaern_err
+backup_says(const char *dir, const char *file, const char *sql,
+            const char *want, const char *what, sqlite3 **db,
+            struct vaern_msg *msg)
+{
+	char path[PATH_MAX], text[80];
+	enum vaern_err err;
+
+	if ((err = join(path, dir, file, msg)) ||
+	    (err = db_open_backup(path, db, msg)))
+		return err;
+	if (!query_text(*db, sql, text, sizeof(text)) ||
+	    strcmp(text, want) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: its %s does not match the manifest",
+		                  path, what);
+	return VAERN_OK;
+}
+
 /* Checks what the files say against their manifests; *gen_ok is 1 if
  * the master key is a live generation of the keystore. */
 static enum vaern_err
@@ -727,7 +753,7 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
              const unsigned char *master, struct keys_restore_report *rep,
              struct vaern_msg *msg)
 {
-	char path[PATH_MAX], text[80], check[KEYS_HEX + 1], sql[160];
+	char text[80], check[KEYS_HEX + 1], sql[160], seq[32];
 	const char *vid = json_string_value(json_object_get(dm, "vault_id"));
 	const char *kid = json_string_value(json_object_get(km, "vault_id"));
 	json_t *head = json_object_get(dm, "audit_head");
@@ -739,46 +765,24 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 		                  "the keystore backup %s belongs to another "
 		                  "vault than the data backup %s",
 		                  ks, backup);
-	/* the data store: its vault id and schema as the manifest says */
-	if ((err = join(path, backup, DATA_DB, msg)) ||
-	    (err = db_open_backup(path, &db, msg)))
+	/* each file says what its manifest says: the data store and the
+	 * keystore their vault, the trail its head */
+	(void)snprintf(
+	        seq, sizeof(seq), "%lld",
+	        (long long)json_integer_value(json_object_get(head, "seq")));
+	if ((err = backup_says(backup, DATA_DB, VAULT_ID_SQL, vid, "vault id",
+	                       &db, msg)) != VAERN_OK)
 		goto done;
-	if (!query_text(db, "SELECT value FROM meta WHERE key = 'vault_id'",
-	                text, sizeof(text)) ||
-	    strcmp(text, vid) != 0) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "%s: its vault id does not match the manifest",
-		                 path);
-		goto done;
-	}
 	sqlite3_close(db);
-	/* the trail: its head as the manifest says */
-	if ((err = join(path, backup, AUDIT_DB_FILE, msg)) ||
-	    (err = db_open_backup(path, &db, msg)))
+	if ((err = backup_says(backup, AUDIT_DB_FILE,
+	                       "SELECT coalesce(max(seq), 0) FROM audit", seq,
+	                       "head", &db, msg)) != VAERN_OK)
 		goto done;
-	if (!query_text(db, "SELECT coalesce(max(seq), 0) FROM audit", text,
-	                sizeof(text)) ||
-	    strtoll(text, NULL, 10) !=
-	            json_integer_value(json_object_get(head, "seq"))) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "%s: its head does not match the manifest",
-		                 path);
-		goto done;
-	}
-	rep->audit_seq = strtoll(text, NULL, 10);
+	rep->audit_seq = strtoll(seq, NULL, 10);
 	sqlite3_close(db);
-	/* the keystore: the same vault, and the master key is its own */
-	if ((err = join(path, ks, STORE_KEYSTORE_FILE, msg)) ||
-	    (err = db_open_backup(path, &db, msg)))
+	if ((err = backup_says(ks, STORE_KEYSTORE_FILE, VAULT_ID_SQL, vid,
+	                       "vault id", &db, msg)) != VAERN_OK)
 		goto done;
-	if (!query_text(db, "SELECT value FROM meta WHERE key = 'vault_id'",
-	                text, sizeof(text)) ||
-	    strcmp(text, vid) != 0) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "%s: its vault id does not match the manifest",
-		                 path);
-		goto done;
-	}
 	keys_check_value(master, check);
 	(void)snprintf(sql, sizeof(sql),
 	               "SELECT state FROM kek WHERE check_value = '%s'", check);

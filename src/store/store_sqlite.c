@@ -981,7 +981,8 @@ ks_attach(struct store *st, const char *path, int create, int *made,
 	if (sqlite3_exec(st->conn.db,
 	                 "PRAGMA ks.journal_mode=WAL;"
 	                 "PRAGMA ks.synchronous=FULL;"
-	                 "PRAGMA ks.secure_delete=ON;",
+	                 "PRAGMA ks.secure_delete=ON;"
+	                 "PRAGMA ks.cache_size=-65536;",
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		return sqlu_fail(&st->conn, msg, "keystore");
 	return VAERN_OK;
