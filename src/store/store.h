@@ -87,9 +87,11 @@ enum vaern_err store_open_sqlite(const char *path, int create,
  * the same connection as "ks": a subject and its wrapped key are written
  * in one transaction. In WAL mode SQLite commits the two files one after
  * the other (the database first): a crash between the two can leave a
- * subject row without a key (not found, as if erased) or a key without
- * a subject row (dead); vaern serve and restore remove both kinds.
- * A subject whose key is missing is never found.
+ * subject row without a key (not found, as if erased; its rows stay
+ * until a restore removes them) or a key without a subject row (dead:
+ * dropped before every keystore backup and by a restore, so an erasure
+ * cut by a crash does not live on in a backup). A subject whose key is
+ * missing is never found.
  */
 struct sqlite3;
 /* The connection, for the keys module's keystore statements (src/keys). */
