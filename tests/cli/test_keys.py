@@ -36,6 +36,13 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
 
 
+def sanitized():
+    """AddressSanitizer makes mlock a no-op: locked memory is not seen in
+    a sanitizer build."""
+    with open(VAERN, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 class Result:
     def __init__(self, p):
         self.rc = p.returncode
@@ -741,7 +748,8 @@ class MemoryTest(KeysCase):
             with open("/proc/%d/status" % pid) as f:
                 status = f.read()
             locked = int(re.search(r"VmLck:\s+(\d+) kB", status).group(1))
-            self.assertGreater(locked, 0, status)
+            if not sanitized():
+                self.assertGreater(locked, 0, status)
         finally:
             self.assertEqual(srv.stop(), 0, srv.log())
 
