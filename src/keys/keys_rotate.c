@@ -390,10 +390,19 @@ begin_next(struct keys_ring *r, sqlite3 *db, const unsigned char *master,
 
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, msg, "begin");
-	if (sqlite3_prepare_v2(db, "SELECT max(gen) + 1 FROM ks.kek", -1, &s,
-	                       NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
+	/* Under the write lock: one rotation at a time. */
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT max(gen) + 1, total(state = 'next')"
+	                       " FROM ks.kek",
+	                       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
 		gen = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_double(s, 1) > 0) {
+			err = vaern_fail(msg, VAERN_E_EXISTS,
+			                 "another key rotation is under way");
+			goto done;
+		}
+	}
 	sqlite3_finalize(s);
 	s = NULL;
 	if (gen < 2 || gc == NULL ||
@@ -526,8 +535,23 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 		sqlite3_finalize(s);
 	}
 	if (next != 0) {
-		/* State 2: resume; the ring holds both by the cross-wrap. */
+		/* State 2: resume; the ring holds both by the cross-wrap. A
+		 * new key given must be the one it is rotating to. */
 		rep->resumed = 1;
+		if (o->new_key_file != NULL || o->new_key_command != NULL) {
+			if ((err = new_key(nextp, o, tmp, msg)) != VAERN_OK ||
+			    (err = kek_of(db, tmp, &gen, state, msg)) !=
+			            VAERN_OK)
+				goto done;
+			if (gen != next) {
+				err = vaern_fail(msg, VAERN_E_INVALID,
+				                 "a rotation to another key is "
+				                 "under way: run 'vaern key "
+				                 "rotate' without a new key to "
+				                 "finish it first");
+				goto done;
+			}
+		}
 		if (keys_ring_find(r, next) == NULL) {
 			err = vaern_fail(
 			        msg, VAERN_E_CRYPTO,

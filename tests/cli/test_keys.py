@@ -424,11 +424,43 @@ class RotateTest(KeysCase):
                 self.assertIn("rotate", r.err)
             self.assertLess(kills, 60, "the rotation never finished")
         self.assertGreater(kills, 0)
+        # one live generation (a run killed after its rename had finished
+        # its rotation, and the next run made another)
+        (cur,), = self.keystore("SELECT gen FROM kek WHERE state <> "
+                                "'retired'")
+        self.assertGreaterEqual(cur, 2)
         self.assertEqual(self.keystore("SELECT DISTINCT kek FROM"
-                                       " subject_key"), [(2,)])
+                                       " subject_key"), [(cur,)])
         for i in rng.sample(range(n), 10):
             sid = self.found("p%d@example.dk" % i)
             self.readable(sid, "Person p%d" % i)
+
+    def test_GDPR_32_an_interrupted_rotation_finishes_to_its_own_key(self):
+        self.import_people(400)
+        for delay in [0.02, 0.05, 0.1, 0.15, 0.2] * 4:
+            p = subprocess.Popen([VAERN, "--data", self.dir, "key", "rotate",
+                                  "--batch", "1", "--quiet"],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=BASE_ENV)
+            time.sleep(delay)
+            p.kill()
+            p.wait()
+            if self.keystore("SELECT gen FROM kek WHERE state = 'next'"):
+                break
+        else:
+            self.skipTest("never caught the rotation half-way")
+        other = self.write_key("other.key", "6c" * 32)
+        before = self.keystore("SELECT * FROM kek")
+        r = self.vaern("key", "rotate", "--new-key-file", other)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("another key is under way", r.err)
+        self.assertEqual(self.keystore("SELECT * FROM kek"), before)
+        r = self.vaern("key", "rotate")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(r.json()["resumed"])
+        self.assertEqual(self.keystore("SELECT gen, state FROM kek"),
+                         [(1, "retired"), (2, "current")])
+        self.assertIsNotNone(self.found("p7@example.dk"))
 
     def test_GDPR_32_rotate_finishes_a_run_killed_before_the_rename(self):
         """The one state kill -9 rarely hits by chance: the retirement
