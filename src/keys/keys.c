@@ -399,6 +399,47 @@ load_root(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 }
 
 enum vaern_err
+keys_root_get(struct keys_ring *r, struct store *st, const char *name,
+              int create, unsigned char *key, struct vaern_msg *msg)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *s = NULL;
+	unsigned char ad[KEYS_AD_MAX], wrapped[KEYS_WRAPPED];
+	unsigned char nonce[KEYS_NONCE_BYTES];
+	size_t adlen = keys_ad_root(ad, name), len = 0;
+	int64_t gen = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT kek, wrapped FROM ks.root_key"
+	                       " WHERE name = ?1",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
+		                  sqlite3_errmsg(db));
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		gen = sqlite3_column_int64(s, 0);
+		len = (size_t)sqlite3_column_bytes(s, 1);
+		if (len == KEYS_WRAPPED)
+			memcpy(wrapped, sqlite3_column_blob(s, 1), len);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return keys_unwrap(r, st, gen, wrapped, len, ad, adlen, key,
+		                   msg);
+	if (rc != SQLITE_DONE)
+		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
+		                  sqlite3_errmsg(db));
+	if (!create)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no root key '%s'",
+		                  name);
+	randombytes_buf(key, KEYS_BYTES);
+	randombytes_buf(nonce, sizeof(nonce));
+	keys_wrap(r, key, ad, adlen, nonce, wrapped, &gen);
+	return keys_root_put(db, name, gen, wrapped, msg);
+}
+
+enum vaern_err
 keys_root_put(sqlite3 *db, const char *name, int64_t gen,
               const unsigned char *wrapped, struct vaern_msg *msg)
 {

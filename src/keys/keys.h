@@ -140,6 +140,19 @@ int64_t keys_ring_newest(const struct keys_ring *r);
 /* The index root (KEYS_BYTES): derive blind-index keys from it. */
 const unsigned char *keys_ring_root(const struct keys_ring *r);
 
+/*
+ * A named root key (KEYS_BYTES) into key: unwrapped from the keystore's
+ * root_key row name; if there is none and create is 1, a new random key
+ * is made and kept wrapped under r's newest generation (inside the
+ * caller's write transaction), else VAERN_E_NOTFOUND. A root key is
+ * re-wrapped by every rotation and never changes: the audit MAC key
+ * belongs here ("audit_mac").
+ */
+enum vaern_err keys_root_get(struct keys_ring *r, struct store *st,
+                             const char *name, int create, unsigned char *key,
+                             struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
 /* Wraps key under r's newest generation into out (KEYS_WRAPPED bytes),
  * nonce from the caller (KEYS_NONCE_BYTES random bytes); *gen gets the
  * generation. */

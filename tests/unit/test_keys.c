@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include "../../src/keys/keys.h"
+#include "../../src/store/store.h"
+#include "../../src/vault/vault.h"
 
 #define HEX64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define HEXFF "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -204,6 +206,74 @@ test_associated_data_binds_the_row(void **state)
 	assert_string_equal(h1, h2);
 }
 
+/* Opens the store and ring of dir. */
+static void
+open_ring(const char *dir, struct store **st, struct keys_ring **r)
+{
+	struct vaern_msg msg = {{0}};
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/vaern.db", dir);
+	assert_int_equal(store_open_sqlite(path, 0, st, &msg), VAERN_OK);
+	assert_int_equal(keys_ring_open(*st, dir, r, &msg), VAERN_OK);
+}
+
+/* GDPR-32: a named root key (the audit MAC key's place) is made once,
+ * read back the same, re-wrapped by a rotation and never changed by it;
+ * the retired master key opens nothing afterwards. */
+static void
+test_root_key_survives_rotation_GDPR_32(void **state)
+{
+	char dir[] = "/tmp/vaern-keys-XXXXXX", cmd[64];
+	unsigned char *k1 = sodium_malloc(KEYS_BYTES);
+	unsigned char *k2 = sodium_malloc(KEYS_BYTES);
+	struct vaern_msg msg = {{0}};
+	struct keys_rotate_opts o;
+	struct keys_rotate_report rep;
+	struct store *st = NULL;
+	struct keys_ring *r = NULL;
+	struct vault *v = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(vault_init(dir, &msg), VAERN_OK);
+	open_ring(dir, &st, &r);
+	assert_int_equal(keys_ring_newest(r), 1);
+	assert_int_equal(store_begin(st, &msg), VAERN_OK);
+	assert_int_equal(keys_root_get(r, st, "audit_mac", 1, k1, &msg),
+	                 VAERN_OK);
+	assert_int_equal(store_commit(st, &msg), VAERN_OK);
+	assert_int_equal(keys_root_get(r, st, "audit_mac", 0, k2, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(k1, k2, KEYS_BYTES);
+	assert_int_equal(keys_root_get(r, st, "nosuch", 0, k2, &msg),
+	                 VAERN_E_NOTFOUND);
+	keys_ring_free(r);
+	store_close(st);
+
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(keys_rotate(dir, &o, &rep, &msg), VAERN_OK);
+	assert_int_equal(rep.from_gen, 1);
+	assert_int_equal(rep.to_gen, 2);
+	assert_int_equal(rep.rewrapped, 2); /* the index root, audit_mac */
+	assert_true(rep.key_file_renamed);
+	open_ring(dir, &st, &r);
+	assert_int_equal(keys_ring_newest(r), 2);
+	memset(k2, 0, KEYS_BYTES);
+	assert_int_equal(keys_root_get(r, st, "audit_mac", 0, k2, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(k1, k2, KEYS_BYTES);
+	keys_ring_free(r);
+	store_close(st);
+	assert_int_equal(vault_open(dir, &v, &msg), VAERN_OK);
+	vault_close(v);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	sodium_free(k1);
+	sodium_free(k2);
+}
+
 int
 main(void)
 {
@@ -212,6 +282,7 @@ main(void)
 	        cmocka_unit_test(test_key_command_GDPR_32),
 	        cmocka_unit_test(test_key_source_order_GDPR_32),
 	        cmocka_unit_test(test_associated_data_binds_the_row),
+	        cmocka_unit_test(test_root_key_survives_rotation_GDPR_32),
 	};
 
 	if (sodium_init() < 0)
