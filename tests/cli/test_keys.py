@@ -680,6 +680,25 @@ class BackupTest(KeysCase):
         for i, sid in before[:3] + before[-3:]:
             self.readable(sid, "W %d" % i, data=target)
 
+    def test_GDPR_32_a_missing_or_foreign_keystore_is_refused(self):
+        a = self.add("Anna Hansen", "anna@example.dk")
+        ks = os.path.join(self.dir, "keystore.db")
+        os.rename(ks, self.path("keystore.db"))
+        r = self.vaern("subject", "show", a)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("keystore.db is missing", r.err)
+        self.assertFalse(os.path.exists(ks))  # not made empty in its place
+        other = self.path("other")
+        self.assertEqual(run(["--data", other, "init", "--policy",
+                              POLICY]).rc, EXIT_OK)
+        shutil.copy(os.path.join(other, "keystore.db"), ks)
+        r = self.vaern("subject", "show", a)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("belongs to another vault", r.err)
+        os.unlink(ks)
+        os.rename(self.path("keystore.db"), ks)
+        self.readable(a, "Anna Hansen")
+
     # -- bad input: a clear error, exit 1, nothing written to the target --
 
     def bad_restore(self, backup, keystore, says, env=None,
