@@ -264,8 +264,15 @@ enum vaern_err
 keys_rewrap_all(struct keys_ring *r, struct store *st, size_t batch, int64_t *n,
                 const struct keys_rotate_opts *o, struct vaern_msg *msg)
 {
+	enum vaern_err err;
+
 	*n = 0;
-	return rewrap(r, store_sqlite_db(st), batch, 1, n, o, msg);
+	/* No checkpoint per batch (each would copy and fsync what the next
+	 * batch rewrites): one at the end (keys_rotate), as the sweep does. */
+	store_set_autocheckpoint(st, 0);
+	err = rewrap(r, store_sqlite_db(st), batch, 1, n, o, msg);
+	store_set_autocheckpoint(st, STORE_AUTOCHECKPOINT_DEFAULT);
+	return err;
 }
 
 /* ---- the steps ------------------------------------------------------- */
