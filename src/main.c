@@ -48,7 +48,7 @@ static const char usage_text[] =
         "  backup DIR                   the data and the audit trail, online\n"
         "  backup --keystore DIR [--keep-days N]\n"
         "                               the keystore, expiring old copies\n"
-        "  restore BACKUP --keystore DIR\n"
+        "  restore BACKUP [--keystore DIR]\n"
         "                               into a new data directory\n"
         "                               (docs/operations.md)\n"
         "\n"

@@ -13,9 +13,12 @@
  *   vaern backup --keystore DIR [--keep-days N]
  *       the keystore into DIR/keystore-<time>/; backups in DIR older than
  *       N days (default 30) are deleted.
- *   vaern restore BACKUP --keystore DIR
+ *   vaern restore BACKUP [--keystore DIR]
  *       into the data directory (--data), which must be new or empty (a
- *       master.key alone is allowed): checks everything first.
+ *       master.key alone is allowed): checks everything first. The
+ *       keystore: the newest backup in DIR, or DIR's live one if DIR is
+ *       a data directory; without --keystore, the live keystore of the
+ *       data directory the backup was taken from.
  *
  * Messages name files and generations, never a key or a value.
  */
@@ -42,7 +45,7 @@ static const char backup_usage[] =
         "usage: vaern backup DIR\n"
         "       vaern backup --keystore DIR [--keep-days N]";
 static const char restore_usage[] =
-        "usage: vaern restore BACKUP --keystore DIR";
+        "usage: vaern restore BACKUP [--keystore DIR]";
 
 /* One operator entry in the data directory's audit trail (GDPR-32). */
 static enum vaern_err
@@ -217,7 +220,7 @@ cmd_restore(int argc, char **argv)
 		else
 			return cli_usage("restore", restore_usage);
 	}
-	if (backup == NULL || ksdir == NULL)
+	if (backup == NULL)
 		return cli_usage("restore", restore_usage);
 	err = keys_restore(backup, ksdir, cli_globals.data_dir, &rep, &msg);
 	if (err != VAERN_OK)

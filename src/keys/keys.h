@@ -262,8 +262,10 @@ struct keys_restore_report {
 };
 
 /*
- * Restores the data backup in backup and the newest keystore backup in
- * keystore (a directory of them, or one) into the data directory target,
+ * Restores the data backup in backup and the newest keystore in keystore
+ * (a directory of keystore backups, one of them, or a data directory whose
+ * live keystore is taken; NULL: the data directory the backup was taken
+ * from, named in its manifest) into the data directory target,
  * which must be missing or empty (a master.key alone is allowed). Checks
  * first, writes nothing on failure: both manifests, every checksum, the
  * same vault, the master key (its source as for target) one of the
@@ -274,6 +276,6 @@ struct keys_restore_report {
 enum vaern_err keys_restore(const char *backup, const char *keystore,
                             const char *target, struct keys_restore_report *rep,
                             struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
 #endif

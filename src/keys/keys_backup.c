@@ -371,6 +371,7 @@ enum vaern_err
 keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 {
 	char src[PATH_MAX], aud[PATH_MAX], dst[PATH_MAX], vault_id[64];
+	char real[PATH_MAX];
 	char schema[16], seq[32], head[HASH_HEX], when[32];
 	enum vaern_err err;
 	sqlite3 *db = NULL;
@@ -426,9 +427,13 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	if (err != VAERN_OK)
 		goto done;
 	time_text(clock_now(), when);
-	m = json_pack("{sssssssssss{sIss}}", "format", KEYS_BACKUP_FORMAT,
+	/* The data directory it came from: its live keystore is the newest
+	 * one a restore can take when no keystore backup is named. */
+	if (realpath(dir, real) == NULL)
+		(void)snprintf(real, sizeof(real), "%s", dir);
+	m = json_pack("{sssssssssssss{sIss}}", "format", KEYS_BACKUP_FORMAT,
 	              "kind", "data", "vault_id", vault_id, "schema", schema,
-	              "created_at", when, "audit_head", "seq",
+	              "created_at", when, "source", real, "audit_head", "seq",
 	              (json_int_t)strtoll(seq, NULL, 10), "hash", head);
 	if (m == NULL || (files = json_object()) == NULL ||
 	    json_object_set(m, "files", files) != 0) {
@@ -659,10 +664,13 @@ suffix(const char *name)
 	return strtol(z + 2, NULL, 10);
 }
 
-/* The newest keystore backup: dir itself if it has a manifest, else the
- * keystore-* directory in it with the latest created_at. */
+/*
+ * The newest keystore: dir itself if it is a keystore backup (it has a
+ * manifest) or a data directory (its live keystore; *live = 1), else the
+ * keystore-* backup in it with the latest created_at.
+ */
 static enum vaern_err
-newest_keystore(const char *dir, char *out, struct vaern_msg *msg)
+newest_keystore(const char *dir, char *out, int *live, struct vaern_msg *msg)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
@@ -672,7 +680,16 @@ newest_keystore(const char *dir, char *out, struct vaern_msg *msg)
 
 	if (join(path, dir, KEYS_MANIFEST, msg) != VAERN_OK)
 		return VAERN_E_INVALID;
+	*live = 0;
 	if (access(path, F_OK) == 0) {
+		(void)snprintf(out, PATH_MAX, "%s", dir);
+		return VAERN_OK;
+	}
+	if (join(path, dir, STORE_KEYSTORE_FILE, msg) == VAERN_OK &&
+	    access(path, F_OK) == 0 &&
+	    join(path, dir, DATA_DB, msg) == VAERN_OK &&
+	    access(path, F_OK) == 0) {
+		*live = 1;
 		(void)snprintf(out, PATH_MAX, "%s", dir);
 		return VAERN_OK;
 	}
@@ -701,14 +718,23 @@ newest_keystore(const char *dir, char *out, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
-/* Opens a backed-up database read-only without touching its directory. */
+/* Opens a backed-up database read-only without touching its directory;
+ * a live one (a data directory's keystore) read-only as it is. */
 static enum vaern_err
-db_open_backup(const char *path, sqlite3 **db, struct vaern_msg *msg)
+db_open_backup(const char *path, int live, sqlite3 **db, struct vaern_msg *msg)
 {
 	char uri[PATH_MAX + 32];
 	int n = snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
 
 	*db = NULL;
+	if (live) {
+		if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: not a database", path);
+		sqlite3_busy_timeout(*db, 10000);
+		return VAERN_OK;
+	}
 	if (n < 0 || (size_t)n >= sizeof(uri) || strchr(path, '?') ||
 	    strchr(path, '#') || strchr(path, '%'))
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -728,7 +754,7 @@ db_open_backup(const char *path, sqlite3 **db, struct vaern_msg *msg)
  * naming the file and what (a manifest that does not match) otherwise.
  */
 static enum vaern_err
-backup_says(const char *dir, const char *file, const char *sql,
+backup_says(const char *dir, const char *file, int live, const char *sql,
             const char *want, const char *what, sqlite3 **db,
             struct vaern_msg *msg)
 {
@@ -736,7 +762,7 @@ backup_says(const char *dir, const char *file, const char *sql,
 	enum vaern_err err;
 
 	if ((err = join(path, dir, file, msg)) ||
-	    (err = db_open_backup(path, db, msg)))
+	    (err = db_open_backup(path, live, db, msg)))
 		return err;
 	if (!query_text(*db, sql, text, sizeof(text)) ||
 	    strcmp(text, want) != 0)
@@ -746,7 +772,8 @@ backup_says(const char *dir, const char *file, const char *sql,
 	return VAERN_OK;
 }
 
-/* Checks what the files say against their manifests; *gen_ok is 1 if
+/* Checks what the files say against their manifests (km NULL: the
+ * keystore is a data directory's live one); *gen_ok is 1 if
  * the master key is a live generation of the keystore. */
 static enum vaern_err
 check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
@@ -755,7 +782,9 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 {
 	char text[80], check[KEYS_HEX + 1], sql[160], seq[32];
 	const char *vid = json_string_value(json_object_get(dm, "vault_id"));
-	const char *kid = json_string_value(json_object_get(km, "vault_id"));
+	const char *kid =
+	        km != NULL ? json_string_value(json_object_get(km, "vault_id"))
+	                   : vid; /* live: the file says */
 	json_t *head = json_object_get(dm, "audit_head");
 	enum vaern_err err = VAERN_OK;
 	sqlite3 *db = NULL;
@@ -770,18 +799,19 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 	(void)snprintf(
 	        seq, sizeof(seq), "%lld",
 	        (long long)json_integer_value(json_object_get(head, "seq")));
-	if ((err = backup_says(backup, DATA_DB, VAULT_ID_SQL, vid, "vault id",
-	                       &db, msg)) != VAERN_OK)
+	if ((err = backup_says(backup, DATA_DB, 0, VAULT_ID_SQL, vid,
+	                       "vault id", &db, msg)) != VAERN_OK)
 		goto done;
 	sqlite3_close(db);
-	if ((err = backup_says(backup, AUDIT_DB_FILE,
+	if ((err = backup_says(backup, AUDIT_DB_FILE, 0,
 	                       "SELECT coalesce(max(seq), 0) FROM audit", seq,
 	                       "head", &db, msg)) != VAERN_OK)
 		goto done;
 	rep->audit_seq = strtoll(seq, NULL, 10);
 	sqlite3_close(db);
-	if ((err = backup_says(ks, STORE_KEYSTORE_FILE, VAULT_ID_SQL, vid,
-	                       "vault id", &db, msg)) != VAERN_OK)
+	if ((err = backup_says(ks, STORE_KEYSTORE_FILE, km == NULL,
+	                       VAULT_ID_SQL, vid, "vault id", &db, msg)) !=
+	    VAERN_OK)
 		goto done;
 	keys_check_value(master, check);
 	(void)snprintf(sql, sizeof(sql),
@@ -871,6 +901,28 @@ done:
 	return err;
 }
 
+/* Copies a live keystore (a data directory's, maybe being written) from
+ * one read snapshot. */
+static enum vaern_err
+live_copy(const char *src, const char *dst, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	sqlite3 *db = NULL;
+	char text[80];
+
+	if ((err = db_open_backup(src, 1, &db, msg)) == VAERN_OK) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    !query_text(db, VAULT_ID_SQL, text, sizeof(text)))
+			err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", src,
+			                 sqlite3_errmsg(db));
+		else
+			err = db_copy(db, "main", dst, msg);
+		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	return err;
+}
+
 enum vaern_err
 keys_restore(const char *backup, const char *keystore, const char *target,
              struct keys_restore_report *rep, struct vaern_msg *msg)
@@ -883,16 +935,28 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 	struct store *st = NULL;
 	enum vaern_err err;
 	size_t copied = 0;
-	int made_dir = 0;
+	int made_dir = 0, live = 0;
 	struct stat sb;
 
 	memset(rep, 0, sizeof(*rep));
 	if ((master = sodium_malloc(KEYS_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	/* Everything is checked before anything is written. */
-	if ((err = manifest_check(backup, "data", &dm, msg)) != VAERN_OK ||
-	    (err = newest_keystore(keystore, ks, msg)) != VAERN_OK ||
-	    (err = manifest_check(ks, "keystore", &km, msg)) != VAERN_OK ||
+	if ((err = manifest_check(backup, "data", &dm, msg)) != VAERN_OK)
+		goto done;
+	/* No keystore named: the newest is the live one of the data
+	 * directory the backup was taken from, if it is still there. */
+	if (keystore == NULL &&
+	    (keystore = json_string_value(json_object_get(dm, "source"))) ==
+	            NULL) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "the backup does not name its data directory: "
+		                 "give --keystore DIR");
+		goto done;
+	}
+	if ((err = newest_keystore(keystore, ks, &live, msg)) != VAERN_OK ||
+	    (!live &&
+	     (err = manifest_check(ks, "keystore", &km, msg)) != VAERN_OK) ||
 	    (err = keys_master_load(target, master, NULL, msg)) != VAERN_OK ||
 	    (err = check_backup(backup, ks, dm, km, master, rep, msg)))
 		goto done;
@@ -908,7 +972,9 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 		if ((err = join(src, from, files[copied], msg)) ||
 		    (err = join(dst, target, files[copied], msg)))
 			break;
-		if ((err = file_copy(src, dst, msg)) != VAERN_OK) {
+		err = copied == 2 && live ? live_copy(src, dst, msg)
+		                          : file_copy(src, dst, msg);
+		if (err != VAERN_OK) {
 			copied++; /* a part of it may be there */
 			break;
 		}

@@ -578,6 +578,35 @@ class BackupTest(KeysCase):
         with open(os.path.join(target, "vaern.db"), "rb") as f:
             self.assertNotIn(b"anna", f.read())
 
+    def test_GDPR_17_restore_takes_the_live_keystore_by_default(self):
+        """Add A and B, back up, erase A, restore the backup (no keystore
+        named: the live one of the data directory it came from)."""
+        a = self.add("Anna Hansen", "anna@example.dk")
+        b = self.add("Bo Berg", "bo@example.dk")
+        self.assertEqual(self.vaern("backup", self.path("bk")).rc, EXIT_OK)
+        self.assertEqual(self.vaern("subject", "erase", a).rc, EXIT_OK)
+        target = self.path("restored")
+        os.makedirs(target, mode=0o700)
+        shutil.copy(os.path.join(self.dir, "master.key"), target)
+        r = self.vaern("restore", self.path("bk"), data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["keystore"], os.path.realpath(self.dir))
+        r = self.vaern("subject", "show", a, data=target)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIsNone(self.found("anna@example.dk", data=target))
+        self.readable(b, "Bo Berg", data=target)
+        self.assertEqual(self.vaern("audit", "verify", data=target).rc,
+                         EXIT_OK)
+        # the same with the data directory named as the keystore
+        target2 = self.path("restored2")
+        r = self.vaern("restore", self.path("bk"), "--keystore", self.dir,
+                       data=target2,
+                       env={"VAERN_MASTER_KEY": self.key_hex()})
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIsNone(self.found("anna@example.dk", data=target2,
+                                     env={"VAERN_MASTER_KEY":
+                                          self.key_hex()}))
+
     def test_GDPR_17_a_keystore_backup_from_before_the_erasure_still_opens(
             self):
         """The other side of the promise: until the keystore backups taken
