@@ -14,6 +14,7 @@
  *      default source, master.key.next is then renamed onto master.key;
  *      a run that died before the rename does it next time.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,32 +39,32 @@
  * (the audit MAC key) is one more line here, or a row of root_key.
  */
 struct keys_kind {
-	const char *name;  /* for messages */
-	const char *table; /* ks.<table>: rowid, kek, wrapped, ad columns */
-	const char *ad_columns;
-	size_t (*ad)(unsigned char ad[KEYS_AD_MAX], sqlite3_stmt *s, int col);
+	const char *name;       /* for messages */
+	const char *table;      /* ks.<table>: rowid, kek, wrapped, ... */
+	const char *ad_columns; /* two columns, passed to ad() */
+	size_t (*ad)(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v);
 };
 
 static size_t
-ad_subject(unsigned char ad[KEYS_AD_MAX], sqlite3_stmt *s, int col)
+ad_subject(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
 {
-	if (sqlite3_column_bytes(s, col) != STORE_UID_BYTES)
+	if (sqlite3_value_bytes(v[0]) != STORE_UID_BYTES)
 		return 0;
-	return keys_ad_subject(ad, sqlite3_column_blob(s, col),
-	                       sqlite3_column_int64(s, col + 1));
+	return keys_ad_subject(ad, sqlite3_value_blob(v[0]),
+	                       sqlite3_value_int64(v[1]));
 }
 
 static size_t
-ad_day(unsigned char ad[KEYS_AD_MAX], sqlite3_stmt *s, int col)
+ad_day(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
 {
-	return keys_ad_day(ad, sqlite3_column_int64(s, col),
-	                   sqlite3_column_int64(s, col + 1));
+	return keys_ad_day(ad, sqlite3_value_int64(v[0]),
+	                   sqlite3_value_int64(v[1]));
 }
 
 static size_t
-ad_root(unsigned char ad[KEYS_AD_MAX], sqlite3_stmt *s, int col)
+ad_root(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
 {
-	const char *name = (const char *)sqlite3_column_text(s, col);
+	const char *name = (const char *)sqlite3_value_text(v[0]);
 
 	return name != NULL ? keys_ad_root(ad, name) : 0;
 }
@@ -75,15 +76,6 @@ static const struct keys_kind keys_kinds[] = {
 };
 #define NKINDS (sizeof(keys_kinds) / sizeof(keys_kinds[0]))
 
-/* One key read for re-wrapping. */
-struct pending {
-	int64_t rowid, kek;
-	unsigned char wrapped[KEYS_WRAPPED];
-	unsigned char ad[KEYS_AD_MAX];
-	size_t adlen;
-	int ok; /* 0: malformed row */
-};
-
 static enum vaern_err
 db_fail(sqlite3 *db, struct vaern_msg *msg, const char *what)
 {
@@ -91,95 +83,106 @@ db_fail(sqlite3 *db, struct vaern_msg *msg, const char *what)
 	                  sqlite3_errmsg(db));
 }
 
+/* What the SQL function vaern_rewrap() works with. */
+struct rewrap_ctx {
+	struct keys_ring *r;
+	struct keys_gen *to; /* the generation keys go under */
+	unsigned char *key;  /* sodium_malloc'ed: one key at a time */
+	unsigned char nonce[64 * KEYS_NONCE_BYTES]; /* drawn 64 at a time */
+	size_t used;                /* bytes of nonce handed out */
+	char failed[VAERN_MSG_MAX]; /* why a key did not open */
+};
+
 /*
- * Re-wraps up to batch keys of kind k that are not under generation to,
- * from rowid *last on (cursor; 0 at first), inside the caller's
- * transaction. *n gets how many were read.
+ * vaern_rewrap(kind, kek, wrapped, ad1, ad2): the key wrapped under
+ * generation kek, opened and wrapped again under ctx->to. A key that does
+ * not open is an error, which fails the UPDATE and so its transaction:
+ * a key is never dropped, and nothing is retired.
+ */
+static void
+fn_rewrap(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+	struct rewrap_ctx *x = sqlite3_user_data(c);
+	unsigned char ad[KEYS_AD_MAX], out[KEYS_WRAPPED];
+	int kind = sqlite3_value_int(v[0]);
+	int64_t kek = sqlite3_value_int64(v[1]);
+	struct keys_gen *g = keys_ring_find(x->r, kek);
+	size_t adlen;
+
+	assert(argc == 5 && kind >= 0 && (size_t)kind < NKINDS);
+	adlen = keys_kinds[kind].ad(ad, v + 3);
+	if (g == NULL || adlen == 0 ||
+	    keys_open(g->wrap, sqlite3_value_blob(v[2]),
+	              (size_t)sqlite3_value_bytes(v[2]), ad, adlen,
+	              x->key) != 0) {
+		(void)snprintf(x->failed, sizeof(x->failed),
+		               "a %s does not open under master key generation "
+		               "%lld; nothing was retired",
+		               keys_kinds[kind].name, (long long)kek);
+		sqlite3_result_error(c, x->failed, -1);
+		return;
+	}
+	if (x->used == sizeof(x->nonce)) {
+		randombytes_buf(x->nonce, sizeof(x->nonce));
+		x->used = 0;
+	}
+	keys_seal(x->to->wrap, x->key, ad, adlen, x->nonce + x->used, out);
+	x->used += KEYS_NONCE_BYTES;
+	sodium_memzero(x->key, KEYS_BYTES);
+	sqlite3_result_blob(c, out, KEYS_WRAPPED, SQLITE_TRANSIENT);
+}
+
+/*
+ * Re-wraps the keys of kind k with rowid in (from, from + span] that are
+ * not under generation to: one UPDATE, in place, inside the caller's
+ * transaction. *n gets how many.
  */
 static enum vaern_err
-rewrap_batch(struct keys_ring *r, sqlite3 *db, const struct keys_kind *k,
-             int64_t to, size_t batch, int64_t *last, struct pending *p,
-             unsigned char *key, size_t *n, struct vaern_msg *msg)
+rewrap_range(sqlite3 *db, size_t kind, int64_t to, int64_t from, int64_t span,
+             int64_t *n, struct rewrap_ctx *x, struct vaern_msg *msg)
 {
-	char sql[256];
-	sqlite3_stmt *sel = NULL, *upd = NULL;
-	enum vaern_err err = VAERN_OK;
-	struct keys_gen *gto = keys_ring_find(r, to), *g;
-	unsigned char nonce[KEYS_NONCE_BYTES * 64];
-	size_t i, used = sizeof(nonce);
+	const struct keys_kind *k = &keys_kinds[kind];
+	char sql[320];
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
-	if (gto == NULL)
-		return vaern_fail(msg, VAERN_E_INTERNAL,
-		                  "the new master key is not held");
 	(void)snprintf(sql, sizeof(sql),
-	               "SELECT rowid, kek, wrapped, %s FROM ks.%s"
-	               " WHERE rowid > ?1 AND kek <> ?2 ORDER BY rowid"
-	               " LIMIT ?3",
-	               k->ad_columns, k->table);
-	if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK)
+	               "UPDATE ks.%s SET kek = ?2,"
+	               " wrapped = vaern_rewrap(%zu, kek, wrapped, %s)"
+	               " WHERE rowid > ?1 AND rowid <= ?3 AND kek <> ?2",
+	               k->table, kind, k->ad_columns);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(db, msg, k->name);
-	sqlite3_bind_int64(sel, 1, *last);
-	sqlite3_bind_int64(sel, 2, to);
-	sqlite3_bind_int64(sel, 3, (sqlite3_int64)batch);
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		struct pending *q = &p[(*n)++];
-
-		q->rowid = sqlite3_column_int64(sel, 0);
-		q->kek = sqlite3_column_int64(sel, 1);
-		q->ok = sqlite3_column_bytes(sel, 2) == KEYS_WRAPPED;
-		if (q->ok)
-			memcpy(q->wrapped, sqlite3_column_blob(sel, 2),
-			       KEYS_WRAPPED);
-		q->adlen = k->ad(q->ad, sel, 3);
-		q->ok &= q->adlen > 0;
-		*last = q->rowid;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	sqlite3_bind_int64(s, 3, from + span);
+	x->failed[0] = '\0';
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		if (x->failed[0] != '\0')
+			return vaern_fail(msg, VAERN_E_CRYPTO, "%s", x->failed);
+		return db_fail(db, msg, k->name);
 	}
-	sqlite3_finalize(sel);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, msg, k->name);
-	(void)snprintf(sql, sizeof(sql),
-	               "UPDATE ks.%s SET kek = ?2, wrapped = ?3"
-	               " WHERE rowid = ?1",
-	               k->table);
-	if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
-		return db_fail(db, msg, k->name);
-	for (i = 0; i < *n && err == VAERN_OK; i++) {
-		struct pending *q = &p[i];
+	*n = sqlite3_changes64(db);
+	return VAERN_OK;
+}
 
-		if (!q->ok || (g = keys_ring_find(r, q->kek)) == NULL ||
-		    keys_open(g->wrap, q->wrapped, KEYS_WRAPPED, q->ad,
-		              q->adlen, key) != 0) {
-			/* Never drop a key: one that does not open stays
-			 * as it is, and the rotation stops before retiring
-			 * the key it is under. */
-			err = vaern_fail(msg, VAERN_E_CRYPTO,
-			                 "a %s (row %lld) does not open under "
-			                 "master key generation %lld; nothing "
-			                 "was retired",
-			                 k->name, (long long)q->rowid,
-			                 (long long)q->kek);
-			break;
-		}
-		if (used == sizeof(nonce)) {
-			randombytes_buf(nonce, sizeof(nonce));
-			used = 0;
-		}
-		keys_seal(gto->wrap, key, q->ad, q->adlen, nonce + used,
-		          q->wrapped);
-		used += KEYS_NONCE_BYTES;
-		sqlite3_bind_int64(upd, 1, q->rowid);
-		sqlite3_bind_int64(upd, 2, to);
-		sqlite3_bind_blob(upd, 3, q->wrapped, KEYS_WRAPPED,
-		                  SQLITE_STATIC);
-		if (sqlite3_step(upd) != SQLITE_DONE)
-			err = db_fail(db, msg, k->name);
-		sqlite3_reset(upd);
-	}
-	sqlite3_finalize(upd);
-	sodium_memzero(key, KEYS_BYTES);
-	return err;
+/* The largest rowid of table (0 if empty). */
+static int64_t
+max_rowid(sqlite3 *db, const char *table)
+{
+	char sql[96];
+	sqlite3_stmt *s = NULL;
+	int64_t m = 0;
+
+	(void)snprintf(sql, sizeof(sql), "SELECT max(rowid) FROM ks.%s", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		m = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return m;
 }
 
 /* Keys of every kind not under generation to. */
@@ -205,39 +208,53 @@ count_left(sqlite3 *db, int64_t to, int64_t *n, struct vaern_msg *msg)
 }
 
 /*
- * Re-wraps every key not under r's newest generation: batches of their
- * own transactions (commit: 1), or all inside the caller's (commit: 0).
+ * Re-wraps every key not under r's newest generation, in rowid ranges of
+ * batch: each range its own transaction (commit: 1), or all inside the
+ * caller's (commit: 0). Rows added meanwhile get higher rowids and are
+ * reached; the retirement's pass (commit: 0) catches any other.
  */
 static enum vaern_err
 rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
        int64_t *total, const struct keys_rotate_opts *o, struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
-	struct pending *p = NULL;
-	unsigned char *key = NULL;
-	int64_t left = 0, last;
-	size_t n;
+	struct rewrap_ctx *x = NULL;
+	int64_t left = 0, from, n;
 
 	if (batch == 0)
 		batch = BATCH_DEFAULT;
-	if ((p = calloc(batch, sizeof(*p))) == NULL ||
-	    (key = sodium_malloc(KEYS_BYTES)) == NULL) {
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (x->key = sodium_malloc(KEYS_BYTES)) == NULL) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	x->r = r;
+	x->used = sizeof(x->nonce);
+	if ((x->to = keys_ring_find(r, r->newest)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_INTERNAL,
+		                 "the new master key is not held");
+		goto done;
+	}
+	if (sqlite3_create_function(db, "vaern_rewrap", 5,
+	                            SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+	                            fn_rewrap, NULL, NULL) != SQLITE_OK) {
+		err = db_fail(db, msg, "function");
 		goto done;
 	}
 	if (o != NULL && o->progress != NULL &&
 	    (err = count_left(db, r->newest, &left, msg)) != VAERN_OK)
 		goto done;
 	for (size_t i = 0; i < NKINDS && err == VAERN_OK; i++) {
-		last = 0;
-		do {
+		for (from = 0; err == VAERN_OK &&
+		               from < max_rowid(db, keys_kinds[i].table);
+		     from += (int64_t)batch) {
 			if (commit && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL,
 			                           NULL, NULL) != SQLITE_OK) {
 				err = db_fail(db, msg, "begin");
 				break;
 			}
-			err = rewrap_batch(r, db, &keys_kinds[i], r->newest,
-			                   batch, &last, p, key, &n, msg);
+			err = rewrap_range(db, i, r->newest, from,
+			                   (int64_t)batch, &n, x, msg);
 			if (commit && err == VAERN_OK &&
 			    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
 			            SQLITE_OK)
@@ -246,17 +263,20 @@ rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
 				(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL,
 				                   NULL);
 			if (err == VAERN_OK)
-				*total += (int64_t)n;
+				*total += n;
 			if (err == VAERN_OK && o != NULL && o->progress)
 				o->progress(o->progress_arg, *total, left);
-		} while (err == VAERN_OK && n == batch);
+		}
 	}
 done:
-	if (p != NULL) {
-		sodium_memzero(p, batch * sizeof(*p));
-		free(p);
+	if (x != NULL) {
+		(void)sqlite3_create_function(db, "vaern_rewrap", 5,
+		                              SQLITE_UTF8, NULL, NULL, NULL,
+		                              NULL);
+		sodium_free(x->key);
+		sodium_memzero(x, sizeof(*x));
+		free(x);
 	}
-	sodium_free(key);
 	return err;
 }
 

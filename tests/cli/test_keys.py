@@ -463,6 +463,46 @@ class RotateTest(KeysCase):
                          [(1, "retired"), (2, "current")])
         self.assertIsNotNone(self.found("p7@example.dk"))
 
+    def test_GDPR_32_a_key_that_does_not_open_stops_the_rotation(self):
+        """No key is ever dropped: one that does not authenticate stops the
+        rotation before anything is retired; fixed, the rotation ends."""
+        a = self.add("Anna Hansen", "anna@example.dk")
+        b = self.add("Bo Berg", "bo@example.dk")
+        ks = os.path.join(self.dir, "keystore.db")
+        con = sqlite3.connect(ks)
+        (uid, w), = con.execute("SELECT uid, wrapped FROM subject_key"
+                                " ORDER BY rowid LIMIT 1").fetchall()
+        bad = bytes([w[0] ^ 1]) + w[1:]
+        con.execute("UPDATE subject_key SET wrapped = ? WHERE uid = ?",
+                    (bad, uid))
+        con.commit()
+        con.close()
+        old = self.key_hex()
+        r = self.vaern("key", "rotate")
+        self.assertEqual(r.rc, EXIT_FAILURE, r)
+        self.assertIn("does not open under master key generation 1", r.err)
+        self.assertNotIn("retired", self.keystore(
+            "SELECT state FROM kek WHERE gen = 1")[0])
+        # the batch it was in rolled back whole: both keys still there,
+        # under generation 1, the bad one as it was
+        self.assertEqual(self.keystore("SELECT kek, count(*) FROM"
+                                       " subject_key GROUP BY kek"), [(1, 2)])
+        self.assertIn((bad,), self.keystore("SELECT wrapped FROM"
+                                            " subject_key"))
+        self.assertEqual(self.key_hex(), old)
+        actions = [e["action"] for e in self.vaern("audit", "show").json()]
+        self.assertIn("key-rotate-stopped", actions)
+        con = sqlite3.connect(ks)
+        con.execute("UPDATE subject_key SET wrapped = ? WHERE uid = ?",
+                    (w, uid))
+        con.commit()
+        con.close()
+        r = self.vaern("key", "rotate")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(r.json()["resumed"])
+        self.readable(a, "Anna Hansen")
+        self.readable(b, "Bo Berg")
+
     def test_GDPR_32_rotate_finishes_a_run_killed_before_the_rename(self):
         """The one state kill -9 rarely hits by chance: the retirement
         committed, master.key.next not yet renamed onto master.key."""
