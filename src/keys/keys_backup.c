@@ -901,15 +901,27 @@ done:
 	return err;
 }
 
-/* Copies a live keystore (a data directory's, maybe being written) from
- * one read snapshot. */
+/*
+ * Copies a live keystore (a data directory's, maybe being written) from
+ * one read snapshot, without the keys whose subject the live data no
+ * longer holds: an erasure cut by a crash between its two commits leaves
+ * its key behind, and a restore must not bring the person back with it
+ * (GDPR-17).
+ */
 static enum vaern_err
 live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 {
+	char data[PATH_MAX], text[80];
+	const char *slash = strrchr(src, '/');
 	enum vaern_err err;
 	sqlite3 *db = NULL;
-	char text[80];
+	int n;
 
+	n = snprintf(data, sizeof(data), "%.*s/%s",
+	             slash != NULL ? (int)(slash - src) : 1,
+	             slash != NULL ? src : ".", DATA_DB);
+	if (n < 0 || (size_t)n >= sizeof(data))
+		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
 	if ((err = db_open_backup(src, 1, &db, msg)) == VAERN_OK) {
 		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 		    !query_text(db, VAULT_ID_SQL, text, sizeof(text)))
@@ -919,6 +931,21 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 			err = db_copy(db, "main", dst, msg);
 		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
+	sqlite3_close(db);
+	db = NULL;
+	if (err != VAERN_OK)
+		return err;
+	/* the live data as it is now: later than the copy, so a subject
+	 * erased meanwhile loses its key here too */
+	if ((err = db_open(dst, SQLITE_OPEN_READWRITE, &db, msg)) == VAERN_OK &&
+	    (err = attach(db, data, "live", msg)) == VAERN_OK &&
+	    sqlite3_exec(db,
+	                 "DELETE FROM main.subject_key WHERE NOT EXISTS"
+	                 " (SELECT 1 FROM live.subject AS s"
+	                 "  WHERE s.uid = subject_key.uid)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", dst,
+		                 sqlite3_errmsg(db));
 	sqlite3_close(db);
 	return err;
 }

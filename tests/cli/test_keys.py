@@ -647,6 +647,34 @@ class BackupTest(KeysCase):
                                      env={"VAERN_MASTER_KEY":
                                           self.key_hex()}))
 
+    def test_GDPR_17_an_erasure_cut_by_a_crash_stays_erased_in_a_restore(
+            self):
+        """A crash between an erasure's two commits (the data store's
+        first) leaves the key behind: neither a restore from the live
+        keystore nor a keystore backup brings the person back."""
+        a = self.add("Anna Hansen", "anna@example.dk")
+        b = self.add("Bo Berg", "bo@example.dk")
+        self.assertEqual(self.vaern("backup", self.path("bk")).rc, EXIT_OK)
+        # the state such a crash leaves: the subject row gone, its key not
+        con = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        con.execute("DELETE FROM subject WHERE lower(hex(uid)) = ?", (a,))
+        con.commit()
+        con.close()
+        self.assertEqual(self.keystore("SELECT count(*) FROM subject_key"),
+                         [(2,)])
+        target = self.path("restored")
+        r = self.restore(self.path("bk"), self.dir, target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIsNone(self.found("anna@example.dk", data=target))
+        self.readable(b, "Bo Berg", data=target)
+        r = self.vaern("backup", "--keystore", self.path("ks"))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        target = self.path("restored2")
+        r = self.restore(self.path("bk"), self.path("ks"), target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIsNone(self.found("anna@example.dk", data=target))
+        self.readable(b, "Bo Berg", data=target)
+
     def test_GDPR_17_a_keystore_backup_from_before_the_erasure_still_opens(
             self):
         """The other side of the promise: until the keystore backups taken
