@@ -353,32 +353,16 @@ static enum vaern_err
 load_root(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *s = NULL;
 	unsigned char ad[KEYS_AD_MAX], wrapped[KEYS_WRAPPED];
 	unsigned char nonce[KEYS_NONCE_BYTES];
-	size_t adlen = keys_ad_root(ad, KEYS_ROOT_INDEX), len = 0;
-	enum vaern_err err = VAERN_OK;
+	size_t adlen = keys_ad_root(ad, KEYS_ROOT_INDEX);
+	enum vaern_err err;
 	struct keys_gen *g1;
 	int64_t gen = 0;
-	int rc;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT kek, wrapped FROM ks.root_key"
-	                       " WHERE name = ?1",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
-	sqlite3_bind_text(s, 1, KEYS_ROOT_INDEX, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		gen = sqlite3_column_int64(s, 0);
-		len = (size_t)sqlite3_column_bytes(s, 1);
-		if (len == KEYS_WRAPPED)
-			memcpy(wrapped, sqlite3_column_blob(s, 1), len);
-	}
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return keys_unwrap(r, st, gen, wrapped, len, ad, adlen, r->root,
-		                   msg);
+	err = keys_root_get(r, st, KEYS_ROOT_INDEX, 0, r->root, msg);
+	if (err != VAERN_E_NOTFOUND)
+		return err;
 	if ((g1 = keys_ring_find(r, 1)) == NULL)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
 		                  "the keystore has no index root");
