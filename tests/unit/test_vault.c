@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "calendar/calendar.h"
+#include "keys/keys_internal.h"
+#include "store/store.h"
 #include "vault/vault.h"
 
 struct fixture {
@@ -1622,6 +1624,35 @@ test_schema_3_migrates_to_5(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
+	/* Before issue 13 the blind indexes derived from the master key
+	 * itself: make this vault's index root the master key, as a
+	 * migration does, so its identifiers are those of an old vault. */
+	vault_close(f->v);
+	f->v = NULL;
+	{
+		struct store *st = NULL;
+		struct keys_ring *r = NULL;
+		unsigned char *m = sodium_malloc(KEYS_BYTES);
+		unsigned char ad[KEYS_AD_MAX], w[KEYS_WRAPPED];
+		unsigned char nonce[KEYS_NONCE_BYTES] = {0};
+		int64_t gen;
+
+		assert_int_equal(store_open_sqlite(f->db, 0, &st, &msg),
+		                 VAERN_OK);
+		assert_int_equal(keys_ring_open(st, f->dir, &r, &msg),
+		                 VAERN_OK);
+		assert_int_equal(keys_master_load(f->dir, m, NULL, &msg),
+		                 VAERN_OK);
+		keys_wrap(r, m, ad, keys_ad_root(ad, KEYS_ROOT_INDEX), nonce, w,
+		          &gen);
+		assert_int_equal(keys_root_put(store_sqlite_db(st),
+		                               KEYS_ROOT_INDEX, gen, w, &msg),
+		                 VAERN_OK);
+		sodium_free(m);
+		keys_ring_free(r);
+		store_close(st);
+	}
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
 	load_aura(f);
 	add_customer(f, uid);
 	vault_close(f->v);
@@ -1667,6 +1698,16 @@ test_schema_3_migrates_to_5(void **state)
 	        vault_subject_facts(f->v, "testshop", uid, collect, &c, &msg),
 	        VAERN_OK);
 	assert_int_equal(c.n, NCUSTOMER);
+	/* found by identifier: the blind indexes did not move */
+	{
+		unsigned char found[VAULT_UID_BYTES];
+
+		assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+		                                    "anna@example.dk", found,
+		                                    &msg),
+		                 VAERN_OK);
+		assert_memory_equal(found, uid, VAULT_UID_BYTES);
+	}
 	choose_statistics(f, "visitor-0001", 1);
 	assert_int_equal(vault_visit_add(f->v, "aura-fiber", "visitor-0001",
 	                                 &in, &done, &msg),
