@@ -234,7 +234,8 @@ keys_rewrap_all(struct keys_ring *r, struct store *st, size_t batch, int64_t *n,
  * Copies the data store and the audit trail of dir into the new or empty
  * directory out, consistently while other processes write (one read
  * snapshot, SQLite's backup API; the audit trail's snapshot taken after
- * the data's, so it holds every entry of what the data holds), with
+ * the data's, so it holds the entry of every acknowledged write the data
+ * holds), with
  * out/manifest.json: time, vault id, schema, audit head, and the size and
  * BLAKE2b of each file. No key is in it.
  */
@@ -243,8 +244,9 @@ enum vaern_err keys_backup_data(const char *dir, const char *out,
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
- * Copies the keystore of dir into out/keystore-<UTC time>/ with its
- * manifest, and deletes the keystore backups in out older than keep_days
+ * Drops the keys whose subject is gone (an erasure cut by a crash), copies
+ * the keystore of dir into out/keystore-<UTC time>/ with its manifest,
+ * and deletes the keystore backups in out older than keep_days
  * (the erased stay erased in every copy after that many days). *path
  * (PATH_MAX bytes, if not NULL) gets the new backup's directory.
  */

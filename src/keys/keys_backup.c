@@ -390,9 +390,10 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	if ((err = attach(db, aud, "audit", msg)) != VAERN_OK ||
 	    (err = dir_empty(out, NULL, msg)) != VAERN_OK)
 		goto done;
-	/* The data's snapshot first, then the trail's: the trail then holds
-	 * the entry of every change the data holds (a change is audited
-	 * before or as it commits). */
+	/* The data's snapshot first, then the trail's: the trail holds the
+	 * entry of every change in the data whose entry was written by then
+	 * (an acknowledged write's always is: it is audited before it is
+	 * answered). */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
 		                 sqlite3_errmsg(db));
