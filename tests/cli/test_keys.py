@@ -522,6 +522,32 @@ class RotateTest(KeysCase):
         self.assertTrue(r.json()["key_file_replaced"])
         self.readable(a, "Anna Hansen")
 
+    def test_GDPR_32_an_idle_server_goes_on_after_a_rotation(self):
+        """A server that touched no key while the rotation ran reads its
+        key source again (master.key is the new key by then)."""
+        a = self.add("Anna Hansen", "anna@example.dk")
+        r = self.vaern("actor", "add", "--controller", "example", "--name",
+                       "cs", "--role", "customer_service")
+        token = r.json()["token"]
+        srv = Server(self.dir, self.path("serve.log")).start()
+        try:
+            r = self.vaern("key", "rotate")
+            self.assertEqual(r.rc, EXIT_OK, r)
+            st, body = srv.request("GET", "/v1/subjects/%s/facts?purpose="
+                                   "customer_admin" % a, None, token)
+            self.assertEqual(st, 200, body)
+            self.assertIn(b"Anna Hansen", body)
+            st, body = srv.request("POST", "/v1/subjects", {
+                "purpose": "customer_admin", "facts": [
+                    {"category": "name", "value": "After"},
+                    {"category": "email", "value": "after@example.dk"}]},
+                token)
+            self.assertEqual(st, 201, body)
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log())
+        self.assertEqual(self.keystore("SELECT DISTINCT kek FROM"
+                                       " subject_key"), [(2,)])
+
     def test_GDPR_32_reads_and_writes_succeed_during_a_rotation(self):
         self.import_people(600)
         r = self.vaern("actor", "add", "--controller", "example", "--name",
