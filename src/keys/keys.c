@@ -233,19 +233,31 @@ keys_ring_refresh(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 	size_t nlive = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT max(gen), total(state = 'retired')"
-	                       " FROM ks.kek",
-	                       -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+	/* Every write transaction asks: the statement is kept prepared (on
+	 * the one connection it was made on; keys_ring_free finalises it). */
+	if (r->probe_db != db) {
+		sqlite3_finalize(r->probe);
+		r->probe = NULL;
+		r->probe_db = db;
+		if (sqlite3_prepare_v3(
+		            db,
+		            "SELECT max(gen), total(state = 'retired')"
+		            " FROM ks.kek",
+		            -1, SQLITE_PREPARE_PERSISTENT, &r->probe,
+		            NULL) != SQLITE_OK) {
+			r->probe_db = NULL;
+			return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
+			                  sqlite3_errmsg(db));
+		}
+	}
+	if (sqlite3_step(r->probe) != SQLITE_ROW) {
+		sqlite3_reset(r->probe);
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
 		                  sqlite3_errmsg(db));
 	}
-	maxgen = sqlite3_column_int64(s, 0);
-	nretired = (int64_t)sqlite3_column_double(s, 1);
-	sqlite3_finalize(s);
-	s = NULL;
+	maxgen = sqlite3_column_int64(r->probe, 0);
+	nretired = (int64_t)sqlite3_column_double(r->probe, 1);
+	sqlite3_reset(r->probe);
 	if (maxgen == r->seen_max && nretired == r->seen_retired)
 		return VAERN_OK;
 	if (sqlite3_prepare_v2(db,
@@ -512,6 +524,8 @@ done:
 void
 keys_ring_free(struct keys_ring *r)
 {
+	if (r != NULL)
+		sqlite3_finalize(r->probe);
 	sodium_free(r); /* wipes */
 }
 

@@ -120,7 +120,8 @@ enum vaern_err keys_ring_open(struct store *st, const char *dir,
                               struct keys_ring **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
-/* Wipes and frees r. Accepts NULL. */
+/* Wipes and frees r. Accepts NULL. Call it before closing the store r
+ * was used with: it finalises a statement prepared on its connection. */
 void keys_ring_free(struct keys_ring *r);
 
 /*

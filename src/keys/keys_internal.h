@@ -27,6 +27,9 @@ struct keys_ring {
 	unsigned char scratch[KEYS_BYTES]; /* a key on its way in */
 	char source[KEYS_SOURCE_MAX];      /* where the master key came from */
 	char dir[PATH_MAX];                /* the data directory */
+	sqlite3_stmt *probe;               /* keys_ring_refresh's first
+	                                      query, prepared on probe_db */
+	sqlite3 *probe_db;
 };
 
 /* An empty ring for dir. */

@@ -226,6 +226,7 @@ vault_close(struct vault *v)
 {
 	if (v == NULL)
 		return;
+	keys_ring_free(v->ring); /* before the store: a statement of its */
 	store_close(v->store);
 	for (size_t i = 0; i < v->nctrl; i++) {
 		free(v->ctrl[i].name);
@@ -236,7 +237,6 @@ vault_close(struct vault *v)
 		free(v->scratch);
 	}
 	sodium_free(v->keys); /* wipes */
-	keys_ring_free(v->ring);
 	sodium_free(v->pool);
 	free(v);
 }
