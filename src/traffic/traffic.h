@@ -12,11 +12,10 @@
  *   YYYY-MM-DD.day     one day partition (by the record's start, UTC):
  *                      a header holding the day's random data key wrapped
  *                      (XChaCha20-Poly1305) under a key derived from the
- *                      master key, then blocks of up to TRAFFIC_BLOCK_RECS
- *                      records packed in TRAFFIC_RECORD_BYTES each, sealed
- *                      under the day key; beside each block a Bloom filter
- *                      of keyed hashes (SipHash under a per-day key derived
- *                      from the day key) of its numbers, IMSIs, IMEIs and
+ *                      index root of the key hierarchy, then blocks of up to
+ * TRAFFIC_BLOCK_RECS records packed in TRAFFIC_RECORD_BYTES each, sealed under
+ * the day key; beside each block a Bloom filter of keyed hashes (SipHash under
+ * a per-day key derived from the day key) of its numbers, IMSIs, IMEIs and
  *                      cells: the per-day index. Nothing in clear.
  *
  * A day is dropped whole: its wrapped key overwritten, synced, the file

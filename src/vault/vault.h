@@ -108,7 +108,9 @@ void vault_close(struct vault *v);
 
 /*
  * The keys of the telecom retained-data store (src/traffic, issue 18),
- * derived from the master key with crypto_kdf under the context "vaerntrf":
+ * derived from the key hierarchy's index root (src/keys, issue 13; it
+ * survives master-key rotations) with crypto_kdf under the context
+ * "vaerntrf":
  * subkey 1 wraps the store's per-day data keys, subkey 2 is the seed of
  * the controller's Ed25519 delivery-signing key. WARNING: out is key
  * material; the caller wipes it (sodium_memzero). One function, so that
