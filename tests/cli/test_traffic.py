@@ -288,6 +288,21 @@ class TrafficTest(Base):
         self.assertNotEqual(r.rc, EXIT_OK, r)
         self.assertIn("does not open", r.err)
 
+    def test_TEL_LOG_3_days_outlive_a_master_key_rotation(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        before = self.query("--msisdn", A)
+        self.assertEqual(before.rc, EXIT_OK, before)
+        r = self.vaern("key", "rotate", "--quiet")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        after = self.query("--msisdn", A)
+        self.assertEqual(after.rc, EXIT_OK, after)
+        self.assertEqual(self.records(after.json()),
+                         self.records(before.json()))
+        # The same signing key: the old delivery still verifies.
+        path = self.write("before.json", before.out)
+        v = self.vaern("traffic", "verify", "--controller", "telenor", path)
+        self.assertEqual(v.rc, EXIT_OK, v)
+
     # ---- TEL-LOG-1: exactly one year ----------------------------------------
 
     def test_TEL_LOG_1_day_kept_until_a_full_year_old(self):
