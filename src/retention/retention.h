@@ -75,6 +75,8 @@ struct retention_result {
 	int64_t legal_until;      /* the latest expiry among those legal rules
 	                             (erasure waits until then), INT64_MIN if
 	                             none */
+	long legal_rule;          /* the legal rule giving legal_until (index
+	                             into policy.retention), or -1 */
 	enum retention_wait wait; /* why expires_at is RETENTION_NEVER */
 	long event; /* with RETENTION_WAIT_OPEN or _EVENT: the event (index
 	               into policy.events); else -1 */

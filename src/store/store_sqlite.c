@@ -239,6 +239,7 @@ enum stmt_id {
 	S_FACT_KEYS,
 	S_FACT_DELETE_DUE,
 	S_FACT_PLAN,
+	S_FACT_PLAN_RESTRICTED,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
 	S_CONSENT_IN_FORCE,
@@ -407,6 +408,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                               " AND expires_at <= ?2",
         [S_FACT_DUE_COUNT] = "SELECT count(*) FROM fact"
                              " WHERE expires_at <= ?1",
+        /* GDPR-18: facts a restriction holds (not what an erasure
+         * left: the law keeps that until its date). */
+        [S_FACT_PLAN_RESTRICTED] =
+                "SELECT coalesce(f.rule, 0), count(*) FROM fact f"
+                " JOIN subject s ON s.rowid = f.subject"
+                " WHERE (s.state & 1) != 0 AND (s.state & 4) = 0"
+                " GROUP BY f.rule",
         [S_FACT_PLAN] = "SELECT coalesce(rule, 0), expires_at, count(*)"
                         " FROM fact GROUP BY expires_at, rule",
         [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
@@ -1916,6 +1924,26 @@ store_fact_plan(struct store *st,
 		if ((err = fn(arg, sqlite3_column_int64(s, 0),
 		              column_time(s, 1), sqlite3_column_int64(s, 2))) !=
 		    VAERN_OK)
+			break;
+	}
+	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
+}
+
+enum vaern_err
+store_fact_plan_restricted(struct store *st,
+                           enum vaern_err (*fn)(void *arg, int64_t rule,
+                                                int64_t count),
+                           void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN_RESTRICTED, msg)) == NULL)
+		return VAERN_E_STORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, sqlite3_column_int64(s, 0),
+		              sqlite3_column_int64(s, 1))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);

@@ -265,8 +265,13 @@ enum vaern_err vault_event_record(struct vault *v, const char *controller,
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
- * Erases the subject: its identifiers, facts, events, consents and wrapped
- * key (crypto-shredding). *nfacts, if not NULL, gets the facts erased.
+ * Removes the subject whole: its identifiers, facts, events, consents and
+ * wrapped key (crypto-shredding). *nfacts, if not NULL, gets the facts
+ * erased. Refused under a legal hold.
+ *
+ * WARNING: this keeps nothing a legal obligation keeps: it is the undo of
+ * an import row and the core of the operator's audited override; the
+ * Art. 17 erasure is vault_operator_erase / vault_request_erase.
  */
 enum vaern_err vault_subject_erase(struct vault *v, const char *controller,
                                    const unsigned char uid[VAULT_UID_BYTES],
@@ -510,13 +515,17 @@ struct vault_plan_row {
 	                       event (open relationship) */
 	int64_t facts;
 	int64_t visits; /* visits and pixels of visitors (no subject) */
+	int restricted; /* 1: a line of its own after the others, the facts
+	                   of the rule a restriction holds (GDPR-18; a sweep
+	                   keeps them, whatever their date) */
 };
 
 /*
  * Calls fn with the number of facts, or of visits, per rule and due day,
- * in due order (waiting facts first), for controller (NULL: all). A row
- * counts facts or visits, never both. The caller groups days into
- * months.
+ * in due order (waiting facts first: undated, issue 10), for controller
+ * (NULL: all). A row counts facts or visits, never both. The caller
+ * groups days into months. Then one row per rule with restricted set:
+ * the facts a restriction holds (also counted in their due rows).
  */
 enum vaern_err vault_retention_plan(
         struct vault *v, const char *controller,
@@ -783,6 +792,26 @@ struct vault_erasure {
 		                  clock starts (an event not yet recorded) */
 	} kept[VAULT_ERASE_KEPT_MAX];
 };
+
+/*
+ * The local operator's erasure (`vaern subject erase`): as a verified
+ * erasure request does (GDPR-17(3), CEK-RET-2, AOPT-ERASE-1), every fact
+ * goes except those a retention rule with a legal_obligation still holds;
+ * those are restricted and get the legal rule's date (the date the sweep
+ * removes them, given in rep). Refused under a legal hold (CEK-HOLD-1).
+ *
+ * WARNING: override non-NULL destroys what the law keeps too: one of the
+ * words court_order, authority_order, wrong_subject, unlawfully_collected
+ * (VAERN_E_INVALID otherwise), audited as subject_erase_override with the
+ * reason and the kept categories before anything goes. Needs the audit
+ * trail attached. One transaction; audited.
+ */
+enum vaern_err vault_operator_erase(struct vault *v, const char *controller,
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    const char *override,
+                                    struct vault_erasure *rep,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /*
  * Executes a verified erasure request: every fact of the subject goes

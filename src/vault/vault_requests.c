@@ -979,7 +979,9 @@ vault_request_json(const char *controller, const struct vault_request *r,
 struct erase_fact {
 	int64_t id;
 	int64_t collected_at;
-	long category; /* index into the policy; -1: no longer in it */
+	long category;   /* index into the policy; -1: no longer in it */
+	int64_t until;   /* kept: the legal rule's expiry (the sweep's) */
+	long legal_rule; /* kept: the legal rule deciding until */
 };
 
 struct erase_walk {
@@ -1064,7 +1066,11 @@ erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
 		    (r.legal_until != RETENTION_NEVER && r.legal_until <= now))
 			continue;
 		keep[i] = 1;
-		lr = legal_rule(p, ci);
+		/* AOPT-ERASE-1: only the law keeps it now, so its date is
+		 * the legal rule's, and the sweep's. */
+		w->facts[i].until = r.legal_until;
+		w->facts[i].legal_rule = r.legal_rule;
+		lr = r.legal_rule >= 0 ? r.legal_rule : legal_rule(p, ci);
 		for (k = 0; k < rep->nkept; k++) {
 			if (strcmp(rep->kept[k].category,
 			           p->categories[ci].id) == 0)
@@ -1129,9 +1135,19 @@ erase_write(struct vault *v, const struct controller *c,
 
 	for (size_t i = 0; i < w->nfacts; i++) {
 		if (keep[i]) {
-			types |= 1u
-			         << c->policy->categories[w->facts[i].category]
-			                    .identifier;
+			char label[VAULT_RULE_MAX + 1];
+			const struct erase_fact *f = &w->facts[i];
+
+			types |= 1u << c->policy->categories[f->category]
+			                       .identifier;
+			(void)snprintf(label, sizeof(label), "%s/%s", c->name,
+			               c->policy->retention[f->legal_rule].id);
+			if ((err = store_fact_set_expiry(
+			             v->store, subj->rowid, f->id,
+			             f->until == RETENTION_NEVER ? STORE_NO_TIME
+			                                         : f->until,
+			             label, msg)) != VAERN_OK)
+				return err;
 			continue;
 		}
 		if (rep->nkept > 0 &&
@@ -1162,9 +1178,155 @@ erase_write(struct vault *v, const struct controller *c,
 	if ((err = store_subject_set_blinds(v->store, subj->rowid, blinds, nb,
 	                                    msg)) != VAERN_OK)
 		return err;
-	return store_subject_set_state(v->store, subj->rowid,
-	                               subj->state | STORE_STATE_RESTRICTED,
-	                               msg);
+	return store_subject_set_state(
+	        v->store, subj->rowid,
+	        subj->state | STORE_STATE_RESTRICTED | STORE_STATE_ERASED, msg);
+}
+
+/*
+ * Reads the subject's events and facts and decides, fact by fact, what a
+ * legal obligation keeps (erase_plan). *wp and *keepp are the caller's to
+ * free with erase_free, also on failure.
+ */
+static enum vaern_err
+erase_prepare(struct vault *v, const struct controller *c,
+              const struct store_subject *subj, struct erase_walk **wp,
+              unsigned char **keepp, struct vault_erasure *rep,
+              struct vaern_msg *msg)
+{
+	struct erase_walk *w;
+	enum vaern_err err;
+
+	*keepp = NULL;
+	if ((*wp = w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) == NULL ||
+	    (*keepp = calloc(ERASE_FACTS_MAX, 1)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	w->p = c->policy;
+	w->msg = msg;
+	if ((err = store_event_foreach(v->store, subj->rowid, erase_event, w,
+	                               msg)) != VAERN_OK ||
+	    (err = store_fact_foreach(v->store, subj->rowid, erase_fact_collect,
+	                              w, msg)) != VAERN_OK)
+		return err;
+	return erase_plan(c->policy, w, *keepp, rep, clock_now(), msg);
+}
+
+static void
+erase_free(struct erase_walk *w, unsigned char *keep)
+{
+	if (w != NULL)
+		free(w->facts);
+	free(w);
+	free(keep);
+}
+
+/* The categories kept, comma-separated (ids, never values). */
+static void
+erase_kept_categories(const struct vault_erasure *rep, char *cats, size_t size)
+{
+	cats[0] = '\0';
+	for (size_t k = 0; k < rep->nkept; k++) {
+		size_t len = strlen(cats);
+
+		(void)snprintf(cats + len, size - len, "%s%s", k ? "," : "",
+		               rep->kept[k].category);
+	}
+}
+
+/* The reasons an operator may give for destroying what the law keeps:
+ * words, never free text, as they go into the audit trail. */
+static const char *const override_reasons[] = {"court_order", "authority_order",
+                                               "wrong_subject",
+                                               "unlawfully_collected", NULL};
+
+enum vaern_err
+vault_operator_erase(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES],
+                     const char *override, struct vault_erasure *rep,
+                     struct vaern_msg *msg)
+{
+	const struct vault_request_actor who = {"operator", "operator"};
+	struct controller *c;
+	struct store_subject subj;
+	struct erase_walk *w = NULL;
+	unsigned char *keep = NULL;
+	enum vaern_err err;
+	char cats[AUDIT_CATS_MAX], why[AUDIT_WHY_MAX];
+	size_t k;
+	int held = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = need_audit(v, &who, msg)) != VAERN_OK)
+		return err;
+	if (override != NULL) {
+		for (k = 0; override_reasons[k] != NULL; k++)
+			if (strcmp(override_reasons[k], override) == 0)
+				break;
+		if (override_reasons[k] == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "--destroy-legally-kept-data: the "
+			                  "reason is one "
+			                  "of court_order, authority_order, "
+			                  "wrong_subject, "
+			                  "unlawfully_collected");
+	}
+	if ((err = vlt_subject(v, controller, uid, &c, &subj, msg)) != VAERN_OK)
+		return err;
+	/* CEK-HOLD-1: held data is never erased while the hold stands, not
+	 * even by the override. */
+	if ((err = vlt_subject_held(v, subj.rowid, NULL, &held, msg)) !=
+	    VAERN_OK)
+		goto done;
+	if (held) {
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "the subject is under a legal hold "
+		                 "(CEK-HOLD-1): lift the hold first");
+		goto done;
+	}
+	if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) != VAERN_OK)
+		goto done;
+	erase_kept_categories(rep, cats, sizeof(cats));
+	if (override != NULL) {
+		size_t n = 0;
+
+		/* The loud way: everything goes, the law's share too, and
+		 * the trail says so, with the reason and what the law
+		 * kept, before it happens. */
+		(void)snprintf(why, sizeof(why),
+		               "OVERRIDE of GDPR-17(3): data kept by a legal "
+		               "obligation destroyed (reason: %s; kept "
+		               "categories: %s)",
+		               override, rep->nkept ? cats : "none");
+		if ((err = audit_categories(v, c->name, &who,
+		                            "subject_erase_override", uid,
+		                            cats[0] ? cats : NULL, 1, "GDPR-17",
+		                            why, msg)) != VAERN_OK ||
+		    (err = vault_subject_erase(v, controller, uid, &n, msg)) !=
+		            VAERN_OK)
+			goto done;
+		memset(rep, 0, sizeof(*rep));
+		rep->erased = n;
+		rep->shredded = 1;
+		goto done;
+	}
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		goto done;
+	err = erase_write(v, c, &subj, w, keep, rep, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		goto done;
+	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	(void)snprintf(why, sizeof(why),
+	               "operator erasure: %zu facts erased, %zu categories "
+	               "kept by law",
+	               rep->erased, rep->nkept);
+	err = audit_categories(v, c->name, &who, "subject_erase", uid,
+	                       cats[0] ? cats : NULL, 1, "GDPR-17", why, msg);
+done:
+	erase_free(w, keep);
+	return err;
 }
 
 enum vaern_err
@@ -1214,23 +1376,8 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 			        "the subject is under a legal hold "
 			        "(CEK-HOLD-1): lift the hold first, or "
 			        "refuse the request with the reason");
-		if ((w = calloc(1, sizeof(*w))) == NULL ||
-		    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) ==
-		            NULL ||
-		    (keep = calloc(ERASE_FACTS_MAX, 1)) == NULL) {
-			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-			goto done;
-		}
-		w->p = c->policy;
-		w->msg = msg;
-		if ((err = store_event_foreach(v->store, subj.rowid,
-		                               erase_event, w, msg)) !=
-		            VAERN_OK ||
-		    (err = store_fact_foreach(v->store, subj.rowid,
-		                              erase_fact_collect, w, msg)) !=
-		            VAERN_OK ||
-		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
-		                      msg)) != VAERN_OK)
+		if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) !=
+		    VAERN_OK)
 			goto done;
 	} else {
 		rep->shredded = 1;
@@ -1250,13 +1397,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
 	if (!v->batch)
 		(void)store_checkpoint(v->store, NULL);
-	cats[0] = '\0';
-	for (size_t k = 0; k < rep->nkept; k++) {
-		size_t len = strlen(cats);
-
-		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
-		               k ? "," : "", rep->kept[k].category);
-	}
+	erase_kept_categories(rep, cats, sizeof(cats));
 	(void)snprintf(why, sizeof(why),
 	               "request %s (erasure): %s -> completed; %zu facts "
 	               "erased, %zu categories kept by law",
@@ -1268,10 +1409,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 		goto done;
 	err = request_out(&s, out, msg);
 done:
-	if (w != NULL)
-		free(w->facts);
-	free(w);
-	free(keep);
+	erase_free(w, keep);
 	return err;
 }
 

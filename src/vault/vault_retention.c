@@ -75,8 +75,9 @@ rule_label(const struct controller *c, long rule, char out[VAULT_RULE_MAX + 1])
  */
 static enum vaern_err
 fact_expiry(const struct controller *c, const char *category,
-            int64_t collected_at, const struct events *es, int64_t *expires_at,
-            char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
+            int64_t collected_at, const struct events *es, int erased,
+            int64_t *expires_at, char rule[VAULT_RULE_MAX + 1],
+            struct vaern_msg *msg)
 {
 	struct retention_result r;
 	long ci = policy_category_index(c->policy, category);
@@ -92,6 +93,13 @@ fact_expiry(const struct controller *c, const char *category,
 		return vaern_fail(msg, err,
 		                  "category '%s': no retention rule holds it",
 		                  category);
+	/* GDPR-17, AOPT-ERASE-1: after an erasure only a legal obligation
+	 * keeps a fact, so its date is the legal rule's whatever the other
+	 * rules say (the date the erasure answer gave). */
+	if (erased && r.legal && r.legal_rule >= 0) {
+		r.expires_at = r.legal_until;
+		r.rule = r.legal_rule;
+	}
 	if (r.expires_at != RETENTION_NEVER)
 		*expires_at = r.expires_at;
 	if (r.rule >= 0)
@@ -104,7 +112,7 @@ vlt_fact_expiry(const struct controller *c, const char *category,
                 int64_t collected_at, int64_t *expires_at,
                 char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
 {
-	return fact_expiry(c, category, collected_at, NULL, expires_at, rule,
+	return fact_expiry(c, category, collected_at, NULL, 0, expires_at, rule,
 	                   msg);
 }
 
@@ -151,7 +159,9 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 {
 	struct events *es;
 	struct fact_refs refs = {0};
+	struct store_subject s;
 	enum vaern_err err;
+	int erased;
 
 	es = malloc(sizeof(*es));
 	refs.items = calloc(SUBJECT_FACTS, sizeof(*refs.items));
@@ -161,6 +171,10 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
+	if ((err = store_subject_by_rowid(v->store, subject, &s, msg)) !=
+	    VAERN_OK)
+		goto done;
+	erased = (s.state & STORE_STATE_ERASED) != 0;
 	if ((err = events_load(v, c, subject, es, msg)) != VAERN_OK ||
 	    (err = store_fact_foreach(v->store, subject, ref_collect, &refs,
 	                              msg)) != VAERN_OK)
@@ -170,8 +184,8 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 		int64_t exp;
 
 		if ((err = fact_expiry(c, refs.items[i].category,
-		                       refs.items[i].collected_at, es, &exp,
-		                       rule, msg)) != VAERN_OK ||
+		                       refs.items[i].collected_at, es, erased,
+		                       &exp, rule, msg)) != VAERN_OK ||
 		    (err = store_fact_set_expiry(
 		             v->store, subject, refs.items[i].id, exp,
 		             rule[0] ? rule : NULL, msg)) != VAERN_OK)
@@ -470,7 +484,30 @@ struct sweep {
 	                  facts of later pages), for the progress count */
 	struct vault_sweep_report *rep;
 	struct vaern_msg *msg;
+	struct store_subject subj; /* scratch: the state of a due subject */
 };
+
+/*
+ * GDPR-18: whether the subject's processing is restricted, so its data is
+ * only stored, and a sweep keeps it until the restriction is lifted. What
+ * an erasure left (restricted too) is kept by the law until its date, and
+ * goes then (GDPR-17).
+ */
+static enum vaern_err
+subject_restricted(struct sweep *sw, int64_t subject, int *restricted)
+{
+	enum vaern_err err;
+
+	*restricted = 0;
+	err = store_subject_by_rowid(sw->v->store, subject, &sw->subj, sw->msg);
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err != VAERN_OK)
+		return err;
+	*restricted = (sw->subj.state & STORE_STATE_RESTRICTED) &&
+	              !(sw->subj.state & STORE_STATE_ERASED);
+	return VAERN_OK;
+}
 
 static int
 due_by_subject(const void *a, const void *b)
@@ -810,6 +847,7 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 	int64_t subject = pe[0].subject;
 	size_t k = 0;
 	enum vaern_err err;
+	int restricted = -1; /* not read yet */
 
 	*c = NULL;
 	*remains = 0;
@@ -847,7 +885,11 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 		                        &f->category)) != VAERN_OK)
 			return err;
 		cl = &sw->cats.items[f->category];
-		if (is_held(&sw->hs, subject, cl->text)) {
+		if (restricted < 0 &&
+		    (err = subject_restricted(sw, subject, &restricted)) !=
+		            VAERN_OK)
+			return err;
+		if (restricted || is_held(&sw->hs, subject, cl->text)) {
 			struct batch_counts *b =
 			        sw->dry_run || *c == NULL
 			                ? NULL
@@ -1465,6 +1507,7 @@ struct plan_walk {
 	long r;
 	struct visit_row *visits;  /* malloc'ed, in expires_at order */
 	size_t nvisits, cap, next; /* next: the first not passed on yet */
+	int restricted;            /* emitting the restriction's rows */
 };
 
 static enum vaern_err
@@ -1532,6 +1575,7 @@ plan_emit(struct plan_walk *w, int64_t rule, int64_t expires_at, int64_t facts,
 		row.legal = pr->legal_obligation != NULL;
 	}
 	row.due = expires_at == STORE_NO_TIME ? INT64_MIN : expires_at;
+	row.restricted = w->restricted;
 	row.facts = facts;
 	row.visits = visits;
 	return w->fn(w->arg, &row);
@@ -1554,6 +1598,16 @@ plan_visits_until(struct plan_walk *w, int64_t until)
 	return VAERN_OK;
 }
 
+/* GDPR-18: a rule's facts held by restriction, a line of their own. */
+static enum vaern_err
+plan_restricted_row(void *arg, int64_t rule, int64_t count)
+{
+	struct plan_walk *w = arg;
+
+	w->restricted = 1;
+	return plan_emit(w, rule, STORE_NO_TIME, count, 0);
+}
+
 /* A fact row of the plan, after the visit rows due before it. */
 static enum vaern_err
 plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
@@ -1573,8 +1627,8 @@ vault_retention_plan(struct vault *v, const char *controller,
                                           const struct vault_plan_row *r),
                      void *arg, struct vaern_msg *msg)
 {
-	struct plan_walk w = {v,    controller, fn,   arg, msg, -1,
-	                      NULL, -1,         NULL, 0,   0,   0};
+	struct plan_walk w = {v,  controller, fn, arg, msg, -1, NULL,
+	                      -1, NULL,       0,  0,   0,   0};
 	struct controller *c;
 	enum vaern_err err;
 
@@ -1585,8 +1639,10 @@ vault_retention_plan(struct vault *v, const char *controller,
 	 * counts are few (a day per rule), read first and merged in. */
 	if ((err = store_visit_plan(v->store, visit_row_add, &w, msg)) ==
 	            VAERN_OK &&
-	    (err = store_fact_plan(v->store, plan_row, &w, msg)) == VAERN_OK)
-		err = plan_visits_until(&w, INT64_MAX);
+	    (err = store_fact_plan(v->store, plan_row, &w, msg)) == VAERN_OK &&
+	    (err = plan_visits_until(&w, INT64_MAX)) == VAERN_OK)
+		err = store_fact_plan_restricted(v->store, plan_restricted_row,
+		                                 &w, msg);
 	free(w.visits);
 	return err;
 }
