@@ -1127,8 +1127,10 @@ class Erase(VaultTest):
                 (rowid,))[0][0], 0, t)
         r = self.vaern("subject", "erase", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
+        # GDPR-17(3): nothing here is kept by a legal obligation.
         self.assertEqual(r.json(), {"subject": sid, "erased": True,
-                                    "facts": 6})
+                                    "facts": 6, "shredded": True,
+                                    "kept": []})
         for typ, value in (("email", "anna@example.dk"),
                            ("email", "anna.n@example.dk"),
                            ("phone", "20304050"), ("cpr", "010190-1234")):
