@@ -1002,9 +1002,9 @@ class AuraCookieTest(ConsentCase):
         r = self.cli("retention", "plan", "--format", "json",
                      as_of="2026-02-28")
         self.assertEqual(json.loads(r.stdout)["visits"], 1)
-        r = self.cli("retention", "sweep", as_of="2026-03-30")
+        r = self.cli("retention", "sweep", as_of="2026-03-31T23:59:59Z")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 0, r)
-        r = self.cli("retention", "sweep", as_of="2026-03-31")
+        r = self.cli("retention", "sweep", as_of="2026-04-01")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 1, r)
         c = self.counts()
         self.assertEqual((c["visit"], c["visit_key"]), (0, 0), c)
@@ -1228,12 +1228,13 @@ class ShopPixelTest(ConsentCase):
         r = self.pixel(visitor, headers={"Sec-GPC": "1"})
         self.assertError(r, 403, "no_marketing_consent", mentions="Sec-GPC")
         self.assertEqual(self.counts()["visit"], 0)
-        # Chosen again: stored again; the sweep of the day takes it.
+        # Chosen again: stored again; the first sweep after the day's
+        # midnight takes it (0 days end at the next midnight, issue 10).
         r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
                       {"statistics": False, "marketing": True}, "marketing")
         self.assertEqual(self.pixel(visitor).status, 201)
         self.stop()
-        r = self.cli("retention", "sweep", as_of="2025-10-01T12:00:00Z")
+        r = self.cli("retention", "sweep", as_of="2025-10-02")
         rep = json.loads(r.stdout)
         self.assertEqual(rep["visits_by_rule"],
                          {"webshop/web_behaviour": 1}, rep)
