@@ -397,6 +397,7 @@ report_access_json(const struct report_input *in, size_t *len)
 {
 	const struct policy *p = in->policy;
 	struct buf b = {NULL, 0, 0, 0};
+	char kept[REPORT_RETENTION_WORDS_MAX];
 	unsigned char *present = calloc(p->ncategories + 1, 1);
 	long *fc = present != NULL ? fact_categories(in, present) : NULL;
 	int first = 1;
@@ -444,6 +445,11 @@ report_access_json(const struct report_input *in, size_t *len)
 		j_kstr(&b, "description", c->description, 0);
 		j_kbool(&b, "special", c->special);
 		j_kstr(&b, "source", source_name(c->source), 0);
+		/* GDPR-15: the period or its criteria, in words, in the
+		 * controller's language; never a bare null. */
+		(void)report_retention_words(p, ci, p->controller.language,
+		                             kept, sizeof(kept));
+		j_kstr(&b, "retention", kept, 0);
 		if (c->source == SOURCE_THIRD_PARTY && c->source_party)
 			j_kstr(&b, "source_party", c->source_party, 0);
 		j_key(&b, "purposes", 0);
@@ -652,6 +658,7 @@ enum label {
 	L_AUTHORITY,
 	L_EVENTS,
 	L_REQUEST,
+	L_RETENTION,
 	L_COUNT
 };
 
@@ -683,7 +690,8 @@ static const char *const labels[3][L_COUNT] = {
          "Complaints",
          "Supervisory authority",
          "Events",
-         "Your request"},
+         "Your request",
+         "Kept"},
         /* Danish */
         {"Dine personoplysninger",
          "Her er de oplysninger, vi har om dig, "
@@ -711,7 +719,8 @@ static const char *const labels[3][L_COUNT] = {
          "Klager",
          "Tilsynsmyndighed",
          "Hændelser",
-         "Din anmodning"},
+         "Din anmodning",
+         "Opbevares"},
         /* Swedish */
         {"Dina personuppgifter",
          "Här är de uppgifter vi har om dig och "
@@ -739,7 +748,8 @@ static const char *const labels[3][L_COUNT] = {
          "Klagomål",
          "Tillsynsmyndighet",
          "Händelser",
-         "Din begäran"},
+         "Din begäran",
+         "Sparas"},
 };
 
 static const char *const right_labels[3][7] = {
@@ -781,13 +791,16 @@ or_empty(const char *s)
 }
 
 static void
-html_category(struct buf *b, const char *const *l,
+html_category(struct buf *b, const char *const *l, const char *lang,
               const struct report_input *in, size_t ci, const long *fc)
 {
 	const struct policy *p = in->policy;
 	const struct policy_category *c = &p->categories[ci];
 	int any = 0;
-	char when[21], day[11];
+	char when[21], day[11], kept[REPORT_RETENTION_WORDS_MAX];
+
+	/* GDPR-15: the period, or the criteria that set it, in words. */
+	(void)report_retention_words(p, ci, lang, kept, sizeof(kept));
 
 	tag(b, "<section><h2>", c->description ? c->description : c->id,
 	    "</h2>\n<dl>");
@@ -832,7 +845,9 @@ html_category(struct buf *b, const char *const *l,
 	}
 	if (!any)
 		html_text(b, l[L_NONE]);
-	buf_str(b, "</dd></dl>\n<table><tr>");
+	tag(b, "</dd><dt>", l[L_RETENTION], "</dt>");
+	tag(b, "<dd>", kept, "</dd>");
+	buf_str(b, "</dl>\n<table><tr>");
 	tag(b, "<th>", l[L_VALUE], "</th>");
 	tag(b, "<th>", l[L_PURPOSES], "</th>");
 	tag(b, "<th>", l[L_COLLECTED], "</th>");
@@ -848,7 +863,8 @@ html_category(struct buf *b, const char *const *l,
 		tag(b, "<td>", when, "</td>");
 		if (f->expires_at == REPORT_NEVER ||
 		    f->expires_at == INT64_MIN) {
-			tag(b, "<td>", l[L_KEPT_OPEN], "</td></tr>\n");
+			tag(b, "<td>", l[L_KEPT_OPEN], ": ");
+			tag(b, "", kept, "</td></tr>\n");
 		} else {
 			cal_format_date(days_of(f->expires_at), day);
 			tag(b, "<td>", day, "</td></tr>\n");
@@ -896,7 +912,7 @@ report_access_html(const struct report_input *in, const char *lang, size_t *len)
 	buf_str(&b, "</p>\n");
 	for (size_t ci = 0; ci < p->ncategories; ci++)
 		if (present[ci])
-			html_category(&b, l, in, ci, fc);
+			html_category(&b, l, lang, in, ci, fc);
 	if (in->nevents > 0) {
 		tag(&b, "<section><h2>", l[L_EVENTS], "</h2><ul>");
 		for (size_t i = 0; i < in->nevents; i++) {

@@ -1084,9 +1084,10 @@ test_example_compiles(void **state)
 	assert_int_equal(book->period.count, 5);
 	assert_int_equal(book->period.unit, PERIOD_YEARS);
 	assert_non_null(book->legal_obligation);
-	assert_int_equal(p->retention[0].nanchors, 2);
-	assert_string_equal(p->retention[0].anchors[0], "relationship_end");
-	assert_string_equal(p->retention[0].anchors[1], "last_contact");
+	assert_int_equal(p->retention[0].nanchors, 3);
+	assert_string_equal(p->retention[0].anchors[0], "collected");
+	assert_string_equal(p->retention[0].anchors[1], "relationship_end");
+	assert_string_equal(p->retention[0].anchors[2], "last_contact");
 	assert_int_equal(p->retention[0].action, RETENTION_DELETE);
 
 	/* Recipient: default country and categories (those of its
