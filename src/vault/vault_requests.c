@@ -222,7 +222,8 @@ request_write(struct vault *v, struct store_request *s, const char *from,
 
 /* Commits a transition and audits it. */
 static enum vaern_err
-request_commit(struct vault *v, const char *controller, struct store_request *s,
+request_commit(struct vault *v, const char *controller,
+               const struct controller *c, struct store_request *s,
                const char *from, const struct vault_request_actor *who,
                const char *reason, const char *rule, struct vault_request *out,
                struct vaern_msg *msg)
@@ -240,6 +241,10 @@ request_commit(struct vault *v, const char *controller, struct store_request *s,
 	               s->type, from != NULL ? from : "new", s->status);
 	if ((err = audit_request(v, controller, who, action, s->subject, 1,
 	                         rule, why, msg)) != VAERN_OK)
+		return err;
+	/* GDPR-12: an extension, a completion, a refusal is told. */
+	if ((err = vlt_request_notify(v, controller, c, s, who, NULL, msg)) !=
+	    VAERN_OK)
 		return err;
 	return request_out(s, out, msg);
 }
@@ -334,6 +339,11 @@ vault_request_add(struct vault *v, const char *controller,
 		    VAERN_OK)
 			return err;
 	}
+	/* GDPR-12: the person is told it arrived and by when it is
+	 * answered. */
+	if ((err = vlt_request_notify(v, controller, c, &s, who, NULL, msg)) !=
+	    VAERN_OK)
+		return err;
 	return request_out(&s, out, msg);
 }
 
@@ -464,7 +474,7 @@ vault_request_set_status(struct vault *v, const char *controller,
 	word_copy(s.status, sizeof(s.status), rights_status_name(to));
 	if (reason != NULL && reason[0] != '\0')
 		word_copy(s.status_reason, sizeof(s.status_reason), reason);
-	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	return request_commit(v, controller, c, &s, was, who, reason, "GDPR-12",
 	                      out, msg);
 }
 
@@ -506,7 +516,7 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 	s.extended_at = clock_now();
 	s.due = rights_due_extended(day_of(s.received_at), months);
 	word_copy(s.extension_reason, sizeof(s.extension_reason), reason);
-	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	return request_commit(v, controller, c, &s, was, who, reason, "GDPR-12",
 	                      out, msg);
 }
 
@@ -557,8 +567,8 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 	    (err = verify_prepare(&s, "attestation", method, who, was, msg)) !=
 	            VAERN_OK)
 		return err;
-	return request_commit(v, controller, &s, was, who, "staff attestation",
-	                      "AOPT-ACCESS-1", out, msg);
+	return request_commit(v, controller, c, &s, was, who,
+	                      "staff attestation", "AOPT-ACCESS-1", out, msg);
 }
 
 /* ---- one-time codes (AOPT-ACCESS-1) ------------------------------------ */
@@ -1343,6 +1353,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	enum rights_status from;
 	enum vaern_err err;
 	int held = 0, gone = 0;
+	struct vlt_contact ct = {{0}, NULL, 0};
 	char was[STORE_WORD_MAX + 1], why[160], cats[AUDIT_CATS_MAX];
 
 	memset(rep, 0, sizeof(*rep));
@@ -1376,6 +1387,9 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 			        "the subject is under a legal hold "
 			        "(CEK-HOLD-1): lift the hold first, or "
 			        "refuse the request with the reason");
+		/* GDPR-12: the answer goes to the address the erasure
+		 * removes, read now. */
+		vlt_request_contact(v, controller, c, s.subject, &ct);
 		if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) !=
 		    VAERN_OK)
 			goto done;
@@ -1407,9 +1421,13 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	                            s.subject, cats, 1, "GDPR-17", why, msg)) !=
 	    VAERN_OK)
 		goto done;
+	if ((err = vlt_request_notify(v, controller, c, &s, who, &ct, msg)) !=
+	    VAERN_OK)
+		goto done;
 	err = request_out(&s, out, msg);
 done:
 	erase_free(w, keep);
+	vlt_contact_wipe(&ct);
 	return err;
 }
 
@@ -1585,10 +1603,15 @@ exec_audit(struct vault *v, const char *controller,
 {
 	char why[AUDIT_WHY_MAX];
 
+	enum vaern_err err;
+
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s; %s",
 	               x->s.id, x->s.type, x->was, x->s.status, what);
-	return audit_categories(v, controller, who, action, x->s.subject,
-	                        categories, 1, rule, why, msg);
+	if ((err = audit_categories(v, controller, who, action, x->s.subject,
+	                            categories, 1, rule, why, msg)) != VAERN_OK)
+		return err;
+	/* GDPR-12: a completed request is told (a step in progress not). */
+	return vlt_request_notify(v, controller, x->c, &x->s, who, NULL, msg);
 }
 
 /* Appends name to a comma-separated list of ids unless it is there. */

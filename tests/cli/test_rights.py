@@ -838,9 +838,14 @@ class RightsApiTest(api.ApiCase):
         entries = self.audit("example", subject=sid)
         actions = [e["action"] for e in entries
                    if e["purpose"] == "rights_request"]
-        self.assertEqual(actions, ["request_received", "request_code_sent",
+        # GDPR-12: each message to the person is audited, without the
+        # address or the reason's text.
+        self.assertEqual(actions, ["request_received", "request_message_sent",
+                                   "request_code_sent",
                                    "request_verified", "request_extended",
-                                   "request_refused"])
+                                   "request_message_sent",
+                                   "request_refused",
+                                   "request_message_sent"])
         text = json.dumps(entries)
         for secret in (email, code, "secret reason", "another secret",
                        "Anna"):
