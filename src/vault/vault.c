@@ -1251,6 +1251,14 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		                                 pr->s.rowid, sc->purpose,
 		                                 msg)) != VAERN_OK)
 			return err;
+		/* SHOP-MKT-1: a consent given at sign-up records its event
+		 * (a subscription) as any other consent does. */
+		if ((err = vlt_consent_events(v, c, pr->s.rowid,
+		                              (size_t)policy_purpose_index(
+		                                      c->policy, sc->purpose),
+		                              0, sc->given_at, msg)) !=
+		    VAERN_OK)
+			return err;
 	}
 	return VAERN_OK;
 }

@@ -233,9 +233,9 @@ text_resolve(struct vault *v, const struct policy_purpose *pp,
  * pi (or its withdrawal, by any route) record, at the consent's time; the
  * subject's expiries follow. Inside the caller's transaction.
  */
-static enum vaern_err
-consent_events(struct vault *v, const struct controller *c, int64_t subject,
-               size_t pi, int withdraw, int64_t at, struct vaern_msg *msg)
+enum vaern_err
+vlt_consent_events(struct vault *v, const struct controller *c, int64_t subject,
+                   size_t pi, int withdraw, int64_t at, struct vaern_msg *msg)
 {
 	const struct policy *p = c->policy;
 	enum vaern_err err;
@@ -398,8 +398,8 @@ vault_consent_apply(struct vault *v, const char *controller,
 		err = store_unsubscribe_put(v->store, token_hash, s.rowid,
 		                            pp->id, msg);
 	if (err == VAERN_OK)
-		err = consent_events(v, c, s.rowid, (size_t)pi, act->withdraw,
-		                     at, msg);
+		err = vlt_consent_events(v, c, s.rowid, (size_t)pi,
+		                         act->withdraw, at, msg);
 	err = vlt_end(v, err, msg);
 out:
 	if (err != VAERN_OK) {

@@ -119,6 +119,13 @@ vlt_request_notify(struct vault *v, const char *controller,
                    const struct vault_request_actor *who,
                    struct vlt_contact *known, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+/* SHOP-MKT-1, TEL-MKT-2: records the events the policy has a consent to
+ * purpose pi (withdraw 0) or its withdrawal (1) record, at at, and
+ * recomputes the subject's expiries. Inside the caller's transaction. */
+enum vaern_err vlt_consent_events(struct vault *v, const struct controller *c,
+                                  int64_t subject, size_t pi, int withdraw,
+                                  int64_t at, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 7)));
 /* Recomputes the expiry of the subject's facts, inside a transaction. */
 enum vaern_err vlt_retention_recompute(struct vault *v,
                                        const struct controller *c,
