@@ -92,17 +92,22 @@ enum vaern_err vlt_fact_expiry(const struct controller *c, const char *category,
                                int64_t collected_at, int64_t *expires_at,
                                char rule[VAULT_RULE_MAX + 1],
                                struct vaern_msg *msg);
-/* The person's address for a message (vault_notify.c): the first e-mail
- * address on record, else phone. Personal data: wipe with
- * vlt_contact_wipe. found 0 if none (or the subject is gone). */
+/* The person's address for a message (vault_notify.c). Personal data:
+ * wipe with vlt_contact_wipe. */
 struct vlt_contact {
 	char to[ID_NORM_MAX]; /* the address */
 	const char *type;     /* "email" or "phone" (static) */
-	int found;
+	int found;            /* 0: none on record */
 };
-void vlt_request_contact(struct vault *v, const char *controller,
-                         const struct controller *c, const unsigned char *uid,
-                         struct vlt_contact *out);
+/* The subject's address of type want (ID_EMAIL, ID_PHONE; ID_NONE: the
+ * first e-mail address, else phone): found 0 if none. VAERN_E_NOTFOUND if
+ * the subject is gone; msg may be NULL. */
+enum vaern_err vlt_request_contact(struct vault *v, const char *controller,
+                                   const struct controller *c,
+                                   const unsigned char *uid, enum id_type want,
+                                   struct vlt_contact *out,
+                                   struct vaern_msg *msg)
+        __attribute__((nonnull(1, 2, 3, 4, 6)));
 void vlt_contact_wipe(struct vlt_contact *ct);
 /*
  * GDPR-12, issue 10: after a request's change is committed, tells the

@@ -172,23 +172,28 @@ contact_each(void *arg, const struct vault_fact_out *f)
 	return VAERN_OK;
 }
 
-void
+enum vaern_err
 vlt_request_contact(struct vault *v, const char *controller,
                     const struct controller *c, const unsigned char *uid,
-                    struct vlt_contact *out)
+                    enum id_type want, struct vlt_contact *out,
+                    struct vaern_msg *msg)
 {
-	static const enum id_type order[2] = {ID_EMAIL, ID_PHONE};
-	struct vaern_msg m = {{0}};
+	enum id_type order[2] = {want, ID_NONE};
+	enum vaern_err err = VAERN_OK;
 
+	if (want == ID_NONE) {
+		order[0] = ID_EMAIL;
+		order[1] = ID_PHONE;
+	}
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < 2 && !out->found; i++) {
+	for (size_t i = 0; i < 2 && order[i] != ID_NONE && !out->found; i++) {
 		struct contact_walk w = {c->policy, order[i], out};
 
-		/* A subject gone (erased) has no address: nothing is sent. */
-		if (vault_subject_facts(v, controller, uid, contact_each, &w,
-		                        &m) != VAERN_OK)
+		if ((err = vault_subject_facts(v, controller, uid, contact_each,
+		                               &w, msg)) != VAERN_OK)
 			break;
 	}
+	return err;
 }
 
 void
@@ -240,7 +245,9 @@ vlt_request_notify(struct vault *v, const char *controller,
 	if (!notice_of(s->status, &n))
 		return VAERN_OK;
 	if (ct == NULL || !ct->found) {
-		vlt_request_contact(v, controller, c, s->subject, &own);
+		/* A subject gone (erased) has no address: nothing is sent. */
+		(void)vlt_request_contact(v, controller, c, s->subject, ID_NONE,
+		                          &own, NULL);
 		ct = &own;
 	}
 	kind = rights_type_parse(s->type, &type, NULL) == VAERN_OK

@@ -595,60 +595,24 @@ code_hash(struct vault *v, const struct controller *c, const char *id,
 }
 
 /* Finds the first e-mail (or phone) fact of the subject. */
-struct contact_find {
-	const struct policy *p;
-	enum id_type want; /* ID_EMAIL, ID_PHONE */
-	char value[ID_NORM_MAX];
-	int found;
-};
-
-static enum vaern_err
-contact_each(void *arg, const struct vault_fact_out *f)
-{
-	struct contact_find *cf = arg;
-	long ci;
-
-	if (cf->found)
-		return VAERN_OK;
-	ci = policy_category_index(cf->p, f->category);
-	if (ci < 0 || cf->p->categories[ci].identifier != cf->want ||
-	    f->len >= sizeof(cf->value))
-		return VAERN_OK;
-	memcpy(cf->value, f->value, f->len);
-	cf->value[f->len] = '\0';
-	cf->found = 1;
-	return VAERN_OK;
-}
-
+/*
+ * The subject's e-mail address (want ID_EMAIL, or ID_NONE: e-mail, else
+ * phone) or phone (ID_PHONE) on record, for a code (AOPT-ACCESS-1).
+ */
 static enum vaern_err
 contact_of(struct vault *v, const char *controller, const struct controller *c,
-           const unsigned char *uid, enum id_type want, struct contact_find *cf,
+           const unsigned char *uid, enum id_type want, struct vlt_contact *cf,
            struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	enum id_type order[2] = {want, ID_NONE};
 
-	if (want == ID_NONE) {
-		order[0] = ID_EMAIL;
-		order[1] = ID_PHONE;
-	}
-	for (size_t i = 0; i < 2 && order[i] != ID_NONE; i++) {
-		memset(cf, 0, sizeof(*cf));
-		cf->p = c->policy;
-		cf->want = order[i];
-		err = vault_subject_facts(v, controller, uid, contact_each, cf,
-		                          msg);
-		if (err == VAERN_E_NOTFOUND)
-			return vaern_fail(
-			        msg, VAERN_E_NOTFOUND,
-			        "the request's subject is no longer in "
-			        "the vault");
-		if (err != VAERN_OK)
-			return err;
-		if (cf->found)
-			return VAERN_OK;
-	}
-	sodium_memzero(cf, sizeof(*cf));
+	err = vlt_request_contact(v, controller, c, uid, want, cf, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "the request's subject is no longer in "
+		                  "the vault");
+	if (err != VAERN_OK || cf->found)
+		return err;
 	return vaern_fail(msg, VAERN_E_INVALID,
 	                  "the subject has no %s on record to send a code "
 	                  "to: verify the identity by a staff attestation",
@@ -667,7 +631,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	struct controller *c;
 	struct store_request s;
 	struct store_code code;
-	struct contact_find cf;
+	struct vlt_contact cf;
 	struct vault_message m;
 	enum rights_status status;
 	enum vaern_err err;
@@ -708,7 +672,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	               (unsigned)randombytes_uniform(100000000u));
 	memset(&code, 0, sizeof(code));
 	code_hash(v, c, s.id, digits, code.hash);
-	word_copy(code.contact, sizeof(code.contact), id_type_name(cf.want));
+	word_copy(code.contact, sizeof(code.contact), cf.type);
 	code.created_at = clock_now();
 	code.expires_at = code.created_at + VAULT_CODE_TTL;
 	code.used_at = STORE_NO_TIME;
@@ -720,7 +684,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	m.controller = controller;
 	m.request = s.id;
 	m.contact_type = code.contact;
-	m.to = cf.value;
+	m.to = cf.to;
 	m.title = "Your verification code";
 	m.body = body;
 	/* Sent first, then stored: a message that cannot be sent leaves no
@@ -731,7 +695,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		err = store_code_insert(v->store, s.rowid, &code, msg);
 		err = vlt_end(v, err, msg);
 	}
-	sent->contact_type = cf.want == ID_PHONE ? "phone" : "email";
+	sent->contact_type = cf.type;
 	sodium_memzero(digits, sizeof(digits));
 	sodium_memzero(body, sizeof(body));
 	sodium_memzero(&cf, sizeof(cf));
@@ -1389,7 +1353,8 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 			        "refuse the request with the reason");
 		/* GDPR-12: the answer goes to the address the erasure
 		 * removes, read now. */
-		vlt_request_contact(v, controller, c, s.subject, &ct);
+		(void)vlt_request_contact(v, controller, c, s.subject, ID_NONE,
+		                          &ct, NULL);
 		if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) !=
 		    VAERN_OK)
 			goto done;
