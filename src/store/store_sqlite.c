@@ -457,8 +457,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " ON CONFLICT(subject, purpose) DO UPDATE SET"
                          " last_used = excluded.last_used,"
                          " expires_at = excluded.expires_at",
-        [S_CONSENT_DUE] = "SELECT subject, purpose FROM consent_state"
-                          " WHERE expires_at <= ?1 LIMIT ?2",
+        /* GDPR-18: a restricted subject's ledger is kept too (what an
+         * erasure left is not held by it). */
+        [S_CONSENT_DUE] = "SELECT c.subject, c.purpose FROM consent_state c"
+                          " JOIN subject s ON s.id = c.subject"
+                          " WHERE c.expires_at <= ?1"
+                          " AND ((s.state & 1) = 0 OR (s.state & 4) != 0)"
+                          " LIMIT ?2",
         [S_CONSENT_DELETE] = "DELETE FROM consent"
                              " WHERE subject = ?1 AND purpose = ?2",
         [S_CSTATE_DELETE] = "DELETE FROM consent_state"

@@ -665,6 +665,31 @@ class RestrictionTest(CliCase):
         self.assertEqual(rep["facts_deleted"], 4, rep)
 
 
+class RestrictedLedgerTest(CliCase):
+    policy = "telenor.yaml"
+    controller = "telenor"
+
+    def test_GDPR_18_restricted_consent_ledger_is_kept_too(self):
+        sid = self.add("contract", [("name", "Ole Jensen")],
+                       as_of="2026-01-05")
+        for extra, at in (((), "2026-01-05"), (("--withdraw",), "2026-02-01")):
+            r = self.vaern("subject", "consent", "--controller", "telenor",
+                           sid, "marketing", "--source", "web_form", *extra,
+                           as_of=at)
+            self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "restrict", "--controller", "telenor", sid,
+                       as_of="2026-03-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        # TEL-MKT-2: 2 years after the withdrawal, but restricted: kept.
+        self.assertEqual(self.sweep("2028-02-01")["consents_expired"], 0)
+        self.assertEqual(len(self.sql("SELECT * FROM consent")), 2)
+        r = self.vaern("subject", "restrict", "--controller", "telenor", sid,
+                       "--lift", as_of="2028-02-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(self.sweep("2028-02-02")["consents_expired"], 1)
+        self.assertEqual(len(self.sql("SELECT * FROM consent")), 0)
+
+
 # ---- 8. withdrawal is never retroactive --------------------------------------
 
 class WithdrawalTest(ConsentCase):
