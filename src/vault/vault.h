@@ -257,7 +257,12 @@ vault_fact_category(struct vault *v, const char *controller,
                     char category[POLICY_NAME_MAX + 1], struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
-/* Records an event of a kind the policy declares (retention anchors). */
+/*
+ * Records an event of a kind the policy declares (retention anchors) at at
+ * (INT64_MIN: now) and recomputes the subject's expiries. A future at is
+ * refused (VAERN_E_INVALID, naming the event) unless the policy marks the
+ * event known_in_advance (AOPT-CUST-1, CEK-RET-5).
+ */
 enum vaern_err vault_event_record(struct vault *v, const char *controller,
                                   const unsigned char uid[VAULT_UID_BYTES],
                                   const char *kind, int64_t at,
@@ -1015,7 +1020,11 @@ struct vault_consent_done {
  * stays documented. Giving keeps the text shown once under its SHA-256
  * and, for a direct-marketing purpose, makes an unsubscribe token
  * (SHOP-MKT-1, AOPT-MKT-1). Withdrawing computes when the purpose's
- * ledger goes (retention_consent_expiry). One transaction; on failure
+ * ledger goes (retention_consent_expiry). Either records the events the
+ * policy ties to it (on_consent, on_withdrawal; SHOP-MKT-1) and
+ * recomputes the subject's expiries. A record dated before the purpose's
+ * latest one, or a withdrawal dated before the consent's last use, is
+ * refused (GDPR-7: never retroactive). One transaction; on failure
  * nothing is written. VAERN_E_INVALID names the field at fault;
  * VAERN_E_EXISTS: a withdrawal with no consent in force. Not audited
  * here: the caller audits (vault_audit_record).
