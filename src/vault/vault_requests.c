@@ -1270,7 +1270,7 @@ vault_operator_erase(struct vault *v, const char *controller,
 		(void)snprintf(why, sizeof(why),
 		               "OVERRIDE of GDPR-17(3): data kept by a legal "
 		               "obligation destroyed (reason: %s; kept "
-		               "categories: %s)",
+		               "categories: %.300s)",
 		               override, rep->nkept ? cats : "none");
 		if ((err = audit_categories(v, c->name, &who,
 		                            "subject_erase_override", uid,
