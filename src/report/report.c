@@ -473,6 +473,10 @@ report_access_json(const struct report_input *in, size_t *len)
 			j_kinstant(&b, "collected_at", f->collected_at);
 			j_kbool(&b, "provided_by_subject", f->provided);
 			j_kexpiry(&b, "deleted_by", f->expires_at);
+			/* GDPR-15: no date yet, never a bare null: what the
+			 * date waits for, in words. */
+			if (f->expires_at == REPORT_NEVER)
+				j_kstr(&b, "retention", kept, 0);
 			buf_add(&b, "}", 1);
 		}
 		buf_str(&b, "]}");

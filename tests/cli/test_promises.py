@@ -756,7 +756,9 @@ class ReportWordsTest(ConsentCase):
         self.assertIn("5 år efter", cats["payment_details"]["retention"])
         self.assertIn("Bogføringsloven", cats["payment_details"]["retention"])
         for f in cats["name"]["facts"]:
-            self.assertIsNone(f["deleted_by"])  # no date yet: words above
+            # No date yet: never a bare null, the words stand beside it.
+            self.assertIsNone(f["deleted_by"])
+            self.assertEqual(f["retention"], cats["name"]["retention"])
         for lang, words in (("da", "2 måneder efter"),
                             ("sv", "2 månader efter"),
                             ("en", "2 months after")):
