@@ -210,6 +210,7 @@ api_report_build(struct vault *v, const char *audit_db,
 	in.request = request;
 	in.request_type =
 	        kind == VAULT_EXPORT_ACCESS ? "access" : "portability";
+	in.lang = lang; /* the retention words of the JSON too (GDPR-15) */
 	if (format == API_REPORT_CSV) {
 		*body = report_portable_csv(&in, len);
 		gathered_free(&g);

@@ -447,8 +447,10 @@ report_access_json(const struct report_input *in, size_t *len)
 		j_kstr(&b, "source", source_name(c->source), 0);
 		/* GDPR-15: the period or its criteria, in words, in the
 		 * controller's language; never a bare null. */
-		(void)report_retention_words(p, ci, p->controller.language,
-		                             kept, sizeof(kept));
+		(void)report_retention_words(
+		        p, ci,
+		        in->lang != NULL ? in->lang : p->controller.language,
+		        kept, sizeof(kept));
 		j_kstr(&b, "retention", kept, 0);
 		if (c->source == SOURCE_THIRD_PARTY && c->source_party)
 			j_kstr(&b, "source_party", c->source_party, 0);

@@ -75,6 +75,9 @@ struct report_input {
 	                             id), or NULL for the bare report */
 	const char *request_type; /* "access" or "portability"; with
 	                             request */
+	const char *lang;         /* "da", "sv", "en" for the JSON report's
+	                             retention words (GDPR-15); NULL: the
+	                             controller's language */
 };
 
 /*

@@ -767,6 +767,12 @@ class ReportWordsTest(ConsentCase):
                               "&lang=%s" % (sid, lang), None, "dpo")
                 self.assertEqual(r.status, 200, r)
                 self.assertIn(words, r.text)
+                r = self.call("GET", "/v1/subjects/%s/report?lang=%s"
+                              % (sid, lang), None, "dpo")
+                self.assertEqual(r.status, 200, r)
+                name = [c for c in r.json()["categories"]
+                        if c["category"] == "name"][0]
+                self.assertIn(words, name["retention"])
 
 
 # ---- 10. the person is told ----------------------------------------------

@@ -135,7 +135,7 @@ input(const struct policy *p)
 	                          NFACTS,    NULL,
 	                          0,         uses,
 	                          1,         NULL,
-	                          NULL};
+	                          NULL,      NULL};
 
 	return in;
 }
