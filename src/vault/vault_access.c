@@ -448,7 +448,10 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 			goto done;
 		agreed[ri] = (unsigned char)valid;
 	}
-	gs.restricted = (s.state & STORE_STATE_RESTRICTED) != 0;
+	/* GDPR-18; GDPR-17: what an erasure left is only stored, even if a
+	 * restriction is lifted since. */
+	gs.restricted =
+	        (s.state & (STORE_STATE_RESTRICTED | STORE_STATE_ERASED)) != 0;
 	gs.objected_marketing = (s.state & STORE_STATE_OBJECTED_MARKETING) != 0;
 	gs.consent = consent;
 	gs.agreed = agreed;
