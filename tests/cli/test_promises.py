@@ -513,6 +513,42 @@ class CekuraOperatorEraseTest(CliCase):
         self.assertNotIn("Karen", json.dumps(loud))
 
 
+class ErasureApiTest(ConsentCase):
+    policies = (os.path.join(POL, "aurora-optimal.yaml"),)
+    roles = (("aurora-optimal", "finance"),)
+
+    def test_AOPT_ERASE_1_GDPR_18_what_erasure_left_stays_only_stored(self):
+        self.serve("2026-03-10")
+        sid = self.create("finance", {
+            "purpose": "invoicing", "source": "web_form",
+            "facts": [{"category": "name", "value": "Sven Berg"},
+                      {"category": "customer_number", "value": "K-77"}]})
+        r = self.call("POST", "/v1/requests", {
+            "type": "erasure", "subject": sid, "channel": "email"},
+            "finance")
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, "finance")
+        self.assertEqual(r.status, 200, r)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None,
+                      "finance")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["erasure"]["kept"][0]["until"],
+                         "2034-01-01")
+        # Lifting a restriction does not free what only the law keeps.
+        r = self.call("DELETE", "/v1/subjects/%s/restriction" % sid, None,
+                      "finance")
+        self.assertEqual(r.status, 200, r)
+        r = self.read("finance", sid, "invoicing")
+        self.assertError(r, 403)
+        # Bookkeeping, allowed while restricted, still reads it.
+        r = self.read("finance", sid, "bookkeeping")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([f["category"] for f in r.json()["facts"]],
+                         ["customer_number"])
+
+
 # ---- 4. unsubscribing ends the subscription ---------------------------------
 
 class UnsubscribeTest(ConsentCase):
