@@ -131,6 +131,11 @@ enum vaern_err vlt_consent_events(struct vault *v, const struct controller *c,
                                   int64_t subject, size_t pi, int withdraw,
                                   int64_t at, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 7)));
+/* Splits a rule label "controller/rule" and finds both (a loaded
+ * controller, an index into its policy.retention); 0 on success, -1 if
+ * either is gone (the policy changed). */
+int vlt_rule_find(struct vault *v, const char *label, struct controller **c,
+                  long *rule);
 /* Recomputes the expiry of the subject's facts, inside a transaction. */
 enum vaern_err vlt_retention_recompute(struct vault *v,
                                        const struct controller *c,

@@ -553,9 +553,9 @@ count_rule(struct vault_sweep_report *rep, const char *rule)
 	count_rule_n(rep, rule, 1);
 }
 
-/* Splits "controller/rule" and finds both; 0 on success. */
-static int
-rule_find(struct vault *v, const char *label, struct controller **c, long *rule)
+int
+vlt_rule_find(struct vault *v, const char *label, struct controller **c,
+              long *rule)
 {
 	char name[POLICY_NAME_MAX + 1];
 	const char *slash = strchr(label, '/');
@@ -777,7 +777,7 @@ rule_ref(struct sweep *sw, int64_t id, size_t *at)
 		if ((err = store_label_text(sw->v->store, id, l->text,
 		                            sw->msg)) != VAERN_OK)
 			return err;
-		if (rule_find(sw->v, l->text, &l->c, &l->index) != 0) {
+		if (vlt_rule_find(sw->v, l->text, &l->c, &l->index) != 0) {
 			l->c = NULL;
 			l->index = -1;
 		}
@@ -1284,7 +1284,7 @@ count_visits(struct vault *v, int64_t label, int64_t n, struct batch_counts *bc,
 		return err;
 	/* A visit's expiry was fixed at collection: it goes even if the
 	 * policy has dropped its rule since. */
-	(void)rule_find(v, text, &c, &r);
+	(void)vlt_rule_find(v, text, &c, &r);
 	if (c != NULL && (b = batch_slot(bc, nbc, c)) != NULL) {
 		b->r.visits_deleted += n;
 		count_rule_fv(&b->r, text, 0, n);
@@ -1547,7 +1547,7 @@ plan_emit(struct plan_walk *w, int64_t rule, int64_t expires_at, int64_t facts,
 			                       w->msg);
 			if (err != VAERN_OK)
 				return err;
-			if (rule_find(w->v, label, &w->c, &w->r) != 0)
+			if (vlt_rule_find(w->v, label, &w->c, &w->r) != 0)
 				w->c = NULL;
 		}
 	}
