@@ -41,16 +41,6 @@ recipient_type_name(enum recipient_type t)
 	return "third_party";
 }
 
-static long
-days_of(int64_t seconds)
-{
-	int64_t d = seconds / 86400;
-
-	if (seconds % 86400 < 0)
-		d--;
-	return (long)d;
-}
-
 static json_t *
 instant_json(int64_t at)
 {
@@ -277,7 +267,7 @@ j_kexpiry(struct buf *b, const char *key, int64_t at)
 		j_kstr(b, key, "unknown", 0);
 		return;
 	}
-	cal_format_date(days_of(at), day);
+	cal_format_date(cal_day_of(at), day);
 	j_kstr(b, key, day, 0);
 }
 
@@ -872,7 +862,7 @@ html_category(struct buf *b, const char *const *l, const char *lang,
 			tag(b, "<td>", l[L_KEPT_OPEN], ": ");
 			tag(b, "", kept, "</td></tr>\n");
 		} else {
-			cal_format_date(days_of(f->expires_at), day);
+			cal_format_date(cal_day_of(f->expires_at), day);
 			tag(b, "<td>", day, "</td></tr>\n");
 		}
 	}

@@ -25,17 +25,6 @@
 /* A ten-year age band stops at this age: "100+". */
 #define AGE_BAND_TOP 100
 
-/* The UTC day of an instant (floor: instants before the epoch too). */
-static long
-utc_day(int64_t t)
-{
-	int64_t d = t / SECONDS_PER_DAY;
-
-	if (t % SECONDS_PER_DAY != 0 && t < 0)
-		d--;
-	return (long)d;
-}
-
 static int
 time_ok(int64_t t)
 {
@@ -53,7 +42,7 @@ time_ok(int64_t t)
 static int64_t
 due_at(int64_t from, struct period period)
 {
-	long day = utc_day(from);
+	long day = cal_day_of(from);
 	long due = cal_add_period(day, period);
 
 	if (from != (int64_t)day * SECONDS_PER_DAY)
@@ -139,7 +128,7 @@ rule_expiry(const struct policy *p, const struct policy_retention *r,
 			/* The period runs from the day after the year's
 			 * end: 5 years from FY 2024 is due 2030-01-01. */
 			from = ((int64_t)fy_end_of(&p->controller,
-			                           utc_day(collected_at)) +
+			                           cal_day_of(collected_at)) +
 			        1) *
 			       SECONDS_PER_DAY;
 		} else if (a >= 0 && (size_t)a < p->nevents) {

@@ -253,10 +253,7 @@ vlt_request_notify(struct vault *v, const char *controller,
 	kind = rights_type_parse(s->type, &type, NULL) == VAERN_OK
 	               ? t->type[type]
 	               : s->type;
-	cal_format_date((long)(s->received_at >= 0
-	                               ? s->received_at / 86400
-	                               : (s->received_at - 86399) / 86400),
-	                received);
+	cal_format_date(cal_day_of(s->received_at), received);
 	cal_format_date(s->due, due);
 	/* The reason is what staff wrote for the person (GDPR-12). */
 	reason[0] = '\0';

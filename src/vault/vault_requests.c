@@ -83,12 +83,6 @@ uuid_new(char out[VAULT_REQUEST_ID_LEN])
 	out[o] = '\0';
 }
 
-static long
-day_of(int64_t t)
-{
-	return (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
-}
-
 static void
 word_copy(char *dst, size_t size, const char *src)
 {
@@ -112,7 +106,7 @@ request_out(const struct store_request *s, struct vault_request *r,
 	memcpy(r->subject, s->subject, VAULT_UID_BYTES);
 	word_copy(r->channel, sizeof(r->channel), s->channel);
 	r->received_at = s->received_at;
-	r->due_original = rights_due(day_of(s->received_at));
+	r->due_original = rights_due(cal_day_of(s->received_at));
 	r->due = s->due;
 	r->extended_months = s->extended_months;
 	word_copy(r->extension_reason, sizeof(r->extension_reason),
@@ -312,7 +306,7 @@ vault_request_add(struct vault *v, const char *controller,
 	memcpy(s.subject, in->subject, VAULT_UID_BYTES);
 	word_copy(s.channel, sizeof(s.channel), in->channel);
 	s.received_at = in->received_at == INT64_MIN ? now : in->received_at;
-	s.due = rights_due(day_of(s.received_at)); /* GDPR-12 */
+	s.due = rights_due(cal_day_of(s.received_at)); /* GDPR-12 */
 	s.extended_at = STORE_NO_TIME;
 	s.verified_at = STORE_NO_TIME;
 	word_copy(s.status, sizeof(s.status),
@@ -503,8 +497,8 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_extension_check(from, s.extended_months > 0, months,
-	                                  day_of(s.received_at), clock_today(),
-	                                  msg)) != VAERN_OK ||
+	                                  cal_day_of(s.received_at),
+	                                  clock_today(), msg)) != VAERN_OK ||
 	    (err = rights_transition(from, RIGHTS_EXTENDED,
 	                             s.verified_at != STORE_NO_TIME, msg)) !=
 	            VAERN_OK)
@@ -514,7 +508,7 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 	          rights_status_name(RIGHTS_EXTENDED));
 	s.extended_months = months;
 	s.extended_at = clock_now();
-	s.due = rights_due_extended(day_of(s.received_at), months);
+	s.due = rights_due_extended(cal_day_of(s.received_at), months);
 	word_copy(s.extension_reason, sizeof(s.extension_reason), reason);
 	return request_commit(v, controller, c, &s, was, who, reason, "GDPR-12",
 	                      out, msg);
@@ -1087,7 +1081,7 @@ erase_reason(const struct vault_erasure *rep, char *out, size_t size)
 
 		len = strlen(out);
 		if (rep->kept[k].until != INT64_MIN)
-			cal_format_date(day_of(rep->kept[k].until), until);
+			cal_format_date(cal_day_of(rep->kept[k].until), until);
 		(void)snprintf(out + len, size - len, "%s %s until %s (%s)",
 		               k ? ";" : "", rep->kept[k].category,
 		               until[0] ? until : "its retention starts",
@@ -1405,7 +1399,7 @@ vault_erasure_json(const struct vault_erasure *rep)
 		char until[11] = "";
 
 		if (rep->kept[k].until != INT64_MIN)
-			cal_format_date(day_of(rep->kept[k].until), until);
+			cal_format_date(cal_day_of(rep->kept[k].until), until);
 		json_array_append_new(
 		        kept,
 		        json_pack("{s:s, s:I, s:s, s:s, s:s?}", "category",
