@@ -329,6 +329,12 @@ enum vaern_err store_fact_plan(struct store *st,
                                                     int64_t count),
                                void *arg, struct vaern_msg *msg);
 
+/* Calls fn for each subject whose processing is restricted (GDPR-18; not
+ * erased), in id order, through a partial index: few rows. */
+enum vaern_err store_subject_restricted_foreach(
+        struct store *st, enum vaern_err (*fn)(void *arg, int64_t subject),
+        void *arg, struct vaern_msg *msg);
+
 /* Calls fn once per rule with the number of facts of subjects whose
  * processing is restricted (GDPR-18; not erased), which a sweep keeps. */
 enum vaern_err store_fact_plan_restricted(struct store *st,

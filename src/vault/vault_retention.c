@@ -420,6 +420,46 @@ hold_collect(void *arg, const struct store_hold *h)
 	return VAERN_OK;
 }
 
+/*
+ * GDPR-18: a subject whose processing is restricted is held whole, its
+ * data only stored until the restriction is lifted (what an erasure left
+ * is not: the law keeps it until its date, GDPR-17).
+ */
+static enum vaern_err
+restricted_collect(void *arg, int64_t subject)
+{
+	struct store_hold h;
+
+	memset(&h, 0, sizeof(h));
+	h.subject = subject;
+	return hold_collect(arg, &h);
+}
+
+static int
+hold_by_subject(const void *a, const void *b)
+{
+	const struct hold_ref *x = a, *y = b;
+
+	return (x->subject > y->subject) - (x->subject < y->subject);
+}
+
+/* The holds in force and the restricted subjects, sorted by subject. */
+static enum vaern_err
+holds_load(struct vault *v, struct holds *hs, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	hs->n = 0;
+	if ((err = store_hold_foreach(v->store, 0, hold_collect, hs, msg)) !=
+	            VAERN_OK ||
+	    (err = store_subject_restricted_foreach(
+	             v->store, restricted_collect, hs, msg)) != VAERN_OK)
+		return err;
+	if (hs->n > 1)
+		qsort(hs->items, hs->n, sizeof(*hs->items), hold_by_subject);
+	return VAERN_OK;
+}
+
 /* Whether a hold covers category of subject (holds sorted by subject). */
 static int
 is_held(const struct holds *hs, int64_t subject, const char *category)
@@ -484,30 +524,7 @@ struct sweep {
 	                  facts of later pages), for the progress count */
 	struct vault_sweep_report *rep;
 	struct vaern_msg *msg;
-	struct store_subject subj; /* scratch: the state of a due subject */
 };
-
-/*
- * GDPR-18: whether the subject's processing is restricted, so its data is
- * only stored, and a sweep keeps it until the restriction is lifted. What
- * an erasure left (restricted too) is kept by the law until its date, and
- * goes then (GDPR-17).
- */
-static enum vaern_err
-subject_restricted(struct sweep *sw, int64_t subject, int *restricted)
-{
-	enum vaern_err err;
-
-	*restricted = 0;
-	err = store_subject_by_rowid(sw->v->store, subject, &sw->subj, sw->msg);
-	if (err == VAERN_E_NOTFOUND)
-		return VAERN_OK;
-	if (err != VAERN_OK)
-		return err;
-	*restricted = (sw->subj.state & STORE_STATE_RESTRICTED) &&
-	              !(sw->subj.state & STORE_STATE_ERASED);
-	return VAERN_OK;
-}
 
 static int
 due_by_subject(const void *a, const void *b)
@@ -847,7 +864,6 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 	int64_t subject = pe[0].subject;
 	size_t k = 0;
 	enum vaern_err err;
-	int restricted = -1; /* not read yet */
 
 	*c = NULL;
 	*remains = 0;
@@ -885,11 +901,7 @@ subject_plan(struct sweep *sw, const struct store_due *pe, size_t npe,
 		                        &f->category)) != VAERN_OK)
 			return err;
 		cl = &sw->cats.items[f->category];
-		if (restricted < 0 &&
-		    (err = subject_restricted(sw, subject, &restricted)) !=
-		            VAERN_OK)
-			return err;
-		if (restricted || is_held(&sw->hs, subject, cl->text)) {
+		if (is_held(&sw->hs, subject, cl->text)) {
 			struct batch_counts *b =
 			        sw->dry_run || *c == NULL
 			                ? NULL
@@ -1416,10 +1428,7 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 		if (!dry_run && (err = vlt_begin(v, msg)) != VAERN_OK)
 			goto done;
 		if (!dry_run || !have_last) {
-			sw.hs.n = 0;
-			err = store_hold_foreach(v->store, 0, hold_collect,
-			                         &sw.hs, msg);
-			if (err != VAERN_OK)
+			if ((err = holds_load(v, &sw.hs, msg)) != VAERN_OK)
 				goto page_done;
 		}
 		/*
