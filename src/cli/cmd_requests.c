@@ -701,7 +701,8 @@ cmd_requests(int argc, char **argv)
 	struct vault *v = NULL;
 	struct smtp_outbox *smtp = NULL;
 	struct args a;
-	char *owned = NULL, path[PATH_MAX];
+	char *owned = NULL;
+	struct cli_audit_local al;
 	const char *controller;
 	enum vaern_err err;
 	int rc = EXIT_USAGE;
@@ -735,11 +736,11 @@ cmd_requests(int argc, char **argv)
 			}
 			controller = owned;
 		}
-		if (subs[i].writes && cli_audit_local(v, path) != 0) {
+		if (subs[i].writes && cli_audit_local(v, &al) != 0) {
 			rc = cli_report("requests", VAERN_E_INVALID, NULL);
 			goto done;
 		}
-		a.audit_db = path;
+		a.audit_db = al.path;
 		/* GDPR-12: a change of a request is told to the person, by
 		 * e-mail when VAERN_SMTP_URL is set, else to the spool. */
 		if (subs[i].writes &&
