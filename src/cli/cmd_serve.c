@@ -8,9 +8,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../api/api.h"
@@ -41,6 +43,9 @@ static const char serve_usage[] =
         "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
         "        [--body-max BYTES] [--sweep-every DURATION] [--quiet]\n"
+        "        [--max-connections N] [--per-address-max N]\n"
+        "        [--header-timeout SECONDS] [--idle-timeout SECONDS]\n"
+        "        [--trusted-proxy LIST]\n"
         "        [--smtp URL --smtp-from ADDR [--smtp-user U\n"
         "         --smtp-password-file FILE] [--smtp-ca FILE]\n"
         "         [--smtp-timeout SECONDS] [--smtp-insecure]\n"
@@ -52,6 +57,16 @@ static const char serve_usage[] =
         "--threads: worker threads (default two per CPU: a request waiting\n"
         "for its audit entry holds no thread); --quiet: no request log on\n"
         "stderr.\n"
+        "--max-connections: connections at once (default 1024); past it\n"
+        "the connection that has waited longest for a request's headers\n"
+        "(else the slowest upload) is closed. --per-address-max:\n"
+        "connections from one client address (default 256); past it that\n"
+        "address's own longest waiting. --header-timeout: a request's headers\n"
+        "must be in within SECONDS of the connection's start or of the\n"
+        "previous answer (default 10). --idle-timeout: no byte for\n"
+        "SECONDS closes a connection (default 30). --trusted-proxy:\n"
+        "comma-separated addresses or address/prefix whose\n"
+        "X-Forwarded-For names the client (default none).\n"
         "--sweep-every: the retention sweep's interval, N followed by s, m,\n"
         "h or d (default 24h; the first sweep at most 5 minutes after\n"
         "start); 0 or off: no scheduled sweep.\n"
@@ -222,6 +237,35 @@ number(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* The connection limits of issue 12: option, field, ceiling. */
+struct limit_option {
+	const char *name;  /* "--max-connections" */
+	size_t offset;     /* of the unsigned field in struct http_config */
+	unsigned long max; /* largest value; the smallest is 1 */
+	const char *usage; /* the message for a bad value */
+};
+
+static const struct limit_option limit_options[] = {
+        {"--max-connections", offsetof(struct http_config, connections_max),
+         HTTP_CONNECTIONS_MAX_LIMIT, "--max-connections: 1 to 65536"},
+        {"--per-address-max", offsetof(struct http_config, per_ip_max),
+         HTTP_CONNECTIONS_MAX_LIMIT, "--per-address-max: 1 to 65536"},
+        {"--header-timeout", offsetof(struct http_config, header_timeout_s),
+         HTTP_TIMEOUT_MAX_S, "--header-timeout: 1 to 3600 seconds"},
+        {"--idle-timeout", offsetof(struct http_config, timeout_s),
+         HTTP_TIMEOUT_MAX_S, "--idle-timeout: 1 to 3600 seconds"},
+};
+
+static const struct limit_option *
+limit_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(limit_options) / sizeof(limit_options[0]);
+	     i++)
+		if (strcmp(name, limit_options[i].name) == 0)
+			return &limit_options[i];
+	return NULL;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -242,6 +286,7 @@ cmd_serve(int argc, char **argv)
 	int npolicies = 0, rc = EXIT_OK, quiet = 0;
 	enum vaern_err err;
 	sigset_t sigs;
+	struct rlimit nofile;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&smtp_opts, 0, sizeof(smtp_opts));
@@ -296,6 +341,17 @@ cmd_serve(int argc, char **argv)
 		} else if (strcmp(o, "--threads") == 0 &&
 		           number(val, HTTP_THREADS_MAX, &n) == 0) {
 			cfg.threads = (unsigned)n;
+		} else if (limit_option(o) != NULL) {
+			const struct limit_option *l = limit_option(o);
+
+			if (number(val, l->max, &n) != 0 || n == 0) {
+				rc = cli_usage("serve", l->usage);
+				goto done;
+			}
+			*(unsigned *)(void *)((char *)&cfg + l->offset) =
+			        (unsigned)n;
+		} else if (strcmp(o, "--trusted-proxy") == 0) {
+			cfg.trusted_proxies = val;
 		} else if (strcmp(o, "--body-max") == 0 &&
 		           number(val, 64ul * 1024 * 1024, &n) == 0 && n > 0) {
 			cfg.body_max = n;
@@ -367,6 +423,13 @@ cmd_serve(int argc, char **argv)
 	}
 	hup.started = 1;
 	cfg.signals = 1;
+	/* A server holds a descriptor per connection: as many as the hard
+	 * limit allows (the HTTP module fits --max-connections to them). */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = api_metrics;
 	cfg.after_handler = api_after_handler;
