@@ -48,6 +48,10 @@ struct text {
 	int failed; /* 1 after a write failed; sticky until reset */
 };
 
+#define CATEGORIES_MAX                                                         \
+	64 /* categories named in one request body or                          \
+	      query (a read, a rights request) */
+
 /* What each worker thread keeps between requests. */
 struct worker {
 	struct vault *v;  /* its own vault (its own SQLite connection) */
@@ -317,6 +321,7 @@ int h_policy(struct http_request *req, struct http_response *res, void *app);
 int h_subject_create(struct http_request *req, struct http_response *res,
                      void *app);
 int h_lookup(struct http_request *req, struct http_response *res, void *app);
+int h_facts_add(struct http_request *req, struct http_response *res, void *app);
 int h_facts(struct http_request *req, struct http_response *res, void *app);
 int h_disclose(struct http_request *req, struct http_response *res, void *app);
 int h_rectify(struct http_request *req, struct http_response *res, void *app);

@@ -609,6 +609,19 @@ struct store_request {
 	int64_t updated_at;
 };
 
+/* The categories a request concerns (AURA-RIGHTS-1): category ids,
+ * comma-separated, at most STORE_SCOPE_MAX bytes. put: once, at its
+ * insert. get: VAERN_E_NOTFOUND when the request names none (all). */
+#define STORE_SCOPE_MAX 4096
+enum vaern_err store_request_scope_put(struct store *st, int64_t request,
+                                       const char *categories,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+enum vaern_err store_request_scope_get(struct store *st, int64_t request,
+                                       char *categories, size_t size,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Inserts r (its id, type, subject, channel, received_at, due, status,
  * created_by, updated_at); sets r->rowid. VAERN_E_EXISTS if the id is
  * taken. */

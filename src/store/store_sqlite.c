@@ -169,6 +169,11 @@ static const char schema_sql[] =
         " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
         " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
+        /* AURA-RIGHTS-1: the data a request concerns (category ids of
+         * the policy, comma-separated); no row: all of it. Created on
+         * open, no version step: older directories just have none. */
+        "CREATE TABLE IF NOT EXISTS request_scope("
+        " request INTEGER PRIMARY KEY, categories TEXT NOT NULL);"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
 
@@ -291,6 +296,8 @@ enum stmt_id {
 	S_CODE_LATEST,
 	S_CODE_COUNT,
 	S_CODE_UPDATE,
+	S_REQ_SCOPE_PUT,
+	S_REQ_SCOPE_GET,
 	S_COUNT_
 };
 
@@ -572,6 +579,10 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_CODE_LATEST] = "SELECT seq, hash, contact, created_at, expires_at,"
                           " attempts, used_at FROM request_code"
                           " WHERE request = ?1 ORDER BY seq DESC LIMIT 1",
+        [S_REQ_SCOPE_PUT] = "INSERT INTO request_scope(request, categories)"
+                            " VALUES (?1, ?2)",
+        [S_REQ_SCOPE_GET] = "SELECT categories FROM request_scope"
+                            " WHERE request = ?1",
         [S_CODE_COUNT] = "SELECT count(*) FROM request_code"
                          " WHERE request = ?1",
         [S_CODE_UPDATE] = "UPDATE request_code SET attempts = ?3,"
@@ -2713,6 +2724,43 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 	err = sqlu_step_row(&st->conn, s, "request", "no such request", msg);
 	if (err == VAERN_OK && !request_from_row(s, r))
 		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
+store_request_scope_put(struct store *st, int64_t request,
+                        const char *categories, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_text(s, 2, categories, -1, SQLITE_STATIC);
+	return sqlu_step_done(&st->conn, s, "request scope", msg);
+}
+
+enum vaern_err
+store_request_scope_get(struct store *st, int64_t request, char *categories,
+                        size_t size, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+	const char *t;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	err = sqlu_step_row(&st->conn, s, "request scope", "no scope", msg);
+	if (err == VAERN_OK) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t == NULL || strlen(t) >= size)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request scope: malformed row");
+		else
+			memcpy(categories, t, strlen(t) + 1);
+	}
 	sqlu_reset(s);
 	return err;
 }

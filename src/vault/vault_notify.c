@@ -147,55 +147,6 @@ notice_of(const char *status, enum notice *n)
 	return 0;
 }
 
-struct contact_walk {
-	const struct policy *p;
-	enum id_type want;
-	struct vlt_contact *out;
-};
-
-static enum vaern_err
-contact_each(void *arg, const struct vault_fact_out *f)
-{
-	struct contact_walk *w = arg;
-	long ci;
-
-	if (w->out->found)
-		return VAERN_OK;
-	ci = policy_category_index(w->p, f->category);
-	if (ci < 0 || w->p->categories[ci].identifier != w->want ||
-	    f->len >= sizeof(w->out->to))
-		return VAERN_OK;
-	memcpy(w->out->to, f->value, f->len);
-	w->out->to[f->len] = '\0';
-	w->out->type = w->want == ID_PHONE ? "phone" : "email";
-	w->out->found = 1;
-	return VAERN_OK;
-}
-
-enum vaern_err
-vlt_request_contact(struct vault *v, const char *controller,
-                    const struct controller *c, const unsigned char *uid,
-                    enum id_type want, struct vlt_contact *out,
-                    struct vaern_msg *msg)
-{
-	enum id_type order[2] = {want, ID_NONE};
-	enum vaern_err err = VAERN_OK;
-
-	if (want == ID_NONE) {
-		order[0] = ID_EMAIL;
-		order[1] = ID_PHONE;
-	}
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < 2 && order[i] != ID_NONE && !out->found; i++) {
-		struct contact_walk w = {c->policy, order[i], out};
-
-		if ((err = vault_subject_facts(v, controller, uid, contact_each,
-		                               &w, msg)) != VAERN_OK)
-			break;
-	}
-	return err;
-}
-
 void
 vlt_contact_wipe(struct vlt_contact *ct)
 {
@@ -245,9 +196,13 @@ vlt_request_notify(struct vault *v, const char *controller,
 	if (!notice_of(s->status, &n))
 		return VAERN_OK;
 	if (ct == NULL || !ct->found) {
-		/* A subject gone (erased) has no address: nothing is sent. */
-		(void)vlt_request_contact(v, controller, c, s->subject, ID_NONE,
-		                          &own, NULL);
+		struct vaern_msg cm = {{0}};
+
+		/* Read through the gate, audited; a subject gone (erased)
+		 * has no address, and then nothing is sent. */
+		if (vlt_request_contact(v, c, s->id, s->subject, who, &own,
+		                        &cm) != VAERN_OK)
+			memset(&own, 0, sizeof(own));
 		ct = &own;
 	}
 	kind = rights_type_parse(s->type, &type, NULL) == VAERN_OK

@@ -441,9 +441,10 @@ class AuroraErasureTest(CliCase):
         self.assertEqual(r.rc, EXIT_REFUSED, r)
         self.assertEqual(self.sweep("2033-12-31")["facts_deleted"], 0)
         self.assertEqual(self.sweep("2034-01-01")["facts_deleted"], 1)
-        entries = [e for e in self.audit()
-                   if e.get("action") == "subject_erase"]
+        entries = [e for e in self.audit() if e.get("action") == "erase"]
         self.assertEqual(len(entries), 1, entries)
+        self.assertEqual(entries[0]["role"], "operator")
+        self.assertIn("1 categories kept by law", entries[0]["reason"])
         self.assertNotIn("sven", json.dumps(entries).lower())
 
 
@@ -505,7 +506,7 @@ class CekuraOperatorEraseTest(CliCase):
                          (True, "court_order"))
         self.assertIsNone(self.categories(sid))
         loud = [e for e in self.audit()
-                if e.get("action") == "subject_erase_override"]
+                if e.get("action") == "erase_override"]
         self.assertEqual(len(loud), 1, loud)
         self.assertIn("OVERRIDE", loud[0]["reason"])
         self.assertIn("court_order", loud[0]["reason"])
@@ -784,17 +785,18 @@ class ReportWordsTest(ConsentCase):
         self.assertEqual(r.status, 200, r)
         cats = {c["category"]: c for c in r.json()["categories"]}
         for c in cats.values():
-            self.assertIsInstance(c["retention"], str, c)
-            self.assertTrue(c["retention"], c)
+            self.assertIsInstance(c["retention_text"], str, c)
+            self.assertTrue(c["retention_text"], c)
         # Danish, the controller's language; the criteria, not a date.
-        self.assertIn("2 måneder efter", cats["name"]["retention"])
-        self.assertIn("Du er stoppet som kunde", cats["name"]["retention"])
-        self.assertIn("5 år efter", cats["payment_details"]["retention"])
-        self.assertIn("Bogføringsloven", cats["payment_details"]["retention"])
+        self.assertIn("2 måneder efter", cats["name"]["retention_text"])
+        self.assertIn("Du er stoppet som kunde", cats["name"]["retention_text"])
+        self.assertIn("5 år efter", cats["payment_details"]["retention_text"])
+        self.assertIn("Bogføringsloven", cats["payment_details"]["retention_text"])
         for f in cats["name"]["facts"]:
             # No date yet: never a bare null, the words stand beside it.
             self.assertIsNone(f["deleted_by"])
-            self.assertEqual(f["retention"], cats["name"]["retention"])
+            self.assertEqual(f["retention_text"],
+                             cats["name"]["retention_text"])
         for lang, words in (("da", "2 måneder efter"),
                             ("sv", "2 månader efter"),
                             ("en", "2 months after")):
@@ -808,7 +810,7 @@ class ReportWordsTest(ConsentCase):
                 self.assertEqual(r.status, 200, r)
                 name = [c for c in r.json()["categories"]
                         if c["category"] == "name"][0]
-                self.assertIn(words, name["retention"])
+                self.assertIn(words, name["retention_text"])
 
 
 # ---- 10. the person is told ----------------------------------------------
