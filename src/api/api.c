@@ -31,6 +31,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../vault/vault.h"
 #include "api_internal.h"
 #include "api_report.h"
@@ -133,6 +134,8 @@ audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e)
 	ae->allowed = e->allowed;
 	ae->rule = e->rule;
 	ae->reason = e->reason;
+	ae->outbox_id = e->outbox_id;
+	ae->at = e->at;
 }
 
 /* The audit hook of the request's vault: one entry per gate decision.
@@ -215,13 +218,70 @@ creates_audited(void *arg, enum vaern_err err, int64_t seq,
 	creates_release(arg);
 }
 
+/* The audit event of a written create (GDPR-32: the entry that names
+ * the new subject). */
+static void
+create_event(const struct create_job *j, struct vault_audit_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->controller = j->actor.controller;
+	ev->actor = j->actor.name;
+	ev->role = j->actor.role;
+	ev->purpose = j->purpose;
+	ev->action = "create";
+	ev->subject = j->uid;
+	ev->categories = j->categories;
+	ev->allowed = 1;
+	ev->rule = "GDPR-32";
+	ev->reason = "subject created";
+	ev->outbox_id = j->outbox_id;
+	ev->at = j->audit_at;
+}
+
 /*
- * The create writer: takes every create queued, writes them in one
- * transaction (each under its own savepoint, so one taken identifier
- * fails one create), commits once, queues the batch's audit entries as
- * one group and goes on to the next batch while the audit writer commits
- * them; each create is answered once its entry is durable. Creates share
- * fsyncs instead of queueing for SQLite's write lock one by one.
+ * Writes the n creates of batch in one transaction (each under its own
+ * savepoint, so one taken identifier fails one create), each with its
+ * audit entry in the outbox (the change and its entry commit as one,
+ * issue 12). Returns the transaction's result; each job's own in its err.
+ */
+static enum vaern_err
+creates_write(struct api *a, struct create_job **batch, size_t n,
+              struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = vault_begin(a->writer_vault, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; i < n && err == VAERN_OK; i++) {
+		struct create_job *j = batch[i];
+		struct vault_audit_event ev;
+
+		j->err = vault_subject_write(a->writer_vault, j->prepared,
+		                             j->uid, &j->msg);
+		if (j->err != VAERN_OK)
+			continue;
+		create_event(j, &ev);
+		err = vault_audit_outbox(a->writer_vault, &ev, msg);
+		j->outbox_id = ev.outbox_id;
+		j->audit_at = ev.at;
+	}
+	crash_point("create_written");
+	if (err == VAERN_OK)
+		err = vault_commit(a->writer_vault, msg);
+	if (err != VAERN_OK)
+		vault_rollback(a->writer_vault);
+	else
+		crash_point("create_committed");
+	return err;
+}
+
+/*
+ * The create writer: takes every create queued, writes them with their
+ * outbox entries in one transaction, commits once, queues the batch's
+ * audit entries as one group (which moves them from the outbox into the
+ * trail) and goes on to the next batch while the audit writer commits
+ * them; each create is answered once its entry is in the trail. Creates
+ * share fsyncs instead of queueing for SQLite's write lock one by one.
  */
 static void *
 writer_main(void *arg)
@@ -248,15 +308,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&a->wlock);
 		if (n == 0)
 			break; /* stopping, queue empty */
-		if ((err = vault_begin(a->writer_vault, &msg)) == VAERN_OK) {
-			for (size_t i = 0; i < n; i++)
-				batch[i]->err = vault_subject_write(
-				        a->writer_vault, batch[i]->prepared,
-				        batch[i]->uid, &batch[i]->msg);
-			err = vault_commit(a->writer_vault, &msg);
-			if (err != VAERN_OK)
-				vault_rollback(a->writer_vault);
-		}
+		err = creates_write(a, batch, n, &msg);
 		/* Built back to front, so both lists keep the queue order. */
 		for (size_t i = n; i-- > 0;) {
 			struct create_job *j = batch[i];
@@ -276,24 +328,18 @@ writer_main(void *arg)
 			written = j;
 		}
 		for (struct create_job *j = written; j != NULL; j = j->next) {
-			struct audit_entry *e = &entries[ne++];
+			struct vault_audit_event ev;
 
-			memset(e, 0, sizeof(*e));
-			e->controller = j->actor.controller;
-			e->actor = j->actor.name;
-			e->role = j->actor.role;
-			e->purpose = j->purpose;
-			e->action = "create";
-			e->subject = j->uid;
-			e->categories = j->categories;
-			e->allowed = 1;
-			e->rule = "GDPR-32";
-			e->reason = "subject created";
+			create_event(j, &ev);
+			audit_entry_of(&entries[ne++], &ev);
 		}
 		creates_release(failed); /* not written: nothing to audit */
 		if (ne > 0 && (err = audit_append_async(
 		                       a->audit, entries, ne, creates_audited,
 		                       written, &msg)) != VAERN_OK) {
+			/* Committed with their entries in the outbox: the next
+			 * start-up moves them. The callers hear of the failure.
+			 */
 			atomic_fetch_add(&a->audit_failures, 1);
 			creates_audited(written, err, 0, &msg);
 		}
@@ -325,9 +371,12 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	enum vaern_err err;
 	struct api *a;
 	struct vault *probe = NULL;
+	struct audit_trail trail;
+	char vault_path[PATH_MAX];
 	int n;
 
 	*out = NULL;
+	memset(&trail, 0, sizeof(trail));
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	if ((a->dir = strdup(dir)) == NULL) {
@@ -351,19 +400,33 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
 		goto fail;
 	}
-	/* Opening once checks the key and the database before serving. */
+	n = snprintf(vault_path, sizeof(vault_path), "%s/%s", dir,
+	             VAULT_DB_FILE);
+	if (n < 0 || (size_t)n >= sizeof(vault_path)) {
+		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
+		goto fail;
+	}
+	trail.path = a->db_path;
+	trail.outbox_path = vault_path;
+	/* Opening once checks the key and the database before serving; the
+	 * audit MAC key is made on the first start. */
 	if ((err = vault_open(dir, &probe, msg)) != VAERN_OK)
 		goto fail;
+	err = vault_audit_key(probe, 1, trail.key, msg);
 	vault_close(probe);
+	if (err != VAERN_OK)
+		goto fail;
 	if (pthread_key_create(&a->worker_key, worker_free) != 0) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto fail;
 	}
+	/* The writer moves what a crash left in the outbox first. */
 	if ((err = audit_create(a->db_path, msg)) != VAERN_OK ||
-	    (err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
+	    (err = audit_writer_start(&trail, 0, &a->audit, msg))) {
 		pthread_key_delete(a->worker_key);
 		goto fail;
 	}
+	sodium_memzero(&trail, sizeof(trail));
 	pthread_mutex_init(&a->wlock, NULL);
 	pthread_cond_init(&a->wcond, NULL);
 	if ((err = vault_open(dir, &a->writer_vault, msg)) != VAERN_OK ||
@@ -378,6 +441,7 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	*out = a;
 	return VAERN_OK;
 fail:
+	sodium_memzero(&trail, sizeof(trail));
 	free(a->dir);
 	free(a);
 	return err;
@@ -580,6 +644,7 @@ audit_change(struct ctx *c, const char *action, const char *purpose,
 {
 	struct audit_entry e;
 
+	memset(&e, 0, sizeof(e));
 	e.controller = c->actor.controller;
 	e.actor = c->actor.name;
 	e.role = c->actor.role;

@@ -73,6 +73,9 @@ struct create_job {
 	                                          with the subject
 	                                          (SHOP-MKT-1), or NULL */
 	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
+	int64_t outbox_id;                     /* the writer's: its audit
+	                                          entry's outbox row */
+	int64_t audit_at;                      /* and that entry's time */
 	enum vaern_err err;                    /* the writer's result */
 	struct vaern_msg msg;                  /* its detail */
 	struct http_pending *hold;             /* on the response */

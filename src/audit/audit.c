@@ -82,18 +82,20 @@ struct audit_writer {
 	                      those so far plus the callers the last
 	                      commit woke */
 	enum {
-		WRITER_BUSY,    /* committing: it looks at the queue next */
-		WRITER_GROUP,   /* lingering: wake it when arrivals reach
-		                   expect or the batch is full */
-		WRITER_IDLE     /* wake it on any arrival */
-	} state;                /* what an enqueuer must do to wake it */
-	int stopping;           /* set by stop: drain, then exit */
-	size_t max_batch;       /* entries one transaction takes */
-	uint64_t entries;       /* committed since start */
-	uint64_t batches;       /* transactions committed since start */
-	uint64_t failures;      /* appends whose transaction failed */
-	pthread_t thread;       /* the one writer */
-	struct audit_store *st; /* used by the thread only, once started */
+		WRITER_BUSY,      /* committing: it looks at the queue next */
+		WRITER_GROUP,     /* lingering: wake it when arrivals reach
+		                     expect or the batch is full */
+		WRITER_IDLE       /* wake it on any arrival */
+	} state;                  /* what an enqueuer must do to wake it */
+	int stopping;             /* set by stop: drain, then exit */
+	size_t max_batch;         /* entries one transaction takes */
+	uint64_t entries;         /* committed since start */
+	uint64_t batches;         /* transactions committed since start */
+	uint64_t failures;        /* appends whose transaction failed */
+	pthread_t thread;         /* the one writer */
+	uint64_t settle_failures; /* heads the data store did not take */
+	struct audit_chain chain; /* used by the thread only, once
+	                             started */
 };
 
 /* ---- checks -------------------------------------------------------------- */
@@ -242,15 +244,17 @@ put_text(crypto_generichash_state *h, const char *s)
 	put_bytes(h, s, s == NULL ? 0 : strlen(s));
 }
 
-/* The chain hash of row r (its prev_hash and hash members unused). */
 void
-audit_hash_row(const unsigned char prev[AUDIT_HASH_BYTES],
+audit_hash_row(const unsigned char *key,
+               const unsigned char prev[AUDIT_HASH_BYTES],
                const struct audit_row *r, unsigned char out[AUDIT_HASH_BYTES])
 {
 	crypto_generichash_state h;
-	const unsigned char version = AUDIT_ENCODING_VERSION;
+	const unsigned char version =
+	        key != NULL ? AUDIT_ENCODING_VERSION : AUDIT_ENCODING_V1;
 
-	crypto_generichash_init(&h, NULL, 0, AUDIT_HASH_BYTES);
+	crypto_generichash_init(&h, key, key != NULL ? AUDIT_KEY_BYTES : 0,
+	                        AUDIT_HASH_BYTES);
 	crypto_generichash_update(&h, prev, AUDIT_HASH_BYTES);
 	crypto_generichash_update(&h, &version, 1);
 	put_i64(&h, r->seq);
@@ -285,43 +289,60 @@ row_from_entry(struct audit_row *r, int64_t seq, int64_t at,
 	r->decision = e->allowed;
 	r->rule = e->rule;
 	r->reason = e->reason;
+	r->outbox_id = e->outbox_id;
 }
 
 void
-audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq, int64_t at,
-           const struct audit_entry *e, unsigned char out[AUDIT_HASH_BYTES])
+audit_hash(const unsigned char *key, const unsigned char prev[AUDIT_HASH_BYTES],
+           int64_t seq, int64_t at, const struct audit_entry *e,
+           unsigned char out[AUDIT_HASH_BYTES])
 {
 	struct audit_row r;
 
 	row_from_entry(&r, seq, at, e);
-	audit_hash_row(prev, &r, out);
+	audit_hash_row(key, prev, &r, out);
+}
+
+/* The head's MAC: a domain of its own, so no entry's MAC is a head's. */
+void
+audit_head_tag(const unsigned char key[AUDIT_KEY_BYTES],
+               const struct audit_head_row *h,
+               unsigned char tag[AUDIT_HASH_BYTES])
+{
+	static const char domain[] = "vaern-audit-head-v1";
+	crypto_generichash_state g;
+
+	crypto_generichash_init(&g, key, AUDIT_KEY_BYTES, AUDIT_HASH_BYTES);
+	crypto_generichash_update(&g, (const unsigned char *)domain,
+	                          sizeof(domain) - 1);
+	put_i64(&g, h->seq);
+	crypto_generichash_update(&g, h->mac, AUDIT_HASH_BYTES);
+	put_i64(&g, h->keyed_from);
+	crypto_generichash_final(&g, tag, AUDIT_HASH_BYTES);
 }
 
 /* ---- writing ------------------------------------------------------------- */
 
 /*
- * Inside an open transaction: appends entries[0..n) at time at after the
- * chain head (*seq, hash), which it advances.
+ * Inside an open transaction: appends entries[0..n), each at its own
+ * time or at, after the chain's head.
  */
 static enum vaern_err
-insert_entries(struct audit_store *st, const struct audit_entry *entries,
-               size_t n, int64_t at, int64_t *seq,
-               unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
+insert_entries(struct audit_chain *c, const struct audit_entry *entries,
+               size_t n, int64_t at, int64_t *first_seq, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char next[AUDIT_HASH_BYTES];
+		const struct audit_entry *e = &entries[i];
 		struct audit_row r;
+		int64_t seq;
 
-		row_from_entry(&r, *seq + 1, at, &entries[i]);
-		audit_hash_row(hash, &r, next);
-		r.prev_hash = hash;
-		r.hash = next;
-		if ((err = audit_store_insert(st, &r, msg)) != VAERN_OK)
+		row_from_entry(&r, 0, e->at != 0 ? e->at : at, e);
+		if ((err = audit_chain_add(c, &r, &seq, msg)) != VAERN_OK)
 			return err;
-		*seq += 1;
-		memcpy(hash, next, AUDIT_HASH_BYTES);
+		if (i == 0 && first_seq != NULL)
+			*first_seq = seq;
 	}
 	return VAERN_OK;
 }
@@ -336,28 +357,23 @@ static void
 commit_batch(struct audit_writer *w, struct pending *batch)
 {
 	struct vaern_msg msg = {{0}};
-	unsigned char hash[AUDIT_HASH_BYTES];
 	enum vaern_err err;
-	int64_t seq;
 	uint64_t n = 0, callers = 0;
+	struct pending *p;
 
-	if ((err = audit_store_begin(w->st, &msg)) != VAERN_OK)
+	if ((err = audit_chain_begin(&w->chain, &msg)) != VAERN_OK)
 		goto done;
-	if ((err = audit_store_head(w->st, &seq, hash, &msg)) != VAERN_OK)
-		goto done;
-	for (struct pending *p = batch; p != NULL; p = p->next) {
-		p->first_seq = seq + 1;
-		err = insert_entries(w->st, p->entries, p->n, p->at, &seq, hash,
-		                     &msg);
-		if (err != VAERN_OK)
-			goto done;
+	for (p = batch; p != NULL && err == VAERN_OK; p = p->next) {
+		err = insert_entries(&w->chain, p->entries, p->n, p->at,
+		                     &p->first_seq, &msg);
 		n += p->n;
 	}
-	err = audit_store_commit(w->st, &msg);
+	if (err == VAERN_OK)
+		err = audit_chain_commit(&w->chain, &msg);
+	else
+		audit_chain_rollback(&w->chain);
 done:
-	if (err != VAERN_OK)
-		audit_store_rollback(w->st);
-	for (struct pending *p = batch; p != NULL; p = p->next)
+	for (p = batch; p != NULL; p = p->next)
 		callers++;
 	pthread_mutex_lock(&w->lock);
 	if (err == VAERN_OK) {
@@ -390,6 +406,18 @@ done:
 			sem_post(&batch->done);
 		}
 		batch = next; /* batch itself may be gone now */
+	}
+	/*
+	 * The entries are durable in the trail, the callers told; now the
+	 * data store's head, and the outbox rows moved. A failure here
+	 * loses nothing: the rows are moved again (and skipped) by the
+	 * next settle or flush.
+	 */
+	if (err == VAERN_OK &&
+	    audit_chain_settle(&w->chain, &msg) != VAERN_OK) {
+		pthread_mutex_lock(&w->lock);
+		w->settle_failures++;
+		pthread_mutex_unlock(&w->lock);
 	}
 }
 
@@ -515,7 +543,7 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 }
 
 enum vaern_err
-audit_writer_start(const char *db_path, size_t max_batch,
+audit_writer_start(const struct audit_trail *t, size_t max_batch,
                    struct audit_writer **out, struct vaern_msg *msg)
 {
 	struct audit_writer *w;
@@ -530,7 +558,13 @@ audit_writer_start(const char *db_path, size_t max_batch,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	w->max_batch = max_batch == 0 ? AUDIT_BATCH_DEFAULT : max_batch;
-	if ((err = audit_store_open(db_path, 1, &w->st, msg)) != VAERN_OK) {
+	/* At start-up: what a crash left in the outbox goes first. */
+	if ((err = audit_chain_open(&w->chain, t, msg)) != VAERN_OK) {
+		free(w);
+		return err;
+	}
+	if ((err = audit_chain_flush(&w->chain, NULL, msg)) != VAERN_OK) {
+		audit_chain_close(&w->chain);
 		free(w);
 		return err;
 	}
@@ -540,7 +574,7 @@ audit_writer_start(const char *db_path, size_t max_batch,
 	pthread_cond_init(&w->work, &attr);
 	pthread_condattr_destroy(&attr);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
-		audit_store_close(w->st);
+		audit_chain_close(&w->chain);
 		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
@@ -683,6 +717,8 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		c->rule = text_copy(&at, e->rule);
 		c->reason = text_copy(&at, e->reason);
 		c->allowed = e->allowed;
+		c->outbox_id = e->outbox_id;
+		c->at = e->at;
 		c->subject = NULL;
 		if (e->subject != NULL) {
 			memcpy(at, e->subject, AUDIT_SUBJECT_BYTES);
@@ -776,39 +812,44 @@ audit_writer_stop(struct audit_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	assert(w->head == NULL);
-	audit_store_close(w->st);
+	audit_chain_close(&w->chain);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
 
 enum vaern_err
-audit_append_direct(const char *db_path, const struct audit_entry *entries,
-                    size_t n, int64_t *first_seq, struct vaern_msg *msg)
+audit_append_direct(const struct audit_trail *t,
+                    const struct audit_entry *entries, size_t n,
+                    int64_t *first_seq, struct vaern_msg *msg)
 {
-	struct audit_store *st = NULL;
-	unsigned char hash[AUDIT_HASH_BYTES];
+	struct audit_chain c;
 	enum vaern_err err;
-	int64_t seq, first;
+	int64_t first = 0;
 
 	if ((err = check_entries(entries, n, msg)) != VAERN_OK)
 		return err;
 	if (sodium_init() < 0)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
 		                  "libsodium failed to initialise");
-	if ((err = audit_store_open(db_path, 1, &st, msg)) != VAERN_OK)
+	if ((err = audit_chain_open(&c, t, msg)) != VAERN_OK)
 		return err;
-	if ((err = audit_store_begin(st, msg)) != VAERN_OK ||
-	    (err = audit_store_head(st, &seq, hash, msg)) != VAERN_OK)
+	if ((err = audit_chain_begin(&c, msg)) != VAERN_OK)
 		goto done;
-	first = seq + 1;
-	if ((err = insert_entries(st, entries, n, clock_now(), &seq, hash,
-	                          msg)) != VAERN_OK)
+	if ((err = insert_entries(&c, entries, n, clock_now(), &first, msg)) !=
+	    VAERN_OK) {
+		audit_chain_rollback(&c);
 		goto done;
-	if ((err = audit_store_commit(st, msg)) == VAERN_OK &&
-	    first_seq != NULL)
+	}
+	if ((err = audit_chain_commit(&c, msg)) != VAERN_OK)
+		goto done;
+	if (first_seq != NULL)
 		*first_seq = first;
+	/* Committed: a head the data store misses now is caught up by the
+	 * next writer, so its failure is not the append's. */
+	if (audit_chain_settle(&c, NULL) != VAERN_OK)
+		err = VAERN_OK;
 done:
-	audit_store_close(st); /* rolls back what did not commit */
+	audit_chain_close(&c);
 	return err;
 }

@@ -7,7 +7,9 @@
 
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../store/store_audit.h"
@@ -16,11 +18,14 @@
 /* ---- verify -------------------------------------------------------------- */
 
 struct verify_walk {
-	const struct audit_anchor *anchor;    /* or NULL */
+	const unsigned char *key;           /* NULL: every entry v1 */
+	int64_t keyed_from;                 /* entries keyed from here */
+	const struct audit_anchor *anchors; /* sorted by seq */
+	size_t nanchors;
+	size_t next_anchor;                   /* the first not yet passed */
 	struct audit_verify_result *res;      /* being filled */
 	int64_t last_seq;                     /* 0 before entry 1 */
 	unsigned char last[AUDIT_HASH_BYTES]; /* its hash; zeros: genesis */
-	int anchor_seen;                      /* the anchor's entry passed */
 };
 
 /* Returned by the walk to stop at the first bad entry; never escapes. */
@@ -45,11 +50,23 @@ walk_bad(struct verify_walk *v, int64_t seq, enum audit_problem problem,
 	return WALK_STOP;
 }
 
+static const char *
+anchor_name(const struct audit_anchor *a)
+{
+	return a->source != NULL ? a->source : "the anchor";
+}
+
+static enum audit_problem
+anchor_problem(const struct audit_anchor *a)
+{
+	return a->problem != AUDIT_INTACT ? a->problem : AUDIT_ANCHOR;
+}
+
 /*
  * Checks in the order that names the cause best: a gap in seq is a
  * removal; a prev_hash that is not the previous hash is a reordering (or
- * a removal hidden by renumbering); a hash that does not match the
- * entry's own content is a change.
+ * a removal hidden by renumbering); a MAC that does not match the
+ * entry's own content is a change (or an entry forged without the key).
  */
 static enum vaern_err
 verify_one(void *arg, const struct audit_row *r)
@@ -88,21 +105,25 @@ verify_one(void *arg, const struct audit_row *r)
 		                "entry %lld (reordered or removed)",
 		                (long long)r->seq, (long long)v->last_seq);
 	}
-	audit_hash_row(v->last, r, h);
+	audit_hash_row(r->seq >= v->keyed_from ? v->key : NULL, v->last, r, h);
 	if (sodium_memcmp(h, r->hash, AUDIT_HASH_BYTES) != 0)
 		return walk_bad(v, r->seq, AUDIT_CHANGED,
-		                "entry %lld: content changed (hash does not "
+		                "entry %lld: content changed (%s does not "
 		                "match)",
-		                (long long)r->seq);
-	if (v->anchor != NULL && r->seq == v->anchor->seq) {
-		if (sodium_memcmp(r->hash, v->anchor->hash, AUDIT_HASH_BYTES) !=
-		    0)
-			return walk_bad(v, r->seq, AUDIT_ANCHOR,
-			                "entry %lld: hash differs from the "
-			                "anchor (the trail was rewritten up to "
-			                "here)",
-			                (long long)r->seq);
-		v->anchor_seen = 1;
+		                (long long)r->seq,
+		                r->seq >= v->keyed_from && v->key != NULL
+		                        ? "MAC"
+		                        : "hash");
+	for (; v->next_anchor < v->nanchors &&
+	       v->anchors[v->next_anchor].seq == r->seq;
+	     v->next_anchor++) {
+		const struct audit_anchor *a = &v->anchors[v->next_anchor];
+
+		if (sodium_memcmp(r->hash, a->hash, AUDIT_HASH_BYTES) != 0)
+			return walk_bad(v, r->seq, anchor_problem(a),
+			                "entry %lld: MAC differs from %s (the "
+			                "trail was rewritten up to here)",
+			                (long long)r->seq, anchor_name(a));
 	}
 	v->last_seq = r->seq;
 	memcpy(v->last, r->hash, AUDIT_HASH_BYTES);
@@ -110,47 +131,213 @@ verify_one(void *arg, const struct audit_row *r)
 	return VAERN_OK;
 }
 
+static int
+anchor_cmp(const void *a, const void *b)
+{
+	const struct audit_anchor *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The data store's head, checked against its own MAC, into *head; *have
+ * 0 when the data store keeps none (a trail never written since the
+ * key came). VAERN_OK with res filled (not ok) when the head itself was
+ * tampered with.
+ */
+static enum vaern_err
+read_head(const struct audit_trail *t, struct audit_head_row *head, int *have,
+          struct audit_verify_result *res, struct vaern_msg *msg)
+{
+	struct audit_vault *av = NULL;
+	unsigned char tag[AUDIT_HASH_BYTES];
+	enum vaern_err err;
+
+	*have = 0;
+	if ((err = audit_vault_open(t->outbox_path, &av, msg)) != VAERN_OK)
+		return err;
+	err = audit_vault_head_get(av, head, msg);
+	audit_vault_close(av);
+	if (err == VAERN_E_STORE) {
+		/* The row is there but of the wrong shape. */
+		res->ok = 0;
+		res->problem = AUDIT_HEAD;
+		(void)snprintf(res->message, sizeof(res->message),
+		               "the data store's audit head is malformed "
+		               "(changed)");
+		return VAERN_OK;
+	}
+	if (err == VAERN_E_NOTFOUND) {
+		if (!t->unkeyed) {
+			res->ok = 0;
+			res->problem = AUDIT_HEAD;
+			(void)snprintf(res->message, sizeof(res->message),
+			               "the data store keeps an audit key but "
+			               "no audit head (removed)");
+		}
+		return VAERN_OK;
+	}
+	if (err != VAERN_OK)
+		return err;
+	if (t->unkeyed) {
+		res->ok = 0;
+		res->problem = AUDIT_HEAD;
+		(void)snprintf(
+		        res->message, sizeof(res->message),
+		        "the data store keeps an audit head but no audit "
+		        "key (removed)");
+		return VAERN_OK;
+	}
+	audit_head_tag(t->key, head, tag);
+	if (sodium_memcmp(tag, head->tag, AUDIT_HASH_BYTES) != 0 ||
+	    head->seq < 0 || head->keyed_from < 1 ||
+	    head->keyed_from > head->seq + 1) {
+		res->ok = 0;
+		res->first_bad = head->seq;
+		res->problem = AUDIT_HEAD;
+		(void)snprintf(res->message, sizeof(res->message),
+		               "the data store's audit head fails its MAC "
+		               "(changed)");
+		return VAERN_OK;
+	}
+	*have = 1;
+	return VAERN_OK;
+}
+
 enum vaern_err
-audit_verify(const char *db_path, const struct audit_anchor *anchor,
-             struct audit_verify_result *res, struct vaern_msg *msg)
+audit_verify(const struct audit_trail *t, const struct audit_anchor *anchors,
+             size_t n, struct audit_verify_result *res, struct vaern_msg *msg)
 {
 	struct audit_store_filter all = {NULL, INT64_MIN, INT64_MAX,
 	                                 0,    0,         NULL};
 	struct audit_store *st = NULL;
+	struct audit_anchor *list = NULL;
+	struct audit_head_row head;
 	struct verify_walk v;
 	enum vaern_err err;
+	size_t nlist = 0;
+	int have_head = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&v, 0, sizeof(v));
-	v.anchor = anchor;
 	v.res = res;
-	if (anchor != NULL && anchor->seq < 1)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "an anchor's entry number starts at 1");
+	v.key = t->unkeyed ? NULL : t->key;
+	v.keyed_from = t->unkeyed ? INT64_MAX : 1;
+	for (size_t i = 0; i < n; i++) {
+		if (anchors[i].seq < 0)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "an anchor's entry number starts at 1");
+	}
 	if (sodium_init() < 0)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
 		                  "libsodium failed to initialise");
-	if ((err = audit_store_open(db_path, 0, &st, msg)) != VAERN_OK)
-		return err;
-	res->ok = 1; /* until the walk finds a bad entry */
+	res->ok = 1; /* until something bad is found */
+	if (t->outbox_path != NULL) {
+		if ((err = read_head(t, &head, &have_head, res, msg)) !=
+		            VAERN_OK ||
+		    !res->ok)
+			return err;
+		if (have_head)
+			v.keyed_from = head.keyed_from;
+	}
+	if ((list = calloc(n + 1, sizeof(*list))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (anchors[i].seq > 0)
+			list[nlist++] = anchors[i];
+	}
+	if (have_head && head.seq > 0) {
+		list[nlist].seq = head.seq;
+		memcpy(list[nlist].hash, head.mac, AUDIT_HASH_BYTES);
+		list[nlist].problem = AUDIT_HEAD;
+		list[nlist].source = "the data store's head";
+		nlist++;
+	}
+	qsort(list, nlist, sizeof(*list), anchor_cmp);
+	v.anchors = list;
+	v.nanchors = nlist;
+	if ((err = audit_store_open(t->path, 0, &st, msg)) != VAERN_OK) {
+		res->ok = 0;
+		goto done;
+	}
 	err = audit_store_foreach(st, &all, verify_one, &v, msg);
 	audit_store_close(st);
-	if (err == WALK_STOP)
-		return VAERN_OK;
+	if (err == WALK_STOP) {
+		err = VAERN_OK;
+		goto done;
+	}
 	if (err != VAERN_OK) {
 		res->ok = 0;
-		return err;
+		goto done;
 	}
-	if (anchor != NULL && !v.anchor_seen) {
-		(void)walk_bad(&v, anchor->seq, AUDIT_ANCHOR,
+	if (v.next_anchor < nlist) {
+		const struct audit_anchor *a = &list[v.next_anchor];
+
+		(void)walk_bad(&v, a->seq, anchor_problem(a),
 		               "entry %lld is missing (the trail ends at %lld: "
-		               "entries were cut off the end)",
-		               (long long)anchor->seq, (long long)v.last_seq);
-		return VAERN_OK;
+		               "entries were cut off the end, or the trail "
+		               "emptied; %s has it)",
+		               (long long)a->seq, (long long)v.last_seq,
+		               anchor_name(a));
+		goto done;
 	}
 	res->head_seq = v.last_seq;
 	memcpy(res->head, v.last, AUDIT_HASH_BYTES);
-	return VAERN_OK;
+done:
+	free(list);
+	return err;
+}
+
+/* ---- signed checkpoints -------------------------------------------------- */
+
+/* What a checkpoint signs. */
+#define CHECKPOINT_DOMAIN "vaern-audit-checkpoint-v1"
+#define CHECKPOINT_BYTES                                                       \
+	(sizeof(CHECKPOINT_DOMAIN) - 1 + 8 + AUDIT_HASH_BYTES + 8)
+
+static void
+le64_put(unsigned char *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(u >> (8 * i));
+}
+
+static void
+checkpoint_bytes(unsigned char out[CHECKPOINT_BYTES], int64_t seq,
+                 const unsigned char head[AUDIT_HASH_BYTES], int64_t at)
+{
+	size_t d = sizeof(CHECKPOINT_DOMAIN) - 1;
+
+	memcpy(out, CHECKPOINT_DOMAIN, d);
+	le64_put(out + d, seq);
+	memcpy(out + d + 8, head, AUDIT_HASH_BYTES);
+	le64_put(out + d + 8 + AUDIT_HASH_BYTES, at);
+}
+
+void
+audit_checkpoint_sign(const unsigned char sk[AUDIT_CHECKPOINT_SK_BYTES],
+                      int64_t seq, const unsigned char head[AUDIT_HASH_BYTES],
+                      int64_t at, unsigned char sig[AUDIT_CHECKPOINT_SIG_BYTES])
+{
+	unsigned char m[CHECKPOINT_BYTES];
+
+	checkpoint_bytes(m, seq, head, at);
+	crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
+}
+
+int
+audit_checkpoint_check(const unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
+                       int64_t seq, const unsigned char head[AUDIT_HASH_BYTES],
+                       int64_t at,
+                       const unsigned char sig[AUDIT_CHECKPOINT_SIG_BYTES])
+{
+	unsigned char m[CHECKPOINT_BYTES];
+
+	checkpoint_bytes(m, seq, head, at);
+	return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
 }
 
 /* ---- read ---------------------------------------------------------------- */

@@ -79,13 +79,24 @@ parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* The audit hook of a local command: straight into DIR/audit.db. */
+/* The audit trail of this process's data directory: one per process. */
+static struct cli_trail local_trail;
+
+/*
+ * The audit hook of a local command: a gate decision straight into
+ * DIR/audit.db; a change's entry, committed with it in the outbox, moved
+ * from there (with any a crash left before it).
+ */
 static enum vaern_err
 audit_direct(void *arg, const struct vault_audit_event *e,
              struct vaern_msg *msg)
 {
+	struct cli_trail *ct = arg;
 	struct audit_entry a;
 
+	if (e->outbox_id != 0)
+		return audit_outbox_flush(&ct->t, NULL, msg);
+	memset(&a, 0, sizeof(a));
 	a.controller = e->controller;
 	a.actor = e->actor;
 	a.role = e->role;
@@ -96,18 +107,21 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	a.allowed = e->allowed;
 	a.rule = e->rule;
 	a.reason = e->reason;
-	return audit_append_direct(arg, &a, 1, NULL, msg);
+	a.at = e->at;
+	return audit_append_direct(&ct->t, &a, 1, NULL, msg);
 }
 
 int
 cli_audit_local(struct vault *v, char *path)
 {
-	int n = snprintf(path, PATH_MAX, "%s/%s", cli_globals.data_dir,
-	                 AUDIT_DB_FILE);
+	struct vaern_msg msg = {{0}};
 
-	if (n < 0 || n >= PATH_MAX)
+	if (cli_trail_of(v, &local_trail, &msg) != VAERN_OK) {
+		fprintf(stderr, "vaern: %s\n", msg.text);
 		return -1;
-	vault_set_audit(v, audit_direct, path);
+	}
+	memcpy(path, local_trail.path, PATH_MAX);
+	vault_set_audit(v, audit_direct, &local_trail);
 	return 0;
 }
 

@@ -43,26 +43,35 @@
 
 /* One transaction, so a reader sees the table with its indexes or none.
  * A trail made before the run-keyed index gets it, and loses the index by
- * subject alone (audit_subject), on its first writable open. */
+ * subject alone (audit_subject), on its first writable open; one made
+ * before the outbox gets its outbox column (schema_outbox). */
 static const char schema_sql[] =
-        "BEGIN IMMEDIATE;"
         "CREATE TABLE IF NOT EXISTS audit("
         " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
         " controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
         " action TEXT NOT NULL, subject BLOB, categories TEXT,"
         " decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
-        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, outbox INTEGER);"
         /* A subject's entries (DPO reads, access reports). */
         "CREATE INDEX IF NOT EXISTS audit_subject_run"
         " ON audit(seq >> " RUN_SHIFT_SQL ", subject)"
         " WHERE subject IS NOT NULL;"
         "DROP INDEX IF EXISTS audit_subject;"
-        "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
-        "COMMIT;";
+        "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);";
+
+/* After schema_sql: the entries moved from the data store's outbox, each
+ * once (the ids only grow, so the index grows at its end). */
+static const char schema_moved_sql[] =
+        "CREATE UNIQUE INDEX IF NOT EXISTS audit_moved ON audit(outbox)"
+        " WHERE outbox IS NOT NULL;";
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
-	" categories, decision, rule, reason, prev_hash, hash"
+	" categories, decision, rule, reason, prev_hash, hash, outbox"
+/* What a read selects: every column, outbox last (a trail not yet opened
+ * writable since the outbox came has no outbox column: read_row then
+ * sees 14 columns). */
+#define READ_COLUMNS "*"
 
 enum stmt_id {
 	S_BEGIN,
@@ -77,6 +86,8 @@ enum stmt_id {
 	                  yet opened writable since audit_subject_run */
 	S_LAST,        /* the highest seq */
 	S_READ,        /* BEGIN: one snapshot for a read by runs */
+	S_MOVED,       /* the entry moved from an outbox row */
+	S_MOVED_MAX,   /* the highest outbox id moved */
 	S_COUNT_
 };
 
@@ -87,28 +98,33 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
         [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                     " ?13, ?14)",
+                     " ?13, ?14, ?15)",
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
-        [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
+        [S_ALL] = "SELECT " READ_COLUMNS " FROM audit WHERE seq > ?1"
                   " AND (?6 IS NULL OR controller = ?6)"
                   " ORDER BY seq LIMIT ?4",
-        [S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
+        [S_RANGE] = "SELECT " READ_COLUMNS " FROM audit INDEXED BY audit_at"
                     " WHERE at >= ?2 AND at < ?3 AND seq > ?1"
                     " AND (?6 IS NULL OR controller = ?6)"
                     " ORDER BY seq LIMIT ?4",
-        [S_SUBJECT] = "SELECT " COLUMNS " FROM audit"
+        [S_SUBJECT] = "SELECT " READ_COLUMNS " FROM audit"
                       " INDEXED BY audit_subject_run"
                       " WHERE seq >> " RUN_SHIFT_SQL " = ?7 AND subject = ?5"
                       " AND seq > ?1 AND at >= ?2 AND at < ?3"
                       " AND (?6 IS NULL OR controller = ?6)"
                       " ORDER BY seq LIMIT ?4",
-        [S_SUBJECT_OLD] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
-                          " AND seq > ?1 AND at >= ?2 AND at < ?3"
-                          " AND (?6 IS NULL OR controller = ?6)"
-                          " ORDER BY seq LIMIT ?4",
+        [S_SUBJECT_OLD] =
+                "SELECT " READ_COLUMNS " FROM audit WHERE subject = ?5"
+                " AND seq > ?1 AND at >= ?2 AND at < ?3"
+                " AND (?6 IS NULL OR controller = ?6)"
+                " ORDER BY seq LIMIT ?4",
         [S_LAST] = "SELECT max(seq) FROM audit",
         [S_READ] = "BEGIN",
+        [S_MOVED] = "SELECT seq FROM audit INDEXED BY audit_moved"
+                    " WHERE outbox = ?1 AND outbox IS NOT NULL",
+        [S_MOVED_MAX] = "SELECT coalesce(max(outbox), 0) FROM audit"
+                        " WHERE outbox IS NOT NULL",
 };
 
 struct audit_store {
@@ -142,6 +158,49 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 	}
 	sqlite3_finalize(s);
 	return err;
+}
+
+/* Sets *has to 1 if the audit table has the outbox column. */
+static int
+has_outbox_column(sqlite3 *db, int *has)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*has = 0;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 1 FROM pragma_table_info('audit')"
+	                       " WHERE name = 'outbox'",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(s);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The audit table and its indexes, in one write transaction, so two
+ * processes opening an old trail at once add its outbox column once. */
+static int
+schema_setup(sqlite3 *db, char **errmsg)
+{
+	int rc, has = 0;
+
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
+	    SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg)) ==
+	            SQLITE_OK &&
+	    (rc = has_outbox_column(db, &has)) == SQLITE_OK && !has)
+		rc = sqlite3_exec(db,
+		                  "ALTER TABLE audit ADD COLUMN outbox INTEGER",
+		                  NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
+	                                          NULL, errmsg)) == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
+	if (rc != SQLITE_OK)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 enum vaern_err
@@ -185,8 +244,7 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	                            "PRAGMA foreign_keys=OFF;" CACHE_PRAGMA
 	                          : "PRAGMA synchronous=FULL;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    (writable && sqlite3_exec(st->conn.db, schema_sql, NULL, NULL,
-	                              &errmsg) != SQLITE_OK)) {
+	    (writable && schema_setup(st->conn.db, &errmsg) != SQLITE_OK)) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the audit trail in %s: %s",
 		                 path, errmsg ? errmsg : "unknown error");
@@ -322,7 +380,36 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	bind_text(s, 12, r->reason);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	if (r->outbox_id != 0)
+		sqlite3_bind_int64(s, 15, r->outbox_id);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
+}
+
+enum vaern_err
+audit_store_moved(struct audit_store *st, int64_t outbox_id, int64_t *seq,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = sqlu_stmt(&st->conn, S_MOVED, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, outbox_id);
+	if ((err = sqlu_step_row(&st->conn, s, "moved", NULL, msg)) == VAERN_OK)
+		*seq = sqlite3_column_int64(s, 0);
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
+audit_store_moved_max(struct audit_store *st, int64_t *max,
+                      struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_MOVED_MAX, msg)) == NULL)
+		return VAERN_E_STORE;
+	return sqlu_step_int64(&st->conn, s, max, "moved", msg);
 }
 
 /*
@@ -389,6 +476,9 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 11, 1, &r->reason);
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
 	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
+	/* The outbox id is bookkeeping, outside the chain. */
+	if (sqlite3_column_count(s) > 14)
+		r->outbox_id = sqlite3_column_int64(s, 14);
 	r->malformed = !ok;
 }
 

@@ -14,6 +14,7 @@
 #include "store.h"
 
 #include "sqlite_util.h"
+#include "store_audit.h"
 
 #include <assert.h>
 #include <sqlite3.h>
@@ -165,7 +166,9 @@ static const char schema_sql[] =
         " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
         " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
-        "INSERT OR IGNORE INTO meta(key, value) VALUES"
+        /* The audit entries of changes, committed with them, and the
+         * trail's head (store_audit.h). */
+        AUDIT_VAULT_SCHEMA_SQL "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
 
 /* From schema 1 (issue 2/3 data directories) to 2: retention columns. */
@@ -283,6 +286,7 @@ enum stmt_id {
 	S_CODE_LATEST,
 	S_CODE_COUNT,
 	S_CODE_UPDATE,
+	S_AUDIT_OUTBOX,
 	S_COUNT_
 };
 
@@ -369,6 +373,10 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " token_hash, created_at, revoked_at FROM actor"
                          " WHERE controller = ?1 ORDER BY name",
         [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [S_AUDIT_OUTBOX] = "INSERT INTO audit_outbox(at, controller, actor,"
+                           " role, purpose, action, subject, categories,"
+                           " decision, rule, reason) VALUES (?1, ?2, ?3,"
+                           " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
@@ -1578,6 +1586,44 @@ store_meta_put(struct store *st, const char *key, const char *value,
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return sqlu_step_done(&st->conn, s, "meta", msg);
+}
+
+/* Binds text t to column col of s, NULL as SQL NULL. */
+static void
+bind_audit_text(sqlite3_stmt *s, int col, const char *t)
+{
+	if (t == NULL)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+}
+
+enum vaern_err
+store_audit_outbox_add(struct store *st, const struct audit_row *r, int64_t *id,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = sqlu_stmt(&st->conn, S_AUDIT_OUTBOX, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, r->at);
+	bind_audit_text(s, 2, r->controller);
+	bind_audit_text(s, 3, r->actor);
+	bind_audit_text(s, 4, r->role);
+	bind_audit_text(s, 5, r->purpose);
+	bind_audit_text(s, 6, r->action);
+	if (r->subject != NULL)
+		sqlite3_bind_blob(s, 7, r->subject, AUDIT_SUBJECT_BYTES,
+		                  SQLITE_STATIC);
+	bind_audit_text(s, 8, r->categories);
+	sqlite3_bind_int64(s, 9, r->decision);
+	bind_audit_text(s, 10, r->rule);
+	bind_audit_text(s, 11, r->reason);
+	if ((err = sqlu_step_done(&st->conn, s, "audit outbox", msg)) ==
+	    VAERN_OK)
+		*id = sqlite3_last_insert_rowid(st->conn.db);
+	return err;
 }
 
 enum vaern_err

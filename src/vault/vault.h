@@ -386,6 +386,10 @@ struct vault_audit_event {
 	int allowed;
 	const char *rule;
 	const char *reason;
+	int64_t outbox_id; /* 0; or its row in the audit outbox, written
+	                      with the change it records (the hook moves
+	                      it into the trail: audit.h) */
+	int64_t at;        /* 0: now; else when the change was made */
 };
 
 typedef enum vaern_err (*vault_audit_fn)(void *arg,
@@ -395,6 +399,33 @@ typedef enum vaern_err (*vault_audit_fn)(void *arg,
 /* Sets where gate decisions are audited. Without one, the gated read
  * refuses everything: no release without an audit entry (GDPR-32). */
 void vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg);
+
+#define VAULT_AUDIT_KEY_BYTES 32
+
+/*
+ * The audit trail's MAC key (audit.h) into key: 32 random bytes kept in
+ * the data store wrapped under the master key (vlt_audit_key_wrap and
+ * _unwrap, vault_access.c, are the one pair that seals it). create: make
+ * and keep one if there is none, in a transaction of its own (not inside
+ * vault_begin); else VAERN_E_NOTFOUND when there is none. The caller
+ * wipes key.
+ */
+enum vaern_err vault_audit_key(struct vault *v, int create,
+                               unsigned char key[VAULT_AUDIT_KEY_BYTES],
+                               struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Inside the transaction of the change e records (vault_begin, or a
+ * vault function's own): keeps e in the data store's audit outbox, so
+ * the change and its entry commit as one (DESIGN.md "Storage"; issue
+ * 12). Sets e->outbox_id (and e->at to now if 0). After the commit the
+ * caller hands e to the audit hook, which moves it into the trail; a
+ * crash before that leaves it for the next start-up to move.
+ */
+enum vaern_err vault_audit_outbox(struct vault *v, struct vault_audit_event *e,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * The gated read (DESIGN.md "One gate"): reads the subject's state, asks

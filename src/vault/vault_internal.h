@@ -124,6 +124,18 @@ enum vaern_err vlt_request_authorises(struct vault *v, struct controller *c,
                                       int portability, char *why, size_t whysz,
                                       struct vaern_msg *msg);
 
+/* The audit MAC key sealed under wrap_key, as hex into hex (2 * (32 +
+ * VLT_SEAL_OVERHEAD) + 1 bytes), and back: the one place it is wrapped
+ * (a master-key rotation re-wraps it with this pair). */
+void vlt_audit_key_wrap(struct vault *v, const unsigned char *wrap_key,
+                        const unsigned char key[VAULT_AUDIT_KEY_BYTES],
+                        char *hex);
+enum vaern_err vlt_audit_key_unwrap(const unsigned char *wrap_key,
+                                    const char *hex,
+                                    unsigned char key[VAULT_AUDIT_KEY_BYTES],
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Bytes a sealed value adds: the nonce and the tag. */
 #define VLT_SEAL_OVERHEAD                                                      \
 	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +                        \

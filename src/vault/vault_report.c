@@ -79,6 +79,7 @@ vault_subject_export(struct vault *v, const struct vault_actor *actor,
 			        actor->role);
 	}
 	memset(&ev, 0, sizeof(ev));
+	memset(&ev, 0, sizeof(ev));
 	ev.controller = c->name;
 	ev.actor = actor->name;
 	ev.role = actor->role;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../common/utf8.h"
 #include "../retention/retention.h"
 #include "vault_internal.h"
@@ -610,6 +611,8 @@ shred(struct vault *v, const struct store_subject *s, struct vaern_msg *msg)
 struct batch_counts {
 	struct controller *c;
 	struct vault_sweep_report r;
+	char reason[REASON_MAX + 1]; /* the entry's reason: the counts */
+	struct vault_audit_event ev; /* the entry, once in the outbox */
 };
 
 static struct batch_counts *
@@ -626,39 +629,62 @@ batch_slot(struct batch_counts *bc, size_t *n, struct controller *c)
 	return &bc[(*n)++];
 }
 
-static enum vaern_err
-audit_batch(struct vault *v, const struct batch_counts *b,
-            struct vaern_msg *msg)
+/* Whether the batch b changed something (a page that only passed held
+ * facts did not). */
+static int
+batch_changed(const struct batch_counts *b)
 {
-	char reason[REASON_MAX + 1];
+	return b->r.facts_deleted + b->r.facts_anonymised +
+	               b->r.subjects_shredded + b->r.consents_expired +
+	               b->r.visits_deleted !=
+	       0;
+}
+
+/*
+ * Inside the batch's transaction: b's audit entry (its counts by rule)
+ * into the outbox, so the deletions and their entry commit as one (issue
+ * 12: a crash between a commit and its entry once lost the entry).
+ */
+static enum vaern_err
+audit_batch(struct vault *v, struct batch_counts *b, struct vaern_msg *msg)
+{
+	char *reason = b->reason;
 	size_t off;
 
 	off = (size_t)snprintf(
-	        reason, sizeof(reason),
+	        reason, sizeof(b->reason),
 	        "deleted %lld, anonymised %lld, shredded %lld "
 	        "subjects, held %lld, consents %lld, visits %lld; by rule:",
 	        (long long)b->r.facts_deleted, (long long)b->r.facts_anonymised,
 	        (long long)b->r.subjects_shredded, (long long)b->r.facts_held,
 	        (long long)b->r.consents_expired,
 	        (long long)b->r.visits_deleted);
-	for (size_t i = 0; i < b->r.nrules && off < sizeof(reason); i++) {
+	for (size_t i = 0; i < b->r.nrules && off < sizeof(b->reason); i++) {
 		const char *slash = strchr(b->r.rules[i].rule, '/');
 		const char *id = slash ? slash + 1 : b->r.rules[i].rule;
 
-		if (b->r.rules[i].facts > 0 && off < sizeof(reason))
+		if (b->r.rules[i].facts > 0 && off < sizeof(b->reason))
 			off += (size_t)snprintf(
-			        reason + off, sizeof(reason) - off, " %s=%lld",
-			        id, (long long)b->r.rules[i].facts);
-		if (b->r.rules[i].visits > 0 && off < sizeof(reason))
+			        reason + off, sizeof(b->reason) - off,
+			        " %s=%lld", id, (long long)b->r.rules[i].facts);
+		if (b->r.rules[i].visits > 0 && off < sizeof(b->reason))
 			off += (size_t)snprintf(
-			        reason + off, sizeof(reason) - off,
+			        reason + off, sizeof(b->reason) - off,
 			        " %s:visits=%lld", id,
 			        (long long)b->r.rules[i].visits);
 	}
-	if (off >= sizeof(reason))
-		reason[sizeof(reason) - 1] = '\0';
-	return audit_event(v, b->c->name, "retention", NULL, "retention_sweep",
-	                   NULL, NULL, "GDPR-5(1)(e)", reason, msg);
+	if (off >= sizeof(b->reason))
+		reason[sizeof(b->reason) - 1] = '\0';
+	memset(&b->ev, 0, sizeof(b->ev));
+	b->ev.controller = b->c->name;
+	b->ev.actor = "retention";
+	b->ev.role = "retention";
+	b->ev.purpose = "retention";
+	b->ev.action = "retention_sweep";
+	b->ev.allowed = 1;
+	b->ev.rule = "GDPR-5(1)(e)";
+	b->ev.reason = reason;
+	return vault_audit_outbox(v, &b->ev, msg);
 }
 
 static void
@@ -1097,24 +1123,27 @@ done:
 	return err;
 }
 
-/* Commits the batch and audits each controller's counts. */
+/*
+ * Commits the batch with each controller's audit entry (its counts) in
+ * the outbox, then hands the entries to the audit hook, which moves
+ * them into the trail.
+ */
 static enum vaern_err
 batch_end(struct vault *v, enum vaern_err err, struct batch_counts *bc,
           size_t nbc, struct vault_sweep_report *rep, struct vaern_msg *msg)
 {
+	for (size_t i = 0; i < nbc && err == VAERN_OK; i++) {
+		if (batch_changed(&bc[i]))
+			err = audit_batch(v, &bc[i], msg);
+	}
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
 		return err;
+	crash_point("sweep_committed");
 	for (size_t i = 0; i < nbc; i++) {
-		const struct vault_sweep_report *r = &bc[i].r;
-
-		report_add(rep, r);
-		/* A page that only passed held facts changed nothing. */
-		if (r->facts_deleted + r->facts_anonymised +
-		            r->subjects_shredded + r->consents_expired +
-		            r->visits_deleted ==
-		    0)
-			continue;
-		if ((err = audit_batch(v, &bc[i], msg)) != VAERN_OK)
+		report_add(rep, &bc[i].r);
+		if (batch_changed(&bc[i]) &&
+		    (err = v->audit_fn(v->audit_arg, &bc[i].ev, msg)) !=
+		            VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;

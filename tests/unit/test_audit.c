@@ -28,6 +28,25 @@
 
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
 
+/* The MAC key of every trail here (no data store beside it: every entry
+ * keyed, issue 12). */
+static const unsigned char test_key[AUDIT_KEY_BYTES] = {
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42};
+
+/* The trail at db under test_key; valid until the next call. */
+static const struct audit_trail *
+trail_of(const char *db)
+{
+	static struct audit_trail t;
+
+	memset(&t, 0, sizeof(t));
+	t.path = db;
+	memcpy(t.key, test_key, AUDIT_KEY_BYTES);
+	return &t;
+}
+
 struct fixture {
 	char dir[64];
 	char db[96];
@@ -136,7 +155,8 @@ append_n(const char *path, int n)
 	struct vaern_msg msg = {{0}};
 	struct audit_writer *w = NULL;
 
-	assert_int_equal(audit_writer_start(path, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(path), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < n; i++) {
 		struct audit_entry e = entry(
 		        "alice", i % 2 ? subject_a : subject_b, i % 3 != 0);
@@ -154,7 +174,8 @@ verify(const char *path, const struct audit_anchor *anchor)
 	struct audit_verify_result res;
 	struct vaern_msg msg = {{0}};
 
-	if (audit_verify(path, anchor, &res, &msg) != VAERN_OK)
+	if (audit_verify(trail_of(path), anchor, anchor != NULL, &res, &msg) !=
+	    VAERN_OK)
 		fail_msg("verify: %s", msg.text);
 	return res;
 }
@@ -215,7 +236,7 @@ test_gdpr32_verify_without_database_fails(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/none.db", f->dir);
-	assert_int_equal(audit_verify(path, NULL, &res, &msg),
+	assert_int_equal(audit_verify(trail_of(path), NULL, 0, &res, &msg),
 	                 VAERN_E_NOTFOUND);
 	assert_false(res.ok);
 	assert_int_equal(access(path, F_OK), -1); /* not created */
@@ -223,24 +244,32 @@ test_gdpr32_verify_without_database_fails(void **state)
 
 /*
  * The encoding is the format of the trail: it must never change by
- * accident, or every existing trail stops verifying. The expected hash
- * was computed from audit.h's description alone, in Python:
- *   blake2b(bytes(32) + b"\x01" + pack("<qq", 1, T0) + <texts as
- *           pack("<I", len) + bytes> ..., digest_size=32)
+ * accident, or every existing trail stops verifying. The expected MACs
+ * were computed from audit.h's description alone, in Python:
+ *   blake2b(bytes(32) + bytes([version]) + pack("<qq", 1, T0) + <texts
+ *           as pack("<I", len) + bytes> ..., digest_size=32,
+ *           key=bytes([0x42]) * 32 for version 2, none for version 1)
+ * Version 1 is the unkeyed hash of trails made before the key (issue 12),
+ * which must keep verifying.
  */
 static void
 test_gdpr32_hash_known_answer(void **state)
 {
-	static const char expect[] = "19eac7df1b95eb6eeddef92a26d4139f"
-	                             "18e1c21c35959f34cc8fdf979625956c";
+	static const char expect_v2[] = "eb478c9454d162c17396d9cd358d6fb3"
+	                                "626a748575cc85d9aef655b2180fe89d";
+	static const char expect_v1[] = "19eac7df1b95eb6eeddef92a26d4139f"
+	                                "18e1c21c35959f34cc8fdf979625956c";
 	unsigned char zero[AUDIT_HASH_BYTES] = {0}, h[AUDIT_HASH_BYTES];
 	char hex[AUDIT_HASH_HEX];
 	struct audit_entry e = entry("alice", subject_a, 1);
 
 	(void)state;
-	audit_hash(zero, 1, T0, &e, h);
+	audit_hash(test_key, zero, 1, T0, &e, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	assert_string_equal(hex, expect);
+	assert_string_equal(hex, expect_v2);
+	audit_hash(NULL, zero, 1, T0, &e, h);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	assert_string_equal(hex, expect_v1);
 }
 
 /* Every field is covered by the hash, and an absent field differs from
@@ -256,7 +285,7 @@ test_gdpr32_hash_covers_every_field(void **state)
 	                        &e0.rule,       &e0.reason};
 
 	(void)state;
-	audit_hash(zero, 1, T0, &e0, base);
+	audit_hash(test_key, zero, 1, T0, &e0, base);
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		struct audit_entry e = e0;
 		const char **field =
@@ -264,10 +293,10 @@ test_gdpr32_hash_covers_every_field(void **state)
 		                        ((char *)texts[i] - (char *)&e0));
 
 		*field = NULL;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		*field = "";
-		audit_hash(zero, 1, T0, &e, prev);
+		audit_hash(test_key, zero, 1, T0, &e, prev);
 		assert_memory_not_equal(prev, h, AUDIT_HASH_BYTES);
 		assert_memory_not_equal(prev, base, AUDIT_HASH_BYTES);
 	}
@@ -275,23 +304,23 @@ test_gdpr32_hash_covers_every_field(void **state)
 		struct audit_entry e = e0;
 
 		e.subject = subject_b;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		e.subject = NULL;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		e = e0;
 		e.allowed = 0;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	}
-	audit_hash(zero, 2, T0, &e0, h);
+	audit_hash(test_key, zero, 2, T0, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
-	audit_hash(zero, 1, T0 + 1, &e0, h);
+	audit_hash(test_key, zero, 1, T0 + 1, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	memset(prev, 0, sizeof(prev));
 	prev[31] = 1;
-	audit_hash(prev, 1, T0, &e0, h);
+	audit_hash(test_key, prev, 1, T0, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	/* Field boundaries are encoded: the same bytes split differently
 	 * between two adjacent fields hash differently. */
@@ -302,8 +331,8 @@ test_gdpr32_hash_covers_every_field(void **state)
 		a.purpose = "customer_service";
 		b.role = "supportcustomer";
 		b.purpose = "_service";
-		audit_hash(zero, 1, T0, &a, prev);
-		audit_hash(zero, 1, T0, &b, h);
+		audit_hash(test_key, zero, 1, T0, &a, prev);
+		audit_hash(test_key, zero, 1, T0, &b, h);
 		assert_memory_not_equal(h, prev, AUDIT_HASH_BYTES);
 	}
 }
@@ -394,7 +423,8 @@ test_gdpr32_concurrent_appends_contiguous_and_committed(void **state)
 
 	assert_non_null(a);
 	assert_non_null(all);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int t = 0; t < THREADS; t++) {
 		a[t].db = f->db;
 		a[t].w = w;
@@ -446,17 +476,20 @@ test_gdpr32_writers_continue_one_chain(void **state)
 	int64_t seq = 0;
 
 	append_n(f->db, 10);
-	assert_int_equal(audit_writer_start(f->db, 0, &w1, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w1, &msg),
+	                 VAERN_OK);
 	assert_int_equal(audit_append(w1, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 11);
 	/* A CLI process appends while the server's writer runs. */
-	assert_int_equal(audit_append_direct(f->db, &e, 1, &seq, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &e, 1, &seq, &msg),
+	        VAERN_OK);
 	assert_int_equal(seq, 12);
 	assert_int_equal(audit_append(w1, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 13);
 	/* Two writers at once, interleaved. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w2, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w2, &msg),
+	                 VAERN_OK);
 	assert_int_equal(audit_append(w2, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 14);
 	assert_int_equal(audit_append_many(w1, many, 3, &seq, &msg), VAERN_OK);
@@ -483,7 +516,8 @@ test_gdpr32_failed_commit_fails_append_and_writes_nothing(void **state)
 	int64_t seq = 0;
 
 	append_n(f->db, 3);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	exec_sql(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit"
 	                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;");
 	assert_int_equal(audit_append(w, &e, &seq, &msg), VAERN_E_STORE);
@@ -509,7 +543,7 @@ test_gdpr32_verify_names_changed_entry(void **state)
 	exec_sql(f->db, "UPDATE audit SET reason = 'nothing to see'"
 	                " WHERE seq = 42");
 	expect_bad(f->db, 42, AUDIT_CHANGED,
-	           "entry 42: content changed (hash does not match)");
+	           "entry 42: content changed (MAC does not match)");
 }
 
 /* GDPR-32: a flipped decision, a moved time, a subject wiped: each is a
@@ -531,7 +565,7 @@ test_gdpr32_verify_names_changed_fields(void **state)
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		exec_sql(f->db, changes[i]);
 		expect_bad(f->db, 7, AUDIT_CHANGED,
-		           "entry 7: content changed (hash does not match)");
+		           "entry 7: content changed (MAC does not match)");
 		exec_sql(f->db, "DELETE FROM audit;"
 		                "INSERT INTO audit SELECT * FROM keep");
 		assert_true(verify(f->db, NULL).ok);
@@ -602,10 +636,10 @@ test_gdpr32_verify_names_reordered_entries(void **state)
 	         "DELETE FROM audit WHERE seq IN (9, 20);"
 	         "INSERT INTO audit SELECT 9, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash FROM a20;"
+	         " reason, prev_hash, hash, outbox FROM a20;"
 	         "INSERT INTO audit SELECT 20, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash FROM a9;");
+	         " reason, prev_hash, hash, outbox FROM a9;");
 	expect_bad(f->db, 9, AUDIT_LINK,
 	           "entry 9: previous hash does not match entry 8 "
 	           "(reordered or removed)");
@@ -627,6 +661,7 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 	struct vaern_msg msg = {{0}};
 	struct audit_entry e = entry("mallory", NULL, 1);
 
+	memset(&anchor, 0, sizeof(anchor));
 	append_n(f->db, 20);
 	res = verify(f->db, NULL);
 	assert_true(res.ok);
@@ -652,7 +687,7 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 		sqlite3_finalize(s);
 		sqlite3_close(db);
 	}
-	audit_hash(prev, 19, T0, &e, h);
+	audit_hash(test_key, prev, 19, T0, &e, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	snprintf(sql, sizeof(sql),
 	         "UPDATE audit SET actor = 'mallory', subject = NULL,"
@@ -677,13 +712,15 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 	assert_int_equal(res.first_bad, 20);
 	assert_string_equal(res.message,
 	                    "entry 20 is missing (the trail ends at 17: "
-	                    "entries were cut off the end)");
+	                    "entries were cut off the end, or the trail "
+	                    "emptied; the anchor has it)");
 
 	/* And a rewritten last entry. */
 	exec_sql(f->db, "DELETE FROM audit; INSERT INTO audit SELECT * FROM"
 	                " keep");
-	assert_int_equal(audit_append_direct(f->db, &e, 1, NULL, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &e, 1, NULL, &msg),
+	        VAERN_OK);
 	anchor.seq = 21;
 	memset(anchor.hash, 0xab, AUDIT_HASH_BYTES);
 	res = verify(f->db, &anchor);
@@ -798,7 +835,8 @@ test_gdpr32_bad_entries_refused_nothing_written(void **state)
 	memset(long_cats, 'c', AUDIT_CATEGORIES_MAX + 1);
 	memset(long_text, 't', AUDIT_TEXT_MAX + 1);
 	append_n(f->db, 2);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
 		struct audit_entry batch[3] = {entry("eve", NULL, 1),
@@ -817,9 +855,9 @@ test_gdpr32_bad_entries_refused_nothing_written(void **state)
 		assert_int_equal(seq, -1);
 		assert_int_equal(audit_append_many(w, batch, 3, &seq, &msg),
 		                 c->err);
-		assert_int_equal(
-		        audit_append_direct(f->db, batch, 3, &seq, &msg),
-		        c->err);
+		assert_int_equal(audit_append_direct(trail_of(f->db), batch, 3,
+		                                     &seq, &msg),
+		                 c->err);
 		assert_int_equal(audit_entry_check(&batch[1], &msg), c->err);
 		assert_int_equal(count_rows(f->db), 2);
 	}
@@ -911,7 +949,8 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 	struct collected c;
 
 	/* Entry i (1..20) at T0 + 3600 * i; odd ones about subject_a. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 1; i <= 20; i++) {
 		struct audit_entry e =
 		        entry("frank", i % 2 ? subject_a : subject_b, 1);
@@ -965,9 +1004,9 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 		struct audit_entry other = entry("frank", subject_a, 1);
 
 		other.controller = "othershop";
-		assert_int_equal(
-		        audit_append_direct(f->db, &other, 1, NULL, &msg),
-		        VAERN_OK);
+		assert_int_equal(audit_append_direct(trail_of(f->db), &other, 1,
+		                                     NULL, &msg),
+		                 VAERN_OK);
 	}
 	flt = all;
 	flt.controller = "othershop";
@@ -1049,7 +1088,8 @@ test_gdpr32_read_subject_across_index_runs(void **state)
 
 	assert_non_null(got);
 	/* 1400 entries; every seventh about subject_a: seq 7, 14, ... */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 1; i <= 1400; i++) {
 		struct audit_entry e =
 		        entry("lars", i % 7 == 0 ? subject_a : subject_b, 1);
@@ -1080,7 +1120,8 @@ test_gdpr32_read_subject_across_index_runs(void **state)
 	assert_int_equal(got[0], 693);
 	assert_int_equal(got[1], 700);
 	/* The writer's open converts it. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	audit_writer_stop(w);
 	assert_true(has_index(f->db, "audit_subject_run"));
 	assert_false(has_index(f->db, "audit_subject"));
@@ -1137,13 +1178,14 @@ test_gdpr32_read_returns_what_was_written(void **state)
 	struct audit_verify_result res;
 	int64_t seq = 0;
 
-	assert_int_equal(audit_append_direct(f->db, &rb.want, 1, &seq, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &rb.want, 1, &seq, &msg),
+	        VAERN_OK);
 	assert_int_equal(seq, 1);
 	assert_int_equal(audit_read(f->db, &all, compare, &rb, &msg), VAERN_OK);
 	assert_int_equal(rb.seen, 1);
 	assert_int_equal(rb.same, 1);
-	audit_hash(zero, 1, T0, &rb.want, h);
+	audit_hash(test_key, zero, 1, T0, &rb.want, h);
 	res = verify(f->db, NULL);
 	assert_true(res.ok);
 	assert_int_equal(res.head_seq, 1);
@@ -1240,7 +1282,8 @@ test_gdpr32_async_appends_reported_once_committed(void **state)
 	struct readback rb;
 	char actor[16];
 
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < ASYNC_N; i++) {
 		struct audit_entry e = entry(actor, subject_a, 1);
 
@@ -1287,7 +1330,8 @@ test_gdpr32_async_failure_reported_nothing_written(void **state)
 	struct audit_entry bad = entry("has space", subject_b, 0);
 
 	append_n(f->db, 2);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	assert_int_equal(
 	        audit_append_async(w, &bad, 1, async_done, &t[0], &msg),
 	        VAERN_E_INVALID);
@@ -1332,7 +1376,8 @@ test_gdpr32_stop_commits_queued_async_appends(void **state)
 	struct async_ticket t[ASYNC_N];
 	struct audit_entry e = entry("karl", NULL, 1);
 
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < ASYNC_N; i++) {
 		t[i] = (struct async_ticket){l, i};
 		assert_int_equal(
