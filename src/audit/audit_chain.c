@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/crash.h"
 #include "../store/store_audit.h"
 #include "audit_internal.h"
 
@@ -58,6 +59,17 @@ audit_chain_open(struct audit_chain *c, const struct audit_trail *t,
 		goto done;
 	err = audit_vault_head_get(c->av, &h, msg);
 	if (err == VAERN_E_NOTFOUND) {
+		/* The key is made with a pending head: a head missing now
+		 * was removed. Write nothing until verify has said so. */
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "the data store keeps an audit key but no "
+		                 "audit head (removed); run 'vaern audit "
+		                 "verify'");
+		goto done;
+	}
+	if (err != VAERN_OK)
+		goto done;
+	if (h.seq == AUDIT_HEAD_PENDING) {
 		/*
 		 * The first keyed writer of this trail: every entry from the
 		 * next on is keyed; those before (a trail made before the key)
@@ -72,8 +84,6 @@ audit_chain_open(struct audit_chain *c, const struct audit_trail *t,
 		if ((err = audit_vault_head_init(c->av, &h, msg)) != VAERN_OK ||
 		    (err = audit_vault_head_get(c->av, &h, msg)) != VAERN_OK)
 			goto done;
-	} else if (err != VAERN_OK) {
-		goto done;
 	}
 	c->keyed_from = h.keyed_from;
 	c->settled = h.seq;
@@ -157,6 +167,8 @@ audit_chain_commit(struct audit_chain *c, struct vaern_msg *msg)
 
 	if (err != VAERN_OK)
 		c->nmoved = c->nmoved_begin; /* nothing was moved */
+	else
+		crash_point("trail_committed");
 	return err;
 }
 
@@ -240,8 +252,8 @@ audit_chain_flush(struct audit_chain *c, int64_t *moved, struct vaern_msg *msg)
 		err = audit_vault_outbox_each(c->av, FLUSH_BATCH, flush_one,
 		                              &fw, msg);
 		rows = c->nmoved - c->nmoved_begin;
-		if (err != VAERN_OK) {
-			audit_chain_rollback(c);
+		if (err != VAERN_OK || rows == 0) {
+			audit_chain_rollback(c); /* nothing to move */
 			break;
 		}
 		if ((err = audit_chain_commit(c, msg)) != VAERN_OK)

@@ -179,6 +179,8 @@ read_head(const struct audit_trail *t, struct audit_head_row *head, int *have,
 	}
 	if (err != VAERN_OK)
 		return err;
+	if (head->seq == AUDIT_HEAD_PENDING)
+		return VAERN_OK; /* no keyed entry was ever written */
 	if (t->unkeyed) {
 		res->ok = 0;
 		res->problem = AUDIT_HEAD;
@@ -208,8 +210,10 @@ enum vaern_err
 audit_verify(const struct audit_trail *t, const struct audit_anchor *anchors,
              size_t n, struct audit_verify_result *res, struct vaern_msg *msg)
 {
-	struct audit_store_filter all = {NULL, INT64_MIN, INT64_MAX,
-	                                 0,    0,         NULL};
+	/* From the lowest seq there is: rows numbered 0 or below are
+	 * tampering, and must be seen. */
+	struct audit_store_filter all = {NULL,      INT64_MIN, INT64_MAX,
+	                                 INT64_MIN, 0,         NULL};
 	struct audit_store *st = NULL;
 	struct audit_anchor *list = NULL;
 	struct audit_head_row head;
@@ -238,8 +242,8 @@ audit_verify(const struct audit_trail *t, const struct audit_anchor *anchors,
 		            VAERN_OK ||
 		    !res->ok)
 			return err;
-		if (have_head)
-			v.keyed_from = head.keyed_from;
+		/* No head recorded yet: no keyed entry was ever written. */
+		v.keyed_from = have_head ? head.keyed_from : INT64_MAX;
 	}
 	if ((list = calloc(n + 1, sizeof(*list))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");

@@ -261,6 +261,11 @@ enum vaern_err store_audit_outbox_add(struct store *st,
                                       struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
+/* Records that the trail's head is to come (AUDIT_HEAD_PENDING,
+ * store_audit.h), in the transaction that makes the audit key. */
+enum vaern_err store_audit_head_pending(struct store *st, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 /* Subject state bits (struct store_subject.state). */
 #define STORE_STATE_RESTRICTED         0x1 /* GDPR-18 */
 #define STORE_STATE_OBJECTED_MARKETING 0x2 /* GDPR-21 */

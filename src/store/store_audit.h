@@ -165,6 +165,14 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
 	" mac BLOB NOT NULL, keyed_from INTEGER NOT NULL,"                     \
 	" tag BLOB NOT NULL);"
 
+/* The seq of the head the data store keeps from the moment its audit key
+ * is made until the first keyed writer records the real one (so a head
+ * removed later is told from one never made). */
+#define AUDIT_HEAD_PENDING (-1)
+#define AUDIT_HEAD_PENDING_SQL                                                 \
+	"INSERT OR IGNORE INTO audit_head(id, seq, mac, keyed_from, tag)"      \
+	" VALUES (1, -1, zeroblob(32), 0, zeroblob(32))"
+
 /* The head the data store keeps. */
 struct audit_head_row {
 	int64_t seq;                         /* the last entry seen, 0: none */
@@ -196,7 +204,8 @@ enum vaern_err audit_vault_head_get(struct audit_vault *av,
                                     struct audit_head_row *h,
                                     struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
-/* Keeps h as the first head; VAERN_OK and nothing done if one exists. */
+/* Keeps h as the first head in place of the pending one; VAERN_OK and
+ * nothing done if a real one exists. */
 enum vaern_err audit_vault_head_init(struct audit_vault *av,
                                      const struct audit_head_row *h,
                                      struct vaern_msg *msg)

@@ -45,8 +45,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_ROLLBACK] = "ROLLBACK",
         [S_HEAD_GET] = "SELECT seq, mac, keyed_from, tag FROM audit_head"
                        " WHERE id = 1",
-        [S_HEAD_INIT] = "INSERT OR IGNORE INTO audit_head(id, seq, mac,"
-                        " keyed_from, tag) VALUES (1, ?1, ?2, ?3, ?4)",
+        [S_HEAD_INIT] = "UPDATE audit_head SET seq = ?1, mac = ?2,"
+                        " keyed_from = ?3, tag = ?4 WHERE id = 1 AND seq = -1",
         [S_HEAD_PUT] = "UPDATE audit_head SET seq = ?1, mac = ?2, tag = ?4"
                        " WHERE id = 1 AND seq < ?1 AND keyed_from = ?3",
         [S_OUTBOX_EACH] = "SELECT id, at, controller, actor, role, purpose,"

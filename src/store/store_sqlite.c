@@ -287,6 +287,7 @@ enum stmt_id {
 	S_CODE_COUNT,
 	S_CODE_UPDATE,
 	S_AUDIT_OUTBOX,
+	S_AUDIT_HEAD_PENDING,
 	S_COUNT_
 };
 
@@ -373,6 +374,7 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " token_hash, created_at, revoked_at FROM actor"
                          " WHERE controller = ?1 ORDER BY name",
         [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [S_AUDIT_HEAD_PENDING] = AUDIT_HEAD_PENDING_SQL,
         [S_AUDIT_OUTBOX] = "INSERT INTO audit_outbox(at, controller, actor,"
                            " role, purpose, action, subject, categories,"
                            " decision, rule, reason) VALUES (?1, ?2, ?3,"
@@ -1596,6 +1598,12 @@ bind_audit_text(sqlite3_stmt *s, int col, const char *t)
 		sqlite3_bind_null(s, col);
 	else
 		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+}
+
+enum vaern_err
+store_audit_head_pending(struct store *st, struct vaern_msg *msg)
+{
+	return sqlu_exec(&st->conn, S_AUDIT_HEAD_PENDING, "audit head", msg);
 }
 
 enum vaern_err

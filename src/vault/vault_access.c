@@ -381,7 +381,9 @@ vault_audit_key(struct vault *v, int create,
 	} else if (err == VAERN_E_NOTFOUND && create) {
 		vlt_random(v, key, VAULT_AUDIT_KEY_BYTES);
 		vlt_audit_key_wrap(v, v->keys->wrap, key, hex);
-		err = store_meta_put(v->store, AUDIT_KEY_META, hex, msg);
+		if ((err = store_meta_put(v->store, AUDIT_KEY_META, hex,
+		                          msg)) == VAERN_OK)
+			err = store_audit_head_pending(v->store, msg);
 	} else if (err == VAERN_E_NOTFOUND) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "the data store has no audit MAC key yet");
