@@ -100,7 +100,7 @@
  */
 struct audit_trail {
 	const char *path;                   /* the trail: DIR/audit.db */
-	const char *outbox_path;            /* the data store: DIR/vault.db */
+	const char *outbox_path;            /* the data store: DIR/vaern.db */
 	unsigned char key[AUDIT_KEY_BYTES]; /* the MAC key */
 	int unkeyed;                        /* verify only: 1 when the data
 	                                       store has no audit key (a

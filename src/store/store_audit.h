@@ -151,7 +151,7 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
  * head as last seen (seq, its MAC, where keyed entries start, and a MAC
  * of those three): a trail cut below it, or emptied, is caught by
  * `vaern audit verify` without an anchor. Both tables live in the data
- * store's file (vault.db); AUDIT_VAULT_SCHEMA_SQL is their one
+ * store's file (vaern.db); AUDIT_VAULT_SCHEMA_SQL is their one
  * definition, run by the vault's schema and by audit_vault_open.
  */
 #define AUDIT_VAULT_SCHEMA_SQL                                                 \

@@ -4,7 +4,7 @@
  * moved into the trail after it) and the head (the trail's last entry as
  * the data store saw it). store_audit.h says what each holds.
  *
- * A connection of its own to vault.db, used by the audit writer thread
+ * A connection of its own to vaern.db, used by the audit writer thread
  * or a CLI process: never the vault's connection. Its commits need not
  * reach the disk before they return (synchronous=NORMAL): a delete of a
  * moved row that a power loss undoes is moved again and skipped (the
