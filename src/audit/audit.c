@@ -250,9 +250,15 @@ audit_hash_row(const unsigned char *key,
                const struct audit_row *r, unsigned char out[AUDIT_HASH_BYTES])
 {
 	crypto_generichash_state h;
-	const unsigned char version =
-	        key != NULL ? AUDIT_ENCODING_VERSION : AUDIT_ENCODING_V1;
+	/* The row's own version says what its MAC covers; 0: a row being
+	 * made, of the newest version (keyed) or, without a key, of 1. */
+	int64_t v = r->version != 0 ? r->version
+	            : key != NULL   ? AUDIT_ENCODING_VERSION
+	                            : AUDIT_ENCODING_V1;
+	const unsigned char version = (unsigned char)v;
 
+	if (v == AUDIT_ENCODING_V1)
+		key = NULL; /* version 1 is unkeyed */
 	crypto_generichash_init(&h, key, key != NULL ? AUDIT_KEY_BYTES : 0,
 	                        AUDIT_HASH_BYTES);
 	crypto_generichash_update(&h, prev, AUDIT_HASH_BYTES);
@@ -269,6 +275,8 @@ audit_hash_row(const unsigned char *key,
 	put_i64(&h, r->decision);
 	put_text(&h, r->rule);
 	put_text(&h, r->reason);
+	/* A field added later goes here, hashed only when v is at least
+	 * the version that added it: older rows keep their MACs. */
 	crypto_generichash_final(&h, out, AUDIT_HASH_BYTES);
 }
 

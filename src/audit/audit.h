@@ -14,9 +14,11 @@
  * actor, role, purpose, action, subject, categories, decision, rule,
  * reason in that order; integers as 8-byte little-endian, texts and the
  * subject as a 4-byte little-endian length and the bytes, an absent
- * (NULL) field as the length 0xFFFFFFFF alone. Version 2 is keyed; a
- * field added later goes after reason under version 3, and verify keeps
- * reading each entry by its own version.
+ * (NULL) field as the length 0xFFFFFFFF alone. Each row keeps the
+ * version its MAC covers (column version). Version 2 is keyed; a field
+ * added later goes after reason under version 3 (audit_hash_row hashes it
+ * for rows of version 3 on), and verify reads each row by its own
+ * version, which never goes back along the chain.
  *
  * The key: 32 random bytes, kept in the data store wrapped under the
  * master key (vault_audit_key(), src/vault), so only a holder of the
@@ -24,7 +26,8 @@
  * recomputed hash is caught. Trails made before the key (version 1:
  * BLAKE2b-256 unkeyed, same encoding) keep verifying: the data store
  * records from which entry on the chain is keyed (keyed_from), and the
- * unkeyed entries before it are checked as they always were.
+ * unkeyed entries before it are checked as they always were; from there
+ * on an entry claiming version 1 (to be forged without the key) fails.
  *
  * The head: after every commit the data store's audit_head row gets the
  * last seq and its MAC (store_audit.h), so a trail cut below that head,

@@ -144,6 +144,7 @@ audit_chain_add(struct audit_chain *c, const struct audit_row *r, int64_t *seq,
 	}
 	row.seq = c->seq + 1;
 	/* Written now, so keyed: keyed_from is at most the head + 1. */
+	row.version = AUDIT_ENCODING_VERSION;
 	audit_hash_row(c->key, c->mac, &row, next);
 	row.prev_hash = c->mac;
 	row.hash = next;

@@ -25,6 +25,7 @@ struct verify_walk {
 	size_t next_anchor;                   /* the first not yet passed */
 	struct audit_verify_result *res;      /* being filled */
 	int64_t last_seq;                     /* 0 before entry 1 */
+	int64_t last_version;                 /* its encoding version */
 	unsigned char last[AUDIT_HASH_BYTES]; /* its hash; zeros: genesis */
 };
 
@@ -105,15 +106,38 @@ verify_one(void *arg, const struct audit_row *r)
 		                "entry %lld (reordered or removed)",
 		                (long long)r->seq, (long long)v->last_seq);
 	}
-	audit_hash_row(r->seq >= v->keyed_from ? v->key : NULL, v->last, r, h);
+	/*
+	 * The version is in what the MAC covers, but a row could claim
+	 * version 1 (unkeyed) to be forged without the key: from keyed_from
+	 * on, every entry must be keyed, and versions never go back.
+	 */
+	if ((r->seq >= v->keyed_from) != (r->version > AUDIT_ENCODING_V1))
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: content changed (%s entry where "
+		                "the chain is %s)",
+		                (long long)r->seq,
+		                r->version > AUDIT_ENCODING_V1 ? "a keyed"
+		                                               : "an unkeyed",
+		                r->seq >= v->keyed_from ? "keyed" : "unkeyed");
+	if (r->version < AUDIT_ENCODING_V1 ||
+	    r->version > AUDIT_ENCODING_VERSION || r->version < v->last_version)
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: content changed (encoding version "
+		                "%lld out of place)",
+		                (long long)r->seq, (long long)r->version);
+	if (r->version > AUDIT_ENCODING_V1 && v->key == NULL)
+		return walk_bad(v, r->seq, AUDIT_CHANGED,
+		                "entry %lld: keyed, but the data store has no "
+		                "audit key",
+		                (long long)r->seq);
+	audit_hash_row(v->key, v->last, r, h);
 	if (sodium_memcmp(h, r->hash, AUDIT_HASH_BYTES) != 0)
 		return walk_bad(v, r->seq, AUDIT_CHANGED,
 		                "entry %lld: content changed (%s does not "
 		                "match)",
 		                (long long)r->seq,
-		                r->seq >= v->keyed_from && v->key != NULL
-		                        ? "MAC"
-		                        : "hash");
+		                r->version > AUDIT_ENCODING_V1 ? "MAC"
+		                                               : "hash");
 	for (; v->next_anchor < v->nanchors &&
 	       v->anchors[v->next_anchor].seq == r->seq;
 	     v->next_anchor++) {
@@ -126,6 +150,7 @@ verify_one(void *arg, const struct audit_row *r)
 			                (long long)r->seq, anchor_name(a));
 	}
 	v->last_seq = r->seq;
+	v->last_version = r->version;
 	memcpy(v->last, r->hash, AUDIT_HASH_BYTES);
 	v->res->entries++;
 	return VAERN_OK;

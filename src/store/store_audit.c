@@ -44,14 +44,15 @@
 /* One transaction, so a reader sees the table with its indexes or none.
  * A trail made before the run-keyed index gets it, and loses the index by
  * subject alone (audit_subject), on its first writable open; one made
- * before the outbox gets its outbox column (schema_outbox). */
+ * before the outbox gets its outbox and version columns (schema_setup). */
 static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS audit("
         " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
         " controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
         " action TEXT NOT NULL, subject BLOB, categories TEXT,"
         " decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
-        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, outbox INTEGER);"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, outbox INTEGER,"
+        " version INTEGER);"
         /* A subject's entries (DPO reads, access reports). */
         "CREATE INDEX IF NOT EXISTS audit_subject_run"
         " ON audit(seq >> " RUN_SHIFT_SQL ", subject)"
@@ -67,10 +68,11 @@ static const char schema_moved_sql[] =
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
-	" categories, decision, rule, reason, prev_hash, hash, outbox"
-/* What a read selects: every column, outbox last (a trail not yet opened
- * writable since the outbox came has no outbox column: read_row then
- * sees 14 columns). */
+	" categories, decision, rule, reason, prev_hash, hash, outbox, "       \
+	"version"
+/* What a read selects: every column, outbox and version last (a trail not
+ * yet opened writable since they came has neither: read_row then sees 14
+ * columns). */
 #define READ_COLUMNS "*"
 
 enum stmt_id {
@@ -98,7 +100,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
         [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                     " ?13, ?14, ?15)",
+                     " ?13, ?14, ?15, ?16)",
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
         [S_ALL] = "SELECT " READ_COLUMNS " FROM audit WHERE seq > ?1"
@@ -160,9 +162,9 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 	return err;
 }
 
-/* Sets *has to 1 if the audit table has the outbox column. */
+/* Sets *has to 1 if the audit table has column name. */
 static int
-has_outbox_column(sqlite3 *db, int *has)
+has_column(sqlite3 *db, const char *name, int *has)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -170,9 +172,10 @@ has_outbox_column(sqlite3 *db, int *has)
 	*has = 0;
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT 1 FROM pragma_table_info('audit')"
-	                       " WHERE name = 'outbox'",
+	                       " WHERE name = ?1",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return SQLITE_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	*has = rc == SQLITE_ROW;
 	sqlite3_finalize(s);
@@ -180,7 +183,7 @@ has_outbox_column(sqlite3 *db, int *has)
 }
 
 /* The audit table and its indexes, in one write transaction, so two
- * processes opening an old trail at once add its outbox column once. */
+ * processes opening an old trail at once add its new columns once. */
 static int
 schema_setup(sqlite3 *db, char **errmsg)
 {
@@ -189,12 +192,17 @@ schema_setup(sqlite3 *db, char **errmsg)
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
 	    SQLITE_OK)
 		return rc;
-	if ((rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg)) ==
-	            SQLITE_OK &&
-	    (rc = has_outbox_column(db, &has)) == SQLITE_OK && !has)
+	rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK &&
+	    (rc = has_column(db, "outbox", &has)) == SQLITE_OK && !has)
 		rc = sqlite3_exec(db,
 		                  "ALTER TABLE audit ADD COLUMN outbox INTEGER",
 		                  NULL, NULL, errmsg);
+	if (rc == SQLITE_OK &&
+	    (rc = has_column(db, "version", &has)) == SQLITE_OK && !has)
+		rc = sqlite3_exec(
+		        db, "ALTER TABLE audit ADD COLUMN version INTEGER",
+		        NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
 	                                          NULL, errmsg)) == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
@@ -382,6 +390,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	if (r->outbox_id != 0)
 		sqlite3_bind_int64(s, 15, r->outbox_id);
+	sqlite3_bind_int64(s, 16, r->version);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
 }
 
@@ -476,9 +485,16 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 11, 1, &r->reason);
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
 	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
-	/* The outbox id is bookkeeping, outside the chain. */
+	/* The outbox id is bookkeeping, outside the chain. The version:
+	 * NULL (a row of a trail made before the column) is 1. */
 	if (sqlite3_column_count(s) > 14)
 		r->outbox_id = sqlite3_column_int64(s, 14);
+	r->version = 1;
+	if (sqlite3_column_count(s) > 15 &&
+	    sqlite3_column_type(s, 15) != SQLITE_NULL) {
+		ok &= sqlite3_column_type(s, 15) == SQLITE_INTEGER;
+		r->version = sqlite3_column_int64(s, 15);
+	}
 	r->malformed = !ok;
 }
 

@@ -2,15 +2,14 @@
  * store_audit.h -- the rows of the audit trail in SQLite: no hashing, no
  * validation (src/audit does both).
  *
- * The audit table lives in the same database file as the vault but is
- * reached through a connection of its own (struct audit_store), so the
- * audit writer thread never shares a connection with the vault. The table
+ * The audit table lives in a database file of its own (audit.db), reached
+ * through a connection of its own (struct audit_store). The table
  * is append-only by contract: this interface has no update and no delete.
  *
  *   audit(seq INTEGER PRIMARY KEY, at, controller, actor, role, purpose,
  *         action NOT NULL, subject BLOB(16) or NULL, categories,
  *         decision NOT NULL, rule, reason, prev_hash BLOB(32),
- *         hash BLOB(32), outbox INTEGER or NULL)
+ *         hash BLOB(32), outbox INTEGER or NULL, version INTEGER)
  *
  * with a unique index on outbox: an entry moved from the data store's
  * outbox is moved once, however often the move is retried.
@@ -53,6 +52,10 @@ struct audit_row {
 	const unsigned char *prev_hash; /* AUDIT_HASH_BYTES */
 	const unsigned char *hash;      /* AUDIT_HASH_BYTES: the entry's MAC
 	                                   (its hash in a legacy trail) */
+	int64_t version;                /* the encoding its MAC covers
+	                                   (AUDIT_ENCODING_*; a row of a
+	                                   trail made before the column
+	                                   reads 1) */
 	int64_t outbox_id;              /* 0: written to the trail directly;
 	                                   else the id of the data store's
 	                                   outbox row it was moved from (not

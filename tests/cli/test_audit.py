@@ -184,24 +184,40 @@ class TrailTamperTest(unittest.TestCase):
         doc = self.assertBroken(d, 6, "head", "the trail ends at 0")
         self.assertIn("the data store's head", doc["message"])
 
-    def test_forged_append_with_recomputed_hash_named_GDPR_32(self):
-        d, db, vdb = self.copy("forged")
+    def forge(self, db, version, key=None):
+        """Appends an entry after the last, its hash recomputed: unkeyed
+        (version 1), or keyed with a key that is not the trail's."""
         last = sql(db, "SELECT seq, at, hash FROM audit ORDER BY seq DESC "
                    "LIMIT 1")[0]
         row = ("telenor", "cs", "customer_service", "contract", "read",
                None, "name", 1, "GDPR-6", "nothing happened")
         seq, at = last[0] + 1, last[1]
-        h = v1_hash(last[2], seq, at, row)
+        if version == 1:
+            h = v1_hash(last[2], seq, at, row)
+        else:
+            data = v1_hash(last[2], seq, at, row)  # any 32 bytes will do
+            h = hashlib.blake2b(data, digest_size=32, key=key).digest()
         sql(db, "INSERT INTO audit(seq, at, controller, actor, role, "
             "purpose, action, subject, categories, decision, rule, reason, "
-            "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (seq, at, *row, last[2], h))
+            "prev_hash, hash, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (seq, at, *row, last[2], h, version))
+        return seq, h
+
+    def test_forged_append_with_recomputed_hash_named_GDPR_32(self):
+        d, db, vdb = self.copy("forged")
+        seq, h = self.forge(db, 1)
         self.assertBroken(d, seq, "changed", "entry %d: content changed "
-                          "(MAC does not match)" % seq)
+                          "(an unkeyed entry where the chain is keyed)" % seq)
         # Moving the data store's head onto the forgery: its MAC fails.
         sql(vdb, "UPDATE audit_head SET seq = ?, mac = ?", (seq, h))
         self.assertBroken(d, None, "head", "the data store's audit head "
                           "fails its MAC (changed)")
+
+    def test_forged_keyed_append_named_GDPR_32(self):
+        d, db, _ = self.copy("forged2")
+        seq, _ = self.forge(db, 2, key=b"\x00" * 32)
+        self.assertBroken(d, seq, "changed", "entry %d: content changed "
+                          "(MAC does not match)" % seq)
 
     def test_rows_numbered_zero_or_below_named_GDPR_32(self):
         for n in (0, -1):

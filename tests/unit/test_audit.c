@@ -636,10 +636,10 @@ test_gdpr32_verify_names_reordered_entries(void **state)
 	         "DELETE FROM audit WHERE seq IN (9, 20);"
 	         "INSERT INTO audit SELECT 9, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, outbox FROM a20;"
+	         " reason, prev_hash, hash, outbox, version FROM a20;"
 	         "INSERT INTO audit SELECT 20, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, outbox FROM a9;");
+	         " reason, prev_hash, hash, outbox, version FROM a9;");
 	expect_bad(f->db, 9, AUDIT_LINK,
 	           "entry 9: previous hash does not match entry 8 "
 	           "(reordered or removed)");
