@@ -29,9 +29,9 @@
  * unkeyed entries before it are checked as they always were; from there
  * on an entry claiming version 1 (to be forged without the key) fails.
  *
- * The head: after every commit the data store's audit_head row gets the
- * last seq and its MAC (store_audit.h), so a trail cut below that head,
- * or emptied, is caught by audit_verify without an anchor. Signed
+ * The head: after commits the data store's audit_head row gets the last
+ * seq and its MAC (store_audit.h), so a trail cut below that head, or
+ * emptied, is caught by audit_verify without an anchor. Signed
  * checkpoints (audit_checkpoint_sign) keep the head somewhere the server
  * cannot write; audit_verify checks each as an anchor.
  *
@@ -59,8 +59,9 @@
  * commit), so concurrent callers share an fsync.
  *
  * Locking: the trail is a database file of its own (AUDIT_DB_FILE); the
- * writer also takes the data store's write lock, briefly, after each
- * commit (the head, and deleting moved outbox rows). Never append while
+ * writer also takes the data store's write lock, briefly, to record the
+ * head and delete moved outbox rows (settle: when idle, and at most every
+ * 100 ms while busy, so the head may lag the trail by that much). Never append while
  * holding an open write transaction on the vault's store from the same
  * thread: the writer would wait for a lock that thread holds (until the
  * busy timeout fails it). Commit, then audit.
