@@ -61,8 +61,8 @@
  * Locking: the trail is a database file of its own (AUDIT_DB_FILE); the
  * writer also takes the data store's write lock, briefly, to record the
  * head and delete moved outbox rows (settle: when idle, and at most every
- * 100 ms while busy, so the head may lag the trail by that much). Never append while
- * holding an open write transaction on the vault's store from the same
+ * 100 ms while busy, so the head may lag the trail by that much). Never append
+ * while holding an open write transaction on the vault's store from the same
  * thread: the writer would wait for a lock that thread holds (until the
  * busy timeout fails it). Commit, then audit.
  */

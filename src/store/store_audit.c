@@ -355,15 +355,6 @@ audit_store_head(struct audit_store *st, int64_t *seq,
 	return err;
 }
 
-static void
-bind_text(sqlite3_stmt *s, int col, const char *t)
-{
-	if (t == NULL)
-		sqlite3_bind_null(s, col);
-	else
-		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
-}
-
 enum vaern_err
 audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
@@ -373,19 +364,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_int64(s, 2, r->at);
-	bind_text(s, 3, r->controller);
-	bind_text(s, 4, r->actor);
-	bind_text(s, 5, r->role);
-	bind_text(s, 6, r->purpose);
-	bind_text(s, 7, r->action);
-	if (r->subject != NULL)
-		sqlite3_bind_blob(s, 8, r->subject, AUDIT_SUBJECT_BYTES,
-		                  SQLITE_STATIC);
-	bind_text(s, 9, r->categories);
-	sqlite3_bind_int64(s, 10, r->decision);
-	bind_text(s, 11, r->rule);
-	bind_text(s, 12, r->reason);
+	audit_row_bind_entry(s, 2, r);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	if (r->outbox_id != 0)
@@ -510,7 +489,7 @@ bind_filter(sqlite3_stmt *s, const struct audit_store_filter *f, int64_t limit)
 	if (f->subject != NULL)
 		sqlite3_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES,
 		                  SQLITE_STATIC);
-	bind_text(s, 6, f->controller);
+	audit_bind_text(s, 6, f->controller);
 }
 
 /* Passes the rows of the bound statement s to fn, counting them in

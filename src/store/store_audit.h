@@ -21,6 +21,7 @@
 #ifndef VAERN_STORE_AUDIT_H
 #define VAERN_STORE_AUDIT_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,40 @@ struct audit_row {
 	                                   best-effort and must not be
 	                                   trusted */
 };
+
+/* Binds text t to parameter col of s; NULL as SQL NULL. */
+static inline void
+audit_bind_text(sqlite3_stmt *s, int col, const char *t)
+{
+	if (t == NULL)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+}
+
+/*
+ * Binds r's time and entry fields (at, controller, actor, role, purpose,
+ * action, subject, categories, decision, rule, reason: 11 values) to s
+ * from parameter first on: the trail's insert and the outbox's, which
+ * hold the same entry.
+ */
+static inline void
+audit_row_bind_entry(sqlite3_stmt *s, int first, const struct audit_row *r)
+{
+	sqlite3_bind_int64(s, first, r->at);
+	audit_bind_text(s, first + 1, r->controller);
+	audit_bind_text(s, first + 2, r->actor);
+	audit_bind_text(s, first + 3, r->role);
+	audit_bind_text(s, first + 4, r->purpose);
+	audit_bind_text(s, first + 5, r->action);
+	if (r->subject != NULL)
+		sqlite3_bind_blob(s, first + 6, r->subject, AUDIT_SUBJECT_BYTES,
+		                  SQLITE_STATIC);
+	audit_bind_text(s, first + 7, r->categories);
+	sqlite3_bind_int64(s, first + 8, r->decision);
+	audit_bind_text(s, first + 9, r->rule);
+	audit_bind_text(s, first + 10, r->reason);
+}
 
 /* Which rows a read returns; all bounds at once (AND). */
 struct audit_store_filter {

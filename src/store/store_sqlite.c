@@ -1590,16 +1590,6 @@ store_meta_put(struct store *st, const char *key, const char *value,
 	return sqlu_step_done(&st->conn, s, "meta", msg);
 }
 
-/* Binds text t to column col of s, NULL as SQL NULL. */
-static void
-bind_audit_text(sqlite3_stmt *s, int col, const char *t)
-{
-	if (t == NULL)
-		sqlite3_bind_null(s, col);
-	else
-		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
-}
-
 enum vaern_err
 store_audit_head_pending(struct store *st, struct vaern_msg *msg)
 {
@@ -1615,19 +1605,7 @@ store_audit_outbox_add(struct store *st, const struct audit_row *r, int64_t *id,
 
 	if ((s = sqlu_stmt(&st->conn, S_AUDIT_OUTBOX, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->at);
-	bind_audit_text(s, 2, r->controller);
-	bind_audit_text(s, 3, r->actor);
-	bind_audit_text(s, 4, r->role);
-	bind_audit_text(s, 5, r->purpose);
-	bind_audit_text(s, 6, r->action);
-	if (r->subject != NULL)
-		sqlite3_bind_blob(s, 7, r->subject, AUDIT_SUBJECT_BYTES,
-		                  SQLITE_STATIC);
-	bind_audit_text(s, 8, r->categories);
-	sqlite3_bind_int64(s, 9, r->decision);
-	bind_audit_text(s, 10, r->rule);
-	bind_audit_text(s, 11, r->reason);
+	audit_row_bind_entry(s, 1, r);
 	if ((err = sqlu_step_done(&st->conn, s, "audit outbox", msg)) ==
 	    VAERN_OK)
 		*id = sqlite3_last_insert_rowid(st->conn.db);
