@@ -509,6 +509,30 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(len(self.entries("retention_sweep")), 1)
         self.assertVerifies()
 
+    def test_server_sweep_killed_after_commit_keeps_its_entry_GDPR_32(self):
+        """The scheduled sweep of `vaern serve` (GDPR-5(1)(e)), killed
+        between its batch's commit and the entry's move: the next start
+        moves the entry."""
+        self.init(CEKURA)
+        self.due_customers(2)
+        env = dict(BASE_ENV, VAERN_CRASH_AT="sweep_committed")
+        proc = subprocess.Popen(
+            [CRASHTEST, "--data", self.dir, "--as-of", "2025-07-01",
+             "serve", "--listen", "127.0.0.1:0", "--sweep-every", "1s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.assertEqual(proc.wait(timeout=TIMEOUT), -9)
+        self.assertEqual(self.facts(), 0)  # committed
+        self.assertEqual(self.entries("retention_sweep"), [])  # not moved
+        srv = Server(self.dir, os.path.join(self.tmp, "again.log")).start()
+        self.assertEqual(srv.stop(), 0)  # its start moved the entry
+        self.assertEqual(sql(os.path.join(self.dir, "vaern.db"),
+                             "SELECT count(*) FROM audit_outbox"), [(0,)])
+        swept = self.entries("retention_sweep")
+        self.assertEqual(len(swept), 1, swept)
+        self.assertIn("deleted 8", swept[0][2])
+        self.assertVerifies()
+
     # -- HTTP create --
 
     def serve_crash(self, point, creates=5):
