@@ -636,26 +636,45 @@ begin_subject(struct http_request *req, struct http_response *res, void *app,
 	return 0;
 }
 
+void
+change_event(struct ctx *c, struct vault_audit_event *ev, const char *action,
+             const char *purpose, const unsigned char *uid,
+             const char *categories, int allowed, const char *rule,
+             const char *reason)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->controller = c->actor.controller;
+	ev->actor = c->actor.name;
+	ev->role = c->actor.role;
+	ev->purpose = purpose;
+	ev->action = action;
+	ev->subject = uid;
+	ev->categories = categories;
+	ev->allowed = allowed;
+	ev->rule = rule;
+	ev->reason = reason;
+}
+
+enum vaern_err
+audit_change_event(struct ctx *c, const struct vault_audit_event *ev)
+{
+	struct audit_entry e;
+
+	audit_entry_of(&e, ev);
+	return audit_submit(c, &e, &c->msg);
+}
+
 /* Audits a change to a subject (create, rectify, consent ...). */
 enum vaern_err
 audit_change(struct ctx *c, const char *action, const char *purpose,
              const unsigned char *uid, const char *categories, int allowed,
              const char *rule, const char *reason)
 {
-	struct audit_entry e;
+	struct vault_audit_event ev;
 
-	memset(&e, 0, sizeof(e));
-	e.controller = c->actor.controller;
-	e.actor = c->actor.name;
-	e.role = c->actor.role;
-	e.purpose = purpose;
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories;
-	e.allowed = allowed;
-	e.rule = rule;
-	e.reason = reason;
-	return audit_submit(c, &e, &c->msg);
+	change_event(c, &ev, action, purpose, uid, categories, allowed, rule,
+	             reason);
+	return audit_change_event(c, &ev);
 }
 
 int

@@ -12,6 +12,9 @@
  *                    written, not committed
  *   create_committed committed, their entries not yet in the trail
  *   sweep_committed  a sweep batch committed, its entry not yet moved
+ *   change_committed a vault call's own transaction committed (with the
+ *                    entry vault_audit_next_change gave it), its entry
+ *                    not yet moved
  *   trail_committed  the trail committed, the outbox rows not yet
  *                    deleted nor the head recorded
  */

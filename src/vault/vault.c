@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../common/utf8.h"
 #include "../store/store.h"
 #include "vault_internal.h"
@@ -426,8 +427,16 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 {
 	if (v->batch)
 		return err;
-	if (err == VAERN_OK)
-		return store_commit(v->store, msg);
+	/* The change's audit entry commits with it (issue 12). */
+	if (err == VAERN_OK && v->next_change != NULL) {
+		err = vault_audit_outbox(v, v->next_change, msg);
+		v->next_change = NULL;
+	}
+	if (err == VAERN_OK) {
+		if ((err = store_commit(v->store, msg)) == VAERN_OK)
+			crash_point("change_committed");
+		return err;
+	}
 	store_rollback(v->store);
 	return err;
 }

@@ -428,6 +428,19 @@ enum vaern_err vault_audit_outbox(struct vault *v, struct vault_audit_event *e,
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
+ * Commits e with the next change v makes in a transaction of its own:
+ * the next successful commit of a vault call (outside vault_begin) first
+ * keeps e in the audit outbox (vault_audit_outbox sets e->outbox_id),
+ * then forgets e. For a change a single call makes in one transaction
+ * (rectify, an event, restriction, objection, an agreement). The caller
+ * forgets it after the call either way (e NULL), then audits e if the
+ * call succeeded: the hook moves it, or (outbox_id 0: nothing was
+ * committed with it) appends it.
+ */
+void vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
+        __attribute__((nonnull(1)));
+
+/*
  * The gated read (DESIGN.md "One gate"): reads the subject's state, asks
  * the gate, audits the decision (allowed or denied) and, only if allowed
  * and audited, decrypts and passes to fn the facts of the released

@@ -372,8 +372,9 @@ vault_audit_key(struct vault *v, int create,
 	if (v->batch)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "vault_audit_key: not inside a batch");
-	/* One write transaction: two processes never both make a key. */
-	if (create && (err = vlt_begin(v, msg)) != VAERN_OK)
+	/* One write transaction: two processes never both make a key. Not
+	 * vlt_begin: this is no change to audit (vlt_end). */
+	if (create && (err = store_begin(v->store, msg)) != VAERN_OK)
 		return err;
 	err = store_meta_get(v->store, AUDIT_KEY_META, hex, sizeof(hex), msg);
 	if (err == VAERN_OK) {
@@ -388,11 +389,19 @@ vault_audit_key(struct vault *v, int create,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "the data store has no audit MAC key yet");
 	}
-	if (create)
-		err = vlt_end(v, err, msg);
+	if (create && err == VAERN_OK)
+		err = store_commit(v->store, msg);
+	else if (create)
+		store_rollback(v->store);
 	if (err != VAERN_OK)
 		sodium_memzero(key, VAULT_AUDIT_KEY_BYTES);
 	return err;
+}
+
+void
+vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
+{
+	v->next_change = e;
 }
 
 enum vaern_err

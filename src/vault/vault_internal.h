@@ -42,6 +42,9 @@ struct vault {
 	size_t pool_used;        /* bytes of pool handed out */
 	int unsub_tokens;        /* prepare makes unsubscribe tokens */
 	vault_audit_fn audit_fn; /* where gate decisions go */
+	struct vault_audit_event *next_change; /* committed with the next
+	                                          commit (vault_audit_next_
+	                                          change), or NULL */
 	void *audit_arg;
 	vault_outbox_fn outbox_fn; /* where messages to people go */
 	void *outbox_arg;          /* its argument: by default */

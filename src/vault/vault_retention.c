@@ -203,29 +203,43 @@ vault_retention_recompute(struct vault *v, const char *controller,
 
 /* ---- holds -------------------------------------------------------------- */
 
-/* role NULL: "retention" (the sweep, the local operator). */
-static enum vaern_err
-audit_event(struct vault *v, const char *controller, const char *actor,
-            const char *role, const char *action, const unsigned char *uid,
-            const char *categories, const char *rule, const char *reason,
-            struct vaern_msg *msg)
+/* The event of a change by actor in role (NULL: "retention", the sweep,
+ * the local operator) into e. */
+static void
+change_event(struct vault_audit_event *e, const char *controller,
+             const char *actor, const char *role, const char *action,
+             const unsigned char *uid, const char *categories, const char *rule,
+             const char *reason)
 {
-	struct vault_audit_event e;
+	memset(e, 0, sizeof(*e));
+	e->controller = controller;
+	e->actor = actor;
+	e->role = role != NULL ? role : "retention";
+	e->purpose = "retention";
+	e->action = action;
+	e->subject = uid;
+	e->categories = categories;
+	e->allowed = 1;
+	e->rule = rule;
+	e->reason = reason;
+}
 
-	if (v->audit_fn == NULL)
-		return VAERN_OK;
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = actor;
-	e.role = role != NULL ? role : "retention";
-	e.purpose = "retention";
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories;
-	e.allowed = 1;
-	e.rule = rule;
-	e.reason = reason;
-	return v->audit_fn(v->audit_arg, &e, msg);
+/*
+ * Ends the transaction of a change with its entry e in the outbox (issue
+ * 12: the two commit as one), then hands e to the audit hook, which
+ * moves it into the trail.
+ */
+static enum vaern_err
+change_end(struct vault *v, enum vaern_err err, struct vault_audit_event *e,
+           struct vaern_msg *msg)
+{
+	if (err == VAERN_OK && v->audit_fn != NULL)
+		v->next_change = e;
+	err = vlt_end(v, err, msg);
+	v->next_change = NULL;
+	if (err != VAERN_OK || v->audit_fn == NULL)
+		return err;
+	return v->audit_fn(v->audit_arg, e, msg);
 }
 
 enum vaern_err
@@ -237,6 +251,7 @@ vault_hold_place(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_subject s;
 	struct store_hold h;
+	struct vault_audit_event e;
 	enum vaern_err err;
 	char why[64];
 
@@ -263,14 +278,13 @@ vault_hold_place(struct vault *v, const char *controller,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_hold_insert(v->store, &h, msg);
-	err = vlt_end(v, err, msg);
-	if (err != VAERN_OK)
-		return err;
-	*id = h.id;
 	/* The reason is the operator's words: not in the trail. */
 	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
-	return audit_event(v, controller, placed_by, role, "hold_place", uid,
-	                   category, "CEK-HOLD-1", why, msg);
+	change_event(&e, controller, placed_by, role, "hold_place", uid,
+	             category, "CEK-HOLD-1", why);
+	if ((err = change_end(v, err, &e, msg)) == VAERN_OK)
+		*id = h.id;
+	return err;
 }
 
 enum vaern_err
@@ -281,6 +295,7 @@ vault_hold_lift(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_subject s;
 	enum vaern_err err;
+	struct vault_audit_event e;
 	char why[64];
 
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
@@ -288,11 +303,10 @@ vault_hold_lift(struct vault *v, const char *controller,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_hold_lift(v->store, s.rowid, id, clock_now(), msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
-	return audit_event(v, controller, lifted_by, role, "hold_lift", uid,
-	                   NULL, "CEK-HOLD-1", why, msg);
+	change_event(&e, controller, lifted_by, role, "hold_lift", uid, NULL,
+	             "CEK-HOLD-1", why);
+	return change_end(v, err, &e, msg);
 }
 
 struct hold_walk {

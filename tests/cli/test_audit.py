@@ -533,6 +533,25 @@ class CrashTest(unittest.TestCase):
         self.assertIn("deleted 8", swept[0][2])
         self.assertVerifies()
 
+    def test_hold_killed_after_commit_keeps_its_entry_CEK_HOLD_1(self):
+        """CEK-HOLD-1 from the command line: a hold placed and killed
+        before its entry moved keeps its entry (verify moves it)."""
+        self.init(CEKURA)
+        self.due_customers(1)
+        sid = sql(os.path.join(self.dir, "vaern.db"),
+                  "SELECT hex(uid) FROM subject")[0][0].lower()
+        p = vaern(self.dir, "subject", "hold", "--controller", "cekura", sid,
+                  "--reason", "Tvist", binary=CRASHTEST,
+                  env={"VAERN_CRASH_AT": "change_committed"})
+        self.assertEqual(p.returncode, -9, p)
+        self.assertEqual(sql(os.path.join(self.dir, "vaern.db"),
+                             "SELECT count(*) FROM hold"), [(1,)])
+        self.assertEqual(self.entries("hold_place"), [])
+        self.assertVerifies()
+        held = self.entries("hold_place")
+        self.assertEqual(len(held), 1, held)
+        self.assertEqual(held[0][2], "hold 1 placed")
+
     # -- HTTP create --
 
     def serve_crash(self, point, creates=5):
@@ -597,6 +616,47 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(sorted(self.created()), sorted(subjects))
         self.assertVerifies()  # moves the outbox row again: skipped
         self.assertEqual(sorted(self.created()), sorted(subjects))
+
+    def test_rectify_killed_after_commit_keeps_its_entry_GDPR_16(self):
+        """GDPR-16 over HTTP: a rectification killed between its commit
+        and its entry's move keeps its entry (the next start moves it);
+        the request got no answer."""
+        self.init(TELENOR)
+        p = vaern(self.dir, "actor", "add", "--controller", "telenor",
+                  "--name", "cs", "--role", "customer_service")
+        tok = json.loads(p.stdout)["token"]
+        srv = Server(self.dir, os.path.join(self.tmp, "one.log")).start()
+        r = srv.request("POST", "/v1/subjects", telenor_customer(), tok)
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        r = srv.request("GET", "/v1/subjects/%s/facts?purpose=contract"
+                        % sid, token=tok)
+        fid = [f["id"] for f in r.json()["facts"]
+               if f["category"] == "name"][0]
+        self.assertEqual(srv.stop(), 0)
+        env = dict(BASE_ENV, VAERN_CRASH_AT="change_committed")
+        proc = subprocess.Popen(
+            [CRASHTEST, "--data", self.dir, "serve", "--listen",
+             "127.0.0.1:0"], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        srv.port = json.loads(proc.stdout.readline())["port"]
+        with self.assertRaises(OSError):  # no answer: killed
+            srv.request("PATCH", "/v1/subjects/%s/facts/%d" % (sid, fid),
+                        {"value": "Ole B. Jensen"}, tok)
+        self.assertEqual(proc.wait(timeout=TIMEOUT), -9)
+        proc.stdout.close()
+        self.assertEqual(self.entries("rectify"), [])
+        srv = Server(self.dir, os.path.join(self.tmp, "two.log")).start()
+        r = srv.request("GET", "/v1/subjects/%s/facts?purpose=contract&"
+                        "categories=name" % sid, token=tok)
+        self.assertEqual([f["value"] for f in r.json()["facts"]],
+                         ["Ole B. Jensen"])  # the change committed...
+        self.assertEqual(srv.stop(), 0)
+        rect = self.entries("rectify")  # ...and its entry with it
+        self.assertEqual(len(rect), 1, rect)
+        self.assertEqual(bytes(rect[0][1]).hex(), sid)
+        self.assertVerifies()
 
 
 if __name__ == "__main__":
