@@ -25,6 +25,7 @@
 
 #include "audit/audit.h"
 #include "calendar/calendar.h"
+#include "store/store_audit.h"
 
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -1392,6 +1393,91 @@ test_gdpr32_stop_commits_queued_async_appends(void **state)
 	async_log_free(l);
 }
 
+/* ---- the outbox and the head (issue 12) --------------------------------- */
+
+/* The one int64 that sql selects from the database at path. */
+static int64_t
+one_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n = INT64_MIN;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	if (n == INT64_MIN)
+		fail_msg("%s: no row", sql);
+	return n;
+}
+
+#define OUTBOX_ROW(id)                                                         \
+	"INSERT INTO audit_outbox(id, at, controller, actor, action,"          \
+	" decision, rule, reason) VALUES (" id ", 1767225600, 'testshop',"     \
+	" 'retention', 'retention_sweep', 1, 'GDPR-5(1)(e)', 'deleted 4');"
+
+/*
+ * GDPR-32: an entry committed with its change in the data store's outbox
+ * is moved into the trail once, however often the move is retried (a
+ * crash between the trail's commit and the outbox's delete); the data
+ * store then keeps the trail's head; a data store restored with a lower
+ * outbox counter never hands out an id already moved.
+ */
+static void
+test_gdpr32_outbox_moved_once_head_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result res;
+	struct vaern_msg msg = {{0}};
+	struct audit_trail t;
+	char store[128];
+	int64_t moved = -1;
+
+	snprintf(store, sizeof(store), "%s/store.db", f->dir);
+	exec_sql(store, AUDIT_VAULT_SCHEMA_SQL AUDIT_HEAD_PENDING_SQL
+	         ";" OUTBOX_ROW("1") OUTBOX_ROW("2") OUTBOX_ROW("3"));
+	memcpy(&t, trail_of(f->db), sizeof(t));
+	t.outbox_path = store;
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 3);
+	assert_int_equal(count_rows(f->db), 3);
+	assert_int_equal(one_int(store, "SELECT count(*) FROM audit_outbox"),
+	                 0);
+	assert_int_equal(one_int(store, "SELECT seq FROM audit_head"), 3);
+	assert_int_equal(one_int(store, "SELECT keyed_from FROM audit_head"),
+	                 1);
+	/* Row 2 again (its delete lost), and a new one: only the new moves. */
+	exec_sql(store, OUTBOX_ROW("2") OUTBOX_ROW("10"));
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 1);
+	assert_int_equal(count_rows(f->db), 4);
+	assert_int_equal(one_int(store, "SELECT count(*) FROM audit_outbox"),
+	                 0);
+	assert_int_equal(
+	        one_int(f->db, "SELECT outbox FROM audit WHERE seq = 4"), 10);
+	/* Nothing to move: no transaction, nothing written. */
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 0);
+	assert_int_equal(audit_verify(&t, NULL, 0, &res, &msg), VAERN_OK);
+	assert_true(res.ok);
+	assert_int_equal(res.entries, 4);
+	/* A data store restored from before id 10: its counter is raised. */
+	exec_sql(store, "DELETE FROM sqlite_sequence");
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(one_int(store, "SELECT seq FROM sqlite_sequence"
+	                                " WHERE name = 'audit_outbox'"),
+	                 10);
+	/* The head lags by design only: cut below it, the trail fails. */
+	exec_sql(f->db, "DELETE FROM audit WHERE seq = 4");
+	assert_int_equal(audit_verify(&t, NULL, 0, &res, &msg), VAERN_OK);
+	assert_false(res.ok);
+	assert_int_equal(res.problem, AUDIT_HEAD);
+	assert_int_equal(res.first_bad, 4);
+}
+
 int
 main(void)
 {
@@ -1419,6 +1505,7 @@ main(void)
 	        T(test_gdpr32_read_by_subject_and_time_range),
 	        T(test_gdpr32_read_returns_what_was_written),
 	        T(test_gdpr32_read_subject_across_index_runs),
+	        T(test_gdpr32_outbox_moved_once_head_kept),
 #undef T
 	};
 
