@@ -23,6 +23,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,13 @@ parse(int argc, char **argv, struct args *a)
 /* The audit trail of this process's data directory: one per process. */
 static struct cli_trail local_trail;
 
+/* At exit: the MAC key goes with the process. */
+static void
+local_trail_wipe(void)
+{
+	sodium_memzero(&local_trail.t, sizeof(local_trail.t));
+}
+
 /*
  * The audit hook of a local command: a gate decision straight into
  * DIR/audit.db; a change's entry, committed with it in the outbox, moved
@@ -120,6 +128,7 @@ cli_audit_local(struct vault *v, char *path)
 		fprintf(stderr, "vaern: %s\n", msg.text);
 		return -1;
 	}
+	(void)atexit(local_trail_wipe);
 	memcpy(path, local_trail.path, PATH_MAX);
 	vault_set_audit(v, audit_direct, &local_trail);
 	return 0;
