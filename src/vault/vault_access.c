@@ -405,6 +405,19 @@ vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
 }
 
 enum vaern_err
+vlt_change_end(struct vault *v, enum vaern_err err, struct vault_audit_event *e,
+               struct vaern_msg *msg)
+{
+	if (err == VAERN_OK && v->audit_fn != NULL)
+		v->next_change = e;
+	err = vlt_end(v, err, msg);
+	v->next_change = NULL;
+	if (err != VAERN_OK || v->audit_fn == NULL)
+		return err;
+	return v->audit_fn(v->audit_arg, e, msg);
+}
+
+enum vaern_err
 vault_audit_outbox(struct vault *v, struct vault_audit_event *e,
                    struct vaern_msg *msg)
 {

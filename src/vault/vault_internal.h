@@ -75,6 +75,16 @@ enum vaern_err vlt_begin(struct vault *v, struct vaern_msg *msg);
 enum vaern_err vlt_end(struct vault *v, enum vaern_err err,
                        struct vaern_msg *msg);
 
+/*
+ * Ends the transaction of a change with its audit entry e in the outbox
+ * (issue 12: the two commit as one; e->outbox_id set), then hands e to
+ * the audit hook, which moves it into the trail. Returns the commit's or
+ * the hook's error.
+ */
+enum vaern_err vlt_change_end(struct vault *v, enum vaern_err err,
+                              struct vault_audit_event *e,
+                              struct vaern_msg *msg);
+
 /* Loads controller and subject row for an operation on a subject. */
 enum vaern_err vlt_subject(struct vault *v, const char *controller,
                            const unsigned char uid[VAULT_UID_BYTES],

@@ -133,6 +133,25 @@ request_out(const struct store_request *s, struct vault_request *r,
 /* One audit entry per transition: ids, statuses and the clause only --
  * never a reason, an attestation, a code or an address (they may hold
  * personal data). categories (ids, or NULL) are those acted on. */
+static void
+request_event(struct vault_audit_event *e, const char *controller,
+              const struct vault_request_actor *who, const char *action,
+              const unsigned char *uid, const char *categories, int allowed,
+              const char *rule, const char *reason)
+{
+	memset(e, 0, sizeof(*e));
+	e->controller = controller;
+	e->actor = who->name;
+	e->role = who->role;
+	e->purpose = PURPOSE;
+	e->action = action;
+	e->subject = uid;
+	e->categories = categories != NULL && categories[0] ? categories : NULL;
+	e->allowed = allowed;
+	e->rule = rule;
+	e->reason = reason;
+}
+
 static enum vaern_err
 audit_categories(struct vault *v, const char *controller,
                  const struct vault_request_actor *who, const char *action,
@@ -141,17 +160,8 @@ audit_categories(struct vault *v, const char *controller,
 {
 	struct vault_audit_event e;
 
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = who->name;
-	e.role = who->role;
-	e.purpose = PURPOSE;
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories != NULL && categories[0] ? categories : NULL;
-	e.allowed = allowed;
-	e.rule = rule;
-	e.reason = reason;
+	request_event(&e, controller, who, action, uid, categories, allowed,
+	              rule, reason);
 	return v->audit_fn(v->audit_arg, &e, msg);
 }
 
@@ -227,19 +237,19 @@ request_commit(struct vault *v, const char *controller, struct store_request *s,
                const char *reason, const char *rule, struct vault_request *out,
                struct vaern_msg *msg)
 {
+	struct vault_audit_event e;
 	enum vaern_err err;
 	char action[64], why[160];
 
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = request_write(v, s, from, who, reason, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(action, sizeof(action), "request_%s", s->status);
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s", s->id,
 	               s->type, from != NULL ? from : "new", s->status);
-	if ((err = audit_request(v, controller, who, action, s->subject, 1,
-	                         rule, why, msg)) != VAERN_OK)
+	request_event(&e, controller, who, action, s->subject, NULL, 1, rule,
+	              why);
+	if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 		return err;
 	return request_out(s, out, msg);
 }
@@ -322,16 +332,15 @@ vault_request_add(struct vault *v, const char *controller,
 		                 "a request with this id already exists");
 	if (err == VAERN_OK)
 		err = request_write(v, &s, NULL, who, NULL, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	{
+		struct vault_audit_event e;
 		char why[160];
 
 		(void)snprintf(why, sizeof(why), "request %s (%s) received",
 		               s.id, s.type);
-		if ((err = audit_request(v, controller, who, "request_received",
-		                         s.subject, 1, "GDPR-12", why, msg)) !=
-		    VAERN_OK)
+		request_event(&e, controller, who, "request_received",
+		              s.subject, NULL, 1, "GDPR-12", why);
+		if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 			return err;
 	}
 	return request_out(&s, out, msg);

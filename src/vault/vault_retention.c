@@ -224,24 +224,6 @@ change_event(struct vault_audit_event *e, const char *controller,
 	e->reason = reason;
 }
 
-/*
- * Ends the transaction of a change with its entry e in the outbox (issue
- * 12: the two commit as one), then hands e to the audit hook, which
- * moves it into the trail.
- */
-static enum vaern_err
-change_end(struct vault *v, enum vaern_err err, struct vault_audit_event *e,
-           struct vaern_msg *msg)
-{
-	if (err == VAERN_OK && v->audit_fn != NULL)
-		v->next_change = e;
-	err = vlt_end(v, err, msg);
-	v->next_change = NULL;
-	if (err != VAERN_OK || v->audit_fn == NULL)
-		return err;
-	return v->audit_fn(v->audit_arg, e, msg);
-}
-
 enum vaern_err
 vault_hold_place(struct vault *v, const char *controller,
                  const unsigned char uid[VAULT_UID_BYTES], const char *category,
@@ -282,7 +264,7 @@ vault_hold_place(struct vault *v, const char *controller,
 	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
 	change_event(&e, controller, placed_by, role, "hold_place", uid,
 	             category, "CEK-HOLD-1", why);
-	if ((err = change_end(v, err, &e, msg)) == VAERN_OK)
+	if ((err = vlt_change_end(v, err, &e, msg)) == VAERN_OK)
 		*id = h.id;
 	return err;
 }
@@ -306,7 +288,7 @@ vault_hold_lift(struct vault *v, const char *controller,
 	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
 	change_event(&e, controller, lifted_by, role, "hold_lift", uid, NULL,
 	             "CEK-HOLD-1", why);
-	return change_end(v, err, &e, msg);
+	return vlt_change_end(v, err, &e, msg);
 }
 
 struct hold_walk {

@@ -552,6 +552,25 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(len(held), 1, held)
         self.assertEqual(held[0][2], "hold 1 placed")
 
+    def test_request_killed_after_commit_keeps_its_entry_GDPR_12(self):
+        """GDPR-12: a rights request recorded and killed before its entry
+        moved keeps its entry (verify moves it)."""
+        self.init(CEKURA)
+        self.due_customers(1)
+        sid = sql(os.path.join(self.dir, "vaern.db"),
+                  "SELECT hex(uid) FROM subject")[0][0].lower()
+        p = vaern(self.dir, "requests", "add", "--controller", "cekura",
+                  "--type", "access", "--subject", sid, "--channel", "email",
+                  binary=CRASHTEST, env={"VAERN_CRASH_AT": "change_committed"})
+        self.assertEqual(p.returncode, -9, p)
+        self.assertEqual(sql(os.path.join(self.dir, "vaern.db"),
+                             "SELECT count(*) FROM request"), [(1,)])
+        self.assertEqual(self.entries("request_received"), [])
+        self.assertVerifies()
+        got = self.entries("request_received")
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(bytes(got[0][1]).hex(), sid)
+
     # -- HTTP create --
 
     def serve_crash(self, point, creates=5):
