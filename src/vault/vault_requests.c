@@ -166,16 +166,6 @@ audit_categories(struct vault *v, const char *controller,
 }
 
 static enum vaern_err
-audit_request(struct vault *v, const char *controller,
-              const struct vault_request_actor *who, const char *action,
-              const unsigned char *uid, int allowed, const char *rule,
-              const char *reason, struct vaern_msg *msg)
-{
-	return audit_categories(v, controller, who, action, uid, NULL, allowed,
-	                        rule, reason, msg);
-}
-
-static enum vaern_err
 need_audit(struct vault *v, const struct vault_request_actor *who,
            struct vaern_msg *msg)
 {
@@ -726,11 +716,18 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	 * code behind, and no write transaction waits on an outbox (an SMTP
 	 * server may take its whole timeout) holding every writer up. */
 	err = v->outbox_fn(v->outbox_arg, &m, msg);
-	if (err == VAERN_OK && (err = vlt_begin(v, msg)) == VAERN_OK) {
-		err = store_code_insert(v->store, s.rowid, &code, msg);
-		err = vlt_end(v, err, msg);
-	}
 	sent->contact_type = cf.want == ID_PHONE ? "phone" : "email";
+	if (err == VAERN_OK && (err = vlt_begin(v, msg)) == VAERN_OK) {
+		struct vault_audit_event e;
+
+		err = store_code_insert(v->store, s.rowid, &code, msg);
+		(void)snprintf(why, sizeof(why),
+		               "request %s: code %lld sent by %s", s.id,
+		               (long long)code.seq, sent->contact_type);
+		request_event(&e, controller, who, "request_code_sent",
+		              s.subject, NULL, 1, "AOPT-ACCESS-1", why);
+		err = vlt_change_end(v, err, &e, msg);
+	}
 	sodium_memzero(digits, sizeof(digits));
 	sodium_memzero(body, sizeof(body));
 	sodium_memzero(&cf, sizeof(cf));
@@ -738,10 +735,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		return err;
 	sent->expires_at = code.expires_at;
 	sent->attempts = VAULT_CODE_ATTEMPTS;
-	(void)snprintf(why, sizeof(why), "request %s: code %lld sent by %s",
-	               s.id, (long long)code.seq, sent->contact_type);
-	return audit_request(v, controller, who, "request_code_sent", s.subject,
-	                     1, "AOPT-ACCESS-1", why, msg);
+	return VAERN_OK;
 }
 
 enum vaern_err
@@ -753,6 +747,7 @@ vault_request_check_code(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_request s;
 	struct store_code sc;
+	struct vault_audit_event e;
 	enum rights_status status;
 	enum vaern_err err;
 	unsigned char hash[CODE_HASH];
@@ -803,15 +798,12 @@ vault_request_check_code(struct vault *v, const char *controller,
 		if ((err = vlt_begin(v, msg)) != VAERN_OK)
 			return err;
 		err = store_code_update(v->store, s.rowid, &sc, msg);
-		if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-			return err;
 		(void)snprintf(why, sizeof(why),
 		               "request %s: wrong code, attempt %d of %d", s.id,
 		               sc.attempts, VAULT_CODE_ATTEMPTS);
-		if ((err = audit_request(v, controller, who,
-		                         "request_code_rejected", s.subject, 0,
-		                         "AOPT-ACCESS-1", why, msg)) !=
-		    VAERN_OK)
+		request_event(&e, controller, who, "request_code_rejected",
+		              s.subject, NULL, 0, "AOPT-ACCESS-1", why);
+		if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 			return err;
 		return vaern_fail(
 		        msg, VAERN_E_DENIED,
@@ -826,13 +818,11 @@ vault_request_check_code(struct vault *v, const char *controller,
 	err = store_code_update(v->store, s.rowid, &sc, msg);
 	if (err == VAERN_OK)
 		err = request_write(v, &s, was, who, "one-time code", msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> verified",
 	               s.id, s.type, was);
-	if ((err = audit_request(v, controller, who, "request_verified",
-	                         s.subject, 1, "AOPT-ACCESS-1", why, msg)) !=
-	    VAERN_OK)
+	request_event(&e, controller, who, "request_verified", s.subject, NULL,
+	              1, "AOPT-ACCESS-1", why);
+	if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 		return err;
 	return request_out(&s, out, msg);
 }
@@ -1186,6 +1176,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	struct store_request s;
 	struct store_subject subj;
 	struct erase_walk *w = NULL;
+	struct vault_audit_event e;
 	unsigned char *keep = NULL;
 	enum rights_status from;
 	enum vaern_err err;
@@ -1254,11 +1245,6 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	erase_reason(rep, s.status_reason, sizeof(s.status_reason));
 	if (err == VAERN_OK)
 		err = request_write(v, &s, was, who, s.status_reason, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		goto done;
-	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
-	if (!v->batch)
-		(void)store_checkpoint(v->store, NULL);
 	cats[0] = '\0';
 	for (size_t k = 0; k < rep->nkept; k++) {
 		size_t len = strlen(cats);
@@ -1270,10 +1256,16 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	               "request %s (erasure): %s -> completed; %zu facts "
 	               "erased, %zu categories kept by law",
 	               s.id, was, rep->erased, rep->nkept);
-	/* Kept categories are ids, not values: they may be named. */
-	if ((err = audit_categories(v, controller, who, "request_erasure",
-	                            s.subject, cats, 1, "GDPR-17", why, msg)) !=
-	    VAERN_OK)
+	/* Kept categories are ids, not values: they may be named. The entry
+	 * commits with the erasure (issue 12). */
+	request_event(&e, controller, who, "request_erasure", s.subject, cats,
+	              1, "GDPR-17", why);
+	err = vlt_change_end(v, err, &e, msg);
+	/* The erased rows' pages leave the write-ahead log (GDPR-17); after
+	 * the commit, whatever the hook said. */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	if (err != VAERN_OK)
 		goto done;
 	err = request_out(&s, out, msg);
 done:

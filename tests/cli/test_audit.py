@@ -571,6 +571,31 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(len(got), 1, got)
         self.assertEqual(bytes(got[0][1]).hex(), sid)
 
+    def test_erasure_killed_after_commit_keeps_its_entry_GDPR_17(self):
+        """GDPR-17: an erasure executed and killed before its entry moved
+        keeps its entry (verify moves it): no person erased unrecorded."""
+        self.init(CEKURA)
+        self.due_customers(1)
+        sid = sql(os.path.join(self.dir, "vaern.db"),
+                  "SELECT hex(uid) FROM subject")[0][0].lower()
+        p = vaern(self.dir, "requests", "add", "--controller", "cekura",
+                  "--type", "erasure", "--subject", sid, "--channel", "email")
+        self.assertEqual(p.returncode, 0, p)
+        rid = json.loads(p.stdout)["id"]
+        p = vaern(self.dir, "requests", "verify", rid, "--attest",
+                  "id card seen", "--controller", "cekura")
+        self.assertEqual(p.returncode, 0, p)
+        p = vaern(self.dir, "requests", "erase", rid, "--controller",
+                  "cekura", binary=CRASHTEST,
+                  env={"VAERN_CRASH_AT": "change_committed"})
+        self.assertEqual(p.returncode, -9, p)
+        self.assertEqual(self.facts(), 0)  # erased...
+        self.assertEqual(self.entries("request_erasure"), [])
+        self.assertVerifies()  # ...and recorded
+        got = self.entries("request_erasure")
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("-> completed", got[0][2])
+
     # -- HTTP create --
 
     def serve_crash(self, point, creates=5):
