@@ -429,8 +429,10 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 		return err;
 	/* The change's audit entry commits with it (issue 12). */
 	if (err == VAERN_OK && v->next_change != NULL) {
+		if (v->next_prepare != NULL)
+			v->next_prepare(v->next_prepare_arg, v->next_change);
 		err = vault_audit_outbox(v, v->next_change, msg);
-		v->next_change = NULL;
+		vault_audit_next_change(v, NULL);
 	}
 	if (err == VAERN_OK) {
 		if ((err = store_commit(v->store, msg)) == VAERN_OK)

@@ -440,6 +440,15 @@ enum vaern_err vault_audit_outbox(struct vault *v, struct vault_audit_event *e,
 void vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
         __attribute__((nonnull(1)));
 
+/* Completes the event of vault_audit_next_change inside the change's
+ * transaction, just before it is written (a reason known only then). */
+typedef void (*vault_audit_prepare_fn)(void *arg, struct vault_audit_event *e);
+
+/* Sets fn(arg, e) to run on the event given to vault_audit_next_change
+ * (call it after that one, which forgets any earlier fn). */
+void vault_audit_prepare(struct vault *v, vault_audit_prepare_fn fn, void *arg)
+        __attribute__((nonnull(1)));
+
 /*
  * The gated read (DESIGN.md "One gate"): reads the subject's state, asks
  * the gate, audits the decision (allowed or denied) and, only if allowed

@@ -402,6 +402,15 @@ void
 vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
 {
 	v->next_change = e;
+	v->next_prepare = NULL;
+	v->next_prepare_arg = NULL;
+}
+
+void
+vault_audit_prepare(struct vault *v, vault_audit_prepare_fn fn, void *arg)
+{
+	v->next_prepare = fn;
+	v->next_prepare_arg = arg;
 }
 
 enum vaern_err

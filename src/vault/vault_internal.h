@@ -45,6 +45,9 @@ struct vault {
 	struct vault_audit_event *next_change; /* committed with the next
 	                                          commit (vault_audit_next_
 	                                          change), or NULL */
+	vault_audit_prepare_fn next_prepare;   /* completes it just before,
+	                                          or NULL */
+	void *next_prepare_arg;
 	void *audit_arg;
 	vault_outbox_fn outbox_fn; /* where messages to people go */
 	void *outbox_arg;          /* its argument: by default */

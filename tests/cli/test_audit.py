@@ -702,6 +702,44 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(bytes(rect[0][1]).hex(), sid)
         self.assertVerifies()
 
+    def test_consent_killed_after_commit_keeps_its_entry_GDPR_7(self):
+        """GDPR-7 over HTTP: a consent given and killed before its entry
+        moved keeps its entry, with the text's hash in its reason."""
+        self.init(TELENOR)
+        toks = {}
+        for role in ("customer_service", "marketing"):
+            p = vaern(self.dir, "actor", "add", "--controller", "telenor",
+                      "--name", role, "--role", role)
+            toks[role] = json.loads(p.stdout)["token"]
+        srv = Server(self.dir, os.path.join(self.tmp, "one.log")).start()
+        r = srv.request("POST", "/v1/subjects", telenor_customer(),
+                        toks["customer_service"])
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        self.assertEqual(srv.stop(), 0)
+        env = dict(BASE_ENV, VAERN_CRASH_AT="change_committed")
+        proc = subprocess.Popen(
+            [CRASHTEST, "--data", self.dir, "serve", "--listen",
+             "127.0.0.1:0"], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        srv.port = json.loads(proc.stdout.readline())["port"]
+        text = "Ja tak, tilbud på sms (v1)."
+        with self.assertRaises(OSError):  # no answer: killed
+            srv.request("POST", "/v1/subjects/%s/consents" % sid,
+                        {"purpose": "marketing", "source": "phone",
+                         "text": text}, toks["marketing"])
+        self.assertEqual(proc.wait(timeout=TIMEOUT), -9)
+        proc.stdout.close()
+        self.assertEqual(sql(os.path.join(self.dir, "vaern.db"),
+                             "SELECT count(*) FROM consent"), [(1,)])
+        self.assertEqual(self.entries("consent_give"), [])
+        self.assertVerifies()
+        got = self.entries("consent_give")
+        self.assertEqual(len(got), 1, got)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        self.assertEqual(got[0][2], "source phone; text sha256 " + digest)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
