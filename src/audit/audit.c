@@ -389,12 +389,14 @@ writer_settle(struct audit_writer *w)
 {
 	struct vaern_msg msg = {{0}};
 
-	clock_gettime(CLOCK_MONOTONIC, &w->settled_at);
 	if (audit_chain_settle(&w->chain, &msg) != VAERN_OK) {
 		pthread_mutex_lock(&w->lock);
 		w->settle_failures++;
 		pthread_mutex_unlock(&w->lock);
 	}
+	/* A lock found taken is tried again at the next commit. */
+	if (!w->chain.settle_deferred)
+		clock_gettime(CLOCK_MONOTONIC, &w->settled_at);
 }
 
 /* Whether the data store lags behind what the writer committed. */
@@ -526,7 +528,11 @@ writer_main(void *arg)
 				 * a failure waits for the next commit). */
 				idle_settled = 1;
 				pthread_mutex_unlock(&w->lock);
+				/* Idle: no caller waits, so wait for the
+				 * lock if it is taken. */
+				w->chain.settle_nowait = 0;
 				writer_settle(w);
+				w->chain.settle_nowait = 1;
 				pthread_mutex_lock(&w->lock);
 				continue;
 			}
@@ -564,8 +570,9 @@ writer_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
+	w->chain.settle_nowait = 0; /* stopping: the last head, waited for */
 	if (writer_unsettled(w))
-		writer_settle(w); /* stopping: the last head */
+		writer_settle(w);
 	return NULL;
 }
 
@@ -631,6 +638,10 @@ audit_writer_start(const struct audit_trail *t, size_t max_batch,
 		free(w);
 		return err;
 	}
+	/* The writer never waits for the data store's lock: a settle that
+	 * finds it taken (the create writer's transaction) is tried again at
+	 * the next commit, instead of holding every caller's answer up. */
+	w->chain.settle_nowait = 1;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */

@@ -190,10 +190,22 @@ audit_chain_settle(struct audit_chain *c, struct vaern_msg *msg)
 		c->nmoved = 0;
 		return VAERN_OK;
 	}
+	c->settle_deferred = 0;
 	if (c->nmoved == 0 && c->seq <= c->settled)
 		return VAERN_OK;
-	if ((err = audit_vault_begin(c->av, msg)) != VAERN_OK)
+	if (c->settle_nowait) {
+		int locked = 0;
+
+		if ((err = audit_vault_try_begin(c->av, &locked, msg)) !=
+		    VAERN_OK)
+			return err;
+		if (!locked) {
+			c->settle_deferred = 1; /* the next commit tries */
+			return VAERN_OK;
+		}
+	} else if ((err = audit_vault_begin(c->av, msg)) != VAERN_OK) {
 		return err;
+	}
 	for (size_t i = 0; i < c->nmoved; i++) {
 		if ((err = audit_vault_outbox_delete(c->av, c->moved[i],
 		                                     msg)) != VAERN_OK)

@@ -42,6 +42,9 @@ struct audit_chain {
 	                                        yet deleted */
 	size_t nmoved, capmoved;
 	size_t nmoved_begin; /* nmoved when the transaction began */
+	int settle_nowait;   /* 1: settle only if the data store's write
+	                        lock is free now (the writer thread) */
+	int settle_deferred; /* the last settle found it taken */
 };
 
 /* Opens t's trail (writable) and data store, and records the head there
@@ -70,7 +73,8 @@ enum vaern_err audit_chain_commit(struct audit_chain *c, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 void audit_chain_rollback(struct audit_chain *c) __attribute__((nonnull));
 /* After a commit: the data store gets the head and loses the outbox rows
- * moved. A failure keeps them for the next settle (or the next flush). */
+ * moved. A failure keeps them for the next settle (or the next flush);
+ * so does a lock found taken with settle_nowait (settle_deferred). */
 enum vaern_err audit_chain_settle(struct audit_chain *c, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 

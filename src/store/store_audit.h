@@ -232,6 +232,11 @@ enum vaern_err audit_vault_open(const char *path, struct audit_vault **out,
 void audit_vault_close(struct audit_vault *av);
 enum vaern_err audit_vault_begin(struct audit_vault *av, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
+/* BEGIN IMMEDIATE without waiting: *locked 0 (and VAERN_OK) when another
+ * connection holds the write lock. */
+enum vaern_err audit_vault_try_begin(struct audit_vault *av, int *locked,
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 enum vaern_err audit_vault_commit(struct audit_vault *av, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 void audit_vault_rollback(struct audit_vault *av) __attribute__((nonnull));

@@ -127,6 +127,28 @@ audit_vault_begin(struct audit_vault *av, struct vaern_msg *msg)
 }
 
 enum vaern_err
+audit_vault_try_begin(struct audit_vault *av, int *locked,
+                      struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	sqlite3_stmt *s;
+	int rc;
+
+	*locked = 0;
+	if ((s = sqlu_stmt(&av->conn, S_BEGIN, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_busy_timeout(av->conn.db, 0);
+	rc = sqlite3_step(s);
+	sqlite3_busy_timeout(av->conn.db, VAULT_BUSY_MS);
+	if (rc == SQLITE_DONE)
+		*locked = 1;
+	else if ((rc & 0xff) != SQLITE_BUSY)
+		err = sqlu_fail(&av->conn, msg, "begin");
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
 audit_vault_commit(struct audit_vault *av, struct vaern_msg *msg)
 {
 	enum vaern_err err = sqlu_exec(&av->conn, S_COMMIT, "commit", msg);
