@@ -102,8 +102,14 @@ enum vaern_err
 audit_submit(struct ctx *c, const struct audit_entry *e, struct vaern_msg *msg)
 {
 	struct http_pending *hold;
+	struct audit_entry ae = *e;
 	enum vaern_err err;
 
+	/* Issue 12: the entry names the policy version it was decided
+	 * under, the one this request's vault holds. */
+	if (ae.policy == NULL && ae.controller != NULL && c->v != NULL)
+		ae.policy = vault_policy_version(c->v, ae.controller);
+	e = &ae;
 	/* A failed commit is counted by the writer; a refusal here. */
 	if ((err = audit_entry_check(e, msg)) != VAERN_OK) {
 		atomic_fetch_add(&c->api->audit_failures, 1);
@@ -134,6 +140,7 @@ audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e)
 	ae->allowed = e->allowed;
 	ae->rule = e->rule;
 	ae->reason = e->reason;
+	ae->policy = e->policy; /* NULL: audit_submit names it */
 	ae->outbox_id = e->outbox_id;
 	ae->at = e->at;
 }
@@ -234,6 +241,7 @@ create_event(const struct create_job *j, struct vault_audit_event *ev)
 	ev->allowed = 1;
 	ev->rule = "GDPR-32";
 	ev->reason = "subject created";
+	ev->policy = j->policy;
 	ev->outbox_id = j->outbox_id;
 	ev->at = j->audit_at;
 }
@@ -256,6 +264,9 @@ creates_write(struct api *a, struct create_job **batch, size_t n,
 		struct create_job *j = batch[i];
 		struct vault_audit_event ev;
 
+		/* Issue 12: the version the create was checked under. */
+		(void)snprintf(j->policy, sizeof(j->policy), "%s",
+		               vault_prepared_policy_version(j->prepared));
 		j->err = vault_subject_write(a->writer_vault, j->prepared,
 		                             j->uid, &j->msg);
 		if (j->err != VAERN_OK)
@@ -308,6 +319,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&a->wlock);
 		if (n == 0)
 			break; /* stopping, queue empty */
+		vault_policy_sync(a->writer_vault, api_policy_epoch(a));
 		err = creates_write(a, batch, n, &msg);
 		/* Built back to front, so both lists keep the queue order. */
 		for (size_t i = n; i-- > 0;) {
@@ -365,6 +377,17 @@ create_submit(struct api *a, struct create_job *job)
 
 /* ---- the API's life, metrics -------------------------------------------- */
 
+void
+api_cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 enum vaern_err
 api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 {
@@ -383,17 +406,10 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		free(a);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	}
-	{
-		pthread_condattr_t ca;
-
-		/* The sweeper waits on the monotonic clock: setting the
-		 * system time neither hurries nor delays a sweep. */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&a->scond, &ca);
-		pthread_condattr_destroy(&ca);
-		pthread_mutex_init(&a->slock, NULL);
-	}
+	/* The sweeper waits on the monotonic clock: setting the system
+	 * time neither hurries nor delays a sweep. */
+	api_cond_init_monotonic(&a->scond);
+	pthread_mutex_init(&a->slock, NULL);
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
 	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
@@ -438,6 +454,10 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		return err;
 	}
 	a->writer_started = 1;
+	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
+		api_free(a);
+		return err;
+	}
 	*out = a;
 	return VAERN_OK;
 fail:
@@ -463,6 +483,7 @@ api_free(struct api *a)
 		return;
 	/* Before the audit writer stops: the sweeper audits through it. */
 	api_sweep_stop(a);
+	api_policy_watch_stop(a);
 	if (a->writer_started) {
 		pthread_mutex_lock(&a->wlock);
 		a->stop = 1;
@@ -560,6 +581,9 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		return 1;
 	}
 	c->v = c->w->v;
+	/* Before the snapshot is taken: a policy loaded before the epoch
+	 * was raised is in it (issue 12). */
+	vault_policy_sync(c->v, api_policy_epoch(c->api));
 	/* The request's reads share one snapshot (api_after_handler ends
 	 * it); without one they still work, each in its own. */
 	(void)vault_read_begin(c->v, NULL);
@@ -595,6 +619,7 @@ begin_public(struct http_request *req, struct http_response *res, void *app,
 		return 1;
 	}
 	c->v = c->w->v;
+	vault_policy_sync(c->v, api_policy_epoch(c->api));
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);
 	return 0;
@@ -677,50 +702,34 @@ audit_change(struct ctx *c, const char *action, const char *purpose,
 	return audit_change_event(c, &ev);
 }
 
+/* What the actor's role may do: the rules live in src/gate; these only
+ * look the ids up. */
 int
 role_has_purpose(const struct ctx *c, const char *purpose)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 	long pi = policy_purpose_index(c->policy, purpose);
 
-	if (ri < 0 || pi < 0)
-		return 0;
-	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
-		if (c->policy->roles[ri].purposes[i] == (size_t)pi)
-			return 1;
-	}
-	return 0;
+	return ri >= 0 && pi >= 0 &&
+	       gate_role_has_purpose(c->policy, (size_t)ri, (size_t)pi);
 }
 
-/* Whether the role may use some purpose that uses category. */
 int
 role_has_category(const struct ctx *c, const char *category)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 	long ci = policy_category_index(c->policy, category);
 
-	if (ri < 0 || ci < 0)
-		return 0;
-	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
-		if (policy_purpose_uses(c->policy,
-		                        c->policy->roles[ri].purposes[i],
-		                        (size_t)ci))
-			return 1;
-	}
-	return 0;
+	return ri >= 0 && ci >= 0 &&
+	       gate_role_has_category(c->policy, (size_t)ri, (size_t)ci);
 }
 
-/*
- * Changes to a subject's state (restriction, objection, events,
- * agreements) are for roles that process the subject's data: a role with
- * at least one purpose. An audit-only role (the DPO) reads, never writes.
- */
 int
 role_operational(const struct ctx *c)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 
-	return ri >= 0 && c->policy->roles[ri].npurposes > 0;
+	return ri >= 0 && gate_role_operational(c->policy, (size_t)ri);
 }
 
 int
@@ -728,7 +737,7 @@ role_audits(const struct ctx *c)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 
-	return ri >= 0 && c->policy->roles[ri].audit;
+	return ri >= 0 && gate_role_audits(c->policy, (size_t)ri);
 }
 
 int
@@ -888,6 +897,7 @@ static const struct http_route routes[] = {
         {"POST", "/v1/subjects", h_subject_create, "subject_create"},
         {"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
         {"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
+        {"POST", "/v1/subjects/{id}/facts", h_facts_add, "subject_facts_add"},
         {"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
          "subject_rectify"},
         {"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},

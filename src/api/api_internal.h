@@ -48,6 +48,10 @@ struct text {
 	int failed; /* 1 after a write failed; sticky until reset */
 };
 
+#define CATEGORIES_MAX                                                         \
+	64 /* categories named in one request body or                          \
+	      query (a read, a rights request) */
+
 /* What each worker thread keeps between requests. */
 struct worker {
 	struct vault *v;  /* its own vault (its own SQLite connection) */
@@ -67,19 +71,21 @@ struct create_job {
 	struct vault_consent_in *consents; /* kept until it is written */
 	struct vault_actor actor; /* who asked: the audit entry's ids */
 	char purpose[POLICY_NAME_MAX + 1];
-	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
-	size_t nfacts, nconsents;              /* for the answer */
-	json_t *unsubscribe;                   /* purpose -> token, made
-	                                          with the subject
-	                                          (SHOP-MKT-1), or NULL */
-	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
-	int64_t outbox_id;                     /* the writer's: its audit
-	                                          entry's outbox row */
-	int64_t audit_at;                      /* and that entry's time */
-	enum vaern_err err;                    /* the writer's result */
-	struct vaern_msg msg;                  /* its detail */
-	struct http_pending *hold;             /* on the response */
-	struct create_job *next;               /* queue link */
+	char categories[AUDIT_CATEGORIES_MAX];     /* ids of the facts */
+	char policy[VAULT_POLICY_VERSION_LEN + 1]; /* the version checked
+	                                              under (the writer's) */
+	size_t nfacts, nconsents;                  /* for the answer */
+	json_t *unsubscribe;                       /* purpose -> token, made
+	                                              with the subject
+	                                              (SHOP-MKT-1), or NULL */
+	unsigned char uid[VAULT_UID_BYTES];        /* the writer's: the id */
+	int64_t outbox_id;                         /* the writer's: its audit
+	                                              entry's outbox row */
+	int64_t audit_at;                          /* and that entry's time */
+	enum vaern_err err;                        /* the writer's result */
+	struct vaern_msg msg;                      /* its detail */
+	struct http_pending *hold;                 /* on the response */
+	struct create_job *next;                   /* queue link */
 };
 
 /* The server's state, shared by every worker thread (api_new). */
@@ -110,6 +116,16 @@ struct api {
 	pthread_cond_t scond;      /* wakes the sweeper to stop */
 	int sweep_stop;            /* 1: the sweeper ends */
 	atomic_int sweep_stopping; /* read between batches */
+	/* The policy watcher (api_reload.c, issue 12). */
+	atomic_llong policy_epoch; /* raised on every policy change */
+	int64_t policy_gen;        /* the store's, as the watcher saw it */
+	struct vault *watch_vault; /* the watcher's */
+	pthread_t watcher;
+	int watcher_started;
+	pthread_mutex_t plock; /* guards pstop */
+	pthread_cond_t pcond;  /* wakes the watcher to stop */
+	int pstop;
+	struct vault *sweep_vault; /* the sweeper's, while it sweeps */
 	struct sweep_stats {
 		unsigned long ok, failed; /* sweeps by result */
 		double last_success;      /* Unix time it ended; 0: none */
@@ -135,6 +151,19 @@ struct ctx {
 	                              entries are durable */
 	struct vaern_msg msg;
 };
+
+/* ---- api_reload.c: a loaded policy reaches every worker ---------------- */
+
+/* Starts (api_new) and stops (api_free) the policy watcher. */
+enum vaern_err api_policy_watch_start(struct api *a, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+void api_policy_watch_stop(struct api *a);
+
+/* Initialises c to wait on CLOCK_MONOTONIC (api.c). */
+void api_cond_init_monotonic(pthread_cond_t *c) __attribute__((nonnull));
+
+/* The newest policy epoch, for vault_policy_sync. */
+int64_t api_policy_epoch(struct api *a) __attribute__((nonnull(1)));
 
 /* ---- api.c: the request's context and answers ------------------------- */
 
@@ -307,6 +336,7 @@ int h_policy(struct http_request *req, struct http_response *res, void *app);
 int h_subject_create(struct http_request *req, struct http_response *res,
                      void *app);
 int h_lookup(struct http_request *req, struct http_response *res, void *app);
+int h_facts_add(struct http_request *req, struct http_response *res, void *app);
 int h_facts(struct http_request *req, struct http_response *res, void *app);
 int h_disclose(struct http_request *req, struct http_response *res, void *app);
 int h_rectify(struct http_request *req, struct http_response *res, void *app);

@@ -206,7 +206,9 @@ audit_entry_check(const struct audit_entry *e, struct vaern_msg *msg)
 	    (err = check_token("categories", e->categories,
 	                       AUDIT_CATEGORIES_MAX, TOKEN_LIST, msg)) ||
 	    (err = check_text("rule", e->rule, msg)) ||
-	    (err = check_text("reason", e->reason, msg)))
+	    (err = check_text("reason", e->reason, msg)) ||
+	    (err = check_token("policy", e->policy, AUDIT_ID_MAX,
+	                       TOKEN_OPTIONAL, msg)))
 		return err;
 	if (e->allowed != 0 && e->allowed != 1)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -288,6 +290,11 @@ audit_hash_row(const unsigned char *key,
 	put_i64(&h, r->decision);
 	put_text(&h, r->rule);
 	put_text(&h, r->reason);
+	/* The policy version (issue 12): always from version 2 on; in
+	 * version 1 only when present, so an entry written before the field
+	 * existed keeps its hash. */
+	if (v >= 2 || r->policy != NULL)
+		put_text(&h, r->policy);
 	/* A field added later goes here, hashed only when v is at least
 	 * the version that added it: older rows keep their MACs. */
 	crypto_generichash_final(&h, out, AUDIT_HASH_BYTES);
@@ -310,6 +317,7 @@ row_from_entry(struct audit_row *r, int64_t seq, int64_t at,
 	r->decision = e->allowed;
 	r->rule = e->rule;
 	r->reason = e->reason;
+	r->policy = e->policy;
 	r->outbox_id = e->outbox_id;
 }
 
@@ -771,6 +779,7 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		        text_bytes(e->role) + text_bytes(e->purpose) +
 		        text_bytes(e->action) + text_bytes(e->categories) +
 		        text_bytes(e->rule) + text_bytes(e->reason) +
+		        text_bytes(e->policy) +
 		        (e->subject != NULL ? AUDIT_SUBJECT_BYTES : 0);
 	}
 	if ((p = malloc(size)) == NULL)
@@ -790,6 +799,7 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		c->categories = text_copy(&at, e->categories);
 		c->rule = text_copy(&at, e->rule);
 		c->reason = text_copy(&at, e->reason);
+		c->policy = text_copy(&at, e->policy);
 		c->allowed = e->allowed;
 		c->outbox_id = e->outbox_id;
 		c->at = e->at;
@@ -908,6 +918,9 @@ audit_append_direct(const struct audit_trail *t,
 		                  "libsodium failed to initialise");
 	if ((err = audit_chain_open(&c, t, msg)) != VAERN_OK)
 		return err;
+	/* The caller may hold the data store's write lock (an entry audited
+	 * inside a change's transaction): never wait for it. */
+	c.settle_nowait = 1;
 	if ((err = audit_chain_begin(&c, msg)) != VAERN_OK)
 		goto done;
 	if ((err = insert_entries(&c, entries, n, clock_now(), &first, msg)) !=

@@ -12,13 +12,16 @@
  * where prev_mac is the previous entry's (32 zero bytes for entry 1) and
  * the encoding is canonical: a version byte, then seq, at, controller,
  * actor, role, purpose, action, subject, categories, decision, rule,
- * reason in that order; integers as 8-byte little-endian, texts and the
- * subject as a 4-byte little-endian length and the bytes, an absent
- * (NULL) field as the length 0xFFFFFFFF alone. Each row keeps the
- * version its MAC covers (column version). Version 2 is keyed; a field
- * added later goes after reason under version 3 (audit_hash_row hashes it
- * for rows of version 3 on), and verify reads each row by its own
- * version, which never goes back along the chain.
+ * reason, policy in that order; integers as 8-byte little-endian, texts
+ * and the subject as a 4-byte little-endian length and the bytes, an
+ * absent (NULL) field as the length 0xFFFFFFFF alone. Each row keeps the
+ * version its MAC covers (column version). Version 2 (keyed) always
+ * encodes the policy version; version 1 (unkeyed) encodes it only when
+ * present, so entries written before the field existed keep their hash.
+ * A field added later goes after policy under version 3 (audit_hash_row
+ * hashes it for rows of version 3 on); verify reads each row by its own
+ * version, which never goes back along the chain, and names the first
+ * entry that was changed, removed or reordered.
  *
  * The key: 32 random bytes, kept in the data store wrapped under the
  * master key (vault_audit_key(), src/vault), so only a holder of the
@@ -139,6 +142,9 @@ struct audit_entry {
 	int allowed;                  /* the decision: 1 allow, 0 deny */
 	const char *rule;             /* the clause that decided ("GDPR-18") */
 	const char *reason;           /* why, in words; no values */
+	const char *policy;           /* the version of the controller's
+	                                 policy the decision was made under
+	                                 (issue 12), or NULL */
 	int64_t outbox_id;            /* 0; or the data store's outbox row
 	                                 holding this entry since its change
 	                                 committed: the append moves it (once,

@@ -45,7 +45,6 @@ audit_chain_open(struct audit_chain *c, const struct audit_trail *t,
 {
 	struct audit_head_row h;
 	enum vaern_err err;
-	int64_t max = 0;
 
 	memset(c, 0, sizeof(*c));
 	memcpy(c->key, t->key, AUDIT_KEY_BYTES);
@@ -54,9 +53,10 @@ audit_chain_open(struct audit_chain *c, const struct audit_trail *t,
 		goto done;
 	if (t->outbox_path == NULL)
 		goto done;
-	if ((err = audit_vault_open(t->outbox_path, &c->av, msg)) != VAERN_OK ||
-	    (err = audit_vault_begin(c->av, msg)) != VAERN_OK)
+	if ((err = audit_vault_open(t->outbox_path, &c->av, msg)) != VAERN_OK)
 		goto done;
+	/* A read, no lock: a caller may hold the data store's write lock
+	 * (an entry audited inside a change's transaction). */
 	err = audit_vault_head_get(c->av, &h, msg);
 	if (err == VAERN_E_NOTFOUND) {
 		/* The key is made with a pending head: a head missing now
@@ -71,32 +71,53 @@ audit_chain_open(struct audit_chain *c, const struct audit_trail *t,
 		goto done;
 	if (h.seq == AUDIT_HEAD_PENDING) {
 		/*
-		 * The first keyed writer of this trail: every entry from the
-		 * next on is keyed; those before (a trail made before the key)
-		 * stay version 1. Whoever records the head first wins; no
-		 * keyed entry is written before one is recorded.
+		 * The first keyed writer of a trail made before the key
+		 * (vaern init records the head at once): every entry from
+		 * the next on is keyed; those before stay version 1. Whoever
+		 * records the head first wins; no keyed entry is written
+		 * before one is recorded.
 		 */
-		if ((err = audit_store_head(c->st, &h.seq, h.mac, msg)) !=
-		    VAERN_OK)
+		if ((err = audit_vault_begin(c->av, msg)) != VAERN_OK ||
+		    (err = audit_store_head(c->st, &h.seq, h.mac, msg)) !=
+		            VAERN_OK)
 			goto done;
 		h.keyed_from = h.seq + 1;
 		audit_head_tag(c->key, &h, h.tag);
 		if ((err = audit_vault_head_init(c->av, &h, msg)) != VAERN_OK ||
-		    (err = audit_vault_head_get(c->av, &h, msg)) != VAERN_OK)
+		    (err = audit_vault_head_get(c->av, &h, msg)) != VAERN_OK ||
+		    (err = audit_vault_commit(c->av, msg)) != VAERN_OK)
 			goto done;
 	}
 	c->keyed_from = h.keyed_from;
 	c->settled = h.seq;
-	/* A data store restored from a backup older than the trail must not
-	 * hand out an outbox id the trail has moved already. */
-	if ((err = audit_store_moved_max(c->st, &max, msg)) != VAERN_OK ||
-	    (err = audit_vault_outbox_floor(c->av, max, msg)) != VAERN_OK)
-		goto done;
-	err = audit_vault_commit(c->av, msg);
 done:
 	if (err != VAERN_OK)
 		audit_chain_close(c);
 	return err;
+}
+
+/*
+ * A data store restored from a backup older than the trail must not hand
+ * out an outbox id the trail has moved already: raises the outbox's
+ * counter to the highest id moved (a write transaction on the data
+ * store).
+ */
+static enum vaern_err
+chain_floor(struct audit_chain *c, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	int64_t max = 0;
+
+	if (c->av == NULL)
+		return VAERN_OK;
+	if ((err = audit_store_moved_max(c->st, &max, msg)) != VAERN_OK ||
+	    (err = audit_vault_begin(c->av, msg)) != VAERN_OK)
+		return err;
+	if ((err = audit_vault_outbox_floor(c->av, max, msg)) != VAERN_OK) {
+		audit_vault_rollback(c->av);
+		return err;
+	}
+	return audit_vault_commit(c->av, msg);
 }
 
 void
@@ -255,6 +276,8 @@ audit_chain_flush(struct audit_chain *c, int64_t *moved, struct vaern_msg *msg)
 
 	if (moved != NULL)
 		*moved = 0;
+	if ((err = chain_floor(c, msg)) != VAERN_OK)
+		return err;
 	while (c->av != NULL) {
 		int64_t before;
 		size_t rows;

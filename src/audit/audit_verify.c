@@ -395,6 +395,7 @@ read_one(void *arg, const struct audit_row *r)
 	rec.entry.allowed = r->decision == 1;
 	rec.entry.rule = r->rule;
 	rec.entry.reason = r->reason;
+	rec.entry.policy = r->policy;
 	if (r->prev_hash != NULL)
 		memcpy(rec.prev_hash, r->prev_hash, AUDIT_HASH_BYTES);
 	if (r->hash != NULL)

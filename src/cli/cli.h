@@ -43,18 +43,33 @@ int cmd_retention(int argc, char **argv);
 int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
 
 struct vault;
-/* Sends the vault's audit events of a local command straight into
- * DIR/audit.db (a change's entry from the outbox it committed to), and
- * copies that path into path (PATH_MAX bytes). 0 on success; -1 with the
- * reason on stderr. In cmd_retention.c. */
-int cli_audit_local(struct vault *v, char *path);
-
+/* Where a local command's audit events go: DIR/audit.db, each entry
+ * naming the policy version of v it was decided under (issue 12). */
 /* The audit trail of the data directory: its paths and MAC key. */
 struct cli_trail {
 	char path[PATH_MAX];   /* DIR/audit.db */
 	char outbox[PATH_MAX]; /* DIR/vaern.db: the outbox, the head */
 	struct audit_trail t;  /* points into the two; the key */
 };
+
+struct cli_audit_local {
+	char path[PATH_MAX];     /* DIR/audit.db */
+	struct vault *v;         /* the command's vault */
+	struct cli_trail *trail; /* the trail's paths and MAC key: the
+	                            process's one, wiped at exit */
+};
+
+/* Sends the vault's audit events of a local command straight into
+ * DIR/audit.db (a change's entry from the outbox it committed with, issue
+ * 12); al must outlive the vault's use. 0 on success; -1 with the reason
+ * on stderr. In cmd_retention.c. */
+int cli_audit_local(struct vault *v, struct cli_audit_local *al);
+
+/* The local operator's name in the audit trail (GDPR-32): "operator:"
+ * and the OS user running the command (its uid if it has no name), in
+ * A-Z a-z 0-9 . _ - only. In cmd_retention.c. */
+#define CLI_OPERATOR_MAX 64
+void cli_operator_name(char out[CLI_OPERATOR_MAX + 1]);
 
 /* Fills ct for the data directory of v, whose audit MAC key it reads
  * (made if there is none). In cmd_audit.c. */

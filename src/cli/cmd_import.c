@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../vault/vault.h"
 #include "cli.h"
 #include "csv.h"
@@ -1048,8 +1051,11 @@ struct import {
 	struct worker workers[IMPORT_WORKERS_MAX];
 	size_t nworkers;
 	struct csv_reader *csv;
-	int *given;             /* scratch: per entry, consent given */
-	struct uid_lines uids;  /* subjects written by this import */
+	int *given;            /* scratch: per entry, consent given */
+	struct uid_lines uids; /* subjects written by this import */
+	unsigned char (*written)[VAULT_UID_BYTES]; /* their ids, in order,
+	                                              for the audit trail */
+	size_t nwritten, capwritten;
 	unsigned long rows;     /* data rows read (blank lines not) */
 	unsigned long imported; /* subjects written */
 	unsigned long bad;      /* rows refused */
@@ -1208,6 +1214,56 @@ explain_duplicate(struct import *im, struct row *row)
 	}
 }
 
+/* Remembers a written subject's id for the audit trail; 0, or -1. */
+static int
+written_put(struct import *im, const unsigned char uid[VAULT_UID_BYTES])
+{
+	if (im->nwritten == im->capwritten) {
+		size_t cap = im->capwritten ? 2 * im->capwritten : 1024;
+		void *p = realloc(im->written, cap * sizeof(*im->written));
+
+		if (p == NULL)
+			return -1;
+		im->written = p;
+		im->capwritten = cap;
+	}
+	memcpy(im->written[im->nwritten++], uid, VAULT_UID_BYTES);
+	return 0;
+}
+
+/*
+ * GDPR-32: the operator's import is audited like a create through the
+ * API, one entry per subject (actor operator:<OS user>), written into the
+ * audit outbox inside the import's own transaction (issue 12: the
+ * subjects and their entries commit as one, or neither does); moved into
+ * the trail after the commit (import_audit_move).
+ */
+static enum vaern_err
+import_audit(struct import *im, struct vaern_msg *msg)
+{
+	char actor[CLI_OPERATOR_MAX + 1];
+	const char *purpose = im->a->npurposes > 0 ? im->a->purposes[0] : NULL;
+	enum vaern_err err = VAERN_OK;
+
+	cli_operator_name(actor);
+	for (size_t i = 0; err == VAERN_OK && i < im->nwritten; i++) {
+		struct vault_audit_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.controller = im->controller;
+		e.actor = actor;
+		e.role = "operator";
+		e.purpose = purpose;
+		e.action = "create";
+		e.subject = im->written[i];
+		e.allowed = 1;
+		e.rule = "GDPR-32";
+		e.reason = "imported by the local operator";
+		err = vault_audit_outbox(im->v, &e, msg);
+	}
+	return err;
+}
+
 /* Writes the prepared rows of b in order and reports the bad ones. */
 static void
 write_batch(struct import *im, struct batch *b)
@@ -1254,7 +1310,8 @@ write_batch(struct import *im, struct batch *b)
 			report_row(im, row);
 			continue;
 		}
-		if (uid_put(&im->uids, uid, row->line) != 0) {
+		if (uid_put(&im->uids, uid, row->line) != 0 ||
+		    written_put(im, uid) != 0) {
 			im->fatal = cli_report("import", VAERN_E_NOMEM, NULL);
 			return;
 		}
@@ -1445,9 +1502,11 @@ run_import(struct import *im, FILE *in)
 	struct csv_record header;
 	struct csv_pos pos = {0, 0};
 	struct batch b1, b2;
+	struct cli_trail trail;
 	enum vaern_err err;
 	int rc, began = 0;
 
+	memset(&trail, 0, sizeof(trail));
 	memset(&b1, 0, sizeof(b1));
 	memset(&b2, 0, sizeof(b2));
 	if ((err = vault_policy(im->v, im->controller, &im->m.policy, &msg)))
@@ -1482,6 +1541,11 @@ run_import(struct import *im, FILE *in)
 		goto done;
 	}
 	vault_set_cache_kib(im->v, IMPORT_CACHE_KIB);
+	/* The trail and its key, before the import's transaction. */
+	if ((err = cli_trail_of(im->v, &trail, &msg)) != VAERN_OK) {
+		rc = cli_report("import", err, &msg);
+		goto done;
+	}
 	/* One transaction: all or nothing, and a crash or Ctrl-C leaves
 	 * nothing behind. */
 	if ((err = vault_begin(im->v, &msg)) != VAERN_OK) {
@@ -1510,11 +1574,19 @@ run_import(struct import *im, FILE *in)
 		rc = EXIT_REFUSED;
 		goto done;
 	}
-	if ((err = vault_commit(im->v, &msg)) != VAERN_OK) {
+	if ((err = import_audit(im, &msg)) != VAERN_OK ||
+	    (err = vault_commit(im->v, &msg)) != VAERN_OK) {
 		rc = cli_report("import", err, &msg);
 		goto done;
 	}
 	began = 0;
+	crash_point("change_committed");
+	/* Committed with their entries: now into the trail. A failure here
+	 * leaves them in the outbox for the next start or verify. */
+	if ((err = audit_outbox_flush(&trail.t, NULL, &msg)) != VAERN_OK) {
+		rc = cli_report("import", err, &msg);
+		goto done;
+	}
 	if (im->bad > 0)
 		fprintf(stderr,
 		        "vaern import: %lu bad rows skipped; %lu subjects "
@@ -1526,6 +1598,7 @@ run_import(struct import *im, FILE *in)
 done:
 	if (began)
 		vault_rollback(im->v);
+	sodium_memzero(&trail.t, sizeof(trail.t));
 	batch_free(&b1);
 	batch_free(&b2);
 	return rc;
@@ -1592,6 +1665,7 @@ done:
 	free(im.given);
 	free(im.uids.keys);
 	free(im.uids.lines);
+	free(im.written);
 	free(owned);
 	if (in != NULL && in != stdin)
 		fclose(in);

@@ -23,6 +23,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,12 +100,11 @@ static enum vaern_err
 audit_direct(void *arg, const struct vault_audit_event *e,
              struct vaern_msg *msg)
 {
-	struct cli_trail *ct = arg;
-	struct audit_entry a;
+	struct cli_audit_local *al = arg;
+	struct audit_entry a = {0};
 
 	if (e->outbox_id != 0)
-		return audit_outbox_flush(&ct->t, NULL, msg);
-	memset(&a, 0, sizeof(a));
+		return audit_outbox_flush(&al->trail->t, NULL, msg);
 	a.controller = e->controller;
 	a.actor = e->actor;
 	a.role = e->role;
@@ -116,21 +116,52 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	a.rule = e->rule;
 	a.reason = e->reason;
 	a.at = e->at;
-	return audit_append_direct(&ct->t, &a, 1, NULL, msg);
+	/* Issue 12: the policy version it was decided under. */
+	a.policy = e->policy;
+	if (a.policy == NULL && a.controller != NULL)
+		a.policy = vault_policy_version(al->v, a.controller);
+	return audit_append_direct(&al->trail->t, &a, 1, NULL, msg);
+}
+
+void
+cli_operator_name(char out[CLI_OPERATOR_MAX + 1])
+{
+	static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                 "abcdefghijklmnopqrstuvwxyz"
+	                                 "0123456789._-";
+	struct passwd *pw = getpwuid(geteuid());
+	size_t n;
+
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
+		(void)snprintf(out, CLI_OPERATOR_MAX + 1, "operator:%s",
+		               pw->pw_name);
+	else
+		(void)snprintf(out, CLI_OPERATOR_MAX + 1, "operator:uid%lu",
+		               (unsigned long)geteuid());
+	/* Printable ids only in the trail: anything else becomes '_'. */
+	n = strlen(out);
+	for (size_t i = sizeof("operator:") - 1; i < n; i++)
+		if (strchr(name_chars, out[i]) == NULL)
+			out[i] = '_';
 }
 
 int
-cli_audit_local(struct vault *v, char *path)
+cli_audit_local(struct vault *v, struct cli_audit_local *al)
 {
 	struct vaern_msg msg = {{0}};
+	int n = snprintf(al->path, sizeof(al->path), "%s/%s",
+	                 cli_globals.data_dir, AUDIT_DB_FILE);
 
+	if (n < 0 || (size_t)n >= sizeof(al->path))
+		return -1;
 	if (cli_trail_of(v, &local_trail, &msg) != VAERN_OK) {
 		fprintf(stderr, "vaern: %s\n", msg.text);
 		return -1;
 	}
 	(void)atexit(local_trail_wipe);
-	memcpy(path, local_trail.path, PATH_MAX);
-	vault_set_audit(v, audit_direct, &local_trail);
+	al->v = v;
+	al->trail = &local_trail;
+	vault_set_audit(v, audit_direct, al);
 	return 0;
 }
 
@@ -350,13 +381,13 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 {
 	struct vault_sweep_report rep;
 	struct vaern_msg msg = {{0}};
-	char path[PATH_MAX];
+	struct cli_audit_local al;
 	enum vaern_err err;
 	int bar = !a->quiet && isatty(STDERR_FILENO);
 	struct progress prog = {now_s(), 0.0};
 	json_t *rules, *vrules;
 
-	if (!a->dry_run && cli_audit_local(v, path) != 0)
+	if (!a->dry_run && cli_audit_local(v, &al) != 0)
 		return cli_report("retention sweep", VAERN_E_INVALID, NULL);
 	err = vault_retention_sweep(v, as_of, a->dry_run,
 	                            bar ? progress_bar : NULL, &prog, &rep,

@@ -1500,10 +1500,10 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  * Stage 2: the sections.
  */
 
-static const char *const top_keys[] = {"vaern",      "controller", "events",
-                                       "categories", "purposes",   "retention",
-                                       "recipients", "transfers",  "roles",
-                                       "rights",     NULL};
+static const char *const top_keys[] = {
+        "vaern",    "controller", "events",           "categories",
+        "purposes", "retention",  "recipients",       "transfers",
+        "roles",    "rights",     "request_channels", NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1603,6 +1603,16 @@ static const char *const right_names[] = {
         "portability", "objection",     NULL};
 
 static const char *const language_names[] = {"da", "sv", "en", NULL};
+
+/* In the order of policy.request_channels (rights_type of src/rights). */
+const char *const policy_request_type_names[POLICY_REQUEST_TYPES + 1] = {
+        "access",      "portability", "rectification",      "erasure",
+        "restriction", "objection",   "consent_withdrawal", NULL};
+
+/* The bits of policy.request_channels, in POLICY_CHANNELS_TEXT order. */
+static const char *const channel_names[] = {"email", "letter",  "phone",
+                                            "web",   "portal",  "in_person",
+                                            "api",   "opendsr", NULL};
 
 /* The section of the root named key: a mapping, or NULL (reported when
  * required, or when it is not a mapping). */
@@ -3009,6 +3019,122 @@ compile_rights(struct loader *ld, const struct ynode *root)
 	}
 }
 
+/*
+ * request_channels: {access: [email, letter, web, portal], ...}: the
+ * channels a request of each type may arrive by (AOPT-ACCESS-1: an access
+ * request must be written). A type left out accepts any channel.
+ */
+static void
+compile_request_channels(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "request_channels", 0);
+	char nb[SHOW_BUF];
+
+	memset(ld->p->request_channels, 0, sizeof(ld->p->request_channels));
+	if (sec == NULL)
+		return;
+	for (size_t i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		const struct ynode *one = NULL;
+		const struct ynode *const *items;
+		int t = k->bad ? -1
+		               : word_index(policy_request_type_names, k->text);
+		size_t n;
+
+		if (k->bad)
+			continue;
+		if (t < 0) {
+			diag(ld, k,
+			     "request_channels: unknown request type '%s' (one "
+			     "of: access, portability, rectification, erasure, "
+			     "restriction, objection, consent_withdrawal)",
+			     show(nb, k->text));
+			continue;
+		}
+		n = list_items(ld, v, "request_channels", k->text, &one,
+		               &items);
+		if (v->kind == Y_SEQ && n == 0)
+			diag(ld, v,
+			     "request_channels: %s accepts no channel at all; "
+			     "leave it out to accept any",
+			     k->text);
+		for (size_t j = 0; j < n; j++) {
+			const struct ynode *it = items[j];
+			int c = it->kind == Y_SCALAR && !it->bad
+			                ? word_index(channel_names, it->text)
+			                : -1;
+
+			if (it->bad)
+				continue;
+			if (c < 0)
+				diag(ld, it,
+				     "request_channels: %s: unknown channel "
+				     "'%s' (one of: " POLICY_CHANNELS_TEXT ")",
+				     k->text,
+				     it->kind == Y_SCALAR ? show(nb, it->text)
+				                          : "...");
+			else
+				ld->p->request_channels[t] |= 1u << c;
+		}
+	}
+}
+
+/* The channels of set, comma-separated, into out (cut where full). */
+static void
+channel_list(unsigned set, char *out, size_t size)
+{
+	size_t off = 0;
+
+	if (size > 0)
+		out[0] = '\0';
+	for (int i = 0; channel_names[i] != NULL; i++) {
+		int w;
+
+		if (!(set & (1u << i)))
+			continue;
+		w = snprintf(out + off, size - off, "%s%s", off ? ", " : "",
+		             channel_names[i]);
+		if (w < 0 || (size_t)w >= size - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+int
+policy_request_channel_ok(const struct policy *p, const char *type,
+                          const char *channel, char *accepted,
+                          size_t accepted_size)
+{
+	int t = word_index(policy_request_type_names, type);
+	int c = word_index(channel_names, channel);
+	unsigned set;
+
+	if (accepted != NULL && accepted_size > 0)
+		accepted[0] = '\0';
+	if (t < 0 || c < 0)
+		return 0;
+	set = p->request_channels[t];
+	if (set == 0 || (set & (1u << c)))
+		return 1;
+	if (accepted != NULL)
+		channel_list(set, accepted, accepted_size);
+	return 0;
+}
+
+int
+policy_request_channels(const struct policy *p, const char *type, char *out,
+                        size_t size)
+{
+	int t = word_index(policy_request_type_names, type);
+
+	if (size > 0)
+		out[0] = '\0';
+	if (t < 0 || p->request_channels[t] == 0)
+		return 0;
+	channel_list(p->request_channels[t], out, size);
+	return 1;
+}
+
 static void
 compile(struct loader *ld, const struct ynode *root)
 {
@@ -3045,6 +3171,7 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_recipients(ld, root);
 	compile_roles(ld, root);
 	compile_rights(ld, root);
+	compile_request_channels(ld, root);
 }
 
 /* ---------------------------------------------------------------------

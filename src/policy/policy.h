@@ -246,6 +246,12 @@ enum rights_bit {
 	RIGHT_OBJECTION = 1u << 5
 };
 
+/* The channels a rights request arrives by, in the order of the bits of
+ * policy.request_channels (request_channels: in docs/policy.md). */
+#define POLICY_CHANNELS_TEXT                                                   \
+	"email, letter, phone, web, portal, in_person, api, opendsr"
+#define POLICY_REQUEST_TYPES 7 /* access ... consent_withdrawal */
+
 struct policy {
 	struct policy_controller controller;
 	struct policy_category *categories;
@@ -263,7 +269,11 @@ struct policy {
 	size_t nroles;
 	struct policy_event *events;
 	size_t nevents;
-	unsigned rights;          /* RIGHT_* bits */
+	unsigned rights;                                 /* RIGHT_* bits */
+	unsigned request_channels[POLICY_REQUEST_TYPES]; /* per request type
+	                             (policy_request_channel_ok): a bit per
+	                             channel accepted; 0: any channel
+	                             (AOPT-ACCESS-1: "written" only) */
 	unsigned char sha256[32]; /* of the file's bytes */
 };
 
@@ -295,6 +305,26 @@ enum vaern_err policy_load_buffer(const char *buf, size_t len,
                                   struct policy **out,
                                   struct policy_diags *diags)
         __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Whether a rights request of type (access, portability, rectification,
+ * erasure, restriction, objection, consent_withdrawal) may arrive by
+ * channel under p's request_channels (AOPT-ACCESS-1): 1 or 0 (an unknown
+ * type or channel: 0). With 0 and accepted (may be NULL), the channels
+ * accepted are written there, comma-separated.
+ */
+int policy_request_channel_ok(const struct policy *p, const char *type,
+                              const char *channel, char *accepted,
+                              size_t accepted_size)
+        __attribute__((nonnull(1, 2, 3)));
+
+/* 1 if p restricts the channels of request type, with them written to
+ * out ("email, letter"); 0 if every channel is accepted (out ""). */
+int policy_request_channels(const struct policy *p, const char *type, char *out,
+                            size_t size) __attribute__((nonnull(1, 2, 3)));
+
+/* The request types of request_channels, in order (NULL-terminated). */
+extern const char *const policy_request_type_names[];
 
 /* Frees p and everything it owns. Accepts NULL. */
 void policy_free(struct policy *p);

@@ -145,6 +145,14 @@ enum vaern_err store_controller_put(struct store *st, const char *name,
 enum vaern_err store_controller_get(struct store *st, const char *name,
                                     int64_t *rowid, char **policy_text,
                                     size_t *len, struct vaern_msg *msg);
+/*
+ * The policy generation: a counter store_controller_put raises in its
+ * own transaction, so a change of it says some controller's policy was
+ * (re)loaded. 0 before the first load that counted.
+ */
+enum vaern_err store_policy_generation(struct store *st, int64_t *out,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 /* Calls fn for each controller, by name; stops at the first non-OK. */
 enum vaern_err store_controller_foreach(struct store *st,
                                         enum vaern_err (*fn)(void *arg,
@@ -599,6 +607,19 @@ struct store_request {
 	char created_by[STORE_NAME_MAX + 1];
 	int64_t updated_at;
 };
+
+/* The categories a request concerns (AURA-RIGHTS-1): category ids,
+ * comma-separated, at most STORE_SCOPE_MAX bytes. put: once, at its
+ * insert. get: VAERN_E_NOTFOUND when the request names none (all). */
+#define STORE_SCOPE_MAX 4096
+enum vaern_err store_request_scope_put(struct store *st, int64_t request,
+                                       const char *categories,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+enum vaern_err store_request_scope_get(struct store *st, int64_t request,
+                                       char *categories, size_t size,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* Inserts r (its id, type, subject, channel, received_at, due, status,
  * created_by, updated_at); sets r->rowid. VAERN_E_EXISTS if the id is

@@ -51,8 +51,8 @@ static const char schema_sql[] =
         " controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
         " action TEXT NOT NULL, subject BLOB, categories TEXT,"
         " decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
-        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, outbox INTEGER,"
-        " version INTEGER);"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, policy TEXT,"
+        " outbox INTEGER, version INTEGER);"
         /* A subject's entries (DPO reads, access reports). */
         "CREATE INDEX IF NOT EXISTS audit_subject_run"
         " ON audit(seq >> " RUN_SHIFT_SQL ", subject)"
@@ -68,12 +68,8 @@ static const char schema_moved_sql[] =
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
-	" categories, decision, rule, reason, prev_hash, hash, outbox, "       \
-	"version"
-/* What a read selects: every column, outbox and version last (a trail not
- * yet opened writable since they came has neither: read_row then sees 14
- * columns). */
-#define READ_COLUMNS "*"
+	" categories, decision, rule, reason, prev_hash, hash, policy,"        \
+	" outbox, version"
 
 enum stmt_id {
 	S_BEGIN,
@@ -100,27 +96,26 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
         [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                     " ?13, ?14, ?15, ?16)",
+                     " ?13, ?14, ?15, ?16, ?17)",
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
-        [S_ALL] = "SELECT " READ_COLUMNS " FROM audit WHERE seq > ?1"
+        [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
                   " AND (?6 IS NULL OR controller = ?6)"
                   " ORDER BY seq LIMIT ?4",
-        [S_RANGE] = "SELECT " READ_COLUMNS " FROM audit INDEXED BY audit_at"
+        [S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
                     " WHERE at >= ?2 AND at < ?3 AND seq > ?1"
                     " AND (?6 IS NULL OR controller = ?6)"
                     " ORDER BY seq LIMIT ?4",
-        [S_SUBJECT] = "SELECT " READ_COLUMNS " FROM audit"
+        [S_SUBJECT] = "SELECT " COLUMNS " FROM audit"
                       " INDEXED BY audit_subject_run"
                       " WHERE seq >> " RUN_SHIFT_SQL " = ?7 AND subject = ?5"
                       " AND seq > ?1 AND at >= ?2 AND at < ?3"
                       " AND (?6 IS NULL OR controller = ?6)"
                       " ORDER BY seq LIMIT ?4",
-        [S_SUBJECT_OLD] =
-                "SELECT " READ_COLUMNS " FROM audit WHERE subject = ?5"
-                " AND seq > ?1 AND at >= ?2 AND at < ?3"
-                " AND (?6 IS NULL OR controller = ?6)"
-                " ORDER BY seq LIMIT ?4",
+        [S_SUBJECT_OLD] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
+                          " AND seq > ?1 AND at >= ?2 AND at < ?3"
+                          " AND (?6 IS NULL OR controller = ?6)"
+                          " ORDER BY seq LIMIT ?4",
         [S_LAST] = "SELECT max(seq) FROM audit",
         [S_READ] = "BEGIN",
         [S_MOVED] = "SELECT seq FROM audit INDEXED BY audit_moved"
@@ -146,9 +141,14 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 	sqlite3_stmt *s = NULL;
 	enum vaern_err err;
 
+	/* "column": a column of the audit table, by name. */
 	if (sqlite3_prepare_v2(st->conn.db,
-	                       "SELECT 1 FROM sqlite_master WHERE type = ?1"
-	                       " AND name = ?2",
+	                       strcmp(type, "column") == 0
+	                               ? "SELECT 1 FROM pragma_table_info("
+	                                 "'audit') WHERE ?1 = 'column'"
+	                                 " AND name = ?2"
+	                               : "SELECT 1 FROM sqlite_master WHERE"
+	                                 " type = ?1 AND name = ?2",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return sqlu_fail(&st->conn, msg, "schema");
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
@@ -182,6 +182,19 @@ has_column(sqlite3 *db, const char *name, int *has)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The columns a trail made before them gets on its first writable open:
+ * the policy version (issue 12 point 1), then the outbox id and the
+ * encoding version (points 4 and 5). */
+static const struct {
+	const char *name;
+	const char *sql;
+} columns_added[] = {
+        {"policy", "ALTER TABLE audit ADD COLUMN policy TEXT"},
+        {"outbox", "ALTER TABLE audit ADD COLUMN outbox INTEGER"},
+        {"version", "ALTER TABLE audit ADD COLUMN version INTEGER"},
+};
+#define NCOLUMNS_ADDED (sizeof(columns_added) / sizeof(columns_added[0]))
+
 /* The audit table and its indexes, in one write transaction, so two
  * processes opening an old trail at once add its new columns once. */
 static int
@@ -193,16 +206,13 @@ schema_setup(sqlite3 *db, char **errmsg)
 	    SQLITE_OK)
 		return rc;
 	rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK &&
-	    (rc = has_column(db, "outbox", &has)) == SQLITE_OK && !has)
-		rc = sqlite3_exec(db,
-		                  "ALTER TABLE audit ADD COLUMN outbox INTEGER",
-		                  NULL, NULL, errmsg);
-	if (rc == SQLITE_OK &&
-	    (rc = has_column(db, "version", &has)) == SQLITE_OK && !has)
-		rc = sqlite3_exec(
-		        db, "ALTER TABLE audit ADD COLUMN version INTEGER",
-		        NULL, NULL, errmsg);
+	for (size_t i = 0; rc == SQLITE_OK && i < NCOLUMNS_ADDED; i++) {
+		if ((rc = has_column(db, columns_added[i].name, &has)) ==
+		            SQLITE_OK &&
+		    !has)
+			rc = sqlite3_exec(db, columns_added[i].sql, NULL, NULL,
+			                  errmsg);
+	}
 	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
 	                                          NULL, errmsg)) == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
@@ -262,9 +272,24 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 		st->has_table = 1;
 		st->by_run = 1;
 	} else if ((err = schema_has(st, "table", "audit", &st->has_table,
-	                             msg)) == VAERN_OK) {
-		err = schema_has(st, "index", "audit_subject_run", &st->by_run,
-		                 msg);
+	                             msg)) == VAERN_OK &&
+	           (err = schema_has(st, "index", "audit_subject_run",
+	                             &st->by_run, msg)) == VAERN_OK &&
+	           st->has_table) {
+		int has;
+
+		/* A trail made before the columns added since (the last:
+		 * version) gets them from a writable open, once, so that
+		 * reads name them. */
+		if ((err = schema_has(st, "column", "version", &has, msg)) ==
+		            VAERN_OK &&
+		    !has) {
+			struct audit_store *w = NULL;
+
+			if ((err = audit_store_open(path, 1, &w, msg)) ==
+			    VAERN_OK)
+				audit_store_close(w);
+		}
 	}
 done:
 	sqlite3_free(errmsg);
@@ -367,9 +392,10 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	audit_row_bind_entry(s, 2, r);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	audit_bind_text(s, 15, r->policy);
 	if (r->outbox_id != 0)
-		sqlite3_bind_int64(s, 15, r->outbox_id);
-	sqlite3_bind_int64(s, 16, r->version);
+		sqlite3_bind_int64(s, 16, r->outbox_id);
+	sqlite3_bind_int64(s, 17, r->version);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
 }
 
@@ -464,15 +490,14 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 11, 1, &r->reason);
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
 	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
+	ok &= column_text(s, 14, 1, &r->policy);
 	/* The outbox id is bookkeeping, outside the chain. The version:
 	 * NULL (a row of a trail made before the column) is 1. */
-	if (sqlite3_column_count(s) > 14)
-		r->outbox_id = sqlite3_column_int64(s, 14);
+	r->outbox_id = sqlite3_column_int64(s, 15);
 	r->version = 1;
-	if (sqlite3_column_count(s) > 15 &&
-	    sqlite3_column_type(s, 15) != SQLITE_NULL) {
-		ok &= sqlite3_column_type(s, 15) == SQLITE_INTEGER;
-		r->version = sqlite3_column_int64(s, 15);
+	if (sqlite3_column_type(s, 16) != SQLITE_NULL) {
+		ok &= sqlite3_column_type(s, 16) == SQLITE_INTEGER;
+		r->version = sqlite3_column_int64(s, 16);
 	}
 	r->malformed = !ok;
 }

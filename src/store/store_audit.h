@@ -9,7 +9,8 @@
  *   audit(seq INTEGER PRIMARY KEY, at, controller, actor, role, purpose,
  *         action NOT NULL, subject BLOB(16) or NULL, categories,
  *         decision NOT NULL, rule, reason, prev_hash BLOB(32),
- *         hash BLOB(32), outbox INTEGER or NULL, version INTEGER)
+ *         hash BLOB(32), policy TEXT or NULL, outbox INTEGER or NULL,
+ *         version INTEGER)
  *
  * with a unique index on outbox: an entry moved from the data store's
  * outbox is moved once, however often the move is retried.
@@ -53,6 +54,7 @@ struct audit_row {
 	const unsigned char *prev_hash; /* AUDIT_HASH_BYTES */
 	const unsigned char *hash;      /* AUDIT_HASH_BYTES: the entry's MAC
 	                                   (its hash in a legacy trail) */
+	const char *policy;             /* the policy version, or NULL */
 	int64_t version;                /* the encoding its MAC covers
 	                                   (AUDIT_ENCODING_*; a row of a
 	                                   trail made before the column
@@ -197,7 +199,7 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"          \
 	" controller TEXT, actor TEXT, role TEXT, purpose TEXT,"               \
 	" action TEXT NOT NULL, subject BLOB, categories TEXT,"                \
-	" decision INTEGER NOT NULL, rule TEXT, reason TEXT);"                 \
+	" decision INTEGER NOT NULL, rule TEXT, reason TEXT, policy TEXT);"    \
 	"CREATE TABLE IF NOT EXISTS audit_head("                               \
 	" id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,"        \
 	" mac BLOB NOT NULL, keyed_from INTEGER NOT NULL,"                     \

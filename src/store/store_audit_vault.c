@@ -51,7 +51,8 @@ static const char *const stmt_sql[S_COUNT_] = {
                        " WHERE id = 1 AND seq < ?1 AND keyed_from = ?3",
         [S_OUTBOX_EACH] = "SELECT id, at, controller, actor, role, purpose,"
                           " action, subject, categories, decision, rule,"
-                          " reason FROM audit_outbox ORDER BY id LIMIT ?1",
+                          " reason, policy FROM audit_outbox ORDER BY id"
+                          " LIMIT ?1",
         [S_OUTBOX_DELETE] = "DELETE FROM audit_outbox WHERE id = ?1",
         /* AUTOINCREMENT keeps its high-water mark here, in a row made
          * by the first insert. */
@@ -278,6 +279,7 @@ audit_vault_outbox_each(struct audit_vault *av, int64_t limit,
 		r.decision = sqlite3_column_int64(s, 9);
 		r.rule = text_or_null(s, 10);
 		r.reason = text_or_null(s, 11);
+		r.policy = text_or_null(s, 12);
 		err = fn(arg, &r);
 	}
 	return sqlu_rows_end(&av->conn, s, err == VAERN_OK ? rc : SQLITE_DONE,

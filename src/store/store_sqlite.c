@@ -166,6 +166,11 @@ static const char schema_sql[] =
         " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
         " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
+        /* AURA-RIGHTS-1: the data a request concerns (category ids of
+         * the policy, comma-separated); no row: all of it. Created on
+         * open, no version step: older directories just have none. */
+        "CREATE TABLE IF NOT EXISTS request_scope("
+        " request INTEGER PRIMARY KEY, categories TEXT NOT NULL);"
         /* The audit entries of changes, committed with them, and the
          * trail's head (store_audit.h). */
         AUDIT_VAULT_SCHEMA_SQL "INSERT OR IGNORE INTO meta(key, value) VALUES"
@@ -199,6 +204,8 @@ enum stmt_id {
 	S_CTRL_PUT,
 	S_CTRL_GET,
 	S_CTRL_LIST,
+	S_POLICY_GEN_BUMP,
+	S_POLICY_GEN,
 	S_SUBJ_INSERT,
 	S_SUBJ_BY_UID,
 	S_SUBJ_BY_ROWID,
@@ -286,6 +293,8 @@ enum stmt_id {
 	S_CODE_LATEST,
 	S_CODE_COUNT,
 	S_CODE_UPDATE,
+	S_REQ_SCOPE_PUT,
+	S_REQ_SCOPE_GET,
 	S_AUDIT_OUTBOX,
 	S_AUDIT_HEAD_PENDING,
 	S_COUNT_
@@ -305,6 +314,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                        " loaded_at = excluded.loaded_at RETURNING id",
         [S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
         [S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
+        /* Counts policy loads: a running server polls it (issue 12). */
+        [S_POLICY_GEN_BUMP] = "INSERT INTO meta(key, value)"
+                              " VALUES ('policy_generation', '1')"
+                              " ON CONFLICT(key) DO UPDATE SET value ="
+                              " CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        [S_POLICY_GEN] = "SELECT CAST(value AS INTEGER) FROM meta"
+                         " WHERE key = 'policy_generation'",
         [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
                           " blinds, state, created_at)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -377,8 +393,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_AUDIT_HEAD_PENDING] = AUDIT_HEAD_PENDING_SQL,
         [S_AUDIT_OUTBOX] = "INSERT INTO audit_outbox(at, controller, actor,"
                            " role, purpose, action, subject, categories,"
-                           " decision, rule, reason) VALUES (?1, ?2, ?3,"
-                           " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                           " decision, rule, reason, policy) VALUES (?1, ?2,"
+                           " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
@@ -552,6 +568,10 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_CODE_LATEST] = "SELECT seq, hash, contact, created_at, expires_at,"
                           " attempts, used_at FROM request_code"
                           " WHERE request = ?1 ORDER BY seq DESC LIMIT 1",
+        [S_REQ_SCOPE_PUT] = "INSERT INTO request_scope(request, categories)"
+                            " VALUES (?1, ?2)",
+        [S_REQ_SCOPE_GET] = "SELECT categories FROM request_scope"
+                            " WHERE request = ?1",
         [S_CODE_COUNT] = "SELECT count(*) FROM request_code"
                          " WHERE request = ?1",
         [S_CODE_UPDATE] = "UPDATE request_code SET attempts = ?3,"
@@ -1028,6 +1048,30 @@ store_controller_put(struct store *st, const char *name,
 	} else {
 		err = sqlu_fail(&st->conn, msg, "controller");
 	}
+	sqlu_reset(s);
+	if (err != VAERN_OK)
+		return err;
+	/* In the same transaction: a reader sees the new policy and the
+	 * new generation together, or neither. */
+	if ((s = sqlu_stmt(&st->conn, S_POLICY_GEN_BUMP, msg)) == NULL)
+		return VAERN_E_STORE;
+	return sqlu_step_done(&st->conn, s, "policy generation", msg);
+}
+
+enum vaern_err
+store_policy_generation(struct store *st, int64_t *out, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*out = 0;
+	if ((s = sqlu_stmt(&st->conn, S_POLICY_GEN, msg)) == NULL)
+		return VAERN_E_STORE;
+	err = sqlu_step_row(&st->conn, s, "policy generation", NULL, msg);
+	if (err == VAERN_OK)
+		*out = sqlite3_column_int64(s, 0);
+	else if (err == VAERN_E_NOTFOUND)
+		err = VAERN_OK; /* no policy loaded since the counter came */
 	sqlu_reset(s);
 	return err;
 }
@@ -1606,6 +1650,7 @@ store_audit_outbox_add(struct store *st, const struct audit_row *r, int64_t *id,
 	if ((s = sqlu_stmt(&st->conn, S_AUDIT_OUTBOX, msg)) == NULL)
 		return VAERN_E_STORE;
 	audit_row_bind_entry(s, 1, r);
+	audit_bind_text(s, 12, r->policy);
 	if ((err = sqlu_step_done(&st->conn, s, "audit outbox", msg)) ==
 	    VAERN_OK)
 		*id = sqlite3_last_insert_rowid(st->conn.db);
@@ -2652,6 +2697,43 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 	err = sqlu_step_row(&st->conn, s, "request", "no such request", msg);
 	if (err == VAERN_OK && !request_from_row(s, r))
 		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
+store_request_scope_put(struct store *st, int64_t request,
+                        const char *categories, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_text(s, 2, categories, -1, SQLITE_STATIC);
+	return sqlu_step_done(&st->conn, s, "request scope", msg);
+}
+
+enum vaern_err
+store_request_scope_get(struct store *st, int64_t request, char *categories,
+                        size_t size, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+	const char *t;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	err = sqlu_step_row(&st->conn, s, "request scope", "no scope", msg);
+	if (err == VAERN_OK) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t == NULL || strlen(t) >= size)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request scope: malformed row");
+		else
+			memcpy(categories, t, strlen(t) + 1);
+	}
 	sqlu_reset(s);
 	return err;
 }

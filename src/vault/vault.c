@@ -3,6 +3,7 @@
  */
 #include "vault.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,12 +24,11 @@
 #define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
-#define AD_MAX        (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+#define AD_MAX        VLT_AD_MAX
 #define KEY_HEX       (2 * KEY_BYTES)
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
 #define KDF_CTX_WRAP   "vaernwrp" /* wraps subject data keys */
-#define KDF_CTX_BLIND  "vaernbix" /* blind-index key, one per controller */
 #define KDF_CTX_CHECK  "vaernchk" /* the key check value */
 #define KEY_CHECK_META "master_key_check"
 
@@ -347,10 +347,7 @@ vault_close(struct vault *v)
 	if (v == NULL)
 		return;
 	store_close(v->store);
-	for (size_t i = 0; i < v->nctrl; i++) {
-		free(v->ctrl[i].name);
-		policy_free(v->ctrl[i].policy);
-	}
+	vlt_controllers_clear(v);
 	if (v->scratch != NULL) {
 		sodium_memzero(v->scratch, v->scratch_len);
 		free(v->scratch);
@@ -369,7 +366,19 @@ vault_set_cache_kib(struct vault *v, long kib)
 void
 vault_set_shared_reads(struct vault *v)
 {
-	store_set_mmap(v->store, 4LL << 30);
+	/*
+	 * No mmap (issue 12, point 6). In WAL mode SQLite drops a
+	 * connection's whole mapping (and page cache) at the start of every
+	 * read transaction that follows another connection's commit
+	 * (pagerBeginReadTransaction: sqlite3OsUnfetch(fd, 0, 0)). With
+	 * creates committing a hundred times a second beside the reads,
+	 * every read paid a munmap and then page faults on each page it
+	 * touched: 16% of the server's CPU in munmap and faults (perf), and
+	 * reads fell to a third of their rate alone. A private cache read
+	 * by pread costs a copy per page instead, and the same whether or
+	 * not something was written in between.
+	 */
+	store_set_mmap(v->store, 0);
 	store_set_cache_kib(v->store, 2048);
 }
 
@@ -443,162 +452,6 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 	return err;
 }
 
-/* ---- controllers -------------------------------------------------------- */
-
-enum vaern_err
-vlt_controller(struct vault *v, const char *name, struct controller **out,
-               struct vaern_msg *msg)
-{
-	enum vaern_err err;
-	struct policy_diags *diags = NULL;
-	struct policy *p = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int64_t rowid;
-
-	for (size_t i = 0; i < v->nctrl; i++) {
-		if (strcmp(v->ctrl[i].name, name) == 0) {
-			*out = &v->ctrl[i];
-			return VAERN_OK;
-		}
-	}
-	if (v->nctrl == VAULT_CONTROLLERS_MAX)
-		return vaern_fail(msg, VAERN_E_LIMIT,
-		                  "more than %d controllers in one vault",
-		                  VAULT_CONTROLLERS_MAX);
-	if (strlen(name) > POLICY_NAME_MAX)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such controller");
-	err = store_controller_get(v->store, name, &rowid, &text, &len, msg);
-	if (err != VAERN_OK)
-		goto done;
-	if ((diags = calloc(1, sizeof(*diags))) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((err = policy_load_buffer(text, len, &p, diags)) != VAERN_OK) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "the stored policy of '%s' no longer passes "
-		                 "the checks (line %u: %s); load a corrected "
-		                 "policy",
-		                 name, diags->count ? diags->items[0].line : 0,
-		                 diags->count ? diags->items[0].message : "?");
-		goto done;
-	}
-	if ((v->ctrl[v->nctrl].name = strdup(name)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	v->ctrl[v->nctrl].rowid = rowid;
-	v->ctrl[v->nctrl].policy = p;
-	p = NULL;
-	/*
-	 * The blind-index key of a controller is derived from the master
-	 * key and the controller's row id: one CPR number in two
-	 * controllers gives two unrelated blind indexes.
-	 */
-	crypto_kdf_derive_from_key(v->keys->blind[v->nctrl], KEY_BYTES,
-	                           (uint64_t)rowid, KDF_CTX_BLIND,
-	                           v->keys->master);
-	*out = &v->ctrl[v->nctrl++];
-done:
-	policy_free(p);
-	free(diags);
-	free(text);
-	return err;
-}
-
-const unsigned char *
-vlt_blind_key(struct vault *v, const struct controller *c)
-{
-	return v->keys->blind[c - v->ctrl];
-}
-
-enum vaern_err
-vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
-                  const char **controller, struct vaern_msg *msg)
-{
-	enum vaern_err err;
-	struct policy *p = NULL;
-	struct controller *c;
-	char *text = NULL;
-	long size;
-	int64_t rowid;
-	FILE *f = NULL;
-
-	if ((err = policy_load_file(path, &p, diags)) != VAERN_OK) {
-		(void)vaern_fail(msg, err, "%s: the policy has %zu problem(s)",
-		                 path, diags->count + diags->dropped);
-		return err;
-	}
-	/* Store the very bytes that were checked. */
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (size = ftell(f)) < 0 || size > POLICY_FILE_MAX ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
-		goto done;
-	}
-	if ((text = malloc((size_t)size + 1)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	if (fread(text, 1, (size_t)size, f) != (size_t)size) {
-		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
-		goto done;
-	}
-	text[size] = '\0';
-	if ((err = store_begin(v->store, msg)) != VAERN_OK)
-		goto done;
-	err = store_controller_put(v->store, p->controller.id, text,
-	                           (size_t)size, clock_now(), &rowid, msg);
-	if (err == VAERN_OK)
-		err = store_commit(v->store, msg);
-	if (err != VAERN_OK) {
-		store_rollback(v->store);
-		goto done;
-	}
-	/* Drop a cached older version, then load the new one. */
-	for (size_t i = 0; i < v->nctrl; i++) {
-		if (strcmp(v->ctrl[i].name, p->controller.id) == 0) {
-			policy_free(v->ctrl[i].policy);
-			v->ctrl[i].policy = p;
-			p = NULL;
-			c = &v->ctrl[i];
-			goto found;
-		}
-	}
-	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
-		goto done;
-found:
-	if (controller != NULL)
-		*controller = c->name;
-done:
-	if (f != NULL)
-		fclose(f);
-	free(text);
-	policy_free(p);
-	return err;
-}
-
-enum vaern_err
-vault_policy(struct vault *v, const char *controller, const struct policy **out,
-             struct vaern_msg *msg)
-{
-	struct controller *c;
-	enum vaern_err err = vlt_controller(v, controller, &c, msg);
-
-	*out = err == VAERN_OK ? c->policy : NULL;
-	return err;
-}
-
-enum vaern_err
-vault_controller_foreach(struct vault *v,
-                         enum vaern_err (*fn)(void *arg, const char *name,
-                                              int64_t loaded_at),
-                         void *arg, struct vaern_msg *msg)
-{
-	return store_controller_foreach(v->store, fn, arg, msg);
-}
-
 /* ---- cryptography ------------------------------------------------------- */
 
 /* Computes the blind index of an identifier's normal form. */
@@ -616,9 +469,10 @@ vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
 	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
 }
 
-static size_t
-fact_ad(unsigned char ad[AD_MAX], const unsigned char uid[VAULT_UID_BYTES],
-        int64_t fact_id, const char *category)
+size_t
+vlt_fact_ad(unsigned char ad[VLT_AD_MAX],
+            const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+            const char *category)
 {
 	size_t clen = strlen(category);
 
@@ -815,15 +669,6 @@ value_check(const struct policy *p, const struct policy_category *c,
 }
 
 /* A fact checked and ready to write. */
-struct fact_plan {
-	const struct policy_category *category;
-	const struct policy_purpose *purpose;
-	const char *value; /* what to encrypt (a normal form, maybe) */
-	const char *source;
-	int provided;
-	int64_t collected_at;
-	char norm[ID_NORM_MAX];
-};
 
 static enum vaern_err
 source_check(const char *source, size_t pos, struct vaern_msg *msg)
@@ -890,11 +735,11 @@ consents_check(const struct policy *p, const struct vault_consent_in *cs,
 }
 
 /* Checks every fact; fills plan. Writes nothing. */
-static enum vaern_err
-facts_check(const struct policy *p, const struct vault_fact_in *facts,
-            size_t nfacts, const struct vault_consent_in *consents,
-            size_t nconsents, int64_t now, struct fact_plan *plan,
-            struct vaern_msg *msg)
+enum vaern_err
+vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
+                size_t nfacts, const struct vault_consent_in *consents,
+                size_t nconsents, const size_t *have, size_t nhave, int64_t now,
+                struct fact_plan *plan, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
@@ -990,12 +835,17 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		for (size_t m = 0; m < pp->nmandatory; m++) {
 			const struct policy_category *mc =
 			        &p->categories[pp->mandatory[m]];
-			int have = 0;
+			int present = 0;
 
 			for (size_t k = 0; k < nfacts; k++)
-				have |= plan[k].purpose == pp &&
-				        plan[k].category == mc;
-			if (!have)
+				present |= plan[k].purpose == pp &&
+				           plan[k].category == mc;
+			/* Added to a known person: on record already. */
+			for (size_t k = 0; k < nhave; k++)
+				present |=
+				        &p->purposes[have[2 * k]] == pp &&
+				        &p->categories[have[2 * k + 1]] == mc;
+			if (!present)
 				return vaern_fail(
 				        msg, VAERN_E_INVALID,
 				        "purpose '%s' needs category '%s' "
@@ -1086,8 +936,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		return err;
 	if ((plan = malloc(nfacts * sizeof(*plan))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	err = facts_check(c->policy, facts, nfacts, consents, nconsents, now,
-	                  plan, msg);
+	err = vlt_facts_check(c->policy, facts, nfacts, consents, nconsents,
+	                      NULL, 0, now, plan, msg);
 	if (err != VAERN_OK)
 		goto done;
 	for (size_t i = 0; i < nfacts; i++)
@@ -1148,7 +998,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		sf->source = plan[i].source;
 		sf->collected_at = plan[i].collected_at;
 		sf->provided = plan[i].provided;
-		adlen = fact_ad(ad, pr->s.uid, (int64_t)i + 1, sf->category);
+		adlen = vlt_fact_ad(ad, pr->s.uid, (int64_t)i + 1,
+		                    sf->category);
 		seal(v, ct, plan[i].value, len, ad, adlen, key);
 		sf->ct = ct;
 		sf->ctlen = len + SEAL_OVERHEAD;
@@ -1293,6 +1144,8 @@ vault_subject_add(struct vault *v, const char *controller,
 struct vault_prepared {
 	struct prepared pr;
 	char controller[POLICY_NAME_MAX + 1];
+	struct vlt_policy *policy; /* a reference to the policy pr was
+	                              checked under and points into */
 };
 
 enum vaern_err
@@ -1317,6 +1170,7 @@ vault_subject_prepare(struct vault *v, const char *controller,
 		free(p);
 		return err;
 	}
+	p->policy = vlt_policy_hold(c->ref);
 	*out = p;
 	return VAERN_OK;
 }
@@ -1365,7 +1219,14 @@ vault_prepared_free(struct vault_prepared *p)
 	if (p == NULL)
 		return;
 	prepared_clear(&p->pr);
+	vlt_policy_release(p->policy);
 	free(p);
+}
+
+const char *
+vault_prepared_policy_version(const struct vault_prepared *p)
+{
+	return p->policy->version;
 }
 
 /*
@@ -1568,23 +1429,24 @@ vlt_subject(struct vault *v, const char *controller,
 	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
 }
 
-enum vaern_err
-vlt_fact_open(void *arg, const struct store_fact *f)
+/* Decrypts fact f for walk w and hands it to w->fn (wiped after). */
+static enum vaern_err
+fact_open(struct fact_walk *w, const struct store_fact *f)
 {
-	struct fact_walk *w = arg;
 	struct vault_fact_out out;
 	unsigned char ad[AD_MAX];
-	size_t adlen = fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
+	size_t adlen = vlt_fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
 	enum vaern_err err;
+	struct vaern_msg why = {{0}};
 
 	if (f->ctlen > w->v->scratch_len - 1)
 		return vaern_fail(w->msg, VAERN_E_CRYPTO, "fact %lld: too long",
 		                  (long long)f->id);
 	err = unseal(w->v->scratch, f->ct, f->ctlen, ad, adlen, w->key, &len,
-	             w->msg);
+	             &why);
 	if (err != VAERN_OK)
 		return vaern_fail(w->msg, err, "fact %lld: %s",
-		                  (long long)f->id, w->msg ? w->msg->text : "");
+		                  (long long)f->id, why.text);
 	out.id = f->id;
 	out.category = f->category;
 	out.purpose = f->purpose;
@@ -1602,30 +1464,57 @@ vlt_fact_open(void *arg, const struct store_fact *f)
 }
 
 enum vaern_err
-vault_subject_facts(struct vault *v, const char *controller,
-                    const unsigned char uid[VAULT_UID_BYTES],
-                    enum vaern_err (*fn)(void *arg,
-                                         const struct vault_fact_out *f),
-                    void *arg, struct vaern_msg *msg)
+vlt_fact_open(void *arg, const struct store_fact *f)
+{
+	struct fact_walk *w = arg;
+	const struct gate_release *rel = w->rel;
+	long ci;
+
+	/* CONVENTIONS.md item 13: no release, no plaintext. */
+	assert(rel != NULL && rel->audit_seq > 0 &&
+	       rel->audit_seq <= w->v->audited);
+	if (rel == NULL || rel->audit_seq <= 0 ||
+	    rel->audit_seq > w->v->audited)
+		return vaern_fail(w->msg, VAERN_E_INTERNAL,
+		                  "a fact read without a gate release");
+	ci = policy_category_index(rel->policy, f->category);
+	if (ci < 0 || !gate_release_allows(rel, w->s->uid, (size_t)ci)) {
+		if (ci >= 0 && w->withheld != NULL)
+			w->withheld[ci]++;
+		return VAERN_OK; /* not released: never decrypted */
+	}
+	return fact_open(w, f);
+}
+
+enum vaern_err
+vlt_fact_open_upkeep(void *arg, const struct store_fact *f)
+{
+	return fact_open(arg, f);
+}
+
+enum vaern_err
+vlt_release_walk(struct vault *v, const struct store_subject *s,
+                 const struct gate_release *rel,
+                 enum vaern_err (*fn)(void *arg,
+                                      const struct vault_fact_out *f),
+                 void *arg, size_t *withheld, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	struct controller *c;
-	struct store_subject s;
 	struct fact_walk w;
 	unsigned char key[KEY_BYTES];
 
-	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
-		return err;
-	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+	if ((err = vlt_unwrap_key(v, s, key, msg)) != VAERN_OK)
 		goto done;
 	w.v = v;
-	w.s = &s;
+	w.s = s;
 	w.key = key;
+	w.rel = rel;
+	w.withheld = withheld;
 	w.fn = fn;
 	w.arg = arg;
 	w.msg = msg;
 	w.count = 0;
-	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w, msg);
+	err = store_fact_foreach(v->store, s->rowid, vlt_fact_open, &w, msg);
 done:
 	sodium_memzero(key, sizeof(key));
 	return err;
@@ -1730,12 +1619,14 @@ vault_fact_rectify(struct vault *v, const char *controller,
 	w.v = v;
 	w.s = &s;
 	w.key = key;
+	w.rel = NULL;
+	w.withheld = NULL;
 	w.fn = rectify_read;
 	w.arg = &old;
 	w.msg = msg;
 	w.count = 0;
-	if ((err = store_fact_get(v->store, s.rowid, fact_id, vlt_fact_open, &w,
-	                          msg)) != VAERN_OK)
+	if ((err = store_fact_get(v->store, s.rowid, fact_id,
+	                          vlt_fact_open_upkeep, &w, msg)) != VAERN_OK)
 		goto done;
 	if ((ci = policy_category_index(c->policy, old.category)) < 0) {
 		err = vaern_fail(msg, VAERN_E_INVALID,
@@ -1779,7 +1670,7 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		}
 	}
 	len = strlen(stored);
-	adlen = fact_ad(ad, s.uid, fact_id, cat->id);
+	adlen = vlt_fact_ad(ad, s.uid, fact_id, cat->id);
 	seal(v, v->scratch, stored, len, ad, adlen, key);
 	err = store_fact_update(v->store, s.rowid, fact_id, v->scratch,
 	                        len + SEAL_OVERHEAD, old.collected_at,

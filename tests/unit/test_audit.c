@@ -114,6 +114,7 @@ entry(const char *actor, const unsigned char *subject, int allowed)
 	        .reason = allowed ? "purpose customer_service allows role "
 	                            "support to read"
 	                          : "processing is restricted (GDPR-18)",
+	        .policy = "496c1d4e98aefac3ce2e154f7e1c1d8a",
 	};
 	return e;
 }
@@ -256,21 +257,41 @@ test_gdpr32_verify_without_database_fails(void **state)
 static void
 test_gdpr32_hash_known_answer(void **state)
 {
-	static const char expect_v2[] = "eb478c9454d162c17396d9cd358d6fb3"
-	                                "626a748575cc85d9aef655b2180fe89d";
-	static const char expect_v1[] = "19eac7df1b95eb6eeddef92a26d4139f"
-	                                "18e1c21c35959f34cc8fdf979625956c";
+	static const struct {
+		int keyed;
+		int with_policy;
+		const char *expect;
+	} cases[] = {
+	        /* version 2: keyed, the policy version always encoded */
+	        {1, 1,
+	         "142a5ffc09a02446bcf5ce1eb92abe035dcd0708a46c0c27d40151eb66423"
+	         "3fa"},
+	        {1, 0,
+	         "ab5c9815c4b6b206f132f722c4dbee7a4554b6a6e15119a17068caae7774d"
+	         "672"},
+	        /* version 1: unkeyed, the policy version only if present,
+	         * so an entry from before issue 12 hashes as it always did */
+	        {0, 1,
+	         "44b9d93fb3cde29bb7540909ad2324d7fc4958dccc2d8c26d094dec94b41d"
+	         "ff8"},
+	        {0, 0,
+	         "19eac7df1b95eb6eeddef92a26d4139f18e1c21c35959f34cc8fdf9796259"
+	         "56c"},
+	};
 	unsigned char zero[AUDIT_HASH_BYTES] = {0}, h[AUDIT_HASH_BYTES];
 	char hex[AUDIT_HASH_HEX];
-	struct audit_entry e = entry("alice", subject_a, 1);
 
 	(void)state;
-	audit_hash(test_key, zero, 1, T0, &e, h);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	assert_string_equal(hex, expect_v2);
-	audit_hash(NULL, zero, 1, T0, &e, h);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	assert_string_equal(hex, expect_v1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct audit_entry e = entry("alice", subject_a, 1);
+
+		if (!cases[i].with_policy)
+			e.policy = NULL;
+		audit_hash(cases[i].keyed ? test_key : NULL, zero, 1, T0, &e,
+		           h);
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		assert_string_equal(hex, cases[i].expect);
+	}
 }
 
 /* Every field is covered by the hash, and an absent field differs from
@@ -559,6 +580,10 @@ test_gdpr32_verify_names_changed_fields(void **state)
 	        "UPDATE audit SET subject = NULL WHERE seq = 7",
 	        "UPDATE audit SET actor = 'mallory' WHERE seq = 7",
 	        "UPDATE audit SET categories = 'name' WHERE seq = 7",
+	        /* issue 12: the policy version decided under is chained */
+	        "UPDATE audit SET policy = '00000000000000000000000000000000'"
+	        " WHERE seq = 7",
+	        "UPDATE audit SET policy = NULL WHERE seq = 7",
 	};
 
 	append_n(f->db, 12);
@@ -637,10 +662,10 @@ test_gdpr32_verify_names_reordered_entries(void **state)
 	         "DELETE FROM audit WHERE seq IN (9, 20);"
 	         "INSERT INTO audit SELECT 9, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, outbox, version FROM a20;"
+	         " reason, prev_hash, hash, policy, outbox, version FROM a20;"
 	         "INSERT INTO audit SELECT 20, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, outbox, version FROM a9;");
+	         " reason, prev_hash, hash, policy, outbox, version FROM a9;");
 	expect_bad(f->db, 9, AUDIT_LINK,
 	           "entry 9: previous hash does not match entry 8 "
 	           "(reordered or removed)");
