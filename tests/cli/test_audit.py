@@ -604,6 +604,27 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(len(got), 1, got)
         self.assertIn("-> completed", got[0][2])
 
+    def test_import_killed_after_commit_keeps_its_entries_GDPR_32(self):
+        """`vaern import` (the operator's creates) killed after its one
+        transaction committed: every imported subject has its entry."""
+        fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "fixtures", "vault-test.yaml")
+        self.init(fixture)
+        rows = ["name,address,phone,email"] + [
+            "Kunde %d Hansen,Vestergade %d 8000 Aarhus C,+45 %08d,"
+            "kunde%d@example.dk" % (i, 10 + i, 21000000 + i, i)
+            for i in range(5)]
+        p = vaern(self.dir, "import", "--controller", "testshop",
+                  "--purpose", "customer_admin", "-",
+                  stdin=("\n".join(rows) + "\n").encode(),
+                  binary=CRASHTEST, env={"VAERN_CRASH_AT": "change_committed"})
+        self.assertEqual(p.returncode, -9, p)
+        subjects = self.subjects()
+        self.assertEqual(len(subjects), 5)  # committed...
+        self.assertEqual(self.created(), [])
+        self.assertVerifies()  # ...with their entries
+        self.assertEqual(sorted(self.created()), sorted(subjects))
+
     # -- HTTP create --
 
     def serve_crash(self, point, creates=5):
