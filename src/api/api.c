@@ -932,6 +932,8 @@ static const struct http_route routes[] = {
         {"GET", "/v1/subjects/{id}/holds", h_holds, "holds"},
         {"DELETE", "/v1/subjects/{id}/holds/{hold}", h_hold_lift, "hold_lift"},
         {"GET", "/v1/audit", h_audit, "audit"},
+        {"GET", "/v1/ropa", h_ropa, "ropa"},
+        {"GET", "/privacy/{controller}", h_privacy, "privacy_notice"},
         {"GET", "/v1/subjects/{id}/report", h_report, "subject_report"},
         {"GET", "/v1/subjects/{id}/export", h_export, "subject_export"},
         {"POST", "/v1/requests", h_request_add, "request_add"},

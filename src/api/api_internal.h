@@ -15,6 +15,8 @@
  *   api_consent.c   consents, unsubscribe links, visitors' cookie choices,
  *                   visits and pixels
  *   api_audit.c     the audit trail read by the data-protection officer
+ *   api_notice.c    the public privacy notice and the records of
+ *                   processing (issue 15)
  *   api_report.c    the person's reports: the builder and their handlers
  *   api_requests.c  rights requests (issue 5) and OpenDSR v2
  *
@@ -377,6 +379,10 @@ int h_pixel(struct http_request *req, struct http_response *res, void *app);
 
 /* api_audit.c */
 int h_audit(struct http_request *req, struct http_response *res, void *app);
+
+/* ---- api_notice.c: the notice and the records of processing ------------ */
+int h_privacy(struct http_request *req, struct http_response *res, void *app);
+int h_ropa(struct http_request *req, struct http_response *res, void *app);
 
 /* api_report.c */
 int h_report(struct http_request *req, struct http_response *res, void *app);

@@ -105,6 +105,12 @@ void cli_checkpoints_free(struct audit_anchor *a, size_t n);
 int cmd_policy_load(int argc, char **argv);
 int cmd_policy_list(int argc, char **argv);
 
+/* "vaern policy render|ropa": in cmd_render.c (issue 15). */
+int cmd_policy_render(int argc, char **argv);
+int cmd_policy_ropa(int argc, char **argv);
+int cmd_policy_history(int argc, char **argv);
+int cmd_policy_diff(int argc, char **argv);
+
 /*
  * Prints "vaern: <what>: <message>" to stderr and returns the exit code
  * that err maps to (EXIT_REFUSED for invalid/denied/not found/exists,

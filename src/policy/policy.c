@@ -1220,6 +1220,42 @@ list_items(struct loader *ld, const struct ynode *v, const char *ctx,
 	return 0;
 }
 
+/*
+ * A list of free texts (a purpose's categories of data subjects, the
+ * security measures; GDPR Art. 30(1)(c), (g)) into *out, copies owned by
+ * the policy; *n is the count. A single text stands for a list of one.
+ */
+static void
+take_texts(struct loader *ld, const struct ynode *v, const char *ctx,
+           const char *key, char ***out, size_t *n)
+{
+	const struct ynode *one = NULL;
+	const struct ynode *const *items;
+	size_t count, i;
+
+	*out = NULL;
+	*n = 0;
+	if (v == NULL || is_null(v))
+		return;
+	count = list_items(ld, v, ctx, key, &one, &items);
+	if (v->kind == Y_SEQ && count == 0)
+		diag(ld, v, "%s: %s must not be empty", ctx, key);
+	if (count == 0 || (*out = pcalloc(ld, count, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < count; i++) {
+		const struct ynode *it = items[i];
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_SCALAR || it->len == 0) {
+			diag(ld, it, "%s: each of %s is a text", ctx, key);
+			continue;
+		}
+		if (((*out)[*n] = pstrndup(ld, it->text, it->len)) != NULL)
+			(*n)++;
+	}
+}
+
 /* ---------------------------------------------------------------------
  * Names and references.
  */
@@ -1503,7 +1539,8 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
 static const char *const top_keys[] = {
         "vaern",    "controller", "events",           "categories",
         "purposes", "retention",  "recipients",       "transfers",
-        "roles",    "rights",     "request_channels", NULL};
+        "roles",    "rights",     "request_channels", "security",
+        NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1517,9 +1554,14 @@ static const char *const controller_keys[] = {"id",
                                               "policy_version",
                                               "financial_year_end",
                                               "language",
+                                              "dpo",
+                                              "representative",
                                               NULL};
 
 static const char *const authority_keys[] = {"name", "url", NULL};
+
+static const char *const dpo_keys[] = {"name", "email", "phone", "address",
+                                       NULL};
 
 static const char *const category_keys[] = {
         "description", "special", "identifier",   "format",
@@ -1537,6 +1579,7 @@ static const char *const purpose_keys[] = {"description",
                                            "requires_clearance",
                                            "while_restricted",
                                            "cookie",
+                                           "subjects",
                                            NULL};
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
@@ -1760,6 +1803,33 @@ compile_controller(struct loader *ld, const struct ynode *root)
 		c->authority_url = get_text(ld, auth, "url", auth,
 		                            "controller.authority", 0);
 	}
+
+	/* GDPR Art. 13(1)(b), 30(1)(a): the DPO's contact, where one is
+	 * designated; the representative (Art. 27). */
+	v = map_get(map, "dpo", NULL);
+	if (v != NULL && !is_null(v) && !v->bad) {
+		if (v->kind != Y_MAP) {
+			diag(ld, v,
+			     "controller: dpo must be a mapping (name, email, "
+			     "phone, address)");
+		} else {
+			check_keys(ld, v, dpo_keys, "controller.dpo");
+			c->dpo_name =
+			        get_text(ld, v, "name", v, "controller.dpo", 0);
+			c->dpo_email = get_text(ld, v, "email", v,
+			                        "controller.dpo", 0);
+			c->dpo_phone = get_text(ld, v, "phone", v,
+			                        "controller.dpo", 0);
+			c->dpo_address = get_text(ld, v, "address", v,
+			                          "controller.dpo", 0);
+			if (c->dpo_email == NULL && c->dpo_phone == NULL &&
+			    c->dpo_address == NULL)
+				diag(ld, v,
+				     "controller.dpo needs a contact (email, "
+				     "phone or address)");
+		}
+	}
+	c->representative = get_text(ld, map, "representative", at, ctx, 0);
 
 	/* AURA-VER-1: the policy carries its version date. */
 	v = get_scalar(ld, map, "policy_version", at, ctx, 1);
@@ -2207,6 +2277,10 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		diag(ld, basis_node,
 		     "%s uses basis (f) but states no legitimate_interests",
 		     ctx);
+
+	/* GDPR Art. 30(1)(c): whose data the purpose processes. */
+	take_texts(ld, map_get(v, "subjects", NULL), ctx, "subjects",
+	           &pp->subjects, &pp->nsubjects);
 
 	/* GDPR-7: consent is recorded, so the purpose says how. */
 	consent = map_get(v, "consent", NULL);
@@ -3172,6 +3246,9 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_roles(ld, root);
 	compile_rights(ld, root);
 	compile_request_channels(ld, root);
+	/* GDPR Art. 30(1)(g), 32: the measures, as the policy states them. */
+	take_texts(ld, map_get(root, "security", NULL), "the policy",
+	           "security", &ld->p->security, &ld->p->nsecurity);
 }
 
 /* ---------------------------------------------------------------------
@@ -3208,6 +3285,11 @@ policy_free(struct policy *p)
 	free(c->complaints);
 	free(c->authority_name);
 	free(c->authority_url);
+	free(c->dpo_name);
+	free(c->dpo_email);
+	free(c->dpo_phone);
+	free(c->dpo_address);
+	free(c->representative);
 	for (i = 0; i < p->ncategories; i++) {
 		free(p->categories[i].id);
 		free(p->categories[i].description);
@@ -3225,8 +3307,10 @@ policy_free(struct policy *p)
 		free(pp->mandatory);
 		free_strings(pp->consent_sources, pp->nconsent_sources);
 		free(pp->consent_text);
+		free_strings(pp->subjects, pp->nsubjects);
 	}
 	free(p->purposes);
+	free_strings(p->security, p->nsecurity);
 	for (i = 0; i < p->nretention; i++) {
 		struct policy_retention *r = &p->retention[i];
 

@@ -91,15 +91,19 @@ struct policy_purpose {
 	char **consent_sources; /* how consent is recorded (web_form, ...);
 	                           required when BASIS_A is set */
 	size_t nconsent_sources;
-	char *consent_text;        /* the text shown when asking, or NULL */
-	int direct_marketing;      /* 1 for direct marketing (GDPR-21) */
-	int service_message;       /* 1 for messages about the person's own
-	                              service, which opt-out does not stop
-	                              (TEL-MKT-1) */
-	int requires_clearance;    /* only cleared roles (TEL-LOG-2) */
-	int while_restricted;      /* allowed while restricted: legal claims,
-	                              protection of a person, public interest
-	                              (GDPR-18) */
+	char *consent_text;     /* the text shown when asking, or NULL */
+	int direct_marketing;   /* 1 for direct marketing (GDPR-21) */
+	int service_message;    /* 1 for messages about the person's own
+	                           service, which opt-out does not stop
+	                           (TEL-MKT-1) */
+	int requires_clearance; /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;   /* allowed while restricted: legal claims,
+	                           protection of a person, public interest
+	                           (GDPR-18) */
+	char **subjects;        /* categories of data subjects, as the policy
+	                           words them (GDPR Art. 30(1)(c)); none: not
+	                           stated */
+	size_t nsubjects;
 	enum policy_cookie cookie; /* the cookie category whose choice
 	                              allows collecting under it
 	                              (AURA-COOKIE-1, SHOP-MKT-2) */
@@ -235,6 +239,11 @@ struct policy_controller {
 	int fy_end_month;    /* financial-year end, 1..12 */
 	int fy_end_day;      /* 1..31 */
 	char language[3];    /* "da", "sv", "en" */
+	char *dpo_name;      /* the data-protection officer (Art. 37), */
+	char *dpo_email;     /* each NULL when not declared; a declared */
+	char *dpo_phone;     /* dpo has at least one contact */
+	char *dpo_address;
+	char *representative; /* Art. 27 representative, or NULL */
 };
 
 enum rights_bit {
@@ -274,6 +283,10 @@ struct policy {
 	                             (policy_request_channel_ok): a bit per
 	                             channel accepted; 0: any channel
 	                             (AOPT-ACCESS-1: "written" only) */
+	char **security; /* technical and organisational measures as the
+	                    policy states them (Art. 30(1)(g), 32); none:
+	                    not stated */
+	size_t nsecurity;
 	unsigned char sha256[32]; /* of the file's bytes */
 };
 

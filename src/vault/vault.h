@@ -134,6 +134,37 @@ const char *vault_policy_version(struct vault *v, const char *controller)
         __attribute__((nonnull(1, 2)));
 
 /*
+ * The versions of controller's policy (issue 15 point 3), oldest first:
+ * fn gets each one's version (as vault_policy_version), when it was
+ * loaded (seconds since the epoch) and its compiled policy (NULL if the
+ * stored text no longer passes the checks; valid during the call). A
+ * data directory from before versions were kept lists the one in force.
+ * VAERN_E_NOTFOUND for an unknown controller.
+ */
+typedef enum vaern_err (*vault_version_fn)(void *arg, const char *version,
+                                           int64_t loaded_at,
+                                           const struct policy *p);
+enum vaern_err vault_policy_history(struct vault *v, const char *controller,
+                                    vault_version_fn fn, void *arg,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * A stored version of controller's policy, compiled into *out (the
+ * caller frees it with policy_free): the newest whose version starts with
+ * version (4 or more hex digits) or, with version NULL, the newest loaded
+ * at or before at (what was in force then). found gets its full version.
+ * VAERN_E_NOTFOUND if there is none, VAERN_E_INVALID for a malformed or
+ * ambiguous version.
+ */
+enum vaern_err vault_policy_stored(struct vault *v, const char *controller,
+                                   const char *version, int64_t at,
+                                   struct policy **out,
+                                   char found[VAULT_POLICY_VERSION_LEN + 1],
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5, 6)));
+
+/*
  * A running server's policy reload (issue 12, point 1). The store counts
  * policy loads (store_policy_generation); a watcher turns a change of the
  * count into a new epoch, and each thread's vault calls vault_policy_sync

@@ -37,6 +37,11 @@ struct controller {
 	struct vlt_policy *ref; /* one reference, owned */
 };
 
+/* The version of a policy text: the hex BLAKE2b digest vault_policy_version
+ * gives (vault_policy.c). */
+void vlt_policy_digest(const char *text, size_t len,
+                       char out[VAULT_POLICY_VERSION_LEN + 1]);
+
 /* Takes one more reference to r; vlt_policy_release drops one (and
  * frees r with the last). Both may run on any thread. */
 struct vlt_policy *vlt_policy_hold(struct vlt_policy *r);

@@ -648,7 +648,7 @@ class ServerTest(ApiCase):
                   "recipient": "marketing_partners", "hold": "1",
                   "hash": consent["text_hash"],
                   "token": consent["unsubscribe_token"],
-                  "visitor_id": "openapi-visitor-1",
+                  "visitor_id": "openapi-visitor-1", "controller": "telenor",
                   "request": r.json()["id"]}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
