@@ -627,12 +627,9 @@ class CrashTest(unittest.TestCase):
 
     # -- HTTP create --
 
-    def serve_crash(self, point, creates=5):
-        p = vaern(self.dir, "actor", "add", "--controller", "telenor",
-                  "--name", "cs", "--role", "customer_service")
-        tok = json.loads(p.stdout)["token"]
-        srv = Server(self.dir, os.path.join(self.tmp, "serve.log"))
-        srv.extra = []
+    def crash_serve(self, point, srv):
+        """Starts vaern-crashtest serve with VAERN_CRASH_AT=point; srv (a
+        Server) then talks to it. Returns the process."""
         env = dict(BASE_ENV, VAERN_CRASH_AT=point)
         proc = subprocess.Popen(
             [CRASHTEST, "--data", self.dir, "serve", "--listen",
@@ -642,6 +639,15 @@ class CrashTest(unittest.TestCase):
         line = proc.stdout.readline()
         self.assertTrue(line, "no ready line")
         srv.port = json.loads(line)["port"]
+        return proc
+
+    def serve_crash(self, point, creates=5):
+        p = vaern(self.dir, "actor", "add", "--controller", "telenor",
+                  "--name", "cs", "--role", "customer_service")
+        tok = json.loads(p.stdout)["token"]
+        srv = Server(self.dir, os.path.join(self.tmp, "serve.log"))
+        srv.extra = []
+        proc = self.crash_serve(point, srv)
         answered = 0
         for _ in range(creates):
             try:
@@ -707,13 +713,7 @@ class CrashTest(unittest.TestCase):
         fid = [f["id"] for f in r.json()["facts"]
                if f["category"] == "name"][0]
         self.assertEqual(srv.stop(), 0)
-        env = dict(BASE_ENV, VAERN_CRASH_AT="change_committed")
-        proc = subprocess.Popen(
-            [CRASHTEST, "--data", self.dir, "serve", "--listen",
-             "127.0.0.1:0"], stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        srv.port = json.loads(proc.stdout.readline())["port"]
+        proc = self.crash_serve("change_committed", srv)
         with self.assertRaises(OSError):  # no answer: killed
             srv.request("PATCH", "/v1/subjects/%s/facts/%d" % (sid, fid),
                         {"value": "Ole B. Jensen"}, tok)
@@ -746,13 +746,7 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         sid = r.json()["subject"]
         self.assertEqual(srv.stop(), 0)
-        env = dict(BASE_ENV, VAERN_CRASH_AT="change_committed")
-        proc = subprocess.Popen(
-            [CRASHTEST, "--data", self.dir, "serve", "--listen",
-             "127.0.0.1:0"], stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        srv.port = json.loads(proc.stdout.readline())["port"]
+        proc = self.crash_serve("change_committed", srv)
         text = "Ja tak, tilbud på sms (v1)."
         with self.assertRaises(OSError):  # no answer: killed
             srv.request("POST", "/v1/subjects/%s/consents" % sid,
