@@ -486,11 +486,11 @@ void vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg);
 
 /*
  * The audit trail's MAC key (audit.h) into key: 32 random bytes kept in
- * the data store wrapped under the master key (vlt_audit_key_wrap and
- * _unwrap, vault_access.c, are the one pair that seals it). create: make
- * and keep one if there is none, in a transaction of its own (not inside
- * vault_begin); else VAERN_E_NOTFOUND when there is none. The caller
- * wipes key.
+ * the keystore wrapped under the master key, as the root key "audit_mac"
+ * (keys_root_get, src/keys: re-wrapped by every master-key rotation).
+ * create: make and keep one if there is none, with the trail's pending
+ * head, in a transaction of its own (not inside vault_begin); else
+ * VAERN_E_NOTFOUND when there is none. The caller wipes key.
  */
 enum vaern_err vault_audit_key(struct vault *v, int create,
                                unsigned char key[VAULT_AUDIT_KEY_BYTES],

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../keys/keys.h"
 #include "../store/store_audit.h"
 #include "vault_internal.h"
 
@@ -313,86 +314,36 @@ vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg)
 
 /* ---- the audit MAC key and the outbox (issue 12) ------------------------ */
 
-#define AUDIT_KEY_META   "audit_mac_key" /* the wrapped key, in hex */
-#define AUDIT_KEY_AD     "vaern-audit-mac-key-v1"
-#define AUDIT_KEY_SEALED (VAULT_AUDIT_KEY_BYTES + VLT_SEAL_OVERHEAD)
-
-/*
- * The audit MAC key's wrap and unwrap: the one pair that seals it under
- * the master key's wrapping key, bound to AUDIT_KEY_AD. A master-key
- * rotation (issue 13) re-wraps it here: unwrap under the old, wrap under
- * the new. hex is 2 * AUDIT_KEY_SEALED + 1 bytes.
- */
-void
-vlt_audit_key_wrap(struct vault *v, const unsigned char *wrap_key,
-                   const unsigned char key[VAULT_AUDIT_KEY_BYTES], char *hex)
-{
-	unsigned char sealed[AUDIT_KEY_SEALED];
-
-	vlt_seal(v, sealed, key, VAULT_AUDIT_KEY_BYTES,
-	         (const unsigned char *)AUDIT_KEY_AD, sizeof(AUDIT_KEY_AD) - 1,
-	         wrap_key);
-	sodium_bin2hex(hex, 2 * AUDIT_KEY_SEALED + 1, sealed, sizeof(sealed));
-}
-
-enum vaern_err
-vlt_audit_key_unwrap(const unsigned char *wrap_key, const char *hex,
-                     unsigned char key[VAULT_AUDIT_KEY_BYTES],
-                     struct vaern_msg *msg)
-{
-	unsigned char sealed[AUDIT_KEY_SEALED], tmp[VAULT_AUDIT_KEY_BYTES + 1];
-	size_t got = 0, len = 0;
-	const char *end = NULL;
-	enum vaern_err err;
-
-	if (strlen(hex) != 2 * AUDIT_KEY_SEALED ||
-	    sodium_hex2bin(sealed, sizeof(sealed), hex, strlen(hex), NULL, &got,
-	                   &end) != 0 ||
-	    got != sizeof(sealed))
-		return vaern_fail(msg, VAERN_E_CRYPTO,
-		                  "the audit MAC key is malformed");
-	err = vlt_unseal(tmp, sealed, sizeof(sealed),
-	                 (const unsigned char *)AUDIT_KEY_AD,
-	                 sizeof(AUDIT_KEY_AD) - 1, wrap_key, &len, msg);
-	if (err == VAERN_OK && len != VAULT_AUDIT_KEY_BYTES)
-		err = vaern_fail(msg, VAERN_E_CRYPTO,
-		                 "the audit MAC key is malformed");
-	if (err == VAERN_OK)
-		memcpy(key, tmp, VAULT_AUDIT_KEY_BYTES);
-	sodium_memzero(tmp, sizeof(tmp));
-	return err;
-}
+/* The audit MAC key's name among the keystore's root keys (src/keys):
+ * wrapped under the master key's wrap key, re-wrapped by every rotation
+ * (issue 13), never derived from the master key. */
+#define AUDIT_KEY_ROOT "audit_mac"
 
 enum vaern_err
 vault_audit_key(struct vault *v, int create,
                 unsigned char key[VAULT_AUDIT_KEY_BYTES], struct vaern_msg *msg)
 {
-	char hex[2 * AUDIT_KEY_SEALED + 8];
 	enum vaern_err err;
 
 	if (v->batch)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "vault_audit_key: not inside a batch");
-	/* One write transaction: two processes never both make a key. Not
+	/* One write transaction: two processes never both make a key, and
+	 * the key comes with its pending head (store_audit.h). Not
 	 * vlt_begin: this is no change to audit (vlt_end). */
-	if (create && (err = store_begin(v->store, msg)) != VAERN_OK)
+	if ((err = store_begin(v->store, msg)) != VAERN_OK)
 		return err;
-	err = store_meta_get(v->store, AUDIT_KEY_META, hex, sizeof(hex), msg);
-	if (err == VAERN_OK) {
-		err = vlt_audit_key_unwrap(v->keys->wrap, hex, key, msg);
-	} else if (err == VAERN_E_NOTFOUND && create) {
-		vlt_random(v, key, VAULT_AUDIT_KEY_BYTES);
-		vlt_audit_key_wrap(v, v->keys->wrap, key, hex);
-		if ((err = store_meta_put(v->store, AUDIT_KEY_META, hex,
-		                          msg)) == VAERN_OK)
-			err = store_audit_head_pending(v->store, msg);
-	} else if (err == VAERN_E_NOTFOUND) {
+	err = keys_root_get(v->ring, v->store, AUDIT_KEY_ROOT, 0, key, msg);
+	if (err == VAERN_E_NOTFOUND && create &&
+	    (err = keys_root_get(v->ring, v->store, AUDIT_KEY_ROOT, 1, key,
+	                         msg)) == VAERN_OK)
+		err = store_audit_head_pending(v->store, msg);
+	else if (err == VAERN_E_NOTFOUND)
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "the data store has no audit MAC key yet");
-	}
-	if (create && err == VAERN_OK)
+	if (err == VAERN_OK)
 		err = store_commit(v->store, msg);
-	else if (create)
+	else
 		store_rollback(v->store);
 	if (err != VAERN_OK)
 		sodium_memzero(key, VAULT_AUDIT_KEY_BYTES);

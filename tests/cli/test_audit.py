@@ -237,16 +237,17 @@ class TrailTamperTest(unittest.TestCase):
         self.assertBroken(d, None, "head", "no audit head (removed)")
 
     def test_audit_key_is_random_and_wrapped_GDPR_32(self):
-        """The MAC key is kept only wrapped (72 bytes: nonce, key, tag),
-        and two data directories have different keys."""
+        """The MAC key is kept only wrapped, in the keystore among the
+        root keys that a master-key rotation re-wraps (72 bytes: nonce,
+        key, tag), and two data directories have different keys."""
         d2 = os.path.join(self.tmp, "other")
         self.addCleanup(shutil.rmtree, d2, True)
         self.assertEqual(vaern(d2, "init", "--policy", TELENOR).returncode, 0)
         self.assertEqual(verify(d2)[0], 0)
-        keys = [sql(os.path.join(d, "vaern.db"), "SELECT value FROM meta "
-                    "WHERE key = 'audit_mac_key'")[0][0]
+        keys = [sql(os.path.join(d, "keystore.db"), "SELECT wrapped FROM "
+                    "root_key WHERE name = 'audit_mac'")[0][0]
                 for d in (self.dir, d2)]
-        self.assertEqual([len(k) for k in keys], [144, 144])
+        self.assertEqual([len(k) for k in keys], [72, 72])
         self.assertNotEqual(keys[0], keys[1])
 
 
@@ -392,8 +393,8 @@ class LegacyTrailTest(unittest.TestCase):
             prev = h
         # ...and a data store without the key and the head (made
         # before issue 12; `vaern init` now makes both).
-        sql(os.path.join(d, "vaern.db"), "DELETE FROM meta WHERE key = "
-            "'audit_mac_key'")
+        sql(os.path.join(d, "keystore.db"), "DELETE FROM root_key WHERE "
+            "name = 'audit_mac'")
         sql(os.path.join(d, "vaern.db"), "DROP TABLE audit_head")
         sql(os.path.join(d, "vaern.db"), "DROP TABLE audit_outbox")
         rc, v, err = verify(d)
