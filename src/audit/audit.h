@@ -23,8 +23,9 @@
  * version, which never goes back along the chain, and names the first
  * entry that was changed, removed or reordered.
  *
- * The key: 32 random bytes, kept in the data store wrapped under the
- * master key (vault_audit_key(), src/vault), so only a holder of the
+ * The key: 32 random bytes, kept in the keystore wrapped under the master
+ * key as the root key "audit_mac" (vault_audit_key(), src/vault; every
+ * master-key rotation re-wraps it, src/keys), so only a holder of the
  * master key can append an entry that verifies: one appended with a
  * recomputed hash is caught. Trails made before the key (version 1:
  * BLAKE2b-256 unkeyed, same encoding) keep verifying: the data store
