@@ -71,6 +71,13 @@ struct cli_audit_local {
  * on stderr. In cmd_retention.c. */
 int cli_audit_local(struct vault *v, struct cli_audit_local *al);
 
+/* A traffic_audit_fn (src/traffic/traffic_access.h) writing into the
+ * trail of al (arg), set up by cli_audit_local. In cmd_retention.c. */
+struct audit_entry;
+enum vaern_err cli_traffic_audit(void *arg, const struct audit_entry *e,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* The local operator's name in the audit trail (GDPR-32): "operator:"
  * and the OS user running the command (its uid if it has no name), in
  * A-Z a-z 0-9 . _ - only. In cmd_retention.c. */

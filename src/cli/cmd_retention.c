@@ -166,12 +166,13 @@ cli_audit_local(struct vault *v, struct cli_audit_local *al)
 	return 0;
 }
 
-/* The retained-data store's sweep audits into the same file. */
-static enum vaern_err
-traffic_audit_local(void *arg, const struct audit_entry *e,
-                    struct vaern_msg *msg)
+/* The retained-data store's audit entries go into the same trail. */
+enum vaern_err
+cli_traffic_audit(void *arg, const struct audit_entry *e, struct vaern_msg *msg)
 {
-	return audit_append_direct(arg, e, 1, NULL, msg);
+	struct cli_audit_local *al = arg;
+
+	return audit_append_direct(&al->trail->t, e, 1, NULL, msg);
 }
 
 /* ---- plan --------------------------------------------------------------- */
@@ -419,8 +420,8 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	/* TEL-LOG-1: the retained-data store's days go in the same sweep. */
 	if (err == VAERN_OK && !a->dry_run)
 		err = traffic_sweep_all(v, cli_globals.data_dir, NULL, as_of,
-		                        traffic_audit_local, al.path,
-		                        &traffic_days, &traffic_records, &msg);
+		                        cli_traffic_audit, &al, &traffic_days,
+		                        &traffic_records, &msg);
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();

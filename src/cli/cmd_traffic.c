@@ -108,15 +108,15 @@ struct session {
 	struct vault *v;
 	struct traffic_store *st;
 	const struct policy *p;
-	char audit_path[PATH_MAX];
+	struct cli_audit_local al; /* where its audit entries go */
 };
 
 static enum vaern_err
 audit_to_file(void *arg, const struct audit_entry *e, struct vaern_msg *msg)
 {
-	const struct session *s = arg;
+	struct session *s = arg;
 
-	return audit_append_direct(s->audit_path, e, 1, NULL, msg);
+	return cli_traffic_audit(&s->al, e, msg);
 }
 
 static int
@@ -128,10 +128,13 @@ session_open(const char *what, const char *controller, struct session *s)
 	memset(s, 0, sizeof(*s));
 	if (controller == NULL)
 		return usage("--controller is required");
-	snprintf(s->audit_path, sizeof(s->audit_path), "%s/%s",
-	         cli_globals.data_dir, AUDIT_DB_FILE);
 	if ((err = vault_open(cli_globals.data_dir, &s->v, &msg)) != VAERN_OK)
 		return cli_report(what, err, &msg);
+	if (cli_audit_local(s->v, &s->al) != 0) {
+		vault_close(s->v);
+		s->v = NULL;
+		return EXIT_FAILURE_;
+	}
 	err = traffic_store_for(s->v, cli_globals.data_dir, controller, &s->st,
 	                        &s->p, &msg);
 	if (err != VAERN_OK) {
@@ -296,13 +299,6 @@ cmd_plan(const struct opts *o)
 	                                days));
 }
 
-/* The audit sink of a command without a store open. */
-static enum vaern_err
-audit_to_path(void *arg, const struct audit_entry *e, struct vaern_msg *msg)
-{
-	return audit_append_direct(arg, e, 1, NULL, msg);
-}
-
 /* TEL-LOG-1: every day a full year old goes whole, with its key; every
  * controller's store, or the one --controller names. */
 static int
@@ -310,17 +306,19 @@ cmd_sweep(const struct opts *o)
 {
 	struct vault *v = NULL;
 	struct vaern_msg msg = {{0}};
+	struct cli_audit_local al;
 	uint64_t days = 0, recs = 0;
-	char path[PATH_MAX];
 	enum vaern_err err;
 
-	snprintf(path, sizeof(path), "%s/%s", cli_globals.data_dir,
-	         AUDIT_DB_FILE);
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("traffic sweep", err, &msg);
+	if (cli_audit_local(v, &al) != 0) {
+		vault_close(v);
+		return EXIT_FAILURE_;
+	}
 	err = traffic_sweep_all(v, cli_globals.data_dir, o->controller,
-	                        clock_now(), audit_to_path, path, &days, &recs,
-	                        &msg);
+	                        clock_now(), cli_traffic_audit, &al, &days,
+	                        &recs, &msg);
 	vault_close(v);
 	if (err != VAERN_OK)
 		return cli_report("traffic sweep", err, &msg);
