@@ -481,6 +481,7 @@ api_metrics(void *app, struct http_buf *out)
 	        (unsigned long long)entries, (unsigned long long)batches,
 	        atomic_load(&a->audit_failures) + (unsigned long)failed);
 	sweep_metrics(a, out);
+	incident_metrics(a, out);
 }
 
 /* ---- a request's context, answers and refusals -------------------------- */
@@ -886,6 +887,17 @@ static const struct http_route routes[] = {
          "request_object"},
         {"POST", "/v1/requests/{request}/consent-withdrawal",
          h_request_withdraw, "request_withdraw_consent"},
+        {"POST", "/v1/reports", h_report_submit, "report_submit"},
+        {"POST", "/v1/reports/{case}/status", h_report_status, "report_status"},
+        {"GET", "/v1/incidents", h_incident_list, "incident_list"},
+        {"GET", "/v1/incidents/register", h_incident_register,
+         "incident_register"},
+        {"GET", "/v1/incidents/{case}", h_incident_get, "incident_get"},
+        {"PATCH", "/v1/incidents/{case}", h_incident_triage, "incident_triage"},
+        {"POST", "/v1/incidents/{case}/receipt", h_incident_receipt,
+         "incident_receipt"},
+        {"POST", "/v1/incidents/{case}/feedback", h_incident_feedback,
+         "incident_feedback"},
         {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
          "opendsr_discovery"},
         {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},

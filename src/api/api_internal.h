@@ -17,6 +17,7 @@
  *   api_audit.c     the audit trail read by the data-protection officer
  *   api_report.c    the person's reports: the builder and their handlers
  *   api_requests.c  rights requests (issue 5) and OpenDSR v2
+ *   api_incidents.c security reports and the breach register (issue 17)
  *
  * A helper that answers the request itself returns 1 once it has (the
  * handler then returns 0), and 0 to go on.
@@ -397,5 +398,26 @@ int h_opendsr_get(struct http_request *req, struct http_response *res,
                   void *app);
 int h_opendsr_cancel(struct http_request *req, struct http_response *res,
                      void *app);
+
+/* api_incidents.c */
+int h_report_submit(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_report_status(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_incident_list(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_incident_get(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_incident_triage(struct http_request *req, struct http_response *res,
+                      void *app);
+int h_incident_receipt(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_incident_feedback(struct http_request *req, struct http_response *res,
+                        void *app);
+int h_incident_register(struct http_request *req, struct http_response *res,
+                        void *app);
+/* Appends the security reports' figures to /metrics (SHOP-BREACH-2,
+ * GDPR-33). */
+void incident_metrics(struct api *a, struct http_buf *out);
 
 #endif

@@ -39,7 +39,8 @@ int cmd_actor(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
-int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
+int cmd_requests(int argc, char **argv);  /* rights requests (issue 5) */
+int cmd_incidents(int argc, char **argv); /* security reports (issue 17) */
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry

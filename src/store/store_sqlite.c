@@ -14,6 +14,8 @@
 #include "store.h"
 
 #include "sqlite_util.h"
+#include "store_incident.h"
+#include "store_sqlite_internal.h"
 
 #include <assert.h>
 #include <sqlite3.h>
@@ -21,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION "5"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -183,6 +185,11 @@ static const char migrate_2_sql[] =
  * schema_sql then creates. */
 static const char migrate_3_sql[] =
         "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+
+/* From schema 4 to 5: the incident tables (issue 17), which
+ * store_incident_schema then creates. */
+static const char migrate_4_sql[] =
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -807,8 +814,12 @@ schema_setup(sqlite3 *db, char **errmsg)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 4)
+		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
+		rc = store_incident_schema(db, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
@@ -884,6 +895,12 @@ store_close(struct store *st)
 		free(st->labels[i].text);
 	sqlu_close(&st->conn);
 	free(st);
+}
+
+struct sqlu_conn *
+store_sqlite_conn(struct store *st)
+{
+	return &st->conn;
 }
 
 enum vaern_err

@@ -1,0 +1,562 @@
+/*
+ * incident.c -- the model of security reports and the breach register
+ * (issue 17): words, limits, deadlines, checks and the register's
+ * exports. No storage, no cryptography (src/vault/vault_incident.c).
+ */
+#include "incident.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "../common/utf8.h"
+
+static const char *const class_names[] = {
+        "unclassified", "not_breach", "weakness", "personal_data_breach", NULL};
+
+const char *
+incident_class_name(enum incident_class c)
+{
+	return class_names[c];
+}
+
+int
+incident_class_parse(const char *text)
+{
+	for (int i = 0; class_names[i] != NULL; i++)
+		if (strcmp(class_names[i], text) == 0)
+			return i;
+	return -1;
+}
+
+/* SHOP-BREACH-1: screenshots are PNG or JPEG, known by their magic
+ * bytes, never by a name or a declared type. */
+const char *
+incident_image_type(const unsigned char *b, size_t len)
+{
+	static const unsigned char png[8] = {0x89, 'P',  'N',  'G',
+	                                     '\r', '\n', 0x1a, '\n'};
+
+	if (len >= sizeof(png) + 16 && memcmp(b, png, sizeof(png)) == 0)
+		return "image/png";
+	if (len >= 4 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff &&
+	    b[len - 2] == 0xff && b[len - 1] == 0xd9)
+		return "image/jpeg";
+	return NULL;
+}
+
+enum vaern_err
+incident_text_check(const char *text, const char *field, int required,
+                    struct vaern_msg *msg)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t len, i, n;
+	int blank = 1;
+
+	if (text == NULL) {
+		if (required)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'%s' is required", field);
+		return VAERN_OK;
+	}
+	len = strlen(text);
+	if (len > INCIDENT_TEXT_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "'%s' is longer than %d bytes", field,
+		                  INCIDENT_TEXT_MAX);
+	for (i = 0; i < len; i += n) {
+		uint32_t cp;
+
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'%s' is not valid UTF-8 (byte %zu)",
+			                  field, i + 1);
+		if (utf8_is_control(cp) && cp != '\n' && cp != '\t' &&
+		    cp != '\r')
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'%s' holds a control character "
+			                  "(byte %zu)",
+			                  field, i + 1);
+		if (!(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r' ||
+		      cp == 0xa0 || cp == 0x3000 ||
+		      (cp >= 0x2000 && cp <= 0x200b)))
+			blank = 0;
+	}
+	if (required && blank)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "'%s' holds only white space", field);
+	return VAERN_OK;
+}
+
+long
+incident_receipt_due(const struct policy *p, long received_day)
+{
+	return cal_add_working_days(p->controller.country, received_day,
+	                            p->incidents.receipt_working_days);
+}
+
+long
+incident_feedback_due(const struct policy *p, long received_day)
+{
+	return cal_add_period(received_day, p->incidents.feedback);
+}
+
+/* ---- the register fields (GDPR Art. 33(3), 33(5)) ---------------------- */
+
+static const char *const register_texts[] = {
+        "consequences",  "measures_taken", "measures_proposed",
+        "notify_reason", "delay_reason",   NULL};
+static const char *const register_keys[] = {
+        "classification", "aware_at",        "nature",
+        "categories",     "subjects_approx", "records_approx",
+        "consequences",   "measures_taken",  "measures_proposed",
+        "risk",           "notify",          "notify_reason",
+        "notified_at",    "delay_reason",    NULL};
+static const char *const natures[] = {"confidentiality", "integrity",
+                                      "availability", NULL};
+static const char *const risks[] = {"none", "low", "high", NULL};
+
+static int
+word_in(const char *const *words, const char *w)
+{
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strcmp(words[i], w) == 0)
+			return 1;
+	return 0;
+}
+
+int64_t
+incident_time(json_t *reg, const char *key)
+{
+	const char *t = json_string_value(json_object_get(reg, key));
+	struct vaern_msg msg;
+	int64_t at;
+
+	if (t == NULL || cal_parse_instant(t, &at, &msg) != VAERN_OK)
+		return INT64_MIN;
+	return at;
+}
+
+/* A time of the register, normalised to its instant text in *out (a new
+ * reference). */
+static enum vaern_err
+reg_time(json_t *v, const char *key, int64_t now, json_t **out,
+         struct vaern_msg *msg)
+{
+	char text[21];
+	int64_t at;
+
+	if (!json_is_string(v) ||
+	    cal_parse_instant(json_string_value(v), &at, msg) != VAERN_OK)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "'%s' is a time: YYYY-MM-DDTHH:MM:SSZ", key);
+	if (at > now)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "'%s' lies in the future", key);
+	cal_format_instant(at, text);
+	*out = json_string(text);
+	return *out != NULL ? VAERN_OK : VAERN_E_NOMEM;
+}
+
+static enum vaern_err
+reg_words(const struct policy *p, json_t *v, const char *key,
+          const char *const *words, struct vaern_msg *msg)
+{
+	size_t i;
+	json_t *it;
+
+	if (!json_is_array(v) || json_array_size(v) > POLICY_ITEMS_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID, "'%s' is a list", key);
+	json_array_foreach(v, i, it)
+	{
+		const char *w = json_string_value(it);
+
+		if (w == NULL ||
+		    (words != NULL ? !word_in(words, w)
+		                   : policy_category_index(p, w) < 0))
+			return vaern_fail(
+			        msg, VAERN_E_INVALID, "'%s' item %zu is not %s",
+			        key, i + 1,
+			        words != NULL ? "confidentiality, integrity "
+			                        "or availability"
+			                      : "a category of the policy");
+	}
+	return VAERN_OK;
+}
+
+/* One key of a triage, checked; *val a new reference to store, or NULL
+ * to remove the key. */
+static enum vaern_err
+reg_value(const struct policy *p, const char *key, json_t *v, int64_t now,
+          json_t **val, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	*val = NULL;
+	if (json_is_null(v))
+		return VAERN_OK;
+	if (strcmp(key, "classification") == 0) {
+		const char *w = json_string_value(v);
+
+		if (w == NULL || incident_class_parse(w) < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'classification' is not_breach, "
+			                  "weakness or personal_data_breach");
+	} else if (strcmp(key, "aware_at") == 0 ||
+	           strcmp(key, "notified_at") == 0) {
+		return reg_time(v, key, now, val, msg);
+	} else if (strcmp(key, "nature") == 0) {
+		if ((err = reg_words(p, v, key, natures, msg)) != VAERN_OK)
+			return err;
+	} else if (strcmp(key, "categories") == 0) {
+		if ((err = reg_words(p, v, key, NULL, msg)) != VAERN_OK)
+			return err;
+	} else if (strcmp(key, "subjects_approx") == 0 ||
+	           strcmp(key, "records_approx") == 0) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'%s' is a whole number >= 0", key);
+	} else if (strcmp(key, "risk") == 0) {
+		const char *w = json_string_value(v);
+
+		if (w == NULL || !word_in(risks, w))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'risk' is none, low or high");
+	} else if (strcmp(key, "notify") == 0) {
+		if (!json_is_boolean(v))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'notify' is true or false");
+	} else if (word_in(register_texts, key)) {
+		if (!json_is_string(v))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "'%s' is a text", key);
+		if ((err = incident_text_check(json_string_value(v), key, 1,
+		                               msg)) != VAERN_OK)
+			return err == VAERN_E_LIMIT ? VAERN_E_INVALID : err;
+	}
+	*val = json_incref(v);
+	return VAERN_OK;
+}
+
+enum vaern_err
+incident_register_merge(const struct policy *p, json_t *reg, json_t *patch,
+                        int64_t now, struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	json_t *next = NULL, *v, *val;
+	const char *key;
+	int64_t aware, notified;
+
+	if (!json_is_object(patch) || json_object_size(patch) == 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "a triage is an object of register fields");
+	if ((next = json_deep_copy(reg)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	json_object_foreach(patch, key, v)
+	{
+		if (!word_in(register_keys, key)) {
+			err = vaern_fail(msg, VAERN_E_INVALID,
+			                 "unknown register field '%.40s'", key);
+			goto done;
+		}
+		if ((err = reg_value(p, key, v, now, &val, msg)) != VAERN_OK)
+			goto done;
+		if (val == NULL)
+			(void)json_object_del(next, key);
+		else if (json_object_set_new(next, key, val) != 0) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
+	}
+	/* GDPR Art. 33(1): the 72 hours run from awareness; a later
+	 * notification states the reasons for the delay. */
+	aware = incident_time(next, "aware_at");
+	notified = incident_time(next, "notified_at");
+	if (notified != INT64_MIN && aware == INT64_MIN) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "'notified_at' needs 'aware_at'");
+		goto done;
+	}
+	if (notified != INT64_MIN && notified < aware) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "'notified_at' lies before 'aware_at'");
+		goto done;
+	}
+	if (notified != INT64_MIN &&
+	    notified > aware + INCIDENT_AWARE_SECONDS &&
+	    json_object_get(next, "delay_reason") == NULL) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "'delay_reason' is required: the notification "
+		                 "came more than 72 hours after awareness "
+		                 "(GDPR Art. 33(1))");
+		goto done;
+	}
+	if (json_object_get(next, "notify") != NULL &&
+	    json_object_get(next, "notify_reason") == NULL) {
+		err = vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "'notify_reason' is required with the decision "
+		        "'notify' (SHOP-BREACH-3)");
+		goto done;
+	}
+	if (notified != INT64_MIN &&
+	    !json_is_true(json_object_get(next, "notify"))) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "'notified_at' needs the decision 'notify': "
+		                 "true");
+		goto done;
+	}
+	if (json_object_update(reg, next) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	json_object_foreach(patch, key, v)
+	{
+		if (json_is_null(v))
+			(void)json_object_del(reg, key);
+	}
+done:
+	json_decref(next);
+	return err;
+}
+
+/* ---- the register's exports ------------------------------------------- */
+
+/* A growing text; failed sticks. */
+struct out {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+out_add(struct out *o, const char *t, size_t n)
+{
+	if (o->failed)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap : 1024;
+		char *s;
+
+		while (cap < o->len + n + 1)
+			cap *= 2;
+		if ((s = realloc(o->s, cap)) == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->s = s;
+		o->cap = cap;
+	}
+	memcpy(o->s + o->len, t, n);
+	o->len += n;
+	o->s[o->len] = '\0';
+}
+
+static void
+out_str(struct out *o, const char *t)
+{
+	out_add(o, t, strlen(t));
+}
+
+/* Text escaped for HTML: & < > " ' as entities. */
+static void
+out_html(struct out *o, const char *t)
+{
+	for (; *t; t++) {
+		switch (*t) {
+		case '&': out_str(o, "&amp;"); break;
+		case '<': out_str(o, "&lt;"); break;
+		case '>': out_str(o, "&gt;"); break;
+		case '"': out_str(o, "&quot;"); break;
+		case '\'': out_str(o, "&#39;"); break;
+		default: out_add(o, t, 1);
+		}
+	}
+}
+
+/* One CSV cell (RFC 4180), a formula start neutralised. */
+static void
+out_csv(struct out *o, const char *t)
+{
+	out_str(o, "\"");
+	if (*t == '=' || *t == '+' || *t == '-' || *t == '@')
+		out_str(o, "'");
+	for (; *t; t++) {
+		if (*t == '"')
+			out_str(o, "\"\"");
+		else
+			out_add(o, t, 1);
+	}
+	out_str(o, "\"");
+}
+
+/* The columns of the register, in order. */
+static const char *const columns[] = {"case",
+                                      "received_at",
+                                      "classification",
+                                      "aware_at",
+                                      "nature",
+                                      "categories",
+                                      "subjects_approx",
+                                      "records_approx",
+                                      "consequences",
+                                      "measures_taken",
+                                      "measures_proposed",
+                                      "risk",
+                                      "notify",
+                                      "notify_reason",
+                                      "notified_at",
+                                      "delay_reason",
+                                      NULL};
+
+/* The value of one column as text into buf (or a pointer to the JSON
+ * string); "" when absent. */
+static const char *
+cell(json_t *e, const char *key, char *buf, size_t bufsz)
+{
+	json_t *v = json_object_get(e, key);
+
+	buf[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return buf;
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		(void)snprintf(buf, bufsz, "%lld",
+		               (long long)json_integer_value(v));
+	else if (json_is_boolean(v))
+		(void)snprintf(buf, bufsz, "%s",
+		               json_is_true(v) ? "true" : "false");
+	else if (json_is_array(v)) {
+		size_t i, at = 0;
+		json_t *it;
+
+		json_array_foreach(v, i, it)
+		{
+			const char *w = json_string_value(it);
+			int n;
+
+			if (w == NULL)
+				continue;
+			n = snprintf(buf + at, bufsz - at, "%s%s", i ? "," : "",
+			             w);
+			if (n < 0 || (size_t)n >= bufsz - at)
+				break;
+			at += (size_t)n;
+		}
+	}
+	return buf;
+}
+
+char *
+incident_register_csv(json_t *list)
+{
+	struct out o = {0};
+	char buf[1024];
+	size_t i, k;
+	json_t *e;
+
+	for (k = 0; columns[k] != NULL; k++) {
+		out_str(&o, k ? "," : "");
+		out_str(&o, columns[k]);
+	}
+	out_str(&o, "\r\n");
+	json_array_foreach(list, i, e)
+	{
+		for (k = 0; columns[k] != NULL; k++) {
+			out_str(&o, k ? "," : "");
+			out_csv(&o, cell(e, columns[k], buf, sizeof(buf)));
+		}
+		out_str(&o, "\r\n");
+	}
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}
+
+char *
+incident_register_html(json_t *list, const char *controller_name)
+{
+	struct out o = {0};
+	char buf[1024];
+	size_t i, k;
+	json_t *e;
+
+	out_str(&o, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	            "<title>Register of personal data breaches "
+	            "(GDPR Art. 33(5))</title></head><body>\n<h1>");
+	out_html(&o, controller_name);
+	out_str(&o, ": register of personal data breaches (GDPR Art. "
+	            "33(5))</h1>\n<table>\n<tr>");
+	for (k = 0; columns[k] != NULL; k++) {
+		out_str(&o, "<th>");
+		out_html(&o, columns[k]);
+		out_str(&o, "</th>");
+	}
+	out_str(&o, "</tr>\n");
+	json_array_foreach(list, i, e)
+	{
+		out_str(&o, "<tr>");
+		for (k = 0; columns[k] != NULL; k++) {
+			out_str(&o, "<td>");
+			out_html(&o, cell(e, columns[k], buf, sizeof(buf)));
+			out_str(&o, "</td>");
+		}
+		out_str(&o, "</tr>\n");
+	}
+	out_str(&o, "</table>\n</body></html>\n");
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}
+
+/* ---- messages to the reporter (SHOP-BREACH-2) ------------------------- */
+
+static const struct {
+	const char *lang;
+	const char *title[2];
+	const char *text[2];
+} messages[] = {
+        {"da",
+         {"Kvittering for din anmeldelse af en sikkerhedsbrist",
+          "Tilbagemelding på din anmeldelse af en sikkerhedsbrist"},
+         {"Vi har modtaget din anmeldelse og behandler den nu.",
+          "Her er vores tilbagemelding på din anmeldelse:"}},
+        {"sv",
+         {"Kvitto på din anmälan om en säkerhetsbrist",
+          "Återkoppling på din anmälan om en säkerhetsbrist"},
+         {"Vi har tagit emot din anmälan och behandlar den nu.",
+          "Här är vår återkoppling på din anmälan:"}},
+        {"en",
+         {"Receipt of your security report",
+          "Feedback on your security report"},
+         {"We have received your report and are handling it.",
+          "Here is our feedback on your report:"}},
+};
+
+static size_t
+lang_index(const char *lang)
+{
+	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (lang != NULL && strcmp(messages[i].lang, lang) == 0)
+			return i;
+	return 2;
+}
+
+const char *
+incident_message_title(const char *lang, int feedback)
+{
+	return messages[lang_index(lang)].title[feedback != 0];
+}
+
+const char *
+incident_message_text(const char *lang, int feedback)
+{
+	return messages[lang_index(lang)].text[feedback != 0];
+}
