@@ -194,6 +194,40 @@ class DeadlineTest(CliBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class SwedishDeadlineTest(CliBase):
+    """SHOP-BREACH-2 deadlines follow the controller's country: a Swedish
+    controller (policies/aurora-optimal.yaml, no incidents section: 2
+    working days, 2 weeks) counts Swedish working days."""
+
+    POLICY = os.path.join(api.POLICY_DIR, "aurora-optimal.yaml")
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-inc-se-")
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = os.path.join(self._tmp.name, "data")
+        self.db = os.path.join(self.dir, "vaern.db")
+        r = self.vaern("init", "--policy", self.POLICY)
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def test_SHOP_BREACH_2_swedish_easter_differs_from_danish(self):
+        # Wed 1 Apr 2026: Maundy Thursday is a working day in Sweden
+        # (not in Denmark): 2 April and, after Good Friday and Easter
+        # Monday, 7 April.
+        doc = self.report("2026-04-01T09:00:00Z", {"description": "x"})
+        self.assertEqual(doc["receipt_due"], "2026-04-07")
+
+    def test_SHOP_BREACH_2_swedish_christmas_eve_and_midsummer(self):
+        # Wed 23 Dec 2026: Christmas Eve, Christmas Day, the weekend:
+        # Mon 28 and Tue 29 Dec.
+        doc = self.report("2026-12-23T09:00:00Z", {"description": "x"})
+        self.assertEqual(doc["receipt_due"], "2026-12-29")
+        self.assertEqual(doc["feedback_due"], "2027-01-06")
+        # Thu 18 Jun 2026: Midsummer Eve Friday: Mon 22, Tue 23 June.
+        doc = self.report("2026-06-18T09:00:00Z", {"description": "x"})
+        self.assertEqual(doc["receipt_due"], "2026-06-23")
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class RegisterCliTest(CliBase):
     """SHOP-BREACH-3 and GDPR-33 through the CLI."""
 
