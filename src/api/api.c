@@ -892,6 +892,8 @@ static const struct http_route routes[] = {
         {"GET", "/v1/incidents", h_incident_list, "incident_list"},
         {"GET", "/v1/incidents/register", h_incident_register,
          "incident_register"},
+        {"GET", "/v1/incidents/affected", h_incident_affected,
+         "incident_affected"},
         {"GET", "/v1/incidents/{case}", h_incident_get, "incident_get"},
         {"PATCH", "/v1/incidents/{case}", h_incident_triage, "incident_triage"},
         {"POST", "/v1/incidents/{case}/receipt", h_incident_receipt,

@@ -6,6 +6,8 @@
  *   POST  /v1/reports/{case}/status     the reporter's view, by secret
  *   GET   /v1/incidents                 cases due (?due_within=2d, ?all=1)
  *   GET   /v1/incidents/register        Art. 33(5) (?format=json|csv|html)
+ *   GET   /v1/incidents/affected        who was affected, from the audit
+ *                                       trail (GDPR-33; point 4)
  *   GET   /v1/incidents/{case}          a case, its texts (audited)
  *   PATCH /v1/incidents/{case}          triage: the register fields
  *   POST  /v1/incidents/{case}/receipt  the receipt (SHOP-BREACH-2)
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../incident/affected.h"
 #include "../vault/vault_incident.h"
 #include "api_internal.h"
 
@@ -433,6 +436,74 @@ h_incident_register(struct http_request *req, struct http_response *res,
 	                       text);
 	free(text);
 	return rc;
+}
+
+/* GET /v1/incidents/affected?from=&to=[&actor=][&role=][&recipient=]
+ * [&route=][&categories=a,b]: the people whose data was released in the
+ * window by what leaked (GDPR-33), from the audit trail. Audited. */
+int
+h_incident_affected(struct http_request *req, struct http_response *res,
+                    void *app)
+{
+	const char *cats = http_request_query(req, "categories");
+	const char *list[AFFECTED_CATEGORIES];
+	char buf[HTTP_QUERY_VALUE_MAX + 1], why[96];
+	struct affected_query q;
+	struct affected a;
+	struct ctx c;
+	json_t *out;
+	enum vaern_err err;
+
+	if (ri_begin(req, res, app, &c, "incident_affected"))
+		return 0; /* answered */
+	memset(&q, 0, sizeof(q));
+	q.controller = c.actor.controller;
+	if (http_request_query(req, "from") == NULL ||
+	    http_request_query(req, "to") == NULL)
+		return http_respond_error(res, 400, "invalid",
+		                          "'from' and 'to' are required");
+	if (parse_time(http_request_query(req, "from"), &q.from, &c.msg) ||
+	    parse_time(http_request_query(req, "to"), &q.to, &c.msg))
+		return http_respond_error(res, 400, "invalid", "%s",
+		                          c.msg.text);
+	q.actor = http_request_query(req, "actor");
+	q.role = http_request_query(req, "role");
+	q.recipient = http_request_query(req, "recipient");
+	q.action = http_request_query(req, "route");
+	if (cats != NULL) {
+		char *p, *save = NULL;
+
+		(void)snprintf(buf, sizeof(buf), "%s", cats);
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (policy_category_index(c.policy, p) < 0)
+				return http_respond_error(
+				        res, 400, "invalid",
+				        "'categories' item %zu is not a "
+				        "category of the policy",
+				        q.ncategories + 1);
+			if (q.ncategories == AFFECTED_CATEGORIES)
+				return http_respond_error(
+				        res, 400, "invalid",
+				        "too many categories");
+			list[q.ncategories++] = p;
+		}
+		q.categories = list;
+	}
+	err = incident_affected(c.api->db_path, &q, &a, &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	(void)snprintf(why, sizeof(why), "affected people searched: %zu found",
+	               a.nsubjects);
+	if ((err = audit_change(&c, "incident_affected", "incident", NULL, NULL,
+	                        1, "GDPR-33", why)) != VAERN_OK) {
+		incident_affected_free(&a);
+		return fail(res, err, &c.msg);
+	}
+	out = incident_affected_json(&a);
+	incident_affected_free(&a);
+	return out != NULL ? http_respond_json(res, 200, out)
+	                   : fail(res, VAERN_E_NOMEM, NULL);
 }
 
 void

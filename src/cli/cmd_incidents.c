@@ -12,6 +12,8 @@
  *   vaern incidents triage CASE --json FILE|-  (SHOP-BREACH-3, GDPR-33)
  *   vaern incidents register [--format json|csv|html]  (GDPR Art. 33(5))
  *   vaern incidents status CASE --secret FILE|-  the reporter's view
+ *   vaern incidents affected --from T --to T [--leaked-actor A] [--role R]
+ *         [--recipient X | --route ACTION] [--categories C,D]  (GDPR-33)
  *
  * Every command takes [--controller ID] (optional with one controller)
  * and [--actor NAME] (default "operator"). Texts come from a file or
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../incident/affected.h"
 #include "../outbox/smtp.h"
 #include "../vault/vault_incident.h"
 #include "cli.h"
@@ -40,11 +43,16 @@ static const char usage_text[] =
         "       vaern incidents triage CASE --json FILE|-\n"
         "       vaern incidents register [--format json|csv|html]\n"
         "       vaern incidents status CASE --secret FILE|-\n"
+        "       vaern incidents affected --from TIME --to TIME [--leaked-actor "
+        "A]\n"
+        "             [--role R] [--recipient X | --route ACTION]\n"
+        "             [--categories C,D]\n"
         "  every command: [--controller ID] [--actor NAME]\n";
 
 struct args {
 	const char *controller, *actor, *json, *text, *secret, *due_within;
-	const char *format;
+	const char *format, *from, *to, *who, *role, *recipient, *route;
+	const char *categories;
 	int all, closed;
 	const char *pos;
 	int npos;
@@ -64,6 +72,13 @@ parse(int argc, char **argv, struct args *a)
 	        {"--secret", offsetof(struct args, secret)},
 	        {"--due-within", offsetof(struct args, due_within)},
 	        {"--format", offsetof(struct args, format)},
+	        {"--from", offsetof(struct args, from)},
+	        {"--to", offsetof(struct args, to)},
+	        {"--leaked-actor", offsetof(struct args, who)},
+	        {"--role", offsetof(struct args, role)},
+	        {"--recipient", offsetof(struct args, recipient)},
+	        {"--route", offsetof(struct args, route)},
+	        {"--categories", offsetof(struct args, categories)},
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -387,6 +402,59 @@ inc_status(struct vault *v, const char *controller, struct args *a,
 	return cli_print_json(out);
 }
 
+static int
+inc_affected(struct vault *v, const char *controller, struct args *a,
+             const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	const char *list[AFFECTED_CATEGORIES];
+	char path[PATH_MAX], buf[1024], why[96];
+	struct affected_query q;
+	struct affected res;
+	enum vaern_err err;
+	json_t *out;
+
+	if (a->npos != 0 || a->from == NULL || a->to == NULL)
+		return cli_usage("incidents affected",
+		                 "--from and --to are required");
+	memset(&q, 0, sizeof(q));
+	q.controller = controller;
+	if ((err = cal_parse_instant(a->from, &q.from, &msg)) != VAERN_OK)
+		return cli_report("incidents affected: --from", err, &msg);
+	if ((err = cal_parse_instant(a->to, &q.to, &msg)) != VAERN_OK)
+		return cli_report("incidents affected: --to", err, &msg);
+	q.actor = a->who;
+	q.role = a->role;
+	q.recipient = a->recipient;
+	q.action = a->route;
+	if (a->categories != NULL) {
+		char *p, *save = NULL;
+
+		(void)snprintf(buf, sizeof(buf), "%s", a->categories);
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (q.ncategories == AFFECTED_CATEGORIES)
+				return cli_usage("incidents affected",
+				                 "too many categories");
+			list[q.ncategories++] = p;
+		}
+		q.categories = list;
+	}
+	(void)snprintf(path, sizeof(path), "%s/audit.db", cli_globals.data_dir);
+	if ((err = incident_affected(path, &q, &res, &msg)) != VAERN_OK)
+		return cli_report("incidents affected", err, &msg);
+	(void)snprintf(why, sizeof(why), "affected people searched: %zu found",
+	               res.nsubjects);
+	out = incident_affected_json(&res);
+	incident_affected_free(&res);
+	if ((err = vault_incident_audit_search(v, controller, who, why,
+	                                       &msg)) != VAERN_OK) {
+		json_decref(out);
+		return cli_report("incidents affected", err, &msg);
+	}
+	return cli_print_json(out);
+}
+
 static enum vaern_err
 only_controller(void *arg, const char *name, int64_t loaded_at)
 {
@@ -414,6 +482,7 @@ cmd_incidents(int argc, char **argv)
 	        {"show", inc_show},         {"receipt", inc_receipt},
 	        {"feedback", inc_feedback}, {"triage", inc_triage},
 	        {"register", inc_register}, {"status", inc_status},
+	        {"affected", inc_affected},
 	};
 	struct vaern_msg msg = {{0}};
 	struct vault_request_actor who = {"operator", "operator"};

@@ -981,6 +981,19 @@ vault_incident_register(struct vault *v, const char *controller,
 	return VAERN_OK;
 }
 
+enum vaern_err
+vault_incident_audit_search(struct vault *v, const char *controller,
+                            const struct vault_request_actor *who,
+                            const char *what, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	return audit_case(v, controller, who, "incident_affected", "-",
+	                  "GDPR-33", what, msg);
+}
+
 struct count_ctx {
 	struct vault *v;
 	struct vault_incident_counts *n;

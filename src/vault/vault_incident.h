@@ -118,6 +118,14 @@ enum vaern_err vault_incident_register(struct vault *v, const char *controller,
                                        json_t **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
+/* Audits a search of the affected people (src/incident/affected.h) by
+ * who, with what (counts, never an id) as the reason (GDPR-33). */
+enum vaern_err
+vault_incident_audit_search(struct vault *v, const char *controller,
+                            const struct vault_request_actor *who,
+                            const char *what, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
 /* Counts over every controller, for /metrics. */
 struct vault_incident_counts {
 	long open;             /* cases not closed */

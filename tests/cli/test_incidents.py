@@ -462,6 +462,65 @@ class IntakeApiTest(api.ApiCase):
                    and not e["allowed"]]
         self.assertTrue(refused, entries[-5:])
 
+    def test_GDPR_33_affected_people_from_the_audit_trail(self):
+        cs, dpo = ("webshop", "customer_service"), ("webshop", "dpo")
+        sids = []
+        for i in range(3):
+            sids.append(self.create(cs, {
+                "purpose": "customer_account",
+                "facts": [{"category": "customer_name", "value": "P %d" % i},
+                          {"category": "customer_email",
+                           "value": api.uniq_email("aff")}]}))
+        # Customer service reads two of them (emails only for one).
+        for sid, cats in ((sids[0], ["customer_email"]),
+                          (sids[1], ["customer_name", "customer_email"])):
+            r = self.read(cs, sid, "customer_account", cats)
+            self.assertEqual(r.status, 200, r)
+        reads = [e for e in self.audit("webshop")
+                 if e["action"] == "read" and e["allowed"]
+                 and e["subject"] in sids]
+        self.assertEqual(len(reads), 2, reads)
+        first, last = reads[0]["at"], reads[-1]["at"]
+
+        def affected(**params):
+            r = self.call("GET", api.q("/v1/incidents/affected", **params),
+                          who=dpo)
+            self.assertEqual(r.status, 200, r)
+            return r.json()
+
+        doc = affected(**{"from": first, "to": last,
+                          "role": "customer_service"})
+        self.assertEqual(doc["subjects"], sorted(sids[:2]))
+        self.assertEqual(doc["by_category"],
+                         {"customer_email": 2, "customer_name": 1})
+        # Only what leaked: the name category reaches one person.
+        doc = affected(**{"from": first, "to": last,
+                          "categories": "customer_name"})
+        self.assertEqual(doc["subjects"], [sids[1]])
+        # The window's edges: the second before the first read, none;
+        # another role, none; a disclosure recipient, none.
+        import datetime
+        before = (datetime.datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ")
+                  - datetime.timedelta(seconds=1)).strftime(
+                      "%Y-%m-%dT%H:%M:%SZ")
+        self.assertEqual(affected(**{"from": before, "to": before})
+                         ["people"], 0)
+        self.assertEqual(affected(**{"from": first, "to": last,
+                                     "role": "marketing"})["people"], 0)
+        self.assertEqual(affected(**{"from": first, "to": last,
+                                     "recipient": "google"})["people"], 0)
+        self.assertGreaterEqual(affected(**{"from": first, "to": first})
+                                ["people"], 1)
+        # The search is audited; customer service may not search.
+        self.assertIn("incident_affected",
+                      [e["action"] for e in self.audit("webshop")])
+        r = self.call("GET", api.q("/v1/incidents/affected", **{
+            "from": first, "to": last}), who=cs)
+        self.assertError(r, 403, "forbidden")
+        r = self.call("GET", api.q("/v1/incidents/affected", **{
+            "from": first, "to": before}), who=dpo)
+        self.assertError(r, 400, "invalid")
+
     def test_GDPR_33_register_html_and_metrics(self):
         case = self.post({"description": "brud"}).json()["case"]
         r = self.call("PATCH", "/v1/incidents/%s" % case,
