@@ -12,6 +12,9 @@
  *   PATCH /v1/incidents/{case}          triage: the register fields
  *   POST  /v1/incidents/{case}/receipt  the receipt (SHOP-BREACH-2)
  *   POST  /v1/incidents/{case}/feedback the feedback (SHOP-BREACH-2)
+ *   GET   /v1/incidents/{case}/notification  the draft to Datatilsynet/IMY
+ *   POST  /v1/incidents/{case}/notices  Art. 34 messages to the people
+ *                                       found by the search (?from=&to=..)
  *
  * Intake is public; every /v1/incidents route is for a role with
  * `audit: true` (the DPO) or `incidents: true` (issue 17 point 6), and a
@@ -438,6 +441,55 @@ h_incident_register(struct http_request *req, struct http_response *res,
 	return rc;
 }
 
+/* The search of the query string (from, to, actor, role, recipient,
+ * route, categories) into q; list and buf hold the categories. 1 once it
+ * has answered (400). */
+static int
+ri_query(struct http_request *req, struct http_response *res, struct ctx *c,
+         struct affected_query *q, const char **list, char *buf, size_t bufsz)
+{
+	const char *cats = http_request_query(req, "categories");
+
+	memset(q, 0, sizeof(*q));
+	q->controller = c->actor.controller;
+	if (http_request_query(req, "from") == NULL ||
+	    http_request_query(req, "to") == NULL) {
+		(void)http_respond_error(res, 400, "invalid",
+		                         "'from' and 'to' are required");
+		return 1;
+	}
+	if (parse_time(http_request_query(req, "from"), &q->from, &c->msg) ||
+	    parse_time(http_request_query(req, "to"), &q->to, &c->msg)) {
+		(void)http_respond_error(res, 400, "invalid", "%s",
+		                         c->msg.text);
+		return 1;
+	}
+	q->actor = http_request_query(req, "actor");
+	q->role = http_request_query(req, "role");
+	q->recipient = http_request_query(req, "recipient");
+	q->action = http_request_query(req, "route");
+	if (cats != NULL) {
+		char *p, *save = NULL;
+
+		(void)snprintf(buf, bufsz, "%s", cats);
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (policy_category_index(c->policy, p) < 0 ||
+			    q->ncategories == AFFECTED_CATEGORIES) {
+				(void)http_respond_error(
+				        res, 400, "invalid",
+				        "'categories' item %zu is not a "
+				        "category of the policy",
+				        q->ncategories + 1);
+				return 1;
+			}
+			list[q->ncategories++] = p;
+		}
+		q->categories = list;
+	}
+	return 0;
+}
+
 /* GET /v1/incidents/affected?from=&to=[&actor=][&role=][&recipient=]
  * [&route=][&categories=a,b]: the people whose data was released in the
  * window by what leaked (GDPR-33), from the audit trail. Audited. */
@@ -445,7 +497,6 @@ int
 h_incident_affected(struct http_request *req, struct http_response *res,
                     void *app)
 {
-	const char *cats = http_request_query(req, "categories");
 	const char *list[AFFECTED_CATEGORIES];
 	char buf[HTTP_QUERY_VALUE_MAX + 1], why[96];
 	struct affected_query q;
@@ -456,40 +507,8 @@ h_incident_affected(struct http_request *req, struct http_response *res,
 
 	if (ri_begin(req, res, app, &c, "incident_affected"))
 		return 0; /* answered */
-	memset(&q, 0, sizeof(q));
-	q.controller = c.actor.controller;
-	if (http_request_query(req, "from") == NULL ||
-	    http_request_query(req, "to") == NULL)
-		return http_respond_error(res, 400, "invalid",
-		                          "'from' and 'to' are required");
-	if (parse_time(http_request_query(req, "from"), &q.from, &c.msg) ||
-	    parse_time(http_request_query(req, "to"), &q.to, &c.msg))
-		return http_respond_error(res, 400, "invalid", "%s",
-		                          c.msg.text);
-	q.actor = http_request_query(req, "actor");
-	q.role = http_request_query(req, "role");
-	q.recipient = http_request_query(req, "recipient");
-	q.action = http_request_query(req, "route");
-	if (cats != NULL) {
-		char *p, *save = NULL;
-
-		(void)snprintf(buf, sizeof(buf), "%s", cats);
-		for (p = strtok_r(buf, ",", &save); p != NULL;
-		     p = strtok_r(NULL, ",", &save)) {
-			if (policy_category_index(c.policy, p) < 0)
-				return http_respond_error(
-				        res, 400, "invalid",
-				        "'categories' item %zu is not a "
-				        "category of the policy",
-				        q.ncategories + 1);
-			if (q.ncategories == AFFECTED_CATEGORIES)
-				return http_respond_error(
-				        res, 400, "invalid",
-				        "too many categories");
-			list[q.ncategories++] = p;
-		}
-		q.categories = list;
-	}
+	if (ri_query(req, res, &c, &q, list, buf, sizeof(buf)))
+		return 0; /* answered */
 	err = incident_affected(c.api->db_path, &q, &a, &c.msg);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
@@ -504,6 +523,88 @@ h_incident_affected(struct http_request *req, struct http_response *res,
 	incident_affected_free(&a);
 	return out != NULL ? http_respond_json(res, 200, out)
 	                   : fail(res, VAERN_E_NOMEM, NULL);
+}
+
+/* POST /v1/incidents/{case}/notices?from=&to=[&...]: the Art. 34
+ * message to each person the search finds (GDPR-33; point 5), never
+ * twice. */
+int
+h_incident_notices(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	const char *list[AFFECTED_CATEGORIES];
+	char buf[HTTP_QUERY_VALUE_MAX + 1];
+	struct vault_notice_report rep;
+	struct vault_request_actor who;
+	struct affected_query q;
+	struct affected a;
+	struct ctx c;
+	enum vaern_err err;
+
+	if (ri_begin(req, res, app, &c, "incident_notice"))
+		return 0; /* answered */
+	if (ri_query(req, res, &c, &q, list, buf, sizeof(buf)))
+		return 0; /* answered */
+	if ((err = incident_affected(c.api->db_path, &q, &a, &c.msg)) !=
+	    VAERN_OK)
+		return fail(res, err, &c.msg);
+	who = ri_who(&c);
+	err = vault_incident_notify(
+	        c.v, c.actor.controller, http_request_param(req, "case"),
+	        (const unsigned char(*)[VAULT_UID_BYTES])a.subjects,
+	        a.nsubjects, &who, &rep, &c.msg);
+	incident_affected_free(&a);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	return http_respond_json(
+	        res, 200,
+	        json_pack("{s:i, s:i, s:i}", "sent", (int)rep.sent, "already",
+	                  (int)rep.already, "no_contact", (int)rep.no_contact));
+}
+
+/* GET /v1/incidents/{case}/notification?lang=da|sv|en&format=json|html:
+ * the draft notification to Datatilsynet / IMY (GDPR Art. 33(3)). */
+int
+h_incident_notification(struct http_request *req, struct http_response *res,
+                        void *app)
+{
+	const char *format = http_request_query(req, "format");
+	const char *lang = http_request_query(req, "lang");
+	struct vault_request_actor who;
+	struct ctx c;
+	json_t *out = NULL;
+	enum vaern_err err;
+	char *html;
+	int rc;
+
+	if (ri_begin(req, res, app, &c, "incident_notification"))
+		return 0; /* answered */
+	if (format == NULL)
+		format = "json";
+	if (lang == NULL)
+		lang = c.policy->controller.language;
+	if ((strcmp(format, "json") != 0 && strcmp(format, "html") != 0) ||
+	    (strcmp(lang, "da") != 0 && strcmp(lang, "sv") != 0 &&
+	     strcmp(lang, "en") != 0))
+		return http_respond_error(
+		        res, 400, "invalid",
+		        "'format' is json or html, 'lang' da, "
+		        "sv or en");
+	who = ri_who(&c);
+	err = vault_incident_notification(c.v, c.actor.controller,
+	                                  http_request_param(req, "case"), lang,
+	                                  &who, &out, &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	if (strcmp(format, "json") == 0)
+		return http_respond_json(res, 200, out);
+	html = incident_notification_html(out);
+	json_decref(out);
+	if (html == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	rc = http_respond_text(res, 200, "text/html; charset=utf-8", html);
+	free(html);
+	return rc;
 }
 
 void

@@ -418,6 +418,10 @@ int h_incident_register(struct http_request *req, struct http_response *res,
                         void *app);
 int h_incident_affected(struct http_request *req, struct http_response *res,
                         void *app);
+int h_incident_notices(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_incident_notification(struct http_request *req, struct http_response *res,
+                            void *app);
 /* Appends the security reports' figures to /metrics (SHOP-BREACH-2,
  * GDPR-33). */
 void incident_metrics(struct api *a, struct http_buf *out);

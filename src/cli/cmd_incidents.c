@@ -14,6 +14,8 @@
  *   vaern incidents status CASE --secret FILE|-  the reporter's view
  *   vaern incidents affected --from T --to T [--leaked-actor A] [--role R]
  *         [--recipient X | --route ACTION] [--categories C,D]  (GDPR-33)
+ *   vaern incidents notify CASE --from T --to T [filters]  Art. 34
+ *   vaern incidents notification CASE [--lang da|sv|en] [--format F]
  *
  * Every command takes [--controller ID] (optional with one controller)
  * and [--actor NAME] (default "operator"). Texts come from a file or
@@ -47,12 +49,16 @@ static const char usage_text[] =
         "A]\n"
         "             [--role R] [--recipient X | --route ACTION]\n"
         "             [--categories C,D]\n"
+        "       vaern incidents notify CASE --from TIME --to TIME [the "
+        "same filters]\n"
+        "       vaern incidents notification CASE [--lang da|sv|en]\n"
+        "             [--format json|html]\n"
         "  every command: [--controller ID] [--actor NAME]\n";
 
 struct args {
 	const char *controller, *actor, *json, *text, *secret, *due_within;
 	const char *format, *from, *to, *who, *role, *recipient, *route;
-	const char *categories;
+	const char *categories, *lang;
 	int all, closed;
 	const char *pos;
 	int npos;
@@ -79,6 +85,7 @@ parse(int argc, char **argv, struct args *a)
 	        {"--recipient", offsetof(struct args, recipient)},
 	        {"--route", offsetof(struct args, route)},
 	        {"--categories", offsetof(struct args, categories)},
+	        {"--lang", offsetof(struct args, lang)},
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -402,6 +409,49 @@ inc_status(struct vault *v, const char *controller, struct args *a,
 	return cli_print_json(out);
 }
 
+/* The search of --from, --to, --leaked-actor, --role, --recipient,
+ * --route, --categories into q (list and buf hold the categories); an
+ * exit code, EXIT_OK to go on. */
+static int
+parse_query(const char *what, const char *controller, struct args *a,
+            struct affected_query *q, const char **list, char *buf,
+            size_t bufsz)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+
+	if (a->from == NULL || a->to == NULL)
+		return cli_usage(what, "--from and --to are required");
+	memset(q, 0, sizeof(*q));
+	q->controller = controller;
+	if ((err = cal_parse_instant(a->from, &q->from, &msg)) != VAERN_OK ||
+	    (err = cal_parse_instant(a->to, &q->to, &msg)) != VAERN_OK)
+		return cli_report(what, err, &msg);
+	q->actor = a->who;
+	q->role = a->role;
+	q->recipient = a->recipient;
+	q->action = a->route;
+	if (a->categories != NULL) {
+		char *p, *save = NULL;
+
+		(void)snprintf(buf, bufsz, "%s", a->categories);
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (q->ncategories == AFFECTED_CATEGORIES)
+				return cli_usage(what, "too many categories");
+			list[q->ncategories++] = p;
+		}
+		q->categories = list;
+	}
+	return EXIT_OK;
+}
+
+static void
+audit_path(char path[PATH_MAX])
+{
+	(void)snprintf(path, PATH_MAX, "%s/audit.db", cli_globals.data_dir);
+}
+
 static int
 inc_affected(struct vault *v, const char *controller, struct args *a,
              const struct vault_request_actor *who)
@@ -413,34 +463,14 @@ inc_affected(struct vault *v, const char *controller, struct args *a,
 	struct affected res;
 	enum vaern_err err;
 	json_t *out;
+	int rc;
 
-	if (a->npos != 0 || a->from == NULL || a->to == NULL)
-		return cli_usage("incidents affected",
-		                 "--from and --to are required");
-	memset(&q, 0, sizeof(q));
-	q.controller = controller;
-	if ((err = cal_parse_instant(a->from, &q.from, &msg)) != VAERN_OK)
-		return cli_report("incidents affected: --from", err, &msg);
-	if ((err = cal_parse_instant(a->to, &q.to, &msg)) != VAERN_OK)
-		return cli_report("incidents affected: --to", err, &msg);
-	q.actor = a->who;
-	q.role = a->role;
-	q.recipient = a->recipient;
-	q.action = a->route;
-	if (a->categories != NULL) {
-		char *p, *save = NULL;
-
-		(void)snprintf(buf, sizeof(buf), "%s", a->categories);
-		for (p = strtok_r(buf, ",", &save); p != NULL;
-		     p = strtok_r(NULL, ",", &save)) {
-			if (q.ncategories == AFFECTED_CATEGORIES)
-				return cli_usage("incidents affected",
-				                 "too many categories");
-			list[q.ncategories++] = p;
-		}
-		q.categories = list;
-	}
-	(void)snprintf(path, sizeof(path), "%s/audit.db", cli_globals.data_dir);
+	if (a->npos != 0)
+		return cli_usage("incidents affected", "no argument expected");
+	if ((rc = parse_query("incidents affected", controller, a, &q, list,
+	                      buf, sizeof(buf))) != EXIT_OK)
+		return rc;
+	audit_path(path);
 	if ((err = incident_affected(path, &q, &res, &msg)) != VAERN_OK)
 		return cli_report("incidents affected", err, &msg);
 	(void)snprintf(why, sizeof(why), "affected people searched: %zu found",
@@ -453,6 +483,84 @@ inc_affected(struct vault *v, const char *controller, struct args *a,
 		return cli_report("incidents affected", err, &msg);
 	}
 	return cli_print_json(out);
+}
+
+static int
+inc_notify(struct vault *v, const char *controller, struct args *a,
+           const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	const char *list[AFFECTED_CATEGORIES];
+	char path[PATH_MAX], buf[1024];
+	struct vault_notice_report rep;
+	struct smtp_outbox *smtp = NULL;
+	struct affected_query q;
+	struct affected res;
+	enum vaern_err err;
+	int rc;
+
+	if (a->npos != 1)
+		return cli_usage("incidents notify", "CASE is required");
+	if ((rc = parse_query("incidents notify", controller, a, &q, list, buf,
+	                      sizeof(buf))) != EXIT_OK)
+		return rc;
+	audit_path(path);
+	if ((err = incident_affected(path, &q, &res, &msg)) != VAERN_OK)
+		return cli_report("incidents notify", err, &msg);
+	if ((rc = cli_outbox_from_env("incidents notify", v, &smtp)) !=
+	    EXIT_OK) {
+		incident_affected_free(&res);
+		return rc;
+	}
+	err = vault_incident_notify(
+	        v, controller, a->pos,
+	        (const unsigned char(*)[VAULT_UID_BYTES])res.subjects,
+	        res.nsubjects, who, &rep, &msg);
+	smtp_outbox_free(smtp);
+	incident_affected_free(&res);
+	if (err != VAERN_OK)
+		return cli_report("incidents notify", err, &msg);
+	return cli_print_json(
+	        json_pack("{s:i, s:i, s:i}", "sent", (int)rep.sent, "already",
+	                  (int)rep.already, "no_contact", (int)rep.no_contact));
+}
+
+static int
+inc_notification(struct vault *v, const char *controller, struct args *a,
+                 const struct vault_request_actor *who)
+{
+	struct vaern_msg msg = {{0}};
+	const char *format = a->format != NULL ? a->format : "json";
+	const struct policy *p = NULL;
+	json_t *out = NULL;
+	enum vaern_err err;
+	char *html;
+	int rc = EXIT_OK;
+
+	if (a->npos != 1)
+		return cli_usage("incidents notification", "CASE is required");
+	if (strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+		return cli_usage("incidents notification",
+		                 "--format is json or html");
+	if ((err = vault_policy(v, controller, &p, &msg)) != VAERN_OK)
+		return cli_report("incidents notification", err, &msg);
+	err = vault_incident_notification(
+	        v, controller, a->pos,
+	        a->lang != NULL ? a->lang : p->controller.language, who, &out,
+	        &msg);
+	if (err != VAERN_OK)
+		return cli_report("incidents notification", err, &msg);
+	if (strcmp(format, "json") == 0)
+		return cli_print_json(out);
+	html = incident_notification_html(out);
+	json_decref(out);
+	if (html == NULL)
+		return cli_report("incidents notification", VAERN_E_NOMEM,
+		                  NULL);
+	if (fputs(html, stdout) == EOF || fflush(stdout) != 0)
+		rc = EXIT_FAILURE_;
+	free(html);
+	return rc;
 }
 
 static enum vaern_err
@@ -478,11 +586,17 @@ cmd_incidents(int argc, char **argv)
 		int (*fn)(struct vault *, const char *, struct args *,
 		          const struct vault_request_actor *);
 	} subs[] = {
-	        {"report", inc_report},     {"list", inc_list},
-	        {"show", inc_show},         {"receipt", inc_receipt},
-	        {"feedback", inc_feedback}, {"triage", inc_triage},
-	        {"register", inc_register}, {"status", inc_status},
+	        {"report", inc_report},
+	        {"list", inc_list},
+	        {"show", inc_show},
+	        {"receipt", inc_receipt},
+	        {"feedback", inc_feedback},
+	        {"triage", inc_triage},
+	        {"register", inc_register},
+	        {"status", inc_status},
 	        {"affected", inc_affected},
+	        {"notify", inc_notify},
+	        {"notification", inc_notification},
 	};
 	struct vaern_msg msg = {{0}};
 	struct vault_request_actor who = {"operator", "operator"};

@@ -560,3 +560,253 @@ incident_message_text(const char *lang, int feedback)
 {
 	return messages[lang_index(lang)].text[feedback != 0];
 }
+
+/* ---- the draft notification (GDPR Art. 33(3); point 5) ---------------- */
+
+/* One field of the forms: its id and its label in da, sv, en. */
+static const struct {
+	const char *id;
+	const char *label[3];
+} fields[] = {
+        {"controller",
+         {"Dataansvarlig", "Personuppgiftsansvarig", "Controller"}},
+        {"registration",
+         {"CVR-nummer", "Organisationsnummer", "Registration number"}},
+        {"contact",
+         {"Kontaktoplysninger", "Kontaktuppgifter", "Contact details"}},
+        {"case", {"Sagsnummer", "Ärendenummer", "Case number"}},
+        {"aware_at",
+         {"Tidspunkt for konstatering af bruddet",
+          "När personuppgiftsincidenten upptäcktes",
+          "When the breach was discovered"}},
+        {"notify_by",
+         {"Frist for anmeldelse (72 timer)",
+          "Sista tidpunkt för anmälan (72 timmar)",
+          "Deadline for notification (72 hours)"}},
+        {"nature",
+         {"Bruddets karakter", "Typ av incident", "Nature of the breach"}},
+        {"categories",
+         {"Kategorier af personoplysninger", "Kategorier av personuppgifter",
+          "Categories of personal data"}},
+        {"subjects_approx",
+         {"Omtrentligt antal berørte personer",
+          "Ungefärligt antal berörda personer",
+          "Approximate number of data subjects"}},
+        {"records_approx",
+         {"Omtrentligt antal berørte registreringer",
+          "Ungefärligt antal berörda poster", "Approximate number of records"}},
+        {"consequences",
+         {"Sandsynlige konsekvenser", "Sannolika konsekvenser",
+          "Likely consequences"}},
+        {"measures_taken",
+         {"Trufne foranstaltninger", "Vidtagna åtgärder", "Measures taken"}},
+        {"measures_proposed",
+         {"Foreslåede foranstaltninger", "Planerade åtgärder",
+          "Measures proposed"}},
+        {"risk",
+         {"Risiko for de registrerede", "Risk för de registrerade",
+          "Risk to the data subjects"}},
+        {"subjects_informed",
+         {"Er de registrerede underrettet (art. 34)",
+          "Har de registrerade informerats (art. 34)",
+          "Data subjects informed (Art. 34)"}},
+        {"delay_reason",
+         {"Begrundelse for forsinket anmeldelse", "Skäl till försenad anmälan",
+          "Reasons for the delay"}},
+};
+
+static const struct {
+	const char *word;
+	const char *text[3];
+} words[] = {
+        {"confidentiality",
+         {"Brud på fortroligheden", "Konfidentialitet", "Confidentiality"}},
+        {"integrity", {"Brud på integriteten", "Riktighet", "Integrity"}},
+        {"availability",
+         {"Brud på tilgængeligheden", "Tillgänglighet", "Availability"}},
+        {"none", {"Ingen risiko", "Ingen risk", "No risk"}},
+        {"low", {"Risiko", "Risk", "Risk"}},
+        {"high", {"Høj risiko", "Hög risk", "High risk"}},
+};
+
+static size_t
+lang_of(const char *lang)
+{
+	return strcmp(lang, "da") == 0 ? 0 : strcmp(lang, "sv") == 0 ? 1 : 2;
+}
+
+static const char *
+word_text(const char *w, size_t li)
+{
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].word, w) == 0)
+			return words[i].text[li];
+	return w;
+}
+
+/* The value of field id, a new reference (json null when unknown). */
+static json_t *
+value_of(const struct policy *p, const char *id, json_t *c, json_t *reg,
+         size_t li)
+{
+	json_t *v;
+
+	if (strcmp(id, "controller") == 0)
+		return json_string(p->controller.name);
+	if (strcmp(id, "registration") == 0)
+		return json_string(p->controller.registration
+		                           ? p->controller.registration
+		                           : "");
+	if (strcmp(id, "contact") == 0)
+		return json_pack("{s:s?, s:s?, s:s?}", "address",
+		                 p->controller.address, "email",
+		                 p->controller.email, "phone",
+		                 p->controller.phone);
+	if (strcmp(id, "case") == 0 || strcmp(id, "notify_by") == 0 ||
+	    strcmp(id, "subjects_informed") == 0)
+		return json_incref(json_object_get(c, id)
+		                           ? json_object_get(c, id)
+		                           : json_null());
+	v = json_object_get(reg, id);
+	if (v == NULL)
+		return json_null();
+	if (strcmp(id, "nature") == 0 || strcmp(id, "categories") == 0) {
+		json_t *out = json_array(), *it;
+		size_t i;
+
+		json_array_foreach(v, i, it)
+		{
+			const char *w = json_string_value(it);
+			long ci;
+
+			if (w == NULL)
+				continue;
+			if (strcmp(id, "nature") == 0)
+				w = word_text(w, li);
+			else if ((ci = policy_category_index(p, w)) >= 0 &&
+			         p->categories[ci].description != NULL)
+				w = p->categories[ci].description;
+			json_array_append_new(out, json_string(w));
+		}
+		return out;
+	}
+	if (strcmp(id, "risk") == 0 && json_is_string(v))
+		return json_string(word_text(json_string_value(v), li));
+	return json_incref(v);
+}
+
+json_t *
+incident_notification(const struct policy *p, json_t *c, json_t *reg,
+                      const char *lang)
+{
+	size_t li = lang_of(lang);
+	json_t *list = json_array();
+
+	if (list == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *f = json_pack("{s:s, s:s, s:o}", "id", fields[i].id,
+		                      "label", fields[i].label[li], "value",
+		                      value_of(p, fields[i].id, c, reg, li));
+
+		if (f == NULL || json_array_append_new(list, f) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:s?, s:s, s:s, s:o}", "authority",
+	                 p->controller.authority_name
+	                         ? p->controller.authority_name
+	                         : (strcmp(p->controller.country, "SE") == 0
+	                                    ? "IMY"
+	                                    : "Datatilsynet"),
+	                 "authority_url", p->controller.authority_url, "form",
+	                 strcmp(p->controller.country, "SE") == 0
+	                         ? "IMY"
+	                         : "Datatilsynet",
+	                 "language",
+	                 li == 0   ? "da"
+	                 : li == 1 ? "sv"
+	                           : "en",
+	                 "fields", list);
+}
+
+/* A value as escaped HTML text. */
+static void
+put_value(struct out *o, json_t *v)
+{
+	char *t;
+
+	if (json_is_string(v)) {
+		out_html(o, json_string_value(v));
+		return;
+	}
+	if (json_is_null(v))
+		return;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *it;
+
+		json_array_foreach(v, i, it)
+		{
+			if (i)
+				out_str(o, ", ");
+			put_value(o, it);
+		}
+		return;
+	}
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *it;
+		int first = 1;
+
+		json_object_foreach(v, k, it)
+		{
+			if (json_is_null(it))
+				continue;
+			if (!first)
+				out_str(o, "; ");
+			first = 0;
+			put_value(o, it);
+		}
+		return;
+	}
+	if ((t = json_dumps(v, JSON_ENCODE_ANY)) != NULL) {
+		out_html(o, t);
+		free(t);
+	}
+}
+
+char *
+incident_notification_html(json_t *draft)
+{
+	json_t *fl = json_object_get(draft, "fields"), *f;
+	const char *lang =
+	        json_string_value(json_object_get(draft, "language"));
+	const char *auth =
+	        json_string_value(json_object_get(draft, "authority"));
+	struct out o = {0};
+	size_t i;
+
+	out_str(&o, "<!DOCTYPE html>\n<html lang=\"");
+	out_html(&o, lang != NULL ? lang : "en");
+	out_str(&o, "\"><head><meta charset=\"utf-8\"><title>");
+	out_html(&o, auth != NULL ? auth : "");
+	out_str(&o, "</title></head><body>\n<h1>");
+	out_html(&o, auth != NULL ? auth : "");
+	out_str(&o, " (GDPR art. 33)</h1>\n<table>\n");
+	json_array_foreach(fl, i, f)
+	{
+		out_str(&o, "<tr><th>");
+		put_value(&o, json_object_get(f, "label"));
+		out_str(&o, "</th><td>");
+		put_value(&o, json_object_get(f, "value"));
+		out_str(&o, "</td></tr>\n");
+	}
+	out_str(&o, "</table>\n</body></html>\n");
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}

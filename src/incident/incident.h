@@ -110,4 +110,17 @@ char *incident_register_html(json_t *list, const char *controller_name)
 const char *incident_message_title(const char *lang, int feedback);
 const char *incident_message_text(const char *lang, int feedback);
 
+/*
+ * The draft notification of case c (its clear view, with "case",
+ * "notify_by", "subjects_informed") and register reg to the supervisory
+ * authority (GDPR Art. 33(3)): the fields of Datatilsynet's form (a DK
+ * controller) or IMY's (SE), labelled in lang (da, sv; else en), filled
+ * from reg and the policy. A new JSON object, or NULL when out of memory.
+ */
+json_t *incident_notification(const struct policy *p, json_t *c, json_t *reg,
+                              const char *lang) __attribute__((nonnull));
+
+/* The draft as an HTML page, every text escaped; malloc'ed, or NULL. */
+char *incident_notification_html(json_t *draft) __attribute__((nonnull));
+
 #endif

@@ -33,7 +33,12 @@ static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS incident_file("
         " incident INTEGER NOT NULL, seq INTEGER NOT NULL,"
         " type TEXT NOT NULL, sealed BLOB NOT NULL,"
-        " PRIMARY KEY(incident, seq)) WITHOUT ROWID;";
+        " PRIMARY KEY(incident, seq)) WITHOUT ROWID;"
+        /* The Art. 34 messages sent, one per case and person. */
+        "CREATE TABLE IF NOT EXISTS incident_notice("
+        " incident INTEGER NOT NULL, subject BLOB NOT NULL,"
+        " sent_at INTEGER NOT NULL,"
+        " PRIMARY KEY(incident, subject)) WITHOUT ROWID;";
 
 #define COLUMNS                                                                \
 	"id, controller, case_id, secret_hash, addr_hash, received_at,"        \
@@ -378,6 +383,75 @@ store_incident_file_get(struct store *st, int64_t incident, int seq,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such screenshot");
 	else
 		err = sqlu_fail(c, msg, "incident: file");
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_incident_notice_has(struct store *st, int64_t incident,
+                          const unsigned char subject[STORE_UID_BYTES],
+                          int *has, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT 1 FROM incident_notice"
+	                       " WHERE incident = ?1 AND subject = ?2",
+	                       msg);
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, incident);
+	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	               ? VAERN_OK
+	               : sqlu_fail(c, msg, "incident: notice");
+}
+
+enum vaern_err
+store_incident_notice_insert(struct store *st, int64_t incident,
+                             const unsigned char subject[STORE_UID_BYTES],
+                             int64_t at, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "INSERT INTO incident_notice(incident, subject,"
+	                       " sent_at) VALUES(?,?,?)",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, incident);
+	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = sqlu_fail(c, msg, "incident: notice");
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_incident_notice_count(struct store *st, int64_t incident, int64_t *n,
+                            struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT count(*) FROM incident_notice"
+	                       " WHERE incident = ?1",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, incident);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		err = sqlu_fail(c, msg, "incident: notice");
 	sqlite3_finalize(s);
 	return err;
 }

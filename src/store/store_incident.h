@@ -98,6 +98,23 @@ enum vaern_err store_incident_file_get(struct store *st, int64_t incident,
                                        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 4, 5, 6)));
 
+/* The Art. 34 messages of a case (GDPR-33, issue 17 point 5): whether
+ * subject has had one, recording one (VAERN_E_EXISTS the second time),
+ * and how many were sent. */
+enum vaern_err
+store_incident_notice_has(struct store *st, int64_t incident,
+                          const unsigned char subject[STORE_UID_BYTES],
+                          int *has, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+enum vaern_err
+store_incident_notice_insert(struct store *st, int64_t incident,
+                             const unsigned char subject[STORE_UID_BYTES],
+                             int64_t at, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+enum vaern_err store_incident_notice_count(struct store *st, int64_t incident,
+                                           int64_t *n, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+
 /* The tables, run by the schema set-up (store_sqlite.c) inside its
  * transaction; an SQLite result code. */
 struct sqlite3;

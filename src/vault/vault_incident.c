@@ -981,6 +981,213 @@ vault_incident_register(struct vault *v, const char *controller,
 	return VAERN_OK;
 }
 
+/* The case, checked to be a personal data breach, with its register. */
+static enum vaern_err
+breach_load(struct vault *v, const char *controller, const char *case_id,
+            struct controller **c, struct store_incident *r, json_t **reg,
+            struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	*reg = NULL;
+	if ((err = case_load(v, controller, case_id, c, r, msg)) != VAERN_OK)
+		return err;
+	if (strcmp(r->classification,
+	           incident_class_name(INCIDENT_DATA_BREACH)) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the case is not classified "
+		                  "personal_data_breach");
+	return case_open(v, r, reg, NULL, NULL, msg);
+}
+
+enum vaern_err
+vault_incident_notification(struct vault *v, const char *controller,
+                            const char *case_id, const char *lang,
+                            const struct vault_request_actor *who, json_t **out,
+                            struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_incident r;
+	json_t *reg = NULL, *view = NULL;
+	int64_t sent = 0;
+	enum vaern_err err;
+
+	*out = NULL;
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = breach_load(v, controller, case_id, &c, &r, &reg, msg)) !=
+	            VAERN_OK ||
+	    (err = store_incident_notice_count(v->store, r.rowid, &sent,
+	                                       msg)) != VAERN_OK)
+		goto done;
+	if ((view = case_json(controller, &r, NULL)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (r.aware_at != STORE_NO_TIME)
+		json_object_set_new(
+		        view, "notify_by",
+		        instant_json(r.aware_at + INCIDENT_AWARE_SECONDS));
+	json_object_set_new(view, "subjects_informed",
+	                    json_integer((json_int_t)sent));
+	if ((err = audit_case(v, controller, who, "incident_notification",
+	                      r.case_id, "GDPR-33", "draft notification",
+	                      msg)) != VAERN_OK)
+		goto done;
+	if ((*out = incident_notification(c->policy, view, reg, lang)) == NULL)
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+done:
+	json_decref(view);
+	json_decref(reg);
+	store_incident_clear(&r);
+	return err;
+}
+
+/* The Art. 34 message text in the controller's language. */
+static void
+notice_text(const struct policy *p, json_t *reg, char *out, size_t outsz)
+{
+	const char *lang = p->controller.language;
+	int da = strcmp(lang, "da") == 0, sv = strcmp(lang, "sv") == 0;
+	const char *cons =
+	        json_string_value(json_object_get(reg, "consequences"));
+	const char *meas =
+	        json_string_value(json_object_get(reg, "measures_taken"));
+	const char *prop =
+	        json_string_value(json_object_get(reg, "measures_proposed"));
+
+	(void)snprintf(
+	        out, outsz, "%s\n\n%s\n%s\n\n%s\n%s\n%s%s%s\n%s %s %s %s\n",
+	        da   ? "Vi har haft et brud på persondatasikkerheden, som "
+	               "berører dine oplysninger."
+	        : sv ? "Vi har haft en personuppgiftsincident som berör "
+	               "dina uppgifter."
+	             : "We have had a personal data breach that concerns "
+	               "your data.",
+	        da   ? "Sandsynlige konsekvenser:"
+	        : sv ? "Sannolika konsekvenser:"
+	             : "Likely consequences:",
+	        cons != NULL ? cons : "",
+	        da   ? "Det har vi gjort:"
+	        : sv ? "Detta har vi gjort:"
+	             : "What we have done:",
+	        meas != NULL ? meas : "", prop != NULL ? prop : "",
+	        prop != NULL ? "\n" : "", "",
+	        da   ? "Kontakt:"
+	        : sv ? "Kontakt:"
+	             : "Contact:",
+	        p->controller.name,
+	        p->controller.email != NULL ? p->controller.email : "",
+	        p->controller.phone != NULL ? p->controller.phone : "");
+}
+
+enum vaern_err
+vault_incident_notify(struct vault *v, const char *controller,
+                      const char *case_id,
+                      const unsigned char (*subjects)[VAULT_UID_BYTES],
+                      size_t n, const struct vault_request_actor *who,
+                      struct vault_notice_report *rep, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_incident r;
+	struct vlt_contact_find cf;
+	struct vault_message m;
+	json_t *reg = NULL;
+	const char *risk;
+	char body[3 * INCIDENT_TEXT_MAX + 1024];
+	enum vaern_err err;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = breach_load(v, controller, case_id, &c, &r, &reg, msg)) !=
+	    VAERN_OK)
+		goto done;
+	risk = json_string_value(json_object_get(reg, "risk"));
+	if (risk == NULL || strcmp(risk, "high") != 0 ||
+	    json_object_get(reg, "consequences") == NULL ||
+	    json_object_get(reg, "measures_taken") == NULL) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "messages to the people (GDPR Art. 34) need "
+		                 "risk 'high', 'consequences' and "
+		                 "'measures_taken' in the register");
+		goto done;
+	}
+	notice_text(c->policy, reg, body, sizeof(body));
+	for (size_t i = 0; i < n; i++) {
+		int has = 0;
+
+		if ((err = store_incident_notice_has(v->store, r.rowid,
+		                                     subjects[i], &has, msg)) !=
+		    VAERN_OK)
+			goto done;
+		if (has) {
+			rep->already++;
+			continue;
+		}
+		err = vlt_contact_of(v, controller, c, subjects[i], ID_NONE,
+		                     &cf, msg);
+		if (err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND) {
+			rep->no_contact++;
+			continue;
+		}
+		if (err != VAERN_OK)
+			goto done;
+		memset(&m, 0, sizeof(m));
+		m.controller = c->name;
+		m.request = r.case_id;
+		m.contact_type = cf.want == ID_PHONE ? "phone" : "email";
+		m.to = cf.value;
+		m.title = strcmp(c->policy->controller.language, "da") == 0
+		                  ? "Brud på persondatasikkerheden"
+		          : strcmp(c->policy->controller.language, "sv") == 0
+		                  ? "Personuppgiftsincident"
+		                  : "Personal data breach";
+		m.body = body;
+		/* Sent, then recorded and audited: the message is the act. */
+		err = v->outbox_fn(v->outbox_arg, &m, msg);
+		sodium_memzero(&cf, sizeof(cf));
+		if (err != VAERN_OK)
+			goto done;
+		if ((err = vlt_begin(v, msg)) != VAERN_OK)
+			goto done;
+		err = vlt_end(v,
+		              store_incident_notice_insert(v->store, r.rowid,
+		                                           subjects[i],
+		                                           clock_now(), msg),
+		              msg);
+		if (err != VAERN_OK)
+			goto done;
+		{
+			struct vault_audit_event e;
+			char why[96];
+
+			(void)snprintf(why, sizeof(why),
+			               "case %s: Art. 34 message sent",
+			               r.case_id);
+			memset(&e, 0, sizeof(e));
+			e.controller = controller;
+			e.actor = who->name;
+			e.role = who->role;
+			e.purpose = PURPOSE;
+			e.action = "incident_notice";
+			e.subject = subjects[i];
+			e.allowed = 1;
+			e.rule = "GDPR-33";
+			e.reason = why;
+			if ((err = v->audit_fn(v->audit_arg, &e, msg)) !=
+			    VAERN_OK)
+				goto done;
+		}
+		rep->sent++;
+	}
+done:
+	sodium_memzero(body, sizeof(body));
+	json_decref(reg);
+	store_incident_clear(&r);
+	return err;
+}
+
 enum vaern_err
 vault_incident_audit_search(struct vault *v, const char *controller,
                             const struct vault_request_actor *who,

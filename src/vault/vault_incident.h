@@ -118,6 +118,44 @@ enum vaern_err vault_incident_register(struct vault *v, const char *controller,
                                        json_t **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
+/*
+ * The draft notification of a personal data breach to the authority
+ * (GDPR Art. 33(3)) in lang (da, sv, en): incident_notification's fields,
+ * filled from the case's register. VAERN_E_INVALID for a case not
+ * classified personal_data_breach. Audited "incident_notification".
+ */
+enum vaern_err
+vault_incident_notification(struct vault *v, const char *controller,
+                            const char *case_id, const char *lang,
+                            const struct vault_request_actor *who, json_t **out,
+                            struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
+/* What vault_incident_notify did. */
+struct vault_notice_report {
+	long sent;       /* messages sent now */
+	long already;    /* people who had theirs: never twice */
+	long no_contact; /* people without an e-mail or phone on record,
+	                    or no longer in the vault */
+};
+
+/*
+ * The Art. 34 messages of a breach at high risk: to each of the n
+ * subjects (the affected people, src/incident/affected.h) through the
+ * outbox, in the controller's language: what happened, the likely
+ * consequences, the measures, the DPO contact. Recorded per person and
+ * audited per person ("incident_notice", the subject's id); a person
+ * who had one is skipped. VAERN_E_INVALID unless the case is a
+ * personal_data_breach with risk high, consequences and measures_taken.
+ */
+enum vaern_err
+vault_incident_notify(struct vault *v, const char *controller,
+                      const char *case_id,
+                      const unsigned char (*subjects)[VAULT_UID_BYTES],
+                      size_t n, const struct vault_request_actor *who,
+                      struct vault_notice_report *rep, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
+
 /* Audits a search of the affected people (src/incident/affected.h) by
  * who, with what (counts, never an id) as the reason (GDPR-33). */
 enum vaern_err

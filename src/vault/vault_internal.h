@@ -151,6 +151,25 @@ enum vaern_err vlt_request_authorises(struct vault *v, struct controller *c,
                                       int portability, char *why, size_t whysz,
                                       struct vaern_msg *msg);
 
+/* Finds the first e-mail (or phone) fact of the subject. */
+struct vlt_contact_find {
+	const struct policy *p;
+	enum id_type want; /* ID_EMAIL, ID_PHONE */
+	char value[ID_NORM_MAX];
+	int found;
+};
+
+/* The subject's first e-mail address (want ID_EMAIL), phone number
+ * (ID_PHONE), or either (ID_NONE: e-mail first) into cf, read without
+ * the gate to write to the person (a code, an Art. 34 message): the
+ * caller wipes cf. VAERN_E_INVALID if there is none, VAERN_E_NOTFOUND if
+ * the subject is gone. */
+enum vaern_err vlt_contact_of(struct vault *v, const char *controller,
+                              const struct controller *c,
+                              const unsigned char *uid, enum id_type want,
+                              struct vlt_contact_find *cf,
+                              struct vaern_msg *msg);
+
 /* Bytes a sealed value adds: the nonce and the tag. */
 #define VLT_SEAL_OVERHEAD                                                      \
 	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +                        \

@@ -584,18 +584,10 @@ code_hash(struct vault *v, const struct controller *c, const char *id,
 	sodium_memzero(&st, sizeof(st));
 }
 
-/* Finds the first e-mail (or phone) fact of the subject. */
-struct contact_find {
-	const struct policy *p;
-	enum id_type want; /* ID_EMAIL, ID_PHONE */
-	char value[ID_NORM_MAX];
-	int found;
-};
-
 static enum vaern_err
 contact_each(void *arg, const struct vault_fact_out *f)
 {
-	struct contact_find *cf = arg;
+	struct vlt_contact_find *cf = arg;
 	long ci;
 
 	if (cf->found)
@@ -610,10 +602,11 @@ contact_each(void *arg, const struct vault_fact_out *f)
 	return VAERN_OK;
 }
 
-static enum vaern_err
-contact_of(struct vault *v, const char *controller, const struct controller *c,
-           const unsigned char *uid, enum id_type want, struct contact_find *cf,
-           struct vaern_msg *msg)
+enum vaern_err
+vlt_contact_of(struct vault *v, const char *controller,
+               const struct controller *c, const unsigned char *uid,
+               enum id_type want, struct vlt_contact_find *cf,
+               struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	enum id_type order[2] = {want, ID_NONE};
@@ -657,7 +650,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	struct controller *c;
 	struct store_request s;
 	struct store_code code;
-	struct contact_find cf;
+	struct vlt_contact_find cf;
 	struct vault_message m;
 	enum rights_status status;
 	enum vaern_err err;
@@ -691,8 +684,8 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		                  "%d codes were sent for this request: verify "
 		                  "the identity by a staff attestation",
 		                  VAULT_CODES_PER_REQUEST);
-	if ((err = contact_of(v, controller, c, s.subject, contact, &cf,
-	                      msg)) != VAERN_OK)
+	if ((err = vlt_contact_of(v, controller, c, s.subject, contact, &cf,
+	                          msg)) != VAERN_OK)
 		return err;
 	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_CODE_DIGITS,
 	               (unsigned)randombytes_uniform(100000000u));

@@ -521,6 +521,81 @@ class IntakeApiTest(api.ApiCase):
             "from": first, "to": before}), who=dpo)
         self.assertError(r, 400, "invalid")
 
+    def test_GDPR_33_notification_draft_and_art34_messages_once(self):
+        # An actor of its own: the leaked token is this actor's.
+        cs = self.add_actor("webshop", "cs_art34", "customer_service")
+        dpo = ("webshop", "dpo")
+        emails = [api.uniq_email("art34") for _ in range(2)]
+        sids = [self.create(cs, {
+            "purpose": "customer_account",
+            "facts": [{"category": "customer_name", "value": "N"},
+                      {"category": "customer_email", "value": e}]})
+            for e in emails]
+        for sid in sids:
+            self.assertEqual(self.read(cs, sid, "customer_account",
+                                       ["customer_email"]).status, 200)
+        reads = [e for e in self.audit("webshop")
+                 if e["action"] == "read" and e["subject"] in sids]
+        window = {"from": reads[0]["at"], "to": reads[-1]["at"],
+                  "actor": "cs_art34"}
+        case = self.post({"description": "lækket token"}).json()["case"]
+        # Not a breach yet: no draft, no messages.
+        r = self.call("GET", "/v1/incidents/%s/notification" % case,
+                      who=dpo)
+        self.assertError(r, 400, "invalid")
+        r = self.call("PATCH", "/v1/incidents/%s" % case, {
+            "classification": "personal_data_breach",
+            "aware_at": reads[-1]["at"], "nature": ["confidentiality"],
+            "categories": ["customer_email"], "subjects_approx": 2,
+            "risk": "low", "consequences": "Spam " + SCRIPT,
+            "measures_taken": "Token spærret"}, who=dpo)
+        self.assertEqual(r.status, 200, r)
+        # Low risk: no Art. 34 messages.
+        r = self.call("POST", api.q("/v1/incidents/%s/notices" % case,
+                                    **window), who=dpo)
+        self.assertError(r, 400, "invalid")
+        r = self.call("GET", "/v1/incidents/%s/notification?lang=da" % case,
+                      who=dpo)
+        self.assertEqual(r.status, 200, r)
+        draft = r.json()
+        self.assertEqual(draft["authority"], "Datatilsynet")
+        fields = {f["id"]: f for f in draft["fields"]}
+        self.assertEqual(fields["nature"]["value"], ["Brud på fortroligheden"])
+        self.assertEqual(fields["aware_at"]["label"],
+                         "Tidspunkt for konstatering af bruddet")
+        r = self.call("GET", "/v1/incidents/%s/notification?lang=sv"
+                      "&format=html" % case, who=dpo)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Konfidentialitet", r.text)
+        self.assertNotIn("<script", r.text)
+        r = self.call("PATCH", "/v1/incidents/%s" % case, {"risk": "high"},
+                      who=dpo)
+        self.assertEqual(r.status, 200, r)
+        spool = os.path.join(self.dir, "outbox")
+        before = set(glob.glob(os.path.join(spool, "*%s*" % case)))
+        r = self.call("POST", api.q("/v1/incidents/%s/notices" % case,
+                                    **window), who=dpo)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"sent": 2, "already": 0,
+                                    "no_contact": 0})
+        sent = set(glob.glob(os.path.join(spool, "*%s*" % case))) - before
+        self.assertEqual(len(sent), 2)
+        tos = set()
+        for f in sent:
+            with open(f) as fh:
+                m = json.load(fh)
+            tos.add(m["to"])
+            self.assertIn("Token spærret", m["body"])
+        self.assertEqual(tos, set(emails))
+        # Never twice.
+        r = self.call("POST", api.q("/v1/incidents/%s/notices" % case,
+                                    **window), who=dpo)
+        self.assertEqual(r.json(), {"sent": 0, "already": 2,
+                                    "no_contact": 0})
+        notices = [e for e in self.audit("webshop")
+                   if e["action"] == "incident_notice"]
+        self.assertEqual(sorted(e["subject"] for e in notices), sorted(sids))
+
     def test_GDPR_33_register_html_and_metrics(self):
         case = self.post({"description": "brud"}).json()["case"]
         r = self.call("PATCH", "/v1/incidents/%s" % case,
