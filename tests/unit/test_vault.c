@@ -1621,7 +1621,7 @@ test_schema_3_migrates_to_4(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "4");
+	assert_string_equal(version, "5");
 	assert_int_equal(rows(f, "visit"), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(
