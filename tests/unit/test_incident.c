@@ -104,7 +104,8 @@ test_SHOP_BREACH_2_deadlines(void **state)
 	        {"DK", "2026-04-01", "2026-04-08", "2026-04-15"}, /* Easter */
 	        {"SE", "2026-04-01", "2026-04-07", "2026-04-15"},
 	        {"SE", "2026-12-23", "2026-12-29", "2027-01-06"},
-	        {"SE", "2026-06-18", "2026-06-23", "2026-07-02"}, /* Midsummer */
+	        {"SE", "2026-06-18", "2026-06-23",
+	         "2026-07-02"}, /* Midsummer */
 	        {"DK", "2026-12-04", "2026-12-08", "2026-12-18"}, /* a Friday */
 	};
 	struct policy p;
@@ -167,13 +168,13 @@ test_GDPR_33_register_merge(void **state)
 	memset(&p, 0, sizeof(p));
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		struct vaern_msg msg = {{0}};
-		json_t *reg = json_object(), *patch = json_loads(cases[i].patch,
-		                                                 0, NULL);
+		json_t *reg = json_object(),
+		       *patch = json_loads(cases[i].patch, 0, NULL);
 
 		assert_non_null(patch);
-		assert_int_equal(incident_register_merge(&p, reg, patch, now,
-		                                         &msg),
-		                 cases[i].want);
+		assert_int_equal(
+		        incident_register_merge(&p, reg, patch, now, &msg),
+		        cases[i].want);
 		if (cases[i].want != VAERN_OK)
 			assert_int_equal(json_object_size(reg), 0);
 		json_decref(patch);
