@@ -239,23 +239,6 @@ ri_who(const struct ctx *c)
 	return who;
 }
 
-/* "2", "2d", "1w": days into *days; -1 if not one. */
-static int
-ri_days(const char *text, long *days)
-{
-	char *end = NULL;
-	long n = strtol(text, &end, 10);
-
-	if (end == text || n < 0 || n > 3660)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		n *= 7;
-	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
-		return -1;
-	*days = n;
-	return 0;
-}
-
 /* GET /v1/incidents?due_within=2d&all=1 (SHOP-BREACH-2). */
 int
 h_incident_list(struct http_request *req, struct http_response *res, void *app)
@@ -270,7 +253,7 @@ h_incident_list(struct http_request *req, struct http_response *res, void *app)
 	if (ri_begin(req, res, app, &c, "incident_list"))
 		return 0; /* answered */
 	if (within != NULL) {
-		if (ri_days(within, &days) != 0)
+		if (incident_parse_days(within, &days) != 0)
 			return http_respond_error(res, 400, "invalid",
 			                          "'due_within' is a number of "
 			                          "days: 2, 2d or 1w");

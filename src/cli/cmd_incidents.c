@@ -213,23 +213,6 @@ inc_report(struct vault *v, const char *controller, struct args *a,
 	return rc;
 }
 
-/* "2", "2d", "1w": days. */
-static int
-parse_within(const char *text, long *days)
-{
-	char *end = NULL;
-	long n = strtol(text, &end, 10);
-
-	if (end == text || n < 0 || n > 3660)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		n *= 7;
-	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
-		return -1;
-	*days = n;
-	return 0;
-}
-
 static int
 inc_list(struct vault *v, const char *controller, struct args *a,
          const struct vault_request_actor *who)
@@ -243,7 +226,7 @@ inc_list(struct vault *v, const char *controller, struct args *a,
 	if (a->npos != 0)
 		return cli_usage("incidents list", "no argument expected");
 	if (a->due_within != NULL) {
-		if (parse_within(a->due_within, &within) != 0)
+		if (incident_parse_days(a->due_within, &within) != 0)
 			return cli_usage(
 			        "incidents list",
 			        "--due-within takes days: 2, 2d or 1w");
