@@ -3,6 +3,8 @@
  * OpenAPI document (GET /v1/openapi.json) and the actor's controller's
  * policy (GET /v1/policy).
  */
+#include <string.h>
+
 #include "../calendar/calendar.h"
 #include "../policy/policy.h"
 #include "api_internal.h"
@@ -45,7 +47,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 {
 	struct ctx c;
 	const struct policy *p;
-	json_t *cats, *purposes, *recipients, *roles;
+	json_t *cats, *purposes, *recipients, *roles, *channels;
 	char ver[11];
 
 	if (begin(req, res, app, &c))
@@ -113,11 +115,31 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		                              list, "cleared", r->cleared,
 		                              "audit", r->audit));
 	}
+	/* AOPT-ACCESS-1: the channels each request type is accepted by
+	 * (a type not listed: any channel). */
+	channels = json_object();
+	for (size_t i = 0; policy_request_type_names[i] != NULL; i++) {
+		char list[256];
+		json_t *a;
+
+		if (!policy_request_channels(p, policy_request_type_names[i],
+		                             list, sizeof(list)))
+			continue;
+		a = json_array();
+		for (char *q = list, *end; q != NULL; q = end) {
+			if ((end = strstr(q, ", ")) != NULL) {
+				*end = '\0';
+				end += 2;
+			}
+			json_array_append_new(a, json_string(q));
+		}
+		json_object_set_new(channels, policy_request_type_names[i], a);
+	}
 	cal_format_date(p->controller.policy_version, ver);
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:b, s:s?}",
+	                  "s:o, s:b, s:o, s:s?}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
@@ -125,6 +147,6 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	                  p->controller.authority_name, "categories", cats,
 	                  "purposes", purposes, "recipients", recipients,
 	                  "roles", roles, "transfers_none", p->transfers_none,
-	                  "policy_digest",
+	                  "request_channels", channels, "policy_digest",
 	                  vault_policy_version(c.v, c.actor.controller)));
 }

@@ -1094,7 +1094,7 @@ vault_incident_notify(struct vault *v, const char *controller,
 	struct vault_message m;
 	json_t *reg = NULL;
 	const char *risk;
-	char body[3 * INCIDENT_TEXT_MAX + 1024];
+	char body[3 * INCIDENT_TEXT_MAX + 1024], why[96];
 	enum vaern_err err;
 
 	memset(rep, 0, sizeof(*rep));
@@ -1125,8 +1125,11 @@ vault_incident_notify(struct vault *v, const char *controller,
 			rep->already++;
 			continue;
 		}
-		err = vlt_contact_of(v, controller, c, subjects[i], ID_NONE,
-		                     &cf, msg);
+		(void)snprintf(why, sizeof(why),
+		               "the address for case %s's Art. 34 message",
+		               r.case_id);
+		err = vlt_contact_of(v, c, PURPOSE, why, subjects[i], ID_NONE,
+		                     who, &cf, msg);
 		if (err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND) {
 			rep->no_contact++;
 			continue;
@@ -1160,7 +1163,6 @@ vault_incident_notify(struct vault *v, const char *controller,
 			goto done;
 		{
 			struct vault_audit_event e;
-			char why[96];
 
 			(void)snprintf(why, sizeof(why),
 			               "case %s: Art. 34 message sent",
