@@ -883,6 +883,8 @@ static const struct http_route routes[] = {
          "incident_affected"},
         {"GET", "/v1/incidents/{case}", h_incident_get, "incident_get"},
         {"PATCH", "/v1/incidents/{case}", h_incident_triage, "incident_triage"},
+        {"GET", "/v1/incidents/{case}/screenshots/{n}", h_incident_screenshot,
+         "incident_screenshot"},
         {"POST", "/v1/incidents/{case}/receipt", h_incident_receipt,
          "incident_receipt"},
         {"POST", "/v1/incidents/{case}/feedback", h_incident_feedback,

@@ -10,6 +10,7 @@
  *                                       trail (GDPR-33; point 4)
  *   GET   /v1/incidents/{case}          a case, its texts (audited)
  *   PATCH /v1/incidents/{case}          triage: the register fields
+ *   GET   /v1/incidents/{case}/screenshots/{n}  a screenshot (audited)
  *   POST  /v1/incidents/{case}/receipt  the receipt (SHOP-BREACH-2)
  *   POST  /v1/incidents/{case}/feedback the feedback (SHOP-BREACH-2)
  *   GET   /v1/incidents/{case}/notification  the draft to Datatilsynet/IMY
@@ -318,6 +319,38 @@ h_incident_triage(struct http_request *req, struct http_response *res,
 	json_decref(doc);
 	return err == VAERN_OK ? http_respond_json(res, 200, out)
 	                       : fail(res, err, &c.msg);
+}
+
+/* GET /v1/incidents/{case}/screenshots/{n}: a screenshot, decrypted,
+ * served as the image it was checked to be (audited). */
+int
+h_incident_screenshot(struct http_request *req, struct http_response *res,
+                      void *app)
+{
+	const char *n = http_request_param(req, "n");
+	struct vault_request_actor who;
+	struct ctx c;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	char type[16];
+	enum vaern_err err;
+	int rc;
+
+	if (ri_begin(req, res, app, &c, "incident_read"))
+		return 0; /* answered */
+	if (n == NULL || n[0] < '1' || n[0] > '5' || n[1] != '\0')
+		return http_respond_error(res, 404, "not_found",
+		                          "no such screenshot (1 to 5)");
+	who = ri_who(&c);
+	err = vault_incident_screenshot(
+	        c.v, c.actor.controller, http_request_param(req, "case"),
+	        n[0] - '0', &who, type, &bytes, &len, &c.msg);
+	if (err != VAERN_OK)
+		return fail(res, err, &c.msg);
+	rc = http_respond_body(res, 200, type, bytes, len);
+	sodium_memzero(bytes, len);
+	free(bytes);
+	return rc;
 }
 
 /* POST /v1/incidents/{case}/receipt (SHOP-BREACH-2). */

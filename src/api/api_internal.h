@@ -421,6 +421,8 @@ int h_incident_get(struct http_request *req, struct http_response *res,
                    void *app);
 int h_incident_triage(struct http_request *req, struct http_response *res,
                       void *app);
+int h_incident_screenshot(struct http_request *req, struct http_response *res,
+                          void *app);
 int h_incident_receipt(struct http_request *req, struct http_response *res,
                        void *app);
 int h_incident_feedback(struct http_request *req, struct http_response *res,

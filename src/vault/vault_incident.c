@@ -332,12 +332,15 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 			goto done;
 		}
 	}
-	if (in->client != NULL)
+	/* The rate limit is for the public intake; the operator typing in
+	 * reports taken by phone or letter (client NULL) is not limited. */
+	if (in->client != NULL) {
 		addr_hash(v, in->client, r.addr_hash);
-	if ((err = store_incident_count_addr(v->store, r.addr_hash,
-	                                     now - INCIDENT_RATE_WINDOW, &n,
-	                                     msg)) != VAERN_OK)
-		goto done;
+		if ((err = store_incident_count_addr(v->store, r.addr_hash,
+		                                     now - INCIDENT_RATE_WINDOW,
+		                                     &n, msg)) != VAERN_OK)
+			goto done;
+	}
 	if (n >= INCIDENT_PER_ADDRESS) {
 		err = vaern_fail(msg, VAERN_E_DENIED,
 		                 "rate: at most %d reports an hour from one "
@@ -1186,6 +1189,61 @@ vault_incident_notify(struct vault *v, const char *controller,
 done:
 	sodium_memzero(body, sizeof(body));
 	json_decref(reg);
+	store_incident_clear(&r);
+	return err;
+}
+
+enum vaern_err
+vault_incident_screenshot(struct vault *v, const char *controller,
+                          const char *case_id, int seq,
+                          const struct vault_request_actor *who, char type[16],
+                          unsigned char **bytes, size_t *len,
+                          struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_incident r;
+	unsigned char key[KEY_BYTES + 1], ad[64], *sealed = NULL;
+	size_t sealed_len = 0, adlen;
+	char what[16];
+	enum vaern_err err;
+
+	*bytes = NULL;
+	*len = 0;
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if ((err = case_load(v, controller, case_id, &c, &r, msg)) != VAERN_OK)
+		goto done;
+	if (seq < 1 || seq > r.nfiles) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such screenshot");
+		goto done;
+	}
+	if ((err = store_incident_file_get(v->store, r.rowid, seq, type,
+	                                   &sealed, &sealed_len, msg)) !=
+	    VAERN_OK)
+		goto done;
+	if (sealed_len < VLT_SEAL_OVERHEAD ||
+	    (*bytes = malloc(sealed_len - VLT_SEAL_OVERHEAD + 1)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	/* Released only once its reading is audited. */
+	(void)snprintf(what, sizeof(what), "file%d", seq);
+	if ((err = audit_case(v, controller, who, "incident_read", r.case_id,
+	                      "SHOP-BREACH-1", "screenshot read", msg)) !=
+	    VAERN_OK)
+		goto done;
+	if ((err = vlt_incident_key_unwrap(v, &r, key, msg)) != VAERN_OK)
+		goto done;
+	adlen = case_ad(ad, sizeof(ad), r.case_id, what);
+	err = vlt_unseal(*bytes, sealed, sealed_len, ad, adlen, key, len, msg);
+	sodium_memzero(key, sizeof(key));
+done:
+	if (err != VAERN_OK) {
+		free(*bytes);
+		*bytes = NULL;
+		*len = 0;
+	}
+	free(sealed);
 	store_incident_clear(&r);
 	return err;
 }

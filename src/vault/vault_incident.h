@@ -156,6 +156,17 @@ vault_incident_notify(struct vault *v, const char *controller,
                       struct vault_notice_report *rep, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
 
+/* Screenshot seq (1..) of the case, decrypted into *bytes (malloc'ed,
+ * *len bytes; the caller wipes and frees it) with its type ("image/png",
+ * "image/jpeg"), once its reading is audited ("incident_read"). */
+enum vaern_err vault_incident_screenshot(struct vault *v,
+                                         const char *controller,
+                                         const char *case_id, int seq,
+                                         const struct vault_request_actor *who,
+                                         char type[16], unsigned char **bytes,
+                                         size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5, 6, 7, 8)));
+
 /* Audits a search of the affected people (src/incident/affected.h) by
  * who, with what (counts, never an id) as the reason (GDPR-33). */
 enum vaern_err

@@ -409,6 +409,21 @@ class IntakeApiTest(api.ApiCase):
         r = self.server.request("POST", "/v1/reports/%s/status" % doc["case"],
                                 body={"secret": "x" * 43})
         self.assertError(r, 403, "forbidden")
+        # Staff open the screenshots, as the images they were checked to be.
+        r = self.call("GET", "/v1/incidents/%s/screenshots/1" % doc["case"],
+                      who=("webshop", "security"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, PNG)
+        self.assertTrue(r.header("Content-Type").startswith("image/png"))
+        r = self.call("GET", "/v1/incidents/%s/screenshots/2" % doc["case"],
+                      who=("webshop", "security"))
+        self.assertEqual(r.body, JPEG)
+        r = self.call("GET", "/v1/incidents/%s/screenshots/3" % doc["case"],
+                      who=("webshop", "security"))
+        self.assertError(r, 404, "not_found")
+        r = self.call("GET", "/v1/incidents/%s/screenshots/1" % doc["case"],
+                      who=("webshop", "customer_service"))
+        self.assertError(r, 403, "forbidden")
         # Staff see the text as JSON data, escaped by JSON.
         r = self.call("GET", "/v1/incidents/%s" % doc["case"],
                       who=("webshop", "security"))
