@@ -390,7 +390,7 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 	err = store_incident_insert(v->store, &r, msg);
 	for (i = 0; err == VAERN_OK && i < in->nfiles; i++) {
 		unsigned char ad[64];
-		char what[16];
+		char what[32];
 		size_t adlen;
 
 		(void)snprintf(what, sizeof(what), "file%zu", i + 1);
@@ -1204,7 +1204,7 @@ vault_incident_screenshot(struct vault *v, const char *controller,
 	struct store_incident r;
 	unsigned char key[KEY_BYTES + 1], ad[64], *sealed = NULL;
 	size_t sealed_len = 0, adlen;
-	char what[16];
+	char what[32];
 	enum vaern_err err;
 
 	*bytes = NULL;
