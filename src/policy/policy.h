@@ -302,7 +302,7 @@ struct policy {
 	                    not stated */
 	size_t nsecurity;
 	struct policy_incidents incidents; /* issue 17 */
-	unsigned char sha256[32]; /* of the file's bytes */
+	unsigned char sha256[32];          /* of the file's bytes */
 };
 
 struct policy_diag {
