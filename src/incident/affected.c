@@ -301,7 +301,8 @@ incident_affected(const char *path, const struct affected_query *q,
 				out->counts[b]++;
 	}
 	out->nsubjects = k;
-	qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
+	if (k > 1)
+		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
 done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
