@@ -4,6 +4,8 @@
  *
  *   POST  /v1/reports                   public intake (SHOP-BREACH-1)
  *   POST  /v1/reports/{case}/status     the reporter's view, by secret
+ *   GET   /report/{controller}          the intake page (a plain form)
+ *   POST  /report/{controller}          its form, urlencoded
  *   GET   /v1/incidents                 cases due (?due_within=2d, ?all=1)
  *   GET   /v1/incidents/register        Art. 33(5) (?format=json|csv|html)
  *   GET   /v1/incidents/affected        who was affected, from the audit
@@ -209,6 +211,119 @@ h_report_status(struct http_request *req, struct http_response *res, void *app)
 	                     : fail(res, err, &c.msg);
 done:
 	json_decref(doc);
+	return rc;
+}
+
+/* The page answers with a strict CSP of its own: no script, the form
+ * posts to this server only. */
+static int
+ri_page(struct http_response *res, int status, char *html)
+{
+	int rc;
+
+	if (html == NULL)
+		return fail(res, VAERN_E_NOMEM, NULL);
+	if (http_respond_header(res, "Content-Security-Policy",
+	                        "default-src 'none'; form-action 'self'; "
+	                        "frame-ancestors 'none'") != 0) {
+		free(html);
+		return http_respond_error(res, 500, "internal",
+		                          "cannot set the page's CSP");
+	}
+	rc = http_respond_body(res, status, "text/html; charset=utf-8", html,
+	                       strlen(html));
+	free(html);
+	return rc;
+}
+
+/* GET /report/{controller}: the intake page, a plain form until the
+ * portal exists (SHOP-BREACH-1). Public. */
+int
+h_report_page(struct http_request *req, struct http_response *res, void *app)
+{
+	const char *controller = http_request_param(req, "controller");
+	const struct policy *p = NULL;
+	char action[POLICY_NAME_MAX + 16];
+	struct ctx c;
+
+	if (begin_public(req, res, app, &c))
+		return 0; /* answered */
+	if (controller == NULL ||
+	    vault_policy(c.v, controller, &p, &c.msg) != VAERN_OK)
+		return http_respond_error(res, 404, "not_found",
+		                          "no such controller");
+	(void)snprintf(action, sizeof(action), "/report/%s", controller);
+	return ri_page(res, 200,
+	               incident_form_html(p->controller.name,
+	                                  p->controller.language, action));
+}
+
+/* POST /report/{controller}: the page's form (urlencoded; screenshots go
+ * through POST /v1/reports). Answers 201 with a page holding the case
+ * number and the secret. */
+int
+h_report_page_post(struct http_request *req, struct http_response *res,
+                   void *app)
+{
+	static const char *const keys[] = {
+	        "description",   "how_found",     "where", "contact_name",
+	        "contact_email", "contact_phone", NULL};
+	const char *controller = http_request_param(req, "controller");
+	const char *type = http_request_header(req, "Content-Type");
+	const char *values[7];
+	const struct policy *p = NULL;
+	struct vault_report_in in;
+	struct vault_report_receipt r;
+	struct ctx c;
+	size_t len = 0;
+	const char *raw = http_request_body(req, &len);
+	char *body = NULL, d1[11], d2[11];
+	enum vaern_err err;
+	int rc;
+
+	if (begin_public(req, res, app, &c))
+		return 0; /* answered */
+	if (controller == NULL ||
+	    vault_policy(c.v, controller, &p, &c.msg) != VAERN_OK)
+		return http_respond_error(res, 404, "not_found",
+		                          "no such controller");
+	if (type == NULL ||
+	    strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
+		return http_respond_error(res, 415, "unsupported_media_type",
+		                          "the form is "
+		                          "application/x-www-form-urlencoded");
+	if (memchr(raw, '\0', len) != NULL || (body = strdup(raw)) == NULL)
+		return http_respond_error(res, 400, "invalid",
+		                          "the form holds a NUL byte");
+	if (incident_form_decode(body, keys, values, &c.msg) != 0) {
+		rc = http_respond_error(res, 400, "invalid", "%s", c.msg.text);
+		goto done;
+	}
+	memset(&in, 0, sizeof(in));
+	in.controller = controller;
+	in.description = values[0];
+	in.how_found = values[1];
+	in.where = values[2];
+	in.contact_name = values[3];
+	in.contact_email = values[4];
+	in.contact_phone = values[5];
+	in.client = http_request_client(req);
+	err = vault_report_add(c.v, &in, &r, &c.msg);
+	if (err != VAERN_OK) {
+		rc = ri_fail(res, err, &c.msg);
+		goto done;
+	}
+	cal_format_date(r.receipt_due, d1);
+	cal_format_date(r.feedback_due, d2);
+	rc = ri_page(res, 201,
+	             incident_thanks_html(p->controller.language, r.case_id,
+	                                  r.secret, d1, d2));
+	sodium_memzero(&r, sizeof(r));
+done:
+	if (body != NULL) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
 	return rc;
 }
 

@@ -413,6 +413,10 @@ int h_opendsr_cancel(struct http_request *req, struct http_response *res,
 /* api_incidents.c */
 int h_report_submit(struct http_request *req, struct http_response *res,
                     void *app);
+int h_report_page(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_report_page_post(struct http_request *req, struct http_response *res,
+                       void *app);
 int h_report_status(struct http_request *req, struct http_response *res,
                     void *app);
 int h_incident_list(struct http_request *req, struct http_response *res,

@@ -826,3 +826,216 @@ incident_notification_html(json_t *draft)
 	}
 	return o.s;
 }
+
+/* ---- the intake page (SHOP-BREACH-1; until the portal exists) --------- */
+
+static const struct {
+	const char *lang;
+	const char *title, *intro, *description, *how_found, *where, *name,
+	        *email, *phone, *anonymous, *send, *thanks, *keep, *case_no,
+	        *secret, *receipt, *feedback;
+} page_words[] = {
+        {"da", "Anmeld en sikkerhedsbrist",
+         "Beskriv problemet så detaljeret som muligt. Du må gerne være "
+         "anonym, men uden kontaktoplysninger kan vi ikke melde tilbage.",
+         "Hvad er problemet?", "Hvordan blev du opmærksom på det?",
+         "Hvor har du oplevet det?", "Navn", "E-mail", "Telefon",
+         "Kontaktoplysninger (frivillige)", "Send anmeldelse",
+         "Tak for din anmeldelse",
+         "Gem sagsnummeret og koden: med dem kan du følge sagen.", "Sagsnummer",
+         "Kode", "Kvittering senest", "Tilbagemelding senest"},
+        {"sv", "Anmäl en säkerhetsbrist",
+         "Beskriv problemet så utförligt som möjligt. Du får vara anonym, "
+         "men utan kontaktuppgifter kan vi inte återkomma till dig.",
+         "Vad är problemet?", "Hur upptäckte du det?", "Var såg du det?",
+         "Namn", "E-post", "Telefon", "Kontaktuppgifter (frivilliga)",
+         "Skicka anmälan", "Tack för din anmälan",
+         "Spara ärendenumret och koden: med dem kan du följa ärendet.",
+         "Ärendenummer", "Kod", "Kvitto senast", "Återkoppling senast"},
+        {"en", "Report a security weakness",
+         "Describe the problem in as much detail as you can. You may stay "
+         "anonymous, but without contact details we cannot reply.",
+         "What is the problem?", "How did you find it?",
+         "Where did you see it?", "Name", "E-mail", "Phone",
+         "Contact details (optional)", "Send the report",
+         "Thank you for your report",
+         "Keep the case number and the code: with them you can follow the "
+         "case.",
+         "Case number", "Code", "Receipt at the latest",
+         "Feedback at the latest"},
+};
+
+static size_t
+page_lang(const char *lang)
+{
+	for (size_t i = 0; i < sizeof(page_words) / sizeof(page_words[0]); i++)
+		if (strcmp(page_words[i].lang, lang) == 0)
+			return i;
+	return 2;
+}
+
+static void
+page_head(struct out *o, size_t li, const char *title)
+{
+	out_str(o, "<!DOCTYPE html>\n<html lang=\"");
+	out_str(o, page_words[li].lang);
+	out_str(o, "\"><head><meta charset=\"utf-8\"><title>");
+	out_html(o, title);
+	out_str(o, "</title></head><body>\n<h1>");
+	out_html(o, title);
+	out_str(o, "</h1>\n");
+}
+
+static void
+page_field(struct out *o, const char *name, const char *label, int area,
+           int required)
+{
+	out_str(o, "<p><label for=\"");
+	out_str(o, name);
+	out_str(o, "\">");
+	out_html(o, label);
+	out_str(o, "</label><br>");
+	out_str(o, area ? "<textarea rows=\"6\" cols=\"60\" maxlength=\"8192\""
+	                : "<input maxlength=\"200\"");
+	out_str(o, " id=\"");
+	out_str(o, name);
+	out_str(o, "\" name=\"");
+	out_str(o, name);
+	out_str(o, required ? "\" required>" : "\">");
+	out_str(o, area ? "</textarea></p>\n" : "</p>\n");
+}
+
+char *
+incident_form_html(const char *controller_name, const char *lang,
+                   const char *action)
+{
+	size_t li = page_lang(lang);
+	struct out o = {0};
+
+	page_head(&o, li, page_words[li].title);
+	out_str(&o, "<p>");
+	out_html(&o, controller_name);
+	out_str(&o, "</p>\n<p>");
+	out_html(&o, page_words[li].intro);
+	out_str(&o, "</p>\n<form method=\"post\" action=\"");
+	out_html(&o, action);
+	out_str(&o, "\" enctype=\"application/x-www-form-urlencoded\">\n");
+	page_field(&o, "description", page_words[li].description, 1, 1);
+	page_field(&o, "how_found", page_words[li].how_found, 1, 0);
+	page_field(&o, "where", page_words[li].where, 0, 0);
+	out_str(&o, "<fieldset><legend>");
+	out_html(&o, page_words[li].anonymous);
+	out_str(&o, "</legend>\n");
+	page_field(&o, "contact_name", page_words[li].name, 0, 0);
+	page_field(&o, "contact_email", page_words[li].email, 0, 0);
+	page_field(&o, "contact_phone", page_words[li].phone, 0, 0);
+	out_str(&o, "</fieldset>\n<p><button type=\"submit\">");
+	out_html(&o, page_words[li].send);
+	out_str(&o, "</button></p>\n</form>\n</body></html>\n");
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}
+
+char *
+incident_thanks_html(const char *lang, const char *case_id, const char *secret,
+                     const char *receipt_due, const char *feedback_due)
+{
+	size_t li = page_lang(lang);
+	struct out o = {0};
+	const char *rows[4][2] = {{page_words[li].case_no, case_id},
+	                          {page_words[li].secret, secret},
+	                          {page_words[li].receipt, receipt_due},
+	                          {page_words[li].feedback, feedback_due}};
+
+	page_head(&o, li, page_words[li].thanks);
+	out_str(&o, "<p>");
+	out_html(&o, page_words[li].keep);
+	out_str(&o, "</p>\n<table>\n");
+	for (size_t i = 0; i < 4; i++) {
+		out_str(&o, "<tr><th>");
+		out_html(&o, rows[i][0]);
+		out_str(&o, "</th><td>");
+		out_html(&o, rows[i][1]);
+		out_str(&o, "</td></tr>\n");
+	}
+	out_str(&o, "</table>\n</body></html>\n");
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}
+
+/* A %XX digit's value, or -1. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+incident_form_decode(char *body, const char *const *keys, const char **values,
+                     struct vaern_msg *msg)
+{
+	char *p = body, *amp, *eq, *r, *w;
+	size_t k;
+
+	for (k = 0; keys[k] != NULL; k++)
+		values[k] = NULL;
+	while (p != NULL && *p != '\0') {
+		if ((amp = strchr(p, '&')) != NULL)
+			*amp = '\0';
+		if ((eq = strchr(p, '=')) == NULL) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 "the form is key=value pairs");
+			return -1;
+		}
+		*eq = '\0';
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(keys[k], p) == 0)
+				break;
+		if (keys[k] == NULL || values[k] != NULL) {
+			(void)vaern_fail(msg, VAERN_E_INVALID,
+			                 keys[k] == NULL
+			                         ? "unknown form field"
+			                         : "a form field twice");
+			return -1;
+		}
+		/* Decoded in place: '+' is a space, %XX a byte. */
+		for (r = w = eq + 1; *r != '\0'; r++) {
+			if (*r == '+') {
+				*w++ = ' ';
+			} else if (*r == '%') {
+				int hi = hex_value(r[1]),
+				    lo = hi < 0 ? -1 : hex_value(r[2]);
+
+				if (lo < 0 || (hi == 0 && lo == 0)) {
+					(void)vaern_fail(
+					        msg, VAERN_E_INVALID,
+					        "form field '%s': a bad %%XX "
+					        "escape",
+					        keys[k]);
+					return -1;
+				}
+				*w++ = (char)(hi * 16 + lo);
+				r += 2;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		/* A blank field of a form is an absent one. */
+		values[k] = eq[1] != '\0' ? eq + 1 : NULL;
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	return 0;
+}

@@ -126,4 +126,27 @@ json_t *incident_notification(const struct policy *p, json_t *c, json_t *reg,
 /* The draft as an HTML page, every text escaped; malloc'ed, or NULL. */
 char *incident_notification_html(json_t *draft) __attribute__((nonnull));
 
+/*
+ * The intake page until the portal exists (SHOP-BREACH-1): a plain HTML
+ * form in lang (da, sv; else en) posting urlencoded fields description,
+ * how_found, where, contact_name, contact_email, contact_phone to action;
+ * and the page answering it with the case number, the secret and the
+ * deadlines. Every text escaped; no script. malloc'ed, or NULL.
+ */
+char *incident_form_html(const char *controller_name, const char *lang,
+                         const char *action) __attribute__((nonnull));
+char *incident_thanks_html(const char *lang, const char *case_id,
+                           const char *secret, const char *receipt_due,
+                           const char *feedback_due) __attribute__((nonnull));
+
+/*
+ * Decodes an application/x-www-form-urlencoded body in place: values[i]
+ * gets the value of keys[i] (NULL-terminated), NULL when absent or
+ * blank. -1 with msg for an unknown or repeated key, a pair without '='
+ * or a bad %XX escape (%00 included); messages name keys, never values.
+ */
+int incident_form_decode(char *body, const char *const *keys,
+                         const char **values, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+
 #endif

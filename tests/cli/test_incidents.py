@@ -25,6 +25,7 @@ import base64
 import glob
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -431,6 +432,45 @@ class IntakeApiTest(api.ApiCase):
         self.assertIn(SCRIPT, r.json()["report"]["description"])
         self.assertTrue(r.header("Content-Type").startswith(
             "application/json"))
+
+    def test_SHOP_BREACH_1_plain_page_and_its_form(self):
+        import urllib.parse
+        r = self.server.request("GET", "/report/webshop")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('<form method="post" action="/report/webshop"', r.text)
+        self.assertIn("Anmeld en sikkerhedsbrist", r.text)
+        self.assertNotIn("<script", r.text)
+        self.assertIn("form-action 'self'",
+                      r.header("Content-Security-Policy"))
+        r = self.server.request("GET", "/report/nope")
+        self.assertError(r, 404, "not_found")
+        before = self.rows()
+
+        def form(fields, addr="198.51.100.250"):
+            return self.server.request(
+                "POST", "/report/webshop",
+                body=urllib.parse.urlencode(fields).encode(),
+                content_type="application/x-www-form-urlencoded",
+                headers={"X-Forwarded-For": addr})
+
+        for fields, status in (({"description": "   "}, 400),
+                               ({"description": "x", "evil": "1"}, 400),
+                               ({"where": "/x", "description": ""}, 400)):
+            r = form(fields)
+            self.assertEqual(r.status, status, (fields, r))
+        self.assertEqual(self.rows(), before)
+        r = form({"description": SCRIPT + " i formularen",
+                  "where": "<img src=x onerror=alert(1)>",
+                  "contact_email": "", "contact_name": ""})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("<script", r.text)
+        self.assertNotIn("<img", r.text)
+        case = re.search(r"SB-[2-9A-HJ-NP-Z]{12}", r.text).group(0)
+        secret = re.search(r"<td>([A-Za-z0-9_-]{43})</td>", r.text).group(1)
+        r = self.server.request("POST", "/v1/reports/%s/status" % case,
+                                body={"secret": secret})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.rows(), (before[0] + 1, before[1]))
 
     def test_SHOP_BREACH_1_bad_input_stores_nothing(self):
         before = self.rows()
