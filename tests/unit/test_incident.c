@@ -205,6 +205,55 @@ test_GDPR_33_exports_escape(void **state)
 	json_decref(list);
 }
 
+/* SHOP-BREACH-1: the intake page's urlencoded form. */
+static void
+test_SHOP_BREACH_1_form_decode(void **state)
+{
+	static const char *const keys[] = {"description", "where", NULL};
+	static const struct {
+		const char *body;
+		int rc;
+		const char *description, *where;
+	} cases[] = {
+	        {"description=a+b%3Cc%3E&where=%2Fx", 0, "a b<c>", "/x"},
+	        {"description=x&where=", 0, "x", NULL},
+	        {"where=y", 0, NULL, "y"},
+	        {"", 0, NULL, NULL},
+	        {"description=x&description=y", -1, NULL, NULL},
+	        {"evil=1", -1, NULL, NULL},
+	        {"description", -1, NULL, NULL},
+	        {"description=%zz", -1, NULL, NULL},
+	        {"description=%00", -1, NULL, NULL},
+	        {"description=%4", -1, NULL, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct vaern_msg msg = {{0}};
+		const char *values[3];
+		char *body = strdup(cases[i].body);
+		int rc;
+
+		assert_non_null(body);
+		rc = incident_form_decode(body, keys, values, &msg);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc == 0) {
+			if (cases[i].description == NULL)
+				assert_null(values[0]);
+			else
+				assert_string_equal(values[0],
+				                    cases[i].description);
+			if (cases[i].where == NULL)
+				assert_null(values[1]);
+			else
+				assert_string_equal(values[1], cases[i].where);
+		} else {
+			assert_non_null(strstr(msg.text, "form"));
+		}
+		free(body);
+	}
+}
+
 int
 main(void)
 {
@@ -214,6 +263,7 @@ main(void)
 	        cmocka_unit_test(test_SHOP_BREACH_2_deadlines),
 	        cmocka_unit_test(test_GDPR_33_register_merge),
 	        cmocka_unit_test(test_GDPR_33_exports_escape),
+	        cmocka_unit_test(test_SHOP_BREACH_1_form_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
