@@ -19,9 +19,11 @@
 
 #define PURPOSE      "incident" /* the audit entries' purpose */
 #define KDF_CTX_ADDR "vaerninc" /* the key of the address hashes */
-#define CASE_ALPHA   "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-#define SEALED_MAX   (INCIDENT_FILE_MAX + VLT_SEAL_OVERHEAD)
-#define DOC_MAX      ((size_t)64 * 1024) /* a sealed JSON document */
+/* The keystore's root key of the case keys (keys_root_get). */
+#define KEYS_ROOT_INCIDENT "incident"
+#define CASE_ALPHA         "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+#define SEALED_MAX         (INCIDENT_FILE_MAX + VLT_SEAL_OVERHEAD)
+#define DOC_MAX            ((size_t)64 * 1024) /* a sealed JSON document */
 
 static long
 day_of(int64_t t)
@@ -40,16 +42,35 @@ case_ad(unsigned char *ad, size_t adsz, const char *case_id, const char *what)
 	return n < 0 ? 0 : (size_t)n < adsz ? (size_t)n : adsz - 1;
 }
 
-/* Wraps key (KEY_BYTES) of case_id under the master-derived wrap key
- * into out (KEY_BYTES + VLT_SEAL_OVERHEAD bytes). */
-static void
-vlt_incident_key_wrap(struct vault *v, const char *case_id,
-                      const unsigned char *key, unsigned char *out)
+/*
+ * The root of the incident keys: a random key kept wrapped in the
+ * keystore (issue 13: keys_root_get, re-wrapped by every master-key
+ * rotation), made by the first report (create 1, inside its write
+ * transaction). The caller wipes root.
+ */
+static enum vaern_err
+incident_root(struct vault *v, int create, unsigned char root[KEY_BYTES],
+              struct vaern_msg *msg)
 {
-	unsigned char ad[64];
-	size_t adlen = case_ad(ad, sizeof(ad), case_id, "key");
+	return keys_root_get(v->ring, v->store, KEYS_ROOT_INCIDENT, create,
+	                     root, msg);
+}
 
-	vlt_seal(v, out, key, KEY_BYTES, ad, adlen, v->keys->wrap);
+/* Wraps key (KEY_BYTES) of case_id under the incident root into out
+ * (KEY_BYTES + VLT_SEAL_OVERHEAD bytes), inside a write transaction. */
+static enum vaern_err
+vlt_incident_key_wrap(struct vault *v, const char *case_id,
+                      const unsigned char *key, unsigned char *out,
+                      struct vaern_msg *msg)
+{
+	unsigned char ad[64], root[KEY_BYTES];
+	size_t adlen = case_ad(ad, sizeof(ad), case_id, "key");
+	enum vaern_err err;
+
+	if ((err = incident_root(v, 1, root, msg)) == VAERN_OK)
+		vlt_seal(v, out, key, KEY_BYTES, ad, adlen, root);
+	sodium_memzero(root, sizeof(root));
+	return err;
 }
 
 /* Unwraps the case key of r into key (the caller wipes it). */
@@ -57,14 +78,16 @@ static enum vaern_err
 vlt_incident_key_unwrap(struct vault *v, const struct store_incident *r,
                         unsigned char key[KEY_BYTES + 1], struct vaern_msg *msg)
 {
-	unsigned char ad[64];
+	unsigned char ad[64], root[KEY_BYTES];
 	size_t adlen = case_ad(ad, sizeof(ad), r->case_id, "key"), len = 0;
 	enum vaern_err err;
 
 	if (r->wrapped_len != KEY_BYTES + VLT_SEAL_OVERHEAD)
 		return vaern_fail(msg, VAERN_E_CRYPTO, "malformed case key");
-	err = vlt_unseal(key, r->wrapped_key, r->wrapped_len, ad, adlen,
-	                 v->keys->wrap, &len, msg);
+	if ((err = incident_root(v, 0, root, msg)) == VAERN_OK)
+		err = vlt_unseal(key, r->wrapped_key, r->wrapped_len, ad, adlen,
+		                 root, &len, msg);
+	sodium_memzero(root, sizeof(root));
 	return err;
 }
 
@@ -265,16 +288,24 @@ secret_hash(const char *secret, unsigned char out[32])
 	                   strlen(secret), NULL, 0);
 }
 
-static void
-addr_hash(struct vault *v, const char *client, unsigned char out[16])
+/* The keyed hash of a sender's address (the rate limit only), inside
+ * a write transaction. */
+static enum vaern_err
+addr_hash(struct vault *v, const char *client, unsigned char out[16],
+          struct vaern_msg *msg)
 {
-	unsigned char k[32];
+	unsigned char root[KEY_BYTES], k[32];
+	enum vaern_err err;
 
-	crypto_kdf_derive_from_key(k, sizeof(k), 17, KDF_CTX_ADDR,
-	                           v->keys->wrap);
-	crypto_generichash(out, 16, (const unsigned char *)client,
-	                   strlen(client), k, sizeof(k));
+	if ((err = incident_root(v, 1, root, msg)) == VAERN_OK) {
+		crypto_kdf_derive_from_key(k, sizeof(k), 17, KDF_CTX_ADDR,
+		                           root);
+		crypto_generichash(out, 16, (const unsigned char *)client,
+		                   strlen(client), k, sizeof(k));
+	}
+	sodium_memzero(root, sizeof(root));
 	sodium_memzero(k, sizeof(k));
+	return err;
 }
 
 enum vaern_err
@@ -332,22 +363,6 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 			goto done;
 		}
 	}
-	/* The rate limit is for the public intake; the operator typing in
-	 * reports taken by phone or letter (client NULL) is not limited. */
-	if (in->client != NULL) {
-		addr_hash(v, in->client, r.addr_hash);
-		if ((err = store_incident_count_addr(v->store, r.addr_hash,
-		                                     now - INCIDENT_RATE_WINDOW,
-		                                     &n, msg)) != VAERN_OK)
-			goto done;
-	}
-	if (n >= INCIDENT_PER_ADDRESS) {
-		err = vaern_fail(msg, VAERN_E_DENIED,
-		                 "rate: at most %d reports an hour from one "
-		                 "address; try again later",
-		                 INCIDENT_PER_ADDRESS);
-		goto done;
-	}
 	/* The texts, sealed as one document under the case's key. */
 	doc = json_pack("{s:s, s:s?, s:s?}", "description", in->description,
 	                "how_found", in->how_found, "where", in->where);
@@ -379,7 +394,6 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 	r.nfiles = (int)in->nfiles;
 	r.updated_at = now;
 	vlt_random(v, key, sizeof(key));
-	vlt_incident_key_wrap(v, r.case_id, key, wrapped);
 	r.wrapped_key = wrapped;
 	r.wrapped_len = KEY_BYTES + VLT_SEAL_OVERHEAD;
 	if ((err = seal_doc(v, r.case_id, "report", key, doc, &r.report,
@@ -387,7 +401,23 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 		goto done;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
-	err = store_incident_insert(v->store, &r, msg);
+	/* The rate limit is for the public intake; the operator typing in
+	 * reports taken by phone or letter (client NULL) is not limited.
+	 * Counted in the write transaction: two reports at once count. */
+	if (in->client != NULL &&
+	    (err = addr_hash(v, in->client, r.addr_hash, msg)) == VAERN_OK &&
+	    (err = store_incident_count_addr(v->store, r.addr_hash,
+	                                     now - INCIDENT_RATE_WINDOW, &n,
+	                                     msg)) == VAERN_OK &&
+	    n >= INCIDENT_PER_ADDRESS)
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "rate: at most %d reports an hour from one "
+		                 "address; try again later",
+		                 INCIDENT_PER_ADDRESS);
+	if (err == VAERN_OK)
+		err = vlt_incident_key_wrap(v, r.case_id, key, wrapped, msg);
+	if (err == VAERN_OK)
+		err = store_incident_insert(v->store, &r, msg);
 	for (i = 0; err == VAERN_OK && i < in->nfiles; i++) {
 		unsigned char ad[64];
 		char what[32];

@@ -196,18 +196,18 @@ class DeadlineTest(CliBase):
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class MigrationTest(CliBase):
-    def test_SHOP_BREACH_1_schema_4_data_directory_gains_the_tables(self):
-        """A data directory of schema 4 (before issue 17) opens, gains
-        the incident tables and says 5."""
+    def test_SHOP_BREACH_1_schema_5_data_directory_gains_the_tables(self):
+        """A data directory of schema 5 (before issue 17) opens, gains
+        the incident tables and says 6."""
         con = sqlite3.connect(self.db)
         con.executescript(
             "DROP TABLE incident; DROP TABLE incident_file;"
             " DROP TABLE incident_notice;"
-            " UPDATE meta SET value = '4' WHERE key = 'schema_version';")
+            " UPDATE meta SET value = '5' WHERE key = 'schema_version';")
         con.close()
         self.report("2026-12-07T08:00:00Z")
         self.assertEqual(self.sql("SELECT value FROM meta WHERE key ="
-                                  " 'schema_version'"), [("5",)])
+                                  " 'schema_version'"), [("6",)])
         self.assertEqual(self.sql("SELECT count(*) FROM incident"), [(1,)])
 
 

@@ -294,7 +294,7 @@ class DueDateTest(RightsBase):
 
     def test_schema_v2_data_directory_migrates_to_v3(self):
         """A data directory of schema 2 (before issue 5) opens, gains the
-        request tables and says 3."""
+        request tables and says the current schema, 5 (issue 13)."""
         sid = self.subject("m@example.dk")
         con = sqlite3.connect(self.db)
         con.executescript(
@@ -307,7 +307,7 @@ class DueDateTest(RightsBase):
         doc = self.add(sid, "2026-01-31")
         self.assertEqual(doc["due_date"], "2026-02-28")
         self.assertEqual(self.sql("SELECT value FROM meta WHERE key ="
-                                  " 'schema_version'"), [("5",)])
+                                  " 'schema_version'"), [("6",)])
         r = self.vaern("subject", "show", "--controller", "example", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
 
