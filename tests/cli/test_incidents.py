@@ -212,6 +212,20 @@ class MigrationTest(CliBase):
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class KeyRotationTest(CliBase):
+    def test_SHOP_BREACH_1_cases_open_after_a_master_key_rotation(self):
+        """The case keys hang off the keystore's root key: a rotation
+        re-wraps it, and every case still opens with the new key."""
+        case = self.report("2026-12-07T08:00:00Z")["case"]
+        r = self.vaern("key", "rotate", "--quiet")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.inc("show", case)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["report"]["description"],
+                         "Jeg kan se andres ordrer")
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class SwedishDeadlineTest(CliBase):
     """SHOP-BREACH-2 deadlines follow the controller's country: a Swedish
     controller (policies/aurora-optimal.yaml, no incidents section: 2
