@@ -370,6 +370,18 @@ out_add(struct out *o, const char *t, size_t n)
 	o->s[o->len] = '\0';
 }
 
+/* The text written, handed to the caller (malloc'ed), or NULL (and
+ * freed) if a write failed. */
+static char *
+out_take(struct out *o)
+{
+	if (o->failed) {
+		free(o->s);
+		return NULL;
+	}
+	return o->s;
+}
+
 static void
 out_str(struct out *o, const char *t)
 {
@@ -487,11 +499,7 @@ incident_register_csv(json_t *list)
 		}
 		out_str(&o, "\r\n");
 	}
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	return o.s;
+	return out_take(&o);
 }
 
 char *
@@ -525,11 +533,7 @@ incident_register_html(json_t *list, const char *controller_name)
 		out_str(&o, "</tr>\n");
 	}
 	out_str(&o, "</table>\n</body></html>\n");
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	return o.s;
+	return out_take(&o);
 }
 
 /* ---- messages to the reporter (SHOP-BREACH-2) ------------------------- */
@@ -820,11 +824,7 @@ incident_notification_html(json_t *draft)
 		out_str(&o, "</td></tr>\n");
 	}
 	out_str(&o, "</table>\n</body></html>\n");
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	return o.s;
+	return out_take(&o);
 }
 
 /* ---- the intake page (SHOP-BREACH-1; until the portal exists) --------- */
@@ -932,11 +932,7 @@ incident_form_html(const char *controller_name, const char *lang,
 	out_str(&o, "</fieldset>\n<p><button type=\"submit\">");
 	out_html(&o, page_words[li].send);
 	out_str(&o, "</button></p>\n</form>\n</body></html>\n");
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	return o.s;
+	return out_take(&o);
 }
 
 char *
@@ -962,11 +958,7 @@ incident_thanks_html(const char *lang, const char *case_id, const char *secret,
 		out_str(&o, "</td></tr>\n");
 	}
 	out_str(&o, "</table>\n</body></html>\n");
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	return o.s;
+	return out_take(&o);
 }
 
 /* A %XX digit's value, or -1. */
