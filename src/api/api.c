@@ -189,6 +189,14 @@ thread_worker(struct api *a, struct vaern_msg *msg)
 	return w;
 }
 
+struct vault *
+api_thread_vault(struct api *a, struct vaern_msg *msg)
+{
+	struct worker *w = thread_worker(a, msg);
+
+	return w != NULL ? w->v : NULL;
+}
+
 /* ---- the create writer (group commit) ----------------------------------- */
 
 /* Releases the holds of the creates linked from job: each answers from

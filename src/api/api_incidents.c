@@ -743,14 +743,11 @@ incident_metrics(struct api *a, struct http_buf *out)
 {
 	struct vault_incident_counts n;
 	struct vaern_msg msg = {{0}};
-	struct vault *v = NULL;
+	struct vault *v = api_thread_vault(a, &msg);
 
-	if (vault_open(a->dir, &v, &msg) != VAERN_OK ||
-	    vault_incident_counts(v, &n, &msg) != VAERN_OK) {
-		vault_close(v);
+	/* The worker's own vault: no master key read per scrape. */
+	if (v == NULL || vault_incident_counts(v, &n, &msg) != VAERN_OK)
 		return;
-	}
-	vault_close(v);
 	(void)http_buf_printf(
 	        out,
 	        "# HELP vaern_incidents_open Security reports not closed "

@@ -439,6 +439,10 @@ int h_incident_notices(struct http_request *req, struct http_response *res,
                        void *app);
 int h_incident_notification(struct http_request *req, struct http_response *res,
                             void *app);
+/* This thread's vault (opened on first use), for work outside a request
+ * such as /metrics; NULL with msg if it cannot be opened. */
+struct vault *api_thread_vault(struct api *a, struct vaern_msg *msg);
+
 /* Appends the security reports' figures to /metrics (SHOP-BREACH-2,
  * GDPR-33). */
 void incident_metrics(struct api *a, struct http_buf *out);
