@@ -6,8 +6,9 @@
  * the feedback, the register's free texts) and its screenshots are
  * personal data potentially: each is sealed (XChaCha20-Poly1305) under
  * the case's own random key, which is stored only wrapped under the
- * master key (vlt_incident_key_wrap, the one place to move to a
- * keystore). The reporter's address is kept only as a keyed hash, for
+ * keystore's root key "incident" (issue 13: wrapped under the master key,
+ * re-wrapped by a rotation; vlt_incident_key_wrap is the one place that
+ * wraps). The reporter's address is kept only as a keyed hash, for
  * the rate limit. The follow-up secret is kept only as a hash.
  *
  * Every change is one transaction, then one audit entry (purpose
