@@ -167,7 +167,27 @@ need_audit(struct vault *v, const struct vault_request_actor *who,
 	return VAERN_OK;
 }
 
-/* One audit entry: the case number, the action and the clause only. */
+/* One audit entry: the case number, the action and the clause only
+ * (never a text); why (at least 128 bytes) holds its reason. */
+static void
+case_event(struct vault_audit_event *e, char *why, size_t whysz,
+           const char *controller, const struct vault_request_actor *who,
+           const char *action, const char *case_id, const char *rule,
+           const char *what)
+{
+	(void)snprintf(why, whysz, "case %s: %s", case_id, what);
+	memset(e, 0, sizeof(*e));
+	e->controller = controller;
+	e->actor = who->name;
+	e->role = who->role;
+	e->purpose = PURPOSE;
+	e->action = action;
+	e->allowed = 1;
+	e->rule = rule;
+	e->reason = why;
+}
+
+/* Audits a read (before it is released). */
 static enum vaern_err
 audit_case(struct vault *v, const char *controller,
            const struct vault_request_actor *who, const char *action,
@@ -177,17 +197,27 @@ audit_case(struct vault *v, const char *controller,
 	struct vault_audit_event e;
 	char why[128];
 
-	(void)snprintf(why, sizeof(why), "case %s: %s", case_id, what);
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = who->name;
-	e.role = who->role;
-	e.purpose = PURPOSE;
-	e.action = action;
-	e.allowed = 1;
-	e.rule = rule;
-	e.reason = why;
+	case_event(&e, why, sizeof(why), controller, who, action, case_id, rule,
+	           what);
 	return v->audit_fn(v->audit_arg, &e, msg);
+}
+
+/*
+ * Ends the transaction of a change to case_id with its audit entry, the
+ * two committed as one (issue 12: the audit outbox).
+ */
+static enum vaern_err
+change_end(struct vault *v, enum vaern_err err, const char *controller,
+           const struct vault_request_actor *who, const char *action,
+           const char *case_id, const char *rule, const char *what,
+           struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+	char why[128];
+
+	case_event(&e, why, sizeof(why), controller, who, action, case_id, rule,
+	           what);
+	return vlt_change_end(v, err, &e, msg);
 }
 
 /* ---- intake (SHOP-BREACH-1) -------------------------------------------- */
@@ -438,9 +468,7 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 		free(sealed);
 		sealed = NULL;
 	}
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		goto done;
-	if ((err = audit_case(v, c->name, &reporter, "incident_reported",
+	if ((err = change_end(v, err, c->name, &reporter, "incident_reported",
 	                      r.case_id, "SHOP-BREACH-1", "report received",
 	                      msg)) != VAERN_OK)
 		goto done;
@@ -805,13 +833,11 @@ vault_incident_receipt(struct vault *v, const char *controller,
 	r.receipt_at = r.updated_at = clock_now();
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
-	err = vlt_end(v, store_incident_update(v->store, &r, msg), msg);
-	if (err == VAERN_OK)
-		err = audit_case(v, controller, who, "incident_receipt",
-		                 r.case_id, "SHOP-BREACH-2",
-		                 r.has_contact ? "receipt sent"
-		                               : "receipt recorded (anonymous)",
-		                 msg);
+	err = change_end(
+	        v, store_incident_update(v->store, &r, msg), controller, who,
+	        "incident_receipt", r.case_id, "SHOP-BREACH-2",
+	        r.has_contact ? "receipt sent" : "receipt recorded (anonymous)",
+	        msg);
 	if (err == VAERN_OK && (*out = case_json(controller, &r, NULL)) == NULL)
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 done:
@@ -864,13 +890,10 @@ vault_incident_feedback(struct vault *v, const char *controller,
 	r.closed = closed != 0;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
-	err = vlt_end(v, store_incident_update(v->store, &r, msg), msg);
-	if (err == VAERN_OK)
-		err = audit_case(v, controller, who, "incident_feedback",
-		                 r.case_id, "SHOP-BREACH-2",
-		                 closed ? "feedback given, case closed"
-		                        : "feedback given",
-		                 msg);
+	err = change_end(
+	        v, store_incident_update(v->store, &r, msg), controller, who,
+	        "incident_feedback", r.case_id, "SHOP-BREACH-2",
+	        closed ? "feedback given, case closed" : "feedback given", msg);
 	if (err == VAERN_OK && (*out = case_json(controller, &r, NULL)) == NULL)
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 done:
@@ -922,11 +945,6 @@ vault_incident_triage(struct vault *v, const char *controller,
 	if (err != VAERN_OK)
 		goto done;
 	r.updated_at = clock_now();
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
-		goto done;
-	if ((err = vlt_end(v, store_incident_update(v->store, &r, msg), msg)) !=
-	    VAERN_OK)
-		goto done;
 	/* The fields changed, by name; never their texts. */
 	{
 		const char *k;
@@ -945,7 +963,10 @@ vault_incident_triage(struct vault *v, const char *controller,
 			at += (size_t)n;
 		}
 	}
-	if ((err = audit_case(v, controller, who, "incident_triage", r.case_id,
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		goto done;
+	if ((err = change_end(v, store_incident_update(v->store, &r, msg),
+	                      controller, who, "incident_triage", r.case_id,
 	                      "GDPR-33", what, msg)) != VAERN_OK)
 		goto done;
 	if ((*out = case_json(controller, &r, reg)) == NULL)
@@ -1127,7 +1148,7 @@ vault_incident_notify(struct vault *v, const char *controller,
 	struct vault_message m;
 	json_t *reg = NULL;
 	const char *risk;
-	char body[3 * INCIDENT_TEXT_MAX + 1024], why[96];
+	char body[3 * INCIDENT_TEXT_MAX + 1024], why[128];
 	enum vaern_err err;
 
 	memset(rep, 0, sizeof(*rep));
@@ -1187,31 +1208,20 @@ vault_incident_notify(struct vault *v, const char *controller,
 			goto done;
 		if ((err = vlt_begin(v, msg)) != VAERN_OK)
 			goto done;
-		err = vlt_end(v,
-		              store_incident_notice_insert(v->store, r.rowid,
-		                                           subjects[i],
-		                                           clock_now(), msg),
-		              msg);
-		if (err != VAERN_OK)
-			goto done;
 		{
 			struct vault_audit_event e;
 
-			(void)snprintf(why, sizeof(why),
-			               "case %s: Art. 34 message sent",
-			               r.case_id);
-			memset(&e, 0, sizeof(e));
-			e.controller = controller;
-			e.actor = who->name;
-			e.role = who->role;
-			e.purpose = PURPOSE;
-			e.action = "incident_notice";
+			case_event(&e, why, sizeof(why), controller, who,
+			           "incident_notice", r.case_id, "GDPR-33",
+			           "Art. 34 message sent");
 			e.subject = subjects[i];
-			e.allowed = 1;
-			e.rule = "GDPR-33";
-			e.reason = why;
-			if ((err = v->audit_fn(v->audit_arg, &e, msg)) !=
-			    VAERN_OK)
+			err = vlt_change_end(
+			        v,
+			        store_incident_notice_insert(v->store, r.rowid,
+			                                     subjects[i],
+			                                     clock_now(), msg),
+			        &e, msg);
+			if (err != VAERN_OK)
 				goto done;
 		}
 		rep->sent++;
