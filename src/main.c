@@ -39,6 +39,10 @@ static const char usage_text[] =
         "  requests add|list|show|verify|extend|status ...\n"
         "                               rights requests; see\n"
         "                               'vaern requests help'\n"
+        "  incidents report|list|show|receipt|feedback|triage|register ...\n"
+        "                               security reports and the breach\n"
+        "                               register; see 'vaern incidents "
+        "help'\n"
         "  traffic cells|import|plan|sweep|query|verify|pubkey ...\n"
         "                               the telecom retained-data store\n"
         "                               (docs/traffic.md)\n"
@@ -228,6 +232,8 @@ main(int argc, char **argv)
 		return cmd_retention(argc - 1, argv + 1);
 	if (strcmp(cmd, "requests") == 0)
 		return cmd_requests(argc - 1, argv + 1);
+	if (strcmp(cmd, "incidents") == 0)
+		return cmd_incidents(argc - 1, argv + 1);
 	if (strcmp(cmd, "key") == 0) /* src/cli/cmd_key.c */
 		return cmd_key(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)

@@ -192,6 +192,14 @@ thread_worker(struct api *a, struct vaern_msg *msg)
 	return w;
 }
 
+struct vault *
+api_thread_vault(struct api *a, struct vaern_msg *msg)
+{
+	struct worker *w = thread_worker(a, msg);
+
+	return w != NULL ? w->v : NULL;
+}
+
 /* ---- the create writer (group commit) ----------------------------------- */
 
 /* Releases the holds of the creates linked from job: each answers from
@@ -545,6 +553,7 @@ api_metrics(void *app, struct http_buf *out)
 	        (unsigned long long)entries, (unsigned long long)batches,
 	        atomic_load(&a->audit_failures) + (unsigned long)failed);
 	sweep_metrics(a, out);
+	incident_metrics(a, out);
 }
 
 /* ---- a request's context, answers and refusals -------------------------- */
@@ -957,6 +966,28 @@ static const struct http_route routes[] = {
          "request_object"},
         {"POST", "/v1/requests/{request}/consent-withdrawal",
          h_request_withdraw, "request_withdraw_consent"},
+        {"POST", "/v1/reports", h_report_submit, "report_submit"},
+        {"GET", "/report/{controller}", h_report_page, "report_page"},
+        {"POST", "/report/{controller}", h_report_page_post,
+         "report_page_post"},
+        {"POST", "/v1/reports/{case}/status", h_report_status, "report_status"},
+        {"GET", "/v1/incidents", h_incident_list, "incident_list"},
+        {"GET", "/v1/incidents/register", h_incident_register,
+         "incident_register"},
+        {"GET", "/v1/incidents/affected", h_incident_affected,
+         "incident_affected"},
+        {"GET", "/v1/incidents/{case}", h_incident_get, "incident_get"},
+        {"PATCH", "/v1/incidents/{case}", h_incident_triage, "incident_triage"},
+        {"GET", "/v1/incidents/{case}/screenshots/{n}", h_incident_screenshot,
+         "incident_screenshot"},
+        {"POST", "/v1/incidents/{case}/receipt", h_incident_receipt,
+         "incident_receipt"},
+        {"POST", "/v1/incidents/{case}/feedback", h_incident_feedback,
+         "incident_feedback"},
+        {"GET", "/v1/incidents/{case}/notification", h_incident_notification,
+         "incident_notification"},
+        {"POST", "/v1/incidents/{case}/notices", h_incident_notices,
+         "incident_notices"},
         {"GET", "/v1/opendsr/discovery", h_opendsr_discovery,
          "opendsr_discovery"},
         {"POST", "/v1/opendsr/requests", h_opendsr_create, "opendsr_create"},

@@ -19,6 +19,7 @@
  *                   processing (issue 15)
  *   api_report.c    the person's reports: the builder and their handlers
  *   api_requests.c  rights requests (issue 5) and OpenDSR v2
+ *   api_incidents.c security reports and the breach register (issue 17)
  *
  * A helper that answers the request itself returns 1 once it has (the
  * handler then returns 0), and 0 to go on.
@@ -429,5 +430,42 @@ int h_opendsr_get(struct http_request *req, struct http_response *res,
                   void *app);
 int h_opendsr_cancel(struct http_request *req, struct http_response *res,
                      void *app);
+
+/* api_incidents.c */
+int h_report_submit(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_report_page(struct http_request *req, struct http_response *res,
+                  void *app);
+int h_report_page_post(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_report_status(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_incident_list(struct http_request *req, struct http_response *res,
+                    void *app);
+int h_incident_get(struct http_request *req, struct http_response *res,
+                   void *app);
+int h_incident_triage(struct http_request *req, struct http_response *res,
+                      void *app);
+int h_incident_screenshot(struct http_request *req, struct http_response *res,
+                          void *app);
+int h_incident_receipt(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_incident_feedback(struct http_request *req, struct http_response *res,
+                        void *app);
+int h_incident_register(struct http_request *req, struct http_response *res,
+                        void *app);
+int h_incident_affected(struct http_request *req, struct http_response *res,
+                        void *app);
+int h_incident_notices(struct http_request *req, struct http_response *res,
+                       void *app);
+int h_incident_notification(struct http_request *req, struct http_response *res,
+                            void *app);
+/* This thread's vault (opened on first use), for work outside a request
+ * such as /metrics; NULL with msg if it cannot be opened. */
+struct vault *api_thread_vault(struct api *a, struct vaern_msg *msg);
+
+/* Appends the security reports' figures to /metrics (SHOP-BREACH-2,
+ * GDPR-33). */
+void incident_metrics(struct api *a, struct http_buf *out);
 
 #endif

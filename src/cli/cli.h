@@ -46,7 +46,8 @@ int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
 int cmd_key(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
-int cmd_traffic(int argc, char **argv); /* retained data (issue 18) */
+int cmd_incidents(int argc, char **argv); /* security reports (issue 17) */
+int cmd_traffic(int argc, char **argv);   /* retained data (issue 18) */
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry

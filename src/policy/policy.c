@@ -1540,10 +1540,11 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  */
 
 static const char *const top_keys[] = {
-        "vaern",    "controller", "events",           "categories",
-        "purposes", "retention",  "recipients",       "transfers",
-        "roles",    "rights",     "request_channels", "security",
-        "traffic",  NULL};
+        "vaern",      "controller",       "events",
+        "categories", "purposes",         "retention",
+        "recipients", "transfers",        "roles",
+        "rights",     "request_channels", "security",
+        "incidents",  "traffic",          NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1608,8 +1609,8 @@ static const char *const transfer_keys[] = {"country", "safeguard", NULL};
 static const char *const traffic_keys[] = {"purpose", "recipient", "period",
                                            "ingest", NULL};
 
-static const char *const role_keys[] = {"description", "purposes", "cleared",
-                                        "audit", NULL};
+static const char *const role_keys[] = {"description", "purposes",  "cleared",
+                                        "audit",       "incidents", NULL};
 
 /* Art. 9 kinds; the last two are Danish-law sensitive data. */
 static const char *const special_kinds[] = {"health",
@@ -3135,6 +3136,7 @@ compile_role(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	role->description = get_text(ld, v, "description", k, ctx, 0);
 	role->cleared = get_bool(ld, v, "cleared", ctx);
 	role->audit = get_bool(ld, v, "audit", ctx);
+	role->incidents = get_bool(ld, v, "incidents", ctx);
 	/* An empty list is a role that may use nothing, but the key is
 	 * required so that no role is left open by omission. */
 	pv = map_get(v, "purposes", NULL);
@@ -3327,6 +3329,54 @@ compile_rights(struct loader *ld, const struct ynode *root)
 }
 
 /*
+ * incidents: {receipt: "N working days", feedback: PERIOD} (issue 17,
+ * SHOP-BREACH-2). The receipt counts working days of the controller's
+ * country; the feedback is a calendar period.
+ */
+static void
+compile_incidents(struct loader *ld, const struct ynode *root)
+{
+	static const char *const keys[] = {"receipt", "feedback", NULL};
+	struct policy_incidents *in = &ld->p->incidents;
+	const struct ynode *v = map_get(root, "incidents", NULL), *r, *f;
+	struct vaern_msg msg;
+	char *end = NULL;
+	long n;
+
+	in->receipt_working_days = 2;
+	in->feedback.count = 2;
+	in->feedback.unit = PERIOD_WEEKS;
+	if (v == NULL || is_null(v) || v->bad)
+		return;
+	in->line = v->line;
+	in->column = v->column;
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "incidents must be a mapping (receipt, feedback)");
+		return;
+	}
+	check_keys(ld, v, keys, "incidents");
+	r = get_scalar(ld, v, "receipt", NULL, "incidents", 0);
+	if (r != NULL) {
+		n = strtol(r->text, &end, 10);
+		if (end == r->text || n < 1 || n > 30 ||
+		    (strcmp(end, " working days") != 0 &&
+		     strcmp(end, " working day") != 0))
+			diag(ld, r,
+			     "incidents: receipt is 1..30 working days, as "
+			     "\"2 working days\"");
+		else
+			in->receipt_working_days = (int)n;
+	}
+	f = get_scalar(ld, v, "feedback", NULL, "incidents", 0);
+	if (f != NULL &&
+	    (cal_parse_period(f->text, &in->feedback, &msg) != VAERN_OK ||
+	     in->feedback.count < 1))
+		diag(ld, f,
+		     "incidents: feedback is a period of at least one day, as "
+		     "\"2 weeks\"");
+}
+
+/*
  * request_channels: {access: [email, letter, web, portal], ...}: the
  * channels a request of each type may arrive by (AOPT-ACCESS-1: an access
  * request must be written). A type left out accepts any channel.
@@ -3488,6 +3538,7 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_recipients(ld, root);
 	compile_roles(ld, root);
 	compile_rights(ld, root);
+	compile_incidents(ld, root);
 	compile_request_channels(ld, root);
 	/* GDPR Art. 30(1)(g), 32: the measures, as the policy states them. */
 	take_texts(ld, map_get(root, "security", NULL), "the policy",

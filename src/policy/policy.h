@@ -215,10 +215,24 @@ struct policy_role {
 	char *description;
 	size_t *purposes; /* indexes into policy.purposes */
 	size_t npurposes;
-	int cleared; /* security clearance (TEL-LOG-2) */
-	int audit;   /* may read the audit trail: the data-protection
-	                officer (GDPR-32) */
+	int cleared;   /* security clearance (TEL-LOG-2) */
+	int audit;     /* may read the audit trail: the data-protection
+	                  officer (GDPR-32) */
+	int incidents; /* may handle security reports and the breach
+	                  register (issue 17; SHOP-BREACH-3) */
 	unsigned line, column;
+};
+
+/*
+ * The deadlines of security-weakness reports (SHOP-BREACH-2): the
+ * receipt within receipt_working_days working days of the controller's
+ * country (DK/SE holiday calendars), the feedback within a calendar
+ * period. The `incidents:` section; absent: 2 working days, 2 weeks.
+ */
+struct policy_incidents {
+	int receipt_working_days; /* 1..30 */
+	struct period feedback;   /* e.g. 2 weeks */
+	unsigned line, column;    /* of the section, 0 if absent */
 };
 
 struct policy_event {
@@ -323,8 +337,9 @@ struct policy {
 	                    policy states them (Art. 30(1)(g), 32); none:
 	                    not stated */
 	size_t nsecurity;
-	struct policy_traffic traffic; /* the retained-data store */
-	unsigned char sha256[32];      /* of the file's bytes */
+	struct policy_incidents incidents; /* issue 17 */
+	struct policy_traffic traffic;     /* issue 18 */
+	unsigned char sha256[32];          /* of the file's bytes */
 };
 
 struct policy_diag {

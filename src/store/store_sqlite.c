@@ -15,6 +15,8 @@
 
 #include "sqlite_util.h"
 #include "store_audit.h"
+#include "store_incident.h"
+#include "store_sqlite_internal.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -24,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "5"
+#define SCHEMA_VERSION "6"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -283,6 +285,11 @@ has_column(sqlite3 *db, const char *table, const char *column)
 	sqlite3_finalize(s);
 	return found;
 }
+
+/* From schema 5 to 6: the incident tables (issue 17), which
+ * store_incident_schema then creates. */
+static const char migrate_5_sql[] =
+        "UPDATE meta SET value = '6' WHERE key = 'schema_version';";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -991,6 +998,10 @@ schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 	if (rc == SQLITE_OK && ks_new)
 		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
+		rc = store_incident_schema(db, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 5)
+		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -1181,6 +1192,12 @@ store_close(struct store *st)
 		free(st->labels[i].text);
 	sqlu_close(&st->conn);
 	free(st);
+}
+
+struct sqlu_conn *
+store_sqlite_conn(struct store *st)
+{
+	return &st->conn;
 }
 
 enum vaern_err

@@ -286,6 +286,25 @@ enum vaern_err vlt_request_evidence(struct vault *v, struct controller *c,
                                     struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* Finds the first e-mail and phone fact of the subject. */
+struct vlt_contact_find {
+	const struct policy *p;
+	char email[ID_NORM_MAX], phone[ID_NORM_MAX];
+	enum id_type want; /* the answer: ID_EMAIL or ID_PHONE */
+	const char *value; /* the answer: email or phone */
+};
+
+/* The person's e-mail address or phone number (want ID_EMAIL, ID_PHONE,
+ * or ID_NONE: e-mail first) into cf, read through the gate for a message
+ * to them (vault_requests.c). The caller wipes cf. VAERN_E_INVALID if
+ * there is none, VAERN_E_NOTFOUND if the subject is gone. */
+enum vaern_err
+vlt_contact_of(struct vault *v, const struct controller *c, const char *purpose,
+               const char *why, const unsigned char *uid, enum id_type want,
+               const struct vault_request_actor *who,
+               struct vlt_contact_find *cf, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Bytes a sealed value adds: the nonce and the tag. */
 #define VLT_SEAL_OVERHEAD                                                      \
 	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +                        \

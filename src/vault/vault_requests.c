@@ -605,18 +605,10 @@ code_hash(struct vault *v, const struct controller *c, const char *id,
 	sodium_memzero(&st, sizeof(st));
 }
 
-/* Finds the first e-mail and phone fact of the subject. */
-struct contact_find {
-	const struct policy *p;
-	char email[ID_NORM_MAX], phone[ID_NORM_MAX];
-	enum id_type want; /* the answer: ID_EMAIL or ID_PHONE */
-	const char *value; /* the answer: email or phone */
-};
-
 static enum vaern_err
 contact_each(void *arg, const struct vault_fact_out *f)
 {
-	struct contact_find *cf = arg;
+	struct vlt_contact_find *cf = arg;
 	long ci = policy_category_index(cf->p, f->category);
 	char *to;
 
@@ -635,16 +627,18 @@ contact_each(void *arg, const struct vault_fact_out *f)
 }
 
 /*
- * The address a one-time code for request rid goes to (AOPT-ACCESS-1):
- * read through the gate like every release (the vault itself reads, for
- * the outbox; the address never reaches the caller), the e-mail and phone
- * categories only, audited before anything is decrypted.
+ * The address a message to the person goes to: a one-time code
+ * (AOPT-ACCESS-1), an Art. 34 message (GDPR-33). Read through the gate
+ * like every release (the vault itself reads, for the outbox; the address
+ * never reaches the caller), the e-mail and phone categories only,
+ * audited under purpose with why appended to the reason, before anything
+ * is decrypted.
  */
-static enum vaern_err
-contact_of(struct vault *v, const struct controller *c, const char *rid,
-           const unsigned char *uid, enum id_type want,
-           const struct vault_request_actor *who, const char *purpose,
-           const char *what, struct contact_find *cf, struct vaern_msg *msg)
+enum vaern_err
+vlt_contact_of(struct vault *v, const struct controller *c, const char *purpose,
+               const char *why, const unsigned char *uid, enum id_type want,
+               const struct vault_request_actor *who,
+               struct vlt_contact_find *cf, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	enum id_type order[2] = {want, ID_NONE};
@@ -655,7 +649,6 @@ contact_of(struct vault *v, const struct controller *c, const char *rid,
 	struct gate_release rel;
 	size_t *wanted = NULL, *released = NULL, n = 0;
 	const struct policy *p = c->policy;
-	char extra[96];
 
 	memset(cf, 0, sizeof(*cf));
 	cf->p = p;
@@ -689,11 +682,9 @@ contact_of(struct vault *v, const struct controller *c, const char *rid,
 		r.categories = wanted;
 		r.ncategories = n;
 		r.recipient = -1;
-		(void)snprintf(extra, sizeof(extra),
-		               "the address for request %s's %s", rid, what);
 		if ((err = vlt_gate(v, c, s.uid, s.uid, who->name, who->role,
-		                    &r, &gs, purpose, "read", extra, &d,
-		                    released, &rel, msg)) != VAERN_OK ||
+		                    &r, &gs, purpose, "read", why, &d, released,
+		                    &rel, msg)) != VAERN_OK ||
 		    (err = vlt_release_walk(v, &s, &rel, contact_each, cf, NULL,
 		                            msg)) != VAERN_OK)
 			goto done;
@@ -722,13 +713,27 @@ done:
 	return err;
 }
 
+/* The address for request rid's message what ("one-time code", ...). */
+static enum vaern_err
+contact_of(struct vault *v, const struct controller *c, const char *rid,
+           const unsigned char *uid, enum id_type want,
+           const struct vault_request_actor *who, const char *purpose,
+           const char *what, struct vlt_contact_find *cf, struct vaern_msg *msg)
+{
+	char extra[160];
+
+	(void)snprintf(extra, sizeof(extra), "the address for request %s's %s",
+	               rid, what);
+	return vlt_contact_of(v, c, purpose, extra, uid, want, who, cf, msg);
+}
+
 enum vaern_err
 vlt_request_contact(struct vault *v, const struct controller *c,
                     const char *rid, const unsigned char *uid,
                     const struct vault_request_actor *who,
                     struct vlt_contact *out, struct vaern_msg *msg)
 {
-	struct contact_find cf;
+	struct vlt_contact_find cf;
 	enum vaern_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -754,7 +759,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	struct controller *c;
 	struct store_request s;
 	struct store_code code;
-	struct contact_find cf;
+	struct vlt_contact_find cf;
 	struct vault_message m;
 	enum rights_status status;
 	enum vaern_err err;

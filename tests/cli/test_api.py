@@ -649,7 +649,9 @@ class ServerTest(ApiCase):
                   "hash": consent["text_hash"],
                   "token": consent["unsubscribe_token"],
                   "visitor_id": "openapi-visitor-1", "controller": "telenor",
-                  "request": r.json()["id"]}
+                  "request": r.json()["id"],
+                  "case": "SB-222222222222", "n": "1",
+                  "controller": "telenor"}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
             ("post", "/v1/subjects/lookup"): {

@@ -581,8 +581,8 @@ test_gdpr32_verify_names_changed_fields(void **state)
 	        "UPDATE audit SET actor = 'mallory' WHERE seq = 7",
 	        "UPDATE audit SET categories = 'name' WHERE seq = 7",
 	        /* issue 12: the policy version decided under is chained */
-	        "UPDATE audit SET policy = '00000000000000000000000000000000'"
-	        " WHERE seq = 7",
+	        ("UPDATE audit SET policy = '00000000000000000000000000000000'"
+	         " WHERE seq = 7"),
 	        "UPDATE audit SET policy = NULL WHERE seq = 7",
 	};
 

@@ -1739,7 +1739,7 @@ test_schema_3_migrates_to_5(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "5");
+	assert_string_equal(version, "6");
 	assert_int_equal(rows(f, "ks.subject_key"), 1);
 	assert_int_equal(rows(f, "ks.kek"), 1);
 	assert_int_equal(rows(f, "visit"), 0);

@@ -1,0 +1,152 @@
+/*
+ * incident.h -- security-weakness reports and the breach register
+ * (issue 17): the model, without storage or cryptography.
+ *
+ * What is here: the words of a case (classification, nature, risk), the
+ * limits of a report, the deadlines (SHOP-BREACH-2: the receipt in
+ * working days of the controller's country, the feedback a calendar
+ * period later; GDPR Art. 33(1): 72 hours from awareness), the check of
+ * a screenshot's magic bytes, the check of the register fields a DPO
+ * writes, and the register's exports (JSON, CSV, HTML, every text
+ * escaped). src/vault/vault_incident.c stores and seals cases.
+ *
+ * Messages name fields and rules, never a value: a report's texts are
+ * personal data potentially.
+ */
+#ifndef VAERN_INCIDENT_H
+#define VAERN_INCIDENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../policy/policy.h"
+
+#define INCIDENT_TEXT_MAX      8192 /* bytes in one text of a report */
+#define INCIDENT_FILES_MAX     5    /* screenshots in one report */
+#define INCIDENT_FILE_MAX      ((size_t)5 * 1024 * 1024) /* bytes each */
+#define INCIDENT_CASE_LEN      16 /* "SB-" + 12 characters, and a NUL */
+#define INCIDENT_SECRET_LEN    44 /* base64url of 32 bytes, and a NUL */
+#define INCIDENT_AWARE_SECONDS (72 * 3600) /* GDPR Art. 33(1) */
+#define INCIDENT_PER_ADDRESS   5           /* reports per address per window */
+#define INCIDENT_RATE_WINDOW   3600        /* seconds of that window */
+
+enum incident_class {
+	INCIDENT_UNCLASSIFIED,
+	INCIDENT_NOT_BREACH, /* no weakness, no breach */
+	INCIDENT_WEAKNESS,   /* a weakness, no personal data breached */
+	INCIDENT_DATA_BREACH /* a personal data breach (GDPR Art. 4(12)) */
+};
+
+/* The name of c ("unclassified", "not_breach", "weakness",
+ * "personal_data_breach"); static. */
+const char *incident_class_name(enum incident_class c);
+
+/* The class named text; -1 if none. */
+int incident_class_parse(const char *text);
+
+/* The kind of a screenshot from its first bytes: "image/png",
+ * "image/jpeg", or NULL for anything else (GDPR-32: no other file is
+ * accepted). */
+const char *incident_image_type(const unsigned char *b, size_t len);
+
+/*
+ * Checks a text of a report: valid UTF-8 of at most INCIDENT_TEXT_MAX
+ * bytes without control characters but newline and tab; required texts
+ * must hold more than white space. NULL is absent (VAERN_OK unless
+ * required). field names the field in msg.
+ */
+enum vaern_err incident_text_check(const char *text, const char *field,
+                                   int required, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(2)));
+
+/* "2", "2d", "1w" (0..3660 days) into *days: 0, or -1 if not one. */
+int incident_parse_days(const char *text, long *days) __attribute__((nonnull));
+
+/* The day the receipt is due: receipt_working_days working days of
+ * country after the day of receipt (SHOP-BREACH-2). */
+long incident_receipt_due(const struct policy *p, long received_day)
+        __attribute__((nonnull));
+
+/* The day the feedback is due: the policy's period after the day of
+ * receipt (SHOP-BREACH-2). */
+long incident_feedback_due(const struct policy *p, long received_day)
+        __attribute__((nonnull));
+
+/*
+ * Checks and merges the register fields of a triage (GDPR Art. 33(3),
+ * 33(5)) in patch into reg (an object, changed in place only on
+ * success). Keys: classification, aware_at, nature (a list of
+ * confidentiality, integrity, availability), categories (category ids
+ * of p), subjects_approx, records_approx (whole numbers >= 0),
+ * consequences, measures_taken, measures_proposed (texts), risk (none,
+ * low, high), notify (true/false), notify_reason, notified_at,
+ * delay_reason. aware_at and notified_at are not after now and
+ * notified_at not before aware_at; a notification later than 72 hours
+ * after awareness needs delay_reason; notify needs notify_reason. A
+ * null value removes the key. VAERN_E_INVALID names the key at fault.
+ */
+enum vaern_err incident_register_merge(const struct policy *p, json_t *reg,
+                                       json_t *patch, int64_t now,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* An instant of the register ("2026-12-07T10:00:00Z"), or INT64_MIN
+ * when key is absent or not one. */
+int64_t incident_time(json_t *reg, const char *key) __attribute__((nonnull));
+
+/*
+ * The register (Art. 33(5)) as CSV or HTML from its JSON list (each
+ * entry an object as vault_incident_register makes). Every text is
+ * escaped (CSV quoting, HTML entities; a cell starting with = + - @ is
+ * prefixed with ' against spreadsheet formulas). Returns a malloc'ed
+ * NUL-terminated text the caller frees, or NULL when out of memory.
+ */
+char *incident_register_csv(json_t *list) __attribute__((nonnull));
+char *incident_register_html(json_t *list, const char *controller_name)
+        __attribute__((nonnull));
+
+/* The texts of the messages to a reporter in lang (da, sv, en; else
+ * en): the title and the opening of the receipt (feedback 0) or the
+ * feedback (1). Static. */
+const char *incident_message_title(const char *lang, int feedback);
+const char *incident_message_text(const char *lang, int feedback);
+
+/*
+ * The draft notification of case c (its clear view, with "case",
+ * "notify_by", "subjects_informed") and register reg to the supervisory
+ * authority (GDPR Art. 33(3)): the fields of Datatilsynet's form (a DK
+ * controller) or IMY's (SE), labelled in lang (da, sv; else en), filled
+ * from reg and the policy. A new JSON object, or NULL when out of memory.
+ */
+json_t *incident_notification(const struct policy *p, json_t *c, json_t *reg,
+                              const char *lang) __attribute__((nonnull));
+
+/* The draft as an HTML page, every text escaped; malloc'ed, or NULL. */
+char *incident_notification_html(json_t *draft) __attribute__((nonnull));
+
+/*
+ * The intake page until the portal exists (SHOP-BREACH-1): a plain HTML
+ * form in lang (da, sv; else en) posting urlencoded fields description,
+ * how_found, where, contact_name, contact_email, contact_phone to action;
+ * and the page answering it with the case number, the secret and the
+ * deadlines. Every text escaped; no script. malloc'ed, or NULL.
+ */
+char *incident_form_html(const char *controller_name, const char *lang,
+                         const char *action) __attribute__((nonnull));
+char *incident_thanks_html(const char *lang, const char *case_id,
+                           const char *secret, const char *receipt_due,
+                           const char *feedback_due) __attribute__((nonnull));
+
+/*
+ * Decodes an application/x-www-form-urlencoded body in place: values[i]
+ * gets the value of keys[i] (NULL-terminated), NULL when absent or
+ * blank. -1 with msg for an unknown or repeated key, a pair without '='
+ * or a bad %XX escape (%00 included); messages name keys, never values.
+ */
+int incident_form_decode(char *body, const char *const *keys,
+                         const char **values, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+
+#endif
