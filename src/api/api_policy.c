@@ -117,12 +117,13 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:b}",
+	                  "s:o, s:b, s:b}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
 	                  "policy_version", ver, "authority",
 	                  p->controller.authority_name, "categories", cats,
 	                  "purposes", purposes, "recipients", recipients,
-	                  "roles", roles, "transfers_none", p->transfers_none));
+	                  "roles", roles, "transfers_none", p->transfers_none,
+	                  "transfers_eu_only", p->transfers_eu_only));
 }

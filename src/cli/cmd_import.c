@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../ids/ids.h"
 #include "../vault/vault.h"
 #include "cli.h"
 #include "csv.h"
@@ -892,6 +893,24 @@ build_row(const struct mapping *m, const struct import_args *a, struct batch *b,
 		               rec->nfields, rec->nfields == 1 ? "" : "s",
 		               m->ncolumns);
 		row_fail(row, -1, VAERN_E_INVALID, text);
+		return 0;
+	}
+	/* SHOP-PAY-1: no cell of the file may hold a full card number,
+	 * mapped or not (the one scanner of every text that enters). */
+	for (size_t j = 0; j < rec->nfields; j++) {
+		char text[128];
+		long at = -1;
+
+		if (!id_contains_card_number(rec->fields[j]))
+			continue;
+		for (size_t i = 0; i < m->nentries && at < 0; i++)
+			if (m->entries[i].column == j)
+				at = (long)i;
+		(void)snprintf(text, sizeof(text),
+		               "column %zu holds a full payment card number, "
+		               "which vaern never stores (SHOP-PAY-1)",
+		               j + 1);
+		row_fail(row, at, VAERN_E_DENIED, text);
 		return 0;
 	}
 	if (m->collected >= 0) {

@@ -1440,10 +1440,11 @@ static const char iso_countries[] =
         "ZA ZM ZW ";
 
 /* The 27 EU member states and the EEA's Iceland, Liechtenstein, Norway. */
-static const char eea_countries[] =
-        "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL "
-        "PT RO SE SI SK "
-        "IS LI NO ";
+#define EU_COUNTRIES                                                        \
+	"AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL " \
+	"PT RO SE SI SK "
+static const char eu_countries[] = EU_COUNTRIES;
+static const char eea_countries[] = EU_COUNTRIES "IS LI NO ";
 
 /* Returns 1 if code is two uppercase letters listed in list. */
 static int
@@ -1464,6 +1465,12 @@ int
 policy_country_in_eea(const char *country)
 {
 	return country_listed(eea_countries, country);
+}
+
+int
+policy_country_in_eu(const char *country)
+{
+	return country_listed(eu_countries, country);
 }
 
 /*
@@ -2659,15 +2666,23 @@ compile_transfers(struct loader *ld, const struct ynode *root)
 	}
 	if (v->bad)
 		return;
-	if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "none") == 0) {
-		/* CEK-XFER-1: no transfer outside the EU/EEA at all. */
+	if (v->kind == Y_SCALAR && v->plain &&
+	    (strcmp(v->text, "none") == 0 || strcmp(v->text, "eea_only") == 0)) {
+		/* No transfer outside the EU/EEA at all. */
 		p->transfers_none = 1;
+		return;
+	}
+	if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "eu_only") == 0) {
+		/* CEK-XFER-1: "never outside the EU": Norway, Iceland and
+		 * Liechtenstein are outside too. */
+		p->transfers_none = 1;
+		p->transfers_eu_only = 1;
 		return;
 	}
 	if (v->kind != Y_SEQ) {
 		diag(ld, v,
-		     "transfers must be none or a list of {country, "
-		     "safeguard}");
+		     "transfers must be eu_only, eea_only (or none), or a "
+		     "list of {country, safeguard}");
 		return;
 	}
 	p->transfers = pcalloc(ld, v->n, sizeof(*p->transfers));
@@ -2741,9 +2756,10 @@ check_recipient_transfer(struct loader *ld, const struct ynode *map,
 
 	if (p->transfers_none) {
 		diag(ld, at,
-		     "transfers: none, but %s is in %s (outside the EU/EEA) "
+		     "transfers: %s, but %s is in %s (outside the EU/EEA) "
 		     "(CEK-XFER-1)",
-		     ctx, r->country);
+		     p->transfers_eu_only ? "eu_only" : "none", ctx,
+		     r->country);
 		return;
 	}
 	if (r->safeguard == NULL) {
@@ -2865,9 +2881,18 @@ compile_recipient(struct loader *ld, const struct ynode *k,
 	         is_null(map_get(v, "country", NULL)))
 		memcpy(r->country, p->controller.country, 3);
 	r->safeguard = get_text(ld, v, "safeguard", k, ctx, 0);
+	if (r->country[0] != '\0' && !policy_country_in_eu(r->country))
+		r->outside_eu = 1;
 	if (r->country[0] != '\0' && !policy_country_in_eea(r->country)) {
 		r->outside_eea = 1;
 		check_recipient_transfer(ld, v, k, ctx, r);
+	} else if (r->outside_eu && p->transfers_eu_only) {
+		const struct ynode *cv = map_get(v, "country", NULL);
+
+		diag(ld, cv != NULL ? cv : k,
+		     "transfers: eu_only, but %s is in %s (outside the EU) "
+		     "(CEK-XFER-1)",
+		     ctx, r->country);
 	}
 
 	refs = take_refs(ld, v, "purposes", k, ctx, "purpose", &ld->purposes, 1,

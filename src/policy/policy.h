@@ -184,6 +184,7 @@ struct policy_recipient {
 	char *demand;     /* authority: the kind of demand ("court_order") */
 	char country[3];  /* ISO 3166 alpha-2 */
 	int outside_eea;  /* 1 if country is outside the EU/EEA */
+	int outside_eu;   /* 1 if country is outside the EU (NO, IS, LI too) */
 	char *safeguard;  /* Art. 46 safeguard when outside_eea */
 	size_t *purposes; /* purposes it may receive data for */
 	size_t npurposes;
@@ -256,7 +257,11 @@ struct policy {
 	size_t nretention;
 	struct policy_recipient *recipients;
 	size_t nrecipients;
-	int transfers_none; /* 1 if `transfers: none` */
+	int transfers_none; /* 1 if `transfers: none`, `eea_only` or `eu_only`:
+	                       nothing leaves the EU/EEA */
+	int transfers_eu_only; /* 1 if `transfers: eu_only`: nothing leaves
+	                          the EU, not even for Norway, Iceland or
+	                          Liechtenstein (CEK-XFER-1) */
 	struct policy_transfer *transfers;
 	size_t ntransfers;
 	struct policy_role *roles;
@@ -315,5 +320,8 @@ long policy_cookie_purpose(const struct policy *p, enum policy_cookie kind);
 
 /* Returns 1 if the ISO 3166 alpha-2 code is an EU/EEA country. */
 int policy_country_in_eea(const char *country);
+
+/* Returns 1 if the ISO 3166 alpha-2 code is an EU member state. */
+int policy_country_in_eu(const char *country);
 
 #endif

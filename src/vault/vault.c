@@ -753,6 +753,15 @@ value_check(const struct policy *p, const struct policy_category *c,
 		                  "valid UTF-8 text (or holds control "
 		                  "characters)",
 		                  pos, c->id);
+	/* SHOP-PAY-1, PCI DSS: a full card number is never stored, in no
+	 * format (an identifier of type other or username included). */
+	if (id_contains_card_number(value))
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "fact %zu (category '%s'): the value holds a "
+		                  "full payment card number, which vaern never "
+		                  "stores (SHOP-PAY-1); keep only the last 4 "
+		                  "digits and the expiry",
+		                  pos, c->id);
 	switch (c->format) {
 	case FORMAT_IDENTIFIER:
 		if (id_normalise(c->identifier, value, p->controller.country,
@@ -792,14 +801,6 @@ value_check(const struct policy *p, const struct policy_category *c,
 		return VAERN_OK;
 	case FORMAT_TEXT: break;
 	}
-	/* SHOP-PAY-1, PCI DSS: a full card number is never stored. */
-	if (id_contains_card_number(value))
-		return vaern_fail(msg, VAERN_E_DENIED,
-		                  "fact %zu (category '%s'): the value holds a "
-		                  "full payment card number, which vaern never "
-		                  "stores (SHOP-PAY-1); keep only the last 4 "
-		                  "digits and the expiry",
-		                  pos, c->id);
 	return VAERN_OK;
 }
 

@@ -197,6 +197,8 @@ text_resolve(struct vault *v, const struct policy_purpose *pp,
 			                  "'text' is 1 to %d bytes of UTF-8 "
 			                  "without control characters",
 			                  VAULT_CONSENT_TEXT_MAX);
+		if ((err = id_refuse_card(text, "'text'", msg)) != VAERN_OK)
+			return err;
 		crypto_hash_sha256(done->text_hash, (const unsigned char *)text,
 		                   strlen(text));
 		if (act->text_hash != NULL &&

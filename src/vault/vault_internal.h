@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sodium.h>
 
+#include "../ids/ids.h"
 #include "../store/store.h"
 #include "vault.h"
 

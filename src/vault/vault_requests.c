@@ -453,6 +453,9 @@ vault_request_set_status(struct vault *v, const char *controller,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if (reason != NULL &&
+	    (err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
@@ -488,6 +491,8 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 		                  "person: 1 to %d bytes of UTF-8 text without "
 		                  "control characters (GDPR-12)",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if ((err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
@@ -553,6 +558,8 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 		        "verified: 1 to %d bytes of UTF-8 text without "
 		        "control characters",
 		        VAULT_REQUEST_TEXT_MAX);
+	if ((err = id_refuse_card(method, "the attestation", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
 	    (err = verify_prepare(&s, "attestation", method, who, was, msg)) !=
 	            VAERN_OK)
@@ -1551,6 +1558,9 @@ vault_request_restrict(struct vault *v, const char *controller, const char *id,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if (reason != NULL &&
+	    (err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = exec_load(v, controller, id, RIGHTS_RESTRICTION,
 	                     lift || complete, who, &x, msg)) != VAERN_OK)
 		return err;

@@ -250,6 +250,8 @@ vault_hold_place(struct vault *v, const char *controller,
 		                  "a hold's reason is 1 to %d bytes of UTF-8 "
 		                  "text without control characters",
 		                  VAULT_HOLD_REASON_MAX);
+	if ((err = id_refuse_card(reason, "a hold's reason", msg)) != VAERN_OK)
+		return err;
 	if (review_at != INT64_MIN && review_at <= clock_now())
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a hold's review date must be in the future");
