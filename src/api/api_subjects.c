@@ -297,8 +297,9 @@ access_respond(struct ctx *c, struct http_response *res,
 	return rc;
 }
 
-static const char *const fact_keys[] = {"category", "value",        "purpose",
-                                        "source",   "collected_at", NULL};
+static const char *const fact_keys[] = {
+        "category", "value", "purpose", "source", "collected_at", "visitor",
+        NULL};
 
 static void
 create_job_free(struct create_job *job)
@@ -342,14 +343,14 @@ create_answer(void *arg, struct http_response *res)
 int
 h_subject_create(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"purpose", "source", "facts",
-	                                   "consents", NULL};
+	static const char *const keys[] = {"purpose", "source", "visitor",
+	                                   "facts",   "consents", NULL};
 	struct ctx c;
 	struct create_job *job = NULL;
 	struct vault_fact_in *facts = NULL;
 	struct vault_consent_in *consents = NULL;
 	char cats[AUDIT_CATEGORIES_MAX];
-	const char *dpurpose, *dsource;
+	const char *dpurpose, *dsource, *dvisitor;
 	json_t *doc = NULL, *jf, *jc, *item;
 	size_t nf = 0, nc = 0, i, off = 0;
 	enum vaern_err err;
@@ -361,6 +362,7 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		return 0; /* answered */
 	dpurpose = str_member(doc, "purpose");
 	dsource = str_member(doc, "source");
+	dvisitor = str_member(doc, "visitor");
 	jf = json_object_get(doc, "facts");
 	jc = json_object_get(doc, "consents");
 	if (!json_is_array(jf) || json_array_size(jf) == 0 ||
@@ -399,6 +401,8 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 			f->purpose = dpurpose;
 		if (f->source == NULL)
 			f->source = dsource;
+		if ((f->visitor = str_member(item, "visitor")) == NULL)
+			f->visitor = dvisitor;
 		if (parse_time(str_member(item, "collected_at"),
 		               &f->collected_at, &c.msg) != 0) {
 			rc = http_respond_error(res, 400, "invalid",

@@ -493,15 +493,18 @@ parse_json_request(const char *path, const char *flag_purpose,
                    const char *flag_source, int64_t flag_collected,
                    struct add_request *r, struct vaern_msg *msg)
 {
-	static const char *const top_keys[] = {"purpose", "source", "facts",
-	                                       "consents", NULL};
-	static const char *const fact_keys[] = {
-	        "category", "value", "purpose", "source", "collected_at", NULL};
+	static const char *const top_keys[] = {"purpose", "source", "visitor",
+	                                       "facts", "consents", NULL};
+	static const char *const fact_keys[] = {"category", "value",
+	                                        "purpose",  "source",
+	                                        "collected_at", "visitor",
+	                                        NULL};
 	static const char *const consent_keys[] = {"purpose", "source",
 	                                           "given_at", NULL};
 	enum vaern_err err;
 	json_error_t jerr;
 	const char *dpurpose = flag_purpose, *dsource = flag_source;
+	const char *dvisitor = NULL;
 	json_t *facts, *consents, *item;
 	char *buf;
 	size_t i, len;
@@ -541,7 +544,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 		                  "--json %s: expected an object", path);
 	if ((err = check_keys(r->doc, top_keys, "--json", msg)) ||
 	    (err = get_str(r->doc, "purpose", &dpurpose, "--json", msg)) ||
-	    (err = get_str(r->doc, "source", &dsource, "--json", msg)))
+	    (err = get_str(r->doc, "source", &dsource, "--json", msg)) ||
+	    (err = get_str(r->doc, "visitor", &dvisitor, "--json", msg)))
 		return err;
 	facts = json_object_get(r->doc, "facts");
 	consents = json_object_get(r->doc, "consents");
@@ -567,6 +571,7 @@ parse_json_request(const char *path, const char *flag_purpose,
 		memset(fi, 0, sizeof(*fi));
 		fi->purpose = dpurpose;
 		fi->source = dsource;
+		fi->visitor = dvisitor;
 		if ((err = check_keys(item, fact_keys, where, msg)) ||
 		    (err = get_str(item, "category", &fi->category, where,
 		                   msg)) ||
@@ -574,6 +579,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 		    (err = get_str(item, "purpose", &fi->purpose, where,
 		                   msg)) ||
 		    (err = get_str(item, "source", &fi->source, where, msg)) ||
+		    (err = get_str(item, "visitor", &fi->visitor, where,
+		                   msg)) ||
 		    (err = get_str(item, "collected_at", &at, where, msg)) ||
 		    (err = time_arg(at, where, &fi->collected_at, msg)))
 			return err;

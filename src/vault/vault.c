@@ -754,8 +754,9 @@ value_check(const struct policy *p, const struct policy_category *c,
 		                  "characters)",
 		                  pos, c->id);
 	/* SHOP-PAY-1, PCI DSS: a full card number is never stored, in no
-	 * format (an identifier of type other or username included). */
-	if (id_contains_card_number(value))
+	 * format (an identifier of type other or username included); the
+	 * card format's own check below refuses anything but "NNNN MM/YY". */
+	if (c->format != FORMAT_CARD_LAST4_EXP && id_contains_card_number(value))
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "fact %zu (category '%s'): the value holds a "
 		                  "full payment card number, which vaern never "
@@ -1030,6 +1031,11 @@ struct sealed_consent {
  */
 struct prepared {
 	struct store_subject s; /* uid, wrapped key, blinds */
+	int cookie_need; /* STORE_VISIT_* bits the visitor's choice must have
+	                    on (AURA-COOKIE-1); 0: no cookie purpose */
+	const char *cookie_purpose[2]; /* policy-owned: the purpose needing
+	                                  statistics [0], marketing [1] */
+	unsigned char visitor[STORE_BLIND_BYTES]; /* its blind index */
 	size_t nids;
 	struct sealed_fact *facts; /* in the allocation of this record */
 	size_t nfacts;
@@ -1047,6 +1053,93 @@ prepared_clear(struct prepared *pr)
 		               pr->nconsents * sizeof(*pr->consents));
 	free(pr->mem);
 	pr->mem = NULL;
+}
+
+/*
+ * AURA-COOKIE-1, AOPT-COOKIE-1, SHOP-MKT-2: data of a purpose collected
+ * through statistics or marketing cookies is taken only where a visitor's
+ * choice allows it, whatever the route. Notes in pr which choice the
+ * writer must find on for which visitor (one per subject); refuses a fact
+ * that names no visitor. Session cookies (`cookie: necessary`) cannot be
+ * refused through vaern and need no choice.
+ */
+static enum vaern_err
+cookie_prepare(struct vault *v, const struct controller *c,
+               const struct vault_fact_in *facts,
+               const struct fact_plan *plan, size_t nfacts,
+               struct prepared *pr, struct vaern_msg *msg)
+{
+	const char *visitor = NULL;
+	enum vaern_err err;
+
+	for (size_t i = 0; i < nfacts; i++) {
+		enum policy_cookie k = plan[i].purpose->cookie;
+		int bit = k == COOKIE_STATISTICS  ? STORE_VISIT_STATISTICS
+		          : k == COOKIE_MARKETING ? STORE_VISIT_MARKETING
+		                                  : 0;
+
+		if (bit == 0)
+			continue;
+		if (facts[i].visitor == NULL)
+			return vaern_fail(
+			        msg, VAERN_E_DENIED,
+			        "fact %zu: purpose '%s' collects through %s "
+			        "cookies and is taken only where the visitor's "
+			        "cookie choice allows it: 'visitor' is required "
+			        "(AURA-COOKIE-1)",
+			        i + 1, plan[i].purpose->id,
+			        k == COOKIE_STATISTICS ? "statistics"
+			                               : "marketing");
+		if (visitor != NULL && strcmp(visitor, facts[i].visitor) != 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "fact %zu: one subject, one 'visitor'",
+			                  i + 1);
+		if (visitor == NULL &&
+		    (err = vlt_visitor_blind(v, c, facts[i].visitor,
+		                             pr->visitor, msg)) != VAERN_OK)
+			return err;
+		visitor = facts[i].visitor;
+		pr->cookie_need |= bit;
+		pr->cookie_purpose[bit == STORE_VISIT_STATISTICS ? 0 : 1] =
+		        plan[i].purpose->id;
+	}
+	return VAERN_OK;
+}
+
+/* In the writing transaction: the visitor's latest choice must have on
+ * every cookie category pr needs. */
+static enum vaern_err
+cookie_check(struct vault *v, const struct controller *c,
+             const struct prepared *pr, struct vaern_msg *msg)
+{
+	struct store_choice ch;
+	char source[STORE_LABEL_MAX + 1];
+	enum vaern_err err;
+
+	if (pr->cookie_need == 0)
+		return VAERN_OK;
+	err = store_choice_latest(v->store, c->rowid, pr->visitor, &ch, source,
+	                          msg);
+	if (err == VAERN_E_NOTFOUND) {
+		/* A visitor who never chose has both off. */
+		memset(&ch, 0, sizeof(ch));
+		err = VAERN_OK;
+	}
+	if (err != VAERN_OK)
+		return err;
+	if ((pr->cookie_need & STORE_VISIT_STATISTICS) && !ch.statistics)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "purpose '%s': the visitor's cookie choice "
+		                  "does not allow statistics cookies; nothing "
+		                  "is stored (AURA-COOKIE-1)",
+		                  pr->cookie_purpose[0]);
+	if ((pr->cookie_need & STORE_VISIT_MARKETING) && !ch.marketing)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "purpose '%s': the visitor's cookie choice "
+		                  "does not allow marketing cookies; nothing is "
+		                  "stored (SHOP-MKT-2)",
+		                  pr->cookie_purpose[1]);
+	return VAERN_OK;
 }
 
 /*
@@ -1079,6 +1172,9 @@ subject_prepare(struct vault *v, struct controller *c,
 	err = facts_check(c->policy, facts, nfacts, consents, nconsents, now,
 	                  plan, msg);
 	if (err != VAERN_OK)
+		goto done;
+	if ((err = cookie_prepare(v, c, facts, plan, nfacts, pr, msg)) !=
+	    VAERN_OK)
 		goto done;
 	for (size_t i = 0; i < nfacts; i++)
 		ctbytes += strlen(plan[i].value) + SEAL_OVERHEAD;
@@ -1185,6 +1281,8 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 {
 	enum vaern_err err;
 
+	if ((err = cookie_check(v, c, pr, msg)) != VAERN_OK)
+		return err;
 	if ((err = store_subject_insert(v->store, &pr->s, msg)) != VAERN_OK) {
 		if (err == VAERN_E_EXISTS) /* a 2^-128 event, or a bug */
 			err = vaern_fail(msg, VAERN_E_INTERNAL,

@@ -58,6 +58,10 @@ struct vault_fact_in {
 	                         purpose must use the category */
 	const char *source;   /* NULL: the category's declared source */
 	int64_t collected_at; /* INT64_MIN: now (the vaern clock) */
+	const char *visitor;  /* the visitor id (as for cookie choices) whose
+	                         latest choice allows a purpose with `cookie:
+	                         statistics|marketing` (AURA-COOKIE-1); NULL:
+	                         none, and such a fact is refused */
 };
 
 /* A consent given with the data (GDPR-7), e.g. a newsletter sign-up. */
@@ -139,7 +143,11 @@ void vault_rollback(struct vault *v);
  * are all given (CEK-MAND-1); a fact for a consent-only purpose, and a
  * special category under an Art. 9(2)(a) purpose, needs its consent given
  * here (GDPR-7, CEK-SPECIAL-1, SHOP-SPECIAL-1), and such special data must
- * come from the person. Writes the subject's id to uid.
+ * come from the person. A fact of a purpose with `cookie: statistics` or
+ * `cookie: marketing` is taken only when its visitor's latest cookie choice
+ * (read in the writing transaction) has that category on (AURA-COOKIE-1,
+ * AOPT-COOKIE-1, SHOP-MKT-2): VAERN_E_DENIED otherwise, nothing written.
+ * Writes the subject's id to uid.
  */
 enum vaern_err
 vault_subject_add(struct vault *v, const char *controller,

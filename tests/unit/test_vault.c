@@ -112,7 +112,7 @@ exec_sql(struct fixture *f, const char *sql)
 
 #define FACT(c, val, p)                                                        \
 	{                                                                      \
-		(c), (val), (p), NULL, INT64_MIN                               \
+		(c), (val), (p), NULL, INT64_MIN, NULL                         \
 	}
 
 static const struct vault_fact_in customer[] = {
@@ -369,7 +369,7 @@ test_bad_input_changes_nothing(void **state)
 	         FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
 	         "consent"},
 	        {"special category from a third party",
-	         {"health", "diabetes", "care", "third_party", INT64_MIN},
+	         {"health", "diabetes", "care", "third_party", INT64_MIN, NULL},
 	         "care",
 	         VAERN_E_DENIED,
 	         "must come from the person"},
@@ -378,7 +378,7 @@ test_bad_input_changes_nothing(void **state)
 	         FACT("email", "anna.news@example.dk", "newsletter"), NULL,
 	         VAERN_E_DENIED, "rests on consent"},
 	        {"collected in the future",
-	         {"notes", "x", "customer_admin", NULL, 1893456000},
+	         {"notes", "x", "customer_admin", NULL, 1893456000, NULL},
 	         NULL,
 	         VAERN_E_INVALID,
 	         "future"},
@@ -1033,10 +1033,11 @@ test_sweep_takes_each_subject_whole_GDPR_17(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(emails[i], sizeof(emails[i]), "w%d@example.dk", i);
 		facts[i][0] = (struct vault_fact_in){
-		        "email", emails[i], "customer_admin", NULL, collected};
+		        "email", emails[i], "customer_admin", NULL, collected,
+		        NULL};
 		facts[i][1] = (struct vault_fact_in){"visits", "3 visits",
 		                                     "customer_admin", NULL,
-		                                     collected};
+		                                     collected, NULL};
 		in[i] = (struct vault_subject_in){facts[i], 2, NULL, 0};
 	}
 	assert_int_equal(

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Black-box tests of what enters vaern (issue 11, points 3-8 and 12): the
+real `vaern` binary, through its CLI and `vaern serve`, on the shipped seed
+policies (policies/*.yaml).
+
+Clauses of mission/CLAUSES.md proved here, each named in the test that
+proves it:
+  AURA-COOKIE-1 / AOPT-COOKIE-1  data of a cookie purpose only where the
+                  visitor's cookie choice allows it, on every route
+  SHOP-PAY-1      no full card number in any text that enters (facts,
+                  reasons, consent texts, CSV cells), however it is spelled
+  CEK-XFER-1      "never outside the EU": Norway, Iceland, Liechtenstein too
+  AURA-XFER-1     EU/EEA recipients need no safeguard; others do
+
+The helpers (Server, ApiCase, run_vaern, ...) are those of test_api.py.
+Standard library only.
+"""
+import json
+import os
+import re
+import sqlite3
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as h  # noqa: E402  (the shared helpers, not its tests)
+
+fact = h.fact
+run_vaern = h.run_vaern
+
+CARD_SPELLINGS = (
+    "4111.1111.1111.1111",
+    "4111/1111/1111/1111",
+    "4111  1111  1111  1111",
+    "4111\u00a01111\u00a01111\u00a01111",
+    "4111 - 1111 - 1111 - 1111",
+    "6011 1111 1111 1117",
+    "3782 822463 10005",
+    "2221-0000-0000-0009",
+    "3530.1113.3330.0000",
+    "6212 3456 7890 1232",
+)
+
+
+def sql_counts(db, tables):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    try:
+        return {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
+                for t in tables}
+    finally:
+        con.close()
+
+
+# ---- 3. cookie-bound purposes (AURA-COOKIE-1, AOPT-COOKIE-1) ------------
+
+class CookieRouteTest(h.ApiCase):
+    """Data of a purpose with `cookie:` is taken only where the visitor's
+    choice allows it, whatever the route: POST /v1/subjects, subject add."""
+
+    policies = (h.AURA,)
+    actors = (("aura-fiber", "web_analytics"), ("aura-fiber", "dpo"))
+
+    def visit_doc(self, visitor=None):
+        doc = {"purpose": "visit_statistics", "facts": [
+            fact("ip_address", "192.0.2.%d" % (h.serial() % 250 + 1)),
+            fact("visit_statistics", "forside, fiberpriser"),
+        ]}
+        if visitor is not None:
+            doc["visitor"] = visitor
+        return doc
+
+    def choose(self, visitor, statistics):
+        r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
+                      {"necessary": True, "statistics": statistics,
+                       "marketing": False},
+                      ("aura-fiber", "web_analytics"))
+        self.assertIn(r.status, (200, 201), r)
+
+    def test_AURA_COOKIE_1_api_without_choice_refused(self):
+        before = self.counts()
+        r = self.call("POST", "/v1/subjects", self.visit_doc(),
+                      ("aura-fiber", "web_analytics"))
+        err = self.assertError(r, 403, mentions="AURA-COOKIE-1",
+                               secrets=("192.0.2.",))
+        self.assertIn("visitor", err["message"])
+        self.assertEqual(self.counts(), before)
+        # A visitor who never chose: statistics off.
+        r = self.call("POST", "/v1/subjects",
+                      self.visit_doc("never-chose-%d" % h.serial()),
+                      ("aura-fiber", "web_analytics"))
+        self.assertError(r, 403, mentions="AURA-COOKIE-1")
+        self.assertEqual(self.counts(), before)
+
+    def test_AURA_COOKIE_1_api_choice_off_refused_on_taken(self):
+        off = "visitor-off-%d" % h.serial()
+        self.choose(off, False)
+        before = self.counts()
+        r = self.call("POST", "/v1/subjects", self.visit_doc(off),
+                      ("aura-fiber", "web_analytics"))
+        self.assertError(r, 403, mentions="AURA-COOKIE-1")
+        self.assertEqual(self.counts(), before)
+        on = "visitor-on-%d" % h.serial()
+        self.choose(on, True)
+        r = self.call("POST", "/v1/subjects", self.visit_doc(on),
+                      ("aura-fiber", "web_analytics"))
+        self.assertEqual(r.status, 201, r)
+        # The choice turned off again: the next collection is refused.
+        self.choose(on, False)
+        r = self.call("POST", "/v1/subjects", self.visit_doc(on),
+                      ("aura-fiber", "web_analytics"))
+        self.assertError(r, 403, mentions="AURA-COOKIE-1")
+
+    def test_AURA_COOKIE_1_cli_add_needs_choice(self):
+        doc = self.visit_doc()
+        before = self.counts()
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "aura-fiber", "--json", "-"],
+                      stdin=json.dumps(doc).encode())
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("AURA-COOKIE-1", r.err)
+        self.assertNotIn("192.0.2.", r.err)
+        self.assertEqual(self.counts(), before)
+        on = "cli-visitor-%d" % h.serial()
+        self.choose(on, True)
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "aura-fiber", "--json", "-"],
+                      stdin=json.dumps(self.visit_doc(on)).encode())
+        self.assertEqual(r.rc, 0, r)
+
+    def test_AURA_COOKIE_1_other_purposes_need_no_choice(self):
+        """The boundary: a purpose without `cookie:` is not affected."""
+        tok = self.add_actor("aura-fiber", "cs-%d" % h.serial(),
+                             "customer_service")
+        r = self.call("POST", "/v1/subjects", h.aura_customer(), tok)
+        self.assertEqual(r.status, 201, r)
+
+
+# ---- 6. no card number anywhere (SHOP-PAY-1) ----------------------------
+
+class CardEverywhereTest(h.ApiCase):
+    policies = (h.WEBSHOP, h.TELENOR)
+    actors = (("webshop", "customer_service"), ("webshop", "marketing"),
+              ("webshop", "dpo"), ("telenor", "dpo"))
+
+    def test_SHOP_PAY_1_fact_values_api(self):
+        for spelling in CARD_SPELLINGS:
+            doc = h.webshop_customer()
+            doc["facts"][3] = fact("orders", "betalt med kort " + spelling)
+            before = self.counts()
+            r = self.call("POST", "/v1/subjects", doc,
+                          ("webshop", "customer_service"))
+            self.assertError(r, 403, mentions="SHOP-PAY-1",
+                             secrets=(spelling,))
+            self.assertEqual(self.counts(), before, spelling)
+        # The boundary: an order number that is no card number is taken.
+        doc = h.webshop_customer()
+        doc["facts"][3] = fact("orders", "ordre 4111 1111 1111 1112")
+        r = self.call("POST", "/v1/subjects", doc,
+                      ("webshop", "customer_service"))
+        self.assertEqual(r.status, 201, r)
+
+    def test_SHOP_PAY_1_fact_values_cli(self):
+        for spelling in CARD_SPELLINGS[:5]:
+            doc = h.webshop_customer()
+            doc["facts"][3] = fact("orders", spelling)
+            before = self.counts()
+            r = run_vaern(["--data", self.dir, "subject", "add",
+                           "--controller", "webshop", "--json", "-"],
+                          stdin=json.dumps(doc).encode())
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("SHOP-PAY-1", r.err)
+            self.assertNotIn(spelling, r.err)
+            self.assertEqual(self.counts(), before)
+
+    def test_SHOP_PAY_1_hold_reason(self):
+        sid = self.create(("webshop", "customer_service"),
+                          h.webshop_customer())
+        tables = ("hold",)
+        before = sql_counts(self.db, tables)
+        for spelling in CARD_SPELLINGS[:4]:
+            r = run_vaern(["--data", self.dir, "subject", "hold",
+                           "--controller", "webshop", sid, "--reason",
+                           "tvist om kort " + spelling])
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("SHOP-PAY-1", r.err)
+            self.assertNotIn(spelling, r.err)
+        self.assertEqual(sql_counts(self.db, tables), before)
+        r = run_vaern(["--data", self.dir, "subject", "hold",
+                       "--controller", "webshop", sid, "--reason",
+                       "tvist om ordre 1234"])
+        self.assertEqual(r.rc, 0, r)
+
+    def test_SHOP_PAY_1_consent_text(self):
+        sid = self.create(("webshop", "customer_service"),
+                          h.webshop_customer())
+        before = sql_counts(self.db, ("consent", "consent_text"))
+        for spelling in CARD_SPELLINGS[:4]:
+            r = self.call("POST", "/v1/subjects/%s/consents" % sid,
+                          {"purpose": "newsletter", "source": "web_form",
+                           "text": "Ja tak. Kort " + spelling},
+                          ("webshop", "marketing"))
+            self.assertError(r, 403, mentions="SHOP-PAY-1",
+                             secrets=(spelling,))
+        self.assertEqual(sql_counts(self.db, ("consent", "consent_text")),
+                         before)
+        # The boundary: the same text without the number is taken.
+        r = self.call("POST", "/v1/subjects/%s/consents" % sid,
+                      {"purpose": "newsletter", "source": "web_form",
+                       "text": "Ja tak. Ordre 4111"},
+                      ("webshop", "marketing"))
+        self.assertEqual(r.status, 201, r)
+
+    def test_SHOP_PAY_1_request_reasons(self):
+        sid = self.create(("webshop", "customer_service"),
+                          h.webshop_customer())
+        r = run_vaern(["--data", self.dir, "requests", "add", "--controller",
+                       "webshop", "--type", "access", "--subject", sid,
+                       "--channel", "email"])
+        self.assertEqual(r.rc, 0, r)
+        rid = r.json()["id"] if "id" in r.json() else r.json()["request"]
+        for args in (["status", rid, "refused", "--reason"],
+                     ["extend", rid, "--months", "1", "--reason"]):
+            r = run_vaern(["--data", self.dir, "requests", *args[:-1],
+                           "--controller", "webshop", args[-1],
+                           "kort 4111.1111.1111.1111"])
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("SHOP-PAY-1", r.err)
+            self.assertNotIn("4111", r.err)
+
+    def test_SHOP_PAY_1_csv_cells(self):
+        path = os.path.join(self.tmp, "cards.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("customer_name,customer_email,billing_address,orders\n")
+            f.write("Ida Berg,ida.%d@example.dk,Havnegade 1,"
+                    "\"kort 5555 5555 5555 4444\"\n" % h.serial())
+        before = self.counts()
+        r = run_vaern(["--data", self.dir, "import", "--controller",
+                       "webshop", "--purpose", "orders", "--source",
+                       "checkout", path])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("SHOP-PAY-1", r.err)
+        self.assertNotIn("5555", r.err)
+        self.assertEqual(self.counts(), before)
+
+
+# ---- 7. transfers: EU only vs EU/EEA (CEK-XFER-1, AURA-XFER-1) ----------
+
+def with_processor_in(src, purpose, country):
+    block = ("recipients:\n  hosting_%s:\n    name: Hosting\n"
+             "    type: processor\n    agreement: DPA-X-1\n"
+             "    country: %s\n    purposes: [%s]\n"
+             % (country.lower(), country, purpose))
+    assert src.count("\nrecipients:\n") == 1
+    return src.replace("\nrecipients:\n", "\n" + block, 1)
+
+
+class EuOnlyTest(h.ApiCase):
+    policies = (h.CEKURA,)
+    serve = False
+
+    def check(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path, run_vaern(["policy", "check", path])
+
+    def test_CEK_XFER_1_seed_says_eu_only(self):
+        with open(h.CEKURA, encoding="utf-8") as f:
+            src = f.read()
+        self.assertRegex(src, r"(?m)^transfers: eu_only\b")
+
+    def test_CEK_XFER_1_eea_outside_eu_refused(self):
+        with open(h.CEKURA, encoding="utf-8") as f:
+            src = f.read()
+        for country in ("NO", "IS", "LI"):
+            path, r = self.check("cek-%s.yaml" % country,
+                                 with_processor_in(src, "customer_admin",
+                                                   country))
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("CEK-XFER-1", r.err)
+            self.assertIn("outside the EU", r.err)
+            r = run_vaern(["--data", self.dir, "policy", "load", path])
+            self.assertEqual(r.rc, 1, r)
+        # The boundary: an EU member state is fine.
+        for country in ("FI", "DE", "SE"):
+            _, r = self.check("cek-%s.yaml" % country,
+                              with_processor_in(src, "customer_admin",
+                                                country))
+            self.assertEqual(r.rc, 0, r)
+
+    def test_AURA_XFER_1_eea_is_not_a_transfer(self):
+        """AURA promises safeguards outside the EU/EEA: Norway needs none,
+        the US does."""
+        with open(h.AURA, encoding="utf-8") as f:
+            src = f.read()
+        _, r = self.check("aura-no.yaml",
+                          with_processor_in(src, "identification", "NO"))
+        self.assertEqual(r.rc, 0, r)
+        _, r = self.check("aura-us.yaml",
+                          with_processor_in(src, "identification", "US"))
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("AURA-XFER-1", r.err)
+
+    def test_CEK_XFER_1_language_eea_only(self):
+        with open(h.CEKURA, encoding="utf-8") as f:
+            src = f.read().replace("transfers: eu_only", "transfers: eea_only")
+        _, r = self.check("cek-eea.yaml",
+                          with_processor_in(src, "customer_admin", "NO"))
+        self.assertEqual(r.rc, 0, r)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
