@@ -906,10 +906,17 @@ build_row(const struct mapping *m, const struct import_args *a, struct batch *b,
 		for (size_t i = 0; i < m->nentries && at < 0; i++)
 			if (m->entries[i].column == j)
 				at = (long)i;
-		(void)snprintf(text, sizeof(text),
-		               "column %zu holds a full payment card number, "
-		               "which vaern never stores (SHOP-PAY-1)",
-		               j + 1);
+		if (at >= 0) /* the message is prefixed with the column */
+			(void)snprintf(text, sizeof(text),
+			               "the value holds a full payment card "
+			               "number, which vaern never stores "
+			               "(SHOP-PAY-1)");
+		else
+			(void)snprintf(text, sizeof(text),
+			               "column %zu holds a full payment card "
+			               "number, which vaern never stores "
+			               "(SHOP-PAY-1)",
+			               j + 1);
 		row_fail(row, at, VAERN_E_DENIED, text);
 		return 0;
 	}
