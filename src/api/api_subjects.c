@@ -517,21 +517,93 @@ done:
 	return rc;
 }
 
-/* POST /v1/subjects/lookup: {"type", "value", "purpose", "categories"}:
- * find by identifier and read for the purpose, in one audited call. */
+/*
+ * The identifiers a lookup names (AURA-LOGIN-1): {"type", "value"} (every
+ * category of the type), {"category", "value"} (that category's index), or
+ * {"identifiers": [{"category", "value"}, ...]}, a login pair that must
+ * name one person. Finds the subject into uid; answers and returns 1 on a
+ * refusal.
+ */
+static int
+lookup_find(struct ctx *c, struct http_response *res, json_t *doc,
+            unsigned char uid[VAULT_UID_BYTES])
+{
+	static const char *const id_keys[] = {"category", "value", NULL};
+	struct vault_identity ids[VAULT_IDENTITIES_MAX];
+	const char *type = str_member(doc, "type");
+	const char *category = str_member(doc, "category");
+	const char *value = str_member(doc, "value");
+	json_t *list = json_object_get(doc, "identifiers"), *item;
+	size_t n = 0, i;
+	enum id_type t;
+	enum vaern_err err;
+
+	if ((list != NULL) + (category != NULL) + (type != NULL) != 1 ||
+	    (list == NULL && value == NULL) || (list != NULL && value != NULL))
+		return http_respond_error(res, 400, "invalid",
+		                          "name the person by 'type' and "
+		                          "'value', 'category' and 'value', or "
+		                          "'identifiers' (AURA-LOGIN-1)"),
+		       1;
+	if (type != NULL) {
+		if ((t = id_type_from_name(type)) == ID_NONE)
+			return http_respond_error(res, 400, "invalid",
+			                          "unknown identifier type"),
+			       1;
+		err = vault_subject_find(c->v, c->actor.controller, t, value,
+		                         uid, &c->msg);
+		return err != VAERN_OK ? (fail(res, err, &c->msg), 1) : 0;
+	}
+	if (category != NULL) {
+		ids[0].category = category;
+		ids[0].value = value;
+		n = 1;
+	} else {
+		if (!json_is_array(list) || json_array_size(list) == 0 ||
+		    json_array_size(list) > VAULT_IDENTITIES_MAX)
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "'identifiers' is a list of 1 to %d "
+			               "{category, value}",
+			               VAULT_IDENTITIES_MAX),
+			       1;
+		json_array_foreach(list, i, item)
+		{
+			if (!json_is_object(item) ||
+			    check_keys(item, id_keys, &c->msg) != 0 ||
+			    (ids[n].category = str_member(item, "category")) ==
+			            NULL ||
+			    (ids[n].value = str_member(item, "value")) == NULL)
+				return http_respond_error(
+				               res, 400, "invalid",
+				               "identifiers[%zu]: {category, "
+				               "value}, both strings",
+				               i),
+				       1;
+			n++;
+		}
+	}
+	err = vault_subject_find_identities(c->v, c->actor.controller, ids, n,
+	                                    uid, &c->msg);
+	return err != VAERN_OK ? (fail(res, err, &c->msg), 1) : 0;
+}
+
+/* POST /v1/subjects/lookup: {"type"|"category", "value" | "identifiers",
+ * "purpose", "categories"}: find by identifier and read for the purpose, in
+ * one audited call. */
 int
 h_lookup(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"type", "value", "purpose",
-	                                   "categories", NULL};
+	static const char *const keys[] = {"type",       "category",
+	                                   "value",      "identifiers",
+	                                   "purpose",    "categories",
+	                                   NULL};
 	struct ctx c;
 	struct vault_access acc;
 	unsigned char uid[VAULT_UID_BYTES];
-	const char *type, *value, *cats[CATEGORIES_MAX];
+	const char *cats[CATEGORIES_MAX];
 	char buf[1];
 	size_t ncats = 0;
-	enum id_type t;
-	enum vaern_err err;
 	json_t *doc = NULL;
 	int rc, have;
 
@@ -539,18 +611,11 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 		return 0; /* answered */
 	if (body(req, res, keys, &doc))
 		return 0; /* answered */
-	type = str_member(doc, "type");
-	value = str_member(doc, "value");
 	memset(&acc, 0, sizeof(acc));
 	acc.purpose = str_member(doc, "purpose");
-	if (type == NULL || value == NULL || acc.purpose == NULL) {
+	if (acc.purpose == NULL) {
 		rc = http_respond_error(res, 400, "invalid",
-		                        "type, value and purpose are required");
-		goto done;
-	}
-	if ((t = id_type_from_name(type)) == ID_NONE) {
-		rc = http_respond_error(res, 400, "invalid",
-		                        "unknown identifier type");
+		                        "purpose is required");
 		goto done;
 	}
 	have = categories_of(json_object_get(doc, "categories"), NULL, cats,
@@ -574,10 +639,8 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 		            acc.purpose);
 		goto done;
 	}
-	err = vault_subject_find(c.v, c.actor.controller, t, value, uid,
-	                         &c.msg);
-	if (err != VAERN_OK) {
-		rc = fail(res, err, &c.msg);
+	if (lookup_find(&c, res, doc, uid) != 0) {
+		rc = 0; /* answered */
 		goto done;
 	}
 	acc.action = GATE_READ;

@@ -1214,10 +1214,12 @@ explain_duplicate(struct import *im, struct row *row)
 		struct vaern_msg msg = {{0}};
 		unsigned long line;
 
+		struct vault_identity id = {e->category, row->facts[k].value};
+
+		/* AURA-LOGIN-1: in the category's own index. */
 		if (e->identifier == ID_NONE ||
-		    vault_subject_find(im->v, im->controller, e->identifier,
-		                       row->facts[k].value, uid,
-		                       &msg) != VAERN_OK)
+		    vault_subject_find_identities(im->v, im->controller, &id, 1,
+		                                  uid, &msg) != VAERN_OK)
 			continue;
 		row->err_entry = (long)row->fact_entry[k];
 		if ((line = uid_line(&im->uids, uid)) != 0)

@@ -726,27 +726,99 @@ done:
 	return rc;
 }
 
+/*
+ * The values of a find, from the command line or, for each "-", one line
+ * of standard input in order (personal data stays out of `ps`). Writes
+ * pointers into buf; returns 0, or -1 when stdin holds too little or too
+ * much.
+ */
+static int
+find_values(struct subject_args *a, const char **values, char *buf,
+            size_t bufsz)
+{
+	size_t used = 0, n = 0;
+	char *next = NULL; /* the next unread line of stdin */
+
+	for (size_t i = 1; i < (size_t)a->npos; i += 2) {
+		char *line, *nl;
+
+		if (strcmp(a->pos[i], "-") != 0) {
+			values[n++] = a->pos[i];
+			continue;
+		}
+		if (next == NULL) {
+			used = fread(buf, 1, bufsz - 1, stdin);
+			if (used == bufsz - 1 || memchr(buf, '\0', used))
+				return -1;
+			buf[used] = '\0';
+			next = buf;
+		}
+		if (next >= buf + used)
+			return -1;
+		line = next;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		next = line + strlen(line) + 1;
+		if (line[0] == '\0')
+			return -1;
+		values[n++] = line;
+	}
+	return 0;
+}
+
+/*
+ * subject find [--controller ID] TYPE|CATEGORY VALUE|- [CATEGORY VALUE|-]
+ * AURA-LOGIN-1: an identifier category's own index, or a login pair
+ * (installation number and contract number) that must name one person.
+ */
 static int
 subject_find(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX], buf[ID_INPUT_MAX + 2];
-	const char *value;
+	char hex[VAULT_UID_HEX], buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2];
+	const char *values[VAULT_IDENTITIES_MAX];
+	struct vault_identity ids[VAULT_IDENTITIES_MAX];
+	const struct policy *p = NULL;
 	enum id_type type;
 	enum vaern_err err;
+	size_t n;
 	int rc;
 
-	if (a->npos != 2)
-		return cli_usage("subject find", "usage: vaern subject find "
-		                                 "[--controller ID] TYPE "
-		                                 "VALUE|-");
-	if ((type = id_type_from_name(a->pos[0])) == ID_NONE)
-		return cli_usage("subject find", "unknown identifier type");
-	if ((value = value_arg(a->pos[1], buf, sizeof(buf))) == NULL)
+	if (a->npos < 2 || a->npos % 2 != 0 ||
+	    (size_t)a->npos / 2 > VAULT_IDENTITIES_MAX)
+		return cli_usage("subject find",
+		                 "usage: vaern subject find [--controller ID] "
+		                 "TYPE|CATEGORY VALUE|- [CATEGORY VALUE|-]...");
+	n = (size_t)a->npos / 2;
+	if (find_values(a, values, buf, sizeof(buf)) != 0) {
+		explicit_bzero(buf, sizeof(buf));
 		return cli_usage("subject find", "no value (or one too long) "
 		                                 "on standard input");
-	err = vault_subject_find(v, a->controller, type, value, uid, &msg);
+	}
+	if ((err = vault_policy(v, a->controller, &p, &msg)) != VAERN_OK) {
+		explicit_bzero(buf, sizeof(buf));
+		return cli_report("subject find", err, &msg);
+	}
+	type = id_type_from_name(a->pos[0]);
+	if (n == 1 && policy_category_index(p, a->pos[0]) < 0) {
+		/* By type, in every category of it. */
+		if (type == ID_NONE) {
+			explicit_bzero(buf, sizeof(buf));
+			return cli_usage("subject find",
+			                 "not an identifier type or a category "
+			                 "of the policy");
+		}
+		err = vault_subject_find(v, a->controller, type, values[0],
+		                         uid, &msg);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			ids[i].category = a->pos[2 * i];
+			ids[i].value = values[i];
+		}
+		err = vault_subject_find_identities(v, a->controller, ids, n,
+		                                    uid, &msg);
+	}
 	explicit_bzero(buf, sizeof(buf));
 	if (err != VAERN_OK)
 		return cli_report("subject find", err, &msg);

@@ -183,6 +183,17 @@ enum vaern_err store_identifier_find_uid(struct store *st, int64_t controller,
                                          int type, const unsigned char *blind,
                                          unsigned char *uid,
                                          struct vaern_msg *msg);
+/* Deletes every identifier row of controller (the index rebuild of
+ * schema 5, inside its transaction). */
+enum vaern_err store_identifier_clear(struct store *st, int64_t controller,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* The rowids of controller's subjects, in a malloc'ed *ids (the caller
+ * frees it), *n of them. */
+enum vaern_err store_subject_rowids(struct store *st, int64_t controller,
+                                    int64_t **ids, size_t *n,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 enum vaern_err store_identifier_delete(struct store *st, int64_t controller,
                                        int type, const unsigned char *blind,
                                        struct vaern_msg *msg);

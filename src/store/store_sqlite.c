@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION "5"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -184,6 +184,16 @@ static const char migrate_2_sql[] =
 static const char migrate_3_sql[] =
         "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
 
+/* From schema 4 to 5 (issue 11, AURA-LOGIN-1): one identifier index per
+ * category, not per identifier type. The blinds of a schema-4 directory
+ * are keyed by type only; the vault, which holds the keys, rebuilds them
+ * at its next open (vlt_identifier_reindex) and sets 'identifier_index'
+ * to 'category'. Until then the flag says 'rebuild'. */
+static const char migrate_4_sql[] =
+        "INSERT OR REPLACE INTO meta(key, value)"
+        " VALUES ('identifier_index', 'rebuild');"
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
 	S_BEGIN,
@@ -205,6 +215,8 @@ enum stmt_id {
 	S_SUBJ_DELETE_EVENTS,
 	S_SUBJ_DELETE_CONSENTS,
 	S_SUBJ_COUNT,
+	S_SUBJ_OF_CONTROLLER,
+	S_ID_CLEAR,
 	S_ID_INSERT,
 	S_ID_FIND,
 	S_ID_DELETE,
@@ -313,6 +325,9 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
         [S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
         [S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
+        [S_SUBJ_OF_CONTROLLER] = "SELECT id FROM subject WHERE controller = ?1"
+                                 " ORDER BY id",
+        [S_ID_CLEAR] = "DELETE FROM identifier WHERE controller = ?1",
         [S_ID_INSERT] = "INSERT INTO identifier(controller, type, blind,"
                         " subject) VALUES (?1, ?2, ?3, ?4)",
         [S_ID_FIND] = "SELECT subject FROM identifier"
@@ -798,6 +813,8 @@ schema_setup(sqlite3 *db, char **errmsg)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 4)
+		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
@@ -1305,6 +1322,56 @@ store_identifier_delete(struct store *st, int64_t controller, int type,
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);
+}
+
+enum vaern_err
+store_identifier_clear(struct store *st, int64_t controller,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_ID_CLEAR, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
+}
+
+enum vaern_err
+store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
+                     size_t *n, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_OF_CONTROLLER, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			int64_t *more = realloc(*ids, ncap * sizeof(**ids));
+
+			if (more == NULL) {
+				err = vaern_fail(msg, VAERN_E_NOMEM,
+				                 "out of memory");
+				break;
+			}
+			*ids = more;
+			cap = ncap;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	err = sqlu_rows_end(&st->conn, s, rc, err, "subject list", msg);
+	if (err != VAERN_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
 }
 
 enum vaern_err

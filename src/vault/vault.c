@@ -331,6 +331,9 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 		                 "the master key does not belong to the data "
 		                 "directory %s",
 		                 dir);
+	else
+		/* Schema 4 directories: per-category indexes (AURA-LOGIN-1). */
+		err = vlt_identifier_reindex(v, msg);
 done:
 	if (err != VAERN_OK) {
 		vault_close(v);
@@ -592,7 +595,8 @@ vault_controller_foreach(struct vault *v,
 
 /* Computes the blind index of an identifier's normal form. */
 void
-vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
+vlt_blind_index(const unsigned char *key, enum id_type type,
+                const char *category, const char *norm,
                 unsigned char out[STORE_BLIND_BYTES])
 {
 	crypto_generichash_state h;
@@ -600,6 +604,9 @@ vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
 
 	crypto_generichash_init(&h, key, KEY_BYTES, STORE_BLIND_BYTES);
 	crypto_generichash_update(&h, &t, 1);
+	/* The category's id and its NUL: "ab"+"c" is not "a"+"bc". */
+	crypto_generichash_update(&h, (const unsigned char *)category,
+	                          strlen(category) + 1);
 	crypto_generichash_update(&h, (const unsigned char *)norm,
 	                          strlen(norm));
 	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
@@ -1037,6 +1044,9 @@ struct prepared {
 	                                  statistics [0], marketing [1] */
 	unsigned char visitor[STORE_BLIND_BYTES]; /* its blind index */
 	size_t nids;
+	const char *id_category[STORE_IDS_PER_SUBJECT]; /* policy-owned: the
+	                                                   category of each
+	                                                   blind */
 	struct sealed_fact *facts; /* in the allocation of this record */
 	size_t nfacts;
 	struct sealed_consent *consents;
@@ -1204,14 +1214,14 @@ subject_prepare(struct vault *v, struct controller *c,
 		}
 		e[0] = (unsigned char)plan[i].category->identifier;
 		vlt_blind_index(vlt_blind_key(v, c),
-		                plan[i].category->identifier, plan[i].value,
-		                e + 1);
+		                plan[i].category->identifier,
+		                plan[i].category->id, plan[i].value, e + 1);
 		for (size_t k = 0; k < nids; k++)
 			dup |= memcmp(pr->s.blinds +
 			                      k * (1 + STORE_BLIND_BYTES),
 			              e, 1 + STORE_BLIND_BYTES) == 0;
 		if (!dup)
-			nids++;
+			pr->id_category[nids++] = plan[i].category->id;
 	}
 	pr->nids = nids;
 	pr->s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
@@ -1298,9 +1308,10 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		if (err == VAERN_E_EXISTS)
 			err = vaern_fail(msg, VAERN_E_EXISTS,
 			                 "another subject of '%s' already has "
-			                 "this %s",
+			                 "this %s (category '%s')",
 			                 c->name,
-			                 id_type_name((enum id_type)e[0]));
+			                 id_type_name((enum id_type)e[0]),
+			                 pr->id_category[k]);
 		if (err != VAERN_OK)
 			return err;
 	}
@@ -1613,6 +1624,36 @@ done:
 	return err;
 }
 
+/*
+ * The subject whose identifier of category cat is value: VAERN_OK and uid,
+ * VAERN_E_NOTFOUND, or VAERN_E_INVALID when value is not valid for it.
+ */
+static enum vaern_err
+find_in_category(struct vault *v, const struct controller *c,
+                 const struct policy_category *cat, const char *value,
+                 unsigned char uid[VAULT_UID_BYTES], struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct vaern_msg why = {{0}};
+	unsigned char blind[STORE_BLIND_BYTES];
+	char norm[ID_NORM_MAX];
+
+	if (id_normalise(cat->identifier, value, c->policy->controller.country,
+	                 clock_today(), norm, sizeof(norm), &why) != VAERN_OK) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "category '%s': not a valid %s: %s", cat->id,
+		                 id_type_name(cat->identifier), why.text);
+		goto done;
+	}
+	vlt_blind_index(vlt_blind_key(v, c), cat->identifier, cat->id, norm,
+	                blind);
+	err = store_identifier_find_uid(v->store, c->rowid,
+	                                (int)cat->identifier, blind, uid, msg);
+done:
+	sodium_memzero(norm, sizeof(norm));
+	return err;
+}
+
 enum vaern_err
 vault_subject_find(struct vault *v, const char *controller, enum id_type type,
                    const char *value, unsigned char uid[VAULT_UID_BYTES],
@@ -1620,27 +1661,116 @@ vault_subject_find(struct vault *v, const char *controller, enum id_type type,
 {
 	enum vaern_err err;
 	struct controller *c;
-	struct vaern_msg why = {{0}};
-	unsigned char blind[STORE_BLIND_BYTES];
-	char norm[ID_NORM_MAX];
+	unsigned char one[VAULT_UID_BYTES];
+	const char *first = NULL;
+	int found = 0, valid = 0;
 
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if (type == ID_NONE || type == ID_CARD)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "subjects are not found by that type");
-	if (id_normalise(type, value, c->policy->controller.country,
-	                 clock_today(), norm, sizeof(norm), &why) != VAERN_OK) {
-		err = vaern_fail(msg, VAERN_E_INVALID, "not a valid %s: %s",
-		                 id_type_name(type), why.text);
-		goto done;
+	/* AURA-LOGIN-1: each category of the type has its own index; the
+	 * value must name one person across them, or the caller names the
+	 * category. */
+	for (size_t i = 0; i < c->policy->ncategories; i++) {
+		const struct policy_category *cat = &c->policy->categories[i];
+
+		if (cat->format != FORMAT_IDENTIFIER || cat->identifier != type)
+			continue;
+		err = find_in_category(v, c, cat, value, one, msg);
+		if (err == VAERN_E_INVALID)
+			continue;
+		valid = 1;
+		if (err == VAERN_E_NOTFOUND)
+			continue;
+		if (err != VAERN_OK)
+			return err;
+		if (found && memcmp(one, uid, VAULT_UID_BYTES) != 0)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "this %s is held in categories '%s' "
+			                  "and '%s' by different subjects: name "
+			                  "the category (AURA-LOGIN-1)",
+			                  id_type_name(type), first, cat->id);
+		memcpy(uid, one, VAULT_UID_BYTES);
+		first = cat->id;
+		found = 1;
 	}
-	vlt_blind_index(vlt_blind_key(v, c), type, norm, blind);
-	err = store_identifier_find_uid(v->store, c->rowid, (int)type, blind,
-	                                uid, msg);
-done:
-	sodium_memzero(norm, sizeof(norm));
-	return err;
+	sodium_memzero(one, sizeof(one));
+	if (found)
+		return VAERN_OK;
+	if (!valid) {
+		struct vaern_msg why = {{0}};
+		char norm[ID_NORM_MAX];
+
+		/* No category of the type, or the value is not valid: say
+		 * which, as the type's own check does. */
+		err = id_normalise(type, value, c->policy->controller.country,
+		                   clock_today(), norm, sizeof(norm), &why);
+		sodium_memzero(norm, sizeof(norm));
+		if (err != VAERN_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "not a valid %s: %s",
+			                  id_type_name(type), why.text);
+	}
+	return vaern_fail(msg, VAERN_E_NOTFOUND,
+	                  "no subject has that identifier");
+}
+
+enum vaern_err
+vault_subject_find_identities(struct vault *v, const char *controller,
+                              const struct vault_identity *ids, size_t n,
+                              unsigned char uid[VAULT_UID_BYTES],
+                              struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	unsigned char one[VAULT_UID_BYTES];
+
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (n == 0 || n > VAULT_IDENTITIES_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "1 to %d identifiers name a subject",
+		                  VAULT_IDENTITIES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		long ci = ids[i].category != NULL
+		                  ? policy_category_index(c->policy,
+		                                          ids[i].category)
+		                  : -1;
+		const struct policy_category *cat;
+
+		if (ci < 0 || ids[i].value == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "identifier %zu: the policy of '%s' has "
+			                  "no category '%.64s'",
+			                  i + 1, controller,
+			                  ids[i].category ? ids[i].category : "");
+		cat = &c->policy->categories[ci];
+		if (cat->format != FORMAT_IDENTIFIER)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "identifier %zu: category '%s' is not "
+			                  "an identifier",
+			                  i + 1, cat->id);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(ids[k].category, cat->id) == 0)
+				return vaern_fail(msg, VAERN_E_INVALID,
+				                  "identifier %zu: category '%s' "
+				                  "is named twice",
+				                  i + 1, cat->id);
+		err = find_in_category(v, c, cat, ids[i].value, one, msg);
+		if (err == VAERN_OK && i > 0 &&
+		    memcmp(one, uid, VAULT_UID_BYTES) != 0)
+			err = VAERN_E_NOTFOUND; /* the pair names no one person */
+		if (err == VAERN_E_NOTFOUND)
+			return vaern_fail(msg, VAERN_E_NOTFOUND,
+			                  "no subject holds these identifiers");
+		if (err != VAERN_OK)
+			return err;
+		memcpy(uid, one, VAULT_UID_BYTES);
+	}
+	sodium_memzero(one, sizeof(one));
+	return VAERN_OK;
 }
 
 /* Loads controller and subject for an operation on an existing subject. */
@@ -1838,10 +1968,10 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		goto done;
 	if (cat->format == FORMAT_IDENTIFIER) {
 		oldb[0] = newb[0] = (unsigned char)cat->identifier;
-		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
-		                oldb + 1);
-		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, stored,
-		                newb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, cat->id,
+		                old.norm, oldb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, cat->id,
+		                stored, newb + 1);
 		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
 			if ((err = store_identifier_delete(v->store, c->rowid,
 			                                   oldb[0], oldb + 1,
@@ -1854,9 +1984,9 @@ vault_fact_rectify(struct vault *v, const char *controller,
 				err = vaern_fail(
 				        msg, VAERN_E_EXISTS,
 				        "another subject of '%s' already "
-				        "has this %s",
+				        "has this %s (category '%s')",
 				        controller,
-				        id_type_name(cat->identifier));
+				        id_type_name(cat->identifier), cat->id);
 			if (err != VAERN_OK)
 				goto done;
 			blinds_replace(&s, oldb, newb);

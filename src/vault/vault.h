@@ -217,7 +217,37 @@ const char *vault_prepared_unsubscribe(const struct vault_prepared *p, size_t i,
                                        const char **purpose)
         __attribute__((nonnull(1, 3)));
 
-/* Finds the subject by one identifier (normalised before lookup). */
+/* One identifier of a subject named by its category (AURA-LOGIN-1). */
+struct vault_identity {
+	const char *category; /* an identifier category of the policy */
+	const char *value;    /* the identifier as given */
+};
+
+#define VAULT_IDENTITIES_MAX 4 /* identifiers of one lookup */
+
+/*
+ * The one subject holding every identifier of ids (each in its own
+ * category's index): a login pair such as AURA's installation number and
+ * contract number (AURA-LOGIN-1). VAERN_E_NOTFOUND when no subject holds
+ * them all (the message does not say which one failed); VAERN_E_INVALID
+ * for a category that is unknown, not an identifier, or named twice, or a
+ * value not valid for its type (the message names the category, never the
+ * value).
+ */
+enum vaern_err vault_subject_find_identities(struct vault *v,
+                                             const char *controller,
+                                             const struct vault_identity *ids,
+                                             size_t n,
+                                             unsigned char uid[VAULT_UID_BYTES],
+                                             struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/*
+ * Finds the subject by one identifier of type (normalised before lookup),
+ * in the index of every category of that type: VAERN_E_INVALID, naming
+ * the categories, when the value is held in two of them by different
+ * subjects (name the category: vault_subject_find_identities).
+ */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   enum id_type type, const char *value,
                                   unsigned char uid[VAULT_UID_BYTES],

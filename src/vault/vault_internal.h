@@ -79,9 +79,18 @@ enum vaern_err vlt_subject(struct vault *v, const char *controller,
                            struct controller **c, struct store_subject *s,
                            struct vaern_msg *msg);
 
-/* Computes the blind index of an identifier's normal form. */
+/* Computes the blind index of an identifier's normal form in its category:
+ * one index per category, so two categories of one identifier type (AURA's
+ * installation and contract numbers, both `other`) never collide
+ * (AURA-LOGIN-1). */
 void vlt_blind_index(const unsigned char *key, enum id_type type,
-                     const char *norm, unsigned char out[STORE_BLIND_BYTES]);
+                     const char *category, const char *norm,
+                     unsigned char out[STORE_BLIND_BYTES]);
+
+/* Rebuilds the identifier indexes per category when the store's schema-5
+ * migration asked for it (vault_index.c); VAERN_OK if nothing to do. */
+enum vaern_err vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* Unwraps the subject's data key into key (the caller wipes it). */
 enum vaern_err vlt_unwrap_key(struct vault *v, const struct store_subject *s,

@@ -1007,7 +1007,7 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 
 			e[0] = (unsigned char)cat->identifier;
 			vlt_blind_index(vlt_blind_key(v, c), cat->identifier,
-			                val->value, e + 1);
+			                cat->id, val->value, e + 1);
 			err = store_identifier_delete(v->store, c->rowid, e[0],
 			                              e + 1, msg);
 			if (err != VAERN_OK && err != VAERN_E_NOTFOUND)

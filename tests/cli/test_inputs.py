@@ -5,6 +5,8 @@ policies (policies/*.yaml).
 
 Clauses of mission/CLAUSES.md proved here, each named in the test that
 proves it:
+  AURA-LOGIN-1    one identifier index per category; a login pair
+                  (installation and contract number) finds one person
   AURA-COOKIE-1 / AOPT-COOKIE-1  data of a cookie purpose only where the
                   visitor's cookie choice allows it, on every route
   SHOP-PAY-1      no full card number in any text that enters (facts,
@@ -133,6 +135,117 @@ class CookieRouteTest(h.ApiCase):
                              "customer_service")
         r = self.call("POST", "/v1/subjects", h.aura_customer(), tok)
         self.assertEqual(r.status, 201, r)
+
+
+# ---- 4. identifier categories do not collide (AURA-LOGIN-1) --------------
+
+def aura_login(installation, contract):
+    return {"purpose": "identification", "source": "portal", "facts": [
+        fact("username", "fiber%d" % h.serial()),
+        fact("installation_number", installation),
+        fact("contract_number", contract),
+    ]}
+
+
+class LoginPairTest(h.ApiCase):
+    """AURA's installation_number and contract_number are both
+    `identifier: other`: each has its own index; a login pair finds the one
+    person holding both."""
+
+    policies = (h.AURA,)
+    actors = (("aura-fiber", "customer_service"),)
+    CS = ("aura-fiber", "customer_service")
+
+    @classmethod
+    def prepare(cls):
+        n = h.serial()
+        cls.inst_a, cls.contract_a = "A%d-12" % n, "X%d-99" % n
+        cls.inst_b, cls.contract_b = cls.contract_a, "B%d-34" % n
+        r = cls.server.request("POST", "/v1/subjects",
+                               aura_login(cls.inst_a, cls.contract_a),
+                               token=cls.tokens[cls.CS])
+        assert r.status == 201, r
+        cls.sid_a = r.json()["subject"]
+        # B's installation number is A's contract number: not a clash.
+        r = cls.server.request("POST", "/v1/subjects",
+                               aura_login(cls.inst_b, cls.contract_b),
+                               token=cls.tokens[cls.CS])
+        assert r.status == 201, r
+        cls.sid_b = r.json()["subject"]
+
+    def lookup(self, body):
+        body = dict(body, purpose="identification")
+        return self.call("POST", "/v1/subjects/lookup", body, self.CS)
+
+    def test_AURA_LOGIN_1_same_value_other_category_taken(self):
+        self.assertNotEqual(self.sid_a, self.sid_b)
+
+    def test_AURA_LOGIN_1_same_category_still_unique(self):
+        before = self.counts()
+        r = self.call("POST", "/v1/subjects",
+                      aura_login(self.inst_a, "Z%d" % h.serial()), self.CS)
+        err = self.assertError(r, 409, secrets=(self.inst_a,))
+        self.assertIn("installation_number", err["message"])
+        self.assertEqual(self.counts(), before)
+
+    def test_AURA_LOGIN_1_lookup_names_the_category(self):
+        r = self.lookup({"category": "installation_number",
+                         "value": self.inst_b})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], self.sid_b)
+        r = self.lookup({"category": "contract_number",
+                         "value": self.contract_a})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], self.sid_a)
+        # By type alone the value is ambiguous: refused, naming both.
+        r = self.lookup({"type": "other", "value": self.contract_a})
+        err = self.assertError(r, 400, secrets=(self.contract_a,))
+        self.assertIn("installation_number", err["message"])
+        self.assertIn("contract_number", err["message"])
+
+    def test_AURA_LOGIN_1_login_pair_api(self):
+        r = self.lookup({"identifiers": [
+            {"category": "installation_number", "value": self.inst_a},
+            {"category": "contract_number", "value": self.contract_a}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], self.sid_a)
+        r = self.lookup({"identifiers": [
+            {"category": "installation_number", "value": self.inst_b},
+            {"category": "contract_number", "value": self.contract_b}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], self.sid_b)
+        # A pair taken from two people names nobody.
+        r = self.lookup({"identifiers": [
+            {"category": "installation_number", "value": self.inst_b},
+            {"category": "contract_number", "value": self.contract_a}]})
+        self.assertError(r, 404, secrets=(self.inst_b, self.contract_a))
+        # Not an identifier category.
+        r = self.lookup({"identifiers": [
+            {"category": "agreement", "value": "x"}]})
+        self.assertError(r, 400, mentions="agreement")
+
+    def test_AURA_LOGIN_1_login_pair_cli(self):
+        base = ["--data", self.dir, "subject", "find", "--controller",
+                "aura-fiber"]
+        r = run_vaern(base + ["installation_number", "-", "contract_number",
+                              "-"],
+                      stdin=("%s\n%s\n" % (self.inst_a, self.contract_a))
+                      .encode())
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["subject"], self.sid_a)
+        r = run_vaern(base + ["installation_number", "-"],
+                      stdin=self.inst_b.encode())
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["subject"], self.sid_b)
+        r = run_vaern(base + ["installation_number", "-", "contract_number",
+                              "-"],
+                      stdin=("%s\n%s\n" % (self.inst_b, self.contract_a))
+                      .encode())
+        self.assertEqual(r.rc, 1, r)
+        self.assertNotIn(self.inst_b, r.err)
+        r = run_vaern(base + ["other", "-"], stdin=self.contract_a.encode())
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("name the category", r.err)
 
 
 # ---- 6. no card number anywhere (SHOP-PAY-1) ----------------------------

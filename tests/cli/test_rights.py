@@ -306,8 +306,10 @@ class DueDateTest(RightsBase):
                                   " 'schema_version'"), [("2",)])
         doc = self.add(sid, "2026-01-31")
         self.assertEqual(doc["due_date"], "2026-02-28")
-        self.assertEqual(self.sql("SELECT value FROM meta WHERE key ="
-                                  " 'schema_version'"), [("4",)])
+        # The latest schema (5 since issue 11's per-category indexes).
+        (version,), = self.sql("SELECT value FROM meta WHERE key ="
+                               " 'schema_version'")
+        self.assertGreaterEqual(int(version), 5)
         r = self.vaern("subject", "show", "--controller", "example", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
 

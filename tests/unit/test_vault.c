@@ -1622,7 +1622,7 @@ test_schema_3_migrates_to_4(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "4");
+	assert_string_equal(version, "5");
 	assert_int_equal(rows(f, "visit"), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(
@@ -1634,6 +1634,40 @@ test_schema_3_migrates_to_4(void **state)
 	                                 &in, &done, &msg),
 	                 VAERN_OK);
 	assert_int_equal(rows(f, "visit"), 1);
+}
+
+/* Schema 4 (one identifier index per type) opens as 5: the vault rebuilds
+ * the indexes per category from the sealed facts, and the subject is
+ * found as before (AURA-LOGIN-1). Here the old index rows are dropped
+ * altogether, so only a real rebuild finds them again. */
+static void
+test_schema_4_reindexes_per_category_AURA_LOGIN_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	int ids;
+
+	add_customer(f, uid);
+	ids = rows(f, "identifier");
+	assert_true(ids >= 3);
+	vault_close(f->v);
+	f->v = NULL;
+	exec_sql(f, "DELETE FROM identifier; DELETE FROM meta WHERE key ="
+	            " 'identifier_index'; UPDATE meta SET value = '4'"
+	            " WHERE key = 'schema_version'");
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "identifier"), ids);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(found, uid, VAULT_UID_BYTES);
+	/* Done once: a second open changes nothing. */
+	vault_close(f->v);
+	f->v = NULL;
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "identifier"), ids);
 }
 
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
@@ -2060,6 +2094,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_takes_visits_in_batches_AURA_RET_1, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_schema_4_reindexes_per_category_AURA_LOGIN_1,
+	                setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_4,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
