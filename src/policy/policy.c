@@ -1510,7 +1510,7 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
 static const char *const top_keys[] = {"vaern",      "controller", "events",
                                        "categories", "purposes",   "retention",
                                        "recipients", "transfers",  "roles",
-                                       "rights",     NULL};
+                                       "rights",     "sources",    NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1874,6 +1874,82 @@ resolve_ends(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		return;
 	}
 	e->ends = s;
+}
+
+static const char *const source_keys[] = {"name", "kind", NULL};
+
+/*
+ * `sources:` (TEL-CAT-3, GDPR-20): the named places facts come from, each
+ * {name, kind}; a fact's source is one of them (or its category's kind),
+ * so no caller's free text is stored as a source.
+ */
+static void
+compile_sources(struct loader *ld, const struct ynode *root)
+{
+	struct policy *p = ld->p;
+	const struct ynode *sec =
+	        NAME_ENTRIES(ld, root, "sources", 0, "source",
+	                     struct policy_source, p->sources, p->nsources);
+
+	if (sec == NULL)
+		return;
+	for (size_t i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		struct policy_source *s = &p->sources[i / 2];
+		char ctx[CTX_MAX], nb[SHOW_BUF];
+		int kind;
+
+		snprintf(ctx, sizeof(ctx), "source '%s'", show(nb, k->text));
+		if (v->bad || v->kind != Y_MAP) {
+			if (!v->bad)
+				diag(ld, v, "%s is a mapping {name, kind}",
+				     ctx);
+			continue;
+		}
+		check_keys(ld, v, source_keys, ctx);
+		s->name = get_text(ld, v, "name", k, ctx, 1);
+		kind = get_choice(ld, v, "kind", ctx, source_names, -1);
+		if (kind < 0 && map_get(v, "kind", NULL) == NULL)
+			diag(ld, k,
+			     "%s has no kind (subject, automatic, "
+			     "third_party or controller)",
+			     ctx);
+		s->kind = kind >= 0 ? (enum data_source)kind : SOURCE_SUBJECT;
+	}
+}
+
+const struct policy_source *
+policy_source_find(const struct policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nsources; i++)
+		if (strcmp(p->sources[i].id, id) == 0)
+			return &p->sources[i];
+	return NULL;
+}
+
+const char *
+policy_source_kind_name(enum data_source kind)
+{
+	if ((unsigned)kind < sizeof(source_names) / sizeof(source_names[0]) - 1)
+		return source_names[kind];
+	return "subject";
+}
+
+int
+policy_source_kind(const struct policy *p, const struct policy_category *c,
+                   const char *source, const struct policy_source **out)
+{
+	const struct policy_source *s = policy_source_find(p, source);
+	int k;
+
+	*out = s;
+	if (s != NULL)
+		return (int)s->kind;
+	if ((k = word_index(source_names, source)) >= 0)
+		return k;
+	if (c->source_party != NULL && strcmp(source, c->source_party) == 0)
+		return SOURCE_THIRD_PARTY;
+	return -1;
 }
 
 static void
@@ -3062,6 +3138,7 @@ compile(struct loader *ld, const struct ynode *root)
 
 	/* The order matters: each section refers only to earlier ones. */
 	compile_controller(ld, root);
+	compile_sources(ld, root);
 	compile_events(ld, root);
 	compile_categories(ld, root);
 	compile_purposes(ld, root);
@@ -3113,6 +3190,11 @@ policy_free(struct policy *p)
 		free(p->categories[i].source_party);
 	}
 	free(p->categories);
+	for (i = 0; i < p->nsources; i++) {
+		free(p->sources[i].id);
+		free(p->sources[i].name);
+	}
+	free(p->sources);
 	for (i = 0; i < p->npurposes; i++) {
 		struct policy_purpose *pp = &p->purposes[i];
 

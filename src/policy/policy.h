@@ -247,8 +247,19 @@ enum rights_bit {
 	RIGHT_OBJECTION = 1u << 5
 };
 
+/* A source of facts the policy declares (TEL-CAT-3, GDPR-20): a fact's
+ * `source` names one, never free text of the caller. */
+struct policy_source {
+	char *id;              /* the key in `sources:` ("krak") */
+	char *name;            /* shown to the person ("Krak (118.dk)") */
+	enum data_source kind; /* which categories it may feed */
+	unsigned line, column;
+};
+
 struct policy {
 	struct policy_controller controller;
+	struct policy_source *sources; /* `sources:`, possibly none */
+	size_t nsources;
 	struct policy_category *categories;
 	size_t ncategories;
 	struct policy_purpose *purposes;
@@ -314,6 +325,25 @@ long policy_event_index(const struct policy *p, const char *id);
 /* Returns 1 if purpose uses category (both indexes), 0 otherwise. */
 int policy_purpose_uses(const struct policy *p, size_t purpose,
                         size_t category);
+
+/*
+ * The kind of the source a fact of category c names: a kind word
+ * (`subject`, `automatic`, `third_party`, `controller`), the category's
+ * `from:` text (third_party), or a declared source (its kind; *out then
+ * points to it, else NULL). Returns -1 if the policy declares no such
+ * source. The fact is taken only when the kind is the category's own.
+ */
+int policy_source_kind(const struct policy *p, const struct policy_category *c,
+                       const char *source, const struct policy_source **out)
+        __attribute__((nonnull(1, 2, 3, 4)));
+
+/* The declared source id, or NULL. */
+const struct policy_source *policy_source_find(const struct policy *p,
+                                               const char *id)
+        __attribute__((nonnull));
+
+/* "subject", "automatic", "third_party" or "controller". */
+const char *policy_source_kind_name(enum data_source kind);
 
 /* The first purpose declaring cookie category kind, or -1. */
 long policy_cookie_purpose(const struct policy *p, enum policy_cookie kind);

@@ -823,18 +823,44 @@ struct fact_plan {
 	char norm[ID_NORM_MAX];
 };
 
+/*
+ * TEL-CAT-3, GDPR-20: a fact's source is one the policy allows for its
+ * category (the category's kind, its `from:`, or a declared source of
+ * that kind), never a caller's free text: third-party data cannot be
+ * labelled "subject" and so enter the portable copy. The message names
+ * the category and what is allowed, never the source given.
+ */
 static enum vaern_err
-source_check(const char *source, size_t pos, struct vaern_msg *msg)
+source_check(const struct policy *p, const struct policy_category *c,
+             const char *source, size_t pos, int *kind, struct vaern_msg *msg)
 {
-	size_t len = strlen(source);
+	const struct policy_source *decl;
 
-	if (len == 0 || len > VAULT_SOURCE_MAX || !text_ok(source, len) ||
-	    strpbrk(source, "\t\r\n") != NULL)
+	*kind = policy_source_kind(p, c, source, &decl);
+	if (*kind < 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "fact %zu: the source must be 1 to %d "
-		                  "characters of text on one line",
-		                  pos, VAULT_SOURCE_MAX);
+		                  "fact %zu (category '%s'): the source is not one "
+		                  "the policy declares: '%s' or a source of "
+		                  "`sources:` of that kind (TEL-CAT-3, GDPR-20)",
+		                  pos, c->id, policy_source_kind_name(c->source));
 	return VAERN_OK;
+}
+
+/* The source's kind must be the category's: data the policy says comes
+ * from a third party is never labelled as the person's (TEL-CAT-3). */
+static enum vaern_err
+source_fit(const struct policy_category *c, const char *source, int kind,
+           size_t pos, struct vaern_msg *msg)
+{
+	if (kind == (int)c->source)
+		return VAERN_OK;
+	return vaern_fail(msg, VAERN_E_INVALID,
+	                  "fact %zu (category '%s'): source '%.64s' is %s, and "
+	                  "the policy says the category's data comes from %s "
+	                  "(TEL-CAT-3, GDPR-20)",
+	                  pos, c->id, source,
+	                  policy_source_kind_name((enum data_source)kind),
+	                  policy_source_kind_name(c->source));
 }
 
 static int
@@ -901,6 +927,7 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		struct fact_plan *fp = &plan[i];
 		long ci, pi;
 		size_t pos = i + 1;
+		int kind;
 
 		if (f->category == NULL || f->value == NULL ||
 		    f->purpose == NULL)
@@ -933,9 +960,11 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			return err;
 		fp->source = f->source ? f->source
 		                       : source_name(fp->category->source);
-		if ((err = source_check(fp->source, pos, msg)) != VAERN_OK)
+		if ((err = source_check(p, fp->category, fp->source, pos,
+		                        &kind, msg)) != VAERN_OK)
 			return err;
-		fp->provided = strcmp(fp->source, "subject") == 0;
+		/* GDPR-20: provided by the person when its source is. */
+		fp->provided = kind == SOURCE_SUBJECT;
 		fp->collected_at =
 		        f->collected_at == INT64_MIN ? now : f->collected_at;
 		if (fp->collected_at > now)
@@ -975,6 +1004,9 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 				        "the person",
 				        pos, fp->category->id, fp->purpose->id);
 		}
+		if ((err = source_fit(fp->category, fp->source, kind, pos,
+		                      msg)) != VAERN_OK)
+			return err;
 	}
 	/* CEK-MAND-1: a purpose's mandatory categories come together. */
 	for (size_t i = 0; i < nfacts; i++) {

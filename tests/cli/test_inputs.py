@@ -9,6 +9,9 @@ proves it:
                   (installation and contract number) finds one person
   AURA-COOKIE-1 / AOPT-COOKIE-1  data of a cookie purpose only where the
                   visitor's cookie choice allows it, on every route
+  TEL-CAT-3 / GDPR-20  a fact's source is one the policy declares and fits
+                  its category; the named third party is in the report
+  CEK-CONTACT-1   data given about others is marked in report and copy
   SHOP-PAY-1      no full card number in any text that enters (facts,
                   reasons, consent texts, CSV cells), however it is spelled
   CEK-XFER-1      "never outside the EU": Norway, Iceland, Liechtenstein too
@@ -246,6 +249,122 @@ class LoginPairTest(h.ApiCase):
         r = run_vaern(base + ["other", "-"], stdin=self.contract_a.encode())
         self.assertEqual(r.rc, 1, r)
         self.assertIn("name the category", r.err)
+
+
+# ---- 5. sources the policy declares (TEL-CAT-3, GDPR-20) -----------------
+
+class SourceTest(h.ApiCase):
+    policies = (h.TELENOR,)
+    actors = (("telenor", "customer_service"), ("telenor", "dpo"))
+    CS = ("telenor", "customer_service")
+
+    def doc_with(self, extra):
+        doc = h.telenor_customer()
+        doc["facts"].append(extra)
+        return doc
+
+    def labels(self):
+        return {t for (t,) in self.sql("SELECT text FROM label")}
+
+    def test_TEL_CAT_3_third_party_data_not_labelled_subject(self):
+        before = self.counts()
+        for source in ("subject", "web_form"):
+            r = self.call("POST", "/v1/subjects", self.doc_with(
+                fact("directory_info", "Hemmelig nummer: nej",
+                     source=source)), self.CS)
+            err = self.assertError(r, 400, mentions="TEL-CAT-3",
+                                   secrets=("Hemmelig",))
+            self.assertIn("third_party", err["message"])
+            self.assertIn("directory_info", err["message"])
+        self.assertEqual(self.counts(), before)
+
+    def test_TEL_CAT_3_no_free_text_source_stored(self):
+        before, labels = self.counts(), self.labels()
+        text = "Fortalt af naboen Hans Hansen"
+        r = self.call("POST", "/v1/subjects", self.doc_with(
+            fact("directory_info", "Opført i telefonbogen", source=text)),
+            self.CS)
+        self.assertError(r, 400, mentions="TEL-CAT-3", secrets=(text,))
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.labels(), labels)
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "telenor", "--json", "-"],
+                      stdin=json.dumps(self.doc_with(fact(
+                          "directory_info", "Opført", source=text)))
+                      .encode())
+        self.assertEqual(r.rc, 1, r)
+        self.assertNotIn("Hans", r.err)
+        self.assertEqual(self.labels(), labels)
+
+    def test_TEL_CAT_3_GDPR_20_named_third_party_in_report(self):
+        sid = self.create(self.CS, self.doc_with(
+            fact("directory_info", "Opført i telefonbogen", source="krak")))
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        cats = {c["category"]: c for c in r.json()["categories"]}
+        facts = cats["directory_info"]["facts"]
+        self.assertEqual(facts[0]["source"], "krak")
+        self.assertEqual(facts[0]["source_name"], "Krak (118.dk)")
+        self.assertIs(facts[0]["provided_by_subject"], False)
+        r = self.call("GET", h.q("/v1/subjects/%s/report" % sid,
+                                 format="html", lang="da"),
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Krak (118.dk)", r.text)
+        # GDPR-20: third-party data is not in the portable copy.
+        r = self.call("GET", "/v1/subjects/%s/export" % sid,
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("directory_info",
+                         [d["category"] for d in r.json()["data"]])
+        self.assertIn("name", [d["category"] for d in r.json()["data"]])
+
+
+# ---- 8. data about others (CEK-CONTACT-1) ---------------------------------
+
+class AboutOthersTest(h.ApiCase):
+    policies = (h.CEKURA,)
+    actors = (("cekura", "customer_service"), ("cekura", "dpo"))
+    CS = ("cekura", "customer_service")
+
+    def test_CEK_CONTACT_1_marked_in_report_and_copy(self):
+        sid = self.create(self.CS, h.cekura_customer([
+            fact("contact_persons", "Bogholder: Lis Berg, 20 30 40 50"),
+            fact("power_of_attorney", "Fuldmagt til sønnen Jens")]))
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("cekura", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertIs(doc["contains_data_about_others"], True)
+        self.assertIn("CEK-CONTACT-1", doc["about_others_note"])
+        cats = {c["category"]: c for c in doc["categories"]}
+        for c in ("contact_persons", "power_of_attorney"):
+            self.assertIs(cats[c]["about_others"], True)
+            self.assertIs(cats[c]["facts"][0]["about_others"], True)
+        self.assertIs(cats["name"]["about_others"], False)
+        self.assertIs(cats["name"]["facts"][0]["about_others"], False)
+        r = self.call("GET", h.q("/v1/subjects/%s/report" % sid,
+                                 format="html", lang="da"),
+                      who=("cekura", "dpo"))
+        self.assertIn("om en anden person", r.text)
+        r = self.call("GET", "/v1/subjects/%s/export" % sid,
+                      who=("cekura", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        data = {d["category"]: d for d in r.json()["data"]}
+        self.assertIs(data["contact_persons"]["about_others"], True)
+        self.assertIs(data["name"]["about_others"], False)
+        r = self.call("GET", h.q("/v1/subjects/%s/export" % sid,
+                                 format="csv"), who=("cekura", "dpo"))
+        self.assertTrue(r.text.startswith(
+            "category,value,purpose,collected_at,about_others\r\n"), r)
+
+    def test_CEK_CONTACT_1_not_said_when_none(self):
+        sid = self.create(self.CS, h.cekura_customer())
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("cekura", "dpo"))
+        self.assertIs(r.json()["contains_data_about_others"], False)
+        self.assertNotIn("about_others_note", r.json())
 
 
 # ---- 6. no card number anywhere (SHOP-PAY-1) ----------------------------
