@@ -1544,6 +1544,7 @@ static const char *const purpose_keys[] = {"description",
                                            "requires_clearance",
                                            "while_restricted",
                                            "cookie",
+                                           "card_expiry_warning",
                                            NULL};
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
@@ -2240,6 +2241,78 @@ take_cookie(struct loader *ld, const struct ynode *v, struct policy_purpose *pp,
 	pp->cookie = (enum policy_cookie)(k + 1);
 }
 
+static const char *const warning_keys[] = {"card", "next_payment", "to",
+                                           NULL};
+
+/*
+ * One category of `card_expiry_warning:` (key), used by the purpose and of
+ * the format the warning needs; its index, or -1 (reported).
+ */
+static long
+warning_category(struct loader *ld, const struct ynode *w,
+                 const struct policy_purpose *pp, const char *key,
+                 int format, enum id_type identifier, const char *want,
+                 const char *ctx)
+{
+	const struct ynode *sv = get_scalar(ld, w, key, NULL, ctx, 1);
+	char nb[SHOW_BUF];
+	long ci;
+	int used = 0;
+
+	if (sv == NULL)
+		return -1;
+	if ((ci = policy_category_index(ld->p, sv->text)) < 0) {
+		diag(ld, sv, "%s: %s is undefined category '%s'", ctx, key,
+		     show(nb, sv->text));
+		return -1;
+	}
+	for (size_t i = 0; i < pp->ncategories; i++)
+		used |= pp->categories[i] == (size_t)ci;
+	if (!used || (int)ld->p->categories[ci].format != format ||
+	    (identifier != ID_NONE &&
+	     ld->p->categories[ci].identifier != identifier)) {
+		diag(ld, sv,
+		     "%s: %s must be a category of the purpose with %s "
+		     "(SHOP-PAY-1)",
+		     ctx, key, want);
+		return -1;
+	}
+	return ci;
+}
+
+/*
+ * SHOP-PAY-1: `card_expiry_warning: {card, next_payment, to}` on the
+ * purpose that warns the customer when the card (last 4 digits and
+ * expiry) runs out before the next recurring payment.
+ */
+static void
+take_card_warning(struct loader *ld, const struct ynode *v,
+                  struct policy_purpose *pp, const char *ctx)
+{
+	const struct ynode *w = map_get(v, "card_expiry_warning", NULL);
+	char wctx[CTX_MAX + 32];
+
+	pp->warn_card = pp->warn_payment = pp->warn_to = -1;
+	if (w == NULL || w->bad)
+		return;
+	snprintf(wctx, sizeof(wctx), "%s: card_expiry_warning", ctx);
+	if (w->kind != Y_MAP) {
+		diag(ld, w, "%s is a mapping {card, next_payment, to}", wctx);
+		return;
+	}
+	check_keys(ld, w, warning_keys, wctx);
+	pp->warn_card = warning_category(ld, w, pp, "card",
+	                                 FORMAT_CARD_LAST4_EXP, ID_NONE,
+	                                 "format card_last4_expiry", wctx);
+	pp->warn_payment = warning_category(ld, w, pp, "next_payment",
+	                                    FORMAT_DATE, ID_NONE,
+	                                    "format date", wctx);
+	pp->warn_to = warning_category(ld, w, pp, "to", FORMAT_IDENTIFIER,
+	                               ID_EMAIL, "identifier email", wctx);
+	if (pp->warn_card < 0 || pp->warn_payment < 0 || pp->warn_to < 0)
+		pp->warn_card = pp->warn_payment = pp->warn_to = -1;
+}
+
 static void
 compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
                 struct policy_purpose *pp)
@@ -2341,6 +2414,7 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	pp->requires_clearance = get_bool(ld, v, "requires_clearance", ctx);
 	pp->while_restricted = get_bool(ld, v, "while_restricted", ctx);
 	take_cookie(ld, v, pp, ctx);
+	take_card_warning(ld, v, pp, ctx);
 	free(refs);
 	free(mrefs);
 }

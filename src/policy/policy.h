@@ -103,6 +103,11 @@ struct policy_purpose {
 	enum policy_cookie cookie; /* the cookie category whose choice
 	                              allows collecting under it
 	                              (AURA-COOKIE-1, SHOP-MKT-2) */
+	/* SHOP-PAY-1 `card_expiry_warning: {card, next_payment, to}`: the
+	 * categories (indexes, or -1 when the purpose sends no warning) of
+	 * the card's last 4 digits and expiry, the next recurring payment's
+	 * date, and the e-mail address the warning goes to. */
+	long warn_card, warn_payment, warn_to;
 	unsigned line, column;
 };
 

@@ -183,6 +183,17 @@ enum vaern_err store_identifier_find_uid(struct store *st, int64_t controller,
                                          int type, const unsigned char *blind,
                                          unsigned char *uid,
                                          struct vaern_msg *msg);
+/* SHOP-PAY-1: whether the card-expiry warning marked mark (a keyed hash
+ * of the card and the payment, STORE_BLIND_BYTES) was sent to subject
+ * (*sent 1), and recording that it was. Rows go with the subject. */
+enum vaern_err store_card_warning_sent(struct store *st, int64_t subject,
+                                       const unsigned char *mark, int *sent,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+enum vaern_err store_card_warning_put(struct store *st, int64_t subject,
+                                      const unsigned char *mark, int64_t at,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 /* Deletes every identifier row of controller (the index rebuild of
  * schema 5, inside its transaction). */
 enum vaern_err store_identifier_clear(struct store *st, int64_t controller,

@@ -165,6 +165,12 @@ static const char schema_sql[] =
         " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
         " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
+        /* Card-expiry warnings sent (SHOP-PAY-1, schema 5): one row per
+         * card and payment, as a keyed hash of the two; no card data. */
+        "CREATE TABLE IF NOT EXISTS card_warning("
+        " subject INTEGER NOT NULL, mark BLOB NOT NULL,"
+        " sent_at INTEGER NOT NULL,"
+        " PRIMARY KEY(subject, mark)) WITHOUT ROWID;"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
 
@@ -214,6 +220,9 @@ enum stmt_id {
 	S_SUBJ_DELETE_FACTS,
 	S_SUBJ_DELETE_EVENTS,
 	S_SUBJ_DELETE_CONSENTS,
+	S_SUBJ_DELETE_CARD_WARNINGS,
+	S_CARD_WARNING_GET,
+	S_CARD_WARNING_PUT,
 	S_SUBJ_COUNT,
 	S_SUBJ_OF_CONTROLLER,
 	S_ID_CLEAR,
@@ -324,6 +333,12 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
         [S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
         [S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
+        [S_SUBJ_DELETE_CARD_WARNINGS] = "DELETE FROM card_warning"
+                                        " WHERE subject = ?1",
+        [S_CARD_WARNING_GET] = "SELECT sent_at FROM card_warning"
+                               " WHERE subject = ?1 AND mark = ?2",
+        [S_CARD_WARNING_PUT] = "INSERT INTO card_warning(subject, mark,"
+                               " sent_at) VALUES (?1, ?2, ?3)",
         [S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
         [S_SUBJ_OF_CONTROLLER] = "SELECT id FROM subject WHERE controller = ?1"
                                  " ORDER BY id",
@@ -1229,6 +1244,8 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_HOLDS, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CSTATE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_CARD_WARNINGS, rowid,
+	                             msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
 	if (sqlite3_changes(st->conn.db) != 1)
@@ -1322,6 +1339,43 @@ store_identifier_delete(struct store *st, int64_t controller, int type,
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);
+}
+
+enum vaern_err
+store_card_warning_sent(struct store *st, int64_t subject,
+                        const unsigned char *mark, int *sent,
+                        struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*sent = 0;
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	err = sqlu_step_row(&st->conn, s, "card warning", NULL, msg);
+	sqlu_reset(s);
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err == VAERN_OK)
+		*sent = 1;
+	return err;
+}
+
+enum vaern_err
+store_card_warning_put(struct store *st, int64_t subject,
+                       const unsigned char *mark, int64_t at,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	return sqlu_step_done(&st->conn, s, "card warning", msg);
 }
 
 enum vaern_err

@@ -765,6 +765,33 @@ void vault_set_outbox(struct vault *v, vault_outbox_fn fn, void *arg);
 enum vaern_err vault_outbox_spool(void *arg, const struct vault_message *m,
                                   struct vaern_msg *msg);
 
+/* What vault_card_warnings did (SHOP-PAY-1). */
+struct vault_card_report {
+	int64_t subjects;     /* with a card warning purpose and a payment */
+	int64_t due;          /* cards expiring before the next payment,
+	                         not yet warned */
+	int64_t sent;         /* warnings sent (0 on a dry run) */
+	int64_t already_sent; /* this card and payment were warned before */
+	int64_t no_address;   /* due, but no e-mail address on record */
+};
+
+/*
+ * SHOP-PAY-1: for every subject of controller (NULL: all) under a purpose
+ * with `card_expiry_warning`, sends the customer a warning through the
+ * outbox when a card ("NNNN MM/YY") expires before the next recurring
+ * payment (the earliest payment date not before as_of): once per card and
+ * payment, in the controller's language, each audited (action
+ * card_expiry_warning, rule SHOP-PAY-1, actor; never the address or the
+ * card). Restricted subjects are left out (GDPR-18). dry_run counts only.
+ * Needs the outbox and the audit trail unless dry.
+ */
+enum vaern_err vault_card_warnings(struct vault *v, const char *controller,
+                                   int64_t as_of, int dry_run,
+                                   const char *actor,
+                                   struct vault_card_report *rep,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 5, 6)));
+
 /* What vault_request_send_code did. */
 struct vault_code_sent {
 	const char *contact_type; /* "email" or "phone" (static) */

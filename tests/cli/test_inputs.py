@@ -13,22 +13,27 @@ proves it:
                   its category; the named third party is in the report
   CEK-CONTACT-1   data given about others is marked in report and copy
   SHOP-PAY-1      no full card number in any text that enters (facts,
-                  reasons, consent texts, CSV cells), however it is spelled
+                  reasons, consent texts, CSV cells), however it is spelled;
+                  the card-expiry warning through the outbox, once per card
+                  and payment, from the CLI and the scheduled sweep
   CEK-XFER-1      "never outside the EU": Norway, Iceland, Liechtenstein too
   AURA-XFER-1     EU/EEA recipients need no safeguard; others do
 
 The helpers (Server, ApiCase, run_vaern, ...) are those of test_api.py.
 Standard library only.
 """
+import glob
 import json
 import os
 import re
 import sqlite3
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as h  # noqa: E402  (the shared helpers, not its tests)
+import test_consent as hc  # noqa: E402  (its Server takes --as-of)
 
 fact = h.fact
 run_vaern = h.run_vaern
@@ -473,6 +478,136 @@ class CardEverywhereTest(h.ApiCase):
         self.assertIn("SHOP-PAY-1", r.err)
         self.assertNotIn("5555", r.err)
         self.assertEqual(self.counts(), before)
+
+
+# ---- 12. the card-expiry warning (SHOP-PAY-1) -----------------------------
+
+def card_customer(email, card, payment):
+    return {"purpose": "card_expiry_notice", "facts": [
+        fact("customer_name", "Mette Lund"),
+        fact("customer_email", email),
+        fact("card_last4_expiry", card),
+        fact("next_payment", payment, source="controller"),
+    ]}
+
+
+class CardWarningTest(h.ApiCase):
+    policies = (h.WEBSHOP,)
+    serve = False
+
+    def add(self, doc):
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "webshop", "--json", "-"],
+                      stdin=json.dumps(doc).encode())
+        self.assertEqual(r.rc, 0, r)
+        return r.json()["subject"]
+
+    def warn(self, as_of, *extra):
+        return run_vaern(["--data", self.dir, "--as-of", as_of, "retention",
+                          "card-warnings", *extra])
+
+    def spool(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "outbox",
+                                                  "*.json"))):
+            with open(path, encoding="utf-8") as f:
+                out.append(json.load(f))
+        return out
+
+    def audit_entries(self, sid):
+        con = sqlite3.connect("file:%s?mode=ro" % h.audit_db(self.dir),
+                              uri=True, timeout=10)
+        try:
+            cols = [c[1] for c in con.execute("PRAGMA table_info(audit)")]
+            return [dict(zip(cols, row)) for row in
+                    con.execute("SELECT * FROM audit")], cols
+        finally:
+            con.close()
+
+    def test_SHOP_PAY_1_warning_once_per_card_and_payment(self):
+        email = h.uniq_email("kort")
+        sid = self.add(card_customer(email, "1234 12/27", "2028-01-05"))
+        # Boundary: a card valid through the payment day gets none.
+        other = h.uniq_email("gyldig")
+        self.add(card_customer(other, "5678 01/28", "2028-01-31"))
+        before = len(self.spool())
+        r = self.warn("2027-12-01", "--dry-run")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["due"], 1, r)
+        self.assertEqual(len(self.spool()), before)
+        r = self.warn("2027-12-01")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["sent"], 1, r)
+        msgs = self.spool()[before:]
+        self.assertEqual(len(msgs), 1, msgs)
+        m = msgs[0]
+        self.assertEqual(m["to"], email)
+        self.assertEqual(m["channel"], "email")
+        # In the controller's language (webshop: Danish), last 4 digits.
+        self.assertIn("udløber", m["title"] + m["body"])
+        self.assertIn("1234", m["body"])
+        self.assertIn("2028-01-05", m["body"])
+        self.assertNotIn(other, json.dumps(msgs))
+        # Once per card and payment.
+        r = self.warn("2027-12-02")
+        self.assertEqual(r.json()["sent"], 0, r)
+        self.assertEqual(r.json()["already_sent"], 1, r)
+        self.assertEqual(len(self.spool()), before + 1)
+        # Audited, without the address or the card.
+        rows, cols = self.audit_entries(sid)
+        hits = [e for e in rows if e.get("action") == "card_expiry_warning"
+                and e.get("subject") == bytes.fromhex(sid)]
+        self.assertEqual(len(hits), 1, rows[-3:])
+        self.assertEqual(hits[0].get("rule"), "SHOP-PAY-1")
+        flat = json.dumps(rows, default=str)
+        self.assertNotIn(email, flat)
+        self.assertNotIn("1234 12/27", flat)
+
+    def test_SHOP_PAY_1_new_payment_date_warns_again(self):
+        email = h.uniq_email("ny")
+        sid = self.add(card_customer(email, "4321 03/27", "2027-04-01"))
+        r = self.warn("2027-03-15")
+        self.assertEqual(r.json()["sent"], 1, r)
+        # The shop moves the payment: a new warning for the new payment.
+        r = run_vaern(["--data", self.dir, "subject", "rectify",
+                       "--controller", "webshop", sid, "4", "-"],
+                      stdin=b"2027-05-01")
+        self.assertEqual(r.rc, 0, r)
+        r = self.warn("2027-03-16")
+        self.assertEqual(r.json()["sent"], 1, r)
+
+    def test_SHOP_PAY_1_no_more_than_last4_and_expiry(self):
+        before = self.counts()
+        for value in ("4111 1111 1111 1111", "4111111111111111 12/27",
+                      "123 12/27", "1234 13/27"):
+            doc = card_customer(h.uniq_email("x"), value, "2028-01-05")
+            r = run_vaern(["--data", self.dir, "subject", "add",
+                           "--controller", "webshop", "--json", "-"],
+                          stdin=json.dumps(doc).encode())
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("SHOP-PAY-1", r.err)
+            self.assertNotIn(value, r.err)
+        self.assertEqual(self.counts(), before)
+
+    def test_SHOP_PAY_1_scheduled_sweep_sends_it(self):
+        email = h.uniq_email("sweep")
+        self.add(card_customer(email, "2468 06/27", "2027-07-01"))
+        before = len(self.spool())
+        srv = hc.Server(self.dir, os.path.join(self.tmp, "sweep.log"),
+                        "2027-06-10", ["--sweep-every", "1s"]).start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                got = [m for m in self.spool()[before:]
+                       if m["to"] == email]
+                if got:
+                    break
+                time.sleep(0.2)
+        finally:
+            problem = srv.stop()
+        self.assertFalse(problem, problem)
+        self.assertEqual(len(got), 1, self.spool())
+        self.assertIn("2468", got[0]["body"])
 
 
 # ---- 7. transfers: EU only vs EU/EEA (CEK-XFER-1, AURA-XFER-1) ----------
