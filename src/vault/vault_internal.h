@@ -87,6 +87,24 @@ void vlt_blind_index(const unsigned char *key, enum id_type type,
                      const char *category, const char *norm,
                      unsigned char out[STORE_BLIND_BYTES]);
 
+/* Free text kept with a person (a hold's reason), sealed under the
+ * subject's data key (vault_text.c): VLT_TEXT_MAX bytes in, at most
+ * VLT_TEXT_SEALED_MAX bytes stored (NUL included). */
+#define VLT_TEXT_MAX        512
+#define VLT_TEXT_SEALED_MAX 800
+enum vaern_err vlt_text_seal(struct vault *v, const struct store_subject *s,
+                             const unsigned char key[KEY_BYTES],
+                             const char *field, const char *text, char *out,
+                             size_t outsz, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Opens what vlt_text_seal stored (a value written before sealing began is
+ * copied as is) into out (outsz bytes, NUL-terminated; the caller wipes). */
+enum vaern_err vlt_text_open(const struct store_subject *s,
+                             const unsigned char key[KEY_BYTES],
+                             const char *field, const char *stored, char *out,
+                             size_t outsz, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Rebuilds the identifier indexes per category when the store's schema-5
  * migration asked for it (vault_index.c); VAERN_OK if nothing to do. */
 enum vaern_err vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)

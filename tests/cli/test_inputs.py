@@ -326,6 +326,52 @@ class SourceTest(h.ApiCase):
         self.assertIn("name", [d["category"] for d in r.json()["data"]])
 
 
+class SealedTextTest(h.ApiCase):
+    """Free text kept with a person is sealed under the person's key and
+    goes with the erasure (issue 11, point 5): a hold's reason."""
+
+    policies = (h.CEKURA,)
+    serve = False
+
+    def db_bytes(self):
+        with open(self.db, "rb") as f:
+            data = f.read()
+        wal = self.db + "-wal"
+        if os.path.exists(wal):
+            with open(wal, "rb") as f:
+                data += f.read()
+        return data
+
+    def test_hold_reason_sealed_shown_and_erased(self):
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "cekura", "--json", "-"],
+                      stdin=json.dumps(h.cekura_customer()).encode())
+        self.assertEqual(r.rc, 0, r)
+        sid = r.json()["subject"]
+        reason = "Tvist med kundens datter Sofie om regning 4471"
+        r = run_vaern(["--data", self.dir, "subject", "hold",
+                       "--controller", "cekura", sid, "--reason", reason])
+        self.assertEqual(r.rc, 0, r)
+        hold = r.json()["hold"]
+        stored = self.sql("SELECT reason FROM hold WHERE id = ?", (hold,))
+        self.assertTrue(stored[0][0].startswith("sealed:"), stored)
+        self.assertNotIn(b"Sofie", self.db_bytes())
+        # The operator still reads it.
+        r = run_vaern(["--data", self.dir, "subject", "holds",
+                       "--controller", "cekura", sid])
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(reason, r.out)
+        # Lifted and erased: the row goes with the person.
+        r = run_vaern(["--data", self.dir, "subject", "unhold",
+                       "--controller", "cekura", sid, str(hold)])
+        self.assertEqual(r.rc, 0, r)
+        r = run_vaern(["--data", self.dir, "subject", "erase",
+                       "--controller", "cekura", sid])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.sql("SELECT count(*) FROM hold WHERE id = ?",
+                                  (hold,)), [(0,)])
+
+
 # ---- 8. data about others (CEK-CONTACT-1) ---------------------------------
 
 class AboutOthersTest(h.ApiCase):
