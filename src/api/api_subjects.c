@@ -297,9 +297,9 @@ access_respond(struct ctx *c, struct http_response *res,
 	return rc;
 }
 
-static const char *const fact_keys[] = {
-        "category", "value", "purpose", "source", "collected_at", "visitor",
-        NULL};
+static const char *const fact_keys[] = {"category", "value",        "purpose",
+                                        "source",   "collected_at", "visitor",
+                                        NULL};
 
 static void
 create_job_free(struct create_job *job)
@@ -343,7 +343,7 @@ create_answer(void *arg, struct http_response *res)
 int
 h_subject_create(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"purpose", "source", "visitor",
+	static const char *const keys[] = {"purpose", "source",   "visitor",
 	                                   "facts",   "consents", NULL};
 	struct ctx c;
 	struct create_job *job = NULL;
@@ -594,10 +594,9 @@ lookup_find(struct ctx *c, struct http_response *res, json_t *doc,
 int
 h_lookup(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"type",       "category",
-	                                   "value",      "identifiers",
-	                                   "purpose",    "categories",
-	                                   NULL};
+	static const char *const keys[] = {
+	        "type",    "category",   "value", "identifiers",
+	        "purpose", "categories", NULL};
 	struct ctx c;
 	struct vault_access acc;
 	unsigned char uid[VAULT_UID_BYTES];

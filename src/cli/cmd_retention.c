@@ -386,9 +386,8 @@ card_warnings_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	if (!a->dry_run && cli_audit_local(v, path) != 0)
 		return cli_report("retention card-warnings", VAERN_E_INVALID,
 		                  NULL);
-	if (!a->dry_run &&
-	    (rc = cli_outbox_from_env("retention card-warnings", v, &smtp)) !=
-	            EXIT_OK)
+	if (!a->dry_run && (rc = cli_outbox_from_env("retention card-warnings",
+	                                             v, &smtp)) != EXIT_OK)
 		return rc;
 	err = vault_card_warnings(v, a->controller, as_of, a->dry_run,
 	                          "local-operator", &rep, &msg);

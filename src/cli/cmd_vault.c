@@ -493,12 +493,11 @@ parse_json_request(const char *path, const char *flag_purpose,
                    const char *flag_source, int64_t flag_collected,
                    struct add_request *r, struct vaern_msg *msg)
 {
-	static const char *const top_keys[] = {"purpose", "source", "visitor",
-	                                       "facts", "consents", NULL};
-	static const char *const fact_keys[] = {"category", "value",
-	                                        "purpose",  "source",
-	                                        "collected_at", "visitor",
-	                                        NULL};
+	static const char *const top_keys[] = {"purpose", "source",   "visitor",
+	                                       "facts",   "consents", NULL};
+	static const char *const fact_keys[] = {
+	        "category",     "value",   "purpose", "source",
+	        "collected_at", "visitor", NULL};
 	static const char *const consent_keys[] = {"purpose", "source",
 	                                           "given_at", NULL};
 	enum vaern_err err;
@@ -776,7 +775,8 @@ subject_find(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX], buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2];
+	char hex[VAULT_UID_HEX],
+	        buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2];
 	const char *values[VAULT_IDENTITIES_MAX];
 	struct vault_identity ids[VAULT_IDENTITIES_MAX];
 	const struct policy *p = NULL;
@@ -809,8 +809,8 @@ subject_find(struct vault *v, struct subject_args *a)
 			                 "not an identifier type or a category "
 			                 "of the policy");
 		}
-		err = vault_subject_find(v, a->controller, type, values[0],
-		                         uid, &msg);
+		err = vault_subject_find(v, a->controller, type, values[0], uid,
+		                         &msg);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			ids[i].category = a->pos[2 * i];

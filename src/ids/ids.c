@@ -987,9 +987,9 @@ card_in_run(const char *digits, const size_t *gstart, size_t ngroups,
 	return 0;
 }
 
-#define SCAN_DIGITS   256 /* digits of one run kept; longer runs restart */
-#define SCAN_GROUPS   64
-#define SCAN_SEP_MAX  8  /* separator characters between two groups */
+#define SCAN_DIGITS  256 /* digits of one run kept; longer runs restart */
+#define SCAN_GROUPS  64
+#define SCAN_SEP_MAX 8 /* separator characters between two groups */
 
 /*
  * The length in bytes of the separator character at p, or 0: whatever a
@@ -1001,8 +1001,8 @@ card_in_run(const char *digits, const size_t *gstart, size_t ngroups,
 static size_t
 card_separator(const unsigned char *p)
 {
-	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-	    *p == '.' || *p == '/' || *p == '-' || *p == '_' || *p == '\\')
+	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '.' ||
+	    *p == '/' || *p == '-' || *p == '_' || *p == '\\')
 		return 1;
 	if (p[0] == 0xC2 && p[1] == 0xA0) /* U+00A0 no-break space */
 		return 2;

@@ -1440,8 +1440,8 @@ static const char iso_countries[] =
         "ZA ZM ZW ";
 
 /* The 27 EU member states and the EEA's Iceland, Liechtenstein, Norway. */
-#define EU_COUNTRIES                                                        \
-	"AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL " \
+#define EU_COUNTRIES                                                           \
+	"AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL "   \
 	"PT RO SE SI SK "
 static const char eu_countries[] = EU_COUNTRIES;
 static const char eea_countries[] = EU_COUNTRIES "IS LI NO ";
@@ -2241,8 +2241,7 @@ take_cookie(struct loader *ld, const struct ynode *v, struct policy_purpose *pp,
 	pp->cookie = (enum policy_cookie)(k + 1);
 }
 
-static const char *const warning_keys[] = {"card", "next_payment", "to",
-                                           NULL};
+static const char *const warning_keys[] = {"card", "next_payment", "to", NULL};
 
 /*
  * One category of `card_expiry_warning:` (key), used by the purpose and of
@@ -2250,9 +2249,8 @@ static const char *const warning_keys[] = {"card", "next_payment", "to",
  */
 static long
 warning_category(struct loader *ld, const struct ynode *w,
-                 const struct policy_purpose *pp, const char *key,
-                 int format, enum id_type identifier, const char *want,
-                 const char *ctx)
+                 const struct policy_purpose *pp, const char *key, int format,
+                 enum id_type identifier, const char *want, const char *ctx)
 {
 	const struct ynode *sv = get_scalar(ld, w, key, NULL, ctx, 1);
 	char nb[SHOW_BUF];
@@ -2301,12 +2299,12 @@ take_card_warning(struct loader *ld, const struct ynode *v,
 		return;
 	}
 	check_keys(ld, w, warning_keys, wctx);
-	pp->warn_card = warning_category(ld, w, pp, "card",
-	                                 FORMAT_CARD_LAST4_EXP, ID_NONE,
-	                                 "format card_last4_expiry", wctx);
-	pp->warn_payment = warning_category(ld, w, pp, "next_payment",
-	                                    FORMAT_DATE, ID_NONE,
-	                                    "format date", wctx);
+	pp->warn_card =
+	        warning_category(ld, w, pp, "card", FORMAT_CARD_LAST4_EXP,
+	                         ID_NONE, "format card_last4_expiry", wctx);
+	pp->warn_payment =
+	        warning_category(ld, w, pp, "next_payment", FORMAT_DATE,
+	                         ID_NONE, "format date", wctx);
 	pp->warn_to = warning_category(ld, w, pp, "to", FORMAT_IDENTIFIER,
 	                               ID_EMAIL, "identifier email", wctx);
 	if (pp->warn_card < 0 || pp->warn_payment < 0 || pp->warn_to < 0)
@@ -2817,12 +2815,14 @@ compile_transfers(struct loader *ld, const struct ynode *root)
 	if (v->bad)
 		return;
 	if (v->kind == Y_SCALAR && v->plain &&
-	    (strcmp(v->text, "none") == 0 || strcmp(v->text, "eea_only") == 0)) {
+	    (strcmp(v->text, "none") == 0 ||
+	     strcmp(v->text, "eea_only") == 0)) {
 		/* No transfer outside the EU/EEA at all. */
 		p->transfers_none = 1;
 		return;
 	}
-	if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "eu_only") == 0) {
+	if (v->kind == Y_SCALAR && v->plain &&
+	    strcmp(v->text, "eu_only") == 0) {
 		/* CEK-XFER-1: "never outside the EU": Norway, Iceland and
 		 * Liechtenstein are outside too. */
 		p->transfers_none = 1;

@@ -462,8 +462,10 @@ report_access_json(const struct report_input *in, size_t *len)
 		j_kbool(&b, "contains_data_about_others", others);
 		if (others)
 			j_kstr(&b, "about_others_note",
-			       "Some of this data was given by you about another "
-			       "person (e.g. a contact person or a relative); it "
+			       "Some of this data was given by you about "
+			       "another "
+			       "person (e.g. a contact person or a relative); "
+			       "it "
 			       "is marked about_others (CEK-CONTACT-1).",
 			       0);
 	}
@@ -616,8 +618,8 @@ report_portable(const struct report_input *in)
 		put(o, "purpose", json_string(f->purpose), &failed);
 		put(o, "collected_at", instant_json(f->collected_at), &failed);
 		/* CEK-CONTACT-1: given by the person about someone else. */
-		put(o, "about_others", json_boolean(about_others(in->policy, f)),
-		    &failed);
+		put(o, "about_others",
+		    json_boolean(about_others(in->policy, f)), &failed);
 		append(data, o, &failed);
 	}
 	put(doc, "data", data, &failed);
@@ -666,8 +668,9 @@ report_portable_csv(const struct report_input *in, size_t *len)
 	for (size_t i = 0; i < in->nfacts; i++)
 		others |= report_is_portable(in->policy, &in->facts[i]) &&
 		          about_others(in->policy, &in->facts[i]);
-	buf_str(&b, others ? "category,value,purpose,collected_at,about_others\r\n"
-	                   : "category,value,purpose,collected_at\r\n");
+	buf_str(&b,
+	        others ? "category,value,purpose,collected_at,about_others\r\n"
+	               : "category,value,purpose,collected_at\r\n");
 	for (size_t i = 0; i < in->nfacts; i++) {
 		const struct report_fact *f = &in->facts[i];
 
@@ -683,7 +686,7 @@ report_portable_csv(const struct report_input *in, size_t *len)
 		buf_str(&b, when);
 		if (others)
 			buf_str(&b, about_others(in->policy, f) ? ",true"
-			                                         : ",false");
+			                                        : ",false");
 		buf_add(&b, "\r\n", 2);
 	}
 	return buf_finish(&b, len);

@@ -763,7 +763,8 @@ value_check(const struct policy *p, const struct policy_category *c,
 	/* SHOP-PAY-1, PCI DSS: a full card number is never stored, in no
 	 * format (an identifier of type other or username included); the
 	 * card format's own check below refuses anything but "NNNN MM/YY". */
-	if (c->format != FORMAT_CARD_LAST4_EXP && id_contains_card_number(value))
+	if (c->format != FORMAT_CARD_LAST4_EXP &&
+	    id_contains_card_number(value))
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "fact %zu (category '%s'): the value holds a "
 		                  "full payment card number, which vaern never "
@@ -838,11 +839,12 @@ source_check(const struct policy *p, const struct policy_category *c,
 
 	*kind = policy_source_kind(p, c, source, &decl);
 	if (*kind < 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "fact %zu (category '%s'): the source is not one "
-		                  "the policy declares: '%s' or a source of "
-		                  "`sources:` of that kind (TEL-CAT-3, GDPR-20)",
-		                  pos, c->id, policy_source_kind_name(c->source));
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "fact %zu (category '%s'): the source is not one "
+		        "the policy declares: '%s' or a source of "
+		        "`sources:` of that kind (TEL-CAT-3, GDPR-20)",
+		        pos, c->id, policy_source_kind_name(c->source));
 	return VAERN_OK;
 }
 
@@ -960,8 +962,8 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			return err;
 		fp->source = f->source ? f->source
 		                       : source_name(fp->category->source);
-		if ((err = source_check(p, fp->category, fp->source, pos,
-		                        &kind, msg)) != VAERN_OK)
+		if ((err = source_check(p, fp->category, fp->source, pos, &kind,
+		                        msg)) != VAERN_OK)
 			return err;
 		/* GDPR-20: provided by the person when its source is. */
 		fp->provided = kind == SOURCE_SUBJECT;
@@ -1107,9 +1109,8 @@ prepared_clear(struct prepared *pr)
  */
 static enum vaern_err
 cookie_prepare(struct vault *v, const struct controller *c,
-               const struct vault_fact_in *facts,
-               const struct fact_plan *plan, size_t nfacts,
-               struct prepared *pr, struct vaern_msg *msg)
+               const struct vault_fact_in *facts, const struct fact_plan *plan,
+               size_t nfacts, struct prepared *pr, struct vaern_msg *msg)
 {
 	const char *visitor = NULL;
 	enum vaern_err err;
@@ -1127,15 +1128,16 @@ cookie_prepare(struct vault *v, const struct controller *c,
 			        msg, VAERN_E_DENIED,
 			        "fact %zu: purpose '%s' collects through %s "
 			        "cookies and is taken only where the visitor's "
-			        "cookie choice allows it: 'visitor' is required "
+			        "cookie choice allows it: 'visitor' is "
+			        "required "
 			        "(AURA-COOKIE-1)",
 			        i + 1, plan[i].purpose->id,
 			        k == COOKIE_STATISTICS ? "statistics"
 			                               : "marketing");
 		if (visitor != NULL && strcmp(visitor, facts[i].visitor) != 0)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "fact %zu: one subject, one 'visitor'",
-			                  i + 1);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu: one subject, one 'visitor'", i + 1);
 		if (visitor == NULL &&
 		    (err = vlt_visitor_blind(v, c, facts[i].visitor,
 		                             pr->visitor, msg)) != VAERN_OK)
@@ -1176,11 +1178,12 @@ cookie_check(struct vault *v, const struct controller *c,
 		                  "is stored (AURA-COOKIE-1)",
 		                  pr->cookie_purpose[0]);
 	if ((pr->cookie_need & STORE_VISIT_MARKETING) && !ch.marketing)
-		return vaern_fail(msg, VAERN_E_DENIED,
-		                  "purpose '%s': the visitor's cookie choice "
-		                  "does not allow marketing cookies; nothing is "
-		                  "stored (SHOP-MKT-2)",
-		                  pr->cookie_purpose[1]);
+		return vaern_fail(
+		        msg, VAERN_E_DENIED,
+		        "purpose '%s': the visitor's cookie choice "
+		        "does not allow marketing cookies; nothing is "
+		        "stored (SHOP-MKT-2)",
+		        pr->cookie_purpose[1]);
 	return VAERN_OK;
 }
 
@@ -1719,11 +1722,12 @@ vault_subject_find(struct vault *v, const char *controller, enum id_type type,
 		if (err != VAERN_OK)
 			return err;
 		if (found && memcmp(one, uid, VAULT_UID_BYTES) != 0)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "this %s is held in categories '%s' "
-			                  "and '%s' by different subjects: name "
-			                  "the category (AURA-LOGIN-1)",
-			                  id_type_name(type), first, cat->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "this %s is held in categories '%s' "
+			        "and '%s' by different subjects: name "
+			        "the category (AURA-LOGIN-1)",
+			        id_type_name(type), first, cat->id);
 		memcpy(uid, one, VAULT_UID_BYTES);
 		first = cat->id;
 		found = 1;
@@ -1773,27 +1777,31 @@ vault_subject_find_identities(struct vault *v, const char *controller,
 		const struct policy_category *cat;
 
 		if (ci < 0 || ids[i].value == NULL)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "identifier %zu: the policy of '%s' has "
-			                  "no category '%.64s'",
-			                  i + 1, controller,
-			                  ids[i].category ? ids[i].category : "");
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "identifier %zu: the policy of '%s' has "
+			        "no category '%.64s'",
+			        i + 1, controller,
+			        ids[i].category ? ids[i].category : "");
 		cat = &c->policy->categories[ci];
 		if (cat->format != FORMAT_IDENTIFIER)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "identifier %zu: category '%s' is not "
-			                  "an identifier",
-			                  i + 1, cat->id);
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "identifier %zu: category '%s' is not "
+			        "an identifier",
+			        i + 1, cat->id);
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(ids[k].category, cat->id) == 0)
-				return vaern_fail(msg, VAERN_E_INVALID,
-				                  "identifier %zu: category '%s' "
-				                  "is named twice",
-				                  i + 1, cat->id);
+				return vaern_fail(
+				        msg, VAERN_E_INVALID,
+				        "identifier %zu: category '%s' "
+				        "is named twice",
+				        i + 1, cat->id);
 		err = find_in_category(v, c, cat, ids[i].value, one, msg);
 		if (err == VAERN_OK && i > 0 &&
 		    memcmp(one, uid, VAULT_UID_BYTES) != 0)
-			err = VAERN_E_NOTFOUND; /* the pair names no one person */
+			err = VAERN_E_NOTFOUND; /* the pair names no one person
+			                         */
 		if (err == VAERN_E_NOTFOUND)
 			return vaern_fail(msg, VAERN_E_NOTFOUND,
 			                  "no subject holds these identifiers");

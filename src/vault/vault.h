@@ -234,12 +234,11 @@ struct vault_identity {
  * value not valid for its type (the message names the category, never the
  * value).
  */
-enum vaern_err vault_subject_find_identities(struct vault *v,
-                                             const char *controller,
-                                             const struct vault_identity *ids,
-                                             size_t n,
-                                             unsigned char uid[VAULT_UID_BYTES],
-                                             struct vaern_msg *msg)
+enum vaern_err
+vault_subject_find_identities(struct vault *v, const char *controller,
+                              const struct vault_identity *ids, size_t n,
+                              unsigned char uid[VAULT_UID_BYTES],
+                              struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /*
@@ -785,11 +784,10 @@ struct vault_card_report {
  * card). Restricted subjects are left out (GDPR-18). dry_run counts only.
  * Needs the outbox and the audit trail unless dry.
  */
-enum vaern_err vault_card_warnings(struct vault *v, const char *controller,
-                                   int64_t as_of, int dry_run,
-                                   const char *actor,
-                                   struct vault_card_report *rep,
-                                   struct vaern_msg *msg)
+enum vaern_err
+vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
+                    int dry_run, const char *actor,
+                    struct vault_card_report *rep, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 5, 6)));
 
 /* What vault_request_send_code did. */

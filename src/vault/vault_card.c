@@ -30,7 +30,7 @@ struct card_facts {
 	const struct policy_purpose *pp;
 	char cards[WARN_CARDS][WARN_VALUE_MAX];
 	size_t ncards;
-	long payment;   /* the next payment's day (days since the epoch) */
+	long payment; /* the next payment's day (days since the epoch) */
 	int has_payment;
 	long today;
 	char to[WARN_TO_MAX];
@@ -92,38 +92,43 @@ card_end(const char *card, int *month, int *year)
 /* The message in the controller's language (da, sv, else en). */
 static void
 warning_text(const struct policy *p, const char *last4, int month, int year,
-             const char *payment, char *title, size_t tn, char *body,
-             size_t bn)
+             const char *payment, char *title, size_t tn, char *body, size_t bn)
 {
 	const char *lang = p->controller.language;
 	const char *name = p->controller.name;
 
 	if (lang != NULL && strcmp(lang, "da") == 0) {
-		(void)snprintf(title, tn, "Dit betalingskort udløber før din "
-		                          "næste betaling");
-		(void)snprintf(body, bn,
-		               "Kære kunde. Betalingskortet, der ender på %s, "
-		               "udløber med udgangen af %02d/%04d, før din næste "
-		               "betaling den %s. Opdater venligst dit kort hos %s "
-		               "inden da.",
-		               last4, month, year, payment, name);
+		(void)snprintf(title, tn,
+		               "Dit betalingskort udløber før din "
+		               "næste betaling");
+		(void)snprintf(
+		        body, bn,
+		        "Kære kunde. Betalingskortet, der ender på %s, "
+		        "udløber med udgangen af %02d/%04d, før din næste "
+		        "betaling den %s. Opdater venligst dit kort hos %s "
+		        "inden da.",
+		        last4, month, year, payment, name);
 	} else if (lang != NULL && strcmp(lang, "sv") == 0) {
-		(void)snprintf(title, tn, "Ditt betalkort går ut före nästa "
-		                          "betalning");
-		(void)snprintf(body, bn,
-		               "Hej! Betalkortet som slutar på %s går ut i slutet "
-		               "av %02d/%04d, före din nästa betalning den %s. "
-		               "Uppdatera ditt kort hos %s före dess.",
-		               last4, month, year, payment, name);
+		(void)snprintf(title, tn,
+		               "Ditt betalkort går ut före nästa "
+		               "betalning");
+		(void)snprintf(
+		        body, bn,
+		        "Hej! Betalkortet som slutar på %s går ut i slutet "
+		        "av %02d/%04d, före din nästa betalning den %s. "
+		        "Uppdatera ditt kort hos %s före dess.",
+		        last4, month, year, payment, name);
 	} else {
-		(void)snprintf(title, tn, "Your payment card expires before "
-		                          "your next payment");
-		(void)snprintf(body, bn,
-		               "Dear customer, the payment card ending in %s "
-		               "expires at the end of %02d/%04d, before your next "
-		               "payment on %s. Please update your card with %s "
-		               "before then.",
-		               last4, month, year, payment, name);
+		(void)snprintf(title, tn,
+		               "Your payment card expires before "
+		               "your next payment");
+		(void)snprintf(
+		        body, bn,
+		        "Dear customer, the payment card ending in %s "
+		        "expires at the end of %02d/%04d, before your next "
+		        "payment on %s. Please update your card with %s "
+		        "before then.",
+		        last4, month, year, payment, name);
 	}
 }
 
@@ -143,8 +148,7 @@ warning_mark(struct vault *v, const struct controller *c, const char *card,
 	                          sizeof(domain) - 1);
 	crypto_generichash_update(&h, (const unsigned char *)card,
 	                          strlen(card));
-	crypto_generichash_update(&h, (const unsigned char *)day,
-	                          strlen(day));
+	crypto_generichash_update(&h, (const unsigned char *)day, strlen(day));
 	crypto_generichash_final(&h, mark, STORE_BLIND_BYTES);
 	sodium_memzero(&h, sizeof(h));
 }
@@ -333,17 +337,16 @@ vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
 
 		if ((err = vlt_controller(v, ns.name[k], &c, msg)) != VAERN_OK)
 			break;
-		for (size_t pi = 0; pi < c->policy->npurposes && err == VAERN_OK;
-		     pi++) {
+		for (size_t pi = 0;
+		     pi < c->policy->npurposes && err == VAERN_OK; pi++) {
 			const struct policy_purpose *pp =
 			        &c->policy->purposes[pi];
 
 			if (pp->warn_card < 0)
 				continue;
-			if (ids == NULL &&
-			    (err = store_subject_rowids(v->store, c->rowid,
-			                                &ids, &n, msg)) !=
-			            VAERN_OK)
+			if (ids == NULL && (err = store_subject_rowids(
+			                            v->store, c->rowid, &ids,
+			                            &n, msg)) != VAERN_OK)
 				break;
 			for (size_t i = 0; i < n && err == VAERN_OK; i++)
 				err = warn_subject(v, c, pp, ids[i], today,

@@ -51,18 +51,19 @@ reindex_fact(void *arg, const struct vault_fact_out *f)
 		if (memcmp(s->blinds + k, e, sizeof(e)) == 0)
 			return VAERN_OK;
 	if (s->blinds_len + sizeof(e) > sizeof(s->blinds))
-		return vaern_fail(r->msg, VAERN_E_LIMIT,
-		                  "identifier index rebuild: a subject has more "
-		                  "than %d identifiers",
-		                  STORE_IDS_PER_SUBJECT);
+		return vaern_fail(
+		        r->msg, VAERN_E_LIMIT,
+		        "identifier index rebuild: a subject has more "
+		        "than %d identifiers",
+		        STORE_IDS_PER_SUBJECT);
 	err = store_identifier_insert(r->v->store, r->c->rowid, e[0], e + 1,
 	                              s->rowid, r->msg);
 	if (err == VAERN_E_EXISTS)
-		err = vaern_fail(r->msg, VAERN_E_EXISTS,
-		                 "identifier index rebuild: two subjects of '%s' "
-		                 "have the same %s (category '%s')",
-		                 r->c->name, id_type_name(cat->identifier),
-		                 cat->id);
+		err = vaern_fail(
+		        r->msg, VAERN_E_EXISTS,
+		        "identifier index rebuild: two subjects of '%s' "
+		        "have the same %s (category '%s')",
+		        r->c->name, id_type_name(cat->identifier), cat->id);
 	if (err != VAERN_OK)
 		return err;
 	memcpy(s->blinds + s->blinds_len, e, sizeof(e));
@@ -150,8 +151,7 @@ vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)
 	ctx.msg = msg;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = store_controller_foreach(v->store, reindex_controller, &ctx,
-	                               msg);
+	err = store_controller_foreach(v->store, reindex_controller, &ctx, msg);
 	if (err == VAERN_OK)
 		err = store_meta_put(v->store, INDEX_META, INDEX_CURRENT, msg);
 	return vlt_end(v, err, msg);

@@ -340,12 +340,12 @@ hold_out(void *arg, const struct store_hold *h)
 		o.id = h->id;
 		o.category = h->category;
 		o.reason = reason;
-		o.review_at =
-		        h->review_at == STORE_NO_TIME ? INT64_MIN : h->review_at;
+		o.review_at = h->review_at == STORE_NO_TIME ? INT64_MIN
+		                                            : h->review_at;
 		o.placed_at = h->placed_at;
 		o.placed_by = h->placed_by;
-		o.lifted_at =
-		        h->lifted_at == STORE_NO_TIME ? INT64_MIN : h->lifted_at;
+		o.lifted_at = h->lifted_at == STORE_NO_TIME ? INT64_MIN
+		                                            : h->lifted_at;
 		err = w->fn(w->arg, &o);
 		sodium_memzero(reason, sizeof(reason));
 		return err;

@@ -32,8 +32,7 @@ text_ad(unsigned char *ad, size_t adsz, const struct store_subject *s,
 enum vaern_err
 vlt_text_seal(struct vault *v, const struct store_subject *s,
               const unsigned char key[KEY_BYTES], const char *field,
-              const char *text, char *out, size_t outsz,
-              struct vaern_msg *msg)
+              const char *text, char *out, size_t outsz, struct vaern_msg *msg)
 {
 	unsigned char ad[VAULT_UID_BYTES + 32];
 	unsigned char ct[VLT_TEXT_MAX + VLT_SEAL_OVERHEAD];
@@ -44,8 +43,9 @@ vlt_text_seal(struct vault *v, const struct store_subject *s,
 		return vaern_fail(msg, VAERN_E_LIMIT, "%s is over %d bytes",
 		                  field, VLT_TEXT_MAX);
 	need = sizeof(SEALED_PREFIX) - 1 +
-	       sodium_base64_encoded_len(len + VLT_SEAL_OVERHEAD,
-	                                 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	       sodium_base64_encoded_len(
+	               len + VLT_SEAL_OVERHEAD,
+	               sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	if (need > outsz)
 		return vaern_fail(msg, VAERN_E_LIMIT, "%s is too long", field);
 	vlt_seal(v, ct, (const unsigned char *)text, len, ad, adlen, key);
@@ -58,9 +58,8 @@ vlt_text_seal(struct vault *v, const struct store_subject *s,
 }
 
 enum vaern_err
-vlt_text_open(const struct store_subject *s,
-              const unsigned char key[KEY_BYTES], const char *field,
-              const char *stored, char *out, size_t outsz,
+vlt_text_open(const struct store_subject *s, const unsigned char key[KEY_BYTES],
+              const char *field, const char *stored, char *out, size_t outsz,
               struct vaern_msg *msg)
 {
 	unsigned char ad[VAULT_UID_BYTES + 32];

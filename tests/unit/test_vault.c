@@ -1033,11 +1033,11 @@ test_sweep_takes_each_subject_whole_GDPR_17(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(emails[i], sizeof(emails[i]), "w%d@example.dk", i);
 		facts[i][0] = (struct vault_fact_in){
-		        "email", emails[i], "customer_admin", NULL, collected,
-		        NULL};
-		facts[i][1] = (struct vault_fact_in){"visits", "3 visits",
-		                                     "customer_admin", NULL,
-		                                     collected, NULL};
+		        "email", emails[i], "customer_admin",
+		        NULL,    collected, NULL};
+		facts[i][1] = (struct vault_fact_in){
+		        "visits", "3 visits", "customer_admin",
+		        NULL,     collected,  NULL};
 		in[i] = (struct vault_subject_in){facts[i], 2, NULL, 0};
 	}
 	assert_int_equal(
