@@ -1925,6 +1925,11 @@ policy_source_find(const struct policy *p, const char *id)
 	for (size_t i = 0; i < p->nsources; i++)
 		if (strcmp(p->sources[i].id, id) == 0)
 			return &p->sources[i];
+	/* By its name too ("Krak (118.dk)"), as the policy spells it. */
+	for (size_t i = 0; i < p->nsources; i++)
+		if (p->sources[i].name != NULL &&
+		    strcmp(p->sources[i].name, id) == 0)
+			return &p->sources[i];
 	return NULL;
 }
 

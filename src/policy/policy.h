@@ -342,7 +342,8 @@ int policy_source_kind(const struct policy *p, const struct policy_category *c,
                        const char *source, const struct policy_source **out)
         __attribute__((nonnull(1, 2, 3, 4)));
 
-/* The declared source id, or NULL. */
+/* The declared source with this id (or, failing that, this name), or
+ * NULL. */
 const struct policy_source *policy_source_find(const struct policy *p,
                                                const char *id)
         __attribute__((nonnull));

@@ -833,11 +833,14 @@ struct fact_plan {
  */
 static enum vaern_err
 source_check(const struct policy *p, const struct policy_category *c,
-             const char *source, size_t pos, int *kind, struct vaern_msg *msg)
+             const char *source, size_t pos, int *kind, const char **canonical,
+             struct vaern_msg *msg)
 {
 	const struct policy_source *decl;
 
 	*kind = policy_source_kind(p, c, source, &decl);
+	if (decl != NULL)
+		*canonical = decl->id; /* stored by its id, policy-owned */
 	if (*kind < 0)
 		return vaern_fail(
 		        msg, VAERN_E_INVALID,
@@ -963,7 +966,7 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		fp->source = f->source ? f->source
 		                       : source_name(fp->category->source);
 		if ((err = source_check(p, fp->category, fp->source, pos, &kind,
-		                        msg)) != VAERN_OK)
+		                        &fp->source, msg)) != VAERN_OK)
 			return err;
 		/* GDPR-20: provided by the person when its source is. */
 		fp->provided = kind == SOURCE_SUBJECT;

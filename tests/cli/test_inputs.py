@@ -325,6 +325,19 @@ class SourceTest(h.ApiCase):
                          [d["category"] for d in r.json()["data"]])
         self.assertIn("name", [d["category"] for d in r.json()["data"]])
 
+    def test_TEL_CAT_3_source_by_its_declared_name(self):
+        """The named third party may be given as the policy spells it; it
+        is stored by its id."""
+        sid = self.create(self.CS, self.doc_with(
+            fact("directory_info", "Opført", source="Krak (118.dk)")))
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("telenor", "dpo"))
+        cats = {c["category"]: c for c in r.json()["categories"]}
+        f = cats["directory_info"]["facts"][0]
+        self.assertEqual((f["source"], f["source_name"]),
+                         ("krak", "Krak (118.dk)"))
+        self.assertNotIn("Krak (118.dk)", self.labels())
+
 
 class SealedTextTest(h.ApiCase):
     """Free text kept with a person is sealed under the person's key and
