@@ -578,9 +578,12 @@ enum vaern_err store_actor_foreach(
 
 /* ---- rights requests (issue 5) -------------------------------------- */
 
-#define STORE_REQUEST_ID_LEN 36  /* a UUID in text, NUL excluded */
-#define STORE_WORD_MAX       32  /* a type, status, channel or method */
-#define STORE_TEXT_MAX       512 /* a reason or an attestation */
+#define STORE_REQUEST_ID_LEN 36 /* a UUID in text, NUL excluded */
+#define STORE_WORD_MAX       32 /* a type, status, channel or method */
+#define STORE_TEXT_MAX                                                         \
+	1024 /* a reason or an attestation as stored:                          \
+	       sealed under the person's key (the                              \
+	       vault's VLT_TEXT_SEALED_MAX) */
 
 /* A rights request, held by value. Texts are "" when unset. */
 struct store_request {

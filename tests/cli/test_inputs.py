@@ -384,6 +384,45 @@ class SealedTextTest(h.ApiCase):
         self.assertEqual(self.sql("SELECT count(*) FROM hold WHERE id = ?",
                                   (hold,)), [(0,)])
 
+    def test_request_texts_sealed_shown_and_erased(self):
+        """A refusal's reason, an extension's reason and an attestation
+        are the caller's words about a person: sealed under the person's
+        key, read back in clear, unreadable once the person is erased."""
+        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
+                       "cekura", "--json", "-"],
+                      stdin=json.dumps(h.cekura_customer()).encode())
+        self.assertEqual(r.rc, 0, r)
+        sid = r.json()["subject"]
+        req = ["--data", self.dir, "requests"]
+        r = run_vaern(req + ["add", "--controller", "cekura", "--type",
+                             "access", "--subject", sid, "--channel",
+                             "phone"])
+        self.assertEqual(r.rc, 0, r)
+        rid = r.json()["id"]
+        extend = "Sagen kræver svar fra sønnen Mikkel Holm"
+        attest = "Kørekort vist i butikken af Karen selv"
+        refuse = "Anmodningen kom fra naboen Bent Larsen"
+        for args in (["extend", rid, "--months", "1", "--reason", extend],
+                     ["verify", rid, "--attest", attest],
+                     ["status", rid, "refused", "--reason", refuse]):
+            r = run_vaern(req + [*args[:2], "--controller", "cekura",
+                                 *args[2:]])
+            self.assertEqual(r.rc, 0, (args, r))
+        for word in (b"Mikkel", "Kørekort".encode(), b"Bent"):
+            self.assertNotIn(word, self.db_bytes())
+        r = run_vaern(req + ["show", rid, "--controller", "cekura"])
+        self.assertEqual(r.rc, 0, r)
+        for text in (extend, attest, refuse):
+            self.assertIn(text, r.out)
+        r = run_vaern(["--data", self.dir, "subject", "erase",
+                       "--controller", "cekura", sid])
+        self.assertEqual(r.rc, 0, r)
+        r = run_vaern(req + ["show", rid, "--controller", "cekura"])
+        self.assertEqual(r.rc, 0, r)
+        for text in (extend, attest, refuse):
+            self.assertNotIn(text, r.out)
+        self.assertIn("(erased with the person)", r.out)
+
 
 # ---- 8. data about others (CEK-CONTACT-1) ---------------------------------
 
