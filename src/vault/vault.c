@@ -1133,7 +1133,7 @@ cookie_prepare(struct vault *v, const struct controller *c,
 			        "cookies and is taken only where the visitor's "
 			        "cookie choice allows it: 'visitor' is "
 			        "required "
-			        "(AURA-COOKIE-1)",
+			        "(AURA-COOKIE-1, AOPT-COOKIE-1)",
 			        i + 1, plan[i].purpose->id,
 			        k == COOKIE_STATISTICS ? "statistics"
 			                               : "marketing");
@@ -1178,7 +1178,7 @@ cookie_check(struct vault *v, const struct controller *c,
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "purpose '%s': the visitor's cookie choice "
 		                  "does not allow statistics cookies; nothing "
-		                  "is stored (AURA-COOKIE-1)",
+		                  "is stored (AURA-COOKIE-1, AOPT-COOKIE-1)",
 		                  pr->cookie_purpose[0]);
 	if ((pr->cookie_need & STORE_VISIT_MARKETING) && !ch.marketing)
 		return vaern_fail(

@@ -587,6 +587,9 @@ vault_choice_put(struct vault *v, const char *controller, const char *visitor,
 		                  "a choice's source is 1 to %d characters of "
 		                  "a-z 0-9 _ -",
 		                  VAULT_SOURCE_MAX);
+	if ((err = id_refuse_card(ch->source, "a choice's source", msg)) !=
+	    VAERN_OK)
+		return err;
 	if (ch->at != INT64_MIN && ch->at > now)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a choice made in the future");

@@ -137,11 +137,66 @@ class CookieRouteTest(h.ApiCase):
                       stdin=json.dumps(self.visit_doc(on)).encode())
         self.assertEqual(r.rc, 0, r)
 
+    def test_AURA_COOKIE_1_import_cannot_name_a_choice(self):
+        """A CSV import names no visitor: facts of a cookie purpose are
+        bad rows, nothing is stored."""
+        path = os.path.join(self.tmp, "visits.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("ip_address,visit_statistics\n")
+            f.write("192.0.2.77,forside\n")
+        before = self.counts()
+        r = run_vaern(["--data", self.dir, "import", "--controller",
+                       "aura-fiber", "--purpose", "visit_statistics", path])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("AURA-COOKIE-1", r.err)
+        self.assertNotIn("192.0.2.77", r.err)
+        self.assertEqual(self.counts(), before)
+
     def test_AURA_COOKIE_1_other_purposes_need_no_choice(self):
         """The boundary: a purpose without `cookie:` is not affected."""
         tok = self.add_actor("aura-fiber", "cs-%d" % h.serial(),
                              "customer_service")
         r = self.call("POST", "/v1/subjects", h.aura_customer(), tok)
+        self.assertEqual(r.status, 201, r)
+
+
+class AoptCookieRouteTest(h.ApiCase):
+    """AOPT-COOKIE-1: Aurora Optimal's persistent (statistics) cookies need
+    the visitor's choice on every route; session cookies (ordering) cannot
+    be refused through vaern and need none."""
+
+    policies = (os.path.join(h.POLICY_DIR, "aurora-optimal.yaml"),)
+    actors = (("aurora-optimal", "marketing"),
+              ("aurora-optimal", "customer_service"))
+    MKT = ("aurora-optimal", "marketing")
+
+    def stats_doc(self, visitor=None):
+        doc = {"purpose": "site_statistics", "facts": [
+            fact("ip_address", "198.51.100.%d" % (h.serial() % 250 + 1)),
+            fact("site_usage", "kassan, 3 sidor")]}
+        if visitor:
+            doc["visitor"] = visitor
+        return doc
+
+    def test_AOPT_COOKIE_1_statistics_need_the_choice(self):
+        before = self.counts()
+        r = self.call("POST", "/v1/subjects", self.stats_doc(), self.MKT)
+        self.assertError(r, 403, mentions="AURA-COOKIE-1")
+        visitor = "aopt-visitor-%d" % h.serial()
+        r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
+                      {"necessary": True, "statistics": False,
+                       "marketing": False}, self.MKT)
+        self.assertIn(r.status, (200, 201), r)
+        r = self.call("POST", "/v1/subjects", self.stats_doc(visitor),
+                      self.MKT)
+        self.assertError(r, 403)
+        self.assertEqual(self.counts(), before)
+        r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
+                      {"necessary": True, "statistics": True,
+                       "marketing": False}, self.MKT)
+        self.assertIn(r.status, (200, 201), r)
+        r = self.call("POST", "/v1/subjects", self.stats_doc(visitor),
+                      self.MKT)
         self.assertEqual(r.status, 201, r)
 
 
