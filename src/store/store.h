@@ -194,6 +194,11 @@ enum vaern_err store_card_warning_put(struct store *st, int64_t subject,
                                       const unsigned char *mark, int64_t at,
                                       struct vaern_msg *msg)
         __attribute__((warn_unused_result));
+/* Undoes store_card_warning_put (the message could not be sent). */
+enum vaern_err store_card_warning_delete(struct store *st, int64_t subject,
+                                         const unsigned char *mark,
+                                         struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 /* Deletes every identifier row of controller (the index rebuild of
  * schema 5, inside its transaction). */
 enum vaern_err store_identifier_clear(struct store *st, int64_t controller,

@@ -223,6 +223,7 @@ enum stmt_id {
 	S_SUBJ_DELETE_CARD_WARNINGS,
 	S_CARD_WARNING_GET,
 	S_CARD_WARNING_PUT,
+	S_CARD_WARNING_DELETE,
 	S_SUBJ_COUNT,
 	S_SUBJ_OF_CONTROLLER,
 	S_ID_CLEAR,
@@ -339,6 +340,8 @@ static const char *const stmt_sql[S_COUNT_] = {
                                " WHERE subject = ?1 AND mark = ?2",
         [S_CARD_WARNING_PUT] = "INSERT INTO card_warning(subject, mark,"
                                " sent_at) VALUES (?1, ?2, ?3)",
+        [S_CARD_WARNING_DELETE] = "DELETE FROM card_warning"
+                                  " WHERE subject = ?1 AND mark = ?2",
         [S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
         [S_SUBJ_OF_CONTROLLER] = "SELECT id FROM subject WHERE controller = ?1"
                                  " ORDER BY id",
@@ -1375,6 +1378,19 @@ store_card_warning_put(struct store *st, int64_t subject,
 	sqlite3_bind_int64(s, 1, subject);
 	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, at);
+	return sqlu_step_done(&st->conn, s, "card warning", msg);
+}
+
+enum vaern_err
+store_card_warning_delete(struct store *st, int64_t subject,
+                          const unsigned char *mark, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_DELETE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
 	return sqlu_step_done(&st->conn, s, "card warning", msg);
 }
 

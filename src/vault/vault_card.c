@@ -153,6 +153,41 @@ warning_mark(struct vault *v, const struct controller *c, const char *card,
 	sodium_memzero(&h, sizeof(h));
 }
 
+/*
+ * Records (sent 1) or unrecords (sent 0) the warning marked mark, with its
+ * audit entry, in one transaction: never the address or the card.
+ */
+static enum vaern_err
+warn_record(struct vault *v, const struct controller *c,
+            const struct store_subject *s, const struct card_facts *cf,
+            const unsigned char *mark, const char *actor, int sent,
+            const char *why, struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+	enum vaern_err err;
+
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = sent ? store_card_warning_put(v->store, s->rowid, mark,
+	                                    clock_now(), msg)
+	           : store_card_warning_delete(v->store, s->rowid, mark, msg);
+	if (err == VAERN_OK) {
+		memset(&e, 0, sizeof(e));
+		e.controller = c->name;
+		e.actor = actor;
+		e.role = "card_warning";
+		e.purpose = cf->pp->id;
+		e.action = "card_expiry_warning";
+		e.subject = s->uid;
+		e.categories = c->policy->categories[cf->pp->warn_card].id;
+		e.allowed = sent;
+		e.rule = "SHOP-PAY-1";
+		e.reason = why;
+		err = v->audit_fn(v->audit_arg, &e, msg);
+	}
+	return vlt_end(v, err, msg);
+}
+
 /* Sends (or, dry, counts) the warning for one card; records and audits. */
 static enum vaern_err
 warn_card(struct vault *v, struct controller *c, const struct store_subject *s,
@@ -160,9 +195,8 @@ warn_card(struct vault *v, struct controller *c, const struct store_subject *s,
           int dry_run, struct vault_card_report *rep, struct vaern_msg *msg)
 {
 	struct vault_message m;
-	struct vault_audit_event e;
 	unsigned char mark[STORE_BLIND_BYTES];
-	char title[128], body[512], payment[11], why[128];
+	char title[128], body[512], payment[11];
 	enum vaern_err err;
 	int month, year, sent = 0;
 	long end = card_end(card, &month, &year);
@@ -201,37 +235,25 @@ warn_card(struct vault *v, struct controller *c, const struct store_subject *s,
 	m.to = cf->to;
 	m.title = title;
 	m.body = body;
-	/* Sent first, then recorded (as the one-time codes): no write
-	 * transaction waits on an SMTP server. A crash between the two sends
-	 * the warning twice, never not at all. */
-	if ((err = v->outbox_fn(v->outbox_arg, &m, msg)) != VAERN_OK)
+	/* Recorded and audited first, then sent (nothing leaves before its
+	 * audit entry, GDPR-32); a message the outbox refuses is unrecorded
+	 * again, with an entry saying so, and tried at the next run. */
+	if ((err = warn_record(v, c, s, cf, mark, actor, 1,
+	                       "card-expiry warning handed to the outbox "
+	                       "(email): the card expires before the next "
+	                       "payment",
+	                       msg)) != VAERN_OK)
 		goto done;
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+	if ((err = v->outbox_fn(v->outbox_arg, &m, msg)) != VAERN_OK) {
+		struct vaern_msg why2 = {{0}};
+
+		(void)warn_record(v, c, s, cf, mark, actor, 0,
+		                  "card-expiry warning not sent: the outbox "
+		                  "refused it",
+		                  &why2);
 		goto done;
-	err = store_card_warning_put(v->store, s->rowid, mark, clock_now(),
-	                             msg);
-	if (err == VAERN_OK && v->audit_fn != NULL) {
-		/* What was sent and why; never the address or the card. */
-		(void)snprintf(why, sizeof(why),
-		               "card-expiry warning sent by email: the card "
-		               "expires before the next payment on %s",
-		               payment);
-		memset(&e, 0, sizeof(e));
-		e.controller = c->name;
-		e.actor = actor;
-		e.role = "card_warning";
-		e.purpose = cf->pp->id;
-		e.action = "card_expiry_warning";
-		e.subject = s->uid;
-		e.categories = c->policy->categories[cf->pp->warn_card].id;
-		e.allowed = 1;
-		e.rule = "SHOP-PAY-1";
-		e.reason = why;
-		err = v->audit_fn(v->audit_arg, &e, msg);
 	}
-	err = vlt_end(v, err, msg);
-	if (err == VAERN_OK)
-		rep->sent++;
+	rep->sent++;
 done:
 	sodium_memzero(body, sizeof(body));
 	return err;

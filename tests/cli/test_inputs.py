@@ -715,6 +715,7 @@ class CardWarningTest(h.ApiCase):
         flat = json.dumps(rows, default=str)
         self.assertNotIn(email, flat)
         self.assertNotIn("1234 12/27", flat)
+        self.assertNotIn("2028-01-05", flat)
 
     def test_SHOP_PAY_1_new_payment_date_warns_again(self):
         email = h.uniq_email("ny")
