@@ -961,27 +961,42 @@ done:
  * Checks the digit groups of one run (groups were separated by a run of
  * separators): every sequence of whole consecutive groups of 12..19
  * digits that starts with a card-network digit (2-6) and passes Luhn is a
- * card number. Whole groups only: a window cut out of a longer solid
- * number (an order or account number) is not a card, which keeps false
- * positives near the 10% that Luhn alone lets through.
+ * card number, when it is grouped as card numbers are written: one solid
+ * group, groups of 3 or more digits but perhaps the last (4-4-4-4, Amex
+ * 4-6-5, Diners 4-6-4 or 4-4-4-2), or groups all of one length (digits
+ * spaced out one or two at a time).
+ * Whole groups only: a window cut out of a longer solid number (an order
+ * or account number) is not a card; and dates and phone numbers (2-digit
+ * groups of mixed lengths: 2026-01-05 - 2027-01-05, +45 20 30 40 50) are
+ * not taken for one, which keeps false positives near the 10% that Luhn
+ * alone lets through.
  */
 static int
 card_in_run(const char *digits, const size_t *gstart, size_t ngroups,
             size_t ndigits)
 {
 	for (size_t i = 0; i < ngroups; i++) {
-		size_t from = gstart[i];
+		size_t from = gstart[i], first = 0, shortest = SIZE_MAX;
+		int uniform = 1;
 
 		if (digits[from] < '2' || digits[from] > '6')
 			continue;
 		for (size_t j = i; j < ngroups; j++) {
 			size_t to = j + 1 < ngroups ? gstart[j + 1] : ndigits;
 			size_t n = to - from;
+			size_t glen = to - gstart[j];
 
 			if (n > CARD_MAX)
 				break;
-			if (n >= SCAN_CARD_MIN && luhn_ok_n(digits + from, n))
+			if (j == i)
+				first = glen;
+			uniform &= glen == first;
+			/* shortest: of the groups before this last one */
+			if (n >= SCAN_CARD_MIN && (uniform || shortest >= 3) &&
+			    luhn_ok_n(digits + from, n))
 				return 1;
+			if (glen < shortest)
+				shortest = glen;
 		}
 	}
 	return 0;

@@ -698,11 +698,16 @@ test_card_spellings(void **state)
 	        "500000000009",
 	        "5000 0000 0009",
 	        "nummer 4111 1111 1111 1111.",
+	        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", /* one at a time */
+	        "41 11 11 11 11 11 11 11",         /* two at a time */
+	        "4111 1111 1111 1111 12 27",       /* expiry after it */
 	};
 	static const char *const not_found[] = {
 	        "+45 12 34 56 78",
-	        "CPR 010190-1234",
-	        "ordre 2026-01-05 kl. 10:00",
+	        /* Dates are grouped unlike card numbers: 2026010120270801
+	         * passes Luhn, the range is no card. */
+	        "2026-01-01 - 2027-08-01", "fra 2026-01-02 til 2027-06-02",
+	        "CPR 010190-1234", "ordre 2026-01-05 kl. 10:00",
 	        "4111 1111 1111 1112", /* Luhn fails */
 	        "7992 7398 7100 0003", /* 7: no card network */
 	        "41111111119",         /* 11 digits */
@@ -713,7 +718,7 @@ test_card_spellings(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(found) / sizeof(found[0]); i++)
 		if (!id_contains_card_number(found[i]))
-			fail_msg("card spelling %zu not found", i);
+			fail_msg("card spelling %zu not found: %s", i, found[i]);
 	for (i = 0; i < sizeof(not_found) / sizeof(not_found[0]); i++)
 		if (id_contains_card_number(not_found[i]))
 			fail_msg("no card in row %zu, but one found", i);
