@@ -718,7 +718,8 @@ test_card_spellings(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(found) / sizeof(found[0]); i++)
 		if (!id_contains_card_number(found[i]))
-			fail_msg("card spelling %zu not found: %s", i, found[i]);
+			fail_msg("card spelling %zu not found: %s", i,
+			         found[i]);
 	for (i = 0; i < sizeof(not_found) / sizeof(not_found[0]); i++)
 		if (id_contains_card_number(not_found[i]))
 			fail_msg("no card in row %zu, but one found", i);
