@@ -240,6 +240,40 @@ class LoginPairTest(h.ApiCase):
         body = dict(body, purpose="identification")
         return self.call("POST", "/v1/subjects/lookup", body, self.CS)
 
+    def test_AURA_LOGIN_1_schema_4_directory_reindexed(self):
+        """A data directory of schema 4 (one index per type) opens as 5:
+        the indexes are rebuilt per category from the sealed facts, so the
+        login pair finds the person. Here the old rows are dropped
+        altogether: only a real rebuild finds them again."""
+        d = os.path.join(self.tmp, "schema4")
+        r = run_vaern(["--data", d, "init", "--policy", h.AURA])
+        self.assertEqual(r.rc, 0, r)
+        r = run_vaern(["--data", d, "subject", "add", "--controller",
+                       "aura-fiber", "--json", "-"],
+                      stdin=json.dumps(aura_login("S4-1", "S4-2")).encode())
+        self.assertEqual(r.rc, 0, r)
+        sid = r.json()["subject"]
+        con = sqlite3.connect(os.path.join(d, "vaern.db"))
+        con.executescript(
+            "DELETE FROM identifier;"
+            " DELETE FROM meta WHERE key = 'identifier_index';"
+            " UPDATE meta SET value = '4' WHERE key = 'schema_version';")
+        con.close()
+        r = run_vaern(["--data", d, "subject", "find", "--controller",
+                       "aura-fiber", "installation_number", "-",
+                       "contract_number", "-"], stdin=b"S4-1\nS4-2\n")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["subject"], sid)
+        con = sqlite3.connect(os.path.join(d, "vaern.db"))
+        try:
+            self.assertEqual(con.execute(
+                "SELECT value FROM meta WHERE key = 'identifier_index'")
+                .fetchall(), [("category",)])
+            self.assertEqual(con.execute(
+                "SELECT count(*) FROM identifier").fetchone()[0], 3)
+        finally:
+            con.close()
+
     def test_AURA_LOGIN_1_same_value_other_category_taken(self):
         self.assertNotEqual(self.sid_a, self.sid_b)
 
@@ -616,6 +650,31 @@ class CardEverywhereTest(h.ApiCase):
             self.assertEqual(r.rc, 1, r)
             self.assertIn("SHOP-PAY-1", r.err)
             self.assertNotIn("4111", r.err)
+
+    def test_SHOP_PAY_1_over_http_hold_and_refusal_reasons(self):
+        sid = self.create(("webshop", "customer_service"),
+                          h.webshop_customer())
+        holds = sql_counts(self.db, ("hold",))
+        r = self.call("PUT", "/v1/subjects/%s/holds" % sid,
+                      {"reason": "tvist, kort 5105 1051 0510 5100"},
+                      ("webshop", "dpo"))
+        self.assertError(r, 403, mentions="SHOP-PAY-1", secrets=("5105",))
+        self.assertEqual(sql_counts(self.db, ("hold",)), holds)
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": sid, "channel": "email"},
+            ("webshop", "customer_service"))
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        for spelling in CARD_SPELLINGS[5:]:
+            r = self.call("PATCH", "/v1/requests/" + rid,
+                          {"status": "refused",
+                           "reason": "betalt med " + spelling},
+                          ("webshop", "customer_service"))
+            self.assertError(r, 403, mentions="SHOP-PAY-1",
+                             secrets=(spelling,))
+        r = self.call("GET", "/v1/requests/" + rid,
+                      who=("webshop", "customer_service"))
+        self.assertEqual(r.json()["status"], "received", r)
 
     def test_SHOP_PAY_1_csv_cells(self):
         path = os.path.join(self.tmp, "cards.csv")
