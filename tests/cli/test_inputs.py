@@ -414,6 +414,12 @@ class SourceTest(h.ApiCase):
                          [d["category"] for d in r.json()["data"]])
         self.assertIn("name", [d["category"] for d in r.json()["data"]])
 
+    def test_TEL_CAT_3_policy_lists_its_sources(self):
+        r = self.call("GET", "/v1/policy", who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["sources"]["krak"],
+                         {"name": "Krak (118.dk)", "kind": "third_party"})
+
     def test_TEL_CAT_3_source_by_its_declared_name(self):
         """The named third party may be given as the policy spells it; it
         is stored by its id."""
