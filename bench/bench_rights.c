@@ -64,7 +64,7 @@ static enum vaern_err
 audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 {
 	struct hook *h = arg;
-	struct audit_entry a;
+	struct audit_entry a = {0};
 
 	a.controller = e->controller;
 	a.actor = e->actor;

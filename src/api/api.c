@@ -101,8 +101,14 @@ enum vaern_err
 audit_submit(struct ctx *c, const struct audit_entry *e, struct vaern_msg *msg)
 {
 	struct http_pending *hold;
+	struct audit_entry ae = *e;
 	enum vaern_err err;
 
+	/* Issue 12: the entry names the policy version it was decided
+	 * under, the one this request's vault holds. */
+	if (ae.policy == NULL && ae.controller != NULL && c->v != NULL)
+		ae.policy = vault_policy_version(c->v, ae.controller);
+	e = &ae;
 	/* A failed commit is counted by the writer; a refusal here. */
 	if ((err = audit_entry_check(e, msg)) != VAERN_OK) {
 		atomic_fetch_add(&c->api->audit_failures, 1);
@@ -133,6 +139,7 @@ audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e)
 	ae->allowed = e->allowed;
 	ae->rule = e->rule;
 	ae->reason = e->reason;
+	ae->policy = NULL; /* audit_submit names it */
 }
 
 /* The audit hook of the request's vault: one entry per gate decision.
@@ -248,6 +255,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&a->wlock);
 		if (n == 0)
 			break; /* stopping, queue empty */
+		vault_policy_sync(a->writer_vault, api_policy_epoch(a));
 		if ((err = vault_begin(a->writer_vault, &msg)) == VAERN_OK) {
 			for (size_t i = 0; i < n; i++)
 				batch[i]->err = vault_subject_write(
@@ -261,6 +269,9 @@ writer_main(void *arg)
 		for (size_t i = n; i-- > 0;) {
 			struct create_job *j = batch[i];
 
+			(void)snprintf(
+			        j->policy, sizeof(j->policy), "%s",
+			        vault_prepared_policy_version(j->prepared));
 			vault_prepared_free(j->prepared);
 			j->prepared = NULL;
 			if (err != VAERN_OK) {
@@ -289,6 +300,7 @@ writer_main(void *arg)
 			e->allowed = 1;
 			e->rule = "GDPR-32";
 			e->reason = "subject created";
+			e->policy = j->policy;
 		}
 		creates_release(failed); /* not written: nothing to audit */
 		if (ne > 0 && (err = audit_append_async(
@@ -319,6 +331,17 @@ create_submit(struct api *a, struct create_job *job)
 
 /* ---- the API's life, metrics -------------------------------------------- */
 
+void
+api_cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 enum vaern_err
 api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 {
@@ -334,17 +357,10 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		free(a);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	}
-	{
-		pthread_condattr_t ca;
-
-		/* The sweeper waits on the monotonic clock: setting the
-		 * system time neither hurries nor delays a sweep. */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&a->scond, &ca);
-		pthread_condattr_destroy(&ca);
-		pthread_mutex_init(&a->slock, NULL);
-	}
+	/* The sweeper waits on the monotonic clock: setting the system
+	 * time neither hurries nor delays a sweep. */
+	api_cond_init_monotonic(&a->scond);
+	pthread_mutex_init(&a->slock, NULL);
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
 	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
@@ -375,6 +391,10 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		return err;
 	}
 	a->writer_started = 1;
+	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
+		api_free(a);
+		return err;
+	}
 	*out = a;
 	return VAERN_OK;
 fail:
@@ -399,6 +419,7 @@ api_free(struct api *a)
 		return;
 	/* Before the audit writer stops: the sweeper audits through it. */
 	api_sweep_stop(a);
+	api_policy_watch_stop(a);
 	if (a->writer_started) {
 		pthread_mutex_lock(&a->wlock);
 		a->stop = 1;
@@ -496,6 +517,9 @@ begin(struct http_request *req, struct http_response *res, void *app,
 		return 1;
 	}
 	c->v = c->w->v;
+	/* Before the snapshot is taken: a policy loaded before the epoch
+	 * was raised is in it (issue 12). */
+	vault_policy_sync(c->v, api_policy_epoch(c->api));
 	/* The request's reads share one snapshot (api_after_handler ends
 	 * it); without one they still work, each in its own. */
 	(void)vault_read_begin(c->v, NULL);
@@ -531,6 +555,7 @@ begin_public(struct http_request *req, struct http_response *res, void *app,
 		return 1;
 	}
 	c->v = c->w->v;
+	vault_policy_sync(c->v, api_policy_epoch(c->api));
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);
 	return 0;
@@ -578,7 +603,7 @@ audit_change(struct ctx *c, const char *action, const char *purpose,
              const unsigned char *uid, const char *categories, int allowed,
              const char *rule, const char *reason)
 {
-	struct audit_entry e;
+	struct audit_entry e = {0};
 
 	e.controller = c->actor.controller;
 	e.actor = c->actor.name;

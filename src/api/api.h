@@ -60,6 +60,14 @@ enum vaern_err api_sweep_start(struct api *a, unsigned long every, int log,
  * calls it. Accepts NULL. */
 void api_sweep_stop(struct api *a);
 
+/*
+ * Has every thread recompile its controllers' policies from the store
+ * before its next request, as when a policy was loaded (issue 12: what
+ * SIGHUP does when `vaern serve` was given no --policy file). Safe from
+ * any thread.
+ */
+void api_policy_reload(struct api *a) __attribute__((nonnull(1)));
+
 /* The route table, for http_server_start(..., app = the struct api). */
 const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
 

@@ -30,14 +30,15 @@ audit_json(void *arg, const struct audit_record *r)
 		vault_uid_format(r->entry.subject, hex);
 	sodium_bin2hex(hash, sizeof(hash), r->hash, sizeof(r->hash));
 	o = json_pack("{s:I, s:o, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, "
-	              "s:b, s:s*, s:s*, s:s}",
+	              "s:b, s:s*, s:s*, s:s, s:s*}",
 	              "seq", (json_int_t)r->seq, "at", time_json(r->at),
 	              "controller", r->entry.controller, "actor",
 	              r->entry.actor, "role", r->entry.role, "purpose",
 	              r->entry.purpose, "action", r->entry.action, "subject",
 	              r->entry.subject ? hex : NULL, "categories",
 	              r->entry.categories, "allowed", r->entry.allowed, "rule",
-	              r->entry.rule, "reason", r->entry.reason, "hash", hash);
+	              r->entry.rule, "reason", r->entry.reason, "hash", hash,
+	              "policy_digest", r->entry.policy);
 	if (o == NULL || json_array_append_new(arg, o) != 0)
 		return VAERN_E_NOMEM;
 	return VAERN_OK;

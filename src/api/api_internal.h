@@ -67,16 +67,18 @@ struct create_job {
 	struct vault_consent_in *consents; /* kept until it is written */
 	struct vault_actor actor; /* who asked: the audit entry's ids */
 	char purpose[POLICY_NAME_MAX + 1];
-	char categories[AUDIT_CATEGORIES_MAX]; /* ids of the facts */
-	size_t nfacts, nconsents;              /* for the answer */
-	json_t *unsubscribe;                   /* purpose -> token, made
-	                                          with the subject
-	                                          (SHOP-MKT-1), or NULL */
-	unsigned char uid[VAULT_UID_BYTES];    /* the writer's: the id */
-	enum vaern_err err;                    /* the writer's result */
-	struct vaern_msg msg;                  /* its detail */
-	struct http_pending *hold;             /* on the response */
-	struct create_job *next;               /* queue link */
+	char categories[AUDIT_CATEGORIES_MAX];     /* ids of the facts */
+	char policy[VAULT_POLICY_VERSION_LEN + 1]; /* the version checked
+	                                              under (the writer's) */
+	size_t nfacts, nconsents;                  /* for the answer */
+	json_t *unsubscribe;                       /* purpose -> token, made
+	                                              with the subject
+	                                              (SHOP-MKT-1), or NULL */
+	unsigned char uid[VAULT_UID_BYTES];        /* the writer's: the id */
+	enum vaern_err err;                        /* the writer's result */
+	struct vaern_msg msg;                      /* its detail */
+	struct http_pending *hold;                 /* on the response */
+	struct create_job *next;                   /* queue link */
 };
 
 /* The server's state, shared by every worker thread (api_new). */
@@ -107,6 +109,16 @@ struct api {
 	pthread_cond_t scond;      /* wakes the sweeper to stop */
 	int sweep_stop;            /* 1: the sweeper ends */
 	atomic_int sweep_stopping; /* read between batches */
+	/* The policy watcher (api_reload.c, issue 12). */
+	atomic_llong policy_epoch; /* raised on every policy change */
+	int64_t policy_gen;        /* the store's, as the watcher saw it */
+	struct vault *watch_vault; /* the watcher's */
+	pthread_t watcher;
+	int watcher_started;
+	pthread_mutex_t plock; /* guards pstop */
+	pthread_cond_t pcond;  /* wakes the watcher to stop */
+	int pstop;
+	struct vault *sweep_vault; /* the sweeper's, while it sweeps */
 	struct sweep_stats {
 		unsigned long ok, failed; /* sweeps by result */
 		double last_success;      /* Unix time it ended; 0: none */
@@ -132,6 +144,19 @@ struct ctx {
 	                              entries are durable */
 	struct vaern_msg msg;
 };
+
+/* ---- api_reload.c: a loaded policy reaches every worker ---------------- */
+
+/* Starts (api_new) and stops (api_free) the policy watcher. */
+enum vaern_err api_policy_watch_start(struct api *a, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+void api_policy_watch_stop(struct api *a);
+
+/* Initialises c to wait on CLOCK_MONOTONIC (api.c). */
+void api_cond_init_monotonic(pthread_cond_t *c) __attribute__((nonnull));
+
+/* The newest policy epoch, for vault_policy_sync. */
+int64_t api_policy_epoch(struct api *a) __attribute__((nonnull(1)));
 
 /* ---- api.c: the request's context and answers ------------------------- */
 

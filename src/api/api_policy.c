@@ -125,7 +125,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:o, s:b, s:b}",
+	                  "s:o, s:o, s:b, s:b, s:s?}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
@@ -134,5 +134,6 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	                  "purposes", purposes, "recipients", recipients,
 	                  "roles", roles, "sources", sources, "transfers_none",
 	                  p->transfers_none, "transfers_eu_only",
-	                  p->transfers_eu_only));
+	                  p->transfers_eu_only, "policy_digest",
+	                  vault_policy_version(c.v, c.actor.controller)));
 }

@@ -319,6 +319,7 @@ create_answer(void *arg, struct http_response *res)
 {
 	struct create_job *job = arg;
 	char hex[VAULT_UID_HEX];
+	char location[sizeof("/v1/subjects/") + VAULT_UID_HEX];
 
 	if (job->err != VAERN_OK) {
 		(void)fail(res, job->err, &job->msg);
@@ -333,7 +334,11 @@ create_answer(void *arg, struct http_response *res)
 		if (answer != NULL && job->unsubscribe != NULL)
 			json_object_set(answer, "unsubscribe_tokens",
 			                job->unsubscribe);
-		(void)http_respond_header(res, "Location", "/v1/subjects");
+		/* Issue 12: the new subject's own resource (RFC 9110 15.3.2).
+		 */
+		(void)snprintf(location, sizeof(location), "/v1/subjects/%s",
+		               hex);
+		(void)http_respond_header(res, "Location", location);
 		(void)http_respond_json(res, 201, answer);
 	}
 	create_job_free(job);

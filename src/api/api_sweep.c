@@ -26,10 +26,12 @@ static enum vaern_err
 sweep_audit(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 {
 	struct api *a = arg;
-	struct audit_entry ae;
+	struct audit_entry ae = {0};
 	enum vaern_err err;
 
 	audit_entry_of(&ae, e);
+	if (ae.controller != NULL)
+		ae.policy = vault_policy_version(a->sweep_vault, ae.controller);
 	if ((err = audit_append(a->audit, &ae, NULL, msg)) != VAERN_OK)
 		atomic_fetch_add(&a->audit_failures, 1);
 	return err;
@@ -69,6 +71,8 @@ sweep_once(struct api *a, struct vault **v)
 	memset(&rep, 0, sizeof(rep));
 	err = *v == NULL ? vault_open(a->dir, v, &msg) : VAERN_OK;
 	if (err == VAERN_OK) {
+		vault_policy_sync(*v, api_policy_epoch(a));
+		a->sweep_vault = *v;
 		vault_set_audit(*v, sweep_audit, a);
 		err = vault_retention_sweep(*v, clock_now(), 0, sweep_progress,
 		                            a, &rep, &msg);

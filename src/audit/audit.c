@@ -190,7 +190,9 @@ audit_entry_check(const struct audit_entry *e, struct vaern_msg *msg)
 	    (err = check_token("categories", e->categories,
 	                       AUDIT_CATEGORIES_MAX, TOKEN_LIST, msg)) ||
 	    (err = check_text("rule", e->rule, msg)) ||
-	    (err = check_text("reason", e->reason, msg)))
+	    (err = check_text("reason", e->reason, msg)) ||
+	    (err = check_token("policy", e->policy, AUDIT_ID_MAX,
+	                       TOKEN_OPTIONAL, msg)))
 		return err;
 	if (e->allowed != 0 && e->allowed != 1)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -264,6 +266,10 @@ hash_row(const unsigned char prev[AUDIT_HASH_BYTES], const struct audit_row *r,
 	put_i64(&h, r->decision);
 	put_text(&h, r->rule);
 	put_text(&h, r->reason);
+	/* Issue 12: only when present, so an entry written before the
+	 * field existed keeps its hash. */
+	if (r->policy != NULL)
+		put_text(&h, r->policy);
 	crypto_generichash_final(&h, out, AUDIT_HASH_BYTES);
 }
 
@@ -284,6 +290,7 @@ row_from_entry(struct audit_row *r, int64_t seq, int64_t at,
 	r->decision = e->allowed;
 	r->rule = e->rule;
 	r->reason = e->reason;
+	r->policy = e->policy;
 }
 
 void
@@ -662,6 +669,7 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		        text_bytes(e->role) + text_bytes(e->purpose) +
 		        text_bytes(e->action) + text_bytes(e->categories) +
 		        text_bytes(e->rule) + text_bytes(e->reason) +
+		        text_bytes(e->policy) +
 		        (e->subject != NULL ? AUDIT_SUBJECT_BYTES : 0);
 	}
 	if ((p = malloc(size)) == NULL)
@@ -681,6 +689,7 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		c->categories = text_copy(&at, e->categories);
 		c->rule = text_copy(&at, e->rule);
 		c->reason = text_copy(&at, e->reason);
+		c->policy = text_copy(&at, e->policy);
 		c->allowed = e->allowed;
 		c->subject = NULL;
 		if (e->subject != NULL) {
@@ -978,6 +987,7 @@ read_one(void *arg, const struct audit_row *r)
 	rec.entry.allowed = r->decision == 1;
 	rec.entry.rule = r->rule;
 	rec.entry.reason = r->reason;
+	rec.entry.policy = r->policy;
 	if (r->prev_hash != NULL)
 		memcpy(rec.prev_hash, r->prev_hash, AUDIT_HASH_BYTES);
 	if (r->hash != NULL)

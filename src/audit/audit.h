@@ -13,7 +13,9 @@
  * controller, actor, role, purpose, action, subject, categories,
  * decision, rule, reason in that order; integers as 8-byte little-endian,
  * texts and the subject as a 4-byte little-endian length and the bytes,
- * an absent (NULL) field as the length 0xFFFFFFFF alone. audit_verify()
+ * an absent (NULL) field as the length 0xFFFFFFFF alone; then, only if
+ * present, the policy version (issue 12: an entry written before the
+ * field existed keeps its hash). audit_verify()
  * recomputes the chain and names the first entry that was changed,
  * removed or reordered.
  *
@@ -97,6 +99,9 @@ struct audit_entry {
 	int allowed;                  /* the decision: 1 allow, 0 deny */
 	const char *rule;             /* the clause that decided ("GDPR-18") */
 	const char *reason;           /* why, in words; no values */
+	const char *policy;           /* the version of the controller's
+	                                 policy the decision was made under
+	                                 (issue 12), or NULL */
 };
 
 /* One entry as read back. Pointers are valid during the callback only. */

@@ -10,6 +10,8 @@
 #ifndef VAERN_CLI_H
 #define VAERN_CLI_H
 
+#include <limits.h>
+
 #include "../common/err.h"
 
 /* Exit codes, the same for every command. */
@@ -40,10 +42,17 @@ int cmd_retention(int argc, char **argv);
 int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
 
 struct vault;
+/* Where a local command's audit events go: DIR/audit.db, each entry
+ * naming the policy version of v it was decided under (issue 12). */
+struct cli_audit_local {
+	char path[PATH_MAX]; /* DIR/audit.db */
+	struct vault *v;     /* the command's vault */
+};
+
 /* Sends the vault's audit events of a local command straight into
- * DIR/audit.db; path (PATH_MAX bytes) must outlive the vault. 0 on
- * success. In cmd_retention.c. */
-int cli_audit_local(struct vault *v, char *path);
+ * DIR/audit.db; al must outlive the vault's use. 0 on success. In
+ * cmd_retention.c. */
+int cli_audit_local(struct vault *v, struct cli_audit_local *al);
 
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);

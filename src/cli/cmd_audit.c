@@ -264,6 +264,8 @@ show_one(void *arg, const struct audit_record *r)
 	                    json_string(e->allowed ? "allow" : "deny"));
 	json_object_set_new(j, "rule", json_text(e->rule, &malformed));
 	json_object_set_new(j, "reason", json_text(e->reason, &malformed));
+	json_object_set_new(j, "policy_digest",
+	                    json_text(e->policy, &malformed));
 	json_object_set_new(j, "hash", json_hex(r->hash, AUDIT_HASH_BYTES));
 	if (malformed)
 		json_object_set_new(j, "malformed", json_true());

@@ -705,7 +705,8 @@ cmd_requests(int argc, char **argv)
 	struct vault_request_actor who = {"operator", "operator"};
 	struct vault *v = NULL;
 	struct args a;
-	char *owned = NULL, path[PATH_MAX];
+	char *owned = NULL;
+	struct cli_audit_local al;
 	const char *controller;
 	enum vaern_err err;
 	int rc = EXIT_USAGE;
@@ -739,11 +740,11 @@ cmd_requests(int argc, char **argv)
 			}
 			controller = owned;
 		}
-		if (subs[i].writes && cli_audit_local(v, path) != 0) {
+		if (subs[i].writes && cli_audit_local(v, &al) != 0) {
 			rc = cli_report("requests", VAERN_E_INVALID, NULL);
 			goto done;
 		}
-		a.audit_db = path;
+		a.audit_db = al.path;
 		rc = subs[i].fn(v, controller, &a, &who);
 		goto done;
 	}

@@ -87,7 +87,8 @@ static enum vaern_err
 audit_direct(void *arg, const struct vault_audit_event *e,
              struct vaern_msg *msg)
 {
-	struct audit_entry a;
+	struct cli_audit_local *al = arg;
+	struct audit_entry a = {0};
 
 	a.controller = e->controller;
 	a.actor = e->actor;
@@ -99,18 +100,21 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	a.allowed = e->allowed;
 	a.rule = e->rule;
 	a.reason = e->reason;
-	return audit_append_direct(arg, &a, 1, NULL, msg);
+	if (a.controller != NULL)
+		a.policy = vault_policy_version(al->v, a.controller);
+	return audit_append_direct(al->path, &a, 1, NULL, msg);
 }
 
 int
-cli_audit_local(struct vault *v, char *path)
+cli_audit_local(struct vault *v, struct cli_audit_local *al)
 {
-	int n = snprintf(path, PATH_MAX, "%s/%s", cli_globals.data_dir,
-	                 AUDIT_DB_FILE);
+	int n = snprintf(al->path, sizeof(al->path), "%s/%s",
+	                 cli_globals.data_dir, AUDIT_DB_FILE);
 
-	if (n < 0 || n >= PATH_MAX)
+	if (n < 0 || (size_t)n >= sizeof(al->path))
 		return -1;
-	vault_set_audit(v, audit_direct, path);
+	al->v = v;
+	vault_set_audit(v, audit_direct, al);
 	return 0;
 }
 
@@ -330,13 +334,13 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 {
 	struct vault_sweep_report rep;
 	struct vaern_msg msg = {{0}};
-	char path[PATH_MAX];
+	struct cli_audit_local al;
 	enum vaern_err err;
 	int bar = !a->quiet && isatty(STDERR_FILENO);
 	struct progress prog = {now_s(), 0.0};
 	json_t *rules, *vrules;
 
-	if (!a->dry_run && cli_audit_local(v, path) != 0)
+	if (!a->dry_run && cli_audit_local(v, &al) != 0)
 		return cli_report("retention sweep", VAERN_E_INVALID, NULL);
 	err = vault_retention_sweep(v, as_of, a->dry_run,
 	                            bar ? progress_bar : NULL, &prog, &rep,
@@ -379,11 +383,11 @@ card_warnings_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	struct vault_card_report rep;
 	struct vaern_msg msg = {{0}};
 	struct smtp_outbox *smtp = NULL;
-	char path[PATH_MAX];
+	struct cli_audit_local al;
 	enum vaern_err err;
 	int rc;
 
-	if (!a->dry_run && cli_audit_local(v, path) != 0)
+	if (!a->dry_run && cli_audit_local(v, &al) != 0)
 		return cli_report("retention card-warnings", VAERN_E_INVALID,
 		                  NULL);
 	if (!a->dry_run && (rc = cli_outbox_from_env("retention card-warnings",

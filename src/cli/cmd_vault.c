@@ -204,6 +204,10 @@ list_one(void *arg, const char *name, int64_t loaded_at)
 		json_object_set_new(o, "country",
 		                    json_string(p->controller.country));
 		json_object_set_new(o, "policy_version", json_string(ver));
+		/* Issue 12: what audit entries name as policy_digest. */
+		json_object_set_new(
+		        o, "policy_digest",
+		        json_string(vault_policy_version(l->v, name)));
 	} else {
 		json_object_set_new(o, "error", json_string(msg.text));
 	}
@@ -963,7 +967,7 @@ subject_hold(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char path[PATH_MAX];
+	struct cli_audit_local al;
 	enum vaern_err err;
 	int64_t review, id;
 
@@ -976,7 +980,7 @@ subject_hold(struct vault *v, struct subject_args *a)
 		return cli_usage("subject hold",
 		                 "--reason TEXT is required: why the data is "
 		                 "held (a case, a claim)");
-	if (cli_audit_local(v, path) != 0)
+	if (cli_audit_local(v, &al) != 0)
 		return cli_report("subject hold", VAERN_E_INVALID, NULL);
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->review, "--review", &review, &msg)) ||
@@ -995,7 +999,8 @@ subject_unhold(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char path[PATH_MAX], *end = NULL;
+	struct cli_audit_local al;
+	char *end = NULL;
 	enum vaern_err err;
 	long long id;
 
@@ -1007,7 +1012,7 @@ subject_unhold(struct vault *v, struct subject_args *a)
 	id = strtoll(a->pos[1], &end, 10);
 	if (end == a->pos[1] || *end != '\0' || id <= 0)
 		return cli_usage("subject unhold", "HOLD is a hold's number");
-	if (cli_audit_local(v, path) != 0)
+	if (cli_audit_local(v, &al) != 0)
 		return cli_report("subject unhold", VAERN_E_INVALID, NULL);
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_hold_lift(v, a->controller, uid, id, "operator", NULL,
@@ -1126,7 +1131,8 @@ subject_consent(struct vault *v, struct subject_args *a)
 	unsigned char uid[VAULT_UID_BYTES], hash[VAULT_TEXT_HASH_BYTES];
 	struct vault_consent_act act;
 	struct vault_consent_done done;
-	char path[PATH_MAX], hex[2 * VAULT_TEXT_HASH_BYTES + 1];
+	struct cli_audit_local al;
+	char hex[2 * VAULT_TEXT_HASH_BYTES + 1];
 	enum vaern_err err;
 	json_t *out;
 	int rc;
@@ -1136,7 +1142,7 @@ subject_consent(struct vault *v, struct subject_args *a)
 		                 "usage: vaern subject consent [--controller "
 		                 "ID] SUBJECT PURPOSE --source S [--withdraw] "
 		                 "[--at TIME] [--text-hash H]");
-	if (cli_audit_local(v, path) != 0)
+	if (cli_audit_local(v, &al) != 0)
 		return cli_report("subject consent", VAERN_E_INVALID, NULL);
 	memset(&act, 0, sizeof(act));
 	act.purpose = a->pos[1];

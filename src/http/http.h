@@ -48,30 +48,34 @@
 #include "../common/err.h"
 
 /* Defaults of struct http_config, used where a field is 0. */
-#define HTTP_LISTEN_DEFAULT          "127.0.0.1:8080"
-#define HTTP_BODY_MAX_DEFAULT        ((size_t)1024 * 1024)
-#define HTTP_HEADER_MAX_DEFAULT      ((size_t)16 * 1024)
-#define HTTP_TIMEOUT_DEFAULT_S       30u
-#define HTTP_PER_IP_MAX_DEFAULT      64u
-#define HTTP_CONNECTIONS_MAX_DEFAULT 1024u
-#define HTTP_DRAIN_DEFAULT_MS        10000u
+#define HTTP_LISTEN_DEFAULT           "127.0.0.1:8080"
+#define HTTP_BODY_MAX_DEFAULT         ((size_t)1024 * 1024)
+#define HTTP_HEADER_MAX_DEFAULT       ((size_t)16 * 1024)
+#define HTTP_TIMEOUT_DEFAULT_S        30u
+#define HTTP_PER_IP_MAX_DEFAULT       64u
+#define HTTP_CONNECTIONS_MAX_DEFAULT  1024u
+#define HTTP_DRAIN_DEFAULT_MS         10000u
+#define HTTP_HEADER_TIMEOUT_DEFAULT_S 10u
 
 /* Hard limits. */
-#define HTTP_THREADS_MAX      256  /* worker threads */
-#define HTTP_ROUTES_MAX       256  /* routes in a table */
-#define HTTP_SEGMENTS_MAX     16   /* '/'-separated segments in a pattern */
-#define HTTP_PATTERN_MAX      256  /* bytes in a route pattern */
-#define HTTP_ROUTE_NAME_MAX   64   /* bytes in a route name */
-#define HTTP_PARAMS_MAX       8    /* {name} segments in one pattern */
-#define HTTP_PARAM_MAX        256  /* bytes of a decoded path parameter */
-#define HTTP_QUERY_MAX        32   /* query parameters in one request */
-#define HTTP_QUERY_KEY_MAX    64   /* bytes of a decoded query key */
-#define HTTP_QUERY_VALUE_MAX  2048 /* bytes of a decoded query value */
-#define HTTP_RES_HEADERS_MAX  16   /* headers a handler may add */
-#define HTTP_PENDING_MAX      8    /* http_respond_later per request */
-#define HTTP_TLS_FILE_MAX     ((size_t)1024 * 1024)     /* PEM file size */
-#define HTTP_METRICS_MAX      ((size_t)4 * 1024 * 1024) /* /metrics body */
-#define HTTP_HEADER_MAX_LIMIT ((size_t)1024 * 1024)     /* header_max ceiling */
+#define HTTP_THREADS_MAX           256 /* worker threads */
+#define HTTP_ROUTES_MAX            256 /* routes in a table */
+#define HTTP_SEGMENTS_MAX          16  /* '/'-separated segments in a pattern */
+#define HTTP_PATTERN_MAX           256 /* bytes in a route pattern */
+#define HTTP_ROUTE_NAME_MAX        64  /* bytes in a route name */
+#define HTTP_PARAMS_MAX            8   /* {name} segments in one pattern */
+#define HTTP_PARAM_MAX             256 /* bytes of a decoded path parameter */
+#define HTTP_QUERY_MAX             32  /* query parameters in one request */
+#define HTTP_QUERY_KEY_MAX         64  /* bytes of a decoded query key */
+#define HTTP_QUERY_VALUE_MAX       2048 /* bytes of a decoded query value */
+#define HTTP_RES_HEADERS_MAX       16   /* headers a handler may add */
+#define HTTP_PENDING_MAX           8    /* http_respond_later per request */
+#define HTTP_TLS_FILE_MAX          ((size_t)1024 * 1024)     /* PEM file size */
+#define HTTP_METRICS_MAX           ((size_t)4 * 1024 * 1024) /* /metrics body */
+#define HTTP_HEADER_MAX_LIMIT      ((size_t)1024 * 1024) /* header_max ceiling */
+#define HTTP_PROXIES_MAX           32     /* entries in trusted_proxies */
+#define HTTP_CONNECTIONS_MAX_LIMIT 65536u /* connections_max ceiling */
+#define HTTP_TIMEOUT_MAX_S         3600u  /* timeout_s, header_timeout_s */
 
 struct http_server;   /* a running server; opaque */
 struct http_request;  /* one request, valid during its handler call */
@@ -129,30 +133,52 @@ struct http_log_record {
  * struct serves plain HTTP on HTTP_LISTEN_DEFAULT.
  */
 struct http_config {
-	const char *listen;       /* "127.0.0.1:8080", "[::1]:0",
-	                             "0.0.0.0:443": a numeric IPv4 or
-	                             bracketed IPv6 address and a port; port
-	                             0 picks a free one (http_server_port) */
-	unsigned threads;         /* worker threads; 0: the number of CPUs */
-	const char *tls_cert;     /* PEM certificate (chain) file, or NULL */
-	const char *tls_key;      /* PEM private key file (unencrypted), or
-	                             NULL; both or neither */
-	int insecure;             /* 1 allows plain HTTP on a non-loopback
-	                             address (AURA-SEC-1 otherwise refuses) */
-	size_t body_max;          /* largest request body: 413 past it */
-	size_t header_max;        /* largest request line + headers: 431
-	                             past it */
-	unsigned timeout_s;       /* idle connection timeout, seconds */
-	unsigned per_ip_max;      /* concurrent connections per client IP */
-	unsigned connections_max; /* concurrent connections in all; the
-	                             daemon divides it evenly among the
-	                             worker threads */
-	unsigned drain_ms;        /* how long a stop waits for in-flight
-	                             requests */
-	int signals;              /* 1: block SIGINT and SIGTERM in the
-	                             calling thread (so in every thread it
-	                             starts afterwards) for
-	                             http_server_run_until_signal */
+	const char *listen;          /* "127.0.0.1:8080", "[::1]:0",
+	                                "0.0.0.0:443": a numeric IPv4 or
+	                                bracketed IPv6 address and a port; port
+	                                0 picks a free one (http_server_port) */
+	unsigned threads;            /* worker threads; 0: the number of CPUs */
+	const char *tls_cert;        /* PEM certificate (chain) file, or NULL */
+	const char *tls_key;         /* PEM private key file (unencrypted), or
+	                                NULL; both or neither */
+	int insecure;                /* 1 allows plain HTTP on a non-loopback
+	                                address (AURA-SEC-1 otherwise refuses) */
+	size_t body_max;             /* largest request body: 413 past it */
+	size_t header_max;           /* largest request line + headers: 431
+	                                past it */
+	unsigned timeout_s;          /* idle connection timeout, seconds: no
+	                                byte for this long closes it */
+	unsigned header_timeout_s;   /* a request's headers must all be in
+	                                within this many seconds of the
+	                                connection's start or of the previous
+	                                answer, however many bytes trickle in
+	                                meanwhile; else the connection is
+	                                closed unanswered */
+	unsigned per_ip_max;         /* concurrent connections per client
+	                                address; past it the address's
+	                                oldest waiting or slow connection is
+	                                closed, or if it has none the new one
+	                                (trusted proxies exempt) */
+	unsigned connections_max;    /* concurrent connections in all; a
+	                                connection past it closes the one that
+	                                has waited longest for its request's
+	                                headers (idle kept-alive ones included),
+	                                else the one longest reading a request
+	                                body, and is itself refused only if
+	                                there is neither */
+	const char *trusted_proxies; /* comma-separated addresses or
+	                                address/prefix ("10.0.0.0/8, ::1"):
+	                                a request from one of them names its
+	                                client in X-Forwarded-For (the
+	                                rightmost entry that is not a
+	                                trusted proxy); NULL: none, the
+	                                header is ignored */
+	unsigned drain_ms;           /* how long a stop waits for in-flight
+	                                requests */
+	int signals;                 /* 1: block SIGINT and SIGTERM in the
+	                                calling thread (so in every thread it
+	                                starts afterwards) for
+	                                http_server_run_until_signal */
 	void (*log)(void *app, const struct http_log_record *rec);
 	/* called once per finished request, on a
 	   worker thread; NULL: no logging */
@@ -258,8 +284,9 @@ const char *http_request_query(const struct http_request *req, const char *key)
 const char *http_request_header(const struct http_request *req,
                                 const char *name) __attribute__((nonnull));
 
-/* The client's IP address as text ("127.0.0.1", "::1"). Personal data
- * under the GDPR: do not log it. */
+/* The client's IP address as text ("127.0.0.1", "::1"): the peer, or
+ * for a request from a trusted proxy the client its X-Forwarded-For
+ * names. Personal data under the GDPR: do not log it. */
 const char *http_request_client(const struct http_request *req)
         __attribute__((nonnull));
 

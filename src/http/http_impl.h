@@ -9,6 +9,10 @@
  *   message.c  request getters, JSON body, responses, security headers,
  *              text buffers
  *   metrics.c  request counters and latency histogram, /healthz, /metrics
+ *   strict.c   strict framing: Content-Length, Transfer-Encoding, Host,
+ *              line ends, NULs, the query parameter count
+ *   guard.c    connection limits: the header deadline, eviction under
+ *              pressure, per-address limits, trusted proxies
  */
 #ifndef VAERN_HTTP_IMPL_H
 #define VAERN_HTTP_IMPL_H
@@ -139,8 +143,11 @@ struct http_response {
 	struct http_res_header headers[HTTP_RES_HEADERS_MAX];
 };
 
+struct http_guard; /* guard.c's state */
+
 struct http_server {
 	struct MHD_Daemon *daemon;  /* the running daemon */
+	struct http_guard *guard;   /* the connection guard; owned */
 	struct route_entry *routes; /* app routes, then built-ins */
 	size_t nroutes;             /* entries in routes */
 	struct route_stats *stats;  /* [nroutes + 1]; the last counts
@@ -244,5 +251,134 @@ int metrics_healthz(struct http_request *req, struct http_response *res,
                     void *app);
 int metrics_render(struct http_request *req, struct http_response *res,
                    void *app);
+
+/* ---- strict.c ---- */
+
+/* Outcome of the strict framing checks. */
+enum strict_result {
+	STRICT_OK,
+	STRICT_BAD_LINE,            /* bare LF, NUL, obs-fold: the layout */
+	STRICT_BAD_NAME,            /* a header name not a token */
+	STRICT_BAD_VALUE,           /* a control character in a value */
+	STRICT_BAD_ENCODING,        /* Transfer-Encoding not one chunked */
+	STRICT_TWO_LENGTHS,         /* Content-Length values differ */
+	STRICT_LENGTH_AND_ENCODING, /* both framings */
+	STRICT_BAD_HOST,            /* no Host in 1.1, or two */
+	STRICT_BAD_REQUEST_LINE,    /* a NUL or extra spaces in it
+	                               (server.c checks) */
+	STRICT_TOO_MANY             /* more header lines than looked at:
+	                               431 */
+};
+
+/* One header record as the daemon parsed it. */
+struct strict_header {
+	const char *key;   /* the name; not NUL-terminated here */
+	size_t key_len;    /* bytes of key */
+	const char *value; /* the value */
+	size_t value_len;  /* bytes of value */
+};
+
+/*
+ * The layout check (see strict.c): block[0..len) is the header block as
+ * the daemon left it, line_end the offset where its request line's
+ * version ends, h[0..n) its header records in arrival order.
+ * Never reads outside block, whatever the records point to (a record
+ * outside it fails). The fuzz harness's entry point.
+ */
+enum strict_result strict_layout(const char *block, size_t len, size_t line_end,
+                                 const struct strict_header *h, size_t n);
+
+/* The framing rules over the records (http11: the request is HTTP/1.1). */
+enum strict_result strict_framing(const struct strict_header *h, size_t n,
+                                  int http11);
+
+/* A fixed phrase for r, naming the rule; static. */
+const char *strict_phrase(enum strict_result r);
+
+/* Both checks on the request of conn; method and version as the daemon
+ * passed them to the handler. */
+enum strict_result strict_check(struct MHD_Connection *conn, const char *method,
+                                const char *version);
+
+/* Called with the raw request target before the daemon splits its query:
+ * with more than HTTP_QUERY_MAX parameters, cuts the query off in place
+ * (the daemon's buffer) and returns 1; else 0. */
+int strict_query_cut(char *uri);
+
+/* ---- guard.c ---- */
+
+/* Bytes of an address in the guard: IPv6, IPv4 mapped into it. */
+#define GUARD_IP_LEN 16
+
+/* An address prefix: a trusted proxy. */
+struct guard_cidr {
+	uint8_t ip[GUARD_IP_LEN]; /* the address */
+	unsigned bits;            /* prefix length, 0..128 (IPv4: 96 + n) */
+};
+
+/*
+ * Parses a comma-separated list of numeric addresses and address/prefix
+ * ("127.0.0.1, 10.0.0.0/8, ::1") into out[0..max). VAERN_E_INVALID or
+ * VAERN_E_LIMIT with msg naming the item; never echoes the text.
+ */
+enum vaern_err guard_parse_proxies(const char *text, struct guard_cidr *out,
+                                   size_t max, size_t *n, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/*
+ * The client named by X-Forwarded-For values[0..nvalues) (each a
+ * comma-separated list, in arrival order) for a request that came from a
+ * trusted proxy: the rightmost address that is not a trusted proxy, or
+ * the leftmost if all are. Writes it to ip and returns 0; -1 if an entry
+ * is not a numeric address (ip then unspecified); 1, ip untouched, if the
+ * values hold no entry (empty headers).
+ */
+int guard_forwarded_client(const struct guard_cidr *proxies, size_t nproxies,
+                           const char *const *values, size_t nvalues,
+                           uint8_t ip[GUARD_IP_LEN]);
+
+/* Starts the guard (and its watchdog thread) for the limits of c, which
+ * carries the defaults already. */
+enum vaern_err guard_start(struct http_server *srv, const struct http_config *c,
+                           struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* Stops and frees the guard; only after the daemon has stopped. NULL
+ * guard: nothing. */
+void guard_stop(struct http_server *srv);
+
+/* The daemon's MHD_OPTION_NOTIFY_CONNECTION callback; cls is the server. */
+void guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                  enum MHD_ConnectionNotificationCode toe);
+
+/* The headers of a request on conn are in: it stops waiting. -1 if the
+ * guard has shut the connection down meanwhile. */
+int guard_headers_in(struct http_server *srv, struct MHD_Connection *conn);
+
+/* The request on conn is complete (its body in): it is being served,
+ * and no longer a candidate to close for a newcomer. */
+void guard_body_done(struct http_server *srv, struct MHD_Connection *conn);
+
+/* The request on conn has ended: the connection waits for the next. */
+void guard_request_done(struct http_server *srv, struct MHD_Connection *conn);
+
+/* 1 if conn comes from a trusted proxy. */
+int guard_is_proxy(struct http_server *srv, struct MHD_Connection *conn);
+
+/* The trusted proxies, *n of them. */
+const struct guard_cidr *guard_proxies(const struct http_server *srv,
+                                       size_t *n);
+
+/* The daemon's own connection limit for connections_max: higher, so
+ * the guard sees the connection that makes it evict. */
+unsigned guard_daemon_limit(unsigned connections_max, unsigned threads);
+
+/* connections_max, lowered as far as needed (not below 16) for the
+ * daemon's limit to fit within descriptors less a reserve. */
+unsigned guard_fit_descriptors(unsigned connections_max, unsigned threads,
+                               uint64_t descriptors);
+
+/* The guard's counters, for /metrics. */
+void guard_metrics(const struct http_server *srv, struct http_buf *out);
 
 #endif

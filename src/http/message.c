@@ -245,6 +245,7 @@ http_error_code(int status)
 	case 410: return "gone";
 	case 411: return "length_required";
 	case 413: return "payload_too_large";
+	case 414: return "uri_too_long";
 	case 415: return "unsupported_media_type";
 	case 422: return "unprocessable";
 	case 429: return "too_many_requests";

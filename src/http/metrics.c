@@ -149,6 +149,7 @@ metrics_render(struct http_request *req, struct http_response *res, void *app)
 	http_buf_init(&b, HTTP_METRICS_MAX);
 	render_counters(srv, &b);
 	render_histogram(srv, &b);
+	guard_metrics(srv, &b);
 	(void)http_buf_printf(&b,
 	                      "# HELP vaern_http_requests_in_flight Requests "
 	                      "received and not yet answered.\n"

@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,6 +82,9 @@
 
 #define LISTEN_BACKLOG 511
 
+/* X-Forwarded-For headers looked at in one request. */
+#define HTTP_FORWARDED_MAX 8
+
 /* A hold on a deferred response; the handle http_respond_later returns. */
 struct http_pending {
 	struct exchange *x;    /* the request held */
@@ -100,6 +104,13 @@ struct exchange {
 	size_t route;             /* stats index: the route, or nroutes */
 	const char *method_label; /* static: a known method or "OTHER" */
 	int status;               /* the status queued; 0 until then */
+	int begun;                /* 1 once begin() ran: counted in
+	                             in_flight */
+	const char *target;       /* the request target as on_uri saw it,
+	                             in the daemon's buffer */
+	size_t target_len;        /* its strlen then: the daemon has split
+	                             it since */
+	int cut;                  /* 1: its query was cut (on_uri) */
 	int bodiless;             /* 1: no Content-Length nor
 	                             Transfer-Encoding, the request is
 	                             complete with its headers */
@@ -508,25 +519,81 @@ client_text(struct MHD_Connection *conn, char out[INET6_ADDRSTRLEN])
 		                out, INET6_ADDRSTRLEN);
 }
 
-/* The headers are in: limits, routing, parameters, Content-Length. */
+/* X-Forwarded-For values, for resolve_client. */
+struct forwarded_walk {
+	size_t n;                               /* entries in values */
+	const char *values[HTTP_FORWARDED_MAX]; /* daemon's memory */
+	int overflow;                           /* 1: more headers */
+};
+
 static enum MHD_Result
-begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
-      const char *method, void **con_cls)
+forwarded_one(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
 {
+	struct forwarded_walk *w = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+		return MHD_YES;
+	if (w->n == HTTP_FORWARDED_MAX) {
+		w->overflow = 1;
+		return MHD_NO;
+	}
+	w->values[w->n++] = value;
+	return MHD_YES;
+}
+
+/* The client of a request from a trusted proxy: the one its
+ * X-Forwarded-For names. -1 for a malformed X-Forwarded-For. */
+static int
+resolve_client(struct http_server *srv, struct exchange *x)
+{
+	struct forwarded_walk w = {0, {NULL}, 0};
+	const struct guard_cidr *proxies;
+	uint8_t ip[GUARD_IP_LEN];
+	size_t n;
+	int rc;
+
+	if (!guard_is_proxy(srv, x->req.conn))
+		return 0; /* X-Forwarded-For from anyone else is ignored */
+	(void)MHD_get_connection_values(x->req.conn, MHD_HEADER_KIND,
+	                                forwarded_one, &w);
+	if (w.n == 0)
+		return 0;
+	proxies = guard_proxies(srv, &n);
+	rc = w.overflow ? -1
+	                : guard_forwarded_client(proxies, n, w.values, w.n, ip);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0; /* malformed, or no entry: the peer */
+	if (memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		(void)inet_ntop(AF_INET, ip + 12, x->req.client,
+		                sizeof(x->req.client));
+	else
+		(void)inet_ntop(AF_INET6, ip, x->req.client,
+		                sizeof(x->req.client));
+	return 0;
+}
+
+/*
+ * The headers are in: the guard, strict framing, limits, routing,
+ * parameters, Content-Length. cut: the query had more than HTTP_QUERY_MAX
+ * parameters (on_uri).
+ */
+static enum MHD_Result
+begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
+      const char *url, const char *method, const char *version)
+{
+	enum strict_result strict;
 	const union MHD_ConnectionInfo *ci;
 	struct vaern_msg msg = {{0}};
 	char allow[HTTP_ALLOW_MAX];
-	struct exchange *x;
 	const char *cl;
 	uint64_t len = 0;
 	enum vaern_err err;
 	size_t index;
 
-	x = calloc(1, sizeof(*x));
-	if (x == NULL)
-		return MHD_NO;
 	(void)clock_gettime(CLOCK_MONOTONIC, &x->start);
-	*con_cls = x;
+	x->begun = 1;
 	atomic_fetch_add(&srv->in_flight, 1);
 	x->route = srv->nroutes;
 	x->method_label = method_label(method);
@@ -537,6 +604,11 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	x->req.tls = srv->tls;
 	client_text(conn, x->req.client);
 
+	/* Shut down by the guard (its header deadline passed) while the
+	 * last bytes came in: nothing to answer on. */
+	if (guard_headers_in(srv, conn) != 0)
+		return MHD_NO;
+
 	/* 431 before anything else is looked at; and the connection goes. */
 	ci = MHD_get_connection_info(conn,
 	                             MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -544,6 +616,36 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 		return answer_error(srv, x,
 		                    MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		                    "the request headers are too large");
+	/*
+	 * Issue 12, request smuggling: a framing a proxy may read otherwise
+	 * gets 400, answered at once, which closes the connection: whatever
+	 * follows on it (a hidden second request) is never read.
+	 */
+	strict = strict_check(conn, method, version);
+	/* The request line: method SP target SP version, each whole. A
+	 * NUL in the target ended it early for the daemon, which would
+	 * route what came before; more than one space is tolerated by the
+	 * daemon and by no rule. */
+	if (strict == STRICT_OK &&
+	    ((uintptr_t)url != (uintptr_t)method + strlen(method) + 1 ||
+	     (uintptr_t)url != (uintptr_t)x->target ||
+	     (uintptr_t)version != (uintptr_t)url + x->target_len + 1))
+		strict = STRICT_BAD_REQUEST_LINE;
+	if (strict != STRICT_OK)
+		return answer_error(
+		        srv, x,
+		        strict == STRICT_TOO_MANY
+		                ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
+		                : MHD_HTTP_BAD_REQUEST,
+		        strict_phrase(strict));
+	if (x->cut)
+		return answer_error(srv, x, MHD_HTTP_URI_TOO_LONG,
+		                    "too many query parameters");
+	if (resolve_client(srv, x) != 0)
+		return answer_error(
+		        srv, x, MHD_HTTP_BAD_REQUEST,
+		        "X-Forwarded-For from a trusted proxy holds "
+		        "an entry that is not a numeric address");
 
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -719,6 +821,7 @@ finish(struct http_server *srv, struct exchange *x)
 	const struct route_entry *e = x->req.route;
 	int rc;
 
+	guard_body_done(srv, x->req.conn);
 	if (x->parked)
 		return answer_held(srv, x); /* resumed: the holds are gone */
 	if (x->pending)
@@ -755,9 +858,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct exchange *x = *con_cls;
 
-	(void)version;
 	if (x == NULL)
-		return begin(srv, conn, url, method, con_cls);
+		return MHD_NO; /* on_uri ran out of memory */
+	if (!x->begun)
+		return begin(srv, x, conn, url, method, version);
 	if (x->status != 0)
 		return MHD_YES; /* answered: the daemon drops the rest */
 	if (*upload_data_size != 0)
@@ -773,10 +877,17 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct exchange *x = *con_cls;
 	uint64_t ns;
 
-	(void)conn;
 	(void)toe;
+	guard_request_done(srv, conn);
 	if (x == NULL)
 		return;
+	if (!x->begun) {
+		/* The daemon refused the request itself (its own 400, 414,
+		 * 431) or the client went before its headers were in. */
+		free(x);
+		*con_cls = NULL;
+		return;
+	}
 	/* Parked only if the stop closes it after its last hold went: a
 	 * stop waits for every hold first. */
 	assert(!x->parked || atomic_load(&x->holds_left) == 0);
@@ -861,6 +972,30 @@ http_pending_fail(struct http_pending *p, int status, const char *code,
 	http_pending_complete(p);
 }
 
+/*
+ * The daemon's MHD_OPTION_URI_LOG_CALLBACK, once per request with its
+ * raw target, before the daemon splits the query: the request's state
+ * starts here and becomes its *con_cls. Notes the target's length for
+ * the request-line check and cuts a query of too many parameters
+ * (strict_query_cut), which begin() answers 414. NULL when out of
+ * memory: on_request then closes the connection.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct exchange *x = calloc(1, sizeof(*x));
+
+	(void)cls;
+	(void)conn;
+	if (x == NULL || uri == NULL)
+		return x;
+	x->target = uri;
+	x->target_len = strlen(uri);
+	/* uri points into the daemon's writable read buffer (strict.c). */
+	x->cut = strict_query_cut((char *)(uintptr_t)uri);
+	return x;
+}
+
 /* The path and query reach route.c still percent-encoded (see the top of
  * this file); the daemon has only turned '+' into ' ' in the query. */
 static size_t
@@ -878,6 +1013,7 @@ server_free(struct http_server *srv)
 {
 	if (srv->daemon != NULL)
 		MHD_stop_daemon(srv->daemon);
+	guard_stop(srv); /* every connection has reported its close */
 	if (srv->listen_fd >= 0)
 		(void)close(srv->listen_fd);
 	free(srv->routes);
@@ -890,6 +1026,7 @@ static enum vaern_err
 check_limits(const struct http_config *cfg, struct http_config *c,
              struct vaern_msg *msg)
 {
+	struct rlimit rl;
 	long cpus;
 
 	*c = *cfg;
@@ -907,6 +1044,19 @@ check_limits(const struct http_config *cfg, struct http_config *c,
 		c->connections_max = HTTP_CONNECTIONS_MAX_DEFAULT;
 	if (c->drain_ms == 0)
 		c->drain_ms = HTTP_DRAIN_DEFAULT_MS;
+	if (c->header_timeout_s == 0)
+		c->header_timeout_s = HTTP_HEADER_TIMEOUT_DEFAULT_S;
+	if (c->connections_max > HTTP_CONNECTIONS_MAX_LIMIT ||
+	    c->per_ip_max > HTTP_CONNECTIONS_MAX_LIMIT)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "connections_max, per_ip_max: at most %u",
+		                  HTTP_CONNECTIONS_MAX_LIMIT);
+	if (c->timeout_s > HTTP_TIMEOUT_MAX_S ||
+	    c->header_timeout_s > HTTP_TIMEOUT_MAX_S)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "timeout_s, header_timeout_s: at most %u "
+		                  "seconds",
+		                  HTTP_TIMEOUT_MAX_S);
 	if (c->threads == 0) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		c->threads = cpus < 1                  ? 1
@@ -928,6 +1078,9 @@ check_limits(const struct http_config *cfg, struct http_config *c,
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "tls_cert and tls_key go together");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		c->connections_max = guard_fit_descriptors(
+		        c->connections_max, c->threads, (uint64_t)rl.rlim_cur);
 	return VAERN_OK;
 }
 
@@ -987,6 +1140,8 @@ http_server_start(const struct http_config *cfg,
 	atomic_init(&srv->holding, 0);
 	atomic_init(&srv->past_deadline, 0);
 	err = compile_routes(srv, routes, nroutes, msg);
+	if (err == VAERN_OK)
+		err = guard_start(srv, &c, msg);
 	if (err != VAERN_OK)
 		goto fail;
 
@@ -1035,10 +1190,12 @@ http_server_start(const struct http_config *cfg,
 	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET,
 	        (MHD_socket)srv->listen_fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        (size_t)(c.header_max + POOL_SLACK),
-	        MHD_OPTION_CONNECTION_LIMIT, c.connections_max,
-	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, c.per_ip_max,
+	        MHD_OPTION_CONNECTION_LIMIT,
+	        guard_daemon_limit(c.connections_max, c.threads),
 	        MHD_OPTION_CONNECTION_TIMEOUT, c.timeout_s,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	        MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv,
+	        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 	        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	        MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 	if (!c.signals || srv->daemon == NULL)

@@ -145,6 +145,14 @@ enum vaern_err store_controller_put(struct store *st, const char *name,
 enum vaern_err store_controller_get(struct store *st, const char *name,
                                     int64_t *rowid, char **policy_text,
                                     size_t *len, struct vaern_msg *msg);
+/*
+ * The policy generation: a counter store_controller_put raises in its
+ * own transaction, so a change of it says some controller's policy was
+ * (re)loaded. 0 before the first load that counted.
+ */
+enum vaern_err store_policy_generation(struct store *st, int64_t *out,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 /* Calls fn for each controller, by name; stops at the first non-OK. */
 enum vaern_err store_controller_foreach(struct store *st,
                                         enum vaern_err (*fn)(void *arg,

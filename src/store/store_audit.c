@@ -62,7 +62,12 @@ static const char schema_sql[] =
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
-	" categories, decision, rule, reason, prev_hash, hash"
+	" categories, decision, rule, reason, prev_hash, hash, policy"
+
+/* The policy version column (issue 12), added to a trail made before it
+ * by the first open that can write the file. */
+static const char policy_column_sql[] =
+        "ALTER TABLE audit ADD COLUMN policy TEXT";
 
 enum stmt_id {
 	S_BEGIN,
@@ -87,7 +92,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
         [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                     " ?13, ?14)",
+                     " ?13, ?14, ?15)",
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
         [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
@@ -128,9 +133,14 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 	sqlite3_stmt *s = NULL;
 	enum vaern_err err;
 
+	/* "column": a column of the audit table, by name. */
 	if (sqlite3_prepare_v2(st->conn.db,
-	                       "SELECT 1 FROM sqlite_master WHERE type = ?1"
-	                       " AND name = ?2",
+	                       strcmp(type, "column") == 0
+	                               ? "SELECT 1 FROM pragma_table_info("
+	                                 "'audit') WHERE ?1 = 'column'"
+	                                 " AND name = ?2"
+	                               : "SELECT 1 FROM sqlite_master WHERE"
+	                                 " type = ?1 AND name = ?2",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return sqlu_fail(&st->conn, msg, "schema");
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
@@ -141,6 +151,32 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 		err = VAERN_OK;
 	}
 	sqlite3_finalize(s);
+	return err;
+}
+
+/*
+ * Adds the policy column to a trail made before it (writable st), in one
+ * transaction so two processes opening the trail at once add it once.
+ */
+static enum vaern_err
+policy_column_add(struct audit_store *st, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	int has;
+
+	if (sqlite3_exec(st->conn.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return sqlu_fail(&st->conn, msg, "schema");
+	if ((err = schema_has(st, "column", "policy", &has, msg)) == VAERN_OK &&
+	    !has &&
+	    sqlite3_exec(st->conn.db, policy_column_sql, NULL, NULL, NULL) !=
+	            SQLITE_OK)
+		err = sqlu_fail(&st->conn, msg, "schema");
+	if (err == VAERN_OK &&
+	    sqlite3_exec(st->conn.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		err = sqlu_fail(&st->conn, msg, "schema");
+	if (err != VAERN_OK)
+		(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
 	return err;
 }
 
@@ -195,10 +231,25 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	if (writable) {
 		st->has_table = 1;
 		st->by_run = 1;
+		err = policy_column_add(st, msg);
 	} else if ((err = schema_has(st, "table", "audit", &st->has_table,
-	                             msg)) == VAERN_OK) {
-		err = schema_has(st, "index", "audit_subject_run", &st->by_run,
-		                 msg);
+	                             msg)) == VAERN_OK &&
+	           (err = schema_has(st, "index", "audit_subject_run",
+	                             &st->by_run, msg)) == VAERN_OK &&
+	           st->has_table) {
+		int has;
+
+		/* A trail made before the policy column gets it from a
+		 * writable open, once, so that reads name it. */
+		if ((err = schema_has(st, "column", "policy", &has, msg)) ==
+		            VAERN_OK &&
+		    !has) {
+			struct audit_store *w = NULL;
+
+			if ((err = audit_store_open(path, 1, &w, msg)) ==
+			    VAERN_OK)
+				audit_store_close(w);
+		}
 	}
 done:
 	sqlite3_free(errmsg);
@@ -322,6 +373,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	bind_text(s, 12, r->reason);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	bind_text(s, 15, r->policy);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
 }
 
@@ -389,6 +441,7 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 11, 1, &r->reason);
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
 	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
+	ok &= column_text(s, 14, 1, &r->policy);
 	r->malformed = !ok;
 }
 

@@ -10,7 +10,7 @@
  *   audit(seq INTEGER PRIMARY KEY, at, controller, actor, role, purpose,
  *         action NOT NULL, subject BLOB(16) or NULL, categories,
  *         decision NOT NULL, rule, reason, prev_hash BLOB(32),
- *         hash BLOB(32))
+ *         hash BLOB(32), policy)
  *
  * with an index on (seq >> 9, subject) for the subjects' entries (by runs
  * of 512, so that a commit writes few index pages; store_audit.c) and
@@ -49,6 +49,7 @@ struct audit_row {
 	const char *reason;             /* why, in words, or NULL */
 	const unsigned char *prev_hash; /* AUDIT_HASH_BYTES */
 	const unsigned char *hash;      /* AUDIT_HASH_BYTES */
+	const char *policy;             /* the policy version, or NULL */
 	int malformed;                  /* read only: 1 if a column has the
 	                                   wrong type or size (tampering);
 	                                   the other members are then

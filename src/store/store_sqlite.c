@@ -212,6 +212,8 @@ enum stmt_id {
 	S_CTRL_PUT,
 	S_CTRL_GET,
 	S_CTRL_LIST,
+	S_POLICY_GEN_BUMP,
+	S_POLICY_GEN,
 	S_SUBJ_INSERT,
 	S_SUBJ_BY_UID,
 	S_SUBJ_BY_ROWID,
@@ -322,6 +324,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                        " loaded_at = excluded.loaded_at RETURNING id",
         [S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
         [S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
+        /* Counts policy loads: a running server polls it (issue 12). */
+        [S_POLICY_GEN_BUMP] = "INSERT INTO meta(key, value)"
+                              " VALUES ('policy_generation', '1')"
+                              " ON CONFLICT(key) DO UPDATE SET value ="
+                              " CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        [S_POLICY_GEN] = "SELECT CAST(value AS INTEGER) FROM meta"
+                         " WHERE key = 'policy_generation'",
         [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
                           " blinds, state, created_at)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1053,6 +1062,30 @@ store_controller_put(struct store *st, const char *name,
 	} else {
 		err = sqlu_fail(&st->conn, msg, "controller");
 	}
+	sqlu_reset(s);
+	if (err != VAERN_OK)
+		return err;
+	/* In the same transaction: a reader sees the new policy and the
+	 * new generation together, or neither. */
+	if ((s = sqlu_stmt(&st->conn, S_POLICY_GEN_BUMP, msg)) == NULL)
+		return VAERN_E_STORE;
+	return sqlu_step_done(&st->conn, s, "policy generation", msg);
+}
+
+enum vaern_err
+store_policy_generation(struct store *st, int64_t *out, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*out = 0;
+	if ((s = sqlu_stmt(&st->conn, S_POLICY_GEN, msg)) == NULL)
+		return VAERN_E_STORE;
+	err = sqlu_step_row(&st->conn, s, "policy generation", NULL, msg);
+	if (err == VAERN_OK)
+		*out = sqlite3_column_int64(s, 0);
+	else if (err == VAERN_E_NOTFOUND)
+		err = VAERN_OK; /* no policy loaded since the counter came */
 	sqlu_reset(s);
 	return err;
 }

@@ -27,7 +27,6 @@
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
 #define KDF_CTX_WRAP   "vaernwrp" /* wraps subject data keys */
-#define KDF_CTX_BLIND  "vaernbix" /* blind-index key, one per controller */
 #define KDF_CTX_CHECK  "vaernchk" /* the key check value */
 #define KEY_CHECK_META "master_key_check"
 
@@ -349,10 +348,7 @@ vault_close(struct vault *v)
 	if (v == NULL)
 		return;
 	store_close(v->store);
-	for (size_t i = 0; i < v->nctrl; i++) {
-		free(v->ctrl[i].name);
-		policy_free(v->ctrl[i].policy);
-	}
+	vlt_controllers_clear(v);
 	if (v->scratch != NULL) {
 		sodium_memzero(v->scratch, v->scratch_len);
 		free(v->scratch);
@@ -371,7 +367,19 @@ vault_set_cache_kib(struct vault *v, long kib)
 void
 vault_set_shared_reads(struct vault *v)
 {
-	store_set_mmap(v->store, 4LL << 30);
+	/*
+	 * No mmap (issue 12, point 6). In WAL mode SQLite drops a
+	 * connection's whole mapping (and page cache) at the start of every
+	 * read transaction that follows another connection's commit
+	 * (pagerBeginReadTransaction: sqlite3OsUnfetch(fd, 0, 0)). With
+	 * creates committing a hundred times a second beside the reads,
+	 * every read paid a munmap and then page faults on each page it
+	 * touched: 16% of the server's CPU in munmap and faults (perf), and
+	 * reads fell to a third of their rate alone. A private cache read
+	 * by pread costs a copy per page instead, and the same whether or
+	 * not something was written in between.
+	 */
+	store_set_mmap(v->store, 0);
 	store_set_cache_kib(v->store, 2048);
 }
 
@@ -433,162 +441,6 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 		return store_commit(v->store, msg);
 	store_rollback(v->store);
 	return err;
-}
-
-/* ---- controllers -------------------------------------------------------- */
-
-enum vaern_err
-vlt_controller(struct vault *v, const char *name, struct controller **out,
-               struct vaern_msg *msg)
-{
-	enum vaern_err err;
-	struct policy_diags *diags = NULL;
-	struct policy *p = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int64_t rowid;
-
-	for (size_t i = 0; i < v->nctrl; i++) {
-		if (strcmp(v->ctrl[i].name, name) == 0) {
-			*out = &v->ctrl[i];
-			return VAERN_OK;
-		}
-	}
-	if (v->nctrl == VAULT_CONTROLLERS_MAX)
-		return vaern_fail(msg, VAERN_E_LIMIT,
-		                  "more than %d controllers in one vault",
-		                  VAULT_CONTROLLERS_MAX);
-	if (strlen(name) > POLICY_NAME_MAX)
-		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such controller");
-	err = store_controller_get(v->store, name, &rowid, &text, &len, msg);
-	if (err != VAERN_OK)
-		goto done;
-	if ((diags = calloc(1, sizeof(*diags))) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((err = policy_load_buffer(text, len, &p, diags)) != VAERN_OK) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "the stored policy of '%s' no longer passes "
-		                 "the checks (line %u: %s); load a corrected "
-		                 "policy",
-		                 name, diags->count ? diags->items[0].line : 0,
-		                 diags->count ? diags->items[0].message : "?");
-		goto done;
-	}
-	if ((v->ctrl[v->nctrl].name = strdup(name)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	v->ctrl[v->nctrl].rowid = rowid;
-	v->ctrl[v->nctrl].policy = p;
-	p = NULL;
-	/*
-	 * The blind-index key of a controller is derived from the master
-	 * key and the controller's row id: one CPR number in two
-	 * controllers gives two unrelated blind indexes.
-	 */
-	crypto_kdf_derive_from_key(v->keys->blind[v->nctrl], KEY_BYTES,
-	                           (uint64_t)rowid, KDF_CTX_BLIND,
-	                           v->keys->master);
-	*out = &v->ctrl[v->nctrl++];
-done:
-	policy_free(p);
-	free(diags);
-	free(text);
-	return err;
-}
-
-const unsigned char *
-vlt_blind_key(struct vault *v, const struct controller *c)
-{
-	return v->keys->blind[c - v->ctrl];
-}
-
-enum vaern_err
-vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
-                  const char **controller, struct vaern_msg *msg)
-{
-	enum vaern_err err;
-	struct policy *p = NULL;
-	struct controller *c;
-	char *text = NULL;
-	long size;
-	int64_t rowid;
-	FILE *f = NULL;
-
-	if ((err = policy_load_file(path, &p, diags)) != VAERN_OK) {
-		(void)vaern_fail(msg, err, "%s: the policy has %zu problem(s)",
-		                 path, diags->count + diags->dropped);
-		return err;
-	}
-	/* Store the very bytes that were checked. */
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (size = ftell(f)) < 0 || size > POLICY_FILE_MAX ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
-		goto done;
-	}
-	if ((text = malloc((size_t)size + 1)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	if (fread(text, 1, (size_t)size, f) != (size_t)size) {
-		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
-		goto done;
-	}
-	text[size] = '\0';
-	if ((err = store_begin(v->store, msg)) != VAERN_OK)
-		goto done;
-	err = store_controller_put(v->store, p->controller.id, text,
-	                           (size_t)size, clock_now(), &rowid, msg);
-	if (err == VAERN_OK)
-		err = store_commit(v->store, msg);
-	if (err != VAERN_OK) {
-		store_rollback(v->store);
-		goto done;
-	}
-	/* Drop a cached older version, then load the new one. */
-	for (size_t i = 0; i < v->nctrl; i++) {
-		if (strcmp(v->ctrl[i].name, p->controller.id) == 0) {
-			policy_free(v->ctrl[i].policy);
-			v->ctrl[i].policy = p;
-			p = NULL;
-			c = &v->ctrl[i];
-			goto found;
-		}
-	}
-	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
-		goto done;
-found:
-	if (controller != NULL)
-		*controller = c->name;
-done:
-	if (f != NULL)
-		fclose(f);
-	free(text);
-	policy_free(p);
-	return err;
-}
-
-enum vaern_err
-vault_policy(struct vault *v, const char *controller, const struct policy **out,
-             struct vaern_msg *msg)
-{
-	struct controller *c;
-	enum vaern_err err = vlt_controller(v, controller, &c, msg);
-
-	*out = err == VAERN_OK ? c->policy : NULL;
-	return err;
-}
-
-enum vaern_err
-vault_controller_foreach(struct vault *v,
-                         enum vaern_err (*fn)(void *arg, const char *name,
-                                              int64_t loaded_at),
-                         void *arg, struct vaern_msg *msg)
-{
-	return store_controller_foreach(v->store, fn, arg, msg);
 }
 
 /* ---- cryptography ------------------------------------------------------- */
@@ -1430,6 +1282,8 @@ vault_subject_add(struct vault *v, const char *controller,
 struct vault_prepared {
 	struct prepared pr;
 	char controller[POLICY_NAME_MAX + 1];
+	struct vlt_policy *policy; /* a reference to the policy pr was
+	                              checked under and points into */
 };
 
 enum vaern_err
@@ -1454,6 +1308,7 @@ vault_subject_prepare(struct vault *v, const char *controller,
 		free(p);
 		return err;
 	}
+	p->policy = vlt_policy_hold(c->ref);
 	*out = p;
 	return VAERN_OK;
 }
@@ -1502,7 +1357,14 @@ vault_prepared_free(struct vault_prepared *p)
 	if (p == NULL)
 		return;
 	prepared_clear(&p->pr);
+	vlt_policy_release(p->policy);
 	free(p);
+}
+
+const char *
+vault_prepared_policy_version(const struct vault_prepared *p)
+{
+	return p->policy->version;
 }
 
 /*

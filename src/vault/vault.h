@@ -37,16 +37,18 @@
 #include "../policy/policy.h"
 #include "../rights/rights.h"
 
-#define VAULT_DB_FILE         "vaern.db"
-#define VAULT_KEY_FILE        "master.key"
-#define VAULT_KEY_ENV         "VAERN_MASTER_KEY" /* 64 hex digits */
-#define VAULT_UID_BYTES       16
-#define VAULT_UID_HEX         (2 * VAULT_UID_BYTES + 1)
-#define VAULT_VALUE_MAX       65536 /* bytes in one fact value */
-#define VAULT_FACTS_PER_ADD   16384 /* facts in one vault_subject_add */
-#define VAULT_FACTS_PER_DOC   1024  /* facts in one API or CLI document */
-#define VAULT_CONTROLLERS_MAX 64    /* controllers in one vault */
-#define VAULT_SOURCE_MAX      128   /* bytes in a fact's source */
+#define VAULT_DB_FILE              "vaern.db"
+#define VAULT_KEY_FILE             "master.key"
+#define VAULT_KEY_ENV              "VAERN_MASTER_KEY" /* 64 hex digits */
+#define VAULT_UID_BYTES            16
+#define VAULT_UID_HEX              (2 * VAULT_UID_BYTES + 1)
+#define VAULT_VALUE_MAX            65536 /* bytes in one fact value */
+#define VAULT_FACTS_PER_ADD        16384 /* facts in one vault_subject_add */
+#define VAULT_FACTS_PER_DOC        1024  /* facts in one API or CLI document */
+#define VAULT_CONTROLLERS_MAX      64    /* controllers in one vault */
+#define VAULT_POLICY_VERSION_BYTES 16    /* digest of a policy's text */
+#define VAULT_POLICY_VERSION_LEN   (2 * VAULT_POLICY_VERSION_BYTES)
+#define VAULT_SOURCE_MAX           128 /* bytes in a fact's source */
 
 struct vault;
 
@@ -116,10 +118,40 @@ enum vaern_err vault_policy_load(struct vault *v, const char *path,
                                  const char **controller, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
-/* The compiled policy of controller, valid while v is open. */
+/*
+ * The compiled policy of controller, valid while v is open and until the
+ * next vault_policy_sync that drops it.
+ */
 enum vaern_err vault_policy(struct vault *v, const char *controller,
                             const struct policy **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * The version of controller's policy: VAULT_POLICY_VERSION_LEN lowercase
+ * hex digits of the BLAKE2b digest of the policy text as loaded, so it
+ * names the very text a decision was made under (issue 12; `vaern policy
+ * list` shows it). NULL if the controller cannot be loaded. Valid as
+ * vault_policy's answer.
+ */
+const char *vault_policy_version(struct vault *v, const char *controller)
+        __attribute__((nonnull(1, 2)));
+
+/*
+ * A running server's policy reload (issue 12, point 1). The store counts
+ * policy loads (store_policy_generation); a watcher turns a change of the
+ * count into a new epoch, and each thread's vault calls vault_policy_sync
+ * with the newest epoch before a request's first read: if it differs
+ * from the epoch its compiled policies were loaded in, they are dropped
+ * and reloaded from the store on next use, in the request's snapshot. A
+ * request therefore decides under one whole policy, old or new, never a
+ * mix; a policy a create still points into lives on by reference until
+ * the create is written.
+ */
+enum vaern_err vault_policy_generation(struct vault *v, int64_t *out,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+void vault_policy_sync(struct vault *v, int64_t epoch)
+        __attribute__((nonnull(1)));
 
 /* Calls fn for every loaded controller id in name order. */
 enum vaern_err
@@ -205,6 +237,11 @@ enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
 
 /* Frees p (its tokens wiped). Accepts NULL. */
 void vault_prepared_free(struct vault_prepared *p);
+
+/* The version of the policy p was checked under (vault_policy_version),
+ * valid while p is. */
+const char *vault_prepared_policy_version(const struct vault_prepared *p)
+        __attribute__((nonnull(1)));
 
 /* With on, vault_subject_prepare makes an unsubscribe token for each
  * consent to a direct-marketing purpose on consent (SHOP-MKT-1), for a
@@ -991,8 +1028,8 @@ struct json_t *vault_request_json(const char *controller,
 /* Tuning for bulk work (benchmarks, import): the page cache in KiB. */
 void vault_set_cache_kib(struct vault *v, long kib);
 
-/* Tuning for a server with one vault per worker thread: reads share one
- * mmap of the database instead of a private page cache each. */
+/* Tuning for a server with one vault per worker thread: a small private
+ * page cache each, no mmap (a commit elsewhere unmaps it; vault.c). */
 void vault_set_shared_reads(struct vault *v);
 
 /*

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <sodium.h>
+#include <stdatomic.h>
 
 #include "../ids/ids.h"
 #include "../store/store.h"
@@ -14,12 +15,36 @@
 
 #define KEY_BYTES 32
 
+/* The crypto_kdf context of the blind-index keys, one per controller. */
+#define KDF_CTX_BLIND "vaernbix"
+
+/*
+ * A compiled policy shared by reference (issue 12): the controller that
+ * loaded it holds one reference and every vault_prepared made under it
+ * another, so a reload (vault_policy_sync) never frees a policy a create
+ * still in flight points into. The last release frees it.
+ */
+struct vlt_policy {
+	atomic_int refs;       /* holders; the last one frees */
+	struct policy *policy; /* compiled, owned */
+	char version[VAULT_POLICY_VERSION_LEN + 1]; /* of the text */
+};
+
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
-	char *name;            /* the controller id (owned) */
-	int64_t rowid;         /* the store's controller id */
-	struct policy *policy; /* compiled, owned */
+	char *name;             /* the controller id (owned) */
+	int64_t rowid;          /* the store's controller id */
+	struct policy *policy;  /* ref->policy */
+	struct vlt_policy *ref; /* one reference, owned */
 };
+
+/* Takes one more reference to r; vlt_policy_release drops one (and
+ * frees r with the last). Both may run on any thread. */
+struct vlt_policy *vlt_policy_hold(struct vlt_policy *r);
+void vlt_policy_release(struct vlt_policy *r);
+
+/* Forgets the controllers loaded (and drops their references). */
+void vlt_controllers_clear(struct vault *v);
 
 /* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
 struct keys {
@@ -35,6 +60,8 @@ struct vault {
 	struct keys *keys;   /* sodium_malloc'ed, owned */
 	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
 	size_t nctrl;
+	int64_t policy_epoch;    /* the epoch ctrl was loaded in
+	                            (vault_policy_sync) */
 	int batch;               /* 1 inside vault_begin/commit */
 	unsigned char *scratch;  /* ciphertext / plaintext buffer */
 	size_t scratch_len;      /* VAULT_VALUE_MAX + overhead */

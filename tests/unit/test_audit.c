@@ -94,6 +94,7 @@ entry(const char *actor, const unsigned char *subject, int allowed)
 	        .reason = allowed ? "purpose customer_service allows role "
 	                            "support to read"
 	                          : "processing is restricted (GDPR-18)",
+	        .policy = "496c1d4e98aefac3ce2e154f7e1c1d8a",
 	};
 	return e;
 }
@@ -238,6 +239,9 @@ test_gdpr32_hash_known_answer(void **state)
 	struct audit_entry e = entry("alice", subject_a, 1);
 
 	(void)state;
+	/* Without a policy version (entries before issue 12) an entry
+	 * hashes as it always did. */
+	e.policy = NULL;
 	audit_hash(zero, 1, T0, &e, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	assert_string_equal(hex, expect);
@@ -524,6 +528,10 @@ test_gdpr32_verify_names_changed_fields(void **state)
 	        "UPDATE audit SET subject = NULL WHERE seq = 7",
 	        "UPDATE audit SET actor = 'mallory' WHERE seq = 7",
 	        "UPDATE audit SET categories = 'name' WHERE seq = 7",
+	        /* issue 12: the policy version decided under is chained */
+	        "UPDATE audit SET policy = '00000000000000000000000000000000'"
+	        " WHERE seq = 7",
+	        "UPDATE audit SET policy = NULL WHERE seq = 7",
 	};
 
 	append_n(f->db, 12);
@@ -602,10 +610,10 @@ test_gdpr32_verify_names_reordered_entries(void **state)
 	         "DELETE FROM audit WHERE seq IN (9, 20);"
 	         "INSERT INTO audit SELECT 9, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash FROM a20;"
+	         " reason, prev_hash, hash, policy FROM a20;"
 	         "INSERT INTO audit SELECT 20, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash FROM a9;");
+	         " reason, prev_hash, hash, policy FROM a9;");
 	expect_bad(f->db, 9, AUDIT_LINK,
 	           "entry 9: previous hash does not match entry 8 "
 	           "(reordered or removed)");

@@ -1,0 +1,271 @@
+/*
+ * vault_policy.c -- the vault's controllers: each one's policy, loaded
+ * from the store and compiled, shared by reference with the subjects
+ * prepared under it, and dropped when a newer policy is loaded (issue 12,
+ * vault_policy_sync); and each one's blind-index key.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../calendar/calendar.h"
+#include "../store/store.h"
+#include "vault.h"
+#include "vault_internal.h"
+
+/* ---- policies by reference ---------------------------------------------- */
+
+struct vlt_policy *
+vlt_policy_hold(struct vlt_policy *r)
+{
+	atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+	return r;
+}
+
+void
+vlt_policy_release(struct vlt_policy *r)
+{
+	if (r == NULL ||
+	    atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	policy_free(r->policy);
+	free(r);
+}
+
+/* A reference (count 1) to p, which it takes, versioned by text. */
+static enum vaern_err
+policy_ref_new(struct policy *p, const char *text, size_t len,
+               struct vlt_policy **out, struct vaern_msg *msg)
+{
+	unsigned char digest[VAULT_POLICY_VERSION_BYTES];
+	struct vlt_policy *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		policy_free(p);
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)text,
+	                   len, NULL, 0);
+	sodium_bin2hex(r->version, sizeof(r->version), digest, sizeof(digest));
+	atomic_init(&r->refs, 1);
+	r->policy = p;
+	*out = r;
+	return VAERN_OK;
+}
+
+/* Sets c's policy to r (taken), dropping the one it had. */
+static void
+controller_set(struct controller *c, struct vlt_policy *r)
+{
+	vlt_policy_release(c->ref);
+	c->ref = r;
+	c->policy = r->policy;
+}
+
+void
+vlt_controllers_clear(struct vault *v)
+{
+	for (size_t i = 0; i < v->nctrl; i++) {
+		free(v->ctrl[i].name);
+		vlt_policy_release(v->ctrl[i].ref);
+		memset(&v->ctrl[i], 0, sizeof(v->ctrl[i]));
+	}
+	v->nctrl = 0;
+}
+
+enum vaern_err
+vault_policy_generation(struct vault *v, int64_t *out, struct vaern_msg *msg)
+{
+	return store_policy_generation(v->store, out, msg);
+}
+
+void
+vault_policy_sync(struct vault *v, int64_t epoch)
+{
+	if (epoch == v->policy_epoch)
+		return;
+	/* Inside a batch the controllers are in use: the next call, at
+	 * the start of the next operation, drops them. */
+	if (v->batch)
+		return;
+	vlt_controllers_clear(v);
+	v->policy_epoch = epoch;
+}
+
+/* ---- controllers -------------------------------------------------------- */
+
+enum vaern_err
+vlt_controller(struct vault *v, const char *name, struct controller **out,
+               struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct policy_diags *diags = NULL;
+	struct policy *p = NULL;
+	struct vlt_policy *ref = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int64_t rowid;
+
+	for (size_t i = 0; i < v->nctrl; i++) {
+		if (strcmp(v->ctrl[i].name, name) == 0) {
+			*out = &v->ctrl[i];
+			return VAERN_OK;
+		}
+	}
+	if (v->nctrl == VAULT_CONTROLLERS_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "more than %d controllers in one vault",
+		                  VAULT_CONTROLLERS_MAX);
+	if (strlen(name) > POLICY_NAME_MAX)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such controller");
+	err = store_controller_get(v->store, name, &rowid, &text, &len, msg);
+	if (err != VAERN_OK)
+		goto done;
+	if ((diags = calloc(1, sizeof(*diags))) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = policy_load_buffer(text, len, &p, diags)) != VAERN_OK) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "the stored policy of '%s' no longer passes "
+		                 "the checks (line %u: %s); load a corrected "
+		                 "policy",
+		                 name, diags->count ? diags->items[0].line : 0,
+		                 diags->count ? diags->items[0].message : "?");
+		goto done;
+	}
+	err = policy_ref_new(p, text, len, &ref, msg);
+	p = NULL;
+	if (err != VAERN_OK)
+		goto done;
+	if ((v->ctrl[v->nctrl].name = strdup(name)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	v->ctrl[v->nctrl].rowid = rowid;
+	controller_set(&v->ctrl[v->nctrl], ref);
+	ref = NULL;
+	/*
+	 * The blind-index key of a controller is derived from the master
+	 * key and the controller's row id: one CPR number in two
+	 * controllers gives two unrelated blind indexes.
+	 */
+	crypto_kdf_derive_from_key(v->keys->blind[v->nctrl], KEY_BYTES,
+	                           (uint64_t)rowid, KDF_CTX_BLIND,
+	                           v->keys->master);
+	*out = &v->ctrl[v->nctrl++];
+done:
+	vlt_policy_release(ref);
+	policy_free(p);
+	free(diags);
+	free(text);
+	return err;
+}
+
+const unsigned char *
+vlt_blind_key(struct vault *v, const struct controller *c)
+{
+	return v->keys->blind[c - v->ctrl];
+}
+
+enum vaern_err
+vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
+                  const char **controller, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct policy *p = NULL;
+	struct controller *c;
+	char *text = NULL;
+	long size;
+	int64_t rowid;
+	FILE *f = NULL;
+
+	if ((err = policy_load_file(path, &p, diags)) != VAERN_OK) {
+		(void)vaern_fail(msg, err, "%s: the policy has %zu problem(s)",
+		                 path, diags->count + diags->dropped);
+		return err;
+	}
+	/* Store the very bytes that were checked. */
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (size = ftell(f)) < 0 || size > POLICY_FILE_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
+		goto done;
+	}
+	if ((text = malloc((size_t)size + 1)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot read", path);
+		goto done;
+	}
+	text[size] = '\0';
+	if ((err = store_begin(v->store, msg)) != VAERN_OK)
+		goto done;
+	err = store_controller_put(v->store, p->controller.id, text,
+	                           (size_t)size, clock_now(), &rowid, msg);
+	if (err == VAERN_OK)
+		err = store_commit(v->store, msg);
+	if (err != VAERN_OK) {
+		store_rollback(v->store);
+		goto done;
+	}
+	/* Replace a cached older version, or load the new one. */
+	for (size_t i = 0; i < v->nctrl; i++) {
+		struct vlt_policy *ref;
+
+		if (strcmp(v->ctrl[i].name, p->controller.id) != 0)
+			continue;
+		err = policy_ref_new(p, text, (size_t)size, &ref, msg);
+		p = NULL;
+		if (err != VAERN_OK)
+			goto done;
+		c = &v->ctrl[i];
+		controller_set(c, ref);
+		goto found;
+	}
+	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
+		goto done;
+found:
+	if (controller != NULL)
+		*controller = c->name;
+done:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	policy_free(p);
+	return err;
+}
+
+enum vaern_err
+vault_policy(struct vault *v, const char *controller, const struct policy **out,
+             struct vaern_msg *msg)
+{
+	struct controller *c;
+	enum vaern_err err = vlt_controller(v, controller, &c, msg);
+
+	*out = err == VAERN_OK ? c->policy : NULL;
+	return err;
+}
+
+const char *
+vault_policy_version(struct vault *v, const char *controller)
+{
+	struct controller *c;
+
+	if (vlt_controller(v, controller, &c, NULL) != VAERN_OK)
+		return NULL;
+	return c->ref->version;
+}
+
+enum vaern_err
+vault_controller_foreach(struct vault *v,
+                         enum vaern_err (*fn)(void *arg, const char *name,
+                                              int64_t loaded_at),
+                         void *arg, struct vaern_msg *msg)
+{
+	return store_controller_foreach(v->store, fn, arg, msg);
+}
