@@ -618,50 +618,34 @@ audit_change(struct ctx *c, const char *action, const char *purpose,
 	return audit_submit(c, &e, &c->msg);
 }
 
+/* What the actor's role may do: the rules live in src/gate; these only
+ * look the ids up. */
 int
 role_has_purpose(const struct ctx *c, const char *purpose)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 	long pi = policy_purpose_index(c->policy, purpose);
 
-	if (ri < 0 || pi < 0)
-		return 0;
-	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
-		if (c->policy->roles[ri].purposes[i] == (size_t)pi)
-			return 1;
-	}
-	return 0;
+	return ri >= 0 && pi >= 0 &&
+	       gate_role_has_purpose(c->policy, (size_t)ri, (size_t)pi);
 }
 
-/* Whether the role may use some purpose that uses category. */
 int
 role_has_category(const struct ctx *c, const char *category)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 	long ci = policy_category_index(c->policy, category);
 
-	if (ri < 0 || ci < 0)
-		return 0;
-	for (size_t i = 0; i < c->policy->roles[ri].npurposes; i++) {
-		if (policy_purpose_uses(c->policy,
-		                        c->policy->roles[ri].purposes[i],
-		                        (size_t)ci))
-			return 1;
-	}
-	return 0;
+	return ri >= 0 && ci >= 0 &&
+	       gate_role_has_category(c->policy, (size_t)ri, (size_t)ci);
 }
 
-/*
- * Changes to a subject's state (restriction, objection, events,
- * agreements) are for roles that process the subject's data: a role with
- * at least one purpose. An audit-only role (the DPO) reads, never writes.
- */
 int
 role_operational(const struct ctx *c)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 
-	return ri >= 0 && c->policy->roles[ri].npurposes > 0;
+	return ri >= 0 && gate_role_operational(c->policy, (size_t)ri);
 }
 
 int
@@ -669,7 +653,7 @@ role_audits(const struct ctx *c)
 {
 	long ri = policy_role_index(c->policy, c->actor.role);
 
-	return ri >= 0 && c->policy->roles[ri].audit;
+	return ri >= 0 && gate_role_audits(c->policy, (size_t)ri);
 }
 
 int
@@ -829,6 +813,7 @@ static const struct http_route routes[] = {
         {"POST", "/v1/subjects", h_subject_create, "subject_create"},
         {"POST", "/v1/subjects/lookup", h_lookup, "subject_lookup"},
         {"GET", "/v1/subjects/{id}/facts", h_facts, "subject_facts"},
+        {"POST", "/v1/subjects/{id}/facts", h_facts_add, "subject_facts_add"},
         {"PATCH", "/v1/subjects/{id}/facts/{fact}", h_rectify,
          "subject_rectify"},
         {"POST", "/v1/subjects/{id}/events", h_event, "subject_event"},
@@ -863,6 +848,8 @@ static const struct http_route routes[] = {
         {"GET", "/v1/subjects/{id}/holds", h_holds, "holds"},
         {"DELETE", "/v1/subjects/{id}/holds/{hold}", h_hold_lift, "hold_lift"},
         {"GET", "/v1/audit", h_audit, "audit"},
+        {"GET", "/v1/ropa", h_ropa, "ropa"},
+        {"GET", "/privacy/{controller}", h_privacy, "privacy_notice"},
         {"GET", "/v1/subjects/{id}/report", h_report, "subject_report"},
         {"GET", "/v1/subjects/{id}/export", h_export, "subject_export"},
         {"POST", "/v1/requests", h_request_add, "request_add"},

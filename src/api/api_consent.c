@@ -847,8 +847,9 @@ visit_item(void *arg, const struct vault_visit_out *o)
 /*
  * GET /v1/visitors/{visitor_id}/visits: what vaern keeps of a visitor's
  * visits and pixels, decrypted, for a role with `audit: true` (the DPO
- * answering a visitor's access request, GDPR-15). Audited before it is
- * released: the counts only, never the data or the visitor.
+ * answering a visitor's access request, GDPR-15). The vault asks the gate
+ * and audits the decision before it decrypts anything: the categories,
+ * never the data or the visitor.
  */
 int
 h_visits_get(struct http_request *req, struct http_response *res, void *app)
@@ -856,8 +857,6 @@ h_visits_get(struct http_request *req, struct http_response *res, void *app)
 	struct ctx c;
 	struct visits_read r = {NULL, 0, 0, 0};
 	const char *visitor = http_request_param(req, "visitor_id");
-	char cats[AUDIT_CATEGORIES_MAX], reason[128];
-	size_t off = 0;
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
@@ -869,44 +868,16 @@ h_visits_get(struct http_request *req, struct http_response *res, void *app)
 		              c.actor.role);
 	if ((r.list = json_array()) == NULL)
 		return fail(res, VAERN_E_NOMEM, NULL);
-	err = vault_visit_foreach(c.v, c.actor.controller,
-	                          visitor ? visitor : "", visit_item, &r,
-	                          &c.msg);
+	err = vault_visit_foreach(c.v, &c.actor, visitor ? visitor : "",
+	                          visit_item, &r, &c.msg);
 	if (err == VAERN_E_LIMIT && r.truncated)
 		err = VAERN_OK;
 	if (err != VAERN_OK) {
 		json_decref(r.list);
 		return fail(res, err, &c.msg);
 	}
-	cats[0] = '\0';
-	for (int k = COOKIE_STATISTICS; k <= COOKIE_MARKETING; k++) {
-		long pi =
-		        policy_cookie_purpose(c.policy, (enum policy_cookie)k);
-		const struct policy_purpose *pp;
-
-		if (pi < 0)
-			continue;
-		pp = &c.policy->purposes[pi];
-		for (size_t i = 0; i < pp->ncategories; i++) {
-			const char *id =
-			        c.policy->categories[pp->categories[i]].id;
-
-			if (off + strlen(id) + 2 >= sizeof(cats))
-				break;
-			off += (size_t)snprintf(cats + off, sizeof(cats) - off,
-			                        "%s%s", off ? "," : "", id);
-		}
-	}
-	(void)snprintf(reason, sizeof(reason),
-	               "read %lld visits, %lld pixels of a visitor%s",
-	               (long long)r.visits, (long long)r.pixels,
-	               r.truncated ? " (first part)" : "");
-	if ((err = audit_change(&c, "visitor_visits", NULL, NULL,
-	                        off ? cats : NULL, 1, "GDPR-15", reason)) !=
-	    VAERN_OK) {
-		json_decref(r.list);
-		return fail(res, err, &c.msg);
-	}
+	/* The decision was audited by the vault before the read (GDPR-32);
+	 * the answer is held until that entry is durable. */
 	return http_respond_json(res, 200,
 	                         json_pack("{s:o, s:b}", "visits", r.list,
 	                                   "truncated", r.truncated));

@@ -15,6 +15,8 @@
  *   api_consent.c   consents, unsubscribe links, visitors' cookie choices,
  *                   visits and pixels
  *   api_audit.c     the audit trail read by the data-protection officer
+ *   api_notice.c    the public privacy notice and the records of
+ *                   processing (issue 15)
  *   api_report.c    the person's reports: the builder and their handlers
  *   api_requests.c  rights requests (issue 5) and OpenDSR v2
  *
@@ -47,6 +49,10 @@ struct text {
 	size_t cap; /* bytes allocated */
 	int failed; /* 1 after a write failed; sticky until reset */
 };
+
+#define CATEGORIES_MAX                                                         \
+	64 /* categories named in one request body or                          \
+	      query (a read, a rights request) */
 
 /* What each worker thread keeps between requests. */
 struct worker {
@@ -317,6 +323,7 @@ int h_policy(struct http_request *req, struct http_response *res, void *app);
 int h_subject_create(struct http_request *req, struct http_response *res,
                      void *app);
 int h_lookup(struct http_request *req, struct http_response *res, void *app);
+int h_facts_add(struct http_request *req, struct http_response *res, void *app);
 int h_facts(struct http_request *req, struct http_response *res, void *app);
 int h_disclose(struct http_request *req, struct http_response *res, void *app);
 int h_rectify(struct http_request *req, struct http_response *res, void *app);
@@ -357,6 +364,10 @@ int h_pixel(struct http_request *req, struct http_response *res, void *app);
 
 /* api_audit.c */
 int h_audit(struct http_request *req, struct http_response *res, void *app);
+
+/* ---- api_notice.c: the notice and the records of processing ------------ */
+int h_privacy(struct http_request *req, struct http_response *res, void *app);
+int h_ropa(struct http_request *req, struct http_response *res, void *app);
 
 /* api_report.c */
 int h_report(struct http_request *req, struct http_response *res, void *app);

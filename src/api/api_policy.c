@@ -3,6 +3,8 @@
  * OpenAPI document (GET /v1/openapi.json) and the actor's controller's
  * policy (GET /v1/policy).
  */
+#include <string.h>
+
 #include "../calendar/calendar.h"
 #include "../policy/policy.h"
 #include "api_internal.h"
@@ -45,7 +47,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 {
 	struct ctx c;
 	const struct policy *p;
-	json_t *cats, *purposes, *recipients, *roles, *sources;
+	json_t *cats, *purposes, *recipients, *roles, *channels, *sources;
 	char ver[11];
 
 	if (begin(req, res, app, &c))
@@ -113,6 +115,26 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		                              list, "cleared", r->cleared,
 		                              "audit", r->audit));
 	}
+	/* AOPT-ACCESS-1: the channels each request type is accepted by
+	 * (a type not listed: any channel). */
+	channels = json_object();
+	for (size_t i = 0; policy_request_type_names[i] != NULL; i++) {
+		char list[256];
+		json_t *a;
+
+		if (!policy_request_channels(p, policy_request_type_names[i],
+		                             list, sizeof(list)))
+			continue;
+		a = json_array();
+		for (char *q = list, *end; q != NULL; q = end) {
+			if ((end = strstr(q, ", ")) != NULL) {
+				*end = '\0';
+				end += 2;
+			}
+			json_array_append_new(a, json_string(q));
+		}
+		json_object_set_new(channels, policy_request_type_names[i], a);
+	}
 	/* TEL-CAT-3: the sources a fact may name. */
 	sources = json_object();
 	for (size_t i = 0; i < p->nsources; i++)
@@ -125,7 +147,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:o, s:b, s:b, s:s?}",
+	                  "s:o, s:o, s:b, s:b, s:o, s:s?}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
@@ -134,6 +156,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 	                  "purposes", purposes, "recipients", recipients,
 	                  "roles", roles, "sources", sources, "transfers_none",
 	                  p->transfers_none, "transfers_eu_only",
-	                  p->transfers_eu_only, "policy_digest",
+	                  p->transfers_eu_only, "request_channels", channels,
+	                  "policy_digest",
 	                  vault_policy_version(c.v, c.actor.controller)));
 }

@@ -171,6 +171,9 @@ api_report_build(struct vault *v, const char *audit_db,
 {
 	struct gathered g;
 	struct report_input in;
+	struct vault_withheld *wh = NULL;
+	struct report_withheld *rw = NULL;
+	size_t nwh = 0;
 	struct audit_filter f;
 	char hex[VAULT_UID_HEX];
 	enum vaern_err err;
@@ -181,8 +184,23 @@ api_report_build(struct vault *v, const char *audit_db,
 	memset(&g, 0, sizeof(g));
 	g.policy = p;
 	g.controller = actor->controller;
+	wh = calloc(p->ncategories + 1, sizeof(*wh));
+	rw = calloc(p->ncategories + 1, sizeof(*rw));
+	if (wh == NULL || rw == NULL) {
+		free(wh);
+		free(rw);
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
+	/* The gate decides, category by category, what this role may show
+	 * (TEL-LOG-2); the rest is listed as withheld. */
 	err = vault_subject_export(v, actor, uid, kind, request, gather_fact,
-	                           &g, msg);
+	                           &g, wh, &nwh, msg);
+	for (size_t i = 0; i < nwh; i++) {
+		rw[i].category = wh[i].category;
+		rw[i].facts = wh[i].facts;
+		rw[i].rule = wh[i].rule;
+		rw[i].reason = wh[i].reason;
+	}
 	if (err == VAERN_OK && kind == VAULT_EXPORT_ACCESS)
 		err = vault_subject_events(v, actor->controller, uid,
 		                           gather_event, &g, msg);
@@ -194,10 +212,8 @@ api_report_build(struct vault *v, const char *audit_db,
 		f.controller = actor->controller;
 		err = audit_read(audit_db, &f, gather_use, &g, msg);
 	}
-	if (err != VAERN_OK) {
-		gathered_free(&g);
-		return err;
-	}
+	if (err != VAERN_OK)
+		goto done;
 	vault_uid_format(uid, hex);
 	in.policy = p;
 	in.subject = hex;
@@ -211,14 +227,11 @@ api_report_build(struct vault *v, const char *audit_db,
 	in.request = request;
 	in.request_type =
 	        kind == VAULT_EXPORT_ACCESS ? "access" : "portability";
+	in.withheld = rw;
+	in.nwithheld = nwh;
 	if (format == API_REPORT_CSV) {
 		*body = report_portable_csv(&in, len);
-		gathered_free(&g);
-		return *body != NULL ? VAERN_OK
-		                     : vaern_fail(msg, VAERN_E_NOMEM,
-		                                  "out of memory");
-	}
-	if (kind == VAULT_EXPORT_ACCESS) {
+	} else if (kind == VAULT_EXPORT_ACCESS) {
 		*body = format == API_REPORT_HTML
 		                ? report_access_html(
 		                          &in,
@@ -226,18 +239,18 @@ api_report_build(struct vault *v, const char *audit_db,
 		                                       : p->controller.language,
 		                          len)
 		                : report_access_json(&in, len);
-		gathered_free(&g);
-	} else {
-		doc = report_portable(&in);
-		gathered_free(&g);
-		if (doc == NULL)
-			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	} else if ((doc = report_portable(&in)) != NULL) {
 		*body = json_dumps(doc, JSON_COMPACT);
 		*len = *body != NULL ? strlen(*body) : 0;
 		json_decref(doc);
 	}
-	return *body != NULL ? VAERN_OK
-	                     : vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = *body != NULL ? VAERN_OK
+	                    : vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+done:
+	gathered_free(&g);
+	free(wh);
+	free(rw);
+	return err;
 }
 
 /* ---- the person's reports (GDPR-15, GDPR-20) --------------------------- */

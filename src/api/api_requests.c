@@ -88,9 +88,17 @@ rq_respond(struct ctx *c, struct http_response *res, int status,
 	json_t *j = vault_request_json(c->actor.controller, r, clock_today());
 	json_t *list;
 	enum vaern_err err;
+	char scope[VAULT_SCOPE_MAX + 1];
 
 	if (j == NULL)
 		return fail(res, VAERN_E_NOMEM, NULL);
+	/* AURA-RIGHTS-1: the data the request concerns; null: all of it. */
+	if ((err = vault_request_scope(c->v, c->actor.controller, r->id, scope,
+	                               &c->msg)) != VAERN_OK) {
+		json_decref(j);
+		return fail(res, err, &c->msg);
+	}
+	json_object_set_new(j, "categories", vault_scope_json(scope));
 	if (history) {
 		list = json_array();
 		err = vault_request_transitions(c->v, c->actor.controller,
@@ -134,12 +142,21 @@ rq_get(struct ctx *c, struct http_request *req, struct http_response *res,
 	return 0;
 }
 
-/* POST /v1/requests: {"type", "subject", "channel", "received_at"} */
+/*
+ * POST /v1/requests: {"type", "subject", "channel", "received_at",
+ * "controller", "categories"}. AURA-RIGHTS-1: the request names the
+ * company (the actor's controller) and may name the data it concerns.
+ */
 int
 h_request_add(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"type", "subject", "channel",
-	                                   "received_at", NULL};
+	static const char *const keys[] = {
+	        "type",       "subject",    "channel", "received_at",
+	        "controller", "categories", NULL};
+	const char *cats[CATEGORIES_MAX];
+	const char *controller = NULL;
+	json_t *jc, *item;
+	size_t i;
 	struct ctx c;
 	struct vault_request_in in;
 	struct vault_request r;
@@ -158,9 +175,46 @@ h_request_add(struct http_request *req, struct http_response *res, void *app)
 	if (rq_string(res, doc, "type", &in.type) ||
 	    rq_string(res, doc, "subject", &subject) ||
 	    rq_string(res, doc, "channel", &in.channel) ||
-	    rq_string(res, doc, "received_at", &received)) {
+	    rq_string(res, doc, "received_at", &received) ||
+	    rq_string(res, doc, "controller", &controller)) {
 		rc = 0; /* answered */
 		goto done;
+	}
+	/* AURA-RIGHTS-1: one installation, several companies: the request
+	 * is to the company the token acts for. */
+	if (controller != NULL && strcmp(controller, c.actor.controller) != 0) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'controller': the request names "
+		                        "another company than '%s', which this "
+		                        "token acts for (AURA-RIGHTS-1)",
+		                        c.actor.controller);
+		goto done;
+	}
+	jc = json_object_get(doc, "categories");
+	if (jc != NULL && !json_is_null(jc)) {
+		if (!json_is_array(jc) || json_array_size(jc) == 0 ||
+		    json_array_size(jc) > CATEGORIES_MAX) {
+			rc = http_respond_error(
+			        res, 400, "invalid",
+			        "'categories' is a list of 1 to "
+			        "%d category ids",
+			        CATEGORIES_MAX);
+			goto done;
+		}
+		json_array_foreach(jc, i, item)
+		{
+			if (!json_is_string(item)) {
+				rc = http_respond_error(
+				        res, 400, "invalid",
+				        "'categories': item %zu is not a "
+				        "category id",
+				        i + 1);
+				goto done;
+			}
+			cats[i] = json_string_value(item);
+		}
+		in.categories = cats;
+		in.ncategories = json_array_size(jc);
 	}
 	if (in.type == NULL || subject == NULL || in.channel == NULL) {
 		rc = http_respond_error(res, 400, "invalid",

@@ -16,8 +16,7 @@
 #include "../vault/vault.h"
 #include "api_internal.h"
 
-#define CATEGORIES_MAX 64 /* categories named in one request */
-#define FACTS_MAX      VAULT_FACTS_PER_DOC
+#define FACTS_MAX VAULT_FACTS_PER_DOC
 
 /* A released subject's JSON text: a first allocation and the most one
  * answer may take. */
@@ -344,6 +343,85 @@ create_answer(void *arg, struct http_response *res)
 	create_job_free(job);
 }
 
+/*
+ * Reads the list jf of facts of a body into facts ([its size]), each with
+ * the body's defaults dpurpose and dsource; cats gets their category ids.
+ * With role_check, a fact of a purpose the role lacks is refused (403,
+ * audited, AURA-SHARE-1). 1 once it has answered (*rc), else 0.
+ */
+static int
+facts_parse(struct ctx *c, struct http_response *res, json_t *jf,
+            const char *dpurpose, const char *dsource, const char *dvisitor,
+            int role_check, struct vault_fact_in *facts, size_t *nf, char *cats,
+            size_t catsz, int *rc)
+{
+	json_t *item;
+	size_t i, off = 0;
+
+	cats[0] = '\0';
+	json_array_foreach(jf, i, item)
+	{
+		struct vault_fact_in *f = &facts[*nf];
+
+		if (!json_is_object(item) ||
+		    check_keys(item, fact_keys, &c->msg) != 0) {
+			*rc = http_respond_error(
+			        res, 400, "invalid", "fact %zu: %s", i + 1,
+			        c->msg.text[0] ? c->msg.text : "not an object");
+			return 1;
+		}
+		f->category = str_member(item, "category");
+		f->value = str_member(item, "value");
+		f->purpose = str_member(item, "purpose");
+		f->source = str_member(item, "source");
+		if (f->purpose == NULL)
+			f->purpose = dpurpose;
+		if (f->source == NULL)
+			f->source = dsource;
+		/* AURA-COOKIE-1: whose cookie choice allows a cookie
+		 * purpose's data. */
+		if ((f->visitor = str_member(item, "visitor")) == NULL)
+			f->visitor = dvisitor;
+		if (parse_time(str_member(item, "collected_at"),
+		               &f->collected_at, &c->msg) != 0) {
+			*rc = http_respond_error(res, 400, "invalid",
+			                         "fact %zu: %s", i + 1,
+			                         c->msg.text);
+			return 1;
+		}
+		if (f->purpose == NULL || f->category == NULL ||
+		    f->value == NULL) {
+			*rc = http_respond_error(
+			        res, 400, "invalid",
+			        "fact %zu: category, value and "
+			        "purpose are required",
+			        i + 1);
+			return 1;
+		}
+		/* AURA-SHARE-1: collect only for the role's purposes. */
+		if (role_check && !role_has_purpose(c, f->purpose)) {
+			int known = policy_purpose_index(c->policy,
+			                                 f->purpose) >= 0;
+
+			*rc = refuse(c, res, "create",
+			             known ? f->purpose : NULL, NULL,
+			             "AURA-SHARE-1",
+			             "fact %zu: role '%s' may not use purpose "
+			             "'%.64s'",
+			             i + 1, c->actor.role,
+			             known ? f->purpose : "(unknown)");
+			return 1;
+		}
+		if (off + strlen(f->category) + 2 < catsz) {
+			off += (size_t)snprintf(cats + off, catsz - off,
+			                        "%s%.64s", *nf ? "," : "",
+			                        f->category);
+		}
+		(*nf)++;
+	}
+	return 0;
+}
+
 /* POST /v1/subjects: {"purpose", "source", "facts": [...], "consents"} */
 int
 h_subject_create(struct http_request *req, struct http_response *res, void *app)
@@ -357,7 +435,7 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 	char cats[AUDIT_CATEGORIES_MAX];
 	const char *dpurpose, *dsource, *dvisitor;
 	json_t *doc = NULL, *jf, *jc, *item;
-	size_t nf = 0, nc = 0, i, off = 0;
+	size_t nf = 0, nc = 0, i;
 	enum vaern_err err;
 	int rc;
 
@@ -386,64 +464,9 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		rc = fail(res, VAERN_E_NOMEM, NULL);
 		goto done;
 	}
-	cats[0] = '\0';
-	json_array_foreach(jf, i, item)
-	{
-		struct vault_fact_in *f = &facts[nf];
-
-		if (!json_is_object(item) ||
-		    check_keys(item, fact_keys, &c.msg) != 0) {
-			rc = http_respond_error(
-			        res, 400, "invalid", "fact %zu: %s", i + 1,
-			        c.msg.text[0] ? c.msg.text : "not an object");
-			goto done;
-		}
-		f->category = str_member(item, "category");
-		f->value = str_member(item, "value");
-		f->purpose = str_member(item, "purpose");
-		f->source = str_member(item, "source");
-		if (f->purpose == NULL)
-			f->purpose = dpurpose;
-		if (f->source == NULL)
-			f->source = dsource;
-		if ((f->visitor = str_member(item, "visitor")) == NULL)
-			f->visitor = dvisitor;
-		if (parse_time(str_member(item, "collected_at"),
-		               &f->collected_at, &c.msg) != 0) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "fact %zu: %s", i + 1,
-			                        c.msg.text);
-			goto done;
-		}
-		if (f->purpose == NULL || f->category == NULL ||
-		    f->value == NULL) {
-			rc = http_respond_error(res, 400, "invalid",
-			                        "fact %zu: category, value and "
-			                        "purpose are required",
-			                        i + 1);
-			goto done;
-		}
-		/* AURA-SHARE-1: collect only for the role's purposes. */
-		if (!role_has_purpose(&c, f->purpose)) {
-			int known =
-			        policy_purpose_index(c.policy, f->purpose) >= 0;
-
-			rc = refuse(&c, res, "create",
-			            known ? f->purpose : NULL, NULL,
-			            "AURA-SHARE-1",
-			            "fact %zu: role '%s' may not use purpose "
-			            "'%.64s'",
-			            i + 1, c.actor.role,
-			            known ? f->purpose : "(unknown)");
-			goto done;
-		}
-		if (off + strlen(f->category) + 2 < sizeof(cats)) {
-			off += (size_t)snprintf(cats + off, sizeof(cats) - off,
-			                        "%s%.64s", nf ? "," : "",
-			                        f->category);
-		}
-		nf++;
-	}
+	if (facts_parse(&c, res, jf, dpurpose, dsource, dvisitor, 1, facts, &nf,
+	                cats, sizeof(cats), &rc))
+		goto done;
 	json_array_foreach(jc, i, item)
 	{
 		struct vault_consent_in *ci = &consents[nc];
@@ -518,6 +541,86 @@ done:
 		create_job_free(job);
 	free(facts);
 	free(consents);
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * POST /v1/subjects/{id}/facts: facts added to a known person
+ * (AURA-PORTAL-2, TEL-LOG-1, CEK-RET-4). Bulk {"purpose", "source",
+ * "facts": [...]} or one fact {"category", "value", "purpose", "source",
+ * "collected_at"}. Every check of a create; the gate decides per purpose
+ * (vault_facts_add: GATE_COLLECT) and audits its decision.
+ */
+int
+h_facts_add(struct http_request *req, struct http_response *res, void *app)
+{
+	static const char *const keys[] = {"purpose",  "source", "facts",
+	                                   "category", "value",  "collected_at",
+	                                   "visitor",  NULL};
+	struct ctx c;
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_fact_in *facts = NULL;
+	char cats[AUDIT_CATEGORIES_MAX], hex[VAULT_UID_HEX];
+	json_t *doc = NULL, *jf, *one = NULL, *ids;
+	size_t nf = 0;
+	int64_t first = 0;
+	enum vaern_err err;
+	int rc = 0;
+
+	if (begin_subject(req, res, app, &c, uid))
+		return 0; /* answered */
+	if (body(req, res, keys, &doc))
+		return 0; /* answered */
+	jf = json_object_get(doc, "facts");
+	if (jf == NULL && json_object_get(doc, "category") != NULL) {
+		/* One fact: the body is the fact. */
+		if ((one = json_array()) == NULL ||
+		    (json_array_append_new(one, json_deep_copy(doc)) != 0)) {
+			rc = fail(res, VAERN_E_NOMEM, NULL);
+			goto done;
+		}
+		json_object_del(json_array_get(one, 0), "facts");
+		jf = one;
+	} else if (json_object_get(doc, "category") != NULL ||
+	           json_object_get(doc, "value") != NULL) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "a body is one fact or 'facts', a "
+		                        "list, not both");
+		goto done;
+	}
+	if (!json_is_array(jf) || json_array_size(jf) == 0 ||
+	    json_array_size(jf) > FACTS_MAX) {
+		rc = http_respond_error(res, 400, "invalid",
+		                        "'facts' is a list of 1 to %d facts",
+		                        FACTS_MAX);
+		goto done;
+	}
+	if ((facts = calloc(json_array_size(jf), sizeof(*facts))) == NULL) {
+		rc = fail(res, VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	if (facts_parse(&c, res, jf, str_member(doc, "purpose"),
+	                str_member(doc, "source"), str_member(doc, "visitor"),
+	                0, facts, &nf, cats, sizeof(cats), &rc))
+		goto done;
+	/* The gate decides and the vault audits (allowed or refused). */
+	err = vault_facts_add(c.v, &c.actor, uid, facts, nf, &first, &c.msg);
+	if (err != VAERN_OK) {
+		rc = fail(res, err, &c.msg);
+		goto done;
+	}
+	vault_uid_format(uid, hex);
+	ids = json_array();
+	for (size_t i = 0; ids != NULL && i < nf; i++)
+		json_array_append_new(ids, json_integer(first + (json_int_t)i));
+	rc = http_respond_json(res, 201,
+	                       json_pack("{s:s, s:I, s:o*}", "subject", hex,
+	                                 "facts", (json_int_t)nf, "fact_ids",
+	                                 ids));
+done:
+	free(facts);
+	json_decref(one);
 	json_decref(doc);
 	return rc;
 }

@@ -54,9 +54,21 @@ struct cli_audit_local {
  * cmd_retention.c. */
 int cli_audit_local(struct vault *v, struct cli_audit_local *al);
 
+/* The local operator's name in the audit trail (GDPR-32): "operator:"
+ * and the OS user running the command (its uid if it has no name), in
+ * A-Z a-z 0-9 . _ - only. In cmd_retention.c. */
+#define CLI_OPERATOR_MAX 64
+void cli_operator_name(char out[CLI_OPERATOR_MAX + 1]);
+
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);
 int cmd_policy_list(int argc, char **argv);
+
+/* "vaern policy render|ropa": in cmd_render.c (issue 15). */
+int cmd_policy_render(int argc, char **argv);
+int cmd_policy_ropa(int argc, char **argv);
+int cmd_policy_history(int argc, char **argv);
+int cmd_policy_diff(int argc, char **argv);
 
 /*
  * Prints "vaern: <what>: <message>" to stderr and returns the exit code

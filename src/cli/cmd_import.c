@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../ids/ids.h"
 #include "../vault/vault.h"
@@ -1074,8 +1075,11 @@ struct import {
 	struct worker workers[IMPORT_WORKERS_MAX];
 	size_t nworkers;
 	struct csv_reader *csv;
-	int *given;             /* scratch: per entry, consent given */
-	struct uid_lines uids;  /* subjects written by this import */
+	int *given;            /* scratch: per entry, consent given */
+	struct uid_lines uids; /* subjects written by this import */
+	unsigned char (*written)[VAULT_UID_BYTES]; /* their ids, in order,
+	                                              for the audit trail */
+	size_t nwritten, capwritten;
 	unsigned long rows;     /* data rows read (blank lines not) */
 	unsigned long imported; /* subjects written */
 	unsigned long bad;      /* rows refused */
@@ -1236,6 +1240,70 @@ explain_duplicate(struct import *im, struct row *row)
 	}
 }
 
+/* Remembers a written subject's id for the audit trail; 0, or -1. */
+static int
+written_put(struct import *im, const unsigned char uid[VAULT_UID_BYTES])
+{
+	if (im->nwritten == im->capwritten) {
+		size_t cap = im->capwritten ? 2 * im->capwritten : 1024;
+		void *p = realloc(im->written, cap * sizeof(*im->written));
+
+		if (p == NULL)
+			return -1;
+		im->written = p;
+		im->capwritten = cap;
+	}
+	memcpy(im->written[im->nwritten++], uid, VAULT_UID_BYTES);
+	return 0;
+}
+
+/*
+ * GDPR-32: the operator's import is audited like a create through the
+ * API, one entry per subject (actor operator:<OS user>), before the
+ * import commits: no entries, nothing imported.
+ */
+static enum vaern_err
+import_audit(struct import *im, struct vaern_msg *msg)
+{
+	enum { CHUNK = 8192 };
+	struct audit_entry *e = NULL;
+	char path[PATH_MAX], actor[CLI_OPERATOR_MAX + 1];
+	const char *purpose = im->a->npurposes > 0 ? im->a->purposes[0] : NULL;
+	enum vaern_err err = VAERN_OK;
+	int n;
+
+	if (im->nwritten == 0)
+		return VAERN_OK;
+	n = snprintf(path, sizeof(path), "%s/%s", cli_globals.data_dir,
+	             AUDIT_DB_FILE);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the data directory's path is too long");
+	if ((e = calloc(CHUNK, sizeof(*e))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	cli_operator_name(actor);
+	for (size_t i = 0; err == VAERN_OK && i < im->nwritten; i += CHUNK) {
+		size_t k = im->nwritten - i < CHUNK ? im->nwritten - i : CHUNK;
+
+		for (size_t j = 0; j < k; j++) {
+			e[j].controller = im->controller;
+			e[j].actor = actor;
+			e[j].role = "operator";
+			e[j].purpose = purpose;
+			e[j].action = "create";
+			e[j].subject = im->written[i + j];
+			e[j].allowed = 1;
+			e[j].rule = "GDPR-32";
+			e[j].reason = "imported by the local operator";
+			e[j].policy =
+			        vault_policy_version(im->v, im->controller);
+		}
+		err = audit_append_direct(path, e, k, NULL, msg);
+	}
+	free(e);
+	return err;
+}
+
 /* Writes the prepared rows of b in order and reports the bad ones. */
 static void
 write_batch(struct import *im, struct batch *b)
@@ -1282,7 +1350,8 @@ write_batch(struct import *im, struct batch *b)
 			report_row(im, row);
 			continue;
 		}
-		if (uid_put(&im->uids, uid, row->line) != 0) {
+		if (uid_put(&im->uids, uid, row->line) != 0 ||
+		    written_put(im, uid) != 0) {
 			im->fatal = cli_report("import", VAERN_E_NOMEM, NULL);
 			return;
 		}
@@ -1538,7 +1607,8 @@ run_import(struct import *im, FILE *in)
 		rc = EXIT_REFUSED;
 		goto done;
 	}
-	if ((err = vault_commit(im->v, &msg)) != VAERN_OK) {
+	if ((err = import_audit(im, &msg)) != VAERN_OK ||
+	    (err = vault_commit(im->v, &msg)) != VAERN_OK) {
 		rc = cli_report("import", err, &msg);
 		goto done;
 	}
@@ -1620,6 +1690,7 @@ done:
 	free(im.given);
 	free(im.uids.keys);
 	free(im.uids.lines);
+	free(im.written);
 	free(owned);
 	if (in != NULL && in != stdin)
 		fclose(in);

@@ -12,7 +12,13 @@
 
 static const char policy_usage[] = "usage: vaern policy check FILE...\n"
                                    "       vaern policy load FILE...\n"
-                                   "       vaern policy list";
+                                   "       vaern policy list\n"
+                                   "       vaern policy render "
+                                   "FILE|CONTROLLER [--lang L] [--format F]\n"
+                                   "       vaern policy ropa "
+                                   "FILE|CONTROLLER [--lang L] [--format F]\n"
+                                   "       vaern policy history CONTROLLER\n"
+                                   "       vaern policy diff A B";
 
 void
 cli_print_diags(const char *path, const struct policy_diags *d)
@@ -127,5 +133,13 @@ cmd_policy(int argc, char **argv)
 		return cmd_policy_load(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return cmd_policy_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "render") == 0)
+		return cmd_policy_render(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ropa") == 0)
+		return cmd_policy_ropa(argc - 1, argv + 1);
+	if (strcmp(argv[1], "history") == 0)
+		return cmd_policy_history(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_policy_diff(argc - 1, argv + 1);
 	return cli_usage("policy", policy_usage);
 }

@@ -15,11 +15,13 @@
  *   vaern requests rectify REQUEST --fact N --value -|TEXT [--in-progress]
  *   vaern requests restrict REQUEST [--complete]
  *   vaern requests restrict REQUEST --lift --reason TEXT
+ *   vaern requests add ... [--categories C,D]  (the data concerned)
  *   vaern requests object REQUEST [--purposes P,Q]
  *   vaern requests withdraw-consent REQUEST [--purposes P,Q]
  *
  * Every command takes [--controller ID] (optional with one controller)
- * and [--actor NAME] (default "operator"), recorded with each transition
+ * and [--actor NAME] (default "operator:<OS user>"), recorded with each
+ * transition
  * and in the audit trail. A code, and a rectified value, are best given
  * on stdin (--code -, --value -): the command line is visible to other
  * users of the machine.
@@ -40,7 +42,7 @@
 
 static const char usage_text[] =
         "usage: vaern requests add --type TYPE --subject SUBJECT --channel C\n"
-        "                          [--received TIME]\n"
+        "                          [--received TIME] [--categories C,D]\n"
         "       vaern requests list [--due-within N[d|w]] [--all]\n"
         "       vaern requests show REQUEST\n"
         "       vaern requests verify REQUEST --send-code [--contact "
@@ -69,6 +71,7 @@ struct args {
 	const char *controller, *actor, *type, *subject, *channel, *received;
 	const char *due_within, *contact, *code, *attest, *months, *reason;
 	const char *fact, *value, *purposes, *format, *lang;
+	const char *categories; /* --categories C,D (AURA-RIGHTS-1) */
 	int all, send_code, lift, complete, in_progress;
 	const char *pos[2];
 	int npos;
@@ -97,6 +100,7 @@ parse(int argc, char **argv, struct args *a)
 	        {"--fact", offsetof(struct args, fact)},
 	        {"--value", offsetof(struct args, value)},
 	        {"--purposes", offsetof(struct args, purposes)},
+	        {"--categories", offsetof(struct args, categories)},
 	        {"--format", offsetof(struct args, format)},
 	        {"--lang", offsetof(struct args, lang)},
 	};
@@ -172,6 +176,34 @@ transition_json(void *arg, const struct vault_transition *t)
 	               : VAERN_E_NOMEM;
 }
 
+/* Splits "a,b" into up to max ids in buf (size bytes). */
+static int
+split_ids(const char *text, char *buf, size_t size, const char **out,
+          size_t max, size_t *n)
+{
+	size_t len;
+	char *p;
+
+	*n = 0;
+	if (text == NULL)
+		return 0;
+	if ((len = strlen(text)) == 0 || len >= size)
+		return -1;
+	memcpy(buf, text, len + 1);
+	for (p = buf;;) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p == '\0' || *n == max)
+			return -1;
+		out[(*n)++] = p;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 static int
 print_request(struct vault *v, const char *controller,
               const struct vault_request *r, int history)
@@ -180,8 +212,17 @@ print_request(struct vault *v, const char *controller,
 	json_t *j = vault_request_json(controller, r, clock_today());
 	json_t *list;
 	enum vaern_err err;
+	char scope[VAULT_SCOPE_MAX + 1];
 
-	if (j == NULL || !history)
+	if (j == NULL)
+		return cli_print_json(j);
+	/* AURA-RIGHTS-1: the data the request concerns; null: all of it. */
+	if ((err = vault_request_scope(v, controller, r->id, scope, &msg))) {
+		json_decref(j);
+		return cli_report("requests", err, &msg);
+	}
+	json_object_set_new(j, "categories", vault_scope_json(scope));
+	if (!history)
 		return cli_print_json(j);
 	list = json_array();
 	err = vault_request_transitions(v, controller, r->id, transition_json,
@@ -203,6 +244,8 @@ req_add(struct vault *v, const char *controller, struct args *a,
 	struct vault_request_in in;
 	struct vault_request r;
 	unsigned char uid[VAULT_UID_BYTES];
+	const char *cats[VAULT_SCOPE_IDS];
+	char buf[VAULT_SCOPE_MAX + 1];
 	enum vaern_err err;
 
 	if (a->npos != 0 || a->type == NULL || a->subject == NULL)
@@ -212,6 +255,13 @@ req_add(struct vault *v, const char *controller, struct args *a,
 	in.type = a->type;
 	in.channel = a->channel;
 	in.received_at = INT64_MIN;
+	/* AURA-RIGHTS-1: the data the request concerns (default: all). */
+	if (split_ids(a->categories, buf, sizeof(buf), cats, VAULT_SCOPE_IDS,
+	              &in.ncategories) != 0)
+		return cli_usage("requests add", "--categories is a list of "
+		                                 "category ids: C or C,D");
+	if (in.ncategories > 0)
+		in.categories = cats;
 	if (a->received != NULL &&
 	    (err = cal_parse_instant(a->received, &in.received_at, &msg)) !=
 	            VAERN_OK)
@@ -480,34 +530,6 @@ req_report(struct vault *v, const char *controller, struct args *a,
 	return rc;
 }
 
-/* Splits "a,b" into up to VAULT_PURPOSES_MAX ids in buf (size bytes). */
-static int
-split_purposes(const char *text, char *buf, size_t size, const char **out,
-               size_t *n)
-{
-	size_t len;
-	char *p;
-
-	*n = 0;
-	if (text == NULL)
-		return 0;
-	if ((len = strlen(text)) == 0 || len >= size)
-		return -1;
-	memcpy(buf, text, len + 1);
-	for (p = buf;;) {
-		char *comma = strchr(p, ',');
-
-		if (comma != NULL)
-			*comma = '\0';
-		if (*p == '\0' || *n == VAULT_PURPOSES_MAX)
-			return -1;
-		out[(*n)++] = p;
-		if (comma == NULL)
-			return 0;
-		p = comma + 1;
-	}
-}
-
 /* Prints the request and, under key, what was done (taken). */
 static int
 print_done(const char *controller, const struct vault_request *r,
@@ -614,7 +636,8 @@ req_purposes(struct vault *v, const char *controller, struct args *a,
 
 	if (a->npos != 1)
 		return cli_usage(what, "REQUEST is required");
-	if (split_purposes(a->purposes, buf, sizeof(buf), purposes, &n) != 0)
+	if (split_ids(a->purposes, buf, sizeof(buf), purposes,
+	              VAULT_PURPOSES_MAX, &n) != 0)
 		return cli_usage(what, "--purposes is a list of purpose ids: "
 		                       "P or P,Q");
 	if (!withdraw) {
@@ -702,7 +725,8 @@ cmd_requests(int argc, char **argv)
 	        {"withdraw-consent", req_withdraw, 1},
 	};
 	struct vaern_msg msg = {{0}};
-	struct vault_request_actor who = {"operator", "operator"};
+	static char op[CLI_OPERATOR_MAX + 1];
+	struct vault_request_actor who = {op, "operator"};
 	struct vault *v = NULL;
 	struct args a;
 	char *owned = NULL;
@@ -711,6 +735,8 @@ cmd_requests(int argc, char **argv)
 	enum vaern_err err;
 	int rc = EXIT_USAGE;
 
+	/* GDPR-32: the local operator as the OS user running the command. */
+	cli_operator_name(op);
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;

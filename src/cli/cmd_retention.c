@@ -23,6 +23,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,28 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	if (a.controller != NULL)
 		a.policy = vault_policy_version(al->v, a.controller);
 	return audit_append_direct(al->path, &a, 1, NULL, msg);
+}
+
+void
+cli_operator_name(char out[CLI_OPERATOR_MAX + 1])
+{
+	static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                 "abcdefghijklmnopqrstuvwxyz"
+	                                 "0123456789._-";
+	struct passwd *pw = getpwuid(geteuid());
+	size_t n;
+
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
+		(void)snprintf(out, CLI_OPERATOR_MAX + 1, "operator:%s",
+		               pw->pw_name);
+	else
+		(void)snprintf(out, CLI_OPERATOR_MAX + 1, "operator:uid%lu",
+		               (unsigned long)geteuid());
+	/* Printable ids only in the trail: anything else becomes '_'. */
+	n = strlen(out);
+	for (size_t i = sizeof("operator:") - 1; i < n; i++)
+		if (strchr(name_chars, out[i]) == NULL)
+			out[i] = '_';
 }
 
 int

@@ -245,6 +245,9 @@ static const char subject_usage[] =
         "  vaern subject add [--controller ID] [--json FILE|-]\n"
         "        [--purpose P] [--source S] [--collected-at T]\n"
         "        [--fact CATEGORY=VALUE]... [--consent PURPOSE:SOURCE]...\n"
+        "  vaern subject add-facts [--controller ID] SUBJECT [--json FILE|-]\n"
+        "        [--purpose P] [--source S] [--collected-at T]\n"
+        "        [--fact CATEGORY=VALUE]...   (facts for a known person)\n"
         "  vaern subject find [--controller ID] TYPE VALUE|-\n"
         "  vaern subject show [--controller ID] SUBJECT\n"
         "  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
@@ -618,13 +621,127 @@ parse_json_request(const char *path, const char *flag_purpose,
 	return VAERN_OK;
 }
 
+/* ---- the local operator, audited (GDPR-32) ------------------------------ */
+
+/* Set by cmd_subject for the command it runs: where the audit entries go
+ * and who the operator is. */
+static struct cli_audit_local operator_audit_db;
+static char operator_name[CLI_OPERATOR_MAX + 1];
+
+/*
+ * Audits what the local operator did to (or read of) subject uid, like
+ * the API audits its callers: actor "operator:<OS user>", role
+ * "operator"; ids and counts only, never a value.
+ */
+static enum vaern_err
+operator_audit_for(struct vault *v, const char *controller, const char *purpose,
+                   const char *action, const unsigned char *uid,
+                   const char *categories, const char *rule, const char *reason,
+                   struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = operator_name;
+	e.role = "operator";
+	e.purpose = purpose;
+	e.action = action;
+	e.subject = uid;
+	e.categories = categories;
+	e.allowed = 1;
+	e.rule = rule;
+	e.reason = reason;
+	return vault_audit_record(v, &e, msg);
+}
+
+/* operator_audit_for under the purpose "vault_operation": the
+ * operator's own upkeep of the vault, not one of the policy's purposes. */
+static enum vaern_err
+operator_audit(struct vault *v, const char *controller, const char *action,
+               const unsigned char *uid, const char *categories,
+               const char *rule, const char *reason, struct vaern_msg *msg)
+{
+	return operator_audit_for(v, controller, "vault_operation", action, uid,
+	                          categories, rule, reason, msg);
+}
+
+/* The distinct category ids of facts as "a,b" (cut where it is full). */
+static void
+fact_categories(const struct vault_fact_in *facts, size_t n, char *buf,
+                size_t bufsz)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(facts[i].category);
+		int seen = 0;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(facts[k].category, facts[i].category) ==
+			       0;
+		if (seen)
+			continue;
+		if (off + len + 2 > bufsz)
+			break;
+		if (off > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, facts[i].category, len + 1);
+		off += len;
+	}
+}
+
+/* The local operator as the vault's actor (GATE_ROLE_OPERATOR). */
+static void
+operator_actor(struct vault_actor *actor, const char *controller)
+{
+	memset(actor, 0, sizeof(*actor));
+	(void)snprintf(actor->controller, sizeof(actor->controller), "%s",
+	               controller);
+	(void)snprintf(actor->name, sizeof(actor->name), "%s", operator_name);
+	(void)snprintf(actor->role, sizeof(actor->role), "operator");
+}
+
+/* Facts added to a known person (AURA-PORTAL-2, TEL-LOG-1, CEK-RET-4),
+ * through the gate and audited by the vault (action "collect"). */
 static int
-subject_add(struct vault *v, struct subject_args *a)
+facts_add(struct vault *v, struct subject_args *a, struct add_request *r)
+{
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_actor actor;
+	enum vaern_err err;
+	int64_t first = 0;
+	json_t *ids;
+
+	if (r->nconsents > 0)
+		return cli_usage("subject add-facts",
+		                 "consents are given with `subject consent`");
+	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
+		return cli_report("subject add-facts", err, &msg);
+	operator_actor(&actor, a->controller);
+	if ((err = vault_facts_add(v, &actor, uid, r->facts, r->nfacts, &first,
+	                           &msg)) != VAERN_OK)
+		return cli_report("subject add-facts", err, &msg);
+	ids = json_array();
+	for (size_t i = 0; ids != NULL && i < r->nfacts; i++)
+		json_array_append_new(ids, json_integer(first + (json_int_t)i));
+	return cli_print_json(json_pack("{s:s, s:s, s:I, s:o*}", "subject",
+	                                a->pos[0], "controller", a->controller,
+	                                "facts", (json_int_t)r->nfacts,
+	                                "fact_ids", ids));
+}
+
+/* `subject add` (existing 0) and `subject add-facts SUBJECT` (1): the
+ * same options make the facts. */
+static int
+subject_add_or_facts(struct vault *v, struct subject_args *a, int existing)
 {
 	struct vaern_msg msg = {{0}};
 	struct add_request *r;
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX];
+	char hex[VAULT_UID_HEX], cats[AUDIT_CATEGORIES_MAX], reason[128];
 	int64_t collected = INT64_MIN;
 	enum vaern_err err = VAERN_OK;
 	size_t splitlen = 0, off = 0;
@@ -632,8 +749,13 @@ subject_add(struct vault *v, struct subject_args *a)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return cli_report("subject add", VAERN_E_NOMEM, NULL);
-	if (a->npos != 0) {
-		rc = cli_usage("subject add", "unexpected argument");
+	if (a->npos != (existing ? 1 : 0)) {
+		rc = cli_usage(existing ? "subject add-facts" : "subject add",
+		               existing ? "usage: vaern subject add-facts "
+		                          "[--controller ID] SUBJECT "
+		                          "(--fact C=V ... | --json FILE) "
+		                          "[--purpose P]"
+		                        : "unexpected argument");
 		goto done;
 	}
 	/* --purpose, --source and --collected-at are the defaults of every
@@ -707,9 +829,22 @@ subject_add(struct vault *v, struct subject_args *a)
 			goto report;
 		}
 	}
+	if (existing) {
+		rc = facts_add(v, a, r);
+		goto done;
+	}
 	err = vault_subject_add(v, a->controller, r->facts, r->nfacts,
 	                        r->consents, r->nconsents, uid, &msg);
 	if (err != VAERN_OK)
+		goto report;
+	fact_categories(r->facts, r->nfacts, cats, sizeof(cats));
+	(void)snprintf(reason, sizeof(reason),
+	               "subject created by the local operator: %zu facts, "
+	               "%zu consents",
+	               r->nfacts, r->nconsents);
+	if ((err = operator_audit_for(v, a->controller, r->facts[0].purpose,
+	                              "create", uid, cats[0] ? cats : NULL,
+	                              "GDPR-32", reason, &msg)) != VAERN_OK)
 		goto report;
 	vault_uid_format(uid, hex);
 	rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "subject", hex,
@@ -780,7 +915,7 @@ subject_find(struct vault *v, struct subject_args *a)
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	char hex[VAULT_UID_HEX],
-	        buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2];
+	        buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2], reason[160];
 	const char *values[VAULT_IDENTITIES_MAX];
 	struct vault_identity ids[VAULT_IDENTITIES_MAX];
 	const struct policy *p = NULL;
@@ -824,6 +959,21 @@ subject_find(struct vault *v, struct subject_args *a)
 		                                    uid, &msg);
 	}
 	explicit_bzero(buf, sizeof(buf));
+	/* What it was found by: the type or the categories (ids of the
+	 * policy), never the value. */
+	if (n == 1 && policy_category_index(p, a->pos[0]) < 0)
+		(void)snprintf(reason, sizeof(reason),
+		               "found by the local operator by its %s",
+		               id_type_name(type));
+	else
+		(void)snprintf(
+		        reason, sizeof(reason),
+		        "found by the local operator by its %.40s%s%.40s",
+		        a->pos[0], n > 1 ? " and " : "",
+		        n > 1 ? a->pos[2] : "");
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "find", uid, NULL,
+		                     "GDPR-32", reason, &msg);
 	if (err != VAERN_OK)
 		return cli_report("subject find", err, &msg);
 	vault_uid_format(uid, hex);
@@ -859,11 +1009,31 @@ show_event(void *arg, const char *kind, int64_t at)
 }
 
 static int
+subject_add(struct vault *v, struct subject_args *a)
+{
+	return subject_add_or_facts(v, a, 0);
+}
+
+static int
+subject_add_facts(struct vault *v, struct subject_args *a)
+{
+	return subject_add_or_facts(v, a, 1);
+}
+
+/*
+ * The local operator reads a subject through the gate like any caller
+ * (GATE_ROLE_OPERATOR): the decision is audited before a fact is
+ * decrypted (GDPR-32).
+ */
+static int
 subject_show(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	json_t *facts = NULL, *events = NULL;
+	struct vault_actor actor;
+	struct vault_access acc;
+	struct gate_decision d;
 	enum vaern_err err;
 
 	if (a->npos != 1)
@@ -871,10 +1041,14 @@ subject_show(struct vault *v, struct subject_args *a)
 		                                 "[--controller ID] SUBJECT");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) != VAERN_OK)
 		return cli_report("subject show", err, &msg);
+	operator_actor(&actor, a->controller);
+	memset(&acc, 0, sizeof(acc));
+	acc.actor = &actor;
+	acc.action = GATE_READ;
 	facts = json_array();
 	events = json_array();
-	if ((err = vault_subject_facts(v, a->controller, uid, show_fact, facts,
-	                               &msg)) != VAERN_OK ||
+	if ((err = vault_subject_access(v, uid, &acc, show_fact, facts, &d,
+	                                &msg)) != VAERN_OK ||
 	    (err = vault_subject_events(v, a->controller, uid, show_event,
 	                                events, &msg)) != VAERN_OK) {
 		json_decref(facts);
@@ -893,7 +1067,7 @@ subject_rectify(struct vault *v, struct subject_args *a)
 	unsigned char uid[VAULT_UID_BYTES];
 	static char buf[VAULT_VALUE_MAX + 2];
 	const char *value;
-	char *end = NULL;
+	char *end = NULL, reason[96];
 	long long fact;
 	enum vaern_err err;
 
@@ -913,6 +1087,11 @@ subject_rectify(struct vault *v, struct subject_args *a)
 		        "no value (or one too long) on standard input");
 	err = vault_fact_rectify(v, a->controller, uid, fact, value, &msg);
 	explicit_bzero(buf, sizeof(buf));
+	(void)snprintf(reason, sizeof(reason),
+	               "fact %lld rectified by the local operator", fact);
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "rectify", uid, NULL,
+		                     "GDPR-16", reason, &msg);
 	if (err != VAERN_OK)
 		return cli_report("subject rectify", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
@@ -935,7 +1114,9 @@ subject_event(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->at, "--at", &at, &msg)) ||
 	    (err = vault_event_record(v, a->controller, uid, a->pos[1], at,
-	                              &msg)))
+	                              &msg)) ||
+	    (err = operator_audit(v, a->controller, "event", uid, NULL,
+	                          "GDPR-32", a->pos[1], &msg)))
 		return cli_report("subject event", err, &msg);
 	return cli_print_json(json_pack(
 	        "{s:s, s:s, s:o}", "subject", a->pos[0], "event", a->pos[1],
@@ -948,6 +1129,7 @@ subject_erase(struct vault *v, struct subject_args *a)
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	enum vaern_err err;
+	char reason[96];
 	size_t n = 0;
 
 	if (a->npos != 1)
@@ -955,6 +1137,11 @@ subject_erase(struct vault *v, struct subject_args *a)
 		                                  "[--controller ID] SUBJECT");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
+		return cli_report("subject erase", err, &msg);
+	(void)snprintf(reason, sizeof(reason),
+	               "erased by the local operator: %zu facts", n);
+	if ((err = operator_audit(v, a->controller, "erase", uid, NULL,
+	                          "GDPR-17", reason, &msg)) != VAERN_OK)
 		return cli_report("subject erase", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
 	                                "erased", 1, "facts", (json_int_t)n));
@@ -985,7 +1172,7 @@ subject_hold(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->review, "--review", &review, &msg)) ||
 	    (err = vault_hold_place(v, a->controller, uid, a->category,
-	                            a->reason, review, "operator", NULL, &id,
+	                            a->reason, review, operator_name, NULL, &id,
 	                            &msg)))
 		return cli_report("subject hold", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:s*, s:o}", "subject",
@@ -1015,8 +1202,8 @@ subject_unhold(struct vault *v, struct subject_args *a)
 	if (cli_audit_local(v, &al) != 0)
 		return cli_report("subject unhold", VAERN_E_INVALID, NULL);
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = vault_hold_lift(v, a->controller, uid, id, "operator", NULL,
-	                           &msg)))
+	    (err = vault_hold_lift(v, a->controller, uid, id, operator_name,
+	                           NULL, &msg)))
 		return cli_report("subject unhold", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:I, s:b}", "subject", a->pos[0],
 	                                "hold", (json_int_t)id, "lifted", 1));
@@ -1050,7 +1237,12 @@ subject_holds(struct vault *v, struct subject_args *a)
 	}
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = vault_hold_foreach(v, a->controller, uid, hold_json, list,
-	                              &msg))) {
+	                              &msg)) ||
+	    (err = operator_audit(v, a->controller, "holds_read", uid, NULL,
+	                          "GDPR-32",
+	                          "the subject's legal holds read by the "
+	                          "local operator",
+	                          &msg))) {
 		json_decref(list);
 		return cli_report("subject holds", err, &msg);
 	}
@@ -1073,7 +1265,17 @@ subject_flag(struct vault *v, struct subject_args *a, const char *what,
 		return cli_usage(what, "usage: vaern subject restrict|object "
 		                       "[--controller ID] SUBJECT [--lift]");
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = set(v, a->controller, uid, !a->lift, &msg)))
+	    (err = set(v, a->controller, uid, !a->lift, &msg)) ||
+	    (err = operator_audit(
+	             v, a->controller,
+	             strcmp(what, "subject restrict") == 0 ? "restrict"
+	                                                   : "object",
+	             uid, NULL,
+	             strcmp(what, "subject restrict") == 0 ? "GDPR-18"
+	                                                   : "GDPR-21",
+	             a->lift ? "lifted by the local operator"
+	                     : "set by the local operator",
+	             &msg)))
 		return cli_report(what, err, &msg);
 	return cli_print_json(json_pack("{s:s, s:b}", "subject", a->pos[0],
 	                                strcmp(what, "subject restrict") == 0
@@ -1113,7 +1315,7 @@ consent_audit(struct vault *v, const char *controller, const unsigned char *uid,
 	}
 	memset(&e, 0, sizeof(e));
 	e.controller = controller;
-	e.actor = "operator";
+	e.actor = operator_name;
 	e.role = "operator";
 	e.purpose = purpose;
 	e.action = withdraw ? "consent_withdraw" : "consent_give";
@@ -1241,6 +1443,12 @@ subject_consents(struct vault *v, struct subject_args *a)
 		                  "last_used", json_time(st.last_used),
 		                  "kept_until", json_time(st.expires_at)));
 	}
+	if (err == VAERN_OK)
+		err = operator_audit(v, a->controller, "consents_read", uid,
+		                     NULL, "GDPR-32",
+		                     "the subject's consent ledger read by the "
+		                     "local operator",
+		                     &msg);
 	if (err != VAERN_OK) {
 		json_decref(rows);
 		json_decref(states);
@@ -1266,7 +1474,11 @@ subject_agreement(struct vault *v, struct subject_args *a)
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
 	    (err = time_arg(a->at, "--at", &at, &msg)) ||
 	    (err = vault_agreement_record(v, a->controller, uid, a->pos[1],
-	                                  a->withdraw, at, &msg)))
+	                                  a->withdraw, at, &msg)) ||
+	    (err = operator_audit(v, a->controller,
+	                          a->withdraw ? "agreement_withdraw"
+	                                      : "agreement_give",
+	                          uid, NULL, "CEK-SHARE-1", a->pos[1], &msg)))
 		return cli_report("subject agreement", err, &msg);
 	return cli_print_json(json_pack("{s:s, s:s, s:s}", "subject", a->pos[0],
 	                                "recipient", a->pos[1], "agreement",
@@ -1281,6 +1493,7 @@ cmd_subject(int argc, char **argv)
 		int (*fn)(struct vault *, struct subject_args *);
 	} subs[] = {
 	        {"add", subject_add},
+	        {"add-facts", subject_add_facts},
 	        {"find", subject_find},
 	        {"show", subject_show},
 	        {"rectify", subject_rectify},
@@ -1316,6 +1529,11 @@ cmd_subject(int argc, char **argv)
 			continue;
 		if ((err = vault_open(cli_globals.data_dir, &v, &msg))) {
 			rc = cli_report("subject", err, &msg);
+			goto done;
+		}
+		cli_operator_name(operator_name);
+		if (cli_audit_local(v, &operator_audit_db) != 0) {
+			rc = cli_report("subject", VAERN_E_INVALID, NULL);
 			goto done;
 		}
 		if ((rc = pick_controller(v, &a, &owned)) == EXIT_OK)

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *
 vaern_strerror(enum vaern_err err)
@@ -26,12 +27,17 @@ vaern_strerror(enum vaern_err err)
 enum vaern_err
 vaern_fail(struct vaern_msg *msg, enum vaern_err err, const char *fmt, ...)
 {
+	char text[sizeof(msg->text)];
 	va_list ap;
 
 	if (msg == NULL)
 		return err;
+	/* Formatted apart, then copied: an argument may be msg->text itself
+	 * ("fact 3: %s", msg->text), and vsnprintf into the buffer it reads
+	 * is undefined behaviour (C11 7.21.6.12). */
 	va_start(ap, fmt);
-	(void)vsnprintf(msg->text, sizeof(msg->text), fmt, ap);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(msg->text, text, sizeof(text));
 	return err;
 }

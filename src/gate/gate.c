@@ -18,10 +18,22 @@
  *   9. disclosure: the recipient, transfer and condition AURA-SHARE-1,
  *      AURA-XFER-1, CEK-XFER-1, CEK-SHARE-1, TEL-LOG-3
  *
+ * An answer to the person's own request (GATE_ANSWER: the access report,
+ * the portable copy) has no purpose; it is decided by who answers
+ * (GDPR-15, GDPR-20: the data-protection officer, the local operator, or
+ * anyone holding an open, verified request of that kind about the
+ * subject, AOPT-ACCESS-1) and then category by category (TEL-LOG-2).
+ * The local operator (GATE_ROLE_OPERATOR) reads and answers, nothing
+ * more.
+ *
+ * An allow carries a mark that gate_release_mint turns, once the decision
+ * is audited, into the capability the fact reader demands.
+ *
  * Pure: no I/O, no allocation, no clock, no global state.
  */
 #include "gate.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +51,12 @@
 #define RULE_DEMAND      "TEL-LOG-3"
 #define RULE_XFER        "AURA-XFER-1"
 #define RULE_XFER_NONE   "CEK-XFER-1"
+#define RULE_REPORT      "GDPR-15"
+#define RULE_PORTABLE    "GDPR-20"
+
+/* The mark of an allow, and of a minted release (curl's DYNINIT). */
+#define GATE_DECISION_ALLOWED 0x6a7e0a11UL
+#define GATE_RELEASE_MINTED   0x6a7e4e1eUL
 
 static void set_reason(struct gate_decision *d, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
@@ -61,6 +79,7 @@ allow(struct gate_decision *d, const char *rule, const char *fmt, ...)
 
 	d->allow = 1;
 	d->rule = rule;
+	d->mint = GATE_DECISION_ALLOWED;
 	va_start(ap, fmt);
 	set_reason(d, fmt, ap);
 	va_end(ap);
@@ -74,6 +93,7 @@ deny(struct gate_decision *d, const char *rule, const char *fmt, ...)
 	d->allow = 0;
 	d->rule = rule;
 	d->nreleased = 0;
+	d->mint = 0;
 	va_start(ap, fmt);
 	set_reason(d, fmt, ap);
 	va_end(ap);
@@ -103,6 +123,8 @@ action_name(enum gate_action a)
 	case GATE_READ: return "read";
 	case GATE_EXPORT: return "export";
 	case GATE_DISCLOSE: return "disclose";
+	case GATE_COLLECT: return "collect";
+	case GATE_ANSWER: return "answer";
 	}
 	return "?";
 }
@@ -117,14 +139,15 @@ check_request(const struct policy *p, const struct gate_request *r,
 {
 	size_t i;
 
-	if (r->role >= p->nroles) {
+	if (r->role >= p->nroles && r->role != GATE_ROLE_OPERATOR) {
 		deny(d, RULE_ACCESS,
 		     "malformed request: role index %zu out of range (%zu "
 		     "roles)",
 		     r->role, p->nroles);
 		return 0;
 	}
-	if (r->purpose >= p->npurposes) {
+	if (r->action != GATE_ANSWER && r->role != GATE_ROLE_OPERATOR &&
+	    r->purpose >= p->npurposes) {
 		deny(d, RULE_ACCESS,
 		     "malformed request: purpose index %zu out of range (%zu "
 		     "purposes)",
@@ -132,7 +155,8 @@ check_request(const struct policy *p, const struct gate_request *r,
 		return 0;
 	}
 	if (r->action != GATE_READ && r->action != GATE_EXPORT &&
-	    r->action != GATE_DISCLOSE) {
+	    r->action != GATE_DISCLOSE && r->action != GATE_COLLECT &&
+	    r->action != GATE_ANSWER) {
 		deny(d, RULE_ACCESS, "malformed request: unknown action %d",
 		     (int)r->action);
 		return 0;
@@ -373,6 +397,223 @@ check_disclosure(const struct policy *p, const struct gate_request *r,
 	return 0;
 }
 
+static const char *
+role_name(const struct policy *p, size_t ri)
+{
+	return ri == GATE_ROLE_OPERATOR ? "operator" : p->roles[ri].id;
+}
+
+/* The categories asked for (duplicates dropped), or every category of
+ * the policy; the count. */
+static size_t
+asked_set(const struct policy *p, const struct gate_request *r,
+          size_t *released)
+{
+	size_t i, n = 0;
+
+	if (r->categories == NULL) {
+		for (i = 0; i < p->ncategories; i++)
+			released[n++] = i;
+		return n;
+	}
+	for (i = 0; i < r->ncategories; i++)
+		if (!has_index(released, n, r->categories[i]))
+			released[n++] = r->categories[i];
+	return n;
+}
+
+/*
+ * The local operator holds the master key and administers the vault: it
+ * reads any category (its reads are audited, GDPR-32), and answers the
+ * person's requests; it is no staff role and uses no purpose, so it
+ * neither exports for a purpose nor discloses.
+ */
+static enum vaern_err
+decide_operator(const struct policy *p, const struct gate_request *r,
+                struct gate_decision *d, size_t *released)
+{
+	if (r->action != GATE_READ && r->action != GATE_COLLECT) {
+		deny(d, RULE_ACCESS,
+		     "the local operator may read, collect and answer the "
+		     "person's requests, not %s for a purpose",
+		     action_name(r->action));
+		return VAERN_OK;
+	}
+	allow(d, RULE_ACCESS,
+	      "the operator (the local operator, or the vault itself) may %s",
+	      action_name(r->action));
+	d->nreleased = asked_set(p, r, released);
+	return VAERN_OK;
+}
+
+const char *
+gate_answer_category(const struct policy *p, size_t role, size_t ci,
+                     char reason[GATE_REASON_MAX])
+{
+	const struct policy_role *rl =
+	        role == GATE_ROLE_OPERATOR || role >= p->nroles
+	                ? NULL
+	                : &p->roles[role];
+	int any = 0, open = 0;
+
+	reason[0] = '\0';
+	if (ci >= p->ncategories) {
+		(void)snprintf(reason, GATE_REASON_MAX,
+		               "category index %zu out of range", ci);
+		return RULE_ACCESS;
+	}
+	/* TEL-LOG-2: data kept only for a clearance purpose is shown only
+	 * by cleared staff (the local operator holds the key and is not
+	 * staff: it shows everything, audited). */
+	for (size_t i = 0; i < p->npurposes; i++) {
+		if (!policy_purpose_uses(p, i, ci))
+			continue;
+		any = 1;
+		if (!p->purposes[i].requires_clearance)
+			open = 1;
+	}
+	if (role == GATE_ROLE_OPERATOR || !any || open ||
+	    (rl != NULL && rl->cleared))
+		return NULL;
+	(void)snprintf(reason, GATE_REASON_MAX,
+	               "category '%s' is kept only for purposes that require "
+	               "clearance; role '%s' is not cleared",
+	               p->categories[ci].id, role_name(p, role));
+	return RULE_CLEARANCE;
+}
+
+/*
+ * GATE_ANSWER: who answers (the DPO, the local operator, or a verified
+ * request's handler), then category by category.
+ */
+static enum vaern_err
+decide_answer(const struct policy *p, const struct gate_request *r,
+              struct gate_decision *d, size_t *released)
+{
+	const struct gate_rights_request *q = r->request;
+	const char *rule = r->portability ? RULE_PORTABLE : RULE_REPORT;
+	const char *kind = r->portability ? "portability" : "access";
+	const char *who = role_name(p, r->role);
+	char why[GATE_REASON_MAX];
+	size_t i, n, k = 0;
+
+	if (q != NULL && q->present) {
+		/* AOPT-ACCESS-1: the verified request authorises its
+		 * answer, to whoever handles the controller's requests. */
+		if (q->kind == NULL || strcmp(q->kind, kind) != 0) {
+			deny(d, rule, "the request is a %s request, not %s",
+			     q->kind != NULL ? q->kind : "other", kind);
+			return VAERN_OK;
+		}
+		if (!q->about_subject) {
+			deny(d, rule, "the request is about another subject");
+			return VAERN_OK;
+		}
+		if (!q->open) {
+			deny(d, rule, "the request is %s",
+			     q->status != NULL ? q->status : "closed");
+			return VAERN_OK;
+		}
+		if (!q->verified) {
+			/* The answer's rule decides (GDPR-15/20); the reason
+			 * names AOPT-ACCESS-1. */
+			deny(d, rule,
+			     "nothing is disclosed before the requester's "
+			     "identity is verified (AOPT-ACCESS-1)");
+			return VAERN_OK;
+		}
+	} else if (r->role != GATE_ROLE_OPERATOR && !p->roles[r->role].audit) {
+		/* The data-protection officer answers the person's requests
+		 * (the role that reads the audit trail, GDPR-32). */
+		deny(d, rule,
+		     "role '%s' may not answer rights requests (only a role "
+		     "with audit: true, or with a verified request)",
+		     who);
+		return VAERN_OK;
+	}
+	n = asked_set(p, r, released);
+	for (i = 0; i < n; i++)
+		if (gate_answer_category(p, r->role, released[i], why) == NULL)
+			released[k++] = released[i];
+	if (q != NULL && q->present)
+		allow(d, rule,
+		      "the person's %s request, verified by %s: its answer "
+		      "by role '%s'",
+		      kind, q->method != NULL ? q->method : "staff", who);
+	else
+		allow(d, rule, "the person's %s request, answered by role '%s'",
+		      kind, who);
+	d->nreleased = k;
+	return VAERN_OK;
+}
+
+int
+gate_role_has_purpose(const struct policy *p, size_t ri, size_t pi)
+{
+	return ri < p->nroles && pi < p->npurposes &&
+	       has_index(p->roles[ri].purposes, p->roles[ri].npurposes, pi);
+}
+
+int
+gate_role_has_category(const struct policy *p, size_t ri, size_t ci)
+{
+	if (ri >= p->nroles || ci >= p->ncategories)
+		return 0;
+	for (size_t i = 0; i < p->roles[ri].npurposes; i++)
+		if (policy_purpose_uses(p, p->roles[ri].purposes[i], ci))
+			return 1;
+	return 0;
+}
+
+int
+gate_role_operational(const struct policy *p, size_t ri)
+{
+	return ri < p->nroles && p->roles[ri].npurposes > 0;
+}
+
+int
+gate_role_audits(const struct policy *p, size_t ri)
+{
+	return ri < p->nroles && p->roles[ri].audit;
+}
+
+enum vaern_err
+gate_release_mint(const struct policy *p, struct gate_decision *d,
+                  const size_t *released,
+                  const unsigned char subject[GATE_SUBJECT_BYTES],
+                  int64_t audit_seq, struct gate_release *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!d->allow || d->mint != GATE_DECISION_ALLOWED || audit_seq <= 0)
+		return VAERN_E_DENIED;
+	assert(d->nreleased <= p->ncategories);
+	for (size_t i = 0; i < d->nreleased; i++) {
+		assert(released[i] < p->ncategories);
+		out->set[released[i] / 8] |=
+		        (unsigned char)(1u << (released[i] % 8));
+	}
+	d->mint = 0; /* one decision, one release */
+	out->policy = p;
+	memcpy(out->subject, subject, GATE_SUBJECT_BYTES);
+	out->audit_seq = audit_seq;
+	out->nreleased = d->nreleased;
+	out->magic = GATE_RELEASE_MINTED;
+	return VAERN_OK;
+}
+
+int
+gate_release_allows(const struct gate_release *rel,
+                    const unsigned char subject[GATE_SUBJECT_BYTES], size_t ci)
+{
+	/* A reader is never handed an unminted release. */
+	assert(rel->magic == GATE_RELEASE_MINTED && rel->audit_seq > 0);
+	if (rel->magic != GATE_RELEASE_MINTED ||
+	    memcmp(rel->subject, subject, GATE_SUBJECT_BYTES) != 0 ||
+	    ci >= GATE_RELEASE_SET * 8)
+		return 0;
+	return (rel->set[ci / 8] >> (ci % 8)) & 1;
+}
+
 enum vaern_err
 gate_decide(const struct policy *p, const struct gate_request *r,
             const struct gate_state *s, struct gate_decision *d,
@@ -386,6 +627,10 @@ gate_decide(const struct policy *p, const struct gate_request *r,
 	memset(d, 0, sizeof *d);
 	if (!check_request(p, r, d))
 		return VAERN_E_INVALID;
+	if (r->action == GATE_ANSWER)
+		return decide_answer(p, r, d, released);
+	if (r->role == GATE_ROLE_OPERATOR)
+		return decide_operator(p, r, d, released);
 	role = &p->roles[r->role];
 	pp = &p->purposes[r->purpose];
 	consent = s->consent != NULL && s->consent[r->purpose];

@@ -17,6 +17,7 @@
 #define VAERN_GATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "../policy/policy.h"
@@ -24,9 +25,37 @@
 #define GATE_REASON_MAX 256
 
 enum gate_action {
-	GATE_READ,    /* read facts for a purpose */
-	GATE_EXPORT,  /* export (portability, access report) */
-	GATE_DISCLOSE /* hand over to a recipient */
+	GATE_READ,     /* read facts for a purpose */
+	GATE_EXPORT,   /* export facts for a purpose */
+	GATE_DISCLOSE, /* hand over to a recipient */
+	GATE_COLLECT,  /* store new facts for a purpose (added to a known
+	                  person): the same rules as a read */
+	GATE_ANSWER    /* answer the person's own rights request: the access
+	                  report (GDPR-15) or the portable copy (GDPR-20);
+	                  no purpose, decided category by category
+	                  (gate_answer_category) */
+};
+
+/*
+ * The role of the local operator (the `vaern` CLI on the data directory,
+ * who holds the master key): not a role of the policy. It may read
+ * (GATE_READ), collect (GATE_COLLECT; the vault still checks consent and
+ * special categories) and answer (GATE_ANSWER) every category, and
+ * nothing else;
+ * each such decision is audited like any other (GDPR-32).
+ */
+#define GATE_ROLE_OPERATOR ((size_t)-1)
+
+/* What the vault found of a rights request presented as the authority for
+ * a GATE_ANSWER (AOPT-ACCESS-1); the gate decides on it. */
+struct gate_rights_request {
+	int present;        /* 1: a request of the controller was named */
+	int about_subject;  /* it is about this subject */
+	int open;           /* not completed, refused or withdrawn */
+	int verified;       /* the person's identity was verified */
+	const char *kind;   /* its kind ("access", "portability", ...) */
+	const char *status; /* its status ("completed"), for the reason */
+	const char *method; /* how it was verified ("code"), or NULL */
 };
 
 /* What the vault knows of the subject. Arrays are indexed like the
@@ -56,6 +85,11 @@ struct gate_request {
 	                           ("court_order"), or NULL */
 	const char *demand_ref; /* its reference (case number); required
 	                           with demand (TEL-LOG-3) */
+	int portability;        /* GATE_ANSWER: 1 the portable copy,
+	                           0 the access report */
+	const struct gate_rights_request *request; /* GATE_ANSWER: the
+	                           request it answers, or NULL (then only a
+	                           role with audit: true answers) */
 };
 
 struct gate_decision {
@@ -64,6 +98,8 @@ struct gate_decision {
 	                                 e.g. "GDPR-18"; static */
 	char reason[GATE_REASON_MAX]; /* why, in words */
 	size_t nreleased;             /* categories released (allow only) */
+	unsigned long mint;           /* set by gate_decide's allow only:
+	                                 what gate_release_mint checks */
 };
 
 /*
@@ -77,5 +113,77 @@ enum vaern_err gate_decide(const struct policy *p, const struct gate_request *r,
                            const struct gate_state *s, struct gate_decision *d,
                            size_t *released)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/*
+ * GATE_ANSWER, one category: whether role (an index, or
+ * GATE_ROLE_OPERATOR) may show category ci in the person's report. NULL
+ * if it may, else the rule that withholds it (TEL-LOG-2: every purpose of
+ * the category needs clearance and the role has none), with the reason
+ * in reason (GATE_REASON_MAX bytes). The person is still told the
+ * category exists, its purposes and its retention (GDPR-15(1)).
+ */
+const char *gate_answer_category(const struct policy *p, size_t role, size_t ci,
+                                 char reason[GATE_REASON_MAX])
+        __attribute__((nonnull(1, 4)));
+
+/* ---- what a role may do: every release rule lives here -------------- */
+
+/* 1 if role ri lists purpose pi (need-to-know, AURA-SHARE-1). */
+int gate_role_has_purpose(const struct policy *p, size_t ri, size_t pi)
+        __attribute__((nonnull(1)));
+/* 1 if role ri uses some purpose that uses category ci. */
+int gate_role_has_category(const struct policy *p, size_t ri, size_t ci)
+        __attribute__((nonnull(1)));
+/* 1 if role ri processes data (has a purpose): it may change a subject's
+ * state; an audit-only role (the DPO) reads, never writes. */
+int gate_role_operational(const struct policy *p, size_t ri)
+        __attribute__((nonnull(1)));
+/* 1 if role ri reads the audit trail (audit: true): the data-protection
+ * officer (GDPR-32), who answers the person's requests. */
+int gate_role_audits(const struct policy *p, size_t ri)
+        __attribute__((nonnull(1)));
+
+/* ---- the release: a capability only an audited allow mints ----------- */
+
+#define GATE_SUBJECT_BYTES 16
+#define GATE_RELEASE_SET   ((POLICY_ITEMS_MAX + 7) / 8)
+
+/*
+ * What the fact reader needs to open a subject's facts (CONVENTIONS.md
+ * item 13, like curl's DYNINIT): minted by gate_release_mint from an
+ * allow of gate_decide once its audit entry is written, bound to the
+ * subject, the released categories and that entry. Read-only for
+ * everyone else: a path that skips the gate has nothing to pass.
+ */
+struct gate_release {
+	unsigned long magic;         /* GATE_RELEASE_MINTED once minted */
+	const struct policy *policy; /* the policy decided under */
+	unsigned char subject[GATE_SUBJECT_BYTES]; /* the subject's id */
+	int64_t audit_seq; /* the decision's audit entry (> 0) */
+	size_t nreleased;  /* categories released */
+	unsigned char set[GATE_RELEASE_SET]; /* bit ci: category ci */
+};
+
+/*
+ * Mints out from an allow d (of gate_decide under p, with its released
+ * categories) for subject, once the decision's audit entry audit_seq (> 0)
+ * is written. One decision mints one release (d's mark is spent).
+ * VAERN_E_DENIED for a deny, a spent or forged decision, or no audit
+ * entry: out is then zeroed (no capability).
+ */
+enum vaern_err
+gate_release_mint(const struct policy *p, struct gate_decision *d,
+                  const size_t *released,
+                  const unsigned char subject[GATE_SUBJECT_BYTES],
+                  int64_t audit_seq, struct gate_release *out)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 6)));
+
+/*
+ * 1 if rel releases category ci of subject, else 0. rel must be minted
+ * (asserted: a reader handed anything else is a bug).
+ */
+int gate_release_allows(const struct gate_release *rel,
+                        const unsigned char subject[GATE_SUBJECT_BYTES],
+                        size_t ci) __attribute__((nonnull(1, 2)));
 
 #endif

@@ -1220,6 +1220,42 @@ list_items(struct loader *ld, const struct ynode *v, const char *ctx,
 	return 0;
 }
 
+/*
+ * A list of free texts (a purpose's categories of data subjects, the
+ * security measures; GDPR Art. 30(1)(c), (g)) into *out, copies owned by
+ * the policy; *n is the count. A single text stands for a list of one.
+ */
+static void
+take_texts(struct loader *ld, const struct ynode *v, const char *ctx,
+           const char *key, char ***out, size_t *n)
+{
+	const struct ynode *one = NULL;
+	const struct ynode *const *items;
+	size_t count, i;
+
+	*out = NULL;
+	*n = 0;
+	if (v == NULL || is_null(v))
+		return;
+	count = list_items(ld, v, ctx, key, &one, &items);
+	if (v->kind == Y_SEQ && count == 0)
+		diag(ld, v, "%s: %s must not be empty", ctx, key);
+	if (count == 0 || (*out = pcalloc(ld, count, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < count; i++) {
+		const struct ynode *it = items[i];
+
+		if (it->bad)
+			continue;
+		if (it->kind != Y_SCALAR || it->len == 0) {
+			diag(ld, it, "%s: each of %s is a text", ctx, key);
+			continue;
+		}
+		if (((*out)[*n] = pstrndup(ld, it->text, it->len)) != NULL)
+			(*n)++;
+	}
+}
+
 /* ---------------------------------------------------------------------
  * Names and references.
  */
@@ -1507,10 +1543,11 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  * Stage 2: the sections.
  */
 
-static const char *const top_keys[] = {"vaern",      "controller", "events",
-                                       "categories", "purposes",   "retention",
-                                       "recipients", "transfers",  "roles",
-                                       "rights",     "sources",    NULL};
+static const char *const top_keys[] = {
+        "vaern",    "controller", "events",           "categories",
+        "purposes", "retention",  "recipients",       "transfers",
+        "roles",    "rights",     "request_channels", "security",
+        "sources",  NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1524,9 +1561,14 @@ static const char *const controller_keys[] = {"id",
                                               "policy_version",
                                               "financial_year_end",
                                               "language",
+                                              "dpo",
+                                              "representative",
                                               NULL};
 
 static const char *const authority_keys[] = {"name", "url", NULL};
+
+static const char *const dpo_keys[] = {"name", "email", "phone", "address",
+                                       NULL};
 
 static const char *const category_keys[] = {
         "description", "special", "identifier",   "format",
@@ -1545,6 +1587,7 @@ static const char *const purpose_keys[] = {"description",
                                            "while_restricted",
                                            "cookie",
                                            "card_expiry_warning",
+                                           "subjects",
                                            NULL};
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
@@ -1611,6 +1654,16 @@ static const char *const right_names[] = {
         "portability", "objection",     NULL};
 
 static const char *const language_names[] = {"da", "sv", "en", NULL};
+
+/* In the order of policy.request_channels (rights_type of src/rights). */
+const char *const policy_request_type_names[POLICY_REQUEST_TYPES + 1] = {
+        "access",      "portability", "rectification",      "erasure",
+        "restriction", "objection",   "consent_withdrawal", NULL};
+
+/* The bits of policy.request_channels, in POLICY_CHANNELS_TEXT order. */
+static const char *const channel_names[] = {"email", "letter",  "phone",
+                                            "web",   "portal",  "in_person",
+                                            "api",   "opendsr", NULL};
 
 /* The section of the root named key: a mapping, or NULL (reported when
  * required, or when it is not a mapping). */
@@ -1758,6 +1811,33 @@ compile_controller(struct loader *ld, const struct ynode *root)
 		c->authority_url = get_text(ld, auth, "url", auth,
 		                            "controller.authority", 0);
 	}
+
+	/* GDPR Art. 13(1)(b), 30(1)(a): the DPO's contact, where one is
+	 * designated; the representative (Art. 27). */
+	v = map_get(map, "dpo", NULL);
+	if (v != NULL && !is_null(v) && !v->bad) {
+		if (v->kind != Y_MAP) {
+			diag(ld, v,
+			     "controller: dpo must be a mapping (name, email, "
+			     "phone, address)");
+		} else {
+			check_keys(ld, v, dpo_keys, "controller.dpo");
+			c->dpo_name =
+			        get_text(ld, v, "name", v, "controller.dpo", 0);
+			c->dpo_email = get_text(ld, v, "email", v,
+			                        "controller.dpo", 0);
+			c->dpo_phone = get_text(ld, v, "phone", v,
+			                        "controller.dpo", 0);
+			c->dpo_address = get_text(ld, v, "address", v,
+			                          "controller.dpo", 0);
+			if (c->dpo_email == NULL && c->dpo_phone == NULL &&
+			    c->dpo_address == NULL)
+				diag(ld, v,
+				     "controller.dpo needs a contact (email, "
+				     "phone or address)");
+		}
+	}
+	c->representative = get_text(ld, map, "representative", at, ctx, 0);
 
 	/* AURA-VER-1: the policy carries its version date. */
 	v = get_scalar(ld, map, "policy_version", at, ctx, 1);
@@ -2356,6 +2436,10 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		diag(ld, basis_node,
 		     "%s uses basis (f) but states no legitimate_interests",
 		     ctx);
+
+	/* GDPR Art. 30(1)(c): whose data the purpose processes. */
+	take_texts(ld, map_get(v, "subjects", NULL), ctx, "subjects",
+	           &pp->subjects, &pp->nsubjects);
 
 	/* GDPR-7: consent is recorded, so the purpose says how. */
 	consent = map_get(v, "consent", NULL);
@@ -3189,6 +3273,122 @@ compile_rights(struct loader *ld, const struct ynode *root)
 	}
 }
 
+/*
+ * request_channels: {access: [email, letter, web, portal], ...}: the
+ * channels a request of each type may arrive by (AOPT-ACCESS-1: an access
+ * request must be written). A type left out accepts any channel.
+ */
+static void
+compile_request_channels(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = get_section(ld, root, "request_channels", 0);
+	char nb[SHOW_BUF];
+
+	memset(ld->p->request_channels, 0, sizeof(ld->p->request_channels));
+	if (sec == NULL)
+		return;
+	for (size_t i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		const struct ynode *one = NULL;
+		const struct ynode *const *items;
+		int t = k->bad ? -1
+		               : word_index(policy_request_type_names, k->text);
+		size_t n;
+
+		if (k->bad)
+			continue;
+		if (t < 0) {
+			diag(ld, k,
+			     "request_channels: unknown request type '%s' (one "
+			     "of: access, portability, rectification, erasure, "
+			     "restriction, objection, consent_withdrawal)",
+			     show(nb, k->text));
+			continue;
+		}
+		n = list_items(ld, v, "request_channels", k->text, &one,
+		               &items);
+		if (v->kind == Y_SEQ && n == 0)
+			diag(ld, v,
+			     "request_channels: %s accepts no channel at all; "
+			     "leave it out to accept any",
+			     k->text);
+		for (size_t j = 0; j < n; j++) {
+			const struct ynode *it = items[j];
+			int c = it->kind == Y_SCALAR && !it->bad
+			                ? word_index(channel_names, it->text)
+			                : -1;
+
+			if (it->bad)
+				continue;
+			if (c < 0)
+				diag(ld, it,
+				     "request_channels: %s: unknown channel "
+				     "'%s' (one of: " POLICY_CHANNELS_TEXT ")",
+				     k->text,
+				     it->kind == Y_SCALAR ? show(nb, it->text)
+				                          : "...");
+			else
+				ld->p->request_channels[t] |= 1u << c;
+		}
+	}
+}
+
+/* The channels of set, comma-separated, into out (cut where full). */
+static void
+channel_list(unsigned set, char *out, size_t size)
+{
+	size_t off = 0;
+
+	if (size > 0)
+		out[0] = '\0';
+	for (int i = 0; channel_names[i] != NULL; i++) {
+		int w;
+
+		if (!(set & (1u << i)))
+			continue;
+		w = snprintf(out + off, size - off, "%s%s", off ? ", " : "",
+		             channel_names[i]);
+		if (w < 0 || (size_t)w >= size - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+int
+policy_request_channel_ok(const struct policy *p, const char *type,
+                          const char *channel, char *accepted,
+                          size_t accepted_size)
+{
+	int t = word_index(policy_request_type_names, type);
+	int c = word_index(channel_names, channel);
+	unsigned set;
+
+	if (accepted != NULL && accepted_size > 0)
+		accepted[0] = '\0';
+	if (t < 0 || c < 0)
+		return 0;
+	set = p->request_channels[t];
+	if (set == 0 || (set & (1u << c)))
+		return 1;
+	if (accepted != NULL)
+		channel_list(set, accepted, accepted_size);
+	return 0;
+}
+
+int
+policy_request_channels(const struct policy *p, const char *type, char *out,
+                        size_t size)
+{
+	int t = word_index(policy_request_type_names, type);
+
+	if (size > 0)
+		out[0] = '\0';
+	if (t < 0 || p->request_channels[t] == 0)
+		return 0;
+	channel_list(p->request_channels[t], out, size);
+	return 1;
+}
+
 static void
 compile(struct loader *ld, const struct ynode *root)
 {
@@ -3226,6 +3426,10 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_recipients(ld, root);
 	compile_roles(ld, root);
 	compile_rights(ld, root);
+	compile_request_channels(ld, root);
+	/* GDPR Art. 30(1)(g), 32: the measures, as the policy states them. */
+	take_texts(ld, map_get(root, "security", NULL), "the policy",
+	           "security", &ld->p->security, &ld->p->nsecurity);
 }
 
 /* ---------------------------------------------------------------------
@@ -3262,6 +3466,11 @@ policy_free(struct policy *p)
 	free(c->complaints);
 	free(c->authority_name);
 	free(c->authority_url);
+	free(c->dpo_name);
+	free(c->dpo_email);
+	free(c->dpo_phone);
+	free(c->dpo_address);
+	free(c->representative);
 	for (i = 0; i < p->ncategories; i++) {
 		free(p->categories[i].id);
 		free(p->categories[i].description);
@@ -3284,8 +3493,10 @@ policy_free(struct policy *p)
 		free(pp->mandatory);
 		free_strings(pp->consent_sources, pp->nconsent_sources);
 		free(pp->consent_text);
+		free_strings(pp->subjects, pp->nsubjects);
 	}
 	free(p->purposes);
+	free_strings(p->security, p->nsecurity);
 	for (i = 0; i < p->nretention; i++) {
 		struct policy_retention *r = &p->retention[i];
 

@@ -91,15 +91,19 @@ struct policy_purpose {
 	char **consent_sources; /* how consent is recorded (web_form, ...);
 	                           required when BASIS_A is set */
 	size_t nconsent_sources;
-	char *consent_text;        /* the text shown when asking, or NULL */
-	int direct_marketing;      /* 1 for direct marketing (GDPR-21) */
-	int service_message;       /* 1 for messages about the person's own
-	                              service, which opt-out does not stop
-	                              (TEL-MKT-1) */
-	int requires_clearance;    /* only cleared roles (TEL-LOG-2) */
-	int while_restricted;      /* allowed while restricted: legal claims,
-	                              protection of a person, public interest
-	                              (GDPR-18) */
+	char *consent_text;     /* the text shown when asking, or NULL */
+	int direct_marketing;   /* 1 for direct marketing (GDPR-21) */
+	int service_message;    /* 1 for messages about the person's own
+	                           service, which opt-out does not stop
+	                           (TEL-MKT-1) */
+	int requires_clearance; /* only cleared roles (TEL-LOG-2) */
+	int while_restricted;   /* allowed while restricted: legal claims,
+	                           protection of a person, public interest
+	                           (GDPR-18) */
+	char **subjects;        /* categories of data subjects, as the policy
+	                           words them (GDPR Art. 30(1)(c)); none: not
+	                           stated */
+	size_t nsubjects;
 	enum policy_cookie cookie; /* the cookie category whose choice
 	                              allows collecting under it
 	                              (AURA-COOKIE-1, SHOP-MKT-2) */
@@ -241,6 +245,11 @@ struct policy_controller {
 	int fy_end_month;    /* financial-year end, 1..12 */
 	int fy_end_day;      /* 1..31 */
 	char language[3];    /* "da", "sv", "en" */
+	char *dpo_name;      /* the data-protection officer (Art. 37), */
+	char *dpo_email;     /* each NULL when not declared; a declared */
+	char *dpo_phone;     /* dpo has at least one contact */
+	char *dpo_address;
+	char *representative; /* Art. 27 representative, or NULL */
 };
 
 enum rights_bit {
@@ -260,6 +269,11 @@ struct policy_source {
 	enum data_source kind; /* which categories it may feed */
 	unsigned line, column;
 };
+/* The channels a rights request arrives by, in the order of the bits of
+ * policy.request_channels (request_channels: in docs/policy.md). */
+#define POLICY_CHANNELS_TEXT                                                   \
+	"email, letter, phone, web, portal, in_person, api, opendsr"
+#define POLICY_REQUEST_TYPES 7 /* access ... consent_withdrawal */
 
 struct policy {
 	struct policy_controller controller;
@@ -284,7 +298,15 @@ struct policy {
 	size_t nroles;
 	struct policy_event *events;
 	size_t nevents;
-	unsigned rights;          /* RIGHT_* bits */
+	unsigned rights;                                 /* RIGHT_* bits */
+	unsigned request_channels[POLICY_REQUEST_TYPES]; /* per request type
+	                             (policy_request_channel_ok): a bit per
+	                             channel accepted; 0: any channel
+	                             (AOPT-ACCESS-1: "written" only) */
+	char **security; /* technical and organisational measures as the
+	                    policy states them (Art. 30(1)(g), 32); none:
+	                    not stated */
+	size_t nsecurity;
 	unsigned char sha256[32]; /* of the file's bytes */
 };
 
@@ -316,6 +338,26 @@ enum vaern_err policy_load_buffer(const char *buf, size_t len,
                                   struct policy **out,
                                   struct policy_diags *diags)
         __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Whether a rights request of type (access, portability, rectification,
+ * erasure, restriction, objection, consent_withdrawal) may arrive by
+ * channel under p's request_channels (AOPT-ACCESS-1): 1 or 0 (an unknown
+ * type or channel: 0). With 0 and accepted (may be NULL), the channels
+ * accepted are written there, comma-separated.
+ */
+int policy_request_channel_ok(const struct policy *p, const char *type,
+                              const char *channel, char *accepted,
+                              size_t accepted_size)
+        __attribute__((nonnull(1, 2, 3)));
+
+/* 1 if p restricts the channels of request type, with them written to
+ * out ("email, letter"); 0 if every channel is accepted (out ""). */
+int policy_request_channels(const struct policy *p, const char *type, char *out,
+                            size_t size) __attribute__((nonnull(1, 2, 3)));
+
+/* The request types of request_channels, in order (NULL-terminated). */
+extern const char *const policy_request_type_names[];
 
 /* Frees p and everything it owns. Accepts NULL. */
 void policy_free(struct policy *p);

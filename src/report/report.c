@@ -421,6 +421,64 @@ static const char *const rights_names[7] = {
         "access",      "rectification", "erasure",         "restriction",
         "portability", "objection",     "withdraw_consent"};
 
+/* The entry of withheld for category ci, or NULL. */
+static const struct report_withheld *
+withheld_of(const struct report_input *in, size_t ci)
+{
+	for (size_t i = 0; i < in->nwithheld; i++)
+		if (in->withheld[i].category == ci)
+			return &in->withheld[i];
+	return NULL;
+}
+
+static const char *
+unit_name(enum period_unit u)
+{
+	switch (u) {
+	case PERIOD_DAYS: return "days";
+	case PERIOD_WEEKS: return "weeks";
+	case PERIOD_MONTHS: return "months";
+	case PERIOD_YEARS: return "years";
+	}
+	return "?";
+}
+
+/* The retention rules that hold category ci (GDPR-15(1)(d)): [{"rule",
+ * "clause", "period", "from"}]. */
+static void
+j_retention(struct buf *b, const struct policy *p, size_t ci)
+{
+	int first = 1;
+	char period[32];
+
+	buf_add(b, "[", 1);
+	for (size_t i = 0; i < p->nretention; i++) {
+		const struct policy_retention *r = &p->retention[i];
+
+		if (!has_category(r->categories, r->ncategories, ci))
+			continue;
+		if (!first)
+			buf_add(b, ",", 1);
+		first = 0;
+		buf_add(b, "{", 1);
+		j_kstr(b, "rule", r->id, 1);
+		if (r->clause != NULL)
+			j_kstr(b, "clause", r->clause, 0);
+		(void)snprintf(period, sizeof(period), "%d %s", r->period.count,
+		               unit_name(r->period.unit));
+		j_kstr(b, "period", period, 0);
+		j_key(b, "from", 0);
+		buf_add(b, "[", 1);
+		for (size_t k = 0; k < r->nanchors; k++) {
+			if (k > 0)
+				buf_add(b, ",", 1);
+			j_str(b, r->anchors[k]);
+		}
+		buf_str(b, "]}");
+	}
+	buf_add(b, "]", 1);
+}
+
 char *
 report_access_json(const struct report_input *in, size_t *len)
 {
@@ -479,13 +537,26 @@ report_access_json(const struct report_input *in, size_t *len)
 		const struct policy_category *c = &p->categories[ci];
 		int ffirst = 1;
 
-		if (!present[ci])
+		const struct report_withheld *w = withheld_of(in, ci);
+
+		if (!present[ci] && w == NULL)
 			continue;
 		if (!first)
 			buf_add(&b, ",", 1);
 		first = 0;
 		buf_add(&b, "{", 1);
 		j_kstr(&b, "category", c->id, 1);
+		if (w != NULL) {
+			/* TEL-LOG-2, GDPR-15(1): told it exists, not shown. */
+			j_key(&b, "withheld", 0);
+			buf_add(&b, "{", 1);
+			j_kstr(&b, "rule", w->rule, 1);
+			j_kstr(&b, "reason", w->reason, 0);
+			j_kint(&b, "facts", (int64_t)w->facts, 0);
+			buf_add(&b, "}", 1);
+		}
+		j_key(&b, "retention", 0);
+		j_retention(&b, p, ci);
 		j_kstr(&b, "description", c->description, 0);
 		j_kbool(&b, "special", c->special);
 		j_kstr(&b, "source", source_name(c->source), 0);
@@ -623,6 +694,21 @@ report_portable(const struct report_input *in)
 		append(data, o, &failed);
 	}
 	put(doc, "data", data, &failed);
+	if (in->nwithheld > 0) {
+		json_t *wl = json_array();
+
+		for (size_t i = 0; wl != NULL && i < in->nwithheld; i++) {
+			const struct report_withheld *w = &in->withheld[i];
+
+			append(wl,
+			       json_pack("{s:s, s:s, s:s, s:I}", "category",
+			                 in->policy->categories[w->category].id,
+			                 "rule", w->rule, "reason", w->reason,
+			                 "facts", (json_int_t)w->facts),
+			       &failed);
+		}
+		put(doc, "withheld", wl, &failed);
+	}
 	if (failed) {
 		json_decref(doc);
 		return NULL;
@@ -721,6 +807,8 @@ enum label {
 	L_AUTHORITY,
 	L_EVENTS,
 	L_REQUEST,
+	L_WITHHELD,
+	L_RETENTION,
 	L_ABOUT_OTHERS,
 	L_COUNT
 };
@@ -754,6 +842,9 @@ static const char *const labels[3][L_COUNT] = {
          "Supervisory authority",
          "Events",
          "Your request",
+         "Kept about you, but not shown in this report (the rule in "
+         "brackets)",
+         "Kept",
          "Given by you about another person (CEK-CONTACT-1)"},
         /* Danish */
         {"Dine personoplysninger",
@@ -783,6 +874,9 @@ static const char *const labels[3][L_COUNT] = {
          "Tilsynsmyndighed",
          "Hændelser",
          "Din anmodning",
+         "Opbevares om dig, men vises ikke i denne rapport (reglen i "
+         "parentes)",
+         "Opbevares",
          "Givet af dig om en anden person (CEK-CONTACT-1)"},
         /* Swedish */
         {"Dina personuppgifter",
@@ -812,6 +906,9 @@ static const char *const labels[3][L_COUNT] = {
          "Tillsynsmyndighet",
          "Händelser",
          "Din begäran",
+         "Sparas om dig men visas inte i denna rapport (regeln inom "
+         "parentes)",
+         "Sparas",
          "Lämnat av dig om en annan person (CEK-CONTACT-1)"},
 };
 
@@ -907,7 +1004,35 @@ html_category(struct buf *b, const char *const *l,
 	}
 	if (!any)
 		html_text(b, l[L_NONE]);
-	buf_str(b, "</dd></dl>\n<table><tr>");
+	buf_str(b, "</dd></dl>\n");
+	if (withheld_of(in, ci) != NULL) {
+		const struct report_withheld *w = withheld_of(in, ci);
+
+		/* TEL-LOG-2, GDPR-15(1): told it exists, not shown. */
+		tag(b, "<p class=\"withheld\">", l[L_WITHHELD], " (");
+		html_text(b, w->rule);
+		buf_str(b, ").</p>\n<dl>");
+		/* GDPR-15(1)(d): for how long, even when not shown. */
+		tag(b, "<dt>", l[L_RETENTION], "</dt><dd><ul>");
+		for (size_t i = 0; i < p->nretention; i++) {
+			const struct policy_retention *r = &p->retention[i];
+			char period[32];
+
+			if (!has_category(r->categories, r->ncategories, ci))
+				continue;
+			(void)snprintf(period, sizeof(period), "%d %s",
+			               r->period.count,
+			               unit_name(r->period.unit));
+			tag(b, "<li><code>", r->id, "</code>: ");
+			html_text(b, period);
+			for (size_t k = 0; k < r->nanchors; k++)
+				tag(b, k ? ", " : " &mdash; ", r->anchors[k],
+				    "");
+			buf_str(b, "</li>");
+		}
+		buf_str(b, "</ul></dd></dl>\n");
+	}
+	buf_str(b, "<table><tr>");
 	tag(b, "<th>", l[L_VALUE], "</th>");
 	tag(b, "<th>", l[L_PURPOSES], "</th>");
 	tag(b, "<th>", l[L_COLLECTED], "</th>");
@@ -973,7 +1098,7 @@ report_access_html(const struct report_input *in, const char *lang, size_t *len)
 	}
 	buf_str(&b, "</p>\n");
 	for (size_t ci = 0; ci < p->ncategories; ci++)
-		if (present[ci])
+		if (present[ci] || withheld_of(in, ci) != NULL)
 			html_category(&b, l, in, ci, fc);
 	if (in->nevents > 0) {
 		tag(&b, "<section><h2>", l[L_EVENTS], "</h2><ul>");

@@ -18,6 +18,11 @@
  * contract (GDPR-20): JSON or CSV, format "vaern-portable/1", documented in
  * docs/api.md.
  *
+ * A category the gate withheld from the role that made the report
+ * (struct report_withheld) is listed with its purposes, its retention
+ * rules and the rule that withholds it, without values ("withheld" in
+ * JSON, a section of the HTML page, "withheld" in the portable copy).
+ *
  * A report that answers a rights request names it ("request" and
  * "request_type" in JSON, a line of the HTML page; not in CSV, whose
  * columns are the data).
@@ -64,6 +69,16 @@ struct report_use {
 	const char *rule;
 };
 
+/* A category the answer withholds from the role that asked (TEL-LOG-2):
+ * the person is still told it exists, its purposes and its retention
+ * (GDPR-15(1)(a), (d)), and the rule that withholds it. */
+struct report_withheld {
+	size_t category;    /* index into the policy's categories */
+	size_t facts;       /* facts of it on record */
+	const char *rule;   /* e.g. "TEL-LOG-2" */
+	const char *reason; /* ids only */
+};
+
 struct report_input {
 	const struct policy *policy;
 	const char *subject; /* the subject id, hex */
@@ -78,6 +93,8 @@ struct report_input {
 	                             id), or NULL for the bare report */
 	const char *request_type; /* "access" or "portability"; with
 	                             request */
+	const struct report_withheld *withheld; /* what the gate held back */
+	size_t nwithheld;
 };
 
 /*

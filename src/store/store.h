@@ -153,6 +153,39 @@ enum vaern_err store_controller_get(struct store *st, const char *name,
 enum vaern_err store_policy_generation(struct store *st, int64_t *out,
                                        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
+/*
+ * Policy versions (issue 15 point 3): every policy text loaded, per
+ * controller, named by its digest (hex, as vault_policy_version).
+ * store_policy_version_put records text as name's newest version unless
+ * the newest already has that digest; old_digest, when not NULL, is the
+ * digest of the text in force now, recorded first if name has no
+ * versions yet (a data directory from before versions were kept). Call it
+ * in the transaction of store_controller_put.
+ * store_policy_version_foreach calls fn for each, oldest first.
+ * store_policy_version_get copies into *policy_text (malloc'ed, the
+ * caller's) the newest version whose digest starts with prefix or, with
+ * prefix NULL, the newest loaded at or before at; digest gets its digest.
+ * VAERN_E_NOTFOUND if there is none, VAERN_E_INVALID if prefix names two.
+ */
+#define STORE_DIGEST_HEX 65 /* hex digits of a digest and the NUL */
+enum vaern_err
+store_policy_version_put(struct store *st, const char *name,
+                         const char *old_digest, const char *digest,
+                         const char *policy_text, size_t len, int64_t loaded_at,
+                         struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
+enum vaern_err store_policy_version_foreach(
+        struct store *st, const char *name,
+        enum vaern_err (*fn)(void *arg, const char *digest, int64_t loaded_at,
+                             const char *policy_text, size_t len),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+enum vaern_err
+store_policy_version_get(struct store *st, const char *name, const char *prefix,
+                         int64_t at, char digest[STORE_DIGEST_HEX],
+                         char **policy_text, size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5, 6, 7)));
+
 /* Calls fn for each controller, by name; stops at the first non-OK. */
 enum vaern_err store_controller_foreach(struct store *st,
                                         enum vaern_err (*fn)(void *arg,
@@ -620,6 +653,19 @@ struct store_request {
 	char created_by[STORE_NAME_MAX + 1];
 	int64_t updated_at;
 };
+
+/* The categories a request concerns (AURA-RIGHTS-1): category ids,
+ * comma-separated, at most STORE_SCOPE_MAX bytes. put: once, at its
+ * insert. get: VAERN_E_NOTFOUND when the request names none (all). */
+#define STORE_SCOPE_MAX 4096
+enum vaern_err store_request_scope_put(struct store *st, int64_t request,
+                                       const char *categories,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+enum vaern_err store_request_scope_get(struct store *st, int64_t request,
+                                       char *categories, size_t size,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* Inserts r (its id, type, subject, channel, received_at, due, status,
  * created_by, updated_at); sets r->rowid. VAERN_E_EXISTS if the id is

@@ -171,6 +171,19 @@ static const char schema_sql[] =
         " subject INTEGER NOT NULL, mark BLOB NOT NULL,"
         " sent_at INTEGER NOT NULL,"
         " PRIMARY KEY(subject, mark)) WITHOUT ROWID;"
+        /* AURA-RIGHTS-1: the data a request concerns (category ids of
+         * the policy, comma-separated); no row: all of it. Created on
+         * open, no version step: older directories just have none. */
+        "CREATE TABLE IF NOT EXISTS request_scope("
+        " request INTEGER PRIMARY KEY, categories TEXT NOT NULL);"
+        /* Every policy text ever loaded, per controller (issue 15 point
+         * 3): created on open in any schema, filled from the next load. */
+        "CREATE TABLE IF NOT EXISTS policy_version("
+        " id INTEGER PRIMARY KEY, controller TEXT NOT NULL,"
+        " digest TEXT NOT NULL, policy TEXT NOT NULL,"
+        " loaded_at INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS policy_version_controller"
+        " ON policy_version(controller, id);"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');";
 
@@ -213,6 +226,11 @@ enum stmt_id {
 	S_CTRL_GET,
 	S_CTRL_LIST,
 	S_POLICY_GEN_BUMP,
+	S_PVER_BACKFILL,
+	S_PVER_PUT,
+	S_PVER_LIST,
+	S_PVER_GET,
+	S_PVER_AT,
 	S_POLICY_GEN,
 	S_SUBJ_INSERT,
 	S_SUBJ_BY_UID,
@@ -307,6 +325,8 @@ enum stmt_id {
 	S_CODE_LATEST,
 	S_CODE_COUNT,
 	S_CODE_UPDATE,
+	S_REQ_SCOPE_PUT,
+	S_REQ_SCOPE_GET,
 	S_COUNT_
 };
 
@@ -324,6 +344,29 @@ static const char *const stmt_sql[S_COUNT_] = {
                        " loaded_at = excluded.loaded_at RETURNING id",
         [S_CTRL_GET] = "SELECT id, policy FROM controller WHERE name = ?1",
         [S_CTRL_LIST] = "SELECT name, loaded_at FROM controller ORDER BY name",
+        /* Policy versions (issue 15): the text in force before the first
+         * load that kept versions, then each load unless it repeats the
+         * latest. */
+        [S_PVER_BACKFILL] = "INSERT INTO policy_version(controller, digest,"
+                            " policy, loaded_at) SELECT name, ?2, policy,"
+                            " loaded_at FROM controller WHERE name = ?1"
+                            " AND NOT EXISTS (SELECT 1 FROM policy_version"
+                            " WHERE controller = ?1)",
+        [S_PVER_PUT] = "INSERT INTO policy_version(controller, digest,"
+                       " policy, loaded_at) SELECT ?1, ?2, ?3, ?4"
+                       " WHERE NOT EXISTS (SELECT 1 FROM policy_version"
+                       " WHERE controller = ?1 AND digest = ?2 AND id ="
+                       " (SELECT max(id) FROM policy_version"
+                       " WHERE controller = ?1))",
+        [S_PVER_LIST] = "SELECT digest, loaded_at, policy FROM policy_version"
+                        " WHERE controller = ?1 ORDER BY id",
+        [S_PVER_GET] = "SELECT digest, policy FROM policy_version"
+                       " WHERE controller = ?1"
+                       " AND substr(digest, 1, length(?2)) = ?2"
+                       " ORDER BY id DESC",
+        [S_PVER_AT] = "SELECT digest, policy FROM policy_version"
+                      " WHERE controller = ?1 AND loaded_at <= ?2"
+                      " ORDER BY id DESC LIMIT 1",
         /* Counts policy loads: a running server polls it (issue 12). */
         [S_POLICY_GEN_BUMP] = "INSERT INTO meta(key, value)"
                               " VALUES ('policy_generation', '1')"
@@ -584,6 +627,10 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_CODE_LATEST] = "SELECT seq, hash, contact, created_at, expires_at,"
                           " attempts, used_at FROM request_code"
                           " WHERE request = ?1 ORDER BY seq DESC LIMIT 1",
+        [S_REQ_SCOPE_PUT] = "INSERT INTO request_scope(request, categories)"
+                            " VALUES (?1, ?2)",
+        [S_REQ_SCOPE_GET] = "SELECT categories FROM request_scope"
+                            " WHERE request = ?1",
         [S_CODE_COUNT] = "SELECT count(*) FROM request_code"
                          " WHERE request = ?1",
         [S_CODE_UPDATE] = "UPDATE request_code SET attempts = ?3,"
@@ -1141,6 +1188,118 @@ store_controller_foreach(struct store *st,
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "controller list", msg);
+}
+
+enum vaern_err
+store_policy_version_put(struct store *st, const char *name,
+                         const char *old_digest, const char *digest,
+                         const char *policy_text, size_t len, int64_t loaded_at,
+                         struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if (old_digest != NULL) {
+		if ((s = sqlu_stmt(&st->conn, S_PVER_BACKFILL, msg)) == NULL)
+			return VAERN_E_STORE;
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, old_digest, -1, SQLITE_STATIC);
+		err = sqlu_step_done(&st->conn, s, "policy version", msg);
+		if (err != VAERN_OK)
+			return err;
+	}
+	if ((s = sqlu_stmt(&st->conn, S_PVER_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, policy_text, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, loaded_at);
+	return sqlu_step_done(&st->conn, s, "policy version", msg);
+}
+
+enum vaern_err
+store_policy_version_foreach(struct store *st, const char *name,
+                             enum vaern_err (*fn)(void *arg, const char *digest,
+                                                  int64_t loaded_at,
+                                                  const char *policy_text,
+                                                  size_t len),
+                             void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = sqlu_stmt(&st->conn, S_PVER_LIST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, (const char *)sqlite3_column_text(s, 0),
+		              sqlite3_column_int64(s, 1),
+		              (const char *)sqlite3_column_text(s, 2),
+		              (size_t)sqlite3_column_bytes(s, 2))) != VAERN_OK)
+			break;
+	}
+	return sqlu_rows_end(&st->conn, s, rc, err, "policy versions", msg);
+}
+
+enum vaern_err
+store_policy_version_get(struct store *st, const char *name, const char *prefix,
+                         int64_t at, char digest[STORE_DIGEST_HEX],
+                         char **policy_text, size_t *len, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*policy_text = NULL;
+	*len = 0;
+	digest[0] = '\0';
+	if ((s = sqlu_stmt(&st->conn, prefix != NULL ? S_PVER_GET : S_PVER_AT,
+	                   msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (prefix != NULL)
+		sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 2, at);
+	err = sqlu_step_row(&st->conn, s, "policy version", NULL, msg);
+	if (err == VAERN_OK) {
+		const char *d = (const char *)sqlite3_column_text(s, 0);
+		const char *t = (const char *)sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+
+		snprintf(digest, STORE_DIGEST_HEX, "%s", d != NULL ? d : "");
+		if ((*policy_text = malloc(n + 1)) == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		} else {
+			memcpy(*policy_text, t, n);
+			(*policy_text)[n] = '\0';
+			*len = n;
+		}
+		/* A prefix that names two different versions names none. */
+		while (err == VAERN_OK && prefix != NULL &&
+		       sqlite3_step(s) == SQLITE_ROW) {
+			d = (const char *)sqlite3_column_text(s, 0);
+			if (d != NULL && strcmp(d, digest) != 0)
+				err = vaern_fail(msg, VAERN_E_INVALID,
+				                 "version '%s' of '%s' is "
+				                 "ambiguous: give more digits",
+				                 prefix, name);
+		}
+	} else if (err == VAERN_E_NOTFOUND) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND,
+		                 prefix != NULL ? "'%s' has no stored version "
+		                                  "'%s'"
+		                                : "'%s' had no policy loaded "
+		                                  "by then%s",
+		                 name, prefix != NULL ? prefix : "");
+	}
+	if (err != VAERN_OK) {
+		free(*policy_text);
+		*policy_text = NULL;
+		*len = 0;
+	}
+	sqlu_reset(s);
+	return err;
 }
 
 enum vaern_err
@@ -2790,6 +2949,43 @@ store_request_get(struct store *st, int64_t controller, const char *id,
 	err = sqlu_step_row(&st->conn, s, "request", "no such request", msg);
 	if (err == VAERN_OK && !request_from_row(s, r))
 		err = vaern_fail(msg, VAERN_E_STORE, "request: malformed row");
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
+store_request_scope_put(struct store *st, int64_t request,
+                        const char *categories, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	sqlite3_bind_text(s, 2, categories, -1, SQLITE_STATIC);
+	return sqlu_step_done(&st->conn, s, "request scope", msg);
+}
+
+enum vaern_err
+store_request_scope_get(struct store *st, int64_t request, char *categories,
+                        size_t size, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+	const char *t;
+
+	if ((s = sqlu_stmt(&st->conn, S_REQ_SCOPE_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, request);
+	err = sqlu_step_row(&st->conn, s, "request scope", "no scope", msg);
+	if (err == VAERN_OK) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t == NULL || strlen(t) >= size)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "request scope: malformed row");
+		else
+			memcpy(categories, t, strlen(t) + 1);
+	}
 	sqlu_reset(s);
 	return err;
 }

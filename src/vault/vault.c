@@ -3,6 +3,7 @@
  */
 #include "vault.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +23,7 @@
 #define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
-#define AD_MAX        (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+#define AD_MAX        VLT_AD_MAX
 #define KEY_HEX       (2 * KEY_BYTES)
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
@@ -464,9 +465,10 @@ vlt_blind_index(const unsigned char *key, enum id_type type,
 	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
 }
 
-static size_t
-fact_ad(unsigned char ad[AD_MAX], const unsigned char uid[VAULT_UID_BYTES],
-        int64_t fact_id, const char *category)
+size_t
+vlt_fact_ad(unsigned char ad[VLT_AD_MAX],
+            const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+            const char *category)
 {
 	size_t clen = strlen(category);
 
@@ -666,15 +668,6 @@ value_check(const struct policy *p, const struct policy_category *c,
 }
 
 /* A fact checked and ready to write. */
-struct fact_plan {
-	const struct policy_category *category;
-	const struct policy_purpose *purpose;
-	const char *value; /* what to encrypt (a normal form, maybe) */
-	const char *source;
-	int provided;
-	int64_t collected_at;
-	char norm[ID_NORM_MAX];
-};
 
 /*
  * TEL-CAT-3, GDPR-20: a fact's source is one the policy allows for its
@@ -771,11 +764,11 @@ consents_check(const struct policy *p, const struct vault_consent_in *cs,
 }
 
 /* Checks every fact; fills plan. Writes nothing. */
-static enum vaern_err
-facts_check(const struct policy *p, const struct vault_fact_in *facts,
-            size_t nfacts, const struct vault_consent_in *consents,
-            size_t nconsents, int64_t now, struct fact_plan *plan,
-            struct vaern_msg *msg)
+enum vaern_err
+vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
+                size_t nfacts, const struct vault_consent_in *consents,
+                size_t nconsents, const size_t *have, size_t nhave, int64_t now,
+                struct fact_plan *plan, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
@@ -877,12 +870,17 @@ facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		for (size_t m = 0; m < pp->nmandatory; m++) {
 			const struct policy_category *mc =
 			        &p->categories[pp->mandatory[m]];
-			int have = 0;
+			int present = 0;
 
 			for (size_t k = 0; k < nfacts; k++)
-				have |= plan[k].purpose == pp &&
-				        plan[k].category == mc;
-			if (!have)
+				present |= plan[k].purpose == pp &&
+				           plan[k].category == mc;
+			/* Added to a known person: on record already. */
+			for (size_t k = 0; k < nhave; k++)
+				present |=
+				        &p->purposes[have[2 * k]] == pp &&
+				        &p->categories[have[2 * k + 1]] == mc;
+			if (!present)
 				return vaern_fail(
 				        msg, VAERN_E_INVALID,
 				        "purpose '%s' needs category '%s' "
@@ -1042,6 +1040,22 @@ cookie_check(struct vault *v, const struct controller *c,
 	return VAERN_OK;
 }
 
+enum vaern_err
+vlt_cookie_allowed(struct vault *v, const struct controller *c,
+                   const struct vault_fact_in *facts,
+                   const struct fact_plan *plan, size_t n,
+                   struct vaern_msg *msg)
+{
+	struct prepared pr;
+	enum vaern_err err;
+
+	memset(&pr, 0, sizeof(pr));
+	if ((err = cookie_prepare(v, c, facts, plan, n, &pr, msg)) == VAERN_OK)
+		err = cookie_check(v, c, &pr, msg);
+	sodium_memzero(&pr, sizeof(pr));
+	return err;
+}
+
 /*
  * Checks one subject against the policy and seals it into *pr (cleared
  * with prepared_clear). Uses the random pool of v: one thread at a time.
@@ -1069,8 +1083,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		return err;
 	if ((plan = malloc(nfacts * sizeof(*plan))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	err = facts_check(c->policy, facts, nfacts, consents, nconsents, now,
-	                  plan, msg);
+	err = vlt_facts_check(c->policy, facts, nfacts, consents, nconsents,
+	                      NULL, 0, now, plan, msg);
 	if (err != VAERN_OK)
 		goto done;
 	if ((err = cookie_prepare(v, c, facts, plan, nfacts, pr, msg)) !=
@@ -1134,7 +1148,8 @@ subject_prepare(struct vault *v, struct controller *c,
 		sf->source = plan[i].source;
 		sf->collected_at = plan[i].collected_at;
 		sf->provided = plan[i].provided;
-		adlen = fact_ad(ad, pr->s.uid, (int64_t)i + 1, sf->category);
+		adlen = vlt_fact_ad(ad, pr->s.uid, (int64_t)i + 1,
+		                    sf->category);
 		seal(v, ct, plan[i].value, len, ad, adlen, key);
 		sf->ct = ct;
 		sf->ctlen = len + SEAL_OVERHEAD;
@@ -1537,23 +1552,24 @@ vlt_subject(struct vault *v, const char *controller,
 	return store_subject_by_uid(v->store, (*c)->rowid, uid, s, msg);
 }
 
-enum vaern_err
-vlt_fact_open(void *arg, const struct store_fact *f)
+/* Decrypts fact f for walk w and hands it to w->fn (wiped after). */
+static enum vaern_err
+fact_open(struct fact_walk *w, const struct store_fact *f)
 {
-	struct fact_walk *w = arg;
 	struct vault_fact_out out;
 	unsigned char ad[AD_MAX];
-	size_t adlen = fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
+	size_t adlen = vlt_fact_ad(ad, w->s->uid, f->id, f->category), len = 0;
 	enum vaern_err err;
+	struct vaern_msg why = {{0}};
 
 	if (f->ctlen > w->v->scratch_len - 1)
 		return vaern_fail(w->msg, VAERN_E_CRYPTO, "fact %lld: too long",
 		                  (long long)f->id);
 	err = unseal(w->v->scratch, f->ct, f->ctlen, ad, adlen, w->key, &len,
-	             w->msg);
+	             &why);
 	if (err != VAERN_OK)
 		return vaern_fail(w->msg, err, "fact %lld: %s",
-		                  (long long)f->id, w->msg ? w->msg->text : "");
+		                  (long long)f->id, why.text);
 	out.id = f->id;
 	out.category = f->category;
 	out.purpose = f->purpose;
@@ -1571,30 +1587,57 @@ vlt_fact_open(void *arg, const struct store_fact *f)
 }
 
 enum vaern_err
-vault_subject_facts(struct vault *v, const char *controller,
-                    const unsigned char uid[VAULT_UID_BYTES],
-                    enum vaern_err (*fn)(void *arg,
-                                         const struct vault_fact_out *f),
-                    void *arg, struct vaern_msg *msg)
+vlt_fact_open(void *arg, const struct store_fact *f)
+{
+	struct fact_walk *w = arg;
+	const struct gate_release *rel = w->rel;
+	long ci;
+
+	/* CONVENTIONS.md item 13: no release, no plaintext. */
+	assert(rel != NULL && rel->audit_seq > 0 &&
+	       rel->audit_seq <= w->v->audited);
+	if (rel == NULL || rel->audit_seq <= 0 ||
+	    rel->audit_seq > w->v->audited)
+		return vaern_fail(w->msg, VAERN_E_INTERNAL,
+		                  "a fact read without a gate release");
+	ci = policy_category_index(rel->policy, f->category);
+	if (ci < 0 || !gate_release_allows(rel, w->s->uid, (size_t)ci)) {
+		if (ci >= 0 && w->withheld != NULL)
+			w->withheld[ci]++;
+		return VAERN_OK; /* not released: never decrypted */
+	}
+	return fact_open(w, f);
+}
+
+enum vaern_err
+vlt_fact_open_upkeep(void *arg, const struct store_fact *f)
+{
+	return fact_open(arg, f);
+}
+
+enum vaern_err
+vlt_release_walk(struct vault *v, const struct store_subject *s,
+                 const struct gate_release *rel,
+                 enum vaern_err (*fn)(void *arg,
+                                      const struct vault_fact_out *f),
+                 void *arg, size_t *withheld, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	struct controller *c;
-	struct store_subject s;
 	struct fact_walk w;
 	unsigned char key[KEY_BYTES];
 
-	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
-		return err;
-	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+	if ((err = vlt_unwrap_key(v, s, key, msg)) != VAERN_OK)
 		goto done;
 	w.v = v;
-	w.s = &s;
+	w.s = s;
 	w.key = key;
+	w.rel = rel;
+	w.withheld = withheld;
 	w.fn = fn;
 	w.arg = arg;
 	w.msg = msg;
 	w.count = 0;
-	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w, msg);
+	err = store_fact_foreach(v->store, s->rowid, vlt_fact_open, &w, msg);
 done:
 	sodium_memzero(key, sizeof(key));
 	return err;
@@ -1699,12 +1742,14 @@ vault_fact_rectify(struct vault *v, const char *controller,
 	w.v = v;
 	w.s = &s;
 	w.key = key;
+	w.rel = NULL;
+	w.withheld = NULL;
 	w.fn = rectify_read;
 	w.arg = &old;
 	w.msg = msg;
 	w.count = 0;
-	if ((err = store_fact_get(v->store, s.rowid, fact_id, vlt_fact_open, &w,
-	                          msg)) != VAERN_OK)
+	if ((err = store_fact_get(v->store, s.rowid, fact_id,
+	                          vlt_fact_open_upkeep, &w, msg)) != VAERN_OK)
 		goto done;
 	if ((ci = policy_category_index(c->policy, old.category)) < 0) {
 		err = vaern_fail(msg, VAERN_E_INVALID,
@@ -1748,7 +1793,7 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		}
 	}
 	len = strlen(stored);
-	adlen = fact_ad(ad, s.uid, fact_id, cat->id);
+	adlen = vlt_fact_ad(ad, s.uid, fact_id, cat->id);
 	seal(v, v->scratch, stored, len, ad, adlen, key);
 	err = store_fact_update(v->store, s.rowid, fact_id, v->scratch,
 	                        len + SEAL_OVERHEAD, old.collected_at,

@@ -51,6 +51,7 @@
 #define VAULT_SOURCE_MAX           128 /* bytes in a fact's source */
 
 struct vault;
+struct vault_actor;
 
 /* A fact to store. The vault copies what it keeps. */
 struct vault_fact_in {
@@ -135,6 +136,37 @@ enum vaern_err vault_policy(struct vault *v, const char *controller,
  */
 const char *vault_policy_version(struct vault *v, const char *controller)
         __attribute__((nonnull(1, 2)));
+
+/*
+ * The versions of controller's policy (issue 15 point 3), oldest first:
+ * fn gets each one's version (as vault_policy_version), when it was
+ * loaded (seconds since the epoch) and its compiled policy (NULL if the
+ * stored text no longer passes the checks; valid during the call). A
+ * data directory from before versions were kept lists the one in force.
+ * VAERN_E_NOTFOUND for an unknown controller.
+ */
+typedef enum vaern_err (*vault_version_fn)(void *arg, const char *version,
+                                           int64_t loaded_at,
+                                           const struct policy *p);
+enum vaern_err vault_policy_history(struct vault *v, const char *controller,
+                                    vault_version_fn fn, void *arg,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * A stored version of controller's policy, compiled into *out (the
+ * caller frees it with policy_free): the newest whose version starts with
+ * version (4 or more hex digits) or, with version NULL, the newest loaded
+ * at or before at (what was in force then). found gets its full version.
+ * VAERN_E_NOTFOUND if there is none, VAERN_E_INVALID for a malformed or
+ * ambiguous version.
+ */
+enum vaern_err vault_policy_stored(struct vault *v, const char *controller,
+                                   const char *version, int64_t at,
+                                   struct policy **out,
+                                   char found[VAULT_POLICY_VERSION_LEN + 1],
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5, 6)));
 
 /*
  * A running server's policy reload (issue 12, point 1). The store counts
@@ -290,13 +322,23 @@ enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
-/* Calls fn for each fact of the subject, decrypted, in id order. */
-enum vaern_err vault_subject_facts(
-        struct vault *v, const char *controller,
-        const unsigned char uid[VAULT_UID_BYTES],
-        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-        void *arg, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+/*
+ * Adds facts to subject uid of actor's controller (AURA-PORTAL-2,
+ * TEL-LOG-1, CEK-RET-4), all or nothing, with every check
+ * vault_subject_add makes (a mandatory category already on record need
+ * not come again; a consent-only purpose needs its consent in force in
+ * the ledger). The gate decides per purpose whether actor's role may
+ * collect for it (GATE_COLLECT: AURA-SHARE-1, TEL-LOG-2, GDPR-18,
+ * GDPR-21, GDPR-7, CEK-SPECIAL-1): a refusal is audited and is
+ * VAERN_E_DENIED; an allow is audited (action "collect") in the write's
+ * transaction. *first_id gets the id of the first new fact (the others
+ * follow in order). VAERN_E_INVALID names the fact (1-based) and rule.
+ */
+enum vaern_err vault_facts_add(struct vault *v, const struct vault_actor *actor,
+                               const unsigned char uid[VAULT_UID_BYTES],
+                               const struct vault_fact_in *facts, size_t nfacts,
+                               int64_t *first_id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 /* Calls fn for each event of the subject, in time order. */
 enum vaern_err vault_subject_events(struct vault *v, const char *controller,
@@ -489,30 +531,44 @@ enum vault_export {
 	VAULT_EXPORT_PORTABILITY /* the portable copy (GDPR-20) */
 };
 
+/* A category the answer holds back from the asking role, and why. */
+struct vault_withheld {
+	size_t category;  /* index into the policy's categories */
+	size_t facts;     /* the subject's facts of it (not decrypted) */
+	const char *rule; /* the rule that withholds it (static) */
+	char reason[GATE_REASON_MAX]; /* ids only */
+};
+
 /*
- * The read behind a person's access report or portable copy: passes every
- * fact of the subject to fn (the caller shapes the answer, src/report/).
- * The decision is audited first, allowed or denied (rule GDPR-15 or
- * GDPR-20), and nothing is released without its entry.
+ * The read behind a person's access report or portable copy: asks the
+ * gate (GATE_ANSWER) who may answer and which categories it may show,
+ * audits the decision (allowed or denied, rule GDPR-15 or GDPR-20, the
+ * categories released), and only then passes the released facts to fn
+ * (the caller shapes the answer, src/report/). A category the role may
+ * not see (TEL-LOG-2: logging data to an uncleared role) is not
+ * decrypted: it goes to withheld (NULL, or room for the policy's
+ * categories; *nwithheld its count) with the rule, so the report can
+ * still tell the person it exists (GDPR-15(1)).
  *
  * Without a request (request NULL) only a role with `audit: true` (the
- * data-protection officer) may: VAERN_E_DENIED for another role.
+ * data-protection officer), or the local operator, answers:
+ * VAERN_E_DENIED for another role.
  *
  * With request, the id of a rights request of the actor's controller, the
- * request authorises the release to any actor who handles the
- * controller's requests (any of its roles, or the local operator): it
- * must be about this subject, of this kind (access or portability), open
- * and verified (AOPT-ACCESS-1), since verifying the person is what
- * authorises this disclosure; otherwise VAERN_E_INVALID saying why
- * (audited as refused), or VAERN_E_NOTFOUND for no such request (nothing
- * audited). The entry (action "request_report") names the request.
+ * request authorises the answer to any actor who handles the controller's
+ * requests: it must be about this subject, of this kind (access or
+ * portability), open and verified (AOPT-ACCESS-1); otherwise
+ * VAERN_E_INVALID saying why (audited as refused), or VAERN_E_NOTFOUND
+ * for no such request (nothing audited). The entry (action
+ * "request_report") names the request.
  */
 enum vaern_err vault_subject_export(
         struct vault *v, const struct vault_actor *actor,
         const unsigned char uid[VAULT_UID_BYTES], enum vault_export kind,
         const char *request,
         enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
-        void *arg, struct vaern_msg *msg)
+        void *arg, struct vault_withheld *withheld, size_t *nwithheld,
+        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6)));
 
 #define VAULT_RULE_MAX (2 * POLICY_NAME_MAX + 1) /* "controller/rule" */
@@ -696,13 +752,17 @@ struct vault_request_actor {
 
 /* A new request. */
 struct vault_request_in {
-	const char *type;             /* a rights_type name */
-	const unsigned char *subject; /* VAULT_UID_BYTES, of controller */
-	const char *channel;          /* email, letter, phone, web,
-	                                 portal, in_person, api, opendsr */
-	int64_t received_at;          /* INT64_MIN: now; not later */
-	const char *id;               /* NULL: a new UUID; else a UUID
-	                                 the caller chose (OpenDSR) */
+	const char *type;              /* a rights_type name */
+	const unsigned char *subject;  /* VAULT_UID_BYTES, of controller */
+	const char *channel;           /* email, letter, phone, web,
+	                                  portal, in_person, api, opendsr */
+	int64_t received_at;           /* INT64_MIN: now; not later */
+	const char *id;                /* NULL: a new UUID; else a UUID
+	                                  the caller chose (OpenDSR) */
+	const char *const *categories; /* AURA-RIGHTS-1: the data the
+	                                  request concerns (category ids of
+	                                  the policy), or NULL: all of it */
+	size_t ncategories;
 };
 
 /*
@@ -717,6 +777,23 @@ enum vaern_err vault_request_add(struct vault *v, const char *controller,
                                  struct vault_request *out,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+
+/*
+ * The data request id of controller concerns (AURA-RIGHTS-1): its
+ * category ids, comma-separated, into out (VAULT_SCOPE_MAX + 1 bytes);
+ * "" when it concerns all of it. Its report and rectification are
+ * limited to them.
+ */
+#define VAULT_SCOPE_MAX 4096
+#define VAULT_SCOPE_IDS 64 /* categories one request names */
+enum vaern_err
+vault_request_scope(struct vault *v, const char *controller, const char *id,
+                    char out[VAULT_SCOPE_MAX + 1], struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/* A scope as vault_request_scope writes it, as JSON: a list of category
+ * ids, or null for all the data (new reference; NULL when out of memory). */
+struct json_t *vault_scope_json(const char *scope);
 
 /* The request id of controller (another controller's: VAERN_E_NOTFOUND). */
 enum vaern_err vault_request_get(struct vault *v, const char *controller,
@@ -870,9 +947,11 @@ enum vaern_err vault_request_check_code(struct vault *v, const char *controller,
 
 /* What an erasure did: what went, and what a legal obligation keeps. */
 struct vault_erasure {
-	size_t erased; /* facts erased */
-	int shredded;  /* 1 if the subject and its key are gone */
-	size_t nkept;  /* entries of kept */
+	size_t erased;        /* facts erased */
+	int shredded;         /* 1 if the subject and its key are gone */
+	size_t not_concerned; /* facts outside the data the request
+	                         concerns, left as they are (AURA-RIGHTS-1) */
+	size_t nkept;         /* entries of kept */
 	struct {
 		char category[POLICY_NAME_MAX + 1];
 		size_t facts;
@@ -1261,11 +1340,16 @@ struct vault_visit_out {
 	const char *recipient; /* NULL if none */
 };
 
-/* Calls fn for each stored visit and pixel of visitor, by time (the
- * controller's answer to a visitor's access request, GDPR-15). Not
- * audited here. */
+/*
+ * Calls fn for each stored visit and pixel of visitor, by time (the
+ * controller's answer to a visitor's access request, GDPR-15), for actor
+ * of its controller: the gate decides (GATE_ANSWER: the data-protection
+ * officer or the local operator; VAERN_E_DENIED for another role) and the
+ * decision is audited (action "visitor_visits", the categories of the
+ * cookie purposes, no visitor id) before anything is decrypted.
+ */
 enum vaern_err vault_visit_foreach(
-        struct vault *v, const char *controller, const char *visitor,
+        struct vault *v, const struct vault_actor *actor, const char *visitor,
         enum vaern_err (*fn)(void *arg, const struct vault_visit_out *o),
         void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));

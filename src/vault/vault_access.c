@@ -3,6 +3,7 @@
  * subject's state (restriction, objection, consents, agreements), and the
  * gated read that every release of personal data goes through.
  */
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,25 +332,6 @@ category_list(const struct policy *p, const size_t *idx, size_t n, char *buf,
 	}
 }
 
-/* Filters facts to the released categories. */
-struct release_walk {
-	const struct policy *p;
-	const unsigned char *released; /* [ncategories] */
-	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
-	void *arg;
-};
-
-static enum vaern_err
-release_fact(void *arg, const struct vault_fact_out *f)
-{
-	struct release_walk *w = arg;
-	long ci = policy_category_index(w->p, f->category);
-
-	if (ci < 0 || !w->released[ci])
-		return VAERN_OK;
-	return w->fn(w->arg, f);
-}
-
 static const char *
 action_name(enum gate_action a)
 {
@@ -357,8 +339,118 @@ action_name(enum gate_action a)
 	case GATE_READ: return "read";
 	case GATE_EXPORT: return "export";
 	case GATE_DISCLOSE: return "disclose";
+	case GATE_COLLECT: return "collect";
+	case GATE_ANSWER: return "export";
 	}
 	return "read";
+}
+
+int
+vlt_gate_role(const struct policy *p, const struct vault_actor *actor,
+              size_t *role)
+{
+	long rl = policy_role_index(p, actor->role);
+
+	*role = rl >= 0 ? (size_t)rl : GATE_ROLE_OPERATOR;
+	if (rl >= 0)
+		return 0;
+	/* The CLI's actor has no row (id 0) and the role "operator". */
+	return actor->id == 0 && strcmp(actor->role, "operator") == 0 ? 0 : -1;
+}
+
+enum vaern_err
+vlt_gate(struct vault *v, const struct controller *c, const unsigned char *uid,
+         const unsigned char bind[GATE_SUBJECT_BYTES], const char *actor,
+         const char *role, const struct gate_request *r,
+         const struct gate_state *gs, const char *purpose, const char *action,
+         const char *reason_extra, struct gate_decision *d, size_t *released,
+         struct gate_release *rel, struct vaern_msg *msg)
+{
+	const struct policy *p = c->policy;
+	struct vault_audit_event ev;
+	char cats[CATEGORY_LIST_MAX], reason[GATE_REASON_MAX + 256];
+	enum vaern_err err;
+
+	memset(rel, 0, sizeof(*rel));
+	if (v->audit_fn == NULL)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "no audit trail is attached: nothing is "
+		                  "released without an audit entry");
+	if (gate_decide(p, r, gs, d, released) != VAERN_OK)
+		d->allow = 0;
+	/* Every decision is audited, allowed or denied (GDPR-32). */
+	if (d->allow)
+		category_list(p, released, d->nreleased, cats, sizeof(cats));
+	else if (r->categories != NULL)
+		category_list(p, r->categories, r->ncategories, cats,
+		              sizeof(cats));
+	else
+		(void)snprintf(cats, sizeof(cats), "*");
+	(void)snprintf(reason, sizeof(reason), "%s%s%s", d->reason,
+	               reason_extra != NULL ? "; " : "",
+	               reason_extra != NULL ? reason_extra : "");
+	memset(&ev, 0, sizeof(ev));
+	ev.controller = c->name;
+	ev.actor = actor;
+	ev.role = role;
+	ev.purpose = purpose;
+	ev.action = action;
+	ev.subject = uid;
+	ev.categories = cats[0] != '\0' ? cats : NULL;
+	ev.allowed = d->allow;
+	ev.rule = d->rule != NULL ? d->rule : "";
+	ev.reason = reason;
+	if ((err = v->audit_fn(v->audit_arg, &ev, msg)) != VAERN_OK)
+		return err; /* no audit entry, no release */
+	v->audited++;
+	if (!d->allow)
+		return vaern_fail(msg, VAERN_E_DENIED, "%s (%s)", d->reason,
+		                  d->rule != NULL ? d->rule : "policy");
+	/* Only now, after the entry, is there anything to read with. */
+	if (gate_release_mint(p, d, released, bind, v->audited, rel) !=
+	    VAERN_OK)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "the gate's allow could not be minted");
+	assert(rel->nreleased <= p->ncategories);
+	return VAERN_OK;
+}
+
+/* The subject's state, as the gate needs it: consents in force (consent,
+ * [npurposes]) and the agreement with recipient ri (agreed). */
+enum vaern_err
+vlt_subject_state(struct vault *v, const struct policy *p,
+                  const struct store_subject *s, long ri,
+                  unsigned char *consent, unsigned char *agreed,
+                  struct gate_state *gs, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	for (size_t i = 0; i < p->npurposes; i++) {
+		int valid = 0;
+
+		if (!(p->purposes[i].basis & BASIS_A) &&
+		    p->purposes[i].art9 != 'a')
+			continue;
+		if ((err = store_consent_valid(v->store, s->rowid,
+		                               p->purposes[i].id, &valid, msg)))
+			return err;
+		consent[i] = (unsigned char)valid;
+	}
+	if (ri >= 0) {
+		int valid = 0;
+
+		if ((err = store_agreement_valid(v->store, s->rowid,
+		                                 p->recipients[ri].id, &valid,
+		                                 msg)))
+			return err;
+		agreed[ri] = (unsigned char)valid;
+	}
+	gs->restricted = (s->state & STORE_STATE_RESTRICTED) != 0;
+	gs->objected_marketing =
+	        (s->state & STORE_STATE_OBJECTED_MARKETING) != 0;
+	gs->consent = consent;
+	gs->agreed = agreed;
+	return VAERN_OK;
 }
 
 enum vaern_err
@@ -373,19 +465,19 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	struct store_subject s;
 	struct gate_request r;
 	struct gate_state gs;
-	struct vault_audit_event ev;
+	struct gate_release rel;
 	const struct policy *p;
-	unsigned char *consent = NULL, *agreed = NULL, *released_set = NULL;
+	unsigned char *consent = NULL, *agreed = NULL;
 	size_t *wanted = NULL, *released = NULL;
-	char cats[CATEGORY_LIST_MAX], action[POLICY_NAME_MAX + 16];
-	char reason[GATE_REASON_MAX + 200];
-	long ri = -1, pi, rl;
-	struct release_walk rw;
-	struct fact_walk fw;
-	unsigned char key[KEY_BYTES];
+	char action[POLICY_NAME_MAX + 16];
+	char extra[200];
+	long ri = -1, pi = -1;
+	size_t rl;
+	int allowed;
 
 	memset(d, 0, sizeof(*d));
-	sodium_memzero(key, sizeof(key));
+	memset(&r, 0, sizeof(r));
+	memset(&gs, 0, sizeof(gs));
 	if (v->audit_fn == NULL)
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "no audit trail is attached: nothing is "
@@ -393,14 +485,15 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	if ((err = vlt_subject(v, a->actor->controller, uid, &c, &s, msg)))
 		return err;
 	p = c->policy;
-	if ((pi = policy_purpose_index(p, a->purpose)) < 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the policy of '%s' has no purpose '%.64s'",
-		                  c->name, a->purpose);
-	if ((rl = policy_role_index(p, a->actor->role)) < 0)
+	if (vlt_gate_role(p, a->actor, &rl) != 0)
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "role '%s' is no longer in the policy",
 		                  a->actor->role);
+	if ((a->purpose != NULL || rl != GATE_ROLE_OPERATOR) &&
+	    (pi = policy_purpose_index(p, a->purpose ? a->purpose : "")) < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the policy of '%s' has no purpose '%.64s'",
+		                  c->name, a->purpose ? a->purpose : "");
 	if (a->recipient != NULL &&
 	    (ri = policy_recipient_index(p, a->recipient)) < 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -408,10 +501,9 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		                  c->name, a->recipient);
 	consent = calloc(p->npurposes + 1, 1);
 	agreed = calloc(p->nrecipients + 1, 1);
-	released_set = calloc(p->ncategories + 1, 1);
 	wanted = calloc(a->ncategories + 1, sizeof(*wanted));
 	released = calloc(p->ncategories + 1, sizeof(*released));
-	if (!consent || !agreed || !released_set || !wanted || !released) {
+	if (!consent || !agreed || !wanted || !released) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
@@ -427,101 +519,47 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		}
 		wanted[i] = (size_t)ci;
 	}
-	/* The subject's state, as the gate needs it. */
-	for (size_t i = 0; i < p->npurposes; i++) {
-		int valid = 0;
-
-		if (!(p->purposes[i].basis & BASIS_A) &&
-		    p->purposes[i].art9 != 'a')
-			continue;
-		if ((err = store_consent_valid(v->store, s.rowid,
-		                               p->purposes[i].id, &valid, msg)))
-			goto done;
-		consent[i] = (unsigned char)valid;
-	}
-	if (ri >= 0) {
-		int valid = 0;
-
-		if ((err = store_agreement_valid(v->store, s.rowid,
-		                                 p->recipients[ri].id, &valid,
-		                                 msg)))
-			goto done;
-		agreed[ri] = (unsigned char)valid;
-	}
-	gs.restricted = (s.state & STORE_STATE_RESTRICTED) != 0;
-	gs.objected_marketing = (s.state & STORE_STATE_OBJECTED_MARKETING) != 0;
-	gs.consent = consent;
-	gs.agreed = agreed;
-	r.role = (size_t)rl;
-	r.purpose = (size_t)pi;
+	if ((err = vlt_subject_state(v, p, &s, ri, consent, agreed, &gs, msg)))
+		goto done;
+	r.role = rl;
+	r.purpose = pi >= 0 ? (size_t)pi : 0;
 	r.action = a->action;
 	r.categories = a->categories != NULL ? wanted : NULL;
 	r.ncategories = a->categories != NULL ? a->ncategories : 0;
 	r.recipient = ri;
 	r.demand = a->demand;
 	r.demand_ref = a->demand_ref;
-	if ((err = gate_decide(p, &r, &gs, d, released)) != VAERN_OK)
-		d->allow = 0;
 	/* TEL-MKT-2: a release under a consent is its use. Recorded before
-	 * the release, so a consent's ledger never goes early. */
-	if (d->allow && consent[pi] &&
-	    (err = vlt_consent_touch(v, c, s.rowid, (size_t)pi, msg)))
-		goto done;
+	 * the release, so a consent's ledger never goes early. The gate is
+	 * pure: asking it twice gives the same answer. */
+	{
+		struct gate_decision pre;
 
-	/* Every decision is audited, allowed or denied (GDPR-32). */
-	if (d->allow)
-		category_list(p, released, d->nreleased, cats, sizeof(cats));
-	else if (a->categories != NULL)
-		category_list(p, wanted, a->ncategories, cats, sizeof(cats));
-	else
-		(void)snprintf(cats, sizeof(cats), "*");
+		if (gate_decide(p, &r, &gs, &pre, released) != VAERN_OK)
+			pre.allow = 0;
+		if (pi >= 0 && consent[pi] && pre.allow &&
+		    (err = vlt_consent_touch(v, c, s.rowid, (size_t)pi, msg)))
+			goto done;
+		allowed = pre.allow;
+	}
 	(void)snprintf(action, sizeof(action), "%s%s%s", action_name(a->action),
 	               ri >= 0 ? ":" : "", ri >= 0 ? p->recipients[ri].id : "");
-	ev.controller = c->name;
-	ev.actor = a->actor->name;
-	ev.role = a->actor->role;
-	ev.purpose = p->purposes[pi].id;
-	ev.action = action;
-	ev.subject = s.uid;
-	ev.categories = cats;
-	ev.allowed = d->allow;
-	ev.rule = d->rule != NULL ? d->rule : "";
-	ev.reason = d->reason;
 	/* TEL-LOG-3: which legal demand a disclosure rested on is part of
 	 * its record (a case reference, not personal data). */
-	if (a->demand != NULL && a->demand_ref != NULL && d->allow) {
-		(void)snprintf(reason, sizeof(reason), "%s; %.32s %.128s",
-		               d->reason, a->demand, a->demand_ref);
-		ev.reason = reason;
-	}
-	if ((err = v->audit_fn(v->audit_arg, &ev, msg)) != VAERN_OK)
-		goto done; /* no audit entry, no release */
-	if (!d->allow) {
-		err = vaern_fail(msg, VAERN_E_DENIED, "%s (%s)", d->reason,
-		                 d->rule != NULL ? d->rule : "policy");
+	extra[0] = '\0';
+	if (allowed && a->demand != NULL && a->demand_ref != NULL)
+		(void)snprintf(extra, sizeof(extra), "%.32s %.128s", a->demand,
+		               a->demand_ref);
+	err = vlt_gate(v, c, s.uid, s.uid, a->actor->name, a->actor->role, &r,
+	               &gs, pi >= 0 ? p->purposes[pi].id : "vault_operation",
+	               action, extra[0] != '\0' ? extra : NULL, d, released,
+	               &rel, msg);
+	if (err != VAERN_OK)
 		goto done;
-	}
-	for (size_t i = 0; i < d->nreleased; i++)
-		released_set[released[i]] = 1;
-	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
-		goto done;
-	rw.p = p;
-	rw.released = released_set;
-	rw.fn = fn;
-	rw.arg = arg;
-	fw.v = v;
-	fw.s = &s;
-	fw.key = key;
-	fw.fn = release_fact;
-	fw.arg = &rw;
-	fw.msg = msg;
-	fw.count = 0;
-	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &fw, msg);
+	err = vlt_release_walk(v, &s, &rel, fn, arg, NULL, msg);
 done:
-	sodium_memzero(key, sizeof(key));
 	free(consent);
 	free(agreed);
-	free(released_set);
 	free(wanted);
 	free(released);
 	return err;

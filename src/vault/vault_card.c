@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "../calendar/calendar.h"
+#include "../gate/gate.h"
 #include "vault_internal.h"
 
 #define WARN_CARDS     8  /* cards of one subject looked at */
@@ -259,6 +260,77 @@ done:
 	return err;
 }
 
+/*
+ * How many cards of cf are due a warning not yet sent (*due), and how many
+ * were warned for this payment already (*sent).
+ */
+static enum vaern_err
+due_count(struct vault *v, const struct controller *c,
+          const struct store_subject *s, const struct card_facts *cf,
+          int64_t *due, int64_t *sent, struct vaern_msg *msg)
+{
+	unsigned char mark[STORE_BLIND_BYTES];
+	enum vaern_err err;
+	int month, year, was;
+
+	*due = *sent = 0;
+	for (size_t i = 0; i < cf->ncards; i++) {
+		long end = card_end(cf->cards[i], &month, &year);
+
+		if (end < 0 || cf->payment < end)
+			continue;
+		warning_mark(v, c, cf->cards[i], cf->payment, mark);
+		if ((err = store_card_warning_sent(v->store, s->rowid, mark,
+		                                   &was, msg)) != VAERN_OK)
+			return err;
+		if (was)
+			(*sent)++;
+		else
+			(*due)++;
+	}
+	return VAERN_OK;
+}
+
+/*
+ * The facts the warning needs, released by the gate to the local operator
+ * for the purpose (audited before anything is decrypted for the message,
+ * GDPR-32), into cf.
+ */
+static enum vaern_err
+release_for_warning(struct vault *v, const struct controller *c,
+                    const struct store_subject *s,
+                    const struct policy_purpose *pp, const char *actor,
+                    struct card_facts *cf, struct vaern_msg *msg)
+{
+	const struct policy *p = c->policy;
+	size_t cats[3] = {(size_t)pp->warn_card, (size_t)pp->warn_payment,
+	                  (size_t)pp->warn_to};
+	size_t *released = calloc(p->ncategories + 1, sizeof(*released));
+	struct gate_request r;
+	struct gate_state gs;
+	struct gate_decision d;
+	struct gate_release rel;
+	enum vaern_err err;
+
+	if (released == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	memset(&r, 0, sizeof(r));
+	memset(&gs, 0, sizeof(gs));
+	r.role = GATE_ROLE_OPERATOR;
+	r.purpose = (size_t)(pp - p->purposes);
+	r.action = GATE_READ;
+	r.categories = cats;
+	r.ncategories = 3;
+	r.recipient = -1;
+	err = vlt_gate(v, c, s->uid, s->uid, actor, "operator", &r, &gs, pp->id,
+	               "read", "the card-expiry warning (SHOP-PAY-1)", &d,
+	               released, &rel, msg);
+	if (err == VAERN_OK)
+		err = vlt_release_walk(v, s, &rel, card_fact, cf, NULL, msg);
+	free(released);
+	return err;
+}
+
 static enum vaern_err
 warn_subject(struct vault *v, struct controller *c,
              const struct policy_purpose *pp, int64_t rowid, long today,
@@ -270,6 +342,7 @@ warn_subject(struct vault *v, struct controller *c,
 	struct card_facts *cf;
 	unsigned char key[KEY_BYTES];
 	enum vaern_err err;
+	int64_t due = 0, sent = 0;
 
 	if ((err = store_subject_by_rowid(v->store, rowid, &s, msg)) !=
 	    VAERN_OK)
@@ -283,6 +356,8 @@ warn_subject(struct vault *v, struct controller *c,
 	cf->p = c->policy;
 	cf->pp = pp;
 	cf->today = today;
+	/* Whether a warning is due is the vault's own upkeep: what is read
+	 * here never leaves it. */
 	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
 		goto done;
 	memset(&w, 0, sizeof(w));
@@ -292,14 +367,30 @@ warn_subject(struct vault *v, struct controller *c,
 	w.fn = card_fact;
 	w.arg = cf;
 	w.msg = msg;
-	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w, msg);
+	err = store_fact_foreach(v->store, s.rowid, vlt_fact_open_upkeep, &w,
+	                         msg);
 	sodium_memzero(key, sizeof(key));
 	if (err != VAERN_OK || !cf->has_payment)
 		goto done;
 	rep->subjects++;
+	if ((err = due_count(v, c, &s, cf, &due, &sent, msg)) != VAERN_OK)
+		goto done;
+	if (dry_run || due == 0) {
+		rep->due += due;
+		rep->already_sent += sent;
+		goto done;
+	}
+	/* Due: what the message holds is released by the gate. */
+	memset(cf, 0, sizeof(*cf));
+	cf->p = c->policy;
+	cf->pp = pp;
+	cf->today = today;
+	if ((err = release_for_warning(v, c, &s, pp, actor, cf, msg)) !=
+	            VAERN_OK ||
+	    !cf->has_payment)
+		goto done;
 	for (size_t i = 0; i < cf->ncards && err == VAERN_OK; i++)
-		err = warn_card(v, c, &s, cf, cf->cards[i], actor, dry_run, rep,
-		                msg);
+		err = warn_card(v, c, &s, cf, cf->cards[i], actor, 0, rep, msg);
 done:
 	sodium_free(cf); /* wipes */
 	return err;

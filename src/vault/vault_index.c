@@ -98,8 +98,8 @@ reindex_subject(struct vault *v, struct controller *c, int64_t rowid,
 	w.fn = reindex_fact;
 	w.arg = &r;
 	w.msg = msg;
-	if ((err = store_fact_foreach(v->store, s.rowid, vlt_fact_open, &w,
-	                              msg)) != VAERN_OK)
+	if ((err = store_fact_foreach(v->store, s.rowid, vlt_fact_open_upkeep,
+	                              &w, msg)) != VAERN_OK)
 		goto done;
 	err = store_subject_set_blinds(v->store, s.rowid, s.blinds,
 	                               s.blinds_len, msg);

@@ -38,6 +38,11 @@ struct controller {
 	struct vlt_policy *ref; /* one reference, owned */
 };
 
+/* The version of a policy text: the hex BLAKE2b digest vault_policy_version
+ * gives (vault_policy.c). */
+void vlt_policy_digest(const char *text, size_t len,
+                       char out[VAULT_POLICY_VERSION_LEN + 1]);
+
 /* Takes one more reference to r; vlt_policy_release drops one (and
  * frees r with the last). Both may run on any thread. */
 struct vlt_policy *vlt_policy_hold(struct vlt_policy *r);
@@ -71,6 +76,8 @@ struct vault {
 	int unsub_tokens;        /* prepare makes unsubscribe tokens */
 	vault_audit_fn audit_fn; /* where gate decisions go */
 	void *audit_arg;
+	int64_t audited;           /* gate decisions audited through this vault:
+	                              the sequence a release is bound to */
 	vault_outbox_fn outbox_fn; /* where messages to people go */
 	void *outbox_arg;          /* its argument: by default */
 	char outbox_dir[PATH_MAX]; /* DIR/outbox, the spool */
@@ -80,12 +87,51 @@ struct vault {
 struct fact_walk {
 	struct vault *v;
 	const struct store_subject *s;
-	const unsigned char *key; /* the subject's data key */
+	const unsigned char *key;       /* the subject's data key */
+	const struct gate_release *rel; /* vlt_fact_open: what the gate
+	                                   released; required */
+	size_t *withheld; /* [ncategories] facts the release withheld, by
+	                     category, or NULL */
 	enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f);
 	void *arg;
 	struct vaern_msg *msg;
 	size_t count;
 };
+
+/* A fact checked against the policy (vlt_facts_check), ready to seal. */
+struct fact_plan {
+	const struct policy_category *category;
+	const struct policy_purpose *purpose;
+	const char *value; /* what to encrypt (a normal form, maybe) */
+	const char *source;
+	int provided;
+	int64_t collected_at;
+	char norm[ID_NORM_MAX];
+};
+
+/* Bytes of a fact's associated data: subject id, fact id, category. */
+#define VLT_AD_MAX (VAULT_UID_BYTES + 8 + POLICY_NAME_MAX + 1)
+
+/* Writes a fact's associated data (subject, fact id, category) to ad;
+ * its length. A ciphertext moved to another row fails to open. */
+size_t vlt_fact_ad(unsigned char ad[VLT_AD_MAX],
+                   const unsigned char uid[VAULT_UID_BYTES], int64_t fact_id,
+                   const char *category);
+
+/*
+ * Checks facts against policy p as vault_subject_add documents (category,
+ * purpose using it, value and identifier format, no card number, source,
+ * time, GDPR-7 consent among consents, special categories, CEK-MAND-1)
+ * into plan ([nfacts]). have (nhave pairs of purpose, category indexes)
+ * is what the subject has on record already: a mandatory category there
+ * need not come again. msg names the fact by its 1-based position.
+ */
+enum vaern_err
+vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
+                size_t nfacts, const struct vault_consent_in *consents,
+                size_t nconsents, const size_t *have, size_t nhave, int64_t now,
+                struct fact_plan *plan, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* The loaded controller named controller (loads and compiles it). */
 enum vaern_err vlt_controller(struct vault *v, const char *name,
@@ -132,6 +178,16 @@ enum vaern_err vlt_text_open(const struct store_subject *s,
                              size_t outsz, struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* AURA-COOKIE-1: VAERN_OK if every fact of a purpose with `cookie:
+ * statistics|marketing` names a visitor whose latest choice has it on
+ * (the facts added to a known person, vault_facts.c); VAERN_E_DENIED
+ * otherwise. */
+enum vaern_err vlt_cookie_allowed(struct vault *v, const struct controller *c,
+                                  const struct vault_fact_in *facts,
+                                  const struct fact_plan *plan, size_t n,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Rebuilds the identifier indexes per category when the store's schema-5
  * migration asked for it (vault_index.c); VAERN_OK if nothing to do. */
 enum vaern_err vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)
@@ -167,17 +223,44 @@ enum vaern_err vlt_consent_touch(struct vault *v, const struct controller *c,
                                  int64_t subject, size_t pi,
                                  struct vaern_msg *msg);
 
+/* ---- what a request concerns (vault_scope.c; AURA-RIGHTS-1) ---------- */
+
+/* The categories cats[0..n) (ids of p; NULL: none named) as stored:
+ * each once, comma-separated, into out; "" for none. VAERN_E_INVALID
+ * names the item at fault. */
+enum vaern_err vlt_scope_build(const struct policy *p, const char *const *cats,
+                               size_t n, char *out, size_t size,
+                               struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* The stored scope of request row rowid into out ("" for all). */
+enum vaern_err vlt_scope_read(struct vault *v, int64_t rowid, char *out,
+                              size_t size, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* 1 if category is in scope ("" holds every category). */
+int vlt_scope_has(const char *scope, const char *category);
+
+/* What the vault found of a rights request, for the gate (GATE_ANSWER). */
+struct vlt_request_evidence {
+	struct gate_rights_request q; /* points into the strings below */
+	char id[VAULT_REQUEST_ID_LEN];
+	char kind[VAULT_WORD_MAX + 1];
+	char status[VAULT_WORD_MAX + 1];
+	char method[VAULT_WORD_MAX + 1];
+	size_t categories[POLICY_ITEMS_MAX]; /* the data it concerns
+	                                        (AURA-RIGHTS-1) */
+	size_t ncategories;                  /* 0: all of it */
+};
+
 /*
- * Whether request id of controller c authorises the release of subject
- * uid's access report (portability 0) or portable copy (1): a request of
- * that type about that subject, open and verified (AOPT-ACCESS-1).
- * VAERN_OK with why naming the request; VAERN_E_NOTFOUND for no such
- * request; VAERN_E_INVALID with msg saying why not.
+ * Reads request id of controller c as evidence for an answer about
+ * subject uid: its kind, subject, status and verification. Decides nothing: the
+ * gate does. VAERN_E_NOTFOUND for no such request.
  */
-enum vaern_err vlt_request_authorises(struct vault *v, struct controller *c,
-                                      const char *id, const unsigned char *uid,
-                                      int portability, char *why, size_t whysz,
-                                      struct vaern_msg *msg);
+enum vaern_err vlt_request_evidence(struct vault *v, struct controller *c,
+                                    const char *id, const unsigned char *uid,
+                                    struct vlt_request_evidence *ev,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* Bytes a sealed value adds: the nonce and the tag. */
 #define VLT_SEAL_OVERHEAD                                                      \
@@ -206,7 +289,69 @@ enum vaern_err vlt_visitor_blind(struct vault *v, const struct controller *c,
                                  unsigned char out[STORE_BLIND_BYTES],
                                  struct vaern_msg *msg);
 
-/* store_fact_foreach callback: decrypts a fact and calls the walk's fn. */
-enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f);
+/*
+ * store_fact_foreach callback, the fact reader of every release: decrypts
+ * a fact of a category the walk's release (rel, minted by the gate after
+ * the decision's audit entry) releases and calls the walk's fn; a fact of
+ * another category is counted in withheld and never decrypted. A walk
+ * without a minted release is a bug (asserted; VAERN_E_INTERNAL).
+ */
+enum vaern_err vlt_fact_open(void *arg, const struct store_fact *f)
+        __attribute__((warn_unused_result));
+
+/*
+ * The one reader that needs no release, for the vault's own upkeep:
+ * the old identifier a rectification replaces (its blind index) and the
+ * value an anonymisation generalises. WARNING: what fn gets must never
+ * leave the vault (no caller's callback, no answer): a release to anyone
+ * goes through vlt_gate and vlt_fact_open.
+ */
+enum vaern_err vlt_fact_open_upkeep(void *arg, const struct store_fact *f)
+        __attribute__((warn_unused_result));
+
+/*
+ * The gated access path: asks the gate r for actor about subject uid
+ * (audited; NULL for a visitor) whose release is bound to bind (the
+ * subject's id, or a visitor's blind index), the state in gs, audits the
+ * decision (allow or deny; action, purpose, categories and reason as given,
+ * reason_extra appended to the gate's reason), and only then, on allow, mints
+ * rel. released has room for the policy's categories. VAERN_E_DENIED (msg: the
+ * reason and rule) on a deny; no audit entry, no release.
+ */
+enum vaern_err
+vlt_gate(struct vault *v, const struct controller *c, const unsigned char *uid,
+         const unsigned char bind[GATE_SUBJECT_BYTES], const char *actor,
+         const char *role, const struct gate_request *r,
+         const struct gate_state *gs, const char *purpose, const char *action,
+         const char *reason_extra, struct gate_decision *d, size_t *released,
+         struct gate_release *rel, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* The state of subject s as the gate needs it (gs): restriction,
+ * objection, consents in force into consent ([npurposes]), the agreement
+ * with recipient ri (-1: none) into agreed ([nrecipients]). */
+enum vaern_err vlt_subject_state(struct vault *v, const struct policy *p,
+                                 const struct store_subject *s, long ri,
+                                 unsigned char *consent, unsigned char *agreed,
+                                 struct gate_state *gs, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* The role of actor in policy p for the gate into *role: its index, or
+ * GATE_ROLE_OPERATOR for the local operator (role "operator", no actor
+ * row, not a role of the policy). 0, or -1 for a role the policy lacks. */
+int vlt_gate_role(const struct policy *p, const struct vault_actor *actor,
+                  size_t *role);
+
+/*
+ * Walks the facts of subject s with release rel (minted for s): fn gets
+ * the released ones, decrypted; withheld (NULL, or [ncategories]) counts
+ * the rest by category.
+ */
+enum vaern_err vlt_release_walk(
+        struct vault *v, const struct store_subject *s,
+        const struct gate_release *rel,
+        enum vaern_err (*fn)(void *arg, const struct vault_fact_out *f),
+        void *arg, size_t *withheld, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 #endif

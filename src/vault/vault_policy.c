@@ -33,12 +33,23 @@ vlt_policy_release(struct vlt_policy *r)
 	free(r);
 }
 
+void
+vlt_policy_digest(const char *text, size_t len,
+                  char out[VAULT_POLICY_VERSION_LEN + 1])
+{
+	unsigned char digest[VAULT_POLICY_VERSION_BYTES];
+
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)text,
+	                   len, NULL, 0);
+	sodium_bin2hex(out, VAULT_POLICY_VERSION_LEN + 1, digest,
+	               sizeof(digest));
+}
+
 /* A reference (count 1) to p, which it takes, versioned by text. */
 static enum vaern_err
 policy_ref_new(struct policy *p, const char *text, size_t len,
                struct vlt_policy **out, struct vaern_msg *msg)
 {
-	unsigned char digest[VAULT_POLICY_VERSION_BYTES];
 	struct vlt_policy *r;
 
 	*out = NULL;
@@ -46,9 +57,7 @@ policy_ref_new(struct policy *p, const char *text, size_t len,
 		policy_free(p);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	}
-	crypto_generichash(digest, sizeof(digest), (const unsigned char *)text,
-	                   len, NULL, 0);
-	sodium_bin2hex(r->version, sizeof(r->version), digest, sizeof(digest));
+	vlt_policy_digest(text, len, r->version);
 	atomic_init(&r->refs, 1);
 	r->policy = p;
 	*out = r;
@@ -170,6 +179,35 @@ vlt_blind_key(struct vault *v, const struct controller *c)
 	return v->keys->blind[c - v->ctrl];
 }
 
+/*
+ * Records text as controller's newest policy version, in the caller's
+ * transaction; the text in force until now is recorded first when the
+ * data directory kept no versions before.
+ */
+static enum vaern_err
+record_version(struct vault *v, const char *controller, const char *text,
+               size_t len, struct vaern_msg *msg)
+{
+	char old[VAULT_POLICY_VERSION_LEN + 1],
+	        now[VAULT_POLICY_VERSION_LEN + 1];
+	char *old_text = NULL;
+	size_t old_len = 0;
+	int64_t rowid;
+	enum vaern_err err;
+
+	err = store_controller_get(v->store, controller, &rowid, &old_text,
+	                           &old_len, msg);
+	if (err == VAERN_OK)
+		vlt_policy_digest(old_text, old_len, old);
+	else if (err != VAERN_E_NOTFOUND)
+		return err;
+	free(old_text);
+	vlt_policy_digest(text, len, now);
+	return store_policy_version_put(v->store, controller,
+	                                err == VAERN_OK ? old : NULL, now, text,
+	                                len, clock_now(), msg);
+}
+
 enum vaern_err
 vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
                   const char **controller, struct vaern_msg *msg)
@@ -205,8 +243,12 @@ vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
 	text[size] = '\0';
 	if ((err = store_begin(v->store, msg)) != VAERN_OK)
 		goto done;
-	err = store_controller_put(v->store, p->controller.id, text,
-	                           (size_t)size, clock_now(), &rowid, msg);
+	/* Issue 15 point 3: the earlier versions are kept. */
+	err = record_version(v, p->controller.id, text, (size_t)size, msg);
+	if (err == VAERN_OK)
+		err = store_controller_put(v->store, p->controller.id, text,
+		                           (size_t)size, clock_now(), &rowid,
+		                           msg);
 	if (err == VAERN_OK)
 		err = store_commit(v->store, msg);
 	if (err != VAERN_OK) {

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -383,6 +384,7 @@ vault_request_add(struct vault *v, const char *controller,
 	enum rights_type type;
 	enum vaern_err err;
 	int64_t now = clock_now();
+	char accepted[128], scope[STORE_SCOPE_MAX];
 	size_t i;
 
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
@@ -424,6 +426,19 @@ vault_request_add(struct vault *v, const char *controller,
 		                  controller);
 	if (err != VAERN_OK)
 		return err;
+	/* AOPT-ACCESS-1: the policy says by which channels each right is
+	 * accepted ("written" means written). */
+	if (!policy_request_channel_ok(c->policy, rights_type_name(type),
+	                               in->channel, accepted, sizeof(accepted)))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "channel: the policy of '%s' accepts %s "
+		                  "requests only by %s, not by %s "
+		                  "(AOPT-ACCESS-1)",
+		                  controller, rights_type_name(type), accepted,
+		                  in->channel);
+	if ((err = vlt_scope_build(c->policy, in->categories, in->ncategories,
+	                           scope, sizeof(scope), msg)) != VAERN_OK)
+		return err;
 	memset(&s, 0, sizeof(s));
 	s.controller = c->rowid;
 	if (in->id != NULL)
@@ -447,6 +462,8 @@ vault_request_add(struct vault *v, const char *controller,
 	if (err == VAERN_E_EXISTS)
 		err = vaern_fail(msg, VAERN_E_EXISTS,
 		                 "a request with this id already exists");
+	if (err == VAERN_OK && scope[0] != '\0')
+		err = store_request_scope_put(v->store, s.rowid, scope, msg);
 	if (err == VAERN_OK)
 		err = request_write(v, &s, NULL, who, NULL, msg);
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
@@ -745,68 +762,123 @@ code_hash(struct vault *v, const struct controller *c, const char *id,
 	sodium_memzero(&st, sizeof(st));
 }
 
-/* Finds the first e-mail (or phone) fact of the subject. */
+/* Finds the first e-mail and phone fact of the subject. */
 struct contact_find {
 	const struct policy *p;
-	enum id_type want; /* ID_EMAIL, ID_PHONE */
-	char value[ID_NORM_MAX];
-	int found;
+	char email[ID_NORM_MAX], phone[ID_NORM_MAX];
+	enum id_type want; /* the answer: ID_EMAIL or ID_PHONE */
+	const char *value; /* the answer: email or phone */
 };
 
 static enum vaern_err
 contact_each(void *arg, const struct vault_fact_out *f)
 {
 	struct contact_find *cf = arg;
-	long ci;
+	long ci = policy_category_index(cf->p, f->category);
+	char *to;
 
-	if (cf->found)
+	if (ci < 0)
 		return VAERN_OK;
-	ci = policy_category_index(cf->p, f->category);
-	if (ci < 0 || cf->p->categories[ci].identifier != cf->want ||
-	    f->len >= sizeof(cf->value))
+	switch (cf->p->categories[ci].identifier) {
+	case ID_EMAIL: to = cf->email; break;
+	case ID_PHONE: to = cf->phone; break;
+	default: return VAERN_OK;
+	}
+	if (to[0] != '\0' || f->len >= ID_NORM_MAX)
 		return VAERN_OK;
-	memcpy(cf->value, f->value, f->len);
-	cf->value[f->len] = '\0';
-	cf->found = 1;
+	memcpy(to, f->value, f->len);
+	to[f->len] = '\0';
 	return VAERN_OK;
 }
 
+/*
+ * The address a one-time code for request rid goes to (AOPT-ACCESS-1):
+ * read through the gate like every release (the vault itself reads, for
+ * the outbox; the address never reaches the caller), the e-mail and phone
+ * categories only, audited before anything is decrypted.
+ */
 static enum vaern_err
-contact_of(struct vault *v, const char *controller, const struct controller *c,
-           const unsigned char *uid, enum id_type want, struct contact_find *cf,
+contact_of(struct vault *v, const struct controller *c, const char *rid,
+           const unsigned char *uid, enum id_type want,
+           const struct vault_request_actor *who, struct contact_find *cf,
            struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	enum id_type order[2] = {want, ID_NONE};
+	struct store_subject s;
+	struct gate_request r;
+	struct gate_state gs;
+	struct gate_decision d;
+	struct gate_release rel;
+	size_t *wanted = NULL, *released = NULL, n = 0;
+	const struct policy *p = c->policy;
+	char extra[96];
 
+	memset(cf, 0, sizeof(*cf));
+	cf->p = p;
 	if (want == ID_NONE) {
 		order[0] = ID_EMAIL;
 		order[1] = ID_PHONE;
 	}
-	for (size_t i = 0; i < 2 && order[i] != ID_NONE; i++) {
-		memset(cf, 0, sizeof(*cf));
-		cf->p = c->policy;
-		cf->want = order[i];
-		err = vault_subject_facts(v, controller, uid, contact_each, cf,
-		                          msg);
-		if (err == VAERN_E_NOTFOUND)
-			return vaern_fail(
-			        msg, VAERN_E_NOTFOUND,
-			        "the request's subject is no longer in "
-			        "the vault");
-		if (err != VAERN_OK)
-			return err;
-		if (cf->found)
-			return VAERN_OK;
+	err = store_subject_by_uid(v->store, c->rowid, uid, &s, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return vaern_fail(msg, VAERN_E_NOTFOUND,
+		                  "the request's subject is no longer in the "
+		                  "vault");
+	if (err != VAERN_OK)
+		return err;
+	wanted = calloc(p->ncategories + 1, sizeof(*wanted));
+	released = calloc(p->ncategories + 1, sizeof(*released));
+	if (wanted == NULL || released == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
 	}
-	sodium_memzero(cf, sizeof(*cf));
-	return vaern_fail(msg, VAERN_E_INVALID,
-	                  "the subject has no %s on record to send a code "
-	                  "to: verify the identity by a staff attestation",
-	                  want == ID_PHONE   ? "phone number"
-	                  : want == ID_EMAIL ? "e-mail address"
-	                                     : "e-mail address or phone "
-	                                       "number");
+	for (size_t ci = 0; ci < p->ncategories; ci++)
+		if (p->categories[ci].identifier == order[0] ||
+		    (order[1] != ID_NONE &&
+		     p->categories[ci].identifier == order[1]))
+			wanted[n++] = ci;
+	if (n > 0) {
+		memset(&r, 0, sizeof(r));
+		memset(&gs, 0, sizeof(gs));
+		r.role = GATE_ROLE_OPERATOR;
+		r.action = GATE_READ;
+		r.categories = wanted;
+		r.ncategories = n;
+		r.recipient = -1;
+		(void)snprintf(extra, sizeof(extra),
+		               "the address for request %s's one-time code",
+		               rid);
+		if ((err = vlt_gate(v, c, s.uid, s.uid, who->name, who->role,
+		                    &r, &gs, "identity_verification", "read",
+		                    extra, &d, released, &rel, msg)) !=
+		            VAERN_OK ||
+		    (err = vlt_release_walk(v, &s, &rel, contact_each, cf, NULL,
+		                            msg)) != VAERN_OK)
+			goto done;
+	}
+	for (size_t i = 0; i < 2 && order[i] != ID_NONE; i++) {
+		const char *a = order[i] == ID_EMAIL ? cf->email : cf->phone;
+
+		if (a[0] != '\0') {
+			cf->want = order[i];
+			cf->value = a;
+			goto done;
+		}
+	}
+	err = vaern_fail(msg, VAERN_E_INVALID,
+	                 "the subject has no %s on record to send a code "
+	                 "to: verify the identity by a staff attestation",
+	                 want == ID_PHONE   ? "phone number"
+	                 : want == ID_EMAIL ? "e-mail address"
+	                                    : "e-mail address or phone "
+	                                      "number");
+done:
+	if (err != VAERN_OK)
+		sodium_memzero(cf, sizeof(*cf));
+	free(wanted);
+	free(released);
+	return err;
 }
 
 enum vaern_err
@@ -852,8 +924,8 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		                  "%d codes were sent for this request: verify "
 		                  "the identity by a staff attestation",
 		                  VAULT_CODES_PER_REQUEST);
-	if ((err = contact_of(v, controller, c, s.subject, contact, &cf,
-	                      msg)) != VAERN_OK)
+	if ((err = contact_of(v, c, s.id, s.subject, contact, who, &cf, msg)) !=
+	    VAERN_OK)
 		return err;
 	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_CODE_DIGITS,
 	               (unsigned)randombytes_uniform(100000000u));
@@ -1255,6 +1327,32 @@ erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
 	return VAERN_OK;
 }
 
+/* AURA-RIGHTS-1: a request that names the data it concerns erases only
+ * that; the rest is kept as it is (rep->not_concerned). */
+static enum vaern_err
+erase_scope(struct vault *v, const struct policy *p, int64_t request,
+            const struct erase_walk *w, unsigned char *keep,
+            struct vault_erasure *rep, struct vaern_msg *msg)
+{
+	char scope[STORE_SCOPE_MAX];
+	enum vaern_err err;
+
+	if ((err = vlt_scope_read(v, request, scope, sizeof(scope), msg)) ||
+	    scope[0] == '\0')
+		return err;
+	for (size_t i = 0; i < w->nfacts; i++) {
+		long ci = w->facts[i].category;
+
+		/* A category gone from the policy is erased as before. */
+		if (keep[i] || ci < 0 ||
+		    vlt_scope_has(scope, p->categories[ci].id))
+			continue;
+		keep[i] = 1;
+		rep->not_concerned++;
+	}
+	return VAERN_OK;
+}
+
 /* The answer told to the person, as the completed request's reason. */
 static void
 erase_reason(const struct vault_erasure *rep, char *out, size_t size)
@@ -1262,7 +1360,16 @@ erase_reason(const struct vault_erasure *rep, char *out, size_t size)
 	size_t len;
 
 	(void)snprintf(out, size, "erased %zu facts%s", rep->erased,
-	               rep->shredded ? "; nothing kept" : "; kept:");
+	               rep->shredded ? "; nothing kept"
+	               : rep->nkept  ? "; kept:"
+	                             : "");
+	if (rep->not_concerned > 0) {
+		len = strlen(out);
+		(void)snprintf(out + len, size - len,
+		               "; %zu facts the request does not concern left "
+		               "as they are",
+		               rep->not_concerned);
+	}
 	for (size_t k = 0; k < rep->nkept; k++) {
 		char until[11] = "";
 
@@ -1286,6 +1393,7 @@ erase_write(struct vault *v, const struct controller *c,
 	unsigned char blinds[STORE_BLINDS_MAX];
 	size_t nb = 0;
 	unsigned types = 0; /* identifier types of kept facts */
+	int partial = rep->nkept > 0 || rep->not_concerned > 0;
 	enum vaern_err err;
 
 	for (size_t i = 0; i < w->nfacts; i++) {
@@ -1295,7 +1403,7 @@ erase_write(struct vault *v, const struct controller *c,
 			                    .identifier;
 			continue;
 		}
-		if (rep->nkept > 0 &&
+		if (partial &&
 		    (err = store_fact_delete(v->store, subj->rowid,
 		                             w->facts[i].id, msg)) != VAERN_OK)
 			return err;
@@ -1303,7 +1411,7 @@ erase_write(struct vault *v, const struct controller *c,
 	}
 	for (size_t k = 0; k + 1 + STORE_BLIND_BYTES <= subj->blinds_len;
 	     k += 1 + STORE_BLIND_BYTES) {
-		if (rep->nkept > 0 && (types & (1u << subj->blinds[k]))) {
+		if (partial && (types & (1u << subj->blinds[k]))) {
 			memcpy(blinds + nb, subj->blinds + k,
 			       1 + STORE_BLIND_BYTES);
 			nb += 1 + STORE_BLIND_BYTES;
@@ -1314,15 +1422,18 @@ erase_write(struct vault *v, const struct controller *c,
 		             subj->blinds + k + 1, msg)) != VAERN_OK)
 			return err;
 	}
-	if (rep->nkept == 0) {
+	if (!partial) {
 		/* GDPR-17: the wrapped key goes with the subject row. */
 		rep->shredded = 1;
 		return store_subject_delete(v->store, subj->rowid, msg);
 	}
-	/* What the law keeps is only stored (GDPR-18). */
 	if ((err = store_subject_set_blinds(v->store, subj->rowid, blinds, nb,
 	                                    msg)) != VAERN_OK)
 		return err;
+	/* AURA-RIGHTS-1: data the request does not concern stays as it
+	 * is; only what the law keeps is restricted (GDPR-18). */
+	if (rep->nkept == 0)
+		return VAERN_OK;
 	return store_subject_set_state(v->store, subj->rowid,
 	                               subj->state | STORE_STATE_RESTRICTED,
 	                               msg);
@@ -1391,7 +1502,9 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 		                              erase_fact_collect, w, msg)) !=
 		            VAERN_OK ||
 		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
-		                      msg)) != VAERN_OK)
+		                      msg)) != VAERN_OK ||
+		    (err = erase_scope(v, c->policy, s.rowid, w, keep, rep,
+		                       msg)) != VAERN_OK)
 			goto done;
 	} else {
 		rep->shredded = 1;
@@ -1454,8 +1567,10 @@ vault_erasure_json(const struct vault_erasure *rep)
 		                  rep->kept[k].law, "rule", rep->kept[k].rule,
 		                  "until", until[0] ? until : NULL));
 	}
-	return json_pack("{s:I, s:b, s:o}", "erased", (json_int_t)rep->erased,
-	                 "shredded", rep->shredded, "kept", kept);
+	return json_pack("{s:I, s:b, s:o, s:I}", "erased",
+	                 (json_int_t)rep->erased, "shredded", rep->shredded,
+	                 "kept", kept, "not_concerned",
+	                 (json_int_t)rep->not_concerned);
 }
 
 json_t *
@@ -1640,6 +1755,7 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 	struct exec x;
 	enum vaern_err err;
 	char cats[AUDIT_CATS_MAX] = "", what[EXEC_WHAT_MAX];
+	char scope[STORE_SCOPE_MAX];
 
 	if ((err = exec_load(v, controller, id, RIGHTS_RECTIFICATION, complete,
 	                     who, &x, msg)) != VAERN_OK)
@@ -1649,6 +1765,8 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 		                  "a rectification names 1 to %d facts, each "
 		                  "with its new value",
 		                  VAULT_RECTIFY_MAX);
+	if ((err = vlt_scope_read(v, x.s.rowid, scope, sizeof(scope), msg)))
+		return err;
 	for (size_t i = 0; i < n; i++) {
 		if (changes[i].value == NULL)
 			return vaern_fail(msg, VAERN_E_INVALID,
@@ -1672,6 +1790,15 @@ vault_request_rectify(struct vault *v, const char *controller, const char *id,
 			                  (long long)changes[i].fact);
 		if (err != VAERN_OK)
 			return err;
+		/* AURA-RIGHTS-1: only the data the request concerns. */
+		if (!vlt_scope_has(scope, changes[i].category))
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %lld: category '%s' is not among "
+			        "the data the request concerns (%s; "
+			        "AURA-RIGHTS-1)",
+			        (long long)changes[i].fact, changes[i].category,
+			        scope);
 		list_add(cats, sizeof(cats), changes[i].category);
 	}
 	(void)snprintf(what, sizeof(what), "rectified %zu fact%s: %s", n,
@@ -1887,18 +2014,32 @@ vault_request_withdraw(struct vault *v, const char *controller, const char *id,
 	return request_out(&x.s, out, msg);
 }
 
+enum vaern_err
+vault_request_scope(struct vault *v, const char *controller, const char *id,
+                    char out[VAULT_SCOPE_MAX + 1], struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_request s;
+	enum vaern_err err;
+
+	out[0] = '\0';
+	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
+		return err;
+	return vlt_scope_read(v, s.rowid, out, VAULT_SCOPE_MAX + 1, msg);
+}
+
 /* ---- the report's authority (GDPR-15, GDPR-20; vault_report.c) -------- */
 
 enum vaern_err
-vlt_request_authorises(struct vault *v, struct controller *c, const char *id,
-                       const unsigned char *uid, int portability, char *why,
-                       size_t whysz, struct vaern_msg *msg)
+vlt_request_evidence(struct vault *v, struct controller *c, const char *id,
+                     const unsigned char *uid, struct vlt_request_evidence *ev,
+                     struct vaern_msg *msg)
 {
 	struct store_request s;
 	enum rights_status status;
 	enum vaern_err err;
-	const char *type = portability ? "portability" : "access";
 
+	memset(ev, 0, sizeof(*ev));
 	if (!uuid_ok(id))
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such request");
 	err = store_request_get(v->store, c->rowid, id, &s, msg);
@@ -1909,23 +2050,30 @@ vlt_request_authorises(struct vault *v, struct controller *c, const char *id,
 	if (err != VAERN_OK ||
 	    (err = rights_status_parse(s.status, &status, msg)) != VAERN_OK)
 		return err;
-	if (strcmp(s.type, type) != 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the request is a %s request, not %s", s.type,
-		                  type);
-	if (memcmp(s.subject, uid, VAULT_UID_BYTES) != 0)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the request is about another subject");
-	if (rights_status_final(status))
-		return vaern_fail(msg, VAERN_E_INVALID, "the request is %s",
-		                  s.status);
-	if (s.verified_at == STORE_NO_TIME)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "nothing is disclosed before the requester's "
-		                  "identity is verified (AOPT-ACCESS-1)");
-	(void)snprintf(why, whysz,
-	               "the person's %s request %s, verified by %s: its "
-	               "answer",
-	               type, s.id, s.verify_method);
+	/* What the request is; the gate decides what it authorises
+	 * (AOPT-ACCESS-1, GDPR-15, GDPR-20). */
+	(void)snprintf(ev->kind, sizeof(ev->kind), "%s", s.type);
+	(void)snprintf(ev->status, sizeof(ev->status), "%s", s.status);
+	(void)snprintf(ev->method, sizeof(ev->method), "%s", s.verify_method);
+	(void)snprintf(ev->id, sizeof(ev->id), "%s", s.id);
+	{
+		char scope[STORE_SCOPE_MAX];
+
+		if ((err = vlt_scope_read(v, s.rowid, scope, sizeof(scope),
+		                          msg)) != VAERN_OK)
+			return err;
+		/* AURA-RIGHTS-1: the answer covers the data concerned. */
+		for (size_t ci = 0; ci < c->policy->ncategories; ci++)
+			if (scope[0] != '\0' &&
+			    vlt_scope_has(scope, c->policy->categories[ci].id))
+				ev->categories[ev->ncategories++] = ci;
+	}
+	ev->q.present = 1;
+	ev->q.about_subject = memcmp(s.subject, uid, VAULT_UID_BYTES) == 0;
+	ev->q.open = !rights_status_final(status);
+	ev->q.verified = s.verified_at != STORE_NO_TIME;
+	ev->q.kind = ev->kind;
+	ev->q.status = ev->status;
+	ev->q.method = ev->method[0] != '\0' ? ev->method : NULL;
 	return VAERN_OK;
 }

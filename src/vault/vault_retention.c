@@ -601,11 +601,14 @@ fact_value(struct vault *v, const struct store_subject *s,
 	w.v = v;
 	w.s = s;
 	w.key = key;
+	w.rel = NULL;
+	w.withheld = NULL;
 	w.fn = value_copy;
 	w.arg = out;
 	w.msg = msg;
 	w.count = 0;
-	return store_fact_get(v->store, s->rowid, id, vlt_fact_open, &w, msg);
+	return store_fact_get(v->store, s->rowid, id, vlt_fact_open_upkeep, &w,
+	                      msg);
 }
 
 /* Removes the blind entry e (type byte + blind) from the subject's list. */

@@ -22,8 +22,10 @@
  * keys.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../calendar/calendar.h"
@@ -380,6 +382,8 @@ wipe:
 struct visit_walk {
 	struct vault *v;
 	const struct controller *c;
+	struct gate_release rel;               /* what the gate released */
+	unsigned char bind[STORE_BLIND_BYTES]; /* the visitor's blind */
 	enum vaern_err (*fn)(void *arg, const struct vault_visit_out *o);
 	void *arg;
 	struct vaern_msg *msg;
@@ -388,6 +392,26 @@ struct visit_walk {
 	unsigned char pt[PAYLOAD_MAX + 1];       /* decrypted */
 	char text[PAYLOAD_MAX + PAYLOAD_FIELDS]; /* its fields */
 };
+
+/* Whether the walk's release covers a category of the cookie purpose that
+ * collects kind (CONVENTIONS.md item 13: no release, no plaintext). */
+static int
+kind_released(const struct visit_walk *w, int kind)
+{
+	const struct policy *p = w->c->policy;
+	long pi = policy_cookie_purpose(p, kind == STORE_VISIT_STATISTICS
+	                                           ? COOKIE_STATISTICS
+	                                           : COOKIE_MARKETING);
+
+	assert(w->rel.audit_seq > 0 && w->rel.audit_seq <= w->v->audited);
+	if (pi < 0 || w->rel.audit_seq <= 0)
+		return 0;
+	for (size_t i = 0; i < p->purposes[pi].ncategories; i++)
+		if (gate_release_allows(&w->rel, w->bind,
+		                        p->purposes[pi].categories[i]))
+			return 1;
+	return 0;
+}
 
 static enum vaern_err
 visit_open(void *arg, const struct store_visit *sv)
@@ -400,6 +424,8 @@ visit_open(void *arg, const struct store_visit *sv)
 	size_t len = 0;
 	enum vaern_err err;
 
+	if (!kind_released(w, sv->kind))
+		return VAERN_OK; /* not released: never decrypted */
 	if (sv->ctlen < VLT_SEAL_OVERHEAD ||
 	    sv->ctlen - VLT_SEAL_OVERHEAD > PAYLOAD_MAX)
 		return vaern_fail(w->msg, VAERN_E_CRYPTO,
@@ -440,7 +466,7 @@ done:
 }
 
 enum vaern_err
-vault_visit_foreach(struct vault *v, const char *controller,
+vault_visit_foreach(struct vault *v, const struct vault_actor *actor,
                     const char *visitor,
                     enum vaern_err (*fn)(void *arg,
                                          const struct vault_visit_out *o),
@@ -448,15 +474,57 @@ vault_visit_foreach(struct vault *v, const char *controller,
 {
 	unsigned char blind[STORE_BLIND_BYTES];
 	struct controller *c;
-	struct visit_walk *w;
+	struct visit_walk *w = NULL;
+	struct gate_request r;
+	struct gate_state gs;
+	struct gate_decision d;
+	size_t *wanted = NULL, *released = NULL, n = 0;
+	const struct policy *p;
 	enum vaern_err err;
+	size_t rl;
 
-	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK ||
+	if ((err = vlt_controller(v, actor->controller, &c, msg)) != VAERN_OK ||
 	    (err = vlt_visitor_blind(v, c, visitor, blind, msg)) != VAERN_OK)
 		return err;
+	p = c->policy;
+	if (vlt_gate_role(p, actor, &rl) != 0)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "role '%s' is no longer in the policy",
+		                  actor->role);
+	wanted = calloc(p->ncategories + 1, sizeof(*wanted));
+	released = calloc(p->ncategories + 1, sizeof(*released));
 	/* Guarded memory for the key and the decrypted payload. */
-	if ((w = sodium_malloc(sizeof(*w))) == NULL)
-		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	w = sodium_malloc(sizeof(*w));
+	if (wanted == NULL || released == NULL || w == NULL) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	memset(w, 0, sizeof(*w));
+	for (int k = COOKIE_STATISTICS; k <= COOKIE_MARKETING; k++) {
+		long pi = policy_cookie_purpose(p, (enum policy_cookie)k);
+
+		for (size_t i = 0; pi >= 0 && i < p->purposes[pi].ncategories;
+		     i++)
+			wanted[n++] = p->purposes[pi].categories[i];
+	}
+	memset(&r, 0, sizeof(r));
+	memset(&gs, 0, sizeof(gs));
+	r.role = rl;
+	r.action = GATE_ANSWER;
+	r.recipient = -1;
+	r.categories = n > 0 ? wanted : NULL;
+	r.ncategories = n;
+	if (n == 0) {
+		/* No cookie purpose: nothing can be stored, nothing to read;
+		 * still decided and audited. */
+		r.categories = NULL;
+	}
+	memcpy(w->bind, blind, sizeof(blind));
+	if ((err = vlt_gate(v, c, NULL, blind, actor->name, actor->role, &r,
+	                    &gs, NULL, "visitor_visits",
+	                    "a visitor's stored visits and pixels", &d,
+	                    released, &w->rel, msg)) != VAERN_OK)
+		goto done;
 	w->v = v;
 	w->c = c;
 	w->fn = fn;
@@ -465,6 +533,9 @@ vault_visit_foreach(struct vault *v, const char *controller,
 	w->key_day = INT64_MIN;
 	err = store_visit_foreach(v->store, c->rowid, blind, visit_open, w,
 	                          msg);
+done:
 	sodium_free(w); /* wipes it */
+	free(wanted);
+	free(released);
 	return err;
 }

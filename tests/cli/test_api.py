@@ -648,7 +648,7 @@ class ServerTest(ApiCase):
                   "recipient": "marketing_partners", "hold": "1",
                   "hash": consent["text_hash"],
                   "token": consent["unsubscribe_token"],
-                  "visitor_id": "openapi-visitor-1",
+                  "visitor_id": "openapi-visitor-1", "controller": "telenor",
                   "request": r.json()["id"]}
         bodies = {
             ("post", "/v1/subjects"): telenor_customer(),
@@ -2326,6 +2326,205 @@ class RoundTripTest(ApiCase):
         for secret in ("Ole", "Jensen", email, new_email, phone, sid,
                        "Nørregade", "postpaid"):
             self.assertNotIn(secret, log)
+
+
+# ---- issue 11: facts added to a known person --------------------------------
+
+class FactsAddTest(ApiCase):
+    """POST /v1/subjects/{id}/facts (AURA-PORTAL-2, TEL-LOG-1, CEK-RET-4):
+    every check of a create, through the gate per purpose, audited."""
+    policies = (TELENOR, CEKURA, AURA)
+    actors = (("telenor", "customer_service"), ("telenor", "logging_officer"),
+              ("telenor", "bookkeeper"), ("telenor", "dpo"),
+              ("cekura", "customer_service"),
+              ("cekura", "customer_service_manager"), ("cekura", "dpo"),
+              ("aura-fiber", "customer_service"), ("aura-fiber", "dpo"))
+    CS = ("telenor", "customer_service")
+    LOG = ("telenor", "logging_officer")
+
+    def add(self, who, sid, body):
+        return self.call("POST", "/v1/subjects/%s/facts" % sid, body, who)
+
+    def deleted_by(self, who, sid, category):
+        """The dates the facts of category go, from the answer to a
+        verified access request fetched by who."""
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": sid, "channel": "letter"}, who)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, who)
+        self.assertEqual(r.status, 200, r)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=who)
+        self.assertEqual(r.status, 200, r)
+        self.call("PATCH", "/v1/requests/" + rid, {"status": "completed"},
+                  who)
+        return [f["deleted_by"] for c in r.json()["categories"]
+                if c["category"] == category for f in c["facts"]]
+
+    def test_TEL_LOG_1_logging_data_added_to_a_customer(self):
+        """TEL-LOG-1: a call's location is stored for the customer who
+        made it, by the cleared officer, kept 1 year from the call."""
+        sid = self.create(self.CS, telenor_customer())
+        before = self.counts()
+        r = self.add(self.LOG, sid, fact(
+            "logging_data", "Mast 17 Aarhus, opkald kl. 10:00",
+            purpose="data_retention_logging",
+            collected_at="2026-01-05T10:00:00Z"))
+        self.assertEqual(r.status, 201, r)
+        ids = r.json()["fact_ids"]
+        self.assertEqual(len(ids), 1)
+        self.assertEqual(r.json()["subject"], sid)
+        self.assertEqual(self.counts()["fact"], before["fact"] + 1)
+        self.assertEqual(self.counts()["subject"], before["subject"])
+        got = self.assertReleased(
+            self.read(self.LOG, sid, "data_retention_logging"),
+            ["logging_data"])
+        self.assertEqual(got["facts"][0]["id"], ids[0])
+        self.assertEqual(got["facts"][0]["value"],
+                         "Mast 17 Aarhus, opkald kl. 10:00")
+        # Kept one year from the call, not from the customer (TEL-LOG-1):
+        # the logging officer's own answer to a request shows the date.
+        self.assertEqual(self.deleted_by(self.LOG, sid, "logging_data"),
+                         ["2027-01-05"])
+        self.audited("telenor", sid, True, "GDPR-32", action="collect",
+                     role="logging_officer", purpose="data_retention_logging")
+        entries = self.audit("telenor", subject=sid)
+        self.assertNotIn("Mast 17", json.dumps(entries))
+
+    def test_TEL_LOG_2_AURA_SHARE_1_role_must_use_the_purpose(self):
+        """The gate decides the collection: customer service may not store
+        logging data (TEL-LOG-2), nor a purpose it lacks (AURA-SHARE-1);
+        refused, audited, nothing changed."""
+        sid = self.create(self.CS, telenor_customer())
+        before = self.counts()
+        r = self.add(self.CS, sid, fact("logging_data", "Mast 9 Odder",
+                                        purpose="data_retention_logging"))
+        self.assertDenied(r, "TEL-LOG-2")
+        self.assertNotIn("Mast 9", r.text)
+        r = self.add(self.CS, sid, fact("invoices", "Faktura 1001",
+                                        purpose="bookkeeping"))
+        self.assertDenied(r, "AURA-SHARE-1")
+        self.assertEqual(self.counts(), before)
+        self.audited("telenor", sid, False, "TEL-LOG-2", action="collect",
+                     role="customer_service")
+        self.audited("telenor", sid, False, "AURA-SHARE-1", action="collect",
+                     role="customer_service")
+
+    def test_AURA_PORTAL_2_bulk_product_change(self):
+        """AURA-PORTAL-2: a product change from Mit AURA is stored with the
+        known customer under self_service (basis b), several at once."""
+        cs = ("aura-fiber", "customer_service")
+        sid = self.create(cs, aura_customer())
+        r = self.add(cs, sid, {"purpose": "self_service", "source": "portal",
+                               "facts": [
+                                   fact("product_change", "1000/1000 Mbit"),
+                                   fact("agreement", "Fiber 1000",
+                                        source="controller")]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["facts"], 2)
+        first, second = r.json()["fact_ids"]
+        self.assertEqual(second, first + 1)
+        got = self.assertReleased(
+            self.read(cs, sid, "self_service",
+                      ["product_change", "agreement"]),
+            ["product_change", "agreement"])
+        self.assertEqual(sorted(f["value"] for f in got["facts"]),
+                         ["1000/1000 Mbit", "Fiber 1000"])
+
+    def test_CEK_RET_4_call_recording_kept_2_months_after_subscription(self):
+        """CEK-RET-4: a call recorded during the subscription is kept until
+        2 months after it ends (the day before: kept; the day: goes)."""
+        sid = self.create(("cekura", "customer_service"), cekura_customer())
+        csm = ("cekura", "customer_service_manager")
+        r = self.add(csm, sid, fact("call_recordings", "opkald-2026-01-05.ogg",
+                                    purpose="call_recording"))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.deleted_by(csm, sid, "call_recordings"),
+                         [None])
+        for kind, at in (("subscription_start", "2026-01-01"),
+                         ("subscription_end", "2026-03-15")):
+            r = self.call("POST", "/v1/subjects/%s/events" % sid,
+                          {"kind": kind, "at": at}, csm)
+            self.assertEqual(r.status, 201, r)
+        # Deleted by 2026-05-15: kept on 2026-05-14, gone on the 15th.
+        self.assertEqual(self.deleted_by(csm, sid, "call_recordings"),
+                         ["2026-05-15"])
+
+    def test_GDPR_32_bad_input_names_the_fact_changes_nothing(self):
+        """Each refusal names the fact and the rule, never the value, and
+        nothing changes (all or nothing)."""
+        sid = self.create(self.CS, telenor_customer())
+        other = self.create(self.CS, telenor_customer())
+        taken = [f["value"] for f in telenor_customer()["facts"]
+                 if f["category"] == "email"]
+        before = self.counts()
+        cases = [
+            ({"purpose": "contract", "facts": [
+                fact("name", "Ole J"), fact("shoe_size", "44")]}, 400,
+             "fact 2"),
+            ({"purpose": "contract", "facts": [
+                fact("payment_details", "4111 1111 1111 1111")]}, 403,
+             "SHOP-PAY-1"),
+            ({"purpose": "contract", "facts": [
+                fact("email", "not-an-address")]}, 400, "fact 1"),
+            ({"purpose": "contract", "facts": [
+                fact("name", "Ole J"), fact("usage", "x",
+                                            purpose="marketing")]},
+             403, "rests on consent"),
+            ({"purpose": "contract", "facts": []}, 400, "1 to"),
+            ({"category": "name", "value": "x", "facts": []}, 400,
+             "not both"),
+            ({"purpose": "contract", "facts": [
+                fact("name", "Ole J", collected_at="2999-01-01")]}, 400,
+             "future"),
+        ]
+        for body, status, mention in cases:
+            r = self.add(self.CS, sid, body)
+            self.assertError(r, status, mentions=mention,
+                             secrets=("4111 1111", "not-an-address",
+                                      "Ole J"))
+        # Another subject's e-mail: 409, nothing stored.
+        r = self.call("GET", q("/v1/subjects/%s/facts" % other,
+                               purpose="contract", categories="email"),
+                      who=self.CS)
+        email = r.json()["facts"][0]["value"]
+        r = self.add(self.CS, sid, {"purpose": "contract", "facts": [
+            fact("name", "Ole J"), fact("email", email)]})
+        self.assertError(r, 409, "conflict", secrets=(email,))
+        self.assertEqual(self.counts(), before)
+        self.assertError(self.add(self.CS, "00" * 16, fact(
+            "name", "x", purpose="contract")), 404)
+        del taken
+
+    def test_GDPR_18_restricted_subject_only_while_restricted_purposes(self):
+        """GDPR-18: while restricted, nothing new is collected for an
+        ordinary purpose; bookkeeping (while_restricted) goes on."""
+        sid = self.create(self.CS, telenor_customer())
+        r = self.call("PUT", "/v1/subjects/%s/restriction" % sid, None,
+                      self.CS)
+        self.assertIn(r.status, (200, 201, 204), r)
+        before = self.counts()
+        self.assertDenied(self.add(self.CS, sid, fact(
+            "customer_service_contacts", "Ringede om regning",
+            purpose="contract")), "GDPR-18")
+        self.assertEqual(self.counts(), before)
+        r = self.add(("telenor", "bookkeeper"), sid, fact(
+            "invoices", "Faktura 1001: 299 kr", purpose="bookkeeping"))
+        self.assertEqual(r.status, 201, r)
+        # The new e-mail of an identifier category is found by lookup.
+
+    def test_AURA_PORTAL_2_new_identifier_is_found(self):
+        """A new identifier added to a person finds that person."""
+        sid = self.create(self.CS, telenor_customer())
+        email = uniq_email("ny")
+        r = self.add(self.CS, sid, fact("email", email, purpose="contract"))
+        self.assertEqual(r.status, 201, r)
+        r = self.call("POST", "/v1/subjects/lookup", {
+            "type": "email", "value": email, "purpose": "contract",
+            "categories": ["email"]}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], sid)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ class ReportTest(ApiCase):
     policies = (TELENOR, CEKURA, AURA, WEBSHOP, AOPT)
     actors = (
         ("telenor", "customer_service"), ("telenor", "dpo"),
+        ("telenor", "logging_officer"),
         ("cekura", "customer_service"), ("cekura", "dpo"),
         ("aura-fiber", "customer_service"), ("aura-fiber", "dpo"),
         ("webshop", "customer_service"), ("webshop", "dpo"),
@@ -109,6 +110,107 @@ class ReportTest(ApiCase):
         # Audited before it was released.
         self.audited("telenor", sid, True, "GDPR-15", action="export",
                      role="dpo")
+
+    def logging_customer(self):
+        """A Telenor customer with logging data (TEL-LOG-1), added by the
+        cleared officer; the location, which no uncleared role may see."""
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        r = self.call("POST", "/v1/subjects/%s/facts" % sid, fact(
+            "logging_data", "Mast 4711 Odder 2026-01-05T10:00",
+            purpose="data_retention_logging"),
+            who=("telenor", "logging_officer"))
+        self.assertEqual(r.status, 201, r)
+        return sid, "Mast 4711 Odder"
+
+    def verified_request(self, sid, who, type_="access"):
+        r = self.call("POST", "/v1/requests", {
+            "type": type_, "subject": sid, "channel": "letter"}, who)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, who)
+        self.assertEqual(r.status, 200, r)
+        return rid
+
+    def assertWithheld(self, rep, secret):
+        """logging_data is listed, withheld under TEL-LOG-2, with its
+        purpose and retention, and no value of it anywhere."""
+        cats = {c["category"]: c for c in rep["categories"]}
+        self.assertIn("logging_data", cats)
+        c = cats["logging_data"]
+        self.assertEqual(c["withheld"]["rule"], "TEL-LOG-2", c)
+        self.assertEqual(c["withheld"]["facts"], 1, c)
+        self.assertEqual(c["facts"], [])
+        self.assertEqual([p["id"] for p in c["purposes"]],
+                         ["data_retention_logging"])
+        self.assertEqual([(x["rule"], x["period"]) for x in c["retention"]],
+                         [("logging", "1 years")])
+        # The rest of the report is there.
+        self.assertTrue(cats["name"]["facts"])
+        self.assertNotIn("withheld", cats["name"])
+        self.assertNotIn(secret, json.dumps(rep))
+
+    def test_TEL_LOG_2_GDPR_15_dpo_report_withholds_logging_data(self):
+        """TEL-LOG-2, GDPR-15: the DPO's report (JSON and HTML) and
+        portable copy tell the person the logging data exists, its purpose
+        and retention, and the rule that withholds it from an uncleared
+        role, without the value."""
+        sid, secret = self.logging_customer()
+        r = self.report("telenor", sid)
+        self.assertWithheld(r.json(), secret)
+        html = self.report("telenor", sid, format="html").text
+        self.assertNotIn(secret, html)
+        self.assertIn("TEL-LOG-2", html)
+        # Told how long it is kept (GDPR-15(1)(d)), in Danish.
+        self.assertIn("Opbevares", html)
+        self.assertIn("<code>logging</code>: 1 years", html)
+        self.assertIn("logningsbekendtgørelsen", html.lower())
+        r = self.call("GET", "/v1/subjects/%s/export" % sid,
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
+        self.assertEqual([(w["category"], w["rule"])
+                          for w in r.json()["withheld"]],
+                         [("logging_data", "TEL-LOG-2")])
+        r = self.call("GET", q("/v1/subjects/%s/export" % sid,
+                               format="csv"), who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
+        # Audited with what was released: everything but logging_data.
+        entries = [e for e in self.audit("telenor", subject=sid)
+                   if e["action"] == "export" and e["role"] == "dpo"]
+        self.assertTrue(entries)
+        for e in entries:
+            self.assertNotIn("logging_data", e["categories"], e)
+            self.assertIn("name", e["categories"], e)
+
+    def test_TEL_LOG_2_AOPT_ACCESS_1_request_report_by_role(self):
+        """TEL-LOG-2: customer service answering a verified access request
+        gets the report without the logging data; the cleared logging
+        officer answering the same kind of request gets it."""
+        sid, secret = self.logging_customer()
+        cs = ("telenor", "customer_service")
+        rid = self.verified_request(sid, cs)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertWithheld(r.json(), secret)
+        r = self.call("GET", q("/v1/requests/%s/report" % rid,
+                               format="html"), who=cs)
+        self.assertNotIn(secret, r.text)
+        # The other side: a cleared role sees the logging data.
+        log = ("telenor", "logging_officer")
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=log)
+        self.assertEqual(r.status, 200, r)
+        cats = {c["category"]: c for c in r.json()["categories"]}
+        self.assertNotIn("withheld", cats["logging_data"])
+        self.assertIn(secret, cats["logging_data"]["facts"][0]["value"])
+        # A portability request answered by customer service: no
+        # logging data either (it is not the person's to carry anyway).
+        rid = self.verified_request(sid, cs, "portability")
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
 
     def test_GDPR_15_only_the_dpo_GDPR_32(self):
         cs = ("telenor", "customer_service")

@@ -582,7 +582,9 @@ class AccessReportTest(RightsBase):
         entry = [e for e in json.loads(r.out)
                  if e["action"] == "request_report"][-1]
         self.assertEqual(entry["rule"], "GDPR-15")
-        self.assertEqual(entry["categories"], ["*"])
+        # The categories the gate released (the operator: all of them).
+        self.assertIn("email", entry["categories"])
+        self.assertIn("logging_data", entry["categories"])
         self.assertEqual(entry["decision"], "allow")
         self.assertIn(rid, entry["reason"])
         self.assertNotIn("t@example.dk", r.out)
@@ -1365,6 +1367,251 @@ class RightsApiTest(api.ApiCase):
                                        self.CS), status,
                              secrets=(email, "nobody@example.dk"))
         self.assertEqual(self.nrequests(), before)
+
+
+class WrittenRequestTest(api.ApiCase):
+    """AOPT-ACCESS-1: Aurora Optimal takes an access request only in
+    writing (policies/aurora-optimal.yaml, request_channels); a request by
+    phone or in person is refused with the reason and nothing is stored.
+    Other rights, and other controllers, accept any channel."""
+
+    policies = (api.TELENOR, os.path.join(api.POLICY_DIR,
+                                          "aurora-optimal.yaml"))
+    actors = (("aurora-optimal", "customer_service"),
+              ("telenor", "customer_service"))
+    AOPT = ("aurora-optimal", "customer_service")
+
+    def aopt_subject(self):
+        r = self.call("POST", "/v1/subjects", {
+            "purpose": "orders", "source": "web_form", "facts": [
+                api.fact("name", "Sven Berg"),
+                api.fact("email", api.uniq_email("sven"))]}, self.AOPT)
+        self.assertEqual(r.status, 201, r)
+        return r.json()["subject"]
+
+    def nrequests(self):
+        return self.sql("SELECT count(*) FROM request")[0][0]
+
+    def test_AOPT_ACCESS_1_access_by_phone_or_in_person_refused(self):
+        sid = self.aopt_subject()
+        before = self.nrequests()
+        for channel in ("phone", "in_person"):
+            r = self.call("POST", "/v1/requests", {
+                "type": "access", "subject": sid, "channel": channel},
+                self.AOPT)
+            err = self.assertError(r, 400, "invalid",
+                                   mentions="AOPT-ACCESS-1")
+            self.assertIn("not by %s" % channel, err["message"])
+            self.assertIn("email, letter, web, portal", err["message"])
+        self.assertEqual(self.nrequests(), before)
+        # The CLI refuses alike (exit 1, the same reason).
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "aurora-optimal", "--type",
+                           "access", "--channel", "phone", "--subject",
+                           sid])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("AOPT-ACCESS-1", r.err)
+        self.assertEqual(self.nrequests(), before)
+
+    def test_AOPT_ACCESS_1_written_access_and_other_rights_accepted(self):
+        # The policy says so, for any caller to read.
+        r = self.call("GET", "/v1/policy", who=self.AOPT)
+        self.assertEqual(r.json()["request_channels"], {
+            "access": ["email", "letter", "web", "portal", "api",
+                       "opendsr"]})
+        r = self.call("GET", "/v1/policy", who=("telenor",
+                                                "customer_service"))
+        self.assertEqual(r.json()["request_channels"], {})
+        sid = self.aopt_subject()
+        for channel in ("email", "letter", "web", "portal"):
+            r = self.call("POST", "/v1/requests", {
+                "type": "access", "subject": sid, "channel": channel},
+                self.AOPT)
+            self.assertEqual(r.status, 201, (channel, r))
+        # Erasure by phone: the policy restricts access requests only.
+        r = self.call("POST", "/v1/requests", {
+            "type": "erasure", "subject": sid, "channel": "phone"},
+            self.AOPT)
+        self.assertEqual(r.status, 201, r)
+        # Telenor's policy declares no channels: an access request by
+        # phone is taken.
+        r = self.call("POST", "/v1/subjects", api.telenor_customer(),
+                      ("telenor", "customer_service"))
+        tsid = r.json()["subject"]
+        r = self.call("POST", "/v1/requests", {
+            "type": "access", "subject": tsid, "channel": "phone"},
+            ("telenor", "customer_service"))
+        self.assertEqual(r.status, 201, r)
+
+
+class ScopedRequestTest(api.ApiCase):
+    """AURA-RIGHTS-1: a request names the company and may name the data it
+    concerns; its report and rectification are limited to them."""
+
+    policies = (api.TELENOR, api.AURA, api.CEKURA)
+    actors = (("telenor", "customer_service"),
+              ("aura-fiber", "customer_service"),
+              ("cekura", "customer_service_manager"))
+    CS = ("telenor", "customer_service")
+
+    def test_CEK_RET_4_call_recording_erased_sooner_on_request(self):
+        """CEK-RET-4: call recordings go sooner on request: an erasure
+        request naming them erases the recording and nothing else."""
+        csm = ("cekura", "customer_service_manager")
+        r = self.call("POST", "/v1/subjects", api.cekura_customer(), csm)
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        r = self.call("POST", "/v1/subjects/%s/facts" % sid, api.fact(
+            "call_recordings", "opkald-0105.ogg", purpose="call_recording"),
+            csm)
+        self.assertEqual(r.status, 201, r)
+        r = self.call("POST", "/v1/requests", {
+            "type": "erasure", "subject": sid, "channel": "phone",
+            "controller": "cekura", "categories": ["call_recordings"]},
+            csm)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "called back on the number"}, csm)
+        self.assertEqual(r.status, 200, r)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None, csm)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["erasure"]["erased"], 1, r)
+        got = self.read(csm, sid, "call_recording")
+        self.assertEqual(got.status, 200, got)
+        cats = [f["category"] for f in got.json()["facts"]]
+        self.assertNotIn("call_recordings", cats)
+        self.assertIn("name", cats)
+
+    def customer(self):
+        doc = api.telenor_customer()
+        r = self.call("POST", "/v1/subjects", doc, self.CS)
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["subject"]
+        r = self.read(self.CS, sid, "contract")
+        ids = {f["category"]: f["id"] for f in r.json()["facts"]}
+        return sid, ids, doc
+
+    def request(self, sid, status=201, **extra):
+        body = {"type": "access", "subject": sid, "channel": "email",
+                "controller": "telenor"}
+        body.update(extra)
+        r = self.call("POST", "/v1/requests", body, self.CS)
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def verify(self, rid):
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+
+    def test_AURA_RIGHTS_1_company_and_categories_recorded(self):
+        sid, _, _ = self.customer()
+        n = self.sql("SELECT count(*) FROM request")[0][0]
+        r = self.request(sid, categories=["email", "phone"])
+        self.assertEqual(r.json()["categories"], ["email", "phone"])
+        self.assertEqual(r.json()["controller"], "telenor")
+        rid = r.json()["id"]
+        r = self.call("GET", "/v1/requests/" + rid, who=self.CS)
+        self.assertEqual(r.json()["categories"], ["email", "phone"])
+        # Without categories: all the data.
+        self.assertIsNone(self.request(sid).json()["categories"])
+        # The CLI takes them too.
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "telenor", "--type", "erasure",
+                           "--channel", "letter", "--subject", sid,
+                           "--categories", "phone,email"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["categories"], ["phone", "email"])
+        r = api.run_vaern(["--data", self.dir, "requests", "add",
+                           "--controller", "telenor", "--type", "erasure",
+                           "--channel", "letter", "--subject", sid,
+                           "--categories", "phone,shoe_size"])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("categories: item 2", r.err)
+        n += 3
+        # Bad input: another company, an unknown or repeated category.
+        for body, mention in (
+                ({"controller": "aura-fiber"}, "'controller'"),
+                ({"categories": ["shoe_size"]}, "categories: item 1"),
+                ({"categories": ["email", "email"]}, "twice"),
+                ({"categories": []}, "'categories'"),
+                ({"categories": "email"}, "'categories'")):
+            r = self.request(sid, status=400, **body)
+            self.assertError(r, 400, "invalid", mentions=mention)
+        self.assertEqual(self.sql("SELECT count(*) FROM request")[0][0], n)
+
+    def test_AURA_RIGHTS_1_report_limited_to_the_data_concerned(self):
+        sid, _, doc = self.customer()
+        rid = self.request(sid, categories=["email"]).json()["id"]
+        self.verify(rid)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        cats = [c["category"] for c in r.json()["categories"]]
+        self.assertEqual(cats, ["email"])
+        self.assertNotIn("Ole Jensen", r.text)
+        # The other side: a request for all the data shows the name.
+        rid = self.request(sid).json()["id"]
+        self.verify(rid)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=self.CS)
+        self.assertIn("Ole Jensen", r.text)
+        self.assertEqual(len(r.json()["categories"]), len(doc["facts"]))
+
+    def test_AURA_RIGHTS_1_rectification_limited_to_the_data_concerned(self):
+        sid, ids, _ = self.customer()
+        rid = self.request(sid, type="rectification",
+                           categories=["address"]).json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/rectification" % rid,
+                      {"fact": ids["name"], "value": "Ole Juhl"}, self.CS)
+        err = self.assertError(r, 400, "invalid", secrets=("Ole Juhl",))
+        self.assertIn("AURA-RIGHTS-1", err["message"])
+        got = self.read(self.CS, sid, "contract", ["name"]).json()
+        self.assertEqual(got["facts"][0]["value"], "Ole Jensen")
+        r = self.call("POST", "/v1/requests/%s/rectification" % rid,
+                      {"fact": ids["address"],
+                       "value": "Vestergade 1, 8000 Aarhus C"}, self.CS)
+        self.assertEqual(r.status, 200, r)
+        got = self.read(self.CS, sid, "contract", ["address"]).json()
+        self.assertEqual(got["facts"][0]["value"],
+                         "Vestergade 1, 8000 Aarhus C")
+
+    def test_AURA_RIGHTS_1_erasure_limited_to_the_data_concerned(self):
+        """An erasure request naming the phone number erases that, and
+        leaves the rest (not restricted, still found); one naming
+        nothing shreds the subject."""
+        sid, ids, doc = self.customer()
+        phone = [f["value"] for f in doc["facts"]
+                 if f["category"] == "phone"][0]
+        email = [f["value"] for f in doc["facts"]
+                 if f["category"] == "email"][0]
+        rid = self.request(sid, type="erasure",
+                           categories=["phone"]).json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None,
+                      self.CS)
+        self.assertEqual(r.status, 200, r)
+        er = r.json()["erasure"]
+        self.assertEqual((er["erased"], er["shredded"],
+                          er["not_concerned"]),
+                         (1, False, len(doc["facts"]) - 1))
+        got = self.read(self.CS, sid, "contract")
+        self.assertEqual(got.status, 200, got)  # not restricted
+        self.assertNotIn("phone", [f["category"]
+                                   for f in got.json()["facts"]])
+        for typ, value, found in (("phone", phone, False),
+                                  ("email", email, True)):
+            r = self.call("POST", "/v1/subjects/lookup", {
+                "type": typ, "value": value, "purpose": "contract"},
+                self.CS)
+            self.assertEqual(r.status, 200 if found else 404, r)
+        # The other side: the whole of it.
+        rid = self.request(sid, type="erasure").json()["id"]
+        self.verify(rid)
+        r = self.call("POST", "/v1/requests/%s/erasure" % rid, None,
+                      self.CS)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["erasure"]["shredded"], r)
 
 
 if __name__ == "__main__":

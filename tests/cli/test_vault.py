@@ -1382,5 +1382,126 @@ class Controllers(VaultTest):
         self.assertEqual(r.json(), {"controllers": []})
 
 
+# ---- issue 11: the operator is audited, and reads through the gate ------
+
+TELENOR = os.path.join(ROOT, "policies", "telenor.yaml")
+
+
+class OperatorAudited(VaultTest):
+    """GDPR-32: the local operator's commands that read or change personal
+    data leave audit entries (actor operator:<OS user>, role operator),
+    like the API; a read is decided by the gate and audited before any
+    fact is decrypted."""
+
+    policies = (TELENOR,)
+
+    def operator(self):
+        import pwd
+        return "operator:" + pwd.getpwuid(os.geteuid()).pw_name
+
+    def trail(self, sid):
+        r = self.vaern("audit", "show", "--subject", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+    def customer(self):
+        return self.add_ok({"purpose": "contract", "source": "subject",
+                            "facts": [
+                                {"category": "name", "value": "Ole Jensen"},
+                                {"category": "email",
+                                 "value": "ole.jensen@example.dk"}]})
+
+    def test_GDPR_32_every_operator_command_is_audited(self):
+        sid = self.customer()
+        self.show(sid)
+        r = self.find("email", "ole.jensen@example.dk")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "add-facts", sid, "--purpose",
+                       "data_retention_logging", "--fact",
+                       "logging_data=Mast 17 Aarhus")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("requests", "add", "--type", "access", "--channel",
+                       "letter", "--subject", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        for what in ("consents", "holds"):
+            r = self.vaern("subject", what, sid)
+            self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "rectify", sid, "1", "Ole Juhl Jensen")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "restrict", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "erase", sid)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        entries = self.trail(sid)
+        got = [(e["action"], e["decision"]) for e in entries]
+        self.assertEqual(got, [("create", "allow"), ("read", "allow"),
+                               ("find", "allow"), ("collect", "allow"),
+                               ("request_received", "allow"),
+                               ("consents_read", "allow"),
+                               ("holds_read", "allow"),
+                               ("rectify", "allow"), ("restrict", "allow"),
+                               ("erase", "allow")], entries)
+        for e in entries:
+            self.assertEqual(e["actor"], self.operator(), e)
+            self.assertEqual(e["role"], "operator", e)
+        text = json.dumps(entries)
+        for secret in ("Ole", "ole.jensen", "Mast 17", "Juhl"):
+            self.assertNotIn(secret, text)
+
+    def test_GDPR_32_import_is_audited(self):
+        csv_path = os.path.join(self.tmp, "in.csv")
+        with open(csv_path, "w") as f:
+            f.write("name,email\nAnne Holm,anne.holm@example.dk\n")
+        r = self.vaern("import", "--purpose", "contract", "--source",
+                       "subject", csv_path)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.find("email", "anne.holm@example.dk")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        sid = r.json()["subject"]
+        entries = self.trail(sid)
+        self.assertEqual([e["action"] for e in entries][:1], ["create"],
+                         entries)
+        self.assertEqual(entries[0]["actor"], self.operator())
+        self.assertNotIn("anne.holm", json.dumps(entries))
+
+    def test_GDPR_32_no_audit_entry_no_release(self):
+        """The gate's decision must be written before a fact opens: with
+        the audit trail unwritable, `subject show` releases nothing."""
+        sid = self.customer()
+        audit = os.path.join(self.dir, "audit.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(audit + suffix):
+                os.remove(audit + suffix)
+        os.mkdir(audit)  # not a database: every append fails
+        r = self.vaern("subject", "show", sid)
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        self.assertNotIn("Ole", r.out + r.err)
+        self.assertNotIn("ole.jensen", r.out + r.err)
+
+    def test_AURA_PORTAL_2_add_facts_checks_like_add(self):
+        """`subject add-facts`: every check of `subject add`; a refusal
+        names the fact and the rule, never the value; nothing changes."""
+        sid = self.customer()
+        before = self.snapshot()
+        for args, words in (
+                (["--purpose", "contract", "--fact", "name=Ole J",
+                  "--fact", "shoe_size=44"], ["fact 2", "shoe_size"]),
+                (["--purpose", "contract", "--fact",
+                  "payment_details=4111 1111 1111 1111"], ["SHOP-PAY-1"]),
+                (["--purpose", "marketing", "--fact", "name=Ole J"],
+                 ["consent"]),
+                (["--purpose", "contract", "--fact",
+                  "email=not-an-address"], ["fact 1"])):
+            r = self.vaern("subject", "add-facts", sid, *args)
+            self.assert_refused(r, words, ["4111 1111 1111 1111",
+                                           "not-an-address", "Ole J"])
+        r = self.vaern("subject", "add-facts", "00" * 16, "--purpose",
+                       "contract", "--fact", "name=X")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        after = self.snapshot()
+        # Refusals are audited (in audit.db), the vault is unchanged.
+        self.assertEqual(before, after)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -314,6 +314,7 @@ struct gate_case {
 #define R     GATE_READ
 #define X     GATE_EXPORT
 #define D     GATE_DISCLOSE
+#define C     GATE_COLLECT
 #define COURT "court_order"
 #define REF   "BS-4711/2025"
 
@@ -482,7 +483,93 @@ static const struct gate_case cases[] = {
  "recipient 'it_supplier' is in US, outside the EU/EEA, and the policy "
  "promises no transfer"},
 
+
+/* ---- every rule, one row per action (issue 11 point 6): a gate that
+ * skips a rule for export or disclosure fails here ---- */
+{"AURA-SHARE-1 need-to-know: export of a purpose the role lacks", TP,
+ "support", "legal_claims", X, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "AURA-SHARE-1", "role 'support' may not use purpose 'legal_claims'"},
+{"AURA-SHARE-1 need-to-know: disclosure for a purpose the role lacks", TP,
+ "marketer", "customer_admin", D, ALL, "it_supplier", NODEMAND, CLEAN,
+ TWEAK_NONE, DENY, "AURA-SHARE-1",
+ "role 'marketer' may not use purpose 'customer_admin'"},
+{"TEL-LOG-2 uncleared role exports a clearance purpose (hand-built)", TP,
+ "logging_officer", "logging", X, ALL, NOBODY, NODEMAND, CLEAN,
+ TWEAK_UNCLEARED, DENY, "TEL-LOG-2", "requires clearance"},
+{"TEL-LOG-2 uncleared role discloses a clearance purpose (hand-built)", TP,
+ "logging_officer", "logging", D, ALL, "police", COURT, REF, CLEAN,
+ TWEAK_UNCLEARED, DENY, "TEL-LOG-2", "requires clearance"},
+{"GDPR-18 restricted: export for an ordinary purpose is refused", TP,
+ "support", "customer_admin", X, ALL, NOBODY, NODEMAND, RESTRICTED(NONE),
+ TWEAK_NONE, DENY, "GDPR-18",
+ "purpose 'customer_admin' is not allowed while restricted"},
+{"GDPR-18 restricted: disclosure to a processor is refused", TP, "support",
+ "customer_admin", D, ALL, "it_supplier", NODEMAND, RESTRICTED(NONE),
+ TWEAK_NONE, DENY, "GDPR-18",
+ "purpose 'customer_admin' is not allowed while restricted"},
+{"GDPR-18 restricted: disclosure to a consented partner is refused", TP,
+ "marketer", "loyalty", D, ALL, "partner", NODEMAND,
+ {1, 0, IDS("loyalty"), NONE}, TWEAK_NONE, DENY, "GDPR-18", "loyalty"},
+{"GDPR-18 SHOP-RIGHTS-1 restricted: legal claims export passes", TP,
+ "counsel", "legal_claims", X, ALL, NOBODY, NODEMAND, RESTRICTED(NONE),
+ TWEAK_NONE, ALLOW, "GDPR-32", "may export"},
+{"GDPR-18 TEL-LOG-3 restricted: logging disclosure on a court order", TP,
+ "logging_officer", "logging", D, ALL, "police", COURT, REF,
+ RESTRICTED(NONE), TWEAK_NONE, ALLOW, "TEL-LOG-3", "court_order"},
+{"GDPR-21 objection stops an export for direct marketing", TP, "marketer",
+ "marketing", X, ALL, NOBODY, NODEMAND, OBJECTED(IDS("marketing")),
+ TWEAK_NONE, DENY, "GDPR-21", "purpose 'marketing' is direct marketing"},
+{"GDPR-7 consent-only purpose: export without consent", TP, "marketer",
+ "marketing", X, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY, "GDPR-7",
+ "purpose 'marketing' rests on consent; none on record"},
+{"GDPR-7 consent-only purpose: disclosure without consent", TP, "marketer",
+ "marketing", D, ALL, "partner", NODEMAND, CLEAN, TWEAK_NONE, DENY, "GDPR-7",
+ "purpose 'marketing' rests on consent; none on record"},
+{"GDPR-32 export of a category outside the purpose", TP, "support",
+ "customer_admin", X, IDS("invoices"), NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "GDPR-32",
+ "category 'invoices' is not used by purpose 'customer_admin'"},
+{"GDPR-32 disclosure of a category outside the purpose", TP, "support",
+ "customer_admin", D, IDS("name", "invoices"), "it_supplier", NODEMAND,
+ CLEAN, TWEAK_NONE, DENY, "GDPR-32",
+ "category 'invoices' is not used by purpose 'customer_admin'"},
+{"CEK-SPECIAL-1 export of a special category without consent", TP,
+ "carer", "care", X, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY,
+ "CEK-SPECIAL-1", "category 'health' is special"},
+{"CEK-SPECIAL-1 disclosure of a special category without consent", TP,
+ "carer", "care", D, ALL, "family", NODEMAND, AGREED("family"), TWEAK_NONE,
+ DENY, "CEK-SPECIAL-1", "category 'health' is special"},
+{"CEK-SPECIAL-1 export of a special category, no art9 (hand-built)", TP,
+ "counsel", "health_claims", X, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NO_ART9,
+ DENY, "CEK-SPECIAL-1", "has no Art. 9 condition"},
 /* ---- Telenor ---- */
+{"AURA-SHARE-1 need-to-know: collection for a purpose the role lacks", TP,
+ "support", "legal_claims", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "AURA-SHARE-1", "role 'support' may not use purpose 'legal_claims'"},
+{"TEL-LOG-2 uncleared role collects for a clearance purpose (hand-built)",
+ TP, "logging_officer", "logging", C, ALL, NOBODY, NODEMAND, CLEAN,
+ TWEAK_UNCLEARED, DENY, "TEL-LOG-2", "requires clearance"},
+{"TEL-LOG-1 the cleared officer collects logging data", TP,
+ "logging_officer", "logging", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ ALLOW, "GDPR-32", "may collect for purpose 'logging'"},
+{"GDPR-18 restricted: no new collection for an ordinary purpose", TP,
+ "support", "customer_admin", C, IDS("name"), NOBODY, NODEMAND,
+ RESTRICTED(NONE), TWEAK_NONE, DENY, "GDPR-18", "customer_admin"},
+{"GDPR-18 restricted: collection for legal claims goes on", TP, "counsel",
+ "legal_claims", C, ALL, NOBODY, NODEMAND, RESTRICTED(NONE), TWEAK_NONE,
+ ALLOW, "GDPR-32", "legal_claims"},
+{"GDPR-21 objection stops collection for direct marketing", TP,
+ "marketer", "marketing", C, ALL, NOBODY, NODEMAND,
+ OBJECTED(IDS("marketing")), TWEAK_NONE, DENY, "GDPR-21", "marketing"},
+{"GDPR-7 consent-only purpose: collection without consent", TP, "marketer",
+ "marketing", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY, "GDPR-7",
+ "rests on consent"},
+{"GDPR-32 collection of a category outside the purpose", TP, "support",
+ "customer_admin", C, IDS("invoices"), NOBODY, NODEMAND, CLEAN, TWEAK_NONE,
+ DENY, "GDPR-32", "category 'invoices' is not used by purpose"},
+{"CEK-SPECIAL-1 collection of a special category without consent", TP,
+ "carer", "care", C, ALL, NOBODY, NODEMAND, CLEAN, TWEAK_NONE, DENY,
+ "CEK-SPECIAL-1", "category 'health' is special"},
 {"TEL-LOG-2 customer service cannot read logging data", TEL,
  "customer_service", "data_retention_logging", R, ALL, NOBODY, NODEMAND,
  CLEAN, TWEAK_NONE, DENY, "TEL-LOG-2",
@@ -883,39 +970,40 @@ test_malformed(void **state)
 		const char *reason;
 	} rows[] = {
 	        {"role out of range",
-	         {p->nroles, (size_t)admin, GATE_READ, NULL, 0, -1, NULL, NULL},
+	         {p->nroles, (size_t)admin, GATE_READ, NULL, 0, -1, NULL, NULL,
+	          0, NULL},
 	         "role index"},
 	        {"purpose out of range",
 	         {(size_t)support, p->npurposes, GATE_READ, NULL, 0, -1, NULL,
-	          NULL},
+	          NULL, 0, NULL},
 	         "purpose index"},
 	        {"category out of range",
 	         {(size_t)support, (size_t)admin, GATE_READ, bad_cat, 2, -1,
-	          NULL, NULL},
+	          NULL, NULL, 0, NULL},
 	         "category index"},
 	        {"empty category list",
 	         {(size_t)support, (size_t)admin, GATE_READ, ok_cat, 0, -1,
-	          NULL, NULL},
+	          NULL, NULL, 0, NULL},
 	         "empty list"},
 	        {"unknown action",
-	         {(size_t)support, (size_t)admin, (enum gate_action)3, NULL, 0,
-	          -1, NULL, NULL},
+	         {(size_t)support, (size_t)admin, (enum gate_action)5, NULL, 0,
+	          -1, NULL, NULL, 0, NULL},
 	         "unknown action"},
 	        {"disclose without recipient",
 	         {(size_t)support, (size_t)admin, GATE_DISCLOSE, NULL, 0, -1,
-	          NULL, NULL},
+	          NULL, NULL, 0, NULL},
 	         "disclose needs a recipient"},
 	        {"disclose to a recipient out of range",
 	         {(size_t)support, (size_t)admin, GATE_DISCLOSE, NULL, 0,
-	          (long)p->nrecipients, NULL, NULL},
+	          (long)p->nrecipients, NULL, NULL, 0, NULL},
 	         "out of range"},
 	        {"read with a recipient",
 	         {(size_t)support, (size_t)admin, GATE_READ, NULL, 0, it, NULL,
-	          NULL},
+	          NULL, 0, NULL},
 	         "only disclose has a recipient"},
 	        {"export with a recipient",
 	         {(size_t)support, (size_t)admin, GATE_EXPORT, NULL, 0, it,
-	          NULL, NULL},
+	          NULL, NULL, 0, NULL},
 	         "only disclose has a recipient"},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -1000,10 +1088,203 @@ test_pure_and_null_state(void **state)
 	assert_string_equal(d1.rule, "CEK-SHARE-1");
 }
 
+/* ------------------------------------------------------------------ */
+/* Answers to the person (GATE_ANSWER), the operator, the release      */
+/* ------------------------------------------------------------------ */
+
+static size_t
+role_of(const struct policy *p, const char *id)
+{
+	long r = policy_role_index(p, id);
+
+	assert_true(r >= 0);
+	return (size_t)r;
+}
+
+static int
+released_has(const size_t *released, size_t n, size_t ci)
+{
+	for (size_t i = 0; i < n; i++)
+		if (released[i] == ci)
+			return 1;
+	return 0;
+}
+
+/* GDPR-15, GDPR-20, TEL-LOG-2, AOPT-ACCESS-1, table-driven on Telenor:
+ * who answers, and which categories the answer may show. */
+static void
+test_answer_GDPR_15_TEL_LOG_2(void **state)
+{
+	const struct policy *p = loaded[TEL];
+	size_t released[POLICY_ITEMS_MAX];
+	size_t logging = (size_t)policy_category_index(p, "logging_data");
+	size_t email = (size_t)policy_category_index(p, "email");
+	struct gate_state restricted = {1, 0, NULL, NULL};
+	static const struct gate_rights_request verified = {
+	        1, 1, 1, 1, "access", "received", "code"};
+	static const struct gate_rights_request unverified = {
+	        1, 1, 1, 0, "access", "received", NULL};
+	static const struct gate_rights_request closed = {
+	        1, 1, 0, 1, "access", "completed", "code"};
+	static const struct gate_rights_request other_kind = {
+	        1, 1, 1, 1, "erasure", "received", "code"};
+	static const struct gate_rights_request other_subject = {
+	        1, 0, 1, 1, "access", "received", "code"};
+	const struct {
+		const char *name;
+		size_t role;
+		int portability;
+		const struct gate_rights_request *q;
+		int allow;
+		const char *rule, *reason;
+		int logging_shown;
+	} rows[] = {
+	        {"GDPR-15 the DPO answers; logging data withheld (TEL-LOG-2)",
+	         role_of(p, "dpo"), 0, NULL, 1, "GDPR-15", "answered by role",
+	         0},
+	        {"GDPR-20 the DPO's portable copy; logging data withheld",
+	         role_of(p, "dpo"), 1, NULL, 1, "GDPR-20", "portability", 0},
+	        {"GDPR-15 customer service without a request is refused",
+	         role_of(p, "customer_service"), 0, NULL, 0, "GDPR-15",
+	         "audit: true", 0},
+	        {"AOPT-ACCESS-1 customer service with a verified request",
+	         role_of(p, "customer_service"), 0, &verified, 1, "GDPR-15",
+	         "verified by code", 0},
+	        {"TEL-LOG-2 the cleared logging officer's answer shows it",
+	         role_of(p, "logging_officer"), 0, &verified, 1, "GDPR-15",
+	         "verified", 1},
+	        {"GDPR-32 the local operator answers and sees every category",
+	         GATE_ROLE_OPERATOR, 0, NULL, 1, "GDPR-15", "operator", 1},
+	        {"AOPT-ACCESS-1 an unverified request is refused",
+	         role_of(p, "customer_service"), 0, &unverified, 0, "GDPR-15",
+	         "AOPT-ACCESS-1", 0},
+	        {"GDPR-15 a closed request is refused",
+	         role_of(p, "customer_service"), 0, &closed, 0, "GDPR-15",
+	         "the request is completed", 0},
+	        {"GDPR-15 a request of another kind is refused",
+	         role_of(p, "customer_service"), 0, &other_kind, 0, "GDPR-15",
+	         "not access", 0},
+	        {"GDPR-20 an access request does not authorise the copy",
+	         role_of(p, "customer_service"), 1, &verified, 0, "GDPR-20",
+	         "not portability", 0},
+	        {"GDPR-15 a request about another subject is refused",
+	         role_of(p, "customer_service"), 0, &other_subject, 0,
+	         "GDPR-15", "another subject", 0},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct gate_request r = {0};
+		struct gate_decision d;
+
+		r.role = rows[i].role;
+		r.action = GATE_ANSWER;
+		r.recipient = -1;
+		r.portability = rows[i].portability;
+		r.request = rows[i].q;
+		/* Restricted: the person's own right is not restricted. */
+		assert_int_equal(gate_decide(p, &r, &restricted, &d, released),
+		                 VAERN_OK);
+		if (d.allow != rows[i].allow || strcmp(d.rule, rows[i].rule) ||
+		    strstr(d.reason, rows[i].reason) == NULL)
+			fail_msg("%s: got %s %s \"%s\"", rows[i].name,
+			         d.allow ? "allow" : "deny", d.rule, d.reason);
+		if (!d.allow) {
+			assert_int_equal(d.nreleased, 0);
+			continue;
+		}
+		assert_true(released_has(released, d.nreleased, email));
+		if (released_has(released, d.nreleased, logging) !=
+		    rows[i].logging_shown)
+			fail_msg("%s: logging_data %s", rows[i].name,
+			         rows[i].logging_shown ? "withheld" : "shown");
+	}
+}
+
+/* GDPR-32: the local operator reads, and neither exports for a purpose
+ * nor discloses. */
+static void
+test_operator_GDPR_32(void **state)
+{
+	const struct policy *p = loaded[TEL];
+	size_t released[POLICY_ITEMS_MAX];
+	struct gate_state s = {0};
+	struct gate_request r = {0};
+	struct gate_decision d;
+	(void)state;
+
+	r.role = GATE_ROLE_OPERATOR;
+	r.action = GATE_READ;
+	r.recipient = -1;
+	assert_int_equal(gate_decide(p, &r, &s, &d, released), VAERN_OK);
+	assert_true(d.allow);
+	assert_int_equal(d.nreleased, p->ncategories);
+	r.action = GATE_EXPORT;
+	assert_int_equal(gate_decide(p, &r, &s, &d, released), VAERN_OK);
+	assert_false(d.allow);
+	assert_int_equal(d.nreleased, 0);
+	r.action = GATE_DISCLOSE;
+	r.recipient = 0;
+	assert_int_equal(gate_decide(p, &r, &s, &d, released), VAERN_OK);
+	assert_false(d.allow);
+}
+
+/* CONVENTIONS.md item 13: only an allow mints a release, once, after an
+ * audit entry; the release opens its subject's released categories only. */
+static void
+test_release_minted_by_allow_only(void **state)
+{
+	const struct policy *p = loaded[TEL];
+	size_t released[POLICY_ITEMS_MAX];
+	struct gate_state s = {0};
+	struct gate_request r = {0};
+	struct gate_decision d, forged;
+	struct gate_release rel;
+	static const unsigned char uid[GATE_SUBJECT_BYTES] = {1, 2, 3};
+	static const unsigned char other[GATE_SUBJECT_BYTES] = {9};
+	size_t logging = (size_t)policy_category_index(p, "logging_data");
+	size_t name = (size_t)policy_category_index(p, "name");
+	(void)state;
+
+	/* A deny mints nothing. */
+	r.role = role_of(p, "customer_service");
+	r.purpose = (size_t)policy_purpose_index(p, "data_retention_logging");
+	r.action = GATE_READ;
+	r.recipient = -1;
+	assert_int_equal(gate_decide(p, &r, &s, &d, released), VAERN_OK);
+	assert_false(d.allow);
+	assert_int_equal(gate_release_mint(p, &d, released, uid, 1, &rel),
+	                 VAERN_E_DENIED);
+	assert_int_not_equal(rel.magic, 0x6a7e4e1eUL);
+	/* A decision built by hand (allow = 1, no mark) mints nothing. */
+	memset(&forged, 0, sizeof forged);
+	forged.allow = 1;
+	forged.nreleased = 1;
+	released[0] = logging;
+	assert_int_equal(gate_release_mint(p, &forged, released, uid, 1, &rel),
+	                 VAERN_E_DENIED);
+	/* An allow without an audit entry mints nothing. */
+	r.purpose = (size_t)policy_purpose_index(p, "contract");
+	assert_int_equal(gate_decide(p, &r, &s, &d, released), VAERN_OK);
+	assert_true(d.allow);
+	assert_int_equal(gate_release_mint(p, &d, released, uid, 0, &rel),
+	                 VAERN_E_DENIED);
+	/* After its entry it mints once; the release opens the released
+	 * categories of that subject only. */
+	assert_int_equal(gate_release_mint(p, &d, released, uid, 7, &rel),
+	                 VAERN_OK);
+	assert_int_equal(rel.audit_seq, 7);
+	assert_true(gate_release_allows(&rel, uid, name));
+	assert_false(gate_release_allows(&rel, uid, logging));
+	assert_false(gate_release_allows(&rel, other, name));
+	assert_int_equal(gate_release_mint(p, &d, released, uid, 8, &rel),
+	                 VAERN_E_DENIED); /* spent */
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[3 + NCASES];
+	static struct CMUnitTest tests[6 + NCASES];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_malformed);
@@ -1011,6 +1292,11 @@ main(void)
 	        test_transfers_none_refused);
 	tests[n++] =
 	        (struct CMUnitTest)cmocka_unit_test(test_pure_and_null_state);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	        test_answer_GDPR_15_TEL_LOG_2);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_operator_GDPR_32);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	        test_release_minted_by_allow_only);
 	for (size_t i = 0; i < NCASES; i++) {
 		tests[n].name = cases[i].name;
 		tests[n].test_func = run_case;

@@ -64,7 +64,8 @@ input(const struct policy *p)
 	                          NFACTS,    NULL,
 	                          0,         uses,
 	                          1,         NULL,
-	                          NULL};
+	                          NULL,      NULL,
+	                          0};
 
 	return in;
 }
