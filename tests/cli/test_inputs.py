@@ -52,6 +52,13 @@ CARD_SPELLINGS = (
 )
 
 
+def cli_add(data_dir, controller, doc):
+    """vaern subject add, the document on stdin."""
+    return run_vaern(["--data", data_dir, "subject", "add", "--controller",
+                      controller, "--json", "-"],
+                     stdin=json.dumps(doc).encode())
+
+
 def sql_counts(db, tables):
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
     try:
@@ -123,18 +130,14 @@ class CookieRouteTest(h.ApiCase):
     def test_AURA_COOKIE_1_cli_add_needs_choice(self):
         doc = self.visit_doc()
         before = self.counts()
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "aura-fiber", "--json", "-"],
-                      stdin=json.dumps(doc).encode())
+        r = cli_add(self.dir, "aura-fiber", doc)
         self.assertEqual(r.rc, 1, r)
         self.assertIn("AURA-COOKIE-1", r.err)
         self.assertNotIn("192.0.2.", r.err)
         self.assertEqual(self.counts(), before)
         on = "cli-visitor-%d" % h.serial()
         self.choose(on, True)
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "aura-fiber", "--json", "-"],
-                      stdin=json.dumps(self.visit_doc(on)).encode())
+        r = cli_add(self.dir, "aura-fiber", self.visit_doc(on))
         self.assertEqual(r.rc, 0, r)
 
     def test_AURA_COOKIE_1_import_cannot_name_a_choice(self):
@@ -248,9 +251,7 @@ class LoginPairTest(h.ApiCase):
         d = os.path.join(self.tmp, "schema4")
         r = run_vaern(["--data", d, "init", "--policy", h.AURA])
         self.assertEqual(r.rc, 0, r)
-        r = run_vaern(["--data", d, "subject", "add", "--controller",
-                       "aura-fiber", "--json", "-"],
-                      stdin=json.dumps(aura_login("S4-1", "S4-2")).encode())
+        r = cli_add(d, "aura-fiber", aura_login("S4-1", "S4-2"))
         self.assertEqual(r.rc, 0, r)
         sid = r.json()["subject"]
         con = sqlite3.connect(os.path.join(d, "vaern.db"))
@@ -381,11 +382,8 @@ class SourceTest(h.ApiCase):
         self.assertError(r, 400, mentions="TEL-CAT-3", secrets=(text,))
         self.assertEqual(self.counts(), before)
         self.assertEqual(self.labels(), labels)
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "telenor", "--json", "-"],
-                      stdin=json.dumps(self.doc_with(fact(
-                          "directory_info", "Opført", source=text)))
-                      .encode())
+        r = cli_add(self.dir, "telenor", self.doc_with(
+            fact("directory_info", "Opført", source=text)))
         self.assertEqual(r.rc, 1, r)
         self.assertNotIn("Hans", r.err)
         self.assertEqual(self.labels(), labels)
@@ -451,9 +449,7 @@ class SealedTextTest(h.ApiCase):
         return data
 
     def test_hold_reason_sealed_shown_and_erased(self):
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "cekura", "--json", "-"],
-                      stdin=json.dumps(h.cekura_customer()).encode())
+        r = cli_add(self.dir, "cekura", h.cekura_customer())
         self.assertEqual(r.rc, 0, r)
         sid = r.json()["subject"]
         reason = "Tvist med kundens datter Sofie om regning 4471"
@@ -483,9 +479,7 @@ class SealedTextTest(h.ApiCase):
         """A refusal's reason, an extension's reason and an attestation
         are the caller's words about a person: sealed under the person's
         key, read back in clear, unreadable once the person is erased."""
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "cekura", "--json", "-"],
-                      stdin=json.dumps(h.cekura_customer()).encode())
+        r = cli_add(self.dir, "cekura", h.cekura_customer())
         self.assertEqual(r.rc, 0, r)
         sid = r.json()["subject"]
         req = ["--data", self.dir, "requests"]
@@ -594,9 +588,7 @@ class CardEverywhereTest(h.ApiCase):
             doc = h.webshop_customer()
             doc["facts"][3] = fact("orders", spelling)
             before = self.counts()
-            r = run_vaern(["--data", self.dir, "subject", "add",
-                           "--controller", "webshop", "--json", "-"],
-                          stdin=json.dumps(doc).encode())
+            r = cli_add(self.dir, "webshop", doc)
             self.assertEqual(r.rc, 1, r)
             self.assertIn("SHOP-PAY-1", r.err)
             self.assertNotIn(spelling, r.err)
@@ -714,9 +706,7 @@ class CardWarningTest(h.ApiCase):
     serve = False
 
     def add(self, doc):
-        r = run_vaern(["--data", self.dir, "subject", "add", "--controller",
-                       "webshop", "--json", "-"],
-                      stdin=json.dumps(doc).encode())
+        r = cli_add(self.dir, "webshop", doc)
         self.assertEqual(r.rc, 0, r)
         return r.json()["subject"]
 
@@ -800,9 +790,7 @@ class CardWarningTest(h.ApiCase):
         for value in ("4111 1111 1111 1111", "4111111111111111 12/27",
                       "123 12/27", "1234 13/27"):
             doc = card_customer(h.uniq_email("x"), value, "2028-01-05")
-            r = run_vaern(["--data", self.dir, "subject", "add",
-                           "--controller", "webshop", "--json", "-"],
-                          stdin=json.dumps(doc).encode())
+            r = cli_add(self.dir, "webshop", doc)
             self.assertEqual(r.rc, 1, r)
             self.assertIn("SHOP-PAY-1", r.err)
             self.assertNotIn(value, r.err)
@@ -844,11 +832,7 @@ class EuOnlyTest(h.ApiCase):
     policies = (h.CEKURA,)
     serve = False
 
-    def check(self, name, text):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        return path, run_vaern(["policy", "check", path])
+    check = h.TransferTest.policy_check  # writes name, checks it
 
     def test_CEK_XFER_1_seed_says_eu_only(self):
         with open(h.CEKURA, encoding="utf-8") as f:
