@@ -42,12 +42,27 @@ static const char usage_text[] =
         "  subject add|find|show|rectify|event|erase ...\n"
         "                               the encrypted vault; see\n"
         "                               'vaern subject help'\n"
+        "  key rotate [--new-key-file F | --new-key-command CMD]\n"
+        "                               re-wrap every key under a new\n"
+        "                               master key, online; retire the old\n"
+        "  backup DIR                   the data and the audit trail, online\n"
+        "  backup --keystore DIR [--keep-days N]\n"
+        "                               the keystore, expiring old copies\n"
+        "  restore BACKUP [--keystore DIR]\n"
+        "                               into a new data directory\n"
+        "                               (docs/operations.md)\n"
         "\n"
         "global options (anywhere on the line):\n"
         "  --data DIR     data directory (default $VAERN_DATA or "
         "./vaern-data)\n"
         "  --as-of DATE   run as if now were DATE (YYYY-MM-DD or an ISO 8601\n"
-        "                 instant); also $VAERN_AS_OF\n";
+        "                 instant); also $VAERN_AS_OF\n"
+        "  --master-key-file FILE     the master key from FILE (mode 0600)\n"
+        "                             instead of DIR/master.key\n"
+        "  --master-key-command CMD   the master key printed by CMD (sh -c;\n"
+        "                             a KMS, an HSM, systemd-creds)\n"
+        "  also $VAERN_MASTER_KEY (64 hex digits), $VAERN_MASTER_KEY_FILE,\n"
+        "  $VAERN_MASTER_KEY_COMMAND; see docs/operations.md\n";
 
 /*
  * Takes "--data DIR" and "--as-of DATE" out of argv wherever they stand,
@@ -76,6 +91,35 @@ take_globals(int *argc, char **argv)
 			while (i < *argc)
 				argv[j++] = argv[i++];
 			break;
+		}
+		if (strncmp(opt, "--master-key-", 13) == 0) {
+			/* The key sources are read by src/keys from the
+			 * environment: the options set it for this run. */
+			const char *var = NULL;
+
+			if (strncmp(opt + 13, "file", 4) == 0 &&
+			    (opt[17] == '\0' || opt[17] == '=')) {
+				var = "VAERN_MASTER_KEY_FILE";
+				len = 17;
+			} else if (strncmp(opt + 13, "command", 7) == 0 &&
+			           (opt[20] == '\0' || opt[20] == '=')) {
+				var = "VAERN_MASTER_KEY_COMMAND";
+				len = 20;
+			}
+			if (var != NULL) {
+				val = opt[len] == '=' ? opt + len + 1
+				      : i + 1 < *argc ? argv[++i]
+				                      : NULL;
+				if (val == NULL || val[0] == '\0') {
+					fprintf(stderr,
+					        "vaern: %.*s needs a value\n",
+					        (int)len, opt);
+					return -1;
+				}
+				if (setenv(var, val, 1) != 0)
+					return -1;
+				continue;
+			}
 		}
 		if (strncmp(opt, "--data", 6) == 0 &&
 		    (opt[6] == '\0' || opt[6] == '='))
@@ -181,6 +225,12 @@ main(int argc, char **argv)
 		return cmd_retention(argc - 1, argv + 1);
 	if (strcmp(cmd, "requests") == 0)
 		return cmd_requests(argc - 1, argv + 1);
+	if (strcmp(cmd, "key") == 0) /* src/cli/cmd_key.c */
+		return cmd_key(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

@@ -1,7 +1,9 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 struct cli_globals cli_globals = {CLI_DEFAULT_DATA};
 
@@ -44,4 +46,20 @@ cli_print_json(json_t *j)
 		rc = EXIT_FAILURE_;
 	json_decref(j);
 	return rc;
+}
+
+int
+cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (text[0] < '0' || text[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
 }

@@ -11,6 +11,7 @@
 #define VAERN_CLI_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 
@@ -40,6 +41,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_requests(int argc, char **argv); /* rights requests (issue 5) */
+/* Keys and backups (issue 13): in cmd_key.c. */
+int cmd_key(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry
@@ -88,6 +93,10 @@ int cli_print_json(struct json_t *j);
 /* Prints every problem of a policy file to stderr as
  * FILE:LINE:COLUMN: message (docs/policy.md). */
 void cli_print_diags(const char *path, const struct policy_diags *d);
+
+/* Parses a whole decimal number in [min, max] (no sign, no spaces) into
+ * *out: 1, or 0 if text is not one. */
+int cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 
 /* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *text);

@@ -61,23 +61,6 @@ db_path(char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
-/* Parses a whole decimal number in [min, max] (no sign, no spaces). */
-static int
-parse_i64(const char *text, int64_t min, int64_t max, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (text[0] < '0' || text[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
 /* Parses exactly len bytes of hex from text into out (strict). */
 static int
 parse_hex(const char *text, unsigned char *out, size_t len)
@@ -147,7 +130,7 @@ cmd_audit_verify(int argc, char **argv)
 				             "head_seq and head)");
 			memcpy(num, a, (size_t)(colon - a));
 			num[colon - a] = '\0';
-			if (!parse_i64(num, 1, INT64_MAX, &anchor.seq) ||
+			if (!cli_parse_i64(num, 1, INT64_MAX, &anchor.seq) ||
 			    !parse_hex(colon + 1, anchor.hash,
 			               AUDIT_HASH_BYTES))
 				return usage("--anchor: SEQ:HASH, SEQ from 1, "
@@ -316,10 +299,10 @@ cmd_audit_show(int argc, char **argv)
 		} else if (strcmp(opt, "--controller") == 0) {
 			f.controller = val;
 		} else if (strcmp(opt, "--after") == 0) {
-			if (!parse_i64(val, 0, INT64_MAX, &f.after_seq))
+			if (!cli_parse_i64(val, 0, INT64_MAX, &f.after_seq))
 				return usage("--after: an entry number");
 		} else if (strcmp(opt, "--limit") == 0) {
-			if (!parse_i64(val, 1, SHOW_LIMIT_MAX, &sh.limit))
+			if (!cli_parse_i64(val, 1, SHOW_LIMIT_MAX, &sh.limit))
 				return usage("--limit: 1 to 10000000");
 		} else {
 			return usage(NULL);

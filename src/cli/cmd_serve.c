@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -266,6 +267,17 @@ limit_option(const char *name)
 	return NULL;
 }
 
+/* No core dumps, not dumpable: 0, or -1 (errno). */
+static int
+serve_harden(void)
+{
+	struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return -1;
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -368,6 +380,16 @@ cmd_serve(int argc, char **argv)
 			rc = cli_usage("serve", serve_usage);
 			goto done;
 		}
+	}
+	/*
+	 * GDPR-32, issue 13: the server holds the master keys for its whole
+	 * life: no core dump of it is written (RLIMIT_CORE 0), and no other
+	 * process of the user may read its memory through ptrace or /proc
+	 * (not dumpable).
+	 */
+	if (serve_harden() != 0) {
+		rc = cli_report("serve", VAERN_E_INTERNAL, NULL);
+		goto done;
 	}
 	/* Policies given on the command line are checked, then loaded. */
 	if (npolicies > 0) {

@@ -22,8 +22,9 @@
 #define STORE_UID_BYTES       16 /* a subject's public random id */
 #define STORE_BLIND_BYTES     16 /* a blind index (keyed BLAKE2b, truncated) */
 #define STORE_NO_TIME         INT64_MIN
-#define STORE_WRAPPED_MAX     128 /* bytes of a wrapped data key */
-#define STORE_IDS_PER_SUBJECT 32  /* identifiers one subject may have */
+#define STORE_WRAPPED_MAX     128           /* bytes of a wrapped data key */
+#define STORE_KEYSTORE_FILE   "keystore.db" /* beside the database */
+#define STORE_IDS_PER_SUBJECT 32 /* identifiers one subject may have */
 #define STORE_BLINDS_MAX      (STORE_IDS_PER_SUBJECT * (1 + STORE_BLIND_BYTES))
 
 struct store;
@@ -33,9 +34,10 @@ struct store_subject {
 	int64_t rowid;      /* the store's own key */
 	int64_t controller; /* controller rowid */
 	unsigned char uid[STORE_UID_BYTES];
-	unsigned char
-	        wrapped_key[STORE_WRAPPED_MAX]; /* the data key, wrapped */
+	unsigned char wrapped_key[STORE_WRAPPED_MAX]; /* the data key, wrapped;
+	                                                 kept in the keystore */
 	size_t wrapped_len;
+	int64_t kek; /* the master key generation it is wrapped under */
 	unsigned char blinds[STORE_BLINDS_MAX]; /* the subject's identifier
 	                                      index entries: (1 type byte,
 	                                      blind) repeated; so erasure finds
@@ -79,6 +81,21 @@ struct store_event {
 enum vaern_err store_open_sqlite(const char *path, int create,
                                  struct store **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * The keystore (STORE_KEYSTORE_FILE beside the database) is attached to
+ * the same connection as "ks": a subject and its wrapped key are written
+ * in one transaction. In WAL mode SQLite commits the two files one after
+ * the other (the database first): a crash between the two can leave a
+ * subject row without a key (not found, as if erased; its rows stay
+ * until a restore removes them) or a key without a subject row (dead:
+ * dropped before every keystore backup and by a restore, so an erasure
+ * cut by a crash does not live on in a backup). A subject whose key is
+ * missing is never found.
+ */
+struct sqlite3;
+/* The connection, for the keys module's keystore statements (src/keys). */
+struct sqlite3 *store_sqlite_db(struct store *st);
 
 /* Closes st (rolls back an open transaction). Accepts NULL. */
 void store_close(struct store *st);
@@ -575,16 +592,18 @@ enum vaern_err store_visit_plan(struct store *st,
                                                      int64_t count),
                                 void *arg, struct vaern_msg *msg);
 /* The wrapped data key of controller's visits due at expires_at, copied
- * into wrapped (*len bytes); VAERN_E_NOTFOUND if none was made. */
+ * into wrapped (*len bytes), and the master key generation it is wrapped
+ * under (*kek); VAERN_E_NOTFOUND if none was made. In the keystore. */
 enum vaern_err store_visit_key_get(struct store *st, int64_t controller,
                                    int64_t expires_at,
                                    unsigned char wrapped[STORE_WRAPPED_MAX],
-                                   size_t *len, struct vaern_msg *msg);
+                                   size_t *len, int64_t *kek,
+                                   struct vaern_msg *msg);
 /* Keeps a new wrapped day key (VAERN_E_EXISTS if the day has one). */
 enum vaern_err store_visit_key_put(struct store *st, int64_t controller,
                                    int64_t expires_at,
                                    const unsigned char *wrapped, size_t len,
-                                   struct vaern_msg *msg);
+                                   int64_t kek, struct vaern_msg *msg);
 /* Deletes the day keys due at now whose visits are all gone (the
  * crypto-shredding of swept visit data); *dropped gets how many. */
 enum vaern_err store_visit_key_drop_due(struct store *st, int64_t now,

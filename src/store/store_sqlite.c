@@ -16,12 +16,14 @@
 #include "sqlite_util.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define SCHEMA_VERSION "5"
+#define SCHEMA_VERSION "6"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -35,7 +37,7 @@ static const char schema_sql[] =
         " id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);"
         "CREATE TABLE IF NOT EXISTS subject("
         " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
-        " uid BLOB NOT NULL, wrapped_key BLOB NOT NULL, blinds BLOB NOT NULL,"
+        " uid BLOB NOT NULL, blinds BLOB NOT NULL,"
         " state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
         "CREATE UNIQUE INDEX IF NOT EXISTS subject_uid ON subject(uid);"
         "CREATE TABLE IF NOT EXISTS identifier("
@@ -95,7 +97,8 @@ static const char schema_sql[] =
         /* Data collected automatically about a visitor (schema 4;
          * AURA-COOKIE-1, SHOP-MKT-2): the visitor as its blind index,
          * kind 1 a visit (statistics), 2 a pixel (marketing), the
-         * payload sealed under the key of its expiry day (visit_key).
+         * payload sealed under the key of its expiry day (ks.day_key,
+         * in the keystore).
          * Swept by its expiry and rule (AURA-RET-1), like facts. */
         "CREATE TABLE IF NOT EXISTS visit("
         " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
@@ -105,13 +108,7 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS visit_visitor"
         " ON visit(controller, visitor, kind);"
         "CREATE INDEX IF NOT EXISTS visit_due ON visit(expires_at, rule);"
-        /* One data key per controller and expiry day, wrapped under the
-         * master key: dropped once that day's visits are swept, so every
-         * copy of them (backups included) becomes noise. */
-        "CREATE TABLE IF NOT EXISTS visit_key("
-        " controller INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
-        " wrapped BLOB NOT NULL,"
-        " PRIMARY KEY(controller, expires_at)) WITHOUT ROWID;"
+        /* The day keys of visits are in the keystore (ks.day_key). */
         "CREATE TABLE IF NOT EXISTS event("
         " subject INTEGER NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL,"
         " PRIMARY KEY(subject, kind, at)) WITHOUT ROWID;"
@@ -185,7 +182,44 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS policy_version_controller"
         " ON policy_version(controller, id);"
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
-        " ('schema_version', '" SCHEMA_VERSION "');";
+        " ('schema_version', '" SCHEMA_VERSION "');"
+        /* Names this vault: its keystore and its backups carry it. */
+        "INSERT OR IGNORE INTO meta(key, value) VALUES"
+        " ('vault_id', lower(hex(randomblob(16))));";
+
+/*
+ * The keystore (keystore.db, attached as "ks"; src/keys/keys.h): every
+ * wrapped key, apart from the data so that it is backed up more often and
+ * an erasure survives a restore of an older data backup (issue 13).
+ *   kek:         one row per master key generation: its check value,
+ *                state (current, next, retired) and, during a rotation
+ *                only, each of the two keys wrapped under the other;
+ *   subject_key: a subject's data key, wrapped (kek: the generation);
+ *   day_key:     a controller's visit key of one expiry day, wrapped;
+ *   root_key:    named root keys (the blind-index root), wrapped.
+ */
+static const char ks_schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS ks.meta("
+        " key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS ks.kek("
+        " gen INTEGER PRIMARY KEY, check_value TEXT NOT NULL,"
+        " state TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        " retired_at INTEGER, up BLOB, down BLOB);"
+        "CREATE TABLE IF NOT EXISTS ks.subject_key("
+        " uid BLOB NOT NULL PRIMARY KEY, controller INTEGER NOT NULL,"
+        " kek INTEGER NOT NULL, wrapped BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS ks.day_key("
+        " controller INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " kek INTEGER NOT NULL, wrapped BLOB NOT NULL,"
+        " PRIMARY KEY(controller, expires_at));"
+        "CREATE TABLE IF NOT EXISTS ks.root_key("
+        " name TEXT NOT NULL PRIMARY KEY, kek INTEGER NOT NULL,"
+        " wrapped BLOB NOT NULL);";
+
+/* A keystore made now is this vault's. */
+static const char ks_stamp_sql[] =
+        "INSERT OR IGNORE INTO ks.meta(key, value)"
+        " SELECT 'vault_id', value FROM main.meta WHERE key = 'vault_id';";
 
 /* From schema 1 (issue 2/3 data directories) to 2: retention columns. */
 static const char migrate_1_sql[] =
@@ -203,15 +237,62 @@ static const char migrate_2_sql[] =
 static const char migrate_3_sql[] =
         "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
 
-/* From schema 4 to 5 (issue 11, AURA-LOGIN-1): one identifier index per
- * category, not per identifier type. The blinds of a schema-4 directory
+/*
+ * From schema 4 to 5 (issue 13): the wrapped keys move to the keystore,
+ * under master key generation 1 (the key they were wrapped under), whose
+ * check value moves with them. One step, self-contained: it runs after
+ * schema_sql (so the visit tables of schema 4 exist) with ks attached.
+ */
+static const char migrate_4_sql[] =
+        "CREATE TABLE IF NOT EXISTS visit_key("
+        " controller INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " wrapped BLOB NOT NULL, PRIMARY KEY(controller, expires_at));"
+        "INSERT INTO ks.subject_key(uid, controller, kek, wrapped)"
+        " SELECT uid, controller, 1, wrapped_key FROM subject;"
+        "ALTER TABLE subject DROP COLUMN wrapped_key;"
+        "INSERT INTO ks.day_key(controller, expires_at, kek, wrapped)"
+        " SELECT controller, expires_at, 1, wrapped FROM visit_key;"
+        "DROP TABLE visit_key;"
+        "INSERT INTO ks.kek(gen, check_value, state, created_at)"
+        " SELECT 1, value, 'current', unixepoch() FROM meta"
+        " WHERE key = 'master_key_check';"
+        "DELETE FROM meta WHERE key = 'master_key_check';"
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+
+/* Schema 4 to 5 for a database whose keys have moved already. */
+static const char migrate_4_done_sql[] =
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+
+/* 1 if table has column (a schema step that may have been taken). */
+static int
+has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT count(*) FROM pragma_table_info(?1)"
+	                       " WHERE name = ?2",
+	                       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			found = sqlite3_column_int(s, 0) > 0;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* From schema 5 to 6 (issue 11, AURA-LOGIN-1): one identifier index per
+ * category, not per identifier type. The blinds of an older directory
  * are keyed by type only; the vault, which holds the keys, rebuilds them
  * at its next open (vlt_identifier_reindex) and sets 'identifier_index'
- * to 'category'. Until then the flag says 'rebuild'. */
-static const char migrate_4_sql[] =
+ * to 'category'. Until then the flag says 'rebuild'. One step,
+ * self-contained. */
+static const char migrate_5_sql[] =
         "INSERT OR REPLACE INTO meta(key, value)"
         " VALUES ('identifier_index', 'rebuild');"
-        "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+        "UPDATE meta SET value = '6' WHERE key = 'schema_version';";
 
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
@@ -233,6 +314,8 @@ enum stmt_id {
 	S_PVER_AT,
 	S_POLICY_GEN,
 	S_SUBJ_INSERT,
+	S_SKEY_INSERT,
+	S_SKEY_DELETE,
 	S_SUBJ_BY_UID,
 	S_SUBJ_BY_ROWID,
 	S_SUBJ_SET_BLINDS,
@@ -374,13 +457,23 @@ static const char *const stmt_sql[S_COUNT_] = {
                               " CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
         [S_POLICY_GEN] = "SELECT CAST(value AS INTEGER) FROM meta"
                          " WHERE key = 'policy_generation'",
-        [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid, wrapped_key,"
+        [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid,"
                           " blinds, state, created_at)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        [S_SUBJ_BY_UID] = "SELECT id, controller, uid, wrapped_key, blinds,"
-                          " state, created_at FROM subject WHERE uid = ?1",
-        [S_SUBJ_BY_ROWID] = "SELECT id, controller, uid, wrapped_key, blinds,"
-                            " state, created_at FROM subject WHERE id = ?1",
+                          " VALUES (?1, ?2, ?4, ?5, ?6)",
+        [S_SKEY_INSERT] = "INSERT INTO ks.subject_key(uid, controller, kek,"
+                          " wrapped) VALUES (?1, ?2, ?3, ?4)",
+        [S_SKEY_DELETE] = "DELETE FROM ks.subject_key WHERE uid ="
+                          " (SELECT uid FROM subject WHERE id = ?1)",
+        /* A subject without a key (erased after a data backup that was
+         * restored with a newer keystore) is not found (issue 13). */
+        [S_SUBJ_BY_UID] = "SELECT s.id, s.controller, s.uid, k.wrapped,"
+                          " s.blinds, s.state, s.created_at, k.kek"
+                          " FROM subject AS s JOIN ks.subject_key AS k"
+                          " ON k.uid = s.uid WHERE s.uid = ?1",
+        [S_SUBJ_BY_ROWID] = "SELECT s.id, s.controller, s.uid, k.wrapped,"
+                            " s.blinds, s.state, s.created_at, k.kek"
+                            " FROM subject AS s JOIN ks.subject_key AS k"
+                            " ON k.uid = s.uid WHERE s.id = ?1",
         [S_SUBJ_SET_BLINDS] = "UPDATE subject SET blinds = ?2 WHERE id = ?1",
         [S_SUBJ_DELETE] = "DELETE FROM subject WHERE id = ?1",
         [S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
@@ -404,6 +497,7 @@ static const char *const stmt_sql[S_COUNT_] = {
                       " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
         [S_ID_FIND_UID] = "SELECT s.uid FROM identifier AS i"
                           " JOIN subject AS s ON s.id = i.subject"
+                          " JOIN ks.subject_key AS k ON k.uid = s.uid"
                           " WHERE i.controller = ?1 AND i.type = ?2"
                           " AND i.blind = ?3",
         [S_ID_DELETE] = "DELETE FROM identifier"
@@ -572,15 +666,15 @@ static const char *const stmt_sql[S_COUNT_] = {
                               " WHERE expires_at <= ?1 GROUP BY rule",
         [S_VISIT_PLAN] = "SELECT rule, expires_at, count(*) FROM visit"
                          " GROUP BY expires_at, rule",
-        [S_VKEY_GET] = "SELECT wrapped FROM visit_key"
+        [S_VKEY_GET] = "SELECT wrapped, kek FROM ks.day_key"
                        " WHERE controller = ?1 AND expires_at = ?2",
-        [S_VKEY_PUT] = "INSERT INTO visit_key(controller, expires_at, wrapped)"
-                       " VALUES (?1, ?2, ?3)",
+        [S_VKEY_PUT] = "INSERT INTO ks.day_key(controller, expires_at, kek,"
+                       " wrapped) VALUES (?1, ?2, ?4, ?3)",
         /* A day's key goes when no visit of that day is left. */
-        [S_VKEY_DROP_DUE] = "DELETE FROM visit_key WHERE expires_at <= ?1"
-                            " AND NOT EXISTS (SELECT 1 FROM visit AS v"
-                            "  WHERE v.expires_at = visit_key.expires_at"
-                            "  AND v.controller = visit_key.controller)",
+        [S_VKEY_DROP_DUE] = "DELETE FROM ks.day_key WHERE expires_at <= ?1"
+                            " AND NOT EXISTS (SELECT 1 FROM main.visit AS v"
+                            "  WHERE v.expires_at = day_key.expires_at"
+                            "  AND v.controller = day_key.controller)",
         [S_SUBJ_DELETE_HOLDS] = "DELETE FROM hold WHERE subject = ?1",
         [S_SUBJ_DELETE_CSTATE] = "DELETE FROM consent_state"
                                  " WHERE subject = ?1",
@@ -862,7 +956,7 @@ label_copy(struct store *st, int64_t id, char buf[LABEL_MAX + 1],
  * transaction: a crash half-way leaves the old schema whole.
  */
 static int
-schema_setup(sqlite3 *db, char **errmsg)
+schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, old = 0;
@@ -887,10 +981,20 @@ schema_setup(sqlite3 *db, char **errmsg)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && old >= 1 && old <= 4)
-		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, ks_schema_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 4)
+		rc = sqlite3_exec(db,
+		                  has_column(db, "subject", "wrapped_key")
+		                          ? migrate_4_sql
+		                          : migrate_4_done_sql,
+		                  NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 5)
+		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && ks_new)
+		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
@@ -898,10 +1002,118 @@ schema_setup(sqlite3 *db, char **errmsg)
 	return rc;
 }
 
+/* The schema version of the open main database; 0 if it has none. */
+static int
+schema_version(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT value FROM main.meta"
+	                       " WHERE key = 'schema_version'",
+	                       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (t != NULL)
+			v = (int)strtol(t, NULL, 10);
+	}
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * Attaches the keystore beside the database at path as "ks" (issue 13).
+ * A missing keystore is made only with a new database or for the
+ * migration from schema 4; otherwise it is an error: without it no
+ * subject can be read. *made is 1 if it was made now.
+ */
+static enum vaern_err
+ks_attach(struct store *st, const char *path, int create, int *made,
+          struct vaern_msg *msg)
+{
+	char kspath[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash != NULL ? (int)(slash - path) : 1, n;
+	sqlite3_stmt *s = NULL;
+	sqlite3 *tmp = NULL;
+	int rc;
+
+	n = snprintf(kspath, sizeof(kspath), "%.*s/%s", dirlen,
+	             slash != NULL ? path : ".", STORE_KEYSTORE_FILE);
+	if (n < 0 || (size_t)n >= sizeof(kspath))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the data directory path is too long");
+	*made = access(kspath, F_OK) != 0;
+	if (*made && !create) {
+		int v = schema_version(st->conn.db);
+
+		if (v == 0 || v >= 5)
+			return vaern_fail(msg, VAERN_E_NOTFOUND,
+			                  "%s is missing: it holds the wrapped "
+			                  "keys; restore it from a keystore "
+			                  "backup (docs/operations.md)",
+			                  kspath);
+		rc = sqlite3_open_v2(kspath, &tmp,
+		                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		                     NULL);
+		sqlite3_close(tmp);
+		if (rc != SQLITE_OK)
+			return vaern_fail(msg, VAERN_E_IO, "cannot create %s",
+			                  kspath);
+	}
+	rc = sqlite3_prepare_v2(st->conn.db, "ATTACH ?1 AS ks", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, kspath, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		return sqlu_fail(&st->conn, msg, "keystore");
+	if (sqlite3_exec(st->conn.db,
+	                 "PRAGMA ks.journal_mode=WAL;"
+	                 "PRAGMA ks.synchronous=FULL;"
+	                 "PRAGMA ks.secure_delete=ON;"
+	                 "PRAGMA ks.cache_size=-65536;",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		return sqlu_fail(&st->conn, msg, "keystore");
+	return VAERN_OK;
+}
+
+/* A keystore from another vault would turn every subject into noise. */
+static enum vaern_err
+ks_check_vault(struct store *st, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = NULL;
+	int same = 0;
+
+	if (sqlite3_prepare_v2(st->conn.db,
+	                       "SELECT (SELECT value FROM ks.meta"
+	                       " WHERE key = 'vault_id') IS (SELECT value"
+	                       " FROM main.meta WHERE key = 'vault_id')",
+	                       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		same = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (!same)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s belongs to another vault than %s",
+		                  STORE_KEYSTORE_FILE, "vaern.db");
+	return VAERN_OK;
+}
+
+struct sqlite3 *
+store_sqlite_db(struct store *st)
+{
+	return st->conn.db;
+}
+
 enum vaern_err
 store_open_sqlite(const char *path, int create, struct store **out,
                   struct vaern_msg *msg)
 {
+	int ks_made = 0;
 	enum vaern_err err = VAERN_OK;
 	struct store *st;
 	char *errmsg = NULL;
@@ -937,13 +1149,21 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	                 "PRAGMA foreign_keys=OFF;"
 	                 "PRAGMA temp_store=MEMORY;"
 	                 "PRAGMA cache_size=-65536;",
-	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    schema_setup(st->conn.db, &errmsg) != SQLITE_OK) {
+	                 NULL, NULL, &errmsg) != SQLITE_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
 		goto done;
 	}
+	if ((err = ks_attach(st, path, create, &ks_made, msg)) != VAERN_OK)
+		goto done;
+	if (schema_setup(st->conn.db, ks_made, &errmsg) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot set up the database %s: %s", path,
+		                 errmsg ? errmsg : "unknown error");
+		goto done;
+	}
+	err = ks_check_vault(st, msg);
 done:
 	sqlite3_free(errmsg);
 	if (err != VAERN_OK) {
@@ -1313,16 +1533,22 @@ store_subject_insert(struct store *st, struct store_subject *subj,
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, subj->controller);
 	sqlite3_bind_blob(s, 2, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, subj->wrapped_key, (int)subj->wrapped_len,
-	                  SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, subj->blinds, (int)subj->blinds_len,
 	                  SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, subj->state);
 	sqlite3_bind_int64(s, 6, subj->created_at);
-	err = sqlu_step_done(&st->conn, s, "subject", msg);
-	if (err == VAERN_OK)
-		subj->rowid = sqlite3_last_insert_rowid(st->conn.db);
-	return err;
+	if ((err = sqlu_step_done(&st->conn, s, "subject", msg)) != VAERN_OK)
+		return err;
+	subj->rowid = sqlite3_last_insert_rowid(st->conn.db);
+	/* The wrapped key goes to the keystore, in the same transaction. */
+	if ((s = sqlu_stmt(&st->conn, S_SKEY_INSERT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, subj->controller);
+	sqlite3_bind_int64(s, 3, subj->kek);
+	sqlite3_bind_blob(s, 4, subj->wrapped_key, (int)subj->wrapped_len,
+	                  SQLITE_STATIC);
+	return sqlu_step_done(&st->conn, s, "subject key", msg);
 }
 
 /* Copies a blob column into buf (size max); returns 0 if it does not fit. */
@@ -1356,6 +1582,7 @@ subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
 		subj->controller = sqlite3_column_int64(s, 1);
 		subj->state = sqlite3_column_int(s, 5);
 		subj->created_at = sqlite3_column_int64(s, 6);
+		subj->kek = sqlite3_column_int64(s, 7);
 		if (!column_copy(s, 2, subj->uid, STORE_UID_BYTES, &uidlen) ||
 		    uidlen != STORE_UID_BYTES ||
 		    !column_copy(s, 3, subj->wrapped_key, STORE_WRAPPED_MAX,
@@ -1441,6 +1668,7 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CARD_WARNINGS, rowid,
 	                             msg)) ||
+	    (err = delete_by_subject(st, S_SKEY_DELETE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
 	if (sqlite3_changes(st->conn.db) != 1)
@@ -2811,7 +3039,7 @@ store_visit_plan(struct store *st,
 enum vaern_err
 store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
                     unsigned char wrapped[STORE_WRAPPED_MAX], size_t *len,
-                    struct vaern_msg *msg)
+                    int64_t *kek, struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	enum vaern_err err;
@@ -2826,13 +3054,15 @@ store_visit_key_get(struct store *st, int64_t controller, int64_t expires_at,
 	    !column_copy(s, 0, wrapped, STORE_WRAPPED_MAX, len))
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "a visit key is malformed");
+	if (err == VAERN_OK)
+		*kek = sqlite3_column_int64(s, 1);
 	sqlu_reset(s);
 	return err;
 }
 
 enum vaern_err
 store_visit_key_put(struct store *st, int64_t controller, int64_t expires_at,
-                    const unsigned char *wrapped, size_t len,
+                    const unsigned char *wrapped, size_t len, int64_t kek,
                     struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
@@ -2842,6 +3072,7 @@ store_visit_key_put(struct store *st, int64_t controller, int64_t expires_at,
 	sqlite3_bind_int64(s, 1, controller);
 	sqlite3_bind_int64(s, 2, expires_at);
 	sqlite3_bind_blob(s, 3, wrapped, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, kek);
 	return sqlu_step_done(&st->conn, s, "visit key", msg);
 }
 

@@ -17,6 +17,7 @@
 
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
+#include "../keys/keys.h"
 #include "../store/store.h"
 #include "vault_internal.h"
 
@@ -27,9 +28,6 @@
 #define KEY_HEX       (2 * KEY_BYTES)
 
 /* crypto_kdf contexts: 8 bytes each, one per use of the master key. */
-#define KDF_CTX_WRAP   "vaernwrp" /* wraps subject data keys */
-#define KDF_CTX_CHECK  "vaernchk" /* the key check value */
-#define KEY_CHECK_META "master_key_check"
 
 /*
  * Random bytes (ids, keys, nonces) come from the kernel CSPRNG, fetched
@@ -122,139 +120,22 @@ path_join(char *out, size_t outsz, const char *dir, const char *file,
 	return VAERN_OK;
 }
 
-/* Reads the master key from VAULT_KEY_ENV or dir/master.key. */
-static enum vaern_err
-key_load(const char *dir, unsigned char key[KEY_BYTES], struct vaern_msg *msg)
-{
-	enum vaern_err err = VAERN_OK;
-	char path[PATH_MAX], hex[KEY_HEX + 2];
-	const char *env = getenv(VAULT_KEY_ENV);
-	struct stat sb;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1;
-
-	if (env != NULL && env[0] != '\0') {
-		if (strlen(env) != KEY_HEX ||
-		    sodium_hex2bin(key, KEY_BYTES, env, KEY_HEX, NULL, &len,
-		                   NULL) != 0 ||
-		    len != KEY_BYTES)
-			return vaern_fail(msg, VAERN_E_INVALID,
-			                  "%s must be %d hexadecimal digits",
-			                  VAULT_KEY_ENV, KEY_HEX);
-		return VAERN_OK;
-	}
-	if ((err = path_join(path, sizeof(path), dir, VAULT_KEY_FILE, msg)))
-		return err;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return vaern_fail(msg, VAERN_E_NOTFOUND,
-			                  "%s: no master key; is %s a data "
-			                  "directory? (vaern init --data %s)",
-			                  path, dir, dir);
-		return vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
-		                  strerror(errno));
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		err = vaern_fail(msg, VAERN_E_IO, "%s: not a regular file",
-		                 path);
-		goto done;
-	}
-	/* GDPR-32: a key others can read protects nothing. */
-	if ((sb.st_mode & 077) != 0) {
-		err = vaern_fail(msg, VAERN_E_DENIED,
-		                 "%s is accessible by group or others (mode "
-		                 "%04o); run: chmod 600 %s",
-		                 path, (unsigned)(sb.st_mode & 07777), path);
-		goto done;
-	}
-	if (sb.st_uid != geteuid()) {
-		err = vaern_fail(msg, VAERN_E_DENIED,
-		                 "%s belongs to another user", path);
-		goto done;
-	}
-	n = read(fd, hex, sizeof(hex));
-	if (n < KEY_HEX || (n > KEY_HEX && hex[KEY_HEX] != '\n') ||
-	    sodium_hex2bin(key, KEY_BYTES, hex, KEY_HEX, NULL, &len, NULL) !=
-	            0 ||
-	    len != KEY_BYTES) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "%s: malformed key (expected %d hexadecimal "
-		                 "digits)",
-		                 path, KEY_HEX);
-		goto done;
-	}
-done:
-	sodium_memzero(hex, sizeof(hex));
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
-/* Writes a new random key to path with mode 0600; never overwrites. */
-static enum vaern_err
-key_create(const char *path, struct vaern_msg *msg)
-{
-	enum vaern_err err = VAERN_OK;
-	unsigned char key[KEY_BYTES];
-	char hex[KEY_HEX + 2];
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	          0600);
-	if (fd < 0)
-		return vaern_fail(msg,
-		                  errno == EEXIST ? VAERN_E_EXISTS : VAERN_E_IO,
-		                  "%s: %s", path, strerror(errno));
-	randombytes_buf(key, sizeof(key));
-	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
-	hex[KEY_HEX] = '\n';
-	if (write(fd, hex, KEY_HEX + 1) != KEY_HEX + 1 || fsync(fd) != 0)
-		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
-		                 strerror(errno));
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(hex, sizeof(hex));
-	if (close(fd) != 0 && err == VAERN_OK)
-		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
-		                 strerror(errno));
-	if (err != VAERN_OK)
-		(void)unlink(path);
-	return err;
-}
-
 /* ---- open, init, close ----------------------------------------------- */
-
-/*
- * The key check value: a keyed hash of a constant under a key derived from
- * the master key, kept in the database. A wrong master key would otherwise
- * write data nobody can read, under blind indexes that miss every existing
- * identifier (and so break their uniqueness).
- */
-static void
-key_check_value(const unsigned char master[KEY_BYTES],
-                char hex[2 * KEY_BYTES + 1])
-{
-	static const char label[] = "vaern master key check v1";
-	unsigned char k[KEY_BYTES], h[KEY_BYTES];
-
-	crypto_kdf_derive_from_key(k, sizeof(k), 1, KDF_CTX_CHECK, master);
-	crypto_generichash(h, sizeof(h), (const unsigned char *)label,
-	                   sizeof(label) - 1, k, sizeof(k));
-	sodium_bin2hex(hex, 2 * KEY_BYTES + 1, h, sizeof(h));
-	sodium_memzero(k, sizeof(k));
-}
 
 enum vaern_err
 vault_init(const char *dir, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	char kpath[PATH_MAX], dpath[PATH_MAX], check[2 * KEY_BYTES + 1];
-	unsigned char master[KEY_BYTES];
+	char kpath[PATH_MAX], dpath[PATH_MAX], spath[PATH_MAX];
+	unsigned char *master = NULL;
 	struct store *st = NULL;
 	struct stat sb;
+	int made_key = 0;
 
 	if ((err = path_join(kpath, sizeof(kpath), dir, VAULT_KEY_FILE, msg)) ||
-	    (err = path_join(dpath, sizeof(dpath), dir, VAULT_DB_FILE, msg)))
+	    (err = path_join(dpath, sizeof(dpath), dir, VAULT_DB_FILE, msg)) ||
+	    (err = path_join(spath, sizeof(spath), dir, STORE_KEYSTORE_FILE,
+	                     msg)))
 		return err;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", dir,
@@ -262,22 +143,35 @@ vault_init(const char *dir, struct vaern_msg *msg)
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return vaern_fail(msg, VAERN_E_IO, "%s is not a directory",
 		                  dir);
-	if (stat(kpath, &sb) == 0 || stat(dpath, &sb) == 0)
+	if (stat(kpath, &sb) == 0 || stat(dpath, &sb) == 0 ||
+	    stat(spath, &sb) == 0)
 		return vaern_fail(msg, VAERN_E_EXISTS,
 		                  "%s is already initialised", dir);
-	if ((err = key_create(kpath, msg)) != VAERN_OK)
-		return err;
-	if ((err = key_load(dir, master, msg)) != VAERN_OK ||
-	    (err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK)
+	if ((master = sodium_malloc(KEY_BYTES)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	/* A key from another source (the environment, a file elsewhere,
+	 * a command) is used as given; otherwise a new one in DIR. */
+	if (keys_source_is_default()) {
+		if ((err = keys_file_create(kpath, NULL, msg)) != VAERN_OK)
+			goto done;
+		made_key = 1;
+	}
+	if ((err = keys_master_load(dir, master, NULL, msg)) != VAERN_OK ||
+	    (err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK ||
+	    (err = store_begin(st, msg)) != VAERN_OK)
 		goto done;
-	key_check_value(master, check);
-	err = store_meta_put(st, KEY_CHECK_META, check, msg);
+	if ((err = keys_init(st, master, msg)) != VAERN_OK)
+		store_rollback(st);
+	else
+		err = store_commit(st, msg);
 done:
-	sodium_memzero(master, sizeof(master));
+	sodium_free(master);
 	store_close(st);
 	if (err != VAERN_OK) {
-		(void)unlink(kpath);
+		if (made_key)
+			(void)unlink(kpath);
 		(void)unlink(dpath);
+		(void)unlink(spath);
 	}
 	return err;
 }
@@ -286,8 +180,7 @@ enum vaern_err
 vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	char dpath[PATH_MAX], stored[2 * KEY_BYTES + 8];
-	char check[2 * KEY_BYTES + 1];
+	char dpath[PATH_MAX];
 	struct vault *v;
 
 	*out = NULL;
@@ -303,15 +196,11 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((err = key_load(dir, v->keys->master, msg)) != VAERN_OK)
-		goto done;
 	/* Messages to people go to the spool by default (issue 5). */
 	if ((err = path_join(v->outbox_dir, sizeof(v->outbox_dir), dir,
 	                     VAULT_OUTBOX_DIR, msg)) != VAERN_OK)
 		goto done;
 	vault_set_outbox(v, vault_outbox_spool, v->outbox_dir);
-	crypto_kdf_derive_from_key(v->keys->wrap, KEY_BYTES, 1, KDF_CTX_WRAP,
-	                           v->keys->master);
 	if (access(dpath, F_OK) != 0) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "%s: no database; is %s a data directory? "
@@ -321,18 +210,10 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 	}
 	if ((err = store_open_sqlite(dpath, 0, &v->store, msg)) != VAERN_OK)
 		goto done;
-	if ((err = store_meta_get(v->store, KEY_CHECK_META, stored,
-	                          sizeof(stored), msg)) != VAERN_OK)
-		goto done;
-	key_check_value(v->keys->master, check);
-	if (strlen(stored) != 2 * KEY_BYTES ||
-	    sodium_memcmp(stored, check, 2 * KEY_BYTES) != 0)
-		err = vaern_fail(msg, VAERN_E_CRYPTO,
-		                 "the master key does not belong to the data "
-		                 "directory %s",
-		                 dir);
-	else
-		/* Schema 4 directories: per-category indexes (AURA-LOGIN-1). */
+	/* The master key must be one of the keystore's (issue 13). */
+	err = keys_ring_open(v->store, dir, &v->ring, msg);
+	/* Older directories: per-category indexes (AURA-LOGIN-1). */
+	if (err == VAERN_OK)
 		err = vlt_identifier_reindex(v, msg);
 done:
 	if (err != VAERN_OK) {
@@ -348,6 +229,7 @@ vault_close(struct vault *v)
 {
 	if (v == NULL)
 		return;
+	keys_ring_free(v->ring); /* before the store: a statement of its */
 	store_close(v->store);
 	vlt_controllers_clear(v);
 	if (v->scratch != NULL) {
@@ -403,6 +285,11 @@ vault_begin(struct vault *v, struct vaern_msg *msg)
 {
 	enum vaern_err err = store_begin(v->store, msg);
 
+	/* Inside the write lock the keystore's generations stand still: a
+	 * key wrapped now is wrapped under one that is not retired. */
+	if (err == VAERN_OK &&
+	    (err = keys_ring_refresh(v->ring, v->store, msg)) != VAERN_OK)
+		store_rollback(v->store);
 	if (err == VAERN_OK)
 		v->batch = 1;
 	return err;
@@ -429,7 +316,14 @@ vault_rollback(struct vault *v)
 enum vaern_err
 vlt_begin(struct vault *v, struct vaern_msg *msg)
 {
-	return v->batch ? VAERN_OK : store_begin(v->store, msg);
+	enum vaern_err err;
+
+	if (v->batch)
+		return VAERN_OK;
+	if ((err = store_begin(v->store, msg)) == VAERN_OK &&
+	    (err = keys_ring_refresh(v->ring, v->store, msg)) != VAERN_OK)
+		store_rollback(v->store);
+	return err;
 }
 
 /* Ends the operation: commits on success, rolls back on failure. */
@@ -534,32 +428,31 @@ vlt_unseal(unsigned char *out, const unsigned char *ct, size_t ctlen,
 	return unseal(out, ct, ctlen, ad, adlen, key, len, msg);
 }
 
-static size_t
-wrap_ad(unsigned char ad[VAULT_UID_BYTES + 8],
-        const unsigned char uid[VAULT_UID_BYTES], int64_t controller)
-{
-	memcpy(ad, uid, VAULT_UID_BYTES);
-	put_le64(ad + VAULT_UID_BYTES, controller);
-	return VAULT_UID_BYTES + 8;
-}
-
 /* Unwraps the subject's data key into key (wiped by the caller). */
 enum vaern_err
 vlt_unwrap_key(struct vault *v, const struct store_subject *s,
                unsigned char key[KEY_BYTES], struct vaern_msg *msg)
 {
-	unsigned char ad[VAULT_UID_BYTES + 8], tmp[KEY_BYTES + 1];
-	size_t adlen = wrap_ad(ad, s->uid, s->controller), len = 0;
-	enum vaern_err err;
+	unsigned char ad[KEYS_AD_MAX];
+	size_t adlen = keys_ad_subject(ad, s->uid, s->controller);
 
-	if (s->wrapped_len != KEY_BYTES + SEAL_OVERHEAD)
+	if (s->wrapped_len != KEYS_WRAPPED)
 		return vaern_fail(msg, VAERN_E_CRYPTO, "malformed wrapped key");
-	err = unseal(tmp, s->wrapped_key, s->wrapped_len, ad, adlen,
-	             v->keys->wrap, &len, msg);
-	if (err == VAERN_OK)
-		memcpy(key, tmp, KEY_BYTES);
-	sodium_memzero(tmp, sizeof(tmp));
-	return err;
+	return keys_unwrap(v->ring, v->store, s->kek, s->wrapped_key,
+	                   s->wrapped_len, ad, adlen, key, msg);
+}
+
+/* Wraps key for the subject s under the newest generation. */
+static void
+subject_key_wrap(struct vault *v, struct store_subject *s,
+                 const unsigned char key[KEY_BYTES])
+{
+	unsigned char ad[KEYS_AD_MAX], nonce[KEYS_NONCE_BYTES];
+	size_t adlen = keys_ad_subject(ad, s->uid, s->controller);
+
+	random_take(v, nonce, sizeof(nonce));
+	keys_wrap(v->ring, key, ad, adlen, nonce, s->wrapped_key, &s->kek);
+	s->wrapped_len = KEYS_WRAPPED;
 }
 
 /* ---- validation --------------------------------------------------------- */
@@ -924,7 +817,10 @@ struct sealed_consent {
  * the writer), written by subject_write.
  */
 struct prepared {
-	struct store_subject s; /* uid, wrapped key, blinds */
+	struct store_subject s;       /* uid, wrapped key, blinds */
+	unsigned char key[KEY_BYTES]; /* the data key, until written:
+	                                 re-wrapped if a rotation moved on
+	                                 since it was sealed; wiped */
 	int cookie_need; /* STORE_VISIT_* bits the visitor's choice must have
 	                    on (AURA-COOKIE-1); 0: no cookie purpose */
 	const char *cookie_purpose[2]; /* policy-owned: the purpose needing
@@ -945,6 +841,7 @@ struct prepared {
 static void
 prepared_clear(struct prepared *pr)
 {
+	sodium_memzero(pr->key, sizeof(pr->key));
 	if (pr->consents != NULL)
 		sodium_memzero(pr->consents,
 		               pr->nconsents * sizeof(*pr->consents));
@@ -1134,10 +1031,8 @@ subject_prepare(struct vault *v, struct controller *c,
 	random_take(v, key, sizeof(key));
 	pr->s.controller = c->rowid;
 	pr->s.created_at = now;
-	adlen = wrap_ad(ad, pr->s.uid, c->rowid);
-	seal(v, pr->s.wrapped_key, (const char *)key, KEY_BYTES, ad, adlen,
-	     v->keys->wrap);
-	pr->s.wrapped_len = KEY_BYTES + SEAL_OVERHEAD;
+	subject_key_wrap(v, &pr->s, key);
+	memcpy(pr->key, key, KEY_BYTES);
 
 	for (size_t i = 0; i < nfacts; i++) {
 		struct sealed_fact *sf = &pr->facts[i];
@@ -1198,6 +1093,9 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 
 	if ((err = cookie_check(v, c, pr, msg)) != VAERN_OK)
 		return err;
+	/* Sealed before the write lock: a rotation may have moved on. */
+	if (pr->s.kek != keys_ring_newest(v->ring))
+		subject_key_wrap(v, &pr->s, pr->key);
 	if ((err = store_subject_insert(v->store, &pr->s, msg)) != VAERN_OK) {
 		if (err == VAERN_E_EXISTS) /* a 2^-128 event, or a bug */
 			err = vaern_fail(msg, VAERN_E_INTERNAL,

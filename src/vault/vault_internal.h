@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "../ids/ids.h"
+#include "../keys/keys.h"
 #include "../store/store.h"
 #include "vault.h"
 
@@ -51,18 +52,19 @@ void vlt_policy_release(struct vlt_policy *r);
 /* Forgets the controllers loaded (and drops their references). */
 void vlt_controllers_clear(struct vault *v);
 
-/* The keys, in one sodium_malloc'ed block (guard pages, mlock). */
+/* The derived keys, in one sodium_malloc'ed block (guard pages, mlock);
+ * the master keys and the index root are in the ring (src/keys). */
 struct keys {
-	unsigned char master[KEY_BYTES]; /* from the key file or env */
-	unsigned char wrap[KEY_BYTES];   /* derived: wraps data keys */
 	unsigned char blind[VAULT_CONTROLLERS_MAX]
 	                   [KEY_BYTES]; /* derived per
 	             controller slot, see vlt_blind_key */
 };
 
 struct vault {
-	struct store *store; /* owned */
-	struct keys *keys;   /* sodium_malloc'ed, owned */
+	struct store *store;    /* owned */
+	struct keys *keys;      /* sodium_malloc'ed, owned */
+	struct keys_ring *ring; /* the master keys and the index root,
+	                           sodium_malloc'ed, owned (src/keys) */
 	struct controller ctrl[VAULT_CONTROLLERS_MAX]; /* loaded lazily */
 	size_t nctrl;
 	int64_t policy_epoch;    /* the epoch ctrl was loaded in

@@ -157,13 +157,14 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 	controller_set(&v->ctrl[v->nctrl], ref);
 	ref = NULL;
 	/*
-	 * The blind-index key of a controller is derived from the master
-	 * key and the controller's row id: one CPR number in two
+	 * The blind-index key of a controller is derived from the index
+	 * root (keys.h; the master key before issue 13, so a rotation never
+	 * re-indexes) and the controller's row id: one CPR number in two
 	 * controllers gives two unrelated blind indexes.
 	 */
 	crypto_kdf_derive_from_key(v->keys->blind[v->nctrl], KEY_BYTES,
 	                           (uint64_t)rowid, KDF_CTX_BLIND,
-	                           v->keys->master);
+	                           keys_ring_root(v->ring));
 	*out = &v->ctrl[v->nctrl++];
 done:
 	vlt_policy_release(ref);

@@ -742,7 +742,8 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 /* ---- one-time codes (AOPT-ACCESS-1) ------------------------------------ */
 
 /* keyed BLAKE2b(request id || code) under a key derived per controller
- * from the master key: the stored hash cannot be searched without it. */
+ * from the index root (the master key before issue 13): the stored hash cannot
+ * be searched without it. */
 static void
 code_hash(struct vault *v, const struct controller *c, const char *id,
           const char *code, unsigned char out[CODE_HASH])
@@ -751,7 +752,7 @@ code_hash(struct vault *v, const struct controller *c, const char *id,
 	crypto_generichash_state st;
 
 	crypto_kdf_derive_from_key(key, sizeof(key), (uint64_t)c->rowid,
-	                           KDF_CTX_CODE, v->keys->master);
+	                           KDF_CTX_CODE, keys_ring_root(v->ring));
 	crypto_generichash_init(&st, key, sizeof(key), CODE_HASH);
 	crypto_generichash_update(&st, (const unsigned char *)id, strlen(id));
 	crypto_generichash_update(&st, (const unsigned char *)":", 1);

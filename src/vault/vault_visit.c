@@ -40,8 +40,6 @@
 	 POLICY_NAME_MAX)
 #define PAYLOAD_VERSION 1
 #define VISIT_AD_BYTES  (8 + STORE_BLIND_BYTES + 1 + 8 + 8)
-#define KEY_AD_DOMAIN   "vaern visit key"
-#define KEY_AD_BYTES    (sizeof(KEY_AD_DOMAIN) - 1 + 8 + 8)
 
 static void
 le64(unsigned char *p, int64_t v)
@@ -138,15 +136,6 @@ payload_decode(const unsigned char *p, size_t len, char *text,
 
 /* ---- day keys ------------------------------------------------------------ */
 
-static size_t
-key_ad(unsigned char ad[KEY_AD_BYTES], int64_t controller, int64_t expires_at)
-{
-	memcpy(ad, KEY_AD_DOMAIN, sizeof(KEY_AD_DOMAIN) - 1);
-	le64(ad + sizeof(KEY_AD_DOMAIN) - 1, controller);
-	le64(ad + sizeof(KEY_AD_DOMAIN) - 1 + 8, expires_at);
-	return KEY_AD_BYTES;
-}
-
 /*
  * The data key of controller's visits due at expires_at into key (the
  * caller wipes it); create: make and keep one if the day has none (inside
@@ -156,30 +145,24 @@ static enum vaern_err
 day_key(struct vault *v, int64_t controller, int64_t expires_at, int create,
         unsigned char key[KEY_BYTES], struct vaern_msg *msg)
 {
-	unsigned char wrapped[STORE_WRAPPED_MAX], ad[KEY_AD_BYTES];
-	unsigned char tmp[KEY_BYTES + 1];
-	size_t len = 0, adlen = key_ad(ad, controller, expires_at);
+	unsigned char wrapped[STORE_WRAPPED_MAX], ad[KEYS_AD_MAX];
+	unsigned char nonce[KEYS_NONCE_BYTES];
+	size_t len = 0, adlen = keys_ad_day(ad, controller, expires_at);
 	enum vaern_err err;
+	int64_t kek = 0;
 
 	err = store_visit_key_get(v->store, controller, expires_at, wrapped,
-	                          &len, msg);
-	if (err == VAERN_OK) {
-		if (len != KEY_BYTES + VLT_SEAL_OVERHEAD)
-			return vaern_fail(msg, VAERN_E_CRYPTO,
-			                  "malformed visit key");
-		err = vlt_unseal(tmp, wrapped, len, ad, adlen, v->keys->wrap,
-		                 &len, msg);
-		if (err == VAERN_OK)
-			memcpy(key, tmp, KEY_BYTES);
-		sodium_memzero(tmp, sizeof(tmp));
-		return err;
-	}
+	                          &len, &kek, msg);
+	if (err == VAERN_OK)
+		return keys_unwrap(v->ring, v->store, kek, wrapped, len, ad,
+		                   adlen, key, msg);
 	if (err != VAERN_E_NOTFOUND || !create)
 		return err;
 	vlt_random(v, key, KEY_BYTES);
-	vlt_seal(v, wrapped, key, KEY_BYTES, ad, adlen, v->keys->wrap);
+	vlt_random(v, nonce, sizeof(nonce));
+	keys_wrap(v->ring, key, ad, adlen, nonce, wrapped, &kek);
 	return store_visit_key_put(v->store, controller, expires_at, wrapped,
-	                           KEY_BYTES + VLT_SEAL_OVERHEAD, msg);
+	                           KEYS_WRAPPED, kek, msg);
 }
 
 static size_t

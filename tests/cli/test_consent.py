@@ -56,6 +56,8 @@ HTTP_TIMEOUT = 15
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
 LEDGER = ("consent", "consent_text", "consent_state", "unsubscribe",
           "visitor_choice", "visit", "visit_key")
+# The day keys of visits are in the keystore (issue 13).
+LEDGER_TABLE = {"visit_key": "ks.day_key"}
 
 
 def sha256(text):
@@ -250,7 +252,10 @@ class ConsentCase(unittest.TestCase):
         con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "vaern.db"), uri=True, timeout=10)
         try:
-            return {t: con.execute("SELECT count(*) FROM %s" % t)
+            con.execute("ATTACH ? AS ks", ("file:%s?mode=ro" % os.path.join(
+                self.dir, "keystore.db"),))
+            return {t: con.execute("SELECT count(*) FROM %s"
+                                   % LEDGER_TABLE.get(t, t))
                     .fetchone()[0] for t in LEDGER}
         finally:
             con.close()

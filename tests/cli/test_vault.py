@@ -149,6 +149,9 @@ class VaultTest(unittest.TestCase):
     def sql(self, query, params=()):
         con = sqlite3.connect(self.db)
         try:
+            # the wrapped keys are in the keystore (issue 13)
+            con.execute("ATTACH ? AS ks", (os.path.join(self.dir,
+                                                        "keystore.db"),))
             rows = con.execute(query, params).fetchall()
             con.commit()
             return rows
@@ -712,9 +715,10 @@ class AtRest(VaultTest):
         self.assertEqual(r.rc, EXIT_FAILURE, r)
         self.assertEqual(r.out, "")
         # wrapped keys swapped
-        wk = dict(self.sql("SELECT id, wrapped_key FROM subject"))
-        self.sql("UPDATE subject SET wrapped_key = ? WHERE id = ?",
-                 (wk[rb], ra))
+        wk = dict(self.sql("SELECT s.id, k.wrapped FROM subject AS s"
+                           " JOIN ks.subject_key AS k ON k.uid = s.uid"))
+        self.sql("UPDATE ks.subject_key SET wrapped = ? WHERE uid ="
+                 " (SELECT uid FROM subject WHERE id = ?)", (wk[rb], ra))
         r = self.vaern("subject", "show", a)
         self.assertEqual(r.rc, EXIT_FAILURE, r)
         self.assertEqual(r.out, "")

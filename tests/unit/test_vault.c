@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "calendar/calendar.h"
+#include "keys/keys_internal.h"
+#include "store/store.h"
 #include "vault/vault.h"
 
 struct fixture {
@@ -81,6 +83,19 @@ teardown(void **state)
 	return 0;
 }
 
+/* Opens the database with the keystore attached as "ks" (issue 13). */
+static sqlite3 *
+open_db(struct fixture *f)
+{
+	sqlite3 *db;
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "ATTACH '%s/keystore.db' AS ks", f->dir);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
 /* Counts rows of table in the database, behind the vault's back. */
 static long
 rows(struct fixture *f, const char *table)
@@ -91,7 +106,7 @@ rows(struct fixture *f, const char *table)
 	long n = -1;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	db = open_db(f);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
@@ -103,9 +118,8 @@ rows(struct fixture *f, const char *table)
 static void
 exec_sql(struct fixture *f, const char *sql)
 {
-	sqlite3 *db;
+	sqlite3 *db = open_db(f);
 
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -769,13 +783,19 @@ files_hold(struct fixture *f, const unsigned char *needle, size_t len)
 {
 	int found = 0;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 4; k++) {
 		char path[128];
 		FILE *fp;
 		char *buf;
 		long n;
 
-		snprintf(path, sizeof(path), "%s%s", f->db, k ? "-wal" : "");
+		/* the database and the keystore, each with its log */
+		if (k < 2)
+			snprintf(path, sizeof(path), "%s%s", f->db,
+			         k ? "-wal" : "");
+		else
+			snprintf(path, sizeof(path), "%s/keystore.db%s", f->dir,
+			         k == 3 ? "-wal" : "");
 		if ((fp = fopen(path, "rb")) == NULL)
 			continue;
 		fseek(fp, 0, SEEK_END);
@@ -804,10 +824,10 @@ test_erase_shreds_key_GDPR_17(void **state)
 	sqlite3_stmt *s;
 
 	add_customer(f, uid);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	db = open_db(f);
 	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT wrapped_key FROM"
-	                                    " subject",
+	                                    "SELECT wrapped FROM"
+	                                    " ks.subject_key",
 	                                    -1, &s, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -1516,7 +1536,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	                                 &done, &msg),
 	                 VAERN_E_DENIED);
 	assert_int_equal(rows(f, "visit"), 0);
-	assert_int_equal(rows(f, "visit_key"), 0);
+	assert_int_equal(rows(f, "ks.day_key"), 0);
 	if (vault_visit_add(f->v, "aura-fiber", "visitor-0001", &in, &done,
 	                    &msg))
 		fail_msg("visit: %s", msg.text);
@@ -1529,7 +1549,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	                    &msg))
 		fail_msg("visit: %s", msg.text);
 	assert_int_equal(rows(f, "visit"), 2);
-	assert_int_equal(rows(f, "visit_key"), 1);
+	assert_int_equal(rows(f, "ks.day_key"), 1);
 	/* Reading them is a gated answer, audited first (GDPR-32). */
 	vault_set_audit(f->v, audit_none, &read_audits);
 	memset(&c, 0, sizeof(c));
@@ -1559,7 +1579,7 @@ test_visits_sealed_under_day_keys_AURA_RET_1(void **state)
 	assert_int_equal(c.n, 1);
 	exec_sql(f, "UPDATE visit SET kind = 1 WHERE id = 1");
 	/* Without its day key the data is noise. */
-	exec_sql(f, "DELETE FROM visit_key");
+	exec_sql(f, "DELETE FROM ks.day_key");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(vault_visit_foreach(f->v, operator_of("aura-fiber"),
 	                                     "visitor-0001", visit_collect, &c,
@@ -1603,7 +1623,7 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 		                    &done, &msg))
 			fail_msg("visit: %s", msg.text);
 	assert_int_equal(rows(f, "visit"), N + 3);
-	assert_int_equal(rows(f, "visit_key"), 2);
+	assert_int_equal(rows(f, "ks.day_key"), 2);
 	/* The day before 2028-01-01 nothing goes. */
 	assert_int_equal(vault_retention_sweep(f->v, 1830297600 - 1, 0, NULL,
 	                                       NULL, &rep, &msg),
@@ -1620,7 +1640,7 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 	assert_int_equal(rep.rules[0].facts, 0);
 	assert_int_equal(audits, 2); /* two transactions, each audited */
 	assert_int_equal(rows(f, "visit"), 3);
-	assert_int_equal(rows(f, "visit_key"), 1);
+	assert_int_equal(rows(f, "ks.day_key"), 1);
 	/* Withdrawn: the rest goes now, not in 2028. */
 	clock_set(1767225600 + 2 * 86400);
 	if (vault_choice_put(f->v, "aura-fiber", "visitor-0002", &off, &cd,
@@ -1636,13 +1656,14 @@ test_sweep_takes_visits_in_batches_AURA_RET_1(void **state)
 	assert_int_equal(vault_retention_sweep(f->v, 1830384000, 0, NULL, NULL,
 	                                       &rep, &msg),
 	                 VAERN_OK);
-	assert_int_equal(rows(f, "visit_key"), 0);
+	assert_int_equal(rows(f, "ks.day_key"), 0);
 }
 
-/* Schema 3 (issue 5 data directories) opens as 4, with the visit tables;
- * what it held is untouched. */
+/* Schema 3 (issue 5 data directories) opens as 5, with the visit tables
+ * and the wrapped keys moved to a new keystore under generation 1 (issue
+ * 13); what it held is untouched and readable. */
 static void
-test_schema_3_migrates_to_4(void **state)
+test_schema_3_migrates_to_5(void **state)
 {
 	struct fixture *f = *state;
 	struct vaern_msg msg = {{0}};
@@ -1654,13 +1675,60 @@ test_schema_3_migrates_to_4(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
+	/* Before issue 13 the blind indexes derived from the master key
+	 * itself: make this vault's index root the master key, as a
+	 * migration does, so its identifiers are those of an old vault. */
+	vault_close(f->v);
+	f->v = NULL;
+	{
+		struct store *st = NULL;
+		struct keys_ring *r = NULL;
+		unsigned char *m = sodium_malloc(KEYS_BYTES);
+		unsigned char ad[KEYS_AD_MAX], w[KEYS_WRAPPED];
+		unsigned char nonce[KEYS_NONCE_BYTES] = {0};
+		int64_t gen;
+
+		assert_int_equal(store_open_sqlite(f->db, 0, &st, &msg),
+		                 VAERN_OK);
+		assert_int_equal(keys_ring_open(st, f->dir, &r, &msg),
+		                 VAERN_OK);
+		assert_int_equal(keys_master_load(f->dir, m, NULL, &msg),
+		                 VAERN_OK);
+		keys_wrap(r, m, ad, keys_ad_root(ad, KEYS_ROOT_INDEX), nonce, w,
+		          &gen);
+		assert_int_equal(keys_root_put(store_sqlite_db(st),
+		                               KEYS_ROOT_INDEX, gen, w, &msg),
+		                 VAERN_OK);
+		sodium_free(m);
+		keys_ring_free(r);
+		store_close(st);
+	}
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
 	load_aura(f);
 	add_customer(f, uid);
 	vault_close(f->v);
 	f->v = NULL;
-	exec_sql(f, "DROP TABLE visit; DROP TABLE visit_key;"
+	/* Back to schema 3: the wrapped key in the subject row, the check
+	 * value in meta, no keystore. */
+	exec_sql(f, "ALTER TABLE subject ADD COLUMN wrapped_key BLOB;"
+	            " UPDATE subject SET wrapped_key = (SELECT wrapped FROM"
+	            " ks.subject_key AS k WHERE k.uid = subject.uid);"
+	            " INSERT INTO meta(key, value) SELECT 'master_key_check',"
+	            " check_value FROM ks.kek WHERE gen = 1;"
+	            " DELETE FROM meta WHERE key = 'vault_id';"
+	            " DROP TABLE visit;"
 	            " UPDATE meta SET value = '3'"
 	            " WHERE key = 'schema_version'");
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/keystore.db", f->dir);
+		assert_int_equal(unlink(path), 0);
+		snprintf(path, sizeof(path), "%s/keystore.db-wal", f->dir);
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/keystore.db-shm", f->dir);
+		(void)unlink(path);
+	}
 	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -1672,12 +1740,26 @@ test_schema_3_migrates_to_4(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "5");
+	/* Through schema 5 (issue 13's keystore) to 6 (issue 11's
+	 * per-category indexes). */
+	assert_string_equal(version, "6");
+	assert_int_equal(rows(f, "ks.subject_key"), 1);
+	assert_int_equal(rows(f, "ks.kek"), 1);
 	assert_int_equal(rows(f, "visit"), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(read_facts(f->v, "testshop", uid, collect, &c, &msg),
 	                 VAERN_OK);
 	assert_int_equal(c.n, NCUSTOMER);
+	/* found by identifier: the blind indexes did not move */
+	{
+		unsigned char found[VAULT_UID_BYTES];
+
+		assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+		                                    "anna@example.dk", found,
+		                                    &msg),
+		                 VAERN_OK);
+		assert_memory_equal(found, uid, VAULT_UID_BYTES);
+	}
 	choose_statistics(f, "visitor-0001", 1);
 	assert_int_equal(vault_visit_add(f->v, "aura-fiber", "visitor-0001",
 	                                 &in, &done, &msg),
@@ -2147,7 +2229,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_schema_4_reindexes_per_category_AURA_LOGIN_1,
 	                setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_4,
+	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_5,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
 	                                        teardown),

@@ -1,0 +1,1040 @@
+/*
+ * keys_backup.c -- online backups of the data and of the keystore, and
+ * their restore (issue 13; GDPR-32, GDPR-17). See keys.h.
+ *
+ * A data backup is the data store and the audit trail, copied from one
+ * read snapshot each by SQLite's backup API while vaern serves; it holds
+ * no key. A keystore backup is the keystore alone, taken more often and
+ * expired after a number of days. A restore takes one data backup and
+ * the newest keystore backup: a person erased after the data backup has
+ * no key in the keystore, so their rows are noise and are removed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../store/store.h"
+#include "keys.h"
+#include "keys_internal.h"
+
+#define DATA_DB      "vaern.db"
+#define HASH_BYTES   32
+#define HASH_HEX     (2 * HASH_BYTES + 1)
+#define COPY_CHUNK   65536
+#define MANIFEST_MAX 65536 /* bytes of a manifest */
+
+static const char *const data_files[] = {DATA_DB, AUDIT_DB_FILE};
+
+/* ---- files ------------------------------------------------------------ */
+
+static enum vaern_err
+join(char *out, const char *dir, const char *file, struct vaern_msg *msg)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, file);
+
+	if (n < 0 || n >= PATH_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
+	return VAERN_OK;
+}
+
+/* BLAKE2b-256 of the file at path, in hex, and its size. */
+static enum vaern_err
+file_hash(const char *path, char hex[HASH_HEX], int64_t *bytes,
+          struct vaern_msg *msg)
+{
+	crypto_generichash_state h;
+	unsigned char buf[COPY_CHUNK], out[HASH_BYTES];
+	ssize_t n;
+	int fd;
+
+	*bytes = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return vaern_fail(
+		        msg, errno == ENOENT ? VAERN_E_INVALID : VAERN_E_IO,
+		        "%s: %s", path, strerror(errno));
+	crypto_generichash_init(&h, NULL, 0, HASH_BYTES);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		crypto_generichash_update(&h, buf, (size_t)n);
+		*bytes += n;
+	}
+	close(fd);
+	if (n < 0)
+		return vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                  strerror(errno));
+	crypto_generichash_final(&h, out, sizeof(out));
+	sodium_bin2hex(hex, HASH_HEX, out, sizeof(out));
+	return VAERN_OK;
+}
+
+static void
+sync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Copies src to the new file dst (mode 0600, never replacing one). */
+static enum vaern_err
+file_copy(const char *src, const char *dst, struct vaern_msg *msg)
+{
+	unsigned char buf[COPY_CHUNK];
+	enum vaern_err err = VAERN_OK;
+	ssize_t n;
+	int in, out;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return vaern_fail(msg, VAERN_E_IO, "%s: %s", src,
+		                  strerror(errno));
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	           0600);
+	if (out < 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", dst,
+		                 strerror(errno));
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (n < 0 || fsync(out) != 0)
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", dst,
+		                 strerror(errno));
+	close(in);
+	if (close(out) != 0 && err == VAERN_OK)
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", dst,
+		                 strerror(errno));
+	return err;
+}
+
+/*
+ * Makes dir (mode 0700) or checks that it is empty; allow (if not NULL)
+ * names the one file it may hold all the same.
+ */
+static enum vaern_err
+dir_empty(const char *dir, const char *allow, struct vaern_msg *msg)
+{
+	struct dirent *e;
+	DIR *d;
+	int other = 0;
+
+	if (mkdir(dir, 0700) == 0)
+		return VAERN_OK;
+	if (errno != EEXIST)
+		return vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", dir,
+		                  strerror(errno));
+	if ((d = opendir(dir)) == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID, "%s is not a directory",
+		                  dir);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") &&
+		    (allow == NULL || strcmp(e->d_name, allow) != 0))
+			other = 1;
+	closedir(d);
+	if (other)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "%s is not empty: a backup or a restore goes "
+		                  "into a new or empty directory",
+		                  dir);
+	return VAERN_OK;
+}
+
+/* ---- manifests ----------------------------------------------------------- */
+
+static void
+time_text(int64_t t, char out[32])
+{
+	char text[21];
+
+	cal_format_instant(t, text); /* 2026-12-07T08:30:00Z */
+	(void)snprintf(out, 32, "%s", text);
+}
+
+/* Adds {"bytes", "blake2b"} of dir/file to files. */
+static enum vaern_err
+manifest_file(json_t *files, const char *dir, const char *file,
+              struct vaern_msg *msg)
+{
+	char path[PATH_MAX], hex[HASH_HEX];
+	enum vaern_err err;
+	int64_t bytes;
+
+	if ((err = join(path, dir, file, msg)) ||
+	    (err = file_hash(path, hex, &bytes, msg)))
+		return err;
+	if (json_object_set_new(files, file,
+	                        json_pack("{sIss}", "bytes", (json_int_t)bytes,
+	                                  "blake2b", hex)) != 0)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	return VAERN_OK;
+}
+
+/* Writes m to dir/manifest.json (by a rename: all or nothing). */
+static enum vaern_err
+manifest_write(json_t *m, const char *dir, struct vaern_msg *msg)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	enum vaern_err err;
+
+	if ((err = join(path, dir, KEYS_MANIFEST, msg)) ||
+	    (err = join(tmp, dir, ".manifest.tmp", msg)))
+		return err;
+	if (json_dump_file(m, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+		return vaern_fail(msg, VAERN_E_IO, "%s: cannot write", tmp);
+	sync_path(tmp, 0);
+	if (rename(tmp, path) != 0)
+		return vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                  strerror(errno));
+	sync_path(dir, 1);
+	return VAERN_OK;
+}
+
+/* The manifest of a backup of kind in dir, checked against its files:
+ * every file named is there with its size and hash. */
+static enum vaern_err
+manifest_check(const char *dir, const char *kind, json_t **out,
+               struct vaern_msg *msg)
+{
+	char path[PATH_MAX], hex[HASH_HEX];
+	const char *name, *fmt, *k, *want;
+	enum vaern_err err;
+	json_error_t jerr;
+	json_t *m, *files, *f;
+	int64_t bytes;
+
+	*out = NULL;
+	if ((err = join(path, dir, KEYS_MANIFEST, msg)))
+		return err;
+	m = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (m == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: no readable manifest (line %d): not a "
+		                  "complete vaern backup",
+		                  path, jerr.line);
+	fmt = json_string_value(json_object_get(m, "format"));
+	k = json_string_value(json_object_get(m, "kind"));
+	files = json_object_get(m, "files");
+	if (fmt == NULL || strcmp(fmt, KEYS_BACKUP_FORMAT) != 0 || k == NULL ||
+	    strcmp(k, kind) != 0 || !json_is_object(files) ||
+	    json_string_value(json_object_get(m, "vault_id")) == NULL) {
+		json_decref(m);
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: not the manifest of a vaern %s backup",
+		                  path, kind);
+	}
+	json_object_foreach(files, name, f)
+	{
+		if (strchr(name, '/') != NULL || name[0] == '.' ||
+		    (want = json_string_value(json_object_get(f, "blake2b"))) ==
+		            NULL) {
+			err = vaern_fail(msg, VAERN_E_INVALID,
+			                 "%s: file entry '%s' is malformed",
+			                 path, name);
+			break;
+		}
+		if ((err = join(path, dir, name, msg)) != VAERN_OK ||
+		    (err = file_hash(path, hex, &bytes, msg)) != VAERN_OK)
+			break;
+		if (bytes != json_integer_value(json_object_get(f, "bytes")) ||
+		    strcmp(hex, want) != 0) {
+			err = vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "%s: does not match the manifest (%s): "
+			        "truncated or altered",
+			        path,
+			        bytes != json_integer_value(
+			                         json_object_get(f, "bytes"))
+			                ? "size"
+			                : "checksum");
+			break;
+		}
+	}
+	if (err != VAERN_OK) {
+		json_decref(m);
+		return err;
+	}
+	*out = m;
+	return VAERN_OK;
+}
+
+/* ---- copying ------------------------------------------------------------- */
+
+/* Copies database schema of src (inside its read snapshot) to dst_path. */
+static enum vaern_err
+db_copy(sqlite3 *src, const char *schema, const char *dst_path,
+        struct vaern_msg *msg)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (sqlite3_open_v2(dst_path, &dst,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                            SQLITE_OPEN_EXCLUSIVE,
+	                    NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot create",
+		                 dst_path);
+		goto done;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", src, schema)) == NULL) {
+		err = vaern_fail(msg, VAERN_E_STORE, "backup of %s: %s", schema,
+		                 sqlite3_errmsg(dst));
+		goto done;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+		err = vaern_fail(msg, VAERN_E_STORE, "backup of %s: %s", schema,
+		                 sqlite3_errstr(rc));
+		goto done;
+	}
+	/* One self-contained file: no log beside it. */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", dst_path,
+		                 sqlite3_errmsg(dst));
+done:
+	sqlite3_close(dst);
+	if (err == VAERN_OK)
+		sync_path(dst_path, 0);
+	return err;
+}
+
+/* One text of a one-row query on db (NULL if none); out of outsz. */
+static int
+query_text(sqlite3 *db, const char *sql, char *out, size_t outsz)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = 0;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		(void)snprintf(out, outsz, "%s", sqlite3_column_text(s, 0));
+		ok = 1;
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/* Opens path read-write on its own connection (no create). */
+static enum vaern_err
+db_open(const char *path, int flags, sqlite3 **db, struct vaern_msg *msg)
+{
+	*db = NULL;
+	if (access(path, F_OK) != 0)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "%s: missing", path);
+	if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK)
+		return vaern_fail(msg, VAERN_E_STORE, "%s: %s", path,
+		                  *db ? sqlite3_errmsg(*db) : "cannot open");
+	sqlite3_busy_timeout(*db, 10000);
+	return VAERN_OK;
+}
+
+static enum vaern_err
+attach(sqlite3 *db, const char *path, const char *as, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[64];
+	int rc = SQLITE_ERROR;
+
+	(void)snprintf(sql, sizeof(sql), "ATTACH ?1 AS %s", as);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return vaern_fail(msg, VAERN_E_STORE, "%s: %s", path,
+		                  sqlite3_errmsg(db));
+	return VAERN_OK;
+}
+
+enum vaern_err
+keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
+{
+	char src[PATH_MAX], aud[PATH_MAX], dst[PATH_MAX], vault_id[64];
+	char real[PATH_MAX];
+	char schema[16], seq[32], head[HASH_HEX], when[32];
+	enum vaern_err err;
+	sqlite3 *db = NULL;
+	json_t *m = NULL, *files = NULL;
+	int began = 0;
+
+	if ((err = join(src, dir, DATA_DB, msg)) ||
+	    (err = join(aud, dir, AUDIT_DB_FILE, msg)))
+		return err;
+	if ((err = db_open(src, SQLITE_OPEN_READWRITE, &db, msg)) != VAERN_OK)
+		goto done;
+	if (access(aud, F_OK) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOTFOUND, "%s: missing", aud);
+		goto done;
+	}
+	if ((err = attach(db, aud, "audit", msg)) != VAERN_OK ||
+	    (err = dir_empty(out, NULL, msg)) != VAERN_OK)
+		goto done;
+	/* The data's snapshot first, then the trail's: the trail holds the
+	 * entry of every change in the data whose entry was written by then
+	 * (an acknowledged write's always is: it is audited before it is
+	 * answered). */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
+		                 sqlite3_errmsg(db));
+		goto done;
+	}
+	began = 1;
+	if (!query_text(db,
+	                "SELECT value FROM main.meta WHERE key = 'vault_id'",
+	                vault_id, sizeof(vault_id)) ||
+	    !query_text(db,
+	                "SELECT value FROM main.meta"
+	                " WHERE key = 'schema_version'",
+	                schema, sizeof(schema))) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "%s: no vault id; open it with vaern once",
+		                 src);
+		goto done;
+	}
+	if (!query_text(db, "SELECT max(seq) FROM audit.audit", seq,
+	                sizeof(seq)))
+		(void)snprintf(seq, sizeof(seq), "0");
+	if (!query_text(db,
+	                "SELECT lower(hex(hash)) FROM audit.audit"
+	                " ORDER BY seq DESC LIMIT 1",
+	                head, sizeof(head)))
+		head[0] = '\0';
+	for (size_t i = 0; i < 2 && err == VAERN_OK; i++)
+		if ((err = join(dst, out, data_files[i], msg)) == VAERN_OK)
+			err = db_copy(db, i == 0 ? "main" : "audit", dst, msg);
+	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	began = 0;
+	if (err != VAERN_OK)
+		goto done;
+	time_text(clock_now(), when);
+	/* The data directory it came from: its live keystore is the newest
+	 * one a restore can take when no keystore backup is named. */
+	if (realpath(dir, real) == NULL)
+		(void)snprintf(real, sizeof(real), "%s", dir);
+	m = json_pack("{sssssssssssss{sIss}}", "format", KEYS_BACKUP_FORMAT,
+	              "kind", "data", "vault_id", vault_id, "schema", schema,
+	              "created_at", when, "source", real, "audit_head", "seq",
+	              (json_int_t)strtoll(seq, NULL, 10), "hash", head);
+	if (m == NULL || (files = json_object()) == NULL ||
+	    json_object_set(m, "files", files) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < 2 && err == VAERN_OK; i++)
+		err = manifest_file(files, out, data_files[i], msg);
+	if (err == VAERN_OK)
+		err = manifest_write(m, out, msg);
+done:
+	if (began)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	json_decref(files);
+	json_decref(m);
+	return err;
+}
+
+/* ---- keystore backups ---------------------------------------------------- */
+
+/* The manifest's created_at of the keystore backup in dir; 0 if none. */
+static int64_t
+backup_time(const char *dir)
+{
+	char path[PATH_MAX];
+	json_t *m;
+	int64_t t = 0;
+	const char *c;
+	struct vaern_msg msg = {{0}};
+
+	if (join(path, dir, KEYS_MANIFEST, &msg) != VAERN_OK ||
+	    (m = json_load_file(path, 0, NULL)) == NULL)
+		return 0;
+	c = json_string_value(json_object_get(m, "created_at"));
+	if (c == NULL || cal_parse_instant(c, &t, &msg) != VAERN_OK)
+		t = 0;
+	json_decref(m);
+	return t;
+}
+
+/* Removes the backup directory dir and the files in it. */
+static void
+remove_backup(const char *dir)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	struct vaern_msg msg = {{0}};
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' ||
+		    strcmp(e->d_name, ".manifest.tmp") == 0)
+			if (join(path, dir, e->d_name, &msg) == VAERN_OK)
+				(void)unlink(path);
+	closedir(d);
+	(void)rmdir(dir);
+}
+
+/* Deletes the keystore backups in out made more than keep_days ago. */
+static int
+expire(const char *out, int keep_days, int64_t now)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	struct vaern_msg msg = {{0}};
+	DIR *d = opendir(out);
+	int n = 0;
+	int64_t t;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, KEYS_KEYSTORE_PREFIX,
+		            sizeof(KEYS_KEYSTORE_PREFIX) - 1) != 0 ||
+		    join(path, out, e->d_name, &msg) != VAERN_OK)
+			continue;
+		t = backup_time(path);
+		if (t != 0 && t < now - (int64_t)keep_days * 86400) {
+			remove_backup(path);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Drops keys whose subject row is gone: an erasure commits the data store
+ * first, so a crash between the two commits leaves the key behind, and a
+ * keystore backup must not keep it (GDPR-17).
+ */
+static enum vaern_err
+drop_dead_keys(sqlite3 *db, int64_t *n, struct vaern_msg *msg)
+{
+	*n = 0;
+	if (sqlite3_exec(db,
+	                 "DELETE FROM ks.subject_key WHERE NOT EXISTS"
+	                 " (SELECT 1 FROM main.subject AS s"
+	                 "  WHERE s.uid = subject_key.uid)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
+		                  sqlite3_errmsg(db));
+	*n = sqlite3_changes64(db);
+	return VAERN_OK;
+}
+
+enum vaern_err
+keys_backup_keystore(const char *dir, const char *out, int keep_days,
+                     char *path, int *expired, struct vaern_msg *msg)
+{
+	char src[PATH_MAX], ksp[PATH_MAX], sub[PATH_MAX], tmp[PATH_MAX];
+	char name[64], when[32], vault_id[64], dst[PATH_MAX];
+	struct store *st = NULL;
+	enum vaern_err err;
+	json_t *m = NULL, *files = NULL;
+	int64_t now = clock_now(), dead = 0;
+	sqlite3 *db;
+	int n;
+
+	if (expired != NULL)
+		*expired = 0;
+	if ((err = join(src, dir, DATA_DB, msg)) ||
+	    (err = join(ksp, dir, STORE_KEYSTORE_FILE, msg)))
+		return err;
+	if (access(src, F_OK) != 0)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "%s: missing", src);
+	if (mkdir(out, 0700) != 0 && errno != EEXIST)
+		return vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", out,
+		                  strerror(errno));
+	time_text(now, when);
+	/* keystore-20261207T083000Z: sorts by time */
+	(void)snprintf(name, sizeof(name), "%s%.4s%.2s%.2sT%.2s%.2s%.2sZ",
+	               KEYS_KEYSTORE_PREFIX, when, when + 5, when + 8,
+	               when + 11, when + 14, when + 17);
+	for (int i = 0; i < 100; i++) {
+		n = i == 0 ? snprintf(sub, sizeof(sub), "%s/%s", out, name)
+		           : snprintf(sub, sizeof(sub), "%s/%s-%d", out, name,
+		                      i);
+		if (n < 0 || (size_t)n >= sizeof(sub))
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "a path is too long");
+		if (access(sub, F_OK) != 0)
+			break;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", out, name);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
+	remove_backup(tmp); /* a run that died */
+	if ((err = store_open_sqlite(src, 0, &st, msg)) != VAERN_OK)
+		return err;
+	db = store_sqlite_db(st);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
+		                 sqlite3_errmsg(db));
+		goto done;
+	}
+	err = drop_dead_keys(db, &dead, msg);
+	if (err == VAERN_OK &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		err = vaern_fail(msg, VAERN_E_STORE, "commit: %s",
+		                 sqlite3_errmsg(db));
+	if (err != VAERN_OK) {
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto done;
+	}
+	if (mkdir(tmp, 0700) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", tmp,
+		                 strerror(errno));
+		goto done;
+	}
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    !query_text(db, "SELECT value FROM ks.meta WHERE key = 'vault_id'",
+	                vault_id, sizeof(vault_id))) {
+		err = vaern_fail(msg, VAERN_E_STORE, "%s: no vault id", ksp);
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto done;
+	}
+	if ((err = join(dst, tmp, STORE_KEYSTORE_FILE, msg)) == VAERN_OK)
+		err = db_copy(db, "ks", dst, msg);
+	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (err != VAERN_OK)
+		goto done;
+	m = json_pack("{ssssssssss}", "format", KEYS_BACKUP_FORMAT, "kind",
+	              "keystore", "vault_id", vault_id, "schema", "5",
+	              "created_at", when);
+	if (m == NULL || (files = json_object()) == NULL ||
+	    json_object_set(m, "files", files) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = manifest_file(files, tmp, STORE_KEYSTORE_FILE, msg)) ||
+	    (err = manifest_write(m, tmp, msg)))
+		goto done;
+	if (rename(tmp, sub) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", sub,
+		                 strerror(errno));
+		goto done;
+	}
+	sync_path(out, 1);
+	if (path != NULL)
+		(void)snprintf(path, PATH_MAX, "%s", sub);
+	if (expired != NULL)
+		*expired = expire(out, keep_days, now);
+done:
+	if (err != VAERN_OK)
+		remove_backup(tmp);
+	store_close(st);
+	json_decref(files);
+	json_decref(m);
+	return err;
+}
+
+/* ---- restore ---------------------------------------------------------------
+ */
+
+/* N of keystore-<time>Z-N; 0 without one. */
+static long
+suffix(const char *name)
+{
+	const char *z = strrchr(name, 'Z');
+
+	if (z == NULL || z[1] != '-')
+		return 0;
+	return strtol(z + 2, NULL, 10);
+}
+
+/*
+ * The newest keystore: dir itself if it is a keystore backup (it has a
+ * manifest) or a data directory (its live keystore; *live = 1), else the
+ * keystore-* backup in it with the latest created_at.
+ */
+static enum vaern_err
+newest_keystore(const char *dir, char *out, int *live, struct vaern_msg *msg)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int64_t best = 0, t;
+	long best_suffix = -1;
+	DIR *d;
+
+	if (join(path, dir, KEYS_MANIFEST, msg) != VAERN_OK)
+		return VAERN_E_INVALID;
+	*live = 0;
+	if (access(path, F_OK) == 0) {
+		(void)snprintf(out, PATH_MAX, "%s", dir);
+		return VAERN_OK;
+	}
+	if (join(path, dir, STORE_KEYSTORE_FILE, msg) == VAERN_OK &&
+	    access(path, F_OK) == 0 &&
+	    join(path, dir, DATA_DB, msg) == VAERN_OK &&
+	    access(path, F_OK) == 0) {
+		*live = 1;
+		(void)snprintf(out, PATH_MAX, "%s", dir);
+		return VAERN_OK;
+	}
+	if ((d = opendir(dir)) == NULL)
+		return vaern_fail(msg, VAERN_E_INVALID, "%s: %s", dir,
+		                  strerror(errno));
+	out[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, KEYS_KEYSTORE_PREFIX,
+		            sizeof(KEYS_KEYSTORE_PREFIX) - 1) != 0 ||
+		    join(path, dir, e->d_name, msg) != VAERN_OK)
+			continue;
+		/* Two in one second: keystore-<time>-N, N counting up. */
+		t = backup_time(path);
+		if (t > best ||
+		    (t == best && t != 0 && suffix(e->d_name) > best_suffix)) {
+			best = t;
+			best_suffix = suffix(e->d_name);
+			(void)snprintf(out, PATH_MAX, "%s", path);
+		}
+	}
+	closedir(d);
+	if (out[0] == '\0')
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: no keystore backup in it", dir);
+	return VAERN_OK;
+}
+
+/* Opens a backed-up database read-only without touching its directory;
+ * a live one (a data directory's keystore) read-only as it is. */
+static enum vaern_err
+db_open_backup(const char *path, int live, sqlite3 **db, struct vaern_msg *msg)
+{
+	char uri[PATH_MAX + 32];
+	int n = snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
+
+	*db = NULL;
+	if (live) {
+		if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "%s: not a database", path);
+		sqlite3_busy_timeout(*db, 10000);
+		return VAERN_OK;
+	}
+	if (n < 0 || (size_t)n >= sizeof(uri) || strchr(path, '?') ||
+	    strchr(path, '#') || strchr(path, '%'))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: an unusual path; rename it", path);
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	                    NULL) != SQLITE_OK)
+		return vaern_fail(msg, VAERN_E_INVALID, "%s: not a database",
+		                  path);
+	return VAERN_OK;
+}
+
+#define VAULT_ID_SQL "SELECT value FROM meta WHERE key = 'vault_id'"
+
+/*
+ * Opens the backed-up database dir/file into *db (the caller closes it,
+ * also on failure) and checks that sql answers want: VAERN_E_INVALID
+ * naming the file and what (a manifest that does not match) otherwise.
+ */
+static enum vaern_err
+backup_says(const char *dir, const char *file, int live, const char *sql,
+            const char *want, const char *what, sqlite3 **db,
+            struct vaern_msg *msg)
+{
+	char path[PATH_MAX], text[80];
+	enum vaern_err err;
+
+	if ((err = join(path, dir, file, msg)) ||
+	    (err = db_open_backup(path, live, db, msg)))
+		return err;
+	if (!query_text(*db, sql, text, sizeof(text)) ||
+	    strcmp(text, want) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s: its %s does not match the manifest",
+		                  path, what);
+	return VAERN_OK;
+}
+
+/* Checks what the files say against their manifests (km NULL: the
+ * keystore is a data directory's live one); *gen_ok is 1 if
+ * the master key is a live generation of the keystore. */
+static enum vaern_err
+check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
+             const unsigned char *master, struct keys_restore_report *rep,
+             struct vaern_msg *msg)
+{
+	char text[80], check[KEYS_HEX + 1], sql[160], seq[32];
+	const char *vid = json_string_value(json_object_get(dm, "vault_id"));
+	const char *kid =
+	        km != NULL ? json_string_value(json_object_get(km, "vault_id"))
+	                   : vid; /* live: the file says */
+	json_t *head = json_object_get(dm, "audit_head");
+	enum vaern_err err = VAERN_OK;
+	sqlite3 *db = NULL;
+
+	if (strcmp(vid, kid) != 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the keystore backup %s belongs to another "
+		                  "vault than the data backup %s",
+		                  ks, backup);
+	/* each file says what its manifest says: the data store and the
+	 * keystore their vault, the trail its head */
+	(void)snprintf(
+	        seq, sizeof(seq), "%lld",
+	        (long long)json_integer_value(json_object_get(head, "seq")));
+	if ((err = backup_says(backup, DATA_DB, 0, VAULT_ID_SQL, vid,
+	                       "vault id", &db, msg)) != VAERN_OK)
+		goto done;
+	sqlite3_close(db);
+	if ((err = backup_says(backup, AUDIT_DB_FILE, 0,
+	                       "SELECT coalesce(max(seq), 0) FROM audit", seq,
+	                       "head", &db, msg)) != VAERN_OK)
+		goto done;
+	rep->audit_seq = strtoll(seq, NULL, 10);
+	sqlite3_close(db);
+	if ((err = backup_says(ks, STORE_KEYSTORE_FILE, km == NULL,
+	                       VAULT_ID_SQL, vid, "vault id", &db, msg)) !=
+	    VAERN_OK)
+		goto done;
+	keys_check_value(master, check);
+	(void)snprintf(sql, sizeof(sql),
+	               "SELECT state FROM kek WHERE check_value = '%s'", check);
+	if (!query_text(db, sql, text, sizeof(text)) ||
+	    strcmp(text, "retired") == 0)
+		err = vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "the master key is not the key of the keystore "
+		        "backup %s%s",
+		        ks,
+		        text[0] != '\0' ? " (it was retired by a "
+		                          "rotation)"
+		                        : "");
+done:
+	sqlite3_close(db);
+	return err;
+}
+
+/*
+ * Completes the erasures the data backup predates: a subject whose key is
+ * not in the keystore is removed with its rows (its data is noise), and
+ * a key whose subject is not in the data (added after the data backup)
+ * is dropped.
+ */
+static enum vaern_err
+purge(struct store *st, struct keys_restore_report *rep, struct vaern_msg *msg)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *s = NULL;
+	enum vaern_err err = VAERN_OK;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if ((err = store_begin(st, msg)) != VAERN_OK)
+		return err;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id FROM main.subject AS s WHERE NOT"
+	                       " EXISTS (SELECT 1 FROM ks.subject_key AS k"
+	                       " WHERE k.uid = s.uid)",
+	                       -1, &s, NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE, "purge: %s",
+		                 sqlite3_errmsg(db));
+		goto done;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *p = realloc(ids, (cap ? 2 * cap : 64) *
+			                                  sizeof(*ids));
+
+			if (p == NULL) {
+				err = vaern_fail(msg, VAERN_E_NOMEM,
+				                 "out of memory");
+				goto done;
+			}
+			ids = p;
+			cap = cap ? 2 * cap : 64;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (n > 0 && sqlite3_exec(db,
+	                          "DELETE FROM main.identifier WHERE subject"
+	                          " IN (SELECT id FROM main.subject AS s"
+	                          " WHERE NOT EXISTS (SELECT 1 FROM"
+	                          " ks.subject_key AS k WHERE k.uid = s.uid))",
+	                          NULL, NULL, NULL) != SQLITE_OK) {
+		err = vaern_fail(msg, VAERN_E_STORE, "purge: %s",
+		                 sqlite3_errmsg(db));
+		goto done;
+	}
+	for (size_t i = 0; i < n && err == VAERN_OK; i++)
+		err = store_subject_delete(st, ids[i], msg);
+	rep->purged = (int64_t)n;
+	if (err == VAERN_OK)
+		err = drop_dead_keys(db, &rep->dead_keys, msg);
+done:
+	sqlite3_finalize(s);
+	free(ids);
+	if (err == VAERN_OK)
+		err = store_commit(st, msg);
+	else
+		store_rollback(st);
+	if (err == VAERN_OK)
+		err = store_checkpoint(st, msg);
+	return err;
+}
+
+/*
+ * Copies a live keystore (a data directory's, maybe being written) from
+ * one read snapshot, without the keys whose subject the live data no
+ * longer holds: an erasure cut by a crash between its two commits leaves
+ * its key behind, and a restore must not bring the person back with it
+ * (GDPR-17).
+ */
+static enum vaern_err
+live_copy(const char *src, const char *dst, struct vaern_msg *msg)
+{
+	char data[PATH_MAX], text[80];
+	const char *slash = strrchr(src, '/');
+	enum vaern_err err;
+	sqlite3 *db = NULL;
+	int n;
+
+	n = snprintf(data, sizeof(data), "%.*s/%s",
+	             slash != NULL ? (int)(slash - src) : 1,
+	             slash != NULL ? src : ".", DATA_DB);
+	if (n < 0 || (size_t)n >= sizeof(data))
+		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
+	if ((err = db_open_backup(src, 1, &db, msg)) == VAERN_OK) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    !query_text(db, VAULT_ID_SQL, text, sizeof(text)))
+			err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", src,
+			                 sqlite3_errmsg(db));
+		else
+			err = db_copy(db, "main", dst, msg);
+		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	db = NULL;
+	if (err != VAERN_OK)
+		return err;
+	/* the live data as it is now: later than the copy, so a subject
+	 * erased meanwhile loses its key here too */
+	if ((err = db_open(dst, SQLITE_OPEN_READWRITE, &db, msg)) == VAERN_OK &&
+	    (err = attach(db, data, "live", msg)) == VAERN_OK &&
+	    sqlite3_exec(db,
+	                 "DELETE FROM main.subject_key WHERE NOT EXISTS"
+	                 " (SELECT 1 FROM live.subject AS s"
+	                 "  WHERE s.uid = subject_key.uid)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", dst,
+		                 sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return err;
+}
+
+enum vaern_err
+keys_restore(const char *backup, const char *keystore, const char *target,
+             struct keys_restore_report *rep, struct vaern_msg *msg)
+{
+	static const char *const files[] = {DATA_DB, AUDIT_DB_FILE,
+	                                    STORE_KEYSTORE_FILE};
+	char ks[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	unsigned char *master = NULL;
+	json_t *dm = NULL, *km = NULL;
+	struct store *st = NULL;
+	enum vaern_err err;
+	size_t copied = 0;
+	int made_dir = 0, live = 0;
+	struct stat sb;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((master = sodium_malloc(KEYS_BYTES)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	/* Everything is checked before anything is written. */
+	if ((err = manifest_check(backup, "data", &dm, msg)) != VAERN_OK)
+		goto done;
+	/* No keystore named: the newest is the live one of the data
+	 * directory the backup was taken from, if it is still there. */
+	if (keystore == NULL &&
+	    (keystore = json_string_value(json_object_get(dm, "source"))) ==
+	            NULL) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "the backup does not name its data directory: "
+		                 "give --keystore DIR");
+		goto done;
+	}
+	if ((err = newest_keystore(keystore, ks, &live, msg)) != VAERN_OK ||
+	    (!live &&
+	     (err = manifest_check(ks, "keystore", &km, msg)) != VAERN_OK) ||
+	    (err = keys_master_load(target, master, NULL, msg)) != VAERN_OK ||
+	    (err = check_backup(backup, ks, dm, km, master, rep, msg)))
+		goto done;
+	(void)snprintf(rep->keystore, sizeof(rep->keystore), "%s", ks);
+	made_dir = stat(target, &sb) != 0;
+	if ((err = dir_empty(target, KEYS_FILE, msg)) != VAERN_OK) {
+		made_dir = 0;
+		goto done;
+	}
+	for (copied = 0; copied < 3; copied++) {
+		const char *from = copied == 2 ? ks : backup;
+
+		if ((err = join(src, from, files[copied], msg)) ||
+		    (err = join(dst, target, files[copied], msg)))
+			break;
+		err = copied == 2 && live ? live_copy(src, dst, msg)
+		                          : file_copy(src, dst, msg);
+		if (err != VAERN_OK) {
+			copied++; /* a part of it may be there */
+			break;
+		}
+	}
+	if (err != VAERN_OK)
+		goto done;
+	sync_path(target, 1);
+	if ((err = join(dst, target, DATA_DB, msg)) ||
+	    (err = store_open_sqlite(dst, 0, &st, msg)) ||
+	    (err = purge(st, rep, msg)))
+		goto done;
+done:
+	store_close(st);
+	if (err != VAERN_OK) {
+		/* Nothing of a failed restore stays in the target: the files
+		 * it copied (and their logs), the directory if it made it. */
+		for (size_t i = 0; i < copied && i < 3; i++) {
+			static const char *const ext[] = {"", "-wal", "-shm"};
+
+			for (size_t j = 0; j < 3; j++) {
+				char p[PATH_MAX + 8];
+
+				(void)snprintf(p, sizeof(p), "%s/%s%s", target,
+				               files[i], ext[j]);
+				(void)unlink(p);
+			}
+		}
+		if (made_dir)
+			(void)rmdir(target);
+	}
+	sodium_free(master);
+	json_decref(dm);
+	json_decref(km);
+	return err;
+}

@@ -1,0 +1,63 @@
+/*
+ * keys_internal.h -- what the files of the keys module share. Not an
+ * API: only the .c files of src/keys include it.
+ */
+#ifndef VAERN_KEYS_INTERNAL_H
+#define VAERN_KEYS_INTERNAL_H
+
+#include <limits.h>
+#include <sqlite3.h>
+
+#include "keys.h"
+
+/* One master key generation held: the key and its wrap key. */
+struct keys_gen {
+	int64_t gen; /* 0: an empty slot */
+	unsigned char master[KEYS_BYTES];
+	unsigned char wrap[KEYS_BYTES]; /* crypto_kdf(master, "vaernwrp") */
+};
+
+/* The ring, in one sodium_malloc'ed block (guard pages, mlock). */
+struct keys_ring {
+	struct keys_gen g[KEYS_GEN_MAX];
+	int64_t newest;                    /* the generation new keys get */
+	int64_t seen_max;                  /* the kek table as last read: */
+	int64_t seen_retired;              /* max(gen), retired rows */
+	unsigned char root[KEYS_BYTES];    /* the index root */
+	unsigned char scratch[KEYS_BYTES]; /* a key on its way in */
+	char source[KEYS_SOURCE_MAX];      /* where the master key came from */
+	char dir[PATH_MAX];                /* the data directory */
+	sqlite3_stmt *probe;               /* keys_ring_refresh's first
+	                                      query, prepared on probe_db */
+	sqlite3 *probe_db;
+};
+
+/* An empty ring for dir. */
+enum vaern_err keys_ring_new(const char *dir, struct keys_ring **out,
+                             struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+struct keys_gen *keys_ring_find(struct keys_ring *r, int64_t gen);
+struct keys_gen *keys_ring_add(struct keys_ring *r, int64_t gen,
+                               const unsigned char *master);
+/* Loads the master key from its source again, if it is a live one. */
+enum vaern_err keys_ring_reload(struct keys_ring *r, struct store *st,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* Seals key (KEYS_BYTES) under wrapkey: nonce || ciphertext || tag. */
+void keys_seal(const unsigned char *wrapkey, const unsigned char *key,
+               const unsigned char *ad, size_t adlen,
+               const unsigned char *nonce, unsigned char *out);
+/* Opens a wrapped key; 0 on success, -1 if it does not authenticate. */
+int keys_open(const unsigned char *wrapkey, const unsigned char *wrapped,
+              size_t len, const unsigned char *ad, size_t adlen,
+              unsigned char *key) __attribute__((warn_unused_result));
+/* The AD of a cross-wrapping during a rotation (up: new under old). */
+size_t keys_ad_kek(unsigned char ad[KEYS_AD_MAX], int up, int64_t gen);
+/* Keeps a wrapped root key (inside the caller's transaction). */
+enum vaern_err keys_root_put(sqlite3 *db, const char *name, int64_t gen,
+                             const unsigned char *wrapped,
+                             struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+#endif
