@@ -229,6 +229,7 @@ api_report_build(struct vault *v, const char *audit_db,
 	        kind == VAULT_EXPORT_ACCESS ? "access" : "portability";
 	in.withheld = rw;
 	in.nwithheld = nwh;
+	in.lang = lang; /* the retention words of the JSON too (GDPR-15) */
 	if (format == API_REPORT_CSV) {
 		*body = report_portable_csv(&in, len);
 	} else if (kind == VAULT_EXPORT_ACCESS) {

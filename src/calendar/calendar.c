@@ -499,6 +499,12 @@ cal_format_date(long days, char out[static DATE_TEXT_SIZE])
 	out[10] = '\0';
 }
 
+long
+cal_day_of(int64_t seconds)
+{
+	return (long)floor_div(seconds, SECONDS_PER_DAY);
+}
+
 void
 cal_format_instant(int64_t seconds, char out[static INSTANT_TEXT_SIZE])
 {

@@ -85,6 +85,10 @@ enum vaern_err cal_parse_period(const char *text, struct period *p,
                                 struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/* The UTC day (days since 1970-01-01) of an instant in seconds since the
+ * epoch, rounded down: instants before the epoch too. */
+long cal_day_of(int64_t seconds);
+
 /* Writes "YYYY-MM-DD" for days into out (at least 11 bytes). */
 void cal_format_date(long days, char out[static 11]);
 

@@ -69,6 +69,28 @@ print_summary(const char *path, const struct policy *p)
 }
 
 /*
+ * Issue 10, TEL-RET-1: a warning (not an error) for every rule under which
+ * a fact could be stored and never get a date: no `collected` or
+ * `financial_year_end` anchor and no `waits_for`.
+ */
+static void
+print_undated(const char *path, const struct policy *p)
+{
+	for (size_t r = 0; r < p->nretention; r++) {
+		const struct policy_retention *rule = &p->retention[r];
+
+		if (!policy_rule_may_stay_undated(p, r))
+			continue;
+		fprintf(stderr,
+		        "%s:%u:%u: warning: retention rule '%s': a fact "
+		        "could be stored and never get a date (no anchor "
+		        "'collected'; add it, or 'waits_for: EVENT' if the "
+		        "rule waits for the end of a running state)\n",
+		        path, rule->line, rule->column, rule->id);
+	}
+}
+
+/*
  * Checks each file; prints every problem to stderr and, when all pass, a
  * summary per file to stdout. Returns EXIT_OK, EXIT_REFUSED if a policy
  * breaks a rule, or EXIT_FAILURE_ if a file cannot be read.
@@ -92,8 +114,10 @@ policy_check(int nfiles, char **files)
 
 		err = policy_load_file(files[i], &loaded[i], diags);
 		cli_print_diags(files[i], diags);
-		if (err == VAERN_OK)
+		if (err == VAERN_OK) {
+			print_undated(files[i], loaded[i]);
 			continue;
+		}
 		if (err == VAERN_E_INVALID) {
 			if (rc == EXIT_OK)
 				rc = EXIT_REFUSED;

@@ -373,10 +373,8 @@ req_verify(struct vault *v, const char *controller, struct args *a,
 		                 "--attest");
 	if (a->send_code) {
 		struct vault_code_sent sent;
-		struct smtp_outbox *smtp = NULL;
 		enum id_type contact = ID_NONE;
 		char until[21];
-		int rc;
 
 		if (a->contact != NULL) {
 			contact = id_type_from_name(a->contact);
@@ -384,13 +382,10 @@ req_verify(struct vault *v, const char *controller, struct args *a,
 				return cli_usage("requests verify",
 				                 "--contact is email or phone");
 		}
-		/* VAERN_SMTP_URL set: by e-mail, not to the spool. */
-		if ((rc = cli_outbox_from_env("requests verify", v, &smtp)) !=
-		    EXIT_OK)
-			return rc;
+		/* VAERN_SMTP_URL set: by e-mail, not to the spool (set by
+		 * cmd_requests for every writing subcommand). */
 		err = vault_request_send_code(v, controller, a->pos[0], contact,
 		                              who, &sent, &msg);
-		smtp_outbox_free(smtp);
 		if (err != VAERN_OK)
 			return cli_report("requests verify", err, &msg);
 		cal_format_instant(sent.expires_at, until);
@@ -728,6 +723,7 @@ cmd_requests(int argc, char **argv)
 	static char op[CLI_OPERATOR_MAX + 1];
 	struct vault_request_actor who = {op, "operator"};
 	struct vault *v = NULL;
+	struct smtp_outbox *smtp = NULL;
 	struct args a;
 	char *owned = NULL;
 	struct cli_audit_local al;
@@ -771,6 +767,11 @@ cmd_requests(int argc, char **argv)
 			goto done;
 		}
 		a.audit_db = al.path;
+		/* GDPR-12: a change of a request is told to the person, by
+		 * e-mail when VAERN_SMTP_URL is set, else to the spool. */
+		if (subs[i].writes &&
+		    (rc = cli_outbox_from_env("requests", v, &smtp)) != EXIT_OK)
+			goto done;
 		rc = subs[i].fn(v, controller, &a, &who);
 		goto done;
 	}
@@ -778,6 +779,7 @@ cmd_requests(int argc, char **argv)
 	fputs(usage_text, stderr);
 done:
 	vault_close(v);
+	smtp_outbox_free(smtp);
 	free(owned);
 	return rc;
 }

@@ -149,7 +149,8 @@ struct plan_line {
 	char action[12];
 	char clause[32];
 	int legal;
-	char when[12]; /* "waiting", "overdue", "YYYY-MM" or "YYYY-MM-DD" */
+	char when[12]; /* "undated", "restricted", "overdue", "YYYY-MM" or
+	                  "YYYY-MM-DD" */
 	int64_t facts;
 	int64_t visits; /* visits and pixels of visitors */
 };
@@ -160,6 +161,7 @@ struct plan {
 	int64_t as_of;
 	int by_day;
 	int64_t total, overdue, waiting;
+	int64_t restricted; /* facts a restriction holds (GDPR-18) */
 	int64_t visits, visits_overdue;
 };
 
@@ -179,8 +181,15 @@ plan_add(void *arg, const struct vault_plan_row *r)
 	l.legal = r->legal;
 	l.facts = r->facts;
 	l.visits = r->visits;
-	if (r->due == INT64_MIN) {
-		(void)snprintf(l.when, sizeof(l.when), "waiting");
+	if (r->restricted) {
+		/* GDPR-18: kept while restricted, whatever the date; these
+		 * facts are in their own rows too. */
+		(void)snprintf(l.when, sizeof(l.when), "restricted");
+		p->restricted += r->facts;
+		goto add;
+	} else if (r->due == INT64_MIN) {
+		/* Issue 10: undated facts, a line per rule for the DPO. */
+		(void)snprintf(l.when, sizeof(l.when), "undated");
 		p->waiting += r->facts;
 	} else if (r->due <= p->as_of) {
 		(void)snprintf(l.when, sizeof(l.when), "overdue");
@@ -193,6 +202,7 @@ plan_add(void *arg, const struct vault_plan_row *r)
 	}
 	p->total += r->facts;
 	p->visits += r->visits;
+add:
 	/* Rows come in due order: merge into the line of the same rule and
 	 * period, searching back over this period's lines only. */
 	for (size_t i = p->n; i-- > 0;) {
@@ -247,9 +257,10 @@ plan_table(const struct plan *p)
 		       (long long)l->facts, (long long)l->visits,
 		       l->legal ? "  (legal obligation)" : "");
 	}
-	printf("%lld facts: %lld overdue, %lld waiting for an event\n",
+	printf("%lld facts: %lld overdue, %lld undated (waiting for an "
+	       "event), %lld held by restriction\n",
 	       (long long)p->total, (long long)p->overdue,
-	       (long long)p->waiting);
+	       (long long)p->waiting, (long long)p->restricted);
 	printf("%lld visits and pixels: %lld overdue\n", (long long)p->visits,
 	       (long long)p->visits_overdue);
 }
@@ -273,11 +284,12 @@ plan_json(const struct plan *p)
 		                  (json_int_t)l->visits));
 	}
 	return cli_print_json(json_pack(
-	        "{s:o, s:I, s:I, s:I, s:I, s:I}", "plan", rows, "facts",
-	        (json_int_t)p->total, "overdue", (json_int_t)p->overdue,
-	        "waiting", (json_int_t)p->waiting, "visits",
-	        (json_int_t)p->visits, "visits_overdue",
-	        (json_int_t)p->visits_overdue));
+	        "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "plan", rows,
+	        "facts", (json_int_t)p->total, "overdue",
+	        (json_int_t)p->overdue, "waiting", (json_int_t)p->waiting,
+	        "undated", (json_int_t)p->waiting, "restricted",
+	        (json_int_t)p->restricted, "visits", (json_int_t)p->visits,
+	        "visits_overdue", (json_int_t)p->visits_overdue));
 }
 
 static int

@@ -253,6 +253,7 @@ static const char subject_usage[] =
         "  vaern subject rectify [--controller ID] SUBJECT FACT VALUE|-\n"
         "  vaern subject event [--controller ID] SUBJECT KIND [--at TIME]\n"
         "  vaern subject erase [--controller ID] SUBJECT\n"
+        "        [--destroy-legally-kept-data REASON]  (override, audited)\n"
         "  vaern subject restrict|object [--controller ID] SUBJECT [--lift]\n"
         "  vaern subject consent [--controller ID] SUBJECT PURPOSE --source S\n"
         "        [--withdraw] [--at TIME] [--text-hash H]\n"
@@ -282,6 +283,7 @@ struct subject_args {
 	const char *category;     /* hold: one category */
 	const char *review;       /* hold: review date */
 	const char *text_hash;    /* consent: SHA-256 of a text on record */
+	const char *override;     /* erase: --destroy-legally-kept-data */
 	char **facts;             /* --fact CATEGORY=VALUE */
 	int nfacts;
 	char **consents; /* --consent PURPOSE:SOURCE */
@@ -325,6 +327,8 @@ subject_parse(int argc, char **argv, struct subject_args *a)
 			dst = &a->review;
 		else if (strcmp(o, "--text-hash") == 0)
 			dst = &a->text_hash;
+		else if (strcmp(o, "--destroy-legally-kept-data") == 0)
+			dst = &a->override;
 		if (dst != NULL) {
 			if (i + 1 >= argc)
 				return -1;
@@ -1128,23 +1132,41 @@ subject_erase(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
+	struct vault_erasure *rep;
+	struct cli_audit_local al;
 	enum vaern_err err;
-	char reason[96];
-	size_t n = 0;
+	json_t *out;
+	struct vault_request_actor who = {operator_name, "operator"};
 
 	if (a->npos != 1)
-		return cli_usage("subject erase", "usage: vaern subject erase "
-		                                  "[--controller ID] SUBJECT");
+		return cli_usage(
+		        "subject erase",
+		        "usage: vaern subject erase [--controller ID] "
+		        "SUBJECT [--destroy-legally-kept-data REASON]");
+	if (cli_audit_local(v, &al) != 0)
+		return cli_report("subject erase", VAERN_E_INVALID, NULL);
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return cli_report("subject erase", VAERN_E_NOMEM, NULL);
+	/* GDPR-17(3), CEK-RET-2: what a legal obligation keeps stays, with
+	 * the date the sweep removes it, unless the override says why. */
 	if ((err = vault_uid_parse(a->pos[0], uid, &msg)) ||
-	    (err = vault_subject_erase(v, a->controller, uid, &n, &msg)))
+	    (err = vault_operator_erase(v, a->controller, uid, &who,
+	                                a->override, rep, &msg))) {
+		free(rep);
 		return cli_report("subject erase", err, &msg);
-	(void)snprintf(reason, sizeof(reason),
-	               "erased by the local operator: %zu facts", n);
-	if ((err = operator_audit(v, a->controller, "erase", uid, NULL,
-	                          "GDPR-17", reason, &msg)) != VAERN_OK)
-		return cli_report("subject erase", err, &msg);
-	return cli_print_json(json_pack("{s:s, s:b, s:I}", "subject", a->pos[0],
-	                                "erased", 1, "facts", (json_int_t)n));
+	}
+	out = vault_erasure_json(rep);
+	if (out != NULL) {
+		json_object_set_new(out, "subject", json_string(a->pos[0]));
+		json_object_set_new(out, "erased", json_true());
+		json_object_set_new(out, "facts",
+		                    json_integer((json_int_t)rep->erased));
+		if (a->override != NULL)
+			json_object_set_new(out, "override",
+			                    json_string(a->override));
+	}
+	free(rep);
+	return cli_print_json(out);
 }
 
 /* Legal holds (CEK-HOLD-1): placed and lifted by the local operator,

@@ -1592,11 +1592,13 @@ static const char *const purpose_keys[] = {"description",
 
 static const char *const consent_keys[] = {"sources", "text", NULL};
 
-static const char *const event_keys[] = {"description", "ends", NULL};
+static const char *const event_keys[] = {"description",      "ends",
+                                         "known_in_advance", "on_consent",
+                                         "on_withdrawal",    NULL};
 
 static const char *const retention_keys[] = {
-        "clause", "categories", "consents",         "anchor", "period",
-        "action", "keep",       "legal_obligation", NULL};
+        "clause", "categories", "consents",         "anchor",    "period",
+        "action", "keep",       "legal_obligation", "waits_for", NULL};
 
 /* In the order of enum generalise. */
 static const char *const generalise_names[] = {"as_is", "year", "age_band",
@@ -2049,8 +2051,11 @@ compile_events(struct loader *ld, const struct ynode *root)
 
 	if (sec == NULL)
 		return;
-	for (i = 0; i < p->nevents; i++)
+	for (i = 0; i < p->nevents; i++) {
 		p->events[i].ends = -1;
+		p->events[i].on_consent = -1;
+		p->events[i].on_withdrawal = -1;
+	}
 	for (i = 0; i + 1 < sec->n; i += 2) {
 		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
 		struct policy_event *e = &p->events[i / 2];
@@ -2078,6 +2083,8 @@ compile_events(struct loader *ld, const struct ynode *root)
 		snprintf(ctx, sizeof(ctx), "event '%s'", show(nb, k->text));
 		check_keys(ld, v, event_keys, ctx);
 		e->description = get_text(ld, v, "description", k, ctx, 0);
+		/* AOPT-CUST-1, CEK-RET-5: dated ahead only when declared. */
+		e->known_in_advance = get_bool(ld, v, "known_in_advance", ctx);
 	}
 	index_build(ld, &ld->events, p->nevents, event_name);
 
@@ -2096,6 +2103,60 @@ compile_events(struct loader *ld, const struct ynode *root)
 			     "ends must name the event that starts one",
 			     show(nb, sec->items[i]->text),
 			     show(sb, p->events[e->ends].id));
+	}
+}
+
+/*
+ * `on_consent: P` / `on_withdrawal: P` of one event: P is a purpose that
+ * records consent. Returns its index, or -1 (absent or reported).
+ */
+static long
+event_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
+              const char *key)
+{
+	const struct ynode *sv;
+	char ctx[CTX_MAX], nb[SHOW_BUF];
+	long pi;
+
+	snprintf(ctx, sizeof(ctx), "event '%s'", show(nb, k->text));
+	sv = get_scalar(ld, v, key, k, ctx, 0);
+	if (sv == NULL)
+		return -1;
+	pi = index_find(&ld->purposes, sv->text);
+	if (pi < 0) {
+		diag(ld, sv, "%s: %s names undefined purpose '%s'", ctx, key,
+		     show(nb, sv->text));
+		return -1;
+	}
+	if (ld->p->purposes[pi].consent_sources == NULL) {
+		diag(ld, sv,
+		     "%s: %s: purpose '%s' records no consent (it needs "
+		     "consent.sources)",
+		     ctx, key, show(nb, sv->text));
+		return -1;
+	}
+	return pi;
+}
+
+/* SHOP-MKT-1: the events a consent or its withdrawal records. */
+static void
+compile_event_links(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *sec = map_get(root, "events", NULL);
+	struct policy *p = ld->p;
+	size_t i;
+
+	if (sec == NULL || sec->kind != Y_MAP || p->events == NULL)
+		return;
+	for (i = 0; i + 1 < sec->n && i / 2 < p->nevents; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+
+		if (v->bad || v->kind != Y_MAP)
+			continue;
+		p->events[i / 2].on_consent =
+		        event_purpose(ld, k, v, "on_consent");
+		p->events[i / 2].on_withdrawal =
+		        event_purpose(ld, k, v, "on_withdrawal");
 	}
 }
 
@@ -2602,6 +2663,39 @@ take_anchors(struct loader *ld, const struct ynode *map, const struct ynode *k,
 }
 
 /*
+ * `waits_for: E` (issue 10): the rule says a fact it holds stays undated
+ * until E, one of its anchors that ends a running state.
+ */
+static void
+take_waits_for(struct loader *ld, const struct ynode *map,
+               const struct ynode *k, const char *ctx,
+               struct policy_retention *r)
+{
+	const struct ynode *sv = get_scalar(ld, map, "waits_for", k, ctx, 0);
+	char nb[SHOW_BUF];
+	size_t j;
+
+	if (sv == NULL)
+		return;
+	for (j = 0; j < r->nanchors; j++)
+		if (strcmp(r->anchors[j], sv->text) == 0)
+			break;
+	if (j == r->nanchors || r->anchor_event[j] < 0) {
+		diag(ld, sv, "%s: waits_for '%s' is not an event of its anchor",
+		     ctx, show(nb, sv->text));
+		return;
+	}
+	if (ld->p->events[r->anchor_event[j]].ends < 0) {
+		diag(ld, sv,
+		     "%s: waits_for '%s' ends no running state (it needs "
+		     "ends: in events)",
+		     ctx, show(nb, sv->text));
+		return;
+	}
+	r->waits_for = r->anchor_event[j];
+}
+
+/*
  * Why category c cannot survive anonymisation generalised by how, or NULL
  * if it can (TEL-STAT-1; docs/policy.md "retention").
  */
@@ -2847,6 +2941,7 @@ compile_rule(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		take_keep(ld, kv, ctx, r); /* TEL-STAT-1 */
 	/* GDPR-17: erasure waits for the law that requires keeping. */
 	r->legal_obligation = get_text(ld, v, "legal_obligation", k, ctx, 0);
+	take_waits_for(ld, v, k, ctx, r);
 }
 
 static void
@@ -2861,6 +2956,8 @@ compile_retention(struct loader *ld, const struct ynode *root)
 
 	if (sec != NULL && p->retention == NULL)
 		return;
+	for (i = 0; i < p->nretention; i++)
+		p->retention[i].waits_for = -1;
 	for (i = 0; sec != NULL && i + 1 < sec->n; i += 2)
 		compile_rule(ld, sec->items[i], sec->items[i + 1],
 		             &p->retention[i / 2]);
@@ -3421,6 +3518,7 @@ compile(struct loader *ld, const struct ynode *root)
 	compile_events(ld, root);
 	compile_categories(ld, root);
 	compile_purposes(ld, root);
+	compile_event_links(ld, root);
 	compile_retention(ld, root);
 	compile_transfers(ld, root);
 	compile_recipients(ld, root);
@@ -3817,4 +3915,21 @@ policy_purpose_uses(const struct policy *p, size_t purpose, size_t category)
 		if (pp->categories[i] == category)
 			return 1;
 	return 0;
+}
+
+int
+policy_rule_may_stay_undated(const struct policy *p, size_t r)
+{
+	const struct policy_retention *rule;
+
+	if (r >= p->nretention)
+		return 0;
+	rule = &p->retention[r];
+	if (rule->ncategories == 0 || rule->waits_for >= 0)
+		return 0;
+	for (size_t i = 0; i < rule->nanchors; i++)
+		if (rule->anchor_event[i] == ANCHOR_EVENT_COLLECTED ||
+		    rule->anchor_event[i] == ANCHOR_EVENT_FY_END)
+			return 0;
+	return 1;
 }

@@ -167,6 +167,11 @@ struct policy_retention {
 	size_t nconsents;
 	char *legal_obligation; /* the law that requires keeping, or NULL;
 	                           when set, erasure waits for it (GDPR-17) */
+	long waits_for; /* `waits_for: E`: the rule says it waits for E, an
+	                   event anchor that ends a running state (a
+	                   customer relationship), so a fact held by it
+	                   only is undated until E: an index into
+	                   policy.events, or -1 */
 	unsigned line, column;
 };
 
@@ -226,6 +231,16 @@ struct policy_event {
 	              index into policy.events, or -1: an anchor that ends a
 	              state is open while the state has started again since
 	              (CEK-RET-1, AOPT-CUST-1) */
+	int known_in_advance;  /* `known_in_advance: true`: may be recorded
+	                          with a future date (a warranty's end at the
+	                          sale, a competition's end; AOPT-CUST-1,
+	                          CEK-RET-5); others never lie ahead */
+	long on_consent;       /* `on_consent: P`: recorded whenever consent
+	                          to purpose P (an index) is given, by any
+	                          route; -1 if none */
+	long on_withdrawal;    /* `on_withdrawal: P`: recorded whenever
+	                          consent to P is withdrawn, by any route
+	                          (SHOP-MKT-1); -1 if none */
 	unsigned line, column; /* where it is defined */
 };
 
@@ -395,6 +410,15 @@ const char *policy_source_kind_name(enum data_source kind);
 
 /* The first purpose declaring cookie category kind, or -1. */
 long policy_cookie_purpose(const struct policy *p, enum policy_cookie kind);
+
+/*
+ * Returns 1 if a fact held by retention rule r could be stored and never
+ * get a date: r holds categories, none of its anchors is `collected` or
+ * `financial_year_end`, and it does not say `waits_for` (issue 10;
+ * TEL-RET-1). `vaern policy check` warns of such rules.
+ */
+int policy_rule_may_stay_undated(const struct policy *p, size_t r)
+        __attribute__((nonnull));
 
 /* Returns 1 if the ISO 3166 alpha-2 code is an EU/EEA country. */
 int policy_country_in_eea(const char *country);

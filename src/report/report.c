@@ -41,16 +41,6 @@ recipient_type_name(enum recipient_type t)
 	return "third_party";
 }
 
-static long
-days_of(int64_t seconds)
-{
-	int64_t d = seconds / 86400;
-
-	if (seconds % 86400 < 0)
-		d--;
-	return (long)d;
-}
-
 static json_t *
 instant_json(int64_t at)
 {
@@ -277,7 +267,7 @@ j_kexpiry(struct buf *b, const char *key, int64_t at)
 		j_kstr(b, key, "unknown", 0);
 		return;
 	}
-	cal_format_date(days_of(at), day);
+	cal_format_date(cal_day_of(at), day);
 	j_kstr(b, key, day, 0);
 }
 
@@ -484,6 +474,7 @@ report_access_json(const struct report_input *in, size_t *len)
 {
 	const struct policy *p = in->policy;
 	struct buf b = {NULL, 0, 0, 0};
+	char kept[REPORT_RETENTION_WORDS_MAX];
 	unsigned char *present = calloc(p->ncategories + 1, 1);
 	long *fc = present != NULL ? fact_categories(in, present) : NULL;
 	int first = 1;
@@ -560,6 +551,13 @@ report_access_json(const struct report_input *in, size_t *len)
 		j_kstr(&b, "description", c->description, 0);
 		j_kbool(&b, "special", c->special);
 		j_kstr(&b, "source", source_name(c->source), 0);
+		/* GDPR-15: beside the rules, the period or its criteria in
+		 * words, in lang or the controller's language. */
+		(void)report_retention_words(
+		        p, ci,
+		        in->lang != NULL ? in->lang : p->controller.language,
+		        kept, sizeof(kept));
+		j_kstr(&b, "retention_text", kept, 0);
 		if (c->source == SOURCE_THIRD_PARTY && c->source_party)
 			j_kstr(&b, "source_party", c->source_party, 0);
 		/* CEK-CONTACT-1: given by the person about someone else. */
@@ -591,6 +589,10 @@ report_access_json(const struct report_input *in, size_t *len)
 				       0);
 			j_kbool(&b, "about_others", c->about_others);
 			j_kexpiry(&b, "deleted_by", f->expires_at);
+			/* GDPR-15: no date yet, never a bare null: what the
+			 * date waits for, in words. */
+			if (f->expires_at == REPORT_NEVER)
+				j_kstr(&b, "retention_text", kept, 0);
 			buf_add(&b, "}", 1);
 		}
 		buf_str(&b, "]}");
@@ -951,13 +953,16 @@ or_empty(const char *s)
 }
 
 static void
-html_category(struct buf *b, const char *const *l,
+html_category(struct buf *b, const char *const *l, const char *lang,
               const struct report_input *in, size_t ci, const long *fc)
 {
 	const struct policy *p = in->policy;
 	const struct policy_category *c = &p->categories[ci];
 	int any = 0;
-	char when[21], day[11];
+	char when[21], day[11], kept[REPORT_RETENTION_WORDS_MAX];
+
+	/* GDPR-15: the period, or the criteria that set it, in words. */
+	(void)report_retention_words(p, ci, lang, kept, sizeof(kept));
 
 	tag(b, "<section><h2>", c->description ? c->description : c->id,
 	    "</h2>\n<dl>");
@@ -1004,7 +1009,10 @@ html_category(struct buf *b, const char *const *l,
 	}
 	if (!any)
 		html_text(b, l[L_NONE]);
-	buf_str(b, "</dd></dl>\n");
+	/* GDPR-15(1)(d): how long, in words, in the page's language. */
+	tag(b, "</dd><dt>", l[L_RETENTION], "</dt>");
+	tag(b, "<dd>", kept, "</dd>");
+	buf_str(b, "</dl>\n");
 	if (withheld_of(in, ci) != NULL) {
 		const struct report_withheld *w = withheld_of(in, ci);
 
@@ -1051,9 +1059,10 @@ html_category(struct buf *b, const char *const *l,
 		tag(b, "<td>", when, "</td>");
 		if (f->expires_at == REPORT_NEVER ||
 		    f->expires_at == INT64_MIN) {
-			tag(b, "<td>", l[L_KEPT_OPEN], "</td></tr>\n");
+			tag(b, "<td>", l[L_KEPT_OPEN], ": ");
+			tag(b, "", kept, "</td></tr>\n");
 		} else {
-			cal_format_date(days_of(f->expires_at), day);
+			cal_format_date(cal_day_of(f->expires_at), day);
 			tag(b, "<td>", day, "</td></tr>\n");
 		}
 	}
@@ -1099,7 +1108,7 @@ report_access_html(const struct report_input *in, const char *lang, size_t *len)
 	buf_str(&b, "</p>\n");
 	for (size_t ci = 0; ci < p->ncategories; ci++)
 		if (present[ci] || withheld_of(in, ci) != NULL)
-			html_category(&b, l, in, ci, fc);
+			html_category(&b, l, lang, in, ci, fc);
 	if (in->nevents > 0) {
 		tag(&b, "<section><h2>", l[L_EVENTS], "</h2><ul>");
 		for (size_t i = 0; i < in->nevents; i++) {

@@ -95,6 +95,9 @@ struct report_input {
 	                             request */
 	const struct report_withheld *withheld; /* what the gate held back */
 	size_t nwithheld;
+	const char *lang; /* "da", "sv", "en" for the JSON report's
+	                     retention words (GDPR-15); NULL: the
+	                     controller's language */
 };
 
 /*
@@ -122,6 +125,22 @@ char *report_portable_csv(const struct report_input *in, size_t *len);
  */
 char *report_access_html(const struct report_input *in, const char *lang,
                          size_t *len);
+
+/* Bytes report_retention_words writes at most (NUL included). */
+#define REPORT_RETENTION_WORDS_MAX 2048
+
+/*
+ * How long facts of category (an index into p->categories) are kept, in
+ * words, in lang ("da", "sv", "en"; anything else "en"): every rule
+ * holding it, its period and what the period runs from (an event by its
+ * description in the policy), and the law that requires it
+ * ("until 2 months after Du er stoppet som kunde or ..."; GDPR-15, issue
+ * 10). Writes at most size bytes into out (truncated, NUL-terminated);
+ * returns the length written. No personal data: policy text only.
+ */
+size_t report_retention_words(const struct policy *p, size_t category,
+                              const char *lang, char *out, size_t size)
+        __attribute__((nonnull));
 
 /* 1 if the fact goes into the portable copy (provided by the person,
  * under a purpose resting on consent or contract), else 0. */

@@ -25,28 +25,29 @@
 /* A ten-year age band stops at this age: "100+". */
 #define AGE_BAND_TOP 100
 
-/* The UTC day of an instant (floor: instants before the epoch too). */
-static long
-utc_day(int64_t t)
-{
-	int64_t d = t / SECONDS_PER_DAY;
-
-	if (t % SECONDS_PER_DAY != 0 && t < 0)
-		d--;
-	return (long)d;
-}
-
 static int
 time_ok(int64_t t)
 {
 	return t >= RETENTION_TIME_MIN && t <= RETENTION_TIME_MAX;
 }
 
-/* Midnight UTC of day + period, in seconds. */
+/*
+ * TEL-LOG-1, every period (issue 10): the first midnight UTC at or after
+ * the instant the period ends, i.e. from's UTC day plus the period in
+ * calendar arithmetic, one day later if from is not itself a midnight.
+ * So nothing goes before its full period has run, in any time zone and
+ * across a summer-time change, and expiries stay whole days (the due
+ * index, the plan and the visitors' day keys count by day).
+ */
 static int64_t
-due_at(long day, struct period period)
+due_at(int64_t from, struct period period)
 {
-	return (int64_t)cal_add_period(day, period) * SECONDS_PER_DAY;
+	long day = cal_day_of(from);
+	long due = cal_add_period(day, period);
+
+	if (from != (int64_t)day * SECONDS_PER_DAY)
+		due++;
+	return (int64_t)due * SECONDS_PER_DAY;
 }
 
 static void
@@ -57,6 +58,7 @@ result_reset(struct retention_result *out)
 	out->action = RETENTION_DELETE;
 	out->legal = 0;
 	out->legal_until = INT64_MIN;
+	out->legal_rule = -1;
 	out->wait = RETENTION_WAIT_NONE;
 	out->event = -1;
 }
@@ -104,11 +106,12 @@ fy_end_of(const struct policy_controller *c, long day)
  */
 static void
 rule_expiry(const struct policy *p, const struct policy_retention *r,
-            long collected_day, const struct retention_event *events,
+            int64_t collected_at, const struct retention_event *events,
             size_t nevents, int64_t *expires, enum retention_wait *wait,
             long *event)
 {
-	long start = 0, first_event = -1;
+	long first_event = -1;
+	int64_t start = 0;
 	bool happened = false;
 	size_t i;
 
@@ -116,15 +119,18 @@ rule_expiry(const struct policy *p, const struct policy_retention *r,
 	*wait = RETENTION_WAIT_NONE;
 	*event = -1;
 	for (i = 0; i < r->nanchors; i++) {
-		long a = r->anchor_event[i], day;
-		int64_t t;
+		long a = r->anchor_event[i];
+		int64_t t, from;
 
 		if (a == ANCHOR_EVENT_COLLECTED) {
-			day = collected_day;
+			from = collected_at;
 		} else if (a == ANCHOR_EVENT_FY_END) {
 			/* The period runs from the day after the year's
 			 * end: 5 years from FY 2024 is due 2030-01-01. */
-			day = fy_end_of(&p->controller, collected_day) + 1;
+			from = ((int64_t)fy_end_of(&p->controller,
+			                           cal_day_of(collected_at)) +
+			        1) *
+			       SECONDS_PER_DAY;
 		} else if (a >= 0 && (size_t)a < p->nevents) {
 			long s = p->events[a].ends;
 
@@ -144,12 +150,12 @@ rule_expiry(const struct policy *p, const struct policy_retention *r,
 			}
 			if (t == NO_TIME)
 				continue;
-			day = utc_day(t);
+			from = t;
 		} else {
 			continue; /* not compiled: the loader refused it */
 		}
-		if (!happened || day > start)
-			start = day;
+		if (!happened || from > start)
+			start = from;
 		happened = true;
 	}
 	if (!happened) {
@@ -170,8 +176,10 @@ fold(const struct policy *p, size_t rule, int64_t expires,
 	/* GDPR-17: erasure waits for the longest legal obligation. */
 	if (r->legal_obligation != NULL) {
 		out->legal = 1;
-		if (expires > out->legal_until)
+		if (expires > out->legal_until) {
 			out->legal_until = expires;
+			out->legal_rule = (long)rule;
+		}
 	}
 	if (out->rule >= 0 && expires <= out->expires_at)
 		return;
@@ -200,7 +208,6 @@ retention_fact_expiry(const struct policy *p, size_t category,
                       struct retention_result *out)
 {
 	enum vaern_err err = VAERN_E_INVALID;
-	long collected_day;
 	size_t i;
 
 	result_reset(out);
@@ -210,7 +217,6 @@ retention_fact_expiry(const struct policy *p, size_t category,
 	for (i = 0; i < nevents; i++)
 		if (events[i].event >= p->nevents || !time_ok(events[i].at))
 			goto done;
-	collected_day = utc_day(collected_at);
 	for (i = 0; i < p->nretention; i++) {
 		const struct policy_retention *r = &p->retention[i];
 		enum retention_wait wait;
@@ -219,7 +225,7 @@ retention_fact_expiry(const struct policy *p, size_t category,
 
 		if (!holds(r->categories, r->ncategories, category))
 			continue;
-		rule_expiry(p, r, collected_day, events, nevents, &expires,
+		rule_expiry(p, r, collected_at, events, nevents, &expires,
 		            &wait, &event);
 		fold(p, i, expires, wait, event, out);
 	}
@@ -256,7 +262,7 @@ retention_consent_expiry(const struct policy *p, size_t purpose,
 		if (withdrawn_at != RETENTION_NEVER) {
 			from = withdrawn_at > last_used_at ? withdrawn_at
 			                                   : last_used_at;
-			expires = due_at(utc_day(from), r->period);
+			expires = due_at(from, r->period);
 			wait = RETENTION_WAIT_NONE;
 		}
 		fold(p, i, expires, wait, -1, out);

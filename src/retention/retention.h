@@ -10,9 +10,11 @@
  * ("retention", "events").
  *
  * Times are seconds since the epoch (UTC); dates are UTC days. A fact is
- * due at midnight UTC of its due day, so a sweep as of the day before
- * keeps it. Periods are calendar periods (calendar.h): 31 December + 2
- * months is due on the last day of February.
+ * due at the first midnight UTC at or after the instant its period ends
+ * (TEL-LOG-1, issue 10: never before the full period, in any time zone),
+ * so a sweep as of the day before keeps it. Periods are calendar periods
+ * (calendar.h): 31 December + 2 months is due on the last day of
+ * February.
  *
  * Risks the caller must mind:
  *  - RETENTION_NEVER means "not determined yet" (a state still open, or an
@@ -65,8 +67,8 @@ enum retention_wait {
 };
 
 struct retention_result {
-	int64_t expires_at; /* midnight UTC of the due day, or
-	                       RETENTION_NEVER */
+	int64_t expires_at; /* midnight UTC of the due day (the first at or
+	                       after the period's end), or RETENTION_NEVER */
 	long rule;          /* index into policy.retention of the deciding
 	                       rule (the latest expiry), or -1 */
 	enum retention_action action; /* what the deciding rule does */
@@ -75,6 +77,8 @@ struct retention_result {
 	int64_t legal_until;      /* the latest expiry among those legal rules
 	                             (erasure waits until then), INT64_MIN if
 	                             none */
+	long legal_rule;          /* the legal rule giving legal_until (index
+	                             into policy.retention), or -1 */
 	enum retention_wait wait; /* why expires_at is RETENTION_NEVER */
 	long event; /* with RETENTION_WAIT_OPEN or _EVENT: the event (index
 	               into policy.events); else -1 */
@@ -97,7 +101,8 @@ struct retention_result {
  *    then the rule's expiry is RETENTION_NEVER (RETENTION_WAIT_OPEN);
  *  - when no anchor has happened (and none is open) it is RETENTION_NEVER
  *    (RETENTION_WAIT_EVENT, waiting for the first event anchor);
- *  - else midnight UTC of (the anchor's UTC day + period).
+ *  - else midnight UTC of (the anchor's UTC day + period), one day
+ *    later if the anchor instant is not itself a midnight UTC.
  * The latest expiry wins (RETENTION_NEVER beats every date; among equal
  * expiries the first rule in file order decides), so a rule with a
  * legal_obligation that runs longer always outlasts the general rule

@@ -337,6 +337,10 @@ enum vaern_err store_meta_put(struct store *st, const char *key,
 /* Subject state bits (struct store_subject.state). */
 #define STORE_STATE_RESTRICTED         0x1 /* GDPR-18 */
 #define STORE_STATE_OBJECTED_MARKETING 0x2 /* GDPR-21 */
+#define STORE_STATE_ERASED                                                     \
+	0x4 /* GDPR-17: erased; what is left                                   \
+	       is kept by a legal obligation                                   \
+	       only, until its date */
 
 /* Sets the subject's state bits. */
 enum vaern_err store_subject_set_state(struct store *st, int64_t rowid,
@@ -409,6 +413,20 @@ enum vaern_err store_fact_plan(struct store *st,
                                                     int64_t expires_at,
                                                     int64_t count),
                                void *arg, struct vaern_msg *msg);
+
+/* Calls fn for each subject whose processing is restricted (GDPR-18; not
+ * erased), in id order, through a partial index: few rows. */
+enum vaern_err store_subject_restricted_foreach(
+        struct store *st, enum vaern_err (*fn)(void *arg, int64_t subject),
+        void *arg, struct vaern_msg *msg);
+
+/* Calls fn once per rule with the number of facts of subjects whose
+ * processing is restricted (GDPR-18; not erased), which a sweep keeps. */
+enum vaern_err store_fact_plan_restricted(struct store *st,
+                                          enum vaern_err (*fn)(void *arg,
+                                                               int64_t rule,
+                                                               int64_t count),
+                                          void *arg, struct vaern_msg *msg);
 
 /* The text of a label id into buf (size LABEL bytes + 1). */
 #define STORE_LABEL_MAX 128

@@ -40,6 +40,10 @@ static const char schema_sql[] =
         " uid BLOB NOT NULL, blinds BLOB NOT NULL,"
         " state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
         "CREATE UNIQUE INDEX IF NOT EXISTS subject_uid ON subject(uid);"
+        /* GDPR-18, issue 10: the few subjects a restriction holds (not
+         * what an erasure left), read once per sweep transaction. */
+        "CREATE INDEX IF NOT EXISTS subject_restricted ON subject(id)"
+        " WHERE (state & 1) != 0 AND (state & 4) = 0;"
         "CREATE TABLE IF NOT EXISTS identifier("
         " controller INTEGER NOT NULL, type INTEGER NOT NULL,"
         " blind BLOB NOT NULL, subject INTEGER NOT NULL,"
@@ -364,6 +368,8 @@ enum stmt_id {
 	S_FACT_KEYS,
 	S_FACT_DELETE_DUE,
 	S_FACT_PLAN,
+	S_FACT_PLAN_RESTRICTED,
+	S_SUBJECT_RESTRICTED,
 	S_FACT_ANY,
 	S_CONSENT_KEPT,
 	S_CONSENT_IN_FORCE,
@@ -586,6 +592,16 @@ static const char *const stmt_sql[S_COUNT_] = {
                               " AND expires_at <= ?2",
         [S_FACT_DUE_COUNT] = "SELECT count(*) FROM fact"
                              " WHERE expires_at <= ?1",
+        /* GDPR-18: facts a restriction holds (not what an erasure
+         * left: the law keeps that until its date). */
+        [S_FACT_PLAN_RESTRICTED] =
+                "SELECT coalesce(rule, 0), count(*) FROM fact"
+                " WHERE subject IN (SELECT id FROM subject"
+                " WHERE (state & 1) != 0 AND (state & 4) = 0)"
+                " GROUP BY rule",
+        [S_SUBJECT_RESTRICTED] = "SELECT id FROM subject"
+                                 " WHERE (state & 1) != 0 AND (state & 4) = 0"
+                                 " ORDER BY id",
         [S_FACT_PLAN] = "SELECT coalesce(rule, 0), expires_at, count(*)"
                         " FROM fact GROUP BY expires_at, rule",
         [S_FACT_ANY] = "SELECT 1 FROM fact WHERE subject = ?1 LIMIT 1",
@@ -628,8 +644,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " ON CONFLICT(subject, purpose) DO UPDATE SET"
                          " last_used = excluded.last_used,"
                          " expires_at = excluded.expires_at",
-        [S_CONSENT_DUE] = "SELECT subject, purpose FROM consent_state"
-                          " WHERE expires_at <= ?1 LIMIT ?2",
+        /* GDPR-18: a restricted subject's ledger is kept too (what an
+         * erasure left is not held by it). */
+        [S_CONSENT_DUE] = "SELECT c.subject, c.purpose FROM consent_state c"
+                          " JOIN subject s ON s.id = c.subject"
+                          " WHERE c.expires_at <= ?1"
+                          " AND ((s.state & 1) = 0 OR (s.state & 4) != 0)"
+                          " LIMIT ?2",
         [S_CONSENT_DELETE] = "DELETE FROM consent"
                              " WHERE subject = ?1 AND purpose = ?2",
         [S_CSTATE_DELETE] = "DELETE FROM consent_state"
@@ -2476,6 +2497,45 @@ store_fact_plan(struct store *st,
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
+}
+
+enum vaern_err
+store_fact_plan_restricted(struct store *st,
+                           enum vaern_err (*fn)(void *arg, int64_t rule,
+                                                int64_t count),
+                           void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN_RESTRICTED, msg)) == NULL)
+		return VAERN_E_STORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, sqlite3_column_int64(s, 0),
+		              sqlite3_column_int64(s, 1))) != VAERN_OK)
+			break;
+	}
+	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
+}
+
+enum vaern_err
+store_subject_restricted_foreach(struct store *st,
+                                 enum vaern_err (*fn)(void *arg,
+                                                      int64_t subject),
+                                 void *arg, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if ((s = sqlu_stmt(&st->conn, S_SUBJECT_RESTRICTED, msg)) == NULL)
+		return VAERN_E_STORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = fn(arg, sqlite3_column_int64(s, 0))) != VAERN_OK)
+			break;
+	}
+	return sqlu_rows_end(&st->conn, s, rc, err, "restricted subjects", msg);
 }
 
 /* Runs s (bound already) and sets *found to whether it returned a row. */

@@ -18,6 +18,7 @@
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
 #include "../keys/keys.h"
+#include "../retention/retention.h"
 #include "../store/store.h"
 #include "vault_internal.h"
 
@@ -1163,6 +1164,14 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		                                 pr->s.rowid, sc->purpose,
 		                                 msg)) != VAERN_OK)
 			return err;
+		/* SHOP-MKT-1: a consent given at sign-up records its event
+		 * (a subscription) as any other consent does. */
+		if ((err = vlt_consent_events(v, c, pr->s.rowid,
+		                              (size_t)policy_purpose_index(
+		                                      c->policy, sc->purpose),
+		                              0, sc->given_at, msg)) !=
+		    VAERN_OK)
+			return err;
 	}
 	return VAERN_OK;
 }
@@ -1752,19 +1761,28 @@ vault_event_record(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_subject s;
 	struct store_event e;
+	long ei;
 
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
-	if (policy_event_index(c->policy, kind) < 0)
+	if ((ei = policy_event_index(c->policy, kind)) < 0)
 		return vaern_fail(
 		        msg, VAERN_E_INVALID,
 		        "the policy of '%s' declares no event '%.64s'",
 		        controller, kind);
 	if (at == INT64_MIN)
 		at = clock_now();
-	if (at > clock_now())
+	/* AOPT-CUST-1, CEK-RET-5: only an event the policy declares
+	 * known_in_advance (a warranty's end, a competition's end) may lie
+	 * ahead; any other has happened when it is recorded. */
+	if (at > clock_now() && !c->policy->events[ei].known_in_advance)
 		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "event '%s' is in the future", kind);
+		                  "event '%s' is in the future, and the policy "
+		                  "does not declare it known_in_advance",
+		                  kind);
+	if (at < RETENTION_TIME_MIN || at > RETENTION_TIME_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "event '%s': the time is out of range", kind);
 	e.subject = s.rowid;
 	e.kind = kind;
 	e.at = at;

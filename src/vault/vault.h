@@ -373,7 +373,12 @@ vault_fact_category(struct vault *v, const char *controller,
                     char category[POLICY_NAME_MAX + 1], struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
-/* Records an event of a kind the policy declares (retention anchors). */
+/*
+ * Records an event of a kind the policy declares (retention anchors) at at
+ * (INT64_MIN: now) and recomputes the subject's expiries. A future at is
+ * refused (VAERN_E_INVALID, naming the event) unless the policy marks the
+ * event known_in_advance (AOPT-CUST-1, CEK-RET-5).
+ */
 enum vaern_err vault_event_record(struct vault *v, const char *controller,
                                   const unsigned char uid[VAULT_UID_BYTES],
                                   const char *kind, int64_t at,
@@ -381,8 +386,13 @@ enum vaern_err vault_event_record(struct vault *v, const char *controller,
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
- * Erases the subject: its identifiers, facts, events, consents and wrapped
- * key (crypto-shredding). *nfacts, if not NULL, gets the facts erased.
+ * Removes the subject whole: its identifiers, facts, events, consents and
+ * wrapped key (crypto-shredding). *nfacts, if not NULL, gets the facts
+ * erased. Refused under a legal hold.
+ *
+ * WARNING: this keeps nothing a legal obligation keeps: it is the undo of
+ * an import row and the core of the operator's audited override; the
+ * Art. 17 erasure is vault_operator_erase / vault_request_erase.
  */
 enum vaern_err vault_subject_erase(struct vault *v, const char *controller,
                                    const unsigned char uid[VAULT_UID_BYTES],
@@ -640,13 +650,17 @@ struct vault_plan_row {
 	                       event (open relationship) */
 	int64_t facts;
 	int64_t visits; /* visits and pixels of visitors (no subject) */
+	int restricted; /* 1: a line of its own after the others, the facts
+	                   of the rule a restriction holds (GDPR-18; a sweep
+	                   keeps them, whatever their date) */
 };
 
 /*
  * Calls fn with the number of facts, or of visits, per rule and due day,
- * in due order (waiting facts first), for controller (NULL: all). A row
- * counts facts or visits, never both. The caller groups days into
- * months.
+ * in due order (waiting facts first: undated, issue 10), for controller
+ * (NULL: all). A row counts facts or visits, never both. The caller
+ * groups days into months. Then one row per rule with restricted set:
+ * the facts a restriction holds (also counted in their due rows).
  */
 enum vaern_err vault_retention_plan(
         struct vault *v, const char *controller,
@@ -964,6 +978,29 @@ struct vault_erasure {
 };
 
 /*
+ * The local operator's erasure (`vaern subject erase`): as a verified
+ * erasure request does (GDPR-17(3), CEK-RET-2, AOPT-ERASE-1), every fact
+ * goes except those a retention rule with a legal_obligation still holds;
+ * those are restricted and get the legal rule's date (the date the sweep
+ * removes them, given in rep). Refused under a legal hold (CEK-HOLD-1).
+ *
+ * Audited under who (purpose vault_operation, action erase).
+ *
+ * WARNING: override non-NULL destroys what the law keeps too: one of the
+ * words court_order, authority_order, wrong_subject, unlawfully_collected
+ * (VAERN_E_INVALID otherwise), audited as erase_override with the reason
+ * and the kept categories before anything goes. Needs the audit trail
+ * attached. One transaction.
+ */
+enum vaern_err vault_operator_erase(struct vault *v, const char *controller,
+                                    const unsigned char uid[VAULT_UID_BYTES],
+                                    const struct vault_request_actor *who,
+                                    const char *override,
+                                    struct vault_erasure *rep,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 6)));
+
+/*
  * Executes a verified erasure request: every fact of the subject goes
  * except those a retention rule with a legal_obligation still holds
  * (GDPR-17, AOPT-ERASE-1); identifiers no kept fact needs go too, and
@@ -1165,7 +1202,11 @@ struct vault_consent_done {
  * stays documented. Giving keeps the text shown once under its SHA-256
  * and, for a direct-marketing purpose, makes an unsubscribe token
  * (SHOP-MKT-1, AOPT-MKT-1). Withdrawing computes when the purpose's
- * ledger goes (retention_consent_expiry). One transaction; on failure
+ * ledger goes (retention_consent_expiry). Either records the events the
+ * policy ties to it (on_consent, on_withdrawal; SHOP-MKT-1) and
+ * recomputes the subject's expiries. A record dated before the purpose's
+ * latest one, or a withdrawal dated before the consent's last use, is
+ * refused (GDPR-7: never retroactive). One transaction; on failure
  * nothing is written. VAERN_E_INVALID names the field at fault;
  * VAERN_E_EXISTS: a withdrawal with no consent in force. Not audited
  * here: the caller audits (vault_audit_record).

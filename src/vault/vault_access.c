@@ -445,7 +445,10 @@ vlt_subject_state(struct vault *v, const struct policy *p,
 			return err;
 		agreed[ri] = (unsigned char)valid;
 	}
-	gs->restricted = (s->state & STORE_STATE_RESTRICTED) != 0;
+	/* GDPR-18; GDPR-17: what an erasure left is only stored, even if a
+	 * restriction is lifted since. */
+	gs->restricted =
+	        (s->state & (STORE_STATE_RESTRICTED | STORE_STATE_ERASED)) != 0;
 	gs->objected_marketing =
 	        (s->state & STORE_STATE_OBJECTED_MARKETING) != 0;
 	gs->consent = consent;

@@ -230,6 +230,36 @@ text_resolve(struct vault *v, const struct policy_purpose *pp,
 	return VAERN_OK;
 }
 
+/*
+ * SHOP-MKT-1, TEL-MKT-2: the events the policy has a consent to purpose
+ * pi (or its withdrawal, by any route) record, at the consent's time; the
+ * subject's expiries follow. Inside the caller's transaction.
+ */
+enum vaern_err
+vlt_consent_events(struct vault *v, const struct controller *c, int64_t subject,
+                   size_t pi, int withdraw, int64_t at, struct vaern_msg *msg)
+{
+	const struct policy *p = c->policy;
+	enum vaern_err err;
+	int any = 0;
+
+	for (size_t i = 0; i < p->nevents; i++) {
+		struct store_event e;
+		long on = withdraw ? p->events[i].on_withdrawal
+		                   : p->events[i].on_consent;
+
+		if (on != (long)pi)
+			continue;
+		e.subject = subject;
+		e.kind = p->events[i].id;
+		e.at = at;
+		if ((err = store_event_insert(v->store, &e, msg)) != VAERN_OK)
+			return err;
+		any = 1;
+	}
+	return any ? vlt_retention_recompute(v, c, subject, msg) : VAERN_OK;
+}
+
 enum vaern_err
 vault_consent_apply(struct vault *v, const char *controller,
                     const unsigned char uid[VAULT_UID_BYTES],
@@ -303,6 +333,19 @@ vault_consent_apply(struct vault *v, const char *controller,
 	if ((err = store_consent_state_get(v->store, s.rowid, pp->id, &cs,
 	                                   msg)) != VAERN_OK)
 		return err;
+	/* GDPR-7: the consent was in force when it was last used, so a
+	 * withdrawal cannot be dated before that use. */
+	if (act->withdraw && cs.last_used != STORE_NO_TIME &&
+	    at < cs.last_used) {
+		char used[21];
+
+		cal_format_instant(cs.last_used, used);
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "consent to '%s': a withdrawal cannot be "
+		                  "dated before its last use (%s; GDPR-7: "
+		                  "withdrawal is not retroactive)",
+		                  pp->id, used);
+	}
 	if (act->withdraw) {
 		/* TEL-MKT-2: kept until the period after the later of the
 		 * withdrawal and the last use (or the giving, if never
@@ -356,6 +399,9 @@ vault_consent_apply(struct vault *v, const char *controller,
 	if (err == VAERN_OK && token)
 		err = store_unsubscribe_put(v->store, token_hash, s.rowid,
 		                            pp->id, msg);
+	if (err == VAERN_OK)
+		err = vlt_consent_events(v, c, s.rowid, (size_t)pi,
+		                         act->withdraw, at, msg);
 	err = vlt_end(v, err, msg);
 out:
 	if (err != VAERN_OK) {

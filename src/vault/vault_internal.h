@@ -205,6 +205,50 @@ enum vaern_err vlt_fact_expiry(const struct controller *c, const char *category,
                                int64_t collected_at, int64_t *expires_at,
                                char rule[VAULT_RULE_MAX + 1],
                                struct vaern_msg *msg);
+/* The person's address for a message (vault_notify.c). Personal data:
+ * wipe with vlt_contact_wipe. */
+struct vlt_contact {
+	char to[ID_NORM_MAX]; /* the address */
+	const char *type;     /* "email" or "phone" (static) */
+	int found;            /* 0: none on record */
+};
+/* The person's address for a message about request rid: the first
+ * e-mail address on record, else phone (found 0 if none), read through
+ * the gate and audited like a code's address (vault_requests.c). */
+enum vaern_err vlt_request_contact(struct vault *v, const struct controller *c,
+                                   const char *rid, const unsigned char *uid,
+                                   const struct vault_request_actor *who,
+                                   struct vlt_contact *out,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+void vlt_contact_wipe(struct vlt_contact *ct);
+/*
+ * GDPR-12, issue 10: after a request's change is committed, tells the
+ * person through the outbox when s is received, extended, completed or
+ * refused (else does nothing): in the controller's language, with the
+ * deadline and the reason. known: the address read before the change (an
+ * erasure removes it), or NULL to read it now. Audited as
+ * request_message_sent (or _not_sent: no address, outbox failure), never
+ * with the address. Fails only if the audit does.
+ */
+enum vaern_err
+vlt_request_notify(struct vault *v, const char *controller,
+                   const struct controller *c, const struct store_request *s,
+                   const struct vault_request_actor *who,
+                   struct vlt_contact *known, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
+/* SHOP-MKT-1, TEL-MKT-2: records the events the policy has a consent to
+ * purpose pi (withdraw 0) or its withdrawal (1) record, at at, and
+ * recomputes the subject's expiries. Inside the caller's transaction. */
+enum vaern_err vlt_consent_events(struct vault *v, const struct controller *c,
+                                  int64_t subject, size_t pi, int withdraw,
+                                  int64_t at, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 7)));
+/* Splits a rule label "controller/rule" and finds both (a loaded
+ * controller, an index into its policy.retention); 0 on success, -1 if
+ * either is gone (the policy changed). */
+int vlt_rule_find(struct vault *v, const char *label, struct controller **c,
+                  long *rule);
 /* Recomputes the expiry of the subject's facts, inside a transaction. */
 enum vaern_err vlt_retention_recompute(struct vault *v,
                                        const struct controller *c,

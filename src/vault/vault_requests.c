@@ -84,12 +84,6 @@ uuid_new(char out[VAULT_REQUEST_ID_LEN])
 	out[o] = '\0';
 }
 
-static long
-day_of(int64_t t)
-{
-	return (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
-}
-
 static void
 word_copy(char *dst, size_t size, const char *src)
 {
@@ -116,7 +110,7 @@ request_out(const struct store_request *s, struct vault_request *r,
 	memcpy(r->subject, s->subject, VAULT_UID_BYTES);
 	word_copy(r->channel, sizeof(r->channel), s->channel);
 	r->received_at = s->received_at;
-	r->due_original = rights_due(day_of(s->received_at));
+	r->due_original = rights_due(cal_day_of(s->received_at));
 	r->due = s->due;
 	r->extended_months = s->extended_months;
 	word_copy(r->extension_reason, sizeof(r->extension_reason),
@@ -350,7 +344,8 @@ request_write(struct vault *v, struct store_request *s, const char *from,
 
 /* Commits a transition and audits it. */
 static enum vaern_err
-request_commit(struct vault *v, const char *controller, struct store_request *s,
+request_commit(struct vault *v, const char *controller,
+               const struct controller *c, struct store_request *s,
                const char *from, const struct vault_request_actor *who,
                const char *reason, const char *rule, struct vault_request *out,
                struct vaern_msg *msg)
@@ -368,6 +363,10 @@ request_commit(struct vault *v, const char *controller, struct store_request *s,
 	               s->type, from != NULL ? from : "new", s->status);
 	if ((err = audit_request(v, controller, who, action, s->subject, 1,
 	                         rule, why, msg)) != VAERN_OK)
+		return err;
+	/* GDPR-12: an extension, a completion, a refusal is told. */
+	if ((err = vlt_request_notify(v, controller, c, s, who, NULL, msg)) !=
+	    VAERN_OK)
 		return err;
 	return request_out(s, out, msg);
 }
@@ -449,7 +448,7 @@ vault_request_add(struct vault *v, const char *controller,
 	memcpy(s.subject, in->subject, VAULT_UID_BYTES);
 	word_copy(s.channel, sizeof(s.channel), in->channel);
 	s.received_at = in->received_at == INT64_MIN ? now : in->received_at;
-	s.due = rights_due(day_of(s.received_at)); /* GDPR-12 */
+	s.due = rights_due(cal_day_of(s.received_at)); /* GDPR-12 */
 	s.extended_at = STORE_NO_TIME;
 	s.verified_at = STORE_NO_TIME;
 	word_copy(s.status, sizeof(s.status),
@@ -478,6 +477,11 @@ vault_request_add(struct vault *v, const char *controller,
 		    VAERN_OK)
 			return err;
 	}
+	/* GDPR-12: the person is told it arrived and by when it is
+	 * answered. */
+	if ((err = vlt_request_notify(v, controller, c, &s, who, NULL, msg)) !=
+	    VAERN_OK)
+		return err;
 	return request_out(&s, out, msg);
 }
 
@@ -638,7 +642,7 @@ vault_request_set_status(struct vault *v, const char *controller,
 	word_copy(s.status, sizeof(s.status), rights_status_name(to));
 	if (reason != NULL && reason[0] != '\0')
 		word_copy(s.status_reason, sizeof(s.status_reason), reason);
-	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	return request_commit(v, controller, c, &s, was, who, reason, "GDPR-12",
 	                      out, msg);
 }
 
@@ -669,8 +673,8 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_extension_check(from, s.extended_months > 0, months,
-	                                  day_of(s.received_at), clock_today(),
-	                                  msg)) != VAERN_OK ||
+	                                  cal_day_of(s.received_at),
+	                                  clock_today(), msg)) != VAERN_OK ||
 	    (err = rights_transition(from, RIGHTS_EXTENDED,
 	                             s.verified_at != STORE_NO_TIME, msg)) !=
 	            VAERN_OK)
@@ -680,9 +684,9 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 	          rights_status_name(RIGHTS_EXTENDED));
 	s.extended_months = months;
 	s.extended_at = clock_now();
-	s.due = rights_due_extended(day_of(s.received_at), months);
+	s.due = rights_due_extended(cal_day_of(s.received_at), months);
 	word_copy(s.extension_reason, sizeof(s.extension_reason), reason);
-	return request_commit(v, controller, &s, was, who, reason, "GDPR-12",
+	return request_commit(v, controller, c, &s, was, who, reason, "GDPR-12",
 	                      out, msg);
 }
 
@@ -735,8 +739,8 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 	    (err = verify_prepare(&s, "attestation", method, who, was, msg)) !=
 	            VAERN_OK)
 		return err;
-	return request_commit(v, controller, &s, was, who, "staff attestation",
-	                      "AOPT-ACCESS-1", out, msg);
+	return request_commit(v, controller, c, &s, was, who,
+	                      "staff attestation", "AOPT-ACCESS-1", out, msg);
 }
 
 /* ---- one-time codes (AOPT-ACCESS-1) ------------------------------------ */
@@ -801,8 +805,8 @@ contact_each(void *arg, const struct vault_fact_out *f)
 static enum vaern_err
 contact_of(struct vault *v, const struct controller *c, const char *rid,
            const unsigned char *uid, enum id_type want,
-           const struct vault_request_actor *who, struct contact_find *cf,
-           struct vaern_msg *msg)
+           const struct vault_request_actor *who, const char *purpose,
+           const char *what, struct contact_find *cf, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	enum id_type order[2] = {want, ID_NONE};
@@ -848,12 +852,10 @@ contact_of(struct vault *v, const struct controller *c, const char *rid,
 		r.ncategories = n;
 		r.recipient = -1;
 		(void)snprintf(extra, sizeof(extra),
-		               "the address for request %s's one-time code",
-		               rid);
+		               "the address for request %s's %s", rid, what);
 		if ((err = vlt_gate(v, c, s.uid, s.uid, who->name, who->role,
-		                    &r, &gs, "identity_verification", "read",
-		                    extra, &d, released, &rel, msg)) !=
-		            VAERN_OK ||
+		                    &r, &gs, purpose, "read", extra, &d,
+		                    released, &rel, msg)) != VAERN_OK ||
 		    (err = vlt_release_walk(v, &s, &rel, contact_each, cf, NULL,
 		                            msg)) != VAERN_OK)
 			goto done;
@@ -880,6 +882,29 @@ done:
 	free(wanted);
 	free(released);
 	return err;
+}
+
+enum vaern_err
+vlt_request_contact(struct vault *v, const struct controller *c,
+                    const char *rid, const unsigned char *uid,
+                    const struct vault_request_actor *who,
+                    struct vlt_contact *out, struct vaern_msg *msg)
+{
+	struct contact_find cf;
+	enum vaern_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = contact_of(v, c, rid, uid, ID_NONE, who, "rights_request",
+	                 "message", &cf, msg);
+	if (err == VAERN_E_INVALID)
+		return VAERN_OK; /* no address on record: found 0 */
+	if (err != VAERN_OK)
+		return err;
+	(void)snprintf(out->to, sizeof(out->to), "%s", cf.value);
+	out->type = cf.want == ID_PHONE ? "phone" : "email";
+	out->found = 1;
+	sodium_memzero(&cf, sizeof(cf));
+	return VAERN_OK;
 }
 
 enum vaern_err
@@ -925,8 +950,9 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		                  "%d codes were sent for this request: verify "
 		                  "the identity by a staff attestation",
 		                  VAULT_CODES_PER_REQUEST);
-	if ((err = contact_of(v, c, s.id, s.subject, contact, who, &cf, msg)) !=
-	    VAERN_OK)
+	if ((err = contact_of(v, c, s.id, s.subject, contact, who,
+	                      "identity_verification", "one-time code", &cf,
+	                      msg)) != VAERN_OK)
 		return err;
 	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_CODE_DIGITS,
 	               (unsigned)randombytes_uniform(100000000u));
@@ -1208,12 +1234,16 @@ vault_request_json(const char *controller, const struct vault_request *r,
  */
 
 #define ERASE_EVENTS_MAX 256  /* events of the subject considered */
+#define KEEP_SCOPE       1    /* keep[]: a fact the request does not concern */
+#define KEEP_LAW         2    /* keep[]: a fact a legal obligation keeps */
 #define ERASE_FACTS_MAX  4096 /* facts of one subject erased at once */
 
 struct erase_fact {
 	int64_t id;
 	int64_t collected_at;
-	long category; /* index into the policy; -1: no longer in it */
+	long category;   /* index into the policy; -1: no longer in it */
+	int64_t until;   /* kept: the legal rule's expiry (the sweep's) */
+	long legal_rule; /* kept: the legal rule deciding until */
 };
 
 struct erase_walk {
@@ -1297,8 +1327,12 @@ erase_plan(const struct policy *p, struct erase_walk *w, unsigned char *keep,
 		if (!r.legal || r.legal_until == INT64_MIN ||
 		    (r.legal_until != RETENTION_NEVER && r.legal_until <= now))
 			continue;
-		keep[i] = 1;
-		lr = legal_rule(p, ci);
+		keep[i] = KEEP_LAW;
+		/* AOPT-ERASE-1: only the law keeps it now, so its date is
+		 * the legal rule's, and the sweep's. */
+		w->facts[i].until = r.legal_until;
+		w->facts[i].legal_rule = r.legal_rule;
+		lr = r.legal_rule >= 0 ? r.legal_rule : legal_rule(p, ci);
 		for (k = 0; k < rep->nkept; k++) {
 			if (strcmp(rep->kept[k].category,
 			           p->categories[ci].id) == 0)
@@ -1348,7 +1382,7 @@ erase_scope(struct vault *v, const struct policy *p, int64_t request,
 		if (keep[i] || ci < 0 ||
 		    vlt_scope_has(scope, p->categories[ci].id))
 			continue;
-		keep[i] = 1;
+		keep[i] = KEEP_SCOPE;
 		rep->not_concerned++;
 	}
 	return VAERN_OK;
@@ -1376,7 +1410,7 @@ erase_reason(const struct vault_erasure *rep, char *out, size_t size)
 
 		len = strlen(out);
 		if (rep->kept[k].until != INT64_MIN)
-			cal_format_date(day_of(rep->kept[k].until), until);
+			cal_format_date(cal_day_of(rep->kept[k].until), until);
 		(void)snprintf(out + len, size - len, "%s %s until %s (%s)",
 		               k ? ";" : "", rep->kept[k].category,
 		               until[0] ? until : "its retention starts",
@@ -1399,9 +1433,21 @@ erase_write(struct vault *v, const struct controller *c,
 
 	for (size_t i = 0; i < w->nfacts; i++) {
 		if (keep[i]) {
-			types |= 1u
-			         << c->policy->categories[w->facts[i].category]
-			                    .identifier;
+			char label[VAULT_RULE_MAX + 1];
+			const struct erase_fact *f = &w->facts[i];
+
+			types |= 1u << c->policy->categories[f->category]
+			                       .identifier;
+			if (keep[i] != KEEP_LAW)
+				continue; /* not concerned: as it was */
+			(void)snprintf(label, sizeof(label), "%s/%s", c->name,
+			               c->policy->retention[f->legal_rule].id);
+			if ((err = store_fact_set_expiry(
+			             v->store, subj->rowid, f->id,
+			             f->until == RETENTION_NEVER ? STORE_NO_TIME
+			                                         : f->until,
+			             label, msg)) != VAERN_OK)
+				return err;
 			continue;
 		}
 		if (partial &&
@@ -1435,9 +1481,179 @@ erase_write(struct vault *v, const struct controller *c,
 	 * is; only what the law keeps is restricted (GDPR-18). */
 	if (rep->nkept == 0)
 		return VAERN_OK;
-	return store_subject_set_state(v->store, subj->rowid,
-	                               subj->state | STORE_STATE_RESTRICTED,
-	                               msg);
+	/* GDPR-17, AOPT-ERASE-1: what the law keeps is dated by the law
+	 * alone from now on (vlt_retention_recompute), and this restriction
+	 * does not hold the sweep: the law's date is the sweep's. */
+	return store_subject_set_state(
+	        v->store, subj->rowid,
+	        subj->state | STORE_STATE_RESTRICTED | STORE_STATE_ERASED, msg);
+}
+
+/*
+ * Reads the subject's events and facts and decides, fact by fact, what a
+ * legal obligation keeps (erase_plan). *wp and *keepp are the caller's to
+ * free with erase_free, also on failure.
+ */
+static enum vaern_err
+erase_prepare(struct vault *v, const struct controller *c,
+              const struct store_subject *subj, struct erase_walk **wp,
+              unsigned char **keepp, struct vault_erasure *rep,
+              struct vaern_msg *msg)
+{
+	struct erase_walk *w;
+	enum vaern_err err;
+
+	*keepp = NULL;
+	if ((*wp = w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) == NULL ||
+	    (*keepp = calloc(ERASE_FACTS_MAX, 1)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	w->p = c->policy;
+	w->msg = msg;
+	if ((err = store_event_foreach(v->store, subj->rowid, erase_event, w,
+	                               msg)) != VAERN_OK ||
+	    (err = store_fact_foreach(v->store, subj->rowid, erase_fact_collect,
+	                              w, msg)) != VAERN_OK)
+		return err;
+	return erase_plan(c->policy, w, *keepp, rep, clock_now(), msg);
+}
+
+static void
+erase_free(struct erase_walk *w, unsigned char *keep)
+{
+	if (w != NULL)
+		free(w->facts);
+	free(w);
+	free(keep);
+}
+
+/* The categories kept, comma-separated (ids, never values). */
+static void
+erase_kept_categories(const struct vault_erasure *rep, char *cats, size_t size)
+{
+	cats[0] = '\0';
+	for (size_t k = 0; k < rep->nkept; k++) {
+		size_t len = strlen(cats);
+
+		(void)snprintf(cats + len, size - len, "%s%s", k ? "," : "",
+		               rep->kept[k].category);
+	}
+}
+
+/* The local operator's upkeep of the vault, audited as the CLI audits
+ * the operator (purpose vault_operation; ids and counts only). */
+static enum vaern_err
+audit_operator(struct vault *v, const char *controller,
+               const struct vault_request_actor *who, const char *action,
+               const unsigned char *uid, const char *categories,
+               const char *reason, struct vaern_msg *msg)
+{
+	struct vault_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.controller = controller;
+	e.actor = who->name;
+	e.role = who->role;
+	e.purpose = "vault_operation";
+	e.action = action;
+	e.subject = uid;
+	e.categories = categories != NULL && categories[0] ? categories : NULL;
+	e.allowed = 1;
+	e.rule = "GDPR-17";
+	e.reason = reason;
+	return v->audit_fn(v->audit_arg, &e, msg);
+}
+
+/* The reasons an operator may give for destroying what the law keeps:
+ * words, never free text, as they go into the audit trail. */
+static const char *const override_reasons[] = {"court_order", "authority_order",
+                                               "wrong_subject",
+                                               "unlawfully_collected", NULL};
+
+enum vaern_err
+vault_operator_erase(struct vault *v, const char *controller,
+                     const unsigned char uid[VAULT_UID_BYTES],
+                     const struct vault_request_actor *who,
+                     const char *override, struct vault_erasure *rep,
+                     struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_subject subj;
+	struct erase_walk *w = NULL;
+	unsigned char *keep = NULL;
+	enum vaern_err err;
+	char cats[AUDIT_CATS_MAX], why[AUDIT_WHY_MAX];
+	size_t k;
+	int held = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = need_audit(v, who, msg)) != VAERN_OK)
+		return err;
+	if (override != NULL) {
+		for (k = 0; override_reasons[k] != NULL; k++)
+			if (strcmp(override_reasons[k], override) == 0)
+				break;
+		if (override_reasons[k] == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "--destroy-legally-kept-data: the "
+			                  "reason is one "
+			                  "of court_order, authority_order, "
+			                  "wrong_subject, "
+			                  "unlawfully_collected");
+	}
+	if ((err = vlt_subject(v, controller, uid, &c, &subj, msg)) != VAERN_OK)
+		return err;
+	/* CEK-HOLD-1: held data is never erased while the hold stands, not
+	 * even by the override. */
+	if ((err = vlt_subject_held(v, subj.rowid, NULL, &held, msg)) !=
+	    VAERN_OK)
+		goto done;
+	if (held) {
+		err = vaern_fail(msg, VAERN_E_DENIED,
+		                 "the subject is under a legal hold "
+		                 "(CEK-HOLD-1): lift the hold first");
+		goto done;
+	}
+	if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) != VAERN_OK)
+		goto done;
+	erase_kept_categories(rep, cats, sizeof(cats));
+	if (override != NULL) {
+		size_t n = 0;
+
+		/* The loud way: everything goes, the law's share too, and
+		 * the trail says so, with the reason and what the law
+		 * kept, before it happens. */
+		(void)snprintf(why, sizeof(why),
+		               "OVERRIDE of GDPR-17(3): data kept by a legal "
+		               "obligation destroyed (reason: %s; kept "
+		               "categories: %.300s)",
+		               override, rep->nkept ? cats : "none");
+		if ((err = audit_operator(v, c->name, who, "erase_override",
+		                          uid, cats, why, msg)) != VAERN_OK ||
+		    (err = vault_subject_erase(v, controller, uid, &n, msg)) !=
+		            VAERN_OK)
+			goto done;
+		memset(rep, 0, sizeof(*rep));
+		rep->erased = n;
+		rep->shredded = 1;
+		goto done;
+	}
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		goto done;
+	err = erase_write(v, c, &subj, w, keep, rep, msg);
+	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
+		goto done;
+	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	(void)snprintf(why, sizeof(why),
+	               "erased by the local operator: %zu facts, %zu "
+	               "categories kept by law",
+	               rep->erased, rep->nkept);
+	err = audit_operator(v, c->name, who, "erase", uid, cats, why, msg);
+done:
+	erase_free(w, keep);
+	return err;
 }
 
 enum vaern_err
@@ -1454,6 +1670,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	enum rights_status from;
 	enum vaern_err err;
 	int held = 0, gone = 0;
+	struct vlt_contact ct = {{0}, NULL, 0};
 	char was[STORE_WORD_MAX + 1], why[160], cats[AUDIT_CATS_MAX];
 
 	memset(rep, 0, sizeof(*rep));
@@ -1487,23 +1704,13 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 			        "the subject is under a legal hold "
 			        "(CEK-HOLD-1): lift the hold first, or "
 			        "refuse the request with the reason");
-		if ((w = calloc(1, sizeof(*w))) == NULL ||
-		    (w->facts = calloc(ERASE_FACTS_MAX, sizeof(*w->facts))) ==
-		            NULL ||
-		    (keep = calloc(ERASE_FACTS_MAX, 1)) == NULL) {
-			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		/* GDPR-12: the answer goes to the address the erasure
+		 * removes, read now. */
+		if ((err = vlt_request_contact(v, c, s.id, s.subject, who, &ct,
+		                               msg)) != VAERN_OK)
 			goto done;
-		}
-		w->p = c->policy;
-		w->msg = msg;
-		if ((err = store_event_foreach(v->store, subj.rowid,
-		                               erase_event, w, msg)) !=
+		if ((err = erase_prepare(v, c, &subj, &w, &keep, rep, msg)) !=
 		            VAERN_OK ||
-		    (err = store_fact_foreach(v->store, subj.rowid,
-		                              erase_fact_collect, w, msg)) !=
-		            VAERN_OK ||
-		    (err = erase_plan(c->policy, w, keep, rep, clock_now(),
-		                      msg)) != VAERN_OK ||
 		    (err = erase_scope(v, c->policy, s.rowid, w, keep, rep,
 		                       msg)) != VAERN_OK)
 			goto done;
@@ -1525,13 +1732,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
 	if (!v->batch)
 		(void)store_checkpoint(v->store, NULL);
-	cats[0] = '\0';
-	for (size_t k = 0; k < rep->nkept; k++) {
-		size_t len = strlen(cats);
-
-		(void)snprintf(cats + len, sizeof(cats) - len, "%s%s",
-		               k ? "," : "", rep->kept[k].category);
-	}
+	erase_kept_categories(rep, cats, sizeof(cats));
 	(void)snprintf(why, sizeof(why),
 	               "request %s (erasure): %s -> completed; %zu facts "
 	               "erased, %zu categories kept by law",
@@ -1541,12 +1742,13 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	                            s.subject, cats, 1, "GDPR-17", why, msg)) !=
 	    VAERN_OK)
 		goto done;
+	if ((err = vlt_request_notify(v, controller, c, &s, who, &ct, msg)) !=
+	    VAERN_OK)
+		goto done;
 	err = request_out(&s, out, msg);
 done:
-	if (w != NULL)
-		free(w->facts);
-	free(w);
-	free(keep);
+	erase_free(w, keep);
+	vlt_contact_wipe(&ct);
 	return err;
 }
 
@@ -1559,7 +1761,7 @@ vault_erasure_json(const struct vault_erasure *rep)
 		char until[11] = "";
 
 		if (rep->kept[k].until != INT64_MIN)
-			cal_format_date(day_of(rep->kept[k].until), until);
+			cal_format_date(cal_day_of(rep->kept[k].until), until);
 		json_array_append_new(
 		        kept,
 		        json_pack("{s:s, s:I, s:s, s:s, s:s?}", "category",
@@ -1724,10 +1926,15 @@ exec_audit(struct vault *v, const char *controller,
 {
 	char why[AUDIT_WHY_MAX];
 
+	enum vaern_err err;
+
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s; %s",
 	               x->s.id, x->s.type, x->was, x->s.status, what);
-	return audit_categories(v, controller, who, action, x->s.subject,
-	                        categories, 1, rule, why, msg);
+	if ((err = audit_categories(v, controller, who, action, x->s.subject,
+	                            categories, 1, rule, why, msg)) != VAERN_OK)
+		return err;
+	/* GDPR-12: a completed request is told (a step in progress not). */
+	return vlt_request_notify(v, controller, x->c, &x->s, who, NULL, msg);
 }
 
 /* Appends name to a comma-separated list of ids unless it is there. */

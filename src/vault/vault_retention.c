@@ -75,8 +75,9 @@ rule_label(const struct controller *c, long rule, char out[VAULT_RULE_MAX + 1])
  */
 static enum vaern_err
 fact_expiry(const struct controller *c, const char *category,
-            int64_t collected_at, const struct events *es, int64_t *expires_at,
-            char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
+            int64_t collected_at, const struct events *es, int erased,
+            int64_t *expires_at, char rule[VAULT_RULE_MAX + 1],
+            struct vaern_msg *msg)
 {
 	struct retention_result r;
 	long ci = policy_category_index(c->policy, category);
@@ -92,6 +93,13 @@ fact_expiry(const struct controller *c, const char *category,
 		return vaern_fail(msg, err,
 		                  "category '%s': no retention rule holds it",
 		                  category);
+	/* GDPR-17, AOPT-ERASE-1: after an erasure only a legal obligation
+	 * keeps a fact, so its date is the legal rule's whatever the other
+	 * rules say (the date the erasure answer gave). */
+	if (erased && r.legal && r.legal_rule >= 0) {
+		r.expires_at = r.legal_until;
+		r.rule = r.legal_rule;
+	}
 	if (r.expires_at != RETENTION_NEVER)
 		*expires_at = r.expires_at;
 	if (r.rule >= 0)
@@ -104,7 +112,7 @@ vlt_fact_expiry(const struct controller *c, const char *category,
                 int64_t collected_at, int64_t *expires_at,
                 char rule[VAULT_RULE_MAX + 1], struct vaern_msg *msg)
 {
-	return fact_expiry(c, category, collected_at, NULL, expires_at, rule,
+	return fact_expiry(c, category, collected_at, NULL, 0, expires_at, rule,
 	                   msg);
 }
 
@@ -151,7 +159,9 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 {
 	struct events *es;
 	struct fact_refs refs = {0};
+	struct store_subject s;
 	enum vaern_err err;
+	int erased;
 
 	es = malloc(sizeof(*es));
 	refs.items = calloc(SUBJECT_FACTS, sizeof(*refs.items));
@@ -161,6 +171,10 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
+	if ((err = store_subject_by_rowid(v->store, subject, &s, msg)) !=
+	    VAERN_OK)
+		goto done;
+	erased = (s.state & STORE_STATE_ERASED) != 0;
 	if ((err = events_load(v, c, subject, es, msg)) != VAERN_OK ||
 	    (err = store_fact_foreach(v->store, subject, ref_collect, &refs,
 	                              msg)) != VAERN_OK)
@@ -170,8 +184,8 @@ vlt_retention_recompute(struct vault *v, const struct controller *c,
 		int64_t exp;
 
 		if ((err = fact_expiry(c, refs.items[i].category,
-		                       refs.items[i].collected_at, es, &exp,
-		                       rule, msg)) != VAERN_OK ||
+		                       refs.items[i].collected_at, es, erased,
+		                       &exp, rule, msg)) != VAERN_OK ||
 		    (err = store_fact_set_expiry(
 		             v->store, subject, refs.items[i].id, exp,
 		             rule[0] ? rule : NULL, msg)) != VAERN_OK)
@@ -441,6 +455,46 @@ hold_collect(void *arg, const struct store_hold *h)
 	return VAERN_OK;
 }
 
+/*
+ * GDPR-18: a subject whose processing is restricted is held whole, its
+ * data only stored until the restriction is lifted (what an erasure left
+ * is not: the law keeps it until its date, GDPR-17).
+ */
+static enum vaern_err
+restricted_collect(void *arg, int64_t subject)
+{
+	struct store_hold h;
+
+	memset(&h, 0, sizeof(h));
+	h.subject = subject;
+	return hold_collect(arg, &h);
+}
+
+static int
+hold_by_subject(const void *a, const void *b)
+{
+	const struct hold_ref *x = a, *y = b;
+
+	return (x->subject > y->subject) - (x->subject < y->subject);
+}
+
+/* The holds in force and the restricted subjects, sorted by subject. */
+static enum vaern_err
+holds_load(struct vault *v, struct holds *hs, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	hs->n = 0;
+	if ((err = store_hold_foreach(v->store, 0, hold_collect, hs, msg)) !=
+	            VAERN_OK ||
+	    (err = store_subject_restricted_foreach(
+	             v->store, restricted_collect, hs, msg)) != VAERN_OK)
+		return err;
+	if (hs->n > 1)
+		qsort(hs->items, hs->n, sizeof(*hs->items), hold_by_subject);
+	return VAERN_OK;
+}
+
 /* Whether a hold covers category of subject (holds sorted by subject). */
 static int
 is_held(const struct holds *hs, int64_t subject, const char *category)
@@ -551,9 +605,9 @@ count_rule(struct vault_sweep_report *rep, const char *rule)
 	count_rule_n(rep, rule, 1);
 }
 
-/* Splits "controller/rule" and finds both; 0 on success. */
-static int
-rule_find(struct vault *v, const char *label, struct controller **c, long *rule)
+int
+vlt_rule_find(struct vault *v, const char *label, struct controller **c,
+              long *rule)
 {
 	char name[POLICY_NAME_MAX + 1];
 	const char *slash = strchr(label, '/');
@@ -778,7 +832,7 @@ rule_ref(struct sweep *sw, int64_t id, size_t *at)
 		if ((err = store_label_text(sw->v->store, id, l->text,
 		                            sw->msg)) != VAERN_OK)
 			return err;
-		if (rule_find(sw->v, l->text, &l->c, &l->index) != 0) {
+		if (vlt_rule_find(sw->v, l->text, &l->c, &l->index) != 0) {
 			l->c = NULL;
 			l->index = -1;
 		}
@@ -1280,7 +1334,7 @@ count_visits(struct vault *v, int64_t label, int64_t n, struct batch_counts *bc,
 		return err;
 	/* A visit's expiry was fixed at collection: it goes even if the
 	 * policy has dropped its rule since. */
-	(void)rule_find(v, text, &c, &r);
+	(void)vlt_rule_find(v, text, &c, &r);
 	if (c != NULL && (b = batch_slot(bc, nbc, c)) != NULL) {
 		b->r.visits_deleted += n;
 		count_rule_fv(&b->r, text, 0, n);
@@ -1412,10 +1466,7 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 		if (!dry_run && (err = vlt_begin(v, msg)) != VAERN_OK)
 			goto done;
 		if (!dry_run || !have_last) {
-			sw.hs.n = 0;
-			err = store_hold_foreach(v->store, 0, hold_collect,
-			                         &sw.hs, msg);
-			if (err != VAERN_OK)
+			if ((err = holds_load(v, &sw.hs, msg)) != VAERN_OK)
 				goto page_done;
 		}
 		/*
@@ -1480,151 +1531,5 @@ done:
 	free(sw.cats.items);
 	free(sw.facts);
 	free(page);
-	return err;
-}
-
-/* ---- the plan ----------------------------------------------------------- */
-
-/* A (rule, day) count of visits, read before the facts' plan. */
-struct visit_row {
-	int64_t rule;
-	int64_t expires_at;
-	int64_t count;
-};
-
-struct plan_walk {
-	struct vault *v;
-	const char *controller;
-	enum vaern_err (*fn)(void *arg, const struct vault_plan_row *r);
-	void *arg;
-	struct vaern_msg *msg;
-	int64_t cached_rule;
-	struct controller *c;
-	long r;
-	struct visit_row *visits;  /* malloc'ed, in expires_at order */
-	size_t nvisits, cap, next; /* next: the first not passed on yet */
-};
-
-static enum vaern_err
-visit_row_add(void *arg, int64_t rule, int64_t expires_at, int64_t count)
-{
-	struct plan_walk *w = arg;
-
-	if (w->nvisits == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 64;
-		struct visit_row *p = realloc(w->visits, cap * sizeof(*p));
-
-		if (p == NULL)
-			return vaern_fail(w->msg, VAERN_E_NOMEM,
-			                  "out of memory");
-		w->visits = p;
-		w->cap = cap;
-	}
-	w->visits[w->nvisits].rule = rule;
-	w->visits[w->nvisits].expires_at = expires_at;
-	w->visits[w->nvisits++].count = count;
-	return VAERN_OK;
-}
-
-static enum vaern_err
-plan_emit(struct plan_walk *w, int64_t rule, int64_t expires_at, int64_t facts,
-          int64_t visits)
-{
-	struct vault_plan_row row;
-	char label[STORE_LABEL_MAX + 1];
-	enum vaern_err err;
-
-	if (rule != w->cached_rule) {
-		w->cached_rule = rule;
-		w->c = NULL;
-		if (rule != 0) {
-			err = store_label_text(w->v->store, rule, label,
-			                       w->msg);
-			if (err != VAERN_OK)
-				return err;
-			if (rule_find(w->v, label, &w->c, &w->r) != 0)
-				w->c = NULL;
-		}
-	}
-	memset(&row, 0, sizeof(row));
-	if (w->c == NULL) {
-		if (w->controller != NULL)
-			return VAERN_OK;
-		row.controller = "(unknown)";
-		row.rule = "(none)";
-		row.action = visits > 0 ? "delete" : "keep";
-	} else {
-		const struct policy_retention *pr =
-		        &w->c->policy->retention[w->r];
-
-		if (w->controller != NULL &&
-		    strcmp(w->controller, w->c->name) != 0)
-			return VAERN_OK;
-		row.controller = w->c->name;
-		row.rule = pr->id;
-		/* A visit has no subject: nothing of it survives. */
-		row.action = pr->action == RETENTION_ANONYMISE && visits == 0
-		                     ? "anonymise"
-		                     : "delete";
-		row.clause = pr->clause;
-		row.legal = pr->legal_obligation != NULL;
-	}
-	row.due = expires_at == STORE_NO_TIME ? INT64_MIN : expires_at;
-	row.facts = facts;
-	row.visits = visits;
-	return w->fn(w->arg, &row);
-}
-
-/* Passes on the visit rows due before until (all: INT64_MAX). */
-static enum vaern_err
-plan_visits_until(struct plan_walk *w, int64_t until)
-{
-	enum vaern_err err;
-
-	for (; w->next < w->nvisits && w->visits[w->next].expires_at < until;
-	     w->next++) {
-		const struct visit_row *r = &w->visits[w->next];
-
-		if ((err = plan_emit(w, r->rule, r->expires_at, 0, r->count)) !=
-		    VAERN_OK)
-			return err;
-	}
-	return VAERN_OK;
-}
-
-/* A fact row of the plan, after the visit rows due before it. */
-static enum vaern_err
-plan_row(void *arg, int64_t rule, int64_t expires_at, int64_t count)
-{
-	struct plan_walk *w = arg;
-	enum vaern_err err;
-
-	if (expires_at != STORE_NO_TIME &&
-	    (err = plan_visits_until(w, expires_at)) != VAERN_OK)
-		return err;
-	return plan_emit(w, rule, expires_at, count, 0);
-}
-
-enum vaern_err
-vault_retention_plan(struct vault *v, const char *controller,
-                     enum vaern_err (*fn)(void *arg,
-                                          const struct vault_plan_row *r),
-                     void *arg, struct vaern_msg *msg)
-{
-	struct plan_walk w = {v,    controller, fn,   arg, msg, -1,
-	                      NULL, -1,         NULL, 0,   0,   0};
-	struct controller *c;
-	enum vaern_err err;
-
-	if (controller != NULL &&
-	    (err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
-		return err;
-	/* Facts and visits in one due order: the visits' (rule, day)
-	 * counts are few (a day per rule), read first and merged in. */
-	if ((err = store_visit_plan(v->store, visit_row_add, &w, msg)) ==
-	            VAERN_OK &&
-	    (err = store_fact_plan(v->store, plan_row, &w, msg)) == VAERN_OK)
-		err = plan_visits_until(&w, INT64_MAX);
-	free(w.visits);
 	return err;
 }

@@ -2384,9 +2384,11 @@ class FactsAddTest(ApiCase):
         self.assertEqual(got["facts"][0]["value"],
                          "Mast 17 Aarhus, opkald kl. 10:00")
         # Kept one year from the call, not from the customer (TEL-LOG-1):
-        # the logging officer's own answer to a request shows the date.
+        # the logging officer's own answer to a request shows the date --
+        # a full year from 10:00, so gone at the midnight after the
+        # anniversary (issue 10).
         self.assertEqual(self.deleted_by(self.LOG, sid, "logging_data"),
-                         ["2027-01-05"])
+                         ["2027-01-06"])
         self.audited("telenor", sid, True, "GDPR-32", action="collect",
                      role="logging_officer", purpose="data_retention_logging")
         entries = self.audit("telenor", subject=sid)

@@ -933,8 +933,10 @@ class AuraCookieTest(ConsentCase):
         doc = r.json()
         self.assertEqual((doc["accepted"], doc["stored"], doc["rule"]),
                          (True, True, "cookie_data"), doc)
-        # AURA-RET-1: 24 calendar months from a leap day is 28 February.
-        self.assertEqual(doc["kept_until"], "2026-02-28T00:00:00Z")
+        # AURA-RET-1: 24 calendar months from a leap day is 28 February,
+        # and a visit at 23:59:59 is kept through that day (TEL-LOG-1
+        # rule, issue 10: the first midnight after the full period).
+        self.assertEqual(doc["kept_until"], "2026-03-01T00:00:00Z")
         r = self.visit(VISITOR, ip="2001:DB8:0::1")
         self.assertEqual(r.status, 201, r)
         c = self.counts()
@@ -961,7 +963,7 @@ class AuraCookieTest(ConsentCase):
         stored = [e for e in self.audit_actions()
                   if e.get("action") == "visit" and e["decision"] == "allow"]
         self.assertEqual(len(stored), 2)
-        self.assertIn("2026-02-28", stored[0]["reason"])
+        self.assertIn("2026-03-01", stored[0]["reason"])
 
     def test_AURA_RET_1_visits_swept_24_calendar_months_after_collection(
             self):
@@ -977,22 +979,23 @@ class AuraCookieTest(ConsentCase):
         plan = json.loads(r.stdout)
         rows = [(p["rule"], p["when"], p["facts"], p["visits"])
                 for p in plan["plan"]]
-        self.assertEqual(rows, [("cookie_data", "2026-02", 0, 1),
-                                ("cookie_data", "2026-03", 0, 1)])
+        # Kept through the day 24 months on: gone at the next midnight.
+        self.assertEqual(rows, [("cookie_data", "2026-03", 0, 1),
+                                ("cookie_data", "2026-04", 0, 1)])
         self.assertEqual((plan["visits"], plan["visits_overdue"]), (2, 0))
         r = self.cli("retention", "plan", "--format", "csv", "--by", "day",
                      as_of="2026-01-01")
         self.assertIn("aura-fiber,cookie_data,AURA-RET-1,delete,no,"
-                      "2026-02-28,0,1", r.stdout.decode())
+                      "2026-03-01,0,1", r.stdout.decode())
         # A dry run counts and changes nothing.
-        r = self.cli("retention", "sweep", "--dry-run", as_of="2026-02-28")
+        r = self.cli("retention", "sweep", "--dry-run", as_of="2026-03-01")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 1, r)
         self.assertEqual(self.counts()["visit"], 2)
-        # Not a day before its 24 calendar months.
-        r = self.cli("retention", "sweep", as_of="2026-02-27T23:59:59Z")
+        # Not a second before its 24 calendar months have run.
+        r = self.cli("retention", "sweep", as_of="2026-02-28T23:59:59Z")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 0, r)
         self.assertEqual(self.counts()["visit"], 2)
-        r = self.cli("retention", "sweep", as_of="2026-02-28")
+        r = self.cli("retention", "sweep", as_of="2026-03-01")
         rep = json.loads(r.stdout)
         self.assertEqual(rep["visits_deleted"], 1, rep)
         self.assertEqual(rep["visits_by_rule"],
@@ -1004,9 +1007,9 @@ class AuraCookieTest(ConsentCase):
         r = self.cli("retention", "plan", "--format", "json",
                      as_of="2026-02-28")
         self.assertEqual(json.loads(r.stdout)["visits"], 1)
-        r = self.cli("retention", "sweep", as_of="2026-03-30")
+        r = self.cli("retention", "sweep", as_of="2026-03-31T23:59:59Z")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 0, r)
-        r = self.cli("retention", "sweep", as_of="2026-03-31")
+        r = self.cli("retention", "sweep", as_of="2026-04-01")
         self.assertEqual(json.loads(r.stdout)["visits_deleted"], 1, r)
         c = self.counts()
         self.assertEqual((c["visit"], c["visit_key"]), (0, 0), c)
@@ -1082,7 +1085,7 @@ class AuraCookieTest(ConsentCase):
         self.assertEqual(r.json(), {"truncated": False, "visits": [{
             "kind": "visit", "at": "2025-06-01T08:15:00Z",
             "ip": "192.0.2.17", "page": "/fiber/priser",
-            "recipient": None, "kept_until": "2027-06-01T00:00:00Z",
+            "recipient": None, "kept_until": "2027-06-02T00:00:00Z",
             "rule": "cookie_data"}]})
         for who in ("web_analytics", "customer_service"):
             r = self.dpo_visits(VISITOR, who)
@@ -1213,11 +1216,11 @@ class ShopPixelTest(ConsentCase):
         self.assertEqual(r.status, 200, r)
         r = self.pixel(visitor)
         self.assertEqual(r.status, 201, r)
-        # The shop's rule keeps pixel data 0 days: due at once, it goes
-        # with the next sweep.
+        # The shop's rule keeps pixel data 0 days: due at the next
+        # midnight, it goes with the next sweep after it.
         self.assertEqual((r.json()["stored"], r.json()["rule"],
                           r.json()["kept_until"]),
-                         (True, "web_behaviour", "2025-10-01T00:00:00Z"))
+                         (True, "web_behaviour", "2025-10-02T00:00:00Z"))
         self.assertEqual(self.pixel(visitor, recipient=None).status, 201)
         r = self.call("GET", "/v1/visitors/%s/visits" % visitor, None, "dpo")
         self.assertEqual([(v["kind"], v["recipient"], v["page"], v["ip"])
@@ -1230,12 +1233,13 @@ class ShopPixelTest(ConsentCase):
         r = self.pixel(visitor, headers={"Sec-GPC": "1"})
         self.assertError(r, 403, "no_marketing_consent", mentions="Sec-GPC")
         self.assertEqual(self.counts()["visit"], 0)
-        # Chosen again: stored again; the sweep of the day takes it.
+        # Chosen again: stored again; the first sweep after the day's
+        # midnight takes it (0 days end at the next midnight, issue 10).
         r = self.call("PUT", "/v1/visitors/%s/choices" % visitor,
                       {"statistics": False, "marketing": True}, "marketing")
         self.assertEqual(self.pixel(visitor).status, 201)
         self.stop()
-        r = self.cli("retention", "sweep", as_of="2025-10-01T12:00:00Z")
+        r = self.cli("retention", "sweep", as_of="2025-10-02")
         rep = json.loads(r.stdout)
         self.assertEqual(rep["visits_by_rule"],
                          {"webshop/web_behaviour": 1}, rep)

@@ -372,7 +372,9 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(r.rc, EXIT_PARTIAL, r)
         self.assertEqual(self.bad_lines(r.err, path),
                          {3: 'column "relationship_end": event '
-                             '\'relationship_end\' is in the future'})
+                             '\'relationship_end\' is in the future, and '
+                             'the policy does not declare it '
+                             'known_in_advance'})
         self.assertEqual(r.json()["events"], 1)
         self.assertIsNone(self.find("email", rows[1]["email"]))
         self.assertIsNone(self.find("phone", rows[1]["phone"]))

@@ -211,7 +211,8 @@ class Notice(unittest.TestCase):
                      "EU/EEA.",
                      "5 years after the end of the financial year "
                      "(Required by Bogføringsloven § 10)",
-                     "2 months after the latest of: Du er stoppet som kunde",
+                     "2 months after the latest of: it was collected; "
+                     "Du er stoppet som kunde",
                      "data portability", "You can withdraw your consent",
                      "Markedsføring elektronisk eller telefonisk"):
             self.assertIn(want, t)
@@ -438,8 +439,10 @@ class Versions(unittest.TestCase):
                 ("policy_version: 2018-05-25", "policy_version: 2026-03-01"),
                 ("    categories: [digital_behaviour]\n",
                  "    categories: [digital_behaviour, email]\n"),
-                ("    anchor: competition_end\n    period: 1 year\n",
-                 "    anchor: competition_end\n    period: 2 years\n"),
+                ("    anchor: [collected, competition_end]\n"
+                 "    period: 1 year\n",
+                 "    anchor: [collected, competition_end]\n"
+                 "    period: 2 years\n"),
                 ("    # taking part is on the competition's terms: (b).\n"
                  "    basis: b\n",
                  "    basis: [a]\n    consent:\n"
@@ -500,7 +503,8 @@ class Versions(unittest.TestCase):
                 "- purpose competitions: legal basis changed from b to a\n"
                 "- purpose digital_services: categories added: email\n"
                 "- retention competitions: period changed from 1 year "
-                "after Konkurrencen er udløbet to 2 years after "
+                "after the latest of: it was collected; Konkurrencen er "
+                "udløbet to 2 years after the latest of: it was collected; "
                 "Konkurrencen er udløbet\n")
         rc, out, err = self.cli("policy", "diff", CEKURA, self.v2)
         self.assertEqual((rc, out), (0, want), err)

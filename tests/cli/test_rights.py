@@ -842,9 +842,16 @@ class RightsApiTest(api.ApiCase):
         entries = self.audit("example", subject=sid)
         actions = [e["action"] for e in entries
                    if e["purpose"] == "rights_request"]
-        self.assertEqual(actions, ["request_received", "request_code_sent",
+        # GDPR-12: each message to the person is audited, without the
+        # address or the reason's text; the address is read through the
+        # gate, audited too.
+        self.assertEqual(actions, ["request_received", "read",
+                                   "request_message_sent",
+                                   "request_code_sent",
                                    "request_verified", "request_extended",
-                                   "request_refused"])
+                                   "read", "request_message_sent",
+                                   "request_refused",
+                                   "read", "request_message_sent"])
         text = json.dumps(entries)
         for secret in (email, code, "secret reason", "another secret",
                        "Anna"):

@@ -537,7 +537,10 @@ class SmtpSlowTest(SmtpCase):
     def test_AOPT_ACCESS_1_slow_mail_server_holds_no_write_lock(self):
         sid, addr = self.subject()
         sid2, _ = self.subject()
+        # GDPR-12: registering a request tells the person, by this slow
+        # server too (its own wait, after its commit).
         rid = self.new_request(sid)
+        before = len(self.fake.messages)
         result = {}
 
         def send():
@@ -550,14 +553,15 @@ class SmtpSlowTest(SmtpCase):
         t.start()
         time.sleep(0.5)  # the send is waiting for the greeting now
         t0 = time.monotonic()
-        rid2 = self.new_request(sid2)  # a write to the vault
+        r2 = self.call("POST", "/v1/subjects/%s/events" % sid2,
+                       {"kind": "last_contact"}, self.CS)  # a write
         took = time.monotonic() - t0
         t.join(30)
         self.assertLess(took, 1.5, "a write waited for the mail server")
         self.assertEqual(result["r"].status, 202, result["r"])
         self.assertGreaterEqual(result["took"], 2.5)
-        self.assertTrue(rid2)
-        self.assertEqual(len(self.fake.wait(1)), 1)
+        self.assertEqual(r2.status, 201, r2)
+        self.assertEqual(len(self.fake.wait(before + 1)), before + 1)
 
 
 # ---- STARTTLS ----------------------------------------------------------------
@@ -616,7 +620,8 @@ class SmtpStartTlsTest(SmtpCase):
         rid = self.new_request(sid)
         r = self.call("POST", "/v1/requests/%s/code" % rid, {}, self.CS)
         self.assertEqual(r.status, 202, r)
-        mail = self.fake.wait(1)[0]
+        # The first mail told the person the request arrived (GDPR-12).
+        mail = self.fake.wait(2)[1]
         self.assertTrue(mail["tls"], "sent before STARTTLS")
         self.assertEqual(mail["auth"], "vaern")
         self.assertIn("STARTTLS", self.fake.commands)
@@ -775,6 +780,12 @@ class SmtpCliTest(unittest.TestCase):
         env = {"VAERN_SMTP_URL": self.fake.url(),
                "VAERN_SMTP_FROM": FROM, "VAERN_SMTP_INSECURE": "1",
                "VAERN_SMTP_TIMEOUT": "5"}
+        # GDPR-12: the receipt went to the spool (no SMTP set then).
+        spool = os.path.join(self.dir, "outbox")
+        self.assertEqual(len([f for f in os.listdir(spool)
+                              if rid in f]), 1)
+        for f in os.listdir(spool):
+            os.remove(os.path.join(spool, f))
         r = self.vaern("requests", "verify", rid, "--send-code", env=env)
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.json()["sent_to"], "email")

@@ -1153,8 +1153,10 @@ class Erase(VaultTest):
                 (rowid,))[0][0], 0, t)
         r = self.vaern("subject", "erase", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
+        # GDPR-17(3): nothing here is kept by a legal obligation.
         self.assertEqual(r.json(), {"subject": sid, "erased": True,
-                                    "facts": 6})
+                                    "facts": 6, "shredded": True,
+                                    "kept": [], "not_concerned": 0})
         for typ, value in (("email", "anna@example.dk"),
                            ("email", "anna.n@example.dk"),
                            ("phone", "20304050"), ("cpr", "010190-1234")):
@@ -1441,6 +1443,10 @@ class OperatorAudited(VaultTest):
         self.assertEqual(got, [("create", "allow"), ("read", "allow"),
                                ("find", "allow"), ("collect", "allow"),
                                ("request_received", "allow"),
+                               # GDPR-12 (issue 10): the person is told,
+                               # the address read through the gate.
+                               ("read", "allow"),
+                               ("request_message_sent", "allow"),
                                ("consents_read", "allow"),
                                ("holds_read", "allow"),
                                ("rectify", "allow"), ("restrict", "allow"),

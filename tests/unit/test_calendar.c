@@ -936,10 +936,35 @@ test_clock_env(void **state)
 	clock_unset();
 }
 
+/* cal_day_of: the UTC day of an instant, rounded down (issue 10: one
+ * helper for retention, reports and requests). */
+static void
+test_day_of(void **state)
+{
+	static const struct {
+		int64_t seconds;
+		long day;
+	} cases[] = {
+	        {0, 0},
+	        {86399, 0},
+	        {86400, 1},
+	        {-1, -1},
+	        {-86400, -1},
+	        {-86401, -2},
+	        {1768084200, 20463}, /* 2026-01-10T22:30:00Z */
+	        {1768003200, 20463}, /* 2026-01-10T00:00:00Z */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(cal_day_of(cases[i].seconds), cases[i].day);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_day_of),
 	        cmocka_unit_test(test_known_day_counts),
 	        cmocka_unit_test(test_every_day_1900_2100),
 	        cmocka_unit_test(test_round_trip_wide),

@@ -109,6 +109,32 @@ struct bad_pos_case {
 };
 
 static const struct bad_case bad_cases[] = {
+        /* Issue 10: the new keys of events and rules. */
+        {"known_in_advance is a boolean (AOPT-CUST-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_end: {known_in_advance: yes}\n"}},
+         "known_in_advance must be true or false",
+         11},
+        {"on_withdrawal names an undefined purpose (SHOP-MKT-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_end: {on_withdrawal: newsletter}\n"}},
+         "on_withdrawal names undefined purpose 'newsletter'",
+         11},
+        {"on_consent names a purpose that records no consent (SHOP-MKT-1)",
+         {{"  relationship_end: The relationship ended\n",
+           "  relationship_end: {on_consent: customer_admin}\n"}},
+         "purpose 'customer_admin' records no consent",
+         11},
+        {"waits_for names no anchor of the rule (TEL-RET-1)",
+         {{"    period: 2 years\n",
+           "    period: 2 years\n    waits_for: last_contact\n"}},
+         "waits_for 'last_contact' is not an event of its anchor",
+         39},
+        {"waits_for an event that ends no state (TEL-RET-1)",
+         {{"    period: 2 years\n",
+           "    period: 2 years\n    waits_for: relationship_end\n"}},
+         "waits_for 'relationship_end' ends no running state",
+         39},
         /* docs/policy.md: an unknown key is an error. */
         {"unknown key",
          {{"    period: 2 years\n", "    retension: 5 years\n"
@@ -1151,9 +1177,10 @@ test_example_compiles(void **state)
 	assert_int_equal(book->period.count, 5);
 	assert_int_equal(book->period.unit, PERIOD_YEARS);
 	assert_non_null(book->legal_obligation);
-	assert_int_equal(p->retention[0].nanchors, 2);
-	assert_string_equal(p->retention[0].anchors[0], "relationship_end");
-	assert_string_equal(p->retention[0].anchors[1], "last_contact");
+	assert_int_equal(p->retention[0].nanchors, 3);
+	assert_string_equal(p->retention[0].anchors[0], "collected");
+	assert_string_equal(p->retention[0].anchors[1], "relationship_end");
+	assert_string_equal(p->retention[0].anchors[2], "last_contact");
 	assert_int_equal(p->retention[0].action, RETENTION_DELETE);
 
 	/* Recipient: default country and categories (those of its
@@ -1369,6 +1396,56 @@ test_keep_list_form_and_plain_events(void **state)
 	free(text);
 }
 
+/* Issue 10: known_in_advance, on_consent/on_withdrawal, waits_for, and
+ * which rules may leave a fact undated (TEL-RET-1, SHOP-MKT-1). */
+static void
+test_issue10_keys_compile(void **state)
+{
+	static const struct edit edits[] = {
+	        {"  relationship_end: The relationship ended\n",
+	         "  relationship_start: {on_consent: care}\n"
+	         "  relationship_end: {ends: relationship_start, "
+	         "on_withdrawal: care}\n"
+	         "  warranty_end: {known_in_advance: true}\n"},
+	        {"    period: 2 years\n",
+	         "    period: 2 years\n    waits_for: relationship_end\n"},
+	        {NULL, NULL}};
+	char *text = apply_edits(edits);
+	struct policy *p = NULL;
+	struct policy_diags d;
+	long start, end, warranty, care;
+
+	(void)state;
+	assert_int_equal(policy_load_buffer(text, strlen(text), &p, &d),
+	                 VAERN_OK);
+	start = policy_event_index(p, "relationship_start");
+	end = policy_event_index(p, "relationship_end");
+	warranty = policy_event_index(p, "warranty_end");
+	care = policy_purpose_index(p, "care");
+	assert_true(start >= 0 && end >= 0 && warranty >= 0 && care >= 0);
+	assert_int_equal(p->events[start].on_consent, care);
+	assert_int_equal(p->events[start].on_withdrawal, -1);
+	assert_int_equal(p->events[end].on_withdrawal, care);
+	assert_int_equal(p->events[end].known_in_advance, 0);
+	assert_int_equal(p->events[warranty].known_in_advance, 1);
+	assert_int_equal(p->retention[0].waits_for, end);
+	/* customers says it waits; log runs from collection. */
+	assert_false(policy_rule_may_stay_undated(p, 0));
+	assert_false(policy_rule_may_stay_undated(p, 1));
+	policy_free(p);
+	free(text);
+
+	/* Without waits_for, the event-only rule may leave facts undated. */
+	assert_int_equal(
+	        policy_load_buffer(base_policy, strlen(base_policy), &p, &d),
+	        VAERN_OK);
+	assert_int_equal(p->retention[0].waits_for, -1);
+	assert_true(policy_rule_may_stay_undated(p, 0));
+	assert_false(policy_rule_may_stay_undated(p, 1));
+	assert_false(policy_rule_may_stay_undated(p, 99));
+	policy_free(p);
+}
+
 static void
 test_country_in_eea(void **state)
 {
@@ -1410,6 +1487,7 @@ main(void)
 	        cmocka_unit_test(test_explicit_values),
 	        cmocka_unit_test(test_retention_keys_compile),
 	        cmocka_unit_test(test_keep_list_form_and_plain_events),
+	        cmocka_unit_test(test_issue10_keys_compile),
 	        cmocka_unit_test(test_country_in_eea),
 	};
 

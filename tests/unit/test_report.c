@@ -52,6 +52,79 @@ static const struct report_fact facts[] = {
 };
 #define NFACTS (sizeof(facts) / sizeof(facts[0]))
 
+/* GDPR-15, issue 10: how long a category is kept, in words, per
+ * language, from the seed policies' own rules; never empty. */
+static void
+test_retention_words_GDPR_15(void **state)
+{
+	static const struct {
+		const char *seed, *category, *lang, *want[3];
+	} cases[] = {
+	        {"cekura.yaml",
+	         "name",
+	         "da",
+	         {"2 måneder efter det seneste af: ", "Du er stoppet som kunde",
+	          "de blev indsamlet"}},
+	        {"cekura.yaml",
+	         "name",
+	         "en",
+	         {"2 months after the latest of: ", "it was collected; ",
+	          "Seneste dialog med os"}},
+	        {"cekura.yaml",
+	         "payment_details",
+	         "sv",
+	         {"2 månader efter", "5 år efter räkenskapsårets slut",
+	          "(Bogføringsloven § 10). Det senaste av dessa gäller."}},
+	        {"telenor.yaml",
+	         "logging_data",
+	         "da",
+	         {"1 år efter de blev indsamlet", "(Logningsbekendtgørelsen)",
+	          "1 år"}},
+	        {"webshop.yaml",
+	         "newsletter_email",
+	         "en",
+	         {"0 days after Du har afmeldt nyhedsbrevet", "0 days",
+	          "afmeldt"}},
+	};
+	const char *root = getenv("VAERN_SOURCE_ROOT");
+	size_t failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_diags *d = calloc(1, sizeof(*d));
+		struct policy *p = NULL;
+		char path[1024], out[REPORT_RETENTION_WORDS_MAX];
+		long ci;
+
+		snprintf(path, sizeof(path), "%s/policies/%s",
+		         root ? root : ".", cases[i].seed);
+		assert_non_null(d);
+		assert_int_equal(policy_load_file(path, &p, d), VAERN_OK);
+		ci = policy_category_index(p, cases[i].category);
+		assert_true(ci >= 0);
+		assert_true(report_retention_words(p, (size_t)ci, cases[i].lang,
+		                                   out, sizeof(out)) > 0);
+		for (size_t k = 0; k < 3; k++) {
+			if (strstr(out, cases[i].want[k]) == NULL) {
+				print_message(
+				        "FAIL %s/%s/%s: '%s' not in '%s'\n",
+				        cases[i].seed, cases[i].category,
+				        cases[i].lang, cases[i].want[k], out);
+				failures++;
+			}
+		}
+		/* A short buffer is cut, never overrun. */
+		assert_true(report_retention_words(p, (size_t)ci, cases[i].lang,
+		                                   out, 8) < 8);
+		assert_int_equal(
+		        report_retention_words(p, 9999, "en", out, sizeof(out)),
+		        0);
+		policy_free(p);
+		free(d);
+	}
+	assert_int_equal(failures, 0);
+}
+
 static struct report_input
 input(const struct policy *p)
 {
@@ -65,7 +138,7 @@ input(const struct policy *p)
 	                          0,         uses,
 	                          1,         NULL,
 	                          NULL,      NULL,
-	                          0};
+	                          0,         NULL};
 
 	return in;
 }
@@ -242,6 +315,7 @@ main(void)
 	        cmocka_unit_test(test_portable_GDPR_20),
 	        cmocka_unit_test(test_access_html_escapes),
 	        cmocka_unit_test(test_request_named),
+	        cmocka_unit_test(test_retention_words_GDPR_15),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -828,15 +828,18 @@ test_AOPT_CUST_1_customer_while_any_relation_runs(void **state)
 	        "last_contact",    "instalment_end", "subscription_end",
 	        "product_use_end", "warranty_end",
 	};
-	assert_int_equal(r->nanchors, 5);
+	assert_int_equal(r->nanchors, 6);
 	for (size_t i = 0; i < 5; i++) {
 		assert_true(rule_has_anchor(r, anchors[i]));
 		assert_true(policy_event_index(p, anchors[i]) >= 0);
 	}
-	/* Events only: not the collection time, which would start the
-	 * period at the first purchase. */
-	assert_false(rule_has_anchor(r, ANCHOR_COLLECTED));
+	/* Issue 10: collecting data from the customer is a contact, so no
+	 * fact stays undated; the latest anchor wins, so a later contact
+	 * still moves the date. */
+	assert_true(rule_has_anchor(r, ANCHOR_COLLECTED));
 	assert_false(rule_has_anchor(r, ANCHOR_FINANCIAL_YEAR_END));
+	assert_false(
+	        policy_rule_may_stay_undated(p, (size_t)(r - p->retention)));
 	/* A purchase is a customer contact: the last_contact event says so. */
 	long lc = policy_event_index(p, "last_contact");
 	assert_contains(p->events[lc].description, "köp");
@@ -962,9 +965,10 @@ test_SHOP_RET_1_contact_form_2_years_from_last_contact(void **state)
 	/* "Hvis du ikke efterfølgende indgår i en yderligere relation": the
 	 * latest contact, or the end of a relationship that followed (open
 	 * while it runs). */
-	assert_int_equal(r->nanchors, 2);
-	assert_string_equal(r->anchors[0], "last_contact");
-	assert_string_equal(r->anchors[1], "relationship_end");
+	assert_int_equal(r->nanchors, 3);
+	assert_string_equal(r->anchors[0], ANCHOR_COLLECTED); /* issue 10 */
+	assert_string_equal(r->anchors[1], "last_contact");
+	assert_string_equal(r->anchors[2], "relationship_end");
 	assert_ends(p, "relationship_end", "relationship_start");
 	assert_period(r, 2, PERIOD_YEARS);
 	static const char *const ids[] = {
@@ -1024,9 +1028,10 @@ test_SHOP_RET_3_direct_contact_5_years_from_last_contact(void **state)
 	const struct policy *p = pol(SHOP);
 	const struct policy_retention *r = rule(p, "direct_contact");
 	assert_string_equal(r->clause, "SHOP-RET-3");
-	assert_int_equal(r->nanchors, 2);
-	assert_string_equal(r->anchors[0], "last_contact");
-	assert_string_equal(r->anchors[1], "relationship_end");
+	assert_int_equal(r->nanchors, 3);
+	assert_string_equal(r->anchors[0], ANCHOR_COLLECTED); /* issue 10 */
+	assert_string_equal(r->anchors[1], "last_contact");
+	assert_string_equal(r->anchors[2], "relationship_end");
 	assert_period(r, 5, PERIOD_YEARS);
 	assert_true(rule_has_category(p, r, "direct_contact_notes"));
 	assert_true(rule_has_category(p, r, "direct_contact_phone"));
@@ -1466,7 +1471,8 @@ test_CEK_RET_1_two_months_after_relationship_or_dialogue(void **state)
 	const struct policy *p = pol(CEK);
 	const struct policy_retention *r = rule(p, "general");
 	assert_string_equal(r->clause, "CEK-RET-1");
-	assert_int_equal(r->nanchors, 2);
+	assert_int_equal(r->nanchors, 3);
+	assert_true(rule_has_anchor(r, ANCHOR_COLLECTED)); /* a dialogue */
 	assert_true(rule_has_anchor(r, "relationship_end"));
 	assert_true(rule_has_anchor(r, "last_contact"));
 	/* "efter du er stoppet som kunde": not while still a customer. */
@@ -1538,8 +1544,13 @@ test_CEK_RET_5_competitions_1_year_after_end(void **state)
 	const struct policy_retention *r = rule(p, "competitions");
 	assert_string_equal(r->clause, "CEK-RET-5");
 	assert_true(rule_has_category(p, r, "competition_entries"));
-	assert_int_equal(r->nanchors, 1);
-	assert_string_equal(r->anchors[0], "competition_end");
+	/* "op til": 1 year from the entry at most until the end is on
+	 * record, which may be dated ahead (known_in_advance). */
+	assert_int_equal(r->nanchors, 2);
+	assert_string_equal(r->anchors[0], ANCHOR_COLLECTED);
+	assert_string_equal(r->anchors[1], "competition_end");
+	assert_true(p->events[policy_event_index(p, "competition_end")]
+	                    .known_in_advance);
 	assert_period(r, 1, PERIOD_YEARS);
 }
 
@@ -1781,7 +1792,8 @@ test_TEL_MKT_2_consents_kept_2_years_after_last_use(void **state)
 	 * consent runs, then 2 years from the later of its end and its last
 	 * use. The dates: test_retention.c. */
 	assert_true(rule_has_category(p, r, "marketing_consent_record"));
-	assert_int_equal(r->nanchors, 2);
+	assert_int_equal(r->nanchors, 3);
+	assert_true(rule_has_anchor(r, ANCHOR_COLLECTED));
 	assert_true(rule_has_anchor(r, "consent_end"));
 	assert_true(rule_has_anchor(r, "consent_last_used"));
 	assert_ends(p, "consent_end", "consent_given");
