@@ -47,7 +47,7 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 {
 	struct ctx c;
 	const struct policy *p;
-	json_t *cats, *purposes, *recipients, *roles, *channels;
+	json_t *cats, *purposes, *recipients, *roles, *channels, *sources;
 	char ver[11];
 
 	if (begin(req, res, app, &c))
@@ -135,18 +135,28 @@ h_policy(struct http_request *req, struct http_response *res, void *app)
 		}
 		json_object_set_new(channels, policy_request_type_names[i], a);
 	}
+	/* TEL-CAT-3: the sources a fact may name. */
+	sources = json_object();
+	for (size_t i = 0; i < p->nsources; i++)
+		json_object_set_new(
+		        sources, p->sources[i].id,
+		        json_pack("{s:s?, s:s}", "name", p->sources[i].name,
+		                  "kind",
+		                  policy_source_kind_name(p->sources[i].kind)));
 	cal_format_date(p->controller.policy_version, ver);
 	return http_respond_json(
 	        res, 200,
 	        json_pack("{s:{s:s, s:s, s:s, s:s?, s:s, s:s?}, s:o, s:o, s:o, "
-	                  "s:o, s:b, s:o, s:s?}",
+	                  "s:o, s:o, s:b, s:b, s:o, s:s?}",
 	                  "controller", "id", p->controller.id, "name",
 	                  p->controller.name, "country", p->controller.country,
 	                  "registration", p->controller.registration,
 	                  "policy_version", ver, "authority",
 	                  p->controller.authority_name, "categories", cats,
 	                  "purposes", purposes, "recipients", recipients,
-	                  "roles", roles, "transfers_none", p->transfers_none,
-	                  "request_channels", channels, "policy_digest",
+	                  "roles", roles, "sources", sources, "transfers_none",
+	                  p->transfers_none, "transfers_eu_only",
+	                  p->transfers_eu_only, "request_channels", channels,
+	                  "policy_digest",
 	                  vault_policy_version(c.v, c.actor.controller)));
 }

@@ -106,6 +106,7 @@ gather_fact(void *arg, const struct vault_fact_out *f)
 	r->expires_at =
 	        f->expires_at == INT64_MIN ? REPORT_NEVER : f->expires_at;
 	r->provided = f->provided_by_subject;
+	r->source = f->source != NULL ? arena_dup(g, f->source) : NULL;
 	if (r->category == NULL || r->purpose == NULL || r->value == NULL)
 		return VAERN_E_NOMEM;
 	g->nfacts++;

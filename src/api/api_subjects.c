@@ -297,7 +297,8 @@ access_respond(struct ctx *c, struct http_response *res,
 }
 
 static const char *const fact_keys[] = {"category", "value",        "purpose",
-                                        "source",   "collected_at", NULL};
+                                        "source",   "collected_at", "visitor",
+                                        NULL};
 
 static void
 create_job_free(struct create_job *job)
@@ -350,9 +351,9 @@ create_answer(void *arg, struct http_response *res)
  */
 static int
 facts_parse(struct ctx *c, struct http_response *res, json_t *jf,
-            const char *dpurpose, const char *dsource, int role_check,
-            struct vault_fact_in *facts, size_t *nf, char *cats, size_t catsz,
-            int *rc)
+            const char *dpurpose, const char *dsource, const char *dvisitor,
+            int role_check, struct vault_fact_in *facts, size_t *nf, char *cats,
+            size_t catsz, int *rc)
 {
 	json_t *item;
 	size_t i, off = 0;
@@ -377,6 +378,10 @@ facts_parse(struct ctx *c, struct http_response *res, json_t *jf,
 			f->purpose = dpurpose;
 		if (f->source == NULL)
 			f->source = dsource;
+		/* AURA-COOKIE-1: whose cookie choice allows a cookie
+		 * purpose's data. */
+		if ((f->visitor = str_member(item, "visitor")) == NULL)
+			f->visitor = dvisitor;
 		if (parse_time(str_member(item, "collected_at"),
 		               &f->collected_at, &c->msg) != 0) {
 			*rc = http_respond_error(res, 400, "invalid",
@@ -421,14 +426,14 @@ facts_parse(struct ctx *c, struct http_response *res, json_t *jf,
 int
 h_subject_create(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"purpose", "source", "facts",
-	                                   "consents", NULL};
+	static const char *const keys[] = {"purpose", "source",   "visitor",
+	                                   "facts",   "consents", NULL};
 	struct ctx c;
 	struct create_job *job = NULL;
 	struct vault_fact_in *facts = NULL;
 	struct vault_consent_in *consents = NULL;
 	char cats[AUDIT_CATEGORIES_MAX];
-	const char *dpurpose, *dsource;
+	const char *dpurpose, *dsource, *dvisitor;
 	json_t *doc = NULL, *jf, *jc, *item;
 	size_t nf = 0, nc = 0, i;
 	enum vaern_err err;
@@ -440,6 +445,7 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		return 0; /* answered */
 	dpurpose = str_member(doc, "purpose");
 	dsource = str_member(doc, "source");
+	dvisitor = str_member(doc, "visitor");
 	jf = json_object_get(doc, "facts");
 	jc = json_object_get(doc, "consents");
 	if (!json_is_array(jf) || json_array_size(jf) == 0 ||
@@ -458,8 +464,8 @@ h_subject_create(struct http_request *req, struct http_response *res, void *app)
 		rc = fail(res, VAERN_E_NOMEM, NULL);
 		goto done;
 	}
-	if (facts_parse(&c, res, jf, dpurpose, dsource, 1, facts, &nf, cats,
-	                sizeof(cats), &rc))
+	if (facts_parse(&c, res, jf, dpurpose, dsource, dvisitor, 1, facts, &nf,
+	                cats, sizeof(cats), &rc))
 		goto done;
 	json_array_foreach(jc, i, item)
 	{
@@ -551,7 +557,7 @@ h_facts_add(struct http_request *req, struct http_response *res, void *app)
 {
 	static const char *const keys[] = {"purpose",  "source", "facts",
 	                                   "category", "value",  "collected_at",
-	                                   NULL};
+	                                   "visitor",  NULL};
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
 	struct vault_fact_in *facts = NULL;
@@ -595,8 +601,8 @@ h_facts_add(struct http_request *req, struct http_response *res, void *app)
 		goto done;
 	}
 	if (facts_parse(&c, res, jf, str_member(doc, "purpose"),
-	                str_member(doc, "source"), 0, facts, &nf, cats,
-	                sizeof(cats), &rc))
+	                str_member(doc, "source"), str_member(doc, "visitor"),
+	                0, facts, &nf, cats, sizeof(cats), &rc))
 		goto done;
 	/* The gate decides and the vault audits (allowed or refused). */
 	err = vault_facts_add(c.v, &c.actor, uid, facts, nf, &first, &c.msg);
@@ -619,21 +625,92 @@ done:
 	return rc;
 }
 
-/* POST /v1/subjects/lookup: {"type", "value", "purpose", "categories"}:
- * find by identifier and read for the purpose, in one audited call. */
+/*
+ * The identifiers a lookup names (AURA-LOGIN-1): {"type", "value"} (every
+ * category of the type), {"category", "value"} (that category's index), or
+ * {"identifiers": [{"category", "value"}, ...]}, a login pair that must
+ * name one person. Finds the subject into uid; answers and returns 1 on a
+ * refusal.
+ */
+static int
+lookup_find(struct ctx *c, struct http_response *res, json_t *doc,
+            unsigned char uid[VAULT_UID_BYTES])
+{
+	static const char *const id_keys[] = {"category", "value", NULL};
+	struct vault_identity ids[VAULT_IDENTITIES_MAX];
+	const char *type = str_member(doc, "type");
+	const char *category = str_member(doc, "category");
+	const char *value = str_member(doc, "value");
+	json_t *list = json_object_get(doc, "identifiers"), *item;
+	size_t n = 0, i;
+	enum id_type t;
+	enum vaern_err err;
+
+	if ((list != NULL) + (category != NULL) + (type != NULL) != 1 ||
+	    (list == NULL && value == NULL) || (list != NULL && value != NULL))
+		return http_respond_error(res, 400, "invalid",
+		                          "name the person by 'type' and "
+		                          "'value', 'category' and 'value', or "
+		                          "'identifiers' (AURA-LOGIN-1)"),
+		       1;
+	if (type != NULL) {
+		if ((t = id_type_from_name(type)) == ID_NONE)
+			return http_respond_error(res, 400, "invalid",
+			                          "unknown identifier type"),
+			       1;
+		err = vault_subject_find(c->v, c->actor.controller, t, value,
+		                         uid, &c->msg);
+		return err != VAERN_OK ? (fail(res, err, &c->msg), 1) : 0;
+	}
+	if (category != NULL) {
+		ids[0].category = category;
+		ids[0].value = value;
+		n = 1;
+	} else {
+		if (!json_is_array(list) || json_array_size(list) == 0 ||
+		    json_array_size(list) > VAULT_IDENTITIES_MAX)
+			return http_respond_error(
+			               res, 400, "invalid",
+			               "'identifiers' is a list of 1 to %d "
+			               "{category, value}",
+			               VAULT_IDENTITIES_MAX),
+			       1;
+		json_array_foreach(list, i, item)
+		{
+			if (!json_is_object(item) ||
+			    check_keys(item, id_keys, &c->msg) != 0 ||
+			    (ids[n].category = str_member(item, "category")) ==
+			            NULL ||
+			    (ids[n].value = str_member(item, "value")) == NULL)
+				return http_respond_error(
+				               res, 400, "invalid",
+				               "identifiers[%zu]: {category, "
+				               "value}, both strings",
+				               i),
+				       1;
+			n++;
+		}
+	}
+	err = vault_subject_find_identities(c->v, c->actor.controller, ids, n,
+	                                    uid, &c->msg);
+	return err != VAERN_OK ? (fail(res, err, &c->msg), 1) : 0;
+}
+
+/* POST /v1/subjects/lookup: {"type"|"category", "value" | "identifiers",
+ * "purpose", "categories"}: find by identifier and read for the purpose, in
+ * one audited call. */
 int
 h_lookup(struct http_request *req, struct http_response *res, void *app)
 {
-	static const char *const keys[] = {"type", "value", "purpose",
-	                                   "categories", NULL};
+	static const char *const keys[] = {
+	        "type",    "category",   "value", "identifiers",
+	        "purpose", "categories", NULL};
 	struct ctx c;
 	struct vault_access acc;
 	unsigned char uid[VAULT_UID_BYTES];
-	const char *type, *value, *cats[CATEGORIES_MAX];
+	const char *cats[CATEGORIES_MAX];
 	char buf[1];
 	size_t ncats = 0;
-	enum id_type t;
-	enum vaern_err err;
 	json_t *doc = NULL;
 	int rc, have;
 
@@ -641,18 +718,11 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 		return 0; /* answered */
 	if (body(req, res, keys, &doc))
 		return 0; /* answered */
-	type = str_member(doc, "type");
-	value = str_member(doc, "value");
 	memset(&acc, 0, sizeof(acc));
 	acc.purpose = str_member(doc, "purpose");
-	if (type == NULL || value == NULL || acc.purpose == NULL) {
+	if (acc.purpose == NULL) {
 		rc = http_respond_error(res, 400, "invalid",
-		                        "type, value and purpose are required");
-		goto done;
-	}
-	if ((t = id_type_from_name(type)) == ID_NONE) {
-		rc = http_respond_error(res, 400, "invalid",
-		                        "unknown identifier type");
+		                        "purpose is required");
 		goto done;
 	}
 	have = categories_of(json_object_get(doc, "categories"), NULL, cats,
@@ -676,10 +746,8 @@ h_lookup(struct http_request *req, struct http_response *res, void *app)
 		            acc.purpose);
 		goto done;
 	}
-	err = vault_subject_find(c.v, c.actor.controller, t, value, uid,
-	                         &c.msg);
-	if (err != VAERN_OK) {
-		rc = fail(res, err, &c.msg);
+	if (lookup_find(&c, res, doc, uid) != 0) {
+		rc = 0; /* answered */
 		goto done;
 	}
 	acc.action = GATE_READ;

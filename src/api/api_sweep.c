@@ -77,6 +77,7 @@ static void
 sweep_once(struct api *a, struct vault **v)
 {
 	struct vault_sweep_report rep;
+	struct vault_card_report cards;
 	struct vaern_msg msg = {{0}};
 	uint64_t tdays = 0, trecs = 0;
 	enum vaern_err err;
@@ -90,6 +91,20 @@ sweep_once(struct api *a, struct vault **v)
 		vault_set_audit(*v, sweep_audit, a);
 		err = vault_retention_sweep(*v, clock_now(), 0, sweep_progress,
 		                            a, &rep, &msg);
+	}
+	if (err == VAERN_OK) {
+		/* SHOP-PAY-1: the card-expiry warnings due, through the
+		 * server's outbox (SMTP when configured, else the spool). */
+		if (a->outbox_fn != NULL)
+			vault_set_outbox(*v, a->outbox_fn, a->outbox_arg);
+		err = vault_card_warnings(*v, NULL, clock_now(), 0, "scheduler",
+		                          &cards, &msg);
+		if (a->sweep_log && err == VAERN_OK && cards.due > 0)
+			fprintf(stderr,
+			        "{\"card_warnings\":\"ok\",\"sent\":%lld,"
+			        "\"no_address\":%lld}\n",
+			        (long long)cards.sent,
+			        (long long)cards.no_address);
 	}
 	/* TEL-LOG-1: the retained-data store's days a year old. */
 	if (err == VAERN_OK)

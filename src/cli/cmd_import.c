@@ -41,6 +41,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../common/crash.h"
+#include "../ids/ids.h"
 #include "../vault/vault.h"
 #include "cli.h"
 #include "csv.h"
@@ -897,6 +898,31 @@ build_row(const struct mapping *m, const struct import_args *a, struct batch *b,
 		row_fail(row, -1, VAERN_E_INVALID, text);
 		return 0;
 	}
+	/* SHOP-PAY-1: no cell of the file may hold a full card number,
+	 * mapped or not (the one scanner of every text that enters). */
+	for (size_t j = 0; j < rec->nfields; j++) {
+		char text[128];
+		long at = -1;
+
+		if (!id_contains_card_number(rec->fields[j]))
+			continue;
+		for (size_t i = 0; i < m->nentries && at < 0; i++)
+			if (m->entries[i].column == j)
+				at = (long)i;
+		if (at >= 0) /* the message is prefixed with the column */
+			(void)snprintf(text, sizeof(text),
+			               "the value holds a full payment card "
+			               "number, which vaern never stores "
+			               "(SHOP-PAY-1)");
+		else
+			(void)snprintf(text, sizeof(text),
+			               "column %zu holds a full payment card "
+			               "number, which vaern never stores "
+			               "(SHOP-PAY-1)",
+			               j + 1);
+		row_fail(row, at, VAERN_E_DENIED, text);
+		return 0;
+	}
 	if (m->collected >= 0) {
 		const char *cell = rec->fields[m->entries[m->collected].column];
 
@@ -1194,10 +1220,12 @@ explain_duplicate(struct import *im, struct row *row)
 		struct vaern_msg msg = {{0}};
 		unsigned long line;
 
+		struct vault_identity id = {e->category, row->facts[k].value};
+
+		/* AURA-LOGIN-1: in the category's own index. */
 		if (e->identifier == ID_NONE ||
-		    vault_subject_find(im->v, im->controller, e->identifier,
-		                       row->facts[k].value, uid,
-		                       &msg) != VAERN_OK)
+		    vault_subject_find_identities(im->v, im->controller, &id, 1,
+		                                  uid, &msg) != VAERN_OK)
 			continue;
 		row->err_entry = (long)row->fact_entry[k];
 		if ((line = uid_line(&im->uids, uid)) != 0)

@@ -33,6 +33,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../outbox/smtp.h"
 #include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
 #include "cli.h"
@@ -41,7 +42,9 @@ static const char usage_text[] =
         "usage: vaern retention plan [--controller ID] [--as-of DATE]\n"
         "                            [--format table|csv|json] [--by "
         "day|month]\n"
-        "       vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]\n";
+        "       vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]\n"
+        "       vaern retention card-warnings [--controller ID] [--as-of "
+        "DATE] [--dry-run]\n";
 
 struct args {
 	const char *controller;
@@ -450,6 +453,40 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	        (json_int_t)traffic_records));
 }
 
+/*
+ * SHOP-PAY-1: the card-expiry warnings due as of as_of, sent through the
+ * outbox (the spool, or SMTP from VAERN_SMTP_URL) and audited; the
+ * scheduled sweep of `vaern serve` runs the same.
+ */
+static int
+card_warnings_cmd(struct vault *v, const struct args *a, int64_t as_of)
+{
+	struct vault_card_report rep;
+	struct vaern_msg msg = {{0}};
+	struct smtp_outbox *smtp = NULL;
+	struct cli_audit_local al;
+	enum vaern_err err;
+	int rc;
+
+	if (!a->dry_run && cli_audit_local(v, &al) != 0)
+		return cli_report("retention card-warnings", VAERN_E_INVALID,
+		                  NULL);
+	if (!a->dry_run && (rc = cli_outbox_from_env("retention card-warnings",
+	                                             v, &smtp)) != EXIT_OK)
+		return rc;
+	err = vault_card_warnings(v, a->controller, as_of, a->dry_run,
+	                          "local-operator", &rep, &msg);
+	smtp_outbox_free(smtp);
+	if (err != VAERN_OK)
+		return cli_report("retention card-warnings", err, &msg);
+	return cli_print_json(json_pack(
+	        "{s:b, s:I, s:I, s:I, s:I, s:I}", "dry_run", a->dry_run,
+	        "subjects", (json_int_t)rep.subjects, "due",
+	        (json_int_t)rep.due, "sent", (json_int_t)rep.sent,
+	        "already_sent", (json_int_t)rep.already_sent, "no_address",
+	        (json_int_t)rep.no_address));
+}
+
 int
 cmd_retention(int argc, char **argv)
 {
@@ -464,7 +501,8 @@ cmd_retention(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0) ||
+	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0 &&
+	     strcmp(argv[1], "card-warnings") != 0) ||
 	    parse(argc, argv, &a) != 0) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
@@ -479,6 +517,11 @@ cmd_retention(int argc, char **argv)
 		                                  : "a sweep takes no "
 		                                    "--controller: it sweeps "
 		                                    "every controller");
+	if (strcmp(argv[1], "card-warnings") == 0 &&
+	    (a.format != NULL || a.by != NULL || a.quiet))
+		return cli_usage("retention card-warnings",
+		                 "takes --controller, --as-of and --dry-run "
+		                 "only");
 	if (strcmp(argv[1], "plan") == 0 && (a.dry_run || a.quiet))
 		return cli_usage("retention plan",
 		                 a.dry_run ? "--dry-run is a sweep option "
@@ -512,6 +555,8 @@ cmd_retention(int argc, char **argv)
 		return cli_report("retention", err, &msg);
 	if (strcmp(argv[1], "plan") == 0)
 		rc = plan_cmd(v, &a, as_of);
+	else if (strcmp(argv[1], "card-warnings") == 0)
+		rc = card_warnings_cmd(v, &a, as_of);
 	else
 		rc = sweep_cmd(v, &a, as_of);
 	vault_close(v);

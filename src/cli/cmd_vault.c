@@ -518,15 +518,17 @@ parse_json_request(const char *path, const char *flag_purpose,
                    const char *flag_source, int64_t flag_collected,
                    struct add_request *r, struct vaern_msg *msg)
 {
-	static const char *const top_keys[] = {"purpose", "source", "facts",
-	                                       "consents", NULL};
+	static const char *const top_keys[] = {"purpose", "source",   "visitor",
+	                                       "facts",   "consents", NULL};
 	static const char *const fact_keys[] = {
-	        "category", "value", "purpose", "source", "collected_at", NULL};
+	        "category",     "value",   "purpose", "source",
+	        "collected_at", "visitor", NULL};
 	static const char *const consent_keys[] = {"purpose", "source",
 	                                           "given_at", NULL};
 	enum vaern_err err;
 	json_error_t jerr;
 	const char *dpurpose = flag_purpose, *dsource = flag_source;
+	const char *dvisitor = NULL;
 	json_t *facts, *consents, *item;
 	char *buf;
 	size_t i, len;
@@ -566,7 +568,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 		                  "--json %s: expected an object", path);
 	if ((err = check_keys(r->doc, top_keys, "--json", msg)) ||
 	    (err = get_str(r->doc, "purpose", &dpurpose, "--json", msg)) ||
-	    (err = get_str(r->doc, "source", &dsource, "--json", msg)))
+	    (err = get_str(r->doc, "source", &dsource, "--json", msg)) ||
+	    (err = get_str(r->doc, "visitor", &dvisitor, "--json", msg)))
 		return err;
 	facts = json_object_get(r->doc, "facts");
 	consents = json_object_get(r->doc, "consents");
@@ -592,6 +595,7 @@ parse_json_request(const char *path, const char *flag_purpose,
 		memset(fi, 0, sizeof(*fi));
 		fi->purpose = dpurpose;
 		fi->source = dsource;
+		fi->visitor = dvisitor;
 		if ((err = check_keys(item, fact_keys, where, msg)) ||
 		    (err = get_str(item, "category", &fi->category, where,
 		                   msg)) ||
@@ -599,6 +603,8 @@ parse_json_request(const char *path, const char *flag_purpose,
 		    (err = get_str(item, "purpose", &fi->purpose, where,
 		                   msg)) ||
 		    (err = get_str(item, "source", &fi->source, where, msg)) ||
+		    (err = get_str(item, "visitor", &fi->visitor, where,
+		                   msg)) ||
 		    (err = get_str(item, "collected_at", &at, where, msg)) ||
 		    (err = time_arg(at, where, &fi->collected_at, msg)))
 			return err;
@@ -876,31 +882,113 @@ done:
 	return rc;
 }
 
+/*
+ * The values of a find, from the command line or, for each "-", one line
+ * of standard input in order (personal data stays out of `ps`). Writes
+ * pointers into buf; returns 0, or -1 when stdin holds too little or too
+ * much.
+ */
+static int
+find_values(struct subject_args *a, const char **values, char *buf,
+            size_t bufsz)
+{
+	size_t used = 0, n = 0;
+	char *next = NULL; /* the next unread line of stdin */
+
+	for (size_t i = 1; i < (size_t)a->npos; i += 2) {
+		char *line, *nl;
+
+		if (strcmp(a->pos[i], "-") != 0) {
+			values[n++] = a->pos[i];
+			continue;
+		}
+		if (next == NULL) {
+			used = fread(buf, 1, bufsz - 1, stdin);
+			if (used == bufsz - 1 || memchr(buf, '\0', used))
+				return -1;
+			buf[used] = '\0';
+			next = buf;
+		}
+		if (next >= buf + used)
+			return -1;
+		line = next;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		next = line + strlen(line) + 1;
+		if (line[0] == '\0')
+			return -1;
+		values[n++] = line;
+	}
+	return 0;
+}
+
+/*
+ * subject find [--controller ID] TYPE|CATEGORY VALUE|- [CATEGORY VALUE|-]
+ * AURA-LOGIN-1: an identifier category's own index, or a login pair
+ * (installation number and contract number) that must name one person.
+ */
 static int
 subject_find(struct vault *v, struct subject_args *a)
 {
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES];
-	char hex[VAULT_UID_HEX], buf[ID_INPUT_MAX + 2], reason[96];
-	const char *value;
+	char hex[VAULT_UID_HEX],
+	        buf[VAULT_IDENTITIES_MAX * (ID_INPUT_MAX + 1) + 2], reason[160];
+	const char *values[VAULT_IDENTITIES_MAX];
+	struct vault_identity ids[VAULT_IDENTITIES_MAX];
+	const struct policy *p = NULL;
 	enum id_type type;
 	enum vaern_err err;
+	size_t n;
 	int rc;
 
-	if (a->npos != 2)
-		return cli_usage("subject find", "usage: vaern subject find "
-		                                 "[--controller ID] TYPE "
-		                                 "VALUE|-");
-	if ((type = id_type_from_name(a->pos[0])) == ID_NONE)
-		return cli_usage("subject find", "unknown identifier type");
-	if ((value = value_arg(a->pos[1], buf, sizeof(buf))) == NULL)
+	if (a->npos < 2 || a->npos % 2 != 0 ||
+	    (size_t)a->npos / 2 > VAULT_IDENTITIES_MAX)
+		return cli_usage("subject find",
+		                 "usage: vaern subject find [--controller ID] "
+		                 "TYPE|CATEGORY VALUE|- [CATEGORY VALUE|-]...");
+	n = (size_t)a->npos / 2;
+	if (find_values(a, values, buf, sizeof(buf)) != 0) {
+		explicit_bzero(buf, sizeof(buf));
 		return cli_usage("subject find", "no value (or one too long) "
 		                                 "on standard input");
-	err = vault_subject_find(v, a->controller, type, value, uid, &msg);
+	}
+	if ((err = vault_policy(v, a->controller, &p, &msg)) != VAERN_OK) {
+		explicit_bzero(buf, sizeof(buf));
+		return cli_report("subject find", err, &msg);
+	}
+	type = id_type_from_name(a->pos[0]);
+	if (n == 1 && policy_category_index(p, a->pos[0]) < 0) {
+		/* By type, in every category of it. */
+		if (type == ID_NONE) {
+			explicit_bzero(buf, sizeof(buf));
+			return cli_usage("subject find",
+			                 "not an identifier type or a category "
+			                 "of the policy");
+		}
+		err = vault_subject_find(v, a->controller, type, values[0], uid,
+		                         &msg);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			ids[i].category = a->pos[2 * i];
+			ids[i].value = values[i];
+		}
+		err = vault_subject_find_identities(v, a->controller, ids, n,
+		                                    uid, &msg);
+	}
 	explicit_bzero(buf, sizeof(buf));
-	(void)snprintf(reason, sizeof(reason),
-	               "found by the local operator by its %s",
-	               id_type_name(type));
+	/* What it was found by: the type or the categories (ids of the
+	 * policy), never the value. */
+	if (n == 1 && policy_category_index(p, a->pos[0]) < 0)
+		(void)snprintf(reason, sizeof(reason),
+		               "found by the local operator by its %s",
+		               id_type_name(type));
+	else
+		(void)snprintf(
+		        reason, sizeof(reason),
+		        "found by the local operator by its %.40s%s%.40s",
+		        a->pos[0], n > 1 ? " and " : "",
+		        n > 1 ? a->pos[2] : "");
 	if (err == VAERN_OK)
 		err = operator_audit(v, a->controller, "find", uid, NULL,
 		                     "GDPR-32", reason, &msg);

@@ -240,6 +240,15 @@ check_transfer(const struct policy *p, const struct policy_recipient *rc,
 {
 	size_t i;
 
+	if (rc->outside_eu && p->transfers_eu_only) {
+		/* CEK-XFER-1: "never outside the EU" holds for the EEA's
+		 * three non-members as well. */
+		deny(d, RULE_XFER_NONE,
+		     "recipient '%s' is in %s, outside the EU, and the policy "
+		     "promises no transfer outside the EU",
+		     rc->id, rc->country);
+		return 0;
+	}
 	if (!rc->outside_eea)
 		return 1;
 	if (p->transfers_none) {

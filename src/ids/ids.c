@@ -955,57 +955,95 @@ done:
 	return err;
 }
 
+#define SCAN_CARD_MIN 12 /* Maestro has 12-digit numbers */
+
 /*
- * SHOP-PAY-1: a full card number must never be stored. Keeps the last 19
- * digits of the current run (digits joined by single spaces or dashes) in
- * a ring and, at each digit, tests every window of 13..19 digits ending
- * there, so a card number inside a longer run of digits is found too.
- */
-/*
- * Checks the digit groups of one run (groups were separated by a single
- * space or dash): every sequence of whole consecutive groups of 13..19
+ * Checks the digit groups of one run (groups were separated by a run of
+ * separators): every sequence of whole consecutive groups of 12..19
  * digits that starts with a card-network digit (2-6) and passes Luhn is a
- * card number. Whole groups only: a window cut out of a longer solid
- * number (an order or account number) is not a card, which keeps false
- * positives near the 10% that Luhn alone lets through.
+ * card number, when it is grouped as card numbers are written: one solid
+ * group, groups of 3 or more digits but perhaps the last (4-4-4-4, Amex
+ * 4-6-5, Diners 4-6-4 or 4-4-4-2), or groups all of one length (digits
+ * spaced out one or two at a time).
+ * Whole groups only: a window cut out of a longer solid number (an order
+ * or account number) is not a card; and dates and phone numbers (2-digit
+ * groups of mixed lengths: 2026-01-05 - 2027-01-05, +45 20 30 40 50) are
+ * not taken for one, which keeps false positives near the 10% that Luhn
+ * alone lets through.
  */
 static int
 card_in_run(const char *digits, const size_t *gstart, size_t ngroups,
             size_t ndigits)
 {
 	for (size_t i = 0; i < ngroups; i++) {
-		size_t from = gstart[i];
+		size_t from = gstart[i], first = 0, shortest = SIZE_MAX;
+		int uniform = 1;
 
 		if (digits[from] < '2' || digits[from] > '6')
 			continue;
 		for (size_t j = i; j < ngroups; j++) {
 			size_t to = j + 1 < ngroups ? gstart[j + 1] : ndigits;
 			size_t n = to - from;
+			size_t glen = to - gstart[j];
 
 			if (n > CARD_MAX)
 				break;
-			if (n >= CARD_MIN && luhn_ok_n(digits + from, n))
+			if (j == i)
+				first = glen;
+			uniform &= glen == first;
+			/* shortest: of the groups before this last one */
+			if (n >= SCAN_CARD_MIN && (uniform || shortest >= 3) &&
+			    luhn_ok_n(digits + from, n))
 				return 1;
+			if (glen < shortest)
+				shortest = glen;
 		}
 	}
 	return 0;
 }
 
-#define SCAN_DIGITS 256 /* digits of one run kept; longer runs restart */
-#define SCAN_GROUPS 64
+#define SCAN_DIGITS  256 /* digits of one run kept; longer runs restart */
+#define SCAN_GROUPS  64
+#define SCAN_SEP_MAX 8 /* separator characters between two groups */
+
+/*
+ * The length in bytes of the separator character at p, or 0: whatever a
+ * person may put between digit groups of a card number (SHOP-PAY-1):
+ * spaces, tabs, line breaks, dots, slashes, dashes, underscores, and the
+ * Unicode spaces and dashes (no-break, figure, thin, narrow no-break,
+ * hyphens, en and em dash, minus).
+ */
+static size_t
+card_separator(const unsigned char *p)
+{
+	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '.' ||
+	    *p == '/' || *p == '-' || *p == '_' || *p == '\\')
+		return 1;
+	if (p[0] == 0xC2 && p[1] == 0xA0) /* U+00A0 no-break space */
+		return 2;
+	if (p[0] == 0xE2 && p[1] == 0x80 &&
+	    ((p[2] >= 0x80 && p[2] <= 0x95) || p[2] == 0xAF))
+		return 3; /* U+2000..U+2015 spaces and dashes, U+202F */
+	if (p[0] == 0xE2 && p[1] == 0x88 && p[2] == 0x92)
+		return 3; /* U+2212 minus */
+	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3; /* U+3000 ideographic space */
+	return 0;
+}
 
 int
 id_contains_card_number(const char *text)
 {
 	char digits[SCAN_DIGITS];
 	size_t gstart[SCAN_GROUPS];
-	size_t nd = 0, ng = 0;
+	size_t nd = 0, ng = 0, nsep = 0;
 	int found = 0, in_group = 0;
+	const unsigned char *p = (const unsigned char *)text;
 
-	for (const char *p = text; !found; p++) {
-		int c = (unsigned char)*p;
+	while (!found) {
+		size_t seplen;
 
-		if (is_digit(c)) {
+		if (is_digit(*p)) {
 			if (!in_group) {
 				if (ng == SCAN_GROUPS || nd == SCAN_DIGITS) {
 					found = card_in_run(digits, gstart, ng,
@@ -1014,6 +1052,7 @@ id_contains_card_number(const char *text)
 				}
 				gstart[ng++] = nd;
 				in_group = 1;
+				nsep = 0;
 			}
 			if (nd == SCAN_DIGITS) {
 				/* A solid run this long is no card. */
@@ -1023,22 +1062,38 @@ id_contains_card_number(const char *text)
 				ng = 1;
 				gstart[0] = 0;
 			}
-			digits[nd++] = (char)c;
+			digits[nd++] = (char)*p++;
 			continue;
 		}
-		/* A single space or dash between digits continues the run. */
-		if ((c == ' ' || c == '-') && in_group &&
-		    is_digit((unsigned char)p[1])) {
+		/* A run of separators between digits continues the run of
+		 * groups: "4111.1111", "4111 - 1111", "4111  1111". */
+		seplen = card_separator(p);
+		if (seplen > 0 && ng > 0 && nsep < SCAN_SEP_MAX) {
 			in_group = 0;
+			nsep++;
+			p += seplen;
 			continue;
 		}
 		if (ng > 0)
 			found = card_in_run(digits, gstart, ng, nd);
-		nd = ng = 0;
+		nd = ng = nsep = 0;
 		in_group = 0;
-		if (c == '\0')
+		if (*p == '\0')
 			break;
+		p += seplen > 0 ? seplen : 1;
 	}
 	explicit_bzero(digits, sizeof(digits));
 	return found;
+}
+
+enum vaern_err
+id_refuse_card(const char *text, const char *field, struct vaern_msg *msg)
+{
+	if (!id_contains_card_number(text))
+		return VAERN_OK;
+	return vaern_fail(msg, VAERN_E_DENIED,
+	                  "%s holds a full payment card number, which vaern "
+	                  "never stores (SHOP-PAY-1); keep only the last 4 "
+	                  "digits and the expiry",
+	                  field);
 }

@@ -80,12 +80,24 @@ int id_luhn_ok(const char *digits) __attribute__((nonnull));
 
 /*
  * Returns 1 if text contains a full payment card number, which vaern never
- * stores (SHOP-PAY-1, PCI DSS): 13 to 19 digits starting with 2-6 that pass
- * the Luhn check, written solid or in groups separated by single spaces or
- * dashes. Only whole groups count, so a window cut from a longer solid
- * number (an order number) is not taken for a card. About 1 in 20 random
- * 13-19 digit numbers starting 2-6 still passes: such free text is refused.
+ * stores (SHOP-PAY-1, PCI DSS): 12 to 19 digits starting with 2-6 that pass
+ * the Luhn check, written solid or in groups separated by a run of up to 8
+ * separators (spaces, tabs, line breaks, dots, slashes, dashes,
+ * underscores, no-break and other Unicode spaces and dashes). Only whole
+ * groups count, so a window cut from a longer solid number (an order
+ * number) is not taken for a card. About 1 in 20 random 12-19 digit
+ * numbers starting 2-6 still passes: such free text is refused. The one
+ * scanner for every text that enters vaern; see also id_refuse_card.
  */
 int id_contains_card_number(const char *text) __attribute__((nonnull));
+
+/*
+ * VAERN_OK if text holds no full card number; otherwise VAERN_E_DENIED with
+ * a message naming field (never the text): "<field> holds a full payment
+ * card number, which vaern never stores (SHOP-PAY-1)".
+ */
+enum vaern_err id_refuse_card(const char *text, const char *field,
+                              struct vaern_msg *msg)
+        __attribute__((nonnull(1, 2), warn_unused_result));
 
 #endif

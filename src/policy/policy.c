@@ -1479,10 +1479,11 @@ static const char iso_countries[] =
         "ZA ZM ZW ";
 
 /* The 27 EU member states and the EEA's Iceland, Liechtenstein, Norway. */
-static const char eea_countries[] =
-        "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL "
-        "PT RO SE SI SK "
-        "IS LI NO ";
+#define EU_COUNTRIES                                                           \
+	"AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL "   \
+	"PT RO SE SI SK "
+static const char eu_countries[] = EU_COUNTRIES;
+static const char eea_countries[] = EU_COUNTRIES "IS LI NO ";
 
 /* Returns 1 if code is two uppercase letters listed in list. */
 static int
@@ -1503,6 +1504,12 @@ int
 policy_country_in_eea(const char *country)
 {
 	return country_listed(eea_countries, country);
+}
+
+int
+policy_country_in_eu(const char *country)
+{
+	return country_listed(eu_countries, country);
 }
 
 /*
@@ -1540,11 +1547,10 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  */
 
 static const char *const top_keys[] = {
-        "vaern",      "controller",       "events",
-        "categories", "purposes",         "retention",
-        "recipients", "transfers",        "roles",
-        "rights",     "request_channels", "security",
-        "incidents",  "traffic",          NULL};
+        "vaern",     "controller", "events",           "categories",
+        "purposes",  "retention",  "recipients",       "transfers",
+        "roles",     "rights",     "request_channels", "security",
+        "incidents", "sources",    "traffic",          NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1583,6 +1589,7 @@ static const char *const purpose_keys[] = {"description",
                                            "requires_clearance",
                                            "while_restricted",
                                            "cookie",
+                                           "card_expiry_warning",
                                            "subjects",
                                            NULL};
 
@@ -1958,6 +1965,87 @@ resolve_ends(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	e->ends = s;
 }
 
+static const char *const source_keys[] = {"name", "kind", NULL};
+
+/*
+ * `sources:` (TEL-CAT-3, GDPR-20): the named places facts come from, each
+ * {name, kind}; a fact's source is one of them (or its category's kind),
+ * so no caller's free text is stored as a source.
+ */
+static void
+compile_sources(struct loader *ld, const struct ynode *root)
+{
+	struct policy *p = ld->p;
+	const struct ynode *sec =
+	        NAME_ENTRIES(ld, root, "sources", 0, "source",
+	                     struct policy_source, p->sources, p->nsources);
+
+	if (sec == NULL)
+		return;
+	for (size_t i = 0; i + 1 < sec->n; i += 2) {
+		const struct ynode *k = sec->items[i], *v = sec->items[i + 1];
+		struct policy_source *s = &p->sources[i / 2];
+		char ctx[CTX_MAX], nb[SHOW_BUF];
+		int kind;
+
+		snprintf(ctx, sizeof(ctx), "source '%s'", show(nb, k->text));
+		if (v->bad || v->kind != Y_MAP) {
+			if (!v->bad)
+				diag(ld, v, "%s is a mapping {name, kind}",
+				     ctx);
+			continue;
+		}
+		check_keys(ld, v, source_keys, ctx);
+		s->name = get_text(ld, v, "name", k, ctx, 1);
+		kind = get_choice(ld, v, "kind", ctx, source_names, -1);
+		if (kind < 0 && map_get(v, "kind", NULL) == NULL)
+			diag(ld, k,
+			     "%s has no kind (subject, automatic, "
+			     "third_party or controller)",
+			     ctx);
+		s->kind = kind >= 0 ? (enum data_source)kind : SOURCE_SUBJECT;
+	}
+}
+
+const struct policy_source *
+policy_source_find(const struct policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nsources; i++)
+		if (strcmp(p->sources[i].id, id) == 0)
+			return &p->sources[i];
+	/* By its name too ("Krak (118.dk)"), as the policy spells it. */
+	for (size_t i = 0; i < p->nsources; i++)
+		if (p->sources[i].name != NULL &&
+		    strcmp(p->sources[i].name, id) == 0)
+			return &p->sources[i];
+	return NULL;
+}
+
+const char *
+policy_source_kind_name(enum data_source kind)
+{
+	if ((unsigned)kind < sizeof(source_names) / sizeof(source_names[0]) - 1)
+		return source_names[kind];
+	return "subject";
+}
+
+int
+policy_source_kind(const struct policy *p, const struct policy_category *c,
+                   const char *source, const struct policy_source **out)
+{
+	const struct policy_source *s = policy_source_find(p, source);
+	int k;
+
+	*out = s;
+	if (s != NULL)
+		return (int)s->kind;
+	if ((k = word_index(source_names, source)) >= 0)
+		return k;
+	if (c->source_party != NULL && strcmp(source, c->source_party) == 0)
+		return SOURCE_THIRD_PARTY;
+	return -1;
+}
+
 static void
 compile_events(struct loader *ld, const struct ynode *root)
 {
@@ -2314,6 +2402,76 @@ take_cookie(struct loader *ld, const struct ynode *v, struct policy_purpose *pp,
 	pp->cookie = (enum policy_cookie)(k + 1);
 }
 
+static const char *const warning_keys[] = {"card", "next_payment", "to", NULL};
+
+/*
+ * One category of `card_expiry_warning:` (key), used by the purpose and of
+ * the format the warning needs; its index, or -1 (reported).
+ */
+static long
+warning_category(struct loader *ld, const struct ynode *w,
+                 const struct policy_purpose *pp, const char *key, int format,
+                 enum id_type identifier, const char *want, const char *ctx)
+{
+	const struct ynode *sv = get_scalar(ld, w, key, NULL, ctx, 1);
+	char nb[SHOW_BUF];
+	long ci;
+	int used = 0;
+
+	if (sv == NULL)
+		return -1;
+	if ((ci = policy_category_index(ld->p, sv->text)) < 0) {
+		diag(ld, sv, "%s: %s is undefined category '%s'", ctx, key,
+		     show(nb, sv->text));
+		return -1;
+	}
+	for (size_t i = 0; i < pp->ncategories; i++)
+		used |= pp->categories[i] == (size_t)ci;
+	if (!used || (int)ld->p->categories[ci].format != format ||
+	    (identifier != ID_NONE &&
+	     ld->p->categories[ci].identifier != identifier)) {
+		diag(ld, sv,
+		     "%s: %s must be a category of the purpose with %s "
+		     "(SHOP-PAY-1)",
+		     ctx, key, want);
+		return -1;
+	}
+	return ci;
+}
+
+/*
+ * SHOP-PAY-1: `card_expiry_warning: {card, next_payment, to}` on the
+ * purpose that warns the customer when the card (last 4 digits and
+ * expiry) runs out before the next recurring payment.
+ */
+static void
+take_card_warning(struct loader *ld, const struct ynode *v,
+                  struct policy_purpose *pp, const char *ctx)
+{
+	const struct ynode *w = map_get(v, "card_expiry_warning", NULL);
+	char wctx[CTX_MAX + 32];
+
+	pp->warn_card = pp->warn_payment = pp->warn_to = -1;
+	if (w == NULL || w->bad)
+		return;
+	snprintf(wctx, sizeof(wctx), "%s: card_expiry_warning", ctx);
+	if (w->kind != Y_MAP) {
+		diag(ld, w, "%s is a mapping {card, next_payment, to}", wctx);
+		return;
+	}
+	check_keys(ld, w, warning_keys, wctx);
+	pp->warn_card =
+	        warning_category(ld, w, pp, "card", FORMAT_CARD_LAST4_EXP,
+	                         ID_NONE, "format card_last4_expiry", wctx);
+	pp->warn_payment =
+	        warning_category(ld, w, pp, "next_payment", FORMAT_DATE,
+	                         ID_NONE, "format date", wctx);
+	pp->warn_to = warning_category(ld, w, pp, "to", FORMAT_IDENTIFIER,
+	                               ID_EMAIL, "identifier email", wctx);
+	if (pp->warn_card < 0 || pp->warn_payment < 0 || pp->warn_to < 0)
+		pp->warn_card = pp->warn_payment = pp->warn_to = -1;
+}
+
 static void
 compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
                 struct policy_purpose *pp)
@@ -2421,6 +2579,7 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	pp->requires_clearance = get_bool(ld, v, "requires_clearance", ctx);
 	pp->while_restricted = get_bool(ld, v, "while_restricted", ctx);
 	take_cookie(ld, v, pp, ctx);
+	take_card_warning(ld, v, pp, ctx);
 	free(refs);
 	free(mrefs);
 }
@@ -2858,15 +3017,25 @@ compile_transfers(struct loader *ld, const struct ynode *root)
 	}
 	if (v->bad)
 		return;
-	if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "none") == 0) {
-		/* CEK-XFER-1: no transfer outside the EU/EEA at all. */
+	if (v->kind == Y_SCALAR && v->plain &&
+	    (strcmp(v->text, "none") == 0 ||
+	     strcmp(v->text, "eea_only") == 0)) {
+		/* No transfer outside the EU/EEA at all. */
 		p->transfers_none = 1;
+		return;
+	}
+	if (v->kind == Y_SCALAR && v->plain &&
+	    strcmp(v->text, "eu_only") == 0) {
+		/* CEK-XFER-1: "never outside the EU": Norway, Iceland and
+		 * Liechtenstein are outside too. */
+		p->transfers_none = 1;
+		p->transfers_eu_only = 1;
 		return;
 	}
 	if (v->kind != Y_SEQ) {
 		diag(ld, v,
-		     "transfers must be none or a list of {country, "
-		     "safeguard}");
+		     "transfers must be eu_only, eea_only (or none), or a "
+		     "list of {country, safeguard}");
 		return;
 	}
 	p->transfers = pcalloc(ld, v->n, sizeof(*p->transfers));
@@ -2940,9 +3109,10 @@ check_recipient_transfer(struct loader *ld, const struct ynode *map,
 
 	if (p->transfers_none) {
 		diag(ld, at,
-		     "transfers: none, but %s is in %s (outside the EU/EEA) "
+		     "transfers: %s, but %s is in %s (outside the EU/EEA) "
 		     "(CEK-XFER-1)",
-		     ctx, r->country);
+		     p->transfers_eu_only ? "eu_only" : "none", ctx,
+		     r->country);
 		return;
 	}
 	if (r->safeguard == NULL) {
@@ -3064,9 +3234,18 @@ compile_recipient(struct loader *ld, const struct ynode *k,
 	         is_null(map_get(v, "country", NULL)))
 		memcpy(r->country, p->controller.country, 3);
 	r->safeguard = get_text(ld, v, "safeguard", k, ctx, 0);
+	if (r->country[0] != '\0' && !policy_country_in_eu(r->country))
+		r->outside_eu = 1;
 	if (r->country[0] != '\0' && !policy_country_in_eea(r->country)) {
 		r->outside_eea = 1;
 		check_recipient_transfer(ld, v, k, ctx, r);
+	} else if (r->outside_eu && p->transfers_eu_only) {
+		const struct ynode *cv = map_get(v, "country", NULL);
+
+		diag(ld, cv != NULL ? cv : k,
+		     "transfers: eu_only, but %s is in %s (outside the EU) "
+		     "(CEK-XFER-1)",
+		     ctx, r->country);
 	}
 
 	refs = take_refs(ld, v, "purposes", k, ctx, "purpose", &ld->purposes, 1,
@@ -3529,6 +3708,7 @@ compile(struct loader *ld, const struct ynode *root)
 			ld->traffic_purpose = tp->text;
 	}
 	compile_controller(ld, root);
+	compile_sources(ld, root);
 	compile_events(ld, root);
 	compile_categories(ld, root);
 	compile_purposes(ld, root);
@@ -3592,6 +3772,11 @@ policy_free(struct policy *p)
 		free(p->categories[i].source_party);
 	}
 	free(p->categories);
+	for (i = 0; i < p->nsources; i++) {
+		free(p->sources[i].id);
+		free(p->sources[i].name);
+	}
+	free(p->sources);
 	for (i = 0; i < p->npurposes; i++) {
 		struct policy_purpose *pp = &p->purposes[i];
 

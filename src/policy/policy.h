@@ -110,6 +110,11 @@ struct policy_purpose {
 	enum policy_cookie cookie; /* the cookie category whose choice
 	                              allows collecting under it
 	                              (AURA-COOKIE-1, SHOP-MKT-2) */
+	/* SHOP-PAY-1 `card_expiry_warning: {card, next_payment, to}`: the
+	 * categories (indexes, or -1 when the purpose sends no warning) of
+	 * the card's last 4 digits and expiry, the next recurring payment's
+	 * date, and the e-mail address the warning goes to. */
+	long warn_card, warn_payment, warn_to;
 	unsigned line, column;
 };
 
@@ -196,6 +201,7 @@ struct policy_recipient {
 	char *demand;     /* authority: the kind of demand ("court_order") */
 	char country[3];  /* ISO 3166 alpha-2 */
 	int outside_eea;  /* 1 if country is outside the EU/EEA */
+	int outside_eu;   /* 1 if country is outside the EU (NO, IS, LI too) */
 	char *safeguard;  /* Art. 46 safeguard when outside_eea */
 	size_t *purposes; /* purposes it may receive data for */
 	size_t npurposes;
@@ -305,6 +311,14 @@ struct policy_traffic {
 	unsigned line, column;
 };
 
+/* A source of facts the policy declares (TEL-CAT-3, GDPR-20): a fact's
+ * `source` names one, never free text of the caller. */
+struct policy_source {
+	char *id;              /* the key in `sources:` ("krak") */
+	char *name;            /* shown to the person ("Krak (118.dk)") */
+	enum data_source kind; /* which categories it may feed */
+	unsigned line, column;
+};
 /* The channels a rights request arrives by, in the order of the bits of
  * policy.request_channels (request_channels: in docs/policy.md). */
 #define POLICY_CHANNELS_TEXT                                                   \
@@ -313,6 +327,8 @@ struct policy_traffic {
 
 struct policy {
 	struct policy_controller controller;
+	struct policy_source *sources; /* `sources:`, possibly none */
+	size_t nsources;
 	struct policy_category *categories;
 	size_t ncategories;
 	struct policy_purpose *purposes;
@@ -321,7 +337,11 @@ struct policy {
 	size_t nretention;
 	struct policy_recipient *recipients;
 	size_t nrecipients;
-	int transfers_none; /* 1 if `transfers: none` */
+	int transfers_none; /* 1 if `transfers: none`, `eea_only` or `eu_only`:
+	                       nothing leaves the EU/EEA */
+	int transfers_eu_only; /* 1 if `transfers: eu_only`: nothing leaves
+	                          the EU, not even for Norway, Iceland or
+	                          Liechtenstein (CEK-XFER-1) */
 	struct policy_transfer *transfers;
 	size_t ntransfers;
 	struct policy_role *roles;
@@ -405,6 +425,26 @@ long policy_event_index(const struct policy *p, const char *id);
 int policy_purpose_uses(const struct policy *p, size_t purpose,
                         size_t category);
 
+/*
+ * The kind of the source a fact of category c names: a kind word
+ * (`subject`, `automatic`, `third_party`, `controller`), the category's
+ * `from:` text (third_party), or a declared source (its kind; *out then
+ * points to it, else NULL). Returns -1 if the policy declares no such
+ * source. The fact is taken only when the kind is the category's own.
+ */
+int policy_source_kind(const struct policy *p, const struct policy_category *c,
+                       const char *source, const struct policy_source **out)
+        __attribute__((nonnull(1, 2, 3, 4)));
+
+/* The declared source with this id (or, failing that, this name), or
+ * NULL. */
+const struct policy_source *policy_source_find(const struct policy *p,
+                                               const char *id)
+        __attribute__((nonnull));
+
+/* "subject", "automatic", "third_party" or "controller". */
+const char *policy_source_kind_name(enum data_source kind);
+
 /* The first purpose declaring cookie category kind, or -1. */
 long policy_cookie_purpose(const struct policy *p, enum policy_cookie kind);
 
@@ -419,5 +459,8 @@ int policy_rule_may_stay_undated(const struct policy *p, size_t r)
 
 /* Returns 1 if the ISO 3166 alpha-2 code is an EU/EEA country. */
 int policy_country_in_eea(const char *country);
+
+/* Returns 1 if the ISO 3166 alpha-2 code is an EU member state. */
+int policy_country_in_eu(const char *country);
 
 #endif

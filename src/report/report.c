@@ -361,6 +361,35 @@ j_recipients(struct buf *b, const struct policy *p, size_t ci)
 	buf_add(b, "]", 1);
 }
 
+/*
+ * TEL-CAT-3, GDPR-15: the name of where fact f came from, as the policy
+ * declares it ("Krak (118.dk)"), or NULL when the fact names only a kind.
+ */
+static const char *
+source_shown(const struct policy *p, const struct policy_category *c,
+             const struct report_fact *f)
+{
+	const struct policy_source *s;
+
+	if (f->source == NULL)
+		return NULL;
+	if ((s = policy_source_find(p, f->source)) != NULL)
+		return s->name;
+	if (c != NULL && c->source_party != NULL &&
+	    strcmp(f->source, c->source_party) == 0)
+		return c->source_party;
+	return NULL;
+}
+
+/* CEK-CONTACT-1: 1 if f is of a category given about another person. */
+static int
+about_others(const struct policy *p, const struct report_fact *f)
+{
+	long ci = policy_category_index(p, f->category);
+
+	return ci >= 0 && p->categories[ci].about_others;
+}
+
 /* For each fact, the index of its category in the policy (-1: none). */
 static long *
 fact_categories(const struct report_input *in, unsigned char *present)
@@ -473,6 +502,22 @@ report_access_json(const struct report_input *in, size_t *len)
 	}
 	j_kinstant(&b, "generated_at", in->now);
 	j_kstr(&b, "language", p->controller.language, 0);
+	{
+		int others = 0;
+
+		for (size_t i = 0; i < in->nfacts; i++)
+			others |= about_others(p, &in->facts[i]);
+		/* CEK-CONTACT-1: the report says so. */
+		j_kbool(&b, "contains_data_about_others", others);
+		if (others)
+			j_kstr(&b, "about_others_note",
+			       "Some of this data was given by you about "
+			       "another "
+			       "person (e.g. a contact person or a relative); "
+			       "it "
+			       "is marked about_others (CEK-CONTACT-1).",
+			       0);
+	}
 	j_key(&b, "controller", 0);
 	j_controller(&b, p);
 	/* Only the categories the person has data in, in the policy's
@@ -515,6 +560,8 @@ report_access_json(const struct report_input *in, size_t *len)
 		j_kstr(&b, "retention_text", kept, 0);
 		if (c->source == SOURCE_THIRD_PARTY && c->source_party)
 			j_kstr(&b, "source_party", c->source_party, 0);
+		/* CEK-CONTACT-1: given by the person about someone else. */
+		j_kbool(&b, "about_others", c->about_others);
 		j_key(&b, "purposes", 0);
 		j_purposes(&b, p, ci);
 		j_key(&b, "recipients", 0);
@@ -535,6 +582,12 @@ report_access_json(const struct report_input *in, size_t *len)
 			j_kstr(&b, "purpose", f->purpose, 0);
 			j_kinstant(&b, "collected_at", f->collected_at);
 			j_kbool(&b, "provided_by_subject", f->provided);
+			if (f->source != NULL)
+				j_kstr(&b, "source", f->source, 0);
+			if (source_shown(p, c, f) != NULL)
+				j_kstr(&b, "source_name", source_shown(p, c, f),
+				       0);
+			j_kbool(&b, "about_others", c->about_others);
 			j_kexpiry(&b, "deleted_by", f->expires_at);
 			/* GDPR-15: no date yet, never a bare null: what the
 			 * date waits for, in words. */
@@ -637,6 +690,9 @@ report_portable(const struct report_input *in)
 		put(o, "value", json_string(f->value), &failed);
 		put(o, "purpose", json_string(f->purpose), &failed);
 		put(o, "collected_at", instant_json(f->collected_at), &failed);
+		/* CEK-CONTACT-1: given by the person about someone else. */
+		put(o, "about_others",
+		    json_boolean(about_others(in->policy, f)), &failed);
 		append(data, o, &failed);
 	}
 	put(doc, "data", data, &failed);
@@ -692,7 +748,17 @@ report_portable_csv(const struct report_input *in, size_t *len)
 	struct buf b = {NULL, 0, 0, 0};
 	char when[21];
 
-	buf_str(&b, "category,value,purpose,collected_at\r\n");
+	int others = 0;
+
+	/* CEK-CONTACT-1: a copy holding data the person gave about others
+	 * says so in a fifth column (absent otherwise, so the common copy
+	 * keeps its four). */
+	for (size_t i = 0; i < in->nfacts; i++)
+		others |= report_is_portable(in->policy, &in->facts[i]) &&
+		          about_others(in->policy, &in->facts[i]);
+	buf_str(&b,
+	        others ? "category,value,purpose,collected_at,about_others\r\n"
+	               : "category,value,purpose,collected_at\r\n");
 	for (size_t i = 0; i < in->nfacts; i++) {
 		const struct report_fact *f = &in->facts[i];
 
@@ -706,6 +772,9 @@ report_portable_csv(const struct report_input *in, size_t *len)
 		buf_add(&b, ",", 1);
 		cal_format_instant(f->collected_at, when);
 		buf_str(&b, when);
+		if (others)
+			buf_str(&b, about_others(in->policy, f) ? ",true"
+			                                        : ",false");
 		buf_add(&b, "\r\n", 2);
 	}
 	return buf_finish(&b, len);
@@ -742,6 +811,7 @@ enum label {
 	L_REQUEST,
 	L_WITHHELD,
 	L_RETENTION,
+	L_ABOUT_OTHERS,
 	L_COUNT
 };
 
@@ -776,7 +846,8 @@ static const char *const labels[3][L_COUNT] = {
          "Your request",
          "Kept about you, but not shown in this report (the rule in "
          "brackets)",
-         "Kept"},
+         "Kept",
+         "Given by you about another person (CEK-CONTACT-1)"},
         /* Danish */
         {"Dine personoplysninger",
          "Her er de oplysninger, vi har om dig, "
@@ -807,7 +878,8 @@ static const char *const labels[3][L_COUNT] = {
          "Din anmodning",
          "Opbevares om dig, men vises ikke i denne rapport (reglen i "
          "parentes)",
-         "Opbevares"},
+         "Opbevares",
+         "Givet af dig om en anden person (CEK-CONTACT-1)"},
         /* Swedish */
         {"Dina personuppgifter",
          "Här är de uppgifter vi har om dig och "
@@ -838,7 +910,8 @@ static const char *const labels[3][L_COUNT] = {
          "Din begäran",
          "Sparas om dig men visas inte i denna rapport (regeln inom "
          "parentes)",
-         "Sparas"},
+         "Sparas",
+         "Lämnat av dig om en annan person (CEK-CONTACT-1)"},
 };
 
 static const char *const right_labels[3][7] = {
@@ -900,6 +973,8 @@ html_category(struct buf *b, const char *const *l, const char *lang,
 	if (c->source == SOURCE_THIRD_PARTY && c->source_party != NULL)
 		tag(b, " (", c->source_party, ")");
 	buf_str(b, "</dd>");
+	if (c->about_others)
+		tag(b, "<dd><em>", l[L_ABOUT_OTHERS], "</em></dd>");
 	tag(b, "<dt>", l[L_PURPOSES], "</dt><dd><ul>");
 	for (size_t i = 0; i < p->npurposes; i++) {
 		const struct policy_purpose *pu = &p->purposes[i];
@@ -975,7 +1050,10 @@ html_category(struct buf *b, const char *const *l, const char *lang,
 
 		if (fc[i] != (long)ci)
 			continue;
-		tag(b, "<tr><td>", f->value, "</td>");
+		tag(b, "<tr><td>", f->value, "");
+		if (source_shown(p, c, f) != NULL) /* TEL-CAT-3 */
+			tag(b, " <small>(", source_shown(p, c, f), ")</small>");
+		buf_str(b, "</td>");
 		tag(b, "<td>", f->purpose, "</td>");
 		cal_format_instant(f->collected_at, when);
 		tag(b, "<td>", when, "</td>");

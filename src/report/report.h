@@ -47,6 +47,9 @@ struct report_fact {
 	                         computed */
 	int provided;         /* 1: the person gave it */
 	const char *value;    /* NUL-terminated */
+	const char *source;   /* where it came from: a kind word or a source
+	                         the policy declares (TEL-CAT-3); NULL: not
+	                         known */
 };
 
 struct report_event {

@@ -241,6 +241,33 @@ enum vaern_err store_identifier_find_uid(struct store *st, int64_t controller,
                                          int type, const unsigned char *blind,
                                          unsigned char *uid,
                                          struct vaern_msg *msg);
+/* SHOP-PAY-1: whether the card-expiry warning marked mark (a keyed hash
+ * of the card and the payment, STORE_BLIND_BYTES) was sent to subject
+ * (*sent 1), and recording that it was. Rows go with the subject. */
+enum vaern_err store_card_warning_sent(struct store *st, int64_t subject,
+                                       const unsigned char *mark, int *sent,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+enum vaern_err store_card_warning_put(struct store *st, int64_t subject,
+                                      const unsigned char *mark, int64_t at,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Undoes store_card_warning_put (the message could not be sent). */
+enum vaern_err store_card_warning_delete(struct store *st, int64_t subject,
+                                         const unsigned char *mark,
+                                         struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Deletes every identifier row of controller (the index rebuild of
+ * schema 5, inside its transaction). */
+enum vaern_err store_identifier_clear(struct store *st, int64_t controller,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* The rowids of controller's subjects, in a malloc'ed *ids (the caller
+ * frees it), *n of them. */
+enum vaern_err store_subject_rowids(struct store *st, int64_t controller,
+                                    int64_t **ids, size_t *n,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 enum vaern_err store_identifier_delete(struct store *st, int64_t controller,
                                        int type, const unsigned char *blind,
                                        struct vaern_msg *msg);
@@ -651,9 +678,12 @@ enum vaern_err store_actor_foreach(
 
 /* ---- rights requests (issue 5) -------------------------------------- */
 
-#define STORE_REQUEST_ID_LEN 36  /* a UUID in text, NUL excluded */
-#define STORE_WORD_MAX       32  /* a type, status, channel or method */
-#define STORE_TEXT_MAX       512 /* a reason or an attestation */
+#define STORE_REQUEST_ID_LEN 36 /* a UUID in text, NUL excluded */
+#define STORE_WORD_MAX       32 /* a type, status, channel or method */
+#define STORE_TEXT_MAX                                                         \
+	1024 /* a reason or an attestation as stored:                          \
+	       sealed under the person's key (the                              \
+	       vault's VLT_TEXT_SEALED_MAX) */
 
 /* A rights request, held by value. Texts are "" when unset. */
 struct store_request {

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "6"
+#define SCHEMA_VERSION "7"
 #define LABEL_MAX      128 /* bytes in one interned label */
 #define LABEL_CACHE    256 /* labels kept in memory (open addressing) */
 
@@ -169,6 +169,12 @@ static const char schema_sql[] =
         " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER,"
         " PRIMARY KEY(request, seq)) WITHOUT ROWID;"
+        /* Card-expiry warnings sent (SHOP-PAY-1, schema 5): one row per
+         * card and payment, as a keyed hash of the two; no card data. */
+        "CREATE TABLE IF NOT EXISTS card_warning("
+        " subject INTEGER NOT NULL, mark BLOB NOT NULL,"
+        " sent_at INTEGER NOT NULL,"
+        " PRIMARY KEY(subject, mark)) WITHOUT ROWID;"
         /* AURA-RIGHTS-1: the data a request concerns (category ids of
          * the policy, comma-separated); no row: all of it. Created on
          * open, no version step: older directories just have none. */
@@ -291,6 +297,17 @@ has_column(sqlite3 *db, const char *table, const char *column)
 static const char migrate_5_sql[] =
         "UPDATE meta SET value = '6' WHERE key = 'schema_version';";
 
+/* From schema 6 to 7 (issue 11, AURA-LOGIN-1): one identifier index per
+ * category, not per identifier type. The blinds of an older directory
+ * are keyed by type only; the vault, which holds the keys, rebuilds them
+ * at its next open (vlt_identifier_reindex) and sets 'identifier_index'
+ * to 'category'. Until then the flag says 'rebuild'. One step,
+ * self-contained. */
+static const char migrate_6_sql[] =
+        "INSERT OR REPLACE INTO meta(key, value)"
+        " VALUES ('identifier_index', 'rebuild');"
+        "UPDATE meta SET value = '7' WHERE key = 'schema_version';";
+
 /* The prepared statements, one per operation, kept for the store's life. */
 enum stmt_id {
 	S_BEGIN,
@@ -320,7 +337,13 @@ enum stmt_id {
 	S_SUBJ_DELETE_FACTS,
 	S_SUBJ_DELETE_EVENTS,
 	S_SUBJ_DELETE_CONSENTS,
+	S_SUBJ_DELETE_CARD_WARNINGS,
+	S_CARD_WARNING_GET,
+	S_CARD_WARNING_PUT,
+	S_CARD_WARNING_DELETE,
 	S_SUBJ_COUNT,
+	S_SUBJ_OF_CONTROLLER,
+	S_ID_CLEAR,
 	S_ID_INSERT,
 	S_ID_FIND,
 	S_ID_DELETE,
@@ -474,7 +497,18 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_SUBJ_DELETE_FACTS] = "DELETE FROM fact WHERE subject = ?1",
         [S_SUBJ_DELETE_EVENTS] = "DELETE FROM event WHERE subject = ?1",
         [S_SUBJ_DELETE_CONSENTS] = "DELETE FROM consent WHERE subject = ?1",
+        [S_SUBJ_DELETE_CARD_WARNINGS] = "DELETE FROM card_warning"
+                                        " WHERE subject = ?1",
+        [S_CARD_WARNING_GET] = "SELECT sent_at FROM card_warning"
+                               " WHERE subject = ?1 AND mark = ?2",
+        [S_CARD_WARNING_PUT] = "INSERT INTO card_warning(subject, mark,"
+                               " sent_at) VALUES (?1, ?2, ?3)",
+        [S_CARD_WARNING_DELETE] = "DELETE FROM card_warning"
+                                  " WHERE subject = ?1 AND mark = ?2",
         [S_SUBJ_COUNT] = "SELECT count(*) FROM subject WHERE controller = ?1",
+        [S_SUBJ_OF_CONTROLLER] = "SELECT id FROM subject WHERE controller = ?1"
+                                 " ORDER BY id",
+        [S_ID_CLEAR] = "DELETE FROM identifier WHERE controller = ?1",
         [S_ID_INSERT] = "INSERT INTO identifier(controller, type, blind,"
                         " subject) VALUES (?1, ?2, ?3, ?4)",
         [S_ID_FIND] = "SELECT subject FROM identifier"
@@ -1001,6 +1035,8 @@ schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 		rc = store_incident_schema(db, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 5)
 		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
+	if (rc == SQLITE_OK && old >= 1 && old <= 6)
+		rc = sqlite3_exec(db, migrate_6_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
@@ -1678,6 +1714,8 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_HOLDS, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CSTATE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
+	    (err = delete_by_subject(st, S_SUBJ_DELETE_CARD_WARNINGS, rowid,
+	                             msg)) ||
 	    (err = delete_by_subject(st, S_SKEY_DELETE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
@@ -1772,6 +1810,106 @@ store_identifier_delete(struct store *st, int64_t controller, int type,
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);
+}
+
+enum vaern_err
+store_card_warning_sent(struct store *st, int64_t subject,
+                        const unsigned char *mark, int *sent,
+                        struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	*sent = 0;
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	err = sqlu_step_row(&st->conn, s, "card warning", NULL, msg);
+	sqlu_reset(s);
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err == VAERN_OK)
+		*sent = 1;
+	return err;
+}
+
+enum vaern_err
+store_card_warning_put(struct store *st, int64_t subject,
+                       const unsigned char *mark, int64_t at,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	return sqlu_step_done(&st->conn, s, "card warning", msg);
+}
+
+enum vaern_err
+store_card_warning_delete(struct store *st, int64_t subject,
+                          const unsigned char *mark, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_DELETE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, subject);
+	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	return sqlu_step_done(&st->conn, s, "card warning", msg);
+}
+
+enum vaern_err
+store_identifier_clear(struct store *st, int64_t controller,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_ID_CLEAR, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	return sqlu_step_done(&st->conn, s, "identifier", msg);
+}
+
+enum vaern_err
+store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
+                     size_t *n, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((s = sqlu_stmt(&st->conn, S_SUBJ_OF_CONTROLLER, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			int64_t *more = realloc(*ids, ncap * sizeof(**ids));
+
+			if (more == NULL) {
+				err = vaern_fail(msg, VAERN_E_NOMEM,
+				                 "out of memory");
+				break;
+			}
+			*ids = more;
+			cap = ncap;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	err = sqlu_rows_end(&st->conn, s, rc, err, "subject list", msg);
+	if (err != VAERN_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
 }
 
 enum vaern_err

@@ -214,6 +214,9 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 		goto done;
 	/* The master key must be one of the keystore's (issue 13). */
 	err = keys_ring_open(v->store, dir, &v->ring, msg);
+	/* Older directories: per-category indexes (AURA-LOGIN-1). */
+	if (err == VAERN_OK)
+		err = vlt_identifier_reindex(v, msg);
 done:
 	if (err != VAERN_OK) {
 		vault_close(v);
@@ -351,7 +354,8 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 
 /* Computes the blind index of an identifier's normal form. */
 void
-vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
+vlt_blind_index(const unsigned char *key, enum id_type type,
+                const char *category, const char *norm,
                 unsigned char out[STORE_BLIND_BYTES])
 {
 	crypto_generichash_state h;
@@ -359,6 +363,9 @@ vlt_blind_index(const unsigned char *key, enum id_type type, const char *norm,
 
 	crypto_generichash_init(&h, key, KEY_BYTES, STORE_BLIND_BYTES);
 	crypto_generichash_update(&h, &t, 1);
+	/* The category's id and its NUL: "ab"+"c" is not "a"+"bc". */
+	crypto_generichash_update(&h, (const unsigned char *)category,
+	                          strlen(category) + 1);
 	crypto_generichash_update(&h, (const unsigned char *)norm,
 	                          strlen(norm));
 	crypto_generichash_final(&h, out, STORE_BLIND_BYTES);
@@ -512,6 +519,17 @@ value_check(const struct policy *p, const struct policy_category *c,
 		                  "valid UTF-8 text (or holds control "
 		                  "characters)",
 		                  pos, c->id);
+	/* SHOP-PAY-1, PCI DSS: a full card number is never stored, in no
+	 * format (an identifier of type other or username included); the
+	 * card format's own check below refuses anything but "NNNN MM/YY". */
+	if (c->format != FORMAT_CARD_LAST4_EXP &&
+	    id_contains_card_number(value))
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "fact %zu (category '%s'): the value holds a "
+		                  "full payment card number, which vaern never "
+		                  "stores (SHOP-PAY-1); keep only the last 4 "
+		                  "digits and the expiry",
+		                  pos, c->id);
 	switch (c->format) {
 	case FORMAT_IDENTIFIER:
 		if (id_normalise(c->identifier, value, p->controller.country,
@@ -551,31 +569,53 @@ value_check(const struct policy *p, const struct policy_category *c,
 		return VAERN_OK;
 	case FORMAT_TEXT: break;
 	}
-	/* SHOP-PAY-1, PCI DSS: a full card number is never stored. */
-	if (id_contains_card_number(value))
-		return vaern_fail(msg, VAERN_E_DENIED,
-		                  "fact %zu (category '%s'): the value holds a "
-		                  "full payment card number, which vaern never "
-		                  "stores (SHOP-PAY-1); keep only the last 4 "
-		                  "digits and the expiry",
-		                  pos, c->id);
 	return VAERN_OK;
 }
 
 /* A fact checked and ready to write. */
 
+/*
+ * TEL-CAT-3, GDPR-20: a fact's source is one the policy allows for its
+ * category (the category's kind, its `from:`, or a declared source of
+ * that kind), never a caller's free text: third-party data cannot be
+ * labelled "subject" and so enter the portable copy. The message names
+ * the category and what is allowed, never the source given.
+ */
 static enum vaern_err
-source_check(const char *source, size_t pos, struct vaern_msg *msg)
+source_check(const struct policy *p, const struct policy_category *c,
+             const char *source, size_t pos, int *kind, const char **canonical,
+             struct vaern_msg *msg)
 {
-	size_t len = strlen(source);
+	const struct policy_source *decl;
 
-	if (len == 0 || len > VAULT_SOURCE_MAX || !text_ok(source, len) ||
-	    strpbrk(source, "\t\r\n") != NULL)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "fact %zu: the source must be 1 to %d "
-		                  "characters of text on one line",
-		                  pos, VAULT_SOURCE_MAX);
+	*kind = policy_source_kind(p, c, source, &decl);
+	if (decl != NULL)
+		*canonical = decl->id; /* stored by its id, policy-owned */
+	if (*kind < 0)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID,
+		        "fact %zu (category '%s'): the source is not one "
+		        "the policy declares: '%s' or a source of "
+		        "`sources:` of that kind (TEL-CAT-3, GDPR-20)",
+		        pos, c->id, policy_source_kind_name(c->source));
 	return VAERN_OK;
+}
+
+/* The source's kind must be the category's: data the policy says comes
+ * from a third party is never labelled as the person's (TEL-CAT-3). */
+static enum vaern_err
+source_fit(const struct policy_category *c, const char *source, int kind,
+           size_t pos, struct vaern_msg *msg)
+{
+	if (kind == (int)c->source)
+		return VAERN_OK;
+	return vaern_fail(msg, VAERN_E_INVALID,
+	                  "fact %zu (category '%s'): source '%.64s' is %s, and "
+	                  "the policy says the category's data comes from %s "
+	                  "(TEL-CAT-3, GDPR-20)",
+	                  pos, c->id, source,
+	                  policy_source_kind_name((enum data_source)kind),
+	                  policy_source_kind_name(c->source));
 }
 
 static int
@@ -642,6 +682,7 @@ vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
 		struct fact_plan *fp = &plan[i];
 		long ci, pi;
 		size_t pos = i + 1;
+		int kind;
 
 		if (f->category == NULL || f->value == NULL ||
 		    f->purpose == NULL)
@@ -684,9 +725,11 @@ vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			return err;
 		fp->source = f->source ? f->source
 		                       : source_name(fp->category->source);
-		if ((err = source_check(fp->source, pos, msg)) != VAERN_OK)
+		if ((err = source_check(p, fp->category, fp->source, pos, &kind,
+		                        &fp->source, msg)) != VAERN_OK)
 			return err;
-		fp->provided = strcmp(fp->source, "subject") == 0;
+		/* GDPR-20: provided by the person when its source is. */
+		fp->provided = kind == SOURCE_SUBJECT;
 		fp->collected_at =
 		        f->collected_at == INT64_MIN ? now : f->collected_at;
 		if (fp->collected_at > now)
@@ -726,6 +769,9 @@ vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
 				        "the person",
 				        pos, fp->category->id, fp->purpose->id);
 		}
+		if ((err = source_fit(fp->category, fp->source, kind, pos,
+		                      msg)) != VAERN_OK)
+			return err;
 	}
 	/* CEK-MAND-1: a purpose's mandatory categories come together. */
 	for (size_t i = 0; i < nfacts; i++) {
@@ -797,7 +843,15 @@ struct prepared {
 	unsigned char key[KEY_BYTES]; /* the data key, until written:
 	                                 re-wrapped if a rotation moved on
 	                                 since it was sealed; wiped */
+	int cookie_need; /* STORE_VISIT_* bits the visitor's choice must have
+	                    on (AURA-COOKIE-1); 0: no cookie purpose */
+	const char *cookie_purpose[2]; /* policy-owned: the purpose needing
+	                                  statistics [0], marketing [1] */
+	unsigned char visitor[STORE_BLIND_BYTES]; /* its blind index */
 	size_t nids;
+	const char *id_category[STORE_IDS_PER_SUBJECT]; /* policy-owned: the
+	                                                   category of each
+	                                                   blind */
 	struct sealed_fact *facts; /* in the allocation of this record */
 	size_t nfacts;
 	struct sealed_consent *consents;
@@ -815,6 +869,110 @@ prepared_clear(struct prepared *pr)
 		               pr->nconsents * sizeof(*pr->consents));
 	free(pr->mem);
 	pr->mem = NULL;
+}
+
+/*
+ * AURA-COOKIE-1, AOPT-COOKIE-1, SHOP-MKT-2: data of a purpose collected
+ * through statistics or marketing cookies is taken only where a visitor's
+ * choice allows it, whatever the route. Notes in pr which choice the
+ * writer must find on for which visitor (one per subject); refuses a fact
+ * that names no visitor. Session cookies (`cookie: necessary`) cannot be
+ * refused through vaern and need no choice.
+ */
+static enum vaern_err
+cookie_prepare(struct vault *v, const struct controller *c,
+               const struct vault_fact_in *facts, const struct fact_plan *plan,
+               size_t nfacts, struct prepared *pr, struct vaern_msg *msg)
+{
+	const char *visitor = NULL;
+	enum vaern_err err;
+
+	for (size_t i = 0; i < nfacts; i++) {
+		enum policy_cookie k = plan[i].purpose->cookie;
+		int bit = k == COOKIE_STATISTICS  ? STORE_VISIT_STATISTICS
+		          : k == COOKIE_MARKETING ? STORE_VISIT_MARKETING
+		                                  : 0;
+
+		if (bit == 0)
+			continue;
+		if (facts[i].visitor == NULL)
+			return vaern_fail(
+			        msg, VAERN_E_DENIED,
+			        "fact %zu: purpose '%s' collects through %s "
+			        "cookies and is taken only where the visitor's "
+			        "cookie choice allows it: 'visitor' is "
+			        "required "
+			        "(AURA-COOKIE-1, AOPT-COOKIE-1)",
+			        i + 1, plan[i].purpose->id,
+			        k == COOKIE_STATISTICS ? "statistics"
+			                               : "marketing");
+		if (visitor != NULL && strcmp(visitor, facts[i].visitor) != 0)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu: one subject, one 'visitor'", i + 1);
+		if (visitor == NULL &&
+		    (err = vlt_visitor_blind(v, c, facts[i].visitor,
+		                             pr->visitor, msg)) != VAERN_OK)
+			return err;
+		visitor = facts[i].visitor;
+		pr->cookie_need |= bit;
+		pr->cookie_purpose[bit == STORE_VISIT_STATISTICS ? 0 : 1] =
+		        plan[i].purpose->id;
+	}
+	return VAERN_OK;
+}
+
+/* In the writing transaction: the visitor's latest choice must have on
+ * every cookie category pr needs. */
+static enum vaern_err
+cookie_check(struct vault *v, const struct controller *c,
+             const struct prepared *pr, struct vaern_msg *msg)
+{
+	struct store_choice ch;
+	char source[STORE_LABEL_MAX + 1];
+	enum vaern_err err;
+
+	if (pr->cookie_need == 0)
+		return VAERN_OK;
+	err = store_choice_latest(v->store, c->rowid, pr->visitor, &ch, source,
+	                          msg);
+	if (err == VAERN_E_NOTFOUND) {
+		/* A visitor who never chose has both off. */
+		memset(&ch, 0, sizeof(ch));
+		err = VAERN_OK;
+	}
+	if (err != VAERN_OK)
+		return err;
+	if ((pr->cookie_need & STORE_VISIT_STATISTICS) && !ch.statistics)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "purpose '%s': the visitor's cookie choice "
+		                  "does not allow statistics cookies; nothing "
+		                  "is stored (AURA-COOKIE-1, AOPT-COOKIE-1)",
+		                  pr->cookie_purpose[0]);
+	if ((pr->cookie_need & STORE_VISIT_MARKETING) && !ch.marketing)
+		return vaern_fail(
+		        msg, VAERN_E_DENIED,
+		        "purpose '%s': the visitor's cookie choice "
+		        "does not allow marketing cookies; nothing is "
+		        "stored (SHOP-MKT-2)",
+		        pr->cookie_purpose[1]);
+	return VAERN_OK;
+}
+
+enum vaern_err
+vlt_cookie_allowed(struct vault *v, const struct controller *c,
+                   const struct vault_fact_in *facts,
+                   const struct fact_plan *plan, size_t n,
+                   struct vaern_msg *msg)
+{
+	struct prepared pr;
+	enum vaern_err err;
+
+	memset(&pr, 0, sizeof(pr));
+	if ((err = cookie_prepare(v, c, facts, plan, n, &pr, msg)) == VAERN_OK)
+		err = cookie_check(v, c, &pr, msg);
+	sodium_memzero(&pr, sizeof(pr));
+	return err;
 }
 
 /*
@@ -848,6 +1006,9 @@ subject_prepare(struct vault *v, struct controller *c,
 	                      NULL, 0, now, plan, msg);
 	if (err != VAERN_OK)
 		goto done;
+	if ((err = cookie_prepare(v, c, facts, plan, nfacts, pr, msg)) !=
+	    VAERN_OK)
+		goto done;
 	for (size_t i = 0; i < nfacts; i++)
 		ctbytes += strlen(plan[i].value) + SEAL_OVERHEAD;
 	pr->mem = malloc(nfacts * sizeof(*pr->facts) +
@@ -876,14 +1037,14 @@ subject_prepare(struct vault *v, struct controller *c,
 		}
 		e[0] = (unsigned char)plan[i].category->identifier;
 		vlt_blind_index(vlt_blind_key(v, c),
-		                plan[i].category->identifier, plan[i].value,
-		                e + 1);
+		                plan[i].category->identifier,
+		                plan[i].category->id, plan[i].value, e + 1);
 		for (size_t k = 0; k < nids; k++)
 			dup |= memcmp(pr->s.blinds +
 			                      k * (1 + STORE_BLIND_BYTES),
 			              e, 1 + STORE_BLIND_BYTES) == 0;
 		if (!dup)
-			nids++;
+			pr->id_category[nids++] = plan[i].category->id;
 	}
 	pr->nids = nids;
 	pr->s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
@@ -952,6 +1113,8 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 {
 	enum vaern_err err;
 
+	if ((err = cookie_check(v, c, pr, msg)) != VAERN_OK)
+		return err;
 	/* Sealed before the write lock: a rotation may have moved on. */
 	if (pr->s.kek != keys_ring_newest(v->ring))
 		subject_key_wrap(v, &pr->s, pr->key);
@@ -970,9 +1133,10 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		if (err == VAERN_E_EXISTS)
 			err = vaern_fail(msg, VAERN_E_EXISTS,
 			                 "another subject of '%s' already has "
-			                 "this %s",
+			                 "this %s (category '%s')",
 			                 c->name,
-			                 id_type_name((enum id_type)e[0]));
+			                 id_type_name((enum id_type)e[0]),
+			                 pr->id_category[k]);
 		if (err != VAERN_OK)
 			return err;
 	}
@@ -1303,36 +1467,6 @@ done:
 	return err;
 }
 
-enum vaern_err
-vault_subject_find(struct vault *v, const char *controller, enum id_type type,
-                   const char *value, unsigned char uid[VAULT_UID_BYTES],
-                   struct vaern_msg *msg)
-{
-	enum vaern_err err;
-	struct controller *c;
-	struct vaern_msg why = {{0}};
-	unsigned char blind[STORE_BLIND_BYTES];
-	char norm[ID_NORM_MAX];
-
-	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
-		return err;
-	if (type == ID_NONE || type == ID_CARD)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "subjects are not found by that type");
-	if (id_normalise(type, value, c->policy->controller.country,
-	                 clock_today(), norm, sizeof(norm), &why) != VAERN_OK) {
-		err = vaern_fail(msg, VAERN_E_INVALID, "not a valid %s: %s",
-		                 id_type_name(type), why.text);
-		goto done;
-	}
-	vlt_blind_index(vlt_blind_key(v, c), type, norm, blind);
-	err = store_identifier_find_uid(v->store, c->rowid, (int)type, blind,
-	                                uid, msg);
-done:
-	sodium_memzero(norm, sizeof(norm));
-	return err;
-}
-
 /* Loads controller and subject for an operation on an existing subject. */
 enum vaern_err
 vlt_subject(struct vault *v, const char *controller,
@@ -1558,10 +1692,10 @@ vault_fact_rectify(struct vault *v, const char *controller,
 		goto done;
 	if (cat->format == FORMAT_IDENTIFIER) {
 		oldb[0] = newb[0] = (unsigned char)cat->identifier;
-		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, old.norm,
-		                oldb + 1);
-		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, stored,
-		                newb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, cat->id,
+		                old.norm, oldb + 1);
+		vlt_blind_index(vlt_blind_key(v, c), cat->identifier, cat->id,
+		                stored, newb + 1);
 		if (memcmp(oldb, newb, sizeof(oldb)) != 0) {
 			if ((err = store_identifier_delete(v->store, c->rowid,
 			                                   oldb[0], oldb + 1,
@@ -1574,9 +1708,9 @@ vault_fact_rectify(struct vault *v, const char *controller,
 				err = vaern_fail(
 				        msg, VAERN_E_EXISTS,
 				        "another subject of '%s' already "
-				        "has this %s",
+				        "has this %s (category '%s')",
 				        controller,
-				        id_type_name(cat->identifier));
+				        id_type_name(cat->identifier), cat->id);
 			if (err != VAERN_OK)
 				goto done;
 			blinds_replace(&s, oldb, newb);

@@ -61,6 +61,10 @@ struct vault_fact_in {
 	                         purpose must use the category */
 	const char *source;   /* NULL: the category's declared source */
 	int64_t collected_at; /* INT64_MIN: now (the vaern clock) */
+	const char *visitor;  /* the visitor id (as for cookie choices) whose
+	                         latest choice allows a purpose with `cookie:
+	                         statistics|marketing` (AURA-COOKIE-1); NULL:
+	                         none, and such a fact is refused */
 };
 
 /* A consent given with the data (GDPR-7), e.g. a newsletter sign-up. */
@@ -219,7 +223,11 @@ void vault_rollback(struct vault *v);
  * are all given (CEK-MAND-1); a fact for a consent-only purpose, and a
  * special category under an Art. 9(2)(a) purpose, needs its consent given
  * here (GDPR-7, CEK-SPECIAL-1, SHOP-SPECIAL-1), and such special data must
- * come from the person. Writes the subject's id to uid.
+ * come from the person. A fact of a purpose with `cookie: statistics` or
+ * `cookie: marketing` is taken only when its visitor's latest cookie choice
+ * (read in the writing transaction) has that category on (AURA-COOKIE-1,
+ * AOPT-COOKIE-1, SHOP-MKT-2): VAERN_E_DENIED otherwise, nothing written.
+ * Writes the subject's id to uid.
  */
 enum vaern_err
 vault_subject_add(struct vault *v, const char *controller,
@@ -294,7 +302,36 @@ const char *vault_prepared_unsubscribe(const struct vault_prepared *p, size_t i,
                                        const char **purpose)
         __attribute__((nonnull(1, 3)));
 
-/* Finds the subject by one identifier (normalised before lookup). */
+/* One identifier of a subject named by its category (AURA-LOGIN-1). */
+struct vault_identity {
+	const char *category; /* an identifier category of the policy */
+	const char *value;    /* the identifier as given */
+};
+
+#define VAULT_IDENTITIES_MAX 4 /* identifiers of one lookup */
+
+/*
+ * The one subject holding every identifier of ids (each in its own
+ * category's index): a login pair such as AURA's installation number and
+ * contract number (AURA-LOGIN-1). VAERN_E_NOTFOUND when no subject holds
+ * them all (the message does not say which one failed); VAERN_E_INVALID
+ * for a category that is unknown, not an identifier, or named twice, or a
+ * value not valid for its type (the message names the category, never the
+ * value).
+ */
+enum vaern_err
+vault_subject_find_identities(struct vault *v, const char *controller,
+                              const struct vault_identity *ids, size_t n,
+                              unsigned char uid[VAULT_UID_BYTES],
+                              struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/*
+ * Finds the subject by one identifier of type (normalised before lookup),
+ * in the index of every category of that type: VAERN_E_INVALID, naming
+ * the categories, when the value is held in two of them by different
+ * subjects (name the category: vault_subject_find_identities).
+ */
 enum vaern_err vault_subject_find(struct vault *v, const char *controller,
                                   enum id_type type, const char *value,
                                   unsigned char uid[VAULT_UID_BYTES],
@@ -926,6 +963,32 @@ void vault_set_outbox(struct vault *v, vault_outbox_fn fn, void *arg);
  * never sees half a file). The file holds the address and the code. */
 enum vaern_err vault_outbox_spool(void *arg, const struct vault_message *m,
                                   struct vaern_msg *msg);
+
+/* What vault_card_warnings did (SHOP-PAY-1). */
+struct vault_card_report {
+	int64_t subjects;     /* with a card warning purpose and a payment */
+	int64_t due;          /* cards expiring before the next payment,
+	                         not yet warned */
+	int64_t sent;         /* warnings sent (0 on a dry run) */
+	int64_t already_sent; /* this card and payment were warned before */
+	int64_t no_address;   /* due, but no e-mail address on record */
+};
+
+/*
+ * SHOP-PAY-1: for every subject of controller (NULL: all) under a purpose
+ * with `card_expiry_warning`, sends the customer a warning through the
+ * outbox when a card ("NNNN MM/YY") expires before the next recurring
+ * payment (the earliest payment date not before as_of): once per card and
+ * payment, in the controller's language, each audited (action
+ * card_expiry_warning, rule SHOP-PAY-1, actor; never the address or the
+ * card). Restricted subjects are left out (GDPR-18). dry_run counts only.
+ * Needs the outbox and the audit trail unless dry.
+ */
+enum vaern_err
+vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
+                    int dry_run, const char *actor,
+                    struct vault_card_report *rep, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 5, 6)));
 
 /* What vault_request_send_code did. */
 struct vault_code_sent {

@@ -197,6 +197,8 @@ text_resolve(struct vault *v, const struct policy_purpose *pp,
 			                  "'text' is 1 to %d bytes of UTF-8 "
 			                  "without control characters",
 			                  VAULT_CONSENT_TEXT_MAX);
+		if ((err = id_refuse_card(text, "'text'", msg)) != VAERN_OK)
+			return err;
 		crypto_hash_sha256(done->text_hash, (const unsigned char *)text,
 		                   strlen(text));
 		if (act->text_hash != NULL &&
@@ -631,6 +633,9 @@ vault_choice_put(struct vault *v, const char *controller, const char *visitor,
 		                  "a choice's source is 1 to %d characters of "
 		                  "a-z 0-9 _ -",
 		                  VAULT_SOURCE_MAX);
+	if ((err = id_refuse_card(ch->source, "a choice's source", msg)) !=
+	    VAERN_OK)
+		return err;
 	if (ch->at != INT64_MIN && ch->at > now)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a choice made in the future");

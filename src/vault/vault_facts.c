@@ -303,8 +303,8 @@ facts_write(struct vault *v, const struct controller *c,
 
 			e[0] = (unsigned char)fp->category->identifier;
 			vlt_blind_index(vlt_blind_key(v, c),
-			                fp->category->identifier, fp->value,
-			                e + 1);
+			                fp->category->identifier,
+			                fp->category->id, fp->value, e + 1);
 			for (size_t k = 0; k + sizeof(e) <= s->blinds_len;
 			     k += sizeof(e))
 				dup |= memcmp(s->blinds + k, e, sizeof(e)) == 0;
@@ -325,11 +325,13 @@ facts_write(struct vault *v, const struct controller *c,
 					err = vaern_fail(
 					        msg, VAERN_E_EXISTS,
 					        "fact %zu: another subject of "
-					        "'%s' already has this %s",
+					        "'%s' already has this %s "
+					        "(category '%s')",
 					        i + 1, c->name,
 					        id_type_name(
 					                fp->category
-					                        ->identifier));
+					                        ->identifier),
+					        fp->category->id);
 				if (err != VAERN_OK)
 					goto done;
 				memcpy(s->blinds + s->blinds_len, e, sizeof(e));
@@ -423,7 +425,9 @@ vault_facts_add(struct vault *v, const struct vault_actor *actor,
 	    (err = consents_in_force(v, p, &s, facts, nfacts, cons, &ncons,
 	                             msg)) != VAERN_OK ||
 	    (err = vlt_facts_check(p, facts, nfacts, cons, ncons, hw.pairs,
-	                           hw.n, clock_now(), plan, msg)) != VAERN_OK) {
+	                           hw.n, clock_now(), plan, msg)) != VAERN_OK ||
+	    (err = vlt_cookie_allowed(v, c, facts, plan, nfacts, msg)) !=
+	            VAERN_OK) {
 		if (err == VAERN_E_DENIED)
 			err = audit_refusal(v, c, &s, actor, facts[0].purpose,
 			                    msg);

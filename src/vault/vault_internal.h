@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 
+#include "../ids/ids.h"
 #include "../keys/keys.h"
 #include "../store/store.h"
 #include "vault.h"
@@ -169,9 +170,46 @@ enum vaern_err vlt_subject(struct vault *v, const char *controller,
                            struct controller **c, struct store_subject *s,
                            struct vaern_msg *msg);
 
-/* Computes the blind index of an identifier's normal form. */
+/* Computes the blind index of an identifier's normal form in its category:
+ * one index per category, so two categories of one identifier type (AURA's
+ * installation and contract numbers, both `other`) never collide
+ * (AURA-LOGIN-1). */
 void vlt_blind_index(const unsigned char *key, enum id_type type,
-                     const char *norm, unsigned char out[STORE_BLIND_BYTES]);
+                     const char *category, const char *norm,
+                     unsigned char out[STORE_BLIND_BYTES]);
+
+/* Free text kept with a person (a hold's reason), sealed under the
+ * subject's data key (vault_text.c): VLT_TEXT_MAX bytes in, at most
+ * VLT_TEXT_SEALED_MAX bytes stored (NUL included). */
+#define VLT_TEXT_MAX        512
+#define VLT_TEXT_SEALED_MAX 800
+enum vaern_err vlt_text_seal(struct vault *v, const struct store_subject *s,
+                             const unsigned char key[KEY_BYTES],
+                             const char *field, const char *text, char *out,
+                             size_t outsz, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Opens what vlt_text_seal stored (a value written before sealing began is
+ * copied as is) into out (outsz bytes, NUL-terminated; the caller wipes). */
+enum vaern_err vlt_text_open(const struct store_subject *s,
+                             const unsigned char key[KEY_BYTES],
+                             const char *field, const char *stored, char *out,
+                             size_t outsz, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* AURA-COOKIE-1: VAERN_OK if every fact of a purpose with `cookie:
+ * statistics|marketing` names a visitor whose latest choice has it on
+ * (the facts added to a known person, vault_facts.c); VAERN_E_DENIED
+ * otherwise. */
+enum vaern_err vlt_cookie_allowed(struct vault *v, const struct controller *c,
+                                  const struct vault_fact_in *facts,
+                                  const struct fact_plan *plan, size_t n,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/* Rebuilds the identifier indexes per category when the store's schema-5
+ * migration asked for it (vault_index.c); VAERN_OK if nothing to do. */
+enum vaern_err vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* Unwraps the subject's data key into key (the caller wipes it). */
 enum vaern_err vlt_unwrap_key(struct vault *v, const struct store_subject *s,

@@ -87,7 +87,10 @@ uuid_new(char out[VAULT_REQUEST_ID_LEN])
 static void
 word_copy(char *dst, size_t size, const char *src)
 {
-	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
 }
 
 /* store row -> vault view. */
@@ -173,6 +176,8 @@ need_audit(struct vault *v, const struct vault_request_actor *who,
 	return VAERN_OK;
 }
 
+static void request_texts_open(struct vault *v, struct store_request *s);
+
 /* Loads controller and request; VAERN_E_NOTFOUND names neither value. */
 static enum vaern_err
 request_load(struct vault *v, const char *controller, const char *id,
@@ -190,6 +195,127 @@ request_load(struct vault *v, const char *controller, const char *id,
 		return vaern_fail(msg, VAERN_E_NOTFOUND,
 		                  "no such request of controller '%s'",
 		                  controller);
+	if (err == VAERN_OK)
+		request_texts_open(v, s);
+	return err;
+}
+
+/*
+ * Issue 11, point 5: the free text of a request (refusal and other status
+ * reasons, the extension's reason, the staff attestation, the reasons of
+ * its transitions) is sealed under the person's data key, so it goes with
+ * the erasure. Once the person is erased (the key shredded) it reads as
+ * REQUEST_TEXT_ERASED; text written after that (the erasure's own
+ * account of what the law keeps, no caller's words) is kept as is.
+ */
+#define REQUEST_TEXT_FIELD  "request text"
+#define REQUEST_TEXT_ERASED "(erased with the person)"
+
+/* The data key of the request's subject: 1 and key, or 0 when the person
+ * is gone (erased). The caller wipes key. */
+static int
+request_key(struct vault *v, int64_t controller, const unsigned char *uid,
+            struct store_subject *subj, unsigned char key[KEY_BYTES])
+{
+	struct vaern_msg quiet = {{0}};
+
+	return store_subject_by_uid(v->store, controller, uid, subj, &quiet) ==
+	               VAERN_OK &&
+	       vlt_unwrap_key(v, subj, key, &quiet) == VAERN_OK;
+}
+
+/* Seals text (a buffer of size bytes) in place, unless empty or sealed. */
+static enum vaern_err
+text_seal(struct vault *v, const struct store_subject *subj,
+          const unsigned char key[KEY_BYTES], char *text, size_t size,
+          struct vaern_msg *msg)
+{
+	char sealed[VLT_TEXT_SEALED_MAX];
+	enum vaern_err err;
+
+	if (text[0] == '\0' || strncmp(text, "sealed:", 7) == 0)
+		return VAERN_OK;
+	err = vlt_text_seal(v, subj, key, REQUEST_TEXT_FIELD, text, sealed,
+	                    sizeof(sealed), msg);
+	if (err == VAERN_OK)
+		word_copy(text, size, sealed);
+	return err;
+}
+
+/* Opens text (size bytes) in place; key NULL: the person is erased. */
+static void
+text_open(const struct store_subject *subj, const unsigned char *key,
+          char *text, size_t size)
+{
+	char plain[VAULT_REQUEST_TEXT_MAX + 1];
+	struct vaern_msg quiet = {{0}};
+
+	if (strncmp(text, "sealed:", 7) != 0)
+		return;
+	if (key != NULL &&
+	    vlt_text_open(subj, key, REQUEST_TEXT_FIELD, text, plain,
+	                  sizeof(plain), &quiet) == VAERN_OK)
+		word_copy(text, size, plain);
+	else
+		word_copy(text, size, REQUEST_TEXT_ERASED);
+	sodium_memzero(plain, sizeof(plain));
+}
+
+/* Opens every text of s in place (after a read from the store). */
+static void
+request_texts_open(struct vault *v, struct store_request *s)
+{
+	struct store_subject subj;
+	unsigned char key[KEY_BYTES];
+	int have = request_key(v, s->controller, s->subject, &subj, key);
+
+	text_open(&subj, have ? key : NULL, s->status_reason,
+	          sizeof(s->status_reason));
+	text_open(&subj, have ? key : NULL, s->extension_reason,
+	          sizeof(s->extension_reason));
+	text_open(&subj, have ? key : NULL, s->attestation,
+	          sizeof(s->attestation));
+	sodium_memzero(key, sizeof(key));
+}
+
+/* Writes s with its texts sealed (s itself keeps them in clear); reason,
+ * if not NULL, is sealed into reason_out (VLT_TEXT_SEALED_MAX bytes) for
+ * the transition. */
+static enum vaern_err
+request_store(struct vault *v, const struct store_request *s, int update,
+              const char *reason, char *reason_out, struct vaern_msg *msg)
+{
+	struct store_request *sealed;
+	struct store_subject subj;
+	unsigned char key[KEY_BYTES];
+	enum vaern_err err = VAERN_OK;
+	int have;
+
+	if ((sealed = malloc(sizeof(*sealed))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	*sealed = *s;
+	have = request_key(v, s->controller, s->subject, &subj, key);
+	if (reason != NULL)
+		word_copy(reason_out, VLT_TEXT_SEALED_MAX, reason);
+	if (have &&
+	    ((err = text_seal(v, &subj, key, sealed->status_reason,
+	                      sizeof(sealed->status_reason), msg)) !=
+	             VAERN_OK ||
+	     (err = text_seal(v, &subj, key, sealed->extension_reason,
+	                      sizeof(sealed->extension_reason), msg)) !=
+	             VAERN_OK ||
+	     (err = text_seal(v, &subj, key, sealed->attestation,
+	                      sizeof(sealed->attestation), msg)) != VAERN_OK ||
+	     (reason != NULL &&
+	      (err = text_seal(v, &subj, key, reason_out, VLT_TEXT_SEALED_MAX,
+	                       msg)) != VAERN_OK)))
+		goto done;
+	if (update)
+		err = store_request_update(v->store, sealed, msg);
+done:
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(sealed, sizeof(*sealed));
+	free(sealed);
 	return err;
 }
 
@@ -201,6 +327,7 @@ request_write(struct vault *v, struct store_request *s, const char *from,
 {
 	struct store_transition t;
 	enum vaern_err err;
+	char sealed_reason[VLT_TEXT_SEALED_MAX];
 
 	s->updated_at = clock_now();
 	t.seq = 0;
@@ -208,9 +335,9 @@ request_write(struct vault *v, struct store_request *s, const char *from,
 	t.from = from;
 	t.to = s->status;
 	t.actor = who->name;
-	t.reason = reason;
-	if (from != NULL &&
-	    (err = store_request_update(v->store, s, msg)) != VAERN_OK)
+	t.reason = reason != NULL ? sealed_reason : NULL;
+	if ((err = request_store(v, s, from != NULL, reason, sealed_reason,
+	                         msg)) != VAERN_OK)
 		return err;
 	return store_transition_insert(v->store, s->rowid, &t, msg);
 }
@@ -374,6 +501,7 @@ struct request_walk {
 	enum vaern_err (*fn)(void *arg, const struct vault_request *r);
 	void *arg;
 	struct vaern_msg *msg;
+	struct vault *v;
 };
 
 static enum vaern_err
@@ -381,11 +509,20 @@ request_each(void *arg, const struct store_request *s)
 {
 	struct request_walk *w = arg;
 	struct vault_request r;
+	struct store_request *open;
 	enum vaern_err err;
 
-	if ((err = request_out(s, &r, w->msg)) != VAERN_OK)
-		return err;
-	return w->fn(w->arg, &r);
+	if ((open = malloc(sizeof(*open))) == NULL)
+		return vaern_fail(w->msg, VAERN_E_NOMEM, "out of memory");
+	*open = *s;
+	request_texts_open(w->v, open);
+	err = request_out(open, &r, w->msg);
+	sodium_memzero(open, sizeof(*open));
+	free(open);
+	if (err == VAERN_OK)
+		err = w->fn(w->arg, &r);
+	sodium_memzero(&r, sizeof(r));
+	return err;
 }
 
 enum vaern_err
@@ -396,7 +533,7 @@ vault_request_foreach(struct vault *v, const char *controller, long due_by,
                       void *arg, struct vaern_msg *msg)
 {
 	struct controller *c;
-	struct request_walk w = {fn, arg, msg};
+	struct request_walk w = {fn, arg, msg, v};
 	enum vaern_err err;
 
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
@@ -408,16 +545,27 @@ vault_request_foreach(struct vault *v, const char *controller, long due_by,
 struct transition_walk {
 	enum vaern_err (*fn)(void *arg, const struct vault_transition *t);
 	void *arg;
+	const struct store_subject *subj; /* the person, to open reasons */
+	const unsigned char *key;         /* NULL: the person is erased */
 };
 
 static enum vaern_err
 transition_each(void *arg, const struct store_transition *s)
 {
 	struct transition_walk *w = arg;
+	char reason[VLT_TEXT_SEALED_MAX];
 	struct vault_transition t = {s->at, s->from, s->to, s->actor,
 	                             s->reason};
+	enum vaern_err err;
 
-	return w->fn(w->arg, &t);
+	if (s->reason != NULL) {
+		word_copy(reason, sizeof(reason), s->reason);
+		text_open(w->subj, w->key, reason, sizeof(reason));
+		t.reason = reason;
+	}
+	err = w->fn(w->arg, &t);
+	sodium_memzero(reason, sizeof(reason));
+	return err;
 }
 
 enum vaern_err
@@ -428,13 +576,19 @@ vault_request_transitions(
 {
 	struct controller *c;
 	struct store_request s;
-	struct transition_walk w = {fn, arg};
+	struct store_subject subj;
+	unsigned char key[KEY_BYTES];
+	struct transition_walk w = {fn, arg, &subj, NULL};
 	enum vaern_err err;
 
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
-	return store_transition_foreach(v->store, s.rowid, transition_each, &w,
-	                                msg);
+	if (request_key(v, s.controller, s.subject, &subj, key))
+		w.key = key;
+	err = store_transition_foreach(v->store, s.rowid, transition_each, &w,
+	                               msg);
+	sodium_memzero(key, sizeof(key));
+	return err;
 }
 
 enum vaern_err
@@ -473,6 +627,9 @@ vault_request_set_status(struct vault *v, const char *controller,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if (reason != NULL &&
+	    (err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
@@ -508,6 +665,8 @@ vault_request_extend(struct vault *v, const char *controller, const char *id,
 		                  "person: 1 to %d bytes of UTF-8 text without "
 		                  "control characters (GDPR-12)",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if ((err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK)
 		return err;
 	if ((err = rights_status_parse(s.status, &from, msg)) != VAERN_OK)
@@ -573,6 +732,8 @@ vault_request_attest(struct vault *v, const char *controller, const char *id,
 		        "verified: 1 to %d bytes of UTF-8 text without "
 		        "control characters",
 		        VAULT_REQUEST_TEXT_MAX);
+	if ((err = id_refuse_card(method, "the attestation", msg)) != VAERN_OK)
+		return err;
 	if ((err = request_load(v, controller, id, &c, &s, msg)) != VAERN_OK ||
 	    (err = verify_prepare(&s, "attestation", method, who, was, msg)) !=
 	            VAERN_OK)
@@ -1750,7 +1911,7 @@ exec_end(struct vault *v, struct exec *x, enum vaern_err err,
 			err = request_write(v, &x->s, x->was, who, reason, msg);
 		} else {
 			x->s.updated_at = clock_now();
-			err = store_request_update(v->store, &x->s, msg);
+			err = request_store(v, &x->s, 1, NULL, NULL, msg);
 		}
 	}
 	if (!x->own)
@@ -1892,6 +2053,9 @@ vault_request_restrict(struct vault *v, const char *controller, const char *id,
 		                  "a reason is 1 to %d bytes of UTF-8 text "
 		                  "without control characters",
 		                  VAULT_REQUEST_TEXT_MAX);
+	if (reason != NULL &&
+	    (err = id_refuse_card(reason, "the reason", msg)) != VAERN_OK)
+		return err;
 	if ((err = exec_load(v, controller, id, RIGHTS_RESTRICTION,
 	                     lift || complete, who, &x, msg)) != VAERN_OK)
 		return err;

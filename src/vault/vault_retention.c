@@ -249,7 +249,8 @@ vault_hold_place(struct vault *v, const char *controller,
 	struct store_hold h;
 	struct vault_audit_event e;
 	enum vaern_err err;
-	char why[64];
+	unsigned char key[KEY_BYTES];
+	char why[64], sealed[VLT_TEXT_SEALED_MAX];
 
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
@@ -262,12 +263,23 @@ vault_hold_place(struct vault *v, const char *controller,
 		                  "a hold's reason is 1 to %d bytes of UTF-8 "
 		                  "text without control characters",
 		                  VAULT_HOLD_REASON_MAX);
+	if ((err = id_refuse_card(reason, "a hold's reason", msg)) != VAERN_OK)
+		return err;
 	if (review_at != INT64_MIN && review_at <= clock_now())
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a hold's review date must be in the future");
+	/* The operator's words about the person: sealed under the person's
+	 * key, so they go with the erasure (issue 11, point 5). */
+	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+		return err;
+	err = vlt_text_seal(v, &s, key, "hold reason", reason, sealed,
+	                    sizeof(sealed), msg);
+	sodium_memzero(key, sizeof(key));
+	if (err != VAERN_OK)
+		return err;
 	h.subject = s.rowid;
 	h.category = category;
-	h.reason = reason;
+	h.reason = sealed;
 	h.review_at = review_at == INT64_MIN ? STORE_NO_TIME : review_at;
 	h.placed_at = clock_now();
 	h.placed_by = placed_by;
@@ -310,6 +322,9 @@ struct hold_walk {
 	void *arg;
 	const char *category; /* vault_subject_held: NULL any */
 	int held;
+	const struct store_subject *s; /* with fn: opens the reasons */
+	const unsigned char *key;
+	struct vaern_msg *msg;
 };
 
 static enum vaern_err
@@ -325,14 +340,27 @@ hold_out(void *arg, const struct store_hold *h)
 			w->held = 1;
 		return VAERN_OK;
 	}
-	o.id = h->id;
-	o.category = h->category;
-	o.reason = h->reason;
-	o.review_at = h->review_at == STORE_NO_TIME ? INT64_MIN : h->review_at;
-	o.placed_at = h->placed_at;
-	o.placed_by = h->placed_by;
-	o.lifted_at = h->lifted_at == STORE_NO_TIME ? INT64_MIN : h->lifted_at;
-	return w->fn(w->arg, &o);
+	{
+		char reason[VAULT_HOLD_REASON_MAX + 1];
+		enum vaern_err err;
+
+		err = vlt_text_open(w->s, w->key, "hold reason", h->reason,
+		                    reason, sizeof(reason), w->msg);
+		if (err != VAERN_OK)
+			return err;
+		o.id = h->id;
+		o.category = h->category;
+		o.reason = reason;
+		o.review_at = h->review_at == STORE_NO_TIME ? INT64_MIN
+		                                            : h->review_at;
+		o.placed_at = h->placed_at;
+		o.placed_by = h->placed_by;
+		o.lifted_at = h->lifted_at == STORE_NO_TIME ? INT64_MIN
+		                                            : h->lifted_at;
+		err = w->fn(w->arg, &o);
+		sodium_memzero(reason, sizeof(reason));
+		return err;
+	}
 }
 
 enum vaern_err
@@ -343,19 +371,26 @@ vault_hold_foreach(struct vault *v, const char *controller,
 {
 	struct controller *c;
 	struct store_subject s;
-	struct hold_walk w = {fn, arg, NULL, 0};
+	struct hold_walk w = {fn, arg, NULL, 0, NULL, NULL, msg};
+	unsigned char key[KEY_BYTES];
 	enum vaern_err err;
 
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
 		return err;
-	return store_hold_foreach(v->store, s.rowid, hold_out, &w, msg);
+	if ((err = vlt_unwrap_key(v, &s, key, msg)) != VAERN_OK)
+		return err;
+	w.s = &s;
+	w.key = key;
+	err = store_hold_foreach(v->store, s.rowid, hold_out, &w, msg);
+	sodium_memzero(key, sizeof(key));
+	return err;
 }
 
 enum vaern_err
 vlt_subject_held(struct vault *v, int64_t subject, const char *category,
                  int *held, struct vaern_msg *msg)
 {
-	struct hold_walk w = {NULL, NULL, category, 0};
+	struct hold_walk w = {NULL, NULL, category, 0, NULL, NULL, msg};
 	enum vaern_err err;
 
 	err = store_hold_foreach(v->store, subject, hold_out, &w, msg);
@@ -1084,7 +1119,7 @@ sweep_subject(struct sweep *sw, const struct store_due *pe, size_t npe,
 
 			e[0] = (unsigned char)cat->identifier;
 			vlt_blind_index(vlt_blind_key(v, c), cat->identifier,
-			                val->value, e + 1);
+			                cat->id, val->value, e + 1);
 			err = store_identifier_delete(v->store, c->rowid, e[0],
 			                              e + 1, msg);
 			if (err != VAERN_OK && err != VAERN_E_NOTFOUND)

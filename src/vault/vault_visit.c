@@ -249,6 +249,10 @@ visit_check(const struct controller *c, const struct vault_visit_in *in,
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "'page' is 1 to %d bytes of text",
 		                  VAULT_PAGE_MAX);
+	if (in->page != NULL && id_contains_card_number(in->page))
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "'page' holds a full payment card number, "
+		                  "which vaern never stores (SHOP-PAY-1)");
 	*pi = policy_cookie_purpose(p, in->kind == VAULT_VISIT
 	                                       ? COOKIE_STATISTICS
 	                                       : COOKIE_MARKETING);

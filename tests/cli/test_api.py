@@ -1474,8 +1474,8 @@ class GateTest(ApiCase):
         r = self.call("POST", "/v1/subjects", cekura_customer([health]), cs)
         self.assertDenied(r, "consent")
         self.assertNotIn("Diabetes", r.text)
-        # Not given by the person: refused.
-        told = dict(health, source="phone")
+        # Not given by the person (a third party told it): refused.
+        told = dict(health, source="third_party")
         r = self.call("POST", "/v1/subjects",
                       cekura_customer([told], [consent]), cs)
         self.assertError(r, 403, "forbidden", secrets=("Diabetes type 1",))

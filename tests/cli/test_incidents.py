@@ -198,7 +198,7 @@ class DeadlineTest(CliBase):
 class MigrationTest(CliBase):
     def test_SHOP_BREACH_1_schema_5_data_directory_gains_the_tables(self):
         """A data directory of schema 5 (before issue 17) opens, gains
-        the incident tables and says 6."""
+        the incident tables and says the latest schema, 7."""
         con = sqlite3.connect(self.db)
         con.executescript(
             "DROP TABLE incident; DROP TABLE incident_file;"
@@ -207,7 +207,7 @@ class MigrationTest(CliBase):
         con.close()
         self.report("2026-12-07T08:00:00Z")
         self.assertEqual(self.sql("SELECT value FROM meta WHERE key ="
-                                  " 'schema_version'"), [("6",)])
+                                  " 'schema_version'"), [("7",)])
         self.assertEqual(self.sql("SELECT count(*) FROM incident"), [(1,)])
 
 

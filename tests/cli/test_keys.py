@@ -741,7 +741,7 @@ class BackupTest(KeysCase):
         with open(self.path("bk", "manifest.json")) as f:
             m = json.load(f)
         self.assertEqual(m["kind"], "data")
-        self.assertEqual(m["schema"], "6")
+        self.assertEqual(m["schema"], "7")
         self.assertRegex(m["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         head = self.vaern("audit", "verify").json()
         self.assertLessEqual(m["audit_head"]["seq"], head["head_seq"])

@@ -523,7 +523,10 @@ class ErasureApiTest(ConsentCase):
         sid = self.create("finance", {
             "purpose": "invoicing", "source": "web_form",
             "facts": [{"category": "name", "value": "Sven Berg"},
-                      {"category": "customer_number", "value": "K-77"}]})
+                      # The policy says customer numbers come from the
+                      # controller (TEL-CAT-3: a source fits its category).
+                      {"category": "customer_number", "value": "K-77",
+                       "source": "controller"}]})
         r = self.call("POST", "/v1/requests", {
             "type": "erasure", "subject": sid, "channel": "email"},
             "finance")

@@ -263,15 +263,19 @@ class ReportTest(ApiCase):
 
     def test_GDPR_20_SHOP_RIGHTS_1_portable_copy(self):
         """Only what the person provided, under consent or contract."""
-        cs = ("webshop", "customer_service")
         doc = {"purpose": "orders", "facts": [
             fact("customer_name", "Mette Lund", source="subject"),
-            fact("customer_email", uniq_email("mette"), source="subject"),
-            # Not given by the person: the shop wrote it.
-            fact("orders", "Abonnement: kaffe, \"månedlig\"",
-                 source="controller"),
+            fact("customer_email", uniq_email("mette"), source="checkout"),
+            # Not given by the person: the shop wrote it (a category the
+            # policy says comes from the controller, TEL-CAT-3).
+            fact("invoices", "Faktura 1001: kaffe, \"månedlig\"",
+                 purpose="bookkeeping", source="controller"),
         ]}
-        sid = self.create(cs, doc)
+        r = test_api.run_vaern(["--data", self.dir, "subject", "add",
+                                "--controller", "webshop", "--json", "-"],
+                               stdin=json.dumps(doc).encode())
+        self.assertEqual(r.rc, 0, r)
+        sid = r.json()["subject"]
         r = self.call("GET", "/v1/subjects/%s/export" % sid,
                       who=("webshop", "dpo"))
         self.assertEqual(r.status, 200, r)

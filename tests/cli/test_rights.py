@@ -307,7 +307,7 @@ class DueDateTest(RightsBase):
         doc = self.add(sid, "2026-01-31")
         self.assertEqual(doc["due_date"], "2026-02-28")
         self.assertEqual(self.sql("SELECT value FROM meta WHERE key ="
-                                  " 'schema_version'"), [("6",)])
+                                  " 'schema_version'"), [("7",)])
         r = self.vaern("subject", "show", "--controller", "example", sid)
         self.assertEqual(r.rc, EXIT_OK, r)
 

@@ -476,19 +476,41 @@ class AddFindShow(VaultTest):
         self.assertEqual(self.snapshot(), snap)
 
     def test_third_party_source_recorded(self):
-        """TEL-CAT-3, CEK-CONTACT-1: the source is recorded; a category the
+        """TEL-CAT-3, GDPR-20: the source is recorded; a category the
         policy says comes from a third party is not marked provided by the
-        person; an explicit source overrides the default."""
-        doc = customer(extra=[fact("credit_rating", "A"),
+        person; an explicit source names one the policy declares."""
+        doc = customer(extra=[fact("credit_rating", "A",
+                                   source="credit_agency"),
                               fact("notes", "called about the invoice",
-                                   source="phone call with spouse")])
+                                   source="phone")])
         sid = self.add_ok(doc)
         f = self.facts_by_category(sid)
-        self.assertEqual(f["credit_rating"]["source"], "third_party")
+        self.assertEqual(f["credit_rating"]["source"], "credit_agency")
         self.assertIs(f["credit_rating"]["provided_by_subject"], False)
-        self.assertEqual(f["notes"]["source"], "phone call with spouse")
-        self.assertIs(f["notes"]["provided_by_subject"], False)
+        self.assertEqual(f["notes"]["source"], "phone")
+        self.assertIs(f["notes"]["provided_by_subject"], True)
         self.assertIs(f["name"]["provided_by_subject"], True)
+
+    def test_TEL_CAT_3_source_is_declared_and_fits(self):
+        """No caller's free text as a source; third-party data cannot be
+        labelled as the person's (TEL-CAT-3, GDPR-20): refused, nothing
+        changed, the text not echoed."""
+        snap = self.snapshot()
+        for extra, says in (
+                (fact("notes", "x", source="phone call with spouse"),
+                 "declares"),
+                (fact("credit_rating", "A", source="subject"),
+                 "third_party"),
+                (fact("credit_rating", "A", source="phone"), "third_party"),
+                (fact("name", "Anna", source="credit_agency"), "subject")):
+            r = self.vaern("subject", "add", "--json", "-",
+                           stdin=json.dumps(customer(extra=[extra]))
+                           .encode())
+            self.assertEqual(r.rc, EXIT_REFUSED, r)
+            self.assertIn("TEL-CAT-3", r.err)
+            self.assertIn(says, r.err)
+            self.assertNotIn("spouse", r.err)
+        self.assertEqual(self.snapshot(), snap)
 
     def test_card_last4_expiry_accepted(self):
         """SHOP-PAY-1: the last 4 digits and expiry are kept."""

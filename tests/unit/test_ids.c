@@ -617,10 +617,14 @@ test_contains_card_number(void **state)
 	        /* 4111111111111112 fails; its last 13 digits pass, but a
 	         * window of a solid number does not count. */
 	        {"order 4111111111111112", 0},
-	        {"411111111119", 0},         /* 12 digits, Luhn */
-	        {"4111  1111 1111 1111", 0}, /* a double space breaks it */
-	        {"4111 -1111-1111-1111", 0},
-	        {"4111\n1111 1111 1111", 0},
+	        {"411111111117", 1}, /* 12 digits, Luhn (Maestro length) */
+	        {"411111111119", 0}, /* 12 digits, Luhn fails */
+	        {"41111111119", 0},  /* 11 digits: too short for a card */
+	        {"4111  1111 1111 1111", 1}, /* a run of separators */
+	        {"4111 -1111-1111-1111", 1},
+	        {"4111\n1111 1111 1111", 1},
+	        /* Separated too far apart: no longer one number. */
+	        {"4111         1111 1111 1111", 0},
 	        /* No 13..19 window of all ones passes Luhn. */
 	        {"1111111111111111111111111111111", 0},
 	        {"tel 12 34 56 78, cvr 21628549", 0},
@@ -635,6 +639,90 @@ test_contains_card_number(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (id_contains_card_number(cases[i].text) != cases[i].found)
 			fail_msg("card scan row %zu", i);
+}
+
+/*
+ * SHOP-PAY-1: one scanner for every text that enters, and at least 30
+ * spellings of real test numbers of every network: Visa (4), Mastercard
+ * (51-55 and 2221-2720), American Express (34, 37), Diners (30, 36),
+ * JCB (35), Discover (6011), UnionPay (62), Maestro (50, 67, 63), with
+ * every separator a person types between the groups.
+ */
+static void
+test_card_spellings(void **state)
+{
+	static const char *const found[] = {
+	        "4111111111111111",
+	        "4111.1111.1111.1111",
+	        "4111/1111/1111/1111",
+	        "4111  1111  1111  1111",
+	        "4111\xc2\xa0"
+	        "1111\xc2\xa0"
+	        "1111\xc2\xa0"
+	        "1111", /* U+00A0 */
+	        "4111 - 1111 - 1111 - 1111",
+	        "4111_1111_1111_1111",
+	        "4111\t1111\t1111\t1111",
+	        "kort: 4012 8888 8888 1881, udl\xc3\xb8"
+	        "b 12/27",
+	        "5555555555554444",
+	        "5105-1051-0510-5100",
+	        "5555\xe2\x80\xaf"
+	        "5555\xe2\x80\xaf"
+	        "5555\xe2\x80\xaf"
+	        "4444", /* U+202F */
+	        "2221000000000009",
+	        "2221 0000 0000 0009",
+	        "2223.0031.2200.3222",
+	        "378282246310005",
+	        "3782 822463 10005",
+	        "3714-496353-98431",
+	        "3400 0000 0000 009",
+	        "3622 720627 1667",
+	        "3056 9309 0259 04",
+	        "3530111333300000",
+	        "3566 0020 2036 0505",
+	        "3530/1113/3330/0000",
+	        "6011111111111117",
+	        "6011 1111 1111 1117",
+	        "6011.0009.9013.9424",
+	        "6011\xe2\x80\x93"
+	        "1111\xe2\x80\x93"
+	        "1111\xe2\x80\x93"
+	        "1117", /* en dash */
+	        "6200000000000005",
+	        "6212 3456 7890 1232",
+	        "6212345678901234569",
+	        "6759 6498 2643 8453",
+	        "6304 0000 0000 0000",
+	        "500000000009",
+	        "5000 0000 0009",
+	        "nummer 4111 1111 1111 1111.",
+	        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", /* one at a time */
+	        "41 11 11 11 11 11 11 11",         /* two at a time */
+	        "4111 1111 1111 1111 12 27",       /* expiry after it */
+	};
+	static const char *const not_found[] = {
+	        "+45 12 34 56 78",
+	        /* Dates are grouped unlike card numbers: 2026010120270801
+	         * passes Luhn, the range is no card. */
+	        "2026-01-01 - 2027-08-01", "fra 2026-01-02 til 2027-06-02",
+	        "CPR 010190-1234", "ordre 2026-01-05 kl. 10:00",
+	        "4111 1111 1111 1112", /* Luhn fails */
+	        "7992 7398 7100 0003", /* 7: no card network */
+	        "41111111119",         /* 11 digits */
+	        "4111x1111x1111x1111", /* letters are no separator */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(found) / sizeof(found[0]); i++)
+		if (!id_contains_card_number(found[i]))
+			fail_msg("card spelling %zu not found: %s", i,
+			         found[i]);
+	for (i = 0; i < sizeof(not_found) / sizeof(not_found[0]); i++)
+		if (id_contains_card_number(not_found[i]))
+			fail_msg("no card in row %zu, but one found", i);
 }
 
 int
@@ -655,6 +743,7 @@ main(void)
 	        cmocka_unit_test(test_type_names),
 	        cmocka_unit_test(test_luhn),
 	        cmocka_unit_test(test_contains_card_number),
+	        cmocka_unit_test(test_card_spellings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -361,6 +361,57 @@ static const struct bad_case bad_cases[] = {
          "transfers: none, but recipient 'host' is in US (outside the "
          "EU/EEA)",
          46},
+        /* CEK-XFER-1: "never outside the EU" holds for the EEA's three
+         * non-members (issue 11, point 7). */
+        {"recipient in Norway under transfers: eu_only (CEK-XFER-1)",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: NO\n"},
+          {"transfers: none\n", "transfers: eu_only\n"}},
+         "transfers: eu_only, but recipient 'host' is in NO (outside the "
+         "EU)",
+         46},
+        {"recipient in the US under transfers: eu_only (CEK-XFER-1)",
+         {{"    name: Hosting provider\n", "    name: Hosting provider\n"
+                                           "    country: US\n"},
+          {"transfers: none\n", "transfers: eu_only\n"}},
+         "transfers: eu_only, but recipient 'host' is in US",
+         46},
+        {"transfers neither a word nor a list",
+         {{"transfers: none\n", "transfers: eu\n"}},
+         "transfers must be eu_only, eea_only (or none)",
+         55},
+        /* TEL-CAT-3, GDPR-20: declared sources (issue 11, point 5). */
+        {"source without kind (TEL-CAT-3)",
+         {{"    cleared: true\n", "    cleared: true\nsources:\n"
+                                  "  krak: {name: Krak (118.dk)}\n"}},
+         "source 'krak' has no kind",
+         63},
+        {"source of an unknown kind (TEL-CAT-3)",
+         {{"    cleared: true\n", "    cleared: true\nsources:\n"
+                                  "  krak: {name: Krak, kind: gossip}\n"}},
+         "unknown kind 'gossip'",
+         63},
+        {"source without name (TEL-CAT-3)",
+         {{"    cleared: true\n", "    cleared: true\nsources:\n"
+                                  "  krak: {kind: third_party}\n"}},
+         "has no name",
+         63},
+        /* SHOP-PAY-1: the card-expiry warning names fitting categories. */
+        {"card_expiry_warning on categories of the wrong format (SHOP-PAY-1)",
+         {{"    categories: [name, email]\n",
+           "    categories: [name, email]\n"
+           "    card_expiry_warning: {card: name, next_payment: name, "
+           "to: email}\n"}},
+         "card must be a category of the purpose with format "
+         "card_last4_expiry",
+         21},
+        {"card_expiry_warning to a category the purpose lacks (SHOP-PAY-1)",
+         {{"    categories: [name, email]\n",
+           "    categories: [name, email]\n"
+           "    card_expiry_warning: {card: name, next_payment: name, "
+           "to: health}\n"}},
+         "to must be a category of the purpose with identifier email",
+         21},
         /* AURA-XFER-1: a transfer outside needs a recorded safeguard. */
         {"recipient outside the EEA without safeguard (AURA-XFER-1)",
          {{"    name: Hosting provider\n", "    name: Hosting provider\n"

@@ -40,12 +40,15 @@ fixture(void)
 
 static const struct report_fact facts[] = {
         {1, "name", "customer_admin", T0, T0 + 86400 * 400, 1,
-         "Anna \"A\" Hansen\n<b>&"},
-        {2, "email", "newsletter", T0, REPORT_NEVER, 1, "anna@example.dk"},
+         "Anna \"A\" Hansen\n<b>&", "subject"},
+        {2, "email", "newsletter", T0, REPORT_NEVER, 1, "anna@example.dk",
+         "web_form"},
         {3, "notes", "customer_admin", T0, INT64_MIN, 0,
-         "=HYPERLINK(\"http://x\")"},
-        {4, "credit_rating", "customer_admin", T0, REPORT_NEVER, 0, "A"},
-        {5, "notes", "customer_admin", T0, REPORT_NEVER, 1, "-2+3, \"q\""},
+         "=HYPERLINK(\"http://x\")", NULL},
+        {4, "credit_rating", "customer_admin", T0, REPORT_NEVER, 0, "A",
+         "credit_agency"},
+        {5, "notes", "customer_admin", T0, REPORT_NEVER, 1, "-2+3, \"q\"",
+         "phone"},
 };
 #define NFACTS (sizeof(facts) / sizeof(facts[0]))
 

@@ -126,7 +126,7 @@ exec_sql(struct fixture *f, const char *sql)
 
 #define FACT(c, val, p)                                                        \
 	{                                                                      \
-		(c), (val), (p), NULL, INT64_MIN                               \
+		(c), (val), (p), NULL, INT64_MIN, NULL                         \
 	}
 
 static const struct vault_fact_in customer[] = {
@@ -436,7 +436,7 @@ test_bad_input_changes_nothing(void **state)
 	         FACT("health", "diabetes", "care"), NULL, VAERN_E_DENIED,
 	         "consent"},
 	        {"special category from a third party",
-	         {"health", "diabetes", "care", "third_party", INT64_MIN},
+	         {"health", "diabetes", "care", "third_party", INT64_MIN, NULL},
 	         "care",
 	         VAERN_E_DENIED,
 	         "must come from the person"},
@@ -445,7 +445,7 @@ test_bad_input_changes_nothing(void **state)
 	         FACT("email", "anna.news@example.dk", "newsletter"), NULL,
 	         VAERN_E_DENIED, "rests on consent"},
 	        {"collected in the future",
-	         {"notes", "x", "customer_admin", NULL, 1893456000},
+	         {"notes", "x", "customer_admin", NULL, 1893456000, NULL},
 	         NULL,
 	         VAERN_E_INVALID,
 	         "future"},
@@ -1095,10 +1095,11 @@ test_sweep_takes_each_subject_whole_GDPR_17(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(emails[i], sizeof(emails[i]), "w%d@example.dk", i);
 		facts[i][0] = (struct vault_fact_in){
-		        "email", emails[i], "customer_admin", NULL, collected};
-		facts[i][1] = (struct vault_fact_in){"visits", "3 visits",
-		                                     "customer_admin", NULL,
-		                                     collected};
+		        "email", emails[i], "customer_admin",
+		        NULL,    collected, NULL};
+		facts[i][1] = (struct vault_fact_in){
+		        "visits", "3 visits", "customer_admin",
+		        NULL,     collected,  NULL};
 		in[i] = (struct vault_subject_in){facts[i], 2, NULL, 0};
 	}
 	assert_int_equal(
@@ -1739,7 +1740,9 @@ test_schema_3_migrates_to_5(void **state)
 	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	assert_string_equal(version, "6");
+	/* Through schema 5 (issue 13's keystore), 6 (issue 17's incidents)
+	 * and 7 (issue 11's per-category indexes). */
+	assert_string_equal(version, "7");
 	assert_int_equal(rows(f, "ks.subject_key"), 1);
 	assert_int_equal(rows(f, "ks.kek"), 1);
 	assert_int_equal(rows(f, "visit"), 0);
@@ -1762,6 +1765,40 @@ test_schema_3_migrates_to_5(void **state)
 	                                 &in, &done, &msg),
 	                 VAERN_OK);
 	assert_int_equal(rows(f, "visit"), 1);
+}
+
+/* Schema 4 (one identifier index per type) opens as 5: the vault rebuilds
+ * the indexes per category from the sealed facts, and the subject is
+ * found as before (AURA-LOGIN-1). Here the old index rows are dropped
+ * altogether, so only a real rebuild finds them again. */
+static void
+test_schema_4_reindexes_per_category_AURA_LOGIN_1(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	unsigned char uid[VAULT_UID_BYTES], found[VAULT_UID_BYTES];
+	int ids;
+
+	add_customer(f, uid);
+	ids = rows(f, "identifier");
+	assert_true(ids >= 3);
+	vault_close(f->v);
+	f->v = NULL;
+	exec_sql(f, "DELETE FROM identifier; DELETE FROM meta WHERE key ="
+	            " 'identifier_index'; UPDATE meta SET value = '4'"
+	            " WHERE key = 'schema_version'");
+	assert_int_equal(rows(f, "identifier"), 0);
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "identifier"), ids);
+	assert_int_equal(vault_subject_find(f->v, "testshop", ID_EMAIL,
+	                                    "anna@example.dk", found, &msg),
+	                 VAERN_OK);
+	assert_memory_equal(found, uid, VAULT_UID_BYTES);
+	/* Done once: a second open changes nothing. */
+	vault_close(f->v);
+	f->v = NULL;
+	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
+	assert_int_equal(rows(f, "identifier"), ids);
 }
 
 /* Bearer tokens: shown once, only a hash kept, constant-time check,
@@ -2192,6 +2229,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sweep_takes_visits_in_batches_AURA_RET_1, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_schema_4_reindexes_per_category_AURA_LOGIN_1,
+	                setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_schema_3_migrates_to_5,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_actors_and_tokens, setup,
