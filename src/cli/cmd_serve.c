@@ -4,6 +4,11 @@
  * requests and the audit queue before exit. SIGHUP reloads the policies
  * (issue 12): the --policy files again if the command line named some,
  * else the policies in the data directory.
+ *
+ * Under systemd (Type=notify, debian/vaern.service) it tells the service
+ * manager READY=1 once it listens, RELOADING=1 and READY=1 around each
+ * reload and STOPPING=1 when it drains (sd_notify: a no-op without
+ * $NOTIFY_SOCKET).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "../api/api.h"
@@ -168,7 +174,9 @@ serve_hup_main(void *arg)
 			continue;
 		if (atomic_load(&h->stop))
 			break;
+		(void)sd_notify(0, "RELOADING=1");
 		serve_reload(h);
+		(void)sd_notify(0, "READY=1");
 	}
 	return NULL;
 }
@@ -475,7 +483,11 @@ cmd_serve(int argc, char **argv)
 	       : smtp_outbox_tls(smtp) ? "smtp"
 	                               : "smtp-insecure");
 	fflush(stdout);
+	/* The port is bound and the workers run: systemd may start what
+	 * depends on vaern (no address or name in STATUS: none is needed). */
+	(void)sd_notify(0, "READY=1\nSTATUS=serving");
 	(void)http_server_run_until_signal(srv);
+	(void)sd_notify(0, "STOPPING=1");
 	/* A sweep under way ends with the batch it is in. */
 	api_sweep_stop(api);
 	http_server_stop(srv);
