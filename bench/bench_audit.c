@@ -250,8 +250,12 @@ run(const char *path, int threads, int inflight, long total, size_t max_batch,
 	uint64_t entries = 0, batches = 0;
 	struct audit_verify_result res;
 
+	struct audit_trail t;
+
+	memset(&t, 0, sizeof(t));
+	t.path = path; /* no data store beside it; a key of zeros */
 	if (!fresh_db(path) ||
-	    audit_writer_start(path, max_batch, &w, &msg) != VAERN_OK) {
+	    audit_writer_start(&t, max_batch, &w, &msg) != VAERN_OK) {
 		fprintf(stderr, "start: %s\n", msg.text);
 		return 0;
 	}
@@ -287,7 +291,7 @@ run(const char *path, int threads, int inflight, long total, size_t max_batch,
 	out->per_tx = batches ? (double)entries / (double)batches : 0;
 	free(lat);
 	/* The figure counts only if the chain it wrote holds. */
-	if (failed != 0 || audit_verify(path, NULL, &res, &msg) != VAERN_OK ||
+	if (failed != 0 || audit_verify(&t, NULL, 0, &res, &msg) != VAERN_OK ||
 	    !res.ok || res.entries != n) {
 		fprintf(stderr, "run invalid: %ld failed, verify: %s\n", failed,
 		        res.ok ? msg.text : res.message);

@@ -31,6 +31,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../vault/vault.h"
 #include "api_internal.h"
 #include "api_report.h"
@@ -139,7 +140,9 @@ audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e)
 	ae->allowed = e->allowed;
 	ae->rule = e->rule;
 	ae->reason = e->reason;
-	ae->policy = NULL; /* audit_submit names it */
+	ae->policy = e->policy; /* NULL: audit_submit names it */
+	ae->outbox_id = e->outbox_id;
+	ae->at = e->at;
 }
 
 /* The audit hook of the request's vault: one entry per gate decision.
@@ -222,13 +225,74 @@ creates_audited(void *arg, enum vaern_err err, int64_t seq,
 	creates_release(arg);
 }
 
+/* The audit event of a written create (GDPR-32: the entry that names
+ * the new subject). */
+static void
+create_event(const struct create_job *j, struct vault_audit_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->controller = j->actor.controller;
+	ev->actor = j->actor.name;
+	ev->role = j->actor.role;
+	ev->purpose = j->purpose;
+	ev->action = "create";
+	ev->subject = j->uid;
+	ev->categories = j->categories;
+	ev->allowed = 1;
+	ev->rule = "GDPR-32";
+	ev->reason = "subject created";
+	ev->policy = j->policy;
+	ev->outbox_id = j->outbox_id;
+	ev->at = j->audit_at;
+}
+
 /*
- * The create writer: takes every create queued, writes them in one
- * transaction (each under its own savepoint, so one taken identifier
- * fails one create), commits once, queues the batch's audit entries as
- * one group and goes on to the next batch while the audit writer commits
- * them; each create is answered once its entry is durable. Creates share
- * fsyncs instead of queueing for SQLite's write lock one by one.
+ * Writes the n creates of batch in one transaction (each under its own
+ * savepoint, so one taken identifier fails one create), each with its
+ * audit entry in the outbox (the change and its entry commit as one,
+ * issue 12). Returns the transaction's result; each job's own in its err.
+ */
+static enum vaern_err
+creates_write(struct api *a, struct create_job **batch, size_t n,
+              struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = vault_begin(a->writer_vault, msg)) != VAERN_OK)
+		return err;
+	for (size_t i = 0; i < n && err == VAERN_OK; i++) {
+		struct create_job *j = batch[i];
+		struct vault_audit_event ev;
+
+		/* Issue 12: the version the create was checked under. */
+		(void)snprintf(j->policy, sizeof(j->policy), "%s",
+		               vault_prepared_policy_version(j->prepared));
+		j->err = vault_subject_write(a->writer_vault, j->prepared,
+		                             j->uid, &j->msg);
+		if (j->err != VAERN_OK)
+			continue;
+		create_event(j, &ev);
+		err = vault_audit_outbox(a->writer_vault, &ev, msg);
+		j->outbox_id = ev.outbox_id;
+		j->audit_at = ev.at;
+	}
+	crash_point("create_written");
+	if (err == VAERN_OK)
+		err = vault_commit(a->writer_vault, msg);
+	if (err != VAERN_OK)
+		vault_rollback(a->writer_vault);
+	else
+		crash_point("create_committed");
+	return err;
+}
+
+/*
+ * The create writer: takes every create queued, writes them with their
+ * outbox entries in one transaction, commits once, queues the batch's
+ * audit entries as one group (which moves them from the outbox into the
+ * trail) and goes on to the next batch while the audit writer commits
+ * them; each create is answered once its entry is in the trail. Creates
+ * share fsyncs instead of queueing for SQLite's write lock one by one.
  */
 static void *
 writer_main(void *arg)
@@ -256,22 +320,11 @@ writer_main(void *arg)
 		if (n == 0)
 			break; /* stopping, queue empty */
 		vault_policy_sync(a->writer_vault, api_policy_epoch(a));
-		if ((err = vault_begin(a->writer_vault, &msg)) == VAERN_OK) {
-			for (size_t i = 0; i < n; i++)
-				batch[i]->err = vault_subject_write(
-				        a->writer_vault, batch[i]->prepared,
-				        batch[i]->uid, &batch[i]->msg);
-			err = vault_commit(a->writer_vault, &msg);
-			if (err != VAERN_OK)
-				vault_rollback(a->writer_vault);
-		}
+		err = creates_write(a, batch, n, &msg);
 		/* Built back to front, so both lists keep the queue order. */
 		for (size_t i = n; i-- > 0;) {
 			struct create_job *j = batch[i];
 
-			(void)snprintf(
-			        j->policy, sizeof(j->policy), "%s",
-			        vault_prepared_policy_version(j->prepared));
 			vault_prepared_free(j->prepared);
 			j->prepared = NULL;
 			if (err != VAERN_OK) {
@@ -287,25 +340,18 @@ writer_main(void *arg)
 			written = j;
 		}
 		for (struct create_job *j = written; j != NULL; j = j->next) {
-			struct audit_entry *e = &entries[ne++];
+			struct vault_audit_event ev;
 
-			memset(e, 0, sizeof(*e));
-			e->controller = j->actor.controller;
-			e->actor = j->actor.name;
-			e->role = j->actor.role;
-			e->purpose = j->purpose;
-			e->action = "create";
-			e->subject = j->uid;
-			e->categories = j->categories;
-			e->allowed = 1;
-			e->rule = "GDPR-32";
-			e->reason = "subject created";
-			e->policy = j->policy;
+			create_event(j, &ev);
+			audit_entry_of(&entries[ne++], &ev);
 		}
 		creates_release(failed); /* not written: nothing to audit */
 		if (ne > 0 && (err = audit_append_async(
 		                       a->audit, entries, ne, creates_audited,
 		                       written, &msg)) != VAERN_OK) {
+			/* Committed with their entries in the outbox: the next
+			 * start-up moves them. The callers hear of the failure.
+			 */
 			atomic_fetch_add(&a->audit_failures, 1);
 			creates_audited(written, err, 0, &msg);
 		}
@@ -348,9 +394,12 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	enum vaern_err err;
 	struct api *a;
 	struct vault *probe = NULL;
+	struct audit_trail trail;
+	char vault_path[PATH_MAX];
 	int n;
 
 	*out = NULL;
+	memset(&trail, 0, sizeof(trail));
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	if ((a->dir = strdup(dir)) == NULL) {
@@ -367,19 +416,33 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
 		goto fail;
 	}
-	/* Opening once checks the key and the database before serving. */
+	n = snprintf(vault_path, sizeof(vault_path), "%s/%s", dir,
+	             VAULT_DB_FILE);
+	if (n < 0 || (size_t)n >= sizeof(vault_path)) {
+		err = vaern_fail(msg, VAERN_E_INVALID, "path too long");
+		goto fail;
+	}
+	trail.path = a->db_path;
+	trail.outbox_path = vault_path;
+	/* Opening once checks the key and the database before serving; the
+	 * audit MAC key is made on the first start. */
 	if ((err = vault_open(dir, &probe, msg)) != VAERN_OK)
 		goto fail;
+	err = vault_audit_key(probe, 1, trail.key, msg);
 	vault_close(probe);
+	if (err != VAERN_OK)
+		goto fail;
 	if (pthread_key_create(&a->worker_key, worker_free) != 0) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto fail;
 	}
+	/* The writer moves what a crash left in the outbox first. */
 	if ((err = audit_create(a->db_path, msg)) != VAERN_OK ||
-	    (err = audit_writer_start(a->db_path, 0, &a->audit, msg))) {
+	    (err = audit_writer_start(&trail, 0, &a->audit, msg))) {
 		pthread_key_delete(a->worker_key);
 		goto fail;
 	}
+	sodium_memzero(&trail, sizeof(trail));
 	pthread_mutex_init(&a->wlock, NULL);
 	pthread_cond_init(&a->wcond, NULL);
 	if ((err = vault_open(dir, &a->writer_vault, msg)) != VAERN_OK ||
@@ -398,6 +461,7 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	*out = a;
 	return VAERN_OK;
 fail:
+	sodium_memzero(&trail, sizeof(trail));
 	free(a->dir);
 	free(a);
 	return err;
@@ -597,25 +661,45 @@ begin_subject(struct http_request *req, struct http_response *res, void *app,
 	return 0;
 }
 
+void
+change_event(struct ctx *c, struct vault_audit_event *ev, const char *action,
+             const char *purpose, const unsigned char *uid,
+             const char *categories, int allowed, const char *rule,
+             const char *reason)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->controller = c->actor.controller;
+	ev->actor = c->actor.name;
+	ev->role = c->actor.role;
+	ev->purpose = purpose;
+	ev->action = action;
+	ev->subject = uid;
+	ev->categories = categories;
+	ev->allowed = allowed;
+	ev->rule = rule;
+	ev->reason = reason;
+}
+
+enum vaern_err
+audit_change_event(struct ctx *c, const struct vault_audit_event *ev)
+{
+	struct audit_entry e;
+
+	audit_entry_of(&e, ev);
+	return audit_submit(c, &e, &c->msg);
+}
+
 /* Audits a change to a subject (create, rectify, consent ...). */
 enum vaern_err
 audit_change(struct ctx *c, const char *action, const char *purpose,
              const unsigned char *uid, const char *categories, int allowed,
              const char *rule, const char *reason)
 {
-	struct audit_entry e = {0};
+	struct vault_audit_event ev;
 
-	e.controller = c->actor.controller;
-	e.actor = c->actor.name;
-	e.role = c->actor.role;
-	e.purpose = purpose;
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories;
-	e.allowed = allowed;
-	e.rule = rule;
-	e.reason = reason;
-	return audit_submit(c, &e, &c->msg);
+	change_event(c, &ev, action, purpose, uid, categories, allowed, rule,
+	             reason);
+	return audit_change_event(c, &ev);
 }
 
 /* What the actor's role may do: the rules live in src/gate; these only

@@ -35,6 +35,25 @@ consent_reason(char *buf, size_t bufsz, const char *source,
 	               hex);
 }
 
+/* What consent_prepare needs to write a consent's reason. */
+struct consent_prep {
+	char *reason; /* the event's reason buffer */
+	size_t size;
+	const char *source;
+	const struct vault_consent_done *done; /* the text's hash, once
+	                                          known */
+};
+
+/* The reason of a consent's audit entry, made in its transaction. */
+static void
+consent_prepare(void *arg, struct vault_audit_event *e)
+{
+	struct consent_prep *p = arg;
+
+	consent_reason(p->reason, p->size, p->source, p->done);
+	e->reason = p->reason;
+}
+
 /*
  * POST /v1/subjects/{id}/consents:
  *   {"purpose", "source", "given_at", "text" | "text_hash"};
@@ -48,6 +67,8 @@ consent(struct http_request *req, struct http_response *res, void *app,
 	unsigned char uid[VAULT_UID_BYTES], hash[VAULT_TEXT_HASH_BYTES];
 	struct vault_consent_act act;
 	struct vault_consent_done done;
+	struct vault_audit_event ev;
+	struct consent_prep prep;
 	const char *hash_hex = NULL;
 	char hex[2 * VAULT_TEXT_HASH_BYTES + 1], reason[160];
 	json_t *doc = NULL, *answer;
@@ -108,13 +129,23 @@ consent(struct http_request *req, struct http_response *res, void *app,
 		            act.purpose);
 		goto done;
 	}
+	/* GDPR-7; the entry commits with the consent (issue 12), its reason
+	 * made in the transaction, once the text's hash is known. */
+	reason[0] = '\0';
+	prep.reason = reason;
+	prep.size = sizeof(reason);
+	prep.source = act.source;
+	prep.done = &done;
+	change_event(&c, &ev, withdraw ? "consent_withdraw" : "consent_give",
+	             act.purpose, uid, NULL, 1, "GDPR-7", reason);
+	vault_audit_next_change(c.v, &ev);
+	vault_audit_prepare(c.v, consent_prepare, &prep);
 	err = vault_consent_apply(c.v, c.actor.controller, uid, &act, &done,
 	                          &c.msg);
+	vault_audit_next_change(c.v, NULL);
 	if (err == VAERN_OK) {
 		consent_reason(reason, sizeof(reason), act.source, &done);
-		err = audit_change(
-		        &c, withdraw ? "consent_withdraw" : "consent_give",
-		        act.purpose, uid, NULL, 1, "GDPR-7", reason);
+		err = audit_change_event(&c, &ev);
 	}
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);

@@ -81,6 +81,9 @@ struct create_job {
 	                                              with the subject
 	                                              (SHOP-MKT-1), or NULL */
 	unsigned char uid[VAULT_UID_BYTES];        /* the writer's: the id */
+	int64_t outbox_id;                         /* the writer's: its audit
+	                                              entry's outbox row */
+	int64_t audit_at;                          /* and that entry's time */
 	enum vaern_err err;                        /* the writer's result */
 	struct vaern_msg msg;                      /* its detail */
 	struct http_pending *hold;                 /* on the response */
@@ -222,6 +225,18 @@ void audit_entry_of(struct audit_entry *ae, const struct vault_audit_event *e);
 
 /* Audits a change to a subject (create, rectify, consent ...) by c's
  * actor, through audit_submit; the detail in c->msg. */
+/*
+ * The audit event of a change by c into ev (the fields of audit_change).
+ * Handed to vault_audit_next_change before the change, it commits with
+ * it; audit_change_event then audits it (moved from the outbox, issue 12).
+ */
+void change_event(struct ctx *c, struct vault_audit_event *ev,
+                  const char *action, const char *purpose,
+                  const unsigned char *uid, const char *categories, int allowed,
+                  const char *rule, const char *reason);
+enum vaern_err audit_change_event(struct ctx *c,
+                                  const struct vault_audit_event *ev)
+        __attribute__((warn_unused_result));
 enum vaern_err audit_change(struct ctx *c, const char *action,
                             const char *purpose, const unsigned char *uid,
                             const char *categories, int allowed,

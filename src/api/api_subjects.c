@@ -774,6 +774,7 @@ done:
 int
 h_rectify(struct http_request *req, struct http_response *res, void *app)
 {
+	struct vault_audit_event ev;
 	static const char *const keys[] = {"value", NULL};
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
@@ -813,11 +814,15 @@ h_rectify(struct http_request *req, struct http_response *res, void *app)
 		            c.actor.role, category);
 		goto done;
 	}
+	/* GDPR-16; the entry commits with the change (issue 12). */
+	change_event(&c, &ev, "rectify", NULL, uid, NULL, 1, "GDPR-16",
+	             "fact rectified");
+	vault_audit_next_change(c.v, &ev);
 	err = vault_fact_rectify(c.v, c.actor.controller, uid, id, value,
 	                         &c.msg);
+	vault_audit_next_change(c.v, NULL);
 	if (err == VAERN_OK)
-		err = audit_change(&c, "rectify", NULL, uid, NULL, 1, "GDPR-16",
-		                   "fact rectified");
+		err = audit_change_event(&c, &ev);
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
@@ -835,6 +840,7 @@ done:
 int
 h_event(struct http_request *req, struct http_response *res, void *app)
 {
+	struct vault_audit_event ev;
 	static const char *const keys[] = {"kind", "at", NULL};
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
@@ -869,11 +875,13 @@ h_event(struct http_request *req, struct http_response *res, void *app)
 		            c.actor.role);
 		goto done;
 	}
+	change_event(&c, &ev, "event", NULL, uid, NULL, 1, "GDPR-32", kind);
+	vault_audit_next_change(c.v, &ev);
 	err = vault_event_record(c.v, c.actor.controller, uid, kind, at,
 	                         &c.msg);
+	vault_audit_next_change(c.v, NULL);
 	if (err == VAERN_OK)
-		err = audit_change(&c, "event", NULL, uid, NULL, 1, "GDPR-32",
-		                   kind);
+		err = audit_change_event(&c, &ev);
 	if (err != VAERN_OK) {
 		rc = fail(res, err, &c.msg);
 		goto done;
@@ -893,6 +901,7 @@ static int
 flag(struct http_request *req, struct http_response *res, void *app,
      int restriction, int on)
 {
+	struct vault_audit_event ev;
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
 	enum vaern_err err;
@@ -905,21 +914,20 @@ flag(struct http_request *req, struct http_response *res, void *app,
 		              "role '%s' uses no purpose and may not change "
 		              "the subject's state",
 		              c.actor.role);
+	change_event(&c, &ev,
+	             restriction ? (on ? "restrict" : "lift")
+	                         : (on ? "object" : "withdraw_objection"),
+	             NULL, uid, NULL, 1, restriction ? "GDPR-18" : "GDPR-21",
+	             restriction ? "restriction of processing"
+	                         : "objection to direct marketing");
+	vault_audit_next_change(c.v, &ev);
 	err = restriction ? vault_subject_restrict(c.v, c.actor.controller, uid,
 	                                           on, &c.msg)
 	                  : vault_subject_object(c.v, c.actor.controller, uid,
 	                                         on, &c.msg);
+	vault_audit_next_change(c.v, NULL);
 	if (err == VAERN_OK)
-		err = audit_change(&c,
-		                   restriction ? (on ? "restrict" : "lift")
-		                               : (on ? "object"
-		                                     : "withdraw_"
-		                                       "objection"),
-		                   NULL, uid, NULL, 1,
-		                   restriction ? "GDPR-18" : "GDPR-21",
-		                   restriction ? "restriction of processing"
-		                               : "objection to direct "
-		                                 "marketing");
+		err = audit_change_event(&c, &ev);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
 	return http_respond_json(
@@ -958,6 +966,7 @@ static int
 agreement(struct http_request *req, struct http_response *res, void *app,
           int on)
 {
+	struct vault_audit_event ev;
 	struct ctx c;
 	unsigned char uid[VAULT_UID_BYTES];
 	const char *recipient = http_request_param(req, "recipient");
@@ -971,12 +980,14 @@ agreement(struct http_request *req, struct http_response *res, void *app,
 		              "role '%s' uses no purpose and may not record "
 		              "agreements",
 		              c.actor.role);
+	change_event(&c, &ev, on ? "agreement" : "agreement_withdraw", NULL,
+	             uid, NULL, 1, "CEK-SHARE-1", recipient);
+	vault_audit_next_change(c.v, &ev);
 	err = vault_agreement_record(c.v, c.actor.controller, uid, recipient,
 	                             !on, INT64_MIN, &c.msg);
+	vault_audit_next_change(c.v, NULL);
 	if (err == VAERN_OK)
-		err = audit_change(&c, on ? "agreement" : "agreement_withdraw",
-		                   NULL, uid, NULL, 1, "CEK-SHARE-1",
-		                   recipient);
+		err = audit_change_event(&c, &ev);
 	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
 	return http_respond_json(res, 200,

@@ -32,6 +32,7 @@
 #include "../calendar/calendar.h"
 #include "../common/utf8.h"
 #include "../store/store_audit.h"
+#include "audit_internal.h"
 
 /* An absent field in the encoding: no length can be this large. */
 #define ENC_NULL 0xFFFFFFFFu
@@ -47,6 +48,17 @@
  * connections (scripts/bench-api), and p99 went down with the CPU.
  */
 #define LINGER_NS 400000L
+
+/*
+ * How often, at most, a busy writer tells the data store the trail's head
+ * and deletes the outbox rows it moved (settle). Each is a write
+ * transaction on the data store: once per commit it took the write lock
+ * from the create writer and reset every reader's page cache, and cost
+ * creates and reads a third of their rate (scripts/bench-api-compare). An
+ * idle writer settles at once, so the head lags only while entries keep
+ * coming, by at most this long.
+ */
+#define SETTLE_NS 100000000L
 
 /* A caller's request: on the caller's stack while it waits, or on the
  * heap for an asynchronous append. */
@@ -81,18 +93,22 @@ struct audit_writer {
 	                      those so far plus the callers the last
 	                      commit woke */
 	enum {
-		WRITER_BUSY,    /* committing: it looks at the queue next */
-		WRITER_GROUP,   /* lingering: wake it when arrivals reach
-		                   expect or the batch is full */
-		WRITER_IDLE     /* wake it on any arrival */
-	} state;                /* what an enqueuer must do to wake it */
-	int stopping;           /* set by stop: drain, then exit */
-	size_t max_batch;       /* entries one transaction takes */
-	uint64_t entries;       /* committed since start */
-	uint64_t batches;       /* transactions committed since start */
-	uint64_t failures;      /* appends whose transaction failed */
-	pthread_t thread;       /* the one writer */
-	struct audit_store *st; /* used by the thread only, once started */
+		WRITER_BUSY,        /* committing: it looks at the queue next */
+		WRITER_GROUP,       /* lingering: wake it when arrivals reach
+		                       expect or the batch is full */
+		WRITER_IDLE         /* wake it on any arrival */
+	} state;                    /* what an enqueuer must do to wake it */
+	int stopping;               /* set by stop: drain, then exit */
+	size_t max_batch;           /* entries one transaction takes */
+	uint64_t entries;           /* committed since start */
+	uint64_t batches;           /* transactions committed since start */
+	uint64_t failures;          /* appends whose transaction failed */
+	pthread_t thread;           /* the one writer */
+	uint64_t settle_failures;   /* heads the data store did not take */
+	struct timespec settled_at; /* the last settle (CLOCK_MONOTONIC);
+	                               the thread's own */
+	struct audit_chain chain;   /* used by the thread only, once
+	                               started */
 };
 
 /* ---- checks -------------------------------------------------------------- */
@@ -243,15 +259,23 @@ put_text(crypto_generichash_state *h, const char *s)
 	put_bytes(h, s, s == NULL ? 0 : strlen(s));
 }
 
-/* The chain hash of row r (its prev_hash and hash members unused). */
-static void
-hash_row(const unsigned char prev[AUDIT_HASH_BYTES], const struct audit_row *r,
-         unsigned char out[AUDIT_HASH_BYTES])
+void
+audit_hash_row(const unsigned char *key,
+               const unsigned char prev[AUDIT_HASH_BYTES],
+               const struct audit_row *r, unsigned char out[AUDIT_HASH_BYTES])
 {
 	crypto_generichash_state h;
-	const unsigned char version = AUDIT_ENCODING_VERSION;
+	/* The row's own version says what its MAC covers; 0: a row being
+	 * made, of the newest version (keyed) or, without a key, of 1. */
+	int64_t v = r->version != 0 ? r->version
+	            : key != NULL   ? AUDIT_ENCODING_VERSION
+	                            : AUDIT_ENCODING_V1;
+	const unsigned char version = (unsigned char)v;
 
-	crypto_generichash_init(&h, NULL, 0, AUDIT_HASH_BYTES);
+	if (v == AUDIT_ENCODING_V1)
+		key = NULL; /* version 1 is unkeyed */
+	crypto_generichash_init(&h, key, key != NULL ? AUDIT_KEY_BYTES : 0,
+	                        AUDIT_HASH_BYTES);
 	crypto_generichash_update(&h, prev, AUDIT_HASH_BYTES);
 	crypto_generichash_update(&h, &version, 1);
 	put_i64(&h, r->seq);
@@ -266,10 +290,13 @@ hash_row(const unsigned char prev[AUDIT_HASH_BYTES], const struct audit_row *r,
 	put_i64(&h, r->decision);
 	put_text(&h, r->rule);
 	put_text(&h, r->reason);
-	/* Issue 12: only when present, so an entry written before the
-	 * field existed keeps its hash. */
-	if (r->policy != NULL)
+	/* The policy version (issue 12): always from version 2 on; in
+	 * version 1 only when present, so an entry written before the field
+	 * existed keeps its hash. */
+	if (v >= 2 || r->policy != NULL)
 		put_text(&h, r->policy);
+	/* A field added later goes here, hashed only when v is at least
+	 * the version that added it: older rows keep their MACs. */
 	crypto_generichash_final(&h, out, AUDIT_HASH_BYTES);
 }
 
@@ -291,45 +318,100 @@ row_from_entry(struct audit_row *r, int64_t seq, int64_t at,
 	r->rule = e->rule;
 	r->reason = e->reason;
 	r->policy = e->policy;
+	r->outbox_id = e->outbox_id;
 }
 
 void
-audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq, int64_t at,
-           const struct audit_entry *e, unsigned char out[AUDIT_HASH_BYTES])
+audit_hash(const unsigned char *key, const unsigned char prev[AUDIT_HASH_BYTES],
+           int64_t seq, int64_t at, const struct audit_entry *e,
+           unsigned char out[AUDIT_HASH_BYTES])
 {
 	struct audit_row r;
 
 	row_from_entry(&r, seq, at, e);
-	hash_row(prev, &r, out);
+	audit_hash_row(key, prev, &r, out);
+}
+
+/* The head's MAC: a domain of its own, so no entry's MAC is a head's. */
+void
+audit_head_tag(const unsigned char key[AUDIT_KEY_BYTES],
+               const struct audit_head_row *h,
+               unsigned char tag[AUDIT_HASH_BYTES])
+{
+	static const char domain[] = "vaern-audit-head-v1";
+	crypto_generichash_state g;
+
+	crypto_generichash_init(&g, key, AUDIT_KEY_BYTES, AUDIT_HASH_BYTES);
+	crypto_generichash_update(&g, (const unsigned char *)domain,
+	                          sizeof(domain) - 1);
+	put_i64(&g, h->seq);
+	crypto_generichash_update(&g, h->mac, AUDIT_HASH_BYTES);
+	put_i64(&g, h->keyed_from);
+	crypto_generichash_final(&g, tag, AUDIT_HASH_BYTES);
 }
 
 /* ---- writing ------------------------------------------------------------- */
 
 /*
- * Inside an open transaction: appends entries[0..n) at time at after the
- * chain head (*seq, hash), which it advances.
+ * Inside an open transaction: appends entries[0..n), each at its own
+ * time or at, after the chain's head.
  */
 static enum vaern_err
-insert_entries(struct audit_store *st, const struct audit_entry *entries,
-               size_t n, int64_t at, int64_t *seq,
-               unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
+insert_entries(struct audit_chain *c, const struct audit_entry *entries,
+               size_t n, int64_t at, int64_t *first_seq, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char next[AUDIT_HASH_BYTES];
+		const struct audit_entry *e = &entries[i];
 		struct audit_row r;
+		int64_t seq;
 
-		row_from_entry(&r, *seq + 1, at, &entries[i]);
-		hash_row(hash, &r, next);
-		r.prev_hash = hash;
-		r.hash = next;
-		if ((err = audit_store_insert(st, &r, msg)) != VAERN_OK)
+		row_from_entry(&r, 0, e->at != 0 ? e->at : at, e);
+		if ((err = audit_chain_add(c, &r, &seq, msg)) != VAERN_OK)
 			return err;
-		*seq += 1;
-		memcpy(hash, next, AUDIT_HASH_BYTES);
+		if (i == 0 && first_seq != NULL)
+			*first_seq = seq;
 	}
 	return VAERN_OK;
+}
+
+/* Nanoseconds since *t (CLOCK_MONOTONIC). */
+static long long
+ns_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000000000LL +
+	       (now.tv_nsec - t->tv_nsec);
+}
+
+/*
+ * The entries are durable in the trail, their callers told; now the data
+ * store's head, and the outbox rows moved. A failure loses nothing: the
+ * rows are moved again (and skipped) by the next settle or flush.
+ */
+static void
+writer_settle(struct audit_writer *w)
+{
+	struct vaern_msg msg = {{0}};
+
+	if (audit_chain_settle(&w->chain, &msg) != VAERN_OK) {
+		pthread_mutex_lock(&w->lock);
+		w->settle_failures++;
+		pthread_mutex_unlock(&w->lock);
+	}
+	/* A lock found taken is tried again at the next commit. */
+	if (!w->chain.settle_deferred)
+		clock_gettime(CLOCK_MONOTONIC, &w->settled_at);
+}
+
+/* Whether the data store lags behind what the writer committed. */
+static int
+writer_unsettled(const struct audit_writer *w)
+{
+	return w->chain.nmoved > 0 || w->chain.seq > w->chain.settled;
 }
 
 /*
@@ -342,28 +424,23 @@ static void
 commit_batch(struct audit_writer *w, struct pending *batch)
 {
 	struct vaern_msg msg = {{0}};
-	unsigned char hash[AUDIT_HASH_BYTES];
 	enum vaern_err err;
-	int64_t seq;
 	uint64_t n = 0, callers = 0;
+	struct pending *p;
 
-	if ((err = audit_store_begin(w->st, &msg)) != VAERN_OK)
+	if ((err = audit_chain_begin(&w->chain, &msg)) != VAERN_OK)
 		goto done;
-	if ((err = audit_store_head(w->st, &seq, hash, &msg)) != VAERN_OK)
-		goto done;
-	for (struct pending *p = batch; p != NULL; p = p->next) {
-		p->first_seq = seq + 1;
-		err = insert_entries(w->st, p->entries, p->n, p->at, &seq, hash,
-		                     &msg);
-		if (err != VAERN_OK)
-			goto done;
+	for (p = batch; p != NULL && err == VAERN_OK; p = p->next) {
+		err = insert_entries(&w->chain, p->entries, p->n, p->at,
+		                     &p->first_seq, &msg);
 		n += p->n;
 	}
-	err = audit_store_commit(w->st, &msg);
+	if (err == VAERN_OK)
+		err = audit_chain_commit(&w->chain, &msg);
+	else
+		audit_chain_rollback(&w->chain);
 done:
-	if (err != VAERN_OK)
-		audit_store_rollback(w->st);
-	for (struct pending *p = batch; p != NULL; p = p->next)
+	for (p = batch; p != NULL; p = p->next)
 		callers++;
 	pthread_mutex_lock(&w->lock);
 	if (err == VAERN_OK) {
@@ -397,6 +474,10 @@ done:
 		}
 		batch = next; /* batch itself may be gone now */
 	}
+	/* The data store learns the head, and loses the rows moved, at
+	 * most every SETTLE_NS while busy (writer_main settles when idle). */
+	if (err == VAERN_OK && ns_since(&w->settled_at) >= SETTLE_NS)
+		writer_settle(w);
 }
 
 /* t + ns, for pthread_cond_timedwait on CLOCK_MONOTONIC. */
@@ -438,7 +519,8 @@ writer_main(void *arg)
 {
 	struct audit_writer *w = arg;
 	struct timespec until = {0, 0};
-	int lingered = 1; /* nothing to wait for before the first batch */
+	int lingered = 1;     /* nothing to wait for before the first batch */
+	int idle_settled = 0; /* tried since the last commit */
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -448,6 +530,20 @@ writer_main(void *arg)
 		while (!batch_ready(w, lingered)) {
 			if (w->head == NULL && w->stopping)
 				break;
+			if (lingered && w->head == NULL && !idle_settled &&
+			    writer_unsettled(w)) {
+				/* Idle: the data store catches up now (once;
+				 * a failure waits for the next commit). */
+				idle_settled = 1;
+				pthread_mutex_unlock(&w->lock);
+				/* Idle: no caller waits, so wait for the
+				 * lock if it is taken. */
+				w->chain.settle_nowait = 0;
+				writer_settle(w);
+				w->chain.settle_nowait = 1;
+				pthread_mutex_lock(&w->lock);
+				continue;
+			}
 			if (lingered) {
 				w->state = WRITER_IDLE;
 				pthread_cond_wait(&w->work, &w->lock);
@@ -476,11 +572,15 @@ writer_main(void *arg)
 		w->queued -= taken;
 		pthread_mutex_unlock(&w->lock);
 		commit_batch(w, batch);
+		idle_settled = 0;
 		until = deadline_after(LINGER_NS);
 		lingered = 0;
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
+	w->chain.settle_nowait = 0; /* stopping: the last head, waited for */
+	if (writer_unsettled(w))
+		writer_settle(w);
 	return NULL;
 }
 
@@ -521,7 +621,7 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 }
 
 enum vaern_err
-audit_writer_start(const char *db_path, size_t max_batch,
+audit_writer_start(const struct audit_trail *t, size_t max_batch,
                    struct audit_writer **out, struct vaern_msg *msg)
 {
 	struct audit_writer *w;
@@ -536,17 +636,27 @@ audit_writer_start(const char *db_path, size_t max_batch,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	w->max_batch = max_batch == 0 ? AUDIT_BATCH_DEFAULT : max_batch;
-	if ((err = audit_store_open(db_path, 1, &w->st, msg)) != VAERN_OK) {
+	/* At start-up: what a crash left in the outbox goes first. */
+	if ((err = audit_chain_open(&w->chain, t, msg)) != VAERN_OK) {
 		free(w);
 		return err;
 	}
+	if ((err = audit_chain_flush(&w->chain, NULL, msg)) != VAERN_OK) {
+		audit_chain_close(&w->chain);
+		free(w);
+		return err;
+	}
+	/* The writer never waits for the data store's lock: a settle that
+	 * finds it taken (the create writer's transaction) is tried again at
+	 * the next commit, instead of holding every caller's answer up. */
+	w->chain.settle_nowait = 1;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */
 	pthread_cond_init(&w->work, &attr);
 	pthread_condattr_destroy(&attr);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
-		audit_store_close(w->st);
+		audit_chain_close(&w->chain);
 		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
@@ -691,6 +801,8 @@ pending_copy(const struct audit_entry *entries, size_t n)
 		c->reason = text_copy(&at, e->reason);
 		c->policy = text_copy(&at, e->policy);
 		c->allowed = e->allowed;
+		c->outbox_id = e->outbox_id;
+		c->at = e->at;
 		c->subject = NULL;
 		if (e->subject != NULL) {
 			memcpy(at, e->subject, AUDIT_SUBJECT_BYTES);
@@ -784,240 +896,47 @@ audit_writer_stop(struct audit_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	assert(w->head == NULL);
-	audit_store_close(w->st);
+	audit_chain_close(&w->chain);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
 
 enum vaern_err
-audit_append_direct(const char *db_path, const struct audit_entry *entries,
-                    size_t n, int64_t *first_seq, struct vaern_msg *msg)
+audit_append_direct(const struct audit_trail *t,
+                    const struct audit_entry *entries, size_t n,
+                    int64_t *first_seq, struct vaern_msg *msg)
 {
-	struct audit_store *st = NULL;
-	unsigned char hash[AUDIT_HASH_BYTES];
+	struct audit_chain c;
 	enum vaern_err err;
-	int64_t seq, first;
+	int64_t first = 0;
 
 	if ((err = check_entries(entries, n, msg)) != VAERN_OK)
 		return err;
 	if (sodium_init() < 0)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
 		                  "libsodium failed to initialise");
-	if ((err = audit_store_open(db_path, 1, &st, msg)) != VAERN_OK)
+	if ((err = audit_chain_open(&c, t, msg)) != VAERN_OK)
 		return err;
-	if ((err = audit_store_begin(st, msg)) != VAERN_OK ||
-	    (err = audit_store_head(st, &seq, hash, msg)) != VAERN_OK)
+	/* The caller may hold the data store's write lock (an entry audited
+	 * inside a change's transaction): never wait for it. */
+	c.settle_nowait = 1;
+	if ((err = audit_chain_begin(&c, msg)) != VAERN_OK)
 		goto done;
-	first = seq + 1;
-	if ((err = insert_entries(st, entries, n, clock_now(), &seq, hash,
-	                          msg)) != VAERN_OK)
+	if ((err = insert_entries(&c, entries, n, clock_now(), &first, msg)) !=
+	    VAERN_OK) {
+		audit_chain_rollback(&c);
 		goto done;
-	if ((err = audit_store_commit(st, msg)) == VAERN_OK &&
-	    first_seq != NULL)
+	}
+	if ((err = audit_chain_commit(&c, msg)) != VAERN_OK)
+		goto done;
+	if (first_seq != NULL)
 		*first_seq = first;
+	/* Committed: a head the data store misses now is caught up by the
+	 * next writer, so its failure is not the append's. */
+	if (audit_chain_settle(&c, NULL) != VAERN_OK)
+		err = VAERN_OK;
 done:
-	audit_store_close(st); /* rolls back what did not commit */
-	return err;
-}
-
-/* ---- verify -------------------------------------------------------------- */
-
-struct verify_walk {
-	const struct audit_anchor *anchor;    /* or NULL */
-	struct audit_verify_result *res;      /* being filled */
-	int64_t last_seq;                     /* 0 before entry 1 */
-	unsigned char last[AUDIT_HASH_BYTES]; /* its hash; zeros: genesis */
-	int anchor_seen;                      /* the anchor's entry passed */
-};
-
-/* Returned by the walk to stop at the first bad entry; never escapes. */
-#define WALK_STOP VAERN_E_DENIED
-
-static enum vaern_err walk_bad(struct verify_walk *v, int64_t seq,
-                               enum audit_problem problem, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static enum vaern_err
-walk_bad(struct verify_walk *v, int64_t seq, enum audit_problem problem,
-         const char *fmt, ...)
-{
-	va_list ap;
-
-	v->res->ok = 0;
-	v->res->first_bad = seq;
-	v->res->problem = problem;
-	va_start(ap, fmt);
-	(void)vsnprintf(v->res->message, sizeof(v->res->message), fmt, ap);
-	va_end(ap);
-	return WALK_STOP;
-}
-
-/*
- * Checks in the order that names the cause best: a gap in seq is a
- * removal; a prev_hash that is not the previous hash is a reordering (or
- * a removal hidden by renumbering); a hash that does not match the
- * entry's own content is a change.
- */
-static enum vaern_err
-verify_one(void *arg, const struct audit_row *r)
-{
-	struct verify_walk *v = arg;
-	unsigned char h[AUDIT_HASH_BYTES];
-	int64_t want = v->last_seq + 1;
-
-	if (r->seq == want + 1)
-		return walk_bad(v, want, AUDIT_MISSING,
-		                "entry %lld is missing (removed)",
-		                (long long)want);
-	if (r->seq > want)
-		return walk_bad(v, want, AUDIT_MISSING,
-		                "entry %lld is missing (removed, with the ones "
-		                "up to %lld)",
-		                (long long)want, (long long)(r->seq - 1));
-	if (r->seq < want)
-		return walk_bad(v, r->seq, AUDIT_CHANGED,
-		                "entry %lld: sequence number out of range "
-		                "(changed)",
-		                (long long)r->seq);
-	if (r->malformed)
-		return walk_bad(v, r->seq, AUDIT_CHANGED,
-		                "entry %lld: content changed (a column has the "
-		                "wrong type or size)",
-		                (long long)r->seq);
-	if (sodium_memcmp(r->prev_hash, v->last, AUDIT_HASH_BYTES) != 0) {
-		if (r->seq == 1)
-			return walk_bad(v, 1, AUDIT_LINK,
-			                "entry 1: previous hash is not the "
-			                "start of the chain (reordered or "
-			                "removed)");
-		return walk_bad(v, r->seq, AUDIT_LINK,
-		                "entry %lld: previous hash does not match "
-		                "entry %lld (reordered or removed)",
-		                (long long)r->seq, (long long)v->last_seq);
-	}
-	hash_row(v->last, r, h);
-	if (sodium_memcmp(h, r->hash, AUDIT_HASH_BYTES) != 0)
-		return walk_bad(v, r->seq, AUDIT_CHANGED,
-		                "entry %lld: content changed (hash does not "
-		                "match)",
-		                (long long)r->seq);
-	if (v->anchor != NULL && r->seq == v->anchor->seq) {
-		if (sodium_memcmp(r->hash, v->anchor->hash, AUDIT_HASH_BYTES) !=
-		    0)
-			return walk_bad(v, r->seq, AUDIT_ANCHOR,
-			                "entry %lld: hash differs from the "
-			                "anchor (the trail was rewritten up to "
-			                "here)",
-			                (long long)r->seq);
-		v->anchor_seen = 1;
-	}
-	v->last_seq = r->seq;
-	memcpy(v->last, r->hash, AUDIT_HASH_BYTES);
-	v->res->entries++;
-	return VAERN_OK;
-}
-
-enum vaern_err
-audit_verify(const char *db_path, const struct audit_anchor *anchor,
-             struct audit_verify_result *res, struct vaern_msg *msg)
-{
-	struct audit_store_filter all = {NULL, INT64_MIN, INT64_MAX,
-	                                 0,    0,         NULL};
-	struct audit_store *st = NULL;
-	struct verify_walk v;
-	enum vaern_err err;
-
-	memset(res, 0, sizeof(*res));
-	memset(&v, 0, sizeof(v));
-	v.anchor = anchor;
-	v.res = res;
-	if (anchor != NULL && anchor->seq < 1)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "an anchor's entry number starts at 1");
-	if (sodium_init() < 0)
-		return vaern_fail(msg, VAERN_E_CRYPTO,
-		                  "libsodium failed to initialise");
-	if ((err = audit_store_open(db_path, 0, &st, msg)) != VAERN_OK)
-		return err;
-	res->ok = 1; /* until the walk finds a bad entry */
-	err = audit_store_foreach(st, &all, verify_one, &v, msg);
-	audit_store_close(st);
-	if (err == WALK_STOP)
-		return VAERN_OK;
-	if (err != VAERN_OK) {
-		res->ok = 0;
-		return err;
-	}
-	if (anchor != NULL && !v.anchor_seen) {
-		(void)walk_bad(&v, anchor->seq, AUDIT_ANCHOR,
-		               "entry %lld is missing (the trail ends at %lld: "
-		               "entries were cut off the end)",
-		               (long long)anchor->seq, (long long)v.last_seq);
-		return VAERN_OK;
-	}
-	res->head_seq = v.last_seq;
-	memcpy(res->head, v.last, AUDIT_HASH_BYTES);
-	return VAERN_OK;
-}
-
-/* ---- read ---------------------------------------------------------------- */
-
-struct read_walk {
-	enum vaern_err (*fn)(void *arg, const struct audit_record *r);
-	void *arg;
-};
-
-static enum vaern_err
-read_one(void *arg, const struct audit_row *r)
-{
-	struct read_walk *rw = arg;
-	struct audit_record rec;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.seq = r->seq;
-	rec.at = r->at;
-	rec.entry.controller = r->controller;
-	rec.entry.actor = r->actor;
-	rec.entry.role = r->role;
-	rec.entry.purpose = r->purpose;
-	rec.entry.action = r->action;
-	rec.entry.subject = r->subject;
-	rec.entry.categories = r->categories;
-	rec.entry.allowed = r->decision == 1;
-	rec.entry.rule = r->rule;
-	rec.entry.reason = r->reason;
-	rec.entry.policy = r->policy;
-	if (r->prev_hash != NULL)
-		memcpy(rec.prev_hash, r->prev_hash, AUDIT_HASH_BYTES);
-	if (r->hash != NULL)
-		memcpy(rec.hash, r->hash, AUDIT_HASH_BYTES);
-	rec.malformed = r->malformed || (r->decision != 0 && r->decision != 1);
-	return rw->fn(rw->arg, &rec);
-}
-
-enum vaern_err
-audit_read(const char *db_path, const struct audit_filter *f,
-           enum vaern_err (*fn)(void *arg, const struct audit_record *r),
-           void *arg, struct vaern_msg *msg)
-{
-	struct audit_store_filter sf;
-	struct audit_store *st = NULL;
-	struct read_walk rw = {fn, arg};
-	enum vaern_err err;
-
-	if (f->limit < 0 || f->after_seq < 0 || f->from_at > f->to_at)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "audit read: a bound is out of range");
-	sf.subject = f->subject;
-	sf.from_at = f->from_at;
-	sf.to_at = f->to_at;
-	sf.after_seq = f->after_seq;
-	sf.limit = f->limit;
-	sf.controller = f->controller;
-	if ((err = audit_store_open(db_path, 0, &st, msg)) != VAERN_OK)
-		return err;
-	err = audit_store_foreach(st, &sf, read_one, &rw, msg);
-	audit_store_close(st);
+	audit_chain_close(&c);
 	return err;
 }

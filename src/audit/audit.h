@@ -6,25 +6,46 @@
  * ... in commit order), a time, the ids of who asked what for which
  * purpose about which subject, the decision and its rule and reason, and
  *
- *     hash = BLAKE2b-256(prev_hash || encoding(entry))
+ *     mac = BLAKE2b-256 keyed with the audit MAC key
+ *           (prev_mac || encoding(entry))
  *
- * where prev_hash is the previous entry's hash (32 zero bytes for entry
- * 1) and the encoding is canonical: a version byte (1), then seq, at,
- * controller, actor, role, purpose, action, subject, categories,
- * decision, rule, reason in that order; integers as 8-byte little-endian,
- * texts and the subject as a 4-byte little-endian length and the bytes,
- * an absent (NULL) field as the length 0xFFFFFFFF alone; then, only if
- * present, the policy version (issue 12: an entry written before the
- * field existed keeps its hash). audit_verify()
- * recomputes the chain and names the first entry that was changed,
- * removed or reordered.
+ * where prev_mac is the previous entry's (32 zero bytes for entry 1) and
+ * the encoding is canonical: a version byte, then seq, at, controller,
+ * actor, role, purpose, action, subject, categories, decision, rule,
+ * reason, policy in that order; integers as 8-byte little-endian, texts
+ * and the subject as a 4-byte little-endian length and the bytes, an
+ * absent (NULL) field as the length 0xFFFFFFFF alone. Each row keeps the
+ * version its MAC covers (column version). Version 2 (keyed) always
+ * encodes the policy version; version 1 (unkeyed) encodes it only when
+ * present, so entries written before the field existed keep their hash.
+ * A field added later goes after policy under version 3 (audit_hash_row
+ * hashes it for rows of version 3 on); verify reads each row by its own
+ * version, which never goes back along the chain, and names the first
+ * entry that was changed, removed or reordered.
  *
- * What the chain cannot show: entries cut off the end, or a trail
- * rewritten from some entry on by someone who recomputes the hashes
- * (BLAKE2b is unkeyed). Both are caught only against an anchor kept
- * elsewhere: export the head (seq and hash, printed by `vaern audit
- * verify`) regularly to a place the database's writers cannot change,
- * and pass it back with --anchor.
+ * The key: 32 random bytes, kept in the keystore wrapped under the master
+ * key as the root key "audit_mac" (vault_audit_key(), src/vault; every
+ * master-key rotation re-wraps it, src/keys), so only a holder of the
+ * master key can append an entry that verifies: one appended with a
+ * recomputed hash is caught. Trails made before the key (version 1:
+ * BLAKE2b-256 unkeyed, same encoding) keep verifying: the data store
+ * records from which entry on the chain is keyed (keyed_from), and the
+ * unkeyed entries before it are checked as they always were; from there
+ * on an entry claiming version 1 (to be forged without the key) fails.
+ *
+ * The head: after commits the data store's audit_head row gets the last
+ * seq and its MAC (store_audit.h), so a trail cut below that head, or
+ * emptied, is caught by audit_verify without an anchor. Signed
+ * checkpoints (audit_checkpoint_sign) keep the head somewhere the server
+ * cannot write; audit_verify checks each as an anchor.
+ *
+ * Changes: a change to personal data and its entry commit as one unit.
+ * The vault writes the entry into the data store's outbox inside the
+ * change's transaction (entry.outbox_id then names that row); the writer
+ * moves it into the trail after the commit, and audit_outbox_flush moves
+ * whatever a crash left there (the server at start, `vaern audit verify`).
+ * The trail remembers the outbox id of every entry it moved, so an entry
+ * moved twice is written once.
  *
  * NO PERSONAL DATA. An entry holds ids and policy words only: the
  * controller, actor name, role, purpose and action ids, the subject's
@@ -41,11 +62,13 @@
  * writer thread commits whatever is queued in one transaction (group
  * commit), so concurrent callers share an fsync.
  *
- * Locking rule: the trail shares the vault's database file and so its one
- * write lock. Never append while holding an open write transaction on the
- * vault's store from the same thread: the writer would wait for a lock
- * that thread holds (until the busy timeout fails the append). Commit,
- * then audit; or audit, then write.
+ * Locking: the trail is a database file of its own (AUDIT_DB_FILE); the
+ * writer also takes the data store's write lock, briefly, to record the
+ * head and delete moved outbox rows (settle: when idle, and at most every
+ * 100 ms while busy, so the head may lag the trail by that much). Never append
+ * while holding an open write transaction on the vault's store from the same
+ * thread: the writer would wait for a lock that thread holds (until the
+ * busy timeout fails it). Commit, then audit.
  */
 #ifndef VAERN_AUDIT_H
 #define VAERN_AUDIT_H
@@ -63,15 +86,36 @@
  */
 #define AUDIT_DB_FILE "audit.db"
 
-#define AUDIT_HASH_BYTES       32     /* BLAKE2b-256 */
-#define AUDIT_SUBJECT_BYTES    16     /* a subject's public random id */
-#define AUDIT_HASH_HEX         65     /* hex digits of a hash, NUL included */
-#define AUDIT_ID_MAX           128    /* bytes of an id field */
-#define AUDIT_CATEGORIES_MAX   4096   /* bytes of the category list */
-#define AUDIT_TEXT_MAX         512    /* bytes of the rule or the reason */
-#define AUDIT_MANY_MAX         100000 /* entries in one audit_append_many */
-#define AUDIT_BATCH_DEFAULT    4096   /* entries one group commit takes */
-#define AUDIT_ENCODING_VERSION 1      /* first byte of the hashed encoding */
+#define AUDIT_HASH_BYTES           32   /* BLAKE2b-256 */
+#define AUDIT_SUBJECT_BYTES        16   /* a subject's public random id */
+#define AUDIT_HASH_HEX             65   /* hex digits of a hash, NUL included */
+#define AUDIT_ID_MAX               128  /* bytes of an id field */
+#define AUDIT_CATEGORIES_MAX       4096 /* bytes of the category list */
+#define AUDIT_TEXT_MAX             512  /* bytes of the rule or the reason */
+#define AUDIT_MANY_MAX             100000 /* entries in one audit_append_many */
+#define AUDIT_BATCH_DEFAULT        4096   /* entries one group commit takes */
+#define AUDIT_KEY_BYTES            32     /* the audit MAC key */
+#define AUDIT_ENCODING_V1          1  /* unkeyed: trails made before the key */
+#define AUDIT_ENCODING_VERSION     2  /* first byte of the MACed encoding */
+#define AUDIT_CHECKPOINT_SIG_BYTES 64 /* Ed25519 */
+#define AUDIT_CHECKPOINT_PK_BYTES  32
+#define AUDIT_CHECKPOINT_SK_BYTES  64
+
+/*
+ * Where a trail lives and its key; the caller's, read during each call.
+ * outbox_path NULL: no data store beside the trail (unit tests, tools):
+ * no outbox, no head, every entry keyed.
+ */
+struct audit_trail {
+	const char *path;                   /* the trail: DIR/audit.db */
+	const char *outbox_path;            /* the data store: DIR/vaern.db */
+	unsigned char key[AUDIT_KEY_BYTES]; /* the MAC key */
+	int unkeyed;                        /* verify only: 1 when the data
+	                                       store has no audit key (a
+	                                       trail never written since the
+	                                       key came): key unused, every
+	                                       entry read as version 1 */
+};
 
 struct audit_writer;
 
@@ -102,6 +146,12 @@ struct audit_entry {
 	const char *policy;           /* the version of the controller's
 	                                 policy the decision was made under
 	                                 (issue 12), or NULL */
+	int64_t outbox_id;            /* 0; or the data store's outbox row
+	                                 holding this entry since its change
+	                                 committed: the append moves it (once,
+	                                 however often it is retried) */
+	int64_t at;                   /* 0: the time of the append; else when
+	                                 the change was made (seconds) */
 };
 
 /* One entry as read back. Pointers are valid during the callback only. */
@@ -126,25 +176,19 @@ enum vaern_err audit_entry_check(const struct audit_entry *e,
         __attribute__((warn_unused_result, nonnull(1)));
 
 /*
- * The hash of entry e with sequence number seq and time at, chained to
- * prev (the encoding above). e is not checked. For tests and for tools
- * that check an exported trail.
+ * The MAC of entry e with sequence number seq and time at, chained to
+ * prev (the encoding above), under key; key NULL: the unkeyed hash of a
+ * version 1 trail. e is not checked. For tests and for tools that check
+ * an exported trail.
  */
-void audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
+void audit_hash(const unsigned char *key,
+                const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
                 int64_t at, const struct audit_entry *e,
                 unsigned char out[AUDIT_HASH_BYTES])
-        __attribute__((nonnull(1, 4, 5)));
+        __attribute__((nonnull(2, 5, 6)));
 
 /* ---- the writer: one thread, group commit -------------------------------- */
 
-/*
- * Opens the database at db_path (which must exist) on a connection of
- * its own, creates the audit table if missing, and starts the writer
- * thread. max_batch caps the entries one transaction takes (0:
- * AUDIT_BATCH_DEFAULT; 1: one transaction per entry). Returns VAERN_OK
- * and *out, which the caller stops with audit_writer_stop(); on failure
- * *out is NULL and nothing was started.
- */
 /*
  * Creates the audit database at db_path (mode 0600, WAL, the audit table)
  * if it does not exist; VAERN_OK if it already does. vaern init calls it.
@@ -152,10 +196,32 @@ void audit_hash(const unsigned char prev[AUDIT_HASH_BYTES], int64_t seq,
 enum vaern_err audit_create(const char *db_path, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 
-enum vaern_err audit_writer_start(const char *db_path, size_t max_batch,
+/*
+ * Opens the trail t->path (which must exist) on a connection of its own,
+ * creates the audit table if missing, records the head in the data store
+ * if it has none yet (from where the keyed chain starts), and starts the
+ * writer thread. max_batch caps the entries one transaction takes (0:
+ * AUDIT_BATCH_DEFAULT; 1: one transaction per entry). Returns VAERN_OK
+ * and *out, which the caller stops with audit_writer_stop(); on failure
+ * *out is NULL and nothing was started. The writer keeps a copy of *t
+ * (the key wiped at stop).
+ */
+enum vaern_err audit_writer_start(const struct audit_trail *t, size_t max_batch,
                                   struct audit_writer **out,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Moves every entry waiting in t's outbox into the trail (those a crash
+ * left between a change's commit and its move), skipping those moved
+ * before, then deletes them from the outbox and records the head. Safe
+ * beside a running writer in another process. *moved (may be NULL) gets
+ * the entries written. VAERN_OK with nothing to do if t has no
+ * outbox_path.
+ */
+enum vaern_err audit_outbox_flush(const struct audit_trail *t, int64_t *moved,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
 
 /*
  * Appends e and blocks until the transaction holding it is committed
@@ -227,7 +293,7 @@ void audit_writer_stop(struct audit_writer *w);
  * a running writer in another process: every transaction reads the chain
  * head under the write lock.
  */
-enum vaern_err audit_append_direct(const char *db_path,
+enum vaern_err audit_append_direct(const struct audit_trail *t,
                                    const struct audit_entry *entries, size_t n,
                                    int64_t *first_seq, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
@@ -240,14 +306,25 @@ enum audit_problem {
 	AUDIT_MISSING,    /* a sequence number is absent: removed */
 	AUDIT_LINK,       /* prev_hash is not the previous entry's hash:
 	                     reordered, or removed and renumbered */
-	AUDIT_ANCHOR      /* the trail disagrees with the anchor given:
+	AUDIT_ANCHOR,     /* the trail disagrees with the anchor given:
 	                     cut off or rewritten */
+	AUDIT_HEAD,       /* the trail disagrees with the head the data
+	                     store kept, or that head was changed: cut off,
+	                     emptied or rewritten */
+	AUDIT_CHECKPOINT  /* the trail disagrees with a signed checkpoint */
 };
 
-/* A head exported earlier: the entry seq had hash. */
+/* A head seen earlier: the entry seq had hash. */
 struct audit_anchor {
-	int64_t seq;                          /* >= 1 */
+	int64_t seq;                          /* >= 1 (0: an empty trail) */
 	unsigned char hash[AUDIT_HASH_BYTES]; /* its hash then */
+	enum audit_problem problem;           /* what a mismatch is:
+	                                         AUDIT_ANCHOR or
+	                                         AUDIT_CHECKPOINT (0 is
+	                                         AUDIT_ANCHOR) */
+	const char *source;                   /* names it in a message
+	                                         ("checkpoint FILE"), or
+	                                         NULL: "the anchor" */
 };
 
 struct audit_verify_result {
@@ -264,16 +341,41 @@ struct audit_verify_result {
 };
 
 /*
- * Walks the whole trail of db_path by seq, from one read snapshot, and
- * recomputes every hash. If anchor is not NULL the entry anchor->seq must
- * exist with that hash. Returns VAERN_OK with *res filled (res->ok = 0
- * names the first bad entry), or an error with msg if the trail could not
- * be read at all.
+ * Walks the whole trail t->path by seq, from one read snapshot, and
+ * recomputes every MAC (see t->unkeyed). With t->outbox_path, the data store's
+ * head must be intact (its own MAC) and in the trail with that MAC: a
+ * trail cut below it or emptied fails (AUDIT_HEAD). Each of the n
+ * anchors (exported heads, checkpoints whose signature the caller
+ * checked) must be in the trail with its hash. Returns VAERN_OK with
+ * *res filled (res->ok = 0 names the first bad entry), or an error with
+ * msg if the trail could not be read at all.
  */
 enum vaern_err
-audit_verify(const char *db_path, const struct audit_anchor *anchor,
-             struct audit_verify_result *res, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 3)));
+audit_verify(const struct audit_trail *t, const struct audit_anchor *anchors,
+             size_t n, struct audit_verify_result *res, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 4)));
+
+/* ---- signed checkpoints -------------------------------------------------- */
+
+/*
+ * A checkpoint says "the trail's entry seq had MAC head at time at",
+ * signed with Ed25519 over "vaern-audit-checkpoint-v1" || seq || head ||
+ * at (integers 8-byte little-endian). `vaern audit checkpoint` writes one
+ * to a directory the server need not be able to write; audit_verify
+ * checks it as an anchor once audit_checkpoint_check accepted it.
+ */
+void
+audit_checkpoint_sign(const unsigned char sk[AUDIT_CHECKPOINT_SK_BYTES],
+                      int64_t seq, const unsigned char head[AUDIT_HASH_BYTES],
+                      int64_t at, unsigned char sig[AUDIT_CHECKPOINT_SIG_BYTES])
+        __attribute__((nonnull));
+/* 1 if sig is pk's signature of (seq, head, at), else 0. */
+int audit_checkpoint_check(const unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
+                           int64_t seq,
+                           const unsigned char head[AUDIT_HASH_BYTES],
+                           int64_t at,
+                           const unsigned char sig[AUDIT_CHECKPOINT_SIG_BYTES])
+        __attribute__((warn_unused_result, nonnull));
 
 /* ---- read (the DPO's view) ----------------------------------------------- */
 

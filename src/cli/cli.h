@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "../audit/audit.h"
 #include "../common/err.h"
 
 /* Exit codes, the same for every command. */
@@ -49,14 +50,24 @@ int cmd_restore(int argc, char **argv);
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry
  * naming the policy version of v it was decided under (issue 12). */
+/* The audit trail of the data directory: its paths and MAC key. */
+struct cli_trail {
+	char path[PATH_MAX];   /* DIR/audit.db */
+	char outbox[PATH_MAX]; /* DIR/vaern.db: the outbox, the head */
+	struct audit_trail t;  /* points into the two; the key */
+};
+
 struct cli_audit_local {
-	char path[PATH_MAX]; /* DIR/audit.db */
-	struct vault *v;     /* the command's vault */
+	char path[PATH_MAX];     /* DIR/audit.db */
+	struct vault *v;         /* the command's vault */
+	struct cli_trail *trail; /* the trail's paths and MAC key: the
+	                            process's one, wiped at exit */
 };
 
 /* Sends the vault's audit events of a local command straight into
- * DIR/audit.db; al must outlive the vault's use. 0 on success. In
- * cmd_retention.c. */
+ * DIR/audit.db (a change's entry from the outbox it committed with, issue
+ * 12); al must outlive the vault's use. 0 on success; -1 with the reason
+ * on stderr. In cmd_retention.c. */
 int cli_audit_local(struct vault *v, struct cli_audit_local *al);
 
 /* The local operator's name in the audit trail (GDPR-32): "operator:"
@@ -64,6 +75,36 @@ int cli_audit_local(struct vault *v, struct cli_audit_local *al);
  * A-Z a-z 0-9 . _ - only. In cmd_retention.c. */
 #define CLI_OPERATOR_MAX 64
 void cli_operator_name(char out[CLI_OPERATOR_MAX + 1]);
+
+/* Fills ct for the data directory of v, whose audit MAC key it reads
+ * (made if there is none). In cmd_audit.c. */
+enum vaern_err cli_trail_of(struct vault *v, struct cli_trail *ct,
+                            struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
+/*
+ * Signed checkpoints of the audit trail (issue 12), in cmd_checkpoint.c.
+ * cli_checkpoint_write signs (seq, head, now) with the Ed25519 key whose
+ * 32-byte seed is in key_file (made, mode 0600, if missing) and writes
+ * it to dir as ckpt-SEQ-AT.json, after dir/checkpoint.pub (made if
+ * missing, else it must be this key's). Prints what it wrote. Returns an
+ * exit code.
+ */
+int cli_checkpoint_write(const char *key_file, const char *dir, int64_t seq,
+                         const unsigned char head[AUDIT_HASH_BYTES]);
+
+/*
+ * Reads every checkpoint in dir, checks its signature with the public key
+ * pk_hex (NULL: dir/checkpoint.pub) and makes each an anchor (*out, *n;
+ * the caller frees *out and each source). VAERN_OK; VAERN_E_DENIED with
+ * msg naming the checkpoint whose signature fails; another error if dir
+ * cannot be read.
+ */
+enum vaern_err cli_checkpoints_read(const char *dir, const char *pk_hex,
+                                    struct audit_anchor **out, size_t *n,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+void cli_checkpoints_free(struct audit_anchor *a, size_t n);
 
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);

@@ -38,7 +38,9 @@
 #define SHOW_LIMIT_MAX     10000000
 
 static const char usage_text[] =
-        "usage: vaern audit verify [--anchor SEQ:HASH]\n"
+        "usage: vaern audit verify [--anchor SEQ:HASH] [--checkpoints DIR\n"
+        "                          [--public-key HEX]]\n"
+        "       vaern audit checkpoint --key FILE --dir DIR\n"
         "       vaern audit show [--subject ID] [--controller NAME]\n"
         "                        [--from TIME] [--to TIME] [--after SEQ]\n"
         "                        [--limit N]\n"
@@ -104,8 +106,97 @@ problem_name(enum audit_problem p)
 	case AUDIT_MISSING: return "missing";
 	case AUDIT_LINK: return "reordered";
 	case AUDIT_ANCHOR: return "anchor";
+	case AUDIT_HEAD: return "head";
+	case AUDIT_CHECKPOINT: return "checkpoint";
 	}
 	return "unknown";
+}
+
+enum vaern_err
+cli_trail_of(struct vault *v, struct cli_trail *ct, struct vaern_msg *msg)
+{
+	int n = snprintf(ct->path, sizeof(ct->path), "%s/%s",
+	                 cli_globals.data_dir, AUDIT_DB_FILE);
+	int m = snprintf(ct->outbox, sizeof(ct->outbox), "%s/%s",
+	                 cli_globals.data_dir, VAULT_DB_FILE);
+
+	memset(&ct->t, 0, sizeof(ct->t));
+	if (n < 0 || (size_t)n >= sizeof(ct->path) || m < 0 ||
+	    (size_t)m >= sizeof(ct->outbox))
+		return vaern_fail(msg, VAERN_E_LIMIT, "path too long");
+	ct->t.path = ct->path;
+	ct->t.outbox_path = ct->outbox;
+	return vault_audit_key(v, 1, ct->t.key, msg);
+}
+
+/*
+ * The trail of the data directory, with what a crash left in the outbox
+ * moved into it first, so that a verify sees every change's entry. An
+ * exit code when it fails (-1 when it did not).
+ */
+static int
+trail_ready(const char *what, struct cli_trail *ct)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	enum vaern_err err;
+
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) == VAERN_OK)
+		err = cli_trail_of(v, ct, &msg);
+	vault_close(v);
+	if (err == VAERN_OK)
+		err = audit_outbox_flush(&ct->t, NULL, &msg);
+	/* A head removed: nothing is moved, and verify names it. */
+	if (err == VAERN_OK ||
+	    (err == VAERN_E_DENIED && strcmp(what, "audit verify") == 0))
+		return -1;
+	sodium_memzero(&ct->t, sizeof(ct->t));
+	(void)cli_report(what, err, &msg);
+	return EXIT_FAILURE_;
+}
+
+/* Verifies ct's trail against anchors, printing the verdict: exit 0 ok,
+ * 1 broken, 3 unreadable. res gets the verdict. */
+static int
+verify_print(struct cli_trail *ct, const struct audit_anchor *anchors, size_t n,
+             size_t checkpoints, struct audit_verify_result *res)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+	json_t *j;
+
+	if ((err = audit_verify(&ct->t, anchors, n, res, &msg)) != VAERN_OK) {
+		/* Not a verdict on the trail: it could not be read. Exit 1
+		 * stays reserved for "the chain is broken". */
+		(void)cli_report("audit verify", err, &msg);
+		return EXIT_FAILURE_;
+	}
+	if (res->ok) {
+		j = json_pack("{s:b, s:I, s:I, s:o, s:I}", "ok", 1, "entries",
+		              (json_int_t)res->entries, "head_seq",
+		              (json_int_t)res->head_seq, "head",
+		              json_hex(res->head, AUDIT_HASH_BYTES),
+		              "checkpoints", (json_int_t)checkpoints);
+		return cli_print_json(j);
+	}
+	fprintf(stderr, "vaern audit verify: %s\n", res->message);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s}", "ok", 0, "entries",
+	              (json_int_t)res->entries, "first_bad",
+	              (json_int_t)res->first_bad, "problem",
+	              problem_name(res->problem), "message", res->message);
+	return cli_print_json(j) == EXIT_OK ? EXIT_REFUSED : EXIT_FAILURE_;
+}
+
+/* A verdict of "broken" that is not an entry's: a checkpoint forged. */
+static int
+verify_refused(const char *problem, const char *message)
+{
+	fprintf(stderr, "vaern audit verify: %s\n", message);
+	return cli_print_json(json_pack("{s:b, s:I, s:s, s:s}", "ok", 0,
+	                                "entries", (json_int_t)0, "problem",
+	                                problem, "message", message)) == EXIT_OK
+	               ? EXIT_REFUSED
+	               : EXIT_FAILURE_;
 }
 
 static int
@@ -113,14 +204,18 @@ cmd_audit_verify(int argc, char **argv)
 {
 	struct vaern_msg msg = {{0}};
 	struct audit_verify_result res;
-	struct audit_anchor anchor, *ap = NULL;
-	char path[PATH_MAX];
+	struct audit_anchor *list = NULL;
+	const char *ckdir = NULL, *pk = NULL;
+	struct cli_trail ct;
+	size_t n = 0, nck = 0;
 	enum vaern_err err;
-	json_t *j;
+	int rc;
 
+	if ((list = calloc(1, sizeof(*list))) == NULL)
+		return cli_report("audit verify", VAERN_E_NOMEM, NULL);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--anchor") == 0 && i + 1 < argc &&
-		    ap == NULL) {
+		    n == 0) {
 			const char *a = argv[++i], *colon = strchr(a, ':');
 			char num[24];
 
@@ -130,37 +225,102 @@ cmd_audit_verify(int argc, char **argv)
 				             "head_seq and head)");
 			memcpy(num, a, (size_t)(colon - a));
 			num[colon - a] = '\0';
-			if (!cli_parse_i64(num, 1, INT64_MAX, &anchor.seq) ||
-			    !parse_hex(colon + 1, anchor.hash,
+			if (!cli_parse_i64(num, 1, INT64_MAX, &list[0].seq) ||
+			    !parse_hex(colon + 1, list[0].hash,
 			               AUDIT_HASH_BYTES))
 				return usage("--anchor: SEQ:HASH, SEQ from 1, "
 				             "HASH 64 hex digits");
-			ap = &anchor;
+			n = 1;
+		} else if (strcmp(argv[i], "--checkpoints") == 0 &&
+		           i + 1 < argc && ckdir == NULL) {
+			ckdir = argv[++i];
+		} else if (strcmp(argv[i], "--public-key") == 0 &&
+		           i + 1 < argc && pk == NULL) {
+			pk = argv[++i];
 		} else {
+			free(list);
 			return usage(NULL);
 		}
 	}
-	if (!db_path(path, sizeof(path)))
-		return cli_report("audit verify", VAERN_E_LIMIT, NULL);
-	if ((err = audit_verify(path, ap, &res, &msg)) != VAERN_OK) {
-		/* Not a verdict on the trail: it could not be read. Exit 1
-		 * stays reserved for "the chain is broken". */
-		(void)cli_report("audit verify", err, &msg);
-		return EXIT_FAILURE_;
+	if (pk != NULL && ckdir == NULL) {
+		free(list);
+		return usage("--public-key: with --checkpoints DIR");
 	}
-	if (res.ok) {
-		j = json_pack("{s:b, s:I, s:I, s:o}", "ok", 1, "entries",
-		              (json_int_t)res.entries, "head_seq",
-		              (json_int_t)res.head_seq, "head",
-		              json_hex(res.head, AUDIT_HASH_BYTES));
-		return cli_print_json(j);
+	if ((rc = trail_ready("audit verify", &ct)) >= 0) {
+		free(list);
+		return rc;
 	}
-	fprintf(stderr, "vaern audit verify: %s\n", res.message);
-	j = json_pack("{s:b, s:I, s:I, s:s, s:s}", "ok", 0, "entries",
-	              (json_int_t)res.entries, "first_bad",
-	              (json_int_t)res.first_bad, "problem",
-	              problem_name(res.problem), "message", res.message);
-	return cli_print_json(j) == EXIT_OK ? EXIT_REFUSED : EXIT_FAILURE_;
+	if (ckdir != NULL) {
+		struct audit_anchor *ck = NULL, *all;
+
+		err = cli_checkpoints_read(ckdir, pk, &ck, &nck, &msg);
+		if (err == VAERN_E_DENIED) {
+			rc = verify_refused("checkpoint", msg.text);
+			goto done;
+		}
+		if (err != VAERN_OK) {
+			rc = cli_report("audit verify", err, &msg);
+			goto done;
+		}
+		if ((all = realloc(list, (n + nck + 1) * sizeof(*all))) ==
+		    NULL) {
+			cli_checkpoints_free(ck, nck);
+			rc = cli_report("audit verify", VAERN_E_NOMEM, NULL);
+			goto done;
+		}
+		list = all;
+		if (nck > 0)
+			memcpy(list + n, ck, nck * sizeof(*ck));
+		free(ck); /* the sources now belong to list */
+	}
+	rc = verify_print(&ct, list, n + nck, nck, &res);
+done:
+	for (size_t i = n; i < n + nck; i++)
+		free((char *)list[i].source);
+	free(list);
+	sodium_memzero(&ct.t, sizeof(ct.t));
+	return rc;
+}
+
+/*
+ * vaern audit checkpoint --key FILE --dir DIR: verifies the trail and
+ * signs its head into DIR (cmd_checkpoint.c). A broken trail gets no
+ * checkpoint: exit 1, as verify.
+ */
+static int
+cmd_audit_checkpoint(int argc, char **argv)
+{
+	const char *key = NULL, *dir = NULL;
+	struct audit_verify_result res;
+	struct vaern_msg msg = {{0}};
+	struct cli_trail ct;
+	enum vaern_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc && !key)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc && !dir)
+			dir = argv[++i];
+		else
+			return usage(NULL);
+	}
+	if (key == NULL || dir == NULL)
+		return usage("audit checkpoint: --key FILE and --dir DIR");
+	if ((rc = trail_ready("audit checkpoint", &ct)) >= 0)
+		return rc;
+	err = audit_verify(&ct.t, NULL, 0, &res, &msg);
+	sodium_memzero(&ct.t, sizeof(ct.t));
+	if (err != VAERN_OK)
+		return cli_report("audit checkpoint", err, &msg);
+	if (!res.ok) {
+		fprintf(stderr,
+		        "vaern audit checkpoint: the trail does not verify, "
+		        "no checkpoint written: %s\n",
+		        res.message);
+		return EXIT_REFUSED;
+	}
+	return cli_checkpoint_write(key, dir, res.head_seq, res.head);
 }
 
 /* ---- show ---------------------------------------------------------------- */
@@ -344,6 +504,8 @@ cmd_audit(int argc, char **argv)
 		return cmd_audit_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return cmd_audit_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "checkpoint") == 0)
+		return cmd_audit_checkpoint(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0) {
 		printf("%s\n", usage_text);
 		return EXIT_OK;

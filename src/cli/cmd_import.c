@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../vault/vault.h"
 #include "cli.h"
 #include "csv.h"
@@ -1231,48 +1233,34 @@ written_put(struct import *im, const unsigned char uid[VAULT_UID_BYTES])
 
 /*
  * GDPR-32: the operator's import is audited like a create through the
- * API, one entry per subject (actor operator:<OS user>), before the
- * import commits: no entries, nothing imported.
+ * API, one entry per subject (actor operator:<OS user>), written into the
+ * audit outbox inside the import's own transaction (issue 12: the
+ * subjects and their entries commit as one, or neither does); moved into
+ * the trail after the commit (import_audit_move).
  */
 static enum vaern_err
 import_audit(struct import *im, struct vaern_msg *msg)
 {
-	enum { CHUNK = 8192 };
-	struct audit_entry *e = NULL;
-	char path[PATH_MAX], actor[CLI_OPERATOR_MAX + 1];
+	char actor[CLI_OPERATOR_MAX + 1];
 	const char *purpose = im->a->npurposes > 0 ? im->a->purposes[0] : NULL;
 	enum vaern_err err = VAERN_OK;
-	int n;
 
-	if (im->nwritten == 0)
-		return VAERN_OK;
-	n = snprintf(path, sizeof(path), "%s/%s", cli_globals.data_dir,
-	             AUDIT_DB_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the data directory's path is too long");
-	if ((e = calloc(CHUNK, sizeof(*e))) == NULL)
-		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	cli_operator_name(actor);
-	for (size_t i = 0; err == VAERN_OK && i < im->nwritten; i += CHUNK) {
-		size_t k = im->nwritten - i < CHUNK ? im->nwritten - i : CHUNK;
+	for (size_t i = 0; err == VAERN_OK && i < im->nwritten; i++) {
+		struct vault_audit_event e;
 
-		for (size_t j = 0; j < k; j++) {
-			e[j].controller = im->controller;
-			e[j].actor = actor;
-			e[j].role = "operator";
-			e[j].purpose = purpose;
-			e[j].action = "create";
-			e[j].subject = im->written[i + j];
-			e[j].allowed = 1;
-			e[j].rule = "GDPR-32";
-			e[j].reason = "imported by the local operator";
-			e[j].policy =
-			        vault_policy_version(im->v, im->controller);
-		}
-		err = audit_append_direct(path, e, k, NULL, msg);
+		memset(&e, 0, sizeof(e));
+		e.controller = im->controller;
+		e.actor = actor;
+		e.role = "operator";
+		e.purpose = purpose;
+		e.action = "create";
+		e.subject = im->written[i];
+		e.allowed = 1;
+		e.rule = "GDPR-32";
+		e.reason = "imported by the local operator";
+		err = vault_audit_outbox(im->v, &e, msg);
 	}
-	free(e);
 	return err;
 }
 
@@ -1514,9 +1502,11 @@ run_import(struct import *im, FILE *in)
 	struct csv_record header;
 	struct csv_pos pos = {0, 0};
 	struct batch b1, b2;
+	struct cli_trail trail;
 	enum vaern_err err;
 	int rc, began = 0;
 
+	memset(&trail, 0, sizeof(trail));
 	memset(&b1, 0, sizeof(b1));
 	memset(&b2, 0, sizeof(b2));
 	if ((err = vault_policy(im->v, im->controller, &im->m.policy, &msg)))
@@ -1551,6 +1541,11 @@ run_import(struct import *im, FILE *in)
 		goto done;
 	}
 	vault_set_cache_kib(im->v, IMPORT_CACHE_KIB);
+	/* The trail and its key, before the import's transaction. */
+	if ((err = cli_trail_of(im->v, &trail, &msg)) != VAERN_OK) {
+		rc = cli_report("import", err, &msg);
+		goto done;
+	}
 	/* One transaction: all or nothing, and a crash or Ctrl-C leaves
 	 * nothing behind. */
 	if ((err = vault_begin(im->v, &msg)) != VAERN_OK) {
@@ -1585,6 +1580,13 @@ run_import(struct import *im, FILE *in)
 		goto done;
 	}
 	began = 0;
+	crash_point("change_committed");
+	/* Committed with their entries: now into the trail. A failure here
+	 * leaves them in the outbox for the next start or verify. */
+	if ((err = audit_outbox_flush(&trail.t, NULL, &msg)) != VAERN_OK) {
+		rc = cli_report("import", err, &msg);
+		goto done;
+	}
 	if (im->bad > 0)
 		fprintf(stderr,
 		        "vaern import: %lu bad rows skipped; %lu subjects "
@@ -1596,6 +1598,7 @@ run_import(struct import *im, FILE *in)
 done:
 	if (began)
 		vault_rollback(im->v);
+	sodium_memzero(&trail.t, sizeof(trail.t));
 	batch_free(&b1);
 	batch_free(&b2);
 	return rc;

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include "../audit/audit.h"
 #include "../keys/keys.h"
+#include "../vault/vault.h"
 #include "cli.h"
 
 #define BATCH_MAX     1000000
@@ -47,24 +49,82 @@ static const char backup_usage[] =
 static const char restore_usage[] =
         "usage: vaern restore BACKUP [--keystore DIR]";
 
-/* One operator entry in the data directory's audit trail (GDPR-32). */
+/* The data directory's audit trail and its MAC key (issue 12), loaded
+ * by the first audit_op that can open the vault; wiped at exit. */
+static struct cli_trail op_trail;
+static int op_trail_ready;
+
+static void
+op_trail_wipe(void)
+{
+	sodium_memzero(&op_trail.t, sizeof(op_trail.t));
+}
+
+/* Loads op_trail if it is not yet: VAERN_OK, or why the vault would not
+ * open (a rotation half done: its master key retired). */
+static enum vaern_err
+op_trail_load(struct vaern_msg *msg)
+{
+	struct vault *v = NULL;
+	enum vaern_err err;
+
+	if (op_trail_ready)
+		return VAERN_OK;
+	if ((err = vault_open(cli_globals.data_dir, &v, msg)) == VAERN_OK)
+		err = cli_trail_of(v, &op_trail, msg);
+	vault_close(v);
+	if (err == VAERN_OK) {
+		op_trail_ready = 1;
+		(void)atexit(op_trail_wipe);
+	}
+	return err;
+}
+
+/*
+ * One operator entry in the data directory's audit trail (GDPR-32). When
+ * the vault cannot be opened yet (a rotation to finish, its master key
+ * retired) and defer is set, the entry waits in *later (one) for the next
+ * audit_op that can write it.
+ */
 static enum vaern_err
 audit_op(const char *dir, const char *action, const char *reason,
          struct vaern_msg *msg)
 {
-	char path[PATH_MAX];
-	struct audit_entry e;
-	int n = snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_DB_FILE);
+	static struct {
+		int waiting;
+		char action[64];
+		char reason[512];
+	} later;
+	struct audit_entry e[2];
+	size_t n = 0;
+	enum vaern_err err;
 
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
-	memset(&e, 0, sizeof(e));
-	e.actor = "operator";
-	e.action = action;
-	e.allowed = 1;
-	e.rule = "GDPR-32";
-	e.reason = reason;
-	return audit_append_direct(path, &e, 1, NULL, msg);
+	(void)dir; /* the data directory's: cli_globals.data_dir */
+	memset(e, 0, sizeof(e));
+	if ((err = op_trail_load(msg)) != VAERN_OK) {
+		if (strcmp(action, "key-rotate-begin") != 0 || later.waiting)
+			return err;
+		/* Written with the rotation's end, once the vault opens. */
+		later.waiting = 1;
+		(void)snprintf(later.action, sizeof(later.action), "%s",
+		               action);
+		(void)snprintf(later.reason, sizeof(later.reason), "%s",
+		               reason);
+		return VAERN_OK;
+	}
+	if (later.waiting) {
+		e[n].action = later.action;
+		e[n++].reason = later.reason;
+		later.waiting = 0;
+	}
+	e[n].action = action;
+	e[n++].reason = reason;
+	for (size_t i = 0; i < n; i++) {
+		e[i].actor = "operator";
+		e[i].allowed = 1;
+		e[i].rule = "GDPR-32";
+	}
+	return audit_append_direct(&op_trail.t, e, n, NULL, msg);
 }
 
 static void

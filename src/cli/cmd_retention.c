@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,21 @@ parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* The audit hook of a local command: straight into DIR/audit.db. */
+/* The audit trail of this process's data directory: one per process. */
+static struct cli_trail local_trail;
+
+/* At exit: the MAC key goes with the process. */
+static void
+local_trail_wipe(void)
+{
+	sodium_memzero(&local_trail.t, sizeof(local_trail.t));
+}
+
+/*
+ * The audit hook of a local command: a gate decision straight into
+ * DIR/audit.db; a change's entry, committed with it in the outbox, moved
+ * from there (with any a crash left before it).
+ */
 static enum vaern_err
 audit_direct(void *arg, const struct vault_audit_event *e,
              struct vaern_msg *msg)
@@ -88,6 +103,8 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	struct cli_audit_local *al = arg;
 	struct audit_entry a = {0};
 
+	if (e->outbox_id != 0)
+		return audit_outbox_flush(&al->trail->t, NULL, msg);
 	a.controller = e->controller;
 	a.actor = e->actor;
 	a.role = e->role;
@@ -98,9 +115,12 @@ audit_direct(void *arg, const struct vault_audit_event *e,
 	a.allowed = e->allowed;
 	a.rule = e->rule;
 	a.reason = e->reason;
-	if (a.controller != NULL)
+	a.at = e->at;
+	/* Issue 12: the policy version it was decided under. */
+	a.policy = e->policy;
+	if (a.policy == NULL && a.controller != NULL)
 		a.policy = vault_policy_version(al->v, a.controller);
-	return audit_append_direct(al->path, &a, 1, NULL, msg);
+	return audit_append_direct(&al->trail->t, &a, 1, NULL, msg);
 }
 
 void
@@ -128,12 +148,19 @@ cli_operator_name(char out[CLI_OPERATOR_MAX + 1])
 int
 cli_audit_local(struct vault *v, struct cli_audit_local *al)
 {
+	struct vaern_msg msg = {{0}};
 	int n = snprintf(al->path, sizeof(al->path), "%s/%s",
 	                 cli_globals.data_dir, AUDIT_DB_FILE);
 
 	if (n < 0 || (size_t)n >= sizeof(al->path))
 		return -1;
+	if (cli_trail_of(v, &local_trail, &msg) != VAERN_OK) {
+		fprintf(stderr, "vaern: %s\n", msg.text);
+		return -1;
+	}
+	(void)atexit(local_trail_wipe);
 	al->v = v;
+	al->trail = &local_trail;
 	vault_set_audit(v, audit_direct, al);
 	return 0;
 }

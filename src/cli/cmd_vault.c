@@ -142,6 +142,20 @@ cmd_init(int argc, char **argv)
 		free(paths);
 		return cli_report("init", err, &msg);
 	}
+	/* The audit MAC key and the trail's head from the start (issue 12),
+	 * so no later command changes the data store just to make them. */
+	{
+		struct cli_trail ct;
+
+		if ((err = cli_trail_of(v, &ct, &msg)) == VAERN_OK)
+			err = audit_outbox_flush(&ct.t, NULL, &msg);
+		sodium_memzero(&ct.t, sizeof(ct.t));
+		if (err != VAERN_OK) {
+			vault_close(v);
+			free(paths);
+			return cli_report("init", err, &msg);
+		}
+	}
 	loaded = json_array();
 	rc = load_policies(v, n, paths, loaded);
 	vault_close(v);

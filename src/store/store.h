@@ -307,6 +307,23 @@ enum vaern_err store_meta_get(struct store *st, const char *key, char *buf,
 enum vaern_err store_meta_put(struct store *st, const char *key,
                               const char *value, struct vaern_msg *msg);
 
+/*
+ * Keeps audit entry r (its at and entry fields; no seq, no hashes) in the
+ * audit outbox, inside the caller's transaction, so the change and its
+ * entry commit together (DESIGN.md "Storage"); *id gets the row's id, which
+ * only grows. The audit writer moves it into the trail (store_audit.h).
+ */
+struct audit_row;
+enum vaern_err store_audit_outbox_add(struct store *st,
+                                      const struct audit_row *r, int64_t *id,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Records that the trail's head is to come (AUDIT_HEAD_PENDING,
+ * store_audit.h), in the transaction that makes the audit key. */
+enum vaern_err store_audit_head_pending(struct store *st, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 /* Subject state bits (struct store_subject.state). */
 #define STORE_STATE_RESTRICTED         0x1 /* GDPR-18 */
 #define STORE_STATE_OBJECTED_MARKETING 0x2 /* GDPR-21 */

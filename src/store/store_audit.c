@@ -43,31 +43,33 @@
 
 /* One transaction, so a reader sees the table with its indexes or none.
  * A trail made before the run-keyed index gets it, and loses the index by
- * subject alone (audit_subject), on its first writable open. */
+ * subject alone (audit_subject), on its first writable open; one made
+ * before the outbox gets its outbox and version columns (schema_setup). */
 static const char schema_sql[] =
-        "BEGIN IMMEDIATE;"
         "CREATE TABLE IF NOT EXISTS audit("
         " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
         " controller TEXT, actor TEXT, role TEXT, purpose TEXT,"
         " action TEXT NOT NULL, subject BLOB, categories TEXT,"
         " decision INTEGER NOT NULL, rule TEXT, reason TEXT,"
-        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, policy TEXT,"
+        " outbox INTEGER, version INTEGER);"
         /* A subject's entries (DPO reads, access reports). */
         "CREATE INDEX IF NOT EXISTS audit_subject_run"
         " ON audit(seq >> " RUN_SHIFT_SQL ", subject)"
         " WHERE subject IS NOT NULL;"
         "DROP INDEX IF EXISTS audit_subject;"
-        "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
-        "COMMIT;";
+        "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);";
+
+/* After schema_sql: the entries moved from the data store's outbox, each
+ * once (the ids only grow, so the index grows at its end). */
+static const char schema_moved_sql[] =
+        "CREATE UNIQUE INDEX IF NOT EXISTS audit_moved ON audit(outbox)"
+        " WHERE outbox IS NOT NULL;";
 
 #define COLUMNS                                                                \
 	"seq, at, controller, actor, role, purpose, action, subject,"          \
-	" categories, decision, rule, reason, prev_hash, hash, policy"
-
-/* The policy version column (issue 12), added to a trail made before it
- * by the first open that can write the file. */
-static const char policy_column_sql[] =
-        "ALTER TABLE audit ADD COLUMN policy TEXT";
+	" categories, decision, rule, reason, prev_hash, hash, policy,"        \
+	" outbox, version"
 
 enum stmt_id {
 	S_BEGIN,
@@ -82,6 +84,8 @@ enum stmt_id {
 	                  yet opened writable since audit_subject_run */
 	S_LAST,        /* the highest seq */
 	S_READ,        /* BEGIN: one snapshot for a read by runs */
+	S_MOVED,       /* the entry moved from an outbox row */
+	S_MOVED_MAX,   /* the highest outbox id moved */
 	S_COUNT_
 };
 
@@ -92,7 +96,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
         [S_INSERT] = "INSERT INTO audit(" COLUMNS ") VALUES"
                      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                     " ?13, ?14, ?15)",
+                     " ?13, ?14, ?15, ?16, ?17)",
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
         [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
@@ -114,6 +118,10 @@ static const char *const stmt_sql[S_COUNT_] = {
                           " ORDER BY seq LIMIT ?4",
         [S_LAST] = "SELECT max(seq) FROM audit",
         [S_READ] = "BEGIN",
+        [S_MOVED] = "SELECT seq FROM audit INDEXED BY audit_moved"
+                    " WHERE outbox = ?1 AND outbox IS NOT NULL",
+        [S_MOVED_MAX] = "SELECT coalesce(max(outbox), 0) FROM audit"
+                        " WHERE outbox IS NOT NULL",
 };
 
 struct audit_store {
@@ -154,30 +162,63 @@ schema_has(struct audit_store *st, const char *type, const char *name,
 	return err;
 }
 
-/*
- * Adds the policy column to a trail made before it (writable st), in one
- * transaction so two processes opening the trail at once add it once.
- */
-static enum vaern_err
-policy_column_add(struct audit_store *st, struct vaern_msg *msg)
+/* Sets *has to 1 if the audit table has column name. */
+static int
+has_column(sqlite3 *db, const char *name, int *has)
 {
-	enum vaern_err err;
-	int has;
+	sqlite3_stmt *s = NULL;
+	int rc;
 
-	if (sqlite3_exec(st->conn.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	*has = 0;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT 1 FROM pragma_table_info('audit')"
+	                       " WHERE name = ?1",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The columns a trail made before them gets on its first writable open:
+ * the policy version (issue 12 point 1), then the outbox id and the
+ * encoding version (points 4 and 5). */
+static const struct {
+	const char *name;
+	const char *sql;
+} columns_added[] = {
+        {"policy", "ALTER TABLE audit ADD COLUMN policy TEXT"},
+        {"outbox", "ALTER TABLE audit ADD COLUMN outbox INTEGER"},
+        {"version", "ALTER TABLE audit ADD COLUMN version INTEGER"},
+};
+#define NCOLUMNS_ADDED (sizeof(columns_added) / sizeof(columns_added[0]))
+
+/* The audit table and its indexes, in one write transaction, so two
+ * processes opening an old trail at once add its new columns once. */
+static int
+schema_setup(sqlite3 *db, char **errmsg)
+{
+	int rc, has = 0;
+
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
 	    SQLITE_OK)
-		return sqlu_fail(&st->conn, msg, "schema");
-	if ((err = schema_has(st, "column", "policy", &has, msg)) == VAERN_OK &&
-	    !has &&
-	    sqlite3_exec(st->conn.db, policy_column_sql, NULL, NULL, NULL) !=
-	            SQLITE_OK)
-		err = sqlu_fail(&st->conn, msg, "schema");
-	if (err == VAERN_OK &&
-	    sqlite3_exec(st->conn.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		err = sqlu_fail(&st->conn, msg, "schema");
-	if (err != VAERN_OK)
-		(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+		return rc;
+	rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	for (size_t i = 0; rc == SQLITE_OK && i < NCOLUMNS_ADDED; i++) {
+		if ((rc = has_column(db, columns_added[i].name, &has)) ==
+		            SQLITE_OK &&
+		    !has)
+			rc = sqlite3_exec(db, columns_added[i].sql, NULL, NULL,
+			                  errmsg);
+	}
+	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
+	                                          NULL, errmsg)) == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
+	if (rc != SQLITE_OK)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 enum vaern_err
@@ -221,8 +262,7 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	                            "PRAGMA foreign_keys=OFF;" CACHE_PRAGMA
 	                          : "PRAGMA synchronous=FULL;",
 	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    (writable && sqlite3_exec(st->conn.db, schema_sql, NULL, NULL,
-	                              &errmsg) != SQLITE_OK)) {
+	    (writable && schema_setup(st->conn.db, &errmsg) != SQLITE_OK)) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the audit trail in %s: %s",
 		                 path, errmsg ? errmsg : "unknown error");
@@ -231,7 +271,6 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	if (writable) {
 		st->has_table = 1;
 		st->by_run = 1;
-		err = policy_column_add(st, msg);
 	} else if ((err = schema_has(st, "table", "audit", &st->has_table,
 	                             msg)) == VAERN_OK &&
 	           (err = schema_has(st, "index", "audit_subject_run",
@@ -239,9 +278,10 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	           st->has_table) {
 		int has;
 
-		/* A trail made before the policy column gets it from a
-		 * writable open, once, so that reads name it. */
-		if ((err = schema_has(st, "column", "policy", &has, msg)) ==
+		/* A trail made before the columns added since (the last:
+		 * version) gets them from a writable open, once, so that
+		 * reads name them. */
+		if ((err = schema_has(st, "column", "version", &has, msg)) ==
 		            VAERN_OK &&
 		    !has) {
 			struct audit_store *w = NULL;
@@ -340,15 +380,6 @@ audit_store_head(struct audit_store *st, int64_t *seq,
 	return err;
 }
 
-static void
-bind_text(sqlite3_stmt *s, int col, const char *t)
-{
-	if (t == NULL)
-		sqlite3_bind_null(s, col);
-	else
-		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
-}
-
 enum vaern_err
 audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
@@ -358,23 +389,41 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_int64(s, 2, r->at);
-	bind_text(s, 3, r->controller);
-	bind_text(s, 4, r->actor);
-	bind_text(s, 5, r->role);
-	bind_text(s, 6, r->purpose);
-	bind_text(s, 7, r->action);
-	if (r->subject != NULL)
-		sqlite3_bind_blob(s, 8, r->subject, AUDIT_SUBJECT_BYTES,
-		                  SQLITE_STATIC);
-	bind_text(s, 9, r->categories);
-	sqlite3_bind_int64(s, 10, r->decision);
-	bind_text(s, 11, r->rule);
-	bind_text(s, 12, r->reason);
+	audit_row_bind_entry(s, 2, r);
 	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
-	bind_text(s, 15, r->policy);
+	audit_bind_text(s, 15, r->policy);
+	if (r->outbox_id != 0)
+		sqlite3_bind_int64(s, 16, r->outbox_id);
+	sqlite3_bind_int64(s, 17, r->version);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
+}
+
+enum vaern_err
+audit_store_moved(struct audit_store *st, int64_t outbox_id, int64_t *seq,
+                  struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = sqlu_stmt(&st->conn, S_MOVED, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, outbox_id);
+	if ((err = sqlu_step_row(&st->conn, s, "moved", NULL, msg)) == VAERN_OK)
+		*seq = sqlite3_column_int64(s, 0);
+	sqlu_reset(s);
+	return err;
+}
+
+enum vaern_err
+audit_store_moved_max(struct audit_store *st, int64_t *max,
+                      struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if ((s = sqlu_stmt(&st->conn, S_MOVED_MAX, msg)) == NULL)
+		return VAERN_E_STORE;
+	return sqlu_step_int64(&st->conn, s, max, "moved", msg);
 }
 
 /*
@@ -442,6 +491,14 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
 	ok &= column_blob(s, 13, 0, AUDIT_HASH_BYTES, &r->hash);
 	ok &= column_text(s, 14, 1, &r->policy);
+	/* The outbox id is bookkeeping, outside the chain. The version:
+	 * NULL (a row of a trail made before the column) is 1. */
+	r->outbox_id = sqlite3_column_int64(s, 15);
+	r->version = 1;
+	if (sqlite3_column_type(s, 16) != SQLITE_NULL) {
+		ok &= sqlite3_column_type(s, 16) == SQLITE_INTEGER;
+		r->version = sqlite3_column_int64(s, 16);
+	}
 	r->malformed = !ok;
 }
 
@@ -457,7 +514,7 @@ bind_filter(sqlite3_stmt *s, const struct audit_store_filter *f, int64_t limit)
 	if (f->subject != NULL)
 		sqlite3_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES,
 		                  SQLITE_STATIC);
-	bind_text(s, 6, f->controller);
+	audit_bind_text(s, 6, f->controller);
 }
 
 /* Passes the rows of the bound statement s to fn, counting them in

@@ -14,6 +14,7 @@
 #include "store.h"
 
 #include "sqlite_util.h"
+#include "store_audit.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -179,7 +180,9 @@ static const char schema_sql[] =
         " loaded_at INTEGER NOT NULL);"
         "CREATE INDEX IF NOT EXISTS policy_version_controller"
         " ON policy_version(controller, id);"
-        "INSERT OR IGNORE INTO meta(key, value) VALUES"
+        /* The audit entries of changes, committed with them, and the
+         * trail's head (store_audit.h). */
+        AUDIT_VAULT_SCHEMA_SQL "INSERT OR IGNORE INTO meta(key, value) VALUES"
         " ('schema_version', '" SCHEMA_VERSION "');"
         /* Names this vault: its keystore and its backups carry it. */
         "INSERT OR IGNORE INTO meta(key, value) VALUES"
@@ -393,6 +396,8 @@ enum stmt_id {
 	S_CODE_UPDATE,
 	S_REQ_SCOPE_PUT,
 	S_REQ_SCOPE_GET,
+	S_AUDIT_OUTBOX,
+	S_AUDIT_HEAD_PENDING,
 	S_COUNT_
 };
 
@@ -520,6 +525,11 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " token_hash, created_at, revoked_at FROM actor"
                          " WHERE controller = ?1 ORDER BY name",
         [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [S_AUDIT_HEAD_PENDING] = AUDIT_HEAD_PENDING_SQL,
+        [S_AUDIT_OUTBOX] = "INSERT INTO audit_outbox(at, controller, actor,"
+                           " role, purpose, action, subject, categories,"
+                           " decision, rule, reason, policy) VALUES (?1, ?2,"
+                           " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
@@ -2018,6 +2028,29 @@ store_meta_put(struct store *st, const char *key, const char *value,
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return sqlu_step_done(&st->conn, s, "meta", msg);
+}
+
+enum vaern_err
+store_audit_head_pending(struct store *st, struct vaern_msg *msg)
+{
+	return sqlu_exec(&st->conn, S_AUDIT_HEAD_PENDING, "audit head", msg);
+}
+
+enum vaern_err
+store_audit_outbox_add(struct store *st, const struct audit_row *r, int64_t *id,
+                       struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if ((s = sqlu_stmt(&st->conn, S_AUDIT_OUTBOX, msg)) == NULL)
+		return VAERN_E_STORE;
+	audit_row_bind_entry(s, 1, r);
+	audit_bind_text(s, 12, r->policy);
+	if ((err = sqlu_step_done(&st->conn, s, "audit outbox", msg)) ==
+	    VAERN_OK)
+		*id = sqlite3_last_insert_rowid(st->conn.db);
+	return err;
 }
 
 enum vaern_err

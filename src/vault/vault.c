@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../common/utf8.h"
 #include "../keys/keys.h"
 #include "../retention/retention.h"
@@ -330,8 +331,18 @@ vlt_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
 {
 	if (v->batch)
 		return err;
-	if (err == VAERN_OK)
-		return store_commit(v->store, msg);
+	/* The change's audit entry commits with it (issue 12). */
+	if (err == VAERN_OK && v->next_change != NULL) {
+		if (v->next_prepare != NULL)
+			v->next_prepare(v->next_prepare_arg, v->next_change);
+		err = vault_audit_outbox(v, v->next_change, msg);
+		vault_audit_next_change(v, NULL);
+	}
+	if (err == VAERN_OK) {
+		if ((err = store_commit(v->store, msg)) == VAERN_OK)
+			crash_point("change_committed");
+		return err;
+	}
 	store_rollback(v->store);
 	return err;
 }

@@ -475,6 +475,13 @@ struct vault_audit_event {
 	int allowed;
 	const char *rule;
 	const char *reason;
+	const char *policy; /* the policy version decided under, or NULL:
+	                       named by the audit hook (and by
+	                       vault_audit_outbox) */
+	int64_t outbox_id;  /* 0; or its row in the audit outbox, written
+	                       with the change it records (the hook moves
+	                       it into the trail: audit.h) */
+	int64_t at;         /* 0: now; else when the change was made */
 };
 
 typedef enum vaern_err (*vault_audit_fn)(void *arg,
@@ -484,6 +491,55 @@ typedef enum vaern_err (*vault_audit_fn)(void *arg,
 /* Sets where gate decisions are audited. Without one, the gated read
  * refuses everything: no release without an audit entry (GDPR-32). */
 void vault_set_audit(struct vault *v, vault_audit_fn fn, void *arg);
+
+#define VAULT_AUDIT_KEY_BYTES 32
+
+/*
+ * The audit trail's MAC key (audit.h) into key: 32 random bytes kept in
+ * the keystore wrapped under the master key, as the root key "audit_mac"
+ * (keys_root_get, src/keys: re-wrapped by every master-key rotation).
+ * create: make and keep one if there is none, with the trail's pending
+ * head, in a transaction of its own (not inside vault_begin); else
+ * VAERN_E_NOTFOUND when there is none. The caller wipes key.
+ */
+enum vaern_err vault_audit_key(struct vault *v, int create,
+                               unsigned char key[VAULT_AUDIT_KEY_BYTES],
+                               struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Inside the transaction of the change e records (vault_begin, or a
+ * vault function's own): keeps e in the data store's audit outbox, so
+ * the change and its entry commit as one (DESIGN.md "Storage"; issue
+ * 12). Sets e->outbox_id (and e->at to now if 0). After the commit the
+ * caller hands e to the audit hook, which moves it into the trail; a
+ * crash before that leaves it for the next start-up to move.
+ */
+enum vaern_err vault_audit_outbox(struct vault *v, struct vault_audit_event *e,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * Commits e with the next change v makes in a transaction of its own:
+ * the next successful commit of a vault call (outside vault_begin) first
+ * keeps e in the audit outbox (vault_audit_outbox sets e->outbox_id),
+ * then forgets e. For a change a single call makes in one transaction
+ * (rectify, an event, restriction, objection, an agreement). The caller
+ * forgets it after the call either way (e NULL), then audits e if the
+ * call succeeded: the hook moves it, or (outbox_id 0: nothing was
+ * committed with it) appends it.
+ */
+void vault_audit_next_change(struct vault *v, struct vault_audit_event *e)
+        __attribute__((nonnull(1)));
+
+/* Completes the event of vault_audit_next_change inside the change's
+ * transaction, just before it is written (a reason known only then). */
+typedef void (*vault_audit_prepare_fn)(void *arg, struct vault_audit_event *e);
+
+/* Sets fn(arg, e) to run on the event given to vault_audit_next_change
+ * (call it after that one, which forgets any earlier fn). */
+void vault_audit_prepare(struct vault *v, vault_audit_prepare_fn fn, void *arg)
+        __attribute__((nonnull(1)));
 
 /*
  * The gated read (DESIGN.md "One gate"): reads the subject's state, asks

@@ -76,6 +76,12 @@ struct vault {
 	size_t pool_used;        /* bytes of pool handed out */
 	int unsub_tokens;        /* prepare makes unsubscribe tokens */
 	vault_audit_fn audit_fn; /* where gate decisions go */
+	struct vault_audit_event *next_change; /* committed with the next
+	                                          commit (vault_audit_next_
+	                                          change), or NULL */
+	vault_audit_prepare_fn next_prepare;   /* completes it just before,
+	                                          or NULL */
+	void *next_prepare_arg;
 	void *audit_arg;
 	int64_t audited;           /* gate decisions audited through this vault:
 	                              the sequence a release is bound to */
@@ -146,6 +152,16 @@ const unsigned char *vlt_blind_key(struct vault *v, const struct controller *c);
 enum vaern_err vlt_begin(struct vault *v, struct vaern_msg *msg);
 enum vaern_err vlt_end(struct vault *v, enum vaern_err err,
                        struct vaern_msg *msg);
+
+/*
+ * Ends the transaction of a change with its audit entry e in the outbox
+ * (issue 12: the two commit as one; e->outbox_id set), then hands e to
+ * the audit hook, which moves it into the trail. Returns the commit's or
+ * the hook's error.
+ */
+enum vaern_err vlt_change_end(struct vault *v, enum vaern_err err,
+                              struct vault_audit_event *e,
+                              struct vaern_msg *msg);
 
 /* Loads controller and subject row for an operation on a subject. */
 enum vaern_err vlt_subject(struct vault *v, const char *controller,

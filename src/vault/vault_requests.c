@@ -128,6 +128,25 @@ request_out(const struct store_request *s, struct vault_request *r,
 /* One audit entry per transition: ids, statuses and the clause only --
  * never a reason, an attestation, a code or an address (they may hold
  * personal data). categories (ids, or NULL) are those acted on. */
+static void
+request_event(struct vault_audit_event *e, const char *controller,
+              const struct vault_request_actor *who, const char *action,
+              const unsigned char *uid, const char *categories, int allowed,
+              const char *rule, const char *reason)
+{
+	memset(e, 0, sizeof(*e));
+	e->controller = controller;
+	e->actor = who->name;
+	e->role = who->role;
+	e->purpose = PURPOSE;
+	e->action = action;
+	e->subject = uid;
+	e->categories = categories != NULL && categories[0] ? categories : NULL;
+	e->allowed = allowed;
+	e->rule = rule;
+	e->reason = reason;
+}
+
 static enum vaern_err
 audit_categories(struct vault *v, const char *controller,
                  const struct vault_request_actor *who, const char *action,
@@ -136,28 +155,9 @@ audit_categories(struct vault *v, const char *controller,
 {
 	struct vault_audit_event e;
 
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = who->name;
-	e.role = who->role;
-	e.purpose = PURPOSE;
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories != NULL && categories[0] ? categories : NULL;
-	e.allowed = allowed;
-	e.rule = rule;
-	e.reason = reason;
+	request_event(&e, controller, who, action, uid, categories, allowed,
+	              rule, reason);
 	return v->audit_fn(v->audit_arg, &e, msg);
-}
-
-static enum vaern_err
-audit_request(struct vault *v, const char *controller,
-              const struct vault_request_actor *who, const char *action,
-              const unsigned char *uid, int allowed, const char *rule,
-              const char *reason, struct vaern_msg *msg)
-{
-	return audit_categories(v, controller, who, action, uid, NULL, allowed,
-	                        rule, reason, msg);
 }
 
 static enum vaern_err
@@ -223,19 +223,19 @@ request_commit(struct vault *v, const char *controller,
                const char *reason, const char *rule, struct vault_request *out,
                struct vaern_msg *msg)
 {
+	struct vault_audit_event e;
 	enum vaern_err err;
 	char action[64], why[160];
 
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = request_write(v, s, from, who, reason, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(action, sizeof(action), "request_%s", s->status);
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> %s", s->id,
 	               s->type, from != NULL ? from : "new", s->status);
-	if ((err = audit_request(v, controller, who, action, s->subject, 1,
-	                         rule, why, msg)) != VAERN_OK)
+	request_event(&e, controller, who, action, s->subject, NULL, 1, rule,
+	              why);
+	if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 		return err;
 	/* GDPR-12: an extension, a completion, a refusal is told. */
 	if ((err = vlt_request_notify(v, controller, c, s, who, NULL, msg)) !=
@@ -338,16 +338,15 @@ vault_request_add(struct vault *v, const char *controller,
 		err = store_request_scope_put(v->store, s.rowid, scope, msg);
 	if (err == VAERN_OK)
 		err = request_write(v, &s, NULL, who, NULL, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	{
+		struct vault_audit_event e;
 		char why[160];
 
 		(void)snprintf(why, sizeof(why), "request %s (%s) received",
 		               s.id, s.type);
-		if ((err = audit_request(v, controller, who, "request_received",
-		                         s.subject, 1, "GDPR-12", why, msg)) !=
-		    VAERN_OK)
+		request_event(&e, controller, who, "request_received",
+		              s.subject, NULL, 1, "GDPR-12", why);
+		if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 			return err;
 	}
 	/* GDPR-12: the person is told it arrived and by when it is
@@ -816,11 +815,18 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 	 * code behind, and no write transaction waits on an outbox (an SMTP
 	 * server may take its whole timeout) holding every writer up. */
 	err = v->outbox_fn(v->outbox_arg, &m, msg);
-	if (err == VAERN_OK && (err = vlt_begin(v, msg)) == VAERN_OK) {
-		err = store_code_insert(v->store, s.rowid, &code, msg);
-		err = vlt_end(v, err, msg);
-	}
 	sent->contact_type = cf.want == ID_PHONE ? "phone" : "email";
+	if (err == VAERN_OK && (err = vlt_begin(v, msg)) == VAERN_OK) {
+		struct vault_audit_event e;
+
+		err = store_code_insert(v->store, s.rowid, &code, msg);
+		(void)snprintf(why, sizeof(why),
+		               "request %s: code %lld sent by %s", s.id,
+		               (long long)code.seq, sent->contact_type);
+		request_event(&e, controller, who, "request_code_sent",
+		              s.subject, NULL, 1, "AOPT-ACCESS-1", why);
+		err = vlt_change_end(v, err, &e, msg);
+	}
 	sodium_memzero(digits, sizeof(digits));
 	sodium_memzero(body, sizeof(body));
 	sodium_memzero(&cf, sizeof(cf));
@@ -828,10 +834,7 @@ vault_request_send_code(struct vault *v, const char *controller, const char *id,
 		return err;
 	sent->expires_at = code.expires_at;
 	sent->attempts = VAULT_CODE_ATTEMPTS;
-	(void)snprintf(why, sizeof(why), "request %s: code %lld sent by %s",
-	               s.id, (long long)code.seq, sent->contact_type);
-	return audit_request(v, controller, who, "request_code_sent", s.subject,
-	                     1, "AOPT-ACCESS-1", why, msg);
+	return VAERN_OK;
 }
 
 enum vaern_err
@@ -843,6 +846,7 @@ vault_request_check_code(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_request s;
 	struct store_code sc;
+	struct vault_audit_event e;
 	enum rights_status status;
 	enum vaern_err err;
 	unsigned char hash[CODE_HASH];
@@ -893,15 +897,12 @@ vault_request_check_code(struct vault *v, const char *controller,
 		if ((err = vlt_begin(v, msg)) != VAERN_OK)
 			return err;
 		err = store_code_update(v->store, s.rowid, &sc, msg);
-		if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-			return err;
 		(void)snprintf(why, sizeof(why),
 		               "request %s: wrong code, attempt %d of %d", s.id,
 		               sc.attempts, VAULT_CODE_ATTEMPTS);
-		if ((err = audit_request(v, controller, who,
-		                         "request_code_rejected", s.subject, 0,
-		                         "AOPT-ACCESS-1", why, msg)) !=
-		    VAERN_OK)
+		request_event(&e, controller, who, "request_code_rejected",
+		              s.subject, NULL, 0, "AOPT-ACCESS-1", why);
+		if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 			return err;
 		return vaern_fail(
 		        msg, VAERN_E_DENIED,
@@ -916,13 +917,11 @@ vault_request_check_code(struct vault *v, const char *controller,
 	err = store_code_update(v->store, s.rowid, &sc, msg);
 	if (err == VAERN_OK)
 		err = request_write(v, &s, was, who, "one-time code", msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(why, sizeof(why), "request %s (%s): %s -> verified",
 	               s.id, s.type, was);
-	if ((err = audit_request(v, controller, who, "request_verified",
-	                         s.subject, 1, "AOPT-ACCESS-1", why, msg)) !=
-	    VAERN_OK)
+	request_event(&e, controller, who, "request_verified", s.subject, NULL,
+	              1, "AOPT-ACCESS-1", why);
+	if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 		return err;
 	return request_out(&s, out, msg);
 }
@@ -1505,6 +1504,7 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	struct store_request s;
 	struct store_subject subj;
 	struct erase_walk *w = NULL;
+	struct vault_audit_event e;
 	unsigned char *keep = NULL;
 	enum rights_status from;
 	enum vaern_err err;
@@ -1566,20 +1566,21 @@ vault_request_erase(struct vault *v, const char *controller, const char *id,
 	erase_reason(rep, s.status_reason, sizeof(s.status_reason));
 	if (err == VAERN_OK)
 		err = request_write(v, &s, was, who, s.status_reason, msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		goto done;
-	/* The erased rows' pages leave the write-ahead log (GDPR-17). */
-	if (!v->batch)
-		(void)store_checkpoint(v->store, NULL);
 	erase_kept_categories(rep, cats, sizeof(cats));
 	(void)snprintf(why, sizeof(why),
 	               "request %s (erasure): %s -> completed; %zu facts "
 	               "erased, %zu categories kept by law",
 	               s.id, was, rep->erased, rep->nkept);
-	/* Kept categories are ids, not values: they may be named. */
-	if ((err = audit_categories(v, controller, who, "request_erasure",
-	                            s.subject, cats, 1, "GDPR-17", why, msg)) !=
-	    VAERN_OK)
+	/* Kept categories are ids, not values: they may be named. The entry
+	 * commits with the erasure (issue 12). */
+	request_event(&e, controller, who, "request_erasure", s.subject, cats,
+	              1, "GDPR-17", why);
+	err = vlt_change_end(v, err, &e, msg);
+	/* The erased rows' pages leave the write-ahead log (GDPR-17); after
+	 * the commit, whatever the hook said. */
+	if (!v->batch)
+		(void)store_checkpoint(v->store, NULL);
+	if (err != VAERN_OK)
 		goto done;
 	if ((err = vlt_request_notify(v, controller, c, &s, who, &ct, msg)) !=
 	    VAERN_OK)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../common/crash.h"
 #include "../common/utf8.h"
 #include "../retention/retention.h"
 #include "vault_internal.h"
@@ -216,29 +217,25 @@ vault_retention_recompute(struct vault *v, const char *controller,
 
 /* ---- holds -------------------------------------------------------------- */
 
-/* role NULL: "retention" (the sweep, the local operator). */
-static enum vaern_err
-audit_event(struct vault *v, const char *controller, const char *actor,
-            const char *role, const char *action, const unsigned char *uid,
-            const char *categories, const char *rule, const char *reason,
-            struct vaern_msg *msg)
+/* The event of a change by actor in role (NULL: "retention", the sweep,
+ * the local operator) into e. */
+static void
+change_event(struct vault_audit_event *e, const char *controller,
+             const char *actor, const char *role, const char *action,
+             const unsigned char *uid, const char *categories, const char *rule,
+             const char *reason)
 {
-	struct vault_audit_event e;
-
-	if (v->audit_fn == NULL)
-		return VAERN_OK;
-	memset(&e, 0, sizeof(e));
-	e.controller = controller;
-	e.actor = actor;
-	e.role = role != NULL ? role : "retention";
-	e.purpose = "retention";
-	e.action = action;
-	e.subject = uid;
-	e.categories = categories;
-	e.allowed = 1;
-	e.rule = rule;
-	e.reason = reason;
-	return v->audit_fn(v->audit_arg, &e, msg);
+	memset(e, 0, sizeof(*e));
+	e->controller = controller;
+	e->actor = actor;
+	e->role = role != NULL ? role : "retention";
+	e->purpose = "retention";
+	e->action = action;
+	e->subject = uid;
+	e->categories = categories;
+	e->allowed = 1;
+	e->rule = rule;
+	e->reason = reason;
 }
 
 enum vaern_err
@@ -250,6 +247,7 @@ vault_hold_place(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_subject s;
 	struct store_hold h;
+	struct vault_audit_event e;
 	enum vaern_err err;
 	char why[64];
 
@@ -276,14 +274,13 @@ vault_hold_place(struct vault *v, const char *controller,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_hold_insert(v->store, &h, msg);
-	err = vlt_end(v, err, msg);
-	if (err != VAERN_OK)
-		return err;
-	*id = h.id;
 	/* The reason is the operator's words: not in the trail. */
 	(void)snprintf(why, sizeof(why), "hold %lld placed", (long long)h.id);
-	return audit_event(v, controller, placed_by, role, "hold_place", uid,
-	                   category, "CEK-HOLD-1", why, msg);
+	change_event(&e, controller, placed_by, role, "hold_place", uid,
+	             category, "CEK-HOLD-1", why);
+	if ((err = vlt_change_end(v, err, &e, msg)) == VAERN_OK)
+		*id = h.id;
+	return err;
 }
 
 enum vaern_err
@@ -294,6 +291,7 @@ vault_hold_lift(struct vault *v, const char *controller,
 	struct controller *c;
 	struct store_subject s;
 	enum vaern_err err;
+	struct vault_audit_event e;
 	char why[64];
 
 	if ((err = vlt_subject(v, controller, uid, &c, &s, msg)) != VAERN_OK)
@@ -301,11 +299,10 @@ vault_hold_lift(struct vault *v, const char *controller,
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_hold_lift(v->store, s.rowid, id, clock_now(), msg);
-	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
-		return err;
 	(void)snprintf(why, sizeof(why), "hold %lld lifted", (long long)id);
-	return audit_event(v, controller, lifted_by, role, "hold_lift", uid,
-	                   NULL, "CEK-HOLD-1", why, msg);
+	change_event(&e, controller, lifted_by, role, "hold_lift", uid, NULL,
+	             "CEK-HOLD-1", why);
+	return vlt_change_end(v, err, &e, msg);
 }
 
 struct hold_walk {
@@ -667,6 +664,8 @@ shred(struct vault *v, const struct store_subject *s, struct vaern_msg *msg)
 struct batch_counts {
 	struct controller *c;
 	struct vault_sweep_report r;
+	char reason[REASON_MAX + 1]; /* the entry's reason: the counts */
+	struct vault_audit_event ev; /* the entry, once in the outbox */
 };
 
 static struct batch_counts *
@@ -683,39 +682,62 @@ batch_slot(struct batch_counts *bc, size_t *n, struct controller *c)
 	return &bc[(*n)++];
 }
 
-static enum vaern_err
-audit_batch(struct vault *v, const struct batch_counts *b,
-            struct vaern_msg *msg)
+/* Whether the batch b changed something (a page that only passed held
+ * facts did not). */
+static int
+batch_changed(const struct batch_counts *b)
 {
-	char reason[REASON_MAX + 1];
+	return b->r.facts_deleted + b->r.facts_anonymised +
+	               b->r.subjects_shredded + b->r.consents_expired +
+	               b->r.visits_deleted !=
+	       0;
+}
+
+/*
+ * Inside the batch's transaction: b's audit entry (its counts by rule)
+ * into the outbox, so the deletions and their entry commit as one (issue
+ * 12: a crash between a commit and its entry once lost the entry).
+ */
+static enum vaern_err
+audit_batch(struct vault *v, struct batch_counts *b, struct vaern_msg *msg)
+{
+	char *reason = b->reason;
 	size_t off;
 
 	off = (size_t)snprintf(
-	        reason, sizeof(reason),
+	        reason, sizeof(b->reason),
 	        "deleted %lld, anonymised %lld, shredded %lld "
 	        "subjects, held %lld, consents %lld, visits %lld; by rule:",
 	        (long long)b->r.facts_deleted, (long long)b->r.facts_anonymised,
 	        (long long)b->r.subjects_shredded, (long long)b->r.facts_held,
 	        (long long)b->r.consents_expired,
 	        (long long)b->r.visits_deleted);
-	for (size_t i = 0; i < b->r.nrules && off < sizeof(reason); i++) {
+	for (size_t i = 0; i < b->r.nrules && off < sizeof(b->reason); i++) {
 		const char *slash = strchr(b->r.rules[i].rule, '/');
 		const char *id = slash ? slash + 1 : b->r.rules[i].rule;
 
-		if (b->r.rules[i].facts > 0 && off < sizeof(reason))
+		if (b->r.rules[i].facts > 0 && off < sizeof(b->reason))
 			off += (size_t)snprintf(
-			        reason + off, sizeof(reason) - off, " %s=%lld",
-			        id, (long long)b->r.rules[i].facts);
-		if (b->r.rules[i].visits > 0 && off < sizeof(reason))
+			        reason + off, sizeof(b->reason) - off,
+			        " %s=%lld", id, (long long)b->r.rules[i].facts);
+		if (b->r.rules[i].visits > 0 && off < sizeof(b->reason))
 			off += (size_t)snprintf(
-			        reason + off, sizeof(reason) - off,
+			        reason + off, sizeof(b->reason) - off,
 			        " %s:visits=%lld", id,
 			        (long long)b->r.rules[i].visits);
 	}
-	if (off >= sizeof(reason))
-		reason[sizeof(reason) - 1] = '\0';
-	return audit_event(v, b->c->name, "retention", NULL, "retention_sweep",
-	                   NULL, NULL, "GDPR-5(1)(e)", reason, msg);
+	if (off >= sizeof(b->reason))
+		reason[sizeof(b->reason) - 1] = '\0';
+	memset(&b->ev, 0, sizeof(b->ev));
+	b->ev.controller = b->c->name;
+	b->ev.actor = "retention";
+	b->ev.role = "retention";
+	b->ev.purpose = "retention";
+	b->ev.action = "retention_sweep";
+	b->ev.allowed = 1;
+	b->ev.rule = "GDPR-5(1)(e)";
+	b->ev.reason = reason;
+	return vault_audit_outbox(v, &b->ev, msg);
 }
 
 static void
@@ -1154,24 +1176,27 @@ done:
 	return err;
 }
 
-/* Commits the batch and audits each controller's counts. */
+/*
+ * Commits the batch with each controller's audit entry (its counts) in
+ * the outbox, then hands the entries to the audit hook, which moves
+ * them into the trail.
+ */
 static enum vaern_err
 batch_end(struct vault *v, enum vaern_err err, struct batch_counts *bc,
           size_t nbc, struct vault_sweep_report *rep, struct vaern_msg *msg)
 {
+	for (size_t i = 0; i < nbc && err == VAERN_OK; i++) {
+		if (batch_changed(&bc[i]))
+			err = audit_batch(v, &bc[i], msg);
+	}
 	if ((err = vlt_end(v, err, msg)) != VAERN_OK)
 		return err;
+	crash_point("sweep_committed");
 	for (size_t i = 0; i < nbc; i++) {
-		const struct vault_sweep_report *r = &bc[i].r;
-
-		report_add(rep, r);
-		/* A page that only passed held facts changed nothing. */
-		if (r->facts_deleted + r->facts_anonymised +
-		            r->subjects_shredded + r->consents_expired +
-		            r->visits_deleted ==
-		    0)
-			continue;
-		if ((err = audit_batch(v, &bc[i], msg)) != VAERN_OK)
+		report_add(rep, &bc[i].r);
+		if (batch_changed(&bc[i]) &&
+		    (err = v->audit_fn(v->audit_arg, &bc[i].ev, msg)) !=
+		            VAERN_OK)
 			return err;
 	}
 	return VAERN_OK;

@@ -304,7 +304,8 @@ class RotateTest(KeysCase):
         doc = r.json()
         self.assertEqual((doc["retired_generation"], doc["generation"]),
                          (1, 2))
-        self.assertEqual(doc["rewrapped"], 3)  # 2 subjects, the index root
+        # 2 subjects, the index root, the audit MAC key (issue 12)
+        self.assertEqual(doc["rewrapped"], 4)
         self.assertTrue(doc["key_file_replaced"])
         self.assertNotEqual(self.key_hex(), old)
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(

@@ -25,8 +25,28 @@
 
 #include "audit/audit.h"
 #include "calendar/calendar.h"
+#include "store/store_audit.h"
 
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
+
+/* The MAC key of every trail here (no data store beside it: every entry
+ * keyed, issue 12). */
+static const unsigned char test_key[AUDIT_KEY_BYTES] = {
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+        0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42};
+
+/* The trail at db under test_key; valid until the next call. */
+static const struct audit_trail *
+trail_of(const char *db)
+{
+	static struct audit_trail t;
+
+	memset(&t, 0, sizeof(t));
+	t.path = db;
+	memcpy(t.key, test_key, AUDIT_KEY_BYTES);
+	return &t;
+}
 
 struct fixture {
 	char dir[64];
@@ -137,7 +157,8 @@ append_n(const char *path, int n)
 	struct vaern_msg msg = {{0}};
 	struct audit_writer *w = NULL;
 
-	assert_int_equal(audit_writer_start(path, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(path), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < n; i++) {
 		struct audit_entry e = entry(
 		        "alice", i % 2 ? subject_a : subject_b, i % 3 != 0);
@@ -155,7 +176,8 @@ verify(const char *path, const struct audit_anchor *anchor)
 	struct audit_verify_result res;
 	struct vaern_msg msg = {{0}};
 
-	if (audit_verify(path, anchor, &res, &msg) != VAERN_OK)
+	if (audit_verify(trail_of(path), anchor, anchor != NULL, &res, &msg) !=
+	    VAERN_OK)
 		fail_msg("verify: %s", msg.text);
 	return res;
 }
@@ -216,7 +238,7 @@ test_gdpr32_verify_without_database_fails(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/none.db", f->dir);
-	assert_int_equal(audit_verify(path, NULL, &res, &msg),
+	assert_int_equal(audit_verify(trail_of(path), NULL, 0, &res, &msg),
 	                 VAERN_E_NOTFOUND);
 	assert_false(res.ok);
 	assert_int_equal(access(path, F_OK), -1); /* not created */
@@ -224,27 +246,52 @@ test_gdpr32_verify_without_database_fails(void **state)
 
 /*
  * The encoding is the format of the trail: it must never change by
- * accident, or every existing trail stops verifying. The expected hash
- * was computed from audit.h's description alone, in Python:
- *   blake2b(bytes(32) + b"\x01" + pack("<qq", 1, T0) + <texts as
- *           pack("<I", len) + bytes> ..., digest_size=32)
+ * accident, or every existing trail stops verifying. The expected MACs
+ * were computed from audit.h's description alone, in Python:
+ *   blake2b(bytes(32) + bytes([version]) + pack("<qq", 1, T0) + <texts
+ *           as pack("<I", len) + bytes> ..., digest_size=32,
+ *           key=bytes([0x42]) * 32 for version 2, none for version 1)
+ * Version 1 is the unkeyed hash of trails made before the key (issue 12),
+ * which must keep verifying.
  */
 static void
 test_gdpr32_hash_known_answer(void **state)
 {
-	static const char expect[] = "19eac7df1b95eb6eeddef92a26d4139f"
-	                             "18e1c21c35959f34cc8fdf979625956c";
+	static const struct {
+		int keyed;
+		int with_policy;
+		const char *expect;
+	} cases[] = {
+	        /* version 2: keyed, the policy version always encoded */
+	        {1, 1,
+	         "142a5ffc09a02446bcf5ce1eb92abe035dcd0708a46c0c27d40151eb66423"
+	         "3fa"},
+	        {1, 0,
+	         "ab5c9815c4b6b206f132f722c4dbee7a4554b6a6e15119a17068caae7774d"
+	         "672"},
+	        /* version 1: unkeyed, the policy version only if present,
+	         * so an entry from before issue 12 hashes as it always did */
+	        {0, 1,
+	         "44b9d93fb3cde29bb7540909ad2324d7fc4958dccc2d8c26d094dec94b41d"
+	         "ff8"},
+	        {0, 0,
+	         "19eac7df1b95eb6eeddef92a26d4139f18e1c21c35959f34cc8fdf9796259"
+	         "56c"},
+	};
 	unsigned char zero[AUDIT_HASH_BYTES] = {0}, h[AUDIT_HASH_BYTES];
 	char hex[AUDIT_HASH_HEX];
-	struct audit_entry e = entry("alice", subject_a, 1);
 
 	(void)state;
-	/* Without a policy version (entries before issue 12) an entry
-	 * hashes as it always did. */
-	e.policy = NULL;
-	audit_hash(zero, 1, T0, &e, h);
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	assert_string_equal(hex, expect);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct audit_entry e = entry("alice", subject_a, 1);
+
+		if (!cases[i].with_policy)
+			e.policy = NULL;
+		audit_hash(cases[i].keyed ? test_key : NULL, zero, 1, T0, &e,
+		           h);
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		assert_string_equal(hex, cases[i].expect);
+	}
 }
 
 /* Every field is covered by the hash, and an absent field differs from
@@ -260,7 +307,7 @@ test_gdpr32_hash_covers_every_field(void **state)
 	                        &e0.rule,       &e0.reason};
 
 	(void)state;
-	audit_hash(zero, 1, T0, &e0, base);
+	audit_hash(test_key, zero, 1, T0, &e0, base);
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		struct audit_entry e = e0;
 		const char **field =
@@ -268,10 +315,10 @@ test_gdpr32_hash_covers_every_field(void **state)
 		                        ((char *)texts[i] - (char *)&e0));
 
 		*field = NULL;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		*field = "";
-		audit_hash(zero, 1, T0, &e, prev);
+		audit_hash(test_key, zero, 1, T0, &e, prev);
 		assert_memory_not_equal(prev, h, AUDIT_HASH_BYTES);
 		assert_memory_not_equal(prev, base, AUDIT_HASH_BYTES);
 	}
@@ -279,23 +326,23 @@ test_gdpr32_hash_covers_every_field(void **state)
 		struct audit_entry e = e0;
 
 		e.subject = subject_b;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		e.subject = NULL;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 		e = e0;
 		e.allowed = 0;
-		audit_hash(zero, 1, T0, &e, h);
+		audit_hash(test_key, zero, 1, T0, &e, h);
 		assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	}
-	audit_hash(zero, 2, T0, &e0, h);
+	audit_hash(test_key, zero, 2, T0, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
-	audit_hash(zero, 1, T0 + 1, &e0, h);
+	audit_hash(test_key, zero, 1, T0 + 1, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	memset(prev, 0, sizeof(prev));
 	prev[31] = 1;
-	audit_hash(prev, 1, T0, &e0, h);
+	audit_hash(test_key, prev, 1, T0, &e0, h);
 	assert_memory_not_equal(h, base, AUDIT_HASH_BYTES);
 	/* Field boundaries are encoded: the same bytes split differently
 	 * between two adjacent fields hash differently. */
@@ -306,8 +353,8 @@ test_gdpr32_hash_covers_every_field(void **state)
 		a.purpose = "customer_service";
 		b.role = "supportcustomer";
 		b.purpose = "_service";
-		audit_hash(zero, 1, T0, &a, prev);
-		audit_hash(zero, 1, T0, &b, h);
+		audit_hash(test_key, zero, 1, T0, &a, prev);
+		audit_hash(test_key, zero, 1, T0, &b, h);
 		assert_memory_not_equal(h, prev, AUDIT_HASH_BYTES);
 	}
 }
@@ -398,7 +445,8 @@ test_gdpr32_concurrent_appends_contiguous_and_committed(void **state)
 
 	assert_non_null(a);
 	assert_non_null(all);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int t = 0; t < THREADS; t++) {
 		a[t].db = f->db;
 		a[t].w = w;
@@ -450,17 +498,20 @@ test_gdpr32_writers_continue_one_chain(void **state)
 	int64_t seq = 0;
 
 	append_n(f->db, 10);
-	assert_int_equal(audit_writer_start(f->db, 0, &w1, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w1, &msg),
+	                 VAERN_OK);
 	assert_int_equal(audit_append(w1, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 11);
 	/* A CLI process appends while the server's writer runs. */
-	assert_int_equal(audit_append_direct(f->db, &e, 1, &seq, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &e, 1, &seq, &msg),
+	        VAERN_OK);
 	assert_int_equal(seq, 12);
 	assert_int_equal(audit_append(w1, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 13);
 	/* Two writers at once, interleaved. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w2, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w2, &msg),
+	                 VAERN_OK);
 	assert_int_equal(audit_append(w2, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 14);
 	assert_int_equal(audit_append_many(w1, many, 3, &seq, &msg), VAERN_OK);
@@ -487,7 +538,8 @@ test_gdpr32_failed_commit_fails_append_and_writes_nothing(void **state)
 	int64_t seq = 0;
 
 	append_n(f->db, 3);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	exec_sql(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit"
 	                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;");
 	assert_int_equal(audit_append(w, &e, &seq, &msg), VAERN_E_STORE);
@@ -513,7 +565,7 @@ test_gdpr32_verify_names_changed_entry(void **state)
 	exec_sql(f->db, "UPDATE audit SET reason = 'nothing to see'"
 	                " WHERE seq = 42");
 	expect_bad(f->db, 42, AUDIT_CHANGED,
-	           "entry 42: content changed (hash does not match)");
+	           "entry 42: content changed (MAC does not match)");
 }
 
 /* GDPR-32: a flipped decision, a moved time, a subject wiped: each is a
@@ -539,7 +591,7 @@ test_gdpr32_verify_names_changed_fields(void **state)
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		exec_sql(f->db, changes[i]);
 		expect_bad(f->db, 7, AUDIT_CHANGED,
-		           "entry 7: content changed (hash does not match)");
+		           "entry 7: content changed (MAC does not match)");
 		exec_sql(f->db, "DELETE FROM audit;"
 		                "INSERT INTO audit SELECT * FROM keep");
 		assert_true(verify(f->db, NULL).ok);
@@ -610,10 +662,10 @@ test_gdpr32_verify_names_reordered_entries(void **state)
 	         "DELETE FROM audit WHERE seq IN (9, 20);"
 	         "INSERT INTO audit SELECT 9, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, policy FROM a20;"
+	         " reason, prev_hash, hash, policy, outbox, version FROM a20;"
 	         "INSERT INTO audit SELECT 20, at, controller, actor, role,"
 	         " purpose, action, subject, categories, decision, rule,"
-	         " reason, prev_hash, hash, policy FROM a9;");
+	         " reason, prev_hash, hash, policy, outbox, version FROM a9;");
 	expect_bad(f->db, 9, AUDIT_LINK,
 	           "entry 9: previous hash does not match entry 8 "
 	           "(reordered or removed)");
@@ -635,6 +687,7 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 	struct vaern_msg msg = {{0}};
 	struct audit_entry e = entry("mallory", NULL, 1);
 
+	memset(&anchor, 0, sizeof(anchor));
 	append_n(f->db, 20);
 	res = verify(f->db, NULL);
 	assert_true(res.ok);
@@ -660,7 +713,7 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 		sqlite3_finalize(s);
 		sqlite3_close(db);
 	}
-	audit_hash(prev, 19, T0, &e, h);
+	audit_hash(test_key, prev, 19, T0, &e, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	snprintf(sql, sizeof(sql),
 	         "UPDATE audit SET actor = 'mallory', subject = NULL,"
@@ -685,13 +738,15 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 	assert_int_equal(res.first_bad, 20);
 	assert_string_equal(res.message,
 	                    "entry 20 is missing (the trail ends at 17: "
-	                    "entries were cut off the end)");
+	                    "entries were cut off the end, or the trail "
+	                    "emptied; the anchor has it)");
 
 	/* And a rewritten last entry. */
 	exec_sql(f->db, "DELETE FROM audit; INSERT INTO audit SELECT * FROM"
 	                " keep");
-	assert_int_equal(audit_append_direct(f->db, &e, 1, NULL, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &e, 1, NULL, &msg),
+	        VAERN_OK);
 	anchor.seq = 21;
 	memset(anchor.hash, 0xab, AUDIT_HASH_BYTES);
 	res = verify(f->db, &anchor);
@@ -806,7 +861,8 @@ test_gdpr32_bad_entries_refused_nothing_written(void **state)
 	memset(long_cats, 'c', AUDIT_CATEGORIES_MAX + 1);
 	memset(long_text, 't', AUDIT_TEXT_MAX + 1);
 	append_n(f->db, 2);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
 		struct audit_entry batch[3] = {entry("eve", NULL, 1),
@@ -825,9 +881,9 @@ test_gdpr32_bad_entries_refused_nothing_written(void **state)
 		assert_int_equal(seq, -1);
 		assert_int_equal(audit_append_many(w, batch, 3, &seq, &msg),
 		                 c->err);
-		assert_int_equal(
-		        audit_append_direct(f->db, batch, 3, &seq, &msg),
-		        c->err);
+		assert_int_equal(audit_append_direct(trail_of(f->db), batch, 3,
+		                                     &seq, &msg),
+		                 c->err);
 		assert_int_equal(audit_entry_check(&batch[1], &msg), c->err);
 		assert_int_equal(count_rows(f->db), 2);
 	}
@@ -919,7 +975,8 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 	struct collected c;
 
 	/* Entry i (1..20) at T0 + 3600 * i; odd ones about subject_a. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 1; i <= 20; i++) {
 		struct audit_entry e =
 		        entry("frank", i % 2 ? subject_a : subject_b, 1);
@@ -973,9 +1030,9 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 		struct audit_entry other = entry("frank", subject_a, 1);
 
 		other.controller = "othershop";
-		assert_int_equal(
-		        audit_append_direct(f->db, &other, 1, NULL, &msg),
-		        VAERN_OK);
+		assert_int_equal(audit_append_direct(trail_of(f->db), &other, 1,
+		                                     NULL, &msg),
+		                 VAERN_OK);
 	}
 	flt = all;
 	flt.controller = "othershop";
@@ -1057,7 +1114,8 @@ test_gdpr32_read_subject_across_index_runs(void **state)
 
 	assert_non_null(got);
 	/* 1400 entries; every seventh about subject_a: seq 7, 14, ... */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 1; i <= 1400; i++) {
 		struct audit_entry e =
 		        entry("lars", i % 7 == 0 ? subject_a : subject_b, 1);
@@ -1088,7 +1146,8 @@ test_gdpr32_read_subject_across_index_runs(void **state)
 	assert_int_equal(got[0], 693);
 	assert_int_equal(got[1], 700);
 	/* The writer's open converts it. */
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	audit_writer_stop(w);
 	assert_true(has_index(f->db, "audit_subject_run"));
 	assert_false(has_index(f->db, "audit_subject"));
@@ -1145,13 +1204,14 @@ test_gdpr32_read_returns_what_was_written(void **state)
 	struct audit_verify_result res;
 	int64_t seq = 0;
 
-	assert_int_equal(audit_append_direct(f->db, &rb.want, 1, &seq, &msg),
-	                 VAERN_OK);
+	assert_int_equal(
+	        audit_append_direct(trail_of(f->db), &rb.want, 1, &seq, &msg),
+	        VAERN_OK);
 	assert_int_equal(seq, 1);
 	assert_int_equal(audit_read(f->db, &all, compare, &rb, &msg), VAERN_OK);
 	assert_int_equal(rb.seen, 1);
 	assert_int_equal(rb.same, 1);
-	audit_hash(zero, 1, T0, &rb.want, h);
+	audit_hash(test_key, zero, 1, T0, &rb.want, h);
 	res = verify(f->db, NULL);
 	assert_true(res.ok);
 	assert_int_equal(res.head_seq, 1);
@@ -1248,7 +1308,8 @@ test_gdpr32_async_appends_reported_once_committed(void **state)
 	struct readback rb;
 	char actor[16];
 
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < ASYNC_N; i++) {
 		struct audit_entry e = entry(actor, subject_a, 1);
 
@@ -1295,7 +1356,8 @@ test_gdpr32_async_failure_reported_nothing_written(void **state)
 	struct audit_entry bad = entry("has space", subject_b, 0);
 
 	append_n(f->db, 2);
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	assert_int_equal(
 	        audit_append_async(w, &bad, 1, async_done, &t[0], &msg),
 	        VAERN_E_INVALID);
@@ -1340,7 +1402,8 @@ test_gdpr32_stop_commits_queued_async_appends(void **state)
 	struct async_ticket t[ASYNC_N];
 	struct audit_entry e = entry("karl", NULL, 1);
 
-	assert_int_equal(audit_writer_start(f->db, 0, &w, &msg), VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
 	for (int i = 0; i < ASYNC_N; i++) {
 		t[i] = (struct async_ticket){l, i};
 		assert_int_equal(
@@ -1353,6 +1416,91 @@ test_gdpr32_stop_commits_queued_async_appends(void **state)
 		assert_int_equal(l->err[i], VAERN_OK);
 	assert_int_equal(count_rows(f->db), ASYNC_N);
 	async_log_free(l);
+}
+
+/* ---- the outbox and the head (issue 12) --------------------------------- */
+
+/* The one int64 that sql selects from the database at path. */
+static int64_t
+one_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n = INT64_MIN;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	if (n == INT64_MIN)
+		fail_msg("%s: no row", sql);
+	return n;
+}
+
+#define OUTBOX_ROW(id)                                                         \
+	"INSERT INTO audit_outbox(id, at, controller, actor, action,"          \
+	" decision, rule, reason) VALUES (" id ", 1767225600, 'testshop',"     \
+	" 'retention', 'retention_sweep', 1, 'GDPR-5(1)(e)', 'deleted 4');"
+
+/*
+ * GDPR-32: an entry committed with its change in the data store's outbox
+ * is moved into the trail once, however often the move is retried (a
+ * crash between the trail's commit and the outbox's delete); the data
+ * store then keeps the trail's head; a data store restored with a lower
+ * outbox counter never hands out an id already moved.
+ */
+static void
+test_gdpr32_outbox_moved_once_head_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result res;
+	struct vaern_msg msg = {{0}};
+	struct audit_trail t;
+	char store[128];
+	int64_t moved = -1;
+
+	snprintf(store, sizeof(store), "%s/store.db", f->dir);
+	exec_sql(store, AUDIT_VAULT_SCHEMA_SQL AUDIT_HEAD_PENDING_SQL
+	         ";" OUTBOX_ROW("1") OUTBOX_ROW("2") OUTBOX_ROW("3"));
+	memcpy(&t, trail_of(f->db), sizeof(t));
+	t.outbox_path = store;
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 3);
+	assert_int_equal(count_rows(f->db), 3);
+	assert_int_equal(one_int(store, "SELECT count(*) FROM audit_outbox"),
+	                 0);
+	assert_int_equal(one_int(store, "SELECT seq FROM audit_head"), 3);
+	assert_int_equal(one_int(store, "SELECT keyed_from FROM audit_head"),
+	                 1);
+	/* Row 2 again (its delete lost), and a new one: only the new moves. */
+	exec_sql(store, OUTBOX_ROW("2") OUTBOX_ROW("10"));
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 1);
+	assert_int_equal(count_rows(f->db), 4);
+	assert_int_equal(one_int(store, "SELECT count(*) FROM audit_outbox"),
+	                 0);
+	assert_int_equal(
+	        one_int(f->db, "SELECT outbox FROM audit WHERE seq = 4"), 10);
+	/* Nothing to move: no transaction, nothing written. */
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(moved, 0);
+	assert_int_equal(audit_verify(&t, NULL, 0, &res, &msg), VAERN_OK);
+	assert_true(res.ok);
+	assert_int_equal(res.entries, 4);
+	/* A data store restored from before id 10: its counter is raised. */
+	exec_sql(store, "DELETE FROM sqlite_sequence");
+	assert_int_equal(audit_outbox_flush(&t, &moved, &msg), VAERN_OK);
+	assert_int_equal(one_int(store, "SELECT seq FROM sqlite_sequence"
+	                                " WHERE name = 'audit_outbox'"),
+	                 10);
+	/* The head lags by design only: cut below it, the trail fails. */
+	exec_sql(f->db, "DELETE FROM audit WHERE seq = 4");
+	assert_int_equal(audit_verify(&t, NULL, 0, &res, &msg), VAERN_OK);
+	assert_false(res.ok);
+	assert_int_equal(res.problem, AUDIT_HEAD);
+	assert_int_equal(res.first_bad, 4);
 }
 
 int
@@ -1382,6 +1530,7 @@ main(void)
 	        T(test_gdpr32_read_by_subject_and_time_range),
 	        T(test_gdpr32_read_returns_what_was_written),
 	        T(test_gdpr32_read_subject_across_index_runs),
+	        T(test_gdpr32_outbox_moved_once_head_kept),
 #undef T
 	};
 
