@@ -148,6 +148,31 @@ void cli_print_diags(const char *path, const struct policy_diags *d);
  * *out: 1, or 0 if text is not one. */
 int cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 
+/* ---- the configuration file (cli_config.c, issue 19) ---- */
+
+#define CLI_CONFIG_ARGS_MAX 256
+/* The longest duration: 366 days. */
+#define CLI_DURATION_MAX (366ul * 24 * 3600)
+
+/* A configuration file read into `vaern serve` options ("--listen",
+ * "127.0.0.1:8080", ...), each an owned copy. */
+struct cli_config {
+	char *args[CLI_CONFIG_ARGS_MAX];
+	int nargs;
+};
+
+/* Reads and checks the whole file at path into cfg; EXIT_OK, or the exit
+ * code after printing "vaern: FILE:LINE: reason" (cfg then holds
+ * nothing). Free with cli_config_free. */
+int cli_config_read(const char *path, struct cli_config *cfg)
+        __attribute__((warn_unused_result));
+void cli_config_free(struct cli_config *cfg);
+
+/* Parses a duration: "N" seconds, or N followed by s, m, h or d; "0" and
+ * "off" are 0. At most max seconds. 0, or -1 if s is not one. */
+int cli_duration(const char *s, unsigned long max, unsigned long *out)
+        __attribute__((warn_unused_result));
+
 /* Prints "vaern <command>: <text>" and a usage hint; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *text);
 

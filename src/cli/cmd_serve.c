@@ -4,6 +4,11 @@
  * requests and the audit queue before exit. SIGHUP reloads the policies
  * (issue 12): the --policy files again if the command line named some,
  * else the policies in the data directory.
+ *
+ * Under systemd (Type=notify, debian/vaern.service) it tells the service
+ * manager READY=1 once it listens, RELOADING=1 and READY=1 around each
+ * reload and STOPPING=1 when it drains (sd_notify: a no-op without
+ * $NOTIFY_SOCKET).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "../api/api.h"
@@ -38,10 +44,11 @@
 
 /* The retention sweep's default interval, and the longest one. */
 #define SERVE_SWEEP_EVERY (24ul * 3600)
-#define SERVE_SWEEP_MAX   (366ul * 24 * 3600)
+#define SERVE_SWEEP_MAX   CLI_DURATION_MAX
 
 static const char serve_usage[] =
-        "usage: vaern [--data DIR] serve [--policy FILE]... [--listen ADDR]\n"
+        "usage: vaern [--data DIR] serve [--config FILE] [--policy FILE]...\n"
+        "        [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
         "        [--body-max BYTES] [--sweep-every DURATION] [--quiet]\n"
         "        [--max-connections N] [--per-address-max N]\n"
@@ -51,6 +58,9 @@ static const char serve_usage[] =
         "         --smtp-password-file FILE] [--smtp-ca FILE]\n"
         "         [--smtp-timeout SECONDS] [--smtp-insecure]\n"
         "         [--smtp-spool-phone]]\n"
+        "--config FILE: the options from FILE, one \"key = value\" a line\n"
+        "(the option's name without --, _ for -; true/false for a flag;\n"
+        "docs/operations.md); the command line overrides it.\n"
         "SIGHUP re-reads the --policy files (all checked before any is\n"
         "loaded), or without them has every worker recompile the\n"
         "policies stored in DIR; a `vaern policy load` reaches the\n"
@@ -168,7 +178,9 @@ serve_hup_main(void *arg)
 			continue;
 		if (atomic_load(&h->stop))
 			break;
+		(void)sd_notify(0, "RELOADING=1");
 		serve_reload(h);
+		(void)sd_notify(0, "READY=1");
 	}
 	return NULL;
 }
@@ -182,48 +194,6 @@ log_request(void *app, const struct http_log_record *r)
 	        "{\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
 	        "\"ms\":%.3f}\n",
 	        r->method, r->route, r->status, r->seconds * 1000.0);
-}
-
-/*
- * Parses a duration: "N" seconds, or N followed by s, m, h or d; "0" and
- * "off" are 0 (no schedule). At most SERVE_SWEEP_MAX seconds.
- */
-static int
-duration(const char *s, unsigned long *out)
-{
-	static const struct {
-		char unit;
-		unsigned long seconds;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
-	unsigned long n = 0, mult = 1;
-	const char *p = s;
-
-	if (strcmp(s, "off") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > SERVE_SWEEP_MAX)
-			return -1;
-	}
-	if (*p != '\0') {
-		size_t i;
-
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			if (units[i].unit == *p)
-				break;
-		}
-		if (i == sizeof(units) / sizeof(units[0]) || p[1] != '\0')
-			return -1;
-		mult = units[i].seconds;
-	}
-	if (n > SERVE_SWEEP_MAX / mult)
-		return -1;
-	*out = n * mult;
-	return 0;
 }
 
 static int
@@ -278,9 +248,47 @@ serve_harden(void)
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/*
+ * --config FILE (anywhere among serve's arguments): *argv becomes *args,
+ * the file's options first, then the command line's without --config,
+ * so the command line's own options win. EXIT_OK, or an exit code.
+ */
+static int
+serve_config(int *argc, char ***argv, struct cli_config *conf, char ***args)
+{
+	int i, j, at = -1;
+
+	for (i = 1; i < *argc; i++)
+		if (strcmp((*argv)[i], "--config") == 0) {
+			at = i;
+			break;
+		}
+	if (at < 0)
+		return EXIT_OK;
+	if (at + 1 >= *argc)
+		return cli_usage("serve", "--config needs a FILE");
+	if (cli_config_read((*argv)[at + 1], conf) != EXIT_OK)
+		return EXIT_REFUSED;
+	*args = calloc((size_t)(*argc + conf->nargs + 1), sizeof(**args));
+	if (*args == NULL)
+		return cli_report("serve", VAERN_E_NOMEM, NULL);
+	j = 0;
+	(*args)[j++] = (*argv)[0];
+	for (i = 0; i < conf->nargs; i++)
+		(*args)[j++] = conf->args[i];
+	for (i = 1; i < *argc; i++)
+		if (i != at && i != at + 1)
+			(*args)[j++] = (*argv)[i];
+	*argc = j;
+	*argv = *args;
+	return EXIT_OK;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
+	struct cli_config conf;
+	char **config_args = NULL;
 	struct http_config cfg;
 	struct vaern_msg msg = {{0}};
 	struct http_server *srv = NULL;
@@ -318,8 +326,16 @@ cmd_serve(int argc, char **argv)
 	cfg.threads = cpus > HTTP_THREADS_MAX / SERVE_THREADS_PER_CPU
 	                      ? HTTP_THREADS_MAX
 	                      : (unsigned)cpus * SERVE_THREADS_PER_CPU;
-	if ((policies = calloc((size_t)argc, sizeof(*policies))) == NULL)
+	memset(&conf, 0, sizeof(conf));
+	if ((rc = serve_config(&argc, &argv, &conf, &config_args)) != EXIT_OK) {
+		cli_config_free(&conf);
+		return rc;
+	}
+	if ((policies = calloc((size_t)argc, sizeof(*policies))) == NULL) {
+		cli_config_free(&conf);
+		free(config_args);
 		return cli_report("serve", VAERN_E_NOMEM, NULL);
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -368,7 +384,8 @@ cmd_serve(int argc, char **argv)
 		           number(val, 64ul * 1024 * 1024, &n) == 0 && n > 0) {
 			cfg.body_max = n;
 		} else if (strcmp(o, "--sweep-every") == 0) {
-			if (duration(val, &sweep_every) != 0) {
+			if (cli_duration(val, SERVE_SWEEP_MAX, &sweep_every) !=
+			    0) {
 				rc = cli_usage(
 				        "serve",
 				        "--sweep-every: N followed by s, "
@@ -475,7 +492,11 @@ cmd_serve(int argc, char **argv)
 	       : smtp_outbox_tls(smtp) ? "smtp"
 	                               : "smtp-insecure");
 	fflush(stdout);
+	/* The port is bound and the workers run: systemd may start what
+	 * depends on vaern (no address or name in STATUS: none is needed). */
+	(void)sd_notify(0, "READY=1\nSTATUS=serving");
 	(void)http_server_run_until_signal(srv);
+	(void)sd_notify(0, "STOPPING=1");
 	/* A sweep under way ends with the batch it is in. */
 	api_sweep_stop(api);
 	http_server_stop(srv);
@@ -493,5 +514,7 @@ done:
 	vault_close(v);
 	free(diags);
 	free(policies);
+	free(config_args);
+	cli_config_free(&conf);
 	return rc;
 }
