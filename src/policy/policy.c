@@ -1544,10 +1544,11 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  */
 
 static const char *const top_keys[] = {
-        "vaern",     "controller", "events",           "categories",
-        "purposes",  "retention",  "recipients",       "transfers",
-        "roles",     "rights",     "request_channels", "security",
-        "incidents", "sources",    NULL};
+        "vaern",      "controller",       "events",
+        "categories", "purposes",         "retention",
+        "recipients", "transfers",        "roles",
+        "rights",     "request_channels", "security",
+        "incidents",  "sources",          NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
