@@ -43,6 +43,9 @@ static const char usage_text[] =
         "                               security reports and the breach\n"
         "                               register; see 'vaern incidents "
         "help'\n"
+        "  traffic cells|import|plan|sweep|query|verify|pubkey ...\n"
+        "                               the telecom retained-data store\n"
+        "                               (docs/traffic.md)\n"
         "  subject add|find|show|rectify|event|erase ...\n"
         "                               the encrypted vault; see\n"
         "                               'vaern subject help'\n"
@@ -237,6 +240,8 @@ main(int argc, char **argv)
 		return cmd_backup(argc - 1, argv + 1);
 	if (strcmp(cmd, "restore") == 0)
 		return cmd_restore(argc - 1, argv + 1);
+	if (strcmp(cmd, "traffic") == 0) /* src/cli/cmd_traffic.c */
+		return cmd_traffic(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

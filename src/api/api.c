@@ -994,6 +994,8 @@ static const struct http_route routes[] = {
         {"GET", "/v1/opendsr/requests/{request}", h_opendsr_get, "opendsr_get"},
         {"DELETE", "/v1/opendsr/requests/{request}", h_opendsr_cancel,
          "opendsr_cancel"},
+        {"POST", "/v1/traffic", h_traffic_ingest, "traffic_ingest"},
+        {"POST", "/v1/traffic/query", h_traffic_query, "traffic_query"},
 };
 
 const struct http_route *

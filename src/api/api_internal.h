@@ -381,6 +381,12 @@ int h_pixel(struct http_request *req, struct http_response *res, void *app);
 /* api_audit.c */
 int h_audit(struct http_request *req, struct http_response *res, void *app);
 
+/* api_traffic.c (issue 18) */
+int h_traffic_ingest(struct http_request *req, struct http_response *res,
+                     void *app);
+int h_traffic_query(struct http_request *req, struct http_response *res,
+                    void *app);
+
 /* ---- api_notice.c: the notice and the records of processing ------------ */
 int h_privacy(struct http_request *req, struct http_response *res, void *app);
 int h_ropa(struct http_request *req, struct http_response *res, void *app);

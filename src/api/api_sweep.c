@@ -12,6 +12,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
 #include "api.h"
 #include "api_internal.h"
@@ -33,6 +34,19 @@ sweep_audit(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 	if (ae.controller != NULL)
 		ae.policy = vault_policy_version(a->sweep_vault, ae.controller);
 	if ((err = audit_append(a->audit, &ae, NULL, msg)) != VAERN_OK)
+		atomic_fetch_add(&a->audit_failures, 1);
+	return err;
+}
+
+/* The retained-data store's sweep audits through the same writer. */
+static enum vaern_err
+sweep_traffic_audit(void *arg, const struct audit_entry *e,
+                    struct vaern_msg *msg)
+{
+	struct api *a = arg;
+	enum vaern_err err = audit_append(a->audit, e, NULL, msg);
+
+	if (err != VAERN_OK)
 		atomic_fetch_add(&a->audit_failures, 1);
 	return err;
 }
@@ -65,6 +79,7 @@ sweep_once(struct api *a, struct vault **v)
 	struct vault_sweep_report rep;
 	struct vault_card_report cards;
 	struct vaern_msg msg = {{0}};
+	uint64_t tdays = 0, trecs = 0;
 	enum vaern_err err;
 	double t0 = unix_now(), t1;
 
@@ -91,6 +106,11 @@ sweep_once(struct api *a, struct vault **v)
 			        (long long)cards.sent,
 			        (long long)cards.no_address);
 	}
+	/* TEL-LOG-1: the retained-data store's days a year old. */
+	if (err == VAERN_OK)
+		err = traffic_sweep_all(*v, a->dir, NULL, clock_now(),
+		                        sweep_traffic_audit, a, &tdays, &trecs,
+		                        &msg);
 	t1 = unix_now();
 	pthread_mutex_lock(&a->slock);
 	if (err == VAERN_OK) {
@@ -110,14 +130,16 @@ sweep_once(struct api *a, struct vault **v)
 		        "{\"retention_sweep\":\"%s\",\"facts_deleted\":%lld,"
 		        "\"facts_anonymised\":%lld,\"subjects_shredded\":%lld,"
 		        "\"facts_held\":%lld,\"consents_expired\":%lld,"
-		        "\"visits_deleted\":%lld,\"seconds\":%.3f}\n",
+		        "\"visits_deleted\":%lld,\"traffic_days_deleted\":%llu,"
+		        "\"seconds\":%.3f}\n",
 		        rep.stopped ? "stopped" : "ok",
 		        (long long)rep.facts_deleted,
 		        (long long)rep.facts_anonymised,
 		        (long long)rep.subjects_shredded,
 		        (long long)rep.facts_held,
 		        (long long)rep.consents_expired,
-		        (long long)rep.visits_deleted, t1 - t0);
+		        (long long)rep.visits_deleted,
+		        (unsigned long long)tdays, t1 - t0);
 	else if (a->sweep_log)
 		fprintf(stderr,
 		        "{\"retention_sweep\":\"failed\",\"error\":\"%s\"}\n",

@@ -47,6 +47,7 @@ int cmd_key(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_incidents(int argc, char **argv); /* security reports (issue 17) */
+int cmd_traffic(int argc, char **argv);   /* retained data (issue 18) */
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry
@@ -70,6 +71,13 @@ struct cli_audit_local {
  * 12); al must outlive the vault's use. 0 on success; -1 with the reason
  * on stderr. In cmd_retention.c. */
 int cli_audit_local(struct vault *v, struct cli_audit_local *al);
+
+/* A traffic_audit_fn (src/traffic/traffic_access.h) writing into the
+ * trail of al (arg), set up by cli_audit_local. In cmd_retention.c. */
+struct audit_entry;
+enum vaern_err cli_traffic_audit(void *arg, const struct audit_entry *e,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* The local operator's name in the audit trail (GDPR-32): "operator:"
  * and the OS user running the command (its uid if it has no name), in

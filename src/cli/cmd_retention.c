@@ -34,6 +34,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../outbox/smtp.h"
+#include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -166,6 +167,15 @@ cli_audit_local(struct vault *v, struct cli_audit_local *al)
 	al->trail = &local_trail;
 	vault_set_audit(v, audit_direct, al);
 	return 0;
+}
+
+/* The retained-data store's audit entries go into the same trail. */
+enum vaern_err
+cli_traffic_audit(void *arg, const struct audit_entry *e, struct vaern_msg *msg)
+{
+	struct cli_audit_local *al = arg;
+
+	return audit_append_direct(&al->trail->t, e, 1, NULL, msg);
 }
 
 /* ---- plan --------------------------------------------------------------- */
@@ -400,6 +410,7 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	enum vaern_err err;
 	int bar = !a->quiet && isatty(STDERR_FILENO);
 	struct progress prog = {now_s(), 0.0};
+	uint64_t traffic_days = 0, traffic_records = 0;
 	json_t *rules, *vrules;
 
 	if (!a->dry_run && cli_audit_local(v, &al) != 0)
@@ -409,6 +420,11 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	                            &msg);
 	if (bar)
 		fputs("\r\033[K", stderr);
+	/* TEL-LOG-1: the retained-data store's days go in the same sweep. */
+	if (err == VAERN_OK && !a->dry_run)
+		err = traffic_sweep_all(v, cli_globals.data_dir, NULL, as_of,
+		                        cli_traffic_audit, &al, &traffic_days,
+		                        &traffic_records, &msg);
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();
@@ -423,15 +439,18 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 			                    json_integer(rep.rules[i].visits));
 	}
 	return cli_print_json(json_pack(
-	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "dry_run",
-	        a->dry_run, "facts_deleted", (json_int_t)rep.facts_deleted,
-	        "facts_anonymised", (json_int_t)rep.facts_anonymised,
-	        "anonymised_records", (json_int_t)rep.anon_records,
-	        "subjects_shredded", (json_int_t)rep.subjects_shredded,
-	        "facts_held", (json_int_t)rep.facts_held, "consents_expired",
+	        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I}",
+	        "dry_run", a->dry_run, "facts_deleted",
+	        (json_int_t)rep.facts_deleted, "facts_anonymised",
+	        (json_int_t)rep.facts_anonymised, "anonymised_records",
+	        (json_int_t)rep.anon_records, "subjects_shredded",
+	        (json_int_t)rep.subjects_shredded, "facts_held",
+	        (json_int_t)rep.facts_held, "consents_expired",
 	        (json_int_t)rep.consents_expired, "by_rule", rules,
 	        "visits_deleted", (json_int_t)rep.visits_deleted,
-	        "visits_by_rule", vrules));
+	        "visits_by_rule", vrules, "traffic_days_deleted",
+	        (json_int_t)traffic_days, "traffic_records_deleted",
+	        (json_int_t)traffic_records));
 }
 
 /*

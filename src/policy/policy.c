@@ -103,6 +103,9 @@ struct loader {
 	int nomem;           /* an allocation failed */
 	long suggest_budget; /* SUGGEST_BUDGET, counting down */
 	struct name_index categories, purposes, events;
+	const char *traffic_purpose; /* the purpose `traffic:` names: its
+	                                records are in the traffic store, so
+	                                its category list may be empty */
 };
 
 /* A resolved reference and the node that named it. */
@@ -1544,11 +1547,10 @@ take_country(struct loader *ld, const struct ynode *v, const char *ctx,
  */
 
 static const char *const top_keys[] = {
-        "vaern",      "controller",       "events",
-        "categories", "purposes",         "retention",
-        "recipients", "transfers",        "roles",
-        "rights",     "request_channels", "security",
-        "incidents",  "sources",          NULL};
+        "vaern",     "controller", "events",           "categories",
+        "purposes",  "retention",  "recipients",       "transfers",
+        "roles",     "rights",     "request_channels", "security",
+        "incidents", "sources",    "traffic",          NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -1572,8 +1574,8 @@ static const char *const dpo_keys[] = {"name", "email", "phone", "address",
                                        NULL};
 
 static const char *const category_keys[] = {
-        "description", "special", "identifier",   "format",
-        "source",      "from",    "about_others", NULL};
+        "description", "special",      "identifier", "format", "source",
+        "from",        "about_others", "store",      NULL};
 
 static const char *const purpose_keys[] = {"description",
                                            "basis",
@@ -1610,6 +1612,9 @@ static const char *const recipient_keys[] = {
         "country", "safeguard", "purposes",  "categories", NULL};
 
 static const char *const transfer_keys[] = {"country", "safeguard", NULL};
+
+static const char *const traffic_keys[] = {"purpose", "recipient", "period",
+                                           "ingest", NULL};
 
 static const char *const role_keys[] = {"description", "purposes",  "cleared",
                                         "audit",       "incidents", NULL};
@@ -2242,6 +2247,15 @@ compile_category(struct loader *ld, const struct ynode *k,
 	c->source_party = get_text(ld, v, "from", k, ctx,
 	                           c->source == SOURCE_THIRD_PARTY);
 	c->about_others = get_bool(ld, v, "about_others", ctx);
+	/* Issue 18: records kept in the retained-data store, not as facts. */
+	{
+		const struct ynode *st = get_scalar(ld, v, "store", k, ctx, 0);
+
+		if (st != NULL && strcmp(st->text, "traffic") == 0)
+			c->traffic = 1;
+		else if (st != NULL)
+			diag(ld, st, "%s: store must be traffic", ctx);
+	}
 }
 
 static void
@@ -2521,8 +2535,10 @@ compile_purpose(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	}
 
 	refs = take_refs(ld, v, "categories", k, ctx, "category",
-	                 &ld->categories, 1, &pp->categories, &pp->ncategories,
-	                 &nrefs);
+	                 &ld->categories,
+	                 ld->traffic_purpose == NULL ||
+	                         strcmp(ld->traffic_purpose, k->text) != 0,
+	                 &pp->categories, &pp->ncategories, &nrefs);
 	/* CEK-SPECIAL-1, SHOP-SPECIAL-1: Art. 9 data needs an Art. 9(2)
 	 * condition besides the Art. 6 basis. */
 	for (i = 0; i < nrefs && art9_node == NULL; i++) {
@@ -3336,6 +3352,125 @@ compile_roles(struct loader *ld, const struct ynode *root)
 		             &p->roles[i / 2]);
 }
 
+/* Returns the index of the entry of a named section whose id is name, or
+ * -1 (a small linear search: roles and recipients are few). */
+static long
+find_named(const char *name, size_t n, size_t size, const void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *const *id =
+		        (const char *const *)((const char *)base + i * size);
+
+		if (*id != NULL && strcmp(*id, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * `traffic:` -- the telecom retained-data store (issue 18): the purpose
+ * it serves (one that requires clearance, TEL-LOG-2), the recipient a
+ * delivery goes to (an authority on a court order, TEL-LOG-3), how long a
+ * day is kept (TEL-LOG-1) and the cleared roles that ingest.
+ */
+static void
+compile_traffic(struct loader *ld, const struct ynode *root)
+{
+	const struct ynode *at, *v = map_get(root, "traffic", &at);
+	const struct ynode *pv, *rv, *sv, *iv;
+	struct policy_traffic *t = &ld->p->traffic;
+	struct vaern_msg msg;
+	char nb[SHOW_BUF];
+	const char *ctx = "traffic";
+	long i;
+
+	if (v == NULL || is_null(v) || v->bad) {
+		for (size_t c = 0; c < ld->p->ncategories; c++)
+			if (ld->p->categories[c].traffic)
+				diag_at(ld, ld->p->categories[c].line,
+				        ld->p->categories[c].column,
+				        "category '%s' is kept in the traffic "
+				        "store, but the policy declares no "
+				        "traffic:",
+				        ld->p->categories[c].id);
+		return;
+	}
+	if (v->kind != Y_MAP) {
+		diag(ld, v, "traffic must be a mapping");
+		return;
+	}
+	t->declared = 1;
+	t->line = v->line;
+	t->column = v->column;
+	check_keys(ld, v, traffic_keys, ctx);
+	pv = get_scalar(ld, v, "purpose", v, ctx, 1);
+	if (pv != NULL) {
+		i = find_named(pv->text, ld->p->npurposes,
+		               sizeof(*ld->p->purposes), ld->p->purposes);
+		if (i < 0)
+			diag(ld, pv, "traffic: unknown purpose '%s'",
+			     show(nb, pv->text));
+		else if (!ld->p->purposes[i].requires_clearance)
+			diag(ld, pv,
+			     "traffic: purpose '%s' must require clearance "
+			     "(TEL-LOG-2)",
+			     show(nb, pv->text));
+		else
+			t->purpose = (size_t)i;
+	}
+	rv = get_scalar(ld, v, "recipient", v, ctx, 1);
+	if (rv != NULL) {
+		i = find_named(rv->text, ld->p->nrecipients,
+		               sizeof(*ld->p->recipients), ld->p->recipients);
+		if (i < 0)
+			diag(ld, rv, "traffic: unknown recipient '%s'",
+			     show(nb, rv->text));
+		else if (ld->p->recipients[i].demand == NULL ||
+		         strcmp(ld->p->recipients[i].demand, "court_order") !=
+		                 0)
+			diag(ld, rv,
+			     "traffic: recipient '%s' must need a court_order "
+			     "(TEL-LOG-3)",
+			     show(nb, rv->text));
+		else
+			t->recipient = (size_t)i;
+	}
+	sv = get_scalar(ld, v, "period", v, ctx, 1);
+	if (sv != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (cal_parse_period(sv->text, &t->period, &msg) != VAERN_OK)
+			diag(ld, sv, "traffic: period: %s", msg.text);
+	}
+	iv = map_get(v, "ingest", NULL);
+	if (iv == NULL || is_null(iv) || iv->bad)
+		return;
+	if (iv->kind != Y_SEQ) {
+		diag(ld, iv, "traffic: ingest must be a list of roles");
+		return;
+	}
+	t->ingest = pcalloc(ld, iv->n, sizeof(*t->ingest));
+	for (size_t k = 0; t->ingest != NULL && k < iv->n; k++) {
+		const struct ynode *it = iv->items[k];
+
+		if (it->bad || it->kind != Y_SCALAR) {
+			diag(ld, it, "traffic: ingest: each entry is a role");
+			continue;
+		}
+		i = find_named(it->text, ld->p->nroles, sizeof(*ld->p->roles),
+		               ld->p->roles);
+		if (i < 0)
+			diag(ld, it, "traffic: ingest: unknown role '%s'",
+			     show(nb, it->text));
+		else if (!ld->p->roles[i].cleared)
+			diag(ld, it,
+			     "traffic: ingest: role '%s' is not cleared "
+			     "(TEL-LOG-2)",
+			     show(nb, it->text));
+		else
+			t->ingest[t->ningest++] = (size_t)i;
+	}
+}
+
 static void
 compile_rights(struct loader *ld, const struct ynode *root)
 {
@@ -3563,6 +3698,15 @@ compile(struct loader *ld, const struct ynode *root)
 		     "version " POLICY_LANGUAGE_VERSION);
 
 	/* The order matters: each section refers only to earlier ones. */
+	{
+		const struct ynode *tv = map_get(root, "traffic", NULL), *tp;
+
+		tp = tv != NULL && tv->kind == Y_MAP && !tv->bad
+		             ? map_get(tv, "purpose", NULL)
+		             : NULL;
+		if (tp != NULL && tp->kind == Y_SCALAR && !tp->bad)
+			ld->traffic_purpose = tp->text;
+	}
 	compile_controller(ld, root);
 	compile_sources(ld, root);
 	compile_events(ld, root);
@@ -3579,6 +3723,7 @@ compile(struct loader *ld, const struct ynode *root)
 	/* GDPR Art. 30(1)(g), 32: the measures, as the policy states them. */
 	take_texts(ld, map_get(root, "security", NULL), "the policy",
 	           "security", &ld->p->security, &ld->p->nsecurity);
+	compile_traffic(ld, root);
 }
 
 /* ---------------------------------------------------------------------
@@ -3681,6 +3826,7 @@ policy_free(struct policy *p)
 		free(p->roles[i].purposes);
 	}
 	free(p->roles);
+	free(p->traffic.ingest);
 	for (i = 0; i < p->nevents; i++) {
 		free(p->events[i].id);
 		free(p->events[i].description);

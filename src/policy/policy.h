@@ -64,6 +64,9 @@ struct policy_category {
 	char *source_party;    /* the third party named, SOURCE_THIRD_PARTY */
 	int about_others;      /* 1 if given by a person about someone else
 	                          (CEK-CONTACT-1) */
+	int traffic;           /* 1 (`store: traffic`): kept in the
+	                          retained-data store, never as a fact of a
+	                          person (issue 18, TEL-LOG-1) */
 	unsigned line, column; /* where it is defined */
 };
 
@@ -290,6 +293,24 @@ enum rights_bit {
 	RIGHT_OBJECTION = 1u << 5
 };
 
+/*
+ * The telecom retained-data store (`traffic:`, issue 18; TEL-LOG-1..3):
+ * declared means the controller keeps call, SMS and MMS records in
+ * src/traffic, not as facts of a person.
+ */
+struct policy_traffic {
+	int declared;         /* 1 if the policy has `traffic:` */
+	size_t purpose;       /* index into purposes: requires clearance;
+	                         cleared roles with it may query */
+	size_t recipient;     /* index into recipients: the authority a
+	                         delivery goes to (a court order) */
+	struct period period; /* a day is kept this long after it ends */
+	size_t *ingest;       /* indexes into roles: cleared roles that
+	                         may feed the store (a mediation system) */
+	size_t ningest;
+	unsigned line, column;
+};
+
 /* A source of facts the policy declares (TEL-CAT-3, GDPR-20): a fact's
  * `source` names one, never free text of the caller. */
 struct policy_source {
@@ -337,6 +358,7 @@ struct policy {
 	                    not stated */
 	size_t nsecurity;
 	struct policy_incidents incidents; /* issue 17 */
+	struct policy_traffic traffic;     /* issue 18 */
 	unsigned char sha256[32];          /* of the file's bytes */
 };
 

@@ -696,6 +696,16 @@ vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
 			                  "fact %zu: the policy of '%s' has no "
 			                  "category '%.64s'",
 			                  pos, p->controller.id, f->category);
+		/* Issue 18: call, SMS and MMS records are not facts of a
+		 * person; they go to the retained-data store. */
+		if (p->categories[ci].traffic)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "fact %zu: category '%.64s' is kept in "
+			        "the traffic store, not as a fact of a "
+			        "person (TEL-LOG-1; vaern traffic "
+			        "import)",
+			        pos, f->category);
 		if ((pi = policy_purpose_index(p, f->purpose)) < 0)
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "fact %zu: the policy of '%s' has no "
@@ -1860,4 +1870,14 @@ done:
 	if (err == VAERN_OK && nfacts != NULL)
 		*nfacts = n;
 	return err;
+}
+
+void
+vault_traffic_key(const struct vault *v, unsigned subkey,
+                  unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+{
+	/* From the index root (issue 13): re-wrapped by every master-key
+	 * rotation and never changed, so the day keys outlive rotations. */
+	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, subkey,
+	                           "vaerntrf", keys_ring_root(v->ring));
 }

@@ -108,6 +108,22 @@ enum vaern_err vault_open(const char *dir, struct vault **out,
 /* Closes v and wipes its keys. Accepts NULL. */
 void vault_close(struct vault *v);
 
+#define VAULT_TRAFFIC_KEY_BYTES 32
+
+/*
+ * The keys of the telecom retained-data store (src/traffic, issue 18),
+ * derived from the key hierarchy's index root (src/keys, issue 13; it
+ * survives master-key rotations) with crypto_kdf under the context
+ * "vaerntrf":
+ * subkey 1 wraps the store's per-day data keys, subkey 2 is the seed of
+ * the controller's Ed25519 delivery-signing key. WARNING: out is key
+ * material; the caller wipes it (sodium_memzero). One function, so that
+ * the key hierarchy (issue 13) can take it over.
+ */
+void vault_traffic_key(const struct vault *v, unsigned subkey,
+                       unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+        __attribute__((nonnull(1, 3)));
+
 /*
  * Checks the policy file at path and loads it as its controller (replacing
  * an earlier version of that controller's policy). On VAERN_E_INVALID the

@@ -625,23 +625,47 @@ class UnsubscribeTest(ConsentCase):
 # ---- 5. a year is a year -----------------------------------------------------
 
 class YearTest(CliCase):
+    """TEL-LOG-1: a year is a full year. Since issue 18 Telenor's logging
+    data lives in the retained-data store (docs/traffic.md): a day of
+    records goes whole at the midnight after the anniversary of the day,
+    so no record -- its last second included -- goes before it is a full
+    year old, in any time zone."""
     policy = "telenor.yaml"
     controller = "telenor"
 
     def logged(self, at):
-        return self.add("data_retention_logging",
-                        [("logging_data", "Mast 4711, opkald")],
-                        as_of=at, collected_at=at)
+        cells = os.path.join(self.tmp, "cells.csv")
+        with open(cells, "w") as f:
+            f.write("mcc,mnc,lac,ci,lat,lon,azimuth\n"
+                    "238,01,100,1001,55.6761,12.5683,120\n")
+        r = self.vaern("traffic", "cells", "--controller", "telenor", cells)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        csv = ("kind,start,end,a,b,c,imsi,imei,start_cell,end_cell\n"
+               "sms,%s,,+4512345678,+4587654321,,238010000000001,"
+               "490154203237518,238-01-100-1001,\n" % at)
+        r = self.vaern("traffic", "import", "--controller", "telenor", "-",
+                       stdin=csv.encode(), as_of=at)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return at[:10]
+
+    def deleted_from(self, day, as_of):
+        r = self.vaern("traffic", "plan", "--controller", "telenor",
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return {d["date"]: d["deleted_from"] for d in r.json()["days"]}[day]
+
+    def tsweep(self, t):
+        r = self.vaern("traffic", "sweep", as_of=t)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()["records"]
 
     def test_TEL_LOG_1_a_year_is_a_full_year(self):
-        sid = self.logged("2026-01-10T22:30:00Z")
-        self.assertEqual(self.expiry(sid)["logging_data"],
-                         "2027-01-11T00:00:00Z")
+        day = self.logged("2026-01-10T22:30:00Z")
+        self.assertEqual(self.deleted_from(day, "2026-01-11"), "2027-01-11")
         # At 22:29 and at the very end of the anniversary: kept.
         for t in ("2027-01-10T22:29:00Z", "2027-01-10T23:59:59Z"):
-            self.assertEqual(self.sweep(t)["facts_deleted"], 0, t)
-        self.assertEqual(self.sweep("2027-01-11T00:00:00Z")["facts_deleted"],
-                         1)
+            self.assertEqual(self.tsweep(t), 0, t)
+        self.assertEqual(self.tsweep("2027-01-11T00:00:00Z"), 1)
 
     def test_TEL_LOG_1_a_year_across_summer_time(self):
         """Collected 00:30 Danish time on 29 March 2026, the night clocks
@@ -649,26 +673,23 @@ class YearTest(CliCase):
         anniversary, so never less than a year in any time zone."""
         spring = self.logged("2026-03-28T23:30:00Z")
         autumn = self.logged("2026-10-24T23:30:00Z")  # clocks go back 25th
-        self.assertEqual(self.expiry(spring)["logging_data"],
-                         "2027-03-29T00:00:00Z")
-        self.assertEqual(self.expiry(autumn)["logging_data"],
-                         "2027-10-25T00:00:00Z")
-        self.assertEqual(self.sweep("2027-03-28T23:59:59Z")["facts_deleted"],
-                         0)
-        self.assertEqual(self.sweep("2027-03-29T00:00:00Z")["facts_deleted"],
-                         1)
-        self.assertEqual(self.sweep("2027-10-24T23:59:59Z")["facts_deleted"],
-                         0)
-        self.assertEqual(self.sweep("2027-10-25T00:00:00Z")["facts_deleted"],
-                         1)
+        self.assertEqual(self.deleted_from(spring, "2026-11-01"),
+                         "2027-03-29")
+        self.assertEqual(self.deleted_from(autumn, "2026-11-01"),
+                         "2027-10-25")
+        self.assertEqual(self.tsweep("2027-03-28T23:59:59Z"), 0)
+        self.assertEqual(self.tsweep("2027-03-29T00:00:00Z"), 1)
+        self.assertEqual(self.tsweep("2027-10-24T23:59:59Z"), 0)
+        self.assertEqual(self.tsweep("2027-10-25T00:00:00Z"), 1)
 
-    def test_TEL_LOG_1_collected_at_midnight_goes_on_its_day(self):
-        sid = self.logged("2026-01-10T00:00:00Z")
-        self.assertEqual(self.expiry(sid)["logging_data"],
-                         "2027-01-10T00:00:00Z")
-        self.assertEqual(self.sweep("2027-01-09T23:59:59Z")["facts_deleted"],
-                         0)
-        self.assertEqual(self.sweep("2027-01-10")["facts_deleted"], 1)
+    def test_TEL_LOG_1_collected_at_midnight_kept_a_full_year(self):
+        """A record at 00:00 shares its day with the day's last second:
+        the day goes at the midnight after the anniversary (a day later
+        than the record alone would need; never earlier)."""
+        day = self.logged("2026-01-10T00:00:00Z")
+        self.assertEqual(self.deleted_from(day, "2026-01-11"), "2027-01-11")
+        self.assertEqual(self.tsweep("2027-01-10T23:59:59Z"), 0)
+        self.assertEqual(self.tsweep("2027-01-11"), 1)
 
 
 # ---- 7. restriction stops the sweep -----------------------------------------

@@ -1423,8 +1423,8 @@ class OperatorAudited(VaultTest):
         r = self.find("email", "ole.jensen@example.dk")
         self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("subject", "add-facts", sid, "--purpose",
-                       "data_retention_logging", "--fact",
-                       "logging_data=Mast 17 Aarhus")
+                       "network_operation", "--fact",
+                       "location=Mast 17 Aarhus")
         self.assertEqual(r.rc, EXIT_OK, r)
         r = self.vaern("requests", "add", "--type", "access", "--channel",
                        "letter", "--subject", sid)

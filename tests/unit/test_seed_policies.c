@@ -1643,6 +1643,17 @@ test_TEL_CAT_2_automatic_usage_and_location(void **state)
 	assert_int_equal(cat(p, "usage")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "location")->source, SOURCE_AUTOMATIC);
 	assert_int_equal(cat(p, "logging_data")->source, SOURCE_AUTOMATIC);
+	/* Issue 18: kept in the retained-data store, not as facts. */
+	assert_true(cat(p, "logging_data")->traffic);
+	assert_true(p->traffic.declared);
+	assert_string_equal(p->purposes[p->traffic.purpose].id,
+	                    "data_retention_logging");
+	assert_int_equal(p->traffic.period.count, 1);
+	assert_int_equal(p->traffic.period.unit, PERIOD_YEARS);
+	assert_ptr_equal(&p->recipients[p->traffic.recipient],
+	                 rcpt(p, "police"));
+	for (size_t i = 0; i < p->traffic.ningest; i++)
+		assert_true(p->roles[p->traffic.ingest[i]].cleared);
 	assert_contains(cat(p, "usage")->description, "opkald");
 	assert_contains(cat(p, "location")->description, "mast");
 	/* To run and troubleshoot the network ... */

@@ -1,0 +1,363 @@
+/*
+ * bench_traffic.c -- the retained-data store's figures (issue 18), beside
+ * their baselines from the same run:
+ *
+ *   ingest     records/s through traffic_append (packing, the keyed-hash
+ *              index, sealing, fsync per day), beside writing the same
+ *              bytes to a plain file (the disk's limit) and beside plain
+ *              SQLite with the same columns and one index per identifier
+ *              and cell (its figure on --sqlite-records of them);
+ *   bytes      per record on disk, index included, beside SQLite's;
+ *   queries    one subscriber over all days, one cell over one hour;
+ *   expiry     dropping the oldest day (its key, its file).
+ *
+ *   vaern-bench-traffic --dir DIR [--days D] [--per-day N]
+ *                       [--subscribers S] [--cells C] [--sqlite-records M]
+ *
+ * Never part of the test suite (bench/README.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../src/traffic/traffic.h"
+
+#define DAY0 20454L /* 2026-01-01 */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long
+arg_long(const char *v, long lo, long hi)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi) {
+		fprintf(stderr, "bench-traffic: bad number '%s'\n", v);
+		exit(2);
+	}
+	return x;
+}
+
+static uint64_t
+du(const char *dir)
+{
+	char cmd[4200];
+	FILE *p;
+	unsigned long long kb = 0;
+
+	snprintf(cmd, sizeof(cmd), "du -sk '%s'", dir);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return 0;
+	if (fscanf(p, "%llu", &kb) != 1)
+		kb = 0;
+	pclose(p);
+	return (uint64_t)kb * 1024;
+}
+
+/* A deterministic record stream: subscriber s has the number 4520000000+s,
+ * an IMSI and an IMEI of its own; cells uniform. */
+static void
+make_record(struct traffic_record *r, long day, uint64_t i, uint32_t subs,
+            uint32_t cells, uint64_t *seed)
+{
+	uint64_t x = *seed =
+	        *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	uint32_t s = (uint32_t)(x >> 33) % subs;
+	uint32_t t = (uint32_t)(x >> 13) % subs;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = (uint8_t)((x >> 7) % 3);
+	r->imsi_digits = 15;
+	r->start = (int64_t)day * 86400 + (int64_t)(i % 86400);
+	r->end = r->start +
+	         (r->kind == TRAFFIC_CALL ? (int64_t)(x >> 50) % 600 : 0);
+	r->a = 4520000000ULL + s;
+	r->b = 4520000000ULL + t;
+	r->imsi = 238010000000000ULL + s;
+	r->imei = 350000000000000ULL + s * 10ULL;
+	r->cell_start = (uint32_t)(x >> 20) % cells;
+	r->cell_end = r->kind == TRAFFIC_CALL ? (uint32_t)(x >> 40) % cells
+	                                      : r->cell_start;
+}
+
+static int
+write_cells(const char *path, uint32_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs("mcc,mnc,lac,ci,lat,lon,azimuth\n", f);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "238,01,%u,%u,55.%06u,12.%06u,%u\n", 100 + i / 1000,
+		        i, i % 1000000, (i * 7) % 1000000, i % 360);
+	return fclose(f);
+}
+
+static enum vaern_err
+count_rec(void *arg, const struct traffic_record *r)
+{
+	(void)r;
+	(*(uint64_t *)arg)++;
+	return VAERN_OK;
+}
+
+/* Runs q three times; prints the best time and what it found. */
+static int
+time_query(struct traffic_store *st, const struct traffic_query *q,
+           const char *what)
+{
+	struct vaern_msg msg = {{0}};
+	double best = 1e9, t0;
+	uint64_t got = 0;
+
+	for (int run = 0; run < 3; run++) {
+		got = 0;
+		t0 = now_s();
+		if (traffic_query(st, q, count_rec, &got, &msg) != VAERN_OK) {
+			fprintf(stderr, "query: %s\n", msg.text);
+			return -1;
+		}
+		t0 = now_s() - t0;
+		best = t0 < best ? t0 : best;
+	}
+	printf("%-28s %11.1f ms  (%llu records, best of 3)\n", what, best * 1e3,
+	       (unsigned long long)got);
+	return 0;
+}
+
+/* The plain-SQLite floor: the same columns, one index per identifier and
+ * cell, prepared statement, one transaction per day. */
+static double
+sqlite_floor(const char *path, long days, long per_day, uint32_t subs,
+             uint32_t cells, long nrec, uint64_t *bytes)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint64_t seed = 42;
+	long per = nrec / days > 0 ? nrec / days : 1;
+	double t0;
+	struct stat sb;
+
+	(void)per_day;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return 0;
+	sqlite3_exec(
+	        db,
+	        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	        "CREATE TABLE r(kind INT, start INT, end INT, a INT, b INT,"
+	        " c INT, imsi INT, imei INT, cell_start INT, cell_end INT);"
+	        "CREATE INDEX ra ON r(a); CREATE INDEX rb ON r(b);"
+	        "CREATE INDEX rc ON r(c); CREATE INDEX ri ON r(imsi);"
+	        "CREATE INDEX re ON r(imei);"
+	        "CREATE INDEX rcs ON r(cell_start, start);"
+	        "CREATE INDEX rce ON r(cell_end, start);",
+	        NULL, NULL, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO r VALUES(?,?,?,?,?,?,?,?,?,?)", -1,
+	                   &st, NULL);
+	t0 = now_s();
+	for (long d = 0; d < days; d++) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (long i = 0; i < per; i++) {
+			struct traffic_record r;
+
+			make_record(&r, DAY0 + d, (uint64_t)i, subs, cells,
+			            &seed);
+			sqlite3_bind_int(st, 1, r.kind);
+			sqlite3_bind_int64(st, 2, r.start);
+			sqlite3_bind_int64(st, 3, r.end);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)r.a);
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)r.b);
+			sqlite3_bind_int64(st, 6, (sqlite3_int64)r.c);
+			sqlite3_bind_int64(st, 7, (sqlite3_int64)r.imsi);
+			sqlite3_bind_int64(st, 8, (sqlite3_int64)r.imei);
+			sqlite3_bind_int(st, 9, (int)r.cell_start);
+			sqlite3_bind_int(st, 10, (int)r.cell_end);
+			sqlite3_step(st);
+			sqlite3_reset(st);
+		}
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	t0 = now_s() - t0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	*bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	return (double)(per * days) / t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *dir = NULL;
+	long days = 30, per_day = 10000000, nsql = 1000000;
+	uint32_t subs = 1000000, cells = 20000;
+	unsigned char key[TRAFFIC_KEY_BYTES];
+	struct traffic_store *st = NULL;
+	struct traffic_record *recs;
+	struct vaern_msg msg = {{0}};
+	struct period keep = {1, PERIOD_YEARS};
+	char path[4096], cmd[4200];
+	uint64_t seed = 42, total = 0, bytes, sbytes = 0, nd, nr;
+	double t_ingest = 0, t_plain, t0, sql_rate;
+	size_t added;
+	int fd;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			break;
+		if (strcmp(argv[i], "--dir") == 0)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--days") == 0)
+			days = arg_long(argv[++i], 2, 400);
+		else if (strcmp(argv[i], "--per-day") == 0)
+			per_day = arg_long(argv[++i], 1, 100000000);
+		else if (strcmp(argv[i], "--subscribers") == 0)
+			subs = (uint32_t)arg_long(argv[++i], 1, 100000000);
+		else if (strcmp(argv[i], "--cells") == 0)
+			cells = (uint32_t)arg_long(argv[++i], 1, 1 << 24);
+		else if (strcmp(argv[i], "--sqlite-records") == 0)
+			nsql = arg_long(argv[++i], 1000, 1000000000);
+	}
+	if (dir == NULL || sodium_init() < 0) {
+		fputs("usage: vaern-bench-traffic --dir DIR [--days D] "
+		      "[--per-day N] [--subscribers S] [--cells C] "
+		      "[--sqlite-records M]\n",
+		      stderr);
+		return 2;
+	}
+	mkdir(dir, 0700);
+	randombytes_buf(key, sizeof(key));
+	if (traffic_open(dir, "bench", key, keep, &st, &msg) != VAERN_OK) {
+		fprintf(stderr, "open: %s\n", msg.text);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/cells-in.csv", dir);
+	if (write_cells(path, cells) != 0 ||
+	    traffic_cells_load(st, path, &added, &msg) != VAERN_OK) {
+		fprintf(stderr, "cells: %s\n", msg.text);
+		return 1;
+	}
+	recs = malloc((size_t)per_day * sizeof(*recs));
+	if (recs == NULL)
+		return 1;
+
+	/* Ingest: a day's batch at a time, generated outside the clock. */
+	for (long d = 0; d < days; d++) {
+		for (long i = 0; i < per_day; i++)
+			make_record(&recs[i], DAY0 + d, (uint64_t)i, subs,
+			            cells, &seed);
+		t0 = now_s();
+		if (traffic_append(st, recs, (size_t)per_day, &msg) !=
+		    VAERN_OK) {
+			fprintf(stderr, "append: %s\n", msg.text);
+			return 1;
+		}
+		t_ingest += now_s() - t0;
+		total += (uint64_t)per_day;
+	}
+	snprintf(path, sizeof(path), "%s/%s/bench", dir, TRAFFIC_DIR);
+	bytes = du(path);
+
+	/* The disk's limit: the same bytes into a plain file, fsync'ed. */
+	snprintf(path, sizeof(path), "%s/plain.bin", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	{
+		size_t chunk = (size_t)1 << 22;
+		unsigned char *buf = calloc(1, chunk);
+		uint64_t left = bytes;
+
+		t0 = now_s();
+		while (buf != NULL && fd >= 0 && left > 0) {
+			size_t n = left < chunk ? (size_t)left : chunk;
+
+			if (write(fd, buf, n) != (ssize_t)n)
+				break;
+			left -= n;
+		}
+		if (fd >= 0)
+			fsync(fd);
+		t_plain = now_s() - t0;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+	}
+
+	/* Plain SQLite with the same columns and indexes. */
+	snprintf(path, sizeof(path), "%s/floor.db", dir);
+	if (nsql > (long)total)
+		nsql = (long)total;
+	sql_rate =
+	        sqlite_floor(path, days, per_day, subs, cells, nsql, &sbytes);
+
+	printf("records          %llu (%ld days x %ld), %u subscribers, %u "
+	       "cells\n",
+	       (unsigned long long)total, days, per_day, subs, cells);
+	printf("%-28s %14s %14s\n", "", "vaern", "baseline");
+	printf("%-28s %14.0f %14.0f  (plain file, same bytes)\n",
+	       "ingest records/s", (double)total / t_ingest,
+	       (double)total / t_plain);
+	printf("%-28s %14s %14.0f  (plain SQLite, same columns and "
+	       "indexes, %ld records)\n",
+	       "", "", sql_rate, nsql);
+	printf("%-28s %14.1f %14.1f  (plain SQLite)\n", "bytes/record on disk",
+	       (double)bytes / (double)total,
+	       nsql > 0 ? (double)sbytes / (double)nsql : 0.0);
+	unlink(path);
+
+	/* One subscriber over all the days; one cell over one hour. */
+	{
+		struct traffic_query q = {0};
+		uint32_t cell = 77 % cells;
+
+		q.target = TRAFFIC_BY_MSISDN;
+		q.value = 4520000000ULL + 12345 % subs;
+		q.from = (int64_t)DAY0 * 86400;
+		q.to = (int64_t)(DAY0 + days) * 86400;
+		if (time_query(st, &q, "one subscriber, all days") != 0)
+			return 1;
+		memset(&q, 0, sizeof(q));
+		q.target = TRAFFIC_BY_CELLS;
+		q.cells = &cell;
+		q.ncells = 1;
+		q.from = (int64_t)(DAY0 + days / 2) * 86400 + 3600 * 10;
+		q.to = q.from + 3600;
+		if (time_query(st, &q, "one cell, one hour") != 0)
+			return 1;
+	}
+	/* Expiring the oldest day: due one year after it ends. */
+	t0 = now_s();
+	if (traffic_sweep(st, (int64_t)cal_add_period(DAY0 + 1, keep) * 86400,
+	                  &nd, &nr, &msg) != VAERN_OK) {
+		fprintf(stderr, "sweep: %s\n", msg.text);
+		return 1;
+	}
+	t0 = now_s() - t0;
+	printf("%-28s %11.1f ms  (%llu day, %llu records)\n", "expiring a day",
+	       t0 * 1e3, (unsigned long long)nd, (unsigned long long)nr);
+	free(recs);
+	traffic_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", dir, TRAFFIC_DIR);
+	if (system(cmd) != 0)
+		return 1;
+	return 0;
+}

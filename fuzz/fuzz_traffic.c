@@ -1,0 +1,92 @@
+/*
+ * fuzz_traffic.c -- libFuzzer harness for the record parser of the
+ * retained-data store (src/traffic, issue 18): `vaern traffic import` and
+ * POST /v1/traffic.
+ *
+ * The first byte picks CSV or NDJSON; the rest is the batch. A store with
+ * two cells is opened once in a temporary directory. Besides the
+ * sanitizers it checks the contract of traffic.h: every record kept has a
+ * known kind and cells, start <= end <= now; every bad record has a line
+ * inside the input and a message; good and bad add up to no more lines
+ * than the input has.
+ */
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "traffic/traffic.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct traffic_store *store;
+
+static void
+open_store(void)
+{
+	static char dir[] = "/tmp/vaern-fuzz-traffic-XXXXXX";
+	unsigned char key[TRAFFIC_KEY_BYTES] = {1};
+	struct period keep = {1, PERIOD_YEARS};
+	struct vaern_msg msg;
+	char path[128];
+	size_t added;
+	FILE *f;
+
+	if (sodium_init() < 0 || mkdtemp(dir) == NULL ||
+	    traffic_open(dir, "fuzz", key, keep, &store, &msg) != VAERN_OK)
+		abort();
+	snprintf(path, sizeof(path), "%s/in.csv", dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fputs("mcc,mnc,lac,ci,lat,lon,azimuth\n"
+	      "238,01,100,1001,55.6761,12.5683,120\n"
+	      "238,01,100,1002,55.68,12.57,\n",
+	      f);
+	fclose(f);
+	if (traffic_cells_load(store, path, &added, &msg) != VAERN_OK)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct traffic_batch b = {0};
+	struct traffic_errors errs;
+	struct vaern_msg msg;
+	int64_t now = 1743465600; /* 2025-04-01 */
+	size_t lines = 1;
+
+	if (store == NULL)
+		open_store();
+	if (size < 1)
+		return 0;
+	memset(&errs, 0, sizeof(errs));
+	for (size_t i = 1; i < size; i++)
+		lines += data[i] == '\n';
+	if (traffic_parse(store, data[0] & 1 ? TRAFFIC_NDJSON : TRAFFIC_CSV,
+	                  (const char *)data + 1, size - 1, now, &b, &errs,
+	                  &msg) != VAERN_OK) {
+		traffic_batch_free(&b);
+		return 0;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		const struct traffic_record *r = &b.recs[i];
+
+		if (r->kind >= TRAFFIC_KINDS || r->start > r->end ||
+		    r->end > now ||
+		    traffic_cell_at(store, r->cell_start) == NULL ||
+		    traffic_cell_at(store, r->cell_end) == NULL)
+			abort();
+	}
+	for (size_t i = 0; i < errs.count && i < TRAFFIC_ERRORS_MAX; i++)
+		if (errs.items[i].line == 0 || errs.items[i].line > lines ||
+		    errs.items[i].what[0] == '\0')
+			abort();
+	if (b.n + errs.count > lines + 1)
+		abort();
+	traffic_batch_free(&b);
+	return 0;
+}

@@ -1,0 +1,916 @@
+/*
+ * traffic_store.c -- the day partitions: packing records into sealed
+ * blocks with their keyed-hash Bloom index, appending a batch all or
+ * nothing, the plan, the sweep that drops a day whole, and the scan a
+ * court-order query runs (issue 18; TEL-LOG-1, TEL-LOG-3).
+ *
+ * A day file:  header  "VTRDAY01", day (i64 LE), wrapped day key
+ *              blocks  header (48 bytes: "TBLK", nrec, tmin, tmax,
+ *                      bloom bytes, sealed bytes, nonce), the Bloom filter,
+ *                      the records sealed (XChaCha20-Poly1305, the block
+ *                      header and filter as associated data).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "traffic_internal.h"
+
+#define DAY_MAGIC     "VTRDAY01"
+#define DAY_HDR_BYTES (8 + 8 + TRAFFIC_WRAPPED_BYTES)
+#define BLK_MAGIC     0x4b4c4254u /* "TBLK" */
+#define BLK_HDR_BYTES (6 * 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+#define BLOOM_K       7  /* hash functions */
+#define BLOOM_BITS    10 /* bits per key: ~1% false positives */
+#define KEYS_PER_REC  7  /* a, b, c, imsi, imei, two cells */
+#define SEAL_ABYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define DAY_SUFFIX    ".day"
+
+/* Tags of the keyed hashes: a number (A, B or C), an IMSI, an IMEI, a
+ * cell. */
+enum { TAG_MSISDN = 'n', TAG_IMSI = 'i', TAG_IMEI = 'e', TAG_CELL = 'c' };
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void
+putn(unsigned char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+getn(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- packing ---------------------------------------------------------- */
+
+/* 48 bytes: kind and flags (1), start in the day (3), duration (3), A, B,
+ * C, IMSI, IMEI (7 each: at most 15 digits < 2^56), the two cells (3
+ * each). */
+static void
+pack(unsigned char *p, const struct traffic_record *r, int64_t day_start)
+{
+	p[0] = (unsigned char)(r->kind | (r->imsi_digits == 15 ? 0x10 : 0));
+	putn(p + 1, (uint64_t)(r->start - day_start), 3);
+	putn(p + 4, (uint64_t)(r->end - r->start), 3);
+	putn(p + 7, r->a, 7);
+	putn(p + 14, r->b, 7);
+	putn(p + 21, r->c, 7);
+	putn(p + 28, r->imsi, 7);
+	putn(p + 35, r->imei, 7);
+	putn(p + 42, r->cell_start, 3);
+	putn(p + 45, r->cell_end, 3);
+}
+
+static void
+unpack(struct traffic_record *r, const unsigned char *p, int64_t day_start)
+{
+	r->kind = p[0] & 0x0f;
+	r->imsi_digits = (p[0] & 0x10) ? 15 : 14;
+	r->start = day_start + (int64_t)getn(p + 1, 3);
+	r->end = r->start + (int64_t)getn(p + 4, 3);
+	r->a = getn(p + 7, 7);
+	r->b = getn(p + 14, 7);
+	r->c = getn(p + 21, 7);
+	r->imsi = getn(p + 28, 7);
+	r->imei = getn(p + 35, 7);
+	r->cell_start = (uint32_t)getn(p + 42, 3);
+	r->cell_end = (uint32_t)getn(p + 45, 3);
+}
+
+/* ---- the keyed-hash index --------------------------------------------- */
+
+/* The keyed hash (SipHash-2-4 under the day's index key) of one value. */
+static uint64_t
+ix_hash(const unsigned char *ixkey, int tag, uint64_t value)
+{
+	unsigned char in[9], out[crypto_shorthash_BYTES];
+
+	in[0] = (unsigned char)tag;
+	putn(in + 1, value, 8);
+	crypto_shorthash(out, in, sizeof(in), ixkey);
+	return getn(out, 8);
+}
+
+static size_t
+bloom_bytes(uint32_t nrec)
+{
+	size_t bits = (size_t)nrec * KEYS_PER_REC * BLOOM_BITS;
+
+	return ((bits + 63) / 64) * 8;
+}
+
+/*
+ * A blocked Bloom filter: a key sets BLOOM_K bits in one 64-bit word (one
+ * cache access, no division), the word chosen by the hash's low half, the
+ * bits by a remix of it.
+ */
+static uint64_t
+bloom_mask(uint64_t h)
+{
+	uint64_t m = 0, x = h * 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < BLOOM_K; i++)
+		m |= (uint64_t)1 << ((x >> (64 - 6 * (i + 1))) & 63);
+	return m;
+}
+
+static size_t
+bloom_word(uint64_t h, size_t nbytes)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)(nbytes / 8)) >> 32);
+}
+
+static void
+bloom_add(unsigned char *bloom, size_t nbytes, uint64_t h)
+{
+	unsigned char *w = bloom + 8 * bloom_word(h, nbytes);
+
+	putn(w, getn(w, 8) | bloom_mask(h), 8);
+}
+
+static int
+bloom_has(const unsigned char *bloom, size_t nbytes, uint64_t h)
+{
+	uint64_t m = bloom_mask(h);
+
+	return (getn(bloom + 8 * bloom_word(h, nbytes), 8) & m) == m;
+}
+
+/* ---- opening and closing ---------------------------------------------- */
+
+static int
+mkdir_p(const char *path)
+{
+	char tmp[TRAFFIC_PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p != '\0'; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+enum vaern_err
+traffic_open(const char *data_dir, const char *controller,
+             const unsigned char *wrap_key, struct period keep,
+             struct traffic_store **out, struct vaern_msg *msg)
+{
+	struct traffic_store *st;
+	enum vaern_err err;
+	int n;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return VAERN_E_CRYPTO;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return VAERN_E_NOMEM;
+	st->wrap = sodium_malloc(TRAFFIC_KEY_BYTES);
+	if (st->wrap == NULL) {
+		free(st);
+		return VAERN_E_NOMEM;
+	}
+	memcpy(st->wrap, wrap_key, TRAFFIC_KEY_BYTES);
+	st->keep = keep;
+	snprintf(st->controller, sizeof(st->controller), "%s", controller);
+	n = snprintf(st->dir, sizeof(st->dir), "%s/%s/%s", data_dir,
+	             TRAFFIC_DIR, controller);
+	if (n < 0 || (size_t)n >= sizeof(st->dir)) {
+		err = vaern_fail(msg, VAERN_E_LIMIT,
+		                 "the data directory's path is too long");
+		goto fail;
+	}
+	if (mkdir_p(st->dir) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO,
+		                 "cannot create the traffic directory: %s",
+		                 strerror(errno));
+		goto fail;
+	}
+	if ((err = traffic_cells_read(st, msg)) != VAERN_OK)
+		goto fail;
+	*out = st;
+	return VAERN_OK;
+fail:
+	traffic_close(st);
+	return err;
+}
+
+void
+traffic_close(struct traffic_store *st)
+{
+	if (st == NULL)
+		return;
+	sodium_free(st->wrap);
+	traffic_cells_free(&st->cells);
+	free(st);
+}
+
+static void
+day_path(const struct traffic_store *st, long day, char *out, size_t cap)
+{
+	char date[11];
+
+	cal_format_date(day, date);
+	snprintf(out, cap, "%s/%s%s", st->dir, date, DAY_SUFFIX);
+}
+
+static long
+day_of(int64_t t)
+{
+	return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
+}
+
+/* Reads and unwraps the day key of the open day file fd. */
+static enum vaern_err
+day_key_read(const struct traffic_store *st, int fd, long day,
+             unsigned char *key, struct vaern_msg *msg)
+{
+	unsigned char hdr[DAY_HDR_BYTES];
+
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, DAY_MAGIC, 8) != 0 || (long)getn(hdr + 8, 8) != day)
+		return vaern_fail(msg, VAERN_E_STORE,
+		                  "a traffic day file is damaged");
+	if (traffic_key_unwrap(st->wrap, st->controller, day, hdr + 16, key) !=
+	    VAERN_OK)
+		return vaern_fail(msg, VAERN_E_CRYPTO,
+		                  "a traffic day key does not open (another "
+		                  "master key?)");
+	return VAERN_OK;
+}
+
+/* ---- appending -------------------------------------------------------- */
+
+struct day_undo {
+	char path[TRAFFIC_PATH_MAX];
+	int fd;      /* open and locked (flock) until the batch ends */
+	off_t size;  /* before this batch */
+	int created; /* 1 if this batch created the file */
+};
+
+#define BATCH_DAYS_MAX 400 /* days one batch may touch */
+
+/* The distinct days of a batch in order, with their record counts. */
+struct batch_days {
+	long day[BATCH_DAYS_MAX];
+	size_t count[BATCH_DAYS_MAX];
+	size_t n;
+};
+
+static int
+long_cmp(const void *x, const void *y)
+{
+	long a = *(const long *)x, b = *(const long *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Index of day in bd (sorted), found by binary search. */
+static size_t
+day_slot(const struct batch_days *bd, long day)
+{
+	size_t lo = 0, hi = bd->n;
+
+	while (lo + 1 < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (bd->day[mid] <= day)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Groups the records by day, each day's in input order, without a
+ * comparison sort (a counting sort over the batch's few days): run gets
+ * the records day after day. -1 if the batch spans too many days.
+ */
+static int
+group_by_day(const struct traffic_record *recs, size_t n,
+             const struct traffic_record **run, struct batch_days *bd)
+{
+	size_t next[BATCH_DAYS_MAX], at = 0;
+	long last = LONG_MIN;
+
+	bd->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		long d = day_of(recs[i].start);
+		size_t k;
+
+		if (d == last)
+			continue;
+		last = d;
+		for (k = 0; k < bd->n && bd->day[k] != d; k++)
+			;
+		if (k == bd->n) {
+			if (bd->n == BATCH_DAYS_MAX)
+				return -1;
+			bd->day[bd->n++] = d;
+		}
+	}
+	qsort(bd->day, bd->n, sizeof(bd->day[0]), long_cmp);
+	memset(bd->count, 0, sizeof(bd->count));
+	for (size_t i = 0; i < n; i++)
+		bd->count[day_slot(bd, day_of(recs[i].start))]++;
+	for (size_t k = 0; k < bd->n; k++) {
+		next[k] = at;
+		at += bd->count[k];
+	}
+	for (size_t i = 0; i < n; i++)
+		run[next[day_slot(bd, day_of(recs[i].start))]++] = &recs[i];
+	return 0;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Seals the n (<= TRAFFIC_BLOCK_RECS) records of one day as a block into
+ * buf: returns its size. */
+static size_t
+block_seal(const unsigned char *key, const unsigned char *ixkey, long day,
+           const struct traffic_record *const *recs, uint32_t n,
+           unsigned char *buf, unsigned char *plain)
+{
+	int64_t day_start = (int64_t)day * 86400;
+	size_t bb = bloom_bytes(n);
+	size_t plen = (size_t)n * TRAFFIC_RECORD_BYTES;
+	unsigned char *bloom = buf + BLK_HDR_BYTES;
+	unsigned char *ct = bloom + bb;
+	uint32_t tmin = UINT32_MAX, tmax = 0;
+
+	memset(bloom, 0, bb);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct traffic_record *r = recs[i];
+		uint32_t off = (uint32_t)(r->start - day_start);
+
+		pack(plain + (size_t)i * TRAFFIC_RECORD_BYTES, r, day_start);
+		tmin = off < tmin ? off : tmin;
+		tmax = off > tmax ? off : tmax;
+		bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->a));
+		bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->b));
+		if (r->c != 0)
+			bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->c));
+		bloom_add(bloom, bb, ix_hash(ixkey, TAG_IMSI, r->imsi));
+		bloom_add(bloom, bb, ix_hash(ixkey, TAG_IMEI, r->imei));
+		bloom_add(bloom, bb, ix_hash(ixkey, TAG_CELL, r->cell_start));
+		if (r->cell_end != r->cell_start)
+			bloom_add(bloom, bb,
+			          ix_hash(ixkey, TAG_CELL, r->cell_end));
+	}
+	put32(buf, BLK_MAGIC);
+	put32(buf + 4, n);
+	put32(buf + 8, tmin);
+	put32(buf + 12, tmax);
+	put32(buf + 16, (uint32_t)bb);
+	put32(buf + 20, (uint32_t)(plen + SEAL_ABYTES));
+	randombytes_buf(buf + 24, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, plain, plen, buf,
+	                                           BLK_HDR_BYTES + bb, NULL,
+	                                           buf + 24, key);
+	sodium_memzero(plain, plen);
+	return BLK_HDR_BYTES + bb + plen + SEAL_ABYTES;
+}
+
+#define BLOCK_BUF_MAX                                                          \
+	(BLK_HDR_BYTES +                                                       \
+	 ((TRAFFIC_BLOCK_RECS * KEYS_PER_REC * BLOOM_BITS + 63) / 64) * 8 +    \
+	 TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES + SEAL_ABYTES)
+#define WRITE_BUF (64 * BLOCK_BUF_MAX)
+
+/* Appends the records of one day (recs, n) to its file. */
+static enum vaern_err
+day_append(struct traffic_store *st, long day,
+           const struct traffic_record *const *recs, size_t n,
+           struct day_undo *u, unsigned char *wbuf, unsigned char *plain,
+           struct vaern_msg *msg)
+{
+	unsigned char *key = NULL, ixkey[crypto_shorthash_KEYBYTES];
+	enum vaern_err err = VAERN_OK;
+	struct stat sb;
+	size_t used = 0;
+	int fd = -1;
+
+	u->fd = -1;
+	day_path(st, day, u->path, sizeof(u->path));
+	/* One writer per day at a time (the CLI beside the server), and
+	 * never into a file the sweep has just unlinked. */
+	for (;;) {
+		struct stat now;
+
+		fd = open(u->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot open a traffic day file: %s",
+			                 strerror(errno));
+			goto done;
+		}
+		if (stat(u->path, &now) == 0 && now.st_ino == sb.st_ino)
+			break;
+		close(fd);
+	}
+	u->fd = fd;
+	u->size = sb.st_size;
+	u->created = sb.st_size == 0;
+	key = sodium_malloc(TRAFFIC_KEY_BYTES);
+	if (key == NULL) {
+		err = VAERN_E_NOMEM;
+		goto done;
+	}
+	if (u->created) {
+		/* A new day: its own random data key (issue 18 point 2). */
+		unsigned char hdr[DAY_HDR_BYTES];
+
+		crypto_aead_xchacha20poly1305_ietf_keygen(key);
+		memcpy(hdr, DAY_MAGIC, 8);
+		putn(hdr + 8, (uint64_t)day, 8);
+		traffic_key_wrap(st->wrap, st->controller, day, key, hdr + 16);
+		if (write_all(fd, hdr, sizeof(hdr)) != 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot write a traffic day file");
+			goto done;
+		}
+	} else if ((err = day_key_read(st, fd, day, key, msg)) != VAERN_OK) {
+		goto done;
+	} else if (lseek(fd, 0, SEEK_END) < 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot seek a day file");
+		goto done;
+	}
+	crypto_kdf_derive_from_key(ixkey, sizeof(ixkey), 1, "vaerntix", key);
+	for (size_t i = 0; i < n; i += TRAFFIC_BLOCK_RECS) {
+		uint32_t m = (uint32_t)(n - i < TRAFFIC_BLOCK_RECS
+		                                ? n - i
+		                                : TRAFFIC_BLOCK_RECS);
+
+		if (used + BLOCK_BUF_MAX > WRITE_BUF) {
+			if (write_all(fd, wbuf, used) != 0) {
+				err = vaern_fail(msg, VAERN_E_IO,
+				                 "cannot write a traffic day "
+				                 "file: %s",
+				                 strerror(errno));
+				goto done;
+			}
+			used = 0;
+		}
+		used += block_seal(key, ixkey, day, recs + i, m, wbuf + used,
+		                   plain);
+	}
+	if ((used > 0 && write_all(fd, wbuf, used) != 0) || fsync(fd) != 0)
+		err = vaern_fail(msg, VAERN_E_IO,
+		                 "cannot write a traffic day file: %s",
+		                 strerror(errno));
+done:
+	sodium_memzero(ixkey, sizeof(ixkey));
+	sodium_free(key);
+	if (fd >= 0 && u->fd != fd)
+		close(fd);
+	return err;
+}
+
+static void
+dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+enum vaern_err
+traffic_append(struct traffic_store *st, const struct traffic_record *recs,
+               size_t n, struct vaern_msg *msg)
+{
+	struct batch_days *bd = NULL;
+	const struct traffic_record **run = NULL;
+	struct day_undo *undo = NULL;
+	unsigned char *wbuf = NULL, *plain = NULL;
+	size_t nundo = 0;
+	enum vaern_err err = VAERN_OK;
+
+	if (n == 0)
+		return VAERN_OK;
+	bd = malloc(sizeof(*bd));
+	run = malloc(n * sizeof(*run));
+	undo = calloc(n < BATCH_DAYS_MAX ? n : BATCH_DAYS_MAX, sizeof(*undo));
+	wbuf = malloc(WRITE_BUF);
+	plain = sodium_malloc(TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES);
+	if (bd == NULL || run == NULL || undo == NULL || wbuf == NULL ||
+	    plain == NULL) {
+		err = VAERN_E_NOMEM;
+		goto done;
+	}
+	if (group_by_day(recs, n, run, bd) != 0) {
+		err = vaern_fail(msg, VAERN_E_LIMIT,
+		                 "a batch spans more than %d days",
+		                 BATCH_DAYS_MAX);
+		goto done;
+	}
+	for (size_t k = 0, i = 0; k < bd->n; i += bd->count[k], k++) {
+		err = day_append(st, bd->day[k], run + i, bd->count[k],
+		                 &undo[nundo], wbuf, plain, msg);
+		nundo++;
+		if (err != VAERN_OK)
+			goto done;
+	}
+	dir_sync(st->dir);
+done:
+	/* All or nothing: on failure every day back to what it held, under
+	 * its lock; then the locks go. */
+	for (size_t i = 0; undo != NULL && i < nundo; i++) {
+		if (err != VAERN_OK && undo[i].fd >= 0) {
+			if (undo[i].created)
+				unlink(undo[i].path);
+			else if (ftruncate(undo[i].fd, undo[i].size) != 0 ||
+			         fsync(undo[i].fd) != 0)
+				err = vaern_fail(msg, VAERN_E_IO,
+				                 "a failed batch could not be "
+				                 "undone");
+		}
+		if (undo[i].fd >= 0)
+			close(undo[i].fd);
+	}
+	free(bd);
+	free(run);
+	free(undo);
+	free(wbuf);
+	sodium_free(plain);
+	return err;
+}
+
+/* ---- the plan and the sweep ------------------------------------------- */
+
+/* The first day at which day d may be swept: when its last second is a
+ * full `keep` old (TEL-LOG-1: never a record earlier). */
+static long
+day_expires(const struct traffic_store *st, long d)
+{
+	return cal_add_period(d + 1, st->keep);
+}
+
+static int
+day_name(const char *name, long *day)
+{
+	size_t l = strlen(name);
+	char date[11];
+	struct vaern_msg m;
+
+	if (l != 10 + strlen(DAY_SUFFIX) || strcmp(name + 10, DAY_SUFFIX) != 0)
+		return -1;
+	memcpy(date, name, 10);
+	date[10] = '\0';
+	return cal_parse_date(date, day, &m) == VAERN_OK ? 0 : -1;
+}
+
+/* The days present, sorted; the caller frees *days. */
+static enum vaern_err
+list_days(const struct traffic_store *st, long **days, size_t *n,
+          struct vaern_msg *msg)
+{
+	DIR *d = opendir(st->dir);
+	struct dirent *e;
+	long *a = NULL;
+	size_t cap = 0;
+
+	*days = NULL;
+	*n = 0;
+	if (d == NULL)
+		return vaern_fail(msg, VAERN_E_IO,
+		                  "cannot read the traffic directory");
+	while ((e = readdir(d)) != NULL) {
+		long day;
+
+		if (day_name(e->d_name, &day) != 0)
+			continue;
+		if (*n == cap) {
+			long *b;
+
+			cap = cap ? cap * 2 : 64;
+			b = realloc(a, cap * sizeof(*a));
+			if (b == NULL) {
+				free(a);
+				closedir(d);
+				return VAERN_E_NOMEM;
+			}
+			a = b;
+		}
+		a[(*n)++] = day;
+	}
+	closedir(d);
+	qsort(a, *n, sizeof(*a), long_cmp);
+	*days = a;
+	return VAERN_OK;
+}
+
+/* Counts the records of a day by its block headers. */
+static uint64_t
+day_records(int fd, off_t size)
+{
+	unsigned char h[BLK_HDR_BYTES];
+	uint64_t recs = 0;
+
+	for (off_t off = DAY_HDR_BYTES; off + BLK_HDR_BYTES <= size;) {
+		if (pread(fd, h, sizeof(h), off) != (ssize_t)sizeof(h) ||
+		    get32(h) != BLK_MAGIC)
+			break;
+		recs += get32(h + 4);
+		off += BLK_HDR_BYTES + (off_t)get32(h + 16) +
+		       (off_t)get32(h + 20);
+	}
+	return recs;
+}
+
+enum vaern_err
+traffic_plan(struct traffic_store *st, int64_t now,
+             enum vaern_err (*fn)(void *arg, const struct traffic_day *d),
+             void *arg, struct vaern_msg *msg)
+{
+	long *days;
+	size_t n;
+	enum vaern_err err = list_days(st, &days, &n, msg);
+
+	for (size_t i = 0; err == VAERN_OK && i < n; i++) {
+		struct traffic_day d = {0};
+		char path[TRAFFIC_PATH_MAX];
+		struct stat sb;
+		int fd;
+
+		day_path(st, days[i], path, sizeof(path));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			if (fd >= 0)
+				close(fd);
+			continue; /* swept meanwhile */
+		}
+		d.day = days[i];
+		d.bytes = (uint64_t)sb.st_size;
+		d.records = day_records(fd, sb.st_size);
+		close(fd);
+		d.expires = day_expires(st, d.day);
+		d.due = now >= (int64_t)d.expires * 86400;
+		err = fn(arg, &d);
+	}
+	free(days);
+	return err;
+}
+
+enum vaern_err
+traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
+              uint64_t *records, struct vaern_msg *msg)
+{
+	long *days;
+	size_t n;
+	enum vaern_err err = list_days(st, &days, &n, msg);
+
+	*ndays = 0;
+	*records = 0;
+	for (size_t i = 0; err == VAERN_OK && i < n; i++) {
+		unsigned char zero[TRAFFIC_WRAPPED_BYTES] = {0};
+		char path[TRAFFIC_PATH_MAX];
+		struct stat sb;
+		int fd;
+
+		/* TEL-LOG-1: whole days only, a full year after their end. */
+		if (now < (int64_t)day_expires(st, days[i]) * 86400)
+			continue;
+		day_path(st, days[i], path, sizeof(path));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		(void)flock(fd, LOCK_EX); /* after any append under way */
+		if (fstat(fd, &sb) == 0)
+			*records += day_records(fd, sb.st_size);
+		/* The key first: once it is gone the blocks are noise,
+		 * whatever the file system keeps of them. */
+		if (pwrite(fd, zero, sizeof(zero), 16) !=
+		            (ssize_t)sizeof(zero) ||
+		    fdatasync(fd) != 0) {
+			close(fd);
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot destroy a day key: %s",
+			                 strerror(errno));
+			break;
+		}
+		close(fd);
+		if (unlink(path) != 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot remove a day file: %s",
+			                 strerror(errno));
+			break;
+		}
+		(*ndays)++;
+	}
+	if (*ndays > 0)
+		dir_sync(st->dir);
+	free(days);
+	return err;
+}
+
+/* ---- the query scan --------------------------------------------------- */
+
+static int
+matches(const struct traffic_query *q, const struct traffic_record *r)
+{
+	if (r->start < q->from || r->start >= q->to)
+		return 0;
+	switch (q->target) {
+	case TRAFFIC_BY_MSISDN:
+		return r->a == q->value || r->b == q->value ||
+		       (r->c != 0 && r->c == q->value);
+	case TRAFFIC_BY_IMSI: return r->imsi == q->value;
+	case TRAFFIC_BY_IMEI: return r->imei == q->value;
+	case TRAFFIC_BY_CELLS:
+		for (size_t i = 0; i < q->ncells; i++)
+			if (r->cell_start == q->cells[i] ||
+			    r->cell_end == q->cells[i])
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* Scans one day file for q. */
+static enum vaern_err
+day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
+         enum vaern_err (*fn)(void *arg, const struct traffic_record *r),
+         void *arg, unsigned char *plain, struct vaern_msg *msg)
+{
+	char path[TRAFFIC_PATH_MAX];
+	unsigned char *key = NULL, ixkey[crypto_shorthash_KEYBYTES];
+	uint64_t *hashes = NULL;
+	size_t nh = q->target == TRAFFIC_BY_CELLS ? q->ncells : 1;
+	int64_t day_start = (int64_t)day * 86400;
+	const unsigned char *map = MAP_FAILED;
+	enum vaern_err err = VAERN_OK;
+	struct stat sb;
+	size_t size = 0;
+	int fd;
+
+	day_path(st, day, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return VAERN_OK; /* no records that day */
+	key = sodium_malloc(TRAFFIC_KEY_BYTES);
+	hashes = malloc(nh * sizeof(*hashes));
+	if (key == NULL || hashes == NULL) {
+		err = VAERN_E_NOMEM;
+		goto done;
+	}
+	if (fstat(fd, &sb) != 0 || sb.st_size < DAY_HDR_BYTES) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "a traffic day file is damaged");
+		goto done;
+	}
+	if ((err = day_key_read(st, fd, day, key, msg)) != VAERN_OK)
+		goto done;
+	size = (size_t)sb.st_size;
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot map a day file");
+		goto done;
+	}
+	crypto_kdf_derive_from_key(ixkey, sizeof(ixkey), 1, "vaerntix", key);
+	for (size_t i = 0; i < nh; i++) {
+		int tag = q->target == TRAFFIC_BY_MSISDN ? TAG_MSISDN
+		          : q->target == TRAFFIC_BY_IMSI ? TAG_IMSI
+		          : q->target == TRAFFIC_BY_IMEI ? TAG_IMEI
+		                                         : TAG_CELL;
+
+		hashes[i] = ix_hash(ixkey, tag,
+		                    q->target == TRAFFIC_BY_CELLS ? q->cells[i]
+		                                                  : q->value);
+	}
+	for (size_t off = DAY_HDR_BYTES; off + BLK_HDR_BYTES <= size;) {
+		const unsigned char *h = map + off;
+		uint32_t nrec = get32(h + 4), bb = get32(h + 16);
+		uint32_t ctl = get32(h + 20);
+		int64_t tmin = day_start + get32(h + 8);
+		int64_t tmax = day_start + get32(h + 12);
+		int hit = 0;
+
+		if (get32(h) != BLK_MAGIC || nrec == 0 ||
+		    nrec > TRAFFIC_BLOCK_RECS ||
+		    ctl != nrec * TRAFFIC_RECORD_BYTES + SEAL_ABYTES ||
+		    bb != bloom_bytes(nrec)) {
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "a traffic day file is damaged");
+			break;
+		}
+		/* A block still being appended (the writer holds the lock;
+		 * this reader does not wait) ends what there is to read. */
+		if (off + BLK_HDR_BYTES + bb + ctl > size)
+			break;
+		off += BLK_HDR_BYTES + bb + ctl;
+		if (tmax < q->from || tmin >= q->to)
+			continue;
+		for (size_t i = 0; i < nh && !hit; i++)
+			hit = bloom_has(h + BLK_HDR_BYTES, bb, hashes[i]);
+		if (!hit)
+			continue;
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		            plain, NULL, NULL, h + BLK_HDR_BYTES + bb, ctl, h,
+		            BLK_HDR_BYTES + bb, h + 24, key) != 0) {
+			err = vaern_fail(msg, VAERN_E_CRYPTO,
+			                 "a traffic block was altered");
+			break;
+		}
+		for (uint32_t i = 0; i < nrec && err == VAERN_OK; i++) {
+			struct traffic_record r;
+
+			unpack(&r, plain + (size_t)i * TRAFFIC_RECORD_BYTES,
+			       day_start);
+			if (matches(q, &r))
+				err = fn(arg, &r);
+			sodium_memzero(&r, sizeof(r));
+		}
+		sodium_memzero(plain, (size_t)nrec * TRAFFIC_RECORD_BYTES);
+		if (err != VAERN_OK)
+			break;
+	}
+done:
+	if (map != MAP_FAILED)
+		munmap((void *)map, size);
+	sodium_memzero(ixkey, sizeof(ixkey));
+	sodium_free(key);
+	free(hashes);
+	close(fd);
+	return err;
+}
+
+enum vaern_err
+traffic_query(struct traffic_store *st, const struct traffic_query *q,
+              enum vaern_err (*fn)(void *arg, const struct traffic_record *r),
+              void *arg, struct vaern_msg *msg)
+{
+	unsigned char *plain;
+	enum vaern_err err = VAERN_OK;
+
+	if (q->to <= q->from)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "to: must be after from");
+	if (q->to - q->from > TRAFFIC_RANGE_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the range is longer than a year");
+	if (q->target == TRAFFIC_BY_CELLS &&
+	    (q->ncells == 0 || q->ncells > TRAFFIC_AREA_CELLS))
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "area: must hold 1 to %d known cells",
+		                  TRAFFIC_AREA_CELLS);
+	plain = sodium_malloc(TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES);
+	if (plain == NULL)
+		return VAERN_E_NOMEM;
+	for (long d = day_of(q->from);
+	     err == VAERN_OK && d <= day_of(q->to - 1); d++)
+		err = day_scan(st, d, q, fn, arg, plain, msg);
+	sodium_free(plain);
+	return err;
+}
