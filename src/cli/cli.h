@@ -140,6 +140,9 @@ struct json_t;
  * EXIT_OK, or EXIT_FAILURE_ if j is NULL (out of memory) or stdout fails. */
 int cli_print_json(struct json_t *j);
 
+/* t as JSON: an RFC 3339 instant, or null for INT64_MIN. In cmd_vault.c. */
+struct json_t *cli_json_time(int64_t t);
+
 /* Prints every problem of a policy file to stderr as
  * FILE:LINE:COLUMN: message (docs/policy.md). */
 void cli_print_diags(const char *path, const struct policy_diags *d);

@@ -1,7 +1,7 @@
 /*
  * cmd_policy.c -- vaern policy check FILE...: check policy files.
  *
- * "load" and "list" need the data directory and live in cmd_vault.c.
+ * "load" and "list" need the data directory and live in cmd_init.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * cmd_vault.c -- vaern init, policy load|list, subject ...
+ * cmd_vault.c -- vaern subject ... (init and policy load|list: cmd_init.c)
  *
  * Results go to stdout as JSON, one document per command. Personal data is
  * printed only on stdout and only where asked for (subject show); errors on
@@ -24,8 +24,8 @@
 #define JSON_INPUT_MAX (4 * 1024 * 1024) /* bytes of a --json document */
 #define CLI_FACTS_MAX  VAULT_FACTS_PER_DOC
 
-static json_t *
-json_time(int64_t t)
+json_t *
+cli_json_time(int64_t t)
 {
 	char buf[21];
 
@@ -33,223 +33,6 @@ json_time(int64_t t)
 		return json_null();
 	cal_format_instant(t, buf);
 	return json_string(buf);
-}
-
-/* ---- init, policy load, policy list ---------------------------------------
- */
-
-/*
- * Checks every policy file before anything is written, so a bad file in
- * the list leaves the data directory as it was. Returns EXIT_OK or prints
- * the diagnostics and returns EXIT_REFUSED.
- */
-static int
-check_policies(int n, char **paths)
-{
-	struct policy_diags *diags = calloc(1, sizeof(*diags));
-	int rc = EXIT_OK;
-
-	if (diags == NULL)
-		return cli_report("policy", VAERN_E_NOMEM, NULL);
-	for (int i = 0; i < n; i++) {
-		struct policy *p = NULL;
-
-		memset(diags, 0, sizeof(*diags));
-		if (policy_load_file(paths[i], &p, diags) != VAERN_OK) {
-			cli_print_diags(paths[i], diags);
-			fprintf(stderr,
-			        "vaern: %s: not loaded; nothing was "
-			        "changed\n",
-			        paths[i]);
-			rc = EXIT_REFUSED;
-		}
-		policy_free(p);
-	}
-	free(diags);
-	return rc;
-}
-
-/* Loads each policy file into the open vault; prints what was loaded. */
-static int
-load_policies(struct vault *v, int n, char **paths, json_t *loaded)
-{
-	struct policy_diags *diags = calloc(1, sizeof(*diags));
-	struct vaern_msg msg = {{0}};
-	int rc = EXIT_OK;
-
-	if (diags == NULL)
-		return cli_report("policy load", VAERN_E_NOMEM, NULL);
-	for (int i = 0; i < n; i++) {
-		const char *controller = NULL;
-		enum vaern_err err;
-
-		memset(diags, 0, sizeof(*diags));
-		err = vault_policy_load(v, paths[i], diags, &controller, &msg);
-		if (err != VAERN_OK) {
-			cli_print_diags(paths[i], diags);
-			rc = cli_report("policy load", err, &msg);
-			break;
-		}
-		json_array_append_new(loaded, json_string(controller));
-	}
-	free(diags);
-	return rc;
-}
-
-int
-cmd_init(int argc, char **argv)
-{
-	struct vaern_msg msg = {{0}};
-	struct vault *v = NULL;
-	char **paths;
-	json_t *out, *loaded;
-	enum vaern_err err;
-	int n = 0, rc;
-
-	if ((paths = calloc((size_t)argc, sizeof(*paths))) == NULL)
-		return cli_report("init", VAERN_E_NOMEM, NULL);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-			paths[n++] = argv[++i];
-		} else {
-			free(paths);
-			return cli_usage("init", "usage: vaern [--data DIR] "
-			                         "init [--policy FILE]...");
-		}
-	}
-	if ((rc = check_policies(n, paths)) != EXIT_OK) {
-		free(paths);
-		return rc;
-	}
-	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
-		free(paths);
-		return cli_report("init", err, &msg);
-	}
-	/* The audit trail has its own database (src/audit/audit.h). */
-	{
-		char apath[4096];
-		int w = snprintf(apath, sizeof(apath), "%s/%s",
-		                 cli_globals.data_dir, AUDIT_DB_FILE);
-
-		if (w < 0 || (size_t)w >= sizeof(apath) ||
-		    (err = audit_create(apath, &msg)) != VAERN_OK) {
-			free(paths);
-			return cli_report("init", err ? err : VAERN_E_INVALID,
-			                  &msg);
-		}
-	}
-	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
-		free(paths);
-		return cli_report("init", err, &msg);
-	}
-	/* The audit MAC key and the trail's head from the start (issue 12),
-	 * so no later command changes the data store just to make them. */
-	{
-		struct cli_trail ct;
-
-		if ((err = cli_trail_of(v, &ct, &msg)) == VAERN_OK)
-			err = audit_outbox_flush(&ct.t, NULL, &msg);
-		sodium_memzero(&ct.t, sizeof(ct.t));
-		if (err != VAERN_OK) {
-			vault_close(v);
-			free(paths);
-			return cli_report("init", err, &msg);
-		}
-	}
-	loaded = json_array();
-	rc = load_policies(v, n, paths, loaded);
-	vault_close(v);
-	free(paths);
-	if (rc != EXIT_OK) {
-		json_decref(loaded);
-		return rc;
-	}
-	out = json_pack("{s:s, s:o}", "data", cli_globals.data_dir,
-	                "controllers", loaded);
-	return cli_print_json(out);
-}
-
-int
-cmd_policy_load(int argc, char **argv)
-{
-	struct vaern_msg msg = {{0}};
-	struct vault *v = NULL;
-	json_t *loaded;
-	enum vaern_err err;
-	int rc;
-
-	if (argc < 2)
-		return cli_usage("policy load", "usage: vaern [--data DIR] "
-		                                "policy load FILE...");
-	if ((rc = check_policies(argc - 1, argv + 1)) != EXIT_OK)
-		return rc;
-	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
-		return cli_report("policy load", err, &msg);
-	loaded = json_array();
-	rc = load_policies(v, argc - 1, argv + 1, loaded);
-	vault_close(v);
-	if (rc != EXIT_OK) {
-		json_decref(loaded);
-		return rc;
-	}
-	return cli_print_json(json_pack("{s:o}", "loaded", loaded));
-}
-
-struct list_ctx {
-	struct vault *v;
-	json_t *list;
-};
-
-static enum vaern_err
-list_one(void *arg, const char *name, int64_t loaded_at)
-{
-	struct list_ctx *l = arg;
-	struct vaern_msg msg = {{0}};
-	const struct policy *p = NULL;
-	json_t *o;
-
-	o = json_pack("{s:s, s:o}", "controller", name, "loaded_at",
-	              json_time(loaded_at));
-	if (vault_policy(l->v, name, &p, &msg) == VAERN_OK) {
-		char ver[11];
-
-		cal_format_date(p->controller.policy_version, ver);
-		json_object_set_new(o, "name", json_string(p->controller.name));
-		json_object_set_new(o, "country",
-		                    json_string(p->controller.country));
-		json_object_set_new(o, "policy_version", json_string(ver));
-		/* Issue 12: what audit entries name as policy_digest. */
-		json_object_set_new(
-		        o, "policy_digest",
-		        json_string(vault_policy_version(l->v, name)));
-	} else {
-		json_object_set_new(o, "error", json_string(msg.text));
-	}
-	json_array_append_new(l->list, o);
-	return VAERN_OK;
-}
-
-int
-cmd_policy_list(int argc, char **argv)
-{
-	struct vaern_msg msg = {{0}};
-	struct list_ctx l = {NULL, NULL};
-	enum vaern_err err;
-
-	(void)argv;
-	if (argc != 1)
-		return cli_usage("policy list", "usage: vaern [--data DIR] "
-		                                "policy list");
-	if ((err = vault_open(cli_globals.data_dir, &l.v, &msg)) != VAERN_OK)
-		return cli_report("policy list", err, &msg);
-	l.list = json_array();
-	err = vault_controller_foreach(l.v, list_one, &l, &msg);
-	vault_close(l.v);
-	if (err != VAERN_OK) {
-		json_decref(l.list);
-		return cli_report("policy list", err, &msg);
-	}
-	return cli_print_json(json_pack("{s:o}", "controllers", l.list));
 }
 
 /* ---- subject ------------------------------------------------------------ */
@@ -1003,13 +786,13 @@ subject_find(struct vault *v, struct subject_args *a)
 static enum vaern_err
 show_fact(void *arg, const struct vault_fact_out *f)
 {
-	json_t *o =
-	        json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b, s:o}", "id",
-	                  (json_int_t)f->id, "category", f->category, "value",
-	                  f->value, f->len, "purpose", f->purpose, "source",
-	                  f->source, "collected_at", json_time(f->collected_at),
-	                  "provided_by_subject", f->provided_by_subject,
-	                  "expires_at", json_time(f->expires_at));
+	json_t *o = json_pack("{s:I, s:s, s:s%, s:s, s:s, s:o, s:b, s:o}", "id",
+	                      (json_int_t)f->id, "category", f->category,
+	                      "value", f->value, f->len, "purpose", f->purpose,
+	                      "source", f->source, "collected_at",
+	                      cli_json_time(f->collected_at),
+	                      "provided_by_subject", f->provided_by_subject,
+	                      "expires_at", cli_json_time(f->expires_at));
 
 	if (o == NULL || json_array_append_new(arg, o) != 0)
 		return VAERN_E_NOMEM;
@@ -1019,7 +802,8 @@ show_fact(void *arg, const struct vault_fact_out *f)
 static enum vaern_err
 show_event(void *arg, const char *kind, int64_t at)
 {
-	json_t *o = json_pack("{s:s, s:o}", "kind", kind, "at", json_time(at));
+	json_t *o =
+	        json_pack("{s:s, s:o}", "kind", kind, "at", cli_json_time(at));
 
 	if (o == NULL || json_array_append_new(arg, o) != 0)
 		return VAERN_E_NOMEM;
@@ -1138,7 +922,7 @@ subject_event(struct vault *v, struct subject_args *a)
 		return cli_report("subject event", err, &msg);
 	return cli_print_json(json_pack(
 	        "{s:s, s:s, s:o}", "subject", a->pos[0], "event", a->pos[1],
-	        "at", json_time(at == INT64_MIN ? clock_now() : at)));
+	        "at", cli_json_time(at == INT64_MIN ? clock_now() : at)));
 }
 
 static int
@@ -1214,7 +998,7 @@ subject_hold(struct vault *v, struct subject_args *a)
 	return cli_print_json(json_pack("{s:s, s:I, s:s*, s:o}", "subject",
 	                                a->pos[0], "hold", (json_int_t)id,
 	                                "category", a->category, "review_at",
-	                                json_time(review)));
+	                                cli_json_time(review)));
 }
 
 static int
@@ -1252,9 +1036,10 @@ hold_json(void *arg, const struct vault_hold *h)
 	        arg,
 	        json_pack("{s:I, s:s*, s:s, s:o, s:o, s:s, s:o}", "hold",
 	                  (json_int_t)h->id, "category", h->category, "reason",
-	                  h->reason, "review_at", json_time(h->review_at),
-	                  "placed_at", json_time(h->placed_at), "placed_by",
-	                  h->placed_by, "lifted_at", json_time(h->lifted_at)));
+	                  h->reason, "review_at", cli_json_time(h->review_at),
+	                  "placed_at", cli_json_time(h->placed_at), "placed_by",
+	                  h->placed_by, "lifted_at",
+	                  cli_json_time(h->lifted_at)));
 	return VAERN_OK;
 }
 
@@ -1403,7 +1188,7 @@ subject_consent(struct vault *v, struct subject_args *a)
 	out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "subject", a->pos[0],
 	                "purpose", a->pos[1], "consent",
 	                a->withdraw ? "withdrawn" : "given", "source",
-	                act.source, "at", json_time(done.at));
+	                act.source, "at", cli_json_time(done.at));
 	if (done.has_text_hash) {
 		sodium_bin2hex(hex, sizeof(hex), done.text_hash,
 		               sizeof(done.text_hash));
@@ -1411,7 +1196,7 @@ subject_consent(struct vault *v, struct subject_args *a)
 	}
 	if (a->withdraw)
 		json_object_set_new(out, "kept_until",
-		                    json_time(done.expires_at));
+		                    cli_json_time(done.expires_at));
 	if (done.unsubscribe_token[0] != '\0')
 		json_object_set_new(out, "unsubscribe_token",
 		                    json_string(done.unsubscribe_token));
@@ -1430,7 +1215,7 @@ consent_row_json(void *arg, const struct vault_consent_rec *r)
 		sodium_bin2hex(hex, sizeof(hex), r->text_hash,
 		               VAULT_TEXT_HASH_BYTES);
 	o = json_pack("{s:s, s:I, s:o, s:s, s:s, s:s?}", "purpose", r->purpose,
-	              "seq", (json_int_t)r->seq, "at", json_time(r->at),
+	              "seq", (json_int_t)r->seq, "at", cli_json_time(r->at),
 	              "event", r->withdrawn ? "withdrawn" : "given", "source",
 	              r->source, "text_hash", r->text_hash ? hex : NULL);
 	if (o == NULL || json_array_append_new(arg, o) != 0)
@@ -1476,8 +1261,8 @@ subject_consents(struct vault *v, struct subject_args *a)
 		json_object_set_new(
 		        states, p,
 		        json_pack("{s:b, s:o, s:o}", "in_force", st.in_force,
-		                  "last_used", json_time(st.last_used),
-		                  "kept_until", json_time(st.expires_at)));
+		                  "last_used", cli_json_time(st.last_used),
+		                  "kept_until", cli_json_time(st.expires_at)));
 	}
 	if (err == VAERN_OK)
 		err = operator_audit(v, a->controller, "consents_read", uid,

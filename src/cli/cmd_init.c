@@ -1,0 +1,234 @@
+/*
+ * cmd_init.c -- vaern init, policy load, policy list: the data directory
+ * and the policies loaded into it (cmd_policy.c checks policy files).
+ *
+ * Results go to stdout as JSON, one document per command.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../calendar/calendar.h"
+#include "../vault/vault.h"
+#include "cli.h"
+
+/* ---- init, policy load, policy list ---------------------------------------
+ */
+
+/*
+ * Checks every policy file before anything is written, so a bad file in
+ * the list leaves the data directory as it was. Returns EXIT_OK or prints
+ * the diagnostics and returns EXIT_REFUSED.
+ */
+static int
+check_policies(int n, char **paths)
+{
+	struct policy_diags *diags = calloc(1, sizeof(*diags));
+	int rc = EXIT_OK;
+
+	if (diags == NULL)
+		return cli_report("policy", VAERN_E_NOMEM, NULL);
+	for (int i = 0; i < n; i++) {
+		struct policy *p = NULL;
+
+		memset(diags, 0, sizeof(*diags));
+		if (policy_load_file(paths[i], &p, diags) != VAERN_OK) {
+			cli_print_diags(paths[i], diags);
+			fprintf(stderr,
+			        "vaern: %s: not loaded; nothing was "
+			        "changed\n",
+			        paths[i]);
+			rc = EXIT_REFUSED;
+		}
+		policy_free(p);
+	}
+	free(diags);
+	return rc;
+}
+
+/* Loads each policy file into the open vault; prints what was loaded. */
+static int
+load_policies(struct vault *v, int n, char **paths, json_t *loaded)
+{
+	struct policy_diags *diags = calloc(1, sizeof(*diags));
+	struct vaern_msg msg = {{0}};
+	int rc = EXIT_OK;
+
+	if (diags == NULL)
+		return cli_report("policy load", VAERN_E_NOMEM, NULL);
+	for (int i = 0; i < n; i++) {
+		const char *controller = NULL;
+		enum vaern_err err;
+
+		memset(diags, 0, sizeof(*diags));
+		err = vault_policy_load(v, paths[i], diags, &controller, &msg);
+		if (err != VAERN_OK) {
+			cli_print_diags(paths[i], diags);
+			rc = cli_report("policy load", err, &msg);
+			break;
+		}
+		json_array_append_new(loaded, json_string(controller));
+	}
+	free(diags);
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	char **paths;
+	json_t *out, *loaded;
+	enum vaern_err err;
+	int n = 0, rc;
+
+	if ((paths = calloc((size_t)argc, sizeof(*paths))) == NULL)
+		return cli_report("init", VAERN_E_NOMEM, NULL);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+			paths[n++] = argv[++i];
+		} else {
+			free(paths);
+			return cli_usage("init", "usage: vaern [--data DIR] "
+			                         "init [--policy FILE]...");
+		}
+	}
+	if ((rc = check_policies(n, paths)) != EXIT_OK) {
+		free(paths);
+		return rc;
+	}
+	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
+		free(paths);
+		return cli_report("init", err, &msg);
+	}
+	/* The audit trail has its own database (src/audit/audit.h). */
+	{
+		char apath[4096];
+		int w = snprintf(apath, sizeof(apath), "%s/%s",
+		                 cli_globals.data_dir, AUDIT_DB_FILE);
+
+		if (w < 0 || (size_t)w >= sizeof(apath) ||
+		    (err = audit_create(apath, &msg)) != VAERN_OK) {
+			free(paths);
+			return cli_report("init", err ? err : VAERN_E_INVALID,
+			                  &msg);
+		}
+	}
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK) {
+		free(paths);
+		return cli_report("init", err, &msg);
+	}
+	/* The audit MAC key and the trail's head from the start (issue 12),
+	 * so no later command changes the data store just to make them. */
+	{
+		struct cli_trail ct;
+
+		if ((err = cli_trail_of(v, &ct, &msg)) == VAERN_OK)
+			err = audit_outbox_flush(&ct.t, NULL, &msg);
+		sodium_memzero(&ct.t, sizeof(ct.t));
+		if (err != VAERN_OK) {
+			vault_close(v);
+			free(paths);
+			return cli_report("init", err, &msg);
+		}
+	}
+	loaded = json_array();
+	rc = load_policies(v, n, paths, loaded);
+	vault_close(v);
+	free(paths);
+	if (rc != EXIT_OK) {
+		json_decref(loaded);
+		return rc;
+	}
+	out = json_pack("{s:s, s:o}", "data", cli_globals.data_dir,
+	                "controllers", loaded);
+	return cli_print_json(out);
+}
+
+int
+cmd_policy_load(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct vault *v = NULL;
+	json_t *loaded;
+	enum vaern_err err;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage("policy load", "usage: vaern [--data DIR] "
+		                                "policy load FILE...");
+	if ((rc = check_policies(argc - 1, argv + 1)) != EXIT_OK)
+		return rc;
+	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
+		return cli_report("policy load", err, &msg);
+	loaded = json_array();
+	rc = load_policies(v, argc - 1, argv + 1, loaded);
+	vault_close(v);
+	if (rc != EXIT_OK) {
+		json_decref(loaded);
+		return rc;
+	}
+	return cli_print_json(json_pack("{s:o}", "loaded", loaded));
+}
+
+struct list_ctx {
+	struct vault *v;
+	json_t *list;
+};
+
+static enum vaern_err
+list_one(void *arg, const char *name, int64_t loaded_at)
+{
+	struct list_ctx *l = arg;
+	struct vaern_msg msg = {{0}};
+	const struct policy *p = NULL;
+	json_t *o;
+
+	o = json_pack("{s:s, s:o}", "controller", name, "loaded_at",
+	              cli_json_time(loaded_at));
+	if (vault_policy(l->v, name, &p, &msg) == VAERN_OK) {
+		char ver[11];
+
+		cal_format_date(p->controller.policy_version, ver);
+		json_object_set_new(o, "name", json_string(p->controller.name));
+		json_object_set_new(o, "country",
+		                    json_string(p->controller.country));
+		json_object_set_new(o, "policy_version", json_string(ver));
+		/* Issue 12: what audit entries name as policy_digest. */
+		json_object_set_new(
+		        o, "policy_digest",
+		        json_string(vault_policy_version(l->v, name)));
+	} else {
+		json_object_set_new(o, "error", json_string(msg.text));
+	}
+	json_array_append_new(l->list, o);
+	return VAERN_OK;
+}
+
+int
+cmd_policy_list(int argc, char **argv)
+{
+	struct vaern_msg msg = {{0}};
+	struct list_ctx l = {NULL, NULL};
+	enum vaern_err err;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage("policy list", "usage: vaern [--data DIR] "
+		                                "policy list");
+	if ((err = vault_open(cli_globals.data_dir, &l.v, &msg)) != VAERN_OK)
+		return cli_report("policy list", err, &msg);
+	l.list = json_array();
+	err = vault_controller_foreach(l.v, list_one, &l, &msg);
+	vault_close(l.v);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return cli_report("policy list", err, &msg);
+	}
+	return cli_print_json(json_pack("{s:o}", "controllers", l.list));
+}
