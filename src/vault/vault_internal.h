@@ -141,6 +141,15 @@ vlt_facts_check(const struct policy *p, const struct vault_fact_in *facts,
                 struct fact_plan *plan, struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* Checks the consents given with a new subject against policy p (each
+ * purpose known and resting on consent, the source one the policy records
+ * for it, the time not in the future); msg names the consent by its
+ * 1-based position. */
+enum vaern_err vlt_consents_check(const struct policy *p,
+                                  const struct vault_consent_in *cs, size_t n,
+                                  int64_t now, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* The loaded controller named controller (loads and compiles it). */
 enum vaern_err vlt_controller(struct vault *v, const char *name,
                               struct controller **out, struct vaern_msg *msg);
@@ -215,6 +224,10 @@ enum vaern_err vlt_identifier_reindex(struct vault *v, struct vaern_msg *msg)
 enum vaern_err vlt_unwrap_key(struct vault *v, const struct store_subject *s,
                               unsigned char key[KEY_BYTES],
                               struct vaern_msg *msg);
+/* Wraps key for the subject s under the newest generation (nonce from the
+ * vault's pool) into s->wrapped_key, s->kek and s->wrapped_len. */
+void vlt_subject_key_wrap(struct vault *v, struct store_subject *s,
+                          const unsigned char key[KEY_BYTES]);
 
 /* The expiry of a new fact (no events yet) and its rule label. */
 enum vaern_err vlt_fact_expiry(const struct controller *c, const char *category,
