@@ -148,7 +148,7 @@ policy_suggest(struct loader *ld, const char *word, const char *const *cands,
 
 static void vdiag_at(struct loader *ld, unsigned line, unsigned column,
                      const char *fmt, va_list ap)
-        __attribute__((format(printf, 4, 0)));
+        __attribute__((format(printf, 4, 0), nonnull(1, 4)));
 
 static void
 vdiag_at(struct loader *ld, unsigned line, unsigned column, const char *fmt,
