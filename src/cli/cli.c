@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct cli_globals cli_globals = {CLI_DEFAULT_DATA};
 
@@ -62,4 +63,19 @@ cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out)
 		return 0;
 	*out = v;
 	return 1;
+}
+
+enum vaern_err
+cli_only_controller(void *arg, const char *name, int64_t loaded_at)
+{
+	char **one = arg;
+
+	(void)loaded_at;
+	if (*one != NULL) {
+		free(*one);
+		*one = NULL;
+		return VAERN_E_EXISTS; /* more than one: the caller must say */
+	}
+	*one = strdup(name);
+	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
 }

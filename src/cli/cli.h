@@ -126,6 +126,16 @@ int cmd_policy_history(int argc, char **argv);
 int cmd_policy_diff(int argc, char **argv);
 
 /*
+ * A vault_controller_foreach callback that finds the sole loaded
+ * controller, for commands whose --controller may be left out: *arg (a
+ * char **, NULL at first) gets a strdup'ed copy of the one name; a second
+ * controller frees it, sets it back to NULL and stops the walk with
+ * VAERN_E_EXISTS. The caller frees what is left.
+ */
+enum vaern_err cli_only_controller(void *arg, const char *name,
+                                   int64_t loaded_at);
+
+/*
  * Prints "vaern: <what>: <message>" to stderr and returns the exit code
  * that err maps to (EXIT_REFUSED for invalid/denied/not found/exists,
  * EXIT_FAILURE_ otherwise). msg may be NULL or empty.

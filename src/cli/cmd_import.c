@@ -168,22 +168,6 @@ args_free(struct import_args *a)
 	free(a->purposes);
 }
 
-/* The sole loaded controller, when --controller is not given. */
-static enum vaern_err
-only_controller(void *arg, const char *name, int64_t loaded_at)
-{
-	char **one = arg;
-
-	(void)loaded_at;
-	if (*one != NULL) {
-		free(*one);
-		*one = NULL;
-		return VAERN_E_EXISTS; /* more than one: the caller must say */
-	}
-	*one = strdup(name);
-	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
-}
-
 /* ---- rows and batches --------------------------------------------------- */
 
 /* A block of copied cell values; wiped before reuse and when freed. */
@@ -1154,8 +1138,8 @@ cmd_import(int argc, char **argv)
 	}
 	im.controller = a.controller;
 	if (im.controller == NULL) {
-		err = vault_controller_foreach(im.v, only_controller, &owned,
-		                               &msg);
+		err = vault_controller_foreach(im.v, cli_only_controller,
+		                               &owned, &msg);
 		if (err == VAERN_E_EXISTS || (err == VAERN_OK && !owned)) {
 			rc = cli_usage("import", "name the controller with "
 			                         "--controller ID (see 'vaern "

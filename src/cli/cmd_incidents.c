@@ -546,21 +546,6 @@ inc_notification(struct vault *v, const char *controller, struct args *a,
 	return rc;
 }
 
-static enum vaern_err
-only_controller(void *arg, const char *name, int64_t loaded_at)
-{
-	char **one = arg;
-
-	(void)loaded_at;
-	if (*one != NULL) {
-		free(*one);
-		*one = NULL;
-		return VAERN_E_EXISTS;
-	}
-	*one = strdup(name);
-	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
-}
-
 int
 cmd_incidents(int argc, char **argv)
 {
@@ -610,7 +595,7 @@ cmd_incidents(int argc, char **argv)
 		}
 		controller = a.controller;
 		if (controller == NULL) {
-			err = vault_controller_foreach(v, only_controller,
+			err = vault_controller_foreach(v, cli_only_controller,
 			                               &owned, &msg);
 			if (err != VAERN_OK || owned == NULL) {
 				rc = cli_usage("incidents",

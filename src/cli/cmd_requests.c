@@ -146,21 +146,6 @@ parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static enum vaern_err
-only_controller(void *arg, const char *name, int64_t loaded_at)
-{
-	char **one = arg;
-
-	(void)loaded_at;
-	if (*one != NULL) {
-		free(*one);
-		*one = NULL;
-		return VAERN_E_EXISTS;
-	}
-	*one = strdup(name);
-	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
-}
-
 /* A request's JSON with its transitions. */
 static enum vaern_err
 transition_json(void *arg, const struct vault_transition *t)
@@ -752,7 +737,7 @@ cmd_requests(int argc, char **argv)
 		}
 		controller = a.controller;
 		if (controller == NULL) {
-			err = vault_controller_foreach(v, only_controller,
+			err = vault_controller_foreach(v, cli_only_controller,
 			                               &owned, &msg);
 			if (err != VAERN_OK || owned == NULL) {
 				rc = cli_usage("requests",

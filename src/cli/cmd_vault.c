@@ -155,22 +155,6 @@ subject_args_free(struct subject_args *a)
 	free(a->pos);
 }
 
-/* The sole loaded controller, when --controller is not given. */
-static enum vaern_err
-only_controller(void *arg, const char *name, int64_t loaded_at)
-{
-	char **one = arg;
-
-	(void)loaded_at;
-	if (*one != NULL) {
-		free(*one);
-		*one = NULL;
-		return VAERN_E_EXISTS; /* more than one: the caller must say */
-	}
-	*one = strdup(name);
-	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
-}
-
 static int
 pick_controller(struct vault *v, struct subject_args *a, char **owned)
 {
@@ -180,7 +164,7 @@ pick_controller(struct vault *v, struct subject_args *a, char **owned)
 	*owned = NULL;
 	if (a->controller != NULL)
 		return EXIT_OK;
-	err = vault_controller_foreach(v, only_controller, owned, &msg);
+	err = vault_controller_foreach(v, cli_only_controller, owned, &msg);
 	if (err == VAERN_E_EXISTS || (err == VAERN_OK && *owned == NULL)) {
 		free(*owned);
 		*owned = NULL;
