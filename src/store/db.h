@@ -70,6 +70,7 @@ struct pg_stmt;
 /* A connection. */
 struct db {
 	enum db_engine engine;
+	int busy_ms;        /* db_busy_timeout's */
 	sqlite3 *lite;      /* DB_SQLITE */
 	struct pg_conn *pg; /* DB_POSTGRESQL (db_pg.c) */
 };
@@ -84,8 +85,8 @@ struct db_stmt {
 /* Opens a SQLite database (flags: SQLITE_OPEN_*), extended result codes
  * on, with a busy timeout of busy_ms. On failure *out may be set all the
  * same; db_close releases it. Returns DB_OK or an SQLite code. */
-int db_open_sqlite(const char *path, int flags, int busy_ms,
-                   struct db **out) __attribute__((nonnull));
+int db_open_sqlite(const char *path, int flags, int busy_ms, struct db **out)
+        __attribute__((nonnull));
 
 /*
  * Connects to PostgreSQL with the libpq connection string conninfo, with
@@ -95,6 +96,30 @@ int db_open_sqlite(const char *path, int flags, int busy_ms,
  */
 int db_open_pg(const char *conninfo, const char *schema, struct db **out)
         __attribute__((nonnull(1, 3)));
+
+/*
+ * Opens the database a data directory keeps in the file at path
+ * ("DIR/vaern.db", "DIR/audit.db"): SQLite in that file, unless DIR holds
+ * DB_STORE_CONF, a PostgreSQL connection string, in which case the
+ * connection goes there, with search_path set to the schema named after
+ * the file (DB_SCHEMA_AUDIT for audit.db, the default for the rest).
+ * flags and busy_ms as db_open_sqlite. On failure *out may be set;
+ * db_close releases it, db_errmsg says why.
+ */
+#define DB_STORE_CONF   "store.conf"
+#define DB_SCHEMA_AUDIT "audit"
+int db_open_file(const char *path, int flags, int busy_ms, struct db **out)
+        __attribute__((nonnull));
+
+/*
+ * Reads DIR/DB_STORE_CONF (the directory of path, or path itself if
+ * is_dir) into conninfo (size bytes). Returns 1 if the data directory is
+ * on PostgreSQL, 0 if it is on SQLite (no such file), -1 if the file is
+ * unreadable, too long, or open to others than its owner (a password may
+ * be in it: mode 0600).
+ */
+int db_store_conf(const char *path, int is_dir, char *conninfo, size_t size)
+        __attribute__((nonnull));
 
 /* Closes db (finalise its statements first). Accepts NULL. */
 void db_close(struct db *db);
@@ -119,6 +144,21 @@ enum db_errkind db_errkind(struct db *db) __attribute__((nonnull));
 int db_exec(struct db *db, const char *sql, char **errmsg)
         __attribute__((nonnull(1, 2)));
 void db_free(void *p);
+
+/*
+ * Begins a transaction. DB_READ: one snapshot for the reads up to the
+ * commit. DB_WRITE: a write transaction that excludes every other writer
+ * of the same lock: on SQLite the database's write lock (BEGIN
+ * IMMEDIATE; lock is ignored), on PostgreSQL the transaction-scoped
+ * advisory lock `lock`, shared by every node on the database. DB_TRY_WRITE
+ * as DB_WRITE, but returns DB_BUSY at once when another writer holds it.
+ */
+enum db_begin { DB_READ, DB_WRITE, DB_TRY_WRITE };
+#define DB_LOCK_STORE  0x7661657201 /* the vault's data ("vaer" 1) */
+#define DB_LOCK_AUDIT  0x7661657202 /* the audit trail's chain */
+#define DB_LOCK_SCHEMA 0x7661657203 /* schema set-up and migrations */
+int db_begin(struct db *db, enum db_begin how, int64_t lock)
+        __attribute__((nonnull));
 
 /* Prepares one statement; persistent=1 for one kept for the connection's
  * life. Returns DB_OK with *out, or an error code with *out NULL. */
@@ -198,17 +238,17 @@ db_bind_int(struct db_stmt *s, int i, int v)
 static inline int
 db_bind_text(struct db_stmt *s, int i, const char *p, int n)
 {
-	return s->lite != NULL ? sqlite3_bind_text(s->lite, i, p, n,
-	                                           SQLITE_STATIC)
-	                       : dbpg_bind_text(s, i, p, n);
+	return s->lite != NULL
+	               ? sqlite3_bind_text(s->lite, i, p, n, SQLITE_STATIC)
+	               : dbpg_bind_text(s, i, p, n);
 }
 
 static inline int
 db_bind_blob(struct db_stmt *s, int i, const void *p, int n)
 {
-	return s->lite != NULL ? sqlite3_bind_blob(s->lite, i, p, n,
-	                                           SQLITE_STATIC)
-	                       : dbpg_bind_blob(s, i, p, n);
+	return s->lite != NULL
+	               ? sqlite3_bind_blob(s->lite, i, p, n, SQLITE_STATIC)
+	               : dbpg_bind_blob(s, i, p, n);
 }
 
 static inline int

@@ -20,5 +20,9 @@ void dbpg_finalize(struct db_stmt *s);
 int64_t dbpg_changes(struct pg_conn *c);
 int dbpg_autocommit(struct pg_conn *c);
 void dbpg_busy_timeout(struct pg_conn *c, int ms);
+/* Runs sql, "BEGIN; SELECT pg_try_advisory_xact_lock(k)": DB_OK if the
+ * lock was taken (the transaction stays open), DB_BUSY if not (the
+ * transaction is rolled back), or an error. */
+int dbpg_try_lock(struct db *db, const char *sql);
 
 #endif
