@@ -17,6 +17,16 @@
  * differ (set-up pragmas, schema creation, the write lock, the keystore
  * file, checkpoints, backups) the caller asks db_engine().
  *
+ * The PostgreSQL engine translates at prepare, and nothing else: ?N to
+ * $N and a bare ? to the next number (not inside literals, quoted
+ * identifiers, comments); "BEGIN IMMEDIATE/DEFERRED/EXCLUSIVE" to "BEGIN"
+ * (PostgreSQL's BEGIN takes no lock: a writer that needs SQLite's write
+ * lock takes its own, e.g. an advisory lock); a number the SQL skips
+ * (?1, ?3 without ?2) is typed text and sent as NULL. A parameter whose
+ * type the server cannot infer ("?6 IS NULL" alone) fails at prepare:
+ * write CAST(?6 AS TEXT). Its tables: schema main (the data store, as
+ * SQLite's "main"), ks (the keystore), audit (the trail).
+ *
  * Bindings are by reference: a text or blob bound to a statement must
  * stay valid until the statement's first db_step() (SQLite's
  * SQLITE_STATIC; the PostgreSQL engine sends the values at that step).
@@ -84,8 +94,8 @@ struct db_stmt {
 /* Opens a SQLite database (flags: SQLITE_OPEN_*), extended result codes
  * on, with a busy timeout of busy_ms. On failure *out may be set all the
  * same; db_close releases it. Returns DB_OK or an SQLite code. */
-int db_open_sqlite(const char *path, int flags, int busy_ms,
-                   struct db **out) __attribute__((nonnull));
+int db_open_sqlite(const char *path, int flags, int busy_ms, struct db **out)
+        __attribute__((nonnull));
 
 /*
  * Connects to PostgreSQL with the libpq connection string conninfo, with
@@ -198,17 +208,17 @@ db_bind_int(struct db_stmt *s, int i, int v)
 static inline int
 db_bind_text(struct db_stmt *s, int i, const char *p, int n)
 {
-	return s->lite != NULL ? sqlite3_bind_text(s->lite, i, p, n,
-	                                           SQLITE_STATIC)
-	                       : dbpg_bind_text(s, i, p, n);
+	return s->lite != NULL
+	               ? sqlite3_bind_text(s->lite, i, p, n, SQLITE_STATIC)
+	               : dbpg_bind_text(s, i, p, n);
 }
 
 static inline int
 db_bind_blob(struct db_stmt *s, int i, const void *p, int n)
 {
-	return s->lite != NULL ? sqlite3_bind_blob(s->lite, i, p, n,
-	                                           SQLITE_STATIC)
-	                       : dbpg_bind_blob(s, i, p, n);
+	return s->lite != NULL
+	               ? sqlite3_bind_blob(s->lite, i, p, n, SQLITE_STATIC)
+	               : dbpg_bind_blob(s, i, p, n);
 }
 
 static inline int

@@ -13,7 +13,9 @@
  * SQL is translated once, at prepare: ?N becomes $N, a bare ? the next
  * number (as SQLite numbers it), outside string literals, quoted
  * identifiers, comments and dollar quotes; "BEGIN IMMEDIATE / DEFERRED /
- * EXCLUSIVE" becomes "BEGIN" (db.h). Nothing else is rewritten.
+ * EXCLUSIVE" becomes "BEGIN" (db.h); a number the SQL skips is declared
+ * text and sent as NULL (the server could not infer its type). Nothing
+ * else is rewritten.
  *
  * A lost connection: outside a transaction, the next call resets it once
  * (PQreset) and the statements are prepared again as they are next run
@@ -57,6 +59,7 @@ enum {
 	OID_INT8 = 20,
 	OID_INT2 = 21,
 	OID_INT4 = 23,
+	OID_TEXT = 25,
 	OID_OID = 26,
 	OID_FLOAT4 = 700,
 	OID_FLOAT8 = 701,
@@ -65,10 +68,14 @@ enum {
 
 /* One server-side prepared statement: one SQL text on one connection. */
 struct pg_prep {
-	char *sql;            /* the caller's text (the cache's key) */
-	char *pgsql;          /* translated ($N) */
-	char name[24];        /* the server-side name, unique per connection */
-	int nparams;          /* the highest parameter number */
+	char *sql;     /* the caller's text (the cache's key) */
+	char *pgsql;   /* translated ($N) */
+	char name[24]; /* the server-side name, unique per connection */
+	int nparams;   /* the highest parameter number */
+	/* NULL, or when a number below the highest is never used (SQLite
+	 * allows it, the server cannot infer its type): per parameter, 0
+	 * (the server infers) or text for an unused one, sent as NULL. */
+	Oid *types;
 	int is_rollback;      /* a whole-transaction ROLLBACK */
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
@@ -413,6 +420,7 @@ prep_free(struct pg_prep *p)
 		return;
 	free(p->sql);
 	free(p->pgsql);
+	free(p->types);
 	free(p);
 }
 
@@ -669,11 +677,13 @@ dollar_tag(const char *p)
  * Translates SQLite-style parameters into PostgreSQL's: ?N as $N, a bare
  * ? as one more than the highest number so far (SQLite's rule). Literals,
  * quoted identifiers, comments and dollar quotes are copied as they are.
- * Returns the new text (malloc) with *nparams the highest number, or
- * NULL with err set.
+ * Returns the new text (malloc) with *nparams the highest number and
+ * used[n] set for each number used (used: PG_PARAMS_MAX + 1 bytes, zero),
+ * or NULL with err set.
  */
 static char *
-translate(const char *sql, int *nparams, char *err, size_t errlen)
+translate(const char *sql, int *nparams, unsigned char *used, char *err,
+          size_t errlen)
 {
 	const char *p = sql, *rest, *end;
 	size_t len = strlen(sql), nq = 0, cap;
@@ -765,6 +775,7 @@ translate(const char *sql, int *nparams, char *err, size_t errlen)
 			}
 			if (v < 1 || v > PG_PARAMS_MAX)
 				goto bad_number;
+			used[v] = 1;
 			if (v > max)
 				max = (int)v;
 		} else if (ch == '?') {
@@ -782,6 +793,7 @@ translate(const char *sql, int *nparams, char *err, size_t errlen)
 				v = max + 1;
 			if (v < 1 || v > PG_PARAMS_MAX)
 				goto bad_number;
+			used[v] = 1;
 			if (v > max)
 				max = (int)v;
 			o += snprintf(o, cap - (size_t)(o - out), "$%ld", v);
@@ -823,7 +835,8 @@ prep_ensure(struct pg_conn *c, struct pg_prep *p)
 	if (p->epoch == c->epoch)
 		return 0;
 	was_in_txn = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
-	res = PQprepare(c->conn, p->name, p->pgsql, 0, NULL);
+	res = PQprepare(c->conn, p->name, p->pgsql,
+	                p->types != NULL ? p->nparams : 0, p->types);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		set_result_err(c, res);
@@ -839,23 +852,37 @@ static struct pg_prep *
 prep_new(struct pg_conn *c, const char *sql)
 {
 	struct pg_prep *p = calloc(1, sizeof(*p));
+	unsigned char *used = calloc(PG_PARAMS_MAX + 1, 1);
 	char err[128];
+	int i;
 
-	if (p == NULL || (p->sql = strdup(sql)) == NULL) {
-		set_err(c, DB_EK_OTHER, "out of memory");
-		prep_free(p);
-		return NULL;
-	}
-	if ((p->pgsql = translate(sql, &p->nparams, err, sizeof(err))) ==
+	if (p == NULL || used == NULL || (p->sql = strdup(sql)) == NULL)
+		goto oom;
+	if ((p->pgsql = translate(sql, &p->nparams, used, err, sizeof(err))) ==
 	    NULL) {
 		set_err(c, DB_EK_OTHER, "%s", err);
-		prep_free(p);
-		return NULL;
+		goto fail;
 	}
+	for (i = 1; i <= p->nparams; i++) {
+		if (used[i])
+			continue;
+		if (p->types == NULL &&
+		    (p->types = calloc((size_t)p->nparams, sizeof(Oid))) ==
+		            NULL)
+			goto oom;
+		p->types[i - 1] = OID_TEXT;
+	}
+	free(used);
 	p->is_rollback = is_rollback(sql);
 	(void)snprintf(p->name, sizeof(p->name), "vaern_%llu",
 	               (unsigned long long)++c->next_name);
 	return p;
+oom:
+	set_err(c, DB_EK_OTHER, "out of memory");
+fail:
+	free(used);
+	prep_free(p);
+	return NULL;
 }
 
 int
@@ -1073,6 +1100,10 @@ params_build(struct pg_stmt *st)
 
 		st->lengths[i] = 0;
 		st->formats[i] = 0;
+		if (st->prep->types != NULL && st->prep->types[i] != 0) {
+			st->values[i] = NULL; /* unused by the SQL */
+			continue;
+		}
 		switch (pp->kind) {
 		case P_INT: st->values[i] = pp->num; break;
 		case P_TEXT:

@@ -22,9 +22,10 @@ int dbpg_autocommit(struct pg_conn *c);
 void dbpg_busy_timeout(struct pg_conn *c, int ms);
 
 /* The PostgreSQL store's schema at DBPG_SCHEMA_VERSION (schema_pg.sql,
- * embedded): every table of the SQLite engine, in the schemas public
- * (data), ks (keystore) and audit (the trail). Run it with one db_exec:
- * one transaction, safe to run again. */
+ * embedded): every table of the SQLite engine, in the schemas main (the
+ * data store: open its connection with schema "main"), ks (the keystore)
+ * and audit (the trail: open with schema "audit"). Run it with one
+ * db_exec: one transaction, safe to run again. */
 #define DBPG_SCHEMA_VERSION 7
 const char *dbpg_schema_sql(void);
 
