@@ -10,7 +10,8 @@
  * (none names the value); a lock wait that times out; a transaction
  * rolled back; a connection whose backend is terminated, outside a
  * transaction (reset by itself) and inside one (fails until rolled
- * back); a password that never reaches an error; the embedded schema.
+ * back); a server that goes down and comes back; a password that never
+ * reaches an error; the embedded schema.
  */
 /* cmocka needs these first, in this order. */
 /* clang-format off */
@@ -522,6 +523,51 @@ test_reconnect(void **state)
 	db_close(db);
 }
 
+/* Runs scripts/pg-cluster CMD on the test's cluster. */
+static void
+cluster(const char *cmd)
+{
+	const char *dir = getenv("VAERN_PG_DIR");
+	char line[1024];
+
+	if (dir == NULL)
+		fail_msg("VAERN_PG_DIR is not set");
+	(void)snprintf(line, sizeof(line), "sh scripts/pg-cluster %s '%s'", cmd,
+	               dir);
+	if (system(line) != 0)
+		fail_msg("%s failed", line);
+}
+
+/* The server goes down and comes back: a clear failure meanwhile, then
+ * the same connection works again by itself. */
+static void
+test_server_restart(void **state)
+{
+	struct db *db = open_db(NULL);
+	struct db_stmt *s = prep(db, "SELECT CAST(?1 AS BIGINT) + 1");
+	char *e = NULL;
+
+	(void)state;
+	assert_int_equal(db_bind_int64(s, 1, 41), DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	db_reset(s);
+	cluster("down");
+	assert_int_not_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_errkind(db), DB_EK_GONE);
+	assert_non_null(strstr(db_errmsg(db), "PostgreSQL"));
+	db_reset(s);
+	assert_int_not_equal(db_exec(db, "SELECT 1", &e), DB_OK);
+	assert_int_equal(db_errkind(db), DB_EK_GONE);
+	db_free(e);
+	assert_int_equal(db_autocommit(db), 1);
+	cluster("up");
+	if (db_step(s) != DB_ROW)
+		fail_msg("after the server came back: %s", db_errmsg(db));
+	assert_int_equal(db_column_int64(s, 0), 42);
+	db_finalize(s);
+	db_close(db);
+}
+
 /* ---- connecting: the cause named, the password never ---- */
 
 static void
@@ -673,6 +719,7 @@ main(void)
 	        cmocka_unit_test(test_busy),
 	        cmocka_unit_test(test_rollback),
 	        cmocka_unit_test(test_reconnect),
+	        cmocka_unit_test(test_server_restart),
 	        cmocka_unit_test(test_password),
 	        cmocka_unit_test(test_schema),
 	        cmocka_unit_test(test_same_text),
