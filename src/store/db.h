@@ -17,6 +17,16 @@
  * differ (set-up pragmas, schema creation, the write lock, the keystore
  * file, checkpoints, backups) the caller asks db_engine().
  *
+ * The PostgreSQL engine translates at prepare, and nothing else: ?N to
+ * $N and a bare ? to the next number (not inside literals, quoted
+ * identifiers, comments); "BEGIN IMMEDIATE/DEFERRED/EXCLUSIVE" to "BEGIN"
+ * (PostgreSQL's BEGIN takes no lock: a writer that needs SQLite's write
+ * lock takes its own, e.g. an advisory lock); a number the SQL skips
+ * (?1, ?3 without ?2) is typed text and sent as NULL. A parameter whose
+ * type the server cannot infer ("?6 IS NULL" alone) fails at prepare:
+ * write CAST(?6 AS TEXT). Its tables: schema main (the data store, as
+ * SQLite's "main"), ks (the keystore), audit (the trail).
+ *
  * Bindings are by reference: a text or blob bound to a statement must
  * stay valid until the statement's first db_step() (SQLite's
  * SQLITE_STATIC; the PostgreSQL engine sends the values at that step).

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_pg_sql.h"
+#include "db_pg.h"
 
 int
 store_pg_schema_setup(struct db *db, char **errmsg)
@@ -20,16 +20,15 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 
 	if ((rc = db_begin(db, DB_WRITE, DB_LOCK_SCHEMA)) != DB_OK)
 		return rc;
-	if ((rc = db_prepare(db,
-	                     "SELECT to_regclass('public.meta') IS NOT NULL", 0,
-	                     &s)) == DB_OK &&
+	if ((rc = db_prepare(db, "SELECT to_regclass('main.meta') IS NOT NULL",
+	                     0, &s)) == DB_OK &&
 	    db_step(s) == DB_ROW)
 		have = (int)db_column_int64(s, 0);
 	db_finalize(s);
 	s = NULL;
 	if (rc == DB_OK && have &&
 	    (rc = db_prepare(db,
-	                     "SELECT value FROM public.meta"
+	                     "SELECT value FROM main.meta"
 	                     " WHERE key = 'schema_version'",
 	                     0, &s)) == DB_OK &&
 	    db_step(s) == DB_ROW) {
@@ -39,7 +38,7 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	}
 	db_finalize(s);
 	if (rc == DB_OK && !have)
-		rc = db_exec(db, schema_pg_sql, errmsg);
+		rc = db_exec(db, dbpg_schema_sql(), errmsg);
 	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION) {
 		if (errmsg != NULL && (*errmsg = malloc(160)) != NULL)
 			(void)snprintf(*errmsg, 160,

@@ -68,7 +68,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_POLICY_GEN_BUMP] = "INSERT INTO meta(key, value)"
                               " VALUES ('policy_generation', '1')"
                               " ON CONFLICT(key) DO UPDATE SET value ="
-                              " CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                              " CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         [S_POLICY_GEN] = "SELECT CAST(value AS INTEGER) FROM meta"
                          " WHERE key = 'policy_generation'",
         [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid,"
@@ -642,7 +642,7 @@ open_pg(struct store *st, const char *path, struct vaern_msg *msg)
 		                  "be a file of mode 0600 holding a PostgreSQL "
 		                  "connection string",
 		                  DB_STORE_CONF);
-	err = sqlu_open_pg(&st->conn, conninfo, NULL, msg);
+	err = sqlu_open_pg(&st->conn, conninfo, "main", msg);
 	explicit_bzero(conninfo, sizeof(conninfo));
 	if (err != VAERN_OK)
 		return err;

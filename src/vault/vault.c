@@ -19,6 +19,7 @@
 #include "../common/utf8.h"
 #include "../keys/keys.h"
 #include "../retention/retention.h"
+#include "../store/db.h"
 #include "../store/store.h"
 #include "vault_internal.h"
 
@@ -177,6 +178,18 @@ done:
 	return err;
 }
 
+/* A data directory whose store is PostgreSQL (DIR/store.conf) has no
+ * vaern.db. */
+static int
+on_postgresql(const char *dir)
+{
+	char probe[8];
+	int on = db_store_conf(dir, 1, probe, sizeof(probe));
+
+	sodium_memzero(probe, sizeof(probe));
+	return on != 0;
+}
+
 enum vaern_err
 vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 {
@@ -202,7 +215,7 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 	                     VAULT_OUTBOX_DIR, msg)) != VAERN_OK)
 		goto done;
 	vault_set_outbox(v, vault_outbox_spool, v->outbox_dir);
-	if (access(dpath, F_OK) != 0) {
+	if (access(dpath, F_OK) != 0 && !on_postgresql(dir)) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "%s: no database; is %s a data directory? "
 		                 "(vaern init --data %s)",
