@@ -39,6 +39,8 @@ import shutil
 import signal
 import socket
 import sqlite3
+
+import dbpeek
 import ssl
 import subprocess
 import tempfile
@@ -441,7 +443,7 @@ class ApiCase(unittest.TestCase):
         return err
 
     def counts(self):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True,
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True,
                               timeout=10)
         try:
             return {t: con.execute("SELECT count(*) FROM %s" % t)
@@ -450,7 +452,7 @@ class ApiCase(unittest.TestCase):
             con.close()
 
     def subject_rowid(self, sid):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True,
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True,
                               timeout=10)
         try:
             row = con.execute("SELECT id FROM subject WHERE uid = ?",
@@ -461,7 +463,7 @@ class ApiCase(unittest.TestCase):
         return row[0]
 
     def sql(self, query, args=()):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True,
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True,
                               timeout=10)
         try:
             return con.execute(query, args).fetchall()
@@ -915,7 +917,7 @@ class HeldAnswerTest(ApiCase):
     def entries_of(self, sid):
         """Entries about sid committed in the trail, read on a connection
         of the test's own."""
-        con = sqlite3.connect("file:%s?mode=ro"
+        con = dbpeek.connect("file:%s?mode=ro"
                               % os.path.join(self.dir, "audit.db"),
                               uri=True, timeout=10)
         try:
@@ -975,7 +977,7 @@ class HeldAnswerTest(ApiCase):
         email = doc["facts"][2]["value"]
         sid = self.create(self.CS, doc)
         audit_db = os.path.join(self.dir, "audit.db")
-        con = sqlite3.connect(audit_db, timeout=10)
+        con = dbpeek.connect(audit_db, timeout=10)
         try:
             con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit"
                         " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
@@ -2168,7 +2170,7 @@ class AuditTamperTest(ApiCase):
 
     def test_changed_reason_named_GDPR_32(self):
         d, db = self.copy("changed")
-        con = sqlite3.connect(db)
+        con = dbpeek.connect(db)
         with con:
             n = con.execute("UPDATE audit SET reason = 'nothing to see' "
                             "WHERE seq = 5").rowcount
@@ -2184,7 +2186,7 @@ class AuditTamperTest(ApiCase):
 
     def test_changed_decision_named_GDPR_32(self):
         d, db = self.copy("decision")
-        con = sqlite3.connect(db)
+        con = dbpeek.connect(db)
         with con:
             con.execute("UPDATE audit SET decision = 1 - decision "
                         "WHERE seq = 3")
@@ -2195,7 +2197,7 @@ class AuditTamperTest(ApiCase):
 
     def test_deleted_row_named_GDPR_32(self):
         d, db = self.copy("deleted")
-        con = sqlite3.connect(db)
+        con = dbpeek.connect(db)
         with con:
             con.execute("DELETE FROM audit WHERE seq = 4")
         con.close()
@@ -2209,7 +2211,7 @@ class AuditTamperTest(ApiCase):
     def test_tampered_trail_read_by_dpo(self):
         """The DPO's view over HTTP still answers after tampering."""
         d, db = self.copy("served")
-        con = sqlite3.connect(db)
+        con = dbpeek.connect(db)
         with con:
             con.execute("UPDATE audit SET reason = 'x' WHERE seq = 2")
         con.close()

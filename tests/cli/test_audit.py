@@ -23,6 +23,8 @@ import json
 import os
 import shutil
 import sqlite3
+
+import dbpeek
 import struct
 import subprocess
 import sys
@@ -57,7 +59,7 @@ def vaern(data, *args, as_of=None, stdin=None, binary=None, env=None):
 
 
 def sql(db, query, args=()):
-    con = sqlite3.connect(db, timeout=10)
+    con = dbpeek.connect(db, timeout=10)
     try:
         with con:
             rows = con.execute(query, args).fetchall()

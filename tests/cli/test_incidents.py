@@ -27,6 +27,8 @@ import json
 import os
 import re
 import sqlite3
+
+import dbpeek
 import subprocess
 import sys
 import tempfile
@@ -84,7 +86,7 @@ class CliBase(unittest.TestCase):
         return self.vaern("incidents", *args, as_of=as_of, stdin=stdin)
 
     def sql(self, query):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True)
         try:
             return con.execute(query).fetchall()
         finally:
@@ -199,7 +201,7 @@ class MigrationTest(CliBase):
     def test_SHOP_BREACH_1_schema_5_data_directory_gains_the_tables(self):
         """A data directory of schema 5 (before issue 17) opens, gains
         the incident tables and says the latest schema, 7."""
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         con.executescript(
             "DROP TABLE incident; DROP TABLE incident_file;"
             " DROP TABLE incident_notice;"
@@ -386,7 +388,7 @@ class IntakeApiTest(api.ApiCase):
                                    headers={"X-Forwarded-For": addr})
 
     def rows(self):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True)
         try:
             return (con.execute("SELECT count(*) FROM incident").fetchone()[0],
                     con.execute("SELECT count(*) FROM incident_file")

@@ -29,6 +29,8 @@ import json
 import os
 import re
 import sqlite3
+
+import dbpeek
 import subprocess
 import sys
 import tempfile
@@ -94,7 +96,7 @@ class RightsBase(unittest.TestCase):
                           as_of=as_of, stdin=stdin)
 
     def sql(self, query, args=()):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        con = dbpeek.connect("file:%s?mode=ro" % self.db, uri=True)
         try:
             return con.execute(query, args).fetchall()
         finally:
@@ -296,7 +298,7 @@ class DueDateTest(RightsBase):
         """A data directory of schema 2 (before issue 5) opens, gains the
         request tables and says the current schema, 5 (issue 13)."""
         sid = self.subject("m@example.dk")
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         con.executescript(
             "DROP TABLE request; DROP TABLE request_transition;"
             " DROP TABLE request_code;"

@@ -25,6 +25,8 @@ import os
 import re
 import select
 import sqlite3
+
+import dbpeek
 import subprocess
 import tempfile
 import time
@@ -178,7 +180,7 @@ class TrafficTest(Base):
         self.assertEqual(plan["2025-03-01"]["records"], 2)
         self.assertEqual(plan["2025-03-02"]["records"], 1)
         # Records are not subjects: nothing in the vault.
-        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        db = dbpeek.connect(os.path.join(self.dir, "vaern.db"))
         try:
             n = db.execute("SELECT count(*) FROM subject").fetchone()[0]
         finally:

@@ -19,6 +19,8 @@ import json
 import os
 import re
 import sqlite3
+
+import dbpeek
 import stat
 import subprocess
 import tempfile
@@ -147,7 +149,7 @@ class VaultTest(unittest.TestCase):
         return {f["category"]: f for f in self.show(sid, *args)["facts"]}
 
     def sql(self, query, params=()):
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         try:
             # the wrapped keys are in the keystore (issue 13)
             con.execute("ATTACH ? AS ks", (os.path.join(self.dir,
@@ -160,7 +162,7 @@ class VaultTest(unittest.TestCase):
 
     def snapshot(self):
         """Every row of every table: the state a refusal must not change."""
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         try:
             return {t: sorted(con.execute("SELECT * FROM " + t).fetchall(),
                               key=repr)

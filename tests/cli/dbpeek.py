@@ -1,0 +1,183 @@
+"""dbpeek -- a test reads (or tampers with) a data directory's store as it
+would read SQLite's file, on either engine (issue 14).
+
+connect(path) takes what sqlite3.connect takes ("DIR/vaern.db",
+"file:DIR/audit.db?mode=ro" with uri=True, "DIR/keystore.db"). A data
+directory on SQLite gives sqlite3's own connection. One on PostgreSQL
+(DIR/store.conf holds the connection string) gives a connection to its
+database with search_path set to the schema that stands for the file:
+main (vaern.db), audit (audit.db), ks (keystore.db); "?N" and "?"
+parameters work, bytea reads back as bytes, and a read-only URI opens a
+read-only session. Only the SQL both engines accept works on both.
+
+ON_POSTGRESQL is true when the suite runs on PostgreSQL
+(VAERN_TEST_ENGINE=postgresql, tests/meson.build), so a test of
+something only SQLite has (the file itself, its pages, its WAL) can say
+why it does not apply: @sqlite_only("reason").
+"""
+import os
+import re
+import sqlite3
+
+import dbpeek
+import unittest
+
+ON_POSTGRESQL = os.environ.get("VAERN_TEST_ENGINE") == "postgresql"
+
+SCHEMAS = {"vaern.db": "main", "audit.db": "audit", "keystore.db": "ks",
+           "store.db": "main"}
+
+
+def sqlite_only(reason):
+    """Skips a test (or a class) on PostgreSQL, saying why."""
+    return unittest.skipIf(ON_POSTGRESQL, "SQLite only: " + reason)
+
+
+def _file_of(path, uri):
+    if uri and path.startswith("file:"):
+        path = path[5:]
+        ro = "mode=ro" in path
+        return path.split("?", 1)[0], ro
+    return path, False
+
+
+def store_conf(path):
+    """The connection string of the data directory path names (a
+    directory, or a file in it), or None when it is on SQLite."""
+    d = path if os.path.isdir(path) else os.path.dirname(path)
+    conf = os.path.join(d, "store.conf")
+    if not os.path.exists(conf):
+        return None
+    with open(conf) as f:
+        return f.read().strip()
+
+
+def _to_pg(sql):
+    """?N and ? to psycopg2's %s, with the argument order they need."""
+    order = []
+    count = [0]
+
+    def one(m):
+        if m.group(1):
+            n = int(m.group(1))
+        else:
+            n = count[0] + 1
+        count[0] = max(count[0], n)
+        order.append(n - 1)
+        return "%s"
+
+    out, pos = [], 0
+    # Leave quoted literals alone.
+    for m in re.finditer(r"'(?:[^']|'')*'", sql):
+        out.append(re.sub(r"\?(\d*)", one, sql[pos:m.start()].replace(
+            "%", "%%")))
+        out.append(m.group(0).replace("%", "%%"))
+        pos = m.end()
+    out.append(re.sub(r"\?(\d*)", one, sql[pos:].replace("%", "%%")))
+    return "".join(out), order
+
+
+def _value_in(v):
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        import psycopg2
+        return psycopg2.Binary(bytes(v))
+    return v
+
+
+def _value_out(v):
+    if isinstance(v, memoryview):
+        return bytes(v)
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+class _Cursor:
+    def __init__(self, cur):
+        self._cur = cur
+
+    def execute(self, sql, params=()):
+        text, order = _to_pg(sql)
+        args = [_value_in(params[i]) for i in order] if order else None
+        self._cur.execute(text, args)
+        return self
+
+    def executemany(self, sql, seq):
+        for p in seq:
+            self.execute(sql, p)
+        return self
+
+    def fetchone(self):
+        if self._cur.description is None:
+            return None
+        r = self._cur.fetchone()
+        return None if r is None else tuple(_value_out(v) for v in r)
+
+    def fetchall(self):
+        if self._cur.description is None:
+            return []
+        return [tuple(_value_out(v) for v in r) for r in self._cur.fetchall()]
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self):
+        return self._cur.rowcount
+
+    def close(self):
+        self._cur.close()
+
+
+class _PgConnection:
+    def __init__(self, conninfo, schema, readonly):
+        import psycopg2
+        self._con = psycopg2.connect(conninfo)
+        self._con.set_session(readonly=readonly)
+        with self._con.cursor() as c:
+            c.execute("SET search_path = " + schema)
+        self._con.commit()
+
+    def cursor(self):
+        return _Cursor(self._con.cursor())
+
+    def execute(self, sql, params=()):
+        return self.cursor().execute(sql, params)
+
+    def executemany(self, sql, seq):
+        return self.cursor().executemany(sql, seq)
+
+    def executescript(self, script):
+        with self._con.cursor() as c:
+            c.execute(script)
+        return self
+
+    def commit(self):
+        self._con.commit()
+
+    def rollback(self):
+        self._con.rollback()
+
+    def close(self):
+        self._con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        # As sqlite3's: commit or roll back, but stay open.
+        if kind is None:
+            self._con.commit()
+        else:
+            self._con.rollback()
+        return False
+
+
+def connect(path, timeout=5.0, uri=False, **kw):
+    """sqlite3.connect on SQLite; the same calls on PostgreSQL."""
+    file, ro = _file_of(path, uri)
+    conninfo = store_conf(file)
+    if conninfo is None:
+        return dbpeek.connect(path, timeout=timeout, uri=uri, **kw)
+    schema = SCHEMAS.get(os.path.basename(file), "main")
+    return _PgConnection(conninfo, schema, ro)
