@@ -164,31 +164,37 @@ first_line(char *m)
 }
 
 /* Replaces every occurrence of secret in m (NUL-terminated, of capacity
- * cap) with "***". */
+ * cap) with "***"; what does not fit is cut. */
 static void
 scrub(char *m, size_t cap, const char *secret)
 {
 	size_t sl, ml;
-	char *at;
+	char *at, *from = m;
 
 	if (secret == NULL || (sl = strlen(secret)) == 0)
 		return;
-	while ((at = strstr(m, secret)) != NULL) {
+	while ((at = strstr(from, secret)) != NULL) {
 		ml = strlen(m);
-		if (sl >= 3) {
-			memcpy(at, "***", 3);
-			memmove(at + 3, at + sl,
-			        ml - (size_t)(at - m) - sl + 1);
-		} else {
-			/* Grow: "*" or "**" becomes "***". */
-			if (ml + 3 - sl >= cap) {
-				*at = '\0';
-				break;
-			}
-			memmove(at + 3, at + sl,
-			        ml - (size_t)(at - m) - sl + 1);
-			memcpy(at, "***", 3);
+		if (ml - sl + 3 >= cap) {
+			*at = '\0';
+			return;
 		}
+		memmove(at + 3, at + sl, ml - (size_t)(at - m) - sl + 1);
+		memcpy(at, "***", 3);
+		from = at + 3; /* never into what was put in */
+	}
+}
+
+/* Empties every double-quoted segment of m ("..." becomes ""). */
+static void
+drop_quoted(char *m)
+{
+	char *open = m, *close;
+
+	while ((open = strchr(open, '"')) != NULL &&
+	       (close = strchr(open + 1, '"')) != NULL) {
+		memmove(open + 1, close, strlen(close) + 1);
+		open += 2;
 	}
 }
 
@@ -282,10 +288,13 @@ set_result_err(struct pg_conn *c, const PGresult *res)
 	}
 	set_err(c, kind_of(state), "%s", primary);
 	/* A data exception quotes the value it could not take ('invalid
-	 * input syntax for type bigint: "..."'): the value goes. */
-	if (state != NULL && strncmp(state, "22", 2) == 0 &&
-	    (colon = strchr(c->errmsg, ':')) != NULL)
-		*colon = '\0';
+	 * input syntax for type bigint: "..."', 'value "..." is out of
+	 * range'): the value goes. */
+	if (state != NULL && strncmp(state, "22", 2) == 0) {
+		if ((colon = strchr(c->errmsg, ':')) != NULL)
+			*colon = '\0';
+		drop_quoted(c->errmsg);
+	}
 	if (PQstatus(c->conn) == CONNECTION_BAD)
 		c->kind = DB_EK_GONE;
 }

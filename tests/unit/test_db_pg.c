@@ -353,6 +353,12 @@ test_constraints(void **state)
 	assert_int_equal(db_errkind(db), DB_EK_OTHER);
 	assert_non_null(strstr(db_errmsg(db), "invalid input syntax"));
 	assert_null(strstr(db_errmsg(db), "anna"));
+	/* Out of range: the value is quoted before any colon. */
+	db_reset(s);
+	assert_int_equal(db_bind_text(s, 1, "98765432109876543210", -1), DB_OK);
+	assert_int_not_equal(db_step(s), DB_DONE);
+	assert_non_null(strstr(db_errmsg(db), "out of range"));
+	assert_null(strstr(db_errmsg(db), "98765"));
 	db_finalize(s);
 	/* Nothing but the first row was written. */
 	assert_int_equal(scalar(db, "SELECT count(*) FROM person"), 1);
@@ -618,6 +624,17 @@ test_password(void **state)
 	expect_open_fails("host=/tmp password=" SECRET " bogus=1",
 	                  "invalid connection option");
 	expect_open_fails("host=/tmp password='" SECRET, "unterminated");
+	/* A password the message would show (here: the user's name) is
+	 * cut out of it. */
+	(void)snprintf(ci, sizeof(ci),
+	               "host=%s dbname=vaern user=pwuser password=pwuser",
+	               host);
+	assert_int_equal(db_open_pg(ci, NULL, &ok), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(ok), "password authentication"));
+	assert_null(strstr(db_errmsg(ok), "pwuser"));
+	assert_non_null(strstr(db_errmsg(ok), "***"));
+	db_close(ok);
+	ok = NULL;
 	/* A server that is not there. */
 	expect_open_fails("host=/nonexistent-vaern dbname=x password=" SECRET,
 	                  "cannot connect to PostgreSQL");
