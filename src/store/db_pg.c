@@ -518,10 +518,9 @@ static int
 conn_ready(struct pg_conn *c)
 {
 	if (c->lost_txn) {
-		set_err(c, DB_EK_GONE,
-		        "the connection to PostgreSQL was lost in a "
-		        "transaction;"
-		        " roll it back");
+		set_err(c, DB_EK_GONE, "%s",
+		        "the connection to PostgreSQL was lost in a"
+		        " transaction; roll it back");
 		return -1;
 	}
 	if (PQstatus(c->conn) == CONNECTION_OK &&
@@ -531,9 +530,9 @@ conn_ready(struct pg_conn *c)
 		return 0;
 	if (c->last_txn != PQTRANS_IDLE) {
 		c->lost_txn = 1;
-		set_err(c, DB_EK_GONE,
-		        "the connection to PostgreSQL was lost in a "
-		        "transaction");
+		set_err(c, DB_EK_GONE, "%s",
+		        "the connection to PostgreSQL was lost in a"
+		        " transaction");
 		return -1;
 	}
 	PQreset(c->conn);
