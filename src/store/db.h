@@ -24,8 +24,11 @@
  * lock takes its own, e.g. an advisory lock); a number the SQL skips
  * (?1, ?3 without ?2) is typed text and sent as NULL. A parameter whose
  * type the server cannot infer ("?6 IS NULL" alone) fails at prepare:
- * write CAST(?6 AS TEXT). Its tables: schema main (the data store, as
- * SQLite's "main"), ks (the keystore), audit (the trail).
+ * write CAST(?6 AS TEXT). SQLite's schema name "main." before a table is
+ * dropped (the data store's tables are in the connection's search_path,
+ * schema public; the keystore's in ks, as its SQLite file is attached;
+ * the trail's in audit). A prepare that fails inside a transaction
+ * aborts it on PostgreSQL (every later statement fails until ROLLBACK).
  *
  * Bindings are by reference: a text or blob bound to a statement must
  * stay valid until the statement's first db_step() (SQLite's
@@ -80,6 +83,7 @@ struct pg_stmt;
 /* A connection. */
 struct db {
 	enum db_engine engine;
+	int busy_ms;        /* db_busy_timeout's */
 	sqlite3 *lite;      /* DB_SQLITE */
 	struct pg_conn *pg; /* DB_POSTGRESQL (db_pg.c) */
 };
@@ -106,6 +110,30 @@ int db_open_sqlite(const char *path, int flags, int busy_ms, struct db **out)
 int db_open_pg(const char *conninfo, const char *schema, struct db **out)
         __attribute__((nonnull(1, 3)));
 
+/*
+ * Opens the database a data directory keeps in the file at path
+ * ("DIR/vaern.db", "DIR/audit.db"): SQLite in that file, unless DIR holds
+ * DB_STORE_CONF, a PostgreSQL connection string, in which case the
+ * connection goes there, with search_path set to the schema named after
+ * the file (DB_SCHEMA_AUDIT for audit.db, the default for the rest).
+ * flags and busy_ms as db_open_sqlite. On failure *out may be set;
+ * db_close releases it, db_errmsg says why.
+ */
+#define DB_STORE_CONF   "store.conf"
+#define DB_SCHEMA_AUDIT "audit"
+int db_open_file(const char *path, int flags, int busy_ms, struct db **out)
+        __attribute__((nonnull));
+
+/*
+ * Reads DIR/DB_STORE_CONF (the directory of path, or path itself if
+ * is_dir) into conninfo (size bytes). Returns 1 if the data directory is
+ * on PostgreSQL, 0 if it is on SQLite (no such file), -1 if the file is
+ * unreadable, too long, or open to others than its owner (a password may
+ * be in it: mode 0600).
+ */
+int db_store_conf(const char *path, int is_dir, char *conninfo, size_t size)
+        __attribute__((nonnull));
+
 /* Closes db (finalise its statements first). Accepts NULL. */
 void db_close(struct db *db);
 
@@ -129,6 +157,21 @@ enum db_errkind db_errkind(struct db *db) __attribute__((nonnull));
 int db_exec(struct db *db, const char *sql, char **errmsg)
         __attribute__((nonnull(1, 2)));
 void db_free(void *p);
+
+/*
+ * Begins a transaction. DB_READ: one snapshot for the reads up to the
+ * commit. DB_WRITE: a write transaction that excludes every other writer
+ * of the same lock: on SQLite the database's write lock (BEGIN
+ * IMMEDIATE; lock is ignored), on PostgreSQL the transaction-scoped
+ * advisory lock `lock`, shared by every node on the database. DB_TRY_WRITE
+ * as DB_WRITE, but returns DB_BUSY at once when another writer holds it.
+ */
+enum db_begin { DB_READ, DB_WRITE, DB_TRY_WRITE };
+#define DB_LOCK_STORE  0x7661657201 /* the vault's data ("vaer" 1) */
+#define DB_LOCK_AUDIT  0x7661657202 /* the audit trail's chain */
+#define DB_LOCK_SCHEMA 0x7661657203 /* schema set-up and migrations */
+int db_begin(struct db *db, enum db_begin how, int64_t lock)
+        __attribute__((nonnull));
 
 /* Prepares one statement; persistent=1 for one kept for the connection's
  * life. Returns DB_OK with *out, or an error code with *out NULL. */

@@ -41,8 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_pg_sql.h"
-
 /* A failure's message, as kept for db_errmsg. */
 #define PG_ERRMSG_MAX 512
 /* Server-side statements a connection keeps (distinct SQL texts); a text
@@ -1245,8 +1243,45 @@ done:
 	return rc;
 }
 
-const char *
-dbpg_schema_sql(void)
+/* Ends a transaction a failed begin left open (errmsg kept). */
+static void
+rollback_quietly(struct pg_conn *c)
 {
-	return schema_pg_sql;
+	if (PQstatus(c->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(c->conn) == PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(c->conn, "ROLLBACK"));
+	if (PQstatus(c->conn) == CONNECTION_OK)
+		c->last_txn = PQtransactionStatus(c->conn);
+}
+
+int
+dbpg_try_lock(struct db *db, const char *sql)
+{
+	struct pg_conn *c = db->pg;
+	PGresult *res;
+	int was_in_txn, took;
+
+	if (conn_ready(c) != 0 || apply_lock_timeout(c) != 0)
+		return code_of(c->kind);
+	was_in_txn = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
+	/* One round trip: BEGIN, then the lock query, whose answer is the
+	 * last result. */
+	res = PQexec(c->conn, sql);
+	note_result(c, res, was_in_txn);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_result_err(c, res);
+		PQclear(res);
+		rollback_quietly(c);
+		return code_of(c->kind);
+	}
+	took = PQntuples(res) == 1 && PQnfields(res) == 1 &&
+	       PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (took)
+		return DB_OK;
+	/* Another writer holds it: the transaction ends here. */
+	set_err(c, DB_EK_BUSY, "another writer holds the lock");
+	rollback_quietly(c);
+	return DB_BUSY;
 }

@@ -20,13 +20,9 @@ void dbpg_finalize(struct db_stmt *s);
 int64_t dbpg_changes(struct pg_conn *c);
 int dbpg_autocommit(struct pg_conn *c);
 void dbpg_busy_timeout(struct pg_conn *c, int ms);
-
-/* The PostgreSQL store's schema at DBPG_SCHEMA_VERSION (schema_pg.sql,
- * embedded): every table of the SQLite engine, in the schemas main (the
- * data store: open its connection with schema "main"), ks (the keystore)
- * and audit (the trail: open with schema "audit"). Run it with one
- * db_exec: one transaction, safe to run again. */
-#define DBPG_SCHEMA_VERSION 7
-const char *dbpg_schema_sql(void);
+/* Runs sql, "BEGIN; SELECT pg_try_advisory_xact_lock(k)": DB_OK if the
+ * lock was taken (the transaction stays open), DB_BUSY if not (the
+ * transaction is rolled back), or an error. */
+int dbpg_try_lock(struct db *db, const char *sql);
 
 #endif

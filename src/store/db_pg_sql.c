@@ -1,8 +1,9 @@
 /*
  * db_pg_sql.c -- the PostgreSQL engine's SQL translation (db.h): SQLite's
- * parameters to PostgreSQL's, and SQLite's BEGIN modes to a plain BEGIN,
- * outside literals, quoted identifiers, comments and dollar quotes
- * (moved from db_pg.c).
+ * parameters to PostgreSQL's, SQLite's BEGIN modes to a plain BEGIN, and
+ * SQLite's schema name "main." dropped (the connection's search_path
+ * names its schema), outside literals, quoted identifiers, comments and
+ * dollar quotes.
  */
 #include "db_pg_internal.h"
 
@@ -97,8 +98,9 @@ dollar_tag(const char *p)
 
 /*
  * Translates SQLite-style parameters into PostgreSQL's: ?N as $N, a bare
- * ? as one more than the highest number so far (SQLite's rule). Literals,
- * quoted identifiers, comments and dollar quotes are copied as they are.
+ * ? as one more than the highest number so far (SQLite's rule); "main."
+ * before a name is dropped. Literals, quoted identifiers, comments and
+ * dollar quotes are copied as they are.
  * Returns the new text (malloc) with *nparams the highest number and
  * used[n] set for each number used (used: DBPG_PARAMS_MAX + 1 bytes, zero),
  * or NULL with err set.
@@ -219,6 +221,24 @@ dbpg_sql_translate(const char *sql, int *nparams, unsigned char *used,
 			if (v > max)
 				max = (int)v;
 			o += snprintf(o, cap - (size_t)(o - out), "$%ld", v);
+		} else if (is_ident_char(ch) && !(ch >= '0' && ch <= '9') &&
+		           ch != '$' &&
+		           (p == sql ||
+		            (!is_ident_char(p[-1]) && p[-1] != '.'))) {
+			/* A word: SQLite's schema "main." (the connection's own
+			 * database) names the connection's schema here, its
+			 * search_path: dropped. */
+			const char *w = p;
+
+			while (is_ident_char(*p))
+				p++;
+			if (p - w == 4 && strncasecmp(w, "main", 4) == 0 &&
+			    *p == '.')
+				p++;
+			else {
+				memcpy(o, w, (size_t)(p - w));
+				o += p - w;
+			}
 		} else {
 			*o++ = *p++;
 		}

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema_pg_sql.h"
 #include "store/db.h"
-#include "store/db_pg.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -124,6 +124,12 @@ test_translate(void **state)
 	        /* A number the SQL skips (SQLite allows it): bound, and
 	         * neither sent nor a type the server must guess. */
 	        {"SELECT CAST(?1 AS TEXT) || CAST(?3 AS TEXT)", 3, "ac", 4},
+	        /* SQLite's "main." goes; not in a literal, nor a quoted
+	         * "main", nor after a dot. */
+	        {"SELECT 'main.' || CAST(?1 AS TEXT) || \"main\".x ||"
+	         " main.typname FROM (SELECT 'q' AS x) AS \"main\","
+	         " main.pg_type WHERE main.pg_type.typname = 'int8'",
+	         1, "main.aqint8", 2},
 	        /* PostgreSQL's own $N is counted too. */
 	        {"SELECT CAST($1 AS TEXT) || CAST(?2 AS TEXT)", 2, "ab", 3},
 	};
@@ -653,19 +659,19 @@ test_password(void **state)
 static void
 test_schema(void **state)
 {
-	struct db *db = open_db("main"), *ad;
+	struct db *db = open_db(NULL), *ad;
 	struct db_stmt *s;
 	static const unsigned char uid[16] = {1, 2, 3};
 
 	(void)state;
 	/* Twice: the second run changes nothing. */
-	exec_ok(db, dbpg_schema_sql());
-	exec_ok(db, dbpg_schema_sql());
-	/* The data store's tables are in main, as SQLite names them. */
+	exec_ok(db, schema_pg_sql);
+	exec_ok(db, schema_pg_sql);
+	/* SQLite's "main.meta" reads the data store's meta. */
 	s = prep(db, "SELECT value FROM main.meta"
 	             " WHERE key = 'schema_version'");
 	assert_int_equal(db_step(s), DB_ROW);
-	assert_int_equal(db_column_int64(s, 0), DBPG_SCHEMA_VERSION);
+	assert_int_equal(db_column_int64(s, 0), 7); /* STORE_SCHEMA_VERSION */
 	db_finalize(s);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM ks.meta m JOIN meta"
 	                            " v ON v.key = m.key AND v.value = m.value"
@@ -693,7 +699,7 @@ test_schema(void **state)
 	/* The audit connection's search_path is the audit schema. */
 	ad = open_db("audit");
 	assert_int_equal(scalar(ad, "SELECT count(*) FROM audit"), 0);
-	assert_int_equal(scalar(ad, "SELECT count(*) FROM main.meta"
+	assert_int_equal(scalar(ad, "SELECT count(*) FROM public.meta"
 	                            " WHERE key = 'schema_version'"),
 	                 1);
 	db_close(ad);
