@@ -28,7 +28,8 @@
  * dropped (the data store's tables are in the connection's search_path,
  * schema public; the keystore's in ks, as its SQLite file is attached;
  * the trail's in audit). A prepare that fails inside a transaction
- * aborts it on PostgreSQL (every later statement fails until ROLLBACK).
+ * aborts it on PostgreSQL (every later statement fails until ROLLBACK);
+ * a db_exec begun outside a transaction that fails leaves none open.
  *
  * Bindings are by reference: a text or blob bound to a statement must
  * stay valid until the statement's first db_step() (SQLite's

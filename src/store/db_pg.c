@@ -1194,6 +1194,19 @@ dbpg_column_bytes(struct db_stmt *s, int col)
 	return PQgetlength(st->res, st->row, col);
 }
 
+/* Ends the transaction a failed db_exec or begin opened (its error
+ * kept). */
+static void
+rollback_quietly(struct pg_conn *c)
+{
+	if (PQstatus(c->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(c->conn) == PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(c->conn, "ROLLBACK"));
+	if (PQstatus(c->conn) == CONNECTION_OK)
+		c->last_txn = PQtransactionStatus(c->conn);
+}
+
 int
 dbpg_exec(struct db *db, const char *sql, char **errmsg)
 {
@@ -1237,22 +1250,15 @@ dbpg_exec(struct db *db, const char *sql, char **errmsg)
 		rc = code_of(c->kind);
 	}
 	PQclear(res);
+	/* Begun outside a transaction, a failed script leaves none open
+	 * ("BEGIN; SELECT pg_advisory_xact_lock(k)" timing out is a begin
+	 * that failed, as SQLite's BEGIN IMMEDIATE). */
+	if (rc != DB_OK && !was_in_txn)
+		rollback_quietly(c);
 done:
 	if (rc != DB_OK && errmsg != NULL)
 		*errmsg = strdup(c->errmsg);
 	return rc;
-}
-
-/* Ends a transaction a failed begin left open (errmsg kept). */
-static void
-rollback_quietly(struct pg_conn *c)
-{
-	if (PQstatus(c->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(c->conn) == PQTRANS_IDLE)
-		return;
-	PQclear(PQexec(c->conn, "ROLLBACK"));
-	if (PQstatus(c->conn) == CONNECTION_OK)
-		c->last_txn = PQtransactionStatus(c->conn);
 }
 
 int

@@ -406,6 +406,43 @@ test_busy(void **state)
 	db_close(b);
 }
 
+/* db_begin on PostgreSQL: the write lock is an advisory lock every
+ * connection shares; a try that finds it taken is busy and leaves no
+ * transaction; a wait past lock_timeout is busy too, and leaves none. */
+static void
+test_write_lock(void **state)
+{
+	struct db *a = open_db(NULL), *b = open_db(NULL);
+	char *e = NULL;
+
+	(void)state;
+	assert_int_equal(db_begin(a, DB_TRY_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_autocommit(a), 0);
+	assert_int_equal(db_begin(b, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_errkind(b), DB_EK_BUSY);
+	assert_int_equal(db_autocommit(b), 1);
+	/* Another lock is free. */
+	assert_int_equal(db_begin(b, DB_TRY_WRITE, DB_LOCK_AUDIT), DB_OK);
+	exec_ok(b, "ROLLBACK");
+	db_busy_timeout(b, 100);
+	assert_int_equal(db_begin(b, DB_WRITE, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_errkind(b), DB_EK_BUSY);
+	assert_int_equal(db_autocommit(b), 1);
+	assert_int_equal(scalar(b, "SELECT 7"), 7);
+	exec_ok(a, "COMMIT");
+	assert_int_equal(db_begin(b, DB_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_begin(a, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	exec_ok(b, "COMMIT");
+	/* A read: one snapshot, no writes. */
+	assert_int_equal(db_begin(a, DB_READ, 0), DB_OK);
+	assert_int_not_equal(db_exec(a, "CREATE TABLE nope(x BIGINT)", &e),
+	                     DB_OK);
+	db_free(e);
+	exec_ok(a, "ROLLBACK");
+	db_close(a);
+	db_close(b);
+}
+
 /* BEGIN (SQLite's IMMEDIATE too), a change, ROLLBACK: nothing stays. */
 static void
 test_rollback(void **state)
@@ -741,6 +778,7 @@ main(void)
 	        cmocka_unit_test(test_constraints),
 	        cmocka_unit_test(test_busy),
 	        cmocka_unit_test(test_rollback),
+	        cmocka_unit_test(test_write_lock),
 	        cmocka_unit_test(test_reconnect),
 	        cmocka_unit_test(test_server_restart),
 	        cmocka_unit_test(test_password),
