@@ -359,6 +359,22 @@ session_setup(struct pg_conn *c)
 	return apply_lock_timeout(c);
 }
 
+/* Connects with conninfo, over defaults it may override: a connection
+ * attempt gives up after 10 s (libpq's default waits as long as the
+ * network does, and a reset after a lost connection would hang with
+ * it), and the sessions are named "vaern" (pg_stat_activity). */
+static PGconn *
+connect_with_defaults(const char *conninfo)
+{
+	static const char *const keys[] = {"connect_timeout",
+	                                   "application_name", "dbname", NULL};
+	const char *vals[] = {"10", "vaern", conninfo, NULL};
+
+	/* expand_dbname: conninfo is read as a whole connection string, and
+	 * what it says replaces the defaults before it. */
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 int
 dbpg_open(const char *conninfo, const char *schema, struct pg_conn **out)
 {
@@ -387,7 +403,7 @@ dbpg_open(const char *conninfo, const char *schema, struct pg_conn **out)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
 		    (password = strdup(o->val)) == NULL)
 			goto done;
-	c->conn = PQconnectdb(conninfo);
+	c->conn = connect_with_defaults(conninfo);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
 		set_conn_err(c, "cannot connect to PostgreSQL: ", password);
 		goto done;

@@ -543,6 +543,10 @@ test_reconnect(void **state)
 	assert_true(db_column_int64(count, 1) != pid);
 	/* The session's settings came back with it. */
 	assert_string_equal((const char *)db_column_text(count, 2), "2s");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pg_stat_activity"
+	                            " WHERE pid = pg_backend_pid() AND"
+	                            " application_name = 'vaern'"),
+	                 1);
 	db_reset(count);
 
 	/* Inside one: fails, and keeps failing until ROLLBACK; the
@@ -681,6 +685,17 @@ test_password(void **state)
 	/* A server that is not there. */
 	expect_open_fails("host=/nonexistent-vaern dbname=x password=" SECRET,
 	                  "cannot connect to PostgreSQL");
+	/* What the string says overrides the engine's defaults. */
+	(void)snprintf(ci, sizeof(ci),
+	               "host=%s dbname=vaern user=vaern application_name=mine",
+	               host);
+	assert_int_equal(db_open_pg(ci, NULL, &ok), DB_OK);
+	assert_int_equal(scalar(ok, "SELECT count(*) FROM pg_stat_activity"
+	                            " WHERE pid = pg_backend_pid() AND"
+	                            " application_name = 'mine'"),
+	                 1);
+	db_close(ok);
+	ok = NULL;
 	/* And the right password connects. */
 	(void)snprintf(ci, sizeof(ci),
 	               "host=%s dbname=vaern user=pwuser password=right-pass-1",
