@@ -13,9 +13,11 @@
  * SQL is translated once, at prepare: ?N becomes $N, a bare ? the next
  * number (as SQLite numbers it), outside string literals, quoted
  * identifiers, comments and dollar quotes; "BEGIN IMMEDIATE / DEFERRED /
- * EXCLUSIVE" becomes "BEGIN" (db.h); a number the SQL skips is declared
- * text and sent as NULL (the server could not infer its type). Nothing
- * else is rewritten.
+ * EXCLUSIVE" becomes "BEGIN"; "main." before a name goes (db.h); a
+ * number the SQL skips is declared text and sent as NULL (the server
+ * could not infer its type). Nothing else is rewritten. A first prepare
+ * inside a transaction runs under a savepoint, so a statement the server
+ * rejects fails alone, as on SQLite.
  *
  * A lost connection: outside a transaction, the next call resets it once
  * (PQreset) and the statements are prepared again as they are next run
@@ -68,10 +70,12 @@ struct pg_prep {
 	char *pgsql;   /* translated ($N) */
 	char name[24]; /* the server-side name, unique per connection */
 	int nparams;   /* the highest parameter number */
-	/* NULL, or when a number below the highest is never used (SQLite
-	 * allows it, the server cannot infer its type): per parameter, 0
-	 * (the server infers) or text for an unused one, sent as NULL. */
+	/* NULL, or per parameter the type the server is told: 0 (it
+	 * infers) or text, for a number the SQL skips (SQLite allows it)
+	 * or one whose type the server could not infer (prep_ensure). */
 	Oid *types;
+	/* NULL, or per parameter 1 if the SQL skips it: sent as NULL. */
+	unsigned char *unused;
 	int is_rollback;      /* a whole-transaction ROLLBACK */
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
@@ -442,6 +446,7 @@ prep_free(struct pg_prep *p)
 	free(p->sql);
 	free(p->pgsql);
 	free(p->types);
+	free(p->unused);
 	free(p);
 }
 
@@ -619,22 +624,113 @@ hash_sql(const char *s)
 	return (size_t)(h % PG_BUCKETS);
 }
 
-/* Prepares p on the server if its epoch is stale; 0 or -1 with the
- * error set. */
+/* The number N of "... parameter $N" in a message; 0 if none. */
+static int
+param_named(const char *m)
+{
+	const char *d = m != NULL ? strrchr(m, '$') : NULL;
+	long v = 0;
+
+	if (d == NULL)
+		return 0;
+	for (d++; *d >= '0' && *d <= '9' && v <= DBPG_PARAMS_MAX; d++)
+		v = v * 10 + (*d - '0');
+	return v <= DBPG_PARAMS_MAX ? (int)v : 0;
+}
+
+/* 1 if res failed on a parameter whose type the server could not
+ * determine (42P08 ambiguous_parameter: "$1 IS NULL OR name = $1";
+ * 42P18 indeterminate_datatype). */
+static int
+untyped_param(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL &&
+	       (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0);
+}
+
+/* Declares parameter n (from 1) text for the server; 0 or -1 (out of
+ * memory, or already declared). */
+static int
+declare_text(struct pg_prep *p, int n)
+{
+	if (n < 1 || n > p->nparams)
+		return -1;
+	if (p->types == NULL &&
+	    (p->types = calloc((size_t)p->nparams, sizeof(Oid))) == NULL)
+		return -1;
+	if (p->types[n - 1] != 0)
+		return -1;
+	p->types[n - 1] = OID_TEXT;
+	return 0;
+}
+
+/*
+ * Prepares p on the server if its epoch is stale; 0 or -1 with the error
+ * set. Inside a transaction, under a savepoint: a statement the server
+ * rejects fails alone, as on SQLite, and leaves the transaction usable.
+ * A parameter whose type the server cannot infer ("?6 IS NULL OR
+ * controller = ?6": the first use decides, and IS NULL says nothing) is
+ * declared text and tried again; if that fails too, the first error is
+ * the answer (write CAST(?6 AS ...)).
+ */
 static int
 prep_ensure(struct pg_conn *c, struct pg_prep *p)
 {
-	PGresult *res;
-	int was_in_txn, ok;
+	PGresult *res = NULL;
+	int in_txn, guarded = 0, was_in_txn, ok, tries;
+	char first[PG_ERRMSG_MAX] = "";
+	enum db_errkind first_kind = DB_EK_OTHER;
 
 	if (p->epoch == c->epoch)
 		return 0;
 	was_in_txn = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
-	res = PQprepare(c->conn, p->name, p->pgsql,
-	                p->types != NULL ? p->nparams : 0, p->types);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
+	in_txn = PQtransactionStatus(c->conn) == PQTRANS_INTRANS;
+	for (tries = 0;; tries++) {
+		if (in_txn && !guarded)
+			guarded = run_simple(c, "SAVEPOINT vaern_prepare") == 0;
+		res = PQprepare(c->conn, p->name, p->pgsql,
+		                p->types != NULL ? p->nparams : 0, p->types);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (ok)
+			break;
 		set_result_err(c, res);
+		if (tries == 0) {
+			(void)snprintf(first, sizeof(first), "%s", c->errmsg);
+			first_kind = c->kind;
+		}
+		/* 42P08, 42P18: a parameter of no type. */
+		if (tries >= p->nparams || !untyped_param(res) ||
+		    declare_text(p, param_named(PQresultErrorField(
+		                            res, PG_DIAG_MESSAGE_PRIMARY))) !=
+		            0)
+			break;
+		PQclear(res);
+		res = NULL;
+		if (guarded) {
+			guarded = 0;
+			if (run_simple(c,
+			               "ROLLBACK TO SAVEPOINT vaern_prepare;"
+			               " RELEASE SAVEPOINT vaern_prepare") != 0)
+				break;
+		}
+	}
+	if (!ok && tries > 0 && c->kind != DB_EK_GONE) {
+		(void)snprintf(c->errmsg, sizeof(c->errmsg), "%s", first);
+		c->kind = first_kind;
+	}
+	if (guarded) {
+		char keep[PG_ERRMSG_MAX];
+		enum db_errkind kind = c->kind;
+
+		(void)snprintf(keep, sizeof(keep), "%s", c->errmsg);
+		(void)run_simple(c, ok ? "RELEASE SAVEPOINT vaern_prepare"
+		                       : "ROLLBACK TO SAVEPOINT vaern_prepare;"
+		                         " RELEASE SAVEPOINT vaern_prepare");
+		(void)snprintf(c->errmsg, sizeof(c->errmsg), "%s", keep);
+		c->kind = kind;
+	}
 	note_result(c, res, was_in_txn);
 	PQclear(res);
 	if (!ok)
@@ -661,11 +757,11 @@ prep_new(struct pg_conn *c, const char *sql)
 	for (i = 1; i <= p->nparams; i++) {
 		if (used[i])
 			continue;
-		if (p->types == NULL &&
-		    (p->types = calloc((size_t)p->nparams, sizeof(Oid))) ==
-		            NULL)
+		if ((p->unused == NULL &&
+		     (p->unused = calloc((size_t)p->nparams, 1)) == NULL) ||
+		    declare_text(p, i) != 0)
 			goto oom;
-		p->types[i - 1] = OID_TEXT;
+		p->unused[i - 1] = 1;
 	}
 	free(used);
 	p->is_rollback = dbpg_sql_is_rollback(sql);
@@ -895,7 +991,7 @@ params_build(struct pg_stmt *st)
 
 		st->lengths[i] = 0;
 		st->formats[i] = 0;
-		if (st->prep->types != NULL && st->prep->types[i] != 0) {
+		if (st->prep->unused != NULL && st->prep->unused[i]) {
 			st->values[i] = NULL; /* unused by the SQL */
 			continue;
 		}

@@ -406,6 +406,53 @@ test_busy(void **state)
 	db_close(b);
 }
 
+/* A statement the server rejects fails alone, inside a transaction too
+ * (as on SQLite); "?1 IS NULL OR name = ?1" prepares (the parameter
+ * declared text), "?1 IS NULL OR k = ?1" on a number asks for a CAST. */
+static void
+test_prepare_in_txn(void **state)
+{
+	struct db *db = open_db(NULL);
+	struct db_stmt *s = NULL, *ins;
+
+	(void)state;
+	exec_ok(db, "DROP TABLE IF EXISTS pt;"
+	            "CREATE TABLE pt(k BIGINT PRIMARY KEY, name TEXT)");
+	ins = prep(db, "INSERT INTO pt(k, name) VALUES (?1, ?2)");
+	exec_ok(db, "BEGIN");
+	assert_int_equal(db_bind_int64(ins, 1, 1), DB_OK);
+	assert_int_equal(db_bind_text(ins, 2, "x", -1), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	assert_int_not_equal(db_prepare(db, "SELECT nope FROM nowhere", 0, &s),
+	                     DB_OK);
+	assert_non_null(strstr(db_errmsg(db), "nowhere"));
+	/* The optional filter: NULL matches all, a name its rows. */
+	s = prep(db, "SELECT count(*) FROM pt WHERE (?1 IS NULL OR name = ?1)");
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_column_int64(s, 0), 1);
+	db_reset(s);
+	assert_int_equal(db_bind_text(s, 1, "y", -1), DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_column_int64(s, 0), 0);
+	db_finalize(s);
+	s = (struct db_stmt *)1;
+	assert_int_not_equal(db_prepare(db,
+	                                "SELECT count(*) FROM pt"
+	                                " WHERE (?1 IS NULL OR k = ?1)",
+	                                0, &s),
+	                     DB_OK);
+	assert_null(s);
+	assert_non_null(strstr(db_errmsg(db), "could not determine"));
+	/* The transaction went on: a second row, committed with the first. */
+	db_reset(ins);
+	assert_int_equal(db_bind_int64(ins, 1, 2), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	exec_ok(db, "COMMIT");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pt"), 2);
+	db_finalize(ins);
+	db_close(db);
+}
+
 /* db_begin on PostgreSQL: the write lock is an advisory lock every
  * connection shares; a try that finds it taken is busy and leaves no
  * transaction; a wait past lock_timeout is busy too, and leaves none. */
@@ -794,6 +841,7 @@ main(void)
 	        cmocka_unit_test(test_busy),
 	        cmocka_unit_test(test_rollback),
 	        cmocka_unit_test(test_write_lock),
+	        cmocka_unit_test(test_prepare_in_txn),
 	        cmocka_unit_test(test_reconnect),
 	        cmocka_unit_test(test_server_restart),
 	        cmocka_unit_test(test_password),
