@@ -11,7 +11,7 @@
  * Input: records of three NUL-terminated fields: label, kind ("prepare",
  * "audit" -- prepared on the audit trail's connection, search_path audit
  * -- or "exec"), SQL. Connection: VAERN_PG_CONNINFO; the data store's
- * connection has search_path main, as the vault's will.
+ * connection keeps the server's search_path, as the vault's does.
  * Exit: 0 if every statement prepared, 1 if one did not, 2 on a failure
  * of the tool itself.
  */
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema_pg_sql.h"
 #include "store/db.h"
-#include "store/db_pg.h"
 
 /* One field from stdin into buf; 0 at the end of input. */
 static int
@@ -62,7 +62,7 @@ main(void)
 		fputs("pg_prepare_all: VAERN_PG_CONNINFO is not set\n", stderr);
 		return 2;
 	}
-	if (db_open_pg(ci, "main", &db) != DB_OK ||
+	if (db_open_pg(ci, NULL, &db) != DB_OK ||
 	    db_open_pg(ci, "audit", &audit) != DB_OK) {
 		fprintf(stderr, "pg_prepare_all: %s\n",
 		        db == NULL || audit == NULL ? "out of memory"
@@ -72,7 +72,7 @@ main(void)
 		db_close(audit);
 		return 2;
 	}
-	if (db_exec(db, dbpg_schema_sql(), &e) != DB_OK) {
+	if (db_exec(db, schema_pg_sql, &e) != DB_OK) {
 		fprintf(stderr, "pg_prepare_all: schema_pg.sql: %s\n", e);
 		db_free(e);
 		db_close(db);

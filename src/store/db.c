@@ -96,7 +96,7 @@ db_open_file(const char *path, int flags, int busy_ms, struct db **out)
 	}
 	on_pg = db_open_pg(
 	        conninfo,
-	        strcmp(base, "audit.db") == 0 ? DB_SCHEMA_AUDIT : "main", out);
+	        strcmp(base, "audit.db") == 0 ? DB_SCHEMA_AUDIT : NULL, out);
 	explicit_bzero(conninfo, sizeof(conninfo));
 	if (on_pg == DB_OK)
 		db_busy_timeout(*out, busy_ms);

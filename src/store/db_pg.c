@@ -13,9 +13,11 @@
  * SQL is translated once, at prepare: ?N becomes $N, a bare ? the next
  * number (as SQLite numbers it), outside string literals, quoted
  * identifiers, comments and dollar quotes; "BEGIN IMMEDIATE / DEFERRED /
- * EXCLUSIVE" becomes "BEGIN" (db.h); a number the SQL skips is declared
- * text and sent as NULL (the server could not infer its type). Nothing
- * else is rewritten.
+ * EXCLUSIVE" becomes "BEGIN"; "main." before a name goes (db.h); a
+ * number the SQL skips is declared text and sent as NULL (the server
+ * could not infer its type). Nothing else is rewritten. A first prepare
+ * inside a transaction runs under a savepoint, so a statement the server
+ * rejects fails alone, as on SQLite.
  *
  * A lost connection: outside a transaction, the next call resets it once
  * (PQreset) and the statements are prepared again as they are next run
@@ -40,8 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "schema_pg_sql.h"
 
 /* A failure's message, as kept for db_errmsg. */
 #define PG_ERRMSG_MAX 512
@@ -70,10 +70,12 @@ struct pg_prep {
 	char *pgsql;   /* translated ($N) */
 	char name[24]; /* the server-side name, unique per connection */
 	int nparams;   /* the highest parameter number */
-	/* NULL, or when a number below the highest is never used (SQLite
-	 * allows it, the server cannot infer its type): per parameter, 0
-	 * (the server infers) or text for an unused one, sent as NULL. */
+	/* NULL, or per parameter the type the server is told: 0 (it
+	 * infers) or text, for a number the SQL skips (SQLite allows it)
+	 * or one whose type the server could not infer (prep_ensure). */
 	Oid *types;
+	/* NULL, or per parameter 1 if the SQL skips it: sent as NULL. */
+	unsigned char *unused;
 	int is_rollback;      /* a whole-transaction ROLLBACK */
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
@@ -164,31 +166,37 @@ first_line(char *m)
 }
 
 /* Replaces every occurrence of secret in m (NUL-terminated, of capacity
- * cap) with "***". */
+ * cap) with "***"; what does not fit is cut. */
 static void
 scrub(char *m, size_t cap, const char *secret)
 {
 	size_t sl, ml;
-	char *at;
+	char *at, *from = m;
 
 	if (secret == NULL || (sl = strlen(secret)) == 0)
 		return;
-	while ((at = strstr(m, secret)) != NULL) {
+	while ((at = strstr(from, secret)) != NULL) {
 		ml = strlen(m);
-		if (sl >= 3) {
-			memcpy(at, "***", 3);
-			memmove(at + 3, at + sl,
-			        ml - (size_t)(at - m) - sl + 1);
-		} else {
-			/* Grow: "*" or "**" becomes "***". */
-			if (ml + 3 - sl >= cap) {
-				*at = '\0';
-				break;
-			}
-			memmove(at + 3, at + sl,
-			        ml - (size_t)(at - m) - sl + 1);
-			memcpy(at, "***", 3);
+		if (ml - sl + 3 >= cap) {
+			*at = '\0';
+			return;
 		}
+		memmove(at + 3, at + sl, ml - (size_t)(at - m) - sl + 1);
+		memcpy(at, "***", 3);
+		from = at + 3; /* never into what was put in */
+	}
+}
+
+/* Empties every double-quoted segment of m ("..." becomes ""). */
+static void
+drop_quoted(char *m)
+{
+	char *open = m, *close;
+
+	while ((open = strchr(open, '"')) != NULL &&
+	       (close = strchr(open + 1, '"')) != NULL) {
+		memmove(open + 1, close, strlen(close) + 1);
+		open += 2;
 	}
 }
 
@@ -282,10 +290,13 @@ set_result_err(struct pg_conn *c, const PGresult *res)
 	}
 	set_err(c, kind_of(state), "%s", primary);
 	/* A data exception quotes the value it could not take ('invalid
-	 * input syntax for type bigint: "..."'): the value goes. */
-	if (state != NULL && strncmp(state, "22", 2) == 0 &&
-	    (colon = strchr(c->errmsg, ':')) != NULL)
-		*colon = '\0';
+	 * input syntax for type bigint: "..."', 'value "..." is out of
+	 * range'): the value goes. */
+	if (state != NULL && strncmp(state, "22", 2) == 0) {
+		if ((colon = strchr(c->errmsg, ':')) != NULL)
+			*colon = '\0';
+		drop_quoted(c->errmsg);
+	}
 	if (PQstatus(c->conn) == CONNECTION_BAD)
 		c->kind = DB_EK_GONE;
 }
@@ -352,6 +363,22 @@ session_setup(struct pg_conn *c)
 	return apply_lock_timeout(c);
 }
 
+/* Connects with conninfo, over defaults it may override: a connection
+ * attempt gives up after 10 s (libpq's default waits as long as the
+ * network does, and a reset after a lost connection would hang with
+ * it), and the sessions are named "vaern" (pg_stat_activity). */
+static PGconn *
+connect_with_defaults(const char *conninfo)
+{
+	static const char *const keys[] = {"connect_timeout",
+	                                   "application_name", "dbname", NULL};
+	const char *vals[] = {"10", "vaern", conninfo, NULL};
+
+	/* expand_dbname: conninfo is read as a whole connection string, and
+	 * what it says replaces the defaults before it. */
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 int
 dbpg_open(const char *conninfo, const char *schema, struct pg_conn **out)
 {
@@ -380,7 +407,7 @@ dbpg_open(const char *conninfo, const char *schema, struct pg_conn **out)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
 		    (password = strdup(o->val)) == NULL)
 			goto done;
-	c->conn = PQconnectdb(conninfo);
+	c->conn = connect_with_defaults(conninfo);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
 		set_conn_err(c, "cannot connect to PostgreSQL: ", password);
 		goto done;
@@ -419,6 +446,7 @@ prep_free(struct pg_prep *p)
 	free(p->sql);
 	free(p->pgsql);
 	free(p->types);
+	free(p->unused);
 	free(p);
 }
 
@@ -509,10 +537,9 @@ static int
 conn_ready(struct pg_conn *c)
 {
 	if (c->lost_txn) {
-		set_err(c, DB_EK_GONE,
-		        "the connection to PostgreSQL was lost in a "
-		        "transaction;"
-		        " roll it back");
+		set_err(c, DB_EK_GONE, "%s",
+		        "the connection to PostgreSQL was lost in a"
+		        " transaction; roll it back");
 		return -1;
 	}
 	if (PQstatus(c->conn) == CONNECTION_OK &&
@@ -522,9 +549,9 @@ conn_ready(struct pg_conn *c)
 		return 0;
 	if (c->last_txn != PQTRANS_IDLE) {
 		c->lost_txn = 1;
-		set_err(c, DB_EK_GONE,
-		        "the connection to PostgreSQL was lost in a "
-		        "transaction");
+		set_err(c, DB_EK_GONE, "%s",
+		        "the connection to PostgreSQL was lost in a"
+		        " transaction");
 		return -1;
 	}
 	PQreset(c->conn);
@@ -597,22 +624,113 @@ hash_sql(const char *s)
 	return (size_t)(h % PG_BUCKETS);
 }
 
-/* Prepares p on the server if its epoch is stale; 0 or -1 with the
- * error set. */
+/* The number N of "... parameter $N" in a message; 0 if none. */
+static int
+param_named(const char *m)
+{
+	const char *d = m != NULL ? strrchr(m, '$') : NULL;
+	long v = 0;
+
+	if (d == NULL)
+		return 0;
+	for (d++; *d >= '0' && *d <= '9' && v <= DBPG_PARAMS_MAX; d++)
+		v = v * 10 + (*d - '0');
+	return v <= DBPG_PARAMS_MAX ? (int)v : 0;
+}
+
+/* 1 if res failed on a parameter whose type the server could not
+ * determine (42P08 ambiguous_parameter: "$1 IS NULL OR name = $1";
+ * 42P18 indeterminate_datatype). */
+static int
+untyped_param(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL &&
+	       (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0);
+}
+
+/* Declares parameter n (from 1) text for the server; 0 or -1 (out of
+ * memory, or already declared). */
+static int
+declare_text(struct pg_prep *p, int n)
+{
+	if (n < 1 || n > p->nparams)
+		return -1;
+	if (p->types == NULL &&
+	    (p->types = calloc((size_t)p->nparams, sizeof(Oid))) == NULL)
+		return -1;
+	if (p->types[n - 1] != 0)
+		return -1;
+	p->types[n - 1] = OID_TEXT;
+	return 0;
+}
+
+/*
+ * Prepares p on the server if its epoch is stale; 0 or -1 with the error
+ * set. Inside a transaction, under a savepoint: a statement the server
+ * rejects fails alone, as on SQLite, and leaves the transaction usable.
+ * A parameter whose type the server cannot infer ("?6 IS NULL OR
+ * controller = ?6": the first use decides, and IS NULL says nothing) is
+ * declared text and tried again; if that fails too, the first error is
+ * the answer (write CAST(?6 AS ...)).
+ */
 static int
 prep_ensure(struct pg_conn *c, struct pg_prep *p)
 {
-	PGresult *res;
-	int was_in_txn, ok;
+	PGresult *res = NULL;
+	int in_txn, guarded = 0, was_in_txn, ok, tries;
+	char first[PG_ERRMSG_MAX] = "";
+	enum db_errkind first_kind = DB_EK_OTHER;
 
 	if (p->epoch == c->epoch)
 		return 0;
 	was_in_txn = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
-	res = PQprepare(c->conn, p->name, p->pgsql,
-	                p->types != NULL ? p->nparams : 0, p->types);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
+	in_txn = PQtransactionStatus(c->conn) == PQTRANS_INTRANS;
+	for (tries = 0;; tries++) {
+		if (in_txn && !guarded)
+			guarded = run_simple(c, "SAVEPOINT vaern_prepare") == 0;
+		res = PQprepare(c->conn, p->name, p->pgsql,
+		                p->types != NULL ? p->nparams : 0, p->types);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (ok)
+			break;
 		set_result_err(c, res);
+		if (tries == 0) {
+			(void)snprintf(first, sizeof(first), "%s", c->errmsg);
+			first_kind = c->kind;
+		}
+		/* 42P08, 42P18: a parameter of no type. */
+		if (tries >= p->nparams || !untyped_param(res) ||
+		    declare_text(p, param_named(PQresultErrorField(
+		                            res, PG_DIAG_MESSAGE_PRIMARY))) !=
+		            0)
+			break;
+		PQclear(res);
+		res = NULL;
+		if (guarded) {
+			guarded = 0;
+			if (run_simple(c,
+			               "ROLLBACK TO SAVEPOINT vaern_prepare;"
+			               " RELEASE SAVEPOINT vaern_prepare") != 0)
+				break;
+		}
+	}
+	if (!ok && tries > 0 && c->kind != DB_EK_GONE) {
+		(void)snprintf(c->errmsg, sizeof(c->errmsg), "%s", first);
+		c->kind = first_kind;
+	}
+	if (guarded) {
+		char keep[PG_ERRMSG_MAX];
+		enum db_errkind kind = c->kind;
+
+		(void)snprintf(keep, sizeof(keep), "%s", c->errmsg);
+		(void)run_simple(c, ok ? "RELEASE SAVEPOINT vaern_prepare"
+		                       : "ROLLBACK TO SAVEPOINT vaern_prepare;"
+		                         " RELEASE SAVEPOINT vaern_prepare");
+		(void)snprintf(c->errmsg, sizeof(c->errmsg), "%s", keep);
+		c->kind = kind;
+	}
 	note_result(c, res, was_in_txn);
 	PQclear(res);
 	if (!ok)
@@ -639,11 +757,11 @@ prep_new(struct pg_conn *c, const char *sql)
 	for (i = 1; i <= p->nparams; i++) {
 		if (used[i])
 			continue;
-		if (p->types == NULL &&
-		    (p->types = calloc((size_t)p->nparams, sizeof(Oid))) ==
-		            NULL)
+		if ((p->unused == NULL &&
+		     (p->unused = calloc((size_t)p->nparams, 1)) == NULL) ||
+		    declare_text(p, i) != 0)
 			goto oom;
-		p->types[i - 1] = OID_TEXT;
+		p->unused[i - 1] = 1;
 	}
 	free(used);
 	p->is_rollback = dbpg_sql_is_rollback(sql);
@@ -873,7 +991,7 @@ params_build(struct pg_stmt *st)
 
 		st->lengths[i] = 0;
 		st->formats[i] = 0;
-		if (st->prep->types != NULL && st->prep->types[i] != 0) {
+		if (st->prep->unused != NULL && st->prep->unused[i]) {
 			st->values[i] = NULL; /* unused by the SQL */
 			continue;
 		}
@@ -1188,6 +1306,19 @@ dbpg_column_bytes(struct db_stmt *s, int col)
 	return PQgetlength(st->res, st->row, col);
 }
 
+/* Ends the transaction a failed db_exec or begin opened (its error
+ * kept). */
+static void
+rollback_quietly(struct pg_conn *c)
+{
+	if (PQstatus(c->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(c->conn) == PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(c->conn, "ROLLBACK"));
+	if (PQstatus(c->conn) == CONNECTION_OK)
+		c->last_txn = PQtransactionStatus(c->conn);
+}
+
 int
 dbpg_exec(struct db *db, const char *sql, char **errmsg)
 {
@@ -1231,6 +1362,11 @@ dbpg_exec(struct db *db, const char *sql, char **errmsg)
 		rc = code_of(c->kind);
 	}
 	PQclear(res);
+	/* Begun outside a transaction, a failed script leaves none open
+	 * ("BEGIN; SELECT pg_advisory_xact_lock(k)" timing out is a begin
+	 * that failed, as SQLite's BEGIN IMMEDIATE). */
+	if (rc != DB_OK && !was_in_txn)
+		rollback_quietly(c);
 done:
 	if (rc != DB_OK && errmsg != NULL)
 		*errmsg = strdup(c->errmsg);
@@ -1242,29 +1378,28 @@ dbpg_try_lock(struct db *db, const char *sql)
 {
 	struct pg_conn *c = db->pg;
 	PGresult *res;
-	int rc, got = 0;
+	int was_in_txn, took;
 
 	if (conn_ready(c) != 0 || apply_lock_timeout(c) != 0)
 		return code_of(c->kind);
+	was_in_txn = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
+	/* One round trip: BEGIN, then the lock query, whose answer is the
+	 * last result. */
 	res = PQexec(c->conn, sql);
-	note_result(c, res, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-		got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-		rc = DB_OK;
-	} else {
+	note_result(c, res, was_in_txn);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_result_err(c, res);
-		rc = code_of(c->kind);
+		PQclear(res);
+		rollback_quietly(c);
+		return code_of(c->kind);
 	}
+	took = PQntuples(res) == 1 && PQnfields(res) == 1 &&
+	       PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
-	if (rc == DB_OK && !got) {
-		(void)dbpg_exec(db, "ROLLBACK", NULL);
-		rc = DB_BUSY;
-	}
-	return rc;
-}
-
-const char *
-dbpg_schema_sql(void)
-{
-	return schema_pg_sql;
+	if (took)
+		return DB_OK;
+	/* Another writer holds it: the transaction ends here. */
+	set_err(c, DB_EK_BUSY, "another writer holds the lock");
+	rollback_quietly(c);
+	return DB_BUSY;
 }

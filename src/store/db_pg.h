@@ -25,12 +25,4 @@ void dbpg_busy_timeout(struct pg_conn *c, int ms);
  * transaction is rolled back), or an error. */
 int dbpg_try_lock(struct db *db, const char *sql);
 
-/* The PostgreSQL store's schema at DBPG_SCHEMA_VERSION (schema_pg.sql,
- * embedded): every table of the SQLite engine, in the schemas main (the
- * data store: open its connection with schema "main"), ks (the keystore)
- * and audit (the trail: open with schema "audit"). Run it with one
- * db_exec: one transaction, safe to run again. */
-#define DBPG_SCHEMA_VERSION 7
-const char *dbpg_schema_sql(void);
-
 #endif

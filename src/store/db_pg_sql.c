@@ -1,8 +1,9 @@
 /*
  * db_pg_sql.c -- the PostgreSQL engine's SQL translation (db.h): SQLite's
- * parameters to PostgreSQL's, and SQLite's BEGIN modes to a plain BEGIN,
- * outside literals, quoted identifiers, comments and dollar quotes
- * (moved from db_pg.c).
+ * parameters to PostgreSQL's, SQLite's BEGIN modes to a plain BEGIN, and
+ * SQLite's schema name "main." dropped (the connection's search_path
+ * names its schema), outside literals, quoted identifiers, comments and
+ * dollar quotes.
  */
 #include "db_pg_internal.h"
 
@@ -98,8 +99,9 @@ dollar_tag(const char *p)
 /*
  * Translates SQLite-style parameters into PostgreSQL's: ?N as $N, a bare
  * ? as one more than the highest number so far (SQLite's rule); SQLite's
- * index hint "INDEXED BY name" is dropped. Literals,
- * quoted identifiers, comments and dollar quotes are copied as they are.
+ * index hint "INDEXED BY name" is dropped; "main."
+ * before a name is dropped. Literals, quoted identifiers, comments and
+ * dollar quotes are copied as they are.
  * Returns the new text (malloc) with *nparams the highest number and
  * used[n] set for each number used (used: DBPG_PARAMS_MAX + 1 bytes, zero),
  * or NULL with err set.
@@ -220,14 +222,32 @@ dbpg_sql_translate(const char *sql, int *nparams, unsigned char *used,
 			if (v > max)
 				max = (int)v;
 			o += snprintf(o, cap - (size_t)(o - out), "$%ld", v);
-		} else if ((ch == 'I' || ch == 'i') &&
-		           (p == sql || !is_ident_char(p[-1])) &&
-		           (rest = word_at(p, "INDEXED")) != NULL &&
-		           (rest = word_at(skip_space(rest), "BY")) != NULL) {
-			/* SQLite's index hint: PostgreSQL's planner chooses. */
-			p = skip_space(rest);
+		} else if (is_ident_char(ch) && !(ch >= '0' && ch <= '9') &&
+		           ch != '$' &&
+		           (p == sql ||
+		            (!is_ident_char(p[-1]) && p[-1] != '.'))) {
+			/* A word: SQLite's schema "main." (the connection's own
+			 * database) names the connection's schema here, its
+			 * search_path: dropped. */
+			const char *w = p;
+
 			while (is_ident_char(*p))
 				p++;
+			if (p - w == 4 && strncasecmp(w, "main", 4) == 0 &&
+			    *p == '.')
+				p++;
+			else if (p - w == 7 &&
+			         strncasecmp(w, "INDEXED", 7) == 0 &&
+			         (rest = word_at(skip_space(p), "BY")) != NULL) {
+				/* SQLite's index hint "INDEXED BY name":
+				 * PostgreSQL's planner chooses. */
+				p = skip_space(rest);
+				while (is_ident_char(*p))
+					p++;
+			} else {
+				memcpy(o, w, (size_t)(p - w));
+				o += p - w;
+			}
 		} else {
 			*o++ = *p++;
 		}

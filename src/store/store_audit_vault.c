@@ -94,7 +94,7 @@ audit_vault_open(const char *path, struct audit_vault **out,
 	av->conn.prefix = "audit outbox ";
 	if ((err = sqlu_open_file(&av->conn, path,
 	                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-	                          VAULT_BUSY_MS, "main", &on_pg, msg)) !=
+	                          VAULT_BUSY_MS, NULL, &on_pg, msg)) !=
 	    VAERN_OK)
 		goto done;
 	/* On PostgreSQL the outbox is part of the store's schema. */

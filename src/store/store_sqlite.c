@@ -642,7 +642,7 @@ open_pg(struct store *st, const char *path, struct vaern_msg *msg)
 		                  "be a file of mode 0600 holding a PostgreSQL "
 		                  "connection string",
 		                  DB_STORE_CONF);
-	err = sqlu_open_pg(&st->conn, conninfo, "main", msg);
+	err = sqlu_open_pg(&st->conn, conninfo, NULL, msg);
 	explicit_bzero(conninfo, sizeof(conninfo));
 	if (err != VAERN_OK)
 		return err;

@@ -6,7 +6,7 @@ connect(path) takes what sqlite3.connect takes ("DIR/vaern.db",
 directory on SQLite gives sqlite3's own connection. One on PostgreSQL
 (DIR/store.conf holds the connection string) gives a connection to its
 database with search_path set to the schema that stands for the file:
-main (vaern.db), audit (audit.db), ks (keystore.db); "?N" and "?"
+public (vaern.db), audit (audit.db), ks (keystore.db); "?N" and "?"
 parameters work, bytea reads back as bytes, and a read-only URI opens a
 read-only session. Only the SQL both engines accept works on both.
 
@@ -24,8 +24,8 @@ import unittest
 
 ON_POSTGRESQL = os.environ.get("VAERN_TEST_ENGINE") == "postgresql"
 
-SCHEMAS = {"vaern.db": "main", "audit.db": "audit", "keystore.db": "ks",
-           "store.db": "main"}
+SCHEMAS = {"vaern.db": "public", "audit.db": "audit", "keystore.db": "ks",
+           "store.db": "public"}
 
 
 def sqlite_only(reason):
@@ -179,5 +179,5 @@ def connect(path, timeout=5.0, uri=False, **kw):
     conninfo = store_conf(file)
     if conninfo is None:
         return dbpeek.connect(path, timeout=timeout, uri=uri, **kw)
-    schema = SCHEMAS.get(os.path.basename(file), "main")
+    schema = SCHEMAS.get(os.path.basename(file), "public")
     return _PgConnection(conninfo, schema, ro)

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema_pg_sql.h"
 #include "store/db.h"
-#include "store/db_pg.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -124,6 +124,12 @@ test_translate(void **state)
 	        /* A number the SQL skips (SQLite allows it): bound, and
 	         * neither sent nor a type the server must guess. */
 	        {"SELECT CAST(?1 AS TEXT) || CAST(?3 AS TEXT)", 3, "ac", 4},
+	        /* SQLite's "main." goes; not in a literal, nor a quoted
+	         * "main", nor after a dot. */
+	        {"SELECT 'main.' || CAST(?1 AS TEXT) || \"main\".x ||"
+	         " main.typname FROM (SELECT 'q' AS x) AS \"main\","
+	         " main.pg_type WHERE main.pg_type.typname = 'int8'",
+	         1, "main.aqint8", 2},
 	        /* PostgreSQL's own $N is counted too. */
 	        {"SELECT CAST($1 AS TEXT) || CAST(?2 AS TEXT)", 2, "ab", 3},
 	};
@@ -353,6 +359,12 @@ test_constraints(void **state)
 	assert_int_equal(db_errkind(db), DB_EK_OTHER);
 	assert_non_null(strstr(db_errmsg(db), "invalid input syntax"));
 	assert_null(strstr(db_errmsg(db), "anna"));
+	/* Out of range: the value is quoted before any colon. */
+	db_reset(s);
+	assert_int_equal(db_bind_text(s, 1, "98765432109876543210", -1), DB_OK);
+	assert_int_not_equal(db_step(s), DB_DONE);
+	assert_non_null(strstr(db_errmsg(db), "out of range"));
+	assert_null(strstr(db_errmsg(db), "98765"));
 	db_finalize(s);
 	/* Nothing but the first row was written. */
 	assert_int_equal(scalar(db, "SELECT count(*) FROM person"), 1);
@@ -390,6 +402,90 @@ test_busy(void **state)
 	exec_ok(b, "UPDATE lk SET k = 3");
 	assert_int_equal(db_changes(b), 1);
 	assert_int_equal(scalar(a, "SELECT k FROM lk"), 3);
+	db_close(a);
+	db_close(b);
+}
+
+/* A statement the server rejects fails alone, inside a transaction too
+ * (as on SQLite); "?1 IS NULL OR name = ?1" prepares (the parameter
+ * declared text), "?1 IS NULL OR k = ?1" on a number asks for a CAST. */
+static void
+test_prepare_in_txn(void **state)
+{
+	struct db *db = open_db(NULL);
+	struct db_stmt *s = NULL, *ins;
+
+	(void)state;
+	exec_ok(db, "DROP TABLE IF EXISTS pt;"
+	            "CREATE TABLE pt(k BIGINT PRIMARY KEY, name TEXT)");
+	ins = prep(db, "INSERT INTO pt(k, name) VALUES (?1, ?2)");
+	exec_ok(db, "BEGIN");
+	assert_int_equal(db_bind_int64(ins, 1, 1), DB_OK);
+	assert_int_equal(db_bind_text(ins, 2, "x", -1), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	assert_int_not_equal(db_prepare(db, "SELECT nope FROM nowhere", 0, &s),
+	                     DB_OK);
+	assert_non_null(strstr(db_errmsg(db), "nowhere"));
+	/* The optional filter: NULL matches all, a name its rows. */
+	s = prep(db, "SELECT count(*) FROM pt WHERE (?1 IS NULL OR name = ?1)");
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_column_int64(s, 0), 1);
+	db_reset(s);
+	assert_int_equal(db_bind_text(s, 1, "y", -1), DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_column_int64(s, 0), 0);
+	db_finalize(s);
+	s = (struct db_stmt *)1;
+	assert_int_not_equal(db_prepare(db,
+	                                "SELECT count(*) FROM pt"
+	                                " WHERE (?1 IS NULL OR k = ?1)",
+	                                0, &s),
+	                     DB_OK);
+	assert_null(s);
+	assert_non_null(strstr(db_errmsg(db), "could not determine"));
+	/* The transaction went on: a second row, committed with the first. */
+	db_reset(ins);
+	assert_int_equal(db_bind_int64(ins, 1, 2), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	exec_ok(db, "COMMIT");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pt"), 2);
+	db_finalize(ins);
+	db_close(db);
+}
+
+/* db_begin on PostgreSQL: the write lock is an advisory lock every
+ * connection shares; a try that finds it taken is busy and leaves no
+ * transaction; a wait past lock_timeout is busy too, and leaves none. */
+static void
+test_write_lock(void **state)
+{
+	struct db *a = open_db(NULL), *b = open_db(NULL);
+	char *e = NULL;
+
+	(void)state;
+	assert_int_equal(db_begin(a, DB_TRY_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_autocommit(a), 0);
+	assert_int_equal(db_begin(b, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_errkind(b), DB_EK_BUSY);
+	assert_int_equal(db_autocommit(b), 1);
+	/* Another lock is free. */
+	assert_int_equal(db_begin(b, DB_TRY_WRITE, DB_LOCK_AUDIT), DB_OK);
+	exec_ok(b, "ROLLBACK");
+	db_busy_timeout(b, 100);
+	assert_int_equal(db_begin(b, DB_WRITE, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_errkind(b), DB_EK_BUSY);
+	assert_int_equal(db_autocommit(b), 1);
+	assert_int_equal(scalar(b, "SELECT 7"), 7);
+	exec_ok(a, "COMMIT");
+	assert_int_equal(db_begin(b, DB_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_begin(a, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	exec_ok(b, "COMMIT");
+	/* A read: one snapshot, no writes. */
+	assert_int_equal(db_begin(a, DB_READ, 0), DB_OK);
+	assert_int_not_equal(db_exec(a, "CREATE TABLE nope(x BIGINT)", &e),
+	                     DB_OK);
+	db_free(e);
+	exec_ok(a, "ROLLBACK");
 	db_close(a);
 	db_close(b);
 }
@@ -494,6 +590,10 @@ test_reconnect(void **state)
 	assert_true(db_column_int64(count, 1) != pid);
 	/* The session's settings came back with it. */
 	assert_string_equal((const char *)db_column_text(count, 2), "2s");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pg_stat_activity"
+	                            " WHERE pid = pg_backend_pid() AND"
+	                            " application_name = 'vaern'"),
+	                 1);
 	db_reset(count);
 
 	/* Inside one: fails, and keeps failing until ROLLBACK; the
@@ -618,9 +718,31 @@ test_password(void **state)
 	expect_open_fails("host=/tmp password=" SECRET " bogus=1",
 	                  "invalid connection option");
 	expect_open_fails("host=/tmp password='" SECRET, "unterminated");
+	/* A password the message would show (here: the user's name) is
+	 * cut out of it. */
+	(void)snprintf(ci, sizeof(ci),
+	               "host=%s dbname=vaern user=pwuser password=pwuser",
+	               host);
+	assert_int_equal(db_open_pg(ci, NULL, &ok), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(ok), "password authentication"));
+	assert_null(strstr(db_errmsg(ok), "pwuser"));
+	assert_non_null(strstr(db_errmsg(ok), "***"));
+	db_close(ok);
+	ok = NULL;
 	/* A server that is not there. */
 	expect_open_fails("host=/nonexistent-vaern dbname=x password=" SECRET,
 	                  "cannot connect to PostgreSQL");
+	/* What the string says overrides the engine's defaults. */
+	(void)snprintf(ci, sizeof(ci),
+	               "host=%s dbname=vaern user=vaern application_name=mine",
+	               host);
+	assert_int_equal(db_open_pg(ci, NULL, &ok), DB_OK);
+	assert_int_equal(scalar(ok, "SELECT count(*) FROM pg_stat_activity"
+	                            " WHERE pid = pg_backend_pid() AND"
+	                            " application_name = 'mine'"),
+	                 1);
+	db_close(ok);
+	ok = NULL;
 	/* And the right password connects. */
 	(void)snprintf(ci, sizeof(ci),
 	               "host=%s dbname=vaern user=pwuser password=right-pass-1",
@@ -636,19 +758,19 @@ test_password(void **state)
 static void
 test_schema(void **state)
 {
-	struct db *db = open_db("main"), *ad;
+	struct db *db = open_db(NULL), *ad;
 	struct db_stmt *s;
 	static const unsigned char uid[16] = {1, 2, 3};
 
 	(void)state;
 	/* Twice: the second run changes nothing. */
-	exec_ok(db, dbpg_schema_sql());
-	exec_ok(db, dbpg_schema_sql());
-	/* The data store's tables are in main, as SQLite names them. */
+	exec_ok(db, schema_pg_sql);
+	exec_ok(db, schema_pg_sql);
+	/* SQLite's "main.meta" reads the data store's meta. */
 	s = prep(db, "SELECT value FROM main.meta"
 	             " WHERE key = 'schema_version'");
 	assert_int_equal(db_step(s), DB_ROW);
-	assert_int_equal(db_column_int64(s, 0), DBPG_SCHEMA_VERSION);
+	assert_int_equal(db_column_int64(s, 0), 7); /* STORE_SCHEMA_VERSION */
 	db_finalize(s);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM ks.meta m JOIN meta"
 	                            " v ON v.key = m.key AND v.value = m.value"
@@ -676,7 +798,7 @@ test_schema(void **state)
 	/* The audit connection's search_path is the audit schema. */
 	ad = open_db("audit");
 	assert_int_equal(scalar(ad, "SELECT count(*) FROM audit"), 0);
-	assert_int_equal(scalar(ad, "SELECT count(*) FROM main.meta"
+	assert_int_equal(scalar(ad, "SELECT count(*) FROM public.meta"
 	                            " WHERE key = 'schema_version'"),
 	                 1);
 	db_close(ad);
@@ -718,6 +840,8 @@ main(void)
 	        cmocka_unit_test(test_constraints),
 	        cmocka_unit_test(test_busy),
 	        cmocka_unit_test(test_rollback),
+	        cmocka_unit_test(test_write_lock),
+	        cmocka_unit_test(test_prepare_in_txn),
 	        cmocka_unit_test(test_reconnect),
 	        cmocka_unit_test(test_server_restart),
 	        cmocka_unit_test(test_password),
