@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_pg.h"
+#include "schema_pg_sql.h"
 
 int
 store_pg_schema_setup(struct db *db, char **errmsg)
@@ -38,7 +38,7 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	}
 	db_finalize(s);
 	if (rc == DB_OK && !have)
-		rc = db_exec(db, dbpg_schema_sql(), errmsg);
+		rc = db_exec(db, schema_pg_sql, errmsg);
 	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION) {
 		if (errmsg != NULL && (*errmsg = malloc(160)) != NULL)
 			(void)snprintf(*errmsg, 160,
