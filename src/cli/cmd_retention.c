@@ -38,7 +38,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char usage_text[] =
+const char cli_retention_usage[] =
         "usage: vaern retention plan [--controller ID] [--as-of DATE]\n"
         "                            [--format table|csv|json] [--by "
         "day|month]\n"
@@ -498,13 +498,13 @@ cmd_retention(int argc, char **argv)
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
+		fputs(cli_retention_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0 &&
 	     strcmp(argv[1], "card-warnings") != 0) ||
 	    parse(argc, argv, &a) != 0) {
-		fputs(usage_text, stderr);
+		fputs(cli_retention_usage, stderr);
 		return EXIT_USAGE;
 	}
 	/* Each subcommand takes its own options only: a plan option given

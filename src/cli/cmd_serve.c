@@ -46,7 +46,7 @@
 #define SERVE_SWEEP_EVERY (24ul * 3600)
 #define SERVE_SWEEP_MAX   CLI_DURATION_MAX
 
-static const char serve_usage[] =
+const char cli_serve_usage[] =
         "usage: vaern [--data DIR] serve [--config FILE] [--policy FILE]...\n"
         "        [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
@@ -350,11 +350,11 @@ cmd_serve(int argc, char **argv)
 		}
 		switch (cli_smtp_option(&smtp_opts, argc, argv, &i)) {
 		case 1: continue;
-		case -1: rc = cli_usage("serve", serve_usage); goto done;
+		case -1: rc = cli_usage("serve", cli_serve_usage); goto done;
 		default: break;
 		}
 		if (val == NULL) {
-			rc = cli_usage("serve", serve_usage);
+			rc = cli_usage("serve", cli_serve_usage);
 			goto done;
 		}
 		i++;
@@ -394,7 +394,7 @@ cmd_serve(int argc, char **argv)
 				goto done;
 			}
 		} else {
-			rc = cli_usage("serve", serve_usage);
+			rc = cli_usage("serve", cli_serve_usage);
 			goto done;
 		}
 	}
