@@ -111,6 +111,9 @@ sweep_once(struct api *a, struct vault **v)
 		err = traffic_sweep_all(*v, a->dir, NULL, clock_now(),
 		                        sweep_traffic_audit, a, &tdays, &trecs,
 		                        &msg);
+	/* Issue 19: the webhook event of a sweep done. */
+	if (err == VAERN_OK)
+		err = vault_webhook_sweep(*v, &rep, tdays, &msg);
 	t1 = unix_now();
 	pthread_mutex_lock(&a->slock);
 	if (err == VAERN_OK) {

@@ -425,6 +425,9 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 		err = traffic_sweep_all(v, cli_globals.data_dir, NULL, as_of,
 		                        cli_traffic_audit, &al, &traffic_days,
 		                        &traffic_records, &msg);
+	/* Issue 19: the webhook event of a sweep done. */
+	if (err == VAERN_OK && !a->dry_run)
+		err = vault_webhook_sweep(v, &rep, traffic_days, &msg);
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();

@@ -8,6 +8,7 @@
 #include "store_audit.h"
 #include "store_incident.h"
 #include "store_sqlite_engine_internal.h"
+#include "store_webhook.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -337,6 +338,9 @@ store_sqlite_schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = store_incident_schema(db, errmsg);
+	/* The webhook queue (issue 19): created on open in any schema. */
+	if (rc == SQLITE_OK)
+		rc = store_webhook_schema(db, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 5)
 		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 6)
