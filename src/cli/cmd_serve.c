@@ -164,11 +164,14 @@ serve_reload(struct serve_hup *h)
 done:
 	/* File names and counts only: a policy holds no personal data. */
 	if (err == VAERN_OK)
-		fprintf(stderr, "{\"policy_reload\":\"ok\",\"files\":%d}\n",
+		fprintf(stderr,
+		        "{\"event\":\"policy_reload\",\"policy_reload\":\"ok\","
+		        "\"files\":%d}\n",
 		        h->npolicies);
 	else
 		fprintf(stderr,
-		        "{\"policy_reload\":\"failed\",\"error\":\"%s\","
+		        "{\"event\":\"policy_reload\",\"policy_reload\":"
+		        "\"failed\",\"error\":\"%s\","
 		        "\"in_force\":\"unchanged\"}\n",
 		        vaern_strerror(err));
 	vault_close(v);
@@ -207,15 +210,18 @@ serve_metrics(void *app, struct http_buf *out)
 	webhook_metrics(serve_webhook, out);
 }
 
-/* One line per request on stderr: no path, no query, no body. */
+/* One JSON line per request on stderr (the journal under systemd):
+ * its id (X-Request-Id), method, route name, status and latency; no
+ * path, no query, no body, no address (issue 19 point 5). */
 static void
 log_request(void *app, const struct http_log_record *r)
 {
 	(void)app;
 	fprintf(stderr,
-	        "{\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
-	        "\"ms\":%.3f}\n",
-	        r->method, r->route, r->status, r->seconds * 1000.0);
+	        "{\"event\":\"request\",\"id\":%llu,\"method\":\"%s\","
+	        "\"route\":\"%s\",\"status\":%d,\"ms\":%.3f}\n",
+	        (unsigned long long)r->id, r->method, r->route, r->status,
+	        r->seconds * 1000.0);
 }
 
 static int

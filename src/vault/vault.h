@@ -1513,6 +1513,12 @@ enum vaern_err vault_webhook_scan(struct vault *v, long within_days,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 
+/* Open rights requests of every controller due within 7 days (today
+ * included) and past due (GDPR-12), for /metrics. */
+enum vaern_err vault_request_counts(struct vault *v, long *due_soon,
+                                    long *overdue, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
 /* Registers exactly the endpoints keys[0..n) (digests of their URLs):
  * see store_webhook_endpoints. */
 enum vaern_err vault_webhook_endpoints(struct vault *v, const char *const *keys,

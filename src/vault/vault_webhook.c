@@ -212,6 +212,47 @@ vault_webhook_scan(struct vault *v, long within_days, struct vaern_msg *msg)
 	return vlt_end(v, err, msg);
 }
 
+/* ---- counts for /metrics ---- */
+
+struct due_count {
+	struct vault *v;
+	long today;
+	long *due_soon, *overdue;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+count_each(void *arg, const struct vault_request *r)
+{
+	struct due_count *d = arg;
+
+	if (r->due < d->today)
+		(*d->overdue)++;
+	else
+		(*d->due_soon)++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+count_controller(void *arg, const char *controller, int64_t loaded_at)
+{
+	struct due_count *d = arg;
+
+	(void)loaded_at;
+	return vault_request_foreach(d->v, controller, d->today + 7, 1,
+	                             count_each, d, d->msg);
+}
+
+enum vaern_err
+vault_request_counts(struct vault *v, long *due_soon, long *overdue,
+                     struct vaern_msg *msg)
+{
+	struct due_count d = {v, clock_today(), due_soon, overdue, msg};
+
+	*due_soon = *overdue = 0;
+	return vault_controller_foreach(v, count_controller, &d, msg);
+}
+
 /* ---- delivery ------------------------------------------------------- */
 
 enum vaern_err

@@ -19,6 +19,7 @@ import hmac
 import http.server
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -218,6 +219,19 @@ class Events(WebhookBase):
         self.assertRegex(m, r'vaern_webhook_failures_total\{endpoint="'
                             r'[0-9a-f]{12}"\} 0\n')
         self.assertNotIn("127.0.0.1:%d" % self.recv.httpd.server_port, m)
+
+    def test_alert_rules_use_only_metrics_vaern_exports(self):
+        """docs/prometheus/vaern-alerts.yml (issue 19, point 5): every
+        vaern_* series a rule reads is on the real /metrics."""
+        self.start()
+        with open(os.path.join(ROOT, "docs", "prometheus",
+                               "vaern-alerts.yml")) as f:
+            rules = f.read()
+        wanted = set(re.findall(r"\b(vaern_[a-z_]+)", rules))
+        self.assertGreaterEqual(len(wanted), 10)
+        exported = set(re.findall(r"^(vaern_[a-z_]+)[{ ]", self.metrics(),
+                                  re.M))
+        self.assertEqual(wanted - exported, set())
 
     def metrics(self):
         r = self.server.request("GET", "/metrics")
