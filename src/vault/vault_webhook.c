@@ -13,7 +13,6 @@
  *    "data": {...}}
  */
 #include <jansson.h>
-#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,8 +193,9 @@ due_controller(void *arg, const char *controller, int64_t loaded_at)
 
 	(void)loaded_at;
 	d->controller = controller;
-	return vault_request_foreach(d->v, controller, LONG_MAX, 1, due_each, d,
-	                             d->msg);
+	/* Only the open requests due by the end of the window. */
+	return vault_request_foreach(d->v, controller, d->today + d->within, 1,
+	                             due_each, d, d->msg);
 }
 
 enum vaern_err
