@@ -1,11 +1,11 @@
 /*
- * store_webhook.c -- the SQL of the webhook queue (issue 19, point 6) on
- * the SQLite engine, in SQL a PostgreSQL engine runs as it is: declared
- * integer keys, ON CONFLICT, RETURNING, no rowid, no SQLite function.
+ * store_webhook.c -- the SQL of the webhook queue (issue 19, point 6)
+ * through db.h, in SQL both engines run as it is: declared integer keys,
+ * ON CONFLICT, RETURNING, no rowid, no SQLite-only function.
  */
 #include "store_webhook.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,30 +20,30 @@ static const char schema_sql[] =
         " endpoint TEXT PRIMARY KEY, delivered INTEGER NOT NULL);";
 
 int
-store_webhook_schema(struct sqlite3 *db, char **errmsg)
+store_webhook_schema(struct db *db, char **errmsg)
 {
-	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	return db_exec(db, schema_sql, errmsg);
 }
 
 /* A statement of this file, prepared for one call (a few a minute: no
  * statement cache). */
-static sqlite3_stmt *
+static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "webhook: prepare");
-		sqlite3_finalize(s);
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
 }
 
 static void
-col_text(sqlite3_stmt *s, int col, char *out, size_t n)
+col_text(struct db_stmt *s, int col, char *out, size_t n)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	const char *t = (const char *)db_column_text(s, col);
 	size_t len = t != NULL ? strlen(t) : 0;
 
 	if (len >= n)
@@ -57,13 +57,14 @@ col_text(sqlite3_stmt *s, int col, char *out, size_t n)
 static enum vaern_err
 endpoint_count(struct sqlu_conn *c, int64_t *n, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = prep(c, "SELECT count(*) FROM webhook_endpoint", msg);
+	struct db_stmt *s =
+	        prep(c, "SELECT count(*) FROM webhook_endpoint", msg);
 	enum vaern_err err;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	err = sqlu_step_int64(c, s, n, "webhook: endpoints", msg);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -72,7 +73,7 @@ store_webhook_add(struct store *st, struct store_webhook_event *e,
                   const char *once, int *queued, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	enum vaern_err err;
 	int64_t n = 0;
 	int rc;
@@ -88,23 +89,23 @@ store_webhook_add(struct store *st, struct store_webhook_event *e,
 	         msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, e->eid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, e->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, e->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, e->created_at);
+	db_bind_text(s, 1, e->eid, -1);
+	db_bind_text(s, 2, e->type, -1);
+	db_bind_text(s, 3, e->body, -1);
+	db_bind_int64(s, 4, e->created_at);
 	if (once != NULL)
-		sqlite3_bind_text(s, 5, once, -1, SQLITE_STATIC);
+		db_bind_text(s, 5, once, -1);
 	else
-		sqlite3_bind_null(s, 5);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		e->id = sqlite3_column_int64(s, 0);
+		db_bind_null(s, 5);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		e->id = db_column_int64(s, 0);
 		if (queued != NULL)
 			*queued = 1;
-		rc = sqlite3_step(s);
+		rc = db_step(s);
 	}
-	err = rc == SQLITE_DONE ? VAERN_OK : sqlu_fail(c, msg, "webhook: add");
-	sqlite3_finalize(s);
+	err = rc == DB_DONE ? VAERN_OK : sqlu_fail(c, msg, "webhook: add");
+	db_finalize(s);
 	return err;
 }
 
@@ -123,7 +124,7 @@ store_webhook_endpoints(struct store *st, const char *const *keys, size_t n,
                         struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = NULL, *del = NULL;
+	struct db_stmt *s = NULL, *del = NULL;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
@@ -135,22 +136,22 @@ store_webhook_endpoints(struct store *st, const char *const *keys, size_t n,
 		err = VAERN_E_STORE;
 		goto done;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		char key[STORE_WEBHOOK_ENDPOINT_MAX];
 
 		col_text(s, 0, key, sizeof(key));
 		if (named(key, keys, n))
 			continue;
-		sqlite3_bind_text(del, 1, key, -1, SQLITE_TRANSIENT);
+		db_bind_text(del, 1, key, -1);
 		if ((err = sqlu_step_done(c, del, "webhook: drop endpoint",
 		                          msg)) != VAERN_OK)
 			goto done;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = sqlu_fail(c, msg, "webhook: endpoints");
 		goto done;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	s = prep(c,
 	         "INSERT INTO webhook_endpoint(endpoint, delivered)"
 	         " VALUES(?1, (SELECT coalesce(max(id), 0)"
@@ -162,12 +163,12 @@ store_webhook_endpoints(struct store *st, const char *const *keys, size_t n,
 		goto done;
 	}
 	for (size_t i = 0; i < n && err == VAERN_OK; i++) {
-		sqlite3_bind_text(s, 1, keys[i], -1, SQLITE_STATIC);
+		db_bind_text(s, 1, keys[i], -1);
 		err = sqlu_step_done(c, s, "webhook: add endpoint", msg);
 	}
 done:
-	sqlite3_finalize(s);
-	sqlite3_finalize(del);
+	db_finalize(s);
+	db_finalize(del);
 	return err;
 }
 
@@ -177,31 +178,32 @@ store_webhook_next(struct store *st, const char *key,
                    struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT e.id, e.eid, e.type, e.body,"
-	                       " e.created_at FROM webhook_event e"
-	                       " JOIN webhook_endpoint p ON e.id > p.delivered"
-	                       " WHERE p.endpoint = ?1 ORDER BY e.id LIMIT 1",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "SELECT e.id, e.eid, e.type, e.body,"
+	             " e.created_at FROM webhook_event e"
+	             " JOIN webhook_endpoint p ON e.id > p.delivered"
+	             " WHERE p.endpoint = ?1 ORDER BY e.id LIMIT 1",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		e->id = sqlite3_column_int64(s, 0);
+	db_bind_text(s, 1, key, -1);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		e->id = db_column_int64(s, 0);
 		col_text(s, 1, e->eid, sizeof(e->eid));
 		col_text(s, 2, e->type, sizeof(e->type));
 		col_text(s, 3, e->body, sizeof(e->body));
-		e->created_at = sqlite3_column_int64(s, 4);
-	} else if (rc == SQLITE_DONE) {
+		e->created_at = db_column_int64(s, 4);
+	} else if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
 	} else {
 		err = sqlu_fail(c, msg, "webhook: next");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (err != VAERN_OK || pending == NULL)
 		return err;
 	s = prep(c,
@@ -211,9 +213,9 @@ store_webhook_next(struct store *st, const char *key,
 	         msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, key, -1);
 	err = sqlu_step_int64(c, s, pending, "webhook: pending", msg);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -222,18 +224,18 @@ store_webhook_ack(struct store *st, const char *key, int64_t id,
                   struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE webhook_endpoint SET delivered = ?2"
-	                       " WHERE endpoint = ?1 AND delivered < ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE webhook_endpoint SET delivered = ?2"
+	                         " WHERE endpoint = ?1 AND delivered < ?2",
+	                         msg);
 	enum vaern_err err;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
+	db_bind_text(s, 1, key, -1);
+	db_bind_int64(s, 2, id);
 	err = sqlu_step_done(c, s, "webhook: ack", msg);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -241,20 +243,21 @@ enum vaern_err
 store_webhook_prune(struct store *st, int64_t once_since, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "DELETE FROM webhook_event"
-	                       " WHERE id < (SELECT max(id) FROM webhook_event)"
-	                       " AND id <= coalesce((SELECT min(delivered)"
-	                       " FROM webhook_endpoint),"
-	                       " (SELECT max(id) FROM webhook_event))"
-	                       " AND (once IS NULL OR created_at < ?1)",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "DELETE FROM webhook_event"
+	             " WHERE id < (SELECT max(id) FROM webhook_event)"
+	             " AND id <= coalesce((SELECT min(delivered)"
+	             " FROM webhook_endpoint),"
+	             " (SELECT max(id) FROM webhook_event))"
+	             " AND (once IS NULL OR created_at < ?1)",
+	             msg);
 	enum vaern_err err;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, once_since);
+	db_bind_int64(s, 1, once_since);
 	err = sqlu_step_done(c, s, "webhook: prune", msg);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }

@@ -40,8 +40,8 @@ struct store_webhook_event {
 };
 
 /* The tables (created on open, like the incident tables). */
-struct sqlite3;
-int store_webhook_schema(struct sqlite3 *db, char **errmsg);
+struct db;
+int store_webhook_schema(struct db *db, char **errmsg);
 
 /*
  * Queues e (id set on success) if any endpoint is registered; else
