@@ -70,6 +70,29 @@ done:
 	return err;
 }
 
+/*
+ * The queue's own transactions (the delivery thread's acknowledgements,
+ * the deadline scan, a sweep's event): not changes to personal data, so
+ * no audit entry and no vlt_end (whose crash point marks a change
+ * committed); inside a batch, the batch's.
+ */
+static enum vaern_err
+queue_begin(struct vault *v, struct vaern_msg *msg)
+{
+	return v->batch ? VAERN_OK : store_begin(v->store, msg);
+}
+
+static enum vaern_err
+queue_end(struct vault *v, enum vaern_err err, struct vaern_msg *msg)
+{
+	if (v->batch)
+		return err;
+	if (err == VAERN_OK)
+		return store_commit(v->store, msg);
+	store_rollback(v->store);
+	return err;
+}
+
 /* The loaded controller of rowid's name, or NULL. */
 static const char *
 controller_name(const struct vault *v, int64_t rowid)
@@ -125,12 +148,12 @@ vault_webhook_event(struct vault *v, const char *type, const char *controller,
 {
 	enum vaern_err err;
 
-	if ((err = vlt_begin(v, msg)) != VAERN_OK) {
+	if ((err = queue_begin(v, msg)) != VAERN_OK) {
 		json_decref(data);
 		return err;
 	}
 	err = vlt_webhook_add(v, type, controller, data, NULL, msg);
-	return vlt_end(v, err, msg);
+	return queue_end(v, err, msg);
 }
 
 enum vaern_err
@@ -204,12 +227,16 @@ vault_webhook_scan(struct vault *v, long within_days, struct vaern_msg *msg)
 	struct due_scan d = {v, NULL, clock_today(), within_days, msg};
 	enum vaern_err err;
 
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+	if ((err = queue_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = vault_controller_foreach(v, due_controller, &d, msg);
+	/* It opens requests' and cases' sealed texts: the master key
+	 * generation of a rotation under way, as vlt_begin takes it. */
+	err = keys_ring_refresh(v->ring, v->store, msg);
+	if (err == VAERN_OK)
+		err = vault_controller_foreach(v, due_controller, &d, msg);
 	if (err == VAERN_OK)
 		err = vlt_incident_webhook_scan(v, msg);
-	return vlt_end(v, err, msg);
+	return queue_end(v, err, msg);
 }
 
 /* ---- counts for /metrics ---- */
@@ -261,10 +288,10 @@ vault_webhook_endpoints(struct vault *v, const char *const *keys, size_t n,
 {
 	enum vaern_err err;
 
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+	if ((err = queue_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_webhook_endpoints(v->store, keys, n, msg);
-	return vlt_end(v, err, msg);
+	return queue_end(v, err, msg);
 }
 
 enum vaern_err
@@ -281,11 +308,11 @@ vault_webhook_ack(struct vault *v, const char *key, int64_t id,
 {
 	enum vaern_err err;
 
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+	if ((err = queue_begin(v, msg)) != VAERN_OK)
 		return err;
 	err = store_webhook_ack(v->store, key, id, msg);
 	if (err == VAERN_OK)
 		err = store_webhook_prune(v->store,
 		                          clock_now() - WEBHOOK_ONCE_KEEP, msg);
-	return vlt_end(v, err, msg);
+	return queue_end(v, err, msg);
 }
