@@ -103,9 +103,9 @@ command(const char *name)
 }
 
 /*
- * vaern help [COMMAND]: the general usage, or that command's own (the
- * text it prints when misused), on stdout. An unknown command is a usage
- * error (exit 2).
+ * vaern help [COMMAND [SUBCOMMAND...]]: the general usage, or that
+ * command's own (the text it prints when misused, which covers its
+ * subcommands), on stdout. An unknown command is a usage error (exit 2).
  */
 static int
 help(int argc, char **argv)
@@ -115,10 +115,6 @@ help(int argc, char **argv)
 	if (argc == 0) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
-	}
-	if (argc > 1) {
-		fputs("vaern help: usage: vaern help [COMMAND]\n", stderr);
-		return EXIT_USAGE;
 	}
 	if ((c = command(argv[0])) == NULL) {
 		fprintf(stderr,

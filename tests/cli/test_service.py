@@ -340,8 +340,14 @@ class Help(unittest.TestCase):
         r = run_vaern(["help", "nosuch"])
         self.assertEqual((r.rc, r.out), (2, ""), r)
         self.assertIn("unknown command 'nosuch'", r.err)
-        r = run_vaern(["help", "serve", "extra"])
+        r = run_vaern(["help", "nosuch", "add"])
         self.assertEqual((r.rc, r.out), (2, ""), r)
+
+    def test_help_with_a_subcommand_is_the_commands_usage(self):
+        r = run_vaern(["help", "requests", "add"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, run_vaern(["help", "requests"]).out)
+        self.assertIn("vaern requests add --type TYPE", r.out)
 
 
 class ManPages(unittest.TestCase):
