@@ -24,6 +24,17 @@
 /* ---- init, policy load, policy list ---------------------------------------
  */
 
+const char cli_init_usage[] =
+        "usage: vaern [--data DIR] init [--store URL | --store-file FILE]\n"
+        "                               [--policy FILE]...\n"
+        "Creates DIR (default ./vaern-data): the database, the keystore and\n"
+        "a new master key (DIR/master.key, mode 0600) unless\n"
+        "--master-key-file, --master-key-command or $VAERN_MASTER_KEY names\n"
+        "one; then checks and loads each --policy FILE. With --store (or\n"
+        "--store-file FILE, or $VAERN_STORE) the data, the keystore and the\n"
+        "audit trail go to PostgreSQL: the connection string is kept in\n"
+        "DIR/store.conf (mode 0600); a password never on the command line.";
+
 /*
  * Checks every policy file before anything is written, so a bad file in
  * the list leaves the data directory as it was. Returns EXIT_OK or prints
@@ -207,10 +218,7 @@ cmd_init(int argc, char **argv)
 			store_file = argv[++i];
 		} else {
 			free(paths);
-			return cli_usage("init",
-			                 "usage: vaern [--data DIR] init "
-			                 "[--store URL | --store-file FILE] "
-			                 "[--policy FILE]...");
+			return cli_usage("init", cli_init_usage);
 		}
 	}
 	if (store == NULL && store_file == NULL)

@@ -97,6 +97,13 @@ class _Cursor:
         self._cur = cur
 
     def execute(self, sql, params=()):
+        # One database holds what SQLite keeps in three files (schemas
+        # public, ks, audit): attaching is nothing to do; SQLite's pragmas
+        # and BEGIN modes have no meaning here (psycopg2 opens the
+        # transaction itself).
+        head = sql.lstrip().upper()
+        if head.startswith(("ATTACH", "DETACH", "PRAGMA", "BEGIN")):
+            return self
         text, order = _to_pg(sql)
         args = [_value_in(params[i]) for i in order] if order else None
         self._cur.execute(text, args)
