@@ -322,10 +322,10 @@ audit_vault_outbox_floor(struct audit_vault *av, int64_t min,
 
 		if (db_prepare(av->conn.db,
 		               "SELECT setval(pg_get_serial_sequence("
-		               "'main.audit_outbox', 'id'), GREATEST("
+		               "'public.audit_outbox', 'id'), GREATEST("
 		               "CAST(?1 AS BIGINT), "
 		               "COALESCE(pg_sequence_last_value("
-		               "pg_get_serial_sequence('main.audit_outbox', "
+		               "pg_get_serial_sequence('public.audit_outbox', "
 		               "'id')),"
 		               " 0), 1))",
 		               0, &s) != DB_OK)

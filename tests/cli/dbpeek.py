@@ -140,10 +140,14 @@ class _PgConnection:
     def __init__(self, conninfo, schema, readonly):
         import psycopg2
         self._con = psycopg2.connect(conninfo)
-        self._con.set_session(readonly=readonly)
         with self._con.cursor() as c:
-            c.execute("SET search_path = " + schema)
+            # SQLite's hex(), which the tests' SQL uses, for bytea.
+            c.execute("CREATE OR REPLACE FUNCTION public.hex(bytea)"
+                      " RETURNS text LANGUAGE sql IMMUTABLE AS"
+                      " $$SELECT upper(encode($1, 'hex'))$$")
+            c.execute("SET search_path = " + schema + ", public")
         self._con.commit()
+        self._con.set_session(readonly=readonly)
 
     def cursor(self):
         return _Cursor(self._con.cursor())
@@ -188,3 +192,34 @@ def connect(path, timeout=5.0, uri=False, **kw):
         return dbpeek.connect(path, timeout=timeout, uri=uri, **kw)
     schema = SCHEMAS.get(os.path.basename(file), "public")
     return _PgConnection(conninfo, schema, ro)
+
+
+def copy_data_dir(src, dst):
+    """shutil.copytree of a data directory; on PostgreSQL its database is
+    copied too (CREATE DATABASE ... TEMPLATE), and the copy's store.conf
+    names the copy, so tampering with one leaves the other whole."""
+    import shutil
+    shutil.copytree(src, dst)
+    conninfo = store_conf(src)
+    if conninfo is None:
+        return
+    import hashlib
+    import psycopg2
+    name = conninfo.split("///", 1)[1].split("?", 1)[0]
+    copy = "v_" + hashlib.md5(os.path.abspath(dst).encode()).hexdigest()[:24]
+    admin = conninfo.replace("///" + name, "///postgres", 1)
+    con = psycopg2.connect(admin)
+    con.autocommit = True
+    with con.cursor() as c:
+        c.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % copy)
+        # A template must have no other session: a server just stopped
+        # may leave one closing.
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                  " WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        c.execute("CREATE DATABASE %s TEMPLATE %s" % (copy, name))
+    con.close()
+    conf = os.path.join(dst, "store.conf")
+    os.unlink(conf)
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(conninfo.replace("///" + name, "///" + copy, 1) + "\n")

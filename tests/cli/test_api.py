@@ -2155,7 +2155,7 @@ class AuditTamperTest(ApiCase):
 
     def copy(self, name):
         d = os.path.join(self.tmp, name)
-        shutil.copytree(self.dir, d)
+        dbpeek.copy_data_dir(self.dir, d)
         return d, audit_db(d)
 
     def verify(self, d):

@@ -124,7 +124,7 @@ class TrailTamperTest(unittest.TestCase):
 
     def copy(self, name):
         d = os.path.join(self.tmp, name)
-        shutil.copytree(self.dir, d)
+        dbpeek.copy_data_dir(self.dir, d)
         self.addCleanup(shutil.rmtree, d, True)
         return d, os.path.join(d, "audit.db"), os.path.join(d, "vaern.db")
 
@@ -313,7 +313,7 @@ class CheckpointTest(unittest.TestCase):
         alike) verifies on its own; the later checkpoint names it."""
         self.add(1)
         old = os.path.join(self.tmp, "old")
-        shutil.copytree(self.dir, old)
+        dbpeek.copy_data_dir(self.dir, old)
         self.add(2)
         p = self.checkpoint()
         self.assertEqual(p.returncode, 0, p)
