@@ -19,7 +19,6 @@ import os
 import re
 import sqlite3
 
-import dbpeek
 import unittest
 
 ON_POSTGRESQL = os.environ.get("VAERN_TEST_ENGINE") == "postgresql"
@@ -104,6 +103,10 @@ class _Cursor:
         head = sql.lstrip().upper()
         if head.startswith(("ATTACH", "DETACH", "PRAGMA", "BEGIN")):
             return self
+        # SQLite's catalogue, for the tests that list the tables.
+        sql = sql.replace("FROM sqlite_master", "FROM (SELECT tablename AS"
+                          " name, 'table' AS type FROM pg_tables WHERE"
+                          " schemaname = current_schema()) AS sqlite_master")
         text, order = _to_pg(sql)
         args = [_value_in(params[i]) for i in order] if order else None
         self._cur.execute(text, args)
@@ -189,7 +192,7 @@ def connect(path, timeout=5.0, uri=False, **kw):
     file, ro = _file_of(path, uri)
     conninfo = store_conf(file)
     if conninfo is None:
-        return dbpeek.connect(path, timeout=timeout, uri=uri, **kw)
+        return sqlite3.connect(path, timeout=timeout, uri=uri, **kw)
     schema = SCHEMAS.get(os.path.basename(file), "public")
     return _PgConnection(conninfo, schema, ro)
 
@@ -223,3 +226,31 @@ def copy_data_dir(src, dst):
     fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(conninfo.replace("///" + name, "///" + copy, 1) + "\n")
+
+
+def store_bytes(path):
+    """What a reader of the storage sees: on SQLite the bytes of the file
+    at path and its -wal, -shm and -journal files; on PostgreSQL every
+    row of every table of the store (schemas public, ks, audit) in COPY's
+    binary format, bytea as its raw bytes -- so "not in clear at rest"
+    is checked on the values the server keeps."""
+    conninfo = store_conf(path)
+    if conninfo is None:
+        data = b""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(path + suffix):
+                with open(path + suffix, "rb") as f:
+                    data += f.read()
+        return data
+    import io
+    import psycopg2
+    con = psycopg2.connect(conninfo)
+    out = io.BytesIO()
+    with con.cursor() as c:
+        c.execute("SELECT schemaname, tablename FROM pg_tables"
+                  " WHERE schemaname IN ('public', 'ks', 'audit')")
+        for schema, table in c.fetchall():
+            c.copy_expert('COPY "%s"."%s" TO STDOUT (FORMAT binary)'
+                          % (schema, table), out)
+    con.close()
+    return out.getvalue()

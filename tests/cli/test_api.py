@@ -252,7 +252,9 @@ def audit_db(data_dir):
     """The database that holds the audit table: DIR/audit.db (or, in
     older layouts, DIR/vaern.db)."""
     p = os.path.join(data_dir, "audit.db")
-    return p if os.path.exists(p) else os.path.join(data_dir, "vaern.db")
+    if dbpeek.ON_POSTGRESQL or os.path.exists(p):
+        return p  # on PostgreSQL, dbpeek.connect opens the schema audit
+    return os.path.join(data_dir, "vaern.db")
 
 
 def q(path, **params):

@@ -324,6 +324,8 @@ class CheckpointTest(unittest.TestCase):
         for f in os.listdir(old):
             if f.startswith(("vaern.db", "audit.db")):
                 shutil.copy(os.path.join(old, f), self.dir)
+        if dbpeek.ON_POSTGRESQL:  # the older copy is a database
+            shutil.copy(os.path.join(old, "store.conf"), self.dir)
         rc, v, err = verify(self.dir)
         self.assertEqual(rc, 0, err)  # consistent: the head cannot tell
         rc, v, err = verify(self.dir, "--checkpoints", self.ck)
@@ -367,6 +369,7 @@ class CheckpointTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.ck), [])
 
 
+@dbpeek.sqlite_only("an unkeyed trail of an older SQLite layout")
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class LegacyTrailTest(unittest.TestCase):
     """GDPR-32: a trail made before the key (version 1 hashes, no outbox

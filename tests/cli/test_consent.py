@@ -285,20 +285,10 @@ class ConsentCase(unittest.TestCase):
             con.close()
 
     def audit_file_bytes(self):
-        out = b""
-        for name in os.listdir(self.dir):
-            if name.startswith("audit.db"):
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out += f.read()
-        return out
+        return dbpeek.store_bytes(os.path.join(self.dir, "audit.db"))
 
     def vault_file_bytes(self):
-        out = b""
-        for name in os.listdir(self.dir):
-            if name.startswith("vaern.db"):
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out += f.read()
-        return out
+        return dbpeek.store_bytes(os.path.join(self.dir, "vaern.db"))
 
     def audit_actions(self):
         r = self.cli("audit", "show", "--limit", "10000")

@@ -98,11 +98,7 @@ class CliBase(unittest.TestCase):
         return r.json()
 
     def raw_db(self):
-        data = b""
-        for f in glob.glob(self.db + "*"):
-            with open(f, "rb") as fh:
-                data += fh.read()
-        return data
+        return dbpeek.store_bytes(self.db)
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
@@ -213,6 +209,7 @@ class MigrationTest(CliBase):
         self.assertEqual(self.sql("SELECT count(*) FROM incident"), [(1,)])
 
 
+@dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class KeyRotationTest(CliBase):
     def test_SHOP_BREACH_1_cases_open_after_a_master_key_rotation(self):
@@ -397,11 +394,7 @@ class IntakeApiTest(api.ApiCase):
             con.close()
 
     def raw_db(self):
-        data = b""
-        for f in glob.glob(self.db + "*"):
-            with open(f, "rb") as fh:
-                data += fh.read()
-        return data
+        return dbpeek.store_bytes(self.db)
 
     def test_SHOP_BREACH_1_anonymous_report_with_screenshots(self):
         before = self.rows()

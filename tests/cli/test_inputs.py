@@ -245,6 +245,7 @@ class LoginPairTest(h.ApiCase):
         body = dict(body, purpose="identification")
         return self.call("POST", "/v1/subjects/lookup", body, self.CS)
 
+    @dbpeek.sqlite_only("migrates an older SQLite data directory")
     def test_AURA_LOGIN_1_schema_4_directory_reindexed(self):
         """A data directory of schema 4 (one index per type) opens as 5:
         the indexes are rebuilt per category from the sealed facts, so the
@@ -442,12 +443,7 @@ class SealedTextTest(h.ApiCase):
     serve = False
 
     def db_bytes(self):
-        with open(self.db, "rb") as f:
-            data = f.read()
-        wal = self.db + "-wal"
-        if os.path.exists(wal):
-            with open(wal, "rb") as f:
-                data += f.read()
+        data = dbpeek.store_bytes(self.db)
         return data
 
     def test_hold_reason_sealed_shown_and_erased(self):

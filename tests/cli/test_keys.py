@@ -290,6 +290,7 @@ class KeySourceTest(KeysCase):
 
 # ---- 2. rotation --------------------------------------------------------------
 
+@dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
 class RotateTest(KeysCase):
     """GDPR-32: vaern key rotate re-wraps every key under a new master key,
     never re-indexes, audits itself, and retires the old key."""
@@ -608,6 +609,7 @@ class RotateTest(KeysCase):
 
 # ---- 3 and 4. backup and restore ---------------------------------------------
 
+@dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
 class BackupTest(KeysCase):
     """GDPR-32: online backups with a manifest, restored into an empty data
     directory with the audit trail intact. GDPR-17: an erasure survives the

@@ -290,6 +290,7 @@ class TrafficTest(Base):
         self.assertNotEqual(r.rc, EXIT_OK, r)
         self.assertIn("does not open", r.err)
 
+    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
     def test_TEL_LOG_3_days_outlive_a_master_key_rotation(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         before = self.query("--msisdn", A)
