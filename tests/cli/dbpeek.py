@@ -144,10 +144,17 @@ class _PgConnection:
         import psycopg2
         self._con = psycopg2.connect(conninfo)
         with self._con.cursor() as c:
-            # SQLite's hex(), which the tests' SQL uses, for bytea.
-            c.execute("CREATE OR REPLACE FUNCTION public.hex(bytea)"
-                      " RETURNS text LANGUAGE sql IMMUTABLE AS"
-                      " $$SELECT upper(encode($1, 'hex'))$$")
+            # SQLite's hex(), which the tests' SQL uses, for bytea; two
+            # connections may race to make it: the loser finds it made.
+            c.execute("SELECT 1 FROM pg_proc WHERE proname = 'hex'")
+            if c.fetchone() is None:
+                try:
+                    c.execute("CREATE FUNCTION public.hex(bytea)"
+                              " RETURNS text LANGUAGE sql IMMUTABLE AS"
+                              " $$SELECT upper(encode($1, 'hex'))$$")
+                    self._con.commit()
+                except psycopg2.Error:
+                    self._con.rollback()
             c.execute("SET search_path = " + schema + ", public")
         self._con.commit()
         self._con.set_session(readonly=readonly)
@@ -254,3 +261,27 @@ def store_bytes(path):
                           % (schema, table), out)
     con.close()
     return out.getvalue()
+
+
+def break_inserts(con, table):
+    """Makes every INSERT into table fail ("disk trouble"), on either
+    engine, until mend_inserts: a trail that cannot commit."""
+    if isinstance(con, sqlite3.Connection):
+        con.execute("CREATE TRIGGER no_insert BEFORE INSERT ON %s"
+                    " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END" % table)
+    else:
+        con.execute("CREATE OR REPLACE FUNCTION public.no_insert()"
+                    " RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$BEGIN RAISE EXCEPTION 'disk trouble'; END$$")
+        con.execute("CREATE TRIGGER no_insert BEFORE INSERT ON %s"
+                    " FOR EACH ROW EXECUTE FUNCTION public.no_insert()"
+                    % table)
+    con.commit()
+
+
+def mend_inserts(con, table):
+    if isinstance(con, sqlite3.Connection):
+        con.execute("DROP TRIGGER IF EXISTS no_insert")
+    else:
+        con.execute("DROP TRIGGER IF EXISTS no_insert ON %s" % table)
+    con.commit()

@@ -981,9 +981,7 @@ class HeldAnswerTest(ApiCase):
         audit_db = os.path.join(self.dir, "audit.db")
         con = dbpeek.connect(audit_db, timeout=10)
         try:
-            con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit"
-                        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
-            con.commit()
+            dbpeek.break_inserts(con, "audit")
             before = len(self.entries_of(sid))
             secrets = ("Ole Jensen", "Nørregade", email)
             r = self.read(self.CS, sid, "contract")
@@ -1001,8 +999,7 @@ class HeldAnswerTest(ApiCase):
             r = self.call("GET", "/metrics")
             self.assertRegex(r.text, r"vaern_audit_failures_total [1-9]")
         finally:
-            con.execute("DROP TRIGGER IF EXISTS no_audit")
-            con.commit()
+            dbpeek.mend_inserts(con, "audit")
             con.close()
         r = self.read(self.CS, sid, "contract")
         self.assertReleased(r, ["name", "address", "email", "phone",
