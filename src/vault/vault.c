@@ -162,9 +162,19 @@ vault_init(const char *dir, struct vaern_msg *msg)
 	    (err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK ||
 	    (err = store_begin(st, msg)) != VAERN_OK)
 		goto done;
-	if ((err = keys_init(st, master, msg)) != VAERN_OK)
+	if ((err = keys_init(st, master, msg)) != VAERN_OK) {
 		store_rollback(st);
-	else
+		/* A shared database (PostgreSQL) that holds a vault already:
+		 * a second node joins it with the same master key and
+		 * store.conf, never with a second init (issue 14). */
+		if (err == VAERN_E_EXISTS)
+			err = vaern_fail(msg, VAERN_E_EXISTS,
+			                 "the database already holds a vault; "
+			                 "to add a node, copy its master key "
+			                 "and store.conf into %s and start "
+			                 "vaern serve (docs/operations.md)",
+			                 dir);
+	} else
 		err = store_commit(st, msg);
 done:
 	sodium_free(master);
