@@ -1,11 +1,15 @@
 /*
  * affected.c -- the people a breach affected, from the audit trail
- * (issue 17 point 4; GDPR-33). SQLite filters the window (the audit_at
- * index) and the columns; this file keeps the distinct subjects in an
- * open-addressed set with a bit per category released to each, so the
- * per-category counts are exact without a second pass.
+ * (issue 17 point 4; GDPR-33). The search reads the release index
+ * written with the trail (src/store/store_audit_release.h): one index
+ * range, never the trail; the scan of the trail itself stays as its
+ * cross-check and the benchmark's baseline. Both keep the distinct
+ * subjects in an open-addressed set with a bit per category released to
+ * each, so the per-category counts are exact without a second pass.
  */
 #include "affected.h"
+
+#include "../store/store_audit_release.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -28,6 +32,15 @@ struct cat_memo {
 
 #define MEMO_SLOTS 256
 
+/* A category set of the release index (its name id) and its mask. */
+struct set_memo {
+	int64_t id; /* 0: free */
+	uint64_t mask;
+};
+
+/* The longest category set text: every category, comma-separated. */
+#define AFFECTED_SET_MAX (AFFECTED_CATEGORIES * (AFFECTED_CATEGORY_MAX + 1))
+
 struct search {
 	struct slot *slots;
 	size_t cap, n; /* cap a power of two */
@@ -35,6 +48,17 @@ struct search {
 	struct affected *out;
 	uint64_t want; /* the categories asked for; ~0: any */
 	const struct affected_query *q;
+	char action[AFFECTED_CATEGORY_MAX + 16]; /* the route's action, or
+	                                            "" for any release */
+	/* By the release index: */
+	struct audit_release_reader *rd;
+	int64_t actor_id, role_id, action_id; /* 0: any */
+	uint64_t before;       /* by category: the bits asked before the
+	                          category scanned */
+	struct set_memo *sets; /* open-addressed by id, setcap a power of
+	                          two */
+	size_t setcap, nsets;
+	struct vaern_msg *msg; /* the search's, for the callback */
 };
 
 static uint64_t
@@ -180,7 +204,9 @@ is_release(const char *action)
 		return strcmp(action, "read") == 0 ||
 		       strcmp(action, "request_report") == 0;
 	case 'e': return strcmp(action, "export") == 0;
-	case 'd': return strncmp(action, "disclose:", 9) == 0;
+	case 'd':
+		return strncmp(action, "disclose:", 9) == 0 &&
+		       action[9] != '\0';
 	default: return 0;
 	}
 }
@@ -224,22 +250,16 @@ window_wide(sqlite3 *db, int64_t from, int64_t to)
 	return wide;
 }
 
-enum vaern_err
-incident_affected(const char *path, const struct affected_query *q,
-                  struct affected *out, struct vaern_msg *msg)
+/* Checks q and gives the categories asked for the first bits of out;
+ * s->want gets their mask (every bit when none is asked). */
+static enum vaern_err
+search_start(struct search *s, const struct affected_query *q,
+             struct affected *out, struct vaern_msg *msg)
 {
-	struct search s;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	enum vaern_err err = VAERN_OK;
-	char action[AFFECTED_CATEGORY_MAX + 16];
-	size_t i, k;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	memset(&s, 0, sizeof(s));
-	s.out = out;
-	s.q = q;
+	memset(s, 0, sizeof(*s));
+	s->out = out;
+	s->q = q;
 	if (q->controller == NULL || q->from > q->to)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a search needs the controller and a window "
@@ -247,9 +267,8 @@ incident_affected(const char *path, const struct affected_query *q,
 	if (q->recipient != NULL && q->action != NULL)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "give a recipient or a route, not both");
-	/* The categories asked for take the first bits. */
-	s.want = q->ncategories ? 0 : ~0ull;
-	for (i = 0; i < q->ncategories; i++) {
+	s->want = q->ncategories ? 0 : ~0ull;
+	for (size_t i = 0; i < q->ncategories; i++) {
 		int b = cat_bit(out, q->categories[i],
 		                strlen(q->categories[i]));
 
@@ -257,8 +276,218 @@ incident_affected(const char *path, const struct affected_query *q,
 			return vaern_fail(msg, VAERN_E_LIMIT,
 			                  "at most %d categories",
 			                  AFFECTED_CATEGORIES);
-		s.want |= 1ull << b;
+		s->want |= 1ull << b;
 	}
+	/* The route's action: a recipient's is its disclosure. */
+	if (q->recipient != NULL)
+		(void)snprintf(s->action, sizeof(s->action), "disclose:%s",
+		               q->recipient);
+	else if (q->action != NULL)
+		(void)snprintf(s->action, sizeof(s->action), "%s", q->action);
+	return VAERN_OK;
+}
+
+/* The distinct subjects of s, sorted, and the people per category. */
+static enum vaern_err
+search_finish(struct search *s, struct affected *out, struct vaern_msg *msg)
+{
+	size_t k = 0;
+
+	if (s->n > 0 &&
+	    (out->subjects = malloc(s->n * AFFECTED_UID_BYTES)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->slots[i].used)
+			continue;
+		memcpy(out->subjects[k++], s->slots[i].uid, AFFECTED_UID_BYTES);
+		for (size_t b = 0; b < out->ncategories; b++)
+			if (s->slots[i].mask & (1ull << b))
+				out->counts[b]++;
+	}
+	out->nsubjects = k;
+	if (k > 1)
+		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
+	return VAERN_OK;
+}
+
+static void
+search_free(struct search *s)
+{
+	free(s->slots);
+	free(s->sets);
+	for (size_t i = 0; i < MEMO_SLOTS; i++)
+		free(s->memo[i].text);
+}
+
+/* ---- by the release index (store_audit_release.h) ---------------------- */
+
+/* The mask of category set id (a name of the index), memoised. */
+static enum vaern_err
+set_mask(struct search *s, int64_t id, uint64_t *mask, struct vaern_msg *msg)
+{
+	char text[AFFECTED_SET_MAX];
+	size_t j;
+	enum vaern_err err;
+
+	if (s->nsets * 2 >= s->setcap) {
+		size_t cap = s->setcap ? s->setcap * 2 : 256;
+		struct set_memo *n = calloc(cap, sizeof(*n));
+
+		if (n == NULL)
+			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < s->setcap; i++) {
+			if (s->sets[i].id == 0)
+				continue;
+			j = (size_t)s->sets[i].id & (cap - 1);
+			while (n[j].id != 0)
+				j = (j + 1) & (cap - 1);
+			n[j] = s->sets[i];
+		}
+		free(s->sets);
+		s->sets = n;
+		s->setcap = cap;
+	}
+	j = (size_t)id & (s->setcap - 1);
+	while (s->sets[j].id != 0 && s->sets[j].id != id)
+		j = (j + 1) & (s->setcap - 1);
+	if (s->sets[j].id == id) {
+		*mask = s->sets[j].mask;
+		return VAERN_OK;
+	}
+	if ((err = audit_release_name_text(s->rd, id, text, sizeof(text),
+	                                   msg)) != VAERN_OK)
+		return err;
+	if (cat_mask(s, text, strlen(text), mask) != 0)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "more than %d distinct categories",
+		                  AFFECTED_CATEGORIES);
+	s->sets[j].id = id;
+	s->sets[j].mask = *mask;
+	s->nsets++;
+	return VAERN_OK;
+}
+
+/* One release the index found: filtered by what leaked, counted. */
+static enum vaern_err
+hit(void *arg, const struct audit_release_hit *h)
+{
+	struct search *s = arg;
+	uint64_t mask;
+	enum vaern_err err;
+
+	if ((s->actor_id != 0 && h->actor != s->actor_id) ||
+	    (s->role_id != 0 && h->role != s->role_id) ||
+	    (s->action_id != 0 && h->action != s->action_id))
+		return VAERN_OK;
+	if ((err = set_mask(s, h->categories, &mask, s->msg)) != VAERN_OK)
+		return err;
+	if ((mask &= s->want) == 0)
+		return VAERN_OK;
+	/* By category, an entry of several categories asked for is met once
+	 * per category: it is counted at the first of them. */
+	if ((mask & s->before) == 0)
+		s->out->entries++;
+	if (set_add(s, h->subject, mask) != 0)
+		return vaern_fail(s->msg, VAERN_E_NOMEM, "out of memory");
+	return VAERN_OK;
+}
+
+/* The id of name in the index into *id; *none 1 when it was never named
+ * (then nothing matches it). */
+static enum vaern_err
+known(struct search *s, const char *name, int64_t *id, int *none,
+      struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	*id = 0;
+	if (name == NULL || name[0] == '\0')
+		return VAERN_OK;
+	err = audit_release_name_id(s->rd, name, id, msg);
+	if (err == VAERN_E_NOTFOUND) {
+		*none = 1;
+		return VAERN_OK;
+	}
+	return err;
+}
+
+/*
+ * The search by the release index: one range of one index, the
+ * categories' (one range each) when categories are asked, else the
+ * actor's when an actor leaked, else the window's. Never the trail.
+ */
+enum vaern_err
+incident_affected(const char *path, const struct affected_query *q,
+                  struct affected *out, struct vaern_msg *msg)
+{
+	struct search s;
+	enum vaern_err err;
+	int64_t ctl = 0;
+	int none = 0;
+
+	if ((err = search_start(&s, q, out, msg)) != VAERN_OK)
+		return err;
+	s.msg = msg;
+	if ((err = audit_release_reader_open(path, &s.rd, msg)) != VAERN_OK ||
+	    (err = known(&s, q->controller, &ctl, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, q->actor, &s.actor_id, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, q->role, &s.role_id, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, s.action, &s.action_id, &none, msg)) != VAERN_OK)
+		goto done;
+	if (none) /* a name the index never saw: no release matches */
+		goto finish;
+	if (q->ncategories > 0) {
+		/* The categories asked for hold bits 0..n-1, in order. */
+		size_t n = out->ncategories;
+
+		for (size_t b = 0; b < n && err == VAERN_OK; b++) {
+			int64_t cat = 0;
+			int unknown = 0;
+
+			if ((err = known(&s, out->names[b], &cat, &unknown,
+			                 msg)) != VAERN_OK ||
+			    unknown)
+				continue;
+			s.before = (1ull << b) - 1;
+			err = audit_release_scan(
+			        s.rd, AUDIT_RELEASE_BY_CATEGORY, ctl, cat,
+			        q->from, q->to, hit, &s, msg);
+		}
+	} else if (s.actor_id != 0) {
+		err = audit_release_scan(s.rd, AUDIT_RELEASE_BY_ACTOR, ctl,
+		                         s.actor_id, q->from, q->to, hit, &s,
+		                         msg);
+	} else {
+		err = audit_release_scan(s.rd, AUDIT_RELEASE_BY_TIME, ctl, 0,
+		                         q->from, q->to, hit, &s, msg);
+	}
+	if (err != VAERN_OK)
+		goto done;
+finish:
+	err = search_finish(&s, out, msg);
+done:
+	audit_release_reader_close(s.rd);
+	search_free(&s);
+	if (err != VAERN_OK)
+		incident_affected_free(out);
+	return err;
+}
+
+/* ---- by a scan of the trail: the cross-check and the baseline ---------- */
+
+enum vaern_err
+incident_affected_scan(const char *path, const struct affected_query *q,
+                       struct affected *out, struct vaern_msg *msg)
+{
+	struct search s;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	enum vaern_err err;
+	const char *action = s.action;
+	int rc;
+
+	if ((err = search_start(&s, q, out, msg)) != VAERN_OK)
+		return err;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	            SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
@@ -272,13 +501,6 @@ incident_affected(const char *path, const struct affected_query *q,
 	}
 	sqlite3_bind_int64(st, 1, q->from);
 	sqlite3_bind_int64(st, 2, q->to);
-	if (q->recipient != NULL)
-		(void)snprintf(action, sizeof(action), "disclose:%s",
-		               q->recipient);
-	else if (q->action != NULL)
-		(void)snprintf(action, sizeof(action), "%s", q->action);
-	else
-		action[0] = '\0';
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *uid = sqlite3_column_blob(st, 0);
 		const char *cats = (const char *)sqlite3_column_text(st, 1);
@@ -289,7 +511,8 @@ incident_affected(const char *path, const struct affected_query *q,
 
 		if (uid == NULL || cats == NULL || ctl == NULL || act == NULL ||
 		    sqlite3_column_bytes(st, 0) != AFFECTED_UID_BYTES ||
-		    strcmp(ctl, q->controller) != 0 || !is_release(act) ||
+		    cats[0] == '\0' || strcmp(ctl, q->controller) != 0 ||
+		    !is_release(act) ||
 		    (action[0] != '\0' && strcmp(act, action) != 0) ||
 		    !text_is(st, 4, q->actor) || !text_is(st, 5, q->role))
 			continue;
@@ -314,28 +537,11 @@ incident_affected(const char *path, const struct affected_query *q,
 		                 sqlite3_errmsg(db));
 		goto done;
 	}
-	if (s.n > 0 &&
-	    (out->subjects = malloc(s.n * AFFECTED_UID_BYTES)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	for (i = 0, k = 0; i < s.cap; i++) {
-		if (!s.slots[i].used)
-			continue;
-		memcpy(out->subjects[k++], s.slots[i].uid, AFFECTED_UID_BYTES);
-		for (size_t b = 0; b < out->ncategories; b++)
-			if (s.slots[i].mask & (1ull << b))
-				out->counts[b]++;
-	}
-	out->nsubjects = k;
-	if (k > 1)
-		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
+	err = search_finish(&s, out, msg);
 done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	free(s.slots);
-	for (i = 0; i < MEMO_SLOTS; i++)
-		free(s.memo[i].text);
+	search_free(&s);
 	if (err != VAERN_OK)
 		incident_affected_free(out);
 	return err;

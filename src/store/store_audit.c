@@ -11,6 +11,7 @@
 #include "store_audit.h"
 
 #include "sqlite_util.h"
+#include "store_audit_release.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -131,6 +132,9 @@ struct audit_store {
 	int in_tx;                    /* 1 between begin and commit */
 	int has_table;                /* 0: a read-only open found no trail */
 	int by_run;                   /* 1: the subject index is by run */
+	struct audit_release_writer *release; /* writable: the release
+	                                         index, written with each
+	                                         entry (issue 17) */
 };
 
 /* Sets *exists to 1 if the schema has an object of type and name. */
@@ -213,8 +217,12 @@ schema_setup(sqlite3 *db, char **errmsg)
 			rc = sqlite3_exec(db, columns_added[i].sql, NULL, NULL,
 			                  errmsg);
 	}
-	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
-	                                          NULL, errmsg)) == SQLITE_OK)
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, schema_moved_sql, NULL, NULL, errmsg);
+	/* The release index (issue 17), backfilled for an older trail. */
+	if (rc == SQLITE_OK)
+		rc = audit_release_schema(db, errmsg);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
 	if (rc != SQLITE_OK)
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -271,6 +279,11 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	if (writable) {
 		st->has_table = 1;
 		st->by_run = 1;
+		if ((st->release = audit_release_writer_new(st->conn.db)) ==
+		    NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
 	} else if ((err = schema_has(st, "table", "audit", &st->has_table,
 	                             msg)) == VAERN_OK &&
 	           (err = schema_has(st, "index", "audit_subject_run",
@@ -308,6 +321,7 @@ audit_store_close(struct audit_store *st)
 		return;
 	if (st->in_tx)
 		audit_store_rollback(st);
+	audit_release_writer_free(st->release);
 	sqlu_close(&st->conn);
 	free(st);
 }
@@ -343,6 +357,7 @@ audit_store_rollback(struct audit_store *st)
 {
 	if (!sqlite3_get_autocommit(st->conn.db))
 		(void)sqlu_exec(&st->conn, S_ROLLBACK, "rollback", NULL);
+	audit_release_writer_rollback(st->release);
 	st->in_tx = 0;
 }
 
@@ -385,6 +400,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -396,7 +412,13 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	if (r->outbox_id != 0)
 		sqlite3_bind_int64(s, 16, r->outbox_id);
 	sqlite3_bind_int64(s, 17, r->version);
-	return sqlu_step_done(&st->conn, s, "entry", msg);
+	if ((err = sqlu_step_done(&st->conn, s, "entry", msg)) != VAERN_OK)
+		return err;
+	/* The release index, in the entry's own transaction (issue 17). */
+	if (st->release == NULL)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "the audit store was opened read-only");
+	return audit_release_add(st->release, r, msg);
 }
 
 enum vaern_err

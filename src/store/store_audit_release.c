@@ -1,0 +1,640 @@
+/*
+ * store_audit_release.c -- the release index of the audit trail (issue 17
+ * point 4; GDPR-33; store_audit_release.h): written with each entry it
+ * indexes, backfilled once for a trail made before it, read by the
+ * affected-people search one index range at a time.
+ *
+ * Names (controller, actor, role, action, a category set, a category) are
+ * small integers of audit_name, so an index entry is about 30 bytes and
+ * ten million releases stay a few hundred MB of pages in key order; the
+ * writer keeps the ids it has seen in a small table in memory, forgotten
+ * at a rollback.
+ */
+#include "store_audit_release.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The tables and their indexes; every index covers the search's columns.
+ * The actor (and role) 0 is "none": no name has id 0. */
+static const char release_schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS audit_meta("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " value INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS audit_name("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE IF NOT EXISTS audit_release("
+        " id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+        " controller INTEGER NOT NULL, actor INTEGER NOT NULL,"
+        " role INTEGER NOT NULL, action INTEGER NOT NULL,"
+        " categories INTEGER NOT NULL, subject BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS audit_release_at ON audit_release("
+        " controller, at, actor, role, action, categories, subject);"
+        "CREATE INDEX IF NOT EXISTS audit_release_actor ON audit_release("
+        " controller, actor, at, role, action, categories, subject);"
+        "CREATE TABLE IF NOT EXISTS audit_release_category("
+        " id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
+        " controller INTEGER NOT NULL, category INTEGER NOT NULL,"
+        " at INTEGER NOT NULL, actor INTEGER NOT NULL,"
+        " role INTEGER NOT NULL, action INTEGER NOT NULL,"
+        " categories INTEGER NOT NULL, subject BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS audit_release_category_at"
+        " ON audit_release_category(controller, category, at, actor, role,"
+        " action, categories, subject);";
+
+#define VERSION_GET_SQL                                                        \
+	"SELECT value FROM audit_meta WHERE name = 'schema_version'"
+
+/* Written after the backfill, in its transaction. */
+static const char version_put_sql[] =
+        "INSERT INTO audit_meta(name, value) VALUES ('schema_version', ?1)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+
+/* The entries a backfill reads: the allowed ones naming a subject. */
+static const char backfill_sql[] =
+        "SELECT seq, at, controller, actor, role, action, subject,"
+        " categories FROM audit WHERE decision = 1 AND subject IS NOT NULL"
+        " ORDER BY seq";
+
+int
+audit_row_is_release(const struct audit_row *r)
+{
+	const char *a = r->action;
+
+	if (r->decision != 1 || r->subject == NULL || r->controller == NULL ||
+	    r->categories == NULL || a == NULL || r->categories[0] == '\0')
+		return 0;
+	switch (a[0]) {
+	case 'r':
+		return strcmp(a, "read") == 0 ||
+		       strcmp(a, "request_report") == 0;
+	case 'e': return strcmp(a, "export") == 0;
+	case 'd': return strncmp(a, "disclose:", 9) == 0 && a[9] != '\0';
+	default: return 0;
+	}
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+#define NAME_SLOTS 4096 /* a power of two; the cache empties when half full */
+
+struct name_slot {
+	char *name; /* NULL: free */
+	int64_t id;
+};
+
+enum wstmt {
+	W_NAME_GET,
+	W_NAME_PUT,
+	W_RELEASE,
+	W_CATEGORY,
+	W_COUNT_,
+};
+
+static const char *const wstmt_sql[W_COUNT_] = {
+        [W_NAME_GET] = "SELECT id FROM audit_name WHERE name = ?1",
+        [W_NAME_PUT] = "INSERT INTO audit_name(name) VALUES (?1)"
+                       " RETURNING id",
+        [W_RELEASE] = "INSERT INTO audit_release(id, at, controller, actor,"
+                      " role, action, categories, subject)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        [W_CATEGORY] = "INSERT INTO audit_release_category(entry, controller,"
+                       " category, at, actor, role, action, categories,"
+                       " subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                       " ?9)",
+};
+
+struct audit_release_writer {
+	sqlite3 *db;                        /* the audit store's; not owned */
+	sqlite3_stmt *stmt[W_COUNT_];       /* prepared on first use */
+	struct name_slot names[NAME_SLOTS]; /* name -> id, committed or
+	                                       of the open transaction */
+	size_t nnames;
+};
+
+static uint64_t
+name_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void
+names_clear(struct audit_release_writer *w)
+{
+	for (size_t i = 0; i < NAME_SLOTS; i++) {
+		free(w->names[i].name);
+		w->names[i].name = NULL;
+	}
+	w->nnames = 0;
+}
+
+static enum vaern_err
+wfail(sqlite3 *db, struct vaern_msg *msg, const char *what)
+{
+	return vaern_fail(msg, VAERN_E_STORE, "audit release index: %s: %s",
+	                  what, sqlite3_errmsg(db));
+}
+
+static sqlite3_stmt *
+wstmt(struct audit_release_writer *w, enum wstmt id, struct vaern_msg *msg)
+{
+	if (w->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(w->db, wstmt_sql[id], -1,
+	                       SQLITE_PREPARE_PERSISTENT, &w->stmt[id],
+	                       NULL) != SQLITE_OK) {
+		(void)wfail(w->db, msg, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(w->stmt[id]);
+	sqlite3_clear_bindings(w->stmt[id]);
+	return w->stmt[id];
+}
+
+/* The id of name (n bytes), made if new. */
+static enum vaern_err
+name_id(struct audit_release_writer *w, const char *name, size_t n, int64_t *id,
+        struct vaern_msg *msg)
+{
+	size_t j = name_hash(name, n) & (NAME_SLOTS - 1);
+	sqlite3_stmt *s;
+	int rc;
+
+	while (w->names[j].name != NULL) {
+		if (strncmp(w->names[j].name, name, n) == 0 &&
+		    w->names[j].name[n] == '\0') {
+			*id = w->names[j].id;
+			return VAERN_OK;
+		}
+		j = (j + 1) & (NAME_SLOTS - 1);
+	}
+	if ((s = wstmt(w, W_NAME_GET, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, (int)n, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_DONE) {
+		sqlite3_reset(s);
+		if ((s = wstmt(w, W_NAME_PUT, msg)) == NULL)
+			return VAERN_E_STORE;
+		sqlite3_bind_text(s, 1, name, (int)n, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_ROW) {
+		enum vaern_err err = wfail(w->db, msg, "name");
+
+		sqlite3_reset(s);
+		return err;
+	}
+	*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (w->nnames * 2 >= NAME_SLOTS) {
+		names_clear(w);
+		j = name_hash(name, n) & (NAME_SLOTS - 1);
+	}
+	if ((w->names[j].name = malloc(n + 1)) != NULL) {
+		memcpy(w->names[j].name, name, n);
+		w->names[j].name[n] = '\0';
+		w->names[j].id = *id;
+		w->nnames++;
+	}
+	return VAERN_OK;
+}
+
+/* The id of text t, 0 for NULL. */
+static enum vaern_err
+text_id(struct audit_release_writer *w, const char *t, int64_t *id,
+        struct vaern_msg *msg)
+{
+	*id = 0;
+	return t == NULL ? VAERN_OK : name_id(w, t, strlen(t), id, msg);
+}
+
+struct audit_release_writer *
+audit_release_writer_new(sqlite3 *db)
+{
+	struct audit_release_writer *w = calloc(1, sizeof(*w));
+
+	if (w != NULL)
+		w->db = db;
+	return w;
+}
+
+void
+audit_release_writer_free(struct audit_release_writer *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < W_COUNT_; i++)
+		sqlite3_finalize(w->stmt[i]);
+	names_clear(w);
+	free(w);
+}
+
+void
+audit_release_writer_rollback(struct audit_release_writer *w)
+{
+	if (w != NULL)
+		names_clear(w);
+}
+
+enum vaern_err
+audit_release_add(struct audit_release_writer *w, const struct audit_row *r,
+                  struct vaern_msg *msg)
+{
+	int64_t ctl, actor, role, action, set, cat;
+	const char *p, *end;
+	sqlite3_stmt *s;
+	enum vaern_err err;
+
+	if (!audit_row_is_release(r))
+		return VAERN_OK;
+	if ((err = text_id(w, r->controller, &ctl, msg)) != VAERN_OK ||
+	    (err = text_id(w, r->actor, &actor, msg)) != VAERN_OK ||
+	    (err = text_id(w, r->role, &role, msg)) != VAERN_OK ||
+	    (err = text_id(w, r->action, &action, msg)) != VAERN_OK ||
+	    (err = text_id(w, r->categories, &set, msg)) != VAERN_OK)
+		return err;
+	if ((s = wstmt(w, W_RELEASE, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, r->seq);
+	sqlite3_bind_int64(s, 2, r->at);
+	sqlite3_bind_int64(s, 3, ctl);
+	sqlite3_bind_int64(s, 4, actor);
+	sqlite3_bind_int64(s, 5, role);
+	sqlite3_bind_int64(s, 6, action);
+	sqlite3_bind_int64(s, 7, set);
+	sqlite3_bind_blob(s, 8, r->subject, AUDIT_SUBJECT_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = wfail(w->db, msg, "release");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	/* One row per category of the set ("a,b,c"). */
+	for (p = r->categories, end = p + strlen(p); err == VAERN_OK && p < end;
+	     p++) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		size_t n = c != NULL ? (size_t)(c - p) : (size_t)(end - p);
+
+		if (n > 0 && (err = name_id(w, p, n, &cat, msg)) == VAERN_OK) {
+			if ((s = wstmt(w, W_CATEGORY, msg)) == NULL)
+				return VAERN_E_STORE;
+			sqlite3_bind_int64(s, 1, r->seq);
+			sqlite3_bind_int64(s, 2, ctl);
+			sqlite3_bind_int64(s, 3, cat);
+			sqlite3_bind_int64(s, 4, r->at);
+			sqlite3_bind_int64(s, 5, actor);
+			sqlite3_bind_int64(s, 6, role);
+			sqlite3_bind_int64(s, 7, action);
+			sqlite3_bind_int64(s, 8, set);
+			sqlite3_bind_blob(s, 9, r->subject, AUDIT_SUBJECT_BYTES,
+			                  SQLITE_STATIC);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				err = wfail(w->db, msg, "release category");
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+		}
+		p += n;
+	}
+	return err;
+}
+
+/* ---- the schema and the backfill --------------------------------------- */
+
+/* The trail's schema version (1: none recorded) into *version. */
+static int
+version_get(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*version = 1;
+	if ((rc = sqlite3_prepare_v2(db, VERSION_GET_SQL, -1, &s, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*version = (int)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Indexes every release of the trail (a trail made before the index). */
+static int
+backfill(sqlite3 *db, char **errmsg)
+{
+	struct audit_release_writer *w = audit_release_writer_new(db);
+	struct vaern_msg msg = {{0}};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (w == NULL)
+		return SQLITE_NOMEM;
+	if ((rc = sqlite3_prepare_v2(db, backfill_sql, -1, &s, NULL)) !=
+	    SQLITE_OK)
+		goto done;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct audit_row r;
+
+		memset(&r, 0, sizeof(r));
+		r.seq = sqlite3_column_int64(s, 0);
+		r.at = sqlite3_column_int64(s, 1);
+		r.controller = (const char *)sqlite3_column_text(s, 2);
+		r.actor = (const char *)sqlite3_column_text(s, 3);
+		r.role = (const char *)sqlite3_column_text(s, 4);
+		r.action = (const char *)sqlite3_column_text(s, 5);
+		r.categories = (const char *)sqlite3_column_text(s, 7);
+		r.decision = 1;
+		/* A subject of the wrong size (tampering) is no release:
+		 * `vaern audit verify` reports it. */
+		if (sqlite3_column_type(s, 6) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(s, 6) != AUDIT_SUBJECT_BYTES)
+			continue;
+		r.subject = sqlite3_column_blob(s, 6);
+		if (audit_release_add(w, &r, &msg) != VAERN_OK) {
+			rc = SQLITE_ERROR;
+			*errmsg = sqlite3_mprintf("%s", msg.text);
+			goto done;
+		}
+	}
+	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+done:
+	if (rc != SQLITE_OK && *errmsg == NULL)
+		*errmsg = sqlite3_mprintf("backfill: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	audit_release_writer_free(w);
+	return rc;
+}
+
+int
+audit_release_schema(sqlite3 *db, char **errmsg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, version;
+
+	if ((rc = sqlite3_exec(db, release_schema_sql, NULL, NULL, errmsg)) !=
+	            SQLITE_OK ||
+	    (rc = version_get(db, &version)) != SQLITE_OK)
+		return rc;
+	if (version >= AUDIT_SCHEMA_VERSION)
+		return SQLITE_OK;
+	if ((rc = backfill(db, errmsg)) != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_prepare_v2(db, version_put_sql, -1, &s, NULL)) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int(s, 1, AUDIT_SCHEMA_VERSION);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- the search's side ------------------------------------------------- */
+
+enum rstmt {
+	R_BEGIN,
+	R_NAME_ID,
+	R_NAME_TEXT,
+	R_BY_TIME,
+	R_BY_ACTOR,
+	R_BY_CATEGORY,
+	R_COUNT_,
+};
+
+/* ?1 controller, ?2 from, ?3 to, ?4 the actor or category. Each selects
+ * only columns of its index (covering: no table row is read). */
+#define HIT_COLUMNS "SELECT actor, role, action, categories, subject"
+static const char *const rstmt_sql[R_COUNT_] = {
+        [R_BEGIN] = "BEGIN",
+        [R_NAME_ID] = "SELECT id FROM audit_name WHERE name = ?1",
+        [R_NAME_TEXT] = "SELECT name FROM audit_name WHERE id = ?1",
+        [R_BY_TIME] = HIT_COLUMNS " FROM audit_release WHERE controller = ?1"
+                                  " AND at >= ?2 AND at <= ?3",
+        [R_BY_ACTOR] = HIT_COLUMNS " FROM audit_release WHERE controller = ?1"
+                                   " AND actor = ?4 AND at >= ?2"
+                                   " AND at <= ?3",
+        [R_BY_CATEGORY] = HIT_COLUMNS " FROM audit_release_category"
+                                      " WHERE controller = ?1"
+                                      " AND category = ?4 AND at >= ?2"
+                                      " AND at <= ?3",
+};
+
+struct audit_release_reader {
+	sqlite3 *db;                  /* read-only, its own */
+	sqlite3_stmt *stmt[R_COUNT_]; /* prepared on first use */
+	int in_read;                  /* 1: the snapshot is taken */
+};
+
+static sqlite3_stmt *
+rstmt(struct audit_release_reader *rd, enum rstmt id, struct vaern_msg *msg)
+{
+	if (rd->stmt[id] == NULL &&
+	    sqlite3_prepare_v2(rd->db, rstmt_sql[id], -1, &rd->stmt[id],
+	                       NULL) != SQLITE_OK) {
+		(void)wfail(rd->db, msg, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(rd->stmt[id]);
+	sqlite3_clear_bindings(rd->stmt[id]);
+	return rd->stmt[id];
+}
+
+/* Opens path read-only into *db and reads its schema version. */
+static enum vaern_err
+reader_db(const char *path, sqlite3 **db, int *version, struct vaern_msg *msg)
+{
+	int has = 0;
+	sqlite3_stmt *s = NULL;
+
+	*version = 1;
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return vaern_fail(
+		        msg, VAERN_E_STORE, "cannot read the audit trail: %s",
+		        *db != NULL ? sqlite3_errmsg(*db) : "no memory");
+	sqlite3_busy_timeout(*db, 10000);
+	if (sqlite3_prepare_v2(*db,
+	                       "SELECT 1 FROM sqlite_master WHERE type ="
+	                       " 'table' AND name = 'audit_meta'",
+	                       -1, &s, NULL) == SQLITE_OK)
+		has = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (has && version_get(*db, version) != SQLITE_OK)
+		return vaern_fail(msg, VAERN_E_STORE,
+		                  "cannot read the audit trail: %s",
+		                  sqlite3_errmsg(*db));
+	return VAERN_OK;
+}
+
+enum vaern_err
+audit_release_reader_open(const char *path, struct audit_release_reader **out,
+                          struct vaern_msg *msg)
+{
+	struct audit_release_reader *rd;
+	struct audit_store *w = NULL;
+	enum vaern_err err;
+	int version;
+
+	*out = NULL;
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if ((err = reader_db(path, &rd->db, &version, msg)) != VAERN_OK)
+		goto done;
+	if (version < AUDIT_SCHEMA_VERSION) {
+		/* A trail made before the index: a writable open adds it
+		 * (the backfill), once. */
+		sqlite3_close(rd->db);
+		rd->db = NULL;
+		if ((err = audit_store_open(path, 1, &w, msg)) != VAERN_OK)
+			goto done;
+		audit_store_close(w);
+		if ((err = reader_db(path, &rd->db, &version, msg)) != VAERN_OK)
+			goto done;
+		if (version < AUDIT_SCHEMA_VERSION) {
+			err = vaern_fail(
+			        msg, VAERN_E_STORE,
+			        "the audit trail has no release index");
+			goto done;
+		}
+	}
+done:
+	if (err != VAERN_OK) {
+		audit_release_reader_close(rd);
+		return err;
+	}
+	*out = rd;
+	return VAERN_OK;
+}
+
+void
+audit_release_reader_close(struct audit_release_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	for (size_t i = 0; i < R_COUNT_; i++)
+		sqlite3_finalize(rd->stmt[i]);
+	if (rd->db != NULL && !sqlite3_get_autocommit(rd->db))
+		(void)sqlite3_exec(rd->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(rd->db);
+	free(rd);
+}
+
+/* Takes the read snapshot every later statement of rd reads. */
+static enum vaern_err
+snapshot(struct audit_release_reader *rd, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+
+	if (rd->in_read)
+		return VAERN_OK;
+	if ((s = rstmt(rd, R_BEGIN, msg)) == NULL)
+		return VAERN_E_STORE;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return wfail(rd->db, msg, "read");
+	sqlite3_reset(s);
+	rd->in_read = 1;
+	return VAERN_OK;
+}
+
+enum vaern_err
+audit_release_name_id(struct audit_release_reader *rd, const char *name,
+                      int64_t *id, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	*id = 0;
+	if ((err = snapshot(rd, msg)) != VAERN_OK)
+		return err;
+	if ((s = rstmt(rd, R_NAME_ID, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		err = VAERN_E_NOTFOUND;
+	else
+		err = wfail(rd->db, msg, "name");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return err;
+}
+
+enum vaern_err
+audit_release_name_text(struct audit_release_reader *rd, int64_t id, char *buf,
+                        size_t bufsz, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	enum vaern_err err = VAERN_OK;
+	const unsigned char *t;
+
+	if (bufsz > 0)
+		buf[0] = '\0';
+	if ((err = snapshot(rd, msg)) != VAERN_OK)
+		return err;
+	if ((s = rstmt(rd, R_NAME_TEXT, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(s, 0)) != NULL) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+
+		if (bufsz > 0) {
+			if (n >= bufsz)
+				n = bufsz - 1;
+			memcpy(buf, t, n);
+			buf[n] = '\0';
+		}
+	} else {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "audit release index: name %lld is missing",
+		                 (long long)id);
+	}
+	sqlite3_reset(s);
+	return err;
+}
+
+enum vaern_err
+audit_release_scan(struct audit_release_reader *rd, enum audit_release_by by,
+                   int64_t controller, int64_t key, int64_t from, int64_t to,
+                   enum vaern_err (*fn)(void *arg,
+                                        const struct audit_release_hit *h),
+                   void *arg, struct vaern_msg *msg)
+{
+	static const enum rstmt ids[] = {
+	        [AUDIT_RELEASE_BY_TIME] = R_BY_TIME,
+	        [AUDIT_RELEASE_BY_ACTOR] = R_BY_ACTOR,
+	        [AUDIT_RELEASE_BY_CATEGORY] = R_BY_CATEGORY,
+	};
+	struct audit_release_hit h;
+	enum vaern_err err;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((err = snapshot(rd, msg)) != VAERN_OK)
+		return err;
+	if ((s = rstmt(rd, ids[by], msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	if (by != AUDIT_RELEASE_BY_TIME)
+		sqlite3_bind_int64(s, 4, key);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		h.actor = sqlite3_column_int64(s, 0);
+		h.role = sqlite3_column_int64(s, 1);
+		h.action = sqlite3_column_int64(s, 2);
+		h.categories = sqlite3_column_int64(s, 3);
+		h.subject = sqlite3_column_blob(s, 4);
+		if (h.subject == NULL ||
+		    sqlite3_column_bytes(s, 4) != AUDIT_SUBJECT_BYTES)
+			continue;
+		if ((err = fn(arg, &h)) != VAERN_OK) {
+			sqlite3_reset(s);
+			return err;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = wfail(rd->db, msg, "search");
+	sqlite3_reset(s);
+	return err;
+}
