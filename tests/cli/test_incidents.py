@@ -509,6 +509,41 @@ class IntakeApiTest(api.ApiCase):
         self.assertTrue(r.header("Content-Type").startswith(
             "application/json"))
 
+    def test_SHOP_BREACH_2_receipt_sent_with_the_report_over_http(self):
+        """The receipt reaches a reporter with a contact when the report
+        is received, before any staff action; an anonymous reporter has
+        the 201 answer only, and the receipt stays due for staff."""
+        spool = os.path.join(self.dir, "outbox")
+        email = api.uniq_email("finder")
+        r = self.post({"description": "Andres ordrer",
+                       "contact": {"email": email}})
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertTrue(doc["receipt_sent"])
+        got = []
+        for f in glob.glob(os.path.join(spool, "*%s*" % doc["case"])):
+            with open(f) as fh:
+                got.append(json.load(fh))
+        self.assertEqual([m["to"] for m in got], [email])
+        self.assertIn("Kvittering", got[0]["title"])
+        self.assertIn(doc["case"], got[0]["body"])
+        self.assertNotIn("Andres ordrer", got[0]["body"])
+        r = self.server.request("POST", "/v1/reports/%s/status" % doc["case"],
+                                body={"secret": doc["secret"]})
+        self.assertIsNotNone(r.json()["receipt_at"])
+        r = self.call("POST", "/v1/incidents/%s/receipt" % doc["case"],
+                      who=("webshop", "dpo"))
+        self.assertEqual(r.status // 100, 4, r)
+        # Anonymous: nothing sent, the receipt still due.
+        r = self.post({"description": "Andres ordrer"})
+        anon = r.json()
+        self.assertFalse(anon["receipt_sent"])
+        self.assertEqual(glob.glob(os.path.join(spool, "*%s*" %
+                                                anon["case"])), [])
+        r = self.server.request("POST", "/v1/reports/%s/status" %
+                                anon["case"], body={"secret": anon["secret"]})
+        self.assertIsNone(r.json()["receipt_at"])
+
     def test_SHOP_BREACH_1_plain_page_and_its_form(self):
         import urllib.parse
         r = self.server.request("GET", "/report/webshop")
