@@ -139,19 +139,27 @@ wfail(sqlite3 *db, struct vaern_msg *msg, const char *what)
 	                  what, sqlite3_errmsg(db));
 }
 
+/* The statement in *slot (sql, prepared on first use), reset; NULL with
+ * msg set if it cannot be prepared. */
+static sqlite3_stmt *
+prepared(sqlite3 *db, sqlite3_stmt **slot, const char *sql,
+         struct vaern_msg *msg)
+{
+	if (*slot == NULL &&
+	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+	                       NULL) != SQLITE_OK) {
+		(void)wfail(db, msg, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(*slot);
+	sqlite3_clear_bindings(*slot);
+	return *slot;
+}
+
 static sqlite3_stmt *
 wstmt(struct audit_release_writer *w, enum wstmt id, struct vaern_msg *msg)
 {
-	if (w->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(w->db, wstmt_sql[id], -1,
-	                       SQLITE_PREPARE_PERSISTENT, &w->stmt[id],
-	                       NULL) != SQLITE_OK) {
-		(void)wfail(w->db, msg, "prepare");
-		return NULL;
-	}
-	sqlite3_reset(w->stmt[id]);
-	sqlite3_clear_bindings(w->stmt[id]);
-	return w->stmt[id];
+	return prepared(w->db, &w->stmt[id], wstmt_sql[id], msg);
 }
 
 /* The id of name (n bytes), made if new. */
@@ -427,15 +435,7 @@ struct audit_release_reader {
 static sqlite3_stmt *
 rstmt(struct audit_release_reader *rd, enum rstmt id, struct vaern_msg *msg)
 {
-	if (rd->stmt[id] == NULL &&
-	    sqlite3_prepare_v2(rd->db, rstmt_sql[id], -1, &rd->stmt[id],
-	                       NULL) != SQLITE_OK) {
-		(void)wfail(rd->db, msg, "prepare");
-		return NULL;
-	}
-	sqlite3_reset(rd->stmt[id]);
-	sqlite3_clear_bindings(rd->stmt[id]);
-	return rd->stmt[id];
+	return prepared(rd->db, &rd->stmt[id], rstmt_sql[id], msg);
 }
 
 /* Opens path read-only into *db and reads its schema version. */

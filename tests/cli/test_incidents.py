@@ -102,6 +102,15 @@ class CliBase(unittest.TestCase):
                 data += fh.read()
         return data
 
+    def outbox(self):
+        """The messages in the spool, oldest first."""
+        msgs = []
+        for f in sorted(glob.glob(os.path.join(self.dir, "outbox",
+                                               "*.json"))):
+            with open(f) as fh:
+                msgs.append(json.load(fh))
+        return msgs
+
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class DeadlineTest(CliBase):
@@ -154,14 +163,6 @@ class DeadlineTest(CliBase):
         self.assertEqual(r.json()["cases"], [])
         r = self.inc("list", "--due-within", "2d", as_of="2027-01-05")
         self.assertEqual([c["case"] for c in r.json()["cases"]], [case])
-
-    def outbox(self):
-        msgs = []
-        for f in sorted(glob.glob(os.path.join(self.dir, "outbox",
-                                               "*.json"))):
-            with open(f) as fh:
-                msgs.append(json.load(fh))
-        return msgs
 
     def test_SHOP_BREACH_2_receipt_sent_when_the_report_is_received(self):
         """"Du vil altid inden for 1-2 hverdage modtage en kvittering ...

@@ -13,17 +13,14 @@ Clauses of mission/CLAUSES.md proved here, each named in the test:
 
 Standard library only.
 """
-import glob
 import json
 import os
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_api as api  # noqa: E402  (BASE_ENV, WEBSHOP, Result)
+import test_incidents as inc  # noqa: E402  (CliBase: vaern, audit, outbox)
 
 VAERN = os.environ.get("VAERN_BIN")
 EXIT_OK, EXIT_REFUSED = 0, 1
@@ -32,27 +29,10 @@ DAY = "2026-12-02"
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
-class PeopleBase(unittest.TestCase):
-    """A data directory with the web shop's policy and people read by the
-    local operator (a gated, audited release) at chosen instants."""
-
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-aff-")
-        self.addCleanup(self._tmp.cleanup)
-        self.dir = os.path.join(self._tmp.name, "data")
-        r = self.vaern("init", "--policy", api.WEBSHOP)
-        self.assertEqual(r.rc, EXIT_OK, r)
-
-    def vaern(self, *args, stdin=None, as_of=None):
-        pre = ["--data", self.dir]
-        if as_of is not None:
-            pre += ["--as-of", as_of]
-        if isinstance(stdin, str):
-            stdin = stdin.encode()
-        p = subprocess.run([VAERN, *pre, *args], input=stdin,
-                           capture_output=True, env=api.BASE_ENV,
-                           timeout=60)
-        return api.Result(p)
+class PeopleBase(inc.CliBase):
+    """A data directory with the web shop's policy (CliBase) and people
+    read by the local operator (a gated, audited release) at chosen
+    instants."""
 
     def person(self, email, phone=None):
         facts = [{"category": "customer_name", "value": "Kunde"},
@@ -75,19 +55,6 @@ class PeopleBase(unittest.TestCase):
         r = self.vaern("incidents", "affected", *args)
         self.assertEqual(r.rc, EXIT_OK, r)
         return r.json()
-
-    def audit(self):
-        r = self.vaern("audit", "show")
-        self.assertEqual(r.rc, EXIT_OK, r)
-        return r.json()
-
-    def outbox(self):
-        msgs = []
-        for f in sorted(glob.glob(os.path.join(self.dir, "outbox",
-                                               "*.json"))):
-            with open(f) as fh:
-                msgs.append(json.load(fh))
-        return msgs
 
 
 class AffectedTest(PeopleBase):
