@@ -256,6 +256,7 @@ main(int argc, char **argv)
 	double t;
 	int k = runs > 16 ? 16 : runs;
 
+	setvbuf(stdout, NULL, _IOLBF, 0); /* each line as it is measured */
 	if (argc < 2 || n < 0 || runs < 1) {
 		fprintf(stderr, "usage: vaern-bench-incident DIR [ENTRIES] "
 		                "[RUNS]\n");

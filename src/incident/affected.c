@@ -38,9 +38,6 @@ struct set_memo {
 	uint64_t mask;
 };
 
-/* The longest category set text: every category, comma-separated. */
-#define AFFECTED_SET_MAX (AFFECTED_CATEGORIES * (AFFECTED_CATEGORY_MAX + 1))
-
 struct search {
 	struct slot *slots;
 	size_t cap, n; /* cap a power of two */
@@ -325,9 +322,10 @@ search_free(struct search *s)
 static enum vaern_err
 set_mask(struct search *s, int64_t id, uint64_t *mask, struct vaern_msg *msg)
 {
-	char text[AFFECTED_SET_MAX];
+	char *text = NULL;
 	size_t j;
 	enum vaern_err err;
+	int over;
 
 	if (s->nsets * 2 >= s->setcap) {
 		size_t cap = s->setcap ? s->setcap * 2 : 256;
@@ -354,10 +352,11 @@ set_mask(struct search *s, int64_t id, uint64_t *mask, struct vaern_msg *msg)
 		*mask = s->sets[j].mask;
 		return VAERN_OK;
 	}
-	if ((err = audit_release_name_text(s->rd, id, text, sizeof(text),
-	                                   msg)) != VAERN_OK)
+	if ((err = audit_release_name_text(s->rd, id, &text, msg)) != VAERN_OK)
 		return err;
-	if (cat_mask(s, text, strlen(text), mask) != 0)
+	over = cat_mask(s, text, strlen(text), mask) != 0;
+	free(text);
+	if (over)
 		return vaern_fail(msg, VAERN_E_LIMIT,
 		                  "more than %d distinct categories",
 		                  AFFECTED_CATEGORIES);

@@ -560,15 +560,14 @@ audit_release_name_id(struct audit_release_reader *rd, const char *name,
 }
 
 enum vaern_err
-audit_release_name_text(struct audit_release_reader *rd, int64_t id, char *buf,
-                        size_t bufsz, struct vaern_msg *msg)
+audit_release_name_text(struct audit_release_reader *rd, int64_t id, char **out,
+                        struct vaern_msg *msg)
 {
 	sqlite3_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	const unsigned char *t;
 
-	if (bufsz > 0)
-		buf[0] = '\0';
+	*out = NULL;
 	if ((err = snapshot(rd, msg)) != VAERN_OK)
 		return err;
 	if ((s = rstmt(rd, R_NAME_TEXT, msg)) == NULL)
@@ -578,11 +577,11 @@ audit_release_name_text(struct audit_release_reader *rd, int64_t id, char *buf,
 	    (t = sqlite3_column_text(s, 0)) != NULL) {
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 
-		if (bufsz > 0) {
-			if (n >= bufsz)
-				n = bufsz - 1;
-			memcpy(buf, t, n);
-			buf[n] = '\0';
+		if ((*out = malloc(n + 1)) == NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		} else {
+			memcpy(*out, t, n);
+			(*out)[n] = '\0';
 		}
 	} else {
 		err = vaern_fail(msg, VAERN_E_STORE,

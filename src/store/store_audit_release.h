@@ -104,9 +104,9 @@ enum vaern_err audit_release_name_id(struct audit_release_reader *rd,
                                      struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
-/* The text of name id into buf (truncated to bufsz - 1 bytes). */
+/* The text of name id into *out, malloc'ed (the caller frees it). */
 enum vaern_err audit_release_name_text(struct audit_release_reader *rd,
-                                       int64_t id, char *buf, size_t bufsz,
+                                       int64_t id, char **out,
                                        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
