@@ -11,6 +11,7 @@
 
 #include "../store/store_audit_release.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,9 +20,9 @@
 
 /* One subject: its id and the categories released of it. */
 struct slot {
-	unsigned char uid[AFFECTED_UID_BYTES];
-	uint64_t mask; /* bit i: names[i] released */
-	int used;
+	uint64_t id[2]; /* the subject's 16 bytes */
+	uint64_t mask;  /* bit i: names[i] released; 0: a free slot (a
+	                   subject is added with a category or not at all) */
 };
 
 /* A categories text seen before and its mask (rows repeat a few). */
@@ -50,8 +51,6 @@ struct search {
 	/* By the release index: */
 	struct audit_release_reader *rd;
 	int64_t actor_id, role_id, action_id; /* 0: any */
-	uint64_t before;       /* by category: the bits asked before the
-	                          category scanned */
 	struct set_memo *sets; /* open-addressed by id, setcap a power of
 	                          two */
 	size_t setcap, nsets;
@@ -68,6 +67,20 @@ fnv(const unsigned char *p, size_t n)
 	return h;
 }
 
+_Static_assert(sizeof(((struct slot *)0)->id) == AFFECTED_UID_BYTES,
+               "a slot holds a subject id");
+
+/* A subject id's slot hash: ids are random, but mixed all the same
+ * (the benchmark's are not), the high bits folded onto the low. */
+static uint64_t
+uid_hash(const uint64_t id[2])
+{
+	uint64_t h = (id[0] ^ (id[1] * 0x9e3779b97f4a7c15ull)) *
+	             0xd6e8feb86659fd93ull;
+
+	return h ^ (h >> 32);
+}
+
 static int
 set_grow(struct search *s)
 {
@@ -79,10 +92,10 @@ set_grow(struct search *s)
 	for (size_t i = 0; i < s->cap; i++) {
 		size_t j;
 
-		if (!s->slots[i].used)
+		if (s->slots[i].mask == 0)
 			continue;
-		j = fnv(s->slots[i].uid, AFFECTED_UID_BYTES) & (cap - 1);
-		while (n[j].used)
+		j = uid_hash(s->slots[i].id) & (cap - 1);
+		while (n[j].mask != 0)
 			j = (j + 1) & (cap - 1);
 		n[j] = s->slots[i];
 	}
@@ -92,20 +105,25 @@ set_grow(struct search *s)
 	return 0;
 }
 
+/* Adds subject uid (AFFECTED_UID_BYTES) with the categories of mask (not
+ * 0) to the set; -1 when out of memory. */
 static int
 set_add(struct search *s, const unsigned char *uid, uint64_t mask)
 {
+	uint64_t id[2];
 	size_t j;
 
+	assert(mask != 0);
 	if ((s->n + 1) * 2 > s->cap && set_grow(s) != 0)
 		return -1;
-	j = fnv(uid, AFFECTED_UID_BYTES) & (s->cap - 1);
-	while (s->slots[j].used &&
-	       memcmp(s->slots[j].uid, uid, AFFECTED_UID_BYTES) != 0)
+	memcpy(id, uid, sizeof(id));
+	j = uid_hash(id) & (s->cap - 1);
+	while (s->slots[j].mask != 0 &&
+	       (s->slots[j].id[0] != id[0] || s->slots[j].id[1] != id[1]))
 		j = (j + 1) & (s->cap - 1);
-	if (!s->slots[j].used) {
-		memcpy(s->slots[j].uid, uid, AFFECTED_UID_BYTES);
-		s->slots[j].used = 1;
+	if (s->slots[j].mask == 0) {
+		s->slots[j].id[0] = id[0];
+		s->slots[j].id[1] = id[1];
 		s->n++;
 	}
 	s->slots[j].mask |= mask;
@@ -294,9 +312,9 @@ search_finish(struct search *s, struct affected *out, struct vaern_msg *msg)
 	    (out->subjects = malloc(s->n * AFFECTED_UID_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->slots[i].used)
+		if (s->slots[i].mask == 0)
 			continue;
-		memcpy(out->subjects[k++], s->slots[i].uid, AFFECTED_UID_BYTES);
+		memcpy(out->subjects[k++], s->slots[i].id, AFFECTED_UID_BYTES);
 		for (size_t b = 0; b < out->ncategories; b++)
 			if (s->slots[i].mask & (1ull << b))
 				out->counts[b]++;
@@ -382,10 +400,7 @@ hit(void *arg, const struct audit_release_hit *h)
 		return err;
 	if ((mask &= s->want) == 0)
 		return VAERN_OK;
-	/* By category, an entry of several categories asked for is met once
-	 * per category: it is counted at the first of them. */
-	if ((mask & s->before) == 0)
-		s->out->entries++;
+	s->out->entries++;
 	if (set_add(s, h->subject, mask) != 0)
 		return vaern_fail(s->msg, VAERN_E_NOMEM, "out of memory");
 	return VAERN_OK;
@@ -411,9 +426,8 @@ known(struct search *s, const char *name, int64_t *id, int *none,
 }
 
 /*
- * The search by the release index: one range of one index, the
- * categories' (one range each) when categories are asked, else the
- * actor's when an actor leaked, else the window's. Never the trail.
+ * The search by the release index: the blocks of the window (one range
+ * of its index), every filter compared on their records. Never the trail.
  */
 enum vaern_err
 incident_affected(const char *path, const struct affected_query *q,
@@ -433,36 +447,11 @@ incident_affected(const char *path, const struct affected_query *q,
 	    (err = known(&s, q->role, &s.role_id, &none, msg)) != VAERN_OK ||
 	    (err = known(&s, s.action, &s.action_id, &none, msg)) != VAERN_OK)
 		goto done;
-	if (none) /* a name the index never saw: no release matches */
-		goto finish;
-	if (q->ncategories > 0) {
-		/* The categories asked for hold bits 0..n-1, in order. */
-		size_t n = out->ncategories;
-
-		for (size_t b = 0; b < n && err == VAERN_OK; b++) {
-			int64_t cat = 0;
-			int unknown = 0;
-
-			if ((err = known(&s, out->names[b], &cat, &unknown,
-			                 msg)) != VAERN_OK ||
-			    unknown)
-				continue;
-			s.before = (1ull << b) - 1;
-			err = audit_release_scan(
-			        s.rd, AUDIT_RELEASE_BY_CATEGORY, ctl, cat,
-			        q->from, q->to, hit, &s, msg);
-		}
-	} else if (s.actor_id != 0) {
-		err = audit_release_scan(s.rd, AUDIT_RELEASE_BY_ACTOR, ctl,
-		                         s.actor_id, q->from, q->to, hit, &s,
+	if (!none) /* else a name the index never saw: no release matches */
+		err = audit_release_scan(s.rd, ctl, q->from, q->to, hit, &s,
 		                         msg);
-	} else {
-		err = audit_release_scan(s.rd, AUDIT_RELEASE_BY_TIME, ctl, 0,
-		                         q->from, q->to, hit, &s, msg);
-	}
 	if (err != VAERN_OK)
 		goto done;
-finish:
 	err = search_finish(&s, out, msg);
 done:
 	audit_release_reader_close(s.rd);

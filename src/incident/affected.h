@@ -45,9 +45,9 @@ struct affected {
 
 /*
  * Searches the audit trail at path (DIR/audit.db) for q into out, by its
- * release index (one index range: by category when categories are asked,
- * else by the actor when one leaked, else by time); a trail made before
- * the index gets it first (a writable open's backfill, once).
+ * release index (the window's blocks, src/store/store_audit_release.h); a
+ * trail made before the index gets it first (a writable open's backfill,
+ * once).
  * VAERN_E_INVALID for a query without controller or with from > to;
  * VAERN_E_LIMIT past AFFECTED_CATEGORIES distinct categories.
  */

@@ -342,12 +342,19 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 enum vaern_err
 audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 {
-	enum vaern_err err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg);
+	enum vaern_err err = VAERN_OK;
 
+	/* The release index's blocks, in the entries' transaction. */
+	if (st->release != NULL)
+		err = audit_release_flush(st->release, msg);
+	if (err == VAERN_OK)
+		err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg);
 	/* A failed COMMIT may leave the transaction open: roll it back so
 	 * the next batch starts clean. */
 	if (err != VAERN_OK)
 		audit_store_rollback(st);
+	else
+		audit_release_writer_end(st->release, 0);
 	st->in_tx = 0;
 	return err;
 }
@@ -357,7 +364,7 @@ audit_store_rollback(struct audit_store *st)
 {
 	if (!sqlite3_get_autocommit(st->conn.db))
 		(void)sqlu_exec(&st->conn, S_ROLLBACK, "rollback", NULL);
-	audit_release_writer_rollback(st->release);
+	audit_release_writer_end(st->release, 1);
 	st->in_tx = 0;
 }
 

@@ -1,14 +1,13 @@
 /*
  * store_audit_release.c -- the release index of the audit trail (issue 17
  * point 4; GDPR-33; store_audit_release.h): written with each entry it
- * indexes, backfilled once for a trail made before it, read by the
- * affected-people search one index range at a time.
+ * indexes, in blocks of a hundred fixed records, backfilled once for a
+ * trail made before it, read by the affected-people search block by block.
  *
- * Names (controller, actor, role, action, a category set, a category) are
- * small integers of audit_name, so an index entry is about 30 bytes and
- * ten million releases stay a few hundred MB of pages in key order; the
- * writer keeps the ids it has seen in a small table in memory, forgotten
- * at a rollback.
+ * Names (controller, actor, role, action, a category set) are small
+ * integers of audit_name; the writer keeps the ids it has seen in a small
+ * table in memory, forgotten at a rollback, and the newest block of each
+ * controller it appends to, written back before the commit.
  */
 #include "store_audit_release.h"
 
@@ -24,23 +23,13 @@ static const char release_schema_sql[] =
         "CREATE TABLE IF NOT EXISTS audit_name("
         " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
         "CREATE TABLE IF NOT EXISTS audit_release("
-        " id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
-        " controller INTEGER NOT NULL, actor INTEGER NOT NULL,"
-        " role INTEGER NOT NULL, action INTEGER NOT NULL,"
-        " categories INTEGER NOT NULL, subject BLOB NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS audit_release_at ON audit_release("
-        " controller, at, actor, role, action, categories, subject);"
-        "CREATE INDEX IF NOT EXISTS audit_release_actor ON audit_release("
-        " controller, actor, at, role, action, categories, subject);"
-        "CREATE TABLE IF NOT EXISTS audit_release_category("
-        " id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
-        " controller INTEGER NOT NULL, category INTEGER NOT NULL,"
-        " at INTEGER NOT NULL, actor INTEGER NOT NULL,"
-        " role INTEGER NOT NULL, action INTEGER NOT NULL,"
-        " categories INTEGER NOT NULL, subject BLOB NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS audit_release_category_at"
-        " ON audit_release_category(controller, category, at, actor, role,"
-        " action, categories, subject);";
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " at_min INTEGER NOT NULL, at_max INTEGER NOT NULL,"
+        " entries INTEGER NOT NULL, records BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS audit_release_window"
+        " ON audit_release(controller, at_min);"
+        "CREATE INDEX IF NOT EXISTS audit_release_last"
+        " ON audit_release(controller, id);";
 
 #define VERSION_GET_SQL                                                        \
 	"SELECT value FROM audit_meta WHERE name = 'schema_version'"
@@ -86,8 +75,10 @@ struct name_slot {
 enum wstmt {
 	W_NAME_GET,
 	W_NAME_PUT,
-	W_RELEASE,
-	W_CATEGORY,
+	W_LAST,      /* a controller's newest block */
+	W_NEW,       /* a new block */
+	W_PUT,       /* a block's records and their newest instant */
+	W_PUT_START, /* a block's oldest instant (an older entry moved late) */
 	W_COUNT_,
 };
 
@@ -95,13 +86,29 @@ static const char *const wstmt_sql[W_COUNT_] = {
         [W_NAME_GET] = "SELECT id FROM audit_name WHERE name = ?1",
         [W_NAME_PUT] = "INSERT INTO audit_name(name) VALUES (?1)"
                        " RETURNING id",
-        [W_RELEASE] = "INSERT INTO audit_release(id, at, controller, actor,"
-                      " role, action, categories, subject)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        [W_CATEGORY] = "INSERT INTO audit_release_category(entry, controller,"
-                       " category, at, actor, role, action, categories,"
-                       " subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                       " ?9)",
+        [W_LAST] = "SELECT id, at_min, at_max, entries, records"
+                   " FROM audit_release WHERE controller = ?1"
+                   " ORDER BY id DESC LIMIT 1",
+        [W_NEW] = "INSERT INTO audit_release(controller, at_min, at_max,"
+                  " entries, records) VALUES (?1, ?2, ?3, ?4, ?5)"
+                  " RETURNING id",
+        [W_PUT] = "UPDATE audit_release SET at_max = ?2, entries = ?3,"
+                  " records = ?4 WHERE id = ?1",
+        [W_PUT_START] = "UPDATE audit_release SET at_min = ?2 WHERE id = ?1",
+};
+
+#define BLOCK_BYTES (AUDIT_RELEASE_BLOCK * AUDIT_RELEASE_RECORD)
+#define BLOCKS      8 /* controllers appended to in one transaction */
+
+/* The newest block of one controller, as the open transaction has it. */
+struct block {
+	int64_t controller; /* name id; 0: slot free */
+	int64_t id;         /* its row; 0: not inserted yet */
+	int64_t at_min, at_max;
+	int64_t at_min_stored; /* at_min as the row has it */
+	size_t n;              /* records */
+	int dirty;             /* 1: changed since read or written */
+	unsigned char records[BLOCK_BYTES];
 };
 
 struct audit_release_writer {
@@ -110,6 +117,7 @@ struct audit_release_writer {
 	struct name_slot names[NAME_SLOTS]; /* name -> id, committed or
 	                                       of the open transaction */
 	size_t nnames;
+	struct block blocks[BLOCKS]; /* read in the open transaction */
 };
 
 static uint64_t
@@ -241,19 +249,178 @@ audit_release_writer_free(struct audit_release_writer *w)
 }
 
 void
-audit_release_writer_rollback(struct audit_release_writer *w)
+audit_release_writer_end(struct audit_release_writer *w, int rolled_back)
 {
-	if (w != NULL)
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < BLOCKS; i++)
+		w->blocks[i].controller = 0;
+	if (rolled_back)
 		names_clear(w);
+}
+
+static void
+put_u32(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+put_i64(unsigned char *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(u >> (8 * i));
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int64_t
+get_i64(const unsigned char *p)
+{
+	uint64_t u = 0;
+
+	for (int i = 7; i >= 0; i--)
+		u = u << 8 | p[i];
+	return (int64_t)u;
+}
+
+/* Writes block b back: its row, made if new. */
+static enum vaern_err
+block_write(struct audit_release_writer *w, struct block *b,
+            struct vaern_msg *msg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!b->dirty)
+		return VAERN_OK;
+	if ((s = wstmt(w, b->id == 0 ? W_NEW : W_PUT, msg)) == NULL)
+		return VAERN_E_STORE;
+	if (b->id == 0) {
+		sqlite3_bind_int64(s, 1, b->controller);
+		sqlite3_bind_int64(s, 2, b->at_min);
+		sqlite3_bind_int64(s, 3, b->at_max);
+		sqlite3_bind_int64(s, 4, (int64_t)b->n);
+		sqlite3_bind_blob(s, 5, b->records,
+		                  (int)(b->n * AUDIT_RELEASE_RECORD),
+		                  SQLITE_STATIC);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			b->id = sqlite3_column_int64(s, 0);
+			b->at_min_stored = b->at_min;
+		}
+	} else {
+		sqlite3_bind_int64(s, 1, b->id);
+		sqlite3_bind_int64(s, 2, b->at_max);
+		sqlite3_bind_int64(s, 3, (int64_t)b->n);
+		sqlite3_bind_blob(s, 4, b->records,
+		                  (int)(b->n * AUDIT_RELEASE_RECORD),
+		                  SQLITE_STATIC);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return wfail(w->db, msg, "release block");
+	/* The oldest instant is in the window index: written only when an
+	 * older entry (moved late from the outbox) lowered it. */
+	if (b->at_min != b->at_min_stored) {
+		if ((s = wstmt(w, W_PUT_START, msg)) == NULL)
+			return VAERN_E_STORE;
+		sqlite3_bind_int64(s, 1, b->id);
+		sqlite3_bind_int64(s, 2, b->at_min);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return wfail(w->db, msg, "release block");
+		b->at_min_stored = b->at_min;
+	}
+	b->dirty = 0;
+	return VAERN_OK;
+}
+
+/* The block controller ctl appends to in this transaction: its newest
+ * (read once per transaction), or a new one when that is full. */
+static enum vaern_err
+block_of(struct audit_release_writer *w, int64_t ctl, struct block **out,
+         struct vaern_msg *msg)
+{
+	struct block *b = NULL;
+	sqlite3_stmt *s;
+	enum vaern_err err;
+	int rc;
+
+	for (size_t i = 0; i < BLOCKS; i++) {
+		if (w->blocks[i].controller == ctl) {
+			b = &w->blocks[i];
+			goto full;
+		}
+		if (b == NULL && w->blocks[i].controller == 0)
+			b = &w->blocks[i];
+	}
+	if (b == NULL) { /* more controllers than slots: write one out */
+		b = &w->blocks[ctl % BLOCKS];
+		if ((err = block_write(w, b, msg)) != VAERN_OK)
+			return err;
+	}
+	memset(b, 0, offsetof(struct block, records));
+	b->controller = ctl;
+	if ((s = wstmt(w, W_LAST, msg)) == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, ctl);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(s, 3);
+		const void *rec = sqlite3_column_blob(s, 4);
+
+		if (n < 0 || n > AUDIT_RELEASE_BLOCK ||
+		    sqlite3_column_bytes(s, 4) !=
+		            (int)(n * AUDIT_RELEASE_RECORD) ||
+		    (n > 0 && rec == NULL)) {
+			sqlite3_reset(s);
+			b->controller = 0;
+			return vaern_fail(msg, VAERN_E_STORE,
+			                  "audit release index: block of the "
+			                  "wrong size");
+		}
+		b->id = sqlite3_column_int64(s, 0);
+		b->at_min = b->at_min_stored = sqlite3_column_int64(s, 1);
+		b->at_max = sqlite3_column_int64(s, 2);
+		b->n = (size_t)n;
+		if (n > 0)
+			memcpy(b->records, rec,
+			       (size_t)n * AUDIT_RELEASE_RECORD);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		b->controller = 0;
+		return wfail(w->db, msg, "release block");
+	}
+full:
+	if (b->n == AUDIT_RELEASE_BLOCK) {
+		if ((err = block_write(w, b, msg)) != VAERN_OK)
+			return err;
+		b->id = 0;
+		b->n = 0;
+	}
+	*out = b;
+	return VAERN_OK;
 }
 
 enum vaern_err
 audit_release_add(struct audit_release_writer *w, const struct audit_row *r,
                   struct vaern_msg *msg)
 {
-	int64_t ctl, actor, role, action, set, cat;
-	const char *p, *end;
-	sqlite3_stmt *s;
+	int64_t ctl, actor, role, action, set;
+	struct block *b = NULL;
+	unsigned char *rec;
 	enum vaern_err err;
 
 	if (!audit_row_is_release(r))
@@ -262,49 +429,41 @@ audit_release_add(struct audit_release_writer *w, const struct audit_row *r,
 	    (err = text_id(w, r->actor, &actor, msg)) != VAERN_OK ||
 	    (err = text_id(w, r->role, &role, msg)) != VAERN_OK ||
 	    (err = text_id(w, r->action, &action, msg)) != VAERN_OK ||
-	    (err = text_id(w, r->categories, &set, msg)) != VAERN_OK)
+	    (err = text_id(w, r->categories, &set, msg)) != VAERN_OK ||
+	    (err = block_of(w, ctl, &b, msg)) != VAERN_OK)
 		return err;
-	if ((s = wstmt(w, W_RELEASE, msg)) == NULL)
-		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_int64(s, 2, r->at);
-	sqlite3_bind_int64(s, 3, ctl);
-	sqlite3_bind_int64(s, 4, actor);
-	sqlite3_bind_int64(s, 5, role);
-	sqlite3_bind_int64(s, 6, action);
-	sqlite3_bind_int64(s, 7, set);
-	sqlite3_bind_blob(s, 8, r->subject, AUDIT_SUBJECT_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = wfail(w->db, msg, "release");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	/* One row per category of the set ("a,b,c"). */
-	for (p = r->categories, end = p + strlen(p); err == VAERN_OK && p < end;
-	     p++) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
-		size_t n = c != NULL ? (size_t)(c - p) : (size_t)(end - p);
+	if (actor > UINT32_MAX || role > UINT32_MAX || action > UINT32_MAX ||
+	    set > UINT32_MAX)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "audit release index: too many names");
+	rec = b->records + b->n * AUDIT_RELEASE_RECORD;
+	put_i64(rec, r->at);
+	put_u32(rec + 8, (uint64_t)actor);
+	put_u32(rec + 12, (uint64_t)role);
+	put_u32(rec + 16, (uint64_t)action);
+	put_u32(rec + 20, (uint64_t)set);
+	memcpy(rec + 24, r->subject, AUDIT_SUBJECT_BYTES);
+	if (b->n == 0 || r->at < b->at_min)
+		b->at_min = r->at;
+	if (b->n == 0 || r->at > b->at_max)
+		b->at_max = r->at;
+	if (b->n == 0 && b->id == 0)
+		b->at_min_stored = b->at_min;
+	b->n++;
+	b->dirty = 1;
+	return VAERN_OK;
+}
 
-		if (n > 0 && (err = name_id(w, p, n, &cat, msg)) == VAERN_OK) {
-			if ((s = wstmt(w, W_CATEGORY, msg)) == NULL)
-				return VAERN_E_STORE;
-			sqlite3_bind_int64(s, 1, r->seq);
-			sqlite3_bind_int64(s, 2, ctl);
-			sqlite3_bind_int64(s, 3, cat);
-			sqlite3_bind_int64(s, 4, r->at);
-			sqlite3_bind_int64(s, 5, actor);
-			sqlite3_bind_int64(s, 6, role);
-			sqlite3_bind_int64(s, 7, action);
-			sqlite3_bind_int64(s, 8, set);
-			sqlite3_bind_blob(s, 9, r->subject, AUDIT_SUBJECT_BYTES,
-			                  SQLITE_STATIC);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				err = wfail(w->db, msg, "release category");
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-		}
-		p += n;
-	}
-	return err;
+enum vaern_err
+audit_release_flush(struct audit_release_writer *w, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	for (size_t i = 0; i < BLOCKS; i++)
+		if (w->blocks[i].controller != 0 &&
+		    (err = block_write(w, &w->blocks[i], msg)) != VAERN_OK)
+			return err;
+	return VAERN_OK;
 }
 
 /* ---- the schema and the backfill --------------------------------------- */
@@ -364,6 +523,11 @@ backfill(sqlite3 *db, char **errmsg)
 			goto done;
 		}
 	}
+	if (rc == SQLITE_DONE && audit_release_flush(w, &msg) != VAERN_OK) {
+		rc = SQLITE_ERROR;
+		*errmsg = sqlite3_mprintf("%s", msg.text);
+		goto done;
+	}
 	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 done:
 	if (rc != SQLITE_OK && *errmsg == NULL)
@@ -402,28 +566,19 @@ enum rstmt {
 	R_BEGIN,
 	R_NAME_ID,
 	R_NAME_TEXT,
-	R_BY_TIME,
-	R_BY_ACTOR,
-	R_BY_CATEGORY,
+	R_WINDOW,
 	R_COUNT_,
 };
 
-/* ?1 controller, ?2 from, ?3 to, ?4 the actor or category. Each selects
- * only columns of its index (covering: no table row is read). */
-#define HIT_COLUMNS "SELECT actor, role, action, categories, subject"
 static const char *const rstmt_sql[R_COUNT_] = {
         [R_BEGIN] = "BEGIN",
         [R_NAME_ID] = "SELECT id FROM audit_name WHERE name = ?1",
         [R_NAME_TEXT] = "SELECT name FROM audit_name WHERE id = ?1",
-        [R_BY_TIME] = HIT_COLUMNS " FROM audit_release WHERE controller = ?1"
-                                  " AND at >= ?2 AND at <= ?3",
-        [R_BY_ACTOR] = HIT_COLUMNS " FROM audit_release WHERE controller = ?1"
-                                   " AND actor = ?4 AND at >= ?2"
-                                   " AND at <= ?3",
-        [R_BY_CATEGORY] = HIT_COLUMNS " FROM audit_release_category"
-                                      " WHERE controller = ?1"
-                                      " AND category = ?4 AND at >= ?2"
-                                      " AND at <= ?3",
+        /* The blocks that may hold an instant of [?2, ?3]: begun by ?3
+         * (the index range), ended at ?2 or later (compared here, before
+         * the records are read). */
+        [R_WINDOW] = "SELECT at_max, entries, records FROM audit_release"
+                     " WHERE controller = ?1 AND at_min <= ?3",
 };
 
 struct audit_release_reader {
@@ -593,17 +748,12 @@ audit_release_name_text(struct audit_release_reader *rd, int64_t id, char **out,
 }
 
 enum vaern_err
-audit_release_scan(struct audit_release_reader *rd, enum audit_release_by by,
-                   int64_t controller, int64_t key, int64_t from, int64_t to,
+audit_release_scan(struct audit_release_reader *rd, int64_t controller,
+                   int64_t from, int64_t to,
                    enum vaern_err (*fn)(void *arg,
                                         const struct audit_release_hit *h),
                    void *arg, struct vaern_msg *msg)
 {
-	static const enum rstmt ids[] = {
-	        [AUDIT_RELEASE_BY_TIME] = R_BY_TIME,
-	        [AUDIT_RELEASE_BY_ACTOR] = R_BY_ACTOR,
-	        [AUDIT_RELEASE_BY_CATEGORY] = R_BY_CATEGORY,
-	};
 	struct audit_release_hit h;
 	enum vaern_err err;
 	sqlite3_stmt *s;
@@ -611,28 +761,43 @@ audit_release_scan(struct audit_release_reader *rd, enum audit_release_by by,
 
 	if ((err = snapshot(rd, msg)) != VAERN_OK)
 		return err;
-	if ((s = rstmt(rd, ids[by], msg)) == NULL)
+	if ((s = rstmt(rd, R_WINDOW, msg)) == NULL)
 		return VAERN_E_STORE;
 	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_int64(s, 2, from);
 	sqlite3_bind_int64(s, 3, to);
-	if (by != AUDIT_RELEASE_BY_TIME)
-		sqlite3_bind_int64(s, 4, key);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		h.actor = sqlite3_column_int64(s, 0);
-		h.role = sqlite3_column_int64(s, 1);
-		h.action = sqlite3_column_int64(s, 2);
-		h.categories = sqlite3_column_int64(s, 3);
-		h.subject = sqlite3_column_blob(s, 4);
-		if (h.subject == NULL ||
-		    sqlite3_column_bytes(s, 4) != AUDIT_SUBJECT_BYTES)
-			continue;
-		if ((err = fn(arg, &h)) != VAERN_OK) {
-			sqlite3_reset(s);
-			return err;
+		const unsigned char *rec;
+		int64_t n;
+
+		if (sqlite3_column_int64(s, 0) < from)
+			continue; /* ended before the window */
+		n = sqlite3_column_int64(s, 1);
+		rec = sqlite3_column_blob(s, 2);
+		if (n < 0 || n > AUDIT_RELEASE_BLOCK ||
+		    sqlite3_column_bytes(s, 2) !=
+		            (int)(n * AUDIT_RELEASE_RECORD) ||
+		    (n > 0 && rec == NULL)) {
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "audit release index: block of the "
+			                 "wrong size");
+			break;
 		}
+		for (int64_t i = 0; i < n; i++, rec += AUDIT_RELEASE_RECORD) {
+			h.at = get_i64(rec);
+			if (h.at < from || h.at > to)
+				continue;
+			h.actor = get_u32(rec + 8);
+			h.role = get_u32(rec + 12);
+			h.action = get_u32(rec + 16);
+			h.categories = get_u32(rec + 20);
+			h.subject = rec + 24;
+			if ((err = fn(arg, &h)) != VAERN_OK)
+				break;
+		}
+		if (err != VAERN_OK)
+			break;
 	}
-	if (rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != SQLITE_DONE)
 		err = wfail(rd->db, msg, "search");
 	sqlite3_reset(s);
 	return err;

@@ -1,10 +1,10 @@
 /*
  * store_audit_release.h -- the release index of the audit trail (issue 17
  * point 4; GDPR-33): which subject's data of which categories was released
- * to whom and when, one row per allowed release, written by the audit
- * store in the transaction of the entry it indexes, so that "who was
- * affected by a release of category C / by actor A / in the window
- * [t0, t1]" is a range scan of an index and never a scan of the trail.
+ * to whom (actor, role, route) and when, written by the audit store in the
+ * transaction of the entry it indexes, so that "who was affected by a
+ * release of category C / by actor A / in the window [t0, t1]" reads the
+ * window's part of a compact index and never the trail.
  *
  * The tables, in audit.db beside the trail (portable SQL: declared
  * integer ids, ON CONFLICT, no engine-only function):
@@ -13,24 +13,26 @@
  *       'schema_version' = AUDIT_SCHEMA_VERSION: the trail has the release
  *       index, backfilled from every entry before it
  *   audit_name(id INTEGER PRIMARY KEY, name TEXT UNIQUE)
- *       the controllers, actors, roles, actions, category sets and
- *       categories the index names, as small integers (0: none)
- *   audit_release(id INTEGER PRIMARY KEY = the entry's seq, at,
- *                 controller, actor, role, action, categories, subject)
- *       indexed by (controller, at, ...) and (controller, actor, at, ...)
- *   audit_release_category(id INTEGER PRIMARY KEY, entry = the seq,
- *                 controller, category, at, actor, role, action,
- *                 categories, subject)
- *       one row per released category, indexed by (controller, category,
- *       at, ...)
+ *       the controllers, actors, roles, actions and category sets the
+ *       index names, as small integers (0: none)
+ *   audit_release(id INTEGER PRIMARY KEY, controller, at_min, at_max,
+ *                 entries, records BLOB)
+ *       a block of up to AUDIT_RELEASE_BLOCK releases of one controller,
+ *       in the order they were written, each a fixed record of
+ *       AUDIT_RELEASE_RECORD bytes (below); indexed by (controller,
+ *       at_min) and (controller, id), so a window's blocks are one index
+ *       range and the newest block of a controller one probe
  *
- * Every index covers the columns the search reads, so a search never
- * reads a table row. Nothing personal is in it: the subject is its random
- * public id (as in the trail), the rest are policy and actor names.
+ * A record is, little-endian: at (8 bytes, seconds), actor, role, action,
+ * category set (4 bytes each, audit_name ids), the subject's id (16).
+ * Stepping ten million index rows costs SQLite seconds; a block is one
+ * row for a hundred releases, read as bytes. Nothing personal is in it:
+ * the subject is its random public id (as in the trail), the rest are
+ * policy and actor names.
  *
  * WARNING: the index is derived from the trail and is not chained; a
- * writer of audit.db could remove rows of it unseen. `vaern audit verify`
- * checks the trail, not this index.
+ * writer of audit.db could change it unseen. `vaern audit verify` checks
+ * the trail, not this index.
  */
 #ifndef VAERN_STORE_AUDIT_RELEASE_H
 #define VAERN_STORE_AUDIT_RELEASE_H
@@ -44,6 +46,9 @@
 
 /* The trail's schema: 1 before the release index, 2 with it. */
 #define AUDIT_SCHEMA_VERSION 2
+
+#define AUDIT_RELEASE_RECORD 40  /* bytes of one release in a block */
+#define AUDIT_RELEASE_BLOCK  100 /* releases in a full block */
 
 /* Whether an entry releases personal data: an allowed read, export (a
  * person's report, a portable copy), report for a request or disclosure
@@ -71,15 +76,26 @@ struct audit_release_writer *audit_release_writer_new(sqlite3 *db)
 /* Frees w and its statements. Accepts NULL. */
 void audit_release_writer_free(struct audit_release_writer *w);
 
-/* Indexes entry r (already inserted, seq set) if it is a release; inside
- * the transaction of its insert. Nothing for any other entry. */
+/*
+ * Indexes entry r (already inserted, seq set) if it is a release; inside
+ * the transaction of its insert. Nothing for any other entry. The block
+ * is written by audit_release_flush, before the commit.
+ */
 enum vaern_err audit_release_add(struct audit_release_writer *w,
                                  const struct audit_row *r,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
-/* After a rollback: forgets the names it learnt (their rows are gone). */
-void audit_release_writer_rollback(struct audit_release_writer *w);
+/* Writes the blocks the open transaction changed. The audit store calls
+ * it before every COMMIT: a commit without it loses those releases. */
+enum vaern_err audit_release_flush(struct audit_release_writer *w,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* At a transaction's end (commit or rollback): forgets the blocks read in
+ * it (another process may write the next), and after a rollback the
+ * names it learnt (their rows are gone). Accepts NULL. */
+void audit_release_writer_end(struct audit_release_writer *w, int rolled_back);
 
 /* ---- the search's side (src/incident/affected.c) ----------------------- */
 
@@ -110,16 +126,10 @@ enum vaern_err audit_release_name_text(struct audit_release_reader *rd,
                                        struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
-/* Which index a scan walks. */
-enum audit_release_by {
-	AUDIT_RELEASE_BY_TIME,     /* (controller, at) */
-	AUDIT_RELEASE_BY_ACTOR,    /* (controller, actor, at) */
-	AUDIT_RELEASE_BY_CATEGORY, /* (controller, category, at) */
-};
-
-/* One release a scan finds. The subject points into the index page and is
+/* One release a scan finds. The subject points into the block and is
  * valid during the callback only. */
 struct audit_release_hit {
+	int64_t at;                   /* seconds since the epoch */
 	int64_t actor, role, action;  /* name ids; 0: none */
 	int64_t categories;           /* the id of the released set's text */
 	const unsigned char *subject; /* AUDIT_SUBJECT_BYTES */
@@ -127,16 +137,16 @@ struct audit_release_hit {
 
 /*
  * Calls fn for each release of controller whose at is in [from, to] (both
- * included) with, by BY_ACTOR, actor key, by BY_CATEGORY, category key
- * among those released: one range of one index, in its order. Stops at
- * the first non-OK from fn and returns it. Every scan of one reader reads
- * the same snapshot.
+ * included), in the order written: the blocks of the window (one range of
+ * the (controller, at_min) index), their records compared here. Stops at
+ * the first non-OK from fn and returns it. Every scan of one reader
+ * reads the same snapshot. VAERN_E_STORE for a block of the wrong shape.
  */
 enum vaern_err audit_release_scan(
-        struct audit_release_reader *rd, enum audit_release_by by,
-        int64_t controller, int64_t key, int64_t from, int64_t to,
+        struct audit_release_reader *rd, int64_t controller, int64_t from,
+        int64_t to,
         enum vaern_err (*fn)(void *arg, const struct audit_release_hit *h),
         void *arg, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 7)));
+        __attribute__((warn_unused_result, nonnull(1, 5)));
 
 #endif
