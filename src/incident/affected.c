@@ -39,6 +39,11 @@ struct set_memo {
 	uint64_t mask;
 };
 
+/* Adds held back while their slots are fetched from memory: the set is
+ * larger than the caches and the subjects come in random order, so one
+ * add at a time waits for memory at each (bench/README.md). */
+#define PENDING 32
+
 struct search {
 	struct slot *slots;
 	size_t cap, n; /* cap a power of two */
@@ -55,6 +60,10 @@ struct search {
 	                          two */
 	size_t setcap, nsets;
 	struct vaern_msg *msg; /* the search's, for the callback */
+	struct pending {       /* adds whose slot is being fetched */
+		uint64_t id[2], mask, hash;
+	} pend[PENDING];
+	size_t npend;
 };
 
 static uint64_t
@@ -105,19 +114,14 @@ set_grow(struct search *s)
 	return 0;
 }
 
-/* Adds subject uid (AFFECTED_UID_BYTES) with the categories of mask (not
- * 0) to the set; -1 when out of memory. */
-static int
-set_add(struct search *s, const unsigned char *uid, uint64_t mask)
+/* Adds subject id, whose uid_hash is hash, with the categories of mask
+ * (not 0) to the set, which has room for it. */
+static void
+set_put(struct search *s, const uint64_t id[2], uint64_t hash, uint64_t mask)
 {
-	uint64_t id[2];
-	size_t j;
+	size_t j = hash & (s->cap - 1);
 
-	assert(mask != 0);
-	if ((s->n + 1) * 2 > s->cap && set_grow(s) != 0)
-		return -1;
-	memcpy(id, uid, sizeof(id));
-	j = uid_hash(id) & (s->cap - 1);
+	assert(mask != 0 && (s->n + 1) * 2 <= s->cap);
 	while (s->slots[j].mask != 0 &&
 	       (s->slots[j].id[0] != id[0] || s->slots[j].id[1] != id[1]))
 		j = (j + 1) & (s->cap - 1);
@@ -127,6 +131,50 @@ set_add(struct search *s, const unsigned char *uid, uint64_t mask)
 		s->n++;
 	}
 	s->slots[j].mask |= mask;
+}
+
+/* Adds subject uid (AFFECTED_UID_BYTES) with the categories of mask (not
+ * 0) to the set; -1 when out of memory. */
+static int
+set_add(struct search *s, const unsigned char *uid, uint64_t mask)
+{
+	uint64_t id[2];
+
+	if ((s->n + 1) * 2 > s->cap && set_grow(s) != 0)
+		return -1;
+	memcpy(id, uid, sizeof(id));
+	set_put(s, id, uid_hash(id), mask);
+	return 0;
+}
+
+/* Puts the pending adds into the set (grown first if need be). */
+static int
+pend_flush(struct search *s)
+{
+	while ((s->n + s->npend) * 2 > s->cap)
+		if (set_grow(s) != 0)
+			return -1;
+	for (size_t i = 0; i < s->npend; i++)
+		set_put(s, s->pend[i].id, s->pend[i].hash, s->pend[i].mask);
+	s->npend = 0;
+	return 0;
+}
+
+/* set_add, held back until PENDING adds have their slots on the way
+ * from memory. pend_flush ends a search. */
+static int
+pend_add(struct search *s, const unsigned char *uid, uint64_t mask)
+{
+	struct pending *p;
+
+	if (s->npend == PENDING && pend_flush(s) != 0)
+		return -1;
+	p = &s->pend[s->npend++];
+	memcpy(p->id, uid, sizeof(p->id));
+	p->mask = mask;
+	p->hash = uid_hash(p->id);
+	if (s->cap > 0)
+		__builtin_prefetch(&s->slots[p->hash & (s->cap - 1)], 1);
 	return 0;
 }
 
@@ -401,7 +449,7 @@ hit(void *arg, const struct audit_release_hit *h)
 	if ((mask &= s->want) == 0)
 		return VAERN_OK;
 	s->out->entries++;
-	if (set_add(s, h->subject, mask) != 0)
+	if (pend_add(s, h->subject, mask) != 0)
 		return vaern_fail(s->msg, VAERN_E_NOMEM, "out of memory");
 	return VAERN_OK;
 }
@@ -450,6 +498,8 @@ incident_affected(const char *path, const struct affected_query *q,
 	if (!none) /* else a name the index never saw: no release matches */
 		err = audit_release_scan(s.rd, ctl, q->from, q->to, hit, &s,
 		                         msg);
+	if (err == VAERN_OK && pend_flush(&s) != 0)
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	if (err != VAERN_OK)
 		goto done;
 	err = search_finish(&s, out, msg);
