@@ -112,8 +112,8 @@ struct block {
 };
 
 struct audit_release_writer {
-	sqlite3 *db;                        /* the audit store's; not owned */
-	sqlite3_stmt *stmt[W_COUNT_];       /* prepared on first use */
+	struct db *db;                      /* the audit store's; not owned */
+	struct db_stmt *stmt[W_COUNT_];     /* prepared on first use */
 	struct name_slot names[NAME_SLOTS]; /* name -> id, committed or
 	                                       of the open transaction */
 	size_t nnames;
@@ -141,30 +141,28 @@ names_clear(struct audit_release_writer *w)
 }
 
 static enum vaern_err
-wfail(sqlite3 *db, struct vaern_msg *msg, const char *what)
+wfail(struct db *db, struct vaern_msg *msg, const char *what)
 {
 	return vaern_fail(msg, VAERN_E_STORE, "audit release index: %s: %s",
-	                  what, sqlite3_errmsg(db));
+	                  what, db_errmsg(db));
 }
 
 /* The statement in *slot (sql, prepared on first use), reset; NULL with
  * msg set if it cannot be prepared. */
-static sqlite3_stmt *
-prepared(sqlite3 *db, sqlite3_stmt **slot, const char *sql,
+static struct db_stmt *
+prepared(struct db *db, struct db_stmt **slot, const char *sql,
          struct vaern_msg *msg)
 {
-	if (*slot == NULL &&
-	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
-	                       NULL) != SQLITE_OK) {
+	if (*slot == NULL && db_prepare(db, sql, 1, slot) != DB_OK) {
 		(void)wfail(db, msg, "prepare");
 		return NULL;
 	}
-	sqlite3_reset(*slot);
-	sqlite3_clear_bindings(*slot);
+	db_reset(*slot);
+	db_clear_bindings(*slot);
 	return *slot;
 }
 
-static sqlite3_stmt *
+static struct db_stmt *
 wstmt(struct audit_release_writer *w, enum wstmt id, struct vaern_msg *msg)
 {
 	return prepared(w->db, &w->stmt[id], wstmt_sql[id], msg);
@@ -176,7 +174,7 @@ name_id(struct audit_release_writer *w, const char *name, size_t n, int64_t *id,
         struct vaern_msg *msg)
 {
 	size_t j = name_hash(name, n) & (NAME_SLOTS - 1);
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	while (w->names[j].name != NULL) {
@@ -189,22 +187,22 @@ name_id(struct audit_release_writer *w, const char *name, size_t n, int64_t *id,
 	}
 	if ((s = wstmt(w, W_NAME_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, (int)n, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_DONE) {
-		sqlite3_reset(s);
+	db_bind_text(s, 1, name, (int)n);
+	if ((rc = db_step(s)) == DB_DONE) {
+		db_reset(s);
 		if ((s = wstmt(w, W_NAME_PUT, msg)) == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_text(s, 1, name, (int)n, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+		db_bind_text(s, 1, name, (int)n);
+		rc = db_step(s);
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != DB_ROW) {
 		enum vaern_err err = wfail(w->db, msg, "name");
 
-		sqlite3_reset(s);
+		db_reset(s);
 		return err;
 	}
-	*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	*id = db_column_int64(s, 0);
+	db_reset(s);
 	if (w->nnames * 2 >= NAME_SLOTS) {
 		names_clear(w);
 		j = name_hash(name, n) & (NAME_SLOTS - 1);
@@ -228,7 +226,7 @@ text_id(struct audit_release_writer *w, const char *t, int64_t *id,
 }
 
 struct audit_release_writer *
-audit_release_writer_new(sqlite3 *db)
+audit_release_writer_new(struct db *db)
 {
 	struct audit_release_writer *w = calloc(1, sizeof(*w));
 
@@ -243,7 +241,7 @@ audit_release_writer_free(struct audit_release_writer *w)
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < W_COUNT_; i++)
-		sqlite3_finalize(w->stmt[i]);
+		db_finalize(w->stmt[i]);
 	names_clear(w);
 	free(w);
 }
@@ -297,7 +295,7 @@ static enum vaern_err
 block_write(struct audit_release_writer *w, struct block *b,
             struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	if (!b->dirty)
@@ -305,40 +303,38 @@ block_write(struct audit_release_writer *w, struct block *b,
 	if ((s = wstmt(w, b->id == 0 ? W_NEW : W_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
 	if (b->id == 0) {
-		sqlite3_bind_int64(s, 1, b->controller);
-		sqlite3_bind_int64(s, 2, b->at_min);
-		sqlite3_bind_int64(s, 3, b->at_max);
-		sqlite3_bind_int64(s, 4, (int64_t)b->n);
-		sqlite3_bind_blob(s, 5, b->records,
-		                  (int)(b->n * AUDIT_RELEASE_RECORD),
-		                  SQLITE_STATIC);
-		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			b->id = sqlite3_column_int64(s, 0);
+		db_bind_int64(s, 1, b->controller);
+		db_bind_int64(s, 2, b->at_min);
+		db_bind_int64(s, 3, b->at_max);
+		db_bind_int64(s, 4, (int64_t)b->n);
+		db_bind_blob(s, 5, b->records,
+		             (int)(b->n * AUDIT_RELEASE_RECORD));
+		if ((rc = db_step(s)) == DB_ROW) {
+			b->id = db_column_int64(s, 0);
 			b->at_min_stored = b->at_min;
 		}
 	} else {
-		sqlite3_bind_int64(s, 1, b->id);
-		sqlite3_bind_int64(s, 2, b->at_max);
-		sqlite3_bind_int64(s, 3, (int64_t)b->n);
-		sqlite3_bind_blob(s, 4, b->records,
-		                  (int)(b->n * AUDIT_RELEASE_RECORD),
-		                  SQLITE_STATIC);
-		rc = sqlite3_step(s);
+		db_bind_int64(s, 1, b->id);
+		db_bind_int64(s, 2, b->at_max);
+		db_bind_int64(s, 3, (int64_t)b->n);
+		db_bind_blob(s, 4, b->records,
+		             (int)(b->n * AUDIT_RELEASE_RECORD));
+		rc = db_step(s);
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(s);
+	db_clear_bindings(s);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return wfail(w->db, msg, "release block");
 	/* The oldest instant is in the window index: written only when an
 	 * older entry (moved late from the outbox) lowered it. */
 	if (b->at_min != b->at_min_stored) {
 		if ((s = wstmt(w, W_PUT_START, msg)) == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_int64(s, 1, b->id);
-		sqlite3_bind_int64(s, 2, b->at_min);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		db_bind_int64(s, 1, b->id);
+		db_bind_int64(s, 2, b->at_min);
+		rc = db_step(s);
+		db_reset(s);
+		if (rc != DB_DONE)
 			return wfail(w->db, msg, "release block");
 		b->at_min_stored = b->at_min;
 	}
@@ -353,7 +349,7 @@ block_of(struct audit_release_writer *w, int64_t ctl, struct block **out,
          struct vaern_msg *msg)
 {
 	struct block *b = NULL;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 	int rc;
 
@@ -374,32 +370,31 @@ block_of(struct audit_release_writer *w, int64_t ctl, struct block **out,
 	b->controller = ctl;
 	if ((s = wstmt(w, W_LAST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, ctl);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(s, 3);
-		const void *rec = sqlite3_column_blob(s, 4);
+	db_bind_int64(s, 1, ctl);
+	if ((rc = db_step(s)) == DB_ROW) {
+		int64_t n = db_column_int64(s, 3);
+		const void *rec = db_column_blob(s, 4);
 
 		if (n < 0 || n > AUDIT_RELEASE_BLOCK ||
-		    sqlite3_column_bytes(s, 4) !=
-		            (int)(n * AUDIT_RELEASE_RECORD) ||
+		    db_column_bytes(s, 4) != (int)(n * AUDIT_RELEASE_RECORD) ||
 		    (n > 0 && rec == NULL)) {
-			sqlite3_reset(s);
+			db_reset(s);
 			b->controller = 0;
 			return vaern_fail(msg, VAERN_E_STORE,
 			                  "audit release index: block of the "
 			                  "wrong size");
 		}
-		b->id = sqlite3_column_int64(s, 0);
-		b->at_min = b->at_min_stored = sqlite3_column_int64(s, 1);
-		b->at_max = sqlite3_column_int64(s, 2);
+		b->id = db_column_int64(s, 0);
+		b->at_min = b->at_min_stored = db_column_int64(s, 1);
+		b->at_max = db_column_int64(s, 2);
 		b->n = (size_t)n;
 		if (n > 0)
 			memcpy(b->records, rec,
 			       (size_t)n * AUDIT_RELEASE_RECORD);
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_reset(s);
+	db_clear_bindings(s);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		b->controller = 0;
 		return wfail(w->db, msg, "release block");
 	}
@@ -470,100 +465,95 @@ audit_release_flush(struct audit_release_writer *w, struct vaern_msg *msg)
 
 /* The trail's schema version (1: none recorded) into *version. */
 static int
-version_get(sqlite3 *db, int *version)
+version_get(struct db *db, int *version)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	*version = 1;
-	if ((rc = sqlite3_prepare_v2(db, VERSION_GET_SQL, -1, &s, NULL)) !=
-	    SQLITE_OK)
+	if ((rc = db_prepare(db, VERSION_GET_SQL, 0, &s)) != DB_OK)
 		return rc;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*version = (int)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if ((rc = db_step(s)) == DB_ROW)
+		*version = (int)db_column_int64(s, 0);
+	db_finalize(s);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
 /* Indexes every release of the trail (a trail made before the index). */
 static int
-backfill(sqlite3 *db, char **errmsg)
+backfill(struct db *db, char **errmsg)
 {
 	struct audit_release_writer *w = audit_release_writer_new(db);
 	struct vaern_msg msg = {{0}};
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	if (w == NULL)
-		return SQLITE_NOMEM;
-	if ((rc = sqlite3_prepare_v2(db, backfill_sql, -1, &s, NULL)) !=
-	    SQLITE_OK)
+		return DB_ERROR;
+	if ((rc = db_prepare(db, backfill_sql, 0, &s)) != DB_OK)
 		goto done;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct audit_row r;
 
 		memset(&r, 0, sizeof(r));
-		r.seq = sqlite3_column_int64(s, 0);
-		r.at = sqlite3_column_int64(s, 1);
-		r.controller = (const char *)sqlite3_column_text(s, 2);
-		r.actor = (const char *)sqlite3_column_text(s, 3);
-		r.role = (const char *)sqlite3_column_text(s, 4);
-		r.action = (const char *)sqlite3_column_text(s, 5);
-		r.categories = (const char *)sqlite3_column_text(s, 7);
+		r.seq = db_column_int64(s, 0);
+		r.at = db_column_int64(s, 1);
+		r.controller = (const char *)db_column_text(s, 2);
+		r.actor = (const char *)db_column_text(s, 3);
+		r.role = (const char *)db_column_text(s, 4);
+		r.action = (const char *)db_column_text(s, 5);
+		r.categories = (const char *)db_column_text(s, 7);
 		r.decision = 1;
 		/* A subject of the wrong size (tampering) is no release:
 		 * `vaern audit verify` reports it. */
-		if (sqlite3_column_type(s, 6) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(s, 6) != AUDIT_SUBJECT_BYTES)
+		if (db_column_type(s, 6) != DB_BLOB ||
+		    db_column_bytes(s, 6) != AUDIT_SUBJECT_BYTES)
 			continue;
-		r.subject = sqlite3_column_blob(s, 6);
+		r.subject = db_column_blob(s, 6);
 		if (audit_release_add(w, &r, &msg) != VAERN_OK) {
-			rc = SQLITE_ERROR;
-			*errmsg = sqlite3_mprintf("%s", msg.text);
+			rc = DB_ERROR;
+			*errmsg = strdup(msg.text);
 			goto done;
 		}
 	}
-	if (rc == SQLITE_DONE && audit_release_flush(w, &msg) != VAERN_OK) {
-		rc = SQLITE_ERROR;
-		*errmsg = sqlite3_mprintf("%s", msg.text);
+	if (rc == DB_DONE && audit_release_flush(w, &msg) != VAERN_OK) {
+		rc = DB_ERROR;
+		*errmsg = strdup(msg.text);
 		goto done;
 	}
-	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	rc = rc == DB_DONE ? DB_OK : rc;
 done:
-	if (rc != SQLITE_OK && *errmsg == NULL)
-		*errmsg = sqlite3_mprintf("backfill: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(s);
+	if (rc != DB_OK && *errmsg == NULL)
+		*errmsg = strdup(db_errmsg(db));
+	db_finalize(s);
 	audit_release_writer_free(w);
 	return rc;
 }
 
 int
-audit_release_schema(sqlite3 *db, char **errmsg)
+audit_release_schema(struct db *db, char **errmsg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc, version;
 
-	if ((rc = sqlite3_exec(db, release_schema_sql, NULL, NULL, errmsg)) !=
-	            SQLITE_OK ||
-	    (rc = version_get(db, &version)) != SQLITE_OK)
+	if ((rc = db_exec(db, release_schema_sql, errmsg)) != DB_OK ||
+	    (rc = version_get(db, &version)) != DB_OK)
 		return rc;
 	if (version >= AUDIT_SCHEMA_VERSION)
-		return SQLITE_OK;
-	if ((rc = backfill(db, errmsg)) != SQLITE_OK)
+		return DB_OK;
+	if ((rc = backfill(db, errmsg)) != DB_OK)
 		return rc;
-	if ((rc = sqlite3_prepare_v2(db, version_put_sql, -1, &s, NULL)) ==
-	    SQLITE_OK) {
-		sqlite3_bind_int(s, 1, AUDIT_SCHEMA_VERSION);
-		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	if ((rc = db_prepare(db, version_put_sql, 0, &s)) == DB_OK) {
+		db_bind_int(s, 1, AUDIT_SCHEMA_VERSION);
+		rc = db_step(s) == DB_DONE ? DB_OK : DB_ERROR;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
 /* ---- the search's side ------------------------------------------------- */
 
 enum rstmt {
-	R_BEGIN,
 	R_NAME_ID,
 	R_NAME_TEXT,
 	R_WINDOW,
@@ -571,7 +561,6 @@ enum rstmt {
 };
 
 static const char *const rstmt_sql[R_COUNT_] = {
-        [R_BEGIN] = "BEGIN",
         [R_NAME_ID] = "SELECT id FROM audit_name WHERE name = ?1",
         [R_NAME_TEXT] = "SELECT name FROM audit_name WHERE id = ?1",
         /* The blocks that may hold an instant of [?2, ?3]: begun by ?3
@@ -582,40 +571,29 @@ static const char *const rstmt_sql[R_COUNT_] = {
 };
 
 struct audit_release_reader {
-	sqlite3 *db;                  /* read-only, its own */
-	sqlite3_stmt *stmt[R_COUNT_]; /* prepared on first use */
-	int in_read;                  /* 1: the snapshot is taken */
+	struct db *db;                  /* read-only, its own */
+	struct db_stmt *stmt[R_COUNT_]; /* prepared on first use */
+	int in_read;                    /* 1: the snapshot is taken */
 };
 
-static sqlite3_stmt *
+static struct db_stmt *
 rstmt(struct audit_release_reader *rd, enum rstmt id, struct vaern_msg *msg)
 {
 	return prepared(rd->db, &rd->stmt[id], rstmt_sql[id], msg);
 }
 
-/* Opens path read-only into *db and reads its schema version. */
+/* Opens path read-only into *db and reads its schema version (1 when
+ * the trail has no audit_meta: made before the release index). */
 static enum vaern_err
-reader_db(const char *path, sqlite3 **db, int *version, struct vaern_msg *msg)
+reader_db(const char *path, struct db **db, int *version, struct vaern_msg *msg)
 {
-	int has = 0;
-	sqlite3_stmt *s = NULL;
-
 	*version = 1;
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return vaern_fail(
-		        msg, VAERN_E_STORE, "cannot read the audit trail: %s",
-		        *db != NULL ? sqlite3_errmsg(*db) : "no memory");
-	sqlite3_busy_timeout(*db, 10000);
-	if (sqlite3_prepare_v2(*db,
-	                       "SELECT 1 FROM sqlite_master WHERE type ="
-	                       " 'table' AND name = 'audit_meta'",
-	                       -1, &s, NULL) == SQLITE_OK)
-		has = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_finalize(s);
-	if (has && version_get(*db, version) != SQLITE_OK)
+	if (db_open_file(path, SQLITE_OPEN_READONLY, 10000, db) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE,
 		                  "cannot read the audit trail: %s",
-		                  sqlite3_errmsg(*db));
+		                  *db != NULL ? db_errmsg(*db) : "no memory");
+	if (version_get(*db, version) != DB_OK)
+		*version = 1; /* no such table: the writable open makes it */
 	return VAERN_OK;
 }
 
@@ -636,7 +614,7 @@ audit_release_reader_open(const char *path, struct audit_release_reader **out,
 	if (version < AUDIT_SCHEMA_VERSION) {
 		/* A trail made before the index: a writable open adds it
 		 * (the backfill), once. */
-		sqlite3_close(rd->db);
+		db_close(rd->db);
 		rd->db = NULL;
 		if ((err = audit_store_open(path, 1, &w, msg)) != VAERN_OK)
 			goto done;
@@ -665,10 +643,10 @@ audit_release_reader_close(struct audit_release_reader *rd)
 	if (rd == NULL)
 		return;
 	for (size_t i = 0; i < R_COUNT_; i++)
-		sqlite3_finalize(rd->stmt[i]);
-	if (rd->db != NULL && !sqlite3_get_autocommit(rd->db))
-		(void)sqlite3_exec(rd->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(rd->db);
+		db_finalize(rd->stmt[i]);
+	if (rd->db != NULL && !db_autocommit(rd->db))
+		(void)db_exec(rd->db, "ROLLBACK", NULL);
+	db_close(rd->db);
 	free(rd);
 }
 
@@ -676,15 +654,10 @@ audit_release_reader_close(struct audit_release_reader *rd)
 static enum vaern_err
 snapshot(struct audit_release_reader *rd, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-
 	if (rd->in_read)
 		return VAERN_OK;
-	if ((s = rstmt(rd, R_BEGIN, msg)) == NULL)
-		return VAERN_E_STORE;
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if (db_begin(rd->db, DB_READ, 0) != DB_OK)
 		return wfail(rd->db, msg, "read");
-	sqlite3_reset(s);
 	rd->in_read = 1;
 	return VAERN_OK;
 }
@@ -693,7 +666,7 @@ enum vaern_err
 audit_release_name_id(struct audit_release_reader *rd, const char *name,
                       int64_t *id, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
@@ -702,15 +675,15 @@ audit_release_name_id(struct audit_release_reader *rd, const char *name,
 		return err;
 	if ((s = rstmt(rd, R_NAME_ID, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
+	db_bind_text(s, 1, name, -1);
+	if ((rc = db_step(s)) == DB_ROW)
+		*id = db_column_int64(s, 0);
+	else if (rc == DB_DONE)
 		err = VAERN_E_NOTFOUND;
 	else
 		err = wfail(rd->db, msg, "name");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
+	db_clear_bindings(s);
 	return err;
 }
 
@@ -718,7 +691,7 @@ enum vaern_err
 audit_release_name_text(struct audit_release_reader *rd, int64_t id, char **out,
                         struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	const unsigned char *t;
 
@@ -727,10 +700,9 @@ audit_release_name_text(struct audit_release_reader *rd, int64_t id, char **out,
 		return err;
 	if ((s = rstmt(rd, R_NAME_TEXT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    (t = sqlite3_column_text(s, 0)) != NULL) {
-		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	db_bind_int64(s, 1, id);
+	if (db_step(s) == DB_ROW && (t = db_column_text(s, 0)) != NULL) {
+		size_t n = (size_t)db_column_bytes(s, 0);
 
 		if ((*out = malloc(n + 1)) == NULL) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
@@ -743,7 +715,7 @@ audit_release_name_text(struct audit_release_reader *rd, int64_t id, char **out,
 		                 "audit release index: name %lld is missing",
 		                 (long long)id);
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	return err;
 }
 
@@ -756,26 +728,25 @@ audit_release_scan(struct audit_release_reader *rd, int64_t controller,
 {
 	struct audit_release_hit h;
 	enum vaern_err err;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	if ((err = snapshot(rd, msg)) != VAERN_OK)
 		return err;
 	if ((s = rstmt(rd, R_WINDOW, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_int64(s, 3, to);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, controller);
+	db_bind_int64(s, 3, to);
+	while ((rc = db_step(s)) == DB_ROW) {
 		const unsigned char *rec;
 		int64_t n;
 
-		if (sqlite3_column_int64(s, 0) < from)
+		if (db_column_int64(s, 0) < from)
 			continue; /* ended before the window */
-		n = sqlite3_column_int64(s, 1);
-		rec = sqlite3_column_blob(s, 2);
+		n = db_column_int64(s, 1);
+		rec = db_column_blob(s, 2);
 		if (n < 0 || n > AUDIT_RELEASE_BLOCK ||
-		    sqlite3_column_bytes(s, 2) !=
-		            (int)(n * AUDIT_RELEASE_RECORD) ||
+		    db_column_bytes(s, 2) != (int)(n * AUDIT_RELEASE_RECORD) ||
 		    (n > 0 && rec == NULL)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "audit release index: block of the "
@@ -797,8 +768,8 @@ audit_release_scan(struct audit_release_reader *rd, int64_t controller,
 		if (err != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != DB_DONE)
 		err = wfail(rd->db, msg, "search");
-	sqlite3_reset(s);
+	db_reset(s);
 	return err;
 }

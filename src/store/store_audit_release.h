@@ -37,11 +37,11 @@
 #ifndef VAERN_STORE_AUDIT_RELEASE_H
 #define VAERN_STORE_AUDIT_RELEASE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "db.h"
 #include "store_audit.h"
 
 /* The trail's schema: 1 before the release index, 2 with it. */
@@ -65,13 +65,13 @@ struct audit_release_writer;
  * older than AUDIT_SCHEMA_VERSION, indexes every entry it holds
  * (backfill), then records the version; inside the caller's write
  * transaction, so a crash half-way leaves the trail as it was.
- * SQLite's result code; *errmsg as sqlite3_exec sets it.
+ * A db result code; *errmsg as db_exec sets it (freed with db_free).
  */
-int audit_release_schema(sqlite3 *db, char **errmsg) __attribute__((nonnull));
+int audit_release_schema(struct db *db, char **errmsg) __attribute__((nonnull));
 
 /* A writer on db (the audit store's connection, which it does not own).
  * NULL when out of memory. */
-struct audit_release_writer *audit_release_writer_new(sqlite3 *db)
+struct audit_release_writer *audit_release_writer_new(struct db *db)
         __attribute__((nonnull));
 /* Frees w and its statements. Accepts NULL. */
 void audit_release_writer_free(struct audit_release_writer *w);
