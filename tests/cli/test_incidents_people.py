@@ -90,6 +90,22 @@ class AffectedTest(PeopleBase):
         self.assertEqual(self.window(DAY + "T12:00:01Z",
                                      "2026-12-31T00:00:00Z")["people"], 0)
 
+    def test_GDPR_33_an_entry_dated_before_the_ones_written_earlier(self):
+        """An entry may be dated before those written before it (an
+        audit outbox moved late, a clock set back): the release index
+        still finds it in its window, and only there."""
+        self.show(self.p3, DAY + "T08:00:00Z")
+        self.assertEqual(self.window(DAY + "T07:00:00Z",
+                                     DAY + "T09:00:00Z")["subjects"],
+                         [self.p3])
+        self.assertEqual(self.window(DAY + "T08:00:00Z",
+                                     DAY + "T08:00:00Z")["subjects"],
+                         [self.p3])
+        self.assertEqual(self.window(DAY + "T07:00:00Z",
+                                     DAY + "T07:59:59Z")["people"], 0)
+        self.assertEqual(self.window(DAY + "T00:00:00Z",
+                                     DAY + "T23:59:59Z")["people"], 3)
+
     def test_GDPR_33_a_create_releases_nothing(self):
         """The day of the creates (and the third person, never read) is
         no release: nobody is affected by it."""
