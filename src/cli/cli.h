@@ -124,6 +124,8 @@ int cmd_policy_render(int argc, char **argv);
 int cmd_policy_ropa(int argc, char **argv);
 int cmd_policy_history(int argc, char **argv);
 int cmd_policy_diff(int argc, char **argv);
+/* "vaern policy notices": in cmd_notices.c (CEK-PURP-5). */
+int cmd_policy_notices(int argc, char **argv);
 
 /*
  * A vault_controller_foreach callback that finds the sole loaded

@@ -63,6 +63,7 @@ static const char *const controller_keys[] = {"id",
                                               "language",
                                               "dpo",
                                               "representative",
+                                              "notice_period",
                                               NULL};
 
 static const char *const authority_keys[] = {"name", "url", NULL};
@@ -268,6 +269,20 @@ compile_controller(struct loader *ld, const struct ynode *root)
 			            msg.text[0] != '\0'
 			                    ? msg.text
 			                    : "not a date (YYYY-MM-DD)");
+	}
+
+	/* CEK-PURP-5: a new purpose waits this long after the person is
+	 * told (issue 15 point 4). */
+	c->notice_period.count = 30;
+	c->notice_period.unit = PERIOD_DAYS;
+	v = policy_get_scalar(ld, map, "notice_period", at, ctx, 0);
+	if (v != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		if (cal_parse_period(v->text, &c->notice_period, &msg) !=
+		    VAERN_OK)
+			policy_diag(ld, v, "controller: notice_period: %s",
+			            msg.text[0] != '\0' ? msg.text
+			                                : "not a period");
 	}
 
 	c->fy_end_month = 12;

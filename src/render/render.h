@@ -85,6 +85,18 @@ enum vaern_err render_policy_diff(const struct policy *a,
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
+ * CEK-PURP-5: the message telling a person that the purposes
+ * purposes[0..npurposes) (indexes of p) are new or widened in p and apply
+ * to their data from from_day (days since the epoch): a title and a plain
+ * text body in lang, each NUL-ended (truncated to fit).
+ */
+void render_change_notice(const struct policy *p, enum render_lang lang,
+                          const size_t *purposes, size_t npurposes,
+                          long from_day, char *title, size_t title_len,
+                          char *body, size_t body_len)
+        __attribute__((nonnull(1, 6, 8)));
+
+/*
  * The Content-Security-Policy of a rendered HTML page: nothing may load,
  * no script runs, only the page's own style block (by its hash) applies.
  * Written into out, NUL-ended.

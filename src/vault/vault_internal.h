@@ -37,7 +37,34 @@ struct controller {
 	int64_t rowid;          /* the store's controller id */
 	struct policy *policy;  /* ref->policy */
 	struct vlt_policy *ref; /* one reference, owned */
+	struct vlt_changes *changes; /* the purposes new or widened since
+	                                people were added (CEK-PURP-5;
+	                                vault_notice.c), owned; NULL until
+	                                read */
 };
+
+/* ---- CEK-PURP-5 (vault_notice.c) ---------------------------------------- */
+
+struct vlt_changes;
+void vlt_changes_free(struct vlt_changes *ch);
+/* Reads what the versions loaded made new or widened, for the policy in
+ * force, into c->changes. */
+enum vaern_err vlt_changes_read(struct vault *v, struct controller *c,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Records, in the caller's transaction, what b (version, loaded at since)
+ * makes new or widened over the text in force until now (old_text). */
+enum vaern_err vlt_changes_record(struct vault *v, const char *controller,
+                                  const char *old_text, size_t old_len,
+                                  const struct policy *b, const char *version,
+                                  int64_t since, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Sets untold[pi] (indexed like c's purposes) for each purpose the
+ * person s may not yet have used for their data (gate_state.untold). */
+enum vaern_err vlt_untold(struct vault *v, const struct controller *c,
+                          const struct store_subject *s, unsigned char *untold,
+                          struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* The version of a policy text: the hex BLAKE2b digest vault_policy_version
  * gives (vault_policy.c). */
