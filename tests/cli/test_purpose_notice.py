@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Black-box tests of CEK-PURP-5 (issue 15 point 4): told before a new
+purpose is used.
+
+CEK-PURP-5  "Before data is used for a new purpose, the person is told."
+            The seed (cekura.yaml, section 4): "Hvis vi behandler dine
+            personoplysninger til et andet formål ... vil vi ... give dig
+            besked om det nye formål, inden vi begynder behandlingen."
+
+Driven through the real binary on the shipped seed policies/cekura.yaml
+and a next version of it made here (a new purpose, or a purpose given a
+new category): the CLI (`subject add-facts`, `policy notices [--send]`)
+and HTTP (`GET /v1/subjects/{id}/facts?purpose=`) on both sides of the
+day the notice period ends. Every command runs on a fixed clock
+(`vaern --as-of DATE`).
+
+The timeline of the tests: the person is added on 2026-01-02; the next
+version is loaded on 2026-02-01; the notice is sent on 2026-02-01; the
+notice period (30 days, the seed's `notice_period`) ends on 2026-03-03
+(2026-02-01 + 30 days): refused on 2026-03-02, allowed on 2026-03-03.
+"""
+import json
+import os
+import sqlite3
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_consent import POL, VAERN, ConsentCase  # noqa: E402
+
+CEKURA = os.path.join(POL, "cekura.yaml")
+ADDED = "2026-01-02"
+LOADED = "2026-02-01"
+DAY_BEFORE = "2026-03-02"  # the notice period has not run yet
+DAY_OF = "2026-03-03"      # LOADED + 30 days: the first day of use
+NEW = "satisfaction_survey"
+
+
+def cekura_text():
+    with open(CEKURA, encoding="utf-8") as f:
+        return f.read()
+
+
+def with_new_purpose(text):
+    """Cekura's next version: a new purpose, used by customer service."""
+    text = text.replace("purposes:\n  customer_admin:", """purposes:
+  satisfaction_survey:
+    subjects: [Eksisterende kunder]
+    description: Tilfredshedsundersøgelser blandt vores kunder
+    basis: [f]
+    legitimate_interests: At forbedre vores produkter og service.
+    categories: [name, email, orders]
+  customer_admin:""", 1)
+    text = text.replace(
+        "purposes: [customer_admin, special_needs, competitions]",
+        "purposes: [customer_admin, special_needs, competitions, "
+        "satisfaction_survey]", 1)
+    assert NEW in text and "satisfaction_survey]" in text
+    return text
+
+
+def with_wider_competitions(text):
+    """Cekura's next version: competitions also use the birth date."""
+    old = "categories: [name, email, phone, competition_entries]"
+    assert old in text, "the seed's competitions purpose changed"
+    return text.replace(
+        old, "categories: [name, email, phone, competition_entries, "
+        "birth_date]", 1)
+
+
+def customer(n):
+    return json.dumps({
+        "purpose": "customer_admin",
+        "facts": [{"category": "name", "value": "Kunde %d" % n},
+                  {"category": "address", "value": "Vej %d" % n},
+                  {"category": "phone", "value": "+45 20 00 00 %02d" % n},
+                  {"category": "email",
+                   "value": "kunde%d@example.dk" % n},
+                  {"category": "orders", "value": "ordre %d" % n}],
+        "consents": []}).encode()
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class CekPurp5Test(ConsentCase):
+    policies = (CEKURA,)
+    roles = (("cekura", "customer_service"),)
+
+    def setUp(self):
+        super().setUp()
+        r = self.cli("subject", "add", "--controller", "cekura", "--json",
+                     "-", stdin=customer(1), as_of=ADDED)
+        self.assertEqual(r.returncode, 0, r)
+        self.sid = json.loads(r.stdout)["subject"]
+
+    # -- helpers --
+
+    def load(self, text, as_of=LOADED):
+        path = os.path.join(self.tmp, "next.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        r = self.cli("policy", "load", path, as_of=as_of)
+        self.assertEqual(r.returncode, 0, r)
+
+    def add_fact(self, purpose, category, value, as_of):
+        return self.cli("subject", "add-facts", "--controller", "cekura",
+                        self.sid, "--purpose", purpose, "--fact",
+                        "%s=%s" % (category, value), as_of=as_of)
+
+    def facts(self):
+        return self.sql("SELECT count(*) FROM fact")[0][0]
+
+    def notices(self, *args, as_of=LOADED):
+        r = self.cli("policy", "notices", "cekura", *args, as_of=as_of)
+        self.assertEqual(r.returncode, 0, r)
+        return json.loads(r.stdout)
+
+    def outbox(self):
+        d = os.path.join(self.dir, "outbox")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def read(self, purpose):
+        return self.call("GET", "/v1/subjects/%s/facts?purpose=%s"
+                         % (self.sid, purpose), who="customer_service")
+
+    def assertRefused(self, r):
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"CEK-PURP-5", r.stderr)
+        self.assertNotIn(b"kunde1@example.dk", r.stderr)
+
+    # -- the tests --
+
+    def test_seed_states_its_notice_period_CEK_PURP_5(self):
+        """CEK-PURP-5: the seed's notice period is 30 days, and a policy
+        loaded with no change of purpose has nothing to tell."""
+        self.assertIn("notice_period: 30 days", cekura_text())
+        doc = self.notices()
+        self.assertEqual(doc["notice_period"], "30 days")
+        self.assertEqual(doc["changes"], [])
+
+    def test_new_purpose_refused_until_told_and_period_run_CEK_PURP_5(self):
+        """CEK-PURP-5 (CLI): a purpose added by a new version is refused
+        for a person already in the vault until they are told and the
+        notice period has run: refused the day before it ends, allowed
+        on the day; the person is told once."""
+        self.load(with_new_purpose(cekura_text()))
+        before = self.facts()
+        # Not yet told: refused, nothing stored, the refusal audited.
+        self.assertRefused(self.add_fact(NEW, "orders", "x", LOADED))
+        self.assertEqual(self.facts(), before)
+        # Told never: refused however long after the load.
+        self.assertRefused(self.add_fact(NEW, "orders", "x", "2026-12-01"))
+        # The purposes in force before the change go on.
+        r = self.add_fact("customer_admin", "orders", "y", LOADED)
+        self.assertEqual(r.returncode, 0, r)
+        before = self.facts()
+
+        plan = self.notices()
+        self.assertEqual(len(plan["changes"]), 1, plan)
+        ch = plan["changes"][0]
+        self.assertEqual(ch["purposes"], "%s (new purpose)" % NEW)
+        self.assertEqual(ch["loaded_at"], LOADED + "T00:00:00Z")
+        self.assertEqual((ch["to_tell"], ch["told"]), (1, 0))
+        self.assertEqual(ch["people"], [{
+            "subject": self.sid, "status": "to_tell", "told_at": None,
+            "usable_from": None}])
+        self.assertEqual(self.outbox(), [])
+
+        sent = self.notices("--send")
+        person = sent["changes"][0]["people"][0]
+        self.assertEqual(person["status"], "sent")
+        self.assertEqual(person["told_at"], LOADED + "T00:00:00Z")
+        self.assertEqual(person["usable_from"], DAY_OF + "T00:00:00Z")
+        files = self.outbox()
+        self.assertEqual(len(files), 1, files)
+        with open(os.path.join(self.dir, "outbox", files[0]),
+                  encoding="utf-8") as f:
+            msg = json.load(f)
+        # In the controller's language, to the contact on record, naming
+        # the new purpose and the day it applies.
+        self.assertEqual(msg["to"], "kunde1@example.dk")
+        self.assertIn("Tilfredshedsundersøgelser blandt vores kunder",
+                      msg["body"])
+        self.assertIn("Fra %s" % DAY_OF, msg["body"])
+        self.assertIn("personoplysninger", msg["title"])
+
+        # Nothing is sent twice.
+        again = self.notices("--send", as_of="2026-02-10")
+        self.assertEqual(again["changes"][0]["people"][0]["status"], "told")
+        self.assertEqual(len(self.outbox()), 1)
+
+        # The day before the period ends: refused; the day it ends: used.
+        self.assertRefused(self.add_fact(NEW, "orders", "x", DAY_BEFORE))
+        self.assertEqual(self.facts(), before)
+        r = self.add_fact(NEW, "orders", "x", DAY_OF)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(self.facts(), before + 1)
+
+        # Audited: the refusals under the rule, the message without the
+        # address.
+        entries = self.audit()
+        rules = [e.get("rule") for e in entries]
+        self.assertIn("CEK-PURP-5", rules)
+        for e in entries:
+            self.assertNotIn("kunde1@example.dk", json.dumps(e, default=str))
+
+    def test_new_purpose_over_http_both_sides_of_the_day_CEK_PURP_5(self):
+        """CEK-PURP-5 (HTTP): a read for the new purpose is 403 naming
+        the clause the day before the notice period ends and 200 on the
+        day; the purposes in force before are read all along."""
+        self.load(with_new_purpose(cekura_text()))
+        self.notices("--send")
+        self.serve(DAY_BEFORE)
+        r = self.read(NEW)
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("CEK-PURP-5", r.text)
+        self.assertNotIn("kunde1", r.text)
+        r = self.read("customer_admin")
+        self.assertEqual(r.status, 200, r)
+        self.serve(DAY_OF)
+        r = self.read(NEW)
+        self.assertEqual(r.status, 200, r)
+        got = sorted({f["category"] for f in r.json()["facts"]})
+        self.assertEqual(got, ["email", "name", "orders"])
+
+    def test_untold_person_refused_over_http_CEK_PURP_5(self):
+        """CEK-PURP-5 (HTTP): never told, still refused months after the
+        version was loaded."""
+        self.load(with_new_purpose(cekura_text()))
+        self.serve("2026-09-01")
+        r = self.read(NEW)
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("CEK-PURP-5", r.text)
+
+    def test_person_added_after_the_change_was_told_by_it_CEK_PURP_5(self):
+        """CEK-PURP-5: a person added after the version was loaded was
+        told by the notice in force then: the new purpose is used at
+        once, and they are not in the plan."""
+        self.load(with_new_purpose(cekura_text()))
+        r = self.cli("subject", "add", "--controller", "cekura", "--json",
+                     "-", stdin=customer(2), as_of="2026-02-05")
+        self.assertEqual(r.returncode, 0, r)
+        later = json.loads(r.stdout)["subject"]
+        r = self.cli("subject", "add-facts", "--controller", "cekura",
+                     later, "--purpose", NEW, "--fact", "orders=z",
+                     as_of="2026-02-05")
+        self.assertEqual(r.returncode, 0, r)
+        people = self.notices()["changes"][0]["people"]
+        self.assertEqual([p["subject"] for p in people], [self.sid])
+
+    def test_widened_purpose_needs_notice_too_CEK_PURP_5(self):
+        """CEK-PURP-5: a purpose given a new category is a change the
+        person is told of first: refused until then."""
+        self.load(with_wider_competitions(cekura_text()))
+        plan = self.notices()
+        self.assertEqual(plan["changes"][0]["purposes"],
+                         "competitions (new categories: birth_date)")
+        r = self.cli("subject", "add-facts", "--controller", "cekura",
+                     self.sid, "--purpose", "competitions", "--fact",
+                     "competition_entries=quiz", as_of=LOADED)
+        self.assertRefused(r)
+        self.notices("--send")
+        for day, rc in ((DAY_BEFORE, 1), (DAY_OF, 0)):
+            r = self.cli("subject", "add-facts", "--controller", "cekura",
+                         self.sid, "--purpose", "competitions", "--fact",
+                         "competition_entries=quiz", as_of=day)
+            self.assertEqual(r.returncode, rc, (day, r))
+
+    def test_bad_input_CEK_PURP_5(self):
+        """CEK-PURP-5: an unknown controller, a stray option and a bad
+        notice_period are refused with a clear error; nothing changes."""
+        r = self.cli("policy", "notices", "nosuch")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"nosuch", r.stderr)
+        r = self.cli("policy", "notices", "cekura", "--bogus")
+        self.assertEqual(r.returncode, 2, r)
+        path = os.path.join(self.tmp, "bad.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(cekura_text().replace("notice_period: 30 days",
+                                          "notice_period: soon"))
+        r = self.cli("policy", "check", path)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"notice_period", r.stderr)
+        r = self.cli("policy", "load", path)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(self.notices()["changes"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
