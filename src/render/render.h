@@ -51,10 +51,21 @@ int render_ropa_format_parse(const char *s, enum render_ropa_format *out)
         __attribute__((warn_unused_result, nonnull));
 
 /*
+ * VAERN_OK if p can be rendered in lang: every word the policy does not
+ * give in lang has a template (an event's, ev_<name>, outside the
+ * policy's own language); else VAERN_E_INVALID with msg naming the event
+ * and the template file (issue 15: a missing translation is refused).
+ */
+enum vaern_err render_lang_check(const struct policy *p, enum render_lang lang,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/*
  * Renders p's privacy notice in lang and format (Art. 13/14; every
  * *-COMPLAIN-1, AURA-VER-1). On VAERN_OK *out is a NUL-ended text of *len
- * bytes the caller frees with free(); on VAERN_E_NOMEM or VAERN_E_LIMIT
- * (over RENDER_MAX) *out is NULL and msg says which.
+ * bytes the caller frees with free(); on VAERN_E_NOMEM, VAERN_E_LIMIT
+ * (over RENDER_MAX) or VAERN_E_INVALID (render_lang_check) *out is NULL
+ * and msg says which.
  */
 enum vaern_err render_notice(const struct policy *p, enum render_lang lang,
                              enum render_format format, char **out, size_t *len,
