@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../outbox/smtp.h"
 #include "../vault/vault.h"
 #include "../vault/vault_notice.h"
-#include "../outbox/smtp.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -57,9 +57,8 @@ change(void *arg, const struct vault_notice_change *c)
 	json_t *o = json_pack(
 	        "{s:s, s:o, s:s, s:I, s:I, s:I, s:O}", "version", c->version,
 	        "loaded_at", instant(c->since), "purposes", c->purposes,
-	        "to_tell", (json_int_t)c->to_tell, "told",
-	        (json_int_t)c->told, "no_contact", (json_int_t)c->no_contact,
-	        "people", pl->people);
+	        "to_tell", (json_int_t)c->to_tell, "told", (json_int_t)c->told,
+	        "no_contact", (json_int_t)c->no_contact, "people", pl->people);
 
 	json_decref(pl->people);
 	pl->people = json_array();
@@ -100,7 +99,8 @@ cmd_policy_notices(int argc, char **argv)
 	if (controller == NULL) {
 		err = vault_controller_foreach(v, cli_only_controller, &only,
 		                               &msg);
-		if (err == VAERN_E_EXISTS || (err == VAERN_OK && only == NULL)) {
+		if (err == VAERN_E_EXISTS ||
+		    (err == VAERN_OK && only == NULL)) {
 			rc = cli_usage("policy notices",
 			               "name the controller: none or more "
 			               "than one is loaded");
@@ -121,8 +121,8 @@ cmd_policy_notices(int argc, char **argv)
 		rc = cli_report("policy notices", VAERN_E_INVALID, NULL);
 		goto done;
 	}
-	if (send && (rc = cli_outbox_from_env("policy notices", v, &smtp)) !=
-	                    EXIT_OK)
+	if (send &&
+	    (rc = cli_outbox_from_env("policy notices", v, &smtp)) != EXIT_OK)
 		goto done;
 	pl.changes = json_array();
 	pl.people = json_array();

@@ -320,8 +320,7 @@ cat(char *out, size_t outlen, const char *s)
 
 /* A period in words in lang ("30 days"), appended to out. */
 static void
-period_words(struct period pd, enum render_lang lang, char *out,
-             size_t outlen)
+period_words(struct period pd, enum render_lang lang, char *out, size_t outlen)
 {
 	static const enum render_key units[][2] = {
 	        [PERIOD_DAYS] = {R_day, R_days},

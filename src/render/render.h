@@ -84,16 +84,18 @@ enum vaern_err render_ropa(const struct policy *p, enum render_lang lang,
 
 /*
  * What changed from a to b, two versions of one controller's policy, in
- * words, one "- ..." line per change (issue 15 point 3): the version
- * date, purposes, legal bases, categories, recipients, transfers,
+ * words in lang, one "- ..." line per change (issue 15 point 3): the
+ * version date, purposes, legal bases, categories, recipients, transfers,
  * retention periods, rights, the complaint route; a line saying there is
- * no change otherwise. VAERN_E_INVALID (msg says so) if a and b are of
- * different controllers. Ownership as render_notice.
+ * no change otherwise. Ids as the policies name them; a period's event
+ * as render_retention_words words it. VAERN_E_INVALID (msg says so) if a
+ * and b are of different controllers. Ownership as render_notice.
  */
 enum vaern_err render_policy_diff(const struct policy *a,
-                                  const struct policy *b, char **out,
-                                  size_t *len, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+                                  const struct policy *b, enum render_lang lang,
+                                  char **out, size_t *len,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
 /*
  * CEK-PURP-5: the message telling a person that the purposes

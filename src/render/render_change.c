@@ -27,16 +27,15 @@ put(char *out, size_t n, size_t *len, const char *s)
 void
 render_change_notice(const struct policy *p, enum render_lang lang,
                      const size_t *purposes, size_t npurposes, long from_day,
-                     char *title, size_t title_len, char *body,
-                     size_t body_len)
+                     char *title, size_t title_len, char *body, size_t body_len)
 {
 	const struct policy_controller *pc = &p->controller;
 	const char *t = render_word(lang, R_change_body);
 	char version[11], from[11], list[2048], contact[512];
 	size_t len = 0;
 
-	(void)snprintf(title, title_len, "%s", render_word(lang,
-	                                                   R_change_title));
+	(void)snprintf(title, title_len, "%s",
+	               render_word(lang, R_change_title));
 	cal_format_date(pc->policy_version, version);
 	cal_format_date(from_day, from);
 	list[0] = '\0';

@@ -75,11 +75,10 @@ store_purpose_change_add(struct store *st, const char *controller,
 }
 
 enum vaern_err
-store_purpose_change_foreach(struct store *st, const char *controller,
-                             enum vaern_err (*fn)(void *arg,
-                                                  const struct
-                                                  store_purpose_change *c),
-                             void *arg, struct vaern_msg *msg)
+store_purpose_change_foreach(
+        struct store *st, const char *controller,
+        enum vaern_err (*fn)(void *arg, const struct store_purpose_change *c),
+        void *arg, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
 	sqlite3_stmt *s = prep(c,

@@ -18,22 +18,21 @@
 
 /* One purpose a version made new or widened. */
 struct store_purpose_change {
-	int64_t id;            /* the row */
-	const char *version;   /* the version's digest (hex) */
-	const char *purpose;   /* the purpose id */
-	const char *what;      /* "new purpose", "new categories: a, b" */
-	int64_t since;         /* when the version was loaded */
+	int64_t id;          /* the row */
+	const char *version; /* the version's digest (hex) */
+	const char *purpose; /* the purpose id */
+	const char *what;    /* "new purpose", "new categories: a, b" */
+	int64_t since;       /* when the version was loaded */
 };
 
 /*
  * Records that version of controller (loaded at since) made purpose new
  * or widened, as what says.
  */
-enum vaern_err store_purpose_change_add(struct store *st,
-                                        const char *controller,
-                                        const char *version,
-                                        const char *purpose, const char *what,
-                                        int64_t since, struct vaern_msg *msg)
+enum vaern_err
+store_purpose_change_add(struct store *st, const char *controller,
+                         const char *version, const char *purpose,
+                         const char *what, int64_t since, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 /* Calls fn for each change of controller, oldest first; stops at the
@@ -48,16 +47,14 @@ enum vaern_err store_purpose_change_foreach(
  * When subject (a rowid) was told of version of controller: *sent_at, or
  * 0 if not yet.
  */
-enum vaern_err store_change_notice_get(struct store *st,
-                                       const char *controller,
+enum vaern_err store_change_notice_get(struct store *st, const char *controller,
                                        const char *version, int64_t subject,
                                        int64_t *sent_at, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /* Records that subject was told of version at sent_at; a second record
  * of the same person and version changes nothing (the first stands). */
-enum vaern_err store_change_notice_put(struct store *st,
-                                       const char *controller,
+enum vaern_err store_change_notice_put(struct store *st, const char *controller,
                                        const char *version, int64_t subject,
                                        int64_t sent_at, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));

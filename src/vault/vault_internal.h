@@ -33,10 +33,10 @@ struct vlt_policy {
 
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
-	char *name;             /* the controller id (owned) */
-	int64_t rowid;          /* the store's controller id */
-	struct policy *policy;  /* ref->policy */
-	struct vlt_policy *ref; /* one reference, owned */
+	char *name;                  /* the controller id (owned) */
+	int64_t rowid;               /* the store's controller id */
+	struct policy *policy;       /* ref->policy */
+	struct vlt_policy *ref;      /* one reference, owned */
 	struct vlt_changes *changes; /* the purposes new or widened since
 	                                people were added (CEK-PURP-5;
 	                                vault_notice.c), owned; NULL until

@@ -18,15 +18,15 @@
 #include "../store/store_notice.h"
 #include "vault_internal.h"
 
-#define NOTICE_PURPOSE "policy_change_notice" /* the audit entries' */
-#define NOTICE_RULE    "CEK-PURP-5"
+#define NOTICE_PURPOSE  "policy_change_notice" /* the audit entries' */
+#define NOTICE_RULE     "CEK-PURP-5"
 #define NOTICE_BODY_MAX 4096
 
 /* What is new or widened in the policy in force, by purpose index. */
 struct vlt_changes {
-	size_t n;              /* the policy's purposes */
-	unsigned char *has;    /* [n]: 1 if a version changed it */
-	int64_t *since;        /* [n]: the newest such version's load */
+	size_t n;           /* the policy's purposes */
+	unsigned char *has; /* [n]: 1 if a version changed it */
+	int64_t *since;     /* [n]: the newest such version's load */
 	char (*version)[VAULT_POLICY_VERSION_LEN + 1]; /* [n]: its digest */
 	char (*what)[STORE_CHANGE_WHAT_MAX];           /* [n]: what changed */
 };
@@ -121,9 +121,9 @@ purpose_change(const struct policy *a, const struct policy *b, size_t npi,
 
 		if (!has_index(nr->purposes, nr->npurposes, npi))
 			continue;
-		if (orr < 0 || !has_index(a->recipients[orr].purposes,
-		                          a->recipients[orr].npurposes,
-		                          (size_t)opi))
+		if (orr < 0 ||
+		    !has_index(a->recipients[orr].purposes,
+		               a->recipients[orr].npurposes, (size_t)opi))
 			append(list, sizeof(list), ", ", nr->id);
 	}
 	if (list[0] != '\0') {
@@ -155,9 +155,9 @@ vlt_changes_record(struct vault *v, const char *controller,
 		else
 			(void)snprintf(what, sizeof(what), "new purpose");
 		if (what[0] != '\0')
-			err = store_purpose_change_add(v->store, controller,
-			                               version, b->purposes[i].id,
-			                               what, since, msg);
+			err = store_purpose_change_add(
+			        v->store, controller, version,
+			        b->purposes[i].id, what, since, msg);
 	}
 	policy_free(a);
 	free(diags);
@@ -282,9 +282,8 @@ tell(struct vault *v, struct controller *c, const struct store_subject *s,
 	}
 	if (err != VAERN_OK)
 		return err;
-	render_change_notice(p, lang, idx, n,
-	                     cal_day_of(usable_from(p, now)), title,
-	                     sizeof(title), body, sizeof(body));
+	render_change_notice(p, lang, idx, n, cal_day_of(usable_from(p, now)),
+	                     title, sizeof(title), body, sizeof(body));
 	memset(&m, 0, sizeof(m));
 	m.controller = c->name;
 	m.request = "policy-change";
@@ -352,7 +351,8 @@ plan_version(struct vault *v, struct controller *c, size_t first, int send,
 			continue;
 		idx[n++] = i;
 		(void)snprintf(list + len,
-		               POLICY_ITEMS_MAX * 2 * STORE_CHANGE_WHAT_MAX - len,
+		               POLICY_ITEMS_MAX * 2 * STORE_CHANGE_WHAT_MAX -
+		                       len,
 		               "%s%s (%s)", len > 0 ? "; " : "",
 		               p->purposes[i].id, ch->what[i]);
 	}

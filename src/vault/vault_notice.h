@@ -61,11 +61,10 @@ struct vault_notices_out {
  * address); one told before is never sent it again. Send needs the
  * outbox and the audit trail.
  */
-enum vaern_err vault_policy_notices(struct vault *v, const char *controller,
-                                    int send,
-                                    const struct vault_request_actor *who,
-                                    const struct vault_notices_out *out,
-                                    struct vaern_msg *msg)
+enum vaern_err
+vault_policy_notices(struct vault *v, const char *controller, int send,
+                     const struct vault_request_actor *who,
+                     const struct vault_notices_out *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
 #endif

@@ -631,6 +631,50 @@ class Versions(unittest.TestCase):
         self.assertEqual(out, "no changes to purposes, categories, bases, "
                               "recipients, transfers or retention\n")
 
+    def test_diff_in_each_language(self):
+        """Issue 15 point 3: the diff in da, sv and en (--lang; English by
+        default), every word from the templates, the periods' events in
+        the language asked for; a language without templates refused."""
+        want = {
+            "da": ("- versionsdato ændret fra 2018-05-25 til 2026-03-01\n"
+                   "- formål competitions: behandlingsgrundlag ændret fra "
+                   "b til a\n"
+                   "- formål digital_services: kategorier tilføjet: email\n"
+                   "- opbevaring competitions: periode ændret fra 1 år "
+                   "efter det seneste af: de blev indsamlet; Konkurrencen "
+                   "er udløbet til 2 år efter det seneste af: de blev "
+                   "indsamlet; Konkurrencen er udløbet\n"),
+            "sv": ("- versionsdatum ändrat från 2018-05-25 till 2026-03-01\n"
+                   "- ändamål competitions: rättslig grund ändrad från b "
+                   "till a\n"
+                   "- ändamål digital_services: kategorier tillagda: "
+                   "email\n"
+                   "- lagring competitions: tid ändrad från 1 år efter det "
+                   "senaste av: att de samlades in; tävlingens slut till 2 "
+                   "år efter det senaste av: att de samlades in; tävlingens "
+                   "slut\n")}
+        for lang, text in want.items():
+            rc, out, err = self.cli("policy", "diff", CEKURA, self.v2,
+                                    "--lang", lang)
+            self.assertEqual((rc, out), (0, text), err)
+        rc, en, err = self.cli("policy", "diff", "--lang", "en", CEKURA,
+                               self.v2)
+        rc2, default, _ = self.cli("policy", "diff", CEKURA, self.v2)
+        self.assertEqual((rc, rc2), (0, 0), err)
+        self.assertEqual(en, default)
+        self.assertIn("- purpose competitions: legal basis changed", en)
+        rc, out, _ = self.cli("policy", "diff", "cekura", self.v2, "--lang",
+                              "da")
+        self.assertEqual((rc, out), (0, "ingen ændringer af formål, "
+                                        "kategorier, grundlag, modtagere, "
+                                        "overførsler eller opbevaring\n"))
+        rc, out, err = self.cli("policy", "diff", CEKURA, self.v2, "--lang",
+                                "fr")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("--lang: no templates for that language", err)
+        rc, out, err = self.cli("policy", "diff", CEKURA, self.v2, "--lang")
+        self.assertEqual((rc, out), (2, ""))
+
     def test_render_a_stored_version_and_the_day_before(self):
         """AURA-VER-1: the notice of a stored version; --at the day before
         the new version gives the old one, the day of it the new one."""

@@ -1338,7 +1338,8 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	        test_answer_GDPR_15_TEL_LOG_2);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_operator_GDPR_32);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_untold_CEK_PURP_5);
+	tests[n++] =
+	        (struct CMUnitTest)cmocka_unit_test(test_untold_CEK_PURP_5);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	        test_release_minted_by_allow_only);
 	for (size_t i = 0; i < NCASES; i++) {
