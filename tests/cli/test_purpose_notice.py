@@ -21,8 +21,8 @@ notice period (30 days, the seed's `notice_period`) ends on 2026-03-03
 """
 import json
 import os
-import sqlite3
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -221,6 +221,25 @@ class CekPurp5Test(ConsentCase):
         self.assertEqual(r.status, 200, r)
         got = sorted({f["category"] for f in r.json()["facts"]})
         self.assertEqual(got, ["email", "name", "orders"])
+
+    def test_the_server_sweep_tells_them_once_CEK_PURP_5(self):
+        """CEK-PURP-5: `vaern serve --sweep-every` sends the notices of a
+        loaded version itself, each person once, and the period runs from
+        that day."""
+        self.load(with_new_purpose(cekura_text()))
+        self.serve(LOADED, "--sweep-every", "1s")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not self.outbox():
+            time.sleep(0.2)
+        time.sleep(1.5)  # at least one more sweep: nothing sent twice
+        self.stop()
+        self.assertEqual(len(self.outbox()), 1, self.outbox())
+        person = self.notices(as_of=LOADED)["changes"][0]["people"][0]
+        self.assertEqual(person["status"], "told")
+        self.assertEqual(person["usable_from"], DAY_OF + "T00:00:00Z")
+        self.assertRefused(self.add_fact(NEW, "orders", "x", DAY_BEFORE))
+        r = self.add_fact(NEW, "orders", "x", DAY_OF)
+        self.assertEqual(r.returncode, 0, r)
 
     def test_untold_person_refused_over_http_CEK_PURP_5(self):
         """CEK-PURP-5 (HTTP): never told, still refused months after the
