@@ -396,37 +396,12 @@ done:
 	return err;
 }
 
-/* The controllers' names, copied: the list is read before any write. */
-struct names {
-	char (*name)[POLICY_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static enum vaern_err
-name_add(void *arg, const char *name, int64_t loaded_at)
-{
-	struct names *ns = arg;
-
-	(void)loaded_at;
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? 2 * ns->cap : 8;
-		void *more = realloc(ns->name, cap * sizeof(*ns->name));
-
-		if (more == NULL)
-			return VAERN_E_NOMEM;
-		ns->name = more;
-		ns->cap = cap;
-	}
-	(void)snprintf(ns->name[ns->n++], sizeof(*ns->name), "%s", name);
-	return VAERN_OK;
-}
-
 enum vaern_err
 vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
                     int dry_run, const char *actor,
                     struct vault_card_report *rep, struct vaern_msg *msg)
 {
-	struct names ns = {NULL, 0, 0};
+	struct vlt_names ns = {NULL, 0, 0};
 	enum vaern_err err = VAERN_OK;
 	long today = (long)(as_of >= 0 ? as_of / 86400
 	                               : -((-as_of + 86399) / 86400));
@@ -438,9 +413,10 @@ vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "card-expiry warnings need the audit trail");
 	if (controller != NULL)
-		err = name_add(&ns, controller, 0);
+		err = vlt_name_add(&ns, controller, 0);
 	else
-		err = store_controller_foreach(v->store, name_add, &ns, msg);
+		err = store_controller_foreach(v->store, vlt_name_add, &ns,
+		                               msg);
 	if (err == VAERN_E_NOMEM)
 		err = vaern_fail(msg, err, "out of memory");
 	for (size_t k = 0; k < ns.n && err == VAERN_OK; k++) {

@@ -43,6 +43,16 @@ struct controller {
 	                                read */
 };
 
+/* The controllers' names, copied (a list read before any write); the
+ * caller frees name. */
+struct vlt_names {
+	char (*name)[POLICY_NAME_MAX + 1];
+	size_t n, cap;
+};
+/* A store_controller_foreach callback appending name to arg (a struct
+ * vlt_names *); VAERN_E_NOMEM if it cannot grow. */
+enum vaern_err vlt_name_add(void *arg, const char *name, int64_t loaded_at);
+
 /* ---- CEK-PURP-5 (vault_notice.c) ---------------------------------------- */
 
 struct vlt_changes;

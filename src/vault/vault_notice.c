@@ -425,7 +425,8 @@ vault_policy_notices(struct vault *v, const char *controller, int send,
 		for (size_t i = 0; i < c->changes->n; i++)
 			any |= c->changes->has[i];
 		if (!any)
-			return VAERN_OK; /* nothing new since anyone was added */
+			return VAERN_OK; /* nothing new since anyone was added
+			                  */
 	}
 	if ((err = store_subject_rowids(v->store, c->rowid, &ids, &nids,
 	                                msg)) != VAERN_OK)
@@ -450,30 +451,6 @@ vault_policy_notices(struct vault *v, const char *controller, int send,
 
 /* ---- every controller, for the scheduled sweep ------------------------- */
 
-struct names {
-	char (*name)[POLICY_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static enum vaern_err
-name_add(void *arg, const char *name, int64_t loaded_at)
-{
-	struct names *ns = arg;
-
-	(void)loaded_at;
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? 2 * ns->cap : 8;
-		void *more = realloc(ns->name, cap * sizeof(*ns->name));
-
-		if (more == NULL)
-			return VAERN_E_NOMEM;
-		ns->name = more;
-		ns->cap = cap;
-	}
-	(void)snprintf(ns->name[ns->n++], sizeof(*ns->name), "%s", name);
-	return VAERN_OK;
-}
-
 static enum vaern_err
 count_sent(void *arg, const struct vault_notice_person *p)
 {
@@ -494,13 +471,13 @@ enum vaern_err
 vault_policy_notices_all(struct vault *v, const struct vault_request_actor *who,
                          int64_t *sent, struct vaern_msg *msg)
 {
-	struct names ns = {NULL, 0, 0};
+	struct vlt_names ns = {NULL, 0, 0};
 	struct vault_notices_out out = {ignore_change, count_sent, sent};
 	enum vaern_err err;
 
 	*sent = 0;
 	/* The names are read before any write. */
-	err = vault_controller_foreach(v, name_add, &ns, msg);
+	err = vault_controller_foreach(v, vlt_name_add, &ns, msg);
 	if (err == VAERN_E_NOMEM)
 		err = vaern_fail(msg, err, "out of memory");
 	for (size_t i = 0; i < ns.n && err == VAERN_OK; i++)

@@ -324,6 +324,25 @@ vault_policy_version(struct vault *v, const char *controller)
 }
 
 enum vaern_err
+vlt_name_add(void *arg, const char *name, int64_t loaded_at)
+{
+	struct vlt_names *ns = arg;
+
+	(void)loaded_at;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? 2 * ns->cap : 8;
+		void *more = realloc(ns->name, cap * sizeof(*ns->name));
+
+		if (more == NULL)
+			return VAERN_E_NOMEM;
+		ns->name = more;
+		ns->cap = cap;
+	}
+	(void)snprintf(ns->name[ns->n++], sizeof(*ns->name), "%s", name);
+	return VAERN_OK;
+}
+
+enum vaern_err
 vault_controller_foreach(struct vault *v,
                          enum vaern_err (*fn)(void *arg, const char *name,
                                               int64_t loaded_at),
