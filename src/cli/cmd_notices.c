@@ -3,7 +3,8 @@
  * issue 15 point 4): the plan of who must be (or was) told of each
  * version's new or widened purposes, and from when those purposes apply
  * to them; --send tells those not yet told through the outbox (the spool,
- * or SMTP from VAERN_SMTP_URL), each once, audited.
+ * or SMTP from VAERN_SMTP_URL), each once, audited. `vaern policy load`
+ * tells them right after the load (cli_notices_after_load).
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -153,4 +154,70 @@ done:
 	free(only);
 	vault_close(v);
 	return rc;
+}
+
+/* Counts the people told in this run. */
+static enum vaern_err
+count_sent(void *arg, const struct vault_notice_person *p)
+{
+	if (strcmp(p->status, "sent") == 0)
+		(*(json_int_t *)arg)++;
+	return VAERN_OK;
+}
+
+static enum vaern_err
+no_change(void *arg, const struct vault_notice_change *c)
+{
+	(void)arg;
+	(void)c;
+	return VAERN_OK;
+}
+
+int
+cli_notices_after_load(struct vault *v, json_t *loaded, json_t **sent)
+{
+	struct vaern_msg msg = {{0}};
+	struct smtp_outbox *smtp = NULL;
+	struct cli_audit_local al;
+	char operator_name[CLI_OPERATOR_MAX + 1];
+	struct vault_request_actor who = {operator_name, "operator"};
+	enum vaern_err err = VAERN_OK;
+	size_t i;
+	json_t *name;
+	int rc;
+
+	*sent = NULL;
+	cli_operator_name(operator_name);
+	if (cli_audit_local(v, &al) != 0)
+		return cli_report("policy load", VAERN_E_INVALID, NULL);
+	if ((rc = cli_outbox_from_env("policy load", v, &smtp)) != EXIT_OK)
+		return rc;
+	json_array_foreach(loaded, i, name)
+	{
+		json_int_t n = 0;
+		struct vault_notices_out out = {no_change, count_sent, &n};
+
+		err = vault_policy_notices(v, json_string_value(name), 1, &who,
+		                           &out, &msg);
+		if (n > 0) {
+			if (*sent == NULL)
+				*sent = json_object();
+			if (*sent != NULL)
+				json_object_set_new(*sent,
+				                    json_string_value(name),
+				                    json_integer(n));
+		}
+		if (err != VAERN_OK)
+			break;
+	}
+	smtp_outbox_free(smtp);
+	if (err != VAERN_OK) {
+		/* The load stands; the notices can be sent again. */
+		fprintf(stderr,
+		        "vaern: policy load: loaded, but not every notice of "
+		        "the change was sent (%s); vaern policy notices --send "
+		        "tries again\n",
+		        msg.text);
+	}
+	return EXIT_OK;
 }

@@ -15,18 +15,23 @@ day the notice period ends. Every command runs on a fixed clock
 (`vaern --as-of DATE`).
 
 The timeline of the tests: the person is added on 2026-01-02; the next
-version is loaded on 2026-02-01; the notice is sent on 2026-02-01; the
-notice period (30 days, the seed's `notice_period`) ends on 2026-03-03
-(2026-02-01 + 30 days): refused on 2026-03-02, allowed on 2026-03-03.
+version is loaded on 2026-02-01 and `policy load` tells the person then;
+the notice period (30 days, the seed's `notice_period`) ends on
+2026-03-03 (2026-02-01 + 30 days): refused on 2026-03-02, allowed on
+2026-03-03. When the outbox fails at the load, the person is told later
+(`policy notices --send`, or the server's sweep) and the period runs from
+that day.
 """
 import json
 import os
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_consent import POL, VAERN, ConsentCase  # noqa: E402
+from test_consent import (BASE_ENV, CLI_TIMEOUT, POL, VAERN,  # noqa: E402
+                          ConsentCase)
 
 CEKURA = os.path.join(POL, "cekura.yaml")
 ADDED = "2026-01-02"
@@ -94,12 +99,30 @@ class CekPurp5Test(ConsentCase):
 
     # -- helpers --
 
-    def load(self, text, as_of=LOADED):
+    def load(self, text, as_of=LOADED, env=None):
+        """Loads text as Cekura's next version; the JSON printed."""
         path = os.path.join(self.tmp, "next.yaml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
-        r = self.cli("policy", "load", path, as_of=as_of)
+        r = subprocess.run([VAERN, "--data", self.dir, "--as-of", as_of,
+                            "policy", "load", path], capture_output=True,
+                           env=dict(BASE_ENV, **(env or {})),
+                           timeout=CLI_TIMEOUT)
         self.assertEqual(r.returncode, 0, r)
+        self.stderr = r.stderr
+        return json.loads(r.stdout)
+
+    def load_with_dead_outbox(self, text):
+        """Loads text while the outbox (SMTP on a closed loopback port)
+        takes nothing: nobody is told at the load."""
+        doc = self.load(text, env={"VAERN_SMTP_URL": "smtp://127.0.0.1:9",
+                                   "VAERN_SMTP_FROM": "privacy@example.dk",
+                                   "VAERN_SMTP_INSECURE": "1"})
+        self.assertNotIn("notices_sent", doc)
+        self.assertIn(b"vaern policy notices --send tries again",
+                      self.stderr)
+        self.assertEqual(self.outbox(), [])
+        return doc
 
     def add_fact(self, purpose, category, value, as_of):
         return self.cli("subject", "add-facts", "--controller", "cekura",
@@ -139,37 +162,14 @@ class CekPurp5Test(ConsentCase):
 
     def test_new_purpose_refused_until_told_and_period_run_CEK_PURP_5(self):
         """CEK-PURP-5 (CLI): a purpose added by a new version is refused
-        for a person already in the vault until they are told and the
-        notice period has run: refused the day before it ends, allowed
-        on the day; the person is told once."""
-        self.load(with_new_purpose(cekura_text()))
+        for a person already in the vault until they are told (the load
+        tells them through the outbox) and the notice period has run:
+        refused the day before it ends, allowed on the day; the person is
+        told once."""
         before = self.facts()
-        # Not yet told: refused, nothing stored, the refusal audited.
-        self.assertRefused(self.add_fact(NEW, "orders", "x", LOADED))
-        self.assertEqual(self.facts(), before)
-        # Told never: refused however long after the load.
-        self.assertRefused(self.add_fact(NEW, "orders", "x", "2026-12-01"))
-        # The purposes in force before the change go on.
-        r = self.add_fact("customer_admin", "orders", "y", LOADED)
-        self.assertEqual(r.returncode, 0, r)
-        before = self.facts()
-
-        plan = self.notices()
-        self.assertEqual(len(plan["changes"]), 1, plan)
-        ch = plan["changes"][0]
-        self.assertEqual(ch["purposes"], "%s (new purpose)" % NEW)
-        self.assertEqual(ch["loaded_at"], LOADED + "T00:00:00Z")
-        self.assertEqual((ch["to_tell"], ch["told"]), (1, 0))
-        self.assertEqual(ch["people"], [{
-            "subject": self.sid, "status": "to_tell", "told_at": None,
-            "usable_from": None}])
-        self.assertEqual(self.outbox(), [])
-
-        sent = self.notices("--send")
-        person = sent["changes"][0]["people"][0]
-        self.assertEqual(person["status"], "sent")
-        self.assertEqual(person["told_at"], LOADED + "T00:00:00Z")
-        self.assertEqual(person["usable_from"], DAY_OF + "T00:00:00Z")
+        doc = self.load(with_new_purpose(cekura_text()))
+        self.assertEqual(doc, {"loaded": ["cekura"],
+                               "notices_sent": {"cekura": 1}})
         files = self.outbox()
         self.assertEqual(len(files), 1, files)
         with open(os.path.join(self.dir, "outbox", files[0]),
@@ -183,14 +183,35 @@ class CekPurp5Test(ConsentCase):
         self.assertIn("Fra %s" % DAY_OF, msg["body"])
         self.assertIn("personoplysninger", msg["title"])
 
-        # Nothing is sent twice.
-        again = self.notices("--send", as_of="2026-02-10")
-        self.assertEqual(again["changes"][0]["people"][0]["status"], "told")
-        self.assertEqual(len(self.outbox()), 1)
-
-        # The day before the period ends: refused; the day it ends: used.
+        # Told, but the period has not run: refused, nothing stored.
+        self.assertRefused(self.add_fact(NEW, "orders", "x", LOADED))
         self.assertRefused(self.add_fact(NEW, "orders", "x", DAY_BEFORE))
         self.assertEqual(self.facts(), before)
+        # The purposes in force before the change go on.
+        r = self.add_fact("customer_admin", "orders", "y", LOADED)
+        self.assertEqual(r.returncode, 0, r)
+        before = self.facts()
+
+        plan = self.notices()
+        self.assertEqual(len(plan["changes"]), 1, plan)
+        ch = plan["changes"][0]
+        self.assertEqual(ch["purposes"], "%s (new purpose)" % NEW)
+        self.assertEqual(ch["loaded_at"], LOADED + "T00:00:00Z")
+        self.assertEqual((ch["to_tell"], ch["told"]), (0, 1))
+        self.assertEqual(ch["people"], [{
+            "subject": self.sid, "status": "told",
+            "told_at": LOADED + "T00:00:00Z",
+            "usable_from": DAY_OF + "T00:00:00Z"}])
+
+        # Nothing is sent twice: not by --send, not by loading again.
+        again = self.notices("--send", as_of="2026-02-10")
+        self.assertEqual(again["changes"][0]["people"][0]["status"], "told")
+        self.assertEqual(self.load(with_new_purpose(cekura_text()),
+                                   as_of="2026-02-11"),
+                         {"loaded": ["cekura"]})
+        self.assertEqual(len(self.outbox()), 1)
+
+        # The day the period ends: used.
         r = self.add_fact(NEW, "orders", "x", DAY_OF)
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(self.facts(), before + 1)
@@ -203,12 +224,30 @@ class CekPurp5Test(ConsentCase):
         for e in entries:
             self.assertNotIn("kunde1@example.dk", json.dumps(e, default=str))
 
+    def test_period_runs_from_the_day_told_CEK_PURP_5(self):
+        """CEK-PURP-5: when the outbox takes nothing at the load, the
+        person is not told and stays refused, however long after; told
+        later (policy notices --send), the period runs from that day."""
+        self.load_with_dead_outbox(with_new_purpose(cekura_text()))
+        plan = self.notices()
+        self.assertEqual(plan["changes"][0]["people"][0]["status"],
+                         "to_tell")
+        self.assertRefused(self.add_fact(NEW, "orders", "x", "2026-12-01"))
+        sent = self.notices("--send", as_of="2026-02-10")
+        person = sent["changes"][0]["people"][0]
+        self.assertEqual(person["status"], "sent")
+        self.assertEqual(person["told_at"], "2026-02-10T00:00:00Z")
+        self.assertEqual(person["usable_from"], "2026-03-12T00:00:00Z")
+        self.assertEqual(len(self.outbox()), 1)
+        self.assertRefused(self.add_fact(NEW, "orders", "x", "2026-03-11"))
+        r = self.add_fact(NEW, "orders", "x", "2026-03-12")
+        self.assertEqual(r.returncode, 0, r)
+
     def test_new_purpose_over_http_both_sides_of_the_day_CEK_PURP_5(self):
         """CEK-PURP-5 (HTTP): a read for the new purpose is 403 naming
         the clause the day before the notice period ends and 200 on the
         day; the purposes in force before are read all along."""
         self.load(with_new_purpose(cekura_text()))
-        self.notices("--send")
         self.serve(DAY_BEFORE)
         r = self.read(NEW)
         self.assertEqual(r.status, 403, r)
@@ -226,7 +265,7 @@ class CekPurp5Test(ConsentCase):
         """CEK-PURP-5: `vaern serve --sweep-every` sends the notices of a
         loaded version itself, each person once, and the period runs from
         that day."""
-        self.load(with_new_purpose(cekura_text()))
+        self.load_with_dead_outbox(with_new_purpose(cekura_text()))
         self.serve(LOADED, "--sweep-every", "1s")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not self.outbox():
@@ -242,9 +281,9 @@ class CekPurp5Test(ConsentCase):
         self.assertEqual(r.returncode, 0, r)
 
     def test_untold_person_refused_over_http_CEK_PURP_5(self):
-        """CEK-PURP-5 (HTTP): never told, still refused months after the
-        version was loaded."""
-        self.load(with_new_purpose(cekura_text()))
+        """CEK-PURP-5 (HTTP): never told (the outbox took nothing), still
+        refused months after the version was loaded."""
+        self.load_with_dead_outbox(with_new_purpose(cekura_text()))
         self.serve("2026-09-01")
         r = self.read(NEW)
         self.assertEqual(r.status, 403, r)
@@ -277,7 +316,6 @@ class CekPurp5Test(ConsentCase):
                      self.sid, "--purpose", "competitions", "--fact",
                      "competition_entries=quiz", as_of=LOADED)
         self.assertRefused(r)
-        self.notices("--send")
         for day, rc in ((DAY_BEFORE, 1), (DAY_OF, 0)):
             r = self.cli("subject", "add-facts", "--controller", "cekura",
                          self.sid, "--purpose", "competitions", "--fact",
