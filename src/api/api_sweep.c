@@ -113,7 +113,7 @@ sweep_once(struct api *a, struct vault **v)
 		struct vault_request_actor who = {"scheduler", "scheduler"};
 		int64_t told = 0;
 
-		err = vault_policy_notices_all(*v, &who, &told, &msg);
+		err = vault_policy_notices_send(*v, NULL, &who, &told, &msg);
 		if (a->sweep_log && err == VAERN_OK && told > 0)
 			fprintf(stderr,
 			        "{\"policy_change_notices\":\"ok\","

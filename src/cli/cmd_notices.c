@@ -156,23 +156,6 @@ done:
 	return rc;
 }
 
-/* Counts the people told in this run. */
-static enum vaern_err
-count_sent(void *arg, const struct vault_notice_person *p)
-{
-	if (strcmp(p->status, "sent") == 0)
-		(*(json_int_t *)arg)++;
-	return VAERN_OK;
-}
-
-static enum vaern_err
-no_change(void *arg, const struct vault_notice_change *c)
-{
-	(void)arg;
-	(void)c;
-	return VAERN_OK;
-}
-
 int
 cli_notices_after_load(struct vault *v, json_t *loaded, json_t **sent)
 {
@@ -194,11 +177,10 @@ cli_notices_after_load(struct vault *v, json_t *loaded, json_t **sent)
 		return rc;
 	json_array_foreach(loaded, i, name)
 	{
-		json_int_t n = 0;
-		struct vault_notices_out out = {no_change, count_sent, &n};
+		int64_t n = 0;
 
-		err = vault_policy_notices(v, json_string_value(name), 1, &who,
-		                           &out, &msg);
+		err = vault_policy_notices_send(v, json_string_value(name),
+		                                &who, &n, &msg);
 		if (n > 0) {
 			if (*sent == NULL)
 				*sent = json_object();

@@ -468,8 +468,9 @@ ignore_change(void *arg, const struct vault_notice_change *c)
 }
 
 enum vaern_err
-vault_policy_notices_all(struct vault *v, const struct vault_request_actor *who,
-                         int64_t *sent, struct vaern_msg *msg)
+vault_policy_notices_send(struct vault *v, const char *controller,
+                          const struct vault_request_actor *who, int64_t *sent,
+                          struct vaern_msg *msg)
 {
 	struct vlt_names ns = {NULL, 0, 0};
 	struct vault_notices_out out = {ignore_change, count_sent, sent};
@@ -477,7 +478,9 @@ vault_policy_notices_all(struct vault *v, const struct vault_request_actor *who,
 
 	*sent = 0;
 	/* The names are read before any write. */
-	err = vault_controller_foreach(v, vlt_name_add, &ns, msg);
+	err = controller != NULL
+	              ? vlt_name_add(&ns, controller, 0)
+	              : vault_controller_foreach(v, vlt_name_add, &ns, msg);
 	if (err == VAERN_E_NOMEM)
 		err = vaern_fail(msg, err, "out of memory");
 	for (size_t i = 0; i < ns.n && err == VAERN_OK; i++)

@@ -67,11 +67,12 @@ vault_policy_notices(struct vault *v, const char *controller, int send,
                      const struct vault_notices_out *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
 
-/* vault_policy_notices with send for every controller (the server's
- * scheduled sweep); *sent: the notices sent. */
-enum vaern_err vault_policy_notices_all(struct vault *v,
-                                        const struct vault_request_actor *who,
-                                        int64_t *sent, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+/* vault_policy_notices with send for controller (NULL: every one, the
+ * server's scheduled sweep); *sent: the people told now. */
+enum vaern_err vault_policy_notices_send(struct vault *v,
+                                         const char *controller,
+                                         const struct vault_request_actor *who,
+                                         int64_t *sent, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
 #endif
