@@ -306,18 +306,29 @@ release_for_warning(struct vault *v, const struct controller *c,
 	size_t cats[3] = {(size_t)pp->warn_card, (size_t)pp->warn_payment,
 	                  (size_t)pp->warn_to};
 	size_t *released = calloc(p->ncategories + 1, sizeof(*released));
+	unsigned char *untold = calloc(p->npurposes + 1, 1);
 	struct gate_request r;
 	struct gate_state gs;
 	struct gate_decision d;
 	struct gate_release rel;
 	enum vaern_err err;
 
-	if (released == NULL)
+	if (released == NULL || untold == NULL) {
+		free(released);
+		free(untold);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
 	memset(&r, 0, sizeof(r));
 	memset(&gs, 0, sizeof(gs));
-	r.role = GATE_ROLE_OPERATOR;
 	r.purpose = (size_t)(pp - p->purposes);
+	/* CEK-PURP-5: a purpose new since the person was added waits for
+	 * their notice like any other use: no warning under it until then
+	 * (nothing read, cf stays without a payment). */
+	if ((err = vlt_untold(v, c, s, untold, msg)) != VAERN_OK ||
+	    untold[r.purpose])
+		goto done;
+	gs.untold = untold;
+	r.role = GATE_ROLE_OPERATOR;
 	r.action = GATE_READ;
 	r.categories = cats;
 	r.ncategories = 3;
@@ -327,7 +338,9 @@ release_for_warning(struct vault *v, const struct controller *c,
 	               released, &rel, msg);
 	if (err == VAERN_OK)
 		err = vlt_release_walk(v, s, &rel, card_fact, cf, NULL, msg);
+done:
 	free(released);
+	free(untold);
 	return err;
 }
 
