@@ -111,8 +111,10 @@ purpose_change(const struct policy *a, const struct policy *b, size_t npi,
 		append(what, STORE_CHANGE_WHAT_MAX, "; ", "new categories: ");
 		cat(what, STORE_CHANGE_WHAT_MAX, list);
 	}
-	if ((np->basis & ~op->basis) != 0 ||
-	    (np->art9 != 0 && np->art9 != op->art9))
+	/* A weaker basis: one the purpose did not rest on before, other than
+	 * the person's own consent (which the gate asks for anyway). */
+	if ((np->basis & ~op->basis & ~(unsigned)BASIS_A) != 0 ||
+	    (np->art9 != 0 && np->art9 != 'a' && np->art9 != op->art9))
 		append(what, STORE_CHANGE_WHAT_MAX, "; ", "new legal basis");
 	list[0] = '\0';
 	for (size_t r = 0; r < b->nrecipients; r++) {
