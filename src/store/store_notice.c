@@ -1,13 +1,13 @@
 /*
- * store_notice.c -- the SQL of CEK-PURP-5 (issue 15 point 4) on the SQLite
- * engine, in portable SQL: declared ids read back by nothing, a conflict
- * on the one key ignored with ON CONFLICT. Rows are few (a change per
+ * store_notice.c -- the SQL of CEK-PURP-5 (issue 15 point 4) through db.h,
+ * in the SQL both engines take: declared ids, a conflict on the one key
+ * ignored with ON CONFLICT ... DO NOTHING. Rows are few (a change per
  * purpose and version, a notice per person and version): each statement
  * is prepared for its call.
  */
 #include "store_notice.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,19 +31,19 @@ static const char schema_sql[] =
         " UNIQUE(controller, version, subject));";
 
 int
-store_notice_schema(struct sqlite3 *db, char **errmsg)
+store_notice_schema(struct db *db, char **errmsg)
 {
-	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	return db_exec(db, schema_sql, errmsg);
 }
 
-static sqlite3_stmt *
+static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "policy change: prepare");
-		sqlite3_finalize(s);
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
@@ -55,22 +55,23 @@ store_purpose_change_add(struct store *st, const char *controller,
                          const char *what, int64_t since, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO purpose_change(controller, version,"
-	                       " purpose, what, since) VALUES(?,?,?,?,?)",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO purpose_change(controller, version,"
+	             " purpose, what, since) VALUES(?1, ?2, ?3, ?4, ?5)",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, controller, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, what, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, since);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_text(s, 1, controller, -1);
+	db_bind_text(s, 2, version, -1);
+	db_bind_text(s, 3, purpose, -1);
+	db_bind_text(s, 4, what, -1);
+	db_bind_int64(s, 5, since);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "policy change");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -81,33 +82,33 @@ store_purpose_change_foreach(
         void *arg, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT id, version, purpose, what, since"
-	                       " FROM purpose_change WHERE controller = ?1"
-	                       " ORDER BY id",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT id, version, purpose, what, since"
+	                         " FROM purpose_change WHERE controller = ?1"
+	                         " ORDER BY id",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, controller, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_text(s, 1, controller, -1);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_purpose_change pc;
 
-		pc.id = sqlite3_column_int64(s, 0);
-		pc.version = (const char *)sqlite3_column_text(s, 1);
-		pc.purpose = (const char *)sqlite3_column_text(s, 2);
-		pc.what = (const char *)sqlite3_column_text(s, 3);
-		pc.since = sqlite3_column_int64(s, 4);
+		pc.id = db_column_int64(s, 0);
+		pc.version = (const char *)db_column_text(s, 1);
+		pc.purpose = (const char *)db_column_text(s, 2);
+		pc.what = (const char *)db_column_text(s, 3);
+		pc.since = db_column_int64(s, 4);
 		if (pc.version == NULL || pc.purpose == NULL || pc.what == NULL)
 			continue;
 		if ((err = fn(arg, &pc)) != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != DB_ROW && rc != DB_DONE)
 		err = sqlu_fail(c, msg, "policy changes");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -117,24 +118,24 @@ store_change_notice_get(struct store *st, const char *controller,
                         struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT sent_at FROM change_notice"
-	                       " WHERE controller = ?1 AND version = ?2"
-	                       " AND subject = ?3",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT sent_at FROM change_notice"
+	                         " WHERE controller = ?1 AND version = ?2"
+	                         " AND subject = ?3",
+	                         msg);
 	int rc;
 
 	*sent_at = 0;
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, controller, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, subject);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*sent_at = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	db_bind_text(s, 1, controller, -1);
+	db_bind_text(s, 2, version, -1);
+	db_bind_int64(s, 3, subject);
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*sent_at = db_column_int64(s, 0);
+	db_finalize(s);
+	return rc == DB_ROW || rc == DB_DONE
 	               ? VAERN_OK
 	               : sqlu_fail(c, msg, "change notice");
 }
@@ -145,22 +146,23 @@ store_change_notice_put(struct store *st, const char *controller,
                         struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO change_notice(controller, version,"
-	                       " subject, sent_at) VALUES(?,?,?,?)"
-	                       " ON CONFLICT(controller, version, subject)"
-	                       " DO NOTHING",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO change_notice(controller, version,"
+	             " subject, sent_at) VALUES(?1, ?2, ?3, ?4)"
+	             " ON CONFLICT(controller, version, subject)"
+	             " DO NOTHING",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, controller, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, subject);
-	sqlite3_bind_int64(s, 4, sent_at);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_text(s, 1, controller, -1);
+	db_bind_text(s, 2, version, -1);
+	db_bind_int64(s, 3, subject);
+	db_bind_int64(s, 4, sent_at);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "change notice");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }

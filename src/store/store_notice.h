@@ -60,8 +60,9 @@ enum vaern_err store_change_notice_put(struct store *st, const char *controller,
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* The tables, run by the schema set-up (store_sqlite_schema.c) inside its
- * transaction; an SQLite result code. */
-struct sqlite3;
-int store_notice_schema(struct sqlite3 *db, char **errmsg);
+ * transaction; a DB_* result code. The PostgreSQL schema
+ * (schema_pg_sql.h) needs the same two tables. */
+struct db;
+int store_notice_schema(struct db *db, char **errmsg);
 
 #endif
