@@ -137,12 +137,12 @@ cmd_policy_notices(int argc, char **argv)
 		goto done;
 	}
 	{
-		static const char *const units[] = {"days", "weeks", "months",
-		                                    "years"};
+		static const char *const units[] = {"day", "week", "month",
+		                                    "year"};
 		const struct period *np = &p->controller.notice_period;
 
-		(void)snprintf(period, sizeof(period), "%d %s", np->count,
-		               units[np->unit]);
+		(void)snprintf(period, sizeof(period), "%d %s%s", np->count,
+		               units[np->unit], np->count != 1 ? "s" : "");
 	}
 	rc = cli_print_json(json_pack("{s:s, s:s, s:b, s:O}", "controller",
 	                              controller, "notice_period", period,

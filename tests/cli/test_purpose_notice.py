@@ -340,6 +340,25 @@ class CekPurp5Test(ConsentCase):
         r = self.cli("policy", "load", path)
         self.assertEqual(r.returncode, 1, r)
         self.assertEqual(self.notices()["changes"], [])
+        # Given twice (in controller and at the top level): refused.
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(cekura_text().replace(
+                "vaern: 1\n", "vaern: 1\nnotice_period: 2 weeks\n", 1))
+        r = self.cli("policy", "check", path)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"notice_period is given twice", r.stderr)
+
+    def test_notice_period_at_the_top_level_CEK_PURP_5(self):
+        """CEK-PURP-5: `notice_period` may stand at the top level too; its
+        period, not the default, decides the day: 2026-02-01 + 2 weeks."""
+        text = cekura_text().replace("  notice_period: 30 days\n", "", 1)
+        text = text.replace("vaern: 1\n", "vaern: 1\nnotice_period: 2 weeks\n",
+                            1)
+        self.load(with_new_purpose(text))
+        self.assertEqual(self.notices()["notice_period"], "2 weeks")
+        self.assertRefused(self.add_fact(NEW, "orders", "x", "2026-02-14"))
+        r = self.add_fact(NEW, "orders", "x", "2026-02-15")
+        self.assertEqual(r.returncode, 0, r)
 
 
 if __name__ == "__main__":
