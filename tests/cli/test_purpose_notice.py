@@ -322,6 +322,34 @@ class CekPurp5Test(ConsentCase):
                          "competition_entries=quiz", as_of=day)
             self.assertEqual(r.returncode, rc, (day, r))
 
+    def test_new_recipient_and_weaker_basis_widen_CEK_PURP_5(self):
+        """CEK-PURP-5: a purpose given a new recipient, or a legal basis
+        it did not rest on (other than consent), is widened: the plan
+        names both; a purpose that only changes its description is
+        not."""
+        text = cekura_text()
+        old = ("    purposes: [customer_admin, special_needs]\n"
+               "  general_practitioner:")
+        self.assertIn(old, text)
+        text = text.replace(old, "    purposes: [customer_admin, "
+                            "special_needs, competitions]\n"
+                            "  general_practitioner:", 1)
+        old = "    basis: f\n    legitimate_interests: >-\n      At afsætte"
+        self.assertIn(old, text)
+        text = text.replace(old, "    basis: [b, f]\n    legitimate_"
+                            "interests: >-\n      At afsætte", 1)
+        old = ("description: Optagelse af telefonsamtaler til "
+               "dokumentation og uddannelse af medarbejdere")
+        self.assertIn(old, text)
+        text = text.replace(old, "description: Optagelse af "
+                            "telefonsamtaler til dokumentation", 1)
+        self.load(text)
+        got = {p.split(" (")[0]: p for p in
+               self.notices()["changes"][0]["purposes"].split("; ")}
+        self.assertEqual(got, {
+            "competitions": "competitions (new recipients: family_members)",
+            "digital_services": "digital_services (new legal basis)"})
+
     def test_bad_input_CEK_PURP_5(self):
         """CEK-PURP-5: an unknown controller, a stray option and a bad
         notice_period are refused with a clear error; nothing changes."""
