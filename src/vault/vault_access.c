@@ -622,7 +622,8 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		goto done;
 	/* CEK-PURP-5: a purpose named is held to the notice of its change. */
 	if (pi >= 0) {
-		if ((err = vlt_untold(v, c, &s, untold, msg)) != VAERN_OK)
+		if ((err = vlt_untold(v, c, &s, consent, untold, msg)) !=
+		    VAERN_OK)
 			goto done;
 		gs.untold = untold;
 	}

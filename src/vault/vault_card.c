@@ -324,7 +324,7 @@ release_for_warning(struct vault *v, const struct controller *c,
 	/* CEK-PURP-5: a purpose new since the person was added waits for
 	 * their notice like any other use: no warning under it until then
 	 * (nothing read, cf stays without a payment). */
-	if ((err = vlt_untold(v, c, s, untold, msg)) != VAERN_OK ||
+	if ((err = vlt_untold(v, c, s, NULL, untold, msg)) != VAERN_OK ||
 	    untold[r.purpose])
 		goto done;
 	gs.untold = untold;

@@ -130,7 +130,7 @@ gate_collect(struct vault *v, const struct controller *c,
 		goto done;
 	}
 	if ((err = vlt_subject_state(v, p, s, -1, consent, agreed, &gs, msg)) ||
-	    (err = vlt_untold(v, c, s, untold, msg)))
+	    (err = vlt_untold(v, c, s, consent, untold, msg)))
 		goto done;
 	/* CEK-PURP-5: no new data for a purpose the person is not yet told
 	 * of. */

@@ -70,9 +70,12 @@ enum vaern_err vlt_changes_record(struct vault *v, const char *controller,
                                   int64_t since, struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 /* Sets untold[pi] (indexed like c's purposes) for each purpose the
- * person s may not yet have used for their data (gate_state.untold). */
+ * person s may not yet have used for their data (gate_state.untold).
+ * consent ([npurposes], or NULL): the consents in force; one to a purpose
+ * that is new since the person was added counts as told. */
 enum vaern_err vlt_untold(struct vault *v, const struct controller *c,
-                          const struct store_subject *s, unsigned char *untold,
+                          const struct store_subject *s,
+                          const unsigned char *consent, unsigned char *untold,
                           struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 

@@ -230,8 +230,8 @@ usable_from(const struct policy *p, int64_t told_at)
 
 enum vaern_err
 vlt_untold(struct vault *v, const struct controller *c,
-           const struct store_subject *s, unsigned char *untold,
-           struct vaern_msg *msg)
+           const struct store_subject *s, const unsigned char *consent,
+           unsigned char *untold, struct vaern_msg *msg)
 {
 	const struct vlt_changes *ch = c->changes;
 	int64_t now = clock_now();
@@ -244,6 +244,11 @@ vlt_untold(struct vault *v, const struct controller *c,
 
 		/* Added after the change: told by the notice in force. */
 		if (!ch->has[i] || s->created_at >= ch->since[i])
+			continue;
+		/* A consent in force to a purpose that did not exist before
+		 * was given after the change, knowing it (GDPR-7): told. */
+		if (consent != NULL && consent[i] &&
+		    strncmp(ch->what[i], "new purpose", 11) == 0)
 			continue;
 		if ((err = store_change_notice_get(v->store, c->name,
 		                                   ch->version[i], s->rowid,

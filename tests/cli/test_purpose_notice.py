@@ -350,6 +350,38 @@ class CekPurp5Test(ConsentCase):
             "competitions": "competitions (new recipients: family_members)",
             "digital_services": "digital_services (new legal basis)"})
 
+    def test_consent_to_a_new_purpose_is_being_told_CEK_PURP_5(self):
+        """CEK-PURP-5, GDPR-7: a new purpose resting on consent is refused
+        until the person consents; their consent, given knowing the
+        purpose, is being told: used at once, no notice period."""
+        text = cekura_text().replace("purposes:\n  customer_admin:", """purposes:
+  product_panel:
+    subjects: [Eksisterende kunder]
+    description: Deltagelse i vores produktpanel
+    basis: a
+    consent:
+      sources: [web_form]
+      text: Ja tak, jeg vil gerne deltage i produktpanelet.
+    categories: [name, email, orders]
+  customer_admin:""", 1)
+        text = text.replace(
+            "purposes: [customer_admin, special_needs, competitions]",
+            "purposes: [customer_admin, special_needs, competitions, "
+            "product_panel]", 1)
+        self.load_with_dead_outbox(text)
+        r = self.cli("subject", "add-facts", "--controller", "cekura",
+                     self.sid, "--purpose", "product_panel", "--fact",
+                     "orders=panel", as_of="2026-02-02")
+        self.assertEqual(r.returncode, 1, r)  # no consent yet (GDPR-7)
+        r = self.cli("subject", "consent", "--controller", "cekura",
+                     self.sid, "product_panel", "--source", "web_form",
+                     as_of="2026-02-02")
+        self.assertEqual(r.returncode, 0, r)
+        r = self.cli("subject", "add-facts", "--controller", "cekura",
+                     self.sid, "--purpose", "product_panel", "--fact",
+                     "orders=panel", as_of="2026-02-02")
+        self.assertEqual(r.returncode, 0, r)
+
     def test_bad_input_CEK_PURP_5(self):
         """CEK-PURP-5: an unknown controller, a stray option and a bad
         notice_period are refused with a clear error; nothing changes."""
