@@ -17,7 +17,8 @@
 #include "cli.h"
 
 static const char usage[] =
-        "usage: vaern [--data DIR] policy notices [CONTROLLER] [--send]";
+        "usage: vaern [--data DIR] policy notices [[--controller] ID] "
+        "[--send]";
 
 struct plan {
 	json_t *changes; /* the versions, each with its people */
@@ -90,6 +91,9 @@ cmd_policy_notices(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--send") == 0)
 			send = 1;
+		else if (strcmp(argv[i], "--controller") == 0 && i + 1 < argc &&
+		         controller == NULL)
+			controller = argv[++i];
 		else if (argv[i][0] == '-' || controller != NULL)
 			return cli_usage("policy notices", usage);
 		else

@@ -159,6 +159,11 @@ class CekPurp5Test(ConsentCase):
         doc = self.notices()
         self.assertEqual(doc["notice_period"], "30 days")
         self.assertEqual(doc["changes"], [])
+        # The controller by --controller, or the sole one loaded.
+        for args in (("--controller", "cekura"), ()):
+            r = self.cli("policy", "notices", *args)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertEqual(json.loads(r.stdout), doc)
 
     def test_new_purpose_refused_until_told_and_period_run_CEK_PURP_5(self):
         """CEK-PURP-5 (CLI): a purpose added by a new version is refused
