@@ -34,16 +34,17 @@
 #include "../calendar/calendar.h"
 #include "../common/err.h"
 
-#define TRAFFIC_DIR          "traffic"
-#define TRAFFIC_KEY_BYTES    32
-#define TRAFFIC_RECORD_BYTES 48            /* one packed record */
-#define TRAFFIC_BLOCK_RECS   512           /* records in a full block */
-#define TRAFFIC_BATCH_MAX    5000000       /* records in one import batch */
-#define TRAFFIC_LINE_MAX     1024          /* bytes of one CSV or NDJSON line */
-#define TRAFFIC_CELLS_MAX    (1u << 24)    /* cells in the reference */
-#define TRAFFIC_AREA_CELLS   4096          /* cells one area query may name */
-#define TRAFFIC_ERRORS_MAX   20            /* bad records reported per batch */
-#define TRAFFIC_RANGE_MAX    (366 * 86400) /* seconds a query may span */
+#define TRAFFIC_DIR            "traffic"
+#define TRAFFIC_KEY_BYTES      32
+#define TRAFFIC_RECORD_BYTES   48         /* one packed record */
+#define TRAFFIC_BLOCK_RECS     512        /* records in a full block */
+#define TRAFFIC_SEG_BLOCKS_MAX 128        /* blocks of one index segment */
+#define TRAFFIC_BATCH_MAX      5000000    /* records in one import batch */
+#define TRAFFIC_LINE_MAX       1024       /* bytes of one CSV or NDJSON line */
+#define TRAFFIC_CELLS_MAX      (1u << 24) /* cells in the reference */
+#define TRAFFIC_AREA_CELLS     4096       /* cells one area query may name */
+#define TRAFFIC_ERRORS_MAX     20         /* bad records reported per batch */
+#define TRAFFIC_RANGE_MAX      (366 * 86400) /* seconds a query may span */
 
 /* The kinds of record (BEK 988/2006 §4; ETSI TS 102 657). */
 enum traffic_kind {
@@ -97,6 +98,16 @@ enum vaern_err traffic_open(const char *data_dir, const char *controller,
                             const unsigned char *wrap_key, struct period keep,
                             struct traffic_store **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/*
+ * Sets how many full blocks one index segment of st's appends holds, 1 to
+ * TRAFFIC_SEG_BLOCKS_MAX (the default). 1 writes the layout from before
+ * the segments -- a filter beside each block, which a query for one key
+ * reads block by block -- and is there for the benchmark's baseline.
+ * Readers take any.
+ */
+void traffic_set_segment_blocks(struct traffic_store *st, unsigned blocks)
+        __attribute__((nonnull(1)));
 
 /* Closes st and wipes its keys. Accepts NULL. */
 void traffic_close(struct traffic_store *st);

@@ -27,6 +27,8 @@ struct traffic_store {
 	char controller[72];             /* the controller's policy id */
 	unsigned char *wrap;             /* TRAFFIC_KEY_BYTES, sodium_malloc */
 	struct period keep;              /* how long a day is kept */
+	unsigned seg_blocks;             /* full blocks per index segment
+	                                    an append writes */
 	struct traffic_cells cells;      /* the reference */
 };
 
