@@ -689,6 +689,64 @@ class TrafficHttpTest(Base):
         self.assertEqual(len([x for x in audit
                               if x["action"] == "disclose:police"]), 2)
 
+    def test_TEL_CAT_2_http_batch_past_the_server_body_limit(self):
+        """The ingest route reads a mediation batch larger than the
+        server's 1 MiB body limit, up to its own 64 MiB, and only from a
+        caller whose token is valid; other routes keep the server's
+        limit."""
+        rows = []
+        for i in range(5000):
+            t = "2025-03-01T%02d:%02d:%02dZ" % (i // 3600, i // 60 % 60,
+                                                i % 60)
+            rows.append("call,%s,%s,%s,+4587654321,,%s,%s,238-01-100-1001,"
+                        "238-01-100-1002" % (t, t, A, IMSI, IMEI))
+        batch = self.ndjson(rows)
+        self.assertGreater(len(batch), 1024 * 1024)
+        with Server(self.dir, os.path.join(self.tmp, "log"),
+                    "2025-04-01") as s:
+            def announce(path, token, length):
+                """The status of a request that announces a body of
+                length bytes and sends none: what the server decides
+                before reading a body."""
+                conn = http.client.HTTPConnection("127.0.0.1", s.port,
+                                                  timeout=30)
+                try:
+                    conn.putrequest("POST", path)
+                    conn.putheader("Authorization", "Bearer " + token)
+                    conn.putheader("Content-Length", str(length))
+                    conn.endheaders()
+                    r = conn.getresponse()
+                    return r.status, r.read()
+                finally:
+                    conn.close()
+
+            # No valid token: refused before the body is read.
+            st, body = announce("/v1/traffic", "vaern_not_a_token",
+                                len(batch))
+            self.assertEqual(st, 401, body)
+            self.assertEqual(self.day_files(), [])
+            st, _, body = s.call("POST", "/v1/traffic", batch,
+                                 self.tokens["mediation"],
+                                 "application/x-ndjson")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body), {"stored": 5000,
+                                                "skipped": 0})
+            # Past the route's own limit: 413 before a byte of the body.
+            st, body = announce("/v1/traffic", self.tokens["mediation"],
+                                64 * 1024 * 1024 + 1)
+            self.assertEqual(st, 413, body)
+            # The query route keeps the server's limit.
+            st, body = announce("/v1/traffic/query", self.tokens["officer"],
+                                len(batch))
+            self.assertEqual(st, 413, body)
+            # A body within the server's limit needs no admission: the
+            # handler refuses the token (401) as before.
+            st, _, body = s.call("POST", "/v1/traffic", b"",
+                                 "vaern_not_a_token")
+            self.assertEqual(st, 401, body)
+        self.assertEqual(self.plan("2025-04-01")["2025-03-01"]["records"],
+                         5000)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""HTTP bulk ingest of the retained-data store (issue 18), beside the CLI
+ingest of the same records in the same run.
+
+    bench_traffic_http.py VAERN [--records N] [--batch B] [--connections C]
+                          [--cells K]
+
+Makes two fresh data directories with Telenor's shipped policy
+(policies/telenor.yaml), K cells and a `mediation` actor (the cleared
+ingest role), and writes N NDJSON records (not timed). Then it times
+
+  cli    `vaern traffic import --format ndjson FILE`, the whole command:
+         reading, parsing and validating every record, sealing, fsync;
+  http   `vaern serve` on a loopback port and POST /v1/traffic of the
+         same records in batches of B (each one request, all or nothing),
+         C connections at once, from the first byte sent to the last
+         answer;
+
+and prints records/s of both. Never part of the test suite
+(bench/README.md).
+"""
+import argparse
+import http.client
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+AS_OF = "2026-02-01"
+DAY0 = 1767225600  # 2026-01-01T00:00:00Z
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+
+
+def luhn_digit(body):
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def run(vaern, data, *args):
+    p = subprocess.run([vaern, "--data", data, "--as-of", AS_OF, *args],
+                       capture_output=True, env=ENV)
+    if p.returncode != 0:
+        sys.exit("bench-traffic-http: vaern %s: %s" %
+                 (" ".join(args[:2]), p.stderr.decode()[:400]))
+    return p.stdout
+
+
+def prepare(vaern, data, cells_csv):
+    run(vaern, data, "init", "--policy",
+        os.path.join(ROOT, "policies", "telenor.yaml"))
+    run(vaern, data, "traffic", "cells", "--controller", "telenor",
+        cells_csv)
+    out = run(vaern, data, "actor", "add", "--controller", "telenor",
+              "--name", "mediation", "--role", "mediation")
+    return json.loads(out)["token"]
+
+
+def records(n, ncells, subscribers=100000):
+    """n NDJSON lines over the 30 days of January 2026."""
+    imeis = {}
+    lines = []
+    for i in range(n):
+        s = (i * 7919) % subscribers
+        t = (i * 97) % (86400 * 30)
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                              time.gmtime(DAY0 + t))
+        imei = imeis.get(s)
+        if imei is None:
+            body = "35000000%06d" % s
+            imei = imeis[s] = body + luhn_digit(body)
+        cell = "238-01-%d-%d" % (100 + (i % ncells) // 1000, i % ncells)
+        lines.append(
+            '{"kind":"call","start":"%s","end":"%s","a":"+452%07d",'
+            '"b":"+453%07d","imsi":"23801%010d","imei":"%s",'
+            '"start_cell":"%s"}' % (start, start, s, (s * 31) % subscribers,
+                                   s, imei, cell))
+    return lines
+
+
+def serve(vaern, data, log):
+    proc = subprocess.Popen([vaern, "--data", data, "--as-of", AS_OF,
+                             "serve", "--quiet", "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=log, env=ENV)
+    line = b""
+    deadline = time.monotonic() + 60
+    while not line.endswith(b"\n"):
+        if time.monotonic() > deadline:
+            sys.exit("bench-traffic-http: vaern serve printed no ready line")
+        r, _, _ = select.select([proc.stdout], [], [], 1)
+        if r:
+            b = os.read(proc.stdout.fileno(), 1)
+            if not b:
+                sys.exit("bench-traffic-http: vaern serve exited")
+            line += b
+    return proc, int(json.loads(line)["port"])
+
+
+def post_all(port, token, batches, connections):
+    """POSTs the batches over `connections` keep-alive connections."""
+    todo = list(reversed(batches))
+    lock = threading.Lock()
+    stored = [0]
+    failed = []
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        while True:
+            with lock:
+                if not todo:
+                    break
+                body = todo.pop()
+            conn.request("POST", "/v1/traffic", body=body,
+                         headers={"Authorization": "Bearer " + token,
+                                  "Content-Type": "application/x-ndjson"})
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 200:
+                failed.append((r.status, answer[:300]))
+                break
+            with lock:
+                stored[0] += json.loads(answer)["stored"]
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    if failed:
+        sys.exit("bench-traffic-http: POST /v1/traffic: %r" % (failed[0],))
+    return stored[0], elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("vaern")
+    ap.add_argument("--records", type=int, default=1000000)
+    ap.add_argument("--batch", type=int, default=200000)
+    ap.add_argument("--connections", type=int, default=2)
+    ap.add_argument("--cells", type=int, default=20000)
+    o = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="vaern-bench-traffic-http-")
+    try:
+        cells = os.path.join(tmp, "cells.csv")
+        with open(cells, "w") as f:
+            f.write("mcc,mnc,lac,ci,lat,lon,azimuth\n")
+            for i in range(o.cells):
+                f.write("238,01,%d,%d,55.%06d,12.%06d,%d\n" %
+                        (100 + i // 1000, i, i % 1000000,
+                         (i * 7) % 1000000, i % 360))
+        lines = records(o.records, o.cells)
+        path = os.path.join(tmp, "records.ndjson")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        batches = [("\n".join(lines[i:i + o.batch]) + "\n").encode()
+                   for i in range(0, len(lines), o.batch)]
+        del lines
+
+        cli_dir = os.path.join(tmp, "cli")
+        prepare(o.vaern, cli_dir, cells)
+        t0 = time.monotonic()
+        out = run(o.vaern, cli_dir, "traffic", "import", "--controller",
+                  "telenor", "--format", "ndjson", path)
+        t_cli = time.monotonic() - t0
+        n_cli = json.loads(out)["stored"]
+
+        http_dir = os.path.join(tmp, "http")
+        token = prepare(o.vaern, http_dir, cells)
+        with open(os.path.join(tmp, "serve.log"), "ab") as log:
+            proc, port = serve(o.vaern, http_dir, log)
+            try:
+                n_http, t_http = post_all(port, token, batches,
+                                          o.connections)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+                proc.stdout.close()
+        if n_http != o.records or n_cli != o.records:
+            sys.exit("bench-traffic-http: stored %d over HTTP, %d by the "
+                     "CLI, of %d" % (n_http, n_cli, o.records))
+        mb = os.path.getsize(path) / 1e6
+        print("HTTP bulk ingest: %d NDJSON records (%.0f MB), batches of "
+              "%d, %d connections" % (o.records, mb, o.batch,
+                                      o.connections))
+        print("%-28s %14.0f %14.0f  (CLI: vaern traffic import, same "
+              "records)" % ("HTTP ingest records/s", n_http / t_http,
+                            n_cli / t_cli))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
