@@ -9,6 +9,8 @@
  *          wraps, in the keystore (keystore.db, attached as "ks"):
  *            subject_key  one random data key per subject
  *            day_key      one random key per controller and visit day
+ *            traffic_key  one random key per controller and day of the
+ *                         traffic store (issue 18)
  *            root_key     "index": the root of the blind-index keys and
  *                         the one-time-code key (crypto_kdf per use)
  *   Every wrapped key records the generation g it is wrapped under. A
@@ -179,6 +181,8 @@ size_t keys_ad_subject(unsigned char ad[KEYS_AD_MAX], const unsigned char *uid,
 size_t keys_ad_day(unsigned char ad[KEYS_AD_MAX], int64_t controller,
                    int64_t expires_at);
 size_t keys_ad_root(unsigned char ad[KEYS_AD_MAX], const char *name);
+size_t keys_ad_traffic(unsigned char ad[KEYS_AD_MAX], int64_t controller,
+                       int64_t day);
 
 /* ---- rotation (keys_rotate.c) ---------------------------------------- */
 

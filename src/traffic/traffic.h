@@ -10,17 +10,20 @@
  *                      personal): "mcc,mnc,lac,ci,lat,lon,azimuth", a
  *                      cell's index is its row and never changes
  *   YYYY-MM-DD.day     one day partition (by the record's start, UTC):
- *                      a header holding the day's random data key wrapped
- *                      (XChaCha20-Poly1305) under a key derived from the
- *                      index root of the key hierarchy, then blocks of up to
- * TRAFFIC_BLOCK_RECS records packed in TRAFFIC_RECORD_BYTES each, sealed under
- * the day key; beside each block a Bloom filter of keyed hashes (SipHash under
- * a per-day key derived from the day key) of its numbers, IMSIs, IMEIs and
- *                      cells: the per-day index. Nothing in clear.
+ *                      a header, then segments of blocks of up to
+ *                      TRAFFIC_BLOCK_RECS records packed in
+ *                      TRAFFIC_RECORD_BYTES each, sealed under the day's
+ *                      own random data key, with Bloom filters of keyed
+ *                      hashes (SipHash under a per-day key derived from
+ *                      the day key) of their numbers, IMSIs, IMEIs and
+ *                      cells laid out by word: the per-day index. Nothing
+ *                      in clear.
  *
- * A day is dropped whole: its wrapped key overwritten, synced, the file
- * unlinked -- in time independent of how many records it holds
- * (TEL-LOG-1).
+ * The day keys are not in the files: they are kept by struct traffic_keys
+ * (the vault's keystore, wrapped under the master key: a rotation
+ * re-wraps them, a keystore backup holds them). A day is dropped whole:
+ * its key destroyed first, durably, then its file unlinked -- in time
+ * independent of how many records it holds (TEL-LOG-1).
  *
  * Thread safety: a traffic_store is used by one thread at a time; two
  * processes may read while one writes (appends are whole blocks).
@@ -89,13 +92,32 @@ struct traffic_cell {
 struct traffic_store;
 
 /*
+ * Where a store's day keys are kept: the keystore, through the vault
+ * (traffic_access.c); the benchmark and the unit tests keep them in
+ * memory.
+ */
+struct traffic_keys {
+	/* The data key (TRAFFIC_KEY_BYTES) of controller's day into key;
+	 * if the day has none: with create, a new random one, kept durably
+	 * before this returns; else VAERN_E_NOTFOUND. */
+	enum vaern_err (*get)(void *arg, const char *controller, long day,
+	                      int create, unsigned char *key,
+	                      struct vaern_msg *msg);
+	/* WARNING: crypto-erases. Destroys the keys of controller's days
+	 * before day, durably before it returns (TEL-LOG-1). */
+	enum vaern_err (*drop_before)(void *arg, const char *controller,
+	                              long day, struct vaern_msg *msg);
+	void *arg;
+};
+
+/*
  * Opens (creating the directory if need be) the store of controller in
- * data_dir. wrap_key (TRAFFIC_KEY_BYTES) wraps the day keys; it is
- * copied. keep is how long a day is kept after it ends (the policy's
+ * data_dir, its day keys kept by keys (copied; keys->arg must outlive the
+ * store). keep is how long a day is kept after it ends (the policy's
  * `traffic: period`). On failure *out is NULL.
  */
 enum vaern_err traffic_open(const char *data_dir, const char *controller,
-                            const unsigned char *wrap_key, struct period keep,
+                            const struct traffic_keys *keys, struct period keep,
                             struct traffic_store **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
@@ -223,9 +245,9 @@ enum vaern_err traffic_plan(struct traffic_store *st, int64_t now,
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /*
- * Deletes every day that is a full `keep` old at now (TEL-LOG-1): its
- * key overwritten and synced, then its file unlinked. *days and *records
- * get what went.
+ * Deletes every day that is a full `keep` old at now (TEL-LOG-1): the
+ * keys of all such days destroyed first (keys->drop_before, durable),
+ * then their files unlinked. *days and *records get what went.
  */
 enum vaern_err traffic_sweep(struct traffic_store *st, int64_t now,
                              uint64_t *days, uint64_t *records,

@@ -4,7 +4,8 @@
  * nothing, the plan, the sweep that drops a day whole, and the scan a
  * court-order query runs (issue 18; TEL-LOG-1, TEL-LOG-3).
  *
- * A day file:  header    "VTRDAY02", day (i64 LE), wrapped day key
+ * A day file:  header    "VTRDAY02", day (i64 LE); its key is in the
+ *                        keystore (struct traffic_keys), not here
  *              segments  each of up to seg_blocks blocks of up to
  *                        TRAFFIC_BLOCK_RECS records, appended whole:
  *   segment header (SEG_HDR_BYTES: "TSEG", blocks m, filter words W,
@@ -34,7 +35,7 @@
 #include "traffic_internal.h"
 
 #define DAY_MAGIC     "VTRDAY02"
-#define DAY_HDR_BYTES (8 + 8 + TRAFFIC_WRAPPED_BYTES)
+#define DAY_HDR_BYTES (8 + 8)
 #define SEG_MAGIC     0x47455354u /* "TSEG" */
 #define SEG_HDR_BYTES (8 * 4)
 #define DIR_BYTES     (4 * 4)
@@ -203,7 +204,7 @@ mkdir_p(const char *path)
 
 enum vaern_err
 traffic_open(const char *data_dir, const char *controller,
-             const unsigned char *wrap_key, struct period keep,
+             const struct traffic_keys *keys, struct period keep,
              struct traffic_store **out, struct vaern_msg *msg)
 {
 	struct traffic_store *st;
@@ -216,12 +217,7 @@ traffic_open(const char *data_dir, const char *controller,
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return VAERN_E_NOMEM;
-	st->wrap = sodium_malloc(TRAFFIC_KEY_BYTES);
-	if (st->wrap == NULL) {
-		free(st);
-		return VAERN_E_NOMEM;
-	}
-	memcpy(st->wrap, wrap_key, TRAFFIC_KEY_BYTES);
+	st->keys = *keys;
 	st->keep = keep;
 	st->seg_blocks = TRAFFIC_SEG_BLOCKS_MAX;
 	snprintf(st->controller, sizeof(st->controller), "%s", controller);
@@ -261,7 +257,6 @@ traffic_close(struct traffic_store *st)
 {
 	if (st == NULL)
 		return;
-	sodium_free(st->wrap);
 	traffic_cells_free(&st->cells);
 	free(st);
 }
@@ -281,23 +276,25 @@ day_of(int64_t t)
 	return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
 }
 
-/* Reads and unwraps the day key of the open day file fd. */
+/* Checks the header of the open day file fd and gets the day's key. */
 static enum vaern_err
 day_key_read(const struct traffic_store *st, int fd, long day,
              unsigned char *key, struct vaern_msg *msg)
 {
 	unsigned char hdr[DAY_HDR_BYTES];
+	enum vaern_err err;
 
 	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 	    memcmp(hdr, DAY_MAGIC, 8) != 0 || (long)getn(hdr + 8, 8) != day)
 		return vaern_fail(msg, VAERN_E_STORE,
 		                  "a traffic day file is damaged");
-	if (traffic_key_unwrap(st->wrap, st->controller, day, hdr + 16, key) !=
-	    VAERN_OK)
+	err = st->keys.get(st->keys.arg, st->controller, day, 0, key, msg);
+	if (err == VAERN_E_NOTFOUND)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
-		                  "a traffic day key does not open (another "
-		                  "master key?)");
-	return VAERN_OK;
+		                  "a traffic day does not open: its key is not "
+		                  "in this keystore (erased, or another "
+		                  "installation's day)");
+	return err;
 }
 
 /* ---- appending -------------------------------------------------------- */
@@ -561,10 +558,12 @@ day_append(struct traffic_store *st, long day,
 		/* A new day: its own random data key (issue 18 point 2). */
 		unsigned char hdr[DAY_HDR_BYTES];
 
-		crypto_aead_xchacha20poly1305_ietf_keygen(key);
+		/* The key is kept (durably) before the day's first byte. */
+		if ((err = st->keys.get(st->keys.arg, st->controller, day, 1,
+		                        key, msg)) != VAERN_OK)
+			goto done;
 		memcpy(hdr, DAY_MAGIC, 8);
 		putn(hdr + 8, (uint64_t)day, 8);
-		traffic_key_wrap(st->wrap, st->controller, day, key, hdr + 16);
 		if (write_all(fd, hdr, sizeof(hdr)) != 0) {
 			err = vaern_fail(msg, VAERN_E_IO,
 			                 "cannot write a traffic day file");
@@ -798,45 +797,58 @@ traffic_plan(struct traffic_store *st, int64_t now,
 	return err;
 }
 
+/* The first day not due at now: every day before it is (day_expires
+ * grows with the day), so its keys can go in one statement, those of a
+ * day whose file is gone already included. */
+static long
+first_kept_day(const struct traffic_store *st, int64_t now)
+{
+	long d = day_of(now) + 1; /* ends after now: never due */
+
+	/* A period is at most a few decades (the policy's check); stop
+	 * there whatever it says. */
+	for (long i = 0;
+	     i < 40000 && now < (int64_t)day_expires(st, d - 1) * 86400; i++)
+		d--;
+	return d;
+}
+
 enum vaern_err
 traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
               uint64_t *records, struct vaern_msg *msg)
 {
-	long *days;
-	size_t n;
+	long *days, kept = first_kept_day(st, now);
+	size_t n, due = 0;
 	enum vaern_err err = list_days(st, &days, &n, msg);
 
 	*ndays = 0;
 	*records = 0;
-	for (size_t i = 0; err == VAERN_OK && i < n; i++) {
-		unsigned char zero[TRAFFIC_WRAPPED_BYTES] = {0};
+	if (err != VAERN_OK)
+		return err;
+	/* TEL-LOG-1: whole days only, a full year after their end. */
+	while (due < n && days[due] < kept)
+		due++;
+	for (size_t i = 0; i < due; i++) {
 		char path[TRAFFIC_PATH_MAX];
 		struct stat sb;
 		int fd;
 
-		/* TEL-LOG-1: whole days only, a full year after their end. */
-		if (now < (int64_t)day_expires(st, days[i]) * 86400)
-			continue;
 		day_path(st, days[i], path, sizeof(path));
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
 		(void)flock(fd, LOCK_EX); /* after any append under way */
 		if (fstat(fd, &sb) == 0)
 			*records += day_records(fd, sb.st_size);
-		/* The key first: once it is gone the blocks are noise,
-		 * whatever the file system keeps of them. */
-		if (pwrite(fd, zero, sizeof(zero), 16) !=
-		            (ssize_t)sizeof(zero) ||
-		    fdatasync(fd) != 0) {
-			close(fd);
-			err = vaern_fail(msg, VAERN_E_IO,
-			                 "cannot destroy a day key: %s",
-			                 strerror(errno));
-			break;
-		}
 		close(fd);
-		if (unlink(path) != 0) {
+	}
+	/* The keys first, durably: once they are gone the days' blocks are
+	 * noise, whatever the file system keeps of them. */
+	err = st->keys.drop_before(st->keys.arg, st->controller, kept, msg);
+	for (size_t i = 0; err == VAERN_OK && i < due; i++) {
+		char path[TRAFFIC_PATH_MAX];
+
+		day_path(st, days[i], path, sizeof(path));
+		if (unlink(path) != 0 && errno != ENOENT) {
 			err = vaern_fail(msg, VAERN_E_IO,
 			                 "cannot remove a day file: %s",
 			                 strerror(errno));
@@ -846,6 +858,8 @@ traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
 	}
 	if (*ndays > 0)
 		dir_sync(st->dir);
+	if (err != VAERN_OK && *ndays == 0)
+		*records = 0;
 	free(days);
 	return err;
 }

@@ -345,6 +345,59 @@ class TrafficTest(Base):
         self.assertEqual(r.json(), {"days": 1, "records": 1})
         self.assertEqual(self.day_files(), [])
 
+    def day_keys(self, data=None):
+        """The days whose key the keystore holds, and the master key
+        generation each is wrapped under (read-only)."""
+        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            data or self.dir, "keystore.db"), uri=True, timeout=30)
+        try:
+            return dict(con.execute(
+                "SELECT date(day * 86400, 'unixepoch'), kek"
+                " FROM traffic_key ORDER BY day").fetchall())
+        finally:
+            con.close()
+
+    def test_TEL_LOG_1_day_keys_in_the_keystore_sweep_crypto_erases(self):
+        """A day's key is a keystore entry, not part of its file: the
+        sweep destroys it, so a copy of the day file kept from before the
+        sweep no longer opens; the day before the edge keeps its key."""
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        self.assertEqual(sorted(self.day_keys()),
+                         ["2025-03-01", "2025-03-02"])
+        d = os.path.join(self.dir, "traffic", "telenor")
+        with open(os.path.join(d, "2025-03-01.day"), "rb") as f:
+            copy = f.read()
+        # The day before the edge: nothing goes.
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-01T23:59:59Z")
+        self.assertEqual(r.json(), {"days": 0, "records": 0})
+        self.assertEqual(sorted(self.day_keys()),
+                         ["2025-03-01", "2025-03-02"])
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-02")
+        self.assertEqual(r.json(), {"days": 1, "records": 2})
+        self.assertEqual(sorted(self.day_keys()), ["2025-03-02"])
+        # The file put back (a file system's copy, a backup): noise.
+        with open(os.path.join(d, "2025-03-01.day"), "wb") as f:
+            f.write(copy)
+        r = self.query("--msisdn", A, as_of="2026-03-02")
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        self.assertIn("does not open", r.err)
+        r = self.query("--msisdn", A, as_of="2026-03-02",
+                       frm="2025-03-02T00:00:00Z")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 1)
+
+    def test_TEL_LOG_1_day_keys_rewrapped_by_a_rotation(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        self.assertEqual(set(self.day_keys().values()), {1})
+        r = self.vaern("key", "rotate", "--quiet")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(set(self.day_keys().values()), {2})
+        r = self.query("--msisdn", A)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 3)
+
     def test_TEL_LOG_1_retention_sweep_takes_the_days_too(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         r = self.vaern("retention", "sweep", as_of="2026-03-01T23:59:59Z")

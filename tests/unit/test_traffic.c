@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +77,40 @@ test_identifiers(void **state)
 struct fixture {
 	char dir[64];
 	struct traffic_store *st;
-	unsigned char key[TRAFFIC_KEY_BYTES];
+	unsigned char key[TRAFFIC_KEY_BYTES]; /* the day keys' secret */
+	long erased_before;                   /* days before it: no key */
 };
+
+/* The day keys of the fixture, in memory: a keyed hash of the day, none
+ * for a day erased. */
+static enum vaern_err
+mem_key_get(void *arg, const char *controller, long day, int create,
+            unsigned char *key, struct vaern_msg *msg)
+{
+	struct fixture *f = arg;
+	unsigned char in[8];
+
+	(void)controller;
+	(void)create;
+	if (day < f->erased_before)
+		return vaern_fail(msg, VAERN_E_NOTFOUND, "no day key");
+	memcpy(in, &day, sizeof(in));
+	crypto_generichash(key, TRAFFIC_KEY_BYTES, in, sizeof(in), f->key,
+	                   sizeof(f->key));
+	return VAERN_OK;
+}
+
+static enum vaern_err
+mem_key_drop(void *arg, const char *controller, long day, struct vaern_msg *msg)
+{
+	struct fixture *f = arg;
+
+	(void)controller;
+	(void)msg;
+	if (day > f->erased_before)
+		f->erased_before = day;
+	return VAERN_OK;
+}
 
 static const char cells_csv[] = "mcc,mnc,lac,ci,lat,lon,azimuth\n"
                                 "238,01,100,1001,55.6761,12.5683,120\n"
@@ -94,6 +127,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct traffic_keys keys = {mem_key_get, mem_key_drop, NULL};
 	struct period keep = {1, PERIOD_YEARS};
 	struct vaern_msg msg;
 	char path[128];
@@ -106,7 +140,9 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	randombytes_buf(f->key, sizeof(f->key));
-	if (traffic_open(f->dir, "telenor", f->key, keep, &f->st, &msg) !=
+	f->erased_before = LONG_MIN;
+	keys.arg = f;
+	if (traffic_open(f->dir, "telenor", &keys, keep, &f->st, &msg) !=
 	    VAERN_OK)
 		return -1;
 	snprintf(path, sizeof(path), "%s/cells-in.csv", f->dir);
