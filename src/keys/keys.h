@@ -236,13 +236,13 @@ keys_rewrap_all(struct keys_ring *r, struct store *st, size_t batch, int64_t *n,
 #define KEYS_KEYSTORE_PREFIX "keystore-"
 
 /*
- * Copies the data store and the audit trail of dir into the new or empty
- * directory out, consistently while other processes write (one read
- * snapshot, SQLite's backup API; the audit trail's snapshot taken after
- * the data's, so it holds the entry of every acknowledged write the data
- * holds), with
- * out/manifest.json: time, vault id, schema, audit head, and the size and
- * BLAKE2b of each file. No key is in it.
+ * Copies the data store, the audit trail and the traffic store's files
+ * (DATA/traffic, each day under a shared lock: no batch half-appended;
+ * issue 18) of dir into the new or empty directory out, consistently while
+ * other processes write (one read snapshot, SQLite's backup API; the audit
+ * trail's snapshot taken after the data's, so it holds the entry of every
+ * acknowledged write the data holds), with out/manifest.json: time, vault id,
+ * schema, audit head, and the size and BLAKE2b of each file. No key is in it.
  */
 enum vaern_err keys_backup_data(const char *dir, const char *out,
                                 struct vaern_msg *msg)
@@ -262,10 +262,12 @@ enum vaern_err keys_backup_keystore(const char *dir, const char *out,
 
 /* What a restore did. */
 struct keys_restore_report {
-	char keystore[4096]; /* the keystore backup used */
-	int64_t purged;      /* subjects without a key, removed */
-	int64_t dead_keys;   /* keys without a subject, removed */
-	int64_t audit_seq;   /* the restored trail's head */
+	char keystore[4096];  /* the keystore backup used */
+	int64_t purged;       /* subjects without a key, removed */
+	int64_t dead_keys;    /* keys without a subject, removed */
+	int64_t traffic_days; /* traffic day files whose key is gone (swept
+	                         after the data backup), removed */
+	int64_t audit_seq;    /* the restored trail's head */
 };
 
 /*

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import select
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -397,6 +398,78 @@ class TrafficTest(Base):
         r = self.query("--msisdn", A)
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 3)
+
+    # ---- backup and restore (GDPR-32, TEL-LOG-1) ---------------------------
+
+    def restore(self, backup, keystore, name="restored"):
+        target = os.path.join(self.tmp, name)
+        os.makedirs(target, mode=0o700)
+        shutil.copy(os.path.join(self.dir, "master.key"), target)
+        return target, self.vaern("restore", backup, "--keystore", keystore,
+                                  data=target)
+
+    def test_TEL_LOG_1_backup_carries_the_days_and_restore_reads_them(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        with open(os.path.join(bk, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(sorted(manifest["traffic"]),
+                         ["telenor/2025-03-01.day", "telenor/2025-03-02.day",
+                          "telenor/cells.csv"])
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_removed"], 0)
+        self.assertEqual(self.day_files(data=target),
+                         ["2025-03-01.day", "2025-03-02.day"])
+        before = self.query("--msisdn", A)
+        after = self.query("--msisdn", A, data=target)
+        self.assertEqual(after.rc, EXIT_OK, after)
+        self.assertEqual(self.records(after.json()),
+                         self.records(before.json()))
+        # The reference came along: an area query finds the cells.
+        r = self.query("--area", "55.6,12.5,55.7,12.6", data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 2)
+
+    def test_TEL_LOG_1_day_swept_after_the_backup_stays_gone(self):
+        """The data backup holds both days; the day swept after it has no
+        key in the later keystore: the restore removes it again."""
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-02")
+        self.assertEqual(r.json(), {"days": 1, "records": 2})
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_removed"], 1)
+        self.assertEqual(self.day_files(data=target), ["2025-03-02.day"])
+        r = self.query("--msisdn", A, as_of="2026-03-02", data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual([x["eventInformation"]
+                          for x in self.records(r.json())], ["mms"])
+
+    def test_TEL_LOG_1_restore_refuses_an_altered_day_writes_nothing(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        day = os.path.join(bk, "traffic", "telenor", "2025-03-02.day")
+        with open(day, "r+b") as f:
+            f.seek(-1, os.SEEK_END)
+            b = f.read(1)
+            f.seek(-1, os.SEEK_END)
+            f.write(bytes([b[0] ^ 1]))
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("2025-03-02.day: does not match the manifest", r.err)
+        self.assertEqual(os.listdir(target), ["master.key"])
 
     def test_TEL_LOG_1_retention_sweep_takes_the_days_too(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
