@@ -765,6 +765,113 @@ csv_line(struct parse *p, const char *line, size_t l, size_t lineno)
 	return traffic_batch_push(p->out, &r);
 }
 
+static int
+json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * The common shape of an NDJSON record, read without a JSON library: one
+ * flat object whose keys are the record's fields, each once, and whose
+ * values are null or strings of printable ASCII without escapes. Copies
+ * line into buf with each value NUL-terminated in place and points fv at
+ * them (fields missing or null: at ""). -1 for anything else -- an
+ * escape, another type, an unknown or repeated key, not JSON -- which the
+ * caller hands to jansson, whose answer (and error) then stands.
+ */
+static int
+json_flat(const char *line, size_t l, char *buf, char **fv, char *empty)
+{
+	unsigned seen = 0;
+	size_t i = 0;
+
+	memcpy(buf, line, l);
+	buf[l] = '\0';
+	for (size_t k = 0; k < NFIELDS; k++)
+		fv[k] = empty;
+	while (i < l && json_ws(buf[i]))
+		i++;
+	if (i == l || buf[i++] != '{')
+		return -1;
+	while (i < l && json_ws(buf[i]))
+		i++;
+	if (i < l && buf[i] == '}')
+		goto end;
+	for (;;) {
+		size_t key, klen, k;
+
+		if (i == l || buf[i++] != '"')
+			return -1;
+		key = i;
+		while (i < l && buf[i] != '"' && buf[i] != '\\')
+			i++;
+		if (i == l || buf[i] != '"')
+			return -1;
+		klen = i++ - key;
+		for (k = 0; k < NFIELDS; k++)
+			if (strlen(field_names[k]) == klen &&
+			    memcmp(buf + key, field_names[k], klen) == 0)
+				break;
+		if (k == NFIELDS || (seen & (1u << k)))
+			return -1;
+		seen |= 1u << k;
+		while (i < l && json_ws(buf[i]))
+			i++;
+		if (i == l || buf[i++] != ':')
+			return -1;
+		while (i < l && json_ws(buf[i]))
+			i++;
+		if (l - i >= 4 && memcmp(buf + i, "null", 4) == 0) {
+			i += 4;
+		} else if (i < l && buf[i] == '"') {
+			size_t v = ++i;
+
+			while (i < l && buf[i] != '"') {
+				unsigned char c = (unsigned char)buf[i];
+
+				if (c < 0x20 || c >= 0x7f || c == '\\')
+					return -1;
+				i++;
+			}
+			if (i == l)
+				return -1;
+			buf[i++] = '\0';
+			fv[k] = buf + v;
+		} else {
+			return -1;
+		}
+		while (i < l && json_ws(buf[i]))
+			i++;
+		if (i < l && buf[i] == ',') {
+			i++;
+			while (i < l && json_ws(buf[i]))
+				i++;
+			continue;
+		}
+		if (i < l && buf[i] == '}')
+			break;
+		return -1;
+	}
+end:
+	for (i++; i < l; i++)
+		if (!json_ws(buf[i]))
+			return -1;
+	return 0;
+}
+
+/* What is missing of the fields (fv[i] empty where missing or null). */
+static const char *
+json_missing(char *const *fv, const char *empty, char *what, size_t cap)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fv[i] == empty && i != 2 && i != 5 && i != 9) {
+			snprintf(what, cap, "%s: missing", field_names[i]);
+			return what;
+		}
+	return NULL;
+}
+
 static enum vaern_err
 json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 {
@@ -772,9 +879,11 @@ json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 	json_error_t je;
 	char *fv[NFIELDS];
 	char empty[1] = "";
+	char buf[TRAFFIC_LINE_MAX + 1];
 	struct traffic_record r;
 	const char *why = NULL;
 	enum vaern_err err = VAERN_OK;
+	size_t known = 0;
 	char what[160];
 
 	if (l == 0)
@@ -783,6 +892,21 @@ json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 		bad(p, lineno, "line: longer than 1024 bytes");
 		return VAERN_OK;
 	}
+	/* The usual record without jansson: 3x the rate (issue 18, HTTP
+	 * bulk ingest). */
+	if (json_flat(line, l, buf, fv, empty) == 0) {
+		why = json_missing(fv, empty, what, sizeof(what));
+		if (why == NULL)
+			why = record_fields(p, fv, &r);
+		sodium_memzero(buf, sizeof(buf));
+		if (why != NULL)
+			bad(p, lineno, why);
+		else
+			err = traffic_batch_push(p->out, &r);
+		sodium_memzero(&r, sizeof(r));
+		return err;
+	}
+	sodium_memzero(buf, sizeof(buf));
 	o = json_loadb(line, l, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL || !json_is_object(o)) {
 		bad(p, lineno, "line: not a JSON object");
@@ -792,6 +916,7 @@ json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 	for (size_t i = 0; i < NFIELDS && why == NULL; i++) {
 		json_t *v = json_object_get(o, field_names[i]);
 
+		known += v != NULL;
 		fv[i] = empty;
 		if (v == NULL || json_is_null(v)) {
 			if (i != 2 && i != 5 && i != 9) {
@@ -807,7 +932,7 @@ json_line(struct parse *p, const char *line, size_t l, size_t lineno)
 			fv[i] = (char *)json_string_value(v);
 		}
 	}
-	if (why == NULL && json_object_size(o) > NFIELDS)
+	if (why == NULL && json_object_size(o) > known)
 		why = "line: unknown key (the keys are kind, start, end, a, "
 		      "b, c, imsi, imei, start_cell, end_cell)";
 	if (why == NULL)

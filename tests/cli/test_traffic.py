@@ -206,6 +206,21 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 3)
 
+    def test_TEL_CAT_2_ndjson_unknown_key_or_repeated_key_refused(self):
+        keys = HEADER.strip().split(",")
+        d = {k: v for k, v in zip(keys, ROWS[0].split(",")) if v}
+        lines = [json.dumps(d), json.dumps(dict(d, note="x")),
+                 json.dumps(d)[:-1] + ', "kind": "sms"}',
+                 json.dumps(d).replace('"call"', '"c\\u0061ll"')]
+        path = self.write("rec.ndjson", "\n".join(lines) + "\n")
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("rec.ndjson:2: line: unknown key", r.err)
+        self.assertIn("rec.ndjson:3: line: not a JSON object", r.err)
+        self.assertNotIn("rec.ndjson:4", r.err)  # an escape is JSON
+        self.assertEqual(self.day_files(), [])
+
     def test_TEL_CAT_2_bad_records_named_by_line_nothing_stored(self):
         good = ROWS[0]
         cases = [

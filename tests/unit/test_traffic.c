@@ -229,6 +229,88 @@ test_bad_records(void **state)
 	}
 }
 
+/*
+ * NDJSON lines: the common shape is read without jansson, anything else
+ * by jansson; both must answer alike (TEL-CAT-2). want NULL: stored.
+ */
+#define NDJ_TAIL                                                               \
+	"\"a\":\"+4512345678\",\"b\":\"+4587654321\",\"imsi\":"                \
+	"\"238010000000001\",\"imei\":\"490154203237518\",\"start_cell\":"     \
+	"\"238-01-100-1001\""
+static const struct ndjson_case {
+	const char *what, *line, *want;
+} ndjson_cases[] = {
+        {"flat",
+         "{\"kind\":\"call\",\"start\":\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         NULL},
+        {"spaces, null end",
+         " { \"kind\" : \"sms\" , \"end\" : null , "
+         "\"start\":\"2025-03-01T10:00:00Z\"," NDJ_TAIL " } \r",
+         NULL},
+        {"an escape (jansson)",
+         "{\"kind\":\"c\\u0061ll\",\"start\":"
+         "\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         NULL},
+        {"empty object", "{}", "kind: missing"},
+        {"a missing field", "{\"kind\":\"call\"," NDJ_TAIL "}",
+         "start: missing"},
+        {"a number",
+         "{\"kind\":5,\"start\":\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         "kind: must be a string"},
+        {"a repeated key",
+         "{\"kind\":\"call\",\"kind\":\"sms\",\"start\":"
+         "\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         "line: not a JSON object"},
+        {"an unknown key",
+         "{\"kind\":\"call\",\"x\":\"1\",\"start\":"
+         "\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         "line: unknown key"},
+        {"trailing bytes",
+         "{\"kind\":\"call\",\"start\":"
+         "\"2025-03-01T10:00:00Z\"," NDJ_TAIL "} x",
+         "line: not a JSON object"},
+        {"not closed", "{\"kind\":\"call\",\"start\":\"2025-03-01",
+         "line: "
+         "not a JSON "
+         "object"},
+        {"an empty kind",
+         "{\"kind\":\"\",\"start\":"
+         "\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         "kind: not one of"},
+        {"nul",
+         "{\"kind\":nul,\"start\":\"2025-03-01T10:00:00Z\"," NDJ_TAIL "}",
+         "line: not a JSON object"},
+};
+
+static void
+test_TEL_CAT_2_ndjson_shapes(void **state)
+{
+	struct fixture *f = *state;
+	int64_t now = 1743465600; /* 2025-04-01 */
+
+	for (size_t i = 0; i < sizeof(ndjson_cases) / sizeof(ndjson_cases[0]);
+	     i++) {
+		const struct ndjson_case *c = &ndjson_cases[i];
+		struct traffic_batch b = {0};
+		struct traffic_errors errs;
+		struct vaern_msg msg;
+
+		memset(&errs, 0, sizeof(errs));
+		assert_int_equal(traffic_parse(f->st, TRAFFIC_NDJSON, c->line,
+		                               strlen(c->line), now, &b, &errs,
+		                               &msg),
+		                 VAERN_OK);
+		if (c->want == NULL ? errs.count != 0 || b.n != 1
+		                    : errs.count != 1 || b.n != 0 ||
+		                              strstr(errs.items[0].what,
+		                                     c->want) == NULL)
+			fail_msg("%s: got %zu records, %zu errors, '%s'",
+			         c->what, b.n, errs.count,
+			         errs.count > 0 ? errs.items[0].what : "");
+		traffic_batch_free(&b);
+	}
+}
+
 /* ---- sealed blocks, torn tails, the sweep's edge ------------------------ */
 
 static enum vaern_err
@@ -387,6 +469,8 @@ main(void)
 	        cmocka_unit_test(test_identifiers),
 	        cmocka_unit_test_setup_teardown(test_bad_records, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_TEL_CAT_2_ndjson_shapes,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_sealed_block_tamper_and_torn_tail, setup,
 	                teardown),
