@@ -23,6 +23,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import select
 import shutil
 import subprocess
@@ -69,12 +70,14 @@ def prepare(vaern, data, cells_csv):
 
 
 def records(n, ncells, subscribers=100000):
-    """n NDJSON lines over the 30 days of January 2026."""
+    """n NDJSON lines over two days (2026-01-30 and 31), as a mediation
+    system's feed around midnight: each batch touches one or two day
+    files (a batch spread over D days costs D fsyncs)."""
     imeis = {}
     lines = []
     for i in range(n):
         s = (i * 7919) % subscribers
-        t = (i * 97) % (86400 * 30)
+        t = 86400 * 29 + (i * 97) % (86400 * 2)
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ",
                               time.gmtime(DAY0 + t))
         imei = imeis.get(s)
@@ -106,6 +109,18 @@ def serve(vaern, data, log):
                 sys.exit("bench-traffic-http: vaern serve exited")
             line += b
     return proc, int(json.loads(line)["port"])
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process pid so far (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def post_all(port, token, batches, connections):
@@ -173,10 +188,12 @@ def main():
 
         cli_dir = os.path.join(tmp, "cli")
         prepare(o.vaern, cli_dir, cells)
+        c0 = children_cpu()
         t0 = time.monotonic()
         out = run(o.vaern, cli_dir, "traffic", "import", "--controller",
                   "telenor", "--format", "ndjson", path)
         t_cli = time.monotonic() - t0
+        cpu_cli = children_cpu() - c0
         n_cli = json.loads(out)["stored"]
 
         http_dir = os.path.join(tmp, "http")
@@ -184,8 +201,10 @@ def main():
         with open(os.path.join(tmp, "serve.log"), "ab") as log:
             proc, port = serve(o.vaern, http_dir, log)
             try:
+                c0 = cpu_seconds(proc.pid)
                 n_http, t_http = post_all(port, token, batches,
                                           o.connections)
+                cpu_http = cpu_seconds(proc.pid) - c0
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
@@ -200,6 +219,11 @@ def main():
         print("%-28s %14.0f %14.0f  (CLI: vaern traffic import, same "
               "records)" % ("HTTP ingest records/s", n_http / t_http,
                             n_cli / t_cli))
+        # The steadier figure on a shared machine: CPU time per record
+        # (the server's, all threads; the CLI process's).
+        print("%-28s %11.2f us %11.2f us" %
+              ("CPU per record", 1e6 * cpu_http / n_http,
+               1e6 * cpu_cli / n_cli))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
