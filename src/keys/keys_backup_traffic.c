@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../store/db.h"
 #include "../store/store.h"
 #include "keys.h"
 #include "keys_internal.h"
@@ -261,38 +261,37 @@ keys_restore_traffic(const char *backup, const char *target, json_t *files,
 
 /* 1 if the keystore holds the key of controller's day. */
 static int
-day_has_key(sqlite3 *db, int64_t controller, long day)
+day_has_key(struct db *db, int64_t controller, long day)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT 1 FROM ks.traffic_key"
-	                       " WHERE controller = ?1 AND day = ?2",
-	                       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, controller);
-		sqlite3_bind_int64(s, 2, day);
-		found = sqlite3_step(s) == SQLITE_ROW;
+	if (db_prepare(db,
+	               "SELECT 1 FROM ks.traffic_key"
+	               " WHERE controller = ?1 AND day = ?2",
+	               0, &s) == DB_OK) {
+		db_bind_int64(s, 1, controller);
+		db_bind_int64(s, 2, day);
+		found = db_step(s) == DB_ROW;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return found;
 }
 
 /* The store's id of controller, or 0 (not in the data). */
 static int64_t
-controller_id(sqlite3 *db, const char *name)
+controller_id(struct db *db, const char *name)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t id = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id FROM main.controller WHERE name = ?1",
-	                       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			id = sqlite3_column_int64(s, 0);
+	if (db_prepare(db, "SELECT id FROM main.controller WHERE name = ?1", 0,
+	               &s) == DB_OK) {
+		db_bind_text(s, 1, name, -1);
+		if (db_step(s) == DB_ROW)
+			id = db_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return id;
 }
 
@@ -300,7 +299,7 @@ enum vaern_err
 keys_traffic_purge(struct store *st, const char *target, json_t *files,
                    int64_t *removed, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
+	struct db *db = store_sqlite_db(st);
 	char path[PATH_MAX], ctl[PATH_MAX], date[11];
 	const char *entry;
 	json_t *f;
