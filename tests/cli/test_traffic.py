@@ -880,8 +880,8 @@ class TrafficHttpTest(Base):
             st, body = announce("/v1/traffic/query", self.tokens["officer"],
                                 len(batch))
             self.assertEqual(st, 413, body)
-            # A body within the server's limit needs no admission: the
-            # handler refuses the token (401) as before.
+            # Without a body there is nothing to admit: the handler
+            # refuses the token (401) as for every route.
             st, _, body = s.call("POST", "/v1/traffic", b"",
                                  "vaern_not_a_token")
             self.assertEqual(st, 401, body)
