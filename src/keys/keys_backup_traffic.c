@@ -79,6 +79,7 @@ copy_one(const char *src, const char *dst, const char *entry, json_t *files,
 {
 	char hex[KEYS_HASH_HEX];
 	enum vaern_err err;
+	struct stat sb;
 	int64_t bytes = 0;
 	int fd = open(src, O_RDONLY | O_CLOEXEC);
 
@@ -88,6 +89,10 @@ copy_one(const char *src, const char *dst, const char *entry, json_t *files,
 		                                    src, strerror(errno));
 	/* An append holds the day exclusively until its batch is whole. */
 	(void)flock(fd, LOCK_SH);
+	if (fstat(fd, &sb) == 0 && sb.st_size == 0) {
+		close(fd); /* a day being made: nothing in it yet */
+		return VAERN_OK;
+	}
 	err = keys_backup_file(src, dst, hex, &bytes, msg);
 	close(fd);
 	if (err == VAERN_OK &&

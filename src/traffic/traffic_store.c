@@ -1005,7 +1005,15 @@ day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
 		err = VAERN_E_NOMEM;
 		goto done;
 	}
-	if (fstat(fd, &sb) != 0 || sb.st_size < DAY_HDR_BYTES) {
+	if (fstat(fd, &sb) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot read a day file");
+		goto done;
+	}
+	/* Empty: a day's first append under way, or one killed before its
+	 * first byte. Nothing to read. */
+	if (sb.st_size == 0)
+		goto done;
+	if (sb.st_size < DAY_HDR_BYTES) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "a traffic day file is damaged");
 		goto done;

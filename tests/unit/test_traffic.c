@@ -385,6 +385,30 @@ test_sealed_block_tamper_and_torn_tail(void **state)
 	close(fd);
 }
 
+/* A day file left empty (an append killed before its first byte) holds
+ * nothing and does not stop a query. */
+static void
+test_empty_day_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	enum vaern_err err;
+	int fd;
+
+	store_one(f);
+	snprintf(path, sizeof(path), "%s/traffic/telenor/2025-03-01.day",
+	         f->dir);
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(query_a(f, &err), 0);
+	assert_int_equal(err, VAERN_OK);
+	store_one(f); /* the day's first append writes its header */
+	assert_int_equal(query_a(f, &err), 1);
+	assert_int_equal(err, VAERN_OK);
+}
+
 static void
 test_TEL_LOG_1_sweep_edge(void **state)
 {
@@ -474,6 +498,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_sealed_block_tamper_and_torn_tail, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(test_empty_day_file, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_TEL_LOG_1_sweep_edge,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_TEL_LOG_3_signature, setup,
