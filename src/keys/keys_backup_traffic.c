@@ -34,6 +34,7 @@
 
 #define TRAFFIC_TREE      "traffic" /* DATA/traffic, as src/traffic names it */
 #define DAY_SUFFIX        ".day"
+#define TRAFFIC_CELLS     "cells.csv"
 #define TRAFFIC_FILES_MAX 100000 /* files one backup may list */
 
 /* A name of the tree: [A-Za-z0-9._-], not starting with a dot. */
@@ -51,14 +52,27 @@ name_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* "controller/file", both names of the tree. */
+/* A file of a controller's store that a backup holds: the cells'
+ * reference and the days ("YYYY-MM-DD.day"); not a writer's temporary
+ * file (cells.csv.new). */
+static int
+file_kept(const char *name)
+{
+	size_t l = strlen(name);
+
+	return name_ok(name, l) && (strcmp(name, TRAFFIC_CELLS) == 0 ||
+	                            (l == 10 + strlen(DAY_SUFFIX) &&
+	                             strcmp(name + 10, DAY_SUFFIX) == 0));
+}
+
+/* "controller/file", a controller's name and a file kept. */
 static int
 entry_ok(const char *e)
 {
 	const char *slash = strchr(e, '/');
 
 	return slash != NULL && name_ok(e, (size_t)(slash - e)) &&
-	       name_ok(slash + 1, strlen(slash + 1));
+	       file_kept(slash + 1);
 }
 
 /* Makes dir (0700) if it is not there. */
@@ -123,7 +137,7 @@ backup_controller(const char *from, const char *to, const char *controller,
 	while (err == VAERN_OK && (e = readdir(d)) != NULL) {
 		int n;
 
-		if (!name_ok(e->d_name, strlen(e->d_name)))
+		if (!file_kept(e->d_name))
 			continue; /* ".", "..", a writer's temporary file */
 		if (json_object_size(files) >= TRAFFIC_FILES_MAX) {
 			err = vaern_fail(msg, VAERN_E_LIMIT,

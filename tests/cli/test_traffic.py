@@ -425,6 +425,9 @@ class TrafficTest(Base):
 
     def test_TEL_LOG_1_backup_carries_the_days_and_restore_reads_them(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        # A writer's temporary file is not part of the store.
+        self.write(os.path.join("data", "traffic", "telenor",
+                                "cells.csv.new"), "half")
         bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
         self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
         self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
