@@ -771,6 +771,16 @@ json_ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The first position at or after i in buf[0..l) that is not JSON
+ * whitespace. */
+static size_t
+json_skip(const char *buf, size_t i, size_t l)
+{
+	while (i < l && json_ws(buf[i]))
+		i++;
+	return i;
+}
+
 /*
  * The common shape of an NDJSON record, read without a JSON library: one
  * flat object whose keys are the record's fields, each once, and whose
@@ -790,12 +800,10 @@ json_flat(const char *line, size_t l, char *buf, char **fv, char *empty)
 	buf[l] = '\0';
 	for (size_t k = 0; k < NFIELDS; k++)
 		fv[k] = empty;
-	while (i < l && json_ws(buf[i]))
-		i++;
+	i = json_skip(buf, i, l);
 	if (i == l || buf[i++] != '{')
 		return -1;
-	while (i < l && json_ws(buf[i]))
-		i++;
+	i = json_skip(buf, i, l);
 	if (i < l && buf[i] == '}')
 		goto end;
 	for (;;) {
@@ -816,12 +824,10 @@ json_flat(const char *line, size_t l, char *buf, char **fv, char *empty)
 		if (k == NFIELDS || (seen & (1u << k)))
 			return -1;
 		seen |= 1u << k;
-		while (i < l && json_ws(buf[i]))
-			i++;
+		i = json_skip(buf, i, l);
 		if (i == l || buf[i++] != ':')
 			return -1;
-		while (i < l && json_ws(buf[i]))
-			i++;
+		i = json_skip(buf, i, l);
 		if (l - i >= 4 && memcmp(buf + i, "null", 4) == 0) {
 			i += 4;
 		} else if (i < l && buf[i] == '"') {
@@ -841,12 +847,10 @@ json_flat(const char *line, size_t l, char *buf, char **fv, char *empty)
 		} else {
 			return -1;
 		}
-		while (i < l && json_ws(buf[i]))
-			i++;
+		i = json_skip(buf, i, l);
 		if (i < l && buf[i] == ',') {
 			i++;
-			while (i < l && json_ws(buf[i]))
-				i++;
+			i = json_skip(buf, i, l);
 			continue;
 		}
 		if (i < l && buf[i] == '}')
