@@ -79,6 +79,9 @@ const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
  */
 #define API_TRAFFIC_BODY_MAX ((size_t)64 * 1024 * 1024)
 
+/* The media type of a binary traffic batch (TRAFFIC_BINARY). */
+#define API_TRAFFIC_BINARY_TYPE "application/vnd.vaern.traffic-batch"
+
 /*
  * The routes with a body limit of their own, for http_config.body_rules:
  * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger.

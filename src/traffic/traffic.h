@@ -161,7 +161,20 @@ void traffic_cell_format(const struct traffic_cell *c, char out[32]);
 
 /* ---- records: parsing and validation ------------------------------------ */
 
-enum traffic_format { TRAFFIC_CSV, TRAFFIC_NDJSON };
+enum traffic_format { TRAFFIC_CSV, TRAFFIC_NDJSON, TRAFFIC_BINARY };
+
+/*
+ * The compact binary batch (docs/traffic.md): TRAFFIC_BIN_MAGIC, then
+ * records of TRAFFIC_BIN_RECORD bytes each, little-endian: kind (u8),
+ * flags (u8: 0x01 a C-number, 0x02 an end cell, 0x04 a 15-digit IMSI,
+ * 0x08 / 0x10 the start / end cell's MNC has 3 digits), 6 bytes zero,
+ * start and end (i64, seconds since 1970 UTC), A, B, C, IMSI, IMEI (u64:
+ * their digits as a number, the numbers without '+'), the start and end
+ * cells (each u16 MCC, u16 MNC, u32 LAC/TAC, u32 cell id).
+ */
+#define TRAFFIC_BIN_MAGIC  "VTRBIN01"
+#define TRAFFIC_BIN_HEADER 8
+#define TRAFFIC_BIN_RECORD 88
 
 /* A growing list of records, at most TRAFFIC_BATCH_MAX. */
 struct traffic_batch {
@@ -169,8 +182,9 @@ struct traffic_batch {
 	size_t n, cap;
 };
 
-/* A bad record: its position (1-based line) and what is wrong (a field
- * name and a rule, never the value). */
+/* A bad record: its position (1-based line; in a binary batch, the
+ * 1-based record number) and what is wrong (a field name and a rule,
+ * never the value). */
 struct traffic_bad {
 	size_t line;
 	char what[160];
@@ -189,7 +203,10 @@ struct traffic_errors {
  * with its Luhn check digit, start <= end <= now, both cells known. Good
  * records are appended to out; each bad one is counted in errs. Returns
  * VAERN_OK (even with bad records: the caller decides, all or nothing
- * or skipping), VAERN_E_LIMIT past TRAFFIC_BATCH_MAX, VAERN_E_NOMEM.
+ * or skipping), VAERN_E_LIMIT past TRAFFIC_BATCH_MAX, VAERN_E_NOMEM; for
+ * a binary batch (TRAFFIC_BINARY) also VAERN_E_INVALID, msg naming the
+ * record, for a batch without its header or cut short inside a record:
+ * then nothing is parsed, skipping or not.
  */
 enum vaern_err traffic_parse(const struct traffic_store *st,
                              enum traffic_format fmt, const char *text,

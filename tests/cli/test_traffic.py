@@ -26,6 +26,7 @@ import re
 import select
 import shutil
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import time
@@ -61,6 +62,34 @@ ROWS = [
 ]
 COURT = ["--authority", "NSK", "--reference", "RET-2025-17",
          "--case", "C-99"]
+
+# ROWS as the compact binary batch (docs/traffic.md).
+BIN_ROWS = [
+    dict(kind=0, start=1740787200, end=1740787500, a=4512345678,
+         b=4587654321, imsi=int(IMSI), imei=int(IMEI),
+         start_cell=(238, 1, 100, 1001), end_cell=(238, 1, 100, 1002)),
+    dict(kind=1, start=1740873599, end=1740873599, a=4512345678,
+         b=4511111111, imsi=int(IMSI), imei=int(IMEI),
+         start_cell=(238, 1, 100, 1001)),
+    dict(kind=2, start=1740873600, end=1740873600, a=4599999999,
+         b=4512345678, c=4522222222, imsi=238020000000002,
+         imei=int(IMEI2), start_cell=(238, 2, 200, 2001)),
+]
+
+
+def binary_batch(rows):
+    """The header and one 88-byte little-endian record per row."""
+    out = [b"VTRBIN01"]
+    for r in rows:
+        flags = (0x01 if r.get("c") else 0) | \
+            (0x02 if r.get("end_cell") else 0) | \
+            (0x04 if len(str(r["imsi"])) == 15 else 0)
+        end_cell = r.get("end_cell") or (0, 0, 0, 0)
+        out.append(struct.pack("<BBHIqqQQQQQHHIIHHII", r["kind"], flags, 0,
+                               0, r["start"], r["end"], r["a"], r["b"],
+                               r.get("c", 0), r["imsi"], r["imei"],
+                               *r["start_cell"], *end_cell))
+    return b"".join(out)
 
 
 class Result:
@@ -220,6 +249,77 @@ class TrafficTest(Base):
         self.assertIn("rec.ndjson:3: line: not a JSON object", r.err)
         self.assertNotIn("rec.ndjson:4", r.err)  # an escape is JSON
         self.assertEqual(self.day_files(), [])
+
+    # ---- the compact binary batch (docs/traffic.md) ---------------------------
+
+    def test_TEL_CAT_2_binary_batch_import(self):
+        path = self.write_bin("rec.vtrb", binary_batch(BIN_ROWS))
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["stored"], 3)
+        self.assertEqual(self.day_files(),
+                         ["2025-03-01.day", "2025-03-02.day"])
+        r = self.query("--msisdn", A)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        recs = self.records(r.json())
+        self.assertEqual([x["eventInformation"] for x in recs],
+                         ["call", "sms", "mms"])
+        # The same records as the CSV rows: one delivery of each import.
+        other = os.path.join(self.tmp, "csv")
+        self.assertEqual(self.vaern("init", "--policy", os.path.join(
+            POL, "telenor.yaml"), data=other).rc, EXIT_OK)
+        self.assertEqual(self.vaern("traffic", "cells", "--controller",
+                                    "telenor", os.path.join(self.tmp,
+                                                            "cells.csv"),
+                                    data=other).rc, EXIT_OK)
+        path = self.write("rec.csv", HEADER + "\n".join(ROWS) + "\n")
+        self.assertEqual(self.vaern("traffic", "import", "--controller",
+                                    "telenor", path, as_of="2025-04-01",
+                                    data=other).rc, EXIT_OK)
+        tok = self.vaern("actor", "add", "--controller", "telenor",
+                         "--name", "o2", "--role", "logging_officer",
+                         data=other).json()["token"]
+        r2 = self.query("--msisdn", A, token=tok, data=other)
+        self.assertEqual(self.records(r2.json()), recs)
+
+    def test_TEL_CAT_2_binary_batch_bad_input_named_by_record(self):
+        good = binary_batch(BIN_ROWS)
+        # Truncated: refused whole, naming the record cut short.
+        for extra in ((), ("--skip-bad",)):
+            path = self.write_bin("cut.vtrb", good[:-10])
+            r = self.vaern("traffic", "import", "--controller", "telenor",
+                           *extra, path, as_of="2025-04-01")
+            self.assertEqual(r.rc, EXIT_REFUSED, r)
+            self.assertIn("record 3: cut short (78 of 88 bytes)", r.err)
+            self.assertEqual(self.day_files(), [])
+        path = self.write_bin("hdr.vtrb", b"VTRBIN02" + good[8:])
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("header: not a binary traffic batch", r.err)
+        # A bad IMEI (Luhn) in record 2, an unknown cell in record 3.
+        rows = [dict(BIN_ROWS[0]), dict(BIN_ROWS[1], imei=490154203237517),
+                dict(BIN_ROWS[2], start_cell=(238, 2, 200, 9999))]
+        path = self.write_bin("bad.vtrb", binary_batch(rows))
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("bad.vtrb: record 2: imei: not an IMEI", r.err)
+        self.assertIn("bad.vtrb: record 3: start_cell: not a known cell",
+                      r.err)
+        self.assertNotIn("490154203237517", r.err)
+        self.assertEqual(self.day_files(), [])
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       "--skip-bad", path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json(), {"stored": 1, "skipped": 2})
+
+    def write_bin(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
 
     def test_TEL_CAT_2_bad_records_named_by_line_nothing_stored(self):
         good = ROWS[0]
@@ -832,6 +932,31 @@ class TrafficHttpTest(Base):
         self.assertEqual(len(denied), 7)
         self.assertEqual(len([x for x in audit
                               if x["action"] == "disclose:police"]), 2)
+
+    def test_TEL_CAT_2_http_binary_batch(self):
+        binary = "application/vnd.vaern.traffic-batch"
+        with Server(self.dir, os.path.join(self.tmp, "log"),
+                    "2025-04-01") as s:
+            batch = binary_batch(BIN_ROWS)
+            st, _, body = s.call("POST", "/v1/traffic", batch[:-1],
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 400, body)
+            self.assertIn(b"record 3: cut short (87 of 88 bytes)", body)
+            self.assertEqual(self.day_files(), [])
+            bad = binary_batch([BIN_ROWS[0], dict(BIN_ROWS[1], a=12345)])
+            st, _, body = s.call("POST", "/v1/traffic", bad,
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 400, body)
+            self.assertEqual(json.loads(body)["records"],
+                             [{"record": 2, "error": "a: not an E.164 "
+                               "number (6 to 15 digits)"}])
+            self.assertEqual(self.day_files(), [])
+            st, _, body = s.call("POST", "/v1/traffic", batch,
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body), {"stored": 3, "skipped": 0})
+        r = self.query("--msisdn", A)
+        self.assertEqual(len(self.records(r.json())), 3)
 
     def test_TEL_CAT_2_http_batch_past_the_server_body_limit(self):
         """The ingest route reads a mediation batch larger than the
