@@ -32,6 +32,18 @@ struct traffic_store {
 	struct traffic_cells cells;      /* the reference */
 };
 
+/* The n-byte little-endian unsigned integer at p (the day files, the
+ * binary batch). */
+static inline uint64_t
+traffic_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Reads DIR/cells.csv into st->cells (none: empty). */
 enum vaern_err traffic_cells_read(struct traffic_store *st,
                                   struct vaern_msg *msg)

@@ -988,16 +988,6 @@ parse_line(void *arg, const char *line, size_t l, size_t lineno)
 #define BIN_END_MNC3    0x10
 #define BIN_INSTANT_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
-static uint64_t
-le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* 10^k for k = 0..15. */
 static uint64_t
 pow10u(int k)
@@ -1024,11 +1014,11 @@ bin_cell(const struct traffic_store *st, const unsigned char *p, int mnc3,
 	struct traffic_cell c = {0};
 	long i;
 
-	c.mcc = (uint16_t)le(p, 2);
-	c.mnc = (uint16_t)le(p + 2, 2);
+	c.mcc = (uint16_t)traffic_le(p, 2);
+	c.mnc = (uint16_t)traffic_le(p + 2, 2);
 	c.mnc_digits = mnc3 ? 3 : 2;
-	c.lac = (uint32_t)le(p + 4, 4);
-	c.ci = (uint32_t)le(p + 8, 4);
+	c.lac = (uint32_t)traffic_le(p + 4, 4);
+	c.ci = (uint32_t)traffic_le(p + 8, 4);
 	if ((i = cells_lookup(&st->cells, &c)) < 0)
 		return -1;
 	*index = (uint32_t)i;
@@ -1049,11 +1039,11 @@ bin_record(const struct parse *p, const unsigned char *b,
 	if (b[0] >= TRAFFIC_KINDS)
 		return "kind: not 0 to 4 (call, sms, mms, sms_receipt, "
 		       "mms_receipt)";
-	if ((flags & ~BIN_FLAGS) != 0 || le(b + 2, 6) != 0)
+	if ((flags & ~BIN_FLAGS) != 0 || traffic_le(b + 2, 6) != 0)
 		return "flags: unknown flags, or the reserved bytes not zero";
 	r->kind = b[0];
-	r->start = (int64_t)le(b + 8, 8);
-	r->end = (int64_t)le(b + 16, 8);
+	r->start = (int64_t)traffic_le(b + 8, 8);
+	r->end = (int64_t)traffic_le(b + 16, 8);
 	if (r->start < 0)
 		return "start: before 1970";
 	if (r->start > BIN_INSTANT_MAX || r->end < 0 ||
@@ -1061,11 +1051,11 @@ bin_record(const struct parse *p, const unsigned char *b,
 		return "end: not an instant of the years 1970 to 9999";
 	if ((why = times_check(p, r)) != NULL)
 		return why;
-	r->a = le(b + 24, 8);
-	r->b = le(b + 32, 8);
-	r->c = le(b + 40, 8);
-	r->imsi = le(b + 48, 8);
-	r->imei = le(b + 56, 8);
+	r->a = traffic_le(b + 24, 8);
+	r->b = traffic_le(b + 32, 8);
+	r->c = traffic_le(b + 40, 8);
+	r->imsi = traffic_le(b + 48, 8);
+	r->imei = traffic_le(b + 56, 8);
 	r->imsi_digits = (uint8_t)nd;
 	if (!msisdn_ok(r->a))
 		return "a: not an E.164 number (6 to 15 digits)";

@@ -74,16 +74,6 @@ putn(unsigned char *p, uint64_t v, int n)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint64_t
-getn(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- packing ---------------------------------------------------------- */
 
 /* 48 bytes: kind and flags (1), start in the day (3), duration (3), A, B,
@@ -109,15 +99,15 @@ unpack(struct traffic_record *r, const unsigned char *p, int64_t day_start)
 {
 	r->kind = p[0] & 0x0f;
 	r->imsi_digits = (p[0] & 0x10) ? 15 : 14;
-	r->start = day_start + (int64_t)getn(p + 1, 3);
-	r->end = r->start + (int64_t)getn(p + 4, 3);
-	r->a = getn(p + 7, 7);
-	r->b = getn(p + 14, 7);
-	r->c = getn(p + 21, 7);
-	r->imsi = getn(p + 28, 7);
-	r->imei = getn(p + 35, 7);
-	r->cell_start = (uint32_t)getn(p + 42, 3);
-	r->cell_end = (uint32_t)getn(p + 45, 3);
+	r->start = day_start + (int64_t)traffic_le(p + 1, 3);
+	r->end = r->start + (int64_t)traffic_le(p + 4, 3);
+	r->a = traffic_le(p + 7, 7);
+	r->b = traffic_le(p + 14, 7);
+	r->c = traffic_le(p + 21, 7);
+	r->imsi = traffic_le(p + 28, 7);
+	r->imei = traffic_le(p + 35, 7);
+	r->cell_start = (uint32_t)traffic_le(p + 42, 3);
+	r->cell_end = (uint32_t)traffic_le(p + 45, 3);
 }
 
 /* ---- the keyed-hash index --------------------------------------------- */
@@ -131,7 +121,7 @@ ix_hash(const unsigned char *ixkey, int tag, uint64_t value)
 	in[0] = (unsigned char)tag;
 	putn(in + 1, value, 8);
 	crypto_shorthash(out, in, sizeof(in), ixkey);
-	return getn(out, 8);
+	return traffic_le(out, 8);
 }
 
 /*
@@ -181,7 +171,7 @@ bloom_add(unsigned char *ix, uint32_t W, uint32_t m, uint32_t j, uint64_t h)
 {
 	unsigned char *w = ix + 8 * ((size_t)bloom_word(h, W) * m + j);
 
-	putn(w, getn(w, 8) | bloom_mask(h), 8);
+	putn(w, traffic_le(w, 8) | bloom_mask(h), 8);
 }
 
 /* ---- opening and closing ---------------------------------------------- */
@@ -285,7 +275,8 @@ day_key_read(const struct traffic_store *st, int fd, long day,
 	enum vaern_err err;
 
 	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, DAY_MAGIC, 8) != 0 || (long)getn(hdr + 8, 8) != day)
+	    memcmp(hdr, DAY_MAGIC, 8) != 0 ||
+	    (long)traffic_le(hdr + 8, 8) != day)
 		return vaern_fail(msg, VAERN_E_STORE,
 		                  "a traffic day file is damaged");
 	err = st->keys.get(st->keys.arg, st->controller, day, 0, key, msg);
@@ -904,7 +895,7 @@ segment_hits(const unsigned char *seg, uint32_t m, uint32_t W,
 		        ix + 8 * ((size_t)bloom_word(hashes[i], W) * m);
 
 		for (uint32_t j = 0; j < m; j++)
-			if ((getn(row + 8 * (size_t)j, 8) & masks[i]) ==
+			if ((traffic_le(row + 8 * (size_t)j, 8) & masks[i]) ==
 			    masks[i]) {
 				hit[j / 64] |= (uint64_t)1 << (j % 64);
 				any = 1;
