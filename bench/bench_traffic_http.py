@@ -14,7 +14,8 @@ ingest role), and writes N NDJSON records (not timed). Then it times
   http   `vaern serve` on a loopback port and POST /v1/traffic of the
          same records in batches of B (each one request, all or nothing),
          C connections at once, from the first byte sent to the last
-         answer;
+         answer; then the same records again as binary batches
+         (docs/traffic.md) to the same server;
 
 and prints records/s of both. Never part of the test suite
 (bench/README.md).
@@ -26,6 +27,7 @@ import os
 import resource
 import select
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -70,27 +72,32 @@ def prepare(vaern, data, cells_csv):
 
 
 def records(n, ncells, subscribers=100000):
-    """n NDJSON lines over two days (2026-01-30 and 31), as a mediation
-    system's feed around midnight: each batch touches one or two day
-    files (a batch spread over D days costs D fsyncs)."""
+    """n records over two days (2026-01-30 and 31), as a mediation
+    system's feed around midnight (each batch touches one or two day
+    files; a batch spread over D days costs D fsyncs): the NDJSON lines
+    and the same records as binary batch records (docs/traffic.md)."""
     imeis = {}
-    lines = []
+    lines, packed = [], []
     for i in range(n):
         s = (i * 7919) % subscribers
-        t = 86400 * 29 + (i * 97) % (86400 * 2)
-        start = time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                              time.gmtime(DAY0 + t))
+        t = DAY0 + 86400 * 29 + (i * 97) % (86400 * 2)
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
         imei = imeis.get(s)
         if imei is None:
             body = "35000000%06d" % s
             imei = imeis[s] = body + luhn_digit(body)
-        cell = "238-01-%d-%d" % (100 + (i % ncells) // 1000, i % ncells)
+        lac, ci = 100 + (i % ncells) // 1000, i % ncells
+        b = (s * 31) % subscribers
         lines.append(
             '{"kind":"call","start":"%s","end":"%s","a":"+452%07d",'
             '"b":"+453%07d","imsi":"23801%010d","imei":"%s",'
-            '"start_cell":"%s"}' % (start, start, s, (s * 31) % subscribers,
-                                   s, imei, cell))
-    return lines
+            '"start_cell":"238-01-%d-%d"}' % (start, start, s, b, s, imei,
+                                              lac, ci))
+        packed.append(struct.pack(
+            "<BBHIqqQQQQQHHIIHHII", 0, 0x04, 0, 0, t, t, 4520000000 + s,
+            4530000000 + b, 0, 238010000000000 + s, int(imei), 238, 1, lac,
+            ci, 0, 0, 0, 0))
+    return lines, packed
 
 
 def serve(vaern, data, log):
@@ -123,7 +130,8 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def post_all(port, token, batches, connections):
+def post_all(port, token, batches, connections,
+             ctype="application/x-ndjson"):
     """POSTs the batches over `connections` keep-alive connections."""
     todo = list(reversed(batches))
     lock = threading.Lock()
@@ -139,7 +147,7 @@ def post_all(port, token, batches, connections):
                 body = todo.pop()
             conn.request("POST", "/v1/traffic", body=body,
                          headers={"Authorization": "Bearer " + token,
-                                  "Content-Type": "application/x-ndjson"})
+                                  "Content-Type": ctype})
             r = conn.getresponse()
             answer = r.read()
             if r.status != 200:
@@ -178,13 +186,15 @@ def main():
                 f.write("238,01,%d,%d,55.%06d,12.%06d,%d\n" %
                         (100 + i // 1000, i, i % 1000000,
                          (i * 7) % 1000000, i % 360))
-        lines = records(o.records, o.cells)
+        lines, packed = records(o.records, o.cells)
         path = os.path.join(tmp, "records.ndjson")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         batches = [("\n".join(lines[i:i + o.batch]) + "\n").encode()
                    for i in range(0, len(lines), o.batch)]
-        del lines
+        bin_batches = [b"VTRBIN01" + b"".join(packed[i:i + o.batch])
+                       for i in range(0, len(packed), o.batch)]
+        del lines, packed
 
         cli_dir = os.path.join(tmp, "cli")
         prepare(o.vaern, cli_dir, cells)
@@ -205,11 +215,18 @@ def main():
                 n_http, t_http = post_all(port, token, batches,
                                           o.connections)
                 cpu_http = cpu_seconds(proc.pid) - c0
+                # The same records again as binary batches.
+                c0 = cpu_seconds(proc.pid)
+                n_bin, t_bin = post_all(
+                    port, token, bin_batches, o.connections,
+                    "application/vnd.vaern.traffic-batch")
+                cpu_bin = cpu_seconds(proc.pid) - c0
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
                 proc.stdout.close()
-        if n_http != o.records or n_cli != o.records:
+        if n_http != o.records or n_cli != o.records or \
+                n_bin != o.records:
             sys.exit("bench-traffic-http: stored %d over HTTP, %d by the "
                      "CLI, of %d" % (n_http, n_cli, o.records))
         mb = os.path.getsize(path) / 1e6
@@ -224,6 +241,12 @@ def main():
         print("%-28s %11.2f us %11.2f us" %
               ("CPU per record", 1e6 * cpu_http / n_http,
                1e6 * cpu_cli / n_cli))
+        print("%-28s %14.0f %14.0f  (binary batches over HTTP, same "
+              "records; NDJSON over HTTP)" %
+              ("HTTP binary records/s", n_bin / t_bin, n_http / t_http))
+        print("%-28s %11.2f us %11.2f us" %
+              ("CPU per record", 1e6 * cpu_bin / n_bin,
+               1e6 * cpu_http / n_http))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
