@@ -192,7 +192,10 @@ static const char schema_sql[] =
  *                only, each of the two keys wrapped under the other;
  *   subject_key: a subject's data key, wrapped (kek: the generation);
  *   day_key:     a controller's visit key of one expiry day, wrapped;
- *   root_key:    named root keys (the blind-index root), wrapped.
+ *   root_key:    named root keys (the blind-index root), wrapped;
+ *   traffic_key: the data key of one day of a controller's traffic
+ *                store (issue 18), wrapped: deleting the row
+ *                crypto-erases the day.
  */
 static const char ks_schema_sql[] =
         "CREATE TABLE IF NOT EXISTS ks.meta("
@@ -210,7 +213,11 @@ static const char ks_schema_sql[] =
         " PRIMARY KEY(controller, expires_at));"
         "CREATE TABLE IF NOT EXISTS ks.root_key("
         " name TEXT NOT NULL PRIMARY KEY, kek INTEGER NOT NULL,"
-        " wrapped BLOB NOT NULL);";
+        " wrapped BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS ks.traffic_key("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " day INTEGER NOT NULL, kek INTEGER NOT NULL,"
+        " wrapped BLOB NOT NULL, UNIQUE(controller, day));";
 
 /* A keystore made now is this vault's. */
 static const char ks_stamp_sql[] =
