@@ -5,10 +5,11 @@ usage: strings.py OUTPUT.h EN DA SV [NAME LETTER]
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
-output is a header with enum NAME_key (LETTER_<key>) and the table
-NAME_table[lang][key], languages in the order en, da, sv; NAME and LETTER
-are "render" and "R" by default (the notice, templates/notice), the
-incident messages use "incident" and "I" (templates/incident).
+output is a header with enum NAME_key (LETTER_<key>), the table
+NAME_table[lang][key], languages in the order en, da, sv, and the key
+names NAME_key_names[key]; NAME and LETTER are "render" and "R" by
+default (the notice, templates/notice), the incident messages use
+"incident" and "I" (templates/incident).
 """
 import os
 import re
@@ -70,6 +71,12 @@ def main():
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]
         lines.append("\t},")
+    lines.append("};")
+    # The keys by name, for words looked up by a policy's own names (the
+    # events, ev_<name>).
+    lines += ["", f"static const char *const {name}_key_names[{letter}__COUNT]"
+              " __attribute__((unused)) = {"]
+    lines += [f"\t{c_string(k)}," for k in order]
     lines.append("};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
