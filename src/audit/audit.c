@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../common/ckpt.h"
 #include "../common/utf8.h"
 #include "../store/store_audit.h"
 #include "audit_internal.h"
@@ -96,6 +97,10 @@ struct audit_writer {
 	struct audit_settler *settler; /* settles for the writer
 	                                  (audit_settle.c); NULL without a
 	                                  data store */
+	struct ckpt *ckpt;             /* copies the trail's log into its
+	                                  database (src/common/ckpt.h), or
+	                                  NULL: SQLite does, in the commits */
+	struct audit_store *copier;    /* ckpt's connection to the trail */
 	struct audit_chain chain;      /* used by the thread only, once
 	                                  started; its data store connection
 	                                  is the settler's */
@@ -427,10 +432,16 @@ done:
 		batch = next; /* batch itself may be gone now */
 	}
 	/* The data store learns the head, and loses the rows moved, on the
-	 * settler's thread (this one never waits for its lock), which also
-	 * copies the log's bulk into the trail's database. */
-	if (err == VAERN_OK)
-		audit_settler_committed(w->settler, &w->chain);
+	 * settler's thread: this one never waits for its lock. The log's
+	 * bulk is copied into the trail's database on ckpt's; this thread
+	 * copies the rest, a few pages. */
+	if (err != VAERN_OK)
+		return;
+	audit_settler_committed(w->settler, &w->chain);
+	if (ckpt_committed(w->ckpt, audit_store_log_frames(w->chain.st)) &&
+	    audit_store_checkpoint(w->chain.st, NULL, NULL, NULL) != VAERN_OK) {
+		/* Left to the log's next checkpoint. */
+	}
 }
 
 /* t + ns, for pthread_cond_timedwait on CLOCK_MONOTONIC. */
@@ -561,6 +572,13 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
+/* The copy of the trail's log into its database, on ckpt's thread. */
+static enum vaern_err
+trail_copy(void *arg)
+{
+	return audit_store_checkpoint(arg, NULL, NULL, NULL);
+}
+
 enum vaern_err
 audit_writer_start(const struct audit_trail *t, size_t max_batch,
                    struct audit_writer **out, struct vaern_msg *msg)
@@ -589,18 +607,26 @@ audit_writer_start(const struct audit_trail *t, size_t max_batch,
 	}
 	/* The writer never waits for the data store's lock (the create
 	 * writer holds it through its commit's fsyncs): the settler does. */
-	if ((err = audit_settler_start(&w->chain, t->path, &w->settler, msg)) !=
+	if ((err = audit_settler_start(&w->chain, &w->settler, msg)) !=
 	    VAERN_OK) {
 		audit_chain_close(&w->chain);
 		free(w);
 		return err;
 	}
+	/* Without a connection or thread of its own for the copy, SQLite
+	 * copies the log in the writer's commits, as before. */
+	if (audit_store_open(t->path, 1, &w->copier, NULL) == VAERN_OK &&
+	    ckpt_start(trail_copy, w->copier, "vaern-audit-ckp", &w->ckpt,
+	               NULL) == VAERN_OK)
+		audit_store_checkpoint_apart(w->chain.st);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */
 	pthread_cond_init(&w->work, &attr);
 	pthread_condattr_destroy(&attr);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		ckpt_stop(w->ckpt);
+		audit_store_close(w->copier);
 		audit_settler_stop(w->settler);
 		audit_chain_close(&w->chain);
 		pthread_cond_destroy(&w->work);
@@ -842,6 +868,8 @@ audit_writer_stop(struct audit_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	assert(w->head == NULL);
+	ckpt_stop(w->ckpt);
+	audit_store_close(w->copier);
 	/* The last head, waited for. */
 	audit_settler_stop(w->settler);
 	audit_chain_close(&w->chain);

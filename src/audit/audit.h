@@ -68,9 +68,9 @@
  * rows (settle: when the writer is idle, and at most every 100 ms while it
  * is busy, so the head may lag the trail by that much plus a wait for the
  * lock); the writer itself never waits for that lock, so no answer waits
- * behind a data store commit (issue 12 point 6). The settler also copies
- * the trail's log into its database (the checkpoint), off the writer's
- * commits. Do not append while holding an open write transaction on the
+ * behind a data store commit (issue 12 point 6). A third thread copies
+ * the trail's log into its database (the checkpoint, src/common/ckpt.h),
+ * off the writer's commits. Do not append while holding an open write transaction on the
  * vault's store from the same thread: a direct append (no writer) settles
  * without waiting and leaves the head to the next one. Commit, then audit.
  */

@@ -85,28 +85,20 @@ enum vaern_err audit_chain_moved_add(struct audit_chain *c, int64_t id,
         __attribute__((warn_unused_result, nonnull(1)));
 
 /*
- * The settler (audit_settle.c): the thread that settles and checkpoints
- * for the writer, so the writer never waits for the data store's write
- * lock nor copies the trail's log into its database in bulk.
+ * The settler (audit_settle.c): the thread that settles for the writer,
+ * so the writer never waits for the data store's write lock.
  * audit_settler_start takes c's data store connection (c->av becomes
- * NULL), settles what c has moved, opens the trail at path trail for its
- * checkpoints and takes them out of c->st's commits; *out stays NULL
- * when c has no data store (the hand-overs then only forget the moved
- * rows, and SQLite checkpoints in the writer's commits).
+ * NULL) and settles what c has moved; *out stays NULL when c has no data
+ * store (the hand-overs then only forget the moved rows).
  */
 struct audit_settler;
-enum vaern_err audit_settler_start(struct audit_chain *c, const char *trail,
+enum vaern_err audit_settler_start(struct audit_chain *c,
                                    struct audit_settler **out,
                                    struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
-/*
- * After each commit on c (the writer's thread, its callers answered):
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+/* After each commit on c (the writer's thread, its callers answered):
  * hands over the rows c moved and its head, to settle at most every
- * 100 ms; asks the settler for a checkpoint when c's log is long, and once
- * the settler has copied its bulk, copies the few pages committed
- * meanwhile itself (a passive checkpoint on c->st), so that the writer's
- * next transaction starts the log over. s may be NULL (no data store).
- */
+ * 100 ms. s may be NULL (no data store). */
 void audit_settler_committed(struct audit_settler *s, struct audit_chain *c)
         __attribute__((nonnull(2)));
 /* The writer is idle (its thread): settle what was handed over now. */

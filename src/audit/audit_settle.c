@@ -1,9 +1,7 @@
 /*
- * audit_settle.c -- the settler: a thread of the audit writer's that does
- * what no caller need wait for (issue 12 points 4 and 6): it tells the
- * data store the trail's head and deletes the outbox rows the writer
- * moved (audit.h, "Locking"), and it copies the trail's log into its
- * database (the checkpoint).
+ * audit_settle.c -- the settler: a thread of the audit writer's that
+ * tells the data store the trail's head and deletes the outbox rows the
+ * writer moved (audit.h, "Locking"; issue 12 points 4 and 6).
  *
  * A settle is a write transaction on the data store, so it waits for the
  * data store's write lock, which the create writer holds through its
@@ -18,18 +16,6 @@
  * when it stops. Nothing waits for a settle: a change's entry is durable
  * in the outbox, the trail or both at every instant (audit_chain.c), and
  * a head that lags is a head the trail has.
- *
- * The checkpoint: SQLite copies the log into the database in the commit
- * that makes it longer than 1,000 pages, on the committing thread, and
- * syncs the database: 10 to 30 ms in which the writer, and every read's
- * answer, stood still (several times a second at 10,000 reads/s). Here the
- * writer's commits only report the log's length (CKPT_PAGES: the same
- * threshold); this thread copies the bulk on a connection of its own
- * while the writer goes on, and the writer then copies the few pages it
- * committed meanwhile (a passive checkpoint of a few pages, about a
- * millisecond), so that its next transaction starts the log over: the
- * log is started over only when all of it is in the database, which a
- * checkpoint beside a writer that never stops does not reach.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -48,20 +34,6 @@
  */
 #define SETTLE_NS 100000000LL
 
-/* The log's length that starts a checkpoint: SQLite's own default. */
-#define CKPT_PAGES 1000
-/* The length at which the writer copies the log itself, as before, if
- * this thread has not (no connection of its own, or far behind). */
-#define CKPT_PAGES_INLINE 16000
-
-/* Where the trail's checkpoint is. */
-enum ckpt_state {
-	CKPT_NONE,    /* the log is short, or the writer copies it */
-	CKPT_ASKED,   /* the writer asks this thread for the bulk */
-	CKPT_RUNNING, /* this thread is copying it */
-	CKPT_FINISH   /* copied: the writer copies the rest */
-};
-
 struct audit_settler {
 	pthread_mutex_t lock; /* guards everything below but chain */
 	pthread_cond_t work;  /* the thread waits: work, urgency, stop */
@@ -70,20 +42,16 @@ struct audit_settler {
 	size_t nids, capids;  /* of ids */
 	int64_t seq;          /* the newest head handed over */
 	unsigned char mac[AUDIT_HASH_BYTES]; /* its MAC */
-	int64_t settled;           /* the head the data store has (the chain's,
-	                              copied under the lock) */
-	int unsettled;             /* the chain holds what a settle failed on
-	                              (or took and has not settled yet) */
-	int urgent;                /* settle now: the writer is idle */
-	int sleeping;              /* the thread waits with nothing to do: a
-	                              hand-over wakes it */
-	int stopping;              /* a last settle, then exit */
-	enum ckpt_state ckpt;      /* the trail's checkpoint */
-	struct audit_store *trail; /* the thread's own connection to the
-	                              trail, for checkpoints; NULL: the
-	                              writer checkpoints alone */
-	struct audit_chain chain;  /* the thread's: its data store
-	                              connection, key, head and moved rows */
+	int64_t settled;          /* the head the data store has (the chain's,
+	                             copied under the lock) */
+	int unsettled;            /* the chain holds what a settle failed on
+	                             (or took and has not settled yet) */
+	int urgent;               /* settle now: the writer is idle */
+	int sleeping;             /* the thread waits with nothing to do: a
+	                             hand-over wakes it */
+	int stopping;             /* a last settle, then exit */
+	struct audit_chain chain; /* the thread's: its data store
+	                             connection, key, head and moved rows */
 };
 
 static void hand(struct audit_settler *s, struct audit_chain *c, int idle);
@@ -124,21 +92,6 @@ take(struct audit_settler *s)
 	s->urgent = 0;
 }
 
-/* Copies the bulk of the trail's log into its database (lock held on
- * entry and exit). A failure leaves the log to the writer. */
-static void
-checkpoint_bulk(struct audit_settler *s)
-{
-	enum vaern_err err;
-
-	s->ckpt = CKPT_RUNNING;
-	pthread_mutex_unlock(&s->lock);
-	err = audit_store_checkpoint(s->trail, NULL, NULL, NULL);
-	pthread_mutex_lock(&s->lock);
-	/* Failed: the writer copies it all, as SQLite would have. */
-	s->ckpt = err == VAERN_OK ? CKPT_FINISH : CKPT_NONE;
-}
-
 static void *
 settler_main(void *arg)
 {
@@ -151,10 +104,6 @@ settler_main(void *arg)
 		enum vaern_err err;
 		int last_try;
 
-		if (s->ckpt == CKPT_ASKED && !s->stopping) {
-			checkpoint_bulk(s);
-			continue;
-		}
 		if (!has_work(s)) {
 			if (s->stopping)
 				break;
@@ -191,8 +140,8 @@ settler_main(void *arg)
 }
 
 enum vaern_err
-audit_settler_start(struct audit_chain *c, const char *trail,
-                    struct audit_settler **out, struct vaern_msg *msg)
+audit_settler_start(struct audit_chain *c, struct audit_settler **out,
+                    struct vaern_msg *msg)
 {
 	struct audit_settler *s;
 	pthread_condattr_t attr;
@@ -203,9 +152,6 @@ audit_settler_start(struct audit_chain *c, const char *trail,
 		return VAERN_OK; /* no data store: nothing to settle */
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	/* Without a connection of its own the writer checkpoints alone. */
-	if (audit_store_open(trail, 1, &s->trail, NULL) == VAERN_OK)
-		audit_store_checkpoint_apart(c->st);
 	/* The data store's connection becomes this thread's. */
 	s->chain.av = c->av;
 	memcpy(s->chain.key, c->key, AUDIT_KEY_BYTES);
@@ -222,7 +168,6 @@ audit_settler_start(struct audit_chain *c, const char *trail,
 	if ((rc = pthread_create(&s->thread, NULL, settler_main, s)) != 0) {
 		s->chain.av = NULL; /* still the caller's */
 		audit_chain_close(&s->chain);
-		audit_store_close(s->trail);
 		pthread_cond_destroy(&s->work);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -285,42 +230,10 @@ audit_settler_stop(struct audit_settler *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	audit_chain_close(&s->chain);
-	audit_store_close(s->trail);
 	pthread_cond_destroy(&s->work);
 	pthread_mutex_destroy(&s->lock);
 	free(s->ids);
 	free(s);
-}
-
-/* The writer's part of the checkpoint, after a commit that left frames
- * pages in its log: 1 when it should now copy the log itself. */
-static int
-log_after_commit(struct audit_settler *s, int frames)
-{
-	int finish = 0;
-
-	if (s->trail == NULL)
-		return 0; /* SQLite's own checkpoints, in the commits */
-	pthread_mutex_lock(&s->lock);
-	switch (s->ckpt) {
-	case CKPT_NONE:
-		if (frames >= CKPT_PAGES && !s->stopping) {
-			s->ckpt = CKPT_ASKED;
-			pthread_cond_signal(&s->work);
-		}
-		break;
-	case CKPT_ASKED:
-	case CKPT_RUNNING:
-		/* Far behind: the writer copies what it can itself. */
-		finish = frames >= CKPT_PAGES_INLINE;
-		break;
-	case CKPT_FINISH:
-		finish = 1;
-		s->ckpt = CKPT_NONE;
-		break;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return finish;
 }
 
 void
@@ -331,10 +244,6 @@ audit_settler_committed(struct audit_settler *s, struct audit_chain *c)
 		return;
 	}
 	hand(s, c, 0);
-	if (log_after_commit(s, audit_store_log_frames(c->st)) &&
-	    audit_store_checkpoint(c->st, NULL, NULL, NULL) != VAERN_OK) {
-		/* Left to the log's next checkpoint. */
-	}
 }
 
 void
