@@ -70,9 +70,10 @@
  * lock); the writer itself never waits for that lock, so no answer waits
  * behind a data store commit (issue 12 point 6). A third thread copies
  * the trail's log into its database (the checkpoint, src/common/ckpt.h),
- * off the writer's commits. Do not append while holding an open write transaction on the
- * vault's store from the same thread: a direct append (no writer) settles
- * without waiting and leaves the head to the next one. Commit, then audit.
+ * off the writer's commits. Do not append while holding an open write
+ * transaction on the vault's store from the same thread: a direct append (no
+ * writer) settles without waiting and leaves the head to the next one. Commit,
+ * then audit.
  */
 #ifndef VAERN_AUDIT_H
 #define VAERN_AUDIT_H
