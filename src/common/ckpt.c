@@ -21,6 +21,8 @@ struct ckpt {
 	pthread_cond_t work;   /* the thread waits: asked, or stop */
 	pthread_t thread;      /* the helper */
 	enum ckpt_state state; /* where the copy is */
+	int base;              /* the log's length when the writer last
+	                          finished a copy (0: started over since) */
 	int stopping;          /* exit at the next look */
 	ckpt_copy_fn copy_fn;  /* the copy, on the helper's connection */
 	void *arg;             /* copy_fn's */
@@ -86,19 +88,33 @@ ckpt_committed(struct ckpt *k, int pages)
 	if (k == NULL)
 		return 0;
 	pthread_mutex_lock(&k->lock);
+	/*
+	 * A log not started over after a copy (a reader's snapshot still
+	 * used it when the writer began) is copied again only once it has
+	 * grown by CKPT_PAGES more: asking at every commit, as SQLite does,
+	 * made a copy and a finish, four fsyncs, per commit while readers
+	 * kept it from starting over.
+	 */
+	if (pages < k->base)
+		k->base = 0; /* started over */
 	switch (k->state) {
 	case CKPT_NONE:
-		if (pages >= CKPT_PAGES) {
+		if (pages >= k->base + CKPT_PAGES) {
 			k->state = CKPT_ASKED;
 			pthread_cond_signal(&k->work);
 		}
 		break;
 	case CKPT_ASKED:
 	case CKPT_RUNNING:
-		finish = pages >= CKPT_PAGES_INLINE; /* far behind */
+		/* Far behind: the writer copies it all itself. */
+		if (pages >= k->base + CKPT_PAGES_INLINE) {
+			finish = 1;
+			k->base = pages;
+		}
 		break;
 	case CKPT_FINISH:
 		finish = 1;
+		k->base = pages;
 		k->state = CKPT_NONE;
 		break;
 	}

@@ -13,7 +13,9 @@
  * passive checkpoint of a few pages), so that its next transaction
  * starts the log over. The log is started over only once all of it is
  * in the database, which a copy beside a writer that never stops does
- * not reach: hence the writer's part.
+ * not reach: hence the writer's part. (Nor while a reader's snapshot
+ * uses the log when the writer begins: then the next copy waits until
+ * the log has grown by CKPT_PAGES more.)
  *
  * Engine-neutral: copy_fn does the copy; on an engine without such a log
  * the caller starts no helper.
