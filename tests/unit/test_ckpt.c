@@ -82,9 +82,12 @@ run(const struct step *steps, size_t n, enum vaern_err ret)
 		for (int tries = 0; tries < 500 && !got; tries++) {
 			int finish = ckpt_committed(k, steps[i].pages);
 
-			if (steps[i].finish)
-				got = finish;
-			else if (steps[i].asks)
+			if (steps[i].finish) {
+				struct timespec ms10 = {0, 10000000L};
+
+				if (!(got = finish))
+					(void)nanosleep(&ms10, NULL);
+			} else if (steps[i].asks)
 				got = wait_copy(&c, 10);
 			else
 				got = 1;
