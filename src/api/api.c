@@ -484,8 +484,15 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	 * the commits, as before. */
 	if (vault_open(dir, &a->copier_vault, NULL) == VAERN_OK &&
 	    ckpt_start(vault_copy, a->copier_vault, "vaern-ckpt", &a->ckpt,
-	               NULL) == VAERN_OK)
-		vault_checkpoint_apart(a->writer_vault);
+	               NULL) == VAERN_OK &&
+	    !vault_checkpoint_apart(a->writer_vault)) {
+		ckpt_stop(a->ckpt); /* the engine checkpoints on its own */
+		a->ckpt = NULL;
+	}
+	if (a->ckpt == NULL) {
+		vault_close(a->copier_vault);
+		a->copier_vault = NULL;
+	}
 	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
 		api_free(a);
 		return err;

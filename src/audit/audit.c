@@ -625,8 +625,15 @@ audit_writer_start(const struct audit_trail *t, size_t max_batch,
 	 * copies the log in the writer's commits, as before. */
 	if (audit_store_open(t->path, 1, &w->copier, NULL) == VAERN_OK &&
 	    ckpt_start(trail_copy, w->copier, "vaern-audit-ckp", &w->ckpt,
-	               NULL) == VAERN_OK)
-		audit_store_checkpoint_apart(w->chain.st);
+	               NULL) == VAERN_OK &&
+	    !audit_store_checkpoint_apart(w->chain.st)) {
+		ckpt_stop(w->ckpt); /* the engine checkpoints on its own */
+		w->ckpt = NULL;
+	}
+	if (w->ckpt == NULL) {
+		audit_store_close(w->copier);
+		w->copier = NULL;
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */

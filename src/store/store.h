@@ -154,7 +154,8 @@ void store_set_autocheckpoint(struct store *st, int pages);
  * store_log_frames says how long st's last commit left the longer of the
  * two logs (0 before it). store_set_autocheckpoint undoes it.
  */
-void store_checkpoint_apart(struct store *st) __attribute__((nonnull));
+/* Returns 1, or 0 on an engine that checkpoints on its own (PostgreSQL). */
+int store_checkpoint_apart(struct store *st) __attribute__((nonnull));
 int store_log_frames(const struct store *st) __attribute__((nonnull));
 /* A passive checkpoint of the data and the keystore: copies what it can
  * without waiting for a writer or a reader. Ends a read snapshot; not in

@@ -371,12 +371,13 @@ log_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-void
+int
 audit_store_checkpoint_apart(struct audit_store *st)
 {
-	/* PostgreSQL checkpoints on its own: nothing to take out. */
-	if (db_engine(st->conn.db) == DB_SQLITE)
-		(void)sqlite3_wal_hook(st->conn.db->lite, log_hook, st);
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	(void)sqlite3_wal_hook(st->conn.db->lite, log_hook, st);
+	return 1;
 }
 
 int

@@ -146,7 +146,9 @@ void audit_store_rollback(struct audit_store *st);
  * instead, on this connection or another; audit_store_log_frames says how
  * long st's last commit left the log. Issue 12 point 6.
  */
-void audit_store_checkpoint_apart(struct audit_store *st)
+/* Returns 1, or 0 on an engine that checkpoints on its own (PostgreSQL:
+ * nothing to take out, nothing for the caller to copy). */
+int audit_store_checkpoint_apart(struct audit_store *st)
         __attribute__((nonnull));
 /* Pages in the log after st's last commit (0 before the first, or
  * without audit_store_checkpoint_apart). */

@@ -792,12 +792,13 @@ store_log_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-void
+int
 store_checkpoint_apart(struct store *st)
 {
-	/* PostgreSQL checkpoints on its own: nothing to take out. */
-	if (db_engine(st->conn.db) == DB_SQLITE)
-		(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
+	return 1;
 }
 
 int

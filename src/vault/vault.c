@@ -267,10 +267,10 @@ vault_set_shared_reads(struct vault *v)
 	store_set_cache_kib(v->store, 2048);
 }
 
-void
+int
 vault_checkpoint_apart(struct vault *v)
 {
-	store_checkpoint_apart(v->store);
+	return store_checkpoint_apart(v->store);
 }
 
 int

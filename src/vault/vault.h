@@ -1228,7 +1228,8 @@ void vault_set_shared_reads(struct vault *v);
  * vault_log_frames: the pages the last commit left in the longer log
  * (data or keystore). store.h, store_checkpoint_apart, says why.
  */
-void vault_checkpoint_apart(struct vault *v) __attribute__((nonnull));
+/* Returns 1, or 0 on an engine that checkpoints on its own. */
+int vault_checkpoint_apart(struct vault *v) __attribute__((nonnull));
 int vault_log_frames(const struct vault *v) __attribute__((nonnull));
 /* A passive checkpoint (never waits); not inside a transaction. */
 enum vaern_err vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
