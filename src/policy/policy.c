@@ -47,7 +47,8 @@ static const char *const top_keys[] = {
         "vaern",     "controller", "events",           "categories",
         "purposes",  "retention",  "recipients",       "transfers",
         "roles",     "rights",     "request_channels", "security",
-        "incidents", "sources",    "traffic",          NULL};
+        "incidents", "sources",    "traffic",          "portal",
+        NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -389,6 +390,7 @@ compile(struct loader *ld, const struct ynode *root)
 	                  "the policy", "security", &ld->p->security,
 	                  &ld->p->nsecurity);
 	policy_compile_traffic(ld, root);
+	policy_compile_portal(ld, root);
 }
 
 /* ---------------------------------------------------------------------

@@ -1,0 +1,442 @@
+/*
+ * store_portal.c -- the SQL of the portal's rows (store_portal.h). Each
+ * statement is prepared for its call: a page makes one or two of them.
+ */
+#include "store_portal.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sqlite_util.h"
+#include "store_sqlite_internal.h"
+
+static const char schema_sql[] =
+        /* A login under way (issue 16): the code's hash, the identifiers'
+         * throttle key, how often it was tried. */
+        "CREATE TABLE IF NOT EXISTS portal_login("
+        " id INTEGER PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE,"
+        " controller INTEGER NOT NULL, subject BLOB,"
+        " code_hash BLOB NOT NULL, throttle BLOB NOT NULL,"
+        " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, used_at INTEGER);"
+        /* AURA-PORTAL-1: a session holds the person's id, nothing else;
+         * only its token's hash. */
+        "CREATE TABLE IF NOT EXISTS portal_session("
+        " id INTEGER PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE,"
+        " controller INTEGER NOT NULL, subject BLOB NOT NULL,"
+        " proof TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        " seen_at INTEGER NOT NULL, ended_at INTEGER);"
+        "CREATE INDEX IF NOT EXISTS portal_session_subject"
+        " ON portal_session(controller, subject);"
+        "CREATE TABLE IF NOT EXISTS portal_throttle("
+        " key BLOB PRIMARY KEY, failures INTEGER NOT NULL,"
+        " last_at INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS portal_password("
+        " controller INTEGER NOT NULL, subject BLOB NOT NULL,"
+        " hash TEXT NOT NULL, set_at INTEGER NOT NULL,"
+        " PRIMARY KEY(controller, subject));";
+
+int
+store_portal_schema(struct sqlite3 *db, char **errmsg)
+{
+	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+}
+
+static sqlite3_stmt *
+prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		(void)sqlu_fail(c, msg, "portal: prepare");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Runs s, a statement without rows, and finalises it. */
+static enum vaern_err
+run(struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+    struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = sqlu_fail(c, msg, what);
+	sqlite3_finalize(s);
+	return err;
+}
+
+static int64_t
+col_time(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL
+	               ? STORE_NO_TIME
+	               : sqlite3_column_int64(s, col);
+}
+
+static void
+bind_time(sqlite3_stmt *s, int col, int64_t t)
+{
+	if (t == STORE_NO_TIME)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_int64(s, col, t);
+}
+
+/* Copies blob column col of exactly n bytes into out; 0 if it is not. */
+static int
+col_fixed(sqlite3_stmt *s, int col, unsigned char *out, size_t n)
+{
+	const void *b = sqlite3_column_blob(s, col);
+
+	memset(out, 0, n);
+	if (b == NULL || (size_t)sqlite3_column_bytes(s, col) != n)
+		return 0;
+	memcpy(out, b, n);
+	return 1;
+}
+
+enum vaern_err
+store_portal_login_insert(struct store *st, struct store_portal_login *l,
+                          struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "INSERT INTO portal_login(token_hash, "
+	                       "controller, subject, code_hash, throttle,"
+	                       " created_at, expires_at) VALUES"
+	                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, l->token_hash, STORE_PORTAL_HASH,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, l->controller);
+	if (l->has_subject)
+		sqlite3_bind_blob(s, 3, l->subject, STORE_UID_BYTES,
+		                  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_blob(s, 4, l->code_hash, STORE_PORTAL_HASH,
+	                  SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, l->throttle, STORE_PORTAL_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, l->created_at);
+	sqlite3_bind_int64(s, 7, l->expires_at);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		l->id = sqlite3_column_int64(s, 0);
+	else
+		err = sqlu_fail(c, msg, "portal_login");
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_login_get(struct store *st,
+                       const unsigned char token_hash[STORE_PORTAL_HASH],
+                       struct store_portal_login *out, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT id, controller, subject, code_hash,"
+	                       " throttle, created_at, expires_at, attempts,"
+	                       " used_at FROM portal_login WHERE token_hash = "
+	                       "?1",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->controller = sqlite3_column_int64(s, 1);
+		out->has_subject =
+		        col_fixed(s, 2, out->subject, STORE_UID_BYTES);
+		(void)col_fixed(s, 3, out->code_hash, STORE_PORTAL_HASH);
+		(void)col_fixed(s, 4, out->throttle, STORE_PORTAL_HASH);
+		out->created_at = sqlite3_column_int64(s, 5);
+		out->expires_at = sqlite3_column_int64(s, 6);
+		out->attempts = sqlite3_column_int(s, 7);
+		out->used_at = col_time(s, 8);
+		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
+	} else if (rc == SQLITE_DONE) {
+		err = VAERN_E_NOTFOUND;
+	} else {
+		err = sqlu_fail(c, msg, "portal_login");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_login_update(struct store *st, const struct store_portal_login *l,
+                          struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "UPDATE portal_login SET attempts = ?2,"
+	                       " used_at = ?3 WHERE id = ?1",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, l->id);
+	sqlite3_bind_int(s, 2, l->attempts);
+	bind_time(s, 3, l->used_at);
+	return run(c, s, "portal_login", msg);
+}
+
+enum vaern_err
+store_portal_session_insert(struct store *st, struct store_portal_session *p,
+                            struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "INSERT INTO portal_session(token_hash, "
+	                       "controller, subject, proof, created_at, "
+	                       "seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+	                       " RETURNING id",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, p->token_hash, STORE_PORTAL_HASH,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, p->controller);
+	sqlite3_bind_blob(s, 3, p->subject, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, p->proof, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, p->created_at);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		p->id = sqlite3_column_int64(s, 0);
+	else
+		err = sqlu_fail(c, msg, "portal_session");
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_session_get(struct store *st,
+                         const unsigned char token_hash[STORE_PORTAL_HASH],
+                         struct store_portal_session *out,
+                         struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT id, controller, subject, proof,"
+	                       " created_at, seen_at, ended_at"
+	                       " FROM portal_session WHERE token_hash = ?1",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *proof = (const char *)sqlite3_column_text(s, 3);
+
+		out->id = sqlite3_column_int64(s, 0);
+		out->controller = sqlite3_column_int64(s, 1);
+		(void)col_fixed(s, 2, out->subject, STORE_UID_BYTES);
+		(void)snprintf(out->proof, sizeof(out->proof), "%s",
+		               proof != NULL ? proof : "");
+		out->created_at = sqlite3_column_int64(s, 4);
+		out->seen_at = sqlite3_column_int64(s, 5);
+		out->ended_at = col_time(s, 6);
+		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
+	} else if (rc == SQLITE_DONE) {
+		err = VAERN_E_NOTFOUND;
+	} else {
+		err = sqlu_fail(c, msg, "portal_session");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_session_touch(struct store *st, int64_t id, int64_t seen_at,
+                           struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "UPDATE portal_session SET seen_at = ?2"
+	                       " WHERE id = ?1 AND ended_at IS NULL",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, seen_at);
+	return run(c, s, "portal_session", msg);
+}
+
+enum vaern_err
+store_portal_session_end(struct store *st, int64_t id, int64_t at,
+                         struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "UPDATE portal_session SET ended_at = ?2"
+	                       " WHERE id = ?1 AND ended_at IS NULL",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	return run(c, s, "portal_session", msg);
+}
+
+enum vaern_err
+store_portal_session_end_all(struct store *st, int64_t controller,
+                             const unsigned char subject[STORE_UID_BYTES],
+                             int64_t at, int64_t *n, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "UPDATE portal_session SET ended_at = ?3"
+	                       " WHERE controller = ?1 AND subject = ?2"
+	                       " AND ended_at IS NULL",
+	                       msg);
+	enum vaern_err err;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, at);
+	err = run(c, s, "portal_session", msg);
+	if (err == VAERN_OK && n != NULL)
+		*n = sqlite3_changes64(c->db);
+	return err;
+}
+
+enum vaern_err
+store_portal_throttle_get(struct store *st,
+                          const unsigned char key[STORE_PORTAL_HASH],
+                          int64_t *failures, int64_t *last_at,
+                          struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT failures, last_at FROM portal_throttle"
+	                       " WHERE key = ?1",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	*failures = 0;
+	*last_at = STORE_NO_TIME;
+	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*failures = sqlite3_column_int64(s, 0);
+		*last_at = sqlite3_column_int64(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		err = sqlu_fail(c, msg, "portal_throttle");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_throttle_hit(struct store *st,
+                          const unsigned char key[STORE_PORTAL_HASH],
+                          int64_t at, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "INSERT INTO portal_throttle(key, failures, "
+	                       "last_at) VALUES (?1, 1, ?2)"
+	                       " ON CONFLICT(key) DO UPDATE SET"
+	                       " failures = failures + 1, last_at = ?2",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, at);
+	return run(c, s, "portal_throttle", msg);
+}
+
+enum vaern_err
+store_portal_throttle_clear(struct store *st,
+                            const unsigned char key[STORE_PORTAL_HASH],
+                            struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s =
+	        prep(c, "DELETE FROM portal_throttle WHERE key = ?1", msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
+	return run(c, s, "portal_throttle", msg);
+}
+
+enum vaern_err
+store_portal_password_get(struct store *st, int64_t controller,
+                          const unsigned char subject[STORE_UID_BYTES],
+                          char out[STORE_PORTAL_PWHASH], struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "SELECT hash FROM portal_password"
+	                       " WHERE controller = ?1 AND subject = ?2",
+	                       msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	out[0] = '\0';
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+
+		if (h == NULL || strlen(h) >= STORE_PORTAL_PWHASH)
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "portal_password: malformed row");
+		else
+			memcpy(out, h, strlen(h) + 1);
+	} else if (rc == SQLITE_DONE) {
+		err = VAERN_E_NOTFOUND;
+	} else {
+		err = sqlu_fail(c, msg, "portal_password");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_password_set(struct store *st, int64_t controller,
+                          const unsigned char subject[STORE_UID_BYTES],
+                          const char *hash, int64_t at, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "INSERT INTO portal_password(controller, "
+	                       "subject, hash, set_at) VALUES (?1, ?2, ?3, ?4)"
+	                       " ON CONFLICT(controller, subject) DO UPDATE"
+	                       " SET hash = ?3, set_at = ?4",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, controller);
+	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, at);
+	return run(c, s, "portal_password", msg);
+}
