@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Turns templates/notice/{da,sv,en}.strings into C (used by meson).
 
-usage: strings.py OUTPUT.h EN DA SV
+usage: strings.py OUTPUT.h EN DA SV [PREFIX ENUM TABLE]
+
+PREFIX, ENUM and TABLE name the output's key prefix, enum and table
+(default R, render_key, render_table: the notice's; the portal's are P,
+portal_key, portal_table).
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
@@ -37,6 +41,8 @@ def c_string(s):
 
 def main():
     out, paths = sys.argv[1], sys.argv[2:5]
+    prefix, enum, table = (sys.argv[5:8] if len(sys.argv) >= 8
+                           else ("R", "render_key", "render_table"))
     tables, errors = [], []
     for p in paths:
         keys, errs = load(p)
@@ -54,17 +60,23 @@ def main():
         for e in errors:
             print(e, file=sys.stderr)
         sys.exit(1)
-    lines = ["/* generated from templates/notice/{en,da,sv}.strings by "
+    lines = [f"/* generated from {paths[0]} and its translations by "
              "scripts/strings.py */",
-             "enum render_key {"]
-    lines += [f"\tR_{k}," for k in order]
-    lines += ["\tR__COUNT", "};", "",
-              "static const char *const render_table[3][R__COUNT] = {"]
+             f"enum {enum} {{"]
+    lines += [f"\t{prefix}_{k}," for k in order]
+    lines += [f"\t{prefix}__COUNT", "};", ""]
+    guard = len(sys.argv) >= 8
+    if guard:
+        # Only the file that defines the guard holds the table.
+        lines.append(f"#ifdef {table.upper()}_DEFINE")
+    lines += [f"static const char *const {table}[3][{prefix}__COUNT] = {{"]
     for t in tables:
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]
         lines.append("\t},")
     lines.append("};")
+    if guard:
+        lines.append("#endif")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 

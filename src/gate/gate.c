@@ -532,7 +532,8 @@ decide_answer(const struct policy *p, const struct gate_request *r,
 			return VAERN_OK;
 		}
 	} else if (r->role == GATE_ROLE_SUBJECT ||
-	           (r->role != GATE_ROLE_OPERATOR && !p->roles[r->role].audit)) {
+	           (r->role != GATE_ROLE_OPERATOR &&
+	            !p->roles[r->role].audit)) {
 		/* The data-protection officer answers the person's requests
 		 * (the role that reads the audit trail, GDPR-32). */
 		deny(d, rule,

@@ -100,9 +100,9 @@ struct gate_request {
 	const struct gate_rights_request *request; /* GATE_ANSWER: the
 	                           request it answers, or NULL (then only a
 	                           role with audit: true answers) */
-	int self;               /* GATE_ROLE_SUBJECT: 1 if the actor is the
-	                           subject asked about (the vault binds the
-	                           portal's session to its person) */
+	int self; /* GATE_ROLE_SUBJECT: 1 if the actor is the
+	             subject asked about (the vault binds the
+	             portal's session to its person) */
 };
 
 struct gate_decision {

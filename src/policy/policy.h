@@ -315,10 +315,12 @@ struct policy_traffic {
 #define POLICY_PORTAL_LOGINS_MAX 4  /* identifier sets that log in */
 #define POLICY_PORTAL_SET_MAX    4  /* categories in one set */
 #define POLICY_PORTAL_CHANGES    16 /* categories the person may record */
-#define POLICY_PROOF_CODE        1u /* a one-time code to the contact on
-                                       record (e-mail, else phone) */
-#define POLICY_PROOF_PASSWORD    2u /* a password the person set
-                                       (argon2id) */
+#define POLICY_PROOF_CODE                                                      \
+	1u /* a one-time code to the contact on                                \
+	      record (e-mail, else phone) */
+#define POLICY_PROOF_PASSWORD                                                  \
+	2u /* a password the person set                                        \
+	      (argon2id) */
 
 /* One way to log in (AURA-LOGIN-1): the identifier categories that
  * together name one person. */
@@ -334,7 +336,7 @@ struct policy_portal {
 	                   overview shows (AURA-PORTAL-1, -2) */
 	struct policy_portal_login logins[POLICY_PORTAL_LOGINS_MAX];
 	size_t nlogins;
-	unsigned proofs; /* POLICY_PROOF_* bits */
+	unsigned proofs;                       /* POLICY_PROOF_* bits */
 	size_t changes[POLICY_PORTAL_CHANGES]; /* categories of the purpose
 	                   the person may record a new value of (a product
 	                   change, AURA-PORTAL-2) */

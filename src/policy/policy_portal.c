@@ -47,8 +47,9 @@ compile_login(struct loader *ld, const struct ynode *v,
 
 	n = policy_list_items(ld, v, "portal", "login", &one, &items);
 	if (v->kind == Y_SEQ && n == 0)
-		policy_diag(ld, v, "portal: login: a set names at least one "
-		                   "identifier category");
+		policy_diag(ld, v,
+		            "portal: login: a set names at least one "
+		            "identifier category");
 	if (n > POLICY_PORTAL_SET_MAX) {
 		policy_diag(ld, v,
 		            "portal: login: at most %d categories in one set",

@@ -122,8 +122,7 @@ store_portal_login_insert(struct store *st, struct store_portal_login *l,
 		                  SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 3);
-	sqlite3_bind_blob(s, 4, l->code_hash, STORE_PORTAL_HASH,
-	                  SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, l->code_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 5, l->throttle, STORE_PORTAL_HASH, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, l->created_at);
 	sqlite3_bind_int64(s, 7, l->expires_at);

@@ -18,9 +18,9 @@
 
 #include "store.h"
 
-#define STORE_PORTAL_HASH     32  /* bytes of a token, code or key hash */
-#define STORE_PORTAL_PROOF    16  /* "code", "password", NUL included */
-#define STORE_PORTAL_PWHASH   128 /* an argon2id string, NUL included */
+#define STORE_PORTAL_HASH   32  /* bytes of a token, code or key hash */
+#define STORE_PORTAL_PROOF  16  /* "code", "password", NUL included */
+#define STORE_PORTAL_PWHASH 128 /* an argon2id string, NUL included */
 
 struct sqlite3;
 
@@ -76,11 +76,9 @@ enum vaern_err store_portal_session_insert(struct store *st,
                                            struct store_portal_session *s,
                                            struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
-enum vaern_err
-store_portal_session_get(struct store *st,
-                         const unsigned char token_hash[STORE_PORTAL_HASH],
-                         struct store_portal_session *out,
-                         struct vaern_msg *msg)
+enum vaern_err store_portal_session_get(
+        struct store *st, const unsigned char token_hash[STORE_PORTAL_HASH],
+        struct store_portal_session *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 enum vaern_err store_portal_session_touch(struct store *st, int64_t id,
                                           int64_t seen_at,
@@ -99,11 +97,9 @@ store_portal_session_end_all(struct store *st, int64_t controller,
 
 /* Throttles: failures counted per key (an identifier set or an
  * address, hashed), the time of the latest. */
-enum vaern_err
-store_portal_throttle_get(struct store *st,
-                          const unsigned char key[STORE_PORTAL_HASH],
-                          int64_t *failures, int64_t *last_at,
-                          struct vaern_msg *msg)
+enum vaern_err store_portal_throttle_get(
+        struct store *st, const unsigned char key[STORE_PORTAL_HASH],
+        int64_t *failures, int64_t *last_at, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 /* One more failure at at. */
 enum vaern_err

@@ -98,20 +98,21 @@ audit(struct vault *v, const char *controller, const char *action,
 /* Seconds to wait before the next try of a key that failed n times,
  * the latest at last. */
 static int64_t
-throttle_wait(int64_t n, int64_t last, int64_t now)
+throttle_wait(int64_t n, int64_t free, int64_t last, int64_t now)
 {
 	int64_t delay;
 
-	if (n < VAULT_PORTAL_FREE_TRIES || last == STORE_NO_TIME)
+	if (n < free || last == STORE_NO_TIME)
 		return 0;
-	n -= VAULT_PORTAL_FREE_TRIES;
+	n -= free;
 	delay = n >= 10 ? VAULT_PORTAL_DELAY_MAX : (int64_t)1 << n;
 	if (delay > VAULT_PORTAL_DELAY_MAX)
 		delay = VAULT_PORTAL_DELAY_MAX;
 	return last + delay > now ? last + delay - now : 0;
 }
 
-/* The wait the keys impose now (the longer). */
+/* The wait the keys impose now (the longer): k1 an identifier set's,
+ * k2 an address's (which many people may share: more free tries). */
 static enum vaern_err
 throttle_check(struct vault *v, const unsigned char *k1,
                const unsigned char *k2, int64_t now, int64_t *wait,
@@ -129,7 +130,10 @@ throttle_check(struct vault *v, const unsigned char *k1,
 		if ((err = store_portal_throttle_get(v->store, keys[i], &n,
 		                                     &last, msg)) != VAERN_OK)
 			return err;
-		if ((w = throttle_wait(n, last, now)) > *wait)
+		if ((w = throttle_wait(n,
+		                       i == 0 ? VAULT_PORTAL_FREE_TRIES
+		                              : VAULT_PORTAL_FREE_ADDRESS,
+		                       last, now)) > *wait)
 			*wait = w;
 	}
 	return VAERN_OK;
@@ -180,8 +184,8 @@ refuse_throttled(struct vault *v, const char *controller, int64_t wait,
 static enum vaern_err
 login_identities(struct vault *v, const struct controller *c,
                  const struct vault_portal_login_in *in,
-                 struct vault_identity *ids, unsigned char key[STORE_PORTAL_HASH],
-                 struct vaern_msg *msg)
+                 struct vault_identity *ids,
+                 unsigned char key[STORE_PORTAL_HASH], struct vaern_msg *msg)
 {
 	const struct policy *p = c->policy;
 	const struct policy_portal_login *set;
@@ -193,8 +197,8 @@ login_identities(struct vault *v, const struct controller *c,
 		return vaern_fail(msg, VAERN_E_NOTFOUND,
 		                  "the policy of '%s' has no portal", c->name);
 	if (in->set >= p->portal.nlogins)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "way: one of 1..%zu", p->portal.nlogins);
+		return vaern_fail(msg, VAERN_E_INVALID, "way: one of 1..%zu",
+		                  p->portal.nlogins);
 	set = &p->portal.logins[in->set];
 	if (in->nvalues != set->n)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -215,9 +219,8 @@ login_identities(struct vault *v, const struct controller *c,
 			break;
 		}
 		if (id_normalise(cat->identifier, in->values[i],
-		                 p->controller.country,
-		                 cal_day_of(clock_now()), norm,
-		                 sizeof(norm), &why) != VAERN_OK) {
+		                 p->controller.country, cal_day_of(clock_now()),
+		                 norm, sizeof(norm), &why) != VAERN_OK) {
 			err = vaern_fail(msg, VAERN_E_INVALID,
 			                 "'%s' is not valid", cat->id);
 			break;
@@ -270,9 +273,9 @@ code_title(const char *lang)
 /* Sends the code to the person's contact on record, read through the
  * gate (audited); 1 in *sent if it went. */
 static enum vaern_err
-code_send(struct vault *v, const struct controller *c,
-          const unsigned char *uid, const char *digits, const char *lang,
-          int *sent, struct vaern_msg *msg)
+code_send(struct vault *v, const struct controller *c, const unsigned char *uid,
+          const char *digits, const char *lang, int *sent,
+          struct vaern_msg *msg)
 {
 	const struct vault_request_actor who = {ACTOR, ACTOR};
 	struct vlt_contact_find cf;
@@ -282,16 +285,15 @@ code_send(struct vault *v, const struct controller *c,
 	enum vaern_err err;
 
 	*sent = 0;
-	err = vlt_contact_of(v, c, PURPOSE, "one-time login code", uid,
-	                     ID_NONE, &who, &cf, &why);
+	err = vlt_contact_of(v, c, PURPOSE, "one-time login code", uid, ID_NONE,
+	                     &who, &cf, &why);
 	if (err == VAERN_E_INVALID)
 		return VAERN_OK; /* no contact: the same answer as nobody */
 	if (err != VAERN_OK) {
 		*msg = why;
 		return err;
 	}
-	code_text(lang, c->policy->controller.name, digits, body,
-	          sizeof(body));
+	code_text(lang, c->policy->controller.name, digits, body, sizeof(body));
 	memset(&m, 0, sizeof(m));
 	m.controller = c->name;
 	m.request = "portal-login";
@@ -343,8 +345,8 @@ login_password(struct vault *v, const struct controller *c, int found,
 		                  c->name);
 	stored[0] = '\0';
 	if (found)
-		err = store_portal_password_get(v->store, c->rowid, uid,
-		                                stored, msg);
+		err = store_portal_password_get(v->store, c->rowid, uid, stored,
+		                                msg);
 	if (err != VAERN_OK && err != VAERN_E_NOTFOUND)
 		return err;
 	if (err == VAERN_E_NOTFOUND) {
@@ -411,8 +413,8 @@ vault_portal_login_start(struct vault *v,
 		return err;
 	if (out->wait > 0)
 		return refuse_throttled(v, in->controller, out->wait, out, msg);
-	err = vault_subject_find_identities(v, in->controller, ids,
-	                                    in->nvalues, uid, &why);
+	err = vault_subject_find_identities(v, in->controller, ids, in->nvalues,
+	                                    uid, &why);
 	if (err == VAERN_OK)
 		found = 1;
 	else if (err != VAERN_E_NOTFOUND) {
@@ -422,12 +424,10 @@ vault_portal_login_start(struct vault *v,
 	if (in->password != NULL)
 		return login_password(v, c, found, uid, in->password, idkey,
 		                      addrkey, out, msg);
-	(void)snprintf(digits, sizeof(digits), "%0*u",
-	               VAULT_PORTAL_CODE_DIGITS,
+	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_PORTAL_CODE_DIGITS,
 	               (unsigned)randombytes_uniform(100000000u));
-	if (found &&
-	    (err = code_send(v, c, uid, digits, in->lang, &sent, msg)) !=
-	            VAERN_OK)
+	if (found && (err = code_send(v, c, uid, digits, in->lang, &sent,
+	                              msg)) != VAERN_OK)
 		goto done;
 	token_new(v, raw, out->token);
 	token_hash(raw, l.token_hash);
@@ -437,7 +437,8 @@ vault_portal_login_start(struct vault *v,
 		memcpy(l.subject, uid, VAULT_UID_BYTES);
 	/* Nobody's code is random and never sent: never right. */
 	if (!sent)
-		vlt_random(v, (unsigned char *)digits, VAULT_PORTAL_CODE_DIGITS);
+		vlt_random(v, (unsigned char *)digits,
+		           VAULT_PORTAL_CODE_DIGITS);
 	keyed(v, c, "portal code", raw, sizeof(raw), digits,
 	      VAULT_PORTAL_CODE_DIGITS, l.code_hash);
 	memcpy(l.throttle, idkey, sizeof(idkey));
@@ -446,8 +447,10 @@ vault_portal_login_start(struct vault *v,
 	l.used_at = STORE_NO_TIME;
 	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
 		err = store_portal_login_insert(v->store, &l, msg);
+		/* A start counts against the identifiers (codes sent to one
+		 * person); only failures against the address. */
 		if (err == VAERN_OK)
-			err = throttle_hit(v, idkey, addrkey, now, msg);
+			err = throttle_hit(v, idkey, NULL, now, msg);
 		err = vlt_end(v, err, msg);
 	}
 	if (err == VAERN_OK)
@@ -527,8 +530,8 @@ vault_portal_login_code(struct vault *v, const char *controller,
 		if (code[i] < '0' || code[i] > '9')
 			len = 0;
 	if (len != VAULT_PORTAL_CODE_DIGITS)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "code: %d digits", VAULT_PORTAL_CODE_DIGITS);
+		return vaern_fail(msg, VAERN_E_INVALID, "code: %d digits",
+		                  VAULT_PORTAL_CODE_DIGITS);
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	address_key(v, c, client, addrkey);
@@ -588,17 +591,18 @@ vault_portal_login_code(struct vault *v, const char *controller,
 			err = vlt_end(v, err, msg);
 		}
 		if (err == VAERN_OK)
-			err = audit(v, controller,
-			            l.attempts >= VAULT_PORTAL_CODE_TRIES
-			                    ? "portal_lockout"
-			                    : "portal_login_failed",
-			            l.has_subject ? l.subject : NULL, 0,
-			            "AURA-LOGIN-1",
-			            l.attempts >= VAULT_PORTAL_CODE_TRIES
-			                    ? "a wrong code, the fifth: the code "
-			                      "is locked"
-			                    : "a wrong code",
-			            msg);
+			err = audit(
+			        v, controller,
+			        l.attempts >= VAULT_PORTAL_CODE_TRIES
+			                ? "portal_lockout"
+			                : "portal_login_failed",
+			        l.has_subject ? l.subject : NULL, 0,
+			        "AURA-LOGIN-1",
+			        l.attempts >= VAULT_PORTAL_CODE_TRIES
+			                ? "a wrong code, the fifth: the code "
+			                  "is locked"
+			                : "a wrong code",
+			        msg);
 		if (err == VAERN_OK)
 			err = vaern_fail(msg, VAERN_E_DENIED,
 			                 "the code is wrong or has expired: "
@@ -640,8 +644,8 @@ vault_portal_session(struct vault *v, const char *controller, const char *token,
 	token_hash(raw, hash);
 	sodium_memzero(raw, sizeof(raw));
 	err = store_portal_session_get(v->store, hash, &s, msg);
-	if (err == VAERN_E_NOTFOUND || (err == VAERN_OK &&
-	                                s.controller != c->rowid))
+	if (err == VAERN_E_NOTFOUND ||
+	    (err == VAERN_OK && s.controller != c->rowid))
 		why = "an unknown session token";
 	else if (err != VAERN_OK)
 		return err;
@@ -727,12 +731,10 @@ vault_portal_password_set(struct vault *v, const char *controller,
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "the policy of '%s' allows no password",
 		                  controller);
-	if (len < VAULT_PORTAL_PASSWORD_MIN ||
-	    len > VAULT_PORTAL_PASSWORD_MAX)
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "password: %d to %d characters",
-		                  VAULT_PORTAL_PASSWORD_MIN,
-		                  VAULT_PORTAL_PASSWORD_MAX);
+	if (len < VAULT_PORTAL_PASSWORD_MIN || len > VAULT_PORTAL_PASSWORD_MAX)
+		return vaern_fail(
+		        msg, VAERN_E_INVALID, "password: %d to %d characters",
+		        VAULT_PORTAL_PASSWORD_MIN, VAULT_PORTAL_PASSWORD_MAX);
 	if (crypto_pwhash_str(hash, password, len,
 	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)

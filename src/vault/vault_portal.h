@@ -20,14 +20,20 @@
 #define VAULT_PORTAL_TOKEN_BYTES 32
 #define VAULT_PORTAL_TOKEN_LEN   43 /* base64url, no padding */
 #define VAULT_PORTAL_CODE_DIGITS 8
-#define VAULT_PORTAL_CODE_TTL    (10 * 60) /* a code lives 10 minutes */
-#define VAULT_PORTAL_CODE_TRIES  5         /* wrong codes that kill it */
-#define VAULT_PORTAL_IDLE        (15 * 60) /* a session's idle timeout */
+#define VAULT_PORTAL_CODE_TTL    (10 * 60)  /* a code lives 10 minutes */
+#define VAULT_PORTAL_CODE_TRIES  5          /* wrong codes that kill it */
+#define VAULT_PORTAL_IDLE        (15 * 60)  /* a session's idle timeout */
 #define VAULT_PORTAL_ABSOLUTE    (8 * 3600) /* and its absolute one */
-#define VAULT_PORTAL_TOUCH       60 /* seconds between seen_at writes */
-#define VAULT_PORTAL_FREE_TRIES  5  /* failures before a delay */
-#define VAULT_PORTAL_DELAY_MAX   (15 * 60) /* the longest delay */
-#define VAULT_PORTAL_PASSWORD_MIN 10 /* characters of a password */
+#define VAULT_PORTAL_TOUCH       60         /* seconds between seen_at writes */
+#define VAULT_PORTAL_FREE_TRIES                                                \
+	10 /* an identifier set's tries (code                                  \
+	      requests and failures) before a                                  \
+	      delay */
+#define VAULT_PORTAL_FREE_ADDRESS                                              \
+	20                                  /* an address's failures before a  \
+	                                       delay (people share addresses) */
+#define VAULT_PORTAL_DELAY_MAX    (15 * 60) /* the longest delay */
+#define VAULT_PORTAL_PASSWORD_MIN 10        /* characters of a password */
 #define VAULT_PORTAL_PASSWORD_MAX 128
 
 /* What the login form gave: set (an index into portal.login) and one
@@ -38,7 +44,7 @@ struct vault_portal_login_in {
 	size_t set;
 	const char *values[POLICY_PORTAL_SET_MAX];
 	size_t nvalues;
-	const char *client; /* the client's address, for its throttle */
+	const char *client;   /* the client's address, for its throttle */
 	const char *password; /* the password proof, or NULL: a code */
 	const char *lang;     /* the code message's language (da|sv|en) */
 };
@@ -60,9 +66,11 @@ struct vault_portal_login_out {
  * answer is the same: a login token in out->token (no enumeration); a
  * code sent to nobody can never be right.
  *
- * Throttled per identifier set and per client address: each start and
- * each wrong code counts; past VAULT_PORTAL_FREE_TRIES failures the next
- * try waits 2^(n - free) seconds, at most VAULT_PORTAL_DELAY_MAX:
+ * Throttled per identifier set (each start and each wrong code or
+ * password counts; past VAULT_PORTAL_FREE_TRIES) and per client address
+ * (each failure counts; past VAULT_PORTAL_FREE_ADDRESS): the next try
+ * waits 2^(n - free) seconds, at most VAULT_PORTAL_DELAY_MAX, from the
+ * latest; a login clears its identifier set's count:
  * VAERN_E_LIMIT with out->wait, audited (portal_throttled). A value not
  * valid for its category: VAERN_E_INVALID naming the category, nothing
  * counted. Audited (portal_login_code), never with a value.
@@ -110,10 +118,9 @@ struct vault_portal_session {
  * portal_session_refused, with why); its last use is recorded at most
  * every VAULT_PORTAL_TOUCH seconds.
  */
-enum vaern_err vault_portal_session(struct vault *v, const char *controller,
-                                    const char *token,
-                                    struct vault_portal_session *out,
-                                    struct vaern_msg *msg)
+enum vaern_err
+vault_portal_session(struct vault *v, const char *controller, const char *token,
+                     struct vault_portal_session *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull));
 
 /* Ends the session s (everywhere = 0) or every session of its person
@@ -128,11 +135,10 @@ enum vaern_err vault_portal_logout(struct vault *v, const char *controller,
  * interactive limits): VAULT_PORTAL_PASSWORD_MIN..MAX bytes of UTF-8,
  * VAERN_E_INVALID otherwise. Audited (portal_password_set).
  */
-enum vaern_err vault_portal_password_set(struct vault *v,
-                                         const char *controller,
-                                         const unsigned char uid[VAULT_UID_BYTES],
-                                         const char *password,
-                                         struct vaern_msg *msg)
+enum vaern_err
+vault_portal_password_set(struct vault *v, const char *controller,
+                          const unsigned char uid[VAULT_UID_BYTES],
+                          const char *password, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull));
 
 /* A hash of a session token for a form's CSRF token (32 bytes of
