@@ -96,11 +96,12 @@ compile_login(struct loader *ld, const struct ynode *v,
 }
 
 static void
-compile_logins(struct loader *ld, const struct ynode *v,
+compile_logins(struct loader *ld, const struct ynode *v, const struct ynode *at,
                struct policy_portal *pt)
 {
 	if (v == NULL || policy_is_null(v)) {
-		policy_diag(ld, v, "portal: login is required (AURA-LOGIN-1)");
+		policy_diag(ld, v != NULL ? v : at,
+		            "portal: login is required (AURA-LOGIN-1)");
 		return;
 	}
 	if (v->bad)
@@ -277,7 +278,7 @@ policy_compile_portal(struct loader *ld, const struct ynode *root)
 		}
 		pt->purpose = (size_t)pi;
 	}
-	compile_logins(ld, policy_map_get(v, "login", NULL), pt);
+	compile_logins(ld, policy_map_get(v, "login", NULL), v, pt);
 	compile_proofs(ld, policy_map_get(v, "proofs", NULL), pt);
 	compile_changes(ld, policy_map_get(v, "changes", NULL), pt);
 	sv = policy_get_scalar(ld, v, "source", NULL, "portal", 0);

@@ -154,6 +154,28 @@ portal_form_check(struct portal *p, const char *csrf)
 	return 1;
 }
 
+int
+portal_form(struct portal *p, const char *const *keys, const char **values,
+            char **buf)
+{
+	char why[VAERN_MSG_MAX + 32];
+	int st;
+
+	if ((st = web_form(p->req, keys, values, buf, &p->c.msg)) == 0)
+		return portal_form_check(p, values[0]);
+	/* Bad input is refused and audited; the reason names the field,
+	 * never its value. */
+	(void)snprintf(why, sizeof(why), "a form refused: %s", p->c.msg.text);
+	if (audit_change(&p->c, "portal_form_refused", NULL,
+	                 p->logged_in ? p->session.subject : NULL, NULL, 0,
+	                 "AURA-SEC-1", why) != VAERN_OK) {
+		(void)fail(p->res, VAERN_E_IO, &p->c.msg);
+		return 1;
+	}
+	(void)portal_message(p, st, P_err_input, p->c.msg.text);
+	return 1;
+}
+
 void
 portal_csrf_field(struct portal *p, struct web_html *h)
 {
@@ -387,15 +409,11 @@ portal_cookies(struct http_request *req, struct http_response *res, void *app)
 	struct portal p;
 	struct vault_choice ch;
 	char *buf = NULL, visitor[WEB_COOKIE_MAX + 1], to[sizeof(p.base) + 16];
-	int st, rc;
+	int rc;
 
 	if (portal_begin(req, res, app, &p, 0))
 		return 0;
-	if ((st = web_form(req, keys, values, &buf, &p.c.msg)) != 0) {
-		web_form_free(buf);
-		return portal_message(&p, st, P_err_input, p.c.msg.text);
-	}
-	if (portal_form_check(&p, values[0])) {
+	if (portal_form(&p, keys, values, &buf)) {
 		web_form_free(buf);
 		return 0;
 	}

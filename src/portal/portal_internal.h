@@ -57,6 +57,11 @@ int portal_begin(struct http_request *req, struct http_response *res, void *app,
  * token (csrf). 1 once it has answered (403 page, audited). */
 int portal_form_check(struct portal *p, const char *csrf);
 
+/* Reads the request's form (web_form) and checks it (portal_form_check):
+ * 1 once it has answered (4xx page; a refused form is audited). */
+int portal_form(struct portal *p, const char *const *keys, const char **values,
+                char **buf);
+
 /* The text of key in the page's language. */
 const char *portal_s(const struct portal *p, enum portal_key key);
 

@@ -175,15 +175,11 @@ portal_login_post(struct http_request *req, struct http_response *res,
 	char *buf = NULL, to[POLICY_NAME_MAX + 32];
 	int64_t started = ms_now();
 	long way = 0;
-	int st, rc;
+	int rc;
 
 	if (portal_begin(req, res, app, &p, 0))
 		return 0;
-	if ((st = web_form(req, login_keys, values, &buf, &p.c.msg)) != 0) {
-		rc = portal_message(&p, st, P_err_input, p.c.msg.text);
-		goto done;
-	}
-	if (portal_form_check(&p, values[0])) {
+	if (portal_form(&p, login_keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -299,15 +295,11 @@ portal_code_post(struct http_request *req, struct http_response *res, void *app)
 	struct portal p;
 	enum vaern_err err;
 	char *buf = NULL, login[WEB_COOKIE_MAX + 1], to[POLICY_NAME_MAX + 32];
-	int st, rc;
+	int rc;
 
 	if (portal_begin(req, res, app, &p, 0))
 		return 0;
-	if ((st = web_form(req, keys, values, &buf, &p.c.msg)) != 0) {
-		rc = portal_message(&p, st, P_err_input, p.c.msg.text);
-		goto done;
-	}
-	if (portal_form_check(&p, values[0])) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -346,15 +338,11 @@ portal_logout(struct http_request *req, struct http_response *res, void *app)
 	const char *values[3];
 	struct portal p;
 	char *buf = NULL;
-	int st, rc, all;
+	int rc, all;
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if ((st = web_form(req, keys, values, &buf, &p.c.msg)) != 0) {
-		rc = portal_message(&p, st, P_err_input, p.c.msg.text);
-		goto done;
-	}
-	if (portal_form_check(&p, values[0])) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -380,15 +368,11 @@ portal_password(struct http_request *req, struct http_response *res, void *app)
 	struct portal p;
 	enum vaern_err err;
 	char *buf = NULL;
-	int st, rc;
+	int rc;
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if ((st = web_form(req, keys, values, &buf, &p.c.msg)) != 0) {
-		rc = portal_message(&p, st, P_err_input, p.c.msg.text);
-		goto done;
-	}
-	if (portal_form_check(&p, values[0])) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}

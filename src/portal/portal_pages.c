@@ -63,20 +63,6 @@ refused(struct portal *p, enum vaern_err err)
 	}
 }
 
-/* Reads the form of a logged-in POST and checks its token. 1 once it
- * has answered. */
-static int
-form(struct portal *p, const char *const *keys, const char **values, char **buf)
-{
-	int st;
-
-	if ((st = web_form(p->req, keys, values, buf, &p->c.msg)) != 0) {
-		(void)portal_message(p, st, P_err_input, p->c.msg.text);
-		return 1;
-	}
-	return portal_form_check(p, values[0]);
-}
-
 /* ---- the overview and product change (AURA-PORTAL-2) -------------------- */
 
 struct shown {
@@ -221,7 +207,7 @@ portal_change(struct http_request *req, struct http_response *res, void *app)
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if (form(&p, keys, values, &buf)) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -340,7 +326,7 @@ portal_download(struct http_request *req, struct http_response *res, void *app)
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if (form(&p, keys, values, &buf)) {
+	if (portal_form(&p, keys, values, &buf)) {
 		web_form_free(buf);
 		return 0;
 	}
@@ -577,7 +563,7 @@ portal_consent_post(struct http_request *req, struct http_response *res,
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if (form(&p, keys, values, &buf)) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -673,7 +659,7 @@ portal_objection(struct http_request *req, struct http_response *res, void *app)
 
 	if (portal_begin(req, res, app, &p, 1))
 		return 0;
-	if (form(&p, keys, values, &buf)) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}
@@ -892,7 +878,7 @@ portal_request_post(struct http_request *req, struct http_response *res,
 		keys[nkeys++] = names[i];
 	}
 	keys[nkeys] = NULL;
-	if (form(&p, keys, values, &buf)) {
+	if (portal_form(&p, keys, values, &buf)) {
 		rc = 0;
 		goto done;
 	}

@@ -22,7 +22,10 @@ import json
 import os
 import re
 import secrets
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from urllib.parse import urlencode
@@ -278,6 +281,53 @@ class Login(PortalCase):
         page = b.get("/portal/aura-fiber/code")
         r = b.post("/portal/aura-fiber/code", {"code": "12345"}, page.csrf())
         self.assertEqual(r.status, 400, r)
+
+    def test_AURA_LOGIN_1_a_code_for_another_person(self):
+        """AURA-LOGIN-1: a code sent for one person's login does not open
+        another login (each code is bound to its login token)."""
+        _, u1, _, _, _ = self.aura_person()
+        _, u2, _, _, _ = self.aura_person()
+        a, b = Browser(self.server), Browser(self.server)
+        self.start_login(a, "aura-fiber", 1, [u1])
+        code_a = spooled_codes(self.dir)[-1][0]
+        self.start_login(b, "aura-fiber", 1, [u2])
+        page = b.get("/portal/aura-fiber/code")
+        r = b.post("/portal/aura-fiber/code", {"code": code_a}, page.csrf())
+        self.assertEqual(r.status, 401, r)
+        self.assertNotIn(SESSION, b.jar)
+
+    def test_AURA_LOGIN_1_password(self):
+        """AURA-LOGIN-1: a password the person set (argon2id, only its
+        hash kept) logs in; a wrong one and an unknown username get the
+        same 401 page; a password under 10 characters is refused."""
+        sid, user, _, _, _ = self.aura_person()
+        b = self.login("aura-fiber", 1, [user])
+        page = b.get("/portal/aura-fiber/overview")
+        r = b.post("/portal/aura-fiber/password", {"password": "kort"},
+                   page.csrf())
+        self.assertEqual(r.status, 400, r)
+        r = b.post("/portal/aura-fiber/password",
+                   {"password": "et langt kodeord"}, page.csrf())
+        self.assertEqual(r.status, 200, r)
+        stored = self.sql("SELECT hash FROM portal_password WHERE "
+                          "subject = ?", (bytes.fromhex(sid),))[0][0]
+        self.assertTrue(stored.startswith("$argon2id$"), stored)
+        texts = []
+        for name, pw, status in ((user, "forkert kodeord", 401),
+                                 ("nobody%d" % serial(), "et langt kodeord",
+                                  401),
+                                 (user, "et langt kodeord", 303)):
+            c = Browser(self.server)
+            page = c.get("/portal/aura-fiber/login")
+            r = c.post("/portal/aura-fiber/login",
+                       [("way", "1"), ("v1", name), ("proof", "password"),
+                        ("password", pw)], page.csrf())
+            self.assertEqual(r.status, status, (name, r))
+            self.assertNotIn(pw, r.text)
+            texts.append(re.sub(r'value="[A-Za-z0-9_-]{43}"', "", r.text))
+        self.assertEqual(texts[0], texts[1])
+        self.assertIn(SESSION, c.jar)
+        self.assertEqual(c.get("/portal/aura-fiber/overview").status, 200)
 
     def test_portal_unknown_controller_404(self):
         """A controller that is not loaded has no portal."""
@@ -598,7 +648,8 @@ class Security(PortalCase):
 
     def test_AURA_SEC_1_form_limits(self):
         """A field over 1024 bytes (413), an unknown field or one twice
-        (400): refused, naming the field, never its value."""
+        (400): refused, naming the field, never its value; audited;
+        nothing changed. 1024 bytes are taken."""
         sid, user, _, _, _ = self.aura_person()
         b = self.login("aura-fiber", 1, [user])
         page = b.get("/portal/aura-fiber/overview")
@@ -619,6 +670,118 @@ class Security(PortalCase):
                    page.csrf())
         self.assertEqual(r.status, 400, r)
         self.assertEqual(self.counts(), before)
+        refused = [e for e in self.audit("aura-fiber", subject=sid)
+                   if e["action"] == "portal_form_refused"]
+        self.assertEqual(len(refused), 3, refused)
+        self.assertNotIn(long, json.dumps(refused))
+        r = b.post("/portal/aura-fiber/change",
+                   {"category": "product_change", "value": "Y" * 1024},
+                   page.csrf())
+        self.assertEqual(r.status, 303, r)
+
+    def test_AURA_SEC_1_plain_http_off_loopback_refused(self):
+        """AURA-SEC-1: the portal is served by `vaern serve`, which
+        refuses plain HTTP on an address other than loopback."""
+        r = run_vaern(["--data", self.dir, "serve", "--listen",
+                       "0.0.0.0:0"])
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("AURA-SEC-1", r.err)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class Tls(PortalCase):
+    """AURA-SEC-1 over TLS: HSTS, and the Origin check expects https."""
+
+    serve = False
+
+    @classmethod
+    def prepare(cls):
+        cls.cert = os.path.join(cls.tmp, "cert.pem")
+        key = os.path.join(cls.tmp, "key.pem")
+        p = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", cls.cert, "-days", "2", "-subj",
+             "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr[-300:]
+        cls.server = Server(cls.dir, os.path.join(cls.tmp, "serve.log"),
+                            extra=["--tls-cert", cls.cert, "--tls-key", key],
+                            tls_ca=cls.cert).start()
+
+    def test_AURA_SEC_1_hsts_and_https_origin(self):
+        """AURA-SEC-1: over TLS every portal page carries HSTS; a form
+        posted with the http:// origin of the same host is refused."""
+        ctx = ssl.create_default_context(cafile=self.cert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.server.port,
+                                           timeout=HTTP_TIMEOUT, context=ctx)
+        try:
+            conn.request("GET", "/portal/aura-fiber/login")
+            r = conn.getresponse()
+            body = r.read().decode()
+            self.assertEqual(r.status, 200)
+            self.assertIn("max-age=", r.getheader(
+                "Strict-Transport-Security") or "")
+            jar = r.getheader("Set-Cookie").split(";")[0]
+            csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+            host = "127.0.0.1:%d" % self.server.port
+            for origin, status in (("http://" + host, 403),
+                                   ("https://" + host, 303)):
+                conn.request("POST", "/portal/aura-fiber/cookies",
+                             body=urlencode({"csrf": csrf,
+                                             "choice": "necessary"}),
+                             headers={"Cookie": jar, "Origin": origin,
+                                      "Host": host,
+                                      "Content-Type": "application/"
+                                      "x-www-form-urlencoded"})
+                r = conn.getresponse()
+                r.read()
+                self.assertEqual(r.status, status, origin)
+        finally:
+            conn.close()
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class PolicySection(unittest.TestCase):
+    """The `portal:` section of the policy language (issue 16): a wrong
+    one is refused by `vaern policy check` with its position."""
+
+    def check(self, portal):
+        with open(AURA) as f:
+            text = f.read()
+        text = text[:text.index("\nportal:")] + "\n" + portal
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml",
+                                         delete=False) as f:
+            f.write(text)
+        try:
+            return run_vaern(["policy", "check", f.name])
+        finally:
+            os.unlink(f.name)
+
+    def test_AURA_LOGIN_1_portal_section_checked(self):
+        """AURA-LOGIN-1: login sets name identifier categories; the
+        purpose rests on basis (b) (AURA-PORTAL-2); changes are the
+        purpose's; the shipped section passes."""
+        ok = ("portal:\n  purpose: self_service\n  login:\n"
+              "    - [username]\n"
+              "    - [installation_number, contract_number]\n"
+              "  proofs: [code]\n  changes: [product_change]\n")
+        self.assertEqual(self.check(ok).rc, 0)
+        for bad, words in (
+                (ok.replace("[username]", "[agreement]"),
+                 "not an identifier"),
+                (ok.replace("[username]", "[usrname]"), "unknown category"),
+                (ok.replace("purpose: self_service",
+                            "purpose: visit_statistics"), "basis (b)"),
+                (ok.replace("[product_change]", "[ip_address]"),
+                 "not used by the portal's purpose"),
+                (ok.replace("[code]", "[sms]"), "unknown proof"),
+                (ok.replace("  login:\n    - [username]\n"
+                            "    - [installation_number, contract_number]"
+                            "\n", ""), "login is required")):
+            r = self.check(bad)
+            self.assertEqual(r.rc, 1, (bad, r))
+            self.assertIn(words, r.err)
+            self.assertRegex(r.err, r":\d+:\d+: ")
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
