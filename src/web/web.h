@@ -70,7 +70,9 @@ int web_respond_html(struct http_response *res, int status, struct web_html *h)
 /* Content-Security-Policy: default-src 'self'; script-src 'none' (no
  * JavaScript at all); style-src 'self'; img-src 'self'; form-action
  * 'self'; frame-ancestors 'none'; base-uri 'none'; and
- * Cache-Control: no-store, X-Frame-Options: DENY. */
+ * X-Frame-Options: DENY, Referrer-Policy: same-origin (a form then
+ * carries its Origin; no-referrer would make it "null"); the http module
+ * adds Cache-Control: no-store. */
 void web_page_headers(struct http_response *res) __attribute__((nonnull));
 
 /* 303 See Other to the path (program text) with the page headers. */
