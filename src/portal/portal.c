@@ -103,6 +103,9 @@ portal_begin(struct http_request *req, struct http_response *res, void *app,
 			return 1;
 		}
 	}
+	/* The page's reads share one snapshot (api_after_handler ends it):
+	 * taken after the session check, which may write its last use. */
+	(void)vault_read_begin(p->c.v, NULL);
 	if (p->logged_in) {
 		if (vault_portal_csrf(p->c.v, p->controller, p->token, p->csrf,
 		                      &p->c.msg) != VAERN_OK) {

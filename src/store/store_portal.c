@@ -439,3 +439,27 @@ store_portal_password_set(struct store *st, int64_t controller,
 	sqlite3_bind_int64(s, 4, at);
 	return run(c, s, "portal_password", msg);
 }
+
+enum vaern_err
+store_portal_forget(struct store *st, int64_t subject, struct vaern_msg *msg)
+{
+	static const char *const sql[] = {
+	        "DELETE FROM portal_password WHERE subject ="
+	        " (SELECT uid FROM subject WHERE id = ?1)",
+	        "DELETE FROM portal_session WHERE subject ="
+	        " (SELECT uid FROM subject WHERE id = ?1)",
+	        "DELETE FROM portal_login WHERE subject ="
+	        " (SELECT uid FROM subject WHERE id = ?1)"};
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	enum vaern_err err = VAERN_OK;
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !err; i++) {
+		sqlite3_stmt *s = prep(c, sql[i], msg);
+
+		if (s == NULL)
+			return VAERN_E_STORE;
+		sqlite3_bind_int64(s, 1, subject);
+		err = run(c, s, "portal", msg);
+	}
+	return err;
+}

@@ -125,4 +125,11 @@ store_portal_password_set(struct store *st, int64_t controller,
                           const char *hash, int64_t at, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
+/* Removes the portal's rows of subject (the store's row id): its
+ * password, sessions and logins under way; inside the subject's
+ * deletion (store_subject_delete), before the subject row goes. */
+enum vaern_err store_portal_forget(struct store *st, int64_t subject,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 #endif

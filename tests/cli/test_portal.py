@@ -329,6 +329,27 @@ class Login(PortalCase):
         self.assertIn(SESSION, c.jar)
         self.assertEqual(c.get("/portal/aura-fiber/overview").status, 200)
 
+    def test_AURA_PORTAL_1_erasure_takes_the_portal_rows(self):
+        """AURA-PORTAL-1, GDPR-17: erasing the person removes their
+        password and sessions: the session cookie then opens nothing."""
+        sid, user, _, _, _ = self.aura_person()
+        b = self.login("aura-fiber", 1, [user])
+        page = b.get("/portal/aura-fiber/overview")
+        r = b.post("/portal/aura-fiber/password",
+                   {"password": "et langt kodeord"}, page.csrf())
+        self.assertEqual(r.status, 200, r)
+        key = (bytes.fromhex(sid),)
+        for table in ("portal_password", "portal_session"):
+            self.assertEqual(self.sql("SELECT count(*) FROM %s WHERE "
+                                      "subject = ?" % table, key)[0][0], 1)
+        r = run_vaern(["--data", self.dir, "subject", "erase",
+                       "--controller", "aura-fiber", sid])
+        self.assertEqual(r.rc, 0, r)
+        for table in ("portal_password", "portal_session", "portal_login"):
+            self.assertEqual(self.sql("SELECT count(*) FROM %s WHERE "
+                                      "subject = ?" % table, key)[0][0], 0)
+        self.assertEqual(b.get("/portal/aura-fiber/overview").status, 303)
+
     def test_portal_unknown_controller_404(self):
         """A controller that is not loaded has no portal."""
         r = Browser(self.server).get("/portal/nosuch/login")
@@ -908,6 +929,26 @@ class Timeouts(PortalCase):
         self.at("2026-12-01T10:15:00Z")
         b.server = self.server
         self.assertEqual(b.get("/portal/aura-fiber/overview").status, 303)
+
+    def test_AURA_PORTAL_1_absolute_timeout_8_hours(self):
+        """AURA-PORTAL-1: a session used every 14 minutes still works at
+        7:59:59 after the login and is ended at 8:00:00."""
+        sid, user, _, _, _ = self.aura_person()
+        t0 = 1796205600  # 2026-12-02T10:00:00Z
+
+        def at(offset):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                  time.gmtime(t0 + offset))
+            self.at(stamp)
+            b.server = self.server
+            return b.get("/portal/aura-fiber/overview").status
+
+        self.at(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)))
+        b = self.login("aura-fiber", 1, [user])
+        for minutes in range(14, 8 * 60, 14):
+            self.assertEqual(at(minutes * 60), 200, minutes)
+        self.assertEqual(at(8 * 3600 - 1), 200)
+        self.assertEqual(at(8 * 3600), 303)
 
     def test_AURA_LOGIN_1_code_expires_after_10_minutes(self):
         """AURA-LOGIN-1: a code entered 9:59 after it was sent works; one
