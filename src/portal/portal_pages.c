@@ -63,6 +63,19 @@ refused(struct portal *p, enum vaern_err err)
 	}
 }
 
+/* A change's answer: the refusal's page, or 303 to page (below the
+ * portal's base) once it is done. */
+static int
+done_or_refused(struct portal *p, enum vaern_err err, const char *page)
+{
+	char to[POLICY_NAME_MAX + 48];
+
+	if (err != VAERN_OK)
+		return refused(p, err);
+	(void)snprintf(to, sizeof(to), "%s/%s", p->base, page);
+	return web_redirect(p->res, to);
+}
+
 /* ---- the overview and product change (AURA-PORTAL-2) -------------------- */
 
 struct shown {
@@ -200,7 +213,7 @@ portal_change(struct http_request *req, struct http_response *res, void *app)
 	struct vault_fact_in f;
 	struct portal p;
 	enum vaern_err err;
-	char *buf = NULL, to[POLICY_NAME_MAX + 40];
+	char *buf = NULL;
 	int64_t first = 0;
 	long ci;
 	int rc, ok = 0;
@@ -231,12 +244,7 @@ portal_change(struct http_request *req, struct http_response *res, void *app)
 	f.collected_at = INT64_MIN;
 	err = vault_facts_add(p.c.v, &p.c.actor, p.session.subject, &f, 1,
 	                      &first, &p.c.msg);
-	if (err != VAERN_OK) {
-		rc = refused(&p, err);
-		goto done;
-	}
-	(void)snprintf(to, sizeof(to), "%s/overview?done=change", p.base);
-	rc = web_redirect(res, to);
+	rc = done_or_refused(&p, err, "overview?done=change");
 done:
 	web_form_free(buf);
 	return rc;
@@ -557,7 +565,7 @@ portal_consent_post(struct http_request *req, struct http_response *res,
 	const struct policy_purpose *pp = NULL;
 	struct portal p;
 	enum vaern_err err;
-	char *buf = NULL, to[POLICY_NAME_MAX + 40];
+	char *buf = NULL;
 	long pi;
 	int rc;
 
@@ -633,12 +641,7 @@ portal_consent_post(struct http_request *req, struct http_response *res,
 			                             purposes, 1, &person, &w,
 			                             &r, &p.c.msg);
 	}
-	if (err != VAERN_OK) {
-		rc = refused(&p, err);
-		goto done;
-	}
-	(void)snprintf(to, sizeof(to), "%s/consents?done=consent", p.base);
-	rc = web_redirect(res, to);
+	rc = done_or_refused(&p, err, "consents?done=consent");
 done:
 	web_form_free(buf);
 	return rc;
@@ -654,7 +657,7 @@ portal_objection(struct http_request *req, struct http_response *res, void *app)
 	struct vault_request r;
 	struct portal p;
 	enum vaern_err err;
-	char *buf = NULL, to[POLICY_NAME_MAX + 40];
+	char *buf = NULL;
 	int rc;
 
 	if (portal_begin(req, res, app, &p, 1))
@@ -667,12 +670,7 @@ portal_objection(struct http_request *req, struct http_response *res, void *app)
 	if (err == VAERN_OK)
 		err = vault_request_object(p.c.v, p.controller, r.id, NULL, 0,
 		                           &person, &r, &p.c.msg);
-	if (err != VAERN_OK) {
-		rc = refused(&p, err);
-		goto done;
-	}
-	(void)snprintf(to, sizeof(to), "%s/consents?done=objection", p.base);
-	rc = web_redirect(res, to);
+	rc = done_or_refused(&p, err, "consents?done=objection");
 done:
 	web_form_free(buf);
 	return rc;
@@ -856,7 +854,7 @@ portal_request_post(struct http_request *req, struct http_response *res,
 {
 	const char *keys[WEB_FIELDS_MAX + 1], *values[WEB_FIELDS_MAX + 1];
 	const char *cats[WEB_FIELDS_MAX];
-	char names[WEB_FIELDS_MAX][8], *buf = NULL, to[POLICY_NAME_MAX + 40];
+	char names[WEB_FIELDS_MAX][8], *buf = NULL;
 	const struct policy *pol;
 	struct vault_request r;
 	struct portal p;
@@ -923,12 +921,7 @@ portal_request_post(struct http_request *req, struct http_response *res,
 		goto done;
 	}
 	err = request_file(&p, values[1], ncats > 0 ? cats : NULL, ncats, &r);
-	if (err != VAERN_OK) {
-		rc = refused(&p, err);
-		goto done;
-	}
-	(void)snprintf(to, sizeof(to), "%s/requests?done=filed", p.base);
-	rc = web_redirect(res, to);
+	rc = done_or_refused(&p, err, "requests?done=filed");
 done:
 	web_form_free(buf);
 	return rc;

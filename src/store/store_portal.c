@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sqlite_util.h"
+#include "store_sqlite_engine_internal.h"
 #include "store_sqlite_internal.h"
 
 static const char schema_sql[] =
@@ -67,23 +68,6 @@ run(struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
 		err = sqlu_fail(c, msg, what);
 	sqlite3_finalize(s);
 	return err;
-}
-
-static int64_t
-col_time(sqlite3_stmt *s, int col)
-{
-	return sqlite3_column_type(s, col) == SQLITE_NULL
-	               ? STORE_NO_TIME
-	               : sqlite3_column_int64(s, col);
-}
-
-static void
-bind_time(sqlite3_stmt *s, int col, int64_t t)
-{
-	if (t == STORE_NO_TIME)
-		sqlite3_bind_null(s, col);
-	else
-		sqlite3_bind_int64(s, col, t);
 }
 
 /* Copies blob column col of exactly n bytes into out; 0 if it is not. */
@@ -163,7 +147,7 @@ store_portal_login_get(struct store *st,
 		out->created_at = sqlite3_column_int64(s, 5);
 		out->expires_at = sqlite3_column_int64(s, 6);
 		out->attempts = sqlite3_column_int(s, 7);
-		out->used_at = col_time(s, 8);
+		out->used_at = column_time(s, 8);
 		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
 	} else if (rc == SQLITE_DONE) {
 		err = VAERN_E_NOTFOUND;
@@ -250,7 +234,7 @@ store_portal_session_get(struct store *st,
 		               proof != NULL ? proof : "");
 		out->created_at = sqlite3_column_int64(s, 4);
 		out->seen_at = sqlite3_column_int64(s, 5);
-		out->ended_at = col_time(s, 6);
+		out->ended_at = column_time(s, 6);
 		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
 	} else if (rc == SQLITE_DONE) {
 		err = VAERN_E_NOTFOUND;
