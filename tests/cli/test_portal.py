@@ -805,6 +805,37 @@ class PolicySection(unittest.TestCase):
             self.assertRegex(r.err, r":\d+:\d+: ")
 
 
+class Strings(unittest.TestCase):
+    """Every string of the portal comes from templates/portal; a missing
+    translation fails the build (scripts/strings.py, run by meson)."""
+
+    def test_portal_missing_translation_fails_the_build(self):
+        from test_api import ROOT
+        src = os.path.join(ROOT, "templates", "portal")
+        script = os.path.join(ROOT, "scripts", "strings.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for lang in ("en", "da", "sv"):
+                with open(os.path.join(src, lang + ".strings")) as f:
+                    text = f.read()
+                if lang == "sv":
+                    text = re.sub(r"(?m)^code_submit = .*\n", "", text)
+                paths.append(os.path.join(tmp, lang + ".strings"))
+                with open(paths[-1], "w") as f:
+                    f.write(text)
+            out = os.path.join(tmp, "portal_strings.h")
+            args = [sys.executable, script, out] + paths + [
+                "P", "portal_key", "portal_table"]
+            p = subprocess.run(args, capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1, p)
+            self.assertIn("missing translation of 'code_submit'", p.stderr)
+            ok = [sys.executable, script, out] + [
+                os.path.join(src, l + ".strings") for l in ("en", "da", "sv")
+            ] + ["P", "portal_key", "portal_table"]
+            p = subprocess.run(ok, capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p)
+
+
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class Cookies(PortalCase):
 
