@@ -4,7 +4,6 @@
  */
 #include "store_portal.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,19 +38,19 @@ static const char schema_sql[] =
         " PRIMARY KEY(controller, subject));";
 
 int
-store_portal_schema(struct sqlite3 *db, char **errmsg)
+store_portal_schema(struct db *db, char **errmsg)
 {
-	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	return db_exec(db, schema_sql, errmsg);
 }
 
-static sqlite3_stmt *
+static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "portal: prepare");
-		sqlite3_finalize(s);
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
@@ -59,25 +58,25 @@ prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 
 /* Runs s, a statement without rows, and finalises it. */
 static enum vaern_err
-run(struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+run(struct sqlu_conn *c, struct db_stmt *s, const char *what,
     struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
 
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, what);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
 /* Copies blob column col of exactly n bytes into out; 0 if it is not. */
 static int
-col_fixed(sqlite3_stmt *s, int col, unsigned char *out, size_t n)
+col_fixed(struct db_stmt *s, int col, unsigned char *out, size_t n)
 {
-	const void *b = sqlite3_column_blob(s, col);
+	const void *b = db_column_blob(s, col);
 
 	memset(out, 0, n);
-	if (b == NULL || (size_t)sqlite3_column_bytes(s, col) != n)
+	if (b == NULL || (size_t)db_column_bytes(s, col) != n)
 		return 0;
 	memcpy(out, b, n);
 	return 1;
@@ -88,33 +87,31 @@ store_portal_login_insert(struct store *st, struct store_portal_login *l,
                           struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO portal_login(token_hash, "
-	                       "controller, subject, code_hash, throttle,"
-	                       " created_at, expires_at) VALUES"
-	                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "INSERT INTO portal_login(token_hash, "
+	                         "controller, subject, code_hash, throttle,"
+	                         " created_at, expires_at) VALUES"
+	                         " (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, l->token_hash, STORE_PORTAL_HASH,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, l->controller);
+	db_bind_blob(s, 1, l->token_hash, STORE_PORTAL_HASH);
+	db_bind_int64(s, 2, l->controller);
 	if (l->has_subject)
-		sqlite3_bind_blob(s, 3, l->subject, STORE_UID_BYTES,
-		                  SQLITE_STATIC);
+		db_bind_blob(s, 3, l->subject, STORE_UID_BYTES);
 	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_blob(s, 4, l->code_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 5, l->throttle, STORE_PORTAL_HASH, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, l->created_at);
-	sqlite3_bind_int64(s, 7, l->expires_at);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		l->id = sqlite3_column_int64(s, 0);
+		db_bind_null(s, 3);
+	db_bind_blob(s, 4, l->code_hash, STORE_PORTAL_HASH);
+	db_bind_blob(s, 5, l->throttle, STORE_PORTAL_HASH);
+	db_bind_int64(s, 6, l->created_at);
+	db_bind_int64(s, 7, l->expires_at);
+	if (db_step(s) == DB_ROW)
+		l->id = db_column_int64(s, 0);
 	else
 		err = sqlu_fail(c, msg, "portal_login");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -124,37 +121,38 @@ store_portal_login_get(struct store *st,
                        struct store_portal_login *out, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT id, controller, subject, code_hash,"
-	                       " throttle, created_at, expires_at, attempts,"
-	                       " used_at FROM portal_login WHERE token_hash = "
-	                       "?1",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "SELECT id, controller, subject, code_hash,"
+	             " throttle, created_at, expires_at, attempts,"
+	             " used_at FROM portal_login WHERE token_hash = "
+	             "?1",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->controller = sqlite3_column_int64(s, 1);
+	db_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH);
+	if ((rc = db_step(s)) == DB_ROW) {
+		out->id = db_column_int64(s, 0);
+		out->controller = db_column_int64(s, 1);
 		out->has_subject =
 		        col_fixed(s, 2, out->subject, STORE_UID_BYTES);
 		(void)col_fixed(s, 3, out->code_hash, STORE_PORTAL_HASH);
 		(void)col_fixed(s, 4, out->throttle, STORE_PORTAL_HASH);
-		out->created_at = sqlite3_column_int64(s, 5);
-		out->expires_at = sqlite3_column_int64(s, 6);
-		out->attempts = sqlite3_column_int(s, 7);
+		out->created_at = db_column_int64(s, 5);
+		out->expires_at = db_column_int64(s, 6);
+		out->attempts = db_column_int(s, 7);
 		out->used_at = column_time(s, 8);
 		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
 	} else {
 		err = sqlu_fail(c, msg, "portal_login");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -163,15 +161,15 @@ store_portal_login_update(struct store *st, const struct store_portal_login *l,
                           struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE portal_login SET attempts = ?2,"
-	                       " used_at = ?3 WHERE id = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE portal_login SET attempts = ?2,"
+	                         " used_at = ?3 WHERE id = ?1",
+	                         msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, l->id);
-	sqlite3_bind_int(s, 2, l->attempts);
+	db_bind_int64(s, 1, l->id);
+	db_bind_int(s, 2, l->attempts);
 	bind_time(s, 3, l->used_at);
 	return run(c, s, "portal_login", msg);
 }
@@ -181,27 +179,26 @@ store_portal_session_insert(struct store *st, struct store_portal_session *p,
                             struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO portal_session(token_hash, "
-	                       "controller, subject, proof, created_at, "
-	                       "seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
-	                       " RETURNING id",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "INSERT INTO portal_session(token_hash, "
+	                         "controller, subject, proof, created_at, "
+	                         "seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+	                         " RETURNING id",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, p->token_hash, STORE_PORTAL_HASH,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, p->controller);
-	sqlite3_bind_blob(s, 3, p->subject, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, p->proof, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, p->created_at);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		p->id = sqlite3_column_int64(s, 0);
+	db_bind_blob(s, 1, p->token_hash, STORE_PORTAL_HASH);
+	db_bind_int64(s, 2, p->controller);
+	db_bind_blob(s, 3, p->subject, STORE_UID_BYTES);
+	db_bind_text(s, 4, p->proof, -1);
+	db_bind_int64(s, 5, p->created_at);
+	if (db_step(s) == DB_ROW)
+		p->id = db_column_int64(s, 0);
 	else
 		err = sqlu_fail(c, msg, "portal_session");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -212,36 +209,36 @@ store_portal_session_get(struct store *st,
                          struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT id, controller, subject, proof,"
-	                       " created_at, seen_at, ended_at"
-	                       " FROM portal_session WHERE token_hash = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT id, controller, subject, proof,"
+	                         " created_at, seen_at, ended_at"
+	                         " FROM portal_session WHERE token_hash = ?1",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *proof = (const char *)sqlite3_column_text(s, 3);
+	db_bind_blob(s, 1, token_hash, STORE_PORTAL_HASH);
+	if ((rc = db_step(s)) == DB_ROW) {
+		const char *proof = (const char *)db_column_text(s, 3);
 
-		out->id = sqlite3_column_int64(s, 0);
-		out->controller = sqlite3_column_int64(s, 1);
+		out->id = db_column_int64(s, 0);
+		out->controller = db_column_int64(s, 1);
 		(void)col_fixed(s, 2, out->subject, STORE_UID_BYTES);
 		(void)snprintf(out->proof, sizeof(out->proof), "%s",
 		               proof != NULL ? proof : "");
-		out->created_at = sqlite3_column_int64(s, 4);
-		out->seen_at = sqlite3_column_int64(s, 5);
+		out->created_at = db_column_int64(s, 4);
+		out->seen_at = db_column_int64(s, 5);
 		out->ended_at = column_time(s, 6);
 		memcpy(out->token_hash, token_hash, STORE_PORTAL_HASH);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
 	} else {
 		err = sqlu_fail(c, msg, "portal_session");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -250,15 +247,15 @@ store_portal_session_touch(struct store *st, int64_t id, int64_t seen_at,
                            struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE portal_session SET seen_at = ?2"
-	                       " WHERE id = ?1 AND ended_at IS NULL",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE portal_session SET seen_at = ?2"
+	                         " WHERE id = ?1 AND ended_at IS NULL",
+	                         msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, seen_at);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, seen_at);
 	return run(c, s, "portal_session", msg);
 }
 
@@ -267,15 +264,15 @@ store_portal_session_end(struct store *st, int64_t id, int64_t at,
                          struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE portal_session SET ended_at = ?2"
-	                       " WHERE id = ?1 AND ended_at IS NULL",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE portal_session SET ended_at = ?2"
+	                         " WHERE id = ?1 AND ended_at IS NULL",
+	                         msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, at);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, at);
 	return run(c, s, "portal_session", msg);
 }
 
@@ -285,21 +282,21 @@ store_portal_session_end_all(struct store *st, int64_t controller,
                              int64_t at, int64_t *n, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE portal_session SET ended_at = ?3"
-	                       " WHERE controller = ?1 AND subject = ?2"
-	                       " AND ended_at IS NULL",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE portal_session SET ended_at = ?3"
+	                         " WHERE controller = ?1 AND subject = ?2"
+	                         " AND ended_at IS NULL",
+	                         msg);
 	enum vaern_err err;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, at);
+	db_bind_int64(s, 1, controller);
+	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
+	db_bind_int64(s, 3, at);
 	err = run(c, s, "portal_session", msg);
 	if (err == VAERN_OK && n != NULL)
-		*n = sqlite3_changes64(c->db);
+		*n = db_changes(c->db);
 	return err;
 }
 
@@ -310,10 +307,10 @@ store_portal_throttle_get(struct store *st,
                           struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT failures, last_at FROM portal_throttle"
-	                       " WHERE key = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT failures, last_at FROM portal_throttle"
+	                         " WHERE key = ?1",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
@@ -321,14 +318,14 @@ store_portal_throttle_get(struct store *st,
 		return VAERN_E_STORE;
 	*failures = 0;
 	*last_at = STORE_NO_TIME;
-	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*failures = sqlite3_column_int64(s, 0);
-		*last_at = sqlite3_column_int64(s, 1);
-	} else if (rc != SQLITE_DONE) {
+	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
+	if ((rc = db_step(s)) == DB_ROW) {
+		*failures = db_column_int64(s, 0);
+		*last_at = db_column_int64(s, 1);
+	} else if (rc != DB_DONE) {
 		err = sqlu_fail(c, msg, "portal_throttle");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -338,17 +335,17 @@ store_portal_throttle_hit(struct store *st,
                           int64_t at, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO portal_throttle(key, failures, "
-	                       "last_at) VALUES (?1, 1, ?2)"
-	                       " ON CONFLICT(key) DO UPDATE SET"
-	                       " failures = failures + 1, last_at = ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "INSERT INTO portal_throttle(key, failures, "
+	                         "last_at) VALUES (?1, 1, ?2)"
+	                         " ON CONFLICT(key) DO UPDATE SET"
+	                         " failures = failures + 1, last_at = ?2",
+	                         msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, at);
+	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
+	db_bind_int64(s, 2, at);
 	return run(c, s, "portal_throttle", msg);
 }
 
@@ -358,12 +355,12 @@ store_portal_throttle_clear(struct store *st,
                             struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s =
+	struct db_stmt *s =
 	        prep(c, "DELETE FROM portal_throttle WHERE key = ?1", msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, key, STORE_PORTAL_HASH, SQLITE_STATIC);
+	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
 	return run(c, s, "portal_throttle", msg);
 }
 
@@ -373,32 +370,32 @@ store_portal_password_get(struct store *st, int64_t controller,
                           char out[STORE_PORTAL_PWHASH], struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT hash FROM portal_password"
-	                       " WHERE controller = ?1 AND subject = ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT hash FROM portal_password"
+	                         " WHERE controller = ?1 AND subject = ?2",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	out[0] = '\0';
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(s, 0);
+	db_bind_int64(s, 1, controller);
+	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
+	if ((rc = db_step(s)) == DB_ROW) {
+		const char *h = (const char *)db_column_text(s, 0);
 
 		if (h == NULL || strlen(h) >= STORE_PORTAL_PWHASH)
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "portal_password: malformed row");
 		else
 			memcpy(out, h, strlen(h) + 1);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
 	} else {
 		err = sqlu_fail(c, msg, "portal_password");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -408,19 +405,20 @@ store_portal_password_set(struct store *st, int64_t controller,
                           const char *hash, int64_t at, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO portal_password(controller, "
-	                       "subject, hash, set_at) VALUES (?1, ?2, ?3, ?4)"
-	                       " ON CONFLICT(controller, subject) DO UPDATE"
-	                       " SET hash = ?3, set_at = ?4",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO portal_password(controller, "
+	             "subject, hash, set_at) VALUES (?1, ?2, ?3, ?4)"
+	             " ON CONFLICT(controller, subject) DO UPDATE"
+	             " SET hash = ?3, set_at = ?4",
+	             msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, at);
+	db_bind_int64(s, 1, controller);
+	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
+	db_bind_text(s, 3, hash, -1);
+	db_bind_int64(s, 4, at);
 	return run(c, s, "portal_password", msg);
 }
 
@@ -438,11 +436,11 @@ store_portal_forget(struct store *st, int64_t subject, struct vaern_msg *msg)
 	enum vaern_err err = VAERN_OK;
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !err; i++) {
-		sqlite3_stmt *s = prep(c, sql[i], msg);
+		struct db_stmt *s = prep(c, sql[i], msg);
 
 		if (s == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_int64(s, 1, subject);
+		db_bind_int64(s, 1, subject);
 		err = run(c, s, "portal", msg);
 	}
 	return err;

@@ -22,10 +22,11 @@
 #define STORE_PORTAL_PROOF  16  /* "code", "password", NUL included */
 #define STORE_PORTAL_PWHASH 128 /* an argon2id string, NUL included */
 
-struct sqlite3;
+struct db;
 
-/* Creates the tables (inside the schema transaction). SQLite's rc. */
-int store_portal_schema(struct sqlite3 *db, char **errmsg);
+/* Creates the tables (inside the schema transaction): DB_OK or the
+ * engine's error code, *errmsg as db_exec's. */
+int store_portal_schema(struct db *db, char **errmsg);
 
 /* A login under way: the code sent for it. */
 struct store_portal_login {
