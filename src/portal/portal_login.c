@@ -56,8 +56,10 @@ login_page(struct portal *p, int status, enum portal_key note)
 			const struct policy_category *cat =
 			        &pol->categories[set->categories[k]];
 
-			web_html_raw(&h, k == 0 ? " " : " + ");
-			web_html_text(&h, cat->id);
+			web_html_raw(&h, k == 0 ? ": " : " + ");
+			web_html_text(&h, cat->description != NULL
+			                          ? cat->description
+			                          : cat->id);
 		}
 		web_html_raw(&h, "</h2>");
 		portal_csrf_field(p, &h);

@@ -124,8 +124,11 @@ portal_overview(struct http_request *req, struct http_response *res, void *app)
 		note(&p, &h, P_password_done);
 	web_html_raw(&h, "<p>");
 	web_html_text(&h, portal_s(&p, P_overview_intro));
-	web_html_raw(&h, "</p><table><thead><tr><th scope=\"col\"></th>"
-	                 "<th scope=\"col\"></th><th scope=\"col\">");
+	web_html_raw(&h, "</p><table><thead><tr><th scope=\"col\">");
+	web_html_text(&h, portal_s(&p, P_col_data));
+	web_html_raw(&h, "</th><th scope=\"col\">");
+	web_html_text(&h, portal_s(&p, P_col_value));
+	web_html_raw(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, portal_s(&p, P_recorded));
 	web_html_raw(&h, "</th></tr></thead><tbody>");
 	memset(&a, 0, sizeof(a));
