@@ -242,38 +242,39 @@ store_portal_session_get(struct store *st,
 	return err;
 }
 
-enum vaern_err
-store_portal_session_touch(struct store *st, int64_t id, int64_t seen_at,
-                           struct vaern_msg *msg)
+/* Sets one time of open session id (sql: ?1 the id, ?2 the time). */
+static enum vaern_err
+session_set(struct store *st, const char *sql, int64_t id, int64_t at,
+            struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	struct db_stmt *s = prep(c,
-	                         "UPDATE portal_session SET seen_at = ?2"
-	                         " WHERE id = ?1 AND ended_at IS NULL",
-	                         msg);
-
-	if (s == NULL)
-		return VAERN_E_STORE;
-	db_bind_int64(s, 1, id);
-	db_bind_int64(s, 2, seen_at);
-	return run(c, s, "portal_session", msg);
-}
-
-enum vaern_err
-store_portal_session_end(struct store *st, int64_t id, int64_t at,
-                         struct vaern_msg *msg)
-{
-	struct sqlu_conn *c = store_sqlite_conn(st);
-	struct db_stmt *s = prep(c,
-	                         "UPDATE portal_session SET ended_at = ?2"
-	                         " WHERE id = ?1 AND ended_at IS NULL",
-	                         msg);
+	struct db_stmt *s = prep(c, sql, msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, id);
 	db_bind_int64(s, 2, at);
 	return run(c, s, "portal_session", msg);
+}
+
+enum vaern_err
+store_portal_session_touch(struct store *st, int64_t id, int64_t seen_at,
+                           struct vaern_msg *msg)
+{
+	return session_set(st,
+	                   "UPDATE portal_session SET seen_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL",
+	                   id, seen_at, msg);
+}
+
+enum vaern_err
+store_portal_session_end(struct store *st, int64_t id, int64_t at,
+                         struct vaern_msg *msg)
+{
+	return session_set(st,
+	                   "UPDATE portal_session SET ended_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL",
+	                   id, at, msg);
 }
 
 enum vaern_err
