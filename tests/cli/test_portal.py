@@ -805,6 +805,62 @@ class PolicySection(unittest.TestCase):
             self.assertRegex(r.err, r":\d+:\d+: ")
 
 
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class EverySeed(PortalCase):
+    """Every seed controller (and the example) has its portal: the login
+    page offers the policy's ways, and a customer logs in by a code to
+    their e-mail and sees the portal's purpose."""
+
+    policies = tuple(os.path.join(os.path.dirname(AURA), f) for f in (
+        "aura-fiber.yaml", "aurora-optimal.yaml", "cekura.yaml",
+        "telenor.yaml", "webshop.yaml", "example.yaml"))
+    actors = tuple((c, "customer_service") for c in (
+        "aura-fiber", "aurora-optimal", "cekura", "telenor", "webshop",
+        "example")) + (("aura-fiber", "dpo"),)
+
+    def test_AURA_LOGIN_1_every_seed_has_its_portal(self):
+        """AURA-LOGIN-1 for every controller: one login form per set of
+        the policy's portal section; a code to the e-mail on record
+        logs in by the first set, and the overview shows the data."""
+        n = serial()
+        people = {
+            "aurora-optimal": ("identify_customer", [
+                fact("name", "Kund %d" % n),
+                fact("email", "a%d@example.se" % n),
+                fact("customer_number", "AO-%d" % n)], "AO-%d" % n, 2),
+            "cekura": ("customer_admin", [
+                fact("name", "Kunde %d" % n), fact("address", "Vej %d" % n),
+                fact("phone", "+4523%06d" % (n % 1000000)),
+                fact("email", "c%d@example.dk" % n),
+                fact("customer_number", "CK-%d" % n)], "CK-%d" % n, 2),
+            "telenor": ("contract", [
+                fact("name", "Kunde %d" % n),
+                fact("email", "t%d@example.dk" % n),
+                fact("phone", "+4524%06d" % (n % 1000000))],
+                "+4524%06d" % (n % 1000000), 2),
+            "webshop": ("customer_account", [
+                fact("customer_name", "Kunde %d" % n),
+                fact("customer_email", "w%d@example.dk" % n),
+                fact("username", "web%d" % n)], "web%d" % n, 2),
+            "example": ("customer_admin", [
+                fact("name", "Kunde %d" % n),
+                fact("email", "e%d@example.dk" % n)],
+                "e%d@example.dk" % n, 1),
+        }
+        for controller, (purpose, facts, login, ways) in people.items():
+            page = Browser(self.server).get("/portal/%s/login" % controller)
+            self.assertEqual(page.status, 200, (controller, page))
+            self.assertEqual(page.text.count('class="way"'), ways,
+                             controller)
+            self.create((controller, "customer_service"),
+                        {"purpose": purpose, "facts": facts,
+                         "consents": []})
+            b = self.login(controller, 1, [login])
+            page = b.get("/portal/%s/overview" % controller)
+            self.assertEqual(page.status, 200, (controller, page))
+            self.assertIn("Kund", page.text, controller)
+
+
 class Strings(unittest.TestCase):
     """Every string of the portal comes from templates/portal; a missing
     translation fails the build (scripts/strings.py, run by meson)."""
