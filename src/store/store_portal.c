@@ -209,11 +209,8 @@ store_portal_session_get(struct store *st,
                          struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	struct db_stmt *s = prep(c,
-	                         "SELECT id, controller, subject, proof,"
-	                         " created_at, seen_at, ended_at"
-	                         " FROM portal_session WHERE token_hash = ?1",
-	                         msg);
+	/* A prepared statement of the store's table: every page asks. */
+	struct db_stmt *s = sqlu_stmt(c, S_PORTAL_SESSION_GET, msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
@@ -238,7 +235,7 @@ store_portal_session_get(struct store *st,
 	} else {
 		err = sqlu_fail(c, msg, "portal_session");
 	}
-	db_finalize(s);
+	sqlu_reset(s);
 	return err;
 }
 
