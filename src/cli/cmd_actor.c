@@ -12,7 +12,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char actor_usage[] =
+const char cli_actor_usage[] =
         "usage: vaern actor add --controller ID --name NAME --role ROLE\n"
         "       vaern actor list --controller ID\n"
         "       vaern actor revoke --controller ID NAME";
@@ -54,7 +54,7 @@ cmd_actor(int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--controller") == 0 && i + 1 < argc)
@@ -66,17 +66,17 @@ cmd_actor(int argc, char **argv)
 		else if (argv[i][0] != '-' && pos == NULL)
 			pos = argv[i];
 		else
-			return cli_usage("actor", actor_usage);
+			return cli_usage("actor", cli_actor_usage);
 	}
 	if (controller == NULL ||
 	    (strcmp(sub, "add") == 0 &&
 	     (name == NULL || role == NULL || pos != NULL)) ||
 	    (strcmp(sub, "list") == 0 && pos != NULL) ||
 	    (strcmp(sub, "revoke") == 0 && pos == NULL))
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
 	    strcmp(sub, "revoke") != 0)
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("actor", err, &msg);
 	if (strcmp(sub, "add") == 0) {

@@ -19,6 +19,13 @@
 /* ---- init, policy load, policy list ---------------------------------------
  */
 
+const char cli_init_usage[] =
+        "usage: vaern [--data DIR] init [--policy FILE]...\n"
+        "Creates DIR (default ./vaern-data): the database, the keystore and\n"
+        "a new master key (DIR/master.key, mode 0600) unless\n"
+        "--master-key-file, --master-key-command or $VAERN_MASTER_KEY names\n"
+        "one; then checks and loads each --policy FILE.";
+
 /*
  * Checks every policy file before anything is written, so a bad file in
  * the list leaves the data directory as it was. Returns EXIT_OK or prints
@@ -94,8 +101,7 @@ cmd_init(int argc, char **argv)
 			paths[n++] = argv[++i];
 		} else {
 			free(paths);
-			return cli_usage("init", "usage: vaern [--data DIR] "
-			                         "init [--policy FILE]...");
+			return cli_usage("init", cli_init_usage);
 		}
 	}
 	if ((rc = check_policies(n, paths)) != EXIT_OK) {

@@ -31,7 +31,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char usage_text[] =
+const char cli_traffic_usage[] =
         "usage: vaern traffic cells  --controller ID FILE\n"
         "       vaern traffic import --controller ID [--format csv|ndjson] "
         "[--skip-bad] FILE|-\n"
@@ -62,7 +62,7 @@ struct opts {
 static int
 usage(const char *text)
 {
-	fprintf(stderr, "vaern traffic: %s\n%s", text, usage_text);
+	fprintf(stderr, "vaern traffic: %s\n%s", text, cli_traffic_usage);
 	return EXIT_USAGE;
 }
 
@@ -174,7 +174,7 @@ cmd_cells(const struct opts *o)
 
 /* TEL-LOG-1, TEL-CAT-2: validated, all or nothing per batch. */
 static int
-cmd_import(const struct opts *o)
+traffic_import(const struct opts *o)
 {
 	struct session s;
 	struct vaern_msg msg = {{0}};
@@ -439,7 +439,7 @@ cmd_traffic(int argc, char **argv)
 	if (strcmp(argv[1], "cells") == 0)
 		return cmd_cells(&o);
 	if (strcmp(argv[1], "import") == 0)
-		return cmd_import(&o);
+		return traffic_import(&o);
 	if (strcmp(argv[1], "plan") == 0)
 		return cmd_plan(&o);
 	if (strcmp(argv[1], "sweep") == 0)

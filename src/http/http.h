@@ -126,6 +126,8 @@ struct http_log_record {
 	                       (the client went away, or a body past the
 	                       limits got its connection closed) */
 	double seconds;     /* end of request headers to end of response */
+	uint64_t id;        /* the request id, sent as X-Request-Id: this
+	                       process's count of requests, from 1 */
 };
 
 /*

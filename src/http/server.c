@@ -56,6 +56,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Requests begun in this process: the next request id less one. */
+static _Atomic uint64_t request_ids;
+
 /* The daemon's per-connection memory beyond header_max: header records,
  * the body read buffer and the response headers live there too. */
 #define POOL_SLACK ((size_t)8 * 1024)
@@ -103,6 +106,8 @@ struct exchange {
 	struct timespec start;    /* when the headers were in */
 	size_t route;             /* stats index: the route, or nroutes */
 	const char *method_label; /* static: a known method or "OTHER" */
+	uint64_t id;              /* the request id (X-Request-Id, the
+	                             log's "id"): this process's count */
 	int status;               /* the status queued; 0 until then */
 	int begun;                /* 1 once begin() ran: counted in
 	                             in_flight */
@@ -432,6 +437,13 @@ answer(struct http_server *srv, struct exchange *x)
 		response_clear(&x->res);
 		return MHD_NO;
 	}
+	{
+		char id[24];
+
+		(void)snprintf(id, sizeof(id), "%llu",
+		               (unsigned long long)x->id);
+		(void)http_respond_header(&x->res, "X-Request-Id", id);
+	}
 	r = response_build(&x->res, srv->tls, atomic_load(&srv->draining));
 	if (r == NULL) {
 		response_clear(&x->res);
@@ -594,6 +606,8 @@ begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &x->start);
 	x->begun = 1;
+	/* Issue 19: one id ties the answer to its log line. */
+	x->id = atomic_fetch_add(&request_ids, 1) + 1;
 	atomic_fetch_add(&srv->in_flight, 1);
 	x->route = srv->nroutes;
 	x->method_label = method_label(method);
@@ -899,7 +913,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		        x->method_label,
 		        x->route < srv->nroutes ? srv->routes[x->route].name
 		                                : HTTP_UNMATCHED,
-		        x->status, (double)ns / 1e9};
+		        x->status, (double)ns / 1e9, x->id};
 
 		srv->log(srv->app, &rec);
 	}

@@ -9,6 +9,7 @@
 #include "store_incident.h"
 #include "store_portal.h"
 #include "store_sqlite_engine_internal.h"
+#include "store_webhook.h"
 
 #include "db.h"
 #include <stdlib.h>
@@ -339,6 +340,9 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 		rc = store_incident_schema(db, errmsg);
 	if (rc == DB_OK)
 		rc = store_portal_schema(db, errmsg);
+	/* The webhook queue (issue 19): created on open in any schema. */
+	if (rc == DB_OK)
+		rc = store_webhook_schema(db, errmsg);
 	if (rc == DB_OK && old >= 1 && old <= 5)
 		rc = db_exec(db, migrate_5_sql, errmsg);
 	if (rc == DB_OK && old >= 1 && old <= 6)

@@ -1483,4 +1483,69 @@ enum vaern_err vault_audit_record(struct vault *v,
                                   struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/* ---- webhook events (issue 19, point 6; vault_webhook.c) ----
+ *
+ * Events are queued in the store with the change they tell of, while
+ * some endpoint is registered (vault_webhook_endpoints); the server's
+ * delivery thread (src/outbox/webhook.c) reads each endpoint's next one
+ * and acknowledges it once the endpoint answered 2xx. Bodies carry ids,
+ * types, statuses and dates, never personal data. */
+
+/* The longest "due within" of the deadline scan, in days. */
+#define VAULT_WEBHOOK_DUE_MAX 90
+
+struct store_webhook_event;
+struct json_t;
+
+/* Queues event type of controller (may be NULL) with data (an object,
+ * stolen; NULL: {}) in a transaction of its own: a sweep done, a policy
+ * loaded. */
+enum vaern_err vault_webhook_event(struct vault *v, const char *type,
+                                   const char *controller, struct json_t *data,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues "retention.sweep_done" with the counts of rep (and the
+ * retained-data days deleted), in a transaction of its own. */
+struct vault_sweep_report;
+enum vaern_err vault_webhook_sweep(struct vault *v,
+                                   const struct vault_sweep_report *rep,
+                                   uint64_t traffic_days, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues the deadline events not queued before: each open request due
+ * within within_days days (request.due_soon) or past due
+ * (request.overdue), once per deadline; breach clocks and case
+ * deadlines (breach.clock_started, breach.deadline_near,
+ * breach.deadline_passed, incident.receipt_overdue,
+ * incident.feedback_overdue), once per case. */
+enum vaern_err vault_webhook_scan(struct vault *v, long within_days,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Open rights requests of every controller due within 7 days (today
+ * included) and past due (GDPR-12), for /metrics. */
+enum vaern_err vault_request_counts(struct vault *v, long *due_soon,
+                                    long *overdue, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Registers exactly the endpoints keys[0..n) (digests of their URLs):
+ * see store_webhook_endpoints. */
+enum vaern_err vault_webhook_endpoints(struct vault *v, const char *const *keys,
+                                       size_t n, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Endpoint key's next event and the number waiting (pending may be
+ * NULL); VAERN_E_NOTFOUND if none. */
+enum vaern_err vault_webhook_next(struct vault *v, const char *key,
+                                  struct store_webhook_event *e,
+                                  int64_t *pending, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Endpoint key acknowledged every event up to id; events every endpoint
+ * has are deleted. */
+enum vaern_err vault_webhook_ack(struct vault *v, const char *key, int64_t id,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
 #endif

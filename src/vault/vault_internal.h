@@ -451,4 +451,33 @@ enum vaern_err vlt_release_walk(
         void *arg, size_t *withheld, struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* ---- webhook events (issue 19; vault_webhook.c) ---- */
+
+/* Queues event type of controller (may be NULL) with data (an object,
+ * stolen; NULL: {}) in the open transaction; once: NULL, or a key that
+ * keeps a second event of it from being queued (store_webhook_add). */
+enum vaern_err vlt_webhook_add(struct vault *v, const char *type,
+                               const char *controller, struct json_t *data,
+                               const char *once, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues the event of request s's step from -> s->status ("request.
+ * created" when from is NULL) in the open transaction. */
+enum vaern_err vlt_webhook_request(struct vault *v,
+                                   const struct store_request *s,
+                                   const char *from, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues event type of case case_id in the open transaction;
+ * classification and once may be NULL (once: see store_webhook_add). */
+enum vaern_err vlt_webhook_case(struct vault *v, const char *type,
+                                const char *controller, const char *case_id,
+                                const char *classification, const char *once,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4)));
+
+/* The deadline events of open cases, each once (vault_incident.c). */
+enum vaern_err vlt_incident_webhook_scan(struct vault *v, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 #endif

@@ -4,6 +4,7 @@
  * prepared under it, and dropped when a newer policy is loaded (issue 12,
  * vault_policy_sync); and each one's blind-index key.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,16 @@ vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
 		err = store_controller_put(v->store, p->controller.id, text,
 		                           (size_t)size, clock_now(), &rowid,
 		                           msg);
+	/* Issue 19: the webhook event, committed with the load. */
+	if (err == VAERN_OK) {
+		char version[VAULT_POLICY_VERSION_LEN + 1];
+
+		vlt_policy_digest(text, (size_t)size, version);
+		err = vlt_webhook_add(
+		        v, "policy.loaded", p->controller.id,
+		        json_pack("{s:{s:s}}", "policy", "version", version),
+		        NULL, msg);
+	}
 	if (err == VAERN_OK)
 		err = store_commit(v->store, msg);
 	if (err != VAERN_OK) {
