@@ -9,8 +9,9 @@ portal_key, portal_table).
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
-output is a header with enum render_key (R_<key>) and the table
-render_table[lang][key], languages in the order en, da, sv.
+output is a header with enum render_key (R_<key>), the table
+render_table[lang][key], languages in the order en, da, sv, and the key
+names render_key_names[key].
 """
 import re
 import sys
@@ -77,6 +78,13 @@ def main():
     lines.append("};")
     if guard:
         lines.append("#endif")
+    else:
+        # The keys by name, for words looked up by a policy's own names
+        # (the events, ev_<name>): the notice's only.
+        lines += ["", f"static const char *const {enum}_names"
+                  f"[{prefix}__COUNT] = {{"]
+        lines += [f"\t{c_string(k)}," for k in order]
+        lines.append("};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 
