@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
-"""Turns templates/notice/{da,sv,en}.strings into C (used by meson).
+"""Turns templates/<set>/{en,da,sv}.strings into C (used by meson).
 
-usage: strings.py OUTPUT.h EN DA SV [PREFIX ENUM TABLE]
-
-PREFIX, ENUM and TABLE name the output's key prefix, enum and table
-(default R, render_key, render_table: the notice's; the portal's are P,
-portal_key, portal_table).
+usage: strings.py OUTPUT.h EN DA SV [NAME LETTER]
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
-output is a header with enum render_key (R_<key>), the table
-render_table[lang][key], languages in the order en, da, sv, and the key
-names render_key_names[key].
+output is a header with enum NAME_key (LETTER_<key>), the table
+NAME_table[lang][key], languages in the order en, da, sv, and the key
+names NAME_key_names[key]; NAME and LETTER are "render" and "R" by
+default (the notice, templates/notice), the incident messages use
+"incident" and "I" (templates/incident), the portal "portal" and "P"
+(templates/portal).
 """
+import os
 import re
 import sys
 
@@ -42,8 +42,8 @@ def c_string(s):
 
 def main():
     out, paths = sys.argv[1], sys.argv[2:5]
-    prefix, enum, table = (sys.argv[5:8] if len(sys.argv) >= 8
-                           else ("R", "render_key", "render_table"))
+    name = sys.argv[5] if len(sys.argv) > 5 else "render"
+    letter = sys.argv[6] if len(sys.argv) > 6 else "R"
     tables, errors = [], []
     for p in paths:
         keys, errs = load(p)
@@ -61,30 +61,27 @@ def main():
         for e in errors:
             print(e, file=sys.stderr)
         sys.exit(1)
-    lines = [f"/* generated from {paths[0]} and its translations by "
+    where = os.path.basename(os.path.dirname(os.path.abspath(paths[0])))
+    lines = [f"/* generated from templates/{where}/{{en,da,sv}}.strings by "
              "scripts/strings.py */",
-             f"enum {enum} {{"]
-    lines += [f"\t{prefix}_{k}," for k in order]
-    lines += [f"\t{prefix}__COUNT", "};", ""]
-    guard = len(sys.argv) >= 8
-    if guard:
-        # Only the file that defines the guard holds the table.
-        lines.append(f"#ifdef {table.upper()}_DEFINE")
-    lines += [f"static const char *const {table}[3][{prefix}__COUNT] = {{"]
+             f"enum {name}_key {{"]
+    lines += [f"\t{letter}_{k}," for k in order]
+    lines += [f"\t{letter}__COUNT", "};", "",
+              # unused: a header read by several files (the portal's),
+              # of which one reads the table
+              f"static const char *const {name}_table[3][{letter}__COUNT]"
+              " __attribute__((unused)) = {"]
     for t in tables:
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]
         lines.append("\t},")
     lines.append("};")
-    if guard:
-        lines.append("#endif")
-    else:
-        # The keys by name, for words looked up by a policy's own names
-        # (the events, ev_<name>): the notice's only.
-        lines += ["", f"static const char *const {enum}_names"
-                  f"[{prefix}__COUNT] = {{"]
-        lines += [f"\t{c_string(k)}," for k in order]
-        lines.append("};")
+    # The keys by name, for words looked up by a policy's own names (the
+    # events, ev_<name>).
+    lines += ["", f"static const char *const {name}_key_names[{letter}__COUNT]"
+              " __attribute__((unused)) = {"]
+    lines += [f"\t{c_string(k)}," for k in order]
+    lines.append("};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 

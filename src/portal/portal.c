@@ -8,7 +8,6 @@
  * against its Origin (portal_form_check); the pages work without
  * JavaScript (there is none).
  */
-#define PORTAL_TABLE_DEFINE
 #include "portal_internal.h"
 
 #include <sodium.h>

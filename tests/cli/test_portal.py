@@ -880,14 +880,13 @@ class Strings(unittest.TestCase):
                 with open(paths[-1], "w") as f:
                     f.write(text)
             out = os.path.join(tmp, "portal_strings.h")
-            args = [sys.executable, script, out] + paths + [
-                "P", "portal_key", "portal_table"]
+            args = [sys.executable, script, out] + paths + ["portal", "P"]
             p = subprocess.run(args, capture_output=True, text=True)
             self.assertEqual(p.returncode, 1, p)
             self.assertIn("missing translation of 'code_submit'", p.stderr)
             ok = [sys.executable, script, out] + [
                 os.path.join(src, l + ".strings") for l in ("en", "da", "sv")
-            ] + ["P", "portal_key", "portal_table"]
+            ] + ["portal", "P"]
             p = subprocess.run(ok, capture_output=True, text=True)
             self.assertEqual(p.returncode, 0, p)
 
