@@ -4,15 +4,20 @@
  *
  * Results go to stdout as JSON, one document per command.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../store/db.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -20,11 +25,15 @@
  */
 
 const char cli_init_usage[] =
-        "usage: vaern [--data DIR] init [--policy FILE]...\n"
+        "usage: vaern [--data DIR] init [--store URL | --store-file FILE]\n"
+        "                               [--policy FILE]...\n"
         "Creates DIR (default ./vaern-data): the database, the keystore and\n"
         "a new master key (DIR/master.key, mode 0600) unless\n"
         "--master-key-file, --master-key-command or $VAERN_MASTER_KEY names\n"
-        "one; then checks and loads each --policy FILE.";
+        "one; then checks and loads each --policy FILE. With --store (or\n"
+        "--store-file FILE, or $VAERN_STORE) the data, the keystore and the\n"
+        "audit trail go to PostgreSQL: the connection string is kept in\n"
+        "DIR/store.conf (mode 0600); a password never on the command line.";
 
 /*
  * Checks every policy file before anything is written, so a bad file in
@@ -84,9 +93,112 @@ load_policies(struct vault *v, int n, char **paths, json_t *loaded)
 	return rc;
 }
 
+/*
+ * The PostgreSQL engine (issue 14): a connection string given with
+ * --store (never with a password: the command line is visible to every
+ * user of the machine), read from --store-file, or from the environment
+ * (VAERN_STORE). It goes into DIR/store.conf, mode 0600, before anything
+ * else is made, so every later open of DIR finds the database.
+ */
+#define STORE_CONNINFO_MAX 1023
+
+static int
+has_password(const char *c)
+{
+	const char *at = strchr(c, '@'), *scheme = strstr(c, "://");
+
+	if (strstr(c, "password") != NULL)
+		return 1;
+	/* postgresql://user:secret@host/... */
+	return scheme != NULL && at != NULL && at > scheme &&
+	       memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) != NULL;
+}
+
+static int
+read_conninfo_file(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr,
+		        "vaern: init: --store-file %s: cannot read it\n", path);
+		return EXIT_REFUSED;
+	}
+	n = fread(out, 1, size - 1, f);
+	(void)fclose(f);
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	if (n == 0 || n >= size - 1) {
+		fprintf(stderr,
+		        "vaern: init: --store-file %s: empty, or longer than "
+		        "%d bytes\n",
+		        path, STORE_CONNINFO_MAX - 1);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int
+is_pg_url(const char *c)
+{
+	return strncmp(c, "postgresql://", 13) == 0 ||
+	       strncmp(c, "postgres://", 11) == 0 ||
+	       strchr(c, '=') != NULL; /* "host=... dbname=..." */
+}
+
+/* Writes DIR/store.conf (0600, never over an existing one). */
+static int
+write_store_conf(const char *dir, const char *conninfo)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(conninfo);
+	int fd, w;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "vaern: init: cannot create %s: %s\n", dir,
+		        strerror(errno));
+		return EXIT_FAILURE_;
+	}
+	w = snprintf(path, sizeof(path), "%s/%s", dir, DB_STORE_CONF);
+	if (w < 0 || (size_t)w >= sizeof(path))
+		return cli_usage("init", "the data directory path is too long");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0600);
+	if (fd < 0) {
+		fprintf(stderr, "vaern: init: %s: %s\n", path,
+		        errno == EEXIST ? "already initialised"
+		                        : strerror(errno));
+		return errno == EEXIST ? EXIT_REFUSED : EXIT_FAILURE_;
+	}
+	if (write(fd, conninfo, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		(void)close(fd);
+		(void)unlink(path);
+		fprintf(stderr, "vaern: init: cannot write %s\n", path);
+		return EXIT_FAILURE_;
+	}
+	(void)close(fd);
+	return EXIT_OK;
+}
+
+/* Removes DIR/store.conf after a failed init, so a retry starts clean. */
+static void
+drop_store_conf(const char *dir)
+{
+	char path[PATH_MAX];
+	int w = snprintf(path, sizeof(path), "%s/%s", dir, DB_STORE_CONF);
+
+	if (w > 0 && (size_t)w < sizeof(path))
+		(void)unlink(path);
+}
+
 int
 cmd_init(int argc, char **argv)
 {
+	char conninfo[STORE_CONNINFO_MAX + 1] = "";
+	const char *store = NULL, *store_file = NULL;
 	struct vaern_msg msg = {{0}};
 	struct vault *v = NULL;
 	char **paths;
@@ -99,19 +211,66 @@ cmd_init(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
 			paths[n++] = argv[++i];
+		} else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+			store = argv[++i];
+		} else if (strcmp(argv[i], "--store-file") == 0 &&
+		           i + 1 < argc) {
+			store_file = argv[++i];
 		} else {
 			free(paths);
 			return cli_usage("init", cli_init_usage);
 		}
 	}
+	if (store == NULL && store_file == NULL)
+		store = getenv("VAERN_STORE");
+	else if (store != NULL && has_password(store)) {
+		free(paths);
+		return cli_usage(
+		        "init",
+		        "--store: a password does not go on the command "
+		        "line; put the connection string in a file of "
+		        "mode 0600 (--store-file) or in VAERN_STORE, or "
+		        "use ~/.pgpass");
+	}
+	if (store_file != NULL &&
+	    (rc = read_conninfo_file(store_file, conninfo, sizeof(conninfo))) !=
+	            EXIT_OK) {
+		free(paths);
+		return rc;
+	}
+	if (store != NULL && *store != '\0' &&
+	    (size_t)snprintf(conninfo, sizeof(conninfo), "%s", store) >=
+	            sizeof(conninfo)) {
+		free(paths);
+		return cli_usage("init", "--store: longer than 1022 bytes");
+	}
+	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0 &&
+	    !is_pg_url(conninfo)) {
+		free(paths);
+		return cli_usage("init",
+		                 "--store: give a PostgreSQL connection "
+		                 "string (postgresql://... or "
+		                 "\"host=... dbname=...\") or sqlite");
+	}
 	if ((rc = check_policies(n, paths)) != EXIT_OK) {
 		free(paths);
 		return rc;
 	}
+	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0 &&
+	    (rc = write_store_conf(cli_globals.data_dir, conninfo)) !=
+	            EXIT_OK) {
+		sodium_memzero(conninfo, sizeof(conninfo));
+		free(paths);
+		return rc;
+	}
 	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
+		if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0)
+			drop_store_conf(cli_globals.data_dir);
+		sodium_memzero(conninfo, sizeof(conninfo));
 		free(paths);
 		return cli_report("init", err, &msg);
 	}
+	sodium_memzero(conninfo, sizeof(conninfo));
 	/* The audit trail has its own database (src/audit/audit.h). */
 	{
 		char apath[4096];

@@ -567,8 +567,11 @@ keys_init(struct store *st, const unsigned char *master, struct vaern_msg *msg)
 	}
 	db_finalize(s);
 	if (rc != DB_DONE) {
-		err = vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                 db_errmsg(db));
+		/* Generation 1 is there already: a vault exists. */
+		err = vaern_fail(msg,
+		                 db_errkind(db) == DB_EK_UNIQUE ? VAERN_E_EXISTS
+		                                                : VAERN_E_STORE,
+		                 "keystore: %s", db_errmsg(db));
 		goto done;
 	}
 	randombytes_buf(r->root, KEYS_BYTES);

@@ -402,6 +402,27 @@ attach(struct db *db, const char *path, const char *as, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
+/*
+ * The backups here copy SQLite files. A data directory on PostgreSQL is
+ * backed up by PostgreSQL's own tools (issue 14: docs/operations.md);
+ * vaern's backup commands refuse it rather than copy nothing.
+ */
+static enum vaern_err
+refuse_pg(const char *dir, struct vaern_msg *msg)
+{
+	char probe[8];
+	int on = db_store_conf(dir, 1, probe, sizeof(probe));
+
+	explicit_bzero(probe, sizeof(probe));
+	if (on == 0)
+		return VAERN_OK;
+	return vaern_fail(msg, VAERN_E_INVALID,
+	                  "%s keeps its data in PostgreSQL: back it up with "
+	                  "PostgreSQL's tools (pg_basebackup, a standby; "
+	                  "docs/operations.md), not vaern backup",
+	                  dir);
+}
+
 enum vaern_err
 keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 {
@@ -413,6 +434,8 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	json_t *m = NULL, *files = NULL, *traffic = NULL;
 	int began = 0;
 
+	if ((err = refuse_pg(dir, msg)) != VAERN_OK)
+		return err;
 	if ((err = join(src, dir, DATA_DB, msg)) ||
 	    (err = join(aud, dir, AUDIT_DB_FILE, msg)))
 		return err;
@@ -602,6 +625,8 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 
 	if (expired != NULL)
 		*expired = 0;
+	if ((err = refuse_pg(dir, msg)) != VAERN_OK)
+		return err;
 	if ((err = join(src, dir, DATA_DB, msg)) ||
 	    (err = join(ksp, dir, STORE_KEYSTORE_FILE, msg)))
 		return err;

@@ -537,6 +537,20 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 	int from_next_file = 0, logged = 0, done = 0;
 
 	memset(rep, 0, sizeof(*rep));
+	{
+		char probe[8];
+		int on_pg = db_store_conf(dir, 1, probe, sizeof(probe)) != 0;
+
+		sodium_memzero(probe, sizeof(probe));
+		/* The re-wrap runs as an SQL function over SQLite's rowids
+		 * (issue 14: not yet on PostgreSQL). */
+		if (on_pg)
+			return vaern_fail(
+			        msg, VAERN_E_INVALID,
+			        "key rotation is not available on the "
+			        "PostgreSQL engine yet; nothing was "
+			        "changed");
+	}
 	if ((err = path_in(dbp, dir, "vaern.db", msg)) ||
 	    (err = path_in(keyp, dir, KEYS_FILE, msg)) ||
 	    (err = path_in(nextp, dir, KEYS_NEXT_FILE, msg)))

@@ -17,6 +17,21 @@
  * differ (set-up pragmas, schema creation, the write lock, the keystore
  * file, checkpoints, backups) the caller asks db_engine().
  *
+ * The PostgreSQL engine translates at prepare, and nothing else: ?N to
+ * $N and a bare ? to the next number (not inside literals, quoted
+ * identifiers, comments); "BEGIN IMMEDIATE/DEFERRED/EXCLUSIVE" to "BEGIN"
+ * (PostgreSQL's BEGIN takes no lock: a writer that needs SQLite's write
+ * lock takes its own, e.g. an advisory lock); a number the SQL skips
+ * (?1, ?3 without ?2) is typed text and sent as NULL; so is a parameter
+ * whose type the server cannot infer ("?6 IS NULL OR controller = ?6");
+ * if text does not fit either, the prepare fails: write CAST(?6 AS
+ * BIGINT). SQLite's schema name "main." before a table is dropped (the
+ * data store's tables are in the connection's search_path, schema
+ * public; the keystore's in ks, as its SQLite file is attached; the
+ * trail's in audit). A prepare that fails inside a transaction fails
+ * alone, as on SQLite (a savepoint guards it); a db_exec begun outside
+ * a transaction that fails leaves none open.
+ *
  * Bindings are by reference: a text or blob bound to a statement must
  * stay valid until the statement's first db_step() (SQLite's
  * SQLITE_STATIC; the PostgreSQL engine sends the values at that step).

@@ -97,6 +97,20 @@ struct db;
 /* The connection, for the keys module's keystore statements (src/keys). */
 struct db *store_sqlite_db(struct store *st);
 
+/*
+ * A lock across every node on the same database (issue 14: the retention
+ * sweep runs on one node at a time). On PostgreSQL a session advisory
+ * lock, taken if free (*got 1) or not (*got 0, at once); on SQLite, where
+ * one machine holds the data and the sweep's own write transactions
+ * serialise it, always *got 1. Released by store_lock_release or when
+ * the connection closes.
+ */
+#define STORE_LOCK_SWEEP 0x7661657210
+enum vaern_err store_lock_try(struct store *st, int64_t key, int *got,
+                              struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+void store_lock_release(struct store *st, int64_t key) __attribute__((nonnull));
+
 /* Closes st (rolls back an open transaction). Accepts NULL. */
 void store_close(struct store *st);
 

@@ -101,21 +101,21 @@ static const char *const stmt_sql[S_COUNT_] = {
         /* The controller is a filter in SQL, so LIMIT counts only the
          * rows one controller's officer may see. */
         [S_ALL] = "SELECT " COLUMNS " FROM audit WHERE seq > ?1"
-                  " AND (?6 IS NULL OR controller = ?6)"
+                  " AND (CAST(?6 AS TEXT) IS NULL OR controller = ?6)"
                   " ORDER BY seq LIMIT ?4",
         [S_RANGE] = "SELECT " COLUMNS " FROM audit INDEXED BY audit_at"
                     " WHERE at >= ?2 AND at < ?3 AND seq > ?1"
-                    " AND (?6 IS NULL OR controller = ?6)"
+                    " AND (CAST(?6 AS TEXT) IS NULL OR controller = ?6)"
                     " ORDER BY seq LIMIT ?4",
         [S_SUBJECT] = "SELECT " COLUMNS " FROM audit"
                       " INDEXED BY audit_subject_run"
                       " WHERE seq >> " RUN_SHIFT_SQL " = ?7 AND subject = ?5"
                       " AND seq > ?1 AND at >= ?2 AND at < ?3"
-                      " AND (?6 IS NULL OR controller = ?6)"
+                      " AND (CAST(?6 AS TEXT) IS NULL OR controller = ?6)"
                       " ORDER BY seq LIMIT ?4",
         [S_SUBJECT_OLD] = "SELECT " COLUMNS " FROM audit WHERE subject = ?5"
                           " AND seq > ?1 AND at >= ?2 AND at < ?3"
-                          " AND (?6 IS NULL OR controller = ?6)"
+                          " AND (CAST(?6 AS TEXT) IS NULL OR controller = ?6)"
                           " ORDER BY seq LIMIT ?4",
         [S_LAST] = "SELECT max(seq) FROM audit",
         [S_READ] = "BEGIN",
@@ -611,7 +611,9 @@ bind_filter(struct db_stmt *s, const struct audit_store_filter *f,
 	db_bind_int64(s, 1, f->after_seq);
 	db_bind_int64(s, 2, f->from_at);
 	db_bind_int64(s, 3, f->to_at);
-	db_bind_int64(s, 4, limit);
+	db_bind_int64(s, 4,
+	              limit < 0 ? INT64_MAX
+	                        : limit); /* PostgreSQL: no LIMIT -1 */
 	if (f->subject != NULL)
 		db_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES);
 	audit_bind_text(s, 6, f->controller);

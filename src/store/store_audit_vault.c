@@ -316,6 +316,26 @@ audit_vault_outbox_floor(struct audit_vault *av, int64_t min,
 	static const enum stmt_id ids[] = {S_OUTBOX_FLOOR, S_OUTBOX_FLOOR_NEW};
 	enum vaern_err err = VAERN_OK;
 
+	if (db_engine(av->conn.db) != DB_SQLITE) {
+		/* PostgreSQL: the identity's sequence keeps the mark. */
+		struct db_stmt *s = NULL;
+
+		if (db_prepare(av->conn.db,
+		               "SELECT setval(pg_get_serial_sequence("
+		               "'public.audit_outbox', 'id'), GREATEST("
+		               "CAST(?1 AS BIGINT), "
+		               "COALESCE(pg_sequence_last_value("
+		               "pg_get_serial_sequence('public.audit_outbox', "
+		               "'id')),"
+		               " 0), 1))",
+		               0, &s) != DB_OK)
+			return sqlu_fail(&av->conn, msg, "floor");
+		db_bind_int64(s, 1, min);
+		if (db_step(s) != DB_ROW)
+			err = sqlu_fail(&av->conn, msg, "floor");
+		db_finalize(s);
+		return err;
+	}
 	for (size_t i = 0; i < 2 && err == VAERN_OK; i++) {
 		struct db_stmt *s = sqlu_stmt(&av->conn, ids[i], msg);
 

@@ -29,7 +29,7 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	s = NULL;
 	if (rc == DB_OK && have &&
 	    (rc = db_prepare(db,
-	                     "SELECT value FROM public.meta"
+	                     "SELECT value FROM main.meta"
 	                     " WHERE key = 'schema_version'",
 	                     0, &s)) == DB_OK &&
 	    db_step(s) == DB_ROW) {

@@ -337,7 +337,8 @@ store_portal_throttle_hit(struct store *st,
 	                         "INSERT INTO portal_throttle(key, failures, "
 	                         "last_at) VALUES (?1, 1, ?2)"
 	                         " ON CONFLICT(key) DO UPDATE SET"
-	                         " failures = failures + 1, last_at = ?2",
+	                         " failures = portal_throttle.failures + 1,"
+	                         " last_at = ?2",
 	                         msg);
 
 	if (s == NULL)

@@ -68,7 +68,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_POLICY_GEN_BUMP] = "INSERT INTO meta(key, value)"
                               " VALUES ('policy_generation', '1')"
                               " ON CONFLICT(key) DO UPDATE SET value ="
-                              " CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                              " CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         [S_POLICY_GEN] = "SELECT CAST(value AS INTEGER) FROM meta"
                          " WHERE key = 'policy_generation'",
         [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid,"
@@ -844,6 +844,42 @@ store_set_cache_kib(struct store *st, long kib)
 		return;
 	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%ld", kib);
 	(void)db_exec(st->conn.db, sql, NULL);
+}
+
+enum vaern_err
+store_lock_try(struct store *st, int64_t key, int *got, struct vaern_msg *msg)
+{
+	struct db_stmt *s = NULL;
+	enum vaern_err err = VAERN_OK;
+
+	*got = 1;
+	if (db_engine(st->conn.db) == DB_SQLITE)
+		return VAERN_OK;
+	if (db_prepare(st->conn.db, "SELECT pg_try_advisory_lock(?1)", 0, &s) !=
+	    DB_OK)
+		return sqlu_fail(&st->conn, msg, "lock");
+	db_bind_int64(s, 1, key);
+	if (db_step(s) == DB_ROW)
+		*got = db_column_int64(s, 0) != 0;
+	else
+		err = sqlu_fail(&st->conn, msg, "lock");
+	db_finalize(s);
+	return err;
+}
+
+void
+store_lock_release(struct store *st, int64_t key)
+{
+	struct db_stmt *s = NULL;
+
+	if (db_engine(st->conn.db) == DB_SQLITE)
+		return;
+	if (db_prepare(st->conn.db, "SELECT pg_advisory_unlock(?1)", 0, &s) ==
+	    DB_OK) {
+		db_bind_int64(s, 1, key);
+		(void)db_step(s);
+	}
+	db_finalize(s);
 }
 
 enum vaern_err

@@ -19,6 +19,7 @@
 #include "../common/utf8.h"
 #include "../keys/keys.h"
 #include "../retention/retention.h"
+#include "../store/db.h"
 #include "../store/store.h"
 #include "vault_internal.h"
 
@@ -161,9 +162,19 @@ vault_init(const char *dir, struct vaern_msg *msg)
 	    (err = store_open_sqlite(dpath, 1, &st, msg)) != VAERN_OK ||
 	    (err = store_begin(st, msg)) != VAERN_OK)
 		goto done;
-	if ((err = keys_init(st, master, msg)) != VAERN_OK)
+	if ((err = keys_init(st, master, msg)) != VAERN_OK) {
 		store_rollback(st);
-	else
+		/* A shared database (PostgreSQL) that holds a vault already:
+		 * a second node joins it with the same master key and
+		 * store.conf, never with a second init (issue 14). */
+		if (err == VAERN_E_EXISTS)
+			err = vaern_fail(msg, VAERN_E_EXISTS,
+			                 "the database already holds a vault; "
+			                 "to add a node, copy its master key "
+			                 "and store.conf into %s and start "
+			                 "vaern serve (docs/operations.md)",
+			                 dir);
+	} else
 		err = store_commit(st, msg);
 done:
 	sodium_free(master);
@@ -175,6 +186,18 @@ done:
 		(void)unlink(spath);
 	}
 	return err;
+}
+
+/* A data directory whose store is PostgreSQL (DIR/store.conf) has no
+ * vaern.db. */
+static int
+on_postgresql(const char *dir)
+{
+	char probe[8];
+	int on = db_store_conf(dir, 1, probe, sizeof(probe));
+
+	sodium_memzero(probe, sizeof(probe));
+	return on != 0;
 }
 
 enum vaern_err
@@ -202,7 +225,7 @@ vault_open(const char *dir, struct vault **out, struct vaern_msg *msg)
 	                     VAULT_OUTBOX_DIR, msg)) != VAERN_OK)
 		goto done;
 	vault_set_outbox(v, vault_outbox_spool, v->outbox_dir);
-	if (access(dpath, F_OK) != 0) {
+	if (access(dpath, F_OK) != 0 && !on_postgresql(dir)) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "%s: no database; is %s a data directory? "
 		                 "(vaern init --data %s)",

@@ -1249,7 +1249,7 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 	struct sweep sw;
 	struct store_due *page = NULL, last;
 	size_t batch = SWEEP_BATCH_FIRST;
-	int have_last = 0, any = 0;
+	int have_last = 0, any = 0, locked = 0;
 	int64_t done_n = 0, total = 0;
 	enum vaern_err err;
 
@@ -1270,6 +1270,16 @@ vault_retention_sweep(struct vault *v, int64_t as_of, int dry_run,
 	if ((err = vault_controller_foreach(v, load_controller, v, msg)) !=
 	    VAERN_OK)
 		return err;
+	/* Several nodes on one PostgreSQL: one sweeps at a time. */
+	if (!dry_run) {
+		if ((err = store_lock_try(v->store, STORE_LOCK_SWEEP, &locked,
+		                          msg)) != VAERN_OK)
+			return err;
+		if (!locked)
+			return vaern_fail(msg, VAERN_E_EXISTS,
+			                  "a sweep is running on another node; "
+			                  "this one did nothing");
+	}
 	if (progress != NULL &&
 	    (err = store_fact_due_count(v->store, as_of, &total, msg)) !=
 	            VAERN_OK)
@@ -1353,6 +1363,8 @@ done:
 	if (any && !dry_run)
 		(void)store_checkpoint(v->store, NULL);
 	store_set_autocheckpoint(v->store, STORE_AUTOCHECKPOINT_DEFAULT);
+	if (locked)
+		store_lock_release(v->store, STORE_LOCK_SWEEP);
 	free(sw.hs.items);
 	free(sw.rules.items);
 	free(sw.cats.items);

@@ -23,6 +23,8 @@ import json
 import os
 import shutil
 import sqlite3
+
+import dbpeek
 import struct
 import subprocess
 import sys
@@ -57,7 +59,7 @@ def vaern(data, *args, as_of=None, stdin=None, binary=None, env=None):
 
 
 def sql(db, query, args=()):
-    con = sqlite3.connect(db, timeout=10)
+    con = dbpeek.connect(db, timeout=10)
     try:
         with con:
             rows = con.execute(query, args).fetchall()
@@ -122,7 +124,7 @@ class TrailTamperTest(unittest.TestCase):
 
     def copy(self, name):
         d = os.path.join(self.tmp, name)
-        shutil.copytree(self.dir, d)
+        dbpeek.copy_data_dir(self.dir, d)
         self.addCleanup(shutil.rmtree, d, True)
         return d, os.path.join(d, "audit.db"), os.path.join(d, "vaern.db")
 
@@ -311,7 +313,7 @@ class CheckpointTest(unittest.TestCase):
         alike) verifies on its own; the later checkpoint names it."""
         self.add(1)
         old = os.path.join(self.tmp, "old")
-        shutil.copytree(self.dir, old)
+        dbpeek.copy_data_dir(self.dir, old)
         self.add(2)
         p = self.checkpoint()
         self.assertEqual(p.returncode, 0, p)
@@ -322,6 +324,8 @@ class CheckpointTest(unittest.TestCase):
         for f in os.listdir(old):
             if f.startswith(("vaern.db", "audit.db")):
                 shutil.copy(os.path.join(old, f), self.dir)
+        if dbpeek.ON_POSTGRESQL:  # the older copy is a database
+            shutil.copy(os.path.join(old, "store.conf"), self.dir)
         rc, v, err = verify(self.dir)
         self.assertEqual(rc, 0, err)  # consistent: the head cannot tell
         rc, v, err = verify(self.dir, "--checkpoints", self.ck)
@@ -365,6 +369,7 @@ class CheckpointTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.ck), [])
 
 
+@dbpeek.sqlite_only("an unkeyed trail of an older SQLite layout")
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class LegacyTrailTest(unittest.TestCase):
     """GDPR-32: a trail made before the key (version 1 hashes, no outbox

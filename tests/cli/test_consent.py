@@ -39,6 +39,8 @@ import os
 import select
 import signal
 import sqlite3
+
+import dbpeek
 import subprocess
 import tempfile
 import time
@@ -249,7 +251,7 @@ class ConsentCase(unittest.TestCase):
         return err
 
     def counts(self):
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "vaern.db"), uri=True, timeout=10)
         try:
             con.execute("ATTACH ? AS ks", ("file:%s?mode=ro" % os.path.join(
@@ -261,7 +263,7 @@ class ConsentCase(unittest.TestCase):
             con.close()
 
     def sql(self, query, args=()):
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "vaern.db"), uri=True, timeout=10)
         try:
             return con.execute(query, args).fetchall()
@@ -269,7 +271,7 @@ class ConsentCase(unittest.TestCase):
             con.close()
 
     def audit(self):
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "audit.db"), uri=True, timeout=10)
         con.row_factory = sqlite3.Row
         try:
@@ -283,20 +285,10 @@ class ConsentCase(unittest.TestCase):
             con.close()
 
     def audit_file_bytes(self):
-        out = b""
-        for name in os.listdir(self.dir):
-            if name.startswith("audit.db"):
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out += f.read()
-        return out
+        return dbpeek.store_bytes(os.path.join(self.dir, "audit.db"))
 
     def vault_file_bytes(self):
-        out = b""
-        for name in os.listdir(self.dir):
-            if name.startswith("vaern.db"):
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out += f.read()
-        return out
+        return dbpeek.store_bytes(os.path.join(self.dir, "vaern.db"))
 
     def audit_actions(self):
         r = self.cli("audit", "show", "--limit", "10000")

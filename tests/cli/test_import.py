@@ -20,6 +20,8 @@ import pty
 import re
 import select
 import sqlite3
+
+import dbpeek
 import subprocess
 import tempfile
 import unittest
@@ -135,7 +137,7 @@ class ImportTest(unittest.TestCase):
                 for f in self.show(sid)["facts"]}
 
     def counts(self):
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         try:
             return {t: con.execute("SELECT count(*) FROM " + t).fetchone()[0]
                     for t in TABLES}
@@ -542,7 +544,7 @@ class ImportTest(unittest.TestCase):
                          [{"kind": "relationship_end",
                            "at": "2025-05-31T00:00:00Z"}])
         self.assertEqual(self.show(bo)["events"], [])
-        con = sqlite3.connect(self.db)
+        con = dbpeek.connect(self.db)
         try:
             self.assertEqual(con.execute(
                 "SELECT count(*) FROM consent").fetchone()[0], 1)

@@ -19,6 +19,8 @@ import sqlite3
 import sys
 import unittest
 
+import dbpeek
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_incidents as inc  # noqa: E402  (CliBase: vaern, audit, outbox)
 
@@ -141,12 +143,12 @@ class AffectedTest(PeopleBase):
         want = self.window(frm, to)
         self.assertEqual(want["people"], 2)
         db = os.path.join(self.dir, "audit.db")
-        con = sqlite3.connect(db)
+        con = dbpeek.connect(db)
         con.executescript("DROP TABLE audit_release;"
                           " DROP TABLE audit_name; DROP TABLE audit_meta;")
         con.close()
         self.assertEqual(self.window(frm, to), want)
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        con = dbpeek.connect("file:%s?mode=ro" % db, uri=True)
         try:
             self.assertEqual(con.execute(
                 "SELECT value FROM audit_meta WHERE name ="

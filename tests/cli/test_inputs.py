@@ -27,6 +27,8 @@ import json
 import os
 import re
 import sqlite3
+
+import dbpeek
 import sys
 import time
 import unittest
@@ -60,7 +62,7 @@ def cli_add(data_dir, controller, doc):
 
 
 def sql_counts(db, tables):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = dbpeek.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
     try:
         return {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
                 for t in tables}
@@ -243,6 +245,7 @@ class LoginPairTest(h.ApiCase):
         body = dict(body, purpose="identification")
         return self.call("POST", "/v1/subjects/lookup", body, self.CS)
 
+    @dbpeek.sqlite_only("migrates an older SQLite data directory")
     def test_AURA_LOGIN_1_schema_4_directory_reindexed(self):
         """A data directory of schema 4 (one index per type) opens as 5:
         the indexes are rebuilt per category from the sealed facts, so the
@@ -254,7 +257,7 @@ class LoginPairTest(h.ApiCase):
         r = cli_add(d, "aura-fiber", aura_login("S4-1", "S4-2"))
         self.assertEqual(r.rc, 0, r)
         sid = r.json()["subject"]
-        con = sqlite3.connect(os.path.join(d, "vaern.db"))
+        con = dbpeek.connect(os.path.join(d, "vaern.db"))
         con.executescript(
             "DELETE FROM identifier;"
             " DELETE FROM meta WHERE key = 'identifier_index';"
@@ -265,7 +268,7 @@ class LoginPairTest(h.ApiCase):
                        "contract_number", "-"], stdin=b"S4-1\nS4-2\n")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.json()["subject"], sid)
-        con = sqlite3.connect(os.path.join(d, "vaern.db"))
+        con = dbpeek.connect(os.path.join(d, "vaern.db"))
         try:
             self.assertEqual(con.execute(
                 "SELECT value FROM meta WHERE key = 'identifier_index'")
@@ -440,12 +443,7 @@ class SealedTextTest(h.ApiCase):
     serve = False
 
     def db_bytes(self):
-        with open(self.db, "rb") as f:
-            data = f.read()
-        wal = self.db + "-wal"
-        if os.path.exists(wal):
-            with open(wal, "rb") as f:
-                data += f.read()
+        data = dbpeek.store_bytes(self.db)
         return data
 
     def test_hold_reason_sealed_shown_and_erased(self):
@@ -723,7 +721,7 @@ class CardWarningTest(h.ApiCase):
         return out
 
     def audit_entries(self, sid):
-        con = sqlite3.connect("file:%s?mode=ro" % h.audit_db(self.dir),
+        con = dbpeek.connect("file:%s?mode=ro" % h.audit_db(self.dir),
                               uri=True, timeout=10)
         try:
             cols = [c[1] for c in con.execute("PRAGMA table_info(audit)")]

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 import unittest
+
+import dbpeek
 from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -381,8 +383,7 @@ class Session(PortalCase):
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0][0], hashlib.blake2b(raw,
                                                      digest_size=32).digest())
-        with open(self.db, "rb") as f:
-            self.assertNotIn(token.encode(), f.read())
+        self.assertNotIn(token.encode(), dbpeek.store_bytes(self.db))
         cols = [r[1] for r in self.sql("PRAGMA table_info(portal_session)")]
         self.assertEqual(cols, ["id", "token_hash", "controller", "subject",
                                 "proof", "created_at", "seen_at",

@@ -34,6 +34,8 @@ Clauses proved, each named in the test that proves it:
 import json
 import os
 import sqlite3
+
+import dbpeek
 import subprocess
 import sys
 import tempfile
@@ -139,7 +141,7 @@ class CliCase(unittest.TestCase):
         return r.json()
 
     def sql(self, query, args=()):
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "vaern.db"), uri=True)
         try:
             return con.execute(query, args).fetchall()

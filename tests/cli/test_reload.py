@@ -19,6 +19,8 @@ import os
 import shutil
 import signal
 import sqlite3
+
+import dbpeek
 import sys
 import threading
 import time
@@ -290,7 +292,7 @@ class SighupStoreTest(ReloadCase):
         self.assertEqual(self.server.proc.poll(), None)
         # A policy put in the database behind vaern's back (no load, so
         # no new generation): SIGHUP is what makes the workers read it.
-        con = sqlite3.connect(self.db, timeout=10)
+        con = dbpeek.connect(self.db, timeout=10)
         try:
             con.execute("UPDATE controller SET policy = ? WHERE name = ?",
                         (policy_text().replace(ROLE_LINE, NARROWED_LINE),

@@ -14,6 +14,8 @@ report is in the audit trail, which still verifies).
 import json
 import os
 import sqlite3
+
+import dbpeek
 import subprocess
 import tempfile
 import unittest
@@ -136,7 +138,7 @@ class CekuraTest(RetentionTest):
         r = self.vaern("subject", "find", "--controller", "cekura", "email",
                        "-", stdin=b"karen@example.dk")
         self.assertNotEqual(r.rc, EXIT_OK, r)
-        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        db = dbpeek.connect(os.path.join(self.dir, "vaern.db"))
         try:
             for t in ("subject", "identifier", "fact", "event"):
                 self.assertEqual(db.execute(
@@ -641,7 +643,7 @@ class TelenorTest(RetentionTest):
                            kind, value)
             self.assertNotEqual(r.rc, EXIT_OK, r)
         # What survives: generalised, without the person (TEL-STAT-1).
-        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        db = dbpeek.connect(os.path.join(self.dir, "vaern.db"))
         try:
             rows = [json.loads(d) for (d,) in
                     db.execute("SELECT data FROM anon")]

@@ -32,6 +32,8 @@ import tempfile
 import time
 import unittest
 
+import dbpeek
+
 VAERN = os.environ.get("VAERN_BIN")
 ROOT = os.environ.get("VAERN_SOURCE_ROOT",
                       os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -208,7 +210,7 @@ class TrafficTest(Base):
         self.assertEqual(plan["2025-03-01"]["records"], 2)
         self.assertEqual(plan["2025-03-02"]["records"], 1)
         # Records are not subjects: nothing in the vault.
-        db = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        db = dbpeek.connect(os.path.join(self.dir, "vaern.db"))
         try:
             n = db.execute("SELECT count(*) FROM subject").fetchone()[0]
         finally:
@@ -404,6 +406,7 @@ class TrafficTest(Base):
         self.assertNotEqual(r.rc, EXIT_OK, r)
         self.assertIn("does not open", r.err)
 
+    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
     def test_TEL_LOG_3_days_outlive_a_master_key_rotation(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         before = self.query("--msisdn", A)
@@ -464,12 +467,15 @@ class TrafficTest(Base):
     def day_keys(self, data=None):
         """The days whose key the keystore holds, and the master key
         generation each is wrapped under (read-only)."""
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             data or self.dir, "keystore.db"), uri=True, timeout=30)
         try:
-            return dict(con.execute(
-                "SELECT date(day * 86400, 'unixepoch'), kek"
-                " FROM traffic_key ORDER BY day").fetchall())
+            import datetime
+            epoch = datetime.date(1970, 1, 1)
+            return {(epoch + datetime.timedelta(days=day)).isoformat(): kek
+                    for day, kek in con.execute(
+                        "SELECT day, kek FROM traffic_key ORDER BY day"
+                    ).fetchall()}
         finally:
             con.close()
 
@@ -504,6 +510,7 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 1)
 
+    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
     def test_TEL_LOG_1_day_keys_rewrapped_by_a_rotation(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         self.assertEqual(set(self.day_keys().values()), {1})
@@ -523,6 +530,7 @@ class TrafficTest(Base):
         return target, self.vaern("restore", backup, "--keystore", keystore,
                                   data=target)
 
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_backup_carries_the_days_and_restore_reads_them(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         # A writer's temporary file is not part of the store.
@@ -552,6 +560,7 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 2)
 
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_day_swept_after_the_backup_stays_gone(self):
         """The data backup holds both days; the day swept after it has no
         key in the later keystore: the restore removes it again."""
@@ -572,6 +581,7 @@ class TrafficTest(Base):
         self.assertEqual([x["eventInformation"]
                           for x in self.records(r.json())], ["mms"])
 
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_restore_refuses_an_altered_day_writes_nothing(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))

@@ -27,6 +27,8 @@ import threading
 import time
 import unittest
 
+import dbpeek
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as api  # noqa: E402
 
@@ -269,7 +271,7 @@ class Events(WebhookBase):
         self.request(self.subject())
         self.server.stop()
         import sqlite3
-        con = sqlite3.connect(os.path.join(self.dir, "vaern.db"))
+        con = dbpeek.connect(os.path.join(self.dir, "vaern.db"))
         try:
             n = con.execute("SELECT count(*) FROM webhook_endpoint"
                             ).fetchone()[0]

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Several `vaern serve` nodes on one PostgreSQL (issue 14, point 3).
+
+Runs in the suite "pg" only (tests/meson.build): node A is initialised
+(vaern-on-pg makes its database), node B is a second data directory with
+A's master key and store.conf and nothing else, as docs/operations.md
+says a second node is made. Each test drives both nodes through the real
+binary over HTTP on loopback, and the CLI of either.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import dbpeek
+import test_api as api
+
+VAERN = api.VAERN
+TELENOR = api.TELENOR
+STORE_LOCK_SWEEP = 0x7661657210  # src/store/store.h
+
+
+def cli(data, *args):
+    return api.run_vaern(["--data", data] + list(args))
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class TwoNodes(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.TemporaryDirectory(prefix="vaern-nodes-")
+        cls.tmp = cls._tmp.name
+        cls.a = os.path.join(cls.tmp, "a")
+        cls.b = os.path.join(cls.tmp, "b")
+        r = cli(cls.a, "init", "--policy", TELENOR)
+        assert r.rc == 0, r
+        os.mkdir(cls.b, 0o700)
+        for f in ("master.key", "store.conf"):
+            shutil.copy2(os.path.join(cls.a, f), os.path.join(cls.b, f))
+        r = cli(cls.a, "actor", "add", "--controller", "telenor",
+                "--name", "cs", "--role", "customer_service")
+        assert r.rc == 0, r
+        cls.tok = r.json()["token"]
+        cls.na = api.Server(cls.a, os.path.join(cls.tmp, "a.log")).start()
+        cls.nb = api.Server(cls.b, os.path.join(cls.tmp, "b.log")).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in (cls.na, cls.nb):
+            n.stop()
+        cls._tmp.cleanup()
+
+    def create(self, node, doc=None):
+        r = node.request("POST", "/v1/subjects",
+                         doc or api.telenor_customer(), self.tok)
+        self.assertEqual(r.status, 201, r)
+        return r.json()["subject"]
+
+    def lookup(self, node, email):
+        return node.request("POST", "/v1/subjects/lookup",
+                            {"type": "email", "value": email,
+                             "purpose": "contract"}, self.tok)
+
+    def test_a_second_node_is_not_a_second_vault(self):
+        """`init` over a database that holds a vault is refused, and says
+        how a node joins instead; the vault is untouched."""
+        c = os.path.join(self.tmp, "c")
+        os.mkdir(c, 0o700)
+        with open(os.path.join(self.a, "store.conf")) as f:
+            conninfo = f.read().strip()
+        # The real binary, not vaern-on-pg (which makes a fresh database).
+        p = subprocess.run([os.environ["PG_WRAP_REAL_BIN"], "--data", c,
+                            "init", "--store", conninfo],
+                           capture_output=True, text=True, timeout=60)
+        rc, err = p.returncode, p.stderr
+        self.assertEqual(rc, 1, err)
+        self.assertIn("already holds a vault", err)
+        self.assertNotIn("password", err)
+        self.assertFalse(os.path.exists(os.path.join(c, "store.conf")))
+        self.assertEqual(cli(self.a, "audit", "verify").rc, 0)
+
+    def test_create_on_one_found_on_the_other(self):
+        doc = api.telenor_customer()
+        email = doc["facts"][2]["value"]
+        sid = self.create(self.na, doc)
+        r = self.lookup(self.nb, email)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], sid)
+        r = self.nb.request("GET", "/v1/subjects/%s/facts?purpose=contract"
+                            % sid, token=self.tok)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Ole Jensen", r.text)
+
+    def test_GDPR_17_erasure_on_one_is_final_on_all(self):
+        doc = api.telenor_customer()
+        email = doc["facts"][2]["value"]
+        sid = self.create(self.nb, doc)
+        self.assertEqual(self.lookup(self.na, email).status, 200)
+        r = cli(self.a, "subject", "erase", sid)
+        self.assertEqual(r.rc, 0, r)
+        for node in (self.na, self.nb):
+            r = node.request("GET", "/v1/subjects/%s/facts?purpose=contract"
+                             % sid, token=self.tok)
+            self.assertEqual(r.status, 404, r)
+            self.assertNotIn("Ole", r.text)
+            self.assertEqual(self.lookup(node, email).status, 404)
+
+    def test_one_identifier_is_unique_across_nodes_under_a_race(self):
+        """The same e-mail created on both nodes at once, ten times: each
+        time exactly one create wins and the other is refused."""
+        for _ in range(10):
+            doc = api.telenor_customer()
+            out = []
+
+            def go(node):
+                out.append(node.request("POST", "/v1/subjects", doc,
+                                        self.tok).status)
+
+            ts = [threading.Thread(target=go, args=(n,))
+                  for n in (self.na, self.nb)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            self.assertEqual(sorted(out)[0], 201, out)
+            self.assertEqual(out.count(201), 1, out)
+            self.assertTrue(all(s in (201, 409) for s in out), out)
+
+    def test_GDPR_32_one_chain_however_many_nodes_write(self):
+        """Both nodes write the trail at once; it stays one chain that
+        `audit verify` accepts on either node, with every entry."""
+        before = cli(self.a, "audit", "verify").json()["entries"]
+        ts = [threading.Thread(target=lambda n=n: [self.create(n)
+                                                   for _ in range(15)])
+              for n in (self.na, self.nb)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        for d in (self.a, self.b):
+            r = cli(d, "audit", "verify")
+            self.assertEqual(r.rc, 0, r)
+            self.assertGreaterEqual(r.json()["entries"], before + 30)
+
+    def test_sweep_runs_on_one_node_at_a_time(self):
+        """While another node holds the sweep's lock, a sweep does nothing
+        and says so; once it is free, the sweep runs."""
+        con = dbpeek.connect(os.path.join(self.a, "vaern.db"))
+        try:
+            con.execute("SELECT pg_advisory_lock(?1)", (STORE_LOCK_SWEEP,))
+            r = cli(self.b, "retention", "sweep")
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("another node", r.err)
+        finally:
+            con.execute("SELECT pg_advisory_unlock(?1)",
+                        (STORE_LOCK_SWEEP,))
+            con.close()
+        r = cli(self.b, "retention", "sweep")
+        self.assertEqual(r.rc, 0, r)
+
+    def test_policy_loaded_through_one_node_takes_effect_on_all(self):
+        """A policy version loaded on node A is what node B serves within
+        one second."""
+        with open(TELENOR) as f:
+            text = f.read()
+        newer = os.path.join(self.tmp, "telenor-newer.yaml")
+        with open(newer, "w") as f:
+            f.write(text.replace("name: Telenor", "name: Telenor Nodes", 1))
+        self.assertNotEqual(text, open(newer).read())
+        r = cli(self.a, "policy", "load", newer)
+        self.assertEqual(r.rc, 0, r)
+        t0 = time.monotonic()
+        while True:
+            r = self.nb.request("GET", "/v1/policy", token=self.tok)
+            if "Telenor Nodes" in r.text:
+                break
+            self.assertLess(time.monotonic() - t0, 1.0,
+                            "node B still serves the old version")
+            time.sleep(0.05)
+        r = cli(self.a, "policy", "load", TELENOR)
+        self.assertEqual(r.rc, 0, r)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
