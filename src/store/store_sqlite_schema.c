@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include "store_audit.h"
+#include "store_console.h"
 #include "store_incident.h"
 #include "store_sqlite_engine_internal.h"
 
@@ -337,6 +338,9 @@ store_sqlite_schema_setup(sqlite3 *db, int ks_new, char **errmsg)
 		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK)
 		rc = store_incident_schema(db, errmsg);
+	/* Issue 20: a new table only, made on open of any older schema. */
+	if (rc == SQLITE_OK)
+		rc = store_console_schema(db, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 5)
 		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
 	if (rc == SQLITE_OK && old >= 1 && old <= 6)
