@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Black-box tests of the staff console's parts (issue 20): the real `vaern`
+CLI with concrete instants (--as-of), on the shipped policies/cekura.yaml.
+
+Clauses of mission/CLAUSES.md proved here, each named in the test:
+  GDPR-32  security of processing: staff console access needs a password
+           (argon2id, never stored in clear) and a TOTP code (RFC 6238;
+           the secret sealed, never in clear on disk); a wrong code, a
+           code used twice (replay) and a code outside the window are
+           refused; wrong tries are throttled, then lock the actor out;
+           every try is audited, allowed or not, without a value
+  CEK-RET-1..5, CEK-HOLD-1, GDPR-18
+           the retention chart counts what the plan deletes, per month
+           and rule, undated and held facts called out (test_console_chart)
+  GDPR-12  the request queue (test_console_queue)
+
+Standard library only: the codes are computed here with hmac (RFC 6238).
+"""
+import base64
+import calendar
+import glob
+import hashlib
+import hmac
+import json
+import os
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as api  # noqa: E402  (Result, BASE_ENV, policies)
+
+VAERN = os.environ.get("VAERN_BIN")
+CEKURA = api.CEKURA
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+PASSWORD = "korrekt hest batteri hæfteklamme"
+DENIED = "vaern: actor: the name, password or code is not valid\n"
+
+
+def instant(text):
+    """Unix seconds of an ISO instant 2026-03-02T10:00:00Z."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def totp(secret_b32, t, step=30, digits=6):
+    """RFC 6238 with HMAC-SHA1, independent of vaern's liboath."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", t // step), hashlib.sha1).digest()
+    off = mac[-1] & 15
+    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF
+    return "%0*d" % (digits, n % 10 ** digits)
+
+
+class ConsoleBase(unittest.TestCase):
+    """A data directory with CEKURA's policy, driven by the CLI."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-console-")
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = os.path.join(self._tmp.name, "data")
+        r = self.vaern("init", "--policy", CEKURA)
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def vaern(self, *args, stdin=None, as_of=None):
+        pre = ["--data", self.dir]
+        if as_of is not None:
+            pre += ["--as-of", as_of]
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        p = subprocess.run([VAERN, *pre, *args], input=stdin,
+                           capture_output=True, env=api.BASE_ENV,
+                           timeout=120)
+        return api.Result(p)
+
+    def audit(self):
+        r = self.vaern("audit", "show")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+    def raw_files(self):
+        data = b""
+        for f in glob.glob(os.path.join(self.dir, "*")):
+            if os.path.isfile(f):
+                with open(f, "rb") as fh:
+                    data += fh.read()
+        return data
+
+    def enrol(self, name="dpo1", role="dpo", as_of="2026-03-02T10:00:00Z",
+              qr=None):
+        args = ["actor", "add", "--controller", "cekura", "--name", name,
+                "--role", role, "--console"]
+        if qr is not None:
+            args += ["--qr", qr]
+        r = self.vaern(*args, stdin=PASSWORD + "\n", as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc = r.json()
+        uri = urllib.parse.urlparse(doc["otpauth_uri"])
+        secret = urllib.parse.parse_qs(uri.query)["secret"][0]
+        return doc, secret
+
+    def login(self, at, code, name="dpo1", password=PASSWORD):
+        return self.vaern("actor", "login", "--controller", "cekura", name,
+                          stdin="%s\n%s\n" % (password, code), as_of=iso(at))
+
+    def console_audit(self):
+        return [e for e in self.audit()
+                if e["action"] in ("console_login", "console_enrol",
+                                   "console_unlock")]
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class EnrolTest(ConsoleBase):
+    """GDPR-32: enrolment gives a password and a TOTP secret, shows the
+    otpauth URI and its QR code, keeps neither secret in clear."""
+
+    def test_GDPR_32_enrol_prints_uri_and_qr(self):
+        qr = os.path.join(self._tmp.name, "qr.svg")
+        doc, secret = self.enrol(qr=qr)
+        self.assertEqual(doc["role"], "dpo")
+        self.assertTrue(doc["token"].startswith("vaern_"))
+        self.assertTrue(doc["otpauth_uri"].startswith(
+            "otpauth://totp/vaern%20cekura:dpo1?secret="), doc)
+        self.assertIn("&algorithm=SHA1&digits=6&period=30",
+                      doc["otpauth_uri"])
+        self.assertEqual(
+            len(base64.b32decode(secret + "=" * (-len(secret) % 8))), 20)
+        self.assertEqual(doc["qr_svg"], qr)
+        self.assertEqual(stat.S_IMODE(os.stat(qr).st_mode), 0o600)
+        with open(qr) as fh:
+            svg = fh.read()
+        self.assertTrue(svg.startswith("<svg xmlns="), svg[:80])
+        self.assertNotIn("<script", svg)
+        # Without --qr the SVG is in the answer.
+        r = self.vaern("actor", "console", "--controller", "cekura", "dpo1",
+                       stdin=PASSWORD + "\n")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(r.json()["qr_svg"].startswith("<svg "))
+        self.assertNotIn("token", r.json())
+
+    def test_GDPR_32_no_secret_in_clear(self):
+        doc, secret = self.enrol()
+        raw = self.raw_files()
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        self.assertNotIn(key, raw)
+        self.assertNotIn(secret.encode(), raw)
+        self.assertNotIn(PASSWORD.encode(), raw)
+        self.assertIn(b"$argon2id$", raw)
+        # Nor in the audit trail, which names the actor only.
+        entries = json.dumps(self.console_audit())
+        self.assertNotIn(secret, entries)
+        self.assertNotIn(PASSWORD, entries)
+        self.assertIn("console_enrol", entries)
+
+    def test_GDPR_32_bad_password_changes_nothing(self):
+        cases = [("", "password: 12 to 256 bytes"),
+                 ("kort kode", "password: 12 to 256 bytes"),
+                 ("x" * 257, "the password is the first line of stdin"),
+                 ("tab\there is bad", "password: UTF-8 text without "
+                                      "control characters")]
+        for pw, want in cases:
+            r = self.vaern("actor", "add", "--controller", "cekura",
+                           "--name", "cs1", "--role", "customer_service",
+                           "--console", stdin=pw + "\n")
+            self.assertEqual(r.rc, EXIT_REFUSED, r)
+            self.assertIn(want, r.err)
+            if pw:
+                self.assertNotIn(pw, r.err)
+        r = self.vaern("actor", "list", "--controller", "cekura")
+        self.assertEqual(r.json()["actors"], [])
+        self.assertEqual(self.console_audit(), [])
+
+    def test_GDPR_32_console_of_unknown_actor(self):
+        r = self.vaern("actor", "console", "--controller", "cekura", "nobody",
+                       stdin=PASSWORD + "\n")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("no valid actor named 'nobody'", r.err)
+        self.assertEqual(self.console_audit(), [])
+
+    def test_GDPR_32_password_not_on_the_command_line(self):
+        r = self.vaern("actor", "add", "--controller", "cekura", "--name",
+                       "x", "--role", "dpo", "--console", "--password", "p")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        r = self.vaern("actor", "list", "--controller", "cekura", "--qr",
+                       "f.svg")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class LoginTest(ConsoleBase):
+    """GDPR-32: a login needs the password and a fresh code of the
+    window; wrong, replayed and stale codes are refused and audited."""
+
+    T = instant("2026-03-02T10:00:00Z")  # a step boundary
+
+    def test_GDPR_32_login_and_wrong_code(self):
+        _, secret = self.enrol()
+        good = totp(secret, self.T)
+        wrong = "%06d" % ((int(good) + 1) % 1000000)
+        r = self.login(self.T, wrong)
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        r = self.login(self.T, good, password=PASSWORD + "x")
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        r = self.login(self.T, good)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json(), {"controller": "cekura", "name": "dpo1",
+                                    "role": "dpo", "login": True})
+        logins = [e for e in self.console_audit()
+                  if e["action"] == "console_login"]
+        self.assertEqual([(e["decision"], e["reason"]) for e in logins],
+                         [("deny", "wrong code (wrong try 1)"),
+                          ("deny", "wrong password (wrong try 2)"),
+                          ("allow", "console login")])
+        text = json.dumps(logins)
+        for secret_value in (good, wrong, PASSWORD, secret):
+            self.assertNotIn(secret_value, text)
+
+    def test_GDPR_32_code_replay_refused(self):
+        _, secret = self.enrol()
+        code = totp(secret, self.T)
+        self.assertEqual(self.login(self.T, code).rc, EXIT_OK)
+        # The same code again, in the same step: refused.
+        r = self.login(self.T + 10, code)
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        # An older step's code, inside the window: refused too.
+        r = self.login(self.T + 20, totp(secret, self.T - 30))
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        # The same code in the next step, still inside the window: refused.
+        r = self.login(self.T + 31, code)
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        # A newer step's code, once the 3 wrong tries' wait is over: good.
+        r = self.login(self.T + 61, totp(secret, self.T + 60))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        reasons = [e["reason"] for e in self.console_audit()
+                   if e["action"] == "console_login"]
+        self.assertEqual(reasons[1:4], ["replayed code (wrong try 1)",
+                                        "replayed code (wrong try 2)",
+                                        "replayed code (wrong try 3)"])
+
+    def test_GDPR_32_code_window_boundary(self):
+        _, secret = self.enrol()
+        code = totp(secret, self.T)
+        # One step late (the clock drifted): the last second of it works,
+        # the first second after it does not.
+        r = self.login(self.T + 60, code)
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        r = self.login(self.T + 59, code)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        # One step early works, two do not.
+        early = totp(secret, self.T + 150)
+        r = self.login(self.T + 89, early)  # step T+60: two early
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        r = self.login(self.T + 89, totp(secret, self.T + 90))
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def test_GDPR_32_unknown_actor_and_no_console(self):
+        _, secret = self.enrol()
+        r = self.vaern("actor", "add", "--controller", "cekura", "--name",
+                       "api1", "--role", "customer_service")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        for name in ("nobody", "api1"):
+            r = self.login(self.T, totp(secret, self.T), name=name)
+            self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        # The name typed is never recorded: it may be anything.
+        denied = [e for e in self.console_audit()
+                  if e["action"] == "console_login"]
+        self.assertEqual([e["actor"] for e in denied],
+                         ["(unknown)", "(unknown)"])
+        # A revoked actor cannot log in either.
+        r = self.vaern("actor", "revoke", "--controller", "cekura", "dpo1")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.login(self.T, totp(secret, self.T))
+        self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class ThrottleTest(ConsoleBase):
+    """GDPR-32: after 3 wrong tries a wait of 30 s (doubled after each
+    further one); after 10 the actor is locked out for an hour; audited."""
+
+    T = instant("2026-03-02T10:00:00Z")
+
+    def wrong(self, at):
+        return self.login(at, "000000", password="not the password at all")
+
+    def test_GDPR_32_throttle_after_three_wrong_tries(self):
+        _, secret = self.enrol()
+        for i in range(3):
+            r = self.wrong(self.T + i)
+            self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        # The 4th try, even the right one, 29 s after the 3rd: not tried.
+        at = self.T + 2 + 29
+        r = self.login(at, totp(secret, at))
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertEqual(r.err, "vaern: actor: too many wrong tries: try "
+                                "again in 1 seconds\n")
+        # 30 s after the 3rd: tried, and good.
+        at = self.T + 2 + 30
+        r = self.login(at, totp(secret, at))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        reasons = [(e["decision"], e["reason"]) for e in self.console_audit()
+                   if e["action"] == "console_login"]
+        self.assertEqual(reasons[3:], [("deny", "throttled after wrong "
+                                                "tries"),
+                                       ("allow", "console login")])
+
+    def test_GDPR_32_lockout_after_ten_wrong_tries(self):
+        _, secret = self.enrol()
+        at = self.T
+        for i in range(10):
+            r = self.wrong(at)
+            self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED), i)
+            # Wait out each throttle: 30 s after the 3rd, doubled after.
+            at += 30 * 2 ** max(0, i - 2) if i >= 2 else 1
+        last = at - 30 * 2 ** 7
+        unlock = last + 3600
+        # Locked: the right password and code are refused, the second
+        # before the hour is over; tried again at the hour.
+        for t in (last + 60, unlock - 1):
+            r = self.login(t, totp(secret, t))
+            self.assertEqual(r.rc, EXIT_REFUSED, r)
+            self.assertEqual(r.err, "vaern: actor: console access is locked "
+                                    "after 10 wrong tries until %s\n"
+                             % iso(unlock))
+        r = self.login(unlock, totp(secret, unlock))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        reasons = [e["reason"] for e in self.console_audit()
+                   if e["action"] == "console_login"]
+        self.assertEqual(reasons[9], "wrong password (wrong try 10, locked)")
+        self.assertEqual(reasons[10:12], ["locked after wrong tries"] * 2)
+
+    def test_GDPR_32_unlock_by_operator(self):
+        _, secret = self.enrol()
+        at = self.T
+        for i in range(10):
+            self.assertEqual(self.wrong(at).rc, EXIT_REFUSED)
+            last = at
+            at += 30 * 2 ** max(0, i - 2) if i >= 2 else 1
+        at = last + 60
+        r = self.login(at, totp(secret, at))
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("locked", r.err)
+        r = self.vaern("actor", "unlock", "--controller", "cekura", "dpo1",
+                       as_of=iso(at))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.login(at + 30, totp(secret, at + 30))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn("console_unlock",
+                      [e["action"] for e in self.console_audit()])
+        r = self.vaern("actor", "unlock", "--controller", "cekura", "nobody")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("no actor named 'nobody' with console access", r.err)
+
+
+if __name__ == "__main__":
+    unittest.main()
