@@ -794,6 +794,19 @@ enum vaern_err vault_retention_plan(
         void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
+/*
+ * Calls fn with the number of facts of controller that a legal hold in
+ * force covers (CEK-HOLD-1), per retention rule id ("(none)" for facts
+ * without one): the retention view calls them out (issue 20). They are
+ * counted in their due rows of the plan too; the sweep keeps them.
+ */
+enum vaern_err vault_retention_held(struct vault *v, const char *controller,
+                                    enum vaern_err (*fn)(void *arg,
+                                                         const char *rule,
+                                                         int64_t facts),
+                                    void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
 /* Recomputes the expiry of every fact of the subject (after its events
  * changed). vault_event_record calls it itself. */
 enum vaern_err
