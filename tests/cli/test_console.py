@@ -19,6 +19,7 @@ Standard library only: the codes are computed here with hmac (RFC 6238).
 import base64
 import calendar
 import glob
+import html.parser
 import hashlib
 import hmac
 import json
@@ -31,6 +32,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as api  # noqa: E402  (Result, BASE_ENV, policies)
@@ -358,6 +360,194 @@ class ThrottleTest(ConsoleBase):
         r = self.vaern("actor", "unlock", "--controller", "cekura", "nobody")
         self.assertEqual(r.rc, EXIT_REFUSED, r)
         self.assertIn("no actor named 'nobody' with console access", r.err)
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+class CountCells(html.parser.HTMLParser):
+    """The data-count cells of the retention page's tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells = {}  # (rule, kind, row) -> count
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "td" and "data-rule" in a:
+            key = (a["data-rule"], a["data-kind"], a["data-month"])
+            self.cells[key] = int(a["data-count"])
+
+
+def customer(i):
+    return {"purpose": "customer_admin", "source": "phone", "facts": [
+        {"category": "name", "value": "Karen Holm"},
+        {"category": "address", "value": "Amagerbrogade 12, 2300 København S"},
+        {"category": "phone", "value": "+45201234%02d" % i},
+        {"category": "email", "value": "karen%d@example.dk" % i}]}
+
+
+def recorded(i):
+    return {"purpose": "call_recording", "source": "phone", "facts": [
+        {"category": "name", "value": "Jens Holm"},
+        {"category": "phone", "value": "+45301234%02d" % i},
+        {"category": "call_recordings", "value": "optagelse %d" % i}]}
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class ChartTest(ConsoleBase):
+    """Issue 20 point 2: the retention chart draws what `retention plan`
+    deletes, per month and rule, 24 months from --as-of; undated,
+    restricted and legally held facts called out (CEK-RET-1, CEK-RET-4,
+    CEK-HOLD-1, GDPR-18)."""
+
+    def setUp(self):
+        super().setUp()
+        self.subjects = []
+        # CEK-RET-1: 2 months after collection: 3 people in May 2026,
+        # one in June.
+        for i, day in enumerate(["2026-03-02", "2026-03-03", "2026-03-31",
+                                 "2026-04-01"]):
+            r = self.vaern("subject", "add", "--controller", "cekura",
+                           "--json", "-", stdin=json.dumps(customer(i)),
+                           as_of=day)
+            self.assertEqual(r.rc, EXIT_OK, r)
+            self.subjects.append(r.json()["subject"])
+        # CEK-RET-4: call recordings wait for the subscription's end.
+        for i in range(2):
+            r = self.vaern("subject", "add", "--controller", "cekura",
+                           "--json", "-", stdin=json.dumps(recorded(i)),
+                           as_of="2026-03-02")
+            self.assertEqual(r.rc, EXIT_OK, r)
+
+    def plan(self, as_of):
+        r = self.vaern("retention", "plan", "--format", "json",
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return r.json()
+
+    def chart(self, as_of):
+        svg = os.path.join(self._tmp.name, "chart.svg")
+        page = os.path.join(self._tmp.name, "chart.html")
+        r = self.vaern("retention", "chart", "--svg", svg, "--html", page,
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        bars = {}
+        for rect in ET.parse(svg).getroot().iter(SVG_NS + "rect"):
+            if rect.get("data-rule") is not None:
+                key = (rect.get("data-rule"), rect.get("data-kind"),
+                       rect.get("data-month"))
+                bars[key] = int(rect.get("data-count"))
+        with open(svg) as fh:
+            self.assertNotIn("<script", fh.read())
+        cells = CountCells()
+        with open(page) as fh:
+            cells.feed(fh.read())
+        self.assertEqual(cells.scripts, 0)
+        return r.json(), bars, cells.cells
+
+    def assert_matches_plan(self, as_of):
+        """Every count of the chart, its table and its JSON is the plan's."""
+        plan = self.plan(as_of)
+        doc, bars, cells = self.chart(as_of)
+        first = doc["first_month"]
+        y0, m0 = int(first[:4]), int(first[5:7])
+        want_bars, want_cells = {}, {}
+        for row in plan["plan"]:
+            key_when = row["when"]
+            if key_when[:1].isdigit():
+                i = int(key_when[:4]) * 12 + int(key_when[5:7]) - (
+                    y0 * 12 + m0)
+                key_when = (key_when if 0 <= i < 24 else
+                            "later" if i >= 24 else "overdue")
+            key = (row["rule"], "facts", key_when)
+            want_cells[key] = want_cells.get(key, 0) + row["facts"]
+            if key_when[:1].isdigit():
+                want_bars[key] = want_bars.get(key, 0) + row["facts"]
+        self.assertEqual(bars, want_bars)
+        got_cells = {k: v for k, v in cells.items()
+                     if v != 0 and k[2] != "held"}
+        self.assertEqual(got_cells, want_cells)
+        return doc, bars, cells
+
+    def test_CEK_RET_1_chart_matches_plan(self):
+        doc, bars, cells = self.assert_matches_plan("2026-04-02")
+        self.assertEqual(doc["first_month"], "2026-04")
+        # 3 customers' 4 facts and the 2 recorded people's name and phone
+        # in May, the 4th customer in June.
+        self.assertEqual(bars, {("general", "facts", "2026-05"): 16,
+                                ("general", "facts", "2026-06"): 4})
+        general = [s for s in doc["series"] if s["rule"] == "general"][0]
+        self.assertEqual(general["months"], {"2026-05": 16, "2026-06": 4})
+        self.assertEqual(general["clause"], "CEK-RET-1")
+
+    def test_CEK_RET_1_chart_window_boundary(self):
+        # Facts due in May 2026: the 24th month of a chart from June
+        # 2024, after the last month of one from May 2024.
+        doc, bars, cells = self.assert_matches_plan("2024-06-30")
+        self.assertEqual(bars[("general", "facts", "2026-05")], 16)
+        self.assertEqual(cells[("general", "facts", "later")], 4)
+        doc, bars, cells = self.assert_matches_plan("2024-05-31")
+        self.assertNotIn(("general", "facts", "2026-05"), bars)
+        self.assertEqual(cells[("general", "facts", "later")], 20)
+        # Past due, not swept yet: overdue, not drawn. The 4th customer
+        # (collected 1 April) is due on 1 June: drawn in June the day
+        # before, overdue on the day.
+        doc, bars, cells = self.assert_matches_plan("2026-05-31")
+        self.assertEqual(cells[("general", "facts", "overdue")], 16)
+        self.assertEqual(bars, {("general", "facts", "2026-06"): 4})
+        doc, bars, cells = self.assert_matches_plan("2026-06-01")
+        self.assertEqual(cells[("general", "facts", "overdue")], 20)
+        self.assertEqual(bars, {})
+
+    def test_CEK_RET_4_undated_called_out(self):
+        doc, bars, cells = self.assert_matches_plan("2026-04-02")
+        self.assertEqual(cells[("call_recordings", "facts", "undated")], 2)
+        self.assertNotIn("call_recordings", [k[0] for k in bars])
+
+    def test_GDPR_18_restricted_called_out(self):
+        r = self.vaern("subject", "restrict", "--controller", "cekura",
+                       self.subjects[0], as_of="2026-04-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc, bars, cells = self.assert_matches_plan("2026-04-02")
+        self.assertEqual(cells[("general", "facts", "restricted")], 4)
+
+    def test_CEK_HOLD_1_held_called_out(self):
+        doc, bars, cells = self.chart("2026-04-02")
+        self.assertEqual(cells[("general", "facts", "held")], 0)
+        r = self.vaern("subject", "hold", "--controller", "cekura",
+                       self.subjects[1], "--reason", "tvist om faktura",
+                       as_of="2026-04-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("subject", "hold", "--controller", "cekura",
+                       self.subjects[2], "--reason", "klage",
+                       "--category", "email", as_of="2026-04-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        doc, bars, cells = self.assert_matches_plan("2026-04-02")
+        self.assertEqual(cells[("general", "facts", "held")], 5)
+        general = [s for s in doc["series"] if s["rule"] == "general"][0]
+        self.assertEqual(general["held"], 5)
+        # The hold's reason is nowhere in the view.
+        with open(os.path.join(self._tmp.name, "chart.html")) as fh:
+            self.assertNotIn("tvist", fh.read())
+
+    def test_chart_languages_and_usage(self):
+        for lang, word in (("da", "Sletteplan"), ("sv", "Gallringsplan"),
+                           ("en", "Retention plan")):
+            r = self.vaern("retention", "chart", "--html", "-", "--lang",
+                           lang, as_of="2026-04-02")
+            self.assertEqual(r.rc, EXIT_OK, r)
+            self.assertIn('<html lang="%s">' % lang, r.out)
+            self.assertIn(word, r.out)
+        r = self.vaern("retention", "chart", "--lang", "de")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        r = self.vaern("retention", "plan", "--svg", "x.svg")
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        r = self.vaern("retention", "chart", "--controller", "nosuch")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
 
 
 if __name__ == "__main__":
