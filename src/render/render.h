@@ -160,4 +160,44 @@ enum vaern_err render_chart_html(const struct render_chart *c,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
+/* One request of the queue page: ids, words and days only. */
+struct render_queue_row {
+	const char *id;      /* the request's UUID */
+	const char *type;    /* a rights type name */
+	const char *status;  /* a rights status name */
+	const char *channel; /* how it arrived */
+	long received;       /* day of receipt */
+	long due;            /* the due day in force */
+	long days_left;      /* due - today; negative: overdue */
+	int extended;        /* 1: the deadline was extended */
+	int verified;        /* 1: the person's identity is verified */
+};
+
+/* The queue page being written (render_queue_begin .. _end). */
+struct render_queue;
+
+/*
+ * The request queue page of the staff console (issue 20, point 3), row
+ * by row: begin (controller, today, lang), one render_queue_row call per
+ * request in the order given (by due day), end. Each row shows the days
+ * left in words and colour (overdue, 7 days or fewer, more). The page
+ * uses render_console_csp. end: VAERN_OK with *out (free()) and *len, or
+ * VAERN_E_NOMEM / VAERN_E_LIMIT (over RENDER_MAX) with *out NULL; q is
+ * freed either way (render_queue_free frees one not ended).
+ */
+struct render_queue *render_queue_begin(const char *controller, long today,
+                                        enum render_lang lang)
+        __attribute__((nonnull));
+void render_queue_row(struct render_queue *q, const struct render_queue_row *r)
+        __attribute__((nonnull));
+enum vaern_err render_queue_end(struct render_queue *q, char **out, size_t *len,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(2, 3)));
+void render_queue_free(struct render_queue *q);
+
+/* The Content-Security-Policy of the console's pages (the queue): as
+ * render_csp, for their own style block. */
+void render_console_csp(char out[static RENDER_CSP_MAX])
+        __attribute__((nonnull));
+
 #endif
