@@ -26,4 +26,16 @@ enum vaern_err api_console_queue_html(struct vault *v, const char *controller,
                                       struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
 
+/*
+ * The API's list of the same requests (GET /v1/requests): the JSON
+ * document {"requests": [...]} of every request f lets through, each as
+ * vault_request_json gives it as of today. *out is the caller's.
+ */
+struct json_t;
+enum vaern_err api_request_list_build(struct vault *v, const char *controller,
+                                      const struct vault_request_filter *f,
+                                      long today, struct json_t **out,
+                                      struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "../calendar/calendar.h"
 #include "../vault/vault.h"
+#include "api_console.h"
 #include "api_internal.h"
 
 /*
@@ -244,6 +245,7 @@ done:
 
 struct rq_list {
 	const char *controller;
+	long today;
 	json_t *list;
 };
 
@@ -251,11 +253,32 @@ static enum vaern_err
 rq_list_each(void *arg, const struct vault_request *r)
 {
 	struct rq_list *l = arg;
-	json_t *j = vault_request_json(l->controller, r, clock_today());
+	json_t *j = vault_request_json(l->controller, r, l->today);
 
 	return j != NULL && json_array_append_new(l->list, j) == 0
 	               ? VAERN_OK
 	               : VAERN_E_NOMEM;
+}
+
+enum vaern_err
+api_request_list_build(struct vault *v, const char *controller,
+                       const struct vault_request_filter *f, long today,
+                       json_t **out, struct vaern_msg *msg)
+{
+	struct rq_list l = {controller, today, json_array()};
+	enum vaern_err err;
+
+	*out = NULL;
+	if (l.list == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = vault_request_queue(v, controller, f, rq_list_each, &l, msg);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return err;
+	}
+	if ((*out = json_pack("{s:o}", "requests", l.list)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	return VAERN_OK;
 }
 
 /* GET /v1/requests?due_within=7d&overdue=1&type=T&status=S&all=1: the
@@ -266,7 +289,7 @@ h_request_list(struct http_request *req, struct http_response *res, void *app)
 {
 	struct vault_request_filter f;
 	struct ctx c;
-	struct rq_list l;
+	json_t *doc;
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
@@ -280,17 +303,11 @@ h_request_list(struct http_request *req, struct http_response *res, void *app)
 	             &c.msg)) != VAERN_OK)
 		return http_respond_error(res, 400, "invalid", "%s",
 		                          c.msg.text);
-	l.controller = c.actor.controller;
-	if ((l.list = json_array()) == NULL)
-		return fail(res, VAERN_E_NOMEM, NULL);
-	err = vault_request_queue(c.v, c.actor.controller, &f, rq_list_each, &l,
-	                          &c.msg);
-	if (err != VAERN_OK) {
-		json_decref(l.list);
+	err = api_request_list_build(c.v, c.actor.controller, &f, clock_today(),
+	                             &doc, &c.msg);
+	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
-	}
-	return http_respond_json(res, 200,
-	                         json_pack("{s:o}", "requests", l.list));
+	return http_respond_json(res, 200, doc);
 }
 
 /* GET /v1/requests/{request}: the request and its transitions. */

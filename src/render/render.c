@@ -70,7 +70,7 @@ rw_reserve(struct rw *w, size_t n)
 	return 0;
 }
 
-static void
+void
 rw_putn(struct rw *w, const char *s, size_t n)
 {
 	if (rw_reserve(w, n) != 0)
@@ -150,7 +150,24 @@ rw_escape_byte(struct rw *w, unsigned char c)
 void
 rw_text(struct rw *w, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++)
+	size_t plain;
+
+	if (s == NULL)
+		return;
+	/* HTML text with nothing to escape (ids, words, dates: most of a
+	 * console page) goes in whole; the output is the same. */
+	if (w->fmt == RENDER_HTML && !w->csv) {
+		for (plain = 0; s[plain] != '\0'; plain++) {
+			unsigned char c = (unsigned char)s[plain];
+
+			if (c < 0x20 || c == 0x7f || c == '<' || c == '>' ||
+			    c == '&' || c == '"' || c == '\'')
+				break;
+		}
+		rw_putn(w, s, plain);
+		s += plain;
+	}
+	for (; *s != '\0'; s++)
 		rw_escape_byte(w, (unsigned char)*s);
 }
 

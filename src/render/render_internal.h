@@ -33,8 +33,9 @@ const char *render_word(enum render_lang lang, enum render_key key);
 void rw_init(struct rw *w, enum render_format fmt, enum render_lang lang);
 void rw_free(struct rw *w);
 
-/* Appends s as it is (markup, punctuation). */
+/* Appends s as it is (markup, punctuation); rw_putn n bytes of it. */
 void rw_raw(struct rw *w, const char *s);
+void rw_putn(struct rw *w, const char *s, size_t n);
 void rw_rawf(struct rw *w, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

@@ -95,17 +95,20 @@ void
 render_queue_row(struct render_queue *q, const struct render_queue_row *r)
 {
 	struct rw *w = &q->w;
-	char received[11], due[11];
+	char received[11], due[11], cells[160];
 	const char *cls = r->days_left < 0            ? "over"
 	                  : r->days_left <= SOON_DAYS ? "soon"
 	                                              : "ok";
+	int n;
 
 	cal_format_date(r->received, received);
 	cal_format_date(r->due, due);
 	/* The id is a UUID and the words are names from fixed lists, but
 	 * they are escaped all the same. */
-	rw_rawf(w, "<tr class=\"%s\" data-days-left=\"%ld\"><td>", cls,
-	        r->days_left);
+	n = snprintf(cells, sizeof(cells),
+	             "<tr class=\"%s\" data-days-left=\"%ld\"><td>", cls,
+	             r->days_left);
+	rw_putn(w, cells, n > 0 && (size_t)n < sizeof(cells) ? (size_t)n : 0);
 	rw_text(w, r->id);
 	rw_raw(w, "</td><td>");
 	rw_text(w, r->type);
@@ -113,13 +116,17 @@ render_queue_row(struct render_queue *q, const struct render_queue_row *r)
 	rw_text(w, r->status);
 	rw_raw(w, "</td><td>");
 	rw_text(w, r->channel);
-	rw_rawf(w, "</td><td>%s</td><td>%s", received, due);
+	n = snprintf(cells, sizeof(cells), "</td><td>%s</td><td>%s", received,
+	             due);
+	rw_putn(w, cells, n > 0 && (size_t)n < sizeof(cells) ? (size_t)n : 0);
 	if (r->extended) {
 		rw_raw(w, " (");
 		rw_word(w, R_queue_extended);
 		rw_raw(w, ")");
 	}
-	rw_rawf(w, "</td><td class=\"days\">%ld", r->days_left);
+	n = snprintf(cells, sizeof(cells), "</td><td class=\"days\">%ld",
+	             r->days_left);
+	rw_putn(w, cells, n > 0 && (size_t)n < sizeof(cells) ? (size_t)n : 0);
 	if (r->days_left < 0) {
 		rw_raw(w, " ");
 		rw_word(w, R_queue_overdue);
