@@ -550,5 +550,191 @@ class ChartTest(ConsoleBase):
         self.assertEqual(r.rc, EXIT_REFUSED, r)
 
 
+class QueueCells(html.parser.HTMLParser):
+    """The rows of the queue page: (id, class, days left, cells)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self._row, self._cell = [], None, None
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "tr" and "data-days-left" in a:
+            self._row = [a["class"], int(a["data-days-left"]), []]
+        elif tag == "td" and self._row is not None:
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._row is not None:
+            self._row[2].append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+
+class QueueBase(ConsoleBase):
+    """Four requests of one CEKURA customer, received on chosen days."""
+
+    def setUp(self):
+        super().setUp()
+        r = self.vaern("subject", "add", "--controller", "cekura", "--json",
+                       "-", stdin=json.dumps(customer(1)), as_of="2026-01-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.sid = r.json()["subject"]
+        self.ids = {}
+        for name, kind, received in (
+                ("r1", "access", "2026-01-31"),         # due 2026-02-28
+                ("r2", "erasure", "2026-02-20"),        # due 2026-03-20
+                ("r3", "rectification", "2026-03-01"),  # due 2026-04-01
+                ("r4", "objection", "2026-02-28")):     # due 2026-03-28
+            r = self.vaern("requests", "add", "--controller", "cekura",
+                           "--type", kind, "--subject", self.sid,
+                           "--channel", "email", "--received", received,
+                           as_of="2026-03-01")
+            self.assertEqual(r.rc, EXIT_OK, r)
+            self.ids[name] = r.json()["id"]
+        self.names = {v: k for k, v in self.ids.items()}
+        r = self.vaern("requests", "status", "--controller", "cekura",
+                       self.ids["r4"], "refused", "--reason",
+                       "anmodningen er åbenbart grundløs",
+                       as_of="2026-03-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def queue(self, *args, as_of="2026-03-02"):
+        r = self.vaern("requests", "list", "--controller", "cekura", *args,
+                       as_of=as_of)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        return [(self.names[d["id"]], d["days_left"])
+                for d in r.json()["requests"]]
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class QueueTest(QueueBase):
+    """GDPR-12: the request queue, open requests by due date with the
+    days left, filtered by type, status, due within N days and overdue
+    (issue 20 point 3); the same filter as GET /v1/requests."""
+
+    def test_GDPR_12_queue_by_due_date(self):
+        self.assertEqual(self.queue(), [("r1", -2), ("r2", 18),
+                                        ("r3", 30)])
+        # Closed ones with --all, or by asking for their status.
+        self.assertEqual(self.queue("--all"), [("r1", -2), ("r2", 18),
+                                               ("r4", 26), ("r3", 30)])
+        self.assertEqual(self.queue("--status", "refused"), [("r4", 26)])
+        self.assertEqual(self.queue("--status", "received"),
+                         [("r1", -2), ("r2", 18), ("r3", 30)])
+
+    def test_GDPR_12_queue_overdue_boundary(self):
+        # r1 is due on 28 February: on the day it is not overdue, the day
+        # after it is.
+        self.assertEqual(self.queue("--overdue", as_of="2026-02-28"), [])
+        self.assertEqual(self.queue(as_of="2026-02-28")[0], ("r1", 0))
+        self.assertEqual(self.queue("--overdue", as_of="2026-03-01"),
+                         [("r1", -1)])
+
+    def test_GDPR_12_queue_due_within_boundary(self):
+        self.assertEqual(self.queue("--due-within", "18"),
+                         [("r1", -2), ("r2", 18)])
+        self.assertEqual(self.queue("--due-within", "17d"), [("r1", -2)])
+        self.assertEqual(self.queue("--due-within", "4w"),
+                         [("r1", -2), ("r2", 18)])
+        self.assertEqual(self.queue("--due-within", "30"),
+                         [("r1", -2), ("r2", 18), ("r3", 30)])
+
+    def test_GDPR_12_queue_by_type(self):
+        self.assertEqual(self.queue("--type", "erasure"), [("r2", 18)])
+        self.assertEqual(self.queue("--type", "objection"), [])
+        self.assertEqual(self.queue("--type", "objection", "--all"),
+                         [("r4", 26)])
+        self.assertEqual(self.queue("--type", "erasure", "--overdue"), [])
+
+    def test_GDPR_12_queue_bad_filter(self):
+        for args, want in ((("--type", "sletning"), "'type' is access"),
+                           (("--status", "done"), "'status' is received"),
+                           (("--due-within", "soon"), "'due_within' is a "
+                                                      "number of days"),
+                           (("--format", "xml"), "--format is json or "
+                                                 "html"),
+                           (("--lang", "da"), "--lang is da, sv or en, "
+                                              "with --format html")):
+            r = self.vaern("requests", "list", "--controller", "cekura",
+                           *args)
+            self.assertEqual(r.rc, EXIT_USAGE, r)
+            self.assertIn(want, r.err)
+
+    def test_GDPR_12_queue_page(self):
+        r = self.vaern("requests", "list", "--controller", "cekura",
+                       "--format", "html", "--lang", "da",
+                       as_of="2026-03-02")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn('<html lang="da">', r.out)
+        self.assertIn("Anmodninger om rettigheder", r.out)
+        page = QueueCells()
+        page.feed(r.out)
+        self.assertEqual(page.scripts, 0)
+        # The rows of the JSON queue, in its order, days left in colour.
+        self.assertEqual([(self.names[row[2][0]], row[1], row[0])
+                          for row in page.rows],
+                         [("r1", -2, "over"), ("r2", 18, "ok"),
+                          ("r3", 30, "ok")])
+        r1 = page.rows[0][2]
+        self.assertEqual(r1[1:6], ["access", "received", "email",
+                                   "2026-01-31", "2026-02-28"])
+        self.assertEqual(r1[6], "-2 overskredet")
+        # A week or less: amber; and the refusal's reason is not shown.
+        r = self.vaern("requests", "list", "--controller", "cekura",
+                       "--format", "html", "--all", as_of="2026-03-13")
+        page = QueueCells()
+        page.feed(r.out)
+        self.assertEqual([(self.names[row[2][0]], row[0])
+                          for row in page.rows],
+                         [("r1", "over"), ("r2", "soon"), ("r4", "ok"),
+                          ("r3", "ok")])
+        self.assertNotIn("grundløs", r.out)
+        r = self.vaern("requests", "list", "--controller", "cekura",
+                       "--format", "html", "--type", "portability")
+        self.assertIn("No request matches.", r.out)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class QueueApiTest(QueueBase):
+    """GDPR-12: GET /v1/requests takes the same filter as the queue and
+    lists the same requests."""
+
+    def test_GDPR_12_api_queue_matches_cli(self):
+        r = self.vaern("actor", "add", "--controller", "cekura", "--name",
+                       "cs", "--role", "customer_service")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        token = r.json()["token"]
+        server = api.Server(self.dir, os.path.join(self._tmp.name, "s.log"),
+                            extra=("--as-of", "2026-03-02")).start()
+        self.addCleanup(server.stop)
+        for query, args in (("", ()), ("?all=1", ("--all",)),
+                            ("?overdue=true", ("--overdue",)),
+                            ("?type=erasure", ("--type", "erasure")),
+                            ("?status=refused", ("--status", "refused")),
+                            ("?due_within=17d", ("--due-within", "17d"))):
+            res = server.request("GET", "/v1/requests" + query, token=token)
+            self.assertEqual(res.status, 200, res)
+            got = [(self.names[d["id"]], d["days_left"])
+                   for d in res.json()["requests"]]
+            self.assertEqual(got, self.queue(*args), query)
+        for query, word in (("?type=x", "'type'"), ("?status=x", "'status'"),
+                            ("?overdue=maybe", "'overdue'"),
+                            ("?all=2", "'all'"),
+                            ("?due_within=-1", "'due_within'")):
+            res = server.request("GET", "/v1/requests" + query, token=token)
+            self.assertEqual(res.status, 400, res)
+            self.assertIn(word, res.json()["error"]["message"])
+
+
 if __name__ == "__main__":
     unittest.main()
