@@ -589,27 +589,20 @@ chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	}
 	c.series = b->series;
 	c.nseries = b->n;
-	if (a->svg != NULL) {
-		if ((err = render_chart_svg(&c, lang, &doc, &len, &msg)) !=
-		    VAERN_OK) {
-			rc = cli_report("retention chart", err, &msg);
-			goto done;
-		}
-		if (chart_write(a->svg, doc, len) != 0) {
-			rc = cli_report("retention chart", VAERN_E_IO, NULL);
-			goto done;
-		}
+	for (int page = 0; page <= 1; page++) {
+		const char *to = page ? a->html : a->svg;
+
+		if (to == NULL)
+			continue;
+		err = page ? render_chart_html(&c, lang, &doc, &len, &msg)
+		           : render_chart_svg(&c, lang, &doc, &len, &msg);
+		if (err == VAERN_OK && chart_write(to, doc, len) != 0)
+			err = vaern_fail(&msg, VAERN_E_IO, "cannot write %s",
+			                 page ? "--html" : "--svg");
 		free(doc);
 		doc = NULL;
-	}
-	if (a->html != NULL) {
-		if ((err = render_chart_html(&c, lang, &doc, &len, &msg)) !=
-		    VAERN_OK) {
+		if (err != VAERN_OK) {
 			rc = cli_report("retention chart", err, &msg);
-			goto done;
-		}
-		if (chart_write(a->html, doc, len) != 0) {
-			rc = cli_report("retention chart", VAERN_E_IO, NULL);
 			goto done;
 		}
 	}

@@ -216,20 +216,26 @@ const char render_style[] =
         "h2{break-after:avoid}}";
 
 void
-render_csp(char out[static RENDER_CSP_MAX])
+rw_csp(const char *style, const char *form_action,
+       char out[static RENDER_CSP_MAX])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
 	                                   sodium_base64_VARIANT_ORIGINAL)];
 
-	crypto_hash_sha256(h, (const unsigned char *)render_style,
-	                   strlen(render_style));
+	crypto_hash_sha256(h, (const unsigned char *)style, strlen(style));
 	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
 	                  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(out, RENDER_CSP_MAX,
 	         "default-src 'none'; style-src 'sha256-%s'; "
-	         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-	         b64);
+	         "base-uri 'none'; form-action %s; frame-ancestors 'none'",
+	         b64, form_action);
+}
+
+void
+render_csp(char out[static RENDER_CSP_MAX])
+{
+	rw_csp(render_style, "'none'", out);
 }
 
 void

@@ -194,21 +194,6 @@ chart_svg(struct rw *w, const struct render_chart *c)
 	rw_raw(w, "</svg>\n");
 }
 
-enum vaern_err
-render_chart_svg(const struct render_chart *c, enum render_lang lang,
-                 char **out, size_t *len, struct vaern_msg *msg)
-{
-	struct rw w;
-
-	if (c->nseries > RENDER_CHART_SERIES)
-		return vaern_fail(msg, VAERN_E_LIMIT,
-		                  "the chart draws at most %d rules",
-		                  RENDER_CHART_SERIES);
-	rw_init(&w, RENDER_HTML, lang);
-	chart_svg(&w, c);
-	return rw_take(&w, out, len, msg);
-}
-
 /* One cell of the table: a count of series s in row `row`. */
 static void
 count_cell(struct rw *w, const struct render_chart_series *s, const char *row,
@@ -300,9 +285,10 @@ chart_table(struct rw *w, const struct render_chart *c)
 	rw_raw(w, "</p>\n");
 }
 
-enum vaern_err
-render_chart_html(const struct render_chart *c, enum render_lang lang,
-                  char **out, size_t *len, struct vaern_msg *msg)
+/* The SVG alone (page 0) or the page with the table (1). */
+static enum vaern_err
+chart_render(const struct render_chart *c, enum render_lang lang, int page,
+             char **out, size_t *len, struct vaern_msg *msg)
 {
 	struct rw w;
 
@@ -311,15 +297,33 @@ render_chart_html(const struct render_chart *c, enum render_lang lang,
 		                  "the chart draws at most %d rules",
 		                  RENDER_CHART_SERIES);
 	rw_init(&w, RENDER_HTML, lang);
-	rw_html_begin(&w, render_word(lang, R_chart_title));
-	rw_raw(&w, "<h1>");
-	rw_word(&w, R_chart_title);
-	rw_raw(&w, "</h1>\n<p>");
-	rw_text(&w, c->controller);
-	rw_raw(&w, "</p>\n<figure>\n");
+	if (page) {
+		rw_html_begin(&w, render_word(lang, R_chart_title));
+		rw_raw(&w, "<h1>");
+		rw_word(&w, R_chart_title);
+		rw_raw(&w, "</h1>\n<p>");
+		rw_text(&w, c->controller);
+		rw_raw(&w, "</p>\n<figure>\n");
+	}
 	chart_svg(&w, c);
-	rw_raw(&w, "</figure>\n");
-	chart_table(&w, c);
-	rw_html_end(&w);
+	if (page) {
+		rw_raw(&w, "</figure>\n");
+		chart_table(&w, c);
+		rw_html_end(&w);
+	}
 	return rw_take(&w, out, len, msg);
+}
+
+enum vaern_err
+render_chart_svg(const struct render_chart *c, enum render_lang lang,
+                 char **out, size_t *len, struct vaern_msg *msg)
+{
+	return chart_render(c, lang, 0, out, len, msg);
+}
+
+enum vaern_err
+render_chart_html(const struct render_chart *c, enum render_lang lang,
+                  char **out, size_t *len, struct vaern_msg *msg)
+{
+	return chart_render(c, lang, 1, out, len, msg);
 }

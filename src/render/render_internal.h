@@ -51,6 +51,12 @@ enum vaern_err rw_take(struct rw *w, char **out, size_t *len,
                        struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* The Content-Security-Policy of a page whose one style block is style:
+ * nothing loads, no script, forms post to form_action ("'none'",
+ * "'self'"). */
+void rw_csp(const char *style, const char *form_action,
+            char out[static RENDER_CSP_MAX]);
+
 /* The page's style block, and the start and end of an HTML page. */
 extern const char render_style[];
 void rw_html_begin(struct rw *w, const char *title);

@@ -4,7 +4,6 @@
  * days left in words and colour. Ids, words and days only; no script;
  * its own style block, allowed by hash (render_console_csp).
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +34,7 @@ struct render_queue {
 void
 render_console_csp(char out[static RENDER_CSP_MAX])
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
-	                                   sodium_base64_VARIANT_ORIGINAL)];
-
-	crypto_hash_sha256(h, (const unsigned char *)console_style,
-	                   strlen(console_style));
-	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-	                  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(out, RENDER_CSP_MAX,
-	         "default-src 'none'; style-src 'sha256-%s'; "
-	         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-	         b64);
+	rw_csp(console_style, "'self'", out);
 }
 
 struct render_queue *
