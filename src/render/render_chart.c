@@ -292,6 +292,8 @@ chart_render(const struct render_chart *c, enum render_lang lang, int page,
 {
 	struct rw w;
 
+	*out = NULL;
+	*len = 0;
 	if (c->nseries > RENDER_CHART_SERIES)
 		return vaern_fail(msg, VAERN_E_LIMIT,
 		                  "the chart draws at most %d rules",
