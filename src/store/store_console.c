@@ -112,32 +112,90 @@ store_console_get(struct store *st, int64_t actor, struct store_console *r,
 	return err;
 }
 
+/* Runs s (bound), an UPDATE of one credential; VAERN_E_NOTFOUND (msg
+ * untouched) if it changed no row. */
+static enum vaern_err
+update_one(struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+           struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = sqlu_fail(c, msg, what);
+	else if (sqlite3_changes(c->db) != 1)
+		err = VAERN_E_NOTFOUND;
+	sqlite3_finalize(s);
+	return err;
+}
+
 enum vaern_err
-store_console_track(struct store *st, const struct store_console *r,
-                    struct vaern_msg *msg)
+store_console_good(struct store *st, int64_t actor, int64_t step,
+                   struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
 	sqlite3_stmt *s = prep(c,
 	                       "UPDATE console_credential SET last_step = ?2,"
-	                       " failures = ?3, last_failure_at = ?4,"
-	                       " locked_until = ?5 WHERE actor = ?1",
+	                       " failures = 0, last_failure_at = NULL,"
+	                       " locked_until = NULL"
+	                       " WHERE actor = ?1 AND last_step < ?2",
 	                       msg);
+	enum vaern_err err;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, actor);
+	sqlite3_bind_int64(s, 2, step);
+	err = update_one(c, s, "console: login", msg);
+	return err == VAERN_E_NOTFOUND ? VAERN_E_EXISTS : err;
+}
+
+enum vaern_err
+store_console_wrong(struct store *st, int64_t actor, int64_t at,
+                    int64_t lock_after, int64_t lock_until, int64_t *failures,
+                    int64_t *locked_until, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s =
+	        prep(c,
+	             "UPDATE console_credential SET failures = failures + 1,"
+	             " last_failure_at = ?2, locked_until = CASE"
+	             " WHEN failures + 1 >= ?3 THEN ?4 ELSE locked_until END"
+	             " WHERE actor = ?1 RETURNING failures, locked_until",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->actor);
-	sqlite3_bind_int64(s, 2, r->last_step);
-	sqlite3_bind_int64(s, 3, r->failures);
-	bind_time(s, 4, r->last_failure_at);
-	bind_time(s, 5, r->locked_until);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = sqlu_fail(c, msg, "console: track");
-	else if (sqlite3_changes(c->db) != 1)
-		err = vaern_fail(msg, VAERN_E_NOTFOUND,
-		                 "console: no credential");
+	sqlite3_bind_int64(s, 1, actor);
+	sqlite3_bind_int64(s, 2, at);
+	sqlite3_bind_int64(s, 3, lock_after);
+	sqlite3_bind_int64(s, 4, lock_until);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*failures = sqlite3_column_int64(s, 0);
+		*locked_until = column_time(s, 1);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			err = sqlu_fail(c, msg, "console: wrong try");
+	} else {
+		err = sqlu_fail(c, msg, "console: wrong try");
+	}
 	sqlite3_finalize(s);
 	return err;
+}
+
+enum vaern_err
+store_console_unlock(struct store *st, int64_t actor, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	sqlite3_stmt *s = prep(c,
+	                       "UPDATE console_credential SET failures = 0,"
+	                       " last_failure_at = NULL, locked_until = NULL"
+	                       " WHERE actor = ?1",
+	                       msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	sqlite3_bind_int64(s, 1, actor);
+	return update_one(c, s, "console: unlock", msg);
 }
 
 enum vaern_err

@@ -49,11 +49,32 @@ enum vaern_err store_console_get(struct store *st, int64_t actor,
                                  struct store_console *c, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
-/* Writes c's last_step, failures, last_failure_at and locked_until. */
-enum vaern_err store_console_track(struct store *st,
-                                   const struct store_console *c,
+/*
+ * A good login of actor with a code of time step step: the step kept,
+ * the wrong tries forgotten, in one statement that changes nothing unless
+ * step is newer than the last one kept, so two logins racing with one
+ * code cannot both pass: VAERN_E_EXISTS then (a replay).
+ */
+enum vaern_err store_console_good(struct store *st, int64_t actor, int64_t step,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/*
+ * A wrong try of actor at time at, counted in the store (failures + 1:
+ * tries racing are all counted); with lock_after or more, locked until
+ * lock_until. *failures and *locked_until (STORE_NO_TIME: not locked)
+ * get the row as it is now.
+ */
+enum vaern_err store_console_wrong(struct store *st, int64_t actor, int64_t at,
+                                   int64_t lock_after, int64_t lock_until,
+                                   int64_t *failures, int64_t *locked_until,
                                    struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2)));
+        __attribute__((warn_unused_result, nonnull(1, 6, 7)));
+
+/* Forgets actor's wrong tries and lifts its lockout. */
+enum vaern_err store_console_unlock(struct store *st, int64_t actor,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
 
 /* The valid (not revoked) actor named name of controller into a;
  * VAERN_E_NOTFOUND if there is none. */

@@ -227,7 +227,8 @@ vault_console_login(struct vault *v, const char *controller, const char *name,
 	struct vault_audit_event e;
 	const char *cause = NULL;
 	char why[160], until[21];
-	int64_t now = clock_now(), wait, step = -1;
+	int64_t now = clock_now(), wait, step = -1, failures = 0;
+	int64_t locked = STORE_NO_TIME;
 	enum vaern_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -277,29 +278,31 @@ vault_console_login(struct vault *v, const char *controller, const char *name,
 	else if ((err = code_good(v, &cr, code, now, &step, &cause, msg)) !=
 	         VAERN_OK)
 		goto done;
-	if (cause == NULL) {
-		cr.failures = 0;
-		cr.last_step = step;
-		cr.last_failure_at = STORE_NO_TIME;
-		cr.locked_until = STORE_NO_TIME;
-		(void)snprintf(why, sizeof(why), "console login");
-	} else {
-		cr.failures++;
-		cr.last_failure_at = now;
-		if (cr.failures >= VAULT_CONSOLE_LOCK_AFTER)
-			cr.locked_until = now + VAULT_CONSOLE_LOCK_SECONDS;
-		(void)snprintf(why, sizeof(why), "%s (wrong try %" PRId64 "%s)",
-		               cause, cr.failures,
-		               cr.locked_until != STORE_NO_TIME &&
-		                               cr.locked_until > now
-		                       ? ", locked"
-		                       : "");
-	}
-	staff_event(&e, controller, a.name, a.role, "console_login",
-	            cause == NULL, why);
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
-	err = store_console_track(v->store, &cr, msg);
+	if (cause == NULL) {
+		err = store_console_good(v->store, a.id, step, msg);
+		if (err == VAERN_E_EXISTS) {
+			/* Another login took this code first: a replay. */
+			cause = "replayed code";
+			err = VAERN_OK;
+		}
+	}
+	if (err == VAERN_OK && cause != NULL)
+		err = store_console_wrong(v->store, a.id, now,
+		                          VAULT_CONSOLE_LOCK_AFTER,
+		                          now + VAULT_CONSOLE_LOCK_SECONDS,
+		                          &failures, &locked, msg);
+	if (cause == NULL)
+		(void)snprintf(why, sizeof(why), "console login");
+	else
+		(void)snprintf(why, sizeof(why), "%s (wrong try %" PRId64 "%s)",
+		               cause, failures,
+		               locked != STORE_NO_TIME && locked > now
+		                       ? ", locked"
+		                       : "");
+	staff_event(&e, controller, a.name, a.role, "console_login",
+	            cause == NULL, why);
 	if ((err = vlt_change_end(v, err, &e, msg)) != VAERN_OK)
 		goto done;
 	if (cause != NULL) {
@@ -337,12 +340,8 @@ vault_console_unlock(struct vault *v, const char *controller, const char *name,
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no actor named '%.64s' with console access",
 		                 name);
-	if (err == VAERN_OK) {
-		cr.failures = 0;
-		cr.last_failure_at = STORE_NO_TIME;
-		cr.locked_until = STORE_NO_TIME;
-		err = store_console_track(v->store, &cr, msg);
-	}
+	if (err == VAERN_OK)
+		err = store_console_unlock(v->store, a.id, msg);
 	(void)snprintf(why, sizeof(why), "console lockout of actor %s lifted",
 	               name);
 	staff_event(&e, controller, who, "operator", "console_unlock", 1, why);
