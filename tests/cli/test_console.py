@@ -263,6 +263,13 @@ class LoginTest(ConsoleBase):
         r = self.login(self.T + 89, totp(secret, self.T + 90))
         self.assertEqual(r.rc, EXIT_OK, r)
 
+    def test_GDPR_32_secret_survives_key_rotation(self):
+        _, secret = self.enrol()
+        r = self.vaern("key", "rotate")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.login(self.T, totp(secret, self.T))
+        self.assertEqual(r.rc, EXIT_OK, r)
+
     def test_GDPR_32_unknown_actor_and_no_console(self):
         _, secret = self.enrol()
         r = self.vaern("actor", "add", "--controller", "cekura", "--name",
