@@ -21,11 +21,11 @@
  * median and p99, entries per transaction, CPU time per entry (all
  * threads of the process). Not a test: it never fails on a figure.
  */
+#include "store/db.h"
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>

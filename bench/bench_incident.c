@@ -12,8 +12,8 @@
  * denials, in the columns of src/store/store_audit.c (the hash columns
  * hold a byte: the search reads neither).
  */
+#include "store/db.h"
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,16 +68,16 @@ next(void)
 static int
 generate(const char *path, long n)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
 	unsigned char uid[16], one = 0;
 	char actor[32];
 	int rc = -1;
 
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK)
 		goto done;
-	if (sqlite3_exec(
-	            db,
+	if (db_exec(db,
 	            "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
 	            "CREATE TABLE IF NOT EXISTS audit("
 	            " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
@@ -87,14 +87,14 @@ generate(const char *path, long n)
 	            " prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
 	            " policy TEXT);"
 	            "BEGIN;",
-	            NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO audit(seq, at, controller, actor,"
-	                       " role, purpose, action, subject, categories,"
-	                       " decision, rule, reason, prev_hash, hash)"
-	                       " VALUES(?,?,'webshop',?,?,'p',?,?,?,?,NULL,"
-	                       "NULL,?,?)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	            NULL) != DB_OK ||
+	    db_prepare(db,
+	               "INSERT INTO audit(seq, at, controller, actor,"
+	               " role, purpose, action, subject, categories,"
+	               " decision, rule, reason, prev_hash, hash)"
+	               " VALUES(?,?,'webshop',?,?,'p',?,?,?,?,NULL,"
+	               "NULL,?,?)",
+	               0, &st) != DB_OK)
 		goto done;
 	for (long i = 0; i < n; i++) {
 		uint64_t r = next(), s = next() % SUBJECTS;
@@ -104,37 +104,34 @@ generate(const char *path, long n)
 		memcpy(uid, &s, sizeof(s));
 		uid[15] = 0x5a;
 		(void)snprintf(actor, sizeof(actor), "actor%d", a);
-		sqlite3_bind_int64(st, 1, i + 1);
-		sqlite3_bind_int64(st, 2, T0 + (int64_t)i * 30 * DAY / n);
-		sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, roles[a % ROLES], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, actions[(r >> 8) % 8], -1,
-		                  SQLITE_STATIC);
-		sqlite3_bind_blob(st, 6, uid, 16, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, category_sets[(r >> 16) % 8], -1,
-		                  SQLITE_STATIC);
-		sqlite3_bind_int(st, 8, (r >> 24) % 20 != 0);
-		sqlite3_bind_blob(st, 9, &one, 1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 10, &one, 1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		db_bind_int64(st, 1, i + 1);
+		db_bind_int64(st, 2, T0 + (int64_t)i * 30 * DAY / n);
+		db_bind_text(st, 3, actor, -1);
+		db_bind_text(st, 4, roles[a % ROLES], -1);
+		db_bind_text(st, 5, actions[(r >> 8) % 8], -1);
+		db_bind_blob(st, 6, uid, 16);
+		db_bind_text(st, 7, category_sets[(r >> 16) % 8], -1);
+		db_bind_int(st, 8, (r >> 24) % 20 != 0);
+		db_bind_blob(st, 9, &one, 1);
+		db_bind_blob(st, 10, &one, 1);
+		if (db_step(st) != DB_DONE)
 			goto done;
-		sqlite3_reset(st);
+		db_reset(st);
 		if (i % 1000000 == 999999 &&
-		    sqlite3_exec(db, "COMMIT; BEGIN;", NULL, NULL, NULL) !=
-		            SQLITE_OK)
+		    db_exec(db, "COMMIT; BEGIN;", NULL) != DB_OK)
 			goto done;
 	}
-	if (sqlite3_exec(db,
-	                 "COMMIT; CREATE INDEX IF NOT EXISTS audit_at ON "
-	                 "audit(at); PRAGMA wal_checkpoint(TRUNCATE);",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(db,
+	            "COMMIT; CREATE INDEX IF NOT EXISTS audit_at ON "
+	            "audit(at); PRAGMA wal_checkpoint(TRUNCATE);",
+	            NULL) != DB_OK)
 		goto done;
 	rc = 0;
 done:
 	if (rc != 0)
-		fprintf(stderr, "generate: %s\n", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+		fprintf(stderr, "generate: %s\n", db_errmsg(db));
+	db_finalize(st);
+	db_close(db);
 	return rc;
 }
 
@@ -142,31 +139,29 @@ done:
 static long
 baseline(const char *path, const struct affected_query *q)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
 	long n = -1;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	            SQLITE_OK &&
-	    sqlite3_prepare_v2(
-	            db,
-	            "SELECT count(DISTINCT subject) FROM audit"
-	            " WHERE at >= ?1 AND at <= ?2 AND decision = 1"
-	            " AND subject IS NOT NULL AND categories IS NOT NULL"
-	            " AND controller = ?3 AND (?4 IS NULL OR role = ?4)"
-	            " AND (action IN ('read', 'export', 'request_report')"
-	            "  OR substr(action, 1, 9) = 'disclose:')",
-	            -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, q->from);
-		sqlite3_bind_int64(st, 2, q->to);
-		sqlite3_bind_text(st, 3, q->controller, -1, SQLITE_STATIC);
+	if (db_open_sqlite(path, SQLITE_OPEN_READONLY, 5000, &db) == DB_OK &&
+	    db_prepare(db,
+	               "SELECT count(DISTINCT subject) FROM audit"
+	               " WHERE at >= ?1 AND at <= ?2 AND decision = 1"
+	               " AND subject IS NOT NULL AND categories IS NOT NULL"
+	               " AND controller = ?3 AND (?4 IS NULL OR role = ?4)"
+	               " AND (action IN ('read', 'export', 'request_report')"
+	               "  OR substr(action, 1, 9) = 'disclose:')",
+	               0, &st) == DB_OK) {
+		db_bind_int64(st, 1, q->from);
+		db_bind_int64(st, 2, q->to);
+		db_bind_text(st, 3, q->controller, -1);
 		if (q->role != NULL)
-			sqlite3_bind_text(st, 4, q->role, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = (long)sqlite3_column_int64(st, 0);
+			db_bind_text(st, 4, q->role, -1);
+		if (db_step(st) == DB_ROW)
+			n = (long)db_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	db_finalize(st);
+	db_close(db);
 	return n;
 }
 

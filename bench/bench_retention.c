@@ -20,8 +20,8 @@
  * secure_delete); its plan is the same GROUP BY, its sweep one DELETE.
  * Not a test: it prints figures, it never fails on one.
  */
+#include "store/db.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,15 +158,15 @@ plan_count(void *arg, const struct vault_plan_row *r)
 static int
 floor_load(const char *path, long subjects)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 	unsigned char ct[64];
 
 	remove(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK)
 		return 1;
-	sqlite3_exec(
-	        db,
+	db_exec(db,
 	        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	        "PRAGMA secure_delete=ON; PRAGMA cache_size=-65536;"
 	        "CREATE TABLE fact(subject INTEGER NOT NULL, id INTEGER NOT "
@@ -175,34 +175,34 @@ floor_load(const char *path, long subjects)
 	        " PRIMARY KEY(subject, id)) WITHOUT ROWID;"
 	        "CREATE INDEX fact_due ON fact(expires_at, rule);"
 	        "BEGIN",
-	        NULL, NULL, NULL);
-	sqlite3_prepare_v2(db,
-	                   "INSERT INTO fact VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	                   "?7)",
-	                   -1, &s, NULL);
+	        NULL);
+	db_prepare(db,
+	           "INSERT INTO fact VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	           "?7)",
+	           0, &s);
 	memset(ct, 0xa5, sizeof(ct));
 	for (long k = 0; k < subjects; k++) {
 		for (int f = 0; f < FACTS; f++) {
 			int64_t c = collected(k);
 			int visits = f >= 4;
 
-			sqlite3_bind_int64(s, 1, k + 1);
-			sqlite3_bind_int(s, 2, f + 1);
-			sqlite3_bind_int(s, 3, f + 10);
-			sqlite3_bind_int64(s, 4, c);
-			sqlite3_bind_int64(
-			        s, 5, (c / DAY + (visits ? 365 : 3652)) * DAY);
-			sqlite3_bind_blob(s, 6, ct, 40, SQLITE_STATIC);
-			sqlite3_bind_int(s, 7, visits ? 2 : 1);
-			sqlite3_step(s);
-			sqlite3_reset(s);
+			db_bind_int64(s, 1, k + 1);
+			db_bind_int(s, 2, f + 1);
+			db_bind_int(s, 3, f + 10);
+			db_bind_int64(s, 4, c);
+			db_bind_int64(s, 5,
+			              (c / DAY + (visits ? 365 : 3652)) * DAY);
+			db_bind_blob(s, 6, ct, 40);
+			db_bind_int(s, 7, visits ? 2 : 1);
+			db_step(s);
+			db_reset(s);
 		}
 		if (k % BATCH == BATCH - 1)
-			sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL);
+			db_exec(db, "COMMIT; BEGIN", NULL);
 	}
-	sqlite3_finalize(s);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_exec(db, "COMMIT", NULL);
+	db_close(db);
 	return 0;
 }
 
@@ -210,37 +210,36 @@ static int
 floor_run(const char *path, double *plan_s, double *sweep_s, double *sweep_cpu,
           long long *deleted)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 	double t0, c0;
 
 	/* Measured on a fresh connection, like the vault's. */
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK)
 		return 1;
-	sqlite3_exec(db, "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL",
-	             NULL, NULL, NULL);
+	db_exec(db, "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL", NULL);
 	t0 = now_s();
-	sqlite3_prepare_v2(db,
-	                   "SELECT rule, expires_at, count(*) FROM fact"
-	                   " GROUP BY expires_at, rule",
-	                   -1, &s, NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	db_prepare(db,
+	           "SELECT rule, expires_at, count(*) FROM fact"
+	           " GROUP BY expires_at, rule",
+	           0, &s);
+	while (db_step(s) == DB_ROW)
 		;
-	sqlite3_finalize(s);
+	db_finalize(s);
 	*plan_s = now_s() - t0;
 	t0 = now_s();
 	c0 = cpu_s();
-	sqlite3_prepare_v2(db, "DELETE FROM fact WHERE expires_at <= ?1", -1,
-	                   &s, NULL);
-	sqlite3_bind_int64(s, 1, T0);
-	sqlite3_step(s);
-	*deleted = sqlite3_changes(db);
-	sqlite3_finalize(s);
-	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-	                          NULL);
+	db_prepare(db, "DELETE FROM fact WHERE expires_at <= ?1", 0, &s);
+	db_bind_int64(s, 1, T0);
+	db_step(s);
+	*deleted = db_changes(db);
+	db_finalize(s);
+	sqlite3_wal_checkpoint_v2(db->lite, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	                          NULL, NULL);
 	*sweep_s = now_s() - t0;
 	*sweep_cpu = cpu_s() - c0;
-	sqlite3_close(db);
+	db_close(db);
 	return 0;
 }
 

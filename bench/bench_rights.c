@@ -16,8 +16,8 @@
  * delete them in one plain durable transaction. Medians of R runs, in one
  * process. Not a test: it prints figures, it never fails on one.
  */
+#include "store/db.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,43 +83,43 @@ audit_hook(void *arg, const struct vault_audit_event *e, struct vaern_msg *msg)
 
 /* Plain SQLite: reads every row of a query, returns how many. */
 static long
-read_rows(sqlite3 *db, const char *sql, const void *blob, int bloblen,
+read_rows(struct db *db, const char *sql, const void *blob, int bloblen,
           long long id)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	long n = 0;
 	size_t bytes = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bench: %s: %s\n", sql, sqlite3_errmsg(db));
+	if (db_prepare(db, sql, 0, &s) != DB_OK) {
+		fprintf(stderr, "bench: %s: %s\n", sql, db_errmsg(db));
 		exit(1);
 	}
 	if (blob != NULL)
-		sqlite3_bind_blob(s, 1, blob, bloblen, SQLITE_STATIC);
+		db_bind_blob(s, 1, blob, bloblen);
 	else
-		sqlite3_bind_int64(s, 1, id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		for (int c = 0; c < sqlite3_column_count(s); c++)
-			bytes += (size_t)sqlite3_column_bytes(s, c);
+		db_bind_int64(s, 1, id);
+	while (db_step(s) == DB_ROW) {
+		for (int c = 0; c < sqlite3_column_count(s->lite); c++)
+			bytes += (size_t)db_column_bytes(s, c);
 		n++;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return bytes > 0 ? n : n;
 }
 
 static long long
-subject_rowid(sqlite3 *db, const unsigned char uid[VAULT_UID_BYTES])
+subject_rowid(struct db *db, const unsigned char uid[VAULT_UID_BYTES])
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	long long id = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT id FROM subject WHERE uid = ?1", -1,
-	                       &s, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT id FROM subject WHERE uid = ?1", 0, &s) !=
+	    DB_OK)
 		return -1;
-	sqlite3_bind_blob(s, 1, uid, VAULT_UID_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	db_bind_blob(s, 1, uid, VAULT_UID_BYTES);
+	if (db_step(s) == DB_ROW)
+		id = db_column_int64(s, 0);
+	db_finalize(s);
 	return id;
 }
 
@@ -149,7 +149,7 @@ main(int argc, char **argv)
 	struct audit_entry *es;
 	double *t_rep, *t_floor, *t_erase, *t_rfloor, *t_dfloor;
 	size_t replen = 0;
-	sqlite3 *db, *adb;
+	struct db *db, *adb;
 	long long rowid;
 	int made = 0;
 
@@ -262,8 +262,8 @@ main(int argc, char **argv)
 	printf("a subject with %ld facts and %ld audit entries; %d runs each\n",
 	       nfacts, nentries, runs);
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) ||
-	    sqlite3_open_v2(hook.db, &adb, SQLITE_OPEN_READONLY, NULL)) {
+	if (db_open_sqlite(dbpath, SQLITE_OPEN_READWRITE, 5000, &db) ||
+	    db_open_sqlite(hook.db, SQLITE_OPEN_READONLY, 5000, &adb)) {
 		fprintf(stderr, "bench: sqlite open\n");
 		return 1;
 	}
@@ -366,9 +366,9 @@ main(int argc, char **argv)
 		               " DELETE FROM subject WHERE id = %lld; COMMIT",
 		               id2, id2, id2);
 		t = now_ms();
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		if (db_exec(db, sql, NULL) != DB_OK) {
 			fprintf(stderr, "bench: floor delete: %s\n",
-			        sqlite3_errmsg(db));
+			        db_errmsg(db));
 			return 1;
 		}
 		t_dfloor[r] = now_ms() - t;
@@ -394,8 +394,8 @@ main(int argc, char **argv)
 		       "transaction)\n",
 		       df, df > 0 ? er / df : 0);
 	}
-	sqlite3_close(db);
-	sqlite3_close(adb);
+	db_close(db);
+	db_close(adb);
 	vault_close(v);
 	if (made) {
 		char cmd[700];

@@ -14,8 +14,8 @@
  * each opened and sealed again with XChaCha20-Poly1305 under the same
  * ring (what the rotation does per key, without SQLite).
  */
+#include "store/db.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +54,8 @@ fill(const char *dir, long n)
 	unsigned char key[KEYS_BYTES], uid[STORE_UID_BYTES];
 	unsigned char ad[KEYS_AD_MAX], nonce[KEYS_NONCE_BYTES];
 	unsigned char wrapped[KEYS_WRAPPED];
-	sqlite3_stmt *s = NULL;
-	sqlite3 *db;
+	struct db_stmt *s = NULL;
+	struct db *db;
 	int64_t gen;
 	int ok = 0;
 
@@ -66,11 +66,11 @@ fill(const char *dir, long n)
 		goto done;
 	}
 	db = store_sqlite_db(st);
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO ks.subject_key(uid, controller,"
-	                       " kek, wrapped) VALUES (?1, 1, ?2, ?3)",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_exec(db, "BEGIN", NULL) != DB_OK ||
+	    db_prepare(db,
+	               "INSERT INTO ks.subject_key(uid, controller,"
+	               " kek, wrapped) VALUES (?1, 1, ?2, ?3)",
+	               0, &s) != DB_OK)
 		goto done;
 	for (long i = 0; i < n; i++) {
 		randombytes_buf(uid, sizeof(uid));
@@ -78,17 +78,16 @@ fill(const char *dir, long n)
 		randombytes_buf(nonce, sizeof(nonce));
 		keys_wrap(r, key, ad, keys_ad_subject(ad, uid, 1), nonce,
 		          wrapped, &gen);
-		sqlite3_bind_blob(s, 1, uid, sizeof(uid), SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, gen);
-		sqlite3_bind_blob(s, 3, wrapped, sizeof(wrapped),
-		                  SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
+		db_bind_blob(s, 1, uid, sizeof(uid));
+		db_bind_int64(s, 2, gen);
+		db_bind_blob(s, 3, wrapped, sizeof(wrapped));
+		if (db_step(s) != DB_DONE)
 			goto done;
-		sqlite3_reset(s);
+		db_reset(s);
 	}
-	ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	ok = db_exec(db, "COMMIT", NULL) == DB_OK;
 done:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	sodium_memzero(key, sizeof(key));
 	keys_ring_free(r);
 	store_close(st);
@@ -111,7 +110,7 @@ aead_loop(const char *dir, long n)
 	unsigned char *all = NULL, *uids = NULL, key[KEYS_BYTES];
 	unsigned char ad[KEYS_AD_MAX], nonce[64 * KEYS_NONCE_BYTES];
 	int64_t *gens = NULL, gen;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	long k = 0, bad = 0;
 	size_t used = sizeof(nonce);
 	double t0, t1, rate = 0;
@@ -123,15 +122,15 @@ aead_loop(const char *dir, long n)
 	if (all == NULL || uids == NULL || gens == NULL ||
 	    store_open_sqlite(path, 0, &st, &msg) != VAERN_OK ||
 	    keys_ring_open(st, dir, &r, &msg) != VAERN_OK ||
-	    sqlite3_prepare_v2(store_sqlite_db(st),
-	                       "SELECT uid, kek, wrapped FROM ks.subject_key",
-	                       -1, &s, NULL) != SQLITE_OK)
+	    db_prepare(store_sqlite_db(st),
+	               "SELECT uid, kek, wrapped FROM ks.subject_key", 0,
+	               &s) != DB_OK)
 		goto done;
-	while (k < n && sqlite3_step(s) == SQLITE_ROW) {
-		memcpy(uids + k * STORE_UID_BYTES, sqlite3_column_blob(s, 0),
+	while (k < n && db_step(s) == DB_ROW) {
+		memcpy(uids + k * STORE_UID_BYTES, db_column_blob(s, 0),
 		       STORE_UID_BYTES);
-		gens[k] = sqlite3_column_int64(s, 1);
-		memcpy(all + k * KEYS_WRAPPED, sqlite3_column_blob(s, 2),
+		gens[k] = db_column_int64(s, 1);
+		memcpy(all + k * KEYS_WRAPPED, db_column_blob(s, 2),
 		       KEYS_WRAPPED);
 		k++;
 	}
@@ -156,7 +155,7 @@ aead_loop(const char *dir, long n)
 	if (bad > 0)
 		fprintf(stderr, "bench: %ld keys did not open\n", bad);
 done:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	keys_ring_free(r);
 	store_close(st);
 	free(all);

@@ -16,10 +16,10 @@
  *
  * Never part of the test suite (bench/README.md).
  */
+#include "store/db.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,18 +150,18 @@ static double
 sqlite_floor(const char *path, long days, long per_day, uint32_t subs,
              uint32_t cells, long nrec, uint64_t *bytes)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db *db;
+	struct db_stmt *st;
 	uint64_t seed = 42;
 	long per = nrec / days > 0 ? nrec / days : 1;
 	double t0;
 	struct stat sb;
 
 	(void)per_day;
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK)
 		return 0;
-	sqlite3_exec(
-	        db,
+	db_exec(db,
 	        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	        "CREATE TABLE r(kind INT, start INT, end INT, a INT, b INT,"
 	        " c INT, imsi INT, imei INT, cell_start INT, cell_end INT);"
@@ -170,36 +170,35 @@ sqlite_floor(const char *path, long days, long per_day, uint32_t subs,
 	        "CREATE INDEX re ON r(imei);"
 	        "CREATE INDEX rcs ON r(cell_start, start);"
 	        "CREATE INDEX rce ON r(cell_end, start);",
-	        NULL, NULL, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO r VALUES(?,?,?,?,?,?,?,?,?,?)", -1,
-	                   &st, NULL);
+	        NULL);
+	db_prepare(db, "INSERT INTO r VALUES(?,?,?,?,?,?,?,?,?,?)", 0, &st);
 	t0 = now_s();
 	for (long d = 0; d < days; d++) {
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		db_exec(db, "BEGIN", NULL);
 		for (long i = 0; i < per; i++) {
 			struct traffic_record r;
 
 			make_record(&r, DAY0 + d, (uint64_t)i, subs, cells,
 			            &seed);
-			sqlite3_bind_int(st, 1, r.kind);
-			sqlite3_bind_int64(st, 2, r.start);
-			sqlite3_bind_int64(st, 3, r.end);
-			sqlite3_bind_int64(st, 4, (sqlite3_int64)r.a);
-			sqlite3_bind_int64(st, 5, (sqlite3_int64)r.b);
-			sqlite3_bind_int64(st, 6, (sqlite3_int64)r.c);
-			sqlite3_bind_int64(st, 7, (sqlite3_int64)r.imsi);
-			sqlite3_bind_int64(st, 8, (sqlite3_int64)r.imei);
-			sqlite3_bind_int(st, 9, (int)r.cell_start);
-			sqlite3_bind_int(st, 10, (int)r.cell_end);
-			sqlite3_step(st);
-			sqlite3_reset(st);
+			db_bind_int(st, 1, r.kind);
+			db_bind_int64(st, 2, r.start);
+			db_bind_int64(st, 3, r.end);
+			db_bind_int64(st, 4, (sqlite3_int64)r.a);
+			db_bind_int64(st, 5, (sqlite3_int64)r.b);
+			db_bind_int64(st, 6, (sqlite3_int64)r.c);
+			db_bind_int64(st, 7, (sqlite3_int64)r.imsi);
+			db_bind_int64(st, 8, (sqlite3_int64)r.imei);
+			db_bind_int(st, 9, (int)r.cell_start);
+			db_bind_int(st, 10, (int)r.cell_end);
+			db_step(st);
+			db_reset(st);
 		}
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		db_exec(db, "COMMIT", NULL);
 	}
-	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 	t0 = now_s() - t0;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	db_finalize(st);
+	db_close(db);
 	*bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	return (double)(per * days) / t0;
 }

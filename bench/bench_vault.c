@@ -16,8 +16,8 @@
  * It prints medians over R runs (default 3) and their ratio. Not a test:
  * it never fails on a figure.
  */
+#include "store/db.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,9 +206,9 @@ static int
 run_floor(const char *dir, struct person *people, long n, long *order,
           struct result *r)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *ins_s = NULL, *ins_i = NULL, *ins_f = NULL;
-	sqlite3_stmt *find = NULL;
+	struct db *db = NULL;
+	struct db_stmt *ins_s = NULL, *ins_i = NULL, *ins_f = NULL;
+	struct db_stmt *find = NULL;
 	char path[4096];
 	unsigned char pool[4096];
 	size_t pool_used = sizeof(pool);
@@ -220,30 +220,30 @@ run_floor(const char *dir, struct person *people, long n, long *order,
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), "-wal");
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/floor.db", dir);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, floor_schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO subject(controller, uid,"
-	                       " created_at) VALUES (1, ?1, ?2)",
-	                       -1, &ins_s, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO identifier VALUES (1, ?1, ?2, ?3)",
-	                       -1, &ins_i, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO fact VALUES (?1, ?2, ?3, 1, 1, ?4,"
-	                       " 1, NULL, ?5)",
-	                       -1, &ins_f, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "SELECT s.uid FROM identifier AS i JOIN subject"
-	                       " AS s ON s.id = i.subject WHERE i.controller"
-	                       " = 1 AND i.type = 2 AND i.value = ?1",
-	                       -1, &find, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bench: floor: %s\n", sqlite3_errmsg(db));
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK ||
+	    db_exec(db, floor_schema, NULL) != DB_OK ||
+	    db_prepare(db,
+	               "INSERT INTO subject(controller, uid,"
+	               " created_at) VALUES (1, ?1, ?2)",
+	               0, &ins_s) != DB_OK ||
+	    db_prepare(db, "INSERT INTO identifier VALUES (1, ?1, ?2, ?3)", 0,
+	               &ins_i) != DB_OK ||
+	    db_prepare(db,
+	               "INSERT INTO fact VALUES (?1, ?2, ?3, 1, 1, ?4,"
+	               " 1, NULL, ?5)",
+	               0, &ins_f) != DB_OK ||
+	    db_prepare(db,
+	               "SELECT s.uid FROM identifier AS i JOIN subject"
+	               " AS s ON s.id = i.subject WHERE i.controller"
+	               " = 1 AND i.type = 2 AND i.value = ?1",
+	               0, &find) != DB_OK) {
+		fprintf(stderr, "bench: floor: %s\n", db_errmsg(db));
 		goto done;
 	}
 	t0 = now_s();
 	for (long i = 0; i < n; i += BATCH) {
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		db_exec(db, "BEGIN", NULL);
 		for (long k = i; k < n && k < i + BATCH; k++) {
 			sqlite3_int64 rowid;
 
@@ -252,64 +252,59 @@ run_floor(const char *dir, struct person *people, long n, long *order,
 				randombytes_buf(pool, sizeof(pool));
 				pool_used = 0;
 			}
-			sqlite3_bind_blob(ins_s, 1, pool + pool_used, 16,
-			                  SQLITE_STATIC);
+			db_bind_blob(ins_s, 1, pool + pool_used, 16);
 			pool_used += 16;
-			sqlite3_bind_int64(ins_s, 2, (sqlite3_int64)time(NULL));
-			if (sqlite3_step(ins_s) != SQLITE_DONE)
+			db_bind_int64(ins_s, 2, (sqlite3_int64)time(NULL));
+			if (db_step(ins_s) != DB_DONE)
 				goto fail;
-			sqlite3_reset(ins_s);
-			rowid = sqlite3_last_insert_rowid(db);
+			db_reset(ins_s);
+			rowid = sqlite3_last_insert_rowid(db->lite);
 			for (int j = 0; j < 3; j++) {
-				sqlite3_bind_int(ins_i, 1, j + 1);
-				sqlite3_bind_text(ins_i, 2, people[k].v[j], -1,
-				                  SQLITE_STATIC);
-				sqlite3_bind_int64(ins_i, 3, rowid);
-				if (sqlite3_step(ins_i) != SQLITE_DONE)
+				db_bind_int(ins_i, 1, j + 1);
+				db_bind_text(ins_i, 2, people[k].v[j], -1);
+				db_bind_int64(ins_i, 3, rowid);
+				if (db_step(ins_i) != DB_DONE)
 					goto fail;
-				sqlite3_reset(ins_i);
+				db_reset(ins_i);
 			}
 			for (int j = 0; j < FACTS; j++) {
-				sqlite3_bind_int64(ins_f, 1, rowid);
-				sqlite3_bind_int(ins_f, 2, j + 1);
-				sqlite3_bind_int(ins_f, 3, j + 1);
-				sqlite3_bind_int64(ins_f, 4,
-				                   (sqlite3_int64)time(NULL));
-				sqlite3_bind_text(ins_f, 5, people[k].v[j], -1,
-				                  SQLITE_STATIC);
-				if (sqlite3_step(ins_f) != SQLITE_DONE)
+				db_bind_int64(ins_f, 1, rowid);
+				db_bind_int(ins_f, 2, j + 1);
+				db_bind_int(ins_f, 3, j + 1);
+				db_bind_int64(ins_f, 4,
+				              (sqlite3_int64)time(NULL));
+				db_bind_text(ins_f, 5, people[k].v[j], -1);
+				if (db_step(ins_f) != DB_DONE)
 					goto fail;
-				sqlite3_reset(ins_f);
+				db_reset(ins_f);
 			}
 		}
-		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		if (db_exec(db, "COMMIT", NULL) != DB_OK)
 			goto fail;
 	}
 	t1 = now_s();
 	r->ingest = (double)n / (t1 - t0);
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
-		sqlite3_bind_text(find, 1, people[order[i]].v[1], -1,
-		                  SQLITE_STATIC);
-		if (sqlite3_step(find) != SQLITE_ROW ||
-		    sqlite3_column_bytes(find, 0) != 16)
+		db_bind_text(find, 1, people[order[i]].v[1], -1);
+		if (db_step(find) != DB_ROW || db_column_bytes(find, 0) != 16)
 			goto fail;
-		sqlite3_reset(find);
+		db_reset(find);
 	}
 	t1 = now_s();
 	r->lookup = (double)n / (t1 - t0);
-	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 	r->bytes = (double)file_size(path) / (double)n;
 	rc = 0;
 	goto done;
 fail:
-	fprintf(stderr, "bench: floor: %s\n", sqlite3_errmsg(db));
+	fprintf(stderr, "bench: floor: %s\n", db_errmsg(db));
 done:
-	sqlite3_finalize(ins_s);
-	sqlite3_finalize(ins_i);
-	sqlite3_finalize(ins_f);
-	sqlite3_finalize(find);
-	sqlite3_close(db);
+	db_finalize(ins_s);
+	db_finalize(ins_i);
+	db_finalize(ins_f);
+	db_finalize(find);
+	db_close(db);
 	return rc;
 }
 

@@ -15,13 +15,13 @@
  */
 #include "audit.h"
 
+#include "../store/db.h"
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -589,29 +589,37 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 {
 	struct audit_store *st = NULL;
 	enum vaern_err err;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int fd;
 
+	char conninfo[1024];
+	int on_pg = db_store_conf(db_path, 0, conninfo, sizeof(conninfo));
+
+	explicit_bzero(conninfo, sizeof(conninfo));
+	/* On PostgreSQL the trail is the schema "audit" of the same
+	 * database: there is no file to make. */
+	fd = on_pg != 0 ? -1
+	                : open(db_path,
+	                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	                               O_CLOEXEC,
+	                       0600);
 	/* O_EXCL: never truncate an existing trail; 0600: ours alone. */
-	fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	          0600);
-	if (fd < 0 && errno != EEXIST)
+	if (on_pg == 0 && fd < 0 && errno != EEXIST)
 		return vaern_fail(msg, VAERN_E_IO, "%s: %s", db_path,
 		                  strerror(errno));
 	if (fd >= 0) {
 		close(fd);
-		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE,
-		                    NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
-		                 NULL) != SQLITE_OK) {
-			sqlite3_close(db);
+		if (db_open_sqlite(db_path, SQLITE_OPEN_READWRITE, 5000, &db) !=
+		            DB_OK ||
+		    db_exec(db, "PRAGMA journal_mode=WAL", NULL) != DB_OK) {
+			db_close(db);
 			(void)unlink(db_path);
 			return vaern_fail(
 			        msg, VAERN_E_STORE,
 			        "%s: cannot set up the audit database",
 			        db_path);
 		}
-		sqlite3_close(db);
+		db_close(db);
 	}
 	/* Opening the store creates the table. */
 	if ((err = audit_store_open(db_path, 1, &st, msg)) != VAERN_OK)

@@ -7,8 +7,8 @@
  */
 #include "affected.h"
 
+#include "../store/db.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,32 +187,31 @@ is_release(const char *action)
 
 /* Whether text column col equals want (NULL: anything). */
 static int
-text_is(sqlite3_stmt *st, int col, const char *want)
+text_is(struct db_stmt *st, int col, const char *want)
 {
 	const char *t;
 
 	if (want == NULL)
 		return 1;
-	t = (const char *)sqlite3_column_text(st, col);
+	t = (const char *)db_column_text(st, col);
 	return t != NULL && strcmp(t, want) == 0;
 }
 
 /* 1 if the window [from, to] spans more than an eighth of the trail's
  * time (its first and last entries, two probes of the audit_at index). */
 static int
-window_wide(sqlite3 *db, int64_t from, int64_t to)
+window_wide(struct db *db, int64_t from, int64_t to)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int wide = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT (SELECT min(at) FROM audit),"
-	                       " (SELECT max(at) FROM audit)",
-	                       -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		int64_t lo = sqlite3_column_int64(st, 0);
-		int64_t hi = sqlite3_column_int64(st, 1);
+	if (db_prepare(db,
+	               "SELECT (SELECT min(at) FROM audit),"
+	               " (SELECT max(at) FROM audit)",
+	               0, &st) == DB_OK &&
+	    db_step(st) == DB_ROW && db_column_type(st, 0) != DB_NULL) {
+		int64_t lo = db_column_int64(st, 0);
+		int64_t hi = db_column_int64(st, 1);
 
 		if (from < lo)
 			from = lo;
@@ -220,7 +219,7 @@ window_wide(sqlite3 *db, int64_t from, int64_t to)
 			to = hi;
 		wide = hi > lo && to >= from && (to - from) > (hi - lo) / 8;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return wide;
 }
 
@@ -229,8 +228,8 @@ incident_affected(const char *path, const struct affected_query *q,
                   struct affected *out, struct vaern_msg *msg)
 {
 	struct search s;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
 	enum vaern_err err = VAERN_OK;
 	char action[AFFECTED_CATEGORY_MAX + 16];
 	size_t i, k;
@@ -259,19 +258,18 @@ incident_affected(const char *path, const struct affected_query *q,
 			                  AFFECTED_CATEGORIES);
 		s.want |= 1ull << b;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	            SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       window_wide(db, q->from, q->to) ? search_scan_sql
-	                                                       : search_sql,
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (db_open_file(path, SQLITE_OPEN_READONLY, 5000, &db) != DB_OK ||
+	    db_prepare(db,
+	               window_wide(db, q->from, q->to) ? search_scan_sql
+	                                               : search_sql,
+	               0, &st) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot read the audit trail: %s",
-		                 db != NULL ? sqlite3_errmsg(db) : "no memory");
+		                 db != NULL ? db_errmsg(db) : "no memory");
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, q->from);
-	sqlite3_bind_int64(st, 2, q->to);
+	db_bind_int64(st, 1, q->from);
+	db_bind_int64(st, 2, q->to);
 	if (q->recipient != NULL)
 		(void)snprintf(action, sizeof(action), "disclose:%s",
 		               q->recipient);
@@ -279,22 +277,22 @@ incident_affected(const char *path, const struct affected_query *q,
 		(void)snprintf(action, sizeof(action), "%s", q->action);
 	else
 		action[0] = '\0';
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *uid = sqlite3_column_blob(st, 0);
-		const char *cats = (const char *)sqlite3_column_text(st, 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const unsigned char *uid = db_column_blob(st, 0);
+		const char *cats = (const char *)db_column_text(st, 1);
 		uint64_t mask = 0;
 
-		const char *ctl = (const char *)sqlite3_column_text(st, 2);
-		const char *act = (const char *)sqlite3_column_text(st, 3);
+		const char *ctl = (const char *)db_column_text(st, 2);
+		const char *act = (const char *)db_column_text(st, 3);
 
 		if (uid == NULL || cats == NULL || ctl == NULL || act == NULL ||
-		    sqlite3_column_bytes(st, 0) != AFFECTED_UID_BYTES ||
+		    db_column_bytes(st, 0) != AFFECTED_UID_BYTES ||
 		    strcmp(ctl, q->controller) != 0 || !is_release(act) ||
 		    (action[0] != '\0' && strcmp(act, action) != 0) ||
 		    !text_is(st, 4, q->actor) || !text_is(st, 5, q->role))
 			continue;
-		if (cat_mask(&s, cats, (size_t)sqlite3_column_bytes(st, 1),
-		             &mask) != 0) {
+		if (cat_mask(&s, cats, (size_t)db_column_bytes(st, 1), &mask) !=
+		    0) {
 			err = vaern_fail(msg, VAERN_E_LIMIT,
 			                 "more than %d distinct categories",
 			                 AFFECTED_CATEGORIES);
@@ -308,10 +306,9 @@ incident_affected(const char *path, const struct affected_query *q,
 			goto done;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err = vaern_fail(msg, VAERN_E_STORE,
-		                 "reading the audit trail: %s",
-		                 sqlite3_errmsg(db));
+		                 "reading the audit trail: %s", db_errmsg(db));
 		goto done;
 	}
 	if (s.n > 0 &&
@@ -331,8 +328,8 @@ incident_affected(const char *path, const struct affected_query *q,
 	if (k > 1)
 		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
 done:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	db_finalize(st);
+	db_close(db);
 	free(s.slots);
 	for (i = 0; i < MEMO_SLOTS; i++)
 		free(s.memo[i].text);

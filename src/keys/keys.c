@@ -4,10 +4,10 @@
  */
 #include "keys.h"
 
+#include "../store/db.h"
 #include <assert.h>
 #include <limits.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -225,8 +225,8 @@ newest_live(struct keys_ring *r, const int64_t *live, size_t nlive)
 enum vaern_err
 keys_ring_refresh(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *s = NULL;
+	struct db *db = store_sqlite_db(st);
+	struct db_stmt *s = NULL;
 	enum vaern_err err = VAERN_OK;
 	int64_t live[KEYS_GEN_MAX], current = 0, maxgen = 0, nretired = 0;
 	int64_t prev = 0;
@@ -236,39 +236,37 @@ keys_ring_refresh(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 	/* Every write transaction asks: the statement is kept prepared (on
 	 * the one connection it was made on; keys_ring_free finalises it). */
 	if (r->probe_db != db) {
-		sqlite3_finalize(r->probe);
+		db_finalize(r->probe);
 		r->probe = NULL;
 		r->probe_db = db;
-		if (sqlite3_prepare_v3(
-		            db,
-		            "SELECT max(gen), total(state = 'retired')"
-		            " FROM ks.kek",
-		            -1, SQLITE_PREPARE_PERSISTENT, &r->probe,
-		            NULL) != SQLITE_OK) {
+		if (db_prepare(db,
+		               "SELECT max(gen), count(*) FILTER (WHERE state"
+		               " = 'retired') FROM ks.kek",
+		               1, &r->probe) != DB_OK) {
 			r->probe_db = NULL;
 			return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-			                  sqlite3_errmsg(db));
+			                  db_errmsg(db));
 		}
 	}
-	if (sqlite3_step(r->probe) != SQLITE_ROW) {
-		sqlite3_reset(r->probe);
+	if (db_step(r->probe) != DB_ROW) {
+		db_reset(r->probe);
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	}
-	maxgen = sqlite3_column_int64(r->probe, 0);
-	nretired = (int64_t)sqlite3_column_double(r->probe, 1);
-	sqlite3_reset(r->probe);
+	maxgen = db_column_int64(r->probe, 0);
+	nretired = db_column_int64(r->probe, 1);
+	db_reset(r->probe);
 	if (maxgen == r->seen_max && nretired == r->seen_retired)
 		return VAERN_OK;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT gen, state, up, down FROM ks.kek"
-	                       " ORDER BY gen",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(db,
+	               "SELECT gen, state, up, down FROM ks.kek"
+	               " ORDER BY gen",
+	               0, &s) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t gen = sqlite3_column_int64(s, 0);
-		const char *state = (const char *)sqlite3_column_text(s, 1);
+		                  db_errmsg(db));
+	while ((rc = db_step(s)) == DB_ROW) {
+		int64_t gen = db_column_int64(s, 0);
+		const char *state = (const char *)db_column_text(s, 1);
 		struct keys_gen *g = keys_ring_find(r, gen);
 
 		if (state != NULL && strcmp(state, "retired") == 0) {
@@ -281,16 +279,16 @@ keys_ring_refresh(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 		if (nlive < KEYS_GEN_MAX)
 			live[nlive++] = gen;
 		if (state != NULL && strcmp(state, "next") == 0 && prev != 0)
-			take_cross(r, gen, prev, sqlite3_column_blob(s, 2),
-			           (size_t)sqlite3_column_bytes(s, 2),
-			           sqlite3_column_blob(s, 3),
-			           (size_t)sqlite3_column_bytes(s, 3));
+			take_cross(r, gen, prev, db_column_blob(s, 2),
+			           (size_t)db_column_bytes(s, 2),
+			           db_column_blob(s, 3),
+			           (size_t)db_column_bytes(s, 3));
 		prev = gen;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	db_finalize(s);
+	if (rc != DB_DONE)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	if (newest_live(r, live, nlive) == 0 && current != 0) {
 		/* A rotation finished while this process held only the old
 		 * key: its source may give the new one now. */
@@ -317,8 +315,8 @@ static enum vaern_err
 load_source(struct keys_ring *r, struct store *st, int64_t *gen, char *state,
             size_t statesz, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *s = NULL;
+	struct db *db = store_sqlite_db(st);
+	struct db_stmt *s = NULL;
 	char check[KEYS_HEX + 1];
 	enum vaern_err err;
 
@@ -327,21 +325,21 @@ load_source(struct keys_ring *r, struct store *st, int64_t *gen, char *state,
 	if ((err = keys_master_load(r->dir, r->scratch, r->source, msg)))
 		return err;
 	keys_check_value(r->scratch, check);
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT gen, state FROM ks.kek"
-	                       " WHERE check_value = ?1",
-	                       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(db,
+	               "SELECT gen, state FROM ks.kek"
+	               " WHERE check_value = ?1",
+	               0, &s) != DB_OK) {
 		sodium_memzero(r->scratch, KEYS_BYTES);
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	}
-	sqlite3_bind_text(s, 1, check, KEYS_HEX, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*gen = sqlite3_column_int64(s, 0);
+	db_bind_text(s, 1, check, KEYS_HEX);
+	if (db_step(s) == DB_ROW) {
+		*gen = db_column_int64(s, 0);
 		(void)snprintf(state, statesz, "%s",
-		               (const char *)sqlite3_column_text(s, 1));
+		               (const char *)db_column_text(s, 1));
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (*gen != 0 && strcmp(state, "retired") != 0)
 		(void)keys_ring_add(r, *gen, r->scratch);
 	sodium_memzero(r->scratch, KEYS_BYTES);
@@ -364,7 +362,7 @@ keys_ring_reload(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 static enum vaern_err
 load_root(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
+	struct db *db = store_sqlite_db(st);
 	unsigned char ad[KEYS_AD_MAX], wrapped[KEYS_WRAPPED];
 	unsigned char nonce[KEYS_NONCE_BYTES];
 	size_t adlen = keys_ad_root(ad, KEYS_ROOT_INDEX);
@@ -381,16 +379,15 @@ load_root(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 	memcpy(r->root, g1->master, KEYS_BYTES);
 	randombytes_buf(nonce, sizeof(nonce));
 	keys_wrap(r, r->root, ad, adlen, nonce, wrapped, &gen);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_begin(db, DB_WRITE, DB_LOCK_STORE) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	err = keys_root_put(db, KEYS_ROOT_INDEX, gen, wrapped, msg);
-	if (err == VAERN_OK &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (err == VAERN_OK && db_exec(db, "COMMIT", NULL) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 	if (err != VAERN_OK)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(db, "ROLLBACK", NULL);
 	return err;
 }
 
@@ -398,34 +395,34 @@ enum vaern_err
 keys_root_get(struct keys_ring *r, struct store *st, const char *name,
               int create, unsigned char *key, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *s = NULL;
+	struct db *db = store_sqlite_db(st);
+	struct db_stmt *s = NULL;
 	unsigned char ad[KEYS_AD_MAX], wrapped[KEYS_WRAPPED];
 	unsigned char nonce[KEYS_NONCE_BYTES];
 	size_t adlen = keys_ad_root(ad, name), len = 0;
 	int64_t gen = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT kek, wrapped FROM ks.root_key"
-	                       " WHERE name = ?1",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(db,
+	               "SELECT kek, wrapped FROM ks.root_key"
+	               " WHERE name = ?1",
+	               0, &s) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		gen = sqlite3_column_int64(s, 0);
-		len = (size_t)sqlite3_column_bytes(s, 1);
+		                  db_errmsg(db));
+	db_bind_text(s, 1, name, -1);
+	if ((rc = db_step(s)) == DB_ROW) {
+		gen = db_column_int64(s, 0);
+		len = (size_t)db_column_bytes(s, 1);
 		if (len == KEYS_WRAPPED)
-			memcpy(wrapped, sqlite3_column_blob(s, 1), len);
+			memcpy(wrapped, db_column_blob(s, 1), len);
 	}
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
+	db_finalize(s);
+	if (rc == DB_ROW)
 		return keys_unwrap(r, st, gen, wrapped, len, ad, adlen, key,
 		                   msg);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	if (!create)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no root key '%s'",
 		                  name);
@@ -436,25 +433,26 @@ keys_root_get(struct keys_ring *r, struct store *st, const char *name,
 }
 
 enum vaern_err
-keys_root_put(sqlite3 *db, const char *name, int64_t gen,
+keys_root_put(struct db *db, const char *name, int64_t gen,
               const unsigned char *wrapped, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = SQLITE_ERROR;
 
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT OR REPLACE INTO ks.root_key(name, kek,"
-	                       " wrapped) VALUES (?1, ?2, ?3)",
-	                       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, gen);
-		sqlite3_bind_blob(s, 3, wrapped, KEYS_WRAPPED, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+	if (db_prepare(db,
+	               "INSERT INTO ks.root_key(name, kek, wrapped)"
+	               " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
+	               " kek = excluded.kek, wrapped = excluded.wrapped",
+	               0, &s) == DB_OK) {
+		db_bind_text(s, 1, name, -1);
+		db_bind_int64(s, 2, gen);
+		db_bind_blob(s, 3, wrapped, KEYS_WRAPPED);
+		rc = db_step(s);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	db_finalize(s);
+	if (rc != DB_DONE)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	return VAERN_OK;
 }
 
@@ -525,19 +523,19 @@ void
 keys_ring_free(struct keys_ring *r)
 {
 	if (r != NULL)
-		sqlite3_finalize(r->probe);
+		db_finalize(r->probe);
 	sodium_free(r); /* wipes */
 }
 
 enum vaern_err
 keys_init(struct store *st, const unsigned char *master, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
+	struct db *db = store_sqlite_db(st);
 	struct keys_ring *r = NULL;
 	unsigned char ad[KEYS_AD_MAX], wrapped[KEYS_WRAPPED];
 	unsigned char nonce[KEYS_NONCE_BYTES];
 	char check[KEYS_HEX + 1];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	enum vaern_err err;
 	int64_t gen = 0;
 	int rc = SQLITE_ERROR;
@@ -547,18 +545,18 @@ keys_init(struct store *st, const unsigned char *master, struct vaern_msg *msg)
 	(void)keys_ring_add(r, 1, master);
 	r->newest = 1;
 	keys_check_value(master, check);
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO ks.kek(gen, check_value, state,"
-	                       " created_at) VALUES (1, ?1, 'current', ?2)",
-	                       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, check, KEYS_HEX, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, clock_now());
-		rc = sqlite3_step(s);
+	if (db_prepare(db,
+	               "INSERT INTO ks.kek(gen, check_value, state,"
+	               " created_at) VALUES (1, ?1, 'current', ?2)",
+	               0, &s) == DB_OK) {
+		db_bind_text(s, 1, check, KEYS_HEX);
+		db_bind_int64(s, 2, clock_now());
+		rc = db_step(s);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	db_finalize(s);
+	if (rc != DB_DONE) {
 		err = vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 		goto done;
 	}
 	randombytes_buf(r->root, KEYS_BYTES);

@@ -9,13 +9,13 @@
  * the newest keystore backup: a person erased after the data backup has
  * no key in the keystore, so their rows are noise and are removed.
  */
+#include "../store/db.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,40 +277,40 @@ manifest_check(const char *dir, const char *kind, json_t **out,
 
 /* Copies database schema of src (inside its read snapshot) to dst_path. */
 static enum vaern_err
-db_copy(sqlite3 *src, const char *schema, const char *dst_path,
+db_copy(struct db *src, const char *schema, const char *dst_path,
         struct vaern_msg *msg)
 {
-	sqlite3 *dst = NULL;
+	struct db *dst = NULL;
 	sqlite3_backup *b;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
-	if (sqlite3_open_v2(dst_path, &dst,
-	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                            SQLITE_OPEN_EXCLUSIVE,
-	                    NULL) != SQLITE_OK) {
+	if (db_open_sqlite(dst_path,
+	                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                           SQLITE_OPEN_EXCLUSIVE,
+	                   5000, &dst) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_IO, "%s: cannot create",
 		                 dst_path);
 		goto done;
 	}
-	if ((b = sqlite3_backup_init(dst, "main", src, schema)) == NULL) {
+	if ((b = sqlite3_backup_init(dst->lite, "main", src->lite, schema)) ==
+	    NULL) {
 		err = vaern_fail(msg, VAERN_E_STORE, "backup of %s: %s", schema,
-		                 sqlite3_errmsg(dst));
+		                 db_errmsg(dst));
 		goto done;
 	}
 	rc = sqlite3_backup_step(b, -1);
-	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+	if (sqlite3_backup_finish(b) != DB_OK || rc != DB_DONE) {
 		err = vaern_fail(msg, VAERN_E_STORE, "backup of %s: %s", schema,
 		                 sqlite3_errstr(rc));
 		goto done;
 	}
 	/* One self-contained file: no log beside it. */
-	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	if (db_exec(dst, "PRAGMA journal_mode=DELETE", NULL) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", dst_path,
-		                 sqlite3_errmsg(dst));
+		                 db_errmsg(dst));
 done:
-	sqlite3_close(dst);
+	db_close(dst);
 	if (err == VAERN_OK)
 		sync_path(dst_path, 0);
 	return err;
@@ -318,52 +318,51 @@ done:
 
 /* One text of a one-row query on db (NULL if none); out of outsz. */
 static int
-query_text(sqlite3 *db, const char *sql, char *out, size_t outsz)
+query_text(struct db *db, const char *sql, char *out, size_t outsz)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int ok = 0;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		(void)snprintf(out, outsz, "%s", sqlite3_column_text(s, 0));
+	if (db_prepare(db, sql, 0, &s) == DB_OK && db_step(s) == DB_ROW &&
+	    db_column_type(s, 0) != DB_NULL) {
+		(void)snprintf(out, outsz, "%s", db_column_text(s, 0));
 		ok = 1;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return ok;
 }
 
 /* Opens path read-write on its own connection (no create). */
 static enum vaern_err
-db_open(const char *path, int flags, sqlite3 **db, struct vaern_msg *msg)
+db_open(const char *path, int flags, struct db **db, struct vaern_msg *msg)
 {
 	*db = NULL;
 	if (access(path, F_OK) != 0)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "%s: missing", path);
-	if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK)
+	if (db_open_sqlite(path, flags, 5000, db) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "%s: %s", path,
-		                  *db ? sqlite3_errmsg(*db) : "cannot open");
-	sqlite3_busy_timeout(*db, 10000);
+		                  *db ? db_errmsg(*db) : "cannot open");
+	db_busy_timeout(*db, 10000);
 	return VAERN_OK;
 }
 
 static enum vaern_err
-attach(sqlite3 *db, const char *path, const char *as, struct vaern_msg *msg)
+attach(struct db *db, const char *path, const char *as, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	char sql[64];
 	int rc = SQLITE_ERROR;
 
 	(void)snprintf(sql, sizeof(sql), "ATTACH ?1 AS %s", as);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+	if (db_prepare(db, sql, 0, &s) == DB_OK) {
+		db_bind_text(s, 1, path, -1);
+		rc = db_step(s);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	db_finalize(s);
+	if (rc != DB_DONE)
 		return vaern_fail(msg, VAERN_E_STORE, "%s: %s", path,
-		                  sqlite3_errmsg(db));
+		                  db_errmsg(db));
 	return VAERN_OK;
 }
 
@@ -374,7 +373,7 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	char real[PATH_MAX];
 	char schema[16], seq[32], head[HASH_HEX], when[32];
 	enum vaern_err err;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	json_t *m = NULL, *files = NULL;
 	int began = 0;
 
@@ -394,9 +393,9 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	 * entry of every change in the data whose entry was written by then
 	 * (an acknowledged write's always is: it is audited before it is
 	 * answered). */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(db, "BEGIN", NULL) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 		goto done;
 	}
 	began = 1;
@@ -423,7 +422,7 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	for (size_t i = 0; i < 2 && err == VAERN_OK; i++)
 		if ((err = join(dst, out, data_files[i], msg)) == VAERN_OK)
 			err = db_copy(db, i == 0 ? "main" : "audit", dst, msg);
-	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	(void)db_exec(db, "COMMIT", NULL);
 	began = 0;
 	if (err != VAERN_OK)
 		goto done;
@@ -447,8 +446,8 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 		err = manifest_write(m, out, msg);
 done:
 	if (began)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db);
+		(void)db_exec(db, "ROLLBACK", NULL);
+	db_close(db);
 	json_decref(files);
 	json_decref(m);
 	return err;
@@ -530,17 +529,17 @@ expire(const char *out, int keep_days, int64_t now)
  * keystore backup must not keep it (GDPR-17).
  */
 static enum vaern_err
-drop_dead_keys(sqlite3 *db, int64_t *n, struct vaern_msg *msg)
+drop_dead_keys(struct db *db, int64_t *n, struct vaern_msg *msg)
 {
 	*n = 0;
-	if (sqlite3_exec(db,
-	                 "DELETE FROM ks.subject_key WHERE NOT EXISTS"
-	                 " (SELECT 1 FROM main.subject AS s"
-	                 "  WHERE s.uid = subject_key.uid)",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(db,
+	            "DELETE FROM ks.subject_key WHERE NOT EXISTS"
+	            " (SELECT 1 FROM main.subject AS s"
+	            "  WHERE s.uid = subject_key.uid)",
+	            NULL) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
-		                  sqlite3_errmsg(db));
-	*n = sqlite3_changes64(db);
+		                  db_errmsg(db));
+	*n = db_changes(db);
 	return VAERN_OK;
 }
 
@@ -554,7 +553,7 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 	enum vaern_err err;
 	json_t *m = NULL, *files = NULL;
 	int64_t now = clock_now(), dead = 0;
-	sqlite3 *db;
+	struct db *db;
 	int n;
 
 	if (expired != NULL)
@@ -589,19 +588,17 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 	if ((err = store_open_sqlite(src, 0, &st, msg)) != VAERN_OK)
 		return err;
 	db = store_sqlite_db(st);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if (db_exec(db, "BEGIN IMMEDIATE", NULL) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 		goto done;
 	}
 	err = drop_dead_keys(db, &dead, msg);
-	if (err == VAERN_OK &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (err == VAERN_OK && db_exec(db, "COMMIT", NULL) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE, "commit: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 	if (err != VAERN_OK) {
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(db, "ROLLBACK", NULL);
 		goto done;
 	}
 	if (mkdir(tmp, 0700) != 0) {
@@ -609,16 +606,16 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 		                 strerror(errno));
 		goto done;
 	}
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	if (db_exec(db, "BEGIN", NULL) != DB_OK ||
 	    !query_text(db, "SELECT value FROM ks.meta WHERE key = 'vault_id'",
 	                vault_id, sizeof(vault_id))) {
 		err = vaern_fail(msg, VAERN_E_STORE, "%s: no vault id", ksp);
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(db, "ROLLBACK", NULL);
 		goto done;
 	}
 	if ((err = join(dst, tmp, STORE_KEYSTORE_FILE, msg)) == VAERN_OK)
 		err = db_copy(db, "ks", dst, msg);
-	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	(void)db_exec(db, "COMMIT", NULL);
 	if (err != VAERN_OK)
 		goto done;
 	m = json_pack("{ssssssssss}", "format", KEYS_BACKUP_FORMAT, "kind",
@@ -722,26 +719,27 @@ newest_keystore(const char *dir, char *out, int *live, struct vaern_msg *msg)
 /* Opens a backed-up database read-only without touching its directory;
  * a live one (a data directory's keystore) read-only as it is. */
 static enum vaern_err
-db_open_backup(const char *path, int live, sqlite3 **db, struct vaern_msg *msg)
+db_open_backup(const char *path, int live, struct db **db,
+               struct vaern_msg *msg)
 {
 	char uri[PATH_MAX + 32];
 	int n = snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
 
 	*db = NULL;
 	if (live) {
-		if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) !=
-		    SQLITE_OK)
+		if (db_open_sqlite(path, SQLITE_OPEN_READONLY, 5000, db) !=
+		    DB_OK)
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "%s: not a database", path);
-		sqlite3_busy_timeout(*db, 10000);
+		db_busy_timeout(*db, 10000);
 		return VAERN_OK;
 	}
 	if (n < 0 || (size_t)n >= sizeof(uri) || strchr(path, '?') ||
 	    strchr(path, '#') || strchr(path, '%'))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "%s: an unusual path; rename it", path);
-	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-	                    NULL) != SQLITE_OK)
+	if (db_open_sqlite(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, 5000,
+	                   db) != DB_OK)
 		return vaern_fail(msg, VAERN_E_INVALID, "%s: not a database",
 		                  path);
 	return VAERN_OK;
@@ -756,7 +754,7 @@ db_open_backup(const char *path, int live, sqlite3 **db, struct vaern_msg *msg)
  */
 static enum vaern_err
 backup_says(const char *dir, const char *file, int live, const char *sql,
-            const char *want, const char *what, sqlite3 **db,
+            const char *want, const char *what, struct db **db,
             struct vaern_msg *msg)
 {
 	char path[PATH_MAX], text[80];
@@ -788,7 +786,7 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 	                   : vid; /* live: the file says */
 	json_t *head = json_object_get(dm, "audit_head");
 	enum vaern_err err = VAERN_OK;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 
 	if (strcmp(vid, kid) != 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
@@ -803,13 +801,13 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 	if ((err = backup_says(backup, DATA_DB, 0, VAULT_ID_SQL, vid,
 	                       "vault id", &db, msg)) != VAERN_OK)
 		goto done;
-	sqlite3_close(db);
+	db_close(db);
 	if ((err = backup_says(backup, AUDIT_DB_FILE, 0,
 	                       "SELECT coalesce(max(seq), 0) FROM audit", seq,
 	                       "head", &db, msg)) != VAERN_OK)
 		goto done;
 	rep->audit_seq = strtoll(seq, NULL, 10);
-	sqlite3_close(db);
+	db_close(db);
 	if ((err = backup_says(ks, STORE_KEYSTORE_FILE, km == NULL,
 	                       VAULT_ID_SQL, vid, "vault id", &db, msg)) !=
 	    VAERN_OK)
@@ -828,7 +826,7 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 		                          "rotation)"
 		                        : "");
 done:
-	sqlite3_close(db);
+	db_close(db);
 	return err;
 }
 
@@ -841,24 +839,24 @@ done:
 static enum vaern_err
 purge(struct store *st, struct keys_restore_report *rep, struct vaern_msg *msg)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *s = NULL;
+	struct db *db = store_sqlite_db(st);
+	struct db_stmt *s = NULL;
 	enum vaern_err err = VAERN_OK;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 
 	if ((err = store_begin(st, msg)) != VAERN_OK)
 		return err;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id FROM main.subject AS s WHERE NOT"
-	                       " EXISTS (SELECT 1 FROM ks.subject_key AS k"
-	                       " WHERE k.uid = s.uid)",
-	                       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(db,
+	               "SELECT id FROM main.subject AS s WHERE NOT"
+	               " EXISTS (SELECT 1 FROM ks.subject_key AS k"
+	               " WHERE k.uid = s.uid)",
+	               0, &s) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "purge: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 		goto done;
 	}
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while (db_step(s) == DB_ROW) {
 		if (n == cap) {
 			int64_t *p = realloc(ids, (cap ? 2 * cap : 64) *
 			                                  sizeof(*ids));
@@ -871,18 +869,18 @@ purge(struct store *st, struct keys_restore_report *rep, struct vaern_msg *msg)
 			ids = p;
 			cap = cap ? 2 * cap : 64;
 		}
-		ids[n++] = sqlite3_column_int64(s, 0);
+		ids[n++] = db_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	s = NULL;
-	if (n > 0 && sqlite3_exec(db,
-	                          "DELETE FROM main.identifier WHERE subject"
-	                          " IN (SELECT id FROM main.subject AS s"
-	                          " WHERE NOT EXISTS (SELECT 1 FROM"
-	                          " ks.subject_key AS k WHERE k.uid = s.uid))",
-	                          NULL, NULL, NULL) != SQLITE_OK) {
+	if (n > 0 && db_exec(db,
+	                     "DELETE FROM main.identifier WHERE subject"
+	                     " IN (SELECT id FROM main.subject AS s"
+	                     " WHERE NOT EXISTS (SELECT 1 FROM"
+	                     " ks.subject_key AS k WHERE k.uid = s.uid))",
+	                     NULL) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "purge: %s",
-		                 sqlite3_errmsg(db));
+		                 db_errmsg(db));
 		goto done;
 	}
 	for (size_t i = 0; i < n && err == VAERN_OK; i++)
@@ -891,7 +889,7 @@ purge(struct store *st, struct keys_restore_report *rep, struct vaern_msg *msg)
 	if (err == VAERN_OK)
 		err = drop_dead_keys(db, &rep->dead_keys, msg);
 done:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	free(ids);
 	if (err == VAERN_OK)
 		err = store_commit(st, msg);
@@ -915,7 +913,7 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 	char data[PATH_MAX], text[80];
 	const char *slash = strrchr(src, '/');
 	enum vaern_err err;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int n;
 
 	n = snprintf(data, sizeof(data), "%.*s/%s",
@@ -924,15 +922,15 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 	if (n < 0 || (size_t)n >= sizeof(data))
 		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
 	if ((err = db_open_backup(src, 1, &db, msg)) == VAERN_OK) {
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		if (db_exec(db, "BEGIN", NULL) != DB_OK ||
 		    !query_text(db, VAULT_ID_SQL, text, sizeof(text)))
 			err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", src,
-			                 sqlite3_errmsg(db));
+			                 db_errmsg(db));
 		else
 			err = db_copy(db, "main", dst, msg);
-		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		(void)db_exec(db, "COMMIT", NULL);
 	}
-	sqlite3_close(db);
+	db_close(db);
 	db = NULL;
 	if (err != VAERN_OK)
 		return err;
@@ -940,14 +938,14 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 	 * erased meanwhile loses its key here too */
 	if ((err = db_open(dst, SQLITE_OPEN_READWRITE, &db, msg)) == VAERN_OK &&
 	    (err = attach(db, data, "live", msg)) == VAERN_OK &&
-	    sqlite3_exec(db,
-	                 "DELETE FROM main.subject_key WHERE NOT EXISTS"
-	                 " (SELECT 1 FROM live.subject AS s"
-	                 "  WHERE s.uid = subject_key.uid)",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	    db_exec(db,
+	            "DELETE FROM main.subject_key WHERE NOT EXISTS"
+	            " (SELECT 1 FROM live.subject AS s"
+	            "  WHERE s.uid = subject_key.uid)",
+	            NULL) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", dst,
-		                 sqlite3_errmsg(db));
-	sqlite3_close(db);
+		                 db_errmsg(db));
+	db_close(db);
 	return err;
 }
 

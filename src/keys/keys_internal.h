@@ -5,8 +5,8 @@
 #ifndef VAERN_KEYS_INTERNAL_H
 #define VAERN_KEYS_INTERNAL_H
 
+#include "../store/db.h"
 #include <limits.h>
-#include <sqlite3.h>
 
 #include "keys.h"
 
@@ -27,9 +27,9 @@ struct keys_ring {
 	unsigned char scratch[KEYS_BYTES]; /* a key on its way in */
 	char source[KEYS_SOURCE_MAX];      /* where the master key came from */
 	char dir[PATH_MAX];                /* the data directory */
-	sqlite3_stmt *probe;               /* keys_ring_refresh's first
-	                                      query, prepared on probe_db */
-	sqlite3 *probe_db;
+	struct db_stmt *probe;             /* keys_ring_refresh's first
+	                                    query, prepared on probe_db */
+	struct db *probe_db;
 };
 
 /* An empty ring for dir. */
@@ -55,7 +55,7 @@ int keys_open(const unsigned char *wrapkey, const unsigned char *wrapped,
 /* The AD of a cross-wrapping during a rotation (up: new under old). */
 size_t keys_ad_kek(unsigned char ad[KEYS_AD_MAX], int up, int64_t gen);
 /* Keeps a wrapped root key (inside the caller's transaction). */
-enum vaern_err keys_root_put(sqlite3 *db, const char *name, int64_t gen,
+enum vaern_err keys_root_put(struct db *db, const char *name, int64_t gen,
                              const unsigned char *wrapped,
                              struct vaern_msg *msg)
         __attribute__((warn_unused_result));

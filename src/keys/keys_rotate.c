@@ -14,12 +14,12 @@
  *      default source, master.key.next is then renamed onto master.key;
  *      a run that died before the rename does it next time.
  */
+#include "../store/db.h"
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +77,10 @@ static const struct keys_kind keys_kinds[] = {
 #define NKINDS (sizeof(keys_kinds) / sizeof(keys_kinds[0]))
 
 static enum vaern_err
-db_fail(sqlite3 *db, struct vaern_msg *msg, const char *what)
+db_fail(struct db *db, struct vaern_msg *msg, const char *what)
 {
 	return vaern_fail(msg, VAERN_E_STORE, "keystore %s: %s", what,
-	                  sqlite3_errmsg(db));
+	                  db_errmsg(db));
 }
 
 /* What the SQL function vaern_rewrap() works with. */
@@ -139,12 +139,12 @@ fn_rewrap(sqlite3_context *c, int argc, sqlite3_value **v)
  * transaction. *n gets how many.
  */
 static enum vaern_err
-rewrap_range(sqlite3 *db, size_t kind, int64_t to, int64_t from, int64_t span,
+rewrap_range(struct db *db, size_t kind, int64_t to, int64_t from, int64_t span,
              int64_t *n, struct rewrap_ctx *x, struct vaern_msg *msg)
 {
 	const struct keys_kind *k = &keys_kinds[kind];
 	char sql[320];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
@@ -153,57 +153,56 @@ rewrap_range(sqlite3 *db, size_t kind, int64_t to, int64_t from, int64_t span,
 	               " wrapped = vaern_rewrap(%zu, kek, wrapped, %s)"
 	               " WHERE rowid > ?1 AND rowid <= ?3 AND kek <> ?2",
 	               k->table, kind, k->ad_columns);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, 0, &s) != DB_OK)
 		return db_fail(db, msg, k->name);
-	sqlite3_bind_int64(s, 1, from);
-	sqlite3_bind_int64(s, 2, to);
-	sqlite3_bind_int64(s, 3, from + span);
+	db_bind_int64(s, 1, from);
+	db_bind_int64(s, 2, to);
+	db_bind_int64(s, 3, from + span);
 	x->failed[0] = '\0';
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	rc = db_step(s);
+	db_finalize(s);
+	if (rc != DB_DONE) {
 		if (x->failed[0] != '\0')
 			return vaern_fail(msg, VAERN_E_CRYPTO, "%s", x->failed);
 		return db_fail(db, msg, k->name);
 	}
-	*n = sqlite3_changes64(db);
+	*n = db_changes(db);
 	return VAERN_OK;
 }
 
 /* The largest rowid of table (0 if empty). */
 static int64_t
-max_rowid(sqlite3 *db, const char *table)
+max_rowid(struct db *db, const char *table)
 {
 	char sql[96];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t m = 0;
 
 	(void)snprintf(sql, sizeof(sql), "SELECT max(rowid) FROM ks.%s", table);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		m = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (db_prepare(db, sql, 0, &s) == DB_OK && db_step(s) == DB_ROW)
+		m = db_column_int64(s, 0);
+	db_finalize(s);
 	return m;
 }
 
 /* Keys of every kind not under generation to. */
 static enum vaern_err
-count_left(sqlite3 *db, int64_t to, int64_t *n, struct vaern_msg *msg)
+count_left(struct db *db, int64_t to, int64_t *n, struct vaern_msg *msg)
 {
 	char sql[128];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	*n = 0;
 	for (size_t i = 0; i < NKINDS; i++) {
 		(void)snprintf(sql, sizeof(sql),
 		               "SELECT count(*) FROM ks.%s WHERE kek <> ?1",
 		               keys_kinds[i].table);
-		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		if (db_prepare(db, sql, 0, &s) != DB_OK)
 			return db_fail(db, msg, "count");
-		sqlite3_bind_int64(s, 1, to);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			*n += sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		db_bind_int64(s, 1, to);
+		if (db_step(s) == DB_ROW)
+			*n += db_column_int64(s, 0);
+		db_finalize(s);
 	}
 	return VAERN_OK;
 }
@@ -215,7 +214,7 @@ count_left(sqlite3 *db, int64_t to, int64_t *n, struct vaern_msg *msg)
  * reached; the retirement's pass (commit: 0) catches any other.
  */
 static enum vaern_err
-rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
+rewrap(struct keys_ring *r, struct db *db, size_t batch, int commit,
        int64_t *total, const struct keys_rotate_opts *o, struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
@@ -236,9 +235,17 @@ rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
 		                 "the new master key is not held");
 		goto done;
 	}
-	if (sqlite3_create_function(db, "vaern_rewrap", 5,
+	/* The re-wrap runs in SQLite as an SQL function over rowid ranges;
+	 * the PostgreSQL engine has neither (issue 14: not yet). */
+	if (db_engine(db) != DB_SQLITE) {
+		err = vaern_fail(msg, VAERN_E_INVALID,
+		                 "key rotation is not available on the "
+		                 "PostgreSQL engine yet");
+		goto done;
+	}
+	if (sqlite3_create_function(db->lite, "vaern_rewrap", 5,
 	                            SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
-	                            fn_rewrap, NULL, NULL) != SQLITE_OK) {
+	                            fn_rewrap, NULL, NULL) != DB_OK) {
 		err = db_fail(db, msg, "function");
 		goto done;
 	}
@@ -249,20 +256,18 @@ rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
 		for (from = 0; err == VAERN_OK &&
 		               from < max_rowid(db, keys_kinds[i].table);
 		     from += (int64_t)batch) {
-			if (commit && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL,
-			                           NULL, NULL) != SQLITE_OK) {
+			if (commit &&
+			    db_begin(db, DB_WRITE, DB_LOCK_STORE) != DB_OK) {
 				err = db_fail(db, msg, "begin");
 				break;
 			}
 			err = rewrap_range(db, i, r->newest, from,
 			                   (int64_t)batch, &n, x, msg);
 			if (commit && err == VAERN_OK &&
-			    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
-			            SQLITE_OK)
+			    db_exec(db, "COMMIT", NULL) != DB_OK)
 				err = db_fail(db, msg, "commit");
 			if (commit && err != VAERN_OK)
-				(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL,
-				                   NULL);
+				(void)db_exec(db, "ROLLBACK", NULL);
 			if (err == VAERN_OK)
 				*total += n;
 			if (err == VAERN_OK && o != NULL && o->progress)
@@ -271,7 +276,7 @@ rewrap(struct keys_ring *r, sqlite3 *db, size_t batch, int commit,
 	}
 done:
 	if (x != NULL) {
-		(void)sqlite3_create_function(db, "vaern_rewrap", 5,
+		(void)sqlite3_create_function(db->lite, "vaern_rewrap", 5,
 		                              SQLITE_UTF8, NULL, NULL, NULL,
 		                              NULL);
 		sodium_free(x->key);
@@ -311,26 +316,26 @@ path_in(char *out, const char *dir, const char *file, struct vaern_msg *msg)
 
 /* The generation and state of the master key key (0 and "" if none). */
 static enum vaern_err
-kek_of(sqlite3 *db, const unsigned char *key, int64_t *gen, char state[16],
+kek_of(struct db *db, const unsigned char *key, int64_t *gen, char state[16],
        struct vaern_msg *msg)
 {
 	char check[KEYS_HEX + 1];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	*gen = 0;
 	state[0] = '\0';
 	keys_check_value(key, check);
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT gen, state FROM ks.kek"
-	                       " WHERE check_value = ?1",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(db,
+	               "SELECT gen, state FROM ks.kek"
+	               " WHERE check_value = ?1",
+	               0, &s) != DB_OK)
 		return db_fail(db, msg, "kek");
-	sqlite3_bind_text(s, 1, check, KEYS_HEX, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*gen = sqlite3_column_int64(s, 0);
-		(void)snprintf(state, 16, "%s", sqlite3_column_text(s, 1));
+	db_bind_text(s, 1, check, KEYS_HEX);
+	if (db_step(s) == DB_ROW) {
+		*gen = db_column_int64(s, 0);
+		(void)snprintf(state, 16, "%s", db_column_text(s, 1));
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return VAERN_OK;
 }
 
@@ -352,8 +357,9 @@ sync_dir(const char *dir)
  * one. *done is 1 if it renamed.
  */
 static enum vaern_err
-finish_rename(sqlite3 *db, const char *dir, const char *keyp, const char *nextp,
-              unsigned char *tmp, int *done, struct vaern_msg *msg)
+finish_rename(struct db *db, const char *dir, const char *keyp,
+              const char *nextp, unsigned char *tmp, int *done,
+              struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	char state[16];
@@ -405,7 +411,7 @@ new_key(const char *nextp, const struct keys_rotate_opts *o, unsigned char *key,
 
 /* State 1 to 2: records generation n with the cross-wrappings. */
 static enum vaern_err
-begin_next(struct keys_ring *r, sqlite3 *db, const unsigned char *master,
+begin_next(struct keys_ring *r, struct db *db, const unsigned char *master,
            int64_t *n, struct vaern_msg *msg)
 {
 	unsigned char ad[KEYS_AD_MAX], nonce[KEYS_NONCE_BYTES];
@@ -413,25 +419,26 @@ begin_next(struct keys_ring *r, sqlite3 *db, const unsigned char *master,
 	char check[KEYS_HEX + 1];
 	struct keys_gen *gc = keys_ring_find(r, r->newest), *gn;
 	enum vaern_err err = VAERN_OK;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t gen = 0;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_begin(db, DB_WRITE, DB_LOCK_STORE) != DB_OK)
 		return db_fail(db, msg, "begin");
 	/* Under the write lock: one rotation at a time. */
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT max(gen) + 1, total(state = 'next')"
-	                       " FROM ks.kek",
-	                       -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW) {
-		gen = sqlite3_column_int64(s, 0);
-		if (sqlite3_column_double(s, 1) > 0) {
+	if (db_prepare(db,
+	               "SELECT max(gen) + 1, count(*) FILTER (WHERE state = "
+	               "'next')"
+	               " FROM ks.kek",
+	               0, &s) == DB_OK &&
+	    db_step(s) == DB_ROW) {
+		gen = db_column_int64(s, 0);
+		if (db_column_double(s, 1) > 0) {
 			err = vaern_fail(msg, VAERN_E_EXISTS,
 			                 "another key rotation is under way");
 			goto done;
 		}
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	s = NULL;
 	if (gen < 2 || gc == NULL ||
 	    (gn = keys_ring_add(r, gen, master)) == NULL) {
@@ -445,28 +452,27 @@ begin_next(struct keys_ring *r, sqlite3 *db, const unsigned char *master,
 	keys_seal(gn->wrap, gc->master, ad, keys_ad_kek(ad, 0, gen), nonce,
 	          down);
 	keys_check_value(master, check);
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO ks.kek(gen, check_value, state,"
-	                       " created_at, up, down)"
-	                       " VALUES (?1, ?2, 'next', ?3, ?4, ?5)",
-	                       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(db,
+	               "INSERT INTO ks.kek(gen, check_value, state,"
+	               " created_at, up, down)"
+	               " VALUES (?1, ?2, 'next', ?3, ?4, ?5)",
+	               0, &s) != DB_OK) {
 		err = db_fail(db, msg, "kek");
 		goto done;
 	}
-	sqlite3_bind_int64(s, 1, gen);
-	sqlite3_bind_text(s, 2, check, KEYS_HEX, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, clock_now());
-	sqlite3_bind_blob(s, 4, up, KEYS_WRAPPED, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 5, down, KEYS_WRAPPED, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int64(s, 1, gen);
+	db_bind_text(s, 2, check, KEYS_HEX);
+	db_bind_int64(s, 3, clock_now());
+	db_bind_blob(s, 4, up, KEYS_WRAPPED);
+	db_bind_blob(s, 5, down, KEYS_WRAPPED);
+	if (db_step(s) != DB_DONE)
 		err = db_fail(db, msg, "kek");
 done:
-	sqlite3_finalize(s);
-	if (err == VAERN_OK &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	db_finalize(s);
+	if (err == VAERN_OK && db_exec(db, "COMMIT", NULL) != DB_OK)
 		err = db_fail(db, msg, "commit");
 	if (err != VAERN_OK)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(db, "ROLLBACK", NULL);
 	else
 		r->newest = gen;
 	*n = gen;
@@ -475,36 +481,36 @@ done:
 
 /* State 2 to 3, in one transaction: the last keys, then the retirement. */
 static enum vaern_err
-retire(struct keys_ring *r, sqlite3 *db, int64_t *total, struct vaern_msg *msg)
+retire(struct keys_ring *r, struct db *db, int64_t *total,
+       struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_begin(db, DB_WRITE, DB_LOCK_STORE) != DB_OK)
 		return db_fail(db, msg, "begin");
 	err = rewrap(r, db, BATCH_DEFAULT, 0, total, NULL, msg);
 	if (err == VAERN_OK &&
-	    sqlite3_prepare_v2(db,
-	                       "UPDATE ks.kek SET"
-	                       " state = CASE gen WHEN ?1 THEN 'current'"
-	                       "  ELSE 'retired' END,"
-	                       " retired_at = CASE gen WHEN ?1 THEN NULL"
-	                       "  ELSE coalesce(retired_at, ?2) END,"
-	                       " up = NULL, down = NULL",
-	                       -1, &s, NULL) != SQLITE_OK)
+	    db_prepare(db,
+	               "UPDATE ks.kek SET"
+	               " state = CASE gen WHEN ?1 THEN 'current'"
+	               "  ELSE 'retired' END,"
+	               " retired_at = CASE gen WHEN ?1 THEN NULL"
+	               "  ELSE coalesce(retired_at, ?2) END,"
+	               " up = NULL, down = NULL",
+	               0, &s) != DB_OK)
 		err = db_fail(db, msg, "kek");
 	if (err == VAERN_OK) {
-		sqlite3_bind_int64(s, 1, r->newest);
-		sqlite3_bind_int64(s, 2, clock_now());
-		if (sqlite3_step(s) != SQLITE_DONE)
+		db_bind_int64(s, 1, r->newest);
+		db_bind_int64(s, 2, clock_now());
+		if (db_step(s) != DB_DONE)
 			err = db_fail(db, msg, "kek");
 	}
-	sqlite3_finalize(s);
-	if (err == VAERN_OK &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	db_finalize(s);
+	if (err == VAERN_OK && db_exec(db, "COMMIT", NULL) != DB_OK)
 		err = db_fail(db, msg, "commit");
 	if (err != VAERN_OK)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(db, "ROLLBACK", NULL);
 	return err;
 }
 
@@ -518,7 +524,7 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 	unsigned char *tmp = NULL;
 	enum vaern_err err;
 	struct timespec t0, t1;
-	sqlite3 *db;
+	struct db *db;
 	int64_t gen = 0, next = 0;
 	int from_next_file = 0, logged = 0, done = 0;
 
@@ -552,15 +558,15 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 	}
 	rep->from_gen = r->newest;
 	{
-		sqlite3_stmt *s = NULL;
+		struct db_stmt *s = NULL;
 
-		if (sqlite3_prepare_v2(db,
-		                       "SELECT gen FROM ks.kek"
-		                       " WHERE state = 'next'",
-		                       -1, &s, NULL) == SQLITE_OK &&
-		    sqlite3_step(s) == SQLITE_ROW)
-			next = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		if (db_prepare(db,
+		               "SELECT gen FROM ks.kek"
+		               " WHERE state = 'next'",
+		               0, &s) == DB_OK &&
+		    db_step(s) == DB_ROW)
+			next = db_column_int64(s, 0);
+		db_finalize(s);
 	}
 	if (next != 0) {
 		/* State 2: resume; the ring holds both by the cross-wrap. A
@@ -622,8 +628,10 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 	               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	/* The cross-wrappings' pages, zeroed (secure_delete), leave the
 	 * log too. */
-	(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	                                &logged, &done);
+	if (db_engine(db) == DB_SQLITE)
+		(void)sqlite3_wal_checkpoint_v2(db->lite, NULL,
+		                                SQLITE_CHECKPOINT_TRUNCATE,
+		                                &logged, &done);
 	if (from_next_file) {
 		if (rename(nextp, keyp) != 0) {
 			err = vaern_fail(msg, VAERN_E_IO, "%s: %s", keyp,

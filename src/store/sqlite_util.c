@@ -6,59 +6,92 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 enum vaern_err
 sqlu_open(struct sqlu_conn *c, const char *path, int flags, int busy_ms,
           struct vaern_msg *msg)
 {
-	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
-		return vaern_fail(
-		        msg, VAERN_E_STORE, "cannot open the database %s: %s",
-		        path, c->db ? sqlite3_errmsg(c->db) : "out of memory");
-	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, busy_ms);
+	if (db_open_sqlite(path, flags, busy_ms, &c->db) != DB_OK)
+		return vaern_fail(msg, VAERN_E_STORE,
+		                  "cannot open the database %s: %s", path,
+		                  c->db ? db_errmsg(c->db) : "out of memory");
 	return VAERN_OK;
+}
+
+enum vaern_err
+sqlu_open_pg(struct sqlu_conn *c, const char *conninfo, const char *schema,
+             struct vaern_msg *msg)
+{
+	if (db_open_pg(conninfo, schema, &c->db) != DB_OK)
+		return vaern_fail(msg, VAERN_E_STORE,
+		                  "cannot connect to PostgreSQL: %s",
+		                  c->db ? db_errmsg(c->db) : "out of memory");
+	return VAERN_OK;
+}
+
+enum vaern_err
+sqlu_open_file(struct sqlu_conn *c, const char *path, int flags, int busy_ms,
+               const char *schema, int *on_pg, struct vaern_msg *msg)
+{
+	char conninfo[1024];
+	enum vaern_err err;
+	int on = db_store_conf(path, 0, conninfo, sizeof(conninfo));
+
+	*on_pg = on != 0;
+	if (on == 0)
+		return sqlu_open(c, path, flags, busy_ms, msg);
+	if (on < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s is unreadable or open to others: it must "
+		                  "be a file of mode 0600 holding a PostgreSQL "
+		                  "connection string",
+		                  DB_STORE_CONF);
+	err = sqlu_open_pg(c, conninfo, schema, msg);
+	explicit_bzero(conninfo, sizeof(conninfo));
+	if (err == VAERN_OK)
+		db_busy_timeout(c->db, busy_ms);
+	return err;
 }
 
 void
 sqlu_close(struct sqlu_conn *c)
 {
 	for (size_t i = 0; i < c->nstmt; i++) {
-		sqlite3_finalize(c->stmt[i]);
+		db_finalize(c->stmt[i]);
 		c->stmt[i] = NULL;
 	}
-	sqlite3_close(c->db);
+	db_close(c->db);
 	c->db = NULL;
 }
 
 enum vaern_err
 sqlu_fail(const struct sqlu_conn *c, struct vaern_msg *msg, const char *what)
 {
-	int code = sqlite3_extended_errcode(c->db);
-	int exists = c->any_constraint
-	                     ? (code & 0xff) == SQLITE_CONSTRAINT
-	                     : code == SQLITE_CONSTRAINT_PRIMARYKEY ||
-	                               code == SQLITE_CONSTRAINT_UNIQUE;
+	enum db_errkind kind = db_errkind(c->db);
+	int exists = kind == DB_EK_UNIQUE ||
+	             (c->any_constraint && kind == DB_EK_CONSTRAINT);
 
 	if (exists)
 		return vaern_fail(msg, VAERN_E_EXISTS, "%s%s: already exists",
 		                  c->prefix, what);
-	if ((code & 0xff) == SQLITE_FULL)
+	if (kind == DB_EK_FULL)
 		return vaern_fail(msg, VAERN_E_IO, "%s%s: the disk is full",
 		                  c->prefix, what);
-	/* SQLite's messages name tables and constraints, never values. */
-	return vaern_fail(msg, VAERN_E_STORE, "%s%s: sqlite: %s", c->prefix,
-	                  what, sqlite3_errmsg(c->db));
+	/* The engines' messages name tables and constraints, never values. */
+	return vaern_fail(msg, VAERN_E_STORE, "%s%s: %s: %s", c->prefix, what,
+	                  db_engine(c->db) == DB_SQLITE ? "sqlite"
+	                                                : "postgresql",
+	                  db_errmsg(c->db));
 }
 
-sqlite3_stmt *
+struct db_stmt *
 sqlu_prepare(struct sqlu_conn *c, size_t id, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	assert(id < c->nstmt && c->stmt[id] == NULL);
-	if (sqlite3_prepare_v3(c->db, c->sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-	                       &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, c->sql[id], 1, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "prepare");
 		return NULL;
 	}
@@ -67,15 +100,16 @@ sqlu_prepare(struct sqlu_conn *c, size_t id, struct vaern_msg *msg)
 }
 
 enum vaern_err
-sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
-                  struct vaern_msg *msg, const char *notfound, ...)
+sqlu_step_changed(const struct sqlu_conn *c, struct db_stmt *s,
+                  const char *what, struct vaern_msg *msg, const char *notfound,
+                  ...)
 {
 	char text[VAERN_MSG_MAX];
 	enum vaern_err err;
 	va_list ap;
 
 	if ((err = sqlu_step_done(c, s, what, msg)) != VAERN_OK ||
-	    sqlite3_changes(c->db) == 1)
+	    db_changes(c->db) == 1)
 		return err;
 	va_start(ap, notfound);
 	(void)vsnprintf(text, sizeof(text), notfound, ap);

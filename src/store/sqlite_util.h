@@ -1,6 +1,7 @@
 /*
  * sqlite_util.h -- what the vault's store (store_sqlite.c) and the audit
- * store (store_audit.c) do alike with a SQLite connection: open it, keep
+ * store (store_audit.c) do alike with a connection (db.h: SQLite or
+ * PostgreSQL): open it, keep
  * a fixed set of statements prepared on first use, run them, and turn a
  * failure into an enum vaern_err with a message.
  *
@@ -13,8 +14,8 @@
 #ifndef VAERN_SQLITE_UTIL_H
 #define VAERN_SQLITE_UTIL_H
 
+#include "db.h"
 #include <assert.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +27,10 @@
  * as long as the connection.
  */
 struct sqlu_conn {
-	sqlite3 *db;            /* the connection; NULL before sqlu_open */
+	struct db *db;          /* the connection; NULL before sqlu_open */
 	const char *const *sql; /* the text of statement i, static */
-	sqlite3_stmt **stmt;    /* statement i once prepared, else NULL;
-	                           sqlu_close finalises them */
+	struct db_stmt **stmt;  /* statement i once prepared, else NULL;
+	                         sqlu_close finalises them */
 	size_t nstmt;           /* entries in sql and stmt */
 	const char *prefix;     /* starts every message: "" or "audit " */
 	int any_constraint;     /* 1: every constraint failure is
@@ -47,6 +48,22 @@ enum vaern_err sqlu_open(struct sqlu_conn *c, const char *path, int flags,
                          int busy_ms, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/* Connects to PostgreSQL (conninfo, never echoed) with search_path set to
+ * schema (NULL: the default); as sqlu_open otherwise. */
+enum vaern_err sqlu_open_pg(struct sqlu_conn *c, const char *conninfo,
+                            const char *schema, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * Opens the database of a data directory's file at path (db_open_file):
+ * SQLite as sqlu_open, or PostgreSQL when the directory holds
+ * DB_STORE_CONF, with search_path set to schema. *on_pg says which.
+ */
+enum vaern_err sqlu_open_file(struct sqlu_conn *c, const char *path, int flags,
+                              int busy_ms, const char *schema, int *on_pg,
+                              struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 6)));
+
 /* Finalises the prepared statements and closes c->db. Accepts a c that
  * sqlu_open failed on, or was never called on. */
 void sqlu_close(struct sqlu_conn *c) __attribute__((nonnull));
@@ -55,18 +72,18 @@ void sqlu_close(struct sqlu_conn *c) __attribute__((nonnull));
  * Returns the error for the last failure on c->db, with msg set to
  * "<prefix><what>: ...": VAERN_E_EXISTS for a constraint (as
  * c->any_constraint says), VAERN_E_IO for a full disk, else VAERN_E_STORE
- * with SQLite's message. Never VAERN_E_NOTFOUND.
+ * with the engine's message. Never VAERN_E_NOTFOUND.
  */
 enum vaern_err sqlu_fail(const struct sqlu_conn *c, struct vaern_msg *msg,
                          const char *what) __attribute__((nonnull(1, 3)));
 
 /* Prepares statement id into its slot (persistent): it, or NULL with msg
  * set by sqlu_fail("prepare"). sqlu_stmt calls it the first time only. */
-sqlite3_stmt *sqlu_prepare(struct sqlu_conn *c, size_t id,
-                           struct vaern_msg *msg) __attribute__((nonnull(1)));
+struct db_stmt *sqlu_prepare(struct sqlu_conn *c, size_t id,
+                             struct vaern_msg *msg) __attribute__((nonnull(1)));
 
 /* Returns statement id, prepared and reset, or NULL with msg set. */
-static inline sqlite3_stmt *
+static inline struct db_stmt *
 sqlu_stmt(struct sqlu_conn *c, size_t id, struct vaern_msg *msg)
 {
 	assert(id < c->nstmt);
@@ -76,21 +93,21 @@ sqlu_stmt(struct sqlu_conn *c, size_t id, struct vaern_msg *msg)
 /* Resets s and clears its bindings, so no pointer bound to it outlives
  * the call that bound it. */
 static inline void
-sqlu_reset(sqlite3_stmt *s)
+sqlu_reset(struct db_stmt *s)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
+	db_clear_bindings(s);
 }
 
 /* Runs s (bound already), a statement that returns no row, and resets
  * it: VAERN_OK, or sqlu_fail(what). */
 static inline enum vaern_err
-sqlu_step_done(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+sqlu_step_done(const struct sqlu_conn *c, struct db_stmt *s, const char *what,
                struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
 
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, what);
 	sqlu_reset(s);
 	return err;
@@ -101,7 +118,7 @@ static inline enum vaern_err
 sqlu_exec(struct sqlu_conn *c, size_t id, const char *what,
           struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = sqlu_stmt(c, id, msg);
+	struct db_stmt *s = sqlu_stmt(c, id, msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -109,11 +126,27 @@ sqlu_exec(struct sqlu_conn *c, size_t id, const char *what,
 }
 
 /*
+ * Begins a transaction (db_begin's how and lock): on SQLite by statement
+ * id, kept prepared ("BEGIN IMMEDIATE" or "BEGIN DEFERRED"), on
+ * PostgreSQL by db_begin. VAERN_OK, or sqlu_fail("begin").
+ */
+static inline enum vaern_err
+sqlu_begin(struct sqlu_conn *c, size_t id, enum db_begin how, int64_t lock,
+           struct vaern_msg *msg)
+{
+	if (db_engine(c->db) == DB_SQLITE)
+		return sqlu_exec(c, id, "begin", msg);
+	if (db_begin(c->db, how, lock) != DB_OK)
+		return sqlu_fail(c, msg, "begin");
+	return VAERN_OK;
+}
+
+/*
  * sqlu_step_done for an UPDATE or DELETE of one row by its key. If it
  * changed no row (or several) returns VAERN_E_NOTFOUND with msg set from
  * the printf-style notfound and what follows it.
  */
-enum vaern_err sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s,
+enum vaern_err sqlu_step_changed(const struct sqlu_conn *c, struct db_stmt *s,
                                  const char *what, struct vaern_msg *msg,
                                  const char *notfound, ...)
         __attribute__((format(printf, 5, 6), nonnull(1, 2, 3, 5)));
@@ -125,14 +158,14 @@ enum vaern_err sqlu_step_changed(const struct sqlu_conn *c, sqlite3_stmt *s,
  * untouched if notfound is NULL); else sqlu_fail(what).
  */
 static inline enum vaern_err
-sqlu_step_row(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+sqlu_step_row(const struct sqlu_conn *c, struct db_stmt *s, const char *what,
               const char *notfound, struct vaern_msg *msg)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return VAERN_OK;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return sqlu_fail(c, msg, what);
 	if (notfound != NULL)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "%s", notfound);
@@ -145,13 +178,13 @@ sqlu_step_row(const struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
  * is a failure: sqlu_fail(what).
  */
 static inline enum vaern_err
-sqlu_step_int64(const struct sqlu_conn *c, sqlite3_stmt *s, int64_t *out,
+sqlu_step_int64(const struct sqlu_conn *c, struct db_stmt *s, int64_t *out,
                 const char *what, struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
 
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	if (db_step(s) == DB_ROW)
+		*out = db_column_int64(s, 0);
 	else
 		err = sqlu_fail(c, msg, what);
 	sqlu_reset(s);
@@ -164,10 +197,10 @@ sqlu_step_int64(const struct sqlu_conn *c, sqlite3_stmt *s, int64_t *out,
  * is VAERN_OK becomes sqlu_fail(what). Resets s; returns the error.
  */
 static inline enum vaern_err
-sqlu_rows_end(const struct sqlu_conn *c, sqlite3_stmt *s, int rc,
+sqlu_rows_end(const struct sqlu_conn *c, struct db_stmt *s, int rc,
               enum vaern_err err, const char *what, struct vaern_msg *msg)
 {
-	if (err == VAERN_OK && rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != DB_DONE)
 		err = sqlu_fail(c, msg, what);
 	sqlu_reset(s);
 	return err;

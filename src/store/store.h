@@ -93,9 +93,9 @@ enum vaern_err store_open_sqlite(const char *path, int create,
  * cut by a crash does not live on in a backup). A subject whose key is
  * missing is never found.
  */
-struct sqlite3;
+struct db;
 /* The connection, for the keys module's keystore statements (src/keys). */
-struct sqlite3 *store_sqlite_db(struct store *st);
+struct db *store_sqlite_db(struct store *st);
 
 /* Closes st (rolls back an open transaction). Accepts NULL. */
 void store_close(struct store *st);

@@ -12,8 +12,8 @@
 
 #include "sqlite_util.h"
 
+#include "db.h"
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,12 +125,12 @@ static const char *const stmt_sql[S_COUNT_] = {
 };
 
 struct audit_store {
-	struct sqlu_conn conn;        /* this store's own connection */
-	sqlite3_stmt *stmt[S_COUNT_]; /* conn's statements, prepared lazily,
+	struct sqlu_conn conn;          /* this store's own connection */
+	struct db_stmt *stmt[S_COUNT_]; /* conn's statements, prepared lazily,
 	                                 finalised on close */
-	int in_tx;                    /* 1 between begin and commit */
-	int has_table;                /* 0: a read-only open found no trail */
-	int by_run;                   /* 1: the subject index is by run */
+	int in_tx;                      /* 1 between begin and commit */
+	int has_table;                  /* 0: a read-only open found no trail */
+	int by_run;                     /* 1: the subject index is by run */
 };
 
 /* Sets *exists to 1 if the schema has an object of type and name. */
@@ -138,48 +138,48 @@ static enum vaern_err
 schema_has(struct audit_store *st, const char *type, const char *name,
            int *exists, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	enum vaern_err err;
 
 	/* "column": a column of the audit table, by name. */
-	if (sqlite3_prepare_v2(st->conn.db,
-	                       strcmp(type, "column") == 0
-	                               ? "SELECT 1 FROM pragma_table_info("
-	                                 "'audit') WHERE ?1 = 'column'"
-	                                 " AND name = ?2"
-	                               : "SELECT 1 FROM sqlite_master WHERE"
-	                                 " type = ?1 AND name = ?2",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(st->conn.db,
+	               strcmp(type, "column") == 0
+	                       ? "SELECT 1 FROM pragma_table_info("
+	                         "'audit') WHERE ?1 = 'column'"
+	                         " AND name = ?2"
+	                       : "SELECT 1 FROM sqlite_master WHERE"
+	                         " type = ?1 AND name = ?2",
+	               0, &s) != DB_OK)
 		return sqlu_fail(&st->conn, msg, "schema");
-	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, type, -1);
+	db_bind_text(s, 2, name, -1);
 	err = sqlu_step_row(&st->conn, s, "schema", NULL, msg);
 	if (err == VAERN_OK || err == VAERN_E_NOTFOUND) {
 		*exists = err == VAERN_OK;
 		err = VAERN_OK;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
 /* Sets *has to 1 if the audit table has column name. */
 static int
-has_column(sqlite3 *db, const char *name, int *has)
+has_column(struct db *db, const char *name, int *has)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	*has = 0;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT 1 FROM pragma_table_info('audit')"
-	                       " WHERE name = ?1",
-	                       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(db,
+	               "SELECT 1 FROM pragma_table_info('audit')"
+	               " WHERE name = ?1",
+	               0, &s) != DB_OK)
 		return SQLITE_ERROR;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*has = rc == SQLITE_ROW;
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	db_bind_text(s, 1, name, -1);
+	rc = db_step(s);
+	*has = rc == DB_ROW;
+	db_finalize(s);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
 /* The columns a trail made before them gets on its first writable open:
@@ -198,26 +198,24 @@ static const struct {
 /* The audit table and its indexes, in one write transaction, so two
  * processes opening an old trail at once add its new columns once. */
 static int
-schema_setup(sqlite3 *db, char **errmsg)
+schema_setup(struct db *db, char **errmsg)
 {
 	int rc, has = 0;
 
-	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
-	    SQLITE_OK)
+	if ((rc = db_exec(db, "BEGIN IMMEDIATE", errmsg)) != DB_OK)
 		return rc;
-	rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
-	for (size_t i = 0; rc == SQLITE_OK && i < NCOLUMNS_ADDED; i++) {
+	rc = db_exec(db, schema_sql, errmsg);
+	for (size_t i = 0; rc == DB_OK && i < NCOLUMNS_ADDED; i++) {
 		if ((rc = has_column(db, columns_added[i].name, &has)) ==
-		            SQLITE_OK &&
+		            DB_OK &&
 		    !has)
-			rc = sqlite3_exec(db, columns_added[i].sql, NULL, NULL,
-			                  errmsg);
+			rc = db_exec(db, columns_added[i].sql, errmsg);
 	}
-	if (rc == SQLITE_OK && (rc = sqlite3_exec(db, schema_moved_sql, NULL,
-	                                          NULL, errmsg)) == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
-	if (rc != SQLITE_OK)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc == DB_OK &&
+	    (rc = db_exec(db, schema_moved_sql, errmsg)) == DB_OK)
+		rc = db_exec(db, "COMMIT", errmsg);
+	if (rc != DB_OK)
+		(void)db_exec(db, "ROLLBACK", NULL);
 	return rc;
 }
 
@@ -228,9 +226,28 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	enum vaern_err err = VAERN_OK;
 	struct audit_store *st;
 	struct stat sb;
-	char *errmsg = NULL;
+	char *errmsg = NULL, probe[8];
+	int on_pg = 0;
 
 	*out = NULL;
+	if (db_store_conf(path, 0, probe, sizeof(probe)) != 0) {
+		/* PostgreSQL: the trail is the schema "audit", made with the
+		 * rest of the store's schema (store_pg_schema.c). */
+		explicit_bzero(probe, sizeof(probe));
+		if ((st = calloc(1, sizeof(*st))) == NULL)
+			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		st->conn.sql = stmt_sql;
+		st->conn.stmt = st->stmt;
+		st->conn.nstmt = S_COUNT_;
+		st->conn.prefix = "audit ";
+		if ((err = sqlu_open_file(&st->conn, path, 0, AUDIT_BUSY_MS,
+		                          DB_SCHEMA_AUDIT, &on_pg, msg)) ==
+		    VAERN_OK) {
+			st->has_table = 1;
+			st->by_run = 1;
+		}
+		goto done;
+	}
 	if (stat(path, &sb) != 0)
 		return errno == ENOENT ? vaern_fail(msg, VAERN_E_NOTFOUND,
 		                                    "no database at %s", path)
@@ -256,13 +273,13 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	 * durable" holds. journal_mode is persistent in the file; setting
 	 * it again is a no-op when the vault already did.
 	 */
-	if (sqlite3_exec(st->conn.db,
-	                 writable ? "PRAGMA journal_mode=WAL;"
-	                            "PRAGMA synchronous=FULL;"
-	                            "PRAGMA foreign_keys=OFF;" CACHE_PRAGMA
-	                          : "PRAGMA synchronous=FULL;",
-	                 NULL, NULL, &errmsg) != SQLITE_OK ||
-	    (writable && schema_setup(st->conn.db, &errmsg) != SQLITE_OK)) {
+	if (db_exec(st->conn.db,
+	            writable ? "PRAGMA journal_mode=WAL;"
+	                       "PRAGMA synchronous=FULL;"
+	                       "PRAGMA foreign_keys=OFF;" CACHE_PRAGMA
+	                     : "PRAGMA synchronous=FULL;",
+	            &errmsg) != DB_OK ||
+	    (writable && schema_setup(st->conn.db, &errmsg) != DB_OK)) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the audit trail in %s: %s",
 		                 path, errmsg ? errmsg : "unknown error");
@@ -292,7 +309,7 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 		}
 	}
 done:
-	sqlite3_free(errmsg);
+	db_free(errmsg);
 	if (err != VAERN_OK) {
 		audit_store_close(st);
 		return err;
@@ -320,7 +337,8 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 	if (!st->has_table)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "the audit store was opened read-only");
-	if ((err = sqlu_exec(&st->conn, S_BEGIN, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_begin(&st->conn, S_BEGIN, DB_WRITE, DB_LOCK_AUDIT,
+	                      msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -341,7 +359,7 @@ audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 void
 audit_store_rollback(struct audit_store *st)
 {
-	if (!sqlite3_get_autocommit(st->conn.db))
+	if (!db_autocommit(st->conn.db))
 		(void)sqlu_exec(&st->conn, S_ROLLBACK, "rollback", NULL);
 	st->in_tx = 0;
 }
@@ -350,7 +368,7 @@ enum vaern_err
 audit_store_head(struct audit_store *st, int64_t *seq,
                  unsigned char hash[AUDIT_HASH_BYTES], struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*seq = 0;
@@ -363,11 +381,11 @@ audit_store_head(struct audit_store *st, int64_t *seq,
 	    VAERN_E_NOTFOUND) {
 		err = VAERN_OK; /* an empty trail */
 	} else if (err == VAERN_OK) {
-		const void *h = sqlite3_column_blob(s, 1);
+		const void *h = db_column_blob(s, 1);
 
-		*seq = sqlite3_column_int64(s, 0);
-		if (sqlite3_column_type(s, 1) != SQLITE_BLOB || h == NULL ||
-		    sqlite3_column_bytes(s, 1) != AUDIT_HASH_BYTES)
+		*seq = db_column_int64(s, 0);
+		if (db_column_type(s, 1) != DB_BLOB || h == NULL ||
+		    db_column_bytes(s, 1) != AUDIT_HASH_BYTES)
 			err = vaern_fail(
 			        msg, VAERN_E_STORE,
 			        "audit entry %lld: malformed hash; run "
@@ -384,18 +402,18 @@ enum vaern_err
 audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->seq);
+	db_bind_int64(s, 1, r->seq);
 	audit_row_bind_entry(s, 2, r);
-	sqlite3_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	db_bind_blob(s, 13, r->prev_hash, AUDIT_HASH_BYTES);
+	db_bind_blob(s, 14, r->hash, AUDIT_HASH_BYTES);
 	audit_bind_text(s, 15, r->policy);
 	if (r->outbox_id != 0)
-		sqlite3_bind_int64(s, 16, r->outbox_id);
-	sqlite3_bind_int64(s, 17, r->version);
+		db_bind_int64(s, 16, r->outbox_id);
+	db_bind_int64(s, 17, r->version);
 	return sqlu_step_done(&st->conn, s, "entry", msg);
 }
 
@@ -403,14 +421,14 @@ enum vaern_err
 audit_store_moved(struct audit_store *st, int64_t outbox_id, int64_t *seq,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_MOVED, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, outbox_id);
+	db_bind_int64(s, 1, outbox_id);
 	if ((err = sqlu_step_row(&st->conn, s, "moved", NULL, msg)) == VAERN_OK)
-		*seq = sqlite3_column_int64(s, 0);
+		*seq = db_column_int64(s, 0);
 	sqlu_reset(s);
 	return err;
 }
@@ -419,7 +437,7 @@ enum vaern_err
 audit_store_moved_max(struct audit_store *st, int64_t *max,
                       struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_MOVED_MAX, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -431,18 +449,18 @@ audit_store_moved_max(struct audit_store *st, int64_t *max,
  * the text. Returns 0 if the column is of another type or holds a NUL.
  */
 static int
-column_text(sqlite3_stmt *s, int col, int nullable, const char **out)
+column_text(struct db_stmt *s, int col, int nullable, const char **out)
 {
-	int type = sqlite3_column_type(s, col);
+	int type = db_column_type(s, col);
 	const char *t;
 
 	*out = NULL;
-	if (type == SQLITE_NULL)
+	if (type == DB_NULL)
 		return nullable;
-	if (type != SQLITE_TEXT)
+	if (type != DB_TEXT)
 		return 0;
-	t = (const char *)sqlite3_column_text(s, col);
-	if (t == NULL || strlen(t) != (size_t)sqlite3_column_bytes(s, col))
+	t = (const char *)db_column_text(s, col);
+	if (t == NULL || strlen(t) != (size_t)db_column_bytes(s, col))
 		return 0;
 	*out = t;
 	return 1;
@@ -450,33 +468,33 @@ column_text(sqlite3_stmt *s, int col, int nullable, const char **out)
 
 /* Reads blob column col of exactly len bytes (or NULL if nullable). */
 static int
-column_blob(sqlite3_stmt *s, int col, int nullable, size_t len,
+column_blob(struct db_stmt *s, int col, int nullable, size_t len,
             const unsigned char **out)
 {
-	int type = sqlite3_column_type(s, col);
+	int type = db_column_type(s, col);
 	const unsigned char *b;
 
 	*out = NULL;
-	if (type == SQLITE_NULL)
+	if (type == DB_NULL)
 		return nullable;
-	if (type != SQLITE_BLOB)
+	if (type != DB_BLOB)
 		return 0;
-	b = sqlite3_column_blob(s, col);
-	if (b == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
+	b = db_column_blob(s, col);
+	if (b == NULL || (size_t)db_column_bytes(s, col) != len)
 		return 0;
 	*out = b;
 	return 1;
 }
 
 static void
-read_row(sqlite3_stmt *s, struct audit_row *r)
+read_row(struct db_stmt *s, struct audit_row *r)
 {
 	int ok = 1;
 
 	memset(r, 0, sizeof(*r));
-	r->seq = sqlite3_column_int64(s, 0);
-	ok &= sqlite3_column_type(s, 1) == SQLITE_INTEGER;
-	r->at = sqlite3_column_int64(s, 1);
+	r->seq = db_column_int64(s, 0);
+	ok &= db_column_type(s, 1) == DB_INTEGER;
+	r->at = db_column_int64(s, 1);
 	ok &= column_text(s, 2, 1, &r->controller);
 	ok &= column_text(s, 3, 1, &r->actor);
 	ok &= column_text(s, 4, 1, &r->role);
@@ -484,8 +502,8 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 6, 0, &r->action);
 	ok &= column_blob(s, 7, 1, AUDIT_SUBJECT_BYTES, &r->subject);
 	ok &= column_text(s, 8, 1, &r->categories);
-	ok &= sqlite3_column_type(s, 9) == SQLITE_INTEGER;
-	r->decision = sqlite3_column_int64(s, 9);
+	ok &= db_column_type(s, 9) == DB_INTEGER;
+	r->decision = db_column_int64(s, 9);
 	ok &= column_text(s, 10, 1, &r->rule);
 	ok &= column_text(s, 11, 1, &r->reason);
 	ok &= column_blob(s, 12, 0, AUDIT_HASH_BYTES, &r->prev_hash);
@@ -493,11 +511,11 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 	ok &= column_text(s, 14, 1, &r->policy);
 	/* The outbox id is bookkeeping, outside the chain. The version:
 	 * NULL (a row of a trail made before the column) is 1. */
-	r->outbox_id = sqlite3_column_int64(s, 15);
+	r->outbox_id = db_column_int64(s, 15);
 	r->version = 1;
-	if (sqlite3_column_type(s, 16) != SQLITE_NULL) {
-		ok &= sqlite3_column_type(s, 16) == SQLITE_INTEGER;
-		r->version = sqlite3_column_int64(s, 16);
+	if (db_column_type(s, 16) != DB_NULL) {
+		ok &= db_column_type(s, 16) == DB_INTEGER;
+		r->version = db_column_int64(s, 16);
 	}
 	r->malformed = !ok;
 }
@@ -505,29 +523,29 @@ read_row(sqlite3_stmt *s, struct audit_row *r)
 /* Binds f to s (the parameters every read statement numbers alike) with
  * at most limit rows (-1: all). */
 static void
-bind_filter(sqlite3_stmt *s, const struct audit_store_filter *f, int64_t limit)
+bind_filter(struct db_stmt *s, const struct audit_store_filter *f,
+            int64_t limit)
 {
-	sqlite3_bind_int64(s, 1, f->after_seq);
-	sqlite3_bind_int64(s, 2, f->from_at);
-	sqlite3_bind_int64(s, 3, f->to_at);
-	sqlite3_bind_int64(s, 4, limit);
+	db_bind_int64(s, 1, f->after_seq);
+	db_bind_int64(s, 2, f->from_at);
+	db_bind_int64(s, 3, f->to_at);
+	db_bind_int64(s, 4, limit);
 	if (f->subject != NULL)
-		sqlite3_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES,
-		                  SQLITE_STATIC);
+		db_bind_blob(s, 5, f->subject, AUDIT_SUBJECT_BYTES);
 	audit_bind_text(s, 6, f->controller);
 }
 
 /* Passes the rows of the bound statement s to fn, counting them in
  * *rows; stops at the first non-OK from fn. */
 static enum vaern_err
-rows_each(struct audit_store *st, sqlite3_stmt *s,
+rows_each(struct audit_store *st, struct db_stmt *s,
           enum vaern_err (*fn)(void *arg, const struct audit_row *r), void *arg,
           int64_t *rows, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct audit_row r;
 
 		read_row(s, &r);
@@ -535,7 +553,7 @@ rows_each(struct audit_store *st, sqlite3_stmt *s,
 		if ((err = fn(arg, &r)) != VAERN_OK)
 			return err;
 	}
-	return rc == SQLITE_DONE ? VAERN_OK : sqlu_fail(&st->conn, msg, "read");
+	return rc == DB_DONE ? VAERN_OK : sqlu_fail(&st->conn, msg, "read");
 }
 
 /* One subject's rows, run by run of the index, in one snapshot. */
@@ -544,14 +562,13 @@ subject_each(struct audit_store *st, const struct audit_store_filter *f,
              enum vaern_err (*fn)(void *arg, const struct audit_row *r),
              void *arg, struct vaern_msg *msg)
 {
-	int own =
-	        sqlite3_get_autocommit(st->conn.db); /* not in a transaction */
+	int own = db_autocommit(st->conn.db); /* not in a transaction */
 	int64_t last = 0, rows = 0, want = f->limit > 0 ? f->limit : INT64_MAX;
 	enum vaern_err err;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if (own &&
-	    (err = sqlu_exec(&st->conn, S_READ, "read", msg)) != VAERN_OK)
+	    (err = sqlu_begin(&st->conn, S_READ, DB_READ, 0, msg)) != VAERN_OK)
 		return err;
 	/* The first read takes the snapshot the runs are read from. */
 	/* A failure here is an error, not an empty trail (max() of no rows
@@ -573,7 +590,7 @@ subject_each(struct audit_store *st, const struct audit_store_filter *f,
 	     run <= last >> RUN_SHIFT && rows < want && err == VAERN_OK;
 	     run++) {
 		bind_filter(s, f, want == INT64_MAX ? -1 : want - rows);
-		sqlite3_bind_int64(s, 7, run);
+		db_bind_int64(s, 7, run);
 		err = rows_each(st, s, fn, arg, &rows, msg);
 		sqlu_reset(s);
 	}
@@ -588,7 +605,7 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
                     enum vaern_err (*fn)(void *arg, const struct audit_row *r),
                     void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	enum stmt_id id;
 	int64_t rows = 0;

@@ -22,7 +22,7 @@
 #ifndef VAERN_STORE_AUDIT_H
 #define VAERN_STORE_AUDIT_H
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,12 +72,12 @@ struct audit_row {
 
 /* Binds text t to parameter col of s; NULL as SQL NULL. */
 static inline void
-audit_bind_text(sqlite3_stmt *s, int col, const char *t)
+audit_bind_text(struct db_stmt *s, int col, const char *t)
 {
 	if (t == NULL)
-		sqlite3_bind_null(s, col);
+		db_bind_null(s, col);
 	else
-		sqlite3_bind_text(s, col, t, -1, SQLITE_STATIC);
+		db_bind_text(s, col, t, -1);
 }
 
 /*
@@ -87,19 +87,18 @@ audit_bind_text(sqlite3_stmt *s, int col, const char *t)
  * hold the same entry.
  */
 static inline void
-audit_row_bind_entry(sqlite3_stmt *s, int first, const struct audit_row *r)
+audit_row_bind_entry(struct db_stmt *s, int first, const struct audit_row *r)
 {
-	sqlite3_bind_int64(s, first, r->at);
+	db_bind_int64(s, first, r->at);
 	audit_bind_text(s, first + 1, r->controller);
 	audit_bind_text(s, first + 2, r->actor);
 	audit_bind_text(s, first + 3, r->role);
 	audit_bind_text(s, first + 4, r->purpose);
 	audit_bind_text(s, first + 5, r->action);
 	if (r->subject != NULL)
-		sqlite3_bind_blob(s, first + 6, r->subject, AUDIT_SUBJECT_BYTES,
-		                  SQLITE_STATIC);
+		db_bind_blob(s, first + 6, r->subject, AUDIT_SUBJECT_BYTES);
 	audit_bind_text(s, first + 7, r->categories);
-	sqlite3_bind_int64(s, first + 8, r->decision);
+	db_bind_int64(s, first + 8, r->decision);
 	audit_bind_text(s, first + 9, r->rule);
 	audit_bind_text(s, first + 10, r->reason);
 }
@@ -210,8 +209,8 @@ audit_store_foreach(struct audit_store *st, const struct audit_store_filter *f,
  * removed later is told from one never made). */
 #define AUDIT_HEAD_PENDING (-1)
 #define AUDIT_HEAD_PENDING_SQL                                                 \
-	"INSERT OR IGNORE INTO audit_head(id, seq, mac, keyed_from, tag)"      \
-	" VALUES (1, -1, zeroblob(32), 0, zeroblob(32))"
+	"INSERT INTO audit_head(id, seq, mac, keyed_from, tag)"                \
+	" VALUES (1, -1, ?1, 0, ?1) ON CONFLICT DO NOTHING" /* ?1: zeros */
 
 /* The head the data store keeps. */
 struct audit_head_row {

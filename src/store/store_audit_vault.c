@@ -15,8 +15,8 @@
 
 #include "sqlite_util.h"
 
+#include "db.h"
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,8 +65,8 @@ static const char *const stmt_sql[S_COUNT_] = {
 };
 
 struct audit_vault {
-	struct sqlu_conn conn;        /* this connection */
-	sqlite3_stmt *stmt[S_COUNT_]; /* its statements, prepared lazily */
+	struct sqlu_conn conn;          /* this connection */
+	struct db_stmt *stmt[S_COUNT_]; /* its statements, prepared lazily */
 };
 
 enum vaern_err
@@ -75,11 +75,13 @@ audit_vault_open(const char *path, struct audit_vault **out,
 {
 	struct audit_vault *av;
 	enum vaern_err err = VAERN_OK;
-	char *errmsg = NULL;
+	char *errmsg = NULL, probe[8];
 	struct stat sb;
+	int on_pg = db_store_conf(path, 0, probe, sizeof(probe)) != 0;
 
 	*out = NULL;
-	if (stat(path, &sb) != 0)
+	explicit_bzero(probe, sizeof(probe));
+	if (!on_pg && stat(path, &sb) != 0)
 		return errno == ENOENT ? vaern_fail(msg, VAERN_E_NOTFOUND,
 		                                    "no database at %s", path)
 		                       : vaern_fail(msg, VAERN_E_IO, "%s: %s",
@@ -90,19 +92,21 @@ audit_vault_open(const char *path, struct audit_vault **out,
 	av->conn.stmt = av->stmt;
 	av->conn.nstmt = S_COUNT_;
 	av->conn.prefix = "audit outbox ";
-	if ((err = sqlu_open(&av->conn, path,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-	                     VAULT_BUSY_MS, msg)) != VAERN_OK)
+	if ((err = sqlu_open_file(&av->conn, path,
+	                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                          VAULT_BUSY_MS, NULL, &on_pg, msg)) !=
+	    VAERN_OK)
 		goto done;
-	if (sqlite3_exec(av->conn.db,
-	                 "PRAGMA synchronous=NORMAL;"
-	                 "PRAGMA secure_delete=ON;" AUDIT_VAULT_SCHEMA_SQL,
-	                 NULL, NULL, &errmsg) != SQLITE_OK)
+	/* On PostgreSQL the outbox is part of the store's schema. */
+	if (!on_pg && db_exec(av->conn.db,
+	                      "PRAGMA synchronous=NORMAL;"
+	                      "PRAGMA secure_delete=ON;" AUDIT_VAULT_SCHEMA_SQL,
+	                      &errmsg) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the audit outbox in %s: %s",
 		                 path, errmsg ? errmsg : "unknown error");
 done:
-	sqlite3_free(errmsg);
+	db_free(errmsg);
 	if (err != VAERN_OK) {
 		audit_vault_close(av);
 		return err;
@@ -124,7 +128,7 @@ audit_vault_close(struct audit_vault *av)
 enum vaern_err
 audit_vault_begin(struct audit_vault *av, struct vaern_msg *msg)
 {
-	return sqlu_exec(&av->conn, S_BEGIN, "begin", msg);
+	return sqlu_begin(&av->conn, S_BEGIN, DB_WRITE, DB_LOCK_STORE, msg);
 }
 
 enum vaern_err
@@ -132,16 +136,23 @@ audit_vault_try_begin(struct audit_vault *av, int *locked,
                       struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	*locked = 0;
+	if (db_engine(av->conn.db) != DB_SQLITE) {
+		rc = db_begin(av->conn.db, DB_TRY_WRITE, DB_LOCK_STORE);
+		*locked = rc == DB_OK;
+		return rc == DB_OK || rc == DB_BUSY
+		               ? VAERN_OK
+		               : sqlu_fail(&av->conn, msg, "begin");
+	}
 	if ((s = sqlu_stmt(&av->conn, S_BEGIN, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_busy_timeout(av->conn.db, 0);
-	rc = sqlite3_step(s);
-	sqlite3_busy_timeout(av->conn.db, VAULT_BUSY_MS);
-	if (rc == SQLITE_DONE)
+	db_busy_timeout(av->conn.db, 0);
+	rc = db_step(s);
+	db_busy_timeout(av->conn.db, VAULT_BUSY_MS);
+	if (rc == DB_DONE)
 		*locked = 1;
 	else if ((rc & 0xff) != SQLITE_BUSY)
 		err = sqlu_fail(&av->conn, msg, "begin");
@@ -162,19 +173,19 @@ audit_vault_commit(struct audit_vault *av, struct vaern_msg *msg)
 void
 audit_vault_rollback(struct audit_vault *av)
 {
-	if (av->conn.db != NULL && !sqlite3_get_autocommit(av->conn.db))
+	if (av->conn.db != NULL && !db_autocommit(av->conn.db))
 		(void)sqlu_exec(&av->conn, S_ROLLBACK, "rollback", NULL);
 }
 
 /* Copies blob column col of exactly AUDIT_HASH_BYTES into out; 0 if it
  * is of another type or size. */
 static int
-hash_column(sqlite3_stmt *s, int col, unsigned char out[AUDIT_HASH_BYTES])
+hash_column(struct db_stmt *s, int col, unsigned char out[AUDIT_HASH_BYTES])
 {
-	const void *b = sqlite3_column_blob(s, col);
+	const void *b = db_column_blob(s, col);
 
-	if (sqlite3_column_type(s, col) != SQLITE_BLOB || b == NULL ||
-	    sqlite3_column_bytes(s, col) != AUDIT_HASH_BYTES)
+	if (db_column_type(s, col) != DB_BLOB || b == NULL ||
+	    db_column_bytes(s, col) != AUDIT_HASH_BYTES)
 		return 0;
 	memcpy(out, b, AUDIT_HASH_BYTES);
 	return 1;
@@ -184,7 +195,7 @@ enum vaern_err
 audit_vault_head_get(struct audit_vault *av, struct audit_head_row *h,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	memset(h, 0, sizeof(*h));
@@ -192,10 +203,10 @@ audit_vault_head_get(struct audit_vault *av, struct audit_head_row *h,
 		return VAERN_E_STORE;
 	if ((err = sqlu_step_row(&av->conn, s, "head", NULL, msg)) ==
 	    VAERN_OK) {
-		h->seq = sqlite3_column_int64(s, 0);
-		h->keyed_from = sqlite3_column_int64(s, 2);
-		if (sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
-		    sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+		h->seq = db_column_int64(s, 0);
+		h->keyed_from = db_column_int64(s, 2);
+		if (db_column_type(s, 0) != DB_INTEGER ||
+		    db_column_type(s, 2) != DB_INTEGER ||
 		    !hash_column(s, 1, h->mac) || !hash_column(s, 3, h->tag))
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "the data store's audit head is "
@@ -207,19 +218,19 @@ audit_vault_head_get(struct audit_vault *av, struct audit_head_row *h,
 
 /* Binds h to s as ?1..?4 (seq, mac, keyed_from, tag). */
 static void
-bind_head(sqlite3_stmt *s, const struct audit_head_row *h)
+bind_head(struct db_stmt *s, const struct audit_head_row *h)
 {
-	sqlite3_bind_int64(s, 1, h->seq);
-	sqlite3_bind_blob(s, 2, h->mac, AUDIT_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, h->keyed_from);
-	sqlite3_bind_blob(s, 4, h->tag, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	db_bind_int64(s, 1, h->seq);
+	db_bind_blob(s, 2, h->mac, AUDIT_HASH_BYTES);
+	db_bind_int64(s, 3, h->keyed_from);
+	db_bind_blob(s, 4, h->tag, AUDIT_HASH_BYTES);
 }
 
 enum vaern_err
 audit_vault_head_init(struct audit_vault *av, const struct audit_head_row *h,
                       struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&av->conn, S_HEAD_INIT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -231,7 +242,7 @@ enum vaern_err
 audit_vault_head_put(struct audit_vault *av, const struct audit_head_row *h,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&av->conn, S_HEAD_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -241,11 +252,11 @@ audit_vault_head_put(struct audit_vault *av, const struct audit_head_row *h,
 
 /* Text column col, or NULL (SQL NULL, or of another type). */
 static const char *
-text_or_null(sqlite3_stmt *s, int col)
+text_or_null(struct db_stmt *s, int col)
 {
-	if (sqlite3_column_type(s, col) != SQLITE_TEXT)
+	if (db_column_type(s, col) != DB_TEXT)
 		return NULL;
-	return (const char *)sqlite3_column_text(s, col);
+	return (const char *)db_column_text(s, col);
 }
 
 enum vaern_err
@@ -255,46 +266,46 @@ audit_vault_outbox_each(struct audit_vault *av, int64_t limit,
                         void *arg, struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
-	sqlite3_stmt *s;
-	int rc = SQLITE_DONE;
+	struct db_stmt *s;
+	int rc = DB_DONE;
 
 	if ((s = sqlu_stmt(&av->conn, S_OUTBOX_EACH, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, limit);
-	while (err == VAERN_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, limit);
+	while (err == VAERN_OK && (rc = db_step(s)) == DB_ROW) {
 		struct audit_row r;
 
 		memset(&r, 0, sizeof(r));
-		r.outbox_id = sqlite3_column_int64(s, 0);
-		r.at = sqlite3_column_int64(s, 1);
+		r.outbox_id = db_column_int64(s, 0);
+		r.at = db_column_int64(s, 1);
 		r.controller = text_or_null(s, 2);
 		r.actor = text_or_null(s, 3);
 		r.role = text_or_null(s, 4);
 		r.purpose = text_or_null(s, 5);
 		r.action = text_or_null(s, 6);
-		if (sqlite3_column_type(s, 7) == SQLITE_BLOB &&
-		    sqlite3_column_bytes(s, 7) == AUDIT_SUBJECT_BYTES)
-			r.subject = sqlite3_column_blob(s, 7);
+		if (db_column_type(s, 7) == DB_BLOB &&
+		    db_column_bytes(s, 7) == AUDIT_SUBJECT_BYTES)
+			r.subject = db_column_blob(s, 7);
 		r.categories = text_or_null(s, 8);
-		r.decision = sqlite3_column_int64(s, 9);
+		r.decision = db_column_int64(s, 9);
 		r.rule = text_or_null(s, 10);
 		r.reason = text_or_null(s, 11);
 		r.policy = text_or_null(s, 12);
 		err = fn(arg, &r);
 	}
-	return sqlu_rows_end(&av->conn, s, err == VAERN_OK ? rc : SQLITE_DONE,
-	                     err, "read", msg);
+	return sqlu_rows_end(&av->conn, s, err == VAERN_OK ? rc : DB_DONE, err,
+	                     "read", msg);
 }
 
 enum vaern_err
 audit_vault_outbox_delete(struct audit_vault *av, int64_t id,
                           struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&av->conn, S_OUTBOX_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, id);
+	db_bind_int64(s, 1, id);
 	return sqlu_step_done(&av->conn, s, "delete", msg);
 }
 
@@ -306,11 +317,11 @@ audit_vault_outbox_floor(struct audit_vault *av, int64_t min,
 	enum vaern_err err = VAERN_OK;
 
 	for (size_t i = 0; i < 2 && err == VAERN_OK; i++) {
-		sqlite3_stmt *s = sqlu_stmt(&av->conn, ids[i], msg);
+		struct db_stmt *s = sqlu_stmt(&av->conn, ids[i], msg);
 
 		if (s == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_int64(s, 1, min);
+		db_bind_int64(s, 1, min);
 		err = sqlu_step_done(&av->conn, s, "floor", msg);
 	}
 	return err;

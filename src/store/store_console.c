@@ -6,9 +6,9 @@
  */
 #include "store_console.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
+#include "db.h"
 #include "store_sqlite_engine_internal.h"
 #include "store_sqlite_internal.h"
 
@@ -25,19 +25,19 @@ static const char schema_sql[] =
 	" failures, last_failure_at, locked_until"
 
 int
-store_console_schema(struct sqlite3 *db, char **errmsg)
+store_console_schema(struct db *db, char **errmsg)
 {
-	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	return db_exec(db, schema_sql, errmsg);
 }
 
-static sqlite3_stmt *
+static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "console: prepare");
-		sqlite3_finalize(s);
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
@@ -48,7 +48,7 @@ store_console_put(struct store *st, const struct store_console *r,
                   struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(
+	struct db_stmt *s = prep(
 	        c,
 	        "INSERT INTO console_credential(" COLUMNS ")"
 	        " VALUES(?1, ?2, ?3, ?4, -1, 0, NULL, NULL)"
@@ -62,14 +62,13 @@ store_console_put(struct store *st, const struct store_console *r,
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->actor);
-	sqlite3_bind_text(s, 2, r->password_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, r->totp_sealed, (int)r->totp_len,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, r->enrolled_at);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int64(s, 1, r->actor);
+	db_bind_text(s, 2, r->password_hash, -1);
+	db_bind_blob(s, 3, r->totp_sealed, (int)r->totp_len);
+	db_bind_int64(s, 4, r->enrolled_at);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "console: enrol");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -78,27 +77,27 @@ store_console_get(struct store *st, int64_t actor, struct store_console *r,
                   struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT " COLUMNS " FROM console_credential"
-	                       " WHERE actor = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT " COLUMNS " FROM console_credential"
+	                         " WHERE actor = ?1",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	memset(r, 0, sizeof(*r));
-	sqlite3_bind_int64(s, 1, actor);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	db_bind_int64(s, 1, actor);
+	rc = db_step(s);
+	if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != DB_ROW) {
 		err = sqlu_fail(c, msg, "console: read");
 	} else {
-		r->actor = sqlite3_column_int64(s, 0);
-		r->enrolled_at = sqlite3_column_int64(s, 3);
-		r->last_step = sqlite3_column_int64(s, 4);
-		r->failures = sqlite3_column_int64(s, 5);
+		r->actor = db_column_int64(s, 0);
+		r->enrolled_at = db_column_int64(s, 3);
+		r->last_step = db_column_int64(s, 4);
+		r->failures = db_column_int64(s, 5);
 		r->last_failure_at = column_time(s, 6);
 		r->locked_until = column_time(s, 7);
 		if (!column_text_copy(s, 1, r->password_hash,
@@ -108,23 +107,23 @@ store_console_get(struct store *st, int64_t actor, struct store_console *r,
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "console: malformed row");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
 /* Runs s (bound), an UPDATE of one credential; VAERN_E_NOTFOUND (msg
  * untouched) if it changed no row. */
 static enum vaern_err
-update_one(struct sqlu_conn *c, sqlite3_stmt *s, const char *what,
+update_one(struct sqlu_conn *c, struct db_stmt *s, const char *what,
            struct vaern_msg *msg)
 {
 	enum vaern_err err = VAERN_OK;
 
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, what);
-	else if (sqlite3_changes(c->db) != 1)
+	else if (db_changes(c->db) != 1)
 		err = VAERN_E_NOTFOUND;
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -133,18 +132,18 @@ store_console_good(struct store *st, int64_t actor, int64_t step,
                    struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE console_credential SET last_step = ?2,"
-	                       " failures = 0, last_failure_at = NULL,"
-	                       " locked_until = NULL"
-	                       " WHERE actor = ?1 AND last_step < ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE console_credential SET last_step = ?2,"
+	                         " failures = 0, last_failure_at = NULL,"
+	                         " locked_until = NULL"
+	                         " WHERE actor = ?1 AND last_step < ?2",
+	                         msg);
 	enum vaern_err err;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, actor);
-	sqlite3_bind_int64(s, 2, step);
+	db_bind_int64(s, 1, actor);
+	db_bind_int64(s, 2, step);
 	err = update_one(c, s, "console: login", msg);
 	return err == VAERN_E_NOTFOUND ? VAERN_E_EXISTS : err;
 }
@@ -155,7 +154,7 @@ store_console_wrong(struct store *st, int64_t actor, int64_t at,
                     int64_t *locked_until, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s =
+	struct db_stmt *s =
 	        prep(c,
 	             "UPDATE console_credential SET failures = failures + 1,"
 	             " last_failure_at = ?2, locked_until = CASE"
@@ -166,19 +165,19 @@ store_console_wrong(struct store *st, int64_t actor, int64_t at,
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, actor);
-	sqlite3_bind_int64(s, 2, at);
-	sqlite3_bind_int64(s, 3, lock_after);
-	sqlite3_bind_int64(s, 4, lock_until);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*failures = sqlite3_column_int64(s, 0);
+	db_bind_int64(s, 1, actor);
+	db_bind_int64(s, 2, at);
+	db_bind_int64(s, 3, lock_after);
+	db_bind_int64(s, 4, lock_until);
+	if (db_step(s) == DB_ROW) {
+		*failures = db_column_int64(s, 0);
 		*locked_until = column_time(s, 1);
-		if (sqlite3_step(s) != SQLITE_DONE)
+		if (db_step(s) != DB_DONE)
 			err = sqlu_fail(c, msg, "console: wrong try");
 	} else {
 		err = sqlu_fail(c, msg, "console: wrong try");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -186,15 +185,15 @@ enum vaern_err
 store_console_unlock(struct store *st, int64_t actor, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE console_credential SET failures = 0,"
-	                       " last_failure_at = NULL, locked_until = NULL"
-	                       " WHERE actor = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE console_credential SET failures = 0,"
+	                         " last_failure_at = NULL, locked_until = NULL"
+	                         " WHERE actor = ?1",
+	                         msg);
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, actor);
+	db_bind_int64(s, 1, actor);
 	return update_one(c, s, "console: unlock", msg);
 }
 
@@ -203,28 +202,28 @@ store_console_actor(struct store *st, int64_t controller, const char *name,
                     struct store_actor *a, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT id, role, created_at FROM actor"
-	                       " WHERE controller = ?1 AND name = ?2"
-	                       " AND revoked_at IS NULL",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT id, role, created_at FROM actor"
+	                         " WHERE controller = ?1 AND name = ?2"
+	                         " AND revoked_at IS NULL",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	memset(a, 0, sizeof(*a));
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	db_bind_int64(s, 1, controller);
+	db_bind_text(s, 2, name, -1);
+	rc = db_step(s);
+	if (rc == DB_DONE) {
 		err = VAERN_E_NOTFOUND;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != DB_ROW) {
 		err = sqlu_fail(c, msg, "console: actor");
 	} else {
-		a->id = sqlite3_column_int64(s, 0);
+		a->id = db_column_int64(s, 0);
 		a->controller = controller;
-		a->created_at = sqlite3_column_int64(s, 2);
+		a->created_at = db_column_int64(s, 2);
 		a->revoked_at = STORE_NO_TIME;
 		if (strlen(name) > STORE_NAME_MAX ||
 		    !column_text_copy(s, 1, a->role, STORE_NAME_MAX))
@@ -233,7 +232,7 @@ store_console_actor(struct store *st, int64_t controller, const char *name,
 		else
 			memcpy(a->name, name, strlen(name) + 1);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -245,7 +244,7 @@ store_console_held(struct store *st, int64_t controller,
 	struct sqlu_conn *c = store_sqlite_conn(st);
 	/* CEK-HOLD-1: a hold in force on the whole subject (category NULL)
 	 * or on the fact's category. */
-	sqlite3_stmt *s = prep(
+	struct db_stmt *s = prep(
 	        c,
 	        "SELECT COALESCE(f.rule, 0), COUNT(*) FROM fact f"
 	        " JOIN subject sj ON sj.id = f.subject"
@@ -259,15 +258,14 @@ store_console_held(struct store *st, int64_t controller,
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		err = fn(arg, sqlite3_column_int64(s, 0),
-		         sqlite3_column_int64(s, 1));
+	db_bind_int64(s, 1, controller);
+	while ((rc = db_step(s)) == DB_ROW) {
+		err = fn(arg, db_column_int64(s, 0), db_column_int64(s, 1));
 		if (err != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != DB_DONE)
 		err = sqlu_fail(c, msg, "console: holds");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }

@@ -18,10 +18,10 @@
 #define STORE_PWHASH_MAX 128 /* an argon2id string, NUL included */
 #define STORE_SEALED_MAX 128 /* a sealed TOTP secret */
 
-struct sqlite3;
+struct db;
 
 /* Creates the console's table (schema setup, like the incident tables). */
-int store_console_schema(struct sqlite3 *db, char **errmsg);
+int store_console_schema(struct db *db, char **errmsg);
 
 /* An actor's console credential, held by value. */
 struct store_console {

@@ -6,7 +6,7 @@
  */
 #include "store_incident.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +47,9 @@ static const char schema_sql[] =
 	" aware_at, register, nfiles, updated_at"
 
 int
-store_incident_schema(struct sqlite3 *db, char **errmsg)
+store_incident_schema(struct db *db, char **errmsg)
 {
-	return sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
+	return db_exec(db, schema_sql, errmsg);
 }
 
 void
@@ -64,51 +64,50 @@ store_incident_clear(struct store_incident *r)
 
 /* A statement of this file, prepared for one call (cases are few: no
  * statement cache). */
-static sqlite3_stmt *
+static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
 		(void)sqlu_fail(c, msg, "incident: prepare");
-		sqlite3_finalize(s);
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
 }
 
 static void
-bind_time(sqlite3_stmt *s, int col, int64_t t)
+bind_time(struct db_stmt *s, int col, int64_t t)
 {
 	if (t == STORE_NO_TIME)
-		sqlite3_bind_null(s, col);
+		db_bind_null(s, col);
 	else
-		sqlite3_bind_int64(s, col, t);
+		db_bind_int64(s, col, t);
 }
 
 static int64_t
-col_time(sqlite3_stmt *s, int col)
+col_time(struct db_stmt *s, int col)
 {
-	return sqlite3_column_type(s, col) == SQLITE_NULL
-	               ? STORE_NO_TIME
-	               : sqlite3_column_int64(s, col);
+	return db_column_type(s, col) == DB_NULL ? STORE_NO_TIME
+	                                         : db_column_int64(s, col);
 }
 
 static void
-bind_blob(sqlite3_stmt *s, int col, const unsigned char *b, size_t len)
+bind_blob(struct db_stmt *s, int col, const unsigned char *b, size_t len)
 {
 	if (b == NULL)
-		sqlite3_bind_null(s, col);
+		db_bind_null(s, col);
 	else
-		sqlite3_bind_blob(s, col, b, (int)len, SQLITE_STATIC);
+		db_bind_blob(s, col, b, (int)len);
 }
 
 /* A copy of blob column col into *out (NULL for NULL). */
 static int
-col_blob(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
+col_blob(struct db_stmt *s, int col, unsigned char **out, size_t *len)
 {
-	const void *b = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	const void *b = db_column_blob(s, col);
+	size_t n = (size_t)db_column_bytes(s, col);
 
 	*out = NULL;
 	*len = 0;
@@ -122,19 +121,19 @@ col_blob(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
 }
 
 static void
-col_fixed(sqlite3_stmt *s, int col, unsigned char *out, size_t n)
+col_fixed(struct db_stmt *s, int col, unsigned char *out, size_t n)
 {
-	const void *b = sqlite3_column_blob(s, col);
+	const void *b = db_column_blob(s, col);
 
 	memset(out, 0, n);
-	if (b != NULL && (size_t)sqlite3_column_bytes(s, col) == n)
+	if (b != NULL && (size_t)db_column_bytes(s, col) == n)
 		memcpy(out, b, n);
 }
 
 static void
-col_text(sqlite3_stmt *s, int col, char *out, size_t n)
+col_text(struct db_stmt *s, int col, char *out, size_t n)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	const char *t = (const char *)db_column_text(s, col);
 	size_t len = t != NULL ? strlen(t) : 0;
 
 	if (len >= n)
@@ -146,25 +145,25 @@ col_text(sqlite3_stmt *s, int col, char *out, size_t n)
 
 /* The row at s into r (blobs owned by r). */
 static int
-row_read(sqlite3_stmt *s, struct store_incident *r)
+row_read(struct db_stmt *s, struct store_incident *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->rowid = sqlite3_column_int64(s, 0);
-	r->controller = sqlite3_column_int64(s, 1);
+	r->rowid = db_column_int64(s, 0);
+	r->controller = db_column_int64(s, 1);
 	col_text(s, 2, r->case_id, sizeof(r->case_id));
 	col_fixed(s, 3, r->secret_hash, sizeof(r->secret_hash));
 	col_fixed(s, 4, r->addr_hash, sizeof(r->addr_hash));
-	r->received_at = sqlite3_column_int64(s, 5);
-	r->has_contact = sqlite3_column_int(s, 8);
-	r->receipt_due = (long)sqlite3_column_int64(s, 9);
-	r->feedback_due = (long)sqlite3_column_int64(s, 10);
+	r->received_at = db_column_int64(s, 5);
+	r->has_contact = db_column_int(s, 8);
+	r->receipt_due = (long)db_column_int64(s, 9);
+	r->feedback_due = (long)db_column_int64(s, 10);
 	r->receipt_at = col_time(s, 11);
 	r->feedback_at = col_time(s, 12);
-	r->closed = sqlite3_column_int(s, 14);
+	r->closed = db_column_int(s, 14);
 	col_text(s, 15, r->classification, sizeof(r->classification));
 	r->aware_at = col_time(s, 16);
-	r->nfiles = sqlite3_column_int(s, 18);
-	r->updated_at = sqlite3_column_int64(s, 19);
+	r->nfiles = db_column_int(s, 18);
+	r->updated_at = db_column_int64(s, 19);
 	if (col_blob(s, 6, &r->wrapped_key, &r->wrapped_len) != 0 ||
 	    col_blob(s, 7, &r->report, &r->report_len) != 0 ||
 	    col_blob(s, 13, &r->feedback, &r->feedback_len) != 0 ||
@@ -180,37 +179,35 @@ store_incident_insert(struct store *st, struct store_incident *r,
                       struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(
+	struct db_stmt *s = prep(
 	        c,
 	        "INSERT INTO incident(controller, case_id, secret_hash,"
 	        " addr_hash, received_at, wrapped_key, report, has_contact,"
 	        " receipt_due, feedback_due, classification, nfiles,"
-	        " updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        " updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
 	        msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->controller);
-	sqlite3_bind_text(s, 2, r->case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, r->secret_hash, sizeof(r->secret_hash),
-	                  SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, r->addr_hash, sizeof(r->addr_hash),
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, r->received_at);
+	db_bind_int64(s, 1, r->controller);
+	db_bind_text(s, 2, r->case_id, -1);
+	db_bind_blob(s, 3, r->secret_hash, sizeof(r->secret_hash));
+	db_bind_blob(s, 4, r->addr_hash, sizeof(r->addr_hash));
+	db_bind_int64(s, 5, r->received_at);
 	bind_blob(s, 6, r->wrapped_key, r->wrapped_len);
 	bind_blob(s, 7, r->report, r->report_len);
-	sqlite3_bind_int(s, 8, r->has_contact);
-	sqlite3_bind_int64(s, 9, r->receipt_due);
-	sqlite3_bind_int64(s, 10, r->feedback_due);
-	sqlite3_bind_text(s, 11, r->classification, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 12, r->nfiles);
-	sqlite3_bind_int64(s, 13, r->updated_at);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int(s, 8, r->has_contact);
+	db_bind_int64(s, 9, r->receipt_due);
+	db_bind_int64(s, 10, r->feedback_due);
+	db_bind_text(s, 11, r->classification, -1);
+	db_bind_int(s, 12, r->nfiles);
+	db_bind_int64(s, 13, r->updated_at);
+	if (db_step(s) != DB_ROW)
 		err = sqlu_fail(c, msg, "incident: insert");
 	else
-		r->rowid = sqlite3_last_insert_rowid(c->db);
-	sqlite3_finalize(s);
+		r->rowid = db_column_int64(s, 0);
+	db_finalize(s);
 	return err;
 }
 
@@ -219,28 +216,28 @@ store_incident_get(struct store *st, int64_t controller, const char *case_id,
                    struct store_incident *r, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT " COLUMNS " FROM incident"
-	                       " WHERE case_id = ?1"
-	                       " AND (?2 = 0 OR controller = ?2)",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT " COLUMNS " FROM incident"
+	                         " WHERE case_id = ?1"
+	                         " AND (?2 = 0 OR controller = ?2)",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, controller);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(s, 1, case_id, -1);
+	db_bind_int64(s, 2, controller);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
 		if (row_read(s, r) != 0)
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == DB_DONE)
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such case");
 	else
 		err = sqlu_fail(c, msg, "incident: get");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -249,28 +246,29 @@ store_incident_update(struct store *st, const struct store_incident *r,
                       struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "UPDATE incident SET receipt_at = ?2,"
-	                       " feedback_at = ?3, feedback = ?4, closed = ?5,"
-	                       " classification = ?6, aware_at = ?7,"
-	                       " register = ?8, updated_at = ?9 WHERE id = ?1",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "UPDATE incident SET receipt_at = ?2,"
+	             " feedback_at = ?3, feedback = ?4, closed = ?5,"
+	             " classification = ?6, aware_at = ?7,"
+	             " register = ?8, updated_at = ?9 WHERE id = ?1",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, r->rowid);
+	db_bind_int64(s, 1, r->rowid);
 	bind_time(s, 2, r->receipt_at);
 	bind_time(s, 3, r->feedback_at);
 	bind_blob(s, 4, r->feedback, r->feedback_len);
-	sqlite3_bind_int(s, 5, r->closed);
-	sqlite3_bind_text(s, 6, r->classification, -1, SQLITE_STATIC);
+	db_bind_int(s, 5, r->closed);
+	db_bind_text(s, 6, r->classification, -1);
 	bind_time(s, 7, r->aware_at);
 	bind_blob(s, 8, r->reg, r->reg_len);
-	sqlite3_bind_int64(s, 9, r->updated_at);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int64(s, 9, r->updated_at);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "incident: update");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -281,19 +279,19 @@ store_incident_foreach(struct store *st, int64_t controller,
                        void *arg, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT " COLUMNS " FROM incident"
-	                       " WHERE ?1 = 0 OR controller = ?1"
-	                       " ORDER BY received_at, id",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT " COLUMNS " FROM incident"
+	                         " WHERE ?1 = 0 OR controller = ?1"
+	                         " ORDER BY received_at, id",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	struct store_incident r;
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, controller);
+	while ((rc = db_step(s)) == DB_ROW) {
 		if (row_read(s, &r) != 0) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 			break;
@@ -303,9 +301,9 @@ store_incident_foreach(struct store *st, int64_t controller,
 		if (err != VAERN_OK)
 			break;
 	}
-	if (err == VAERN_OK && rc != SQLITE_DONE)
+	if (err == VAERN_OK && rc != DB_DONE)
 		err = sqlu_fail(c, msg, "incident: list");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -314,21 +312,21 @@ store_incident_count_addr(struct store *st, const unsigned char addr[16],
                           int64_t since, int64_t *n, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT count(*) FROM incident"
-	                       " WHERE addr_hash = ?1 AND received_at >= ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT count(*) FROM incident"
+	                         " WHERE addr_hash = ?1 AND received_at >= ?2",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, addr, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, since);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
+	db_bind_blob(s, 1, addr, 16);
+	db_bind_int64(s, 2, since);
+	if (db_step(s) == DB_ROW)
+		*n = db_column_int64(s, 0);
 	else
 		err = sqlu_fail(c, msg, "incident: count");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -338,21 +336,22 @@ store_incident_file_insert(struct store *st, int64_t incident, int seq,
                            size_t len, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO incident_file(incident, seq, type,"
-	                       " sealed) VALUES(?,?,?,?)",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO incident_file(incident, seq, type,"
+	             " sealed) VALUES(?,?,?,?)",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, incident);
-	sqlite3_bind_int(s, 2, seq);
-	sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, sealed, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int64(s, 1, incident);
+	db_bind_int(s, 2, seq);
+	db_bind_text(s, 3, type, -1);
+	db_bind_blob(s, 4, sealed, (int)len);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "incident: file");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -362,28 +361,28 @@ store_incident_file_get(struct store *st, int64_t incident, int seq,
                         struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT type, sealed FROM incident_file"
-	                       " WHERE incident = ?1 AND seq = ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT type, sealed FROM incident_file"
+	                         " WHERE incident = ?1 AND seq = ?2",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	*out = NULL;
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, incident);
-	sqlite3_bind_int(s, 2, seq);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(s, 1, incident);
+	db_bind_int(s, 2, seq);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
 		col_text(s, 0, type, 16);
 		if (col_blob(s, 1, out, len) != 0)
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == DB_DONE)
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no such screenshot");
 	else
 		err = sqlu_fail(c, msg, "incident: file");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -393,20 +392,20 @@ store_incident_notice_has(struct store *st, int64_t incident,
                           int *has, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT 1 FROM incident_notice"
-	                       " WHERE incident = ?1 AND subject = ?2",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT 1 FROM incident_notice"
+	                         " WHERE incident = ?1 AND subject = ?2",
+	                         msg);
 	int rc;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, incident);
-	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*has = rc == SQLITE_ROW;
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	db_bind_int64(s, 1, incident);
+	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
+	rc = db_step(s);
+	*has = rc == DB_ROW;
+	db_finalize(s);
+	return rc == DB_ROW || rc == DB_DONE
 	               ? VAERN_OK
 	               : sqlu_fail(c, msg, "incident: notice");
 }
@@ -417,20 +416,21 @@ store_incident_notice_insert(struct store *st, int64_t incident,
                              int64_t at, struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "INSERT INTO incident_notice(incident, subject,"
-	                       " sent_at) VALUES(?,?,?)",
-	                       msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO incident_notice(incident, subject,"
+	             " sent_at) VALUES(?,?,?)",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, incident);
-	sqlite3_bind_blob(s, 2, subject, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, at);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_int64(s, 1, incident);
+	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
+	db_bind_int64(s, 3, at);
+	if (db_step(s) != DB_DONE)
 		err = sqlu_fail(c, msg, "incident: notice");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }
 
@@ -439,19 +439,19 @@ store_incident_notice_count(struct store *st, int64_t incident, int64_t *n,
                             struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	sqlite3_stmt *s = prep(c,
-	                       "SELECT count(*) FROM incident_notice"
-	                       " WHERE incident = ?1",
-	                       msg);
+	struct db_stmt *s = prep(c,
+	                         "SELECT count(*) FROM incident_notice"
+	                         " WHERE incident = ?1",
+	                         msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, incident);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
+	db_bind_int64(s, 1, incident);
+	if (db_step(s) == DB_ROW)
+		*n = db_column_int64(s, 0);
 	else
 		err = sqlu_fail(c, msg, "incident: notice");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return err;
 }

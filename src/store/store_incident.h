@@ -117,7 +117,7 @@ enum vaern_err store_incident_notice_count(struct store *st, int64_t incident,
 
 /* The tables, run by the schema set-up (store_sqlite.c) inside its
  * transaction; an SQLite result code. */
-struct sqlite3;
-int store_incident_schema(struct sqlite3 *db, char **errmsg);
+struct db;
+int store_incident_schema(struct db *db, char **errmsg);
 
 #endif

@@ -18,9 +18,9 @@
 #include "store_incident.h"
 #include "store_sqlite_engine_internal.h"
 
+#include "db.h"
 #include <assert.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_ROLLBACK] = "ROLLBACK",
         [S_READ_BEGIN] = "BEGIN DEFERRED",
         [S_LABEL_GET] = "SELECT id FROM label WHERE text = ?1",
-        [S_LABEL_PUT] = "INSERT OR IGNORE INTO label(text) VALUES (?1)",
+        [S_LABEL_PUT] = "INSERT INTO label(text) VALUES (?1)"
+                        " ON CONFLICT DO NOTHING",
         [S_LABEL_TEXT] = "SELECT text FROM label WHERE id = ?1",
         [S_CTRL_PUT] = "INSERT INTO controller(name, policy, loaded_at)"
                        " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET"
@@ -72,7 +73,7 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " WHERE key = 'policy_generation'",
         [S_SUBJ_INSERT] = "INSERT INTO subject(controller, uid,"
                           " blinds, state, created_at)"
-                          " VALUES (?1, ?2, ?4, ?5, ?6)",
+                          " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         [S_SKEY_INSERT] = "INSERT INTO ks.subject_key(uid, controller, kek,"
                           " wrapped) VALUES (?1, ?2, ?3, ?4)",
         [S_SKEY_DELETE] = "DELETE FROM ks.subject_key WHERE uid ="
@@ -128,8 +129,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_FACT_GET] = "SELECT subject, id, category, purpose, source,"
                        " collected_at, provided, expires_at, ct"
                        " FROM fact WHERE subject = ?1 AND id = ?2",
-        [S_EVENT_INSERT] = "INSERT OR IGNORE INTO event(subject, kind, at)"
-                           " VALUES (?1, ?2, ?3)",
+        [S_EVENT_INSERT] = "INSERT INTO event(subject, kind, at)"
+                           " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         [S_EVENT_LIST] = "SELECT subject, kind, at FROM event"
                          " WHERE subject = ?1 ORDER BY at, kind",
         [S_CONSENT_INSERT] =
@@ -150,7 +151,7 @@ static const char *const stmt_sql[S_COUNT_] = {
                                " ORDER BY seq DESC LIMIT 1",
         [S_ACTOR_INSERT] = "INSERT INTO actor(controller, name, role, token_id,"
                            " token_hash, created_at) VALUES (?1, ?2, ?3, ?4,"
-                           " ?5, ?6)",
+                           " ?5, ?6) RETURNING id",
         [S_ACTOR_BY_TOKEN] = "SELECT id, controller, name, role, token_id,"
                              " token_hash, created_at, revoked_at FROM actor"
                              " WHERE token_id = ?1",
@@ -165,7 +166,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_AUDIT_OUTBOX] = "INSERT INTO audit_outbox(at, controller, actor,"
                            " role, purpose, action, subject, categories,"
                            " decision, rule, reason, policy) VALUES (?1, ?2,"
-                           " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                           " RETURNING id",
         [S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [S_FACT_SET_EXPIRY] = "UPDATE fact SET expires_at = ?3, rule = ?4"
@@ -230,7 +232,7 @@ static const char *const stmt_sql[S_COUNT_] = {
                                " LIMIT 1",
         [S_HOLD_INSERT] = "INSERT INTO hold(subject, category, reason,"
                           " review_at, placed_at, placed_by)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         [S_HOLD_LIFT] = "UPDATE hold SET lifted_at = ?3 WHERE subject = ?1"
                         " AND id = ?2 AND lifted_at IS NULL",
         [S_HOLD_LIST] = "SELECT id, subject, category, reason, review_at,"
@@ -242,8 +244,8 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_ANON_INSERT] = "INSERT INTO anon(controller, rule, at, data)"
                           " VALUES (?1, ?2, ?3, ?4)",
         [S_ANON_COUNT] = "SELECT count(*) FROM anon WHERE controller = ?1",
-        [S_CTEXT_PUT] = "INSERT OR IGNORE INTO consent_text(hash, text)"
-                        " VALUES (?1, ?2)",
+        [S_CTEXT_PUT] = "INSERT INTO consent_text(hash, text)"
+                        " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         [S_CTEXT_GET] = "SELECT text FROM consent_text WHERE hash = ?1",
         [S_CONSENT_LIST] = "SELECT purpose, seq, given_at, withdrawn_at,"
                            " source, text_hash FROM consent"
@@ -323,7 +325,7 @@ static const char *const stmt_sql[S_COUNT_] = {
         [S_REQ_INSERT] = "INSERT INTO request(controller, rid, type, subject,"
                          " channel, received_at, due, status, created_by,"
                          " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                         " ?8, ?9, ?10)",
+                         " ?8, ?9, ?10) RETURNING id",
         [S_REQ_GET] = "SELECT " REQ_COLUMNS " FROM request"
                       " WHERE controller = ?1 AND rid = ?2",
         [S_REQ_UPDATE] = "UPDATE request SET due = ?2, extended_months = ?3,"
@@ -419,14 +421,14 @@ static int
 label_select(struct store *st, const char *text, size_t len, int64_t *id,
              struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_LABEL_GET, msg)) == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, text, (int)len, SQLITE_STATIC);
+	db_bind_text(s, 1, text, (int)len);
 	if ((err = sqlu_step_row(&st->conn, s, "label", NULL, msg)) == VAERN_OK)
-		*id = sqlite3_column_int64(s, 0);
+		*id = db_column_int64(s, 0);
 	sqlu_reset(s);
 	return err == VAERN_OK ? 1 : err == VAERN_E_NOTFOUND ? 0 : -1;
 }
@@ -443,7 +445,7 @@ store_sqlite_label_find(struct store *st, const char *text, int create,
                         int64_t *id, struct vaern_msg *msg)
 {
 	size_t len = strlen(text), slot;
-	sqlite3_stmt *p;
+	struct db_stmt *p;
 	int found;
 
 	if (len == 0 || len > LABEL_MAX)
@@ -470,8 +472,8 @@ store_sqlite_label_find(struct store *st, const char *text, int create,
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no label");
 	if ((p = sqlu_stmt(&st->conn, S_LABEL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(p, 1, text, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(p) != SQLITE_DONE) {
+	db_bind_text(p, 1, text, (int)len);
+	if (db_step(p) != DB_DONE) {
 		enum vaern_err err = sqlu_fail(&st->conn, msg, "label");
 
 		sqlu_reset(p);
@@ -498,7 +500,7 @@ store_sqlite_label_id(struct store *st, const char *text, int64_t *id,
 const char *
 store_sqlite_label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	const char *result = NULL;
 	int rc;
 
@@ -506,16 +508,16 @@ store_sqlite_label_text(struct store *st, int64_t id, struct vaern_msg *msg)
 		return st->by_id[id];
 	if ((s = sqlu_stmt(&st->conn, S_LABEL_TEXT, msg)) == NULL)
 		return NULL;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_bind_int64(s, 1, id);
+	rc = db_step(s);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		/* busy, I/O, corruption: say that, not "missing" */
 		(void)sqlu_fail(&st->conn, msg, "read a label");
 		sqlu_reset(s);
 		return NULL;
 	}
-	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (rc == DB_ROW) {
+		const char *t = (const char *)db_column_text(s, 0);
 		size_t len = t == NULL ? 0 : strlen(t);
 
 		if (len <= LABEL_MAX) {
@@ -547,8 +549,8 @@ ks_attach(struct store *st, const char *path, int create, int *made,
 	char kspath[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash != NULL ? (int)(slash - path) : 1, n;
-	sqlite3_stmt *s = NULL;
-	sqlite3 *tmp = NULL;
+	struct db_stmt *s = NULL;
+	struct db *tmp = NULL;
 	int rc;
 
 	n = snprintf(kspath, sizeof(kspath), "%.*s/%s", dirlen,
@@ -566,28 +568,28 @@ ks_attach(struct store *st, const char *path, int create, int *made,
 			                  "keys; restore it from a keystore "
 			                  "backup (docs/operations.md)",
 			                  kspath);
-		rc = sqlite3_open_v2(kspath, &tmp,
-		                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-		                     NULL);
-		sqlite3_close(tmp);
-		if (rc != SQLITE_OK)
+		rc = db_open_sqlite(kspath,
+		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		                    0, &tmp);
+		db_close(tmp);
+		if (rc != DB_OK)
 			return vaern_fail(msg, VAERN_E_IO, "cannot create %s",
 			                  kspath);
 	}
-	rc = sqlite3_prepare_v2(st->conn.db, "ATTACH ?1 AS ks", -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, kspath, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+	rc = db_prepare(st->conn.db, "ATTACH ?1 AS ks", 0, &s);
+	if (rc == DB_OK) {
+		db_bind_text(s, 1, kspath, -1);
+		rc = db_step(s);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+	db_finalize(s);
+	if (rc != DB_DONE && rc != DB_OK)
 		return sqlu_fail(&st->conn, msg, "keystore");
-	if (sqlite3_exec(st->conn.db,
-	                 "PRAGMA ks.journal_mode=WAL;"
-	                 "PRAGMA ks.synchronous=FULL;"
-	                 "PRAGMA ks.secure_delete=ON;"
-	                 "PRAGMA ks.cache_size=-65536;",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(st->conn.db,
+	            "PRAGMA ks.journal_mode=WAL;"
+	            "PRAGMA ks.synchronous=FULL;"
+	            "PRAGMA ks.secure_delete=ON;"
+	            "PRAGMA ks.cache_size=-65536;",
+	            NULL) != DB_OK)
 		return sqlu_fail(&st->conn, msg, "keystore");
 	return VAERN_OK;
 }
@@ -596,17 +598,17 @@ ks_attach(struct store *st, const char *path, int create, int *made,
 static enum vaern_err
 ks_check_vault(struct store *st, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int same = 0;
 
-	if (sqlite3_prepare_v2(st->conn.db,
-	                       "SELECT (SELECT value FROM ks.meta"
-	                       " WHERE key = 'vault_id') IS (SELECT value"
-	                       " FROM main.meta WHERE key = 'vault_id')",
-	                       -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		same = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	if (db_prepare(st->conn.db,
+	               "SELECT (SELECT value FROM ks.meta"
+	               " WHERE key = 'vault_id') IS (SELECT value"
+	               " FROM main.meta WHERE key = 'vault_id')",
+	               0, &s) == DB_OK &&
+	    db_step(s) == DB_ROW)
+		same = db_column_int(s, 0);
+	db_finalize(s);
 	if (!same)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "%s belongs to another vault than %s",
@@ -614,10 +616,43 @@ ks_check_vault(struct store *st, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
-struct sqlite3 *
+struct db *
 store_sqlite_db(struct store *st)
 {
 	return st->conn.db;
+}
+
+/*
+ * The PostgreSQL engine (issue 14): the connection string is in the data
+ * directory's DB_STORE_CONF; the keystore is the schema "ks" of the same
+ * database (so a subject and its key commit together), and the schema is
+ * made or checked at the first open.
+ */
+static enum vaern_err
+open_pg(struct store *st, const char *path, struct vaern_msg *msg)
+{
+	char conninfo[1024];
+	char *errmsg = NULL;
+	enum vaern_err err = VAERN_OK;
+	int on = db_store_conf(path, 0, conninfo, sizeof(conninfo));
+
+	if (on < 0)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "%s is unreadable or open to others: it must "
+		                  "be a file of mode 0600 holding a PostgreSQL "
+		                  "connection string",
+		                  DB_STORE_CONF);
+	err = sqlu_open_pg(&st->conn, conninfo, NULL, msg);
+	explicit_bzero(conninfo, sizeof(conninfo));
+	if (err != VAERN_OK)
+		return err;
+	db_busy_timeout(st->conn.db, 5000);
+	if (store_pg_schema_setup(st->conn.db, &errmsg) != DB_OK)
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "cannot set up the PostgreSQL store: %s",
+		                 errmsg ? errmsg : db_errmsg(st->conn.db));
+	db_free(errmsg);
+	return err;
 }
 
 enum vaern_err
@@ -628,6 +663,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	enum vaern_err err = VAERN_OK;
 	struct store *st;
 	char *errmsg = NULL;
+	char probe[8];
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
@@ -644,6 +680,11 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	st->conn.nstmt = S_COUNT_;
 	st->conn.prefix = "";
 	st->conn.any_constraint = 1;
+	if (db_store_conf(path, 0, probe, sizeof(probe)) != 0) {
+		explicit_bzero(probe, sizeof(probe));
+		err = open_pg(st, path, msg);
+		goto done;
+	}
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	if ((err = sqlu_open(&st->conn, path, flags, 5000, msg)) != VAERN_OK)
@@ -653,14 +694,14 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	 * that returned is on disk, power loss included ("loses nothing").
 	 * secure_delete: erased rows do not linger in free pages.
 	 */
-	if (sqlite3_exec(st->conn.db,
-	                 "PRAGMA journal_mode=WAL;"
-	                 "PRAGMA synchronous=FULL;"
-	                 "PRAGMA secure_delete=ON;"
-	                 "PRAGMA foreign_keys=OFF;"
-	                 "PRAGMA temp_store=MEMORY;"
-	                 "PRAGMA cache_size=-65536;",
-	                 NULL, NULL, &errmsg) != SQLITE_OK) {
+	if (db_exec(st->conn.db,
+	            "PRAGMA journal_mode=WAL;"
+	            "PRAGMA synchronous=FULL;"
+	            "PRAGMA secure_delete=ON;"
+	            "PRAGMA foreign_keys=OFF;"
+	            "PRAGMA temp_store=MEMORY;"
+	            "PRAGMA cache_size=-65536;",
+	            &errmsg) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
@@ -668,8 +709,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	}
 	if ((err = ks_attach(st, path, create, &ks_made, msg)) != VAERN_OK)
 		goto done;
-	if (store_sqlite_schema_setup(st->conn.db, ks_made, &errmsg) !=
-	    SQLITE_OK) {
+	if (store_sqlite_schema_setup(st->conn.db, ks_made, &errmsg) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the database %s: %s", path,
 		                 errmsg ? errmsg : "unknown error");
@@ -677,7 +717,7 @@ store_open_sqlite(const char *path, int create, struct store **out,
 	}
 	err = ks_check_vault(st, msg);
 done:
-	sqlite3_free(errmsg);
+	db_free(errmsg);
 	if (err != VAERN_OK) {
 		store_close(st);
 		return err;
@@ -713,9 +753,11 @@ store_checkpoint(struct store *st, struct vaern_msg *msg)
 
 	assert(!st->in_tx);
 	store_read_end(st);
-	if (sqlite3_wal_checkpoint_v2(st->conn.db, NULL,
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return VAERN_OK; /* the server's own checkpoints */
+	if (sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
 	                              SQLITE_CHECKPOINT_TRUNCATE, &logged,
-	                              &done) != SQLITE_OK)
+	                              &done) != DB_OK)
 		return sqlu_fail(&st->conn, msg, "checkpoint");
 	return VAERN_OK;
 }
@@ -725,14 +767,17 @@ store_set_mmap(struct store *st, long long bytes)
 {
 	char sql[64];
 
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return;
 	(void)snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", bytes);
-	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
+	(void)db_exec(st->conn.db, sql, NULL);
 }
 
 void
 store_set_autocheckpoint(struct store *st, int pages)
 {
-	(void)sqlite3_wal_autocheckpoint(st->conn.db, pages);
+	if (db_engine(st->conn.db) == DB_SQLITE)
+		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite, pages);
 }
 
 void
@@ -740,8 +785,10 @@ store_set_cache_kib(struct store *st, long kib)
 {
 	char sql[64];
 
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return;
 	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%ld", kib);
-	(void)sqlite3_exec(st->conn.db, sql, NULL, NULL, NULL);
+	(void)db_exec(st->conn.db, sql, NULL);
 }
 
 enum vaern_err
@@ -760,8 +807,7 @@ store_savepoint_release(struct store *st, struct vaern_msg *msg)
 void
 store_savepoint_rollback(struct store *st)
 {
-	(void)sqlite3_exec(st->conn.db, "ROLLBACK TO one; RELEASE one", NULL,
-	                   NULL, NULL);
+	(void)db_exec(st->conn.db, "ROLLBACK TO one; RELEASE one", NULL);
 	label_cache_clear(st);
 }
 
@@ -773,7 +819,8 @@ store_begin(struct store *st, struct vaern_msg *msg)
 	assert(!st->in_tx);
 	/* A write ends the read snapshot: it sees the latest data. */
 	store_read_end(st);
-	if ((err = sqlu_exec(&st->conn, S_BEGIN, "begin", msg)) == VAERN_OK)
+	if ((err = sqlu_begin(&st->conn, S_BEGIN, DB_WRITE, DB_LOCK_STORE,
+	                      msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }
@@ -785,7 +832,7 @@ store_read_begin(struct store *st, struct vaern_msg *msg)
 
 	if (st->in_tx || st->in_read)
 		return VAERN_OK;
-	if ((err = sqlu_exec(&st->conn, S_READ_BEGIN, "begin", msg)) ==
+	if ((err = sqlu_begin(&st->conn, S_READ_BEGIN, DB_READ, 0, msg)) ==
 	    VAERN_OK)
 		st->in_read = 1;
 	return err;
@@ -794,14 +841,14 @@ store_read_begin(struct store *st, struct vaern_msg *msg)
 void
 store_read_end(struct store *st)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if (!st->in_read)
 		return;
 	st->in_read = 0;
 	if ((s = sqlu_stmt(&st->conn, S_COMMIT, NULL)) == NULL ||
-	    sqlite3_step(s) != SQLITE_DONE)
-		(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
+	    db_step(s) != DB_DONE)
+		(void)db_exec(st->conn.db, "ROLLBACK", NULL);
 	if (s != NULL)
 		sqlu_reset(s);
 }
@@ -822,7 +869,7 @@ store_rollback(struct store *st)
 {
 	if (!st->in_tx)
 		return;
-	(void)sqlite3_exec(st->conn.db, "ROLLBACK", NULL, NULL, NULL);
+	(void)db_exec(st->conn.db, "ROLLBACK", NULL);
 	st->in_tx = 0;
 	label_cache_clear(st);
 }
@@ -832,17 +879,17 @@ store_controller_put(struct store *st, const char *name,
                      const char *policy_text, size_t len, int64_t loaded_at,
                      int64_t *rowid, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 
 	if ((s = sqlu_stmt(&st->conn, S_CTRL_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, policy_text, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, loaded_at);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*rowid = sqlite3_column_int64(s, 0);
-		if (sqlite3_step(s) != SQLITE_DONE)
+	db_bind_text(s, 1, name, -1);
+	db_bind_text(s, 2, policy_text, (int)len);
+	db_bind_int64(s, 3, loaded_at);
+	if (db_step(s) == DB_ROW) {
+		*rowid = db_column_int64(s, 0);
+		if (db_step(s) != DB_DONE)
 			err = sqlu_fail(&st->conn, msg, "controller");
 	} else {
 		err = sqlu_fail(&st->conn, msg, "controller");
@@ -860,7 +907,7 @@ store_controller_put(struct store *st, const char *name,
 enum vaern_err
 store_policy_generation(struct store *st, int64_t *out, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*out = 0;
@@ -868,7 +915,7 @@ store_policy_generation(struct store *st, int64_t *out, struct vaern_msg *msg)
 		return VAERN_E_STORE;
 	err = sqlu_step_row(&st->conn, s, "policy generation", NULL, msg);
 	if (err == VAERN_OK)
-		*out = sqlite3_column_int64(s, 0);
+		*out = db_column_int64(s, 0);
 	else if (err == VAERN_E_NOTFOUND)
 		err = VAERN_OK; /* no policy loaded since the counter came */
 	sqlu_reset(s);
@@ -879,20 +926,20 @@ enum vaern_err
 store_controller_get(struct store *st, const char *name, int64_t *rowid,
                      char **policy_text, size_t *len, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*policy_text = NULL;
 	*len = 0;
 	if ((s = sqlu_stmt(&st->conn, S_CTRL_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, name, -1);
 	err = sqlu_step_row(&st->conn, s, "controller", NULL, msg);
 	if (err == VAERN_OK) {
-		const char *t = (const char *)sqlite3_column_text(s, 1);
-		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		const char *t = (const char *)db_column_text(s, 1);
+		size_t n = (size_t)db_column_bytes(s, 1);
 
-		*rowid = sqlite3_column_int64(s, 0);
+		*rowid = db_column_int64(s, 0);
 		if ((*policy_text = malloc(n + 1)) == NULL) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		} else {
@@ -914,15 +961,15 @@ store_controller_foreach(struct store *st,
                                               int64_t loaded_at),
                          void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_CTRL_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((err = fn(arg, (const char *)sqlite3_column_text(s, 0),
-		              sqlite3_column_int64(s, 1))) != VAERN_OK)
+	while ((rc = db_step(s)) == DB_ROW) {
+		if ((err = fn(arg, (const char *)db_column_text(s, 0),
+		              db_column_int64(s, 1))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "controller list", msg);
@@ -934,24 +981,24 @@ store_policy_version_put(struct store *st, const char *name,
                          const char *policy_text, size_t len, int64_t loaded_at,
                          struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if (old_digest != NULL) {
 		if ((s = sqlu_stmt(&st->conn, S_PVER_BACKFILL, msg)) == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, old_digest, -1, SQLITE_STATIC);
+		db_bind_text(s, 1, name, -1);
+		db_bind_text(s, 2, old_digest, -1);
 		err = sqlu_step_done(&st->conn, s, "policy version", msg);
 		if (err != VAERN_OK)
 			return err;
 	}
 	if ((s = sqlu_stmt(&st->conn, S_PVER_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, policy_text, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, loaded_at);
+	db_bind_text(s, 1, name, -1);
+	db_bind_text(s, 2, digest, -1);
+	db_bind_text(s, 3, policy_text, (int)len);
+	db_bind_int64(s, 4, loaded_at);
 	return sqlu_step_done(&st->conn, s, "policy version", msg);
 }
 
@@ -963,18 +1010,18 @@ store_policy_version_foreach(struct store *st, const char *name,
                                                   size_t len),
                              void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_PVER_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((err = fn(arg, (const char *)sqlite3_column_text(s, 0),
-		              sqlite3_column_int64(s, 1),
-		              (const char *)sqlite3_column_text(s, 2),
-		              (size_t)sqlite3_column_bytes(s, 2))) != VAERN_OK)
+	db_bind_text(s, 1, name, -1);
+	while ((rc = db_step(s)) == DB_ROW) {
+		if ((err = fn(arg, (const char *)db_column_text(s, 0),
+		              db_column_int64(s, 1),
+		              (const char *)db_column_text(s, 2),
+		              (size_t)db_column_bytes(s, 2))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "policy versions", msg);
@@ -985,7 +1032,7 @@ store_policy_version_get(struct store *st, const char *name, const char *prefix,
                          int64_t at, char digest[STORE_DIGEST_HEX],
                          char **policy_text, size_t *len, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*policy_text = NULL;
@@ -994,16 +1041,16 @@ store_policy_version_get(struct store *st, const char *name, const char *prefix,
 	if ((s = sqlu_stmt(&st->conn, prefix != NULL ? S_PVER_GET : S_PVER_AT,
 	                   msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, name, -1);
 	if (prefix != NULL)
-		sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
+		db_bind_text(s, 2, prefix, -1);
 	else
-		sqlite3_bind_int64(s, 2, at);
+		db_bind_int64(s, 2, at);
 	err = sqlu_step_row(&st->conn, s, "policy version", NULL, msg);
 	if (err == VAERN_OK) {
-		const char *d = (const char *)sqlite3_column_text(s, 0);
-		const char *t = (const char *)sqlite3_column_text(s, 1);
-		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		const char *d = (const char *)db_column_text(s, 0);
+		const char *t = (const char *)db_column_text(s, 1);
+		size_t n = (size_t)db_column_bytes(s, 1);
 
 		snprintf(digest, STORE_DIGEST_HEX, "%s", d != NULL ? d : "");
 		if ((*policy_text = malloc(n + 1)) == NULL) {
@@ -1015,8 +1062,8 @@ store_policy_version_get(struct store *st, const char *name, const char *prefix,
 		}
 		/* A prefix that names two different versions names none. */
 		while (err == VAERN_OK && prefix != NULL &&
-		       sqlite3_step(s) == SQLITE_ROW) {
-			d = (const char *)sqlite3_column_text(s, 0);
+		       db_step(s) == DB_ROW) {
+			d = (const char *)db_column_text(s, 0);
 			if (d != NULL && strcmp(d, digest) != 0)
 				err = vaern_fail(msg, VAERN_E_INVALID,
 				                 "version '%s' of '%s' is "
@@ -1044,16 +1091,16 @@ enum vaern_err
 store_meta_get(struct store *st, const char *key, char *buf, size_t bufsz,
                struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_META_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, key, -1);
 	err = sqlu_step_row(&st->conn, s, "meta", NULL, msg);
 	if (err == VAERN_OK) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
-		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		const char *t = (const char *)db_column_text(s, 0);
+		size_t n = (size_t)db_column_bytes(s, 0);
 
 		if (t == NULL || n >= bufsz)
 			err = vaern_fail(msg, VAERN_E_STORE,
@@ -1072,36 +1119,38 @@ enum vaern_err
 store_meta_put(struct store *st, const char *key, const char *value,
                struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_META_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, key, -1);
+	db_bind_text(s, 2, value, -1);
 	return sqlu_step_done(&st->conn, s, "meta", msg);
 }
 
 enum vaern_err
 store_audit_head_pending(struct store *st, struct vaern_msg *msg)
 {
-	return sqlu_exec(&st->conn, S_AUDIT_HEAD_PENDING, "audit head", msg);
+	static const unsigned char zeros[AUDIT_HASH_BYTES];
+	struct db_stmt *s = sqlu_stmt(&st->conn, S_AUDIT_HEAD_PENDING, msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_blob(s, 1, zeros, sizeof(zeros));
+	return sqlu_step_done(&st->conn, s, "audit head", msg);
 }
 
 enum vaern_err
 store_audit_outbox_add(struct store *st, const struct audit_row *r, int64_t *id,
                        struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
-	enum vaern_err err;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_AUDIT_OUTBOX, msg)) == NULL)
 		return VAERN_E_STORE;
 	audit_row_bind_entry(s, 1, r);
 	audit_bind_text(s, 12, r->policy);
-	if ((err = sqlu_step_done(&st->conn, s, "audit outbox", msg)) ==
-	    VAERN_OK)
-		*id = sqlite3_last_insert_rowid(st->conn.db);
-	return err;
+	return sqlu_step_int64(&st->conn, s, id, "audit outbox", msg);
 }
 
 enum vaern_err

@@ -8,7 +8,7 @@
 #include "sqlite_util.h"
 #include "store_sqlite_engine_internal.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +16,7 @@ enum vaern_err
 store_consent_insert(struct store *st, const struct store_consent *c,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t purpose, source;
 	enum vaern_err err;
 
@@ -27,13 +27,13 @@ store_consent_insert(struct store *st, const struct store_consent *c,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, c->subject);
-	sqlite3_bind_int64(s, 2, purpose);
-	sqlite3_bind_int64(s, 3, c->given_at);
+	db_bind_int64(s, 1, c->subject);
+	db_bind_int64(s, 2, purpose);
+	db_bind_int64(s, 3, c->given_at);
 	bind_time(s, 4, c->withdrawn_at);
-	sqlite3_bind_int64(s, 5, source);
+	db_bind_int64(s, 5, source);
 	if (c->text_hash != NULL)
-		sqlite3_bind_blob(s, 6, c->text_hash, 32, SQLITE_STATIC);
+		db_bind_blob(s, 6, c->text_hash, 32);
 	return sqlu_step_done(&st->conn, s, "consent", msg);
 }
 
@@ -41,7 +41,7 @@ enum vaern_err
 store_consent_valid(struct store *st, int64_t subject, const char *purpose,
                     int *valid, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
 
@@ -53,11 +53,11 @@ store_consent_valid(struct store *st, int64_t subject, const char *purpose,
 		return vaern_fail(msg, err, "consent: label lookup failed");
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, pid);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, pid);
 	if ((err = sqlu_step_row(&st->conn, s, "consent", NULL, msg)) ==
 	    VAERN_OK)
-		*valid = sqlite3_column_type(s, 0) == SQLITE_NULL;
+		*valid = db_column_type(s, 0) == DB_NULL;
 	sqlu_reset(s);
 	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
@@ -66,7 +66,7 @@ enum vaern_err
 store_agreement_insert(struct store *st, int64_t subject, const char *recipient,
                        int64_t at, int withdrawn, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t rid;
 	enum vaern_err err;
 
@@ -74,10 +74,10 @@ store_agreement_insert(struct store *st, int64_t subject, const char *recipient,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, rid);
-	sqlite3_bind_int64(s, 3, at);
-	sqlite3_bind_int(s, 4, withdrawn != 0);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, rid);
+	db_bind_int64(s, 3, at);
+	db_bind_int(s, 4, withdrawn != 0);
 	return sqlu_step_done(&st->conn, s, "agreement", msg);
 }
 
@@ -85,7 +85,7 @@ enum vaern_err
 store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
                       int *valid, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t rid;
 	enum vaern_err err;
 
@@ -97,11 +97,11 @@ store_agreement_valid(struct store *st, int64_t subject, const char *recipient,
 		return vaern_fail(msg, err, "agreement: label lookup failed");
 	if ((s = sqlu_stmt(&st->conn, S_AGREEMENT_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, rid);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, rid);
 	if ((err = sqlu_step_row(&st->conn, s, "agreement", NULL, msg)) ==
 	    VAERN_OK)
-		*valid = sqlite3_column_int(s, 0) == 0;
+		*valid = db_column_int(s, 0) == 0;
 	sqlu_reset(s);
 	return err == VAERN_E_NOTFOUND ? VAERN_OK : err;
 }
@@ -112,12 +112,12 @@ enum vaern_err
 store_consent_text_put(struct store *st, const unsigned char hash[32],
                        const char *text, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_CTEXT_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	db_bind_blob(s, 1, hash, 32);
+	db_bind_text(s, 2, text, -1);
 	return sqlu_step_done(&st->conn, s, "consent text", msg);
 }
 
@@ -125,16 +125,16 @@ enum vaern_err
 store_consent_text_get(struct store *st, const unsigned char hash[32],
                        char **text, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*text = NULL;
 	if ((s = sqlu_stmt(&st->conn, S_CTEXT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	db_bind_blob(s, 1, hash, 32);
 	if ((err = sqlu_step_row(&st->conn, s, "consent text",
 	                         "no such consent text", msg)) == VAERN_OK) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+		const char *t = (const char *)db_column_text(s, 0);
 
 		if (t == NULL || (*text = strdup(t)) == NULL)
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
@@ -149,30 +149,29 @@ store_consent_foreach(struct store *st, int64_t subject,
                                            const struct store_consent_rec *r),
                       void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	char purpose[LABEL_MAX + 1], source[LABEL_MAX + 1];
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, subject);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_consent_rec r;
 
-		if ((err = label_copy(st, sqlite3_column_int64(s, 0), purpose,
+		if ((err = label_copy(st, db_column_int64(s, 0), purpose,
 		                      msg)) != VAERN_OK ||
-		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		    (err = label_copy(st, db_column_int64(s, 4), source,
 		                      msg)) != VAERN_OK)
 			break;
 		r.purpose = purpose;
-		r.seq = sqlite3_column_int64(s, 1);
-		r.at = sqlite3_column_int64(s, 2);
-		r.withdrawn = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		r.seq = db_column_int64(s, 1);
+		r.at = db_column_int64(s, 2);
+		r.withdrawn = db_column_type(s, 3) != DB_NULL;
 		r.source = source;
-		r.text_hash = sqlite3_column_bytes(s, 5) == 32
-		                      ? sqlite3_column_blob(s, 5)
-		                      : NULL;
+		r.text_hash = db_column_bytes(s, 5) == 32 ? db_column_blob(s, 5)
+		                                          : NULL;
 		if ((err = fn(arg, &r)) != VAERN_OK)
 			break;
 	}
@@ -183,7 +182,7 @@ enum vaern_err
 store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
                         struct store_consent_state *cs, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
 
@@ -196,8 +195,8 @@ store_consent_state_get(struct store *st, int64_t subject, const char *purpose,
 		return vaern_fail(msg, err, "consent: label lookup failed");
 	if ((s = sqlu_stmt(&st->conn, S_CSTATE_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, pid);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, pid);
 	if ((err = sqlu_step_row(&st->conn, s, "consent state", NULL, msg)) ==
 	    VAERN_OK) {
 		cs->last_used = column_time(s, 0);
@@ -212,7 +211,7 @@ store_consent_state_put(struct store *st, int64_t subject, const char *purpose,
                         const struct store_consent_state *cs,
                         struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
 
@@ -220,8 +219,8 @@ store_consent_state_put(struct store *st, int64_t subject, const char *purpose,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_CSTATE_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, pid);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, pid);
 	bind_time(s, 3, cs->last_used);
 	bind_time(s, 4, cs->expires_at);
 	return sqlu_step_done(&st->conn, s, "consent state", msg);
@@ -232,21 +231,21 @@ store_consent_due(struct store *st, int64_t now, int64_t *subjects,
                   int64_t *purposes, size_t max, size_t *n,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
-	int rc = SQLITE_DONE;
+	int rc = DB_DONE;
 
 	*n = 0;
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		subjects[*n] = sqlite3_column_int64(s, 0);
-		purposes[*n] = sqlite3_column_int64(s, 1);
+	db_bind_int64(s, 1, now);
+	db_bind_int64(s, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = db_step(s)) == DB_ROW) {
+		subjects[*n] = db_column_int64(s, 0);
+		purposes[*n] = db_column_int64(s, 1);
 		(*n)++;
 	}
-	if (*n < max && rc != SQLITE_DONE)
+	if (*n < max && rc != DB_DONE)
 		err = sqlu_fail(&st->conn, msg, "consent retention");
 	sqlu_reset(s);
 	return err;
@@ -260,13 +259,13 @@ store_consent_delete(struct store *st, int64_t subject, int64_t purpose,
 	                                   S_UNSUB_DELETE};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		sqlite3_stmt *s = sqlu_stmt(&st->conn, ids[i], msg);
+		struct db_stmt *s = sqlu_stmt(&st->conn, ids[i], msg);
 		enum vaern_err err;
 
 		if (s == NULL)
 			return VAERN_E_STORE;
-		sqlite3_bind_int64(s, 1, subject);
-		sqlite3_bind_int64(s, 2, purpose);
+		db_bind_int64(s, 1, subject);
+		db_bind_int64(s, 2, purpose);
 		if ((err = sqlu_step_done(&st->conn, s, "consent", msg)) !=
 		    VAERN_OK)
 			return err;
@@ -279,7 +278,7 @@ store_unsubscribe_put(struct store *st, const unsigned char hash[32],
                       int64_t subject, const char *purpose,
                       struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t pid;
 	enum vaern_err err;
 
@@ -287,9 +286,9 @@ store_unsubscribe_put(struct store *st, const unsigned char hash[32],
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_UNSUB_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, subject);
-	sqlite3_bind_int64(s, 3, pid);
+	db_bind_blob(s, 1, hash, 32);
+	db_bind_int64(s, 2, subject);
+	db_bind_int64(s, 3, pid);
 	return sqlu_step_done(&st->conn, s, "unsubscribe token", msg);
 }
 
@@ -298,18 +297,18 @@ store_unsubscribe_find(struct store *st, const unsigned char hash[32],
                        int64_t *subject, char purpose[STORE_LABEL_MAX + 1],
                        struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 	int64_t pid = 0;
 
 	if ((s = sqlu_stmt(&st->conn, S_UNSUB_FIND, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	db_bind_blob(s, 1, hash, 32);
 	if ((err = sqlu_step_row(&st->conn, s, "unsubscribe token",
 	                         "no such unsubscribe token", msg)) ==
 	    VAERN_OK) {
-		*subject = sqlite3_column_int64(s, 0);
-		pid = sqlite3_column_int64(s, 1);
+		*subject = db_column_int64(s, 0);
+		pid = db_column_int64(s, 1);
 	}
 	sqlu_reset(s);
 	if (err == VAERN_OK)
@@ -322,7 +321,7 @@ store_choice_insert(struct store *st, int64_t controller,
                     const unsigned char *visitor, const struct store_choice *c,
                     struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t src;
 	enum vaern_err err;
 
@@ -330,12 +329,12 @@ store_choice_insert(struct store *st, int64_t controller,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_CHOICE_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, c->at);
-	sqlite3_bind_int(s, 4, c->statistics);
-	sqlite3_bind_int(s, 5, c->marketing);
-	sqlite3_bind_int64(s, 6, src);
+	db_bind_int64(s, 1, controller);
+	db_bind_blob(s, 2, visitor, STORE_BLIND_BYTES);
+	db_bind_int64(s, 3, c->at);
+	db_bind_int(s, 4, c->statistics);
+	db_bind_int(s, 5, c->marketing);
+	db_bind_int64(s, 6, src);
 	return sqlu_step_done(&st->conn, s, "cookie choice", msg);
 }
 
@@ -344,21 +343,21 @@ store_choice_latest(struct store *st, int64_t controller,
                     const unsigned char *visitor, struct store_choice *c,
                     char source[STORE_LABEL_MAX + 1], struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 	int64_t src = 0;
 
 	if ((s = sqlu_stmt(&st->conn, S_CHOICE_LATEST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_blob(s, 2, visitor, STORE_BLIND_BYTES, SQLITE_STATIC);
+	db_bind_int64(s, 1, controller);
+	db_bind_blob(s, 2, visitor, STORE_BLIND_BYTES);
 	if ((err = sqlu_step_row(&st->conn, s, "cookie choice",
 	                         "the visitor has made no choice", msg)) ==
 	    VAERN_OK) {
-		c->at = sqlite3_column_int64(s, 0);
-		c->statistics = sqlite3_column_int(s, 1);
-		c->marketing = sqlite3_column_int(s, 2);
-		src = sqlite3_column_int64(s, 3);
+		c->at = db_column_int64(s, 0);
+		c->statistics = db_column_int(s, 1);
+		c->marketing = db_column_int(s, 2);
+		src = db_column_int64(s, 3);
 	}
 	sqlu_reset(s);
 	if (err == VAERN_OK &&

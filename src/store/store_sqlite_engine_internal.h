@@ -9,7 +9,7 @@
 
 #include "store_sqlite_internal.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -147,8 +147,8 @@ struct label {
 
 struct store {
 	struct sqlu_conn conn;            /* the connection */
-	sqlite3_stmt *stmt[S_COUNT_];     /* conn's statements, prepared
-	                                     lazily, finalised on close */
+	struct db_stmt *stmt[S_COUNT_];   /* conn's statements, prepared
+	                                   lazily, finalised on close */
 	int in_tx;                        /* 1 between begin and commit */
 	int in_read;                      /* 1 in a read transaction */
 	struct label labels[LABEL_CACHE]; /* open-addressed by text hash */
@@ -161,9 +161,14 @@ struct store {
 
 /* Creates the schema, or brings an older one up to date
  * (store_sqlite_schema.c). */
-int store_sqlite_schema_setup(sqlite3 *db, int ks_new, char **errmsg);
+int store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg);
 /* The schema version of the open main database; 0 if it has none. */
-int store_sqlite_schema_version(sqlite3 *db);
+int store_sqlite_schema_version(struct db *db);
+/* The schema version this binary writes; a newer store is refused. */
+#define STORE_SCHEMA_VERSION 7
+/* The PostgreSQL engine's schema set-up (store_pg_schema.c): DB_OK, or
+ * an error with *errmsg (db_free) saying why. */
+int store_pg_schema_setup(struct db *db, char **errmsg);
 
 /* The label table (store_sqlite.c): policy words interned as small integers. */
 enum vaern_err store_sqlite_label_find(struct store *st, const char *text,
@@ -175,20 +180,20 @@ const char *store_sqlite_label_text(struct store *st, int64_t id,
                                     struct vaern_msg *msg);
 
 static inline void
-bind_time(sqlite3_stmt *s, int col, int64_t t)
+bind_time(struct db_stmt *s, int col, int64_t t)
 {
 	if (t == STORE_NO_TIME)
-		sqlite3_bind_null(s, col);
+		db_bind_null(s, col);
 	else
-		sqlite3_bind_int64(s, col, t);
+		db_bind_int64(s, col, t);
 }
 
 static inline int64_t
-column_time(sqlite3_stmt *s, int col)
+column_time(struct db_stmt *s, int col)
 {
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (db_column_type(s, col) == DB_NULL)
 		return STORE_NO_TIME;
-	return sqlite3_column_int64(s, col);
+	return db_column_int64(s, col);
 }
 
 /* Copies the text of label id into buf: label_text's own buffer is shared,
@@ -207,11 +212,11 @@ label_copy(struct store *st, int64_t id, char buf[LABEL_MAX + 1],
 
 /* Copies a blob column into buf (size max); returns 0 if it does not fit. */
 static inline int
-column_copy(sqlite3_stmt *s, int col, unsigned char *buf, size_t max,
+column_copy(struct db_stmt *s, int col, unsigned char *buf, size_t max,
             size_t *len)
 {
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	const void *p = db_column_blob(s, col);
+	size_t n = (size_t)db_column_bytes(s, col);
 
 	*len = 0;
 	if (n > max)
@@ -224,10 +229,10 @@ column_copy(sqlite3_stmt *s, int col, unsigned char *buf, size_t max,
 
 /* Copies text column col into buf (max + 1 bytes); 0 if it does not fit. */
 static inline int
-column_text_copy(sqlite3_stmt *s, int col, char *buf, size_t max)
+column_text_copy(struct db_stmt *s, int col, char *buf, size_t max)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	const char *t = (const char *)db_column_text(s, col);
+	size_t n = (size_t)db_column_bytes(s, col);
 
 	if (t == NULL || n > max)
 		return 0;

@@ -7,14 +7,14 @@
 #include "sqlite_util.h"
 #include "store_sqlite_engine_internal.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
 enum vaern_err
 store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t cat = 0;
 	enum vaern_err err;
 
@@ -24,15 +24,14 @@ store_hold_insert(struct store *st, struct store_hold *h, struct vaern_msg *msg)
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_HOLD_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, h->subject);
+	db_bind_int64(s, 1, h->subject);
 	if (h->category != NULL)
-		sqlite3_bind_int64(s, 2, cat);
-	sqlite3_bind_text(s, 3, h->reason, -1, SQLITE_STATIC);
+		db_bind_int64(s, 2, cat);
+	db_bind_text(s, 3, h->reason, -1);
 	bind_time(s, 4, h->review_at);
-	sqlite3_bind_int64(s, 5, h->placed_at);
-	sqlite3_bind_text(s, 6, h->placed_by, -1, SQLITE_STATIC);
-	if ((err = sqlu_step_done(&st->conn, s, "hold", msg)) == VAERN_OK)
-		h->id = sqlite3_last_insert_rowid(st->conn.db);
+	db_bind_int64(s, 5, h->placed_at);
+	db_bind_text(s, 6, h->placed_by, -1);
+	err = sqlu_step_int64(&st->conn, s, &h->id, "hold", msg);
 	return err;
 }
 
@@ -40,13 +39,13 @@ enum vaern_err
 store_hold_lift(struct store *st, int64_t subject, int64_t id, int64_t at,
                 struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_HOLD_LIFT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, id);
-	sqlite3_bind_int64(s, 3, at);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, id);
+	db_bind_int64(s, 3, at);
 	return sqlu_step_changed(&st->conn, s, "hold", msg,
 	                         "no hold %lld in force on this subject",
 	                         (long long)id);
@@ -57,7 +56,7 @@ store_hold_foreach(struct store *st, int64_t subject,
                    enum vaern_err (*fn)(void *arg, const struct store_hold *h),
                    void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	char cat[LABEL_MAX + 1];
 	int rc;
@@ -66,23 +65,23 @@ store_hold_foreach(struct store *st, int64_t subject,
 	                   msg)) == NULL)
 		return VAERN_E_STORE;
 	if (subject)
-		sqlite3_bind_int64(s, 1, subject);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		db_bind_int64(s, 1, subject);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_hold h;
 
 		h.category = NULL;
-		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
-			if ((err = label_copy(st, sqlite3_column_int64(s, 2),
-			                      cat, msg)) != VAERN_OK)
+		if (db_column_type(s, 2) != DB_NULL) {
+			if ((err = label_copy(st, db_column_int64(s, 2), cat,
+			                      msg)) != VAERN_OK)
 				break;
 			h.category = cat;
 		}
-		h.id = sqlite3_column_int64(s, 0);
-		h.subject = sqlite3_column_int64(s, 1);
-		h.reason = (const char *)sqlite3_column_text(s, 3);
+		h.id = db_column_int64(s, 0);
+		h.subject = db_column_int64(s, 1);
+		h.reason = (const char *)db_column_text(s, 3);
 		h.review_at = column_time(s, 4);
-		h.placed_at = sqlite3_column_int64(s, 5);
-		h.placed_by = (const char *)sqlite3_column_text(s, 6);
+		h.placed_at = db_column_int64(s, 5);
+		h.placed_by = (const char *)db_column_text(s, 6);
 		h.lifted_at = column_time(s, 7);
 		if (h.reason == NULL || h.placed_by == NULL) {
 			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
@@ -98,7 +97,7 @@ enum vaern_err
 store_anon_insert(struct store *st, int64_t controller, const char *rule,
                   int64_t at, const char *data, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t r;
 	enum vaern_err err;
 
@@ -106,10 +105,10 @@ store_anon_insert(struct store *st, int64_t controller, const char *rule,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_ANON_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_int64(s, 2, r);
-	sqlite3_bind_int64(s, 3, at);
-	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, controller);
+	db_bind_int64(s, 2, r);
+	db_bind_int64(s, 3, at);
+	db_bind_text(s, 4, data, -1);
 	return sqlu_step_done(&st->conn, s, "anonymised record", msg);
 }
 
@@ -117,10 +116,10 @@ enum vaern_err
 store_anon_count(struct store *st, int64_t controller, int64_t *count,
                  struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_ANON_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
+	db_bind_int64(s, 1, controller);
 	return sqlu_step_int64(&st->conn, s, count, "anonymised records", msg);
 }

@@ -10,7 +10,7 @@
 #include "store_incident.h"
 #include "store_sqlite_engine_internal.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,21 +260,21 @@ static const char migrate_4_done_sql[] =
 
 /* 1 if table has column (a schema step that may have been taken). */
 static int
-has_column(sqlite3 *db, const char *table, const char *column)
+has_column(struct db *db, const char *table, const char *column)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT count(*) FROM pragma_table_info(?1)"
-	                       " WHERE name = ?2",
-	                       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			found = sqlite3_column_int(s, 0) > 0;
+	if (db_prepare(db,
+	               "SELECT count(*) FROM pragma_table_info(?1)"
+	               " WHERE name = ?2",
+	               0, &s) == DB_OK) {
+		db_bind_text(s, 1, table, -1);
+		db_bind_text(s, 2, column, -1);
+		if (db_step(s) == DB_ROW)
+			found = db_column_int(s, 0) > 0;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return found;
 }
 
@@ -299,76 +299,75 @@ static const char migrate_6_sql[] =
  * transaction: a crash half-way leaves the old schema whole.
  */
 int
-store_sqlite_schema_setup(sqlite3 *db, int ks_new, char **errmsg)
+store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc, old = 0;
 
-	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, errmsg)) !=
-	    SQLITE_OK)
+	if ((rc = db_exec(db, "BEGIN IMMEDIATE", errmsg)) != DB_OK)
 		return rc;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT value FROM meta"
-	                       " WHERE key = 'schema_version'",
-	                       -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(s, 0);
+	if (db_prepare(db,
+	               "SELECT value FROM meta"
+	               " WHERE key = 'schema_version'",
+	               0, &s) == DB_OK &&
+	    db_step(s) == DB_ROW) {
+		const char *v = (const char *)db_column_text(s, 0);
 
 		if (v != NULL)
 			old = (int)strtol(v, NULL, 10);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (old == 1)
-		rc = sqlite3_exec(db, migrate_1_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && (old == 1 || old == 2))
-		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && old >= 1 && old <= 3)
-		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, schema_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, ks_schema_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && old >= 1 && old <= 4)
-		rc = sqlite3_exec(db,
-		                  has_column(db, "subject", "wrapped_key")
-		                          ? migrate_4_sql
-		                          : migrate_4_done_sql,
-		                  NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && ks_new)
-		rc = sqlite3_exec(db, ks_stamp_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK)
+		rc = db_exec(db, migrate_1_sql, errmsg);
+	if (rc == DB_OK && (old == 1 || old == 2))
+		rc = db_exec(db, migrate_2_sql, errmsg);
+	if (rc == DB_OK && old >= 1 && old <= 3)
+		rc = db_exec(db, migrate_3_sql, errmsg);
+	if (rc == DB_OK)
+		rc = db_exec(db, schema_sql, errmsg);
+	if (rc == DB_OK)
+		rc = db_exec(db, ks_schema_sql, errmsg);
+	if (rc == DB_OK && old >= 1 && old <= 4)
+		rc = db_exec(db,
+		             has_column(db, "subject", "wrapped_key")
+		                     ? migrate_4_sql
+		                     : migrate_4_done_sql,
+		             errmsg);
+	if (rc == DB_OK && ks_new)
+		rc = db_exec(db, ks_stamp_sql, errmsg);
+	if (rc == DB_OK)
 		rc = store_incident_schema(db, errmsg);
 	/* Issue 20: a new table only, made on open of any older schema. */
-	if (rc == SQLITE_OK)
+	if (rc == DB_OK)
 		rc = store_console_schema(db, errmsg);
-	if (rc == SQLITE_OK && old >= 1 && old <= 5)
-		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK && old >= 1 && old <= 6)
-		rc = sqlite3_exec(db, migrate_6_sql, NULL, NULL, errmsg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
-	if (rc != SQLITE_OK)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc == DB_OK && old >= 1 && old <= 5)
+		rc = db_exec(db, migrate_5_sql, errmsg);
+	if (rc == DB_OK && old >= 1 && old <= 6)
+		rc = db_exec(db, migrate_6_sql, errmsg);
+	if (rc == DB_OK)
+		rc = db_exec(db, "COMMIT", errmsg);
+	if (rc != DB_OK)
+		(void)db_exec(db, "ROLLBACK", NULL);
 	return rc;
 }
 
 /* The schema version of the open main database; 0 if it has none. */
 int
-store_sqlite_schema_version(sqlite3 *db)
+store_sqlite_schema_version(struct db *db)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int v = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT value FROM main.meta"
-	                       " WHERE key = 'schema_version'",
-	                       -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (db_prepare(db,
+	               "SELECT value FROM main.meta"
+	               " WHERE key = 'schema_version'",
+	               0, &s) == DB_OK &&
+	    db_step(s) == DB_ROW) {
+		const char *t = (const char *)db_column_text(s, 0);
 
 		if (t != NULL)
 			v = (int)strtol(t, NULL, 10);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return v;
 }

@@ -7,7 +7,7 @@
 #include "sqlite_util.h"
 #include "store_sqlite_engine_internal.h"
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,34 +15,32 @@ enum vaern_err
 store_subject_insert(struct store *st, struct store_subject *subj,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subj->controller);
-	sqlite3_bind_blob(s, 2, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, subj->blinds, (int)subj->blinds_len,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, subj->state);
-	sqlite3_bind_int64(s, 6, subj->created_at);
-	if ((err = sqlu_step_done(&st->conn, s, "subject", msg)) != VAERN_OK)
+	db_bind_int64(s, 1, subj->controller);
+	db_bind_blob(s, 2, subj->uid, STORE_UID_BYTES);
+	db_bind_blob(s, 3, subj->blinds, (int)subj->blinds_len);
+	db_bind_int(s, 4, subj->state);
+	db_bind_int64(s, 5, subj->created_at);
+	if ((err = sqlu_step_int64(&st->conn, s, &subj->rowid, "subject",
+	                           msg)) != VAERN_OK)
 		return err;
-	subj->rowid = sqlite3_last_insert_rowid(st->conn.db);
 	/* The wrapped key goes to the keystore, in the same transaction. */
 	if ((s = sqlu_stmt(&st->conn, S_SKEY_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, subj->uid, STORE_UID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, subj->controller);
-	sqlite3_bind_int64(s, 3, subj->kek);
-	sqlite3_bind_blob(s, 4, subj->wrapped_key, (int)subj->wrapped_len,
-	                  SQLITE_STATIC);
+	db_bind_blob(s, 1, subj->uid, STORE_UID_BYTES);
+	db_bind_int64(s, 2, subj->controller);
+	db_bind_int64(s, 3, subj->kek);
+	db_bind_blob(s, 4, subj->wrapped_key, (int)subj->wrapped_len);
 	return sqlu_step_done(&st->conn, s, "subject key", msg);
 }
 
 /* Steps s (bound) and copies the subject row into *subj. */
 static enum vaern_err
-subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
+subject_lookup(struct store *st, struct db_stmt *s, struct store_subject *subj,
                struct vaern_msg *msg)
 {
 	enum vaern_err err;
@@ -50,11 +48,11 @@ subject_lookup(struct store *st, sqlite3_stmt *s, struct store_subject *subj,
 
 	err = sqlu_step_row(&st->conn, s, "subject", "no such subject", msg);
 	if (err == VAERN_OK) {
-		subj->rowid = sqlite3_column_int64(s, 0);
-		subj->controller = sqlite3_column_int64(s, 1);
-		subj->state = sqlite3_column_int(s, 5);
-		subj->created_at = sqlite3_column_int64(s, 6);
-		subj->kek = sqlite3_column_int64(s, 7);
+		subj->rowid = db_column_int64(s, 0);
+		subj->controller = db_column_int64(s, 1);
+		subj->state = db_column_int(s, 5);
+		subj->created_at = db_column_int64(s, 6);
+		subj->kek = db_column_int64(s, 7);
 		if (!column_copy(s, 2, subj->uid, STORE_UID_BYTES, &uidlen) ||
 		    uidlen != STORE_UID_BYTES ||
 		    !column_copy(s, 3, subj->wrapped_key, STORE_WRAPPED_MAX,
@@ -74,12 +72,12 @@ store_subject_by_uid(struct store *st, int64_t controller,
                      const unsigned char *uid, struct store_subject *subj,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_UID, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_blob(s, 1, uid, STORE_UID_BYTES, SQLITE_STATIC);
+	db_bind_blob(s, 1, uid, STORE_UID_BYTES);
 	err = subject_lookup(st, s, subj, msg);
 	/* One controller's subject is invisible to another controller. */
 	if (err == VAERN_OK && subj->controller != controller)
@@ -91,11 +89,11 @@ enum vaern_err
 store_subject_by_rowid(struct store *st, int64_t rowid,
                        struct store_subject *subj, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_BY_ROWID, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, rowid);
+	db_bind_int64(s, 1, rowid);
 	return subject_lookup(st, s, subj, msg);
 }
 
@@ -104,12 +102,12 @@ store_subject_set_blinds(struct store *st, int64_t rowid,
                          const unsigned char *blinds, size_t len,
                          struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_BLINDS, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, rowid);
-	sqlite3_bind_blob(s, 2, blinds, (int)len, SQLITE_STATIC);
+	db_bind_int64(s, 1, rowid);
+	db_bind_blob(s, 2, blinds, (int)len);
 	return sqlu_step_done(&st->conn, s, "subject", msg);
 }
 
@@ -117,11 +115,11 @@ static enum vaern_err
 delete_by_subject(struct store *st, enum stmt_id id, int64_t rowid,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, id, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, rowid);
+	db_bind_int64(s, 1, rowid);
 	return sqlu_step_done(&st->conn, s, "erase", msg);
 }
 
@@ -143,7 +141,7 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SKEY_DELETE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;
-	if (sqlite3_changes(st->conn.db) != 1)
+	if (db_changes(st->conn.db) != 1)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "no such subject");
 	return VAERN_OK;
 }
@@ -152,21 +150,21 @@ enum vaern_err
 store_subject_count(struct store *st, int64_t controller, int64_t *count,
                     struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
+	db_bind_int64(s, 1, controller);
 	return sqlu_step_int64(&st->conn, s, count, "subject count", msg);
 }
 
 static void
-bind_identifier(sqlite3_stmt *s, int64_t controller, int type,
+bind_identifier(struct db_stmt *s, int64_t controller, int type,
                 const unsigned char *blind)
 {
-	sqlite3_bind_int64(s, 1, controller);
-	sqlite3_bind_int(s, 2, type);
-	sqlite3_bind_blob(s, 3, blind, STORE_BLIND_BYTES, SQLITE_STATIC);
+	db_bind_int64(s, 1, controller);
+	db_bind_int(s, 2, type);
+	db_bind_blob(s, 3, blind, STORE_BLIND_BYTES);
 }
 
 enum vaern_err
@@ -174,12 +172,12 @@ store_identifier_insert(struct store *st, int64_t controller, int type,
                         const unsigned char *blind, int64_t subject,
                         struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
 	bind_identifier(s, controller, type, blind);
-	sqlite3_bind_int64(s, 4, subject);
+	db_bind_int64(s, 4, subject);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
@@ -188,7 +186,7 @@ store_identifier_find(struct store *st, int64_t controller, int type,
                       const unsigned char *blind, int64_t *subject,
                       struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_FIND, msg)) == NULL)
@@ -197,7 +195,7 @@ store_identifier_find(struct store *st, int64_t controller, int type,
 	if ((err = sqlu_step_row(&st->conn, s, "identifier",
 	                         "no subject has that identifier", msg)) ==
 	    VAERN_OK)
-		*subject = sqlite3_column_int64(s, 0);
+		*subject = db_column_int64(s, 0);
 	sqlu_reset(s);
 	return err;
 }
@@ -207,7 +205,7 @@ store_identifier_find_uid(struct store *st, int64_t controller, int type,
                           const unsigned char *blind, unsigned char *uid,
                           struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 	size_t len = 0;
 
@@ -228,7 +226,7 @@ enum vaern_err
 store_identifier_delete(struct store *st, int64_t controller, int type,
                         const unsigned char *blind, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -241,14 +239,14 @@ store_card_warning_sent(struct store *st, int64_t subject,
                         const unsigned char *mark, int *sent,
                         struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*sent = 0;
 	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	db_bind_int64(s, 1, subject);
+	db_bind_blob(s, 2, mark, STORE_BLIND_BYTES);
 	err = sqlu_step_row(&st->conn, s, "card warning", NULL, msg);
 	sqlu_reset(s);
 	if (err == VAERN_E_NOTFOUND)
@@ -263,13 +261,13 @@ store_card_warning_put(struct store *st, int64_t subject,
                        const unsigned char *mark, int64_t at,
                        struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_PUT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, at);
+	db_bind_int64(s, 1, subject);
+	db_bind_blob(s, 2, mark, STORE_BLIND_BYTES);
+	db_bind_int64(s, 3, at);
 	return sqlu_step_done(&st->conn, s, "card warning", msg);
 }
 
@@ -277,12 +275,12 @@ enum vaern_err
 store_card_warning_delete(struct store *st, int64_t subject,
                           const unsigned char *mark, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_CARD_WARNING_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_blob(s, 2, mark, STORE_BLIND_BYTES, SQLITE_STATIC);
+	db_bind_int64(s, 1, subject);
+	db_bind_blob(s, 2, mark, STORE_BLIND_BYTES);
 	return sqlu_step_done(&st->conn, s, "card warning", msg);
 }
 
@@ -290,11 +288,11 @@ enum vaern_err
 store_identifier_clear(struct store *st, int64_t controller,
                        struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_CLEAR, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
+	db_bind_int64(s, 1, controller);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);
 }
 
@@ -302,7 +300,7 @@ enum vaern_err
 store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
                      size_t *n, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	size_t cap = 0;
 	int rc;
@@ -311,8 +309,8 @@ store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
 	*n = 0;
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_OF_CONTROLLER, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, controller);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, controller);
+	while ((rc = db_step(s)) == DB_ROW) {
 		if (*n == cap) {
 			size_t ncap = cap ? 2 * cap : 256;
 			int64_t *more = realloc(*ids, ncap * sizeof(**ids));
@@ -325,7 +323,7 @@ store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
 			*ids = more;
 			cap = ncap;
 		}
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+		(*ids)[(*n)++] = db_column_int64(s, 0);
 	}
 	err = sqlu_rows_end(&st->conn, s, rc, err, "subject list", msg);
 	if (err != VAERN_OK) {
@@ -340,7 +338,7 @@ enum vaern_err
 store_fact_insert(struct store *st, const struct store_fact *f,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t cat, purpose, source, rule = 0;
 	enum vaern_err err;
 
@@ -355,17 +353,17 @@ store_fact_insert(struct store *st, const struct store_fact *f,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, f->subject);
-	sqlite3_bind_int64(s, 2, f->id);
-	sqlite3_bind_int64(s, 3, cat);
-	sqlite3_bind_int64(s, 4, purpose);
-	sqlite3_bind_int64(s, 5, source);
-	sqlite3_bind_int64(s, 6, f->collected_at);
-	sqlite3_bind_int(s, 7, f->provided_by_subject);
+	db_bind_int64(s, 1, f->subject);
+	db_bind_int64(s, 2, f->id);
+	db_bind_int64(s, 3, cat);
+	db_bind_int64(s, 4, purpose);
+	db_bind_int64(s, 5, source);
+	db_bind_int64(s, 6, f->collected_at);
+	db_bind_int(s, 7, f->provided_by_subject);
 	bind_time(s, 8, f->expires_at);
-	sqlite3_bind_blob(s, 9, f->ct, (int)f->ctlen, SQLITE_STATIC);
+	db_bind_blob(s, 9, f->ct, (int)f->ctlen);
 	if (rule != 0)
-		sqlite3_bind_int64(s, 10, rule);
+		db_bind_int64(s, 10, rule);
 	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
@@ -373,11 +371,11 @@ enum vaern_err
 store_fact_max_id(struct store *st, int64_t subject, int64_t *max,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_MAX, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
+	db_bind_int64(s, 1, subject);
 	/* max(id) of no fact is NULL, which reads as 0 */
 	return sqlu_step_int64(&st->conn, s, max, "fact", msg);
 }
@@ -387,7 +385,7 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
                   const unsigned char *ct, size_t ctlen, int64_t collected_at,
                   const char *source, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t src;
 	enum vaern_err err;
 
@@ -395,18 +393,18 @@ store_fact_update(struct store *st, int64_t subject, int64_t id,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_UPDATE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, id);
-	sqlite3_bind_blob(s, 3, ct, (int)ctlen, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, collected_at);
-	sqlite3_bind_int64(s, 5, src);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, id);
+	db_bind_blob(s, 3, ct, (int)ctlen);
+	db_bind_int64(s, 4, collected_at);
+	db_bind_int64(s, 5, src);
 	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
 	                         (long long)id);
 }
 
 /* Steps s and calls fn for each fact row. */
 static enum vaern_err
-facts_each(struct store *st, sqlite3_stmt *s,
+facts_each(struct store *st, struct db_stmt *s,
            enum vaern_err (*fn)(void *arg, const struct store_fact *f),
            void *arg, int *seen, struct vaern_msg *msg)
 {
@@ -415,27 +413,27 @@ facts_each(struct store *st, sqlite3_stmt *s,
 	int rc;
 
 	*seen = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_fact f;
 
-		if ((err = label_copy(st, sqlite3_column_int64(s, 2), cat,
+		if ((err = label_copy(st, db_column_int64(s, 2), cat, msg)) !=
+		            VAERN_OK ||
+		    (err = label_copy(st, db_column_int64(s, 3), purpose,
 		                      msg)) != VAERN_OK ||
-		    (err = label_copy(st, sqlite3_column_int64(s, 3), purpose,
-		                      msg)) != VAERN_OK ||
-		    (err = label_copy(st, sqlite3_column_int64(s, 4), source,
+		    (err = label_copy(st, db_column_int64(s, 4), source,
 		                      msg)) != VAERN_OK)
 			break;
-		f.subject = sqlite3_column_int64(s, 0);
-		f.id = sqlite3_column_int64(s, 1);
+		f.subject = db_column_int64(s, 0);
+		f.id = db_column_int64(s, 1);
 		f.category = cat;
 		f.purpose = purpose;
 		f.source = source;
-		f.collected_at = sqlite3_column_int64(s, 5);
-		f.provided_by_subject = sqlite3_column_int(s, 6);
+		f.collected_at = db_column_int64(s, 5);
+		f.provided_by_subject = db_column_int(s, 6);
 		f.expires_at = column_time(s, 7);
 		f.rule = NULL;
-		f.ct = sqlite3_column_blob(s, 8);
-		f.ctlen = (size_t)sqlite3_column_bytes(s, 8);
+		f.ct = db_column_blob(s, 8);
+		f.ctlen = (size_t)db_column_bytes(s, 8);
 		*seen = 1;
 		if ((err = fn(arg, &f)) != VAERN_OK)
 			break;
@@ -448,12 +446,12 @@ store_fact_foreach(struct store *st, int64_t subject,
                    enum vaern_err (*fn)(void *arg, const struct store_fact *f),
                    void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int seen;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
+	db_bind_int64(s, 1, subject);
 	return facts_each(st, s, fn, arg, &seen, msg);
 }
 
@@ -462,14 +460,14 @@ store_fact_get(struct store *st, int64_t subject, int64_t id,
                enum vaern_err (*fn)(void *arg, const struct store_fact *f),
                void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 	int seen;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_GET, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, id);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, id);
 	err = facts_each(st, s, fn, arg, &seen, msg);
 	if (err == VAERN_OK && !seen)
 		err = vaern_fail(msg, VAERN_E_NOTFOUND, "no fact %lld",
@@ -481,7 +479,7 @@ enum vaern_err
 store_event_insert(struct store *st, const struct store_event *e,
                    struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t kind;
 	enum vaern_err err;
 
@@ -489,9 +487,9 @@ store_event_insert(struct store *st, const struct store_event *e,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_EVENT_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, e->subject);
-	sqlite3_bind_int64(s, 2, kind);
-	sqlite3_bind_int64(s, 3, e->at);
+	db_bind_int64(s, 1, e->subject);
+	db_bind_int64(s, 2, kind);
+	db_bind_int64(s, 3, e->at);
 	return sqlu_step_done(&st->conn, s, "event", msg);
 }
 
@@ -501,23 +499,23 @@ store_event_foreach(struct store *st, int64_t subject,
                                          const struct store_event *e),
                     void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	char kind[LABEL_MAX + 1];
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_EVENT_LIST, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, subject);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_event e;
 
-		if ((err = label_copy(st, sqlite3_column_int64(s, 1), kind,
-		                      msg)) != VAERN_OK)
+		if ((err = label_copy(st, db_column_int64(s, 1), kind, msg)) !=
+		    VAERN_OK)
 			break;
-		e.subject = sqlite3_column_int64(s, 0);
+		e.subject = db_column_int64(s, 0);
 		e.kind = kind;
-		e.at = sqlite3_column_int64(s, 2);
+		e.at = db_column_int64(s, 2);
 		if ((err = fn(arg, &e)) != VAERN_OK)
 			break;
 	}
@@ -528,12 +526,12 @@ enum vaern_err
 store_subject_set_state(struct store *st, int64_t rowid, int state,
                         struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJ_SET_STATE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, rowid);
-	sqlite3_bind_int(s, 2, state);
+	db_bind_int64(s, 1, rowid);
+	db_bind_int(s, 2, state);
 	return sqlu_step_changed(&st->conn, s, "subject", msg,
 	                         "no such subject");
 }
@@ -545,7 +543,7 @@ store_fact_set_expiry(struct store *st, int64_t subject, int64_t id,
                       int64_t expires_at, const char *rule,
                       struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t r = 0;
 	enum vaern_err err;
 
@@ -554,11 +552,11 @@ store_fact_set_expiry(struct store *st, int64_t subject, int64_t id,
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_SET_EXPIRY, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, id);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, id);
 	bind_time(s, 3, expires_at);
 	if (r != 0)
-		sqlite3_bind_int64(s, 4, r);
+		db_bind_int64(s, 4, r);
 	return sqlu_step_done(&st->conn, s, "fact", msg);
 }
 
@@ -566,12 +564,12 @@ enum vaern_err
 store_fact_delete(struct store *st, int64_t subject, int64_t id,
                   struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, id);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, id);
 	return sqlu_step_changed(&st->conn, s, "fact", msg, "no fact %lld",
 	                         (long long)id);
 }
@@ -581,7 +579,7 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
                struct store_due *out, size_t max, size_t *n,
                struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
@@ -593,24 +591,24 @@ store_fact_due(struct store *st, int64_t now, const struct store_due *after,
 	              msg);
 	if (s == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	db_bind_int64(s, 1, now);
+	db_bind_int64(s, 2, (sqlite3_int64)max);
 	if (after != NULL) {
-		sqlite3_bind_int64(s, 3, after->expires_at);
-		sqlite3_bind_int64(s, 4, after->subject);
-		sqlite3_bind_int64(s, 5, after->id);
+		db_bind_int64(s, 3, after->expires_at);
+		db_bind_int64(s, 4, after->subject);
+		db_bind_int64(s, 5, after->id);
 		if (after->rule != 0)
-			sqlite3_bind_int64(s, 6, after->rule);
+			db_bind_int64(s, 6, after->rule);
 	}
-	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (*n < max && (rc = db_step(s)) == DB_ROW) {
 		struct store_due *d = &out[(*n)++];
 
-		d->expires_at = sqlite3_column_int64(s, 0);
-		d->subject = sqlite3_column_int64(s, 1);
-		d->id = sqlite3_column_int64(s, 2);
-		d->rule = sqlite3_column_int64(s, 3);
+		d->expires_at = db_column_int64(s, 0);
+		d->subject = db_column_int64(s, 1);
+		d->id = db_column_int64(s, 2);
+		d->rule = db_column_int64(s, 3);
 	}
-	if (*n < max && rc != SQLITE_DONE)
+	if (*n < max && rc != DB_DONE)
 		err = sqlu_fail(&st->conn, msg, "retention");
 	sqlu_reset(s);
 	return err;
@@ -622,19 +620,19 @@ store_fact_key_foreach(struct store *st, int64_t subject,
                                             const struct store_fact_key *k),
                        void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_KEYS, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, subject);
+	while ((rc = db_step(s)) == DB_ROW) {
 		struct store_fact_key k;
 
-		k.id = sqlite3_column_int64(s, 0);
-		k.category = sqlite3_column_int64(s, 1);
-		k.rule = sqlite3_column_int64(s, 2);
+		k.id = db_column_int64(s, 0);
+		k.category = db_column_int64(s, 1);
+		k.rule = db_column_int64(s, 2);
 		k.expires_at = column_time(s, 3);
 		if ((err = fn(arg, &k)) != VAERN_OK)
 			break;
@@ -646,16 +644,16 @@ enum vaern_err
 store_fact_delete_due(struct store *st, int64_t subject, int64_t now,
                       int64_t *deleted, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	*deleted = 0;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_DELETE_DUE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, now);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, now);
 	if ((err = sqlu_step_done(&st->conn, s, "fact", msg)) == VAERN_OK)
-		*deleted = sqlite3_changes(st->conn.db);
+		*deleted = db_changes(st->conn.db);
 	return err;
 }
 
@@ -663,12 +661,12 @@ enum vaern_err
 store_fact_due_count(struct store *st, int64_t now, int64_t *count,
                      struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	*count = 0;
 	if ((s = sqlu_stmt(&st->conn, S_FACT_DUE_COUNT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, now);
+	db_bind_int64(s, 1, now);
 	return sqlu_step_int64(&st->conn, s, count, "retention", msg);
 }
 
@@ -678,16 +676,15 @@ store_fact_plan(struct store *st,
                                      int64_t expires_at, int64_t count),
                 void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN, msg)) == NULL)
 		return VAERN_E_STORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((err = fn(arg, sqlite3_column_int64(s, 0),
-		              column_time(s, 1), sqlite3_column_int64(s, 2))) !=
-		    VAERN_OK)
+	while ((rc = db_step(s)) == DB_ROW) {
+		if ((err = fn(arg, db_column_int64(s, 0), column_time(s, 1),
+		              db_column_int64(s, 2))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
@@ -699,15 +696,15 @@ store_fact_plan_restricted(struct store *st,
                                                 int64_t count),
                            void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_PLAN_RESTRICTED, msg)) == NULL)
 		return VAERN_E_STORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((err = fn(arg, sqlite3_column_int64(s, 0),
-		              sqlite3_column_int64(s, 1))) != VAERN_OK)
+	while ((rc = db_step(s)) == DB_ROW) {
+		if ((err = fn(arg, db_column_int64(s, 0),
+		              db_column_int64(s, 1))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "retention plan", msg);
@@ -719,14 +716,14 @@ store_subject_restricted_foreach(struct store *st,
                                                       int64_t subject),
                                  void *arg, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err = VAERN_OK;
 	int rc;
 
 	if ((s = sqlu_stmt(&st->conn, S_SUBJECT_RESTRICTED, msg)) == NULL)
 		return VAERN_E_STORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((err = fn(arg, sqlite3_column_int64(s, 0))) != VAERN_OK)
+	while ((rc = db_step(s)) == DB_ROW) {
+		if ((err = fn(arg, db_column_int64(s, 0))) != VAERN_OK)
 			break;
 	}
 	return sqlu_rows_end(&st->conn, s, rc, err, "restricted subjects", msg);
@@ -734,7 +731,7 @@ store_subject_restricted_foreach(struct store *st,
 
 /* Runs s (bound already) and sets *found to whether it returned a row. */
 static enum vaern_err
-step_exists(struct store *st, sqlite3_stmt *s, int *found,
+step_exists(struct store *st, struct db_stmt *s, int *found,
             struct vaern_msg *msg)
 {
 	enum vaern_err err = sqlu_step_row(&st->conn, s, "lookup", NULL, msg);
@@ -748,22 +745,22 @@ enum vaern_err
 store_subject_remains(struct store *st, int64_t subject, int64_t now,
                       int *remains, struct vaern_msg *msg)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_FACT_ANY, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
+	db_bind_int64(s, 1, subject);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_KEPT, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
-	sqlite3_bind_int64(s, 2, now);
+	db_bind_int64(s, 1, subject);
+	db_bind_int64(s, 2, now);
 	if ((err = step_exists(st, s, remains, msg)) != VAERN_OK || *remains)
 		return err;
 	if ((s = sqlu_stmt(&st->conn, S_CONSENT_IN_FORCE, msg)) == NULL)
 		return VAERN_E_STORE;
-	sqlite3_bind_int64(s, 1, subject);
+	db_bind_int64(s, 1, subject);
 	return step_exists(st, s, remains, msg);
 }

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 // clang-format on
 
+#include "store/db.h"
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +57,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 
 	if (f == NULL)
 		return -1;
@@ -65,11 +65,11 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->db, sizeof(f->db), "%s/vaern.db", f->dir);
-	if (sqlite3_open(f->db, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
-	            SQLITE_OK)
+	if (db_open_sqlite(f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                   5000, &db) != DB_OK ||
+	    db_exec(db, "PRAGMA journal_mode=WAL", NULL) != DB_OK)
 		return -1;
-	sqlite3_close(db);
+	db_close(db);
 	clock_set(T0);
 	*state = f;
 	return 0;
@@ -122,32 +122,37 @@ entry(const char *actor, const unsigned char *subject, int allowed)
 static void
 exec_sql(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	char *err = NULL;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+	assert_int_equal(
+	        db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                       5000, &db),
+	        DB_OK);
+	db_busy_timeout(db, 5000);
+	if (db_exec(db, sql, &err) != DB_OK)
 		fail_msg("%s: %s", sql, err ? err : "?");
-	sqlite3_close(db);
+	db_close(db);
 }
 
 static int64_t
 count_rows(const char *path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	int64_t n = -1;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM audit", -1, &s,
-	                       NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
+	assert_int_equal(
+	        db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                       5000, &db),
+	        DB_OK);
+	if (db_prepare(db, "SELECT count(*) FROM audit", 0, &s) == DB_OK &&
+	    db_step(s) == DB_ROW)
+		n = db_column_int64(s, 0);
 	else
 		n = 0; /* no table yet */
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	return n;
 }
 
@@ -211,20 +216,23 @@ test_gdpr32_empty_trail_verifies(void **state)
 	assert_memory_equal(res.head, zero, AUDIT_HASH_BYTES);
 	exec_sql(f->db, "SELECT 1 FROM sqlite_master"); /* still readable */
 	{
-		sqlite3 *db = NULL;
-		sqlite3_stmt *s = NULL;
+		struct db *db = NULL;
+		struct db_stmt *s = NULL;
 
-		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-		assert_int_equal(
-		        sqlite3_prepare_v2(db,
-		                           "SELECT count(*) FROM sqlite_master"
-		                           " WHERE name = 'audit'",
-		                           -1, &s, NULL),
-		        SQLITE_OK);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(s, 0), 0);
-		sqlite3_finalize(s);
-		sqlite3_close(db);
+		assert_int_equal(db_open_sqlite(f->db,
+		                                SQLITE_OPEN_READWRITE |
+		                                        SQLITE_OPEN_CREATE,
+		                                5000, &db),
+		                 DB_OK);
+		assert_int_equal(db_prepare(db,
+		                            "SELECT count(*) FROM sqlite_master"
+		                            " WHERE name = 'audit'",
+		                            0, &s),
+		                 DB_OK);
+		assert_int_equal(db_step(s), DB_ROW);
+		assert_int_equal(db_column_int(s, 0), 0);
+		db_finalize(s);
+		db_close(db);
 	}
 }
 
@@ -383,15 +391,14 @@ static void *
 appender_main(void *arg)
 {
 	struct appender *a = arg;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	char actor[32];
 
 	snprintf(actor, sizeof(actor), "staff-%d", a->id);
-	if (sqlite3_open_v2(a->db, &db, SQLITE_OPEN_READONLY, NULL) !=
-	            SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT actor FROM audit WHERE seq = ?1", -1,
-	                       &s, NULL) != SQLITE_OK) {
+	if (db_open_sqlite(a->db, SQLITE_OPEN_READONLY, 5000, &db) != DB_OK ||
+	    db_prepare(db, "SELECT actor FROM audit WHERE seq = ?1", 0, &s) !=
+	            DB_OK) {
 		a->failures = PER_THREAD;
 		goto done;
 	}
@@ -406,15 +413,15 @@ appender_main(void *arg)
 				       sizeof(a->first_error));
 			continue;
 		}
-		sqlite3_bind_int64(s, 1, a->seqs[i]);
-		if (sqlite3_step(s) != SQLITE_ROW ||
-		    strcmp((const char *)sqlite3_column_text(s, 0), actor) != 0)
+		db_bind_int64(s, 1, a->seqs[i]);
+		if (db_step(s) != DB_ROW ||
+		    strcmp((const char *)db_column_text(s, 0), actor) != 0)
 			a->unseen++;
-		sqlite3_reset(s);
+		db_reset(s);
 	}
 done:
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	return NULL;
 }
 
@@ -698,20 +705,23 @@ test_gdpr32_anchor_catches_rewritten_and_cut_tail(void **state)
 	/* Rewrite entry 19 as someone who knows the format. */
 	exec_sql(f->db, "CREATE TABLE keep AS SELECT * FROM audit");
 	{
-		sqlite3 *db = NULL;
-		sqlite3_stmt *s = NULL;
+		struct db *db = NULL;
+		struct db_stmt *s = NULL;
 
-		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-		assert_int_equal(
-		        sqlite3_prepare_v2(db,
-		                           "SELECT prev_hash FROM audit"
-		                           " WHERE seq = 19",
-		                           -1, &s, NULL),
-		        SQLITE_OK);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		memcpy(prev, sqlite3_column_blob(s, 0), AUDIT_HASH_BYTES);
-		sqlite3_finalize(s);
-		sqlite3_close(db);
+		assert_int_equal(db_open_sqlite(f->db,
+		                                SQLITE_OPEN_READWRITE |
+		                                        SQLITE_OPEN_CREATE,
+		                                5000, &db),
+		                 DB_OK);
+		assert_int_equal(db_prepare(db,
+		                            "SELECT prev_hash FROM audit"
+		                            " WHERE seq = 19",
+		                            0, &s),
+		                 DB_OK);
+		assert_int_equal(db_step(s), DB_ROW);
+		memcpy(prev, db_column_blob(s, 0), AUDIT_HASH_BYTES);
+		db_finalize(s);
+		db_close(db);
 	}
 	audit_hash(test_key, prev, 19, T0, &e, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
@@ -1064,20 +1074,23 @@ test_gdpr32_read_by_subject_and_time_range(void **state)
 static int
 has_index(const char *path, const char *name)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	int found;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT 1 FROM sqlite_master WHERE"
-	                                    " type = 'index' AND name = ?1",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(
+	        db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                       5000, &db),
+	        DB_OK);
+	assert_int_equal(db_prepare(db,
+	                            "SELECT 1 FROM sqlite_master WHERE"
+	                            " type = 'index' AND name = ?1",
+	                            0, &s),
+	                 DB_OK);
+	db_bind_text(s, 1, name, -1);
+	found = db_step(s) == DB_ROW;
+	db_finalize(s);
+	db_close(db);
 	return found;
 }
 
@@ -1424,16 +1437,18 @@ test_gdpr32_stop_commits_queued_async_appends(void **state)
 static int64_t
 one_int(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	int64_t n = INT64_MIN;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(
+	        db_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                       5000, &db),
+	        DB_OK);
+	if (db_prepare(db, sql, 0, &s) == DB_OK && db_step(s) == DB_ROW)
+		n = db_column_int64(s, 0);
+	db_finalize(s);
+	db_close(db);
 	if (n == INT64_MIN)
 		fail_msg("%s: no row", sql);
 	return n;
@@ -1462,7 +1477,9 @@ test_gdpr32_outbox_moved_once_head_kept(void **state)
 	int64_t moved = -1;
 
 	snprintf(store, sizeof(store), "%s/store.db", f->dir);
-	exec_sql(store, AUDIT_VAULT_SCHEMA_SQL AUDIT_HEAD_PENDING_SQL
+	exec_sql(store, AUDIT_VAULT_SCHEMA_SQL
+	         "INSERT INTO audit_head(id, seq, mac, keyed_from, tag) VALUES "
+	         "(1, -1, zeroblob(32), 0, zeroblob(32))"
 	         ";" OUTBOX_ROW("1") OUTBOX_ROW("2") OUTBOX_ROW("3"));
 	memcpy(&t, trail_of(f->db), sizeof(t));
 	t.outbox_path = store;

@@ -47,7 +47,7 @@ static const char *const test_sql[T_COUNT_] = {
 /* A connection to a fresh in-memory database with one row in t. */
 struct fixture {
 	struct sqlu_conn conn;
-	sqlite3_stmt *stmt[T_COUNT_];
+	struct db_stmt *stmt[T_COUNT_];
 };
 
 static void
@@ -65,12 +65,12 @@ open_fixture(struct fixture *f, int any_constraint, const char *prefix)
 	                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                           1000, &msg),
 	                 VAERN_OK);
-	assert_int_equal(sqlite3_exec(f->conn.db,
-	                              "CREATE TABLE t(k INTEGER PRIMARY KEY,"
-	                              " v TEXT NOT NULL, u TEXT UNIQUE);"
-	                              "INSERT INTO t VALUES (1, 'a', 'x');",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(db_exec(f->conn.db,
+	                         "CREATE TABLE t(k INTEGER PRIMARY KEY,"
+	                         " v TEXT NOT NULL, u TEXT UNIQUE);"
+	                         "INSERT INTO t VALUES (1, 'a', 'x');",
+	                         NULL),
+	                 DB_OK);
 }
 
 static void
@@ -100,7 +100,7 @@ test_fail_mapping(void **state)
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		struct fixture f;
 		struct vaern_msg msg = {{0}};
-		sqlite3_stmt *s;
+		struct db_stmt *s;
 
 		open_fixture(&f, cases[i].any_constraint, cases[i].prefix);
 		s = sqlu_stmt(&f.conn, cases[i].id, &msg);
@@ -171,16 +171,16 @@ test_step_row(void **state)
 	open_fixture(&f, 1, "");
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		struct vaern_msg msg = {"-"};
-		sqlite3_stmt *s = sqlu_stmt(&f.conn, T_GET, &msg);
+		struct db_stmt *s = sqlu_stmt(&f.conn, T_GET, &msg);
 
 		assert_non_null(s);
-		sqlite3_bind_int64(s, 1, cases[i].key);
+		db_bind_int64(s, 1, cases[i].key);
 		assert_int_equal(sqlu_step_row(&f.conn, s, "row",
 		                               cases[i].notfound, &msg),
 		                 cases[i].err);
 		if (cases[i].err == VAERN_OK)
-			assert_string_equal(
-			        (const char *)sqlite3_column_text(s, 0), "a");
+			assert_string_equal((const char *)db_column_text(s, 0),
+			                    "a");
 		assert_string_equal(msg.text, cases[i].text);
 		sqlu_reset(s);
 	}
@@ -228,10 +228,10 @@ test_step_changed(void **state)
 	open_fixture(&f, 1, "");
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		struct vaern_msg msg = {{0}};
-		sqlite3_stmt *s = sqlu_stmt(&f.conn, T_RENAME, NULL);
+		struct db_stmt *s = sqlu_stmt(&f.conn, T_RENAME, NULL);
 
 		assert_non_null(s);
-		sqlite3_bind_int64(s, 1, cases[i].key);
+		db_bind_int64(s, 1, cases[i].key);
 		assert_int_equal(sqlu_step_changed(&f.conn, s, "row", &msg,
 		                                   "no row %lld in %s",
 		                                   (long long)cases[i].key,
@@ -247,32 +247,32 @@ test_rows_end(void **state)
 {
 	struct fixture f;
 	struct vaern_msg msg = {{0}};
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc, rows = 0;
 
 	(void)state;
 	open_fixture(&f, 1, "");
-	assert_int_equal(sqlite3_exec(f.conn.db,
-	                              "INSERT INTO t(k, v) VALUES (2, 'b'),"
-	                              " (3, 'c')",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(db_exec(f.conn.db,
+	                         "INSERT INTO t(k, v) VALUES (2, 'b'),"
+	                         " (3, 'c')",
+	                         NULL),
+	                 DB_OK);
 	s = sqlu_stmt(&f.conn, T_ALL, NULL);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = db_step(s)) == DB_ROW)
 		rows++;
 	assert_int_equal(sqlu_rows_end(&f.conn, s, rc, VAERN_OK, "walk", &msg),
 	                 VAERN_OK);
 	assert_int_equal(rows, 3);
 	/* A walk its callback stopped keeps the callback's error. */
-	rc = sqlite3_step(s);
-	assert_int_equal(rc, SQLITE_ROW);
+	rc = db_step(s);
+	assert_int_equal(rc, DB_ROW);
 	assert_int_equal(
 	        sqlu_rows_end(&f.conn, s, rc, VAERN_E_DENIED, "walk", &msg),
 	        VAERN_E_DENIED);
 	assert_string_equal(msg.text, "");
 	/* Reset: the walk starts again from the first row. */
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(s, 0), 1);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_column_int64(s, 0), 1);
 	sqlu_reset(s);
 	sqlu_close(&f.conn);
 }

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 // clang-format on
 
+#include "store/db.h"
 #include <signal.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,15 +84,19 @@ teardown(void **state)
 }
 
 /* Opens the database with the keystore attached as "ks" (issue 13). */
-static sqlite3 *
+static struct db *
 open_db(struct fixture *f)
 {
-	sqlite3 *db;
+	struct db *db;
 	char sql[160];
 
 	snprintf(sql, sizeof(sql), "ATTACH '%s/keystore.db' AS ks", f->dir);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	        db_open_sqlite(f->db,
+	                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000,
+	                       &db),
+	        DB_OK);
+	assert_int_equal(db_exec(db, sql, NULL), DB_OK);
 	return db;
 }
 
@@ -100,28 +104,28 @@ open_db(struct fixture *f)
 static long
 rows(struct fixture *f, const char *table)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 	char sql[128];
 	long n = -1;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	db = open_db(f);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_prepare(db, sql, 0, &s), DB_OK);
+	if (db_step(s) == DB_ROW)
+		n = db_column_int64(s, 0);
+	db_finalize(s);
+	db_close(db);
 	return n;
 }
 
 static void
 exec_sql(struct fixture *f, const char *sql)
 {
-	sqlite3 *db = open_db(f);
+	struct db *db = open_db(f);
 
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(db_exec(db, sql, NULL), DB_OK);
+	db_close(db);
 }
 
 #define FACT(c, val, p)                                                        \
@@ -820,22 +824,22 @@ test_erase_shreds_key_GDPR_17(void **state)
 	struct vaern_msg msg = {{0}};
 	unsigned char uid[VAULT_UID_BYTES], wrapped[256];
 	int wrapped_len = 0;
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 
 	add_customer(f, uid);
 	db = open_db(f);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT wrapped FROM"
-	                                    " ks.subject_key",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	wrapped_len = sqlite3_column_bytes(s, 0);
+	assert_int_equal(db_prepare(db,
+	                            "SELECT wrapped FROM"
+	                            " ks.subject_key",
+	                            0, &s),
+	                 DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	wrapped_len = db_column_bytes(s, 0);
 	assert_true(wrapped_len > 0 && wrapped_len <= 256);
-	memcpy(wrapped, sqlite3_column_blob(s, 0), (size_t)wrapped_len);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	memcpy(wrapped, db_column_blob(s, 0), (size_t)wrapped_len);
+	db_finalize(s);
+	db_close(db);
 	assert_true(files_hold(f, wrapped, (size_t)wrapped_len));
 	assert_int_equal(vault_subject_erase(f->v, "testshop", uid, NULL, &msg),
 	                 VAERN_OK);
@@ -857,8 +861,8 @@ test_controllers_separate(void **state)
 	};
 	char policy[4096];
 	struct collected c;
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 	int distinct = 0;
 
 	assert_non_null(d);
@@ -874,16 +878,20 @@ test_controllers_separate(void **state)
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(read_facts(f->v, "example", uid, collect, &c, &msg),
 	                 VAERN_E_NOTFOUND);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT count(DISTINCT blind) FROM"
-	                                    " identifier WHERE type = 5",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	distinct = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(
+	        db_open_sqlite(f->db,
+	                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000,
+	                       &db),
+	        DB_OK);
+	assert_int_equal(db_prepare(db,
+	                            "SELECT count(DISTINCT blind) FROM"
+	                            " identifier WHERE type = 5",
+	                            0, &s),
+	                 DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	distinct = db_column_int(s, 0);
+	db_finalize(s);
+	db_close(db);
 	assert_int_equal(ID_EMAIL, 5);
 	assert_int_equal(distinct, 2);
 }
@@ -1672,8 +1680,8 @@ test_schema_3_migrates_to_5(void **state)
 	struct vault_visit_done done;
 	struct collected c;
 	char version[16];
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	struct db *db;
+	struct db_stmt *s;
 
 	/* Before issue 13 the blind indexes derived from the master key
 	 * itself: make this vault's index root the master key, as a
@@ -1730,16 +1738,20 @@ test_schema_3_migrates_to_5(void **state)
 		(void)unlink(path);
 	}
 	assert_int_equal(vault_open(f->dir, &f->v, &msg), VAERN_OK);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT value FROM meta WHERE key"
-	                                    " = 'schema_version'",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(version, sizeof(version), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(
+	        db_open_sqlite(f->db,
+	                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000,
+	                       &db),
+	        DB_OK);
+	assert_int_equal(db_prepare(db,
+	                            "SELECT value FROM meta WHERE key"
+	                            " = 'schema_version'",
+	                            0, &s),
+	                 DB_OK);
+	assert_int_equal(db_step(s), DB_ROW);
+	snprintf(version, sizeof(version), "%s", db_column_text(s, 0));
+	db_finalize(s);
+	db_close(db);
 	/* Through schema 5 (issue 13's keystore), 6 (issue 17's incidents)
 	 * and 7 (issue 11's per-category indexes). */
 	assert_string_equal(version, "7");
