@@ -74,7 +74,6 @@ vault_console_enrol(struct vault *v, const char *controller, const char *name,
 	unsigned char secret[STAFF_TOTP_SECRET], root[KEY_BYTES], ad[48];
 	char issuer[STAFF_LABEL_MAX + 1], why[160];
 	enum vaern_err err;
-	int open = 0;
 
 	uri[0] = '\0';
 	if (token != NULL)
@@ -98,7 +97,6 @@ vault_console_enrol(struct vault *v, const char *controller, const char *name,
 		goto done;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		goto done;
-	open = 1;
 	if (role != NULL) {
 		err = vlt_actor_insert(v, c, name, role, token, &a.id, msg);
 		(void)snprintf(a.role, sizeof(a.role), "%s", role);
@@ -122,11 +120,9 @@ vault_console_enrol(struct vault *v, const char *controller, const char *name,
 	               "console access (password, TOTP) given to actor %s",
 	               name);
 	staff_event(&e, controller, who, "operator", "console_enrol", 1, why);
-	open = 0;
+	/* The credential and its audit entry commit as one, or neither. */
 	err = vlt_change_end(v, err, &e, msg);
 done:
-	if (open)
-		err = vlt_end(v, err, msg);
 	if (err != VAERN_OK) {
 		sodium_memzero(uri, VAULT_CONSOLE_URI_MAX);
 		if (token != NULL)
