@@ -116,15 +116,35 @@ time_or_null(int64_t t)
 	return json_string(buf);
 }
 
+struct list_walk {
+	json_t *list;
+	struct vault *v;
+	const char *controller;
+};
+
 static enum vaern_err
 list_one(void *arg, const char *name, const char *role, int64_t created_at,
          int64_t revoked_at)
 {
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "name", name, "role",
-	                      role, "created_at", time_or_null(created_at),
-	                      "revoked_at", time_or_null(revoked_at));
+	struct list_walk *w = arg;
+	int enrolled = 0;
+	int64_t locked = INT64_MIN, failures = 0;
+	enum vaern_err err = VAERN_OK;
+	json_t *o;
 
-	if (o == NULL || json_array_append_new(arg, o) != 0)
+	/* Issue 20: who has console access, and who is locked out. */
+	if (revoked_at == INT64_MIN)
+		err = vault_console_status(w->v, w->controller, name, &enrolled,
+		                           &locked, &failures, NULL);
+	if (err != VAERN_OK)
+		return err;
+	o = json_pack("{s:s, s:s, s:o, s:o, s:b}", "name", name, "role", role,
+	              "created_at", time_or_null(created_at), "revoked_at",
+	              time_or_null(revoked_at), "console", enrolled);
+	if (o != NULL && enrolled)
+		json_object_set_new(o, "console_locked_until",
+		                    time_or_null(locked));
+	if (o == NULL || json_array_append_new(w->list, o) != 0)
 		return VAERN_E_NOMEM;
 	return VAERN_OK;
 }
@@ -273,8 +293,10 @@ cmd_actor(int argc, char **argv)
 			                              role, "token", token));
 		explicit_bzero(token, sizeof(token));
 	} else if (strcmp(sub, "list") == 0) {
-		list = json_array();
-		err = vault_actor_foreach(v, controller, list_one, list, &msg);
+		struct list_walk w = {json_array(), v, controller};
+
+		list = w.list;
+		err = vault_actor_foreach(v, controller, list_one, &w, &msg);
 		if (err == VAERN_OK)
 			rc = cli_print_json(json_pack("{s:s, s:o}",
 			                              "controller", controller,

@@ -517,6 +517,15 @@ vault_console_login(struct vault *v, const char *controller, const char *name,
                     struct vault_actor *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 6, 7)));
 
+/* Whether actor name of controller has console access: *enrolled 1 or
+ * 0, and *locked_until (INT64_MIN: not locked) and *failures (wrong
+ * tries in a row) when it has. For `actor list`. */
+enum vaern_err vault_console_status(struct vault *v, const char *controller,
+                                    const char *name, int *enrolled,
+                                    int64_t *locked_until, int64_t *failures,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
+
 /* Lifts a lockout of actor name (its wrong tries forgotten); audited as
  * "console_unlock" by who. VAERN_E_NOTFOUND if it has no console access. */
 enum vaern_err vault_console_unlock(struct vault *v, const char *controller,

@@ -345,3 +345,33 @@ vault_console_unlock(struct vault *v, const char *controller, const char *name,
 	sodium_memzero(&cr, sizeof(cr));
 	return err;
 }
+
+enum vaern_err
+vault_console_status(struct vault *v, const char *controller, const char *name,
+                     int *enrolled, int64_t *locked_until, int64_t *failures,
+                     struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_actor a;
+	struct store_console cr;
+	enum vaern_err err;
+
+	*enrolled = 0;
+	*locked_until = INT64_MIN;
+	*failures = 0;
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	err = store_console_actor(v->store, c->rowid, name, &a, msg);
+	if (err == VAERN_OK)
+		err = store_console_get(v->store, a.id, &cr, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err != VAERN_OK)
+		return err;
+	*enrolled = 1;
+	*failures = cr.failures;
+	if (cr.locked_until != STORE_NO_TIME && cr.locked_until > clock_now())
+		*locked_until = cr.locked_until;
+	sodium_memzero(&cr, sizeof(cr));
+	return VAERN_OK;
+}

@@ -357,9 +357,18 @@ class ThrottleTest(ConsoleBase):
         r = self.login(at, totp(secret, at))
         self.assertEqual(r.rc, EXIT_REFUSED, r)
         self.assertIn("locked", r.err)
+        # actor list tells who has console access and who is locked out.
+        r = self.vaern("actor", "list", "--controller", "cekura",
+                       as_of=iso(at))
+        self.assertEqual(r.json()["actors"][0]["console"], True)
+        self.assertEqual(r.json()["actors"][0]["console_locked_until"],
+                         iso(last + 3600))
         r = self.vaern("actor", "unlock", "--controller", "cekura", "dpo1",
                        as_of=iso(at))
         self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.vaern("actor", "list", "--controller", "cekura",
+                       as_of=iso(at))
+        self.assertIsNone(r.json()["actors"][0]["console_locked_until"])
         r = self.login(at + 30, totp(secret, at + 30))
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertIn("console_unlock",
