@@ -5,8 +5,9 @@ usage: strings.py OUTPUT.h EN DA SV
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
-output is a header with enum render_key (R_<key>) and the table
-render_table[lang][key], languages in the order en, da, sv.
+output is a header with enum render_key (R_<key>), the table
+render_table[lang][key], languages in the order en, da, sv, and the key
+names render_key_names[key].
 """
 import re
 import sys
@@ -64,6 +65,11 @@ def main():
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]
         lines.append("\t},")
+    lines.append("};")
+    # The keys by name, for words looked up by a policy's own names (the
+    # events, ev_<name>).
+    lines += ["", "static const char *const render_key_names[R__COUNT] = {"]
+    lines += [f"\t{c_string(k)}," for k in order]
     lines.append("};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")

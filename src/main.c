@@ -13,8 +13,6 @@
 #include "cli/cli.h"
 #include "common/heap.h"
 
-int cmd_import(int argc, char **argv); /* not yet in cli.h */
-
 static const char usage_text[] =
         "usage: vaern [--data DIR] [--as-of DATE] COMMAND [ARGS]\n"
         "\n"
@@ -62,6 +60,7 @@ static const char usage_text[] =
         "  restore BACKUP [--keystore DIR]\n"
         "                               into a new data directory\n"
         "                               (docs/operations.md)\n"
+        "  help [COMMAND]               this text, or COMMAND's usage\n"
         "\n"
         "global options (anywhere on the line):\n"
         "  --data DIR     data directory (default $VAERN_DATA or "
@@ -74,6 +73,65 @@ static const char usage_text[] =
         "                             a KMS, an HSM, systemd-creds)\n"
         "  also $VAERN_MASTER_KEY (64 hex digits), $VAERN_MASTER_KEY_FILE,\n"
         "  $VAERN_MASTER_KEY_COMMAND; see docs/operations.md\n";
+
+/* The commands: name, entry point, usage (`vaern help COMMAND`). */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+        {"init", cmd_init, cli_init_usage},
+        {"policy", cmd_policy, cli_policy_usage},
+        {"id", cmd_id, cli_id_usage},
+        {"subject", cmd_subject, cli_subject_usage},
+        {"actor", cmd_actor, cli_actor_usage},
+        {"serve", cmd_serve, cli_serve_usage},
+        {"audit", cmd_audit, cli_audit_usage},
+        {"import", cmd_import, cli_import_usage},
+        {"retention", cmd_retention, cli_retention_usage},
+        {"requests", cmd_requests, cli_requests_usage},
+        {"incidents", cmd_incidents, cli_incidents_usage},
+        {"key", cmd_key, cli_key_usage},
+        {"backup", cmd_backup, cli_backup_usage},
+        {"restore", cmd_restore, cli_restore_usage},
+        {"traffic", cmd_traffic, cli_traffic_usage},
+};
+
+static const struct command *
+command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * vaern help [COMMAND [SUBCOMMAND...]]: the general usage, or that
+ * command's own (the text it prints when misused, which covers its
+ * subcommands), on stdout. An unknown command is a usage error (exit 2).
+ */
+static int
+help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if ((c = command(argv[0])) == NULL) {
+		fprintf(stderr,
+		        "vaern help: unknown command '%s' (see 'vaern "
+		        "help')\n",
+		        argv[0]);
+		return EXIT_USAGE;
+	}
+	if (fputs(c->usage, stdout) == EOF || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) != 0)
+		return EXIT_FAILURE_;
+	return EXIT_OK;
+}
 
 /*
  * Takes "--data DIR" and "--as-of DATE" out of argv wherever they stand,
@@ -190,6 +248,7 @@ json_wipe_free(void *p)
 int
 main(int argc, char **argv)
 {
+	const struct command *c;
 	const char *cmd;
 
 	if (sodium_init() < 0) {
@@ -208,44 +267,14 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "-h") == 0) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
+	    strcmp(cmd, "-h") == 0)
+		return help(argc - 2, argv + 2);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		puts("vaern 0.1.0");
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "init") == 0)
-		return cmd_init(argc - 1, argv + 1);
-	if (strcmp(cmd, "policy") == 0)
-		return cmd_policy(argc - 1, argv + 1);
-	if (strcmp(cmd, "id") == 0)
-		return cmd_id(argc - 1, argv + 1);
-	if (strcmp(cmd, "subject") == 0)
-		return cmd_subject(argc - 1, argv + 1);
-	if (strcmp(cmd, "actor") == 0)
-		return cmd_actor(argc - 1, argv + 1);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc - 1, argv + 1);
-	if (strcmp(cmd, "audit") == 0)
-		return cmd_audit(argc - 1, argv + 1);
-	if (strcmp(cmd, "import") == 0) /* src/cli/cmd_import.c */
-		return cmd_import(argc - 1, argv + 1);
-	if (strcmp(cmd, "retention") == 0)
-		return cmd_retention(argc - 1, argv + 1);
-	if (strcmp(cmd, "requests") == 0)
-		return cmd_requests(argc - 1, argv + 1);
-	if (strcmp(cmd, "incidents") == 0)
-		return cmd_incidents(argc - 1, argv + 1);
-	if (strcmp(cmd, "key") == 0) /* src/cli/cmd_key.c */
-		return cmd_key(argc - 1, argv + 1);
-	if (strcmp(cmd, "backup") == 0)
-		return cmd_backup(argc - 1, argv + 1);
-	if (strcmp(cmd, "restore") == 0)
-		return cmd_restore(argc - 1, argv + 1);
-	if (strcmp(cmd, "traffic") == 0) /* src/cli/cmd_traffic.c */
-		return cmd_traffic(argc - 1, argv + 1);
+	if ((c = command(cmd)) != NULL)
+		return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "vaern: unknown command '%s'\n", cmd);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

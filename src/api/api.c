@@ -1004,3 +1004,38 @@ api_routes(size_t *n)
 	*n = sizeof(routes) / sizeof(routes[0]);
 	return routes;
 }
+
+/* Before a large body is read: a bearer token this vault knows (401
+ * otherwise). What the actor may do is the handler's to decide, and
+ * audit. */
+static int
+admit_bearer(struct http_request *req, void *app)
+{
+	const char *auth = http_request_header(req, "Authorization");
+	struct vault_actor actor;
+	struct vaern_msg msg;
+	struct worker *w;
+	int status = 401;
+
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+		return 401;
+	if ((w = thread_worker(app, &msg)) == NULL)
+		return 500;
+	if (vault_actor_auth(w->v, auth + 7, &actor, &msg) == VAERN_OK)
+		status = 0;
+	sodium_memzero(&actor, sizeof(actor));
+	return status;
+}
+
+size_t
+api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)
+{
+	if (cap < 1)
+		return 0;
+	out[0].route = "traffic_ingest";
+	out[0].body_max = server_max > API_TRAFFIC_BODY_MAX
+	                          ? server_max
+	                          : API_TRAFFIC_BODY_MAX;
+	out[0].admit = admit_bearer;
+	return 1;
+}

@@ -768,4 +768,22 @@ incident_metrics(struct api *a, struct http_buf *out)
 	        "vaern_breaches_late %ld\n",
 	        n.open, n.receipt_overdue, n.feedback_overdue, n.breach_clock,
 	        n.breach_late);
+	/* Issue 19: the rights requests' deadlines (GDPR-12). */
+	{
+		long soon = 0, late = 0;
+
+		if (vault_request_counts(v, &soon, &late, &msg) != VAERN_OK)
+			return;
+		(void)http_buf_printf(
+		        out,
+		        "# HELP vaern_requests_due_soon Open rights requests "
+		        "due within 7 days (GDPR-12).\n"
+		        "# TYPE vaern_requests_due_soon gauge\n"
+		        "vaern_requests_due_soon %ld\n"
+		        "# HELP vaern_requests_overdue Open rights requests "
+		        "past their deadline (GDPR-12).\n"
+		        "# TYPE vaern_requests_overdue gauge\n"
+		        "vaern_requests_overdue %ld\n",
+		        soon, late);
+	}
 }

@@ -14,6 +14,7 @@
 #include "../calendar/calendar.h"
 #include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
+#include "../vault/vault_notice.h"
 #include "api.h"
 #include "api_internal.h"
 
@@ -101,16 +102,33 @@ sweep_once(struct api *a, struct vault **v)
 		                          &cards, &msg);
 		if (a->sweep_log && err == VAERN_OK && cards.due > 0)
 			fprintf(stderr,
-			        "{\"card_warnings\":\"ok\",\"sent\":%lld,"
+			        "{\"event\":\"card_warnings\",\"card_"
+			        "warnings\":\"ok\",\"sent\":%lld,"
 			        "\"no_address\":%lld}\n",
 			        (long long)cards.sent,
 			        (long long)cards.no_address);
+	}
+	/* CEK-PURP-5: the notices of a loaded version's new or widened
+	 * purposes, each person once, through the same outbox. */
+	if (err == VAERN_OK) {
+		struct vault_request_actor who = {"scheduler", "scheduler"};
+		int64_t told = 0;
+
+		err = vault_policy_notices_send(*v, NULL, &who, &told, &msg);
+		if (a->sweep_log && err == VAERN_OK && told > 0)
+			fprintf(stderr,
+			        "{\"policy_change_notices\":\"ok\","
+			        "\"sent\":%lld}\n",
+			        (long long)told);
 	}
 	/* TEL-LOG-1: the retained-data store's days a year old. */
 	if (err == VAERN_OK)
 		err = traffic_sweep_all(*v, a->dir, NULL, clock_now(),
 		                        sweep_traffic_audit, a, &tdays, &trecs,
 		                        &msg);
+	/* Issue 19: the webhook event of a sweep done. */
+	if (err == VAERN_OK)
+		err = vault_webhook_sweep(*v, &rep, tdays, &msg);
 	t1 = unix_now();
 	pthread_mutex_lock(&a->slock);
 	if (err == VAERN_OK) {
@@ -127,7 +145,8 @@ sweep_once(struct api *a, struct vault **v)
 	/* Counts and the store's words only: no personal data. */
 	if (a->sweep_log && err == VAERN_OK)
 		fprintf(stderr,
-		        "{\"retention_sweep\":\"%s\",\"facts_deleted\":%lld,"
+		        "{\"event\":\"retention_sweep\",\"retention_sweep\":\"%"
+		        "s\",\"facts_deleted\":%lld,"
 		        "\"facts_anonymised\":%lld,\"subjects_shredded\":%lld,"
 		        "\"facts_held\":%lld,\"consents_expired\":%lld,"
 		        "\"visits_deleted\":%lld,\"traffic_days_deleted\":%llu,"
@@ -142,7 +161,8 @@ sweep_once(struct api *a, struct vault **v)
 		        (unsigned long long)tdays, t1 - t0);
 	else if (a->sweep_log)
 		fprintf(stderr,
-		        "{\"retention_sweep\":\"failed\",\"error\":\"%s\"}\n",
+		        "{\"event\":\"retention_sweep\",\"retention_sweep\":"
+		        "\"failed\",\"error\":\"%s\"}\n",
 		        vaern_strerror(err));
 	if (err != VAERN_OK) {
 		vault_close(*v);

@@ -48,6 +48,29 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_incidents(int argc, char **argv); /* security reports (issue 17) */
 int cmd_traffic(int argc, char **argv);   /* retained data (issue 18) */
+int cmd_import(int argc, char **argv);    /* CSV import, cmd_import.c */
+
+/*
+ * Each command's usage, as `vaern help COMMAND` prints it (on stdout,
+ * exit 0) and as the command prints it on stderr when misused (exit 2):
+ * one text for both, so they cannot drift apart. Defined beside the
+ * command they describe.
+ */
+extern const char cli_init_usage[];      /* cmd_init.c */
+extern const char cli_policy_usage[];    /* cmd_policy.c */
+extern const char cli_id_usage[];        /* cmd_id.c */
+extern const char cli_subject_usage[];   /* cmd_vault.c */
+extern const char cli_actor_usage[];     /* cmd_actor.c */
+extern const char cli_serve_usage[];     /* cmd_serve.c */
+extern const char cli_audit_usage[];     /* cmd_audit.c */
+extern const char cli_import_usage[];    /* cmd_import.c */
+extern const char cli_retention_usage[]; /* cmd_retention.c */
+extern const char cli_requests_usage[];  /* cmd_requests.c */
+extern const char cli_incidents_usage[]; /* cmd_incidents.c */
+extern const char cli_key_usage[];       /* cmd_key.c */
+extern const char cli_backup_usage[];    /* cmd_key.c */
+extern const char cli_restore_usage[];   /* cmd_key.c */
+extern const char cli_traffic_usage[];   /* cmd_traffic.c */
 
 struct vault;
 /* Where a local command's audit events go: DIR/audit.db, each entry
@@ -124,6 +147,19 @@ int cmd_policy_render(int argc, char **argv);
 int cmd_policy_ropa(int argc, char **argv);
 int cmd_policy_history(int argc, char **argv);
 int cmd_policy_diff(int argc, char **argv);
+/* "vaern policy notices": in cmd_notices.c (CEK-PURP-5). */
+int cmd_policy_notices(int argc, char **argv);
+/*
+ * CEK-PURP-5: after `policy load`, tells the people of each controller
+ * named in loaded (a JSON array of names) of its new or widened purposes
+ * through the outbox (the spool, or SMTP from the environment), each
+ * once, audited. *sent: {controller: count} of those told now, or NULL
+ * if none. A send that fails is reported on stderr and left for `policy
+ * notices --send`: the load stands. Returns an exit code.
+ */
+struct json_t;
+int cli_notices_after_load(struct vault *v, struct json_t *loaded,
+                           struct json_t **sent);
 
 /*
  * A vault_controller_foreach callback that finds the sole loaded

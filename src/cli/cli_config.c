@@ -24,6 +24,8 @@
 
 #include "../http/http.h"
 #include "../outbox/smtp.h"
+#include "../outbox/webhook.h"
+#include "../vault/vault.h"
 #include "cli.h"
 
 #define CONFIG_LINE_MAX  4096
@@ -36,6 +38,7 @@ enum config_kind {
 	CONFIG_BOOL,     /* true or false: a flag */
 	CONFIG_FILE,     /* a file that exists */
 	CONFIG_SECRET,   /* a file that exists, readable by its owner only */
+	CONFIG_WEBHOOK,  /* a webhook URL (webhook_url_check) */
 };
 
 static const struct config_key {
@@ -66,6 +69,10 @@ static const struct config_key {
         {"smtp_timeout", CONFIG_NUMBER, SMTP_TIMEOUT_MAX, 0},
         {"smtp_insecure", CONFIG_BOOL, 0, 0},
         {"smtp_spool_phone", CONFIG_BOOL, 0, 0},
+        {"webhook", CONFIG_WEBHOOK, 0, 1},
+        {"webhook_secret_file", CONFIG_SECRET, 0, 0},
+        {"webhook_due_within", CONFIG_NUMBER, VAULT_WEBHOOK_DUE_MAX, 0},
+        {"webhook_timeout", CONFIG_NUMBER, WEBHOOK_TIMEOUT_MAX, 0},
 };
 
 int
@@ -138,6 +145,13 @@ config_check(const struct config_key *k, const char *value)
 			return "not a duration (N followed by s, m, h or d, at "
 			       "most 366d; 0 or off)";
 		return NULL;
+	case CONFIG_WEBHOOK: {
+		static _Thread_local struct vaern_msg why;
+
+		if (webhook_url_check(value, &why) != VAERN_OK)
+			return why.text;
+		return NULL;
+	}
 	case CONFIG_BOOL:
 		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
 			return "not true or false";

@@ -29,7 +29,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char actor_usage[] =
+const char cli_actor_usage[] =
         "usage: vaern actor add --controller ID --name NAME --role ROLE\n"
         "                       [--console [--qr FILE]]\n"
         "       vaern actor list --controller ID\n"
@@ -246,7 +246,7 @@ cmd_actor(int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--controller") == 0 && i + 1 < argc)
@@ -262,7 +262,7 @@ cmd_actor(int argc, char **argv)
 		else if (argv[i][0] != '-' && pos == NULL)
 			pos = argv[i];
 		else
-			return cli_usage("actor", actor_usage);
+			return cli_usage("actor", cli_actor_usage);
 	}
 	if (controller == NULL ||
 	    (strcmp(sub, "add") == 0 &&
@@ -273,11 +273,11 @@ cmd_actor(int argc, char **argv)
 	    (strcmp(sub, "list") == 0 && pos != NULL) ||
 	    (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
 	     (pos == NULL || name != NULL || role != NULL)))
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
 	    strcmp(sub, "revoke") != 0 && strcmp(sub, "console") != 0 &&
 	    strcmp(sub, "login") != 0 && strcmp(sub, "unlock") != 0)
-		return cli_usage("actor", actor_usage);
+		return cli_usage("actor", cli_actor_usage);
 	if (console || strcmp(sub, "console") == 0 ||
 	    strcmp(sub, "login") == 0 || strcmp(sub, "unlock") == 0)
 		return console_cmd(sub, controller, name != NULL ? name : pos,

@@ -37,7 +37,7 @@
 #define SHOW_LIMIT_DEFAULT 1000
 #define SHOW_LIMIT_MAX     10000000
 
-static const char usage_text[] =
+const char cli_audit_usage[] =
         "usage: vaern audit verify [--anchor SEQ:HASH] [--checkpoints DIR\n"
         "                          [--public-key HEX]]\n"
         "       vaern audit checkpoint --key FILE --dir DIR\n"
@@ -50,7 +50,7 @@ static const char usage_text[] =
 static int
 usage(const char *text)
 {
-	return cli_usage("audit", text != NULL ? text : usage_text);
+	return cli_usage("audit", text != NULL ? text : cli_audit_usage);
 }
 
 /* The audit database of the data directory: DIR/audit.db. */
@@ -507,7 +507,7 @@ cmd_audit(int argc, char **argv)
 	if (strcmp(argv[1], "checkpoint") == 0)
 		return cmd_audit_checkpoint(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0) {
-		printf("%s\n", usage_text);
+		printf("%s\n", cli_audit_usage);
 		return EXIT_OK;
 	}
 	return usage(NULL);

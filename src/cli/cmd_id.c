@@ -8,6 +8,12 @@
 #include "../ids/ids.h"
 #include "cli.h"
 
+const char cli_id_usage[] = "usage: vaern id check TYPE VALUE|-\n"
+                            "TYPE: cpr personnummer cvr orgnr email "
+                            "phone card username other\n"
+                            "VALUE - reads the value from standard input "
+                            "(keeps it out of ps).";
+
 int
 cmd_id(int argc, char **argv)
 {
@@ -18,9 +24,7 @@ cmd_id(int argc, char **argv)
 	int rc;
 
 	if (argc != 4 || strcmp(argv[1], "check") != 0)
-		return cli_usage("id", "usage: vaern id check TYPE VALUE|-\n"
-		                       "TYPE: cpr personnummer cvr orgnr email "
-		                       "phone card username other");
+		return cli_usage("id", cli_id_usage);
 	if ((type = id_type_from_name(argv[2])) == ID_NONE)
 		return cli_usage("id", "unknown identifier type (cpr "
 		                       "personnummer cvr orgnr email phone "

@@ -60,7 +60,7 @@ int cmd_import(int argc, char **argv);
 /* Exit code of --skip-bad when rows were skipped: the good rows are in. */
 #define IMPORT_EXIT_PARTIAL 4
 
-static const char import_usage[] =
+const char cli_import_usage[] =
         "usage: vaern import [--controller ID] [--map FILE]\n"
         "        [--column HEADER=SPEC]... [--purpose P]... [--source S]\n"
         "        [--collected-at COLUMN|DATE] [--skip-bad] [--batch N]\n"
@@ -149,13 +149,13 @@ parse_args(int argc, char **argv, struct import_args *a)
 			takes = 0;
 		}
 		if (!takes) {
-			fputs(import_usage, stderr);
+			fputs(cli_import_usage, stderr);
 			return EXIT_USAGE;
 		}
 		i++;
 	}
 	if (a->file == NULL) {
-		fputs(import_usage, stderr);
+		fputs(cli_import_usage, stderr);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -1116,7 +1116,7 @@ cmd_import(int argc, char **argv)
 	memset(&im, 0, sizeof(im));
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)) {
-		fputs(import_usage, stdout);
+		fputs(cli_import_usage, stdout);
 		return EXIT_OK;
 	}
 	if ((rc = parse_args(argc, argv, &a)) != EXIT_OK)

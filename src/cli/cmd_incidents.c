@@ -36,7 +36,7 @@
 
 #define INPUT_MAX ((size_t)64 * 1024) /* bytes of a --json or --text */
 
-static const char usage_text[] =
+const char cli_incidents_usage[] =
         "usage: vaern incidents report --json FILE|-\n"
         "       vaern incidents list [--due-within N[d|w]] [--all]\n"
         "       vaern incidents show CASE\n"
@@ -577,11 +577,11 @@ cmd_incidents(int argc, char **argv)
 	int rc = EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
+		fputs(cli_incidents_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (parse(argc, argv, &a) != 0) {
-		fputs(usage_text, stderr);
+		fputs(cli_incidents_usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (a.actor != NULL)
@@ -614,7 +614,7 @@ cmd_incidents(int argc, char **argv)
 		goto done;
 	}
 	fprintf(stderr, "vaern incidents: unknown subcommand '%s'\n", argv[1]);
-	fputs(usage_text, stderr);
+	fputs(cli_incidents_usage, stderr);
 done:
 	vault_close(v);
 	free(owned);

@@ -19,6 +19,13 @@
 /* ---- init, policy load, policy list ---------------------------------------
  */
 
+const char cli_init_usage[] =
+        "usage: vaern [--data DIR] init [--policy FILE]...\n"
+        "Creates DIR (default ./vaern-data): the database, the keystore and\n"
+        "a new master key (DIR/master.key, mode 0600) unless\n"
+        "--master-key-file, --master-key-command or $VAERN_MASTER_KEY names\n"
+        "one; then checks and loads each --policy FILE.";
+
 /*
  * Checks every policy file before anything is written, so a bad file in
  * the list leaves the data directory as it was. Returns EXIT_OK or prints
@@ -94,8 +101,7 @@ cmd_init(int argc, char **argv)
 			paths[n++] = argv[++i];
 		} else {
 			free(paths);
-			return cli_usage("init", "usage: vaern [--data DIR] "
-			                         "init [--policy FILE]...");
+			return cli_usage("init", cli_init_usage);
 		}
 	}
 	if ((rc = check_policies(n, paths)) != EXIT_OK) {
@@ -155,7 +161,7 @@ cmd_policy_load(int argc, char **argv)
 {
 	struct vaern_msg msg = {{0}};
 	struct vault *v = NULL;
-	json_t *loaded;
+	json_t *loaded, *sent = NULL;
 	enum vaern_err err;
 	int rc;
 
@@ -168,12 +174,17 @@ cmd_policy_load(int argc, char **argv)
 		return cli_report("policy load", err, &msg);
 	loaded = json_array();
 	rc = load_policies(v, argc - 1, argv + 1, loaded);
+	/* CEK-PURP-5: the people already here are told of what is new. */
+	if (rc == EXIT_OK)
+		rc = cli_notices_after_load(v, loaded, &sent);
 	vault_close(v);
 	if (rc != EXIT_OK) {
 		json_decref(loaded);
+		json_decref(sent);
 		return rc;
 	}
-	return cli_print_json(json_pack("{s:o}", "loaded", loaded));
+	return cli_print_json(json_pack("{s:o, s:o*}", "loaded", loaded,
+	                                "notices_sent", sent));
 }
 
 struct list_ctx {

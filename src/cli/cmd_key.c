@@ -39,15 +39,14 @@
 #define BATCH_MAX     1000000
 #define KEEP_DAYS_MAX 36500
 
-static const char key_usage[] =
+const char cli_key_usage[] =
         "usage: vaern key rotate [--new-key-file FILE | --new-key-command "
         "CMD]\n"
         "                        [--batch N] [--quiet]";
-static const char backup_usage[] =
+const char cli_backup_usage[] =
         "usage: vaern backup DIR\n"
         "       vaern backup --keystore DIR [--keep-days N]";
-static const char restore_usage[] =
-        "usage: vaern restore BACKUP [--keystore DIR]";
+const char cli_restore_usage[] = "usage: vaern restore BACKUP [--keystore DIR]";
 
 /* The data directory's audit trail and its MAC key (issue 12), loaded
  * by the first audit_op that can open the vault; wiped at exit. */
@@ -163,7 +162,7 @@ key_rotate(int argc, char **argv)
 		} else if (strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
 		else
-			return cli_usage("key", key_usage);
+			return cli_usage("key", cli_key_usage);
 	}
 	if (o.new_key_file != NULL && o.new_key_command != NULL)
 		return cli_usage(
@@ -213,7 +212,7 @@ cmd_key(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "rotate") == 0)
 		return key_rotate(argc, argv);
-	return cli_usage("key", key_usage);
+	return cli_usage("key", cli_key_usage);
 }
 
 int
@@ -236,10 +235,10 @@ cmd_backup(int argc, char **argv)
 		} else if (argv[i][0] != '-' && dir == NULL)
 			dir = argv[i];
 		else
-			return cli_usage("backup", backup_usage);
+			return cli_usage("backup", cli_backup_usage);
 	}
 	if ((dir == NULL) == (ksdir == NULL))
-		return cli_usage("backup", backup_usage);
+		return cli_usage("backup", cli_backup_usage);
 	if (ksdir != NULL) {
 		err = keys_backup_keystore(cli_globals.data_dir, ksdir,
 		                           (int)keep, path, &expired, &msg);
@@ -278,22 +277,25 @@ cmd_restore(int argc, char **argv)
 		else if (argv[i][0] != '-' && backup == NULL)
 			backup = argv[i];
 		else
-			return cli_usage("restore", restore_usage);
+			return cli_usage("restore", cli_restore_usage);
 	}
 	if (backup == NULL)
-		return cli_usage("restore", restore_usage);
+		return cli_usage("restore", cli_restore_usage);
 	err = keys_restore(backup, ksdir, cli_globals.data_dir, &rep, &msg);
 	if (err != VAERN_OK)
 		return cli_report("restore", err, &msg);
 	(void)snprintf(reason, sizeof(reason),
 	               "restored; %lld subjects erased after the data backup "
-	               "removed, %lld keys without data dropped",
-	               (long long)rep.purged, (long long)rep.dead_keys);
+	               "removed, %lld keys without data dropped, %lld traffic "
+	               "days swept after the data backup removed",
+	               (long long)rep.purged, (long long)rep.dead_keys,
+	               (long long)rep.traffic_days);
 	if ((err = audit_op(cli_globals.data_dir, "restore", reason, &msg)))
 		return cli_report("restore", err, &msg);
 	return cli_print_json(json_pack(
-	        "{sssssIsIsI}", "restored", cli_globals.data_dir, "keystore",
+	        "{sssssIsIsIsI}", "restored", cli_globals.data_dir, "keystore",
 	        rep.keystore, "erased_removed", (json_int_t)rep.purged,
-	        "dead_keys", (json_int_t)rep.dead_keys, "audit_head",
+	        "dead_keys", (json_int_t)rep.dead_keys, "traffic_days_removed",
+	        (json_int_t)rep.traffic_days, "audit_head",
 	        (json_int_t)rep.audit_seq));
 }

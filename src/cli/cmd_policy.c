@@ -10,15 +10,17 @@
 #include "../policy/policy.h"
 #include "cli.h"
 
-static const char policy_usage[] = "usage: vaern policy check FILE...\n"
-                                   "       vaern policy load FILE...\n"
-                                   "       vaern policy list\n"
-                                   "       vaern policy render "
-                                   "FILE|CONTROLLER [--lang L] [--format F]\n"
-                                   "       vaern policy ropa "
-                                   "FILE|CONTROLLER [--lang L] [--format F]\n"
-                                   "       vaern policy history CONTROLLER\n"
-                                   "       vaern policy diff A B";
+const char cli_policy_usage[] = "usage: vaern policy check FILE...\n"
+                                "       vaern policy load FILE...\n"
+                                "       vaern policy list\n"
+                                "       vaern policy render "
+                                "FILE|CONTROLLER [--lang L] [--format F]\n"
+                                "       vaern policy ropa "
+                                "FILE|CONTROLLER [--lang L] [--format F]\n"
+                                "       vaern policy history CONTROLLER\n"
+                                "       vaern policy diff A B [--lang L]\n"
+                                "       vaern policy notices "
+                                "[[--controller] ID] [--send]";
 
 void
 cli_print_diags(const char *path, const struct policy_diags *d)
@@ -142,7 +144,7 @@ int
 cmd_policy(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage("policy", policy_usage);
+		return cli_usage("policy", cli_policy_usage);
 	if (strcmp(argv[1], "check") == 0) {
 		int first = 2;
 
@@ -165,5 +167,7 @@ cmd_policy(int argc, char **argv)
 		return cmd_policy_history(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_policy_diff(argc - 1, argv + 1);
-	return cli_usage("policy", policy_usage);
+	if (strcmp(argv[1], "notices") == 0)
+		return cmd_policy_notices(argc - 1, argv + 1);
+	return cli_usage("policy", cli_policy_usage);
 }

@@ -42,7 +42,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char usage_text[] =
+const char cli_requests_usage[] =
         "usage: vaern requests add --type TYPE --subject SUBJECT --channel C\n"
         "                          [--received TIME] [--categories C,D]\n"
         "       vaern requests list [--due-within N[d|w]] [--overdue] "
@@ -739,11 +739,11 @@ cmd_requests(int argc, char **argv)
 	/* GDPR-32: the local operator as the OS user running the command. */
 	cli_operator_name(op);
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
+		fputs(cli_requests_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (parse(argc, argv, &a) != 0) {
-		fputs(usage_text, stderr);
+		fputs(cli_requests_usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (a.actor != NULL)
@@ -781,7 +781,7 @@ cmd_requests(int argc, char **argv)
 		goto done;
 	}
 	fprintf(stderr, "vaern requests: unknown subcommand '%s'\n", argv[1]);
-	fputs(usage_text, stderr);
+	fputs(cli_requests_usage, stderr);
 done:
 	vault_close(v);
 	smtp_outbox_free(smtp);

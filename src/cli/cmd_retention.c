@@ -39,7 +39,7 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char usage_text[] =
+const char cli_retention_usage[] =
         "usage: vaern retention plan [--controller ID] [--as-of DATE]\n"
         "                            [--format table|csv|json] [--by "
         "day|month]\n"
@@ -688,6 +688,9 @@ sweep_cmd(struct vault *v, const struct args *a, int64_t as_of)
 		err = traffic_sweep_all(v, cli_globals.data_dir, NULL, as_of,
 		                        cli_traffic_audit, &al, &traffic_days,
 		                        &traffic_records, &msg);
+	/* Issue 19: the webhook event of a sweep done. */
+	if (err == VAERN_OK && !a->dry_run)
+		err = vault_webhook_sweep(v, &rep, traffic_days, &msg);
 	if (err != VAERN_OK)
 		return cli_report("retention sweep", err, &msg);
 	rules = json_object();
@@ -761,14 +764,14 @@ cmd_retention(int argc, char **argv)
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
+		fputs(cli_retention_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0 &&
 	     strcmp(argv[1], "card-warnings") != 0 &&
 	     strcmp(argv[1], "chart") != 0) ||
 	    parse(argc, argv, &a) != 0) {
-		fputs(usage_text, stderr);
+		fputs(cli_retention_usage, stderr);
 		return EXIT_USAGE;
 	}
 	/* Each subcommand takes its own options only: a plan option given

@@ -25,6 +25,7 @@
 #include "../api/api.h"
 #include "../http/http.h"
 #include "../outbox/smtp.h"
+#include "../outbox/webhook.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -46,7 +47,7 @@
 #define SERVE_SWEEP_EVERY (24ul * 3600)
 #define SERVE_SWEEP_MAX   CLI_DURATION_MAX
 
-static const char serve_usage[] =
+const char cli_serve_usage[] =
         "usage: vaern [--data DIR] serve [--config FILE] [--policy FILE]...\n"
         "        [--listen ADDR]\n"
         "        [--tls-cert FILE --tls-key FILE] [--insecure] [--threads N]\n"
@@ -58,6 +59,8 @@ static const char serve_usage[] =
         "         --smtp-password-file FILE] [--smtp-ca FILE]\n"
         "         [--smtp-timeout SECONDS] [--smtp-insecure]\n"
         "         [--smtp-spool-phone]]\n"
+        "        [--webhook URL]... [--webhook-secret-file FILE]\n"
+        "        [--webhook-due-within DAYS] [--webhook-timeout SECONDS]\n"
         "--config FILE: the options from FILE, one \"key = value\" a line\n"
         "(the option's name without --, _ for -; true/false for a flag;\n"
         "docs/operations.md); the command line overrides it.\n"
@@ -94,7 +97,15 @@ static const char serve_usage[] =
         "A phone contact cannot be reached by e-mail: refused, unless\n"
         "--smtp-spool-phone spools it to DIR/outbox. VAERN_SMTP_URL,\n"
         "_FROM, _USER, _PASSWORD_FILE, _CA, _TIMEOUT, _INSECURE and\n"
-        "_SPOOL_PHONE stand in when --smtp is not given.";
+        "_SPOOL_PHONE stand in when --smtp is not given.\n"
+        "--webhook: POST each event (a request created, verified, due\n"
+        "within --webhook-due-within days (default 7), extended, completed,\n"
+        "refused; a breach's 72-hour clock; a sweep done; a policy loaded)\n"
+        "to URL (https://, or http:// to a loopback address; up to 8),\n"
+        "signed with HMAC-SHA256 under the first line of the secret FILE\n"
+        "(mode 0600) in the Vaern-Signature header; from a queue in the\n"
+        "store, retried with backoff (docs/operations.md#webhooks).\n"
+        "--webhook-timeout: one POST (default 10).";
 
 /* The SIGHUP thread: it sigwaits for SIGHUP, blocked in every thread. */
 struct serve_hup {
@@ -153,11 +164,14 @@ serve_reload(struct serve_hup *h)
 done:
 	/* File names and counts only: a policy holds no personal data. */
 	if (err == VAERN_OK)
-		fprintf(stderr, "{\"policy_reload\":\"ok\",\"files\":%d}\n",
+		fprintf(stderr,
+		        "{\"event\":\"policy_reload\",\"policy_reload\":\"ok\","
+		        "\"files\":%d}\n",
 		        h->npolicies);
 	else
 		fprintf(stderr,
-		        "{\"policy_reload\":\"failed\",\"error\":\"%s\","
+		        "{\"event\":\"policy_reload\",\"policy_reload\":"
+		        "\"failed\",\"error\":\"%s\","
 		        "\"in_force\":\"unchanged\"}\n",
 		        vaern_strerror(err));
 	vault_close(v);
@@ -185,15 +199,29 @@ serve_hup_main(void *arg)
 	return NULL;
 }
 
-/* One line per request on stderr: no path, no query, no body. */
+/* The webhook deliverer, for /metrics (NULL: none). */
+static struct webhook *serve_webhook;
+
+/* /metrics: the API's and the webhooks'. */
+static void
+serve_metrics(void *app, struct http_buf *out)
+{
+	api_metrics(app, out);
+	webhook_metrics(serve_webhook, out);
+}
+
+/* One JSON line per request on stderr (the journal under systemd):
+ * its id (X-Request-Id), method, route name, status and latency; no
+ * path, no query, no body, no address (issue 19 point 5). */
 static void
 log_request(void *app, const struct http_log_record *r)
 {
 	(void)app;
 	fprintf(stderr,
-	        "{\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
-	        "\"ms\":%.3f}\n",
-	        r->method, r->route, r->status, r->seconds * 1000.0);
+	        "{\"event\":\"request\",\"id\":%llu,\"method\":\"%s\","
+	        "\"route\":\"%s\",\"status\":%d,\"ms\":%.3f}\n",
+	        (unsigned long long)r->id, r->method, r->route, r->status,
+	        r->seconds * 1000.0);
 }
 
 static int
@@ -297,9 +325,12 @@ cmd_serve(int argc, char **argv)
 	struct vault *v = NULL;
 	struct smtp_outbox *smtp = NULL;
 	struct cli_smtp smtp_opts;
+	struct webhook_config hooks;
+	struct webhook *webhook = NULL;
 	struct policy_diags *diags = NULL;
 	struct serve_hup hup;
 	const struct http_route *routes;
+	struct http_body_rule body_rules[1];
 	size_t nroutes;
 	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;
@@ -310,6 +341,7 @@ cmd_serve(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&smtp_opts, 0, sizeof(smtp_opts));
+	memset(&hooks, 0, sizeof(hooks));
 	memset(&hup, 0, sizeof(hup));
 	atomic_init(&hup.stop, 0);
 	cfg.listen = HTTP_LISTEN_DEFAULT;
@@ -350,11 +382,11 @@ cmd_serve(int argc, char **argv)
 		}
 		switch (cli_smtp_option(&smtp_opts, argc, argv, &i)) {
 		case 1: continue;
-		case -1: rc = cli_usage("serve", serve_usage); goto done;
+		case -1: rc = cli_usage("serve", cli_serve_usage); goto done;
 		default: break;
 		}
 		if (val == NULL) {
-			rc = cli_usage("serve", serve_usage);
+			rc = cli_usage("serve", cli_serve_usage);
 			goto done;
 		}
 		i++;
@@ -378,6 +410,35 @@ cmd_serve(int argc, char **argv)
 			}
 			*(unsigned *)(void *)((char *)&cfg + l->offset) =
 			        (unsigned)n;
+		} else if (strcmp(o, "--webhook") == 0) {
+			if (hooks.nurls == WEBHOOK_ENDPOINTS_MAX) {
+				rc = cli_usage("serve",
+				               "--webhook: at most 8 URLs");
+				goto done;
+			}
+			if ((err = webhook_url_check(val, &msg)) != VAERN_OK) {
+				rc = cli_usage("serve", msg.text);
+				goto done;
+			}
+			hooks.urls[hooks.nurls++] = val;
+		} else if (strcmp(o, "--webhook-secret-file") == 0) {
+			hooks.secret_file = val;
+		} else if (strcmp(o, "--webhook-due-within") == 0) {
+			if (number(val, VAULT_WEBHOOK_DUE_MAX, &n) != 0 ||
+			    n == 0) {
+				rc = cli_usage("serve", "--webhook-due-within: "
+				                        "1 to 90 days");
+				goto done;
+			}
+			hooks.due_within = n;
+		} else if (strcmp(o, "--webhook-timeout") == 0) {
+			if (number(val, WEBHOOK_TIMEOUT_MAX, &n) != 0 ||
+			    n == 0) {
+				rc = cli_usage("serve", "--webhook-timeout: "
+				                        "1 to 300 seconds");
+				goto done;
+			}
+			hooks.timeout = n;
 		} else if (strcmp(o, "--trusted-proxy") == 0) {
 			cfg.trusted_proxies = val;
 		} else if (strcmp(o, "--body-max") == 0 &&
@@ -394,7 +455,7 @@ cmd_serve(int argc, char **argv)
 				goto done;
 			}
 		} else {
-			rc = cli_usage("serve", serve_usage);
+			rc = cli_usage("serve", cli_serve_usage);
 			goto done;
 		}
 	}
@@ -470,9 +531,13 @@ cmd_serve(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &nofile);
 	}
 	cfg.log = quiet ? NULL : log_request;
-	cfg.metrics_extra = api_metrics;
+	cfg.metrics_extra = serve_metrics;
 	cfg.after_handler = api_after_handler;
 	routes = api_routes(&nroutes);
+	cfg.nbody_rules = api_body_rules(
+	        cfg.body_max != 0 ? cfg.body_max : HTTP_BODY_MAX_DEFAULT,
+	        body_rules, sizeof(body_rules) / sizeof(body_rules[0]));
+	cfg.body_rules = body_rules;
 	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv, &msg)) !=
 	    VAERN_OK) {
 		rc = cli_report("serve", err, &msg);
@@ -483,6 +548,15 @@ cmd_serve(int argc, char **argv)
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}
+	/* Issue 19: the webhooks' endpoints registered and their thread
+	 * started (with none, the store queues nothing more). */
+	hooks.log = 1;
+	if ((err = webhook_start(cli_globals.data_dir, &hooks, &webhook,
+	                         &msg)) != VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
+	serve_webhook = webhook;
 	/* The address actually bound (port 0 picks one), for scripts. */
 	printf("{\"listening\": \"%s\", \"port\": %u, \"tls\": %s, "
 	       "\"outbox\": \"%s\"}\n",
@@ -499,11 +573,14 @@ cmd_serve(int argc, char **argv)
 	(void)sd_notify(0, "STOPPING=1");
 	/* A sweep under way ends with the batch it is in. */
 	api_sweep_stop(api);
+	/* After the HTTP workers: /metrics reads it. */
 	http_server_stop(srv);
 	srv = NULL;
-	fputs("{\"stopped\": true}\n", stderr);
+	fputs("{\"event\": \"stopped\", \"stopped\": true}\n", stderr);
 done:
 	http_server_stop(srv);
+	serve_webhook = NULL;
+	webhook_stop(webhook); /* an attempt under way ends first */
 	if (hup.started) {
 		atomic_store(&hup.stop, 1);
 		pthread_kill(hup.thread, SIGHUP);

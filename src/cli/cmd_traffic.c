@@ -3,7 +3,7 @@
  * 18; TEL-LOG-1..3, TEL-CAT-2; docs/traffic.md).
  *
  *   vaern traffic cells  --controller ID FILE
- *   vaern traffic import --controller ID [--format csv|ndjson]
+ *   vaern traffic import --controller ID [--format csv|ndjson|binary]
  *                        [--skip-bad] FILE|-
  *   vaern traffic plan   --controller ID
  *   vaern traffic sweep  [--controller ID]
@@ -31,9 +31,10 @@
 #include "../vault/vault.h"
 #include "cli.h"
 
-static const char usage_text[] =
+const char cli_traffic_usage[] =
         "usage: vaern traffic cells  --controller ID FILE\n"
-        "       vaern traffic import --controller ID [--format csv|ndjson] "
+        "       vaern traffic import --controller ID "
+        "[--format csv|ndjson|binary] "
         "[--skip-bad] FILE|-\n"
         "       vaern traffic plan   --controller ID\n"
         "       vaern traffic sweep  [--controller ID]\n"
@@ -62,7 +63,7 @@ struct opts {
 static int
 usage(const char *text)
 {
-	fprintf(stderr, "vaern traffic: %s\n%s", text, usage_text);
+	fprintf(stderr, "vaern traffic: %s\n%s", text, cli_traffic_usage);
 	return EXIT_USAGE;
 }
 
@@ -174,7 +175,7 @@ cmd_cells(const struct opts *o)
 
 /* TEL-LOG-1, TEL-CAT-2: validated, all or nothing per batch. */
 static int
-cmd_import(const struct opts *o)
+traffic_import(const struct opts *o)
 {
 	struct session s;
 	struct vaern_msg msg = {{0}};
@@ -191,11 +192,16 @@ cmd_import(const struct opts *o)
 		return usage("import: a FILE (or -) is required");
 	if (o->format != NULL && strcmp(o->format, "ndjson") == 0)
 		fmt = TRAFFIC_NDJSON;
+	else if (o->format != NULL && strcmp(o->format, "binary") == 0)
+		fmt = TRAFFIC_BINARY;
 	else if (o->format != NULL && strcmp(o->format, "csv") != 0)
-		return usage("--format: csv or ndjson");
+		return usage("--format: csv, ndjson or binary");
 	else if (o->format == NULL && strlen(o->file) > 7 &&
 	         strcmp(o->file + strlen(o->file) - 7, ".ndjson") == 0)
 		fmt = TRAFFIC_NDJSON;
+	else if (o->format == NULL && strlen(o->file) > 5 &&
+	         strcmp(o->file + strlen(o->file) - 5, ".vtrb") == 0)
+		fmt = TRAFFIC_BINARY;
 	if ((rc = session_open("traffic import", o->controller, &s)) != EXIT_OK)
 		return rc;
 	err = traffic_read_file(o->file, IMPORT_MAX, &text, &len, &msg);
@@ -213,7 +219,11 @@ cmd_import(const struct opts *o)
 	if (errs.count > 0) {
 		for (size_t i = 0; i < errs.count && i < TRAFFIC_ERRORS_MAX;
 		     i++)
-			fprintf(stderr, "vaern: traffic import: %s:%zu: %s\n",
+			fprintf(stderr,
+			        fmt == TRAFFIC_BINARY
+			                ? "vaern: traffic import: %s: record "
+			                  "%zu: %s\n"
+			                : "vaern: traffic import: %s:%zu: %s\n",
 			        strcmp(o->file, "-") == 0 ? "stdin" : o->file,
 			        errs.items[i].line, errs.items[i].what);
 		if (errs.count > TRAFFIC_ERRORS_MAX)
@@ -439,7 +449,7 @@ cmd_traffic(int argc, char **argv)
 	if (strcmp(argv[1], "cells") == 0)
 		return cmd_cells(&o);
 	if (strcmp(argv[1], "import") == 0)
-		return cmd_import(&o);
+		return traffic_import(&o);
 	if (strcmp(argv[1], "plan") == 0)
 		return cmd_plan(&o);
 	if (strcmp(argv[1], "sweep") == 0)

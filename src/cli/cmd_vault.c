@@ -37,7 +37,7 @@ cli_json_time(int64_t t)
 
 /* ---- subject ------------------------------------------------------------ */
 
-static const char subject_usage[] =
+const char cli_subject_usage[] =
         "usage:\n"
         "  vaern subject add [--controller ID] [--json FILE|-]\n"
         "        [--purpose P] [--source S] [--collected-at T]\n"
@@ -1321,12 +1321,12 @@ cmd_subject(int argc, char **argv)
 	int rc = EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		fputs(subject_usage, argc < 2 ? stderr : stdout);
+		fputs(cli_subject_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (subject_parse(argc, argv, &a) != 0) {
 		subject_args_free(&a);
-		fputs(subject_usage, stderr);
+		fputs(cli_subject_usage, stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
@@ -1346,7 +1346,7 @@ cmd_subject(int argc, char **argv)
 		goto done;
 	}
 	fprintf(stderr, "vaern subject: unknown subcommand '%s'\n", argv[1]);
-	fputs(subject_usage, stderr);
+	fputs(cli_subject_usage, stderr);
 done:
 	vault_close(v);
 	free(owned);

@@ -352,8 +352,8 @@ smtp_format_message(const char *from, const char *to, const char *title,
 /* ---- configuration ------------------------------------------------------ */
 
 /* 1 if host (as in a URL: "127.0.0.1", "[::1]") is a loopback address. */
-static int
-host_loopback(const char *host)
+int
+smtp_host_loopback(const char *host)
 {
 	char buf[64];
 	struct in_addr a4;
@@ -431,7 +431,7 @@ check_url(struct smtp_outbox *o, const char *url, int insecure,
 		}
 		/* As vaern serve serves plain HTTP (AURA-SEC-1): in the
 		 * clear only to a relay on this machine. */
-		if (!host_loopback(host)) {
+		if (!smtp_host_loopback(host)) {
 			err = vaern_fail(
 			        msg, VAERN_E_DENIED,
 			        "refusing to send mail in the clear to "

@@ -132,4 +132,8 @@ enum vaern_err smtp_format_message(const char *from, const char *to,
                                    size_t *len, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 6, 8)));
 
+/* 1 if host, as a URL writes it ("127.0.0.1", "[::1]"), is a loopback
+ * address (127.0.0.0/8, ::1, ::ffff:127.x); the webhooks use it too. */
+int smtp_host_loopback(const char *host) __attribute__((nonnull));
+
 #endif

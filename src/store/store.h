@@ -645,6 +645,30 @@ enum vaern_err store_visit_key_drop_due(struct store *st, int64_t now,
                                         int64_t *dropped,
                                         struct vaern_msg *msg);
 
+/*
+ * The wrapped data key of one day of controller's traffic store (issue
+ * 18; day: days since the epoch), and the master key generation it is
+ * wrapped under (*kek); VAERN_E_NOTFOUND if the day has none. In the
+ * keystore.
+ */
+enum vaern_err
+store_traffic_key_get(struct store *st, int64_t controller, int64_t day,
+                      unsigned char wrapped[STORE_WRAPPED_MAX], size_t *len,
+                      int64_t *kek, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Keeps a new wrapped day key (VAERN_E_EXISTS if the day has one). */
+enum vaern_err store_traffic_key_put(struct store *st, int64_t controller,
+                                     int64_t day, const unsigned char *wrapped,
+                                     size_t len, int64_t kek,
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* WARNING: crypto-erases. Deletes the keys of controller's days before
+ * day (TEL-LOG-1); *dropped gets how many. */
+enum vaern_err
+store_traffic_key_drop_before(struct store *st, int64_t controller, int64_t day,
+                              int64_t *dropped, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 #define STORE_NAME_MAX     64 /* bytes of an actor name or role */
 #define STORE_TOKEN_ID_HEX 16 /* hex digits of a token's public id */
 

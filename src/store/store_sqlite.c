@@ -310,6 +310,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                             " AND NOT EXISTS (SELECT 1 FROM main.visit AS v"
                             "  WHERE v.expires_at = day_key.expires_at"
                             "  AND v.controller = day_key.controller)",
+        /* Issue 18: the data keys of the traffic store's days. */
+        [S_TKEY_GET] = "SELECT wrapped, kek FROM ks.traffic_key"
+                       " WHERE controller = ?1 AND day = ?2",
+        [S_TKEY_PUT] = "INSERT INTO ks.traffic_key(controller, day, kek,"
+                       " wrapped) VALUES (?1, ?2, ?3, ?4)",
+        [S_TKEY_DROP_BEFORE] = "DELETE FROM ks.traffic_key"
+                               " WHERE controller = ?1 AND day < ?2",
         [S_SUBJ_DELETE_HOLDS] = "DELETE FROM hold WHERE subject = ?1",
         [S_SUBJ_DELETE_CSTATE] = "DELETE FROM consent_state"
                                  " WHERE subject = ?1",

@@ -1213,11 +1213,13 @@ done:
 }
 
 void
-vault_traffic_key(const struct vault *v, unsigned subkey,
-                  unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+vault_traffic_signing_base(const struct vault *v,
+                           unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
 {
 	/* From the index root (issue 13): re-wrapped by every master-key
-	 * rotation and never changed, so the day keys outlive rotations. */
-	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, subkey,
-	                           "vaerntrf", keys_ring_root(v->ring));
+	 * rotation and never changed, so a delivery verifies for good.
+	 * (Subkey 1 wrapped the day keys before they moved into the
+	 * keystore.) */
+	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, 2, "vaerntrf",
+	                           keys_ring_root(v->ring));
 }

@@ -111,18 +111,40 @@ void vault_close(struct vault *v);
 #define VAULT_TRAFFIC_KEY_BYTES 32
 
 /*
- * The keys of the telecom retained-data store (src/traffic, issue 18),
- * derived from the key hierarchy's index root (src/keys, issue 13; it
- * survives master-key rotations) with crypto_kdf under the context
- * "vaerntrf":
- * subkey 1 wraps the store's per-day data keys, subkey 2 is the seed of
- * the controller's Ed25519 delivery-signing key. WARNING: out is key
- * material; the caller wipes it (sodium_memzero). One function, so that
- * the key hierarchy (issue 13) can take it over.
+ * The base of the telecom retained-data store's delivery-signing keys
+ * (src/traffic, issue 18; TEL-LOG-3), derived from the key hierarchy's
+ * index root (src/keys, issue 13; it survives master-key rotations) with
+ * crypto_kdf under the context "vaerntrf", subkey 2. WARNING: out is key
+ * material; the caller wipes it (sodium_memzero).
  */
-void vault_traffic_key(const struct vault *v, unsigned subkey,
-                       unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
-        __attribute__((nonnull(1, 3)));
+void vault_traffic_signing_base(const struct vault *v,
+                                unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+        __attribute__((nonnull(1, 2)));
+
+/*
+ * The data key of one day (days since the epoch) of controller's traffic
+ * store (issue 18), kept wrapped in the keystore (ks.traffic_key) so that
+ * a master-key rotation re-wraps it and a keystore backup holds it. If the
+ * day has none: with create, a new random key is made and kept (its own
+ * transaction, committed before this returns), else VAERN_E_NOTFOUND.
+ * WARNING: key is key material; the caller wipes it.
+ */
+enum vaern_err vault_traffic_day_key(struct vault *v, const char *controller,
+                                     long day, int create,
+                                     unsigned char key[VAULT_TRAFFIC_KEY_BYTES],
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/*
+ * WARNING: crypto-erases. Deletes the keys of controller's traffic days
+ * before day (TEL-LOG-1), committed and checkpointed out of the keystore's
+ * log before it returns: those days' files are noise from then on.
+ * *dropped gets how many keys went.
+ */
+enum vaern_err
+vault_traffic_day_keys_drop(struct vault *v, const char *controller, long day,
+                            int64_t *dropped, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4)));
 
 /*
  * Checks the policy file at path and loads it as its controller (replacing
@@ -1589,6 +1611,71 @@ enum vaern_err vault_visit_foreach(
 enum vaern_err vault_audit_record(struct vault *v,
                                   const struct vault_audit_event *e,
                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* ---- webhook events (issue 19, point 6; vault_webhook.c) ----
+ *
+ * Events are queued in the store with the change they tell of, while
+ * some endpoint is registered (vault_webhook_endpoints); the server's
+ * delivery thread (src/outbox/webhook.c) reads each endpoint's next one
+ * and acknowledges it once the endpoint answered 2xx. Bodies carry ids,
+ * types, statuses and dates, never personal data. */
+
+/* The longest "due within" of the deadline scan, in days. */
+#define VAULT_WEBHOOK_DUE_MAX 90
+
+struct store_webhook_event;
+struct json_t;
+
+/* Queues event type of controller (may be NULL) with data (an object,
+ * stolen; NULL: {}) in a transaction of its own: a sweep done, a policy
+ * loaded. */
+enum vaern_err vault_webhook_event(struct vault *v, const char *type,
+                                   const char *controller, struct json_t *data,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues "retention.sweep_done" with the counts of rep (and the
+ * retained-data days deleted), in a transaction of its own. */
+struct vault_sweep_report;
+enum vaern_err vault_webhook_sweep(struct vault *v,
+                                   const struct vault_sweep_report *rep,
+                                   uint64_t traffic_days, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* Queues the deadline events not queued before: each open request due
+ * within within_days days (request.due_soon) or past due
+ * (request.overdue), once per deadline; breach clocks and case
+ * deadlines (breach.clock_started, breach.deadline_near,
+ * breach.deadline_passed, incident.receipt_overdue,
+ * incident.feedback_overdue), once per case. */
+enum vaern_err vault_webhook_scan(struct vault *v, long within_days,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Open rights requests of every controller due within 7 days (today
+ * included) and past due (GDPR-12), for /metrics. */
+enum vaern_err vault_request_counts(struct vault *v, long *due_soon,
+                                    long *overdue, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Registers exactly the endpoints keys[0..n) (digests of their URLs):
+ * see store_webhook_endpoints. */
+enum vaern_err vault_webhook_endpoints(struct vault *v, const char *const *keys,
+                                       size_t n, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/* Endpoint key's next event and the number waiting (pending may be
+ * NULL); VAERN_E_NOTFOUND if none. */
+enum vaern_err vault_webhook_next(struct vault *v, const char *key,
+                                  struct store_webhook_event *e,
+                                  int64_t *pending, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Endpoint key acknowledged every event up to id; events every endpoint
+ * has are deleted. */
+enum vaern_err vault_webhook_ack(struct vault *v, const char *key, int64_t id,
+                                 struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
 #endif

@@ -217,6 +217,15 @@ change_end(struct vault *v, enum vaern_err err, const char *controller,
 
 	case_event(&e, why, sizeof(why), controller, who, action, case_id, rule,
 	           what);
+	/* Issue 19: "incident_triage" is the webhook event
+	 * "incident.triage", queued with the change. */
+	if (err == VAERN_OK && strncmp(action, "incident_", 9) == 0) {
+		char type[40];
+
+		(void)snprintf(type, sizeof(type), "incident.%s", action + 9);
+		err = vlt_webhook_case(v, type, controller, case_id, NULL, NULL,
+		                       msg);
+	}
 	return vlt_change_end(v, err, &e, msg);
 }
 
@@ -1335,6 +1344,85 @@ count_each(void *arg, const struct store_incident *r)
 			k->n->breach_late++;
 	}
 	return VAERN_OK;
+}
+
+/*
+ * The deadlines of open cases as webhook events, each once (issue 19):
+ * a breach's 72-hour clock started, within its last 24 hours, run out
+ * (GDPR-33); the receipt and the feedback past due (SHOP-BREACH-2).
+ */
+static enum vaern_err
+webhook_each(void *arg, const struct store_incident *r)
+{
+	struct count_ctx *k = arg;
+	const char *name = NULL;
+	long today = clock_today();
+	json_t *reg = NULL;
+	enum vaern_err err = VAERN_OK;
+	char once[96];
+	int64_t left;
+
+	for (size_t i = 0; i < k->v->nctrl; i++)
+		if (k->v->ctrl[i].rowid == r->controller)
+			name = k->v->ctrl[i].name;
+	if (r->closed)
+		return VAERN_OK;
+	if (r->receipt_at == STORE_NO_TIME && r->receipt_due < today) {
+		(void)snprintf(once, sizeof(once),
+		               "incident.receipt_overdue:%s", r->case_id);
+		if ((err = vlt_webhook_case(k->v, "incident.receipt_overdue",
+		                            name, r->case_id, r->classification,
+		                            once, k->msg)) != VAERN_OK)
+			return err;
+	}
+	if (r->feedback_at == STORE_NO_TIME && r->feedback_due < today) {
+		(void)snprintf(once, sizeof(once),
+		               "incident.feedback_overdue:%s", r->case_id);
+		if ((err = vlt_webhook_case(k->v, "incident.feedback_overdue",
+		                            name, r->case_id, r->classification,
+		                            once, k->msg)) != VAERN_OK)
+			return err;
+	}
+	if (r->aware_at == STORE_NO_TIME)
+		return VAERN_OK;
+	if ((err = case_open(k->v, r, &reg, NULL, NULL, k->msg)) != VAERN_OK)
+		return err;
+	left = breach_clock(r, reg, clock_now());
+	json_decref(reg);
+	if (left == INT64_MIN)
+		return VAERN_OK;
+	{
+		static const struct {
+			const char *type;
+			int64_t below; /* seconds left under which it is told */
+		} steps[] = {
+		        {"breach.clock_started", INCIDENT_AWARE_SECONDS + 1},
+		        {"breach.deadline_near", 24 * 3600},
+		        {"breach.deadline_passed", 0},
+		};
+
+		for (size_t i = 0;
+		     i < sizeof(steps) / sizeof(steps[0]) && err == VAERN_OK;
+		     i++) {
+			if (left >= steps[i].below)
+				continue;
+			(void)snprintf(once, sizeof(once), "%s:%s",
+			               steps[i].type, r->case_id);
+			err = vlt_webhook_case(k->v, steps[i].type, name,
+			                       r->case_id, r->classification,
+			                       once, k->msg);
+		}
+	}
+	return err;
+}
+
+enum vaern_err
+vlt_incident_webhook_scan(struct vault *v, struct vaern_msg *msg)
+{
+	struct vault_incident_counts n;
+	struct count_ctx k = {v, &n, msg};
+
+	return store_incident_foreach(v->store, 0, webhook_each, &k, msg);
 }
 
 enum vaern_err

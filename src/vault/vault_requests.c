@@ -340,9 +340,12 @@ vlt_request_write(struct vault *v, struct store_request *s, const char *from,
 	t.actor = who->name;
 	t.reason = reason != NULL ? sealed_reason : NULL;
 	if ((err = vlt_request_store(v, s, from != NULL, reason, sealed_reason,
-	                             msg)) != VAERN_OK)
+	                             msg)) != VAERN_OK ||
+	    (err = store_transition_insert(v->store, s->rowid, &t, msg)) !=
+	            VAERN_OK)
 		return err;
-	return store_transition_insert(v->store, s->rowid, &t, msg);
+	/* Issue 19: the webhook event, queued with the change. */
+	return vlt_webhook_request(v, s, from, msg);
 }
 
 /* Commits a transition and audits it. */

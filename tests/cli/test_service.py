@@ -297,6 +297,59 @@ class Unit(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Help(unittest.TestCase):
+    """`vaern help COMMAND` prints that command's usage (on stdout, exit
+    0), the same text the command prints when misused, never the general
+    usage; every command `vaern help` lists has one (issue 19)."""
+
+    def commands(self):
+        r = run_vaern(["help"])
+        self.assertEqual(r.rc, 0, r)
+        self.general = r.out
+        names = set(re.findall(r"^  ([a-z]+) ",
+                               r.out.split("global options")[0], re.M))
+        self.assertGreaterEqual(len(names), 16)
+        return sorted(names - {"help"})
+
+    def test_every_command_has_its_own_usage(self):
+        for name in self.commands():
+            with self.subTest(command=name):
+                r = run_vaern(["help", name])
+                self.assertEqual((r.rc, r.err), (0, ""), r)
+                self.assertNotEqual(r.out, self.general)
+                self.assertTrue(r.out.startswith("usage:"), r.out)
+                self.assertRegex(r.out, r"vaern (\[--data DIR\] )?%s\b"
+                                 % name)
+                # No other command's usage line.
+                others = set(re.findall(
+                    r"^(?:usage: *|\s+)vaern (?:\[--data DIR\] )?"
+                    r"([a-z]+)\b", r.out, re.M))
+                self.assertEqual(others, {name}, r.out)
+                # The text the command prints when misused is the same.
+                bad = run_vaern([name, "--no-such-option", "x"])
+                self.assertEqual(bad.rc, 2, bad)
+                self.assertIn(r.out.rstrip("\n"), bad.err, name)
+
+    def test_help_without_a_command_is_the_general_usage(self):
+        for argv in (["help"], ["--help"], ["-h"]):
+            r = run_vaern(argv)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("global options", r.out)
+
+    def test_unknown_command_is_a_usage_error(self):
+        r = run_vaern(["help", "nosuch"])
+        self.assertEqual((r.rc, r.out), (2, ""), r)
+        self.assertIn("unknown command 'nosuch'", r.err)
+        r = run_vaern(["help", "nosuch", "add"])
+        self.assertEqual((r.rc, r.out), (2, ""), r)
+
+    def test_help_with_a_subcommand_is_the_commands_usage(self):
+        r = run_vaern(["help", "requests", "add"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, run_vaern(["help", "requests"]).out)
+        self.assertIn("vaern requests add --type TYPE", r.out)
+
+
 class ManPages(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("groff"), "groff is not installed")
