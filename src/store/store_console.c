@@ -198,6 +198,23 @@ store_console_unlock(struct store *st, int64_t actor, struct vaern_msg *msg)
 }
 
 enum vaern_err
+store_console_forget(struct store *st, int64_t actor, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c, "DELETE FROM console_credential WHERE actor = ?1", msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_int64(s, 1, actor);
+	if (db_step(s) != DB_DONE)
+		err = sqlu_fail(c, msg, "console: forget");
+	db_finalize(s);
+	return err;
+}
+
+enum vaern_err
 store_console_actor(struct store *st, int64_t controller, const char *name,
                     struct store_actor *a, struct vaern_msg *msg)
 {

@@ -76,6 +76,11 @@ enum vaern_err store_console_unlock(struct store *st, int64_t actor,
                                     struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 
+/* Deletes actor's credential (its revocation); none is no error. */
+enum vaern_err store_console_forget(struct store *st, int64_t actor,
+                                    struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 /* The valid (not revoked) actor named name of controller into a;
  * VAERN_E_NOTFOUND if there is none. */
 enum vaern_err store_console_actor(struct store *st, int64_t controller,

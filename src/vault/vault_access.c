@@ -12,6 +12,7 @@
 #include "../calendar/calendar.h"
 #include "../keys/keys.h"
 #include "../store/store_audit.h"
+#include "../store/store_console.h"
 #include "vault_internal.h"
 
 #define TOKEN_PREFIX       "vaern_"
@@ -120,12 +121,22 @@ vault_actor_revoke(struct vault *v, const char *controller, const char *name,
 {
 	enum vaern_err err;
 	struct controller *c;
+	struct store_actor a;
 
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = store_actor_revoke(v->store, c->rowid, name, clock_now(), msg);
+	/* Issue 20: its console password hash and sealed TOTP secret go
+	 * with it. */
+	err = store_console_actor(v->store, c->rowid, name, &a, msg);
+	if (err == VAERN_OK)
+		err = store_console_forget(v->store, a.id, msg);
+	if (err == VAERN_E_NOTFOUND)
+		err = VAERN_OK; /* store_actor_revoke says so */
+	if (err == VAERN_OK)
+		err = store_actor_revoke(v->store, c->rowid, name, clock_now(),
+		                         msg);
 	return vlt_end(v, err, msg);
 }
 

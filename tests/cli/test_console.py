@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import stat
 import struct
 import subprocess
@@ -283,11 +284,20 @@ class LoginTest(ConsoleBase):
                   if e["action"] == "console_login"]
         self.assertEqual([e["actor"] for e in denied],
                          ["(unknown)", "(unknown)"])
-        # A revoked actor cannot log in either.
+        # A revoked actor cannot log in either, and its password hash and
+        # sealed secret go with it.
         r = self.vaern("actor", "revoke", "--controller", "cekura", "dpo1")
         self.assertEqual(r.rc, EXIT_OK, r)
         r = self.login(self.T, totp(secret, self.T))
         self.assertEqual((r.rc, r.err), (EXIT_REFUSED, DENIED))
+        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.dir, "vaern.db"), uri=True)
+        try:
+            n = con.execute("SELECT count(*) FROM console_credential"
+                            ).fetchone()[0]
+        finally:
+            con.close()
+        self.assertEqual(n, 0)
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
