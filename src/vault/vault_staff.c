@@ -134,6 +134,20 @@ done:
 	return err;
 }
 
+/* The valid actor name of c and its credential; VAERN_E_NOTFOUND (msg
+ * untouched) if either is missing. */
+static enum vaern_err
+staff_find(struct vault *v, const struct controller *c, const char *name,
+           struct store_actor *a, struct store_console *cr,
+           struct vaern_msg *msg)
+{
+	enum vaern_err err =
+	        store_console_actor(v->store, c->rowid, name, a, msg);
+
+	return err == VAERN_OK ? store_console_get(v->store, a->id, cr, msg)
+	                       : err;
+}
+
 /* Seconds a throttled actor still waits at now (0: none). */
 static int64_t
 throttle_wait(const struct store_console *cr, int64_t now)
@@ -232,9 +246,7 @@ vault_console_login(struct vault *v, const char *controller, const char *name,
 		return err;
 	if (len > STAFF_PASSWORD_MAX)
 		len = STAFF_PASSWORD_MAX + 1; /* wrong, and bounded */
-	err = store_console_actor(v->store, c->rowid, name, &a, msg);
-	if (err == VAERN_OK)
-		err = store_console_get(v->store, a.id, &cr, msg);
+	err = staff_find(v, c, name, &a, &cr, msg);
 	if (err == VAERN_E_NOTFOUND) {
 		/* The name typed is not recorded: it may be anything. */
 		check_nothing(password, len);
@@ -329,9 +341,7 @@ vault_console_unlock(struct vault *v, const char *controller, const char *name,
 		return err;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = store_console_actor(v->store, c->rowid, name, &a, msg);
-	if (err == VAERN_OK)
-		err = store_console_get(v->store, a.id, &cr, msg);
+	err = staff_find(v, c, name, &a, &cr, msg);
 	if (err == VAERN_E_NOTFOUND)
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "no actor named '%.64s' with console access",
@@ -361,9 +371,7 @@ vault_console_status(struct vault *v, const char *controller, const char *name,
 	*failures = 0;
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
-	err = store_console_actor(v->store, c->rowid, name, &a, msg);
-	if (err == VAERN_OK)
-		err = store_console_get(v->store, a.id, &cr, msg);
+	err = staff_find(v, c, name, &a, &cr, msg);
 	if (err == VAERN_E_NOTFOUND)
 		return VAERN_OK;
 	if (err != VAERN_OK)
