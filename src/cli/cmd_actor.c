@@ -27,6 +27,7 @@
 #include "../calendar/calendar.h"
 #include "../staff/staff.h"
 #include "../vault/vault.h"
+#include "../vault/vault_staff.h"
 #include "cli.h"
 
 const char cli_actor_usage[] =

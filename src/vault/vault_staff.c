@@ -13,6 +13,7 @@
 #include "../staff/staff.h"
 #include "../store/store_console.h"
 #include "vault_internal.h"
+#include "vault_staff.h"
 
 #define PURPOSE         "console" /* the audit entries' purpose */
 #define RULE            "GDPR-32"
