@@ -370,7 +370,7 @@ h_incident_list(struct http_request *req, struct http_response *res, void *app)
 	if (ri_begin(req, res, app, &c, "incident_list"))
 		return 0; /* answered */
 	if (within != NULL) {
-		if (incident_parse_days(within, &days) != 0)
+		if (cal_parse_days(within, &days) != 0)
 			return http_respond_error(res, 400, "invalid",
 			                          "'due_within' is a number of "
 			                          "days: 2, 2d or 1w");

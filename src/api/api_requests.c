@@ -10,6 +10,7 @@
 
 #include "../calendar/calendar.h"
 #include "../vault/vault.h"
+#include "api_console.h"
 #include "api_internal.h"
 
 /*
@@ -244,6 +245,7 @@ done:
 
 struct rq_list {
 	const char *controller;
+	long today;
 	json_t *list;
 };
 
@@ -251,60 +253,61 @@ static enum vaern_err
 rq_list_each(void *arg, const struct vault_request *r)
 {
 	struct rq_list *l = arg;
-	json_t *j = vault_request_json(l->controller, r, clock_today());
+	json_t *j = vault_request_json(l->controller, r, l->today);
 
 	return j != NULL && json_array_append_new(l->list, j) == 0
 	               ? VAERN_OK
 	               : VAERN_E_NOMEM;
 }
 
-/* GET /v1/requests?due_within=7d&all=1: the open requests (all with
- * all=1), due within N days (overdue ones included), by due date. */
+enum vaern_err
+api_request_list_build(struct vault *v, const char *controller,
+                       const struct vault_request_filter *f, long today,
+                       json_t **out, struct vaern_msg *msg)
+{
+	struct rq_list l = {controller, today, json_array()};
+	enum vaern_err err;
+
+	*out = NULL;
+	if (l.list == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	err = vault_request_queue(v, controller, f, rq_list_each, &l, msg);
+	if (err != VAERN_OK) {
+		json_decref(l.list);
+		return err;
+	}
+	if ((*out = json_pack("{s:o}", "requests", l.list)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	return VAERN_OK;
+}
+
+/* GET /v1/requests?due_within=7d&overdue=1&type=T&status=S&all=1: the
+ * queue (issue 20, point 3): open requests (all with all=1), filtered,
+ * by due date (GDPR-12). */
 int
 h_request_list(struct http_request *req, struct http_response *res, void *app)
 {
-	const char *within = http_request_query(req, "due_within");
-	const char *all = http_request_query(req, "all");
+	struct vault_request_filter f;
 	struct ctx c;
-	struct rq_list l;
-	long days = 0, due_by = LONG_MAX;
+	json_t *doc;
 	enum vaern_err err;
 
 	if (begin(req, res, app, &c))
 		return 0; /* answered */
-	if (within != NULL) {
-		char *end = NULL;
-
-		days = strtol(within, &end, 10);
-		if (end != within && *end == 'w' && end[1] == '\0')
-			days *= 7;
-		else if (end == within ||
-		         !(*end == '\0' || (*end == 'd' && end[1] == '\0')))
-			days = -1;
-		if (days < 0 || days > 3660)
-			return http_respond_error(res, 400, "invalid",
-			                          "'due_within' is a number of "
-			                          "days: 7, 7d or 2w");
-		due_by = clock_today() + days;
-	}
-	if (all != NULL && strcmp(all, "1") != 0 && strcmp(all, "0") != 0 &&
-	    strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
-		return http_respond_error(res, 400, "invalid",
-		                          "'all' is true or false");
-	l.controller = c.actor.controller;
-	if ((l.list = json_array()) == NULL)
-		return fail(res, VAERN_E_NOMEM, NULL);
-	err = vault_request_foreach(
-	        c.v, c.actor.controller, due_by,
-	        !(all != NULL &&
-	          (strcmp(all, "1") == 0 || strcmp(all, "true") == 0)),
-	        rq_list_each, &l, &c.msg);
-	if (err != VAERN_OK) {
-		json_decref(l.list);
+	if ((err = vault_request_filter_parse(
+	             http_request_query(req, "type"),
+	             http_request_query(req, "status"),
+	             http_request_query(req, "due_within"),
+	             http_request_query(req, "overdue"),
+	             http_request_query(req, "all"), clock_today(), &f,
+	             &c.msg)) != VAERN_OK)
+		return http_respond_error(res, 400, "invalid", "%s",
+		                          c.msg.text);
+	err = api_request_list_build(c.v, c.actor.controller, &f, clock_today(),
+	                             &doc, &c.msg);
+	if (err != VAERN_OK)
 		return fail(res, err, &c.msg);
-	}
-	return http_respond_json(res, 200,
-	                         json_pack("{s:o}", "requests", l.list));
+	return http_respond_json(res, 200, doc);
 }
 
 /* GET /v1/requests/{request}: the request and its transitions. */

@@ -737,3 +737,19 @@ clock_init_env(struct vaern_msg *msg)
 done:
 	return err;
 }
+
+int
+cal_parse_days(const char *text, long *days)
+{
+	char *end = NULL;
+	long n = strtol(text, &end, 10);
+
+	if (end == text || n < 0 || n > 3660)
+		return -1;
+	if (*end == 'w' && end[1] == '\0')
+		n *= 7;
+	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
+		return -1;
+	*days = n;
+	return 0;
+}

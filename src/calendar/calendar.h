@@ -68,6 +68,11 @@ enum vaern_err cal_parse_date(const char *text, long *days,
                               struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/* A number of days ahead as an operator or a query writes it: "7", "7d"
+ * or "2w" (0..3660 days) into *days: 0, or -1 if it is not one. The one
+ * parser of --due-within and ?due_within= (requests, incidents). */
+int cal_parse_days(const char *text, long *days) __attribute__((nonnull));
+
 /*
  * Parses "YYYY-MM-DD" (midnight UTC), "YYYY-MM-DDTHH:MM[:SS]Z" or with a
  * "+HH:MM"/"-HH:MM" offset, into seconds since the epoch (UTC). The

@@ -234,7 +234,7 @@ inc_list(struct vault *v, const char *controller, struct args *a,
 	if (a->npos != 0)
 		return cli_usage("incidents list", "no argument expected");
 	if (a->due_within != NULL) {
-		if (incident_parse_days(a->due_within, &within) != 0)
+		if (cal_parse_days(a->due_within, &within) != 0)
 			return cli_usage(
 			        "incidents list",
 			        "--due-within takes days: 2, 2d or 1w");

@@ -2,7 +2,8 @@
  * cmd_requests.c -- vaern requests: rights requests (issue 5).
  *
  *   vaern requests add --type T --subject ID --channel C [--received TIME]
- *   vaern requests list [--due-within 7d] [--all]
+ *   vaern requests list [--due-within 7d] [--overdue] [--type T]
+ *                       [--status S] [--all] [--format json|html] [--lang L]
  *   vaern requests show REQUEST
  *   vaern requests verify REQUEST --send-code [--contact email|phone]
  *   vaern requests verify REQUEST --code -|CODE
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/api_console.h"
 #include "../api/api_report.h"
 #include "../calendar/calendar.h"
 #include "../outbox/smtp.h"
@@ -43,7 +45,10 @@
 const char cli_requests_usage[] =
         "usage: vaern requests add --type TYPE --subject SUBJECT --channel C\n"
         "                          [--received TIME] [--categories C,D]\n"
-        "       vaern requests list [--due-within N[d|w]] [--all]\n"
+        "       vaern requests list [--due-within N[d|w]] [--overdue] "
+        "[--type T]\n"
+        "                           [--status S] [--all] [--format "
+        "json|html] [--lang L]\n"
         "       vaern requests show REQUEST\n"
         "       vaern requests verify REQUEST --send-code [--contact "
         "email|phone]\n"
@@ -71,8 +76,10 @@ struct args {
 	const char *controller, *actor, *type, *subject, *channel, *received;
 	const char *due_within, *contact, *code, *attest, *months, *reason;
 	const char *fact, *value, *purposes, *format, *lang;
+	const char *status;     /* list: --status S */
 	const char *categories; /* --categories C,D (AURA-RIGHTS-1) */
 	int all, send_code, lift, complete, in_progress;
+	int overdue; /* list: --overdue */
 	const char *pos[2];
 	int npos;
 	const char *audit_db; /* DIR/audit.db, set for writing commands */
@@ -103,6 +110,7 @@ parse(int argc, char **argv, struct args *a)
 	        {"--categories", offsetof(struct args, categories)},
 	        {"--format", offsetof(struct args, format)},
 	        {"--lang", offsetof(struct args, lang)},
+	        {"--status", offsetof(struct args, status)},
 	};
 	static const struct {
 		const char *flag;
@@ -113,6 +121,7 @@ parse(int argc, char **argv, struct args *a)
 	        {"--lift", offsetof(struct args, lift)},
 	        {"--complete", offsetof(struct args, complete)},
 	        {"--in-progress", offsetof(struct args, in_progress)},
+	        {"--overdue", offsetof(struct args, overdue)},
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -275,48 +284,59 @@ list_each(void *arg, const struct vault_request *r)
 	               : VAERN_E_NOMEM;
 }
 
-/* "7", "7d", "2w": days. */
-static int
-parse_within(const char *text, long *days)
-{
-	char *end = NULL;
-	long n = strtol(text, &end, 10);
-
-	if (end == text || n < 0 || n > 3660)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		n *= 7;
-	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
-		return -1;
-	*days = n;
-	return 0;
-}
-
+/* vaern requests list: the queue (issue 20, point 3), as JSON or as the
+ * console's HTML page, through the one filter and walk of the API. */
 static int
 req_list(struct vault *v, const char *controller, struct args *a,
          const struct vault_request_actor *who)
 {
 	struct vaern_msg msg = {{0}};
-	struct list_ctx l = {controller, json_array()};
-	long within = 0, due_by = LONG_MAX;
+	struct list_ctx l = {controller, NULL};
+	struct vault_request_filter f;
+	enum render_lang lang = RENDER_EN;
 	enum vaern_err err;
+	char *page = NULL;
+	size_t len = 0;
+	int html;
 
 	(void)who;
-	if (a->npos != 0) {
-		json_decref(l.list);
+	if (a->npos != 0)
 		return cli_usage("requests list", "no argument expected");
+	if (a->format != NULL && strcmp(a->format, "json") != 0 &&
+	    strcmp(a->format, "html") != 0)
+		return cli_usage("requests list", "--format is json or html");
+	html = a->format != NULL && strcmp(a->format, "html") == 0;
+	if (a->lang != NULL && (!html || render_lang_parse(a->lang, &lang)))
+		return cli_usage("requests list",
+		                 "--lang is da, sv or en, with --format html");
+	if ((err = vault_request_filter_parse(
+	             a->type, a->status, a->due_within, a->overdue ? "1" : NULL,
+	             a->all ? "1" : NULL, clock_today(), &f, &msg)) !=
+	    VAERN_OK) {
+		/* The API's parameter names, the command's options. */
+		char why[sizeof(msg.text) + 64];
+
+		(void)snprintf(why, sizeof(why),
+		               "%s (--type, --status, "
+		               "--due-within)",
+		               msg.text);
+		return cli_usage("requests list", why);
 	}
-	if (a->due_within != NULL) {
-		if (parse_within(a->due_within, &within) != 0) {
-			json_decref(l.list);
-			return cli_usage(
-			        "requests list",
-			        "--due-within takes days: 7, 7d or 2w");
-		}
-		due_by = clock_today() + within;
+	if (html) {
+		err = api_console_queue_html(v, controller, &f, clock_today(),
+		                             lang, &page, &len, &msg);
+		if (err != VAERN_OK)
+			return cli_report("requests list", err, &msg);
+		err = fwrite(page, 1, len, stdout) == len && fflush(stdout) == 0
+		              ? VAERN_OK
+		              : VAERN_E_IO;
+		free(page);
+		return err == VAERN_OK ? EXIT_OK
+		                       : cli_report("requests list", err, NULL);
 	}
-	err = vault_request_foreach(v, controller, due_by, !a->all, list_each,
-	                            &l, &msg);
+	if ((l.list = json_array()) == NULL)
+		return cli_report("requests list", VAERN_E_NOMEM, NULL);
+	err = vault_request_queue(v, controller, &f, list_each, &l, &msg);
 	if (err != VAERN_OK) {
 		json_decref(l.list);
 		return cli_report("requests list", err, &msg);

@@ -34,6 +34,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../outbox/smtp.h"
+#include "../render/render.h"
 #include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
 #include "cli.h"
@@ -44,13 +45,19 @@ const char cli_retention_usage[] =
         "day|month]\n"
         "       vaern retention sweep [--as-of DATE] [--dry-run] [--quiet]\n"
         "       vaern retention card-warnings [--controller ID] [--as-of "
-        "DATE] [--dry-run]\n";
+        "DATE] [--dry-run]\n"
+        "       vaern retention chart [--controller ID] [--as-of DATE]\n"
+        "                             [--svg FILE|-] [--html FILE|-] "
+        "[--lang da|sv|en]\n";
 
 struct args {
 	const char *controller;
 	const char *as_of;
 	const char *format;
 	const char *by;
+	const char *svg;  /* chart: the SVG's file, "-" for stdout */
+	const char *html; /* chart: the page's file, "-" for stdout */
+	const char *lang; /* chart: da, sv, en */
 	int dry_run;
 	int quiet;
 };
@@ -70,6 +77,12 @@ parse(int argc, char **argv, struct args *a)
 			dst = &a->format;
 		else if (strcmp(argv[i], "--by") == 0)
 			dst = &a->by;
+		else if (strcmp(argv[i], "--svg") == 0)
+			dst = &a->svg;
+		else if (strcmp(argv[i], "--html") == 0)
+			dst = &a->html;
+		else if (strcmp(argv[i], "--lang") == 0)
+			dst = &a->lang;
 		else if (strcmp(argv[i], "--dry-run") == 0)
 			a->dry_run = 1;
 		else if (strcmp(argv[i], "--quiet") == 0)
@@ -360,6 +373,256 @@ plan_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	return rc;
 }
 
+/* ---- chart (issue 20, point 2) ------------------------------------------ */
+
+/* The chart's series, built from the plan's lines. */
+struct chart_build {
+	struct render_chart_series series[RENDER_CHART_SERIES];
+	size_t n;
+	int over; /* 1: more rules than the chart draws */
+};
+
+/* The series of rule and kind, added if new; NULL if the chart is full. */
+static struct render_chart_series *
+chart_series(struct chart_build *b, const char *rule, const char *clause,
+             int legal, int visits)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->series[i].visits == visits &&
+		    strcmp(b->series[i].rule, rule) == 0)
+			return &b->series[i];
+	if (b->n == RENDER_CHART_SERIES) {
+		b->over = 1;
+		return NULL;
+	}
+	memset(&b->series[b->n], 0, sizeof(b->series[0]));
+	b->series[b->n].rule = rule;
+	b->series[b->n].clause = clause;
+	b->series[b->n].legal = legal;
+	b->series[b->n].visits = visits;
+	return &b->series[b->n++];
+}
+
+/* Counts n of line l's period into s: a month of the chart, before it
+ * (overdue), after it (later), undated or restricted. */
+static void
+chart_count(struct render_chart_series *s, const struct plan_line *l,
+            long first_month, int64_t n)
+{
+	long y, m, i;
+	char *end;
+
+	if (strcmp(l->when, "undated") == 0)
+		s->undated += n;
+	else if (strcmp(l->when, "restricted") == 0)
+		s->restricted += n;
+	else if (strcmp(l->when, "overdue") == 0)
+		s->overdue += n;
+	else {
+		/* "YYYY-MM", as plan_add wrote it. */
+		y = strtol(l->when, &end, 10);
+		m = *end == '-' ? strtol(end + 1, NULL, 10) : 1;
+		i = y * 12 + m - 1 - first_month;
+		if (i < 0)
+			s->overdue += n;
+		else if (i >= RENDER_CHART_MONTHS)
+			s->later += n;
+		else
+			s->month[i] += n;
+	}
+}
+
+static enum vaern_err
+chart_held(void *arg, const char *rule, int64_t facts)
+{
+	struct chart_build *b = arg;
+	struct render_chart_series *s;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->series[i].visits &&
+		    strcmp(b->series[i].rule, rule) == 0) {
+			b->series[i].held += facts;
+			return VAERN_OK;
+		}
+	/* A held fact always has its line in the plan; a rule the plan did
+	 * not list (no fact left but held ones) still gets its column. */
+	if ((s = chart_series(b, rule, NULL, 0, 0)) == NULL)
+		return VAERN_E_LIMIT;
+	s->held += facts;
+	return VAERN_OK;
+}
+
+/* Writes text (len bytes) to path, or stdout for "-". */
+static int
+chart_write(const char *path, const char *text, size_t len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	int bad;
+
+	if (f == NULL)
+		return -1;
+	bad = fwrite(text, 1, len, f) != len;
+	if (f != stdout)
+		bad |= fclose(f) != 0;
+	else
+		bad |= fflush(f) != 0;
+	return bad ? -1 : 0;
+}
+
+static json_t *
+chart_json(const struct render_chart *c)
+{
+	json_t *list = json_array();
+	char month[48];
+
+	for (size_t i = 0; list != NULL && i < c->nseries; i++) {
+		const struct render_chart_series *s = &c->series[i];
+		json_t *months = json_object();
+
+		for (int k = 0; months != NULL && k < RENDER_CHART_MONTHS;
+		     k++) {
+			long mm = c->first_month + k;
+
+			if (s->month[k] == 0)
+				continue;
+			(void)snprintf(month, sizeof(month), "%04ld-%02ld",
+			               mm / 12, mm % 12 + 1);
+			json_object_set_new(months, month,
+			                    json_integer(s->month[k]));
+		}
+		json_array_append_new(
+		        list,
+		        json_pack("{s:s, s:s, s:s*, s:b, s:o, s:I, s:I, s:I, "
+		                  "s:I, s:I}",
+		                  "rule", s->rule, "kind",
+		                  s->visits ? "visits" : "facts", "clause",
+		                  s->clause, "legal_obligation", s->legal,
+		                  "months", months, "overdue",
+		                  (json_int_t)s->overdue, "later",
+		                  (json_int_t)s->later, "undated",
+		                  (json_int_t)s->undated, "restricted",
+		                  (json_int_t)s->restricted, "held",
+		                  (json_int_t)s->held));
+	}
+	return list;
+}
+
+/*
+ * vaern retention chart: the plan of one controller as the retention
+ * view draws it (issue 20, point 2): the SVG (--svg), the page with the
+ * table beside it (--html), and the counts as JSON on stdout (unless a
+ * document goes there).
+ */
+static int
+chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
+{
+	struct plan p;
+	struct chart_build *b = NULL;
+	struct render_chart c;
+	struct vaern_msg msg = {{0}};
+	enum render_lang lang = RENDER_EN;
+	enum vaern_err err;
+	char *owned = NULL, *doc = NULL, day[11];
+	const char *controller = a->controller;
+	size_t len = 0;
+	long y, m;
+	int rc = EXIT_OK;
+
+	memset(&p, 0, sizeof(p));
+	p.as_of = as_of;
+	if (a->lang != NULL && render_lang_parse(a->lang, &lang) != 0)
+		return cli_usage("retention chart", "--lang is da, sv or en");
+	if (a->svg != NULL && a->html != NULL && strcmp(a->svg, "-") == 0 &&
+	    strcmp(a->html, "-") == 0)
+		return cli_usage("retention chart",
+		                 "only one of --svg and --html can be '-'");
+	if (controller == NULL) {
+		err = vault_controller_foreach(v, cli_only_controller, &owned,
+		                               &msg);
+		if (err != VAERN_OK || owned == NULL) {
+			free(owned);
+			return cli_usage(
+			        "retention chart",
+			        "name the controller with --controller "
+			        "ID");
+		}
+		controller = owned;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		rc = cli_report("retention chart", VAERN_E_NOMEM, NULL);
+		goto done;
+	}
+	err = vault_retention_plan(v, controller, plan_add, &p, &msg);
+	if (err == VAERN_OK) {
+		cal_format_date((long)(as_of / 86400), day);
+		y = strtol(day, NULL, 10);
+		m = strtol(day + 5, NULL, 10);
+		memset(&c, 0, sizeof(c));
+		c.controller = controller;
+		c.first_month = y * 12 + m - 1;
+		for (size_t i = 0; i < p.n; i++) {
+			const struct plan_line *l = &p.lines[i];
+
+			for (int kind = 0; kind <= 1; kind++) {
+				int64_t n = kind ? l->visits : l->facts;
+				struct render_chart_series *s;
+
+				if (n == 0)
+					continue;
+				s = chart_series(b, l->rule,
+				                 l->clause[0] ? l->clause
+				                              : NULL,
+				                 l->legal, kind);
+				if (s != NULL)
+					chart_count(s, l, c.first_month, n);
+			}
+		}
+		err = vault_retention_held(v, controller, chart_held, b, &msg);
+	}
+	if (err == VAERN_OK && b->over)
+		err = vaern_fail(&msg, VAERN_E_LIMIT,
+		                 "the chart draws at most %d rules",
+		                 RENDER_CHART_SERIES);
+	if (err != VAERN_OK) {
+		rc = cli_report("retention chart", err, &msg);
+		goto done;
+	}
+	c.series = b->series;
+	c.nseries = b->n;
+	for (int page = 0; page <= 1; page++) {
+		const char *to = page ? a->html : a->svg;
+
+		if (to == NULL)
+			continue;
+		err = page ? render_chart_html(&c, lang, &doc, &len, &msg)
+		           : render_chart_svg(&c, lang, &doc, &len, &msg);
+		if (err == VAERN_OK && chart_write(to, doc, len) != 0)
+			err = vaern_fail(&msg, VAERN_E_IO, "cannot write %s",
+			                 page ? "--html" : "--svg");
+		free(doc);
+		doc = NULL;
+		if (err != VAERN_OK) {
+			rc = cli_report("retention chart", err, &msg);
+			goto done;
+		}
+	}
+	if ((a->svg == NULL || strcmp(a->svg, "-") != 0) &&
+	    (a->html == NULL || strcmp(a->html, "-") != 0)) {
+		cal_format_date((long)(as_of / 86400), day);
+		day[7] = '\0';
+		rc = cli_print_json(json_pack(
+		        "{s:s, s:s, s:i, s:o}", "controller", controller,
+		        "first_month", day, "months", RENDER_CHART_MONTHS,
+		        "series", chart_json(&c)));
+	}
+done:
+	free(doc);
+	free(b);
+	free(p.lines);
+	free(owned);
+	return rc;
+}
+
 /* ---- sweep -------------------------------------------------------------- */
 
 /* The progress line on a terminal, drawn as cmd_import.c draws its. */
@@ -505,7 +768,8 @@ cmd_retention(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if ((strcmp(argv[1], "plan") != 0 && strcmp(argv[1], "sweep") != 0 &&
-	     strcmp(argv[1], "card-warnings") != 0) ||
+	     strcmp(argv[1], "card-warnings") != 0 &&
+	     strcmp(argv[1], "chart") != 0) ||
 	    parse(argc, argv, &a) != 0) {
 		fputs(cli_retention_usage, stderr);
 		return EXIT_USAGE;
@@ -525,6 +789,16 @@ cmd_retention(int argc, char **argv)
 		return cli_usage("retention card-warnings",
 		                 "takes --controller, --as-of and --dry-run "
 		                 "only");
+	if (strcmp(argv[1], "chart") != 0 &&
+	    (a.svg != NULL || a.html != NULL || a.lang != NULL))
+		return cli_usage(argv[1], "--svg, --html and --lang are chart "
+		                          "options");
+	if (strcmp(argv[1], "chart") == 0 &&
+	    (a.dry_run || a.quiet || a.format != NULL || a.by != NULL))
+		return cli_usage(
+		        "retention chart",
+		        "takes --controller, --as-of, --svg, --html and "
+		        "--lang only");
 	if (strcmp(argv[1], "plan") == 0 && (a.dry_run || a.quiet))
 		return cli_usage("retention plan",
 		                 a.dry_run ? "--dry-run is a sweep option "
@@ -560,6 +834,8 @@ cmd_retention(int argc, char **argv)
 		rc = plan_cmd(v, &a, as_of);
 	else if (strcmp(argv[1], "card-warnings") == 0)
 		rc = card_warnings_cmd(v, &a, as_of);
+	else if (strcmp(argv[1], "chart") == 0)
+		rc = chart_cmd(v, &a, as_of);
 	else
 		rc = sweep_cmd(v, &a, as_of);
 	vault_close(v);

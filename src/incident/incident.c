@@ -90,22 +90,6 @@ incident_text_check(const char *text, const char *field, int required,
 	return VAERN_OK;
 }
 
-int
-incident_parse_days(const char *text, long *days)
-{
-	char *end = NULL;
-	long n = strtol(text, &end, 10);
-
-	if (end == text || n < 0 || n > 3660)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		n *= 7;
-	else if (!(*end == '\0' || (*end == 'd' && end[1] == '\0')))
-		return -1;
-	*days = n;
-	return 0;
-}
-
 long
 incident_receipt_due(const struct policy *p, long received_day)
 {

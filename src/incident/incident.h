@@ -61,9 +61,6 @@ enum vaern_err incident_text_check(const char *text, const char *field,
                                    int required, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(2)));
 
-/* "2", "2d", "1w" (0..3660 days) into *days: 0, or -1 if not one. */
-int incident_parse_days(const char *text, long *days) __attribute__((nonnull));
-
 /* The day the receipt is due: receipt_working_days working days of
  * country after the day of receipt (SHOP-BREACH-2). */
 long incident_receipt_due(const struct policy *p, long received_day)

@@ -70,7 +70,7 @@ rw_reserve(struct rw *w, size_t n)
 	return 0;
 }
 
-static void
+void
 rw_putn(struct rw *w, const char *s, size_t n)
 {
 	if (rw_reserve(w, n) != 0)
@@ -150,7 +150,24 @@ rw_escape_byte(struct rw *w, unsigned char c)
 void
 rw_text(struct rw *w, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++)
+	size_t plain;
+
+	if (s == NULL)
+		return;
+	/* HTML text with nothing to escape (ids, words, dates: most of a
+	 * console page) goes in whole; the output is the same. */
+	if (w->fmt == RENDER_HTML && !w->csv) {
+		for (plain = 0; s[plain] != '\0'; plain++) {
+			unsigned char c = (unsigned char)s[plain];
+
+			if (c < 0x20 || c == 0x7f || c == '<' || c == '>' ||
+			    c == '&' || c == '"' || c == '\'')
+				break;
+		}
+		rw_putn(w, s, plain);
+		s += plain;
+	}
+	for (; *s != '\0'; s++)
 		rw_escape_byte(w, (unsigned char)*s);
 }
 
@@ -199,20 +216,26 @@ const char render_style[] =
         "h2{break-after:avoid}}";
 
 void
-render_csp(char out[static RENDER_CSP_MAX])
+rw_csp(const char *style, const char *form_action,
+       char out[static RENDER_CSP_MAX])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
 	                                   sodium_base64_VARIANT_ORIGINAL)];
 
-	crypto_hash_sha256(h, (const unsigned char *)render_style,
-	                   strlen(render_style));
+	crypto_hash_sha256(h, (const unsigned char *)style, strlen(style));
 	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
 	                  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(out, RENDER_CSP_MAX,
 	         "default-src 'none'; style-src 'sha256-%s'; "
-	         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-	         b64);
+	         "base-uri 'none'; form-action %s; frame-ancestors 'none'",
+	         b64, form_action);
+}
+
+void
+render_csp(char out[static RENDER_CSP_MAX])
+{
+	rw_csp(render_style, "'none'", out);
 }
 
 void

@@ -15,6 +15,7 @@
 #define VAERN_RENDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "../policy/policy.h"
@@ -125,6 +126,103 @@ void render_csp(char out[static RENDER_CSP_MAX]) __attribute__((nonnull));
 void render_retention_words(const struct policy *p,
                             const struct policy_retention *r,
                             enum render_lang lang, char *out, size_t outlen)
+        __attribute__((nonnull));
+
+/* ---- the staff console's views (issue 20; render_chart.c,
+ * render_queue.c): counts and ids only, never a personal value ---------- */
+
+#define RENDER_CHART_MONTHS 24 /* months the retention chart draws */
+#define RENDER_CHART_SERIES 64 /* rules (and their visits) one chart draws */
+
+/* One rule's counts, facts or visitors' visits and pixels. */
+struct render_chart_series {
+	const char *rule;   /* the rule id */
+	const char *clause; /* the clause it implements, or NULL */
+	int visits;         /* 1: visits and pixels, 0: facts */
+	int legal;          /* 1: a legal obligation keeps it until then */
+	int64_t month[RENDER_CHART_MONTHS]; /* due in month i (0: the
+	                                       month of first_month) */
+	int64_t overdue;                    /* due before, not swept yet */
+	int64_t later;                      /* due after the last month */
+	int64_t undated;    /* waiting for an event (issue 10) */
+	int64_t restricted; /* held by restriction (GDPR-18), also counted
+	                       in their months */
+	int64_t held;       /* under a legal hold (CEK-HOLD-1), also
+	                       counted in their months */
+};
+
+/* What the retention chart draws (issue 20, point 2). */
+struct render_chart {
+	const char *controller;
+	long first_month; /* year * 12 + month - 1 of month 0 */
+	const struct render_chart_series *series;
+	size_t nseries; /* at most RENDER_CHART_SERIES */
+};
+
+/*
+ * The retention chart as an SVG document: per month, a bar stacked by
+ * rule of what the plan deletes, every bar segment a <rect> carrying
+ * data-rule, data-kind (facts|visits), data-month (YYYY-MM) and
+ * data-count, with a <title>; axes, a legend. No script, no style
+ * element (presentation attributes only). Ownership and errors as
+ * render_notice.
+ */
+enum vaern_err render_chart_svg(const struct render_chart *c,
+                                enum render_lang lang, char **out, size_t *len,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
+
+/*
+ * The retention view as one HTML page in lang: the chart (inline SVG),
+ * the table of the counts beside it (a row per month, a column per rule,
+ * each cell with data-rule, data-kind, data-month, data-count), overdue
+ * and later rows, and the undated, restricted and legally held facts
+ * called out per rule. The page works with render_csp (its style by
+ * hash, no script). Ownership and errors as render_notice.
+ */
+enum vaern_err render_chart_html(const struct render_chart *c,
+                                 enum render_lang lang, char **out, size_t *len,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
+
+/* One request of the queue page: ids, words and days only. */
+struct render_queue_row {
+	const char *id;      /* the request's UUID */
+	const char *type;    /* a rights type name */
+	const char *status;  /* a rights status name */
+	const char *channel; /* how it arrived */
+	long received;       /* day of receipt */
+	long due;            /* the due day in force */
+	long days_left;      /* due - today; negative: overdue */
+	int extended;        /* 1: the deadline was extended */
+	int verified;        /* 1: the person's identity is verified */
+};
+
+/* The queue page being written (render_queue_begin .. _end). */
+struct render_queue;
+
+/*
+ * The request queue page of the staff console (issue 20, point 3), row
+ * by row: begin (controller, today, lang), one render_queue_row call per
+ * request in the order given (by due day), end. Each row shows the days
+ * left in words and colour (overdue, 7 days or fewer, more). The page
+ * uses render_console_csp. end: VAERN_OK with *out (free()) and *len, or
+ * VAERN_E_NOMEM / VAERN_E_LIMIT (over RENDER_MAX) with *out NULL; q is
+ * freed either way (render_queue_free frees one not ended).
+ */
+struct render_queue *render_queue_begin(const char *controller, long today,
+                                        enum render_lang lang)
+        __attribute__((nonnull));
+void render_queue_row(struct render_queue *q, const struct render_queue_row *r)
+        __attribute__((nonnull));
+enum vaern_err render_queue_end(struct render_queue *q, char **out, size_t *len,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(2, 3)));
+void render_queue_free(struct render_queue *q);
+
+/* The Content-Security-Policy of the console's pages (the queue): as
+ * render_csp, for their own style block. */
+void render_console_csp(char out[static RENDER_CSP_MAX])
         __attribute__((nonnull));
 
 #endif

@@ -33,8 +33,9 @@ const char *render_word(enum render_lang lang, enum render_key key);
 void rw_init(struct rw *w, enum render_format fmt, enum render_lang lang);
 void rw_free(struct rw *w);
 
-/* Appends s as it is (markup, punctuation). */
+/* Appends s as it is (markup, punctuation); rw_putn n bytes of it. */
 void rw_raw(struct rw *w, const char *s);
+void rw_putn(struct rw *w, const char *s, size_t n);
 void rw_rawf(struct rw *w, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
@@ -49,6 +50,12 @@ void rw_word(struct rw *w, enum render_key key);
 enum vaern_err rw_take(struct rw *w, char **out, size_t *len,
                        struct vaern_msg *msg)
         __attribute__((warn_unused_result));
+
+/* The Content-Security-Policy of a page whose one style block is style:
+ * nothing loads, no script, forms post to form_action ("'none'",
+ * "'self'"). */
+void rw_csp(const char *style, const char *form_action,
+            char out[static RENDER_CSP_MAX]);
 
 /* The page's style block, and the start and end of an HTML page. */
 extern const char render_style[];

@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include "store_audit.h"
+#include "store_console.h"
 #include "store_incident.h"
 #include "store_notice.h"
 #include "store_portal.h"
@@ -354,6 +355,9 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 	/* The webhook queue (issue 19): created on open in any schema. */
 	if (rc == DB_OK)
 		rc = store_webhook_schema(db, errmsg);
+	/* Issue 20: a new table only, made on open of any older schema. */
+	if (rc == DB_OK)
+		rc = store_console_schema(db, errmsg);
 	if (rc == DB_OK && old >= 1 && old <= 5)
 		rc = db_exec(db, migrate_5_sql, errmsg);
 	if (rc == DB_OK && old >= 1 && old <= 6)

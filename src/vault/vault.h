@@ -772,6 +772,19 @@ enum vaern_err vault_retention_plan(
         void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
+/*
+ * Calls fn with the number of facts of controller that a legal hold in
+ * force covers (CEK-HOLD-1), per retention rule id ("(none)" for facts
+ * without one): the retention view calls them out (issue 20). They are
+ * counted in their due rows of the plan too; the sweep keeps them.
+ */
+enum vaern_err vault_retention_held(struct vault *v, const char *controller,
+                                    enum vaern_err (*fn)(void *arg,
+                                                         const char *rule,
+                                                         int64_t facts),
+                                    void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
 /* Recomputes the expiry of every fact of the subject (after its events
  * changed). vault_event_record calls it itself. */
 enum vaern_err
@@ -926,6 +939,48 @@ enum vaern_err vault_request_foreach(
         enum vaern_err (*fn)(void *arg, const struct vault_request *r),
         void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/* Which requests a list shows (issue 20, point 3: the console's queue;
+ * GET /v1/requests and `vaern requests list` take the same filter). */
+struct vault_request_filter {
+	long due_by;   /* the last due day listed (LONG_MAX: any) */
+	int open_only; /* 1: only requests not completed, refused or
+	                  cancelled */
+	int overdue;   /* 1: only open ones due before today */
+	int type;      /* an enum rights_type, or -1: any */
+	int status;    /* an enum rights_status, or -1: any */
+	int texts;     /* 1: open the sealed texts (reasons, attestation);
+	                  0: leave them "" (the queue shows none) */
+};
+
+/*
+ * The filter as the CLI and the API spell it, each word NULL when not
+ * given: type and status (names; a final status lists closed requests
+ * too), due_within ("7", "7d", "2w": due up to that many days after
+ * today, overdue ones included), overdue and all ("1", "true", "0",
+ * "false"). today is clock_today(). VAERN_E_INVALID with a message
+ * naming the parameter (by its API name; the CLI says the option).
+ */
+enum vaern_err vault_request_filter_parse(const char *type, const char *status,
+                                          const char *due_within,
+                                          const char *overdue, const char *all,
+                                          long today,
+                                          struct vault_request_filter *out,
+                                          struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(7)));
+
+/*
+ * Calls fn for each request of controller that f lets through, by due
+ * day (then receipt): the request queue (GDPR-12). The days left are
+ * r->due - today. The one walk behind GET /v1/requests, `requests list`
+ * and the console's queue page.
+ */
+enum vaern_err vault_request_queue(
+        struct vault *v, const char *controller,
+        const struct vault_request_filter *f,
+        enum vaern_err (*fn)(void *arg, const struct vault_request *r),
+        void *arg, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /* One status change, as read back; valid during the callback. */
 struct vault_transition {

@@ -12,6 +12,7 @@
 #include "../calendar/calendar.h"
 #include "../keys/keys.h"
 #include "../store/store_audit.h"
+#include "../store/store_console.h"
 #include "vault_internal.h"
 
 #define TOKEN_PREFIX       "vaern_"
@@ -37,22 +38,25 @@ token_hash(const unsigned char *secret, size_t len, unsigned char out[32])
 	crypto_generichash(out, 32, secret, len, NULL, 0);
 }
 
+/*
+ * Inserts actor name of c in role inside the caller's transaction and
+ * writes its bearer token to token (vault_actor_add; the console's
+ * enrolment of a new actor, vault_staff.c). *id gets the actor's row id.
+ */
 enum vaern_err
-vault_actor_add(struct vault *v, const char *controller, const char *name,
-                const char *role, char token[VAULT_TOKEN_MAX],
-                struct vaern_msg *msg)
+vlt_actor_insert(struct vault *v, struct controller *c, const char *name,
+                 const char *role, char token[VAULT_TOKEN_MAX], int64_t *id,
+                 struct vaern_msg *msg)
 {
 	enum vaern_err err;
-	struct controller *c;
 	struct store_actor a;
-	unsigned char id[TOKEN_ID_BYTES], secret[TOKEN_SECRET_BYTES];
+	unsigned char tid[TOKEN_ID_BYTES], secret[TOKEN_SECRET_BYTES];
 	char secret64[sodium_base64_ENCODED_LEN(
 	        TOKEN_SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	int n;
 
 	token[0] = '\0';
-	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
-		return err;
+	*id = 0;
 	if (!name_ok(name))
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "an actor name is 1 to %d characters of "
@@ -61,11 +65,11 @@ vault_actor_add(struct vault *v, const char *controller, const char *name,
 	if (policy_role_index(c->policy, role) < 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "the policy of '%s' has no role '%.64s'",
-		                  controller, role);
+		                  c->name, role);
 	memset(&a, 0, sizeof(a));
-	randombytes_buf(id, sizeof(id));
+	randombytes_buf(tid, sizeof(tid));
 	randombytes_buf(secret, sizeof(secret));
-	sodium_bin2hex(a.token_id, sizeof(a.token_id), id, sizeof(id));
+	sodium_bin2hex(a.token_id, sizeof(a.token_id), tid, sizeof(tid));
 	token_hash(secret, sizeof(secret), a.token_hash);
 	a.controller = c->rowid;
 	memcpy(a.name, name, strlen(name) + 1);
@@ -74,11 +78,9 @@ vault_actor_add(struct vault *v, const char *controller, const char *name,
 	a.revoked_at = STORE_NO_TIME;
 	sodium_bin2base64(secret64, sizeof(secret64), secret, sizeof(secret),
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
-		err = store_actor_insert(v->store, &a, msg);
-		err = vlt_end(v, err, msg);
-	}
+	err = store_actor_insert(v->store, &a, msg);
 	if (err == VAERN_OK) {
+		*id = a.id;
 		/* vaern_<public id>_<secret>: the id finds the row, the
 		 * secret proves the caller holds the token. */
 		n = snprintf(token, VAULT_TOKEN_MAX, TOKEN_PREFIX "%s_%s",
@@ -93,17 +95,48 @@ vault_actor_add(struct vault *v, const char *controller, const char *name,
 }
 
 enum vaern_err
+vault_actor_add(struct vault *v, const char *controller, const char *name,
+                const char *role, char token[VAULT_TOKEN_MAX],
+                struct vaern_msg *msg)
+{
+	enum vaern_err err;
+	struct controller *c;
+	int64_t id;
+
+	token[0] = '\0';
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = vlt_actor_insert(v, c, name, role, token, &id, msg);
+	err = vlt_end(v, err, msg);
+	if (err != VAERN_OK)
+		sodium_memzero(token, VAULT_TOKEN_MAX);
+	return err;
+}
+
+enum vaern_err
 vault_actor_revoke(struct vault *v, const char *controller, const char *name,
                    struct vaern_msg *msg)
 {
 	enum vaern_err err;
 	struct controller *c;
+	struct store_actor a;
 
 	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
 		return err;
 	if ((err = vlt_begin(v, msg)) != VAERN_OK)
 		return err;
-	err = store_actor_revoke(v->store, c->rowid, name, clock_now(), msg);
+	/* Issue 20: its console password hash and sealed TOTP secret go
+	 * with it. */
+	err = store_console_actor(v->store, c->rowid, name, &a, msg);
+	if (err == VAERN_OK)
+		err = store_console_forget(v->store, a.id, msg);
+	if (err == VAERN_E_NOTFOUND)
+		err = VAERN_OK; /* store_actor_revoke says so */
+	if (err == VAERN_OK)
+		err = store_actor_revoke(v->store, c->rowid, name, clock_now(),
+		                         msg);
 	return vlt_end(v, err, msg);
 }
 

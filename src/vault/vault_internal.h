@@ -213,6 +213,14 @@ enum vaern_err vlt_change_end(struct vault *v, enum vaern_err err,
                               struct vault_audit_event *e,
                               struct vaern_msg *msg);
 
+/* Inserts an actor of c inside the caller's transaction (vault_access.c):
+ * its bearer token into token, its row id into *id. */
+enum vaern_err vlt_actor_insert(struct vault *v, struct controller *c,
+                                const char *name, const char *role,
+                                char token[VAULT_TOKEN_MAX], int64_t *id,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+
 /* Loads controller and subject row for an operation on a subject. */
 enum vaern_err vlt_subject(struct vault *v, const char *controller,
                            const unsigned char uid[VAULT_UID_BYTES],

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store_console.h"
 #include "vault_internal.h"
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -166,4 +167,47 @@ vault_retention_plan(struct vault *v, const char *controller,
 		                                 &w, msg);
 	free(w.visits);
 	return err;
+}
+
+/* ---- legal holds in the plan (issue 20, point 2) ----------------------- */
+
+struct held_walk {
+	struct vault *v;
+	struct controller *c;
+	enum vaern_err (*fn)(void *arg, const char *rule, int64_t facts);
+	void *arg;
+	struct vaern_msg *msg;
+};
+
+static enum vaern_err
+held_row(void *arg, int64_t rule, int64_t facts)
+{
+	struct held_walk *w = arg;
+	char label[STORE_LABEL_MAX + 1];
+	struct controller *c = NULL;
+	long r = -1;
+	enum vaern_err err;
+
+	if (rule == 0)
+		return w->fn(w->arg, "(none)", facts);
+	if ((err = store_label_text(w->v->store, rule, label, w->msg)) !=
+	    VAERN_OK)
+		return err;
+	if (vlt_rule_find(w->v, label, &c, &r) != 0 || c != w->c)
+		return w->fn(w->arg, "(none)", facts);
+	return w->fn(w->arg, c->policy->retention[r].id, facts);
+}
+
+enum vaern_err
+vault_retention_held(struct vault *v, const char *controller,
+                     enum vaern_err (*fn)(void *arg, const char *rule,
+                                          int64_t facts),
+                     void *arg, struct vaern_msg *msg)
+{
+	struct held_walk w = {v, NULL, fn, arg, msg};
+	enum vaern_err err;
+
+	if ((err = vlt_controller(v, controller, &w.c, msg)) != VAERN_OK)
+		return err;
+	return store_console_held(v->store, w.c->rowid, held_row, &w, msg);
 }

@@ -176,8 +176,6 @@ vlt_need_audit(struct vault *v, const struct vault_request_actor *who,
 	return VAERN_OK;
 }
 
-static void request_texts_open(struct vault *v, struct store_request *s);
-
 /* Loads controller and request; VAERN_E_NOTFOUND names neither value. */
 enum vaern_err
 vlt_request_load(struct vault *v, const char *controller, const char *id,
@@ -196,7 +194,7 @@ vlt_request_load(struct vault *v, const char *controller, const char *id,
 		                  "no such request of controller '%s'",
 		                  controller);
 	if (err == VAERN_OK)
-		request_texts_open(v, s);
+		vlt_request_texts_open(v, s);
 	return err;
 }
 
@@ -261,13 +259,18 @@ text_open(const struct store_subject *subj, const unsigned char *key,
 	sodium_memzero(plain, sizeof(plain));
 }
 
-/* Opens every text of s in place (after a read from the store). */
-static void
-request_texts_open(struct vault *v, struct store_request *s)
+void
+vlt_request_texts_open(struct vault *v, struct store_request *s)
 {
 	struct store_subject subj;
 	unsigned char key[KEY_BYTES];
-	int have = request_key(v, s->controller, s->subject, &subj, key);
+	int have;
+
+	/* Most open requests have no text yet: no key to unwrap. */
+	if (s->status_reason[0] == '\0' && s->extension_reason[0] == '\0' &&
+	    s->attestation[0] == '\0')
+		return;
+	have = request_key(v, s->controller, s->subject, &subj, key);
 
 	text_open(&subj, have ? key : NULL, s->status_reason,
 	          sizeof(s->status_reason));
@@ -501,34 +504,6 @@ vault_request_get(struct vault *v, const char *controller, const char *id,
 	return vlt_request_out(&s, out, msg);
 }
 
-struct request_walk {
-	enum vaern_err (*fn)(void *arg, const struct vault_request *r);
-	void *arg;
-	struct vaern_msg *msg;
-	struct vault *v;
-};
-
-static enum vaern_err
-request_each(void *arg, const struct store_request *s)
-{
-	struct request_walk *w = arg;
-	struct vault_request r;
-	struct store_request *open;
-	enum vaern_err err;
-
-	if ((open = malloc(sizeof(*open))) == NULL)
-		return vaern_fail(w->msg, VAERN_E_NOMEM, "out of memory");
-	*open = *s;
-	request_texts_open(w->v, open);
-	err = vlt_request_out(open, &r, w->msg);
-	sodium_memzero(open, sizeof(*open));
-	free(open);
-	if (err == VAERN_OK)
-		err = w->fn(w->arg, &r);
-	sodium_memzero(&r, sizeof(r));
-	return err;
-}
-
 enum vaern_err
 vault_request_foreach(struct vault *v, const char *controller, long due_by,
                       int open_only,
@@ -536,14 +511,9 @@ vault_request_foreach(struct vault *v, const char *controller, long due_by,
                                            const struct vault_request *r),
                       void *arg, struct vaern_msg *msg)
 {
-	struct controller *c;
-	struct request_walk w = {fn, arg, msg, v};
-	enum vaern_err err;
+	struct vault_request_filter f = {due_by, open_only, 0, -1, -1, 1};
 
-	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
-		return err;
-	return store_request_foreach(v->store, c->rowid, due_by, open_only,
-	                             request_each, &w, msg);
+	return vault_request_queue(v, controller, &f, fn, arg, msg);
 }
 
 struct transition_walk {

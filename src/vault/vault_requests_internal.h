@@ -42,6 +42,11 @@ enum vaern_err vlt_need_audit(struct vault *v,
                               struct vaern_msg *msg);
 
 /* Loads controller and request; VAERN_E_NOTFOUND names neither value. */
+/* Opens every sealed text of s in place (after a read from the store):
+ * reasons and attestation under the person's key, or "(erased with the
+ * person)". */
+void vlt_request_texts_open(struct vault *v, struct store_request *s);
+
 enum vaern_err vlt_request_load(struct vault *v, const char *controller,
                                 const char *id, struct controller **c,
                                 struct store_request *s, struct vaern_msg *msg);

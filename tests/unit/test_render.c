@@ -217,6 +217,113 @@ test_new_keys_refused(void **state)
 	}
 }
 
+/* Issue 20, point 2: what the chart draws, bar by bar, and what it calls
+ * out; a rule name is escaped; an empty plan says so. */
+static void
+test_chart_counts(void **state)
+{
+	struct render_chart_series s[2];
+	struct render_chart c = {"cekura", 2026 * 12 + 2, s, 2};
+	char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	s[0].rule = "general";
+	s[0].clause = "CEK-RET-1";
+	s[0].month[0] = 3;
+	s[0].month[23] = 1;
+	s[0].undated = 7;
+	s[0].held = 2;
+	s[1].rule = "a<b";
+	s[1].visits = 1;
+	s[1].month[2] = 5;
+	assert_int_equal(render_chart_svg(&c, RENDER_EN, &out, &len, NULL),
+	                 VAERN_OK);
+	assert_int_equal(strlen(out), len);
+	assert_non_null(strstr(out, "data-rule=\"general\" data-kind=\"facts\" "
+	                            "data-month=\"2026-03\" data-count=\"3\""));
+	assert_non_null(strstr(out, "data-month=\"2028-02\" data-count=\"1\""));
+	assert_non_null(strstr(out, "data-rule=\"a&lt;b\" data-kind=\"visits\" "
+	                            "data-month=\"2026-05\" data-count=\"5\""));
+	assert_null(strstr(out, "a<b"));
+	assert_null(strstr(out, "<script"));
+	free(out);
+	assert_int_equal(render_chart_html(&c, RENDER_DA, &out, &len, NULL),
+	                 VAERN_OK);
+	assert_non_null(strstr(out, "data-month=\"undated\" data-count=\"7\""));
+	assert_non_null(strstr(out, "data-month=\"held\" data-count=\"2\""));
+	assert_non_null(strstr(out, "Sletteplan"));
+	free(out);
+	c.nseries = 0;
+	assert_int_equal(render_chart_svg(&c, RENDER_SV, &out, &len, NULL),
+	                 VAERN_OK);
+	assert_non_null(strstr(out, "Inget förfaller"));
+	free(out);
+	c.nseries = RENDER_CHART_SERIES + 1;
+	assert_int_equal(render_chart_svg(&c, RENDER_EN, &out, &len, NULL),
+	                 VAERN_E_LIMIT);
+	assert_null(out);
+}
+
+/* Issue 20, point 3: the colour of the days left on each side of its
+ * bounds: overdue below 0, amber to 7, green after. */
+static void
+test_queue_colours(void **state)
+{
+	static const struct {
+		long days;
+		const char *cls;
+	} cases[] = {
+	        {-30, "over"}, {-1, "over"}, {0, "soon"},
+	        {7, "soon"},   {8, "ok"},    {31, "ok"},
+	};
+	char want[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct render_queue *q =
+		        render_queue_begin("cekura", 20514, RENDER_EN);
+		struct render_queue_row r = {
+		        "8500dcca-5325-4806-89eb-40b339b40655",
+		        "access",
+		        "received",
+		        "email",
+		        20500,
+		        20514 + cases[i].days,
+		        cases[i].days,
+		        0,
+		        1};
+		char *out = NULL;
+		size_t len = 0;
+
+		render_queue_row(q, &r);
+		assert_int_equal(render_queue_end(q, &out, &len, NULL),
+		                 VAERN_OK);
+		(void)snprintf(want, sizeof(want),
+		               "<tr class=\"%s\" data-days-left=\"%ld\">",
+		               cases[i].cls, cases[i].days);
+		assert_non_null(strstr(out, want));
+		assert_non_null(strstr(out, "1 requests"));
+		free(out);
+	}
+}
+
+/* The console's CSP allows its own style block, and forms to itself. */
+static void
+test_console_csp(void **state)
+{
+	char a[RENDER_CSP_MAX], b[RENDER_CSP_MAX];
+
+	(void)state;
+	render_csp(a);
+	render_console_csp(b);
+	assert_string_not_equal(a, b);
+	assert_non_null(strstr(b, "default-src 'none'; style-src 'sha256-"));
+	assert_non_null(strstr(b, "form-action 'self'"));
+	assert_null(strstr(b, "script"));
+}
+
 int
 main(void)
 {
@@ -226,6 +333,9 @@ main(void)
 	        cmocka_unit_test(test_csp),
 	        cmocka_unit_test(test_new_keys_gdpr_30),
 	        cmocka_unit_test(test_new_keys_refused),
+	        cmocka_unit_test(test_chart_counts),
+	        cmocka_unit_test(test_queue_colours),
+	        cmocka_unit_test(test_console_csp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
