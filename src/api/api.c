@@ -575,6 +575,7 @@ begin(struct http_request *req, struct http_response *res, void *app,
       struct ctx *c)
 {
 	const char *auth = http_request_header(req, "Authorization");
+	enum vaern_err err;
 
 	memset(c, 0, sizeof(*c));
 	c->api = app;
@@ -599,7 +600,12 @@ begin(struct http_request *req, struct http_response *res, void *app,
 	/* Gate decisions of this request are audited for this response. */
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);
-	if (vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg) != VAERN_OK) {
+	if ((err = vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg)) !=
+	    VAERN_OK) {
+		if (err != VAERN_E_DENIED) { /* the store, not the token */
+			(void)fail(res, err, &c->msg);
+			return 1;
+		}
 		http_respond_header(res, "WWW-Authenticate",
 		                    "Bearer error=\"invalid_token\"");
 		(void)http_respond_error(res, 401, "unauthorized", "%s",
