@@ -3,7 +3,8 @@
  * retained-data store (src/traffic, issue 18): `vaern traffic import` and
  * POST /v1/traffic.
  *
- * The first byte picks CSV or NDJSON; the rest is the batch. A store with
+ * The first byte picks the format (its low two bits: 0 CSV, 2 the binary
+ * batch, 1 or 3 NDJSON); the rest is the batch. A store with
  * two cells is opened once in a temporary directory. Besides the
  * sanitizers it checks the contract of traffic.h: every record kept has a
  * known kind and cells, start <= end <= now; every bad record has a line
@@ -23,11 +24,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct traffic_store *store;
 
+/* The parser never asks for a day key. */
+static enum vaern_err
+no_key(void *arg, const char *controller, long day, int create,
+       unsigned char *key, struct vaern_msg *msg)
+{
+	(void)arg;
+	(void)controller;
+	(void)day;
+	(void)create;
+	(void)key;
+	return vaern_fail(msg, VAERN_E_NOTFOUND, "no day key");
+}
+
+static enum vaern_err
+no_drop(void *arg, const char *controller, long day, struct vaern_msg *msg)
+{
+	(void)arg;
+	(void)controller;
+	(void)day;
+	(void)msg;
+	return VAERN_OK;
+}
+
 static void
 open_store(void)
 {
 	static char dir[] = "/tmp/vaern-fuzz-traffic-XXXXXX";
-	unsigned char key[TRAFFIC_KEY_BYTES] = {1};
+	struct traffic_keys keys = {no_key, no_drop, NULL};
 	struct period keep = {1, PERIOD_YEARS};
 	struct vaern_msg msg;
 	char path[128];
@@ -35,7 +59,7 @@ open_store(void)
 	FILE *f;
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL ||
-	    traffic_open(dir, "fuzz", key, keep, &store, &msg) != VAERN_OK)
+	    traffic_open(dir, "fuzz", &keys, keep, &store, &msg) != VAERN_OK)
 		abort();
 	snprintf(path, sizeof(path), "%s/in.csv", dir);
 	f = fopen(path, "w");
@@ -57,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct traffic_errors errs;
 	struct vaern_msg msg;
 	int64_t now = 1743465600; /* 2025-04-01 */
+	enum traffic_format fmt;
 	size_t lines = 1;
 
 	if (store == NULL)
@@ -64,11 +89,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&errs, 0, sizeof(errs));
-	for (size_t i = 1; i < size; i++)
-		lines += data[i] == '\n';
-	if (traffic_parse(store, data[0] & 1 ? TRAFFIC_NDJSON : TRAFFIC_CSV,
-	                  (const char *)data + 1, size - 1, now, &b, &errs,
-	                  &msg) != VAERN_OK) {
+	fmt = (data[0] & 3) == 0   ? TRAFFIC_CSV
+	      : (data[0] & 3) == 2 ? TRAFFIC_BINARY
+	                           : TRAFFIC_NDJSON;
+	/* The positions a bad record may have: lines, or records. */
+	if (fmt == TRAFFIC_BINARY)
+		lines = size - 1 < TRAFFIC_BIN_HEADER
+		                ? 0
+		                : (size - 1 - TRAFFIC_BIN_HEADER) /
+		                          TRAFFIC_BIN_RECORD;
+	else
+		for (size_t i = 1; i < size; i++)
+			lines += data[i] == '\n';
+	if (traffic_parse(store, fmt, (const char *)data + 1, size - 1, now, &b,
+	                  &errs, &msg) != VAERN_OK) {
 		traffic_batch_free(&b);
 		return 0;
 	}

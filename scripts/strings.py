@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Turns templates/notice/{da,sv,en}.strings into C (used by meson).
+"""Turns templates/<set>/{en,da,sv}.strings into C (used by meson).
 
-usage: strings.py OUTPUT.h EN DA SV
+usage: strings.py OUTPUT.h EN DA SV [NAME LETTER]
 
 Every key must be in all three languages, once, with a non-empty text: a
 missing or extra translation fails the build (issue 15 point 1). The
-output is a header with enum render_key (R_<key>) and the table
-render_table[lang][key], languages in the order en, da, sv.
+output is a header with enum NAME_key (LETTER_<key>), the table
+NAME_table[lang][key], languages in the order en, da, sv, and the key
+names NAME_key_names[key]; NAME and LETTER are "render" and "R" by
+default (the notice, templates/notice), the incident messages use
+"incident" and "I" (templates/incident).
 """
+import os
 import re
 import sys
 
@@ -37,6 +41,8 @@ def c_string(s):
 
 def main():
     out, paths = sys.argv[1], sys.argv[2:5]
+    name = sys.argv[5] if len(sys.argv) > 5 else "render"
+    letter = sys.argv[6] if len(sys.argv) > 6 else "R"
     tables, errors = [], []
     for p in paths:
         keys, errs = load(p)
@@ -54,16 +60,23 @@ def main():
         for e in errors:
             print(e, file=sys.stderr)
         sys.exit(1)
-    lines = ["/* generated from templates/notice/{en,da,sv}.strings by "
+    where = os.path.basename(os.path.dirname(os.path.abspath(paths[0])))
+    lines = [f"/* generated from templates/{where}/{{en,da,sv}}.strings by "
              "scripts/strings.py */",
-             "enum render_key {"]
-    lines += [f"\tR_{k}," for k in order]
-    lines += ["\tR__COUNT", "};", "",
-              "static const char *const render_table[3][R__COUNT] = {"]
+             f"enum {name}_key {{"]
+    lines += [f"\t{letter}_{k}," for k in order]
+    lines += [f"\t{letter}__COUNT", "};", "",
+              f"static const char *const {name}_table[3][{letter}__COUNT] = {{"]
     for t in tables:
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]
         lines.append("\t},")
+    lines.append("};")
+    # The keys by name, for words looked up by a policy's own names (the
+    # events, ev_<name>).
+    lines += ["", f"static const char *const {name}_key_names[{letter}__COUNT]"
+              " __attribute__((unused)) = {"]
+    lines += [f"\t{c_string(k)}," for k in order]
     lines.append("};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")

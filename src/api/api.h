@@ -71,6 +71,25 @@ void api_policy_reload(struct api *a) __attribute__((nonnull(1)));
 /* The route table, for http_server_start(..., app = the struct api). */
 const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
 
+/*
+ * The largest body of POST /v1/traffic, a mediation system's NDJSON batch
+ * (issue 18; docs/traffic.md): about 250,000 records. Read only from a
+ * caller whose bearer token is valid (api_body_rules), so no one else can
+ * make the server hold such a body.
+ */
+#define API_TRAFFIC_BODY_MAX ((size_t)64 * 1024 * 1024)
+
+/* The media type of a binary traffic batch (TRAFFIC_BINARY). */
+#define API_TRAFFIC_BINARY_TYPE "application/vnd.vaern.traffic-batch"
+
+/*
+ * The routes with a body limit of their own, for http_config.body_rules:
+ * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger.
+ * Writes at most cap rules to out; returns how many.
+ */
+size_t api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)
+        __attribute__((nonnull(2)));
+
 /* Appends the API's own metrics (gate decisions by outcome, audit
  * entries) to /metrics: the http_config.metrics_extra hook. */
 void api_metrics(void *app, struct http_buf *out);

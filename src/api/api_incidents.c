@@ -167,9 +167,10 @@ h_report_submit(struct http_request *req, struct http_response *res, void *app)
 	cal_format_date(r.feedback_due, d2);
 	rc = http_respond_json(
 	        res, 201,
-	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "case", r.case_id,
-	                  "secret", r.secret, "controller", r.controller,
-	                  "receipt_due", d1, "feedback_due", d2, "note",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "case",
+	                  r.case_id, "secret", r.secret, "controller",
+	                  r.controller, "receipt_due", d1, "feedback_due", d2,
+	                  "receipt_sent", r.receipt_sent, "note",
 	                  "Keep the case number and the secret: they are the "
 	                  "only way to follow the case."));
 	sodium_memzero(&r, sizeof(r));

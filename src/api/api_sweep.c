@@ -14,6 +14,7 @@
 #include "../calendar/calendar.h"
 #include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
+#include "../vault/vault_notice.h"
 #include "api.h"
 #include "api_internal.h"
 
@@ -106,6 +107,19 @@ sweep_once(struct api *a, struct vault **v)
 			        "\"no_address\":%lld}\n",
 			        (long long)cards.sent,
 			        (long long)cards.no_address);
+	}
+	/* CEK-PURP-5: the notices of a loaded version's new or widened
+	 * purposes, each person once, through the same outbox. */
+	if (err == VAERN_OK) {
+		struct vault_request_actor who = {"scheduler", "scheduler"};
+		int64_t told = 0;
+
+		err = vault_policy_notices_send(*v, NULL, &who, &told, &msg);
+		if (a->sweep_log && err == VAERN_OK && told > 0)
+			fprintf(stderr,
+			        "{\"policy_change_notices\":\"ok\","
+			        "\"sent\":%lld}\n",
+			        (long long)told);
 	}
 	/* TEL-LOG-1: the retained-data store's days a year old. */
 	if (err == VAERN_OK)

@@ -2,7 +2,9 @@
  * api_traffic.c -- the telecom retained-data store over HTTP (issue 18;
  * docs/traffic.md):
  *
- *   POST /v1/traffic          NDJSON records from a mediation system; a
+ *   POST /v1/traffic          NDJSON records from a mediation system (or
+ *                             a binary batch, Content-Type
+ *                             API_TRAFFIC_BINARY_TYPE); a
  *                             cleared ingest role (TEL-LOG-1, TEL-LOG-2);
  *                             all or nothing unless ?skip_bad=1
  *   POST /v1/traffic/query    a court-order query (TEL-LOG-3); a cleared
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
@@ -56,7 +59,8 @@ h_traffic_ingest(struct http_request *req, struct http_response *res, void *app)
 	const struct policy *p;
 	struct traffic_batch b = {0};
 	struct traffic_errors errs;
-	const char *text, *skip = NULL;
+	const char *text, *skip = NULL, *ctype;
+	enum traffic_format fmt;
 	char reason[AUDIT_TEXT_MAX];
 	size_t len = 0;
 	enum vaern_err err;
@@ -78,7 +82,13 @@ h_traffic_ingest(struct http_request *req, struct http_response *res, void *app)
 	}
 	skip = http_request_query(req, "skip_bad");
 	text = http_request_body(req, &len);
-	err = traffic_parse(st, TRAFFIC_NDJSON, text != NULL ? text : "",
+	ctype = http_request_header(req, "Content-Type");
+	/* The compact binary batch by its media type; NDJSON otherwise. */
+	fmt = ctype != NULL && strncasecmp(ctype, API_TRAFFIC_BINARY_TYPE,
+	                                   strlen(API_TRAFFIC_BINARY_TYPE)) == 0
+	              ? TRAFFIC_BINARY
+	              : TRAFFIC_NDJSON;
+	err = traffic_parse(st, fmt, text != NULL ? text : "",
 	                    text != NULL ? len : 0, clock_now(), &b, &errs,
 	                    &c.msg);
 	if (err != VAERN_OK) {
@@ -91,7 +101,9 @@ h_traffic_ingest(struct http_request *req, struct http_response *res, void *app)
 		for (size_t i = 0; i < errs.count && i < TRAFFIC_ERRORS_MAX;
 		     i++)
 			json_array_append_new(
-			        list, json_pack("{s:I,s:s}", "line",
+			        list, json_pack("{s:I,s:s}",
+			                        fmt == TRAFFIC_BINARY ? "record"
+			                                              : "line",
 			                        (json_int_t)errs.items[i].line,
 			                        "error", errs.items[i].what));
 		rc = http_respond_json(

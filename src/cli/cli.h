@@ -147,6 +147,19 @@ int cmd_policy_render(int argc, char **argv);
 int cmd_policy_ropa(int argc, char **argv);
 int cmd_policy_history(int argc, char **argv);
 int cmd_policy_diff(int argc, char **argv);
+/* "vaern policy notices": in cmd_notices.c (CEK-PURP-5). */
+int cmd_policy_notices(int argc, char **argv);
+/*
+ * CEK-PURP-5: after `policy load`, tells the people of each controller
+ * named in loaded (a JSON array of names) of its new or widened purposes
+ * through the outbox (the spool, or SMTP from the environment), each
+ * once, audited. *sent: {controller: count} of those told now, or NULL
+ * if none. A send that fails is reported on stderr and left for `policy
+ * notices --send`: the load stands. Returns an exit code.
+ */
+struct json_t;
+int cli_notices_after_load(struct vault *v, struct json_t *loaded,
+                           struct json_t **sent);
 
 /*
  * A vault_controller_foreach callback that finds the sole loaded

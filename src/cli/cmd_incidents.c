@@ -179,6 +179,7 @@ inc_report(struct vault *v, const char *controller, struct args *a,
 	struct vaern_msg msg = {{0}};
 	struct vault_report_in in;
 	struct vault_report_receipt r;
+	struct smtp_outbox *smtp = NULL;
 	json_t *doc, *contact;
 	char d1[11], d2[11];
 	enum vaern_err err;
@@ -190,6 +191,12 @@ inc_report(struct vault *v, const char *controller, struct args *a,
 		                 "--json FILE|- is required");
 	if ((doc = read_json("--json", a->json)) == NULL)
 		return EXIT_REFUSED;
+	/* The receipt goes out with the report (SHOP-BREACH-2). */
+	if ((rc = cli_outbox_from_env("incidents report", v, &smtp)) !=
+	    EXIT_OK) {
+		json_decref(doc);
+		return rc;
+	}
 	memset(&in, 0, sizeof(in));
 	in.controller = controller;
 	in.description = json_string_value(json_object_get(doc, "description"));
@@ -202,14 +209,15 @@ inc_report(struct vault *v, const char *controller, struct args *a,
 	in.client = NULL; /* the operator: no rate limit */
 	err = vault_report_add(v, &in, &r, &msg);
 	json_decref(doc);
+	smtp_outbox_free(smtp);
 	if (err != VAERN_OK)
 		return cli_report("incidents report", err, &msg);
 	cal_format_date(r.receipt_due, d1);
 	cal_format_date(r.feedback_due, d2);
-	rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s}", "case",
-	                              r.case_id, "secret", r.secret,
-	                              "controller", r.controller, "receipt_due",
-	                              d1, "feedback_due", d2));
+	rc = cli_print_json(json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:b}", "case", r.case_id, "secret",
+	        r.secret, "controller", r.controller, "receipt_due", d1,
+	        "feedback_due", d2, "receipt_sent", r.receipt_sent));
 	return rc;
 }
 

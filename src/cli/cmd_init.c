@@ -320,7 +320,7 @@ cmd_policy_load(int argc, char **argv)
 {
 	struct vaern_msg msg = {{0}};
 	struct vault *v = NULL;
-	json_t *loaded;
+	json_t *loaded, *sent = NULL;
 	enum vaern_err err;
 	int rc;
 
@@ -333,12 +333,17 @@ cmd_policy_load(int argc, char **argv)
 		return cli_report("policy load", err, &msg);
 	loaded = json_array();
 	rc = load_policies(v, argc - 1, argv + 1, loaded);
+	/* CEK-PURP-5: the people already here are told of what is new. */
+	if (rc == EXIT_OK)
+		rc = cli_notices_after_load(v, loaded, &sent);
 	vault_close(v);
 	if (rc != EXIT_OK) {
 		json_decref(loaded);
+		json_decref(sent);
 		return rc;
 	}
-	return cli_print_json(json_pack("{s:o}", "loaded", loaded));
+	return cli_print_json(json_pack("{s:o, s:o*}", "loaded", loaded,
+	                                "notices_sent", sent));
 }
 
 struct list_ctx {

@@ -286,13 +286,16 @@ cmd_restore(int argc, char **argv)
 		return cli_report("restore", err, &msg);
 	(void)snprintf(reason, sizeof(reason),
 	               "restored; %lld subjects erased after the data backup "
-	               "removed, %lld keys without data dropped",
-	               (long long)rep.purged, (long long)rep.dead_keys);
+	               "removed, %lld keys without data dropped, %lld traffic "
+	               "days swept after the data backup removed",
+	               (long long)rep.purged, (long long)rep.dead_keys,
+	               (long long)rep.traffic_days);
 	if ((err = audit_op(cli_globals.data_dir, "restore", reason, &msg)))
 		return cli_report("restore", err, &msg);
 	return cli_print_json(json_pack(
-	        "{sssssIsIsI}", "restored", cli_globals.data_dir, "keystore",
+	        "{sssssIsIsIsI}", "restored", cli_globals.data_dir, "keystore",
 	        rep.keystore, "erased_removed", (json_int_t)rep.purged,
-	        "dead_keys", (json_int_t)rep.dead_keys, "audit_head",
+	        "dead_keys", (json_int_t)rep.dead_keys, "traffic_days_removed",
+	        (json_int_t)rep.traffic_days, "audit_head",
 	        (json_int_t)rep.audit_seq));
 }

@@ -18,7 +18,9 @@ const char cli_policy_usage[] = "usage: vaern policy check FILE...\n"
                                 "       vaern policy ropa "
                                 "FILE|CONTROLLER [--lang L] [--format F]\n"
                                 "       vaern policy history CONTROLLER\n"
-                                "       vaern policy diff A B";
+                                "       vaern policy diff A B [--lang L]\n"
+                                "       vaern policy notices "
+                                "[[--controller] ID] [--send]";
 
 void
 cli_print_diags(const char *path, const struct policy_diags *d)
@@ -165,5 +167,7 @@ cmd_policy(int argc, char **argv)
 		return cmd_policy_history(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_policy_diff(argc - 1, argv + 1);
+	if (strcmp(argv[1], "notices") == 0)
+		return cmd_policy_notices(argc - 1, argv + 1);
 	return cli_usage("policy", cli_policy_usage);
 }

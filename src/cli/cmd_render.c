@@ -310,31 +310,49 @@ done:
 	return rc;
 }
 
-/* vaern policy diff A B: A and B are FILE, CONTROLLER (the version in
- * force) or CONTROLLER@VERSION, of one controller. */
+/* vaern policy diff A B [--lang da|sv|en]: A and B are FILE, CONTROLLER
+ * (the version in force) or CONTROLLER@VERSION, of one controller; in
+ * English unless --lang says otherwise (issue 15 point 3). */
 int
 cmd_policy_diff(int argc, char **argv)
 {
 	static const char usage[] =
-	        "usage: vaern [--data DIR] policy diff A B   (each "
-	        "FILE, CONTROLLER or CONTROLLER@VERSION)";
+	        "usage: vaern [--data DIR] policy diff A B [--lang da|sv|en]"
+	        "   (each FILE, CONTROLLER or CONTROLLER@VERSION)";
 	struct policy *owned[2] = {NULL, NULL};
 	struct vault *v[2] = {NULL, NULL};
 	const struct policy *p[2] = {NULL, NULL};
 	struct vaern_msg msg = {{0}};
+	enum render_lang lang = RENDER_EN;
+	const char *src[2] = {NULL, NULL};
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, nsrc = 0;
 	enum vaern_err err;
 	int rc = EXIT_OK;
 
-	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc) {
+			if (render_lang_parse(argv[++i], &lang) != 0) {
+				fprintf(stderr,
+				        "vaern: policy diff: --lang: no "
+				        "templates for that language (one of "
+				        "da, sv, en)\n");
+				return EXIT_REFUSED;
+			}
+		} else if (argv[i][0] == '-' || nsrc == 2) {
+			return cli_usage("policy diff", usage);
+		} else {
+			src[nsrc++] = argv[i];
+		}
+	}
+	if (nsrc != 2)
 		return cli_usage("policy diff", usage);
 	for (int i = 0; i < 2 && rc == EXIT_OK; i++)
-		rc = open_policy("policy diff", argv[1 + i], NULL, &owned[i],
-		                 &v[i], &p[i]);
+		rc = open_policy("policy diff", src[i], NULL, &owned[i], &v[i],
+		                 &p[i]);
 	if (rc != EXIT_OK)
 		goto done;
-	if ((err = render_policy_diff(p[0], p[1], &text, &len, &msg)) !=
+	if ((err = render_policy_diff(p[0], p[1], lang, &text, &len, &msg)) !=
 	    VAERN_OK) {
 		rc = cli_report("policy diff", err, &msg);
 		goto done;

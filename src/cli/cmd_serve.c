@@ -330,6 +330,7 @@ cmd_serve(int argc, char **argv)
 	struct policy_diags *diags = NULL;
 	struct serve_hup hup;
 	const struct http_route *routes;
+	struct http_body_rule body_rules[1];
 	size_t nroutes;
 	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;
@@ -533,6 +534,10 @@ cmd_serve(int argc, char **argv)
 	cfg.metrics_extra = serve_metrics;
 	cfg.after_handler = api_after_handler;
 	routes = api_routes(&nroutes);
+	cfg.nbody_rules = api_body_rules(
+	        cfg.body_max != 0 ? cfg.body_max : HTTP_BODY_MAX_DEFAULT,
+	        body_rules, sizeof(body_rules) / sizeof(body_rules[0]));
+	cfg.body_rules = body_rules;
 	if ((err = http_server_start(&cfg, routes, nroutes, api, &srv, &msg)) !=
 	    VAERN_OK) {
 		rc = cli_report("serve", err, &msg);

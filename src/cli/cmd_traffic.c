@@ -3,7 +3,7 @@
  * 18; TEL-LOG-1..3, TEL-CAT-2; docs/traffic.md).
  *
  *   vaern traffic cells  --controller ID FILE
- *   vaern traffic import --controller ID [--format csv|ndjson]
+ *   vaern traffic import --controller ID [--format csv|ndjson|binary]
  *                        [--skip-bad] FILE|-
  *   vaern traffic plan   --controller ID
  *   vaern traffic sweep  [--controller ID]
@@ -33,7 +33,8 @@
 
 const char cli_traffic_usage[] =
         "usage: vaern traffic cells  --controller ID FILE\n"
-        "       vaern traffic import --controller ID [--format csv|ndjson] "
+        "       vaern traffic import --controller ID "
+        "[--format csv|ndjson|binary] "
         "[--skip-bad] FILE|-\n"
         "       vaern traffic plan   --controller ID\n"
         "       vaern traffic sweep  [--controller ID]\n"
@@ -191,11 +192,16 @@ traffic_import(const struct opts *o)
 		return usage("import: a FILE (or -) is required");
 	if (o->format != NULL && strcmp(o->format, "ndjson") == 0)
 		fmt = TRAFFIC_NDJSON;
+	else if (o->format != NULL && strcmp(o->format, "binary") == 0)
+		fmt = TRAFFIC_BINARY;
 	else if (o->format != NULL && strcmp(o->format, "csv") != 0)
-		return usage("--format: csv or ndjson");
+		return usage("--format: csv, ndjson or binary");
 	else if (o->format == NULL && strlen(o->file) > 7 &&
 	         strcmp(o->file + strlen(o->file) - 7, ".ndjson") == 0)
 		fmt = TRAFFIC_NDJSON;
+	else if (o->format == NULL && strlen(o->file) > 5 &&
+	         strcmp(o->file + strlen(o->file) - 5, ".vtrb") == 0)
+		fmt = TRAFFIC_BINARY;
 	if ((rc = session_open("traffic import", o->controller, &s)) != EXIT_OK)
 		return rc;
 	err = traffic_read_file(o->file, IMPORT_MAX, &text, &len, &msg);
@@ -213,7 +219,11 @@ traffic_import(const struct opts *o)
 	if (errs.count > 0) {
 		for (size_t i = 0; i < errs.count && i < TRAFFIC_ERRORS_MAX;
 		     i++)
-			fprintf(stderr, "vaern: traffic import: %s:%zu: %s\n",
+			fprintf(stderr,
+			        fmt == TRAFFIC_BINARY
+			                ? "vaern: traffic import: %s: record "
+			                  "%zu: %s\n"
+			                : "vaern: traffic import: %s:%zu: %s\n",
 			        strcmp(o->file, "-") == 0 ? "stdin" : o->file,
 			        errs.items[i].line, errs.items[i].what);
 		if (errs.count > TRAFFIC_ERRORS_MAX)

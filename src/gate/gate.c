@@ -53,6 +53,7 @@
 #define RULE_XFER_NONE   "CEK-XFER-1"
 #define RULE_REPORT      "GDPR-15"
 #define RULE_PORTABLE    "GDPR-20"
+#define RULE_NEW_PURPOSE "CEK-PURP-5"
 
 /* The mark of an allow, and of a minted release (curl's DYNINIT). */
 #define GATE_DECISION_ALLOWED 0x6a7e0a11UL
@@ -629,6 +630,17 @@ gate_decide(const struct policy *p, const struct gate_request *r,
 		return VAERN_E_INVALID;
 	if (r->action == GATE_ANSWER)
 		return decide_answer(p, r, d, released);
+	/* CEK-PURP-5: before data is used for a new purpose, the person is
+	 * told; the vault says who has not been (long enough). The local
+	 * operator is held to it too when it names the purpose. */
+	if (s->untold != NULL && s->untold[r->purpose]) {
+		deny(d, RULE_NEW_PURPOSE,
+		     "purpose '%s' is new or widened since the person was "
+		     "added; they have not been told of it %s",
+		     p->purposes[r->purpose].id,
+		     "a full notice period ago (vaern policy notices)");
+		return VAERN_OK;
+	}
 	if (r->role == GATE_ROLE_OPERATOR)
 		return decide_operator(p, r, d, released);
 	role = &p->roles[r->role];

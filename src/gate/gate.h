@@ -70,6 +70,11 @@ struct gate_state {
 	const unsigned char *agreed;  /* [nrecipients]: 1 if a prior agreement
 	                                 with the person to disclose to the
 	                                 recipient is on record (CEK-SHARE-1) */
+	const unsigned char *untold;  /* [npurposes]: 1 if the purpose is new
+	                                 or widened since the person was
+	                                 added and they have not been told of
+	                                 it a full notice_period ago
+	                                 (CEK-PURP-5); NULL: all zero */
 };
 
 struct gate_request {

@@ -117,6 +117,26 @@ struct http_route {
 	                            the module's */
 };
 
+/*
+ * Decides, once a request's headers are in and before any byte of its
+ * body is read, whether the body may be read: 0 to go on, or the status
+ * (401, 403) to refuse with at once. For a route whose body_max is
+ * larger than the server's, so that only an authenticated caller can
+ * make the server hold such a body.
+ */
+typedef int (*http_admit_fn)(struct http_request *req, void *app);
+
+/*
+ * A route's own body limit, named by the route's name: a bulk route
+ * (issue 18's traffic ingest) reads bodies larger than the server's
+ * body_max. admit, if not NULL, runs before the body is read.
+ */
+struct http_body_rule {
+	const char *route;   /* a route name of the table */
+	size_t body_max;     /* this route's largest body: 413 past it */
+	http_admit_fn admit; /* or NULL */
+};
+
 /* What the module logs about one finished request: nothing else. */
 struct http_log_record {
 	const char *method; /* a known method name, or "OTHER" */
@@ -192,6 +212,9 @@ struct http_config {
 	/* appends the app's own metrics to
 	   /metrics (Prometheus text format);
 	   NULL: none */
+	const struct http_body_rule *body_rules; /* routes with a body
+	                                            limit of their own */
+	size_t nbody_rules;                      /* entries in body_rules */
 };
 
 /*

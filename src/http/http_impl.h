@@ -69,6 +69,9 @@ struct route_entry {
 	const char *name;        /* metrics label; caller's string */
 	http_handler_fn handler; /* the handler */
 	int builtin;             /* 1: a module route, app is the server */
+	size_t body_max;         /* largest body (the server's unless a
+	                            body rule names the route) */
+	http_admit_fn admit;     /* the rule's admission, or NULL */
 	size_t nsegments;        /* segments in seg */
 	struct route_segment seg[HTTP_SEGMENTS_MAX]; /* the pattern */
 };

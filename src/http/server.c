@@ -395,6 +395,36 @@ compile_routes(struct http_server *srv, const struct http_route *routes,
 		}
 	}
 	srv->nroutes = n;
+	for (size_t i = 0; i < n; i++)
+		srv->routes[i].body_max = srv->body_max;
+	return VAERN_OK;
+}
+
+/* Gives the routes that cfg's body rules name their own limit. */
+static enum vaern_err
+apply_body_rules(struct http_server *srv, const struct http_config *c,
+                 struct vaern_msg *msg)
+{
+	for (size_t k = 0; k < c->nbody_rules; k++) {
+		const struct http_body_rule *b = &c->body_rules[k];
+		size_t i = 0;
+
+		while (i < srv->nroutes &&
+		       strcmp(srv->routes[i].name, b->route) != 0)
+			i++;
+		if (i == srv->nroutes)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "body rule %zu: no route named "
+			                  "\"%.64s\"",
+			                  k, b->route);
+		if (b->body_max == 0 || b->body_max > BODY_MAX_LIMIT)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "body rule %zu: body_max 1 to %zu "
+			                  "bytes",
+			                  k, BODY_MAX_LIMIT);
+		srv->routes[i].body_max = b->body_max;
+		srv->routes[i].admit = b->admit;
+	}
 	return VAERN_OK;
 }
 
@@ -695,9 +725,19 @@ begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
 		              msg.text, NULL);
 
 	/* 413 before reading the body. */
-	if (len > srv->body_max)
+	if (len > x->req.route->body_max)
 		return answer_error(srv, x, MHD_HTTP_CONTENT_TOO_LARGE,
 		                    "the request body is too large");
+	/* A route that takes large bodies takes them from whom it admits,
+	 * decided before a byte of the body is read. */
+	if (x->req.route->admit != NULL && !x->bodiless) {
+		int status = x->req.route->admit(&x->req, srv->app);
+
+		if (status != 0)
+			return answer_error(srv, x, status,
+			                    "this route reads a body only from "
+			                    "an authenticated caller");
+	}
 	if (len > 0) {
 		x->req.body = malloc((size_t)len + 1);
 		if (x->req.body == NULL)
@@ -712,22 +752,28 @@ begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
 /* How much of a chunked body may be dropped after body_max before the
  * connection is closed instead of answered. */
 static size_t
-discard_max(const struct http_server *srv)
+discard_max(size_t body_max)
 {
-	return srv->body_max > DISCARD_MIN ? srv->body_max : DISCARD_MIN;
+	return body_max > DISCARD_MIN ? body_max : DISCARD_MIN;
+}
+
+/* The body limit of req: its route's (a body rule's, or the server's). */
+static size_t
+body_limit(const struct http_server *srv, const struct http_request *req)
+{
+	return req->route != NULL ? req->route->body_max : srv->body_max;
 }
 
 /* Grows the body buffer to hold need bytes: a fresh allocation, so the
  * old one can be wiped (realloc would leave a copy behind). */
 static int
-body_grow(struct http_server *srv, struct http_request *req, size_t need)
+body_grow(struct http_request *req, size_t need, size_t max)
 {
 	size_t cap = req->body_cap < BODY_MIN ? BODY_MIN : req->body_cap;
 	char *p;
 
 	while (cap < need)
-		cap = cap > (srv->body_max + 1) / 2 ? srv->body_max + 1
-		                                    : cap * 2;
+		cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
 	p = malloc(cap);
 	if (p == NULL)
 		return -1;
@@ -747,12 +793,12 @@ take_body(struct http_server *srv, struct exchange *x, const char *data,
           size_t *size)
 {
 	struct http_request *req = &x->req;
-	size_t n = *size;
+	size_t n = *size, max = body_limit(srv, req);
 
 	*size = 0;
 	if (x->pending)
 		return MHD_YES; /* refused already: nothing to keep */
-	if (!x->overflow && n > srv->body_max - req->body_len) {
+	if (!x->overflow && n > max - req->body_len) {
 		/* Past body_max: keep nothing more, and drop what we had. */
 		x->overflow = 1;
 		if (req->body != NULL)
@@ -763,10 +809,10 @@ take_body(struct http_server *srv, struct exchange *x, const char *data,
 	}
 	if (x->overflow) {
 		x->discarded += n;
-		return x->discarded > discard_max(srv) ? MHD_NO : MHD_YES;
+		return x->discarded > discard_max(max) ? MHD_NO : MHD_YES;
 	}
 	if (req->body_len + n + 1 > req->body_cap &&
-	    body_grow(srv, req, req->body_len + n + 1) != 0)
+	    body_grow(req, req->body_len + n + 1, max) != 0)
 		return MHD_NO;
 	memcpy(req->body + req->body_len, data, n);
 	req->body_len += n;
@@ -1154,6 +1200,8 @@ http_server_start(const struct http_config *cfg,
 	atomic_init(&srv->holding, 0);
 	atomic_init(&srv->past_deadline, 0);
 	err = compile_routes(srv, routes, nroutes, msg);
+	if (err == VAERN_OK)
+		err = apply_body_rules(srv, &c, msg);
 	if (err == VAERN_OK)
 		err = guard_start(srv, &c, msg);
 	if (err != VAERN_OK)

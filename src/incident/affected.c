@@ -1,13 +1,18 @@
 /*
  * affected.c -- the people a breach affected, from the audit trail
- * (issue 17 point 4; GDPR-33). SQLite filters the window (the audit_at
- * index) and the columns; this file keeps the distinct subjects in an
- * open-addressed set with a bit per category released to each, so the
- * per-category counts are exact without a second pass.
+ * (issue 17 point 4; GDPR-33). The search reads the release index
+ * written with the trail (src/store/store_audit_release.h): one index
+ * range, never the trail; the scan of the trail itself stays as its
+ * cross-check and the benchmark's baseline. Both keep the distinct
+ * subjects in an open-addressed set with a bit per category released to
+ * each, so the per-category counts are exact without a second pass.
  */
 #include "affected.h"
 
 #include "../store/db.h"
+#include "../store/store_audit_release.h"
+
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +20,9 @@
 
 /* One subject: its id and the categories released of it. */
 struct slot {
-	unsigned char uid[AFFECTED_UID_BYTES];
-	uint64_t mask; /* bit i: names[i] released */
-	int used;
+	uint64_t id[2]; /* the subject's 16 bytes */
+	uint64_t mask;  /* bit i: names[i] released; 0: a free slot (a
+	                   subject is added with a category or not at all) */
 };
 
 /* A categories text seen before and its mask (rows repeat a few). */
@@ -28,6 +33,17 @@ struct cat_memo {
 
 #define MEMO_SLOTS 256
 
+/* A category set of the release index (its name id) and its mask. */
+struct set_memo {
+	int64_t id; /* 0: free */
+	uint64_t mask;
+};
+
+/* Adds held back while their slots are fetched from memory: the set is
+ * larger than the caches and the subjects come in random order, so one
+ * add at a time waits for memory at each (bench/README.md). */
+#define PENDING 32
+
 struct search {
 	struct slot *slots;
 	size_t cap, n; /* cap a power of two */
@@ -35,6 +51,19 @@ struct search {
 	struct affected *out;
 	uint64_t want; /* the categories asked for; ~0: any */
 	const struct affected_query *q;
+	char action[AFFECTED_CATEGORY_MAX + 16]; /* the route's action, or
+	                                            "" for any release */
+	/* By the release index: */
+	struct audit_release_reader *rd;
+	int64_t actor_id, role_id, action_id; /* 0: any */
+	struct set_memo *sets; /* open-addressed by id, setcap a power of
+	                          two */
+	size_t setcap, nsets;
+	struct vaern_msg *msg; /* the search's, for the callback */
+	struct pending {       /* adds whose slot is being fetched */
+		uint64_t id[2], mask, hash;
+	} pend[PENDING];
+	size_t npend;
 };
 
 static uint64_t
@@ -45,6 +74,20 @@ fnv(const unsigned char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
 	return h;
+}
+
+_Static_assert(sizeof(((struct slot *)0)->id) == AFFECTED_UID_BYTES,
+               "a slot holds a subject id");
+
+/* A subject id's slot hash: ids are random, but mixed all the same
+ * (the benchmark's are not), the high bits folded onto the low. */
+static uint64_t
+uid_hash(const uint64_t id[2])
+{
+	uint64_t h = (id[0] ^ (id[1] * 0x9e3779b97f4a7c15ull)) *
+	             0xd6e8feb86659fd93ull;
+
+	return h ^ (h >> 32);
 }
 
 static int
@@ -58,10 +101,10 @@ set_grow(struct search *s)
 	for (size_t i = 0; i < s->cap; i++) {
 		size_t j;
 
-		if (!s->slots[i].used)
+		if (s->slots[i].mask == 0)
 			continue;
-		j = fnv(s->slots[i].uid, AFFECTED_UID_BYTES) & (cap - 1);
-		while (n[j].used)
+		j = uid_hash(s->slots[i].id) & (cap - 1);
+		while (n[j].mask != 0)
 			j = (j + 1) & (cap - 1);
 		n[j] = s->slots[i];
 	}
@@ -71,23 +114,67 @@ set_grow(struct search *s)
 	return 0;
 }
 
-static int
-set_add(struct search *s, const unsigned char *uid, uint64_t mask)
+/* Adds subject id, whose uid_hash is hash, with the categories of mask
+ * (not 0) to the set, which has room for it. */
+static void
+set_put(struct search *s, const uint64_t id[2], uint64_t hash, uint64_t mask)
 {
-	size_t j;
+	size_t j = hash & (s->cap - 1);
 
-	if ((s->n + 1) * 2 > s->cap && set_grow(s) != 0)
-		return -1;
-	j = fnv(uid, AFFECTED_UID_BYTES) & (s->cap - 1);
-	while (s->slots[j].used &&
-	       memcmp(s->slots[j].uid, uid, AFFECTED_UID_BYTES) != 0)
+	assert(mask != 0 && (s->n + 1) * 2 <= s->cap);
+	while (s->slots[j].mask != 0 &&
+	       (s->slots[j].id[0] != id[0] || s->slots[j].id[1] != id[1]))
 		j = (j + 1) & (s->cap - 1);
-	if (!s->slots[j].used) {
-		memcpy(s->slots[j].uid, uid, AFFECTED_UID_BYTES);
-		s->slots[j].used = 1;
+	if (s->slots[j].mask == 0) {
+		s->slots[j].id[0] = id[0];
+		s->slots[j].id[1] = id[1];
 		s->n++;
 	}
 	s->slots[j].mask |= mask;
+}
+
+/* Adds subject uid (AFFECTED_UID_BYTES) with the categories of mask (not
+ * 0) to the set; -1 when out of memory. */
+static int
+set_add(struct search *s, const unsigned char *uid, uint64_t mask)
+{
+	uint64_t id[2];
+
+	if ((s->n + 1) * 2 > s->cap && set_grow(s) != 0)
+		return -1;
+	memcpy(id, uid, sizeof(id));
+	set_put(s, id, uid_hash(id), mask);
+	return 0;
+}
+
+/* Puts the pending adds into the set (grown first if need be). */
+static int
+pend_flush(struct search *s)
+{
+	while ((s->n + s->npend) * 2 > s->cap)
+		if (set_grow(s) != 0)
+			return -1;
+	for (size_t i = 0; i < s->npend; i++)
+		set_put(s, s->pend[i].id, s->pend[i].hash, s->pend[i].mask);
+	s->npend = 0;
+	return 0;
+}
+
+/* set_add, held back until PENDING adds have their slots on the way
+ * from memory. pend_flush ends a search. */
+static int
+pend_add(struct search *s, const unsigned char *uid, uint64_t mask)
+{
+	struct pending *p;
+
+	if (s->npend == PENDING && pend_flush(s) != 0)
+		return -1;
+	p = &s->pend[s->npend++];
+	memcpy(p->id, uid, sizeof(p->id));
+	p->mask = mask;
+	p->hash = uid_hash(p->id);
+	if (s->cap > 0)
+		__builtin_prefetch(&s->slots[p->hash & (s->cap - 1)], 1);
 	return 0;
 }
 
@@ -180,7 +267,9 @@ is_release(const char *action)
 		return strcmp(action, "read") == 0 ||
 		       strcmp(action, "request_report") == 0;
 	case 'e': return strcmp(action, "export") == 0;
-	case 'd': return strncmp(action, "disclose:", 9) == 0;
+	case 'd':
+		return strncmp(action, "disclose:", 9) == 0 &&
+		       action[9] != '\0';
 	default: return 0;
 	}
 }
@@ -223,22 +312,16 @@ window_wide(struct db *db, int64_t from, int64_t to)
 	return wide;
 }
 
-enum vaern_err
-incident_affected(const char *path, const struct affected_query *q,
-                  struct affected *out, struct vaern_msg *msg)
+/* Checks q and gives the categories asked for the first bits of out;
+ * s->want gets their mask (every bit when none is asked). */
+static enum vaern_err
+search_start(struct search *s, const struct affected_query *q,
+             struct affected *out, struct vaern_msg *msg)
 {
-	struct search s;
-	struct db *db = NULL;
-	struct db_stmt *st = NULL;
-	enum vaern_err err = VAERN_OK;
-	char action[AFFECTED_CATEGORY_MAX + 16];
-	size_t i, k;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	memset(&s, 0, sizeof(s));
-	s.out = out;
-	s.q = q;
+	memset(s, 0, sizeof(*s));
+	s->out = out;
+	s->q = q;
 	if (q->controller == NULL || q->from > q->to)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "a search needs the controller and a window "
@@ -246,9 +329,8 @@ incident_affected(const char *path, const struct affected_query *q,
 	if (q->recipient != NULL && q->action != NULL)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "give a recipient or a route, not both");
-	/* The categories asked for take the first bits. */
-	s.want = q->ncategories ? 0 : ~0ull;
-	for (i = 0; i < q->ncategories; i++) {
+	s->want = q->ncategories ? 0 : ~0ull;
+	for (size_t i = 0; i < q->ncategories; i++) {
 		int b = cat_bit(out, q->categories[i],
 		                strlen(q->categories[i]));
 
@@ -256,8 +338,193 @@ incident_affected(const char *path, const struct affected_query *q,
 			return vaern_fail(msg, VAERN_E_LIMIT,
 			                  "at most %d categories",
 			                  AFFECTED_CATEGORIES);
-		s.want |= 1ull << b;
+		s->want |= 1ull << b;
 	}
+	/* The route's action: a recipient's is its disclosure. */
+	if (q->recipient != NULL)
+		(void)snprintf(s->action, sizeof(s->action), "disclose:%s",
+		               q->recipient);
+	else if (q->action != NULL)
+		(void)snprintf(s->action, sizeof(s->action), "%s", q->action);
+	return VAERN_OK;
+}
+
+/* The distinct subjects of s, sorted, and the people per category. */
+static enum vaern_err
+search_finish(struct search *s, struct affected *out, struct vaern_msg *msg)
+{
+	size_t k = 0;
+
+	if (s->n > 0 &&
+	    (out->subjects = malloc(s->n * AFFECTED_UID_BYTES)) == NULL)
+		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->cap; i++) {
+		if (s->slots[i].mask == 0)
+			continue;
+		memcpy(out->subjects[k++], s->slots[i].id, AFFECTED_UID_BYTES);
+		for (size_t b = 0; b < out->ncategories; b++)
+			if (s->slots[i].mask & (1ull << b))
+				out->counts[b]++;
+	}
+	out->nsubjects = k;
+	if (k > 1)
+		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
+	return VAERN_OK;
+}
+
+static void
+search_free(struct search *s)
+{
+	free(s->slots);
+	free(s->sets);
+	for (size_t i = 0; i < MEMO_SLOTS; i++)
+		free(s->memo[i].text);
+}
+
+/* ---- by the release index (store_audit_release.h) ---------------------- */
+
+/* The mask of category set id (a name of the index), memoised. */
+static enum vaern_err
+set_mask(struct search *s, int64_t id, uint64_t *mask, struct vaern_msg *msg)
+{
+	char *text = NULL;
+	size_t j;
+	enum vaern_err err;
+	int over;
+
+	if (s->nsets * 2 >= s->setcap) {
+		size_t cap = s->setcap ? s->setcap * 2 : 256;
+		struct set_memo *n = calloc(cap, sizeof(*n));
+
+		if (n == NULL)
+			return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < s->setcap; i++) {
+			if (s->sets[i].id == 0)
+				continue;
+			j = (size_t)s->sets[i].id & (cap - 1);
+			while (n[j].id != 0)
+				j = (j + 1) & (cap - 1);
+			n[j] = s->sets[i];
+		}
+		free(s->sets);
+		s->sets = n;
+		s->setcap = cap;
+	}
+	j = (size_t)id & (s->setcap - 1);
+	while (s->sets[j].id != 0 && s->sets[j].id != id)
+		j = (j + 1) & (s->setcap - 1);
+	if (s->sets[j].id == id) {
+		*mask = s->sets[j].mask;
+		return VAERN_OK;
+	}
+	if ((err = audit_release_name_text(s->rd, id, &text, msg)) != VAERN_OK)
+		return err;
+	over = cat_mask(s, text, strlen(text), mask) != 0;
+	free(text);
+	if (over)
+		return vaern_fail(msg, VAERN_E_LIMIT,
+		                  "more than %d distinct categories",
+		                  AFFECTED_CATEGORIES);
+	s->sets[j].id = id;
+	s->sets[j].mask = *mask;
+	s->nsets++;
+	return VAERN_OK;
+}
+
+/* One release the index found: filtered by what leaked, counted. */
+static enum vaern_err
+hit(void *arg, const struct audit_release_hit *h)
+{
+	struct search *s = arg;
+	uint64_t mask;
+	enum vaern_err err;
+
+	if ((s->actor_id != 0 && h->actor != s->actor_id) ||
+	    (s->role_id != 0 && h->role != s->role_id) ||
+	    (s->action_id != 0 && h->action != s->action_id))
+		return VAERN_OK;
+	if ((err = set_mask(s, h->categories, &mask, s->msg)) != VAERN_OK)
+		return err;
+	if ((mask &= s->want) == 0)
+		return VAERN_OK;
+	s->out->entries++;
+	if (pend_add(s, h->subject, mask) != 0)
+		return vaern_fail(s->msg, VAERN_E_NOMEM, "out of memory");
+	return VAERN_OK;
+}
+
+/* The id of name in the index into *id; *none 1 when it was never named
+ * (then nothing matches it). */
+static enum vaern_err
+known(struct search *s, const char *name, int64_t *id, int *none,
+      struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	*id = 0;
+	if (name == NULL || name[0] == '\0')
+		return VAERN_OK;
+	err = audit_release_name_id(s->rd, name, id, msg);
+	if (err == VAERN_E_NOTFOUND) {
+		*none = 1;
+		return VAERN_OK;
+	}
+	return err;
+}
+
+/*
+ * The search by the release index: the blocks of the window (one range
+ * of its index), every filter compared on their records. Never the trail.
+ */
+enum vaern_err
+incident_affected(const char *path, const struct affected_query *q,
+                  struct affected *out, struct vaern_msg *msg)
+{
+	struct search s;
+	enum vaern_err err;
+	int64_t ctl = 0;
+	int none = 0;
+
+	if ((err = search_start(&s, q, out, msg)) != VAERN_OK)
+		return err;
+	s.msg = msg;
+	if ((err = audit_release_reader_open(path, &s.rd, msg)) != VAERN_OK ||
+	    (err = known(&s, q->controller, &ctl, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, q->actor, &s.actor_id, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, q->role, &s.role_id, &none, msg)) != VAERN_OK ||
+	    (err = known(&s, s.action, &s.action_id, &none, msg)) != VAERN_OK)
+		goto done;
+	if (!none) /* else a name the index never saw: no release matches */
+		err = audit_release_scan(s.rd, ctl, q->from, q->to, hit, &s,
+		                         msg);
+	if (err == VAERN_OK && pend_flush(&s) != 0)
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if (err != VAERN_OK)
+		goto done;
+	err = search_finish(&s, out, msg);
+done:
+	audit_release_reader_close(s.rd);
+	search_free(&s);
+	if (err != VAERN_OK)
+		incident_affected_free(out);
+	return err;
+}
+
+/* ---- by a scan of the trail: the cross-check and the baseline ---------- */
+
+enum vaern_err
+incident_affected_scan(const char *path, const struct affected_query *q,
+                       struct affected *out, struct vaern_msg *msg)
+{
+	struct search s;
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+	enum vaern_err err;
+	const char *action = s.action;
+	int rc;
+
+	if ((err = search_start(&s, q, out, msg)) != VAERN_OK)
+		return err;
 	if (db_open_file(path, SQLITE_OPEN_READONLY, 5000, &db) != DB_OK ||
 	    db_prepare(db,
 	               window_wide(db, q->from, q->to) ? search_scan_sql
@@ -270,13 +537,6 @@ incident_affected(const char *path, const struct affected_query *q,
 	}
 	db_bind_int64(st, 1, q->from);
 	db_bind_int64(st, 2, q->to);
-	if (q->recipient != NULL)
-		(void)snprintf(action, sizeof(action), "disclose:%s",
-		               q->recipient);
-	else if (q->action != NULL)
-		(void)snprintf(action, sizeof(action), "%s", q->action);
-	else
-		action[0] = '\0';
 	while ((rc = db_step(st)) == DB_ROW) {
 		const unsigned char *uid = db_column_blob(st, 0);
 		const char *cats = (const char *)db_column_text(st, 1);
@@ -287,7 +547,8 @@ incident_affected(const char *path, const struct affected_query *q,
 
 		if (uid == NULL || cats == NULL || ctl == NULL || act == NULL ||
 		    db_column_bytes(st, 0) != AFFECTED_UID_BYTES ||
-		    strcmp(ctl, q->controller) != 0 || !is_release(act) ||
+		    cats[0] == '\0' || strcmp(ctl, q->controller) != 0 ||
+		    !is_release(act) ||
 		    (action[0] != '\0' && strcmp(act, action) != 0) ||
 		    !text_is(st, 4, q->actor) || !text_is(st, 5, q->role))
 			continue;
@@ -311,28 +572,11 @@ incident_affected(const char *path, const struct affected_query *q,
 		                 "reading the audit trail: %s", db_errmsg(db));
 		goto done;
 	}
-	if (s.n > 0 &&
-	    (out->subjects = malloc(s.n * AFFECTED_UID_BYTES)) == NULL) {
-		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-		goto done;
-	}
-	for (i = 0, k = 0; i < s.cap; i++) {
-		if (!s.slots[i].used)
-			continue;
-		memcpy(out->subjects[k++], s.slots[i].uid, AFFECTED_UID_BYTES);
-		for (size_t b = 0; b < out->ncategories; b++)
-			if (s.slots[i].mask & (1ull << b))
-				out->counts[b]++;
-	}
-	out->nsubjects = k;
-	if (k > 1)
-		qsort(out->subjects, k, AFFECTED_UID_BYTES, uid_cmp);
+	err = search_finish(&s, out, msg);
 done:
 	db_finalize(st);
 	db_close(db);
-	free(s.slots);
-	for (i = 0; i < MEMO_SLOTS; i++)
-		free(s.memo[i].text);
+	search_free(&s);
 	if (err != VAERN_OK)
 		incident_affected_free(out);
 	return err;

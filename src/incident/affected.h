@@ -44,13 +44,27 @@ struct affected {
 };
 
 /*
- * Searches the audit trail at path (DIR/audit.db) for q into out.
+ * Searches the audit trail at path (DIR/audit.db) for q into out, by its
+ * release index (the window's blocks, src/store/store_audit_release.h); a
+ * trail made before the index gets it first (a writable open's backfill,
+ * once).
  * VAERN_E_INVALID for a query without controller or with from > to;
  * VAERN_E_LIMIT past AFFECTED_CATEGORIES distinct categories.
  */
 enum vaern_err incident_affected(const char *path,
                                  const struct affected_query *q,
                                  struct affected *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
+ * The same answer from a scan of the trail's entries (no index but the
+ * trail's own time index): the cross-check of the index and the
+ * benchmark's baseline (bench/bench_incident.c). Slow: seconds per
+ * million entries.
+ */
+enum vaern_err
+incident_affected_scan(const char *path, const struct affected_query *q,
+                       struct affected *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 void incident_affected_free(struct affected *a);

@@ -536,51 +536,6 @@ incident_register_html(json_t *list, const char *controller_name)
 	return out_take(&o);
 }
 
-/* ---- messages to the reporter (SHOP-BREACH-2) ------------------------- */
-
-static const struct {
-	const char *lang;
-	const char *title[2];
-	const char *text[2];
-} messages[] = {
-        {"da",
-         {"Kvittering for din anmeldelse af en sikkerhedsbrist",
-          "Tilbagemelding på din anmeldelse af en sikkerhedsbrist"},
-         {"Vi har modtaget din anmeldelse og behandler den nu.",
-          "Her er vores tilbagemelding på din anmeldelse:"}},
-        {"sv",
-         {"Kvitto på din anmälan om en säkerhetsbrist",
-          "Återkoppling på din anmälan om en säkerhetsbrist"},
-         {"Vi har tagit emot din anmälan och behandlar den nu.",
-          "Här är vår återkoppling på din anmälan:"}},
-        {"en",
-         {"Receipt of your security report",
-          "Feedback on your security report"},
-         {"We have received your report and are handling it.",
-          "Here is our feedback on your report:"}},
-};
-
-static size_t
-lang_index(const char *lang)
-{
-	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
-		if (lang != NULL && strcmp(messages[i].lang, lang) == 0)
-			return i;
-	return 2;
-}
-
-const char *
-incident_message_title(const char *lang, int feedback)
-{
-	return messages[lang_index(lang)].title[feedback != 0];
-}
-
-const char *
-incident_message_text(const char *lang, int feedback)
-{
-	return messages[lang_index(lang)].text[feedback != 0];
-}
-
 /* ---- the draft notification (GDPR Art. 33(3); point 5) ---------------- */
 
 /* One field of the forms: its id and its label in da, sv, en. */

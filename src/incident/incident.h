@@ -107,11 +107,45 @@ char *incident_register_csv(json_t *list) __attribute__((nonnull));
 char *incident_register_html(json_t *list, const char *controller_name)
         __attribute__((nonnull));
 
-/* The texts of the messages to a reporter in lang (da, sv, en; else
- * en): the title and the opening of the receipt (feedback 0) or the
- * feedback (1). Static. */
-const char *incident_message_title(const char *lang, int feedback);
-const char *incident_message_text(const char *lang, int feedback);
+/* ---- the messages (incident_message.c; templates/incident) ------------ */
+
+enum incident_message_kind {
+	INCIDENT_MSG_RECEIPT,  /* to the reporter: received (SHOP-BREACH-2) */
+	INCIDENT_MSG_FEEDBACK, /* to the reporter: what was done */
+	INCIDENT_MSG_NOTICE,   /* to a person affected (GDPR Art. 34) */
+};
+
+/* The title of a message of kind in lang (da, sv, en; else en). Static. */
+const char *incident_message_title(const char *lang,
+                                   enum incident_message_kind kind);
+
+/* The receipt's text in lang: received, the case, the day the feedback
+ * is due (days since the epoch). Truncated to outsz. */
+void incident_receipt_body(const char *lang, const char *case_id,
+                           long feedback_due, char *out, size_t outsz)
+        __attribute__((nonnull));
+
+/* The feedback's text in lang: the staff's text, the case, whether it is
+ * closed. */
+void incident_feedback_body(const char *lang, const char *case_id,
+                            const char *text, int closed, char *out,
+                            size_t outsz) __attribute__((nonnull));
+
+/* The Art. 34 message in lang from register reg: what happened, the
+ * likely consequences, the measures taken and proposed, the controller's
+ * and (when declared) the DPO's contact. */
+void incident_notice_body(const struct policy *p, const char *lang, json_t *reg,
+                          char *out, size_t outsz) __attribute__((nonnull));
+
+/*
+ * The language (da, sv, en) of the person at e-mail address email and
+ * phone number phone (normalised, either NULL): the phone's country code
+ * (+45 da, +46 sv, another en), else the e-mail's country domain (.dk
+ * da, .se sv, another two-letter country en; .com, .eu and the like say
+ * nothing), else fallback (the controller's language).
+ */
+const char *incident_person_lang(const char *email, const char *phone,
+                                 const char *fallback);
 
 /*
  * The draft notification of case c (its clear view, with "case",

@@ -48,6 +48,18 @@ keys_ad_day(unsigned char ad[KEYS_AD_MAX], int64_t controller,
 	return d + 16;
 }
 
+#define TRAFFIC_AD_DOMAIN "vaern traffic day"
+size_t
+keys_ad_traffic(unsigned char ad[KEYS_AD_MAX], int64_t controller, int64_t day)
+{
+	size_t d = sizeof(TRAFFIC_AD_DOMAIN) - 1;
+
+	memcpy(ad, TRAFFIC_AD_DOMAIN, d);
+	le64(ad + d, controller);
+	le64(ad + d + 8, day);
+	return d + 16;
+}
+
 size_t
 keys_ad_root(unsigned char ad[KEYS_AD_MAX], const char *name)
 {

@@ -9,6 +9,8 @@
  *          wraps, in the keystore (keystore.db, attached as "ks"):
  *            subject_key  one random data key per subject
  *            day_key      one random key per controller and visit day
+ *            traffic_key  one random key per controller and day of the
+ *                         traffic store (issue 18)
  *            root_key     "index": the root of the blind-index keys and
  *                         the one-time-code key (crypto_kdf per use)
  *   Every wrapped key records the generation g it is wrapped under. A
@@ -179,6 +181,8 @@ size_t keys_ad_subject(unsigned char ad[KEYS_AD_MAX], const unsigned char *uid,
 size_t keys_ad_day(unsigned char ad[KEYS_AD_MAX], int64_t controller,
                    int64_t expires_at);
 size_t keys_ad_root(unsigned char ad[KEYS_AD_MAX], const char *name);
+size_t keys_ad_traffic(unsigned char ad[KEYS_AD_MAX], int64_t controller,
+                       int64_t day);
 
 /* ---- rotation (keys_rotate.c) ---------------------------------------- */
 
@@ -232,13 +236,13 @@ keys_rewrap_all(struct keys_ring *r, struct store *st, size_t batch, int64_t *n,
 #define KEYS_KEYSTORE_PREFIX "keystore-"
 
 /*
- * Copies the data store and the audit trail of dir into the new or empty
- * directory out, consistently while other processes write (one read
- * snapshot, SQLite's backup API; the audit trail's snapshot taken after
- * the data's, so it holds the entry of every acknowledged write the data
- * holds), with
- * out/manifest.json: time, vault id, schema, audit head, and the size and
- * BLAKE2b of each file. No key is in it.
+ * Copies the data store, the audit trail and the traffic store's files
+ * (DATA/traffic, each day under a shared lock: no batch half-appended;
+ * issue 18) of dir into the new or empty directory out, consistently while
+ * other processes write (one read snapshot, SQLite's backup API; the audit
+ * trail's snapshot taken after the data's, so it holds the entry of every
+ * acknowledged write the data holds), with out/manifest.json: time, vault id,
+ * schema, audit head, and the size and BLAKE2b of each file. No key is in it.
  */
 enum vaern_err keys_backup_data(const char *dir, const char *out,
                                 struct vaern_msg *msg)
@@ -258,10 +262,12 @@ enum vaern_err keys_backup_keystore(const char *dir, const char *out,
 
 /* What a restore did. */
 struct keys_restore_report {
-	char keystore[4096]; /* the keystore backup used */
-	int64_t purged;      /* subjects without a key, removed */
-	int64_t dead_keys;   /* keys without a subject, removed */
-	int64_t audit_seq;   /* the restored trail's head */
+	char keystore[4096];  /* the keystore backup used */
+	int64_t purged;       /* subjects without a key, removed */
+	int64_t dead_keys;    /* keys without a subject, removed */
+	int64_t traffic_days; /* traffic day files whose key is gone (swept
+	                         after the data backup), removed */
+	int64_t audit_seq;    /* the restored trail's head */
 };
 
 /*

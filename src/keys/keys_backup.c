@@ -123,6 +123,42 @@ file_copy(const char *src, const char *dst, struct vaern_msg *msg)
 	return err;
 }
 
+/* What keys_backup_traffic.c shares of the above (keys_internal.h). */
+enum vaern_err
+keys_path_join(char *out, const char *dir, const char *file,
+               struct vaern_msg *msg)
+{
+	return join(out, dir, file, msg);
+}
+
+enum vaern_err
+keys_hash_file(const char *path, char hex[KEYS_HASH_HEX], int64_t *bytes,
+               struct vaern_msg *msg)
+{
+	return file_hash(path, hex, bytes, msg);
+}
+
+enum vaern_err
+keys_file_copy(const char *src, const char *dst, struct vaern_msg *msg)
+{
+	return file_copy(src, dst, msg);
+}
+
+enum vaern_err
+keys_backup_file(const char *src, const char *dst, char hex[KEYS_HASH_HEX],
+                 int64_t *bytes, struct vaern_msg *msg)
+{
+	enum vaern_err err = file_copy(src, dst, msg);
+
+	return err != VAERN_OK ? err : file_hash(dst, hex, bytes, msg);
+}
+
+void
+keys_sync_tree(const char *dir)
+{
+	sync_path(dir, 1);
+}
+
 /*
  * Makes dir (mode 0700) or checks that it is empty; allow (if not NULL)
  * names the one file it may hold all the same.
@@ -395,7 +431,7 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	char schema[16], seq[32], head[HASH_HEX], when[32];
 	enum vaern_err err;
 	struct db *db = NULL;
-	json_t *m = NULL, *files = NULL;
+	json_t *m = NULL, *files = NULL, *traffic = NULL;
 	int began = 0;
 
 	if ((err = refuse_pg(dir, msg)) != VAERN_OK)
@@ -465,6 +501,13 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	}
 	for (size_t i = 0; i < 2 && err == VAERN_OK; i++)
 		err = manifest_file(files, out, data_files[i], msg);
+	/* The retained-data store's files, after the databases and before
+	 * the manifest that completes the backup (issue 18). */
+	if (err == VAERN_OK && ((traffic = json_object()) == NULL ||
+	                        json_object_set(m, "traffic", traffic) != 0))
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	if (err == VAERN_OK)
+		err = keys_backup_traffic(dir, out, traffic, msg);
 	if (err == VAERN_OK)
 		err = manifest_write(m, out, msg);
 done:
@@ -472,6 +515,7 @@ done:
 		(void)db_exec(db, "ROLLBACK", NULL);
 	db_close(db);
 	json_decref(files);
+	json_decref(traffic);
 	json_decref(m);
 	return err;
 }
@@ -993,7 +1037,9 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 	if ((master = sodium_malloc(KEYS_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	/* Everything is checked before anything is written. */
-	if ((err = manifest_check(backup, "data", &dm, msg)) != VAERN_OK)
+	if ((err = manifest_check(backup, "data", &dm, msg)) != VAERN_OK ||
+	    (err = keys_traffic_check(backup, json_object_get(dm, "traffic"),
+	                              msg)) != VAERN_OK)
 		goto done;
 	/* No keystore named: the newest is the live one of the data
 	 * directory the backup was taken from, if it is still there. */
@@ -1030,16 +1076,24 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 			break;
 		}
 	}
-	if (err != VAERN_OK)
+	if (err != VAERN_OK ||
+	    (err = keys_restore_traffic(backup, target,
+	                                json_object_get(dm, "traffic"), msg)))
 		goto done;
 	sync_path(target, 1);
 	if ((err = join(dst, target, DATA_DB, msg)) ||
 	    (err = store_open_sqlite(dst, 0, &st, msg)) ||
-	    (err = purge(st, rep, msg)))
+	    (err = purge(st, rep, msg)) ||
+	    (err = keys_traffic_purge(st, target,
+	                              json_object_get(dm, "traffic"),
+	                              &rep->traffic_days, msg)))
 		goto done;
 done:
 	store_close(st);
 	if (err != VAERN_OK) {
+		if (copied == 3)
+			keys_remove_traffic(target,
+			                    json_object_get(dm, "traffic"));
 		/* Nothing of a failed restore stays in the target: the files
 		 * it copied (and their logs), the directory if it made it. */
 		for (size_t i = 0; i < copied && i < 3; i++) {

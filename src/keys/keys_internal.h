@@ -60,4 +60,55 @@ enum vaern_err keys_root_put(struct db *db, const char *name, int64_t gen,
                              struct vaern_msg *msg)
         __attribute__((warn_unused_result));
 
+/* ---- backups (keys_backup.c), for keys_backup_traffic.c ------------- */
+
+#define KEYS_HASH_HEX 65 /* BLAKE2b-256 in hex, NUL included */
+
+/* dir "/" file into out (PATH_MAX); VAERN_E_INVALID if too long. */
+enum vaern_err keys_path_join(char *out, const char *dir, const char *file,
+                              struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* BLAKE2b-256 of the file at path, in hex, and its size. */
+enum vaern_err keys_hash_file(const char *path, char hex[KEYS_HASH_HEX],
+                              int64_t *bytes, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Copies src to the new file dst (0600, never replacing one), synced. */
+enum vaern_err keys_file_copy(const char *src, const char *dst,
+                              struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* keys_file_copy, then the copy's hash and size. */
+enum vaern_err keys_backup_file(const char *src, const char *dst,
+                                char hex[KEYS_HASH_HEX], int64_t *bytes,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Syncs the directory dir (its entries). */
+void keys_sync_tree(const char *dir);
+
+/* ---- the traffic store in backups (keys_backup_traffic.c) ------------ */
+
+struct json_t;
+
+/* Copies dir's traffic store into out/traffic, listing each file in files
+ * ("controller/file": {bytes, blake2b}). No store: nothing. */
+enum vaern_err keys_backup_traffic(const char *dir, const char *out,
+                                   struct json_t *files, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Checks the backup's traffic files against files (NULL: a backup without
+ * any); VAERN_E_INVALID naming the one that does not match. */
+enum vaern_err keys_traffic_check(const char *backup, struct json_t *files,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Copies the checked files into target/traffic. */
+enum vaern_err keys_restore_traffic(const char *backup, const char *target,
+                                    struct json_t *files, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Removes the restored day files whose key st's keystore does not hold
+ * (swept after the data backup); *removed gets how many. */
+enum vaern_err keys_traffic_purge(struct store *st, const char *target,
+                                  struct json_t *files, int64_t *removed,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Removes what keys_restore_traffic copied (a failed restore). */
+void keys_remove_traffic(const char *target, struct json_t *files);
+
 #endif

@@ -69,10 +69,18 @@ ad_root(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
 	return name != NULL ? keys_ad_root(ad, name) : 0;
 }
 
+static size_t
+ad_traffic(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
+{
+	return keys_ad_traffic(ad, sqlite3_value_int64(v[0]),
+	                       sqlite3_value_int64(v[1]));
+}
+
 static const struct keys_kind keys_kinds[] = {
         {"subject key", "subject_key", "uid, controller", ad_subject},
         {"visit day key", "day_key", "controller, expires_at", ad_day},
         {"root key", "root_key", "name, 0", ad_root},
+        {"traffic day key", "traffic_key", "controller, day", ad_traffic},
 };
 #define NKINDS (sizeof(keys_kinds) / sizeof(keys_kinds[0]))
 

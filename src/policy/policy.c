@@ -47,7 +47,8 @@ static const char *const top_keys[] = {
         "vaern",     "controller", "events",           "categories",
         "purposes",  "retention",  "recipients",       "transfers",
         "roles",     "rights",     "request_channels", "security",
-        "incidents", "sources",    "traffic",          NULL};
+        "incidents", "sources",    "traffic",          "notice_period",
+        NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -63,6 +64,7 @@ static const char *const controller_keys[] = {"id",
                                               "language",
                                               "dpo",
                                               "representative",
+                                              "notice_period",
                                               NULL};
 
 static const char *const authority_keys[] = {"name", "url", NULL};
@@ -292,6 +294,41 @@ compile_controller(struct loader *ld, const struct ynode *root)
 }
 
 /*
+ * CEK-PURP-5 (issue 15 point 4): how long a new or widened purpose waits
+ * after the person is told, `notice_period` in `controller:` (or at the
+ * top level, not both); default 30 days.
+ */
+static void
+compile_notice_period(struct loader *ld, const struct ynode *root)
+{
+	struct policy_controller *c = &ld->p->controller;
+	const struct ynode *ctl = policy_map_get(root, "controller", NULL);
+	const struct ynode *in_ctl = NULL, *top, *v;
+	struct vaern_msg msg;
+
+	c->notice_period.count = 30;
+	c->notice_period.unit = PERIOD_DAYS;
+	if (ctl != NULL && ctl->kind == Y_MAP && !ctl->bad)
+		in_ctl = policy_get_scalar(ld, ctl, "notice_period", ctl,
+		                           "controller", 0);
+	top = policy_get_scalar(ld, root, "notice_period", root, "the policy",
+	                        0);
+	if (in_ctl != NULL && top != NULL) {
+		policy_diag(ld, top,
+		            "notice_period is given twice (in controller and "
+		            "at the top level): keep one");
+		return;
+	}
+	if ((v = in_ctl != NULL ? in_ctl : top) == NULL)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	if (cal_parse_period(v->text, &c->notice_period, &msg) != VAERN_OK)
+		policy_diag(ld, v, "%snotice_period: %s",
+		            in_ctl != NULL ? "controller: " : "",
+		            msg.text[0] != '\0' ? msg.text : "not a period");
+}
+
+/*
  * The common start of a section of named entries (categories, purposes,
  * retention, recipients, roles, events): allocates one struct of size
  * elem per key into *array, and names each from its key: the char *id at
@@ -372,6 +409,7 @@ compile(struct loader *ld, const struct ynode *root)
 			ld->traffic_purpose = tp->text;
 	}
 	compile_controller(ld, root);
+	compile_notice_period(ld, root);
 	policy_compile_sources(ld, root);
 	policy_compile_events(ld, root);
 	policy_compile_categories(ld, root);

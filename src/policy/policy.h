@@ -281,7 +281,11 @@ struct policy_controller {
 	char *dpo_email;     /* each NULL when not declared; a declared */
 	char *dpo_phone;     /* dpo has at least one contact */
 	char *dpo_address;
-	char *representative; /* Art. 27 representative, or NULL */
+	char *representative;        /* Art. 27 representative, or NULL */
+	struct period notice_period; /* CEK-PURP-5: how long after a person
+	                                is told of a new or widened purpose
+	                                it may be used for their data;
+	                                `notice_period`, default 30 days */
 };
 
 enum rights_bit {

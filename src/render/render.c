@@ -318,12 +318,9 @@ cat(char *out, size_t outlen, const char *s)
 	out[n + m] = '\0';
 }
 
-/* GDPR Art. 13(2)(a): the period in words, from the policy's own anchors.
- * The one wording of retention periods (issue 15; issue 10 point 9 may
- * fold its own into this one). */
-void
-render_retention_words(const struct policy *p, const struct policy_retention *r,
-                       enum render_lang lang, char *out, size_t outlen)
+/* A period in words in lang ("30 days"), appended to out. */
+static void
+period_words(struct period pd, enum render_lang lang, char *out, size_t outlen)
 {
 	static const enum render_key units[][2] = {
 	        [PERIOD_DAYS] = {R_day, R_days},
@@ -332,13 +329,67 @@ render_retention_words(const struct policy *p, const struct policy_retention *r,
 	        [PERIOD_YEARS] = {R_year, R_years}};
 	char num[24];
 
+	snprintf(num, sizeof(num), "%d ", pd.count);
+	cat(out, outlen, num);
+	cat(out, outlen, render_word(lang, units[pd.unit][pd.count != 1]));
+}
+
+/* The template word of event ev (ev_<name>), or NULL if there is none. */
+static const char *
+event_template(const struct policy_event *ev, enum render_lang lang)
+{
+	char key[POLICY_NAME_MAX + 8];
+
+	snprintf(key, sizeof(key), "ev_%s", ev->id);
+	for (size_t k = 0; k < R__COUNT; k++)
+		if (strcmp(render_key_names[k], key) == 0)
+			return render_word(lang, (enum render_key)k);
+	return NULL;
+}
+
+const char *
+render_event_words(const struct policy *p, size_t ev, enum render_lang lang)
+{
+	const struct policy_event *e = &p->events[ev];
+	const char *t;
+
+	/* The controller's own words in its own language; the templates'
+	 * in the others (issue 15 point 2). */
+	if (lang == render_policy_lang(p) && e->description != NULL)
+		return e->description;
+	if ((t = event_template(e, lang)) != NULL)
+		return t;
+	return e->description != NULL ? e->description : e->id;
+}
+
+enum vaern_err
+render_lang_check(const struct policy *p, enum render_lang lang,
+                  struct vaern_msg *msg)
+{
+	if (lang == render_policy_lang(p))
+		return VAERN_OK;
+	for (size_t i = 0; i < p->nevents; i++)
+		if (event_template(&p->events[i], lang) == NULL)
+			return vaern_fail(msg, VAERN_E_INVALID,
+			                  "event '%s' has no wording in '%s': "
+			                  "templates/notice/%s.strings needs "
+			                  "ev_%s",
+			                  p->events[i].id, lang_names[lang],
+			                  lang_names[lang], p->events[i].id);
+	return VAERN_OK;
+}
+
+/* GDPR Art. 13(2)(a): the period in words, from the policy's own anchors.
+ * The one wording of retention periods (issue 15; issue 10 point 9 may
+ * fold its own into this one). */
+void
+render_retention_words(const struct policy *p, const struct policy_retention *r,
+                       enum render_lang lang, char *out, size_t outlen)
+{
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
-	snprintf(num, sizeof(num), "%d ", r->period.count);
-	cat(out, outlen, num);
-	cat(out, outlen,
-	    render_word(lang, units[r->period.unit][r->period.count != 1]));
+	period_words(r->period, lang, out, outlen);
 	cat(out, outlen, " ");
 	cat(out, outlen,
 	    render_word(lang,
@@ -354,9 +405,8 @@ render_retention_words(const struct policy *p, const struct policy_retention *r,
 			a = render_word(lang, R_ret_collected);
 		else if (ev == ANCHOR_EVENT_FY_END)
 			a = render_word(lang, R_ret_fy_end);
-		else if (ev >= 0 && (size_t)ev < p->nevents &&
-		         p->events[ev].description != NULL)
-			a = p->events[ev].description;
+		else if (ev >= 0 && (size_t)ev < p->nevents)
+			a = render_event_words(p, (size_t)ev, lang);
 		else
 			a = r->anchors[i];
 		cat(out, outlen, a);
@@ -919,6 +969,30 @@ sec_cookies(struct rw *w, const struct policy *p)
 	ul_end(w);
 }
 
+/* CEK-PURP-5, Art. 13(3): told before a new purpose is used, and how
+ * long before (the policy's notice_period). */
+static void
+sec_changes(struct rw *w, const struct policy *p)
+{
+	const char *t = render_word(w->lang, R_changes_text);
+	const char *at = strstr(t, "{period}");
+	char period[64] = "", head[512];
+
+	period_words(p->controller.notice_period, w->lang, period,
+	             sizeof(period));
+	h2(w, R_h_changes);
+	p_begin(w);
+	if (at == NULL) {
+		rw_text(w, t);
+	} else {
+		snprintf(head, sizeof(head), "%.*s", (int)(at - t), t);
+		rw_text(w, head);
+		rw_text(w, period);
+		rw_text(w, at + strlen("{period}"));
+	}
+	p_end(w);
+}
+
 static void
 sec_complaints(struct rw *w, const struct policy *p)
 {
@@ -953,7 +1027,12 @@ render_notice(const struct policy *p, enum render_lang lang,
 	struct rw w;
 	char date[11];
 	const char *title = render_word(lang, R_title);
+	enum vaern_err err;
 
+	*out = NULL;
+	*len = 0;
+	if ((err = render_lang_check(p, lang, msg)) != VAERN_OK)
+		return err;
 	rw_init(&w, format, lang);
 	if (format == RENDER_HTML) {
 		char t[POLICY_TEXT_MAX + 64];
@@ -978,6 +1057,7 @@ render_notice(const struct policy *p, enum render_lang lang,
 	sec_rights(&w, p);
 	sec_consent(&w, p);
 	sec_cookies(&w, p);
+	sec_changes(&w, p);
 	sec_complaints(&w, p);
 	if (format == RENDER_HTML)
 		rw_html_end(&w);

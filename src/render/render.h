@@ -51,10 +51,21 @@ int render_ropa_format_parse(const char *s, enum render_ropa_format *out)
         __attribute__((warn_unused_result, nonnull));
 
 /*
+ * VAERN_OK if p can be rendered in lang: every word the policy does not
+ * give in lang has a template (an event's, ev_<name>, outside the
+ * policy's own language); else VAERN_E_INVALID with msg naming the event
+ * and the template file (issue 15: a missing translation is refused).
+ */
+enum vaern_err render_lang_check(const struct policy *p, enum render_lang lang,
+                                 struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/*
  * Renders p's privacy notice in lang and format (Art. 13/14; every
  * *-COMPLAIN-1, AURA-VER-1). On VAERN_OK *out is a NUL-ended text of *len
- * bytes the caller frees with free(); on VAERN_E_NOMEM or VAERN_E_LIMIT
- * (over RENDER_MAX) *out is NULL and msg says which.
+ * bytes the caller frees with free(); on VAERN_E_NOMEM, VAERN_E_LIMIT
+ * (over RENDER_MAX) or VAERN_E_INVALID (render_lang_check) *out is NULL
+ * and msg says which.
  */
 enum vaern_err render_notice(const struct policy *p, enum render_lang lang,
                              enum render_format format, char **out, size_t *len,
@@ -73,16 +84,30 @@ enum vaern_err render_ropa(const struct policy *p, enum render_lang lang,
 
 /*
  * What changed from a to b, two versions of one controller's policy, in
- * words, one "- ..." line per change (issue 15 point 3): the version
- * date, purposes, legal bases, categories, recipients, transfers,
+ * words in lang, one "- ..." line per change (issue 15 point 3): the
+ * version date, purposes, legal bases, categories, recipients, transfers,
  * retention periods, rights, the complaint route; a line saying there is
- * no change otherwise. VAERN_E_INVALID (msg says so) if a and b are of
- * different controllers. Ownership as render_notice.
+ * no change otherwise. Ids as the policies name them; a period's event
+ * as render_retention_words words it. VAERN_E_INVALID (msg says so) if a
+ * and b are of different controllers. Ownership as render_notice.
  */
 enum vaern_err render_policy_diff(const struct policy *a,
-                                  const struct policy *b, char **out,
-                                  size_t *len, struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+                                  const struct policy *b, enum render_lang lang,
+                                  char **out, size_t *len,
+                                  struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4, 5)));
+
+/*
+ * CEK-PURP-5: the message telling a person that the purposes
+ * purposes[0..npurposes) (indexes of p) are new or widened in p and apply
+ * to their data from from_day (days since the epoch): a title and a plain
+ * text body in lang, each NUL-ended (truncated to fit).
+ */
+void render_change_notice(const struct policy *p, enum render_lang lang,
+                          const size_t *purposes, size_t npurposes,
+                          long from_day, char *title, size_t title_len,
+                          char *body, size_t body_len)
+        __attribute__((nonnull(1, 6, 8)));
 
 /*
  * The Content-Security-Policy of a rendered HTML page: nothing may load,

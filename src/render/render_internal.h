@@ -55,6 +55,12 @@ extern const char render_style[];
 void rw_html_begin(struct rw *w, const char *title);
 void rw_html_end(struct rw *w);
 
+/* The words of event ev (an index into p->events) in lang: the policy's
+ * description in its own language, else the template ev_<name>, else
+ * (render_lang_check refuses that) the description as written. */
+const char *render_event_words(const struct policy *p, size_t ev,
+                               enum render_lang lang);
+
 /* The basis letters of bits as "b, f". */
 void render_basis_letters(unsigned basis, char out[static 16]);
 

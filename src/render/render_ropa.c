@@ -382,9 +382,12 @@ render_ropa(const struct policy *p, enum render_lang lang,
             struct vaern_msg *msg)
 {
 	struct rw w;
+	enum vaern_err err;
 
 	*out = NULL;
 	*len = 0;
+	if ((err = render_lang_check(p, lang, msg)) != VAERN_OK)
+		return err;
 	if (format == ROPA_JSON) {
 		json_t *doc = ropa_json(p, lang);
 		char *text;

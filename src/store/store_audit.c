@@ -11,6 +11,7 @@
 #include "store_audit.h"
 
 #include "sqlite_util.h"
+#include "store_audit_release.h"
 
 #include "db.h"
 #include <errno.h>
@@ -131,6 +132,11 @@ struct audit_store {
 	int in_tx;                      /* 1 between begin and commit */
 	int has_table;                  /* 0: a read-only open found no trail */
 	int by_run;                     /* 1: the subject index is by run */
+	struct audit_release_writer *release; /* writable: the release index,
+	                                         written with each entry
+	                                         (issue 17) */
+	int log_frames; /* pages in the log after the last commit
+	                   (checkpoint_apart only) */
 };
 
 /* Sets *exists to 1 if the schema has an object of type and name. */
@@ -211,8 +217,12 @@ schema_setup(struct db *db, char **errmsg)
 		    !has)
 			rc = db_exec(db, columns_added[i].sql, errmsg);
 	}
-	if (rc == DB_OK &&
-	    (rc = db_exec(db, schema_moved_sql, errmsg)) == DB_OK)
+	if (rc == DB_OK)
+		rc = db_exec(db, schema_moved_sql, errmsg);
+	/* The release index (issue 17), backfilled for an older trail. */
+	if (rc == DB_OK)
+		rc = audit_release_schema(db, errmsg);
+	if (rc == DB_OK)
 		rc = db_exec(db, "COMMIT", errmsg);
 	if (rc != DB_OK)
 		(void)db_exec(db, "ROLLBACK", NULL);
@@ -245,6 +255,10 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 		    VAERN_OK) {
 			st->has_table = 1;
 			st->by_run = 1;
+			if ((st->release = audit_release_writer_new(
+			             st->conn.db)) == NULL)
+				err = vaern_fail(msg, VAERN_E_NOMEM,
+				                 "out of memory");
 		}
 		goto done;
 	}
@@ -288,6 +302,11 @@ audit_store_open(const char *path, int writable, struct audit_store **out,
 	if (writable) {
 		st->has_table = 1;
 		st->by_run = 1;
+		if ((st->release = audit_release_writer_new(st->conn.db)) ==
+		    NULL) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
 	} else if ((err = schema_has(st, "table", "audit", &st->has_table,
 	                             msg)) == VAERN_OK &&
 	           (err = schema_has(st, "index", "audit_subject_run",
@@ -325,6 +344,7 @@ audit_store_close(struct audit_store *st)
 		return;
 	if (st->in_tx)
 		audit_store_rollback(st);
+	audit_release_writer_free(st->release);
 	sqlu_close(&st->conn);
 	free(st);
 }
@@ -346,14 +366,68 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 enum vaern_err
 audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 {
-	enum vaern_err err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg);
+	enum vaern_err err = VAERN_OK;
 
+	/* The release index's blocks, in the entries' transaction. */
+	if (st->release != NULL)
+		err = audit_release_flush(st->release, msg);
+	if (err == VAERN_OK)
+		err = sqlu_exec(&st->conn, S_COMMIT, "commit", msg);
 	/* A failed COMMIT may leave the transaction open: roll it back so
 	 * the next batch starts clean. */
 	if (err != VAERN_OK)
 		audit_store_rollback(st);
+	else
+		audit_release_writer_end(st->release, 0);
 	st->in_tx = 0;
 	return err;
+}
+
+/* SQLite's word after each commit: the log's length, kept; setting the
+ * hook also ends the automatic checkpoints. */
+static int
+log_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct audit_store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->log_frames = frames;
+	return SQLITE_OK;
+}
+
+int
+audit_store_checkpoint_apart(struct audit_store *st)
+{
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	(void)sqlite3_wal_hook(st->conn.db->lite, log_hook, st);
+	return 1;
+}
+
+int
+audit_store_log_frames(const struct audit_store *st)
+{
+	return st->log_frames;
+}
+
+enum vaern_err
+audit_store_checkpoint(struct audit_store *st, int *log, int *copied,
+                       struct vaern_msg *msg)
+{
+	int nlog = 0, ncopied = 0, rc = SQLITE_OK;
+
+	if (db_engine(st->conn.db) == DB_SQLITE)
+		rc = sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
+		                               SQLITE_CHECKPOINT_PASSIVE, &nlog,
+		                               &ncopied);
+	if (log != NULL)
+		*log = nlog;
+	if (copied != NULL)
+		*copied = ncopied;
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
+	return VAERN_OK;
 }
 
 void
@@ -361,6 +435,7 @@ audit_store_rollback(struct audit_store *st)
 {
 	if (!db_autocommit(st->conn.db))
 		(void)sqlu_exec(&st->conn, S_ROLLBACK, "rollback", NULL);
+	audit_release_writer_end(st->release, 1);
 	st->in_tx = 0;
 }
 
@@ -403,6 +478,7 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
                    struct vaern_msg *msg)
 {
 	struct db_stmt *s;
+	enum vaern_err err;
 
 	if ((s = sqlu_stmt(&st->conn, S_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
@@ -414,7 +490,13 @@ audit_store_insert(struct audit_store *st, const struct audit_row *r,
 	if (r->outbox_id != 0)
 		db_bind_int64(s, 16, r->outbox_id);
 	db_bind_int64(s, 17, r->version);
-	return sqlu_step_done(&st->conn, s, "entry", msg);
+	if ((err = sqlu_step_done(&st->conn, s, "entry", msg)) != VAERN_OK)
+		return err;
+	/* The release index, in the entry's own transaction (issue 17). */
+	if (st->release == NULL)
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "the audit store was opened read-only");
+	return audit_release_add(st->release, r, msg);
 }
 
 enum vaern_err

@@ -310,6 +310,13 @@ static const char *const stmt_sql[S_COUNT_] = {
                             " AND NOT EXISTS (SELECT 1 FROM main.visit AS v"
                             "  WHERE v.expires_at = day_key.expires_at"
                             "  AND v.controller = day_key.controller)",
+        /* Issue 18: the data keys of the traffic store's days. */
+        [S_TKEY_GET] = "SELECT wrapped, kek FROM ks.traffic_key"
+                       " WHERE controller = ?1 AND day = ?2",
+        [S_TKEY_PUT] = "INSERT INTO ks.traffic_key(controller, day, kek,"
+                       " wrapped) VALUES (?1, ?2, ?3, ?4)",
+        [S_TKEY_DROP_BEFORE] = "DELETE FROM ks.traffic_key"
+                               " WHERE controller = ?1 AND day < ?2",
         [S_SUBJ_DELETE_HOLDS] = "DELETE FROM hold WHERE subject = ?1",
         [S_SUBJ_DELETE_CSTATE] = "DELETE FROM consent_state"
                                  " WHERE subject = ?1",
@@ -778,6 +785,50 @@ store_set_autocheckpoint(struct store *st, int pages)
 {
 	if (db_engine(st->conn.db) == DB_SQLITE)
 		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite, pages);
+}
+
+/* SQLite's word after each commit, per database: its log's length.
+ * Setting the hook ends the automatic checkpoints. */
+static int
+store_log_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	st->log_frames[strcmp(name, "main") == 0 ? 0 : 1] = frames;
+	return SQLITE_OK;
+}
+
+int
+store_checkpoint_apart(struct store *st)
+{
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
+	return 1;
+}
+
+int
+store_log_frames(const struct store *st)
+{
+	return st->log_frames[0] > st->log_frames[1] ? st->log_frames[0]
+	                                             : st->log_frames[1];
+}
+
+enum vaern_err
+store_checkpoint_passive(struct store *st, struct vaern_msg *msg)
+{
+	int rc;
+
+	assert(!st->in_tx);
+	store_read_end(st);
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return VAERN_OK; /* the server's own checkpoints */
+	rc = sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
+	                               SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
+	return VAERN_OK;
 }
 
 void

@@ -119,6 +119,9 @@ enum stmt_id {
 	S_VKEY_GET,
 	S_VKEY_PUT,
 	S_VKEY_DROP_DUE,
+	S_TKEY_GET,
+	S_TKEY_PUT,
+	S_TKEY_DROP_BEFORE,
 	S_SUBJ_DELETE_HOLDS,
 	S_SUBJ_DELETE_CSTATE,
 	S_SUBJ_DELETE_UNSUB,
@@ -157,6 +160,10 @@ struct store {
 	                                     ids below LABEL_CACHE: reading a
 	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
+	int log_frames[2];                /* pages in the log of the data
+	                                     (0) and the keystore (1) after
+	                                     the last commit, with
+	                                     store_checkpoint_apart */
 };
 
 /* Creates the schema, or brings an older one up to date

@@ -7,6 +7,7 @@
 
 #include "store_audit.h"
 #include "store_incident.h"
+#include "store_notice.h"
 #include "store_sqlite_engine_internal.h"
 #include "store_webhook.h"
 
@@ -191,7 +192,10 @@ static const char schema_sql[] =
  *                only, each of the two keys wrapped under the other;
  *   subject_key: a subject's data key, wrapped (kek: the generation);
  *   day_key:     a controller's visit key of one expiry day, wrapped;
- *   root_key:    named root keys (the blind-index root), wrapped.
+ *   root_key:    named root keys (the blind-index root), wrapped;
+ *   traffic_key: the data key of one day of a controller's traffic
+ *                store (issue 18), wrapped: deleting the row
+ *                crypto-erases the day.
  */
 static const char ks_schema_sql[] =
         "CREATE TABLE IF NOT EXISTS ks.meta("
@@ -209,7 +213,11 @@ static const char ks_schema_sql[] =
         " PRIMARY KEY(controller, expires_at));"
         "CREATE TABLE IF NOT EXISTS ks.root_key("
         " name TEXT NOT NULL PRIMARY KEY, kek INTEGER NOT NULL,"
-        " wrapped BLOB NOT NULL);";
+        " wrapped BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS ks.traffic_key("
+        " id INTEGER PRIMARY KEY, controller INTEGER NOT NULL,"
+        " day INTEGER NOT NULL, kek INTEGER NOT NULL,"
+        " wrapped BLOB NOT NULL, UNIQUE(controller, day));";
 
 /* A keystore made now is this vault's. */
 static const char ks_stamp_sql[] =
@@ -337,6 +345,9 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 		rc = db_exec(db, ks_stamp_sql, errmsg);
 	if (rc == DB_OK)
 		rc = store_incident_schema(db, errmsg);
+	/* CEK-PURP-5 (issue 15 point 4): created on open in any schema. */
+	if (rc == DB_OK)
+		rc = store_notice_schema(db, errmsg);
 	/* The webhook queue (issue 19): created on open in any schema. */
 	if (rc == DB_OK)
 		rc = store_webhook_schema(db, errmsg);

@@ -10,17 +10,20 @@
  *                      personal): "mcc,mnc,lac,ci,lat,lon,azimuth", a
  *                      cell's index is its row and never changes
  *   YYYY-MM-DD.day     one day partition (by the record's start, UTC):
- *                      a header holding the day's random data key wrapped
- *                      (XChaCha20-Poly1305) under a key derived from the
- *                      index root of the key hierarchy, then blocks of up to
- * TRAFFIC_BLOCK_RECS records packed in TRAFFIC_RECORD_BYTES each, sealed under
- * the day key; beside each block a Bloom filter of keyed hashes (SipHash under
- * a per-day key derived from the day key) of its numbers, IMSIs, IMEIs and
- *                      cells: the per-day index. Nothing in clear.
+ *                      a header, then segments of blocks of up to
+ *                      TRAFFIC_BLOCK_RECS records packed in
+ *                      TRAFFIC_RECORD_BYTES each, sealed under the day's
+ *                      own random data key, with Bloom filters of keyed
+ *                      hashes (SipHash under a per-day key derived from
+ *                      the day key) of their numbers, IMSIs, IMEIs and
+ *                      cells laid out by word: the per-day index. Nothing
+ *                      in clear.
  *
- * A day is dropped whole: its wrapped key overwritten, synced, the file
- * unlinked -- in time independent of how many records it holds
- * (TEL-LOG-1).
+ * The day keys are not in the files: they are kept by struct traffic_keys
+ * (the vault's keystore, wrapped under the master key: a rotation
+ * re-wraps them, a keystore backup holds them). A day is dropped whole:
+ * its key destroyed first, durably, then its file unlinked -- in time
+ * independent of how many records it holds (TEL-LOG-1).
  *
  * Thread safety: a traffic_store is used by one thread at a time; two
  * processes may read while one writes (appends are whole blocks).
@@ -34,16 +37,17 @@
 #include "../calendar/calendar.h"
 #include "../common/err.h"
 
-#define TRAFFIC_DIR          "traffic"
-#define TRAFFIC_KEY_BYTES    32
-#define TRAFFIC_RECORD_BYTES 48            /* one packed record */
-#define TRAFFIC_BLOCK_RECS   512           /* records in a full block */
-#define TRAFFIC_BATCH_MAX    5000000       /* records in one import batch */
-#define TRAFFIC_LINE_MAX     1024          /* bytes of one CSV or NDJSON line */
-#define TRAFFIC_CELLS_MAX    (1u << 24)    /* cells in the reference */
-#define TRAFFIC_AREA_CELLS   4096          /* cells one area query may name */
-#define TRAFFIC_ERRORS_MAX   20            /* bad records reported per batch */
-#define TRAFFIC_RANGE_MAX    (366 * 86400) /* seconds a query may span */
+#define TRAFFIC_DIR            "traffic"
+#define TRAFFIC_KEY_BYTES      32
+#define TRAFFIC_RECORD_BYTES   48         /* one packed record */
+#define TRAFFIC_BLOCK_RECS     512        /* records in a full block */
+#define TRAFFIC_SEG_BLOCKS_MAX 128        /* blocks of one index segment */
+#define TRAFFIC_BATCH_MAX      5000000    /* records in one import batch */
+#define TRAFFIC_LINE_MAX       1024       /* bytes of one CSV or NDJSON line */
+#define TRAFFIC_CELLS_MAX      (1u << 24) /* cells in the reference */
+#define TRAFFIC_AREA_CELLS     4096       /* cells one area query may name */
+#define TRAFFIC_ERRORS_MAX     20         /* bad records reported per batch */
+#define TRAFFIC_RANGE_MAX      (366 * 86400) /* seconds a query may span */
 
 /* The kinds of record (BEK 988/2006 §4; ETSI TS 102 657). */
 enum traffic_kind {
@@ -88,15 +92,44 @@ struct traffic_cell {
 struct traffic_store;
 
 /*
+ * Where a store's day keys are kept: the keystore, through the vault
+ * (traffic_access.c); the benchmark and the unit tests keep them in
+ * memory.
+ */
+struct traffic_keys {
+	/* The data key (TRAFFIC_KEY_BYTES) of controller's day into key;
+	 * if the day has none: with create, a new random one, kept durably
+	 * before this returns; else VAERN_E_NOTFOUND. */
+	enum vaern_err (*get)(void *arg, const char *controller, long day,
+	                      int create, unsigned char *key,
+	                      struct vaern_msg *msg);
+	/* WARNING: crypto-erases. Destroys the keys of controller's days
+	 * before day, durably before it returns (TEL-LOG-1). */
+	enum vaern_err (*drop_before)(void *arg, const char *controller,
+	                              long day, struct vaern_msg *msg);
+	void *arg;
+};
+
+/*
  * Opens (creating the directory if need be) the store of controller in
- * data_dir. wrap_key (TRAFFIC_KEY_BYTES) wraps the day keys; it is
- * copied. keep is how long a day is kept after it ends (the policy's
+ * data_dir, its day keys kept by keys (copied; keys->arg must outlive the
+ * store). keep is how long a day is kept after it ends (the policy's
  * `traffic: period`). On failure *out is NULL.
  */
 enum vaern_err traffic_open(const char *data_dir, const char *controller,
-                            const unsigned char *wrap_key, struct period keep,
+                            const struct traffic_keys *keys, struct period keep,
                             struct traffic_store **out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/*
+ * Sets how many full blocks one index segment of st's appends holds, 1 to
+ * TRAFFIC_SEG_BLOCKS_MAX (the default). 1 writes the layout from before
+ * the segments -- a filter beside each block, which a query for one key
+ * reads block by block -- and is there for the benchmark's baseline.
+ * Readers take any.
+ */
+void traffic_set_segment_blocks(struct traffic_store *st, unsigned blocks)
+        __attribute__((nonnull(1)));
 
 /* Closes st and wipes its keys. Accepts NULL. */
 void traffic_close(struct traffic_store *st);
@@ -128,7 +161,20 @@ void traffic_cell_format(const struct traffic_cell *c, char out[32]);
 
 /* ---- records: parsing and validation ------------------------------------ */
 
-enum traffic_format { TRAFFIC_CSV, TRAFFIC_NDJSON };
+enum traffic_format { TRAFFIC_CSV, TRAFFIC_NDJSON, TRAFFIC_BINARY };
+
+/*
+ * The compact binary batch (docs/traffic.md): TRAFFIC_BIN_MAGIC, then
+ * records of TRAFFIC_BIN_RECORD bytes each, little-endian: kind (u8),
+ * flags (u8: 0x01 a C-number, 0x02 an end cell, 0x04 a 15-digit IMSI,
+ * 0x08 / 0x10 the start / end cell's MNC has 3 digits), 6 bytes zero,
+ * start and end (i64, seconds since 1970 UTC), A, B, C, IMSI, IMEI (u64:
+ * their digits as a number, the numbers without '+'), the start and end
+ * cells (each u16 MCC, u16 MNC, u32 LAC/TAC, u32 cell id).
+ */
+#define TRAFFIC_BIN_MAGIC  "VTRBIN01"
+#define TRAFFIC_BIN_HEADER 8
+#define TRAFFIC_BIN_RECORD 88
 
 /* A growing list of records, at most TRAFFIC_BATCH_MAX. */
 struct traffic_batch {
@@ -136,8 +182,9 @@ struct traffic_batch {
 	size_t n, cap;
 };
 
-/* A bad record: its position (1-based line) and what is wrong (a field
- * name and a rule, never the value). */
+/* A bad record: its position (1-based line; in a binary batch, the
+ * 1-based record number) and what is wrong (a field name and a rule,
+ * never the value). */
 struct traffic_bad {
 	size_t line;
 	char what[160];
@@ -156,7 +203,10 @@ struct traffic_errors {
  * with its Luhn check digit, start <= end <= now, both cells known. Good
  * records are appended to out; each bad one is counted in errs. Returns
  * VAERN_OK (even with bad records: the caller decides, all or nothing
- * or skipping), VAERN_E_LIMIT past TRAFFIC_BATCH_MAX, VAERN_E_NOMEM.
+ * or skipping), VAERN_E_LIMIT past TRAFFIC_BATCH_MAX, VAERN_E_NOMEM; for
+ * a binary batch (TRAFFIC_BINARY) also VAERN_E_INVALID, msg naming the
+ * record, for a batch without its header or cut short inside a record:
+ * then nothing is parsed, skipping or not.
  */
 enum vaern_err traffic_parse(const struct traffic_store *st,
                              enum traffic_format fmt, const char *text,
@@ -212,9 +262,9 @@ enum vaern_err traffic_plan(struct traffic_store *st, int64_t now,
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /*
- * Deletes every day that is a full `keep` old at now (TEL-LOG-1): its
- * key overwritten and synced, then its file unlinked. *days and *records
- * get what went.
+ * Deletes every day that is a full `keep` old at now (TEL-LOG-1): the
+ * keys of all such days destroyed first (keys->drop_before, durable),
+ * then their files unlinked. *days and *records get what went.
  */
 enum vaern_err traffic_sweep(struct traffic_store *st, int64_t now,
                              uint64_t *days, uint64_t *records,

@@ -12,13 +12,30 @@
 #include "traffic_access.h"
 #include "traffic_internal.h"
 
+/* The day keys live in the vault's keystore (issue 18 point 4). */
+static enum vaern_err
+day_key_get(void *arg, const char *controller, long day, int create,
+            unsigned char *key, struct vaern_msg *msg)
+{
+	return vault_traffic_day_key(arg, controller, day, create, key, msg);
+}
+
+static enum vaern_err
+day_keys_drop(void *arg, const char *controller, long day,
+              struct vaern_msg *msg)
+{
+	int64_t dropped;
+
+	return vault_traffic_day_keys_drop(arg, controller, day, &dropped, msg);
+}
+
 enum vaern_err
 traffic_store_for(struct vault *v, const char *data_dir, const char *controller,
                   struct traffic_store **out, const struct policy **policy,
                   struct vaern_msg *msg)
 {
 	const struct policy *p;
-	unsigned char key[VAULT_TRAFFIC_KEY_BYTES];
+	struct traffic_keys keys = {day_key_get, day_keys_drop, v};
 	enum vaern_err err;
 
 	*out = NULL;
@@ -30,10 +47,8 @@ traffic_store_for(struct vault *v, const char *data_dir, const char *controller,
 		        "the policy of '%s' declares no traffic store "
 		        "(traffic:)",
 		        controller);
-	vault_traffic_key(v, 1, key);
-	err = traffic_open(data_dir, controller, key, p->traffic.period, out,
+	err = traffic_open(data_dir, controller, &keys, p->traffic.period, out,
 	                   msg);
-	sodium_memzero(key, sizeof(key));
 	if (err == VAERN_OK && policy != NULL)
 		*policy = p;
 	return err;
@@ -46,7 +61,7 @@ traffic_signing_seed(struct vault *v, const char *controller,
 	unsigned char base[VAULT_TRAFFIC_KEY_BYTES];
 
 	/* One key per controller: a delivery names whose it is. */
-	vault_traffic_key(v, 2, base);
+	vault_traffic_signing_base(v, base);
 	crypto_generichash(seed, TRAFFIC_SIGN_SEED_BYTES,
 	                   (const unsigned char *)controller,
 	                   strlen(controller), base, sizeof(base));

@@ -20,10 +20,11 @@ typedef enum vaern_err (*traffic_audit_fn)(void *arg,
                                            struct vaern_msg *msg);
 
 /*
- * Opens the store of controller in data_dir under v's keys, with the
- * period of its policy. VAERN_E_NOTFOUND if the controller is unknown,
- * VAERN_E_INVALID if its policy declares no `traffic:`. *policy, if not
- * NULL, gets the policy (valid as vault_policy says).
+ * Opens the store of controller in data_dir, its day keys in v's keystore
+ * (v must outlive the store), with the period of its policy. VAERN_E_NOTFOUND
+ * if the controller is unknown, VAERN_E_INVALID if its policy declares no
+ * `traffic:`. *policy, if not NULL, gets the policy (valid as vault_policy
+ * says).
  */
 enum vaern_err
 traffic_store_for(struct vault *v, const char *data_dir, const char *controller,

@@ -25,10 +25,24 @@ struct traffic_store {
 	char dir[TRAFFIC_PATH_MAX - 64]; /* DATA/traffic/<controller>: room
 	                                    left for a file name */
 	char controller[72];             /* the controller's policy id */
-	unsigned char *wrap;             /* TRAFFIC_KEY_BYTES, sodium_malloc */
+	struct traffic_keys keys;        /* where the day keys are kept */
 	struct period keep;              /* how long a day is kept */
+	unsigned seg_blocks;             /* full blocks per index segment
+	                                    an append writes */
 	struct traffic_cells cells;      /* the reference */
 };
+
+/* The n-byte little-endian unsigned integer at p (the day files, the
+ * binary batch). */
+static inline uint64_t
+traffic_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
 
 /* Reads DIR/cells.csv into st->cells (none: empty). */
 enum vaern_err traffic_cells_read(struct traffic_store *st,
@@ -42,22 +56,5 @@ void traffic_cells_free(struct traffic_cells *t);
 enum vaern_err traffic_batch_push(struct traffic_batch *b,
                                   const struct traffic_record *r)
         __attribute__((warn_unused_result, nonnull(1, 2)));
-
-/* ---- traffic_key.c: the day keys (the one place they are wrapped) ---- */
-
-#define TRAFFIC_WRAPPED_BYTES                                                  \
-	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + TRAFFIC_KEY_BYTES +    \
-	 crypto_aead_xchacha20poly1305_ietf_ABYTES)
-
-/* Wraps day_key of controller's day under wrap_key into out. */
-void traffic_key_wrap(const unsigned char *wrap_key, const char *controller,
-                      long day, const unsigned char *day_key,
-                      unsigned char out[TRAFFIC_WRAPPED_BYTES]);
-
-/* Unwraps; VAERN_E_CRYPTO if the key or the day does not match. */
-enum vaern_err
-traffic_key_unwrap(const unsigned char *wrap_key, const char *controller,
-                   long day, const unsigned char *in, unsigned char *day_key)
-        __attribute__((warn_unused_result));
 
 #endif

@@ -4,12 +4,23 @@
  * nothing, the plan, the sweep that drops a day whole, and the scan a
  * court-order query runs (issue 18; TEL-LOG-1, TEL-LOG-3).
  *
- * A day file:  header  "VTRDAY01", day (i64 LE), wrapped day key
- *              blocks  header (48 bytes: "TBLK", nrec, tmin, tmax,
- *                      bloom bytes, sealed bytes, nonce), the Bloom filter,
- *                      the records sealed (XChaCha20-Poly1305, the block
- *                      header and filter as associated data).
+ * A day file:  header    "VTRDAY02", day (i64 LE); its key is in the
+ *                        keystore (struct traffic_keys), not here
+ *              segments  each of up to seg_blocks blocks of up to
+ *                        TRAFFIC_BLOCK_RECS records, appended whole:
+ *   segment header (SEG_HDR_BYTES: "TSEG", blocks m, filter words W,
+ *                   tmin, tmax, records, body bytes)
+ *   directory      m entries (DIR_BYTES: records, tmin, tmax, sealed bytes)
+ *   index          one blocked Bloom filter of W 64-bit words per block,
+ *                  laid out by word: word w of every block of the
+ *                  segment contiguous ((w * m + j) * 8), so a query for
+ *                  one key reads m words in a row per segment instead of
+ *                  one page per block
+ *   blocks         m times: nonce, then the packed records sealed
+ *                  (XChaCha20-Poly1305; the segment header, the block's
+ *                  directory entry and its number as associated data).
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,14 +34,17 @@
 
 #include "traffic_internal.h"
 
-#define DAY_MAGIC     "VTRDAY01"
-#define DAY_HDR_BYTES (8 + 8 + TRAFFIC_WRAPPED_BYTES)
-#define BLK_MAGIC     0x4b4c4254u /* "TBLK" */
-#define BLK_HDR_BYTES (6 * 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
-#define BLOOM_K       7  /* hash functions */
-#define BLOOM_BITS    10 /* bits per key: ~1% false positives */
-#define KEYS_PER_REC  7  /* a, b, c, imsi, imei, two cells */
+#define DAY_MAGIC     "VTRDAY02"
+#define DAY_HDR_BYTES (8 + 8)
+#define SEG_MAGIC     0x47455354u /* "TSEG" */
+#define SEG_HDR_BYTES (8 * 4)
+#define DIR_BYTES     (4 * 4)
+#define BLOOM_K       6   /* hash functions */
+#define BLOOM_BITS    10  /* bits per key wanted, before the rounding */
+#define BLOOM_WORDS   512 /* at most, per block: 9.1 bits per key */
+#define KEYS_PER_REC  7   /* a, b, c, imsi, imei, two cells */
 #define SEAL_ABYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define DAY_SUFFIX    ".day"
 
 /* Tags of the keyed hashes: a number (A, B or C), an IMSI, an IMEI, a
@@ -60,16 +74,6 @@ putn(unsigned char *p, uint64_t v, int n)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint64_t
-getn(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- packing ---------------------------------------------------------- */
 
 /* 48 bytes: kind and flags (1), start in the day (3), duration (3), A, B,
@@ -95,15 +99,15 @@ unpack(struct traffic_record *r, const unsigned char *p, int64_t day_start)
 {
 	r->kind = p[0] & 0x0f;
 	r->imsi_digits = (p[0] & 0x10) ? 15 : 14;
-	r->start = day_start + (int64_t)getn(p + 1, 3);
-	r->end = r->start + (int64_t)getn(p + 4, 3);
-	r->a = getn(p + 7, 7);
-	r->b = getn(p + 14, 7);
-	r->c = getn(p + 21, 7);
-	r->imsi = getn(p + 28, 7);
-	r->imei = getn(p + 35, 7);
-	r->cell_start = (uint32_t)getn(p + 42, 3);
-	r->cell_end = (uint32_t)getn(p + 45, 3);
+	r->start = day_start + (int64_t)traffic_le(p + 1, 3);
+	r->end = r->start + (int64_t)traffic_le(p + 4, 3);
+	r->a = traffic_le(p + 7, 7);
+	r->b = traffic_le(p + 14, 7);
+	r->c = traffic_le(p + 21, 7);
+	r->imsi = traffic_le(p + 28, 7);
+	r->imei = traffic_le(p + 35, 7);
+	r->cell_start = (uint32_t)traffic_le(p + 42, 3);
+	r->cell_end = (uint32_t)traffic_le(p + 45, 3);
 }
 
 /* ---- the keyed-hash index --------------------------------------------- */
@@ -117,15 +121,25 @@ ix_hash(const unsigned char *ixkey, int tag, uint64_t value)
 	in[0] = (unsigned char)tag;
 	putn(in + 1, value, 8);
 	crypto_shorthash(out, in, sizeof(in), ixkey);
-	return getn(out, 8);
+	return traffic_le(out, 8);
 }
 
-static size_t
-bloom_bytes(uint32_t nrec)
+/*
+ * The filter words of a block of nrec records: a power of two near
+ * BLOOM_BITS bits per key, at most BLOOM_WORDS (a full block: 9.1 bits
+ * per key, about 8 bytes a record).
+ */
+static uint32_t
+bloom_words(uint32_t nrec)
 {
-	size_t bits = (size_t)nrec * KEYS_PER_REC * BLOOM_BITS;
+	uint32_t want =
+	        (uint32_t)(((uint64_t)nrec * KEYS_PER_REC * BLOOM_BITS + 63) /
+	                   64);
+	uint32_t w = 1;
 
-	return ((bits + 63) / 64) * 8;
+	while (w < want && w < BLOOM_WORDS)
+		w <<= 1;
+	return w;
 }
 
 /*
@@ -143,26 +157,21 @@ bloom_mask(uint64_t h)
 	return m;
 }
 
-static size_t
-bloom_word(uint64_t h, size_t nbytes)
+/* The word of a filter of nwords words that key hash h falls in. */
+static uint32_t
+bloom_word(uint64_t h, uint32_t nwords)
 {
-	return (size_t)(((h & 0xffffffffu) * (uint64_t)(nbytes / 8)) >> 32);
+	return (uint32_t)(((h & 0xffffffffu) * (uint64_t)nwords) >> 32);
 }
 
+/* Adds h to the filter of block j of a segment of m blocks and W words
+ * a block, laid out by word. */
 static void
-bloom_add(unsigned char *bloom, size_t nbytes, uint64_t h)
+bloom_add(unsigned char *ix, uint32_t W, uint32_t m, uint32_t j, uint64_t h)
 {
-	unsigned char *w = bloom + 8 * bloom_word(h, nbytes);
+	unsigned char *w = ix + 8 * ((size_t)bloom_word(h, W) * m + j);
 
-	putn(w, getn(w, 8) | bloom_mask(h), 8);
-}
-
-static int
-bloom_has(const unsigned char *bloom, size_t nbytes, uint64_t h)
-{
-	uint64_t m = bloom_mask(h);
-
-	return (getn(bloom + 8 * bloom_word(h, nbytes), 8) & m) == m;
+	putn(w, traffic_le(w, 8) | bloom_mask(h), 8);
 }
 
 /* ---- opening and closing ---------------------------------------------- */
@@ -185,7 +194,7 @@ mkdir_p(const char *path)
 
 enum vaern_err
 traffic_open(const char *data_dir, const char *controller,
-             const unsigned char *wrap_key, struct period keep,
+             const struct traffic_keys *keys, struct period keep,
              struct traffic_store **out, struct vaern_msg *msg)
 {
 	struct traffic_store *st;
@@ -198,13 +207,9 @@ traffic_open(const char *data_dir, const char *controller,
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return VAERN_E_NOMEM;
-	st->wrap = sodium_malloc(TRAFFIC_KEY_BYTES);
-	if (st->wrap == NULL) {
-		free(st);
-		return VAERN_E_NOMEM;
-	}
-	memcpy(st->wrap, wrap_key, TRAFFIC_KEY_BYTES);
+	st->keys = *keys;
 	st->keep = keep;
+	st->seg_blocks = TRAFFIC_SEG_BLOCKS_MAX;
 	snprintf(st->controller, sizeof(st->controller), "%s", controller);
 	n = snprintf(st->dir, sizeof(st->dir), "%s/%s/%s", data_dir,
 	             TRAFFIC_DIR, controller);
@@ -229,11 +234,19 @@ fail:
 }
 
 void
+traffic_set_segment_blocks(struct traffic_store *st, unsigned blocks)
+{
+	st->seg_blocks = blocks < 1 ? 1
+	                 : blocks > TRAFFIC_SEG_BLOCKS_MAX
+	                         ? TRAFFIC_SEG_BLOCKS_MAX
+	                         : blocks;
+}
+
+void
 traffic_close(struct traffic_store *st)
 {
 	if (st == NULL)
 		return;
-	sodium_free(st->wrap);
 	traffic_cells_free(&st->cells);
 	free(st);
 }
@@ -253,23 +266,26 @@ day_of(int64_t t)
 	return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
 }
 
-/* Reads and unwraps the day key of the open day file fd. */
+/* Checks the header of the open day file fd and gets the day's key. */
 static enum vaern_err
 day_key_read(const struct traffic_store *st, int fd, long day,
              unsigned char *key, struct vaern_msg *msg)
 {
 	unsigned char hdr[DAY_HDR_BYTES];
+	enum vaern_err err;
 
 	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, DAY_MAGIC, 8) != 0 || (long)getn(hdr + 8, 8) != day)
+	    memcmp(hdr, DAY_MAGIC, 8) != 0 ||
+	    (long)traffic_le(hdr + 8, 8) != day)
 		return vaern_fail(msg, VAERN_E_STORE,
 		                  "a traffic day file is damaged");
-	if (traffic_key_unwrap(st->wrap, st->controller, day, hdr + 16, key) !=
-	    VAERN_OK)
+	err = st->keys.get(st->keys.arg, st->controller, day, 0, key, msg);
+	if (err == VAERN_E_NOTFOUND)
 		return vaern_fail(msg, VAERN_E_CRYPTO,
-		                  "a traffic day key does not open (another "
-		                  "master key?)");
-	return VAERN_OK;
+		                  "a traffic day does not open: its key is not "
+		                  "in this keystore (erased, or another "
+		                  "installation's day)");
+	return err;
 }
 
 /* ---- appending -------------------------------------------------------- */
@@ -373,58 +389,122 @@ write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* Seals the n (<= TRAFFIC_BLOCK_RECS) records of one day as a block into
- * buf: returns its size. */
-static size_t
-block_seal(const unsigned char *key, const unsigned char *ixkey, long day,
-           const struct traffic_record *const *recs, uint32_t n,
-           unsigned char *buf, unsigned char *plain)
+/* The associated data of block j of a segment: the segment's header, the
+ * block's directory entry and its number, so that no block opens in
+ * another place of the day. */
+#define BLK_AD_BYTES (SEG_HDR_BYTES + DIR_BYTES + 4)
+
+static void
+block_ad(unsigned char ad[BLK_AD_BYTES], const unsigned char *seg,
+         const unsigned char *dir_entry, uint32_t j)
 {
-	int64_t day_start = (int64_t)day * 86400;
-	size_t bb = bloom_bytes(n);
-	size_t plen = (size_t)n * TRAFFIC_RECORD_BYTES;
-	unsigned char *bloom = buf + BLK_HDR_BYTES;
-	unsigned char *ct = bloom + bb;
-	uint32_t tmin = UINT32_MAX, tmax = 0;
-
-	memset(bloom, 0, bb);
-	for (uint32_t i = 0; i < n; i++) {
-		const struct traffic_record *r = recs[i];
-		uint32_t off = (uint32_t)(r->start - day_start);
-
-		pack(plain + (size_t)i * TRAFFIC_RECORD_BYTES, r, day_start);
-		tmin = off < tmin ? off : tmin;
-		tmax = off > tmax ? off : tmax;
-		bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->a));
-		bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->b));
-		if (r->c != 0)
-			bloom_add(bloom, bb, ix_hash(ixkey, TAG_MSISDN, r->c));
-		bloom_add(bloom, bb, ix_hash(ixkey, TAG_IMSI, r->imsi));
-		bloom_add(bloom, bb, ix_hash(ixkey, TAG_IMEI, r->imei));
-		bloom_add(bloom, bb, ix_hash(ixkey, TAG_CELL, r->cell_start));
-		if (r->cell_end != r->cell_start)
-			bloom_add(bloom, bb,
-			          ix_hash(ixkey, TAG_CELL, r->cell_end));
-	}
-	put32(buf, BLK_MAGIC);
-	put32(buf + 4, n);
-	put32(buf + 8, tmin);
-	put32(buf + 12, tmax);
-	put32(buf + 16, (uint32_t)bb);
-	put32(buf + 20, (uint32_t)(plen + SEAL_ABYTES));
-	randombytes_buf(buf + 24, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, plain, plen, buf,
-	                                           BLK_HDR_BYTES + bb, NULL,
-	                                           buf + 24, key);
-	sodium_memzero(plain, plen);
-	return BLK_HDR_BYTES + bb + plen + SEAL_ABYTES;
+	memcpy(ad, seg, SEG_HDR_BYTES);
+	memcpy(ad + SEG_HDR_BYTES, dir_entry, DIR_BYTES);
+	put32(ad + SEG_HDR_BYTES + DIR_BYTES, j);
 }
 
-#define BLOCK_BUF_MAX                                                          \
-	(BLK_HDR_BYTES +                                                       \
-	 ((TRAFFIC_BLOCK_RECS * KEYS_PER_REC * BLOOM_BITS + 63) / 64) * 8 +    \
-	 TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES + SEAL_ABYTES)
-#define WRITE_BUF (64 * BLOCK_BUF_MAX)
+/* Bytes of a segment of at most m blocks, at most. */
+static size_t
+segment_bytes_max(size_t m)
+{
+	return SEG_HDR_BYTES +
+	       m * (DIR_BYTES + (size_t)BLOOM_WORDS * 8 + NONCE_BYTES +
+	            (size_t)TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES +
+	            SEAL_ABYTES);
+}
+
+/* Adds the keys of r to block j's filter. */
+static void
+index_record(unsigned char *ix, uint32_t W, uint32_t m, uint32_t j,
+             const unsigned char *ixkey, const struct traffic_record *r)
+{
+	bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_MSISDN, r->a));
+	bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_MSISDN, r->b));
+	if (r->c != 0)
+		bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_MSISDN, r->c));
+	bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_IMSI, r->imsi));
+	bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_IMEI, r->imei));
+	bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_CELL, r->cell_start));
+	if (r->cell_end != r->cell_start)
+		bloom_add(ix, W, m, j, ix_hash(ixkey, TAG_CELL, r->cell_end));
+}
+
+/*
+ * Seals the n records of one day (recs, at most seg_blocks full blocks) as
+ * one segment into buf (segment_bytes_max of its blocks): returns its
+ * size. plain is room for one block's packed records, wiped after.
+ */
+static size_t
+segment_seal(const unsigned char *key, const unsigned char *ixkey, long day,
+             const struct traffic_record *const *recs, size_t n,
+             unsigned char *buf, unsigned char *plain)
+{
+	int64_t day_start = (int64_t)day * 86400;
+	uint32_t m =
+	        (uint32_t)((n + TRAFFIC_BLOCK_RECS - 1) / TRAFFIC_BLOCK_RECS);
+	uint32_t W = bloom_words(
+	        (uint32_t)(n < TRAFFIC_BLOCK_RECS ? n : TRAFFIC_BLOCK_RECS));
+	unsigned char *dir = buf + SEG_HDR_BYTES;
+	unsigned char *ix = dir + (size_t)m * DIR_BYTES;
+	size_t ixbytes = (size_t)W * m * 8;
+	unsigned char *blk = ix + ixbytes, ad[BLK_AD_BYTES];
+	uint32_t smin = UINT32_MAX, smax = 0;
+	size_t body;
+
+	assert(m >= 1);
+	memset(ix, 0, ixbytes);
+	for (uint32_t j = 0; j < m; j++) {
+		size_t first = (size_t)j * TRAFFIC_BLOCK_RECS;
+		uint32_t nrec = (uint32_t)(n - first < TRAFFIC_BLOCK_RECS
+		                                   ? n - first
+		                                   : TRAFFIC_BLOCK_RECS);
+		uint32_t tmin = UINT32_MAX, tmax = 0;
+
+		for (uint32_t i = 0; i < nrec; i++) {
+			const struct traffic_record *r = recs[first + i];
+			uint32_t off = (uint32_t)(r->start - day_start);
+
+			tmin = off < tmin ? off : tmin;
+			tmax = off > tmax ? off : tmax;
+			index_record(ix, W, m, j, ixkey, r);
+		}
+		put32(dir + (size_t)j * DIR_BYTES, nrec);
+		put32(dir + (size_t)j * DIR_BYTES + 4, tmin);
+		put32(dir + (size_t)j * DIR_BYTES + 8, tmax);
+		put32(dir + (size_t)j * DIR_BYTES + 12,
+		      nrec * TRAFFIC_RECORD_BYTES + SEAL_ABYTES);
+		smin = tmin < smin ? tmin : smin;
+		smax = tmax > smax ? tmax : smax;
+	}
+	body = (size_t)m * (DIR_BYTES + NONCE_BYTES + SEAL_ABYTES) + ixbytes +
+	       n * TRAFFIC_RECORD_BYTES;
+	put32(buf, SEG_MAGIC);
+	put32(buf + 4, m);
+	put32(buf + 8, W);
+	put32(buf + 12, smin);
+	put32(buf + 16, smax);
+	put32(buf + 20, (uint32_t)n);
+	put32(buf + 24, (uint32_t)body);
+	put32(buf + 28, 0);
+	for (uint32_t j = 0; j < m; j++) {
+		size_t first = (size_t)j * TRAFFIC_BLOCK_RECS;
+		uint32_t nrec = get32(dir + (size_t)j * DIR_BYTES);
+		size_t plen = (size_t)nrec * TRAFFIC_RECORD_BYTES;
+
+		for (uint32_t i = 0; i < nrec; i++)
+			pack(plain + (size_t)i * TRAFFIC_RECORD_BYTES,
+			     recs[first + i], day_start);
+		block_ad(ad, buf, dir + (size_t)j * DIR_BYTES, j);
+		randombytes_buf(blk, NONCE_BYTES);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(
+		        blk + NONCE_BYTES, NULL, plain, plen, ad, sizeof(ad),
+		        NULL, blk, key);
+		sodium_memzero(plain, plen);
+		blk += NONCE_BYTES + plen + SEAL_ABYTES;
+	}
+	assert((size_t)(blk - buf) == SEG_HDR_BYTES + body);
+	return SEG_HDR_BYTES + body;
+}
 
 /* Appends the records of one day (recs, n) to its file. */
 static enum vaern_err
@@ -436,7 +516,7 @@ day_append(struct traffic_store *st, long day,
 	unsigned char *key = NULL, ixkey[crypto_shorthash_KEYBYTES];
 	enum vaern_err err = VAERN_OK;
 	struct stat sb;
-	size_t used = 0;
+	size_t per_seg = st->seg_blocks * (size_t)TRAFFIC_BLOCK_RECS;
 	int fd = -1;
 
 	u->fd = -1;
@@ -469,10 +549,12 @@ day_append(struct traffic_store *st, long day,
 		/* A new day: its own random data key (issue 18 point 2). */
 		unsigned char hdr[DAY_HDR_BYTES];
 
-		crypto_aead_xchacha20poly1305_ietf_keygen(key);
+		/* The key is kept (durably) before the day's first byte. */
+		if ((err = st->keys.get(st->keys.arg, st->controller, day, 1,
+		                        key, msg)) != VAERN_OK)
+			goto done;
 		memcpy(hdr, DAY_MAGIC, 8);
 		putn(hdr + 8, (uint64_t)day, 8);
-		traffic_key_wrap(st->wrap, st->controller, day, key, hdr + 16);
 		if (write_all(fd, hdr, sizeof(hdr)) != 0) {
 			err = vaern_fail(msg, VAERN_E_IO,
 			                 "cannot write a traffic day file");
@@ -485,25 +567,19 @@ day_append(struct traffic_store *st, long day,
 		goto done;
 	}
 	crypto_kdf_derive_from_key(ixkey, sizeof(ixkey), 1, "vaerntix", key);
-	for (size_t i = 0; i < n; i += TRAFFIC_BLOCK_RECS) {
-		uint32_t m = (uint32_t)(n - i < TRAFFIC_BLOCK_RECS
-		                                ? n - i
-		                                : TRAFFIC_BLOCK_RECS);
+	for (size_t i = 0; i < n; i += per_seg) {
+		size_t len = segment_seal(key, ixkey, day, recs + i,
+		                          n - i < per_seg ? n - i : per_seg,
+		                          wbuf, plain);
 
-		if (used + BLOCK_BUF_MAX > WRITE_BUF) {
-			if (write_all(fd, wbuf, used) != 0) {
-				err = vaern_fail(msg, VAERN_E_IO,
-				                 "cannot write a traffic day "
-				                 "file: %s",
-				                 strerror(errno));
-				goto done;
-			}
-			used = 0;
+		if (write_all(fd, wbuf, len) != 0) {
+			err = vaern_fail(msg, VAERN_E_IO,
+			                 "cannot write a traffic day file: %s",
+			                 strerror(errno));
+			goto done;
 		}
-		used += block_seal(key, ixkey, day, recs + i, m, wbuf + used,
-		                   plain);
 	}
-	if ((used > 0 && write_all(fd, wbuf, used) != 0) || fsync(fd) != 0)
+	if (fsync(fd) != 0)
 		err = vaern_fail(msg, VAERN_E_IO,
 		                 "cannot write a traffic day file: %s",
 		                 strerror(errno));
@@ -542,7 +618,12 @@ traffic_append(struct traffic_store *st, const struct traffic_record *recs,
 	bd = malloc(sizeof(*bd));
 	run = malloc(n * sizeof(*run));
 	undo = calloc(n < BATCH_DAYS_MAX ? n : BATCH_DAYS_MAX, sizeof(*undo));
-	wbuf = malloc(WRITE_BUF);
+	/* Room for one segment: as many blocks as the batch fills, at most
+	 * a full segment. */
+	wbuf = malloc(
+	        segment_bytes_max(n / TRAFFIC_BLOCK_RECS + 1 < st->seg_blocks
+	                                  ? n / TRAFFIC_BLOCK_RECS + 1
+	                                  : st->seg_blocks));
 	plain = sodium_malloc(TRAFFIC_BLOCK_RECS * TRAFFIC_RECORD_BYTES);
 	if (bd == NULL || run == NULL || undo == NULL || wbuf == NULL ||
 	    plain == NULL) {
@@ -651,20 +732,24 @@ list_days(const struct traffic_store *st, long **days, size_t *n,
 	return VAERN_OK;
 }
 
-/* Counts the records of a day by its block headers. */
+/* Counts the records of a day by its segment headers. */
 static uint64_t
 day_records(int fd, off_t size)
 {
-	unsigned char h[BLK_HDR_BYTES];
+	unsigned char h[SEG_HDR_BYTES];
 	uint64_t recs = 0;
 
-	for (off_t off = DAY_HDR_BYTES; off + BLK_HDR_BYTES <= size;) {
+	for (off_t off = DAY_HDR_BYTES; off + SEG_HDR_BYTES <= size;) {
+		off_t next;
+
 		if (pread(fd, h, sizeof(h), off) != (ssize_t)sizeof(h) ||
-		    get32(h) != BLK_MAGIC)
+		    get32(h) != SEG_MAGIC)
 			break;
-		recs += get32(h + 4);
-		off += BLK_HDR_BYTES + (off_t)get32(h + 16) +
-		       (off_t)get32(h + 20);
+		next = off + SEG_HDR_BYTES + (off_t)get32(h + 24);
+		if (next > size)
+			break; /* being appended */
+		recs += get32(h + 20);
+		off = next;
 	}
 	return recs;
 }
@@ -703,45 +788,58 @@ traffic_plan(struct traffic_store *st, int64_t now,
 	return err;
 }
 
+/* The first day not due at now: every day before it is (day_expires
+ * grows with the day), so its keys can go in one statement, those of a
+ * day whose file is gone already included. */
+static long
+first_kept_day(const struct traffic_store *st, int64_t now)
+{
+	long d = day_of(now) + 1; /* ends after now: never due */
+
+	/* A period is at most a few decades (the policy's check); stop
+	 * there whatever it says. */
+	for (long i = 0;
+	     i < 40000 && now < (int64_t)day_expires(st, d - 1) * 86400; i++)
+		d--;
+	return d;
+}
+
 enum vaern_err
 traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
               uint64_t *records, struct vaern_msg *msg)
 {
-	long *days;
-	size_t n;
+	long *days, kept = first_kept_day(st, now);
+	size_t n, due = 0;
 	enum vaern_err err = list_days(st, &days, &n, msg);
 
 	*ndays = 0;
 	*records = 0;
-	for (size_t i = 0; err == VAERN_OK && i < n; i++) {
-		unsigned char zero[TRAFFIC_WRAPPED_BYTES] = {0};
+	if (err != VAERN_OK)
+		return err;
+	/* TEL-LOG-1: whole days only, a full year after their end. */
+	while (due < n && days[due] < kept)
+		due++;
+	for (size_t i = 0; i < due; i++) {
 		char path[TRAFFIC_PATH_MAX];
 		struct stat sb;
 		int fd;
 
-		/* TEL-LOG-1: whole days only, a full year after their end. */
-		if (now < (int64_t)day_expires(st, days[i]) * 86400)
-			continue;
 		day_path(st, days[i], path, sizeof(path));
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
 		(void)flock(fd, LOCK_EX); /* after any append under way */
 		if (fstat(fd, &sb) == 0)
 			*records += day_records(fd, sb.st_size);
-		/* The key first: once it is gone the blocks are noise,
-		 * whatever the file system keeps of them. */
-		if (pwrite(fd, zero, sizeof(zero), 16) !=
-		            (ssize_t)sizeof(zero) ||
-		    fdatasync(fd) != 0) {
-			close(fd);
-			err = vaern_fail(msg, VAERN_E_IO,
-			                 "cannot destroy a day key: %s",
-			                 strerror(errno));
-			break;
-		}
 		close(fd);
-		if (unlink(path) != 0) {
+	}
+	/* The keys first, durably: once they are gone the days' blocks are
+	 * noise, whatever the file system keeps of them. */
+	err = st->keys.drop_before(st->keys.arg, st->controller, kept, msg);
+	for (size_t i = 0; err == VAERN_OK && i < due; i++) {
+		char path[TRAFFIC_PATH_MAX];
+
+		day_path(st, days[i], path, sizeof(path));
+		if (unlink(path) != 0 && errno != ENOENT) {
 			err = vaern_fail(msg, VAERN_E_IO,
 			                 "cannot remove a day file: %s",
 			                 strerror(errno));
@@ -751,6 +849,8 @@ traffic_sweep(struct traffic_store *st, int64_t now, uint64_t *ndays,
 	}
 	if (*ndays > 0)
 		dir_sync(st->dir);
+	if (err != VAERN_OK && *ndays == 0)
+		*records = 0;
 	free(days);
 	return err;
 }
@@ -778,6 +878,97 @@ matches(const struct traffic_query *q, const struct traffic_record *r)
 	return 0;
 }
 
+/* The blocks of segment seg (m of them) whose filter may hold one of
+ * the nh keys: bits of hit (m <= TRAFFIC_SEG_BLOCKS_MAX). */
+static int
+segment_hits(const unsigned char *seg, uint32_t m, uint32_t W,
+             const uint64_t *hashes, const uint64_t *masks, size_t nh,
+             uint64_t hit[TRAFFIC_SEG_BLOCKS_MAX / 64])
+{
+	const unsigned char *ix = seg + SEG_HDR_BYTES + (size_t)m * DIR_BYTES;
+	int any = 0;
+
+	memset(hit, 0, TRAFFIC_SEG_BLOCKS_MAX / 8);
+	for (size_t i = 0; i < nh; i++) {
+		/* Word w of the m blocks, in a row: one read per key. */
+		const unsigned char *row =
+		        ix + 8 * ((size_t)bloom_word(hashes[i], W) * m);
+
+		for (uint32_t j = 0; j < m; j++)
+			if ((traffic_le(row + 8 * (size_t)j, 8) & masks[i]) ==
+			    masks[i]) {
+				hit[j / 64] |= (uint64_t)1 << (j % 64);
+				any = 1;
+			}
+	}
+	return any;
+}
+
+/* What one day's scan works with. */
+struct scan {
+	const struct traffic_query *q;
+	enum vaern_err (*fn)(void *arg, const struct traffic_record *r);
+	void *arg;
+	const unsigned char *key; /* the day key */
+	int64_t day_start;
+	unsigned char *plain; /* one block's records */
+	const uint64_t *hashes, *masks;
+	size_t nh;
+};
+
+/* Opens the blocks of one segment that may match and hands each matching
+ * record to the caller. */
+static enum vaern_err
+segment_scan(const struct scan *sc, const unsigned char *seg, uint32_t m,
+             uint32_t W, size_t body, struct vaern_msg *msg)
+{
+	uint64_t hit[TRAFFIC_SEG_BLOCKS_MAX / 64];
+	const unsigned char *dir = seg + SEG_HDR_BYTES;
+	const unsigned char *blk =
+	        dir + (size_t)m * DIR_BYTES + (size_t)W * m * 8;
+	const unsigned char *end = seg + SEG_HDR_BYTES + body;
+	unsigned char ad[BLK_AD_BYTES];
+	enum vaern_err err = VAERN_OK;
+
+	if (!segment_hits(seg, m, W, sc->hashes, sc->masks, sc->nh, hit))
+		return VAERN_OK;
+	for (uint32_t j = 0; j < m && err == VAERN_OK; j++) {
+		const unsigned char *d = dir + (size_t)j * DIR_BYTES;
+		uint32_t nrec = get32(d), ctl = get32(d + 12);
+		int64_t tmin = sc->day_start + get32(d + 4);
+		int64_t tmax = sc->day_start + get32(d + 8);
+
+		if (nrec == 0 || nrec > TRAFFIC_BLOCK_RECS ||
+		    ctl != nrec * TRAFFIC_RECORD_BYTES + SEAL_ABYTES ||
+		    (size_t)(end - blk) < NONCE_BYTES + (size_t)ctl)
+			return vaern_fail(msg, VAERN_E_STORE,
+			                  "a traffic day file is damaged");
+		if (!(hit[j / 64] >> (j % 64) & 1) || tmax < sc->q->from ||
+		    tmin >= sc->q->to) {
+			blk += NONCE_BYTES + ctl;
+			continue;
+		}
+		block_ad(ad, seg, d, j);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		            sc->plain, NULL, NULL, blk + NONCE_BYTES, ctl, ad,
+		            sizeof(ad), blk, sc->key) != 0)
+			return vaern_fail(msg, VAERN_E_CRYPTO,
+			                  "a traffic block was altered");
+		for (uint32_t i = 0; i < nrec && err == VAERN_OK; i++) {
+			struct traffic_record r;
+
+			unpack(&r, sc->plain + (size_t)i * TRAFFIC_RECORD_BYTES,
+			       sc->day_start);
+			if (matches(sc->q, &r))
+				err = sc->fn(sc->arg, &r);
+			sodium_memzero(&r, sizeof(r));
+		}
+		sodium_memzero(sc->plain, (size_t)nrec * TRAFFIC_RECORD_BYTES);
+		blk += NONCE_BYTES + ctl;
+	}
+	return err;
+}
+
 /* Scans one day file for q. */
 static enum vaern_err
 day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
@@ -788,9 +979,9 @@ day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
 	unsigned char *key = NULL, ixkey[crypto_shorthash_KEYBYTES];
 	uint64_t *hashes = NULL;
 	size_t nh = q->target == TRAFFIC_BY_CELLS ? q->ncells : 1;
-	int64_t day_start = (int64_t)day * 86400;
 	const unsigned char *map = MAP_FAILED;
 	enum vaern_err err = VAERN_OK;
+	struct scan sc;
 	struct stat sb;
 	size_t size = 0;
 	int fd;
@@ -800,12 +991,20 @@ day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
 	if (fd < 0)
 		return VAERN_OK; /* no records that day */
 	key = sodium_malloc(TRAFFIC_KEY_BYTES);
-	hashes = malloc(nh * sizeof(*hashes));
+	hashes = malloc(2 * nh * sizeof(*hashes));
 	if (key == NULL || hashes == NULL) {
 		err = VAERN_E_NOMEM;
 		goto done;
 	}
-	if (fstat(fd, &sb) != 0 || sb.st_size < DAY_HDR_BYTES) {
+	if (fstat(fd, &sb) != 0) {
+		err = vaern_fail(msg, VAERN_E_IO, "cannot read a day file");
+		goto done;
+	}
+	/* Empty: a day's first append under way, or one killed before its
+	 * first byte. Nothing to read. */
+	if (sb.st_size == 0)
+		goto done;
+	if (sb.st_size < DAY_HDR_BYTES) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "a traffic day file is damaged");
 		goto done;
@@ -828,53 +1027,43 @@ day_scan(struct traffic_store *st, long day, const struct traffic_query *q,
 		hashes[i] = ix_hash(ixkey, tag,
 		                    q->target == TRAFFIC_BY_CELLS ? q->cells[i]
 		                                                  : q->value);
+		hashes[nh + i] = bloom_mask(hashes[i]);
 	}
-	for (size_t off = DAY_HDR_BYTES; off + BLK_HDR_BYTES <= size;) {
+	sc.q = q;
+	sc.fn = fn;
+	sc.arg = arg;
+	sc.key = key;
+	sc.day_start = (int64_t)day * 86400;
+	sc.plain = plain;
+	sc.hashes = hashes;
+	sc.masks = hashes + nh;
+	sc.nh = nh;
+	for (size_t off = DAY_HDR_BYTES;
+	     err == VAERN_OK && off + SEG_HDR_BYTES <= size;) {
 		const unsigned char *h = map + off;
-		uint32_t nrec = get32(h + 4), bb = get32(h + 16);
-		uint32_t ctl = get32(h + 20);
-		int64_t tmin = day_start + get32(h + 8);
-		int64_t tmax = day_start + get32(h + 12);
-		int hit = 0;
+		uint32_t m = get32(h + 4), W = get32(h + 8);
+		size_t body = get32(h + 24);
+		int64_t tmin = sc.day_start + get32(h + 12);
+		int64_t tmax = sc.day_start + get32(h + 16);
 
-		if (get32(h) != BLK_MAGIC || nrec == 0 ||
-		    nrec > TRAFFIC_BLOCK_RECS ||
-		    ctl != nrec * TRAFFIC_RECORD_BYTES + SEAL_ABYTES ||
-		    bb != bloom_bytes(nrec)) {
+		if (get32(h) != SEG_MAGIC || m == 0 ||
+		    m > TRAFFIC_SEG_BLOCKS_MAX || W == 0 || W > BLOOM_WORDS ||
+		    (W & (W - 1)) != 0 ||
+		    body < (size_t)m * (DIR_BYTES + (size_t)W * 8 +
+		                        NONCE_BYTES + SEAL_ABYTES)) {
 			err = vaern_fail(msg, VAERN_E_STORE,
 			                 "a traffic day file is damaged");
 			break;
 		}
-		/* A block still being appended (the writer holds the lock;
-		 * this reader does not wait) ends what there is to read. */
-		if (off + BLK_HDR_BYTES + bb + ctl > size)
+		/* A segment still being appended (the writer holds the
+		 * lock; this reader does not wait) ends what there is to
+		 * read. */
+		if (body > size - off - SEG_HDR_BYTES)
 			break;
-		off += BLK_HDR_BYTES + bb + ctl;
+		off += SEG_HDR_BYTES + body;
 		if (tmax < q->from || tmin >= q->to)
 			continue;
-		for (size_t i = 0; i < nh && !hit; i++)
-			hit = bloom_has(h + BLK_HDR_BYTES, bb, hashes[i]);
-		if (!hit)
-			continue;
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		            plain, NULL, NULL, h + BLK_HDR_BYTES + bb, ctl, h,
-		            BLK_HDR_BYTES + bb, h + 24, key) != 0) {
-			err = vaern_fail(msg, VAERN_E_CRYPTO,
-			                 "a traffic block was altered");
-			break;
-		}
-		for (uint32_t i = 0; i < nrec && err == VAERN_OK; i++) {
-			struct traffic_record r;
-
-			unpack(&r, plain + (size_t)i * TRAFFIC_RECORD_BYTES,
-			       day_start);
-			if (matches(q, &r))
-				err = fn(arg, &r);
-			sodium_memzero(&r, sizeof(r));
-		}
-		sodium_memzero(plain, (size_t)nrec * TRAFFIC_RECORD_BYTES);
-		if (err != VAERN_OK)
-			break;
+		err = segment_scan(&sc, h, m, W, body, msg);
 	}
 done:
 	if (map != MAP_FAILED)

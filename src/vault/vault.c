@@ -290,6 +290,24 @@ vault_set_shared_reads(struct vault *v)
 	store_set_cache_kib(v->store, 2048);
 }
 
+int
+vault_checkpoint_apart(struct vault *v)
+{
+	return store_checkpoint_apart(v->store);
+}
+
+int
+vault_log_frames(const struct vault *v)
+{
+	return store_log_frames(v->store);
+}
+
+enum vaern_err
+vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
+{
+	return store_checkpoint_passive(v->store, msg);
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 enum vaern_err
@@ -1236,11 +1254,13 @@ done:
 }
 
 void
-vault_traffic_key(const struct vault *v, unsigned subkey,
-                  unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+vault_traffic_signing_base(const struct vault *v,
+                           unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
 {
 	/* From the index root (issue 13): re-wrapped by every master-key
-	 * rotation and never changed, so the day keys outlive rotations. */
-	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, subkey,
-	                           "vaerntrf", keys_ring_root(v->ring));
+	 * rotation and never changed, so a delivery verifies for good.
+	 * (Subkey 1 wrapped the day keys before they moved into the
+	 * keystore.) */
+	crypto_kdf_derive_from_key(out, VAULT_TRAFFIC_KEY_BYTES, 2, "vaerntrf",
+	                           keys_ring_root(v->ring));
 }

@@ -111,18 +111,40 @@ void vault_close(struct vault *v);
 #define VAULT_TRAFFIC_KEY_BYTES 32
 
 /*
- * The keys of the telecom retained-data store (src/traffic, issue 18),
- * derived from the key hierarchy's index root (src/keys, issue 13; it
- * survives master-key rotations) with crypto_kdf under the context
- * "vaerntrf":
- * subkey 1 wraps the store's per-day data keys, subkey 2 is the seed of
- * the controller's Ed25519 delivery-signing key. WARNING: out is key
- * material; the caller wipes it (sodium_memzero). One function, so that
- * the key hierarchy (issue 13) can take it over.
+ * The base of the telecom retained-data store's delivery-signing keys
+ * (src/traffic, issue 18; TEL-LOG-3), derived from the key hierarchy's
+ * index root (src/keys, issue 13; it survives master-key rotations) with
+ * crypto_kdf under the context "vaerntrf", subkey 2. WARNING: out is key
+ * material; the caller wipes it (sodium_memzero).
  */
-void vault_traffic_key(const struct vault *v, unsigned subkey,
-                       unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
-        __attribute__((nonnull(1, 3)));
+void vault_traffic_signing_base(const struct vault *v,
+                                unsigned char out[VAULT_TRAFFIC_KEY_BYTES])
+        __attribute__((nonnull(1, 2)));
+
+/*
+ * The data key of one day (days since the epoch) of controller's traffic
+ * store (issue 18), kept wrapped in the keystore (ks.traffic_key) so that
+ * a master-key rotation re-wraps it and a keystore backup holds it. If the
+ * day has none: with create, a new random key is made and kept (its own
+ * transaction, committed before this returns), else VAERN_E_NOTFOUND.
+ * WARNING: key is key material; the caller wipes it.
+ */
+enum vaern_err vault_traffic_day_key(struct vault *v, const char *controller,
+                                     long day, int create,
+                                     unsigned char key[VAULT_TRAFFIC_KEY_BYTES],
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/*
+ * WARNING: crypto-erases. Deletes the keys of controller's traffic days
+ * before day (TEL-LOG-1), committed and checkpointed out of the keystore's
+ * log before it returns: those days' files are noise from then on.
+ * *dropped gets how many keys went.
+ */
+enum vaern_err
+vault_traffic_day_keys_drop(struct vault *v, const char *controller, long day,
+                            int64_t *dropped, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 4)));
 
 /*
  * Checks the policy file at path and loads it as its controller (replacing
@@ -1220,6 +1242,21 @@ void vault_set_cache_kib(struct vault *v, long kib);
 /* Tuning for a server with one vault per worker thread: a small private
  * page cache each, no mmap (a commit elsewhere unmaps it; vault.c). */
 void vault_set_shared_reads(struct vault *v);
+
+/*
+ * For a writer others wait for (the server's create writer; issue 12
+ * point 6): its commits no longer copy the log into the database; the
+ * caller copies it with vault_checkpoint_passive, the bulk on another
+ * vault's connection (src/common/ckpt.h) and the rest on this one.
+ * vault_log_frames: the pages the last commit left in the longer log
+ * (data or keystore). store.h, store_checkpoint_apart, says why.
+ */
+/* Returns 1, or 0 on an engine that checkpoints on its own. */
+int vault_checkpoint_apart(struct vault *v) __attribute__((nonnull));
+int vault_log_frames(const struct vault *v) __attribute__((nonnull));
+/* A passive checkpoint (never waits); not inside a transaction. */
+enum vaern_err vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
 
 /*
  * One read snapshot for the calls up to vault_read_end(): a request that

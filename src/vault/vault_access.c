@@ -574,7 +574,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	struct gate_state gs;
 	struct gate_release rel;
 	const struct policy *p;
-	unsigned char *consent = NULL, *agreed = NULL;
+	unsigned char *consent = NULL, *agreed = NULL, *untold = NULL;
 	size_t *wanted = NULL, *released = NULL;
 	char action[POLICY_NAME_MAX + 16];
 	char extra[200];
@@ -608,9 +608,10 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		                  c->name, a->recipient);
 	consent = calloc(p->npurposes + 1, 1);
 	agreed = calloc(p->nrecipients + 1, 1);
+	untold = calloc(p->npurposes + 1, 1);
 	wanted = calloc(a->ncategories + 1, sizeof(*wanted));
 	released = calloc(p->ncategories + 1, sizeof(*released));
-	if (!consent || !agreed || !wanted || !released) {
+	if (!consent || !agreed || !untold || !wanted || !released) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
@@ -628,6 +629,13 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 	}
 	if ((err = vlt_subject_state(v, p, &s, ri, consent, agreed, &gs, msg)))
 		goto done;
+	/* CEK-PURP-5: a purpose named is held to the notice of its change. */
+	if (pi >= 0) {
+		if ((err = vlt_untold(v, c, &s, consent, untold, msg)) !=
+		    VAERN_OK)
+			goto done;
+		gs.untold = untold;
+	}
 	r.role = rl;
 	r.purpose = pi >= 0 ? (size_t)pi : 0;
 	r.action = a->action;
@@ -667,6 +675,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 done:
 	free(consent);
 	free(agreed);
+	free(untold);
 	free(wanted);
 	free(released);
 	return err;

@@ -306,18 +306,29 @@ release_for_warning(struct vault *v, const struct controller *c,
 	size_t cats[3] = {(size_t)pp->warn_card, (size_t)pp->warn_payment,
 	                  (size_t)pp->warn_to};
 	size_t *released = calloc(p->ncategories + 1, sizeof(*released));
+	unsigned char *untold = calloc(p->npurposes + 1, 1);
 	struct gate_request r;
 	struct gate_state gs;
 	struct gate_decision d;
 	struct gate_release rel;
 	enum vaern_err err;
 
-	if (released == NULL)
+	if (released == NULL || untold == NULL) {
+		free(released);
+		free(untold);
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+	}
 	memset(&r, 0, sizeof(r));
 	memset(&gs, 0, sizeof(gs));
-	r.role = GATE_ROLE_OPERATOR;
 	r.purpose = (size_t)(pp - p->purposes);
+	/* CEK-PURP-5: a purpose new since the person was added waits for
+	 * their notice like any other use: no warning under it until then
+	 * (nothing read, cf stays without a payment). */
+	if ((err = vlt_untold(v, c, s, NULL, untold, msg)) != VAERN_OK ||
+	    untold[r.purpose])
+		goto done;
+	gs.untold = untold;
+	r.role = GATE_ROLE_OPERATOR;
 	r.action = GATE_READ;
 	r.categories = cats;
 	r.ncategories = 3;
@@ -327,7 +338,9 @@ release_for_warning(struct vault *v, const struct controller *c,
 	               released, &rel, msg);
 	if (err == VAERN_OK)
 		err = vlt_release_walk(v, s, &rel, card_fact, cf, NULL, msg);
+done:
 	free(released);
+	free(untold);
 	return err;
 }
 
@@ -396,37 +409,12 @@ done:
 	return err;
 }
 
-/* The controllers' names, copied: the list is read before any write. */
-struct names {
-	char (*name)[POLICY_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static enum vaern_err
-name_add(void *arg, const char *name, int64_t loaded_at)
-{
-	struct names *ns = arg;
-
-	(void)loaded_at;
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? 2 * ns->cap : 8;
-		void *more = realloc(ns->name, cap * sizeof(*ns->name));
-
-		if (more == NULL)
-			return VAERN_E_NOMEM;
-		ns->name = more;
-		ns->cap = cap;
-	}
-	(void)snprintf(ns->name[ns->n++], sizeof(*ns->name), "%s", name);
-	return VAERN_OK;
-}
-
 enum vaern_err
 vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
                     int dry_run, const char *actor,
                     struct vault_card_report *rep, struct vaern_msg *msg)
 {
-	struct names ns = {NULL, 0, 0};
+	struct vlt_names ns = {NULL, 0, 0};
 	enum vaern_err err = VAERN_OK;
 	long today = (long)(as_of >= 0 ? as_of / 86400
 	                               : -((-as_of + 86399) / 86400));
@@ -438,9 +426,10 @@ vault_card_warnings(struct vault *v, const char *controller, int64_t as_of,
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "card-expiry warnings need the audit trail");
 	if (controller != NULL)
-		err = name_add(&ns, controller, 0);
+		err = vlt_name_add(&ns, controller, 0);
 	else
-		err = store_controller_foreach(v->store, name_add, &ns, msg);
+		err = store_controller_foreach(v->store, vlt_name_add, &ns,
+		                               msg);
 	if (err == VAERN_E_NOMEM)
 		err = vaern_fail(msg, err, "out of memory");
 	for (size_t k = 0; k < ns.n && err == VAERN_OK; k++) {

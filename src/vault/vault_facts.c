@@ -117,6 +117,7 @@ gate_collect(struct vault *v, const struct controller *c,
 	const struct policy *p = c->policy;
 	unsigned char *consent = calloc(p->npurposes + 1, 1);
 	unsigned char *agreed = calloc(p->nrecipients + 1, 1);
+	unsigned char *untold = calloc(p->npurposes + 1, 1);
 	size_t *idx = calloc(p->ncategories + 1, sizeof(*idx));
 	size_t *released = calloc(p->ncategories + 1, sizeof(*released));
 	char cats[CATEGORY_LIST_MAX];
@@ -124,12 +125,16 @@ gate_collect(struct vault *v, const struct controller *c,
 	enum vaern_err err;
 
 	memset(&gs, 0, sizeof(gs));
-	if (!consent || !agreed || !idx || !released) {
+	if (!consent || !agreed || !untold || !idx || !released) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((err = vlt_subject_state(v, p, s, -1, consent, agreed, &gs, msg)))
+	if ((err = vlt_subject_state(v, p, s, -1, consent, agreed, &gs, msg)) ||
+	    (err = vlt_untold(v, c, s, consent, untold, msg)))
 		goto done;
+	/* CEK-PURP-5: no new data for a purpose the person is not yet told
+	 * of. */
+	gs.untold = untold;
 	for (size_t i = 0; i < n; i++) {
 		const struct policy_purpose *pp = plan[i].purpose;
 		size_t pi = (size_t)(pp - p->purposes);
@@ -164,6 +169,7 @@ gate_collect(struct vault *v, const struct controller *c,
 done:
 	free(consent);
 	free(agreed);
+	free(untold);
 	free(idx);
 	free(released);
 	return err;

@@ -347,6 +347,9 @@ addr_hash(struct vault *v, const char *client, unsigned char out[16],
 	return err;
 }
 
+static int intake_receipt(struct vault *v, const char *controller,
+                          const char *case_id);
+
 enum vaern_err
 vault_report_add(struct vault *v, const struct vault_report_in *in,
                  struct vault_report_receipt *out, struct vaern_msg *msg)
@@ -485,6 +488,12 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 	memcpy(out->case_id, r.case_id, sizeof(out->case_id));
 	out->receipt_due = r.receipt_due;
 	out->feedback_due = r.feedback_due;
+	/* SHOP-BREACH-2: "always a receipt within 1-2 working days, so that
+	 * you know we received it" -- sent now, when a contact was given,
+	 * not left to a staff action. The report is taken already: a
+	 * receipt that cannot be sent now stays due and listed. */
+	if (r.has_contact)
+		out->receipt_sent = intake_receipt(v, c->name, r.case_id);
 done:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(sid, sizeof(sid));
@@ -768,43 +777,43 @@ vault_incident_list(struct vault *v, const char *controller, long due_by,
 
 /* ---- receipt and feedback (SHOP-BREACH-2) ------------------------------ */
 
-/* Sends a message about r to the reporter's contact, if any. */
+/* Sends a message about r to the reporter's contact, if any, in the
+ * reporter's language (the contact's country, else the controller's). */
 static enum vaern_err
 tell_reporter(struct vault *v, struct controller *c,
               const struct store_incident *r, int feedback, const char *text,
               int closed, struct vaern_msg *msg)
 {
-	const char *lang = c->policy->controller.language;
 	struct vault_message m;
 	json_t *report = NULL, *reg = NULL, *contact;
-	const char *email, *phone;
-	char body[INCIDENT_TEXT_MAX + 512], due[11];
+	const char *email, *phone, *lang;
+	char body[INCIDENT_TEXT_MAX + 512];
 	enum vaern_err err;
 
 	if (!r->has_contact)
 		return VAERN_OK;
+	if (v->outbox_fn == NULL)
+		return vaern_fail(msg, VAERN_E_IO, "no outbox is set");
 	if ((err = case_open(v, r, &reg, &report, NULL, msg)) != VAERN_OK)
 		goto done;
 	contact = json_object_get(report, "contact");
 	email = json_string_value(json_object_get(contact, "email"));
 	phone = json_string_value(json_object_get(contact, "phone"));
-	cal_format_date(r->feedback_due, due);
+	lang = incident_person_lang(email, phone,
+	                            c->policy->controller.language);
 	if (!feedback)
-		(void)snprintf(body, sizeof(body), "%s\n\n%s: %s\n%s: %s\n",
-		               incident_message_text(lang, 0), "Case",
-		               r->case_id, "Feedback due", due);
+		incident_receipt_body(lang, r->case_id, r->feedback_due, body,
+		                      sizeof(body));
 	else
-		(void)snprintf(body, sizeof(body), "%s\n\n%s\n\n%s: %s\n%s\n",
-		               incident_message_text(lang, 1), text, "Case",
-		               r->case_id,
-		               closed ? "The case is closed."
-		                      : "You will hear more from us.");
+		incident_feedback_body(lang, r->case_id, text, closed, body,
+		                       sizeof(body));
 	memset(&m, 0, sizeof(m));
 	m.controller = c->name;
 	m.request = r->case_id;
 	m.contact_type = email != NULL ? "email" : "phone";
 	m.to = email != NULL ? email : phone;
-	m.title = incident_message_title(lang, feedback);
+	m.title = incident_message_title(lang, feedback ? INCIDENT_MSG_FEEDBACK
+	                                                : INCIDENT_MSG_RECEIPT);
 	m.body = body;
 	if (m.to != NULL)
 		err = v->outbox_fn(v->outbox_arg, &m, msg);
@@ -813,6 +822,48 @@ done:
 	json_decref(report);
 	json_decref(reg);
 	return err;
+}
+
+/* Sends the receipt of case r (loaded) and records it, audited as who's
+ * (SHOP-BREACH-2): sent first, then recorded, so a message that cannot be
+ * sent records no receipt. */
+static enum vaern_err
+receipt_send(struct vault *v, struct controller *c, const char *controller,
+             struct store_incident *r, const struct vault_request_actor *who,
+             const char *why, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if (r->receipt_at != STORE_NO_TIME)
+		return vaern_fail(msg, VAERN_E_EXISTS,
+		                  "the receipt of this case was already sent");
+	if ((err = tell_reporter(v, c, r, 0, NULL, 0, msg)) != VAERN_OK)
+		return err;
+	r->receipt_at = r->updated_at = clock_now();
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	return change_end(v, store_incident_update(v->store, r, msg),
+	                  controller, who, "incident_receipt", r->case_id,
+	                  "SHOP-BREACH-2", why, msg);
+}
+
+/* The receipt of a report just taken, sent and recorded as the
+ * intake's: 1 if it was. */
+static int
+intake_receipt(struct vault *v, const char *controller, const char *case_id)
+{
+	static const struct vault_request_actor intake = {"intake", "public"};
+	struct vaern_msg msg = {{0}};
+	struct controller *c;
+	struct store_incident r;
+	int sent = 0;
+
+	if (case_load(v, controller, case_id, &c, &r, &msg) == VAERN_OK)
+		sent = receipt_send(v, c, controller, &r, &intake,
+		                    "receipt sent on receipt of the report",
+		                    &msg) == VAERN_OK;
+	store_incident_clear(&r);
+	return sent;
 }
 
 enum vaern_err
@@ -830,23 +881,10 @@ vault_incident_receipt(struct vault *v, const char *controller,
 		return err;
 	if ((err = case_load(v, controller, case_id, &c, &r, msg)) != VAERN_OK)
 		goto done;
-	if (r.receipt_at != STORE_NO_TIME) {
-		err = vaern_fail(msg, VAERN_E_EXISTS,
-		                 "the receipt of this case was already sent");
-		goto done;
-	}
-	/* Sent first, then recorded: a message that cannot be sent records
-	 * no receipt. */
-	if ((err = tell_reporter(v, c, &r, 0, NULL, 0, msg)) != VAERN_OK)
-		goto done;
-	r.receipt_at = r.updated_at = clock_now();
-	if ((err = vlt_begin(v, msg)) != VAERN_OK)
-		goto done;
-	err = change_end(
-	        v, store_incident_update(v->store, &r, msg), controller, who,
-	        "incident_receipt", r.case_id, "SHOP-BREACH-2",
-	        r.has_contact ? "receipt sent" : "receipt recorded (anonymous)",
-	        msg);
+	err = receipt_send(v, c, controller, &r, who,
+	                   r.has_contact ? "receipt sent"
+	                                 : "receipt recorded (anonymous)",
+	                   msg);
 	if (err == VAERN_OK && (*out = case_json(controller, &r, NULL)) == NULL)
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 done:
@@ -1106,44 +1144,6 @@ done:
 	return err;
 }
 
-/* The Art. 34 message text in the controller's language. */
-static void
-notice_text(const struct policy *p, json_t *reg, char *out, size_t outsz)
-{
-	const char *lang = p->controller.language;
-	int da = strcmp(lang, "da") == 0, sv = strcmp(lang, "sv") == 0;
-	const char *cons =
-	        json_string_value(json_object_get(reg, "consequences"));
-	const char *meas =
-	        json_string_value(json_object_get(reg, "measures_taken"));
-	const char *prop =
-	        json_string_value(json_object_get(reg, "measures_proposed"));
-
-	(void)snprintf(
-	        out, outsz, "%s\n\n%s\n%s\n\n%s\n%s\n%s%s%s\n%s %s %s %s\n",
-	        da   ? "Vi har haft et brud på persondatasikkerheden, som "
-	               "berører dine oplysninger."
-	        : sv ? "Vi har haft en personuppgiftsincident som berör "
-	               "dina uppgifter."
-	             : "We have had a personal data breach that concerns "
-	               "your data.",
-	        da   ? "Sandsynlige konsekvenser:"
-	        : sv ? "Sannolika konsekvenser:"
-	             : "Likely consequences:",
-	        cons != NULL ? cons : "",
-	        da   ? "Det har vi gjort:"
-	        : sv ? "Detta har vi gjort:"
-	             : "What we have done:",
-	        meas != NULL ? meas : "", prop != NULL ? prop : "",
-	        prop != NULL ? "\n" : "", "",
-	        da   ? "Kontakt:"
-	        : sv ? "Kontakt:"
-	             : "Contact:",
-	        p->controller.name,
-	        p->controller.email != NULL ? p->controller.email : "",
-	        p->controller.phone != NULL ? p->controller.phone : "");
-}
-
 enum vaern_err
 vault_incident_notify(struct vault *v, const char *controller,
                       const char *case_id,
@@ -1163,6 +1163,8 @@ vault_incident_notify(struct vault *v, const char *controller,
 	memset(rep, 0, sizeof(*rep));
 	if ((err = need_audit(v, who, msg)) != VAERN_OK)
 		return err;
+	if (v->outbox_fn == NULL)
+		return vaern_fail(msg, VAERN_E_IO, "no outbox is set");
 	if ((err = breach_load(v, controller, case_id, &c, &r, &reg, msg)) !=
 	    VAERN_OK)
 		goto done;
@@ -1176,8 +1178,8 @@ vault_incident_notify(struct vault *v, const char *controller,
 		                 "'measures_taken' in the register");
 		goto done;
 	}
-	notice_text(c->policy, reg, body, sizeof(body));
 	for (size_t i = 0; i < n; i++) {
+		const char *lang;
 		int has = 0;
 
 		if ((err = store_incident_notice_has(v->store, r.rowid,
@@ -1199,16 +1201,18 @@ vault_incident_notify(struct vault *v, const char *controller,
 		}
 		if (err != VAERN_OK)
 			goto done;
+		/* In the person's language (their phone's or e-mail's
+		 * country, else the controller's), from the templates. */
+		lang = incident_person_lang(cf.email[0] ? cf.email : NULL,
+		                            cf.phone[0] ? cf.phone : NULL,
+		                            c->policy->controller.language);
+		incident_notice_body(c->policy, lang, reg, body, sizeof(body));
 		memset(&m, 0, sizeof(m));
 		m.controller = c->name;
 		m.request = r.case_id;
 		m.contact_type = cf.want == ID_PHONE ? "phone" : "email";
 		m.to = cf.value;
-		m.title = strcmp(c->policy->controller.language, "da") == 0
-		                  ? "Brud på persondatasikkerheden"
-		          : strcmp(c->policy->controller.language, "sv") == 0
-		                  ? "Personuppgiftsincident"
-		                  : "Personal data breach";
+		m.title = incident_message_title(lang, INCIDENT_MSG_NOTICE);
 		m.body = body;
 		/* Sent, then recorded and audited: the message is the act. */
 		err = v->outbox_fn(v->outbox_arg, &m, msg);

@@ -46,6 +46,8 @@ struct vault_report_receipt {
 	char case_id[INCIDENT_CASE_LEN];
 	char secret[INCIDENT_SECRET_LEN]; /* shown once, kept only hashed */
 	long receipt_due, feedback_due;   /* days */
+	int receipt_sent;                 /* 1: the receipt went to the
+	                                     contact given (SHOP-BREACH-2) */
 };
 
 /*
@@ -54,6 +56,9 @@ struct vault_report_receipt {
  * report from one address within INCIDENT_RATE_WINDOW seconds
  * (VAERN_E_DENIED with "rate"), then seals and stores it with its
  * deadlines and audits "incident_reported". Nothing is stored on failure.
+ * With a contact, the receipt is then sent through the outbox at once and
+ * recorded ("incident_receipt"; out->receipt_sent); if it cannot be sent
+ * the report stands and the receipt stays due.
  */
 enum vaern_err
 vault_report_add(struct vault *v, const struct vault_report_in *in,
@@ -143,7 +148,8 @@ struct vault_notice_report {
 /*
  * The Art. 34 messages of a breach at high risk: to each of the n
  * subjects (the affected people, src/incident/affected.h) through the
- * outbox, in the controller's language: what happened, the likely
+ * outbox, in each person's language (incident_person_lang: their phone's
+ * or e-mail's country, else the controller's): what happened, the likely
  * consequences, the measures, the DPO contact. Recorded per person and
  * audited per person ("incident_notice", the subject's id); a person
  * who had one is skipped. VAERN_E_INVALID unless the case is a

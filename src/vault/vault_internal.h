@@ -33,11 +33,51 @@ struct vlt_policy {
 
 /* A loaded controller: its compiled policy and its blind-index key. */
 struct controller {
-	char *name;             /* the controller id (owned) */
-	int64_t rowid;          /* the store's controller id */
-	struct policy *policy;  /* ref->policy */
-	struct vlt_policy *ref; /* one reference, owned */
+	char *name;                  /* the controller id (owned) */
+	int64_t rowid;               /* the store's controller id */
+	struct policy *policy;       /* ref->policy */
+	struct vlt_policy *ref;      /* one reference, owned */
+	struct vlt_changes *changes; /* the purposes new or widened since
+	                                people were added (CEK-PURP-5;
+	                                vault_notice.c), owned; NULL until
+	                                read */
 };
+
+/* The controllers' names, copied (a list read before any write); the
+ * caller frees name. */
+struct vlt_names {
+	char (*name)[POLICY_NAME_MAX + 1];
+	size_t n, cap;
+};
+/* A store_controller_foreach callback appending name to arg (a struct
+ * vlt_names *); VAERN_E_NOMEM if it cannot grow. */
+enum vaern_err vlt_name_add(void *arg, const char *name, int64_t loaded_at);
+
+/* ---- CEK-PURP-5 (vault_notice.c) ---------------------------------------- */
+
+struct vlt_changes;
+void vlt_changes_free(struct vlt_changes *ch);
+/* Reads what the versions loaded made new or widened, for the policy in
+ * force, into c->changes. */
+enum vaern_err vlt_changes_read(struct vault *v, struct controller *c,
+                                struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Records, in the caller's transaction, what b (version, loaded at since)
+ * makes new or widened over the text in force until now (old_text). */
+enum vaern_err vlt_changes_record(struct vault *v, const char *controller,
+                                  const char *old_text, size_t old_len,
+                                  const struct policy *b, const char *version,
+                                  int64_t since, struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Sets untold[pi] (indexed like c's purposes) for each purpose the
+ * person s may not yet have used for their data (gate_state.untold).
+ * consent ([npurposes], or NULL): the consents in force; one to a purpose
+ * that is new since the person was added counts as told. */
+enum vaern_err vlt_untold(struct vault *v, const struct controller *c,
+                          const struct store_subject *s,
+                          const unsigned char *consent, unsigned char *untold,
+                          struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 /* The version of a policy text: the hex BLAKE2b digest vault_policy_version
  * gives (vault_policy.c). */

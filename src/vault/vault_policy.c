@@ -70,6 +70,8 @@ static void
 controller_set(struct controller *c, struct vlt_policy *r)
 {
 	vlt_policy_release(c->ref);
+	vlt_changes_free(c->changes);
+	c->changes = NULL;
 	c->ref = r;
 	c->policy = r->policy;
 }
@@ -80,6 +82,7 @@ vlt_controllers_clear(struct vault *v)
 	for (size_t i = 0; i < v->nctrl; i++) {
 		free(v->ctrl[i].name);
 		vlt_policy_release(v->ctrl[i].ref);
+		vlt_changes_free(v->ctrl[i].changes);
 		memset(&v->ctrl[i], 0, sizeof(v->ctrl[i]));
 	}
 	v->nctrl = 0;
@@ -167,6 +170,9 @@ vlt_controller(struct vault *v, const char *name, struct controller **out,
 	                           (uint64_t)rowid, KDF_CTX_BLIND,
 	                           keys_ring_root(v->ring));
 	*out = &v->ctrl[v->nctrl++];
+	/* CEK-PURP-5: what is new since people were added. */
+	if ((err = vlt_changes_read(v, *out, msg)) != VAERN_OK)
+		goto done;
 done:
 	vlt_policy_release(ref);
 	policy_free(p);
@@ -187,9 +193,10 @@ vlt_blind_key(struct vault *v, const struct controller *c)
  * data directory kept no versions before.
  */
 static enum vaern_err
-record_version(struct vault *v, const char *controller, const char *text,
+record_version(struct vault *v, const struct policy *p, const char *text,
                size_t len, struct vaern_msg *msg)
 {
+	const char *controller = p->controller.id;
 	char old[VAULT_POLICY_VERSION_LEN + 1],
 	        now[VAULT_POLICY_VERSION_LEN + 1];
 	char *old_text = NULL;
@@ -203,8 +210,18 @@ record_version(struct vault *v, const char *controller, const char *text,
 		vlt_policy_digest(old_text, old_len, old);
 	else if (err != VAERN_E_NOTFOUND)
 		return err;
-	free(old_text);
 	vlt_policy_digest(text, len, now);
+	/* CEK-PURP-5: what this version adds or widens waits until the
+	 * people already in the vault have been told. */
+	if (err == VAERN_OK && strcmp(old, now) != 0) {
+		err = vlt_changes_record(v, controller, old_text, old_len, p,
+		                         now, clock_now(), msg);
+		if (err != VAERN_OK) {
+			free(old_text);
+			return err;
+		}
+	}
+	free(old_text);
 	return store_policy_version_put(v->store, controller,
 	                                err == VAERN_OK ? old : NULL, now, text,
 	                                len, clock_now(), msg);
@@ -246,7 +263,7 @@ vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
 	if ((err = store_begin(v->store, msg)) != VAERN_OK)
 		goto done;
 	/* Issue 15 point 3: the earlier versions are kept. */
-	err = record_version(v, p->controller.id, text, (size_t)size, msg);
+	err = record_version(v, p, text, (size_t)size, msg);
 	if (err == VAERN_OK)
 		err = store_controller_put(v->store, p->controller.id, text,
 		                           (size_t)size, clock_now(), &rowid,
@@ -279,6 +296,8 @@ vault_policy_load(struct vault *v, const char *path, struct policy_diags *diags,
 			goto done;
 		c = &v->ctrl[i];
 		controller_set(c, ref);
+		if ((err = vlt_changes_read(v, c, msg)) != VAERN_OK)
+			goto done;
 		goto found;
 	}
 	if ((err = vlt_controller(v, p->controller.id, &c, msg)) != VAERN_OK)
@@ -313,6 +332,25 @@ vault_policy_version(struct vault *v, const char *controller)
 	if (vlt_controller(v, controller, &c, NULL) != VAERN_OK)
 		return NULL;
 	return c->ref->version;
+}
+
+enum vaern_err
+vlt_name_add(void *arg, const char *name, int64_t loaded_at)
+{
+	struct vlt_names *ns = arg;
+
+	(void)loaded_at;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? 2 * ns->cap : 8;
+		void *more = realloc(ns->name, cap * sizeof(*ns->name));
+
+		if (more == NULL)
+			return VAERN_E_NOMEM;
+		ns->name = more;
+		ns->cap = cap;
+	}
+	(void)snprintf(ns->name[ns->n++], sizeof(*ns->name), "%s", name);
+	return VAERN_OK;
 }
 
 enum vaern_err

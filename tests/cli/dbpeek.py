@@ -101,6 +101,15 @@ class _Cursor:
         # and BEGIN modes have no meaning here (psycopg2 opens the
         # transaction itself).
         head = sql.lstrip().upper()
+        m = re.match(r"\s*PRAGMA\s+TABLE_INFO\((\w+)\)", sql, re.I)
+        if m:  # SQLite's (cid, name, type, notnull, default, pk)
+            self._cur.execute(
+                "SELECT ordinal_position - 1, column_name, data_type, 0,"
+                " NULL, 0 FROM information_schema.columns"
+                " WHERE table_schema = current_schema()"
+                " AND table_name = %s ORDER BY ordinal_position",
+                (m.group(1),))
+            return self
         if head.startswith(("ATTACH", "DETACH", "PRAGMA", "BEGIN")):
             return self
         # SQLite's catalogue, for the tests that list the tables.
@@ -238,9 +247,9 @@ def copy_data_dir(src, dst):
 def store_bytes(path):
     """What a reader of the storage sees: on SQLite the bytes of the file
     at path and its -wal, -shm and -journal files; on PostgreSQL every
-    row of every table of the store (schemas public, ks, audit) in COPY's
-    binary format, bytea as its raw bytes -- so "not in clear at rest"
-    is checked on the values the server keeps."""
+    row of every table of the schema that stands for the file (public,
+    ks or audit) in COPY's binary format, bytea as its raw bytes -- so
+    "not in clear at rest" is checked on the values the server keeps."""
     conninfo = store_conf(path)
     if conninfo is None:
         data = b""
@@ -253,9 +262,10 @@ def store_bytes(path):
     import psycopg2
     con = psycopg2.connect(conninfo)
     out = io.BytesIO()
+    schema = SCHEMAS.get(os.path.basename(path), "public")
     with con.cursor() as c:
         c.execute("SELECT schemaname, tablename FROM pg_tables"
-                  " WHERE schemaname IN ('public', 'ks', 'audit')")
+                  " WHERE schemaname = %s", (schema,))
         for schema, table in c.fetchall():
             c.copy_expert('COPY "%s"."%s" TO STDOUT (FORMAT binary)'
                           % (schema, table), out)

@@ -100,6 +100,15 @@ class CliBase(unittest.TestCase):
     def raw_db(self):
         return dbpeek.store_bytes(self.db)
 
+    def outbox(self):
+        """The messages in the spool, oldest first."""
+        msgs = []
+        for f in sorted(glob.glob(os.path.join(self.dir, "outbox",
+                                               "*.json"))):
+            with open(f) as fh:
+                msgs.append(json.load(fh))
+        return msgs
+
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class DeadlineTest(CliBase):
@@ -126,7 +135,11 @@ class DeadlineTest(CliBase):
                          "2026-12-09")
 
     def test_SHOP_BREACH_2_listed_on_each_side_of_the_boundary(self):
-        case = self.report("2026-12-24T10:00:00Z")["case"]
+        # An anonymous report: no receipt can go out, so it stays due.
+        doc = self.report("2026-12-24T10:00:00Z",
+                          {"description": "Jeg kan se andres ordrer"})
+        self.assertFalse(doc["receipt_sent"])
+        case = doc["case"]
         # due 29 Dec: on 26 Dec "within 2 days" reaches 28 Dec: not yet.
         r = self.inc("list", "--due-within", "2d", as_of="2026-12-26")
         self.assertEqual(r.rc, EXIT_OK, r)
@@ -149,16 +162,66 @@ class DeadlineTest(CliBase):
         r = self.inc("list", "--due-within", "2d", as_of="2027-01-05")
         self.assertEqual([c["case"] for c in r.json()["cases"]], [case])
 
+    def test_SHOP_BREACH_2_receipt_sent_when_the_report_is_received(self):
+        """"Du vil altid inden for 1-2 hverdage modtage en kvittering ...
+        så du ved, at vi har modtaget den": with a contact, the receipt
+        goes out with the report itself, before any staff action, and the
+        case is then due only for its feedback."""
+        doc = self.report("2026-12-24T10:00:00Z")
+        self.assertTrue(doc["receipt_sent"])
+        msgs = self.outbox()
+        self.assertEqual(len(msgs), 1, msgs)
+        self.assertEqual(msgs[0]["to"], "finder@example.dk")
+        self.assertIn("Kvittering", msgs[0]["title"])
+        self.assertIn(doc["case"], msgs[0]["body"])
+        # The feedback's day (2 weeks after the receipt's), in Danish.
+        self.assertIn("senest 2027-01-07", msgs[0]["body"])
+        self.assertNotIn("Jeg kan se", msgs[0]["body"])
+        r = self.inc("status", doc["case"], "--secret", "-",
+                     stdin=doc["secret"])
+        self.assertEqual(r.json()["receipt_at"], "2026-12-24T10:00:00Z")
+        # Never due, never overdue: on the receipt's last day and after
+        # it the case is not listed (an anonymous one is, above).
+        for day in ("2026-12-27", "2026-12-29", "2026-12-30"):
+            r = self.inc("list", "--due-within", "2d", as_of=day)
+            self.assertEqual(r.json()["cases"], [], day)
+        r = self.inc("list", "--due-within", "2d", as_of="2027-01-05")
+        self.assertEqual([c["case"] for c in r.json()["cases"]],
+                         [doc["case"]])
+        # Audited as the intake's, without the address.
+        receipts = [e for e in self.audit() if e["action"] ==
+                    "incident_receipt"]
+        self.assertEqual(len(receipts), 1, receipts)
+        self.assertNotIn("finder@", json.dumps(receipts))
+
+    def test_SHOP_BREACH_2_receipt_in_the_reporters_language(self):
+        """A reporter writing from a Swedish address gets the receipt in
+        Swedish from the Danish shop; a .com address in the shop's
+        Danish."""
+        self.report("2026-12-07T08:00:00Z",
+                    {"description": "x", "contact": {"email": "a@example.se"}})
+        self.report("2026-12-07T08:00:00Z",
+                    {"description": "x",
+                     "contact": {"email": "b@example.com"}})
+        titles = {m["to"]: m["title"] for m in self.outbox()}
+        self.assertEqual(titles["a@example.se"],
+                         "Kvitto på din anmälan om en säkerhetsbrist")
+        self.assertEqual(titles["b@example.com"],
+                         "Kvittering for din anmeldelse af en "
+                         "sikkerhedsbrist")
+
     def test_SHOP_BREACH_2_receipt_and_feedback_through_the_outbox(self):
         doc = self.report("2026-12-07T08:00:00Z")
         case = doc["case"]
-        r = self.inc("receipt", case, as_of="2026-12-08T09:00:00Z")
-        self.assertEqual(r.rc, EXIT_OK, r)
-        self.assertEqual(r.json()["receipt_at"], "2026-12-08T09:00:00Z")
-        # Never twice.
+        # The receipt went out with the report: never twice.
         r = self.inc("receipt", case, as_of="2026-12-08T10:00:00Z")
         self.assertEqual(r.rc, EXIT_REFUSED, r)
         self.assertIn("already", r.err)
+        # An anonymous case's receipt is recorded by staff.
+        anon = self.report("2026-12-07T08:00:00Z", {"description": "y"})
+        r = self.inc("receipt", anon["case"], as_of="2026-12-08T09:00:00Z")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["receipt_at"], "2026-12-08T09:00:00Z")
         r = self.inc("feedback", case, "--text", "-", "--closed",
                      stdin="Fejlen er rettet.", as_of="2026-12-15T09:00:00Z")
         self.assertEqual(r.rc, EXIT_OK, r)
@@ -441,6 +504,41 @@ class IntakeApiTest(api.ApiCase):
         self.assertIn(SCRIPT, r.json()["report"]["description"])
         self.assertTrue(r.header("Content-Type").startswith(
             "application/json"))
+
+    def test_SHOP_BREACH_2_receipt_sent_with_the_report_over_http(self):
+        """The receipt reaches a reporter with a contact when the report
+        is received, before any staff action; an anonymous reporter has
+        the 201 answer only, and the receipt stays due for staff."""
+        spool = os.path.join(self.dir, "outbox")
+        email = api.uniq_email("finder")
+        r = self.post({"description": "Andres ordrer",
+                       "contact": {"email": email}})
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertTrue(doc["receipt_sent"])
+        got = []
+        for f in glob.glob(os.path.join(spool, "*%s*" % doc["case"])):
+            with open(f) as fh:
+                got.append(json.load(fh))
+        self.assertEqual([m["to"] for m in got], [email])
+        self.assertIn("Kvittering", got[0]["title"])
+        self.assertIn(doc["case"], got[0]["body"])
+        self.assertNotIn("Andres ordrer", got[0]["body"])
+        r = self.server.request("POST", "/v1/reports/%s/status" % doc["case"],
+                                body={"secret": doc["secret"]})
+        self.assertIsNotNone(r.json()["receipt_at"])
+        r = self.call("POST", "/v1/incidents/%s/receipt" % doc["case"],
+                      who=("webshop", "dpo"))
+        self.assertEqual(r.status // 100, 4, r)
+        # Anonymous: nothing sent, the receipt still due.
+        r = self.post({"description": "Andres ordrer"})
+        anon = r.json()
+        self.assertFalse(anon["receipt_sent"])
+        self.assertEqual(glob.glob(os.path.join(spool, "*%s*" %
+                                                anon["case"])), [])
+        r = self.server.request("POST", "/v1/reports/%s/status" %
+                                anon["case"], body={"secret": anon["secret"]})
+        self.assertIsNone(r.json()["receipt_at"])
 
     def test_SHOP_BREACH_1_plain_page_and_its_form(self):
         import urllib.parse

@@ -108,6 +108,120 @@ class Golden(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p)
 
 
+def policy_events(path):
+    """The event names under `events:` of a policy file (two-space keys)."""
+    names, inside = [], False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("events:"):
+                inside = True
+            elif inside and line[:1] not in (" ", "#", "\n"):
+                inside = False
+            elif inside and line.startswith("  ") and \
+                    line[2:3].isalpha() and ":" in line:
+                names.append(line[2:line.index(":")])
+    return names
+
+
+def template_keys(lang):
+    keys = set()
+    with open(os.path.join(ROOT, "templates", "notice", lang + ".strings"),
+              encoding="utf-8") as f:
+        for line in f:
+            if " = " in line and not line.startswith("#"):
+                keys.add(line.split(" = ", 1)[0])
+    return keys
+
+
+class Translations(unittest.TestCase):
+    """Issue 15 point 2: every word of the notice in its language; the
+    events a period runs from too."""
+
+    def test_every_event_of_the_shipped_policies_has_its_words(self):
+        """Each event of each shipped policy has its ev_<name> template in
+        da, sv and en, and each policy renders in all three."""
+        policies = sorted(f for f in os.listdir(POLICY_DIR)
+                          if f.endswith(".yaml"))
+        self.assertGreaterEqual(len(policies), 6)
+        for lang in LANGS:
+            keys = template_keys(lang)
+            for pol in policies:
+                events = policy_events(os.path.join(POLICY_DIR, pol))
+                self.assertTrue(events, pol)
+                for ev in events:
+                    self.assertIn("ev_" + ev, keys, (pol, lang))
+                r = render(os.path.join(POLICY_DIR, pol), "--lang", lang,
+                           "--format", "txt")
+                self.assertEqual(r.rc, 0, (pol, lang, r))
+
+    def test_event_words_in_each_language(self):
+        """The Danish seed's events in en and sv are the templates' words,
+        never the Danish policy text; in da the controller's own."""
+        want = {"en": "2 months after the end of your subscription",
+                "sv": "2 månader efter slutet av ditt abonnemang",
+                "da": "2 måneder efter Abonnementet er opsagt"}
+        for lang, text in want.items():
+            r = render(CEKURA, "--lang", lang, "--format", "txt")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn(text, r.out, lang)
+            if lang != "da":
+                for danish in ("Abonnementet er opsagt",
+                               "Du er stoppet som kunde",
+                               "Konkurrencen er udløbet"):
+                    self.assertNotIn(danish, r.out, lang)
+        # The Swedish seed in Danish and English likewise.
+        for lang, text in (("da", "den sidste afbetaling på et køb"),
+                           ("en", "the last instalment of a purchase")):
+            r = render(AOPT, "--lang", lang, "--format", "txt")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn(text, r.out, lang)
+            self.assertNotIn("Sista avbetalningen", r.out, lang)
+
+    def test_event_without_words_refused_in_other_languages(self):
+        """An event with no template can be rendered only in the policy's
+        own language: elsewhere exit 1 naming the event and the template
+        file, nothing printed (notice and records alike)."""
+        with open(CEKURA, encoding="utf-8") as f:
+            text = f.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "cekura.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text.replace(
+                    "events:\n", "events:\n  audit_done: Revisionen er "
+                    "afsluttet\n", 1))
+            r = render(path, "--lang", "da", "--format", "md")
+            self.assertEqual(r.rc, 0, r)
+            for lang in ("en", "sv"):
+                r = render(path, "--lang", lang)
+                self.assertEqual((r.rc, r.out), (1, ""), r)
+                self.assertIn("event 'audit_done' has no wording in '%s': "
+                              "templates/notice/%s.strings needs "
+                              "ev_audit_done" % (lang, lang), r.err)
+                r = ropa(path, "--lang", lang)
+                self.assertEqual((r.rc, r.out), (1, ""), r)
+                self.assertIn("ev_audit_done", r.err)
+
+    def test_notice_says_the_notice_period_cek_purp_5(self):
+        """CEK-PURP-5, Art. 13(3): the notice says that a new purpose is
+        told first, and the policy's notice period, in each language."""
+        want = {"en": "we start only 30 days after telling you",
+                "da": "vi begynder først 30 dage efter beskeden",
+                "sv": "vi börjar först 30 dagar efter meddelandet"}
+        for lang, text in want.items():
+            r = render(CEKURA, "--lang", lang, "--format", "txt")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn(text, r.out, lang)
+        with open(CEKURA, encoding="utf-8") as f:
+            text = f.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "cekura.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text.replace("notice_period: 30 days",
+                                     "notice_period: 6 weeks", 1))
+            r = render(path, "--lang", "en", "--format", "txt")
+            self.assertIn("we start only 6 weeks after telling you", r.out)
+
+
 class Notice(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="vaern-notice-")
@@ -212,7 +326,7 @@ class Notice(unittest.TestCase):
                      "5 years after the end of the financial year "
                      "(Required by Bogføringsloven § 10)",
                      "2 months after the latest of: it was collected; "
-                     "Du er stoppet som kunde",
+                     "the end of your customer relationship with us",
                      "data portability", "You can withdraw your consent",
                      "Markedsføring elektronisk eller telefonisk"):
             self.assertIn(want, t)
@@ -503,9 +617,9 @@ class Versions(unittest.TestCase):
                 "- purpose competitions: legal basis changed from b to a\n"
                 "- purpose digital_services: categories added: email\n"
                 "- retention competitions: period changed from 1 year "
-                "after the latest of: it was collected; Konkurrencen er "
-                "udløbet to 2 years after the latest of: it was collected; "
-                "Konkurrencen er udløbet\n")
+                "after the latest of: it was collected; the end of the "
+                "competition to 2 years after the latest of: it was "
+                "collected; the end of the competition\n")
         rc, out, err = self.cli("policy", "diff", CEKURA, self.v2)
         self.assertEqual((rc, out), (0, want), err)
         old = self.history()[0]["version"]
@@ -516,6 +630,50 @@ class Versions(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(out, "no changes to purposes, categories, bases, "
                               "recipients, transfers or retention\n")
+
+    def test_diff_in_each_language(self):
+        """Issue 15 point 3: the diff in da, sv and en (--lang; English by
+        default), every word from the templates, the periods' events in
+        the language asked for; a language without templates refused."""
+        want = {
+            "da": ("- versionsdato ændret fra 2018-05-25 til 2026-03-01\n"
+                   "- formål competitions: behandlingsgrundlag ændret fra "
+                   "b til a\n"
+                   "- formål digital_services: kategorier tilføjet: email\n"
+                   "- opbevaring competitions: periode ændret fra 1 år "
+                   "efter det seneste af: de blev indsamlet; Konkurrencen "
+                   "er udløbet til 2 år efter det seneste af: de blev "
+                   "indsamlet; Konkurrencen er udløbet\n"),
+            "sv": ("- versionsdatum ändrat från 2018-05-25 till 2026-03-01\n"
+                   "- ändamål competitions: rättslig grund ändrad från b "
+                   "till a\n"
+                   "- ändamål digital_services: kategorier tillagda: "
+                   "email\n"
+                   "- lagring competitions: tid ändrad från 1 år efter det "
+                   "senaste av: att de samlades in; tävlingens slut till 2 "
+                   "år efter det senaste av: att de samlades in; tävlingens "
+                   "slut\n")}
+        for lang, text in want.items():
+            rc, out, err = self.cli("policy", "diff", CEKURA, self.v2,
+                                    "--lang", lang)
+            self.assertEqual((rc, out), (0, text), err)
+        rc, en, err = self.cli("policy", "diff", "--lang", "en", CEKURA,
+                               self.v2)
+        rc2, default, _ = self.cli("policy", "diff", CEKURA, self.v2)
+        self.assertEqual((rc, rc2), (0, 0), err)
+        self.assertEqual(en, default)
+        self.assertIn("- purpose competitions: legal basis changed", en)
+        rc, out, _ = self.cli("policy", "diff", "cekura", self.v2, "--lang",
+                              "da")
+        self.assertEqual((rc, out), (0, "ingen ændringer af formål, "
+                                        "kategorier, grundlag, modtagere, "
+                                        "overførsler eller opbevaring\n"))
+        rc, out, err = self.cli("policy", "diff", CEKURA, self.v2, "--lang",
+                                "fr")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("--lang: no templates for that language", err)
+        rc, out, err = self.cli("policy", "diff", CEKURA, self.v2, "--lang")
+        self.assertEqual((rc, out), (2, ""))
 
     def test_render_a_stored_version_and_the_day_before(self):
         """AURA-VER-1: the notice of a stored version; --at the day before

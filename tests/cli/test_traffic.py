@@ -24,13 +24,15 @@ import json
 import os
 import re
 import select
+import shutil
 import sqlite3
-
-import dbpeek
+import struct
 import subprocess
 import tempfile
 import time
 import unittest
+
+import dbpeek
 
 VAERN = os.environ.get("VAERN_BIN")
 ROOT = os.environ.get("VAERN_SOURCE_ROOT",
@@ -62,6 +64,34 @@ ROWS = [
 ]
 COURT = ["--authority", "NSK", "--reference", "RET-2025-17",
          "--case", "C-99"]
+
+# ROWS as the compact binary batch (docs/traffic.md).
+BIN_ROWS = [
+    dict(kind=0, start=1740787200, end=1740787500, a=4512345678,
+         b=4587654321, imsi=int(IMSI), imei=int(IMEI),
+         start_cell=(238, 1, 100, 1001), end_cell=(238, 1, 100, 1002)),
+    dict(kind=1, start=1740873599, end=1740873599, a=4512345678,
+         b=4511111111, imsi=int(IMSI), imei=int(IMEI),
+         start_cell=(238, 1, 100, 1001)),
+    dict(kind=2, start=1740873600, end=1740873600, a=4599999999,
+         b=4512345678, c=4522222222, imsi=238020000000002,
+         imei=int(IMEI2), start_cell=(238, 2, 200, 2001)),
+]
+
+
+def binary_batch(rows):
+    """The header and one 88-byte little-endian record per row."""
+    out = [b"VTRBIN01"]
+    for r in rows:
+        flags = (0x01 if r.get("c") else 0) | \
+            (0x02 if r.get("end_cell") else 0) | \
+            (0x04 if len(str(r["imsi"])) == 15 else 0)
+        end_cell = r.get("end_cell") or (0, 0, 0, 0)
+        out.append(struct.pack("<BBHIqqQQQQQHHIIHHII", r["kind"], flags, 0,
+                               0, r["start"], r["end"], r["a"], r["b"],
+                               r.get("c", 0), r["imsi"], r["imei"],
+                               *r["start_cell"], *end_cell))
+    return b"".join(out)
 
 
 class Result:
@@ -207,6 +237,92 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 3)
 
+    def test_TEL_CAT_2_ndjson_unknown_key_or_repeated_key_refused(self):
+        keys = HEADER.strip().split(",")
+        d = {k: v for k, v in zip(keys, ROWS[0].split(",")) if v}
+        lines = [json.dumps(d), json.dumps(dict(d, note="x")),
+                 json.dumps(d)[:-1] + ', "kind": "sms"}',
+                 json.dumps(d).replace('"call"', '"c\\u0061ll"')]
+        path = self.write("rec.ndjson", "\n".join(lines) + "\n")
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("rec.ndjson:2: line: unknown key", r.err)
+        self.assertIn("rec.ndjson:3: line: not a JSON object", r.err)
+        self.assertNotIn("rec.ndjson:4", r.err)  # an escape is JSON
+        self.assertEqual(self.day_files(), [])
+
+    # ---- the compact binary batch (docs/traffic.md) ---------------------------
+
+    def test_TEL_CAT_2_binary_batch_import(self):
+        path = self.write_bin("rec.vtrb", binary_batch(BIN_ROWS))
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["stored"], 3)
+        self.assertEqual(self.day_files(),
+                         ["2025-03-01.day", "2025-03-02.day"])
+        r = self.query("--msisdn", A)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        recs = self.records(r.json())
+        self.assertEqual([x["eventInformation"] for x in recs],
+                         ["call", "sms", "mms"])
+        # The same records as the CSV rows: one delivery of each import.
+        other = os.path.join(self.tmp, "csv")
+        self.assertEqual(self.vaern("init", "--policy", os.path.join(
+            POL, "telenor.yaml"), data=other).rc, EXIT_OK)
+        self.assertEqual(self.vaern("traffic", "cells", "--controller",
+                                    "telenor", os.path.join(self.tmp,
+                                                            "cells.csv"),
+                                    data=other).rc, EXIT_OK)
+        path = self.write("rec.csv", HEADER + "\n".join(ROWS) + "\n")
+        self.assertEqual(self.vaern("traffic", "import", "--controller",
+                                    "telenor", path, as_of="2025-04-01",
+                                    data=other).rc, EXIT_OK)
+        tok = self.vaern("actor", "add", "--controller", "telenor",
+                         "--name", "o2", "--role", "logging_officer",
+                         data=other).json()["token"]
+        r2 = self.query("--msisdn", A, token=tok, data=other)
+        self.assertEqual(self.records(r2.json()), recs)
+
+    def test_TEL_CAT_2_binary_batch_bad_input_named_by_record(self):
+        good = binary_batch(BIN_ROWS)
+        # Truncated: refused whole, naming the record cut short.
+        for extra in ((), ("--skip-bad",)):
+            path = self.write_bin("cut.vtrb", good[:-10])
+            r = self.vaern("traffic", "import", "--controller", "telenor",
+                           *extra, path, as_of="2025-04-01")
+            self.assertEqual(r.rc, EXIT_REFUSED, r)
+            self.assertIn("record 3: cut short (78 of 88 bytes)", r.err)
+            self.assertEqual(self.day_files(), [])
+        path = self.write_bin("hdr.vtrb", b"VTRBIN02" + good[8:])
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("header: not a binary traffic batch", r.err)
+        # A bad IMEI (Luhn) in record 2, an unknown cell in record 3.
+        rows = [dict(BIN_ROWS[0]), dict(BIN_ROWS[1], imei=490154203237517),
+                dict(BIN_ROWS[2], start_cell=(238, 2, 200, 9999))]
+        path = self.write_bin("bad.vtrb", binary_batch(rows))
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("bad.vtrb: record 2: imei: not an IMEI", r.err)
+        self.assertIn("bad.vtrb: record 3: start_cell: not a known cell",
+                      r.err)
+        self.assertNotIn("490154203237517", r.err)
+        self.assertEqual(self.day_files(), [])
+        r = self.vaern("traffic", "import", "--controller", "telenor",
+                       "--skip-bad", path, as_of="2025-04-01")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json(), {"stored": 1, "skipped": 2})
+
+    def write_bin(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
     def test_TEL_CAT_2_bad_records_named_by_line_nothing_stored(self):
         good = ROWS[0]
         cases = [
@@ -347,6 +463,138 @@ class TrafficTest(Base):
                        as_of="2026-03-03")
         self.assertEqual(r.json(), {"days": 1, "records": 1})
         self.assertEqual(self.day_files(), [])
+
+    def day_keys(self, data=None):
+        """The days whose key the keystore holds, and the master key
+        generation each is wrapped under (read-only)."""
+        con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
+            data or self.dir, "keystore.db"), uri=True, timeout=30)
+        try:
+            return dict(con.execute(
+                "SELECT date(day * 86400, 'unixepoch'), kek"
+                " FROM traffic_key ORDER BY day").fetchall())
+        finally:
+            con.close()
+
+    def test_TEL_LOG_1_day_keys_in_the_keystore_sweep_crypto_erases(self):
+        """A day's key is a keystore entry, not part of its file: the
+        sweep destroys it, so a copy of the day file kept from before the
+        sweep no longer opens; the day before the edge keeps its key."""
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        self.assertEqual(sorted(self.day_keys()),
+                         ["2025-03-01", "2025-03-02"])
+        d = os.path.join(self.dir, "traffic", "telenor")
+        with open(os.path.join(d, "2025-03-01.day"), "rb") as f:
+            copy = f.read()
+        # The day before the edge: nothing goes.
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-01T23:59:59Z")
+        self.assertEqual(r.json(), {"days": 0, "records": 0})
+        self.assertEqual(sorted(self.day_keys()),
+                         ["2025-03-01", "2025-03-02"])
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-02")
+        self.assertEqual(r.json(), {"days": 1, "records": 2})
+        self.assertEqual(sorted(self.day_keys()), ["2025-03-02"])
+        # The file put back (a file system's copy, a backup): noise.
+        with open(os.path.join(d, "2025-03-01.day"), "wb") as f:
+            f.write(copy)
+        r = self.query("--msisdn", A, as_of="2026-03-02")
+        self.assertNotEqual(r.rc, EXIT_OK, r)
+        self.assertIn("does not open", r.err)
+        r = self.query("--msisdn", A, as_of="2026-03-02",
+                       frm="2025-03-02T00:00:00Z")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 1)
+
+    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
+    def test_TEL_LOG_1_day_keys_rewrapped_by_a_rotation(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        self.assertEqual(set(self.day_keys().values()), {1})
+        r = self.vaern("key", "rotate", "--quiet")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(set(self.day_keys().values()), {2})
+        r = self.query("--msisdn", A)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 3)
+
+    # ---- backup and restore (GDPR-32, TEL-LOG-1) ---------------------------
+
+    def restore(self, backup, keystore, name="restored"):
+        target = os.path.join(self.tmp, name)
+        os.makedirs(target, mode=0o700)
+        shutil.copy(os.path.join(self.dir, "master.key"), target)
+        return target, self.vaern("restore", backup, "--keystore", keystore,
+                                  data=target)
+
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
+    def test_TEL_LOG_1_backup_carries_the_days_and_restore_reads_them(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        # A writer's temporary file is not part of the store.
+        self.write(os.path.join("data", "traffic", "telenor",
+                                "cells.csv.new"), "half")
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        with open(os.path.join(bk, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(sorted(manifest["traffic"]),
+                         ["telenor/2025-03-01.day", "telenor/2025-03-02.day",
+                          "telenor/cells.csv"])
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_removed"], 0)
+        self.assertEqual(self.day_files(data=target),
+                         ["2025-03-01.day", "2025-03-02.day"])
+        before = self.query("--msisdn", A)
+        after = self.query("--msisdn", A, data=target)
+        self.assertEqual(after.rc, EXIT_OK, after)
+        self.assertEqual(self.records(after.json()),
+                         self.records(before.json()))
+        # The reference came along: an area query finds the cells.
+        r = self.query("--area", "55.6,12.5,55.7,12.6", data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(len(self.records(r.json())), 2)
+
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
+    def test_TEL_LOG_1_day_swept_after_the_backup_stays_gone(self):
+        """The data backup holds both days; the day swept after it has no
+        key in the later keystore: the restore removes it again."""
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        r = self.vaern("traffic", "sweep", "--controller", "telenor",
+                       as_of="2026-03-02")
+        self.assertEqual(r.json(), {"days": 1, "records": 2})
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["traffic_days_removed"], 1)
+        self.assertEqual(self.day_files(data=target), ["2025-03-02.day"])
+        r = self.query("--msisdn", A, as_of="2026-03-02", data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual([x["eventInformation"]
+                          for x in self.records(r.json())], ["mms"])
+
+    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
+    def test_TEL_LOG_1_restore_refuses_an_altered_day_writes_nothing(self):
+        self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
+        bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))
+        self.assertEqual(self.vaern("backup", bk).rc, EXIT_OK)
+        self.assertEqual(self.vaern("backup", "--keystore", ks).rc,
+                         EXIT_OK)
+        day = os.path.join(bk, "traffic", "telenor", "2025-03-02.day")
+        with open(day, "r+b") as f:
+            f.seek(-1, os.SEEK_END)
+            b = f.read(1)
+            f.seek(-1, os.SEEK_END)
+            f.write(bytes([b[0] ^ 1]))
+        target, r = self.restore(bk, ks)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("2025-03-02.day: does not match the manifest", r.err)
+        self.assertEqual(os.listdir(target), ["master.key"])
 
     def test_TEL_LOG_1_retention_sweep_takes_the_days_too(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
@@ -691,6 +939,89 @@ class TrafficHttpTest(Base):
         self.assertEqual(len(denied), 7)
         self.assertEqual(len([x for x in audit
                               if x["action"] == "disclose:police"]), 2)
+
+    def test_TEL_CAT_2_http_binary_batch(self):
+        binary = "application/vnd.vaern.traffic-batch"
+        with Server(self.dir, os.path.join(self.tmp, "log"),
+                    "2025-04-01") as s:
+            batch = binary_batch(BIN_ROWS)
+            st, _, body = s.call("POST", "/v1/traffic", batch[:-1],
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 400, body)
+            self.assertIn(b"record 3: cut short (87 of 88 bytes)", body)
+            self.assertEqual(self.day_files(), [])
+            bad = binary_batch([BIN_ROWS[0], dict(BIN_ROWS[1], a=12345)])
+            st, _, body = s.call("POST", "/v1/traffic", bad,
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 400, body)
+            self.assertEqual(json.loads(body)["records"],
+                             [{"record": 2, "error": "a: not an E.164 "
+                               "number (6 to 15 digits)"}])
+            self.assertEqual(self.day_files(), [])
+            st, _, body = s.call("POST", "/v1/traffic", batch,
+                                 self.tokens["mediation"], binary)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body), {"stored": 3, "skipped": 0})
+        r = self.query("--msisdn", A)
+        self.assertEqual(len(self.records(r.json())), 3)
+
+    def test_TEL_CAT_2_http_batch_past_the_server_body_limit(self):
+        """The ingest route reads a mediation batch larger than the
+        server's 1 MiB body limit, up to its own 64 MiB, and only from a
+        caller whose token is valid; other routes keep the server's
+        limit."""
+        rows = []
+        for i in range(5000):
+            t = "2025-03-01T%02d:%02d:%02dZ" % (i // 3600, i // 60 % 60,
+                                                i % 60)
+            rows.append("call,%s,%s,%s,+4587654321,,%s,%s,238-01-100-1001,"
+                        "238-01-100-1002" % (t, t, A, IMSI, IMEI))
+        batch = self.ndjson(rows)
+        self.assertGreater(len(batch), 1024 * 1024)
+        with Server(self.dir, os.path.join(self.tmp, "log"),
+                    "2025-04-01") as s:
+            def announce(path, token, length):
+                """The status of a request that announces a body of
+                length bytes and sends none: what the server decides
+                before reading a body."""
+                conn = http.client.HTTPConnection("127.0.0.1", s.port,
+                                                  timeout=30)
+                try:
+                    conn.putrequest("POST", path)
+                    conn.putheader("Authorization", "Bearer " + token)
+                    conn.putheader("Content-Length", str(length))
+                    conn.endheaders()
+                    r = conn.getresponse()
+                    return r.status, r.read()
+                finally:
+                    conn.close()
+
+            # No valid token: refused before the body is read.
+            st, body = announce("/v1/traffic", "vaern_not_a_token",
+                                len(batch))
+            self.assertEqual(st, 401, body)
+            self.assertEqual(self.day_files(), [])
+            st, _, body = s.call("POST", "/v1/traffic", batch,
+                                 self.tokens["mediation"],
+                                 "application/x-ndjson")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body), {"stored": 5000,
+                                                "skipped": 0})
+            # Past the route's own limit: 413 before a byte of the body.
+            st, body = announce("/v1/traffic", self.tokens["mediation"],
+                                64 * 1024 * 1024 + 1)
+            self.assertEqual(st, 413, body)
+            # The query route keeps the server's limit.
+            st, body = announce("/v1/traffic/query", self.tokens["officer"],
+                                len(batch))
+            self.assertEqual(st, 413, body)
+            # Without a body there is nothing to admit: the handler
+            # refuses the token (401) as for every route.
+            st, _, body = s.call("POST", "/v1/traffic", b"",
+                                 "vaern_not_a_token")
+            self.assertEqual(st, 401, body)
+        self.assertEqual(self.plan("2025-04-01")["2025-03-01"]["records"],
+                         5000)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@
 #include "audit/audit.h"
 #include "calendar/calendar.h"
 #include "store/store_audit.h"
+#include "store/store_audit_release.h"
 
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -531,6 +532,112 @@ test_gdpr32_writers_continue_one_chain(void **state)
 	assert_true(res.ok);
 	assert_int_equal(res.entries, 18);
 	assert_int_equal(res.head_seq, 18);
+}
+
+/* Counts the releases a scan of the release index finds. */
+static enum vaern_err
+count_hit(void *arg, const struct audit_release_hit *h)
+{
+	(void)h;
+	(*(int64_t *)arg)++;
+	return VAERN_OK;
+}
+
+/* The releases of controller the release index holds. */
+static int64_t
+indexed(const char *path, const char *controller)
+{
+	struct vaern_msg msg = {{0}};
+	struct audit_release_reader *rd = NULL;
+	int64_t id = 0, n = 0;
+	enum vaern_err err;
+
+	assert_int_equal(audit_release_reader_open(path, &rd, &msg), VAERN_OK);
+	err = audit_release_name_id(rd, controller, &id, &msg);
+	if (err == VAERN_OK)
+		assert_int_equal(audit_release_scan(rd, id, INT64_MIN,
+		                                    INT64_MAX, count_hit, &n,
+		                                    &msg),
+		                 VAERN_OK);
+	else
+		assert_int_equal(err, VAERN_E_NOTFOUND);
+	audit_release_reader_close(rd);
+	return n;
+}
+
+/* GDPR-33 (issue 17): the release index holds every allowed release of
+ * every controller and nothing else -- more controllers than the writer
+ * keeps blocks for, blocks filled and begun anew, two writers and a
+ * direct append interleaved -- and nothing of a batch that failed. */
+static void
+test_gdpr33_release_index_holds_every_release(void **state)
+{
+	static const char *const ctl[12] = {"c0", "c1", "c2",  "c3",
+	                                    "c4", "c5", "c6",  "c7",
+	                                    "c8", "c9", "c10", "c11"};
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w1 = NULL, *w2 = NULL;
+	int64_t want[12] = {0}, seq = 0;
+
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w1, &msg),
+	                 VAERN_OK);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w2, &msg),
+	                 VAERN_OK);
+	for (int i = 0; i < 3000; i++) {
+		struct audit_entry e = entry(
+		        "alice", i % 2 ? subject_a : subject_b, i % 3 != 0);
+		enum vaern_err err;
+
+		e.controller = ctl[i % 12];
+		if (i % 7 == 0)
+			e.action = "create"; /* no release */
+		if (i % 11 == 0)
+			e.subject = NULL; /* no release */
+		if (i % 5 == 0)
+			err = audit_append_direct(trail_of(f->db), &e, 1, &seq,
+			                          &msg);
+		else
+			err = audit_append(i % 2 ? w1 : w2, &e, &seq, &msg);
+		if (err != VAERN_OK)
+			fail_msg("append: %s", msg.text);
+		want[i % 12] += e.allowed && i % 7 != 0 && i % 11 != 0;
+	}
+	/* One transaction of 1,500 entries of the 12 controllers: more
+	 * controllers than block slots, blocks filled within it. */
+	{
+		struct audit_entry *many = calloc(1500, sizeof(*many));
+
+		assert_non_null(many);
+		for (int i = 0; i < 1500; i++) {
+			many[i] =
+			        entry("carl", i % 2 ? subject_a : subject_b, 1);
+			many[i].controller = ctl[i % 12];
+			want[i % 12]++;
+		}
+		assert_int_equal(audit_append_many(w1, many, 1500, &seq, &msg),
+		                 VAERN_OK);
+		free(many);
+	}
+	/* A failed commit: its release is not indexed. */
+	exec_sql(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit"
+	                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;");
+	{
+		struct audit_entry e = entry("bob", subject_a, 1);
+
+		e.controller = "c0";
+		assert_int_equal(audit_append(w1, &e, &seq, &msg),
+		                 VAERN_E_STORE);
+		exec_sql(f->db, "DROP TRIGGER no_audit");
+		assert_int_equal(audit_append(w1, &e, &seq, &msg), VAERN_OK);
+		want[0]++;
+	}
+	audit_writer_stop(w1);
+	audit_writer_stop(w2);
+	for (int c = 0; c < 12; c++)
+		assert_int_equal(indexed(f->db, ctl[c]), want[c]);
+	assert_int_equal(indexed(f->db, "testshop"), 0);
+	assert_true(verify(f->db, NULL).ok);
 }
 
 /* GDPR-32: a failed commit fails the append (so the caller refuses the
@@ -1532,6 +1639,7 @@ main(void)
 	        T(test_gdpr32_concurrent_appends_contiguous_and_committed),
 	        T(test_gdpr32_writers_continue_one_chain),
 	        T(test_gdpr32_failed_commit_fails_append_and_writes_nothing),
+	        T(test_gdpr33_release_index_holds_every_release),
 	        T(test_gdpr32_async_appends_reported_once_committed),
 	        T(test_gdpr32_async_failure_reported_nothing_written),
 	        T(test_gdpr32_stop_commits_queued_async_appends),

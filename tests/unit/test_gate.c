@@ -1119,7 +1119,7 @@ test_answer_GDPR_15_TEL_LOG_2(void **state)
 	size_t released[POLICY_ITEMS_MAX];
 	size_t logging = (size_t)policy_category_index(p, "logging_data");
 	size_t email = (size_t)policy_category_index(p, "email");
-	struct gate_state restricted = {1, 0, NULL, NULL};
+	struct gate_state restricted = {1, 0, NULL, NULL, NULL};
 	static const struct gate_rights_request verified = {
 	        1, 1, 1, 1, "access", "received", "code"};
 	static const struct gate_rights_request unverified = {
@@ -1229,6 +1229,49 @@ test_operator_GDPR_32(void **state)
 	assert_false(d.allow);
 }
 
+/* CEK-PURP-5, table-driven on Cekura: a purpose the person has not been
+ * told of (long enough) is refused to staff and to the local operator
+ * naming it; the other purposes, and the person's own answer, are not. */
+static void
+test_untold_CEK_PURP_5(void **state)
+{
+	const struct policy *p = loaded[CEK];
+	size_t released[POLICY_ITEMS_MAX];
+	unsigned char untold[POLICY_ITEMS_MAX] = {0};
+	size_t cs = (size_t)policy_role_index(p, "customer_service");
+	size_t admin = (size_t)policy_purpose_index(p, "customer_admin");
+	size_t comp = (size_t)policy_purpose_index(p, "competitions");
+	static const struct {
+		int role_operator;  /* 1: the local operator */
+		int purpose_untold; /* 1: the purpose asked is untold */
+		enum gate_action action;
+		int allow;
+	} rows[] = {
+	        {0, 1, GATE_READ, 0},    {0, 0, GATE_READ, 1},
+	        {0, 1, GATE_COLLECT, 0}, {0, 1, GATE_EXPORT, 0},
+	        {1, 1, GATE_COLLECT, 0}, {1, 0, GATE_COLLECT, 1},
+	};
+	(void)state;
+
+	untold[comp] = 1;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct gate_state s = {0};
+		struct gate_request r = {0};
+		struct gate_decision d;
+
+		s.untold = untold;
+		r.role = rows[i].role_operator ? GATE_ROLE_OPERATOR : cs;
+		r.purpose = rows[i].purpose_untold ? comp : admin;
+		r.action = rows[i].action;
+		r.recipient = -1;
+		assert_int_equal(gate_decide(p, &r, &s, &d, released),
+		                 VAERN_OK);
+		assert_int_equal(d.allow, rows[i].allow);
+		if (!rows[i].allow)
+			assert_string_equal(d.rule, "CEK-PURP-5");
+	}
+}
+
 /* CONVENTIONS.md item 13: only an allow mints a release, once, after an
  * audit entry; the release opens its subject's released categories only. */
 static void
@@ -1284,7 +1327,7 @@ test_release_minted_by_allow_only(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest tests[6 + NCASES];
+	static struct CMUnitTest tests[7 + NCASES];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_malformed);
@@ -1295,6 +1338,8 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	        test_answer_GDPR_15_TEL_LOG_2);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_operator_GDPR_32);
+	tests[n++] =
+	        (struct CMUnitTest)cmocka_unit_test(test_untold_CEK_PURP_5);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	        test_release_minted_by_allow_only);
 	for (size_t i = 0; i < NCASES; i++) {

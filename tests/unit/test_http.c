@@ -751,6 +751,69 @@ test_body_limit_content_length(void **state)
 	}
 }
 
+/* A body rule's admission: "X-Admit: yes" (an app checks a token). */
+static int
+admit_header(struct http_request *req, void *app)
+{
+	const char *v = http_request_header(req, "X-Admit");
+
+	(void)app;
+	return v != NULL && strcmp(v, "yes") == 0 ? 0 : 401;
+}
+
+/* A route with a body limit of its own (issue 18's bulk ingest): larger
+ * bodies from whom it admits, decided before the body is read; other
+ * routes keep the server's limit; a rule naming no route is refused. */
+static void
+test_body_rule(void **state)
+{
+	static const char unadmitted[] =
+	        "POST /v1/subjects/s1/facts HTTP/1.1\r\nHost: t\r\n"
+	        "Content-Type: application/json\r\n"
+	        "Content-Length: 2048\r\n\r\n";
+	static const char over[] =
+	        "POST /v1/subjects/s1/facts HTTP/1.1\r\nHost: t\r\n"
+	        "X-Admit: yes\r\nContent-Type: application/json\r\n"
+	        "Content-Length: 4097\r\n\r\n";
+	struct http_body_rule rule = {"facts.post", 4 * TEST_BODY_MAX,
+	                              admit_header};
+	struct http_config cfg = test_config();
+	struct vaern_msg msg = {{0}};
+	struct http_server *srv = NULL;
+	char *body = json_of_size(2 * TEST_BODY_MAX);
+	struct reply r;
+	uint16_t p;
+
+	(void)state;
+	cfg.body_rules = &rule;
+	cfg.nbody_rules = 1;
+	srv = start(&cfg);
+	p = http_server_port(srv);
+	/* Twice the server's limit, admitted: read and handled. */
+	request(p, "POST", "/v1/subjects/s1/facts",
+	        "X-Admit: yes\r\nContent-Type: application/json\r\n", body, &r);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	/* Not admitted: 401 on the headers alone, the body never sent. */
+	exchange_raw(p, unadmitted, sizeof(unadmitted) - 1, &r);
+	assert_int_equal(r.status, 401);
+	reply_free(&r);
+	/* Past the route's own limit: 413 before the body. */
+	exchange_raw(p, over, sizeof(over) - 1, &r);
+	assert_error(&r, 413, "payload_too_large");
+	reply_free(&r);
+	http_server_stop(srv);
+	free(body);
+
+	rule.route = "no.such.route";
+	assert_int_equal(http_server_start(&cfg, test_routes,
+	                                   N_ELEMS(test_routes), NULL, &srv,
+	                                   &msg),
+	                 VAERN_E_INVALID);
+	assert_null(srv);
+	assert_non_null(strstr(msg.text, "no route named"));
+}
+
 /* Sends body in chunks of chunk bytes with Transfer-Encoding: chunked. */
 static void
 chunked(const char *body, size_t chunk, struct reply *r)
@@ -2027,6 +2090,7 @@ main(void)
 	        cmocka_unit_test(test_handler_failure_is_500),
 	        cmocka_unit_test(test_handler_headers),
 	        cmocka_unit_test(test_body_limit_content_length),
+	        cmocka_unit_test(test_body_rule),
 	        cmocka_unit_test(test_body_limit_chunked),
 	        cmocka_unit_test(test_header_limit),
 	        cmocka_unit_test(test_malformed_json_never_quoted),

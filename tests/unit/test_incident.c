@@ -254,6 +254,40 @@ test_SHOP_BREACH_1_form_decode(void **state)
 	}
 }
 
+/* GDPR Art. 34 (GDPR-33): the person's language, from the phone's
+ * country code, else the e-mail's country domain, else the controller's. */
+static void
+test_GDPR_33_person_language(void **state)
+{
+	static const struct {
+		const char *email, *phone, *fallback, *want;
+	} rows[] = {
+	        {NULL, "+46701234567", "da", "sv"},
+	        {NULL, "+4520123456", "sv", "da"},
+	        {NULL, "+447700900123", "da", "en"},
+	        {"a@example.se", NULL, "da", "sv"},
+	        {"a@example.DK", NULL, "sv", "da"},
+	        {"a@example.co.uk", NULL, "da", "en"},
+	        {"a@example.com", NULL, "da", "da"},
+	        {"a@example.eu", NULL, "sv", "sv"},
+	        {"a@example.info", NULL, "sv", "sv"},
+	        /* The phone first: it names a country, a domain may not. */
+	        {"a@example.dk", "+46701234567", "da", "sv"},
+	        {NULL, NULL, "sv", "sv"},
+	        {NULL, NULL, "", "en"},
+	        {NULL, NULL, NULL, "en"},
+	        /* Not E.164: says nothing. */
+	        {NULL, "20123456", "sv", "sv"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_string_equal(incident_person_lang(rows[i].email,
+		                                         rows[i].phone,
+		                                         rows[i].fallback),
+		                    rows[i].want);
+}
+
 int
 main(void)
 {
@@ -264,6 +298,7 @@ main(void)
 	        cmocka_unit_test(test_GDPR_33_register_merge),
 	        cmocka_unit_test(test_GDPR_33_exports_escape),
 	        cmocka_unit_test(test_SHOP_BREACH_1_form_decode),
+	        cmocka_unit_test(test_GDPR_33_person_language),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

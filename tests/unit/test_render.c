@@ -29,7 +29,7 @@ static const char policy_text[] =
         "  policy_version: 2024-01-31\n"
         "  dpo: {name: D, email: dpo@example.dk}\n"
         "events:\n"
-        "  customer_end: Du er stoppet som kunde\n"
+        "  relationship_end: Du er stoppet som kunde\n"
         "categories:\n"
         "  name: {description: Navn}\n"
         "purposes:\n"
@@ -42,8 +42,9 @@ static const char policy_text[] =
         "  r2: {categories: [name], anchor: collected, period: 3 weeks}\n"
         "  r3: {categories: [name], anchor: financial_year_end,\n"
         "       period: 5 years}\n"
-        "  r4: {categories: [name], anchor: customer_end, period: 1 month}\n"
-        "  r5: {categories: [name], anchor: [customer_end, collected],\n"
+        "  r4: {categories: [name], anchor: relationship_end, period: 1 "
+        "month}\n"
+        "  r5: {categories: [name], anchor: [relationship_end, collected],\n"
         "       period: 2 months}\n"
         "transfers: none\n"
         "roles:\n"
@@ -82,7 +83,8 @@ test_retention_words(void **state)
 	         "5 years after the end of the financial year"},
 	        {"r3", RENDER_DA, "5 år efter udløbet af regnskabsåret"},
 	        {"r3", RENDER_SV, "5 år efter räkenskapsårets slut"},
-	        {"r4", RENDER_EN, "1 month after Du er stoppet som kunde"},
+	        {"r4", RENDER_EN,
+	         "1 month after the end of your customer relationship with us"},
 	        {"r5", RENDER_DA,
 	         "2 måneder efter det seneste af: Du er stoppet som kunde; "
 	         "de blev indsamlet"},
