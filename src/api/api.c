@@ -1054,14 +1054,16 @@ admit_bearer(struct http_request *req, void *app)
 	struct vault_actor actor;
 	struct vaern_msg msg;
 	struct worker *w;
-	int status = 401;
+	enum vaern_err err;
+	int status;
 
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
 		return 401;
 	if ((w = thread_worker(app, &msg)) == NULL)
 		return 500;
-	if (vault_actor_auth(w->v, auth + 7, &actor, &msg) == VAERN_OK)
-		status = 0;
+	err = vault_actor_auth(w->v, auth + 7, &actor, &msg);
+	/* A store that failed says nothing about the token (500). */
+	status = err == VAERN_OK ? 0 : err == VAERN_E_DENIED ? 401 : 500;
 	sodium_memzero(&actor, sizeof(actor));
 	return status;
 }
