@@ -338,7 +338,7 @@ load_dir(const char *dir, const char *policy, struct person *people, long n,
 	struct vaern_msg msg = {{0}};
 	struct policy_diags *diags = calloc(1, sizeof(*diags));
 	struct vault *v = NULL;
-	struct vault_actor actor = {0, "bench", "bench", "staff"};
+	struct vault_actor actor = {0, "bench", "bench", "staff", 0, {0}};
 	struct vault_access acc = {
 	        &actor, "customer_admin", GATE_READ, NULL, 0, NULL, NULL, NULL};
 	struct gate_decision d;

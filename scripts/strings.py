@@ -9,7 +9,8 @@ output is a header with enum NAME_key (LETTER_<key>), the table
 NAME_table[lang][key], languages in the order en, da, sv, and the key
 names NAME_key_names[key]; NAME and LETTER are "render" and "R" by
 default (the notice, templates/notice), the incident messages use
-"incident" and "I" (templates/incident).
+"incident" and "I" (templates/incident), the portal "portal" and "P"
+(templates/portal).
 """
 import os
 import re
@@ -66,7 +67,10 @@ def main():
              f"enum {name}_key {{"]
     lines += [f"\t{letter}_{k}," for k in order]
     lines += [f"\t{letter}__COUNT", "};", "",
-              f"static const char *const {name}_table[3][{letter}__COUNT] = {{"]
+              # unused: a header read by several files (the portal's),
+              # of which one reads the table
+              f"static const char *const {name}_table[3][{letter}__COUNT]"
+              " __attribute__((unused)) = {"]
     for t in tables:
         lines.append("\t{")
         lines += [f"\t\t{c_string(t[k])}," for k in order]

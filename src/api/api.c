@@ -33,6 +33,7 @@
 #include "../calendar/calendar.h"
 #include "../common/ckpt.h"
 #include "../common/crash.h"
+#include "../portal/portal.h"
 #include "../vault/vault.h"
 #include "api_internal.h"
 #include "api_report.h"
@@ -1035,6 +1036,38 @@ static const struct http_route routes[] = {
          "opendsr_cancel"},
         {"POST", "/v1/traffic", h_traffic_ingest, "traffic_ingest"},
         {"POST", "/v1/traffic/query", h_traffic_query, "traffic_query"},
+        /* The person's self-service portal (issue 16, src/portal). */
+        {"GET", "/portal-assets/portal.css", portal_css, "portal_css"},
+        {"GET", "/.well-known/gpc.json", portal_gpc, "gpc"},
+        {"GET", "/portal/{controller}", portal_home, "portal_home"},
+        {"GET", "/portal/{controller}/login", portal_login_page,
+         "portal_login_page"},
+        {"POST", "/portal/{controller}/login", portal_login_post,
+         "portal_login"},
+        {"GET", "/portal/{controller}/code", portal_code_page,
+         "portal_code_page"},
+        {"POST", "/portal/{controller}/code", portal_code_post, "portal_code"},
+        {"POST", "/portal/{controller}/logout", portal_logout, "portal_logout"},
+        {"GET", "/portal/{controller}/overview", portal_overview,
+         "portal_overview"},
+        {"POST", "/portal/{controller}/change", portal_change, "portal_change"},
+        {"GET", "/portal/{controller}/data", portal_data, "portal_data"},
+        {"POST", "/portal/{controller}/data/{kind}", portal_download,
+         "portal_download"},
+        {"GET", "/portal/{controller}/consents", portal_consents,
+         "portal_consents"},
+        {"POST", "/portal/{controller}/consents", portal_consent_post,
+         "portal_consent"},
+        {"POST", "/portal/{controller}/objection", portal_objection,
+         "portal_objection"},
+        {"GET", "/portal/{controller}/requests", portal_requests,
+         "portal_requests"},
+        {"POST", "/portal/{controller}/requests", portal_request_post,
+         "portal_request"},
+        {"POST", "/portal/{controller}/password", portal_password,
+         "portal_password"},
+        {"POST", "/portal/{controller}/cookies", portal_cookies,
+         "portal_cookies"},
 };
 
 const struct http_route *

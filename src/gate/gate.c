@@ -53,6 +53,8 @@
 #define RULE_XFER_NONE   "CEK-XFER-1"
 #define RULE_REPORT      "GDPR-15"
 #define RULE_PORTABLE    "GDPR-20"
+#define RULE_PORTAL      "AURA-PORTAL-1"
+#define RULE_CHANGE      "AURA-PORTAL-2"
 #define RULE_NEW_PURPOSE "CEK-PURP-5"
 
 /* The mark of an allow, and of a minted release (curl's DYNINIT). */
@@ -140,7 +142,8 @@ check_request(const struct policy *p, const struct gate_request *r,
 {
 	size_t i;
 
-	if (r->role >= p->nroles && r->role != GATE_ROLE_OPERATOR) {
+	if (r->role >= p->nroles && r->role != GATE_ROLE_OPERATOR &&
+	    r->role != GATE_ROLE_SUBJECT) {
 		deny(d, RULE_ACCESS,
 		     "malformed request: role index %zu out of range (%zu "
 		     "roles)",
@@ -148,7 +151,7 @@ check_request(const struct policy *p, const struct gate_request *r,
 		return 0;
 	}
 	if (r->action != GATE_ANSWER && r->role != GATE_ROLE_OPERATOR &&
-	    r->purpose >= p->npurposes) {
+	    r->role != GATE_ROLE_SUBJECT && r->purpose >= p->npurposes) {
 		deny(d, RULE_ACCESS,
 		     "malformed request: purpose index %zu out of range (%zu "
 		     "purposes)",
@@ -401,6 +404,8 @@ check_disclosure(const struct policy *p, const struct gate_request *r,
 static const char *
 role_name(const struct policy *p, size_t ri)
 {
+	if (ri == GATE_ROLE_SUBJECT)
+		return "data_subject";
 	return ri == GATE_ROLE_OPERATOR ? "operator" : p->roles[ri].id;
 }
 
@@ -498,6 +503,10 @@ decide_answer(const struct policy *p, const struct gate_request *r,
 	char why[GATE_REASON_MAX];
 	size_t i, n, k = 0;
 
+	if (r->role == GATE_ROLE_SUBJECT && !r->self) {
+		deny(d, rule, "a data subject reaches only their own data");
+		return VAERN_OK;
+	}
 	if (q != NULL && q->present) {
 		/* AOPT-ACCESS-1: the verified request authorises its
 		 * answer, to whoever handles the controller's requests. */
@@ -523,7 +532,9 @@ decide_answer(const struct policy *p, const struct gate_request *r,
 			     "identity is verified (AOPT-ACCESS-1)");
 			return VAERN_OK;
 		}
-	} else if (r->role != GATE_ROLE_OPERATOR && !p->roles[r->role].audit) {
+	} else if (r->role == GATE_ROLE_SUBJECT ||
+	           (r->role != GATE_ROLE_OPERATOR &&
+	            !p->roles[r->role].audit)) {
 		/* The data-protection officer answers the person's requests
 		 * (the role that reads the audit trail, GDPR-32). */
 		deny(d, rule,
@@ -545,6 +556,75 @@ decide_answer(const struct policy *p, const struct gate_request *r,
 		allow(d, rule, "the person's %s request, answered by role '%s'",
 		      kind, who);
 	d->nreleased = k;
+	return VAERN_OK;
+}
+
+/*
+ * The data subject on the portal (issue 16): their own data only, under
+ * the portal's purpose; a change only to what the portal lets them
+ * change, and not while processing is restricted (GDPR-18).
+ */
+static enum vaern_err
+decide_subject(const struct policy *p, const struct gate_request *r,
+               const struct gate_state *s, struct gate_decision *d,
+               size_t *released)
+{
+	const struct policy_portal *pt = &p->portal;
+	size_t n;
+
+	if (!r->self) {
+		deny(d, RULE_ACCESS,
+		     "a data subject reaches only their own data");
+		return VAERN_OK;
+	}
+	if (!pt->declared || r->purpose >= p->npurposes ||
+	    r->purpose != pt->purpose) {
+		deny(d, RULE_PORTAL,
+		     "the portal serves only its own purpose%s%s",
+		     pt->declared ? " " : " (the policy has no portal)",
+		     pt->declared ? p->purposes[pt->purpose].id : "");
+		return VAERN_OK;
+	}
+	if (r->action != GATE_READ && r->action != GATE_COLLECT) {
+		deny(d, RULE_ACCESS, "a data subject may not %s for a purpose",
+		     action_name(r->action));
+		return VAERN_OK;
+	}
+	if (r->action == GATE_COLLECT) {
+		if (r->categories == NULL) {
+			deny(d, RULE_CHANGE,
+			     "a change on the portal names its categories");
+			return VAERN_OK;
+		}
+		for (size_t i = 0; i < r->ncategories; i++)
+			if (!has_index(pt->changes, pt->nchanges,
+			               r->categories[i])) {
+				deny(d, RULE_CHANGE,
+				     "category '%s' is not one the portal lets "
+				     "the person change",
+				     p->categories[r->categories[i]].id);
+				return VAERN_OK;
+			}
+		if (s->restricted) {
+			deny(d, RULE_RESTRICTION,
+			     "processing is restricted: nothing new is "
+			     "recorded");
+			return VAERN_OK;
+		}
+	}
+	if ((n = release_set(p, r, d, released)) == 0)
+		return VAERN_OK;
+	if (r->action == GATE_COLLECT)
+		allow(d, RULE_CHANGE,
+		      "the person records a change on the portal under "
+		      "purpose '%s', basis (b)",
+		      p->purposes[r->purpose].id);
+	else
+		allow(d, RULE_PORTAL,
+		      "the person reads their own data on the portal, purpose "
+		      "'%s'",
+		      p->purposes[r->purpose].id);
+	d->nreleased = n;
 	return VAERN_OK;
 }
 
@@ -643,6 +723,8 @@ gate_decide(const struct policy *p, const struct gate_request *r,
 	}
 	if (r->role == GATE_ROLE_OPERATOR)
 		return decide_operator(p, r, d, released);
+	if (r->role == GATE_ROLE_SUBJECT)
+		return decide_subject(p, r, s, d, released);
 	role = &p->roles[r->role];
 	pp = &p->purposes[r->purpose];
 	consent = s->consent != NULL && s->consent[r->purpose];

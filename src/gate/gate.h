@@ -46,6 +46,16 @@ enum gate_action {
  */
 #define GATE_ROLE_OPERATOR ((size_t)-1)
 
+/*
+ * The data subject themself, logged in to the self-service portal
+ * (issue 16; AURA-PORTAL-1, -2): not a role of the policy. Only about
+ * their own data (gate_request.self): reads (GATE_READ) under the
+ * portal's purpose, records (GATE_COLLECT) the categories the portal
+ * lets them change (AURA-PORTAL-2), and has their own verified access or
+ * portability request answered (GATE_ANSWER); nothing else.
+ */
+#define GATE_ROLE_SUBJECT ((size_t)-2)
+
 /* What the vault found of a rights request presented as the authority for
  * a GATE_ANSWER (AOPT-ACCESS-1); the gate decides on it. */
 struct gate_rights_request {
@@ -95,6 +105,9 @@ struct gate_request {
 	const struct gate_rights_request *request; /* GATE_ANSWER: the
 	                           request it answers, or NULL (then only a
 	                           role with audit: true answers) */
+	int self; /* GATE_ROLE_SUBJECT: 1 if the actor is the
+	             subject asked about (the vault binds the
+	             portal's session to its person) */
 };
 
 struct gate_decision {

@@ -48,7 +48,7 @@ static const char *const top_keys[] = {
         "purposes",  "retention",  "recipients",       "transfers",
         "roles",     "rights",     "request_channels", "security",
         "incidents", "sources",    "traffic",          "notice_period",
-        NULL};
+        "portal",    NULL};
 
 static const char *const controller_keys[] = {"id",
                                               "name",
@@ -427,6 +427,7 @@ compile(struct loader *ld, const struct ynode *root)
 	                  "the policy", "security", &ld->p->security,
 	                  &ld->p->nsecurity);
 	policy_compile_traffic(ld, root);
+	policy_compile_portal(ld, root);
 }
 
 /* ---------------------------------------------------------------------

@@ -315,6 +315,42 @@ struct policy_traffic {
 	unsigned line, column;
 };
 
+/* The self-service portal (`portal:`, issue 16). */
+#define POLICY_PORTAL_LOGINS_MAX 4  /* identifier sets that log in */
+#define POLICY_PORTAL_SET_MAX    4  /* categories in one set */
+#define POLICY_PORTAL_CHANGES    16 /* categories the person may record */
+#define POLICY_PROOF_CODE                                                      \
+	1u /* a one-time code to the contact on                                \
+	      record (e-mail, else phone) */
+#define POLICY_PROOF_PASSWORD                                                  \
+	2u /* a password the person set                                        \
+	      (argon2id) */
+
+/* One way to log in (AURA-LOGIN-1): the identifier categories that
+ * together name one person. */
+struct policy_portal_login {
+	size_t categories[POLICY_PORTAL_SET_MAX]; /* indexes into categories,
+	                                             each an identifier */
+	size_t n;
+};
+
+struct policy_portal {
+	int declared;   /* 1 if the policy has `portal:` */
+	size_t purpose; /* the self-service purpose (basis b): what the
+	                   overview shows (AURA-PORTAL-1, -2) */
+	struct policy_portal_login logins[POLICY_PORTAL_LOGINS_MAX];
+	size_t nlogins;
+	unsigned proofs;                       /* POLICY_PROOF_* bits */
+	size_t changes[POLICY_PORTAL_CHANGES]; /* categories of the purpose
+	                   the person may record a new value of (a product
+	                   change, AURA-PORTAL-2) */
+	size_t nchanges;
+	long source; /* index into sources (kind subject) a change and a
+	                consent given on the portal come from; -1: the
+	                category's kind */
+	unsigned line, column;
+};
+
 /* A source of facts the policy declares (TEL-CAT-3, GDPR-20): a fact's
  * `source` names one, never free text of the caller. */
 struct policy_source {
@@ -363,6 +399,7 @@ struct policy {
 	size_t nsecurity;
 	struct policy_incidents incidents; /* issue 17 */
 	struct policy_traffic traffic;     /* issue 18 */
+	struct policy_portal portal;       /* issue 16 */
 	unsigned char sha256[32];          /* of the file's bytes */
 };
 

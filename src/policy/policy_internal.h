@@ -199,6 +199,10 @@ void policy_compile_request_channels(struct loader *ld,
 void policy_compile_traffic(struct loader *ld, const struct ynode *root);
 void policy_compile_incidents(struct loader *ld, const struct ynode *root);
 
+/* policy_portal.c */
+
+void policy_compile_portal(struct loader *ld, const struct ynode *root);
+
 /* policy.c */
 
 const struct ynode *policy_get_section(struct loader *ld,

@@ -238,7 +238,8 @@ dbpg_sql_translate(const char *sql, int *nparams, unsigned char *used,
 				p++;
 			else if (p - w == 7 &&
 			         strncasecmp(w, "INDEXED", 7) == 0 &&
-			         (rest = word_at(skip_space(p), "BY")) != NULL) {
+			         (rest = word_at(skip_space(p), "BY")) !=
+			                 NULL) {
 				/* SQLite's index hint "INDEXED BY name":
 				 * PostgreSQL's planner chooses. */
 				p = skip_space(rest);

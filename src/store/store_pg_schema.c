@@ -20,8 +20,9 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 
 	if ((rc = db_begin(db, DB_WRITE, DB_LOCK_SCHEMA)) != DB_OK)
 		return rc;
-	if ((rc = db_prepare(db, "SELECT to_regclass('public.meta') IS NOT NULL",
-	                     0, &s)) == DB_OK &&
+	if ((rc = db_prepare(db,
+	                     "SELECT to_regclass('public.meta') IS NOT NULL", 0,
+	                     &s)) == DB_OK &&
 	    db_step(s) == DB_ROW)
 		have = (int)db_column_int64(s, 0);
 	db_finalize(s);

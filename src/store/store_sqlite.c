@@ -371,6 +371,10 @@ static const char *const stmt_sql[S_COUNT_] = {
                          " WHERE request = ?1",
         [S_CODE_UPDATE] = "UPDATE request_code SET attempts = ?3,"
                           " used_at = ?4 WHERE request = ?1 AND seq = ?2",
+        /* Issue 16: the portal's session, found by its token's hash. */
+        [S_PORTAL_SESSION_GET] = "SELECT id, controller, subject, proof,"
+                                 " created_at, seen_at, ended_at"
+                                 " FROM portal_session WHERE token_hash = ?1",
 };
 
 static uint32_t

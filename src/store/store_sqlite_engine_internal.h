@@ -139,6 +139,7 @@ enum stmt_id {
 	S_REQ_SCOPE_GET,
 	S_AUDIT_OUTBOX,
 	S_AUDIT_HEAD_PENDING,
+	S_PORTAL_SESSION_GET, /* store_portal.c: on every portal page */
 	S_COUNT_
 };
 

@@ -8,6 +8,7 @@
 #include "store_audit.h"
 #include "store_incident.h"
 #include "store_notice.h"
+#include "store_portal.h"
 #include "store_sqlite_engine_internal.h"
 #include "store_webhook.h"
 
@@ -345,6 +346,8 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 		rc = db_exec(db, ks_stamp_sql, errmsg);
 	if (rc == DB_OK)
 		rc = store_incident_schema(db, errmsg);
+	if (rc == DB_OK)
+		rc = store_portal_schema(db, errmsg);
 	/* CEK-PURP-5 (issue 15 point 4): created on open in any schema. */
 	if (rc == DB_OK)
 		rc = store_notice_schema(db, errmsg);

@@ -3,6 +3,7 @@
  * warnings, facts, events and the facts' retention (moved from store_sqlite.c).
  */
 #include "store.h"
+#include "store_portal.h"
 
 #include "sqlite_util.h"
 #include "store_sqlite_engine_internal.h"
@@ -138,6 +139,7 @@ store_subject_delete(struct store *st, int64_t rowid, struct vaern_msg *msg)
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_UNSUB, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE_CARD_WARNINGS, rowid,
 	                             msg)) ||
+	    (err = store_portal_forget(st, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SKEY_DELETE, rowid, msg)) ||
 	    (err = delete_by_subject(st, S_SUBJ_DELETE, rowid, msg)))
 		return err;

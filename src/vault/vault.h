@@ -455,7 +455,17 @@ struct vault_actor {
 	char controller[POLICY_NAME_MAX + 1];
 	char name[POLICY_NAME_MAX + 1];
 	char role[POLICY_NAME_MAX + 1];
+	int self; /* 1: the data subject themself, logged in to the portal
+	             (issue 16): the gate's GATE_ROLE_SUBJECT, whatever
+	             role says; only about subject (vault_actor_subject) */
+	unsigned char subject[VAULT_UID_BYTES]; /* self: whose session */
 };
+
+/* The actor of a person logged in to the portal (issue 16): name and
+ * role "data_subject", bound to uid; audited as the data subject. */
+void vault_actor_subject(struct vault_actor *out, const char *controller,
+                         const unsigned char uid[VAULT_UID_BYTES])
+        __attribute__((nonnull));
 
 /*
  * Adds an actor of controller in role (a role of its policy) and writes

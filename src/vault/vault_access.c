@@ -449,12 +449,38 @@ action_name(enum gate_action a)
 	return "read";
 }
 
+void
+vault_actor_subject(struct vault_actor *out, const char *controller,
+                    const unsigned char uid[VAULT_UID_BYTES])
+{
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(out->controller, sizeof(out->controller), "%s",
+	               controller);
+	(void)snprintf(out->name, sizeof(out->name), "data_subject");
+	(void)snprintf(out->role, sizeof(out->role), "data_subject");
+	out->self = 1;
+	memcpy(out->subject, uid, VAULT_UID_BYTES);
+}
+
+int
+vlt_actor_is(const struct vault_actor *actor, const unsigned char *uid)
+{
+	return actor->self && uid != NULL &&
+	       sodium_memcmp(actor->subject, uid, VAULT_UID_BYTES) == 0;
+}
+
 int
 vlt_gate_role(const struct policy *p, const struct vault_actor *actor,
               size_t *role)
 {
-	long rl = policy_role_index(p, actor->role);
+	long rl;
 
+	/* The person on the portal, whatever a policy names its roles. */
+	if (actor->self) {
+		*role = GATE_ROLE_SUBJECT;
+		return 0;
+	}
+	rl = policy_role_index(p, actor->role);
 	*role = rl >= 0 ? (size_t)rl : GATE_ROLE_OPERATOR;
 	if (rl >= 0)
 		return 0;
@@ -637,6 +663,7 @@ vault_subject_access(struct vault *v, const unsigned char uid[VAULT_UID_BYTES],
 		gs.untold = untold;
 	}
 	r.role = rl;
+	r.self = vlt_actor_is(a->actor, uid);
 	r.purpose = pi >= 0 ? (size_t)pi : 0;
 	r.action = a->action;
 	r.categories = a->categories != NULL ? wanted : NULL;

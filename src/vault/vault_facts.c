@@ -147,6 +147,7 @@ gate_collect(struct vault *v, const struct controller *c,
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.role = role;
+		r.self = vlt_actor_is(actor, s->uid);
 		r.purpose = pi;
 		r.action = GATE_COLLECT;
 		r.categories = idx;

@@ -476,6 +476,9 @@ enum vaern_err vlt_subject_state(struct vault *v, const struct policy *p,
 int vlt_gate_role(const struct policy *p, const struct vault_actor *actor,
                   size_t *role);
 
+/* 1 if actor is the data subject uid on the portal (gate_request.self). */
+int vlt_actor_is(const struct vault_actor *actor, const unsigned char *uid);
+
 /*
  * Walks the facts of subject s with release rel (minted for s): fn gets
  * the released ones, decrypted; withheld (NULL, or [ncategories]) counts

@@ -68,6 +68,7 @@ vault_subject_export(struct vault *v, const struct vault_actor *actor,
 		goto done;
 	}
 	r.role = rl;
+	r.self = vlt_actor_is(actor, s.uid);
 	r.action = GATE_ANSWER;
 	r.recipient = -1;
 	r.portability = kind == VAULT_EXPORT_PORTABILITY;

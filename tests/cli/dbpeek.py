@@ -91,9 +91,33 @@ def _value_out(v):
     return v
 
 
+class _Row(tuple):
+    """sqlite3.Row's part the tests use: by index, by name, dict(row)."""
+
+    def __new__(cls, values, names):
+        r = super().__new__(cls, values)
+        r._names = names
+        return r
+
+    def __getitem__(self, k):
+        if isinstance(k, str):
+            return tuple.__getitem__(self, self._names.index(k))
+        return tuple.__getitem__(self, k)
+
+    def keys(self):
+        return list(self._names)
+
+
 class _Cursor:
-    def __init__(self, cur):
+    def __init__(self, cur, rows_by_name=False):
         self._cur = cur
+        self._by_name = rows_by_name
+
+    def _row(self, r):
+        values = tuple(_value_out(v) for v in r)
+        if not self._by_name:
+            return values
+        return _Row(values, [d[0] for d in self._cur.description])
 
     def execute(self, sql, params=()):
         # One database holds what SQLite keeps in three files (schemas
@@ -130,12 +154,12 @@ class _Cursor:
         if self._cur.description is None:
             return None
         r = self._cur.fetchone()
-        return None if r is None else tuple(_value_out(v) for v in r)
+        return None if r is None else self._row(r)
 
     def fetchall(self):
         if self._cur.description is None:
             return []
-        return [tuple(_value_out(v) for v in r) for r in self._cur.fetchall()]
+        return [self._row(r) for r in self._cur.fetchall()]
 
     def __iter__(self):
         return iter(self.fetchall())
@@ -168,8 +192,10 @@ class _PgConnection:
         self._con.commit()
         self._con.set_session(readonly=readonly)
 
+    row_factory = None  # sqlite3.Row: rows by name too
+
     def cursor(self):
-        return _Cursor(self._con.cursor())
+        return _Cursor(self._con.cursor(), self.row_factory is sqlite3.Row)
 
     def execute(self, sql, params=()):
         return self.cursor().execute(sql, params)

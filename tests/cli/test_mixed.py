@@ -31,6 +31,8 @@ import unittest
 
 import dbpeek
 
+DB_LOCK_STORE = 0x7661657201  # src/store/db.h
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_api import (HTTP_TIMEOUT, ApiCase, run_vaern,  # noqa: E402
                       telenor_customer)
@@ -196,7 +198,12 @@ class WriteLockTest(ApiCase):
         audit_db = os.path.join(self.dir, "audit.db")
         lock = dbpeek.connect(self.db, timeout=10, isolation_level=None)
         try:
-            lock.execute("BEGIN IMMEDIATE")  # the data store's write lock
+            # The data store's write lock: SQLite's, or on PostgreSQL the
+            # advisory lock every write transaction takes (db.h).
+            if dbpeek.ON_POSTGRESQL:
+                lock.execute("SELECT pg_advisory_lock(?1)", (DB_LOCK_STORE,))
+            else:
+                lock.execute("BEGIN IMMEDIATE")
             for i in range(6):
                 t0 = time.monotonic()
                 r = self.read(self.CS, sid, "contract")
@@ -211,7 +218,10 @@ class WriteLockTest(ApiCase):
             last = sql(audit_db, "SELECT max(seq) FROM audit")[0][0]
             self.assertLess(head, last)
         finally:
-            lock.execute("ROLLBACK")
+            if dbpeek.ON_POSTGRESQL:
+                lock.execute("SELECT pg_advisory_unlock(?1)", (DB_LOCK_STORE,))
+            else:
+                lock.execute("ROLLBACK")
             lock.close()
         # Released: the data store learns the head, which the trail has.
         deadline = time.monotonic() + 15

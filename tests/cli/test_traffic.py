@@ -470,9 +470,12 @@ class TrafficTest(Base):
         con = dbpeek.connect("file:%s?mode=ro" % os.path.join(
             data or self.dir, "keystore.db"), uri=True, timeout=30)
         try:
-            return dict(con.execute(
-                "SELECT date(day * 86400, 'unixepoch'), kek"
-                " FROM traffic_key ORDER BY day").fetchall())
+            import datetime
+            epoch = datetime.date(1970, 1, 1)
+            return {(epoch + datetime.timedelta(days=day)).isoformat(): kek
+                    for day, kek in con.execute(
+                        "SELECT day, kek FROM traffic_key ORDER BY day"
+                    ).fetchall()}
         finally:
             con.close()
 

@@ -1147,12 +1147,21 @@ test_example_compiles(void **state)
 	assert_int_equal(news->ncategories, 2);
 	assert_int_equal(news->categories[0], name);
 	assert_int_equal(news->categories[1], email);
-	assert_int_equal(news->nconsent_sources, 1);
+	assert_int_equal(news->nconsent_sources, 2);
 	assert_string_equal(news->consent_sources[0], "web_form");
+	assert_string_equal(news->consent_sources[1], "portal");
 	assert_non_null(news->consent_text);
 	assert_int_equal(news->direct_marketing, 1);
 	admin = &p->purposes[idx(policy_purpose_index(p, "customer_admin"))];
 	assert_int_equal(admin->basis, BASIS_B);
+	/* Issue 16: the portal, logged in to by e-mail and a code. */
+	assert_true(p->portal.declared);
+	assert_int_equal(p->portal.purpose,
+	                 (size_t)policy_purpose_index(p, "customer_admin"));
+	assert_int_equal(p->portal.nlogins, 1);
+	assert_int_equal(p->portal.logins[0].n, 1);
+	assert_int_equal(p->portal.logins[0].categories[0], email);
+	assert_int_equal(p->portal.proofs, POLICY_PROOF_CODE);
 	assert_int_equal(admin->ncategories, 5);
 	assert_int_equal(admin->nmandatory, 2);
 	assert_int_equal(admin->mandatory[0], name);

@@ -1908,8 +1908,8 @@ test_gated_read_AURA_SHARE_1_GDPR_18_GDPR_21(void **state)
 	struct vaern_msg msg = {{0}};
 	struct audit_log log;
 	struct gate_decision d;
-	struct vault_actor staff = {1, "testshop", "alice", "staff"};
-	struct vault_actor mkt = {2, "testshop", "bob", "marketing"};
+	struct vault_actor staff = {1, "testshop", "alice", "staff", 0, {0}};
+	struct vault_actor mkt = {2, "testshop", "bob", "marketing", 0, {0}};
 	unsigned char uid[VAULT_UID_BYTES];
 	const char *only_name[] = {"name"};
 	struct vault_access acc = {
@@ -2073,7 +2073,7 @@ test_request_executions_GDPR_16_GDPR_15(void **state)
 	static const struct vault_request_actor who = {"mette", "staff"};
 	struct fixture *f = *state;
 	struct vaern_msg msg = {{0}};
-	struct vault_actor staff = {1, "testshop", "mette", "staff"};
+	struct vault_actor staff = {1, "testshop", "mette", "staff", 0, {0}};
 	unsigned char uid[VAULT_UID_BYTES], other[VAULT_UID_BYTES];
 	char rect[VAULT_REQUEST_ID_LEN], access[VAULT_REQUEST_ID_LEN];
 	struct vault_rectification ch[2];

@@ -1,0 +1,141 @@
+/*
+ * web.h -- the machinery of vaern's server-rendered pages: the person's
+ * portal (src/portal, issue 16) and the staff console (issue 20). This
+ * header is the module's whole API.
+ *
+ *   HTML        a bounded, wiping buffer; text is always escaped, markup
+ *               comes only from the program (web_html_raw)
+ *   languages   da, sv, en: ?lang=, the language cookie, Accept-Language,
+ *               the policy's default, in that order (web_lang_choose)
+ *   cookies     __Host- cookies only: Secure, HttpOnly, SameSite=Strict,
+ *               Path=/ (web_cookie_set), read back strictly (web_cookie)
+ *   forms       application/x-www-form-urlencoded, every field known,
+ *               none twice, none over WEB_FIELD_MAX (web_form)
+ *   CSRF        a token in every form (the caller derives it from the
+ *               session; vault_portal_csrf) compared in constant time
+ *               (web_token_equal), plus the Origin check (web_origin_ok)
+ *   headers     a strict CSP without inline script or style,
+ *               frame-ancestors 'none', no-store (web_page_headers); the
+ *               http module adds HSTS over TLS
+ *
+ * Sessions, login throttling and one-time codes are the vault's
+ * (src/vault/vault_portal.h): they need the keys and the store.
+ *
+ * Personal data: a page holds it; the buffer is wiped when freed. Nothing
+ * here logs.
+ */
+#ifndef VAERN_WEB_H
+#define VAERN_WEB_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../http/http.h"
+
+#define WEB_PAGE_MAX   ((size_t)1024 * 1024) /* bytes of one page */
+#define WEB_FIELD_MAX  1024 /* bytes of one decoded form field */
+#define WEB_FIELDS_MAX 32   /* fields of one form */
+#define WEB_COOKIE_MAX 128  /* bytes of a cookie value we read */
+
+/* A page being written. */
+struct web_html {
+	char *data; /* owned; NUL-terminated while not failed */
+	size_t len; /* bytes written */
+	size_t cap; /* bytes allocated */
+	size_t max; /* the ceiling (WEB_PAGE_MAX when 0 at init) */
+	int failed; /* 1 after a write failed (no memory, past max) */
+};
+
+void web_html_init(struct web_html *h, size_t max) __attribute__((nonnull));
+/* Appends program markup as is. Never pass request input or data. */
+void web_html_raw(struct web_html *h, const char *markup)
+        __attribute__((nonnull));
+/* Appends text escaped for an element or a quoted attribute. */
+void web_html_text(struct web_html *h, const char *text)
+        __attribute__((nonnull));
+/* Appends formatted program markup: the arguments are numbers or
+ * program strings, never input (use web_html_text for those). */
+void web_html_printf(struct web_html *h, const char *fmt, ...)
+        __attribute__((nonnull(1, 2), format(printf, 2, 3)));
+/* Wipes and frees h's buffer. */
+void web_html_free(struct web_html *h) __attribute__((nonnull));
+
+/*
+ * Answers status with the page h (text/html; charset=utf-8) and the
+ * page headers, then frees h. A failed h answers 500 instead.
+ */
+int web_respond_html(struct http_response *res, int status, struct web_html *h)
+        __attribute__((nonnull));
+
+/* Content-Security-Policy: default-src 'self'; script-src 'none' (no
+ * JavaScript at all); style-src 'self'; img-src 'self'; form-action
+ * 'self'; frame-ancestors 'none'; base-uri 'none'; and
+ * X-Frame-Options: DENY, Referrer-Policy: same-origin (a form then
+ * carries its Origin; no-referrer would make it "null"); the http module
+ * adds Cache-Control: no-store. */
+void web_page_headers(struct http_response *res) __attribute__((nonnull));
+
+/* 303 See Other to the path (program text) with the page headers. */
+int web_redirect(struct http_response *res, const char *path)
+        __attribute__((nonnull));
+
+enum web_lang { WEB_EN = 0, WEB_DA = 1, WEB_SV = 2 };
+
+/* "en", "da", "sv". */
+const char *web_lang_code(enum web_lang l);
+/* 0 and *l for "en", "da" or "sv"; -1 for anything else. */
+int web_lang_parse(const char *s, enum web_lang *l) __attribute__((nonnull(2)));
+
+/*
+ * The page's language: ?lang= (which the caller then keeps in the
+ * language cookie), the cookie WEB_LANG_COOKIE, the first of da, sv, en
+ * that Accept-Language lists with q > 0, else dflt (a policy's
+ * controller.language; anything else: en).
+ */
+#define WEB_LANG_COOKIE "__Host-vaern_lang"
+enum web_lang web_lang_choose(struct http_request *req, const char *dflt)
+        __attribute__((nonnull(1)));
+
+/*
+ * The value of cookie name in the request's Cookie header into out
+ * (size bytes): 1 if found, 0 if absent, -1 if it is there but malformed
+ * or too long (a value of other than [A-Za-z0-9_-]).
+ */
+int web_cookie(struct http_request *req, const char *name, char *out,
+               size_t size) __attribute__((nonnull));
+
+/*
+ * Sets cookie name (which must begin "__Host-") to value: Path=/;
+ * Secure; HttpOnly; SameSite=Strict, and Max-Age=max_age when max_age
+ * >= 0 (0 removes it), else a session cookie. -1 on a bad name or
+ * value, or too many headers.
+ */
+int web_cookie_set(struct http_response *res, const char *name,
+                   const char *value, long max_age) __attribute__((nonnull));
+
+/*
+ * Decodes the request's urlencoded form into values (one per keys entry,
+ * NULL-terminated keys; absent or blank fields NULL), decoded in a copy
+ * *buf the caller frees with web_form_free. Returns 0, or the status to
+ * answer with msg naming the field at fault (never its value): 415 not
+ * a form, 413 a field over WEB_FIELD_MAX, 400 an unknown field, one
+ * twice, a bad escape, a NUL, invalid UTF-8 or control characters (a
+ * line break allowed only in fields listed in multiline, or none).
+ */
+int web_form(struct http_request *req, const char *const *keys,
+             const char **values, char **buf, struct vaern_msg *msg)
+        __attribute__((nonnull(1, 2, 3, 4)));
+void web_form_free(char *buf);
+
+/* 1 if a and b are equal tokens (constant time for equal lengths). */
+int web_token_equal(const char *a, const char *b);
+
+/*
+ * AURA-SEC-1, the CSRF rule's second half: 1 if the request's Origin is
+ * absent or is this server's own ("https://" or, on plain loopback HTTP,
+ * "http://", then the Host header), and Sec-Fetch-Site, when sent, is
+ * same-origin or none; else 0.
+ */
+int web_origin_ok(struct http_request *req) __attribute__((nonnull));
+
+#endif
