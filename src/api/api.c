@@ -609,6 +609,7 @@ begin(struct http_request *req, struct http_response *res, void *app,
       struct ctx *c)
 {
 	const char *auth = http_request_header(req, "Authorization");
+	enum vaern_err err;
 
 	memset(c, 0, sizeof(*c));
 	c->api = app;
@@ -633,7 +634,12 @@ begin(struct http_request *req, struct http_response *res, void *app,
 	/* Gate decisions of this request are audited for this response. */
 	c->res = res;
 	vault_set_audit(c->v, audit_hook, c);
-	if (vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg) != VAERN_OK) {
+	if ((err = vault_actor_auth(c->v, auth + 7, &c->actor, &c->msg)) !=
+	    VAERN_OK) {
+		if (err != VAERN_E_DENIED) { /* the store, not the token */
+			(void)fail(res, err, &c->msg);
+			return 1;
+		}
 		http_respond_header(res, "WWW-Authenticate",
 		                    "Bearer error=\"invalid_token\"");
 		(void)http_respond_error(res, 401, "unauthorized", "%s",
@@ -1081,14 +1087,16 @@ admit_bearer(struct http_request *req, void *app)
 	struct vault_actor actor;
 	struct vaern_msg msg;
 	struct worker *w;
-	int status = 401;
+	enum vaern_err err;
+	int status;
 
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
 		return 401;
 	if ((w = thread_worker(app, &msg)) == NULL)
 		return 500;
-	if (vault_actor_auth(w->v, auth + 7, &actor, &msg) == VAERN_OK)
-		status = 0;
+	err = vault_actor_auth(w->v, auth + 7, &actor, &msg);
+	/* A store that failed says nothing about the token (500). */
+	status = err == VAERN_OK ? 0 : err == VAERN_E_DENIED ? 401 : 500;
 	sodium_memzero(&actor, sizeof(actor));
 	return status;
 }

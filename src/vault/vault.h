@@ -495,8 +495,9 @@ vault_actor_foreach(struct vault *v, const char *controller,
 /*
  * Authenticates a bearer token: VAERN_OK and *out, or VAERN_E_DENIED for
  * an unknown, malformed or revoked token (one message for all, so a
- * caller learns nothing about which). The secret is compared in constant
- * time.
+ * caller learns nothing about which); VAERN_E_STORE (its message says
+ * why) when the store could not be read, which says nothing about the
+ * token. The secret is compared in constant time.
  */
 enum vaern_err vault_actor_auth(struct vault *v, const char *token,
                                 struct vault_actor *out, struct vaern_msg *msg)

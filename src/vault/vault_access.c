@@ -206,7 +206,7 @@ vault_actor_auth(struct vault *v, const char *token, struct vault_actor *out,
 	struct controller *c = NULL;
 	const char *p = token;
 	size_t len = 0;
-	enum vaern_err err = VAERN_E_DENIED;
+	enum vaern_err err = VAERN_E_DENIED, got;
 
 	memset(out, 0, sizeof(*out));
 	if (strncmp(p, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
@@ -224,8 +224,17 @@ vault_actor_auth(struct vault *v, const char *token, struct vault_actor *out,
 	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    len != sizeof(secret))
 		goto done;
-	if (store_actor_by_token_id(v->store, id, &a, NULL) != VAERN_OK)
+	if ((got = store_actor_by_token_id(v->store, id, &a, msg)) !=
+	    VAERN_OK) {
+		/* A store that failed (a database that went away) is not a
+		 * verdict on the token: the caller answers with the store's
+		 * error, not "unauthorized" (issue 14, failover). */
+		if (got != VAERN_E_NOTFOUND) {
+			sodium_memzero(secret, sizeof(secret));
+			return got;
+		}
 		goto done;
+	}
 	token_hash(secret, sizeof(secret), hash);
 	if (sodium_memcmp(hash, a.token_hash, sizeof(hash)) != 0 ||
 	    a.revoked_at != STORE_NO_TIME)
