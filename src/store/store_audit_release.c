@@ -566,8 +566,8 @@ static const char *const rstmt_sql[R_COUNT_] = {
         /* The blocks that may hold an instant of [?2, ?3]: begun by ?3
          * (the index range), ended at ?2 or later (compared here, before
          * the records are read). */
-        [R_WINDOW] = "SELECT at_max, entries, records FROM audit_release"
-                     " WHERE controller = ?1 AND at_min <= ?3",
+        [R_WINDOW] = ("SELECT at_max, entries, records FROM audit_release"
+                      " WHERE controller = ?1 AND at_min <= ?3"),
 };
 
 struct audit_release_reader {
