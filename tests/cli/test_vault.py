@@ -219,6 +219,36 @@ class Init(VaultTest):
         with open(self.key, "rb") as f:
             self.assertRegex(f.read(), rb"^[0-9a-f]{64}\n$")
 
+    @dbpeek.sqlite_only("the pg suite's wrapper adds its own --store")
+    def test_GDPR_32_init_store_bad_input_changes_nothing(self):
+        """issue 14: a connection string with a password is refused on the
+        command line, one that is not PostgreSQL's is refused, and a
+        server that cannot be reached fails init naming the cause, never
+        the password; each leaves no store.conf, key or database."""
+        secret = "hunter2secret"
+        cases = [
+            (["--store", "postgresql://vaern:%s@db1/vaern" % secret], 2,
+             "password"),
+            (["--store", "host=db1 dbname=vaern password=%s" % secret], 2,
+             "password"),
+            (["--store", "mysql-thing"], 2, "PostgreSQL"),
+        ]
+        conf = os.path.join(self.tmp, "store-file.conf")
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("host=/nonexistent-vaern-socket dbname=vaern "
+                    "password=%s\n" % secret)
+        cases.append((["--store-file", conf], 3, "PostgreSQL"))
+        for i, (args, rc, words) in enumerate(cases):
+            with self.subTest(args=args[0], case=i):
+                d = os.path.join(self.tmp, "store-bad-%d" % i)
+                r = run_vaern(["--data", d, "init", *args])
+                self.assertEqual(r.rc, rc, r)
+                self.assertIn(words, r.err)
+                self.assertNotIn(secret, r.err + r.out)
+                for f in ("store.conf", "master.key", "vaern.db"):
+                    self.assertFalse(os.path.exists(os.path.join(d, f)), f)
+
     def test_init_output(self):
         d = os.path.join(self.tmp, "other")
         r = run_vaern(["--data", d, "init", "--policy", FIXTURE,
