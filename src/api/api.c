@@ -1055,8 +1055,7 @@ static const struct http_route routes[] = {
          console_request_report, "console_request_report"},
         {"POST", "/console/{controller}/requests/{request}/{action}",
          console_request_action, "console_request_action"},
-        {"GET", "/console/{controller}/staff", console_staff,
-         "console_staff"},
+        {"GET", "/console/{controller}/staff", console_staff, "console_staff"},
         {"POST", "/console/{controller}/staff", console_staff,
          "console_staff_unlock"},
 };
