@@ -314,6 +314,10 @@ request_page(struct console *cx, const char *id, int status,
 		web_html_printf(&h, "<p class=\"%s\" role=\"%s\" id=\"note\">",
 		                error ? "error" : "message",
 		                error ? "alert" : "status");
+		if (!error) {
+			web_html_text(&h, console_s(cx, C_done));
+			web_html_raw(&h, " ");
+		}
 		web_html_text(&h, console_s(cx, note));
 		if (detail != NULL) {
 			web_html_raw(&h, " ");
@@ -330,7 +334,7 @@ request_page(struct console *cx, const char *id, int status,
 	row(&h, cx, C_req_received, day);
 	cal_format_date(r.due, due);
 	if (r.extended_months > 0) {
-		(void)snprintf(text, sizeof(text), "%s (%s, %d)", due,
+		(void)snprintf(text, sizeof(text), "%s (%s %d)", due,
 		               console_s(cx, C_req_extended),
 		               r.extended_months);
 		row(&h, cx, C_req_due, text);
