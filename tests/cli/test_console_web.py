@@ -18,8 +18,13 @@ Clauses of mission/CLAUSES.md proved here, each named in its test:
            actions (verify, extend with a reason, refuse with a reason)
            change the request as the CLI shows
   GDPR-17  an erasure executed from the console, as the CLI shows
+  GDPR-18  a restriction executed from the console, as the CLI shows
+  AOPT-ACCESS-1  a code sent from the console, a wrong one refused, the
+           right one verifies the request
 Standard library only.
 """
+import glob
+import json
 import os
 import re
 import sys
@@ -356,6 +361,59 @@ class QueueTest(ConsoleWebCase):
             self.assertIn(action, done)
         self.assertTrue([e for e in mine
                          if e["action"] == "console_request_view"])
+
+    def test_AOPT_ACCESS_1_send_code_and_verify_by_code(self):
+        """AOPT-ACCESS-1: "send a code" from the request's page sends one
+        to the contact on record (the spool); a wrong code is refused and
+        changes nothing; the right one verifies the request by code, as
+        the CLI shows."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "access")
+        b, name = self.login("customer_service")
+        r = self.act(b, rid, "code", {"contact": "email"})
+        self.assertEqual(r.status, 303, r)
+        codes = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "outbox",
+                                                  "*%s*.json" % rid))):
+            with open(path) as f:
+                m = re.search(r" is (\d{8})\.", json.load(f)["body"])
+            if m:
+                codes.append(m.group(1))
+        self.assertEqual(len(codes), 1, codes)
+        code = codes[0]
+        wrong = "%08d" % ((int(code) + 1) % 100000000)
+        r = self.act(b, rid, "verify", {"code": wrong})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.show(rid)["status"], "received")
+        r = self.act(b, rid, "verify", {"code": code})
+        self.assertEqual(r.status, 303, r)
+        shown = self.show(rid)
+        self.assertEqual(shown["status"], "verified")
+        self.assertEqual(shown["verify_method"], "code")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn("/report?format=html", page.text)
+        self.assertNotIn('class="act-verify"', page.text)
+
+    def test_GDPR_18_restriction_executed(self):
+        """GDPR-18: a verified restriction request executed from the
+        console (and completed) as the CLI shows; before verification the
+        page offers no restriction and a forged post is refused."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "restriction")
+        b, name = self.login("customer_service")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertNotIn('class="act-restrict"', page.text)
+        r = self.act(b, rid, "restrict", {"complete": "1"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.show(rid)["status"], "received")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "called back on the number on record"}).status,
+            303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn('class="act-restrict"', page.text)
+        r = self.act(b, rid, "restrict", {"complete": "1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "completed")
 
     def test_GDPR_12_refuse_with_a_reason(self):
         """GDPR-12: refusing needs a reason (400 without one, nothing
