@@ -266,6 +266,41 @@ class RoleTest(ConsoleWebCase):
         self.assertFalse([e for e in self.audit("console_page")
                           if e["actor"] == dpo])
 
+    def test_GDPR_32_dpo_lifts_a_lockout(self):
+        """GDPR-32: the DPO's staff page lists an actor's wrong tries with
+        a button to lift them; lifting forgets them (the next right login
+        is checked at once), audited as console_unlock by the DPO; a
+        customer-service post to it is 403 and lifts nothing."""
+        name, secret, _ = self.enrol("customer_service")
+        b = Browser(self.server)
+        for _ in range(3):
+            page = b.get(BASE + "/login")
+            r = b.post(BASE + "/login", {"name": name, "password": "x" * 12,
+                                         "code": "000000"}, page.csrf())
+            self.assertEqual(r.status, 401, r)
+        page = b.get(BASE + "/login")
+        r = b.post(BASE + "/login", {"name": name, "password": PASSWORD,
+                                     "code": self.code(secret)},
+                   page.csrf())
+        self.assertEqual(r.status, 429, r)  # throttled: not checked
+        cs, _ = self.login("customer_service")
+        page = cs.get(BASE + "/requests")
+        r = cs.post(BASE + "/staff", {"name": name}, page.csrf())
+        self.assertEqual(r.status, 403, r)
+        d, dpo = self.login("dpo")
+        page = d.get(BASE + "/staff")
+        self.assertIn('name="name" value="%s"' % name, page.text)
+        r = d.post(BASE + "/staff", {"name": name}, page.csrf())
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("The lockout is lifted.", r.text)
+        self.assertTrue([e for e in self.audit("console_unlock")
+                         if e["actor"] == dpo and name in e["reason"]])
+        page = b.get(BASE + "/login")
+        r = b.post(BASE + "/login", {"name": name, "password": PASSWORD,
+                                     "code": self.code(secret)},
+                   page.csrf())
+        self.assertEqual(r.status, 303, r)
+
     def test_GDPR_32_dpo_may_not_erase(self):
         """AURA-SHARE-1 as the API: the DPO (no purpose) may not execute
         an erasure from the console: 403, audited, nothing changed."""
