@@ -294,7 +294,8 @@ class RoleTest(ConsoleWebCase):
         self.assertEqual(r.status, 200, r)
         self.assertIn("The lockout is lifted.", r.text)
         self.assertTrue([e for e in self.audit("console_unlock")
-                         if e["actor"] == dpo and name in e["reason"]])
+                         if e["actor"] == dpo and e["role"] == "dpo"
+                         and name in e["reason"]])
         page = b.get(BASE + "/login")
         r = b.post(BASE + "/login", {"name": name, "password": PASSWORD,
                                      "code": self.code(secret)},
