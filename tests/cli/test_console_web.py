@@ -19,6 +19,7 @@ Clauses of mission/CLAUSES.md proved here, each named in its test:
            change the request as the CLI shows
   GDPR-17  an erasure executed from the console, as the CLI shows
   GDPR-18  a restriction executed from the console, as the CLI shows
+  GDPR-21  an objection executed from the console, as the CLI shows
   AOPT-ACCESS-1  a code sent from the console, a wrong one refused, the
            right one verifies the request
 Standard library only.
@@ -448,6 +449,22 @@ class QueueTest(ConsoleWebCase):
         page = b.get("%s/requests/%s" % (BASE, rid))
         self.assertIn('class="act-restrict"', page.text)
         r = self.act(b, rid, "restrict", {"complete": "1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "completed")
+
+    def test_GDPR_21_objection_executed(self):
+        """GDPR-21: a verified objection executed from the console with a
+        purpose named in the form, as the CLI shows; an unknown purpose is
+        refused (400) and changes nothing."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "objection")
+        b, name = self.login("customer_service")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "signed letter"}).status, 303)
+        r = self.act(b, rid, "object", {"purposes": "no_such_purpose"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.show(rid)["status"], "verified")
+        r = self.act(b, rid, "object", {"purposes": " marketing_post "})
         self.assertEqual(r.status, 303, r)
         self.assertEqual(self.show(rid)["status"], "completed")
 
