@@ -310,7 +310,12 @@ portal_page_end(struct portal *p, struct web_html *h)
 {
 	web_html_raw(h, "</main><footer><p>");
 	web_html_text(h, portal_s(p, P_footer));
-	web_html_raw(h, "</p></footer></body></html>\n");
+	/* SHOP-BREACH-1: anyone may report a weakness, logged in or not. */
+	web_html_raw(h, "</p><p><a href=\"");
+	web_html_text(h, p->base);
+	web_html_raw(h, "/report\">");
+	web_html_text(h, portal_s(p, P_report_link));
+	web_html_raw(h, "</a></p></footer></body></html>\n");
 }
 
 int
