@@ -137,6 +137,7 @@ portal_report_page(struct http_request *req, struct http_response *res,
 
 	if (portal_begin(req, res, app, &p, 0))
 		return 0;
+	portal_visit(&p, "report");
 	portal_page_start(&p, &h, P_report_title);
 	web_html_raw(&h, "<p>");
 	web_html_text(&h, portal_s(&p, P_report_intro));
