@@ -42,7 +42,7 @@ static const struct web_part_field report_fields[] = {
         {"contact_name", 2 * INCIDENT_TEXT_MAX, 1, 0, 0},
         {"contact_email", 2 * INCIDENT_TEXT_MAX, 1, 0, 0},
         {"contact_phone", 2 * INCIDENT_TEXT_MAX, 1, 0, 0},
-        {"screenshot", INCIDENT_FILE_MAX, INCIDENT_FILES_MAX, 1, 0},
+        {"screenshots", INCIDENT_FILE_MAX, INCIDENT_FILES_MAX, 1, 0},
         {NULL, 0, 0, 0, 0},
 };
 
@@ -161,11 +161,12 @@ portal_report_page(struct http_request *req, struct http_response *res,
 	      " type=\"email\" autocomplete=\"email\"");
 	field(&p, &h, "contact_phone", P_report_phone, 0,
 	      " type=\"tel\" autocomplete=\"tel\"");
-	web_html_raw(&h, "</fieldset><label for=\"screenshot\">");
+	web_html_raw(&h, "</fieldset><label for=\"screenshots\">");
 	web_html_text(&h, portal_s(&p, P_report_screenshots));
-	web_html_raw(&h, "</label><input id=\"screenshot\" name=\"screenshot\" "
-	                 "type=\"file\" accept=\"image/png,image/jpeg\" "
-	                 "multiple><button type=\"submit\">");
+	web_html_raw(&h,
+	             "</label><input id=\"screenshots\" name=\"screenshots\" "
+	             "type=\"file\" accept=\"image/png,image/jpeg\" "
+	             "multiple><button type=\"submit\">");
 	web_html_text(&h, portal_s(&p, P_report_submit));
 	web_html_raw(&h, "</button></form>");
 	page_link(&p, &h, "/report/status", P_report_status_link);

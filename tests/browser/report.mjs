@@ -60,7 +60,7 @@ async function main(browser) {
   await page.fill("#how_found", "Jeg skiftede ordrenummeret i adressen");
   await page.fill("#where", "/min-konto/ordrer");
   await page.fill("#contact_email", "finder@example.dk");
-  await page.setInputFiles("#screenshot", upload);
+  await page.setInputFiles("#screenshots", upload);
   await Promise.all([
     page.waitForNavigation(),
     page.locator('form.report button[type="submit"]').click(),

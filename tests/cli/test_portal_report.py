@@ -175,7 +175,7 @@ class PortalReportTest(ReportBase):
                           'multiple', r.text)
             for name in ("description", "how_found", "where",
                          "contact_name", "contact_email", "contact_phone",
-                         "screenshot"):
+                         "screenshots"):
                 self.assertIn('name="%s"' % name, r.text)
             self.assertNotIn("<script", r.text)
             self.assertNotIn("style=", r.text)
@@ -196,9 +196,9 @@ class PortalReportTest(ReportBase):
         self.assertEqual(r.status, 404, r)
 
     def test_SHOP_BREACH_1_five_screenshots_accepted_six_refused(self):
-        shots = [("screenshot", "s%d.png" % i, "image/png",
+        shots = [("screenshots", "s%d.png" % i, "image/png",
                   png_of(1000 + i, b"shot%d" % i)) for i in range(4)]
-        shots.append(("screenshot", "s4.jpg", "image/jpeg", JPEG))
+        shots.append(("screenshots", "s4.jpg", "image/jpeg", JPEG))
         before = self.rows()
         r = self.report([("description", "Andres ordrer vises")],
                         shots + [shots[0]])
@@ -228,7 +228,7 @@ class PortalReportTest(ReportBase):
                          "Ved et tilfælde\nanden linje")
         # An empty file input (no file chosen) is no screenshot.
         r = self.report([("description", "uden billede")],
-                        [("screenshot", "", "application/octet-stream", b"")])
+                        [("screenshots", "", "application/octet-stream", b"")])
         case, _ = self.case_and_secret(r)
         self.assertEqual(self.screenshot(case, 1).status, 404)
 
@@ -236,13 +236,13 @@ class PortalReportTest(ReportBase):
         big = png_of(5 * MIB, b"big")
         before = self.rows()
         r = self.report([("description", "stor")],
-                        [("screenshot", "big.png", "image/png",
+                        [("screenshots", "big.png", "image/png",
                           big + b"\x00")])
         self.assertEqual(r.status, 413, r)
-        self.assertIn("screenshot", r.text)
+        self.assertIn("screenshots", r.text)
         self.assertEqual(self.rows(), before)
         r = self.report([("description", "stor")],
-                        [("screenshot", "big.png", "image/png", big)])
+                        [("screenshots", "big.png", "image/png", big)])
         case, _ = self.case_and_secret(r)
         got = self.screenshot(case, 1)
         self.assertEqual(len(got.body), 5 * MIB)
@@ -252,7 +252,7 @@ class PortalReportTest(ReportBase):
         """The route reads a form with all five screenshots at their
         limit (the server's own --body-max is 1 MiB); a body past that
         is refused before it is read."""
-        shots = [("screenshot", "f%d.png" % i, "image/png",
+        shots = [("screenshots", "f%d.png" % i, "image/png",
                   png_of(5 * MIB, b"full%d" % i)) for i in range(5)]
         r = self.report([("description", "fem store")], shots)
         case, _ = self.case_and_secret(r)
@@ -273,14 +273,14 @@ class PortalReportTest(ReportBase):
                            ("fake.jpg", b"<svg onload=alert(1)>"),
                            ("empty.png", b"")):
             r = self.report([("description", "falsk")],
-                            [("screenshot", name, "image/png", data)])
+                            [("screenshots", name, "image/png", data)])
             self.assertEqual(r.status, 400, (name, r))
             self.assertIn("screenshot 1", r.text)
             self.assertNotIn("<svg", r.text)
         self.assertEqual(self.rows(), before)
         r = self.report([("description", "ægte")],
-                        [("screenshot", "a.png", "image/png", PNG),
-                         ("screenshot", "b.jpg", "image/jpeg", JPEG)])
+                        [("screenshots", "a.png", "image/png", PNG),
+                         ("screenshots", "b.jpg", "image/jpeg", JPEG)])
         case, _ = self.case_and_secret(r)
         self.assertEqual(self.screenshot(case, 1).body, PNG)
         self.assertEqual(self.screenshot(case, 2).body, JPEG)
@@ -338,7 +338,7 @@ class PortalReportTest(ReportBase):
              ctype, 400),
             # Seventeen parts (empty file inputs, each no file).
             (multipart([("token", token), ("description", "x")],
-                       [("screenshot", "", "application/octet-stream",
+                       [("screenshots", "", "application/octet-stream",
                          b"")] * 15), ctype, 413),
             (b"", ctype, 400),
         ]
