@@ -736,9 +736,8 @@ begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
 		if (status != 0)
 			return answer_error(
 			        srv, x, status,
-			        "this route does not read this "
-			        "request's body (an authenticated "
-			        "caller, or one of this site's pages)");
+			        "refused before its body is read (who "
+			        "sent it, from where, or how often)");
 	}
 	if (len > 0) {
 		x->req.body = malloc((size_t)len + 1);

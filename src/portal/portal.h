@@ -82,8 +82,10 @@ int portal_report_status_page(struct http_request *req,
 int portal_report_status_post(struct http_request *req,
                               struct http_response *res, void *app);
 /* The report form's body limit (five screenshots and the texts) and
- * its admission before the body is read (the Origin: 403 otherwise),
- * for the route "portal_report_post" (api_body_rules). */
+ * its admission before the body is read, for the route
+ * "portal_report_post" (api_body_rules): 403 for another origin, 429
+ * for a body of 1 MB or more (or of unknown length) from an address
+ * past its reports of the hour (vault_report_rate_check). */
 size_t portal_report_body_max(void);
 int portal_report_admit(struct http_request *req, void *app);
 int portal_css(struct http_request *req, struct http_response *res, void *app);

@@ -56,9 +56,26 @@ portal_report_body_max(void)
 int
 portal_report_admit(struct http_request *req, void *app)
 {
-	(void)app;
+	const char *length = http_request_header(req, "Content-Length");
+	const char *client = http_request_client(req);
+	struct vaern_msg msg;
+	struct vault *v;
+	enum vaern_err err;
+
 	/* Another site's page cannot make the server read 25 MiB. */
-	return web_origin_ok(req) ? 0 : 403;
+	if (!web_origin_ok(req))
+		return 403;
+	/* Nor can an address past its reports of the hour: a body larger
+	 * than a form without screenshots (or of unknown length) is refused
+	 * unread; a small one gets its 429 page from the handler. */
+	if (client == NULL ||
+	    (length != NULL && strspn(length, "0123456789") == strlen(length) &&
+	     strlen(length) < 7)) /* under 1,000,000 bytes */
+		return 0;
+	if ((v = api_thread_vault(app, &msg)) == NULL)
+		return 500;
+	err = vault_report_rate_check(v, client, &msg);
+	return err == VAERN_OK ? 0 : err == VAERN_E_DENIED ? 429 : 500;
 }
 
 /* The form's hidden token for page ("report", "status"). */

@@ -66,6 +66,17 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*
+ * The per-address limit of vault_report_add, read ahead: VAERN_E_DENIED
+ * (its message beginning "rate:") when client already sent
+ * INCIDENT_PER_ADDRESS reports within INCIDENT_RATE_WINDOW seconds, for
+ * a refusal before a large body is read. A read only: the count that
+ * decides stays vault_report_add's, in its write transaction.
+ */
+enum vaern_err vault_report_rate_check(struct vault *v, const char *client,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
  * The token of the portal's report forms (vault_incident_form.c): the
  * instant at and a MAC of it, controller and page ("report", "status")
  * under the controller's key, as VAULT_REPORT_FORM_TOKEN_LEN base64url
