@@ -22,6 +22,7 @@ Clauses of mission/CLAUSES.md proved here, each named in the test:
 Standard library only.
 """
 import http.client
+import json
 import os
 import re
 import sys
@@ -366,12 +367,21 @@ class PortalReportTest(ReportBase):
 
     def test_SHOP_BREACH_1_form_token_and_origin(self):
         before = self.rows()
-        # No token, a forged one, the status page's token: refused.
+        # No token, a forged one, the status page's token: refused, and
+        # audited without the report's text.
         forged = "A" * 54
+        seen = len([e for e in self.audit("webshop")
+                    if e["action"] == "report_form_refused"])
         for token in ("", forged, self.form_token("status")):
-            r = self.report([("description", "x")], token=token)
+            r = self.report([("description", "hemmelig tekst")],
+                            token=token)
             self.assertEqual(r.status, 403, (token, r))
             self.assertIn("Formularen", r.text)
+        refused = [e for e in self.audit("webshop")
+                   if e["action"] == "report_form_refused"]
+        self.assertEqual(len(refused), seen + 3)
+        self.assertNotIn("hemmelig", json.dumps(refused))
+        self.assertEqual(refused[-1]["rule"], "SHOP-BREACH-1")
         # Another site's page: refused before the body is read.
         r = self.report([("description", "x")], origin=False,
                         headers={"Origin": "https://evil.example"})
