@@ -93,6 +93,9 @@ token_field(struct portal *p, struct web_html *h, const char *page)
 	return 0;
 }
 
+static int refusal(struct portal *p, int status, enum portal_key key,
+                   const char *detail, const char *page);
+
 /* AURA-SEC-1 without a session: the Origin and the page's token. 1
  * once it has answered (403 page, audited). */
 static int
@@ -112,7 +115,9 @@ token_check(struct portal *p, const char *page, const char *token)
 		(void)fail(p->res, VAERN_E_IO, &p->c.msg);
 		return 1;
 	}
-	(void)portal_message(p, 403, P_err_report_token, NULL);
+	(void)refusal(p, 403, P_err_report_token, NULL,
+	              strcmp(page, "report") == 0 ? "/report"
+	                                          : "/report/status");
 	return 1;
 }
 
@@ -142,6 +147,34 @@ page_link(struct portal *p, struct web_html *h, const char *path,
 	web_html_raw(h, "\">");
 	web_html_text(h, portal_s(p, key));
 	web_html_raw(h, "</a></p>");
+}
+
+/*
+ * A refusal's page: the report's title, the message (key) and the
+ * reason (detail: names the field or rule, never a value), and a link
+ * back to the form of page ("/report" or "/report/status").
+ */
+static int
+refusal(struct portal *p, int status, enum portal_key key, const char *detail,
+        const char *page)
+{
+	struct web_html h;
+
+	portal_page_start(p, &h,
+	                  strcmp(page, "/report") == 0 ? P_report_title
+	                                               : P_status_title);
+	web_html_raw(&h, "<p class=\"message\" role=\"alert\">");
+	web_html_text(&h, portal_s(p, key));
+	if (detail != NULL) {
+		web_html_raw(&h, " ");
+		web_html_text(&h, detail);
+	}
+	web_html_raw(&h, "</p>");
+	page_link(p, &h, page,
+	          strcmp(page, "/report") == 0 ? P_report_link
+	                                       : P_report_status_link);
+	portal_page_end(p, &h);
+	return portal_respond(p, status, &h);
 }
 
 /* GET /portal/{controller}/report: the form. */
@@ -197,10 +230,10 @@ static int
 refused(struct portal *p, enum vaern_err err)
 {
 	if (err == VAERN_E_DENIED && strncmp(p->c.msg.text, "rate:", 5) == 0)
-		return portal_message(p, 429, P_err_report_rate, NULL);
+		return refusal(p, 429, P_err_report_rate, NULL, "/report");
 	if (err == VAERN_E_INVALID || err == VAERN_E_LIMIT)
-		return portal_message(p, err == VAERN_E_LIMIT ? 413 : 400,
-		                      P_err_report_input, p->c.msg.text);
+		return refusal(p, err == VAERN_E_LIMIT ? 413 : 400,
+		               P_err_report_input, p->c.msg.text, "/report");
 	return portal_message(p, 500, P_err_internal, NULL);
 }
 
@@ -239,7 +272,8 @@ portal_report_post(struct http_request *req, struct http_response *res,
 	st = web_multipart(http_request_header(req, "Content-Type"), body, len,
 	                   report_fields, &form, &p.c.msg);
 	if (st != 0)
-		return portal_message(&p, st, P_err_report_input, p.c.msg.text);
+		return refusal(&p, st, P_err_report_input, p.c.msg.text,
+		               "/report");
 	if (token_check(&p, "report", web_multipart_text(&form, F_TOKEN))) {
 		web_multipart_free(&form);
 		return 0;
@@ -376,7 +410,8 @@ portal_report_status_post(struct http_request *req, struct http_response *res,
 		return 0;
 	if ((st = web_form(req, keys, values, &buf, &p.c.msg)) != 0) {
 		web_form_free(buf);
-		return portal_message(&p, st, P_err_report_input, p.c.msg.text);
+		return refusal(&p, st, P_err_report_input, p.c.msg.text,
+		               "/report/status");
 	}
 	if (token_check(&p, "status", values[0])) {
 		web_form_free(buf);
@@ -384,14 +419,16 @@ portal_report_status_post(struct http_request *req, struct http_response *res,
 	}
 	if (values[1] == NULL || values[2] == NULL) {
 		web_form_free(buf);
-		return portal_message(&p, 400, P_err_report_input,
-		                      values[1] == NULL ? "case: required"
-		                                        : "secret: required");
+		return refusal(&p, 400, P_err_report_input,
+		               values[1] == NULL ? "case: required"
+		                                 : "secret: required",
+		               "/report/status");
 	}
 	err = vault_report_status(p.c.v, values[1], values[2], &out, &p.c.msg);
 	web_form_free(buf);
 	if (err == VAERN_E_DENIED)
-		return portal_message(&p, 403, P_err_report_secret, NULL);
+		return refusal(&p, 403, P_err_report_secret, NULL,
+		               "/report/status");
 	if (err != VAERN_OK)
 		return portal_message(&p, 500, P_err_internal, NULL);
 	rc = status_page(&p, 200, out);

@@ -307,6 +307,9 @@ class PortalReportTest(ReportBase):
             r = self.report(fields)
             self.assertEqual(r.status, status, (fields, r))
             self.assertIn(text, r.text, fields)
+            # The report's page again, with the way back to the form.
+            self.assertIn("<h1>Anmeld en sikkerhedsbrist</h1>", r.text)
+            self.assertIn('role="alert"', r.text)
             self.assertNotIn(secret_value, r.text)
             self.assertNotIn("<script", r.text)
         self.assertEqual(self.rows(), before)
