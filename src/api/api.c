@@ -1041,6 +1041,15 @@ static const struct http_route routes[] = {
          "portal_password"},
         {"POST", "/portal/{controller}/cookies", portal_cookies,
          "portal_cookies"},
+        /* The weakness report on the portal (issue 17, SHOP-BREACH-1). */
+        {"GET", "/portal/{controller}/report", portal_report_page,
+         "portal_report_page"},
+        {"POST", "/portal/{controller}/report", portal_report_post,
+         "portal_report_post"},
+        {"GET", "/portal/{controller}/report/status", portal_report_status_page,
+         "portal_report_status_page"},
+        {"POST", "/portal/{controller}/report/status",
+         portal_report_status_post, "portal_report_status"},
 };
 
 const struct http_route *
@@ -1077,12 +1086,19 @@ admit_bearer(struct http_request *req, void *app)
 size_t
 api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)
 {
-	if (cap < 1)
+	size_t report_max = portal_report_body_max();
+
+	if (cap < 2)
 		return 0;
 	out[0].route = "traffic_ingest";
 	out[0].body_max = server_max > API_TRAFFIC_BODY_MAX
 	                          ? server_max
 	                          : API_TRAFFIC_BODY_MAX;
 	out[0].admit = admit_bearer;
-	return 1;
+	/* The portal's weakness report: five screenshots of 5 MiB, from a
+	 * page of this site (issue 17). */
+	out[1].route = "portal_report_post";
+	out[1].body_max = server_max > report_max ? server_max : report_max;
+	out[1].admit = portal_report_admit;
+	return 2;
 }

@@ -94,7 +94,9 @@ const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
 
 /*
  * The routes with a body limit of their own, for http_config.body_rules:
- * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger.
+ * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger,
+ * and the portal's weakness report (five 5 MiB screenshots; from this
+ * site's pages only: portal_report_admit). Needs cap >= 2.
  * Writes at most cap rules to out; returns how many.
  */
 size_t api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)

@@ -330,7 +330,7 @@ cmd_serve(int argc, char **argv)
 	struct policy_diags *diags = NULL;
 	struct serve_hup hup;
 	const struct http_route *routes;
-	struct http_body_rule body_rules[1];
+	struct http_body_rule body_rules[2];
 	size_t nroutes;
 	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;

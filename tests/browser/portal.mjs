@@ -10,12 +10,7 @@
 // file), VAERN_PHASE (main | expired).
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const { chromium } = require("playwright-core");
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"),
-                                  "utf8");
+import { axe, check, run, shot as shotIn } from "./checks.mjs";
 
 const URL0 = process.env.VAERN_URL;
 const DATA = process.env.VAERN_DATA;
@@ -23,20 +18,6 @@ const PERSONS = JSON.parse(process.env.VAERN_PERSONS || "{}");
 const OUT = process.env.VAERN_ARTEFACTS;
 const STATE = process.env.VAERN_STATE;
 const PHASE = process.env.VAERN_PHASE || "main";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-quic", "--no-first-run",
-               "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"];
-
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures++;
-    console.error("FAIL: " + what);
-  } else {
-    console.log("ok: " + what);
-  }
-}
 
 // The one-time login codes in the spool, oldest first.
 function spooledCodes() {
@@ -62,22 +43,8 @@ async function newCode(before) {
   return /(\d{8})/.exec(msg.body)[1];
 }
 
-async function axe(page, what) {
-  // Evaluated over the DevTools protocol: the page's CSP (no script at
-  // all) stays in force for the page itself.
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(async () =>
-    await globalThis.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = res.violations.filter((v) =>
-    v.impact === "serious" || v.impact === "critical");
-  check(bad.length === 0, "axe on " + what + ": " +
-        bad.map((v) => v.id + " (" + v.impact + ")").join(", "));
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: path.join(OUT, name + ".png"),
-                          fullPage: true });
+function shot(page, name) {
+  return shotIn(page, OUT, name);
 }
 
 async function login(page, controller, way, values) {
@@ -229,17 +196,9 @@ async function expired(browser) {
   await shot(page, "expired-en");
 }
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-                                        args: FLAGS, headless: true });
-try {
+await run(async (browser) => {
   if (PHASE === "expired")
     await expired(browser);
   else
     await main(browser);
-} catch (e) {
-  failures++;
-  console.error("FAIL: " + (e && e.stack ? e.stack : e));
-} finally {
-  await browser.close();
-}
-process.exit(failures === 0 ? 0 : 1);
+});
