@@ -9,13 +9,18 @@
  *              and cell (its figure on --sqlite-records of them);
  *   bytes      per record on disk, index included, beside SQLite's;
  *   queries    one subscriber over all days, one cell over one hour,
- *              beside the same records in the layout from before the index
- *              segments (a filter beside each block: one segment per
- *              block), stored in the same run;
+ *              beside the same records in the layout from before (V2:
+ *              48-byte records, one filter word per key, segments of 128
+ *              blocks), stored in the same run;
  *   expiry     dropping the oldest day (its key, its file).
  *
  *   vaern-bench-traffic --dir DIR [--days D] [--per-day N]
  *                       [--subscribers S] [--cells C] [--sqlite-records M]
+ *                       [--keep] [--query-only]
+ *
+ * --keep leaves both stores (and the day keys' secret) in DIR, without the
+ * expiry; --query-only then times only the queries on them (pass the same
+ * --days and --subscribers): a store built once, measured many times.
  *
  * Never part of the test suite (bench/README.md).
  */
