@@ -419,6 +419,8 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	 * time neither hurries nor delays a sweep. */
 	api_cond_init_monotonic(&a->scond);
 	pthread_mutex_init(&a->slock, NULL);
+	api_cond_init_monotonic(&a->ocond);
+	pthread_mutex_init(&a->olock, NULL);
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
 	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
@@ -490,8 +492,10 @@ api_free(struct api *a)
 
 	if (a == NULL)
 		return;
-	/* Before the audit writer stops: the sweeper audits through it. */
+	/* Before the audit writer stops: the sweeper and the courier audit
+	 * through it. */
 	api_sweep_stop(a);
+	api_courier_stop(a);
 	api_policy_watch_stop(a);
 	if (a->writer_started) {
 		pthread_mutex_lock(&a->wlock);
@@ -512,6 +516,8 @@ api_free(struct api *a)
 	pthread_key_delete(a->worker_key);
 	pthread_cond_destroy(&a->scond);
 	pthread_mutex_destroy(&a->slock);
+	pthread_cond_destroy(&a->ocond);
+	pthread_mutex_destroy(&a->olock);
 	free(a->dir);
 	free(a);
 }

@@ -548,6 +548,12 @@ cmd_serve(int argc, char **argv)
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}
+	/* Issue 16: the portal's one-time codes go out on their own thread
+	 * (AURA-LOGIN-1: no login waits for a mail server). */
+	if ((err = api_courier_start(api, &msg)) != VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
 	/* Issue 19: the webhooks' endpoints registered and their thread
 	 * started (with none, the store queues nothing more). */
 	hooks.log = 1;
