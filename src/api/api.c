@@ -32,6 +32,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../common/crash.h"
+#include "../console/console.h"
 #include "../portal/portal.h"
 #include "../vault/vault.h"
 #include "api_internal.h"
@@ -1050,6 +1051,28 @@ static const struct http_route routes[] = {
          "portal_report_status_page"},
         {"POST", "/portal/{controller}/report/status",
          portal_report_status_post, "portal_report_status"},
+        /* The staff console (issue 20, src/console). */
+        {"GET", "/console-assets/console.css", console_css, "console_css"},
+        {"GET", "/console/{controller}", console_home, "console_home"},
+        {"GET", "/console/{controller}/login", console_login_page,
+         "console_login_page"},
+        {"POST", "/console/{controller}/login", console_login_post,
+         "console_login"},
+        {"POST", "/console/{controller}/logout", console_logout,
+         "console_logout"},
+        {"GET", "/console/{controller}/requests", console_queue,
+         "console_queue"},
+        {"POST", "/console/{controller}/search", console_search,
+         "console_search"},
+        {"GET", "/console/{controller}/requests/{request}",
+         console_request_page, "console_request"},
+        {"GET", "/console/{controller}/requests/{request}/report",
+         console_request_report, "console_request_report"},
+        {"POST", "/console/{controller}/requests/{request}/{action}",
+         console_request_action, "console_request_action"},
+        {"GET", "/console/{controller}/staff", console_staff, "console_staff"},
+        {"POST", "/console/{controller}/staff", console_staff,
+         "console_staff_unlock"},
 };
 
 const struct http_route *
