@@ -224,6 +224,12 @@ struct render_queue;
 struct render_queue *render_queue_begin(const char *controller, long today,
                                         enum render_lang lang)
         __attribute__((nonnull));
+/* The same queue as a table and its count only, for a page that has its
+ * own head and style (the console's), each request's id a link to
+ * link/<id> (link: program text, a path). */
+struct render_queue *render_queue_begin_table(const char *link, long today,
+                                              enum render_lang lang)
+        __attribute__((nonnull));
 void render_queue_row(struct render_queue *q, const struct render_queue_row *r)
         __attribute__((nonnull));
 enum vaern_err render_queue_end(struct render_queue *q, char **out, size_t *len,
