@@ -17,10 +17,11 @@
 #include "../common/err.h"
 #include "audit.h"
 
-#define AUDIT_QUERY_PAGE     50    /* entries one page shows by default */
-#define AUDIT_QUERY_PAGE_MAX 1000  /* entries one page may show */
-#define AUDIT_CSV_LINE_MAX   16384 /* bytes of one CSV line: every field
-                                      at its limit, every byte quoted */
+#define AUDIT_QUERY_PAGE     50   /* entries one page shows by default */
+#define AUDIT_QUERY_PAGE_MAX 1000 /* entries one page may show */
+#define AUDIT_CSV_LINE_MAX                                                     \
+	16384 /* bytes of one CSV line: every field                            \
+	         at its limit, every byte quoted */
 
 /* Which entries a query selects; every bound given must hold (AND). */
 struct audit_query {
@@ -49,10 +50,10 @@ void audit_query_init(struct audit_query *q, const char *controller)
  * match). VAERN_E_INVALID for a query without a controller or with a
  * bound out of range.
  */
-enum vaern_err audit_query_run(const char *db_path, const struct audit_query *q,
-                               enum vaern_err (*fn)(void *arg,
-                                                    const struct audit_record *r),
-                               void *arg, int *more, struct vaern_msg *msg)
+enum vaern_err
+audit_query_run(const char *db_path, const struct audit_query *q,
+                enum vaern_err (*fn)(void *arg, const struct audit_record *r),
+                void *arg, int *more, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*

@@ -27,8 +27,7 @@
 
 #include "../http/http.h"
 
-int console_css(struct http_request *req, struct http_response *res,
-                void *app);
+int console_css(struct http_request *req, struct http_response *res, void *app);
 int console_home(struct http_request *req, struct http_response *res,
                  void *app);
 int console_login_page(struct http_request *req, struct http_response *res,

@@ -30,16 +30,20 @@ chain_section(struct web_html *h, const struct cview *v,
 	cview_word(h, v, V_audit_chain);
 	web_html_raw(h, "</h2>");
 	if (ch->ok) {
-		web_html_raw(h, "<p id=\"chain\" data-ok=\"1\" class=\"message\" "
-		                "role=\"status\">");
+		web_html_raw(h,
+		             "<p id=\"chain\" data-ok=\"1\" class=\"message\" "
+		             "role=\"status\">");
 		cview_word(h, v, V_audit_chain_ok);
-		web_html_printf(h, " <strong data-entries=\"%lld\">%lld</strong>",
+		web_html_printf(h,
+		                " <strong data-entries=\"%lld\">%lld</strong>",
 		                (long long)ch->entries, (long long)ch->entries);
 		web_html_raw(h, "</p><p>");
 		cview_word(h, v, V_audit_head);
-		web_html_printf(h, " <span data-head-seq=\"%lld\">%lld</span> "
-		                   "<code class=\"hash\">",
-		                (long long)ch->head_seq, (long long)ch->head_seq);
+		web_html_printf(h,
+		                " <span data-head-seq=\"%lld\">%lld</span> "
+		                "<code class=\"hash\">",
+		                (long long)ch->head_seq,
+		                (long long)ch->head_seq);
 		web_html_text(h, ch->head);
 		web_html_raw(h, "</code></p>");
 	} else {
@@ -56,11 +60,12 @@ chain_section(struct web_html *h, const struct cview *v,
 	} else if (ch->checkpoint > 0) {
 		cview_instant(ch->checkpoint_at, at);
 		cview_word(h, v, V_audit_checkpoint);
-		web_html_printf(h,
-		                " <span data-checkpoint-seq=\"%lld\">%lld</span>"
-		                " (",
-		                (long long)ch->checkpoint_seq,
-		                (long long)ch->checkpoint_seq);
+		web_html_printf(
+		        h,
+		        " <span data-checkpoint-seq=\"%lld\">%lld</span>"
+		        " (",
+		        (long long)ch->checkpoint_seq,
+		        (long long)ch->checkpoint_seq);
 		web_html_text(h, at);
 		web_html_raw(h, ")");
 	} else {
@@ -92,9 +97,8 @@ filter_fields(struct web_html *h, const struct cview *v,
               const struct cview_audit_filter *f, const struct policy *p,
               const char *prefix)
 {
-	static const enum cview_key dwords[] = {V_decision_any,
-	                                        V_decision_allowed,
-	                                        V_decision_denied};
+	static const enum cview_key dwords[] = {
+	        V_decision_any, V_decision_allowed, V_decision_denied};
 	static const char *const dvalues[] = {"", "allowed", "denied"};
 	char id[32];
 
@@ -103,8 +107,9 @@ filter_fields(struct web_html *h, const struct cview *v,
 	           "maxlength=\"128\" autocomplete=\"off\"");
 	web_html_printf(h, "<label for=\"%s-purpose\">", prefix);
 	cview_word(h, v, V_audit_purpose);
-	web_html_printf(h, "</label><select id=\"%s-purpose\" name=\"purpose\">"
-	                   "<option value=\"\">",
+	web_html_printf(h,
+	                "</label><select id=\"%s-purpose\" name=\"purpose\">"
+	                "<option value=\"\">",
 	                prefix);
 	cview_word(h, v, V_decision_any);
 	web_html_raw(h, "</option>");
@@ -120,16 +125,17 @@ filter_fields(struct web_html *h, const struct cview *v,
 	 * too (console, retention, incident ...): typed in the actor
 	 * field's sibling would be one more field; the select offers the
 	 * policy's, and any other comes back selected as asked. */
-	if (f->purpose != NULL && (p == NULL || policy_purpose_index(
-	                                                p, f->purpose) < 0)) {
+	if (f->purpose != NULL &&
+	    (p == NULL || policy_purpose_index(p, f->purpose) < 0)) {
 		web_html_raw(h, "<option selected>");
 		web_html_text(h, f->purpose);
 		web_html_raw(h, "</option>");
 	}
 	web_html_printf(h, "</select><label for=\"%s-decision\">", prefix);
 	cview_word(h, v, V_audit_decision);
-	web_html_printf(h, "</label><select id=\"%s-decision\" "
-	                   "name=\"decision\">",
+	web_html_printf(h,
+	                "</label><select id=\"%s-decision\" "
+	                "name=\"decision\">",
 	                prefix);
 	for (int i = 0; i < 3; i++) {
 		int sel = (i == 0 && f->decision < 0) ||
@@ -178,8 +184,7 @@ cview_audit_begin(struct web_html *h, const struct cview *v,
 	cview_word(h, v, V_audit_subject_intro);
 	web_html_raw(h, "</p>");
 	cview_csrf_field(h, v);
-	text_input(h, v, "s-subject", "subject", V_audit_subject_id,
-	           f->subject,
+	text_input(h, v, "s-subject", "subject", V_audit_subject_id, f->subject,
 	           "maxlength=\"32\" pattern=\"[0-9a-fA-F]{32}\" "
 	           "autocomplete=\"off\"");
 	web_html_raw(h, "<label for=\"s-type\">");
@@ -198,13 +203,14 @@ cview_audit_begin(struct web_html *h, const struct cview *v,
 	web_html_raw(h, "<div><button type=\"submit\">");
 	cview_word(h, v, V_audit_subject_show);
 	web_html_raw(h, "</button></div></fieldset></form></section>");
-	web_html_raw(h, "<div class=\"wide\"><table id=\"entries\"><thead><tr>");
+	web_html_raw(h,
+	             "<div class=\"wide\"><table id=\"entries\"><thead><tr>");
 	{
 		static const enum cview_key cols[] = {
-		        V_col_seq,      V_col_at,         V_col_actor,
-		        V_col_role,     V_col_purpose,    V_col_action_done,
-		        V_col_subject,  V_col_categories, V_col_decision,
-		        V_col_rule,     V_col_reason};
+		        V_col_seq,     V_col_at,         V_col_actor,
+		        V_col_role,    V_col_purpose,    V_col_action_done,
+		        V_col_subject, V_col_categories, V_col_decision,
+		        V_col_rule,    V_col_reason};
 
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			web_html_raw(h, "<th scope=\"col\">");
@@ -262,8 +268,7 @@ hidden(struct web_html *h, const char *name, const char *value)
 {
 	if (value == NULL)
 		return;
-	web_html_printf(h, "<input type=\"hidden\" name=\"%s\" value=\"",
-	                name);
+	web_html_printf(h, "<input type=\"hidden\" name=\"%s\" value=\"", name);
 	web_html_text(h, value);
 	web_html_raw(h, "\">");
 }
@@ -365,8 +370,8 @@ cview_audit_end(struct web_html *h, const struct cview *v,
 
 /* ---- the handlers -------------------------------------------------------- */
 
-#define CVIEW_EXPORT_MAX    100000 /* entries one CSV export holds */
-#define CVIEW_EXPORT_BYTES  ((size_t)128 * 1024 * 1024)
+#define CVIEW_EXPORT_MAX   100000 /* entries one CSV export holds */
+#define CVIEW_EXPORT_BYTES ((size_t)128 * 1024 * 1024)
 
 /* An id of the trail's kind: 1..128 printable ASCII without spaces. */
 static int
@@ -384,12 +389,12 @@ id_ok(const char *s)
 
 /* The request's filter, from the query (GET) or the form (POST). */
 struct audit_req {
-	struct cview_audit_filter f;  /* as the page shows it again */
-	struct audit_query q;         /* as the trail is read */
+	struct cview_audit_filter f; /* as the page shows it again */
+	struct audit_query q;        /* as the trail is read */
 	unsigned char uid[VAULT_UID_BYTES];
-	char subject[VAULT_UID_HEX];  /* the person's id, hex */
-	char why[160];                /* the audit entry's reason: which
-	                                 filters, never their values */
+	char subject[VAULT_UID_HEX]; /* the person's id, hex */
+	char why[160];               /* the audit entry's reason: which
+	                                filters, never their values */
 };
 
 /* Reads the filter's fields (actor, purpose, decision, from, to, after)
@@ -484,8 +489,7 @@ person_read(struct console *cx, struct audit_req *r, const char *subject,
 		                         r->uid, &cx->c.msg);
 		if (err != VAERN_OK) {
 			/* The message names the type, never the value. */
-			(void)cview_fail(cx, cview_status_of(err),
-			                 V_err_input,
+			(void)cview_fail(cx, cview_status_of(err), V_err_input,
 			                 err == VAERN_E_NOTFOUND
 			                         ? "no person has this "
 			                           "identifier"
@@ -504,37 +508,45 @@ person_read(struct console *cx, struct audit_req *r, const char *subject,
 	return 0;
 }
 
+/* A query parameter, NULL when absent or blank (a GET form sends its
+ * blank fields). */
+static const char *
+query_value(struct http_request *req, const char *key)
+{
+	const char *q = http_request_query(req, key);
+
+	return q != NULL && q[0] != '\0' ? q : NULL;
+}
+
 /* Reads the request's filter: GET from the query (a person there is
  * refused: never in an address), POST from the form. 1 once it has
  * answered. */
 static int
-audit_request(struct http_request *req, struct console *cx,
-              struct audit_req *r, char **buf)
+audit_request(struct http_request *req, struct console *cx, struct audit_req *r,
+              char **buf)
 {
-	static const char *const keys[] = {
-	        "csrf", "subject", "id_type", "id_value", "actor", "purpose",
-	        "decision", "from", "to", "after", NULL};
+	static const char *const keys[] = {"csrf",     "subject", "id_type",
+	                                   "id_value", "actor",   "purpose",
+	                                   "decision", "from",    "to",
+	                                   "after",    NULL};
 	const char *values[11];
 
 	memset(r, 0, sizeof(*r));
 	*buf = NULL;
 	if (strcmp(http_request_method(req), "POST") != 0) {
-		const char *d = http_request_query(req, "decision");
-
 		if (http_request_query(req, "subject") != NULL ||
 		    http_request_query(req, "id_value") != NULL) {
-			(void)cview_fail(cx, 400, V_err_input,
-			                 "subject: a person is named in the "
-			                 "POST form only, never in the address");
+			(void)cview_fail(
+			        cx, 400, V_err_input,
+			        "subject: a person is named in the "
+			        "POST form only, never in the address");
 			return 1;
 		}
 		return filter_read(
-		        cx, r, http_request_query(req, "actor"),
-		        http_request_query(req, "purpose"),
-		        d != NULL && d[0] == '\0' ? NULL : d,
-		        http_request_query(req, "from"),
-		        http_request_query(req, "to"),
-		        http_request_query(req, "after"));
+		        cx, r, query_value(req, "actor"),
+		        query_value(req, "purpose"),
+		        query_value(req, "decision"), query_value(req, "from"),
+		        query_value(req, "to"), query_value(req, "after"));
 	}
 	if (console_form(req, cx, keys, values, buf))
 		return 1;
@@ -600,8 +612,7 @@ page_row(void *arg, const struct audit_record *r)
 	if (r->entry.subject != NULL && !r->malformed)
 		vault_uid_format(r->entry.subject, hex);
 	cview_audit_row(w->h, w->v, r,
-	                r->entry.subject != NULL && !r->malformed ? hex
-	                                                          : NULL);
+	                r->entry.subject != NULL && !r->malformed ? hex : NULL);
 	w->n++;
 	w->last = r->seq;
 	return w->h->failed ? VAERN_E_LIMIT : VAERN_OK;
@@ -657,8 +668,7 @@ console_audit(struct http_request *req, struct http_response *res, void *app)
 	 * their values; the person's id in the entry's subject field. */
 	(void)snprintf(why, sizeof(why), "audit view, %s%s", r->why,
 	               r->q.subject != NULL ? " subject" : "");
-	if (cview_audit(&cx, "console_audit_view", "audit", r->q.subject,
-	                why))
+	if (cview_audit(&cx, "console_audit_view", "audit", r->q.subject, why))
 		goto done;
 	chain_state(&cx, &chain);
 	ntypes = id_types(cx.c.policy, types, 16);
@@ -698,10 +708,9 @@ csv_row(void *arg, const struct audit_record *r)
 
 	if (r->entry.subject != NULL && !r->malformed)
 		vault_uid_format(r->entry.subject, hex);
-	if (audit_csv_line(r,
-	                   r->entry.subject != NULL && !r->malformed ? hex
-	                                                             : NULL,
-	                   w->line) < 0)
+	if (audit_csv_line(
+	            r, r->entry.subject != NULL && !r->malformed ? hex : NULL,
+	            w->line) < 0)
 		return VAERN_E_LIMIT;
 	web_html_raw(w->out, w->line);
 	w->n++;
@@ -745,12 +754,14 @@ console_audit_export(struct http_request *req, struct http_response *res,
 		                 "more than %d entries: narrow the filter",
 		                 CVIEW_EXPORT_MAX);
 	if (err != VAERN_OK || out.failed) {
-		rc = cview_fail(&cx, err == VAERN_OK ? 413 : cview_status_of(err),
+		rc = cview_fail(&cx,
+		                err == VAERN_OK ? 413 : cview_status_of(err),
 		                V_err_input, cx.c.msg.text);
 		goto done;
 	}
-	(void)snprintf(why, sizeof(why), "audit CSV export of %ld entries, %s%s",
-	               w.n, r->why, r->q.subject != NULL ? " subject" : "");
+	(void)snprintf(why, sizeof(why),
+	               "audit CSV export of %ld entries, %s%s", w.n, r->why,
+	               r->q.subject != NULL ? " subject" : "");
 	if (cview_audit(&cx, "console_audit_export", "audit", r->q.subject,
 	                why))
 		goto done;

@@ -85,8 +85,8 @@ void
 cview_incidents(struct web_html *h, const struct cview *v, json_t *list)
 {
 	static const enum cview_key cols[] = {
-	        V_col_case,     V_col_received, V_col_receipt, V_col_feedback,
-	        V_col_class,    V_col_clock,    V_col_status};
+	        V_col_case,  V_col_received, V_col_receipt, V_col_feedback,
+	        V_col_class, V_col_clock,    V_col_status};
 	size_t i;
 	json_t *c;
 
@@ -135,12 +135,12 @@ cview_incidents(struct web_html *h, const struct cview *v, json_t *list)
 /* ---- a case ------------------------------------------------------------- */
 
 const char *const cview_register_keys[] = {
-        "csrf",           "classification",   "aware_at",
-        "nature_c",       "nature_i",         "nature_a",
-        "categories",     "subjects_approx",  "records_approx",
-        "consequences",   "measures_taken",   "measures_proposed",
-        "risk",           "notify",           "notify_reason",
-        "notified_at",    "delay_reason",     NULL};
+        "csrf",         "classification",  "aware_at",
+        "nature_c",     "nature_i",        "nature_a",
+        "categories",   "subjects_approx", "records_approx",
+        "consequences", "measures_taken",  "measures_proposed",
+        "risk",         "notify",          "notify_reason",
+        "notified_at",  "delay_reason",    NULL};
 
 enum {
 	RK_CSRF,
@@ -179,9 +179,9 @@ count_of(const char *s, json_int_t *n)
 json_t *
 cview_register_patch(const char *const *values, struct vaern_msg *msg)
 {
-	static const int texts[] = {RK_AWARE,   RK_CONSEQ,   RK_TAKEN,
+	static const int texts[] = {RK_AWARE,    RK_CONSEQ,  RK_TAKEN,
 	                            RK_PROPOSED, RK_NREASON, RK_NOTIFIED,
-	                            RK_DELAY,   RK_RISK};
+	                            RK_DELAY,    RK_RISK};
 	json_t *patch = json_object(), *nature, *cats;
 	const char *const *k = cview_register_keys;
 
@@ -219,8 +219,7 @@ cview_register_patch(const char *const *values, struct vaern_msg *msg)
 	if (values[RK_NA] != NULL)
 		json_array_append_new(nature, json_string("availability"));
 	json_object_set_new(patch, "nature",
-	                    json_array_size(nature) > 0 ? nature
-	                                                : json_null());
+	                    json_array_size(nature) > 0 ? nature : json_null());
 	if (json_array_size(nature) == 0)
 		json_decref(nature);
 	/* Category ids, comma-separated. */
@@ -270,16 +269,18 @@ field_text(struct web_html *h, const struct cview *v, const char *name,
 	web_html_printf(h, "<label for=\"r-%s\">", name);
 	cview_word(h, v, label);
 	if (area) {
-		web_html_printf(h, "</label><textarea id=\"r-%s\" name=\"%s\" "
-		                   "rows=\"3\" maxlength=\"1024\">",
+		web_html_printf(h,
+		                "</label><textarea id=\"r-%s\" name=\"%s\" "
+		                "rows=\"3\" maxlength=\"1024\">",
 		                name, name);
 		if (value != NULL)
 			web_html_text(h, value);
 		web_html_raw(h, "</textarea>");
 		return;
 	}
-	web_html_printf(h, "</label><input id=\"r-%s\" name=\"%s\" "
-	                   "maxlength=\"1024\" value=\"",
+	web_html_printf(h,
+	                "</label><input id=\"r-%s\" name=\"%s\" "
+	                "maxlength=\"1024\" value=\"",
 	                name, name);
 	if (value != NULL)
 		web_html_text(h, value);
@@ -313,8 +314,7 @@ field_select(struct web_html *h, const struct cview *v, const char *name,
 }
 
 static void
-register_form(struct web_html *h, const struct cview *v, json_t *c,
-              json_t *reg)
+register_form(struct web_html *h, const struct cview *v, json_t *c, json_t *reg)
 {
 	static const char *const classes[] = {"unclassified", "not_breach",
 	                                      "weakness",
@@ -328,9 +328,10 @@ register_form(struct web_html *h, const struct cview *v, json_t *c,
 	static const struct {
 		const char *name, *word;
 		enum cview_key label;
-	} natures[] = {{"nature_c", "confidentiality", V_nature_confidentiality},
-	               {"nature_i", "integrity", V_nature_integrity},
-	               {"nature_a", "availability", V_nature_availability}};
+	} natures[] = {
+	        {"nature_c", "confidentiality", V_nature_confidentiality},
+	        {"nature_i", "integrity", V_nature_integrity},
+	        {"nature_a", "availability", V_nature_availability}};
 	json_t *nature = json_object_get(reg, "nature"), *x;
 	json_t *notify_v = json_object_get(reg, "notify");
 	char num[24];
@@ -487,11 +488,12 @@ cview_incident(struct web_html *h, const struct cview *v, json_t *c,
 		cview_csrf_field(h, v);
 		web_html_raw(h, "<label for=\"fb-text\">");
 		cview_word(h, v, V_inc_feedback_text);
-		web_html_raw(h, "</label><textarea id=\"fb-text\" name=\"text\" "
-		                "rows=\"4\" maxlength=\"1024\" required>"
-		                "</textarea><div><input type=\"checkbox\" "
-		                "id=\"fb-closed\" name=\"closed\" value=\"1\"> "
-		                "<label for=\"fb-closed\">");
+		web_html_raw(h,
+		             "</label><textarea id=\"fb-text\" name=\"text\" "
+		             "rows=\"4\" maxlength=\"1024\" required>"
+		             "</textarea><div><input type=\"checkbox\" "
+		             "id=\"fb-closed\" name=\"closed\" value=\"1\"> "
+		             "<label for=\"fb-closed\">");
 		cview_word(h, v, V_inc_feedback_closed);
 		web_html_raw(h, "</label></div><div><button type=\"submit\">");
 		cview_word(h, v, V_inc_feedback_send);
@@ -522,8 +524,8 @@ console_incidents(struct http_request *req, struct http_response *res,
 	if (err != VAERN_OK)
 		return cview_fail(&cx, cview_status_of(err), V_err_internal,
 		                  cx.c.msg.text);
-	if (cview_audit(&cx, "console_view", "incident",
-	                NULL, "incidents view: cases, deadlines, clocks")) {
+	if (cview_audit(&cx, "console_view", "incident", NULL,
+	                "incidents view: cases, deadlines, clocks")) {
 		json_decref(list);
 		return 0;
 	}
@@ -536,8 +538,7 @@ console_incidents(struct http_request *req, struct http_response *res,
 
 /* GET /console/{controller}/incidents/{case}: a case, its register. */
 int
-console_incident(struct http_request *req, struct http_response *res,
-                 void *app)
+console_incident(struct http_request *req, struct http_response *res, void *app)
 {
 	static const char *const done[] = {"saved", "receipt", "feedback"};
 	static const enum cview_key done_keys[] = {
@@ -604,12 +605,12 @@ console_incident_post(struct http_request *req, struct http_response *res,
 	who.name = cx.c.actor.name;
 	who.role = cx.c.actor.role;
 	if (action == NULL || id == NULL ||
-	    (strcmp(action, "register") != 0 && strcmp(action, "receipt") != 0 &&
-	     strcmp(action, "feedback") != 0))
+	    (strcmp(action, "register") != 0 &&
+	     strcmp(action, "receipt") != 0 && strcmp(action, "feedback") != 0))
 		return cview_fail(&cx, 404, V_err_input,
 		                  "action: register, receipt or feedback");
 	if (console_form(req, &cx,
-	                 strcmp(action, "register") == 0 ? cview_register_keys
+	                 strcmp(action, "register") == 0   ? cview_register_keys
 	                 : strcmp(action, "feedback") == 0 ? fb
 	                                                   : plain,
 	                 values, &buf)) {
@@ -641,7 +642,8 @@ console_incident_post(struct http_request *req, struct http_response *res,
 	}
 	if (err != VAERN_OK) {
 		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND ||
+		                err == VAERN_E_INVALID ||
+		                                err == VAERN_E_NOTFOUND ||
 		                                err == VAERN_E_EXISTS
 		                        ? V_err_input
 		                        : V_err_internal,

@@ -27,8 +27,8 @@ version_select(struct web_html *h, const struct cview *v, const char *name,
 	for (size_t i = 0; i < n; i++) {
 		char at[21];
 		int sel = chosen != NULL &&
-		          strncmp(versions[i].version, chosen, strlen(chosen)) ==
-		                  0 &&
+		          strncmp(versions[i].version, chosen,
+		                  strlen(chosen)) == 0 &&
 		          strlen(chosen) >= 4;
 
 		cview_instant(versions[i].loaded_at, at);
@@ -45,8 +45,8 @@ version_select(struct web_html *h, const struct cview *v, const char *name,
 
 void
 cview_policies(struct web_html *h, const struct cview *v,
-               const struct cview_version *versions, size_t n,
-               const char *from, const char *to, const char *diff)
+               const struct cview_version *versions, size_t n, const char *from,
+               const char *to, const char *diff)
 {
 	static const enum cview_key cols[] = {V_col_version, V_col_loaded,
 	                                      V_col_policy_date, V_col_current,
@@ -171,8 +171,7 @@ version_param(struct http_request *req, const char *key)
 /* GET /console/{controller}/policies[?from=V&to=V]: the versions, the
  * previews, the diff in the page's language (the DPO's). */
 int
-console_policies(struct http_request *req, struct http_response *res,
-                 void *app)
+console_policies(struct http_request *req, struct http_response *res, void *app)
 {
 	struct console cx;
 	struct versions vs = {NULL, 0, NULL};
@@ -202,12 +201,14 @@ console_policies(struct http_request *req, struct http_response *res,
 			err = vault_policy_stored(cx.c.v, cx.controller, to, 0,
 			                          &pb, found, &cx.c.msg);
 		if (err == VAERN_OK)
-			err = render_policy_diff(pa, pb, (enum render_lang)cx.lang,
+			err = render_policy_diff(pa, pb,
+			                         (enum render_lang)cx.lang,
 			                         &diff, &len, &cx.c.msg);
 	}
 	if (err != VAERN_OK) {
 		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND
+		                err == VAERN_E_INVALID ||
+		                                err == VAERN_E_NOTFOUND
 		                        ? V_err_input
 		                        : V_err_internal,
 		                cx.c.msg.text);
@@ -252,18 +253,18 @@ console_policy_notice(struct http_request *req, struct http_response *res,
 	if (console_begin(req, res, app, "policies", 1, &cx))
 		return 0;
 	lang = (enum render_lang)cx.lang;
-	err = vault_policy_stored(cx.c.v, cx.controller,
-	                          version != NULL
-	                                  ? version
-	                                  : vault_policy_version(cx.c.v,
-	                                                         cx.controller),
-	                          0, &p, found, &cx.c.msg);
+	err = vault_policy_stored(
+	        cx.c.v, cx.controller,
+	        version != NULL ? version
+	                        : vault_policy_version(cx.c.v, cx.controller),
+	        0, &p, found, &cx.c.msg);
 	if (err == VAERN_OK)
 		err = render_notice(p, lang, RENDER_HTML, &text, &len,
 		                    &cx.c.msg);
 	if (err != VAERN_OK) {
 		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND
+		                err == VAERN_E_INVALID ||
+		                                err == VAERN_E_NOTFOUND
 		                        ? V_err_input
 		                        : V_err_internal,
 		                cx.c.msg.text);

@@ -72,8 +72,9 @@ holds_table(struct web_html *h, const struct cview *v,
 		web_html_raw(h, "</td><td>");
 		web_html_text(h, x->placed_by);
 		/* CEK-HOLD-1: lifting is a POST with the form's token. */
-		web_html_raw(h, "</td><td><form class=\"inline\" method=\"post\" "
-		                "action=\"");
+		web_html_raw(h,
+		             "</td><td><form class=\"inline\" method=\"post\" "
+		             "action=\"");
 		web_html_text(h, v->base);
 		web_html_raw(h, "/retention/lift\">");
 		cview_csrf_field(h, v);
@@ -241,8 +242,8 @@ console_retention(struct http_request *req, struct http_response *res,
 	                            &cx.c.msg);
 	if (err == VAERN_OK)
 		err = render_chart_fragment(&chart->chart,
-		                            (enum render_lang)cx.lang, &fragment,
-		                            &len, &cx.c.msg);
+		                            (enum render_lang)cx.lang,
+		                            &fragment, &len, &cx.c.msg);
 	if (err == VAERN_OK && cx.dpo)
 		err = vault_holds_in_force(cx.c.v, cx.controller, hold_copy,
 		                           &hc, &cx.c.msg);
@@ -289,8 +290,8 @@ int
 console_hold_place(struct http_request *req, struct http_response *res,
                    void *app)
 {
-	static const char *const keys[] = {"csrf", "subject", "category",
-	                                   "reason", "review", NULL};
+	static const char *const keys[] = {"csrf",   "subject", "category",
+	                                   "reason", "review",  NULL};
 	const char *values[6];
 	struct console cx;
 	unsigned char uid[VAULT_UID_BYTES];
@@ -315,18 +316,20 @@ console_hold_place(struct http_request *req, struct http_response *res,
 		goto done;
 	}
 	if (values[4] != NULL && parse_time(values[4], &review, &cx.c.msg)) {
-		rc = cview_fail(&cx, 400, V_err_input, "review: a date, "
-		                                        "YYYY-MM-DD");
+		rc = cview_fail(&cx, 400, V_err_input,
+		                "review: a date, "
+		                "YYYY-MM-DD");
 		goto done;
 	}
 	/* The same call as PUT /v1/subjects/{id}/holds, audited as the
 	 * actor in its role (the reason stays sealed, out of the trail). */
-	err = vault_hold_place(cx.c.v, cx.controller, uid, values[2],
-	                       values[3], review, cx.c.actor.name,
-	                       cx.c.actor.role, &id, &cx.c.msg);
+	err = vault_hold_place(cx.c.v, cx.controller, uid, values[2], values[3],
+	                       review, cx.c.actor.name, cx.c.actor.role, &id,
+	                       &cx.c.msg);
 	if (err != VAERN_OK) {
 		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_NOTFOUND || err == VAERN_E_INVALID
+		                err == VAERN_E_NOTFOUND ||
+		                                err == VAERN_E_INVALID
 		                        ? V_err_input
 		                        : V_err_internal,
 		                cx.c.msg.text);

@@ -29,8 +29,8 @@
 #include "../web/web.h"
 #include "console_views_strings.h" /* generated: enum cview_key */
 
-#define CVIEW_HOLDS_MAX  500 /* holds one retention page lists */
-#define CVIEW_ID_MAX     129 /* an actor, purpose or category id, NUL */
+#define CVIEW_HOLDS_MAX    500 /* holds one retention page lists */
+#define CVIEW_ID_MAX       129 /* an actor, purpose or category id, NUL */
 #define CVIEW_VERSIONS_MAX 200 /* policy versions one page lists */
 
 /* What every view's body needs of its request. */
@@ -79,8 +79,8 @@ void cview_csrf_field(struct web_html *h, const struct cview *v);
 
 /* A status line (role="status"): key, and detail (ids and rules only)
  * when not NULL; alert 1 makes it role="alert". */
-void cview_status(struct web_html *h, const struct cview *v,
-                  enum cview_key key, const char *detail, int alert);
+void cview_status(struct web_html *h, const struct cview *v, enum cview_key key,
+                  const char *detail, int alert);
 
 /* A day as YYYY-MM-DD, an instant as YYYY-MM-DDTHH:MM:SSZ; "-" for
  * INT64_MIN. */
@@ -96,9 +96,9 @@ void cview_url_text(struct web_html *h, const char *value);
 /* A legal hold in force, copied for the page. */
 struct cview_hold {
 	int64_t id;
-	char subject[2 * 16 + 1];      /* the person's public id, hex */
-	char category[CVIEW_ID_MAX];   /* "" : all categories */
-	int64_t review_at;             /* INT64_MIN: none */
+	char subject[2 * 16 + 1];    /* the person's public id, hex */
+	char category[CVIEW_ID_MAX]; /* "" : all categories */
+	int64_t review_at;           /* INT64_MIN: none */
 	int64_t placed_at;
 	char placed_by[CVIEW_ID_MAX];
 };
@@ -135,14 +135,14 @@ struct cview_audit_filter {
 
 /* The chain's state as the page reports it. */
 struct cview_chain {
-	int ok;                         /* audit_verify's result */
-	int64_t entries;                /* entries intact */
-	int64_t head_seq;               /* ok: the last entry */
-	char head[2 * 32 + 1];          /* ok: its MAC, hex */
-	char problem[VAERN_MSG_MAX];    /* !ok: the first bad entry, named */
-	int checkpoint;                 /* 0 none, 1 verified, -1 refused */
-	int64_t checkpoint_seq;         /* the newest checkpoint's entry */
-	int64_t checkpoint_at;          /* when it was signed */
+	int ok;                      /* audit_verify's result */
+	int64_t entries;             /* entries intact */
+	int64_t head_seq;            /* ok: the last entry */
+	char head[2 * 32 + 1];       /* ok: its MAC, hex */
+	char problem[VAERN_MSG_MAX]; /* !ok: the first bad entry, named */
+	int checkpoint;              /* 0 none, 1 verified, -1 refused */
+	int64_t checkpoint_seq;      /* the newest checkpoint's entry */
+	int64_t checkpoint_at;       /* when it was signed */
 	char checkpoint_problem[VAERN_MSG_MAX];
 };
 
@@ -161,8 +161,8 @@ void cview_audit_row(struct web_html *h, const struct cview *v,
  * export of the same filter (a POST form when a person is named, so the
  * id stays out of the address). */
 void cview_audit_end(struct web_html *h, const struct cview *v,
-                     const struct cview_audit_filter *f, size_t nrows,
-                     int more, int64_t last_seq);
+                     const struct cview_audit_filter *f, size_t nrows, int more,
+                     int64_t last_seq);
 
 /* ---- incidents (point 5) ------------------------------------------------ */
 
@@ -187,7 +187,7 @@ json_t *cview_register_patch(const char *const *values, struct vaern_msg *msg);
 
 /* One loaded version of the policy. */
 struct cview_version {
-	char version[65];     /* its digest's hex (vault_policy_version) */
+	char version[65]; /* its digest's hex (vault_policy_version) */
 	int64_t loaded_at;
 	char policy_date[11]; /* controller.policy_version, or "" */
 	int current;          /* 1: the one in force */

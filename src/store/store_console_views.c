@@ -41,8 +41,9 @@ store_holds_in_force(struct store *st, int64_t controller,
 		memset(&h, 0, sizeof(h));
 		h.id = db_column_int64(s, 0);
 		if (uid == NULL || db_column_bytes(s, 1) != STORE_UID_BYTES) {
-			err = vaern_fail(msg, VAERN_E_STORE,
-			                 "console: a hold's subject is malformed");
+			err = vaern_fail(
+			        msg, VAERN_E_STORE,
+			        "console: a hold's subject is malformed");
 			break;
 		}
 		memcpy(h.uid, uid, STORE_UID_BYTES);

@@ -74,8 +74,8 @@ chart_row(void *arg, const struct vault_plan_row *r)
 
 		if (n == 0)
 			continue;
-		if ((s = chart_series(w, r->rule, r->clause, r->legal,
-		                      kind)) == NULL)
+		if ((s = chart_series(w, r->rule, r->clause, r->legal, kind)) ==
+		    NULL)
 			continue;
 		if (r->restricted) {
 			/* GDPR-18: counted in their due rows too. */
@@ -106,7 +106,8 @@ chart_held(void *arg, const char *rule, int64_t facts)
 	struct render_chart_series *s;
 
 	for (size_t i = 0; i < o->chart.nseries; i++)
-		if (!o->series[i].visits && strcmp(o->series[i].rule, rule) == 0) {
+		if (!o->series[i].visits &&
+		    strcmp(o->series[i].rule, rule) == 0) {
 			o->series[i].held += facts;
 			return VAERN_OK;
 		}

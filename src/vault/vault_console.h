@@ -44,8 +44,8 @@ enum vaern_err vault_retention_chart(struct vault *v, const char *controller,
 struct vault_hold_row {
 	int64_t id;
 	unsigned char subject[VAULT_UID_BYTES];
-	const char *category;  /* NULL: all the subject's data */
-	int64_t review_at;     /* INT64_MIN: none */
+	const char *category; /* NULL: all the subject's data */
+	int64_t review_at;    /* INT64_MIN: none */
 	int64_t placed_at;
 	const char *placed_by; /* the actor (or operator) who placed it */
 };

@@ -88,13 +88,13 @@ test_csv_line(void **state)
 	r.entry.rule = "GDPR-32";
 	r.entry.reason = "=HYPERLINK(\"x\"), wrong code";
 	assert_true(audit_csv_line(&r, "ab", line) > 0);
-	assert_string_equal(
-	        line,
-	        "7,2026-01-01T00:00:00Z,cekura,dpo1,dpo,console,"
-	        "console_login,ab,,denied,GDPR-32,"
-	        "\"'=HYPERLINK(\"\"x\"\"), wrong code\",,"
-	        "0000000000000000000000000000000000000000000000000000000000000000"
-	        "\r\n");
+	assert_string_equal(line,
+	                    "7,2026-01-01T00:00:00Z,cekura,dpo1,dpo,console,"
+	                    "console_login,ab,,denied,GDPR-32,"
+	                    "\"'=HYPERLINK(\"\"x\"\"), wrong code\",,"
+	                    "00000000000000000000000000000000000000000000000000"
+	                    "00000000000000"
+	                    "\r\n");
 	assert_non_null(strstr(audit_csv_header(), "seq,at,controller"));
 	free(line);
 }
@@ -255,10 +255,8 @@ test_query(void **state)
 
 /* ---- the bodies ---------------------------------------------------------- */
 
-static const struct cview view_dpo = {WEB_DA, "/console/cekura", "TOKEN",
-                                      1};
-static const struct cview view_cs = {WEB_EN, "/console/cekura", "TOKEN",
-                                     0};
+static const struct cview view_dpo = {WEB_DA, "/console/cekura", "TOKEN", 1};
+static const struct cview view_cs = {WEB_EN, "/console/cekura", "TOKEN", 0};
 
 /* CEK-HOLD-1, issue 10, GDPR-18: the callouts sum the series; the holds
  * and their forms for the DPO only; every text escaped. */
@@ -319,8 +317,9 @@ test_retention_body(void **state)
 static void
 test_audit_body(void **state)
 {
-	struct cview_audit_filter f = {"cs1", NULL, 0, "2026-01-01", NULL,
-	                               "00112233445566778899aabbccddeeff"};
+	struct cview_audit_filter f = {
+	        "cs1",        NULL, 0,
+	        "2026-01-01", NULL, "00112233445566778899aabbccddeeff"};
 	struct cview_chain ch;
 	struct audit_record r;
 	struct web_html h;
@@ -369,17 +368,18 @@ test_incidents_body(void **state)
 	        "[{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i},"
 	        " {s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i},"
 	        " {s:s, s:s, s:s, s:s, s:b, s:b, s:s}]",
-	        "case", "SB-AAAAAAAAAAAA", "received_at", "2026-01-01T00:00:00Z",
-	        "receipt_due", "2026-01-05", "feedback_due", "2026-01-15",
-	        "closed", 0, "overdue", 1, "classification",
-	        "personal_data_breach", "hours_left", -3, "case",
-	        "SB-BBBBBBBBBBBB", "received_at", "2026-01-01T00:00:00Z",
-	        "receipt_due", "2026-01-05", "feedback_due", "2026-01-15",
-	        "closed", 0, "overdue", 0, "classification",
-	        "personal_data_breach", "hours_left", 23, "case",
-	        "SB-CCCCCCCCCCCC", "received_at", "2026-01-01T00:00:00Z",
-	        "receipt_due", "2026-01-05", "feedback_due", "2026-01-15",
-	        "closed", 1, "overdue", 0, "classification", "weakness");
+	        "case", "SB-AAAAAAAAAAAA", "received_at",
+	        "2026-01-01T00:00:00Z", "receipt_due", "2026-01-05",
+	        "feedback_due", "2026-01-15", "closed", 0, "overdue", 1,
+	        "classification", "personal_data_breach", "hours_left", -3,
+	        "case", "SB-BBBBBBBBBBBB", "received_at",
+	        "2026-01-01T00:00:00Z", "receipt_due", "2026-01-05",
+	        "feedback_due", "2026-01-15", "closed", 0, "overdue", 0,
+	        "classification", "personal_data_breach", "hours_left", 23,
+	        "case", "SB-CCCCCCCCCCCC", "received_at",
+	        "2026-01-01T00:00:00Z", "receipt_due", "2026-01-05",
+	        "feedback_due", "2026-01-15", "closed", 1, "overdue", 0,
+	        "classification", "weakness");
 	struct web_html h;
 	const char *values[20] = {0};
 	struct vaern_msg msg = {{0}};
