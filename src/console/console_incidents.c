@@ -514,7 +514,6 @@ console_incidents(struct http_request *req, struct http_response *res,
 	struct cview v;
 	json_t *list = NULL;
 	enum vaern_err err;
-	int rc;
 
 	if (console_begin(req, res, app, "incidents", 1, &cx))
 		return 0;

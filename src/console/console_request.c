@@ -285,7 +285,7 @@ request_page(struct console *cx, const char *id, int status,
 	struct vault_request r;
 	struct web_html h;
 	struct history hist;
-	char scope[VAULT_SCOPE_MAX + 1], day[11], due[11], text[96];
+	char scope[VAULT_SCOPE_MAX + 1], day[11], due[11], text[160];
 	long today = clock_today(), left;
 	enum vaern_err err;
 	struct vaern_msg m = {{0}};
