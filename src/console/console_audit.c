@@ -203,8 +203,8 @@ cview_audit_begin(struct web_html *h, const struct cview *v,
 	web_html_raw(h, "<div><button type=\"submit\">");
 	cview_word(h, v, V_audit_subject_show);
 	web_html_raw(h, "</button></div></fieldset></form></section>");
-	web_html_raw(h,
-	             "<div class=\"wide\"><table id=\"entries\"><thead><tr>");
+	cview_wide(h, v, V_audit_title);
+	web_html_raw(h, "<table id=\"entries\"><thead><tr>");
 	{
 		static const enum cview_key cols[] = {
 		        V_col_seq,     V_col_at,         V_col_actor,

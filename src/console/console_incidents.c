@@ -96,7 +96,8 @@ cview_incidents(struct web_html *h, const struct cview *v, json_t *list)
 		web_html_raw(h, "</p>");
 		return;
 	}
-	web_html_raw(h, "<div class=\"wide\"><table id=\"cases\"><thead><tr>");
+	cview_wide(h, v, V_inc_title);
+	web_html_raw(h, "<table id=\"cases\"><thead><tr>");
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		web_html_raw(h, "<th scope=\"col\">");
 		cview_word(h, v, cols[i]);

@@ -56,8 +56,9 @@ cview_policies(struct web_html *h, const struct cview *v,
 
 	web_html_raw(h, "<section aria-labelledby=\"ver-h\"><h2 id=\"ver-h\">");
 	cview_word(h, v, V_pol_versions);
-	web_html_raw(h, "</h2><div class=\"wide\"><table id=\"versions\">"
-	                "<thead><tr>");
+	web_html_raw(h, "</h2>");
+	cview_wide(h, v, V_pol_versions);
+	web_html_raw(h, "<table id=\"versions\"><thead><tr>");
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		web_html_raw(h, "<th scope=\"col\">");
 		cview_word(h, v, cols[i]);

@@ -43,7 +43,8 @@ holds_table(struct web_html *h, const struct cview *v,
 		web_html_raw(h, "</p>");
 		return;
 	}
-	web_html_raw(h, "<div class=\"wide\"><table id=\"holds\"><thead><tr>");
+	cview_wide(h, v, V_holds_title);
+	web_html_raw(h, "<table id=\"holds\"><thead><tr>");
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		web_html_raw(h, "<th scope=\"col\">");
 		cview_word(h, v, cols[i]);

@@ -152,6 +152,17 @@ cview_instant(int64_t t, char out[21])
 }
 
 void
+cview_wide(struct web_html *h, const struct cview *v, enum cview_key label)
+{
+	/* A region that scrolls sideways on a narrow screen: reachable by
+	 * keyboard (WCAG 2.1.1), named for a screen reader. */
+	web_html_raw(h, "<div class=\"wide\" tabindex=\"0\" role=\"region\" "
+	                "aria-label=\"");
+	cview_word(h, v, label);
+	web_html_raw(h, "\">");
+}
+
+void
 cview_url_text(struct web_html *h, const char *value)
 {
 	static const char hexd[] = "0123456789ABCDEF";

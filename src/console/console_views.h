@@ -87,6 +87,11 @@ void cview_status(struct web_html *h, const struct cview *v, enum cview_key key,
 void cview_day(int64_t t, char out[11]);
 void cview_instant(int64_t t, char out[21]);
 
+/* Opens a <div> that scrolls a wide table sideways, focusable and named
+ * by label (close it with </div>). */
+void cview_wide(struct web_html *h, const struct cview *v,
+                enum cview_key label);
+
 /* Appends value percent-encoded for a URL's query (RFC 3986 unreserved
  * characters as they are): safe inside a quoted attribute. */
 void cview_url_text(struct web_html *h, const char *value);

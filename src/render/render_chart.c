@@ -107,9 +107,11 @@ chart_svg(struct rw *w, const struct render_chart *c)
 	        CH_WIDTH, height);
 	rw_word(w, R_chart_title);
 	rw_raw(w, "</title>\n");
-	/* The y axis: 0, half and the top. */
+	/* The y axis: 0, half and the top; each line at its label's value
+	 * (half of 5 is labelled 2 and drawn at 2, not at 2.5). */
 	for (int k = 0; k <= 2; k++) {
-		int y = CH_TOP + CH_PLOT_H - k * CH_PLOT_H / 2;
+		int y = CH_TOP + CH_PLOT_H -
+		        (int)(top * k / 2 * CH_PLOT_H / top);
 
 		rw_rawf(w,
 		        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
