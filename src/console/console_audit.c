@@ -203,8 +203,6 @@ cview_audit_begin(struct web_html *h, const struct cview *v,
 	web_html_raw(h, "<div><button type=\"submit\">");
 	cview_word(h, v, V_audit_subject_show);
 	web_html_raw(h, "</button></div></fieldset></form></section>");
-	cview_wide(h, v, V_audit_title);
-	web_html_raw(h, "<table id=\"entries\"><thead><tr>");
 	{
 		static const enum cview_key cols[] = {
 		        V_col_seq,     V_col_at,         V_col_actor,
@@ -212,13 +210,9 @@ cview_audit_begin(struct web_html *h, const struct cview *v,
 		        V_col_subject, V_col_categories, V_col_decision,
 		        V_col_rule,    V_col_reason};
 
-		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-			web_html_raw(h, "<th scope=\"col\">");
-			cview_word(h, v, cols[i]);
-			web_html_raw(h, "</th>");
-		}
+		cview_table_open(h, v, V_audit_title, "entries", cols,
+		                 sizeof(cols) / sizeof(cols[0]));
 	}
-	web_html_raw(h, "</tr></thead><tbody>");
 }
 
 static void
@@ -681,8 +675,7 @@ console_audit(struct http_request *req, struct http_response *res, void *app)
 	                      &cx.c.msg);
 	if (err != VAERN_OK) {
 		web_html_free(&h);
-		rc = cview_fail(&cx, cview_status_of(err), V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	cview_audit_end(&h, &v, &r->f, w.n, more, w.last);

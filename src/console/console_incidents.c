@@ -96,14 +96,8 @@ cview_incidents(struct web_html *h, const struct cview *v, json_t *list)
 		web_html_raw(h, "</p>");
 		return;
 	}
-	cview_wide(h, v, V_inc_title);
-	web_html_raw(h, "<table id=\"cases\"><thead><tr>");
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_html_raw(h, "<th scope=\"col\">");
-		cview_word(h, v, cols[i]);
-		web_html_raw(h, "</th>");
-	}
-	web_html_raw(h, "</tr></thead><tbody>");
+	cview_table_open(h, v, V_inc_title, "cases", cols,
+	                 sizeof(cols) / sizeof(cols[0]));
 	json_array_foreach(list, i, c)
 	{
 		const char *id = str(c, "case");
@@ -522,8 +516,7 @@ console_incidents(struct http_request *req, struct http_response *res,
 	err = vault_incident_list(cx.c.v, cx.controller, LONG_MAX, 1, &list,
 	                          &cx.c.msg);
 	if (err != VAERN_OK)
-		return cview_fail(&cx, cview_status_of(err), V_err_internal,
-		                  cx.c.msg.text);
+		return cview_fail_vault(&cx, err);
 	if (cview_audit(&cx, "console_view", "incident", NULL,
 	                "incidents view: cases, deadlines, clocks")) {
 		json_decref(list);
@@ -560,10 +553,7 @@ console_incident(struct http_request *req, struct http_response *res, void *app)
 	                         http_request_param(req, "case"), 0, &who, &c,
 	                         &cx.c.msg);
 	if (err != VAERN_OK)
-		return cview_fail(&cx, cview_status_of(err),
-		                  err == VAERN_E_NOTFOUND ? V_err_input
-		                                          : V_err_internal,
-		                  cx.c.msg.text);
+		return cview_fail_vault(&cx, err);
 	if (cview_audit(&cx, "console_view", "incident", NULL,
 	                "incident case view: deadlines and register")) {
 		json_decref(c);
@@ -641,13 +631,7 @@ console_incident_post(struct http_request *req, struct http_response *res,
 		done = "feedback";
 	}
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID ||
-		                                err == VAERN_E_NOTFOUND ||
-		                                err == VAERN_E_EXISTS
-		                        ? V_err_input
-		                        : V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto end;
 	}
 	(void)snprintf(to, sizeof(to), "%s/incidents/%s?done=%s", cx.base,

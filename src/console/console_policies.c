@@ -57,14 +57,8 @@ cview_policies(struct web_html *h, const struct cview *v,
 	web_html_raw(h, "<section aria-labelledby=\"ver-h\"><h2 id=\"ver-h\">");
 	cview_word(h, v, V_pol_versions);
 	web_html_raw(h, "</h2>");
-	cview_wide(h, v, V_pol_versions);
-	web_html_raw(h, "<table id=\"versions\"><thead><tr>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_html_raw(h, "<th scope=\"col\">");
-		cview_word(h, v, cols[i]);
-		web_html_raw(h, "</th>");
-	}
-	web_html_raw(h, "</tr></thead><tbody>");
+	cview_table_open(h, v, V_pol_versions, "versions", cols,
+	                 sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct cview_version *x = &versions[i];
 
@@ -207,12 +201,7 @@ console_policies(struct http_request *req, struct http_response *res, void *app)
 			                         &diff, &len, &cx.c.msg);
 	}
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID ||
-		                                err == VAERN_E_NOTFOUND
-		                        ? V_err_input
-		                        : V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	if (cview_audit(&cx, "console_view", "policies", NULL,
@@ -263,12 +252,7 @@ console_policy_notice(struct http_request *req, struct http_response *res,
 		err = render_notice(p, lang, RENDER_HTML, &text, &len,
 		                    &cx.c.msg);
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_INVALID ||
-		                                err == VAERN_E_NOTFOUND
-		                        ? V_err_input
-		                        : V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	if (cview_audit(&cx, "console_view", "policies", NULL,

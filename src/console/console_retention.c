@@ -43,14 +43,8 @@ holds_table(struct web_html *h, const struct cview *v,
 		web_html_raw(h, "</p>");
 		return;
 	}
-	cview_wide(h, v, V_holds_title);
-	web_html_raw(h, "<table id=\"holds\"><thead><tr>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_html_raw(h, "<th scope=\"col\">");
-		cview_word(h, v, cols[i]);
-		web_html_raw(h, "</th>");
-	}
-	web_html_raw(h, "</tr></thead><tbody>");
+	cview_table_open(h, v, V_holds_title, "holds", cols,
+	                 sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const struct cview_hold *x = &holds[i];
 
@@ -249,8 +243,7 @@ console_retention(struct http_request *req, struct http_response *res,
 		err = vault_holds_in_force(cx.c.v, cx.controller, hold_copy,
 		                           &hc, &cx.c.msg);
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err), V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	if (cview_audit(&cx, "console_view", "retention", NULL,
@@ -272,12 +265,20 @@ done:
 	return rc;
 }
 
-/* The subject of a hold form: 32 hex digits. 1 once it has answered. */
+/* Starts a hold form's POST: the DPO's page (customer service gets the
+ * audited 403), the form (keys[1] "subject"), the person's id into uid.
+ * 1 once it has answered; *buf is the caller's to free either way. */
 static int
-form_subject(struct console *cx, const char *text,
-             unsigned char uid[VAULT_UID_BYTES])
+hold_begin(struct http_request *req, struct http_response *res, void *app,
+           const char *const *keys, const char **values, char **buf,
+           struct console *cx, unsigned char uid[VAULT_UID_BYTES])
 {
-	if (text != NULL && vault_uid_parse(text, uid, &cx->c.msg) == VAERN_OK)
+	*buf = NULL;
+	if (console_begin(req, res, app, "retention", 1, cx) ||
+	    console_form(req, cx, keys, values, buf))
+		return 1;
+	if (values[1] != NULL &&
+	    vault_uid_parse(values[1], uid, &cx->c.msg) == VAERN_OK)
 		return 0;
 	(void)cview_fail(cx, 400, V_err_input,
 	                 "subject: the person's id, 32 hexadecimal digits");
@@ -301,13 +302,7 @@ console_hold_place(struct http_request *req, struct http_response *res,
 	enum vaern_err err;
 	int rc;
 
-	if (console_begin(req, res, app, "retention", 1, &cx))
-		return 0;
-	if (console_form(req, &cx, keys, values, &buf)) {
-		web_form_free(buf);
-		return 0;
-	}
-	if (form_subject(&cx, values[1], uid)) {
+	if (hold_begin(req, res, app, keys, values, &buf, &cx, uid)) {
 		rc = 0;
 		goto done;
 	}
@@ -318,8 +313,7 @@ console_hold_place(struct http_request *req, struct http_response *res,
 	}
 	if (values[4] != NULL && parse_time(values[4], &review, &cx.c.msg)) {
 		rc = cview_fail(&cx, 400, V_err_input,
-		                "review: a date, "
-		                "YYYY-MM-DD");
+		                "review: a date, YYYY-MM-DD");
 		goto done;
 	}
 	/* The same call as PUT /v1/subjects/{id}/holds, audited as the
@@ -328,12 +322,7 @@ console_hold_place(struct http_request *req, struct http_response *res,
 	                       review, cx.c.actor.name, cx.c.actor.role, &id,
 	                       &cx.c.msg);
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_NOTFOUND ||
-		                                err == VAERN_E_INVALID
-		                        ? V_err_input
-		                        : V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	(void)snprintf(to, sizeof(to), "%s/retention?done=placed", cx.base);
@@ -357,13 +346,7 @@ console_hold_lift(struct http_request *req, struct http_response *res,
 	enum vaern_err err;
 	int rc;
 
-	if (console_begin(req, res, app, "retention", 1, &cx))
-		return 0;
-	if (console_form(req, &cx, keys, values, &buf)) {
-		web_form_free(buf);
-		return 0;
-	}
-	if (form_subject(&cx, values[1], uid)) {
+	if (hold_begin(req, res, app, keys, values, &buf, &cx, uid)) {
 		rc = 0;
 		goto done;
 	}
@@ -377,10 +360,7 @@ console_hold_lift(struct http_request *req, struct http_response *res,
 	err = vault_hold_lift(cx.c.v, cx.controller, uid, id, cx.c.actor.name,
 	                      cx.c.actor.role, &cx.c.msg);
 	if (err != VAERN_OK) {
-		rc = cview_fail(&cx, cview_status_of(err),
-		                err == VAERN_E_NOTFOUND ? V_err_input
-		                                        : V_err_internal,
-		                cx.c.msg.text);
+		rc = cview_fail_vault(&cx, err);
 		goto done;
 	}
 	(void)snprintf(to, sizeof(to), "%s/retention?done=lifted", cx.base);

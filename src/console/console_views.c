@@ -72,6 +72,16 @@ cview_audit(struct console *cx, const char *action, const char *page,
 }
 
 int
+cview_fail_vault(struct console *cx, enum vaern_err err)
+{
+	int input = err == VAERN_E_INVALID || err == VAERN_E_NOTFOUND ||
+	            err == VAERN_E_EXISTS || err == VAERN_E_LIMIT;
+
+	return cview_fail(cx, cview_status_of(err),
+	                  input ? V_err_input : V_err_internal, cx->c.msg.text);
+}
+
+int
 cview_status_of(enum vaern_err err)
 {
 	switch (err) {
@@ -152,14 +162,22 @@ cview_instant(int64_t t, char out[21])
 }
 
 void
-cview_wide(struct web_html *h, const struct cview *v, enum cview_key label)
+cview_table_open(struct web_html *h, const struct cview *v,
+                 enum cview_key label, const char *id,
+                 const enum cview_key *cols, size_t ncols)
 {
 	/* A region that scrolls sideways on a narrow screen: reachable by
 	 * keyboard (WCAG 2.1.1), named for a screen reader. */
 	web_html_raw(h, "<div class=\"wide\" tabindex=\"0\" role=\"region\" "
 	                "aria-label=\"");
 	cview_word(h, v, label);
-	web_html_raw(h, "\">");
+	web_html_printf(h, "\"><table id=\"%s\"><thead><tr>", id);
+	for (size_t i = 0; i < ncols; i++) {
+		web_html_raw(h, "<th scope=\"col\">");
+		cview_word(h, v, cols[i]);
+		web_html_raw(h, "</th>");
+	}
+	web_html_raw(h, "</tr></thead><tbody>");
 }
 
 void

@@ -64,6 +64,11 @@ int cview_fail(struct console *cx, int status, enum cview_key key,
 int cview_audit(struct console *cx, const char *action, const char *page,
                 const unsigned char *subject, const char *reason);
 
+/* cview_fail for a vault error: its status, V_err_input for what the
+ * request got wrong (invalid, not found, exists, limit), else
+ * V_err_internal; the vault's message (never a value) as the detail. */
+int cview_fail_vault(struct console *cx, enum vaern_err err);
+
 /* The status of a vault error (400 invalid, 404 not found, 409 exists,
  * 403 denied, 413 limit, else 500). */
 int cview_status_of(enum vaern_err err);
@@ -87,10 +92,12 @@ void cview_status(struct web_html *h, const struct cview *v, enum cview_key key,
 void cview_day(int64_t t, char out[11]);
 void cview_instant(int64_t t, char out[21]);
 
-/* Opens a <div> that scrolls a wide table sideways, focusable and named
- * by label (close it with </div>). */
-void cview_wide(struct web_html *h, const struct cview *v,
-                enum cview_key label);
+/* Opens a table id (program text) with its header row of cols, in a
+ * <div> that scrolls it sideways, focusable and named by label; the
+ * caller writes the rows and "</tbody></table></div>". */
+void cview_table_open(struct web_html *h, const struct cview *v,
+                      enum cview_key label, const char *id,
+                      const enum cview_key *cols, size_t ncols);
 
 /* Appends value percent-encoded for a URL's query (RFC 3986 unreserved
  * characters as they are): safe inside a quoted attribute. */
