@@ -23,13 +23,13 @@ _Static_assert(WEB_TOKEN_LEN == VAULT_CONSOLE_TOKEN_LEN, "one token size");
 /* Every page of the console, in the nav's order; dpo: only a role that
  * reads the audit trail opens it (the others do not see the link). */
 static const struct {
-	const char *id;   /* the page id and the path under base */
+	const char *id; /* the page id and the path under base */
 	enum console_key key;
 	int dpo;
 } pages[] = {
-        {"requests", C_nav_requests, 0},   {"retention", C_nav_retention, 0},
-        {"audit", C_nav_audit, 1},         {"incidents", C_nav_incidents, 1},
-        {"policies", C_nav_policies, 1},   {"staff", C_nav_staff, 1},
+        {"requests", C_nav_requests, 0}, {"retention", C_nav_retention, 0},
+        {"audit", C_nav_audit, 1},       {"incidents", C_nav_incidents, 1},
+        {"policies", C_nav_policies, 1}, {"staff", C_nav_staff, 1},
 };
 
 const char *
@@ -334,7 +334,7 @@ console_message(struct console *cx, int status, enum console_key key,
 	web_html_text(&h, cx->base);
 	web_html_raw(&h, cx->logged_in ? "/requests\">" : "/login\">");
 	web_html_text(&h, console_s(cx, cx->logged_in ? C_nav_requests
-	                                                : C_login_title));
+	                                              : C_login_title));
 	web_html_raw(&h, "</a></p>");
 	console_page_close(&h, cx);
 	return console_respond(cx, status, &h);

@@ -40,10 +40,12 @@
 #include "console_strings.h"
 
 #define CONSOLE_SESSION_COOKIE "__Host-vaern_console"
-#define CONSOLE_PRE_COOKIE     "__Host-vaern_console_pre" /* CSRF before
-                                                             login */
-#define CONSOLE_PAGE_MAX       ((size_t)16 * 1024 * 1024) /* the queue of
-                                                            10,000 */
+#define CONSOLE_PRE_COOKIE                                                     \
+	"__Host-vaern_console_pre" /* CSRF before                              \
+	                              login */
+#define CONSOLE_PAGE_MAX                                                       \
+	((size_t)16 * 1024 * 1024) /* the queue of                             \
+	                             10,000 */
 #define CONSOLE_LOGIN_FLOOR_MS 400 /* a login answers no sooner */
 
 /* One console request: the page's context. */

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../staff/staff.h"
@@ -177,9 +178,19 @@ console_login_post(struct http_request *req, struct http_response *res,
 	}
 	if (code == NULL) {
 		/* The first login: the secret until a first code. */
-		err = vault_console_enrolment(cx.c.v, cx.controller, name,
-		                              password, strlen(password), uri,
-		                              &cx.c.msg);
+		err = vault_console_address_check(cx.c.v, cx.controller,
+		                                  http_request_client(req),
+		                                  &wait, &cx.c.msg);
+		if (err == VAERN_OK)
+			err = vault_console_enrolment(
+			        cx.c.v, cx.controller, name, password,
+			        strlen(password), uri, &cx.c.msg);
+		if ((err == VAERN_E_DENIED || err == VAERN_E_LIMIT) &&
+		    wait == 0 &&
+		    vault_console_address_hit(cx.c.v, cx.controller,
+		                              http_request_client(req),
+		                              &cx.c.msg) != VAERN_OK)
+			err = VAERN_E_STORE;
 		web_floor_wait(started, CONSOLE_LOGIN_FLOOR_MS);
 		if (err == VAERN_OK)
 			rc = enrol_page(&cx, name, uri);
@@ -188,15 +199,14 @@ console_login_post(struct http_request *req, struct http_response *res,
 		else if (err == VAERN_E_DENIED)
 			rc = login_page(&cx, 401, C_err_login, NULL);
 		else if (err == VAERN_E_LIMIT)
-			rc = throttled(&cx, 0, NULL);
+			rc = throttled(&cx, wait, NULL);
 		else
 			rc = console_message(&cx, 500, C_err_internal, NULL);
 		goto done;
 	}
-	err = vault_console_web_login(cx.c.v, cx.controller, name, password,
-	                              strlen(password), code,
-	                              http_request_client(req), &cx.session,
-	                              token, &wait, &cx.c.msg);
+	err = vault_console_web_login(
+	        cx.c.v, cx.controller, name, password, strlen(password), code,
+	        http_request_client(req), &cx.session, token, &wait, &cx.c.msg);
 	web_floor_wait(started, CONSOLE_LOGIN_FLOOR_MS);
 	if (err == VAERN_OK) {
 		(void)web_cookie_set(res, CONSOLE_SESSION_COOKIE, token, -1);

@@ -112,8 +112,8 @@ filter_form(struct web_html *h, struct console *cx)
 	web_html_raw(h, "<form method=\"get\" class=\"filters\" action=\"");
 	web_html_text(h, cx->base);
 	web_html_raw(h, "/requests\"><div>");
-	select_names(h, cx, "type", C_queue_type, type_name,
-	             RIGHTS_TYPE_COUNT_, query(cx->req, "type"));
+	select_names(h, cx, "type", C_queue_type, type_name, RIGHTS_TYPE_COUNT_,
+	             query(cx->req, "type"));
 	web_html_raw(h, "</div><div>");
 	select_names(h, cx, "status", C_queue_status, status_name,
 	             RIGHTS_STATUS_COUNT_, query(cx->req, "status"));
@@ -178,9 +178,9 @@ console_queue(struct http_request *req, struct http_response *res, void *app)
 		/* A bad filter names its parameter, never more. */
 		status = err == VAERN_E_INVALID ? 400 : 500;
 		web_html_raw(&h, "<p class=\"error\" role=\"alert\">");
-		web_html_text(&h, console_s(&cx, status == 400
-		                                         ? C_err_input
-		                                         : C_err_internal));
+		web_html_text(&h,
+		              console_s(&cx, status == 400 ? C_err_input
+		                                           : C_err_internal));
 		if (status == 400) {
 			web_html_raw(&h, " ");
 			web_html_text(&h, cx.c.msg.text);
@@ -262,8 +262,7 @@ console_search(struct http_request *req, struct http_response *res, void *app)
 			(void)snprintf(to, sizeof(to), "%s/requests/%s",
 			               cx.base, r.id);
 			rc = web_redirect(res, to);
-		} else if (err == VAERN_E_NOTFOUND ||
-		           err == VAERN_E_INVALID) {
+		} else if (err == VAERN_E_NOTFOUND || err == VAERN_E_INVALID) {
 			rc = console_message(&cx, 404, C_search_none, NULL);
 		} else {
 			rc = console_message(&cx, 500, C_err_internal, NULL);

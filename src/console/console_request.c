@@ -121,8 +121,8 @@ field(struct web_html *h, struct console *cx, const struct action *a,
 {
 	web_html_printf(h, "<label for=\"%s-%s\">", a->id, name);
 	web_html_text(h, console_s(cx, label));
-	web_html_printf(h, "</label><input id=\"%s-%s\" name=\"%s\" %s>",
-	                a->id, name, name, attrs);
+	web_html_printf(h, "</label><input id=\"%s-%s\" name=\"%s\" %s>", a->id,
+	                name, name, attrs);
 }
 
 static void
@@ -158,7 +158,7 @@ action_forms(struct web_html *h, struct console *cx,
 	if (!verified) {
 		a = action_of("code");
 		form_start(h, cx, r, a);
-		web_html_printf(h, "<label for=\"code-contact\">");
+		web_html_raw(h, "<label for=\"code-contact\">");
 		web_html_text(h, console_s(cx, C_f_contact));
 		web_html_raw(h, "</label><select id=\"code-contact\" "
 		                "name=\"contact\"><option value=\"\">");
@@ -205,9 +205,11 @@ action_forms(struct web_html *h, struct console *cx,
 			a = action_of("rectify");
 			form_start(h, cx, r, a);
 			field(h, cx, a, "fact", C_f_fact,
-			      "required inputmode=\"numeric\" maxlength=\"18\"");
+			      "required inputmode=\"numeric\" "
+			      "maxlength=\"18\"");
 			field(h, cx, a, "value", C_f_value,
-			      "required maxlength=\"1000\" autocomplete=\"off\"");
+			      "required maxlength=\"1000\" "
+			      "autocomplete=\"off\"");
 			complete_box(h, cx, a);
 			form_end(h, cx, a);
 			break;
@@ -234,17 +236,17 @@ action_forms(struct web_html *h, struct console *cx,
 		default: break;
 		}
 	}
-	if (verified && (r->type == RIGHTS_ACCESS ||
-	                 r->type == RIGHTS_PORTABILITY)) {
+	if (verified &&
+	    (r->type == RIGHTS_ACCESS || r->type == RIGHTS_PORTABILITY)) {
 		/* GDPR-15, 20: the answer, fetched by a link (a GET: a
 		 * read, audited by the report as this actor). */
 		web_html_raw(h, "<div><h3>");
 		web_html_text(h, console_s(cx, C_act_report));
 		web_html_raw(h, "</h3><ul>");
-		static const char *const access[] = {"html", "json", NULL};
-		static const char *const port[] = {"json", "csv", NULL};
-		for (const char *const *f =
-		             r->type == RIGHTS_ACCESS ? access : port;
+		static const char *const as_access[] = {"html", "json", NULL};
+		static const char *const as_copy[] = {"json", "csv", NULL};
+		for (const char *const *f = r->type == RIGHTS_ACCESS ? as_access
+		                                                     : as_copy;
 		     *f != NULL; f++) {
 			web_html_raw(h, "<li><a href=\"");
 			web_html_text(h, cx->base);
@@ -285,7 +287,8 @@ request_page(struct console *cx, const char *id, int status,
 	struct vault_request r;
 	struct web_html h;
 	struct history hist;
-	char scope[VAULT_SCOPE_MAX + 1], day[11], due[11], text[160];
+	char scope[VAULT_SCOPE_MAX + 1], day[11], due[11];
+	char text[POLICY_NAME_MAX + VAULT_WORD_MAX + 160];
 	long today = clock_today(), left;
 	enum vaern_err err;
 	struct vaern_msg m = {{0}};
@@ -296,14 +299,25 @@ request_page(struct console *cx, const char *id, int status,
 	if (err == VAERN_OK)
 		err = vault_request_scope(cx->c.v, cx->controller, r.id, scope,
 		                          &m);
+	/* GDPR-32: the page opens the request's sealed texts (reasons told
+	 * to the person): on the record, as the actor, before it goes. */
+	if (err == VAERN_OK) {
+		(void)snprintf(text, sizeof(text), "request %s: its page",
+		               r.id);
+		err = audit_change(&cx->c, "console_request_view", NULL,
+		                   r.subject, NULL, 1, "GDPR-32", text);
+	}
 	if (err != VAERN_OK)
 		return console_message(cx, 500, C_err_internal, NULL);
 	console_page_open(&h, cx, console_s(cx, C_req_title));
 	if (note != C__COUNT) {
-		web_html_printf(&h,
-		                "<p class=\"%s\" role=\"%s\" id=\"note\">",
+		web_html_printf(&h, "<p class=\"%s\" role=\"%s\" id=\"note\">",
 		                error ? "error" : "message",
 		                error ? "alert" : "status");
+		if (!error) {
+			web_html_text(&h, console_s(cx, C_done));
+			web_html_raw(&h, " ");
+		}
 		web_html_text(&h, console_s(cx, note));
 		if (detail != NULL) {
 			web_html_raw(&h, " ");
@@ -320,7 +334,7 @@ request_page(struct console *cx, const char *id, int status,
 	row(&h, cx, C_req_received, day);
 	cal_format_date(r.due, due);
 	if (r.extended_months > 0) {
-		(void)snprintf(text, sizeof(text), "%s (%s, %d)", due,
+		(void)snprintf(text, sizeof(text), "%s (%s %d)", due,
 		               console_s(cx, C_req_extended),
 		               r.extended_months);
 		row(&h, cx, C_req_due, text);
@@ -329,14 +343,14 @@ request_page(struct console *cx, const char *id, int status,
 		row(&h, cx, C_req_due, due);
 	}
 	left = r.due - today;
-	web_html_printf(&h,
-	                "<tr class=\"%s\"><th scope=\"row\">",
-	                !is_open(&r)  ? "closed"
-	                : left < 0    ? "over"
-	                : left <= 7   ? "soon"
-	                              : "ok");
+	web_html_printf(&h, "<tr class=\"%s\"><th scope=\"row\">",
+	                !is_open(&r) ? "closed"
+	                : left < 0   ? "over"
+	                : left <= 7  ? "soon"
+	                             : "ok");
 	web_html_text(&h, console_s(cx, C_req_days_left));
-	web_html_printf(&h, "</th><td class=\"days\" data-days-left=\"%ld\">%ld",
+	web_html_printf(&h,
+	                "</th><td class=\"days\" data-days-left=\"%ld\">%ld",
 	                left, left);
 	if (left < 0 && is_open(&r)) {
 		web_html_raw(&h, " ");
@@ -429,8 +443,19 @@ console_request_report(struct http_request *req, struct http_response *res,
 
 /* ---- the actions --------------------------------------------------------- */
 
-enum { F_CSRF, F_CONTACT, F_CODE, F_ATTEST, F_MONTHS, F_REASON,
-       F_PURPOSES, F_FACT, F_VALUE, F_COMPLETE, F_COUNT };
+enum {
+	F_CSRF,
+	F_CONTACT,
+	F_CODE,
+	F_ATTEST,
+	F_MONTHS,
+	F_REASON,
+	F_PURPOSES,
+	F_FACT,
+	F_VALUE,
+	F_COMPLETE,
+	F_COUNT
+};
 
 /* Splits a comma-separated list of purpose ids (in place) into out. */
 static size_t
@@ -470,8 +495,8 @@ fact_id(const char *s)
 /* Runs action a on request id with the form's values v: VAERN_OK or the
  * vault's refusal (msg: ids and rules, never a value). */
 static enum vaern_err
-run(struct console *cx, const struct action *a, const char *id,
-    const char **v, char *purposes_buf)
+run(struct console *cx, const struct action *a, const char *id, const char **v,
+    char *purposes_buf)
 {
 	struct vault_request_actor who = {cx->c.actor.name, cx->c.actor.role};
 	struct vault_request r;
@@ -507,13 +532,11 @@ run(struct console *cx, const struct action *a, const char *id,
 		                                      v[F_ATTEST], &who, &r,
 		                                      msg);
 	if (strcmp(a->id, "extend") == 0) {
-		int months = v[F_MONTHS] != NULL &&
-		                             strcmp(v[F_MONTHS], "1") == 0
-		                     ? 1
-		             : v[F_MONTHS] != NULL &&
-		                             strcmp(v[F_MONTHS], "2") == 0
-		                     ? 2
-		                     : 0;
+		int months =
+		        v[F_MONTHS] != NULL && strcmp(v[F_MONTHS], "1") == 0 ? 1
+		        : v[F_MONTHS] != NULL && strcmp(v[F_MONTHS], "2") == 0
+		                ? 2
+		                : 0;
 
 		if (months == 0 || v[F_REASON] == NULL)
 			return vaern_fail(msg, VAERN_E_INVALID,
@@ -550,10 +573,9 @@ run(struct console *cx, const struct action *a, const char *id,
 		if (lift && v[F_REASON] == NULL)
 			return vaern_fail(msg, VAERN_E_INVALID,
 			                  "reason is required (GDPR-18(3))");
-		return vault_request_restrict(cx->c.v, ctl, id, lift,
-		                              lift || v[F_COMPLETE] != NULL,
-		                              lift ? v[F_REASON] : NULL, &who,
-		                              &r, msg);
+		return vault_request_restrict(
+		        cx->c.v, ctl, id, lift, lift || v[F_COMPLETE] != NULL,
+		        lift ? v[F_REASON] : NULL, &who, &r, msg);
 	}
 	if (strcmp(a->id, "object") == 0 || strcmp(a->id, "withdraw") == 0) {
 		const char *list[VAULT_PURPOSES_MAX];
@@ -589,10 +611,10 @@ int
 console_request_action(struct http_request *req, struct http_response *res,
                        void *app)
 {
-	static const char *const keys[] = {
-	        "csrf",     "contact", "code",  "attestation", "months",
-	        "reason",   "purposes", "fact", "value",       "complete",
-	        NULL};
+	static const char *const keys[] = {"csrf",        "contact", "code",
+	                                   "attestation", "months",  "reason",
+	                                   "purposes",    "fact",    "value",
+	                                   "complete",    NULL};
 	const char *values[F_COUNT + 1];
 	const char *id = http_request_param(req, "request");
 	const struct action *a;
@@ -652,10 +674,9 @@ console_request_action(struct http_request *req, struct http_response *res,
 	case VAERN_E_LIMIT: status = 429; break;
 	default: status = 500; break;
 	}
-	rc = status == 500
-	             ? console_message(&cx, 500, C_err_internal, NULL)
-	             : request_page(&cx, r.id, status, C_err_action, 1,
-	                            cx.c.msg.text);
+	rc = status == 500 ? console_message(&cx, 500, C_err_internal, NULL)
+	                   : request_page(&cx, r.id, status, C_err_action, 1,
+	                                  cx.c.msg.text);
 done:
 	free(purposes);
 	web_form_free(buf);

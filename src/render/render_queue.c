@@ -177,8 +177,8 @@ render_queue_end(struct render_queue *q, char **out, size_t *len,
 		rw_rawf(&q->w, "%zu ", q->n);
 		rw_word(&q->w, R_queue_count);
 	}
-	rw_raw(&q->w, q->whole ? "</p>\n</main>\n</body>\n</html>\n"
-	                       : "</p>\n");
+	rw_raw(&q->w,
+	       q->whole ? "</p>\n</main>\n</body>\n</html>\n" : "</p>\n");
 	err = rw_take(&q->w, out, len, msg);
 	free(q);
 	return err;

@@ -302,11 +302,12 @@ store_console_session_insert(struct store *st,
                              struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	struct db_stmt *s = prep(c,
-	                         "INSERT INTO console_session(token_hash, actor,"
-	                         " created_at, seen_at) VALUES (?1, ?2, ?3, ?3)"
-	                         " RETURNING id",
-	                         msg);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO console_session(token_hash, actor,"
+	             " created_at, seen_at) VALUES (?1, ?2, ?3, ?3)"
+	             " RETURNING id",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
@@ -378,12 +379,13 @@ store_console_session_set(struct store *st, int64_t id, int end, int64_t at,
                           struct vaern_msg *msg)
 {
 	struct sqlu_conn *c = store_sqlite_conn(st);
-	struct db_stmt *s = prep(c,
-	                         end ? "UPDATE console_session SET ended_at = ?2"
-	                               " WHERE id = ?1 AND ended_at IS NULL"
-	                             : "UPDATE console_session SET seen_at = ?2"
-	                               " WHERE id = ?1 AND ended_at IS NULL",
-	                         msg);
+	struct db_stmt *s =
+	        prep(c,
+	             end ? "UPDATE console_session SET ended_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL"
+	                 : "UPDATE console_session SET seen_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL",
+	             msg);
 	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)

@@ -111,20 +111,16 @@ struct store_console_session {
 };
 
 /* A new session of actor at at, its token's hash hash; *id its row. */
-enum vaern_err
-store_console_session_insert(struct store *st,
-                             const unsigned char hash[STORE_CONSOLE_HASH],
-                             int64_t actor, int64_t at, int64_t *id,
-                             struct vaern_msg *msg)
+enum vaern_err store_console_session_insert(
+        struct store *st, const unsigned char hash[STORE_CONSOLE_HASH],
+        int64_t actor, int64_t at, int64_t *id, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 5)));
 
 /* The session whose token hashes to hash; VAERN_E_NOTFOUND (msg
  * untouched) if none. */
-enum vaern_err
-store_console_session_get(struct store *st,
-                          const unsigned char hash[STORE_CONSOLE_HASH],
-                          struct store_console_session *out,
-                          struct vaern_msg *msg)
+enum vaern_err store_console_session_get(
+        struct store *st, const unsigned char hash[STORE_CONSOLE_HASH],
+        struct store_console_session *out, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Of open session id: its last use (end 0) or its end (end 1) at at. */

@@ -366,8 +366,9 @@ vault_console_enrolment(struct vault *v, const char *controller,
 		err = audit_refusal(v, controller, a.name, a.role,
 		                    "throttled after wrong tries", msg);
 		if (err == VAERN_OK)
-			err = vaern_fail(msg, VAERN_E_LIMIT,
-			                 "too many wrong tries: try again later");
+			err = vaern_fail(
+			        msg, VAERN_E_LIMIT,
+			        "too many wrong tries: try again later");
 		goto done;
 	}
 	if (!staff_password_verify(cr.password_hash, password, len)) {
@@ -395,7 +396,8 @@ vault_console_enrolment(struct vault *v, const char *controller,
 		goto done;
 	}
 	if (cr.totp_len != SEALED_LEN) {
-		err = vaern_fail(msg, VAERN_E_CRYPTO, "console: malformed secret");
+		err = vaern_fail(msg, VAERN_E_CRYPTO,
+		                 "console: malformed secret");
 		goto done;
 	}
 	if ((err = staff_root(v, 0, root, msg)) != VAERN_OK)
@@ -403,7 +405,8 @@ vault_console_enrolment(struct vault *v, const char *controller,
 	err = vlt_unseal(secret, cr.totp_sealed, cr.totp_len, ad,
 	                 secret_ad(ad, cr.actor), root, &got, msg);
 	if (err == VAERN_OK && got != STAFF_TOTP_SECRET)
-		err = vaern_fail(msg, VAERN_E_CRYPTO, "console: malformed secret");
+		err = vaern_fail(msg, VAERN_E_CRYPTO,
+		                 "console: malformed secret");
 	if (err != VAERN_OK)
 		goto done;
 	(void)snprintf(issuer, sizeof(issuer), "vaern %s", controller);
@@ -414,7 +417,8 @@ vault_console_enrolment(struct vault *v, const char *controller,
 	            "the second factor's secret shown for a first code "
 	            "(password right, not confirmed yet)");
 	if (v->audit_fn == NULL)
-		err = vaern_fail(msg, VAERN_E_INTERNAL, "console: no audit trail");
+		err = vaern_fail(msg, VAERN_E_INTERNAL,
+		                 "console: no audit trail");
 	else
 		err = v->audit_fn(v->audit_arg, &e, msg);
 done:

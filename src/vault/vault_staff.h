@@ -93,12 +93,12 @@ vault_console_enrolment(struct vault *v, const char *controller,
 /* ---- staff sessions (issue 20, point 2; vault_staff_session.c) ---- */
 
 #define VAULT_CONSOLE_TOKEN_BYTES 32
-#define VAULT_CONSOLE_TOKEN_LEN   43 /* base64url, no padding */
+#define VAULT_CONSOLE_TOKEN_LEN   43         /* base64url, no padding */
 #define VAULT_CONSOLE_IDLE        (15 * 60)  /* as the portal's */
 #define VAULT_CONSOLE_ABSOLUTE    (8 * 3600) /* as the portal's */
 #define VAULT_CONSOLE_TOUCH       60 /* seconds between seen_at writes */
 #define VAULT_CONSOLE_FREE_ADDRESS                                             \
-	10 /* failed logins from one client address before a delay (the       \
+	10 /* failed logins from one client address before a delay (the        \
 	      per-actor throttle counts per name) */
 
 /* An open staff session. */
@@ -111,19 +111,35 @@ struct vault_console_session {
 /*
  * A console login over HTTP: the per-address throttle (each failure
  * from client counts; past VAULT_CONSOLE_FREE_ADDRESS the next try waits
- * 2^(n - free) seconds, at most 15 minutes: VAERN_E_LIMIT, *wait, audited
+ * VAULT_CONSOLE_THROTTLE_WAIT seconds, doubled with each further one, at
+ * most 15 minutes: VAERN_E_LIMIT, *wait, audited
  * "console_login" denied), then vault_console_login (its per-actor
  * throttle and lockout, its audit), then a session: its token (32
  * random bytes as base64url) into token, only its hash stored.
  * WARNING: token opens the session: the caller hands it to the cookie
  * and wipes it.
  */
-enum vaern_err vault_console_web_login(
-        struct vault *v, const char *controller, const char *name,
-        const char *password, size_t len, const char *code, const char *client,
-        struct vault_console_session *out,
-        char token[VAULT_CONSOLE_TOKEN_LEN + 1], int64_t *wait,
-        struct vaern_msg *msg) __attribute__((warn_unused_result, nonnull));
+enum vaern_err vault_console_web_login(struct vault *v, const char *controller,
+                                       const char *name, const char *password,
+                                       size_t len, const char *code,
+                                       const char *client,
+                                       struct vault_console_session *out,
+                                       char token[VAULT_CONSOLE_TOKEN_LEN + 1],
+                                       int64_t *wait, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+
+/* The per-address throttle alone (vault_console_web_login's; also for
+ * the first login's enrolment): check gives VAERN_E_LIMIT and *wait
+ * (audited) while client must wait; hit counts one failure from it. */
+enum vaern_err vault_console_address_check(struct vault *v,
+                                           const char *controller,
+                                           const char *client, int64_t *wait,
+                                           struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+enum vaern_err
+vault_console_address_hit(struct vault *v, const char *controller,
+                          const char *client, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
 
 /*
  * The open session of controller whose token is token: VAERN_E_DENIED
@@ -146,10 +162,9 @@ enum vaern_err vault_console_logout(struct vault *v,
 
 /* The forms' CSRF token of a session: a keyed hash of its token under
  * the controller's key, as base64url; derived, never stored. */
-enum vaern_err vault_console_csrf(struct vault *v, const char *controller,
-                                  const char *token,
-                                  char out[VAULT_CONSOLE_TOKEN_LEN + 1],
-                                  struct vaern_msg *msg)
+enum vaern_err
+vault_console_csrf(struct vault *v, const char *controller, const char *token,
+                   char out[VAULT_CONSOLE_TOKEN_LEN + 1], struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull));
 
 #endif

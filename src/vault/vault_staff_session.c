@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../calendar/calendar.h"
 #include "../store/store_console.h"
 #include "../store/store_portal.h"
 #include "vault_internal.h"
@@ -77,7 +78,9 @@ token_hash(const char *text, unsigned char out[STORE_CONSOLE_HASH])
 	return 0;
 }
 
-/* Seconds an address that failed n times, the latest at last, waits. */
+/* Seconds an address that failed n times, the latest at last, waits:
+ * past VAULT_CONSOLE_FREE_ADDRESS, VAULT_CONSOLE_THROTTLE_WAIT doubled
+ * with each further failure, at most ADDRESS_DELAY. */
 static int64_t
 address_wait(int64_t n, int64_t last, int64_t now)
 {
@@ -86,10 +89,61 @@ address_wait(int64_t n, int64_t last, int64_t now)
 	if (n < VAULT_CONSOLE_FREE_ADDRESS || last == STORE_NO_TIME)
 		return 0;
 	n -= VAULT_CONSOLE_FREE_ADDRESS;
-	delay = n >= 10 ? ADDRESS_DELAY : (int64_t)1 << n;
+	delay = n >= 6 ? ADDRESS_DELAY
+	               : (int64_t)VAULT_CONSOLE_THROTTLE_WAIT << n;
 	if (delay > ADDRESS_DELAY)
 		delay = ADDRESS_DELAY;
 	return last + delay > now ? last + delay - now : 0;
+}
+
+enum vaern_err
+vault_console_address_check(struct vault *v, const char *controller,
+                            const char *client, int64_t *wait,
+                            struct vaern_msg *msg)
+{
+	struct controller *c;
+	unsigned char key[STORE_CONSOLE_HASH];
+	int64_t n = 0, last = STORE_NO_TIME;
+	enum vaern_err err;
+	char why[96];
+
+	*wait = 0;
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	keyed(v, c, "console address", client, key);
+	if ((err = store_portal_throttle_get(v->store, key, &n, &last, msg)) !=
+	    VAERN_OK)
+		return err;
+	if ((*wait = address_wait(n, last, clock_now())) == 0)
+		return VAERN_OK;
+	(void)snprintf(why, sizeof(why),
+	               "too many failed logins from one address: the next "
+	               "try in %" PRId64 " s",
+	               *wait);
+	if ((err = audit(v, controller, "(unknown)", "none", "console_login", 0,
+	                 why, msg)) != VAERN_OK)
+		return err;
+	return vaern_fail(msg, VAERN_E_LIMIT,
+	                  "too many wrong tries: try again in %" PRId64
+	                  " seconds",
+	                  *wait);
+}
+
+enum vaern_err
+vault_console_address_hit(struct vault *v, const char *controller,
+                          const char *client, struct vaern_msg *msg)
+{
+	struct controller *c;
+	unsigned char key[STORE_CONSOLE_HASH];
+	enum vaern_err err;
+
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	keyed(v, c, "console address", client, key);
+	if ((err = vlt_begin(v, msg)) != VAERN_OK)
+		return err;
+	err = store_portal_throttle_hit(v->store, key, clock_now(), msg);
+	return vlt_end(v, err, msg);
 }
 
 static enum vaern_err
@@ -120,34 +174,14 @@ vault_console_web_login(struct vault *v, const char *controller,
                         char token[VAULT_CONSOLE_TOKEN_LEN + 1], int64_t *wait,
                         struct vaern_msg *msg)
 {
-	struct controller *c;
-	unsigned char key[STORE_CONSOLE_HASH];
-	int64_t n = 0, last = STORE_NO_TIME, now = clock_now();
+	int64_t now = clock_now();
 	enum vaern_err err, e2;
-	char why[96];
 
 	memset(out, 0, sizeof(*out));
 	token[0] = '\0';
-	*wait = 0;
-	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+	if ((err = vault_console_address_check(v, controller, client, wait,
+	                                       msg)) != VAERN_OK)
 		return err;
-	keyed(v, c, "console address", client, key);
-	if ((err = store_portal_throttle_get(v->store, key, &n, &last, msg)) !=
-	    VAERN_OK)
-		return err;
-	if ((*wait = address_wait(n, last, now)) > 0) {
-		(void)snprintf(why, sizeof(why),
-		               "too many failed logins from one address: the "
-		               "next try in %" PRId64 " s",
-		               *wait);
-		if ((err = audit(v, controller, "(unknown)", "none",
-		                 "console_login", 0, why, msg)) != VAERN_OK)
-			return err;
-		return vaern_fail(msg, VAERN_E_LIMIT,
-		                  "too many wrong tries: try again in %" PRId64
-		                  " seconds",
-		                  *wait);
-	}
 	err = vault_console_login(v, controller, name, password, len, code,
 	                          &out->actor, msg);
 	if (err == VAERN_E_DENIED || err == VAERN_E_LIMIT) {
@@ -155,13 +189,12 @@ vault_console_web_login(struct vault *v, const char *controller,
 		 * tried: guessing across names is slowed too. */
 		struct vaern_msg m2 = {{0}};
 
-		if ((e2 = vlt_begin(v, &m2)) == VAERN_OK) {
-			e2 = store_portal_throttle_hit(v->store, key, now, &m2);
-			e2 = vlt_end(v, e2, &m2);
-		}
-		if (e2 != VAERN_OK)
+		if ((e2 = vault_console_address_hit(v, controller, client,
+		                                    &m2)) != VAERN_OK) {
 			*msg = m2;
-		return e2 != VAERN_OK ? e2 : err;
+			return e2;
+		}
+		return err;
 	}
 	if (err != VAERN_OK)
 		return err;
