@@ -485,6 +485,12 @@ api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
 }
 
 void
+api_set_checkpoints(struct api *a, const char *dir)
+{
+	a->checkpoints = dir;
+}
+
+void
 api_free(struct api *a)
 {
 	struct worker *w;

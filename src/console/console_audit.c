@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/audit_checkpoints.h"
 #include "../audit/audit_query.h"
 #include "../calendar/calendar.h"
 #include "../ids/ids.h"
@@ -549,19 +550,67 @@ audit_request(struct http_request *req, struct console *cx, struct audit_req *r,
 	       person_read(cx, r, values[1], values[2], values[3]);
 }
 
-/* GDPR-32: the chain verified now, from the trail and the head the data
- * store kept. */
+/* The newest of the n checkpoints (by entry). */
+static const struct audit_anchor *
+newest(const struct audit_anchor *a, size_t n)
+{
+	const struct audit_anchor *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (best == NULL || a[i].seq > best->seq)
+			best = &a[i];
+	return best;
+}
+
+/* When checkpoint a was signed: the AT of its file's name
+ * (ckpt-SEQ-AT.json, in its source "checkpoint NAME"), signed with it. */
+static int64_t
+signed_at(const struct audit_anchor *a)
+{
+	const char *p = a->source != NULL ? strrchr(a->source, '-') : NULL;
+	int64_t at = 0;
+
+	for (p = p != NULL ? p + 1 : ""; *p >= '0' && *p <= '9'; p++)
+		at = at * 10 + (*p - '0');
+	return at;
+}
+
+/* GDPR-32: the chain verified now, from the trail, the head the data
+ * store kept and, when the server knows where they are (serve
+ * --checkpoints), every signed checkpoint as an anchor. */
 static void
 chain_state(struct console *cx, struct cview_chain *ch)
 {
 	struct audit_trail t;
 	struct audit_verify_result vr;
+	struct audit_anchor *ck = NULL;
+	const struct audit_anchor *last;
 	struct vaern_msg msg = {{0}};
 	char outbox[PATH_MAX];
+	size_t nck = 0;
 	enum vaern_err err;
 
 	memset(ch, 0, sizeof(*ch));
 	memset(&t, 0, sizeof(t));
+	if (cx->c.api->checkpoints != NULL) {
+		err = audit_checkpoints_read(cx->c.api->checkpoints, NULL, &ck,
+		                             &nck, &msg);
+		if (err == VAERN_E_IO) {
+			/* None written yet (no checkpoint.pub): none. */
+			nck = 0;
+		} else if (err != VAERN_OK) {
+			/* A forged or changed checkpoint: named, refused. */
+			ch->checkpoint = -1;
+			(void)snprintf(ch->checkpoint_problem,
+			               sizeof(ch->checkpoint_problem), "%s",
+			               msg.text);
+			nck = 0;
+		} else if ((last = newest(ck, nck)) != NULL) {
+			ch->checkpoint = 1;
+			ch->checkpoint_seq = last->seq;
+			ch->checkpoint_at = signed_at(last);
+		}
+	}
 	(void)snprintf(outbox, sizeof(outbox), "%s/%s", cx->c.api->dir,
 	               VAULT_DB_FILE);
 	t.path = cx->c.api->db_path;
@@ -572,22 +621,31 @@ chain_state(struct console *cx, struct cview_chain *ch)
 	else if (err != VAERN_OK) {
 		(void)snprintf(ch->problem, sizeof(ch->problem), "%s",
 		               msg.text);
-		return;
+		goto done;
 	}
-	err = audit_verify(&t, NULL, 0, &vr, &msg);
+	err = audit_verify(&t, ck, nck, &vr, &msg);
 	sodium_memzero(t.key, sizeof(t.key));
 	if (err != VAERN_OK) {
 		(void)snprintf(ch->problem, sizeof(ch->problem), "%s",
 		               msg.text);
-		return;
+		goto done;
 	}
 	ch->ok = vr.ok;
 	ch->entries = vr.entries;
 	ch->head_seq = vr.head_seq;
 	sodium_bin2hex(ch->head, sizeof(ch->head), vr.head, sizeof(vr.head));
-	if (!vr.ok)
+	if (!vr.ok) {
 		(void)snprintf(ch->problem, sizeof(ch->problem), "%s",
 		               vr.message);
+		if (vr.problem == AUDIT_CHECKPOINT) {
+			ch->checkpoint = -1;
+			(void)snprintf(ch->checkpoint_problem,
+			               sizeof(ch->checkpoint_problem), "%s",
+			               vr.message);
+		}
+	}
+done:
+	audit_checkpoints_free(ck, nck);
 }
 
 struct page_walk {

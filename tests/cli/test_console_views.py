@@ -23,6 +23,7 @@ Clauses of mission/CLAUSES.md proved here, each named in its test:
   AURA-SEC-1  every POST needs its CSRF token; strict CSP, no script
 Standard library only.
 """
+import atexit
 import base64
 import calendar
 import csv
@@ -33,8 +34,10 @@ import io
 import json
 import os
 import re
+import shutil
 import struct
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -526,6 +529,55 @@ class Audit(ViewsCase):
         after = len([e for e in self.cli_audit() if e["actor"] == "cs1"
                      and not e["allowed"]])
         self.assertEqual(after, before + 4)
+
+
+CHECKPOINTS = tempfile.mkdtemp(prefix="vaern-ckpt-")
+atexit.register(shutil.rmtree, CHECKPOINTS, True)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class Checkpoints(ViewsCase):
+    """GDPR-32: with `serve --checkpoints DIR` the audit view checks the
+    trail against every signed checkpoint and shows the newest."""
+    serve_extra = ("--checkpoints", CHECKPOINTS)
+
+    def checkpoint_line(self, b):
+        page = self.page(b, BASE + "/audit")
+        m = re.search(r'<p id="checkpoint">(.*?)</p>', page.text, re.S)
+        self.assertTrue(m, page.text[:3000])
+        return page, m.group(1)
+
+    def test_GDPR_32_latest_checkpoint(self):
+        b = self.console("dpo1")
+        # None written yet: none shown, the chain still verifies.
+        page, line = self.checkpoint_line(b)
+        self.assertNotIn("data-checkpoint-seq", line)
+        self.assertIn('data-ok="1"', page.text)
+        key = os.path.join(self.tmp, "ckpt.key")
+        seqs = []
+        for _ in range(2):
+            self.page(b, BASE + "/audit")  # one more entry
+            r = self.vaern("audit", "checkpoint", "--key", key, "--dir",
+                           CHECKPOINTS)
+            self.assertEqual(r.rc, 0, r)
+            seqs.append(r.json()["seq"])
+        page, line = self.checkpoint_line(b)
+        self.assertIn('data-checkpoint-seq="%d"' % max(seqs), line)
+        self.assertIn('data-ok="1"', page.text)
+        # A checkpoint changed on disk: its signature fails, named.
+        name = sorted(f for f in os.listdir(CHECKPOINTS)
+                      if f.startswith("ckpt-"))[0]
+        path = os.path.join(CHECKPOINTS, name)
+        with open(path) as fh:
+            doc = json.load(fh)
+        doc["seq"] = doc["seq"] + 1
+        os.chmod(path, 0o644)
+        with open(path, "w") as fh:
+            json.dump(doc, fh)
+        page, line = self.checkpoint_line(b)
+        self.assertNotIn("data-checkpoint-seq", line)
+        self.assertIn(name, line)
+        self.assertIn("does not verify", line)
 
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
