@@ -312,6 +312,18 @@ console_respond(struct console *cx, int status, struct web_html *h)
 }
 
 int
+console_page_send(struct console *cx, struct web_html *h, int status,
+                  enum vaern_err err)
+{
+	if (err != VAERN_OK) {
+		web_html_free(h);
+		return console_message(cx, 500, C_err_internal, NULL);
+	}
+	console_page_close(h, cx);
+	return console_respond(cx, status, h);
+}
+
+int
 console_message(struct console *cx, int status, enum console_key key,
                 const char *detail)
 {
@@ -324,13 +336,8 @@ console_message(struct console *cx, int status, enum console_key key,
 		                         "No such console.\n");
 	}
 	console_page_open(&h, cx, console_s(cx, C_title));
-	web_html_raw(&h, "<p class=\"message\" role=\"alert\">");
-	web_html_text(&h, console_s(cx, key));
-	if (detail != NULL) {
-		web_html_raw(&h, " ");
-		web_html_text(&h, detail);
-	}
-	web_html_raw(&h, "</p><p><a href=\"");
+	console_note(&h, cx, status >= 400, key, detail);
+	web_html_raw(&h, "<p><a href=\"");
 	web_html_text(&h, cx->base);
 	web_html_raw(&h, cx->logged_in ? "/requests\">" : "/login\">");
 	web_html_text(&h, console_s(cx, cx->logged_in ? C_nav_requests
@@ -338,6 +345,36 @@ console_message(struct console *cx, int status, enum console_key key,
 	web_html_raw(&h, "</a></p>");
 	console_page_close(&h, cx);
 	return console_respond(cx, status, &h);
+}
+
+void
+console_note(struct web_html *h, struct console *cx, int error,
+             enum console_key key, const char *detail)
+{
+	web_html_raw(h, error ? "<p class=\"error\" role=\"alert\" id=\"note\">"
+	                      : "<p class=\"message\" role=\"status\" "
+	                        "id=\"note\">");
+	web_html_text(h, console_s(cx, key));
+	if (detail != NULL) {
+		web_html_raw(h, " ");
+		web_html_text(h, detail);
+	}
+	web_html_raw(h, "</p>");
+}
+
+void
+console_table_open(struct web_html *h, struct console *cx, const char *id,
+                   const enum console_key *keys, size_t n)
+{
+	web_html_raw(h, "<table id=\"");
+	web_html_text(h, id);
+	web_html_raw(h, "\"><thead><tr>");
+	for (size_t i = 0; i < n; i++) {
+		web_html_raw(h, "<th scope=\"col\">");
+		web_html_text(h, console_s(cx, keys[i]));
+		web_html_raw(h, "</th>");
+	}
+	web_html_raw(h, "</tr></thead><tbody>");
 }
 
 /* GET /console/{controller}: the queue, or the login page. */

@@ -117,10 +117,26 @@ void console_csrf_field(struct web_html *h, struct console *cx);
  * token, the language chosen by ?lang=). */
 int console_respond(struct console *cx, int status, struct web_html *h);
 
+/* Ends and answers the page h with status; if err (a read for the page
+ * failed on the way), drops h and answers a 500 page instead. */
+int console_page_send(struct console *cx, struct web_html *h, int status,
+                      enum vaern_err err);
+
 /* A page with a message (key) and, if not NULL, a detail (ids, rules,
  * a vault message; never a value). */
 int console_message(struct console *cx, int status, enum console_key key,
                     const char *detail);
+
+/* A message above a page's content: key and, if not NULL, detail (ids,
+ * rules, a vault message; never a value); error: styled and announced
+ * as a refusal (role alert), else as a status. */
+void console_note(struct web_html *h, struct console *cx, int error,
+                  enum console_key key, const char *detail);
+
+/* Opens a table (id) with a head row of the texts of keys (n) and its
+ * body; the caller writes the rows and "</tbody></table>". */
+void console_table_open(struct web_html *h, struct console *cx, const char *id,
+                        const enum console_key *keys, size_t n);
 
 /* A date (day) as YYYY-MM-DD into out ("-" for INT64_MIN). */
 void console_date(int64_t t, char out[11]);

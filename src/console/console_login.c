@@ -21,6 +21,28 @@
 
 #include "../staff/staff.h"
 
+/* The password and code fields and the submit button of a login form
+ * (the first login's asks for its first code: required). */
+static void
+password_code(struct web_html *h, struct console *cx, enum console_key code,
+              int required, enum console_key submit)
+{
+	web_html_raw(h, "<label for=\"password\">");
+	web_html_text(h, console_s(cx, C_login_password));
+	web_html_raw(h, "</label><input id=\"password\" name=\"password\" "
+	                "type=\"password\" required maxlength=\"256\" "
+	                "autocomplete=\"current-password\">"
+	                "<label for=\"code\">");
+	web_html_text(h, console_s(cx, code));
+	web_html_raw(h, "</label><input id=\"code\" name=\"code\" ");
+	web_html_raw(h, required ? "required " : "");
+	web_html_raw(h, "inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
+	                "maxlength=\"6\" autocomplete=\"one-time-code\">"
+	                "<button type=\"submit\">");
+	web_html_text(h, console_s(cx, submit));
+	web_html_raw(h, "</button></form>");
+}
+
 /* The login form; note: a message above it (C__COUNT: none). */
 static int
 login_page(struct console *cx, int status, enum console_key note,
@@ -29,15 +51,8 @@ login_page(struct console *cx, int status, enum console_key note,
 	struct web_html h;
 
 	console_page_open(&h, cx, console_s(cx, C_login_title));
-	if (note != C__COUNT) {
-		web_html_raw(&h, "<p class=\"error\" role=\"alert\">");
-		web_html_text(&h, console_s(cx, note));
-		if (detail != NULL) {
-			web_html_raw(&h, " ");
-			web_html_text(&h, detail);
-		}
-		web_html_raw(&h, "</p>");
-	}
+	if (note != C__COUNT)
+		console_note(&h, cx, note != C_logged_out, note, detail);
 	web_html_raw(&h, "<p>");
 	web_html_text(&h, console_s(cx, C_login_intro));
 	web_html_raw(&h, "</p><form method=\"post\" action=\"");
@@ -47,20 +62,9 @@ login_page(struct console *cx, int status, enum console_key note,
 	web_html_raw(&h, "<label for=\"name\">");
 	web_html_text(&h, console_s(cx, C_login_name));
 	web_html_raw(&h, "</label><input id=\"name\" name=\"name\" required "
-	                 "maxlength=\"64\" autocomplete=\"username\">"
-	                 "<label for=\"password\">");
-	web_html_text(&h, console_s(cx, C_login_password));
-	web_html_raw(&h, "</label><input id=\"password\" name=\"password\" "
-	                 "type=\"password\" required maxlength=\"256\" "
-	                 "autocomplete=\"current-password\">"
-	                 "<label for=\"code\">");
-	web_html_text(&h, console_s(cx, C_login_code));
-	web_html_raw(&h, "</label><input id=\"code\" name=\"code\" "
-	                 "inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
-	                 "maxlength=\"6\" autocomplete=\"one-time-code\">"
-	                 "<button type=\"submit\">");
-	web_html_text(&h, console_s(cx, C_login_submit));
-	web_html_raw(&h, "</button></form><p>");
+	                 "maxlength=\"64\" autocomplete=\"username\">");
+	password_code(&h, cx, C_login_code, 0, C_login_submit);
+	web_html_raw(&h, "<p>");
 	web_html_text(&h, console_s(cx, C_login_first));
 	web_html_raw(&h, "</p>");
 	console_page_close(&h, cx);
@@ -112,19 +116,8 @@ enrol_page(struct console *cx, const char *name, const char *uri)
 	console_csrf_field(&h, cx);
 	web_html_raw(&h, "<input type=\"hidden\" name=\"name\" value=\"");
 	web_html_text(&h, name);
-	web_html_raw(&h, "\"><label for=\"password\">");
-	web_html_text(&h, console_s(cx, C_login_password));
-	web_html_raw(&h, "</label><input id=\"password\" name=\"password\" "
-	                 "type=\"password\" required maxlength=\"256\" "
-	                 "autocomplete=\"current-password\">"
-	                 "<label for=\"code\">");
-	web_html_text(&h, console_s(cx, C_enrol_code));
-	web_html_raw(&h, "</label><input id=\"code\" name=\"code\" required "
-	                 "inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
-	                 "maxlength=\"6\" autocomplete=\"one-time-code\">"
-	                 "<button type=\"submit\">");
-	web_html_text(&h, console_s(cx, C_enrol_submit));
-	web_html_raw(&h, "</button></form>");
+	web_html_raw(&h, "\">");
+	password_code(&h, cx, C_enrol_code, 1, C_enrol_submit);
 	console_page_close(&h, cx);
 	/* The page holds the secret: never cached (no-store), and the
 	 * buffer is wiped when freed (web_html_free). */

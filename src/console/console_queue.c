@@ -101,13 +101,28 @@ search_form(struct web_html *h, struct console *cx)
 	web_html_raw(h, "</button></div></form>");
 }
 
+/* A filter's checkbox (value "true"), checked as the query has it. */
+static void
+checkbox(struct web_html *h, struct console *cx, const char *name,
+         enum console_key label)
+{
+	const char *now = query(cx->req, name);
+
+	web_html_printf(h,
+	                "<label><input type=\"checkbox\" name=\"%s\" "
+	                "value=\"true\"%s> ",
+	                name,
+	                now != NULL && strcmp(now, "true") == 0 ? " checked"
+	                                                        : "");
+	web_html_text(h, console_s(cx, label));
+	web_html_raw(h, "</label>");
+}
+
 /* The queue's filter form, as GET /v1/requests spells it. */
 static void
 filter_form(struct web_html *h, struct console *cx)
 {
 	const char *due = query(cx->req, "due_within");
-	const char *over = query(cx->req, "overdue");
-	const char *all = query(cx->req, "all");
 
 	web_html_raw(h, "<form method=\"get\" class=\"filters\" action=\"");
 	web_html_text(h, cx->base);
@@ -126,19 +141,10 @@ filter_form(struct web_html *h, struct console *cx)
 		web_html_text(h, due);
 		web_html_raw(h, "\"");
 	}
-	web_html_raw(h, "></div><div><label><input type=\"checkbox\" "
-	                "name=\"overdue\" value=\"true\"");
-	if (over != NULL && strcmp(over, "true") == 0)
-		web_html_raw(h, " checked");
-	web_html_raw(h, "> ");
-	web_html_text(h, console_s(cx, C_queue_overdue));
-	web_html_raw(h, "</label><label><input type=\"checkbox\" name=\"all\" "
-	                "value=\"true\"");
-	if (all != NULL && strcmp(all, "true") == 0)
-		web_html_raw(h, " checked");
-	web_html_raw(h, "> ");
-	web_html_text(h, console_s(cx, C_queue_all));
-	web_html_raw(h, "</label></div><div><button type=\"submit\">");
+	web_html_raw(h, "></div><div>");
+	checkbox(h, cx, "overdue", C_queue_overdue);
+	checkbox(h, cx, "all", C_queue_all);
+	web_html_raw(h, "</div><div><button type=\"submit\">");
 	web_html_text(h, console_s(cx, C_queue_filter));
 	web_html_raw(h, "</button></div></form>");
 }
@@ -314,9 +320,7 @@ console_search(struct http_request *req, struct http_response *res, void *app)
 		goto done;
 	}
 	if (found.n == 0) {
-		web_html_raw(&h, "<p class=\"message\" role=\"status\">");
-		web_html_text(&h, console_s(&cx, C_search_none));
-		web_html_raw(&h, "</p>");
+		console_note(&h, &cx, 0, C_search_none, NULL);
 		status = 404;
 	}
 	web_html_raw(&h, "<p><a href=\"");
@@ -359,6 +363,8 @@ staff_one(void *arg, const char *name, const char *role, int64_t created_at,
 static int
 staff_page(struct console *cx, int status, enum console_key note)
 {
+	static const enum console_key heads[] = {
+	        C_staff_name, C_staff_role, C_staff_console, C_staff_locked};
 	struct staff_list *l = calloc(1, sizeof(*l));
 	struct web_html h;
 	enum vaern_err err;
@@ -372,20 +378,10 @@ staff_page(struct console *cx, int status, enum console_key note)
 		return console_message(cx, 500, C_err_internal, NULL);
 	}
 	console_page_open(&h, cx, console_s(cx, C_nav_staff));
-	if (note != C__COUNT) {
-		web_html_raw(&h, "<p class=\"message\" role=\"status\">");
-		web_html_text(&h, console_s(cx, note));
-		web_html_raw(&h, "</p>");
-	}
-	web_html_raw(&h, "<table id=\"staff\"><thead><tr><th scope=\"col\">");
-	web_html_text(&h, console_s(cx, C_staff_name));
-	web_html_raw(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, console_s(cx, C_staff_role));
-	web_html_raw(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, console_s(cx, C_staff_console));
-	web_html_raw(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, console_s(cx, C_staff_locked));
-	web_html_raw(&h, "</th></tr></thead><tbody>");
+	if (note != C__COUNT)
+		console_note(&h, cx, 0, note, NULL);
+	console_table_open(&h, cx, "staff", heads,
+	                   sizeof(heads) / sizeof(heads[0]));
 	for (size_t i = 0; i < l->n && err == VAERN_OK; i++) {
 		int enrolled = 0;
 		int64_t locked = INT64_MIN, failures = 0;
@@ -423,12 +419,7 @@ staff_page(struct console *cx, int status, enum console_key note)
 	}
 	web_html_raw(&h, "</tbody></table>");
 	free(l);
-	if (err != VAERN_OK) {
-		web_html_free(&h);
-		return console_message(cx, 500, C_err_internal, NULL);
-	}
-	console_page_close(&h, cx);
-	return console_respond(cx, status, &h);
+	return console_page_send(cx, &h, status, err);
 }
 
 /* GET /console/{controller}/staff (DPO only): console access and

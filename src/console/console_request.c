@@ -287,6 +287,8 @@ request_page(struct console *cx, const char *id, int status,
 	struct vault_request r;
 	struct web_html h;
 	struct history hist;
+	static const enum console_key heads[] = {C_h_at, C_h_from, C_h_to,
+	                                         C_h_actor, C_h_reason};
 	char scope[VAULT_SCOPE_MAX + 1], day[11], due[11];
 	char text[POLICY_NAME_MAX + VAULT_WORD_MAX + 160];
 	long today = clock_today(), left;
@@ -310,21 +312,11 @@ request_page(struct console *cx, const char *id, int status,
 	if (err != VAERN_OK)
 		return console_message(cx, 500, C_err_internal, NULL);
 	console_page_open(&h, cx, console_s(cx, C_req_title));
-	if (note != C__COUNT) {
-		web_html_printf(&h, "<p class=\"%s\" role=\"%s\" id=\"note\">",
-		                error ? "error" : "message",
-		                error ? "alert" : "status");
-		if (!error) {
-			web_html_text(&h, console_s(cx, C_done));
-			web_html_raw(&h, " ");
-		}
-		web_html_text(&h, console_s(cx, note));
-		if (detail != NULL) {
-			web_html_raw(&h, " ");
-			web_html_text(&h, detail);
-		}
-		web_html_raw(&h, "</p>");
-	}
+	/* Done: the action's name; refused: why. */
+	if (note != C__COUNT && error)
+		console_note(&h, cx, 1, note, detail);
+	else if (note != C__COUNT)
+		console_note(&h, cx, 0, C_done, console_s(cx, note));
 	web_html_raw(&h, "<table class=\"request\" id=\"request\"><tbody>");
 	row(&h, cx, C_req_id, r.id);
 	row(&h, cx, C_req_type, rights_type_name(r.type));
@@ -373,15 +365,9 @@ request_page(struct console *cx, const char *id, int status,
 	action_forms(&h, cx, &r);
 	web_html_raw(&h, "<h2>");
 	web_html_text(&h, console_s(cx, C_req_history));
-	web_html_raw(&h, "</h2><table id=\"history\"><thead><tr>");
-	static const enum console_key heads[] = {C_h_at, C_h_from, C_h_to,
-	                                         C_h_actor, C_h_reason};
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		web_html_raw(&h, "<th scope=\"col\">");
-		web_html_text(&h, console_s(cx, heads[i]));
-		web_html_raw(&h, "</th>");
-	}
-	web_html_raw(&h, "</tr></thead><tbody>");
+	web_html_raw(&h, "</h2>");
+	console_table_open(&h, cx, "history", heads,
+	                   sizeof(heads) / sizeof(heads[0]));
 	hist.h = &h;
 	err = vault_request_transitions(cx->c.v, cx->controller, r.id,
 	                                history_row, &hist, &m);
@@ -390,12 +376,7 @@ request_page(struct console *cx, const char *id, int status,
 	web_html_raw(&h, "/requests\">");
 	web_html_text(&h, console_s(cx, C_nav_requests));
 	web_html_raw(&h, "</a></p>");
-	if (err != VAERN_OK) {
-		web_html_free(&h);
-		return console_message(cx, 500, C_err_internal, NULL);
-	}
-	console_page_close(&h, cx);
-	return console_respond(cx, status, &h);
+	return console_page_send(cx, &h, status, err);
 }
 
 /* GET /console/{controller}/requests/{request}[?done=action] */
