@@ -426,6 +426,22 @@ class Audit(ViewsCase):
         self.assertIn("actor", views[-1]["reason"])
         self.assertNotIn("dpo1", views[-1]["reason"])
 
+    def test_GDPR_32_audit_bad_filters(self):
+        """GDPR-32: a bad filter is 400 naming its field, never echoing
+        the value; the page of a good one is 200."""
+        b = self.console("dpo1")
+        for query, field in (("decision=maybe", "decision"),
+                             ("from=2026-13-45", "from"),
+                             ("to=yesterday", "to"),
+                             ("from=2026-02-01&to=2026-01-01", "from"),
+                             ("after=-1", "after"),
+                             ("actor=a%20b", "actor")):
+            r = b.get(BASE + "/audit?" + query)
+            self.assertEqual(r.status, 400, (query, r))
+            self.assertIn(field + ":", r.text)
+            self.assertNotIn("2026-13-45", r.text)
+        self.page(b, BASE + "/audit?decision=allowed&from=2026-01-01")
+
     def test_GDPR_32_audit_subject_by_post_only(self):
         """GDPR-32: one person's entries through the POST form (the id,
         or an identifier typed), equal to `vaern audit show --subject`;
@@ -660,6 +676,10 @@ class Incidents(ViewsCase):
         self.assertIn(clock[0], ("-1", "-2"))
         self.assertEqual(clock[1], "clock-late")
         before = self.show(case)["register"]
+        # AURA-SEC-1: without the form's token, refused; nothing changes.
+        r = b.post(BASE + "/incidents/%s/register" % case,
+                   {"classification": "weakness"}, "not-the-token")
+        self.assertEqual(r.status, 403, r)
         r = self.register(b, case, classification="personal_data_breach",
                           aware_at=iso(now - 73 * 3600),
                           subjects_approx="twelve")
