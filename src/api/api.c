@@ -1048,6 +1048,15 @@ static const struct http_route routes[] = {
          "portal_password"},
         {"POST", "/portal/{controller}/cookies", portal_cookies,
          "portal_cookies"},
+        /* The weakness report on the portal (issue 17, SHOP-BREACH-1). */
+        {"GET", "/portal/{controller}/report", portal_report_page,
+         "portal_report_page"},
+        {"POST", "/portal/{controller}/report", portal_report_post,
+         "portal_report_post"},
+        {"GET", "/portal/{controller}/report/status", portal_report_status_page,
+         "portal_report_status_page"},
+        {"POST", "/portal/{controller}/report/status",
+         portal_report_status_post, "portal_report_status"},
         /* The staff console (issue 20, src/console). */
         {"GET", "/console-assets/console.css", console_css, "console_css"},
         {"GET", "/console/{controller}", console_home, "console_home"},
@@ -1096,15 +1105,6 @@ static const struct http_route routes[] = {
         {"GET", "/console/{controller}/staff", console_staff, "console_staff"},
         {"POST", "/console/{controller}/staff", console_staff,
          "console_staff_unlock"},
-        /* The weakness report on the portal (issue 17, SHOP-BREACH-1). */
-        {"GET", "/portal/{controller}/report", portal_report_page,
-         "portal_report_page"},
-        {"POST", "/portal/{controller}/report", portal_report_post,
-         "portal_report_post"},
-        {"GET", "/portal/{controller}/report/status", portal_report_status_page,
-         "portal_report_status_page"},
-        {"POST", "/portal/{controller}/report/status",
-         portal_report_status_post, "portal_report_status"},
 };
 
 const struct http_route *

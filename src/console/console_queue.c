@@ -448,7 +448,7 @@ console_staff(struct http_request *req, struct http_response *res, void *app)
 	}
 	/* Audited as console_unlock by this actor (vault_console_unlock). */
 	err = vault_console_unlock(cx.c.v, cx.controller, values[1],
-	                           cx.c.actor.name, &cx.c.msg);
+	                           cx.c.actor.name, cx.c.actor.role, &cx.c.msg);
 	if (err == VAERN_E_NOTFOUND)
 		rc = console_message(&cx, 404, C_err_input, cx.c.msg.text);
 	else if (err != VAERN_OK)

@@ -432,7 +432,7 @@ done:
 
 enum vaern_err
 vault_console_unlock(struct vault *v, const char *controller, const char *name,
-                     const char *who, struct vaern_msg *msg)
+                     const char *who, const char *role, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_actor a;
@@ -454,7 +454,7 @@ vault_console_unlock(struct vault *v, const char *controller, const char *name,
 		err = store_console_unlock(v->store, a.id, msg);
 	(void)snprintf(why, sizeof(why), "console lockout of actor %s lifted",
 	               name);
-	staff_event(&e, controller, who, "operator", "console_unlock", 1, why);
+	staff_event(&e, controller, who, role, "console_unlock", 1, why);
 	err = vlt_change_end(v, err, &e, msg);
 	sodium_memzero(&cr, sizeof(cr));
 	return err;

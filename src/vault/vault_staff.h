@@ -67,11 +67,12 @@ enum vaern_err vault_console_status(struct vault *v, const char *controller,
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5, 6)));
 
 /* Lifts a lockout of actor name (its wrong tries forgotten); audited as
- * "console_unlock" by who. VAERN_E_NOTFOUND if it has no console access. */
+ * "console_unlock" by who in role ("operator" from the CLI; a DPO's from
+ * the console). VAERN_E_NOTFOUND if it has no console access. */
 enum vaern_err vault_console_unlock(struct vault *v, const char *controller,
                                     const char *name, const char *who,
-                                    struct vaern_msg *msg)
-        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+                                    const char *role, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 4, 5)));
 
 /*
  * Enrolment in the browser (issue 20, point 3): the first login shows

@@ -18,8 +18,14 @@ Clauses of mission/CLAUSES.md proved here, each named in its test:
            actions (verify, extend with a reason, refuse with a reason)
            change the request as the CLI shows
   GDPR-17  an erasure executed from the console, as the CLI shows
+  GDPR-18  a restriction executed from the console, as the CLI shows
+  GDPR-21  an objection executed from the console, as the CLI shows
+  AOPT-ACCESS-1  a code sent from the console, a wrong one refused, the
+           right one verifies the request
 Standard library only.
 """
+import glob
+import json
 import os
 import re
 import sys
@@ -261,6 +267,42 @@ class RoleTest(ConsoleWebCase):
         self.assertFalse([e for e in self.audit("console_page")
                           if e["actor"] == dpo])
 
+    def test_GDPR_32_dpo_lifts_a_lockout(self):
+        """GDPR-32: the DPO's staff page lists an actor's wrong tries with
+        a button to lift them; lifting forgets them (the next right login
+        is checked at once), audited as console_unlock by the DPO; a
+        customer-service post to it is 403 and lifts nothing."""
+        name, secret, _ = self.enrol("customer_service")
+        b = Browser(self.server)
+        for _ in range(3):
+            page = b.get(BASE + "/login")
+            r = b.post(BASE + "/login", {"name": name, "password": "x" * 12,
+                                         "code": "000000"}, page.csrf())
+            self.assertEqual(r.status, 401, r)
+        page = b.get(BASE + "/login")
+        r = b.post(BASE + "/login", {"name": name, "password": PASSWORD,
+                                     "code": self.code(secret)},
+                   page.csrf())
+        self.assertEqual(r.status, 429, r)  # throttled: not checked
+        cs, _ = self.login("customer_service")
+        page = cs.get(BASE + "/requests")
+        r = cs.post(BASE + "/staff", {"name": name}, page.csrf())
+        self.assertEqual(r.status, 403, r)
+        d, dpo = self.login("dpo")
+        page = d.get(BASE + "/staff")
+        self.assertIn('name="name" value="%s"' % name, page.text)
+        r = d.post(BASE + "/staff", {"name": name}, page.csrf())
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("The lockout is lifted.", r.text)
+        self.assertTrue([e for e in self.audit("console_unlock")
+                         if e["actor"] == dpo and e["role"] == "dpo"
+                         and name in e["reason"]])
+        page = b.get(BASE + "/login")
+        r = b.post(BASE + "/login", {"name": name, "password": PASSWORD,
+                                     "code": self.code(secret)},
+                   page.csrf())
+        self.assertEqual(r.status, 303, r)
+
     def test_GDPR_32_dpo_may_not_erase(self):
         """AURA-SHARE-1 as the API: the DPO (no purpose) may not execute
         an erasure from the console: 403, audited, nothing changed."""
@@ -356,6 +398,75 @@ class QueueTest(ConsoleWebCase):
             self.assertIn(action, done)
         self.assertTrue([e for e in mine
                          if e["action"] == "console_request_view"])
+
+    def test_AOPT_ACCESS_1_send_code_and_verify_by_code(self):
+        """AOPT-ACCESS-1: "send a code" from the request's page sends one
+        to the contact on record (the spool); a wrong code is refused and
+        changes nothing; the right one verifies the request by code, as
+        the CLI shows."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "access")
+        b, name = self.login("customer_service")
+        r = self.act(b, rid, "code", {"contact": "email"})
+        self.assertEqual(r.status, 303, r)
+        codes = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "outbox",
+                                                  "*%s*.json" % rid))):
+            with open(path) as f:
+                m = re.search(r" is (\d{8})\.", json.load(f)["body"])
+            if m:
+                codes.append(m.group(1))
+        self.assertEqual(len(codes), 1, codes)
+        code = codes[0]
+        wrong = "%08d" % ((int(code) + 1) % 100000000)
+        r = self.act(b, rid, "verify", {"code": wrong})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.show(rid)["status"], "received")
+        r = self.act(b, rid, "verify", {"code": code})
+        self.assertEqual(r.status, 303, r)
+        shown = self.show(rid)
+        self.assertEqual(shown["status"], "verified")
+        self.assertEqual(shown["verify_method"], "code")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn("/report?format=html", page.text)
+        self.assertNotIn('class="act-verify"', page.text)
+
+    def test_GDPR_18_restriction_executed(self):
+        """GDPR-18: a verified restriction request executed from the
+        console (and completed) as the CLI shows; before verification the
+        page offers no restriction and a forged post is refused."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "restriction")
+        b, name = self.login("customer_service")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertNotIn('class="act-restrict"', page.text)
+        r = self.act(b, rid, "restrict", {"complete": "1"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.show(rid)["status"], "received")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "called back on the number on record"}).status,
+            303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn('class="act-restrict"', page.text)
+        r = self.act(b, rid, "restrict", {"complete": "1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "completed")
+
+    def test_GDPR_21_objection_executed(self):
+        """GDPR-21: a verified objection executed from the console with a
+        purpose named in the form, as the CLI shows; an unknown purpose is
+        refused (400) and changes nothing."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "objection")
+        b, name = self.login("customer_service")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "signed letter"}).status, 303)
+        r = self.act(b, rid, "object", {"purposes": "no_such_purpose"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.show(rid)["status"], "verified")
+        r = self.act(b, rid, "object", {"purposes": " marketing_post "})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "completed")
 
     def test_GDPR_12_refuse_with_a_reason(self):
         """GDPR-12: refusing needs a reason (400 without one, nothing
