@@ -487,6 +487,12 @@ api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
 }
 
 void
+api_set_checkpoints(struct api *a, const char *dir)
+{
+	a->checkpoints = dir;
+}
+
+void
 api_free(struct api *a)
 {
 	struct worker *w;
@@ -1070,6 +1076,32 @@ static const struct http_route routes[] = {
          console_request_report, "console_request_report"},
         {"POST", "/console/{controller}/requests/{request}/{action}",
          console_request_action, "console_request_action"},
+        /* The console's views (issue 20, points 3 to 6). */
+        {"GET", "/console-assets/views.css", console_views_css,
+         "console_views_css"},
+        {"GET", "/console/{controller}/retention", console_retention,
+         "console_retention"},
+        {"POST", "/console/{controller}/retention/hold", console_hold_place,
+         "console_hold_place"},
+        {"POST", "/console/{controller}/retention/lift", console_hold_lift,
+         "console_hold_lift"},
+        {"GET", "/console/{controller}/audit", console_audit, "console_audit"},
+        {"POST", "/console/{controller}/audit", console_audit,
+         "console_audit_subject"},
+        {"GET", "/console/{controller}/audit/export", console_audit_export,
+         "console_audit_export"},
+        {"POST", "/console/{controller}/audit/export", console_audit_export,
+         "console_audit_export_subject"},
+        {"GET", "/console/{controller}/incidents", console_incidents,
+         "console_incidents"},
+        {"GET", "/console/{controller}/incidents/{case}", console_incident,
+         "console_incident"},
+        {"POST", "/console/{controller}/incidents/{case}/{action}",
+         console_incident_post, "console_incident_post"},
+        {"GET", "/console/{controller}/policies", console_policies,
+         "console_policies"},
+        {"GET", "/console/{controller}/policies/notice", console_policy_notice,
+         "console_policy_notice"},
         {"GET", "/console/{controller}/staff", console_staff, "console_staff"},
         {"POST", "/console/{controller}/staff", console_staff,
          "console_staff_unlock"},

@@ -27,7 +27,7 @@ static const struct {
 	enum console_key key;
 	int dpo;
 } pages[] = {
-        {"requests", C_nav_requests, 0}, {"retention", C_nav_retention, 1},
+        {"requests", C_nav_requests, 0}, {"retention", C_nav_retention, 0},
         {"audit", C_nav_audit, 1},       {"incidents", C_nav_incidents, 1},
         {"policies", C_nav_policies, 1}, {"staff", C_nav_staff, 1},
 };

@@ -49,4 +49,48 @@ int console_request_report(struct http_request *req, struct http_response *res,
 int console_staff(struct http_request *req, struct http_response *res,
                   void *app);
 
+/*
+ * The views (issue 20, points 3 to 6; console_views.h):
+ *
+ *   GET  /console-assets/views.css                   the views' rules
+ *   GET  /console/{controller}/retention             the plan's chart,
+ *                                                    counts, callouts;
+ *                                                    (DPO) the holds
+ *   POST /console/{controller}/retention/hold        (DPO) place a hold
+ *   POST /console/{controller}/retention/lift        (DPO) lift one
+ *   GET  /console/{controller}/audit                 (DPO) the trail,
+ *                                                    filtered, paged
+ *   POST /console/{controller}/audit                 (DPO) one person's
+ *   GET|POST /console/{controller}/audit/export      (DPO) the same, CSV
+ *   GET  /console/{controller}/incidents             (DPO) the cases
+ *   GET  /console/{controller}/incidents/{case}      (DPO) a case
+ *   POST /console/{controller}/incidents/{case}/{action}
+ *                                   (DPO) register, receipt, feedback
+ *   GET  /console/{controller}/policies[?from=&to=]  (DPO) versions, diff
+ *   GET  /console/{controller}/policies/notice?version=&lang=
+ *                                                    (DPO) the notice
+ */
+int console_views_css(struct http_request *req, struct http_response *res,
+                      void *app);
+int console_retention(struct http_request *req, struct http_response *res,
+                      void *app);
+int console_hold_place(struct http_request *req, struct http_response *res,
+                       void *app);
+int console_hold_lift(struct http_request *req, struct http_response *res,
+                      void *app);
+int console_audit(struct http_request *req, struct http_response *res,
+                  void *app);
+int console_audit_export(struct http_request *req, struct http_response *res,
+                         void *app);
+int console_incidents(struct http_request *req, struct http_response *res,
+                      void *app);
+int console_incident(struct http_request *req, struct http_response *res,
+                     void *app);
+int console_incident_post(struct http_request *req, struct http_response *res,
+                          void *app);
+int console_policies(struct http_request *req, struct http_response *res,
+                     void *app);
+int console_policy_notice(struct http_request *req, struct http_response *res,
+                          void *app);
+
 #endif

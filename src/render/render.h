@@ -185,6 +185,17 @@ enum vaern_err render_chart_html(const struct render_chart *c,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
+/*
+ * The chart (inline SVG in a <figure>) and its tables as render_chart_html
+ * writes them, without the page around them: for a page of the staff
+ * console, which has its own frame and style sheet. Ownership and errors
+ * as render_notice.
+ */
+enum vaern_err render_chart_fragment(const struct render_chart *c,
+                                     enum render_lang lang, char **out,
+                                     size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
+
 /* One request of the queue page: ids, words and days only. */
 struct render_queue_row {
 	const char *id;      /* the request's UUID */
