@@ -555,9 +555,10 @@ class RectifyTest(ConsoleWebCase):
     page, on the facts the page shows (read through the gate)."""
 
     def rectification(self, sid, categories=("address",)):
-        r = self.call("POST", "/v1/requests",
-                      {"type": "rectification", "subject": sid,
-                       "channel": "email", "categories": list(categories)},
+        doc = {"type": "rectification", "subject": sid, "channel": "email"}
+        if categories:
+            doc["categories"] = list(categories)
+        r = self.call("POST", "/v1/requests", doc,
                       ("cekura", "customer_service"))
         self.assertEqual(r.status, 201, r)
         return r.json()["id"]
@@ -655,6 +656,31 @@ class RectifyTest(ConsoleWebCase):
         trail = json.dumps(self.all_audit())
         for value in (new, "Torvet 1", old[address][1]):
             self.assertNotIn(value, trail)
+
+    def test_GDPR_16_all_data_each_fact_once(self):
+        """GDPR-16, GDPR-32: a rectification of all the person's data
+        lists each fact the role may read once (read per purpose of the
+        role, each read audited as the actor); a purpose the gate refuses
+        (special_needs without the person's consent, CEK-SPECIAL-1) is
+        named with the gate's reason, audited as denied, and its read
+        releases nothing."""
+        sid, _ = self.person()
+        rid = self.rectification(sid, ())
+        facts = self.values(sid)
+        b, name = self.login("customer_service")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(sorted(self.shown_facts(page)), sorted(facts))
+        for _, value in facts.values():
+            self.assertIn(value, page.text)
+        reads = [(e["purpose"], e["decision"]) for e in self.all_audit()
+                 if e["actor"] == name and e["action"] == "read"]
+        self.assertIn(("customer_admin", "allow"), reads)
+        self.assertIn(("special_needs", "deny"), reads)
+        self.assertIn("The gate did not release the data for: "
+                      "special_needs:", page.text)
 
     def test_GDPR_16_bad_input_changes_nothing(self):
         """GDPR-16, AURA-RIGHTS-1: an empty value (400), a fact id of
