@@ -1088,6 +1088,8 @@ execute(struct db_stmt *s)
 	                     st->values, st->lengths, st->formats, 0);
 	status = PQresultStatus(res);
 	note_result(c, res, was_in_txn);
+	if (st->prep->is_commit && c->lost_txn)
+		(void)rollback_lost(c); /* the COMMIT failed: it is over */
 	st->done = 1;
 	if (status == PGRES_TUPLES_OK) {
 		note_changes(c, res);
@@ -1388,6 +1390,10 @@ dbpg_exec(struct db *db, const char *sql, char **errmsg)
 		set_result_err(c, res);
 		rc = code_of(c->kind);
 	}
+	/* A COMMIT that lost its connection failed: the transaction is
+	 * over all the same (commit_lost). */
+	if (c->lost_txn && dbpg_sql_is_commit(sql))
+		(void)rollback_lost(c);
 	PQclear(res);
 	/* Begun outside a transaction, a failed script leaves none open
 	 * ("BEGIN; SELECT pg_advisory_xact_lock(k)" timing out is a begin
