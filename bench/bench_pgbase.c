@@ -159,8 +159,9 @@ worker_main(void *arg)
 	}
 	while (!atomic_load(&stop)) {
 		double t0 = now_s();
-		int is_read = w->o->mode == M_READ ||
-		              (w->o->mode == M_MIX && rand_r(&w->seed) % 10 != 0);
+		int is_read =
+		        w->o->mode == M_READ ||
+		        (w->o->mode == M_MIX && rand_r(&w->seed) % 10 != 0);
 		int ok;
 
 		if (is_read) {
@@ -168,8 +169,8 @@ worker_main(void *arg)
 		} else {
 			counter++;
 			ok = run_create(c, w,
-			                ((long)w->o->run * THREADS_MAX + w->tid) *
-			                                500000 +
+			                ((long)w->o->run * THREADS_MAX +
+			                 w->tid) * 500000 +
 			                        counter);
 		}
 		if (!ok) {
@@ -213,15 +214,16 @@ number(const char *s, long lo, long hi, long *out)
 int
 main(int argc, char **argv)
 {
-	struct options o = {NULL, "bench-key-0123456789abcdef", M_READ, 20000,
-	                    10, 8, 0};
+	struct options o = {
+	        NULL, "bench-key-0123456789abcdef", M_READ, 20000, 10, 8, 0};
 	struct worker *w;
 	double *all, p50 = 0, p99 = 0;
 	long reads = 0, creates = 0, errors = 0, n = 0, v;
 	const char *kind;
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i],
+		           *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (val == NULL)
 			goto usage;
@@ -293,7 +295,9 @@ main(int argc, char **argv)
 		p50 = all[(n - 1) / 2];
 		p99 = all[(long)((double)(n - 1) * 0.99)];
 	}
-	kind = o.mode == M_READ ? "reads" : o.mode == M_CREATE ? "creates" : "mix";
+	kind = o.mode == M_READ     ? "reads"
+	       : o.mode == M_CREATE ? "creates"
+	                            : "mix";
 	/* The rate is over the seconds asked, as wrk's is. */
 	printf("RESULT %s/s %.0f p50_ms %.2f p99_ms %.2f errors %ld"
 	       " reads/s %.0f creates/s %.0f\n",

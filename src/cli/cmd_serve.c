@@ -548,8 +548,8 @@ cmd_serve(int argc, char **argv)
 	}
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = serve_metrics;
-	if ((err = db_health_open(cli_globals.data_dir, &serve_health,
-	                          &msg)) != VAERN_OK) {
+	if ((err = db_health_open(cli_globals.data_dir, &serve_health, &msg)) !=
+	    VAERN_OK) {
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}

@@ -60,8 +60,7 @@ metrics_healthz(struct http_request *req, struct http_response *res, void *app)
 		        json_pack("{s:s}", "status", "draining"));
 	/* So does one whose store is down (issue 14): not ready until it
 	 * answers again. */
-	if (srv->ready != NULL &&
-	    !srv->ready(srv->app, reason, sizeof(reason)))
+	if (srv->ready != NULL && !srv->ready(srv->app, reason, sizeof(reason)))
 		return http_respond_json(res, MHD_HTTP_SERVICE_UNAVAILABLE,
 		                         json_pack("{s:s, s:s}", "status",
 		                                   "unavailable", "reason",

@@ -17,7 +17,7 @@
 #include <time.h>
 
 struct db_health {
-	char path[PATH_MAX]; /* DIR/vaern.db: what db_open_file takes */
+	char path[PATH_MAX];  /* DIR/vaern.db: what db_open_file takes */
 	pthread_mutex_t lock; /* held by the thread running a check */
 	struct db *db;        /* the check's connection; NULL until the first
 	                         open succeeds (lock held to touch it) */

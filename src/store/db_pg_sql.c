@@ -88,7 +88,8 @@ dbpg_sql_is_commit(const char *sql)
 {
 	const char *p = skip_space(sql), *q;
 
-	if ((q = word_at(p, "COMMIT")) == NULL && (q = word_at(p, "END")) == NULL)
+	if ((q = word_at(p, "COMMIT")) == NULL &&
+	    (q = word_at(p, "END")) == NULL)
 		return 0;
 	p = skip_space(q);
 	if ((q = word_at(p, "TRANSACTION")) != NULL ||
