@@ -579,6 +579,19 @@ fail(struct http_response *res, enum vaern_err err, const struct vaern_msg *msg)
 	const char *code;
 	int status = status_of(err, &code);
 
+	/* Issue 14: a lost PostgreSQL connection is the server's outage,
+	 * said as such (503, try again), never libpq's text, which names the
+	 * database's host or socket; the operator sees it in /healthz and
+	 * the CLI. */
+	if (err == VAERN_E_STORE && msg != NULL &&
+	    strstr(msg->text, "PostgreSQL") != NULL &&
+	    (strstr(msg->text, "connect") != NULL ||
+	     strstr(msg->text, "connection") != NULL)) {
+		http_respond_header(res, "Retry-After", "1");
+		return http_respond_error(res, 503, "unavailable", "%s",
+		                          "the database is unreachable: try "
+		                          "again");
+	}
 	return http_respond_error(
 	        res, status, code, "%s",
 	        msg != NULL && msg->text[0] ? msg->text : vaern_strerror(err));

@@ -40,15 +40,8 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	db_finalize(s);
 	if (rc == DB_OK && !have)
 		rc = db_exec(db, schema_pg_sql, errmsg);
-	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION) {
-		if (errmsg != NULL && (*errmsg = malloc(160)) != NULL)
-			(void)snprintf(*errmsg, 160,
-			               "the store is at schema version %d, "
-			               "newer than this vaern's %d: upgrade "
-			               "vaern",
-			               version, STORE_SCHEMA_VERSION);
-		rc = DB_ERROR;
-	}
+	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION)
+		rc = store_schema_newer(version, errmsg);
 	if (rc == DB_OK)
 		rc = db_exec(db, "COMMIT", errmsg);
 	if (rc != DB_OK)

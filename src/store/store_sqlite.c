@@ -633,6 +633,21 @@ store_sqlite_db(struct store *st)
 	return st->conn.db;
 }
 
+/* A store written by a newer vaern is refused before anything touches
+ * it (issue 14; the schema set-up checks again under its lock). */
+static enum vaern_err
+schema_not_newer(struct store *st, struct vaern_msg *msg)
+{
+	int v = store_sqlite_schema_version(st->conn.db);
+
+	if (v > STORE_SCHEMA_VERSION)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the store is at schema version %d, newer "
+		                  "than this vaern's %d: upgrade vaern",
+		                  v, STORE_SCHEMA_VERSION);
+	return VAERN_OK;
+}
+
 /*
  * The PostgreSQL engine (issue 14): the connection string is in the data
  * directory's DB_STORE_CONF; the keystore is the schema "ks" of the same
@@ -658,6 +673,8 @@ open_pg(struct store *st, const char *path, struct vaern_msg *msg)
 	if (err != VAERN_OK)
 		return err;
 	db_busy_timeout(st->conn.db, 5000);
+	if ((err = schema_not_newer(st, msg)) != VAERN_OK)
+		return err;
 	if (store_pg_schema_setup(st->conn.db, &errmsg) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the PostgreSQL store: %s",
@@ -718,6 +735,8 @@ store_open_sqlite(const char *path, int create, struct store **out,
 		                 errmsg ? errmsg : "unknown error");
 		goto done;
 	}
+	if ((err = schema_not_newer(st, msg)) != VAERN_OK)
+		goto done;
 	if ((err = ks_attach(st, path, create, &ks_made, msg)) != VAERN_OK)
 		goto done;
 	if (store_sqlite_schema_setup(st->conn.db, ks_made, &errmsg) != DB_OK) {

@@ -170,6 +170,11 @@ int store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg);
 int store_sqlite_schema_version(struct db *db);
 /* The schema version this binary writes; a newer store is refused. */
 #define STORE_SCHEMA_VERSION 7
+/* A store at schema version (> STORE_SCHEMA_VERSION) is refused: DB_ERROR
+ * with *errmsg (db_free; errmsg may be NULL) saying so, on both engines
+ * (issue 14: migrations refused when the store is newer than the
+ * binary). */
+int store_schema_newer(int version, char **errmsg);
 /* The PostgreSQL engine's schema set-up (store_pg_schema.c): DB_OK, or
  * an error with *errmsg (db_free) saying why. */
 int store_pg_schema_setup(struct db *db, char **errmsg);

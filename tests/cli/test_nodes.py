@@ -18,6 +18,8 @@ import unittest
 
 import dbpeek
 import test_api as api
+import test_console as console
+import test_portal as portal
 
 VAERN = api.VAERN
 TELENOR = api.TELENOR
@@ -185,6 +187,175 @@ class TwoNodes(unittest.TestCase):
             time.sleep(0.05)
         r = cli(self.a, "policy", "load", TELENOR)
         self.assertEqual(r.rc, 0, r)
+
+
+
+def second_node(a, b):
+    """Node B of node A's vault: A's master key and store.conf, nothing
+    else (docs/operations.md)."""
+    os.mkdir(b, 0o700)
+    for f in ("master.key", "store.conf"):
+        shutil.copy2(os.path.join(a, f), os.path.join(b, f))
+
+
+class PortalNodes(portal.PortalCase):
+    """AURA's portal served by two nodes of one vault: node A is the
+    class's server, node B a second data directory on the same database.
+    as_of: both nodes' fixed clock (None: the real one)."""
+
+    as_of = None
+    serve = False
+
+    @classmethod
+    def prepare(cls):
+        cls.b = os.path.join(cls.tmp, "b")
+        second_node(cls.dir, cls.b)
+        cls.server = cls.node(cls.dir, "a")
+        cls.nb = cls.node(cls.b, "b")
+
+    @classmethod
+    def node(cls, data, name):
+        log = os.path.join(cls.tmp, name + ".log")
+        srv = (portal.TimedServer(data, log, cls.as_of) if cls.as_of
+               else api.Server(data, log))
+        return srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "nb", None) is not None:
+            cls.nb.stop()
+            cls.nb.kill()
+        super().tearDownClass()
+
+    def browser(self, node):
+        b = portal.Browser(node)
+        return b
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class PortalCodeTriesShared(PortalNodes):
+    """AURA-LOGIN-1 across nodes: the wrong codes entered on node A and
+    on node B count together against one code."""
+
+    def test_AURA_LOGIN_1_wrong_codes_on_two_nodes_count_together(self):
+        """A code sent by node A; wrong entries alternate A, B, A ...;
+        the right code is entered on node B. Four wrong in all: it logs
+        in; five wrong in all (three on A, two on B, each node under
+        five alone): the code is dead on both."""
+        _, user, _, _, _ = self.aura_person()
+        for wrong, works in ((4, True), (5, False)):
+            b = self.browser(self.server)
+            self.start_login(b, "aura-fiber", 1, [user])
+            code = portal.spooled_codes(self.dir)[-1][0]
+            bad = "%08d" % ((int(code) + 1) % 100000000)
+            for i in range(wrong):
+                b.server = (self.server, self.nb)[i % 2]
+                page = b.get("/portal/aura-fiber/code")
+                r = b.post("/portal/aura-fiber/code", {"code": bad},
+                           page.csrf())
+                self.assertEqual(r.status, 401, (i, r))
+            b.server = self.nb
+            page = b.get("/portal/aura-fiber/code")
+            r = b.post("/portal/aura-fiber/code", {"code": code},
+                       page.csrf())
+            self.assertEqual(r.status, 303 if works else 401, (wrong, r))
+            self.assertEqual(portal.SESSION in b.jar, works)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class PortalThrottleShared(PortalNodes):
+    """AURA-LOGIN-1 across nodes: code requests for one username on
+    node A and node B count together (both clocks at one instant)."""
+
+    as_of = "2026-12-03T10:00:00Z"
+
+    def test_AURA_LOGIN_1_throttle_counts_requests_on_both_nodes(self):
+        """Ten code requests for one username, alternating A and B, all
+        go out (five on each node); the eleventh waits (429,
+        Retry-After) on either node, for a name no one holds too."""
+        _, user, _, _, _ = self.aura_person()
+        for name, last in ((user, self.nb),
+                           ("nobody%d" % api.serial(), self.server)):
+            for i in range(10):
+                node = (self.server, self.nb)[i % 2]
+                self.start_login(self.browser(node), "aura-fiber", 1,
+                                 [name])
+            r = self.start_login(self.browser(last), "aura-fiber", 1,
+                                 [name], status=429)
+            self.assertEqual(r.header("Retry-After"), "1")
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class ConsoleThrottleShared(console.ConsoleBase):
+    """GDPR-32 across nodes: wrong console logins through node A's data
+    directory count on node B's (the throttle and the lockout are rows
+    of the shared store)."""
+
+    T = console.instant("2026-03-02T10:00:00Z")
+
+    def setUp(self):
+        super().setUp()
+        self.a = self.dir
+        self.b = os.path.join(self._tmp.name, "b")
+        second_node(self.a, self.b)
+
+    def on(self, node, *args, **kw):
+        saved, self.dir = self.dir, node
+        try:
+            return self.vaern(*args, **kw)
+        finally:
+            self.dir = saved
+
+    def login_on(self, node, at, code, password=console.PASSWORD):
+        return self.on(node, "actor", "login", "--controller", "cekura",
+                       "dpo1", stdin="%s\n%s\n" % (password, code),
+                       as_of=console.iso(at))
+
+    def test_GDPR_32_wrong_tries_on_node_a_throttle_node_b(self):
+        """Three wrong tries on node A; on node B the right password and
+        code 29 s after the third are not tried (throttled), 30 s after
+        it they log in."""
+        _, secret = self.enrol()
+        for i in range(3):
+            r = self.login_on(self.a, self.T + i, "000000",
+                              password="not the password at all")
+            self.assertEqual((r.rc, r.err), (console.EXIT_REFUSED,
+                                             console.DENIED))
+        at = self.T + 2 + 29
+        r = self.login_on(self.b, at, console.totp(secret, at))
+        self.assertEqual(r.rc, console.EXIT_REFUSED, r)
+        self.assertEqual(r.err, "vaern: actor: too many wrong tries: try "
+                                "again in 1 seconds\n")
+        at = self.T + 2 + 30
+        r = self.login_on(self.b, at, console.totp(secret, at))
+        self.assertEqual(r.rc, console.EXIT_OK, r)
+
+    def test_GDPR_32_lockout_on_node_a_holds_on_node_b(self):
+        """Ten wrong tries on node A lock the actor out for an hour: node
+        B refuses the right password and code a second before the hour
+        and takes them at the hour."""
+        _, secret = self.enrol()
+        at = self.T
+        for i in range(10):
+            r = self.login_on(self.a, at, "000000",
+                              password="not the password at all")
+            self.assertEqual((r.rc, r.err), (console.EXIT_REFUSED,
+                                             console.DENIED), i)
+            at += 30 * 2 ** max(0, i - 2) if i >= 2 else 1
+        unlock = at - 30 * 2 ** 7 + 3600
+        r = self.login_on(self.b, unlock - 1,
+                          console.totp(secret, unlock - 1))
+        self.assertEqual(r.rc, console.EXIT_REFUSED, r)
+        self.assertIn("console access is locked after 10 wrong tries",
+                      r.err)
+        r = self.login_on(self.b, unlock, console.totp(secret, unlock))
+        self.assertEqual(r.rc, console.EXIT_OK, r)
 
 
 if __name__ == "__main__":
