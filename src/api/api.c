@@ -31,6 +31,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/ckpt.h"
 #include "../common/crash.h"
 #include "../portal/portal.h"
 #include "../vault/vault.h"
@@ -364,8 +365,24 @@ writer_main(void *arg)
 			atomic_fetch_add(&a->audit_failures, 1);
 			creates_audited(written, err, 0, &msg);
 		}
+		/* The few pages ckpt's copy of the log left, while the
+		 * audit writer commits the batch's entries. */
+		if (ckpt_committed(a->ckpt,
+		                   vault_log_frames(a->writer_vault)) &&
+		    vault_checkpoint_passive(a->writer_vault, NULL) !=
+		            VAERN_OK) {
+			/* Left to the log's next checkpoint. */
+		}
 	}
 	return NULL;
+}
+
+/* The copy of the create writer's log into the database, on ckpt's
+ * thread. */
+static enum vaern_err
+vault_copy(void *arg)
+{
+	return vault_checkpoint_passive(arg, NULL);
 }
 
 /* Queues job for the writer: its hold is released once it is written
@@ -463,6 +480,20 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		return err;
 	}
 	a->writer_started = 1;
+	/* Issue 12 point 6: the create writer's commits leave the copy of
+	 * its log to a thread of its own; without one, SQLite copies it in
+	 * the commits, as before. */
+	if (vault_open(dir, &a->copier_vault, NULL) == VAERN_OK &&
+	    ckpt_start(vault_copy, a->copier_vault, "vaern-ckpt", &a->ckpt,
+	               NULL) == VAERN_OK &&
+	    !vault_checkpoint_apart(a->writer_vault)) {
+		ckpt_stop(a->ckpt); /* the engine checkpoints on its own */
+		a->ckpt = NULL;
+	}
+	if (a->ckpt == NULL) {
+		vault_close(a->copier_vault);
+		a->copier_vault = NULL;
+	}
 	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
 		api_free(a);
 		return err;
@@ -500,6 +531,8 @@ api_free(struct api *a)
 		pthread_mutex_unlock(&a->wlock);
 		pthread_join(a->writer, NULL);
 	}
+	ckpt_stop(a->ckpt);
+	vault_close(a->copier_vault);
 	vault_close(a->writer_vault);
 	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->wlock);
