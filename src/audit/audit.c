@@ -434,14 +434,13 @@ done:
 	/* The data store learns the head, and loses the rows moved, on the
 	 * settler's thread: this one never waits for its lock. The log's
 	 * bulk is copied into the trail's database on ckpt's; this thread
-	 * copies the rest, a few pages. */
+	 * copies the rest, a few pages, and starts the log over. */
 	if (err != VAERN_OK)
 		return;
 	audit_settler_committed(w->settler, &w->chain);
-	if (ckpt_committed(w->ckpt, audit_store_log_frames(w->chain.st)) &&
-	    audit_store_checkpoint(w->chain.st, NULL, NULL, NULL) != VAERN_OK) {
-		/* Left to the log's next checkpoint. */
-	}
+	if (ckpt_committed(w->ckpt, audit_store_log_frames(w->chain.st)))
+		ckpt_finished(w->ckpt, audit_store_log_restart(w->chain.st,
+		                                               CKPT_WAIT_MS));
 }
 
 /* t + ns, for pthread_cond_timedwait on CLOCK_MONOTONIC. */
@@ -621,18 +620,16 @@ audit_writer_start(const struct audit_trail *t, size_t max_batch,
 		free(w);
 		return err;
 	}
-	/* Without a connection or thread of its own for the copy, SQLite
-	 * copies the log in the writer's commits, as before. */
-	if (audit_store_open(t->path, 1, &w->copier, NULL) == VAERN_OK &&
-	    ckpt_start(trail_copy, w->copier, "vaern-audit-ckp", &w->ckpt,
-	               NULL) == VAERN_OK &&
-	    !audit_store_checkpoint_apart(w->chain.st)) {
-		ckpt_stop(w->ckpt); /* the engine checkpoints on its own */
-		w->ckpt = NULL;
-	}
-	if (w->ckpt == NULL) {
+	/* SQLite only (PostgreSQL checkpoints on its own: no thread, no
+	 * connection). Without a connection or thread of its own for the
+	 * copy, SQLite copies the log in the writer's commits, as before. */
+	if (audit_store_checkpoint_apart(w->chain.st, 1) &&
+	    (audit_store_open(t->path, 1, &w->copier, NULL) != VAERN_OK ||
+	     ckpt_start(trail_copy, w->copier, "vaern-audit-ckp", &w->ckpt,
+	                NULL) != VAERN_OK)) {
 		audit_store_close(w->copier);
 		w->copier = NULL;
+		(void)audit_store_checkpoint_apart(w->chain.st, 0);
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);

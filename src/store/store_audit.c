@@ -41,6 +41,8 @@
 /* The page cache of a writer's connection, 16 MiB: the newest pages of
  * the table and its indexes, which every commit writes, stay in memory. */
 #define CACHE_PRAGMA "PRAGMA cache_size=-16384;"
+/* SQLite's own checkpoint threshold (pages), which apart 0 restores. */
+#define AUDIT_AUTOCHECKPOINT 1000
 
 /* One transaction, so a reader sees the table with its indexes or none.
  * A trail made before the run-keyed index gets it, and loses the index by
@@ -397,10 +399,17 @@ log_hook(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 int
-audit_store_checkpoint_apart(struct audit_store *st)
+audit_store_checkpoint_apart(struct audit_store *st, int apart)
 {
 	if (db_engine(st->conn.db) != DB_SQLITE)
 		return 0; /* PostgreSQL checkpoints on its own */
+	if (!apart) {
+		/* Replaces the hook: SQLite's own checkpoints again. */
+		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite,
+		                                 AUDIT_AUTOCHECKPOINT);
+		st->log_frames = 0;
+		return 1;
+	}
 	(void)sqlite3_wal_hook(st->conn.db->lite, log_hook, st);
 	return 1;
 }
@@ -428,6 +437,12 @@ audit_store_checkpoint(struct audit_store *st, int *log, int *copied,
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		return sqlu_fail(&st->conn, msg, "checkpoint");
 	return VAERN_OK;
+}
+
+int
+audit_store_log_restart(struct audit_store *st, int wait_ms)
+{
+	return db_log_restart(st->conn.db, wait_ms);
 }
 
 void

@@ -147,8 +147,9 @@ void audit_store_rollback(struct audit_store *st);
  * long st's last commit left the log. Issue 12 point 6.
  */
 /* Returns 1, or 0 on an engine that checkpoints on its own (PostgreSQL:
- * nothing to take out, nothing for the caller to copy). */
-int audit_store_checkpoint_apart(struct audit_store *st)
+ * nothing to take out, nothing for the caller to copy). apart 0 undoes
+ * it (SQLite copies in the commits again). */
+int audit_store_checkpoint_apart(struct audit_store *st, int apart)
         __attribute__((nonnull));
 /* Pages in the log after st's last commit (0 before the first, or
  * without audit_store_checkpoint_apart). */
@@ -166,6 +167,11 @@ int audit_store_log_frames(const struct audit_store *st)
 enum vaern_err audit_store_checkpoint(struct audit_store *st, int *log,
                                       int *copied, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
+/* A restart checkpoint (db_log_restart): copies the rest of the log and
+ * starts it over, waiting at most wait_ms for readers; 1 if it did, 0 if
+ * not (try again later). Not in a transaction. */
+int audit_store_log_restart(struct audit_store *st, int wait_ms)
+        __attribute__((warn_unused_result, nonnull));
 
 /*
  * The chain head: the highest seq and its hash; seq 0 and 32 zero bytes

@@ -804,10 +804,16 @@ store_log_hook(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 int
-store_checkpoint_apart(struct store *st)
+store_checkpoint_apart(struct store *st, int apart)
 {
 	if (db_engine(st->conn.db) != DB_SQLITE)
 		return 0; /* PostgreSQL checkpoints on its own */
+	if (!apart) {
+		/* Replaces the hook: SQLite's own checkpoints again. */
+		store_set_autocheckpoint(st, STORE_AUTOCHECKPOINT_DEFAULT);
+		st->log_frames[0] = st->log_frames[1] = 0;
+		return 1;
+	}
 	(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
 	return 1;
 }
@@ -833,6 +839,14 @@ store_checkpoint_passive(struct store *st, struct vaern_msg *msg)
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		return sqlu_fail(&st->conn, msg, "checkpoint");
 	return VAERN_OK;
+}
+
+int
+store_log_restart(struct store *st, int wait_ms)
+{
+	assert(!st->in_tx);
+	store_read_end(st);
+	return db_log_restart(st->conn.db, wait_ms);
 }
 
 void

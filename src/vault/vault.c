@@ -291,9 +291,9 @@ vault_set_shared_reads(struct vault *v)
 }
 
 int
-vault_checkpoint_apart(struct vault *v)
+vault_checkpoint_apart(struct vault *v, int apart)
 {
-	return store_checkpoint_apart(v->store);
+	return store_checkpoint_apart(v->store, apart);
 }
 
 int
@@ -306,6 +306,12 @@ enum vaern_err
 vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
 {
 	return store_checkpoint_passive(v->store, msg);
+}
+
+int
+vault_log_restart(struct vault *v, int wait_ms)
+{
+	return store_log_restart(v->store, wait_ms);
 }
 
 /* ---- transactions ------------------------------------------------------- */
