@@ -20,7 +20,8 @@ of a log into its database (checkpoints: a sync of vaern.db, keystore.db
 or audit.db itself); starts of a log (its 32-byte header written at
 offset 0: the first write after a restart); SQLite's busy-handler sleeps
 (clock_nanosleep: a thread waiting for a lock; the server sleeps
-nowhere else while serving); and the largest size each log reached.
+nowhere else while serving), by thread name; and the largest size each
+log reached.
 Standard library and strace only. Not a test: it never fails on a figure.
 """
 import argparse
@@ -136,9 +137,23 @@ def run_phase(threads, data):
     return t0, time.time(), largest
 
 
-def count(trace, t0, t1):
+def thread_names(pid):
+    """tid -> name of every thread of the process under strace pid."""
+    names = {}
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as fp:
+            child = int(fp.read().split()[0])
+        for tid in os.listdir("/proc/%d/task" % child):
+            with open("/proc/%d/task/%s/comm" % (child, tid)) as fp:
+                names[tid] = fp.read().strip()
+    except (OSError, IndexError, ValueError):
+        pass
+    return names
+
+
+def count(trace, t0, t1, names):
     """Counts of the strace lines stamped in [t0, t1]."""
-    c = {"sync": {}, "ckpt": {}, "start": {}, "sleeps": 0}
+    c = {"sync": {}, "ckpt": {}, "start": {}, "sleeps": {}}
     with open(trace, errors="replace") as fp:
         for line in fp:
             m = LINE.match(line)
@@ -146,7 +161,8 @@ def count(trace, t0, t1):
                 continue
             call, rest = m.group(3), m.group(4)
             if call == "clock_nanosleep":
-                c["sleeps"] += 1
+                who = names.get(m.group(1), "other")
+                c["sleeps"][who] = c["sleeps"].get(who, 0) + 1
                 continue
             fd = FD.match(rest)
             name = os.path.basename(fd.group(1)) if fd else "?"
@@ -205,6 +221,7 @@ def measure(label, binary, args, tmp):
         for name, threads, creates, reads in phases:
             t0, t1, largest = run_phase(threads(), data)
             results.append((name, creates, reads, t0, t1, largest))
+        names = thread_names(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -218,7 +235,7 @@ def measure(label, binary, args, tmp):
     out = []
     for name, creates, reads, t0, t1, largest in results:
         out.append((name, creates, reads, t1 - t0, largest,
-                    count(trace, t0, t1)))
+                    count(trace, t0, t1, names)))
     vaern(binary, data, "audit", "verify")
     return out
 
@@ -242,8 +259,10 @@ def report(label, rows):
               % (ckpts, dict(sorted(c["ckpt"].items()))))
         print("    log starts %d: %s" % (starts,
                                          dict(sorted(c["start"].items()))))
-        print("    busy-handler sleeps %d (%s per request)"
-              % (c["sleeps"], per(c["sleeps"], creates + reads)))
+        sleeps = sum(c["sleeps"].values())
+        print("    busy-handler sleeps %d (%s per request): %s"
+              % (sleeps, per(sleeps, creates + reads),
+                 dict(sorted(c["sleeps"].items()))))
         print("    largest log, MiB: %s" % ", ".join(
             "%s %.1f" % (f, largest[f] / 1048576) for f in FILES))
 

@@ -493,6 +493,7 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 		                  "cannot start the writer thread");
 	}
 	a->writer_started = 1;
+	(void)pthread_setname_np(a->writer, "vaern-create");
 	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
 		api_free(a);
 		return err;
