@@ -137,16 +137,23 @@ def run_phase(threads, data):
     return t0, time.time(), largest
 
 
-def thread_names(pid):
-    """tid -> name of every thread of the process under strace pid."""
-    names = {}
+def traced(pid):
+    """The pid of the process strace (pid) runs, or None."""
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as fp:
-            child = int(fp.read().split()[0])
+            return int(fp.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def thread_names(child):
+    """tid -> name of every thread of process child."""
+    names = {}
+    try:
         for tid in os.listdir("/proc/%d/task" % child):
             with open("/proc/%d/task/%s/comm" % (child, tid)) as fp:
                 names[tid] = fp.read().strip()
-    except (OSError, IndexError, ValueError):
+    except OSError:
         pass
     return names
 
@@ -201,6 +208,12 @@ def measure(label, binary, args, tmp):
         proc.kill()
         sys.exit("%s: vaern serve printed no ready line" % label)
     port = int(json.loads(line)["port"])
+    # Signals go to vaern itself: strace, signalled, would detach and
+    # leave the server running.
+    child = traced(proc.pid)
+    if child is None:
+        proc.kill()
+        sys.exit("%s: vaern serve not found under strace" % label)
     load = Load(port, token)
     results = []
     try:
@@ -221,13 +234,15 @@ def measure(label, binary, args, tmp):
         for name, threads, creates, reads in phases:
             t0, t1, largest = run_phase(threads(), data)
             results.append((name, creates, reads, t0, t1, largest))
-        names = thread_names(proc.pid)
+        names = thread_names(child)
     finally:
-        proc.send_signal(signal.SIGTERM)
+        os.kill(child, signal.SIGTERM)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
+            os.kill(child, signal.SIGKILL)
             proc.kill()
+            proc.wait()
         log.close()
     if load.failures:
         sys.exit("%s: %d requests failed: %r" % (label, len(load.failures),
