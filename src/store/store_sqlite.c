@@ -810,6 +810,64 @@ store_set_autocheckpoint(struct store *st, int pages)
 		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite, pages);
 }
 
+/* SQLite's word after each commit, per database: its log's length.
+ * Setting the hook ends the automatic checkpoints. */
+static int
+store_log_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	st->log_frames[strcmp(name, "main") == 0 ? 0 : 1] = frames;
+	return SQLITE_OK;
+}
+
+int
+store_checkpoint_apart(struct store *st, int apart)
+{
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	if (!apart) {
+		/* Replaces the hook: SQLite's own checkpoints again. */
+		store_set_autocheckpoint(st, STORE_AUTOCHECKPOINT_DEFAULT);
+		st->log_frames[0] = st->log_frames[1] = 0;
+		return 1;
+	}
+	(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
+	return 1;
+}
+
+int
+store_log_frames(const struct store *st)
+{
+	return st->log_frames[0] > st->log_frames[1] ? st->log_frames[0]
+	                                             : st->log_frames[1];
+}
+
+enum vaern_err
+store_checkpoint_passive(struct store *st, struct vaern_msg *msg)
+{
+	int rc;
+
+	assert(!st->in_tx);
+	store_read_end(st);
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return VAERN_OK; /* the server's own checkpoints */
+	rc = sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
+	                               SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
+	return VAERN_OK;
+}
+
+int
+store_log_restart(struct store *st, int wait_ms)
+{
+	assert(!st->in_tx);
+	store_read_end(st);
+	return db_log_restart(st->conn.db, wait_ms);
+}
+
 void
 store_set_cache_kib(struct store *st, long kib)
 {

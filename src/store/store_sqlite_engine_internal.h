@@ -161,6 +161,10 @@ struct store {
 	                                     ids below LABEL_CACHE: reading a
 	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
+	int log_frames[2];                /* pages in the log of the data
+	                                     (0) and the keystore (1) after
+	                                     the last commit, with
+	                                     store_checkpoint_apart */
 };
 
 /* Creates the schema, or brings an older one up to date
