@@ -318,5 +318,117 @@ class ReportTest(ApiCase):
         self.assertEqual(self.counts(), before)
 
 
+def telenor_facts_policy():
+    """Telenor's seed policy as it was before issue 18 moved logging data
+    into the retained-data store: `logging_data` a category of facts
+    again (no `store: traffic`, no `traffic:` section), still reserved to
+    the cleared roles by its only purpose's `requires_clearance`. The one
+    seed category a report withholds by clearance (TEL-LOG-2)."""
+    import re
+    import tempfile
+    with open(TELENOR, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("    store: traffic\n", "", 1)
+    text = re.sub(r"\ntraffic:.*?\n\n", "\n\n", text, count=1,
+                  flags=re.S)
+    assert "store: traffic" not in text and "\ntraffic:" not in text
+    d = tempfile.mkdtemp(prefix="vaern-telenor-facts-")
+    path = os.path.join(d, "telenor.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+class ClearanceWithheldTest(ApiCase):
+    """TEL-LOG-2, GDPR-15: a report withholds, category by category,
+    what the answering role may not see, and says so with the rule, the
+    purpose and the retention; the cleared role's answer carries it."""
+    policies = (telenor_facts_policy(),)
+    actors = (("telenor", "customer_service"), ("telenor", "dpo"),
+              ("telenor", "logging_officer"))
+
+    def customer(self):
+        sid = self.create(("telenor", "customer_service"),
+                          telenor_customer())
+        secret = "Mast 4711 Odder"
+        r = self.call("POST", "/v1/subjects/%s/facts" % sid, fact(
+            "logging_data", secret + " 2026-01-05T10:00",
+            purpose="data_retention_logging"),
+            who=("telenor", "logging_officer"))
+        self.assertEqual(r.status, 201, r)
+        return sid, secret
+
+    def request(self, sid, who, type_="access"):
+        r = self.call("POST", "/v1/requests", {
+            "type": type_, "subject": sid, "channel": "letter"}, who)
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.call("POST", "/v1/requests/%s/verification" % rid,
+                      {"attestation": "id card seen"}, who)
+        self.assertEqual(r.status, 200, r)
+        return rid
+
+    def assertWithheldByClearance(self, rep, secret):
+        cats = {c["category"]: c for c in rep["categories"]}
+        self.assertIn("logging_data", cats)
+        c = cats["logging_data"]
+        w = c.get("withheld")
+        self.assertIsNotNone(w, c)
+        self.assertEqual(w["rule"], "TEL-LOG-2", w)
+        self.assertEqual(w["facts"], 1, w)
+        self.assertEqual(c["facts"], [], c)
+        # Told what it is kept for and how long, never what it says.
+        self.assertIn("data_retention_logging",
+                      [p["id"] for p in c["purposes"]], c)
+        self.assertTrue(c["retention"], c)
+        self.assertTrue(c["retention_text"], c)
+        self.assertNotIn(secret, json.dumps(rep))
+        # The rest of the report is there, not withheld.
+        self.assertTrue(cats["name"]["facts"])
+        self.assertNotIn("withheld", cats["name"])
+
+    def test_TEL_LOG_2_GDPR_15_uncleared_report_withholds_category(self):
+        sid, secret = self.customer()
+        cs = ("telenor", "customer_service")
+        rid = self.request(sid, cs)
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertWithheldByClearance(r.json(), secret)
+        r = self.call("GET", q("/v1/requests/%s/report" % rid,
+                               format="html"), who=cs)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(secret, r.text)
+        self.assertIn("withheld", r.text)
+        # The DPO (not cleared) is refused the same category.
+        r = self.call("GET", "/v1/subjects/%s/report" % sid,
+                      who=("telenor", "dpo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertWithheldByClearance(r.json(), secret)
+        # What was released is audited, without the withheld category.
+        entries = [e for e in self.audit("telenor", subject=sid)
+                   if e["role"] in ("customer_service", "dpo")
+                   and e["action"] in ("request_report", "export")]
+        self.assertTrue(entries)
+        for e in entries:
+            self.assertNotIn("logging_data", e["categories"], e)
+
+    def test_TEL_LOG_2_GDPR_15_cleared_report_carries_category(self):
+        # The other side: the cleared logging officer answering the same
+        # kind of request reads the category and nothing is withheld.
+        sid, secret = self.customer()
+        log = ("telenor", "logging_officer")
+        rid = self.request(sid, ("telenor", "customer_service"))
+        r = self.call("GET", "/v1/requests/%s/report" % rid, who=log)
+        self.assertEqual(r.status, 200, r)
+        cats = {c["category"]: c for c in r.json()["categories"]}
+        self.assertNotIn("withheld", cats["logging_data"])
+        self.assertIn(secret, json.dumps(cats["logging_data"]["facts"]))
+        entries = [e for e in self.audit("telenor", subject=sid)
+                   if e["role"] == "logging_officer"
+                   and e["action"] == "request_report"]
+        self.assertTrue(entries)
+        self.assertIn("logging_data", entries[-1]["categories"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
