@@ -41,7 +41,9 @@ BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
 def sanitized():
     """AddressSanitizer makes mlock a no-op: locked memory is not seen in
     a sanitizer build."""
-    with open(VAERN, "rb") as f:
+    # on PostgreSQL VAERN is vaern-on-pg, a script: the binary is its
+    # PG_WRAP_REAL_BIN
+    with open(os.environ.get("PG_WRAP_REAL_BIN", VAERN), "rb") as f:
         return b"__asan_init" in f.read()
 
 
