@@ -830,6 +830,23 @@ class BackupTest(KeysCase):
         os.rename(self.path("keystore.db"), ks)
         self.readable(a, "Anna Hansen")
 
+    def test_GDPR_32_restore_refuses_a_password_on_the_command_line(self):
+        """issue 14: --store names the database to restore into, never
+        with a password (the command line is visible to every user); a
+        connection string without one is taken (CrossEngineTest)."""
+        self.assertEqual(self.vaern("backup", self.path("bk")).rc, EXIT_OK)
+        target = self.path("target")
+        # the binary itself: vaern-on-pg would add a --store of its own
+        r = Result(subprocess.run(
+            [os.environ.get("PG_WRAP_REAL_BIN", VAERN), "--data", target,
+             "restore", self.path("bk"), "--store",
+             "postgresql://vaern:s3cr3t@localhost/vaern"],
+            capture_output=True, env=BASE_ENV, timeout=TIMEOUT))
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertIn("a password does not go on the command line", r.err)
+        self.assertNotIn("s3cr3t", r.err + r.out)
+        self.assertFalse(os.path.exists(target))
+
     # -- bad input: a clear error, exit 1, nothing written to the target --
 
     def bad_restore(self, backup, keystore, says, env=None,
