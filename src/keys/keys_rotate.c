@@ -875,6 +875,17 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 		(void)sqlite3_wal_checkpoint_v2(db->lite, NULL,
 		                                SQLITE_CHECKPOINT_TRUNCATE,
 		                                &logged, &done);
+	else
+		/* PostgreSQL keeps the old row versions (the keys under the
+		 * retired generation, the cross-wrappings) until a vacuum:
+		 * one now, which takes no lock that stops the nodes. Their
+		 * bytes may stay in free space and in the WAL until
+		 * overwritten: destroy the retired key (docs/operations.md).
+		 */
+		(void)db_exec(db,
+		              "VACUUM ks.kek, ks.subject_key, ks.day_key,"
+		              " ks.root_key, ks.traffic_key",
+		              NULL);
 	if (from_next_file) {
 		if (rename(nextp, keyp) != 0) {
 			err = vaern_fail(msg, VAERN_E_IO, "%s: %s", keyp,
