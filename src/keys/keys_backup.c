@@ -25,6 +25,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../store/store.h"
+#include "../store/store_audit.h"
 #include "keys.h"
 #include "keys_internal.h"
 
@@ -1189,8 +1190,17 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 		goto done;
 	store_close(st);
 	st = NULL;
-	if (to_pg)
+	if (to_pg) {
+		/* The staged trail at this binary's schema too (a backup from
+		 * an older vaern), as its first writable open makes it. */
+		struct audit_store *as = NULL;
+
+		if ((err = join(dst, stage, AUDIT_DB_FILE, msg)) ||
+		    (err = audit_store_open(dst, 1, &as, msg)))
+			goto done;
+		audit_store_close(as);
 		err = keys_pg_load(target, stage, msg);
+	}
 done:
 	store_close(st);
 	remove_stage(stage);

@@ -161,7 +161,8 @@ done:
 	return err;
 }
 
-/* Opens dir/file, a checked backup file, read-only. */
+/* Opens dir/file, a checked and staged copy (read-write: a staged file
+ * may be in WAL mode, which a read-only open cannot always read). */
 static enum vaern_err
 open_file(const char *dir, const char *file, struct db **db,
           struct vaern_msg *msg)
@@ -172,7 +173,7 @@ open_file(const char *dir, const char *file, struct db **db,
 	*db = NULL;
 	if ((err = keys_path_join(path, dir, file, msg)) != VAERN_OK)
 		return err;
-	if (db_open_sqlite(path, SQLITE_OPEN_READONLY, 5000, db) != DB_OK)
+	if (db_open_sqlite(path, SQLITE_OPEN_READWRITE, 5000, db) != DB_OK)
 		return vaern_fail(msg, VAERN_E_INVALID, "%s: not a database",
 		                  path);
 	return VAERN_OK;
