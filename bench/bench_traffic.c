@@ -9,13 +9,18 @@
  *              and cell (its figure on --sqlite-records of them);
  *   bytes      per record on disk, index included, beside SQLite's;
  *   queries    one subscriber over all days, one cell over one hour,
- *              beside the same records in the layout from before the index
- *              segments (a filter beside each block: one segment per
- *              block), stored in the same run;
+ *              beside the same records in the layout from before (V2:
+ *              48-byte records, one filter word per key, segments of 128
+ *              blocks), stored in the same run;
  *   expiry     dropping the oldest day (its key, its file).
  *
  *   vaern-bench-traffic --dir DIR [--days D] [--per-day N]
  *                       [--subscribers S] [--cells C] [--sqlite-records M]
+ *                       [--keep] [--query-only]
+ *
+ * --keep leaves both stores (and the day keys' secret) in DIR, without the
+ * expiry; --query-only then times only the queries on them (pass the same
+ * --days and --subscribers): a store built once, measured many times.
  *
  * Never part of the test suite (bench/README.md).
  */
@@ -279,95 +284,95 @@ sqlite_floor(const char *path, long days, long per_day, uint32_t subs,
 	return (double)(per * days) / t0;
 }
 
-int
-main(int argc, char **argv)
+/* The day keys' secret: a fresh one, kept in path with --keep (for a
+ * later --query-only run); or the one a --keep run left there. */
+static int
+secret_make(const char *path, int keep_it)
 {
-	const char *dir = NULL;
-	long days = 30, per_day = 10000000, nsql = 1000000;
-	uint32_t subs = 1000000, cells = 20000;
-	struct traffic_keys keys = {bench_key_get, bench_key_drop, NULL};
-	struct traffic_store *st = NULL, *old = NULL;
+	FILE *f;
+
+	randombytes_buf(day_secret, sizeof(day_secret));
+	if (!keep_it)
+		return 0;
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(day_secret, sizeof(day_secret), 1, f) != 1) {
+		fprintf(stderr, "bench-traffic: cannot write %s\n", path);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int
+secret_load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int ok = f != NULL && fread(day_secret, sizeof(day_secret), 1, f) == 1;
+
+	if (f != NULL)
+		fclose(f);
+	if (!ok)
+		fprintf(stderr,
+		        "bench-traffic: no store to query in the directory "
+		        "(run with --keep first)\n");
+	return ok ? 0 : -1;
+}
+
+/* What the run measures on. */
+struct bench {
+	const char *dir;
+	long days, per_day, nsql;
+	uint32_t subs, cells;
+	struct traffic_store *st, *old;
+};
+
+/* Ingest, bytes per record, the plain-file and SQLite baselines. */
+static int
+ingest_phase(const struct bench *b)
+{
 	struct traffic_record *recs;
 	struct vaern_msg msg = {{0}};
-	struct period keep = {1, PERIOD_YEARS};
-	char path[4096], cmd[4200];
-	uint64_t seed = 42, total = 0, bytes, bytes_old, sbytes = 0, nd, nr;
+	char path[4096];
+	uint64_t seed = 42, total = 0, bytes, bytes_old, sbytes = 0;
 	double t_ingest = 0, t_old = 0, t_plain, t0, sql_rate;
-	size_t added;
+	long nsql = b->nsql;
 	int fd;
 
-	for (int i = 1; i < argc; i++) {
-		if (i + 1 >= argc)
-			break;
-		if (strcmp(argv[i], "--dir") == 0)
-			dir = argv[++i];
-		else if (strcmp(argv[i], "--days") == 0)
-			days = arg_long(argv[++i], 2, 400);
-		else if (strcmp(argv[i], "--per-day") == 0)
-			per_day = arg_long(argv[++i], 1, 100000000);
-		else if (strcmp(argv[i], "--subscribers") == 0)
-			subs = (uint32_t)arg_long(argv[++i], 1, 100000000);
-		else if (strcmp(argv[i], "--cells") == 0)
-			cells = (uint32_t)arg_long(argv[++i], 1, 1 << 24);
-		else if (strcmp(argv[i], "--sqlite-records") == 0)
-			nsql = arg_long(argv[++i], 1000, 1000000000);
-	}
-	if (dir == NULL || sodium_init() < 0) {
-		fputs("usage: vaern-bench-traffic --dir DIR [--days D] "
-		      "[--per-day N] [--subscribers S] [--cells C] "
-		      "[--sqlite-records M]\n",
-		      stderr);
-		return 2;
-	}
-	mkdir(dir, 0700);
-	randombytes_buf(day_secret, sizeof(day_secret));
-	if (traffic_open(dir, "bench", &keys, keep, &st, &msg) != VAERN_OK ||
-	    traffic_open(dir, "bench-old", &keys, keep, &old, &msg) !=
-	            VAERN_OK) {
-		fprintf(stderr, "open: %s\n", msg.text);
-		return 1;
-	}
-	/* The baseline layout: a filter beside each block. */
-	traffic_set_segment_blocks(old, 1);
-	snprintf(path, sizeof(path), "%s/cells-in.csv", dir);
-	if (write_cells(path, cells) != 0 ||
-	    traffic_cells_load(st, path, &added, &msg) != VAERN_OK ||
-	    traffic_cells_load(old, path, &added, &msg) != VAERN_OK) {
-		fprintf(stderr, "cells: %s\n", msg.text);
-		return 1;
-	}
-	recs = malloc((size_t)per_day * sizeof(*recs));
+	recs = malloc((size_t)b->per_day * sizeof(*recs));
 	if (recs == NULL)
-		return 1;
-
+		return -1;
 	/* Ingest: a day's batch at a time, generated outside the clock. */
-	for (long d = 0; d < days; d++) {
-		for (long i = 0; i < per_day; i++)
-			make_record(&recs[i], DAY0 + d, (uint64_t)i, subs,
-			            cells, &seed);
+	for (long d = 0; d < b->days; d++) {
+		for (long i = 0; i < b->per_day; i++)
+			make_record(&recs[i], DAY0 + d, (uint64_t)i, b->subs,
+			            b->cells, &seed);
 		t0 = now_s();
-		if (traffic_append(st, recs, (size_t)per_day, &msg) !=
+		if (traffic_append(b->st, recs, (size_t)b->per_day, &msg) !=
 		    VAERN_OK) {
 			fprintf(stderr, "append: %s\n", msg.text);
-			return 1;
+			free(recs);
+			return -1;
 		}
 		t_ingest += now_s() - t0;
 		t0 = now_s();
-		if (traffic_append(old, recs, (size_t)per_day, &msg) !=
+		if (traffic_append(b->old, recs, (size_t)b->per_day, &msg) !=
 		    VAERN_OK) {
 			fprintf(stderr, "append: %s\n", msg.text);
-			return 1;
+			free(recs);
+			return -1;
 		}
 		t_old += now_s() - t0;
-		total += (uint64_t)per_day;
+		total += (uint64_t)b->per_day;
 	}
-	snprintf(path, sizeof(path), "%s/%s/bench", dir, TRAFFIC_DIR);
+	free(recs);
+	snprintf(path, sizeof(path), "%s/%s/bench", b->dir, TRAFFIC_DIR);
 	bytes = du(path);
-	snprintf(path, sizeof(path), "%s/%s/bench-old", dir, TRAFFIC_DIR);
+	snprintf(path, sizeof(path), "%s/%s/bench-old", b->dir, TRAFFIC_DIR);
 	bytes_old = du(path);
 
 	/* The disk's limit: the same bytes into a plain file, fsync'ed. */
-	snprintf(path, sizeof(path), "%s/plain.bin", dir);
+	snprintf(path, sizeof(path), "%s/plain.bin", b->dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	{
 		size_t chunk = (size_t)1 << 22;
@@ -392,15 +397,16 @@ main(int argc, char **argv)
 	}
 
 	/* Plain SQLite with the same columns and indexes. */
-	snprintf(path, sizeof(path), "%s/floor.db", dir);
+	snprintf(path, sizeof(path), "%s/floor.db", b->dir);
 	if (nsql > (long)total)
 		nsql = (long)total;
-	sql_rate =
-	        sqlite_floor(path, days, per_day, subs, cells, nsql, &sbytes);
+	sql_rate = sqlite_floor(path, b->days, b->per_day, b->subs, b->cells,
+	                        nsql, &sbytes);
 
 	printf("records          %llu (%ld days x %ld), %u subscribers, %u "
 	       "cells\n",
-	       (unsigned long long)total, days, per_day, subs, cells);
+	       (unsigned long long)total, b->days, b->per_day, b->subs,
+	       b->cells);
 	printf("%-28s %14s %14s\n", "", "vaern", "baseline");
 	printf("%-28s %14.0f %14.0f  (plain file, same bytes)\n",
 	       "ingest records/s", (double)total / t_ingest,
@@ -416,42 +422,130 @@ main(int argc, char **argv)
 	printf("%-28s %14s %14.1f  (old layout)\n", "", "",
 	       (double)bytes_old / (double)total);
 	unlink(path);
-
-	/* One subscriber over all the days; one cell over one hour. */
-	{
-		struct traffic_query q = {0};
-		uint32_t cell = 77 % cells;
-
-		q.target = TRAFFIC_BY_MSISDN;
-		q.value = 4520000000ULL + 12345 % subs;
-		q.from = (int64_t)DAY0 * 86400;
-		q.to = (int64_t)(DAY0 + days) * 86400;
-		if (time_query(st, old, &q, "one subscriber, all days") != 0)
-			return 1;
-		memset(&q, 0, sizeof(q));
-		q.target = TRAFFIC_BY_CELLS;
-		q.cells = &cell;
-		q.ncells = 1;
-		q.from = (int64_t)(DAY0 + days / 2) * 86400 + 3600 * 10;
-		q.to = q.from + 3600;
-		if (time_query(st, old, &q, "one cell, one hour") != 0)
-			return 1;
-	}
-	/* Expiring the oldest day: due one year after it ends. */
-	t0 = now_s();
-	if (traffic_sweep(st, (int64_t)cal_add_period(DAY0 + 1, keep) * 86400,
-	                  &nd, &nr, &msg) != VAERN_OK) {
-		fprintf(stderr, "sweep: %s\n", msg.text);
-		return 1;
-	}
-	t0 = now_s() - t0;
-	printf("%-28s %11.1f ms  (%llu day, %llu records)\n", "expiring a day",
-	       t0 * 1e3, (unsigned long long)nd, (unsigned long long)nr);
-	free(recs);
-	traffic_close(st);
-	traffic_close(old);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", dir, TRAFFIC_DIR);
-	if (system(cmd) != 0)
-		return 1;
 	return 0;
+}
+
+/* One subscriber over all the days; one cell over one hour. */
+static int
+query_phase(const struct bench *b)
+{
+	struct traffic_query q = {0};
+	uint32_t cell = 77 % b->cells;
+
+	q.target = TRAFFIC_BY_MSISDN;
+	q.value = 4520000000ULL + 12345 % b->subs;
+	q.from = (int64_t)DAY0 * 86400;
+	q.to = (int64_t)(DAY0 + b->days) * 86400;
+	if (time_query(b->st, b->old, &q, "one subscriber, all days") != 0)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.target = TRAFFIC_BY_CELLS;
+	q.cells = &cell;
+	q.ncells = 1;
+	q.from = (int64_t)(DAY0 + b->days / 2) * 86400 + 3600 * 10;
+	q.to = q.from + 3600;
+	return time_query(b->st, b->old, &q, "one cell, one hour");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b = {NULL,    30,    10000000, 1000000,
+	                  1000000, 20000, NULL,     NULL};
+	int keep_store = 0, query_only = 0, rc = 1;
+	struct traffic_keys keys = {bench_key_get, bench_key_drop, NULL};
+	struct vaern_msg msg = {{0}};
+	struct period keep = {1, PERIOD_YEARS};
+	char path[4096], cmd[4200];
+	uint64_t nd, nr;
+	double t0, t_sweep[2];
+	size_t added;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--keep") == 0) {
+			keep_store = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--query-only") == 0) {
+			query_only = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			break;
+		if (strcmp(argv[i], "--dir") == 0)
+			b.dir = argv[++i];
+		else if (strcmp(argv[i], "--days") == 0)
+			b.days = arg_long(argv[++i], 2, 400);
+		else if (strcmp(argv[i], "--per-day") == 0)
+			b.per_day = arg_long(argv[++i], 1, 100000000);
+		else if (strcmp(argv[i], "--subscribers") == 0)
+			b.subs = (uint32_t)arg_long(argv[++i], 1, 100000000);
+		else if (strcmp(argv[i], "--cells") == 0)
+			b.cells = (uint32_t)arg_long(argv[++i], 1, 1 << 24);
+		else if (strcmp(argv[i], "--sqlite-records") == 0)
+			b.nsql = arg_long(argv[++i], 1000, 1000000000);
+	}
+	if (b.dir == NULL || sodium_init() < 0) {
+		fputs("usage: vaern-bench-traffic --dir DIR [--days D] "
+		      "[--per-day N] [--subscribers S] [--cells C] "
+		      "[--sqlite-records M] [--keep] [--query-only]\n",
+		      stderr);
+		return 2;
+	}
+	mkdir(b.dir, 0700);
+	snprintf(path, sizeof(path), "%s/bench.secret", b.dir);
+	if (query_only ? secret_load(path) : secret_make(path, keep_store))
+		return 1;
+	if (traffic_open(b.dir, "bench", &keys, keep, &b.st, &msg) !=
+	            VAERN_OK ||
+	    traffic_open(b.dir, "bench-old", &keys, keep, &b.old, &msg) !=
+	            VAERN_OK) {
+		fprintf(stderr, "open: %s\n", msg.text);
+		goto done;
+	}
+	/* The baseline: the layout before this one (V2, segments of 128
+	 * blocks), what the store wrote until issue 18's second round. */
+	traffic_set_layout(b.old, TRAFFIC_LAYOUT_V2);
+	traffic_set_segment_blocks(b.old, 128);
+	if (!query_only) {
+		snprintf(path, sizeof(path), "%s/cells-in.csv", b.dir);
+		if (write_cells(path, b.cells) != 0 ||
+		    traffic_cells_load(b.st, path, &added, &msg) != VAERN_OK ||
+		    traffic_cells_load(b.old, path, &added, &msg) != VAERN_OK) {
+			fprintf(stderr, "cells: %s\n", msg.text);
+			goto done;
+		}
+		if (ingest_phase(&b) != 0)
+			goto done;
+	}
+	if (query_phase(&b) != 0)
+		goto done;
+	rc = 0;
+	if (query_only || keep_store)
+		goto done; /* the store stays for the next --query-only */
+	/* Expiring the oldest day: due one year after it ends; the same day
+	 * of the baseline store after it. */
+	for (int i = 0; i < 2; i++) {
+		t0 = now_s();
+		if (traffic_sweep(i == 0 ? b.st : b.old,
+		                  (int64_t)cal_add_period(DAY0 + 1, keep) *
+		                          86400,
+		                  &nd, &nr, &msg) != VAERN_OK) {
+			fprintf(stderr, "sweep: %s\n", msg.text);
+			rc = 1;
+			goto done;
+		}
+		t_sweep[i] = now_s() - t0;
+	}
+	printf("%-28s %11.1f ms %11.1f ms  (old layout; %llu day, %llu "
+	       "records)\n",
+	       "expiring a day", t_sweep[0] * 1e3, t_sweep[1] * 1e3,
+	       (unsigned long long)nd, (unsigned long long)nr);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", b.dir, TRAFFIC_DIR);
+	if (system(cmd) != 0)
+		rc = 1;
+done:
+	traffic_close(b.st);
+	traffic_close(b.old);
+	return rc;
 }

@@ -419,6 +419,8 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	 * time neither hurries nor delays a sweep. */
 	api_cond_init_monotonic(&a->scond);
 	pthread_mutex_init(&a->slock, NULL);
+	api_cond_init_monotonic(&a->ocond);
+	pthread_mutex_init(&a->olock, NULL);
 	n = snprintf(a->db_path, sizeof(a->db_path), "%s/%s", dir,
 	             AUDIT_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(a->db_path)) {
@@ -490,8 +492,10 @@ api_free(struct api *a)
 
 	if (a == NULL)
 		return;
-	/* Before the audit writer stops: the sweeper audits through it. */
+	/* Before the audit writer stops: the sweeper and the courier audit
+	 * through it. */
 	api_sweep_stop(a);
+	api_courier_stop(a);
 	api_policy_watch_stop(a);
 	if (a->writer_started) {
 		pthread_mutex_lock(&a->wlock);
@@ -512,6 +516,8 @@ api_free(struct api *a)
 	pthread_key_delete(a->worker_key);
 	pthread_cond_destroy(&a->scond);
 	pthread_mutex_destroy(&a->slock);
+	pthread_cond_destroy(&a->ocond);
+	pthread_mutex_destroy(&a->olock);
 	free(a->dir);
 	free(a);
 }
@@ -1035,6 +1041,15 @@ static const struct http_route routes[] = {
          "portal_password"},
         {"POST", "/portal/{controller}/cookies", portal_cookies,
          "portal_cookies"},
+        /* The weakness report on the portal (issue 17, SHOP-BREACH-1). */
+        {"GET", "/portal/{controller}/report", portal_report_page,
+         "portal_report_page"},
+        {"POST", "/portal/{controller}/report", portal_report_post,
+         "portal_report_post"},
+        {"GET", "/portal/{controller}/report/status", portal_report_status_page,
+         "portal_report_status_page"},
+        {"POST", "/portal/{controller}/report/status",
+         portal_report_status_post, "portal_report_status"},
 };
 
 const struct http_route *
@@ -1071,12 +1086,19 @@ admit_bearer(struct http_request *req, void *app)
 size_t
 api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)
 {
-	if (cap < 1)
+	size_t report_max = portal_report_body_max();
+
+	if (cap < 2)
 		return 0;
 	out[0].route = "traffic_ingest";
 	out[0].body_max = server_max > API_TRAFFIC_BODY_MAX
 	                          ? server_max
 	                          : API_TRAFFIC_BODY_MAX;
 	out[0].admit = admit_bearer;
-	return 1;
+	/* The portal's weakness report: five screenshots of 5 MiB, from a
+	 * page of this site (issue 17). */
+	out[1].route = "portal_report_post";
+	out[1].body_max = server_max > report_max ? server_max : report_max;
+	out[1].admit = portal_report_admit;
+	return 2;
 }

@@ -40,6 +40,16 @@ enum vaern_err api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 void api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
         __attribute__((nonnull(1, 2)));
 
+/*
+ * Starts the delivery of the portal's one-time codes (issue 16,
+ * AURA-LOGIN-1): a thread with its own vault that sends the codes logins
+ * queued in the store, through the outbox set by api_set_outbox (call
+ * that first), auditing through the server's audit writer. A login never
+ * waits for it. Without it, codes stay queued (and expire).
+ */
+enum vaern_err api_courier_start(struct api *a, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 /* Stops the audit writer (draining it) and frees a. Accepts NULL. */
 void api_free(struct api *a);
 
@@ -84,7 +94,9 @@ const struct http_route *api_routes(size_t *n) __attribute__((nonnull));
 
 /*
  * The routes with a body limit of their own, for http_config.body_rules:
- * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger.
+ * the traffic ingest, at API_TRAFFIC_BODY_MAX or server_max if larger,
+ * and the portal's weakness report (five 5 MiB screenshots; from this
+ * site's pages only: portal_report_admit). Needs cap >= 2.
  * Writes at most cap rules to out; returns how many.
  */
 size_t api_body_rules(size_t server_max, struct http_body_rule *out, size_t cap)

@@ -4,7 +4,9 @@
  *
  *   POST  /v1/reports                   public intake (SHOP-BREACH-1)
  *   POST  /v1/reports/{case}/status     the reporter's view, by secret
- *   GET   /report/{controller}          the intake page (a plain form)
+ *   GET   /report/{controller}          the plain intake page (no
+ *                                       screenshots; links to the
+ *                                       portal's form, portal_report.c)
  *   POST  /report/{controller}          its form, urlencoded
  *   GET   /v1/incidents                 cases due (?due_within=2d, ?all=1)
  *   GET   /v1/incidents/register        Art. 33(5) (?format=json|csv|html)
@@ -237,14 +239,14 @@ ri_page(struct http_response *res, int status, char *html)
 	return rc;
 }
 
-/* GET /report/{controller}: the intake page, a plain form until the
- * portal exists (SHOP-BREACH-1). Public. */
+/* GET /report/{controller}: the plain intake page (SHOP-BREACH-1),
+ * without screenshots; public. */
 int
 h_report_page(struct http_request *req, struct http_response *res, void *app)
 {
 	const char *controller = http_request_param(req, "controller");
 	const struct policy *p = NULL;
-	char action[POLICY_NAME_MAX + 16];
+	char action[POLICY_NAME_MAX + 16], portal[POLICY_NAME_MAX + 16];
 	struct ctx c;
 
 	if (begin_public(req, res, app, &c))
@@ -254,9 +256,13 @@ h_report_page(struct http_request *req, struct http_response *res, void *app)
 		return http_respond_error(res, 404, "not_found",
 		                          "no such controller");
 	(void)snprintf(action, sizeof(action), "/report/%s", controller);
+	/* Kept for every controller; one with a portal has the form with
+	 * screenshots there (portal_report.c), linked from here. */
+	(void)snprintf(portal, sizeof(portal), "/portal/%s/report", controller);
 	return ri_page(res, 200,
 	               incident_form_html(p->controller.name,
-	                                  p->controller.language, action));
+	                                  p->controller.language, action,
+	                                  p->portal.declared ? portal : NULL));
 }
 
 /* POST /report/{controller}: the page's form (urlencoded; screenshots go

@@ -8,6 +8,7 @@
  *                   writer, begin/fail/refuse, the audit helpers, body
  *                   parsing, metrics, the route table, api_new/api_free
  *   api_sweep.c     the scheduled retention sweep (issue 4)
+ *   api_courier.c   the portal's one-time codes delivered (issue 16)
  *   api_policy.c    the OpenAPI document and the controller's policy
  *   api_subjects.c  subjects: create, gated reads and disclosures,
  *                   rectification, events, restriction, objection,
@@ -129,6 +130,15 @@ struct api {
 	pthread_cond_t pcond;  /* wakes the watcher to stop */
 	int pstop;
 	struct vault *sweep_vault; /* the sweeper's, while it sweeps */
+	/* The portal's code delivery (api_courier.c, issue 16). */
+	pthread_t courier; /* its thread, with its own vault */
+	int courier_started;
+	struct vault *courier_vault; /* its vault, for its audit hook */
+	pthread_mutex_t olock;       /* guards owake and ostop */
+	pthread_cond_t ocond;        /* wakes the courier */
+	int owake;                   /* 1: a code was queued */
+	int ostop;                   /* 1: the courier ends */
+	atomic_int courier_stopping; /* read between sends */
 	struct sweep_stats {
 		unsigned long ok, failed; /* sweeps by result */
 		double last_success;      /* Unix time it ended; 0: none */
@@ -309,6 +319,16 @@ json_t *time_json(int64_t t);
 /* Queues job for the create writer: its hold is released once it is
  * written and audited (or has failed), and answers from job. */
 void create_submit(struct api *a, struct create_job *job);
+
+/* ---- api_courier.c: the portal's one-time codes go out ---------------- */
+
+/* Wakes the code delivery: a login queued a code (a no-op cost for the
+ * request: no wait). Safe from any thread. */
+void api_courier_wake(struct api *a) __attribute__((nonnull));
+
+/* Stops the delivery (a send under way ends first; what is left stays
+ * queued in the store). api_free calls it. Accepts NULL. */
+void api_courier_stop(struct api *a);
 
 /* ---- api_sweep.c --------------------------------------------------------- */
 

@@ -330,7 +330,7 @@ cmd_serve(int argc, char **argv)
 	struct policy_diags *diags = NULL;
 	struct serve_hup hup;
 	const struct http_route *routes;
-	struct http_body_rule body_rules[1];
+	struct http_body_rule body_rules[2];
 	size_t nroutes;
 	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;
@@ -545,6 +545,12 @@ cmd_serve(int argc, char **argv)
 	}
 	if ((err = api_sweep_start(api, sweep_every, !quiet, &msg)) !=
 	    VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
+	/* Issue 16: the portal's one-time codes go out on their own thread
+	 * (AURA-LOGIN-1: no login waits for a mail server). */
+	if ((err = api_courier_start(api, &msg)) != VAERN_OK) {
 		rc = cli_report("serve", err, &msg);
 		goto done;
 	}

@@ -734,9 +734,10 @@ begin(struct http_server *srv, struct exchange *x, struct MHD_Connection *conn,
 		int status = x->req.route->admit(&x->req, srv->app);
 
 		if (status != 0)
-			return answer_error(srv, x, status,
-			                    "this route reads a body only from "
-			                    "an authenticated caller");
+			return answer_error(
+			        srv, x, status,
+			        "refused before its body is read (who "
+			        "sent it, from where, or how often)");
 	}
 	if (len > 0) {
 		x->req.body = malloc((size_t)len + 1);

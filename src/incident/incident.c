@@ -772,7 +772,7 @@ static const struct {
 	const char *lang;
 	const char *title, *intro, *description, *how_found, *where, *name,
 	        *email, *phone, *anonymous, *send, *thanks, *keep, *case_no,
-	        *secret, *receipt, *feedback;
+	        *secret, *receipt, *feedback, *portal;
 } page_words[] = {
         {"da", "Anmeld en sikkerhedsbrist",
          "Beskriv problemet så detaljeret som muligt. Du må gerne være "
@@ -782,7 +782,8 @@ static const struct {
          "Kontaktoplysninger (frivillige)", "Send anmeldelse",
          "Tak for din anmeldelse",
          "Gem sagsnummeret og koden: med dem kan du følge sagen.", "Sagsnummer",
-         "Kode", "Kvittering senest", "Tilbagemelding senest"},
+         "Kode", "Kvittering senest", "Tilbagemelding senest",
+         "Med skærmbilleder: brug formularen på vores selvbetjening"},
         {"sv", "Anmäl en säkerhetsbrist",
          "Beskriv problemet så utförligt som möjligt. Du får vara anonym, "
          "men utan kontaktuppgifter kan vi inte återkomma till dig.",
@@ -790,7 +791,8 @@ static const struct {
          "Namn", "E-post", "Telefon", "Kontaktuppgifter (frivilliga)",
          "Skicka anmälan", "Tack för din anmälan",
          "Spara ärendenumret och koden: med dem kan du följa ärendet.",
-         "Ärendenummer", "Kod", "Kvitto senast", "Återkoppling senast"},
+         "Ärendenummer", "Kod", "Kvitto senast", "Återkoppling senast",
+         "Med skärmbilder: använd formuläret i vår självbetjäning"},
         {"en", "Report a security weakness",
          "Describe the problem in as much detail as you can. You may stay "
          "anonymous, but without contact details we cannot reply.",
@@ -801,7 +803,8 @@ static const struct {
          "Keep the case number and the code: with them you can follow the "
          "case.",
          "Case number", "Code", "Receipt at the latest",
-         "Feedback at the latest"},
+         "Feedback at the latest",
+         "With screenshots: use the form of our self-service portal"},
 };
 
 static size_t
@@ -846,7 +849,7 @@ page_field(struct out *o, const char *name, const char *label, int area,
 
 char *
 incident_form_html(const char *controller_name, const char *lang,
-                   const char *action)
+                   const char *action, const char *portal_form)
 {
 	size_t li = page_lang(lang);
 	struct out o = {0};
@@ -856,6 +859,13 @@ incident_form_html(const char *controller_name, const char *lang,
 	out_html(&o, controller_name);
 	out_str(&o, "</p>\n<p>");
 	out_html(&o, page_words[li].intro);
+	if (portal_form != NULL) {
+		out_str(&o, "</p>\n<p><a href=\"");
+		out_html(&o, portal_form);
+		out_str(&o, "\">");
+		out_html(&o, page_words[li].portal);
+		out_str(&o, "</a>");
+	}
 	out_str(&o, "</p>\n<form method=\"post\" action=\"");
 	out_html(&o, action);
 	out_str(&o, "\" enctype=\"application/x-www-form-urlencoded\">\n");

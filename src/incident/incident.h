@@ -158,14 +158,17 @@ json_t *incident_notification(const struct policy *p, json_t *c, json_t *reg,
 char *incident_notification_html(json_t *draft) __attribute__((nonnull));
 
 /*
- * The intake page until the portal exists (SHOP-BREACH-1): a plain HTML
- * form in lang (da, sv; else en) posting urlencoded fields description,
- * how_found, where, contact_name, contact_email, contact_phone to action;
- * and the page answering it with the case number, the secret and the
- * deadlines. Every text escaped; no script. malloc'ed, or NULL.
+ * The plain intake page (SHOP-BREACH-1), for any controller, portal or
+ * not: an HTML form in lang (da, sv; else en) posting urlencoded fields
+ * description, how_found, where, contact_name, contact_email,
+ * contact_phone to action, with a link to portal_form (the portal's
+ * form, which takes screenshots) when not NULL; and the page answering
+ * it with the case number, the secret and the deadlines. Every text
+ * escaped; no script. malloc'ed, or NULL.
  */
 char *incident_form_html(const char *controller_name, const char *lang,
-                         const char *action) __attribute__((nonnull));
+                         const char *action, const char *portal_form)
+        __attribute__((nonnull(1, 2, 3)));
 char *incident_thanks_html(const char *lang, const char *case_id,
                            const char *secret, const char *receipt_due,
                            const char *feedback_due) __attribute__((nonnull));

@@ -310,7 +310,12 @@ portal_page_end(struct portal *p, struct web_html *h)
 {
 	web_html_raw(h, "</main><footer><p>");
 	web_html_text(h, portal_s(p, P_footer));
-	web_html_raw(h, "</p></footer></body></html>\n");
+	/* SHOP-BREACH-1: anyone may report a weakness, logged in or not. */
+	web_html_raw(h, "</p><p><a href=\"");
+	web_html_text(h, p->base);
+	web_html_raw(h, "/report\">");
+	web_html_text(h, portal_s(p, P_report_link));
+	web_html_raw(h, "</a></p></footer></body></html>\n");
 }
 
 int
@@ -486,7 +491,9 @@ static const char css[] =
         "border-bottom:1px solid #ccc;padding:0.25rem 0.5rem;"
         "vertical-align:top}"
         "label{display:block;margin-top:0.5rem}"
-        "input,select,button{font:inherit;padding:0.25rem 0.5rem}"
+        "input,select,button,textarea{font:inherit;padding:0.25rem 0.5rem}"
+        "textarea{width:100%;box-sizing:border-box}"
+        "fieldset{margin-top:0.75rem}input[type=file]{display:block}"
         "button{margin-top:0.5rem;background:#0b4f9c;color:#fff;"
         "border:0;border-radius:3px;cursor:pointer}"
         "footer{border-top:1px solid #767676;font-size:0.9rem}\n";

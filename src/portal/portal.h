@@ -22,6 +22,11 @@
  *   POST /portal/{controller}/requests         file one
  *   POST /portal/{controller}/password         set a password
  *   POST /portal/{controller}/cookies          the banner's choice
+ *   GET  /portal/{controller}/report           a weakness report's form
+ *   POST /portal/{controller}/report           the report (multipart,
+ *                                              screenshots; no login)
+ *   GET  /portal/{controller}/report/status    case number and secret
+ *   POST /portal/{controller}/report/status    the report's status
  *   GET  /portal-assets/portal.css             the one style sheet
  *   GET  /.well-known/gpc.json                 Global Privacy Control
  *
@@ -68,6 +73,21 @@ int portal_password(struct http_request *req, struct http_response *res,
                     void *app);
 int portal_cookies(struct http_request *req, struct http_response *res,
                    void *app);
+int portal_report_page(struct http_request *req, struct http_response *res,
+                       void *app);
+int portal_report_post(struct http_request *req, struct http_response *res,
+                       void *app);
+int portal_report_status_page(struct http_request *req,
+                              struct http_response *res, void *app);
+int portal_report_status_post(struct http_request *req,
+                              struct http_response *res, void *app);
+/* The report form's body limit (five screenshots and the texts) and
+ * its admission before the body is read, for the route
+ * "portal_report_post" (api_body_rules): 403 for another origin, 429
+ * for a body of 1 MB or more (or of unknown length) from an address
+ * past its reports of the hour (vault_report_rate_check). */
+size_t portal_report_body_max(void);
+int portal_report_admit(struct http_request *req, void *app);
 int portal_css(struct http_request *req, struct http_response *res, void *app);
 int portal_gpc(struct http_request *req, struct http_response *res, void *app);
 

@@ -8,6 +8,7 @@
  *   portal_login.c  login, code, logout, password
  *   portal_pages.c  overview and product change, my data, consents and
  *                   objection, requests
+ *   portal_report.c the weakness report and its status (issue 17)
  */
 #ifndef VAERN_PORTAL_INTERNAL_H
 #define VAERN_PORTAL_INTERNAL_H

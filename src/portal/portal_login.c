@@ -218,6 +218,10 @@ portal_login_post(struct http_request *req, struct http_response *res,
 		goto done;
 	}
 	err = vault_portal_login_start(p.c.v, &in, &out, &p.c.msg);
+	/* AURA-LOGIN-1: the code (nobody's too) was queued; the delivery
+	 * thread sends it while this answer waits for its floor. */
+	if (err == VAERN_OK && in.password == NULL)
+		api_courier_wake(p.c.api);
 	if (err == VAERN_E_INVALID) {
 		rc = portal_message(&p, 400, P_err_input, p.c.msg.text);
 		goto done;

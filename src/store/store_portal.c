@@ -35,7 +35,16 @@ static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS portal_password("
         " controller INTEGER NOT NULL, subject BLOB NOT NULL,"
         " hash TEXT NOT NULL, set_at INTEGER NOT NULL,"
-        " PRIMARY KEY(controller, subject));";
+        " PRIMARY KEY(controller, subject));"
+        /* AURA-LOGIN-1: a code waiting for the delivery thread; only its
+         * salt (the code derives from it under the controller's key). */
+        "CREATE TABLE IF NOT EXISTS portal_code_out("
+        " id INTEGER PRIMARY KEY, login INTEGER NOT NULL,"
+        " controller TEXT NOT NULL, subject BLOB, salt BLOB NOT NULL,"
+        " lang TEXT NOT NULL, due_at INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX IF NOT EXISTS portal_code_out_due"
+        " ON portal_code_out(due_at);";
 
 int
 store_portal_schema(struct db *db, char **errmsg)
@@ -361,6 +370,127 @@ store_portal_throttle_clear(struct store *st,
 		return VAERN_E_STORE;
 	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
 	return run(c, s, "portal_throttle", msg);
+}
+
+enum vaern_err
+store_portal_code_out_insert(struct store *st, struct store_portal_code_out *o,
+                             struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO portal_code_out(login, controller, subject,"
+	             " salt, lang, due_at, expires_at) VALUES"
+	             " (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	             msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_int64(s, 1, o->login);
+	db_bind_text(s, 2, o->controller, -1);
+	if (o->has_subject)
+		db_bind_blob(s, 3, o->subject, STORE_UID_BYTES);
+	else
+		db_bind_null(s, 3);
+	db_bind_blob(s, 4, o->salt, STORE_PORTAL_HASH);
+	db_bind_text(s, 5, o->lang, -1);
+	db_bind_int64(s, 6, o->due_at);
+	db_bind_int64(s, 7, o->expires_at);
+	if (db_step(s) == DB_ROW)
+		o->id = db_column_int64(s, 0);
+	else
+		err = sqlu_fail(c, msg, "portal_code_out");
+	db_finalize(s);
+	return err;
+}
+
+/* Copies text column col into out (size n): "" if NULL or too long. */
+static void
+col_text(struct db_stmt *s, int col, char *out, size_t n)
+{
+	const char *t = (const char *)db_column_text(s, col);
+
+	out[0] = '\0';
+	if (t != NULL && strlen(t) < n)
+		memcpy(out, t, strlen(t) + 1);
+}
+
+enum vaern_err
+store_portal_code_out_next(struct store *st, int64_t now,
+                           struct store_portal_code_out *out,
+                           struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c,
+	             "SELECT id, login, controller, subject, salt, lang,"
+	             " due_at, expires_at, tries FROM portal_code_out"
+	             " WHERE due_at <= ?1 ORDER BY due_at, id LIMIT 1",
+	             msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	memset(out, 0, sizeof(*out));
+	db_bind_int64(s, 1, now);
+	if ((rc = db_step(s)) == DB_ROW) {
+		out->id = db_column_int64(s, 0);
+		out->login = db_column_int64(s, 1);
+		col_text(s, 2, out->controller, sizeof(out->controller));
+		out->has_subject =
+		        col_fixed(s, 3, out->subject, STORE_UID_BYTES);
+		(void)col_fixed(s, 4, out->salt, STORE_PORTAL_HASH);
+		col_text(s, 5, out->lang, sizeof(out->lang));
+		out->due_at = db_column_int64(s, 6);
+		out->expires_at = db_column_int64(s, 7);
+		out->tries = db_column_int(s, 8);
+	} else if (rc == DB_DONE) {
+		err = VAERN_E_NOTFOUND;
+	} else {
+		err = sqlu_fail(c, msg, "portal_code_out");
+	}
+	db_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_portal_code_out_take(struct store *st, int64_t id, int64_t old_due,
+                           int64_t due_at, int *taken, struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s = prep(c,
+	                         "UPDATE portal_code_out SET due_at = ?3,"
+	                         " tries = tries + 1"
+	                         " WHERE id = ?1 AND due_at = ?2",
+	                         msg);
+	enum vaern_err err;
+
+	*taken = 0;
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, old_due);
+	db_bind_int64(s, 3, due_at);
+	err = run(c, s, "portal_code_out", msg);
+	if (err == VAERN_OK)
+		*taken = db_changes(c->db) == 1;
+	return err;
+}
+
+enum vaern_err
+store_portal_code_out_delete(struct store *st, int64_t id,
+                             struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c, "DELETE FROM portal_code_out WHERE id = ?1", msg);
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_int64(s, 1, id);
+	return run(c, s, "portal_code_out", msg);
 }
 
 enum vaern_err

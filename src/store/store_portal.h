@@ -7,8 +7,9 @@
  *
  * Tables (created on open, no schema version step: an older directory
  * just has none): portal_login, portal_session, portal_throttle,
- * portal_password. Portable SQL: INTEGER PRIMARY KEY ids, ON CONFLICT
- * upserts, BLOB columns for bytes only.
+ * portal_password, portal_code_out (the codes waiting for delivery). Portable
+ * SQL: INTEGER PRIMARY KEY ids, ON CONFLICT upserts, BLOB columns for bytes
+ * only.
  */
 #ifndef VAERN_STORE_PORTAL_H
 #define VAERN_STORE_PORTAL_H
@@ -18,9 +19,11 @@
 
 #include "store.h"
 
-#define STORE_PORTAL_HASH   32  /* bytes of a token, code or key hash */
-#define STORE_PORTAL_PROOF  16  /* "code", "password", NUL included */
-#define STORE_PORTAL_PWHASH 128 /* an argon2id string, NUL included */
+#define STORE_PORTAL_HASH       32  /* bytes of a token, code or key hash */
+#define STORE_PORTAL_PROOF      16  /* "code", "password", NUL included */
+#define STORE_PORTAL_PWHASH     128 /* an argon2id string, NUL included */
+#define STORE_PORTAL_CONTROLLER 65  /* a controller's id, NUL included */
+#define STORE_PORTAL_LANG       8   /* a language code, NUL included */
 
 struct db;
 
@@ -114,6 +117,49 @@ store_portal_throttle_clear(struct store *st,
                             struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/*
+ * A one-time code waiting for delivery (AURA-LOGIN-1, no enumeration):
+ * queued in the login's own transaction, for nobody as for a person, and
+ * sent by the server's delivery thread, so a login answers without
+ * waiting for a mail server. The code itself is not stored: the vault
+ * derives it from salt under the controller's key, and the row (with its
+ * salt) is deleted once the code went out, so it cannot be derived again.
+ */
+struct store_portal_code_out {
+	int64_t id;
+	int64_t login;                            /* its portal_login row */
+	char controller[STORE_PORTAL_CONTROLLER]; /* the controller's id */
+	int has_subject; /* 0: nobody holds the identifiers: nothing to send,
+	                    the row is only deleted */
+	unsigned char subject[STORE_UID_BYTES];
+	unsigned char salt[STORE_PORTAL_HASH]; /* random: the code's seed */
+	char lang[STORE_PORTAL_LANG];          /* the message's (da|sv|en) */
+	int64_t due_at;     /* the next try of delivery no sooner */
+	int64_t expires_at; /* the code's expiry: not sent after it */
+	int tries;          /* deliveries tried */
+};
+
+enum vaern_err store_portal_code_out_insert(struct store *st,
+                                            struct store_portal_code_out *o,
+                                            struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+/* The oldest row due at now (due_at <= now), or VAERN_E_NOTFOUND (msg
+ * untouched). */
+enum vaern_err store_portal_code_out_next(struct store *st, int64_t now,
+                                          struct store_portal_code_out *out,
+                                          struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3)));
+/* Takes row id for one delivery: moves due_at from its old value to
+ * due_at and counts a try, only if no one (another node) took it since
+ * it was read; *taken 1 if this call did. */
+enum vaern_err store_portal_code_out_take(struct store *st, int64_t id,
+                                          int64_t old_due, int64_t due_at,
+                                          int *taken, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 5)));
+enum vaern_err store_portal_code_out_delete(struct store *st, int64_t id,
+                                            struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 /* The person's password (argon2id string), or VAERN_E_NOTFOUND. */
 enum vaern_err
 store_portal_password_get(struct store *st, int64_t controller,
@@ -127,8 +173,8 @@ store_portal_password_set(struct store *st, int64_t controller,
         __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
 /* Removes the portal's rows of subject (the store's row id): its
- * password, sessions and logins under way; inside the subject's
- * deletion (store_subject_delete), before the subject row goes. */
+ * password, sessions, logins under way and codes not yet sent; inside the
+ * subject's deletion (store_subject_delete), before the subject row goes. */
 enum vaern_err store_portal_forget(struct store *st, int64_t subject,
                                    struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));

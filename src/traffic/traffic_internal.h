@@ -29,6 +29,7 @@ struct traffic_store {
 	struct period keep;              /* how long a day is kept */
 	unsigned seg_blocks;             /* full blocks per index segment
 	                                    an append writes */
+	enum traffic_layout layout;      /* of the segments appends write */
 	struct traffic_cells cells;      /* the reference */
 };
 

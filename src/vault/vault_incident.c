@@ -327,16 +327,16 @@ secret_hash(const char *secret, unsigned char out[32])
 	                   strlen(secret), NULL, 0);
 }
 
-/* The keyed hash of a sender's address (the rate limit only), inside
- * a write transaction. */
+/* The keyed hash of a sender's address (the rate limit only); create:
+ * inside a write transaction, making the incident root if need be. */
 static enum vaern_err
-addr_hash(struct vault *v, const char *client, unsigned char out[16],
-          struct vaern_msg *msg)
+addr_hash(struct vault *v, const char *client, int create,
+          unsigned char out[16], struct vaern_msg *msg)
 {
 	unsigned char root[KEY_BYTES], k[32];
 	enum vaern_err err;
 
-	if ((err = incident_root(v, 1, root, msg)) == VAERN_OK) {
+	if ((err = incident_root(v, create, root, msg)) == VAERN_OK) {
 		crypto_kdf_derive_from_key(k, sizeof(k), 17, KDF_CTX_ADDR,
 		                           root);
 		crypto_generichash(out, 16, (const unsigned char *)client,
@@ -344,6 +344,35 @@ addr_hash(struct vault *v, const char *client, unsigned char out[16],
 	}
 	sodium_memzero(root, sizeof(root));
 	sodium_memzero(k, sizeof(k));
+	return err;
+}
+
+static enum vaern_err
+rate_refusal(struct vaern_msg *msg)
+{
+	return vaern_fail(msg, VAERN_E_DENIED,
+	                  "rate: at most %d reports an hour from one "
+	                  "address; try again later",
+	                  INCIDENT_PER_ADDRESS);
+}
+
+enum vaern_err
+vault_report_rate_check(struct vault *v, const char *client,
+                        struct vaern_msg *msg)
+{
+	unsigned char h[16];
+	int64_t n = 0;
+	enum vaern_err err = addr_hash(v, client, 0, h, msg);
+
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK; /* no report has ever been taken */
+	if (err == VAERN_OK)
+		err = store_incident_count_addr(
+		        v->store, h, clock_now() - INCIDENT_RATE_WINDOW, &n,
+		        msg);
+	if (err == VAERN_OK && n >= INCIDENT_PER_ADDRESS)
+		err = rate_refusal(msg);
+	sodium_memzero(h, sizeof(h));
 	return err;
 }
 
@@ -447,15 +476,12 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
 	 * reports taken by phone or letter (client NULL) is not limited.
 	 * Counted in the write transaction: two reports at once count. */
 	if (in->client != NULL &&
-	    (err = addr_hash(v, in->client, r.addr_hash, msg)) == VAERN_OK &&
+	    (err = addr_hash(v, in->client, 1, r.addr_hash, msg)) == VAERN_OK &&
 	    (err = store_incident_count_addr(v->store, r.addr_hash,
 	                                     now - INCIDENT_RATE_WINDOW, &n,
 	                                     msg)) == VAERN_OK &&
 	    n >= INCIDENT_PER_ADDRESS)
-		err = vaern_fail(msg, VAERN_E_DENIED,
-		                 "rate: at most %d reports an hour from one "
-		                 "address; try again later",
-		                 INCIDENT_PER_ADDRESS);
+		err = rate_refusal(msg);
 	if (err == VAERN_OK)
 		err = vlt_incident_key_wrap(v, r.case_id, key, wrapped, msg);
 	if (err == VAERN_OK)

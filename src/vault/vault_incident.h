@@ -66,6 +66,37 @@ vault_report_add(struct vault *v, const struct vault_report_in *in,
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*
+ * The per-address limit of vault_report_add, read ahead: VAERN_E_DENIED
+ * (its message beginning "rate:") when client already sent
+ * INCIDENT_PER_ADDRESS reports within INCIDENT_RATE_WINDOW seconds, for
+ * a refusal before a large body is read. A read only: the count that
+ * decides stays vault_report_add's, in its write transaction.
+ */
+enum vaern_err vault_report_rate_check(struct vault *v, const char *client,
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * The token of the portal's report forms (vault_incident_form.c): the
+ * instant at and a MAC of it, controller and page ("report", "status")
+ * under the controller's key, as VAULT_REPORT_FORM_TOKEN_LEN base64url
+ * characters. No session: an anonymous reporter has none.
+ */
+#define VAULT_REPORT_FORM_TTL       (2 * 3600) /* seconds a form is good */
+#define VAULT_REPORT_FORM_TOKEN_LEN 54         /* base64url of 40 bytes */
+enum vaern_err vault_report_form_token(
+        struct vault *v, const char *controller, const char *page, int64_t at,
+        char out[VAULT_REPORT_FORM_TOKEN_LEN + 1], struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+
+/* 1 if token is one vault_report_form_token made for controller and
+ * page at most VAULT_REPORT_FORM_TTL seconds before now (and not after
+ * it); 0 otherwise (compared in constant time). */
+int vault_report_form_check(struct vault *v, const char *controller,
+                            const char *page, const char *token, int64_t now)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/*
  * The reporter's view of case_id with its secret: received, receipt,
  * feedback (its text) and whether the case is closed. A wrong secret or
  * an unknown case: VAERN_E_DENIED, the same answer for both.

@@ -3,12 +3,17 @@
  * issue 16): AURA-LOGIN-1, AURA-PORTAL-1.
  *
  * No enumeration: a login start answers a token whether or not anyone
- * holds the identifiers; the one-time code of nobody is random and never
- * sent, so no code is ever right for it. The caller gives both answers
- * the same time (src/portal pads them to a floor).
+ * holds the identifiers, and does the same work for both: the same rows
+ * written in one transaction (the login, its queued code, the throttle)
+ * and the same audit entry. The code of nobody is random and never sent,
+ * so no code is ever right for it. No login waits for an outbox: the
+ * server's delivery thread sends the queued codes
+ * (vault_portal_code_deliver), so a slow or dead mail server shows in
+ * no answer. The caller pads both answers to a floor (src/portal).
  */
 #include "vault_portal.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +78,27 @@ token_hash(const unsigned char raw[VAULT_PORTAL_TOKEN_BYTES],
 {
 	crypto_generichash(out, STORE_PORTAL_HASH, raw,
 	                   VAULT_PORTAL_TOKEN_BYTES, NULL, 0);
+}
+
+/* The code of a queued login, derived from its salt under the
+ * controller's key: the store keeps the salt until the code is sent,
+ * never the code (AURA-LOGIN-1). */
+static void
+code_digits(struct vault *v, const struct controller *c,
+            const unsigned char salt[STORE_PORTAL_HASH],
+            char digits[VAULT_PORTAL_CODE_DIGITS + 1])
+{
+	unsigned char h[STORE_PORTAL_HASH];
+	unsigned long long n = 0;
+
+	keyed(v, c, "portal code digits", salt, STORE_PORTAL_HASH, NULL, 0, h);
+	for (size_t i = 0; i < 8; i++)
+		n = n << 8 | h[i];
+	/* 2^64 / 10^8: the bias of the modulus is below 10^-11. */
+	(void)snprintf(digits, VAULT_PORTAL_CODE_DIGITS + 1, "%0*llu",
+	               VAULT_PORTAL_CODE_DIGITS, n % 100000000ull);
+	n = 0;
+	sodium_memzero(h, sizeof(h));
 }
 
 static enum vaern_err
@@ -271,7 +297,8 @@ code_title(const char *lang)
 }
 
 /* Sends the code to the person's contact on record, read through the
- * gate (audited); 1 in *sent if it went. */
+ * gate (audited); 1 in *sent if it went, 0 (VAERN_OK) if there is no
+ * contact on record. */
 static enum vaern_err
 code_send(struct vault *v, const struct controller *c, const unsigned char *uid,
           const char *digits, const char *lang, int *sent,
@@ -311,14 +338,15 @@ code_send(struct vault *v, const struct controller *c, const unsigned char *uid,
 }
 
 /* A dummy argon2id string, checked when there is no password to check
- * (the same time for nobody). Made once per process. */
+ * (the same time for nobody). Made once per process, whichever worker
+ * thread needs it first. */
 static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 static void
-dummy_init(void)
+dummy_make(void)
 {
-	if (dummy_hash[0] == '\0' &&
-	    crypto_pwhash_str(dummy_hash, "vaern-no-password", 17,
+	if (crypto_pwhash_str(dummy_hash, "vaern-no-password", 17,
 	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		dummy_hash[0] = '\0';
@@ -336,7 +364,8 @@ login_password(struct vault *v, const struct controller *c, int found,
                struct vault_portal_login_out *out, struct vaern_msg *msg)
 {
 	char stored[STORE_PORTAL_PWHASH];
-	enum vaern_err err = VAERN_E_NOTFOUND;
+	unsigned char whose[VAULT_UID_BYTES];
+	enum vaern_err err;
 	int right;
 
 	if (!(c->policy->portal.proofs & POLICY_PROOF_PASSWORD))
@@ -344,13 +373,19 @@ login_password(struct vault *v, const struct controller *c, int found,
 		                  "the policy of '%s' allows no password",
 		                  c->name);
 	stored[0] = '\0';
+	/* No enumeration: nobody's look-up is the same query, for an id
+	 * no one has. */
 	if (found)
-		err = store_portal_password_get(v->store, c->rowid, uid, stored,
-		                                msg);
+		memcpy(whose, uid, sizeof(whose));
+	else
+		vlt_random(v, whose, sizeof(whose));
+	err = store_portal_password_get(v->store, c->rowid, whose, stored, msg);
 	if (err != VAERN_OK && err != VAERN_E_NOTFOUND)
 		return err;
+	if (err == VAERN_OK && !found)
+		err = VAERN_E_NOTFOUND;
 	if (err == VAERN_E_NOTFOUND) {
-		dummy_init();
+		(void)pthread_once(&dummy_once, dummy_make);
 		/* The same work as a real check; never right. */
 		right = crypto_pwhash_str_verify(dummy_hash, password,
 		                                 strlen(password)) == 2;
@@ -390,16 +425,18 @@ vault_portal_login_start(struct vault *v,
 	struct controller *c;
 	struct vault_identity ids[POLICY_PORTAL_SET_MAX];
 	struct store_portal_login l;
+	struct store_portal_code_out o;
 	unsigned char idkey[STORE_PORTAL_HASH], addrkey[STORE_PORTAL_HASH];
 	unsigned char raw[VAULT_PORTAL_TOKEN_BYTES], uid[VAULT_UID_BYTES];
 	char digits[VAULT_PORTAL_CODE_DIGITS + 1];
 	struct vaern_msg why = {{0}};
 	enum vaern_err err;
 	int64_t now = clock_now();
-	int found = 0, sent = 0;
+	int found = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&l, 0, sizeof(l));
+	memset(&o, 0, sizeof(o));
 	if (v->audit_fn == NULL)
 		return vaern_fail(msg, VAERN_E_DENIED,
 		                  "no audit trail is attached");
@@ -424,19 +461,17 @@ vault_portal_login_start(struct vault *v,
 	if (in->password != NULL)
 		return login_password(v, c, found, uid, in->password, idkey,
 		                      addrkey, out, msg);
-	(void)snprintf(digits, sizeof(digits), "%0*u", VAULT_PORTAL_CODE_DIGITS,
-	               (unsigned)randombytes_uniform(100000000u));
-	if (found && (err = code_send(v, c, uid, digits, in->lang, &sent,
-	                              msg)) != VAERN_OK)
-		goto done;
+	/* The same work whoever was named: a salt, its code, a token. */
+	vlt_random(v, o.salt, sizeof(o.salt));
+	code_digits(v, c, o.salt, digits);
 	token_new(v, raw, out->token);
 	token_hash(raw, l.token_hash);
 	l.controller = c->rowid;
-	l.has_subject = sent;
-	if (sent)
+	l.has_subject = found;
+	if (found)
 		memcpy(l.subject, uid, VAULT_UID_BYTES);
 	/* Nobody's code is random and never sent: never right. */
-	if (!sent)
+	if (!found)
 		vlt_random(v, (unsigned char *)digits,
 		           VAULT_PORTAL_CODE_DIGITS);
 	keyed(v, c, "portal code", raw, sizeof(raw), digits,
@@ -445,8 +480,21 @@ vault_portal_login_start(struct vault *v,
 	l.created_at = now;
 	l.expires_at = now + VAULT_PORTAL_CODE_TTL;
 	l.used_at = STORE_NO_TIME;
+	(void)snprintf(o.controller, sizeof(o.controller), "%s", c->name);
+	o.has_subject = found;
+	if (found)
+		memcpy(o.subject, uid, VAULT_UID_BYTES);
+	(void)snprintf(o.lang, sizeof(o.lang), "%s",
+	               in->lang != NULL ? in->lang : "en");
+	o.due_at = now;
+	o.expires_at = l.expires_at;
 	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
 		err = store_portal_login_insert(v->store, &l, msg);
+		/* The code is queued with its login, nobody's too (the
+		 * delivery drops it): the same rows either way. */
+		o.login = l.id;
+		if (err == VAERN_OK)
+			err = store_portal_code_out_insert(v->store, &o, msg);
 		/* A start counts against the identifiers (codes sent to one
 		 * person); only failures against the address. */
 		if (err == VAERN_OK)
@@ -455,18 +503,140 @@ vault_portal_login_start(struct vault *v,
 	}
 	if (err == VAERN_OK)
 		err = audit(v, in->controller, "portal_login_code",
-		            sent ? uid : NULL, 1, "AURA-LOGIN-1",
-		            sent ? "a one-time login code was sent to the "
-		                   "contact on record"
-		                 : "no one-time code sent: no person holds "
-		                   "the identifiers, or no contact on record",
+		            found ? uid : NULL, 1, "AURA-LOGIN-1",
+		            found ? "a one-time login code was queued for the "
+		                    "contact on record"
+		                  : "no one-time code: no person holds the "
+		                    "identifiers",
 		            msg);
-done:
 	sodium_memzero(digits, sizeof(digits));
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(&l, sizeof(l));
+	sodium_memzero(&o, sizeof(o));
 	if (err != VAERN_OK)
 		sodium_memzero(out->token, sizeof(out->token));
+	return err;
+}
+
+/* Deletes queued code id in a transaction of its own. */
+static enum vaern_err
+code_out_drop(struct vault *v, int64_t id, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
+		err = store_portal_code_out_delete(v->store, id, msg);
+		err = vlt_end(v, err, msg);
+	}
+	return err;
+}
+
+/* Sends queued code o (taken: its try counted) to its person; why gets
+ * the reason it was not sent, NULL if it was; *retry 1 if the outbox
+ * failed and a later try may succeed. */
+static enum vaern_err
+code_out_send(struct vault *v, const struct store_portal_code_out *o,
+              const char **why, int *retry, struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct vaern_msg quiet = {{0}};
+	char digits[VAULT_PORTAL_CODE_DIGITS + 1];
+	enum vaern_err err;
+	int sent = 0;
+
+	*why = NULL;
+	*retry = 0;
+	if (clock_now() >= o->expires_at) {
+		*why = "the code expired before it could be sent";
+		return VAERN_OK;
+	}
+	if (o->tries >= VAULT_PORTAL_SEND_TRIES) {
+		*why = "the outbox failed at every try";
+		return VAERN_OK;
+	}
+	if (vlt_controller(v, o->controller, &c, &quiet) != VAERN_OK ||
+	    !c->policy->portal.declared) {
+		*why = "the controller has no portal now";
+		return VAERN_OK;
+	}
+	code_digits(v, c, o->salt, digits);
+	err = code_send(v, c, o->subject, digits, o->lang, &sent, &quiet);
+	sodium_memzero(digits, sizeof(digits));
+	switch (err) {
+	case VAERN_OK:
+		if (!sent)
+			*why = "no e-mail address or phone number on record";
+		return VAERN_OK;
+	case VAERN_E_NOTFOUND:
+	case VAERN_E_CRYPTO:
+		*why = "the person is no longer on record";
+		return VAERN_OK;
+	case VAERN_E_DENIED:
+		*why = "the gate refused the contact on record";
+		return VAERN_OK;
+	case VAERN_E_INVALID:
+		/* A phone number without an SMS sender, or a message the
+		 * outbox refuses: no later try does better. */
+		*why = "the outbox refused the message";
+		return VAERN_OK;
+	case VAERN_E_STORE:
+	case VAERN_E_NOMEM: *msg = quiet; return err;
+	default:
+		*why = o->tries + 1 >= VAULT_PORTAL_SEND_TRIES
+		               ? "the outbox failed at every try"
+		               : "the outbox failed: tried again later";
+		*retry = o->tries + 1 < VAULT_PORTAL_SEND_TRIES;
+		return VAERN_OK;
+	}
+}
+
+enum vaern_err
+vault_portal_code_deliver(struct vault *v, int *more, struct vaern_msg *msg)
+{
+	struct store_portal_code_out o;
+	const char *why = NULL;
+	enum vaern_err err;
+	int64_t now = clock_now();
+	int taken = 0, retry = 0;
+
+	*more = 0;
+	if (v->audit_fn == NULL)
+		return vaern_fail(msg, VAERN_E_DENIED,
+		                  "no audit trail is attached");
+	err = store_portal_code_out_next(v->store, now, &o, msg);
+	if (err == VAERN_E_NOTFOUND)
+		return VAERN_OK;
+	if (err != VAERN_OK)
+		return err;
+	*more = 1;
+	/* Taken first: of several nodes, one sends it. */
+	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
+		err = store_portal_code_out_take(v->store, o.id, o.due_at,
+		                                 now + VAULT_PORTAL_SEND_RETRY,
+		                                 &taken, msg);
+		err = vlt_end(v, err, msg);
+	}
+	if (err != VAERN_OK || !taken)
+		goto done;
+	/* Nobody's: nothing to send, nothing to audit (the start was). */
+	if (!o.has_subject) {
+		err = code_out_drop(v, o.id, msg);
+		goto done;
+	}
+	if ((err = code_out_send(v, &o, &why, &retry, msg)) != VAERN_OK)
+		goto done;
+	if (!retry && (err = code_out_drop(v, o.id, msg)) != VAERN_OK)
+		goto done;
+	err = audit(v, o.controller,
+	            why == NULL ? "portal_login_code_sent"
+	                        : "portal_login_code_unsent",
+	            o.subject, why == NULL, "AURA-LOGIN-1",
+	            why == NULL ? "the one-time login code was sent to the "
+	                          "contact on record"
+	                        : why,
+	            msg);
+done:
+	sodium_memzero(&o, sizeof(o));
 	return err;
 }
 

@@ -3,8 +3,10 @@
  * their sessions (issue 16; AURA-LOGIN-1, AURA-PORTAL-1). Part of the
  * vault module: the vault holds the keys (the codes are keyed hashes),
  * finds the person by the identifiers the policy's `portal.login`
- * declares, reads their contact through the gate, sends the code through
- * the outbox and audits every step (never an identifier's value).
+ * declares, queues the code in the store and, from the server's delivery
+ * thread, reads their contact through the gate and sends the code
+ * through the outbox; every step is audited (never an identifier's
+ * value).
  *
  * Tokens (a login's, a session's) are 32 random bytes handed to the
  * browser as 43 characters of base64url; only their BLAKE2b hash is
@@ -59,12 +61,15 @@ struct vault_portal_login_out {
 
 /*
  * Starts a login with a one-time code (AURA-LOGIN-1): finds the one
- * person holding the set's identifiers and sends a code
+ * person holding the set's identifiers and queues a code
  * (VAULT_PORTAL_CODE_DIGITS digits, VAULT_PORTAL_CODE_TTL, at most
- * VAULT_PORTAL_CODE_TRIES wrong entries) to their e-mail (else phone) on
- * record through the outbox. Whether or not anyone holds them, the
- * answer is the same: a login token in out->token (no enumeration); a
- * code sent to nobody can never be right.
+ * VAULT_PORTAL_CODE_TRIES wrong entries) for their e-mail (else phone)
+ * on record, in the store, in the login's own transaction:
+ * vault_portal_code_deliver sends it. Whether or not anyone holds them,
+ * the answer is the same and costs the same (no enumeration): a login
+ * token in out->token, and the same rows written (nobody's queued code
+ * is only deleted by the delivery; a code for nobody can never be
+ * right). Nothing here waits for an outbox.
  *
  * Throttled per identifier set (each start and each wrong code or
  * password counts; past VAULT_PORTAL_FREE_TRIES) and per client address
@@ -100,6 +105,26 @@ enum vaern_err vault_portal_login_code(struct vault *v, const char *controller,
                                        const char *code, const char *client,
                                        struct vault_portal_login_out *out,
                                        struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull));
+
+#define VAULT_PORTAL_SEND_TRIES 3  /* deliveries of a code tried */
+#define VAULT_PORTAL_SEND_RETRY 30 /* seconds between two of them */
+
+/*
+ * Delivers the oldest code due (vault_portal_login_start queued it):
+ * takes its row (so that of several nodes one sends it), reads the
+ * person's contact through the gate (audited) and hands the message to
+ * the vault's outbox (vault_set_outbox: SMTP or the spool). Sent, or
+ * nobody's, or no contact on record, or expired, or tried
+ * VAULT_PORTAL_SEND_TRIES times: the row is deleted; an outbox failure
+ * leaves it for another try in VAULT_PORTAL_SEND_RETRY seconds. Each
+ * outcome for a person is audited (portal_login_code_sent, or
+ * portal_login_code_unsent with why), never with the address or the
+ * code. *more is 1 if a row was due (call again), 0 if none was.
+ * An outbox failure is not an error here; a store failure is.
+ */
+enum vaern_err vault_portal_code_deliver(struct vault *v, int *more,
+                                         struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull));
 
 /* A session found by its token. */

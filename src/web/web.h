@@ -10,7 +10,9 @@
  *   cookies     __Host- cookies only: Secure, HttpOnly, SameSite=Strict,
  *               Path=/ (web_cookie_set), read back strictly (web_cookie)
  *   forms       application/x-www-form-urlencoded, every field known,
- *               none twice, none over WEB_FIELD_MAX (web_form)
+ *               none twice, none over WEB_FIELD_MAX (web_form);
+ *               multipart/form-data for a form with files, as strictly
+ *               (web_multipart, web_multipart.c)
  *   CSRF        a token in every form (the caller derives it from the
  *               session; vault_portal_csrf) compared in constant time
  *               (web_token_equal), plus the Origin check (web_origin_ok)
@@ -137,5 +139,68 @@ int web_token_equal(const char *a, const char *b);
  * same-origin or none; else 0.
  */
 int web_origin_ok(struct http_request *req) __attribute__((nonnull));
+
+/* ---- multipart/form-data (web_multipart.c; RFC 7578) -------------------- */
+
+#define WEB_PARTS_MAX       16   /* parts of one multipart form */
+#define WEB_PART_FIELDS_MAX 16   /* fields a multipart form may name */
+#define WEB_PART_HEADER_MAX 1024 /* bytes of one part's header line */
+#define WEB_BOUNDARY_MAX    70   /* RFC 2046 */
+
+/* A field a multipart form may hold; a list ends with name NULL. */
+struct web_part_field {
+	const char *name; /* the form field's name */
+	size_t max;       /* bytes of one value: 413 past it */
+	unsigned count;   /* values at most: 1 for a text (twice: 400), n
+	                     for files (n + 1: 413) */
+	int file;         /* 1: a file input (a filename must be given and
+	                     is never kept; an empty input is no file) */
+	int multiline;    /* text only: line breaks allowed (CRLF kept as
+	                     LF) */
+};
+
+/* One value of a multipart form. */
+struct web_part {
+	size_t field;              /* its index in the field list */
+	const unsigned char *data; /* its bytes, in the request body (not
+	                              copied: no temporary file) */
+	size_t len;                /* bytes */
+	char *text;                /* a text field's checked copy,
+	                              NUL-terminated, owned (wiped when
+	                              freed); NULL for a file */
+};
+
+/* A parsed form: parts in the order sent, empty file inputs left out. */
+struct web_multipart {
+	struct web_part parts[WEB_PARTS_MAX];
+	size_t nparts;
+};
+
+/*
+ * Parses body (len bytes; the caller keeps it while out is used) of
+ * content_type against fields. Strict: multipart/form-data with exactly
+ * one boundary parameter; no preamble; no epilogue beyond one CRLF; at
+ * most WEB_PARTS_MAX parts; each part's headers one Content-Disposition
+ * (form-data, a quoted name of fields, a quoted filename exactly for a
+ * file field) and at most one Content-Type, each line at most
+ * WEB_PART_HEADER_MAX bytes; each value within its field's max and
+ * count; text UTF-8 without control characters but tab (and line breaks
+ * when multiline). Returns 0, or the status to answer with msg naming
+ * the field or part at fault (never a value): 415 not such a form, 413
+ * a value, a count or the parts over their limits, 400 anything
+ * malformed, 503 out of memory. On failure out holds nothing.
+ */
+int web_multipart(const char *content_type, const unsigned char *body,
+                  size_t len, const struct web_part_field *fields,
+                  struct web_multipart *out, struct vaern_msg *msg)
+        __attribute__((nonnull(2, 4, 5)));
+
+/* The text of field (an index into the list) in m, NULL if absent or
+ * empty. */
+const char *web_multipart_text(const struct web_multipart *m, size_t field)
+        __attribute__((nonnull));
+
+/* Wipes and frees the texts of m. Safe on a zeroed or freed m. */
+void web_multipart_free(struct web_multipart *m) __attribute__((nonnull));
 
 #endif

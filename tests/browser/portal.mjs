@@ -10,12 +10,7 @@
 // file), VAERN_PHASE (main | expired).
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const { chromium } = require("playwright-core");
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"),
-                                  "utf8");
+import { axe, check, run, shot as shotIn } from "./checks.mjs";
 
 const URL0 = process.env.VAERN_URL;
 const DATA = process.env.VAERN_DATA;
@@ -23,50 +18,33 @@ const PERSONS = JSON.parse(process.env.VAERN_PERSONS || "{}");
 const OUT = process.env.VAERN_ARTEFACTS;
 const STATE = process.env.VAERN_STATE;
 const PHASE = process.env.VAERN_PHASE || "main";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-quic", "--no-first-run",
-               "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"];
 
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures++;
-    console.error("FAIL: " + what);
-  } else {
-    console.log("ok: " + what);
-  }
-}
-
-// The newest one-time login code in the spool.
-function latestCode() {
+// The one-time login codes in the spool, oldest first.
+function spooledCodes() {
   const dir = path.join(DATA, "outbox");
-  const files = fs.readdirSync(dir).filter((f) => f.includes("portal-login"))
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.includes("portal-login"))
     .sort((a, b) => {
       const ka = /Z-(\d{19})-/.exec(a)[1], kb = /Z-(\d{19})-/.exec(b)[1];
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
+}
+
+// The newest code once more than `before` are spooled: the server's
+// delivery thread sends a code beside the login's answer (AURA-LOGIN-1:
+// no login waits for the outbox).
+async function newCode(before) {
+  const dir = path.join(DATA, "outbox");
+  for (let i = 0; i < 200 && spooledCodes().length <= before; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const files = spooledCodes();
   const msg = JSON.parse(fs.readFileSync(path.join(dir, files.at(-1)),
                                           "utf8"));
   return /(\d{8})/.exec(msg.body)[1];
 }
 
-async function axe(page, what) {
-  // Evaluated over the DevTools protocol: the page's CSP (no script at
-  // all) stays in force for the page itself.
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(async () =>
-    await globalThis.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = res.violations.filter((v) =>
-    v.impact === "serious" || v.impact === "critical");
-  check(bad.length === 0, "axe on " + what + ": " +
-        bad.map((v) => v.id + " (" + v.impact + ")").join(", "));
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: path.join(OUT, name + ".png"),
-                          fullPage: true });
+function shot(page, name) {
+  return shotIn(page, OUT, name);
 }
 
 async function login(page, controller, way, values) {
@@ -74,9 +52,10 @@ async function login(page, controller, way, values) {
   const form = page.locator(`form.way[aria-labelledby="way${way}"]`);
   for (let i = 0; i < values.length; i++)
     await form.locator(`input[name="v${i + 1}"]`).fill(values[i]);
+  const before = spooledCodes().length;
   await form.locator('button[value="code"]').click();
   await page.waitForURL(/\/code$/);
-  await page.fill('input[name="code"]', latestCode());
+  await page.fill('input[name="code"]', await newCode(before));
   await page.locator('main button[type="submit"]').click();
   await page.waitForURL(/\/overview$/);
 }
@@ -191,9 +170,10 @@ async function main(browser) {
   await p3.goto(`${URL0}/portal/aura-fiber/login`);
   const form = p3.locator('form.way[aria-labelledby="way1"]');
   await form.locator('input[name="v1"]').fill(PERSONS.locked.user);
+  const before = spooledCodes().length;
   await form.locator('button[value="code"]').click();
   await p3.waitForURL(/\/code$/);
-  const right = latestCode();
+  const right = await newCode(before);
   const wrong = String((Number(right) + 1) % 100000000).padStart(8, "0");
   for (let i = 0; i < 5; i++) {
     await p3.fill('input[name="code"]', wrong);
@@ -216,17 +196,9 @@ async function expired(browser) {
   await shot(page, "expired-en");
 }
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-                                        args: FLAGS, headless: true });
-try {
+await run(async (browser) => {
   if (PHASE === "expired")
     await expired(browser);
   else
     await main(browser);
-} catch (e) {
-  failures++;
-  console.error("FAIL: " + (e && e.stack ? e.stack : e));
-} finally {
-  await browser.close();
-}
-process.exit(failures === 0 ? 0 : 1);
+});

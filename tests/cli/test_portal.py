@@ -155,7 +155,19 @@ class PortalCase(ApiCase):
         fields.append(("proof", "code"))
         r = b.post("/portal/%s/login" % controller, fields, page.csrf())
         self.assertEqual(r.status, status, r)
+        if status == 303:
+            self.delivered()
         return r
+
+    def delivered(self, timeout=20):
+        """Waits until the delivery thread has taken every queued code
+        (AURA-LOGIN-1: a login queues its code, nobody's too; the thread
+        sends it or drops it): the spool then holds what it will."""
+        deadline = time.monotonic() + timeout
+        while self.sql("SELECT count(*) FROM portal_code_out")[0][0]:
+            self.assertLess(time.monotonic(), deadline,
+                            "a queued code was never delivered")
+            time.sleep(0.02)
 
     def login(self, controller, way, values, lang="en"):
         """A browser logged in by a code from the spool."""
@@ -347,7 +359,8 @@ class Login(PortalCase):
         r = run_vaern(["--data", self.dir, "subject", "erase",
                        "--controller", "aura-fiber", sid])
         self.assertEqual(r.rc, 0, r)
-        for table in ("portal_password", "portal_session", "portal_login"):
+        for table in ("portal_password", "portal_session", "portal_login",
+                      "portal_code_out"):
             self.assertEqual(self.sql("SELECT count(*) FROM %s WHERE "
                                       "subject = ?" % table, key)[0][0], 0)
         self.assertEqual(b.get("/portal/aura-fiber/overview").status, 303)
@@ -1067,14 +1080,64 @@ class Timeouts(PortalCase):
         later it goes out again."""
         sid, user, _, _, _ = self.aura_person()
         self.at("2026-12-03T10:00:00Z")
+        pages = []
         for name in (user, "nobody%d" % serial()):
             b = Browser(self.server)
             for i in range(10):
                 self.start_login(b, "aura-fiber", 1, [name])
             r = self.start_login(b, "aura-fiber", 1, [name], status=429)
             self.assertEqual(r.header("Retry-After"), "1")
+            pages.append(re.sub(r"[A-Za-z0-9_-]{43}", "T", r.text))
+        # The throttled page reads the same whoever was named.
+        self.assertEqual(pages[0], pages[1])
+        self.assertNotIn(user, pages[0])
         self.at("2026-12-03T10:00:01Z")
         self.start_login(Browser(self.server), "aura-fiber", 1, [user])
+
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+class AddressThrottle(PortalCase):
+    """A server of its own, so that the address's count starts at zero;
+    its clock fixed, as Timeouts'."""
+
+    serve = True
+    at = Timeouts.at
+
+    def wrong_code(self, b, status=401):
+        page = b.get("/portal/aura-fiber/code")
+        r = b.post("/portal/aura-fiber/code", {"code": "00000000"},
+                   page.csrf())
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def test_AURA_LOGIN_1_throttle_per_address(self):
+        """AURA-LOGIN-1: failures from one address count whoever they
+        name (the counter is a row in the store, shared by every node):
+        the 20th failure still gets its 401; after 20, the next try from
+        the address waits 1 s (429, Retry-After), for a username not
+        tried before too; a second later it goes, and one more failure
+        doubles the wait."""
+        self.at("2026-12-04T10:00:00Z")
+        browsers = []
+        for i in range(4):
+            b = Browser(self.server)
+            self.start_login(b, "aura-fiber", 1, ["nobody%d" % serial()])
+            browsers.append(b)
+        for i in range(20):  # five on each login: the fifth kills it
+            self.wrong_code(browsers[i // 5])
+        r = self.start_login(Browser(self.server), "aura-fiber", 1,
+                             ["nobody%d" % serial()], status=429)
+        self.assertEqual(r.header("Retry-After"), "1")
+        self.at("2026-12-04T10:00:01Z")
+        b = Browser(self.server)
+        self.start_login(b, "aura-fiber", 1, ["nobody%d" % serial()])
+        self.wrong_code(b)
+        r = self.start_login(Browser(self.server), "aura-fiber", 1,
+                             ["nobody%d" % serial()], status=429)
+        self.assertEqual(r.header("Retry-After"), "2")
+        actions = [e["action"] for e in self.audit("aura-fiber")]
+        self.assertEqual(actions.count("portal_throttled"), 2, actions)
 
 
 if __name__ == "__main__":

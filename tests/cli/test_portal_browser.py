@@ -32,17 +32,24 @@ BROWSER = os.path.join(ROOT, "tests", "browser")
 SCRIPT = os.path.join(BROWSER, "portal.mjs")
 
 
+def node_or_fail(case):
+    """Node.js and tests/browser/node_modules, or the test case fails:
+    a browser test is never skipped for want of them."""
+    node = shutil.which("node")
+    if node is None:
+        case.fail("node is missing: install Node.js (scripts/deps)")
+    if not os.path.isdir(os.path.join(BROWSER, "node_modules",
+                                      "playwright-core")):
+        case.fail("tests/browser/node_modules is missing: scripts/deps "
+                  "runs npm ci there")
+    return node
+
+
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class PortalBrowser(PortalCase):
 
     def node(self, phase, persons, state, artefacts):
-        node = shutil.which("node")
-        if node is None:
-            self.fail("node is missing: install Node.js (scripts/deps)")
-        if not os.path.isdir(os.path.join(BROWSER, "node_modules",
-                                          "playwright-core")):
-            self.fail("tests/browser/node_modules is missing: scripts/deps "
-                      "runs npm ci there")
+        node = node_or_fail(self)
         # localhost: a secure context to Chromium, which then keeps the
         # portal's Secure __Host- cookies over plain loopback HTTP.
         env = dict(os.environ, VAERN_URL="http://localhost:%d"

@@ -386,6 +386,12 @@ class TrafficTest(Base):
             for value in ("4512345678", IMSI, IMEI, "4587654321"):
                 self.assertNotIn(value.encode(), raw)
                 self.assertNotIn(int(value).to_bytes(7, "little"), raw)
+            # Nor as the 50-bit field of a bit-packed record (layout V3)
+            # at any bit offset: the bytes its bits fill alone.
+            for value in (IMSI, IMEI):
+                for shift in range(8):
+                    packed = (int(value) << shift).to_bytes(8, "little")
+                    self.assertNotIn(packed[1:6], raw)
         # Another installation (another master key) cannot open the day.
         other = os.path.join(self.tmp, "other")
         r = self.vaern("init", "--policy",

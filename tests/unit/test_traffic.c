@@ -409,6 +409,268 @@ test_empty_day_file(void **state)
 	assert_int_equal(err, VAERN_OK);
 }
 
+/* ---- both layouts of a segment (V2 before issue 18's second round, V3) -- */
+
+/* Collects the records a query hands over (at most 16). */
+struct found {
+	struct traffic_record r[16];
+	size_t n;
+};
+
+static enum vaern_err
+collect(void *arg, const struct traffic_record *r)
+{
+	struct found *fd = arg;
+
+	if (fd->n < 16)
+		fd->r[fd->n] = *r;
+	fd->n++;
+	return VAERN_OK;
+}
+
+static void
+assert_same_record(const struct traffic_record *x,
+                   const struct traffic_record *y)
+{
+	assert_int_equal(x->kind, y->kind);
+	assert_int_equal(x->imsi_digits, y->imsi_digits);
+	assert_int_equal(x->start, y->start);
+	assert_int_equal(x->end, y->end);
+	assert_int_equal(x->a, y->a);
+	assert_int_equal(x->b, y->b);
+	assert_int_equal(x->c, y->c);
+	assert_int_equal(x->imsi, y->imsi);
+	assert_int_equal(x->imei, y->imei);
+	assert_int_equal(x->cell_start, y->cell_start);
+	assert_int_equal(x->cell_end, y->cell_end);
+}
+
+/* Runs a query of target and value over [from, to) into fd. */
+static enum vaern_err
+query_by(struct fixture *f, enum traffic_target target, uint64_t value,
+         int64_t from, int64_t to, struct found *fd)
+{
+	struct traffic_query q = {0};
+	uint32_t cell = (uint32_t)value;
+	struct vaern_msg msg;
+
+	q.target = target;
+	q.value = value;
+	if (target == TRAFFIC_BY_CELLS) {
+		q.cells = &cell;
+		q.ncells = 1;
+	}
+	q.from = from;
+	q.to = to;
+	memset(fd, 0, sizeof(*fd));
+	return traffic_query(f->st, &q, collect, fd, &msg);
+}
+
+#define DAY_0301 1740787200 /* 2025-03-01T00:00:00Z */
+
+/* What tests/fixtures/traffic-v2-2025-03-01.day holds: three records
+ * written by the V2 code (the store as it was before V3), its day keys'
+ * secret the bytes 1..32. */
+static const struct traffic_record v2_fixture[] = {
+        {TRAFFIC_CALL, 15, DAY_0301 + 36000, DAY_0301 + 36300, 4512345678ULL,
+         4587654321ULL, 0, 238010000000001ULL, 490154203237518ULL, 0, 1},
+        {TRAFFIC_SMS, 14, DAY_0301, DAY_0301, 4587654321ULL, 4512345678ULL,
+         4599999999ULL, 23801000000002ULL, 356938035643809ULL, 1, 1},
+        {TRAFFIC_MMS, 15, DAY_0301 + 86399, DAY_0301 + 86399,
+         999999999999999ULL, 4512345678ULL, 0, 238010000000003ULL,
+         490154203237518ULL, 0, 0},
+};
+
+/* Which fixture records (bits) each query finds. */
+static const struct v2_query {
+	const char *what;
+	enum traffic_target target;
+	uint64_t value;
+	unsigned want;
+} v2_queries[] = {
+        {"A or B", TRAFFIC_BY_MSISDN, 4512345678ULL, 7},
+        {"a C-number", TRAFFIC_BY_MSISDN, 4599999999ULL, 2},
+        {"15 digits", TRAFFIC_BY_MSISDN, 999999999999999ULL, 4},
+        {"a 14-digit IMSI", TRAFFIC_BY_IMSI, 23801000000002ULL, 2},
+        {"an IMEI", TRAFFIC_BY_IMEI, 490154203237518ULL, 5},
+        {"an end cell", TRAFFIC_BY_CELLS, 1, 3},
+        {"a start cell", TRAFFIC_BY_CELLS, 0, 5},
+        {"no one", TRAFFIC_BY_MSISDN, 4511111111ULL, 0},
+};
+
+/* Checks every v2_queries row on the store: the records of the fixture
+ * it must find, each times copies (a day holding them twice). */
+static void
+check_v2_queries(struct fixture *f, size_t copies)
+{
+	for (size_t i = 0; i < sizeof(v2_queries) / sizeof(v2_queries[0]);
+	     i++) {
+		const struct v2_query *c = &v2_queries[i];
+		struct found fd;
+		size_t want = 0;
+
+		assert_int_equal(query_by(f, c->target, c->value, DAY_0301,
+		                          DAY_0301 + 86400, &fd),
+		                 VAERN_OK);
+		for (size_t k = 0; k < 3; k++)
+			want += (c->want >> k & 1) * copies;
+		if (fd.n != want)
+			fail_msg("%s: %zu records, want %zu", c->what, fd.n,
+			         want);
+		for (size_t j = 0; j < fd.n && j < 16; j++) {
+			size_t k = 0;
+
+			/* Identified by its start: each has its own. */
+			while (k < 3 && v2_fixture[k].start != fd.r[j].start)
+				k++;
+			assert_true(k < 3 && (c->want >> k & 1));
+			assert_same_record(&fd.r[j], &v2_fixture[k]);
+		}
+	}
+}
+
+static enum vaern_err
+plan_records(void *arg, const struct traffic_day *d)
+{
+	*(uint64_t *)arg += d->records;
+	return VAERN_OK;
+}
+
+/*
+ * TEL-LOG-3: a day written before V3 (a file the V2 code wrote, kept as
+ * a fixture) is read whole, field by field; a V3 batch appended to the
+ * same day is read beside it; the plan counts both.
+ */
+static void
+test_TEL_LOG_3_reads_a_v2_day(void **state)
+{
+	struct fixture *f = *state;
+	const char *root = getenv("VAERN_SOURCE_ROOT");
+	char src[4096], dst[128], cmd[8400];
+	struct traffic_batch b = {0};
+	struct traffic_errors errs;
+	struct vaern_msg msg;
+	uint64_t recs = 0;
+	/* The fixture's records as CSV, appended again in V3. */
+	const char *csv =
+	        "kind,start,end,a,b,c,imsi,imei,start_cell,end_cell\n"
+	        "call,2025-03-01T10:00:00Z,2025-03-01T10:05:00Z,+4512345678,"
+	        "+4587654321,,238010000000001,490154203237518,238-01-100-1001,"
+	        "238-01-100-1002\n"
+	        "sms,2025-03-01T00:00:00Z,,+4587654321,+4512345678,"
+	        "+4599999999,23801000000002,356938035643809,238-01-100-1002,\n"
+	        "mms,2025-03-01T23:59:59Z,,+999999999999999,+4512345678,,"
+	        "238010000000003,490154203237518,238-01-100-1001,\n";
+
+	assert_non_null(root);
+	for (int i = 0; i < TRAFFIC_KEY_BYTES; i++)
+		f->key[i] = (unsigned char)(i + 1);
+	snprintf(src, sizeof(src),
+	         "%s/tests/fixtures/traffic-v2-2025-03-01.day", root);
+	snprintf(dst, sizeof(dst), "%s/traffic/telenor/2025-03-01.day", f->dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	check_v2_queries(f, 1);
+
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(traffic_parse(f->st, TRAFFIC_CSV, csv, strlen(csv),
+	                               1743465600, &b, &errs, &msg),
+	                 VAERN_OK);
+	assert_int_equal(errs.count, 0);
+	assert_int_equal(traffic_append(f->st, b.recs, b.n, &msg), VAERN_OK);
+	traffic_batch_free(&b);
+	check_v2_queries(f, 2);
+	assert_int_equal(traffic_plan(f->st, DAY_0301 + 86400, plan_records,
+	                              &recs, &msg),
+	                 VAERN_OK);
+	assert_int_equal(recs, 6);
+}
+
+/*
+ * Both layouts keep every field at its edges (a start at 00:00:00 and at
+ * 23:59:59, the longest duration, 15-digit numbers, the last cell index)
+ * and their filters never miss: each of 1,300 records (three blocks) is
+ * found by its own IMEI, an area of six cells (the whole-index path) finds
+ * the records of those cells, and a batch appended in the other layout to
+ * the same day is read beside the first.
+ */
+static void
+test_TEL_LOG_3_layouts_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	static const enum traffic_layout order[][2] = {
+	        {TRAFFIC_LAYOUT_V2, TRAFFIC_LAYOUT_V3},
+	        {TRAFFIC_LAYOUT_V3, TRAFFIC_LAYOUT_V2},
+	};
+	enum { N = 1300 };
+	struct traffic_record *recs = calloc(N, sizeof(*recs));
+	struct vaern_msg msg;
+
+	assert_non_null(recs);
+	for (size_t o = 0; o < 2; o++) {
+		int64_t day = DAY_0301 + 86400 * (int64_t)(1 + o);
+		uint32_t area[6] = {3, 17, 101, 555, 1000, 0xffffff};
+		struct traffic_query q = {0};
+		size_t in_area = 0, got = 0;
+
+		for (size_t i = 0; i < N; i++) {
+			struct traffic_record *r = &recs[i];
+
+			r->kind = (uint8_t)(i % TRAFFIC_KINDS);
+			r->imsi_digits = i % 2 ? 15 : 14;
+			r->start = day + (int64_t)(i * 86399 / (N - 1));
+			r->end = r->start +
+			         (i == 7 ? 0xffffff : (int64_t)(i % 600));
+			r->a = i == 5 ? 999999999999999ULL : 4520000000ULL + i;
+			r->b = 4530000000ULL + i % 97;
+			r->c = i % 3 ? 0 : 4540000000ULL + i;
+			r->imsi = (i % 2 ? 238010000000000ULL
+			                 : 23801000000000ULL) +
+			          i;
+			r->imei = 350000000000000ULL + i * 10;
+			r->cell_start =
+			        i == 9 ? 0xffffff : (uint32_t)(i % 1100);
+			r->cell_end = (uint32_t)((i * 7) % 1100);
+			for (size_t k = 0; k < 6; k++)
+				if (r->cell_start == area[k] ||
+				    r->cell_end == area[k]) {
+					in_area++;
+					break;
+				}
+		}
+		/* First half in one layout, the rest in the other. */
+		traffic_set_layout(f->st, order[o][0]);
+		assert_int_equal(traffic_append(f->st, recs, N / 2, &msg),
+		                 VAERN_OK);
+		traffic_set_layout(f->st, order[o][1]);
+		assert_int_equal(
+		        traffic_append(f->st, recs + N / 2, N - N / 2, &msg),
+		        VAERN_OK);
+		for (size_t i = 0; i < N; i++) {
+			struct found fd;
+
+			assert_int_equal(query_by(f, TRAFFIC_BY_IMEI,
+			                          recs[i].imei, day,
+			                          day + 86400, &fd),
+			                 VAERN_OK);
+			if (fd.n != 1)
+				fail_msg("layouts %d/%d: record %zu found %zu "
+				         "times",
+				         order[o][0], order[o][1], i, fd.n);
+			assert_same_record(&fd.r[0], &recs[i]);
+		}
+		q.target = TRAFFIC_BY_CELLS;
+		q.cells = area;
+		q.ncells = 6;
+		q.from = day;
+		q.to = day + 86400;
+		assert_int_equal(traffic_query(f->st, &q, count, &got, &msg),
+		                 VAERN_OK);
+		assert_int_equal(got, in_area);
+	}
+	free(recs);
+}
+
 static void
 test_TEL_LOG_1_sweep_edge(void **state)
 {
@@ -500,6 +762,10 @@ main(void)
 	                teardown),
 	        cmocka_unit_test_setup_teardown(test_empty_day_file, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_TEL_LOG_3_reads_a_v2_day,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_TEL_LOG_3_layouts_round_trip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_TEL_LOG_1_sweep_edge,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_TEL_LOG_3_signature, setup,
