@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../src/api/api_console.h"
+#include "../src/audit/audit.h"
 #include "../src/calendar/calendar.h"
 #include "../src/common/heap.h"
 #include "../src/vault/vault.h"
@@ -110,7 +111,7 @@ main(int argc, char **argv)
 	                                    "portability"};
 	long nreq = 10000;
 	int runs = 9;
-	char dir[512] = "", path[1100], db[1100];
+	char dir[512] = "", path[1100], db[1100], apath[1100];
 	int reuse;
 	struct vaern_msg msg = {{0}};
 	struct policy_diags *diags = calloc(1, sizeof(*diags));
@@ -153,10 +154,12 @@ main(int argc, char **argv)
 	heap_keep_freed(); /* as `vaern serve` does */
 	clock_set(T0);
 	(void)snprintf(db, sizeof(db), "%s/vaern.db", dir);
+	(void)snprintf(apath, sizeof(apath), "%s/%s", dir, AUDIT_DB_FILE);
 	/* A directory from an earlier run is measured again as it is. */
 	reuse = access(db, F_OK) == 0;
 	if (sodium_init() < 0 || diags == NULL ||
-	    (!reuse && vault_init(dir, &msg)) || vault_open(dir, &v, &msg) ||
+	    (!reuse && (vault_init(dir, &msg) || audit_create(apath, &msg))) ||
+	    vault_open(dir, &v, &msg) ||
 	    vault_policy_load(v, path, diags, NULL, &msg))
 		die("setup (run from the source tree, or set "
 		    "VAERN_SOURCE_ROOT)",

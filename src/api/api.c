@@ -32,6 +32,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../common/crash.h"
+#include "../console/console.h"
 #include "../portal/portal.h"
 #include "../vault/vault.h"
 #include "api_internal.h"
@@ -483,6 +484,12 @@ api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
 {
 	a->outbox_fn = fn;
 	a->outbox_arg = arg;
+}
+
+void
+api_set_checkpoints(struct api *a, const char *dir)
+{
+	a->checkpoints = dir;
 }
 
 void
@@ -1050,6 +1057,54 @@ static const struct http_route routes[] = {
          "portal_report_status_page"},
         {"POST", "/portal/{controller}/report/status",
          portal_report_status_post, "portal_report_status"},
+        /* The staff console (issue 20, src/console). */
+        {"GET", "/console-assets/console.css", console_css, "console_css"},
+        {"GET", "/console/{controller}", console_home, "console_home"},
+        {"GET", "/console/{controller}/login", console_login_page,
+         "console_login_page"},
+        {"POST", "/console/{controller}/login", console_login_post,
+         "console_login"},
+        {"POST", "/console/{controller}/logout", console_logout,
+         "console_logout"},
+        {"GET", "/console/{controller}/requests", console_queue,
+         "console_queue"},
+        {"POST", "/console/{controller}/search", console_search,
+         "console_search"},
+        {"GET", "/console/{controller}/requests/{request}",
+         console_request_page, "console_request"},
+        {"GET", "/console/{controller}/requests/{request}/report",
+         console_request_report, "console_request_report"},
+        {"POST", "/console/{controller}/requests/{request}/{action}",
+         console_request_action, "console_request_action"},
+        /* The console's views (issue 20, points 3 to 6). */
+        {"GET", "/console-assets/views.css", console_views_css,
+         "console_views_css"},
+        {"GET", "/console/{controller}/retention", console_retention,
+         "console_retention"},
+        {"POST", "/console/{controller}/retention/hold", console_hold_place,
+         "console_hold_place"},
+        {"POST", "/console/{controller}/retention/lift", console_hold_lift,
+         "console_hold_lift"},
+        {"GET", "/console/{controller}/audit", console_audit, "console_audit"},
+        {"POST", "/console/{controller}/audit", console_audit,
+         "console_audit_subject"},
+        {"GET", "/console/{controller}/audit/export", console_audit_export,
+         "console_audit_export"},
+        {"POST", "/console/{controller}/audit/export", console_audit_export,
+         "console_audit_export_subject"},
+        {"GET", "/console/{controller}/incidents", console_incidents,
+         "console_incidents"},
+        {"GET", "/console/{controller}/incidents/{case}", console_incident,
+         "console_incident"},
+        {"POST", "/console/{controller}/incidents/{case}/{action}",
+         console_incident_post, "console_incident_post"},
+        {"GET", "/console/{controller}/policies", console_policies,
+         "console_policies"},
+        {"GET", "/console/{controller}/policies/notice", console_policy_notice,
+         "console_policy_notice"},
+        {"GET", "/console/{controller}/staff", console_staff, "console_staff"},
+        {"POST", "/console/{controller}/staff", console_staff,
+         "console_staff_unlock"},
 };
 
 const struct http_route *

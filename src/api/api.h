@@ -40,6 +40,11 @@ enum vaern_err api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 void api_set_outbox(struct api *a, vault_outbox_fn fn, void *arg)
         __attribute__((nonnull(1, 2)));
 
+/* The directory of the audit trail's signed checkpoints (`vaern audit
+ * checkpoint --dir`; dir must outlive a): the console's audit view checks
+ * the trail against them and shows the newest (issue 20, point 4). */
+void api_set_checkpoints(struct api *a, const char *dir)
+        __attribute__((nonnull(1)));
 /*
  * Starts the delivery of the portal's one-time codes (issue 16,
  * AURA-LOGIN-1): a thread with its own vault that sends the codes logins

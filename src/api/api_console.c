@@ -32,15 +32,13 @@ queue_row(void *arg, const struct vault_request *r)
 	return VAERN_OK;
 }
 
-enum vaern_err
-api_console_queue_html(struct vault *v, const char *controller,
-                       const struct vault_request_filter *f, long today,
-                       enum render_lang lang, char **out, size_t *len,
-                       struct vaern_msg *msg)
+/* Walks the queue into p.q (render_queue_begin or _begin_table). */
+static enum vaern_err
+queue_walk(struct vault *v, const char *controller,
+           const struct vault_request_filter *f, struct queue_page p,
+           char **out, size_t *len, struct vaern_msg *msg)
 {
 	struct vault_request_filter plain = *f;
-	struct queue_page p = {render_queue_begin(controller, today, lang),
-	                       today};
 	enum vaern_err err;
 
 	*out = NULL;
@@ -54,4 +52,28 @@ api_console_queue_html(struct vault *v, const char *controller,
 		return err;
 	}
 	return render_queue_end(p.q, out, len, msg);
+}
+
+enum vaern_err
+api_console_queue_html(struct vault *v, const char *controller,
+                       const struct vault_request_filter *f, long today,
+                       enum render_lang lang, char **out, size_t *len,
+                       struct vaern_msg *msg)
+{
+	struct queue_page p = {render_queue_begin(controller, today, lang),
+	                       today};
+
+	return queue_walk(v, controller, f, p, out, len, msg);
+}
+
+enum vaern_err
+api_console_queue_table(struct vault *v, const char *controller,
+                        const struct vault_request_filter *f, long today,
+                        enum render_lang lang, const char *link, char **out,
+                        size_t *len, struct vaern_msg *msg)
+{
+	struct queue_page p = {render_queue_begin_table(link, today, lang),
+	                       today};
+
+	return queue_walk(v, controller, f, p, out, len, msg);
 }

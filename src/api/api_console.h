@@ -26,6 +26,15 @@ enum vaern_err api_console_queue_html(struct vault *v, const char *controller,
                                       struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7)));
 
+/* The same queue as a table for the console's page (its layout, its
+ * style sheet): each request's id a link to link/<id>. */
+enum vaern_err api_console_queue_table(struct vault *v, const char *controller,
+                                       const struct vault_request_filter *f,
+                                       long today, enum render_lang lang,
+                                       const char *link, char **out,
+                                       size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3, 6, 7, 8)));
+
 /*
  * The API's list of the same requests (GET /v1/requests): the JSON
  * document {"requests": [...]} of every request f lets through, each as

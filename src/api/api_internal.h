@@ -107,6 +107,9 @@ struct api {
 	pthread_key_t worker_key;   /* each worker thread's struct worker */
 	vault_outbox_fn outbox_fn;  /* where codes go; NULL: the spool */
 	void *outbox_arg;           /* its argument */
+	const char *checkpoints;    /* the signed checkpoints' directory
+	                               (serve --checkpoints), or NULL: the
+	                               console's audit view checks them */
 	atomic_ulong allowed;       /* gate decisions, for /metrics */
 	atomic_ulong denied;
 	atomic_ulong audit_failures; /* appends refused before queueing;

@@ -125,19 +125,6 @@ enum vaern_err cli_trail_of(struct vault *v, struct cli_trail *ct,
 int cli_checkpoint_write(const char *key_file, const char *dir, int64_t seq,
                          const unsigned char head[AUDIT_HASH_BYTES]);
 
-/*
- * Reads every checkpoint in dir, checks its signature with the public key
- * pk_hex (NULL: dir/checkpoint.pub) and makes each an anchor (*out, *n;
- * the caller frees *out and each source). VAERN_OK; VAERN_E_DENIED with
- * msg naming the checkpoint whose signature fails; another error if dir
- * cannot be read.
- */
-enum vaern_err cli_checkpoints_read(const char *dir, const char *pk_hex,
-                                    struct audit_anchor **out, size_t *n,
-                                    struct vaern_msg *msg)
-        __attribute__((warn_unused_result));
-void cli_checkpoints_free(struct audit_anchor *a, size_t n);
-
 /* "vaern policy load|list": in cmd_vault.c, called by cmd_policy. */
 int cmd_policy_load(int argc, char **argv);
 int cmd_policy_list(int argc, char **argv);

@@ -73,6 +73,7 @@ static const struct config_key {
         {"webhook_secret_file", CONFIG_SECRET, 0, 0},
         {"webhook_due_within", CONFIG_NUMBER, VAULT_WEBHOOK_DUE_MAX, 0},
         {"webhook_timeout", CONFIG_NUMBER, WEBHOOK_TIMEOUT_MAX, 0},
+        {"checkpoints", CONFIG_TEXT, 0, 0},
 };
 
 int

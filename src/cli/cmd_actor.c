@@ -199,7 +199,8 @@ console_cmd(const char *sub, const char *controller, const char *name,
 			                  who.controller, "name", who.name,
 			                  "role", who.role, "login", 1));
 	} else if (unlock) {
-		err = vault_console_unlock(v, controller, name, op, &msg);
+		err = vault_console_unlock(v, controller, name, op, "operator",
+		                           &msg);
 		if (err == VAERN_OK)
 			rc = cli_print_json(json_pack(
 			        "{s:s, s:s, s:b}", "controller", controller,

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../audit/audit.h"
+#include "../audit/audit_checkpoints.h"
 #include "../calendar/calendar.h"
 #include "../vault/vault.h"
 #include "cli.h"
@@ -253,7 +254,7 @@ cmd_audit_verify(int argc, char **argv)
 	if (ckdir != NULL) {
 		struct audit_anchor *ck = NULL, *all;
 
-		err = cli_checkpoints_read(ckdir, pk, &ck, &nck, &msg);
+		err = audit_checkpoints_read(ckdir, pk, &ck, &nck, &msg);
 		if (err == VAERN_E_DENIED) {
 			rc = verify_refused("checkpoint", msg.text);
 			goto done;
@@ -264,7 +265,7 @@ cmd_audit_verify(int argc, char **argv)
 		}
 		if ((all = realloc(list, (n + nck + 1) * sizeof(*all))) ==
 		    NULL) {
-			cli_checkpoints_free(ck, nck);
+			audit_checkpoints_free(ck, nck);
 			rc = cli_report("audit verify", VAERN_E_NOMEM, NULL);
 			goto done;
 		}

@@ -13,7 +13,6 @@
  * change what it holds. A verifier pins the key with --public-key HEX;
  * without it, checkpoint.pub is trusted as the directory is.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,36 +24,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../audit/audit_checkpoints.h"
 #include "../calendar/calendar.h"
 #include "cli.h"
 
-#define PUB_FILE       "checkpoint.pub"
-#define CKPT_PREFIX    "ckpt-"
-#define CKPT_SUFFIX    ".json"
-#define CKPT_FILE_MAX  4096   /* bytes of one checkpoint file */
-#define CKPT_COUNT_MAX 100000 /* checkpoints one verify reads */
-#define SEED_BYTES     crypto_sign_SEEDBYTES
-
-/* Reads a file of at most max - 1 bytes into buf, NUL-terminated, with
- * trailing white space cut. 0 on failure (errno set). */
-static int
-read_small(const char *path, char *buf, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, max - 1);
-	close(fd);
-	if (n < 0)
-		return 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
-	                 buf[n - 1] == '\r' || buf[n - 1] == '\t'))
-		n--;
-	buf[n] = '\0';
-	return 1;
-}
+#define PUB_FILE    "checkpoint.pub"
+#define CKPT_PREFIX "ckpt-"
+#define CKPT_SUFFIX ".json"
+#define SEED_BYTES  crypto_sign_SEEDBYTES
 
 /* Writes text to a new file path (O_EXCL) with mode; 0 on failure. */
 static int
@@ -76,18 +53,6 @@ write_new(const char *path, const char *text, mode_t mode)
 	return ok;
 }
 
-/* Exactly len bytes of hex. */
-static int
-hex_exact(const char *text, unsigned char *out, size_t len)
-{
-	size_t got = 0;
-	const char *end = NULL;
-
-	return text != NULL && strlen(text) == 2 * len &&
-	       sodium_hex2bin(out, len, text, 2 * len, NULL, &got, &end) == 0 &&
-	       got == len && end == text + 2 * len;
-}
-
 /* The key pair of the seed in key_file, which is made if missing. */
 static enum vaern_err
 key_pair(const char *key_file, unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
@@ -97,7 +62,7 @@ key_pair(const char *key_file, unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
 	char hex[2 * SEED_BYTES + 8];
 	enum vaern_err err = VAERN_OK;
 
-	if (!read_small(key_file, hex, sizeof(hex))) {
+	if (!audit_file_read(key_file, hex, sizeof(hex))) {
 		if (errno != ENOENT)
 			return vaern_fail(msg, VAERN_E_IO, "%s: %s", key_file,
 			                  strerror(errno));
@@ -110,7 +75,7 @@ key_pair(const char *key_file, unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
 			                 "cannot create the checkpoint key %s: "
 			                 "%s",
 			                 key_file, strerror(errno));
-	} else if (!hex_exact(hex, seed, sizeof(seed))) {
+	} else if (!audit_hex_exact(hex, seed, sizeof(seed))) {
 		err = vaern_fail(msg, VAERN_E_INVALID,
 		                 "%s: not a checkpoint key (64 hex digits)",
 		                 key_file);
@@ -120,15 +85,6 @@ key_pair(const char *key_file, unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(hex, sizeof(hex));
 	return err;
-}
-
-/* dir/name into out (PATH_MAX); 0 if too long. */
-static int
-join(char out[PATH_MAX], const char *dir, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-
-	return n > 0 && n < PATH_MAX;
 }
 
 int
@@ -152,11 +108,11 @@ cli_checkpoint_write(const char *key_file, const char *dir, int64_t seq,
 	if ((err = key_pair(key_file, pk, sk, &msg)) != VAERN_OK)
 		return cli_report("audit checkpoint", err, &msg);
 	sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, sizeof(pk));
-	if (!join(pub, dir, PUB_FILE)) {
+	if (!audit_path_join(pub, dir, PUB_FILE)) {
 		rc = cli_report("audit checkpoint", VAERN_E_LIMIT, NULL);
 		goto done;
 	}
-	if (read_small(pub, have, sizeof(have))) {
+	if (audit_file_read(pub, have, sizeof(have))) {
 		if (strcmp(have, pk_hex) != 0) {
 			(void)vaern_fail(&msg, VAERN_E_INVALID,
 			                 "%s is the public key of another "
@@ -192,7 +148,7 @@ cli_checkpoint_write(const char *key_file, const char *dir, int64_t seq,
 		rc = cli_report("audit checkpoint", VAERN_E_NOMEM, NULL);
 		goto done;
 	}
-	if (!join(file, dir, name) || !write_new(file, text, 0644)) {
+	if (!audit_path_join(file, dir, name) || !write_new(file, text, 0644)) {
 		(void)vaern_fail(&msg, VAERN_E_IO, "cannot write %s/%s: %s",
 		                 dir, name, strerror(errno));
 		rc = cli_report("audit checkpoint", VAERN_E_IO, &msg);
@@ -206,134 +162,4 @@ done:
 	free(text);
 	json_decref(j);
 	return rc;
-}
-
-/* Reads checkpoint file path into a (its source set to a copy of
- * "checkpoint NAME"), checking its signature with pk. */
-static enum vaern_err
-checkpoint_read(const char *path, const char *name,
-                const unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES],
-                struct audit_anchor *a, struct vaern_msg *msg)
-{
-	unsigned char sig[AUDIT_CHECKPOINT_SIG_BYTES];
-	char text[CKPT_FILE_MAX], source[PATH_MAX];
-	const char *head = NULL, *sig_hex = NULL;
-	json_int_t seq = -1, at = 0;
-	json_error_t jerr;
-	json_t *j;
-	int ok;
-
-	if (!read_small(path, text, sizeof(text)))
-		return vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
-		                  strerror(errno));
-	j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	ok = j != NULL &&
-	     json_unpack(j, "{s:I, s:s, s:I, s:s}", "seq", &seq, "head", &head,
-	                 "at", &at, "signature", &sig_hex) == 0 &&
-	     seq >= 0 && hex_exact(head, a->hash, AUDIT_HASH_BYTES) &&
-	     hex_exact(sig_hex, sig, sizeof(sig));
-	if (ok)
-		ok = audit_checkpoint_check(pk, seq, a->hash, at, sig);
-	json_decref(j);
-	if (!ok)
-		return vaern_fail(msg, VAERN_E_DENIED,
-		                  "checkpoint %s: the signature does not "
-		                  "verify (forged or changed)",
-		                  name);
-	(void)snprintf(source, sizeof(source), "checkpoint %s", name);
-	if ((a->source = strdup(source)) == NULL)
-		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	a->seq = seq;
-	a->problem = AUDIT_CHECKPOINT;
-	return VAERN_OK;
-}
-
-/* Whether name is a checkpoint file's. */
-static int
-is_checkpoint(const char *name)
-{
-	size_t len = strlen(name), sl = sizeof(CKPT_SUFFIX) - 1;
-
-	return strncmp(name, CKPT_PREFIX, sizeof(CKPT_PREFIX) - 1) == 0 &&
-	       len > sl && strcmp(name + len - sl, CKPT_SUFFIX) == 0;
-}
-
-void
-cli_checkpoints_free(struct audit_anchor *a, size_t n)
-{
-	if (a == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free((char *)a[i].source);
-	free(a);
-}
-
-enum vaern_err
-cli_checkpoints_read(const char *dir, const char *pk_hex,
-                     struct audit_anchor **out, size_t *n,
-                     struct vaern_msg *msg)
-{
-	unsigned char pk[AUDIT_CHECKPOINT_PK_BYTES];
-	char pub[PATH_MAX], have[256], path[PATH_MAX];
-	struct audit_anchor *list = NULL;
-	enum vaern_err err = VAERN_OK;
-	size_t count = 0, cap = 0;
-	struct dirent *d;
-	DIR *dh;
-
-	*out = NULL;
-	*n = 0;
-	if (pk_hex == NULL) {
-		if (!join(pub, dir, PUB_FILE) ||
-		    !read_small(pub, have, sizeof(have)))
-			return vaern_fail(msg, VAERN_E_IO,
-			                  "%s/%s: %s (no checkpoint key)", dir,
-			                  PUB_FILE, strerror(errno));
-		pk_hex = have;
-	}
-	if (!hex_exact(pk_hex, pk, sizeof(pk)))
-		return vaern_fail(msg, VAERN_E_INVALID,
-		                  "the checkpoints' public key: 64 hex digits");
-	if ((dh = opendir(dir)) == NULL)
-		return vaern_fail(msg, VAERN_E_IO, "%s: %s", dir,
-		                  strerror(errno));
-	while (err == VAERN_OK && (d = readdir(dh)) != NULL) {
-		if (!is_checkpoint(d->d_name))
-			continue;
-		if (count == CKPT_COUNT_MAX) {
-			err = vaern_fail(msg, VAERN_E_LIMIT,
-			                 "%s: more than %d checkpoints", dir,
-			                 CKPT_COUNT_MAX);
-			break;
-		}
-		if (count == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			struct audit_anchor *m =
-			        realloc(list, ncap * sizeof(*m));
-
-			if (m == NULL) {
-				err = vaern_fail(msg, VAERN_E_NOMEM,
-				                 "out of memory");
-				break;
-			}
-			list = m;
-			cap = ncap;
-		}
-		memset(&list[count], 0, sizeof(list[count]));
-		if (!join(path, dir, d->d_name)) {
-			err = vaern_fail(msg, VAERN_E_LIMIT, "path too long");
-			break;
-		}
-		err = checkpoint_read(path, d->d_name, pk, &list[count], msg);
-		if (err == VAERN_OK)
-			count++;
-	}
-	closedir(dh);
-	if (err != VAERN_OK) {
-		cli_checkpoints_free(list, count);
-		return err;
-	}
-	*out = list;
-	*n = count;
-	return VAERN_OK;
 }

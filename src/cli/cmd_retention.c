@@ -37,6 +37,7 @@
 #include "../render/render.h"
 #include "../traffic/traffic_access.h"
 #include "../vault/vault.h"
+#include "../vault/vault_console.h"
 #include "cli.h"
 
 const char cli_retention_usage[] =
@@ -375,83 +376,6 @@ plan_cmd(struct vault *v, const struct args *a, int64_t as_of)
 
 /* ---- chart (issue 20, point 2) ------------------------------------------ */
 
-/* The chart's series, built from the plan's lines. */
-struct chart_build {
-	struct render_chart_series series[RENDER_CHART_SERIES];
-	size_t n;
-	int over; /* 1: more rules than the chart draws */
-};
-
-/* The series of rule and kind, added if new; NULL if the chart is full. */
-static struct render_chart_series *
-chart_series(struct chart_build *b, const char *rule, const char *clause,
-             int legal, int visits)
-{
-	for (size_t i = 0; i < b->n; i++)
-		if (b->series[i].visits == visits &&
-		    strcmp(b->series[i].rule, rule) == 0)
-			return &b->series[i];
-	if (b->n == RENDER_CHART_SERIES) {
-		b->over = 1;
-		return NULL;
-	}
-	memset(&b->series[b->n], 0, sizeof(b->series[0]));
-	b->series[b->n].rule = rule;
-	b->series[b->n].clause = clause;
-	b->series[b->n].legal = legal;
-	b->series[b->n].visits = visits;
-	return &b->series[b->n++];
-}
-
-/* Counts n of line l's period into s: a month of the chart, before it
- * (overdue), after it (later), undated or restricted. */
-static void
-chart_count(struct render_chart_series *s, const struct plan_line *l,
-            long first_month, int64_t n)
-{
-	long y, m, i;
-	char *end;
-
-	if (strcmp(l->when, "undated") == 0)
-		s->undated += n;
-	else if (strcmp(l->when, "restricted") == 0)
-		s->restricted += n;
-	else if (strcmp(l->when, "overdue") == 0)
-		s->overdue += n;
-	else {
-		/* "YYYY-MM", as plan_add wrote it. */
-		y = strtol(l->when, &end, 10);
-		m = *end == '-' ? strtol(end + 1, NULL, 10) : 1;
-		i = y * 12 + m - 1 - first_month;
-		if (i < 0)
-			s->overdue += n;
-		else if (i >= RENDER_CHART_MONTHS)
-			s->later += n;
-		else
-			s->month[i] += n;
-	}
-}
-
-static enum vaern_err
-chart_held(void *arg, const char *rule, int64_t facts)
-{
-	struct chart_build *b = arg;
-	struct render_chart_series *s;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (!b->series[i].visits &&
-		    strcmp(b->series[i].rule, rule) == 0) {
-			b->series[i].held += facts;
-			return VAERN_OK;
-		}
-	/* A held fact always has its line in the plan; a rule the plan did
-	 * not list (no fact left but held ones) still gets its column. */
-	if ((s = chart_series(b, rule, NULL, 0, 0)) == NULL)
-		return VAERN_E_LIMIT;
-	s->held += facts;
-	return VAERN_OK;
-}
-
 /* Writes text (len bytes) to path, or stdout for "-". */
 static int
 chart_write(const char *path, const char *text, size_t len)
@@ -516,20 +440,15 @@ chart_json(const struct render_chart *c)
 static int
 chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
 {
-	struct plan p;
-	struct chart_build *b = NULL;
-	struct render_chart c;
+	struct vault_chart *b = NULL;
 	struct vaern_msg msg = {{0}};
 	enum render_lang lang = RENDER_EN;
 	enum vaern_err err;
 	char *owned = NULL, *doc = NULL, day[11];
 	const char *controller = a->controller;
 	size_t len = 0;
-	long y, m;
 	int rc = EXIT_OK;
 
-	memset(&p, 0, sizeof(p));
-	p.as_of = as_of;
 	if (a->lang != NULL && render_lang_parse(a->lang, &lang) != 0)
 		return cli_usage("retention chart", "--lang is da, sv or en");
 	if (a->svg != NULL && a->html != NULL && strcmp(a->svg, "-") == 0 &&
@@ -552,50 +471,21 @@ chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
 		rc = cli_report("retention chart", VAERN_E_NOMEM, NULL);
 		goto done;
 	}
-	err = vault_retention_plan(v, controller, plan_add, &p, &msg);
-	if (err == VAERN_OK) {
-		cal_format_date((long)(as_of / 86400), day);
-		y = strtol(day, NULL, 10);
-		m = strtol(day + 5, NULL, 10);
-		memset(&c, 0, sizeof(c));
-		c.controller = controller;
-		c.first_month = y * 12 + m - 1;
-		for (size_t i = 0; i < p.n; i++) {
-			const struct plan_line *l = &p.lines[i];
-
-			for (int kind = 0; kind <= 1; kind++) {
-				int64_t n = kind ? l->visits : l->facts;
-				struct render_chart_series *s;
-
-				if (n == 0)
-					continue;
-				s = chart_series(b, l->rule,
-				                 l->clause[0] ? l->clause
-				                              : NULL,
-				                 l->legal, kind);
-				if (s != NULL)
-					chart_count(s, l, c.first_month, n);
-			}
-		}
-		err = vault_retention_held(v, controller, chart_held, b, &msg);
-	}
-	if (err == VAERN_OK && b->over)
-		err = vaern_fail(&msg, VAERN_E_LIMIT,
-		                 "the chart draws at most %d rules",
-		                 RENDER_CHART_SERIES);
+	/* The one build of the chart, shared with the console's view. */
+	err = vault_retention_chart(v, controller, as_of, b, &msg);
 	if (err != VAERN_OK) {
 		rc = cli_report("retention chart", err, &msg);
 		goto done;
 	}
-	c.series = b->series;
-	c.nseries = b->n;
 	for (int page = 0; page <= 1; page++) {
 		const char *to = page ? a->html : a->svg;
 
 		if (to == NULL)
 			continue;
-		err = page ? render_chart_html(&c, lang, &doc, &len, &msg)
-		           : render_chart_svg(&c, lang, &doc, &len, &msg);
+		err = page ? render_chart_html(&b->chart, lang, &doc, &len,
+		                               &msg)
+		           : render_chart_svg(&b->chart, lang, &doc, &len,
+		                              &msg);
 		if (err == VAERN_OK && chart_write(to, doc, len) != 0)
 			err = vaern_fail(&msg, VAERN_E_IO, "cannot write %s",
 			                 page ? "--html" : "--svg");
@@ -613,12 +503,11 @@ chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
 		rc = cli_print_json(json_pack(
 		        "{s:s, s:s, s:i, s:o}", "controller", controller,
 		        "first_month", day, "months", RENDER_CHART_MONTHS,
-		        "series", chart_json(&c)));
+		        "series", chart_json(&b->chart)));
 	}
 done:
 	free(doc);
 	free(b);
-	free(p.lines);
 	free(owned);
 	return rc;
 }

@@ -61,6 +61,7 @@ const char cli_serve_usage[] =
         "         [--smtp-spool-phone]]\n"
         "        [--webhook URL]... [--webhook-secret-file FILE]\n"
         "        [--webhook-due-within DAYS] [--webhook-timeout SECONDS]\n"
+        "        [--checkpoints DIR]\n"
         "--config FILE: the options from FILE, one \"key = value\" a line\n"
         "(the option's name without --, _ for -; true/false for a flag;\n"
         "docs/operations.md); the command line overrides it.\n"
@@ -105,7 +106,10 @@ const char cli_serve_usage[] =
         "signed with HMAC-SHA256 under the first line of the secret FILE\n"
         "(mode 0600) in the Vaern-Signature header; from a queue in the\n"
         "store, retried with backoff (docs/operations.md#webhooks).\n"
-        "--webhook-timeout: one POST (default 10).";
+        "--webhook-timeout: one POST (default 10).\n"
+        "--checkpoints DIR: the audit trail's signed checkpoints (vaern\n"
+        "audit checkpoint --dir DIR): the console's audit view checks the\n"
+        "trail against them and shows the newest.";
 
 /* The SIGHUP thread: it sigwaits for SIGHUP, blocked in every thread. */
 struct serve_hup {
@@ -334,6 +338,7 @@ cmd_serve(int argc, char **argv)
 	size_t nroutes;
 	unsigned long n, sweep_every = SERVE_SWEEP_EVERY;
 	char **policies;
+	const char *checkpoints = NULL;
 	int npolicies = 0, rc = EXIT_OK, quiet = 0;
 	enum vaern_err err;
 	sigset_t sigs;
@@ -394,6 +399,8 @@ cmd_serve(int argc, char **argv)
 			policies[npolicies++] = argv[i];
 		} else if (strcmp(o, "--listen") == 0) {
 			cfg.listen = val;
+		} else if (strcmp(o, "--checkpoints") == 0) {
+			checkpoints = val;
 		} else if (strcmp(o, "--tls-cert") == 0) {
 			cfg.tls_cert = val;
 		} else if (strcmp(o, "--tls-key") == 0) {
@@ -514,6 +521,8 @@ cmd_serve(int argc, char **argv)
 	}
 	if (smtp != NULL)
 		api_set_outbox(api, smtp_outbox_send, smtp);
+	if (checkpoints != NULL)
+		api_set_checkpoints(api, checkpoints);
 	hup.api = api;
 	hup.policies = policies;
 	hup.npolicies = npolicies;

@@ -33,17 +33,7 @@ portal_date(int64_t t, char out[11])
 	cal_format_date(cal_day_of(t), out);
 }
 
-/* A new random token for the pre-login forms. */
-static void
-pre_token(char out[VAULT_PORTAL_TOKEN_LEN + 1])
-{
-	unsigned char raw[VAULT_PORTAL_TOKEN_BYTES];
-
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, VAULT_PORTAL_TOKEN_LEN + 1, raw, sizeof(raw),
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-}
+_Static_assert(WEB_TOKEN_LEN == VAULT_PORTAL_TOKEN_LEN, "one token size");
 
 int
 portal_begin(struct http_request *req, struct http_response *res, void *app,
@@ -114,7 +104,7 @@ portal_begin(struct http_request *req, struct http_response *res, void *app,
 	} else if (web_cookie(req, PORTAL_PRE_COOKIE, p->csrf,
 	                      sizeof(p->csrf)) != 1 ||
 	           strlen(p->csrf) != VAULT_PORTAL_TOKEN_LEN) {
-		pre_token(p->csrf);
+		web_token_new(p->csrf);
 		p->new_pre = 1;
 	}
 	if (need_session && !p->logged_in) {
@@ -138,12 +128,8 @@ portal_begin(struct http_request *req, struct http_response *res, void *app,
 int
 portal_form_check(struct portal *p, const char *csrf)
 {
-	const char *why = NULL;
+	const char *why = web_form_refusal(p->req, p->csrf, p->new_pre, csrf);
 
-	if (!web_origin_ok(p->req))
-		why = "a form from another origin (AURA-SEC-1)";
-	else if (p->new_pre || !web_token_equal(csrf, p->csrf))
-		why = "a form without its CSRF token (AURA-SEC-1)";
 	if (why == NULL)
 		return 0;
 	if (audit_change(&p->c, "portal_form_refused", NULL,
@@ -184,31 +170,6 @@ portal_csrf_field(struct portal *p, struct web_html *h)
 	web_html_raw(h, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	web_html_text(h, p->csrf);
 	web_html_raw(h, "\">");
-}
-
-/* The language switcher: the same page in each language. */
-static void
-languages(struct portal *p, struct web_html *h)
-{
-	static const char *const names[] = {"English", "Dansk", "Svenska"};
-	const char *path = http_request_path(p->req);
-
-	web_html_raw(h, "<nav class=\"langs\" aria-label=\"");
-	web_html_text(h, portal_s(p, P_lang_label));
-	web_html_raw(h, "\"><ul>");
-	for (int l = 0; l < 3; l++) {
-		web_html_raw(h, "<li><a href=\"");
-		web_html_text(h, path);
-		web_html_printf(h, "?lang=%s\" lang=\"%s\" hreflang=\"%s\"%s>",
-		                web_lang_code((enum web_lang)l),
-		                web_lang_code((enum web_lang)l),
-		                web_lang_code((enum web_lang)l),
-		                (int)p->lang == l ? " aria-current=\"true\""
-		                                  : "");
-		web_html_text(h, names[l]);
-		web_html_raw(h, "</a></li>");
-	}
-	web_html_raw(h, "</ul></nav>");
 }
 
 /* AURA-COOKIE-1, AOPT-COOKIE-1: only necessary cookies until the visitor
@@ -272,7 +233,8 @@ portal_page_start(struct portal *p, struct web_html *h, enum portal_key title)
 	web_html_raw(h, " &middot; ");
 	web_html_text(h, portal_s(p, P_title));
 	web_html_raw(h, "</p>");
-	languages(p, h);
+	web_lang_nav(h, http_request_path(p->req), p->lang,
+	             portal_s(p, P_lang_label));
 	if (p->logged_in) {
 		web_html_raw(h, "<nav class=\"main\" aria-label=\"");
 		web_html_text(h, portal_s(p, P_title));
@@ -441,7 +403,7 @@ portal_cookies(struct http_request *req, struct http_response *res, void *app)
 	if ((rc = web_cookie(req, PORTAL_VISITOR_COOKIE, visitor,
 	                     sizeof(visitor))) != 1 ||
 	    strlen(visitor) < VAULT_VISITOR_MIN) {
-		pre_token(visitor);
+		web_token_new(visitor);
 		visitor[24] = '\0';
 	}
 	if (ch.statistics || rc == 1) {

@@ -121,31 +121,6 @@ portal_login_page(struct http_request *req, struct http_response *res,
 	return login_page(&p, 200, P__COUNT);
 }
 
-static int64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* AURA-LOGIN-1, no enumeration: a login start answers no sooner than
- * PORTAL_LOGIN_FLOOR_MS after it began, whoever it named. */
-static void
-floor_wait(int64_t started)
-{
-	int64_t left = PORTAL_LOGIN_FLOOR_MS - (ms_now() - started);
-	struct timespec ts;
-
-	if (left <= 0)
-		return;
-	ts.tv_sec = (time_t)(left / 1000);
-	ts.tv_nsec = (long)(left % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 static int
 throttled(struct portal *p, int64_t wait)
 {
@@ -175,7 +150,7 @@ portal_login_post(struct http_request *req, struct http_response *res,
 	struct portal p;
 	enum vaern_err err;
 	char *buf = NULL, to[POLICY_NAME_MAX + 32];
-	int64_t started = ms_now();
+	long long started = web_ms_now();
 	long way = 0;
 	int rc;
 
@@ -226,7 +201,7 @@ portal_login_post(struct http_request *req, struct http_response *res,
 		rc = portal_message(&p, 400, P_err_input, p.c.msg.text);
 		goto done;
 	}
-	floor_wait(started);
+	web_floor_wait(started, PORTAL_LOGIN_FLOOR_MS);
 	if (err == VAERN_E_LIMIT) {
 		rc = throttled(&p, out.wait);
 	} else if (err == VAERN_E_DENIED && in.password != NULL) {

@@ -185,6 +185,17 @@ enum vaern_err render_chart_html(const struct render_chart *c,
                                  struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3, 4)));
 
+/*
+ * The chart (inline SVG in a <figure>) and its tables as render_chart_html
+ * writes them, without the page around them: for a page of the staff
+ * console, which has its own frame and style sheet. Ownership and errors
+ * as render_notice.
+ */
+enum vaern_err render_chart_fragment(const struct render_chart *c,
+                                     enum render_lang lang, char **out,
+                                     size_t *len, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 3, 4)));
+
 /* One request of the queue page: ids, words and days only. */
 struct render_queue_row {
 	const char *id;      /* the request's UUID */
@@ -212,6 +223,12 @@ struct render_queue;
  */
 struct render_queue *render_queue_begin(const char *controller, long today,
                                         enum render_lang lang)
+        __attribute__((nonnull));
+/* The same queue as a table and its count only, for a page that has its
+ * own head and style (the console's), each request's id a link to
+ * link/<id> (link: program text, a path). */
+struct render_queue *render_queue_begin_table(const char *link, long today,
+                                              enum render_lang lang)
         __attribute__((nonnull));
 void render_queue_row(struct render_queue *q, const struct render_queue_row *r)
         __attribute__((nonnull));

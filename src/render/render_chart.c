@@ -107,9 +107,11 @@ chart_svg(struct rw *w, const struct render_chart *c)
 	        CH_WIDTH, height);
 	rw_word(w, R_chart_title);
 	rw_raw(w, "</title>\n");
-	/* The y axis: 0, half and the top. */
+	/* The y axis: 0, half and the top; each line at its label's value
+	 * (half of 5 is labelled 2 and drawn at 2, not at 2.5). */
 	for (int k = 0; k <= 2; k++) {
-		int y = CH_TOP + CH_PLOT_H - k * CH_PLOT_H / 2;
+		int y = CH_TOP + CH_PLOT_H -
+		        (int)(top * k / 2 * CH_PLOT_H / top);
 
 		rw_rawf(w,
 		        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
@@ -285,7 +287,8 @@ chart_table(struct rw *w, const struct render_chart *c)
 	rw_raw(w, "</p>\n");
 }
 
-/* The SVG alone (page 0) or the page with the table (1). */
+/* The SVG alone (page 0), the page with the table (1), or the figure
+ * and the tables without the page around them (2). */
 static enum vaern_err
 chart_render(const struct render_chart *c, enum render_lang lang, int page,
              char **out, size_t *len, struct vaern_msg *msg)
@@ -299,20 +302,23 @@ chart_render(const struct render_chart *c, enum render_lang lang, int page,
 		                  "the chart draws at most %d rules",
 		                  RENDER_CHART_SERIES);
 	rw_init(&w, RENDER_HTML, lang);
-	if (page) {
+	if (page == 1) {
 		rw_html_begin(&w, render_word(lang, R_chart_title));
 		rw_raw(&w, "<h1>");
 		rw_word(&w, R_chart_title);
 		rw_raw(&w, "</h1>\n<p>");
 		rw_text(&w, c->controller);
-		rw_raw(&w, "</p>\n<figure>\n");
+		rw_raw(&w, "</p>\n");
 	}
+	if (page)
+		rw_raw(&w, "<figure>\n");
 	chart_svg(&w, c);
 	if (page) {
 		rw_raw(&w, "</figure>\n");
 		chart_table(&w, c);
-		rw_html_end(&w);
 	}
+	if (page == 1)
+		rw_html_end(&w);
 	return rw_take(&w, out, len, msg);
 }
 
@@ -328,4 +334,11 @@ render_chart_html(const struct render_chart *c, enum render_lang lang,
                   char **out, size_t *len, struct vaern_msg *msg)
 {
 	return chart_render(c, lang, 1, out, len, msg);
+}
+
+enum vaern_err
+render_chart_fragment(const struct render_chart *c, enum render_lang lang,
+                      char **out, size_t *len, struct vaern_msg *msg)
+{
+	return chart_render(c, lang, 2, out, len, msg);
 }

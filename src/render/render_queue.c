@@ -28,13 +28,34 @@ static const char console_style[] =
 struct render_queue {
 	struct rw w;
 	long today;
-	size_t n; /* rows written */
+	size_t n;       /* rows written */
+	int whole;      /* 1: a whole document; 0: the table (the console) */
+	char link[160]; /* the request pages' path, "" for no links */
 };
 
 void
 render_console_csp(char out[static RENDER_CSP_MAX])
 {
 	rw_csp(console_style, "'self'", out);
+}
+
+/* The table's head. */
+static void
+table_head(struct render_queue *q)
+{
+	static const enum render_key heads[] = {
+	        R_queue_request,   R_queue_type,     R_queue_status,
+	        R_queue_channel,   R_queue_received, R_queue_due,
+	        R_queue_days_left, R_queue_verified,
+	};
+
+	rw_raw(&q->w, "<table id=\"queue\">\n<thead><tr>");
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		rw_raw(&q->w, "<th scope=\"col\">");
+		rw_word(&q->w, heads[i]);
+		rw_raw(&q->w, "</th>");
+	}
+	rw_raw(&q->w, "</tr></thead>\n<tbody>\n");
 }
 
 struct render_queue *
@@ -47,6 +68,7 @@ render_queue_begin(const char *controller, long today, enum render_lang lang)
 		return NULL;
 	rw_init(&q->w, RENDER_HTML, lang);
 	q->today = today;
+	q->whole = 1;
 	rw_rawf(&q->w,
 	        "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
 	        "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -64,18 +86,21 @@ render_queue_begin(const char *controller, long today, enum render_lang lang)
 	cal_format_date(today, day);
 	rw_rawf(&q->w, " \xc2\xb7 <time datetime=\"%s\">%s</time></p>\n", day,
 	        day);
-	rw_raw(&q->w, "<table id=\"queue\">\n<thead><tr>");
-	static const enum render_key heads[] = {
-	        R_queue_request,   R_queue_type,     R_queue_status,
-	        R_queue_channel,   R_queue_received, R_queue_due,
-	        R_queue_days_left, R_queue_verified,
-	};
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		rw_raw(&q->w, "<th scope=\"col\">");
-		rw_word(&q->w, heads[i]);
-		rw_raw(&q->w, "</th>");
-	}
-	rw_raw(&q->w, "</tr></thead>\n<tbody>\n");
+	table_head(q);
+	return q;
+}
+
+struct render_queue *
+render_queue_begin_table(const char *link, long today, enum render_lang lang)
+{
+	struct render_queue *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	rw_init(&q->w, RENDER_HTML, lang);
+	q->today = today;
+	(void)snprintf(q->link, sizeof(q->link), "%s", link);
+	table_head(q);
 	return q;
 }
 
@@ -97,7 +122,17 @@ render_queue_row(struct render_queue *q, const struct render_queue_row *r)
 	             "<tr class=\"%s\" data-days-left=\"%ld\"><td>", cls,
 	             r->days_left);
 	rw_putn(w, cells, n > 0 && (size_t)n < sizeof(cells) ? (size_t)n : 0);
-	rw_text(w, r->id);
+	if (q->link[0] != '\0') {
+		rw_raw(w, "<a href=\"");
+		rw_text(w, q->link);
+		rw_raw(w, "/");
+		rw_text(w, r->id);
+		rw_raw(w, "\">");
+		rw_text(w, r->id);
+		rw_raw(w, "</a>");
+	} else {
+		rw_text(w, r->id);
+	}
 	rw_raw(w, "</td><td>");
 	rw_text(w, r->type);
 	rw_raw(w, "</td><td>");
@@ -142,7 +177,8 @@ render_queue_end(struct render_queue *q, char **out, size_t *len,
 		rw_rawf(&q->w, "%zu ", q->n);
 		rw_word(&q->w, R_queue_count);
 	}
-	rw_raw(&q->w, "</p>\n</main>\n</body>\n</html>\n");
+	rw_raw(&q->w,
+	       q->whole ? "</p>\n</main>\n</body>\n</html>\n" : "</p>\n");
 	err = rw_take(&q->w, out, len, msg);
 	free(q);
 	return err;

@@ -18,7 +18,15 @@ static const char schema_sql[] =
         " actor INTEGER PRIMARY KEY, password_hash TEXT NOT NULL,"
         " totp_sealed BLOB NOT NULL, enrolled_at INTEGER NOT NULL,"
         " last_step INTEGER NOT NULL, failures INTEGER NOT NULL,"
-        " last_failure_at INTEGER, locked_until INTEGER);";
+        " last_failure_at INTEGER, locked_until INTEGER);"
+        /* A staff session (issue 20, point 2): only its token's hash,
+         * bound to the actor, not to a data subject as the portal's. */
+        "CREATE TABLE IF NOT EXISTS console_session("
+        " id INTEGER PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE,"
+        " actor INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+        " seen_at INTEGER NOT NULL, ended_at INTEGER);"
+        "CREATE INDEX IF NOT EXISTS console_session_actor"
+        " ON console_session(actor);";
 
 #define COLUMNS                                                                \
 	"actor, password_hash, totp_sealed, enrolled_at, last_step,"           \
@@ -283,6 +291,109 @@ store_console_held(struct store *st, int64_t controller,
 	}
 	if (err == VAERN_OK && rc != DB_DONE)
 		err = sqlu_fail(c, msg, "console: holds");
+	db_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_console_session_insert(struct store *st,
+                             const unsigned char hash[STORE_CONSOLE_HASH],
+                             int64_t actor, int64_t at, int64_t *id,
+                             struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c,
+	             "INSERT INTO console_session(token_hash, actor,"
+	             " created_at, seen_at) VALUES (?1, ?2, ?3, ?3)"
+	             " RETURNING id",
+	             msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_blob(s, 1, hash, STORE_CONSOLE_HASH);
+	db_bind_int64(s, 2, actor);
+	db_bind_int64(s, 3, at);
+	if (db_step(s) == DB_ROW) {
+		*id = db_column_int64(s, 0);
+		if (db_step(s) != DB_DONE)
+			err = sqlu_fail(c, msg, "console: session");
+	} else {
+		err = sqlu_fail(c, msg, "console: session");
+	}
+	db_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_console_session_get(struct store *st,
+                          const unsigned char hash[STORE_CONSOLE_HASH],
+                          struct store_console_session *out,
+                          struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	/* The actor as it is now: a revoked actor or one whose console
+	 * access was taken away has no session left. */
+	struct db_stmt *s = prep(
+	        c,
+	        "SELECT s.id, s.actor, s.created_at, s.seen_at, s.ended_at,"
+	        " a.controller, a.name, a.role, a.revoked_at,"
+	        " (SELECT COUNT(*) FROM console_credential cc"
+	        " WHERE cc.actor = s.actor)"
+	        " FROM console_session s JOIN actor a ON a.id = s.actor"
+	        " WHERE s.token_hash = ?1",
+	        msg);
+	enum vaern_err err = VAERN_OK;
+	int rc;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	memset(out, 0, sizeof(*out));
+	db_bind_blob(s, 1, hash, STORE_CONSOLE_HASH);
+	rc = db_step(s);
+	if (rc == DB_DONE) {
+		err = VAERN_E_NOTFOUND;
+	} else if (rc != DB_ROW) {
+		err = sqlu_fail(c, msg, "console: session");
+	} else {
+		out->id = db_column_int64(s, 0);
+		out->actor.id = db_column_int64(s, 1);
+		out->created_at = db_column_int64(s, 2);
+		out->seen_at = db_column_int64(s, 3);
+		out->ended_at = column_time(s, 4);
+		out->actor.controller = db_column_int64(s, 5);
+		out->actor.revoked_at = column_time(s, 8);
+		out->enrolled = db_column_int64(s, 9) > 0;
+		if (!column_text_copy(s, 6, out->actor.name, STORE_NAME_MAX) ||
+		    !column_text_copy(s, 7, out->actor.role, STORE_NAME_MAX))
+			err = vaern_fail(msg, VAERN_E_STORE,
+			                 "console: malformed session");
+	}
+	db_finalize(s);
+	return err;
+}
+
+enum vaern_err
+store_console_session_set(struct store *st, int64_t id, int end, int64_t at,
+                          struct vaern_msg *msg)
+{
+	struct sqlu_conn *c = store_sqlite_conn(st);
+	struct db_stmt *s =
+	        prep(c,
+	             end ? "UPDATE console_session SET ended_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL"
+	                 : "UPDATE console_session SET seen_at = ?2"
+	                   " WHERE id = ?1 AND ended_at IS NULL",
+	             msg);
+	enum vaern_err err = VAERN_OK;
+
+	if (s == NULL)
+		return VAERN_E_STORE;
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, at);
+	if (db_step(s) != DB_DONE)
+		err = sqlu_fail(c, msg, "console: session");
 	db_finalize(s);
 	return err;
 }

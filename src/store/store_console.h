@@ -97,4 +97,35 @@ enum vaern_err store_console_held(struct store *st, int64_t controller,
                                   void *arg, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 3)));
 
+/* ---- staff sessions (issue 20, point 2) ---- */
+
+#define STORE_CONSOLE_HASH 32 /* bytes of a session token's hash */
+
+/* A staff session with its actor as it is now. */
+struct store_console_session {
+	int64_t id;
+	struct store_actor actor; /* revoked_at set if revoked since */
+	int enrolled;             /* 1 while the actor has console access */
+	int64_t created_at, seen_at;
+	int64_t ended_at; /* STORE_NO_TIME while open */
+};
+
+/* A new session of actor at at, its token's hash hash; *id its row. */
+enum vaern_err store_console_session_insert(
+        struct store *st, const unsigned char hash[STORE_CONSOLE_HASH],
+        int64_t actor, int64_t at, int64_t *id, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/* The session whose token hashes to hash; VAERN_E_NOTFOUND (msg
+ * untouched) if none. */
+enum vaern_err store_console_session_get(
+        struct store *st, const unsigned char hash[STORE_CONSOLE_HASH],
+        struct store_console_session *out, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
+/* Of open session id: its last use (end 0) or its end (end 1) at at. */
+enum vaern_err store_console_session_set(struct store *st, int64_t id, int end,
+                                         int64_t at, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
 #endif

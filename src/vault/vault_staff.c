@@ -328,8 +328,111 @@ done:
 }
 
 enum vaern_err
+vault_console_enrolment(struct vault *v, const char *controller,
+                        const char *name, const char *password, size_t len,
+                        char uri[VAULT_CONSOLE_URI_MAX], struct vaern_msg *msg)
+{
+	struct controller *c;
+	struct store_actor a;
+	struct store_console cr;
+	struct vault_audit_event e;
+	unsigned char root[KEY_BYTES], ad[48];
+	unsigned char secret[STAFF_TOTP_SECRET + 1];
+	char issuer[STAFF_LABEL_MAX + 1], why[160];
+	int64_t now = clock_now(), failures = 0, locked = STORE_NO_TIME;
+	size_t got = 0;
+	enum vaern_err err;
+
+	uri[0] = '\0';
+	memset(&cr, 0, sizeof(cr));
+	if ((err = vlt_controller(v, controller, &c, msg)) != VAERN_OK)
+		return err;
+	if (len > STAFF_PASSWORD_MAX)
+		len = STAFF_PASSWORD_MAX + 1;
+	err = staff_find(v, c, name, &a, &cr, msg);
+	if (err == VAERN_E_NOTFOUND) {
+		check_nothing(password, len);
+		err = audit_refusal(v, controller, "(unknown)", "none",
+		                    "no actor with console access by that name",
+		                    msg);
+		return err != VAERN_OK
+		               ? err
+		               : vaern_fail(msg, VAERN_E_DENIED, DENIED);
+	}
+	if (err != VAERN_OK)
+		return err;
+	if ((cr.locked_until != STORE_NO_TIME && now < cr.locked_until) ||
+	    throttle_wait(&cr, now) > 0) {
+		err = audit_refusal(v, controller, a.name, a.role,
+		                    "throttled after wrong tries", msg);
+		if (err == VAERN_OK)
+			err = vaern_fail(
+			        msg, VAERN_E_LIMIT,
+			        "too many wrong tries: try again later");
+		goto done;
+	}
+	if (!staff_password_verify(cr.password_hash, password, len)) {
+		if ((err = vlt_begin(v, msg)) != VAERN_OK)
+			goto done;
+		err = store_console_wrong(v->store, a.id, now,
+		                          VAULT_CONSOLE_LOCK_AFTER,
+		                          now + VAULT_CONSOLE_LOCK_SECONDS,
+		                          &failures, &locked, msg);
+		(void)snprintf(why, sizeof(why),
+		               "wrong password at enrolment (wrong try %" PRId64
+		               ")",
+		               failures);
+		staff_event(&e, controller, a.name, a.role, "console_login", 0,
+		            why);
+		if ((err = vlt_change_end(v, err, &e, msg)) == VAERN_OK)
+			err = vaern_fail(msg, VAERN_E_DENIED, DENIED);
+		goto done;
+	}
+	if (cr.last_step >= 0) {
+		/* Confirmed by a first code: the secret is never shown
+		 * again (a re-enrolment, `actor console`, makes a new one). */
+		err = vaern_fail(msg, VAERN_E_EXISTS,
+		                 "the second factor is confirmed already");
+		goto done;
+	}
+	if (cr.totp_len != SEALED_LEN) {
+		err = vaern_fail(msg, VAERN_E_CRYPTO,
+		                 "console: malformed secret");
+		goto done;
+	}
+	if ((err = staff_root(v, 0, root, msg)) != VAERN_OK)
+		goto done;
+	err = vlt_unseal(secret, cr.totp_sealed, cr.totp_len, ad,
+	                 secret_ad(ad, cr.actor), root, &got, msg);
+	if (err == VAERN_OK && got != STAFF_TOTP_SECRET)
+		err = vaern_fail(msg, VAERN_E_CRYPTO,
+		                 "console: malformed secret");
+	if (err != VAERN_OK)
+		goto done;
+	(void)snprintf(issuer, sizeof(issuer), "vaern %s", controller);
+	if ((err = staff_otpauth_uri(issuer, a.name, secret, uri, msg)) !=
+	    VAERN_OK)
+		goto done;
+	staff_event(&e, controller, a.name, a.role, "console_enrol_shown", 1,
+	            "the second factor's secret shown for a first code "
+	            "(password right, not confirmed yet)");
+	if (v->audit_fn == NULL)
+		err = vaern_fail(msg, VAERN_E_INTERNAL,
+		                 "console: no audit trail");
+	else
+		err = v->audit_fn(v->audit_arg, &e, msg);
+done:
+	if (err != VAERN_OK)
+		sodium_memzero(uri, VAULT_CONSOLE_URI_MAX);
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(root, sizeof(root));
+	sodium_memzero(&cr, sizeof(cr));
+	return err;
+}
+
+enum vaern_err
 vault_console_unlock(struct vault *v, const char *controller, const char *name,
-                     const char *who, struct vaern_msg *msg)
+                     const char *who, const char *role, struct vaern_msg *msg)
 {
 	struct controller *c;
 	struct store_actor a;
@@ -351,7 +454,7 @@ vault_console_unlock(struct vault *v, const char *controller, const char *name,
 		err = store_console_unlock(v->store, a.id, msg);
 	(void)snprintf(why, sizeof(why), "console lockout of actor %s lifted",
 	               name);
-	staff_event(&e, controller, who, "operator", "console_unlock", 1, why);
+	staff_event(&e, controller, who, role, "console_unlock", 1, why);
 	err = vlt_change_end(v, err, &e, msg);
 	sodium_memzero(&cr, sizeof(cr));
 	return err;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "../common/utf8.h"
 
@@ -498,4 +499,75 @@ web_origin_ok(struct http_request *req)
 	if (host == NULL || strncmp(origin, scheme, sl) != 0)
 		return 0;
 	return strcmp(origin + sl, host) == 0;
+}
+
+/* ---- tokens, refusals, timing, the language switch ------------------- */
+
+void
+web_token_new(char out[WEB_TOKEN_LEN + 1])
+{
+	unsigned char raw[WEB_TOKEN_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, WEB_TOKEN_LEN + 1, raw, sizeof(raw),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+const char *
+web_form_refusal(struct http_request *req, const char *expected, int fresh,
+                 const char *got)
+{
+	if (!web_origin_ok(req))
+		return "a form from another origin (AURA-SEC-1)";
+	if (fresh || !web_token_equal(got, expected))
+		return "a form without its CSRF token (AURA-SEC-1)";
+	return NULL;
+}
+
+long long
+web_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+web_floor_wait(long long started, long long floor_ms)
+{
+	long long left = floor_ms - (web_ms_now() - started);
+	struct timespec ts;
+
+	if (left <= 0)
+		return;
+	ts.tv_sec = (time_t)(left / 1000);
+	ts.tv_nsec = (long)(left % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+void
+web_lang_nav(struct web_html *h, const char *path, enum web_lang current,
+             const char *label)
+{
+	static const char *const names[] = {"English", "Dansk", "Svenska"};
+
+	web_html_raw(h, "<nav class=\"langs\" aria-label=\"");
+	web_html_text(h, label);
+	web_html_raw(h, "\"><ul>");
+	for (int l = 0; l < 3; l++) {
+		const char *code = web_lang_code((enum web_lang)l);
+
+		web_html_raw(h, "<li><a href=\"");
+		web_html_text(h, path);
+		web_html_printf(h, "?lang=%s\" lang=\"%s\" hreflang=\"%s\"%s>",
+		                code, code, code,
+		                (int)current == l ? " aria-current=\"true\""
+		                                  : "");
+		web_html_text(h, names[l]);
+		web_html_raw(h, "</a></li>");
+	}
+	web_html_raw(h, "</ul></nav>");
 }

@@ -203,4 +203,33 @@ const char *web_multipart_text(const struct web_multipart *m, size_t field)
 /* Wipes and frees the texts of m. Safe on a zeroed or freed m. */
 void web_multipart_free(struct web_multipart *m) __attribute__((nonnull));
 
+/* ---- shared by the portal and the console's sessions and forms ---- */
+
+#define WEB_TOKEN_BYTES 32
+#define WEB_TOKEN_LEN   43 /* base64url of WEB_TOKEN_BYTES, no padding */
+
+/* A new random token (a pre-login form's CSRF token). */
+void web_token_new(char out[WEB_TOKEN_LEN + 1]) __attribute__((nonnull));
+
+/*
+ * AURA-SEC-1: why a form is refused, or NULL to accept it: from another
+ * origin (web_origin_ok), or its token got not equal to expected (or
+ * expected fresh: a pre-login token the browser did not have yet). The
+ * reason names the rule, never a value.
+ */
+const char *web_form_refusal(struct http_request *req, const char *expected,
+                             int fresh, const char *got)
+        __attribute__((nonnull(1)));
+
+/* Milliseconds of the monotonic clock. */
+long long web_ms_now(void);
+/* Sleeps until floor_ms after started (web_ms_now): a login answers in
+ * the same time whoever it named (no enumeration). */
+void web_floor_wait(long long started, long long floor_ms);
+
+/* The language switch: a nav (aria-label label) of links to path in
+ * each language, current marked. */
+void web_lang_nav(struct web_html *h, const char *path, enum web_lang current,
+                  const char *label) __attribute__((nonnull));
+
 #endif

@@ -309,6 +309,40 @@ test_queue_colours(void **state)
 	}
 }
 
+/* Issue 20, point 4: the console page's table: no document around it, no
+ * style block (the console's style sheet), each id a link to its page,
+ * escaped. */
+static void
+test_queue_table(void **state)
+{
+	struct render_queue *q = render_queue_begin_table(
+	        "/console/cekura/requests", 20514, RENDER_DA);
+	struct render_queue_row r = {"8500dcca-5325-4806-89eb-40b339b40655",
+	                             "erasure",
+	                             "received",
+	                             "email",
+	                             20500,
+	                             20510,
+	                             -4,
+	                             1,
+	                             0};
+	char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	render_queue_row(q, &r);
+	assert_int_equal(render_queue_end(q, &out, &len, NULL), VAERN_OK);
+	assert_int_equal(strncmp(out, "<table id=\"queue\">", 18), 0);
+	assert_null(strstr(out, "<style"));
+	assert_null(strstr(out, "<html"));
+	assert_null(strstr(out, "</html>"));
+	assert_non_null(strstr(out, "<a href=\"/console/cekura/requests/"
+	                            "8500dcca-5325-4806-89eb-40b339b40655\">"));
+	assert_non_null(
+	        strstr(out, "<tr class=\"over\" data-days-left=\"-4\">"));
+	free(out);
+}
+
 /* The console's CSP allows its own style block, and forms to itself. */
 static void
 test_console_csp(void **state)
@@ -335,6 +369,7 @@ main(void)
 	        cmocka_unit_test(test_new_keys_refused),
 	        cmocka_unit_test(test_chart_counts),
 	        cmocka_unit_test(test_queue_colours),
+	        cmocka_unit_test(test_queue_table),
 	        cmocka_unit_test(test_console_csp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
