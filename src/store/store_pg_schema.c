@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "schema_pg_sql.h"
+#include "store_copy.h"
 
 int
 store_pg_schema_setup(struct db *db, char **errmsg)
@@ -47,4 +48,12 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	if (rc != DB_OK)
 		(void)db_exec(db, "ROLLBACK", NULL);
 	return rc;
+}
+
+/* The tables alone, for a restore into an empty database (store_copy.h):
+ * inside the caller's transaction. */
+int
+store_copy_pg_create(struct db *db, char **errmsg)
+{
+	return db_exec(db, schema_pg_sql, errmsg);
 }

@@ -358,5 +358,171 @@ class ConsoleThrottleShared(console.ConsoleBase):
         self.assertEqual(r.rc, console.EXIT_OK, r)
 
 
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class RotationOnTwoNodes(unittest.TestCase):
+    """GDPR-32 (issue 14): `vaern key rotate` on PostgreSQL while two
+    nodes read and write; killed half-way on node A, it is finished from
+    node B (the progress is in the store), audited, and the old key
+    retired."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-rot2-")
+        self.addCleanup(self._tmp.cleanup)
+        self.tmp = self._tmp.name
+        self.a = os.path.join(self.tmp, "a")
+        self.b = os.path.join(self.tmp, "b")
+        r = cli(self.a, "init", "--policy", TELENOR)
+        self.assertEqual(r.rc, 0, r)
+        os.mkdir(self.b, 0o700)
+        for f in ("master.key", "store.conf"):
+            shutil.copy2(os.path.join(self.a, f), os.path.join(self.b, f))
+        r = cli(self.a, "actor", "add", "--controller", "telenor",
+                "--name", "cs", "--role", "customer_service")
+        self.assertEqual(r.rc, 0, r)
+        self.tok = r.json()["token"]
+        shutil.copy2(os.path.join(self.a, "master.key"), self.path_old())
+        # the new key, placed beforehand as master.key.next on every node
+        # (docs/operations.md): a rotation takes it up, and a node whose
+        # worker held only the old key when the rotation ended finds it
+        for d in (self.a, self.b):
+            fd = os.open(os.path.join(d, "master.key.next"),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("7d" * 32 + "\n")
+        self.new = os.path.join(self.a, "master.key.next")
+
+    def keystore(self, query):
+        con = dbpeek.connect(os.path.join(self.a, "keystore.db"))
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    def rotate(self, data, *extra):
+        return subprocess.Popen(
+            [VAERN, "--data", data, "key", "rotate", "--quiet", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=api.BASE_ENV)
+
+    def test_GDPR_32_rotation_while_two_nodes_serve_resumed_on_the_other(
+            self):
+        na = api.Server(self.a, os.path.join(self.tmp, "a.log")).start()
+        nb = api.Server(self.b, os.path.join(self.tmp, "b.log")).start()
+        made, failures, stop = [], [], threading.Event()
+        ts = []
+        try:
+            for i in range(600):
+                node = (na, nb)[i % 2]
+                r = node.request("POST", "/v1/subjects",
+                                 api.telenor_customer(), self.tok)
+                self.assertEqual(r.status, 201, r)
+                made.append(r.json()["subject"])
+
+            def load(writer, reader):
+                while not stop.is_set():
+                    r = writer.request("POST", "/v1/subjects",
+                                       api.telenor_customer(), self.tok)
+                    if r.status != 201:
+                        failures.append((r.status, r.text[:200]))
+                        continue
+                    sid = r.json()["subject"]
+                    made.append(sid)
+                    r = reader.request("GET", "/v1/subjects/%s/facts?"
+                                       "purpose=contract" % sid,
+                                       token=self.tok)
+                    if r.status != 200 or "Ole Jensen" not in r.text:
+                        failures.append((r.status, r.text[:200]))
+
+            ts = [threading.Thread(target=load, args=(na, nb)),
+                  threading.Thread(target=load, args=(nb, na))]
+            for t in ts:
+                t.start()
+            # node A begins, one key per batch, and dies half-way
+            con = dbpeek.connect(os.path.join(self.a, "keystore.db"))
+            p = self.rotate(self.a, "--batch", "1")
+            t0 = time.monotonic()
+            while not con.execute("SELECT gen FROM kek"
+                                  " WHERE state = 'next'").fetchall():
+                con.commit()
+                self.assertIsNone(p.poll(), "the rotation ended first")
+                self.assertLess(time.monotonic() - t0, 30)
+                time.sleep(0.005)
+            con.close()
+            time.sleep(0.1)
+            self.assertIsNone(p.poll(), "the rotation ended before the"
+                              " kill: more keys, please")
+            p.kill()
+            p.communicate(timeout=30)
+            left = self.keystore("SELECT count(*) FROM subject_key"
+                                 " WHERE kek = 1")[0][0]
+            # node B finishes it, the nodes still serving
+            p = self.rotate(self.b)
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+            doc = json.loads(out)
+            self.assertTrue(doc["resumed"], doc)
+            self.assertEqual((doc["retired_generation"],
+                              doc["generation"]), (1, 2))
+            self.assertGreaterEqual(doc["rewrapped"], left)
+            time.sleep(0.3)
+            stop.set()
+            for t in ts:
+                t.join()
+            self.assertEqual(failures, [])
+            # every key under the new generation, the old one retired
+            self.assertEqual(self.keystore("SELECT DISTINCT kek FROM"
+                                           " subject_key"), [(2,)])
+            self.assertEqual(self.keystore("SELECT gen, state FROM kek"
+                                           " ORDER BY gen"),
+                             [(1, "retired"), (2, "current")])
+            # both nodes go on with the key they took over
+            for node in (na, nb):
+                for sid in made[:2] + made[-2:]:
+                    r = node.request("GET", "/v1/subjects/%s/facts?"
+                                     "purpose=contract" % sid,
+                                     token=self.tok)
+                    self.assertEqual(r.status, 200, r)
+                r = node.request("POST", "/v1/subjects",
+                                 api.telenor_customer(), self.tok)
+                self.assertEqual(r.status, 201, r)
+        finally:
+            stop.set()
+            for t in ts:
+                t.join()
+            na.stop()
+            nb.stop()
+        # B's master.key is the new key; A's is the retired one until its
+        # own `vaern key rotate` renames master.key.next onto it
+        with open(os.path.join(self.b, "master.key")) as f:
+            self.assertEqual(f.read().strip(), "7d" * 32)
+        r = cli(self.a, "key", "rotate", "--quiet")
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(r.json()["key_file_replaced"], r)
+        self.assertFalse(os.path.exists(self.new))
+        r = api.Result(subprocess.run(
+            [VAERN, "--data", self.a, "--master-key-file",
+             self.path_old(), "subject", "show", made[0]],
+            capture_output=True, env=api.BASE_ENV, timeout=60))
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("retired", r.err)
+        r = cli(self.b, "audit", "verify")
+        self.assertEqual(r.rc, 0, r)
+        actions = [e["action"] for e in
+                   cli(self.a, "audit", "show", "--limit", "100000").json()]
+        self.assertGreaterEqual(actions.count("key-rotate-end"), 1, actions)
+        self.assertGreaterEqual(actions.count("key-rotate-begin"), 2)
+        for d in (self.a, self.b):
+            for sid in (made[0], made[-1]):
+                r = cli(d, "subject", "show", sid)
+                self.assertEqual(r.rc, 0, r)
+                self.assertIn("Ole Jensen", r.out)
+
+    def path_old(self):
+        """The old master key, kept aside (mode 0600)."""
+        return os.path.join(self.tmp, "old.key")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
