@@ -31,6 +31,7 @@
 
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
+#include "../common/ckpt.h"
 #include "../common/crash.h"
 #include "../console/console.h"
 #include "../portal/portal.h"
@@ -365,8 +366,23 @@ writer_main(void *arg)
 			atomic_fetch_add(&a->audit_failures, 1);
 			creates_audited(written, err, 0, &msg);
 		}
+		/* The few pages ckpt's copy of the log left, and the log
+		 * started over, while the audit writer commits the batch's
+		 * entries. */
+		if (ckpt_committed(a->ckpt, vault_log_frames(a->writer_vault)))
+			ckpt_finished(a->ckpt,
+			              vault_log_restart(a->writer_vault,
+			                                CKPT_WAIT_MS));
 	}
 	return NULL;
+}
+
+/* The copy of the create writer's log into the database, on ckpt's
+ * thread. */
+static enum vaern_err
+vault_copy(void *arg)
+{
+	return vault_checkpoint_passive(arg, NULL);
 }
 
 /* Queues job for the writer: its hold is released once it is written
@@ -457,15 +473,30 @@ api_new(const char *dir, struct api **out, struct vaern_msg *msg)
 	sodium_memzero(&trail, sizeof(trail));
 	pthread_mutex_init(&a->wlock, NULL);
 	pthread_cond_init(&a->wcond, NULL);
-	if ((err = vault_open(dir, &a->writer_vault, msg)) != VAERN_OK ||
-	    pthread_create(&a->writer, NULL, writer_main, a) != 0) {
-		if (err == VAERN_OK)
-			err = vaern_fail(msg, VAERN_E_INTERNAL,
-			                 "cannot start the writer thread");
+	if ((err = vault_open(dir, &a->writer_vault, msg)) != VAERN_OK) {
 		api_free(a);
 		return err;
 	}
+	/* Issue 12 point 6: the create writer's commits leave the copy of
+	 * its log to a thread of its own, on SQLite only (PostgreSQL
+	 * checkpoints on its own: no thread, no connection); without one,
+	 * SQLite copies it in the commits, as before. Set before the writer
+	 * starts, which reads a->ckpt. */
+	if (vault_checkpoint_apart(a->writer_vault, 1) &&
+	    (vault_open(dir, &a->copier_vault, NULL) != VAERN_OK ||
+	     ckpt_start(vault_copy, a->copier_vault, "vaern-ckpt", &a->ckpt,
+	                NULL) != VAERN_OK)) {
+		vault_close(a->copier_vault);
+		a->copier_vault = NULL;
+		(void)vault_checkpoint_apart(a->writer_vault, 0);
+	}
+	if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+		api_free(a);
+		return vaern_fail(msg, VAERN_E_INTERNAL,
+		                  "cannot start the writer thread");
+	}
 	a->writer_started = 1;
+	(void)pthread_setname_np(a->writer, "vaern-create");
 	if ((err = api_policy_watch_start(a, msg)) != VAERN_OK) {
 		api_free(a);
 		return err;
@@ -511,6 +542,8 @@ api_free(struct api *a)
 		pthread_mutex_unlock(&a->wlock);
 		pthread_join(a->writer, NULL);
 	}
+	ckpt_stop(a->ckpt);
+	vault_close(a->copier_vault);
 	vault_close(a->writer_vault);
 	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->wlock);
@@ -579,6 +612,19 @@ fail(struct http_response *res, enum vaern_err err, const struct vaern_msg *msg)
 	const char *code;
 	int status = status_of(err, &code);
 
+	/* Issue 14: a lost PostgreSQL connection is the server's outage,
+	 * said as such (503, try again), never libpq's text, which names the
+	 * database's host or socket; the operator sees it in /healthz and
+	 * the CLI. */
+	if (err == VAERN_E_STORE && msg != NULL &&
+	    strstr(msg->text, "PostgreSQL") != NULL &&
+	    (strstr(msg->text, "connect") != NULL ||
+	     strstr(msg->text, "connection") != NULL)) {
+		http_respond_header(res, "Retry-After", "1");
+		return http_respond_error(res, 503, "unavailable", "%s",
+		                          "the database is unreachable: try "
+		                          "again");
+	}
 	return http_respond_error(
 	        res, status, code, "%s",
 	        msg != NULL && msg->text[0] ? msg->text : vaern_strerror(err));

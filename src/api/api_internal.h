@@ -96,6 +96,10 @@ struct create_job {
 struct api {
 	char *dir;                  /* the data directory */
 	struct vault *writer_vault; /* the create writer's own vault */
+	struct ckpt *ckpt;          /* copies the create writer's log into
+	                               the database (src/common/ckpt.h), or
+	                               NULL: SQLite does, in its commits */
+	struct vault *copier_vault; /* ckpt's connection */
 	pthread_t writer;           /* writes creates in batches */
 	int writer_started;
 	pthread_mutex_t wlock; /* guards the queue and stop */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../calendar/calendar.h"
+#include "../common/ckpt.h"
 #include "../common/utf8.h"
 #include "../store/store_audit.h"
 #include "audit_internal.h"
@@ -48,17 +49,6 @@
  * connections (scripts/bench-api), and p99 went down with the CPU.
  */
 #define LINGER_NS 400000L
-
-/*
- * How often, at most, a busy writer tells the data store the trail's head
- * and deletes the outbox rows it moved (settle). Each is a write
- * transaction on the data store: once per commit it took the write lock
- * from the create writer and reset every reader's page cache, and cost
- * creates and reads a third of their rate (scripts/bench-api-compare). An
- * idle writer settles at once, so the head lags only while entries keep
- * coming, by at most this long.
- */
-#define SETTLE_NS 100000000L
 
 /* A caller's request: on the caller's stack while it waits, or on the
  * heap for an asynchronous append. */
@@ -93,22 +83,27 @@ struct audit_writer {
 	                      those so far plus the callers the last
 	                      commit woke */
 	enum {
-		WRITER_BUSY,        /* committing: it looks at the queue next */
-		WRITER_GROUP,       /* lingering: wake it when arrivals reach
-		                       expect or the batch is full */
-		WRITER_IDLE         /* wake it on any arrival */
-	} state;                    /* what an enqueuer must do to wake it */
-	int stopping;               /* set by stop: drain, then exit */
-	size_t max_batch;           /* entries one transaction takes */
-	uint64_t entries;           /* committed since start */
-	uint64_t batches;           /* transactions committed since start */
-	uint64_t failures;          /* appends whose transaction failed */
-	pthread_t thread;           /* the one writer */
-	uint64_t settle_failures;   /* heads the data store did not take */
-	struct timespec settled_at; /* the last settle (CLOCK_MONOTONIC);
-	                               the thread's own */
-	struct audit_chain chain;   /* used by the thread only, once
-	                               started */
+		WRITER_BUSY,  /* committing: it looks at the queue next */
+		WRITER_GROUP, /* lingering: wake it when arrivals reach
+		                 expect or the batch is full */
+		WRITER_IDLE   /* wake it on any arrival */
+	} state;              /* what an enqueuer must do to wake it */
+	int stopping;         /* set by stop: drain, then exit */
+	size_t max_batch;     /* entries one transaction takes */
+	uint64_t entries;     /* committed since start */
+	uint64_t batches;     /* transactions committed since start */
+	uint64_t failures;    /* appends whose transaction failed */
+	pthread_t thread;     /* the one writer */
+	struct audit_settler *settler; /* settles for the writer
+	                                  (audit_settle.c); NULL without a
+	                                  data store */
+	struct ckpt *ckpt;             /* copies the trail's log into its
+	                                  database (src/common/ckpt.h), or
+	                                  NULL: SQLite does, in the commits */
+	struct audit_store *copier;    /* ckpt's connection to the trail */
+	struct audit_chain chain;      /* used by the thread only, once
+	                                  started; its data store connection
+	                                  is the settler's */
 };
 
 /* ---- checks -------------------------------------------------------------- */
@@ -376,44 +371,6 @@ insert_entries(struct audit_chain *c, const struct audit_entry *entries,
 	return VAERN_OK;
 }
 
-/* Nanoseconds since *t (CLOCK_MONOTONIC). */
-static long long
-ns_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000000000LL +
-	       (now.tv_nsec - t->tv_nsec);
-}
-
-/*
- * The entries are durable in the trail, their callers told; now the data
- * store's head, and the outbox rows moved. A failure loses nothing: the
- * rows are moved again (and skipped) by the next settle or flush.
- */
-static void
-writer_settle(struct audit_writer *w)
-{
-	struct vaern_msg msg = {{0}};
-
-	if (audit_chain_settle(&w->chain, &msg) != VAERN_OK) {
-		pthread_mutex_lock(&w->lock);
-		w->settle_failures++;
-		pthread_mutex_unlock(&w->lock);
-	}
-	/* A lock found taken is tried again at the next commit. */
-	if (!w->chain.settle_deferred)
-		clock_gettime(CLOCK_MONOTONIC, &w->settled_at);
-}
-
-/* Whether the data store lags behind what the writer committed. */
-static int
-writer_unsettled(const struct audit_writer *w)
-{
-	return w->chain.nmoved > 0 || w->chain.seq > w->chain.settled;
-}
-
 /*
  * Commits the nodes of batch (linked by next, ending at NULL) in one
  * transaction. The head is read under the write lock, so another writer
@@ -474,10 +431,16 @@ done:
 		}
 		batch = next; /* batch itself may be gone now */
 	}
-	/* The data store learns the head, and loses the rows moved, at
-	 * most every SETTLE_NS while busy (writer_main settles when idle). */
-	if (err == VAERN_OK && ns_since(&w->settled_at) >= SETTLE_NS)
-		writer_settle(w);
+	/* The data store learns the head, and loses the rows moved, on the
+	 * settler's thread: this one never waits for its lock. The log's
+	 * bulk is copied into the trail's database on ckpt's; this thread
+	 * copies the rest, a few pages, and starts the log over. */
+	if (err != VAERN_OK)
+		return;
+	audit_settler_committed(w->settler, &w->chain);
+	if (ckpt_committed(w->ckpt, audit_store_log_frames(w->chain.st)))
+		ckpt_finished(w->ckpt, audit_store_log_restart(w->chain.st,
+		                                               CKPT_WAIT_MS));
 }
 
 /* t + ns, for pthread_cond_timedwait on CLOCK_MONOTONIC. */
@@ -519,8 +482,8 @@ writer_main(void *arg)
 {
 	struct audit_writer *w = arg;
 	struct timespec until = {0, 0};
-	int lingered = 1;     /* nothing to wait for before the first batch */
-	int idle_settled = 0; /* tried since the last commit */
+	int lingered = 1;  /* nothing to wait for before the first batch */
+	int idle_told = 1; /* the settler knows the writer is idle */
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -530,19 +493,10 @@ writer_main(void *arg)
 		while (!batch_ready(w, lingered)) {
 			if (w->head == NULL && w->stopping)
 				break;
-			if (lingered && w->head == NULL && !idle_settled &&
-			    writer_unsettled(w)) {
-				/* Idle: the data store catches up now (once;
-				 * a failure waits for the next commit). */
-				idle_settled = 1;
-				pthread_mutex_unlock(&w->lock);
-				/* Idle: no caller waits, so wait for the
-				 * lock if it is taken. */
-				w->chain.settle_nowait = 0;
-				writer_settle(w);
-				w->chain.settle_nowait = 1;
-				pthread_mutex_lock(&w->lock);
-				continue;
+			if (lingered && w->head == NULL && !idle_told) {
+				/* Idle: the data store catches up now. */
+				idle_told = 1;
+				audit_settler_idle(w->settler, &w->chain);
 			}
 			if (lingered) {
 				w->state = WRITER_IDLE;
@@ -572,15 +526,12 @@ writer_main(void *arg)
 		w->queued -= taken;
 		pthread_mutex_unlock(&w->lock);
 		commit_batch(w, batch);
-		idle_settled = 0;
+		idle_told = 0;
 		until = deadline_after(LINGER_NS);
 		lingered = 0;
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
-	w->chain.settle_nowait = 0; /* stopping: the last head, waited for */
-	if (writer_unsettled(w))
-		writer_settle(w);
 	return NULL;
 }
 
@@ -628,6 +579,13 @@ audit_create(const char *db_path, struct vaern_msg *msg)
 	return VAERN_OK;
 }
 
+/* The copy of the trail's log into its database, on ckpt's thread. */
+static enum vaern_err
+trail_copy(void *arg)
+{
+	return audit_store_checkpoint(arg, NULL, NULL, NULL);
+}
+
 enum vaern_err
 audit_writer_start(const struct audit_trail *t, size_t max_batch,
                    struct audit_writer **out, struct vaern_msg *msg)
@@ -654,16 +612,34 @@ audit_writer_start(const struct audit_trail *t, size_t max_batch,
 		free(w);
 		return err;
 	}
-	/* The writer never waits for the data store's lock: a settle that
-	 * finds it taken (the create writer's transaction) is tried again at
-	 * the next commit, instead of holding every caller's answer up. */
-	w->chain.settle_nowait = 1;
+	/* The writer never waits for the data store's lock (the create
+	 * writer holds it through its commit's fsyncs): the settler does. */
+	if ((err = audit_settler_start(&w->chain, &w->settler, msg)) !=
+	    VAERN_OK) {
+		audit_chain_close(&w->chain);
+		free(w);
+		return err;
+	}
+	/* SQLite only (PostgreSQL checkpoints on its own: no thread, no
+	 * connection). Without a connection or thread of its own for the
+	 * copy, SQLite copies the log in the writer's commits, as before. */
+	if (audit_store_checkpoint_apart(w->chain.st, 1) &&
+	    (audit_store_open(t->path, 1, &w->copier, NULL) != VAERN_OK ||
+	     ckpt_start(trail_copy, w->copier, "vaern-audit-ckp", &w->ckpt,
+	                NULL) != VAERN_OK)) {
+		audit_store_close(w->copier);
+		w->copier = NULL;
+		(void)audit_store_checkpoint_apart(w->chain.st, 0);
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for linger */
 	pthread_cond_init(&w->work, &attr);
 	pthread_condattr_destroy(&attr);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		ckpt_stop(w->ckpt);
+		audit_store_close(w->copier);
+		audit_settler_stop(w->settler);
 		audit_chain_close(&w->chain);
 		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->lock);
@@ -904,6 +880,10 @@ audit_writer_stop(struct audit_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	assert(w->head == NULL);
+	ckpt_stop(w->ckpt);
+	audit_store_close(w->copier);
+	/* The last head, waited for. */
+	audit_settler_stop(w->settler);
 	audit_chain_close(&w->chain);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->lock);

@@ -62,13 +62,18 @@
  * writer thread commits whatever is queued in one transaction (group
  * commit), so concurrent callers share an fsync.
  *
- * Locking: the trail is a database file of its own (AUDIT_DB_FILE); the
- * writer also takes the data store's write lock, briefly, to record the
- * head and delete moved outbox rows (settle: when idle, and at most every
- * 100 ms while busy, so the head may lag the trail by that much). Never append
- * while holding an open write transaction on the vault's store from the same
- * thread: the writer would wait for a lock that thread holds (until the
- * busy timeout fails it). Commit, then audit.
+ * Locking: the trail is a database file of its own (AUDIT_DB_FILE). The
+ * writer's second thread, the settler (audit_settle.c), takes the data
+ * store's write lock, briefly, to record the head and delete moved outbox
+ * rows (settle: when the writer is idle, and at most every 100 ms while it
+ * is busy, so the head may lag the trail by that much plus a wait for the
+ * lock); the writer itself never waits for that lock, so no answer waits
+ * behind a data store commit (issue 12 point 6). A third thread copies
+ * the trail's log into its database (the checkpoint, src/common/ckpt.h),
+ * off the writer's commits. Do not append while holding an open write
+ * transaction on the vault's store from the same thread: a direct append (no
+ * writer) settles without waiting and leaves the head to the next one. Commit,
+ * then audit.
  */
 #ifndef VAERN_AUDIT_H
 #define VAERN_AUDIT_H

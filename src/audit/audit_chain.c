@@ -22,9 +22,8 @@
 
 #define FLUSH_BATCH 4096 /* outbox rows one flush transaction moves */
 
-/* Remembers outbox row id as moved (to delete at the next settle). */
-static enum vaern_err
-moved_push(struct audit_chain *c, int64_t id, struct vaern_msg *msg)
+enum vaern_err
+audit_chain_moved_add(struct audit_chain *c, int64_t id, struct vaern_msg *msg)
 {
 	if (c->nmoved == c->capmoved) {
 		size_t cap = c->capmoved ? 2 * c->capmoved : 256;
@@ -158,7 +157,7 @@ audit_chain_add(struct audit_chain *c, const struct audit_row *r, int64_t *seq,
 		if (err == VAERN_OK) {
 			if (seq != NULL)
 				*seq = had;
-			return moved_push(c, r->outbox_id, msg);
+			return audit_chain_moved_add(c, r->outbox_id, msg);
 		}
 		if (err != VAERN_E_NOTFOUND)
 			return err;
@@ -173,7 +172,7 @@ audit_chain_add(struct audit_chain *c, const struct audit_row *r, int64_t *seq,
 	if ((err = audit_store_insert(c->st, &row, msg)) != VAERN_OK)
 		return err;
 	if (r->outbox_id != 0 &&
-	    (err = moved_push(c, r->outbox_id, msg)) != VAERN_OK)
+	    (err = audit_chain_moved_add(c, r->outbox_id, msg)) != VAERN_OK)
 		return err;
 	c->seq = row.seq;
 	memcpy(c->mac, next, AUDIT_HASH_BYTES);

@@ -78,6 +78,36 @@ void audit_chain_rollback(struct audit_chain *c) __attribute__((nonnull));
 enum vaern_err audit_chain_settle(struct audit_chain *c, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
 
+/* Remembers outbox row id as moved, to delete at the next settle. msg
+ * may be NULL. */
+enum vaern_err audit_chain_moved_add(struct audit_chain *c, int64_t id,
+                                     struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+
+/*
+ * The settler (audit_settle.c): the thread that settles for the writer,
+ * so the writer never waits for the data store's write lock.
+ * audit_settler_start takes c's data store connection (c->av becomes
+ * NULL) and settles what c has moved; *out stays NULL when c has no data
+ * store (the hand-overs then only forget the moved rows).
+ */
+struct audit_settler;
+enum vaern_err audit_settler_start(struct audit_chain *c,
+                                   struct audit_settler **out,
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
+/* After each commit on c (the writer's thread, its callers answered):
+ * hands over the rows c moved and its head, to settle at most every
+ * 100 ms. s may be NULL (no data store). */
+void audit_settler_committed(struct audit_settler *s, struct audit_chain *c)
+        __attribute__((nonnull(2)));
+/* The writer is idle (its thread): settle what was handed over now. */
+void audit_settler_idle(struct audit_settler *s, struct audit_chain *c)
+        __attribute__((nonnull(2)));
+/* A last settle (waiting for the lock), then the thread ends and the
+ * connection closes. Accepts NULL. */
+void audit_settler_stop(struct audit_settler *s);
+
 /* Moves every row of the data store's outbox into the trail (each once)
  * and settles; *moved (may be NULL) gets the entries written. */
 enum vaern_err audit_chain_flush(struct audit_chain *c, int64_t *moved,

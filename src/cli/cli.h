@@ -242,4 +242,23 @@ int cli_smtp_open(const char *command, struct cli_smtp *s,
 int cli_outbox_from_env(const char *command, struct vault *v,
                         struct smtp_outbox **out);
 
+/* ---- a store in PostgreSQL (cmd_init.c; issue 14) ---- */
+
+/*
+ * The connection string of a new data directory's store into conninfo
+ * (size bytes; "" for SQLite): --store (refused with a password in it:
+ * the command line is visible to every user), --store-file (a file), or,
+ * when neither is given, $VAERN_STORE. Returns EXIT_OK, or the exit code
+ * after printing why (naming cmd; never the string).
+ */
+int cli_store_conninfo(const char *cmd, const char *store,
+                       const char *store_file, char *conninfo, size_t size);
+/* Writes DIR/store.conf (mode 0600, never over an existing one; DIR made
+ * if missing): EXIT_OK or the exit code after printing why. */
+int cli_store_conf_write(const char *cmd, const char *dir,
+                         const char *conninfo);
+/* Removes DIR/store.conf after a failed command, so a retry starts
+ * clean. */
+void cli_store_conf_drop(const char *dir);
+
 #endif

@@ -115,14 +115,14 @@ has_password(const char *c)
 }
 
 static int
-read_conninfo_file(const char *path, char *out, size_t size)
+read_conninfo_file(const char *cmd, const char *path, char *out, size_t size)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
 
 	if (f == NULL) {
-		fprintf(stderr,
-		        "vaern: init: --store-file %s: cannot read it\n", path);
+		fprintf(stderr, "vaern: %s: --store-file %s: cannot read it\n",
+		        cmd, path);
 		return EXIT_REFUSED;
 	}
 	n = fread(out, 1, size - 1, f);
@@ -132,9 +132,9 @@ read_conninfo_file(const char *path, char *out, size_t size)
 		out[--n] = '\0';
 	if (n == 0 || n >= size - 1) {
 		fprintf(stderr,
-		        "vaern: init: --store-file %s: empty, or longer than "
+		        "vaern: %s: --store-file %s: empty, or longer than "
 		        "%d bytes\n",
-		        path, STORE_CONNINFO_MAX - 1);
+		        cmd, path, STORE_CONNINFO_MAX - 1);
 		return EXIT_REFUSED;
 	}
 	return EXIT_OK;
@@ -148,26 +148,25 @@ is_pg_url(const char *c)
 	       strchr(c, '=') != NULL; /* "host=... dbname=..." */
 }
 
-/* Writes DIR/store.conf (0600, never over an existing one). */
-static int
-write_store_conf(const char *dir, const char *conninfo)
+int
+cli_store_conf_write(const char *cmd, const char *dir, const char *conninfo)
 {
 	char path[PATH_MAX];
 	size_t len = strlen(conninfo);
 	int fd, w;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "vaern: init: cannot create %s: %s\n", dir,
+		fprintf(stderr, "vaern: %s: cannot create %s: %s\n", cmd, dir,
 		        strerror(errno));
 		return EXIT_FAILURE_;
 	}
 	w = snprintf(path, sizeof(path), "%s/%s", dir, DB_STORE_CONF);
 	if (w < 0 || (size_t)w >= sizeof(path))
-		return cli_usage("init", "the data directory path is too long");
+		return cli_usage(cmd, "the data directory path is too long");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	          0600);
 	if (fd < 0) {
-		fprintf(stderr, "vaern: init: %s: %s\n", path,
+		fprintf(stderr, "vaern: %s: %s: %s\n", cmd, path,
 		        errno == EEXIST ? "already initialised"
 		                        : strerror(errno));
 		return errno == EEXIST ? EXIT_REFUSED : EXIT_FAILURE_;
@@ -176,22 +175,51 @@ write_store_conf(const char *dir, const char *conninfo)
 	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
 		(void)close(fd);
 		(void)unlink(path);
-		fprintf(stderr, "vaern: init: cannot write %s\n", path);
+		fprintf(stderr, "vaern: %s: cannot write %s\n", cmd, path);
 		return EXIT_FAILURE_;
 	}
 	(void)close(fd);
 	return EXIT_OK;
 }
 
-/* Removes DIR/store.conf after a failed init, so a retry starts clean. */
-static void
-drop_store_conf(const char *dir)
+void
+cli_store_conf_drop(const char *dir)
 {
 	char path[PATH_MAX];
 	int w = snprintf(path, sizeof(path), "%s/%s", dir, DB_STORE_CONF);
 
 	if (w > 0 && (size_t)w < sizeof(path))
 		(void)unlink(path);
+}
+
+int
+cli_store_conninfo(const char *cmd, const char *store, const char *store_file,
+                   char *conninfo, size_t size)
+{
+	int rc;
+
+	conninfo[0] = '\0';
+	if (store == NULL && store_file == NULL)
+		store = getenv("VAERN_STORE");
+	else if (store != NULL && has_password(store))
+		return cli_usage(
+		        cmd, "--store: a password does not go on the command "
+		             "line; put the connection string in a file of "
+		             "mode 0600 (--store-file) or in VAERN_STORE, or "
+		             "use ~/.pgpass");
+	if (store_file != NULL &&
+	    (rc = read_conninfo_file(cmd, store_file, conninfo, size)) !=
+	            EXIT_OK)
+		return rc;
+	if (store != NULL && *store != '\0' &&
+	    (size_t)snprintf(conninfo, size, "%s", store) >= size)
+		return cli_usage(cmd, "--store: longer than 1022 bytes");
+	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0 &&
+	    !is_pg_url(conninfo))
+		return cli_usage(cmd, "--store: give a PostgreSQL connection "
+		                      "string (postgresql://... or "
+		                      "\"host=... dbname=...\") or sqlite");
+	return EXIT_OK;
 }
 
 int
@@ -221,51 +249,26 @@ cmd_init(int argc, char **argv)
 			return cli_usage("init", cli_init_usage);
 		}
 	}
-	if (store == NULL && store_file == NULL)
-		store = getenv("VAERN_STORE");
-	else if (store != NULL && has_password(store)) {
-		free(paths);
-		return cli_usage(
-		        "init",
-		        "--store: a password does not go on the command "
-		        "line; put the connection string in a file of "
-		        "mode 0600 (--store-file) or in VAERN_STORE, or "
-		        "use ~/.pgpass");
-	}
-	if (store_file != NULL &&
-	    (rc = read_conninfo_file(store_file, conninfo, sizeof(conninfo))) !=
-	            EXIT_OK) {
+	if ((rc = cli_store_conninfo("init", store, store_file, conninfo,
+	                             sizeof(conninfo))) != EXIT_OK) {
+		sodium_memzero(conninfo, sizeof(conninfo));
 		free(paths);
 		return rc;
-	}
-	if (store != NULL && *store != '\0' &&
-	    (size_t)snprintf(conninfo, sizeof(conninfo), "%s", store) >=
-	            sizeof(conninfo)) {
-		free(paths);
-		return cli_usage("init", "--store: longer than 1022 bytes");
-	}
-	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0 &&
-	    !is_pg_url(conninfo)) {
-		free(paths);
-		return cli_usage("init",
-		                 "--store: give a PostgreSQL connection "
-		                 "string (postgresql://... or "
-		                 "\"host=... dbname=...\") or sqlite");
 	}
 	if ((rc = check_policies(n, paths)) != EXIT_OK) {
 		free(paths);
 		return rc;
 	}
 	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0 &&
-	    (rc = write_store_conf(cli_globals.data_dir, conninfo)) !=
-	            EXIT_OK) {
+	    (rc = cli_store_conf_write("init", cli_globals.data_dir,
+	                               conninfo)) != EXIT_OK) {
 		sodium_memzero(conninfo, sizeof(conninfo));
 		free(paths);
 		return rc;
 	}
 	if ((err = vault_init(cli_globals.data_dir, &msg)) != VAERN_OK) {
 		if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0)
-			drop_store_conf(cli_globals.data_dir);
+			cli_store_conf_drop(cli_globals.data_dir);
 		sodium_memzero(conninfo, sizeof(conninfo));
 		free(paths);
 		return cli_report("init", err, &msg);

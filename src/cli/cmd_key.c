@@ -13,12 +13,14 @@
  *   vaern backup --keystore DIR [--keep-days N]
  *       the keystore into DIR/keystore-<time>/; backups in DIR older than
  *       N days (default 30) are deleted.
- *   vaern restore BACKUP [--keystore DIR]
+ *   vaern restore BACKUP [--keystore DIR] [--store URL | --store-file F]
  *       into the data directory (--data), which must be new or empty (a
  *       master.key alone is allowed): checks everything first. The
  *       keystore: the newest backup in DIR, or DIR's live one if DIR is
  *       a data directory; without --keystore, the live keystore of the
- *       data directory the backup was taken from.
+ *       data directory the backup was taken from. With --store (or
+ *       --store-file, or $VAERN_STORE) into an empty PostgreSQL database.
+ *       A backup of either engine restores into either (issue 14).
  *
  * Messages name files and generations, never a key or a value.
  */
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../audit/audit.h"
@@ -46,7 +49,9 @@ const char cli_key_usage[] =
 const char cli_backup_usage[] =
         "usage: vaern backup DIR\n"
         "       vaern backup --keystore DIR [--keep-days N]";
-const char cli_restore_usage[] = "usage: vaern restore BACKUP [--keystore DIR]";
+const char cli_restore_usage[] =
+        "usage: vaern restore BACKUP [--keystore DIR]\n"
+        "                            [--store URL | --store-file FILE]";
 
 /* The data directory's audit trail and its MAC key (issue 12), loaded
  * by the first audit_op that can open the vault; wiped at exit. */
@@ -267,13 +272,20 @@ cmd_restore(int argc, char **argv)
 {
 	struct keys_restore_report rep;
 	struct vaern_msg msg = {{0}};
-	const char *backup = NULL, *ksdir = NULL;
-	char reason[256];
+	const char *backup = NULL, *ksdir = NULL, *store = NULL;
+	const char *store_file = NULL;
+	char reason[256], conninfo[1024];
 	enum vaern_err err;
+	struct stat sb;
+	int rc, wrote_conf = 0, had_dir;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--keystore") == 0 && i + 1 < argc)
 			ksdir = argv[++i];
+		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+			store = argv[++i];
+		else if (strcmp(argv[i], "--store-file") == 0 && i + 1 < argc)
+			store_file = argv[++i];
 		else if (argv[i][0] != '-' && backup == NULL)
 			backup = argv[i];
 		else
@@ -281,9 +293,32 @@ cmd_restore(int argc, char **argv)
 	}
 	if (backup == NULL)
 		return cli_usage("restore", cli_restore_usage);
+	/* Into PostgreSQL (issue 14): the data directory's store.conf names
+	 * an empty database, written here as `vaern init --store` writes it
+	 * and removed again if the restore fails. */
+	if ((rc = cli_store_conninfo("restore", store, store_file, conninfo,
+	                             sizeof(conninfo))) != EXIT_OK) {
+		sodium_memzero(conninfo, sizeof(conninfo));
+		return rc;
+	}
+	had_dir = stat(cli_globals.data_dir, &sb) == 0;
+	if (conninfo[0] != '\0' && strcmp(conninfo, "sqlite") != 0) {
+		rc = cli_store_conf_write("restore", cli_globals.data_dir,
+		                          conninfo);
+		sodium_memzero(conninfo, sizeof(conninfo));
+		if (rc != EXIT_OK)
+			return rc;
+		wrote_conf = 1;
+	}
 	err = keys_restore(backup, ksdir, cli_globals.data_dir, &rep, &msg);
-	if (err != VAERN_OK)
+	if (err != VAERN_OK) {
+		if (wrote_conf) {
+			cli_store_conf_drop(cli_globals.data_dir);
+			if (!had_dir)
+				(void)rmdir(cli_globals.data_dir);
+		}
 		return cli_report("restore", err, &msg);
+	}
 	(void)snprintf(reason, sizeof(reason),
 	               "restored; %lld subjects erased after the data backup "
 	               "removed, %lld keys without data dropped, %lld traffic "

@@ -26,6 +26,7 @@
 #include "../http/http.h"
 #include "../outbox/smtp.h"
 #include "../outbox/webhook.h"
+#include "../store/db_health.h"
 #include "../vault/vault.h"
 #include "cli.h"
 
@@ -212,6 +213,21 @@ serve_metrics(void *app, struct http_buf *out)
 {
 	api_metrics(app, out);
 	webhook_metrics(serve_webhook, out);
+}
+
+/* /healthz: the store's check (issue 14); none on SQLite. */
+static struct db_health *serve_health;
+
+static int
+serve_ready(void *app, char *reason, size_t size)
+{
+	char why[DB_HEALTH_REASON_MAX];
+
+	(void)app;
+	if (db_health_ready(serve_health, why))
+		return 1;
+	(void)snprintf(reason, size, "%s", why);
+	return 0;
 }
 
 /* One JSON line per request on stderr (the journal under systemd):
@@ -541,6 +557,12 @@ cmd_serve(int argc, char **argv)
 	}
 	cfg.log = quiet ? NULL : log_request;
 	cfg.metrics_extra = serve_metrics;
+	if ((err = db_health_open(cli_globals.data_dir, &serve_health, &msg)) !=
+	    VAERN_OK) {
+		rc = cli_report("serve", err, &msg);
+		goto done;
+	}
+	cfg.ready = serve_ready;
 	cfg.after_handler = api_after_handler;
 	routes = api_routes(&nroutes);
 	cfg.nbody_rules = api_body_rules(
@@ -595,6 +617,8 @@ cmd_serve(int argc, char **argv)
 done:
 	http_server_stop(srv);
 	serve_webhook = NULL;
+	db_health_close(serve_health); /* after the HTTP workers */
+	serve_health = NULL;
 	webhook_stop(webhook); /* an attempt under way ends first */
 	if (hup.started) {
 		atomic_store(&hup.stop, 1);

@@ -208,6 +208,12 @@ struct http_config {
 	/* called on the worker thread each time an
 	   app handler returns (e.g. to end the
 	   thread's read transaction); NULL: none */
+	int (*ready)(void *app, char *reason, size_t size);
+	/* 1 if the app can serve (GET /healthz
+	   200), else 0 with reason (size bytes, no
+	   personal value) and /healthz answers 503
+	   {"status": "unavailable", "reason": ...};
+	   NULL: always ready */
 	void (*metrics_extra)(void *app, struct http_buf *out);
 	/* appends the app's own metrics to
 	   /metrics (Prometheus text format);

@@ -163,6 +163,7 @@ struct http_server {
 	void (*log)(void *, const struct http_log_record *); /* or NULL */
 	void (*metrics_extra)(void *, struct http_buf *);    /* or NULL */
 	void (*after_handler)(void *);                       /* or NULL */
+	int (*ready)(void *, char *, size_t);                /* or NULL */
 	uint16_t port;            /* the bound port */
 	int listen_fd;            /* ours until the daemon starts, and
 	                             again after quiesce; else -1 */

@@ -50,6 +50,7 @@ int
 metrics_healthz(struct http_request *req, struct http_response *res, void *app)
 {
 	struct http_server *srv = app;
+	char reason[128] = "";
 
 	(void)req;
 	/* A draining server says so, so a load balancer stops sending. */
@@ -57,6 +58,13 @@ metrics_healthz(struct http_request *req, struct http_response *res, void *app)
 		return http_respond_json(
 		        res, MHD_HTTP_SERVICE_UNAVAILABLE,
 		        json_pack("{s:s}", "status", "draining"));
+	/* So does one whose store is down (issue 14): not ready until it
+	 * answers again. */
+	if (srv->ready != NULL && !srv->ready(srv->app, reason, sizeof(reason)))
+		return http_respond_json(res, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                         json_pack("{s:s, s:s}", "status",
+		                                   "unavailable", "reason",
+		                                   reason));
 	return http_respond_json(res, MHD_HTTP_OK,
 	                         json_pack("{s:s}", "status", "ok"));
 }

@@ -1196,6 +1196,7 @@ http_server_start(const struct http_config *cfg,
 	srv->log = c.log;
 	srv->metrics_extra = c.metrics_extra;
 	srv->after_handler = c.after_handler;
+	srv->ready = c.ready;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->draining, 0);
 	atomic_init(&srv->holding, 0);

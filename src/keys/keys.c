@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../calendar/calendar.h"
 #include "../store/store.h"
@@ -324,18 +325,13 @@ keys_ring_refresh(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
  * the keystore's.
  */
 static enum vaern_err
-load_source(struct keys_ring *r, struct store *st, int64_t *gen, char *state,
-            size_t statesz, struct vaern_msg *msg)
+scratch_generation(struct keys_ring *r, struct store *st, int64_t *gen,
+                   char *state, size_t statesz, struct vaern_msg *msg)
 {
 	struct db *db = store_sqlite_db(st);
 	struct db_stmt *s = NULL;
 	char check[KEYS_HEX + 1];
-	enum vaern_err err;
 
-	*gen = 0;
-	state[0] = '\0';
-	if ((err = keys_master_load(r->dir, r->scratch, r->source, msg)))
-		return err;
 	keys_check_value(r->scratch, check);
 	if (db_prepare(db,
 	               "SELECT gen, state FROM ks.kek"
@@ -358,13 +354,43 @@ load_source(struct keys_ring *r, struct store *st, int64_t *gen, char *state,
 	return VAERN_OK;
 }
 
+static enum vaern_err
+load_source(struct keys_ring *r, struct store *st, int64_t *gen, char *state,
+            size_t statesz, struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	*gen = 0;
+	state[0] = '\0';
+	if ((err = keys_master_load(r->dir, r->scratch, r->source, msg)))
+		return err;
+	return scratch_generation(r, st, gen, state, statesz, msg);
+}
+
 enum vaern_err
 keys_ring_reload(struct keys_ring *r, struct store *st, struct vaern_msg *msg)
 {
-	char state[16];
+	char state[16], next[PATH_MAX];
+	enum vaern_err err;
 	int64_t gen;
+	int n;
 
-	return load_source(r, st, &gen, state, sizeof(state), msg);
+	if ((err = load_source(r, st, &gen, state, sizeof(state), msg)) ||
+	    (gen != 0 && strcmp(state, "retired") != 0))
+		return err;
+	/* GDPR-32, issue 14: a rotation ended (on this node or another)
+	 * while this process held only the old key, and master.key is not
+	 * yet the new one: with the default source the new key is
+	 * master.key.next until this node's `vaern key rotate` renames it
+	 * (placed there beforehand on every node of a PostgreSQL store). */
+	n = snprintf(next, sizeof(next), "%s/%s", r->dir, KEYS_NEXT_FILE);
+	if (!keys_source_is_default() || n < 0 || (size_t)n >= sizeof(next) ||
+	    access(next, F_OK) != 0)
+		return VAERN_OK;
+	if ((err = keys_file_read(next, r->scratch, msg)) != VAERN_OK)
+		return err;
+	state[0] = '\0';
+	return scratch_generation(r, st, &gen, state, sizeof(state), msg);
 }
 
 /* ---- open, init ------------------------------------------------------- */

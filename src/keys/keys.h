@@ -243,6 +243,8 @@ keys_rewrap_all(struct keys_ring *r, struct store *st, size_t batch, int64_t *n,
  * trail's snapshot taken after the data's, so it holds the entry of every
  * acknowledged write the data holds), with out/manifest.json: time, vault id,
  * schema, audit head, and the size and BLAKE2b of each file. No key is in it.
+ * A data directory on PostgreSQL (issue 14) gets the same files, written from
+ * one snapshot of its database (keys_backup_pg.c; manifest "engine").
  */
 enum vaern_err keys_backup_data(const char *dir, const char *out,
                                 struct vaern_msg *msg)
@@ -280,7 +282,9 @@ struct keys_restore_report {
  * same vault, the master key (its source as for target) one of the
  * keystore's current generation. Then subjects whose key is not in the
  * keystore (erased after the data backup) are removed with their rows,
- * and keys without a subject dropped.
+ * and keys without a subject dropped. A target holding store.conf is
+ * restored into the empty PostgreSQL database it names (issue 14), in one
+ * transaction; a backup of either engine restores into either.
  */
 enum vaern_err keys_restore(const char *backup, const char *keystore,
                             const char *target, struct keys_restore_report *rep,

@@ -25,6 +25,7 @@
 #include "../audit/audit.h"
 #include "../calendar/calendar.h"
 #include "../store/store.h"
+#include "../store/store_audit.h"
 #include "keys.h"
 #include "keys_internal.h"
 
@@ -164,7 +165,8 @@ keys_sync_tree(const char *dir)
  * names the one file it may hold all the same.
  */
 static enum vaern_err
-dir_empty(const char *dir, const char *allow, struct vaern_msg *msg)
+dir_empty(const char *dir, const char *allow, const char *allow2,
+          struct vaern_msg *msg)
 {
 	struct dirent *e;
 	DIR *d;
@@ -180,7 +182,8 @@ dir_empty(const char *dir, const char *allow, struct vaern_msg *msg)
 		                  dir);
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") &&
-		    (allow == NULL || strcmp(e->d_name, allow) != 0))
+		    (allow == NULL || strcmp(e->d_name, allow) != 0) &&
+		    (allow2 == NULL || strcmp(e->d_name, allow2) != 0))
 			other = 1;
 	closedir(d);
 	if (other)
@@ -352,9 +355,8 @@ done:
 	return err;
 }
 
-/* One text of a one-row query on db (NULL if none); out of outsz. */
-static int
-query_text(struct db *db, const char *sql, char *out, size_t outsz)
+int
+keys_query_text(struct db *db, const char *sql, char *out, size_t outsz)
 {
 	struct db_stmt *s = NULL;
 	int ok = 0;
@@ -403,24 +405,28 @@ attach(struct db *db, const char *path, const char *as, struct vaern_msg *msg)
 }
 
 /*
- * The backups here copy SQLite files. A data directory on PostgreSQL is
- * backed up by PostgreSQL's own tools (issue 14: docs/operations.md);
- * vaern's backup commands refuse it rather than copy nothing.
+ * 1 if the data directory dir keeps its store in PostgreSQL (issue 14):
+ * its backups are written from a snapshot of the database into the same
+ * SQLite files (keys_backup_pg.c); -1 if its store.conf is unreadable.
  */
-static enum vaern_err
-refuse_pg(const char *dir, struct vaern_msg *msg)
+static int
+on_pg(const char *dir)
 {
-	char probe[8];
-	int on = db_store_conf(dir, 1, probe, sizeof(probe));
+	char conninfo[1024];
+	int on = db_store_conf(dir, 1, conninfo, sizeof(conninfo));
 
-	explicit_bzero(probe, sizeof(probe));
-	if (on == 0)
-		return VAERN_OK;
+	explicit_bzero(conninfo, sizeof(conninfo));
+	return on;
+}
+
+static enum vaern_err
+conf_unreadable(const char *dir, struct vaern_msg *msg)
+{
 	return vaern_fail(msg, VAERN_E_INVALID,
-	                  "%s keeps its data in PostgreSQL: back it up with "
-	                  "PostgreSQL's tools (pg_basebackup, a standby; "
-	                  "docs/operations.md), not vaern backup",
-	                  dir);
+	                  "%s/%s is unreadable or open to others: it must be "
+	                  "a file of mode 0600 holding a PostgreSQL "
+	                  "connection string",
+	                  dir, DB_STORE_CONF);
 }
 
 enum vaern_err
@@ -432,10 +438,17 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	enum vaern_err err;
 	struct db *db = NULL;
 	json_t *m = NULL, *files = NULL, *traffic = NULL;
-	int began = 0;
+	int began = 0, pg = on_pg(dir);
 
-	if ((err = refuse_pg(dir, msg)) != VAERN_OK)
-		return err;
+	if (pg < 0)
+		return conf_unreadable(dir, msg);
+	if (pg) {
+		if ((err = dir_empty(out, NULL, NULL, msg)) != VAERN_OK ||
+		    (err = keys_pg_backup_data(dir, out, vault_id, schema, seq,
+		                               head, msg)) != VAERN_OK)
+			goto done;
+		goto manifest;
+	}
 	if ((err = join(src, dir, DATA_DB, msg)) ||
 	    (err = join(aud, dir, AUDIT_DB_FILE, msg)))
 		return err;
@@ -446,7 +459,7 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 		goto done;
 	}
 	if ((err = attach(db, aud, "audit", msg)) != VAERN_OK ||
-	    (err = dir_empty(out, NULL, msg)) != VAERN_OK)
+	    (err = dir_empty(out, NULL, NULL, msg)) != VAERN_OK)
 		goto done;
 	/* The data's snapshot first, then the trail's: the trail holds the
 	 * entry of every change in the data whose entry was written by then
@@ -458,25 +471,25 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 		goto done;
 	}
 	began = 1;
-	if (!query_text(db,
-	                "SELECT value FROM main.meta WHERE key = 'vault_id'",
-	                vault_id, sizeof(vault_id)) ||
-	    !query_text(db,
-	                "SELECT value FROM main.meta"
-	                " WHERE key = 'schema_version'",
-	                schema, sizeof(schema))) {
+	if (!keys_query_text(
+	            db, "SELECT value FROM main.meta WHERE key = 'vault_id'",
+	            vault_id, sizeof(vault_id)) ||
+	    !keys_query_text(db,
+	                     "SELECT value FROM main.meta"
+	                     " WHERE key = 'schema_version'",
+	                     schema, sizeof(schema))) {
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "%s: no vault id; open it with vaern once",
 		                 src);
 		goto done;
 	}
-	if (!query_text(db, "SELECT max(seq) FROM audit.audit", seq,
-	                sizeof(seq)))
+	if (!keys_query_text(db, "SELECT max(seq) FROM audit.audit", seq,
+	                     sizeof(seq)))
 		(void)snprintf(seq, sizeof(seq), "0");
-	if (!query_text(db,
-	                "SELECT lower(hex(hash)) FROM audit.audit"
-	                " ORDER BY seq DESC LIMIT 1",
-	                head, sizeof(head)))
+	if (!keys_query_text(db,
+	                     "SELECT lower(hex(hash)) FROM audit.audit"
+	                     " ORDER BY seq DESC LIMIT 1",
+	                     head, sizeof(head)))
 		head[0] = '\0';
 	for (size_t i = 0; i < 2 && err == VAERN_OK; i++)
 		if ((err = join(dst, out, data_files[i], msg)) == VAERN_OK)
@@ -485,14 +498,16 @@ keys_backup_data(const char *dir, const char *out, struct vaern_msg *msg)
 	began = 0;
 	if (err != VAERN_OK)
 		goto done;
+manifest:
 	time_text(clock_now(), when);
 	/* The data directory it came from: its live keystore is the newest
 	 * one a restore can take when no keystore backup is named. */
 	if (realpath(dir, real) == NULL)
 		(void)snprintf(real, sizeof(real), "%s", dir);
-	m = json_pack("{sssssssssssss{sIss}}", "format", KEYS_BACKUP_FORMAT,
+	m = json_pack("{sssssssssssssss{sIss}}", "format", KEYS_BACKUP_FORMAT,
 	              "kind", "data", "vault_id", vault_id, "schema", schema,
-	              "created_at", when, "source", real, "audit_head", "seq",
+	              "created_at", when, "source", real, "engine",
+	              pg ? "postgresql" : "sqlite", "audit_head", "seq",
 	              (json_int_t)strtoll(seq, NULL, 10), "hash", head);
 	if (m == NULL || (files = json_object()) == NULL ||
 	    json_object_set(m, "files", files) != 0) {
@@ -601,7 +616,7 @@ drop_dead_keys(struct db *db, int64_t *n, struct vaern_msg *msg)
 	*n = 0;
 	if (db_exec(db,
 	            "DELETE FROM ks.subject_key WHERE NOT EXISTS"
-	            " (SELECT 1 FROM main.subject AS s"
+	            " (SELECT 1 FROM subject AS s"
 	            "  WHERE s.uid = subject_key.uid)",
 	            NULL) != DB_OK)
 		return vaern_fail(msg, VAERN_E_STORE, "keystore: %s",
@@ -621,16 +636,16 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 	json_t *m = NULL, *files = NULL;
 	int64_t now = clock_now(), dead = 0;
 	struct db *db;
-	int n;
+	int n, pg;
 
 	if (expired != NULL)
 		*expired = 0;
-	if ((err = refuse_pg(dir, msg)) != VAERN_OK)
-		return err;
+	if ((pg = on_pg(dir)) < 0)
+		return conf_unreadable(dir, msg);
 	if ((err = join(src, dir, DATA_DB, msg)) ||
 	    (err = join(ksp, dir, STORE_KEYSTORE_FILE, msg)))
 		return err;
-	if (access(src, F_OK) != 0)
+	if (!pg && access(src, F_OK) != 0)
 		return vaern_fail(msg, VAERN_E_NOTFOUND, "%s: missing", src);
 	if (mkdir(out, 0700) != 0 && errno != EEXIST)
 		return vaern_fail(msg, VAERN_E_IO, "cannot create %s: %s", out,
@@ -657,7 +672,7 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 	if ((err = store_open_sqlite(src, 0, &st, msg)) != VAERN_OK)
 		return err;
 	db = store_sqlite_db(st);
-	if (db_exec(db, "BEGIN IMMEDIATE", NULL) != DB_OK) {
+	if (db_begin(db, DB_WRITE, DB_LOCK_STORE) != DB_OK) {
 		err = vaern_fail(msg, VAERN_E_STORE, "begin: %s",
 		                 db_errmsg(db));
 		goto done;
@@ -675,9 +690,16 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 		                 strerror(errno));
 		goto done;
 	}
+	if (pg) {
+		if ((err = keys_pg_backup_keystore(dir, tmp, 0, vault_id,
+		                                   msg)) != VAERN_OK)
+			goto done;
+		goto manifest;
+	}
 	if (db_exec(db, "BEGIN", NULL) != DB_OK ||
-	    !query_text(db, "SELECT value FROM ks.meta WHERE key = 'vault_id'",
-	                vault_id, sizeof(vault_id))) {
+	    !keys_query_text(db,
+	                     "SELECT value FROM ks.meta WHERE key = 'vault_id'",
+	                     vault_id, sizeof(vault_id))) {
 		err = vaern_fail(msg, VAERN_E_STORE, "%s: no vault id", ksp);
 		(void)db_exec(db, "ROLLBACK", NULL);
 		goto done;
@@ -687,6 +709,7 @@ keys_backup_keystore(const char *dir, const char *out, int keep_days,
 	(void)db_exec(db, "COMMIT", NULL);
 	if (err != VAERN_OK)
 		goto done;
+manifest:
 	m = json_pack("{ssssssssss}", "format", KEYS_BACKUP_FORMAT, "kind",
 	              "keystore", "vault_id", vault_id, "schema", "5",
 	              "created_at", when);
@@ -749,6 +772,12 @@ newest_keystore(const char *dir, char *out, int *live, struct vaern_msg *msg)
 		return VAERN_E_INVALID;
 	*live = 0;
 	if (access(path, F_OK) == 0) {
+		(void)snprintf(out, PATH_MAX, "%s", dir);
+		return VAERN_OK;
+	}
+	/* A data directory on PostgreSQL: its live keystore is there. */
+	if (on_pg(dir) == 1) {
+		*live = 1;
 		(void)snprintf(out, PATH_MAX, "%s", dir);
 		return VAERN_OK;
 	}
@@ -832,7 +861,7 @@ backup_says(const char *dir, const char *file, int live, const char *sql,
 	if ((err = join(path, dir, file, msg)) ||
 	    (err = db_open_backup(path, live, db, msg)))
 		return err;
-	if (!query_text(*db, sql, text, sizeof(text)) ||
+	if (!keys_query_text(*db, sql, text, sizeof(text)) ||
 	    strcmp(text, want) != 0)
 		return vaern_fail(msg, VAERN_E_INVALID,
 		                  "%s: its %s does not match the manifest",
@@ -884,7 +913,7 @@ check_backup(const char *backup, const char *ks, json_t *dm, json_t *km,
 	keys_check_value(master, check);
 	(void)snprintf(sql, sizeof(sql),
 	               "SELECT state FROM kek WHERE check_value = '%s'", check);
-	if (!query_text(db, sql, text, sizeof(text)) ||
+	if (!keys_query_text(db, sql, text, sizeof(text)) ||
 	    strcmp(text, "retired") == 0)
 		err = vaern_fail(
 		        msg, VAERN_E_INVALID,
@@ -992,7 +1021,7 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
 	if ((err = db_open_backup(src, 1, &db, msg)) == VAERN_OK) {
 		if (db_exec(db, "BEGIN", NULL) != DB_OK ||
-		    !query_text(db, VAULT_ID_SQL, text, sizeof(text)))
+		    !keys_query_text(db, VAULT_ID_SQL, text, sizeof(text)))
 			err = vaern_fail(msg, VAERN_E_STORE, "%s: %s", src,
 			                 db_errmsg(db));
 		else
@@ -1018,6 +1047,51 @@ live_copy(const char *src, const char *dst, struct vaern_msg *msg)
 	return err;
 }
 
+/* Removes a staging directory and every file in it (a SQLite file's
+ * logs included). */
+static void
+remove_stage(const char *dir)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	struct vaern_msg msg = {{0}};
+	DIR *d;
+
+	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") &&
+		    join(path, dir, e->d_name, &msg) == VAERN_OK)
+			(void)unlink(path);
+	closedir(d);
+	(void)rmdir(dir);
+}
+
+/* A new private directory: tmpl ("DIR/NAME-XXXXXX") made by mkdtemp. */
+static enum vaern_err
+make_stage(char *tmpl, const char *dir, const char *name, struct vaern_msg *msg)
+{
+	int n = snprintf(tmpl, PATH_MAX, "%s/%s-XXXXXX", dir, name);
+
+	if (n < 0 || n >= PATH_MAX)
+		return vaern_fail(msg, VAERN_E_INVALID, "a path is too long");
+	if (mkdtemp(tmpl) == NULL) {
+		n = errno;
+		tmpl[0] = '\0';
+		return vaern_fail(msg, VAERN_E_IO, "cannot create %s/%s: %s",
+		                  dir, name, strerror(n));
+	}
+	return VAERN_OK;
+}
+
+/*
+ * A restore: the backup's files into the data directory target, the
+ * keystore's from ks (live: a data directory's own, copied without its
+ * dead keys), then the purge. Into PostgreSQL (target holds store.conf)
+ * the files go to a staging directory in target first, are purged there,
+ * and are loaded into the empty database in one transaction: on failure
+ * the database stays empty and the staging directory goes.
+ */
 enum vaern_err
 keys_restore(const char *backup, const char *keystore, const char *target,
              struct keys_restore_report *rep, struct vaern_msg *msg)
@@ -1025,15 +1099,19 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 	static const char *const files[] = {DATA_DB, AUDIT_DB_FILE,
 	                                    STORE_KEYSTORE_FILE};
 	char ks[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	char live_pg[PATH_MAX] = "", stage[PATH_MAX] = "";
 	unsigned char *master = NULL;
 	json_t *dm = NULL, *km = NULL;
 	struct store *st = NULL;
 	enum vaern_err err;
 	size_t copied = 0;
-	int made_dir = 0, live = 0;
+	int made_dir = 0, live = 0, to_pg;
+	const char *into = target, *tmpdir = getenv("TMPDIR");
 	struct stat sb;
 
 	memset(rep, 0, sizeof(*rep));
+	if ((to_pg = on_pg(target)) < 0)
+		return conf_unreadable(target, msg);
 	if ((master = sodium_malloc(KEYS_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
 	/* Everything is checked before anything is written. */
@@ -1051,23 +1129,45 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 		                 "give --keystore DIR");
 		goto done;
 	}
-	if ((err = newest_keystore(keystore, ks, &live, msg)) != VAERN_OK ||
-	    (!live &&
+	if ((err = newest_keystore(keystore, ks, &live, msg)) != VAERN_OK)
+		goto done;
+	(void)snprintf(rep->keystore, sizeof(rep->keystore), "%s", ks);
+	/* A live keystore in PostgreSQL: copied from one snapshot into a
+	 * private directory (never the target's), and read from there. */
+	if (live && on_pg(ks) == 1) {
+		char vid[64];
+
+		if ((err = make_stage(live_pg,
+		                      tmpdir != NULL && tmpdir[0] == '/'
+		                              ? tmpdir
+		                              : "/tmp",
+		                      "vaern-keystore", msg)) != VAERN_OK ||
+		    (err = keys_pg_backup_keystore(ks, live_pg, 1, vid, msg)))
+			goto done;
+		(void)snprintf(ks, sizeof(ks), "%s", live_pg);
+		live = 0; /* a copy now: no manifest, no dead key */
+	}
+	if ((!live && live_pg[0] == '\0' &&
 	     (err = manifest_check(ks, "keystore", &km, msg)) != VAERN_OK) ||
 	    (err = keys_master_load(target, master, NULL, msg)) != VAERN_OK ||
 	    (err = check_backup(backup, ks, dm, km, master, rep, msg)))
 		goto done;
-	(void)snprintf(rep->keystore, sizeof(rep->keystore), "%s", ks);
 	made_dir = stat(target, &sb) != 0;
-	if ((err = dir_empty(target, KEYS_FILE, msg)) != VAERN_OK) {
+	if ((err = dir_empty(target, KEYS_FILE, DB_STORE_CONF, msg)) !=
+	    VAERN_OK) {
 		made_dir = 0;
 		goto done;
+	}
+	if (to_pg) {
+		if ((err = make_stage(stage, target, ".restore", msg)))
+			goto done;
+		into = stage;
 	}
 	for (copied = 0; copied < 3; copied++) {
 		const char *from = copied == 2 ? ks : backup;
 
 		if ((err = join(src, from, files[copied], msg)) ||
-		    (err = join(dst, target, files[copied], msg)))
+		    (err = join(dst, into, files[copied], msg)))
 			break;
 		err = copied == 2 && live ? live_copy(src, dst, msg)
 		                          : file_copy(src, dst, msg);
@@ -1080,23 +1180,38 @@ keys_restore(const char *backup, const char *keystore, const char *target,
 	    (err = keys_restore_traffic(backup, target,
 	                                json_object_get(dm, "traffic"), msg)))
 		goto done;
-	sync_path(target, 1);
-	if ((err = join(dst, target, DATA_DB, msg)) ||
+	sync_path(into, 1);
+	if ((err = join(dst, into, DATA_DB, msg)) ||
 	    (err = store_open_sqlite(dst, 0, &st, msg)) ||
 	    (err = purge(st, rep, msg)) ||
 	    (err = keys_traffic_purge(st, target,
 	                              json_object_get(dm, "traffic"),
 	                              &rep->traffic_days, msg)))
 		goto done;
+	store_close(st);
+	st = NULL;
+	if (to_pg) {
+		/* The staged trail at this binary's schema too (a backup from
+		 * an older vaern), as its first writable open makes it. */
+		struct audit_store *as = NULL;
+
+		if ((err = join(dst, stage, AUDIT_DB_FILE, msg)) ||
+		    (err = audit_store_open(dst, 1, &as, msg)))
+			goto done;
+		audit_store_close(as);
+		err = keys_pg_load(target, stage, msg);
+	}
 done:
 	store_close(st);
+	remove_stage(stage);
+	remove_stage(live_pg);
 	if (err != VAERN_OK) {
 		if (copied == 3)
 			keys_remove_traffic(target,
 			                    json_object_get(dm, "traffic"));
 		/* Nothing of a failed restore stays in the target: the files
 		 * it copied (and their logs), the directory if it made it. */
-		for (size_t i = 0; i < copied && i < 3; i++) {
+		for (size_t i = 0; i < copied && i < 3 && !to_pg; i++) {
 			static const char *const ext[] = {"", "-wal", "-shm"};
 
 			for (size_t j = 0; j < 3; j++) {

@@ -81,6 +81,9 @@ enum vaern_err keys_backup_file(const char *src, const char *dst,
                                 char hex[KEYS_HASH_HEX], int64_t *bytes,
                                 struct vaern_msg *msg)
         __attribute__((warn_unused_result));
+/* One text of a one-row query on db into out (outsz bytes): 1, or 0 with
+ * out "" if there is no row or a NULL. */
+int keys_query_text(struct db *db, const char *sql, char *out, size_t outsz);
 /* Syncs the directory dir (its entries). */
 void keys_sync_tree(const char *dir);
 
@@ -110,5 +113,27 @@ enum vaern_err keys_traffic_purge(struct store *st, const char *target,
         __attribute__((warn_unused_result));
 /* Removes what keys_restore_traffic copied (a failed restore). */
 void keys_remove_traffic(const char *target, struct json_t *files);
+
+/* ---- a store in PostgreSQL (keys_backup_pg.c) ------------------------ */
+
+/* Writes out/vaern.db and out/audit.db from one snapshot of dir's
+ * PostgreSQL store, with what its manifest says of it. */
+enum vaern_err keys_pg_backup_data(const char *dir, const char *out,
+                                   char vault_id[64], char schema[16],
+                                   char seq[32], char head[65],
+                                   struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Writes out/keystore.db from one snapshot of dir's PostgreSQL keystore
+ * (live: without the keys whose subject the store no longer holds). */
+enum vaern_err keys_pg_backup_keystore(const char *dir, const char *out,
+                                       int live, char vault_id[64],
+                                       struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
+/* Loads the checked files of from (vaern.db, keystore.db, audit.db) into
+ * the empty PostgreSQL database of the data directory target, in one
+ * transaction: on failure the database stays empty. */
+enum vaern_err keys_pg_load(const char *target, const char *from,
+                            struct vaern_msg *msg)
+        __attribute__((warn_unused_result));
 
 #endif

@@ -34,6 +34,17 @@
 #define BATCH_DEFAULT 20000 /* keys re-wrapped per transaction */
 
 /*
+ * The two columns a wrapped key's associated data is made of, read from
+ * its row by either engine: first a blob (a subject's uid), a text (a
+ * root key's name) or an integer; second an integer.
+ */
+struct keys_ad_cols {
+	const void *p; /* the blob or the NUL-terminated text, or NULL */
+	int n;         /* its bytes */
+	int64_t a, b;  /* the integers */
+};
+
+/*
  * Every kind of wrapped key, in one place: its table in the keystore and
  * how its associated data is made from its row. A new kind of wrapped key
  * (the audit MAC key) is one more line here, or a row of root_key.
@@ -42,45 +53,42 @@ struct keys_kind {
 	const char *name;       /* for messages */
 	const char *table;      /* ks.<table>: rowid, kek, wrapped, ... */
 	const char *ad_columns; /* two columns, passed to ad() */
-	size_t (*ad)(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v);
+	char first;             /* the first's type: 'b'lob, 't'ext, 'i'nt */
+	size_t (*ad)(unsigned char ad[KEYS_AD_MAX],
+	             const struct keys_ad_cols *c);
 };
 
 static size_t
-ad_subject(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
+ad_subject(unsigned char ad[KEYS_AD_MAX], const struct keys_ad_cols *c)
 {
-	if (sqlite3_value_bytes(v[0]) != STORE_UID_BYTES)
+	if (c->p == NULL || c->n != STORE_UID_BYTES)
 		return 0;
-	return keys_ad_subject(ad, sqlite3_value_blob(v[0]),
-	                       sqlite3_value_int64(v[1]));
+	return keys_ad_subject(ad, c->p, c->b);
 }
 
 static size_t
-ad_day(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
+ad_day(unsigned char ad[KEYS_AD_MAX], const struct keys_ad_cols *c)
 {
-	return keys_ad_day(ad, sqlite3_value_int64(v[0]),
-	                   sqlite3_value_int64(v[1]));
+	return keys_ad_day(ad, c->a, c->b);
 }
 
 static size_t
-ad_root(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
+ad_root(unsigned char ad[KEYS_AD_MAX], const struct keys_ad_cols *c)
 {
-	const char *name = (const char *)sqlite3_value_text(v[0]);
-
-	return name != NULL ? keys_ad_root(ad, name) : 0;
+	return c->p != NULL ? keys_ad_root(ad, c->p) : 0;
 }
 
 static size_t
-ad_traffic(unsigned char ad[KEYS_AD_MAX], sqlite3_value **v)
+ad_traffic(unsigned char ad[KEYS_AD_MAX], const struct keys_ad_cols *c)
 {
-	return keys_ad_traffic(ad, sqlite3_value_int64(v[0]),
-	                       sqlite3_value_int64(v[1]));
+	return keys_ad_traffic(ad, c->a, c->b);
 }
 
 static const struct keys_kind keys_kinds[] = {
-        {"subject key", "subject_key", "uid, controller", ad_subject},
-        {"visit day key", "day_key", "controller, expires_at", ad_day},
-        {"root key", "root_key", "name, 0", ad_root},
-        {"traffic day key", "traffic_key", "controller, day", ad_traffic},
+        {"subject key", "subject_key", "uid, controller", 'b', ad_subject},
+        {"visit day key", "day_key", "controller, expires_at", 'i', ad_day},
+        {"root key", "root_key", "name, 0", 't', ad_root},
+        {"traffic day key", "traffic_key", "controller, day", 'i', ad_traffic},
 };
 #define NKINDS (sizeof(keys_kinds) / sizeof(keys_kinds[0]))
 
@@ -102,34 +110,27 @@ struct rewrap_ctx {
 };
 
 /*
- * vaern_rewrap(kind, kek, wrapped, ad1, ad2): the key wrapped under
- * generation kek, opened and wrapped again under ctx->to. A key that does
- * not open is an error, which fails the UPDATE and so its transaction:
- * a key is never dropped, and nothing is retired.
+ * The key of kind wrapped (len bytes) under generation kek, opened and
+ * wrapped again under x->to into out (KEYS_WRAPPED bytes). -1, with
+ * x->failed saying why, if it does not open: the caller fails its
+ * transaction, so a key is never dropped and nothing is retired.
  */
-static void
-fn_rewrap(sqlite3_context *c, int argc, sqlite3_value **v)
+static int
+rewrap_one(struct rewrap_ctx *x, size_t kind, int64_t kek, const void *wrapped,
+           size_t len, const struct keys_ad_cols *c,
+           unsigned char out[KEYS_WRAPPED])
 {
-	struct rewrap_ctx *x = sqlite3_user_data(c);
-	unsigned char ad[KEYS_AD_MAX], out[KEYS_WRAPPED];
-	int kind = sqlite3_value_int(v[0]);
-	int64_t kek = sqlite3_value_int64(v[1]);
+	unsigned char ad[KEYS_AD_MAX];
 	struct keys_gen *g = keys_ring_find(x->r, kek);
-	size_t adlen;
+	size_t adlen = keys_kinds[kind].ad(ad, c);
 
-	(void)argc; /* 5: the function is registered with 5 */
-	assert(argc == 5 && kind >= 0 && (size_t)kind < NKINDS);
-	adlen = keys_kinds[kind].ad(ad, v + 3);
-	if (g == NULL || adlen == 0 ||
-	    keys_open(g->wrap, sqlite3_value_blob(v[2]),
-	              (size_t)sqlite3_value_bytes(v[2]), ad, adlen,
-	              x->key) != 0) {
+	if (g == NULL || adlen == 0 || wrapped == NULL ||
+	    keys_open(g->wrap, wrapped, len, ad, adlen, x->key) != 0) {
 		(void)snprintf(x->failed, sizeof(x->failed),
 		               "a %s does not open under master key generation "
 		               "%lld; nothing was retired",
 		               keys_kinds[kind].name, (long long)kek);
-		sqlite3_result_error(c, x->failed, -1);
-		return;
+		return -1;
 	}
 	if (x->used == sizeof(x->nonce)) {
 		randombytes_buf(x->nonce, sizeof(x->nonce));
@@ -138,7 +139,40 @@ fn_rewrap(sqlite3_context *c, int argc, sqlite3_value **v)
 	keys_seal(x->to->wrap, x->key, ad, adlen, x->nonce + x->used, out);
 	x->used += KEYS_NONCE_BYTES;
 	sodium_memzero(x->key, KEYS_BYTES);
-	sqlite3_result_blob(c, out, KEYS_WRAPPED, SQLITE_TRANSIENT);
+	return 0;
+}
+
+/*
+ * vaern_rewrap(kind, kek, wrapped, ad1, ad2): rewrap_one as an SQL
+ * function of SQLite, so one UPDATE re-wraps a rowid range in place; a
+ * key that does not open is an error, which fails the UPDATE.
+ */
+static void
+fn_rewrap(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	struct rewrap_ctx *x = sqlite3_user_data(ctx);
+	unsigned char out[KEYS_WRAPPED];
+	int kind = sqlite3_value_int(v[0]);
+	struct keys_ad_cols c = {NULL, 0, 0, 0};
+
+	(void)argc; /* 5: the function is registered with 5 */
+	assert(argc == 5 && kind >= 0 && (size_t)kind < NKINDS);
+	if (keys_kinds[kind].first == 'b') {
+		c.p = sqlite3_value_blob(v[3]);
+		c.n = sqlite3_value_bytes(v[3]);
+	} else if (keys_kinds[kind].first == 't') {
+		c.p = sqlite3_value_text(v[3]);
+		c.n = sqlite3_value_bytes(v[3]);
+	} else
+		c.a = sqlite3_value_int64(v[3]);
+	c.b = sqlite3_value_int64(v[4]);
+	if (rewrap_one(x, (size_t)kind, sqlite3_value_int64(v[1]),
+	               sqlite3_value_blob(v[2]),
+	               (size_t)sqlite3_value_bytes(v[2]), &c, out) != 0) {
+		sqlite3_result_error(ctx, x->failed, -1);
+		return;
+	}
+	sqlite3_result_blob(ctx, out, KEYS_WRAPPED, SQLITE_TRANSIENT);
 }
 
 /*
@@ -176,6 +210,202 @@ rewrap_range(struct db *db, size_t kind, int64_t to, int64_t from, int64_t span,
 	}
 	*n = db_changes(db);
 	return VAERN_OK;
+}
+
+/* ---- PostgreSQL's batches --------------------------------------------- */
+
+#define PG_BATCH_DEFAULT 1000        /* keys per transaction on PostgreSQL */
+#define PG_ARRAY_MAX     (64u << 20) /* bytes of one batch's arrays */
+
+/* A growing array literal ({"...",...}), at most PG_ARRAY_MAX bytes. */
+struct pg_array {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+array_add(struct pg_array *t, const char *s, size_t n)
+{
+	if (t->len + n + 2 > t->cap) {
+		size_t cap = t->cap != 0 ? t->cap : 4096;
+		char *q;
+
+		while (cap < t->len + n + 2)
+			cap *= 2;
+		if (cap > PG_ARRAY_MAX || (q = realloc(t->p, cap)) == NULL)
+			return -1;
+		t->p = q;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+	return 0;
+}
+
+/* Adds one element: "{" before the first, "," before the others. */
+static int
+array_elem(struct pg_array *t, const char *prefix, const char *s, size_t n)
+{
+	return array_add(t, t->len == 0 ? "{\"" : ",\"", 2) ||
+	       array_add(t, prefix, strlen(prefix)) || array_add(t, s, n) ||
+	       array_add(t, "\"", 1);
+}
+
+/*
+ * One batch on PostgreSQL, which has neither SQLite's rowid ranges nor an
+ * SQL function running in this process (the master key never goes to
+ * the server): up to batch keys of kind not under generation to, locked
+ * (FOR UPDATE; with skip_locked, SKIP LOCKED: a second run, on this node
+ * or another, takes other rows, and a row a node is erasing is left to
+ * the retirement), re-wrapped here, and written back by their row
+ * address (ctid: stable while the row is locked) in one UPDATE. Inside
+ * the caller's transaction. *n gets how many; 0: none left to lock.
+ */
+static enum vaern_err
+rewrap_pg_batch(struct db *db, size_t kind, int64_t to, size_t batch,
+                int skip_locked, int64_t *n, struct rewrap_ctx *x,
+                struct vaern_msg *msg)
+{
+	const struct keys_kind *k = &keys_kinds[kind];
+	struct pg_array tids = {NULL, 0, 0}, keys = {NULL, 0, 0};
+	char sql[400], hex[2 * KEYS_WRAPPED + 1];
+	unsigned char out[KEYS_WRAPPED];
+	enum vaern_err err = VAERN_OK;
+	struct db_stmt *s = NULL;
+	int64_t rows = 0;
+	int rc;
+
+	*n = 0;
+	x->failed[0] = '\0';
+	(void)snprintf(sql, sizeof(sql),
+	               "SELECT ctid, kek, wrapped, %s FROM ks.%s"
+	               " WHERE kek <> ?1 LIMIT ?2 FOR UPDATE%s",
+	               k->ad_columns, k->table,
+	               skip_locked ? " SKIP LOCKED" : "");
+	if (db_prepare(db, sql, 0, &s) != DB_OK) {
+		err = db_fail(db, msg, k->name);
+		goto done;
+	}
+	db_bind_int64(s, 1, to);
+	db_bind_int64(s, 2, (int64_t)batch);
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *tid = (const char *)db_column_text(s, 0);
+		struct keys_ad_cols c = {NULL, 0, 0, 0};
+
+		if (k->first == 'b')
+			c.p = db_column_blob(s, 3);
+		else if (k->first == 't')
+			c.p = db_column_text(s, 3);
+		else
+			c.a = db_column_int64(s, 3);
+		c.n = c.p != NULL ? db_column_bytes(s, 3) : 0;
+		c.b = db_column_int64(s, 4);
+		if (rewrap_one(x, kind, db_column_int64(s, 1),
+		               db_column_blob(s, 2),
+		               (size_t)db_column_bytes(s, 2), &c, out) != 0) {
+			err = vaern_fail(msg, VAERN_E_CRYPTO, "%s", x->failed);
+			goto done;
+		}
+		sodium_bin2hex(hex, sizeof(hex), out, sizeof(out));
+		/* bytea's hex input, \x..., its backslash escaped */
+		if (tid == NULL ||
+		    array_elem(&tids, "", tid, strlen(tid)) != 0 ||
+		    array_elem(&keys, "\\\\x", hex, 2 * KEYS_WRAPPED) != 0) {
+			err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+			goto done;
+		}
+		rows++;
+	}
+	if (rc != DB_DONE) {
+		err = db_fail(db, msg, k->name);
+		goto done;
+	}
+	db_finalize(s);
+	s = NULL;
+	if (rows == 0)
+		goto done;
+	if (array_add(&tids, "}", 1) != 0 || array_add(&keys, "}", 1) != 0) {
+		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
+		goto done;
+	}
+	/* ANY(...) makes it a TID scan; the join pairs each row with its
+	 * new wrapping. */
+	(void)snprintf(
+	        sql, sizeof(sql),
+	        "UPDATE ks.%s AS t SET kek = ?1, wrapped = v.w"
+	        " FROM unnest(CAST(?2 AS TID[]), CAST(?3 AS BYTEA[]))"
+	        " AS v(c, w)"
+	        " WHERE t.ctid = ANY(CAST(?2 AS TID[])) AND t.ctid = v.c",
+	        k->table);
+	if (db_prepare(db, sql, 0, &s) != DB_OK) {
+		err = db_fail(db, msg, k->name);
+		goto done;
+	}
+	db_bind_int64(s, 1, to);
+	db_bind_text(s, 2, tids.p, (int)tids.len);
+	db_bind_text(s, 3, keys.p, (int)keys.len);
+	if (db_step(s) != DB_DONE) {
+		err = db_fail(db, msg, k->name);
+		goto done;
+	}
+	if (db_changes(db) != rows) {
+		err = vaern_fail(msg, VAERN_E_STORE,
+		                 "keystore %s: %lld of %lld locked keys "
+		                 "re-wrapped; nothing was retired",
+		                 k->name, (long long)db_changes(db),
+		                 (long long)rows);
+		goto done;
+	}
+	*n = rows;
+done:
+	db_finalize(s);
+	free(tids.p);
+	free(keys.p);
+	sodium_memzero(hex, sizeof(hex));
+	return err;
+}
+
+/*
+ * Every key not under r's newest generation, on PostgreSQL: batches of
+ * batch keys, each its own short transaction (commit: 1; no advisory
+ * lock, the rows' own locks suffice, so the nodes write on), or all
+ * inside the caller's (commit: 0: the retirement, which holds the store
+ * lock every writer of keys takes, and so takes every key left, locked
+ * or not). The keys themselves are the progress: a run that dies loses
+ * its open batch only, and the next run, on any node, goes on.
+ */
+static enum vaern_err
+rewrap_pg(struct db *db, size_t batch, int commit, int64_t *total, int64_t left,
+          struct rewrap_ctx *x, const struct keys_rotate_opts *o,
+          struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+	int64_t n;
+
+	if (batch == 0)
+		batch = PG_BATCH_DEFAULT;
+	for (size_t i = 0; i < NKINDS && err == VAERN_OK; i++) {
+		do {
+			if (commit && db_exec(db, "BEGIN", NULL) != DB_OK) {
+				err = db_fail(db, msg, "begin");
+				break;
+			}
+			err = rewrap_pg_batch(db, i, x->r->newest, batch,
+			                      commit, &n, x, msg);
+			if (commit && err == VAERN_OK &&
+			    db_exec(db, "COMMIT", NULL) != DB_OK)
+				err = db_fail(db, msg, "commit");
+			if (commit && err != VAERN_OK)
+				(void)db_exec(db, "ROLLBACK", NULL);
+			if (err == VAERN_OK)
+				*total += n;
+			if (err == VAERN_OK && n > 0 && o != NULL &&
+			    o->progress)
+				o->progress(o->progress_arg, *total, left);
+		} while (err == VAERN_OK && n > 0);
+	}
+	return err;
 }
 
 /* The largest rowid of table (0 if empty). */
@@ -229,8 +459,6 @@ rewrap(struct keys_ring *r, struct db *db, size_t batch, int commit,
 	struct rewrap_ctx *x = NULL;
 	int64_t left = 0, from, n;
 
-	if (batch == 0)
-		batch = BATCH_DEFAULT;
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->key = sodium_malloc(KEYS_BYTES)) == NULL) {
 		err = vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
@@ -243,23 +471,22 @@ rewrap(struct keys_ring *r, struct db *db, size_t batch, int commit,
 		                 "the new master key is not held");
 		goto done;
 	}
-	/* The re-wrap runs in SQLite as an SQL function over rowid ranges;
-	 * the PostgreSQL engine has neither (issue 14: not yet). */
+	if (o != NULL && o->progress != NULL &&
+	    (err = count_left(db, r->newest, &left, msg)) != VAERN_OK)
+		goto done;
 	if (db_engine(db) != DB_SQLITE) {
-		err = vaern_fail(msg, VAERN_E_INVALID,
-		                 "key rotation is not available on the "
-		                 "PostgreSQL engine yet");
+		err = rewrap_pg(db, batch, commit, total, left, x, o, msg);
 		goto done;
 	}
+	/* SQLite: an SQL function re-wraps rowid ranges in place. */
 	if (sqlite3_create_function(db->lite, "vaern_rewrap", 5,
 	                            SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
 	                            fn_rewrap, NULL, NULL) != DB_OK) {
 		err = db_fail(db, msg, "function");
 		goto done;
 	}
-	if (o != NULL && o->progress != NULL &&
-	    (err = count_left(db, r->newest, &left, msg)) != VAERN_OK)
-		goto done;
+	if (batch == 0)
+		batch = BATCH_DEFAULT;
 	for (size_t i = 0; i < NKINDS && err == VAERN_OK; i++) {
 		for (from = 0; err == VAERN_OK &&
 		               from < max_rowid(db, keys_kinds[i].table);
@@ -284,9 +511,10 @@ rewrap(struct keys_ring *r, struct db *db, size_t batch, int commit,
 	}
 done:
 	if (x != NULL) {
-		(void)sqlite3_create_function(db->lite, "vaern_rewrap", 5,
-		                              SQLITE_UTF8, NULL, NULL, NULL,
-		                              NULL);
+		if (db_engine(db) == DB_SQLITE)
+			(void)sqlite3_create_function(db->lite, "vaern_rewrap",
+			                              5, SQLITE_UTF8, NULL,
+			                              NULL, NULL, NULL);
 		sodium_free(x->key);
 		sodium_memzero(x, sizeof(*x));
 		free(x);
@@ -534,22 +762,15 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 	struct timespec t0, t1;
 	struct db *db;
 	int64_t gen = 0, next = 0;
-	int from_next_file = 0, logged = 0, done = 0;
+	int from_next_file = 0, logged = 0, done = 0, on_pg;
 
 	memset(rep, 0, sizeof(*rep));
 	{
 		char probe[8];
-		int on_pg = db_store_conf(dir, 1, probe, sizeof(probe)) != 0;
 
+		/* On PostgreSQL (DIR/store.conf) there is no vaern.db. */
+		on_pg = db_store_conf(dir, 1, probe, sizeof(probe)) != 0;
 		sodium_memzero(probe, sizeof(probe));
-		/* The re-wrap runs as an SQL function over SQLite's rowids
-		 * (issue 14: not yet on PostgreSQL). */
-		if (on_pg)
-			return vaern_fail(
-			        msg, VAERN_E_INVALID,
-			        "key rotation is not available on the "
-			        "PostgreSQL engine yet; nothing was "
-			        "changed");
 	}
 	if ((err = path_in(dbp, dir, "vaern.db", msg)) ||
 	    (err = path_in(keyp, dir, KEYS_FILE, msg)) ||
@@ -557,7 +778,7 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 		return err;
 	if ((tmp = sodium_malloc(KEYS_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	if (access(dbp, F_OK) != 0) {
+	if (!on_pg && access(dbp, F_OK) != 0) {
 		err = vaern_fail(msg, VAERN_E_NOTFOUND,
 		                 "%s: no database; is %s a data directory?",
 		                 dbp, dir);
@@ -654,6 +875,17 @@ keys_rotate(const char *dir, const struct keys_rotate_opts *o,
 		(void)sqlite3_wal_checkpoint_v2(db->lite, NULL,
 		                                SQLITE_CHECKPOINT_TRUNCATE,
 		                                &logged, &done);
+	else
+		/* PostgreSQL keeps the old row versions (the keys under the
+		 * retired generation, the cross-wrappings) until a vacuum:
+		 * one now, which takes no lock that stops the nodes. Their
+		 * bytes may stay in free space and in the WAL until
+		 * overwritten: destroy the retired key (docs/operations.md).
+		 */
+		(void)db_exec(db,
+		              "VACUUM ks.kek, ks.subject_key, ks.day_key,"
+		              " ks.root_key, ks.traffic_key",
+		              NULL);
 	if (from_next_file) {
 		if (rename(nextp, keyp) != 0) {
 			err = vaern_fail(msg, VAERN_E_IO, "%s: %s", keyp,

@@ -207,17 +207,27 @@ keys_file_create(const char *path, const unsigned char *given,
 {
 	enum vaern_err err = VAERN_OK;
 	unsigned char *key = NULL;
-	char hex[KEYS_HEX + 2];
-	int fd;
+	char hex[KEYS_HEX + 2], tmp[PATH_MAX];
+	int fd, n;
 
+	/* Written whole to a file of its own, then linked under its name
+	 * (link never replaces one): a kill -9 at any point leaves the key
+	 * file whole or missing, never empty or half-written. */
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return vaern_fail(msg, VAERN_E_INVALID, "%s: path too long",
+		                  path);
+	if (access(path, F_OK) == 0)
+		return vaern_fail(msg, VAERN_E_EXISTS, "%s: %s", path,
+		                  strerror(EEXIST));
 	if ((key = sodium_malloc(KEYS_BYTES)) == NULL)
 		return vaern_fail(msg, VAERN_E_NOMEM, "out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	(void)unlink(tmp); /* a run of the same pid that died */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	          0600);
 	if (fd < 0) {
-		err = vaern_fail(msg,
-		                 errno == EEXIST ? VAERN_E_EXISTS : VAERN_E_IO,
-		                 "%s: %s", path, strerror(errno));
+		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
+		                 strerror(errno));
 		sodium_free(key);
 		return err;
 	}
@@ -235,8 +245,24 @@ keys_file_create(const char *path, const unsigned char *given,
 	if (close(fd) != 0 && err == VAERN_OK)
 		err = vaern_fail(msg, VAERN_E_IO, "%s: %s", path,
 		                 strerror(errno));
-	if (err != VAERN_OK)
-		(void)unlink(path);
+	if (err == VAERN_OK && link(tmp, path) != 0)
+		err = vaern_fail(msg,
+		                 errno == EEXIST ? VAERN_E_EXISTS : VAERN_E_IO,
+		                 "%s: %s", path, strerror(errno));
+	(void)unlink(tmp);
+	if (err == VAERN_OK) {
+		char dir[PATH_MAX];
+		const char *slash = strrchr(path, '/');
+
+		n = snprintf(dir, sizeof(dir), "%.*s",
+		             slash != NULL ? (int)(slash - path) : 1,
+		             slash != NULL ? path : ".");
+		if (n > 0 && (size_t)n < sizeof(dir) &&
+		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			(void)fsync(fd);
+			(void)close(fd);
+		}
+	}
 	return err;
 }
 

@@ -252,6 +252,20 @@ db_begin(struct db *db, enum db_begin how, int64_t lock)
 	return dbpg_try_lock(db, sql);
 }
 
+int
+db_log_restart(struct db *db, int wait_ms)
+{
+	int rc;
+
+	if (db->engine != DB_SQLITE)
+		return 1;
+	(void)sqlite3_busy_timeout(db->lite, wait_ms);
+	rc = sqlite3_wal_checkpoint_v2(db->lite, NULL,
+	                               SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	(void)sqlite3_busy_timeout(db->lite, db->busy_ms);
+	return rc == SQLITE_OK;
+}
+
 void
 db_busy_timeout(struct db *db, int ms)
 {

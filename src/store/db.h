@@ -190,6 +190,19 @@ int db_autocommit(struct db *db) __attribute__((nonnull));
  * on SQLite is "fail at once" -- as SQLite's own 0). */
 void db_busy_timeout(struct db *db, int ms) __attribute__((nonnull));
 
+/*
+ * SQLite: copies the rest of every attached database's write-ahead log
+ * into its database and starts the log over (a restart checkpoint),
+ * waiting at most wait_ms for another writer's transaction and for the
+ * readers that still use the log. Returns 1 if every log was started
+ * over, 0 if not (busy, or failed: the log is as a passive checkpoint
+ * leaves it; try again later). Not in a transaction. PostgreSQL has no
+ * such log of ours: 1, nothing done. Issue 12 point 6 (src/common/ckpt.h
+ * says why a passive copy was not enough).
+ */
+int db_log_restart(struct db *db, int wait_ms)
+        __attribute__((warn_unused_result, nonnull));
+
 /* The PostgreSQL engine's half of the statement interface (db_pg.c). */
 int dbpg_step(struct db_stmt *s);
 void dbpg_reset(struct db_stmt *s);

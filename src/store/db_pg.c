@@ -23,7 +23,11 @@
  * (PQreset) and the statements are prepared again as they are next run
  * (an epoch per connection says which are stale). Inside a transaction,
  * every call fails with DB_EK_GONE until the caller's ROLLBACK, which
- * then succeeds without the server (the server has rolled it back).
+ * then succeeds without the server (the server has rolled it back), or
+ * its COMMIT, which fails and ends the transaction too. With several
+ * hosts in the connection string (target_session_attrs=read-write), a
+ * reset tries them all again in order: a node follows a promoted standby
+ * by itself (docs/operations.md).
  *
  * Errors: the server's primary message only (never DETAIL, which can
  * carry a row's values; a data exception's message is cut before the
@@ -77,6 +81,7 @@ struct pg_prep {
 	/* NULL, or per parameter 1 if the SQL skips it: sent as NULL. */
 	unsigned char *unused;
 	int is_rollback;      /* a whole-transaction ROLLBACK */
+	int is_commit;        /* a COMMIT (or END) */
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
 	struct pg_prep *next; /* the cache's hash chain */
@@ -765,6 +770,7 @@ prep_new(struct pg_conn *c, const char *sql)
 	}
 	free(used);
 	p->is_rollback = dbpg_sql_is_rollback(sql);
+	p->is_commit = dbpg_sql_is_commit(sql);
 	(void)snprintf(p->name, sizeof(p->name), "vaern_%llu",
 	               (unsigned long long)++c->next_name);
 	return p;
@@ -1042,6 +1048,21 @@ rollback_lost(struct pg_conn *c)
 	return DB_DONE;
 }
 
+/* A COMMIT on a connection whose transaction was lost: it fails (nothing
+ * of the transaction was committed: the server rolled it back when the
+ * connection went), and ends the transaction all the same, so a caller
+ * that does not roll back after a failed commit does not leave the
+ * connection refusing every statement; the next one reconnects. */
+static int
+commit_lost(struct pg_conn *c)
+{
+	(void)rollback_lost(c);
+	set_err(c, DB_EK_GONE, "%s",
+	        "the connection to PostgreSQL was lost in a transaction:"
+	        " it was rolled back");
+	return code_of(DB_EK_GONE);
+}
+
 static int
 execute(struct db_stmt *s)
 {
@@ -1053,6 +1074,8 @@ execute(struct db_stmt *s)
 
 	if (st->prep->is_rollback && c->lost_txn)
 		return rollback_lost(c);
+	if (st->prep->is_commit && c->lost_txn)
+		return commit_lost(c);
 	if (conn_ready(c) != 0 || apply_lock_timeout(c) != 0 ||
 	    prep_ensure(c, st->prep) != 0)
 		return code_of(c->kind);
@@ -1065,6 +1088,8 @@ execute(struct db_stmt *s)
 	                     st->values, st->lengths, st->formats, 0);
 	status = PQresultStatus(res);
 	note_result(c, res, was_in_txn);
+	if (st->prep->is_commit && c->lost_txn)
+		(void)rollback_lost(c); /* the COMMIT failed: it is over */
 	st->done = 1;
 	if (status == PGRES_TUPLES_OK) {
 		note_changes(c, res);
@@ -1332,6 +1357,10 @@ dbpg_exec(struct db *db, const char *sql, char **errmsg)
 		(void)rollback_lost(c);
 		return DB_OK;
 	}
+	if (c->lost_txn && dbpg_sql_is_commit(sql)) {
+		rc = commit_lost(c);
+		goto done;
+	}
 	if (conn_ready(c) != 0 || apply_lock_timeout(c) != 0) {
 		rc = code_of(c->kind);
 		goto done;
@@ -1361,6 +1390,10 @@ dbpg_exec(struct db *db, const char *sql, char **errmsg)
 		set_result_err(c, res);
 		rc = code_of(c->kind);
 	}
+	/* A COMMIT that lost its connection failed: the transaction is
+	 * over all the same (commit_lost). */
+	if (c->lost_txn && dbpg_sql_is_commit(sql))
+		(void)rollback_lost(c);
 	PQclear(res);
 	/* Begun outside a transaction, a failed script leaves none open
 	 * ("BEGIN; SELECT pg_advisory_xact_lock(k)" timing out is a begin

@@ -17,6 +17,9 @@ const char *dbpg_sql_begin_mode(const char *sql) __attribute__((nonnull));
 /* 1 if sql ends the whole transaction by rolling back (not ROLLBACK TO). */
 int dbpg_sql_is_rollback(const char *sql) __attribute__((nonnull));
 
+/* 1 if sql is a COMMIT (or END) of the whole transaction. */
+int dbpg_sql_is_commit(const char *sql) __attribute__((nonnull));
+
 /* ?N as $N, a bare ? as the next number (db_pg_sql.c): the new text
  * (malloc; the caller frees it) with *nparams the highest number and
  * used[n] set for each number used (used: DBPG_PARAMS_MAX + 1 bytes,

@@ -83,6 +83,23 @@ dbpg_sql_is_rollback(const char *sql)
 	return *p == '\0';
 }
 
+int
+dbpg_sql_is_commit(const char *sql)
+{
+	const char *p = skip_space(sql), *q;
+
+	if ((q = word_at(p, "COMMIT")) == NULL &&
+	    (q = word_at(p, "END")) == NULL)
+		return 0;
+	p = skip_space(q);
+	if ((q = word_at(p, "TRANSACTION")) != NULL ||
+	    (q = word_at(p, "WORK")) != NULL)
+		p = skip_space(q);
+	if (*p == ';')
+		p = skip_space(p + 1);
+	return *p == '\0';
+}
+
 /* The end of the dollar-quote tag at p ("$tag$" or "$$"), or NULL. */
 static const char *
 dollar_tag(const char *p)

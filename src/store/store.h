@@ -159,6 +159,31 @@ void store_set_mmap(struct store *st, long long bytes);
 #define STORE_AUTOCHECKPOINT_DEFAULT 1000
 void store_set_autocheckpoint(struct store *st, int pages);
 
+/*
+ * Checkpoints leave st's commits (issue 12 point 6): SQLite copied the
+ * log into the database (data and keystore) in the commit that made it
+ * longer than 1,000 pages, on the committing thread, 10 to 380 ms in which
+ * the create writer stood still. The caller copies with
+ * store_checkpoint_passive instead, on this connection or another;
+ * store_log_frames says how long st's last commit left the longer of the
+ * two logs (0 before it). store_set_autocheckpoint undoes it.
+ */
+/* Returns 1, or 0 on an engine that checkpoints on its own (PostgreSQL:
+ * nothing done). apart 0 undoes it (SQLite copies in the commits). */
+int store_checkpoint_apart(struct store *st, int apart)
+        __attribute__((nonnull));
+int store_log_frames(const struct store *st) __attribute__((nonnull));
+/* A passive checkpoint of the data and the keystore: copies what it can
+ * without waiting for a writer or a reader. Ends a read snapshot; not in
+ * a transaction. VAERN_OK also when another checkpoint ran. */
+enum vaern_err store_checkpoint_passive(struct store *st, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+/* A restart checkpoint of the data and the keystore (db_log_restart):
+ * 1 if both logs were started over, 0 if not (try again later). Ends a
+ * read snapshot; not in a transaction. */
+int store_log_restart(struct store *st, int wait_ms)
+        __attribute__((warn_unused_result, nonnull));
+
 /* Sets the page cache size in KiB (performance knob for bulk work). */
 void store_set_cache_kib(struct store *st, long kib);
 

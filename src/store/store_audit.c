@@ -41,6 +41,8 @@
 /* The page cache of a writer's connection, 16 MiB: the newest pages of
  * the table and its indexes, which every commit writes, stay in memory. */
 #define CACHE_PRAGMA "PRAGMA cache_size=-16384;"
+/* SQLite's own checkpoint threshold (pages), which apart 0 restores. */
+#define AUDIT_AUTOCHECKPOINT 1000
 
 /* One transaction, so a reader sees the table with its indexes or none.
  * A trail made before the run-keyed index gets it, and loses the index by
@@ -132,9 +134,11 @@ struct audit_store {
 	int in_tx;                      /* 1 between begin and commit */
 	int has_table;                  /* 0: a read-only open found no trail */
 	int by_run;                     /* 1: the subject index is by run */
-	struct audit_release_writer *release; /* writable: the release
-index, written with each
-entry (issue 17) */
+	struct audit_release_writer *release; /* writable: the release index,
+	                                         written with each entry
+	                                         (issue 17) */
+	int log_frames; /* pages in the log after the last commit
+	                   (checkpoint_apart only) */
 };
 
 /* Sets *exists to 1 if the schema has an object of type and name. */
@@ -379,6 +383,66 @@ audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 		audit_release_writer_end(st->release, 0);
 	st->in_tx = 0;
 	return err;
+}
+
+/* SQLite's word after each commit: the log's length, kept; setting the
+ * hook also ends the automatic checkpoints. */
+static int
+log_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct audit_store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->log_frames = frames;
+	return SQLITE_OK;
+}
+
+int
+audit_store_checkpoint_apart(struct audit_store *st, int apart)
+{
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	if (!apart) {
+		/* Replaces the hook: SQLite's own checkpoints again. */
+		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite,
+		                                 AUDIT_AUTOCHECKPOINT);
+		st->log_frames = 0;
+		return 1;
+	}
+	(void)sqlite3_wal_hook(st->conn.db->lite, log_hook, st);
+	return 1;
+}
+
+int
+audit_store_log_frames(const struct audit_store *st)
+{
+	return st->log_frames;
+}
+
+enum vaern_err
+audit_store_checkpoint(struct audit_store *st, int *log, int *copied,
+                       struct vaern_msg *msg)
+{
+	int nlog = 0, ncopied = 0, rc = SQLITE_OK;
+
+	if (db_engine(st->conn.db) == DB_SQLITE)
+		rc = sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
+		                               SQLITE_CHECKPOINT_PASSIVE, &nlog,
+		                               &ncopied);
+	if (log != NULL)
+		*log = nlog;
+	if (copied != NULL)
+		*copied = ncopied;
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
+	return VAERN_OK;
+}
+
+int
+audit_store_log_restart(struct audit_store *st, int wait_ms)
+{
+	return db_log_restart(st->conn.db, wait_ms);
 }
 
 void

@@ -139,6 +139,41 @@ enum vaern_err audit_store_commit(struct audit_store *st, struct vaern_msg *msg)
 void audit_store_rollback(struct audit_store *st);
 
 /*
+ * Checkpoints leave st's commits (SQLite copies its log into the database
+ * in the commit that makes the log longer than 1,000 pages, on the
+ * committing thread: 10 to 30 ms the audit writer, and every read waiting
+ * for it, stood still). The caller checkpoints with audit_store_checkpoint
+ * instead, on this connection or another; audit_store_log_frames says how
+ * long st's last commit left the log. Issue 12 point 6.
+ */
+/* Returns 1, or 0 on an engine that checkpoints on its own (PostgreSQL:
+ * nothing to take out, nothing for the caller to copy). apart 0 undoes
+ * it (SQLite copies in the commits again). */
+int audit_store_checkpoint_apart(struct audit_store *st, int apart)
+        __attribute__((nonnull));
+/* Pages in the log after st's last commit (0 before the first, or
+ * without audit_store_checkpoint_apart). */
+int audit_store_log_frames(const struct audit_store *st)
+        __attribute__((nonnull));
+
+/*
+ * A passive checkpoint: copies what it can of the log into the database
+ * (and syncs both) without waiting for any writer or reader. *log and
+ * *copied (either may be NULL) get the pages in the log and those copied
+ * so far; when they are equal, the next write transaction starts the log
+ * over. VAERN_OK also when another checkpoint was running (nothing done:
+ * *copied < *log).
+ */
+enum vaern_err audit_store_checkpoint(struct audit_store *st, int *log,
+                                      int *copied, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+/* A restart checkpoint (db_log_restart): copies the rest of the log and
+ * starts it over, waiting at most wait_ms for readers; 1 if it did, 0 if
+ * not (try again later). Not in a transaction. */
+int audit_store_log_restart(struct audit_store *st, int wait_ms)
+        __attribute__((warn_unused_result, nonnull));
+
+/*
  * The chain head: the highest seq and its hash; seq 0 and 32 zero bytes
  * for an empty trail. VAERN_E_STORE if the last row's hash is not 32
  * bytes (the trail was tampered with: `vaern audit verify` says where).

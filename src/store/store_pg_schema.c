@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "schema_pg_sql.h"
+#include "store_copy.h"
 
 int
 store_pg_schema_setup(struct db *db, char **errmsg)
@@ -40,18 +41,19 @@ store_pg_schema_setup(struct db *db, char **errmsg)
 	db_finalize(s);
 	if (rc == DB_OK && !have)
 		rc = db_exec(db, schema_pg_sql, errmsg);
-	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION) {
-		if (errmsg != NULL && (*errmsg = malloc(160)) != NULL)
-			(void)snprintf(*errmsg, 160,
-			               "the store is at schema version %d, "
-			               "newer than this vaern's %d: upgrade "
-			               "vaern",
-			               version, STORE_SCHEMA_VERSION);
-		rc = DB_ERROR;
-	}
+	else if (rc == DB_OK && version > STORE_SCHEMA_VERSION)
+		rc = store_schema_newer(version, errmsg);
 	if (rc == DB_OK)
 		rc = db_exec(db, "COMMIT", errmsg);
 	if (rc != DB_OK)
 		(void)db_exec(db, "ROLLBACK", NULL);
 	return rc;
+}
+
+/* The tables alone, for a restore into an empty database (store_copy.h):
+ * inside the caller's transaction. */
+int
+store_copy_pg_create(struct db *db, char **errmsg)
+{
+	return db_exec(db, schema_pg_sql, errmsg);
 }

@@ -633,6 +633,21 @@ store_sqlite_db(struct store *st)
 	return st->conn.db;
 }
 
+/* A store written by a newer vaern is refused before anything touches
+ * it (issue 14; the schema set-up checks again under its lock). */
+static enum vaern_err
+schema_not_newer(struct store *st, struct vaern_msg *msg)
+{
+	int v = store_sqlite_schema_version(st->conn.db);
+
+	if (v > STORE_SCHEMA_VERSION)
+		return vaern_fail(msg, VAERN_E_INVALID,
+		                  "the store is at schema version %d, newer "
+		                  "than this vaern's %d: upgrade vaern",
+		                  v, STORE_SCHEMA_VERSION);
+	return VAERN_OK;
+}
+
 /*
  * The PostgreSQL engine (issue 14): the connection string is in the data
  * directory's DB_STORE_CONF; the keystore is the schema "ks" of the same
@@ -658,6 +673,8 @@ open_pg(struct store *st, const char *path, struct vaern_msg *msg)
 	if (err != VAERN_OK)
 		return err;
 	db_busy_timeout(st->conn.db, 5000);
+	if ((err = schema_not_newer(st, msg)) != VAERN_OK)
+		return err;
 	if (store_pg_schema_setup(st->conn.db, &errmsg) != DB_OK)
 		err = vaern_fail(msg, VAERN_E_STORE,
 		                 "cannot set up the PostgreSQL store: %s",
@@ -718,6 +735,8 @@ store_open_sqlite(const char *path, int create, struct store **out,
 		                 errmsg ? errmsg : "unknown error");
 		goto done;
 	}
+	if ((err = schema_not_newer(st, msg)) != VAERN_OK)
+		goto done;
 	if ((err = ks_attach(st, path, create, &ks_made, msg)) != VAERN_OK)
 		goto done;
 	if (store_sqlite_schema_setup(st->conn.db, ks_made, &errmsg) != DB_OK) {
@@ -789,6 +808,64 @@ store_set_autocheckpoint(struct store *st, int pages)
 {
 	if (db_engine(st->conn.db) == DB_SQLITE)
 		(void)sqlite3_wal_autocheckpoint(st->conn.db->lite, pages);
+}
+
+/* SQLite's word after each commit, per database: its log's length.
+ * Setting the hook ends the automatic checkpoints. */
+static int
+store_log_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	st->log_frames[strcmp(name, "main") == 0 ? 0 : 1] = frames;
+	return SQLITE_OK;
+}
+
+int
+store_checkpoint_apart(struct store *st, int apart)
+{
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return 0; /* PostgreSQL checkpoints on its own */
+	if (!apart) {
+		/* Replaces the hook: SQLite's own checkpoints again. */
+		store_set_autocheckpoint(st, STORE_AUTOCHECKPOINT_DEFAULT);
+		st->log_frames[0] = st->log_frames[1] = 0;
+		return 1;
+	}
+	(void)sqlite3_wal_hook(st->conn.db->lite, store_log_hook, st);
+	return 1;
+}
+
+int
+store_log_frames(const struct store *st)
+{
+	return st->log_frames[0] > st->log_frames[1] ? st->log_frames[0]
+	                                             : st->log_frames[1];
+}
+
+enum vaern_err
+store_checkpoint_passive(struct store *st, struct vaern_msg *msg)
+{
+	int rc;
+
+	assert(!st->in_tx);
+	store_read_end(st);
+	if (db_engine(st->conn.db) != DB_SQLITE)
+		return VAERN_OK; /* the server's own checkpoints */
+	rc = sqlite3_wal_checkpoint_v2(st->conn.db->lite, NULL,
+	                               SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return sqlu_fail(&st->conn, msg, "checkpoint");
+	return VAERN_OK;
+}
+
+int
+store_log_restart(struct store *st, int wait_ms)
+{
+	assert(!st->in_tx);
+	store_read_end(st);
+	return db_log_restart(st->conn.db, wait_ms);
 }
 
 void

@@ -161,6 +161,10 @@ struct store {
 	                                     ids below LABEL_CACHE: reading a
 	                                     fact names 3 labels */
 	char label_text[LABEL_MAX + 1];   /* store_fact text of a label id */
+	int log_frames[2];                /* pages in the log of the data
+	                                     (0) and the keystore (1) after
+	                                     the last commit, with
+	                                     store_checkpoint_apart */
 };
 
 /* Creates the schema, or brings an older one up to date
@@ -170,6 +174,11 @@ int store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg);
 int store_sqlite_schema_version(struct db *db);
 /* The schema version this binary writes; a newer store is refused. */
 #define STORE_SCHEMA_VERSION 7
+/* A store at schema version (> STORE_SCHEMA_VERSION) is refused: DB_ERROR
+ * with *errmsg (db_free; errmsg may be NULL) saying so, on both engines
+ * (issue 14: migrations refused when the store is newer than the
+ * binary). */
+int store_schema_newer(int version, char **errmsg);
 /* The PostgreSQL engine's schema set-up (store_pg_schema.c): DB_OK, or
  * an error with *errmsg (db_free) saying why. */
 int store_pg_schema_setup(struct db *db, char **errmsg);

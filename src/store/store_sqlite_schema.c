@@ -14,6 +14,7 @@
 #include "store_webhook.h"
 
 #include "db.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,7 +328,10 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 			old = (int)strtol(v, NULL, 10);
 	}
 	db_finalize(s);
-	if (old == 1)
+	/* A newer binary wrote it: nothing here may touch it. */
+	if (old > STORE_SCHEMA_VERSION)
+		rc = store_schema_newer(old, errmsg);
+	if (rc == DB_OK && old == 1)
 		rc = db_exec(db, migrate_1_sql, errmsg);
 	if (rc == DB_OK && (old == 1 || old == 2))
 		rc = db_exec(db, migrate_2_sql, errmsg);
@@ -367,6 +371,17 @@ store_sqlite_schema_setup(struct db *db, int ks_new, char **errmsg)
 	if (rc != DB_OK)
 		(void)db_exec(db, "ROLLBACK", NULL);
 	return rc;
+}
+
+int
+store_schema_newer(int version, char **errmsg)
+{
+	if (errmsg != NULL && (*errmsg = malloc(160)) != NULL)
+		(void)snprintf(*errmsg, 160,
+		               "the store is at schema version %d, newer than "
+		               "this vaern's %d: upgrade vaern",
+		               version, STORE_SCHEMA_VERSION);
+	return DB_ERROR;
 }
 
 /* The schema version of the open main database; 0 if it has none. */

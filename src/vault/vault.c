@@ -290,6 +290,30 @@ vault_set_shared_reads(struct vault *v)
 	store_set_cache_kib(v->store, 2048);
 }
 
+int
+vault_checkpoint_apart(struct vault *v, int apart)
+{
+	return store_checkpoint_apart(v->store, apart);
+}
+
+int
+vault_log_frames(const struct vault *v)
+{
+	return store_log_frames(v->store);
+}
+
+enum vaern_err
+vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
+{
+	return store_checkpoint_passive(v->store, msg);
+}
+
+int
+vault_log_restart(struct vault *v, int wait_ms)
+{
+	return store_log_restart(v->store, wait_ms);
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 enum vaern_err

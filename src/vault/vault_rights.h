@@ -479,6 +479,27 @@ void vault_set_cache_kib(struct vault *v, long kib);
 void vault_set_shared_reads(struct vault *v);
 
 /*
+ * For a writer others wait for (the server's create writer; issue 12
+ * point 6): its commits no longer copy the log into the database; the
+ * caller copies it with vault_checkpoint_passive, the bulk on another
+ * vault's connection (src/common/ckpt.h) and the rest on this one.
+ * vault_log_frames: the pages the last commit left in the longer log
+ * (data or keystore). store.h, store_checkpoint_apart, says why.
+ */
+/* Returns 1, or 0 on an engine that checkpoints on its own (nothing
+ * done). apart 0 undoes it. */
+int vault_checkpoint_apart(struct vault *v, int apart) __attribute__((nonnull));
+int vault_log_frames(const struct vault *v) __attribute__((nonnull));
+/* A passive checkpoint (never waits); not inside a transaction. */
+enum vaern_err vault_checkpoint_passive(struct vault *v, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
+/* The writer's finish (src/common/ckpt.h): copies the rest of the logs
+ * and starts them over, waiting at most wait_ms for readers; 1 if it
+ * did, 0 if not (try again later). Not inside a transaction. */
+int vault_log_restart(struct vault *v, int wait_ms)
+        __attribute__((warn_unused_result, nonnull));
+
+/*
  * One read snapshot for the calls up to vault_read_end(): a request that
  * reads several times takes the database's locks once. A write in
  * between ends it (the write sees the latest data). End it before any

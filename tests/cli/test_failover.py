@@ -242,19 +242,36 @@ class Failover(unittest.TestCase):
                 acked.append((r.json()["subject"], email))
             elif status is None:
                 time.sleep(0.05)  # the server is gone: do not spin
+            else:
+                time.sleep(0.01)  # the database is gone: do not spin
 
     def lookup(self, tok, email):
         return self.server.request("POST", "/v1/subjects/lookup",
                                    {"type": "email", "value": email,
                                     "purpose": "contract"}, tok)
 
-    def failover(self, before_load=None, before_promote=None):
+    def both_hosts(self):
+        """One connection string naming the primary and the standby, for
+        a writable session only: libpq tries them in order and keeps the
+        one that takes writes (docs/operations.md)."""
+        return ("postgresql:///vaern?host=%s,%s&user=vaern"
+                "&target_session_attrs=read-write"
+                % (self.primary, self.standby))
+
+    def failover(self, before_load=None, before_promote=None,
+                 follow=False):
         """The scenario: a vault on the primary, creates under load, the
         primary killed, the standby promoted, the node repointed and
         restarted. Returns (token, acknowledged creates, the ones not
-        found with their facts on the new primary)."""
+        found with their facts on the new primary).
+
+        follow: the vault's connection string names both servers
+        (both_hosts) and the node is NOT restarted: it must find the
+        promoted standby by itself; the load goes on through the
+        promotion until creates are acknowledged again."""
         r = cli(self.data, "init", "--policy", api.TELENOR,
-                "--store", self.primary_conninfo)
+                "--store", self.both_hosts() if follow
+                else self.primary_conninfo)
         self.assertEqual(r.rc, 0, r)
         r = cli(self.data, "actor", "add", "--controller", "telenor",
                 "--name", "cs", "--role", "customer_service")
@@ -285,6 +302,25 @@ class Failover(unittest.TestCase):
             poll("a refused create after the kill",
                  lambda: any(c[0] > t_kill and c[2] != 201
                              for c in list(calls)))
+            if follow:
+                # Not ready while no server takes writes.
+                poll("/healthz 503 after the kill",
+                     lambda: self.server.request(
+                         "GET", "/healthz").status == 503)
+                self.assertFalse([c for c in calls if c[0] > t_dead and
+                                  c[2] == 201],
+                                 "a create acknowledged after the kill")
+                if before_promote is not None:
+                    before_promote()
+                t_promote = self.promote()
+                # The same process, no restart: creates are acknowledged
+                # again once it has found the new primary.
+                poll("a create acknowledged by the new primary",
+                     lambda: any(c[0] > t_promote and c[2] == 201
+                                 for c in list(calls)))
+                poll("/healthz 200 on the new primary",
+                     lambda: self.server.request(
+                         "GET", "/healthz").status == 200)
         finally:
             stop.set()
             for t in ts:
@@ -292,23 +328,22 @@ class Failover(unittest.TestCase):
         self.assertFalse(any(t.is_alive() for t in ts))
         in_flight = [c for c in calls if c[0] < t_kill < c[1]]
         self.assertTrue(in_flight, "no create was in flight at the kill")
-        self.assertFalse([c for c in calls if c[0] > t_dead and
-                          c[2] == 201], "a create acknowledged after the kill")
+        if not follow:
+            self.assertFalse([c for c in calls if c[0] > t_dead and
+                              c[2] == 201],
+                             "a create acknowledged after the kill")
         # A database that went away is the server's failure, never a
         # verdict on the caller (a 401 would tell it to drop its token).
         after = collections.Counter(c[2] for c in calls if c[1] > t_kill)
         self.assertLessEqual(set(after), {201, 500, 503, None}, after)
         acked = list(acked)
         self.assertGreaterEqual(len(acked), MIN_ACKED)
+        if follow:
+            return tok, acked, self.missing(tok, acked, in_flight, after,
+                                            "still running")
         if before_promote is not None:
             before_promote()
-
-        # Promote the standby; it takes writes once out of recovery.
-        as_owner(self.standby, [os.path.join(PGBIN, "pg_ctl"), "-D",
-                                os.path.join(self.standby, "data"),
-                                "promote", "-w", "-t", str(DEADLINE)])
-        poll("the standby to leave recovery",
-             lambda: psql(self.standby, "SELECT pg_is_in_recovery()") == "f")
+        self.promote()
 
         # Point the node at it and start it again: the engine reconnects
         # only to the connection string it started with. A node whose
@@ -323,7 +358,22 @@ class Failover(unittest.TestCase):
                          0o600)
         self.assertEqual(dbpeek.store_conf(self.data), self.standby_conninfo)
         self.serve("standby")
+        return tok, acked, self.missing(tok, acked, in_flight, after,
+                                        "exited %s" % rc_old)
 
+    def promote(self):
+        """Promotes the standby; it takes writes once out of recovery.
+        Returns the monotonic time it did."""
+        as_owner(self.standby, [os.path.join(PGBIN, "pg_ctl"), "-D",
+                                os.path.join(self.standby, "data"),
+                                "promote", "-w", "-t", str(DEADLINE)])
+        poll("the standby to leave recovery",
+             lambda: psql(self.standby, "SELECT pg_is_in_recovery()") == "f")
+        return time.monotonic()
+
+    def missing(self, tok, acked, in_flight, after, node):
+        """The acknowledged creates not found, with their facts, on the
+        node now serving."""
         missing = []
         for sid, email in acked:
             r = self.lookup(tok, email)
@@ -337,10 +387,10 @@ class Failover(unittest.TestCase):
                 missing.append((sid, r.status))
         print("\nfailover: %d creates acknowledged, %d in flight at the "
               "kill, %d not found on the promoted standby; answers after "
-              "the kill: %s; the first node exited %s"
+              "the kill: %s; the first node %s"
               % (len(acked), len(in_flight), len(missing), dict(after),
-                 rc_old))
-        return tok, acked, missing
+                 node))
+        return missing
 
     def test_GDPR_32_failover_loses_nothing_acknowledged(self):
         tok, acked, missing = self.failover()
@@ -356,6 +406,38 @@ class Failover(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
 
         # One chain, unbroken, with an entry for every acknowledged create.
+        self.assertEqual(self.server.stop(timeout=DEADLINE), 0)
+        self.check_log(self.server, acked)
+        self.server = None
+        r = cli(self.data, "audit", "verify")
+        self.assertEqual(r.rc, 0, r)
+        self.assertGreaterEqual(r.json()["entries"], len(acked) + 1)
+
+    def test_GDPR_32_a_running_node_follows_the_new_primary(self):
+        """Point 4: the vault's connection string names both servers
+        with target_session_attrs=read-write; the primary is killed under
+        load and the standby promoted, and the same `vaern serve` (no
+        restart, no new store.conf) finds the new primary by itself:
+        /healthz 503 meanwhile and 200 after, every acknowledged create
+        found, creates taken again, and one unbroken chain."""
+        pid = None
+
+        def remember():
+            nonlocal pid
+            pid = self.server.proc.pid
+
+        tok, acked, missing = self.failover(before_load=remember,
+                                            follow=True)
+        self.assertEqual(self.server.proc.pid, pid)
+        self.assertIsNone(self.server.proc.poll(), "the node exited")
+        self.assertEqual(missing, [], "acknowledged creates lost "
+                         "(%d of %d)" % (len(missing), len(acked)))
+        self.assertEqual(dbpeek.store_conf(self.data), self.both_hosts())
+        r = self.lookup(tok, api.uniq_email("never"))
+        self.assertEqual(r.status, 404, r)
+        r = self.server.request("POST", "/v1/subjects",
+                                api.telenor_customer(), tok)
+        self.assertEqual(r.status, 201, r)
         self.assertEqual(self.server.stop(timeout=DEADLINE), 0)
         self.check_log(self.server, acked)
         self.server = None
@@ -393,6 +475,105 @@ class Failover(unittest.TestCase):
         _, acked, missing = self.failover(before_load=freeze,
                                           before_promote=thaw)
         self.assertTrue(missing, "an asynchronous standby lost nothing")
+
+
+
+@unittest.skipIf(not REAL, "PG_WRAP_REAL_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "a PostgreSQL cluster of its own (suite pg)")
+class DatabaseDown(unittest.TestCase):
+    """Bad input (issue 14): the database goes down under a running node
+    and comes back. Its own cluster (the suite's is shared by the other
+    tests): `pg-cluster down` stops the server (its socket goes), `up`
+    starts it again."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="vaern-down-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        os.chmod(self.tmp, 0o755)
+        self.cluster = os.path.join(self.tmp, "pg")
+        self.data = os.path.join(self.tmp, "vault")
+        self.addCleanup(lambda: subprocess.run(
+            [PG_CLUSTER, "stop", self.cluster], capture_output=True,
+            timeout=DEADLINE))
+        self.conninfo = sh([PG_CLUSTER, "start", self.cluster])
+        r = cli(self.data, "init", "--policy", api.TELENOR,
+                "--store", self.conninfo)
+        self.assertEqual(r.rc, 0, r)
+        r = cli(self.data, "actor", "add", "--controller", "telenor",
+                "--name", "cs", "--role", "customer_service")
+        self.assertEqual(r.rc, 0, r)
+        self.tok = r.json()["token"]
+        self.server = RealServer(self.data,
+                                 os.path.join(self.tmp, "serve.log"))
+        self.server.start()
+        self.addCleanup(self.server.kill)
+
+    def health(self):
+        return self.server.request("GET", "/healthz")
+
+    def create(self, doc):
+        return self.server.request("POST", "/v1/subjects", doc, self.tok)
+
+    def lookup(self, email):
+        return self.server.request("POST", "/v1/subjects/lookup",
+                                   {"type": "email", "value": email,
+                                    "purpose": "contract"}, self.tok)
+
+    def test_healthz_not_ready_while_the_database_is_down(self):
+        """/healthz 200 with the database up; 503 naming the cause within
+        a second or two of it going down, and a create refused cleanly
+        (5xx, no value in the answer or the log, nothing half-written);
+        200 again once it is back, with no restart of the node, and the
+        create taken; the trail verifies."""
+        r = self.health()
+        self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
+        before = api.telenor_customer()
+        self.assertEqual(self.create(before).status, 201)
+
+        sh([PG_CLUSTER, "down", self.cluster])
+        r = poll("/healthz 503", lambda: (lambda r: r if r.status == 503
+                                          else None)(self.health()),
+                 deadline=10)
+        self.assertEqual(r.json(), {"status": "unavailable",
+                                    "reason": "the database is "
+                                              "unreachable"})
+        self.assertNotIn(self.tmp, r.text)  # no host, no socket path
+        lost = api.telenor_customer()
+        email = lost["facts"][2]["value"]
+        for _ in range(3):  # every worker's connection, not just one
+            r = self.create(lost)
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json()["error"]["message"],
+                             "the database is unreachable: try again")
+            self.assertNotIn(self.tmp, r.text)  # no socket path, no host
+            self.assertNotIn(email, r.text)
+            self.assertNotIn("Ole Jensen", r.text)
+        self.assertEqual(self.health().status, 503)
+
+        sh([PG_CLUSTER, "up", self.cluster])
+        poll("/healthz 200 again", lambda: self.health().status == 200,
+             deadline=15)
+        self.assertEqual(self.health().json(), {"status": "ok"})
+        # Nothing of the refused create was written; it goes in now.
+        self.assertEqual(self.lookup(email).status, 404)
+        r = poll("a create taken again",
+                 lambda: (lambda r: r if r.status == 201 else None)(
+                     self.create(lost)), deadline=15)
+        sid = r.json()["subject"]
+        r = self.lookup(email)
+        self.assertEqual((r.status, r.json().get("subject")), (200, sid))
+        r = self.lookup(before["facts"][2]["value"])
+        self.assertEqual(r.status, 200, r)
+
+        self.assertEqual(self.server.stop(timeout=DEADLINE), 0)
+        text = self.server.log()
+        self.assertNotIn(email, text)
+        self.assertNotIn("Ole Jensen", text)
+        for bad in ("Sanitizer", "runtime error:"):
+            self.assertNotIn(bad, text)
+        r = cli(self.data, "audit", "verify")
+        self.assertEqual(r.rc, 0, r)
 
 
 if __name__ == "__main__":

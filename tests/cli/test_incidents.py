@@ -272,7 +272,6 @@ class MigrationTest(CliBase):
         self.assertEqual(self.sql("SELECT count(*) FROM incident"), [(1,)])
 
 
-@dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class KeyRotationTest(CliBase):
     def test_SHOP_BREACH_1_cases_open_after_a_master_key_rotation(self):

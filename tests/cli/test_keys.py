@@ -41,7 +41,9 @@ BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
 def sanitized():
     """AddressSanitizer makes mlock a no-op: locked memory is not seen in
     a sanitizer build."""
-    with open(VAERN, "rb") as f:
+    # on PostgreSQL VAERN is vaern-on-pg, a script: the binary is its
+    # PG_WRAP_REAL_BIN
+    with open(os.environ.get("PG_WRAP_REAL_BIN", VAERN), "rb") as f:
         return b"__asan_init" in f.read()
 
 
@@ -290,7 +292,6 @@ class KeySourceTest(KeysCase):
 
 # ---- 2. rotation --------------------------------------------------------------
 
-@dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
 class RotateTest(KeysCase):
     """GDPR-32: vaern key rotate re-wraps every key under a new master key,
     never re-indexes, audits itself, and retires the old key."""
@@ -475,7 +476,7 @@ class RotateTest(KeysCase):
         ks = os.path.join(self.dir, "keystore.db")
         con = dbpeek.connect(ks)
         (uid, w), = con.execute("SELECT uid, wrapped FROM subject_key"
-                                " ORDER BY rowid LIMIT 1").fetchall()
+                                " ORDER BY uid LIMIT 1").fetchall()
         bad = bytes([w[0] ^ 1]) + w[1:]
         con.execute("UPDATE subject_key SET wrapped = ? WHERE uid = ?",
                     (bad, uid))
@@ -609,7 +610,6 @@ class RotateTest(KeysCase):
 
 # ---- 3 and 4. backup and restore ---------------------------------------------
 
-@dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
 class BackupTest(KeysCase):
     """GDPR-32: online backups with a manifest, restored into an empty data
     directory with the audit trail intact. GDPR-17: an erasure survives the
@@ -646,8 +646,8 @@ class BackupTest(KeysCase):
         self.assertEqual(self.found("bo@example.dk", data=target), b)
         r = self.vaern("audit", "verify", data=target)
         self.assertEqual(r.rc, EXIT_OK, r)
-        with open(os.path.join(target, "vaern.db"), "rb") as f:
-            self.assertNotIn(b"anna", f.read())
+        self.assertNotIn(b"anna", dbpeek.store_bytes(
+            os.path.join(target, "vaern.db")))
 
     def test_GDPR_17_restore_takes_the_live_keystore_by_default(self):
         """Add A and B, back up, erase A, restore the backup (no keystore
@@ -809,6 +809,8 @@ class BackupTest(KeysCase):
         for i, sid in before[:3] + before[-3:]:
             self.readable(sid, "W %d" % i, data=target)
 
+    @dbpeek.sqlite_only("the keystore is a file (on PostgreSQL, the"
+                        " schema ks of the one database)")
     def test_GDPR_32_a_missing_or_foreign_keystore_is_refused(self):
         a = self.add("Anna Hansen", "anna@example.dk")
         ks = os.path.join(self.dir, "keystore.db")
@@ -827,6 +829,23 @@ class BackupTest(KeysCase):
         os.unlink(ks)
         os.rename(self.path("keystore.db"), ks)
         self.readable(a, "Anna Hansen")
+
+    def test_GDPR_32_restore_refuses_a_password_on_the_command_line(self):
+        """issue 14: --store names the database to restore into, never
+        with a password (the command line is visible to every user); a
+        connection string without one is taken (CrossEngineTest)."""
+        self.assertEqual(self.vaern("backup", self.path("bk")).rc, EXIT_OK)
+        target = self.path("target")
+        # the binary itself: vaern-on-pg would add a --store of its own
+        r = Result(subprocess.run(
+            [os.environ.get("PG_WRAP_REAL_BIN", VAERN), "--data", target,
+             "restore", self.path("bk"), "--store",
+             "postgresql://vaern:s3cr3t@localhost/vaern"],
+            capture_output=True, env=BASE_ENV, timeout=TIMEOUT))
+        self.assertEqual(r.rc, EXIT_USAGE, r)
+        self.assertIn("a password does not go on the command line", r.err)
+        self.assertNotIn("s3cr3t", r.err + r.out)
+        self.assertFalse(os.path.exists(target))
 
     # -- bad input: a clear error, exit 1, nothing written to the target --
 
@@ -908,6 +927,114 @@ class BackupTest(KeysCase):
                          target_files={"notes.txt": b"mine"})
         # a data backup given as the keystore
         self.bad_restore(bk, bk, "not the manifest of a vaern keystore")
+
+
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "moves between the engines (suite pg)")
+class CrossEngineTest(KeysCase):
+    """GDPR-32 (issue 14): a backup has one format on both engines, so a
+    PostgreSQL store's backup restores into SQLite (a way off PostgreSQL)
+    and a SQLite one into an empty PostgreSQL database; a database that
+    already holds a vault is refused and left as it was."""
+
+    REAL = os.environ.get("PG_WRAP_REAL_BIN")
+
+    def real(self, *args, data, env=None, stdin=None):
+        """The binary itself, not vaern-on-pg: no --store added."""
+        e = dict(BASE_ENV)
+        e.update(env or {})
+        return Result(subprocess.run([self.REAL, "--data", data, *args],
+                                     input=stdin, capture_output=True,
+                                     env=e, timeout=TIMEOUT))
+
+    def test_GDPR_32_a_postgresql_backup_restores_into_sqlite(self):
+        a = self.add("Anna Hansen", "anna@example.dk")
+        b = self.add("Bo Berg", "bo@example.dk")
+        r = self.vaern("backup", self.path("bk"))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        with open(self.path("bk", "manifest.json")) as f:
+            self.assertEqual(json.load(f)["engine"], "postgresql")
+        self.assertEqual(self.vaern("subject", "erase", a).rc, EXIT_OK)
+        self.assertEqual(self.vaern("backup", "--keystore",
+                                    self.path("ks")).rc, EXIT_OK)
+        target = self.path("lite")
+        os.makedirs(target, mode=0o700)
+        shutil.copy(os.path.join(self.dir, "master.key"), target)
+        r = self.real("restore", self.path("bk"), "--keystore",
+                      self.path("ks"), data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertEqual(r.json()["erased_removed"], 1)
+        self.assertFalse(os.path.exists(os.path.join(target,
+                                                     "store.conf")))
+        self.assertTrue(os.path.exists(os.path.join(target, "vaern.db")))
+        r = self.real("subject", "show", b, data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn("Bo Berg", r.out)
+        r = self.real("subject", "show", a, data=target)
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        r = self.real("audit", "verify", data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        # the SQLite copy goes on: a new subject, found again
+        r = self.real("subject", "add", "--json", "-", data=target,
+                      stdin=person("Cai Dahl", "cai@example.dk"))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.real("subject", "find", "email", "-", data=target,
+                      stdin=b"cai@example.dk")
+        self.assertEqual(r.rc, EXIT_OK, r)
+
+    def test_GDPR_32_a_sqlite_backup_restores_into_postgresql(self):
+        lite = self.path("lite")
+        r = self.real("init", "--policy", POLICY, data=lite)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        r = self.real("subject", "add", "--json", "-", data=lite,
+                      stdin=person("Anna Hansen", "anna@example.dk"))
+        self.assertEqual(r.rc, EXIT_OK, r)
+        sid = r.json()["subject"]
+        r = self.real("backup", self.path("bk"), data=lite)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        with open(self.path("bk", "manifest.json")) as f:
+            self.assertEqual(json.load(f)["engine"], "sqlite")
+        target = self.path("onpg")
+        os.makedirs(target, mode=0o700)
+        shutil.copy(os.path.join(lite, "master.key"), target)
+        # vaern-on-pg adds --store: a new, empty database
+        r = self.vaern("restore", self.path("bk"), "--keystore", lite,
+                       data=target)
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertTrue(os.path.exists(os.path.join(target, "store.conf")))
+        self.assertEqual(sorted(os.listdir(target)),
+                         ["master.key", "store.conf"])
+        self.readable(sid, "Anna Hansen", data=target)
+        self.assertEqual(self.found("anna@example.dk", data=target), sid)
+        self.assertEqual(self.vaern("audit", "verify", data=target).rc,
+                         EXIT_OK)
+        # the restored store takes new rows: its ids go on past the
+        # copied ones
+        b = self.add("Bo Berg", "bo@example.dk", data=target)
+        self.readable(b, "Bo Berg", data=target)
+        self.assertEqual(self.vaern("audit", "verify", data=target).rc,
+                         EXIT_OK)
+
+    def test_GDPR_32_restore_into_a_database_with_a_vault_is_refused(self):
+        """The boundary: an empty database takes the restore (above); one
+        that holds a vault -- here the source's own -- is refused, and
+        neither the database nor the target directory changes."""
+        a = self.add("Anna Hansen", "anna@example.dk")
+        self.assertEqual(self.vaern("backup", self.path("bk")).rc, EXIT_OK)
+        with open(os.path.join(self.dir, "store.conf")) as f:
+            conninfo = f.read().strip()
+        before = self.keystore("SELECT uid, kek, wrapped FROM subject_key"
+                               " ORDER BY uid")
+        target = self.path("target")
+        r = self.real("restore", self.path("bk"), "--store", conninfo,
+                      data=target, env={"VAERN_MASTER_KEY": self.key_hex()})
+        self.assertEqual(r.rc, EXIT_REFUSED, r)
+        self.assertIn("is not empty", r.err)
+        self.assertNotIn(self.key_hex(), r.err)
+        self.assertFalse(os.path.exists(target))
+        self.assertEqual(self.keystore("SELECT uid, kek, wrapped FROM"
+                                       " subject_key ORDER BY uid"), before)
+        self.readable(a, "Anna Hansen")
 
 
 # ---- 5. secrets in memory -----------------------------------------------------

@@ -18,6 +18,8 @@ import unittest
 
 import dbpeek
 import test_api as api
+import test_console as console
+import test_portal as portal
 
 VAERN = api.VAERN
 TELENOR = api.TELENOR
@@ -185,6 +187,341 @@ class TwoNodes(unittest.TestCase):
             time.sleep(0.05)
         r = cli(self.a, "policy", "load", TELENOR)
         self.assertEqual(r.rc, 0, r)
+
+
+
+def second_node(a, b):
+    """Node B of node A's vault: A's master key and store.conf, nothing
+    else (docs/operations.md)."""
+    os.mkdir(b, 0o700)
+    for f in ("master.key", "store.conf"):
+        shutil.copy2(os.path.join(a, f), os.path.join(b, f))
+
+
+class PortalNodes(portal.PortalCase):
+    """AURA's portal served by two nodes of one vault: node A is the
+    class's server, node B a second data directory on the same database.
+    as_of: both nodes' fixed clock (None: the real one)."""
+
+    as_of = None
+    serve = False
+
+    @classmethod
+    def prepare(cls):
+        cls.b = os.path.join(cls.tmp, "b")
+        second_node(cls.dir, cls.b)
+        cls.server = cls.node(cls.dir, "a")
+        cls.nb = cls.node(cls.b, "b")
+
+    @classmethod
+    def node(cls, data, name):
+        log = os.path.join(cls.tmp, name + ".log")
+        srv = (portal.TimedServer(data, log, cls.as_of) if cls.as_of
+               else api.Server(data, log))
+        return srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "nb", None) is not None:
+            cls.nb.stop()
+            cls.nb.kill()
+        super().tearDownClass()
+
+    def browser(self, node):
+        b = portal.Browser(node)
+        return b
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class PortalCodeTriesShared(PortalNodes):
+    """AURA-LOGIN-1 across nodes: the wrong codes entered on node A and
+    on node B count together against one code."""
+
+    def test_AURA_LOGIN_1_wrong_codes_on_two_nodes_count_together(self):
+        """A code sent by node A; wrong entries alternate A, B, A ...;
+        the right code is entered on node B. Four wrong in all: it logs
+        in; five wrong in all (three on A, two on B, each node under
+        five alone): the code is dead on both."""
+        _, user, _, _, _ = self.aura_person()
+        for wrong, works in ((4, True), (5, False)):
+            b = self.browser(self.server)
+            self.start_login(b, "aura-fiber", 1, [user])
+            code = portal.spooled_codes(self.dir)[-1][0]
+            bad = "%08d" % ((int(code) + 1) % 100000000)
+            for i in range(wrong):
+                b.server = (self.server, self.nb)[i % 2]
+                page = b.get("/portal/aura-fiber/code")
+                r = b.post("/portal/aura-fiber/code", {"code": bad},
+                           page.csrf())
+                self.assertEqual(r.status, 401, (i, r))
+            b.server = self.nb
+            page = b.get("/portal/aura-fiber/code")
+            r = b.post("/portal/aura-fiber/code", {"code": code},
+                       page.csrf())
+            self.assertEqual(r.status, 303 if works else 401, (wrong, r))
+            self.assertEqual(portal.SESSION in b.jar, works)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class PortalThrottleShared(PortalNodes):
+    """AURA-LOGIN-1 across nodes: code requests for one username on
+    node A and node B count together (both clocks at one instant)."""
+
+    as_of = "2026-12-03T10:00:00Z"
+
+    def test_AURA_LOGIN_1_throttle_counts_requests_on_both_nodes(self):
+        """Ten code requests for one username, alternating A and B, all
+        go out (five on each node); the eleventh waits (429,
+        Retry-After) on either node, for a name no one holds too."""
+        _, user, _, _, _ = self.aura_person()
+        for name, last in ((user, self.nb),
+                           ("nobody%d" % api.serial(), self.server)):
+            for i in range(10):
+                node = (self.server, self.nb)[i % 2]
+                self.start_login(self.browser(node), "aura-fiber", 1,
+                                 [name])
+            r = self.start_login(self.browser(last), "aura-fiber", 1,
+                                 [name], status=429)
+            self.assertEqual(r.header("Retry-After"), "1")
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class ConsoleThrottleShared(console.ConsoleBase):
+    """GDPR-32 across nodes: wrong console logins through node A's data
+    directory count on node B's (the throttle and the lockout are rows
+    of the shared store)."""
+
+    T = console.instant("2026-03-02T10:00:00Z")
+
+    def setUp(self):
+        super().setUp()
+        self.a = self.dir
+        self.b = os.path.join(self._tmp.name, "b")
+        second_node(self.a, self.b)
+
+    def on(self, node, *args, **kw):
+        saved, self.dir = self.dir, node
+        try:
+            return self.vaern(*args, **kw)
+        finally:
+            self.dir = saved
+
+    def login_on(self, node, at, code, password=console.PASSWORD):
+        return self.on(node, "actor", "login", "--controller", "cekura",
+                       "dpo1", stdin="%s\n%s\n" % (password, code),
+                       as_of=console.iso(at))
+
+    def test_GDPR_32_wrong_tries_on_node_a_throttle_node_b(self):
+        """Three wrong tries on node A; on node B the right password and
+        code 29 s after the third are not tried (throttled), 30 s after
+        it they log in."""
+        _, secret = self.enrol()
+        for i in range(3):
+            r = self.login_on(self.a, self.T + i, "000000",
+                              password="not the password at all")
+            self.assertEqual((r.rc, r.err), (console.EXIT_REFUSED,
+                                             console.DENIED))
+        at = self.T + 2 + 29
+        r = self.login_on(self.b, at, console.totp(secret, at))
+        self.assertEqual(r.rc, console.EXIT_REFUSED, r)
+        self.assertEqual(r.err, "vaern: actor: too many wrong tries: try "
+                                "again in 1 seconds\n")
+        at = self.T + 2 + 30
+        r = self.login_on(self.b, at, console.totp(secret, at))
+        self.assertEqual(r.rc, console.EXIT_OK, r)
+
+    def test_GDPR_32_lockout_on_node_a_holds_on_node_b(self):
+        """Ten wrong tries on node A lock the actor out for an hour: node
+        B refuses the right password and code a second before the hour
+        and takes them at the hour."""
+        _, secret = self.enrol()
+        at = self.T
+        for i in range(10):
+            r = self.login_on(self.a, at, "000000",
+                              password="not the password at all")
+            self.assertEqual((r.rc, r.err), (console.EXIT_REFUSED,
+                                             console.DENIED), i)
+            at += 30 * 2 ** max(0, i - 2) if i >= 2 else 1
+        unlock = at - 30 * 2 ** 7 + 3600
+        r = self.login_on(self.b, unlock - 1,
+                          console.totp(secret, unlock - 1))
+        self.assertEqual(r.rc, console.EXIT_REFUSED, r)
+        self.assertIn("console access is locked after 10 wrong tries",
+                      r.err)
+        r = self.login_on(self.b, unlock, console.totp(secret, unlock))
+        self.assertEqual(r.rc, console.EXIT_OK, r)
+
+
+@unittest.skipIf(not VAERN, "VAERN_BIN is not set")
+@unittest.skipUnless(dbpeek.ON_POSTGRESQL,
+                     "several nodes share one PostgreSQL (suite pg)")
+class RotationOnTwoNodes(unittest.TestCase):
+    """GDPR-32 (issue 14): `vaern key rotate` on PostgreSQL while two
+    nodes read and write; killed half-way on node A, it is finished from
+    node B (the progress is in the store), audited, and the old key
+    retired."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaern-rot2-")
+        self.addCleanup(self._tmp.cleanup)
+        self.tmp = self._tmp.name
+        self.a = os.path.join(self.tmp, "a")
+        self.b = os.path.join(self.tmp, "b")
+        r = cli(self.a, "init", "--policy", TELENOR)
+        self.assertEqual(r.rc, 0, r)
+        os.mkdir(self.b, 0o700)
+        for f in ("master.key", "store.conf"):
+            shutil.copy2(os.path.join(self.a, f), os.path.join(self.b, f))
+        r = cli(self.a, "actor", "add", "--controller", "telenor",
+                "--name", "cs", "--role", "customer_service")
+        self.assertEqual(r.rc, 0, r)
+        self.tok = r.json()["token"]
+        shutil.copy2(os.path.join(self.a, "master.key"), self.path_old())
+        # the new key, placed beforehand as master.key.next on every node
+        # (docs/operations.md): a rotation takes it up, and a node whose
+        # worker held only the old key when the rotation ended finds it
+        for d in (self.a, self.b):
+            fd = os.open(os.path.join(d, "master.key.next"),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("7d" * 32 + "\n")
+        self.new = os.path.join(self.a, "master.key.next")
+
+    def keystore(self, query):
+        con = dbpeek.connect(os.path.join(self.a, "keystore.db"))
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    def rotate(self, data, *extra):
+        return subprocess.Popen(
+            [VAERN, "--data", data, "key", "rotate", "--quiet", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=api.BASE_ENV)
+
+    def test_GDPR_32_rotation_while_two_nodes_serve_resumed_on_the_other(
+            self):
+        na = api.Server(self.a, os.path.join(self.tmp, "a.log")).start()
+        nb = api.Server(self.b, os.path.join(self.tmp, "b.log")).start()
+        made, failures, stop = [], [], threading.Event()
+        ts = []
+        try:
+            for i in range(600):
+                node = (na, nb)[i % 2]
+                r = node.request("POST", "/v1/subjects",
+                                 api.telenor_customer(), self.tok)
+                self.assertEqual(r.status, 201, r)
+                made.append(r.json()["subject"])
+
+            def load(writer, reader):
+                while not stop.is_set():
+                    r = writer.request("POST", "/v1/subjects",
+                                       api.telenor_customer(), self.tok)
+                    if r.status != 201:
+                        failures.append((r.status, r.text[:200]))
+                        continue
+                    sid = r.json()["subject"]
+                    made.append(sid)
+                    r = reader.request("GET", "/v1/subjects/%s/facts?"
+                                       "purpose=contract" % sid,
+                                       token=self.tok)
+                    if r.status != 200 or "Ole Jensen" not in r.text:
+                        failures.append((r.status, r.text[:200]))
+
+            ts = [threading.Thread(target=load, args=(na, nb)),
+                  threading.Thread(target=load, args=(nb, na))]
+            for t in ts:
+                t.start()
+            # node A begins, one key per batch, and dies half-way
+            con = dbpeek.connect(os.path.join(self.a, "keystore.db"))
+            p = self.rotate(self.a, "--batch", "1")
+            t0 = time.monotonic()
+            while not con.execute("SELECT gen FROM kek"
+                                  " WHERE state = 'next'").fetchall():
+                con.commit()
+                self.assertIsNone(p.poll(), "the rotation ended first")
+                self.assertLess(time.monotonic() - t0, 30)
+                time.sleep(0.005)
+            con.close()
+            time.sleep(0.1)
+            self.assertIsNone(p.poll(), "the rotation ended before the"
+                              " kill: more keys, please")
+            p.kill()
+            p.communicate(timeout=30)
+            left = self.keystore("SELECT count(*) FROM subject_key"
+                                 " WHERE kek = 1")[0][0]
+            # node B finishes it, the nodes still serving
+            p = self.rotate(self.b)
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+            doc = json.loads(out)
+            self.assertTrue(doc["resumed"], doc)
+            self.assertEqual((doc["retired_generation"],
+                              doc["generation"]), (1, 2))
+            self.assertGreaterEqual(doc["rewrapped"], left)
+            time.sleep(0.3)
+            stop.set()
+            for t in ts:
+                t.join()
+            self.assertEqual(failures, [])
+            # every key under the new generation, the old one retired
+            self.assertEqual(self.keystore("SELECT DISTINCT kek FROM"
+                                           " subject_key"), [(2,)])
+            self.assertEqual(self.keystore("SELECT gen, state FROM kek"
+                                           " ORDER BY gen"),
+                             [(1, "retired"), (2, "current")])
+            # both nodes go on with the key they took over
+            for node in (na, nb):
+                for sid in made[:2] + made[-2:]:
+                    r = node.request("GET", "/v1/subjects/%s/facts?"
+                                     "purpose=contract" % sid,
+                                     token=self.tok)
+                    self.assertEqual(r.status, 200, r)
+                r = node.request("POST", "/v1/subjects",
+                                 api.telenor_customer(), self.tok)
+                self.assertEqual(r.status, 201, r)
+        finally:
+            stop.set()
+            for t in ts:
+                t.join()
+            na.stop()
+            nb.stop()
+        # B's master.key is the new key; A's is the retired one until its
+        # own `vaern key rotate` renames master.key.next onto it
+        with open(os.path.join(self.b, "master.key")) as f:
+            self.assertEqual(f.read().strip(), "7d" * 32)
+        r = cli(self.a, "key", "rotate", "--quiet")
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(r.json()["key_file_replaced"], r)
+        self.assertFalse(os.path.exists(self.new))
+        r = api.Result(subprocess.run(
+            [VAERN, "--data", self.a, "--master-key-file",
+             self.path_old(), "subject", "show", made[0]],
+            capture_output=True, env=api.BASE_ENV, timeout=60))
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("retired", r.err)
+        r = cli(self.b, "audit", "verify")
+        self.assertEqual(r.rc, 0, r)
+        actions = [e["action"] for e in
+                   cli(self.a, "audit", "show", "--limit", "100000").json()]
+        self.assertGreaterEqual(actions.count("key-rotate-end"), 1, actions)
+        self.assertGreaterEqual(actions.count("key-rotate-begin"), 2)
+        for d in (self.a, self.b):
+            for sid in (made[0], made[-1]):
+                r = cli(d, "subject", "show", sid)
+                self.assertEqual(r.rc, 0, r)
+                self.assertIn("Ole Jensen", r.out)
+
+    def path_old(self):
+        """The old master key, kept aside (mode 0600)."""
+        return os.path.join(self.tmp, "old.key")
 
 
 if __name__ == "__main__":

@@ -412,7 +412,6 @@ class TrafficTest(Base):
         self.assertNotEqual(r.rc, EXIT_OK, r)
         self.assertIn("does not open", r.err)
 
-    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
     def test_TEL_LOG_3_days_outlive_a_master_key_rotation(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         before = self.query("--msisdn", A)
@@ -516,7 +515,6 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 1)
 
-    @dbpeek.sqlite_only("key rotation is not built on PostgreSQL yet (issue 14)")
     def test_TEL_LOG_1_day_keys_rewrapped_by_a_rotation(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         self.assertEqual(set(self.day_keys().values()), {1})
@@ -536,7 +534,6 @@ class TrafficTest(Base):
         return target, self.vaern("restore", backup, "--keystore", keystore,
                                   data=target)
 
-    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_backup_carries_the_days_and_restore_reads_them(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         # A writer's temporary file is not part of the store.
@@ -566,7 +563,6 @@ class TrafficTest(Base):
         self.assertEqual(r.rc, EXIT_OK, r)
         self.assertEqual(len(self.records(r.json())), 2)
 
-    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_day_swept_after_the_backup_stays_gone(self):
         """The data backup holds both days; the day swept after it has no
         key in the later keystore: the restore removes it again."""
@@ -587,7 +583,6 @@ class TrafficTest(Base):
         self.assertEqual([x["eventInformation"]
                           for x in self.records(r.json())], ["mms"])
 
-    @dbpeek.sqlite_only("vaern backup copies SQLite files; PostgreSQL is backed up with its own tools")
     def test_TEL_LOG_1_restore_refuses_an_altered_day_writes_nothing(self):
         self.assertEqual(self.imp(ROWS).rc, EXIT_OK)
         bk, ks = (os.path.join(self.tmp, x) for x in ("bk", "ks"))

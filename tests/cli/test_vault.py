@@ -959,6 +959,44 @@ class BadInput(VaultTest):
                 self.assertEqual(self.snapshot(), snap)
         self.assertEqual(self.show(keep), shown)
 
+    def set_schema_version(self, v):
+        con = dbpeek.connect(self.db)
+        try:
+            con.execute("UPDATE meta SET value = ? WHERE key = "
+                        "'schema_version'", (str(v),))
+            con.commit()
+        finally:
+            con.close()
+
+    def test_schema_newer_than_the_binary_refused(self):
+        """Issue 14 (bad input, both engines): a store whose schema
+        version is one past this binary's is refused by every command
+        with a clear error naming both versions, and nothing in it
+        changes; at this binary's own version it opens as before."""
+        sid = self.add_ok(customer())
+        have = int(self.sql("SELECT value FROM meta WHERE key = "
+                            "'schema_version'")[0][0])
+        self.set_schema_version(have + 1)
+        snap = self.snapshot()
+        for args in (("subject", "show", sid),
+                     ("policy", "load", FIXTURE)):
+            with self.subTest(args=args):
+                r = self.vaern(*args)
+                self.assert_refused(r, [
+                    "the store is at schema version %d, newer than this "
+                    "vaern's %d: upgrade vaern" % (have + 1, have)],
+                    values_in(customer()))
+                self.assertEqual(self.snapshot(), snap)
+        other = customer(name="Bo Berg", phone="+45 20 30 40 51",
+                         email="bo@example.dk", cpr="020290-1234")
+        r = self.add(other)
+        self.assert_refused(r, ["newer than this vaern"], values_in(other))
+        self.assertEqual(self.snapshot(), snap)
+        # The other side: the binary's own version opens.
+        self.set_schema_version(have)
+        self.assertEqual(self.show(sid)["subject"], sid)
+        self.add_ok(other)
+
     def test_bad_fact_options(self):
         """The same rules for --fact: bad --collected-at, a future one, a
         bad value; exit 1, nothing changed, no value in the message."""

@@ -618,6 +618,22 @@ test_reconnect(void **state)
 	assert_int_equal(db_autocommit(db), 1);
 	assert_int_equal(db_step(count), DB_ROW);
 	assert_int_equal(db_column_int64(count, 0), 1);
+	db_reset(count);
+
+	/* A caller that ends with COMMIT and never rolls back: the failed
+	 * COMMIT ends the lost transaction, and the next statement
+	 * reconnects (a node follows its database back by itself). */
+	exec_ok(db, "BEGIN");
+	db_reset(ins);
+	assert_int_equal(db_bind_int64(ins, 1, 4), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	terminate(db);
+	assert_int_not_equal(db_exec(db, "COMMIT", &e), DB_OK);
+	assert_int_equal(db_errkind(db), DB_EK_GONE);
+	db_free(e);
+	assert_int_equal(db_autocommit(db), 1);
+	assert_int_equal(db_step(count), DB_ROW);
+	assert_int_equal(db_column_int64(count, 0), 1);
 	db_finalize(ins);
 	db_finalize(count);
 	db_close(db);
