@@ -136,10 +136,195 @@ complete_box(struct web_html *h, struct console *cx, const struct action *a)
 	web_html_raw(h, "</label>");
 }
 
+/* ---- rectification: the facts the request concerns (GDPR-16) ----------- */
+
+/* 1 if category id is in scope (category ids, comma-separated; "": all
+ * the person's data), as the vault reads a request's scope. */
+static int
+scope_has(const char *scope, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (scope[0] == '\0')
+		return 1;
+	for (const char *p = scope;;) {
+		const char *end = strchr(p, ',');
+		size_t k = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (k == n && memcmp(p, id, n) == 0)
+			return 1;
+		if (end == NULL)
+			return 0;
+		p = end + 1;
+	}
+}
+
+/* The facts' walk: the page, and the categories released so far. */
+struct rect_walk {
+	struct web_html *h;
+	struct console *cx;
+	const struct vault_request *r;
+	unsigned char *released; /* per category index: listed already */
+	size_t nfacts;           /* facts listed */
+};
+
+/* One released fact: its id, category, value (escaped; personal data,
+ * only in the page, whose buffer is wiped) and a form for its corrected
+ * value. */
+static enum vaern_err
+rect_fact(void *arg, const struct vault_fact_out *f)
+{
+	struct rect_walk *w = arg;
+	struct web_html *h = w->h;
+	struct console *cx = w->cx;
+	const struct action *a = action_of("rectify");
+	long ci = policy_category_index(cx->c.policy, f->category);
+	long long id = (long long)f->id;
+
+	if (ci >= 0)
+		w->released[ci] = 1;
+	w->nfacts++;
+	web_html_printf(h, "<tr id=\"fact-%lld\"><td>%lld</td><td>", id, id);
+	web_html_text(h, f->category);
+	web_html_raw(h, "</td><td class=\"value\">");
+	web_html_text(h, f->value);
+	web_html_raw(h, "</td><td>");
+	web_html_raw(h, "<form method=\"post\" class=\"act-rectify\" "
+	                "action=\"");
+	web_html_text(h, cx->base);
+	web_html_raw(h, "/requests/");
+	web_html_text(h, w->r->id);
+	web_html_raw(h, "/rectify\">");
+	console_csrf_field(h, cx);
+	web_html_printf(h,
+	                "<input type=\"hidden\" name=\"fact\" value=\"%lld\">"
+	                "<label for=\"rectify-value-%lld\">",
+	                id, id);
+	web_html_text(h, console_s(cx, C_f_value));
+	web_html_printf(h,
+	                "</label><input id=\"rectify-value-%lld\" "
+	                "name=\"value\" required maxlength=\"1000\" "
+	                "autocomplete=\"off\"><label><input type=\"checkbox\" "
+	                "name=\"complete\" value=\"1\" "
+	                "id=\"rectify-complete-%lld\"> ",
+	                id, id);
+	web_html_text(h, console_s(cx, C_f_complete));
+	web_html_raw(h, "</label><button type=\"submit\">");
+	web_html_text(h, console_s(cx, a->label));
+	web_html_raw(h, "</button></form></td></tr>");
+	return VAERN_OK;
+}
+
+/* A note under the facts (console_note's, without its id: the page's
+ * own note may be above). */
+static void
+rect_note(struct web_html *h, struct console *cx, int error,
+          enum console_key key, const char *detail)
+{
+	web_html_raw(h, error ? "<p class=\"error\" role=\"alert\">"
+	                      : "<p class=\"message\">");
+	web_html_text(h, console_s(cx, key));
+	if (detail != NULL) {
+		web_html_raw(h, " ");
+		web_html_text(h, detail);
+	}
+	web_html_raw(h, "</p>");
+}
+
+/*
+ * The person's facts of the categories the request concerns, each with a
+ * form for its corrected value. They are read as the API's rectification
+ * flow reads them (GET /v1/subjects/{id}/facts?purpose=P&categories=...):
+ * through the gate as the session's actor in its role (AURA-SHARE-1),
+ * for the role's purposes in the policy's order, each asked for the
+ * request's categories it uses that an earlier purpose has not released;
+ * every read is decided and audited by vault_subject_access before a
+ * value is opened (GDPR-32). A refused read is shown with the gate's
+ * reason (ids and rules only).
+ */
+static void
+rectify_facts(struct web_html *h, struct console *cx,
+              const struct vault_request *r, const char *scope)
+{
+	static const enum console_key heads[] = {C_h_fact, C_h_category,
+	                                         C_h_value, C_act_rectify};
+	const struct policy *p = cx->c.policy;
+	long ri = policy_role_index(p, cx->c.actor.role);
+	struct rect_walk w = {h, cx, r, NULL, 0};
+	const char **cats = NULL;
+	struct gate_decision d;
+	struct vault_access acc;
+	struct vaern_msg m = {{0}};
+	enum vaern_err err = VAERN_OK;
+	char why[640] = "";
+
+	web_html_raw(h, "<div class=\"rectify\"><h3>");
+	web_html_text(h, console_s(cx, C_rect_facts));
+	web_html_raw(h, "</h3><p>");
+	web_html_text(h, console_s(cx, C_rect_intro));
+	web_html_raw(h, "</p>");
+	if (ri < 0 || (w.released = calloc(p->ncategories + 1, 1)) == NULL ||
+	    (cats = calloc(p->ncategories + 1, sizeof(*cats))) == NULL) {
+		rect_note(h, cx, 1, C_err_internal, NULL);
+		goto done;
+	}
+	console_table_open(h, cx, "facts", heads,
+	                   sizeof(heads) / sizeof(heads[0]));
+	for (size_t k = 0; k < p->roles[ri].npurposes; k++) {
+		const struct policy_purpose *pu =
+		        &p->purposes[p->roles[ri].purposes[k]];
+		size_t n = 0;
+
+		for (size_t i = 0; i < pu->ncategories; i++) {
+			size_t ci = pu->categories[i];
+
+			if (!w.released[ci] &&
+			    scope_has(scope, p->categories[ci].id))
+				cats[n++] = p->categories[ci].id;
+		}
+		if (n == 0)
+			continue;
+		memset(&acc, 0, sizeof(acc));
+		acc.actor = &cx->c.actor;
+		acc.purpose = pu->id;
+		acc.action = GATE_READ;
+		acc.categories = cats;
+		acc.ncategories = n;
+		err = vault_subject_access(cx->c.v, r->subject, &acc, rect_fact,
+		                           &w, &d, &m);
+		if (err == VAERN_OK) {
+			for (size_t i = 0; i < n; i++)
+				w.released[policy_category_index(p, cats[i])] =
+				        1;
+		} else if (err == VAERN_E_DENIED) {
+			/* Recorded (denied) by the vault; the next purpose
+			 * may still be allowed. Ids and rules only. */
+			size_t len = strlen(why);
+
+			(void)snprintf(why + len, sizeof(why) - len, "%s%s: %s",
+			               len > 0 ? "; " : "", pu->id, m.text);
+			err = VAERN_OK;
+		} else {
+			break;
+		}
+	}
+	web_html_raw(h, "</tbody></table>");
+	if (err != VAERN_OK)
+		rect_note(h, cx, 1, C_err_internal, NULL);
+	else if (w.nfacts == 0)
+		rect_note(h, cx, 0, C_rect_none, NULL);
+	if (why[0] != '\0')
+		rect_note(h, cx, 1, C_rect_refused, why);
+done:
+	web_html_raw(h, "</div>");
+	free(cats);
+	free(w.released);
+}
+
 /* The forms of the actions r's state allows. */
 static void
 action_forms(struct web_html *h, struct console *cx,
-             const struct vault_request *r)
+             const struct vault_request *r, const char *scope)
 {
 	int verified = r->verified_at != INT64_MIN;
 	int operational = role_operational(&cx->c);
@@ -202,16 +387,7 @@ action_forms(struct web_html *h, struct console *cx,
 			form_end(h, cx, a);
 			break;
 		case RIGHTS_RECTIFICATION:
-			a = action_of("rectify");
-			form_start(h, cx, r, a);
-			field(h, cx, a, "fact", C_f_fact,
-			      "required inputmode=\"numeric\" "
-			      "maxlength=\"18\"");
-			field(h, cx, a, "value", C_f_value,
-			      "required maxlength=\"1000\" "
-			      "autocomplete=\"off\"");
-			complete_box(h, cx, a);
-			form_end(h, cx, a);
+			rectify_facts(h, cx, r, scope);
 			break;
 		case RIGHTS_RESTRICTION:
 			a = action_of("restrict");
@@ -362,7 +538,7 @@ request_page(struct console *cx, const char *id, int status,
 	if (r.status == RIGHTS_REFUSED || r.status == RIGHTS_COMPLETED)
 		row(&h, cx, C_req_outcome, r.status_reason);
 	web_html_raw(&h, "</tbody></table>");
-	action_forms(&h, cx, &r);
+	action_forms(&h, cx, &r, scope);
 	web_html_raw(&h, "<h2>");
 	web_html_text(&h, console_s(cx, C_req_history));
 	web_html_raw(&h, "</h2>");
@@ -587,6 +763,37 @@ run(struct console *cx, const struct action *a, const char *id, const char **v,
 	        v[F_REASON], &who, &r, msg);
 }
 
+/*
+ * AURA-SHARE-1, as the API's rectification: once the request may be
+ * executed (else the vault says why not), only a role that processes the
+ * fact's category changes it. 0 to go on; 1 refused (audited, the reason
+ * in cx->c.msg); -1 the refusal could not be audited.
+ */
+static int
+rectify_role_check(struct console *cx, const struct vault_request *r,
+                   const char *fact)
+{
+	char category[POLICY_NAME_MAX + 1], why[200];
+	struct vaern_msg m = {{0}};
+	int64_t id = fact_id(fact);
+
+	if (r->type != RIGHTS_RECTIFICATION || r->verified_at == INT64_MIN ||
+	    !is_open(r) || id < 1 ||
+	    vault_fact_category(cx->c.v, cx->controller, r->subject, id,
+	                        category, &m) != VAERN_OK)
+		return 0; /* the vault names it */
+	if (role_has_category(&cx->c, category))
+		return 0;
+	(void)snprintf(why, sizeof(why),
+	               "role '%.64s' may not process category '%.64s'",
+	               cx->c.actor.role, category);
+	if (audit_change(&cx->c, "request_rectification", NULL, r->subject,
+	                 NULL, 0, "AURA-SHARE-1", why) != VAERN_OK)
+		return -1;
+	(void)vaern_fail(&cx->c.msg, VAERN_E_DENIED, "%s (AURA-SHARE-1)", why);
+	return 1;
+}
+
 /* POST /console/{controller}/requests/{request}/{action} */
 int
 console_request_action(struct http_request *req, struct http_response *res,
@@ -632,6 +839,13 @@ console_request_action(struct http_request *req, struct http_response *res,
 			rc = console_message(&cx, 500, C_err_internal, NULL);
 		else
 			rc = request_page(&cx, r.id, 403, C_err_role, 1, NULL);
+		goto done;
+	}
+	if (strcmp(a->id, "rectify") == 0 &&
+	    (rc = rectify_role_check(&cx, &r, values[F_FACT])) != 0) {
+		rc = rc < 0 ? console_message(&cx, 500, C_err_internal, NULL)
+		            : request_page(&cx, r.id, 403, C_err_role, 1,
+		                           cx.c.msg.text);
 		goto done;
 	}
 	if (values[F_PURPOSES] != NULL &&

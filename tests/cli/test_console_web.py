@@ -20,6 +20,16 @@ Clauses of mission/CLAUSES.md proved here, each named in its test:
   GDPR-17  an erasure executed from the console, as the CLI shows
   GDPR-18  a restriction executed from the console, as the CLI shows
   GDPR-21  an objection executed from the console, as the CLI shows
+  GDPR-16  a rectification executed on the facts the request's page
+           shows (read through the gate as the actor, audited): the new
+           value as `vaern subject show` and the API return it; bad input
+           and a role that may not process the category change nothing
+  AURA-SHARE-1  the DPO and a bookkeeper may not rectify the address (403,
+           audited); the page shows a role only what it processes
+  AURA-RIGHTS-1  only the data the request concerns is shown and changed
+  GDPR-18  the restriction lifted with a reason (and refused without)
+  GDPR-7   a consent withdrawn from the console, as the API's ledger shows
+  GDPR-15, GDPR-20  the report link served through the gate, audited
   AOPT-ACCESS-1  a code sent from the console, a wrong one refused, the
            right one verifies the request
 Standard library only.
@@ -94,7 +104,9 @@ class ConsoleWebCase(ApiCase):
         self.assertEqual(r.rc, 0, r)
         return r.json()
 
-    def person(self):
+    def person(self, extra=(), consents=()):
+        """A new customer (name, address, phone, e-mail, customer number,
+        then the facts extra): (subject id, customer number)."""
         n = serial()
         sid = self.create(("cekura", "customer_service"), {
             "purpose": "customer_admin",
@@ -102,9 +114,18 @@ class ConsoleWebCase(ApiCase):
                       fact("address", "Vej %d" % n),
                       fact("phone", "+4521%06d" % (n % 1000000)),
                       fact("email", "c%d@example.dk" % n),
-                      fact("customer_number", "C-%d" % n)],
-            "consents": []})
+                      fact("customer_number", "C-%d" % n)] + list(extra),
+            "consents": list(consents)})
         return sid, "C-%d" % n
+
+    def not_offered(self, b, rid, action, fields):
+        """Before verification: the page has no form for action and a
+        forged post of it is refused (400), the request still received."""
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertNotIn('class="act-%s"' % action, page.text)
+        r = self.act(b, rid, action, fields)
+        self.assertEqual(r.status, 400, (action, r))
+        self.assertEqual(self.show(rid)["status"], "received")
 
     def new_request(self, sid, rtype="erasure"):
         r = self.call("POST", "/v1/requests",
@@ -438,11 +459,7 @@ class QueueTest(ConsoleWebCase):
         sid, _ = self.person()
         rid = self.new_request(sid, "restriction")
         b, name = self.login("customer_service")
-        page = b.get("%s/requests/%s" % (BASE, rid))
-        self.assertNotIn('class="act-restrict"', page.text)
-        r = self.act(b, rid, "restrict", {"complete": "1"})
-        self.assertEqual(r.status, 400, r)
-        self.assertEqual(self.show(rid)["status"], "received")
+        self.not_offered(b, rid, "restrict", {"complete": "1"})
         self.assertEqual(self.act(b, rid, "attest", {
             "attestation": "called back on the number on record"}).status,
             303)
@@ -538,6 +555,464 @@ class QueueTest(ConsoleWebCase):
         r = b.post(BASE + "/search", {"category": "request", "value": rid},
                    page.csrf())
         self.assertEqual(r.status, 303, r)
+
+
+class RectifyTest(ConsoleWebCase):
+    """Issue 20 point 2: a rectification executed from the request's
+    page, on the facts the page shows (read through the gate)."""
+
+    def rectification(self, sid, categories=("address",)):
+        doc = {"type": "rectification", "subject": sid, "channel": "email"}
+        if categories:
+            doc["categories"] = list(categories)
+        r = self.call("POST", "/v1/requests", doc,
+                      ("cekura", "customer_service"))
+        self.assertEqual(r.status, 201, r)
+        return r.json()["id"]
+
+    def values(self, sid):
+        """The person's facts as `vaern subject show` shows them."""
+        r = run_vaern(["--data", self.dir, "subject", "show",
+                       "--controller", "cekura", sid])
+        self.assertEqual(r.rc, 0, r)
+        return {f["id"]: (f["category"], f["value"])
+                for f in r.json()["facts"]}
+
+    def fact_of(self, sid, category):
+        (fid,) = [i for i, (c, _) in self.values(sid).items()
+                  if c == category]
+        return fid
+
+    def shown_facts(self, page):
+        return [int(x) for x in re.findall(
+            r'<input type="hidden" name="fact" value="(\d+)">', page.text)]
+
+    def test_GDPR_16_rectify_a_fact_shown_on_the_request_page(self):
+        """GDPR-16, AURA-RIGHTS-1, GDPR-32: on a verified rectification
+        request about the address, the page shows the person's address
+        (escaped) read through the gate as the actor (audited before the
+        page answers), and not the data the request does not concern;
+        the corrected value given in its form is what `vaern subject
+        show` and the API then return, the old one gone; the request
+        stays in progress, then is completed; audited under the actor,
+        no value in the trail."""
+        sid, _ = self.person()
+        rid = self.rectification(sid)
+        old = self.values(sid)
+        address = self.fact_of(sid, "address")
+        b, name = self.login("customer_service")
+        # Not verified yet: no facts read, nothing shown.
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(self.shown_facts(page), [])
+        self.assertNotIn(old[address][1], page.text)
+        self.assertFalse([e for e in self.all_audit()
+                          if e["actor"] == name and e["action"] == "read"])
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(self.shown_facts(page), [address])
+        self.assertIn(old[address][1], page.text)
+        for cat, value in old.values():
+            if cat != "address":
+                self.assertNotIn(value, page.text)
+        reads = [e for e in self.all_audit() if e["actor"] == name
+                 and e["action"] == "read"]
+        self.assertEqual(len(reads), 1, reads)
+        self.assertEqual(reads[0]["decision"], "allow")
+        self.assertEqual(reads[0]["role"], "customer_service")
+        self.assertEqual(reads[0]["purpose"], "customer_admin")
+        self.assertEqual(reads[0]["categories"], ["address"])
+        self.assertEqual(reads[0]["subject"], sid)
+        # The fact id the page shows is the API's for this person.
+        api = self.read(("cekura", "customer_service"), sid,
+                        "customer_admin", ["address"])
+        self.assertEqual([f["id"] for f in api.json()["facts"]], [address])
+        new = "Nyvej 7 <b>&</b> %d" % serial()
+        r = self.act(b, rid, "rectify", {"fact": str(address),
+                                         "value": new})
+        self.assertEqual(r.status, 303, r)
+        self.assertIn("done=rectify", r.header("Location"))
+        now = self.values(sid)
+        self.assertEqual(now[address], ("address", new))
+        self.assertNotIn(old[address][1], json.dumps(now))
+        for fid, fv in old.items():
+            if fid != address:
+                self.assertEqual(now[fid], fv)
+        api = self.read(("cekura", "customer_service"), sid,
+                        "customer_admin", ["address"])
+        self.assertEqual([f["value"] for f in api.json()["facts"]], [new])
+        self.assertEqual(self.show(rid)["status"], "in_progress")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn("Nyvej 7 &lt;b&gt;&amp;&lt;/b&gt;", page.text)
+        self.assertNotIn("<b>&</b>", page.text)
+        # A second correction completes the request.
+        r = self.act(b, rid, "rectify", {"fact": str(address),
+                                         "value": "Torvet 1",
+                                         "complete": "1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.values(sid)[address], ("address", "Torvet 1"))
+        self.assertEqual(self.show(rid)["status"], "completed")
+        done = [e for e in self.audit("request_rectification")
+                if e["actor"] == name]
+        self.assertEqual(len(done), 2, done)
+        self.assertTrue(all(e["decision"] == "allow" and
+                            e["role"] == "customer_service" and
+                            e["rule"] == "GDPR-16" and rid in e["reason"]
+                            for e in done))
+        trail = json.dumps(self.all_audit())
+        for value in (new, "Torvet 1", old[address][1]):
+            self.assertNotIn(value, trail)
+
+    def test_GDPR_16_all_data_each_fact_once(self):
+        """GDPR-16, GDPR-32: a rectification of all the person's data
+        lists each fact the role may read once (read per purpose of the
+        role, each read audited as the actor); a purpose the gate refuses
+        (special_needs without the person's consent, CEK-SPECIAL-1) is
+        named with the gate's reason, audited as denied, and its read
+        releases nothing."""
+        sid, _ = self.person()
+        rid = self.rectification(sid, ())
+        facts = self.values(sid)
+        b, name = self.login("customer_service")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(sorted(self.shown_facts(page)), sorted(facts))
+        for _, value in facts.values():
+            self.assertIn(value, page.text)
+        reads = [(e["purpose"], e["decision"]) for e in self.all_audit()
+                 if e["actor"] == name and e["action"] == "read"]
+        self.assertIn(("customer_admin", "allow"), reads)
+        self.assertIn(("special_needs", "deny"), reads)
+        self.assertIn("The gate did not release the data for: "
+                      "special_needs:", page.text)
+
+    def test_GDPR_16_bad_input_changes_nothing(self):
+        """GDPR-16, AURA-RIGHTS-1: an empty value (400), a fact id of
+        another person (404), a fact the request does not concern (400),
+        a value its category refuses, a form without its token (403):
+        each refused with a message naming the fact or field, never a
+        value, and nothing changed (the facts as `vaern subject show`,
+        the request as `vaern requests show`)."""
+        sid, _ = self.person()
+        # Fact ids are the person's own: another person's fact is one
+        # this person has no fact of (a sixth).
+        other, _ = self.person([fact("address", "Sommerhus %d" % serial())])
+        rid = self.rectification(sid, ("address", "email"))
+        address = self.fact_of(sid, "address")
+        email = self.fact_of(sid, "email")
+        name_fact = self.fact_of(sid, "name")
+        foreign = max(self.values(other))
+        self.assertNotIn(foreign, self.values(sid))
+        before, before_other = self.values(sid), self.values(other)
+        b, name = self.login("customer_service")
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(sorted(self.shown_facts(page)),
+                         sorted([address, email]))
+        for fields, status, mention in (
+                ({"fact": str(address), "value": ""}, 400, "value"),
+                ({"fact": str(address)}, 400, "value"),
+                ({"fact": "", "value": "Vej 1"}, 400, "fact"),
+                ({"fact": "x1", "value": "Vej 1"}, 400, "fact"),
+                ({"fact": str(foreign), "value": "Vej 1"}, 404,
+                 "no fact %d" % foreign),
+                ({"fact": str(name_fact), "value": "Anna"}, 400,
+                 "AURA-RIGHTS-1"),
+                ({"fact": str(email), "value": "not an e-mail"}, 400,
+                 "fact %d" % email)):
+            r = self.act(b, rid, "rectify", fields)
+            self.assertEqual(r.status, status, (fields, r))
+            self.assertIn(mention, r.text, fields)
+            for value in fields.values():
+                if len(value) > 2:
+                    self.assertNotIn('">%s' % value, r.text)
+            self.assertEqual(self.values(sid), before, fields)
+            self.assertEqual(self.values(other), before_other, fields)
+            self.assertEqual(self.show(rid)["status"], "verified")
+        # Without the session's token: refused before anything is read.
+        r = b.post("%s/requests/%s/rectify" % (BASE, rid),
+                   {"fact": str(address), "value": "Vej 1"}, "B" * 43)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.values(sid), before)
+        self.assertFalse([e for e in self.audit("request_rectification")
+                          if e["actor"] == name])
+
+    def test_AURA_SHARE_1_role_that_may_not_rectify(self):
+        """AURA-SHARE-1, GDPR-32: the DPO (no purpose) is shown no facts
+        and its rectification is 403, audited; a bookkeeper, whose
+        purposes do not use the address, is shown no address and its
+        rectification of it is 403, audited as denied naming the
+        category; nothing changed. Customer service's is accepted (the
+        other side)."""
+        sid, _ = self.person()
+        rid = self.rectification(sid)
+        address = self.fact_of(sid, "address")
+        before = self.values(sid)
+        cs, _ = self.login("customer_service")
+        self.assertEqual(self.act(cs, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        d, dpo = self.login("dpo")
+        page = d.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(self.shown_facts(page), [])
+        self.assertNotIn(before[address][1], page.text)
+        r = self.act(d, rid, "rectify", {"fact": str(address),
+                                         "value": "Vej 1"})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.values(sid), before)
+        self.assertTrue([e for e in self.audit("request_execute")
+                         if e["actor"] == dpo and e["decision"] != "allow"
+                         and e["rule"] == "AURA-SHARE-1"])
+        k, keeper = self.login("bookkeeper")
+        page = k.get("%s/requests/%s" % (BASE, rid))
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(self.shown_facts(page), [])
+        self.assertNotIn(before[address][1], page.text)
+        self.assertIn("No fact of these categories", page.text)
+        r = self.act(k, rid, "rectify", {"fact": str(address),
+                                         "value": "Vej 1"})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("category &#39;address&#39;", r.text)
+        self.assertEqual(self.values(sid), before)
+        self.assertEqual(self.show(rid)["status"], "verified")
+        denied = [e for e in self.audit("request_rectification")
+                  if e["actor"] == keeper]
+        self.assertEqual(len(denied), 1, denied)
+        self.assertEqual(denied[0]["decision"], "deny")
+        self.assertEqual(denied[0]["rule"], "AURA-SHARE-1")
+        self.assertEqual(denied[0]["subject"], sid)
+        r = self.act(cs, rid, "rectify", {"fact": str(address),
+                                          "value": "Vej 1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.values(sid)[address], ("address", "Vej 1"))
+
+
+class ActionsTest(ConsoleWebCase):
+    """Issue 20 point 2: lift, withdraw, start, complete and the report,
+    each through the console's forms, checked against the CLI and API."""
+
+    def verified(self, rtype, sid=None):
+        sid = sid or self.person()[0]
+        rid = self.new_request(sid, rtype)
+        r = run_vaern(["--data", self.dir, "requests", "verify",
+                       "--controller", "cekura", rid, "--attest",
+                       "id card seen"])
+        self.assertEqual(r.rc, 0, r)
+        return sid, rid
+
+    def restricted(self, sid):
+        r = self.call("GET", "/v1/subjects/%s/facts?purpose=customer_admin"
+                      % sid, who=("cekura", "customer_service"))
+        return r.status == 403 and "GDPR-18" in r.text
+
+    def test_GDPR_18_lift_the_restriction(self):
+        """GDPR-18(3): the restriction placed from the console (in
+        progress) is lifted from the console with a reason: the request is
+        completed with it as the CLI shows and processing is allowed
+        again (the API's read); without a reason, from the DPO, or
+        without the token it is refused and the person stays
+        restricted; audited under the actor."""
+        sid, rid = self.verified("restriction")
+        b, name = self.login("customer_service")
+        r = self.act(b, rid, "restrict", {})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "in_progress")
+        self.assertTrue(self.restricted(sid))
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn('class="act-lift"', page.text)
+        r = self.act(b, rid, "lift", {})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("reason", r.text)
+        d, dpo = self.login("dpo")
+        r = self.act(d, rid, "lift", {"reason": "checked"})
+        self.assertEqual(r.status, 403, r)
+        r = b.post("%s/requests/%s/lift" % (BASE, rid),
+                   {"reason": "checked"}, "B" * 43)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.show(rid)["status"], "in_progress")
+        self.assertTrue(self.restricted(sid))
+        self.assertTrue([e for e in self.audit("request_execute")
+                         if e["actor"] == dpo and e["decision"] != "allow"])
+        r = self.act(b, rid, "lift", {"reason": "the address is correct"})
+        self.assertEqual(r.status, 303, r)
+        shown = self.show(rid)
+        self.assertEqual(shown["status"], "completed")
+        self.assertEqual(shown["status_reason"], "the address is correct")
+        self.assertFalse(self.restricted(sid))
+        self.assertTrue([e for e in self.audit(
+            "request_restriction_lifted") if e["actor"] == name
+            and e["decision"] == "allow" and e["rule"] == "GDPR-18"])
+        # Closed: a second lift is refused (wrong state).
+        r = self.act(b, rid, "lift", {"reason": "again"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.show(rid)["status_reason"],
+                         "the address is correct")
+
+    def test_GDPR_18_lift_not_restricted_refused(self):
+        """GDPR-18: lifting a person who is not restricted is refused
+        (400) and the request stays verified; an unverified request is
+        offered no lift and a forged one is refused."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "restriction")
+        b, _ = self.login("customer_service")
+        self.not_offered(b, rid, "lift", {"reason": "checked"})
+        sid, rid = self.verified("restriction")
+        r = self.act(b, rid, "lift", {"reason": "checked"})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("not restricted", r.text)
+        self.assertEqual(self.show(rid)["status"], "verified")
+
+    def consenting(self):
+        return self.person(consents=[{"purpose": "marketing_consent",
+                                      "source": "web_form"}])[0]
+
+    def in_force(self, sid):
+        r = self.call("GET", "/v1/subjects/%s/consents" % sid,
+                      who=("cekura", "customer_service"))
+        self.assertEqual(r.status, 200, r)
+        return r.json()["purposes"]["marketing_consent"]["in_force"]
+
+    def test_GDPR_7_withdraw_consent(self):
+        """GDPR-7(3): a verified withdrawal request executed from the
+        console withdraws the consent (the API's ledger: no longer in
+        force), the request completed as the CLI shows; a purpose that
+        does not rest on consent or is unknown (400), the DPO (403,
+        audited), an unverified request (400) and a form without its
+        token (403) change nothing."""
+        sid = self.consenting()
+        rid0 = self.new_request(sid, "consent_withdrawal")
+        b, name = self.login("customer_service")
+        self.not_offered(b, rid0, "withdraw",
+                         {"purposes": "marketing_consent"})
+        _, rid = self.verified("consent_withdrawal", sid)
+        for purposes, mention in (("customer_admin", "consent"),
+                                  ("nope", "no purpose &#39;nope&#39;")):
+            r = self.act(b, rid, "withdraw", {"purposes": purposes})
+            self.assertEqual(r.status, 400, r)
+            self.assertIn(mention, r.text)
+        d, dpo = self.login("dpo")
+        r = self.act(d, rid, "withdraw", {"purposes": "marketing_consent"})
+        self.assertEqual(r.status, 403, r)
+        r = b.post("%s/requests/%s/withdraw" % (BASE, rid),
+                   {"purposes": "marketing_consent"}, "B" * 43)
+        self.assertEqual(r.status, 403, r)
+        self.assertTrue(self.in_force(sid))
+        self.assertEqual(self.show(rid)["status"], "verified")
+        self.assertTrue([e for e in self.audit("request_execute")
+                         if e["actor"] == dpo and e["decision"] != "allow"])
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn('class="act-withdraw"', page.text)
+        r = self.act(b, rid, "withdraw", {"purposes": "marketing_consent"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "completed")
+        self.assertFalse(self.in_force(sid))
+        (e,) = [e for e in self.audit("request_consent_withdrawal")
+                if e["actor"] == name]
+        self.assertEqual((e["decision"], e["rule"]), ("allow", "GDPR-7"))
+        self.assertIn(rid, e["reason"])
+
+    def test_GDPR_12_start_and_complete(self):
+        """GDPR-12: "start" moves a verified request to in progress and
+        "complete" closes it with its note, as the CLI shows, each
+        audited under the actor; on an unverified request neither is
+        offered and both are refused (400), a completed request refuses
+        both, a form without its token is refused, nothing changed."""
+        sid, _ = self.person()
+        rid = self.new_request(sid, "access")
+        b, name = self.login("customer_service")
+        for action in ("start", "complete"):
+            self.not_offered(b, rid, action, {})
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        r = b.post("%s/requests/%s/start" % (BASE, rid), {}, "B" * 43)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.show(rid)["status"], "verified")
+        r = self.act(b, rid, "start", {})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.show(rid)["status"], "in_progress")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertNotIn('class="act-start"', page.text)
+        self.assertIn('class="act-complete"', page.text)
+        r = self.act(b, rid, "start", {})
+        self.assertEqual(r.status, 400, r)
+        r = b.post("%s/requests/%s/complete" % (BASE, rid),
+                   {"reason": "answered"}, "B" * 43)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.show(rid)["status"], "in_progress")
+        r = self.act(b, rid, "complete", {"reason": "answered by letter"})
+        self.assertEqual(r.status, 303, r)
+        shown = self.show(rid)
+        self.assertEqual(shown["status"], "completed")
+        self.assertEqual(shown["status_reason"], "answered by letter")
+        for action in ("start", "complete"):
+            r = self.act(b, rid, action, {"reason": "again"})
+            self.assertEqual(r.status, 400, (action, r))
+        self.assertEqual(self.show(rid)["status_reason"],
+                         "answered by letter")
+        hist = [(t["to"], t["actor"]) for t in self.show(rid)["transitions"]]
+        self.assertIn(("in_progress", name), hist)
+        self.assertIn(("completed", name), hist)
+
+    def test_GDPR_15_GDPR_20_report_through_the_gate(self):
+        """GDPR-15, GDPR-20, GDPR-32: the report link of a verified access
+        request serves the person's data (the API's report of the same
+        request), audited under the actor before it answers; a portable
+        copy likewise; before verification, of an erasure request, or
+        without a session, no report and no personal value."""
+        sid, number = self.person()
+        rid = self.new_request(sid, "access")
+        b, name = self.login("customer_service")
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertNotIn("/report?", page.text)
+        r = b.get("%s/requests/%s/report?format=json" % (BASE, rid))
+        self.assertIn(r.status, (400, 403), r)
+        self.assertNotIn(number, r.text)
+        self.assertEqual(self.act(b, rid, "attest", {
+            "attestation": "passport seen"}).status, 303)
+        page = b.get("%s/requests/%s" % (BASE, rid))
+        self.assertIn("/report?format=json", page.text)
+        r = b.get("%s/requests/%s/report?format=json" % (BASE, rid))
+        self.assertEqual(r.status, 200, r)
+        mine = json.loads(r.text)
+        self.assertIn(number, r.text)
+        api = self.call("GET", "/v1/requests/%s/report?format=json" % rid,
+                        who=("cekura", "customer_service"))
+        self.assertEqual(api.status, 200, api)
+
+        def values(doc):
+            return sorted(json.dumps(x, sort_keys=True)
+                          for x in re.findall(r'"value": ?"[^"]*"',
+                                              json.dumps(doc)))
+        self.assertEqual(values(mine), values(api.json()))
+        reports = [e for e in self.audit("request_report")
+                   if e["actor"] == name]
+        self.assertEqual([e["decision"] for e in reports],
+                         ["deny", "allow"], reports)
+        self.assertIn("AOPT-ACCESS-1", reports[0]["reason"])
+        reports = reports[1:]
+        self.assertEqual(reports[0]["subject"], sid)
+        self.assertIn(rid, reports[0]["reason"])
+        self.assertNotIn(number, json.dumps(reports))
+        r = b.get("%s/requests/%s/report?format=html" % (BASE, rid))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(number, r.text)
+        _, pid = self.verified("portability", sid)
+        r = b.get("%s/requests/%s/report?format=csv" % (BASE, pid))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Kunde %s" % number[2:], r.text)
+        self.assertTrue([e for e in self.audit("request_report")
+                         if e["actor"] == name and pid in e["reason"]])
+        eid = self.new_request(sid, "erasure")
+        r = b.get("%s/requests/%s/report?format=json" % (BASE, eid))
+        self.assertEqual(r.status, 400, r)
+        self.assertNotIn(number, r.text)
+        other = Browser(self.server)
+        r = other.get("%s/requests/%s/report?format=json" % (BASE, rid))
+        self.assertEqual(r.status, 303, r)
+        self.assertNotIn(number, r.text)
 
 
 class AddressThrottleTest(ConsoleWebCase):
