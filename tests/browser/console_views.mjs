@@ -108,6 +108,21 @@ async function main(browser) {
   check(await page.locator("svg rect[data-count]").count() > 0,
         "the chart has bars");
   check(await page.locator("script").count() === 0, "no script");
+  // CEK-RET-1: the bars as drawn, summed per rule and month, are the
+  // plan's (`vaern retention plan`, passed in by the runner).
+  const drawn = await page.locator('svg rect[data-kind="facts"]')
+    .evaluateAll(rs => rs.map(r => [r.dataset.rule, r.dataset.month,
+                                    Number(r.dataset.count)]));
+  const sums = new Map();
+  for (const [rule, month, n] of drawn) {
+    const k = `${rule} ${month}`;
+    sums.set(k, (sums.get(k) || 0) + n);
+  }
+  const got = [...sums].map(([k, n]) => [...k.split(" "), n]).sort();
+  const want = CFG.bars.map(b => [b[0], b[1], b[2]]).sort();
+  check(JSON.stringify(got) === JSON.stringify(want),
+        `the chart's bars are the plan's: ${JSON.stringify(got)} ` +
+        `against ${JSON.stringify(want)}`);
 
   // CEK-HOLD-1: place a hold and lift it through the forms.
   await page.fill("#hold-subject", CFG.subject);

@@ -64,6 +64,29 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+
+def expected_chart(plan):
+    """What the console's chart must show for `vaern retention plan
+    --format json`: the bars {(rule, "facts", "YYYY-MM"): facts} of the
+    24 months from this one, and the table's cells, which add "overdue"
+    and "later" columns."""
+    now = time.gmtime()
+    first = now.tm_year * 12 + now.tm_mon - 1
+    want_bars, want_cells = {}, {}
+    for row in plan["plan"]:
+        if not row["facts"]:
+            continue
+        when = row["when"]
+        if when[:1].isdigit():
+            i = int(when[:4]) * 12 + int(when[5:7]) - 1 - first
+            when = (when[:7] if 0 <= i < 24 else
+                    "later" if i >= 24 else "overdue")
+        key = (row["rule"], "facts", when)
+        want_cells[key] = want_cells.get(key, 0) + row["facts"]
+        if when[:1].isdigit():
+            want_bars[key] = want_bars.get(key, 0) + row["facts"]
+    return want_bars, want_cells
+
 class Cells(html.parser.HTMLParser):
     """The data-* attributes of a console page: the chart's bars and
     cells, callouts, holds, entries, cases."""
@@ -205,6 +228,12 @@ class ViewsCase(ApiCase):
             e["allowed"] = e.get("decision") == "allow"
         return entries
 
+    def plan(self):
+        r = self.vaern("--as-of", iso(int(time.time())), "retention",
+                       "plan", "--format", "json")
+        self.assertEqual(r.rc, 0, r)
+        return r.json()
+
 
 @unittest.skipIf(not VAERN, "VAERN_BIN is not set")
 class Retention(ViewsCase):
@@ -227,12 +256,6 @@ class Retention(ViewsCase):
         assert r.status == 201, r
         return r.json()["subject"]
 
-    def plan(self):
-        r = self.vaern("--as-of", iso(int(time.time())), "retention",
-                       "plan", "--format", "json")
-        self.assertEqual(r.rc, 0, r)
-        return r.json()
-
     def test_CEK_RET_1_retention_view_matches_plan(self):
         """CEK-RET-1, CEK-RET-4: every bar and cell of the console's chart
         is what `vaern retention plan` deletes in that month; undated
@@ -242,21 +265,7 @@ class Retention(ViewsCase):
             page = self.page(self.console(name), BASE + "/retention")
             plan = self.plan()
             cells = parse(page)
-            now = time.gmtime()
-            first = now.tm_year * 12 + now.tm_mon - 1
-            want_bars, want_cells = {}, {}
-            for row in plan["plan"]:
-                if not row["facts"]:
-                    continue
-                when = row["when"]
-                if when[:1].isdigit():
-                    i = int(when[:4]) * 12 + int(when[5:7]) - 1 - first
-                    when = (when[:7] if 0 <= i < 24 else
-                            "later" if i >= 24 else "overdue")
-                key = (row["rule"], "facts", when)
-                want_cells[key] = want_cells.get(key, 0) + row["facts"]
-                if when[:1].isdigit():
-                    want_bars[key] = want_bars.get(key, 0) + row["facts"]
+            want_bars, want_cells = expected_chart(plan)
             self.assertEqual(cells.bars, want_bars)
             self.assertEqual({k: v for k, v in cells.cells.items()
                               if v and k[2] != "held"}, want_cells)

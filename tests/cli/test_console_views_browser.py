@@ -24,7 +24,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_api import ROOT, VAERN, run_vaern, serial  # noqa: E402
-from test_console_views import PASSWORD, ViewsCase, customer  # noqa: E402
+from test_console_views import (PASSWORD, ViewsCase, customer,  # noqa: E402
+                                expected_chart)
 
 BROWSER = os.path.join(ROOT, "tests", "browser")
 SCRIPT = os.path.join(BROWSER, "console_views.mjs")
@@ -35,7 +36,9 @@ class ConsoleViewsBrowser(ViewsCase):
 
     def test_console_views_in_chromium(self):
         """The views in da, sv, en with a screenshot each, no serious or
-        critical axe-core violation; a hold placed and lifted, the audit
+        critical axe-core violation; the chart's bars as read in the
+        browser equal `vaern retention plan` (CEK-RET-1); a hold placed
+        and lifted, the audit
         trail filtered, customer service refused the DPO's pages."""
         node = shutil.which("node")
         if node is None:
@@ -55,7 +58,12 @@ class ConsoleViewsBrowser(ViewsCase):
                        "secret": self.secrets["dpo1"]},
                "cs": {"name": "cs1", "password": PASSWORD,
                       "secret": self.secrets["cs1"]},
-               "subject": sid, "case": r.json()["case"]}
+               "subject": sid, "case": r.json()["case"],
+               # CEK-RET-1: the bars the chart must draw, from `vaern
+               # retention plan` (rule, month, facts).
+               "bars": sorted([rule, month, n] for (rule, _, month), n
+                              in expected_chart(self.plan())[0].items())}
+        self.assertTrue(cfg["bars"], "no fact is due in the chart's window")
         # localhost: a secure context to Chromium, which then keeps the
         # console's Secure __Host- cookies over plain loopback HTTP.
         env = dict(os.environ, VAERN_URL="http://localhost:%d"
