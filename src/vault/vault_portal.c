@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../calendar/calendar.h"
+#include "../staff/staff.h"
 #include "../store/store_portal.h"
 #include "vault_internal.h"
 
@@ -340,15 +341,14 @@ code_send(struct vault *v, const struct controller *c, const unsigned char *uid,
 /* A dummy argon2id string, checked when there is no password to check
  * (the same time for nobody). Made once per process, whichever worker
  * thread needs it first. */
-static char dummy_hash[crypto_pwhash_STRBYTES];
+static char dummy_hash[STAFF_HASH_MAX];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 static void
 dummy_make(void)
 {
-	if (crypto_pwhash_str(dummy_hash, "vaern-no-password", 17,
-	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	if (staff_password_hash("vaern-no-password", 17, dummy_hash, NULL) !=
+	    VAERN_OK)
 		dummy_hash[0] = '\0';
 }
 
@@ -390,8 +390,8 @@ login_password(struct vault *v, const struct controller *c, int found,
 		right = crypto_pwhash_str_verify(dummy_hash, password,
 		                                 strlen(password)) == 2;
 	} else {
-		right = crypto_pwhash_str_verify(stored, password,
-		                                 strlen(password)) == 0;
+		right = staff_password_verify(stored, password,
+		                              strlen(password));
 	}
 	if (!right) {
 		if ((err = vlt_begin(v, msg)) == VAERN_OK) {
@@ -891,7 +891,7 @@ vault_portal_password_set(struct vault *v, const char *controller,
                           const char *password, struct vaern_msg *msg)
 {
 	struct controller *c;
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[STAFF_HASH_MAX];
 	size_t len = strlen(password);
 	enum vaern_err err;
 
@@ -905,11 +905,8 @@ vault_portal_password_set(struct vault *v, const char *controller,
 		return vaern_fail(
 		        msg, VAERN_E_INVALID, "password: %d to %d characters",
 		        VAULT_PORTAL_PASSWORD_MIN, VAULT_PORTAL_PASSWORD_MAX);
-	if (crypto_pwhash_str(hash, password, len,
-	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return vaern_fail(msg, VAERN_E_NOMEM,
-		                  "out of memory hashing the password");
+	if ((err = staff_password_hash(password, len, hash, msg)) != VAERN_OK)
+		return err;
 	if ((err = vlt_begin(v, msg)) == VAERN_OK) {
 		err = store_portal_password_set(v->store, c->rowid, uid, hash,
 		                                clock_now(), msg);
