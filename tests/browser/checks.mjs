@@ -1,8 +1,10 @@
-// What the browser tests (portal.mjs, report.mjs) share: Debian's
+// What the browser tests (portal.mjs, report.mjs, console.mjs,
+// console_views.mjs) share: Debian's
 // chromium launched by playwright-core, a check that counts failures,
 // axe-core on a page (serious or critical violations fail), full-page
 // screenshots. Nothing is downloaded at run time: both packages come
 // from package-lock.json (scripts/deps runs npm ci).
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -62,4 +64,23 @@ export async function run(body) {
   }
   console.log(failures === 0 ? "PASS" : `${failures} FAILED`);
   process.exit(failures === 0 ? 0 : 1);
+}
+
+// RFC 6238 (HMAC-SHA1, 6 digits, 30 s steps) for the base32 secret at
+// unix time t (default now), written here from the RFC: the tests do not
+// trust vaern's own TOTP (liboath).
+export function totp(secret, t = Date.now() / 1000) {
+  const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, ""))
+    bits += alpha.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < key.length; i++)
+    key[i] = parseInt(bits.slice(8 * i, 8 * i + 8), 2);
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
+  const mac = crypto.createHmac("sha1", key).update(msg).digest();
+  const off = mac[mac.length - 1] & 15;
+  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, "0");
 }

@@ -7,78 +7,14 @@
 // env: VAERN_URL, VAERN_ARTEFACTS (screenshots), VAERN_CONSOLE (JSON:
 // the enrolled actors' names and TOTP secrets, the password, the
 // request to work).
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const { chromium } = require("playwright-core");
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"),
-                                  "utf8");
+import { axe, check, run, shot as shotIn, totp } from "./checks.mjs";
 
 const URL0 = process.env.VAERN_URL;
 const OUT = process.env.VAERN_ARTEFACTS;
 const CFG = JSON.parse(process.env.VAERN_CONSOLE || "{}");
 const BASE = `${URL0}/console/cekura`;
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-quic", "--no-first-run",
-               "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"];
 
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures++;
-    console.error("FAIL: " + what);
-  } else {
-    console.log("ok: " + what);
-  }
-}
-
-// RFC 6238 (HMAC-SHA1, 6 digits, 30 s), written here from the RFC: the
-// test does not trust vaern's own TOTP.
-function base32(s) {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0, val = 0;
-  const out = [];
-  for (const c of s.replace(/=+$/, "")) {
-    val = ((val << 5) | abc.indexOf(c)) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((val >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret) {
-  const buf = Buffer.alloc(8);
-  buf.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const mac = crypto.createHmac("sha1", base32(secret)).update(buf).digest();
-  const off = mac[19] & 15;
-  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1000000;
-  return String(n).padStart(6, "0");
-}
-
-async function axe(page, what) {
-  // Evaluated over the DevTools protocol: the page's CSP (no script at
-  // all) stays in force for the page itself.
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(async () =>
-    await globalThis.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = res.violations.filter((v) =>
-    v.impact === "serious" || v.impact === "critical");
-  check(bad.length === 0, "axe on " + what + ": " +
-        bad.map((v) => v.id + " (" + v.impact + ")").join(", "));
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: path.join(OUT, name + ".png"),
-                          fullPage: true });
-}
+const shot = (page, name) => shotIn(page, OUT, name);
 
 // Every page of a list in the three languages: lang, screenshot, axe.
 async function languages(page, url, name) {
@@ -190,14 +126,4 @@ async function main(browser) {
         "the DPO sees the staff's console access");
 }
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-                                        args: FLAGS, headless: true });
-try {
-  await main(browser);
-} catch (e) {
-  failures++;
-  console.error("FAIL: " + (e && e.stack ? e.stack : e));
-} finally {
-  await browser.close();
-}
-process.exit(failures === 0 ? 0 : 1);
+await run(main);

@@ -8,69 +8,14 @@
 // env: VAERN_URL, VAERN_ARTEFACTS (screenshots), VAERN_CONSOLE (JSON:
 // {"dpo": {"name", "password", "secret"}, "cs": {...}, "subject": ID,
 // "case": CASE}).
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const { chromium } = require("playwright-core");
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"),
-                                  "utf8");
+import { axe, check, run, shot as shotIn, totp } from "./checks.mjs";
 
 const URL0 = process.env.VAERN_URL;
 const OUT = process.env.VAERN_ARTEFACTS;
 const CFG = JSON.parse(process.env.VAERN_CONSOLE || "{}");
 const BASE = `${URL0}/console/cekura`;
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-quic", "--no-first-run",
-               "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"];
 
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures++;
-    console.error("FAIL: " + what);
-  } else {
-    console.log("ok: " + what);
-  }
-}
-
-// RFC 6238 (HMAC-SHA1, 6 digits, 30 s), independent of vaern's liboath.
-function totp(secret, t) {
-  const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secret.replace(/=+$/, ""))
-    bits += alpha.indexOf(c).toString(2).padStart(5, "0");
-  const key = Buffer.alloc(Math.floor(bits.length / 8));
-  for (let i = 0; i < key.length; i++)
-    key[i] = parseInt(bits.slice(8 * i, 8 * i + 8), 2);
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
-  const mac = crypto.createHmac("sha1", key).update(msg).digest();
-  const off = mac[mac.length - 1] & 15;
-  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1000000;
-  return String(n).padStart(6, "0");
-}
-
-async function axe(page, what) {
-  // Evaluated over the DevTools protocol: the page's CSP (no script at
-  // all) stays in force for the page itself.
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(async () =>
-    await globalThis.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = res.violations.filter((v) =>
-    v.impact === "serious" || v.impact === "critical");
-  check(bad.length === 0, "axe on " + what + ": " +
-        bad.map((v) => v.id + " (" + v.impact + ")").join(", "));
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: path.join(OUT, name + ".png"),
-                          fullPage: true });
-}
+const shot = (page, name) => shotIn(page, OUT, name);
 
 async function login(page, who) {
   await page.goto(`${BASE}/login`);
@@ -179,14 +124,4 @@ async function main(browser) {
   await ctx2.close();
 }
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-                                        args: FLAGS });
-try {
-  await main(browser);
-} finally {
-  await browser.close();
-}
-if (failures > 0) {
-  console.error(`${failures} check(s) failed`);
-  process.exit(1);
-}
+await run(main);
