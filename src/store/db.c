@@ -232,7 +232,7 @@ db_begin(struct db *db, enum db_begin how, int64_t lock)
 	if (db->engine == DB_SQLITE) {
 		if (how == DB_READ)
 			return db_exec(db, "BEGIN DEFERRED", NULL);
-		if (how == DB_WRITE)
+		if (how == DB_WRITE || how == DB_WRITE_SHARED)
 			return db_exec(db, "BEGIN IMMEDIATE", NULL);
 		(void)sqlite3_busy_timeout(db->lite, 0);
 		rc = db_exec(db, "BEGIN IMMEDIATE", NULL);
@@ -243,13 +243,31 @@ db_begin(struct db *db, enum db_begin how, int64_t lock)
 		return db_exec(
 		        db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		        NULL);
-	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT %s(%lld)",
-	               how == DB_WRITE ? "pg_advisory_xact_lock"
-	                               : "pg_try_advisory_xact_lock",
+	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT %s%s(%lld)",
+	               how == DB_WRITE || how == DB_WRITE_SHARED
+	                       ? "pg_advisory_xact_lock"
+	                       : "pg_try_advisory_xact_lock",
+	               how == DB_WRITE_SHARED || how == DB_TRY_WRITE_SHARED
+	                       ? "_shared"
+	                       : "",
 	               (long long)lock);
-	if (how == DB_WRITE)
-		return db_exec(db, sql, NULL);
-	return dbpg_try_lock(db, sql);
+	if (how == DB_WRITE || how == DB_WRITE_SHARED)
+		rc = db_exec(db, sql, NULL);
+	else
+		rc = dbpg_try_lock(db, sql);
+	/* Issue 14: a shared writer's statements that return no row are
+	 * queued (db_pg.c). */
+	if (rc == DB_OK &&
+	    (how == DB_WRITE_SHARED || how == DB_TRY_WRITE_SHARED))
+		dbpg_pipeline_allow(db->pg);
+	return rc;
+}
+
+void
+db_stmt_sync(struct db_stmt *s)
+{
+	if (s->pg != NULL)
+		dbpg_stmt_sync(s);
 }
 
 int

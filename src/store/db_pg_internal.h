@@ -45,8 +45,11 @@ struct pg_prep {
 	Oid *types;
 	/* NULL, or per parameter 1 if the SQL skips it: sent as NULL. */
 	unsigned char *unused;
-	int is_rollback;      /* a whole-transaction ROLLBACK */
-	int is_commit;        /* a COMMIT (or END) */
+	int is_rollback; /* a whole-transaction ROLLBACK */
+	int is_commit;   /* a COMMIT (or END) */
+	/* An INSERT without RETURNING or a SAVEPOINT: returns no row, so
+	 * a shared writer may queue it (pipe_may_defer). */
+	int no_rows;
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
 	struct pg_prep *next; /* the cache's hash chain */
@@ -66,6 +69,17 @@ struct pg_conn {
 	int lock_applied;    /* lock_timeout the session has; INT_MIN unknown */
 	int lock_set_in_txn; /* applied in a transaction not yet ended */
 	int64_t changes;     /* rows of the last INSERT/UPDATE/DELETE */
+	/* Issue 14: the open transaction is a shared writer's (db_begin's
+	 * DB_WRITE_SHARED): statements of no rows may be queued. */
+	int pipe_allowed;
+	int in_pipe;  /* libpq's pipeline mode is on */
+	int npending; /* statements queued whose results are unread */
+	/* A queued statement failed where no caller could be told (a
+	 * db_changes, a finalize): its error (kind, errmsg) is the answer
+	 * of the next statement, until a rollback. */
+	int pend_failed;
+	enum db_errkind pend_kind;
+	char pend_msg[PG_ERRMSG_MAX];
 	enum db_errkind kind;
 	char errmsg[PG_ERRMSG_MAX];
 	struct pg_prep *bucket[PG_BUCKETS];
@@ -102,6 +116,7 @@ struct pg_stmt {
 	int row;       /* the current row; -1 before the first step */
 	int nrows;
 	int done; /* executed: the next step starts again */
+	int sync; /* db_stmt_sync: never queued */
 	struct pg_cell *cell;
 	int ncells;
 };
@@ -116,8 +131,18 @@ const char *dbpg_sql_begin_mode(const char *sql) __attribute__((nonnull));
 /* 1 if sql ends the whole transaction by rolling back (not ROLLBACK TO). */
 int dbpg_sql_is_rollback(const char *sql) __attribute__((nonnull));
 
+/* 1 if sql begins with ROLLBACK (of the transaction or to a savepoint). */
+int dbpg_sql_rolls_back(const char *sql) __attribute__((nonnull));
+
 /* 1 if sql is a COMMIT (or END) of the whole transaction. */
 int dbpg_sql_is_commit(const char *sql) __attribute__((nonnull));
+
+/* 1 if sql is one statement that returns no row and whose effect no
+ * caller reads but through db_changes(): an INSERT without RETURNING or
+ * a SAVEPOINT (issue 14: a shared writer may queue it). Not a RELEASE:
+ * a savepoint's release answers for what was queued under it, so a
+ * failed create is known, and rolled back alone, before the next. */
+int dbpg_sql_no_rows(const char *sql) __attribute__((nonnull));
 
 /* ?N as $N, a bare ? as the next number (db_pg_sql.c): the new text
  * (malloc; the caller frees it) with *nparams the highest number and
