@@ -180,12 +180,17 @@ void db_free(void *p);
  * check-then-write relies on the lock.
  *
  * In a DB_WRITE_SHARED transaction the PostgreSQL engine queues the
- * statements that return no row (db_pg.c: pipeline mode): such a
- * db_step returns DB_DONE at once, and a failure of a queued statement
- * is the answer of the next statement run for its result (one that
- * returns rows, an UPDATE or DELETE, db_changes(), a prepare, a
- * COMMIT) -- unless the statement is marked db_stmt_sync(): then its
- * step waits for its own answer.
+ * statements that return no row (INSERT, UPDATE, DELETE without
+ * RETURNING; SAVEPOINT; db_pg.c: pipeline mode): such a db_step returns
+ * DB_DONE at once, and a failure of a queued statement is the answer of
+ * the next statement run for its result (one that returns rows, a
+ * RELEASE, db_changes(), a prepare, a COMMIT) -- unless the statement
+ * is marked db_stmt_sync(): then its step waits for its own answer.
+ * db_changes() waits for the queue, so it counts as ever.
+ *
+ * DB_WRITE_QUEUED: DB_WRITE (the lock exclusive), with the statements of
+ * no rows queued as in DB_WRITE_SHARED: for a writer any of whose
+ * failures fails its whole transaction (the audit trail's).
  */
 enum db_begin {
 	DB_READ,
@@ -193,6 +198,7 @@ enum db_begin {
 	DB_TRY_WRITE,
 	DB_WRITE_SHARED,
 	DB_TRY_WRITE_SHARED,
+	DB_WRITE_QUEUED,
 };
 #define DB_LOCK_STORE  0x7661657201 /* the vault's data ("vaer" 1) */
 #define DB_LOCK_AUDIT  0x7661657202 /* the audit trail's chain */

@@ -538,12 +538,12 @@ code_of(enum db_errkind k)
  * its key, identifiers, facts, consents, the release, the outbox entry),
  * and each synchronous step is one round trip and one wake-up of the
  * server and of the writer thread. In a transaction begun with
- * DB_WRITE_SHARED (db.h), a statement that returns no row (an INSERT
- * without RETURNING, a SAVEPOINT: dbpg_sql_no_rows) and whose caller did
- * not ask for its own answer (db_stmt_sync: an identifier, whose
- * "already exists" the caller words) is sent in libpq's pipeline mode
- * and not waited for: its step says DB_DONE. The next statement that
- * must answer (one with rows, an UPDATE or DELETE, the savepoint's
+ * DB_WRITE_SHARED (db.h), a statement that returns no row (an INSERT,
+ * UPDATE or DELETE without RETURNING, a SAVEPOINT: dbpg_sql_no_rows) and
+ * whose caller did not ask for its own answer (db_stmt_sync: an
+ * identifier, whose "already exists" the caller words) is sent in
+ * libpq's pipeline mode and not waited for: its step says DB_DONE. The
+ * next statement that must answer (one with rows, the savepoint's
  * RELEASE, a COMMIT, a prepare, db_changes) goes out behind the queue
  * with one Sync, and the answers are read in order: the first failure of
  * the queue is that statement's answer (its kind: unique, constraint,

@@ -47,8 +47,8 @@ struct pg_prep {
 	unsigned char *unused;
 	int is_rollback; /* a whole-transaction ROLLBACK */
 	int is_commit;   /* a COMMIT (or END) */
-	/* An INSERT without RETURNING or a SAVEPOINT: returns no row, so
-	 * a shared writer may queue it (pipe_may_defer). */
+	/* An INSERT, UPDATE, DELETE without RETURNING or a SAVEPOINT:
+	 * returns no row, so a shared writer may queue it (pipe_may_defer). */
 	int no_rows;
 	uint64_t epoch;       /* connection epoch it was prepared in; 0 none */
 	int cached;           /* kept in the connection's cache */
@@ -138,8 +138,9 @@ int dbpg_sql_rolls_back(const char *sql) __attribute__((nonnull));
 int dbpg_sql_is_commit(const char *sql) __attribute__((nonnull));
 
 /* 1 if sql is one statement that returns no row and whose effect no
- * caller reads but through db_changes(): an INSERT without RETURNING or
- * a SAVEPOINT (issue 14: a shared writer may queue it). Not a RELEASE:
+ * caller reads but through db_changes() (which waits for it): an INSERT,
+ * UPDATE or DELETE without RETURNING, or a SAVEPOINT (issue 14: a shared
+ * writer may queue it). Not a RELEASE:
  * a savepoint's release answers for what was queued under it, so a
  * failed create is known, and rolled back alone, before the next. */
 int dbpg_sql_no_rows(const char *sql) __attribute__((nonnull));

@@ -127,10 +127,11 @@ dbpg_sql_no_rows(const char *sql)
 
 	if (word_at(p, "SAVEPOINT") != NULL)
 		return strchr(p, ';') == NULL;
-	/* One INSERT that returns nothing (no RETURNING, no second
-	 * statement, no WITH before it). */
-	return word_at(p, "INSERT") != NULL && strchr(p, ';') == NULL &&
-	       !has_word(p, "RETURNING");
+	/* One INSERT, UPDATE or DELETE that returns nothing (no RETURNING,
+	 * no second statement, no WITH before it). */
+	return (word_at(p, "INSERT") != NULL || word_at(p, "UPDATE") != NULL ||
+	        word_at(p, "DELETE") != NULL) &&
+	       strchr(p, ';') == NULL && !has_word(p, "RETURNING");
 }
 
 /* The end of the dollar-quote tag at p ("$tag$" or "$$"), or NULL. */

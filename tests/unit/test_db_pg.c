@@ -688,7 +688,7 @@ static void
 test_pipeline(void **state)
 {
 	struct db *db = open_db(NULL);
-	struct db_stmt *sp, *ins, *ins_sync, *rel, *count, *commit;
+	struct db_stmt *sp, *ins, *ins_sync, *rel, *count, *commit, *upd;
 	char *e = NULL;
 	int64_t pid;
 
@@ -702,6 +702,7 @@ test_pipeline(void **state)
 	rel = prep(db, "RELEASE one");
 	count = prep(db, "SELECT count(*) FROM pq");
 	commit = prep(db, "COMMIT");
+	upd = prep(db, "UPDATE pq SET k = k * 1");
 
 	assert_int_equal(db_begin(db, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
 	assert_int_equal(db_bind_int64(ins, 1, 1), DB_OK);
@@ -711,6 +712,10 @@ test_pipeline(void **state)
 	assert_int_equal(db_step(ins), DB_DONE);
 	db_reset(ins);
 	assert_int_equal(db_changes(db), 1);
+	/* An UPDATE queued: db_changes waits for it and counts it. */
+	assert_int_equal(db_step(upd), DB_DONE);
+	db_reset(upd);
+	assert_int_equal(db_changes(db), 2);
 	assert_int_equal(db_step(count), DB_ROW);
 	assert_int_equal(db_column_int64(count, 0), 2);
 	db_reset(count);
@@ -799,6 +804,7 @@ test_pipeline(void **state)
 	db_finalize(rel);
 	db_finalize(count);
 	db_finalize(commit);
+	db_finalize(upd);
 	db_close(db);
 }
 
