@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_traffic_store.h"
 #include "traffic/traffic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,43 +54,6 @@ fixed_key(void *arg, const char *controller, long day, int create,
 	(void)msg;
 	memset(key, 0x5a, TRAFFIC_KEY_BYTES);
 	return VAERN_OK;
-}
-
-static enum vaern_err
-no_drop(void *arg, const char *controller, long day, struct vaern_msg *msg)
-{
-	(void)arg;
-	(void)controller;
-	(void)day;
-	(void)msg;
-	return VAERN_OK;
-}
-
-static void
-open_store(void)
-{
-	struct traffic_keys keys = {fixed_key, no_drop, NULL};
-	struct period keep = {1, PERIOD_YEARS};
-	struct vaern_msg msg;
-	char path[128];
-	size_t added;
-	FILE *f;
-
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL ||
-	    traffic_open(dir, "fuzz", &keys, keep, &store, &msg) != VAERN_OK)
-		abort();
-	snprintf(path, sizeof(path), "%s/in.csv", dir);
-	f = fopen(path, "w");
-	if (f == NULL)
-		abort();
-	fputs("mcc,mnc,lac,ci,lat,lon,azimuth\n"
-	      "238,01,100,1001,55.6761,12.5683,120\n"
-	      "238,01,100,1002,55.68,12.57,\n"
-	      "238,01,100,1003,55.69,12.58,\n",
-	      f);
-	fclose(f);
-	if (traffic_cells_load(store, path, &added, &msg) != VAERN_OK)
-		abort();
 }
 
 /* ---- the seeds ---------------------------------------------------------- */
@@ -227,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (store == NULL) {
 		const char *seeds = getenv("FUZZ_TRAFFIC_DAY_SEEDS");
 
-		open_store();
+		store = fuzz_traffic_open(dir, fixed_key);
 		if (seeds != NULL) {
 			seed_write(seeds, "v3", TRAFFIC_LAYOUT_V3, 300);
 			seed_write(seeds, "v2", TRAFFIC_LAYOUT_V2, 300);
