@@ -570,7 +570,8 @@ pipe_forget(struct pg_conn *c)
 	c->npending = 0;
 }
 
-/* The connection went while a queue was out: the transaction is lost. */
+/* The connection went while a queue was out (or answered out of order):
+ * the transaction is lost. */
 static int
 pipe_lost(struct pg_conn *c)
 {
@@ -578,6 +579,19 @@ pipe_lost(struct pg_conn *c)
 	c->kind = DB_EK_GONE;
 	c->lost_txn = 1;
 	pipe_forget(c);
+	if (PQstatus(c->conn) == CONNECTION_OK) {
+		/* A live session whose answers did not match the queue is
+		 * not trusted: a new one (the server rolls the old one's
+		 * transaction back as it closes). */
+		PQreset(c->conn);
+		if (PQstatus(c->conn) == CONNECTION_OK) {
+			c->epoch++;
+			(void)session_setup(c);
+		}
+		set_err(c, DB_EK_GONE, "%s",
+		        "the connection to PostgreSQL answered out of order"
+		        " in a transaction: it was rolled back");
+	}
 	return -1;
 }
 
