@@ -18,11 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_traffic_store.h"
 #include "traffic/traffic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct traffic_store *store;
+static char dir[] = "/tmp/vaern-fuzz-traffic-XXXXXX";
 
 /* The parser never asks for a day key. */
 static enum vaern_err
@@ -37,43 +39,6 @@ no_key(void *arg, const char *controller, long day, int create,
 	return vaern_fail(msg, VAERN_E_NOTFOUND, "no day key");
 }
 
-static enum vaern_err
-no_drop(void *arg, const char *controller, long day, struct vaern_msg *msg)
-{
-	(void)arg;
-	(void)controller;
-	(void)day;
-	(void)msg;
-	return VAERN_OK;
-}
-
-static void
-open_store(void)
-{
-	static char dir[] = "/tmp/vaern-fuzz-traffic-XXXXXX";
-	struct traffic_keys keys = {no_key, no_drop, NULL};
-	struct period keep = {1, PERIOD_YEARS};
-	struct vaern_msg msg;
-	char path[128];
-	size_t added;
-	FILE *f;
-
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL ||
-	    traffic_open(dir, "fuzz", &keys, keep, &store, &msg) != VAERN_OK)
-		abort();
-	snprintf(path, sizeof(path), "%s/in.csv", dir);
-	f = fopen(path, "w");
-	if (f == NULL)
-		abort();
-	fputs("mcc,mnc,lac,ci,lat,lon,azimuth\n"
-	      "238,01,100,1001,55.6761,12.5683,120\n"
-	      "238,01,100,1002,55.68,12.57,\n",
-	      f);
-	fclose(f);
-	if (traffic_cells_load(store, path, &added, &msg) != VAERN_OK)
-		abort();
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t lines = 1;
 
 	if (store == NULL)
-		open_store();
+		store = fuzz_traffic_open(dir, no_key);
 	if (size < 1)
 		return 0;
 	memset(&errs, 0, sizeof(errs));

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "../vault/vault.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -65,8 +67,11 @@ cli_parse_i64(const char *text, int64_t min, int64_t max, int64_t *out)
 	return 1;
 }
 
-enum vaern_err
-cli_only_controller(void *arg, const char *name, int64_t loaded_at)
+/* Finds the sole loaded controller: *arg (a char **, NULL at first) gets
+ * a copy of the one name; a second frees it, sets it back to NULL and
+ * stops the walk with VAERN_E_EXISTS. */
+static enum vaern_err
+only_controller(void *arg, const char *name, int64_t loaded_at)
 {
 	char **one = arg;
 
@@ -78,4 +83,27 @@ cli_only_controller(void *arg, const char *name, int64_t loaded_at)
 	}
 	*one = strdup(name);
 	return *one == NULL ? VAERN_E_NOMEM : VAERN_OK;
+}
+
+int
+cli_controller(struct vault *v, const char *what, const char **controller,
+               char **owned)
+{
+	struct vaern_msg msg = {{0}};
+	enum vaern_err err;
+
+	if (*controller != NULL)
+		return EXIT_OK;
+	err = vault_controller_foreach(v, only_controller, owned, &msg);
+	if (err == VAERN_E_EXISTS || (err == VAERN_OK && *owned == NULL)) {
+		free(*owned);
+		*owned = NULL;
+		return cli_usage(what, "name the controller with --controller "
+		                       "ID (none or more than one is loaded: "
+		                       "see 'vaern policy list')");
+	}
+	if (err != VAERN_OK)
+		return cli_report(what, err, &msg);
+	*controller = *owned;
+	return EXIT_OK;
 }

@@ -149,14 +149,15 @@ int cli_notices_after_load(struct vault *v, struct json_t *loaded,
                            struct json_t **sent);
 
 /*
- * A vault_controller_foreach callback that finds the sole loaded
- * controller, for commands whose --controller may be left out: *arg (a
- * char **, NULL at first) gets a strdup'ed copy of the one name; a second
- * controller frees it, sets it back to NULL and stops the walk with
- * VAERN_E_EXISTS. The caller frees what is left.
+ * The controller a command works for, when its --controller may be left
+ * out: *controller as given, or else the sole loaded one (a copy in
+ * *owned, which the caller frees; *owned is NULL at first). None or more
+ * than one loaded is a usage error naming --controller, reported as
+ * "vaern: <what>: ...". Returns an exit code: EXIT_OK, or what was
+ * reported.
  */
-enum vaern_err cli_only_controller(void *arg, const char *name,
-                                   int64_t loaded_at);
+int cli_controller(struct vault *v, const char *what, const char **controller,
+                   char **owned);
 
 /*
  * Prints "vaern: <what>: <message>" to stderr and returns the exit code

@@ -1137,21 +1137,9 @@ cmd_import(int argc, char **argv)
 		goto done;
 	}
 	im.controller = a.controller;
-	if (im.controller == NULL) {
-		err = vault_controller_foreach(im.v, cli_only_controller,
-		                               &owned, &msg);
-		if (err == VAERN_E_EXISTS || (err == VAERN_OK && !owned)) {
-			rc = cli_usage("import", "name the controller with "
-			                         "--controller ID (see 'vaern "
-			                         "policy list')");
-			goto done;
-		}
-		if (err != VAERN_OK) {
-			rc = cli_report("import", err, &msg);
-			goto done;
-		}
-		im.controller = owned;
-	}
+	if ((rc = cli_controller(im.v, "import", &im.controller, &owned)) !=
+	    EXIT_OK)
+		goto done;
 	rc = run_import(&im, in);
 done:
 	for (size_t k = 0; k < im.nworkers || k < IMPORT_WORKERS_MAX; k++)

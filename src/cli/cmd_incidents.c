@@ -602,17 +602,9 @@ cmd_incidents(int argc, char **argv)
 			goto done;
 		}
 		controller = a.controller;
-		if (controller == NULL) {
-			err = vault_controller_foreach(v, cli_only_controller,
-			                               &owned, &msg);
-			if (err != VAERN_OK || owned == NULL) {
-				rc = cli_usage("incidents",
-				               "name the controller with "
-				               "--controller ID");
-				goto done;
-			}
-			controller = owned;
-		}
+		if ((rc = cli_controller(v, "incidents", &controller,
+		                         &owned)) != EXIT_OK)
+			goto done;
 		/* Every command audits (a read of the texts too). */
 		if (cli_audit_local(v, &al) != 0) {
 			rc = cli_report("incidents", VAERN_E_INVALID, NULL);

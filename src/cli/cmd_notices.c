@@ -101,22 +101,9 @@ cmd_policy_notices(int argc, char **argv)
 	}
 	if ((err = vault_open(cli_globals.data_dir, &v, &msg)) != VAERN_OK)
 		return cli_report("policy notices", err, &msg);
-	if (controller == NULL) {
-		err = vault_controller_foreach(v, cli_only_controller, &only,
-		                               &msg);
-		if (err == VAERN_E_EXISTS ||
-		    (err == VAERN_OK && only == NULL)) {
-			rc = cli_usage("policy notices",
-			               "name the controller: none or more "
-			               "than one is loaded");
-			goto done;
-		}
-		if (err != VAERN_OK) {
-			rc = cli_report("policy notices", err, &msg);
-			goto done;
-		}
-		controller = only;
-	}
+	if ((rc = cli_controller(v, "policy notices", &controller, &only)) !=
+	    EXIT_OK)
+		goto done;
 	if ((err = vault_policy(v, controller, &p, &msg)) != VAERN_OK) {
 		rc = cli_report("policy notices", err, &msg);
 		goto done;

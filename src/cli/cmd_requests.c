@@ -756,17 +756,9 @@ cmd_requests(int argc, char **argv)
 			goto done;
 		}
 		controller = a.controller;
-		if (controller == NULL) {
-			err = vault_controller_foreach(v, cli_only_controller,
-			                               &owned, &msg);
-			if (err != VAERN_OK || owned == NULL) {
-				rc = cli_usage("requests",
-				               "name the controller with "
-				               "--controller ID");
-				goto done;
-			}
-			controller = owned;
-		}
+		if ((rc = cli_controller(v, "requests", &controller, &owned)) !=
+		    EXIT_OK)
+			goto done;
 		if (subs[i].writes && cli_audit_local(v, &al) != 0) {
 			rc = cli_report("requests", VAERN_E_INVALID, NULL);
 			goto done;

@@ -455,18 +455,9 @@ chart_cmd(struct vault *v, const struct args *a, int64_t as_of)
 	    strcmp(a->html, "-") == 0)
 		return cli_usage("retention chart",
 		                 "only one of --svg and --html can be '-'");
-	if (controller == NULL) {
-		err = vault_controller_foreach(v, cli_only_controller, &owned,
-		                               &msg);
-		if (err != VAERN_OK || owned == NULL) {
-			free(owned);
-			return cli_usage(
-			        "retention chart",
-			        "name the controller with --controller "
-			        "ID");
-		}
-		controller = owned;
-	}
+	if ((rc = cli_controller(v, "retention chart", &controller, &owned)) !=
+	    EXIT_OK)
+		return rc;
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		rc = cli_report("retention chart", VAERN_E_NOMEM, NULL);
 		goto done;

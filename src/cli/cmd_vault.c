@@ -155,30 +155,6 @@ subject_args_free(struct subject_args *a)
 	free(a->pos);
 }
 
-static int
-pick_controller(struct vault *v, struct subject_args *a, char **owned)
-{
-	struct vaern_msg msg = {{0}};
-	enum vaern_err err;
-
-	*owned = NULL;
-	if (a->controller != NULL)
-		return EXIT_OK;
-	err = vault_controller_foreach(v, cli_only_controller, owned, &msg);
-	if (err == VAERN_E_EXISTS || (err == VAERN_OK && *owned == NULL)) {
-		free(*owned);
-		*owned = NULL;
-		fputs("vaern subject: name the controller with --controller ID "
-		      "(see 'vaern policy list')\n",
-		      stderr);
-		return EXIT_USAGE;
-	}
-	if (err != VAERN_OK)
-		return cli_report("subject", err, &msg);
-	a->controller = *owned;
-	return EXIT_OK;
-}
-
 /*
  * Reads a value given as "-" from stdin: all of it, up to bufsz - 1 bytes
  * (more is refused: NULL), one final newline dropped.
@@ -1341,7 +1317,8 @@ cmd_subject(int argc, char **argv)
 			rc = cli_report("subject", VAERN_E_INVALID, NULL);
 			goto done;
 		}
-		if ((rc = pick_controller(v, &a, &owned)) == EXIT_OK)
+		if ((rc = cli_controller(v, "subject", &a.controller,
+		                         &owned)) == EXIT_OK)
 			rc = subs[i].fn(v, &a);
 		goto done;
 	}

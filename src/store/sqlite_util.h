@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../common/err.h"
 
@@ -81,6 +82,37 @@ enum vaern_err sqlu_fail(const struct sqlu_conn *c, struct vaern_msg *msg,
  * set by sqlu_fail("prepare"). sqlu_stmt calls it the first time only. */
 struct db_stmt *sqlu_prepare(struct sqlu_conn *c, size_t id,
                              struct vaern_msg *msg) __attribute__((nonnull(1)));
+
+/* Prepares sql as a statement of its own, which the caller finalises:
+ * it, or NULL with msg set by sqlu_fail("<what>: prepare"). */
+static inline struct db_stmt *
+sqlu_once(struct sqlu_conn *c, const char *sql, const char *what,
+          struct vaern_msg *msg)
+{
+	struct db_stmt *s = NULL;
+	char w[64];
+
+	if (db_prepare(c->db, sql, 0, &s) == DB_OK)
+		return s;
+	(void)snprintf(w, sizeof(w), "%s: prepare", what);
+	(void)sqlu_fail(c, msg, w);
+	db_finalize(s);
+	return NULL;
+}
+
+/* Runs s of sqlu_once (bound already), a statement that returns no row,
+ * and finalises it: VAERN_OK, or sqlu_fail(what). */
+static inline enum vaern_err
+sqlu_once_done(const struct sqlu_conn *c, struct db_stmt *s, const char *what,
+               struct vaern_msg *msg)
+{
+	enum vaern_err err = VAERN_OK;
+
+	if (db_step(s) != DB_DONE)
+		err = sqlu_fail(c, msg, what);
+	db_finalize(s);
+	return err;
+}
 
 /* Returns statement id, prepared and reset, or NULL with msg set. */
 static inline struct db_stmt *

@@ -41,14 +41,7 @@ store_console_schema(struct db *db, char **errmsg)
 static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	struct db_stmt *s = NULL;
-
-	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
-		(void)sqlu_fail(c, msg, "console: prepare");
-		db_finalize(s);
-		return NULL;
-	}
-	return s;
+	return sqlu_once(c, sql, "console", msg);
 }
 
 enum vaern_err
@@ -66,7 +59,6 @@ store_console_put(struct store *st, const struct store_console *r,
 	        " enrolled_at = excluded.enrolled_at, last_step = -1,"
 	        " failures = 0, last_failure_at = NULL, locked_until = NULL",
 	        msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -74,10 +66,7 @@ store_console_put(struct store *st, const struct store_console *r,
 	db_bind_text(s, 2, r->password_hash, -1);
 	db_bind_blob(s, 3, r->totp_sealed, (int)r->totp_len);
 	db_bind_int64(s, 4, r->enrolled_at);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "console: enrol");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "console: enrol", msg);
 }
 
 enum vaern_err
@@ -211,15 +200,11 @@ store_console_forget(struct store *st, int64_t actor, struct vaern_msg *msg)
 	struct sqlu_conn *c = store_sqlite_conn(st);
 	struct db_stmt *s =
 	        prep(c, "DELETE FROM console_credential WHERE actor = ?1", msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, actor);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "console: forget");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "console: forget", msg);
 }
 
 enum vaern_err
@@ -386,14 +371,10 @@ store_console_session_set(struct store *st, int64_t id, int end, int64_t at,
 	                 : "UPDATE console_session SET seen_at = ?2"
 	                   " WHERE id = ?1 AND ended_at IS NULL",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, id);
 	db_bind_int64(s, 2, at);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "console: session");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "console: session", msg);
 }

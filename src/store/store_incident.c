@@ -67,14 +67,7 @@ store_incident_clear(struct store_incident *r)
 static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	struct db_stmt *s = NULL;
-
-	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
-		(void)sqlu_fail(c, msg, "incident: prepare");
-		db_finalize(s);
-		return NULL;
-	}
-	return s;
+	return sqlu_once(c, sql, "incident", msg);
 }
 
 static void
@@ -253,7 +246,6 @@ store_incident_update(struct store *st, const struct store_incident *r,
 	             " classification = ?6, aware_at = ?7,"
 	             " register = ?8, updated_at = ?9 WHERE id = ?1",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -266,10 +258,7 @@ store_incident_update(struct store *st, const struct store_incident *r,
 	bind_time(s, 7, r->aware_at);
 	bind_blob(s, 8, r->reg, r->reg_len);
 	db_bind_int64(s, 9, r->updated_at);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "incident: update");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "incident: update", msg);
 }
 
 enum vaern_err
@@ -341,7 +330,6 @@ store_incident_file_insert(struct store *st, int64_t incident, int seq,
 	             "INSERT INTO incident_file(incident, seq, type,"
 	             " sealed) VALUES(?,?,?,?)",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -349,10 +337,7 @@ store_incident_file_insert(struct store *st, int64_t incident, int seq,
 	db_bind_int(s, 2, seq);
 	db_bind_text(s, 3, type, -1);
 	db_bind_blob(s, 4, sealed, (int)len);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "incident: file");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "incident: file", msg);
 }
 
 enum vaern_err
@@ -421,17 +406,13 @@ store_incident_notice_insert(struct store *st, int64_t incident,
 	             "INSERT INTO incident_notice(incident, subject,"
 	             " sent_at) VALUES(?,?,?)",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, incident);
 	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
 	db_bind_int64(s, 3, at);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "incident: notice");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "incident: notice", msg);
 }
 
 enum vaern_err

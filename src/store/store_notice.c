@@ -39,14 +39,7 @@ store_notice_schema(struct db *db, char **errmsg)
 static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	struct db_stmt *s = NULL;
-
-	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
-		(void)sqlu_fail(c, msg, "policy change: prepare");
-		db_finalize(s);
-		return NULL;
-	}
-	return s;
+	return sqlu_once(c, sql, "policy change", msg);
 }
 
 enum vaern_err
@@ -60,7 +53,6 @@ store_purpose_change_add(struct store *st, const char *controller,
 	             "INSERT INTO purpose_change(controller, version,"
 	             " purpose, what, since) VALUES(?1, ?2, ?3, ?4, ?5)",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -69,10 +61,7 @@ store_purpose_change_add(struct store *st, const char *controller,
 	db_bind_text(s, 3, purpose, -1);
 	db_bind_text(s, 4, what, -1);
 	db_bind_int64(s, 5, since);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "policy change");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "policy change", msg);
 }
 
 enum vaern_err
@@ -153,7 +142,6 @@ store_change_notice_put(struct store *st, const char *controller,
 	             " ON CONFLICT(controller, version, subject)"
 	             " DO NOTHING",
 	             msg);
-	enum vaern_err err = VAERN_OK;
 
 	if (s == NULL)
 		return VAERN_E_STORE;
@@ -161,8 +149,5 @@ store_change_notice_put(struct store *st, const char *controller,
 	db_bind_text(s, 2, version, -1);
 	db_bind_int64(s, 3, subject);
 	db_bind_int64(s, 4, sent_at);
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, "change notice");
-	db_finalize(s);
-	return err;
+	return sqlu_once_done(c, s, "change notice", msg);
 }

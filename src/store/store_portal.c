@@ -55,27 +55,7 @@ store_portal_schema(struct db *db, char **errmsg)
 static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	struct db_stmt *s = NULL;
-
-	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
-		(void)sqlu_fail(c, msg, "portal: prepare");
-		db_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* Runs s, a statement without rows, and finalises it. */
-static enum vaern_err
-run(struct sqlu_conn *c, struct db_stmt *s, const char *what,
-    struct vaern_msg *msg)
-{
-	enum vaern_err err = VAERN_OK;
-
-	if (db_step(s) != DB_DONE)
-		err = sqlu_fail(c, msg, what);
-	db_finalize(s);
-	return err;
+	return sqlu_once(c, sql, "portal", msg);
 }
 
 /* Copies blob column col of exactly n bytes into out; 0 if it is not. */
@@ -180,7 +160,7 @@ store_portal_login_update(struct store *st, const struct store_portal_login *l,
 	db_bind_int64(s, 1, l->id);
 	db_bind_int(s, 2, l->attempts);
 	bind_time(s, 3, l->used_at);
-	return run(c, s, "portal_login", msg);
+	return sqlu_once_done(c, s, "portal_login", msg);
 }
 
 enum vaern_err
@@ -260,7 +240,7 @@ session_set(struct store *st, const char *sql, int64_t id, int64_t at,
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, id);
 	db_bind_int64(s, 2, at);
-	return run(c, s, "portal_session", msg);
+	return sqlu_once_done(c, s, "portal_session", msg);
 }
 
 enum vaern_err
@@ -301,7 +281,7 @@ store_portal_session_end_all(struct store *st, int64_t controller,
 	db_bind_int64(s, 1, controller);
 	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
 	db_bind_int64(s, 3, at);
-	err = run(c, s, "portal_session", msg);
+	err = sqlu_once_done(c, s, "portal_session", msg);
 	if (err == VAERN_OK && n != NULL)
 		*n = db_changes(c->db);
 	return err;
@@ -354,7 +334,7 @@ store_portal_throttle_hit(struct store *st,
 		return VAERN_E_STORE;
 	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
 	db_bind_int64(s, 2, at);
-	return run(c, s, "portal_throttle", msg);
+	return sqlu_once_done(c, s, "portal_throttle", msg);
 }
 
 enum vaern_err
@@ -369,7 +349,7 @@ store_portal_throttle_clear(struct store *st,
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_blob(s, 1, key, STORE_PORTAL_HASH);
-	return run(c, s, "portal_throttle", msg);
+	return sqlu_once_done(c, s, "portal_throttle", msg);
 }
 
 enum vaern_err
@@ -473,7 +453,7 @@ store_portal_code_out_take(struct store *st, int64_t id, int64_t old_due,
 	db_bind_int64(s, 1, id);
 	db_bind_int64(s, 2, old_due);
 	db_bind_int64(s, 3, due_at);
-	err = run(c, s, "portal_code_out", msg);
+	err = sqlu_once_done(c, s, "portal_code_out", msg);
 	if (err == VAERN_OK)
 		*taken = db_changes(c->db) == 1;
 	return err;
@@ -490,7 +470,7 @@ store_portal_code_out_delete(struct store *st, int64_t id,
 	if (s == NULL)
 		return VAERN_E_STORE;
 	db_bind_int64(s, 1, id);
-	return run(c, s, "portal_code_out", msg);
+	return sqlu_once_done(c, s, "portal_code_out", msg);
 }
 
 enum vaern_err
@@ -548,7 +528,7 @@ store_portal_password_set(struct store *st, int64_t controller,
 	db_bind_blob(s, 2, subject, STORE_UID_BYTES);
 	db_bind_text(s, 3, hash, -1);
 	db_bind_int64(s, 4, at);
-	return run(c, s, "portal_password", msg);
+	return sqlu_once_done(c, s, "portal_password", msg);
 }
 
 enum vaern_err
@@ -570,7 +550,7 @@ store_portal_forget(struct store *st, int64_t subject, struct vaern_msg *msg)
 		if (s == NULL)
 			return VAERN_E_STORE;
 		db_bind_int64(s, 1, subject);
-		err = run(c, s, "portal", msg);
+		err = sqlu_once_done(c, s, "portal", msg);
 	}
 	return err;
 }

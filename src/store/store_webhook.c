@@ -30,14 +30,7 @@ store_webhook_schema(struct db *db, char **errmsg)
 static struct db_stmt *
 prep(struct sqlu_conn *c, const char *sql, struct vaern_msg *msg)
 {
-	struct db_stmt *s = NULL;
-
-	if (db_prepare(c->db, sql, 0, &s) != DB_OK) {
-		(void)sqlu_fail(c, msg, "webhook: prepare");
-		db_finalize(s);
-		return NULL;
-	}
-	return s;
+	return sqlu_once(c, sql, "webhook", msg);
 }
 
 static void
