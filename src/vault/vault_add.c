@@ -211,6 +211,8 @@ subject_uid_new(struct vault *v, const struct controller *c,
 	uint32_t t;
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	/* Apart from the blind indexes of the same key: another output
+	 * length (BLAKE2b's parameters) and no identifier type 'v'. */
 	crypto_generichash(offset, sizeof(offset),
 	                   (const unsigned char *)context, sizeof(context) - 1,
 	                   vlt_blind_key(v, c), KEY_BYTES);
@@ -218,6 +220,7 @@ subject_uid_new(struct vault *v, const struct controller *c,
 	               (uint64_t)ts.tv_nsec / (1000000000 / UID_CLOCK_HZ));
 	t += (uint32_t)offset[0] << 24 | (uint32_t)offset[1] << 16 |
 	     (uint32_t)offset[2] << 8 | offset[3];
+	sodium_memzero(offset, sizeof(offset));
 	/* Big-endian: the store compares ids bytewise. */
 	uid[0] = (unsigned char)(t >> 24);
 	uid[1] = (unsigned char)(t >> 16);
