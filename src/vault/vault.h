@@ -6,7 +6,8 @@
  * It hosts several controllers, one per loaded policy.
  *
  * Cryptography (libsodium; GDPR-32):
- * - each subject has a random 128-bit id and a random 256-bit data key,
+ * - each subject has a 128-bit id (96 random bits after a coarse,
+ *   keyed-offset clock: VAULT_UID_CLOCK_BYTES) and a random 256-bit data key,
  *   stored only wrapped (XChaCha20-Poly1305) under a key derived from the
  *   master key, with the subject id and controller as associated data;
  * - each fact is encrypted (XChaCha20-Poly1305, random nonce) under the
@@ -41,6 +42,8 @@
 #define VAULT_KEY_FILE             "master.key"
 #define VAULT_KEY_ENV              "VAERN_MASTER_KEY" /* 64 hex digits */
 #define VAULT_UID_BYTES            16
+#define VAULT_UID_CLOCK_BYTES      4 /* a coarse clock first (issue 12) */
+#define VAULT_UID_RANDOM_BYTES     (VAULT_UID_BYTES - VAULT_UID_CLOCK_BYTES)
 #define VAULT_UID_HEX              (2 * VAULT_UID_BYTES + 1)
 #define VAULT_VALUE_MAX            65536 /* bytes in one fact value */
 #define VAULT_FACTS_PER_ADD        16384 /* facts in one vault_subject_add */

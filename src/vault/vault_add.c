@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../calendar/calendar.h"
 #include "../keys/keys.h"
@@ -183,6 +184,51 @@ vlt_cookie_allowed(struct vault *v, const struct controller *c,
 	return err;
 }
 
+/* The id's clock: 1/16 s (a group commit's creates share 1 to 3 index
+ * pages at 5,000 creates/s), in the VAULT_UID_CLOCK_BYTES first bytes. */
+#define UID_CLOCK_HZ 16
+
+/*
+ * A new subject's id (issue 12 point 6): VAULT_UID_CLOCK_BYTES of coarse
+ * clock, then VAULT_UID_RANDOM_BYTES random bytes (96 bits: the id stays
+ * unguessable). Ids made close in time share their first bytes, so a
+ * create appends to the subject_uid and keystore indexes instead of
+ * dirtying a random page of each, which the log and the checkpoint then
+ * write again (measured: 39% fewer bytes written per create).
+ * The clock is shifted by an offset derived from the controller's
+ * blind-index key: one id alone does not say when it was made; two ids
+ * of one controller say which was made first and how far apart (to 1/16
+ * s), and whoever knows when one was made can date the others (the
+ * CEO's decision: docs/api.md "Subject ids").
+ */
+static void
+subject_uid_new(struct vault *v, const struct controller *c,
+                unsigned char uid[VAULT_UID_BYTES])
+{
+	static const char context[] = "vaern subject id clock";
+	unsigned char offset[crypto_generichash_BYTES_MIN];
+	struct timespec ts;
+	uint32_t t;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	/* Apart from the blind indexes of the same key: another output
+	 * length (BLAKE2b's parameters) and no identifier type 'v'. */
+	crypto_generichash(offset, sizeof(offset),
+	                   (const unsigned char *)context, sizeof(context) - 1,
+	                   vlt_blind_key(v, c), KEY_BYTES);
+	t = (uint32_t)((uint64_t)ts.tv_sec * UID_CLOCK_HZ +
+	               (uint64_t)ts.tv_nsec / (1000000000 / UID_CLOCK_HZ));
+	t += (uint32_t)offset[0] << 24 | (uint32_t)offset[1] << 16 |
+	     (uint32_t)offset[2] << 8 | offset[3];
+	sodium_memzero(offset, sizeof(offset));
+	/* Big-endian: the store compares ids bytewise. */
+	uid[0] = (unsigned char)(t >> 24);
+	uid[1] = (unsigned char)(t >> 16);
+	uid[2] = (unsigned char)(t >> 8);
+	uid[3] = (unsigned char)t;
+	vlt_random(v, uid + VAULT_UID_CLOCK_BYTES, VAULT_UID_RANDOM_BYTES);
+}
+
 /*
  * Checks one subject against the policy and seals it into *pr (cleared
  * with prepared_clear). Uses the random pool of v: one thread at a time.
@@ -258,7 +304,7 @@ subject_prepare(struct vault *v, struct controller *c,
 	pr->nids = nids;
 	pr->s.blinds_len = nids * (1 + STORE_BLIND_BYTES);
 
-	vlt_random(v, pr->s.uid, sizeof(pr->s.uid));
+	subject_uid_new(v, c, pr->s.uid);
 	vlt_random(v, key, sizeof(key));
 	pr->s.controller = c->rowid;
 	pr->s.created_at = now;
