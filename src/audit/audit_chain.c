@@ -223,7 +223,7 @@ audit_chain_settle(struct audit_chain *c, struct vaern_msg *msg)
 			c->settle_deferred = 1; /* the next commit tries */
 			return VAERN_OK;
 		}
-	} else if ((err = audit_vault_begin(c->av, msg)) != VAERN_OK) {
+	} else if ((err = audit_vault_begin_settle(c->av, msg)) != VAERN_OK) {
 		return err;
 	}
 	for (size_t i = 0; i < c->nmoved; i++) {

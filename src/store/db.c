@@ -227,12 +227,13 @@ int
 db_begin(struct db *db, enum db_begin how, int64_t lock)
 {
 	char sql[96];
-	int rc;
+	int rc, wait = how == DB_WRITE || how == DB_WRITE_SHARED ||
+	               how == DB_WRITE_QUEUED;
 
 	if (db->engine == DB_SQLITE) {
 		if (how == DB_READ)
 			return db_exec(db, "BEGIN DEFERRED", NULL);
-		if (how == DB_WRITE)
+		if (wait)
 			return db_exec(db, "BEGIN IMMEDIATE", NULL);
 		(void)sqlite3_busy_timeout(db->lite, 0);
 		rc = db_exec(db, "BEGIN IMMEDIATE", NULL);
@@ -243,13 +244,28 @@ db_begin(struct db *db, enum db_begin how, int64_t lock)
 		return db_exec(
 		        db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		        NULL);
-	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT %s(%lld)",
-	               how == DB_WRITE ? "pg_advisory_xact_lock"
-	                               : "pg_try_advisory_xact_lock",
-	               (long long)lock);
-	if (how == DB_WRITE)
-		return db_exec(db, sql, NULL);
-	return dbpg_try_lock(db, sql);
+	(void)snprintf(
+	        sql, sizeof(sql), "BEGIN; SELECT %s%s(%lld)",
+	        wait ? "pg_advisory_xact_lock" : "pg_try_advisory_xact_lock",
+	        how == DB_WRITE_SHARED || how == DB_TRY_WRITE_SHARED ? "_shared"
+	                                                             : "",
+	        (long long)lock);
+	if (wait)
+		rc = db_exec(db, sql, NULL);
+	else
+		rc = dbpg_try_lock(db, sql);
+	/* Issue 14: the statements that return no row of a shared (or
+	 * DB_WRITE_QUEUED) writer are queued (db_pg.c). */
+	if (rc == DB_OK && how != DB_WRITE && how != DB_TRY_WRITE)
+		dbpg_pipeline_allow(db->pg);
+	return rc;
+}
+
+void
+db_stmt_sync(struct db_stmt *s)
+{
+	if (s->pg != NULL)
+		dbpg_stmt_sync(s);
 }
 
 int

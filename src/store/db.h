@@ -167,8 +167,39 @@ void db_free(void *p);
  * IMMEDIATE; lock is ignored), on PostgreSQL the transaction-scoped
  * advisory lock `lock`, shared by every node on the database. DB_TRY_WRITE
  * as DB_WRITE, but returns DB_BUSY at once when another writer holds it.
+ *
+ * DB_WRITE_SHARED (DB_TRY_WRITE_SHARED): on SQLite the same as DB_WRITE
+ * (DB_TRY_WRITE); on PostgreSQL the advisory lock in shared mode, so
+ * such writers of several nodes run at once while every DB_WRITE of the
+ * lock excludes them all (and waits for them). Issue 14: the HTTP
+ * creates and the audit outbox's settle. WARNING: a shared writer
+ * must be safe against another shared writer of the same lock on
+ * another node: every row it writes is its own (a new subject, an
+ * outbox row) or written by INSERT ... ON CONFLICT, or a unique
+ * constraint decides between two of them (an identifier), and no
+ * check-then-write relies on the lock.
+ *
+ * In a DB_WRITE_SHARED transaction the PostgreSQL engine queues the
+ * statements that return no row (INSERT, UPDATE, DELETE without
+ * RETURNING; SAVEPOINT; db_pg.c: pipeline mode): such a db_step returns
+ * DB_DONE at once, and a failure of a queued statement is the answer of
+ * the next statement run for its result (one that returns rows, a
+ * RELEASE, db_changes(), a prepare, a COMMIT) -- unless the statement
+ * is marked db_stmt_sync(): then its step waits for its own answer.
+ * db_changes() waits for the queue, so it counts as ever.
+ *
+ * DB_WRITE_QUEUED: DB_WRITE (the lock exclusive), with the statements of
+ * no rows queued as in DB_WRITE_SHARED: for a writer any of whose
+ * failures fails its whole transaction (the audit trail's).
  */
-enum db_begin { DB_READ, DB_WRITE, DB_TRY_WRITE };
+enum db_begin {
+	DB_READ,
+	DB_WRITE,
+	DB_TRY_WRITE,
+	DB_WRITE_SHARED,
+	DB_TRY_WRITE_SHARED,
+	DB_WRITE_QUEUED,
+};
 #define DB_LOCK_STORE  0x7661657201 /* the vault's data ("vaer" 1) */
 #define DB_LOCK_AUDIT  0x7661657202 /* the audit trail's chain */
 #define DB_LOCK_SCHEMA 0x7661657203 /* schema set-up and migrations */
@@ -181,6 +212,11 @@ int db_prepare(struct db *db, const char *sql, int persistent,
                struct db_stmt **out) __attribute__((nonnull));
 /* Accepts NULL. */
 void db_finalize(struct db_stmt *s);
+
+/* Marks s a statement whose caller reads its own failure (a unique
+ * identifier: "already exists"): its db_step is never queued (db_begin's
+ * DB_WRITE_SHARED). Nothing on SQLite. */
+void db_stmt_sync(struct db_stmt *s) __attribute__((nonnull));
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on db. */
 int64_t db_changes(struct db *db) __attribute__((nonnull));

@@ -24,5 +24,9 @@ void dbpg_busy_timeout(struct pg_conn *c, int ms);
  * lock was taken (the transaction stays open), DB_BUSY if not (the
  * transaction is rolled back), or an error. */
 int dbpg_try_lock(struct db *db, const char *sql);
+/* The transaction just begun is a shared writer's: its statements of no
+ * rows may be queued (db.h, DB_WRITE_SHARED). */
+void dbpg_pipeline_allow(struct pg_conn *c);
+void dbpg_stmt_sync(struct db_stmt *s);
 
 #endif

@@ -84,6 +84,12 @@ dbpg_sql_is_rollback(const char *sql)
 }
 
 int
+dbpg_sql_rolls_back(const char *sql)
+{
+	return word_at(skip_space(sql), "ROLLBACK") != NULL;
+}
+
+int
 dbpg_sql_is_commit(const char *sql)
 {
 	const char *p = skip_space(sql), *q;
@@ -98,6 +104,34 @@ dbpg_sql_is_commit(const char *sql)
 	if (*p == ';')
 		p = skip_space(p + 1);
 	return *p == '\0';
+}
+
+/* 1 if sql holds the word w anywhere (case-insensitive; a literal that
+ * holds it counts too: the answer errs towards "yes"). */
+static int
+has_word(const char *sql, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = sql; *p != '\0'; p++)
+		if ((p == sql || !is_ident_char(p[-1])) &&
+		    strncasecmp(p, w, n) == 0 && !is_ident_char(p[n]))
+			return 1;
+	return 0;
+}
+
+int
+dbpg_sql_no_rows(const char *sql)
+{
+	const char *p = skip_space(sql);
+
+	if (word_at(p, "SAVEPOINT") != NULL)
+		return strchr(p, ';') == NULL;
+	/* One INSERT, UPDATE or DELETE that returns nothing (no RETURNING,
+	 * no second statement, no WITH before it). */
+	return (word_at(p, "INSERT") != NULL || word_at(p, "UPDATE") != NULL ||
+	        word_at(p, "DELETE") != NULL) &&
+	       strchr(p, ';') == NULL && !has_word(p, "RETURNING");
 }
 
 /* The end of the dollar-quote tag at p ("$tag$" or "$$"), or NULL. */

@@ -115,6 +115,15 @@ void store_lock_release(struct store *st, int64_t key) __attribute__((nonnull));
 void store_close(struct store *st);
 
 enum vaern_err store_begin(struct store *st, struct vaern_msg *msg);
+/*
+ * store_begin for writers that may run beside each other on several
+ * nodes (issue 14: the HTTP creates): on SQLite the same write lock; on
+ * PostgreSQL the store's lock in shared mode, which every store_begin
+ * still excludes. WARNING: only for writes that are safe against another
+ * node's at the same time (db.h, DB_WRITE_SHARED): new rows of their
+ * own, INSERT ... ON CONFLICT, a unique constraint that decides.
+ */
+enum vaern_err store_begin_shared(struct store *st, struct vaern_msg *msg);
 enum vaern_err store_commit(struct store *st, struct vaern_msg *msg);
 /* Rolls back the open transaction, if any. Never fails visibly. */
 void store_rollback(struct store *st);

@@ -359,8 +359,10 @@ audit_store_begin(struct audit_store *st, struct vaern_msg *msg)
 	if (!st->has_table)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "the audit store was opened read-only");
-	if ((err = sqlu_begin(&st->conn, S_BEGIN, DB_WRITE, DB_LOCK_AUDIT,
-	                      msg)) == VAERN_OK)
+	/* One chain: one writer (the lock exclusive); each failure fails
+	 * the whole transaction, so its inserts may be queued (db.h). */
+	if ((err = sqlu_begin(&st->conn, S_BEGIN, DB_WRITE_QUEUED,
+	                      DB_LOCK_AUDIT, msg)) == VAERN_OK)
 		st->in_tx = 1;
 	return err;
 }

@@ -268,8 +268,15 @@ enum vaern_err audit_vault_open(const char *path, struct audit_vault **out,
 void audit_vault_close(struct audit_vault *av);
 enum vaern_err audit_vault_begin(struct audit_vault *av, struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1)));
+/* audit_vault_begin for the settle (outbox rows deleted by id, the head
+ * raised only forward), which is safe beside another node's settle and
+ * creates: on PostgreSQL the store's lock in shared mode (issue 14). */
+enum vaern_err audit_vault_begin_settle(struct audit_vault *av,
+                                        struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1)));
 /* BEGIN IMMEDIATE without waiting: *locked 0 (and VAERN_OK) when another
- * connection holds the write lock. */
+ * connection holds the write lock. For the settle: on PostgreSQL the
+ * lock in shared mode, as audit_vault_begin_settle. */
 enum vaern_err audit_vault_try_begin(struct audit_vault *av, int *locked,
                                      struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2)));

@@ -132,6 +132,13 @@ audit_vault_begin(struct audit_vault *av, struct vaern_msg *msg)
 }
 
 enum vaern_err
+audit_vault_begin_settle(struct audit_vault *av, struct vaern_msg *msg)
+{
+	return sqlu_begin(&av->conn, S_BEGIN, DB_WRITE_SHARED, DB_LOCK_STORE,
+	                  msg);
+}
+
+enum vaern_err
 audit_vault_try_begin(struct audit_vault *av, int *locked,
                       struct vaern_msg *msg)
 {
@@ -141,7 +148,7 @@ audit_vault_try_begin(struct audit_vault *av, int *locked,
 
 	*locked = 0;
 	if (db_engine(av->conn.db) != DB_SQLITE) {
-		rc = db_begin(av->conn.db, DB_TRY_WRITE, DB_LOCK_STORE);
+		rc = db_begin(av->conn.db, DB_TRY_WRITE_SHARED, DB_LOCK_STORE);
 		*locked = rc == DB_OK;
 		return rc == DB_OK || rc == DB_BUSY
 		               ? VAERN_OK

@@ -935,18 +935,30 @@ store_savepoint_rollback(struct store *st)
 	label_cache_clear(st);
 }
 
-enum vaern_err
-store_begin(struct store *st, struct vaern_msg *msg)
+static enum vaern_err
+store_begin_how(struct store *st, enum db_begin how, struct vaern_msg *msg)
 {
 	enum vaern_err err;
 
 	assert(!st->in_tx);
 	/* A write ends the read snapshot: it sees the latest data. */
 	store_read_end(st);
-	if ((err = sqlu_begin(&st->conn, S_BEGIN, DB_WRITE, DB_LOCK_STORE,
-	                      msg)) == VAERN_OK)
+	if ((err = sqlu_begin(&st->conn, S_BEGIN, how, DB_LOCK_STORE, msg)) ==
+	    VAERN_OK)
 		st->in_tx = 1;
 	return err;
+}
+
+enum vaern_err
+store_begin(struct store *st, struct vaern_msg *msg)
+{
+	return store_begin_how(st, DB_WRITE, msg);
+}
+
+enum vaern_err
+store_begin_shared(struct store *st, struct vaern_msg *msg)
+{
+	return store_begin_how(st, DB_WRITE_SHARED, msg);
 }
 
 enum vaern_err

@@ -178,6 +178,8 @@ store_identifier_insert(struct store *st, int64_t controller, int type,
 
 	if ((s = sqlu_stmt(&st->conn, S_ID_INSERT, msg)) == NULL)
 		return VAERN_E_STORE;
+	/* Its "already exists" is worded by the caller: never queued. */
+	db_stmt_sync(s);
 	bind_identifier(s, controller, type, blind);
 	db_bind_int64(s, 4, subject);
 	return sqlu_step_done(&st->conn, s, "identifier", msg);

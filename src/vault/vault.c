@@ -328,10 +328,11 @@ vault_read_end(struct vault *v)
 	store_read_end(v->store);
 }
 
-enum vaern_err
-vault_begin(struct vault *v, struct vaern_msg *msg)
+static enum vaern_err
+vault_begin_as(struct vault *v, int shared, struct vaern_msg *msg)
 {
-	enum vaern_err err = store_begin(v->store, msg);
+	enum vaern_err err = shared ? store_begin_shared(v->store, msg)
+	                            : store_begin(v->store, msg);
 
 	/* Inside the write lock the keystore's generations stand still: a
 	 * key wrapped now is wrapped under one that is not retired. */
@@ -341,6 +342,28 @@ vault_begin(struct vault *v, struct vaern_msg *msg)
 	if (err == VAERN_OK)
 		v->batch = 1;
 	return err;
+}
+
+enum vaern_err
+vault_begin(struct vault *v, struct vaern_msg *msg)
+{
+	return vault_begin_as(v, 0, msg);
+}
+
+/*
+ * Issue 14: what a create writes is safe beside another node's create
+ * without the exclusive lock: the subject, its key, facts, consents,
+ * events, unsubscribe token and outbox row are new rows of its own;
+ * labels and consent texts are INSERT ... ON CONFLICT DO NOTHING and
+ * read back; an identifier taken by two nodes at once is decided by its
+ * unique index (the loser waits for the winner's commit, then hears
+ * "already exists", as on SQLite). The keystore's generations stand
+ * still: a rotation takes the lock exclusively.
+ */
+enum vaern_err
+vault_begin_creates(struct vault *v, struct vaern_msg *msg)
+{
+	return vault_begin_as(v, 1, msg);
 }
 
 enum vaern_err

@@ -235,6 +235,10 @@ vault_controller_foreach(struct vault *v,
 
 /* Batches: see the top of this file. */
 enum vaern_err vault_begin(struct vault *v, struct vaern_msg *msg);
+/* vault_begin for a batch of vault_subject_write and vault_audit_outbox
+ * only, which may run beside another node's (store_begin_shared; issue
+ * 14: the HTTP create writer). */
+enum vaern_err vault_begin_creates(struct vault *v, struct vaern_msg *msg);
 enum vaern_err vault_commit(struct vault *v, struct vaern_msg *msg);
 void vault_rollback(struct vault *v);
 

@@ -530,8 +530,13 @@ vault_subject_write(struct vault *v, struct vault_prepared *p,
 		store_savepoint_rollback(v->store);
 		return err;
 	}
-	if ((err = store_savepoint_release(v->store, msg)) != VAERN_OK)
+	/* On PostgreSQL the release answers for the create's queued
+	 * inserts (db_pg.c's pipeline): a failure there is this create's,
+	 * and is rolled back alone. */
+	if ((err = store_savepoint_release(v->store, msg)) != VAERN_OK) {
+		store_savepoint_rollback(v->store);
 		return err;
+	}
 	memcpy(uid, p->pr.s.uid, VAULT_UID_BYTES);
 	return VAERN_OK;
 }

@@ -24,6 +24,7 @@ import test_portal as portal
 VAERN = api.VAERN
 TELENOR = api.TELENOR
 STORE_LOCK_SWEEP = 0x7661657210  # src/store/store.h
+DB_LOCK_STORE = 0x7661657201  # src/store/db.h: the vault's write lock
 
 
 def cli(data, *args):
@@ -133,6 +134,100 @@ class TwoNodes(unittest.TestCase):
             self.assertEqual(sorted(out)[0], 201, out)
             self.assertEqual(out.count(201), 1, out)
             self.assertTrue(all(s in (201, 409) for s in out), out)
+
+    def test_one_identifier_raced_leaves_exactly_one_subject(self):
+        """Issue 14: creates of two nodes run at once (the store's lock in
+        shared mode, the statements pipelined): the same e-mail raced on
+        both nodes, each time beside other creates of both, leaves one
+        subject with it, found by either node, and every other create
+        of the round is written."""
+        con = dbpeek.connect(os.path.join(self.a, "vaern.db"))
+        try:
+            for _ in range(5):
+                doc = api.telenor_customer()
+                email = doc["facts"][2]["value"]
+                before = con.execute(
+                    "SELECT count(*) FROM subject").fetchone()[0]
+                con.commit()
+                out = []
+
+                def go(node, d):
+                    out.append(node.request("POST", "/v1/subjects", d,
+                                            self.tok).status)
+
+                ts = [threading.Thread(target=go, args=(n, doc))
+                      for n in (self.na, self.nb)]
+                ts += [threading.Thread(target=go,
+                                        args=(n, api.telenor_customer()))
+                       for n in (self.na, self.nb, self.na, self.nb)]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                self.assertEqual(out.count(201), 5, out)
+                self.assertEqual(out.count(409), 1, out)
+                after = con.execute(
+                    "SELECT count(*) FROM subject").fetchone()[0]
+                con.commit()
+                self.assertEqual(after, before + 5)
+                sids = set()
+                for node in (self.na, self.nb):
+                    r = self.lookup(node, email)
+                    self.assertEqual(r.status, 200, r)
+                    sids.add(r.json()["subject"])
+                self.assertEqual(len(sids), 1, sids)
+        finally:
+            con.close()
+        self.assertEqual(cli(self.a, "audit", "verify").rc, 0)
+
+    def hold_store_lock(self, shared):
+        """A connection that holds the store's write lock as another
+        node's open create transaction (shared) or an erasure, a sweep,
+        a policy load (exclusive) holds it."""
+        con = dbpeek.connect(os.path.join(self.a, "vaern.db"))
+        con.execute("SELECT pg_advisory_lock%s(?1)"
+                    % ("_shared" if shared else ""), (DB_LOCK_STORE,))
+        return con
+
+    def release_store_lock(self, con, shared):
+        con.execute("SELECT pg_advisory_unlock%s(?1)"
+                    % ("_shared" if shared else ""), (DB_LOCK_STORE,))
+        con.close()
+
+    def test_a_create_does_not_wait_for_another_nodes_create(self):
+        """Issue 14 (two nodes lose nothing against one): while the
+        store's lock is held as another node's open create transaction
+        holds it (shared), a create on either node is answered at once
+        (with the lock exclusive it would wait for it, then fail)."""
+        con = self.hold_store_lock(shared=True)
+        try:
+            t0 = time.monotonic()
+            self.create(self.nb)
+            # The lock held exclusively, it would wait 5 s (the
+            # store's lock timeout) and fail.
+            self.assertLess(time.monotonic() - t0, 4)
+            self.create(self.na)
+        finally:
+            self.release_store_lock(con, shared=True)
+
+    def test_a_create_waits_for_an_exclusive_writer(self):
+        """The other side: while a writer that must be alone (an erasure,
+        the sweep's batch, a policy load, a rotation) holds the store's
+        lock, no create is written; it is once the lock is free."""
+        con = self.hold_store_lock(shared=False)
+        out = []
+        t = threading.Thread(target=lambda: out.append(
+            self.nb.request("POST", "/v1/subjects", api.telenor_customer(),
+                            self.tok).status))
+        try:
+            t.start()
+            t.join(1.5)
+            self.assertTrue(t.is_alive(), out)
+            self.assertEqual(out, [])
+        finally:
+            self.release_store_lock(con, shared=False)
+        t.join(30)
+        self.assertEqual(out, [201])
 
     def test_GDPR_32_one_chain_however_many_nodes_write(self):
         """Both nodes write the trail at once; it stays one chain that

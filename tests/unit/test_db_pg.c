@@ -11,7 +11,8 @@
  * rolled back; a connection whose backend is terminated, outside a
  * transaction (reset by itself) and inside one (fails until rolled
  * back); a server that goes down and comes back; a password that never
- * reaches an error; the embedded schema.
+ * reaches an error; the embedded schema; shared writers of one lock and
+ * the pipeline of their statements (issue 14).
  */
 /* cmocka needs these first, in this order. */
 /* clang-format off */
@@ -543,12 +544,12 @@ test_rollback(void **state)
 	db_close(db);
 }
 
-/* Ends db's session from another connection, and waits until it is. */
+/* Ends the session of backend pid from another connection, and waits
+ * until it is. */
 static void
-terminate(struct db *db)
+terminate_pid(int64_t pid)
 {
 	struct db *killer = open_db(NULL);
-	int64_t pid = scalar(db, "SELECT pg_backend_pid()");
 	struct db_stmt *s =
 	        prep(killer, "SELECT pg_terminate_backend(CAST(?1 AS INT),"
 	                     " 10000)");
@@ -558,6 +559,13 @@ terminate(struct db *db)
 	assert_int_equal(db_column_int64(s, 0), 1);
 	db_finalize(s);
 	db_close(killer);
+}
+
+/* Ends db's session from another connection, and waits until it is. */
+static void
+terminate(struct db *db)
+{
+	terminate_pid(scalar(db, "SELECT pg_backend_pid()"));
 }
 
 static void
@@ -636,6 +644,167 @@ test_reconnect(void **state)
 	assert_int_equal(db_column_int64(count, 0), 1);
 	db_finalize(ins);
 	db_finalize(count);
+	db_close(db);
+}
+
+/* Issue 14: DB_WRITE_SHARED writers of one lock run at once; a DB_WRITE
+ * of it excludes them and they it. */
+static void
+test_shared_lock(void **state)
+{
+	struct db *a = open_db(NULL), *b = open_db(NULL), *c = open_db(NULL);
+
+	(void)state;
+	assert_int_equal(db_begin(a, DB_TRY_WRITE_SHARED, DB_LOCK_STORE),
+	                 DB_OK);
+	assert_int_equal(db_begin(b, DB_TRY_WRITE_SHARED, DB_LOCK_STORE),
+	                 DB_OK);
+	assert_int_equal(db_begin(c, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	db_busy_timeout(c, 100);
+	assert_int_equal(db_begin(c, DB_WRITE, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_errkind(c), DB_EK_BUSY);
+	exec_ok(a, "COMMIT");
+	assert_int_equal(db_begin(c, DB_TRY_WRITE, DB_LOCK_STORE), DB_BUSY);
+	exec_ok(b, "COMMIT");
+	assert_int_equal(db_begin(c, DB_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_begin(a, DB_TRY_WRITE_SHARED, DB_LOCK_STORE),
+	                 DB_BUSY);
+	db_busy_timeout(a, 100);
+	assert_int_equal(db_begin(a, DB_WRITE_SHARED, DB_LOCK_STORE), DB_BUSY);
+	assert_int_equal(db_autocommit(a), 1);
+	exec_ok(c, "COMMIT");
+	assert_int_equal(db_begin(a, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
+	exec_ok(a, "ROLLBACK");
+	db_close(a);
+	db_close(b);
+	db_close(c);
+}
+
+/* Issue 14: in a shared writer's transaction the statements of no rows
+ * are queued (db_pg.c's pipeline); each failure is still reported, with
+ * its kind, at the next statement that answers, and a savepoint rolls it
+ * back alone. */
+static void
+test_pipeline(void **state)
+{
+	struct db *db = open_db(NULL);
+	struct db_stmt *sp, *ins, *ins_sync, *rel, *count, *commit, *upd;
+	char *e = NULL;
+	int64_t pid;
+
+	(void)state;
+	exec_ok(db, "DROP TABLE IF EXISTS pq;"
+	            "CREATE TABLE pq(k BIGINT PRIMARY KEY)");
+	sp = prep(db, "SAVEPOINT one");
+	ins = prep(db, "INSERT INTO pq(k) VALUES (?1)");
+	ins_sync = prep(db, "INSERT INTO pq(k) VALUES (?1) ");
+	db_stmt_sync(ins_sync);
+	rel = prep(db, "RELEASE one");
+	count = prep(db, "SELECT count(*) FROM pq");
+	commit = prep(db, "COMMIT");
+	upd = prep(db, "UPDATE pq SET k = k * 1");
+
+	assert_int_equal(db_begin(db, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_bind_int64(ins, 1, 1), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_equal(db_bind_int64(ins, 1, 2), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_equal(db_changes(db), 1);
+	/* An UPDATE queued: db_changes waits for it and counts it. */
+	assert_int_equal(db_step(upd), DB_DONE);
+	db_reset(upd);
+	assert_int_equal(db_changes(db), 2);
+	assert_int_equal(db_step(count), DB_ROW);
+	assert_int_equal(db_column_int64(count, 0), 2);
+	db_reset(count);
+	/* A taken key, queued: the savepoint's release answers for it. */
+	assert_int_equal(db_step(sp), DB_DONE);
+	db_reset(sp);
+	assert_int_equal(db_bind_int64(ins, 1, 1), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_not_equal(db_step(rel), DB_DONE);
+	db_reset(rel);
+	assert_int_equal(db_errkind(db), DB_EK_UNIQUE);
+	assert_int_equal(db_autocommit(db), 0);
+	exec_ok(db, "ROLLBACK TO one; RELEASE one");
+	/* A statement marked sync hears its own failure. */
+	assert_int_equal(db_step(sp), DB_DONE);
+	db_reset(sp);
+	assert_int_equal(db_bind_int64(ins_sync, 1, 2), DB_OK);
+	assert_int_not_equal(db_step(ins_sync), DB_DONE);
+	db_reset(ins_sync);
+	assert_int_equal(db_errkind(db), DB_EK_UNIQUE);
+	exec_ok(db, "ROLLBACK TO one; RELEASE one");
+	assert_int_equal(db_bind_int64(ins, 1, 3), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_equal(db_step(commit), DB_DONE);
+	db_reset(commit);
+	assert_int_equal(db_autocommit(db), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pq"), 3);
+
+	/* A failure queued before COMMIT: the commit fails, nothing of the
+	 * transaction stays, the caller's ROLLBACK ends it. */
+	assert_int_equal(db_begin(db, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_bind_int64(ins, 1, 4), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_equal(db_bind_int64(ins, 1, 3), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_not_equal(db_step(commit), DB_DONE);
+	db_reset(commit);
+	assert_int_equal(db_errkind(db), DB_EK_UNIQUE);
+	exec_ok(db, "ROLLBACK");
+	assert_int_equal(db_autocommit(db), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pq"), 3);
+	/* The same after a failed savepoint nobody rolled back: the COMMIT
+	 * of a failed transaction is never a success. */
+	assert_int_equal(db_begin(db, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_bind_int64(ins_sync, 1, 3), DB_OK);
+	assert_int_not_equal(db_step(ins_sync), DB_DONE);
+	db_reset(ins_sync);
+	assert_int_not_equal(db_exec(db, "COMMIT", &e), DB_OK);
+	db_free(e);
+	e = NULL;
+	exec_ok(db, "ROLLBACK");
+
+	/* A DB_WRITE transaction queues nothing: a failure is its own. */
+	assert_int_equal(db_begin(db, DB_WRITE, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_bind_int64(ins, 1, 3), DB_OK);
+	assert_int_not_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	assert_int_equal(db_errkind(db), DB_EK_UNIQUE);
+	exec_ok(db, "ROLLBACK");
+
+	/* The connection lost with a queue out: the transaction fails
+	 * cleanly (nothing half-written), the next one reconnects. */
+	pid = scalar(db, "SELECT pg_backend_pid()");
+	assert_int_equal(db_begin(db, DB_WRITE_SHARED, DB_LOCK_STORE), DB_OK);
+	assert_int_equal(db_bind_int64(ins, 1, 5), DB_OK);
+	assert_int_equal(db_step(ins), DB_DONE);
+	db_reset(ins);
+	terminate_pid(pid);
+	assert_int_equal(db_bind_int64(ins, 1, 6), DB_OK);
+	(void)db_step(ins); /* queued, or already known lost */
+	db_reset(ins);
+	assert_int_not_equal(db_step(commit), DB_DONE);
+	db_reset(commit);
+	assert_int_equal(db_errkind(db), DB_EK_GONE);
+	exec_ok(db, "ROLLBACK");
+	assert_int_equal(db_autocommit(db), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pq"), 3);
+	assert_true(scalar(db, "SELECT pg_backend_pid()") != pid);
+	db_finalize(sp);
+	db_finalize(ins);
+	db_finalize(ins_sync);
+	db_finalize(rel);
+	db_finalize(count);
+	db_finalize(commit);
+	db_finalize(upd);
 	db_close(db);
 }
 
@@ -857,6 +1026,8 @@ main(void)
 	        cmocka_unit_test(test_busy),
 	        cmocka_unit_test(test_rollback),
 	        cmocka_unit_test(test_write_lock),
+	        cmocka_unit_test(test_shared_lock),
+	        cmocka_unit_test(test_pipeline),
 	        cmocka_unit_test(test_prepare_in_txn),
 	        cmocka_unit_test(test_reconnect),
 	        cmocka_unit_test(test_server_restart),
