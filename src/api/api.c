@@ -352,6 +352,7 @@ writer_main(void *arg)
 				/* Kept, hold and sealed facts, for the next
 				 * batch. */
 				j->err = VAERN_OK;
+				memset(&j->msg, 0, sizeof(j->msg));
 				j->retry = 0;
 				j->next = again;
 				if (again == NULL)
