@@ -40,6 +40,8 @@
 #include "api_report.h"
 
 #define CREATE_BATCH_MAX 1024
+/* Tries of a create that lost a deadlock to another node (issue 14). */
+#define CREATE_TRIES_MAX 3
 
 /* ---- worker threads and the audit of their requests --------------------- */
 
@@ -281,6 +283,14 @@ creates_write(struct api *a, struct create_job **batch, size_t n,
 		               vault_prepared_policy_version(j->prepared));
 		j->err = vault_subject_write(a->writer_vault, j->prepared,
 		                             j->uid, &j->msg);
+		j->tries++;
+		/* Issue 14: two nodes' batches taking the same two new
+		 * identifiers in opposite orders deadlock and PostgreSQL
+		 * fails one create; written again in a later batch, after
+		 * the other node's commit, it is answered as any create
+		 * (201, or 409 for an identifier taken). */
+		j->retry = j->err != VAERN_OK && j->tries < CREATE_TRIES_MAX &&
+		           vault_subject_write_busy(a->writer_vault);
 		if (j->err != VAERN_OK)
 			continue;
 		create_event(j, &ev);
@@ -316,6 +326,7 @@ writer_main(void *arg)
 	for (;;) {
 		struct vaern_msg msg = {{0}};
 		struct create_job *written = NULL, *failed = NULL;
+		struct create_job *again = NULL, *again_tail = NULL;
 		enum vaern_err err;
 		size_t n = 0, ne = 0;
 
@@ -337,6 +348,18 @@ writer_main(void *arg)
 		for (size_t i = n; i-- > 0;) {
 			struct create_job *j = batch[i];
 
+			if (err == VAERN_OK && j->retry) {
+				/* Kept, hold and sealed facts, for the next
+				 * batch. */
+				j->err = VAERN_OK;
+				memset(&j->msg, 0, sizeof(j->msg));
+				j->retry = 0;
+				j->next = again;
+				if (again == NULL)
+					again_tail = j;
+				again = j;
+				continue;
+			}
 			vault_prepared_free(j->prepared);
 			j->prepared = NULL;
 			if (err != VAERN_OK) {
@@ -358,6 +381,17 @@ writer_main(void *arg)
 			audit_entry_of(&entries[ne++], &ev);
 		}
 		creates_release(failed); /* not written: nothing to audit */
+		if (again != NULL) {
+			/* First in the queue: the next batch, which starts
+			 * once this one has committed (the other node's has
+			 * by then, or holds what it took). */
+			pthread_mutex_lock(&a->wlock);
+			again_tail->next = a->head;
+			a->head = again;
+			if (a->tail == NULL)
+				a->tail = again_tail;
+			pthread_mutex_unlock(&a->wlock);
+		}
 		if (ne > 0 && (err = audit_append_async(
 		                       a->audit, entries, ne, creates_audited,
 		                       written, &msg)) != VAERN_OK) {

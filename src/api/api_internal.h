@@ -87,6 +87,10 @@ struct create_job {
 	                                              entry's outbox row */
 	int64_t audit_at;                          /* and that entry's time */
 	enum vaern_err err;                        /* the writer's result */
+	int tries;                                 /* the writer's tries of
+	                                              it (a retry: issue 14) */
+	int retry;                                 /* 1: lost a deadlock, to be
+	                                              written again */
 	struct vaern_msg msg;                      /* its detail */
 	struct http_pending *hold;                 /* on the response */
 	struct create_job *next;                   /* queue link */

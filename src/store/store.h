@@ -155,6 +155,12 @@ enum vaern_err store_savepoint(struct store *st, struct vaern_msg *msg);
 enum vaern_err store_savepoint_release(struct store *st, struct vaern_msg *msg);
 void store_savepoint_rollback(struct store *st);
 
+/* 1 if st's last failed statement lost to another transaction in a way
+ * that trying again may mend: a deadlock, a serialisation failure, a lock
+ * wait that timed out (DB_EK_BUSY). Read it right after the failure,
+ * before another statement (a rollback) runs. */
+int store_busy(struct store *st) __attribute__((nonnull));
+
 /* Reads through a shared mmap of up to bytes of the file (0: off), for
  * many connections reading one database (the server's workers). */
 void store_set_mmap(struct store *st, long long bytes);
@@ -323,6 +329,14 @@ enum vaern_err store_identifier_delete(struct store *st, int64_t controller,
 /* Facts. */
 enum vaern_err store_fact_insert(struct store *st, const struct store_fact *f,
                                  struct vaern_msg *msg);
+/* The most facts store_facts_insert writes in one statement. */
+#define STORE_FACT_ROWS_MAX 8
+/* Inserts the n facts of f in one statement (1 <= n <=
+ * STORE_FACT_ROWS_MAX; issue 14: a create's statements are most of
+ * PostgreSQL's CPU per create). All or none. */
+enum vaern_err store_facts_insert(struct store *st, const struct store_fact *f,
+                                  size_t n, struct vaern_msg *msg)
+        __attribute__((warn_unused_result, nonnull(1, 2)));
 /* The highest fact id of subject, 0 if it has none. */
 enum vaern_err store_fact_max_id(struct store *st, int64_t subject,
                                  int64_t *max, struct vaern_msg *msg);

@@ -26,6 +26,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Issue 14: a create's facts in one statement, up to STORE_FACT_ROWS_MAX
+ * rows (S_FACT_INSERT + n - 1 inserts n). */
+#define FACT_INSERT                                                            \
+	"INSERT INTO fact(subject, id, category, purpose, source, "            \
+	"collected_at,"                                                        \
+	" provided, expires_at, ct, rule) VALUES"
+#define FACT_ROW_1 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+#define FACT_ROW_2 "(?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+#define FACT_ROW_3 "(?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define FACT_ROW_4 "(?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)"
+#define FACT_ROW_5 "(?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50)"
+#define FACT_ROW_6 "(?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60)"
+#define FACT_ROW_7 "(?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68, ?69, ?70)"
+#define FACT_ROW_8 "(?71, ?72, ?73, ?74, ?75, ?76, ?77, ?78, ?79, ?80)"
+
 static const char *const stmt_sql[S_COUNT_] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
@@ -116,10 +131,24 @@ static const char *const stmt_sql[S_COUNT_] = {
                           " AND i.blind = ?3",
         [S_ID_DELETE] = "DELETE FROM identifier"
                         " WHERE controller = ?1 AND type = ?2 AND blind = ?3",
-        [S_FACT_INSERT] = "INSERT INTO fact(subject, id, category, purpose,"
-                          " source, collected_at, provided, expires_at, ct,"
-                          " rule)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        [S_FACT_INSERT] = FACT_INSERT " " FACT_ROW_1,
+        [S_FACT_INSERT2] = FACT_INSERT " " FACT_ROW_1 ", " FACT_ROW_2,
+        [S_FACT_INSERT3] =
+                FACT_INSERT " " FACT_ROW_1 ", " FACT_ROW_2 ", " FACT_ROW_3,
+        [S_FACT_INSERT4] = FACT_INSERT " " FACT_ROW_1 ", " FACT_ROW_2
+                                       ", " FACT_ROW_3 ", " FACT_ROW_4,
+        [S_FACT_INSERT5] =
+                FACT_INSERT " " FACT_ROW_1 ", " FACT_ROW_2 ", " FACT_ROW_3
+                            ", " FACT_ROW_4 ", " FACT_ROW_5,
+        [S_FACT_INSERT6] =
+                FACT_INSERT " " FACT_ROW_1 ", " FACT_ROW_2 ", " FACT_ROW_3
+                            ", " FACT_ROW_4 ", " FACT_ROW_5 ", " FACT_ROW_6,
+        [S_FACT_INSERT7] = FACT_INSERT
+        " " FACT_ROW_1 ", " FACT_ROW_2 ", " FACT_ROW_3 ", " FACT_ROW_4
+        ", " FACT_ROW_5 ", " FACT_ROW_6 ", " FACT_ROW_7,
+        [S_FACT_INSERT8] = FACT_INSERT
+        " " FACT_ROW_1 ", " FACT_ROW_2 ", " FACT_ROW_3 ", " FACT_ROW_4
+        ", " FACT_ROW_5 ", " FACT_ROW_6 ", " FACT_ROW_7 ", " FACT_ROW_8,
         [S_FACT_MAX] = "SELECT max(id) FROM fact WHERE subject = ?1",
         [S_FACT_UPDATE] = "UPDATE fact SET ct = ?3, collected_at = ?4,"
                           " source = ?5 WHERE subject = ?1 AND id = ?2",
@@ -933,6 +962,12 @@ store_savepoint_rollback(struct store *st)
 {
 	(void)db_exec(st->conn.db, "ROLLBACK TO one; RELEASE one", NULL);
 	label_cache_clear(st);
+}
+
+int
+store_busy(struct store *st)
+{
+	return st->conn.db != NULL && db_errkind(st->conn.db) == DB_EK_BUSY;
 }
 
 static enum vaern_err

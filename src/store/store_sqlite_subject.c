@@ -9,6 +9,7 @@
 #include "store_sqlite_engine_internal.h"
 
 #include "db.h"
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,37 +339,71 @@ store_subject_rowids(struct store *st, int64_t controller, int64_t **ids,
 	return err;
 }
 
+/* The label ids of fact f: category, purpose, source, rule (0: none). */
+static enum vaern_err
+fact_labels(struct store *st, const struct store_fact *f, int64_t id[4],
+            struct vaern_msg *msg)
+{
+	enum vaern_err err;
+
+	id[3] = 0;
+	if ((err = store_sqlite_label_id(st, f->category, &id[0], msg)) !=
+	            VAERN_OK ||
+	    (err = store_sqlite_label_id(st, f->purpose, &id[1], msg)) !=
+	            VAERN_OK ||
+	    (err = store_sqlite_label_id(st, f->source, &id[2], msg)) !=
+	            VAERN_OK ||
+	    (f->rule != NULL &&
+	     (err = store_sqlite_label_id(st, f->rule, &id[3], msg)) !=
+	             VAERN_OK))
+		return err;
+	return VAERN_OK;
+}
+
+_Static_assert(S_FACT_INSERT8 - S_FACT_INSERT + 1 == STORE_FACT_ROWS_MAX,
+               "a fact insert of each row count");
+
+enum vaern_err
+store_facts_insert(struct store *st, const struct store_fact *f, size_t n,
+                   struct vaern_msg *msg)
+{
+	int64_t label[STORE_FACT_ROWS_MAX][4];
+	struct db_stmt *s;
+	enum vaern_err err;
+
+	assert(n >= 1 && n <= STORE_FACT_ROWS_MAX);
+	/* The labels first: a label new to the store is a statement of its
+	 * own, which must not run while s is bound. */
+	for (size_t k = 0; k < n; k++)
+		if ((err = fact_labels(st, &f[k], label[k], msg)) != VAERN_OK)
+			return err;
+	if ((s = sqlu_stmt(&st->conn, S_FACT_INSERT + n - 1, msg)) == NULL)
+		return VAERN_E_STORE;
+	for (size_t k = 0; k < n; k++) {
+		int b = 10 * (int)k;
+
+		db_bind_int64(s, b + 1, f[k].subject);
+		db_bind_int64(s, b + 2, f[k].id);
+		db_bind_int64(s, b + 3, label[k][0]);
+		db_bind_int64(s, b + 4, label[k][1]);
+		db_bind_int64(s, b + 5, label[k][2]);
+		db_bind_int64(s, b + 6, f[k].collected_at);
+		db_bind_int(s, b + 7, f[k].provided_by_subject);
+		bind_time(s, b + 8, f[k].expires_at);
+		db_bind_blob(s, b + 9, f[k].ct, (int)f[k].ctlen);
+		if (label[k][3] != 0)
+			db_bind_int64(s, b + 10, label[k][3]);
+		else
+			db_bind_null(s, b + 10);
+	}
+	return sqlu_step_done(&st->conn, s, "fact", msg);
+}
+
 enum vaern_err
 store_fact_insert(struct store *st, const struct store_fact *f,
                   struct vaern_msg *msg)
 {
-	struct db_stmt *s;
-	int64_t cat, purpose, source, rule = 0;
-	enum vaern_err err;
-
-	if ((err = store_sqlite_label_id(st, f->category, &cat, msg)) !=
-	            VAERN_OK ||
-	    (err = store_sqlite_label_id(st, f->purpose, &purpose, msg)) !=
-	            VAERN_OK ||
-	    (err = store_sqlite_label_id(st, f->source, &source, msg)) !=
-	            VAERN_OK ||
-	    (f->rule != NULL && (err = store_sqlite_label_id(st, f->rule, &rule,
-	                                                     msg)) != VAERN_OK))
-		return err;
-	if ((s = sqlu_stmt(&st->conn, S_FACT_INSERT, msg)) == NULL)
-		return VAERN_E_STORE;
-	db_bind_int64(s, 1, f->subject);
-	db_bind_int64(s, 2, f->id);
-	db_bind_int64(s, 3, cat);
-	db_bind_int64(s, 4, purpose);
-	db_bind_int64(s, 5, source);
-	db_bind_int64(s, 6, f->collected_at);
-	db_bind_int(s, 7, f->provided_by_subject);
-	bind_time(s, 8, f->expires_at);
-	db_bind_blob(s, 9, f->ct, (int)f->ctlen);
-	if (rule != 0)
-		db_bind_int64(s, 10, rule);
-	return sqlu_step_done(&st->conn, s, "fact", msg);
+	return store_facts_insert(st, f, 1, msg);
 }
 
 enum vaern_err

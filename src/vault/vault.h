@@ -312,6 +312,12 @@ enum vaern_err vault_subject_write(struct vault *v, struct vault_prepared *p,
                                    struct vaern_msg *msg)
         __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
+/* 1 if the last vault_subject_write of v failed on a conflict with
+ * another node's transaction that a later try may not meet (a deadlock
+ * between two batches taking the same identifiers in opposite orders,
+ * issue 14): p is intact and may be written again in a later batch. */
+int vault_subject_write_busy(const struct vault *v) __attribute__((nonnull));
+
 /* Frees p (its tokens wiped). Accepts NULL. */
 void vault_prepared_free(struct vault_prepared *p);
 

@@ -396,26 +396,32 @@ subject_write(struct vault *v, struct controller *c, struct prepared *pr,
 		if (err != VAERN_OK)
 			return err;
 	}
-	for (size_t i = 0; i < pr->nfacts; i++) {
-		struct sealed_fact *sf = &pr->facts[i];
-		struct store_fact f;
-		char rule[VAULT_RULE_MAX + 1];
+	/* Issue 14: up to STORE_FACT_ROWS_MAX facts a statement. */
+	for (size_t i = 0; i < pr->nfacts;) {
+		struct store_fact f[STORE_FACT_ROWS_MAX];
+		char rule[STORE_FACT_ROWS_MAX][VAULT_RULE_MAX + 1];
+		size_t n = 0;
 
-		f.subject = pr->s.rowid;
-		f.id = (int64_t)i + 1;
-		f.category = sf->category;
-		f.purpose = sf->purpose;
-		f.source = sf->source;
-		f.collected_at = sf->collected_at;
-		f.provided_by_subject = sf->provided;
-		if ((err = vlt_fact_expiry(c, sf->category, sf->collected_at,
-		                           &f.expires_at, rule, msg)) !=
-		    VAERN_OK)
-			return err;
-		f.rule = rule[0] ? rule : NULL;
-		f.ct = sf->ct;
-		f.ctlen = sf->ctlen;
-		if ((err = store_fact_insert(v->store, &f, msg)) != VAERN_OK)
+		for (; n < STORE_FACT_ROWS_MAX && i < pr->nfacts; n++, i++) {
+			struct sealed_fact *sf = &pr->facts[i];
+
+			f[n].subject = pr->s.rowid;
+			f[n].id = (int64_t)i + 1;
+			f[n].category = sf->category;
+			f[n].purpose = sf->purpose;
+			f[n].source = sf->source;
+			f[n].collected_at = sf->collected_at;
+			f[n].provided_by_subject = sf->provided;
+			if ((err = vlt_fact_expiry(c, sf->category,
+			                           sf->collected_at,
+			                           &f[n].expires_at, rule[n],
+			                           msg)) != VAERN_OK)
+				return err;
+			f[n].rule = rule[n][0] ? rule[n] : NULL;
+			f[n].ct = sf->ct;
+			f[n].ctlen = sf->ctlen;
+		}
+		if ((err = store_facts_insert(v->store, f, n, msg)) != VAERN_OK)
 			return err;
 	}
 	for (size_t i = 0; i < pr->nconsents; i++) {
@@ -519,6 +525,7 @@ vault_subject_write(struct vault *v, struct vault_prepared *p,
 	enum vaern_err err;
 	struct controller *c;
 
+	v->write_busy = 0;
 	if (!v->batch)
 		return vaern_fail(msg, VAERN_E_INTERNAL,
 		                  "vault_subject_write outside a batch");
@@ -526,19 +533,24 @@ vault_subject_write(struct vault *v, struct vault_prepared *p,
 		return err;
 	if ((err = store_savepoint(v->store, msg)) != VAERN_OK)
 		return err;
-	if ((err = subject_write(v, c, &p->pr, msg)) != VAERN_OK) {
-		store_savepoint_rollback(v->store);
-		return err;
-	}
 	/* On PostgreSQL the release answers for the create's queued
 	 * inserts (db_pg.c's pipeline): a failure there is this create's,
 	 * and is rolled back alone. */
-	if ((err = store_savepoint_release(v->store, msg)) != VAERN_OK) {
+	if ((err = subject_write(v, c, &p->pr, msg)) != VAERN_OK ||
+	    (err = store_savepoint_release(v->store, msg)) != VAERN_OK) {
+		/* Before the rollback, which clears the failure's kind. */
+		v->write_busy = store_busy(v->store);
 		store_savepoint_rollback(v->store);
 		return err;
 	}
 	memcpy(uid, p->pr.s.uid, VAULT_UID_BYTES);
 	return VAERN_OK;
+}
+
+int
+vault_subject_write_busy(const struct vault *v)
+{
+	return v->write_busy;
 }
 
 const char *

@@ -110,6 +110,7 @@ struct vault {
 	int64_t policy_epoch;    /* the epoch ctrl was loaded in
 	                            (vault_policy_sync) */
 	int batch;               /* 1 inside vault_begin/commit */
+	int write_busy;          /* vault_subject_write_busy's answer */
 	unsigned char *scratch;  /* ciphertext / plaintext buffer */
 	size_t scratch_len;      /* VAULT_VALUE_MAX + overhead */
 	unsigned char *pool;     /* random bytes from the kernel,

@@ -560,6 +560,25 @@ class ServerTest(ApiCase):
         # Plain HTTP on loopback: no HSTS (AURA-SEC-1 applies to TLS).
         self.assertIsNone(r.header("Strict-Transport-Security"))
 
+    def test_GDPR_32_create_of_more_facts_than_one_insert_holds(self):
+        """Issue 14: a create's facts are written by one multi-row insert
+        of up to 8 rows; 11 facts (8 + 3) are all stored, each with its
+        id, value and category, read back through the gate."""
+        doc = telenor_customer()
+        doc["facts"] += [fact("address", "Vej %d, 1000 København K" % i)
+                         for i in range(6)]
+        sid = self.create(self.CS, doc)
+        r = self.call("GET", "/v1/subjects/%s/facts?purpose=contract" % sid,
+                      who=self.CS)
+        self.assertEqual(r.status, 200, r)
+        got = [(f["id"], f["category"], f["value"]) for f in r.json()["facts"]]
+        # A phone number is stored normalised (no spaces).
+        want = [(i + 1, f["category"],
+                 f["value"].replace(" ", "") if f["category"] == "phone"
+                 else f["value"])
+                for i, f in enumerate(doc["facts"])]
+        self.assertEqual(got, want)
+
     @staticmethod
     def gate_counts(text):
         out = {}

@@ -180,6 +180,60 @@ class TwoNodes(unittest.TestCase):
             con.close()
         self.assertEqual(cli(self.a, "audit", "verify").rc, 0)
 
+    def test_same_people_in_opposite_orders_on_two_nodes(self):
+        """Issue 14: the same people sent to both nodes at once, to one
+        in order and to the other in reverse, so that two create batches
+        take the same new identifiers in opposite orders (PostgreSQL
+        fails one of a deadlocked pair, which the create writer writes
+        again in its next batch): every create is answered 201 or 409
+        (never a store error), each person is created exactly once and
+        found by both nodes, and the trail verifies."""
+        con = dbpeek.connect(os.path.join(self.a, "vaern.db"))
+        try:
+            for _ in range(12):
+                docs = [api.telenor_customer() for _ in range(8)]
+                before = con.execute(
+                    "SELECT count(*) FROM subject").fetchone()[0]
+                con.commit()
+                out = {}
+
+                def go(node, i):
+                    r = node.request("POST", "/v1/subjects", docs[i],
+                                     self.tok)
+                    out[(node.port, i)] = r.status
+
+                ts = []
+                for k in range(len(docs)):
+                    ts.append(threading.Thread(target=go,
+                                               args=(self.na, k)))
+                    ts.append(threading.Thread(
+                        target=go, args=(self.nb, len(docs) - 1 - k)))
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                for i in range(len(docs)):
+                    got = sorted(out[(n.port, i)]
+                                 for n in (self.na, self.nb))
+                    self.assertEqual(got, [201, 409], out)
+                after = con.execute(
+                    "SELECT count(*) FROM subject").fetchone()[0]
+                con.commit()
+                self.assertEqual(after, before + len(docs))
+                for d in docs:
+                    email = d["facts"][2]["value"]
+                    sids = set()
+                    for node in (self.na, self.nb):
+                        r = self.lookup(node, email)
+                        self.assertEqual(r.status, 200, r)
+                        sids.add(r.json()["subject"])
+                    self.assertEqual(len(sids), 1, sids)
+        finally:
+            con.close()
+        for d in (self.a, self.b):
+            r = cli(d, "audit", "verify")
+            self.assertEqual(r.rc, 0, r)
+
     def hold_store_lock(self, shared):
         """A connection that holds the store's write lock as another
         node's open create transaction (shared) or an erasure, a sweep,
