@@ -70,6 +70,15 @@ class TwoNodes(unittest.TestCase):
                             {"type": "email", "value": email,
                              "purpose": "contract"}, self.tok)
 
+    def assert_one_subject(self, email):
+        """Both nodes find email, as the same one subject."""
+        sids = set()
+        for node in (self.na, self.nb):
+            r = self.lookup(node, email)
+            self.assertEqual(r.status, 200, r)
+            sids.add(r.json()["subject"])
+        self.assertEqual(len(sids), 1, sids)
+
     def test_a_second_node_is_not_a_second_vault(self):
         """`init` over a database that holds a vault is refused, and says
         how a node joins instead; the vault is untouched."""
@@ -170,12 +179,7 @@ class TwoNodes(unittest.TestCase):
                     "SELECT count(*) FROM subject").fetchone()[0]
                 con.commit()
                 self.assertEqual(after, before + 5)
-                sids = set()
-                for node in (self.na, self.nb):
-                    r = self.lookup(node, email)
-                    self.assertEqual(r.status, 200, r)
-                    sids.add(r.json()["subject"])
-                self.assertEqual(len(sids), 1, sids)
+                self.assert_one_subject(email)
         finally:
             con.close()
         self.assertEqual(cli(self.a, "audit", "verify").rc, 0)
@@ -221,13 +225,7 @@ class TwoNodes(unittest.TestCase):
                 con.commit()
                 self.assertEqual(after, before + len(docs))
                 for d in docs:
-                    email = d["facts"][2]["value"]
-                    sids = set()
-                    for node in (self.na, self.nb):
-                        r = self.lookup(node, email)
-                        self.assertEqual(r.status, 200, r)
-                        sids.add(r.json()["subject"])
-                    self.assertEqual(len(sids), 1, sids)
+                    self.assert_one_subject(d["facts"][2]["value"])
         finally:
             con.close()
         for d in (self.a, self.b):
