@@ -18,6 +18,7 @@
 #include "store/db.h"
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -663,6 +664,69 @@ test_gdpr32_failed_commit_fails_append_and_writes_nothing(void **state)
 	assert_int_equal(audit_append(w, &e, &seq, &msg), VAERN_OK);
 	assert_int_equal(seq, 4);
 	audit_writer_stop(w);
+	assert_true(verify(f->db, NULL).ok);
+}
+
+/* Counts the asynchronous appends that committed. */
+static void
+count_done(void *arg, enum vaern_err err, int64_t first_seq,
+           const struct vaern_msg *msg)
+{
+	(void)first_seq;
+	(void)msg;
+	if (err == VAERN_OK)
+		atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/*
+ * GDPR-32, issue 14: entries queued while another writer holds the
+ * trail's lock (another node's writer on PostgreSQL, here a connection
+ * holding SQLite's) go into the batch that waited for the lock, not into
+ * one after it: ten appends, the first of them already waiting for the
+ * lock when the other nine come, commit in one transaction. (Taking the
+ * batch before the lock made two: the first alone, then the nine.)
+ */
+static void
+test_gdpr32_appends_queued_behind_the_lock_join_its_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct vaern_msg msg = {{0}};
+	struct audit_writer *w = NULL;
+	struct audit_entry e = entry("erin", subject_a, 1);
+	struct db *blocker = NULL;
+	uint64_t entries = 0, batches0 = 0, batches = 0;
+	atomic_int done = 0;
+	char *err = NULL;
+
+	append_n(f->db, 2);
+	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
+	                 VAERN_OK);
+	audit_writer_stats(w, &entries, &batches0);
+	assert_int_equal(db_open_sqlite(f->db, SQLITE_OPEN_READWRITE, 5000,
+	                                &blocker),
+	                 DB_OK);
+	if (db_exec(blocker, "BEGIN IMMEDIATE", &err) != DB_OK)
+		fail_msg("BEGIN IMMEDIATE: %s", err ? err : "?");
+	assert_int_equal(audit_append_async(w, &e, 1, count_done, &done, &msg),
+	                 VAERN_OK);
+	usleep(200000); /* the writer waits for the lock by now */
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(
+		        audit_append_async(w, &e, 1, count_done, &done, &msg),
+		        VAERN_OK);
+	usleep(50000);
+	assert_int_equal(atomic_load(&done), 0);
+	if (db_exec(blocker, "COMMIT", &err) != DB_OK)
+		fail_msg("COMMIT: %s", err ? err : "?");
+	db_close(blocker);
+	for (int i = 0; i < 500 && atomic_load(&done) < 10; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&done), 10);
+	audit_writer_stats(w, &entries, &batches);
+	audit_writer_stop(w);
+	assert_int_equal(entries, 10);
+	assert_int_equal(batches - batches0, 1);
+	assert_int_equal(count_rows(f->db), 12);
 	assert_true(verify(f->db, NULL).ok);
 }
 
@@ -1639,6 +1703,7 @@ main(void)
 	        T(test_gdpr32_concurrent_appends_contiguous_and_committed),
 	        T(test_gdpr32_writers_continue_one_chain),
 	        T(test_gdpr32_failed_commit_fails_append_and_writes_nothing),
+	        T(test_gdpr32_appends_queued_behind_the_lock_join_its_batch),
 	        T(test_gdpr33_release_index_holds_every_release),
 	        T(test_gdpr32_async_appends_reported_once_committed),
 	        T(test_gdpr32_async_failure_reported_nothing_written),
