@@ -702,9 +702,9 @@ test_gdpr32_appends_queued_behind_the_lock_join_its_batch(void **state)
 	assert_int_equal(audit_writer_start(trail_of(f->db), 0, &w, &msg),
 	                 VAERN_OK);
 	audit_writer_stats(w, &entries, &batches0);
-	assert_int_equal(db_open_sqlite(f->db, SQLITE_OPEN_READWRITE, 5000,
-	                                &blocker),
-	                 DB_OK);
+	assert_int_equal(
+	        db_open_sqlite(f->db, SQLITE_OPEN_READWRITE, 5000, &blocker),
+	        DB_OK);
 	if (db_exec(blocker, "BEGIN IMMEDIATE", &err) != DB_OK)
 		fail_msg("BEGIN IMMEDIATE: %s", err ? err : "?");
 	assert_int_equal(audit_append_async(w, &e, 1, count_done, &done, &msg),
